@@ -1,0 +1,2 @@
+#include <jansson.h>
+int main(void){return 0;}

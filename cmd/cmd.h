@@ -1,0 +1,123 @@
+/*
+ * The command-line layer: the table of subcommands (one file each), the
+ * context main() builds and passes down, option parsing and output.  No
+ * domain logic lives here: commands parse, call the library and print.
+ */
+#ifndef NETWAVE_CMD_CMD_H
+#define NETWAVE_CMD_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "plan/err.h"
+
+enum output_format {
+	FORMAT_TEXT = 1 << 0,
+	FORMAT_JSON = 1 << 1,
+	FORMAT_MARKDOWN = 1 << 2,
+};
+
+/* What main() builds for every command: no global mutable state. */
+struct cmd_ctx {
+	FILE *out;        /* results */
+	FILE *err;        /* diagnostics */
+	bool out_is_tty;
+	bool err_is_tty;
+	time_t now;       /* SOURCE_DATE_EPOCH when set, else the clock */
+	const char *argv0;
+};
+
+enum cmd_option_flags {
+	OPT_REPEAT = 1 << 0, /* may be given more than once */
+};
+
+struct cmd_option {
+	const char *name;  /* long name, without "--" */
+	char short_name;   /* 0 when none */
+	const char *arg;   /* the argument's name in help; NULL for a flag */
+	unsigned flags;
+	const char *help;
+};
+
+#define CMD_MAX_OPTIONS 32
+
+struct cmd_args {
+	const struct cmd_option *opts;
+	size_t nopts;
+	const char *value[CMD_MAX_OPTIONS];    /* last value given ("" for a flag) */
+	unsigned count[CMD_MAX_OPTIONS];       /* how often given */
+	const char **values[CMD_MAX_OPTIONS];  /* every value of an OPT_REPEAT option */
+	char **pos;                            /* positional arguments (borrowed from argv) */
+	size_t npos;
+};
+
+struct cmd_entry;
+typedef int (*cmd_exec_fn)(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err);
+
+struct cmd_entry {
+	const char *name;
+	const char *usage;       /* what follows "netwave NAME" */
+	const char *summary;     /* one line for "netwave help" */
+	const char *description; /* paragraphs for "netwave help NAME", may be NULL */
+	const struct cmd_option *options; /* ends with an entry whose name is NULL */
+	size_t min_args;
+	size_t max_args;
+	cmd_exec_fn exec;
+};
+
+/* The table, in cmd/main.c. */
+extern const struct cmd_entry *const cmd_table[];
+
+extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_routes_entry;
+extern const struct cmd_entry cmd_path_entry;
+extern const struct cmd_entry cmd_synth_entry;
+
+/* --- args.c -------------------------------------------------------------- */
+
+/*
+ * Parses argv (after the command name) for cmd: --name value, --name=value,
+ * -x value, flags, "--" to end options.  Unknown options fail with
+ * NW_EINPUT naming the nearest known one.  "--help" is handled by main()
+ * before this is called.
+ */
+int cmd_args_parse(struct cmd_args *a, const struct cmd_entry *cmd, int argc, char **argv,
+    struct nw_err *err);
+void cmd_args_free(struct cmd_args *a);
+
+/* The last value of an option, or NULL when not given. */
+const char *cmd_arg(const struct cmd_args *a, const char *name);
+
+/* Every value of a repeatable option (NULL-terminated, possibly empty); n gets the count. */
+const char *const *cmd_arg_all(const struct cmd_args *a, const char *name, size_t *n);
+
+/* True when a flag was given. */
+bool cmd_flag(const struct cmd_args *a, const char *name);
+
+/* --format, checked against the formats the command allows; def when absent. */
+int cmd_arg_format(const struct cmd_args *a, unsigned allowed, enum output_format def,
+    enum output_format *out, struct nw_err *err);
+
+/* An unsigned number option within [min, max]; def when absent. */
+int cmd_arg_ulong(const struct cmd_args *a, const char *name, unsigned long min,
+    unsigned long max, unsigned long def, unsigned long *out, struct nw_err *err);
+
+/* The nearest of candidates to word by edit distance, or NULL if none is close. */
+const char *cmd_nearest(const char *word, const char *const *candidates, size_t n);
+
+/* --- output.c ------------------------------------------------------------ */
+
+/* Prints a JSON value canonically (sorted keys, indented) and a newline. */
+int output_json(struct cmd_ctx *ctx, const json_t *v, struct nw_err *err);
+
+/* A warning on the diagnostics stream: "netwave: warning: ...". */
+void output_warn(struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints usage and options of a command (for --help and help CMD). */
+void output_command_help(FILE *f, const struct cmd_entry *cmd);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * netwave's entry point: builds the context, finds the subcommand in the
+ * table, parses its options, runs it, and turns its status into the exit
+ * code (DESIGN.md, "Exit codes").  The only place that prints errors.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cmd/cmd.h"
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_check_entry,
+	&cmd_path_entry,
+	&cmd_routes_entry,
+	&cmd_synth_entry,
+	NULL,
+};
+
+static const struct cmd_entry *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; cmd_table[i] != NULL; i++)
+		if (strcmp(cmd_table[i]->name, name) == 0)
+			return cmd_table[i];
+	return NULL;
+}
+
+static void
+print_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: netwave COMMAND [OPTIONS] [ARGS]\n\n"
+		   "netwave plans and carries out large Azure network migrations in waves,\n"
+		   "with validation gates, a crash-safe journal and a way back.\n\ncommands:\n");
+	for (i = 0; cmd_table[i] != NULL; i++)
+		fprintf(f, "  %-10s  %s\n", cmd_table[i]->name, cmd_table[i]->summary);
+	fprintf(f, "  %-10s  %s\n", "help", "show help for netwave or a command");
+	fprintf(f, "\nglobal options:\n  --version   print the version\n  --help      show this help\n"
+		   "\nexit codes: 0 done, 1 an operation or gate failed, 2 bad usage or input,\n"
+		   "3 stale plan, 4 plan held by another run, 5 partly applied (resume)\n"
+		   "\nsee 'netwave help COMMAND' for a command's options.\n");
+}
+
+static int
+unknown_command(const char *name, struct nw_err *err)
+{
+	const char *names[64];
+	const char *near;
+	size_t n = 0;
+
+	while (cmd_table[n] != NULL && n < 63) {
+		names[n] = cmd_table[n]->name;
+		n++;
+	}
+	names[n++] = "help";
+	near = cmd_nearest(name, names, n);
+	if (near != NULL)
+		return err_set(err, NW_EINPUT, "unknown command '%s'; did you mean '%s'?", name, near);
+	return err_set(err, NW_EINPUT, "unknown command '%s'; see 'netwave help'", name);
+}
+
+static time_t
+context_now(void)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+
+	if (sde != NULL && *sde != '\0') {
+		char *end;
+		long long v = strtoll(sde, &end, 10);
+		if (*end == '\0' && v >= 0)
+			return (time_t)v;
+	}
+	return time(NULL);
+}
+
+static int
+run(struct cmd_ctx *ctx, int argc, char **argv, struct nw_err *err)
+{
+	const struct cmd_entry *cmd;
+	struct cmd_args args;
+	int i, rc;
+
+	if (argc < 2) {
+		print_usage(ctx->err);
+		return err_set(err, NW_EINPUT, "no command given");
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		fprintf(ctx->out, "netwave %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			cmd = find_command(argv[2]);
+			if (cmd == NULL)
+				return unknown_command(argv[2], err);
+			output_command_help(ctx->out, cmd);
+			return 0;
+		}
+		print_usage(ctx->out);
+		return 0;
+	}
+	if (argv[1][0] == '-') {
+		const char *globals[] = { "--version", "--help" };
+		const char *near = cmd_nearest(argv[1], globals, 2);
+		if (near != NULL)
+			return err_set(err, NW_EINPUT, "unknown option '%s'; did you mean '%s'?",
+			    argv[1], near);
+		return err_set(err, NW_EINPUT, "unknown option '%s'; see 'netwave help'", argv[1]);
+	}
+	cmd = find_command(argv[1]);
+	if (cmd == NULL)
+		return unknown_command(argv[1], err);
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			output_command_help(ctx->out, cmd);
+			return 0;
+		}
+	}
+	rc = cmd_args_parse(&args, cmd, argc - 2, argv + 2, err);
+	if (rc == 0)
+		rc = cmd->exec(ctx, &args, err);
+	cmd_args_free(&args);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cmd_ctx ctx = {
+		.out = stdout,
+		.err = stderr,
+		.out_is_tty = isatty(STDOUT_FILENO) == 1,
+		.err_is_tty = isatty(STDERR_FILENO) == 1,
+		.now = context_now(),
+		.argv0 = argv[0],
+	};
+	struct nw_err err = { 0 };
+	int rc, code;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fputs("netwave: cannot initialise libcurl\n", stderr);
+		return 1;
+	}
+	rc = run(&ctx, argc, argv, &err);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = err_set(&err, NW_EIO, "cannot write to standard output: %s", strerror(errno));
+	curl_global_cleanup();
+	code = err_exit_code(rc);
+	if (rc != 0)
+		fprintf(stderr, "netwave: %s\n", err.msg[0] != '\0' ? err.msg : err_status_name(rc));
+	return code;
+}

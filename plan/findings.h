@@ -1,0 +1,3 @@
+#ifndef NETWAVE_PLAN_FINDINGS_H
+#define NETWAVE_PLAN_FINDINGS_H
+#endif

@@ -1,0 +1,280 @@
+/*
+ * jansson and file helpers shared by every module (see jsonutil.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plan/jsonutil.h"
+
+const char *
+json_str(const json_t *obj, const char *key)
+{
+	json_t *v;
+
+	if (!json_is_object(obj))
+		return NULL;
+	v = json_object_get(obj, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static json_t *
+json_vpath(const json_t *obj, va_list ap)
+{
+	const char *key;
+	json_t *cur = (json_t *)obj;
+
+	while ((key = va_arg(ap, const char *)) != NULL) {
+		if (!json_is_object(cur))
+			return NULL;
+		cur = json_object_get(cur, key);
+		if (cur == NULL)
+			return NULL;
+	}
+	return cur;
+}
+
+json_t *
+json_path(const json_t *obj, ...)
+{
+	va_list ap;
+	json_t *v;
+
+	va_start(ap, obj);
+	v = json_vpath(obj, ap);
+	va_end(ap);
+	return v;
+}
+
+const char *
+json_path_str(const json_t *obj, ...)
+{
+	va_list ap;
+	json_t *v;
+
+	va_start(ap, obj);
+	v = json_vpath(obj, ap);
+	va_end(ap);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+bool
+json_truthy(const json_t *v, bool def)
+{
+	if (v == NULL || json_is_null(v))
+		return def;
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	if (json_is_string(v)) {
+		if (strcasecmp(json_string_value(v), "true") == 0)
+			return true;
+		if (strcasecmp(json_string_value(v), "false") == 0)
+			return false;
+	}
+	return def;
+}
+
+void
+json_pointer_push(char *buf, size_t size, const char *token)
+{
+	size_t n = strlen(buf);
+
+	if (n + 1 >= size)
+		return;
+	buf[n++] = '/';
+	for (; *token != '\0' && n + 2 < size; token++) {
+		if (*token == '~') {
+			buf[n++] = '~';
+			buf[n++] = '0';
+		} else if (*token == '/') {
+			buf[n++] = '~';
+			buf[n++] = '1';
+		} else {
+			buf[n++] = *token;
+		}
+	}
+	buf[n] = '\0';
+}
+
+void
+json_pointer_push_index(char *buf, size_t size, size_t index)
+{
+	char tok[32];
+
+	snprintf(tok, sizeof(tok), "%zu", index);
+	json_pointer_push(buf, size, tok);
+}
+
+char *
+json_dump_canonical(const json_t *v)
+{
+	char *s, *t;
+	size_t n;
+
+	s = json_dumps(v, JSON_CANONICAL | JSON_ENCODE_ANY);
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	t = realloc(s, n + 2);
+	if (t == NULL) {
+		free(s);
+		return NULL;
+	}
+	t[n] = '\n';
+	t[n + 1] = '\0';
+	return t;
+}
+
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, data, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+file_write_atomic(const char *path, const char *data, size_t len, struct nw_err *err)
+{
+	char *tmp = NULL, *dircopy = NULL;
+	int fd = -1, dfd = -1, rc = NW_EIO;
+	size_t n;
+
+	if (strcmp(path, "-") == 0) {
+		if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+			return err_set(err, NW_EIO, "cannot write to standard output: %s", strerror(errno));
+		return 0;
+	}
+	n = strlen(path) + 32;
+	tmp = malloc(n);
+	if (tmp == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err_set(err, NW_EIO, "cannot write '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		err_set(err, NW_EIO, "cannot write '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		err_set(err, NW_EIO, "cannot write '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		err_set(err, NW_EIO, "cannot write '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	free(tmp);
+	tmp = NULL;
+	dircopy = strdup(path);
+	if (dircopy != NULL) {
+		dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	rc = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(dircopy);
+	return rc;
+}
+
+int
+file_read_all(char **out, size_t *len, const char *path, size_t max_bytes, struct nw_err *err)
+{
+	FILE *f = NULL;
+	char *buf = NULL, *nb;
+	size_t cap = 0, n = 0;
+	int rc = NW_EIO;
+	bool is_stdin = strcmp(path, "-") == 0;
+	struct stat st;
+
+	*out = NULL;
+	*len = 0;
+	f = is_stdin ? stdin : fopen(path, "rb");
+	if (f == NULL)
+		return err_set(err, NW_EIO, "cannot read '%s': %s", path, strerror(errno));
+	if (!is_stdin && fstat(fileno(f), &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			err_set(err, NW_EINPUT, "cannot read '%s': is a directory", path);
+			goto done;
+		}
+		if (S_ISREG(st.st_mode) && (size_t)st.st_size > max_bytes) {
+			err_set(err, NW_EINPUT, "%s: file is %lld bytes, over the limit of %zu bytes",
+			    path, (long long)st.st_size, max_bytes);
+			goto done;
+		}
+	}
+	for (;;) {
+		size_t r;
+
+		if (n + 1 >= cap) {
+			cap = cap == 0 ? 65536 : cap * 2;
+			nb = realloc(buf, cap);
+			if (nb == NULL) {
+				err_set(err, NW_ENOMEM, "out of memory reading '%s'", path);
+				goto done;
+			}
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (n > max_bytes) {
+			err_set(err, NW_EINPUT, "%s: input is over the limit of %zu bytes", path, max_bytes);
+			goto done;
+		}
+		if (r == 0) {
+			if (ferror(f)) {
+				err_set(err, NW_EIO, "cannot read '%s': %s", path, strerror(errno));
+				goto done;
+			}
+			break;
+		}
+	}
+	if (buf == NULL) {
+		buf = malloc(1);
+		if (buf == NULL) {
+			err_set(err, NW_ENOMEM, "out of memory");
+			goto done;
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+	rc = 0;
+done:
+	free(buf);
+	if (f != NULL && !is_stdin)
+		fclose(f);
+	return rc;
+}

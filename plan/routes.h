@@ -1,0 +1,192 @@
+/*
+ * The route engine: the effective routes Azure would program on a subnet,
+ * and the path a flow between two VNets takes (DESIGN.md, "The route
+ * engine").  The planner uses it to show what each wave does to traffic,
+ * the emulator to answer effectiveRouteTable, check to summarize east-west
+ * traffic over a whole estate.
+ *
+ * A routes context is built once per topology (gateway advertisements,
+ * circuit route tables, connected groups) and then answers many queries.
+ */
+#ifndef NETWAVE_PLAN_ROUTES_H
+#define NETWAVE_PLAN_ROUTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "plan/cidr.h"
+#include "plan/err.h"
+#include "plan/topology.h"
+
+/* EffectiveRouteSource */
+enum route_source {
+	ROUTE_SRC_DEFAULT = 0,         /* "Default": system routes */
+	ROUTE_SRC_USER,                /* "User" */
+	ROUTE_SRC_GATEWAY,             /* "VirtualNetworkGateway": BGP */
+};
+
+const char *route_source_name(enum route_source s);
+
+struct route {
+	struct cidr prefix;
+	enum route_source source;
+	enum topo_next_hop next_hop;
+	bool has_next_hop_ip;
+	struct cidr next_hop_ip;  /* full-length address */
+	bool active;              /* state Active, else Invalid */
+	const char *name;         /* user route name, NULL for others (borrowed) */
+	/* Where it came from, for explanations; any may be NULL. */
+	const struct topo_peering *peering;     /* VNetPeering routes */
+	const struct topo_vnet *remote;         /* peering / connected-group destination VNet */
+	const struct topo_gateway *gateway;     /* BGP: the gateway that installed it */
+	const struct topo_circuit *circuit;     /* BGP: the circuit it was learned over */
+	const struct topo_gateway *origin;      /* BGP: the gateway that advertised it, NULL if on-premises */
+	const struct topo_route_table *route_table; /* User routes */
+};
+
+/* An effective route table; routes ordered as routes_effective documents. */
+struct route_set {
+	struct route *v;
+	size_t n;
+};
+
+void route_set_free(struct route_set *s);
+
+/* Path classes of a flow from one VNet to another. */
+enum path_class {
+	PATH_LOCAL = 0,     /* "local": the destination is in the source VNet */
+	PATH_PEERING,       /* "peering" */
+	PATH_MESH,          /* "mesh": a connected group */
+	PATH_VIA_APPLIANCE, /* "via-appliance <ip>" */
+	PATH_HAIRPIN,       /* "hairpin <circuit>": out through a gateway and back over the circuit */
+	PATH_ON_PREMISES,   /* "on-premises": handed to on-premises routing */
+	PATH_UNREACHABLE,   /* "unreachable" */
+	PATH_NCLASSES
+};
+
+/* "local", "peering", ... */
+const char *path_class_name(enum path_class c);
+
+/* Parses a class name; -1 if none. */
+int path_class_parse(const char *s);
+
+struct routes_ctx;
+
+/*
+ * Builds the context for a topology (borrowed: it must outlive the
+ * context).  Fails only on out of memory.
+ */
+int routes_ctx_new(struct routes_ctx **out, const struct topology *t, struct nw_err *err);
+
+void routes_ctx_free(struct routes_ctx *ctx);
+
+/*
+ * The effective routes of a subnet, in the shape of Azure's effective
+ * route table: every candidate route with its state; on a tie of prefix
+ * the winner is User, then VirtualNetworkGateway, then Default, and the
+ * losers stay with active false.  Order: Default routes (VnetLocal,
+ * peerings, connected groups, then Azure's defaults), then
+ * VirtualNetworkGateway, then User; by prefix within each.
+ */
+int routes_effective(struct route_set *out, const struct routes_ctx *ctx,
+    const struct topo_subnet *subnet, struct nw_err *err);
+
+/* The same for a VNet with no subnets, or a subnet not yet created:
+ * no route table, BGP propagation on. */
+int routes_effective_vnet(struct route_set *out, const struct routes_ctx *ctx,
+    const struct topo_vnet *vnet, struct nw_err *err);
+
+/* The best active route for an address or prefix in a route set, or NULL. */
+const struct route *routes_lookup(const struct route_set *s, const struct cidr *dst);
+
+/* The decision for one flow. */
+struct path_result {
+	enum path_class cls;
+	char detail[CIDR_STRLEN + 512]; /* appliance IP, circuit id, or the reason it is unreachable */
+	const struct topo_subnet *from_subnet; /* the source subnet that decided (NULL: VNet without subnets) */
+	struct cidr dst;                       /* the destination prefix that decided */
+	struct route route;                    /* the deciding route on the source (zeroed if none) */
+	bool has_route;
+	struct route circuit_route;            /* for a gateway route: the circuit's route for dst */
+	bool has_circuit_route;
+};
+
+/*
+ * Classifies the flow from VNet a to VNet b.  Each workload subnet of a
+ * (all subnets but the infrastructure ones; a VNet without any is taken
+ * as one subnet with no route table) is checked against each address
+ * prefix of b; when they disagree, the worst class wins (unreachable,
+ * on-premises, hairpin, via-appliance, peering, mesh, local, in that
+ * order), and out describes that case.
+ */
+int routes_path(struct path_result *out, const struct routes_ctx *ctx,
+    const struct topo_vnet *a, const struct topo_vnet *b, struct nw_err *err);
+
+/* Classifies the flow from one subnet to one destination prefix. */
+int routes_path_subnet(struct path_result *out, const struct routes_ctx *ctx,
+    const struct topo_subnet *from, const struct cidr *dst, struct nw_err *err);
+
+/*
+ * The routes a circuit's private peering holds: what on-premises
+ * advertised (observed) and what every gateway connected to it advertises
+ * (the VNet and its gateway-transit spokes, or the summarized prefixes and
+ * what they do not cover).  In the shape of the circuit route table.
+ */
+struct circuit_route {
+	struct cidr prefix;
+	const char *next_hop;                /* borrowed; may be NULL */
+	const char *path;                    /* borrowed; "65515" for Azure gateways */
+	const struct topo_gateway *origin;   /* NULL for on-premises routes */
+};
+
+struct circuit_route_set {
+	struct circuit_route *v;
+	size_t n;
+};
+
+int routes_circuit_table(struct circuit_route_set *out, const struct routes_ctx *ctx,
+    const struct topo_circuit *c, struct nw_err *err);
+
+void circuit_route_set_free(struct circuit_route_set *s);
+
+/* The prefixes a gateway advertises to its circuits (borrowed from ctx). */
+const struct topo_prefixes *routes_gateway_advertised(const struct routes_ctx *ctx,
+    const struct topo_gateway *g);
+
+/*
+ * East-west summary over a set of VNets (every ordered pair a -> b,
+ * a != b, both in the set): the number of flows in each class, and per
+ * detail (which circuit, which appliance).  VNets that share their routing
+ * are handled together, so a few thousand VNets take well under a second.
+ */
+struct path_bucket {
+	enum path_class cls;
+	char detail[CIDR_STRLEN + 512];
+	size_t count;
+	/* the first flow in this bucket, by VNet order in the topology */
+	const struct topo_vnet *example_from;
+	const struct topo_vnet *example_to;
+};
+
+struct path_summary {
+	size_t vnets;
+	size_t flows;                   /* ordered pairs counted */
+	size_t by_class[PATH_NCLASSES];
+	struct path_bucket *buckets;    /* sorted by class, then detail */
+	size_t nbuckets;
+};
+
+/*
+ * members: which VNets take part (indexes into t->vnets), or NULL for
+ * all of them.
+ */
+int routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
+    const size_t *members, size_t nmembers, struct nw_err *err);
+
+/* The same computed pair by pair; slow, for tests and cross-checks. */
+int routes_summary_slow(struct path_summary *out, const struct routes_ctx *ctx,
+    const size_t *members, size_t nmembers, struct nw_err *err);
+
+void path_summary_free(struct path_summary *s);
+
+#endif

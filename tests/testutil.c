@@ -1,0 +1,57 @@
+/*
+ * Shared helpers for the Check suites (see testutil.h).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/testutil.h"
+
+const char *
+test_data_path(const char *rel)
+{
+	static char buf[4096];
+	const char *top = getenv("top_srcdir");
+
+	snprintf(buf, sizeof(buf), "%s/tests/data/%s", top != NULL ? top : ".", rel);
+	return buf;
+}
+
+struct topology *
+test_topology(const char *json_text)
+{
+	struct topology *t = NULL;
+	struct nw_err err = { 0 };
+	int rc = topology_load_buffer(&t, json_text, strlen(json_text), "<test>", NULL, &err);
+
+	ck_assert_msg(rc == 0, "topology did not load: %s", err.msg);
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+struct nw_err
+test_topology_error(const char *json_text)
+{
+	struct topology *t = NULL;
+	struct nw_err err = { 0 };
+	int rc = topology_load_buffer(&t, json_text, strlen(json_text), "<test>", NULL, &err);
+
+	ck_assert_msg(rc != 0, "topology loaded but should have been rejected");
+	ck_assert_ptr_null(t);
+	ck_assert_int_eq(rc, err.code);
+	return err;
+}
+
+int
+test_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,24 @@
+/*
+ * Helpers shared by the Check suites: loading topologies from inline JSON,
+ * finding test data, and running a suite with the usual reporting.
+ */
+#ifndef NETWAVE_TESTS_TESTUTIL_H
+#define NETWAVE_TESTS_TESTUTIL_H
+
+#include <check.h>
+
+#include "plan/topology.h"
+
+/* Path of a file under tests/data (uses $top_srcdir, else "."); static buffer. */
+const char *test_data_path(const char *rel);
+
+/* Loads a topology from JSON text; fails the test with the loader's message. */
+struct topology *test_topology(const char *json_text);
+
+/* Loads JSON text expected to be rejected; returns the error (code and message). */
+struct nw_err test_topology_error(const char *json_text);
+
+/* Runs a suite and returns the process exit status (0 when all passed). */
+int test_run_suite(Suite *s);
+
+#endif
