@@ -17,6 +17,7 @@
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_check_entry,
+	&cmd_emulator_entry,
 	&cmd_path_entry,
 	&cmd_routes_entry,
 	&cmd_synth_entry,

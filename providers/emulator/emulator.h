@@ -1,0 +1,4 @@
+/* placeholder until the emulator lands */
+#ifndef NETWAVE_PROVIDERS_EMULATOR_H
+#define NETWAVE_PROVIDERS_EMULATOR_H
+#endif
