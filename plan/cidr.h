@@ -86,7 +86,8 @@ void cidr_table_free(struct cidr_table *t);
 
 /*
  * Adds prefix -> value.  Returns 0 when added, 1 when the prefix was
- * already present (the old value is kept), NW_ENOMEM on failure.
+ * already present (the old value is kept), NW_ENOMEM on failure, and
+ * NW_EINPUT for a NULL value (lookups use NULL for "no match").
  */
 int cidr_table_add(struct cidr_table *t, const struct cidr *prefix, void *value);
 
@@ -119,7 +120,8 @@ size_t cidr_table_count(const struct cidr_table *t);
  * addresses not in `cover`; that is what summarization is for.
  *
  * min_len4 / min_len6 are the shortest lengths a result may use (0: no
- * floor), so a summary never grows into 0.0.0.0/0.
+ * floor), so a summary never grows into 0.0.0.0/0.  The floor only stops
+ * growth: a cover prefix already shorter than it is kept as it is.
  *
  * Fails with NW_EINPUT, naming both, when a cover prefix itself contains a
  * forbidden prefix (nothing can cover it without covering the other).
