@@ -222,14 +222,16 @@ file_read_all(char **out, size_t *len, const char *path, size_t max_bytes, struc
 	*len = 0;
 	f = is_stdin ? stdin : fopen(path, "rb");
 	if (f == NULL)
-		return err_set(err, NW_EIO, "cannot read '%s': %s", path, strerror(errno));
+		/* a file that is not there is the user's mistake, not the machine's */
+		return err_set(err, errno == ENOENT || errno == ENOTDIR ? NW_EINPUT : NW_EIO,
+		    "cannot read '%s': %s", path, strerror(errno));
 	if (!is_stdin && fstat(fileno(f), &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
-			err_set(err, NW_EINPUT, "cannot read '%s': is a directory", path);
+			rc = err_set(err, NW_EINPUT, "cannot read '%s': is a directory", path);
 			goto done;
 		}
 		if (S_ISREG(st.st_mode) && (size_t)st.st_size > max_bytes) {
-			err_set(err, NW_EINPUT, "%s: file is %lld bytes, over the limit of %zu bytes",
+			rc = err_set(err, NW_EINPUT, "%s: file is %lld bytes, over the limit of %zu bytes",
 			    path, (long long)st.st_size, max_bytes);
 			goto done;
 		}
@@ -241,7 +243,7 @@ file_read_all(char **out, size_t *len, const char *path, size_t max_bytes, struc
 			cap = cap == 0 ? 65536 : cap * 2;
 			nb = realloc(buf, cap);
 			if (nb == NULL) {
-				err_set(err, NW_ENOMEM, "out of memory reading '%s'", path);
+				rc = err_set(err, NW_ENOMEM, "out of memory reading '%s'", path);
 				goto done;
 			}
 			buf = nb;
@@ -249,12 +251,12 @@ file_read_all(char **out, size_t *len, const char *path, size_t max_bytes, struc
 		r = fread(buf + n, 1, cap - n - 1, f);
 		n += r;
 		if (n > max_bytes) {
-			err_set(err, NW_EINPUT, "%s: input is over the limit of %zu bytes", path, max_bytes);
+			rc = err_set(err, NW_EINPUT, "%s: input is over the limit of %zu bytes", path, max_bytes);
 			goto done;
 		}
 		if (r == 0) {
 			if (ferror(f)) {
-				err_set(err, NW_EIO, "cannot read '%s': %s", path, strerror(errno));
+				rc = err_set(err, NW_EIO, "cannot read '%s': %s", path, strerror(errno));
 				goto done;
 			}
 			break;
@@ -263,7 +265,7 @@ file_read_all(char **out, size_t *len, const char *path, size_t max_bytes, struc
 	if (buf == NULL) {
 		buf = malloc(1);
 		if (buf == NULL) {
-			err_set(err, NW_ENOMEM, "out of memory");
+			rc = err_set(err, NW_ENOMEM, "out of memory");
 			goto done;
 		}
 	}
