@@ -27,9 +27,15 @@ struct synth_opts {
 };
 
 /*
- * Builds the document.  NW_EINPUT (naming the option) when the options
- * cannot be met, e.g. more spokes than the address plan holds or more UDR
- * spokes than spokes.  *out is a new reference.
+ * Builds the document.  NW_EINPUT (naming the option, as "--hubs",
+ * "--spokes-per-hub", "--pe-per-spoke", "--udr-spokes" or "--regions")
+ * when the options cannot be met: no hubs; a region name that is not
+ * lowercase letters and digits; more hubs or spokes than the address plan
+ * holds (hubs get equal power-of-two blocks of 10.0.0.0/8, at least a /16,
+ * block 0 and the on-premises 10.255.0.0/16 unused: 254 hubs of up to 255
+ * spokes, 62 of up to 1,023, at most 16,383 spokes per hub); more private
+ * endpoints than a spoke's /25 endpoints subnet holds (123); more UDR
+ * spokes than spokes.  *out is a new reference, NULL on failure.
  */
 int synth_generate(json_t **out, const struct synth_opts *opts, struct nw_err *err);
 
