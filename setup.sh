@@ -1,0 +1,82 @@
+#!/bin/sh
+# Sets up a fresh Debian 12 machine for netwave and builds it.
+#
+#   ./setup.sh demo    install, build, and run the demo
+#   ./setup.sh test    install, build under AddressSanitizer and
+#                      UndefinedBehaviorSanitizer, and run every test
+#   ./setup.sh build   install and build only
+#
+# Installs Debian packages with apt-get (as root, or through sudo).
+set -eu
+
+cd "$(dirname "$0")"
+mode=${1:-build}
+
+PACKAGES="build-essential autoconf automake pkg-config \
+libcurl4-openssl-dev libjansson-dev libgit2-dev libsqlite3-dev libmicrohttpd-dev check \
+curl ca-certificates"
+
+need_install() {
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || return 0
+	done
+	return 1
+}
+
+if need_install; then
+	if [ "$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi
+	echo "setup: installing Debian packages" >&2
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
+fi
+
+[ -x configure ] || ./autogen.sh >/dev/null 2>&1
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+build() {
+	dir=$1
+	shift
+	mkdir -p "$dir"
+	if [ ! -f "$dir/Makefile" ]; then
+		(cd "$dir" && ../configure "$@" >/dev/null)
+	fi
+	make -C "$dir" -s -j"$jobs"
+}
+
+case "$mode" in
+build)
+	build build
+	echo "setup: built build/netwave" >&2
+	;;
+demo)
+	build build
+	mkdir -p demo-out
+	cd demo-out
+	../build/netwave synth --hubs 2 --spokes-per-hub 30 --pe-per-spoke 4 --udr-spokes 4 \
+		--seed 1 -o estate.json
+	../build/netwave check estate.json
+	;;
+test)
+	build build-sanitize --enable-asan --enable-ubsan
+	status=0
+	make -C build-sanitize -j"$jobs" check >build-sanitize/check.out 2>&1 || status=$?
+	grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' build-sanitize/check.out || true
+	if [ "$status" -ne 0 ]; then
+		tail -n 60 build-sanitize/check.out
+		for log in $(grep -lE '^(FAIL|ERROR)' build-sanitize/tests/*.log build-sanitize/tests/cli/*.log 2>/dev/null); do
+			echo "---- $log" && tail -n 80 "$log"
+		done
+	fi
+	pass=$(sed -n 's/^# PASS: *//p' build-sanitize/check.out | tail -n 1)
+	fail=$(sed -n 's/^# FAIL: *//p' build-sanitize/check.out | tail -n 1)
+	err=$(sed -n 's/^# ERROR: *//p' build-sanitize/check.out | tail -n 1)
+	echo "${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed"
+	exit "$status"
+	;;
+*)
+	echo "usage: ./setup.sh [build|demo|test]" >&2
+	exit 2
+	;;
+esac

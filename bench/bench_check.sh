@@ -1,0 +1,39 @@
+#!/bin/sh
+# Benchmark of `netwave check` on the 5,000-spoke estate of issue 2:
+#   netwave synth --hubs 10 --spokes-per-hub 500 --pe-per-spoke 4
+# Prints the wall time and peak memory of check beside a plain jansson load
+# of the same file, measured in the same run (median of RUNS runs), and
+# their ratio.  Run it from a build without sanitizers: make bench.
+set -eu
+: "${NETWAVE:=./netwave}" "${JSONLOAD:=./bench/jsonload}" "${MEASURE:=./bench/measure}"
+RUNS=${RUNS:-5}
+out=${BENCH_DIR:-bench/out}
+mkdir -p "$out"
+estate="$out/estate-10x500x4.json"
+if [ ! -f "$estate" ]; then
+	"$NETWAVE" synth --hubs 10 --spokes-per-hub 500 --pe-per-spoke 4 --udr-spokes 50 \
+		--regions eastus,westeurope --seed 1 -o "$estate"
+fi
+bytes=$(wc -c <"$estate")
+
+# median of the first field (seconds) and the max of the second (KiB) over RUNS
+median() {
+	i=0
+	: >"$out/runs"
+	while [ "$i" -lt "$RUNS" ]; do
+		"$MEASURE" "$@" >>"$out/runs"
+		i=$((i + 1))
+	done
+	awk '$3 != 0 && $3 != 1 { bad = 1 } { print $1, $2 } END { if (bad) exit 3 }' "$out/runs" |
+		sort -n | awk -v n="$RUNS" '{ t[NR] = $1; if ($2 > m) m = $2 } END { printf "%s %s\n", t[int((n + 1) / 2)], m }'
+}
+
+base=$(median "$JSONLOAD" "$estate")
+check=$(median "$NETWAVE" check "$estate")
+set -- $base $check
+echo "estate: $estate ($bytes bytes)"
+printf 'jansson load (baseline): %8.3f s  %8.1f MiB\n' "$1" "$(echo "$2" | awk '{ print $1 / 1024 }')"
+printf 'netwave check:           %8.3f s  %8.1f MiB\n' "$3" "$(echo "$4" | awk '{ print $1 / 1024 }')"
+awk -v a="$1" -v b="$3" -v m="$4" 'BEGIN {
+	printf "check / load time ratio: %.2fx (goal: within 3x)\n", b / a;
+	printf "check peak memory: %.1f MiB (goal: under 300 MiB)\n", m / 1024 }'

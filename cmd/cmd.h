@@ -121,4 +121,24 @@ void output_warn(struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((forma
 /* Prints usage and options of a command (for --help and help CMD). */
 void output_command_help(FILE *f, const struct cmd_entry *cmd);
 
+struct topology;
+
+/*
+ * Loads a topology for a command: errors say "cannot load topology: ..."
+ * (the loader names the file, line and column or JSON pointer); the
+ * loader's warnings go to the diagnostics stream when print_warnings.
+ */
+int cmd_topology_load(struct cmd_ctx *ctx, const char *path, bool print_warnings,
+    struct topology **out, struct nw_err *err);
+
+/*
+ * The VNet named by a name or a full id; NW_EINPUT naming the nearest
+ * VNet when there is none, or asking for the id when a name is ambiguous.
+ */
+struct topo_vnet *cmd_find_vnet(const struct topology *t, const char *name_or_id,
+    struct nw_err *err);
+
+/* The last segment of an ARM id (the resource's name), for text output. */
+const char *cmd_short_name(const char *id);
+
 #endif

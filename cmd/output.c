@@ -10,6 +10,7 @@
 
 #include "cmd/cmd.h"
 #include "plan/jsonutil.h"
+#include "plan/topology.h"
 
 int
 output_json(struct cmd_ctx *ctx, const json_t *v, struct nw_err *err)
@@ -59,4 +60,34 @@ output_command_help(FILE *f, const struct cmd_entry *cmd)
 			fprintf(f, "  %-26s  %s\n", left, o->help);
 	}
 	fprintf(f, "  %-26s  %s\n", "-h, --help", "show this help");
+}
+
+int
+cmd_topology_load(struct cmd_ctx *ctx, const char *path, bool print_warnings,
+    struct topology **out, struct nw_err *err)
+{
+	size_t i;
+	int rc;
+
+	rc = topology_load_file(out, path, NULL, err);
+	if (rc != 0) {
+		err_prefix(err, "cannot load topology");
+		return rc;
+	}
+	if (print_warnings)
+		for (i = 0; i < (*out)->nwarnings; i++)
+			output_warn(ctx, "%s: %s: %s", (*out)->source, (*out)->warnings[i].pointer,
+			    (*out)->warnings[i].message);
+	return 0;
+}
+
+const char *
+cmd_short_name(const char *id)
+{
+	const char *slash;
+
+	if (id == NULL)
+		return "";
+	slash = strrchr(id, '/');
+	return slash != NULL && slash[1] != '\0' ? slash + 1 : id;
 }

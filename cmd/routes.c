@@ -1,6 +1,202 @@
-/* placeholder until the command lands */
+/*
+ * netwave routes TOPOLOGY --vnet NAME|ID [--subnet NAME]: the effective
+ * routes of a VNet's subnets as Azure would program them, in the shape of
+ * Azure's effective route table.  The engine is plan/routes.c.
+ */
 #include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
 #include "cmd/cmd.h"
-static int exec_routes(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err) { return err_set(err, NW_EFAIL, "not built yet"); }
-static const struct cmd_option opts_routes[] = { { "format", 0, "FORMAT", 0, "text or json" }, { NULL, 0, NULL, 0, NULL } };
-const struct cmd_entry cmd_routes_entry = { "routes", "", "placeholder", NULL, opts_routes, 0, 9, exec_routes };
+#include "plan/routes.h"
+#include "plan/topology.h"
+
+static const struct cmd_option routes_options[] = {
+	{ "vnet", 0, "NAME|ID", 0, "the VNet (required)" },
+	{ "subnet", 0, "NAME", 0, "only this subnet (default: every subnet)" },
+	{ "format", 0, "text|json", 0, "output format (default text)" },
+	{ NULL, 0, NULL, 0, NULL },
+};
+
+/* One route in Azure's EffectiveRoute shape. */
+static json_t *
+route_json(const struct route *r, bool bgp_disabled)
+{
+	char pfx[CIDR_STRLEN], ip[CIDR_STRLEN];
+	json_t *o, *ips = json_array();
+
+	cidr_format(&r->prefix, pfx);
+	if (r->has_next_hop_ip) {
+		cidr_format_addr(&r->next_hop_ip, ip);
+		json_array_append_new(ips, json_string(ip));
+	}
+	o = json_pack("{s:[s], s:o, s:s, s:s, s:s, s:b}", "addressPrefix", pfx, "nextHopIpAddress",
+	    ips, "nextHopType", topo_next_hop_name(r->next_hop), "source",
+	    route_source_name(r->source), "state", r->active ? "Active" : "Invalid",
+	    "disableBgpRoutePropagation", bgp_disabled);
+	if (o != NULL && r->name != NULL)
+		json_object_set_new(o, "name", json_string(r->name));
+	return o;
+}
+
+static void
+print_table(FILE *o, const struct route_set *s)
+{
+	size_t i;
+
+	fprintf(o, "  %-22s %-8s %-20s %-22s %s\n", "Source", "State", "Address Prefix",
+	    "Next Hop Type", "Next Hop IP");
+	for (i = 0; i < s->n; i++) {
+		const struct route *r = &s->v[i];
+		char pfx[CIDR_STRLEN], ip[CIDR_STRLEN] = "";
+
+		cidr_format(&r->prefix, pfx);
+		if (r->has_next_hop_ip)
+			cidr_format_addr(&r->next_hop_ip, ip);
+		fprintf(o, "  %-22s %-8s %-20s %-22s %s\n", route_source_name(r->source),
+		    r->active ? "Active" : "Invalid", pfx, topo_next_hop_name(r->next_hop), ip);
+	}
+}
+
+struct topo_vnet *
+cmd_find_vnet(const struct topology *t, const char *name_or_id, struct nw_err *err)
+{
+	struct topo_vnet *v;
+	size_t i, n = 0;
+
+	if (name_or_id[0] == '/')
+		v = topology_find_vnet(t, name_or_id);
+	else {
+		v = topology_find_vnet_by_name(t, name_or_id);
+		for (i = 0; i < t->nvnets; i++)
+			if (strcasecmp(t->vnets[i].res->name, name_or_id) == 0)
+				n++;
+		if (n > 1) {
+			err_set(err, NW_EINPUT, "%zu VNets are named '%s' in %s; give the full id", n,
+			    name_or_id, t->source);
+			return NULL;
+		}
+	}
+	if (v == NULL) {
+		const char *names[8];
+		const char *near = NULL;
+
+		/* suggest the nearest name among a bounded sample */
+		for (i = 0, n = 0; i < t->nvnets && n < 8; i++)
+			if (strncasecmp(t->vnets[i].res->name, name_or_id, 3) == 0)
+				names[n++] = t->vnets[i].res->name;
+		if (n > 0)
+			near = cmd_nearest(name_or_id, names, n);
+		if (near != NULL)
+			err_set(err, NW_EINPUT, "no VNet '%s' in %s; did you mean '%s'?", name_or_id,
+			    t->source, near);
+		else
+			err_set(err, NW_EINPUT, "no VNet '%s' in %s", name_or_id, t->source);
+	}
+	return v;
+}
+
+static int
+routes_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err)
+{
+	struct topology *t = NULL;
+	struct routes_ctx *rctx = NULL;
+	struct route_set set = { 0 };
+	const struct topo_vnet *v;
+	const char *vname = cmd_arg(args, "vnet"), *sname = cmd_arg(args, "subnet");
+	enum output_format fmt;
+	json_t *doc = NULL, *subnets = NULL;
+	size_t i, shown = 0;
+	int rc;
+
+	rc = cmd_arg_format(args, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err);
+	if (rc != 0)
+		return rc;
+	if (vname == NULL)
+		return err_set(err, NW_EINPUT, "'routes' needs --vnet NAME|ID");
+	rc = cmd_topology_load(ctx, args->pos[0], true, &t, err);
+	if (rc != 0)
+		goto done;
+	v = cmd_find_vnet(t, vname, err);
+	if (v == NULL) {
+		rc = err->code;
+		goto done;
+	}
+	rc = routes_ctx_new(&rctx, t, err);
+	if (rc != 0)
+		goto done;
+	doc = json_object();
+	subnets = json_array();
+	if (doc == NULL || subnets == NULL) {
+		rc = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < v->nsubnets; i++) {
+		const struct topo_subnet *s = &v->subnets[i];
+		bool bgp_off = s->route_table != NULL && s->route_table->disable_bgp_route_propagation;
+		json_t *value, *entry;
+		size_t k;
+
+		if (sname != NULL && strcasecmp(s->name, sname) != 0)
+			continue;
+		shown++;
+		rc = routes_effective(&set, rctx, s, err);
+		if (rc != 0)
+			goto done;
+		if (fmt == FORMAT_TEXT) {
+			fprintf(ctx->out, "%s%s/%s", shown > 1 ? "\n" : "", v->res->name, s->name);
+			if (s->route_table_id != NULL)
+				fprintf(ctx->out, " (route table %s%s)", cmd_short_name(s->route_table_id),
+				    bgp_off ? ", gateway route propagation disabled" : "");
+			fputs("\n", ctx->out);
+			print_table(ctx->out, &set);
+		} else {
+			value = json_array();
+			for (k = 0; value != NULL && k < set.n; k++)
+				json_array_append_new(value, route_json(&set.v[k], bgp_off));
+			entry = json_pack("{s:s, s:s, s:o}", "id", s->id, "name", s->name, "value", value);
+			if (entry == NULL || json_array_append_new(subnets, entry) != 0) {
+				rc = err_set(err, NW_ENOMEM, "out of memory");
+				goto done;
+			}
+		}
+		route_set_free(&set);
+	}
+	if (shown == 0) {
+		rc = sname != NULL ?
+		    err_set(err, NW_EINPUT, "VNet %s has no subnet '%s'", v->res->name, sname) :
+		    err_set(err, NW_EINPUT, "VNet %s has no subnets", v->res->name);
+		goto done;
+	}
+	if (fmt == FORMAT_JSON) {
+		json_object_set_new(doc, "vnet", json_string(v->res->id));
+		json_object_set_new(doc, "subnets", subnets);
+		subnets = NULL;
+		rc = output_json(ctx, doc, err);
+	}
+done:
+	route_set_free(&set);
+	json_decref(subnets);
+	json_decref(doc);
+	routes_ctx_free(rctx);
+	topology_free(t);
+	return rc;
+}
+
+const struct cmd_entry cmd_routes_entry = {
+	.name = "routes",
+	.usage = "TOPOLOGY --vnet NAME|ID [--subnet NAME] [--format text|json]",
+	.summary = "show the effective routes Azure would program on a VNet's subnets",
+	.description =
+	    "Computes each subnet's effective route table from the topology: the VNet's own\n"
+	    "space, peerings, connected groups of deployed AVNM configurations, Azure's default\n"
+	    "routes, BGP routes learned through gateways and circuits, and user routes, with\n"
+	    "Azure's selection (longest prefix; on a tie User, then BGP, then system) and the\n"
+	    "losers shown as Invalid.  JSON output uses Azure's EffectiveRoute fields.",
+	.options = routes_options,
+	.min_args = 1,
+	.max_args = 1,
+	.exec = routes_exec,
+};

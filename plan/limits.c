@@ -1,0 +1,47 @@
+/*
+ * The table of platform limits with their sources (see limits.h).
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "plan/limits.h"
+
+static const struct limit_def limit_table[LIMIT_COUNT] = {
+	{ LIMIT_MESH_VNETS, "meshVnets", "VNets per mesh (connected group)", 250, "seeds/003" },
+	{ LIMIT_MESH_VNETS_HIGH_SCALE, "meshVnetsHighScale",
+	  "VNets per mesh with AllowHighScaleConnectedGroup", 5000, "seeds/003" },
+	{ LIMIT_MESH_PE, "meshPrivateEndpoints", "private endpoints per mesh", 2000, "seeds/003" },
+	{ LIMIT_MESH_PE_HSPE, "meshPrivateEndpointsHspe", "private endpoints per mesh with HSPE",
+	  20000, "seeds/003" },
+	{ LIMIT_VNET_PE, "vnetPrivateEndpoints", "private endpoints per VNet", 1000, "seeds/003" },
+	{ LIMIT_VNET_PE_HSPE, "vnetPrivateEndpointsHspe", "private endpoints per VNet with HSPE",
+	  5000, "seeds/003" },
+	{ LIMIT_CONNECTED_GROUPS_PER_VNET, "connectedGroupsPerVnet", "connected groups per VNet", 2,
+	  "reference/azure-arm.md" },
+	{ LIMIT_PEERINGS_PER_VNET, "peeringsPerVnet", "VNet peerings per VNet", 500, "seeds/003" },
+	{ LIMIT_ADVERTISED_V4, "advertisedPrefixesIpv4",
+	  "IPv4 prefixes a gateway advertises to the circuit", 1000, "seeds/003" },
+	{ LIMIT_ADVERTISED_V6, "advertisedPrefixesIpv6",
+	  "IPv6 prefixes a gateway advertises to the circuit", 100, "seeds/003" },
+	{ LIMIT_ROUTE_SERVER_PEERS, "routeServerPeers", "Route Server BGP peers", 8,
+	  "seeds/002, seeds/003 (16 on newer deployments)" },
+	{ LIMIT_ROUTE_SERVER_ROUTES_PER_PEER, "routeServerRoutesPerPeer", "Route Server routes per peer",
+	  1000, "seeds/002" },
+	{ LIMIT_ROUTE_SERVER_ROUTES_TO_GATEWAYS, "routeServerRoutesToGateways",
+	  "Route Server routes to gateways", 200, "seeds/002" },
+	{ LIMIT_ARM_WRITE_BUCKET, "armWriteBucket", "ARM writes per subscription (bucket)", 200,
+	  "reference/azure-arm.md" },
+	{ LIMIT_ARM_WRITE_REFILL, "armWriteRefillPerSecond", "ARM write refill per second", 10,
+	  "reference/azure-arm.md" },
+	{ LIMIT_NETWORK_WRITES_5MIN, "networkWritesPer5Min", "Microsoft.Network writes per 5 minutes",
+	  1000, "reference/azure-arm.md" },
+};
+
+const struct limit_def *
+limit_get(enum limit_id id)
+{
+	if ((int)id < 0 || id >= LIMIT_COUNT)
+		return NULL;
+	return &limit_table[id];
+}
