@@ -649,6 +649,90 @@ done:
 
 /* ---- context: what each gateway learns ---- */
 
+/* An ExpressRoute connection to a circuit in the file. */
+static bool
+connection_is_expressroute(const struct topo_connection *c)
+{
+	return c->circuit != NULL &&
+	    (c->connection_type == NULL || strcasecmp(c->connection_type, "ExpressRoute") == 0);
+}
+
+static int
+learned_push(struct route **v, size_t *n, size_t *cap, const struct cidr *prefix,
+    const struct topo_gateway *g, const struct topo_circuit *c, const struct topo_gateway *origin,
+    const struct cidr *ip)
+{
+	struct route *r;
+
+	if (GROW(*v, cap, *n + 1) != 0)
+		return NW_ENOMEM;
+	r = &(*v)[(*n)++];
+	memset(r, 0, sizeof(*r));
+	r->prefix = *prefix;
+	r->source = ROUTE_SRC_GATEWAY;
+	r->next_hop = NH_VIRTUAL_NETWORK_GATEWAY;
+	r->has_next_hop_ip = ip != NULL;
+	if (ip != NULL)
+		r->next_hop_ip = *ip;
+	r->active = true;
+	r->gateway = g;
+	r->circuit = c;
+	r->origin = origin;
+	return 0;
+}
+
+/*
+ * Over each ExpressRoute connection: the circuit's on-premises routes,
+ * and what every other gateway on that circuit advertises unless the
+ * gateway refuses traffic from remote virtual networks.
+ */
+static int
+gateway_learn(struct routes_ctx *ctx, size_t gi)
+{
+	const struct topology *t = ctx->t;
+	const struct topo_gateway *g = &t->gateways[gi];
+	struct route *v = NULL;
+	size_t n = 0, cap = 0;
+	struct cidr ip;
+	int rc = NW_ENOMEM;
+
+	for (size_t c = 0; c < g->nconnections; c++) {
+		const struct topo_circuit *circ = g->connections[c]->circuit;
+
+		if (!connection_is_expressroute(g->connections[c]))
+			continue;
+		for (size_t i = 0; circ->routes_observed && i < circ->nroutes; i++) {
+			bool has_ip = parse_first_addr(&ip, circ->routes[i].next_hop);
+
+			if (learned_push(&v, &n, &cap, &circ->routes[i].prefix, g, circ, NULL,
+			    has_ip ? &ip : NULL) != 0)
+				goto done;
+		}
+		if (!g->allow_remote_vnet_traffic)
+			continue;
+		for (size_t k = 0; k < circ->nconnections; k++) {
+			const struct topo_gateway *g2 = circ->connections[k]->gateway;
+			const struct topo_prefixes *adv;
+			bool has_ip;
+
+			if (g2 == NULL || g2 == g || !connection_is_expressroute(circ->connections[k]))
+				continue;
+			adv = &ctx->advertised[gateway_index(t, g2)];
+			has_ip = parse_first_addr(&ip, g2->bgp_peering_address);
+			for (size_t i = 0; i < adv->n; i++)
+				if (learned_push(&v, &n, &cap, &adv->v[i], g, circ, g2, has_ip ? &ip : NULL) != 0)
+					goto done;
+		}
+	}
+	ctx->learned[gi] = v;
+	ctx->nlearned[gi] = n;
+	v = NULL;
+	rc = 0;
+done:
+	free(v);
+	return rc;
+}
+
 static int
 ctx_build_learned(struct routes_ctx *ctx, struct nw_err *err)
 {
@@ -658,71 +742,9 @@ ctx_build_learned(struct routes_ctx *ctx, struct nw_err *err)
 	ctx->nlearned = calloc(t->ngateways ? t->ngateways : 1, sizeof(*ctx->nlearned));
 	if (ctx->learned == NULL || ctx->nlearned == NULL)
 		return nomem(err, "learned routes");
-	for (size_t gi = 0; gi < t->ngateways; gi++) {
-		const struct topo_gateway *g = &t->gateways[gi];
-		size_t cap = 0, n = 0;
-		struct route *v = NULL;
-
-		for (size_t c = 0; c < g->nconnections; c++) {
-			const struct topo_circuit *circ = g->connections[c]->circuit;
-
-			if (circ == NULL)
-				continue;
-			for (size_t i = 0; circ->routes_observed && i < circ->nroutes; i++) {
-				struct route r;
-
-				if (GROW(v, &cap, n + 1) != 0)
-					goto oom;
-				memset(&r, 0, sizeof(r));
-				r.prefix = circ->routes[i].prefix;
-				r.source = ROUTE_SRC_GATEWAY;
-				r.next_hop = NH_VIRTUAL_NETWORK_GATEWAY;
-				r.has_next_hop_ip = parse_first_addr(&r.next_hop_ip, circ->routes[i].next_hop);
-				r.active = true;
-				r.gateway = g;
-				r.circuit = circ;
-				v[n++] = r;
-			}
-			/* "allow traffic from remote virtual networks" off: on-premises only */
-			if (!g->allow_remote_vnet_traffic)
-				continue;
-			for (size_t k = 0; k < circ->nconnections; k++) {
-				const struct topo_gateway *g2 = circ->connections[k]->gateway;
-				const struct topo_prefixes *adv;
-				struct cidr ip;
-				bool has_ip;
-
-				if (g2 == NULL || g2 == g)
-					continue;
-				adv = &ctx->advertised[gateway_index(t, g2)];
-				has_ip = parse_first_addr(&ip, g2->bgp_peering_address);
-				for (size_t i = 0; i < adv->n; i++) {
-					struct route r;
-
-					if (GROW(v, &cap, n + 1) != 0)
-						goto oom;
-					memset(&r, 0, sizeof(r));
-					r.prefix = adv->v[i];
-					r.source = ROUTE_SRC_GATEWAY;
-					r.next_hop = NH_VIRTUAL_NETWORK_GATEWAY;
-					r.has_next_hop_ip = has_ip;
-					if (has_ip)
-						r.next_hop_ip = ip;
-					r.active = true;
-					r.gateway = g;
-					r.circuit = circ;
-					r.origin = g2;
-					v[n++] = r;
-				}
-			}
-		}
-		ctx->learned[gi] = v;
-		ctx->nlearned[gi] = n;
-		continue;
-oom:
-		free(v);
-		return nomem(err, "learned routes");
-	}
+	for (size_t gi = 0; gi < t->ngateways; gi++)
+		if (gateway_learn(ctx, gi) != 0)
+			return nomem(err, "learned routes");
 	return 0;
 }
 
@@ -891,10 +913,11 @@ ctx_build_route_tables(struct routes_ctx *ctx, struct nw_err *err)
 {
 	const struct topology *t = ctx->t;
 	struct seq_route *tmp = NULL;
+	int rc = NW_ENOMEM;
 
 	ctx->rt = calloc(t->nroute_tables ? t->nroute_tables : 1, sizeof(*ctx->rt));
 	if (ctx->rt == NULL)
-		return nomem(err, "route tables");
+		goto done;
 	for (size_t i = 0; i < t->nroute_tables; i++) {
 		const struct topo_route_table *tab = &t->route_tables[i];
 		struct rt_layer *l = &ctx->rt[i];
@@ -905,7 +928,7 @@ ctx_build_route_tables(struct routes_ctx *ctx, struct nw_err *err)
 		l->slots = calloc(n ? n : 1, sizeof(*l->slots));
 		tmp = calloc(n ? n : 1, sizeof(*tmp));
 		if (l->tab == NULL || l->v == NULL || l->slots == NULL || tmp == NULL)
-			goto oom;
+			goto done;
 		for (size_t k = 0; k < n; k++) {
 			const struct topo_route *ur = &tab->routes[k];
 			struct route *r = &tmp[k].r;
@@ -936,14 +959,14 @@ ctx_build_route_tables(struct routes_ctx *ctx, struct nw_err *err)
 		l->n = n;
 		for (size_t s = 0; s < l->nslots; s++)
 			if (cidr_table_add(l->tab, &l->v[l->slots[s].start].prefix, &l->slots[s]) < 0)
-				goto oom;
+				goto done;
 		free(tmp);
 		tmp = NULL;
 	}
-	return 0;
-oom:
+	rc = 0;
+done:
 	free(tmp);
-	return nomem(err, "route tables");
+	return rc == 0 ? 0 : nomem(err, "route tables");
 }
 
 /* ---- context: connected groups ---- */
@@ -1188,7 +1211,7 @@ ctx_build_circuits(struct routes_ctx *ctx, struct nw_err *err)
 		if (gws == NULL || info->tab == NULL)
 			goto done;
 		for (size_t k = 0; k < c->nconnections; k++)
-			if (c->connections[k]->gateway != NULL)
+			if (c->connections[k]->gateway != NULL && connection_is_expressroute(c->connections[k]))
 				gws[ng++] = gateway_index(t, c->connections[k]->gateway);
 		ng = sizes_sort_unique(gws, ng);
 		for (size_t k = 0; k < ng; k++)
@@ -1820,6 +1843,12 @@ lookup_layers(struct route *out, const struct routes_ctx *ctx, const struct src 
 
 /* ---- path classification ---- */
 
+/*
+ * The class of a flow decided by route r (NULL: none).  Details name only
+ * what is shared by every flow of the kind (an appliance address, a
+ * circuit id, why it is unreachable), never the VNets, so summaries can
+ * count flows per detail; local, peering, mesh and on-premises have none.
+ */
 static void
 classify(struct path_result *out, const struct routes_ctx *ctx, const struct src *s,
     const struct route *r, const struct cidr *d)
@@ -1937,6 +1966,11 @@ path_eval(struct path_result *out, const struct routes_ctx *ctx, const struct sr
 	}
 }
 
+/*
+ * A destination prefix is looked up whole: the deciding route is the
+ * longest active one that contains all of it; routes inside it (a UDR for
+ * one subnet of the destination) do not decide the flow.
+ */
 int
 routes_path_subnet(struct path_result *out, const struct routes_ctx *ctx,
     const struct topo_subnet *from, const struct cidr *dst, struct nw_err *err)
@@ -2459,7 +2493,8 @@ routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
 	size_t *d_stamp = NULL, *d_idx = NULL, *m_stamp = NULL, *m_idx = NULL;
 	struct src *scratch = NULL;
 	size_t maxk = 1;
-	int rc;
+	bool told = false; /* the callee filled err */
+	int rc, prc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&S, 0, sizeof(S));
@@ -2478,7 +2513,7 @@ routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
 	mark = calloc(t->nvnets + 1, sizeof(*mark));
 	if (S.rt_content == NULL || S.kp_of == NULL || flagged == NULL || is_member == NULL ||
 	    in_start == NULL || in_fill == NULL || mark == NULL)
-		goto oom;
+		goto done;
 	for (size_t i = 0; i < t->nroute_tables; i++)
 		S.rt_content[i] = NONE_ID;
 	for (size_t i = 0; i < nmem; i++)
@@ -2486,9 +2521,9 @@ routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
 
 	for (size_t i = 0; i < nmem; i++)
 		if (summ_classify(&S, mem[i]) != 0)
-			goto oom;
+			goto done;
 	if (summ_overlapping(flagged, ctx, mem, nmem) != 0)
-		goto oom;
+		goto done;
 
 	/* incoming connected peerings from members: in_list[in_start[b]..in_start[b+1]] */
 	for (size_t i = 0; i < nmem; i++) {
@@ -2506,7 +2541,7 @@ routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
 		in_start[v + 1] += in_start[v];
 	in_list = malloc((in_start[t->nvnets] ? in_start[t->nvnets] : 1) * sizeof(*in_list));
 	if (in_list == NULL)
-		goto oom;
+		goto done;
 	for (size_t i = 0; i < nmem; i++) {
 		const struct topo_vnet *a = &t->vnets[mem[i]];
 
@@ -2532,7 +2567,7 @@ routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
 			maxk = S.k_n[k];
 	scratch = malloc(maxk * sizeof(*scratch));
 	if (sub == NULL || d_stamp == NULL || d_idx == NULL || m_stamp == NULL || m_idx == NULL || scratch == NULL)
-		goto oom;
+		goto done;
 
 	for (size_t bi = 0; bi < nmem; bi++) {
 		size_t b = mem[bi], stamp = b + 1;
@@ -2541,8 +2576,11 @@ routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
 
 		if (flagged[b]) {
 			for (size_t ai = 0; ai < nmem; ai++)
-				if (mem[ai] != b && (rc = summary_pair(&bl, ctx, mem[ai], b, err)) != 0)
+				if (mem[ai] != b && (prc = summary_pair(&bl, ctx, mem[ai], b, err)) != 0) {
+					rc = prc;
+					told = true;
 					goto done;
+				}
 			continue;
 		}
 		for (size_t k = in_start[b]; k < in_start[b + 1]; k++) {
@@ -2551,8 +2589,11 @@ routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
 			if (mark[a] == stamp)
 				continue;
 			mark[a] = stamp;
-			if ((rc = summary_pair(&bl, ctx, a, b, err)) != 0)
+			if ((prc = summary_pair(&bl, ctx, a, b, err)) != 0) {
+				rc = prc;
+				told = true;
 				goto done;
+			}
 			sub[S.kp_of[a]]++;
 		}
 		mark[b] = stamp;
@@ -2573,7 +2614,7 @@ routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
 					}
 					path_eval(&r, ctx, scratch, NULL, S.k_n[k], bv);
 					if (bucket_index(&m_idx[k], &bl, r.cls, r.detail) != 0)
-						goto oom;
+						goto done;
 					m_stamp[k] = stamp;
 				}
 				idx = m_idx[k];
@@ -2581,7 +2622,7 @@ routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
 				if (d_stamp[k] != stamp) {
 					path_eval(&r, ctx, S.k_srcs[k], NULL, S.k_n[k], bv);
 					if (bucket_index(&d_idx[k], &bl, r.cls, r.detail) != 0)
-						goto oom;
+						goto done;
 					d_stamp[k] = stamp;
 				}
 				idx = d_idx[k];
@@ -2601,10 +2642,9 @@ routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
 	}
 	summary_finish(out, &bl, nmem);
 	rc = 0;
-	goto done;
-oom:
-	rc = nomem(err, "the summary");
 done:
+	if (rc != 0 && !told)
+		rc = nomem(err, "the summary");
 	free(bl.v);
 	free(mem);
 	free(flagged);
