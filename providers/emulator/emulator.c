@@ -1,4 +1,1166 @@
-/* placeholder until the emulator lands */
+/*
+ * The emulator's server: starts libmicrohttpd (a thread per connection,
+ * so a latency fault delays only its own client), collects each request,
+ * runs it through authentication, throttling and the fault rules, hands
+ * it to the ARM routes or the control endpoints under /__netwave/, logs
+ * it, and writes the answer with ARM's headers.  One mutex guards the
+ * estate; it is released only while a latency fault sleeps.
+ */
 #include "config.h"
-int emulator_placeholder_(void);
-int emulator_placeholder_(void) { return 0; }
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "plan/jsonutil.h"
+#include "plan/topology.h"
+#include "providers/emulator/emu.h"
+
+/* --- small helpers ------------------------------------------------------ */
+
+char *
+emu_strdup(const char *s)
+{
+	char *p = strdup(s != NULL ? s : "");
+
+	if (p == NULL)
+		abort(); /* a few bytes: nothing sensible to do without them */
+	return p;
+}
+
+char *
+emu_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return s;
+}
+
+char *
+emu_lower(const char *s)
+{
+	char *p = emu_strdup(s);
+	char *q;
+
+	for (q = p; *q != '\0'; q++)
+		if (*q >= 'A' && *q <= 'Z')
+			*q = (char)(*q - 'A' + 'a');
+	return p;
+}
+
+uint64_t
+emu_rand(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void
+emu_guid(struct emulator *e, char out[40])
+{
+	uint64_t a = emu_rand(&e->id_rng), b = emu_rand(&e->id_rng);
+
+	snprintf(out, 40, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
+	    (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
+	    (unsigned)(0x8000 | ((b >> 48) & 0x3fff)),
+	    (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+double
+emu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+emu_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+emu_time_iso(double epoch, char out[40])
+{
+	time_t t = (time_t)floor(epoch);
+	long frac = (long)((epoch - floor(epoch)) * 1e7);
+	struct tm tm;
+
+	if (frac > 9999999)
+		frac = 9999999;
+	char day[24];
+
+	gmtime_r(&t, &tm);
+	if (strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		day[0] = '\0';
+	snprintf(out, 40, "%s.%07ldZ", day, frac);
+}
+
+double
+emu_scaled(const struct emulator *e, double nominal)
+{
+	return nominal / e->scale;
+}
+
+/* --- answers ------------------------------------------------------------ */
+
+void
+emu_reply_json(struct emu_req *r, int status, json_t *body)
+{
+	free(r->resp);
+	r->resp = NULL;
+	r->status = status;
+	if (body != NULL) {
+		r->resp = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(body);
+		if (r->resp == NULL)
+			r->status = 500;
+	}
+}
+
+void
+emu_reply_error(struct emu_req *r, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[2048];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	emu_reply_json(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
+	    "message", msg));
+}
+
+void
+emu_reply_empty(struct emu_req *r, int status)
+{
+	free(r->resp);
+	r->resp = NULL;
+	r->status = status;
+}
+
+void
+emu_header(struct emu_req *r, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	char v[2048];
+
+	va_start(ap, fmt);
+	vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	json_object_set_new(r->resp_hdr, name, json_string(v));
+}
+
+const char *
+emu_query(const struct emu_req *r, const char *name)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(r->query, k, v)
+		if (strcasecmp(k, name) == 0)
+			return json_string_value(v);
+	return NULL;
+}
+
+const char *
+emu_header_in(const struct emu_req *r, const char *lname)
+{
+	return json_str(r->hdr, lname);
+}
+
+void
+emu_op_name(struct emu_req *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->op, sizeof(r->op), fmt, ap);
+	va_end(ap);
+}
+
+/* --- the request log ------------------------------------------------------ */
+
+static void
+log_request(struct emulator *e, struct emu_req *r, double started)
+{
+	char when[40];
+	json_t *ent;
+	const char *crid = emu_header_in(r, "x-ms-client-request-id");
+
+	if (r->nolog)
+		return;
+	emu_time_iso(started, when);
+	ent = json_pack("{s:I,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s}",
+	    "seq", (json_int_t)++e->seq, "time", when, "method", r->method, "path", r->path,
+	    "query", r->query_text != NULL ? r->query_text : "",
+	    "status", r->reset ? 0 : r->status, "operation", r->op,
+	    "requestId", r->request_id, "correlationId", r->correlation_id);
+	if (ent == NULL)
+		return;
+	json_object_set_new(ent, "clientRequestId", crid != NULL ? json_string(crid) : json_null());
+	json_object_set_new(ent, "fault", r->fault[0] != '\0' ? json_string(r->fault) : json_null());
+	if (r->reset)
+		json_object_set_new(ent, "reset", json_true());
+	json_array_append_new(e->log, ent);
+	if (json_array_size(e->log) > e->max_log) {
+		/* drop the oldest tenth at once so trimming stays cheap */
+		size_t drop = e->max_log / 10 + 1, i;
+		json_t *keep = json_array();
+		for (i = drop; i < json_array_size(e->log); i++)
+			json_array_append(keep, json_array_get(e->log, i));
+		json_decref(e->log);
+		e->log = keep;
+	}
+}
+
+/* --- control endpoints ------------------------------------------------------- */
+
+static json_t *
+merge_patch(json_t *target, const json_t *patch)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(patch))
+		return json_deep_copy(patch);
+	if (!json_is_object(target))
+		target = json_object();
+	else
+		json_incref(target);
+	json_object_foreach((json_t *)patch, k, v) {
+		if (json_is_null(v))
+			json_object_del(target, k);
+		else
+			json_object_set_new(target, k, merge_patch(json_object_get(target, k), v));
+	}
+	return target;
+}
+
+static int
+drift_put(struct emulator *e, const char *id, const json_t *res, bool patch,
+    struct nw_err *err)
+{
+	json_t *parent = NULL, *child = NULL, *arr = NULL, *obj;
+	size_t idx = 0;
+	bool found = store_find(e, id, &parent, &child, &arr, &idx);
+
+	if (res == NULL) {
+		if (!found)
+			return err_set(err, NW_EINPUT, "no resource '%s'", id);
+		if (child != NULL) {
+			json_array_remove(arr, idx);
+			store_touch(e, json_str(parent, "id"));
+		} else {
+			store_del(e, id);
+		}
+		return 0;
+	}
+	if (!json_is_object(res))
+		return err_set(err, NW_EINPUT, "resource '%s' is not a JSON object", id);
+	if (child != NULL) {
+		obj = patch ? merge_patch(child, res) : json_deep_copy(res);
+		json_object_set_new(obj, "id", json_string(json_str(child, "id") != NULL ?
+		    json_str(child, "id") : id));
+		json_array_set_new(arr, idx, obj);
+		store_touch(e, json_str(parent, "id"));
+		return 0;
+	}
+	if (!found) {
+		/* a new embedded child of an existing parent */
+		char *pid = arm_id_parent(id);
+		json_t *p2 = NULL, *c2 = NULL, *a2 = NULL;
+		size_t i2;
+
+		if (pid != NULL && store_find(e, pid, &p2, &c2, &a2, &i2) && c2 == NULL) {
+			const char *kinds[][2] = { { "/subnets/", "subnets" },
+				{ "/virtualnetworkpeerings/", "virtualNetworkPeerings" },
+				{ "/routes/", "routes" }, { "/peerings/", "peerings" } };
+			char *low = emu_lower(id);
+			size_t k;
+			for (k = 0; k < 4; k++) {
+				const char *hit = strstr(low + strlen(pid), kinds[k][0]);
+				if (hit == low + strlen(pid) && !json_is_object(store_get(e, id))) {
+					json_t *props = json_object_get(p2, "properties");
+					json_t *list;
+					if (!json_is_object(props)) {
+						props = json_object();
+						json_object_set_new(p2, "properties", props);
+					}
+					list = json_object_get(props, kinds[k][1]);
+					if (!json_is_array(list)) {
+						list = json_array();
+						json_object_set_new(props, kinds[k][1], list);
+					}
+					obj = json_deep_copy(res);
+					json_object_set_new(obj, "id", json_string(id));
+					json_array_append_new(list, obj);
+					store_touch(e, json_str(p2, "id"));
+					free(low);
+					free(pid);
+					return 0;
+				}
+			}
+			free(low);
+		}
+		free(pid);
+	}
+	obj = patch && parent != NULL ? merge_patch(parent, res) : json_deep_copy(res);
+	if (json_str(obj, "id") == NULL)
+		json_object_set_new(obj, "id", json_string(id));
+	store_put(e, parent != NULL ? json_str(parent, "id") : id, obj);
+	return 0;
+}
+
+static void
+control_handle(struct emulator *e, struct emu_req *r)
+{
+	const char *p = r->path + strlen("/__netwave/");
+	struct nw_err err = { 0 };
+
+	r->nolog = true;
+	if (strcmp(p, "health") == 0) {
+		emu_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+		return;
+	}
+	if (strcmp(p, "state") == 0 && strcmp(r->method, "GET") == 0) {
+		json_t *doc = store_doc(e);
+		char *text = topology_dump_json(doc);
+
+		json_decref(doc);
+		if (text == NULL) {
+			emu_reply_error(r, 500, "InternalServerError", "cannot dump the state");
+			return;
+		}
+		free(r->resp);
+		r->resp = text;
+		r->status = 200;
+		return;
+	}
+	if (strcmp(p, "requests") == 0) {
+		if (strcmp(r->method, "GET") == 0) {
+			emu_reply_json(r, 200, json_deep_copy(e->log));
+			return;
+		}
+		if (strcmp(r->method, "DELETE") == 0) {
+			json_array_clear(e->log);
+			emu_reply_empty(r, 204);
+			return;
+		}
+	}
+	if (strcmp(p, "faults") == 0) {
+		if (strcmp(r->method, "GET") == 0) {
+			emu_reply_json(r, 200, faults_dump(e));
+			return;
+		}
+		if (strcmp(r->method, "PUT") == 0 || strcmp(r->method, "DELETE") == 0) {
+			if (strcmp(r->method, "PUT") == 0 && r->parsed == NULL) {
+				emu_reply_error(r, 400, "InvalidRequestContent",
+				    "the faults document is not JSON");
+				return;
+			}
+			if (faults_load(e, strcmp(r->method, "PUT") == 0 ? r->parsed : NULL,
+			    &err) != 0) {
+				emu_reply_error(r, 400, "InvalidFaults", "%s", err.msg);
+				return;
+			}
+			emu_reply_json(r, 200, faults_dump(e));
+			return;
+		}
+	}
+	if (strcmp(p, "observed") == 0) {
+		if (strcmp(r->method, "GET") == 0) {
+			emu_reply_json(r, 200, json_deep_copy(e->observed));
+			return;
+		}
+		if (strcmp(r->method, "PATCH") == 0 && json_is_object(r->parsed)) {
+			json_t *n = merge_patch(e->observed, r->parsed);
+			json_decref(e->observed);
+			e->observed = n;
+			store_touch_docs(e);
+			emu_reply_json(r, 200, json_deep_copy(e->observed));
+			return;
+		}
+	}
+	if (strcmp(p, "resources") == 0) {
+		const char *id = emu_query(r, "id");
+		json_t *parent = NULL, *child = NULL, *arr = NULL;
+		size_t idx;
+
+		if (id == NULL || id[0] != '/') {
+			emu_reply_error(r, 400, "InvalidRequest", "the id query parameter is required");
+			return;
+		}
+		if (strcmp(r->method, "GET") == 0) {
+			if (!store_find(e, id, &parent, &child, &arr, &idx)) {
+				emu_reply_error(r, 404, "ResourceNotFound", "no resource '%s'", id);
+				return;
+			}
+			emu_reply_json(r, 200, json_deep_copy(child != NULL ? child : parent));
+			return;
+		}
+		if (strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0 ||
+		    strcmp(r->method, "DELETE") == 0) {
+			bool del = strcmp(r->method, "DELETE") == 0;
+			if (!del && r->parsed == NULL) {
+				emu_reply_error(r, 400, "InvalidRequestContent", "the body is not JSON");
+				return;
+			}
+			if (drift_put(e, id, del ? NULL : r->parsed, strcmp(r->method, "PATCH") == 0,
+			    &err) != 0) {
+				emu_reply_error(r, del ? 404 : 400, "InvalidRequest", "%s", err.msg);
+				return;
+			}
+			if (del) {
+				emu_reply_empty(r, 204);
+				return;
+			}
+			store_find(e, id, &parent, &child, &arr, &idx);
+			emu_reply_json(r, 200, json_deep_copy(child != NULL ? child : parent));
+			return;
+		}
+	}
+	emu_reply_error(r, 404, "NotFound", "no control endpoint %s %s", r->method, r->path);
+}
+
+/* --- dispatch -------------------------------------------------------------- */
+
+static bool
+path_is(const char *path, const char *prefix)
+{
+	return strncasecmp(path, prefix, strlen(prefix)) == 0;
+}
+
+/* "/{tenant}/oauth2/v2.0/token" -> tenant */
+static bool
+token_path(const char *path, char *tenant, size_t size)
+{
+	const char *slash;
+
+	if (path[0] != '/')
+		return false;
+	slash = strchr(path + 1, '/');
+	if (slash == NULL || strcasecmp(slash, "/oauth2/v2.0/token") != 0)
+		return false;
+	if ((size_t)(slash - path - 1) >= size || slash == path + 1)
+		return false;
+	memcpy(tenant, path + 1, (size_t)(slash - path - 1));
+	tenant[slash - path - 1] = '\0';
+	return true;
+}
+
+static void
+serve(struct emulator *e, struct emu_req *r)
+{
+	char tenant[128], sub[128];
+	struct fault_hit hit = { 0 };
+	double started = emu_now();
+	struct nw_err err = { 0 };
+
+	pthread_mutex_lock(&e->lock);
+	lro_advance(e);
+	if (path_is(r->path, "/__netwave/")) {
+		control_handle(e, r);
+		goto done;
+	}
+	if (strcasecmp(r->path, "/metadata/identity/oauth2/token") == 0) {
+		auth_imds(e, r);
+		goto done;
+	}
+	if (token_path(r->path, tenant, sizeof(tenant))) {
+		auth_token(e, r, tenant);
+		goto done;
+	}
+	if (!auth_check(e, r))
+		goto done;
+	r->cls = arm_classify(r, sub, sizeof(sub));
+	if (sub[0] != '\0' && r->cls != EMU_CLASS_NONE &&
+	    !throttle_take(e, r, sub, r->cls))
+		goto done;
+	faults_match(e, r, &hit);
+	if (r->latency > 0) {
+		/* sleep without the lock so other clients are not delayed */
+		pthread_mutex_unlock(&e->lock);
+		usleep((useconds_t)(r->latency * 1e6));
+		pthread_mutex_lock(&e->lock);
+		lro_advance(e);
+	}
+	switch (hit.kind) {
+	case FAULT_ERROR:
+		if (hit.retry_after >= 0)
+			emu_header(r, "Retry-After", "%d", hit.retry_after);
+		emu_reply_error(r, hit.status, hit.code, "%s", hit.message);
+		emu_op_name(r, "fault");
+		goto done;
+	case FAULT_RESET_BEFORE:
+		r->reset = true;
+		emu_op_name(r, "fault");
+		goto done;
+	default:
+		break;
+	}
+	{
+		size_t before = e->nops;
+		size_t i;
+
+		if (path_is(r->path, "/providers/Microsoft.ResourceGraph/"))
+			graph_handle(e, r);
+		else
+			arm_handle(e, r);
+		/* operations this request started take the fault's outcome */
+		for (i = before; i < e->nops; i++)
+			faults_apply_op(&hit, e->ops[i]);
+		if (hit.kind == FAULT_EMPTY_STATUS && r->status < 300) {
+			/* the network manager: the commit path without "/commit" */
+			char *low = emu_lower(r->path);
+			char *slash = strrchr(low, '/');
+			if (slash != NULL && strcmp(slash, "/commit") == 0) {
+				*slash = '\0';
+				json_object_set_new(e->empty_status, low, json_integer(hit.count));
+			}
+			free(low);
+		}
+		if (hit.kind == FAULT_RESET_AFTER)
+			r->reset = true;
+	}
+done:
+	if (e->db != NULL && persist_flush(e, &err) != 0)
+		fprintf(stderr, "netwave emulator: %s\n", err.msg);
+	log_request(e, r, started);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* --- libmicrohttpd glue ------------------------------------------------------- */
+
+struct conn {
+	struct emu_req r;
+	size_t cap;
+	bool too_big;
+	bool answered;
+};
+
+static void
+req_free(struct emu_req *r)
+{
+	free(r->path);
+	json_decref(r->query);
+	free(r->query_text);
+	free(r->body);
+	json_decref(r->hdr);
+	free(r->resp);
+	json_decref(r->resp_hdr);
+	json_decref(r->parsed);
+}
+
+static enum MHD_Result
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct emu_req *r = cls;
+
+	(void)kind;
+	if (key != NULL)
+		json_object_set_new(r->query, key, json_string(value != NULL ? value : ""));
+	return MHD_YES;
+}
+
+static enum MHD_Result
+collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct emu_req *r = cls;
+	char *low;
+
+	(void)kind;
+	if (key == NULL || value == NULL)
+		return MHD_YES;
+	low = emu_lower(key);
+	json_object_set_new(r->hdr, low, json_string(value));
+	free(low);
+	return MHD_YES;
+}
+
+static bool
+secret_arg(const char *k)
+{
+	return strcasecmp(k, "client_secret") == 0 || strcasecmp(k, "client_assertion") == 0 ||
+	    strcasecmp(k, "access_token") == 0 || strcasecmp(k, "code") == 0 ||
+	    strcasecmp(k, "sig") == 0;
+}
+
+static void
+append_raw(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		*cap = (*cap + n + 1) * 2;
+		*buf = realloc(*buf, *cap);
+		if (*buf == NULL)
+			abort();
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+static void
+append_escaped(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		char tmp[4];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~' || c == '$') {
+			append_raw(buf, len, cap, s, 1);
+		} else {
+			snprintf(tmp, sizeof(tmp), "%%%02X", c);
+			append_raw(buf, len, cap, tmp, 3);
+		}
+	}
+}
+
+/* The query as text for the log, with anything secret-looking redacted. */
+static char *
+query_text(const json_t *q)
+{
+	char *buf = emu_strdup("");
+	size_t len = 0, cap = 1;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)q, k, v) {
+		if (len > 0)
+			append_raw(&buf, &len, &cap, "&", 1);
+		append_escaped(&buf, &len, &cap, k);
+		append_raw(&buf, &len, &cap, "=", 1);
+		append_escaped(&buf, &len, &cap, secret_arg(k) ? "REDACTED" : json_string_value(v));
+	}
+	return buf;
+}
+
+static void
+req_init(struct emulator *e, struct emu_req *r, struct MHD_Connection *c, const char *url,
+    const char *method)
+{
+	const char *host, *corr;
+
+	snprintf(r->method, sizeof(r->method), "%s", method);
+	r->path = emu_strdup(url);
+	r->query = json_object();
+	r->hdr = json_object();
+	r->resp_hdr = json_object();
+	r->status = 500;
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, r);
+	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, r);
+	r->query_text = query_text(r->query);
+	host = emu_header_in(r, "host");
+	if (host != NULL && strlen(host) < 200 && strpbrk(host, " /\\\"'<>") == NULL)
+		snprintf(r->base, sizeof(r->base), "%s://%s", e->tls ? "https" : "http", host);
+	else
+		snprintf(r->base, sizeof(r->base), "%s", e->base_url);
+	pthread_mutex_lock(&e->lock);
+	emu_guid(e, r->request_id);
+	pthread_mutex_unlock(&e->lock);
+	corr = emu_header_in(r, "x-ms-correlation-request-id");
+	if (corr != NULL && strlen(corr) < sizeof(r->correlation_id) &&
+	    strpbrk(corr, "\r\n") == NULL)
+		snprintf(r->correlation_id, sizeof(r->correlation_id), "%s", corr);
+	else
+		snprintf(r->correlation_id, sizeof(r->correlation_id), "%s", r->request_id);
+}
+
+static enum MHD_Result
+send_answer(struct emulator *e, struct MHD_Connection *c, struct emu_req *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	const char *k;
+	json_t *v;
+	const char *crid = emu_header_in(r, "x-ms-client-request-id");
+
+	resp = MHD_create_response_from_buffer(r->resp != NULL ? strlen(r->resp) : 0,
+	    r->resp != NULL ? r->resp : (void *)"", MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	if (r->resp != NULL)
+		MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+	MHD_add_response_header(resp, "x-ms-request-id", r->request_id);
+	MHD_add_response_header(resp, "x-ms-correlation-request-id", r->correlation_id);
+	if (crid != NULL && strpbrk(crid, "\r\n") == NULL && strlen(crid) < 200)
+		MHD_add_response_header(resp, "x-ms-client-request-id", crid);
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	json_object_foreach(r->resp_hdr, k, v)
+		MHD_add_response_header(resp, k, json_string_value(v));
+	ret = MHD_queue_response(c, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	(void)e;
+	return ret;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct emulator *e = cls;
+	struct conn *cc = *con_cls;
+
+	(void)version;
+	if (cc == NULL) {
+		const char *cl;
+
+		cc = calloc(1, sizeof(*cc));
+		if (cc == NULL)
+			return MHD_NO;
+		*con_cls = cc;
+		req_init(e, &cc->r, c, url, method);
+		cl = emu_header_in(&cc->r, "content-length");
+		if (cl != NULL && strtoull(cl, NULL, 10) > e->max_body)
+			cc->too_big = true;
+		if (cc->too_big) {
+			/* answer before reading the body: the client sees 413 at once */
+			emu_reply_error(&cc->r, 413, "RequestEntityTooLarge",
+			    "The request content size exceeds the maximum size of %zu bytes.",
+			    e->max_body);
+			emu_op_name(&cc->r, "rejected: body too large");
+			pthread_mutex_lock(&e->lock);
+			log_request(e, &cc->r, emu_now());
+			pthread_mutex_unlock(&e->lock);
+			cc->answered = true;
+			return send_answer(e, c, &cc->r);
+		}
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (!cc->too_big && cc->r.body_len + *upload_size > e->max_body) {
+			cc->too_big = true;
+			free(cc->r.body);
+			cc->r.body = NULL;
+			cc->r.body_len = 0;
+		}
+		if (!cc->too_big) {
+			if (cc->r.body_len + *upload_size + 1 > cc->cap) {
+				size_t ncap = (cc->r.body_len + *upload_size + 1) * 2;
+				char *nb = realloc(cc->r.body, ncap);
+				if (nb == NULL)
+					return MHD_NO;
+				cc->r.body = nb;
+				cc->cap = ncap;
+			}
+			memcpy(cc->r.body + cc->r.body_len, upload, *upload_size);
+			cc->r.body_len += *upload_size;
+			cc->r.body[cc->r.body_len] = '\0';
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (cc->answered)
+		return MHD_YES;
+	cc->answered = true;
+	if (cc->too_big) {
+		emu_reply_error(&cc->r, 413, "RequestEntityTooLarge",
+		    "The request content size exceeds the maximum size of %zu bytes.", e->max_body);
+		emu_op_name(&cc->r, "rejected: body too large");
+		pthread_mutex_lock(&e->lock);
+		log_request(e, &cc->r, emu_now());
+		pthread_mutex_unlock(&e->lock);
+		return send_answer(e, c, &cc->r);
+	}
+	if (cc->r.body_len > 0) {
+		json_error_t jerr;
+		cc->r.parsed = json_loadb(cc->r.body, cc->r.body_len, JSON_REJECT_DUPLICATES, &jerr);
+	}
+	serve(e, &cc->r);
+	if (cc->r.reset)
+		return MHD_NO; /* libmicrohttpd closes the connection without an answer */
+	return send_answer(e, c, &cc->r);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct conn *cc = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (cc == NULL)
+		return;
+	req_free(&cc->r);
+	free(cc);
+	*con_cls = NULL;
+}
+
+/* --- start and stop ---------------------------------------------------------- */
+
+static int
+parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, struct nw_err *err)
+{
+	char host[128];
+	const char *colon;
+	char *end;
+	unsigned long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s == NULL)
+		s = "127.0.0.1:0";
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (close == NULL || close[1] != ':' || (size_t)(close - s - 1) >= sizeof(host))
+			return err_set(err, NW_EINPUT, "invalid listen address '%s': expected [ADDR]:PORT", s);
+		memcpy(host, s + 1, (size_t)(close - s - 1));
+		host[close - s - 1] = '\0';
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+			return err_set(err, NW_EINPUT, "invalid listen address '%s': expected ADDR:PORT", s);
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+	}
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port > 65535 || errno != 0)
+		return err_set(err, NW_EINPUT, "invalid listen address '%s': bad port", s);
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return err_set(err, NW_EINPUT, "invalid listen address '%s': '%s' is not an IP address",
+	    s, host);
+}
+
+static int
+load_json_file(json_t **out, const char *path, const char *what, struct nw_err *err)
+{
+	json_error_t jerr;
+
+	*out = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (*out == NULL)
+		return err_set(err, NW_EINPUT, "cannot load %s '%s': line %d: %s", what, path,
+		    jerr.line, jerr.text);
+	return 0;
+}
+
+static int
+load_seed(struct emulator *e, const struct emulator_opts *o, struct nw_err *err)
+{
+	struct topology *t = NULL;
+	int rc;
+
+	if (o->seed_json != NULL) {
+		json_t *copy = json_deep_copy(o->seed_json);
+		if (copy == NULL)
+			return err_set(err, NW_ENOMEM, "out of memory copying the seed");
+		rc = topology_load_json(&t, copy, "<seed>", err);
+	} else if (o->seed_path != NULL) {
+		rc = topology_load_file(&t, o->seed_path, NULL, err);
+	} else {
+		json_t *empty = json_pack("{s:s,s:[],s:[],s:{}}", "format", TOPOLOGY_FORMAT,
+		    "subscriptions", "resources", "observed");
+		rc = store_load_doc(e, empty, err);
+		json_decref(empty);
+		return rc;
+	}
+	if (rc != 0) {
+		err_prefix(err, "cannot seed the emulator");
+		return rc;
+	}
+	rc = store_load_doc(e, t->root, err);
+	topology_free(t);
+	return rc;
+}
+
+static int
+read_pem(char **out, const char *path, struct nw_err *err)
+{
+	size_t len;
+
+	return file_read_all(out, &len, path, 1 << 20, err);
+}
+
+int
+emulator_start(struct emulator **out, const struct emulator_opts *o, struct nw_err *err)
+{
+	struct emulator *e;
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_AUTO;
+	const union MHD_DaemonInfo *info;
+	bool loaded = false;
+	json_t *doc = NULL;
+	int rc;
+	uint64_t seed;
+	double dflt_size[3] = { 250, 200, 200 }, dflt_refill[3] = { 25, 10, 10 };
+	int i;
+
+	*out = NULL;
+	rc = parse_listen(o->listen, &ss, &sslen, err);
+	if (rc != 0)
+		return rc;
+	if ((o->tls_cert_path == NULL) != (o->tls_key_path == NULL))
+		return err_set(err, NW_EINPUT, "--tls-cert and --tls-key go together");
+	if (o->time_scale < 0 || isnan(o->time_scale) || isinf(o->time_scale))
+		return err_set(err, NW_EINPUT, "invalid time scale %g: expected a positive number",
+		    o->time_scale);
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	pthread_mutex_init(&e->lock, NULL);
+	e->scale = o->time_scale > 0 ? o->time_scale : 1.0;
+	e->no_auth = o->no_auth;
+	e->token_lifetime = o->token_lifetime > 0 ? o->token_lifetime : 3599;
+	e->page_size = o->page_size > 0 ? o->page_size : 100;
+	e->max_page_size = o->max_page_size > 0 ? o->max_page_size : 1000;
+	if (e->page_size > e->max_page_size)
+		e->page_size = e->max_page_size;
+	e->max_body = o->max_body > 0 ? o->max_body : EMU_MAX_BODY_DEFAULT;
+	e->max_log = o->max_log > 0 ? o->max_log : 100000;
+	{
+		double sizes[3] = { o->read_bucket, o->write_bucket, o->delete_bucket };
+		double refills[3] = { o->read_refill, o->write_refill, o->delete_refill };
+		for (i = 0; i < 3; i++) {
+			e->bucket_size[i] = sizes[i] > 0 ? sizes[i] : dflt_size[i];
+			e->bucket_refill[i] = refills[i] > 0 ? refills[i] : dflt_refill[i];
+		}
+	}
+	seed = o->rng_seed != 0 ? o->rng_seed : (uint64_t)(emu_now() * 1e6) ^ (uint64_t)getpid();
+	e->fault_rng = seed;
+	e->id_rng = seed ^ 0x5bd1e9955bd1e995ULL;
+	e->log = json_array();
+	e->tokens = json_object();
+	e->empty_status = json_object();
+	e->snapshots = json_object();
+	e->dirty = json_object();
+	e->mi_client_id = emu_strdup("7f0c3a52-4e0b-4a8e-9c7d-000000000001");
+
+	if (o->state_path != NULL) {
+		rc = persist_open(e, o->state_path, &loaded, err);
+		if (rc != 0)
+			goto fail;
+	}
+	if (!loaded) {
+		rc = load_seed(e, o, err);
+		if (rc != 0)
+			goto fail;
+		if (e->db != NULL) {
+			rc = persist_save_all(e, err);
+			if (rc != 0)
+				goto fail;
+		}
+	}
+	if (o->faults_json != NULL || o->faults_path != NULL) {
+		if (o->faults_json == NULL) {
+			rc = load_json_file(&doc, o->faults_path, "faults", err);
+			if (rc != 0)
+				goto fail;
+		}
+		rc = faults_load(e, o->faults_json != NULL ? o->faults_json : doc, err);
+		json_decref(doc);
+		doc = NULL;
+		if (rc != 0) {
+			if (o->faults_path != NULL && o->faults_json == NULL)
+				err_prefix(err, "%s", o->faults_path);
+			goto fail;
+		}
+	}
+	if (o->clients_json != NULL || o->clients_path != NULL) {
+		if (o->clients_json == NULL) {
+			rc = load_json_file(&doc, o->clients_path, "clients", err);
+			if (rc != 0)
+				goto fail;
+		}
+		rc = auth_load_clients(e, o->clients_json != NULL ? o->clients_json : doc, err);
+		json_decref(doc);
+		doc = NULL;
+		if (rc != 0)
+			goto fail;
+	}
+	if (o->tls_cert_path != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			rc = err_set(err, NW_EINPUT, "this libmicrohttpd was built without TLS");
+			goto fail;
+		}
+		rc = read_pem(&e->tls_cert, o->tls_cert_path, err);
+		if (rc == 0)
+			rc = read_pem(&e->tls_key, o->tls_key_path, err);
+		if (rc != 0)
+			goto fail;
+		e->tls = true;
+		flags |= MHD_USE_TLS;
+	}
+	if (e->tls)
+		e->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		    MHD_OPTION_HTTPS_MEM_CERT, e->tls_cert,
+		    MHD_OPTION_HTTPS_MEM_KEY, e->tls_key,
+		    MHD_OPTION_END);
+	else
+		e->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		    MHD_OPTION_END);
+	if (e->mhd == NULL) {
+		rc = err_set(err, NW_EIO, "cannot listen on %s: %s",
+		    o->listen != NULL ? o->listen : "127.0.0.1:0",
+		    errno != 0 ? strerror(errno) : "libmicrohttpd refused to start");
+		goto fail;
+	}
+	info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	e->port = info != NULL ? info->port : 0;
+	{
+		char host[64];
+		if (ss.ss_family == AF_INET6) {
+			char a[48];
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a));
+			snprintf(host, sizeof(host), "[%s]", a);
+		} else {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+		}
+		snprintf(e->base_url, sizeof(e->base_url), "%s://%s:%u", e->tls ? "https" : "http",
+		    host, e->port);
+	}
+	*out = e;
+	return 0;
+fail:
+	emulator_stop(e);
+	return rc;
+}
+
+void
+emulator_stop(struct emulator *e)
+{
+	struct nw_err err = { 0 };
+
+	if (e == NULL)
+		return;
+	if (e->mhd != NULL)
+		MHD_stop_daemon(e->mhd);
+	if (e->db != NULL) {
+		/* a stopped emulator is as if its operations had had their time */
+		lro_finish_all(e);
+		if (persist_flush(e, &err) != 0)
+			fprintf(stderr, "netwave emulator: %s\n", err.msg);
+		persist_close(e);
+	}
+	lro_free_all(e);
+	store_free(e);
+	throttle_free(e);
+	faults_free(e);
+	auth_free(e);
+	json_decref(e->log);
+	json_decref(e->empty_status);
+	json_decref(e->snapshots);
+	json_decref(e->dirty);
+	free(e->tls_cert);
+	free(e->tls_key);
+	free(e->mi_client_id);
+	pthread_mutex_destroy(&e->lock);
+	free(e);
+}
+
+const char *
+emulator_base_url(const struct emulator *e)
+{
+	return e->base_url;
+}
+
+unsigned
+emulator_port(const struct emulator *e)
+{
+	return e->port;
+}
+
+json_t *
+emulator_state(struct emulator *e)
+{
+	json_t *doc;
+
+	pthread_mutex_lock(&e->lock);
+	lro_advance(e);
+	doc = store_doc(e);
+	pthread_mutex_unlock(&e->lock);
+	return doc;
+}
+
+json_t *
+emulator_requests(struct emulator *e)
+{
+	json_t *log;
+
+	pthread_mutex_lock(&e->lock);
+	log = json_deep_copy(e->log);
+	pthread_mutex_unlock(&e->lock);
+	return log;
+}
+
+void
+emulator_requests_clear(struct emulator *e)
+{
+	pthread_mutex_lock(&e->lock);
+	json_array_clear(e->log);
+	pthread_mutex_unlock(&e->lock);
+}
+
+int
+emulator_faults_set(struct emulator *e, const json_t *doc, struct nw_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&e->lock);
+	rc = faults_load(e, doc, err);
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+int
+emulator_resource_put(struct emulator *e, const char *id, const json_t *res, struct nw_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&e->lock);
+	lro_advance(e);
+	rc = drift_put(e, id, res, false, err);
+	if (rc == 0 && e->db != NULL)
+		rc = persist_flush(e, err);
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}

@@ -1,0 +1,1175 @@
+/*
+ * Azure Virtual Network Manager in the emulator (reference/azure-arm.md,
+ * section 1): validation of network managers, network groups, static
+ * members and connectivity configurations; `commit` as a goal state per
+ * region and configuration type (a commit replaces the whole deployed set
+ * of its type in each target region), checked against the connected-group
+ * limits; deployment status records; the active and effective
+ * configuration lists.  What is deployed lives in observed.avnmDeployments,
+ * so the route engine sees the connected groups it makes.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plan/cidr.h"
+#include "plan/jsonutil.h"
+#include "plan/topology.h"
+#include "providers/emulator/emu.h"
+
+#define FEATURE_HIGH_SCALE "Microsoft.Network/AllowHighScaleConnectedGroup"
+#define CG_MAX 250
+#define CG_MAX_HIGH_SCALE 5000
+#define CG_PER_VNET 2
+
+static const char *const config_types[] = { "SecurityAdmin", "Connectivity", "SecurityUser",
+	"Routing", NULL };
+
+static bool
+one_of(const char *v, const char *const *list)
+{
+	size_t i;
+
+	if (v == NULL)
+		return false;
+	for (i = 0; list[i] != NULL; i++)
+		if (strcasecmp(v, list[i]) == 0)
+			return true;
+	return false;
+}
+
+static char *
+norm_region(const char *s)
+{
+	char *low = emu_lower(s != NULL ? s : ""), *p, *q;
+
+	for (p = q = low; *p != '\0'; p++)
+		if (*p != ' ')
+			*q++ = *p;
+	*q = '\0';
+	return low;
+}
+
+static bool
+id_is_under(const char *id, const char *parent)
+{
+	size_t n = strlen(parent);
+	return strncasecmp(id, parent, n) == 0 && id[n] == '/';
+}
+
+/* The network manager id of an AVNM child id (malloc'd), or NULL. */
+static char *
+manager_of(const char *id)
+{
+	char *low = emu_lower(id), *p = strstr(low, "/networkmanagers/"), *out;
+	char *end;
+
+	if (p == NULL) {
+		free(low);
+		return NULL;
+	}
+	end = strchr(p + strlen("/networkmanagers/"), '/');
+	out = emu_strdup(id);
+	if (end != NULL)
+		out[end - low] = '\0';
+	free(low);
+	return out;
+}
+
+/* "True"/"False" strings, as the wire has them */
+static int
+check_bool_string(struct emu_req *r, const json_t *obj, const char *key, const char *where)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_string(v) && (strcasecmp(json_string_value(v), "True") == 0 ||
+	    strcasecmp(json_string_value(v), "False") == 0))
+		return 0;
+	emu_reply_error(r, 400, "InvalidRequestFormat",
+	    "Cannot parse the request: %s.%s must be the string \"True\" or \"False\".", where, key);
+	return -1;
+}
+
+static int
+bad_enum(struct emu_req *r, const char *what, const char *v, const char *allowed)
+{
+	emu_reply_error(r, 400, "InvalidRequestFormat",
+	    "Cannot parse the request: %s '%s' is not one of %s.", what, v != NULL ? v : "(absent)",
+	    allowed);
+	return -1;
+}
+
+static int
+validate_manager(struct emu_req *r, const char *id, json_t *body)
+{
+	json_t *scopes = json_path(body, "properties", "networkManagerScopes", NULL);
+	json_t *subs = json_object_get(scopes, "subscriptions");
+	json_t *mgs = json_object_get(scopes, "managementGroups");
+	json_t *acc = json_path(body, "properties", "networkManagerScopeAccesses", NULL), *v;
+	size_t i;
+
+	if (!json_is_object(scopes) || (json_array_size(subs) == 0 && json_array_size(mgs) == 0)) {
+		emu_reply_error(r, 400, "InvalidNetworkManagerScope",
+		    "Network manager %s needs properties.networkManagerScopes with at least one subscription or management group.",
+		    id);
+		return -1;
+	}
+	json_array_foreach(subs, i, v)
+		if (!json_is_string(v) || strncasecmp(json_string_value(v), "/subscriptions/", 15) != 0) {
+			emu_reply_error(r, 400, "InvalidNetworkManagerScope",
+			    "Scope subscription %zu of network manager %s must be of the form /subscriptions/{subscriptionId}.",
+			    i, id);
+			return -1;
+		}
+	json_array_foreach(acc, i, v)
+		if (!one_of(json_string_value(v), config_types))
+			return bad_enum(r, "networkManagerScopeAccesses value", json_string_value(v),
+			    "SecurityAdmin, Connectivity, SecurityUser, Routing");
+	return 0;
+}
+
+static int
+validate_member(struct emulator *e, struct emu_req *r, const char *id, json_t *body)
+{
+	const char *rid = json_path_str(body, "properties", "resourceId", NULL);
+	char *nm_id = manager_of(id), *ng_id = arm_id_parent(id);
+	json_t *nm = nm_id != NULL ? store_get(e, nm_id) : NULL;
+	json_t *ng = ng_id != NULL ? store_get(e, ng_id) : NULL;
+	json_t *p = NULL, *c = NULL;
+	const char *mtype = json_path_str(ng, "properties", "memberType", NULL);
+	int rc = -1;
+
+	if (rid == NULL) {
+		emu_reply_error(r, 400, "InvalidRequestFormat",
+		    "Cannot parse the request: static member %s has no properties.resourceId.", id);
+		goto done;
+	}
+	if (!store_find(e, rid, &p, &c, NULL, NULL) ||
+	    (c == NULL && (json_str(p, "type") == NULL || strcasecmp(json_str(p, "type"), TYPE_VNET) != 0)) ||
+	    (c != NULL && (mtype == NULL || strcasecmp(mtype, "Subnet") != 0))) {
+		emu_reply_error(r, 400, "InvalidResourceReference",
+		    "Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
+		    rid, id);
+		goto done;
+	}
+	if (c == NULL && mtype != NULL && strcasecmp(mtype, "Subnet") == 0) {
+		emu_reply_error(r, 400, "InvalidStaticMemberType",
+		    "Network group %s has memberType Subnet; %s is a virtual network.", ng_id, rid);
+		goto done;
+	}
+	if (nm != NULL) {
+		json_t *subs = json_path(nm, "properties", "networkManagerScopes", "subscriptions", NULL);
+		json_t *mgs = json_path(nm, "properties", "networkManagerScopes", "managementGroups", NULL);
+		char *sub = arm_id_part(rid, "subscriptions");
+		bool ok = json_array_size(mgs) > 0; /* management group membership is not modelled */
+		size_t i;
+		json_t *v;
+
+		json_array_foreach(subs, i, v) {
+			const char *sv = json_string_value(v);
+			/* "/subscriptions/{guid}", or a bare guid in a hand-written seed */
+			if (sv != NULL && strncasecmp(sv, "/subscriptions/", 15) == 0)
+				sv += 15;
+			if (sv != NULL && sub != NULL && strcasecmp(sv, sub) == 0)
+				ok = true;
+		}
+		free(sub);
+		if (!ok) {
+			emu_reply_error(r, 400, "ResourceNotInNetworkManagerScope",
+			    "Resource %s is not in the scope of network manager %s.", rid, nm_id);
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	free(nm_id);
+	free(ng_id);
+	return rc;
+}
+
+static int
+validate_config(struct emulator *e, struct emu_req *r, const char *id, json_t *body)
+{
+	json_t *props = json_object_get(body, "properties");
+	const char *topo = json_str(props, "connectivityTopology");
+	json_t *groups = json_object_get(props, "appliesToGroups");
+	json_t *hubs = json_object_get(props, "hubs");
+	json_t *caps = json_object_get(props, "connectivityCapabilities");
+	char *nm_id = manager_of(id);
+	json_t *g;
+	size_t i;
+	int rc = -1;
+	static const char *const topos[] = { "Mesh", "HubAndSpoke", NULL };
+	static const char *const conn[] = { "None", "DirectlyConnected", NULL };
+
+	if (!one_of(topo, topos)) {
+		bad_enum(r, "connectivityTopology", topo, "HubAndSpoke, Mesh");
+		goto done;
+	}
+	if (!json_is_array(groups) || json_array_size(groups) == 0) {
+		emu_reply_error(r, 400, "InvalidRequestFormat",
+		    "Cannot parse the request: connectivity configuration %s needs at least one entry in properties.appliesToGroups.",
+		    id);
+		goto done;
+	}
+	json_array_foreach(groups, i, g) {
+		const char *ngid = json_str(g, "networkGroupId");
+		json_t *ng = ngid != NULL ? store_get(e, ngid) : NULL;
+
+		if (ng == NULL || json_str(ng, "type") == NULL ||
+		    strcasecmp(json_str(ng, "type"), TYPE_NETWORK_GROUP) != 0 ||
+		    (nm_id != NULL && !id_is_under(ngid, nm_id))) {
+			emu_reply_error(r, 400, "InvalidResourceReference",
+			    "Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
+			    ngid != NULL ? ngid : "(no networkGroupId)", id);
+			goto done;
+		}
+		if (!one_of(json_str(g, "groupConnectivity"), conn)) {
+			bad_enum(r, "groupConnectivity", json_str(g, "groupConnectivity"),
+			    "None, DirectlyConnected");
+			goto done;
+		}
+		if (check_bool_string(r, g, "useHubGateway", "appliesToGroups[]") != 0 ||
+		    check_bool_string(r, g, "isGlobal", "appliesToGroups[]") != 0)
+			goto done;
+	}
+	if (strcasecmp(topo, "HubAndSpoke") == 0 && json_array_size(hubs) == 0) {
+		emu_reply_error(r, 400, "InvalidRequestFormat",
+		    "Cannot parse the request: hub-and-spoke configuration %s needs properties.hubs.", id);
+		goto done;
+	}
+	json_array_foreach(hubs, i, g) {
+		const char *hid = json_str(g, "resourceId");
+		json_t *hv = hid != NULL ? store_get(e, hid) : NULL;
+
+		if (hv == NULL || strcasecmp(json_str(hv, "type") != NULL ? json_str(hv, "type") : "",
+		    TYPE_VNET) != 0) {
+			emu_reply_error(r, 400, "InvalidResourceReference",
+			    "Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
+			    hid != NULL ? hid : "(no resourceId)", id);
+			goto done;
+		}
+	}
+	if (check_bool_string(r, props, "isGlobal", "properties") != 0 ||
+	    check_bool_string(r, props, "deleteExistingPeering", "properties") != 0)
+		goto done;
+	if (caps != NULL && !json_is_null(caps)) {
+		static const char *const scale[] = { "Standard", "HighScale", NULL };
+		static const char *const overlap[] = { "Allowed", "Disallowed", NULL };
+		static const char *const enforce[] = { "Unenforced", "Enforced", NULL };
+
+		if (!one_of(json_str(caps, "connectedGroupPrivateEndpointsScale"), scale)) {
+			bad_enum(r, "connectedGroupPrivateEndpointsScale",
+			    json_str(caps, "connectedGroupPrivateEndpointsScale"), "Standard, HighScale");
+			goto done;
+		}
+		if (!one_of(json_str(caps, "connectedGroupAddressOverlap"), overlap)) {
+			bad_enum(r, "connectedGroupAddressOverlap",
+			    json_str(caps, "connectedGroupAddressOverlap"), "Allowed, Disallowed");
+			goto done;
+		}
+		if (!one_of(json_str(caps, "peeringEnforcement"), enforce)) {
+			bad_enum(r, "peeringEnforcement", json_str(caps, "peeringEnforcement"),
+			    "Unenforced, Enforced");
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	free(nm_id);
+	return rc;
+}
+
+int
+avnm_validate_put(struct emulator *e, struct emu_req *r, const char *type, const char *id,
+    json_t *body)
+{
+	if (strcasecmp(type, TYPE_NETWORK_MANAGER) == 0)
+		return validate_manager(r, id, body);
+	if (strcasecmp(type, TYPE_NETWORK_GROUP) == 0) {
+		static const char *const mt[] = { "VirtualNetwork", "Subnet", NULL };
+		const char *v = json_path_str(body, "properties", "memberType", NULL);
+		if (v != NULL && !one_of(v, mt))
+			return bad_enum(r, "memberType", v, "VirtualNetwork, Subnet");
+		return 0;
+	}
+	if (strcasecmp(type, TYPE_STATIC_MEMBER) == 0)
+		return validate_member(e, r, id, body);
+	if (strcasecmp(type, TYPE_CONNECTIVITY_CONFIG) == 0)
+		return validate_config(e, r, id, body);
+	return 0;
+}
+
+void
+avnm_after_put(struct emulator *e, const char *type, json_t *res)
+{
+	if (strcasecmp(type, TYPE_STATIC_MEMBER) == 0) {
+		const char *rid = json_path_str(res, "properties", "resourceId", NULL);
+		json_t *p = NULL, *c = NULL;
+
+		if (rid != NULL && store_find(e, rid, &p, &c, NULL, NULL) && json_str(p, "location"))
+			json_object_set_new(json_object_get(res, "properties"), "region",
+			    json_string(json_str(p, "location")));
+	}
+}
+
+/* --- deployments ------------------------------------------------------------------- */
+
+static json_t *
+deployments_of(struct emulator *e, const char *nm_id)
+{
+	json_t *dep = json_object_get(e->observed, "avnmDeployments");
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(dep, k, v)
+		if (strcasecmp(k, nm_id) == 0)
+			return v;
+	return NULL;
+}
+
+/* Whether a configuration is deployed anywhere; where lists the regions. */
+static bool
+config_deployed(struct emulator *e, const char *cfg_id, char *where, size_t size)
+{
+	json_t *dep = json_object_get(e->observed, "avnmDeployments"), *regions, *types, *ids, *v;
+	const char *nm, *region, *type;
+	size_t i;
+	bool any = false;
+
+	where[0] = '\0';
+	json_object_foreach(dep, nm, regions)
+		json_object_foreach(regions, region, types)
+			json_object_foreach(types, type, ids)
+				json_array_foreach(ids, i, v)
+					if (json_is_string(v) && strcasecmp(json_string_value(v), cfg_id) == 0) {
+						size_t len = strlen(where);
+						snprintf(where + len, size - len, "%s%s", any ? ", " : "", region);
+						any = true;
+					}
+	return any;
+}
+
+int
+avnm_check_delete(struct emulator *e, struct emu_req *r, const char *type, const char *id,
+    bool force)
+{
+	char where[512];
+
+	if (force)
+		return 0;
+	if (strcasecmp(type, TYPE_NETWORK_MANAGER) == 0) {
+		json_t *d = deployments_of(e, id), *types, *ids;
+		const char *region, *t;
+
+		json_object_foreach(d, region, types)
+			json_object_foreach(types, t, ids)
+				if (json_array_size(ids) > 0) {
+					emu_reply_error(r, 400, "NetworkManagerHasActiveDeployments",
+					    "Network manager %s has %s configurations deployed in %s. Commit an empty goal state to remove them first, or delete with force=true.",
+					    id, t, region);
+					return -1;
+				}
+		return 0;
+	}
+	if (strcasecmp(type, TYPE_CONNECTIVITY_CONFIG) == 0 &&
+	    config_deployed(e, id, where, sizeof(where))) {
+		emu_reply_error(r, 400, "ConfigurationIsDeployed",
+		    "Connectivity configuration %s is deployed in %s. Remove it from the deployed goal state with a commit first, or delete with force=true.",
+		    id, where);
+		return -1;
+	}
+	if (strcasecmp(type, TYPE_NETWORK_GROUP) == 0) {
+		const char **keys;
+		size_t n, i, j;
+		char *nm = manager_of(id), *low = emu_lower(nm != NULL ? nm : id);
+		char *pref = emu_printf("%s/connectivityconfigurations/", low);
+
+		store_sorted(e, &keys, &n);
+		for (i = store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
+			json_t *cfg = json_object_get(e->res, keys[i]), *g;
+			json_array_foreach(json_path(cfg, "properties", "appliesToGroups", NULL), j, g) {
+				const char *ngid = json_str(g, "networkGroupId");
+				if (ngid != NULL && strcasecmp(ngid, id) == 0) {
+					emu_reply_error(r, 400, "NetworkGroupInUse",
+					    "Network group %s is used by connectivity configuration %s. Remove it from the configuration first, or delete with force=true.",
+					    id, json_str(cfg, "id"));
+					free(nm);
+					free(low);
+					free(pref);
+					return -1;
+				}
+			}
+		}
+		free(nm);
+		free(low);
+		free(pref);
+	}
+	return 0;
+}
+
+void
+avnm_forget(struct emulator *e, const char *id)
+{
+	json_t *dep = json_object_get(e->observed, "avnmDeployments"), *regions, *types, *ids;
+	const char *nm, *region, *type;
+	void *tmp;
+	bool changed = false;
+
+	json_object_foreach_safe(dep, tmp, nm, regions) {
+		void *t2;
+		if (strcasecmp(nm, id) == 0) {
+			char *low = emu_lower(nm);
+			json_object_del(e->deploy, low);
+			free(low);
+			json_object_del(dep, nm);
+			changed = true;
+			continue;
+		}
+		json_object_foreach_safe(regions, t2, region, types)
+			json_object_foreach(types, type, ids) {
+				size_t i = json_array_size(ids);
+				while (i-- > 0) {
+					json_t *v = json_array_get(ids, i);
+					if (json_is_string(v) && strcasecmp(json_string_value(v), id) == 0) {
+						json_array_remove(ids, i);
+						changed = true;
+					}
+				}
+			}
+	}
+	if (changed)
+		store_touch_docs(e);
+}
+
+/* --- connected groups and the limits ------------------------------------------------------ */
+
+struct cg {
+	char *name;          /* configuration id and region, for messages */
+	json_t *config;      /* borrowed */
+	json_t **vnets;      /* borrowed */
+	size_t n, cap;
+};
+
+static void
+cg_add(struct cg *g, json_t *vnet)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->vnets[i] == vnet)
+			return;
+	if (g->n == g->cap) {
+		g->cap = g->cap * 2 + 16;
+		g->vnets = realloc(g->vnets, g->cap * sizeof(*g->vnets));
+		if (g->vnets == NULL)
+			abort();
+	}
+	g->vnets[g->n++] = vnet;
+}
+
+/* VNets that are static members of a network group, in a region (NULL: any). */
+static void
+group_members(struct emulator *e, const char *ng_id, const char *region, struct cg *out)
+{
+	char *low = emu_lower(ng_id), *pref = emu_printf("%s/staticmembers/", low);
+	const char **keys;
+	size_t n, i;
+
+	store_sorted(e, &keys, &n);
+	for (i = store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
+		json_t *m = json_object_get(e->res, keys[i]);
+		const char *rid = json_path_str(m, "properties", "resourceId", NULL);
+		json_t *v = rid != NULL ? store_get(e, rid) : NULL;
+		char *vr;
+
+		if (v == NULL || strcasecmp(json_str(v, "type") != NULL ? json_str(v, "type") : "",
+		    TYPE_VNET) != 0)
+			continue;
+		vr = norm_region(json_str(v, "location"));
+		if (region == NULL || strcmp(vr, region) == 0)
+			cg_add(out, v);
+		free(vr);
+	}
+	free(low);
+	free(pref);
+}
+
+struct cg_set {
+	struct cg *v;
+	size_t n, cap;
+};
+
+static struct cg *
+cg_new(struct cg_set *s, const char *name, json_t *config)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap * 2 + 8;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		if (s->v == NULL)
+			abort();
+	}
+	memset(&s->v[s->n], 0, sizeof(s->v[s->n]));
+	s->v[s->n].name = emu_strdup(name);
+	s->v[s->n].config = config;
+	return &s->v[s->n++];
+}
+
+static void
+cg_set_free(struct cg_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].name);
+		free(s->v[i].vnets);
+	}
+	free(s->v);
+}
+
+/*
+ * The connected groups a goal state (avnmDeployments shape) makes: a
+ * mesh joins the members of all its groups, hub-and-spoke each directly
+ * connected group; per region unless the configuration is global.
+ */
+static void
+connected_groups(struct emulator *e, json_t *goal, struct cg_set *out)
+{
+	const char *nm, *region, *type;
+	json_t *regions, *types, *ids, *cid;
+	size_t i, j;
+
+	json_object_foreach(goal, nm, regions)
+		json_object_foreach(regions, region, types)
+			json_object_foreach(types, type, ids) {
+				if (strcasecmp(type, "Connectivity") != 0)
+					continue;
+				json_array_foreach(ids, i, cid) {
+					json_t *cfg = json_is_string(cid) ? store_get(e, json_string_value(cid)) : NULL;
+					json_t *props = json_object_get(cfg, "properties"), *g;
+					bool mesh = json_str(props, "connectivityTopology") != NULL &&
+					    strcasecmp(json_str(props, "connectivityTopology"), "Mesh") == 0;
+					bool global = json_truthy(json_object_get(props, "isGlobal"), false);
+					char *reg = norm_region(region);
+					struct cg *cur = NULL;
+
+					if (cfg == NULL) {
+						free(reg);
+						continue;
+					}
+					json_array_foreach(json_object_get(props, "appliesToGroups"), j, g) {
+						const char *ngid = json_str(g, "networkGroupId");
+						bool direct = json_str(g, "groupConnectivity") != NULL &&
+						    strcasecmp(json_str(g, "groupConnectivity"), "DirectlyConnected") == 0;
+						bool gglobal = global || json_truthy(json_object_get(g, "isGlobal"), false);
+						char name[1024];
+
+						if (ngid == NULL || (!mesh && !direct))
+							continue;
+						if (mesh) {
+							if (cur == NULL) {
+								snprintf(name, sizeof(name), "%s (%s)",
+								    json_string_value(cid), global ? "global" : reg);
+								cur = cg_new(out, name, cfg);
+							}
+						} else {
+							snprintf(name, sizeof(name), "%s group %s (%s)",
+							    json_string_value(cid), ngid, gglobal ? "global" : reg);
+							cur = cg_new(out, name, cfg);
+						}
+						group_members(e, ngid, (mesh ? global : gglobal) ? NULL : reg, cur);
+						if (!mesh)
+							cur = NULL;
+					}
+					free(reg);
+				}
+			}
+}
+
+static int
+cmp_pv(const void *a, const void *b)
+{
+	const struct { struct cidr c; json_t *v; } *x = a, *y = b;
+
+	return cidr_compare(&x->c, &y->c);
+}
+
+/* Checks the limits on the groups of the committed configurations; a message or NULL. */
+static char *
+check_limits(struct emulator *e, struct cg_set *all, json_t *committed_ids)
+{
+	const char *feat = store_feature(e, FEATURE_HIGH_SCALE);
+	bool high = feat != NULL && strcmp(feat, "Registered") == 0;
+	size_t i, j, k;
+
+	for (i = 0; i < all->n; i++) {
+		struct cg *g = &all->v[i];
+		json_t *caps = json_path(g->config, "properties", "connectivityCapabilities", NULL);
+		bool mine = false;
+		json_t *v;
+
+		json_array_foreach(committed_ids, j, v)
+			if (json_is_string(v) && strcasecmp(json_string_value(v), json_str(g->config, "id")) == 0)
+				mine = true;
+		if (!mine)
+			continue;
+		if (g->n > CG_MAX_HIGH_SCALE || (g->n > CG_MAX && !high))
+			return emu_printf(g->n > CG_MAX_HIGH_SCALE ?
+			    "ConnectedGroupMemberLimitExceeded|The connected group of %s would have %zu virtual networks; the limit is %d even with %s." :
+			    "ConnectedGroupMemberLimitExceeded|The connected group of %s would have %zu virtual networks; more than %d needs the preview feature %s registered.",
+			    g->name, g->n, g->n > CG_MAX_HIGH_SCALE ? CG_MAX_HIGH_SCALE : CG_MAX,
+			    FEATURE_HIGH_SCALE);
+		if (json_str(caps, "connectedGroupPrivateEndpointsScale") != NULL &&
+		    strcasecmp(json_str(caps, "connectedGroupPrivateEndpointsScale"), "HighScale") == 0)
+			for (j = 0; j < g->n; j++) {
+				const char *pol = json_path_str(g->vnets[j], "properties",
+				    "privateEndpointVNetPolicies", NULL);
+				if (pol == NULL || strcasecmp(pol, "Basic") != 0)
+					return emu_printf("HighScalePrivateEndpointsNotEnabled|Configuration %s uses connectedGroupPrivateEndpointsScale HighScale, but member virtual network %s does not have privateEndpointVNetPolicies Basic.",
+					    json_str(g->config, "id"), json_str(g->vnets[j], "id"));
+			}
+		if (json_str(caps, "connectedGroupAddressOverlap") != NULL &&
+		    strcasecmp(json_str(caps, "connectedGroupAddressOverlap"), "Disallowed") == 0) {
+			struct pv { struct cidr c; json_t *v; } *pv = NULL;
+			size_t npv = 0, cap = 0;
+			struct nw_err err = { 0 };
+			char *msg = NULL;
+
+			for (j = 0; j < g->n; j++) {
+				json_t *pfx;
+				json_array_foreach(json_path(g->vnets[j], "properties", "addressSpace",
+				    "addressPrefixes", NULL), k, pfx) {
+					struct cidr c;
+					if (!json_is_string(pfx) || cidr_parse(&c, json_string_value(pfx), &err) != 0)
+						continue;
+					if (npv == cap) {
+						cap = cap * 2 + 16;
+						pv = realloc(pv, cap * sizeof(*pv));
+						if (pv == NULL)
+							abort();
+					}
+					pv[npv].c = c;
+					pv[npv++].v = g->vnets[j];
+				}
+			}
+			qsort(pv, npv, sizeof(*pv), cmp_pv);
+			/* sorted, an overlap is a containment by an earlier prefix */
+			for (j = 1, k = 0; j < npv && msg == NULL; j++) {
+				if (cidr_overlaps(&pv[k].c, &pv[j].c) && pv[k].v != pv[j].v) {
+					char a[CIDR_STRLEN], b[CIDR_STRLEN];
+					cidr_format(&pv[k].c, a);
+					cidr_format(&pv[j].c, b);
+					msg = emu_printf("ConnectedGroupAddressOverlap|Configuration %s disallows overlapping address spaces, but %s (%s) overlaps %s (%s).",
+					    json_str(g->config, "id"), json_str(pv[k].v, "id"), a,
+					    json_str(pv[j].v, "id"), b);
+				}
+				if (!cidr_contains(&pv[k].c, &pv[j].c))
+					k = j;
+			}
+			free(pv);
+			if (msg != NULL)
+				return msg;
+		}
+	}
+	/* a VNet in more than two connected groups */
+	for (i = 0; i < all->n; i++)
+		for (j = 0; j < all->v[i].n; j++) {
+			json_t *vn = all->v[i].vnets[j];
+			size_t count = 0, a, b;
+			bool mine = false;
+			json_t *v;
+
+			for (a = 0; a < all->n; a++)
+				for (b = 0; b < all->v[a].n; b++)
+					if (all->v[a].vnets[b] == vn) {
+						count++;
+						json_array_foreach(committed_ids, k, v)
+							if (json_is_string(v) && strcasecmp(json_string_value(v),
+							    json_str(all->v[a].config, "id")) == 0)
+								mine = true;
+					}
+			if (count > CG_PER_VNET && mine)
+				return emu_printf("ConnectedGroupLimitPerVnetExceeded|Virtual network %s would be in %zu connected groups; the limit is %d.",
+				    json_str(vn, "id"), count, CG_PER_VNET);
+		}
+	return NULL;
+}
+
+/* --- commit ------------------------------------------------------------------------------- */
+
+static json_t *
+records_of(struct emulator *e, const char *nm_id)
+{
+	char *low = emu_lower(nm_id);
+	json_t *list = json_object_get(e->deploy, low);
+
+	if (list == NULL) {
+		list = json_array();
+		json_object_set_new(e->deploy, low, list);
+	}
+	free(low);
+	return list;
+}
+
+static json_t *
+record_for(json_t *list, const char *region, const char *type)
+{
+	json_t *rec;
+	size_t i;
+
+	json_array_foreach(list, i, rec)
+		if (strcasecmp(json_str(rec, "region"), region) == 0 &&
+		    strcasecmp(json_str(rec, "deploymentType"), type) == 0)
+			return rec;
+	rec = json_pack("{s:s,s:s}", "region", region, "deploymentType", type);
+	json_array_append_new(list, rec);
+	return rec;
+}
+
+/* The goal state with this commit applied (new reference). */
+static json_t *
+goal_with(struct emulator *e, const char *nm_id, json_t *regions, const char *type, json_t *ids)
+{
+	json_t *dep = json_object_get(e->observed, "avnmDeployments");
+	json_t *goal = json_is_object(dep) ? json_deep_copy(dep) : json_object();
+	json_t *mine = NULL, *reg;
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(goal, k, v)
+		if (strcasecmp(k, nm_id) == 0)
+			mine = v;
+	if (mine == NULL) {
+		mine = json_object();
+		json_object_set_new(goal, nm_id, mine);
+	}
+	json_array_foreach(regions, i, reg) {
+		char *r = norm_region(json_string_value(reg));
+		json_t *types = json_object_get(mine, r);
+		const char *tk;
+		json_t *tv;
+		void *tmp;
+
+		if (types == NULL) {
+			types = json_object();
+			json_object_set_new(mine, r, types);
+		}
+		json_object_foreach_safe(types, tmp, tk, tv)
+			if (strcasecmp(tk, type) == 0)
+				json_object_del(types, tk);
+		if (json_array_size(ids) > 0)
+			json_object_set_new(types, type, json_deep_copy(ids));
+		if (json_object_size(types) == 0)
+			json_object_del(mine, r);
+		free(r);
+	}
+	if (json_object_size(mine) == 0)
+		json_object_del(goal, nm_id);
+	return goal;
+}
+
+static void
+commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
+{
+	const char *type = json_str(body, "commitType");
+	json_t *regions = json_object_get(body, "targetLocations");
+	json_t *ids = json_object_get(body, "configurationIds"), *v, *goal, *list, *result;
+	struct cg_set cgs = { 0 };
+	struct emu_op *op;
+	char *limit, *sub, now[40];
+	size_t i;
+
+	if (!json_is_object(body)) {
+		emu_reply_error(r, 400, "InvalidRequestContent",
+		    "The request content was invalid and could not be deserialized: 'the commit body must be a JSON object'.");
+		return;
+	}
+	if (!one_of(type, config_types)) {
+		bad_enum(r, "commitType", type, "SecurityAdmin, Connectivity, SecurityUser, Routing");
+		return;
+	}
+	if (!json_is_array(regions) || json_array_size(regions) == 0) {
+		emu_reply_error(r, 400, "InvalidRequestFormat",
+		    "Cannot parse the request: targetLocations must list at least one region.");
+		return;
+	}
+	json_array_foreach(regions, i, v)
+		if (!json_is_string(v) || json_string_value(v)[0] == '\0') {
+			emu_reply_error(r, 400, "InvalidRequestFormat",
+			    "Cannot parse the request: targetLocations[%zu] must be a region name.", i);
+			return;
+		}
+	if (ids != NULL && !json_is_array(ids)) {
+		emu_reply_error(r, 400, "InvalidRequestFormat",
+		    "Cannot parse the request: configurationIds must be an array.");
+		return;
+	}
+	json_array_foreach(ids, i, v) {
+		json_t *cfg = json_is_string(v) ? store_get(e, json_string_value(v)) : NULL;
+		bool conn = strcasecmp(type, "Connectivity") == 0;
+
+		if (cfg == NULL || !id_is_under(json_string_value(v), nm_id) ||
+		    (conn && (json_str(cfg, "type") == NULL ||
+		    strcasecmp(json_str(cfg, "type"), TYPE_CONNECTIVITY_CONFIG) != 0))) {
+			emu_reply_error(r, 400, "InvalidResourceReference",
+			    "Configuration %s in configurationIds[%zu] was not found under network manager %s or is not a %s configuration.",
+			    json_is_string(v) ? json_string_value(v) : "(not a string)", i, nm_id, type);
+			return;
+		}
+	}
+	for (i = 0; i < e->nrunning; i++)
+		if (e->running[i]->action != NULL && strcmp(e->running[i]->action, "commit") == 0 &&
+		    strcasecmp(e->running[i]->target, nm_id) == 0) {
+			emu_reply_error(r, 409, "AnotherOperationInProgress",
+			    "Another commit (%s) on network manager %s is in progress. Retry after it completes.",
+			    e->running[i]->id, nm_id);
+			return;
+		}
+	if (ids == NULL)
+		ids = json_array();
+	else
+		json_incref(ids);
+	goal = goal_with(e, nm_id, regions, type, ids);
+	connected_groups(e, goal, &cgs);
+	limit = check_limits(e, &cgs, ids);
+	cg_set_free(&cgs);
+	json_decref(goal);
+
+	sub = arm_id_part(nm_id, "subscriptions");
+	op = lro_new(e, OP_ACTION, "commit", nm_id, sub, json_str(store_get(e, nm_id), "location"),
+	    EMU_DUR_COMMIT);
+	free(sub);
+	op->args = json_pack("{s:s,s:O,s:O}", "commitType", type, "targetLocations", regions,
+	    "configurationIds", ids);
+	if (limit != NULL) {
+		char *bar = strchr(limit, '|');
+		*bar = '\0';
+		lro_force(op, OP_FAILED, limit, bar + 1);
+		free(limit);
+	}
+	emu_time_iso(op->start, now);
+	list = records_of(e, nm_id);
+	json_array_foreach(regions, i, v) {
+		char *reg = norm_region(json_string_value(v));
+		json_t *rec = record_for(list, reg, type);
+
+		json_object_set_new(rec, "commitTime", json_string(now));
+		json_object_set_new(rec, "deploymentStatus", json_string("Deploying"));
+		json_object_set(rec, "configurationIds", ids);
+		json_object_set_new(rec, "errorMessage", json_string(""));
+		json_object_set_new(rec, "commitId", json_string(op->id));
+		free(reg);
+	}
+	store_touch_docs(e);
+	result = json_pack("{s:s,s:O,s:O,s:s}", "commitId", op->id, "targetLocations", regions,
+	    "configurationIds", ids, "commitType", type);
+	op->result = json_deep_copy(result);
+	emu_op_name(r, "commit %s to %zu region(s)", type, json_array_size(regions));
+	arm_reply_lro(e, r, op, 202, result);
+	json_decref(ids);
+}
+
+void
+avnm_commit_done(struct emulator *e, struct emu_op *op)
+{
+	const char *type = json_str(op->args, "commitType");
+	json_t *regions = json_object_get(op->args, "targetLocations");
+	json_t *ids = json_object_get(op->args, "configurationIds"), *v, *list;
+	size_t i;
+
+	if (store_get(e, op->target) == NULL)
+		return; /* the network manager went away meanwhile */
+	list = records_of(e, op->target);
+	if (op->state == OP_SUCCEEDED) {
+		json_t *goal = goal_with(e, op->target, regions, type, ids);
+		json_object_set_new(e->observed, "avnmDeployments", goal);
+	}
+	json_array_foreach(regions, i, v) {
+		char *reg = norm_region(json_string_value(v));
+		json_t *rec = record_for(list, reg, type);
+		const char *cid = json_str(rec, "commitId");
+
+		/* a later commit to the same region took over the record */
+		if (cid == NULL || strcmp(cid, op->id) == 0) {
+			json_object_set_new(rec, "deploymentStatus", json_string(op->state == OP_SUCCEEDED ?
+			    "Deployed" : "Failed"));
+			json_object_set_new(rec, "errorMessage", json_string(op->state == OP_SUCCEEDED ? "" :
+			    op->fail_msg != NULL ? op->fail_msg : "deployment failed"));
+		}
+		free(reg);
+	}
+	store_touch_docs(e);
+}
+
+/* --- lists --------------------------------------------------------------------------------- */
+
+static bool
+filter_has(json_t *filter, const char *v)
+{
+	json_t *f;
+	size_t i;
+
+	if (json_array_size(filter) == 0)
+		return true;
+	json_array_foreach(filter, i, f) {
+		if (json_is_string(f)) {
+			char *a = norm_region(json_string_value(f)), *b = norm_region(v);
+			bool eq = strcmp(a, b) == 0;
+			free(a);
+			free(b);
+			if (eq)
+				return true;
+		}
+	}
+	return false;
+}
+
+static int
+page_args(struct emulator *e, struct emu_req *r, json_t *body, size_t *start, size_t *top)
+{
+	const char *t = emu_query(r, "$top");
+	const char *skip = json_str(body, "skipToken");
+	char *end;
+
+	*top = e->page_size;
+	*start = 0;
+	if (t != NULL) {
+		unsigned long v = strtoul(t, &end, 10);
+		if (t[0] == '\0' || *end != '\0' || t[0] == '-' || v < 1 || v > e->max_page_size) {
+			emu_reply_error(r, 400, "InvalidTopParameter",
+			    "The value '%s' of query parameter '$top' is invalid: it must be an integer between 1 and %u.",
+			    t, e->max_page_size);
+			return -1;
+		}
+		*top = v;
+	}
+	if (skip != NULL && skip[0] != '\0') {
+		unsigned long v = strtoul(skip, &end, 10);
+		if (*end != '\0') {
+			emu_reply_error(r, 400, "InvalidSkipToken", "The skipToken '%s' is not valid.", skip);
+			return -1;
+		}
+		*start = v;
+	}
+	return 0;
+}
+
+static void
+reply_body_page(struct emu_req *r, json_t *all, size_t start, size_t top)
+{
+	json_t *value = json_array(), *out;
+	size_t i;
+
+	for (i = start; i < json_array_size(all) && i < start + top; i++)
+		json_array_append(value, json_array_get(all, i));
+	out = json_pack("{s:o}", "value", value);
+	if (i < json_array_size(all))
+		json_object_set_new(out, "skipToken", json_sprintf("%zu", i));
+	emu_reply_json(r, 200, out);
+}
+
+static json_t *
+config_item(struct emulator *e, json_t *cfg)
+{
+	json_t *groups = json_array(), *g;
+	size_t i;
+
+	json_array_foreach(json_path(cfg, "properties", "appliesToGroups", NULL), i, g) {
+		const char *ngid = json_str(g, "networkGroupId");
+		json_t *ng = ngid != NULL ? store_get(e, ngid) : NULL;
+
+		if (ng != NULL)
+			json_array_append_new(groups, json_pack("{s:s,s:O}", "id", json_str(ng, "id"),
+			    "properties", json_object_get(ng, "properties") != NULL ?
+			    json_object_get(ng, "properties") : json_object()));
+	}
+	return json_pack("{s:s,s:O,s:o}", "id", json_str(cfg, "id"), "properties",
+	    json_object_get(cfg, "properties") != NULL ? json_object_get(cfg, "properties") :
+	    json_object(), "configurationGroups", groups);
+}
+
+static void
+list_deployment_status(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
+{
+	json_t *list = records_of(e, nm_id), *all = json_array(), *rec;
+	json_t *regions = json_object_get(body, "regions");
+	json_t *types = json_object_get(body, "deploymentTypes");
+	char *low = emu_lower(nm_id);
+	json_t *empty = json_object_get(e->empty_status, low);
+	size_t start, top, i;
+
+	if (page_args(e, r, body, &start, &top) != 0)
+		goto done;
+	emu_op_name(r, "list deployment status");
+	if (json_integer_value(empty) > 0) {
+		/* a fault: the status has not caught up with the commit yet */
+		json_integer_set(empty, json_integer_value(empty) - 1);
+		emu_reply_json(r, 200, json_pack("{s:[]}", "value"));
+		goto done;
+	}
+	json_array_foreach(list, i, rec) {
+		json_t *t;
+		size_t k;
+		bool type_ok = json_array_size(types) == 0;
+
+		json_array_foreach(types, k, t)
+			if (json_is_string(t) && strcasecmp(json_string_value(t),
+			    json_str(rec, "deploymentType")) == 0)
+				type_ok = true;
+		if (!type_ok || !filter_has(regions, json_str(rec, "region")))
+			continue;
+		json_array_append_new(all, json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}",
+		    "commitTime", json_object_get(rec, "commitTime"),
+		    "region", json_object_get(rec, "region"),
+		    "deploymentStatus", json_object_get(rec, "deploymentStatus"),
+		    "configurationIds", json_object_get(rec, "configurationIds"),
+		    "deploymentType", json_object_get(rec, "deploymentType"),
+		    "errorMessage", json_object_get(rec, "errorMessage")));
+	}
+	reply_body_page(r, all, start, top);
+done:
+	json_decref(all);
+	free(low);
+}
+
+/* The commit time of the Connectivity record of a region, or "". */
+static const char *
+record_time(struct emulator *e, const char *nm_id, const char *region)
+{
+	char *low = emu_lower(nm_id);
+	json_t *list = json_object_get(e->deploy, low), *rec;
+	size_t i;
+
+	free(low);
+	json_array_foreach(list, i, rec)
+		if (strcasecmp(json_str(rec, "region"), region) == 0 &&
+		    strcasecmp(json_str(rec, "deploymentType"), "Connectivity") == 0)
+			return json_str(rec, "commitTime") != NULL ? json_str(rec, "commitTime") : "";
+	return "";
+}
+
+static void
+list_active(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
+{
+	json_t *dep = deployments_of(e, nm_id), *types, *ids, *cid, *all = json_array();
+	json_t *regions = json_object_get(body, "regions");
+	const char *region, *type;
+	size_t start, top, i;
+
+	if (page_args(e, r, body, &start, &top) != 0)
+		goto done;
+	emu_op_name(r, "list active connectivity configurations");
+	json_object_foreach(dep, region, types) {
+		if (!filter_has(regions, region))
+			continue;
+		json_object_foreach(types, type, ids) {
+			if (strcasecmp(type, "Connectivity") != 0)
+				continue;
+			json_array_foreach(ids, i, cid) {
+				json_t *cfg = json_is_string(cid) ? store_get(e, json_string_value(cid)) : NULL;
+				json_t *item;
+
+				if (cfg == NULL)
+					continue;
+				item = config_item(e, cfg);
+				json_object_set_new(item, "commitTime",
+				    json_string(record_time(e, nm_id, region)));
+				json_object_set_new(item, "region", json_string(region));
+				json_array_append_new(all, item);
+			}
+		}
+	}
+	reply_body_page(r, all, start, top);
+done:
+	json_decref(all);
+}
+
+static bool
+vnet_in_config(struct emulator *e, json_t *cfg, const char *vnet_id)
+{
+	json_t *g, *h;
+	size_t i;
+
+	json_array_foreach(json_path(cfg, "properties", "hubs", NULL), i, h)
+		if (json_str(h, "resourceId") != NULL && strcasecmp(json_str(h, "resourceId"), vnet_id) == 0)
+			return true;
+	json_array_foreach(json_path(cfg, "properties", "appliesToGroups", NULL), i, g) {
+		struct cg tmp = { 0 };
+		const char *ngid = json_str(g, "networkGroupId");
+		size_t k;
+		bool hit = false;
+
+		if (ngid == NULL)
+			continue;
+		group_members(e, ngid, NULL, &tmp);
+		for (k = 0; k < tmp.n; k++)
+			if (strcasecmp(json_str(tmp.vnets[k], "id"), vnet_id) == 0)
+				hit = true;
+		free(tmp.vnets);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+static void
+list_effective(struct emulator *e, struct emu_req *r, const char *vnet_id, json_t *body)
+{
+	json_t *dep = json_object_get(e->observed, "avnmDeployments"), *regions, *types, *ids, *cid;
+	json_t *all = json_array(), *vnet = store_get(e, vnet_id);
+	char *vreg = norm_region(json_str(vnet, "location"));
+	const char *nm, *region, *type;
+	size_t start, top, i;
+
+	if (page_args(e, r, body, &start, &top) != 0)
+		goto done;
+	emu_op_name(r, "list effective connectivity configurations");
+	json_object_foreach(dep, nm, regions)
+		json_object_foreach(regions, region, types) {
+			char *reg = norm_region(region);
+			bool here = strcmp(reg, vreg) == 0;
+
+			free(reg);
+			if (!here)
+				continue;
+			json_object_foreach(types, type, ids) {
+				if (strcasecmp(type, "Connectivity") != 0)
+					continue;
+				json_array_foreach(ids, i, cid) {
+					json_t *cfg = json_is_string(cid) ? store_get(e, json_string_value(cid)) : NULL;
+					if (cfg != NULL && vnet_in_config(e, cfg, vnet_id))
+						json_array_append_new(all, config_item(e, cfg));
+				}
+			}
+		}
+	reply_body_page(r, all, start, top);
+done:
+	json_decref(all);
+	free(vreg);
+}
+
+void
+avnm_action(struct emulator *e, struct emu_req *r, const char *target_id, const char *action,
+    json_t *body)
+{
+	json_t *empty = NULL;
+
+	if (body == NULL)
+		body = empty = json_object();
+	if (strcmp(action, "commit") == 0)
+		commit(e, r, target_id, body);
+	else if (strcmp(action, "listDeploymentStatus") == 0)
+		list_deployment_status(e, r, target_id, body);
+	else if (strcmp(action, "listActiveConnectivityConfigurations") == 0)
+		list_active(e, r, target_id, body);
+	else if (strcmp(action, "listNetworkManagerEffectiveConnectivityConfigurations") == 0)
+		list_effective(e, r, target_id, body);
+	else
+		emu_reply_error(r, 404, "InvalidResourceType", "Unknown action '%s'.", action);
+	json_decref(empty);
+}

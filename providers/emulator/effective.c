@@ -1,0 +1,182 @@
+/*
+ * Effective routes from the emulator's live estate: a NIC's
+ * effectiveRouteTable and an ExpressRoute circuit's private peering route
+ * table, both long-running POSTs (202 + Location) whose result is computed
+ * by plan/routes when the operation completes, from the estate loaded as
+ * a topology (cached per generation of the state).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plan/jsonutil.h"
+#include "plan/routes.h"
+#include "plan/topology.h"
+#include "providers/emulator/emu.h"
+
+void
+effective_nic_action(struct emulator *e, struct emu_req *r, const char *nic_id)
+{
+	json_t *nic = store_get(e, nic_id), *c;
+	const char *subnet = NULL;
+	struct emu_op *op;
+	char *sub;
+	size_t i;
+
+	json_array_foreach(json_path(nic, "properties", "ipConfigurations", NULL), i, c)
+		if (subnet == NULL)
+			subnet = json_path_str(c, "properties", "subnet", "id", NULL);
+	if (subnet == NULL) {
+		emu_reply_error(r, 400, "NetworkInterfaceNotInSubnet",
+		    "Network interface %s has no IP configuration in a subnet; it has no effective routes.",
+		    nic_id);
+		return;
+	}
+	sub = arm_id_part(nic_id, "subscriptions");
+	op = lro_new(e, OP_ACTION, "effectiveRouteTable", nic_id, sub, json_str(nic, "location"),
+	    EMU_DUR_ACTION);
+	free(sub);
+	op->args = json_pack("{s:s}", "nic", nic_id);
+	emu_op_name(r, "action effectiveRouteTable");
+	arm_reply_lro(e, r, op, 202, NULL);
+}
+
+void
+effective_circuit_action(struct emulator *e, struct emu_req *r, const char *circuit_id,
+    const char *peering, const char *device)
+{
+	json_t *circuit = store_get(e, circuit_id);
+	struct emu_op *op;
+	char *sub;
+
+	if (circuit == NULL || json_str(circuit, "type") == NULL ||
+	    strcasecmp(json_str(circuit, "type"), TYPE_CIRCUIT) != 0) {
+		emu_reply_error(r, 404, "ResourceNotFound", "The Resource '%s' was not found.", circuit_id);
+		return;
+	}
+	if (strcasecmp(peering, "AzurePrivatePeering") != 0) {
+		emu_reply_error(r, 400, "PeeringNotSupported",
+		    "The route table is served for AzurePrivatePeering only, not for '%s'.", peering);
+		return;
+	}
+	if (strcasecmp(device, "primary") != 0 && strcasecmp(device, "secondary") != 0) {
+		emu_reply_error(r, 400, "InvalidDevicePath",
+		    "The device path '%s' is invalid; expected primary or secondary.", device);
+		return;
+	}
+	sub = arm_id_part(circuit_id, "subscriptions");
+	op = lro_new(e, OP_ACTION, "routeTables", circuit_id, sub, json_str(circuit, "location"),
+	    EMU_DUR_ACTION);
+	free(sub);
+	op->args = json_pack("{s:s,s:s}", "circuit", json_str(circuit, "id"), "device", device);
+	emu_op_name(r, "action routeTables %s", device);
+	arm_reply_lro(e, r, op, 202, NULL);
+}
+
+static json_t *
+nic_routes(struct emulator *e, const char *nic_id, struct nw_err *err)
+{
+	struct topology *t;
+	struct routes_ctx *ctx;
+	struct topo_resource *res;
+	struct topo_nic *nic;
+	struct route_set set = { 0 };
+	json_t *value;
+	size_t i;
+
+	if (store_routes(e, &t, &ctx, err) != 0)
+		return NULL;
+	res = topology_find(t, nic_id);
+	nic = res != NULL && res->type == TOPO_NIC ? res->view : NULL;
+	if (nic == NULL || nic->subnet == NULL) {
+		err_set(err, NW_EINPUT, "network interface %s is not in a subnet of the estate", nic_id);
+		return NULL;
+	}
+	if (routes_effective(&set, ctx, nic->subnet, err) != 0)
+		return NULL;
+	value = json_array();
+	for (i = 0; i < set.n; i++) {
+		const struct route *rt = &set.v[i];
+		char pfx[CIDR_STRLEN], ip[CIDR_STRLEN];
+		json_t *item = json_object();
+
+		cidr_format(&rt->prefix, pfx);
+		if (rt->name != NULL)
+			json_object_set_new(item, "name", json_string(rt->name));
+		json_object_set_new(item, "disableBgpRoutePropagation", json_boolean(
+		    nic->subnet->route_table != NULL &&
+		    nic->subnet->route_table->disable_bgp_route_propagation));
+		json_object_set_new(item, "source", json_string(route_source_name(rt->source)));
+		json_object_set_new(item, "state", json_string(rt->active ? "Active" : "Invalid"));
+		json_object_set_new(item, "addressPrefix", json_pack("[s]", pfx));
+		if (rt->has_next_hop_ip) {
+			cidr_format_addr(&rt->next_hop_ip, ip);
+			json_object_set_new(item, "nextHopIpAddress", json_pack("[s]", ip));
+		} else {
+			json_object_set_new(item, "nextHopIpAddress", json_array());
+		}
+		json_object_set_new(item, "nextHopType", json_string(topo_next_hop_name(rt->next_hop)));
+		json_array_append_new(value, item);
+	}
+	route_set_free(&set);
+	return json_pack("{s:o}", "value", value);
+}
+
+static json_t *
+circuit_routes(struct emulator *e, const char *circuit_id, struct nw_err *err)
+{
+	struct topology *t;
+	struct routes_ctx *ctx;
+	struct topo_resource *res;
+	struct circuit_route_set set = { 0 };
+	json_t *value;
+	size_t i;
+
+	if (store_routes(e, &t, &ctx, err) != 0)
+		return NULL;
+	res = topology_find(t, circuit_id);
+	if (res == NULL || res->type != TOPO_CIRCUIT) {
+		err_set(err, NW_EINPUT, "circuit %s is not in the estate", circuit_id);
+		return NULL;
+	}
+	if (routes_circuit_table(&set, ctx, res->view, err) != 0)
+		return NULL;
+	value = json_array();
+	for (i = 0; i < set.n; i++) {
+		char pfx[CIDR_STRLEN];
+
+		cidr_format(&set.v[i].prefix, pfx);
+		json_array_append_new(value, json_pack("{s:s,s:s,s:s,s:i,s:s}", "network", pfx,
+		    "nextHop", set.v[i].next_hop != NULL ? set.v[i].next_hop : "",
+		    "locPrf", "", "weight", 0,
+		    "path", set.v[i].path != NULL ? set.v[i].path : ""));
+	}
+	circuit_route_set_free(&set);
+	return json_pack("{s:o}", "value", value);
+}
+
+void
+effective_op_done(struct emulator *e, struct emu_op *op)
+{
+	struct nw_err err = { 0 };
+	json_t *result;
+
+	if (op->state != OP_SUCCEEDED)
+		return;
+	if (op->action != NULL && strcmp(op->action, "routeTables") == 0)
+		result = circuit_routes(e, json_str(op->args, "circuit"), &err);
+	else
+		result = nic_routes(e, json_str(op->args, "nic"), &err);
+	if (result == NULL) {
+		op->state = OP_FAILED;
+		free(op->fail_code);
+		free(op->fail_msg);
+		op->fail_code = emu_strdup("InternalServerError");
+		op->fail_msg = emu_printf("Cannot compute the route table: %s.", err.msg);
+		return;
+	}
+	op->result = result;
+	op->result_status = 200;
+}

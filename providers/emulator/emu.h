@@ -1,0 +1,489 @@
+/*
+ * The emulator's private header: the server state shared by its files
+ * (emulator.c serves HTTP and dispatches, store.c holds the estate, arm.c
+ * answers resource CRUD, lro.c long-running operations, avnm.c the
+ * network manager actions, gateway.c gateway migrations, effective.c
+ * effective routes, features.c preview features, throttle.c, faults.c,
+ * auth.c, graph.c Resource Graph, persist.c SQLite).  Every function here
+ * that takes a struct emulator runs with e->lock held unless it says so.
+ */
+#ifndef NETWAVE_PROVIDERS_EMULATOR_EMU_H
+#define NETWAVE_PROVIDERS_EMULATOR_EMU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "plan/err.h"
+#include "providers/emulator/emulator.h"
+
+/* api-versions (reference/azure-arm.md); the first of each list is the current one. */
+#define EMU_API_NETWORK "2026-01-01"
+#define EMU_API_FEATURES "2021-07-01"
+#define EMU_API_RESOURCES "2021-04-01"
+#define EMU_API_GRAPH "2021-03-01"
+
+/* Nominal durations in seconds, divided by the time scale (docs/emulator.md). */
+#define EMU_DUR_PUT 5.0          /* VNet, subnet, peering, route table, ... */
+#define EMU_DUR_DELETE 10.0
+#define EMU_DUR_GATEWAY_PUT 1800.0
+#define EMU_DUR_ACTION 5.0       /* effectiveRouteTable, circuit route table */
+#define EMU_DUR_COMMIT 60.0      /* AVNM commit: Deploying then Deployed */
+#define EMU_DUR_AVNM_DELETE 10.0
+#define EMU_DUR_FEATURE 300.0    /* Registering then Registered */
+#define EMU_DUR_PREPARE 2700.0   /* gateway migration: up to ~45 min */
+#define EMU_DUR_EXECUTE 300.0    /* ~5 min of downtime */
+#define EMU_DUR_COMMIT_MIGRATION 600.0
+#define EMU_DUR_ABORT 600.0
+
+/* Suggested poll interval, nominal seconds (RPC: 10 to 600). */
+#define EMU_POLL_INTERVAL 10.0
+
+#define EMU_MAX_BODY_DEFAULT ((size_t)4 << 20)
+
+enum emu_class { EMU_CLASS_NONE = 0, EMU_CLASS_READ, EMU_CLASS_WRITE, EMU_CLASS_DELETE };
+
+/* One request, from the wire to the answer. */
+struct emu_req {
+	/* in */
+	char method[16];
+	char *path;          /* decoded, without the query */
+	json_t *query;       /* argument name -> string value */
+	char *query_text;    /* the query re-encoded for the log, secrets left out */
+	char *body;          /* NUL-terminated */
+	size_t body_len;
+	json_t *hdr;         /* lowercase header name -> value */
+	char base[256];      /* "http://127.0.0.1:PORT" as the client addressed us */
+	char request_id[40];
+	char correlation_id[80];
+
+	/* out */
+	int status;
+	char *resp;          /* body text or NULL */
+	json_t *resp_hdr;    /* header name -> value */
+	bool reset;          /* close the connection without an answer */
+	bool nolog;          /* control endpoints are not logged */
+	char op[200];        /* the operation it performed, for the log */
+	char fault[120];     /* the fault that fired, for the log */
+	double latency;      /* seconds to wait before answering (faults) */
+	json_t *parsed;      /* the body parsed as JSON (borrowed from here; freed with the request) */
+	const char *subscription; /* borrowed from path parsing, for throttling */
+	enum emu_class cls;
+};
+
+/* A long-running operation. */
+enum emu_op_state { OP_RUNNING = 0, OP_SUCCEEDED, OP_FAILED, OP_CANCELED };
+
+enum emu_op_kind {
+	OP_PUT = 1,       /* a resource write: provisioningState Updating -> Succeeded */
+	OP_DELETE,        /* Deleting -> gone */
+	OP_ACTION,        /* a POST action; action names it */
+	OP_INTERNAL,      /* no URL: feature registration */
+};
+
+struct emu_op {
+	char id[40];            /* GUID */
+	enum emu_op_kind kind;
+	char *action;           /* "commit", "effectiveRouteTable", ...; NULL for PUT/DELETE */
+	char *target;           /* resource id, stored casing */
+	char *subscription;
+	char *region;
+	double start;           /* epoch seconds */
+	double end;             /* epoch seconds once done */
+	double deadline;        /* monotonic seconds */
+	enum emu_op_state state;
+	enum emu_op_state forced; /* OP_RUNNING: none; OP_FAILED/OP_CANCELED from a fault */
+	char *fail_code;
+	char *fail_msg;
+	bool lost;              /* a fault: its status and result URLs answer 404 */
+	json_t *args;           /* input the completion needs (owned) */
+	json_t *result;         /* the final result body (owned), NULL for none */
+	int result_status;      /* HTTP status of the final result: 200 or 204 */
+};
+
+struct emu_bucket {
+	double tokens;
+	double last; /* monotonic seconds */
+};
+
+struct emu_sub_buckets {
+	char *subscription; /* lowercase */
+	struct emu_bucket b[3]; /* read, write, delete */
+};
+
+struct emu_fault;
+struct MHD_Daemon;
+struct sqlite3;
+struct topology;
+struct routes_ctx;
+
+struct emulator {
+	pthread_mutex_t lock;
+	struct MHD_Daemon *mhd;
+	char base_url[128];
+	unsigned port;
+	bool tls;
+	char *tls_cert;  /* PEM text */
+	char *tls_key;
+
+	/* options, resolved */
+	double scale;
+	bool no_auth;
+	unsigned token_lifetime;
+	unsigned page_size, max_page_size;
+	double bucket_size[3], bucket_refill[3]; /* by enum emu_class - 1 */
+	size_t max_body;
+	size_t max_log;
+
+	/* the estate */
+	json_t *res;        /* lowercase id -> resource (ARM JSON) */
+	json_t *rgs;        /* "sub/rg" lowercase -> {subscriptionId, name, location} */
+	json_t *doc;        /* the other top-level keys of the topology document */
+	json_t *observed;   /* observed.* */
+	json_t *deploy;     /* AVNM deployment records: nm idl -> [records] (see avnm.c) */
+	json_t *empty_status; /* nm idl -> count of listDeploymentStatus calls to answer empty */
+	json_t *snapshots;  /* gateway migration: old gateway idl -> pre-prepare copies */
+	uint64_t gen;       /* bumps on every change of the estate */
+
+	/* sorted index of e->res keys, rebuilt when the set of keys changes */
+	const char **sorted;
+	size_t nsorted;
+	uint64_t keys_gen;   /* bumps when a key is added or removed */
+	uint64_t sorted_gen;
+	bool sorted_valid;
+
+	/* the estate as a topology, for the route engine, per generation */
+	struct topology *topo;
+	struct routes_ctx *rctx;
+	uint64_t topo_gen;
+	bool topo_valid;
+
+	/* operations: every one still kept (for polling), oldest first, and
+	 * the running ones */
+	struct emu_op **ops;
+	size_t nops, capops;
+	json_t *opindex;    /* id -> index into ops */
+	struct emu_op **running;
+	size_t nrunning, caprunning;
+
+	/* throttling */
+	struct emu_sub_buckets *subs;
+	size_t nsubs, capsubs;
+
+	/* faults */
+	struct emu_fault *faults;
+	size_t nfaults;
+	json_t *faults_doc;
+	uint64_t fault_rng;
+	uint64_t id_rng;
+
+	/* authentication */
+	json_t *clients;    /* array of {tenant, clientId, secret, assertion} or NULL: open */
+	json_t *tokens;     /* token -> {exp, tenant, clientId} */
+	char *mi_client_id; /* managed identity's client id */
+
+	/* request log */
+	json_t *log;
+	uint64_t seq;
+
+	/* persistence */
+	struct sqlite3 *db;
+	json_t *dirty;      /* lowercase ids changed since the last flush */
+	bool dirty_docs;    /* observed, rgs, doc, deploy changed */
+};
+
+/* --- emulator.c: helpers for answering ----------------------------------- */
+
+/* Sets a JSON answer; steals body (may be NULL for no body). */
+void emu_reply_json(struct emu_req *r, int status, json_t *body);
+
+/* Sets a CloudError answer {"error":{"code","message"}}. */
+void emu_reply_error(struct emu_req *r, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Sets an answer without a body. */
+void emu_reply_empty(struct emu_req *r, int status);
+
+/* Adds a response header. */
+void emu_header(struct emu_req *r, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A query argument (name compared case-insensitively), or NULL. */
+const char *emu_query(const struct emu_req *r, const char *name);
+
+/* A request header (lowercase name), or NULL. */
+const char *emu_header_in(const struct emu_req *r, const char *lname);
+
+/* Records the operation for the log. */
+void emu_op_name(struct emu_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A new GUID from the seeded generator. */
+void emu_guid(struct emulator *e, char out[40]);
+
+/* Seconds: wall clock (epoch) and monotonic. */
+double emu_now(void);
+double emu_mono(void);
+
+/* "2026-01-02T03:04:05.1234567Z" */
+void emu_time_iso(double epoch, char out[40]);
+
+/* Nominal seconds to real seconds under the time scale. */
+double emu_scaled(const struct emulator *e, double nominal);
+
+/* ASCII lowercase copy (malloc'd). */
+char *emu_lower(const char *s);
+
+/* strdup that aborts on out of memory (tiny allocations only). */
+char *emu_strdup(const char *s);
+
+/* printf into a malloc'd string. */
+char *emu_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The next value of a splitmix64 generator. */
+uint64_t emu_rand(uint64_t *state);
+
+/* --- store.c: the estate ----------------------------------------------------- */
+
+/* The resource (top-level entry) with this id, borrowed; NULL if none. */
+json_t *store_get(struct emulator *e, const char *id);
+
+/* Stores a resource under its id; steals res. */
+void store_put(struct emulator *e, const char *id, json_t *res);
+
+/* Removes a resource; no-op when absent. */
+void store_del(struct emulator *e, const char *id);
+
+/* Marks a resource changed in place (after editing the JSON store_get gave). */
+void store_touch(struct emulator *e, const char *id);
+
+/* Marks the documents (observed, resource groups, deployments) changed. */
+void store_touch_docs(struct emulator *e);
+
+/* Lowercase ids in sorted order (borrowed until the next change). */
+void store_sorted(struct emulator *e, const char ***keys, size_t *n);
+
+/* First index in the sorted keys whose key is >= key. */
+size_t store_lower_bound(struct emulator *e, const char *key);
+
+/*
+ * Finds a resource by id, top-level or embedded (a subnet, a peering, a
+ * route, a circuit peering).  *parent receives the top-level resource
+ * (borrowed), *child the embedded object or NULL for a top-level one,
+ * *arr and *idx the array holding the child.  Returns false when absent.
+ */
+bool store_find(struct emulator *e, const char *id, json_t **parent, json_t **child,
+    json_t **arr, size_t *idx);
+
+/* A new etag W/"guid". */
+void store_etag(struct emulator *e, json_t *obj);
+
+/* Loads an estate from a topology document (borrowed); replaces the current one. */
+int store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err);
+
+/* The estate as a netwave.topology/v1 document (new reference). */
+json_t *store_doc(struct emulator *e);
+
+/* Resource groups. */
+bool store_rg_exists(struct emulator *e, const char *sub, const char *rg);
+json_t *store_rg_get(struct emulator *e, const char *sub, const char *rg);
+void store_rg_put(struct emulator *e, const char *sub, const char *rg, const char *location);
+void store_rg_del(struct emulator *e, const char *sub, const char *rg);
+
+/* Subscriptions known to the estate (topology's list plus those of resources). */
+bool store_sub_exists(struct emulator *e, const char *sub);
+
+/* observed.features[name], or NULL. */
+const char *store_feature(struct emulator *e, const char *name);
+void store_feature_set(struct emulator *e, const char *name, const char *state);
+
+/* The estate loaded as a topology and a route context for this generation
+ * (cached; borrowed).  NULL with err set when the estate does not load. */
+int store_routes(struct emulator *e, struct topology **t, struct routes_ctx **rctx,
+    struct nw_err *err);
+
+/* Frees everything the store holds. */
+void store_free(struct emulator *e);
+
+/* --- arm.c: ARM routes ------------------------------------------------------- */
+
+/* Answers a request under /subscriptions or /providers. */
+void arm_handle(struct emulator *e, struct emu_req *r);
+
+/* The throttling class and subscription of an ARM request (before auth). */
+enum emu_class arm_classify(const struct emu_req *r, char *sub, size_t subsize);
+
+/*
+ * Sets Azure-AsyncOperation, Location and Retry-After for an operation
+ * and the 202/201/200 answer (body stolen, may be NULL).
+ */
+void arm_reply_lro(struct emulator *e, struct emu_req *r, const struct emu_op *op, int status,
+    json_t *body);
+
+/* Sets properties.provisioningState (creating properties when absent). */
+void arm_set_state(json_t *obj, const char *state);
+
+/* The resource group and name parts of an id; NULL when absent (malloc'd). */
+char *arm_id_part(const char *id, const char *key);
+
+/* The parent id of a child resource id (drops the last type/name pair; malloc'd). */
+char *arm_id_parent(const char *id);
+
+/* Recomputes peering states after VNets or peerings changed. */
+void arm_peerings_sync(struct emulator *e, const char *vnet_id);
+
+/* Called by lro.c when a PUT or DELETE operation finishes. */
+void arm_op_done(struct emulator *e, struct emu_op *op);
+
+/* --- lro.c: long-running operations ------------------------------------------ */
+
+/* A new running operation (owned by e), finishing after nominal seconds. */
+struct emu_op *lro_new(struct emulator *e, enum emu_op_kind kind, const char *action,
+    const char *target, const char *subscription, const char *region, double nominal);
+
+/* Completes every operation whose time has come (called before each request). */
+void lro_advance(struct emulator *e);
+
+/* Completes every running operation at once (shutdown). */
+void lro_finish_all(struct emulator *e);
+
+/* The running operation on this resource or one of its children, or NULL. */
+struct emu_op *lro_busy(struct emulator *e, const char *id);
+
+/* Answers GET .../locations/{l}/operations/{id} and .../operationResults/{id}. */
+void lro_handle_status(struct emulator *e, struct emu_req *r, const char *opid, bool result);
+
+/* Marks an operation to end Failed or Canceled with this error. */
+void lro_force(struct emu_op *op, enum emu_op_state state, const char *code, const char *msg);
+
+void lro_free_all(struct emulator *e);
+
+/* --- avnm.c --------------------------------------------------------------------- */
+
+/* Validates an AVNM resource PUT; 0 or an error already answered (returns -1). */
+int avnm_validate_put(struct emulator *e, struct emu_req *r, const char *type, const char *id,
+    json_t *body);
+
+/* After an AVNM resource was written (fills read-only fields). */
+void avnm_after_put(struct emulator *e, const char *type, json_t *res);
+
+/* Checks an AVNM delete; -1 when answered with an error. */
+int avnm_check_delete(struct emulator *e, struct emu_req *r, const char *type, const char *id,
+    bool force);
+
+/* POST actions on a network manager or a VNet. */
+void avnm_action(struct emulator *e, struct emu_req *r, const char *target_id,
+    const char *action, json_t *body);
+
+/* Completion of a commit operation. */
+void avnm_commit_done(struct emulator *e, struct emu_op *op);
+
+/* Cleans deployments when a network manager or configuration goes away. */
+void avnm_forget(struct emulator *e, const char *id);
+
+/* --- gateway.c ------------------------------------------------------------------ */
+
+void gateway_action(struct emulator *e, struct emu_req *r, const char *gw_id, const char *action,
+    json_t *body);
+void gateway_op_done(struct emulator *e, struct emu_op *op);
+
+/* --- effective.c ---------------------------------------------------------------- */
+
+void effective_nic_action(struct emulator *e, struct emu_req *r, const char *nic_id);
+void effective_circuit_action(struct emulator *e, struct emu_req *r, const char *circuit_id,
+    const char *peering, const char *device);
+void effective_op_done(struct emulator *e, struct emu_op *op);
+
+/* --- features.c ----------------------------------------------------------------- */
+
+/* /subscriptions/{s}/providers/Microsoft.Features/... and provider registration. */
+void features_handle(struct emulator *e, struct emu_req *r, const char *sub, char **seg,
+    size_t nseg);
+void features_op_done(struct emulator *e, struct emu_op *op);
+
+/* --- throttle.c ----------------------------------------------------------------- */
+
+/*
+ * Takes one token of the request's class for the subscription; sets the
+ * remaining-count header.  Returns false after answering 429.
+ */
+bool throttle_take(struct emulator *e, struct emu_req *r, const char *sub, enum emu_class cls);
+
+void throttle_free(struct emulator *e);
+
+/* --- faults.c ------------------------------------------------------------------- */
+
+/* Parses a netwave.faults/v1 document into e->faults (replacing them). */
+int faults_load(struct emulator *e, const json_t *doc, struct nw_err *err);
+
+/* The rules with their counters (new reference). */
+json_t *faults_dump(struct emulator *e);
+
+/*
+ * What the faults say about this request, decided before it is served:
+ * sets r->latency, and returns a struct of actions to take.
+ */
+enum fault_kind {
+	FAULT_NONE = 0,
+	FAULT_ERROR,         /* answer status/code instead of serving */
+	FAULT_RESET_BEFORE,  /* close without serving */
+	FAULT_RESET_AFTER,   /* serve, then close without answering */
+	FAULT_LRO_FAILED,    /* serve; the operation it starts ends Failed */
+	FAULT_LRO_CANCELED,  /* ... Canceled */
+	FAULT_LRO_LOST,      /* serve; the operation's status URLs answer 404 */
+	FAULT_EMPTY_STATUS,  /* serve (a commit); listDeploymentStatus answers empty next */
+};
+
+struct fault_hit {
+	enum fault_kind kind;
+	int status;
+	char code[96];
+	char message[256];
+	int retry_after;     /* seconds, -1 none */
+	int count;           /* FAULT_EMPTY_STATUS: how many calls */
+	char name[64];
+};
+
+void faults_match(struct emulator *e, struct emu_req *r, struct fault_hit *hit);
+
+void faults_free(struct emulator *e);
+
+/* Applies a fault hit to an operation a request just started. */
+void faults_apply_op(const struct fault_hit *hit, struct emu_op *op);
+
+/* --- auth.c --------------------------------------------------------------------- */
+
+int auth_load_clients(struct emulator *e, const json_t *doc, struct nw_err *err);
+
+/* True when the request may go on; else answered 401. */
+bool auth_check(struct emulator *e, struct emu_req *r);
+
+/* POST /{tenant}/oauth2/v2.0/token */
+void auth_token(struct emulator *e, struct emu_req *r, const char *tenant);
+
+/* GET /metadata/identity/oauth2/token (IMDS) */
+void auth_imds(struct emulator *e, struct emu_req *r);
+
+void auth_free(struct emulator *e);
+
+/* --- graph.c -------------------------------------------------------------------- */
+
+/* POST /providers/Microsoft.ResourceGraph/resources */
+void graph_handle(struct emulator *e, struct emu_req *r);
+
+/* --- persist.c ------------------------------------------------------------------ */
+
+/* Opens (creating) the state database; *loaded true when it held an estate. */
+int persist_open(struct emulator *e, const char *path, bool *loaded, struct nw_err *err);
+
+/* Writes what changed since the last flush in one transaction. */
+int persist_flush(struct emulator *e, struct nw_err *err);
+
+/* Writes everything (after seeding a new database). */
+int persist_save_all(struct emulator *e, struct nw_err *err);
+
+void persist_close(struct emulator *e);
+
+#endif

@@ -1,0 +1,480 @@
+/*
+ * The emulator's estate: ARM resources as ARM returns them, keyed by
+ * lowercase id (ARM compares ids case-insensitively and keeps their
+ * casing), the resource groups, and the topology document's other parts
+ * (observed.*, subscriptions).  Children ARM shows inside their parent
+ * (subnets, peerings, routes, circuit peerings) live there and are found
+ * by their own ids too.  Every change bumps a generation so the sorted
+ * index and the route engine's view are rebuilt only when needed, and is
+ * remembered for the next SQLite flush.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plan/jsonutil.h"
+#include "plan/routes.h"
+#include "plan/topology.h"
+#include "providers/emulator/emu.h"
+
+static void
+changed(struct emulator *e)
+{
+	e->gen++;
+}
+
+json_t *
+store_get(struct emulator *e, const char *id)
+{
+	char *low;
+	json_t *v;
+
+	if (id == NULL || e->res == NULL)
+		return NULL;
+	low = emu_lower(id);
+	v = json_object_get(e->res, low);
+	free(low);
+	return v;
+}
+
+void
+store_put(struct emulator *e, const char *id, json_t *res)
+{
+	char *low = emu_lower(id);
+
+	if (json_object_get(e->res, low) == NULL)
+		e->keys_gen++;
+	json_object_set_new(e->res, low, res);
+	json_object_set_new(e->dirty, low, json_true());
+	free(low);
+	changed(e);
+}
+
+void
+store_del(struct emulator *e, const char *id)
+{
+	char *low = emu_lower(id);
+
+	if (json_object_get(e->res, low) != NULL) {
+		json_object_del(e->res, low);
+		e->keys_gen++;
+		json_object_set_new(e->dirty, low, json_true());
+		changed(e);
+	}
+	free(low);
+}
+
+void
+store_touch(struct emulator *e, const char *id)
+{
+	char *low;
+
+	if (id == NULL)
+		return;
+	low = emu_lower(id);
+	json_object_set_new(e->dirty, low, json_true());
+	free(low);
+	changed(e);
+}
+
+void
+store_touch_docs(struct emulator *e)
+{
+	e->dirty_docs = true;
+	changed(e);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void
+store_sorted(struct emulator *e, const char ***keys, size_t *n)
+{
+	/* jansson keeps a key's string while the key exists, so the index
+	 * stays valid across in-place changes */
+	if (!e->sorted_valid || e->sorted_gen != e->keys_gen) {
+		size_t cnt = json_object_size(e->res), i = 0;
+		const char *k;
+		json_t *v;
+		const char **arr = realloc(e->sorted, (cnt + 1) * sizeof(*arr));
+
+		if (arr == NULL)
+			abort();
+		json_object_foreach(e->res, k, v)
+			arr[i++] = k;
+		qsort(arr, i, sizeof(*arr), cmp_str);
+		e->sorted = arr;
+		e->nsorted = i;
+		e->sorted_gen = e->keys_gen;
+		e->sorted_valid = true;
+	}
+	*keys = e->sorted;
+	*n = e->nsorted;
+}
+
+size_t
+store_lower_bound(struct emulator *e, const char *key)
+{
+	const char **keys;
+	size_t n, lo = 0, hi;
+
+	store_sorted(e, &keys, &n);
+	hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(keys[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Child kinds ARM embeds in the parent: the id segment and the property array. */
+static const struct {
+	const char *seg;
+	const char *prop;
+} embedded[] = {
+	{ "subnets", "subnets" },
+	{ "virtualNetworkPeerings", "virtualNetworkPeerings" },
+	{ "routes", "routes" },
+	{ "peerings", "peerings" },
+	{ "securityRules", "securityRules" },
+};
+
+bool
+store_find(struct emulator *e, const char *id, json_t **parent, json_t **child, json_t **arr,
+    size_t *idx)
+{
+	json_t *top = store_get(e, id);
+	const char *last, *prev;
+	char *pid;
+	size_t k, i, len;
+
+	*parent = NULL;
+	*child = NULL;
+	if (arr != NULL)
+		*arr = NULL;
+	if (top != NULL) {
+		*parent = top;
+		return true;
+	}
+	/* ".../{parent}/{seg}/{name}" */
+	len = strlen(id);
+	last = NULL;
+	for (i = len; i > 0; i--)
+		if (id[i - 1] == '/') {
+			last = id + i;
+			break;
+		}
+	if (last == NULL || last - id < 2)
+		return false;
+	prev = NULL;
+	for (i = (size_t)(last - id) - 1; i > 0; i--)
+		if (id[i - 1] == '/') {
+			prev = id + i;
+			break;
+		}
+	if (prev == NULL)
+		return false;
+	pid = emu_strdup(id);
+	pid[prev - id - 1] = '\0';
+	top = store_get(e, pid);
+	free(pid);
+	if (top == NULL)
+		return false;
+	for (k = 0; k < sizeof(embedded) / sizeof(embedded[0]); k++) {
+		size_t seglen = strlen(embedded[k].seg);
+		json_t *list, *it;
+
+		if ((size_t)(last - prev - 1) != seglen || strncasecmp(prev, embedded[k].seg, seglen) != 0)
+			continue;
+		list = json_path(top, "properties", embedded[k].prop, NULL);
+		json_array_foreach(list, i, it) {
+			const char *nm = json_str(it, "name");
+			if (nm != NULL && strcasecmp(nm, last) == 0) {
+				*parent = top;
+				*child = it;
+				if (arr != NULL)
+					*arr = list;
+				if (idx != NULL)
+					*idx = i;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+void
+store_etag(struct emulator *e, json_t *obj)
+{
+	char g[40];
+
+	emu_guid(e, g);
+	json_object_set_new(obj, "etag", json_sprintf("W/\"%s\"", g));
+}
+
+/* "sub/rg" lowercase */
+static char *
+rg_key(const char *sub, const char *rg)
+{
+	char *k = emu_printf("%s/%s", sub, rg);
+	char *low = emu_lower(k);
+
+	free(k);
+	return low;
+}
+
+bool
+store_rg_exists(struct emulator *e, const char *sub, const char *rg)
+{
+	return store_rg_get(e, sub, rg) != NULL;
+}
+
+json_t *
+store_rg_get(struct emulator *e, const char *sub, const char *rg)
+{
+	char *k = rg_key(sub, rg);
+	json_t *v = json_object_get(e->rgs, k);
+
+	free(k);
+	return v;
+}
+
+void
+store_rg_put(struct emulator *e, const char *sub, const char *rg, const char *location)
+{
+	char *k = rg_key(sub, rg);
+	json_t *old = json_object_get(e->rgs, k);
+
+	if (old == NULL)
+		json_object_set_new(e->rgs, k, json_pack("{s:s,s:s,s:s}", "subscriptionId", sub,
+		    "name", rg, "location", location != NULL ? location : "eastus"));
+	else if (location != NULL)
+		json_object_set_new(old, "location", json_string(location));
+	free(k);
+	store_touch_docs(e);
+}
+
+void
+store_rg_del(struct emulator *e, const char *sub, const char *rg)
+{
+	char *k = rg_key(sub, rg);
+
+	json_object_del(e->rgs, k);
+	free(k);
+	store_touch_docs(e);
+}
+
+static const char *
+sub_of(const char *s)
+{
+	/* topology files list subscriptions as "guid" or "/subscriptions/guid" */
+	if (strncasecmp(s, "/subscriptions/", 15) == 0)
+		return s + 15;
+	return s;
+}
+
+bool
+store_sub_exists(struct emulator *e, const char *sub)
+{
+	json_t *subs = json_object_get(e->doc, "subscriptions"), *v;
+	const char *k;
+	size_t i, n = strlen(sub);
+
+	json_array_foreach(subs, i, v)
+		if (json_is_string(v) && strcasecmp(sub_of(json_string_value(v)), sub) == 0)
+			return true;
+	json_object_foreach(e->rgs, k, v)
+		if (strncasecmp(k, sub, n) == 0 && k[n] == '/')
+			return true;
+	/* an estate that names no subscription accepts any */
+	return json_array_size(subs) == 0 && json_object_size(e->rgs) == 0;
+}
+
+const char *
+store_feature(struct emulator *e, const char *name)
+{
+	json_t *f = json_object_get(e->observed, "features");
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(f, k, v)
+		if (strcasecmp(k, name) == 0 && json_is_string(v))
+			return json_string_value(v);
+	return NULL;
+}
+
+void
+store_feature_set(struct emulator *e, const char *name, const char *state)
+{
+	json_t *f = json_object_get(e->observed, "features");
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(f)) {
+		f = json_object();
+		json_object_set_new(e->observed, "features", f);
+	}
+	json_object_foreach(f, k, v)
+		if (strcasecmp(k, name) == 0) {
+			json_object_set_new(f, k, json_string(state));
+			store_touch_docs(e);
+			return;
+		}
+	json_object_set_new(f, name, json_string(state));
+	store_touch_docs(e);
+}
+
+/* The part of an id after "/subscriptions/" up to the next slash. */
+static char *
+id_sub(const char *id)
+{
+	char *s = arm_id_part(id, "subscriptions");
+	return s;
+}
+
+static void
+deploy_from_observed(struct emulator *e)
+{
+	json_t *dep = json_object_get(e->observed, "avnmDeployments");
+	const char *nm, *region, *type;
+	json_t *regions, *types, *ids;
+	char now[40];
+
+	emu_time_iso(emu_now(), now);
+	json_decref(e->deploy);
+	e->deploy = json_object();
+	json_object_foreach(dep, nm, regions) {
+		char *low = emu_lower(nm);
+		json_t *list = json_array();
+
+		json_object_foreach(regions, region, types)
+			json_object_foreach(types, type, ids)
+				json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:O,s:s,s:s}",
+				    "commitTime", now, "region", region, "deploymentStatus", "Deployed",
+				    "configurationIds", ids, "deploymentType", type, "errorMessage", ""));
+		json_object_set_new(e->deploy, low, list);
+		free(low);
+	}
+}
+
+int
+store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err)
+{
+	json_t *resources = json_object_get(doc, "resources"), *r;
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_decref(e->res);
+	json_decref(e->rgs);
+	json_decref(e->doc);
+	json_decref(e->observed);
+	e->res = json_object();
+	e->rgs = json_object();
+	e->doc = json_object();
+	e->observed = json_object();
+	json_object_foreach((json_t *)doc, k, v) {
+		if (strcmp(k, "resources") == 0)
+			continue;
+		if (strcmp(k, "observed") == 0) {
+			json_decref(e->observed);
+			e->observed = json_is_object(v) ? json_deep_copy(v) : json_object();
+			continue;
+		}
+		json_object_set_new(e->doc, k, json_deep_copy(v));
+	}
+	if (json_object_get(e->doc, "format") == NULL)
+		json_object_set_new(e->doc, "format", json_string(TOPOLOGY_FORMAT));
+	if (!json_is_array(json_object_get(e->doc, "subscriptions")))
+		json_object_set_new(e->doc, "subscriptions", json_array());
+	json_array_foreach(resources, i, r) {
+		const char *id = json_str(r, "id");
+		char *sub, *rg, *low;
+
+		if (id == NULL)
+			return err_set(err, NW_EINPUT, "resource %zu has no id", i);
+		low = emu_lower(id);
+		json_object_set_new(e->res, low, json_deep_copy(r));
+		free(low);
+		sub = id_sub(id);
+		rg = arm_id_part(id, "resourceGroups");
+		if (sub != NULL && rg != NULL && !store_rg_exists(e, sub, rg))
+			store_rg_put(e, sub, rg, json_str(r, "location"));
+		free(sub);
+		free(rg);
+	}
+	deploy_from_observed(e);
+	e->dirty_docs = true;
+	e->keys_gen++;
+	changed(e);
+	return 0;
+}
+
+json_t *
+store_doc(struct emulator *e)
+{
+	json_t *doc = json_deep_copy(e->doc), *list = json_array();
+	const char **keys;
+	size_t n, i;
+
+	store_sorted(e, &keys, &n);
+	for (i = 0; i < n; i++)
+		json_array_append_new(list, json_deep_copy(json_object_get(e->res, keys[i])));
+	json_object_set_new(doc, "resources", list);
+	json_object_set_new(doc, "observed", json_deep_copy(e->observed));
+	return doc;
+}
+
+int
+store_routes(struct emulator *e, struct topology **t, struct routes_ctx **rctx,
+    struct nw_err *err)
+{
+	int rc;
+
+	if (e->topo_valid && e->topo_gen == e->gen) {
+		*t = e->topo;
+		*rctx = e->rctx;
+		return 0;
+	}
+	routes_ctx_free(e->rctx);
+	topology_free(e->topo);
+	e->rctx = NULL;
+	e->topo = NULL;
+	e->topo_valid = false;
+	rc = topology_load_json(&e->topo, store_doc(e), "<emulator state>", err);
+	if (rc == 0)
+		rc = routes_ctx_new(&e->rctx, e->topo, err);
+	if (rc != 0) {
+		routes_ctx_free(e->rctx);
+		topology_free(e->topo);
+		e->rctx = NULL;
+		e->topo = NULL;
+		return rc;
+	}
+	e->topo_gen = e->gen;
+	e->topo_valid = true;
+	*t = e->topo;
+	*rctx = e->rctx;
+	return 0;
+}
+
+void
+store_free(struct emulator *e)
+{
+	routes_ctx_free(e->rctx);
+	topology_free(e->topo);
+	json_decref(e->res);
+	json_decref(e->rgs);
+	json_decref(e->doc);
+	json_decref(e->observed);
+	json_decref(e->deploy);
+	free(e->sorted);
+}
