@@ -21,6 +21,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_path_entry,
 	&cmd_routes_entry,
 	&cmd_synth_entry,
+	&cmd_target_entry,
 	NULL,
 };
 
