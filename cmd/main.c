@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <git2.h>
 
 #include "cmd/cmd.h"
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_check_entry,
 	&cmd_emulator_entry,
+	&cmd_history_entry,
 	&cmd_path_entry,
 	&cmd_routes_entry,
 	&cmd_synth_entry,
@@ -156,7 +158,13 @@ main(int argc, char **argv)
 		fputs("netwave: cannot initialise libcurl\n", stderr);
 		return 1;
 	}
+	if (git_libgit2_init() < 0) {
+		curl_global_cleanup();
+		fputs("netwave: cannot initialise libgit2\n", stderr);
+		return 1;
+	}
 	rc = run(&ctx, argc, argv, &err);
+	git_libgit2_shutdown();
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = err_set(&err, NW_EIO, "cannot write to standard output: %s", strerror(errno));
 	curl_global_cleanup();
