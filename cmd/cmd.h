@@ -73,6 +73,7 @@ struct cmd_entry {
 extern const struct cmd_entry *const cmd_table[];
 
 extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_discover_entry;
 extern const struct cmd_entry cmd_routes_entry;
 extern const struct cmd_entry cmd_path_entry;
 extern const struct cmd_entry cmd_synth_entry;

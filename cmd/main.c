@@ -18,6 +18,7 @@
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_check_entry,
+	&cmd_discover_entry,
 	&cmd_emulator_entry,
 	&cmd_history_entry,
 	&cmd_path_entry,

@@ -1,0 +1,1055 @@
+/*
+ * netwave discover's engine: reads an estate from ARM into a
+ * netwave.topology/v1 document (DESIGN.md, "File formats").
+ *
+ * Resources come from Resource Graph first (1,000 rows a page,
+ * $skipToken), or, when Resource Graph is not available to the caller,
+ * from ARM list calls per type and subscription (nextLink paging); the
+ * choice is made automatically and reported.  AVNM's child resources
+ * (network groups, static members, connectivity configurations) are
+ * always listed per network manager.  Then what ARM tells only through
+ * actions and queries goes under "observed": the routes each circuit's
+ * private peering learned from on-premises (a long-running POST), the
+ * preview features the planner needs, and the connectivity configurations
+ * each network manager has deployed per region.
+ *
+ * Everything is submitted at once and runs concurrently through the
+ * provider; a 403 on one type is reported and skipped, not fatal.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "plan/jsonutil.h"
+#include "plan/topology.h"
+#include "providers/azure/azure.h"
+
+/* Top-level types read by Resource Graph or by a list per subscription. */
+static const char *const top_types[] = {
+	"Microsoft.Network/virtualNetworks",
+	"Microsoft.Network/virtualNetworkGateways",
+	"Microsoft.Network/publicIPAddresses",
+	"Microsoft.Network/connections",
+	"Microsoft.Network/expressRouteCircuits",
+	"Microsoft.Network/routeTables",
+	"Microsoft.Network/privateEndpoints",
+	"Microsoft.Network/networkInterfaces",
+	"Microsoft.Network/networkSecurityGroups",
+	"Microsoft.Network/natGateways",
+	"Microsoft.Network/localNetworkGateways",
+	"Microsoft.Network/azureFirewalls",
+	"Microsoft.Network/networkManagers",
+	NULL,
+};
+
+/* Listed below each network manager (and network group). */
+static const char *const child_types[] = {
+	"Microsoft.Network/networkManagers/networkGroups",
+	"Microsoft.Network/networkManagers/connectivityConfigurations",
+	"Microsoft.Network/networkManagers/networkGroups/staticMembers",
+	NULL,
+};
+
+const char *const azure_discover_types[] = {
+	"Microsoft.Network/virtualNetworks",
+	"Microsoft.Network/virtualNetworkGateways",
+	"Microsoft.Network/publicIPAddresses",
+	"Microsoft.Network/connections",
+	"Microsoft.Network/expressRouteCircuits",
+	"Microsoft.Network/routeTables",
+	"Microsoft.Network/privateEndpoints",
+	"Microsoft.Network/networkInterfaces",
+	"Microsoft.Network/networkSecurityGroups",
+	"Microsoft.Network/natGateways",
+	"Microsoft.Network/localNetworkGateways",
+	"Microsoft.Network/azureFirewalls",
+	"Microsoft.Network/networkManagers",
+	"Microsoft.Network/networkManagers/networkGroups",
+	"Microsoft.Network/networkManagers/connectivityConfigurations",
+	"Microsoft.Network/networkManagers/networkGroups/staticMembers",
+	NULL,
+};
+
+/* Preview features the planner reads (DESIGN.md, "The planner"). */
+static const char *const features[] = {
+	"AllowHighScaleConnectedGroup",
+	"EnableMaxPrivateEndpointsVia64kPath",
+	NULL,
+};
+
+/* Fields of an ARM resource a Resource Graph row carries; the rest is Resource Graph's own. */
+static const char *const arm_fields[] = {
+	"id", "name", "location", "tags", "properties", "sku", "zones", "identity",
+	"extendedLocation", "kind", "managedBy", "plan", "etag", NULL,
+};
+
+/* ASN of Azure's gateways: routes whose AS path starts there came from Azure, not on-premises. */
+#define AZURE_GATEWAY_ASN "65515"
+#define GRAPH_SUBSCRIPTIONS_PER_QUERY 300
+
+enum job_kind { JOB_GRAPH, JOB_LIST, JOB_CHILDREN, JOB_CIRCUIT, JOB_FEATURE, JOB_AVNM };
+
+struct disc;
+
+struct job {
+	struct disc *d;
+	enum job_kind kind;
+	struct provider_op *op;
+	char sub[64];
+	char type[128];
+	char id[1024];   /* circuit, manager or group id */
+	char region[64];
+	struct job *next;
+};
+
+struct disc {
+	struct provider *p;
+	const struct azure_discover_opts *o;
+	struct azure_discover_report *rep;
+	json_t *resources;   /* lowercase id -> resource */
+	json_t *routes;      /* circuit id -> routes */
+	json_t *features;    /* feature name -> state */
+	json_t *avnm;        /* manager id -> region -> type -> [ids] */
+	json_t *denied;      /* "type in subscription" -> message */
+	struct job *jobs;
+	unsigned ok_lists;   /* list calls that succeeded */
+	int fatal;
+	struct nw_err fatal_err;
+	bool graph_failed;
+	struct provider_op *graph_failure; /* the first failed query (borrowed from its job) */
+	double last_progress;
+	bool progress_shown;
+};
+
+static void
+say(struct disc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+say(struct disc *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->o->log == NULL)
+		return;
+	if (d->progress_shown && d->o->progress == d->o->log) {
+		fputs("\r\033[K", d->o->log);
+		d->progress_shown = false;
+	}
+	fputs("discover: ", d->o->log);
+	va_start(ap, fmt);
+	vfprintf(d->o->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', d->o->log);
+	fflush(d->o->log);
+}
+
+static void
+progress(struct disc *d, bool final)
+{
+	struct provider_stats st;
+	struct timespec ts;
+	double now;
+
+	if (d->o->progress == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	if (!final && now - d->last_progress < 0.2)
+		return;
+	d->last_progress = now;
+	if (final) {
+		if (d->progress_shown)
+			fputs("\r\033[K", d->o->progress);
+		d->progress_shown = false;
+		fflush(d->o->progress);
+		return;
+	}
+	provider_stats_get(d->p, &st);
+	fprintf(d->o->progress, "\r\033[Kdiscover: %zu resources, %lu requests, %zu in flight",
+	    json_object_size(d->resources), st.reads + st.writes + st.deletes, st.in_flight);
+	fflush(d->o->progress);
+	d->progress_shown = true;
+}
+
+static void
+set_fatal(struct disc *d, const struct nw_err *err)
+{
+	if (d->fatal == 0) {
+		d->fatal = err->code != 0 ? err->code : NW_EFAIL;
+		d->fatal_err = *err;
+	}
+}
+
+static struct job *
+job_new(struct disc *d, enum job_kind kind, enum provider_op_kind ok, const char *method,
+    const char *path, const json_t *body)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return NULL;
+	j->op = provider_op_new(ok, method, path, body);
+	if (j->op == NULL) {
+		free(j);
+		return NULL;
+	}
+	j->d = d;
+	j->kind = kind;
+	j->next = d->jobs;
+	d->jobs = j;
+	return j;
+}
+
+static void on_job(struct provider_op *op, void *arg);
+
+static int
+job_submit(struct job *j)
+{
+	struct nw_err err = { 0 };
+	int rc;
+
+	j->op->done = on_job;
+	j->op->done_arg = j;
+	if ((rc = provider_submit(j->d->p, j->op, &err)) != 0)
+		set_fatal(j->d, &err);
+	return rc;
+}
+
+static int
+submit_new(struct disc *d, enum job_kind kind, enum provider_op_kind ok, const char *method,
+    const char *path, const json_t *body, struct job **out)
+{
+	struct job *j = job_new(d, kind, ok, method, path, body);
+	struct nw_err err = { 0 };
+
+	if (out != NULL)
+		*out = j;
+	if (j == NULL) {
+		err_set(&err, NW_ENOMEM, "out of memory");
+		set_fatal(d, &err);
+		return NW_ENOMEM;
+	}
+	return job_submit(j);
+}
+
+/* --- resources ------------------------------------------------------------------------- */
+
+static const char *
+canonical_type(const char *t)
+{
+	size_t i;
+
+	for (i = 0; azure_discover_types[i] != NULL; i++)
+		if (strcasecmp(azure_discover_types[i], t) == 0)
+			return azure_discover_types[i];
+	return t;
+}
+
+static void
+add_resource(struct disc *d, json_t *res)
+{
+	const char *id = json_str(res, "id");
+	char *low;
+	size_t i;
+
+	if (id == NULL || json_str(res, "type") == NULL)
+		return;
+	low = strdup(id);
+	if (low == NULL)
+		return;
+	for (i = 0; low[i] != '\0'; i++)
+		low[i] = (char)tolower((unsigned char)low[i]);
+	json_object_set(d->resources, low, res);
+	free(low);
+}
+
+/* A Resource Graph row in ARM's shape: ARM's fields only, ARM's type casing, no nulls. */
+static json_t *
+row_to_resource(const json_t *row)
+{
+	json_t *res = json_object();
+	const char *type = json_str(row, "type");
+	size_t i;
+
+	if (res == NULL || type == NULL) {
+		json_decref(res);
+		return NULL;
+	}
+	for (i = 0; arm_fields[i] != NULL; i++) {
+		json_t *v = json_object_get(row, arm_fields[i]);
+		if (v == NULL || json_is_null(v))
+			continue;
+		if (json_is_string(v) && json_string_length(v) == 0 &&
+		    (strcmp(arm_fields[i], "kind") == 0 || strcmp(arm_fields[i], "managedBy") == 0 ||
+		    strcmp(arm_fields[i], "location") == 0))
+			continue;
+		json_object_set(res, arm_fields[i], v);
+	}
+	json_object_set_new(res, "type", json_string(canonical_type(type)));
+	return res;
+}
+
+static bool
+is_type(const json_t *res, const char *type)
+{
+	const char *t = json_str(res, "type");
+
+	return t != NULL && strcasecmp(t, type) == 0;
+}
+
+/* Path-safe: ids go into URLs as they are. */
+static bool
+id_safe(const char *id)
+{
+	if (id == NULL || id[0] != '/')
+		return false;
+	for (; *id != '\0'; id++)
+		if ((unsigned char)*id <= ' ' || *id == '?' || *id == '#' || *id == '%' || *id == '\\')
+			return false;
+	return true;
+}
+
+static void
+list_children(struct disc *d, const char *parent_id, const char *segment, const char *type)
+{
+	char *path = NULL;
+	struct job *j;
+
+	if (!id_safe(parent_id))
+		return;
+	if (asprintf(&path, "%s/%s?api-version=%s", parent_id, segment, AZURE_API_NETWORK) < 0)
+		return;
+	/* callbacks run from provider_run (only out of memory fails inside submit), so filling
+	 * the job after submitting is safe */
+	submit_new(d, JOB_CHILDREN, PROVIDER_OP_LIST, "GET", path, NULL, &j);
+	if (j != NULL) {
+		snprintf(j->type, sizeof(j->type), "%s", type);
+		snprintf(j->id, sizeof(j->id), "%s", parent_id);
+	}
+	free(path);
+}
+
+/* A network manager was found: list what lies under it. */
+static void
+found_manager(struct disc *d, const char *id)
+{
+	list_children(d, id, "networkGroups", child_types[0]);
+	list_children(d, id, "connectivityConfigurations", child_types[1]);
+}
+
+static void
+denied(struct disc *d, const char *type, const char *sub, const struct provider_op *op)
+{
+	char key[256];
+
+	snprintf(key, sizeof(key), "%s in subscription %s", type, sub[0] != '\0' ? sub : "?");
+	json_object_set_new(d->denied, key, json_string(op->err.msg));
+	say(d, "warning: no permission to read %s (HTTP 403 %s); skipped", key,
+	    op->error.code[0] != '\0' ? op->error.code : "Forbidden");
+}
+
+static void
+on_list(struct disc *d, struct job *j)
+{
+	struct provider_op *op = j->op;
+	json_t *v;
+	size_t i;
+
+	if (op->phase == PROVIDER_PHASE_FAILED) {
+		if (op->error.http_status == 403) {
+			denied(d, j->type, j->sub, op);
+			return;
+		}
+		if (op->error.http_status == 404 && (strcmp(op->error.code, "InvalidResourceType") == 0 ||
+		    strcmp(op->error.code, "NoRegisteredProviderFound") == 0)) {
+			say(d, "warning: ARM does not serve %s here (HTTP 404 %s); skipped", j->type,
+			    op->error.code);
+			return;
+		}
+		if (op->error.http_status == 404 && strcmp(op->error.code, "ResourceGroupNotFound") == 0) {
+			say(d, "warning: %s", op->err.msg);
+			d->ok_lists++;
+			return;
+		}
+		set_fatal(d, &op->err);
+		return;
+	}
+	d->ok_lists++;
+	json_array_foreach(op->result, i, v) {
+		if (!json_is_object(v))
+			continue;
+		if (json_str(v, "type") == NULL)
+			json_object_set_new(v, "type", json_string(j->type));
+		else
+			json_object_set_new(v, "type", json_string(canonical_type(json_str(v, "type"))));
+		add_resource(d, v);
+		if (j->kind == JOB_LIST && is_type(v, TYPE_NETWORK_MANAGER))
+			found_manager(d, json_str(v, "id"));
+		if (j->kind == JOB_CHILDREN && is_type(v, TYPE_NETWORK_GROUP))
+			list_children(d, json_str(v, "id"), "staticMembers", child_types[2]);
+	}
+}
+
+static void
+on_graph(struct disc *d, struct job *j)
+{
+	struct provider_op *op = j->op;
+	json_t *row;
+	size_t i;
+
+	if (op->phase == PROVIDER_PHASE_FAILED) {
+		if (!d->graph_failed) {
+			d->graph_failed = true;
+			d->graph_failure = op;
+		}
+		return;
+	}
+	if (d->rep != NULL)
+		d->rep->graph_queries += op->requests - op->retries;
+	json_array_foreach(op->result, i, row) {
+		json_t *res = row_to_resource(row);
+		if (res == NULL)
+			continue;
+		add_resource(d, res);
+		json_decref(res);
+	}
+}
+
+/* --- observed -------------------------------------------------------------------------- */
+
+static bool
+azure_originated(const char *path)
+{
+	size_t n = strspn(path != NULL ? path : "", " ");
+
+	/* "65515" or "65515 ..." first in the path: a gateway in Azure advertised it */
+	return path != NULL && strncmp(path + n, AZURE_GATEWAY_ASN, 5) == 0 &&
+	    (path[n + 5] == '\0' || path[n + 5] == ' ');
+}
+
+static void
+on_circuit(struct disc *d, struct job *j)
+{
+	struct provider_op *op = j->op;
+	json_t *routes, *r;
+	size_t i;
+
+	if (op->phase == PROVIDER_PHASE_FAILED) {
+		say(d, "warning: cannot read the routes circuit %s learned: %s", j->id, op->err.msg);
+		return;
+	}
+	routes = json_array();
+	json_array_foreach(json_object_get(op->result, "value"), i, r) {
+		const char *net = json_str(r, "network"), *hop = json_str(r, "nextHop");
+		const char *path = json_str(r, "path");
+		json_t *item;
+
+		if (net == NULL || net[0] == '\0' || azure_originated(path))
+			continue;
+		item = json_pack("{s:s}", "network", net);
+		if (hop != NULL && hop[0] != '\0')
+			json_object_set_new(item, "nextHop", json_string(hop));
+		if (path != NULL && path[0] != '\0')
+			json_object_set_new(item, "path", json_string(path));
+		json_array_append_new(routes, item);
+	}
+	json_object_set_new(d->routes, j->id, routes);
+}
+
+static int
+state_rank(const char *s)
+{
+	static const char *const order[] = { "NotRegistered", "Unregistered", "Unregistering",
+		"Pending", "Registering", "Registered", NULL };
+	int i;
+
+	for (i = 0; order[i] != NULL; i++)
+		if (strcasecmp(order[i], s) == 0)
+			return i;
+	return -1;
+}
+
+static void
+on_feature(struct disc *d, struct job *j)
+{
+	struct provider_op *op = j->op;
+	const char *state, *had;
+	char name[160];
+
+	snprintf(name, sizeof(name), "Microsoft.Network/%s", j->type);
+	if (op->phase == PROVIDER_PHASE_FAILED) {
+		if (op->error.http_status == 404)
+			return; /* a feature ARM does not know is simply not registered */
+		say(d, "warning: cannot read feature %s in subscription %s: %s", name, j->sub,
+		    op->err.msg);
+		return;
+	}
+	state = json_path_str(op->result, "properties", "state", NULL);
+	if (state == NULL)
+		return;
+	had = json_str(d->features, name);
+	if (had != NULL && strcasecmp(had, state) != 0) {
+		/* subscriptions disagree: the planner must assume the least registered */
+		say(d, "warning: feature %s is %s in subscription %s but %s elsewhere; recording the "
+		    "least registered", name, state, j->sub, had);
+		if (state_rank(state) >= state_rank(had))
+			return;
+	}
+	json_object_set_new(d->features, name, json_string(state));
+}
+
+static void
+on_avnm(struct disc *d, struct job *j)
+{
+	struct provider_op *op = j->op;
+	json_t *item;
+	size_t i;
+
+	if (op->phase == PROVIDER_PHASE_FAILED) {
+		if (op->error.http_status == 403) {
+			denied(d, "active connectivity configurations", j->sub, op);
+			return;
+		}
+		set_fatal(d, &op->err);
+		return;
+	}
+	json_array_foreach(op->result, i, item) {
+		const char *cid = json_str(item, "id");
+		const char *region = json_str(item, "region");
+		json_t *m, *r, *ids;
+
+		if (cid == NULL)
+			continue;
+		if (region == NULL || region[0] == '\0')
+			region = j->region;
+		m = json_object_get(d->avnm, j->id);
+		if (m == NULL) {
+			m = json_object();
+			json_object_set_new(d->avnm, j->id, m);
+		}
+		r = json_object_get(m, region);
+		if (r == NULL) {
+			r = json_object();
+			json_object_set_new(m, region, r);
+		}
+		ids = json_object_get(r, "Connectivity");
+		if (ids == NULL) {
+			ids = json_array();
+			json_object_set_new(r, "Connectivity", ids);
+		}
+		json_array_append_new(ids, json_string(cid));
+	}
+}
+
+static void
+on_job(struct provider_op *op, void *arg)
+{
+	struct job *j = arg;
+	struct disc *d = j->d;
+
+	(void)op;
+	switch (j->kind) {
+	case JOB_GRAPH:
+		on_graph(d, j);
+		break;
+	case JOB_LIST:
+	case JOB_CHILDREN:
+		if (d->rep != NULL)
+			d->rep->list_calls += j->op->requests - j->op->retries;
+		on_list(d, j);
+		break;
+	case JOB_CIRCUIT:
+		on_circuit(d, j);
+		break;
+	case JOB_FEATURE:
+		on_feature(d, j);
+		break;
+	case JOB_AVNM:
+		on_avnm(d, j);
+		break;
+	}
+	progress(d, false);
+}
+
+static int
+drive(struct disc *d)
+{
+	struct nw_err err = { 0 };
+	int rc;
+
+	if ((rc = provider_run(d->p, -1, &err)) != 0)
+		set_fatal(d, &err);
+	return d->fatal;
+}
+
+/* --- the two ways to read resources ------------------------------------------------------- */
+
+static char *
+graph_query(const struct azure_discover_opts *o)
+{
+	size_t cap = 4096, n = 0, i;
+	char *q = malloc(cap);
+
+	if (q == NULL)
+		return NULL;
+	n += (size_t)snprintf(q + n, cap - n, "Resources | where type in~ (");
+	for (i = 0; top_types[i] != NULL; i++) {
+		char low[128];
+		size_t k;
+		for (k = 0; top_types[i][k] != '\0' && k + 1 < sizeof(low); k++)
+			low[k] = (char)tolower((unsigned char)top_types[i][k]);
+		low[k] = '\0';
+		n += (size_t)snprintf(q + n, cap - n, "%s'%s'", i > 0 ? ", " : "", low);
+	}
+	n += (size_t)snprintf(q + n, cap - n, ")");
+	if (o->nresource_groups > 0) {
+		for (i = 0; i < o->nresource_groups; i++) {
+			size_t need = n + strlen(o->resource_groups[i]) + 64;
+			if (need > cap) {
+				char *b = realloc(q, need * 2);
+				if (b == NULL) {
+					free(q);
+					return NULL;
+				}
+				q = b;
+				cap = need * 2;
+			}
+			n += (size_t)snprintf(q + n, cap - n, "%s'%s'",
+			    i == 0 ? " | where resourceGroup in~ (" : ", ", o->resource_groups[i]);
+		}
+		n += (size_t)snprintf(q + n, cap - n, ")");
+	}
+	if (n + 32 > cap) {
+		char *b = realloc(q, n + 32);
+		if (b == NULL) {
+			free(q);
+			return NULL;
+		}
+		q = b;
+		cap = n + 32;
+	}
+	snprintf(q + n, cap - n, " | order by id asc");
+	return q;
+}
+
+static int
+read_graph(struct disc *d)
+{
+	const struct azure_discover_opts *o = d->o;
+	char *q = graph_query(o);
+	size_t i;
+	int rc = 0;
+
+	if (q == NULL) {
+		struct nw_err err = { 0 };
+		err_set(&err, NW_ENOMEM, "out of memory");
+		set_fatal(d, &err);
+		return NW_ENOMEM;
+	}
+	/* Resource Graph takes at most 300 subscriptions a query */
+	for (i = 0; i < o->nsubscriptions && rc == 0; i += GRAPH_SUBSCRIPTIONS_PER_QUERY) {
+		struct job *j = job_new(d, JOB_GRAPH, PROVIDER_OP_QUERY, "POST", q, NULL);
+		size_t k;
+
+		if (j == NULL) {
+			rc = NW_ENOMEM;
+			break;
+		}
+		j->op->scopes = json_array();
+		for (k = i; k < o->nsubscriptions && k < i + GRAPH_SUBSCRIPTIONS_PER_QUERY; k++)
+			json_array_append_new(j->op->scopes, json_string(o->subscriptions[k]));
+		rc = job_submit(j);
+	}
+	free(q);
+	if (rc != 0)
+		return rc;
+	return drive(d);
+}
+
+static int
+read_lists(struct disc *d)
+{
+	const struct azure_discover_opts *o = d->o;
+	size_t s, t, g;
+
+	for (s = 0; s < o->nsubscriptions; s++) {
+		for (t = 0; top_types[t] != NULL; t++) {
+			const char *seg = strchr(top_types[t], '/') + 1;
+			size_t ng = o->nresource_groups > 0 ? o->nresource_groups : 1;
+
+			for (g = 0; g < ng; g++) {
+				char *path = NULL;
+				struct job *j = NULL;
+				int n;
+
+				if (o->nresource_groups > 0) {
+					char *rg = curl_easy_escape(NULL, o->resource_groups[g], 0);
+					n = rg != NULL ? asprintf(&path, "/subscriptions/%s/resourceGroups/%s/providers/"
+					    "Microsoft.Network/%s?api-version=%s", o->subscriptions[s], rg, seg,
+					    AZURE_API_NETWORK) : -1;
+					curl_free(rg);
+				} else {
+					n = asprintf(&path, "/subscriptions/%s/providers/Microsoft.Network/%s"
+					    "?api-version=%s", o->subscriptions[s], seg, AZURE_API_NETWORK);
+				}
+				if (n < 0) {
+					struct nw_err err = { 0 };
+					err_set(&err, NW_ENOMEM, "out of memory");
+					set_fatal(d, &err);
+					return NW_ENOMEM;
+				}
+				submit_new(d, JOB_LIST, PROVIDER_OP_LIST, "GET", path, NULL, &j);
+				free(path);
+				if (j == NULL)
+					return d->fatal;
+				snprintf(j->sub, sizeof(j->sub), "%s", o->subscriptions[s]);
+				snprintf(j->type, sizeof(j->type), "%s", top_types[t]);
+			}
+		}
+	}
+	return drive(d);
+}
+
+/* --- observed ----------------------------------------------------------------------------- */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+read_observed(struct disc *d)
+{
+	const struct azure_discover_opts *o = d->o;
+	const char *key, **regions = NULL;
+	size_t nregions = 0, i, s;
+	json_t *res;
+
+	/* regions where VNets are: a commit's goal state is per region */
+	regions = calloc(json_object_size(d->resources) + 1, sizeof(*regions));
+	json_object_foreach(d->resources, key, res) {
+		const char *loc = json_str(res, "location");
+		bool seen = false;
+		if (!is_type(res, TYPE_VNET) || loc == NULL || regions == NULL)
+			continue;
+		for (i = 0; i < nregions; i++)
+			if (strcasecmp(regions[i], loc) == 0)
+				seen = true;
+		if (!seen)
+			regions[nregions++] = loc;
+	}
+	if (regions != NULL)
+		qsort(regions, nregions, sizeof(*regions), cmp_str);
+
+	json_object_foreach(d->resources, key, res) {
+		const char *id = json_str(res, "id");
+		struct job *j = NULL;
+		char *path = NULL;
+
+		if (!id_safe(id))
+			continue;
+		if (is_type(res, TYPE_CIRCUIT)) {
+			json_t *peering;
+			bool has_private = false;
+			json_array_foreach(json_path(res, "properties", "peerings", NULL), i, peering)
+				if (json_str(peering, "name") != NULL &&
+				    strcasecmp(json_str(peering, "name"), "AzurePrivatePeering") == 0)
+					has_private = true;
+			if (!has_private)
+				continue;
+			if (asprintf(&path, "%s/peerings/AzurePrivatePeering/routeTables/primary"
+			    "?api-version=%s", id, AZURE_API_NETWORK) < 0)
+				continue;
+			j = job_new(d, JOB_CIRCUIT, PROVIDER_OP_WRITE, "POST", path, NULL);
+			free(path);
+			if (j == NULL)
+				continue;
+			j->op->idempotent = true; /* it only reads */
+			snprintf(j->id, sizeof(j->id), "%s", id);
+			job_submit(j);
+		} else if (is_type(res, TYPE_NETWORK_MANAGER)) {
+			size_t nr = nregions;
+			const char *own[1] = { json_str(res, "location") };
+			const char **rl = regions;
+
+			if (nr == 0 && own[0] != NULL) {
+				rl = own;
+				nr = 1;
+			}
+			for (i = 0; i < nr; i++) {
+				json_t *body = json_pack("{s:[s]}", "regions", rl[i]);
+				if (asprintf(&path, "%s/listActiveConnectivityConfigurations?api-version=%s", id,
+				    AZURE_API_NETWORK) < 0) {
+					json_decref(body);
+					continue;
+				}
+				submit_new(d, JOB_AVNM, PROVIDER_OP_POST_LIST, "POST", path, body, &j);
+				free(path);
+				json_decref(body);
+				if (j != NULL) {
+					snprintf(j->id, sizeof(j->id), "%s", id);
+					snprintf(j->region, sizeof(j->region), "%s", rl[i]);
+					snprintf(j->sub, sizeof(j->sub), "%s", o->subscriptions[0]);
+				}
+			}
+		}
+	}
+	free(regions);
+
+	for (s = 0; s < o->nsubscriptions; s++) {
+		for (i = 0; features[i] != NULL; i++) {
+			char *path = NULL;
+			struct job *j = NULL;
+
+			if (asprintf(&path, "/subscriptions/%s/providers/Microsoft.Features/providers/"
+			    "Microsoft.Network/features/%s?api-version=%s", o->subscriptions[s], features[i],
+			    AZURE_API_FEATURES) < 0)
+				continue;
+			submit_new(d, JOB_FEATURE, PROVIDER_OP_READ, "GET", path, NULL, &j);
+			free(path);
+			if (j != NULL) {
+				snprintf(j->sub, sizeof(j->sub), "%s", o->subscriptions[s]);
+				snprintf(j->type, sizeof(j->type), "%s", features[i]);
+			}
+		}
+	}
+	drive(d);
+}
+
+/* --- the document --------------------------------------------------------------------------- */
+
+static int
+cmp_json_id(const void *a, const void *b)
+{
+	const char *x = json_str(*(json_t *const *)a, "id"), *y = json_str(*(json_t *const *)b, "id");
+	int c = strcasecmp(x, y);
+
+	return c != 0 ? c : strcmp(x, y);
+}
+
+static int
+cmp_json_str(const void *a, const void *b)
+{
+	const char *x = json_string_value(*(json_t *const *)a);
+	const char *y = json_string_value(*(json_t *const *)b);
+	int c = strcasecmp(x, y);
+
+	return c != 0 ? c : strcmp(x, y);
+}
+
+static void
+sort_array(json_t *arr, int (*cmp)(const void *, const void *))
+{
+	size_t n = json_array_size(arr), i;
+	json_t **v = calloc(n + 1, sizeof(*v));
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), cmp);
+	json_array_clear(arr);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+}
+
+static json_t *
+build_doc(struct disc *d)
+{
+	const struct azure_discover_opts *o = d->o;
+	json_t *doc, *res = json_array(), *subs = json_array(), *v, *m, *r, *t;
+	const char *k, *k2, *k3;
+	size_t i;
+
+	json_object_foreach(d->resources, k, v)
+		json_array_append(res, v);
+	sort_array(res, cmp_json_id);
+	for (i = 0; i < o->nsubscriptions; i++)
+		json_array_append_new(subs, json_string(o->subscriptions[i]));
+	sort_array(subs, cmp_json_str);
+	json_object_foreach(d->avnm, k, m)
+		json_object_foreach(m, k2, r)
+			json_object_foreach(r, k3, t)
+				sort_array(t, cmp_json_str);
+	doc = json_pack("{s:s,s:s,s:o,s:o,s:{s:O,s:O,s:O}}", "format", TOPOLOGY_FORMAT, "cloud",
+	    o->cloud != NULL ? o->cloud : "AzureCloud", "subscriptions", subs, "resources", res,
+	    "observed", "circuitRoutes", d->routes, "features", d->features, "avnmDeployments",
+	    d->avnm);
+	return doc;
+}
+
+/* --- entry ---------------------------------------------------------------------------------- */
+
+static bool
+guid_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || strlen(s) != 36)
+		return false;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ARM resource group names: letters, digits, '-', '_', '.', '(', ')'; up to 90. */
+static bool
+rg_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0, i;
+
+	if (n == 0 || n > 90 || s[n - 1] == '.')
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (!(isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '(' || ch == ')' ||
+		    ch >= 0x80))
+			return false;
+	}
+	return true;
+}
+
+static void
+disc_free(struct disc *d)
+{
+	while (d->jobs != NULL) {
+		struct job *j = d->jobs;
+		d->jobs = j->next;
+		if (j->op != NULL && !provider_op_finished(j->op) && j->op->impl != NULL)
+			provider_cancel(d->p, j->op);
+		provider_op_free(j->op);
+		free(j);
+	}
+	json_decref(d->resources);
+	json_decref(d->routes);
+	json_decref(d->features);
+	json_decref(d->avnm);
+	json_decref(d->denied);
+}
+
+int
+azure_discover(json_t **out, struct provider *p, const struct azure_discover_opts *o,
+    struct azure_discover_report *rep, struct nw_err *err)
+{
+	struct azure_discover_report local;
+	struct provider_stats before, after;
+	struct disc d = { 0 };
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (rep == NULL)
+		rep = &local;
+	memset(rep, 0, sizeof(*rep));
+	if (o->nsubscriptions == 0)
+		return err_set(err, NW_EINPUT, "no subscription given; use --subscription ID");
+	for (i = 0; i < o->nsubscriptions; i++)
+		if (!guid_ok(o->subscriptions[i]))
+			return err_set(err, NW_EINPUT, "subscription '%s' is not a subscription id (a GUID)",
+			    o->subscriptions[i]);
+	for (i = 0; i < o->nresource_groups; i++)
+		if (!rg_ok(o->resource_groups[i]))
+			return err_set(err, NW_EINPUT, "resource group '%s' is not a valid resource group name",
+			    o->resource_groups[i]);
+	d.p = p;
+	d.o = o;
+	d.rep = rep;
+	d.resources = json_object();
+	d.routes = json_object();
+	d.features = json_object();
+	d.avnm = json_object();
+	d.denied = json_object();
+	if (d.resources == NULL || d.routes == NULL || d.features == NULL || d.avnm == NULL ||
+	    d.denied == NULL) {
+		rc = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
+	provider_stats_get(p, &before);
+
+	if (o->source != AZURE_SOURCE_LIST) {
+		if ((rc = read_graph(&d)) != 0)
+			goto fatal;
+		if (d.graph_failed) {
+			const struct provider_op *f = d.graph_failure;
+			if (o->source == AZURE_SOURCE_GRAPH || f->error.http_status == 0 ||
+			    f->error.http_status == 401) {
+				set_fatal(&d, &f->err);
+				goto fatal;
+			}
+			snprintf(rep->graph_fallback, sizeof(rep->graph_fallback), "HTTP %d%s%s",
+			    f->error.http_status, f->error.code[0] != '\0' ? " " : "", f->error.code);
+			say(&d, "Resource Graph is not available (%s); listing each type instead",
+			    rep->graph_fallback);
+			json_object_clear(d.resources);
+		} else {
+			rep->source = AZURE_SOURCE_GRAPH;
+			say(&d, "Resource Graph: %zu resources in %u quer%s", json_object_size(d.resources),
+			    rep->graph_queries, rep->graph_queries == 1 ? "y" : "ies");
+		}
+	}
+	if (o->source == AZURE_SOURCE_LIST || d.graph_failed) {
+		rep->source = AZURE_SOURCE_LIST;
+		if ((rc = read_lists(&d)) != 0)
+			goto fatal;
+		if (d.ok_lists == 0 && json_object_size(d.denied) > 0) {
+			rc = err_set(err, NW_EFAIL, "nothing could be read: ARM refused every type in every "
+			    "subscription (HTTP 403); the identity needs Reader on the subscriptions");
+			goto done;
+		}
+		say(&d, "ARM lists: %zu resources in %u list calls", json_object_size(d.resources),
+		    rep->list_calls);
+	} else {
+		/* AVNM children are not in Resource Graph's Resources table everywhere: list them */
+		const char *k;
+		json_t *v;
+		json_t *mgrs = json_array();
+		json_object_foreach(d.resources, k, v)
+			if (is_type(v, TYPE_NETWORK_MANAGER))
+				json_array_append_new(mgrs, json_string(json_str(v, "id")));
+		json_array_foreach(mgrs, i, v)
+			found_manager(&d, json_string_value(v));
+		json_decref(mgrs);
+		if ((rc = drive(&d)) != 0)
+			goto fatal;
+	}
+
+	read_observed(&d);
+	if (d.fatal != 0)
+		goto fatal;
+	progress(&d, true);
+	*out = build_doc(&d);
+	if (*out == NULL) {
+		rc = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
+	provider_stats_get(p, &after);
+	rep->resources = json_object_size(d.resources);
+	rep->requests = (after.reads + after.writes + after.deletes) -
+	    (before.reads + before.writes + before.deletes);
+	rep->denied = json_object_size(d.denied);
+	rc = 0;
+	goto done;
+fatal:
+	progress(&d, true);
+	rc = d.fatal != 0 ? d.fatal : rc;
+	if (d.fatal != 0)
+		*err = d.fatal_err;
+	err_prefix(err, "cannot discover");
+done:
+	disc_free(&d);
+	return rc;
+}

@@ -1,0 +1,254 @@
+/*
+ * Private to providers/azure: the client (libcurl multi handle, timer
+ * heap, token buckets, credential), the transfer (one logical HTTP
+ * request with its retries) and the hooks between http.c (transport,
+ * retries, throttling, logging), auth.c (credentials), ops.c
+ * (operations, long-running operations, paging, errors) and azure.c.
+ */
+#ifndef NETWAVE_PROVIDERS_AZURE_INTERNAL_H
+#define NETWAVE_PROVIDERS_AZURE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "plan/err.h"
+#include "providers/azure/azure.h"
+#include "providers/provider.h"
+
+/* Bucket classes, as ARM counts them. */
+enum az_class { AZ_CLASS_NONE = -1, AZ_READ = 0, AZ_WRITE = 1, AZ_DELETE = 2 };
+
+struct az_bucket {
+	double tokens;
+	double capacity;
+	double refill;        /* tokens per (unscaled) second */
+	double last;          /* monotonic time of the last refill */
+	double blocked_until; /* monotonic; a 429 blocks the class until then */
+	size_t in_flight;
+};
+
+struct az_sub {
+	char id[64];
+	struct az_bucket b[3];
+	unsigned long throttled;
+};
+
+/* Transfer flags. */
+enum {
+	AZ_XFER_AUTH = 1 << 0,       /* send a bearer token */
+	AZ_XFER_IDEMPOTENT = 1 << 1, /* may be resent when the connection drops after sending */
+	AZ_XFER_GRAPH = 1 << 2,      /* Resource Graph (its own quota) */
+};
+
+struct az_xfer;
+typedef void (*az_xfer_done_fn)(struct az_xfer *x, void *arg);
+
+enum az_where { AZ_X_NEW = 0, AZ_X_READY, AZ_X_TIMER, AZ_X_FLIGHT, AZ_X_DONE };
+
+/* One logical request: the same x-ms-client-request-id across its retries. */
+struct az_xfer {
+	struct az_client *c;
+	char *method;
+	char *url;
+	char *body;
+	size_t body_len;
+	const char *content_type;
+	unsigned flags;
+	char request_id[40];
+	enum az_class cls;
+	char sub[64];
+
+	/* progress */
+	enum az_where where;
+	double due;           /* monotonic; when it may be (re)sent */
+	size_t heap_pos;
+	struct az_xfer *next; /* ready queue */
+	unsigned attempts;    /* sent so far */
+	unsigned retries;     /* retries counted against max_retries */
+	double parked;        /* seconds parked by Retry-After so far (unscaled) */
+	unsigned token_gen;   /* generation of the token it was sent with */
+	bool reauthed;        /* got a fresh token after a 401 already */
+	double sent_at;
+
+	/* the answer */
+	long status;          /* 0: none */
+	json_t *headers;      /* lowercase name -> value */
+	char *resp;
+	size_t resp_len, resp_cap;
+	CURLcode curl_rc;
+	char curl_err[CURL_ERROR_SIZE];
+	int rc;               /* 0, or a negative status when no usable answer came */
+	struct nw_err err;
+
+	CURL *easy;
+	struct curl_slist *req_headers;
+
+	az_xfer_done_fn done;
+	void *done_arg;
+};
+
+struct az_token {
+	char *value;          /* zeroed before it is freed */
+	double expires_on;    /* wall clock; 0: unknown (never refreshed ahead) */
+	double fetched_at;
+};
+
+enum az_cred_kind {
+	AZ_CRED_NONE = 0,
+	AZ_CRED_ACCESS_TOKEN,   /* NETWAVE_ACCESS_TOKEN */
+	AZ_CRED_SECRET,         /* AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET */
+	AZ_CRED_ASSERTION,      /* ... AZURE_FEDERATED_TOKEN_FILE */
+	AZ_CRED_MI_APPSERVICE,  /* IDENTITY_ENDPOINT, IDENTITY_HEADER */
+	AZ_CRED_MI_IMDS,        /* IMDS (NETWAVE_IMDS_ENDPOINT) */
+	AZ_CRED_CLI,            /* az account get-access-token */
+};
+
+struct az_cred {
+	enum az_cred_kind kind;
+	char name[256];       /* for messages: never a secret */
+	char *tenant;
+	char *client_id;
+	char *secret;         /* zeroed before it is freed */
+	char *token_file;
+	char *endpoint;
+	char *header_secret;  /* IDENTITY_HEADER; zeroed */
+	char *az_path;        /* the az binary */
+};
+
+struct az_client {
+	/* configuration (owned copies) */
+	char cloud[64];
+	char *arm;            /* endpoint, no trailing slash */
+	char *authority;      /* no trailing slash */
+	char *scope;          /* ".../.default" */
+	char *ca_file;
+	FILE *log;
+	unsigned max_retries;
+	double retry_delay, retry_max_delay, max_wait, poll_interval, scale;
+	long connect_timeout_ms, timeout_ms;
+	unsigned max_concurrency;
+	double bucket_size[3], bucket_refill[3];
+	azure_getenv_fn getenv;
+	void *getenv_arg;
+	azure_clock_fn clock;
+	void *clock_arg;
+	uint64_t rng;
+	char user_agent[64];
+
+	CURLM *multi;
+	struct az_xfer **heap;
+	size_t nheap, capheap;
+	struct az_xfer *ready_head, *ready_tail;
+	size_t in_flight;
+
+	struct az_sub *subs;
+	size_t nsubs, capsubs;
+	double graph_blocked_until;
+
+	struct az_cred cred;
+	bool cred_chosen;
+	struct az_token token;
+	unsigned token_gen;
+	bool token_invalid;   /* a 401 said so: fetch a new one before the next request */
+	bool auth_failed;     /* the credential failed: every request fails the same way */
+	struct nw_err auth_err;
+
+	struct provider_stats stats;
+	size_t pending_ops;
+	struct az_op *ops;    /* every submitted, unfinished operation (doubly linked) */
+};
+
+/* --- http.c -------------------------------------------------------------------------- */
+
+double az_mono(void);
+double az_wall(struct az_client *c);
+uint64_t az_rand(struct az_client *c);
+void az_uuid(struct az_client *c, char out[40]);
+
+int az_client_init(struct az_client *c, const struct azure_opts *o, struct nw_err *err);
+void az_client_cleanup(struct az_client *c);
+
+/*
+ * A new transfer (owned by the caller until az_xfer_start, then by the
+ * client until its done callback returns, when it is freed).  body is
+ * copied; url must be absolute.
+ */
+struct az_xfer *az_xfer_new(struct az_client *c, const char *method, const char *url,
+    const char *body, size_t body_len, const char *content_type, unsigned flags);
+/* Queues it to be sent after delay (unscaled) seconds. */
+void az_xfer_start(struct az_xfer *x, double delay, az_xfer_done_fn done, void *arg);
+/* Stops a transfer that has not completed; its callback is not called. */
+void az_xfer_abort(struct az_xfer *x);
+void az_xfer_free(struct az_xfer *x);
+/* A response header (lowercase name), or NULL. */
+const char *az_xfer_header(const struct az_xfer *x, const char *name);
+
+/* Drives transfers for at most timeout seconds (< 0: until idle). */
+int az_client_run(struct az_client *c, double timeout, struct nw_err *err);
+bool az_client_idle(const struct az_client *c);
+
+/* Frees a header list, overwriting each line first: one may carry a token or a secret. */
+void az_headers_free(struct curl_slist *h);
+
+/* Sets the options every easy handle gets (TLS, timeouts, user agent, gzip). */
+void az_easy_common(struct az_client *c, CURL *easy);
+
+/* Logs a request or answer to c->log with secrets redacted. */
+void az_log_request(struct az_client *c, const char *method, const char *url,
+    const struct curl_slist *headers, const char *body, size_t len, const char *request_id);
+void az_log_response(struct az_client *c, const char *method, const char *url, long status,
+    const json_t *headers, const char *body, size_t len, double ms);
+/* Body text with token and secret fields replaced by REDACTED; malloc'd. */
+char *az_redact_body(const char *body, size_t len);
+
+/* "the TLS certificate ..." style text for a curl failure. */
+void az_curl_error(struct nw_err *err, CURLcode rc, const char *errbuf, const char *method,
+    const char *url);
+
+/* Seconds a Retry-After / retry-after-ms / x-ms-retry-after-ms asks for; < 0 when none. */
+double az_retry_after(const struct az_xfer *x);
+
+/* True when the URL's scheme, host and port are the endpoint's. */
+bool az_same_origin(const char *url, const char *base);
+
+/* The path part of an absolute URL (without the query), for messages; static-free copy. */
+void az_url_path(const char *url, char *out, size_t size);
+
+json_t *az_throttle_json(struct az_client *c);
+
+/* --- auth.c -------------------------------------------------------------------------- */
+
+/*
+ * Makes sure c->token is valid for a while (choosing the credential the
+ * first time, refreshing ahead of expiry or after a 401).  Blocking.
+ */
+int az_auth_ensure(struct az_client *c, struct nw_err *err);
+/* After a 401: the token of generation gen is not good any more. */
+void az_auth_invalidate(struct az_client *c, unsigned gen);
+/* True when the credential can get a new token (not NETWAVE_ACCESS_TOKEN). */
+bool az_auth_refreshable(const struct az_client *c);
+void az_cred_clear(struct az_cred *cred);
+void az_token_clear(struct az_token *t);
+/* Overwrites a string's bytes before it is freed. */
+void az_secure_free(char *s);
+
+/* --- ops.c --------------------------------------------------------------------------- */
+
+struct az_op;
+int az_op_submit(struct az_client *c, struct provider_op *op, struct nw_err *err);
+void az_op_cancel(struct az_client *c, struct provider_op *op);
+void az_ops_cancel_all(struct az_client *c);
+
+/*
+ * Fills err and perr from an answer that failed: "<what>: HTTP <status>
+ * <code>: <message> (target ...; request id ...)".
+ */
+int az_error_from_answer(struct nw_err *err, struct provider_error *perr,
+    const struct az_xfer *x, const char *what);
+
+#endif
