@@ -79,6 +79,9 @@ extern const struct cmd_entry cmd_path_entry;
 extern const struct cmd_entry cmd_synth_entry;
 extern const struct cmd_entry cmd_emulator_entry;
 extern const struct cmd_entry cmd_target_entry;
+extern const struct cmd_entry cmd_plan_entry;
+extern const struct cmd_entry cmd_show_entry;
+extern const struct cmd_entry cmd_plans_entry;
 extern const struct cmd_entry cmd_history_entry;
 
 /* --- args.c -------------------------------------------------------------- */
