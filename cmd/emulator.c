@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <math.h>
 #include <signal.h>
@@ -31,6 +32,7 @@ static const struct cmd_option emulator_options[] = {
 	{ "seed-rng", 0, "N", 0, "seed for probabilistic faults and generated ids" },
 	{ "clients", 0, "FILE", 0, "OAuth2 clients (netwave.emulator-clients/v1)" },
 	{ "token-lifetime", 0, "SECONDS", 0, "access token lifetime (default 3599)" },
+	{ "page-size", 0, "N", 0, "default page of a list, 1 to 1000 (default 100)" },
 	{ NULL, 0, NULL, 0, NULL },
 };
 
@@ -41,7 +43,7 @@ emulator_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *e
 	struct emulator *e = NULL;
 	const char *scale = cmd_arg(args, "time-scale");
 	const char *port_file = cmd_arg(args, "port-file");
-	unsigned long seed = 0, life = 0;
+	unsigned long seed = 0, life = 0, page = 0;
 	sigset_t set, old;
 	int rc, sig = 0;
 
@@ -66,11 +68,21 @@ emulator_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *e
 	rc = cmd_arg_ulong(args, "seed-rng", 0, ULONG_MAX, 0, &seed, err);
 	if (rc == 0)
 		rc = cmd_arg_ulong(args, "token-lifetime", 1, 604800, 3599, &life, err);
+	if (rc == 0)
+		rc = cmd_arg_ulong(args, "page-size", 1, 1000, 100, &page, err);
 	if (rc != 0)
 		return rc;
 	o.rng_seed = seed;
 	o.token_lifetime = (unsigned)life;
+	/* a small default page lets a client's paging be tested on a few resources */
+	o.page_size = (unsigned)page;
 
+#ifdef M_ARENA_MAX
+	/* a thread per connection would each get a glibc arena; with one lock
+	 * serialising the state they only fragment: two arenas held the
+	 * 5,000-spoke benchmark at 540 MB instead of 665 MB, and served faster */
+	mallopt(M_ARENA_MAX, 2);
+#endif
 	/* block before any thread exists, so only sigwait below sees them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -105,7 +117,8 @@ done:
 const struct cmd_entry cmd_emulator_entry = {
 	"emulator",
 	"[--listen ADDR:PORT] [--port-file F] [--seed TOPOLOGY] [--state DB] [--faults FILE] "
-	"[--time-scale X] [--tls-cert C --tls-key K] [--no-auth] [--seed-rng N]",
+	"[--time-scale X] [--tls-cert C --tls-key K] [--no-auth] [--seed-rng N] [--clients FILE] "
+	"[--token-lifetime S] [--page-size N]",
 	"serve a local ARM emulator for tests, demos and rehearsals",
 	"Answers as Azure Resource Manager does for the network API netwave uses: resource\n"
 	"CRUD with long-running operations, AVNM commits, gateway migrations, effective\n"

@@ -712,6 +712,63 @@ START_TEST(test_peering_is_initiated_until_the_remote_peers_back)
 }
 END_TEST
 
+/* PUT url body and wait for its operation */
+static void
+put_done(struct fixture *f, const char *url, const char *body)
+{
+	struct resp r = PUT(f, url, body);
+
+	wait_put(f, &r);
+	resp_free(&r);
+}
+
+static const char *
+sync_level(struct fixture *f, const char *url)
+{
+	static char out[64];
+	struct resp r = GET(f, url);
+
+	snprintf(out, sizeof(out), "%s", r.json != NULL ? json_path_str(r.json, "properties",
+	    "peeringSyncLevel", NULL) : "(none)");
+	resp_free(&r);
+	return out;
+}
+
+START_TEST(test_a_spoke_space_change_unsyncs_only_the_peerings_between_the_two)
+{
+	struct fixture f;
+	char body[300];
+	int i;
+
+	/* the hub is peered both ways with spoke-1 and spoke-2; a spoke write
+	 * updates the hub's peering towards that spoke and no other */
+	start(&f, 0);
+	for (i = 1; i <= 2; i++) {
+		char url[300];
+
+		snprintf(url, sizeof(url), NET "/virtualNetworks/spoke-%d/virtualNetworkPeerings/to-hub" API, i);
+		put_done(&f, url, "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/hub\"}}}");
+		snprintf(url, sizeof(url), NET "/virtualNetworks/hub/virtualNetworkPeerings/to-spoke-%d" API, i);
+		snprintf(body, sizeof(body), "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/spoke-%d\"}}}", i);
+		put_done(&f, url, body);
+	}
+	ck_assert_str_eq(sync_level(&f, NET "/virtualNetworks/hub/virtualNetworkPeerings/to-spoke-1" API), "FullyInSync");
+	put_done(&f, NET "/virtualNetworks/spoke-1" API,
+	    "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.1.0.0/16\",\"10.101.0.0/16\"]},"
+	    "\"subnets\":[{\"name\":\"default\",\"properties\":{\"addressPrefix\":\"10.1.0.0/24\"}}]}}");
+	ck_assert_str_eq(sync_level(&f, NET "/virtualNetworks/hub/virtualNetworkPeerings/to-spoke-1" API), "LocalNotInSync");
+	ck_assert_str_eq(sync_level(&f, NET "/virtualNetworks/spoke-1/virtualNetworkPeerings/to-hub" API), "RemoteNotInSync");
+	ck_assert_str_eq(sync_level(&f, NET "/virtualNetworks/hub/virtualNetworkPeerings/to-spoke-2" API), "FullyInSync");
+	ck_assert_str_eq(sync_level(&f, NET "/virtualNetworks/spoke-2/virtualNetworkPeerings/to-hub" API), "FullyInSync");
+	/* syncing the hub's side brings both back */
+	put_done(&f, NET "/virtualNetworks/hub/virtualNetworkPeerings/to-spoke-1" API "&syncRemoteAddressSpace=true",
+	    "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/spoke-1\"}}}");
+	ck_assert_str_eq(sync_level(&f, NET "/virtualNetworks/hub/virtualNetworkPeerings/to-spoke-1" API), "FullyInSync");
+	ck_assert_str_eq(sync_level(&f, NET "/virtualNetworks/spoke-1/virtualNetworkPeerings/to-hub" API), "FullyInSync");
+	emulator_stop(f.e);
+}
+END_TEST
+
 START_TEST(test_a_write_while_an_operation_runs_is_retryable_429)
 {
 	struct fixture f;
@@ -1591,6 +1648,9 @@ START_TEST(test_gateway_migration_walks_its_phases_and_abort_restores)
 	ck_assert_str_eq(json_path_str(r.json, "properties", "migrationPhase", NULL), "Prepare");
 	resp_free(&r);
 	migrate(&f, "executeMigration", NULL, "ExecuteSucceeded");
+	r = GET(&f, NET "/virtualNetworkGateways/gw" API);
+	ck_assert_str_eq(json_path_str(r.json, "properties", "adminState", NULL), "Disabled");
+	resp_free(&r);
 	migrate(&f, "abortMigration", NULL, "AbortSucceeded");
 	r = GET(&f, NET "/virtualNetworkGateways/gw_migrated" API);
 	ck_assert_int_eq(r.status, 404);
@@ -1598,8 +1658,10 @@ START_TEST(test_gateway_migration_walks_its_phases_and_abort_restores)
 	r = GET(&f, NET "/connections/conn_migrated" API);
 	ck_assert_int_eq(r.status, 404);
 	resp_free(&r);
+	/* the original as it was before prepare, not as execute left it */
 	r = GET(&f, NET "/virtualNetworkGateways/gw" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "sku", "name", NULL), "VpnGw1");
+	ck_assert_ptr_null(json_path(r.json, "properties", "adminState", NULL));
 	resp_free(&r);
 	/* prepare again after abort, then commit: the old gateway and its connection go */
 	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\"}",
@@ -1615,6 +1677,38 @@ START_TEST(test_gateway_migration_walks_its_phases_and_abort_restores)
 	r = GET(&f, NET "/publicIPAddresses/gw-pip_migrated" API);
 	ck_assert_str_eq(json_path_str(r.json, "sku", "name", NULL), "Standard");
 	ck_assert_str_eq(json_path_str(r.json, "properties", "ipAddress", NULL), "20.1.2.3");
+	resp_free(&r);
+	emulator_stop(f.e);
+}
+END_TEST
+
+START_TEST(test_connections_show_gateway_references_with_properties_as_arm_does)
+{
+	struct fixture f;
+	struct emulator_opts o = { .no_auth = true };
+	struct resp r;
+	json_t *v;
+
+	/* the seed stores {id} only; @azure/arm-network cannot read a
+	 * connection whose gateway reference lacks "properties" */
+	start_with(&f, &o, gateway_seed());
+	r = GET(&f, NET "/connections/conn" API);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(json_is_object(json_path(r.json, "properties", "virtualNetworkGateway1",
+	    "properties", NULL)));
+	ck_assert_str_eq(json_path_str(r.json, "properties", "virtualNetworkGateway1", "id", NULL),
+	    NET "/virtualNetworkGateways/gw");
+	resp_free(&r);
+	r = GET(&f, NET "/connections" API);
+	ck_assert_int_eq(r.status, 200);
+	v = json_array_get(json_object_get(r.json, "value"), 0);
+	ck_assert(json_is_object(json_path(v, "properties", "virtualNetworkGateway1", "properties",
+	    NULL)));
+	resp_free(&r);
+	/* the stored estate keeps what it was given */
+	r = GET(&f, "/__netwave/resources?id=" NET "/connections/conn");
+	ck_assert_ptr_null(json_path(r.json, "properties", "virtualNetworkGateway1", "properties",
+	    NULL));
 	resp_free(&r);
 	emulator_stop(f.e);
 }
@@ -1812,6 +1906,37 @@ START_TEST(test_arm_routes_demand_a_valid_bearer_token)
 }
 END_TEST
 
+START_TEST(test_openid_configuration_points_msal_at_the_emulator)
+{
+	struct fixture f;
+	struct emulator_opts o = { 0 };
+	struct resp r;
+	char want[300];
+
+	/* MSAL reads this document before it asks any authority it does not
+	 * know for a token, and gives up without these four fields */
+	start_with(&f, &o, seed(1));
+	r = GET(&f, "/tenant-1/v2.0/.well-known/openid-configuration");
+	ck_assert_int_eq(r.status, 200);
+	snprintf(want, sizeof(want), "%s/tenant-1/oauth2/v2.0/token", f.base);
+	ck_assert_str_eq(json_str(r.json, "token_endpoint"), want);
+	snprintf(want, sizeof(want), "%s/tenant-1/v2.0", f.base);
+	ck_assert_str_eq(json_str(r.json, "issuer"), want);
+	ck_assert_ptr_nonnull(json_str(r.json, "authorization_endpoint"));
+	ck_assert_ptr_nonnull(json_str(r.json, "jwks_uri"));
+	resp_free(&r);
+	r = GET(&f, "/tenant-1/discovery/v2.0/keys");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(json_is_array(json_object_get(r.json, "keys")));
+	resp_free(&r);
+	/* other paths under a tenant are still ARM's, and need a token */
+	r = GET(&f, "/tenant-1/v2.0/.well-known/other");
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	emulator_stop(f.e);
+}
+END_TEST
+
 /* --- Resource Graph ------------------------------------------------------------------------------- */
 
 START_TEST(test_resource_graph_answers_the_discovery_subset_in_pages)
@@ -1923,6 +2048,7 @@ main(void)
 	tcase_add_test(tc, test_list_pages_with_top_and_absolute_next_links);
 	tcase_add_test(tc, test_subnets_must_fit_the_space_and_not_overlap);
 	tcase_add_test(tc, test_peering_is_initiated_until_the_remote_peers_back);
+	tcase_add_test(tc, test_a_spoke_space_change_unsyncs_only_the_peerings_between_the_two);
 	tcase_add_test(tc, test_a_write_while_an_operation_runs_is_retryable_429);
 	tcase_add_test(tc, test_if_match_mismatch_is_412);
 	tcase_add_test(tc, test_concurrent_clients_are_served_consistently);
@@ -1943,6 +2069,8 @@ main(void)
 	tcase_add_test(tc, test_fault_empty_deployment_status_right_after_a_commit);
 	tcase_add_test(tc, test_feature_registration_goes_registering_then_registered);
 	tcase_add_test(tc, test_gateway_migration_walks_its_phases_and_abort_restores);
+	tcase_add_test(tc, test_connections_show_gateway_references_with_properties_as_arm_does);
+	tcase_add_test(tc, test_openid_configuration_points_msal_at_the_emulator);
 	tcase_add_test(tc, test_nic_effective_routes_come_from_the_route_engine);
 	tcase_add_test(tc, test_circuit_route_table_comes_from_the_route_engine);
 	tcase_add_test(tc, test_arm_routes_demand_a_valid_bearer_token);

@@ -61,6 +61,9 @@ static const struct arm_type types[] = {
 	{ "networkInterfaces", TYPE_NIC, NULL, EMU_DUR_PUT, EMU_DUR_DELETE, true, true },
 	{ "natGateways", "Microsoft.Network/natGateways", NULL, EMU_DUR_PUT, EMU_DUR_DELETE, true,
 	  true },
+	/* the hubs of `netwave synth` carry one; the SDK must be able to read it */
+	{ "azureFirewalls", "Microsoft.Network/azureFirewalls", NULL, EMU_DUR_PUT, EMU_DUR_DELETE,
+	  true, true },
 	{ "networkManagers", TYPE_NETWORK_MANAGER, NULL, 0, EMU_DUR_AVNM_DELETE, true, false },
 	{ "networkManagers/networkGroups", TYPE_NETWORK_GROUP, NULL, 0, EMU_DUR_AVNM_DELETE, false,
 	  true },
@@ -1082,8 +1085,14 @@ peering_update(struct emulator *e, json_t *vnet, json_t *p, bool sync)
 	return changed;
 }
 
+/*
+ * Updates a VNet's peerings.  towards (NULL: all) limits it to those whose
+ * remote is that VNet: a peering's state depends only on its own two VNets,
+ * so when one VNet changes, a hub with 500 peerings needs one updated, not
+ * 500 (the spoke PUTs of an apply were 90% this loop).
+ */
 static void
-sync_vnet(struct emulator *e, json_t *vnet, const char *sync_peering)
+sync_vnet(struct emulator *e, json_t *vnet, const char *sync_peering, const char *towards)
 {
 	json_t *list = json_path(vnet, "properties", "virtualNetworkPeerings", NULL), *p;
 	bool changed = false;
@@ -1092,6 +1101,13 @@ sync_vnet(struct emulator *e, json_t *vnet, const char *sync_peering)
 	json_array_foreach(list, i, p) {
 		bool sync = sync_peering != NULL && json_str(p, "id") != NULL &&
 		    strcasecmp(json_str(p, "id"), sync_peering) == 0;
+		const char *rid;
+
+		if (towards != NULL) {
+			rid = json_path_str(p, "properties", "remoteVirtualNetwork", "id", NULL);
+			if (rid == NULL || strcasecmp(rid, towards) != 0)
+				continue;
+		}
 		if (peering_update(e, vnet, p, sync))
 			changed = true;
 	}
@@ -1123,7 +1139,8 @@ peerings_sync(struct emulator *e, const char *vnet_id, const char *sync_peering)
 			todo[ntodo++] = v;
 	}
 	for (i = 0; i < ntodo; i++)
-		sync_vnet(e, todo[i], sync_peering);
+		sync_vnet(e, todo[i], sync_peering, json_str(todo[i], "id") == NULL ||
+		    strcasecmp(json_str(todo[i], "id"), vnet_id) == 0 ? NULL : vnet_id);
 	free(todo);
 	free(low);
 }
@@ -1142,7 +1159,7 @@ peerings_sync_near(struct emulator *e, const char *vnet_id, const char *sync_pee
 		json_decref(remotes);
 		return;
 	}
-	sync_vnet(e, v, sync_peering);
+	sync_vnet(e, v, sync_peering, NULL);
 	json_array_foreach(json_path(v, "properties", "virtualNetworkPeerings", NULL), i, p) {
 		const char *r = json_path_str(p, "properties", "remoteVirtualNetwork", "id", NULL);
 		if (r != NULL)
@@ -1151,7 +1168,7 @@ peerings_sync_near(struct emulator *e, const char *vnet_id, const char *sync_pee
 	json_array_foreach(remotes, i, rid) {
 		json_t *rv = store_get(e, json_string_value(rid));
 		if (rv != NULL && rv != v)
-			sync_vnet(e, rv, NULL);
+			sync_vnet(e, rv, NULL, json_str(v, "id"));
 	}
 	json_decref(remotes);
 }
@@ -1160,6 +1177,35 @@ void
 arm_peerings_sync(struct emulator *e, const char *vnet_id)
 {
 	peerings_sync(e, vnet_id, NULL);
+}
+
+/* --- the wire ----------------------------------------------------------------------------- */
+
+/*
+ * A stored resource as ARM writes it in an answer (new reference).  ARM
+ * sends a connection's gateway references as {id, properties: {}}, and
+ * the official SDK's deserializers need that object: a virtual network
+ * or local network gateway's properties are mandatory in its model, so
+ * a bare {id}, as seeds and clients store it, makes @azure/arm-network
+ * throw on every connection it reads.
+ */
+json_t *
+arm_wire(const json_t *res)
+{
+	static const char *const refs[] = { "virtualNetworkGateway1", "virtualNetworkGateway2",
+		"localNetworkGateway2", NULL };
+	json_t *out = json_deep_copy(res);
+	const char *type = json_str(out, "type");
+	size_t i;
+
+	if (type == NULL || strcasecmp(type, "Microsoft.Network/connections") != 0)
+		return out;
+	for (i = 0; refs[i] != NULL; i++) {
+		json_t *ref = json_path(out, "properties", refs[i], NULL);
+		if (json_is_object(ref) && !json_is_object(json_object_get(ref, "properties")))
+			json_object_set_new(ref, "properties", json_object());
+	}
+	return out;
 }
 
 /* --- writes ------------------------------------------------------------------------------- */
@@ -1474,9 +1520,9 @@ put_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 		    t->put_dur);
 
 		free(sub);
-		arm_reply_lro(e, r, op, existing != NULL ? 200 : 201, json_deep_copy(obj));
+		arm_reply_lro(e, r, op, existing != NULL ? 200 : 201, arm_wire(obj));
 	} else {
-		emu_reply_json(r, existing != NULL ? 200 : 201, json_deep_copy(obj));
+		emu_reply_json(r, existing != NULL ? 200 : 201, arm_wire(obj));
 	}
 	json_decref(obj);
 done:
@@ -1537,7 +1583,7 @@ patch_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 	    json_object_get(r->parsed, "properties") != NULL)
 		peerings_sync(e, json_str(obj, "id"), NULL);
 	emu_op_name(r, "patch %s", p->type->type);
-	emu_reply_json(r, 200, json_deep_copy(obj));
+	emu_reply_json(r, 200, arm_wire(obj));
 }
 
 static void
@@ -1570,7 +1616,7 @@ get_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 		return;
 	}
 	emu_op_name(r, "get %s", p->type->type);
-	emu_reply_json(r, 200, json_deep_copy(child != NULL ? child : parent));
+	emu_reply_json(r, 200, arm_wire(child != NULL ? child : parent));
 }
 
 static void
@@ -1664,7 +1710,7 @@ remove_resource(struct emulator *e, const char *id)
 			/* the other side's peering loses its partner */
 			json_t *rv = store_get(e, remote);
 			if (rv != NULL)
-				sync_vnet(e, rv, NULL);
+				sync_vnet(e, rv, NULL, json_str(parent, "id"));
 			free(remote);
 		}
 		free(pid);
@@ -1742,9 +1788,10 @@ arm_op_done(struct emulator *e, struct emu_op *op)
 			}
 	}
 	store_touch(e, json_str(parent, "id"));
+	/* a PUT's result is the resource as it stands when polled (lro.c), not
+	 * a copy kept with every finished operation: 10,000 spoke PUTs kept
+	 * 150 MB of copies */
 	op->result_status = op->kind == OP_DELETE ? 204 : 200;
-	if (op->kind == OP_PUT && op->state == OP_SUCCEEDED)
-		op->result = json_deep_copy(obj);
 }
 
 /* --- lists ------------------------------------------------------------------------------- */
@@ -1779,7 +1826,7 @@ reply_page(struct emulator *e, struct emu_req *r, struct item *items, size_t n, 
 			i++;
 	}
 	for (; i < n && taken < top; i++, taken++)
-		json_array_append_new(value, json_deep_copy(items[i].obj));
+		json_array_append_new(value, arm_wire(items[i].obj));
 	out = json_pack("{s:o}", "value", value);
 	if (i < n) {
 		char *t = token_encode(items[i - 1].key);

@@ -342,6 +342,61 @@ auth_imds(struct emulator *e, struct emu_req *r)
 	    "not_before", nbf, "resource", resource, "token_type", "Bearer"));
 }
 
+/*
+ * MSAL (behind @azure/identity) reads this document before it asks for a
+ * token from any authority it does not know, and refuses to go on without
+ * it (endpoints_resolution_error): the four fields it checks are
+ * authorization_endpoint, token_endpoint, issuer and jwks_uri.  The shape
+ * is Entra ID's, with the emulator's own base URL as the host, so the
+ * token endpoint MSAL then calls is this server's.
+ */
+void
+auth_openid(struct emulator *e, struct emu_req *r, const char *tenant)
+{
+	char *pre;
+
+	(void)e;
+	emu_op_name(r, "openid configuration");
+	if (strcmp(r->method, "GET") != 0) {
+		aad_error(r, 405, "invalid_request", 900561,
+		    "The endpoint only accepts GET requests.");
+		return;
+	}
+	pre = emu_printf("%s/%s", r->base, tenant);
+	emu_reply_json(r, 200, json_pack("{s:s+,s:[sss],s:s+,s:[sss],s:[s],s:[s],s:[ssss],"
+	    "s:[ssss],s:s+,s:b,s:s,s:s+,s:s+,s:b,s:b,s:s+,s:s,s:s,s:s}",
+	    "token_endpoint", pre, "/oauth2/v2.0/token",
+	    "token_endpoint_auth_methods_supported", "client_secret_post", "private_key_jwt",
+	    "client_secret_basic",
+	    "jwks_uri", pre, "/discovery/v2.0/keys",
+	    "response_modes_supported", "query", "fragment", "form_post",
+	    "subject_types_supported", "pairwise",
+	    "id_token_signing_alg_values_supported", "RS256",
+	    "response_types_supported", "code", "id_token", "code id_token", "id_token token",
+	    "scopes_supported", "openid", "profile", "email", "offline_access",
+	    "issuer", pre, "/v2.0",
+	    "request_uri_parameter_supported", 0,
+	    "userinfo_endpoint", "https://graph.microsoft.com/oidc/userinfo",
+	    "authorization_endpoint", pre, "/oauth2/v2.0/authorize",
+	    "device_authorization_endpoint", pre, "/oauth2/v2.0/devicecode",
+	    "http_logout_supported", 1,
+	    "frontchannel_logout_supported", 1,
+	    "end_session_endpoint", pre, "/oauth2/v2.0/logout",
+	    "cloud_instance_name", "microsoftonline.com",
+	    "cloud_graph_host_name", "graph.windows.net",
+	    "msgraph_host", "graph.microsoft.com"));
+	free(pre);
+}
+
+/* The tokens are opaque, not signed JWTs: there are no keys to publish. */
+void
+auth_jwks(struct emulator *e, struct emu_req *r)
+{
+	(void)e;
+	emu_op_name(r, "signing keys");
+	emu_reply_json(r, 200, json_pack("{s:[]}", "keys"));
+}
+
 bool
 auth_check(struct emulator *e, struct emu_req *r)
 {

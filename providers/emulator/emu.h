@@ -280,7 +280,11 @@ bool store_find(struct emulator *e, const char *id, json_t **parent, json_t **ch
 /* A new etag W/"guid". */
 void store_etag(struct emulator *e, json_t *obj);
 
-/* Loads an estate from a topology document (borrowed); replaces the current one. */
+/*
+ * Loads an estate from a topology document; replaces the current one.  The
+ * resources are shared with doc, not copied: the caller must not change
+ * them afterwards (load_seed frees its topology at once).
+ */
 int store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err);
 
 /* The estate as a netwave.topology/v1 document (new reference). */
@@ -321,6 +325,13 @@ enum emu_class arm_classify(const struct emu_req *r, char *sub, size_t subsize);
  */
 void arm_reply_lro(struct emulator *e, struct emu_req *r, const struct emu_op *op, int status,
     json_t *body);
+
+/*
+ * A stored resource as ARM writes it in an answer (new reference): a
+ * connection's gateway references get the "properties" object ARM sends
+ * and the official SDK requires.
+ */
+json_t *arm_wire(const json_t *res);
 
 /* Sets properties.provisioningState (creating properties when absent). */
 void arm_set_state(json_t *obj, const char *state);
@@ -465,6 +476,12 @@ void auth_token(struct emulator *e, struct emu_req *r, const char *tenant);
 
 /* GET /metadata/identity/oauth2/token (IMDS) */
 void auth_imds(struct emulator *e, struct emu_req *r);
+
+/* GET /{tenant}/v2.0/.well-known/openid-configuration, which MSAL reads first */
+void auth_openid(struct emulator *e, struct emu_req *r, const char *tenant);
+
+/* GET /{tenant}/discovery/v2.0/keys */
+void auth_jwks(struct emulator *e, struct emu_req *r);
 
 void auth_free(struct emulator *e);
 

@@ -455,16 +455,16 @@ path_is(const char *path, const char *prefix)
 	return strncasecmp(path, prefix, strlen(prefix)) == 0;
 }
 
-/* "/{tenant}/oauth2/v2.0/token" -> tenant */
+/* "/{tenant}{rest}" (rest "/oauth2/v2.0/token", ...) -> tenant */
 static bool
-token_path(const char *path, char *tenant, size_t size)
+tenant_path(const char *path, const char *rest, char *tenant, size_t size)
 {
 	const char *slash;
 
 	if (path[0] != '/')
 		return false;
 	slash = strchr(path + 1, '/');
-	if (slash == NULL || strcasecmp(slash, "/oauth2/v2.0/token") != 0)
+	if (slash == NULL || strcasecmp(slash, rest) != 0)
 		return false;
 	if ((size_t)(slash - path - 1) >= size || slash == path + 1)
 		return false;
@@ -491,8 +491,17 @@ serve(struct emulator *e, struct emu_req *r)
 		auth_imds(e, r);
 		goto done;
 	}
-	if (token_path(r->path, tenant, sizeof(tenant))) {
+	if (tenant_path(r->path, "/oauth2/v2.0/token", tenant, sizeof(tenant))) {
 		auth_token(e, r, tenant);
+		goto done;
+	}
+	if (tenant_path(r->path, "/v2.0/.well-known/openid-configuration", tenant,
+	    sizeof(tenant))) {
+		auth_openid(e, r, tenant);
+		goto done;
+	}
+	if (tenant_path(r->path, "/discovery/v2.0/keys", tenant, sizeof(tenant))) {
+		auth_jwks(e, r);
 		goto done;
 	}
 	if (!auth_check(e, r))

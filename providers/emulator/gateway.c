@@ -165,12 +165,13 @@ prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype)
 	json_t *snap, *new_conns = json_array(), *new_pips = json_array(), *old_pips = json_array();
 	size_t i;
 
-	/* remember the original so abort can restore it */
-	snap = json_pack("{s:O,s:[]}", "gateway", gw, "connections");
+	/* remember the original so abort can restore it: copies, since the
+	 * later steps edit the live gateway and connections in place */
+	snap = json_pack("{s:o,s:[]}", "gateway", json_deep_copy(gw), "connections");
 	conns = connections_of(e, gw_id);
 	json_array_foreach(conns, i, cid)
-		json_array_append(json_object_get(snap, "connections"),
-		    store_get(e, json_string_value(cid)));
+		json_array_append_new(json_object_get(snap, "connections"),
+		    json_deep_copy(store_get(e, json_string_value(cid))));
 	json_object_set_new(e->snapshots, low, snap);
 
 	if (!json_is_object(tags)) {

@@ -308,10 +308,21 @@ lro_handle_status(struct emulator *e, struct emu_req *r, const char *opid, bool 
 		emu_reply_error(r, 400, op->fail_code, "%s", op->fail_msg);
 		return;
 	}
-	if (op->result != NULL)
+	if (op->kind == OP_PUT) {
+		json_t *parent = NULL, *child = NULL;
+
+		if (!store_find(e, op->target, &parent, &child, NULL, NULL)) {
+			emu_reply_error(r, 404, "ResourceNotFound",
+			    "The resource '%s' written by operation '%s' no longer exists.", op->target,
+			    op->id);
+			return;
+		}
+		emu_reply_json(r, 200, arm_wire(child != NULL ? child : parent));
+	} else if (op->result != NULL) {
 		emu_reply_json(r, op->result_status, json_deep_copy(op->result));
-	else
+	} else {
 		emu_reply_empty(r, op->result_status);
+	}
 }
 
 void

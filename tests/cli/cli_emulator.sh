@@ -238,7 +238,26 @@ else
 	echo "# skipping TLS checks: openssl cannot make a certificate here"
 fi
 
+# --- a small default page ------------------------------------------------------------------
+if start_emulator --seed "$TMP/seed.json" --no-auth --page-size 1; then
+	http GET "$BASE$NET/virtualNetworks?$API"
+	expect_status "with --page-size 1 a list without \$top" 200
+	expect_out "pages one VNet at a time" '"nextLink":"http://127.0.0.1:'
+	if [ "$(grep -o '"name":"[a-z0-9-]*","id"' "$TMP/out" | wc -l)" -eq 1 ]; then
+		pass "and holds a single VNet"
+	else
+		fail "and holds a single VNet"
+	fi
+	stop_emulator
+	expect_rc "the paging run stops cleanly" 0
+else
+	fail "the emulator starts with --page-size 1" "$(cat "$TMP/emu.err")"
+fi
+
 # --- bad options --------------------------------------------------------------------------
+run "$NETWAVE" emulator --page-size 0
+expect_rc "a page size of 0 is bad usage" 2
+expect_err "and names the option" "page-size"
 run "$NETWAVE" emulator --time-scale -2
 expect_rc "a negative time scale is bad usage" 2
 expect_err "and says so" "invalid --time-scale '-2'"
