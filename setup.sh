@@ -31,6 +31,14 @@ if need_install; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
 fi
 
+# The conformance suite drives the emulator with Microsoft's JavaScript SDK;
+# it needs node and npm (Debian's, when the machine has none).
+if [ "$mode" = test ] && ! command -v npm >/dev/null 2>&1; then
+	if [ "$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null ||
+		echo "setup: nodejs/npm could not be installed; the SDK conformance suite will be skipped" >&2
+fi
+
 [ -x configure ] || ./autogen.sh >/dev/null 2>&1
 
 jobs=$(nproc 2>/dev/null || echo 2)
