@@ -575,7 +575,7 @@ subnet_user(struct emulator *e, const char *subnet_id)
 	const char **keys;
 	size_t n, i, j;
 
-	store_sorted(e, &keys, &n);
+	emu_store_sorted(e, &keys, &n);
 	for (i = 0; i < n; i++) {
 		json_t *res = json_object_get(e->res, keys[i]), *ipc, *c;
 		const char *type = json_str(res, "type");
@@ -606,7 +606,7 @@ check_ref(struct emulator *e, struct emu_req *r, const char *ref, const char *re
 {
 	json_t *p, *c;
 
-	if (ref == NULL || store_find(e, ref, &p, &c, NULL, NULL))
+	if (ref == NULL || emu_store_find(e, ref, &p, &c, NULL, NULL))
 		return 0;
 	emu_reply_error(r, 400, "InvalidResourceReference",
 	    "Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
@@ -784,7 +784,7 @@ vnet_has_gateway(struct emulator *e, const char *vnet_id)
 	const char **keys;
 	size_t n, i, j, len = strlen(vnet_id);
 
-	store_sorted(e, &keys, &n);
+	emu_store_sorted(e, &keys, &n);
 	for (i = 0; i < n; i++) {
 		json_t *res = json_object_get(e->res, keys[i]), *c;
 		const char *type = json_str(res, "type");
@@ -805,7 +805,7 @@ validate_peering(struct emulator *e, struct emu_req *r, const char *id, const ch
     json_t *body)
 {
 	const char *remote = json_path_str(body, "properties", "remoteVirtualNetwork", "id", NULL);
-	json_t *rv, *lv = store_get(e, vnet_id);
+	json_t *rv, *lv = emu_store_get(e, vnet_id);
 	struct cidr a[MAXP], b[MAXP];
 	size_t na, nb, i, j;
 
@@ -814,7 +814,7 @@ validate_peering(struct emulator *e, struct emu_req *r, const char *id, const ch
 		    "Cannot parse the request: peering %s has no remoteVirtualNetwork.id.", id);
 		return -1;
 	}
-	rv = store_get(e, remote);
+	rv = emu_store_get(e, remote);
 	if (rv == NULL || json_str(rv, "type") == NULL ||
 	    strcasecmp(json_str(rv, "type"), TYPE_VNET) != 0) {
 		emu_reply_error(r, 400, "InvalidResourceReference",
@@ -1043,7 +1043,7 @@ peering_update(struct emulator *e, json_t *vnet, json_t *p, bool sync)
 {
 	json_t *props = json_object_get(p, "properties");
 	const char *rid = json_path_str(p, "properties", "remoteVirtualNetwork", "id", NULL);
-	json_t *rv = rid != NULL ? store_get(e, rid) : NULL;
+	json_t *rv = rid != NULL ? emu_store_get(e, rid) : NULL;
 	json_t *q = rv != NULL ? find_back_peering(rv, json_str(vnet, "id")) : NULL;
 	const char *state = json_str(props, "peeringState");
 	bool changed = false;
@@ -1112,7 +1112,7 @@ sync_vnet(struct emulator *e, json_t *vnet, const char *sync_peering, const char
 			changed = true;
 	}
 	if (changed)
-		store_touch(e, json_str(vnet, "id"));
+		emu_store_touch(e, json_str(vnet, "id"));
 }
 
 static void
@@ -1125,7 +1125,7 @@ peerings_sync(struct emulator *e, const char *vnet_id, const char *sync_peering)
 	size_t ntodo = 0;
 
 	/* the VNet itself and every VNet with a peering towards it */
-	store_sorted(e, &keys, &n);
+	emu_store_sorted(e, &keys, &n);
 	todo = calloc(n + 1, sizeof(*todo));
 	if (todo == NULL)
 		abort();
@@ -1152,7 +1152,7 @@ peerings_sync(struct emulator *e, const char *vnet_id, const char *sync_peering)
 static void
 peerings_sync_near(struct emulator *e, const char *vnet_id, const char *sync_peering)
 {
-	json_t *v = store_get(e, vnet_id), *remotes = json_array(), *p, *rid;
+	json_t *v = emu_store_get(e, vnet_id), *remotes = json_array(), *p, *rid;
 	size_t i;
 
 	if (v == NULL) {
@@ -1166,7 +1166,7 @@ peerings_sync_near(struct emulator *e, const char *vnet_id, const char *sync_pee
 			json_array_append_new(remotes, json_string(r));
 	}
 	json_array_foreach(remotes, i, rid) {
-		json_t *rv = store_get(e, json_string_value(rid));
+		json_t *rv = emu_store_get(e, json_string_value(rid));
 		if (rv != NULL && rv != v)
 			sync_vnet(e, rv, NULL, json_str(v, "id"));
 	}
@@ -1242,7 +1242,7 @@ normalize_child(struct emulator *e, json_t *c, const char *parent_id, const stru
 	json_object_set_new(c, "type", json_string(t->type));
 	if (!json_is_object(json_object_get(c, "properties")))
 		json_object_set_new(c, "properties", json_object());
-	store_etag(e, c);
+	emu_store_etag(e, c);
 	arm_set_state(c, state);
 	if (t->guid) {
 		const char *g = json_path_str(old, "properties", "resourceGuid", NULL);
@@ -1312,7 +1312,7 @@ region_of(struct emulator *e, const json_t *res, const char *fallback_id)
 
 	if (loc != NULL)
 		return loc;
-	if (fallback_id != NULL && store_find(e, fallback_id, &p, &c, NULL, NULL) &&
+	if (fallback_id != NULL && emu_store_find(e, fallback_id, &p, &c, NULL, NULL) &&
 	    json_str(p, "location") != NULL)
 		return json_str(p, "location");
 	return "global";
@@ -1345,14 +1345,14 @@ put_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 		    "the request body must be a JSON object");
 		return;
 	}
-	if (p->parent_id != NULL && (!store_find(e, p->parent_id, &pp, &pc, NULL, NULL) ||
+	if (p->parent_id != NULL && (!emu_store_find(e, p->parent_id, &pp, &pc, NULL, NULL) ||
 	    pc != NULL)) {
 		emu_reply_error(r, 404, "ParentResourceNotFound",
 		    "Can not perform requested operation on nested resource. Parent resource '%s' not found.",
 		    last_seg(p->parent_id));
 		return;
 	}
-	found = store_find(e, p->id, &parent, &child, &arr, &idx);
+	found = emu_store_find(e, p->id, &parent, &child, &arr, &idx);
 	existing = found ? (child != NULL ? child : parent) : NULL;
 	if (found && t->embed == NULL && child != NULL)
 		existing = NULL;
@@ -1434,8 +1434,8 @@ put_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 			json_array_set(list, idx, obj);
 		else
 			json_array_append(list, obj);
-		store_etag(e, pp);
-		store_touch(e, json_str(pp, "id"));
+		emu_store_etag(e, pp);
+		emu_store_touch(e, json_str(pp, "id"));
 	} else {
 		json_t *props;
 		size_t i;
@@ -1446,7 +1446,7 @@ put_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 		if (!json_is_object(json_object_get(obj, "properties")))
 			json_object_set_new(obj, "properties", json_object());
 		props = json_object_get(obj, "properties");
-		store_etag(e, obj);
+		emu_store_etag(e, obj);
 		arm_set_state(obj, state);
 		if (t->guid) {
 			const char *g = json_path_str(existing, "properties", "resourceGuid", NULL);
@@ -1495,7 +1495,7 @@ put_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 		if (is_avnm(t))
 			avnm_after_put(e, t->type, obj);
 		arm_order(obj);
-		store_put(e, id, json_incref(obj));
+		emu_store_put(e, id, json_incref(obj));
 	}
 	if (strcasecmp(t->path, "virtualNetworks") == 0) {
 		/* peerings elsewhere see this VNet's space: scan only when it is new or moved */
@@ -1510,7 +1510,7 @@ put_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 		    sync != NULL && strcasecmp(sync, "true") == 0 ? id : NULL);
 		/* the answer shows the state after the sync */
 		json_decref(obj);
-		store_find(e, id, &parent, &child, &arr, &idx);
+		emu_store_find(e, id, &parent, &child, &arr, &idx);
 		obj = json_incref(child != NULL ? child : parent);
 	}
 	emu_op_name(r, "%s %s", existing != NULL ? "update" : "create", t->type);
@@ -1560,7 +1560,7 @@ patch_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 		    r->body_len == 0 ? "the request body is empty" : "the request body must be a JSON object");
 		return;
 	}
-	if (!store_find(e, p->id, &parent, &child, NULL, NULL) || child != NULL || p->type->embed) {
+	if (!emu_store_find(e, p->id, &parent, &child, NULL, NULL) || child != NULL || p->type->embed) {
 		emu_reply_error(r, 404, "ResourceNotFound",
 		    "The Resource '%s/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
 		    p->type->type, p->name, p->rg);
@@ -1576,8 +1576,8 @@ patch_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 	obj = parent;
 	/* PATCH tags replaces all tags; other fields follow JSON merge-patch */
 	merge(obj, r->parsed);
-	store_etag(e, obj);
-	store_touch(e, json_str(obj, "id"));
+	emu_store_etag(e, obj);
+	emu_store_touch(e, json_str(obj, "id"));
 	/* only a change of properties can move the address space peerings see */
 	if (strcasecmp(p->type->path, "virtualNetworks") == 0 &&
 	    json_object_get(r->parsed, "properties") != NULL)
@@ -1608,10 +1608,10 @@ static void
 get_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 {
 	json_t *parent = NULL, *child = NULL, *pp, *pc;
-	bool found = store_find(e, p->id, &parent, &child, NULL, NULL);
+	bool found = emu_store_find(e, p->id, &parent, &child, NULL, NULL);
 
 	if (!found || (p->type->embed != NULL) != (child != NULL)) {
-		bool pm = p->parent_id != NULL && !store_find(e, p->parent_id, &pp, &pc, NULL, NULL);
+		bool pm = p->parent_id != NULL && !emu_store_find(e, p->parent_id, &pp, &pc, NULL, NULL);
 		reply_not_found(r, p, pm);
 		return;
 	}
@@ -1626,7 +1626,7 @@ delete_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 	const struct arm_type *t = p->type;
 	struct emu_op *busy;
 	const char *force = emu_query(r, "force");
-	bool found = store_find(e, p->id, &parent, &child, NULL, NULL);
+	bool found = emu_store_find(e, p->id, &parent, &child, NULL, NULL);
 	json_t *obj;
 	char *id;
 
@@ -1673,7 +1673,7 @@ delete_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 		struct emu_op *op;
 
 		arm_set_state(obj, "Deleting");
-		store_touch(e, json_str(parent, "id"));
+		emu_store_touch(e, json_str(parent, "id"));
 		op = lro_new(e, OP_DELETE, NULL, id, sub, region_of(e, obj, p->parent_id), t->del_dur);
 		free(sub);
 		arm_reply_lro(e, r, op, 202, NULL);
@@ -1696,7 +1696,7 @@ remove_resource(struct emulator *e, const char *id)
 	const char *type;
 	char *pid;
 
-	if (!store_find(e, id, &parent, &child, &arr, &idx))
+	if (!emu_store_find(e, id, &parent, &child, &arr, &idx))
 		return;
 	if (child != NULL) {
 		const char *rid = json_path_str(child, "properties", "remoteVirtualNetwork", "id", NULL);
@@ -1704,11 +1704,11 @@ remove_resource(struct emulator *e, const char *id)
 
 		pid = emu_strdup(json_str(parent, "id"));
 		json_array_remove(arr, idx);
-		store_etag(e, parent);
-		store_touch(e, pid);
+		emu_store_etag(e, parent);
+		emu_store_touch(e, pid);
 		if (remote != NULL) {
 			/* the other side's peering loses its partner */
-			json_t *rv = store_get(e, remote);
+			json_t *rv = emu_store_get(e, remote);
 			if (rv != NULL)
 				sync_vnet(e, rv, NULL, json_str(parent, "id"));
 			free(remote);
@@ -1726,8 +1726,8 @@ remove_resource(struct emulator *e, const char *id)
 		char **kill = NULL;
 		size_t nkill = 0;
 
-		start = store_lower_bound(e, pref);
-		store_sorted(e, &keys, &n);
+		start = emu_store_lower_bound(e, pref);
+		emu_store_sorted(e, &keys, &n);
 		for (i = start; i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
 			char **nk = realloc(kill, (nkill + 1) * sizeof(*kill));
 			if (nk == NULL)
@@ -1737,7 +1737,7 @@ remove_resource(struct emulator *e, const char *id)
 		}
 		for (i = 0; i < nkill; i++) {
 			avnm_forget(e, kill[i]);
-			store_del(e, kill[i]);
+			emu_store_del(e, kill[i]);
 			free(kill[i]);
 		}
 		free(kill);
@@ -1750,7 +1750,7 @@ remove_resource(struct emulator *e, const char *id)
 		avnm_forget(e, pid);
 	{
 		bool vnet = type != NULL && strcasecmp(type, TYPE_VNET) == 0;
-		store_del(e, pid);
+		emu_store_del(e, pid);
 		if (vnet)
 			peerings_sync(e, pid, NULL);
 	}
@@ -1769,7 +1769,7 @@ arm_op_done(struct emulator *e, struct emu_op *op)
 		op->result_status = 204;
 		return;
 	}
-	if (!store_find(e, op->target, &parent, &child, NULL, NULL))
+	if (!emu_store_find(e, op->target, &parent, &child, NULL, NULL))
 		return;
 	obj = child != NULL ? child : parent;
 	arm_set_state(obj, final);
@@ -1787,7 +1787,7 @@ arm_op_done(struct emulator *e, struct emu_op *op)
 					arm_set_state(c, final);
 			}
 	}
-	store_touch(e, json_str(parent, "id"));
+	emu_store_touch(e, json_str(parent, "id"));
 	/* a PUT's result is the resource as it stands when polled (lro.c), not
 	 * a copy kept with every finished operation: 10,000 spoke PUTs kept
 	 * 150 MB of copies */
@@ -1861,7 +1861,7 @@ list_resources(struct emulator *e, struct emu_req *r, struct arm_path *p)
 	if (t->embed != NULL) {
 		json_t *pp, *pc, *c;
 
-		if (!store_find(e, p->parent_id, &pp, &pc, NULL, NULL) || pc != NULL) {
+		if (!emu_store_find(e, p->parent_id, &pp, &pc, NULL, NULL) || pc != NULL) {
 			emu_reply_error(r, 404, "ResourceNotFound",
 			    "The Resource '%s/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
 			    p->ptype->type, last_seg(p->parent_id), p->rg);
@@ -1887,7 +1887,7 @@ list_resources(struct emulator *e, struct emu_req *r, struct arm_path *p)
 
 		if (p->parent_id != NULL && p->ptype != NULL) {
 			json_t *pp, *pc;
-			if (!store_find(e, p->parent_id, &pp, &pc, NULL, NULL) || pc != NULL) {
+			if (!emu_store_find(e, p->parent_id, &pp, &pc, NULL, NULL) || pc != NULL) {
 				emu_reply_error(r, 404, "ParentResourceNotFound",
 				    "Can not perform requested operation on nested resource. Parent resource '%s' not found.",
 				    last_seg(p->parent_id));
@@ -1903,8 +1903,8 @@ list_resources(struct emulator *e, struct emu_req *r, struct arm_path *p)
 			pref = emu_lower(raw);
 			free(raw);
 		}
-		store_sorted(e, &keys, &nk);
-		start = store_lower_bound(e, pref);
+		emu_store_sorted(e, &keys, &nk);
+		start = emu_store_lower_bound(e, pref);
 		for (i = start; i < nk && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
 			json_t *obj = json_object_get(e->res, keys[i]);
 			const char *type = json_str(obj, "type");
@@ -1941,7 +1941,7 @@ resource_group(struct emulator *e, struct emu_req *r, const char *sub, const cha
 
 	if (!api_check(r, api_resources, "Microsoft.Resources"))
 		return;
-	g = store_rg_get(e, sub, rg);
+	g = emu_store_rg_get(e, sub, rg);
 	if (strcmp(r->method, "PUT") == 0) {
 		const char *loc = json_str(r->parsed, "location");
 		bool existed = g != NULL;
@@ -1951,8 +1951,8 @@ resource_group(struct emulator *e, struct emu_req *r, const char *sub, const cha
 			    "The location property is required for this definition.");
 			return;
 		}
-		store_rg_put(e, sub, rg, loc);
-		g = store_rg_get(e, sub, rg);
+		emu_store_rg_put(e, sub, rg, loc);
+		g = emu_store_rg_get(e, sub, rg);
 		emu_op_name(r, "create resource group");
 		{
 			json_t *body = json_pack("{s:o,s:s,s:s,s:s,s:{s:s}}",
@@ -2071,7 +2071,7 @@ network(struct emulator *e, struct emu_req *r, struct arm_path *p)
 			    "The request content was invalid and could not be deserialized: 'the request body is not valid JSON'.");
 			return;
 		}
-		if (!store_find(e, p->id, &pp, &pc, NULL, NULL)) {
+		if (!emu_store_find(e, p->id, &pp, &pc, NULL, NULL)) {
 			reply_not_found(r, p, false);
 			return;
 		}
@@ -2128,7 +2128,7 @@ arm_handle(struct emulator *e, struct emu_req *r)
 	if (n == 2) {
 		if (!api_check(r, api_resources, "Microsoft.Resources"))
 			goto done;
-		if (!store_sub_exists(e, seg[1])) {
+		if (!emu_store_sub_exists(e, seg[1])) {
 			emu_reply_error(r, 404, "SubscriptionNotFound",
 			    "The subscription '%s' could not be found.", seg[1]);
 			goto done;
@@ -2146,7 +2146,7 @@ arm_handle(struct emulator *e, struct emu_req *r)
 		}
 		p.rg = seg[3];
 		if (n == 4) {
-			if (!store_sub_exists(e, seg[1])) {
+			if (!emu_store_sub_exists(e, seg[1])) {
 				emu_reply_error(r, 404, "SubscriptionNotFound",
 				    "The subscription '%s' could not be found.", seg[1]);
 				goto done;
@@ -2172,7 +2172,7 @@ arm_handle(struct emulator *e, struct emu_req *r)
 	if (strcasecmp(ns, "Microsoft.Features") == 0 ||
 	    (p.rg == NULL && strcasecmp(ns, "Microsoft.Network") == 0 &&
 	    (p.nrest == 0 || (p.nrest == 1 && strcasecmp(p.rest[0], "register") == 0)))) {
-		if (!store_sub_exists(e, seg[1])) {
+		if (!emu_store_sub_exists(e, seg[1])) {
 			emu_reply_error(r, 404, "SubscriptionNotFound",
 			    "The subscription '%s' could not be found.", seg[1]);
 			goto done;
@@ -2189,12 +2189,12 @@ arm_handle(struct emulator *e, struct emu_req *r)
 		api_check(r, api_network, "Microsoft.Network");
 		goto done;
 	}
-	if (!store_sub_exists(e, seg[1])) {
+	if (!emu_store_sub_exists(e, seg[1])) {
 		emu_reply_error(r, 404, "SubscriptionNotFound", "The subscription '%s' could not be found.",
 		    seg[1]);
 		goto done;
 	}
-	if (p.rg != NULL && !store_rg_exists(e, seg[1], p.rg)) {
+	if (p.rg != NULL && !emu_store_rg_exists(e, seg[1], p.rg)) {
 		emu_reply_error(r, 404, "ResourceGroupNotFound", "Resource group '%s' could not be found.",
 		    p.rg);
 		goto done;

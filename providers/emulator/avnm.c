@@ -137,8 +137,8 @@ validate_member(struct emulator *e, struct emu_req *r, const char *id, json_t *b
 {
 	const char *rid = json_path_str(body, "properties", "resourceId", NULL);
 	char *nm_id = manager_of(id), *ng_id = arm_id_parent(id);
-	json_t *nm = nm_id != NULL ? store_get(e, nm_id) : NULL;
-	json_t *ng = ng_id != NULL ? store_get(e, ng_id) : NULL;
+	json_t *nm = nm_id != NULL ? emu_store_get(e, nm_id) : NULL;
+	json_t *ng = ng_id != NULL ? emu_store_get(e, ng_id) : NULL;
 	json_t *p = NULL, *c = NULL;
 	const char *mtype = json_path_str(ng, "properties", "memberType", NULL);
 	int rc = -1;
@@ -148,7 +148,7 @@ validate_member(struct emulator *e, struct emu_req *r, const char *id, json_t *b
 		    "Cannot parse the request: static member %s has no properties.resourceId.", id);
 		goto done;
 	}
-	if (!store_find(e, rid, &p, &c, NULL, NULL) ||
+	if (!emu_store_find(e, rid, &p, &c, NULL, NULL) ||
 	    (c == NULL && (json_str(p, "type") == NULL || strcasecmp(json_str(p, "type"), TYPE_VNET) != 0)) ||
 	    (c != NULL && (mtype == NULL || strcasecmp(mtype, "Subnet") != 0))) {
 		emu_reply_error(r, 400, "InvalidResourceReference",
@@ -218,7 +218,7 @@ validate_config(struct emulator *e, struct emu_req *r, const char *id, json_t *b
 	}
 	json_array_foreach(groups, i, g) {
 		const char *ngid = json_str(g, "networkGroupId");
-		json_t *ng = ngid != NULL ? store_get(e, ngid) : NULL;
+		json_t *ng = ngid != NULL ? emu_store_get(e, ngid) : NULL;
 
 		if (ng == NULL || json_str(ng, "type") == NULL ||
 		    strcasecmp(json_str(ng, "type"), TYPE_NETWORK_GROUP) != 0 ||
@@ -244,7 +244,7 @@ validate_config(struct emulator *e, struct emu_req *r, const char *id, json_t *b
 	}
 	json_array_foreach(hubs, i, g) {
 		const char *hid = json_str(g, "resourceId");
-		json_t *hv = hid != NULL ? store_get(e, hid) : NULL;
+		json_t *hv = hid != NULL ? emu_store_get(e, hid) : NULL;
 
 		if (hv == NULL || strcasecmp(json_str(hv, "type") != NULL ? json_str(hv, "type") : "",
 		    TYPE_VNET) != 0) {
@@ -311,7 +311,7 @@ avnm_after_put(struct emulator *e, const char *type, json_t *res)
 		const char *rid = json_path_str(res, "properties", "resourceId", NULL);
 		json_t *p = NULL, *c = NULL;
 
-		if (rid != NULL && store_find(e, rid, &p, &c, NULL, NULL) && json_str(p, "location"))
+		if (rid != NULL && emu_store_find(e, rid, &p, &c, NULL, NULL) && json_str(p, "location"))
 			json_object_set_new(json_object_get(res, "properties"), "region",
 			    json_string(json_str(p, "location")));
 	}
@@ -389,8 +389,8 @@ avnm_check_delete(struct emulator *e, struct emu_req *r, const char *type, const
 		char *nm = manager_of(id), *low = emu_lower(nm != NULL ? nm : id);
 		char *pref = emu_printf("%s/connectivityconfigurations/", low);
 
-		store_sorted(e, &keys, &n);
-		for (i = store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
+		emu_store_sorted(e, &keys, &n);
+		for (i = emu_store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
 			json_t *cfg = json_object_get(e->res, keys[i]), *g;
 			json_array_foreach(json_path(cfg, "properties", "appliesToGroups", NULL), j, g) {
 				const char *ngid = json_str(g, "networkGroupId");
@@ -443,7 +443,7 @@ avnm_forget(struct emulator *e, const char *id)
 			}
 	}
 	if (changed)
-		store_touch_docs(e);
+		emu_store_touch_docs(e);
 }
 
 /* --- connected groups and the limits ------------------------------------------------------ */
@@ -480,11 +480,11 @@ group_members(struct emulator *e, const char *ng_id, const char *region, struct 
 	const char **keys;
 	size_t n, i;
 
-	store_sorted(e, &keys, &n);
-	for (i = store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
+	emu_store_sorted(e, &keys, &n);
+	for (i = emu_store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
 		json_t *m = json_object_get(e->res, keys[i]);
 		const char *rid = json_path_str(m, "properties", "resourceId", NULL);
-		json_t *v = rid != NULL ? store_get(e, rid) : NULL;
+		json_t *v = rid != NULL ? emu_store_get(e, rid) : NULL;
 		char *vr;
 
 		if (v == NULL || strcasecmp(json_str(v, "type") != NULL ? json_str(v, "type") : "",
@@ -549,7 +549,7 @@ connected_groups(struct emulator *e, json_t *goal, struct cg_set *out)
 				if (strcasecmp(type, "Connectivity") != 0)
 					continue;
 				json_array_foreach(ids, i, cid) {
-					json_t *cfg = json_is_string(cid) ? store_get(e, json_string_value(cid)) : NULL;
+					json_t *cfg = json_is_string(cid) ? emu_store_get(e, json_string_value(cid)) : NULL;
 					json_t *props = json_object_get(cfg, "properties"), *g;
 					bool mesh = json_str(props, "connectivityTopology") != NULL &&
 					    strcasecmp(json_str(props, "connectivityTopology"), "Mesh") == 0;
@@ -602,7 +602,7 @@ cmp_pv(const void *a, const void *b)
 static char *
 check_limits(struct emulator *e, struct cg_set *all, json_t *committed_ids)
 {
-	const char *feat = store_feature(e, FEATURE_HIGH_SCALE);
+	const char *feat = emu_store_feature(e, FEATURE_HIGH_SCALE);
 	bool high = feat != NULL && strcmp(feat, "Registered") == 0;
 	size_t i, j, k;
 
@@ -810,7 +810,7 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 		return;
 	}
 	json_array_foreach(ids, i, v) {
-		json_t *cfg = json_is_string(v) ? store_get(e, json_string_value(v)) : NULL;
+		json_t *cfg = json_is_string(v) ? emu_store_get(e, json_string_value(v)) : NULL;
 		bool conn = strcasecmp(type, "Connectivity") == 0;
 
 		if (cfg == NULL || !id_is_under(json_string_value(v), nm_id) ||
@@ -841,7 +841,7 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 	json_decref(goal);
 
 	sub = arm_id_part(nm_id, "subscriptions");
-	op = lro_new(e, OP_ACTION, "commit", nm_id, sub, json_str(store_get(e, nm_id), "location"),
+	op = lro_new(e, OP_ACTION, "commit", nm_id, sub, json_str(emu_store_get(e, nm_id), "location"),
 	    EMU_DUR_COMMIT);
 	free(sub);
 	op->args = json_pack("{s:s,s:O,s:O}", "commitType", type, "targetLocations", regions,
@@ -865,7 +865,7 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 		json_object_set_new(rec, "commitId", json_string(op->id));
 		free(reg);
 	}
-	store_touch_docs(e);
+	emu_store_touch_docs(e);
 	result = json_pack("{s:s,s:O,s:O,s:s}", "commitId", op->id, "targetLocations", regions,
 	    "configurationIds", ids, "commitType", type);
 	op->result = json_deep_copy(result);
@@ -882,7 +882,7 @@ avnm_commit_done(struct emulator *e, struct emu_op *op)
 	json_t *ids = json_object_get(op->args, "configurationIds"), *v, *list;
 	size_t i;
 
-	if (store_get(e, op->target) == NULL)
+	if (emu_store_get(e, op->target) == NULL)
 		return; /* the network manager went away meanwhile */
 	list = records_of(e, op->target);
 	if (op->state == OP_SUCCEEDED) {
@@ -903,7 +903,7 @@ avnm_commit_done(struct emulator *e, struct emu_op *op)
 		}
 		free(reg);
 	}
-	store_touch_docs(e);
+	emu_store_touch_docs(e);
 }
 
 /* --- lists --------------------------------------------------------------------------------- */
@@ -981,7 +981,7 @@ config_item(struct emulator *e, json_t *cfg)
 
 	json_array_foreach(json_path(cfg, "properties", "appliesToGroups", NULL), i, g) {
 		const char *ngid = json_str(g, "networkGroupId");
-		json_t *ng = ngid != NULL ? store_get(e, ngid) : NULL;
+		json_t *ng = ngid != NULL ? emu_store_get(e, ngid) : NULL;
 
 		if (ng != NULL)
 			json_array_append_new(groups, json_pack("{s:s,s:O}", "id", json_str(ng, "id"),
@@ -1071,7 +1071,7 @@ list_active(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *bo
 			if (strcasecmp(type, "Connectivity") != 0)
 				continue;
 			json_array_foreach(ids, i, cid) {
-				json_t *cfg = json_is_string(cid) ? store_get(e, json_string_value(cid)) : NULL;
+				json_t *cfg = json_is_string(cid) ? emu_store_get(e, json_string_value(cid)) : NULL;
 				json_t *item;
 
 				if (cfg == NULL)
@@ -1121,7 +1121,7 @@ static void
 list_effective(struct emulator *e, struct emu_req *r, const char *vnet_id, json_t *body)
 {
 	json_t *dep = json_object_get(e->observed, "avnmDeployments"), *regions, *types, *ids, *cid;
-	json_t *all = json_array(), *vnet = store_get(e, vnet_id);
+	json_t *all = json_array(), *vnet = emu_store_get(e, vnet_id);
 	char *vreg = norm_region(json_str(vnet, "location"));
 	const char *nm, *region, *type;
 	size_t start, top, i;
@@ -1141,7 +1141,7 @@ list_effective(struct emulator *e, struct emu_req *r, const char *vnet_id, json_
 				if (strcasecmp(type, "Connectivity") != 0)
 					continue;
 				json_array_foreach(ids, i, cid) {
-					json_t *cfg = json_is_string(cid) ? store_get(e, json_string_value(cid)) : NULL;
+					json_t *cfg = json_is_string(cid) ? emu_store_get(e, json_string_value(cid)) : NULL;
 					if (cfg != NULL && vnet_in_config(e, cfg, vnet_id))
 						json_array_append_new(all, config_item(e, cfg));
 				}

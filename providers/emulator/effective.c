@@ -19,7 +19,7 @@
 void
 effective_nic_action(struct emulator *e, struct emu_req *r, const char *nic_id)
 {
-	json_t *nic = store_get(e, nic_id), *c;
+	json_t *nic = emu_store_get(e, nic_id), *c;
 	const char *subnet = NULL;
 	struct emu_op *op;
 	char *sub;
@@ -47,7 +47,7 @@ void
 effective_circuit_action(struct emulator *e, struct emu_req *r, const char *circuit_id,
     const char *peering, const char *device)
 {
-	json_t *circuit = store_get(e, circuit_id);
+	json_t *circuit = emu_store_get(e, circuit_id);
 	struct emu_op *op;
 	char *sub;
 
@@ -86,7 +86,7 @@ nic_routes(struct emulator *e, const char *nic_id, struct nw_err *err)
 	json_t *value;
 	size_t i;
 
-	if (store_routes(e, &t, &ctx, err) != 0)
+	if (emu_store_routes(e, &t, &ctx, err) != 0)
 		return NULL;
 	res = topology_find(t, nic_id);
 	nic = res != NULL && res->type == TOPO_NIC ? res->view : NULL;
@@ -134,7 +134,7 @@ circuit_routes(struct emulator *e, const char *circuit_id, struct nw_err *err)
 	json_t *value;
 	size_t i;
 
-	if (store_routes(e, &t, &ctx, err) != 0)
+	if (emu_store_routes(e, &t, &ctx, err) != 0)
 		return NULL;
 	res = topology_find(t, circuit_id);
 	if (res == NULL || res->type != TOPO_CIRCUIT) {

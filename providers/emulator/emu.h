@@ -248,25 +248,25 @@ uint64_t emu_rand(uint64_t *state);
 /* --- store.c: the estate ----------------------------------------------------- */
 
 /* The resource (top-level entry) with this id, borrowed; NULL if none. */
-json_t *store_get(struct emulator *e, const char *id);
+json_t *emu_store_get(struct emulator *e, const char *id);
 
 /* Stores a resource under its id; steals res. */
-void store_put(struct emulator *e, const char *id, json_t *res);
+void emu_store_put(struct emulator *e, const char *id, json_t *res);
 
 /* Removes a resource; no-op when absent. */
-void store_del(struct emulator *e, const char *id);
+void emu_store_del(struct emulator *e, const char *id);
 
 /* Marks a resource changed in place (after editing the JSON store_get gave). */
-void store_touch(struct emulator *e, const char *id);
+void emu_store_touch(struct emulator *e, const char *id);
 
 /* Marks the documents (observed, resource groups, deployments) changed. */
-void store_touch_docs(struct emulator *e);
+void emu_store_touch_docs(struct emulator *e);
 
 /* Lowercase ids in sorted order (borrowed until the next change). */
-void store_sorted(struct emulator *e, const char ***keys, size_t *n);
+void emu_store_sorted(struct emulator *e, const char ***keys, size_t *n);
 
 /* First index in the sorted keys whose key is >= key. */
-size_t store_lower_bound(struct emulator *e, const char *key);
+size_t emu_store_lower_bound(struct emulator *e, const char *key);
 
 /*
  * Finds a resource by id, top-level or embedded (a subnet, a peering, a
@@ -274,42 +274,42 @@ size_t store_lower_bound(struct emulator *e, const char *key);
  * (borrowed), *child the embedded object or NULL for a top-level one,
  * *arr and *idx the array holding the child.  Returns false when absent.
  */
-bool store_find(struct emulator *e, const char *id, json_t **parent, json_t **child,
+bool emu_store_find(struct emulator *e, const char *id, json_t **parent, json_t **child,
     json_t **arr, size_t *idx);
 
 /* A new etag W/"guid". */
-void store_etag(struct emulator *e, json_t *obj);
+void emu_store_etag(struct emulator *e, json_t *obj);
 
 /*
  * Loads an estate from a topology document; replaces the current one.  The
  * resources are shared with doc, not copied: the caller must not change
  * them afterwards (load_seed frees its topology at once).
  */
-int store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err);
+int emu_store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err);
 
 /* The estate as a netwave.topology/v1 document (new reference). */
-json_t *store_doc(struct emulator *e);
+json_t *emu_store_doc(struct emulator *e);
 
 /* Resource groups. */
-bool store_rg_exists(struct emulator *e, const char *sub, const char *rg);
-json_t *store_rg_get(struct emulator *e, const char *sub, const char *rg);
-void store_rg_put(struct emulator *e, const char *sub, const char *rg, const char *location);
-void store_rg_del(struct emulator *e, const char *sub, const char *rg);
+bool emu_store_rg_exists(struct emulator *e, const char *sub, const char *rg);
+json_t *emu_store_rg_get(struct emulator *e, const char *sub, const char *rg);
+void emu_store_rg_put(struct emulator *e, const char *sub, const char *rg, const char *location);
+void emu_store_rg_del(struct emulator *e, const char *sub, const char *rg);
 
 /* Subscriptions known to the estate (topology's list plus those of resources). */
-bool store_sub_exists(struct emulator *e, const char *sub);
+bool emu_store_sub_exists(struct emulator *e, const char *sub);
 
 /* observed.features[name], or NULL. */
-const char *store_feature(struct emulator *e, const char *name);
-void store_feature_set(struct emulator *e, const char *name, const char *state);
+const char *emu_store_feature(struct emulator *e, const char *name);
+void emu_store_feature_set(struct emulator *e, const char *name, const char *state);
 
 /* The estate loaded as a topology and a route context for this generation
  * (cached; borrowed).  NULL with err set when the estate does not load. */
-int store_routes(struct emulator *e, struct topology **t, struct routes_ctx **rctx,
+int emu_store_routes(struct emulator *e, struct topology **t, struct routes_ctx **rctx,
     struct nw_err *err);
 
 /* Frees everything the store holds. */
-void store_free(struct emulator *e);
+void emu_store_free(struct emulator *e);
 
 /* --- arm.c: ARM routes ------------------------------------------------------- */
 

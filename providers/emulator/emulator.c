@@ -267,16 +267,16 @@ drift_put(struct emulator *e, const char *id, const json_t *res, bool patch,
 {
 	json_t *parent = NULL, *child = NULL, *arr = NULL, *obj;
 	size_t idx = 0;
-	bool found = store_find(e, id, &parent, &child, &arr, &idx);
+	bool found = emu_store_find(e, id, &parent, &child, &arr, &idx);
 
 	if (res == NULL) {
 		if (!found)
 			return err_set(err, NW_EINPUT, "no resource '%s'", id);
 		if (child != NULL) {
 			json_array_remove(arr, idx);
-			store_touch(e, json_str(parent, "id"));
+			emu_store_touch(e, json_str(parent, "id"));
 		} else {
-			store_del(e, id);
+			emu_store_del(e, id);
 		}
 		return 0;
 	}
@@ -287,7 +287,7 @@ drift_put(struct emulator *e, const char *id, const json_t *res, bool patch,
 		json_object_set_new(obj, "id", json_string(json_str(child, "id") != NULL ?
 		    json_str(child, "id") : id));
 		json_array_set_new(arr, idx, obj);
-		store_touch(e, json_str(parent, "id"));
+		emu_store_touch(e, json_str(parent, "id"));
 		return 0;
 	}
 	if (!found) {
@@ -296,7 +296,7 @@ drift_put(struct emulator *e, const char *id, const json_t *res, bool patch,
 		json_t *p2 = NULL, *c2 = NULL, *a2 = NULL;
 		size_t i2;
 
-		if (pid != NULL && store_find(e, pid, &p2, &c2, &a2, &i2) && c2 == NULL) {
+		if (pid != NULL && emu_store_find(e, pid, &p2, &c2, &a2, &i2) && c2 == NULL) {
 			const char *kinds[][2] = { { "/subnets/", "subnets" },
 				{ "/virtualnetworkpeerings/", "virtualNetworkPeerings" },
 				{ "/routes/", "routes" }, { "/peerings/", "peerings" } };
@@ -304,7 +304,7 @@ drift_put(struct emulator *e, const char *id, const json_t *res, bool patch,
 			size_t k;
 			for (k = 0; k < 4; k++) {
 				const char *hit = strstr(low + strlen(pid), kinds[k][0]);
-				if (hit == low + strlen(pid) && !json_is_object(store_get(e, id))) {
+				if (hit == low + strlen(pid) && !json_is_object(emu_store_get(e, id))) {
 					json_t *props = json_object_get(p2, "properties");
 					json_t *list;
 					if (!json_is_object(props)) {
@@ -319,7 +319,7 @@ drift_put(struct emulator *e, const char *id, const json_t *res, bool patch,
 					obj = json_deep_copy(res);
 					json_object_set_new(obj, "id", json_string(id));
 					json_array_append_new(list, obj);
-					store_touch(e, json_str(p2, "id"));
+					emu_store_touch(e, json_str(p2, "id"));
 					free(low);
 					free(pid);
 					return 0;
@@ -332,7 +332,7 @@ drift_put(struct emulator *e, const char *id, const json_t *res, bool patch,
 	obj = patch && parent != NULL ? merge_patch(parent, res) : json_deep_copy(res);
 	if (json_str(obj, "id") == NULL)
 		json_object_set_new(obj, "id", json_string(id));
-	store_put(e, parent != NULL ? json_str(parent, "id") : id, obj);
+	emu_store_put(e, parent != NULL ? json_str(parent, "id") : id, obj);
 	return 0;
 }
 
@@ -348,7 +348,7 @@ control_handle(struct emulator *e, struct emu_req *r)
 		return;
 	}
 	if (strcmp(p, "state") == 0 && strcmp(r->method, "GET") == 0) {
-		json_t *doc = store_doc(e);
+		json_t *doc = emu_store_doc(e);
 		char *text = topology_dump_json(doc);
 
 		json_decref(doc);
@@ -401,7 +401,7 @@ control_handle(struct emulator *e, struct emu_req *r)
 			json_t *n = merge_patch(e->observed, r->parsed);
 			json_decref(e->observed);
 			e->observed = n;
-			store_touch_docs(e);
+			emu_store_touch_docs(e);
 			emu_reply_json(r, 200, json_deep_copy(e->observed));
 			return;
 		}
@@ -416,7 +416,7 @@ control_handle(struct emulator *e, struct emu_req *r)
 			return;
 		}
 		if (strcmp(r->method, "GET") == 0) {
-			if (!store_find(e, id, &parent, &child, &arr, &idx)) {
+			if (!emu_store_find(e, id, &parent, &child, &arr, &idx)) {
 				emu_reply_error(r, 404, "ResourceNotFound", "no resource '%s'", id);
 				return;
 			}
@@ -439,7 +439,7 @@ control_handle(struct emulator *e, struct emu_req *r)
 				emu_reply_empty(r, 204);
 				return;
 			}
-			store_find(e, id, &parent, &child, &arr, &idx);
+			emu_store_find(e, id, &parent, &child, &arr, &idx);
 			emu_reply_json(r, 200, json_deep_copy(child != NULL ? child : parent));
 			return;
 		}
@@ -901,7 +901,7 @@ load_seed(struct emulator *e, const struct emulator_opts *o, struct nw_err *err)
 	} else {
 		json_t *empty = json_pack("{s:s,s:[],s:[],s:{}}", "format", TOPOLOGY_FORMAT,
 		    "subscriptions", "resources", "observed");
-		rc = store_load_doc(e, empty, err);
+		rc = emu_store_load_doc(e, empty, err);
 		json_decref(empty);
 		return rc;
 	}
@@ -909,7 +909,7 @@ load_seed(struct emulator *e, const struct emulator_opts *o, struct nw_err *err)
 		err_prefix(err, "cannot seed the emulator");
 		return rc;
 	}
-	rc = store_load_doc(e, t->root, err);
+	rc = emu_store_load_doc(e, t->root, err);
 	topology_free(t);
 	return rc;
 }
@@ -1091,7 +1091,7 @@ emulator_stop(struct emulator *e)
 		persist_close(e);
 	}
 	lro_free_all(e);
-	store_free(e);
+	emu_store_free(e);
 	throttle_free(e);
 	faults_free(e);
 	auth_free(e);
@@ -1125,7 +1125,7 @@ emulator_state(struct emulator *e)
 
 	pthread_mutex_lock(&e->lock);
 	lro_advance(e);
-	doc = store_doc(e);
+	doc = emu_store_doc(e);
 	pthread_mutex_unlock(&e->lock);
 	return doc;
 }

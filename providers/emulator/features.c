@@ -70,7 +70,7 @@ feature_result(const char *sub, const char *key, const char *state)
 static const char *
 state_of(struct emulator *e, const char *key)
 {
-	const char *s = store_feature(e, key);
+	const char *s = emu_store_feature(e, key);
 	return s != NULL ? s : "NotRegistered";
 }
 
@@ -94,7 +94,7 @@ list_features(struct emulator *e, struct emu_req *r, const char *sub, const char
 
 	for (i = 0; known_features[i] != NULL; i++)
 		if (ns == NULL || strncasecmp(known_features[i], ns, strlen(ns)) == 0)
-			if (store_feature(e, known_features[i]) == NULL)
+			if (emu_store_feature(e, known_features[i]) == NULL)
 				json_array_append_new(value, feature_result(sub, known_features[i],
 				    "NotRegistered"));
 	json_object_foreach(f, k, v)
@@ -187,14 +187,14 @@ features_handle(struct emulator *e, struct emu_req *r, const char *sub, char **s
 		emu_op_name(r, "register feature %s", key);
 		if (strcmp(state_of(e, key), "Registered") != 0 && !pending(e, key)) {
 			lro_new(e, OP_INTERNAL, "register", key, sub, "global", EMU_DUR_FEATURE);
-			store_feature_set(e, key, "Registering");
+			emu_store_feature_set(e, key, "Registering");
 		}
 	} else {
 		emu_op_name(r, "unregister feature %s", key);
 		if (strcmp(state_of(e, key), "NotRegistered") != 0 &&
 		    strcmp(state_of(e, key), "Unregistered") != 0 && !pending(e, key)) {
 			lro_new(e, OP_INTERNAL, "unregister", key, sub, "global", EMU_DUR_FEATURE);
-			store_feature_set(e, key, "Unregistering");
+			emu_store_feature_set(e, key, "Unregistering");
 		}
 	}
 	emu_reply_json(r, 200, feature_result(sub, key, state_of(e, key)));
@@ -207,5 +207,5 @@ features_op_done(struct emulator *e, struct emu_op *op)
 
 	if (op->state != OP_SUCCEEDED)
 		return;
-	store_feature_set(e, op->target, reg ? "Registered" : "Unregistered");
+	emu_store_feature_set(e, op->target, reg ? "Registered" : "Unregistered");
 }

@@ -50,8 +50,8 @@ set_status(struct emulator *e, json_t *gw, const char *state, const char *phase,
 	}
 	json_object_set_new(props, "virtualNetworkGatewayMigrationStatus", json_pack("{s:s,s:s,s:s}",
 	    "state", state, "phase", phase, "errorMessage", msg != NULL ? msg : ""));
-	store_etag(e, gw);
-	store_touch(e, json_str(gw, "id"));
+	emu_store_etag(e, gw);
+	emu_store_touch(e, json_str(gw, "id"));
 }
 
 /* The zone-redundant SKU a migration moves to. */
@@ -106,7 +106,7 @@ connections_of(struct emulator *e, const char *gw_id)
 	size_t n, i;
 	json_t *out = json_array();
 
-	store_sorted(e, &keys, &n);
+	emu_store_sorted(e, &keys, &n);
 	for (i = 0; i < n; i++) {
 		json_t *c = json_object_get(e->res, keys[i]);
 		const char *type = json_str(c, "type");
@@ -133,7 +133,7 @@ copy_as(struct emulator *e, json_t *src, const char *new_id)
 
 	json_object_set_new(c, "id", json_string(new_id));
 	json_object_set_new(c, "name", json_string(strrchr(new_id, '/') + 1));
-	store_etag(e, c);
+	emu_store_etag(e, c);
 	emu_guid(e, g);
 	if (json_is_object(json_object_get(c, "properties")))
 		json_object_set_new(json_object_get(c, "properties"), "resourceGuid", json_string(g));
@@ -143,14 +143,14 @@ copy_as(struct emulator *e, json_t *src, const char *new_id)
 static void
 set_pip_phase(struct emulator *e, const char *pip_id, const char *phase)
 {
-	json_t *pip = store_get(e, pip_id);
+	json_t *pip = emu_store_get(e, pip_id);
 
 	if (pip == NULL)
 		return;
 	if (!json_is_object(json_object_get(pip, "properties")))
 		json_object_set_new(pip, "properties", json_object());
 	json_object_set_new(json_object_get(pip, "properties"), "migrationPhase", json_string(phase));
-	store_touch(e, pip_id);
+	emu_store_touch(e, pip_id);
 }
 
 static void
@@ -171,7 +171,7 @@ prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype)
 	conns = connections_of(e, gw_id);
 	json_array_foreach(conns, i, cid)
 		json_array_append_new(json_object_get(snap, "connections"),
-		    json_deep_copy(store_get(e, json_string_value(cid))));
+		    json_deep_copy(emu_store_get(e, json_string_value(cid))));
 	json_object_set_new(e->snapshots, low, snap);
 
 	if (!json_is_object(tags)) {
@@ -200,10 +200,10 @@ prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype)
 			/* ExpressRoute: a Microsoft-managed (HOBO) address, no public IP resource */
 			json_object_del(json_object_get(c, "properties"), "publicIPAddress");
 		} else {
-			json_t *pip = store_get(e, pip_id);
+			json_t *pip = emu_store_get(e, pip_id);
 			char *npid = renamed(pip_id);
 
-			if (pip != NULL && store_get(e, npid) == NULL) {
+			if (pip != NULL && emu_store_get(e, npid) == NULL) {
 				json_t *np = copy_as(e, pip, npid), *pp = json_object_get(np, "properties");
 
 				json_object_set_new(np, "sku", json_pack("{s:s,s:s}", "name", "Standard",
@@ -215,18 +215,18 @@ prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype)
 					    json_sprintf("%s/ipConfigurations/%s", new_id,
 					    cname != NULL ? cname : "default")));
 				}
-				store_put(e, npid, np);
+				emu_store_put(e, npid, np);
 				json_array_append_new(new_pips, json_string(npid));
 			}
-			if (store_get(e, npid) != NULL)
+			if (emu_store_get(e, npid) != NULL)
 				json_object_set_new(json_object_get(c, "properties"), "publicIPAddress",
 				    json_pack("{s:s}", "id", npid));
 			free(npid);
 		}
 	}
-	store_put(e, new_id, ngw);
+	emu_store_put(e, new_id, ngw);
 	json_array_foreach(conns, i, cid) {
-		json_t *oc = store_get(e, json_string_value(cid));
+		json_t *oc = emu_store_get(e, json_string_value(cid));
 		char *ncid = renamed(json_string_value(cid));
 		json_t *nc = copy_as(e, oc, ncid), *cp = json_object_get(nc, "properties");
 
@@ -234,7 +234,7 @@ prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype)
 			json_object_set_new(cp, "virtualNetworkGateway1", json_pack("{s:s}", "id", new_id));
 			json_object_set_new(cp, "provisioningState", json_string("Updating"));
 		}
-		store_put(e, ncid, nc);
+		emu_store_put(e, ncid, nc);
 		json_array_append_new(new_conns, json_string(ncid));
 		free(ncid);
 	}
@@ -251,7 +251,7 @@ void
 gateway_action(struct emulator *e, struct emu_req *r, const char *gw_id, const char *action,
     json_t *body)
 {
-	json_t *gw = store_get(e, gw_id);
+	json_t *gw = emu_store_get(e, gw_id);
 	const char *phase = phase_of(gw), *state = state_of(gw), *needs = "";
 	const char *mtype = json_str(body, "migrationType");
 	const char *pstate = json_path_str(gw, "properties", "provisioningState", NULL);
@@ -335,7 +335,7 @@ made_by_prepare(struct emulator *e, const char *gw_id, json_t **conns, json_t **
 {
 	char *new_id = renamed(gw_id);
 	size_t i;
-	json_t *ngw = store_get(e, new_id), *c;
+	json_t *ngw = emu_store_get(e, new_id), *c;
 
 	*conns = connections_of(e, new_id);
 	*pips = json_array();
@@ -365,7 +365,7 @@ old_pips(json_t *gw, json_t *out)
 static void
 set_admin(struct emulator *e, const char *id, const char *admin, const char *pstate)
 {
-	json_t *g = store_get(e, id);
+	json_t *g = emu_store_get(e, id);
 
 	if (g == NULL)
 		return;
@@ -376,8 +376,8 @@ set_admin(struct emulator *e, const char *id, const char *admin, const char *pst
 	if (pstate != NULL)
 		json_object_set_new(json_object_get(g, "properties"), "provisioningState",
 		    json_string(pstate));
-	store_etag(e, g);
-	store_touch(e, id);
+	emu_store_etag(e, g);
+	emu_store_touch(e, id);
 }
 
 static void
@@ -389,10 +389,10 @@ remove_new(struct emulator *e, const char *gw_id)
 
 	made_by_prepare(e, gw_id, &conns, &pips);
 	json_array_foreach(conns, i, v)
-		store_del(e, json_string_value(v));
+		emu_store_del(e, json_string_value(v));
 	json_array_foreach(pips, i, v)
-		store_del(e, json_string_value(v));
-	store_del(e, new_id);
+		emu_store_del(e, json_string_value(v));
+	emu_store_del(e, new_id);
 	json_decref(conns);
 	json_decref(pips);
 	free(new_id);
@@ -401,7 +401,7 @@ remove_new(struct emulator *e, const char *gw_id)
 void
 gateway_op_done(struct emulator *e, struct emu_op *op)
 {
-	json_t *gw = store_get(e, op->target), *pips, *v, *conns;
+	json_t *gw = emu_store_get(e, op->target), *pips, *v, *conns;
 	const char *a = op->action;
 	const char *new_id = json_str(op->args, "newGateway");
 	char *low = emu_lower(op->target);
@@ -430,10 +430,10 @@ gateway_op_done(struct emulator *e, struct emu_op *op)
 		set_status(e, gw, "Succeeded", "PrepareSucceeded", NULL);
 		set_admin(e, new_id, NULL, "Succeeded");
 		json_array_foreach(json_object_get(op->args, "newConnections"), i, v) {
-			json_t *c = store_get(e, json_string_value(v));
+			json_t *c = emu_store_get(e, json_string_value(v));
 			if (c != NULL) {
 				arm_set_state(c, "Succeeded");
-				store_touch(e, json_string_value(v));
+				emu_store_touch(e, json_string_value(v));
 			}
 		}
 	} else if (strcmp(a, "executeMigration") == 0) {
@@ -442,21 +442,21 @@ gateway_op_done(struct emulator *e, struct emu_op *op)
 		set_admin(e, op->target, "Disabled", NULL);
 		set_status(e, gw, "Succeeded", "ExecuteSucceeded", NULL);
 	} else if (strcmp(a, "commitMigration") == 0) {
-		json_t *ngw = store_get(e, new_id);
+		json_t *ngw = emu_store_get(e, new_id);
 
 		pips = json_array();
 		old_pips(gw, pips);
 		conns = connections_of(e, op->target);
 		json_array_foreach(conns, i, v)
-			store_del(e, json_string_value(v));
-		store_del(e, op->target);
+			emu_store_del(e, json_string_value(v));
+		emu_store_del(e, op->target);
 		json_array_foreach(pips, i, v) {
 			const char *pid = json_string_value(v);
 			char *npid = renamed(pid);
-			json_t *np = store_get(e, npid);
+			json_t *np = emu_store_get(e, npid);
 			/* the Basic IP goes; its Standard copy keeps the address */
 			if (np != NULL) {
-				store_del(e, pid);
+				emu_store_del(e, pid);
 				set_pip_phase(e, npid, "Committed");
 			} else {
 				set_pip_phase(e, pid, "Committed");
@@ -476,12 +476,12 @@ gateway_op_done(struct emulator *e, struct emu_op *op)
 		remove_new(e, op->target);
 		orig = json_deep_copy(json_object_get(snap, "gateway"));
 		if (orig != NULL) {
-			store_put(e, op->target, orig);
+			emu_store_put(e, op->target, orig);
 			gw = orig;
 		}
 		json_array_foreach(json_object_get(snap, "connections"), i, c)
-			if (json_str(c, "id") != NULL && store_get(e, json_str(c, "id")) == NULL)
-				store_put(e, json_str(c, "id"), json_deep_copy(c));
+			if (json_str(c, "id") != NULL && emu_store_get(e, json_str(c, "id")) == NULL)
+				emu_store_put(e, json_str(c, "id"), json_deep_copy(c));
 		pips = json_array();
 		old_pips(gw, pips);
 		json_array_foreach(pips, i, v)
@@ -491,6 +491,6 @@ gateway_op_done(struct emulator *e, struct emu_op *op)
 		json_object_del(e->snapshots, low);
 	}
 done:
-	store_touch_docs(e);
+	emu_store_touch_docs(e);
 	free(low);
 }

@@ -804,7 +804,7 @@ graph_handle(struct emulator *e, struct emu_req *r)
 	}
 
 	/* rows in scope, in id order */
-	store_sorted(e, &keys, &n);
+	emu_store_sorted(e, &keys, &n);
 	arr = malloc((n + 1) * sizeof(*arr));
 	if (arr == NULL)
 		abort();

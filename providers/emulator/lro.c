@@ -311,7 +311,7 @@ lro_handle_status(struct emulator *e, struct emu_req *r, const char *opid, bool 
 	if (op->kind == OP_PUT) {
 		json_t *parent = NULL, *child = NULL;
 
-		if (!store_find(e, op->target, &parent, &child, NULL, NULL)) {
+		if (!emu_store_find(e, op->target, &parent, &child, NULL, NULL)) {
 			emu_reply_error(r, 404, "ResourceNotFound",
 			    "The resource '%s' written by operation '%s' no longer exists.", op->target,
 			    op->id);

@@ -26,7 +26,7 @@ changed(struct emulator *e)
 }
 
 json_t *
-store_get(struct emulator *e, const char *id)
+emu_store_get(struct emulator *e, const char *id)
 {
 	char *low;
 	json_t *v;
@@ -40,7 +40,7 @@ store_get(struct emulator *e, const char *id)
 }
 
 void
-store_put(struct emulator *e, const char *id, json_t *res)
+emu_store_put(struct emulator *e, const char *id, json_t *res)
 {
 	char *low = emu_lower(id);
 
@@ -53,7 +53,7 @@ store_put(struct emulator *e, const char *id, json_t *res)
 }
 
 void
-store_del(struct emulator *e, const char *id)
+emu_store_del(struct emulator *e, const char *id)
 {
 	char *low = emu_lower(id);
 
@@ -67,7 +67,7 @@ store_del(struct emulator *e, const char *id)
 }
 
 void
-store_touch(struct emulator *e, const char *id)
+emu_store_touch(struct emulator *e, const char *id)
 {
 	char *low;
 
@@ -80,7 +80,7 @@ store_touch(struct emulator *e, const char *id)
 }
 
 void
-store_touch_docs(struct emulator *e)
+emu_store_touch_docs(struct emulator *e)
 {
 	e->dirty_docs = true;
 	changed(e);
@@ -93,7 +93,7 @@ cmp_str(const void *a, const void *b)
 }
 
 void
-store_sorted(struct emulator *e, const char ***keys, size_t *n)
+emu_store_sorted(struct emulator *e, const char ***keys, size_t *n)
 {
 	/* jansson keeps a key's string while the key exists, so the index
 	 * stays valid across in-place changes */
@@ -118,12 +118,12 @@ store_sorted(struct emulator *e, const char ***keys, size_t *n)
 }
 
 size_t
-store_lower_bound(struct emulator *e, const char *key)
+emu_store_lower_bound(struct emulator *e, const char *key)
 {
 	const char **keys;
 	size_t n, lo = 0, hi;
 
-	store_sorted(e, &keys, &n);
+	emu_store_sorted(e, &keys, &n);
 	hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -148,10 +148,10 @@ static const struct {
 };
 
 bool
-store_find(struct emulator *e, const char *id, json_t **parent, json_t **child, json_t **arr,
+emu_store_find(struct emulator *e, const char *id, json_t **parent, json_t **child, json_t **arr,
     size_t *idx)
 {
-	json_t *top = store_get(e, id);
+	json_t *top = emu_store_get(e, id);
 	const char *last, *prev;
 	char *pid;
 	size_t k, i, len;
@@ -184,7 +184,7 @@ store_find(struct emulator *e, const char *id, json_t **parent, json_t **child, 
 		return false;
 	pid = emu_strdup(id);
 	pid[prev - id - 1] = '\0';
-	top = store_get(e, pid);
+	top = emu_store_get(e, pid);
 	free(pid);
 	if (top == NULL)
 		return false;
@@ -212,7 +212,7 @@ store_find(struct emulator *e, const char *id, json_t **parent, json_t **child, 
 }
 
 void
-store_etag(struct emulator *e, json_t *obj)
+emu_store_etag(struct emulator *e, json_t *obj)
 {
 	char g[40];
 
@@ -232,13 +232,13 @@ rg_key(const char *sub, const char *rg)
 }
 
 bool
-store_rg_exists(struct emulator *e, const char *sub, const char *rg)
+emu_store_rg_exists(struct emulator *e, const char *sub, const char *rg)
 {
-	return store_rg_get(e, sub, rg) != NULL;
+	return emu_store_rg_get(e, sub, rg) != NULL;
 }
 
 json_t *
-store_rg_get(struct emulator *e, const char *sub, const char *rg)
+emu_store_rg_get(struct emulator *e, const char *sub, const char *rg)
 {
 	char *k = rg_key(sub, rg);
 	json_t *v = json_object_get(e->rgs, k);
@@ -248,7 +248,7 @@ store_rg_get(struct emulator *e, const char *sub, const char *rg)
 }
 
 void
-store_rg_put(struct emulator *e, const char *sub, const char *rg, const char *location)
+emu_store_rg_put(struct emulator *e, const char *sub, const char *rg, const char *location)
 {
 	char *k = rg_key(sub, rg);
 	json_t *old = json_object_get(e->rgs, k);
@@ -259,17 +259,17 @@ store_rg_put(struct emulator *e, const char *sub, const char *rg, const char *lo
 	else if (location != NULL)
 		json_object_set_new(old, "location", json_string(location));
 	free(k);
-	store_touch_docs(e);
+	emu_store_touch_docs(e);
 }
 
 void
-store_rg_del(struct emulator *e, const char *sub, const char *rg)
+emu_store_rg_del(struct emulator *e, const char *sub, const char *rg)
 {
 	char *k = rg_key(sub, rg);
 
 	json_object_del(e->rgs, k);
 	free(k);
-	store_touch_docs(e);
+	emu_store_touch_docs(e);
 }
 
 static const char *
@@ -282,7 +282,7 @@ sub_of(const char *s)
 }
 
 bool
-store_sub_exists(struct emulator *e, const char *sub)
+emu_store_sub_exists(struct emulator *e, const char *sub)
 {
 	json_t *subs = json_object_get(e->doc, "subscriptions"), *v;
 	const char *k;
@@ -299,7 +299,7 @@ store_sub_exists(struct emulator *e, const char *sub)
 }
 
 const char *
-store_feature(struct emulator *e, const char *name)
+emu_store_feature(struct emulator *e, const char *name)
 {
 	json_t *f = json_object_get(e->observed, "features");
 	const char *k;
@@ -312,7 +312,7 @@ store_feature(struct emulator *e, const char *name)
 }
 
 void
-store_feature_set(struct emulator *e, const char *name, const char *state)
+emu_store_feature_set(struct emulator *e, const char *name, const char *state)
 {
 	json_t *f = json_object_get(e->observed, "features");
 	const char *k;
@@ -325,11 +325,11 @@ store_feature_set(struct emulator *e, const char *name, const char *state)
 	json_object_foreach(f, k, v)
 		if (strcasecmp(k, name) == 0) {
 			json_object_set_new(f, k, json_string(state));
-			store_touch_docs(e);
+			emu_store_touch_docs(e);
 			return;
 		}
 	json_object_set_new(f, name, json_string(state));
-	store_touch_docs(e);
+	emu_store_touch_docs(e);
 }
 
 /* The part of an id after "/subscriptions/" up to the next slash. */
@@ -366,7 +366,7 @@ deploy_from_observed(struct emulator *e)
 }
 
 int
-store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err)
+emu_store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err)
 {
 	json_t *resources = json_object_get(doc, "resources"), *r;
 	const char *k;
@@ -408,8 +408,8 @@ store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err)
 		free(low);
 		sub = id_sub(id);
 		rg = arm_id_part(id, "resourceGroups");
-		if (sub != NULL && rg != NULL && !store_rg_exists(e, sub, rg))
-			store_rg_put(e, sub, rg, json_str(r, "location"));
+		if (sub != NULL && rg != NULL && !emu_store_rg_exists(e, sub, rg))
+			emu_store_rg_put(e, sub, rg, json_str(r, "location"));
 		free(sub);
 		free(rg);
 	}
@@ -421,13 +421,13 @@ store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err)
 }
 
 json_t *
-store_doc(struct emulator *e)
+emu_store_doc(struct emulator *e)
 {
 	json_t *doc = json_deep_copy(e->doc), *list = json_array();
 	const char **keys;
 	size_t n, i;
 
-	store_sorted(e, &keys, &n);
+	emu_store_sorted(e, &keys, &n);
 	for (i = 0; i < n; i++)
 		json_array_append_new(list, json_deep_copy(json_object_get(e->res, keys[i])));
 	json_object_set_new(doc, "resources", list);
@@ -436,7 +436,7 @@ store_doc(struct emulator *e)
 }
 
 int
-store_routes(struct emulator *e, struct topology **t, struct routes_ctx **rctx,
+emu_store_routes(struct emulator *e, struct topology **t, struct routes_ctx **rctx,
     struct nw_err *err)
 {
 	int rc;
@@ -451,7 +451,7 @@ store_routes(struct emulator *e, struct topology **t, struct routes_ctx **rctx,
 	e->rctx = NULL;
 	e->topo = NULL;
 	e->topo_valid = false;
-	rc = topology_load_json(&e->topo, store_doc(e), "<emulator state>", err);
+	rc = topology_load_json(&e->topo, emu_store_doc(e), "<emulator state>", err);
 	if (rc == 0)
 		rc = routes_ctx_new(&e->rctx, e->topo, err);
 	if (rc != 0) {
@@ -469,7 +469,7 @@ store_routes(struct emulator *e, struct topology **t, struct routes_ctx **rctx,
 }
 
 void
-store_free(struct emulator *e)
+emu_store_free(struct emulator *e)
 {
 	routes_ctx_free(e->rctx);
 	topology_free(e->topo);
