@@ -83,6 +83,10 @@ extern const struct cmd_entry cmd_plan_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_plans_entry;
 extern const struct cmd_entry cmd_history_entry;
+extern const struct cmd_entry cmd_apply_entry;
+extern const struct cmd_entry cmd_rollback_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_demo_entry;
 
 /* --- args.c -------------------------------------------------------------- */
 

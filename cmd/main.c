@@ -17,15 +17,19 @@
 #include "cmd/cmd.h"
 
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_apply_entry,
 	&cmd_check_entry,
+	&cmd_demo_entry,
 	&cmd_discover_entry,
 	&cmd_emulator_entry,
 	&cmd_history_entry,
 	&cmd_path_entry,
 	&cmd_plan_entry,
 	&cmd_plans_entry,
+	&cmd_rollback_entry,
 	&cmd_routes_entry,
 	&cmd_show_entry,
+	&cmd_status_entry,
 	&cmd_synth_entry,
 	&cmd_target_entry,
 	NULL,

@@ -1,0 +1,55 @@
+/*
+ * What cmd/apply.c shares with cmd/demo.c: the progress display of a run
+ * (a live line per wave on a terminal, plain lines otherwise, one JSON
+ * event per line with --format json) and the helpers that set a run up
+ * (the operator's name, signal handling, the history directory).
+ */
+#ifndef NETWAVE_CMD_APPLY_H
+#define NETWAVE_CMD_APPLY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "state/apply.h"
+
+struct progress {
+	FILE *f;
+	bool json;          /* one event per line */
+	bool live;          /* a terminal: redraw the wave's line */
+	bool steps;         /* plain mode: a line per step */
+	bool line_open;     /* a live line is on screen */
+	const char *prefix; /* put before every plain line ("" or "rehearsal: ") */
+	char wave[128];
+	char direction[16];
+	long done, total, running, failed, retries, throttled;
+	double eta, elapsed;
+	int gates_passed, gates_total;
+};
+
+/* Sets up a display for ctx and the chosen format. */
+void progress_init(struct progress *pr, struct cmd_ctx *ctx, bool json);
+
+/* The apply_event_fn: arg is a struct progress. */
+void progress_event(void *arg, const json_t *ev);
+
+/* Ends a live line, if one is open. */
+void progress_close(struct progress *pr);
+
+/* Prints a run's evidence (a failed gate, drift, failed steps) for people. */
+void progress_evidence(FILE *f, const json_t *evidence);
+
+/* The name of the user running netwave (the history's Operator). */
+const char *cmd_operator_name(void);
+
+/* SIGINT and SIGTERM set *flag (the run stops at the next step boundary); restore undoes it. */
+void cmd_interrupt_catch(volatile sig_atomic_t *flag);
+void cmd_interrupt_restore(void);
+
+/* Asks on the terminal (apply_confirm_fn); arg is the struct cmd_ctx. */
+bool cmd_confirm_tty(void *arg, const char *prompt, const char *expected);
+
+#endif

@@ -1,0 +1,1022 @@
+/*
+ * Gates (state/apply_internal.h): the checks a wave must pass before the
+ * run goes on, as the plan defines them (docs/plan.md), evaluated through
+ * the provider.  Each evaluation is passed, failed, inconclusive (the
+ * evidence is not enough to tell), error (the query itself failed) or
+ * "not yet" (a deployment still Deploying, a migration InProgress): the
+ * first three count against the gate's separate budgets, "not yet" is
+ * asked again until the gate timeout.  Every result is recorded in the
+ * store with its evidence.
+ *
+ * Effective routes come from POST effectiveRouteTable on a network
+ * interface in the VNet (or subnet) a check names: ARM has no other way
+ * to show the routes a VNet's workloads get.  A VNet with no interface
+ * cannot be asked: its checks are listed as skipped, and a gate that
+ * could ask nobody is inconclusive.
+ *
+ * The rollback proof runs after a wave is rolled back: the resources are
+ * as they were before it, on-premises prefixes still go through the
+ * gateway, and the pairs the wave meshed have no ConnectedGroup routes.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "plan/jsonutil.h"
+#include "state/apply_internal.h"
+
+#define API_NETWORK "2026-01-01"
+#define API_FEATURES "2021-07-01"
+#define MAX_LISTED 20
+
+/* ------------------------------------------------------------------ */
+/* Helpers */
+
+static void
+sleep_driving(struct run *r, double seconds)
+{
+	struct provider_stats ps;
+	struct nw_err e = { 0 };
+
+	provider_stats_get(r->p, &ps);
+	if (ps.pending > 0) {
+		(void)provider_run(r->p, seconds, &e);
+		return;
+	}
+	{
+		struct timespec ts = { (time_t)seconds, (long)((seconds - floor(seconds)) * 1e9) };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void
+list_add(json_t *list, json_t *item)
+{
+	if (json_array_size(list) < MAX_LISTED)
+		json_array_append_new(list, item);
+	else
+		json_decref(item);
+}
+
+static const char *
+short_name(const char *id)
+{
+	const char *s = id != NULL ? strrchr(id, '/') : NULL;
+
+	return s != NULL ? s + 1 : id != NULL ? id : "?";
+}
+
+static char *
+sub_of(const char *id)
+{
+	const char *p = id != NULL ? strstr(id, "/subscriptions/") : NULL;
+	char *out;
+	size_t n;
+
+	if (p == NULL)
+		return NULL;
+	p += 15;
+	n = strcspn(p, "/");
+	out = malloc(n + 1);
+	if (out != NULL) {
+		memcpy(out, p, n);
+		out[n] = '\0';
+	}
+	return out;
+}
+
+static bool
+id_under(const char *id, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return id != NULL && strncasecmp(id, prefix, n) == 0 && (id[n] == '/' || id[n] == '\0');
+}
+
+/* ------------------------------------------------------------------ */
+/* Network interfaces and effective routes */
+
+/* Every NIC of the subscriptions of ids, read once per run. */
+static int
+nics_load(struct run *r, const json_t *vnet_ids, json_t **out, struct nw_err *err)
+{
+	json_t *cache, *v;
+	size_t i;
+	int rc;
+
+	if (r->nics == NULL && (r->nics = json_object()) == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	cache = r->nics;
+	json_array_foreach(vnet_ids, i, v) {
+		char *sub = sub_of(json_string_value(v)), *path = NULL;
+		json_t *items = NULL;
+
+		if (sub == NULL || json_object_get(cache, sub) != NULL) {
+			free(sub);
+			continue;
+		}
+		if (asprintf(&path, "/subscriptions/%s/providers/Microsoft.Network/networkInterfaces"
+		    "?api-version=%s", sub, API_NETWORK) < 0) {
+			free(sub);
+			return err_set(err, NW_ENOMEM, "out of memory");
+		}
+		rc = provider_list(r->p, path, &items, err);
+		free(path);
+		if (rc != 0) {
+			free(sub);
+			return rc;
+		}
+		json_object_set_new(cache, sub, items);
+		free(sub);
+	}
+	*out = cache;
+	return 0;
+}
+
+/* A NIC in the subnet (or anywhere in the VNet when subnet is NULL), or NULL. */
+static const char *
+nic_in(const json_t *nics, const char *vnet, const char *subnet)
+{
+	const char *k;
+	json_t *list, *nic, *ipc;
+	size_t i, q;
+
+	json_object_foreach((json_t *)nics, k, list)
+		json_array_foreach(list, i, nic)
+			json_array_foreach(json_path(nic, "properties", "ipConfigurations", NULL), q, ipc) {
+				const char *sid = json_path_str(ipc, "properties", "subnet", "id", NULL);
+				if (sid == NULL)
+					continue;
+				if (subnet != NULL ? strcasecmp(sid, subnet) == 0 : id_under(sid, vnet))
+					return json_str(nic, "id");
+			}
+	return NULL;
+}
+
+struct route_query {
+	struct provider_op *op;
+	char *nic;
+	bool done;
+};
+
+static void
+rq_done(struct provider_op *op, void *arg)
+{
+	(void)op;
+	((struct route_query *)arg)->done = true;
+}
+
+/*
+ * Effective routes of several NICs at once: *out {nic id: [routes]} for
+ * those that answered; *failed gets the messages of those that did not.
+ */
+static int
+routes_of(struct run *r, const json_t *nic_ids, json_t **out, json_t *failed, struct nw_err *err)
+{
+	size_t n = json_array_size(nic_ids), i, left;
+	struct route_query *q = calloc(n + 1, sizeof(*q));
+	json_t *res = json_object(), *v;
+	int rc = 0;
+
+	*out = NULL;
+	if (q == NULL || res == NULL) {
+		free(q);
+		json_decref(res);
+		return err_set(err, NW_ENOMEM, "out of memory");
+	}
+	json_array_foreach(nic_ids, i, v) {
+		char *path = NULL;
+		if (asprintf(&path, "%s/effectiveRouteTable?api-version=%s", json_string_value(v),
+		    API_NETWORK) < 0 || (q[i].op = provider_op_new(PROVIDER_OP_WRITE, "POST", path, NULL)) == NULL) {
+			free(path);
+			rc = err_set(err, NW_ENOMEM, "out of memory");
+			goto done;
+		}
+		free(path);
+		q[i].nic = strdup(json_string_value(v));
+		q[i].op->idempotent = true; /* it only reads */
+		q[i].op->done = rq_done;
+		q[i].op->done_arg = &q[i];
+		if ((rc = provider_submit(r->p, q[i].op, err)) != 0) {
+			provider_op_free(q[i].op);
+			q[i].op = NULL;
+			goto done;
+		}
+	}
+	for (;;) {
+		for (left = 0, i = 0; i < n; i++)
+			if (q[i].op != NULL && !q[i].done)
+				left++;
+		if (left == 0)
+			break;
+		if ((rc = provider_run(r->p, 0.5, err)) != 0 || (rc = run_lease_keep(r, err)) != 0)
+			goto done;
+		if (r->o->interrupt != NULL && *r->o->interrupt) {
+			rc = err_set(err, NW_EPARTIAL, "interrupted while reading effective routes");
+			goto done;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (q[i].op->phase == PROVIDER_PHASE_DONE)
+			json_object_set(res, q[i].nic, json_object_get(q[i].op->result, "value") != NULL ?
+			    json_object_get(q[i].op->result, "value") : json_array());
+		else
+			list_add(failed, json_pack("{s:s, s:s}", "nic", q[i].nic, "error", q[i].op->err.msg));
+	}
+	*out = res;
+	res = NULL;
+done:
+	for (i = 0; i < n; i++) {
+		if (q[i].op != NULL && !provider_op_finished(q[i].op))
+			provider_cancel(r->p, q[i].op);
+		provider_op_free(q[i].op);
+		free(q[i].nic);
+	}
+	free(q);
+	json_decref(res);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The kinds */
+
+static enum gate_outcome
+finish(json_t *ev, enum gate_outcome o, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static enum gate_outcome
+finish(json_t *ev, enum gate_outcome o, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_set_new(ev, "summary", json_string(buf));
+	return o;
+}
+
+static enum gate_outcome
+gate_resource_state(struct run *r, const json_t *params, json_t *ev)
+{
+	const json_t *checks = json_object_get(params, "checks"), *c;
+	json_t *ids = json_array(), *got = NULL, *bad = json_array();
+	struct nw_err e = { 0 };
+	size_t i, nbad = 0;
+	bool moving = false;
+	enum gate_outcome o;
+
+	json_array_foreach(checks, i, c)
+		json_array_append_new(ids, json_string(json_str(c, "resource")));
+	if (read_many(r, ids, &got, &e) != 0) {
+		json_decref(ids);
+		json_decref(bad);
+		return finish(ev, GATE_ERROR, "%s", e.msg);
+	}
+	json_array_foreach(checks, i, c) {
+		const char *id = json_str(c, "resource");
+		char low[2048];
+		const json_t *res, *have;
+		size_t k;
+
+		snprintf(low, sizeof(low), "%s", id != NULL ? id : "");
+		for (k = 0; low[k] != '\0'; k++)
+			low[k] = (char)(low[k] >= 'A' && low[k] <= 'Z' ? low[k] - 'A' + 'a' : low[k]);
+		res = json_object_get(got, low);
+		have = json_is_object(res) ? json_pointer_get(res, json_str(c, "pointer")) : NULL;
+		if (json_equal_nocase(have, json_object_get(c, "equals")))
+			continue;
+		nbad++;
+		if (json_is_object(res)) {
+			const char *ps = json_path_str(res, "properties", "provisioningState", NULL);
+			if (ps != NULL && strcasecmp(ps, "Succeeded") != 0 && strcasecmp(ps, "Failed") != 0 &&
+			    strcasecmp(ps, "Canceled") != 0)
+				moving = true;
+		}
+		list_add(bad, json_pack("{s:s, s:s?, s:O?, s:O?}", "resource", id, "pointer",
+		    json_str(c, "pointer"), "expected", json_object_get(c, "equals"), "actual", have));
+	}
+	json_object_set_new(ev, "checked", json_integer((json_int_t)json_array_size(checks)));
+	json_object_set_new(ev, "mismatches", bad);
+	if (nbad == 0)
+		o = finish(ev, GATE_PASSED, "%zu resource check(s) as expected", json_array_size(checks));
+	else
+		o = finish(ev, moving ? GATE_NOT_YET : GATE_FAILED, "%zu of %zu resource check(s) differ, "
+		    "first %s %s", nbad, json_array_size(checks),
+		    short_name(json_str(json_array_get(bad, 0), "resource")),
+		    json_str(json_array_get(bad, 0), "pointer") != NULL ?
+		    json_str(json_array_get(bad, 0), "pointer") : "");
+	json_decref(ids);
+	json_decref(got);
+	return o;
+}
+
+static enum gate_outcome
+gate_deployment_status(struct run *r, const json_t *params, json_t *ev)
+{
+	const json_t *deps = json_object_get(params, "deployments"), *d;
+	json_t *seen = json_array();
+	size_t i;
+	enum gate_outcome worst = GATE_PASSED;
+	char why[1024] = "";
+
+	json_object_set_new(ev, "deployments", seen);
+	json_array_foreach(deps, i, d) {
+		const char *nm = json_str(d, "networkManager"), *region = json_str(d, "region");
+		const char *want = json_str(d, "status") != NULL ? json_str(d, "status") : "Deployed";
+		json_t *body = json_pack("{s:[s], s:[s]}", "regions", region != NULL ? region : "",
+		    "deploymentTypes", "Connectivity");
+		json_t *recs = NULL, *rec, *found = NULL;
+		struct nw_err e = { 0 };
+		char *path = NULL;
+		struct provider_op *op;
+		size_t k;
+
+		if (asprintf(&path, "%s/listDeploymentStatus?api-version=%s", nm, API_NETWORK) < 0) {
+			json_decref(body);
+			return finish(ev, GATE_ERROR, "out of memory");
+		}
+		op = provider_op_new(PROVIDER_OP_POST_LIST, "POST", path, body);
+		free(path);
+		json_decref(body);
+		if (op == NULL || provider_submit(r->p, op, &e) != 0 || provider_wait(r->p, op, &e) != 0) {
+			provider_op_free(op);
+			return finish(ev, GATE_ERROR, "cannot list the deployment status of %s: %s",
+			    short_name(nm), e.msg);
+		}
+		recs = json_incref(op->result);
+		provider_op_free(op);
+		json_array_foreach(recs, k, rec) {
+			const char *rr = json_str(rec, "region"), *t = json_str(rec, "deploymentType");
+			if (rr != NULL && region != NULL && strcasecmp(rr, region) == 0 &&
+			    (t == NULL || strcasecmp(t, "Connectivity") == 0))
+				found = rec;
+		}
+		if (found == NULL) {
+			snprintf(why, sizeof(why), "%s shows no deployment in %s yet", short_name(nm), region);
+			if (worst == GATE_PASSED)
+				worst = GATE_NOT_YET;
+		} else {
+			const char *st = json_str(found, "deploymentStatus");
+			const json_t *ids = json_object_get(found, "configurationIds");
+			const json_t *wids = json_object_get(d, "configurationIds"), *x, *y;
+			bool ids_ok = json_array_size(ids) == json_array_size(wids);
+			size_t a, b;
+
+			json_array_append_new(seen, json_pack("{s:s, s:s, s:O}", "networkManager", nm, "region",
+			    region, "record", found));
+			json_array_foreach(wids, a, x) {
+				bool hit = false;
+				json_array_foreach(ids, b, y)
+					if (json_is_string(x) && json_is_string(y) &&
+					    strcasecmp(json_string_value(x), json_string_value(y)) == 0)
+						hit = true;
+				if (!hit)
+					ids_ok = false;
+			}
+			if (st != NULL && strcasecmp(st, "Deploying") == 0) {
+				snprintf(why, sizeof(why), "%s in %s is still Deploying", short_name(nm), region);
+				if (worst == GATE_PASSED)
+					worst = GATE_NOT_YET;
+			} else if (st == NULL || strcasecmp(st, want) != 0) {
+				snprintf(why, sizeof(why), "%s in %s is %s, expected %s%s%s", short_name(nm), region,
+				    st != NULL ? st : "unknown", want,
+				    json_str(found, "errorMessage") != NULL && json_str(found, "errorMessage")[0] ?
+				    ": " : "", json_str(found, "errorMessage") != NULL ?
+				    json_str(found, "errorMessage") : "");
+				worst = GATE_FAILED;
+			} else if (!ids_ok) {
+				snprintf(why, sizeof(why), "%s in %s has %zu configuration(s) deployed, expected the "
+				    "%zu of the plan", short_name(nm), region, json_array_size(ids),
+				    json_array_size(wids));
+				worst = GATE_FAILED;
+			}
+		}
+		json_decref(recs);
+		if (worst == GATE_FAILED)
+			break;
+	}
+	if (worst == GATE_PASSED)
+		return finish(ev, GATE_PASSED, "%zu deployment(s) %s", json_array_size(deps), "Deployed");
+	return finish(ev, worst, "%s", why);
+}
+
+/*
+ * The route checks shared by effective-routes and onprem-routes.  Each
+ * check is {from VNet, subnet or NULL, prefixes, hop}; absent: the routes
+ * must not use hop (the rollback proof).
+ */
+struct rcheck {
+	const char *from;
+	const char *subnet;
+	const char *to;       /* the destination VNet (for messages), may be NULL */
+	json_t *prefixes;     /* borrowed */
+};
+
+#define ROUTE_BATCH 64
+
+/* The active routes of one NIC by prefix: {prefix: nextHopType}.  New reference. */
+static json_t *
+route_index(const json_t *routes)
+{
+	json_t *idx = json_object();
+	const json_t *rt, *p;
+	size_t i, k;
+
+	json_array_foreach(routes, i, rt) {
+		const char *state = json_str(rt, "state"), *nh = json_str(rt, "nextHopType");
+		if ((state != NULL && strcasecmp(state, "Active") != 0) || nh == NULL)
+			continue;
+		json_array_foreach(json_object_get(rt, "addressPrefix"), k, p)
+			if (json_is_string(p) && json_object_get(idx, json_string_value(p)) == NULL)
+				json_object_set_new(idx, json_string_value(p), json_string(nh));
+	}
+	return idx;
+}
+
+/*
+ * Asks each NIC once, a batch at a time, and judges its checks as soon as
+ * its routes arrive, so a thousand route tables never sit in memory at once.
+ */
+static enum gate_outcome
+route_checks(struct run *r, struct rcheck *c, size_t n, const char *hop, bool absent, json_t *ev)
+{
+	json_t *vnets = json_array(), *nics = NULL, *nic_ids = json_array(), *by_nic = json_object();
+	json_t *failed_q = json_array(), *bad = json_array(), *skipped = json_array();
+	struct nw_err e = { 0 };
+	const char **nic_of = calloc(n + 1, sizeof(*nic_of));
+	size_t i, k, b, checked = 0, nbad = 0, nskip = 0;
+	enum gate_outcome o = GATE_PASSED;
+	bool query_failed = false;
+
+	if (nic_of == NULL || vnets == NULL || nic_ids == NULL || by_nic == NULL) {
+		o = finish(ev, GATE_ERROR, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(vnets, json_string(c[i].from));
+	if (nics_load(r, vnets, &nics, &e) != 0) {
+		o = finish(ev, GATE_ERROR, "cannot list network interfaces: %s", e.msg);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		json_t *list;
+
+		nic_of[i] = nic_in(nics, c[i].from, c[i].subnet);
+		if (nic_of[i] == NULL && c[i].subnet != NULL)
+			nic_of[i] = nic_in(nics, c[i].from, NULL);
+		if (nic_of[i] == NULL) {
+			nskip++;
+			list_add(skipped, json_pack("{s:s, s:s}", "vnet", c[i].from, "why",
+			    "no network interface to read effective routes from"));
+			continue;
+		}
+		if ((list = json_object_get(by_nic, nic_of[i])) == NULL) {
+			list = json_array();
+			json_object_set_new(by_nic, nic_of[i], list);
+			json_array_append_new(nic_ids, json_string(nic_of[i]));
+		}
+		json_array_append_new(list, json_integer((json_int_t)i));
+	}
+	for (b = 0; b < json_array_size(nic_ids); b += ROUTE_BATCH) {
+		json_t *batch = json_array(), *routes = NULL, *nv;
+
+		for (k = b; k < json_array_size(nic_ids) && k < b + ROUTE_BATCH; k++)
+			json_array_append(batch, json_array_get(nic_ids, k));
+		if (routes_of(r, batch, &routes, failed_q, &e) != 0) {
+			json_decref(batch);
+			o = finish(ev, GATE_ERROR, "%s", e.msg);
+			goto done;
+		}
+		json_array_foreach(batch, k, nv) {
+			const char *nic = json_string_value(nv);
+			const json_t *rts = json_object_get(routes, nic), *ci;
+			json_t *idx;
+			size_t q;
+
+			if (rts == NULL) {
+				query_failed = true;
+				continue;
+			}
+			idx = route_index(rts);
+			json_array_foreach(json_object_get(by_nic, nic), q, ci) {
+				struct rcheck *x = &c[json_integer_value(ci)];
+				const json_t *p;
+				size_t t;
+
+				checked++;
+				json_array_foreach(x->prefixes, t, p) {
+					const char *pfx = json_string_value(p), *nh;
+					bool uses;
+
+					if (pfx == NULL)
+						continue;
+					nh = json_string_value(json_object_get(idx, pfx));
+					uses = nh != NULL && strcasecmp(nh, hop) == 0;
+					if (uses != absent)
+						continue;
+					nbad++;
+					list_add(bad, json_pack("{s:s, s:s?, s:s, s:s, s:s}", "from", x->from, "to", x->to,
+					    "prefix", pfx, "nic", nic, "found", nh == NULL ? "no active route" : nh));
+				}
+			}
+			json_decref(idx);
+		}
+		json_decref(routes);
+		json_decref(batch);
+	}
+	json_object_set_new(ev, "checked", json_integer((json_int_t)checked));
+	json_object_set(ev, absent ? "stillUsing" : "missing", bad);
+	if (nskip > 0)
+		json_object_set(ev, "skipped", skipped);
+	if (json_array_size(failed_q) > 0)
+		json_object_set(ev, "queryErrors", failed_q);
+	if (nbad > 0) {
+		const json_t *x = json_array_get(bad, 0);
+		o = finish(ev, GATE_FAILED, "%zu route(s) %s; first: %s to %s (%s): %s", nbad,
+		    absent ? "still use" : "lack", short_name(json_str(x, "from")),
+		    json_str(x, "to") != NULL ? short_name(json_str(x, "to")) : json_str(x, "prefix"),
+		    json_str(x, "prefix"), absent ? hop : json_str(x, "found"));
+		goto done;
+	}
+	if (query_failed) {
+		o = finish(ev, GATE_ERROR, "cannot read the effective routes of %zu network interface(s): %s",
+		    json_array_size(failed_q), json_str(json_array_get(failed_q, 0), "error") != NULL ?
+		    json_str(json_array_get(failed_q, 0), "error") : "no answer");
+		goto done;
+	}
+	if (checked == 0) {
+		o = finish(ev, GATE_INCONCLUSIVE, "no VNet of the gate has a network interface to read "
+		    "effective routes from");
+		goto done;
+	}
+	o = finish(ev, GATE_PASSED, "%zu route check(s)%s: every prefix %s %s", checked,
+	    nskip > 0 ? " (VNets without a network interface skipped)" : "",
+	    absent ? "no longer via" : "via", hop);
+done:
+	free(nic_of);
+	json_decref(vnets);
+	json_decref(nic_ids);
+	json_decref(by_nic);
+	json_decref(failed_q);
+	json_decref(bad);
+	json_decref(skipped);
+	return o;
+}
+
+static const char *
+lower_key(char *buf, size_t size, const char *id)
+{
+	size_t k;
+
+	snprintf(buf, size, "%s", id != NULL ? id : "");
+	for (k = 0; buf[k] != '\0'; k++)
+		buf[k] = (char)(buf[k] >= 'A' && buf[k] <= 'Z' ? buf[k] - 'A' + 'a' : buf[k]);
+	return buf;
+}
+
+static enum gate_outcome
+gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *ev)
+{
+	const json_t *vnets = json_object_get(params, "vnets"), *pairs = json_object_get(params, "pairs");
+	const char *hop = json_str(params, "nextHopType") != NULL ? json_str(params, "nextHopType") :
+	    "ConnectedGroup";
+	json_t *ids = json_array(), *got = NULL, *seen = json_object(), *v;
+	struct rcheck *c = NULL;
+	struct nw_err e = { 0 };
+	size_t n = 0, i, k, cap;
+	enum gate_outcome o;
+	char ka[2048], kb[2048];
+
+	/* every ordered pair of vnets, or the listed pairs (both ways) */
+	cap = json_array_size(vnets) * json_array_size(vnets) + 2 * json_array_size(pairs) + 1;
+	c = calloc(cap, sizeof(*c));
+	if (c == NULL || ids == NULL || seen == NULL) {
+		o = finish(ev, GATE_ERROR, "out of memory");
+		goto done;
+	}
+	json_array_foreach(vnets, i, v)
+		if (json_is_string(v) && json_object_get(seen, lower_key(ka, sizeof(ka), json_string_value(v))) == NULL) {
+			json_object_set_new(seen, ka, json_true());
+			json_array_append(ids, v);
+		}
+	json_array_foreach(pairs, i, v)
+		for (k = 0; k < 2; k++) {
+			const json_t *x = json_array_get(v, k);
+			if (json_is_string(x) &&
+			    json_object_get(seen, lower_key(ka, sizeof(ka), json_string_value(x))) == NULL) {
+				json_object_set_new(seen, ka, json_true());
+				json_array_append(ids, (json_t *)x);
+			}
+		}
+	if (read_many(r, ids, &got, &e) != 0) {
+		o = finish(ev, GATE_ERROR, "%s", e.msg);
+		goto done;
+	}
+#define PREFIXES(id) json_path(json_object_get(got, lower_key(kb, sizeof(kb), (id))), "properties", \
+	"addressSpace", "addressPrefixes", NULL)
+	json_array_foreach(vnets, i, v) {
+		const json_t *w;
+		json_array_foreach(vnets, k, w) {
+			if (i == k || !json_is_string(v) || !json_is_string(w))
+				continue;
+			c[n].from = json_string_value(v);
+			c[n].to = json_string_value(w);
+			c[n].prefixes = PREFIXES(c[n].to);
+			n++;
+		}
+	}
+	json_array_foreach(pairs, i, v) {
+		const char *a = json_string_value(json_array_get(v, 0));
+		const char *b = json_string_value(json_array_get(v, 1));
+		if (a == NULL || b == NULL)
+			continue;
+		c[n].from = a;
+		c[n].to = b;
+		c[n].prefixes = PREFIXES(b);
+		n++;
+		c[n].from = b;
+		c[n].to = a;
+		c[n].prefixes = PREFIXES(a);
+		n++;
+	}
+#undef PREFIXES
+	o = route_checks(r, c, n, hop, absent, ev);
+done:
+	free(c);
+	json_decref(ids);
+	json_decref(got);
+	json_decref(seen);
+	return o;
+}
+
+static enum gate_outcome
+gate_onprem_routes(struct run *r, const json_t *params, json_t *ev)
+{
+	const json_t *checks = json_object_get(params, "checks"), *x;
+	const char *hop = json_str(params, "nextHopType") != NULL ? json_str(params, "nextHopType") :
+	    "VirtualNetworkGateway";
+	struct rcheck *c = calloc(json_array_size(checks) + 1, sizeof(*c));
+	size_t i, n = 0;
+	enum gate_outcome o;
+
+	if (c == NULL)
+		return finish(ev, GATE_ERROR, "out of memory");
+	json_array_foreach(checks, i, x) {
+		if (json_str(x, "vnet") == NULL)
+			continue;
+		c[n].from = json_str(x, "vnet");
+		c[n].subnet = json_str(x, "subnet");
+		c[n].prefixes = json_object_get(x, "prefixes");
+		n++;
+	}
+	o = route_checks(r, c, n, hop, false, ev);
+	free(c);
+	return o;
+}
+
+static enum gate_outcome
+gate_features(struct run *r, const json_t *params, json_t *ev)
+{
+	const json_t *features = json_object_get(params, "features"), *subs = json_object_get(params,
+	    "subscriptions"), *f, *s;
+	const char *want = json_str(params, "state") != NULL ? json_str(params, "state") : "Registered";
+	json_t *states = json_array();
+	size_t i, k;
+	enum gate_outcome worst = GATE_PASSED;
+	char why[512] = "";
+
+	json_object_set_new(ev, "features", states);
+	json_array_foreach(subs, k, s)
+		json_array_foreach(features, i, f) {
+			const char *full = json_string_value(f), *slash, *sub = json_string_value(s);
+			char ns[256], path[1024];
+			struct nw_err e = { 0 };
+			json_t *res = NULL;
+			const char *st;
+
+			if (full == NULL || sub == NULL || (slash = strchr(full, '/')) == NULL)
+				continue;
+			if (strncmp(sub, "/subscriptions/", 15) == 0)
+				sub += 15;
+			snprintf(ns, sizeof(ns), "%.*s", (int)(slash - full), full);
+			snprintf(path, sizeof(path), "/subscriptions/%s/providers/Microsoft.Features/providers/%s/"
+			    "features/%s?api-version=%s", sub, ns, slash + 1, API_FEATURES);
+			if (provider_read(r->p, path, &res, &e) != 0)
+				return finish(ev, GATE_ERROR, "cannot read feature %s: %s", full, e.msg);
+			st = json_path_str(res, "properties", "state", NULL);
+			json_array_append_new(states, json_pack("{s:s, s:s, s:s}", "feature", full,
+			    "subscription", sub, "state", st != NULL ? st : "unknown"));
+			if (st == NULL || strcasecmp(st, want) != 0) {
+				snprintf(why, sizeof(why), "%s is %s on %s, expected %s", full, st != NULL ? st :
+				    "unknown", sub, want);
+				if (st != NULL && (strcasecmp(st, "Registering") == 0 || strcasecmp(st, "Pending") == 0)) {
+					if (worst == GATE_PASSED)
+						worst = GATE_NOT_YET;
+				} else {
+					worst = GATE_FAILED;
+				}
+			}
+			json_decref(res);
+		}
+	if (worst == GATE_PASSED)
+		return finish(ev, GATE_PASSED, "%zu feature state(s) %s", json_array_size(states), want);
+	return finish(ev, worst, "%s", why);
+}
+
+static enum gate_outcome
+gate_migration_phase(struct run *r, const json_t *params, json_t *ev)
+{
+	const json_t *gws = json_object_get(params, "gateways"), *g;
+	const char *want = json_str(params, "phase");
+	json_t *list = json_array(), *seen = json_array();
+	size_t i;
+	enum gate_outcome worst = GATE_PASSED;
+	char why[1024] = "";
+
+	if (json_str(params, "gateway") != NULL)
+		json_array_append_new(list, json_string(json_str(params, "gateway")));
+	json_array_foreach(gws, i, g)
+		json_array_append(list, (json_t *)g);
+	json_object_set_new(ev, "gateways", seen);
+	json_array_foreach(list, i, g) {
+		const char *id = json_string_value(g);
+		char *path = NULL, *alt = NULL;
+		json_t *res = NULL;
+		struct nw_err e = { 0 };
+		const json_t *ms;
+		const char *phase, *state;
+
+		if (id == NULL)
+			continue;
+		path = path_with_version(id, API_NETWORK);
+		if (path == NULL || provider_read(r->p, path, &res, &e) != 0) {
+			free(path);
+			json_decref(list);
+			return finish(ev, GATE_ERROR, "cannot read gateway %s: %s", short_name(id), e.msg);
+		}
+		free(path);
+		if (res == NULL) {
+			/* a committed migration deleted the old gateway: the phase is on the new one */
+			alt = migrated_id(id);
+			path = alt != NULL ? path_with_version(alt, API_NETWORK) : NULL;
+			if (path == NULL || provider_read(r->p, path, &res, &e) != 0) {
+				free(path);
+				free(alt);
+				json_decref(list);
+				return finish(ev, GATE_ERROR, "cannot read gateway %s: %s", short_name(id), e.msg);
+			}
+			free(path);
+		}
+		ms = json_path(res, "properties", "virtualNetworkGatewayMigrationStatus", NULL);
+		phase = json_str(ms, "phase") != NULL ? json_str(ms, "phase") : "None";
+		state = json_str(ms, "state") != NULL ? json_str(ms, "state") : "None";
+		json_array_append_new(seen, json_pack("{s:s, s:s?, s:s, s:s, s:b}", "gateway", id, "read",
+		    res != NULL && alt != NULL ? alt : NULL, "phase", phase, "state", state, "exists",
+		    res != NULL));
+		free(alt);
+		if (res == NULL) {
+			snprintf(why, sizeof(why), "gateway %s does not exist", short_name(id));
+			worst = GATE_FAILED;
+		} else if (strcasecmp(state, "InProgress") == 0) {
+			snprintf(why, sizeof(why), "%s: phase %s in progress", short_name(id), phase);
+			if (worst == GATE_PASSED)
+				worst = GATE_NOT_YET;
+		} else if (want != NULL && (strcasecmp(phase, want) != 0 || strcasecmp(state, "Failed") == 0)) {
+			snprintf(why, sizeof(why), "%s: phase %s (%s), expected %s%s%s", short_name(id), phase,
+			    state, want, json_str(ms, "errorMessage") != NULL && json_str(ms, "errorMessage")[0] ?
+			    ": " : "", json_str(ms, "errorMessage") != NULL ? json_str(ms, "errorMessage") : "");
+			worst = GATE_FAILED;
+		}
+		json_decref(res);
+	}
+	json_decref(list);
+	if (worst == GATE_PASSED)
+		return finish(ev, GATE_PASSED, "%zu gateway(s) in phase %s", json_array_size(seen),
+		    want != NULL ? want : "?");
+	return finish(ev, worst, "%s", why);
+}
+
+enum gate_outcome
+gate_eval(struct run *r, const json_t *gate, json_t **evidence)
+{
+	const char *kind = json_str(gate, "kind");
+	const json_t *params = json_object_get(gate, "params");
+	json_t *ev = json_object();
+	enum gate_outcome o;
+
+	*evidence = ev;
+	if (kind == NULL)
+		kind = "";
+	json_object_set_new(ev, "kind", json_string(kind));
+	if (strcmp(kind, "resource-state") == 0)
+		o = gate_resource_state(r, params, ev);
+	else if (strcmp(kind, "deployment-status") == 0)
+		o = gate_deployment_status(r, params, ev);
+	else if (strcmp(kind, "effective-routes") == 0)
+		o = gate_effective_routes(r, params, false, ev);
+	else if (strcmp(kind, "onprem-routes") == 0)
+		o = gate_onprem_routes(r, params, ev);
+	else if (strcmp(kind, "feature-registered") == 0)
+		o = gate_features(r, params, ev);
+	else if (strcmp(kind, "migration-phase") == 0)
+		o = gate_migration_phase(r, params, ev);
+	else if (strcmp(kind, "soak") == 0)
+		o = finish(ev, GATE_PASSED, "soaks are timed by the run");
+	else
+		o = finish(ev, GATE_INCONCLUSIVE, "netwave does not know gate kind '%s'", kind);
+	return o;
+}
+
+static const char *const outcome_names[] = { "passed", "failed", "inconclusive", "error", "not yet" };
+
+int
+gate_run(struct run *r, int wave_idx, const json_t *gate, json_t **evidence, struct nw_err *err)
+{
+	const json_t *budget = json_object_get(gate, "budget");
+	long limits[3] = { json_integer_value(json_object_get(budget, "failures")),
+		json_integer_value(json_object_get(budget, "inconclusive")),
+		json_integer_value(json_object_get(budget, "errors")) };
+	long counts[3] = { 0, 0, 0 };
+	double timeout = r->o->gate_timeout > 0 ? r->o->gate_timeout : APPLY_DEFAULT_GATE_TIMEOUT;
+	double deadline = run_now(r) + timeout;
+	const char *id = json_str(gate, "id"), *kind = json_str(gate, "kind");
+	bool waited = false;
+	int rc;
+
+	*evidence = NULL;
+	run_event(r, "gate-start", json_pack("{s:i, s:s, s:s, s:s?}", "index", wave_idx, "gate", id,
+	    "kind", kind, "description", json_str(gate, "description")));
+	for (;;) {
+		json_t *ev = NULL;
+		enum gate_outcome o = gate_eval(r, gate, &ev);
+		enum store_gate_outcome so;
+		int slot;
+
+		if (r->o->interrupt != NULL && *r->o->interrupt) {
+			json_decref(ev);
+			return err_set(err, NW_EPARTIAL, "interrupted while checking gate %s", id);
+		}
+		if (o == GATE_NOT_YET) {
+			if (run_now(r) < deadline) {
+				if (!waited)
+					run_event(r, "gate-wait", json_pack("{s:s, s:s, s:O?}", "gate", id, "kind", kind,
+					    "summary", json_object_get(ev, "summary")));
+				waited = true;
+				json_decref(ev);
+				sleep_driving(r, r->poll);
+				if ((rc = run_lease_keep(r, err)) != 0)
+					return rc;
+				continue;
+			}
+			o = GATE_INCONCLUSIVE;
+			json_object_set_new(ev, "timedOut", json_real(timeout));
+		}
+		so = o == GATE_PASSED ? STORE_GATE_PASSED : o == GATE_FAILED ? STORE_GATE_FAILED :
+		    o == GATE_INCONCLUSIVE ? STORE_GATE_INCONCLUSIVE : STORE_GATE_ERROR;
+		rc = store_gate_record(r->st, r->plan_id, id, so, ev, run_time(r), err);
+		if (rc != 0) {
+			json_decref(ev);
+			return run_fail(r, rc, err);
+		}
+		if (run_wrote(r)) {
+			json_decref(ev);
+			return err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
+		}
+		run_event(r, "gate-result", json_pack("{s:i, s:s, s:s, s:s, s:O?}", "index", wave_idx, "gate",
+		    id, "kind", kind, "outcome", outcome_names[o], "summary", json_object_get(ev, "summary")));
+		if (o == GATE_PASSED) {
+			r->res->gates_passed++;
+			json_decref(ev);
+			return 0;
+		}
+		slot = o == GATE_FAILED ? 0 : o == GATE_INCONCLUSIVE ? 1 : 2;
+		if (++counts[slot] > limits[slot]) {
+			r->res->gates_failed++;
+			*evidence = json_pack("{s:s, s:s, s:s?, s:s, s:o}", "gate", id, "kind", kind,
+			    "description", json_str(gate, "description"), "outcome", outcome_names[o],
+			    "evidence", ev);
+			return err_set(err, NW_EFAIL, "gate %s (%s) %s: %s", id, kind, outcome_names[o],
+			    json_str(ev, "summary") != NULL ? json_str(ev, "summary") : "no detail");
+		}
+		json_decref(ev);
+		sleep_driving(r, r->poll);
+		if ((rc = run_lease_keep(r, err)) != 0)
+			return rc;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Proving a rollback */
+
+static json_t *
+without_migration_status(const json_t *v)
+{
+	json_t *c = json_deep_copy(v);
+
+	if (json_is_object(json_object_get(c, "properties"))) {
+		json_object_del(json_object_get(c, "properties"), "virtualNetworkGatewayMigrationStatus");
+		json_object_del(json_object_get(c, "properties"), "adminState");
+	}
+	return c;
+}
+
+int
+rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_err *err)
+{
+	json_t *ev = json_object(), *bad = json_array(), *gates = json_array();
+	size_t i, restored = 0, nbad = 0;
+	const json_t *g;
+	int rc = 0;
+
+	*evidence = ev;
+	json_object_set_new(ev, "notRestored", bad);
+	json_object_set_new(ev, "gates", gates);
+	for (i = wr->cutoff; i < wr->njobs; i++) {
+		struct job *j = &wr->jobs[i];
+		const json_t *op = json_object_get(j->step, "operation");
+		const char *m = json_str(op, "method");
+		struct provider_op *rop;
+		json_t *cur = NULL;
+		struct nw_err e = { 0 };
+		bool same;
+
+		if (j->status != STORE_STEP_ROLLED_BACK || m == NULL || strcmp(m, "GET") == 0 ||
+		    strcmp(m, "NONE") == 0)
+			continue;
+		rop = state_read_op(op, j->resource, false);
+		if (rop == NULL || provider_submit(r->p, rop, &e) != 0) {
+			provider_op_free(rop);
+			return err_set(err, NW_ENOMEM, "cannot read %s: %s", j->resource, e.msg);
+		}
+		(void)provider_wait(r->p, rop, &e);
+		if (!state_from_op(rop, op, &cur)) {
+			list_add(bad, json_pack("{s:s, s:s}", "resource", j->resource, "error", rop->err.msg));
+			nbad++;
+			provider_op_free(rop);
+			continue;
+		}
+		provider_op_free(rop);
+		if (strcmp(op_action(op), "prepareMigration") == 0 || strcmp(op_action(op), "executeMigration") == 0) {
+			/* the phase ends AbortSucceeded; the rest of the gateway must be as before */
+			json_t *a = without_migration_status(j->before_image), *b = without_migration_status(cur);
+			json_t *ch = json_array();
+			(void)resource_compare(j->resource, a, b, ch, &e);
+			same = json_array_size(ch) == 0;
+			if (!same)
+				list_add(bad, json_pack("{s:s, s:o}", "resource", j->resource, "changes", ch));
+			else
+				json_decref(ch);
+			json_decref(a);
+			json_decref(b);
+		} else {
+			same = state_restored(op, j->before_image, cur);
+			if (!same) {
+				json_t *ch = json_array();
+				(void)resource_compare(j->resource, j->before_image, cur, ch, &e);
+				list_add(bad, json_pack("{s:s, s:o}", "resource", j->resource, "changes", ch));
+			}
+		}
+		json_decref(cur);
+		if (same)
+			restored++;
+		else
+			nbad++;
+	}
+	json_object_set_new(ev, "restored", json_integer((json_int_t)restored));
+	json_array_foreach(json_object_get(wr->wave, "gates"), i, g) {
+		const char *kind = json_str(g, "kind");
+		json_t *gev = json_object();
+		enum gate_outcome o;
+		double deadline = run_now(r) + (r->o->gate_timeout > 0 ? r->o->gate_timeout : 60);
+
+		if (kind == NULL || (strcmp(kind, "onprem-routes") != 0 && strcmp(kind, "effective-routes") != 0)) {
+			json_decref(gev);
+			continue;
+		}
+		for (;;) {
+			if (strcmp(kind, "onprem-routes") == 0)
+				o = gate_onprem_routes(r, json_object_get(g, "params"), gev);
+			else
+				o = gate_effective_routes(r, json_object_get(g, "params"), true, gev);
+			if (o != GATE_NOT_YET || run_now(r) > deadline)
+				break;
+			sleep_driving(r, r->poll);
+		}
+		json_object_set_new(gev, "gate", json_string(json_str(g, "id")));
+		json_object_set_new(gev, "outcome", json_string(outcome_names[o]));
+		json_array_append_new(gates, gev);
+		if (o == GATE_FAILED || o == GATE_ERROR)
+			nbad++;
+	}
+	if (nbad > 0) {
+		rc = err_set(err, NW_EFAIL, "the rollback of wave %s is not proven: %zu check(s) failed",
+		    wr->name, nbad);
+	}
+	return rc;
+}

@@ -1,0 +1,260 @@
+/*
+ * What the apply engine's files share (state/apply*.c); nothing outside
+ * state/apply*.c includes it.  apply.c runs waves, apply_jobs.c carries
+ * out steps (forward, rollback, reconciliation), apply_gates.c evaluates
+ * gates and proves rollbacks, apply_read.c reads the estate (batches,
+ * step states, expectations, drift), apply_status.c answers `status`.
+ */
+#ifndef NETWAVE_STATE_APPLY_INTERNAL_H
+#define NETWAVE_STATE_APPLY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "plan/err.h"
+#include "providers/provider.h"
+#include "state/apply.h"
+#include "state/store.h"
+
+struct run;
+struct wave_run;
+
+/* Where a step's job is. */
+enum job_phase {
+	JP_WAITING = 0,  /* not started (dependencies, serialize key, not_before) */
+	JP_READ_BEFORE,  /* reading the state before sending */
+	JP_SENDING,      /* the write is on its way or followed to its end */
+	JP_READ_AFTER,   /* reading the state after it */
+	JP_WAIT_STATE,   /* waiting for the expected state (re-reading) */
+	JP_RECONCILE,    /* reading the state to settle a step found started */
+	JP_FINISHED,     /* ended: done, skipped, rolled back or failed */
+};
+
+/* What a job's provider operation is for. */
+enum job_op {
+	JO_NONE = 0,
+	JO_READ_BEFORE,
+	JO_WRITE,
+	JO_READ_AFTER,
+	JO_READ_ALT,     /* the second read of a state (the migrated gateway) */
+};
+
+struct job {
+	struct run *r;
+	struct wave_run *wr;
+	size_t idx;                 /* position in the wave */
+	const json_t *step;         /* the plan's step (borrowed from the plan document) */
+	const char *id;
+	const char *resource;
+	const char *skey;           /* serializeKey */
+	enum store_direction dir;
+	enum store_step_status status; /* as stored */
+	enum store_direction stored_dir;
+	long attempts;              /* as stored */
+	enum job_phase phase;
+	enum job_op op_for;
+	struct provider_op *op;
+	bool op_finished;           /* set by the provider callback; handled by the main loop */
+	bool reading_alt;
+	json_t *image;              /* the state read in the current phase (owned) */
+	json_t *pre;                /* the state read before this attempt was sent (owned) */
+	json_t *journal_state;      /* a journaled provider op state to resume (owned) */
+	json_t *journal_pre;        /* the journaled pre-send state of the started attempt (owned) */
+	json_t *before_image;       /* the stored before-image (owned; NULL: the resource was absent) */
+	bool reconciling;           /* settling a step found started */
+	bool resumed_op;            /* the write in flight was restored from the journal */
+	bool then_rollback;         /* forward reconciliation first, then the inverse */
+	bool nothing_to_undo;
+	double not_before;          /* earliest (re)start, clock seconds */
+	double wait_deadline;       /* JP_WAIT_STATE gives up after this */
+	double started_at;
+	unsigned reschedules;
+	bool success;               /* when JP_FINISHED */
+	bool gates_done;            /* after-step gates evaluated */
+	char error[1024];
+};
+
+struct wave_run {
+	struct run *r;
+	const json_t *wave;         /* the plan's wave (borrowed) */
+	int index;
+	const char *name;
+	enum store_direction dir;
+	struct job *jobs;
+	size_t njobs;
+	size_t running;
+	size_t finished;
+	size_t cutoff;              /* rollback: jobs below this index are not rolled back */
+	json_t *cache;              /* resource id (lowercase) -> image read at the wave's start */
+	bool stop;                  /* a step failed: start nothing new */
+	double t0;
+};
+
+struct run {
+	struct store *st;
+	struct provider *p;
+	const struct apply_opts *o;
+	struct apply_result *res;
+	json_t *plan;
+	const char *plan_id;
+	char owner[256];
+	double poll;
+	double lease_renewed;
+	unsigned writes;            /* journal writes so far (crash_after) */
+	bool crashed;               /* the simulated crash happened: touch nothing more */
+	int fatal;                  /* a store or provider failure that ends the run */
+	struct nw_err fatal_err;
+	double last_tick;
+	struct provider_stats stats0;
+	struct wave_run *current;
+	json_t *nics;               /* subscription -> its network interfaces, read once */
+	struct topology *baseline;  /* the current topology the plan was made from, or NULL */
+	bool baseline_tried;
+};
+
+/* --- apply.c ------------------------------------------------------------------------------- */
+
+double run_now(struct run *r);
+time_t run_time(struct run *r);
+
+/* Emits an event: ev is stolen; "event", "time" and "plan" are added. */
+void run_event(struct run *r, const char *name, json_t *ev);
+
+/*
+ * Counts a journal write; true when the simulated crash (crash_after)
+ * happens now, after which the caller must stop without writing.
+ */
+bool run_wrote(struct run *r);
+
+/* Renews the lease when a third of its time has gone; NW_ELOCKED when it is lost. */
+int run_lease_keep(struct run *r, struct nw_err *err);
+
+/* Records a store failure as fatal (the run stops); returns its code. */
+int run_fail(struct run *r, int rc, const struct nw_err *e);
+
+/* --- apply_jobs.c -------------------------------------------------------------------------- */
+
+/*
+ * Runs the steps of a wave in wr->dir until every job has finished or the
+ * run stops.  Returns 0 (look at the jobs for failures), NW_EPARTIAL when
+ * interrupted or crashed, or a fatal status.
+ */
+int jobs_run(struct wave_run *wr, struct nw_err *err);
+
+/* Frees the jobs of a wave run. */
+void wave_run_clear(struct wave_run *wr);
+
+/* Finds, for each job found started, its journaled operation state and pre-send image. */
+void jobs_attach_journal(struct wave_run *wr, const json_t *journal);
+
+/* True when the step's operation is a POST action (not idempotent). */
+bool step_is_action(const json_t *op);
+
+/* The last path segment of an operation ("commit", "prepareMigration"). */
+const char *op_action(const json_t *op);
+
+/* --- apply_read.c -------------------------------------------------------------------------- */
+
+/* "path?api-version=v" into a new string. */
+char *path_with_version(const char *path, const char *api_version);
+
+/* The path to GET for a step's resource (without the action suffix), malloc'd. */
+char *resource_read_path(const char *resource);
+
+/*
+ * A provider operation that reads the state a step changes: the
+ * resource, or for a commit the deployment status of its regions.
+ * alt: the gateway made by a migration, when the original is gone.
+ */
+struct provider_op *state_read_op(const json_t *op, const char *resource, bool alt);
+
+/* The id of the gateway a migration made ("<id>_migrated"), malloc'd. */
+char *migrated_id(const char *gateway_id);
+
+/* The state a read op produced: its result, NULL for 404; false on another failure. */
+bool state_from_op(const struct provider_op *op, const json_t *wop, json_t **out);
+
+enum expect_result { EXPECT_MET = 0, EXPECT_NOT_YET, EXPECT_FAILED };
+
+/*
+ * Whether image (the state after op was carried out) is what the step
+ * expects: the step's "expect" list for forward operations, and what the
+ * action itself promises (a commit Deployed with its configurations, a
+ * migration in its phase, a feature Registered, a resource Succeeded, a
+ * deleted resource gone).  why gets the reason when not met.
+ */
+enum expect_result state_expect(const json_t *op, const json_t *expect, const json_t *image,
+    char *why, size_t size);
+
+/* True when the state shows op's action running (so the request was received). */
+bool state_in_progress(const json_t *op, const json_t *image);
+
+/*
+ * True when current is the state before (the stored before-image) as far
+ * as op (a forward operation) is concerned: nothing is left to undo.
+ */
+bool state_restored(const json_t *op, const json_t *before, const json_t *current);
+
+/* True when two states of what op changes are the same (so nothing was received). */
+bool state_unchanged(const json_t *op, const json_t *a, const json_t *b);
+
+/* Reads several resources at once: ids -> {lowercase id: resource or null}.  New reference. */
+int read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err);
+
+/*
+ * Compares resources as the diff module does (read-only fields ignored):
+ * appends {resource, pointer, kind, before, after} entries to changes.
+ * expected or actual may be NULL (absent).
+ */
+int resource_compare(const char *id, const json_t *expected, const json_t *actual, json_t *changes,
+    struct nw_err *err);
+
+/*
+ * The drift check before a wave: reads what the wave touches and
+ * compares it with what the plan expects.  *changes gets the differences
+ * (new reference, an empty array when none); the reads are left in
+ * wr->cache for the steps' before-images.
+ */
+int drift_check(struct wave_run *wr, json_t **changes, struct nw_err *err);
+
+/* The ids of ARM resources a wave's steps touch (new reference, plan order, no repeats). */
+json_t *wave_resources(const json_t *wave);
+
+/* json pointer lookup (RFC 6901) on a value; borrowed, NULL when absent. */
+const json_t *json_pointer_get(const json_t *v, const char *pointer);
+
+/* Compares two JSON values, strings without case; true when equal. */
+bool json_equal_nocase(const json_t *a, const json_t *b);
+
+/* --- apply_gates.c ------------------------------------------------------------------------- */
+
+enum gate_outcome {
+	GATE_PASSED = 0,
+	GATE_FAILED,
+	GATE_INCONCLUSIVE,
+	GATE_ERROR,
+	GATE_NOT_YET,  /* the state is still moving (Deploying, InProgress): ask again */
+};
+
+/* Evaluates a gate once; *evidence (new reference) says what was seen. */
+enum gate_outcome gate_eval(struct run *r, const json_t *gate, json_t **evidence);
+
+/*
+ * Evaluates a gate until it passes or exhausts its budget (failures,
+ * inconclusive, errors; "not yet" until the gate timeout), recording each
+ * result in the store.  Returns 0 when it passed, NW_EFAIL (with
+ * *evidence) when it failed, or a fatal status.
+ */
+int gate_run(struct run *r, int wave_idx, const json_t *gate, json_t **evidence, struct nw_err *err);
+
+/*
+ * Proves a rolled-back wave: each rolled-back resource is as before the
+ * wave, on-premises routes still go through the gateway, and the pairs
+ * the wave meshed no longer have ConnectedGroup routes.  0 when proven;
+ * NW_EFAIL with *evidence otherwise.
+ */
+int rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_err *err);
+
+#endif

@@ -1,0 +1,1122 @@
+/*
+ * The steps of one wave, carried out concurrently (state/apply_internal.h).
+ * Each step is a job with a small state machine: read the state it
+ * changes (the before-image), journal "started" and commit, send the
+ * write through the provider, journal the poll URL the moment ARM names
+ * it, follow it to its end, read the state after it and check it is what
+ * the step promised, journal "done" with the after-image.  Rollback runs
+ * the inverses the same way, in reverse dependency order.
+ *
+ * Up to opts->parallel jobs run at once; jobs sharing a serializeKey
+ * (one VNet and its children, one network manager, one circuit) never
+ * run together, and a job waits for the steps it depends on.  Throttling
+ * (429) is parked by the provider; a throttle or conflict that outlasts
+ * it reschedules the job instead of failing it.
+ *
+ * A job found "started" (a crash) is reconciled: the journaled
+ * long-running operation is resumed without resending; PUT and DELETE
+ * are sent again (ARM allows it); a POST action is settled by reading
+ * its state and comparing it with the state journaled just before it was
+ * sent, so it is sent again only when it provably never arrived.
+ *
+ * Provider callbacks only set flags; the main loop does the work, so a
+ * callback never re-enters the store or the provider.  The exception is
+ * the "accepted" callback, which journals the poll URL at once.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "plan/jsonutil.h"
+#include "state/apply_internal.h"
+
+#define TICK_SECONDS 0.5
+#define INTERRUPT_GRACE 5.0
+
+static void job_fail(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void job_send(struct job *j);
+static void job_rollback_start(struct job *j);
+static void job_forward_start(struct job *j);
+
+static const json_t *
+job_op(const struct job *j)
+{
+	return json_object_get(j->step, j->dir == STORE_FORWARD ? "operation" : "inverse");
+}
+
+static const json_t *
+job_expect(const struct job *j)
+{
+	return j->dir == STORE_FORWARD ? json_object_get(j->step, "expect") : NULL;
+}
+
+static const char *
+job_method(const struct job *j)
+{
+	const char *m = json_str(job_op(j), "method");
+
+	return m != NULL ? m : "NONE";
+}
+
+static bool
+job_running(const struct job *j)
+{
+	return j->phase != JP_WAITING && j->phase != JP_FINISHED;
+}
+
+static void
+job_event(struct job *j, const char *name, json_t *extra)
+{
+	json_t *ev = extra != NULL ? extra : json_object();
+
+	json_object_set_new(ev, "wave", json_string(j->wr->name));
+	json_object_set_new(ev, "step", json_string(j->id));
+	json_object_set_new(ev, "direction", json_string(j->dir == STORE_FORWARD ? "forward" : "rollback"));
+	run_event(j->r, name, ev);
+}
+
+/* A store write failed: the run cannot go on. */
+static void
+job_store_failed(struct job *j, int rc, const struct nw_err *e)
+{
+	run_fail(j->r, rc, e);
+	j->phase = JP_FINISHED;
+	j->success = false;
+	snprintf(j->error, sizeof(j->error), "%s", e->msg);
+	j->wr->stop = true;
+	j->wr->finished++;
+}
+
+/* After a journal write: false (and the job stops) when the run must stop dead. */
+static bool
+job_wrote(struct job *j)
+{
+	if (run_wrote(j->r)) {
+		j->wr->stop = true;
+		return false;
+	}
+	return true;
+}
+
+static void
+job_finish(struct job *j, bool ok)
+{
+	if (j->phase == JP_FINISHED)
+		return;
+	j->phase = JP_FINISHED;
+	j->success = ok;
+	j->wr->finished++;
+	if (j->wr->running > 0)
+		j->wr->running--;
+	json_decref(j->image);
+	j->image = NULL;
+}
+
+static void
+job_fail(struct job *j, const char *fmt, ...)
+{
+	struct nw_err e = { 0 };
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(j->error, sizeof(j->error), fmt, ap);
+	va_end(ap);
+	if (j->r->crashed || j->r->fatal != 0) {
+		job_finish(j, false);
+		return;
+	}
+	if (j->status == STORE_STEP_STARTED) {
+		rc = store_step_finish(j->r->st, j->r->plan_id, j->id, STORE_STEP_FAILED, NULL, j->error,
+		    run_time(j->r), &e);
+		if (rc != 0) {
+			job_store_failed(j, rc, &e);
+			return;
+		}
+		j->status = STORE_STEP_FAILED;
+		if (!job_wrote(j)) {
+			job_finish(j, false);
+			return;
+		}
+	} else {
+		json_t *detail = json_pack("{s:s}", "error", j->error);
+		rc = store_journal_append(j->r->st, j->r->plan_id, "step-not-started", j->wr->index, j->id,
+		    detail, run_time(j->r), &e);
+		json_decref(detail);
+		if (rc != 0) {
+			job_store_failed(j, rc, &e);
+			return;
+		}
+		(void)job_wrote(j);
+	}
+	j->r->res->steps_failed++;
+	j->wr->stop = true;
+	job_event(j, "step-failed", json_pack("{s:s}", "error", j->error));
+	job_finish(j, false);
+}
+
+/* Ends a job well: "done" forward, "rolled-back" backward, with the image. */
+static void
+job_succeed(struct job *j, const json_t *image, const char *how, bool changed)
+{
+	struct nw_err e = { 0 };
+	enum store_step_status s = j->dir == STORE_FORWARD ? STORE_STEP_DONE : STORE_STEP_ROLLED_BACK;
+	int rc;
+
+	rc = store_step_finish(j->r->st, j->r->plan_id, j->id, s, image, NULL, run_time(j->r), &e);
+	if (rc != 0) {
+		job_store_failed(j, rc, &e);
+		return;
+	}
+	j->status = s;
+	if (!job_wrote(j)) {
+		job_finish(j, false);
+		return;
+	}
+	if (changed)
+		j->r->res->steps_done++;
+	else
+		j->r->res->steps_skipped++;
+	job_event(j, j->dir == STORE_FORWARD ? "step-done" : "step-rolled-back",
+	    json_pack("{s:f, s:s?}", "seconds", run_now(j->r) - j->started_at, "how", how));
+	job_finish(j, true);
+}
+
+static void
+op_done_cb(struct provider_op *op, void *arg)
+{
+	(void)op;
+	((struct job *)arg)->op_finished = true;
+}
+
+/* ARM named the poll URL: journal the operation's state before anything else happens. */
+static void
+op_accepted_cb(struct provider_op *op, void *arg)
+{
+	struct job *j = arg;
+	struct nw_err e = { 0 };
+	json_t *state, *detail;
+	int rc;
+
+	if (j->r->crashed || j->r->fatal != 0)
+		return;
+	state = provider_op_state(op);
+	detail = json_pack("{s:s, s:I, s:o?}", "direction", j->dir == STORE_FORWARD ? "forward" :
+	    "rollback", "attempt", (json_int_t)j->attempts, "state", state);
+	rc = store_journal_append(j->r->st, j->r->plan_id, "op-accepted", j->wr->index, j->id, detail,
+	    run_time(j->r), &e);
+	json_decref(detail);
+	if (rc != 0) {
+		run_fail(j->r, rc, &e);
+		return;
+	}
+	if (run_wrote(j->r))
+		return;
+	if (op->poll_url != NULL) {
+		rc = store_step_set_poll_url(j->r->st, j->r->plan_id, j->id, op->poll_url, run_time(j->r), &e);
+		if (rc != 0) {
+			run_fail(j->r, rc, &e);
+			return;
+		}
+		(void)run_wrote(j->r);
+	}
+}
+
+static bool
+job_submit(struct job *j, struct provider_op *op, enum job_op what)
+{
+	struct nw_err e = { 0 };
+
+	if (op == NULL) {
+		job_fail(j, "out of memory");
+		return false;
+	}
+	op->done = op_done_cb;
+	op->done_arg = j;
+	j->op = op;
+	j->op_for = what;
+	j->op_finished = false;
+	if (provider_submit(j->r->p, op, &e) != 0) {
+		j->op = NULL;
+		provider_op_free(op);
+		job_fail(j, "%s", e.msg);
+		return false;
+	}
+	return true;
+}
+
+static void
+job_read_state(struct job *j, enum job_op what, bool alt)
+{
+	j->reading_alt = alt;
+	job_submit(j, state_read_op(job_op(j), j->resource, alt), what);
+}
+
+/* ------------------------------------------------------------------ */
+/* Readiness */
+
+static bool
+same_key(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+}
+
+static struct job *
+find_job(struct wave_run *wr, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < wr->njobs; i++)
+		if (strcmp(wr->jobs[i].id, id) == 0)
+			return &wr->jobs[i];
+	return NULL;
+}
+
+static bool
+job_ready(struct job *j, double now)
+{
+	struct wave_run *wr = j->wr;
+	const json_t *d;
+	size_t i;
+
+	if (j->not_before > now)
+		return false;
+	for (i = 0; i < wr->njobs; i++) {
+		struct job *o = &wr->jobs[i];
+		if (o != j && job_running(o) && same_key(o->skey, j->skey))
+			return false;
+	}
+	if (j->dir == STORE_FORWARD && !j->then_rollback) {
+		json_array_foreach(json_object_get(j->step, "dependsOn"), i, d) {
+			struct job *dep = json_is_string(d) ? find_job(wr, json_string_value(d)) : NULL;
+			if (dep != NULL && (dep->phase != JP_FINISHED || !dep->success || !dep->gates_done))
+				return false;
+		}
+	} else {
+		/* an inverse waits for the inverses of every step that depends on it */
+		for (i = 0; i < wr->njobs; i++) {
+			struct job *o = &wr->jobs[i];
+			const json_t *deps = json_object_get(o->step, "dependsOn");
+			size_t k;
+			if (o == j || o->phase == JP_FINISHED)
+				continue;
+			json_array_foreach(deps, k, d)
+				if (json_is_string(d) && strcmp(json_string_value(d), j->id) == 0)
+					return false;
+		}
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending */
+
+static void
+job_send(struct job *j)
+{
+	struct nw_err e = { 0 };
+	const json_t *op = job_op(j);
+	const char *m = job_method(j);
+	char *path;
+	struct provider_op *w;
+	int rc;
+
+	if (j->r->crashed || j->r->fatal != 0) {
+		job_finish(j, false);
+		return;
+	}
+	if (step_is_action(op) && j->dir == STORE_FORWARD) {
+		/* the state just before this attempt: how a crash tells whether it arrived */
+		json_t *detail = json_pack("{s:s, s:I, s:O?}", "direction", "forward", "attempt",
+		    (json_int_t)(j->attempts + 1), "image", j->pre);
+		rc = store_journal_append(j->r->st, j->r->plan_id, "pre-send", j->wr->index, j->id, detail,
+		    run_time(j->r), &e);
+		json_decref(detail);
+		if (rc != 0) {
+			job_store_failed(j, rc, &e);
+			return;
+		}
+		if (!job_wrote(j)) {
+			job_finish(j, false);
+			return;
+		}
+	}
+	rc = store_step_start(j->r->st, j->r->plan_id, j->id, j->dir, j->pre, NULL, run_time(j->r), &e);
+	if (rc != 0) {
+		if (rc == NW_EINPUT) {
+			job_fail(j, "%s", e.msg);
+			return;
+		}
+		job_store_failed(j, rc, &e);
+		return;
+	}
+	j->status = STORE_STEP_STARTED;
+	j->stored_dir = j->dir;
+	j->attempts++;
+	if (!job_wrote(j)) {
+		job_finish(j, false);
+		return;
+	}
+	job_event(j, "step-start", json_pack("{s:s, s:s, s:s, s:I}", "action",
+	    json_str(j->step, "action") != NULL ? json_str(j->step, "action") : "", "method", m,
+	    "resource", j->resource, "attempt", (json_int_t)j->attempts));
+	path = path_with_version(json_str(op, "path"), json_str(op, "apiVersion"));
+	if (path == NULL) {
+		job_fail(j, "out of memory");
+		return;
+	}
+	w = provider_op_new(PROVIDER_OP_WRITE, m, path, json_object_get(op, "body"));
+	free(path);
+	if (w != NULL)
+		w->accepted = op_accepted_cb;
+	j->resumed_op = false;
+	j->phase = JP_SENDING;
+	job_submit(j, w, JO_WRITE);
+}
+
+/* Nothing to send: start and end the step in the store (an inverse of NONE, or nothing to undo). */
+static void
+job_settle_without_sending(struct job *j, const char *how)
+{
+	struct nw_err e = { 0 };
+	int rc;
+
+	if (j->status != STORE_STEP_STARTED || j->stored_dir != j->dir) {
+		rc = store_step_start(j->r->st, j->r->plan_id, j->id, j->dir, j->pre, NULL, run_time(j->r), &e);
+		if (rc != 0) {
+			if (rc == NW_EINPUT) {
+				job_fail(j, "%s", e.msg);
+				return;
+			}
+			job_store_failed(j, rc, &e);
+			return;
+		}
+		j->status = STORE_STEP_STARTED;
+		j->stored_dir = j->dir;
+		j->attempts++;
+		if (!job_wrote(j)) {
+			job_finish(j, false);
+			return;
+		}
+	}
+	job_succeed(j, j->pre, how, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* Starting */
+
+static void
+job_forward_start(struct job *j)
+{
+	const char *m = job_method(j);
+	const json_t *cached;
+	char *low;
+	size_t i;
+
+	j->dir = STORE_FORWARD;
+	if (strcmp(m, "NONE") == 0) {
+		struct nw_err e = { 0 };
+		int rc = store_step_finish(j->r->st, j->r->plan_id, j->id, STORE_STEP_SKIPPED, NULL,
+		    NULL, run_time(j->r), &e);
+		if (rc != 0) {
+			job_store_failed(j, rc, &e);
+			return;
+		}
+		if (!job_wrote(j)) {
+			job_finish(j, false);
+			return;
+		}
+		j->r->res->steps_skipped++;
+		job_event(j, "step-skipped", NULL);
+		job_finish(j, true);
+		return;
+	}
+	if (strcmp(m, "GET") == 0) {
+		j->phase = JP_READ_AFTER;
+		job_submit(j, state_read_op(job_op(j), j->resource, false), JO_READ_AFTER);
+		return;
+	}
+	/* the wave's drift check has just read it: that read is the before-image */
+	low = strdup(j->resource);
+	for (i = 0; low != NULL && low[i] != '\0'; i++)
+		low[i] = (char)(low[i] >= 'A' && low[i] <= 'Z' ? low[i] - 'A' + 'a' : low[i]);
+	cached = low != NULL && !step_is_action(job_op(j)) ? json_object_get(j->wr->cache, low) : NULL;
+	if (cached != NULL && j->attempts == 0) {
+		json_decref(j->pre);
+		j->pre = json_is_null(cached) ? NULL : json_incref((json_t *)cached);
+		json_object_del(j->wr->cache, low); /* a later step on it reads it again */
+		free(low);
+		job_send(j);
+		return;
+	}
+	if (low != NULL)
+		json_object_del(j->wr->cache, low);
+	free(low);
+	j->phase = JP_READ_BEFORE;
+	job_read_state(j, JO_READ_BEFORE, false);
+}
+
+static bool
+same_value(const json_t *a, const json_t *b)
+{
+	return a == NULL || b == NULL ? a == b : json_equal(a, b);
+}
+
+static bool
+same_op(const json_t *a, const json_t *b)
+{
+	return same_value(json_object_get(a, "method"), json_object_get(b, "method")) &&
+	    same_value(json_object_get(a, "path"), json_object_get(b, "path")) &&
+	    same_value(json_object_get(a, "body"), json_object_get(b, "body"));
+}
+
+static void
+job_rollback_start(struct job *j)
+{
+	const json_t *inv = json_object_get(j->step, "inverse");
+	const char *m = json_str(inv, "method");
+
+	j->dir = STORE_ROLLBACK;
+	j->then_rollback = false;
+	if (m == NULL || json_is_true(json_object_get(j->step, "irreversible"))) {
+		job_fail(j, "step %s is irreversible: %s", j->id, json_str(j->step, "description"));
+		return;
+	}
+	if (strcmp(m, "NONE") == 0) {
+		json_decref(j->pre);
+		j->pre = NULL;
+		job_settle_without_sending(j, json_str(inv, "reason") != NULL ? json_str(inv, "reason") :
+		    "nothing to undo");
+		return;
+	}
+	j->phase = JP_READ_BEFORE;
+	job_read_state(j, JO_READ_BEFORE, false);
+}
+
+/* The journaled resume state and pre-send image of the attempt that was started. */
+static void
+job_find_journal(struct job *j, const json_t *journal)
+{
+	const json_t *ev;
+	const char *want = j->stored_dir == STORE_FORWARD ? "forward" : "rollback";
+	size_t i;
+
+	json_array_foreach(journal, i, ev) {
+		const char *name = json_str(ev, "event"), *sid = json_str(ev, "step");
+		const json_t *d = json_object_get(ev, "detail");
+
+		if (sid == NULL || strcmp(sid, j->id) != 0 || json_str(d, "direction") == NULL ||
+		    strcmp(json_str(d, "direction"), want) != 0 ||
+		    json_integer_value(json_object_get(d, "attempt")) != j->attempts)
+			continue;
+		if (strcmp(name, "op-accepted") == 0) {
+			json_decref(j->journal_state);
+			j->journal_state = json_incref(json_object_get(d, "state"));
+		} else if (strcmp(name, "pre-send") == 0 ||
+		    (strcmp(name, "step-started") == 0 && j->stored_dir == STORE_ROLLBACK)) {
+			json_decref(j->journal_pre);
+			j->journal_pre = json_incref(json_object_get(d, "image"));
+		}
+	}
+}
+
+/* A step found started: resume its operation, or read its state to settle it. */
+static void
+job_reconcile_start(struct job *j)
+{
+	struct nw_err e = { 0 };
+	const json_t *op;
+
+	j->dir = j->stored_dir;
+	op = job_op(j);
+	job_event(j, "step-reconcile", json_pack("{s:I, s:b}", "attempt", (json_int_t)j->attempts,
+	    "journaledOperation", j->journal_state != NULL));
+	if (j->journal_state != NULL) {
+		struct provider_op *w = NULL;
+		if (provider_op_restore(&w, j->journal_state, &e) == 0 &&
+		    (w->phase == PROVIDER_PHASE_POLLING || w->phase == PROVIDER_PHASE_FINAL)) {
+			w->accepted = op_accepted_cb;
+			j->phase = JP_SENDING;
+			j->resumed_op = true;
+			json_decref(j->pre);
+			j->pre = json_incref(j->journal_pre);
+			job_submit(j, w, JO_WRITE);
+			return;
+		}
+		provider_op_free(w);
+	}
+	if (!step_is_action(op)) {
+		/* PUT, PATCH, DELETE and reads may be sent again */
+		j->reconciling = false;
+		j->r->res->steps_reconciled++;
+		if (j->dir == STORE_FORWARD)
+			job_forward_start(j);
+		else
+			job_rollback_start(j);
+		return;
+	}
+	json_decref(j->pre);
+	j->pre = json_incref(j->journal_pre);
+	j->phase = JP_RECONCILE;
+	job_read_state(j, JO_READ_AFTER, false);
+}
+
+static void
+job_start(struct job *j)
+{
+	j->started_at = run_now(j->r);
+	j->wr->running++;
+	if (j->reconciling)
+		job_reconcile_start(j);
+	else if (j->dir == STORE_FORWARD)
+		job_forward_start(j);
+	else
+		job_rollback_start(j);
+}
+
+/* ------------------------------------------------------------------ */
+/* Advancing when an operation finished */
+
+static bool
+retryable_code(const char *code)
+{
+	static const char *const codes[] = { "AnotherOperationInProgress", "Conflict",
+		"RetryableError", "RetryableErrorDueToAnotherOperation", "ReferencedResourceNotProvisioned",
+		"SubscriptionRequestsThrottled", "TooManyRequests", "OperationNotAllowed" };
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strcasecmp(code, codes[i]) == 0)
+			return true;
+	return false;
+}
+
+static void
+job_reschedule(struct job *j, const char *why)
+{
+	double delay;
+
+	if (++j->reschedules > APPLY_MAX_RESCHEDULES) {
+		job_fail(j, "%s (gave up after %u attempts)", why, j->reschedules);
+		return;
+	}
+	delay = j->r->poll * (double)(j->reschedules < 6 ? 1u << (j->reschedules - 1) : 32u);
+	if (delay > 60)
+		delay = 60;
+	j->r->res->retries++;
+	job_event(j, "step-retry", json_pack("{s:s, s:f}", "reason", why, "delay", delay));
+	j->phase = JP_WAITING;
+	j->not_before = run_now(j->r) + delay;
+	if (j->wr->running > 0)
+		j->wr->running--;
+	json_decref(j->image);
+	j->image = NULL;
+}
+
+/* The state after the step is known: is it what was promised? */
+static void
+job_evaluate(struct job *j, json_t *image)
+{
+	char why[1024];
+	enum expect_result er = state_expect(job_op(j), job_expect(j), image, why, sizeof(why));
+
+	if (er == EXPECT_MET) {
+		if (j->then_rollback) {
+			struct nw_err e = { 0 };
+			int rc = store_step_finish(j->r->st, j->r->plan_id, j->id, STORE_STEP_DONE, image, NULL,
+			    run_time(j->r), &e);
+			if (rc != 0) {
+				job_store_failed(j, rc, &e);
+				return;
+			}
+			j->status = STORE_STEP_DONE;
+			if (!job_wrote(j)) {
+				job_finish(j, false);
+				return;
+			}
+			json_decref(j->image);
+			j->image = NULL;
+			j->reconciling = false;
+			job_rollback_start(j);
+			return;
+		}
+		job_succeed(j, image, j->reconciling ? "reconciled: found done" : NULL, true);
+		return;
+	}
+	if (er == EXPECT_NOT_YET) {
+		double now = run_now(j->r);
+		double limit = j->r->o->step_timeout > 0 ? j->r->o->step_timeout : APPLY_DEFAULT_STEP_TIMEOUT;
+		if (j->wait_deadline == 0)
+			j->wait_deadline = now + limit;
+		if (now > j->wait_deadline) {
+			job_fail(j, "%s %s: still not in the expected state after %.0f s: %s", j->id,
+			    json_str(j->step, "action"), limit, why);
+			return;
+		}
+		j->phase = JP_WAIT_STATE;
+		j->not_before = now + j->r->poll;
+		return;
+	}
+	if (j->then_rollback) {
+		/* the forward step did not complete: still undo whatever it left */
+		struct nw_err e = { 0 };
+		int rc = store_step_finish(j->r->st, j->r->plan_id, j->id, STORE_STEP_FAILED, NULL, why,
+		    run_time(j->r), &e);
+		if (rc != 0) {
+			job_store_failed(j, rc, &e);
+			return;
+		}
+		j->status = STORE_STEP_FAILED;
+		if (!job_wrote(j)) {
+			job_finish(j, false);
+			return;
+		}
+		j->reconciling = false;
+		job_rollback_start(j);
+		return;
+	}
+	job_fail(j, "%s %s: %s", j->id, json_str(j->step, "action"), why);
+}
+
+/* What the state says about a POST action found started without a journaled operation. */
+static void
+job_reconcile_read(struct job *j, json_t *image)
+{
+	char why[1024];
+	enum expect_result er = state_expect(job_op(j), job_expect(j), image, why, sizeof(why));
+
+	/*
+	 * Unchanged since the journaled before-image comes first: a commit whose
+	 * goal state was already deployed (every wave after the first commits
+	 * the same configurations) meets its expectation without arriving, and
+	 * only its commit time tells whether it did.
+	 */
+	if (!j->resumed_op && j->journal_pre != NULL && state_unchanged(job_op(j), j->journal_pre, image)) {
+		/* provably never arrived: sending it now is not sending it twice */
+		j->r->res->steps_reconciled++;
+		job_event(j, "step-reconciled", json_pack("{s:s}", "how", "never arrived; sending it"));
+		j->reconciling = false;
+		json_decref(j->pre);
+		j->pre = json_incref(image);
+		job_send(j);
+		return;
+	}
+	if (er == EXPECT_MET) {
+		j->r->res->steps_reconciled++;
+		job_evaluate(j, image);
+		return;
+	}
+	if (state_in_progress(job_op(j), image)) {
+		j->r->res->steps_reconciled++;
+		job_event(j, "step-reconciled", json_pack("{s:s}", "how", "found running; following it"));
+		j->phase = JP_WAIT_STATE;
+		j->not_before = run_now(j->r) + j->r->poll;
+		return;
+	}
+	if (er == EXPECT_FAILED && !j->resumed_op && j->journal_pre != NULL) {
+		job_evaluate(j, image);
+		return;
+	}
+	job_fail(j, "%s %s: cannot tell whether %s %s arrived (%s); it is not sent again: read %s and "
+	    "run the command again once it has settled", j->id, json_str(j->step, "action"),
+	    job_method(j), op_action(job_op(j)), why[0] != '\0' ? why : "its state moved", j->resource);
+}
+
+static void
+job_write_failed(struct job *j, struct provider_op *op)
+{
+	int hs = op->error.http_status != 0 ? op->error.http_status : op->http_status;
+	const char *code = op->error.code;
+	bool action = step_is_action(job_op(j));
+
+	if (op->status == NW_ENOMEM) {
+		job_fail(j, "%s", op->err.msg);
+		return;
+	}
+	if (hs == 429 || hs == 409 || retryable_code(code)) {
+		/* not carried out: ARM refused it for now */
+		if (j->resumed_op) {
+			j->phase = JP_RECONCILE;
+			job_read_state(j, JO_READ_AFTER, false);
+			return;
+		}
+		job_reschedule(j, op->err.msg);
+		return;
+	}
+	if (hs == 0 || hs >= 500 || (j->resumed_op && hs == 404)) {
+		if (action || j->resumed_op) {
+			/* it may have been carried out: settle it by reading, never by resending blindly */
+			j->reconciling = true;
+			if (!j->resumed_op) {
+				json_decref(j->journal_pre);
+				j->journal_pre = json_incref(j->pre);
+			}
+			j->phase = JP_RECONCILE;
+			job_event(j, "step-uncertain", json_pack("{s:s}", "error", op->err.msg));
+			job_read_state(j, JO_READ_AFTER, false);
+			return;
+		}
+		job_reschedule(j, op->err.msg);
+		return;
+	}
+	job_fail(j, "%s %s: %s", j->id, json_str(j->step, "action"), op->err.msg);
+}
+
+static bool
+is_migration_gateway_gone(const struct job *j, const json_t *image)
+{
+	const char *a = op_action(job_op(j));
+
+	return image == NULL && !j->reading_alt && step_is_action(job_op(j)) &&
+	    strcmp(a, "commitMigration") == 0;
+}
+
+static void
+job_advance(struct job *j)
+{
+	struct provider_op *op = j->op;
+	enum job_op what = j->op_for;
+	json_t *image = NULL;
+
+	j->op = NULL;
+	j->op_for = JO_NONE;
+	j->op_finished = false;
+	if (j->r->crashed || j->r->fatal != 0) {
+		provider_op_free(op);
+		job_finish(j, false);
+		return;
+	}
+	switch (what) {
+	case JO_READ_BEFORE:
+		if (!state_from_op(op, job_op(j), &image)) {
+			if (op->error.http_status == 429 || op->http_status == 0 || op->http_status >= 500)
+				job_reschedule(j, op->err.msg);
+			else
+				job_fail(j, "cannot read %s before changing it: %s", j->resource, op->err.msg);
+			break;
+		}
+		json_decref(j->pre);
+		j->pre = image;
+		image = NULL;
+		if (j->dir == STORE_ROLLBACK) {
+			const json_t *inv = json_object_get(j->step, "inverse");
+			size_t i;
+			bool settled = false;
+
+			/* two steps undone by one request (abortMigration undoes prepare and execute) */
+			for (i = 0; i < j->wr->njobs && !settled; i++) {
+				struct job *o = &j->wr->jobs[i];
+				if (o != j && o->status == STORE_STEP_ROLLED_BACK &&
+				    same_op(json_object_get(o->step, "inverse"), inv)) {
+					char how[160];
+					snprintf(how, sizeof(how), "undone by the same %s %s as step %s",
+					    json_str(inv, "method"), op_action(inv), o->id);
+					job_settle_without_sending(j, how);
+					settled = true;
+				}
+			}
+			if (settled)
+				break;
+			if (state_restored(json_object_get(j->step, "operation"), j->before_image, j->pre)) {
+				/* nothing to undo: it is already as it was before the step */
+				job_settle_without_sending(j, "already as before the step");
+				break;
+			}
+		}
+		job_send(j);
+		break;
+	case JO_WRITE:
+		if (op->phase == PROVIDER_PHASE_DONE) {
+			const char *m = job_method(j);
+			if (strcmp(m, "POST") == 0) {
+				j->phase = JP_READ_AFTER;
+				job_read_state(j, JO_READ_AFTER, false);
+			} else if (strcmp(m, "DELETE") == 0) {
+				j->phase = JP_READ_AFTER;
+				job_evaluate(j, NULL);
+			} else {
+				j->phase = JP_READ_AFTER;
+				job_evaluate(j, op->result);
+			}
+		} else {
+			job_write_failed(j, op);
+		}
+		break;
+	case JO_READ_AFTER:
+	case JO_READ_ALT:
+		if (!state_from_op(op, job_op(j), &image)) {
+			if (op->error.http_status == 429 || op->http_status == 0 || op->http_status >= 500) {
+				j->phase = j->phase == JP_RECONCILE ? JP_RECONCILE : JP_WAIT_STATE;
+				j->not_before = run_now(j->r) + j->r->poll;
+				j->reading_alt = false;
+			} else {
+				job_fail(j, "cannot read %s: %s", j->resource, op->err.msg);
+			}
+			break;
+		}
+		if (is_migration_gateway_gone(j, image)) {
+			/* the commit deleted the old gateway: its phase is on the one the migration made */
+			job_read_state(j, JO_READ_ALT, true);
+			break;
+		}
+		j->reading_alt = false;
+		if (strcmp(job_method(j), "GET") == 0 && j->status != STORE_STEP_STARTED) {
+			struct nw_err e = { 0 };
+			int rc = store_step_start(j->r->st, j->r->plan_id, j->id, STORE_FORWARD, image, NULL,
+			    run_time(j->r), &e);
+			if (rc != 0) {
+				job_store_failed(j, rc, &e);
+				break;
+			}
+			j->status = STORE_STEP_STARTED;
+			j->attempts++;
+			if (!job_wrote(j)) {
+				job_finish(j, false);
+				break;
+			}
+		}
+		if (j->phase == JP_RECONCILE)
+			job_reconcile_read(j, image);
+		else
+			job_evaluate(j, image);
+		break;
+	default:
+		break;
+	}
+	json_decref(image);
+	provider_op_free(op);
+}
+
+/* A job waiting for its state to settle re-reads it when its time comes. */
+static void
+job_poll_state(struct job *j)
+{
+	bool reconcile = j->phase == JP_RECONCILE;
+
+	j->phase = reconcile ? JP_RECONCILE : JP_WAIT_STATE;
+	job_read_state(j, JO_READ_AFTER, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop */
+
+static void
+tick(struct wave_run *wr, bool force)
+{
+	struct run *r = wr->r;
+	struct provider_stats ps;
+	double now = run_now(r), elapsed, eta = -1;
+	size_t i, done = 0, failed = 0, total = 0;
+
+	if (!force && now - r->last_tick < TICK_SECONDS)
+		return;
+	r->last_tick = now;
+	provider_stats_get(r->p, &ps);
+	for (i = 0; i < wr->njobs; i++) {
+		if (i < wr->cutoff)
+			continue;
+		total++;
+		if (wr->jobs[i].phase == JP_FINISHED) {
+			if (wr->jobs[i].success)
+				done++;
+			else
+				failed++;
+		}
+	}
+	elapsed = now - wr->t0;
+	if (done > 0 && done < total)
+		eta = elapsed / (double)done * (double)(total - done);
+	run_event(r, "tick", json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}",
+	    "wave", wr->name, "index", wr->index, "direction", wr->dir == STORE_FORWARD ? "forward" :
+	    "rollback", "done", (json_int_t)done, "total", (json_int_t)total, "running",
+	    (json_int_t)wr->running, "failed", (json_int_t)failed, "retries",
+	    (json_int_t)r->res->retries, "throttled", (json_int_t)(ps.throttled - r->stats0.throttled),
+	    "parked", (json_int_t)ps.waiting, "elapsed", elapsed, "eta", eta));
+}
+
+int
+run_lease_keep(struct run *r, struct nw_err *err)
+{
+	long ttl = r->o->lease_ttl > 0 ? r->o->lease_ttl : APPLY_DEFAULT_LEASE_TTL;
+	double now = run_now(r);
+	int rc;
+
+	if (now - r->lease_renewed < (double)ttl / 3.0)
+		return 0;
+	rc = store_lease_renew(r->st, r->plan_id, r->owner, ttl, run_time(r), err);
+	if (rc != 0)
+		return rc;
+	r->lease_renewed = now;
+	return 0;
+}
+
+/* After-step gates: they must pass before the steps that depend on the step start. */
+static int
+after_step_gates(struct wave_run *wr, struct job *j, struct nw_err *err)
+{
+	const json_t *g;
+	size_t i;
+	int rc;
+
+	j->gates_done = true;
+	if (j->dir != STORE_FORWARD)
+		return 0;
+	json_array_foreach(json_object_get(wr->wave, "gates"), i, g) {
+		const char *when = json_str(g, "when"), *after = json_path_str(g, "params", "afterStep", NULL);
+		json_t *evidence = NULL;
+
+		if (when == NULL || strcmp(when, "after-step") != 0 || after == NULL ||
+		    strcmp(after, j->id) != 0)
+			continue;
+		rc = gate_run(wr->r, wr->index, g, &evidence, err);
+		if (rc == NW_EFAIL) {
+			json_decref(wr->r->res->evidence);
+			wr->r->res->evidence = evidence;
+			wr->stop = true;
+			snprintf(j->error, sizeof(j->error), "%s", err->msg);
+			return 0;
+		}
+		json_decref(evidence);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+jobs_run(struct wave_run *wr, struct nw_err *err)
+{
+	struct run *r = wr->r;
+	unsigned parallel = r->o->parallel > 0 ? r->o->parallel : APPLY_DEFAULT_PARALLEL;
+	double interrupted_at = 0;
+	size_t i;
+	int rc;
+
+	wr->t0 = run_now(r);
+	provider_stats_get(r->p, &r->stats0);
+	for (;;) {
+		double now, next;
+		bool in_flight = false;
+
+		if (r->crashed)
+			return err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
+		if (r->fatal != 0) {
+			*err = r->fatal_err;
+			return r->fatal;
+		}
+		for (i = 0; i < wr->njobs; i++)
+			if (wr->jobs[i].op != NULL && wr->jobs[i].op_finished)
+				job_advance(&wr->jobs[i]);
+		if (r->crashed || r->fatal != 0)
+			continue;
+		for (i = 0; i < wr->njobs; i++) {
+			struct job *j = &wr->jobs[i];
+			if (j->phase == JP_FINISHED && j->success && !j->gates_done) {
+				if ((rc = after_step_gates(wr, j, err)) != 0)
+					return rc;
+			}
+		}
+		now = run_now(r);
+		if (interrupted_at == 0 && r->o->interrupt != NULL && *r->o->interrupt) {
+			interrupted_at = now;
+			run_event(r, "interrupted", json_pack("{s:s, s:I}", "wave", wr->name, "running",
+			    (json_int_t)wr->running));
+		}
+		/* waiting jobs whose time came read their state again */
+		for (i = 0; i < wr->njobs; i++) {
+			struct job *j = &wr->jobs[i];
+			if ((j->phase == JP_WAIT_STATE || j->phase == JP_RECONCILE) && j->op == NULL &&
+			    j->not_before <= now && interrupted_at == 0)
+				job_poll_state(j);
+		}
+		if (!wr->stop && interrupted_at == 0) {
+			for (i = 0; i < wr->njobs && wr->running < parallel; i++) {
+				size_t k = wr->dir == STORE_FORWARD ? i : wr->njobs - 1 - i;
+				struct job *j = &wr->jobs[k];
+				if (j->phase == JP_WAITING && job_ready(j, now))
+					job_start(j);
+				if (r->crashed || r->fatal != 0 || wr->stop)
+					break;
+			}
+		}
+		if (r->crashed || r->fatal != 0)
+			continue;
+		if (wr->running == 0 && (wr->stop || interrupted_at != 0 || wr->finished == wr->njobs))
+			break;
+		if (interrupted_at != 0 && now - interrupted_at > INTERRUPT_GRACE)
+			break;
+		if (wr->running == 0) {
+			/* nothing running and nothing ready: a job waits for a failed dependency */
+			bool any_wait = false;
+			for (i = 0; i < wr->njobs; i++)
+				if (wr->jobs[i].phase == JP_WAITING && wr->jobs[i].not_before > now)
+					any_wait = true;
+			if (!any_wait)
+				break;
+		}
+		tick(wr, false);
+		if ((rc = run_lease_keep(r, err)) != 0)
+			return rc;
+		next = now + 0.2;
+		for (i = 0; i < wr->njobs; i++) {
+			struct job *j = &wr->jobs[i];
+			if (j->op != NULL)
+				in_flight = true;
+			else if ((j->phase == JP_WAITING || j->phase == JP_WAIT_STATE || j->phase == JP_RECONCILE) &&
+			    j->not_before > now && j->not_before < next)
+				next = j->not_before;
+		}
+		if (in_flight) {
+			if ((rc = provider_run(r->p, fmax(0.0, fmin(0.2, next - now)), err)) != 0)
+				return rc;
+		} else if (next > now) {
+			double d = next - now;
+			struct timespec ts = { (time_t)d, (long)((d - floor(d)) * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+	}
+	tick(wr, true);
+	if (interrupted_at != 0)
+		return err_set(err, NW_EPARTIAL, "interrupted: wave %s stopped with %zu step(s) in "
+		    "flight; run the same command again to resume", wr->name, wr->running);
+	return 0;
+}
+
+void
+wave_run_clear(struct wave_run *wr)
+{
+	size_t i;
+
+	for (i = 0; i < wr->njobs; i++) {
+		struct job *j = &wr->jobs[i];
+		if (j->op != NULL) {
+			if (!provider_op_finished(j->op))
+				provider_cancel(j->r->p, j->op);
+			provider_op_free(j->op);
+		}
+		json_decref(j->image);
+		json_decref(j->pre);
+		json_decref(j->journal_state);
+		json_decref(j->journal_pre);
+		json_decref(j->before_image);
+	}
+	free(wr->jobs);
+	json_decref(wr->cache);
+	memset(wr, 0, sizeof(*wr));
+}
+
+void
+jobs_attach_journal(struct wave_run *wr, const json_t *journal)
+{
+	size_t i;
+
+	for (i = 0; i < wr->njobs; i++)
+		if (wr->jobs[i].reconciling)
+			job_find_journal(&wr->jobs[i], journal);
+}

@@ -1,0 +1,171 @@
+/*
+ * `netwave status` (state/apply.h, apply_status): a plan's run state read
+ * from the store alone, no provider needed: each wave with its steps,
+ * attempts and last errors, its gates and their last results, the soak
+ * still running, who holds the lease, and what comes next.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "plan/jsonutil.h"
+#include "state/apply_internal.h"
+
+#define STATUS_FORMAT "netwave.status/v1"
+
+static bool
+parse_time(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, sec;
+
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
+		return false;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = timegm(&tm);
+	return true;
+}
+
+static bool
+is(const char *a, const char *b)
+{
+	return a != NULL && strcmp(a, b) == 0;
+}
+
+int
+apply_status(json_t **out, struct store *st, const char *plan, time_t now, struct nw_err *err)
+{
+	json_t *doc = NULL, *waves = NULL, *steps = NULL, *lease = NULL, *list = NULL, *result = NULL;
+	json_t *wout = NULL, *next = json_null();
+	const char *id, *pstatus = "planned";
+	const json_t *w, *s, *p;
+	size_t i, k;
+	int rc;
+	bool blocked = false;
+
+	*out = NULL;
+	if ((rc = store_plan_get(st, plan, &doc, err)) != 0)
+		goto done;
+	id = json_str(doc, "id");
+	if ((rc = store_wave_list(st, id, &waves, err)) != 0 ||
+	    (rc = store_step_list(st, id, -1, &steps, err)) != 0 ||
+	    (rc = store_lease_get(st, id, &lease, err)) != 0 ||
+	    (rc = store_plan_list(st, &list, err)) != 0)
+		goto done;
+	json_array_foreach(list, i, p)
+		if (is(json_str(p, "id"), id))
+			pstatus = json_str(p, "status") != NULL ? json_str(p, "status") : pstatus;
+	if (json_is_object(lease)) {
+		time_t exp;
+		if (parse_time(json_str(lease, "expiresAt"), &exp))
+			json_object_set_new(lease, "expired", json_boolean(exp <= now));
+	}
+	wout = json_array();
+	json_array_foreach(waves, i, w) {
+		json_t *counts = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "total", 0, "pending", 0,
+		    "started", 0, "done", 0, "failed", 0, "rolled-back", 0, "skipped", 0);
+		json_t *slist = json_array(), *gates = json_array(), *soak = json_null(), *wo;
+		const json_t *g, *pw = json_array_get(json_object_get(doc, "waves"), i);
+		long attempts = 0;
+
+		json_array_foreach(steps, k, s) {
+			const char *st_ = json_str(s, "status");
+			if (json_integer_value(json_object_get(s, "wave")) != (json_int_t)i)
+				continue;
+			json_object_set_new(counts, "total", json_integer(json_integer_value(json_object_get(counts,
+			    "total")) + 1));
+			if (st_ != NULL && json_object_get(counts, st_) != NULL)
+				json_object_set_new(counts, st_, json_integer(json_integer_value(json_object_get(counts,
+				    st_)) + 1));
+			attempts += (long)json_integer_value(json_object_get(s, "attempts"));
+			json_array_append_new(slist, json_pack("{s:O, s:O?, s:O?, s:O, s:O?, s:O, s:O?, s:O?}",
+			    "id", json_object_get(s, "id"), "action", json_object_get(s, "action"), "resource",
+			    json_object_get(s, "resource"), "status", json_object_get(s, "status"), "direction",
+			    json_object_get(s, "direction"), "attempts", json_object_get(s, "attempts"),
+			    "lastError", json_object_get(s, "lastError"), "finishedAt", json_object_get(s,
+			    "finishedAt")));
+		}
+		json_object_set_new(counts, "attempts", json_integer(attempts));
+		json_array_foreach(json_object_get(w, "gates"), k, g) {
+			const json_t *lr = json_object_get(g, "lastResult");
+			const json_t *pg = NULL, *x;
+			size_t q;
+
+			json_array_foreach(json_object_get(pw, "gates"), q, x)
+				if (is(json_str(x, "id"), json_str(g, "id")))
+					pg = x;
+			json_array_append_new(gates, json_pack("{s:O, s:O, s:O?, s:O, s:O, s:O, s:O, s:O?, s:O?}",
+			    "id", json_object_get(g, "id"), "kind", json_object_get(g, "kind"), "description",
+			    json_object_get(pg, "description"), "status", json_object_get(g, "status"),
+			    "failures", json_object_get(g, "failures"), "inconclusive", json_object_get(g,
+			    "inconclusive"), "errors", json_object_get(g, "errors"), "summary",
+			    json_object_get(lr, "summary"), "checkedAt", json_object_get(g, "checkedAt")));
+			if (is(json_str(g, "kind"), "soak") && !is(json_str(g, "status"), "passed") &&
+			    is(json_str(w, "status"), "done") && pg != NULL &&
+			    !is(json_str(pg, "when"), "before")) {
+				time_t fin, until;
+				char t[32];
+				if (parse_time(json_str(w, "finishedAt"), &fin)) {
+					until = fin + (time_t)json_integer_value(json_path(pg, "params", "seconds", NULL));
+					json_decref(soak);
+					soak = json_pack("{s:I, s:s, s:I, s:b}", "seconds",
+					    json_integer_value(json_path(pg, "params", "seconds", NULL)), "until",
+					    apply_time_format(t, sizeof(t), until), "remaining",
+					    (json_int_t)(until > now ? until - now : 0), "running", until > now);
+				}
+			}
+		}
+		wo = json_pack("{s:O, s:O, s:O, s:O, s:O?, s:O?, s:o, s:o, s:o, s:o}", "index",
+		    json_object_get(w, "index"), "name", json_object_get(w, "name"), "kind",
+		    json_object_get(w, "kind"), "status", json_object_get(w, "status"), "startedAt",
+		    json_object_get(w, "startedAt"), "finishedAt", json_object_get(w, "finishedAt"), "steps",
+		    counts, "stepList", slist, "gates", gates, "soak", soak);
+		json_array_append_new(wout, wo);
+		if (json_is_null(next) && !is(json_str(w, "status"), "done")) {
+			json_decref(next);
+			next = json_pack("{s:O, s:s}", "wave", json_object_get(w, "name"), "action",
+			    is(json_str(w, "status"), "running") ? "resume" : is(json_str(w, "status"), "failed") ?
+			    "retry or roll back" : "apply");
+			/* the soak of the wave before it, if it is still running */
+			if (i > 0) {
+				const json_t *prev = json_array_get(wout, i - 1);
+				const json_t *ps = json_object_get(prev, "soak");
+				if (json_is_true(json_object_get(ps, "running"))) {
+					json_object_set(next, "notBefore", json_object_get(ps, "until"));
+					blocked = true;
+				}
+			}
+		}
+	}
+	if (json_is_null(next))
+		next = json_pack("{s:n, s:s}", "wave", "action", "nothing: every wave is done");
+	json_object_set_new(next, "blockedBySoak", json_boolean(blocked));
+	result = json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:O, s:o, s:o}", "format", STATUS_FORMAT, "plan",
+	    id, "status", pstatus, "createdAt", json_object_get(doc, "createdAt"), "changes",
+	    json_object_get(doc, "changes"), "lease", lease, "waves", wout, "next", next);
+	wout = NULL;
+	next = NULL;
+	if (result == NULL) {
+		rc = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
+	*out = result;
+	rc = 0;
+done:
+	json_decref(doc);
+	json_decref(waves);
+	json_decref(steps);
+	json_decref(lease);
+	json_decref(list);
+	json_decref(wout);
+	json_decref(next);
+	return rc;
+}

@@ -1,0 +1,1111 @@
+/*
+ * The apply engine (state/apply.h) against the in-process ARM emulator,
+ * through the real Azure provider and authentication: a synthesized
+ * estate is served, discovered, planned from an intent, and applied and
+ * rolled back wave by wave.  The assertions are on the emulator's estate
+ * (compared with the target or with an earlier dump through the diff
+ * module, which ignores what ARM computes), its request log (no POST
+ * action accepted twice), the plan store, the journal and the history.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <curl/curl.h>
+#include <git2.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "plan/diff.h"
+#include "plan/intent.h"
+#include "plan/jsonutil.h"
+#include "plan/planner.h"
+#include "plan/synth.h"
+#include "plan/topology.h"
+#include "providers/azure/azure.h"
+#include "providers/emulator/emulator.h"
+#include "state/apply.h"
+#include "state/history.h"
+#include "state/store.h"
+#include "tests/testutil.h"
+
+#define CANARY_SECRET "canary-Zq9-secret-4711"
+#define TIME_SCALE 5000.0
+
+/* ------------------------------------------------------------------ */
+/* Fixture */
+
+struct fx {
+	char dir[64];
+	char current_path[128];
+	char db_path[128];
+	struct emulator *e;
+	struct provider *p;
+	struct store *st;
+	struct history *h;
+	json_t *estate;
+	char sub[64];
+	char plan_id[64];
+	json_t *plan;
+	json_t *events;
+	double faults_delay;
+	unsigned token_lifetime;
+	bool frozen_clock;
+};
+
+static const char *
+fake_getenv(void *arg, const char *name)
+{
+	(void)arg;
+	if (strcmp(name, "AZURE_TENANT_ID") == 0)
+		return "00000000-0000-4000-8000-00000000aaaa";
+	if (strcmp(name, "AZURE_CLIENT_ID") == 0)
+		return "netwave-tests";
+	if (strcmp(name, "AZURE_CLIENT_SECRET") == 0)
+		return CANARY_SECRET;
+	return NULL;
+}
+
+static double
+frozen(void *arg)
+{
+	(void)arg;
+	return 1.9e9;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+fx_provider(struct fx *f)
+{
+	struct azure_opts ao = { 0 };
+	struct nw_err err = { 0 };
+
+	provider_free(f->p);
+	f->p = NULL;
+	ao.arm_endpoint = emulator_base_url(f->e);
+	ao.authority_host = emulator_base_url(f->e);
+	ao.getenv = fake_getenv;
+	ao.poll_interval = 0.01;
+	ao.delay_scale = 0.01;
+	ao.rng_seed = 7;
+	if (f->frozen_clock)
+		ao.clock = frozen;
+	ck_assert_msg(azure_provider_new(&f->p, &ao, &err) == 0, "provider: %s", err.msg);
+}
+
+/* An estate of hubs x spokes served by a fresh emulator, discovered into current.json. */
+static void
+fx_start(struct fx *f, unsigned hubs, unsigned spokes, const json_t *faults)
+{
+	struct synth_opts so = { 0 };
+	struct emulator_opts eo = { 0 };
+	struct azure_discover_opts dopts = { 0 };
+	struct nw_err err = { 0 };
+	struct topology *t = NULL;
+	const char *subs[1];
+	json_t *doc = NULL;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/check-apply.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f->dir));
+	snprintf(f->current_path, sizeof(f->current_path), "%s/current.json", f->dir);
+	snprintf(f->db_path, sizeof(f->db_path), "%s/netwave.db", f->dir);
+	so.hubs = hubs;
+	so.spokes_per_hub = spokes;
+	so.seed = 3;
+	ck_assert_msg(synth_generate(&f->estate, &so, &err) == 0, "synth: %s", err.msg);
+	snprintf(f->sub, sizeof(f->sub), "%s",
+	    json_string_value(json_array_get(json_object_get(f->estate, "subscriptions"), 0)));
+	eo.seed_json = f->estate;
+	eo.time_scale = TIME_SCALE;
+	eo.rng_seed = 11;
+	eo.faults_json = faults;
+	eo.token_lifetime = 0;
+	ck_assert_msg(emulator_start(&f->e, &eo, &err) == 0, "emulator: %s", err.msg);
+	fx_provider(f);
+	subs[0] = f->sub;
+	dopts.subscriptions = subs;
+	dopts.nsubscriptions = 1;
+	ck_assert_msg(azure_discover(&doc, f->p, &dopts, NULL, &err) == 0, "discover: %s", err.msg);
+	ck_assert_msg(topology_load_json(&t, doc, "<discovered>", &err) == 0, "load: %s", err.msg);
+	ck_assert_msg(topology_write_file(t, f->current_path, &err) == 0, "write: %s", err.msg);
+	topology_free(t);
+	ck_assert_msg(store_open(&f->st, f->db_path, true, &err) == 0, "store: %s", err.msg);
+	f->events = json_array();
+	emulator_requests_clear(f->e);
+}
+
+static void
+fx_stop(struct fx *f)
+{
+	history_close(f->h);
+	store_close(f->st);
+	provider_free(f->p);
+	emulator_stop(f->e);
+	json_decref(f->estate);
+	json_decref(f->plan);
+	json_decref(f->events);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Plans the changes ("mesh", "gateway", "summarize", joined by commas) in three waves. */
+static void
+fx_plan(struct fx *f, const char *changes)
+{
+	char path[160], buf[4096];
+	size_t n = 0;
+	struct intent *in = NULL;
+	struct topology *cur = NULL, *tgt = NULL;
+	struct planner_opts po = { 0 };
+	struct nw_err err = { 0 };
+	json_t *tdoc = NULL;
+	FILE *fp;
+	int rc;
+
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"format\": \"netwave.intent/v1\", \"changes\": [");
+	if (strstr(changes, "mesh") != NULL)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"kind\": \"avnm-mesh\", \"networkManager\": "
+		    "{\"id\": \"/subscriptions/%s/resourceGroups/rg-connectivity/providers/Microsoft.Network/"
+		    "networkManagers/nm-test\"}, \"networkGroup\": \"mesh-spokes\", \"members\": {\"tags\": "
+		    "{\"role\": \"spoke\"}}},", f->sub);
+	if (strstr(changes, "gateway") != NULL)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"kind\": \"gateway-standard-ip\", "
+		    "\"gateways\": {\"all\": true}},");
+	if (strstr(changes, "summarize") != NULL)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"kind\": \"summarize-gateway-prefixes\", "
+		    "\"hubs\": {\"tags\": {\"role\": \"hub\"}}},");
+	buf[n - 1] = ']';
+	snprintf(buf + n, sizeof(buf) - n, ", \"rollout\": {\"waves\": [{\"name\": \"pilot\", \"members\": "
+	    "{\"tags\": {\"env\": \"dev\"}}}, {\"name\": \"light\", \"members\": {\"tags\": {\"traffic\": "
+	    "\"light\"}}}, {\"name\": \"rest\"}], \"soak\": {\"betweenWaves\": \"0s\"}}}");
+	snprintf(path, sizeof(path), "%s/intent.json", f->dir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(buf, fp);
+	fclose(fp);
+	ck_assert_msg(intent_load_file(&in, path, &err) == 0, "intent: %s", err.msg);
+	ck_assert_msg(topology_load_file(&cur, f->current_path, NULL, &err) == 0, "current: %s", err.msg);
+	ck_assert_msg(intent_target(&tdoc, in, cur, &err) == 0, "target: %s", err.msg);
+	ck_assert_msg(topology_load_json(&tgt, tdoc, "<target>", &err) == 0, "target: %s", err.msg);
+	po.now = 1800000000;
+	po.current_source = f->current_path;
+	po.target_source = path;
+	json_decref(f->plan);
+	f->plan = NULL;
+	rc = planner_plan(&f->plan, cur, tgt, &po, &err);
+	ck_assert_msg(rc == 0, "plan: %s", err.msg);
+	ck_assert_msg(store_plan_save(f->st, f->plan, &err) == 0, "save: %s", err.msg);
+	snprintf(f->plan_id, sizeof(f->plan_id), "%s", json_str(f->plan, "id"));
+	snprintf(path, sizeof(path), "%s/target.json", f->dir);
+	ck_assert_msg(topology_write_file(tgt, path, &err) == 0, "write target: %s", err.msg);
+	intent_free(in);
+	topology_free(cur);
+	topology_free(tgt);
+}
+
+static void
+collect(void *arg, const json_t *ev)
+{
+	struct fx *f = arg;
+
+	if (strcmp(json_str(ev, "event"), "tick") != 0)
+		json_array_append_new(f->events, json_deep_copy(ev));
+}
+
+static struct apply_opts
+fx_opts(struct fx *f, enum apply_direction dir, enum apply_scope scope, const char *wave)
+{
+	struct apply_opts o = { 0 };
+
+	o.direction = dir;
+	o.scope = scope;
+	o.wave = wave;
+	o.yes = true;
+	o.parallel = 8;
+	o.owner = "check_apply";
+	o.operator_name = "tester";
+	o.history = f->h;
+	o.soak_scale = TIME_SCALE;
+	o.soak_wait_max = 10;
+	o.poll_interval = 0.02;
+	o.gate_timeout = 20;
+	o.step_timeout = 60;
+	o.on_event = collect;
+	o.event_arg = f;
+	return o;
+}
+
+static int
+fx_run(struct fx *f, const struct apply_opts *o, struct apply_result *res, struct nw_err *err)
+{
+	return apply_run(f->st, f->p, f->plan_id, o, res, err);
+}
+
+static void
+fx_ok(struct fx *f, enum apply_direction dir, enum apply_scope scope, const char *wave)
+{
+	struct apply_opts o = fx_opts(f, dir, scope, wave);
+	struct apply_result res;
+	struct nw_err err = { 0 };
+	int rc = fx_run(f, &o, &res, &err);
+
+	ck_assert_msg(rc == 0, "%s %s: rc %d: %s", dir == APPLY_FORWARD ? "apply" : "rollback",
+	    wave != NULL ? wave : "", rc, err.msg);
+	apply_result_clear(&res);
+}
+
+static struct topology *
+fx_state(struct fx *f)
+{
+	struct topology *t = NULL;
+	struct nw_err err = { 0 };
+
+	ck_assert_msg(topology_load_json(&t, emulator_state(f->e), "<emulator>", &err) == 0, "state: %s",
+	    err.msg);
+	return t;
+}
+
+static struct topology *
+fx_load(struct fx *f, const char *name)
+{
+	char path[160];
+	struct topology *t = NULL;
+	struct nw_err err = { 0 };
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	ck_assert_msg(topology_load_file(&t, path, NULL, &err) == 0, "%s: %s", name, err.msg);
+	return t;
+}
+
+/* The differences between two topologies, printed; observed.circuitRoutes never differ. */
+static size_t
+diff_count(const struct topology *a, const struct topology *b, const char *what)
+{
+	struct diff d = { 0 };
+	struct nw_err err = { 0 };
+	size_t i, n;
+
+	ck_assert_msg(diff_topologies(&d, a, b, &err) == 0, "diff: %s", err.msg);
+	n = d.n;
+	for (i = 0; i < d.n && i < 10; i++)
+		fprintf(stderr, "%s: %s %s %s\n", what, diff_kind_name(d.v[i].kind), d.v[i].resource_id,
+		    d.v[i].pointer);
+	diff_free(&d);
+	return n;
+}
+
+/* Accepted (2xx) POST requests whose path ends with suffix. */
+static size_t
+accepted_posts(struct fx *f, const char *suffix)
+{
+	json_t *log = emulator_requests(f->e), *r;
+	size_t i, n = 0, ls = strlen(suffix);
+
+	json_array_foreach(log, i, r) {
+		const char *m = json_str(r, "method"), *p = json_str(r, "path");
+		json_int_t st = json_integer_value(json_object_get(r, "status"));
+		if (m != NULL && strcmp(m, "POST") == 0 && p != NULL && strlen(p) >= ls &&
+		    strcasecmp(p + strlen(p) - ls, suffix) == 0 && st >= 200 && st < 300)
+			n++;
+	}
+	json_decref(log);
+	return n;
+}
+
+static size_t
+count_status(struct fx *f, int status)
+{
+	json_t *log = emulator_requests(f->e), *r;
+	size_t i, n = 0;
+
+	json_array_foreach(log, i, r)
+		if (json_integer_value(json_object_get(r, "status")) == status)
+			n++;
+	json_decref(log);
+	return n;
+}
+
+static int
+wave_index(struct fx *f, const char *name)
+{
+	const json_t *w;
+	size_t i;
+
+	json_array_foreach(json_object_get(f->plan, "waves"), i, w)
+		if (strcmp(json_str(w, "name"), name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static size_t
+plan_steps_named(struct fx *f, const char *suffix)
+{
+	const json_t *w, *s;
+	size_t i, k, n = 0, ls = strlen(suffix);
+
+	json_array_foreach(json_object_get(f->plan, "waves"), i, w)
+		json_array_foreach(json_object_get(w, "steps"), k, s) {
+			const char *p = json_path_str(s, "operation", "path", NULL);
+			if (p != NULL && strlen(p) >= ls && strcasecmp(p + strlen(p) - ls, suffix) == 0)
+				n++;
+		}
+	return n;
+}
+
+static bool
+has_event(struct fx *f, const char *name)
+{
+	const json_t *ev;
+	size_t i;
+
+	json_array_foreach(f->events, i, ev)
+		if (strcmp(json_str(ev, "event"), name) == 0)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests */
+
+START_TEST(test_a_three_wave_mesh_migration_ends_at_the_target)
+{
+	struct fx f;
+	struct topology *tgt, *now;
+	json_t *waves = NULL;
+	struct nw_err err = { 0 };
+
+	fx_start(&f, 2, 6, NULL);
+	fx_plan(&f, "mesh");
+	ck_assert_int_eq(wave_index(&f, "rest"), 3);
+	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	tgt = fx_load(&f, "target.json");
+	now = fx_state(&f);
+	ck_assert_uint_eq(diff_count(tgt, now, "target vs estate"), 0);
+	ck_assert_int_eq(store_wave_list(f.st, f.plan_id, &waves, &err), 0);
+	ck_assert_str_eq(json_str(json_array_get(waves, 3), "status"), "done");
+	ck_assert_uint_eq(accepted_posts(&f, "/commit"), plan_steps_named(&f, "/commit"));
+	json_decref(waves);
+	topology_free(tgt);
+	topology_free(now);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(test_rolling_back_each_wave_restores_the_estate_from_before_it)
+{
+	struct fx f;
+	struct topology *before[4] = { NULL }, *now;
+	int i;
+
+	fx_start(&f, 2, 6, NULL);
+	fx_plan(&f, "mesh");
+	for (i = 0; i < 4; i++) {
+		before[i] = fx_state(&f);
+		fx_ok(&f, APPLY_FORWARD, APPLY_NEXT, NULL);
+	}
+	for (i = 3; i >= 0; i--) {
+		char what[64];
+		fx_ok(&f, APPLY_ROLLBACK, APPLY_NEXT, NULL);
+		now = fx_state(&f);
+		snprintf(what, sizeof(what), "before wave %d vs after its rollback", i);
+		ck_assert_uint_eq(diff_count(before[i], now, what), 0);
+		topology_free(now);
+	}
+	ck_assert(has_event(&f, "rollback-proven"));
+	ck_assert(!has_event(&f, "rollback-not-proven"));
+	for (i = 0; i < 4; i++)
+		topology_free(before[i]);
+	fx_stop(&f);
+}
+END_TEST
+
+static json_t *
+find_res(struct topology *t, const char *suffix)
+{
+	size_t i, ls = strlen(suffix);
+
+	for (i = 0; i < t->nres; i++)
+		if (strlen(t->res[i].id) >= ls && strcasecmp(t->res[i].id + strlen(t->res[i].id) - ls, suffix) == 0)
+			return t->res[i].json;
+	return NULL;
+}
+
+START_TEST(test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_front_of_it)
+{
+	struct fx f;
+	struct topology *now;
+	struct apply_opts o;
+	struct apply_result res;
+	struct nw_err err = { 0 };
+	json_t *gw;
+	int rc;
+
+	fx_start(&f, 1, 2, NULL);
+	fx_plan(&f, "gateway");
+	ck_assert_int_ge(wave_index(&f, "gateways-1-commit"), 0);
+	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	now = fx_state(&f);
+	ck_assert_ptr_null(find_res(now, "/virtualNetworkGateways/ergw-hub-01"));
+	gw = find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrated");
+	ck_assert_ptr_nonnull(gw);
+	ck_assert_str_eq(json_path_str(gw, "properties", "virtualNetworkGatewayMigrationStatus", "phase",
+	    NULL), "CommitSucceeded");
+	ck_assert_uint_eq(accepted_posts(&f, "/prepareMigration"), 1);
+	ck_assert_uint_eq(accepted_posts(&f, "/executeMigration"), 1);
+	ck_assert_uint_eq(accepted_posts(&f, "/commitMigration"), 1);
+	topology_free(now);
+	o = fx_opts(&f, APPLY_ROLLBACK, APPLY_NEXT, NULL);
+	rc = fx_run(&f, &o, &res, &err);
+	ck_assert_int_eq(rc, NW_EINPUT);
+	ck_assert_msg(strstr(err.msg, "cannot be undone") != NULL && strstr(err.msg, "commitMigration") != NULL,
+	    "%s", err.msg);
+	ck_assert_uint_eq(accepted_posts(&f, "/abortMigration"), 0);
+	apply_result_clear(&res);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(test_a_gateway_migration_rolled_back_before_commit_is_aborted)
+{
+	struct fx f;
+	struct topology *before, *now;
+	json_t *gw;
+
+	fx_start(&f, 1, 2, NULL);
+	fx_plan(&f, "gateway");
+	before = fx_state(&f);
+	fx_ok(&f, APPLY_FORWARD, APPLY_WAVE, "gateways-1");
+	now = fx_state(&f);
+	ck_assert_ptr_nonnull(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrated"));
+	topology_free(now);
+	fx_ok(&f, APPLY_ROLLBACK, APPLY_NEXT, NULL);
+	now = fx_state(&f);
+	ck_assert_ptr_null(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrated"));
+	gw = find_res(now, "/virtualNetworkGateways/ergw-hub-01");
+	ck_assert_ptr_nonnull(gw);
+	ck_assert_str_eq(json_path_str(gw, "properties", "virtualNetworkGatewayMigrationStatus", "phase",
+	    NULL), "AbortSucceeded");
+	/* one abort undoes both prepare and execute */
+	ck_assert_uint_eq(accepted_posts(&f, "/abortMigration"), 1);
+	ck_assert(has_event(&f, "rollback-proven"));
+	topology_free(before);
+	topology_free(now);
+	fx_stop(&f);
+}
+END_TEST
+
+/* A user route for another pilot spoke's space to None on the first pilot spoke's workload subnet. */
+static void
+break_a_mesh_route(struct fx *f)
+{
+	struct topology *t = fx_state(f);
+	struct nw_err err = { 0 };
+	const json_t *w = json_array_get(json_object_get(f->plan, "waves"), (size_t)wave_index(f, "pilot"));
+	const char *a = json_string_value(json_array_get(json_object_get(w, "members"), 0));
+	const char *b = json_string_value(json_array_get(json_object_get(w, "members"), 1));
+	struct topo_vnet *va = topology_find_vnet(t, a), *vb = topology_find_vnet(t, b);
+	json_t *rt, *vnet, *sub;
+	char rtid[512], pfx[CIDR_STRLEN];
+	size_t i;
+
+	ck_assert_ptr_nonnull(va);
+	ck_assert_ptr_nonnull(vb);
+	cidr_format(&vb->prefixes.v[0], pfx);
+	snprintf(rtid, sizeof(rtid), "/subscriptions/%s/resourceGroups/rg-connectivity/providers/"
+	    "Microsoft.Network/routeTables/rt-break", f->sub);
+	rt = json_pack("{s:s, s:s, s:s, s:s, s:{s:b, s:[{s:s, s:s, s:{s:s, s:s}}]}}", "id", rtid, "name",
+	    "rt-break", "type", "Microsoft.Network/routeTables", "location", "eastus", "properties",
+	    "disableBgpRoutePropagation", 0, "routes", "name", "drop", "id", "x", "properties",
+	    "addressPrefix", pfx, "nextHopType", "None");
+	json_object_set_new(json_array_get(json_path(rt, "properties", "routes", NULL), 0), "id",
+	    json_sprintf("%s/routes/drop", rtid));
+	ck_assert_int_eq(emulator_resource_put(f->e, rtid, rt, &err), 0);
+	vnet = json_deep_copy(va->res->json);
+	json_array_foreach(json_path(vnet, "properties", "subnets", NULL), i, sub)
+		if (strcmp(json_str(sub, "name"), "workload") == 0)
+			json_object_set_new(json_object_get(sub, "properties"), "routeTable",
+			    json_pack("{s:s}", "id", rtid));
+	ck_assert_int_eq(emulator_resource_put(f->e, a, vnet, &err), 0);
+	json_decref(rt);
+	json_decref(vnet);
+	topology_free(t);
+}
+
+START_TEST(test_a_missing_route_fails_the_gate_and_stops_the_run)
+{
+	struct fx f;
+	struct apply_opts o;
+	struct apply_result res;
+	struct nw_err err = { 0 };
+	json_t *waves = NULL;
+	int rc;
+
+	fx_start(&f, 2, 6, NULL);
+	fx_plan(&f, "mesh");
+	fx_ok(&f, APPLY_FORWARD, APPLY_NEXT, NULL); /* prepare */
+	break_a_mesh_route(&f);
+	o = fx_opts(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	rc = fx_run(&f, &o, &res, &err);
+	ck_assert_int_eq(rc, NW_EFAIL);
+	ck_assert_msg(strstr(err.msg, "effective-routes") != NULL, "%s", err.msg);
+	ck_assert_ptr_nonnull(res.evidence);
+	ck_assert_str_eq(json_str(res.evidence, "outcome"), "failed");
+	ck_assert_uint_ge(json_array_size(json_path(res.evidence, "evidence", "missing", NULL)), 1);
+	ck_assert_int_eq(store_wave_list(f.st, f.plan_id, &waves, &err), 0);
+	ck_assert_str_eq(json_str(json_array_get(waves, 1), "status"), "failed");
+	ck_assert_str_eq(json_str(json_array_get(waves, 2), "status"), "pending");
+	json_decref(waves);
+	apply_result_clear(&res);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(test_auto_rollback_undoes_a_wave_whose_gate_failed_and_proves_it)
+{
+	struct fx f;
+	struct apply_opts o;
+	struct apply_result res;
+	struct nw_err err = { 0 };
+	struct topology *before, *now;
+	json_t *waves = NULL;
+	int rc;
+
+	fx_start(&f, 2, 6, NULL);
+	fx_plan(&f, "mesh");
+	fx_ok(&f, APPLY_FORWARD, APPLY_NEXT, NULL);
+	break_a_mesh_route(&f);
+	before = fx_state(&f);
+	o = fx_opts(&f, APPLY_FORWARD, APPLY_NEXT, NULL);
+	o.auto_rollback = true;
+	rc = fx_run(&f, &o, &res, &err);
+	ck_assert_int_eq(rc, NW_EFAIL);
+	ck_assert(res.rolled_back);
+	ck_assert_msg(strstr(err.msg, "rolled back and the way back proven") != NULL, "%s", err.msg);
+	ck_assert(has_event(&f, "rollback-proven"));
+	now = fx_state(&f);
+	ck_assert_uint_eq(diff_count(before, now, "before pilot vs after its automatic rollback"), 0);
+	ck_assert_int_eq(store_wave_list(f.st, f.plan_id, &waves, &err), 0);
+	ck_assert_str_eq(json_str(json_array_get(waves, 1), "status"), "rolled-back");
+	json_decref(waves);
+	topology_free(before);
+	topology_free(now);
+	apply_result_clear(&res);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(test_drift_between_plan_and_apply_stops_naming_the_property)
+{
+	struct fx f;
+	struct apply_opts o;
+	struct apply_result res;
+	struct nw_err err = { 0 };
+	struct topology *t;
+	json_t *hub;
+	int rc;
+
+	fx_start(&f, 2, 2, NULL);
+	fx_plan(&f, "summarize");
+	t = fx_state(&f);
+	hub = json_deep_copy(find_res(t, "/virtualNetworks/hub-02"));
+	json_object_set_new(json_object_get(hub, "properties"), "enableDdosProtection", json_true());
+	ck_assert_int_eq(emulator_resource_put(f.e, json_str(hub, "id"), hub, &err), 0);
+	emulator_requests_clear(f.e);
+	o = fx_opts(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	rc = fx_run(&f, &o, &res, &err);
+	ck_assert_int_eq(rc, NW_ESTALE);
+	ck_assert_msg(strstr(err.msg, "hub-02") != NULL && strstr(err.msg, "/properties/enableDdosProtection")
+	    != NULL, "%s", err.msg);
+	ck_assert_ptr_nonnull(res.evidence);
+	/* nothing was written */
+	ck_assert_uint_eq(accepted_posts(&f, ""), 0);
+	{
+		json_t *log = emulator_requests(f.e), *r;
+		size_t i;
+		json_array_foreach(log, i, r)
+			ck_assert_str_eq(json_str(r, "method"), "GET");
+		json_decref(log);
+	}
+	apply_result_clear(&res);
+	json_decref(hub);
+	topology_free(t);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(test_a_second_run_on_a_held_plan_gets_locked_naming_the_holder)
+{
+	struct fx f;
+	struct apply_opts o;
+	struct apply_result res;
+	struct nw_err err = { 0 };
+	sqlite3 *db = NULL;
+	char sql[512], host[256];
+	int rc;
+
+	fx_start(&f, 1, 2, NULL);
+	fx_plan(&f, "summarize");
+	gethostname(host, sizeof(host));
+	/* pid 1 is alive on every Linux host: a live holder that is not us */
+	ck_assert_int_eq(sqlite3_open(f.db_path, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "INSERT INTO leases (plan_id, owner, pid, host, acquired_at, expires_at) "
+	    "VALUES ('%s', 'alice apply', 1, '%s', %ld, %ld)", f.plan_id, host, (long)time(NULL),
+	    (long)time(NULL) + 600);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	o = fx_opts(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	rc = fx_run(&f, &o, &res, &err);
+	ck_assert_int_eq(rc, NW_ELOCKED);
+	ck_assert_msg(strstr(err.msg, "alice apply") != NULL, "%s", err.msg);
+	ck_assert_uint_eq(accepted_posts(&f, ""), 0);
+	apply_result_clear(&res);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(test_killed_at_random_step_boundaries_the_run_resumes_without_duplicates)
+{
+	unsigned trial, seed = 20261121, crashed = 0, reconciled = 0;
+
+	for (trial = 0; trial < 24; trial++) {
+		struct fx f;
+		struct apply_opts o;
+		struct apply_result res;
+		struct nw_err err = { 0 };
+		struct topology *tgt, *now;
+		int rc, again = 0;
+
+		fx_start(&f, 1, 4, NULL);
+		fx_plan(&f, trial % 3 == 2 ? "mesh,gateway" : "mesh");
+		seed = seed * 1103515245u + 12345u;
+		o = fx_opts(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+		o.crash_after = 1 + (seed >> 8) % 40;
+		rc = fx_run(&f, &o, &res, &err);
+		apply_result_clear(&res);
+		if (rc == NW_EPARTIAL) {
+			/* the process "died": the provider goes with it, in-flight requests and all */
+			crashed++;
+			fx_provider(&f);
+			o.crash_after = 0;
+			do {
+				err_clear(&err);
+				rc = fx_run(&f, &o, &res, &err);
+				apply_result_clear(&res);
+			} while (rc == NW_EPARTIAL && ++again < 3);
+		}
+		ck_assert_msg(rc == 0, "trial %u (crash after %u writes): rc %d: %s", trial,
+		    1 + (seed >> 8) % 40, rc, err.msg);
+		ck_assert_msg(accepted_posts(&f, "/commit") == plan_steps_named(&f, "/commit"),
+		    "trial %u: %zu commits accepted for %zu commit steps", trial, accepted_posts(&f, "/commit"),
+		    plan_steps_named(&f, "/commit"));
+		ck_assert_uint_le(accepted_posts(&f, "/prepareMigration"), plan_steps_named(&f, "/prepareMigration"));
+		ck_assert_uint_le(accepted_posts(&f, "/executeMigration"), plan_steps_named(&f, "/executeMigration"));
+		ck_assert_uint_le(accepted_posts(&f, "/commitMigration"), plan_steps_named(&f, "/commitMigration"));
+		if (has_event(&f, "step-reconcile"))
+			reconciled++;
+		if (trial % 3 != 2) {
+			tgt = fx_load(&f, "target.json");
+			now = fx_state(&f);
+			ck_assert_uint_eq(diff_count(tgt, now, "target vs estate after a crash"), 0);
+			topology_free(tgt);
+			topology_free(now);
+		}
+		fx_stop(&f);
+	}
+	fprintf(stderr, "crash trials: %u crashed, %u with a started step to reconcile\n", crashed,
+	    reconciled);
+	ck_assert_uint_ge(crashed, 20);
+	ck_assert_uint_ge(reconciled, 5);
+}
+END_TEST
+
+/*
+ * Every journal write in turn, not a random sample: a crash between a
+ * commit's "started" and its request matters most in the waves after the
+ * first, whose commits re-deploy a goal state that is already deployed.
+ */
+START_TEST(test_crash_after_every_journal_write_sends_each_commit_exactly_once)
+{
+	unsigned k, crashed = 0;
+
+	for (k = 1; k <= 80; k++) {
+		struct fx f;
+		struct apply_opts o;
+		struct apply_result res;
+		struct nw_err err = { 0 };
+		int rc, again = 0;
+
+		fx_start(&f, 1, 4, NULL);
+		fx_plan(&f, "mesh");
+		o = fx_opts(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+		o.crash_after = k;
+		rc = fx_run(&f, &o, &res, &err);
+		apply_result_clear(&res);
+		if (rc != NW_EPARTIAL) {
+			/* the whole run took fewer writes than k: every boundary was tried */
+			ck_assert_msg(rc == 0, "crash after %u writes: rc %d: %s", k, rc, err.msg);
+			fx_stop(&f);
+			break;
+		}
+		crashed++;
+		fx_provider(&f);
+		o.crash_after = 0;
+		do {
+			err_clear(&err);
+			rc = fx_run(&f, &o, &res, &err);
+			apply_result_clear(&res);
+		} while (rc == NW_EPARTIAL && ++again < 3);
+		ck_assert_msg(rc == 0, "crash after %u writes: rc %d: %s", k, rc, err.msg);
+		ck_assert_msg(accepted_posts(&f, "/commit") == plan_steps_named(&f, "/commit"),
+		    "crash after %u writes: %zu commits accepted for %zu commit steps", k,
+		    accepted_posts(&f, "/commit"), plan_steps_named(&f, "/commit"));
+		fx_stop(&f);
+	}
+	ck_assert_uint_ge(crashed, 10);
+	ck_assert_uint_lt(k, 81);
+}
+END_TEST
+
+START_TEST(test_throttling_and_server_error_storms_are_survived)
+{
+	struct fx f;
+	struct topology *tgt, *now;
+	json_t *faults = json_pack("{s:s, s:[{s:s, s:s, s:f, s:s, s:i, s:i}, {s:s, s:f, s:s, s:i}, "
+	    "{s:s, s:s, s:f, s:s, s:i}, {s:s, s:s, s:i, s:s, s:i, s:s}]}",
+	    "format", "netwave.faults/v1", "rules",
+	    "method", "PUT", "path", "*/staticMembers/*", "probability", 0.4, "action", "error", "status", 429,
+	    "retryAfter", 1,
+	    "method", "GET", "probability", 0.15, "action", "error", "status", 503,
+	    "method", "PUT", "path", "*/networkManagers/*", "probability", 0.3, "action", "error",
+	    "status", 500,
+	    "method", "POST", "path", "*/commit", "nth", 1, "action", "error", "status", 409,
+	    "code", "AnotherOperationInProgress");
+
+	fx_start(&f, 2, 5, faults);
+	fx_plan(&f, "mesh");
+	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	ck_assert_uint_ge(count_status(&f, 429), 1);
+	ck_assert_uint_ge(count_status(&f, 503), 1);
+	tgt = fx_load(&f, "target.json");
+	now = fx_state(&f);
+	ck_assert_uint_eq(diff_count(tgt, now, "target vs estate after storms"), 0);
+	ck_assert_uint_eq(accepted_posts(&f, "/commit"), plan_steps_named(&f, "/commit"));
+	topology_free(tgt);
+	topology_free(now);
+	json_decref(faults);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(test_an_expired_token_is_refreshed_mid_run)
+{
+	struct fx f;
+	struct emulator_opts eo = { 0 };
+	struct nw_err err = { 0 };
+	struct provider_stats ps;
+	struct topology *tgt, *now;
+
+	fx_start(&f, 1, 4, NULL);
+	fx_plan(&f, "mesh");
+	/* a new emulator on the same estate whose tokens live one second; our clock never moves */
+	eo.seed_json = emulator_state(f.e);
+	eo.time_scale = TIME_SCALE;
+	eo.token_lifetime = 1;
+	emulator_stop(f.e);
+	ck_assert_int_eq(emulator_start(&f.e, &eo, &err), 0);
+	json_decref((json_t *)eo.seed_json);
+	f.frozen_clock = true;
+	fx_provider(&f);
+	fx_ok(&f, APPLY_FORWARD, APPLY_NEXT, NULL);
+	sleep(2);
+	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	ck_assert_uint_ge(count_status(&f, 401), 1);
+	provider_stats_get(f.p, &ps);
+	ck_assert_uint_ge(ps.auth, 2);
+	tgt = fx_load(&f, "target.json");
+	now = fx_state(&f);
+	ck_assert_uint_eq(diff_count(tgt, now, "target vs estate after a token refresh"), 0);
+	topology_free(tgt);
+	topology_free(now);
+	fx_stop(&f);
+}
+END_TEST
+
+/* Whether any file under dir holds needle. */
+static bool
+tree_holds(const char *dir, const char *needle)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	if (d == NULL)
+		return false;
+	while (!found && (de = readdir(d)) != NULL) {
+		char path[1024];
+		struct stat sb;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &sb) != 0)
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			found = tree_holds(path, needle);
+		} else if (S_ISREG(sb.st_mode)) {
+			char *buf = NULL;
+			size_t len = 0;
+			struct nw_err err = { 0 };
+			if (file_read_all(&buf, &len, path, (size_t)1 << 28, &err) == 0) {
+				found = memmem(buf, len, needle, strlen(needle)) != NULL;
+				free(buf);
+			}
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+START_TEST(test_history_has_one_commit_per_wave_and_no_secret_is_stored_anywhere)
+{
+	struct fx f;
+	struct nw_err err = { 0 };
+	char hdir[160];
+	json_t *log = NULL, *c, *show = NULL;
+	size_t i, applied = 0;
+	char *events;
+
+	fx_start(&f, 2, 4, NULL);
+	snprintf(hdir, sizeof(hdir), "%s/netwave-history", f.dir);
+	ck_assert_int_eq(history_open(&f.h, hdir, true, &err), 0);
+	fx_plan(&f, "mesh");
+	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	fx_ok(&f, APPLY_ROLLBACK, APPLY_NEXT, NULL);
+	ck_assert_int_eq(history_log(f.h, 0, &log, &err), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "commits")), 5);
+	json_array_foreach(json_object_get(log, "commits"), i, c) {
+		const json_t *t = json_object_get(c, "trailers");
+		ck_assert_str_eq(json_str(t, "Plan-Id"), f.plan_id);
+		ck_assert_str_eq(json_str(t, "Operator"), "tester");
+		ck_assert_ptr_nonnull(json_str(t, "Wave"));
+		ck_assert_ptr_nonnull(json_str(t, "Steps"));
+		if (strstr(json_str(c, "subject"), "apply") != NULL) {
+			applied++;
+			ck_assert_uint_eq(json_array_size(json_object_get(c, "tags")), 1);
+		}
+	}
+	ck_assert_uint_eq(applied, 4);
+	/* the newest is the rollback of rest; the one before it, rest applied, wrote its static members */
+	ck_assert_str_eq(json_path_str(json_array_get(json_object_get(log, "commits"), 0), "trailers", "Wave",
+	    NULL), "rest");
+	{
+		char tag[128];
+		bool member = false;
+		snprintf(tag, sizeof(tag), "%s/rest/applied", f.plan_id);
+		ck_assert_int_eq(history_show(f.h, tag, NULL, &show, &err), 0);
+		json_array_foreach(json_object_get(show, "files"), i, c)
+			if (strstr(json_str(c, "path"), "/staticMembers/") != NULL &&
+			    strcmp(json_str(c, "status"), "added") == 0)
+				member = true;
+		ck_assert(member);
+	}
+	/* no secret or token anywhere: database, journal, history, events */
+	ck_assert(!tree_holds(f.dir, CANARY_SECRET));
+	ck_assert(!tree_holds(f.dir, "nwemu_"));
+	events = json_dumps(f.events, JSON_COMPACT);
+	ck_assert_ptr_null(strstr(events, CANARY_SECRET));
+	ck_assert_ptr_null(strstr(events, "nwemu_"));
+	free(events);
+	json_decref(log);
+	json_decref(show);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(test_irreversible_steps_need_a_confirmation)
+{
+	struct fx f;
+	struct apply_opts o;
+	struct apply_result res;
+	struct nw_err err = { 0 };
+	int rc;
+
+	fx_start(&f, 1, 2, NULL);
+	fx_plan(&f, "gateway");
+	fx_ok(&f, APPLY_FORWARD, APPLY_WAVE, "gateways-1");
+	emulator_requests_clear(f.e);
+	o = fx_opts(&f, APPLY_FORWARD, APPLY_NEXT, NULL);
+	o.yes = false;
+	rc = fx_run(&f, &o, &res, &err);
+	ck_assert_int_eq(rc, NW_EINPUT);
+	ck_assert_msg(strstr(err.msg, "--yes") != NULL && strstr(err.msg, "irreversible") != NULL, "%s",
+	    err.msg);
+	ck_assert_uint_eq(accepted_posts(&f, "/commitMigration"), 0);
+	apply_result_clear(&res);
+	fx_ok(&f, APPLY_FORWARD, APPLY_NEXT, NULL);
+	ck_assert_uint_eq(accepted_posts(&f, "/commitMigration"), 1);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(test_a_soak_not_yet_passed_stops_the_run_with_the_time_it_needs)
+{
+	struct fx f;
+	struct apply_opts o;
+	struct apply_result res;
+	struct nw_err err = { 0 };
+	json_t *st = NULL;
+	int rc;
+
+	fx_start(&f, 1, 2, NULL);
+	fx_plan(&f, "gateway");
+	o = fx_opts(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	o.soak_scale = 1;
+	o.soak_wait_max = 0;
+	rc = fx_run(&f, &o, &res, &err);
+	ck_assert_int_eq(rc, NW_EPARTIAL);
+	ck_assert_msg(strstr(err.msg, "soaking") != NULL && strstr(err.msg, "gateways-1-commit") != NULL,
+	    "%s", err.msg);
+	ck_assert_str_ne(res.soak_until, "");
+	ck_assert_uint_eq(accepted_posts(&f, "/commitMigration"), 0);
+	ck_assert_int_eq(apply_status(&st, f.st, f.plan_id, time(NULL), &err), 0);
+	ck_assert(json_is_true(json_path(json_array_get(json_object_get(st, "waves"), 0), "soak", "running",
+	    NULL)));
+	ck_assert(json_is_true(json_path(st, "next", "blockedBySoak", NULL)));
+	ck_assert_str_eq(json_path_str(st, "next", "wave", NULL), "gateways-1-commit");
+	json_decref(st);
+	apply_result_clear(&res);
+	fx_stop(&f);
+}
+END_TEST
+
+static void
+interrupt_after_first_step(void *arg, const json_t *ev)
+{
+	struct fx *f = ((void **)arg)[0];
+	volatile sig_atomic_t *flag = ((void **)arg)[1];
+
+	collect(f, ev);
+	if (strcmp(json_str(ev, "event"), "step-done") == 0)
+		*flag = 1;
+}
+
+START_TEST(test_an_interrupted_run_stops_partial_and_the_same_call_resumes)
+{
+	struct fx f;
+	struct apply_opts o;
+	struct apply_result res;
+	struct nw_err err = { 0 };
+	volatile sig_atomic_t flag = 0;
+	void *arg[2];
+	struct topology *tgt, *now;
+	json_t *st = NULL;
+	int rc;
+
+	fx_start(&f, 2, 6, NULL);
+	fx_plan(&f, "mesh");
+	o = fx_opts(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	arg[0] = &f;
+	arg[1] = (void *)&flag;
+	o.on_event = interrupt_after_first_step;
+	o.event_arg = arg;
+	o.interrupt = &flag;
+	rc = fx_run(&f, &o, &res, &err);
+	ck_assert_int_eq(rc, NW_EPARTIAL);
+	apply_result_clear(&res);
+	ck_assert_int_eq(apply_status(&st, f.st, f.plan_id, time(NULL), &err), 0);
+	ck_assert_ptr_null(json_object_get(st, "lease") != NULL && !json_is_null(json_object_get(st, "lease")) ?
+	    (void *)1 : NULL);
+	json_decref(st);
+	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	tgt = fx_load(&f, "target.json");
+	now = fx_state(&f);
+	ck_assert_uint_eq(diff_count(tgt, now, "target vs estate after an interruption"), 0);
+	topology_free(tgt);
+	topology_free(now);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(test_status_names_waves_steps_gates_and_what_is_next)
+{
+	struct fx f;
+	struct nw_err err = { 0 };
+	json_t *st = NULL;
+	const json_t *w;
+
+	fx_start(&f, 2, 4, NULL);
+	fx_plan(&f, "mesh");
+	fx_ok(&f, APPLY_FORWARD, APPLY_THROUGH, "pilot");
+	ck_assert_int_eq(apply_status(&st, f.st, f.plan_id, time(NULL), &err), 0);
+	ck_assert_str_eq(json_str(st, "format"), "netwave.status/v1");
+	w = json_array_get(json_object_get(st, "waves"), 1);
+	ck_assert_str_eq(json_str(w, "name"), "pilot");
+	ck_assert_str_eq(json_str(w, "status"), "done");
+	ck_assert_int_eq(json_integer_value(json_path(w, "steps", "done", NULL)),
+	    json_integer_value(json_path(w, "steps", "total", NULL)));
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(w, "gates"), 0), "status"), "passed");
+	ck_assert_str_eq(json_path_str(st, "next", "wave", NULL), "light");
+	ck_assert_str_eq(json_path_str(st, "next", "action", NULL), "apply");
+	json_decref(st);
+	fx_stop(&f);
+}
+END_TEST
+
+static Suite *
+apply_suite(void)
+{
+	Suite *s = suite_create("apply");
+	TCase *tc = tcase_create("apply");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_a_three_wave_mesh_migration_ends_at_the_target);
+	tcase_add_test(tc, test_rolling_back_each_wave_restores_the_estate_from_before_it);
+	tcase_add_test(tc, test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_front_of_it);
+	tcase_add_test(tc, test_a_gateway_migration_rolled_back_before_commit_is_aborted);
+	tcase_add_test(tc, test_a_missing_route_fails_the_gate_and_stops_the_run);
+	tcase_add_test(tc, test_auto_rollback_undoes_a_wave_whose_gate_failed_and_proves_it);
+	tcase_add_test(tc, test_drift_between_plan_and_apply_stops_naming_the_property);
+	tcase_add_test(tc, test_a_second_run_on_a_held_plan_gets_locked_naming_the_holder);
+	tcase_add_test(tc, test_killed_at_random_step_boundaries_the_run_resumes_without_duplicates);
+	tcase_add_test(tc, test_crash_after_every_journal_write_sends_each_commit_exactly_once);
+	tcase_add_test(tc, test_throttling_and_server_error_storms_are_survived);
+	tcase_add_test(tc, test_an_expired_token_is_refreshed_mid_run);
+	tcase_add_test(tc, test_history_has_one_commit_per_wave_and_no_secret_is_stored_anywhere);
+	tcase_add_test(tc, test_irreversible_steps_need_a_confirmation);
+	tcase_add_test(tc, test_a_soak_not_yet_passed_stops_the_run_with_the_time_it_needs);
+	tcase_add_test(tc, test_an_interrupted_run_stops_partial_and_the_same_call_resumes);
+	tcase_add_test(tc, test_status_names_waves_steps_gates_and_what_is_next);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	git_libgit2_init();
+	rc = test_run_suite(apply_suite());
+	git_libgit2_shutdown();
+	curl_global_cleanup();
+	return rc;
+}
