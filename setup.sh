@@ -1,7 +1,7 @@
 #!/bin/sh
 # Sets up a fresh Debian 12 machine for netwave and builds it.
 #
-#   ./setup.sh demo    install, build, and run the demo
+#   ./setup.sh demo    install, build, and run the demo (files in ./netwave-demo/)
 #   ./setup.sh test    install, build under AddressSanitizer and
 #                      UndefinedBehaviorSanitizer, and run every test
 #   ./setup.sh build   install and build only
@@ -60,11 +60,7 @@ build)
 	;;
 demo)
 	build build
-	mkdir -p demo-out
-	cd demo-out
-	../build/netwave synth --hubs 2 --spokes-per-hub 30 --pe-per-spoke 4 --udr-spokes 4 \
-		--seed 1 -o estate.json
-	../build/netwave check estate.json
+	./build/netwave demo
 	;;
 test)
 	build build-sanitize --enable-asan --enable-ubsan
