@@ -309,11 +309,15 @@ compare_named(struct differ *d, json_t *before, json_t *after)
 static int
 compare(struct differ *d, json_t *before, json_t *after, const char *key)
 {
-	size_t len = strlen(d->ptr);
+	size_t len;
 	const char *k;
 	json_t *v;
 	int rc;
 
+	/* the target shares what the intent left alone with the current: nothing to walk */
+	if (before == after)
+		return 0;
+	len = strlen(d->ptr);
 	if (json_is_object(before) && json_is_object(after)) {
 		json_object_foreach(after, k, v) {
 			json_t *b = json_object_get(before, k);
@@ -539,8 +543,12 @@ diff_topologies(struct diff *out, const struct topology *cur, const struct topol
 	d.err = err;
 	for (i = 0; i < tgt->nres; i++) {
 		const struct topo_resource *r = &tgt->res[i];
-		const struct topo_resource *c = topology_find(cur, r->id);
+		const struct topo_resource *c;
 
+		/* a resource the target shares with the current, in its place: no difference */
+		if (i < cur->nres && cur->res[i].json == r->json)
+			continue;
+		c = topology_find(cur, r->id);
 		d.id = r->id;
 		d.type = r->type_name;
 		d.ptr[0] = '\0';
@@ -551,7 +559,7 @@ diff_topologies(struct diff *out, const struct topology *cur, const struct topol
 	for (i = 0; i < cur->nres; i++) {
 		const struct topo_resource *c = &cur->res[i];
 
-		if (topology_find(tgt, c->id) != NULL)
+		if ((i < tgt->nres && tgt->res[i].json == c->json) || topology_find(tgt, c->id) != NULL)
 			continue;
 		d.id = c->id;
 		d.type = c->type_name;

@@ -1193,6 +1193,18 @@ intent_free(struct intent *in)
 /* ------------------------------------------------------------------ */
 /* Expansion: the working document                                     */
 
+/*
+ * The target shares the current topology's JSON wherever the intent leaves
+ * it alone (copy on write): a large estate is held once, not twice, and the
+ * diff finds unchanged subtrees by pointer.  A current resource is copied
+ * only when a change touches it, and then only down the path the change
+ * takes (mut_object, mut_array): a node the current topology also holds
+ * has a reference count over 1 and is copied before it is written, one
+ * only the target holds is written in place.  Nothing may write to a
+ * resource got from work_of or work_find; work_edit gives a writable one.
+ */
+enum work_state { WORK_SHARED = 0, WORK_SHALLOW, WORK_DEEP };
+
 struct expander {
 	const struct intent *in;
 	const struct topology *cur;
@@ -1200,6 +1212,7 @@ struct expander {
 	json_t *root;            /* the target being built (owned) */
 	json_t *resources;       /* its /resources (borrowed) */
 	json_t *added;           /* lowercase id -> resource added by the expansion (owned) */
+	unsigned char *state;    /* per current resource: enum work_state */
 	struct nw_err *err;
 };
 
@@ -1215,11 +1228,110 @@ lower_dup(const char *s)
 	return d;
 }
 
-/* The working copy of a current resource. */
+/* A current resource as the target has it, for reading only. */
 static json_t *
 work_of(const struct expander *e, const struct topo_resource *r)
 {
 	return json_array_get(e->resources, r->index);
+}
+
+/*
+ * A current resource made writable: a new object in the target whose
+ * members are still shared (to be made writable with mut_object and
+ * mut_array on the way down), or with deep a full copy, for the few
+ * resources whose edits are many and small.  NULL on out of memory.
+ */
+static json_t *
+work_edit(struct expander *e, const struct topo_resource *r, bool deep)
+{
+	json_t *v = json_array_get(e->resources, r->index), *c;
+
+	if (v == NULL)
+		return NULL;
+	if (e->state[r->index] == WORK_DEEP || (e->state[r->index] == WORK_SHALLOW && !deep))
+		return v;
+	c = deep ? json_deep_copy(v) : json_copy(v);
+	if (c == NULL || json_array_set_new(e->resources, r->index, c) != 0)
+		return NULL;
+	e->state[r->index] = deep ? WORK_DEEP : WORK_SHALLOW;
+	return c;
+}
+
+/* Is v held elsewhere too (by the current topology), so that writing it needs a copy first? */
+static bool
+shared(const json_t *v)
+{
+	return v->refcount > 1;
+}
+
+/*
+ * obj[key] as an object the target alone holds (borrowed): copied
+ * (shallowly) when shared, created when absent or not an object.  obj
+ * must be writable itself.  NULL on out of memory.
+ */
+static json_t *
+mut_object(json_t *obj, const char *key)
+{
+	json_t *v;
+
+	if (obj == NULL)
+		return NULL;
+	v = json_object_get(obj, key);
+	if (!json_is_object(v) || shared(v)) {
+		v = json_is_object(v) ? json_copy(v) : json_object();
+		if (v == NULL || json_object_set_new(obj, key, v) != 0)
+			return NULL;
+	}
+	return v;
+}
+
+/* obj[key] as an array the target alone holds (borrowed); NULL when it is not an array. */
+static json_t *
+mut_array(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!json_is_array(v))
+		return NULL;
+	if (shared(v)) {
+		v = json_copy(v);
+		if (v == NULL || json_object_set_new(obj, key, v) != 0)
+			return NULL;
+	}
+	return v;
+}
+
+/* arr[i], an object, as one the target alone holds (borrowed); arr must be writable. */
+static json_t *
+mut_element(json_t *arr, size_t i)
+{
+	json_t *v = json_array_get(arr, i);
+
+	if (!json_is_object(v))
+		return NULL;
+	if (shared(v)) {
+		v = json_copy(v);
+		if (v == NULL || json_array_set_new(arr, i, v) != 0)
+			return NULL;
+	}
+	return v;
+}
+
+/* A writable resource of the target by id (fully copied if current), or NULL. */
+static json_t *
+work_find_edit(struct expander *e, const char *id)
+{
+	const struct topo_resource *r = topology_find(e->cur, id);
+	char *key;
+	json_t *v;
+
+	if (r != NULL)
+		return work_edit(e, r, true);
+	if ((key = lower_dup(id)) == NULL)
+		return NULL;
+	v = json_object_get(e->added, key);
+	free(key);
+	return v;
 }
 
 /* A resource of the target by id: a current one (its working copy) or one we added. */
@@ -1528,7 +1640,7 @@ mesh_manager(struct expander *e, const struct intent_change *c, const struct top
 		/* a mesh needs Connectivity among the manager's scope accesses, and the
 		 * scope the intent names (members outside it cannot join) */
 		*nm_id = cur_nm->id;
-		props = obj_child(work_of(e, cur_nm), "properties");
+		props = obj_child(work_edit(e, cur_nm, true), "properties");
 		scopes = obj_child(props, "networkManagerScopes");
 		if (props == NULL || scopes == NULL ||
 		    list_add_ci(props, "networkManagerScopeAccesses", "Connectivity") != 0)
@@ -1707,8 +1819,9 @@ mesh_config(struct expander *e, const struct intent_change *c, const char *nm_id
 		if (work_add(e, json_pack("{s:s, s:s, s:s, s:{}}", "id", *cc_id_owned, "name", name,
 		    "type", TYPE_CONNECTIVITY_CONFIG, "properties")) != 0)
 			return nomem(e->err);
-		cc = work_find(e, *cc_id_owned);
 	}
+	if ((cc = work_find_edit(e, *cc_id_owned)) == NULL)
+		return nomem(e->err);
 	*cc_id_out = json_str(cc, "id");
 	props = obj_child(cc, "properties");
 	if (props == NULL)
@@ -1799,8 +1912,8 @@ mesh_hspe(struct expander *e, const struct topology *t, const size_t *group, siz
 
 	for (i = 0; i < ngroup; i++) {
 		const struct topo_vnet *v = &t->vnets[group[i]];
-		json_t *props = obj_child(work_of(e, v->res), "properties");
-		json_t *subnets = json_object_get(props, "subnets");
+		json_t *props = mut_object(work_edit(e, v->res, false), "properties");
+		json_t *subnets = NULL;
 
 		if (props == NULL)
 			return nomem(e->err);
@@ -1808,14 +1921,17 @@ mesh_hspe(struct expander *e, const struct topology *t, const size_t *group, siz
 			const struct topo_subnet *s = &v->subnets[j];
 			const char *pol = s->pe_network_policies;
 			json_t *ws, *sp;
+			size_t at;
 
 			if (s->nprivate_endpoints == 0 || (pol != NULL &&
 			    (strcasecmp(pol, "Enabled") == 0 || strcasecmp(pol, "RouteTableEnabled") == 0)))
 				continue;
-			ws = named_child(subnets, s->name, NULL);
-			if (ws == NULL)
+			if (named_child(json_object_get(props, "subnets"), s->name, &at) == NULL)
 				continue;
-			sp = obj_child(ws, "properties");
+			if ((subnets == NULL && (subnets = mut_array(props, "subnets")) == NULL) ||
+			    (ws = mut_element(subnets, at)) == NULL)
+				return nomem(e->err);
+			sp = mut_object(ws, "properties");
 			if (set_str(e, sp, "privateEndpointNetworkPolicies", "Enabled") != 0)
 				return nomem(e->err);
 		}
@@ -1892,6 +2008,7 @@ mesh_decommission(struct expander *e, const struct topology *t, const size_t *gr
 		const struct topo_vnet *v = &t->vnets[group[i]];
 		json_t *peerings = json_path(work_of(e, v->res), "properties", "virtualNetworkPeerings",
 		    NULL);
+		bool mine = false;
 
 		for (j = 0; j < v->npeerings; j++) {
 			const struct topo_peering *p = &v->peerings[j];
@@ -1902,8 +2019,18 @@ mesh_decommission(struct expander *e, const struct topology *t, const size_t *gr
 				r = topology_find_vnet(t, p->remote_id);
 			if (r == NULL || !in[(size_t)(r - t->vnets)])
 				continue;
-			if (named_child(peerings, p->name, &at) != NULL)
-				json_array_remove(peerings, at);
+			if (named_child(peerings, p->name, &at) == NULL)
+				continue;
+			if (!mine) {
+				peerings = mut_array(mut_object(work_edit(e, v->res, false), "properties"),
+				    "virtualNetworkPeerings");
+				if (peerings == NULL) {
+					rc = nomem(e->err);
+					goto done;
+				}
+				mine = true;
+			}
+			json_array_remove(peerings, at);
 		}
 		if (v->prefixes.n > cap - nspace || space == NULL) {
 			size_t ncap = (cap + v->prefixes.n) * 2 + 8;
@@ -1931,6 +2058,7 @@ mesh_decommission(struct expander *e, const struct topology *t, const size_t *gr
 	for (i = 0; i < t->nroute_tables; i++) {
 		const struct topo_route_table *rt = &t->route_tables[i];
 		json_t *routes = json_path(work_of(e, rt->res), "properties", "routes", NULL);
+		bool mine = false;
 
 		if (use[i] != 1)
 			continue;
@@ -1941,8 +2069,18 @@ mesh_decommission(struct expander *e, const struct topology *t, const size_t *gr
 			if (r->next_hop != NH_VIRTUAL_NETWORK_GATEWAY ||
 			    !covered_by(&r->prefix, space, nspace))
 				continue;
-			if (r->name != NULL && named_child(routes, r->name, &at) != NULL)
-				json_array_remove(routes, at);
+			if (r->name == NULL || named_child(routes, r->name, &at) == NULL)
+				continue;
+			if (!mine) {
+				routes = mut_array(mut_object(work_edit(e, rt->res, false), "properties"),
+				    "routes");
+				if (routes == NULL) {
+					rc = nomem(e->err);
+					goto done;
+				}
+				mine = true;
+			}
+			json_array_remove(routes, at);
 		}
 	}
 done:
@@ -2059,13 +2197,13 @@ expand_gateways(struct expander *e, const struct intent_change *c)
 			if (ip == NULL || ip->sku_name == NULL || strcasecmp(ip->sku_name, "Basic") != 0)
 				continue;
 			basic = true;
-			w = work_of(e, ip->res);
-			if (json_object_set_new(w, "sku", json_pack("{s:s, s:s}", "name", "Standard",
+			w = work_edit(e, ip->res, true);
+			if (w == NULL || json_object_set_new(w, "sku", json_pack("{s:s, s:s}", "name", "Standard",
 			    "tier", "Regional")) != 0 ||
 			    set_str(e, obj_child(w, "properties"), "publicIPAllocationMethod", "Static") != 0)
 				return nomem(e->err);
 		}
-		if (basic && json_object_set_new(obj_child(work_of(e, g->res), "properties"),
+		if (basic && json_object_set_new(obj_child(work_edit(e, g->res, true), "properties"),
 		    "virtualNetworkGatewayMigrationStatus",
 		    json_pack("{s:s, s:s}", "state", "Succeeded", "phase", "CommitSucceeded")) != 0)
 			return nomem(e->err);
@@ -2198,7 +2336,7 @@ summary_shrink(struct cidr *v, size_t n, const struct cidr *cover, size_t ncover
 static int
 set_summaries(struct expander *e, const struct topo_vnet *hub, const struct cidr *v, size_t n)
 {
-	json_t *props = obj_child(work_of(e, hub->res), "properties"), *arr = json_array();
+	json_t *props = mut_object(work_edit(e, hub->res, false), "properties"), *arr = json_array();
 	size_t i;
 
 	if (props == NULL || arr == NULL ||
@@ -2331,9 +2469,24 @@ intent_target(json_t **out, const struct intent *in, const struct topology *cur,
 	e.in = in;
 	e.cur = cur;
 	e.err = err;
-	e.root = json_deep_copy(cur->root);
+	/* shared with the current topology but for /resources (its members stay
+	 * shared, see work_edit) and the small /observed, which changes often */
+	e.root = json_copy(cur->root);
 	e.added = json_object();
-	if (e.root == NULL || e.added == NULL) {
+	e.state = calloc(json_array_size(json_object_get(cur->root, "resources")) + 1, 1);
+	if (e.root == NULL || e.added == NULL || e.state == NULL) {
+		rc = nomem(err);
+		goto done;
+	}
+	if (json_is_array(json_object_get(e.root, "resources")) &&
+	    json_object_set_new(e.root, "resources",
+		json_copy(json_object_get(e.root, "resources"))) != 0) {
+		rc = nomem(err);
+		goto done;
+	}
+	if (json_object_get(e.root, "observed") != NULL &&
+	    json_object_set_new(e.root, "observed",
+		json_deep_copy(json_object_get(e.root, "observed"))) != 0) {
 		rc = nomem(err);
 		goto done;
 	}
@@ -2373,5 +2526,6 @@ done:
 	routes_ctx_free(e.ctx);
 	json_decref(e.added);
 	json_decref(e.root);
+	free(e.state);
 	return rc;
 }

@@ -155,11 +155,26 @@ file_write_atomic(const char *path, const char *data, size_t len, struct nw_err 
 {
 	char *tmp = NULL, *dircopy = NULL;
 	int fd = -1, dfd = -1, rc = NW_EIO;
+	struct stat st;
 	size_t n;
 
 	if (strcmp(path, "-") == 0) {
 		if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
 			return err_set(err, NW_EIO, "cannot write to standard output: %s", strerror(errno));
+		return 0;
+	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a device or a pipe (-o /dev/null): renaming over it would replace it */
+		if (S_ISDIR(st.st_mode))
+			return err_set(err, NW_EINPUT, "cannot write '%s': is a directory", path);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write_all(fd, data, len) != 0) {
+			rc = err_set(err, NW_EIO, "cannot write '%s': %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return rc;
+		}
+		close(fd);
 		return 0;
 	}
 	n = strlen(path) + 32;

@@ -40,7 +40,9 @@ char *json_dump_canonical(const json_t *v);
 
 /*
  * Writes data to path atomically: a temporary file beside it, fsync,
- * rename, fsync of the directory.  "-" writes to standard output.
+ * rename, fsync of the directory.  "-" writes to standard output; a path
+ * that is a device or a pipe (/dev/null) is written in place, never
+ * replaced.
  * NW_EIO with the path and the reason on failure; the target is untouched.
  */
 int file_write_atomic(const char *path, const char *data, size_t len, struct nw_err *err);

@@ -2143,6 +2143,43 @@ done:
 	return rc == 0 ? 0 : nomem(p);
 }
 
+/*
+ * Another body like b (made by wire_body or subnet_body), new at the levels
+ * those make new and sharing the levels below, which neither may modify:
+ * an operation and its inverse often put the same resource, and building
+ * the body twice walks and copies it twice.
+ */
+static json_t *
+body_dup(const json_t *b)
+{
+	json_t *out = json_copy((json_t *)b), *props, *subnets, *na, *sn, *x;
+	size_t i;
+
+	if (out == NULL)
+		return NULL;
+	props = json_object_get(out, "properties");
+	if (!json_is_object(props))
+		return out;
+	if ((props = json_copy(props)) == NULL || json_object_set_new(out, "properties", props) != 0)
+		goto fail;
+	subnets = json_object_get(props, "subnets");
+	if (!json_is_array(subnets))
+		return out;
+	if ((na = json_array()) == NULL || json_object_set_new(props, "subnets", na) != 0)
+		goto fail;
+	json_array_foreach(subnets, i, x) {
+		if ((sn = json_copy(x)) == NULL || json_array_append_new(na, sn) != 0)
+			goto fail;
+		if (json_is_object(json_object_get(sn, "properties")) &&
+		    json_object_set_new(sn, "properties", json_copy(json_object_get(sn, "properties"))) != 0)
+			goto fail;
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* avnm-mesh, phase 1: High-Scale Private Endpoints, in maintenance-window batches */
 
@@ -2213,7 +2250,7 @@ hspe_vnet_steps(struct pl *p, struct wave *w, const struct topo_vnet *v, const j
 {
 	const json_t *subs = json_object_get(rec, "subnets");
 	const char *vpol = json_str(rec, "vnet");
-	json_t *deps = json_array(), *names = sorted_keys(subs), *nv, *body, *st;
+	json_t *deps = json_array(), *names = sorted_keys(subs), *nv, *body, *inv, *st;
 	size_t i, k;
 	char wt[256];
 
@@ -2233,9 +2270,12 @@ hspe_vnet_steps(struct pl *p, struct wave *w, const struct topo_vnet *v, const j
 			continue;
 		*npe += (long)sn->nprivate_endpoints;
 		snprintf(sid, sizeof(sid), "%s", sn->id);
-		body = subnet_body(sn->json);
-		if (body == NULL)
+		inv = subnet_body(sn->json);
+		body = inv != NULL ? body_dup(inv) : NULL;
+		if (body == NULL) {
+			json_decref(inv);
 			goto fail;
+		}
 		json_object_set_new(json_object_get(body, "properties"), "privateEndpointNetworkPolicies",
 		    json_string(pol));
 		{
@@ -2243,7 +2283,7 @@ hspe_vnet_steps(struct pl *p, struct wave *w, const struct topo_vnet *v, const j
 				.procedure = proc_name[PROC_MESH], .action = "set-subnet-private-endpoint-policies",
 				.resource = sid, .serialize = v->res->id, .lro = true, .mw = true,
 				.op = op_new("PUT", sid, API_NETWORK, body),
-				.inverse = op_new("PUT", sid, API_NETWORK, subnet_body(sn->json)),
+				.inverse = op_new("PUT", sid, API_NETWORK, inv),
 				.expect = json_pack("[o]", expect_eq("/properties/privateEndpointNetworkPolicies", pol)),
 				.reads = 2, .writes = 1,
 			};
@@ -2258,9 +2298,12 @@ hspe_vnet_steps(struct pl *p, struct wave *w, const struct topo_vnet *v, const j
 	if (vpol != NULL) {
 		json_t *sarr;
 
-		body = wire_body(v->res->json);
-		if (body == NULL)
+		inv = wire_body(v->res->json);
+		body = inv != NULL ? body_dup(inv) : NULL;
+		if (body == NULL) {
+			json_decref(inv);
 			goto fail;
+		}
 		json_object_set_new(json_object_get(body, "properties"), "privateEndpointVNetPolicies",
 		    json_string(vpol));
 		/* the VNet body carries its subnets: with the policies just set, not the old ones */
@@ -2277,7 +2320,7 @@ hspe_vnet_steps(struct pl *p, struct wave *w, const struct topo_vnet *v, const j
 				.procedure = proc_name[PROC_MESH], .action = "set-vnet-private-endpoint-policies",
 				.resource = v->res->id, .serialize = v->res->id, .lro = true, .mw = true,
 				.op = op_new("PUT", v->res->id, API_NETWORK, body),
-				.inverse = op_new("PUT", v->res->id, API_NETWORK, wire_body(v->res->json)),
+				.inverse = op_new("PUT", v->res->id, API_NETWORK, inv),
 				.expect = json_pack("[o]", expect_eq("/properties/privateEndpointVNetPolicies", vpol)),
 				.depends = deps, .reads = 2, .writes = 1,
 			};
@@ -3164,7 +3207,7 @@ wave_summarize(struct pl *p)
 		const struct topo_vnet *tv = topology_find_vnet(p->tgt, v->res->id);
 		const json_t *sum = tv != NULL ?
 		    json_path(tv->res->json, "properties", "summarizedGatewayPrefixes", NULL) : NULL;
-		json_t *body, *res, *st;
+		json_t *body, *inv, *res, *st;
 		struct step_spec s = {
 			.procedure = proc_name[PROC_SUMMARIZE], .action = "set-summarized-gateway-prefixes",
 			.resource = v->res->id, .serialize = v->res->id, .lro = true, .reads = 2, .writes = 1,
@@ -3219,9 +3262,17 @@ wave_summarize(struct pl *p)
 					}
 			}
 		}
-		body = wire_body(v->res->json);
-		res = json_deep_copy(v->res->json);
+		inv = wire_body(v->res->json);
+		body = inv != NULL ? body_dup(inv) : NULL;
+		/* the hub as the rehearsal sees it after the wave: only its properties change */
+		res = json_copy(v->res->json);
+		if (res != NULL && json_is_object(json_object_get(res, "properties")) &&
+		    json_object_set_new(res, "properties", json_copy(json_object_get(res, "properties"))) != 0) {
+			json_decref(res);
+			res = NULL;
+		}
 		if (body == NULL || res == NULL) {
+			json_decref(inv);
 			json_decref(body);
 			json_decref(res);
 			goto done;
@@ -3237,7 +3288,7 @@ wave_summarize(struct pl *p)
 		}
 		json_array_append_new(w->fx_put, res);
 		s.op = op_new("PUT", v->res->id, API_NETWORK, body);
-		s.inverse = op_new("PUT", v->res->id, API_NETWORK, wire_body(v->res->json));
+		s.inverse = op_new("PUT", v->res->id, API_NETWORK, inv);
 		s.expect = json_array();
 		if (sum != NULL)
 			json_array_append_new(s.expect, json_pack("{s:s, s:O}", "pointer",
@@ -3418,21 +3469,39 @@ done:
 /* ------------------------------------------------------------------ */
 /* Route rehearsal: each wave applied in turn, east-west classes before and after */
 
+/*
+ * A state of the estate between waves.  An owned state can be parked:
+ * its topology and routes context (tens of megabytes for a large estate)
+ * freed, its summary kept, and both built again from res and deploy if a
+ * later step needs them, so that the rehearsal mostly holds one state
+ * beside the current topology instead of two.
+ */
 struct rstate {
-	struct topology *t;
+	struct topology *t;        /* NULL while parked */
 	struct routes_ctx *ctx;
 	struct path_summary sum;
-	bool owned; /* false for the current topology and its context */
+	bool owned;                /* false for the current topology and its context */
+	json_t *res, *deploy;      /* owned states: what t was built from */
 };
+
+static void
+rstate_park(struct rstate *s)
+{
+	if (s->owned) {
+		routes_ctx_free(s->ctx);
+		topology_free(s->t);
+		s->ctx = NULL;
+		s->t = NULL;
+	}
+}
 
 static void
 rstate_free(struct rstate *s)
 {
 	path_summary_free(&s->sum);
-	if (s->owned) {
-		routes_ctx_free(s->ctx);
-		topology_free(s->t);
-	}
+	rstate_park(s);
+	json_decref(s->res);
+	json_decref(s->deploy);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -3473,14 +3542,14 @@ rh_apply(struct pl *p, struct rehearsal *rh, const struct wave *w)
 	return 0;
 }
 
+/* Builds s->t and s->ctx from s->res and s->deploy. */
 static int
-rh_load(struct pl *p, struct rehearsal *rh, struct rstate *out)
+rh_build(struct pl *p, struct rstate *s)
 {
 	const json_t *croot = p->cur->root, *cobs = json_object_get(croot, "observed");
 	json_t *root = json_object(), *obs = json_object();
 	int rc;
 
-	memset(out, 0, sizeof(*out));
 	if (root == NULL || obs == NULL) {
 		json_decref(root);
 		json_decref(obs);
@@ -3491,30 +3560,56 @@ rh_load(struct pl *p, struct rehearsal *rh, struct rstate *out)
 		json_object_set(root, "cloud", json_object_get(croot, "cloud"));
 	if (json_object_get(croot, "subscriptions") != NULL)
 		json_object_set(root, "subscriptions", json_object_get(croot, "subscriptions"));
-	json_object_set_new(root, "resources", json_copy(rh->res));
+	json_object_set(root, "resources", s->res);
 	if (json_object_get(cobs, "circuitRoutes") != NULL)
 		json_object_set(obs, "circuitRoutes", json_object_get(cobs, "circuitRoutes"));
 	if (json_object_get(cobs, "features") != NULL)
 		json_object_set(obs, "features", json_object_get(cobs, "features"));
-	if (rh->deploy != NULL)
-		json_object_set(obs, "avnmDeployments", rh->deploy);
+	if (s->deploy != NULL)
+		json_object_set(obs, "avnmDeployments", s->deploy);
 	json_object_set_new(root, "observed", obs);
-	rc = topology_load_json(&out->t, root, "<rehearsal>", p->err);
+	rc = topology_load_json(&s->t, root, "<rehearsal>", p->err);
 	if (rc != 0) {
 		err_prefix(p->err, "cannot rehearse the plan");
 		return rc;
 	}
-	out->owned = true;
-	if (out->t->nvnets != p->cur->nvnets) {
-		rstate_free(out);
+	if (s->t->nvnets != p->cur->nvnets) {
+		rstate_park(s);
 		return err_set(p->err, NW_EFAIL, "cannot rehearse the plan: the VNets changed");
 	}
-	rc = routes_ctx_new(&out->ctx, out->t, p->err);
+	rc = routes_ctx_new(&s->ctx, s->t, p->err);
+	if (rc != 0)
+		rstate_park(s);
+	return rc;
+}
+
+/* The state after the waves applied to rh so far, with its summary. */
+static int
+rh_load(struct pl *p, struct rehearsal *rh, struct rstate *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->owned = true;
+	out->res = json_copy(rh->res);
+	out->deploy = json_incref(rh->deploy);
+	if (out->res == NULL) {
+		rstate_free(out);
+		return nomem(p);
+	}
+	rc = rh_build(p, out);
 	if (rc == 0)
 		rc = routes_summary(&out->sum, out->ctx, rh->spokes, rh->nspokes, p->err);
 	if (rc != 0)
 		rstate_free(out);
 	return rc;
+}
+
+/* A parked state built again (the same topology, so the same answers). */
+static int
+rh_unpark(struct pl *p, struct rstate *s)
+{
+	return s->t != NULL ? 0 : rh_build(p, s);
 }
 
 static json_t *
@@ -3600,10 +3695,16 @@ onprem_checks(struct pl *p, const struct rstate *s, const size_t *idx, size_t n,
 		const struct topo_subnet *sn = workload_subnet(v);
 		struct route_set set = { 0 };
 		json_t *pf = json_array();
-		int rc;
+		int rc = 0;
 
-		rc = sn != NULL ? routes_effective(&set, s->ctx, sn, p->err) :
-		    routes_effective_vnet(&set, s->ctx, v, p->err);
+		/*
+		 * A subnet's best route to each prefix comes from the route
+		 * engine's lookup, which finds the route routes_lookup would in
+		 * the subnet's effective table without building that table
+		 * (thousands of routes in a meshed estate)
+		 */
+		if (sn == NULL)
+			rc = routes_effective_vnet(&set, s->ctx, v, p->err);
 		if (rc != 0 || pf == NULL) {
 			json_decref(pf);
 			route_set_free(&set);
@@ -3611,8 +3712,21 @@ onprem_checks(struct pl *p, const struct rstate *s, const size_t *idx, size_t n,
 			return NULL;
 		}
 		for (k = 0; k < p->nonprem; k++) {
-			const struct route *r = routes_lookup(&set, &p->onprem[k]);
-			if (r != NULL && r->next_hop == NH_VIRTUAL_NETWORK_GATEWAY) {
+			struct path_result pr;
+			bool via_gateway;
+
+			if (sn != NULL) {
+				if (routes_path_subnet(&pr, s->ctx, sn, &p->onprem[k], p->err) != 0) {
+					json_decref(pf);
+					json_decref(checks);
+					return NULL;
+				}
+				via_gateway = pr.has_route && pr.route.next_hop == NH_VIRTUAL_NETWORK_GATEWAY;
+			} else {
+				const struct route *r = routes_lookup(&set, &p->onprem[k]);
+				via_gateway = r != NULL && r->next_hop == NH_VIRTUAL_NETWORK_GATEWAY;
+			}
+			if (via_gateway) {
 				char c[CIDR_STRLEN];
 				cidr_format(&p->onprem[k], c);
 				json_array_append_new(pf, json_string(c));
@@ -3719,29 +3833,51 @@ mesh_gates(struct pl *p, struct wave *w, const struct rstate *a)
 	return gate_onprem(p, w, a, w->vnets, w->nvnets, "a sample of this wave's VNets");
 }
 
+/* What a wave's gateways advertise in one state: IPv4 and IPv6 prefix counts. */
+struct adv_count {
+	bool found; /* the gateway is in the state */
+	long v4, v6;
+};
+
+static void
+advertised_counts(struct adv_count *out, const struct wave *w, const struct rstate *s)
+{
+	size_t i, k;
+
+	for (i = 0; i < w->ngws; i++) {
+		struct topo_resource *r = topology_find(s->t, w->gws[i]->res->id);
+		const struct topo_prefixes *pf;
+
+		memset(&out[i], 0, sizeof(out[i]));
+		if (r == NULL || r->type != TOPO_GATEWAY)
+			continue;
+		out[i].found = true;
+		pf = routes_gateway_advertised(s->ctx, r->view);
+		for (k = 0; k < pf->n; k++)
+			pf->v[k].family == 4 ? out[i].v4++ : out[i].v6++;
+	}
+}
+
+/* The advertised-prefix rows of a summarize wave, from the counts before it and the state after. */
 static int
-advertised_rows(struct pl *p, struct wave *w, const struct rstate *b, const struct rstate *a)
+advertised_rows(struct pl *p, struct wave *w, const struct adv_count *before, const struct rstate *a)
 {
 	json_t *rows = json_array();
 	const struct limit_def *l4 = limit_get(LIMIT_ADVERTISED_V4), *l6 = limit_get(LIMIT_ADVERTISED_V6);
-	size_t i, k;
+	struct adv_count *after = calloc(w->ngws + 1, sizeof(*after));
+	size_t i;
 
-	if (rows == NULL)
+	if (rows == NULL || after == NULL) {
+		json_decref(rows);
+		free(after);
 		return nomem(p);
+	}
+	advertised_counts(after, w, a);
 	for (i = 0; i < w->ngws; i++) {
-		struct topo_resource *rb = topology_find(b->t, w->gws[i]->res->id);
-		struct topo_resource *ra = topology_find(a->t, w->gws[i]->res->id);
-		const struct topo_prefixes *pb, *pa;
-		long b4 = 0, b6 = 0, a4 = 0, a6 = 0;
+		long b4 = before[i].v4, b6 = before[i].v6, a4 = after[i].v4, a6 = after[i].v6;
 
-		if (rb == NULL || ra == NULL || rb->type != TOPO_GATEWAY || ra->type != TOPO_GATEWAY)
+		if (!before[i].found || !after[i].found)
 			continue;
-		pb = routes_gateway_advertised(b->ctx, rb->view);
-		pa = routes_gateway_advertised(a->ctx, ra->view);
-		for (k = 0; k < pb->n; k++)
-			pb->v[k].family == 4 ? b4++ : b6++;
-		for (k = 0; k < pa->n; k++)
-			pa->v[k].family == 4 ? a4++ : a6++;
 		json_array_append_new(rows, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "gateway",
 		    w->gws[i]->res->id, "ipv4Before", (json_int_t)b4, "ipv4After", (json_int_t)a4,
 		    "ipv6Before", (json_int_t)b6, "ipv6After", (json_int_t)a6, "maxIpv4",
@@ -3754,6 +3890,7 @@ advertised_rows(struct pl *p, struct wave *w, const struct rstate *b, const stru
 			    "gateway %s still advertises %ld IPv4 and %ld IPv6 prefixes after summarization "
 			    "(limits %ld and %ld)", w->gws[i]->res->name, a4, a6, l4->value, l6->value);
 	}
+	free(after);
 	json_object_set_new(w->obj, "advertised", rows);
 	return 0;
 }
@@ -3775,6 +3912,7 @@ rehearse(struct pl *p)
 {
 	struct rehearsal rh = { 0 };
 	struct rstate before = { 0 }, after = { 0 };
+	struct adv_count *adv_before = NULL;
 	size_t i;
 	int rc = NW_ENOMEM;
 
@@ -3827,6 +3965,8 @@ rehearse(struct pl *p)
 					snprintf(what, sizeof(what), "%s and its spokes, on the new gateway %s",
 					    w->gws[g]->vnet != NULL ? w->gws[g]->vnet->res->name : "the hub",
 					    w->gws[g]->res->name);
+					if (n > 0 && p->nonprem > 0 && (rc = rh_unpark(p, &before)) != 0)
+						goto done;
 					rc = gate_onprem(p, w, &before, idx, n, what);
 					if (rc != 0)
 						goto done;
@@ -3837,6 +3977,19 @@ rehearse(struct pl *p)
 				goto done;
 			continue;
 		}
+		/* a summarize wave compares what the gateways advertise before and after it */
+		if (strcmp(w->kind, "summarize") == 0) {
+			free(adv_before);
+			adv_before = calloc(w->ngws + 1, sizeof(*adv_before));
+			if (adv_before == NULL) {
+				rc = nomem(p);
+				goto done;
+			}
+			if ((rc = rh_unpark(p, &before)) != 0)
+				goto done;
+			advertised_counts(adv_before, w, &before);
+		}
+		rstate_park(&before);
 		rc = rh_load(p, &rh, &after);
 		if (rc != 0)
 			goto done;
@@ -3848,7 +4001,9 @@ rehearse(struct pl *p)
 			bool found;
 			size_t more = after.sum.by_class[PATH_UNREACHABLE] - before.sum.by_class[PATH_UNREACHABLE];
 
-			rc = find_cut_pair(p, &rh, &before, &after, w, &from, &to, &found);
+			rc = rh_unpark(p, &before);
+			if (rc == 0)
+				rc = find_cut_pair(p, &rh, &before, &after, w, &from, &to, &found);
 			if (rc != 0)
 				goto done;
 			if (found) {
@@ -3888,7 +4043,7 @@ rehearse(struct pl *p)
 				for (q = 0; q < ns && q < 64; q++)
 					idx[n++] = (size_t)(sp[q] - p->cur->vnets);
 			}
-			rc = advertised_rows(p, w, &before, &after);
+			rc = advertised_rows(p, w, adv_before, &after);
 			if (rc == 0)
 				rc = gate_onprem(p, w, &after, idx, n, "a sample of the hubs' spokes");
 			free(idx);
@@ -3904,6 +4059,7 @@ rehearse(struct pl *p)
 	}
 	rc = 0;
 done:
+	free(adv_before);
 	rstate_free(&before);
 	rstate_free(&after);
 	json_decref(rh.res);
@@ -4098,6 +4254,434 @@ finish_waves(struct pl *p, const struct budget *b, json_t *summary, json_t **wav
 }
 
 /* ------------------------------------------------------------------ */
+/* Canonical text, fast */
+
+/*
+ * jansson's json_dump_callback, byte for byte, for the flags netwave
+ * dumps with (JSON_INDENT(n), JSON_COMPACT, JSON_SORT_KEYS,
+ * JSON_ENSURE_ASCII, JSON_ENCODE_ANY), about three times faster: a plan
+ * of thousands of steps is dumped for its id, for the store and for the
+ * report, and its topologies for their fingerprints, and jansson spends
+ * most of that time checking every object for loops (a printf and a hash
+ * table per object) and handing out output a few bytes at a time.  Here
+ * the output goes out in large chunks, keys are sorted without a look-up
+ * per key, and a depth limit stands in for the loop check (jansson's
+ * parser stops at the same depth, so only a cycle reaches it).  Reals
+ * and the flags we never use go to jansson itself.
+ */
+
+/* planner_json_dump and planner_json_dumps are declared in plan/planner.h. */
+
+#define DUMP_CHUNK 65536
+#define DUMP_MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
+
+struct dumper {
+	json_dump_callback_t cb;
+	void *data;
+	size_t flags;
+	unsigned indent; /* spaces per level, 0 for none */
+	bool failed;
+	size_t len;
+	char buf[DUMP_CHUNK];
+};
+
+static void
+dump_flush(struct dumper *d)
+{
+	if (d->len > 0 && !d->failed && d->cb(d->buf, d->len, d->data) != 0)
+		d->failed = true;
+	d->len = 0;
+}
+
+static void
+dump_put(struct dumper *d, const char *s, size_t n)
+{
+	if (n > DUMP_CHUNK - d->len) {
+		dump_flush(d);
+		if (n > DUMP_CHUNK) {
+			if (!d->failed && d->cb(s, n, d->data) != 0)
+				d->failed = true;
+			return;
+		}
+	}
+	memcpy(d->buf + d->len, s, n);
+	d->len += n;
+}
+
+/* A newline and depth levels of indentation, or the space after a comma without indentation. */
+static void
+dump_indent(struct dumper *d, int depth, bool space)
+{
+	size_t n = (size_t)depth * d->indent;
+
+	if (d->indent > 0) {
+		if (n + 1 > DUMP_CHUNK - d->len) {
+			dump_flush(d);
+			if (n + 1 > DUMP_CHUNK) {
+				/* deeper than a chunk: rare enough to go space by space */
+				dump_put(d, "\n", 1);
+				while (n-- > 0)
+					dump_put(d, " ", 1);
+				return;
+			}
+		}
+		d->buf[d->len++] = '\n';
+		memset(d->buf + d->len, ' ', n);
+		d->len += n;
+	} else if (space && !(d->flags & JSON_COMPACT)) {
+		dump_put(d, " ", 1);
+	}
+}
+
+/* The length of the UTF-8 sequence at p (jansson's rules), 0 when it is not valid. */
+static size_t
+utf8_seq(const unsigned char *p, size_t avail, uint32_t *cp)
+{
+	size_t n, i;
+	uint32_t v;
+
+	if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+		n = 2;
+		v = p[0] & 0x1F;
+	} else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+		n = 3;
+		v = p[0] & 0x0F;
+	} else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+		n = 4;
+		v = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n > avail)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3F);
+	}
+	if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (n == 3 && v < 0x800) ||
+	    (n == 4 && v < 0x10000))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/*
+ * Might a byte of w need escaping or decoding (below 0x20, '"', '\\',
+ * 0x80 and up)?  The usual bit tricks; a false alarm only costs the
+ * byte-by-byte path.
+ */
+static inline bool
+word_needs_look(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) | (q - ones) | (b - ones) | w) & high) != 0;
+}
+
+/*
+ * A JSON string.  Runs that need no escape go out whole, as jansson's do;
+ * on invalid UTF-8 the run in progress is dropped and -1 returned, as
+ * jansson does.
+ */
+static int
+dump_string(struct dumper *d, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
+	bool ascii = (d->flags & JSON_ENSURE_ASCII) != 0;
+	char esc[6];
+
+	dump_put(d, "\"", 1);
+	while (p < end) {
+		uint32_t cp;
+		size_t n;
+
+		/* eight plain bytes at a time, the common case */
+		while (end - p >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p, 8);
+			if (word_needs_look(w))
+				break;
+			p += 8;
+		}
+		if (p == end)
+			break;
+		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+			p++;
+			continue;
+		}
+		if (*p >= 0x80) {
+			if ((n = utf8_seq(p, (size_t)(end - p), &cp)) == 0)
+				return -1;
+			if (!ascii) {
+				p += n;
+				continue;
+			}
+		} else {
+			n = 1;
+			cp = *p;
+		}
+		dump_put(d, (const char *)run, (size_t)(p - run));
+		switch (cp) {
+		case '\\': dump_put(d, "\\\\", 2); break;
+		case '"': dump_put(d, "\\\"", 2); break;
+		case '\b': dump_put(d, "\\b", 2); break;
+		case '\f': dump_put(d, "\\f", 2); break;
+		case '\n': dump_put(d, "\\n", 2); break;
+		case '\r': dump_put(d, "\\r", 2); break;
+		case '\t': dump_put(d, "\\t", 2); break;
+		default: {
+			/* \uXXXX, or a UTF-16 surrogate pair of them beyond the BMP */
+			uint32_t units[2];
+			int k, nu = 0;
+
+			if (cp < 0x10000) {
+				units[nu++] = cp;
+			} else {
+				units[nu++] = 0xD800 | ((cp - 0x10000) >> 10);
+				units[nu++] = 0xDC00 | ((cp - 0x10000) & 0x3FF);
+			}
+			for (k = 0; k < nu; k++) {
+				esc[0] = '\\';
+				esc[1] = 'u';
+				esc[2] = hex[(units[k] >> 12) & 15];
+				esc[3] = hex[(units[k] >> 8) & 15];
+				esc[4] = hex[(units[k] >> 4) & 15];
+				esc[5] = hex[units[k] & 15];
+				dump_put(d, esc, 6);
+			}
+			break;
+		}
+		}
+		p += n;
+		run = p;
+	}
+	dump_put(d, (const char *)run, (size_t)(p - run));
+	dump_put(d, "\"", 1);
+	return 0;
+}
+
+struct dump_member {
+	const char *key;
+	size_t len;
+	json_t *value;
+};
+
+/* jansson's key order: bytes, then length. */
+static int
+dump_member_cmp(const struct dump_member *x, const struct dump_member *y)
+{
+	int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int
+dump_member_qcmp(const void *a, const void *b)
+{
+	return dump_member_cmp(a, b);
+}
+
+static int dump_value(struct dumper *d, const json_t *v, int depth);
+
+static int
+dump_object(struct dumper *d, const json_t *v, int depth)
+{
+	struct dump_member small[32], *m = small;
+	size_t n = json_object_size(v), i = 0, j;
+	void *it;
+	int rc = 0;
+
+	dump_put(d, "{", 1);
+	if (n == 0) {
+		dump_put(d, "}", 1);
+		return 0;
+	}
+	if (n > sizeof(small) / sizeof(small[0]) && (m = malloc(n * sizeof(*m))) == NULL)
+		return -1;
+	for (it = json_object_iter((json_t *)v); it != NULL && i < n;
+	    it = json_object_iter_next((json_t *)v, it), i++) {
+		m[i].key = json_object_iter_key(it);
+#if JANSSON_VERSION_HEX >= 0x020e00
+		m[i].len = json_object_iter_key_len(it);
+#else
+		m[i].len = strlen(m[i].key);
+#endif
+		m[i].value = json_object_iter_value(it);
+	}
+	n = i;
+	if (d->flags & JSON_SORT_KEYS) {
+		if (n > 16) {
+			qsort(m, n, sizeof(*m), dump_member_qcmp);
+		} else {
+			for (i = 1; i < n; i++) {
+				struct dump_member x = m[i];
+				for (j = i; j > 0 && dump_member_cmp(&m[j - 1], &x) > 0; j--)
+					m[j] = m[j - 1];
+				m[j] = x;
+			}
+		}
+	}
+	dump_indent(d, depth + 1, false);
+	for (i = 0; i < n && rc == 0; i++) {
+		(void)dump_string(d, m[i].key, m[i].len); /* jansson ignores a bad key too */
+		if (d->flags & JSON_COMPACT)
+			dump_put(d, ":", 1);
+		else
+			dump_put(d, ": ", 2);
+		rc = dump_value(d, m[i].value, depth + 1);
+		if (rc == 0 && i + 1 < n) {
+			dump_put(d, ",", 1);
+			dump_indent(d, depth + 1, true);
+		} else if (rc == 0) {
+			dump_indent(d, depth, false);
+		}
+	}
+	if (m != small)
+		free(m);
+	if (rc == 0)
+		dump_put(d, "}", 1);
+	return rc;
+}
+
+static int
+dump_value(struct dumper *d, const json_t *v, int depth)
+{
+	char buf[64];
+	size_t i, n;
+	int len;
+
+	if (v == NULL || depth > DUMP_MAX_DEPTH)
+		return -1;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return dump_object(d, v, depth);
+	case JSON_ARRAY:
+		n = json_array_size(v);
+		dump_put(d, "[", 1);
+		if (n == 0) {
+			dump_put(d, "]", 1);
+			return 0;
+		}
+		dump_indent(d, depth + 1, false);
+		for (i = 0; i < n; i++) {
+			if (dump_value(d, json_array_get(v, i), depth + 1) != 0)
+				return -1;
+			if (i + 1 < n) {
+				dump_put(d, ",", 1);
+				dump_indent(d, depth + 1, true);
+			} else {
+				dump_indent(d, depth, false);
+			}
+		}
+		dump_put(d, "]", 1);
+		return 0;
+	case JSON_STRING:
+		return dump_string(d, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		len = snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		if (len < 0 || (size_t)len >= sizeof(buf))
+			return -1;
+		dump_put(d, buf, (size_t)len);
+		return 0;
+	case JSON_TRUE:
+		dump_put(d, "true", 4);
+		return 0;
+	case JSON_FALSE:
+		dump_put(d, "false", 5);
+		return 0;
+	case JSON_NULL:
+		dump_put(d, "null", 4);
+		return 0;
+	default: {
+		/* reals: jansson's own formatting, precision flag and all */
+		char *s = json_dumps(v, d->flags | JSON_ENCODE_ANY);
+
+		if (s == NULL)
+			return -1;
+		dump_put(d, s, strlen(s));
+		free(s);
+		return 0;
+	}
+	}
+}
+
+int
+planner_json_dump(const json_t *v, size_t flags, json_dump_callback_t cb, void *data)
+{
+	struct dumper *d;
+	int rc;
+
+	if (flags & (JSON_ESCAPE_SLASH | JSON_EMBED))
+		return json_dump_callback(v, cb, data, flags);
+	if (!(flags & JSON_ENCODE_ANY) && !json_is_object(v) && !json_is_array(v))
+		return -1;
+	if ((d = malloc(sizeof(*d))) == NULL)
+		return -1;
+	d->cb = cb;
+	d->data = data;
+	d->flags = flags;
+	d->indent = (unsigned)(flags & JSON_MAX_INDENT);
+	d->failed = false;
+	d->len = 0;
+	rc = dump_value(d, v, 0);
+	if (rc == 0)
+		dump_flush(d);
+	rc = rc != 0 || d->failed ? -1 : 0;
+	free(d);
+	return rc;
+}
+
+struct dump_text {
+	char *s;
+	size_t len, cap;
+};
+
+static int
+dump_text_cb(const char *buf, size_t size, void *data)
+{
+	struct dump_text *t = data;
+
+	if (size + 2 > t->cap - t->len) {
+		/* doubling: for big texts realloc moves pages, not bytes */
+		size_t cap = t->cap == 0 ? DUMP_CHUNK : t->cap;
+		char *s;
+
+		while (size + 2 > cap - t->len)
+			cap *= 2;
+		if ((s = realloc(t->s, cap)) == NULL)
+			return -1;
+		t->s = s;
+		t->cap = cap;
+	}
+	memcpy(t->s + t->len, buf, size);
+	t->len += size;
+	return 0;
+}
+
+char *
+planner_json_dumps(const json_t *v, size_t flags, bool newline, size_t *len)
+{
+	struct dump_text t = { 0 };
+
+	if (planner_json_dump(v, flags, dump_text_cb, &t) != 0 || dump_text_cb("", 0, &t) != 0) {
+		free(t.s);
+		return NULL;
+	}
+	if (newline)
+		t.s[t.len++] = '\n';
+	t.s[t.len] = '\0';
+	if (len != NULL)
+		*len = t.len;
+	return t.s;
+}
+
+/* ------------------------------------------------------------------ */
 /* Entry points */
 
 static int
@@ -4108,12 +4692,128 @@ hash_cb(const char *buf, size_t size, void *data)
 }
 
 /*
+ * Hashing beside the dump: the text goes through a small ring of chunks to
+ * a second thread that hashes them, so a plan's id costs the longer of
+ * the two instead of their sum.  Used for the plan id only, which nothing
+ * else runs beside; the fingerprints already have a thread of their own.
+ */
+#define HASH_CHUNK ((size_t)256 << 10)
+#define HASH_SLOTS 4
+
+struct hash_pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct sha256 *s;
+	char *buf[HASH_SLOTS];
+	size_t len[HASH_SLOTS];
+	size_t produced, consumed; /* chunks handed over and chunks hashed */
+	bool done;
+};
+
+static void *
+hash_pipe_run(void *arg)
+{
+	struct hash_pipe *h = arg;
+	size_t slot;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (h->consumed == h->produced && !h->done)
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->consumed == h->produced)
+			break;
+		slot = h->consumed % HASH_SLOTS;
+		pthread_mutex_unlock(&h->mu);
+		sha256_update(h->s, h->buf[slot], h->len[slot]);
+		pthread_mutex_lock(&h->mu);
+		h->consumed++;
+		pthread_cond_broadcast(&h->cv);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+/* Hands the filling chunk over, waiting for a free one. */
+static void
+hash_pipe_publish(struct hash_pipe *h)
+{
+	pthread_mutex_lock(&h->mu);
+	h->produced++;
+	pthread_cond_broadcast(&h->cv);
+	while (h->produced - h->consumed >= HASH_SLOTS)
+		pthread_cond_wait(&h->cv, &h->mu);
+	h->len[h->produced % HASH_SLOTS] = 0;
+	pthread_mutex_unlock(&h->mu);
+}
+
+static int
+hash_pipe_cb(const char *buf, size_t size, void *data)
+{
+	struct hash_pipe *h = data;
+
+	while (size > 0) {
+		/* only this thread touches the filling slot until it is published */
+		size_t slot = h->produced % HASH_SLOTS, n = HASH_CHUNK - h->len[slot];
+
+		if (n > size)
+			n = size;
+		memcpy(h->buf[slot] + h->len[slot], buf, n);
+		h->len[slot] += n;
+		buf += n;
+		size -= n;
+		if (h->len[slot] == HASH_CHUNK)
+			hash_pipe_publish(h);
+	}
+	return 0;
+}
+
+/* The canonical text of v into s, hashed on a second thread when one can be had. */
+static int
+hash_dump_piped(const json_t *v, struct sha256 *s)
+{
+	struct hash_pipe h;
+	pthread_t t;
+	bool mu = false, cv = false;
+	size_t i;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	h.s = s;
+	for (i = 0; i < HASH_SLOTS; i++)
+		if ((h.buf[i] = malloc(HASH_CHUNK)) == NULL)
+			break;
+	if (i < HASH_SLOTS || !(mu = pthread_mutex_init(&h.mu, NULL) == 0) ||
+	    !(cv = pthread_cond_init(&h.cv, NULL) == 0) ||
+	    pthread_create(&t, NULL, hash_pipe_run, &h) != 0) {
+		/* no second thread: hash as the text comes */
+		rc = planner_json_dump(v, JSON_CANONICAL | JSON_ENCODE_ANY, hash_cb, s);
+		goto done;
+	}
+	rc = planner_json_dump(v, JSON_CANONICAL | JSON_ENCODE_ANY, hash_pipe_cb, &h);
+	pthread_mutex_lock(&h.mu);
+	if (h.len[h.produced % HASH_SLOTS] > 0)
+		h.produced++;
+	h.done = true;
+	pthread_cond_broadcast(&h.cv);
+	pthread_mutex_unlock(&h.mu);
+	pthread_join(t, NULL);
+done:
+	if (cv)
+		pthread_cond_destroy(&h.cv);
+	if (mu)
+		pthread_mutex_destroy(&h.mu);
+	for (i = 0; i < HASH_SLOTS; i++)
+		free(h.buf[i]);
+	return rc;
+}
+
+/*
  * The SHA-256 of json_dump_canonical(v), computed as the text is produced
  * instead of from a copy of it: a large estate's canonical text is tens of
  * megabytes.
  */
 static int
-hash_canonical(const json_t *v, char hex[SHA256_HEX_LEN])
+hash_canonical(const json_t *v, bool piped, char hex[SHA256_HEX_LEN])
 {
 	static const char digits[] = "0123456789abcdef";
 	uint8_t d[SHA256_DIGEST_LEN];
@@ -4121,7 +4821,8 @@ hash_canonical(const json_t *v, char hex[SHA256_HEX_LEN])
 	int i;
 
 	sha256_init(&s);
-	if (json_dump_callback(v, hash_cb, &s, JSON_CANONICAL | JSON_ENCODE_ANY) != 0)
+	if ((piped ? hash_dump_piped(v, &s) :
+	    planner_json_dump(v, JSON_CANONICAL | JSON_ENCODE_ANY, hash_cb, &s)) != 0)
 		return NW_ENOMEM;
 	sha256_update(&s, "\n", 1);
 	sha256_final(&s, d);
@@ -4170,7 +4871,7 @@ planner_fingerprint(char out[PLANNER_FINGERPRINT_LEN], const struct topology *t,
 
 	/* the same text as topology_dump, hashed as it is produced */
 	if (!json_is_array(t->resources)) {
-		rc = hash_canonical(t->root, hex);
+		rc = hash_canonical(t->root, false, hex);
 		goto done;
 	}
 	items = malloc((n + 1) * sizeof(*items));
@@ -4190,7 +4891,7 @@ planner_fingerprint(char out[PLANNER_FINGERPRINT_LEN], const struct topology *t,
 			goto done;
 	if (json_object_set(copy, "resources", sorted) != 0)
 		goto done;
-	rc = hash_canonical(copy, hex);
+	rc = hash_canonical(copy, false, hex);
 done:
 	free(items);
 	json_decref(copy);
@@ -4298,7 +4999,7 @@ plan_id(json_t *plan, struct pl *p)
 		return nomem(p);
 	json_object_del(copy, "id");
 	json_object_del(copy, "createdAt");
-	rc = hash_canonical(copy, hex);
+	rc = hash_canonical(copy, true, hex);
 	json_decref(copy);
 	if (rc != 0)
 		return nomem(p);

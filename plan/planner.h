@@ -85,4 +85,15 @@ int planner_waves_assign(size_t *out, const struct intent_rollout *ro,
 long planner_budget_seconds(long writes, double *tokens, long burst, long refill_writes,
     long refill_seconds);
 
+/*
+ * jansson's json_dump_callback and json_dumps, the same bytes for the flags
+ * netwave uses (JSON_SORT_KEYS, JSON_INDENT, JSON_COMPACT, JSON_ENSURE_ASCII,
+ * JSON_ENCODE_ANY), about three times faster: plans of tens of thousands of
+ * steps are dumped for their fingerprint, the store and the report.
+ * planner_json_dumps returns a malloc'd text (with a trailing newline when
+ * asked) and its length in *len, or NULL on out of memory.
+ */
+int planner_json_dump(const json_t *v, size_t flags, json_dump_callback_t cb, void *data);
+char *planner_json_dumps(const json_t *v, size_t flags, bool newline, size_t *len);
+
 #endif

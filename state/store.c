@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,10 +29,16 @@
 #include <sqlite3.h>
 
 #include "plan/jsonutil.h"
+#include "plan/planner.h"
 #include "state/store.h"
 
 /* How long a writer waits for another one before giving up. */
 #define STORE_BUSY_TIMEOUT_MS 5000
+
+/* SQLite's own default: a checkpoint once the log holds this many pages. */
+#ifndef SQLITE_DEFAULT_WAL_AUTOCHECKPOINT
+#define SQLITE_DEFAULT_WAL_AUTOCHECKPOINT 1000
+#endif
 
 /* Candidates named when a plan id prefix is ambiguous. */
 #define STORE_PREFIX_SHOWN 5
@@ -325,21 +332,28 @@ bind_text(sqlite3_stmt *s, int i, const char *v)
 	return v == NULL ? sqlite3_bind_null(s, i) : sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
-/* JSON columns hold compact text with sorted keys; NULL (or JSON null) stays NULL. */
+/*
+ * plan/planner.c's faster json_dumps (the same bytes): a plan's document
+ * and its steps' bodies are tens of megabytes of JSON text.  Declared here
+ * until it finds a place in plan/jsonutil.h.
+ */
+
+/*
+ * JSON columns hold compact text with sorted keys; NULL (or JSON null)
+ * stays NULL.  SQLite takes the text over rather than copying it.
+ */
 static int
 bind_json(sqlite3_stmt *s, int i, const json_t *v)
 {
 	char *text;
-	int rc;
+	size_t len;
 
 	if (v == NULL || json_is_null(v))
 		return sqlite3_bind_null(s, i);
-	text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	text = planner_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY, false, &len);
 	if (text == NULL)
 		return SQLITE_NOMEM;
-	rc = sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT);
-	free(text);
-	return rc;
+	return sqlite3_bind_text64(s, i, text, len, free, SQLITE_UTF8);
 }
 
 /* Runs a statement that returns no rows (or whose rows do not matter). */
@@ -1169,11 +1183,34 @@ plan_supersede(struct store *st, const char *fingerprint)
 	return rc;
 }
 
+/*
+ * The document is tens of megabytes of canonical JSON for a large estate:
+ * it is dumped on a second thread while the waves, steps and gates go in
+ * (their foreign keys deferred to the commit, so the plans row can come
+ * last).
+ */
+struct doc_job {
+	const json_t *plan;
+	char *doc; /* json_dump_canonical's text; NULL on out of memory */
+	size_t len;
+};
+
+static void *
+doc_run(void *arg)
+{
+	struct doc_job *j = arg;
+
+	j->doc = planner_json_dumps(j->plan, JSON_CANONICAL | JSON_ENCODE_ANY, true, &j->len);
+	return NULL;
+}
+
 int
 store_plan_save(struct store *st, const json_t *plan, struct nw_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	char *doc = NULL;
+	struct doc_job dj = { .plan = plan };
+	pthread_t dt;
+	bool dt_started;
 	const char *id, *current;
 	int rc, ret = 0;
 
@@ -1182,9 +1219,9 @@ store_plan_save(struct store *st, const json_t *plan, struct nw_err *err)
 		return ret;
 	id = json_str(plan, "id");
 	current = json_path_str(plan, "current", "fingerprint", NULL);
-	doc = json_dump_canonical(plan);
-	if (doc == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
+	dt_started = pthread_create(&dt, NULL, doc_run, &dj) == 0;
+	if (!dt_started)
+		doc_run(&dj);
 
 	rc = tx_begin(st);
 	if (rc != SQLITE_OK)
@@ -1198,8 +1235,14 @@ store_plan_save(struct store *st, const json_t *plan, struct nw_err *err)
 	if (rc == SQLITE_ROW) {
 		const unsigned char *stored = sqlite3_column_text(s, 0);
 
+		if (dt_started) {
+			pthread_join(dt, NULL);
+			dt_started = false;
+		}
 		/* saving the same plan again is harmless; a different one under its id is not */
-		if (stored == NULL || strcmp((const char *)stored, doc) != 0)
+		if (dj.doc == NULL)
+			ret = err_set(err, NW_ENOMEM, "out of memory");
+		else if (stored == NULL || strcmp((const char *)stored, dj.doc) != 0)
 			ret = err_set(err, NW_EINPUT,
 			    "cannot save plan %s: a different plan with this id is already in plan store '%s'",
 			    id, st->path);
@@ -1210,6 +1253,19 @@ store_plan_save(struct store *st, const json_t *plan, struct nw_err *err)
 	sqlite3_finalize(s);
 	s = NULL;
 
+	rc = sqlite3_exec(st->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = plan_insert_rows(st, id, json_object_get(plan, "waves"));
+	if (dt_started) {
+		pthread_join(dt, NULL);
+		dt_started = false;
+	}
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	if (dj.doc == NULL) {
+		ret = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
 	rc = sql_prepare(st,
 	    "INSERT INTO plans (id, created_at, current_fingerprint, target_fingerprint, document)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)", &s);
@@ -1221,24 +1277,33 @@ store_plan_save(struct store *st, const json_t *plan, struct nw_err *err)
 		rc = bind_text(s, 3, current);
 	if (rc == SQLITE_OK)
 		rc = bind_text(s, 4, json_path_str(plan, "target", "fingerprint", NULL));
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 5, doc);
+	if (rc == SQLITE_OK) /* the text outlives the statement: no copy */
+		rc = sqlite3_bind_text64(s, 5, dj.doc, dj.len, SQLITE_STATIC, SQLITE_UTF8);
 	if (rc == SQLITE_OK)
 		rc = sql_run(s);
 	if (rc == SQLITE_OK)
-		rc = plan_insert_rows(st, id, json_object_get(plan, "waves"));
-	if (rc == SQLITE_OK)
 		rc = plan_supersede(st, current);
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK) {
+		/*
+		 * The commit makes the plan durable in the write-ahead log; copying
+		 * the log's hundred-odd megabytes into the database is left to the
+		 * next checkpoint, at the latest when the store is closed, so the
+		 * caller can do other work beside it.
+		 */
+		sqlite3_wal_autocheckpoint(st->db, 0);
 		rc = tx_commit(st);
+		sqlite3_wal_autocheckpoint(st->db, SQLITE_DEFAULT_WAL_AUTOCHECKPOINT);
+	}
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
 	ret = err_from_sqlite(err, st, rc, "cannot save plan %s", id);
 done:
+	if (dt_started)
+		pthread_join(dt, NULL);
 	sqlite3_finalize(s);
 	tx_rollback(st);
-	free(doc);
+	free(dj.doc);
 	return ret;
 }
 

@@ -56,4 +56,20 @@ run "$NETWAVE" --verison
 expect_rc "unknown global option is bad usage" 2
 expect_err "unknown global option names the nearest" "did you mean '--version'?"
 
+# -o naming a pipe or a device (/dev/null) writes into it; a temporary file
+# renamed over it would replace it (as root, /dev/null itself)
+mkfifo "$TMP/pipe"
+cat "$TMP/pipe" >"$TMP/from-pipe" &
+reader=$!
+run "$NETWAVE" synth --hubs 1 --spokes-per-hub 1 -o "$TMP/pipe"
+# bounded: if the pipe was replaced, nothing ever writes into it
+(sleep 5; kill "$reader" 2>/dev/null) &
+killer=$!
+wait "$reader" || true
+kill "$killer" 2>/dev/null || true
+expect_rc "synth can write into a pipe" 0
+if [ -p "$TMP/pipe" ]; then pass "the pipe is still a pipe"; else fail "the pipe is still a pipe"; fi
+if grep -q '"format": "netwave.topology/v1"' "$TMP/from-pipe"; then pass "the reader got the topology";
+else fail "the reader got the topology"; fi
+
 finish
