@@ -84,10 +84,5 @@ cmd_topology_load(struct cmd_ctx *ctx, const char *path, bool print_warnings,
 const char *
 cmd_short_name(const char *id)
 {
-	const char *slash;
-
-	if (id == NULL)
-		return "";
-	slash = strrchr(id, '/');
-	return slash != NULL && slash[1] != '\0' ? slash + 1 : id;
+	return arm_id_name(id);
 }

@@ -52,44 +52,14 @@ cmd_db_path(const struct cmd_args *a)
 	return db;
 }
 
-/* "2026-11-21T20:00:00Z" or with a "+hh:mm"/"-hh:mm" offset; fractions of seconds ignored. */
+/* --now: an RFC 3339 time. */
 static int
 parse_rfc3339(const char *s, time_t *out, struct nw_err *err)
 {
-	struct tm tm = { 0 };
-	int y, mo, d, h, mi, sec, n = 0, oh = 0, om = 0;
-	const char *p;
-	long off = 0;
-
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
-		goto bad;
-	p = s + n;
-	if (*p == '.') {
-		p++;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
-		off = 0;
-	} else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
-	    n == 5 && p[6] == '\0' && oh < 24 && om < 60) {
-		off = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
-	} else {
-		goto bad;
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		goto bad;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = timegm(&tm) - off;
+	if (time_parse_rfc3339(s, out) != 0)
+		return err_set(err, NW_EINPUT, "--now: '%s' is not an RFC 3339 time such as "
+		    "2026-11-21T20:00:00Z", s);
 	return 0;
-bad:
-	return err_set(err, NW_EINPUT, "--now: '%s' is not an RFC 3339 time such as "
-	    "2026-11-21T20:00:00Z", s);
 }
 
 /*
@@ -143,28 +113,11 @@ struct report_job {
 };
 
 static int
-write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 report_write_cb(const char *buf, size_t size, void *data)
 {
 	struct report_job *j = data;
 
-	if (write_all(j->fd, buf, size) != 0) {
+	if (file_write_all(j->fd, buf, size) != 0) {
 		j->write_errno = errno;
 		return -1;
 	}

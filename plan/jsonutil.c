@@ -83,6 +83,54 @@ json_truthy(const json_t *v, bool def)
 	return def;
 }
 
+const char *
+arm_id_name(const char *id)
+{
+	const char *s;
+
+	if (id == NULL)
+		return "";
+	s = strrchr(id, '/');
+	return s != NULL && s[1] != '\0' ? s + 1 : id;
+}
+
+int
+time_parse_rfc3339(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, sec, n = 0, oh = 0, om = 0;
+	const char *p;
+	long off = 0;
+
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != 19)
+		return -1;
+	p = s + n;
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+		off = 0;
+	} else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
+	    n == 5 && p[6] == '\0' && oh < 24 && om < 60) {
+		off = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
+	} else {
+		return -1;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = timegm(&tm) - off;
+	return 0;
+}
+
 void
 json_pointer_push(char *buf, size_t size, const char *token)
 {
@@ -134,8 +182,8 @@ json_dump_canonical(const json_t *v)
 	return t;
 }
 
-static int
-write_all(int fd, const char *data, size_t len)
+int
+file_write_all(int fd, const char *data, size_t len)
 {
 	while (len > 0) {
 		ssize_t w = write(fd, data, len);
@@ -168,7 +216,7 @@ file_write_atomic(const char *path, const char *data, size_t len, struct nw_err 
 		if (S_ISDIR(st.st_mode))
 			return err_set(err, NW_EINPUT, "cannot write '%s': is a directory", path);
 		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write_all(fd, data, len) != 0) {
+		if (fd < 0 || file_write_all(fd, data, len) != 0) {
 			rc = err_set(err, NW_EIO, "cannot write '%s': %s", path, strerror(errno));
 			if (fd >= 0)
 				close(fd);
@@ -187,7 +235,7 @@ file_write_atomic(const char *path, const char *data, size_t len, struct nw_err 
 		err_set(err, NW_EIO, "cannot write '%s': %s", path, strerror(errno));
 		goto done;
 	}
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (file_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		err_set(err, NW_EIO, "cannot write '%s': %s", path, strerror(errno));
 		goto done;
 	}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -35,6 +36,16 @@ bool json_truthy(const json_t *v, bool def);
 void json_pointer_push(char *buf, size_t size, const char *token);
 void json_pointer_push_index(char *buf, size_t size, size_t index);
 
+/* The last segment of an ARM id (the resource's name); "" for NULL. Borrowed. */
+const char *arm_id_name(const char *id);
+
+/*
+ * Parses an RFC 3339 time: "2026-11-21T20:00:00Z" or with a "+hh:mm" /
+ * "-hh:mm" offset; fractions of seconds are ignored.  Returns 0, or -1
+ * when s is NULL or not such a time.
+ */
+int time_parse_rfc3339(const char *s, time_t *out);
+
 /* Canonical text of any JSON value (JSON_CANONICAL), with a trailing newline; malloc'd. */
 char *json_dump_canonical(const json_t *v);
 
@@ -46,6 +57,9 @@ char *json_dump_canonical(const json_t *v);
  * NW_EIO with the path and the reason on failure; the target is untouched.
  */
 int file_write_atomic(const char *path, const char *data, size_t len, struct nw_err *err);
+
+/* Writes all of data to fd, going on after short writes and EINTR; -1 with errno set on failure. */
+int file_write_all(int fd, const char *data, size_t len);
 
 /*
  * Reads a whole file ("-" for standard input) into a NUL-terminated

@@ -209,18 +209,6 @@ pointer_child(const char *pointer, const char *array, size_t *index, const char 
 	return true;
 }
 
-/* The last segment of an ARM id, for descriptions. */
-static const char *
-short_name(const char *id)
-{
-	const char *s;
-
-	if (id == NULL)
-		return "";
-	s = strrchr(id, '/');
-	return s != NULL && s[1] != '\0' ? s + 1 : id;
-}
-
 static bool
 str_in(const char *s, const char *const *set)
 {
@@ -3379,7 +3367,7 @@ wave_decommission(struct pl *p)
 			s.action = "delete-peering";
 			st = step_add(w, &s, "delete peering %s of %s (to %s): the mesh carries this traffic "
 			    "now (irreversible: re-creating it is a new change)", d->name,
-			    d->vnet != NULL ? d->vnet->res->name : short_name(d->parent),
+			    d->vnet != NULL ? d->vnet->res->name : arm_id_name(d->parent),
 			    d->remote != NULL ? d->remote->res->name : "?");
 			npeer++;
 			if (d->vnet != NULL) {
@@ -3392,7 +3380,7 @@ wave_decommission(struct pl *p)
 			s.action = "delete-route";
 			st = step_add(w, &s, "delete route %s of %s: it only steered traffic between mesh "
 			    "members to the gateway (irreversible: re-creating it is a new change)", d->name,
-			    short_name(d->parent));
+			    arm_id_name(d->parent));
 			nroute++;
 			idset_add(rts, d->parent, NULL);
 		}

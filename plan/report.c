@@ -20,17 +20,6 @@
 /* Waves with more steps than this show them grouped by action. */
 #define MAX_STEPS_LISTED 30
 
-static const char *
-short_name(const char *id)
-{
-	const char *s;
-
-	if (id == NULL)
-		return "";
-	s = strrchr(id, '/');
-	return s != NULL && s[1] != '\0' ? s + 1 : id;
-}
-
 const char *
 report_duration(long s, char *buf, size_t size)
 {
@@ -176,10 +165,10 @@ undo_text(const json_t *st, char *buf, size_t size)
 		snprintf(buf, size, "delete it");
 	else if (strcmp(m, "PUT") == 0)
 		snprintf(buf, size, "put back today's definition");
-	else if (strcmp(m, "POST") == 0 && strcmp(short_name(json_str(inv, "path")), "commit") == 0)
+	else if (strcmp(m, "POST") == 0 && strcmp(arm_id_name(json_str(inv, "path")), "commit") == 0)
 		snprintf(buf, size, "commit what was active before");
 	else
-		snprintf(buf, size, "%s %s", m, short_name(json_str(inv, "path")));
+		snprintf(buf, size, "%s %s", m, arm_id_name(json_str(inv, "path")));
 	return buf;
 }
 
@@ -375,7 +364,7 @@ md_limits(FILE *f, const json_t *plan)
 		md_cell(f, jstr_or(x, "what", "?"));
 		fprintf(f, " | %s | %s | %s | %s |\n", num(jint(x, "value"), a, sizeof(a)),
 		    num(jint(x, "max"), b, sizeof(b)), jstr_or(x, "source", ""),
-		    short_name(json_str(x, "resource")));
+		    arm_id_name(json_str(x, "resource")));
 	}
 	fputc('\n', f);
 }
@@ -449,7 +438,7 @@ md_steps(FILE *f, const json_t *w)
 			char u[128];
 			fprintf(f, "| %s | ", jstr_or(st, "id", "?"));
 			md_cell(f, jstr_or(st, "description", ""));
-			fprintf(f, " | %s | %s |\n", short_name(json_str(st, "resource")),
+			fprintf(f, " | %s | %s |\n", arm_id_name(json_str(st, "resource")),
 			    undo_text(st, u, sizeof(u)));
 		}
 	} else {
@@ -504,7 +493,7 @@ md_wave(FILE *f, const json_t *w)
 			fprintf(f, " and %zu more (the JSON plan lists all)", json_array_size(members) - i);
 			break;
 		}
-		fprintf(f, "%s%s", i > 0 ? ", " : "", short_name(json_string_value(x)));
+		fprintf(f, "%s%s", i > 0 ? ", " : "", arm_id_name(json_string_value(x)));
 	}
 	fputs("\n\n", f);
 	fprintf(f, "**Cost:** %s ARM write%s and %s read%s, ", num(jint(e, "writes"), a, sizeof(a)),
@@ -539,7 +528,7 @@ md_wave(FILE *f, const json_t *w)
 		    "| IPv4 after | Limit | IPv6 before | IPv6 after | Limit |\n|---|---:|---:|---:|---:|---:|---:|\n");
 		json_array_foreach(json_object_get(w, "advertised"), i, x)
 			fprintf(f, "| %s | %lld | %lld | %lld | %lld | %lld | %lld |\n",
-			    short_name(json_str(x, "gateway")), (long long)jint(x, "ipv4Before"),
+			    arm_id_name(json_str(x, "gateway")), (long long)jint(x, "ipv4Before"),
 			    (long long)jint(x, "ipv4After"), (long long)jint(x, "maxIpv4"),
 			    (long long)jint(x, "ipv6Before"), (long long)jint(x, "ipv6After"),
 			    (long long)jint(x, "maxIpv6"));
@@ -672,7 +661,7 @@ text_wave(FILE *f, const json_t *w, bool detail)
 		return;
 	fprintf(f, "      members: ");
 	json_array_foreach(json_object_get(w, "members"), i, x)
-		fprintf(f, "%s%s", i > 0 ? " " : "", short_name(json_string_value(x)));
+		fprintf(f, "%s%s", i > 0 ? " " : "", arm_id_name(json_string_value(x)));
 	fputc('\n', f);
 	json_array_foreach(json_object_get(w, "steps"), i, x)
 		fprintf(f, "      %s  %s%s\n", jstr_or(x, "id", "?"), jstr_or(x, "description", ""),

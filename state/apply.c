@@ -57,24 +57,6 @@ apply_time_format(char *buf, size_t size, time_t t)
 	return buf;
 }
 
-static bool
-parse_time(const char *s, time_t *out)
-{
-	struct tm tm = { 0 };
-	int y, mo, d, h, mi, sec;
-
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
-		return false;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = timegm(&tm);
-	return true;
-}
-
 void
 run_event(struct run *r, const char *name, json_t *ev)
 {
@@ -413,7 +395,7 @@ soaks_before(struct run *r, const json_t *wlist, int idx, struct nw_err *err)
 			sg = stored_gate(we, json_str(g, "id"));
 			if (sg != NULL && json_str(sg, "status") != NULL && strcmp(json_str(sg, "status"), "passed") == 0)
 				continue;
-			if (!parse_time(json_str(we, "finishedAt"), &since))
+			if (time_parse_rfc3339(json_str(we, "finishedAt"), &since) != 0)
 				continue;
 			if ((rc = soak_one(r, g, idx - 1, json_str(pw, "name"), since, name, err)) != 0)
 				return rc;
@@ -431,7 +413,7 @@ soaks_before(struct run *r, const json_t *wlist, int idx, struct nw_err *err)
 		si = since_name != NULL ? wave_index_by_name(wlist, since_name) : idx - 1;
 		if (si < 0 || json_str(wave_entry(wlist, si), "status") == NULL ||
 		    strcmp(json_str(wave_entry(wlist, si), "status"), "done") != 0 ||
-		    !parse_time(json_str(wave_entry(wlist, si), "finishedAt"), &since))
+		    time_parse_rfc3339(json_str(wave_entry(wlist, si), "finishedAt"), &since) != 0)
 			return err_set(err, NW_EINPUT, "cannot start wave %s: its soak counts from wave %s, which "
 			    "is not done", name, since_name != NULL ? since_name : "(the previous wave)");
 		if ((rc = soak_one(r, g, idx, json_str(wave_entry(wlist, si), "name"), since, name, err)) != 0)

@@ -17,24 +17,6 @@
 #define STATUS_FORMAT "netwave.status/v1"
 
 static bool
-parse_time(const char *s, time_t *out)
-{
-	struct tm tm = { 0 };
-	int y, mo, d, h, mi, sec;
-
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
-		return false;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = timegm(&tm);
-	return true;
-}
-
-static bool
 is(const char *a, const char *b)
 {
 	return a != NULL && strcmp(a, b) == 0;
@@ -65,7 +47,7 @@ apply_status(json_t **out, struct store *st, const char *plan, time_t now, struc
 			pstatus = json_str(p, "status") != NULL ? json_str(p, "status") : pstatus;
 	if (json_is_object(lease)) {
 		time_t exp;
-		if (parse_time(json_str(lease, "expiresAt"), &exp))
+		if (time_parse_rfc3339(json_str(lease, "expiresAt"), &exp) == 0)
 			json_object_set_new(lease, "expired", json_boolean(exp <= now));
 	}
 	wout = json_array();
@@ -113,7 +95,7 @@ apply_status(json_t **out, struct store *st, const char *plan, time_t now, struc
 			    !is(json_str(pg, "when"), "before")) {
 				time_t fin, until;
 				char t[32];
-				if (parse_time(json_str(w, "finishedAt"), &fin)) {
+				if (time_parse_rfc3339(json_str(w, "finishedAt"), &fin) == 0) {
 					until = fin + (time_t)json_integer_value(json_path(pg, "params", "seconds", NULL));
 					json_decref(soak);
 					soak = json_pack("{s:I, s:s, s:I, s:b}", "seconds",
