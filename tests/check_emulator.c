@@ -1835,7 +1835,7 @@ START_TEST(test_arm_routes_demand_a_valid_bearer_token)
 	struct fixture f;
 	struct emulator_opts o = { 0 };
 	json_t *clients = json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s}],s:i}", "format",
-	    "netwave.emulator-clients/v1", "clients", "clientId", "app-1", "clientSecret", "s3cr3t-value",
+	    "netwave.emulator-clients/v1", "clients", "clientId", "app-1", "clientSecret", "fake-secret",
 	    "clientId", "app-2", "clientAssertion", "signed-assertion-text", "tokenLifetime", 1);
 	struct resp r;
 	char auth[200], *t;
@@ -1863,7 +1863,7 @@ START_TEST(test_arm_routes_demand_a_valid_bearer_token)
 	ck_assert_int_eq(st, 200);
 	ck_assert_ptr_nonnull(t);
 	free(t);
-	t = token(&f, "grant_type=client_credentials&client_id=app-1&client_secret=s3cr3t-value&scope=https%3A%2F%2Fmanagement.azure.com%2F.default", &st);
+	t = token(&f, "grant_type=client_credentials&client_id=app-1&client_secret=fake-secret&scope=https%3A%2F%2Fmanagement.azure.com%2F.default", &st);
 	ck_assert_int_eq(st, 200);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_ptr_null(strchr(t, '.')); /* opaque, not three dotted segments */
@@ -1889,14 +1889,14 @@ START_TEST(test_arm_routes_demand_a_valid_bearer_token)
 	/* no secret or token anywhere in the log or the state */
 	log = emulator_requests(f.e);
 	logtext = json_dumps(log, 0);
-	ck_assert_ptr_null(strstr(logtext, "s3cr3t-value"));
+	ck_assert_ptr_null(strstr(logtext, "fake-secret"));
 	ck_assert_ptr_null(strstr(logtext, "signed-assertion-text"));
 	ck_assert_ptr_null(strstr(logtext, t));
 	free(logtext);
 	json_decref(log);
 	log = emulator_state(f.e);
 	logtext = json_dumps(log, 0);
-	ck_assert_ptr_null(strstr(logtext, "s3cr3t-value"));
+	ck_assert_ptr_null(strstr(logtext, "fake-secret"));
 	ck_assert_ptr_null(strstr(logtext, t));
 	free(logtext);
 	json_decref(log);

@@ -928,8 +928,8 @@ static const char *const secrets[] = {
 	"er-auth-key-0b1c2d",
 	"hunter2-admin",
 	"client-secret-value-xyz",
-	"c3RvcmFnZS1hY2NvdW50LWtleQ==",
-	"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhYmMiLCJhdWQiOiJ4In0.c2lnbmF0dXJlLWJ5dGVz",
+	"ZmFrZS1rZXk=",
+	"eyJhIjoxfQ.eyJiIjoyLCJjIjozfQ.ZmFrZS1zaWduYXR1cmU",
 	"tag-password-value",
 };
 
@@ -968,8 +968,8 @@ START_TEST(test_secret_looking_values_are_redacted_and_absent_from_every_object)
 	    "   \"aad\": {\"client_secret\": \"client-secret-value-xyz\"}},"
 	    "   \"adminPassword\": \"hunter2-admin\","
 	    "   \"diagnostics\": [\"DefaultEndpointsProtocol=https;AccountName=x;"
-	    "AccountKey=c3RvcmFnZS1hY2NvdW50LWtleQ==;EndpointSuffix=core.windows.net\"],"
-	    "   \"note\": \"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhYmMiLCJhdWQiOiJ4In0.c2lnbmF0dXJlLWJ5dGVz\","
+	    "AccountKey=ZmFrZS1rZXk=;EndpointSuffix=core.windows.net\"],"
+	    "   \"note\": \"eyJhIjoxfQ.eyJiIjoyLCJjIjozfQ.ZmFrZS1zaWduYXR1cmU\","
 	    "   \"publicCertData\": \"MIIC-public\"}}",
 	    NULL);
 	struct history_commit_info info = info_record("snapshot");

@@ -198,20 +198,20 @@ expect_rc "the second run stops cleanly" 0
 # --- authentication -----------------------------------------------------------------------
 cat >"$TMP/clients.json" <<EOF
 { "format": "netwave.emulator-clients/v1",
-  "clients": [ { "clientId": "cli-app", "clientSecret": "cli-not-a-real-secret" } ] }
+  "clients": [ { "clientId": "cli-app", "clientSecret": "cli-fake" } ] }
 EOF
 start_emulator --seed "$TMP/seed.json" --clients "$TMP/clients.json" || true
 http GET "$BASE$NET/virtualNetworks/hub?$API"
 expect_status "without a token ARM routes answer 401" 401
 set +e
-TOKEN=$(curl -sS -m 10 -d 'grant_type=client_credentials&client_id=cli-app&client_secret=cli-not-a-real-secret&scope=https%3A%2F%2Fmanagement.azure.com%2F.default' \
+TOKEN=$(curl -sS -m 10 -d 'grant_type=client_credentials&client_id=cli-app&client_secret=cli-fake&scope=https%3A%2F%2Fmanagement.azure.com%2F.default' \
     "$BASE/tenant-x/oauth2/v2.0/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
 set -e
 if [ -n "$TOKEN" ]; then pass "the token endpoint issues a token"; else fail "the token endpoint issues a token"; fi
 http GET "$BASE$NET/virtualNetworks/hub?$API" "" -H "Authorization: Bearer $TOKEN"
 expect_status "with the token the VNet is served" 200
 http GET "$BASE/__netwave/requests"
-if grep -q "cli-not-a-real-secret" "$TMP/out" || grep -qF "$TOKEN" "$TMP/out"; then
+if grep -q "cli-fake" "$TMP/out" || grep -qF "$TOKEN" "$TMP/out"; then
 	fail "no secret or token reaches the request log"
 else
 	pass "no secret or token reaches the request log"
