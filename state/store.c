@@ -1909,24 +1909,29 @@ done:
 	return ret;
 }
 
-int
-store_step_list(struct store *st, const char *plan_id, int wave_idx, json_t **out,
-    struct nw_err *err)
+/*
+ * The rows of one table (steps or gates) of a plan, of one wave or of all
+ * (wave_idx < 0), in wave order: what store_step_list and store_gate_list
+ * share.  sql selects plan_id = ?1 and wave ?2; row turns a row into JSON.
+ */
+static int
+list_wave_rows(struct store *st, const char *plan_id, int wave_idx, const char *sql,
+    json_t *(*row)(sqlite3_stmt *), const char *what, json_t **out, struct nw_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	json_t *list = NULL;
+	char doing[64];
 	int rc, ret;
 
 	*out = NULL;
-	ret = check_plan_wave(st, plan_id, wave_idx, "list the steps", err);
+	snprintf(doing, sizeof(doing), "list the %s", what);
+	ret = check_plan_wave(st, plan_id, wave_idx, doing, err);
 	if (ret != 0)
 		return ret;
 	list = json_array();
 	if (list == NULL)
 		return err_set(err, NW_ENOMEM, "out of memory");
-	rc = sql_prepare(st,
-	    "SELECT " STEP_COLUMNS " FROM steps WHERE plan_id = ?1 AND (?2 < 0 OR wave_idx = ?2)"
-	    " ORDER BY wave_idx, seq", &s);
+	rc = sql_prepare(st, sql, &s);
 	if (rc == SQLITE_OK)
 		rc = bind_text(s, 1, plan_id);
 	if (rc == SQLITE_OK)
@@ -1934,9 +1939,9 @@ store_step_list(struct store *st, const char *plan_id, int wave_idx, json_t **ou
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (json_array_append_new(list, step_json(s)) != 0) {
+		if (json_array_append_new(list, row(s)) != 0) {
 			ret = err_set(err, NW_ENOMEM,
-			    "cannot list the steps of plan %s: out of memory or damaged JSON", plan_id);
+			    "cannot list the %s of plan %s: out of memory or damaged JSON", what, plan_id);
 			goto done;
 		}
 	}
@@ -1946,11 +1951,20 @@ store_step_list(struct store *st, const char *plan_id, int wave_idx, json_t **ou
 	list = NULL;
 	goto done;
 sqlfail:
-	ret = err_from_sqlite(err, st, rc, "cannot list the steps of plan %s", plan_id);
+	ret = err_from_sqlite(err, st, rc, "cannot list the %s of plan %s", what, plan_id);
 done:
 	sqlite3_finalize(s);
 	json_decref(list);
 	return ret;
+}
+
+int
+store_step_list(struct store *st, const char *plan_id, int wave_idx, json_t **out,
+    struct nw_err *err)
+{
+	return list_wave_rows(st, plan_id, wave_idx,
+	    "SELECT " STEP_COLUMNS " FROM steps WHERE plan_id = ?1 AND (?2 < 0 OR wave_idx = ?2)"
+	    " ORDER BY wave_idx, seq", step_json, "steps", out, err);
 }
 
 /* ---- waves -------------------------------------------------------------- */
@@ -2063,44 +2077,9 @@ int
 store_gate_list(struct store *st, const char *plan_id, int wave_idx, json_t **out,
     struct nw_err *err)
 {
-	sqlite3_stmt *s = NULL;
-	json_t *list = NULL;
-	int rc, ret;
-
-	*out = NULL;
-	ret = check_plan_wave(st, plan_id, wave_idx, "list the gates", err);
-	if (ret != 0)
-		return ret;
-	list = json_array();
-	if (list == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
-	rc = sql_prepare(st,
+	return list_wave_rows(st, plan_id, wave_idx,
 	    "SELECT " GATE_COLUMNS " FROM gates WHERE plan_id = ?1 AND (?2 < 0 OR wave_idx = ?2)"
-	    " ORDER BY wave_idx, seq", &s);
-	if (rc == SQLITE_OK)
-		rc = bind_text(s, 1, plan_id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 2, wave_idx);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (json_array_append_new(list, gate_json(s)) != 0) {
-			ret = err_set(err, NW_ENOMEM,
-			    "cannot list the gates of plan %s: out of memory or damaged JSON", plan_id);
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		goto sqlfail;
-	*out = list;
-	list = NULL;
-	goto done;
-sqlfail:
-	ret = err_from_sqlite(err, st, rc, "cannot list the gates of plan %s", plan_id);
-done:
-	sqlite3_finalize(s);
-	json_decref(list);
-	return ret;
+	    " ORDER BY wave_idx, seq", gate_json, "gates", out, err);
 }
 
 int
