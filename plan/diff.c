@@ -145,24 +145,6 @@ looks_like_id(const char *s)
 	return strncasecmp(s, "/subscriptions/", 15) == 0;
 }
 
-/* Equal without regard to ASCII case or spaces ("East US" is "eastus"). */
-static bool
-loose_equal(const char *a, const char *b)
-{
-	for (;;) {
-		while (*a == ' ')
-			a++;
-		while (*b == ' ')
-			b++;
-		if (*a == '\0' || *b == '\0')
-			return *a == *b;
-		if (strncasecmp(a, b, 1) != 0)
-			return false;
-		a++;
-		b++;
-	}
-}
-
 /*
  * Deep equality for values compared whole: ids case-insensitively, the
  * globally ignored keys skipped inside objects, numbers by value.
@@ -346,7 +328,7 @@ compare(struct differ *d, json_t *before, json_t *after, const char *key)
 	/* ARM names, types and regions, like ids, keep their casing but compare without it */
 	if (key != NULL && json_is_string(before) && json_is_string(after) &&
 	    (strcmp(key, "name") == 0 || strcmp(key, "type") == 0 || strcmp(key, "location") == 0) &&
-	    loose_equal(json_string_value(before), json_string_value(after)))
+	    topo_location_equal(json_string_value(before), json_string_value(after)))
 		return 0;
 	if (value_equal(before, after))
 		return 0;

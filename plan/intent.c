@@ -346,24 +346,6 @@ intent_selector_free(struct intent_selector *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* "East US" and "eastus" are the same region to ARM. */
-static bool
-location_equal(const char *a, const char *b)
-{
-	for (;;) {
-		while (*a == ' ')
-			a++;
-		while (*b == ' ')
-			b++;
-		if (*a == '\0' || *b == '\0')
-			return *a == *b;
-		if (strncasecmp(a, b, 1) != 0)
-			return false;
-		a++;
-		b++;
-	}
-}
-
 bool
 intent_selector_match(const struct intent_selector *s, const struct topo_resource *r)
 {
@@ -396,7 +378,7 @@ intent_selector_match(const struct intent_selector *s, const struct topo_resourc
 	}
 	if (s->nlocations > 0) {
 		for (any = false, i = 0; i < s->nlocations && !any; i++)
-			any = r->location != NULL && location_equal(s->locations[i], r->location);
+			any = r->location != NULL && topo_location_equal(s->locations[i], r->location);
 		if (!any)
 			return false;
 	}
@@ -1882,7 +1864,7 @@ mesh_deploy(struct expander *e, const struct topology *t, const char *nm_id, con
 
 		region = NULL;
 		json_object_foreach(nm, key, v) {
-			if (region == NULL && json_is_object(v) && location_equal(key, loc))
+			if (region == NULL && json_is_object(v) && topo_location_equal(key, loc))
 				region = v;
 		}
 		if (region == NULL)
@@ -2147,7 +2129,7 @@ expand_mesh(struct expander *e, const struct intent_change *c)
 		if (v->nprivate_endpoints > pe_max)
 			pe_max = v->nprivate_endpoints;
 		if (v->res->location != NULL && t->vnets[group[0]].res->location != NULL &&
-		    !location_equal(v->res->location, t->vnets[group[0]].res->location))
+		    !topo_location_equal(v->res->location, t->vnets[group[0]].res->location))
 			global = true;
 	}
 	hspe = c->high_scale_private_endpoints ||

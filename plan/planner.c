@@ -1522,7 +1522,7 @@ connected_group_counts(struct pl *p, unsigned **out)
 				if (v == NULL)
 					continue;
 				for (r = 0; r < nreg; r++)
-					if (v->res->location != NULL && strcasecmp(v->res->location, regions[r]) == 0)
+					if (v->res->location != NULL && topo_location_equal(v->res->location, regions[r]))
 						break;
 				if (r == nreg && !cc->is_global && !ag->is_global)
 					continue;
@@ -2749,7 +2749,7 @@ any_new_in_region(const struct pl *p, const char *region)
 
 	json_object_foreach(p->newset, k, v) {
 		const struct topo_vnet *cv = topology_find_vnet(p->cur, k);
-		if (cv != NULL && cv->res->location != NULL && strcasecmp(cv->res->location, region) == 0)
+		if (cv != NULL && cv->res->location != NULL && topo_location_equal(cv->res->location, region))
 			return true;
 	}
 	return false;
@@ -4822,68 +4822,17 @@ hash_canonical(const json_t *v, bool piped, char hex[SHA256_HEX_LEN])
 	return 0;
 }
 
-struct fp_item {
-	const char *id;
-	size_t index;
-	json_t *v;
-};
-
-/* The order topology_dump gives resources: by id case-insensitively, then bytes, then position. */
-static int
-cmp_fp_item(const void *a, const void *b)
-{
-	const struct fp_item *x = a, *y = b;
-	int c;
-
-	if (x->id == NULL || y->id == NULL) {
-		if (x->id != y->id)
-			return x->id == NULL ? 1 : -1;
-	} else {
-		c = topo_id_compare(x->id, y->id);
-		if (c == 0)
-			c = strcmp(x->id, y->id);
-		if (c != 0)
-			return c;
-	}
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
 int
 planner_fingerprint(char out[PLANNER_FINGERPRINT_LEN], const struct topology *t, struct nw_err *err)
 {
 	char hex[SHA256_HEX_LEN];
-	struct fp_item *items = NULL;
-	json_t *copy = NULL, *sorted = NULL, *v;
-	size_t i, n = json_array_size(t->resources);
+	json_t *canonical = topology_canonical_root(t->root);
 	int rc = NW_ENOMEM;
 
 	/* the same text as topology_dump, hashed as it is produced */
-	if (!json_is_array(t->resources)) {
-		rc = hash_canonical(t->root, false, hex);
-		goto done;
-	}
-	items = malloc((n + 1) * sizeof(*items));
-	copy = json_copy(t->root);
-	sorted = json_array();
-	if (items == NULL || copy == NULL || sorted == NULL)
-		goto done;
-	json_array_foreach(t->resources, i, v) {
-		items[i].id = json_str(v, "id");
-		items[i].index = i;
-		items[i].v = v;
-	}
-	if (n > 1)
-		qsort(items, n, sizeof(*items), cmp_fp_item);
-	for (i = 0; i < n; i++)
-		if (json_array_append(sorted, items[i].v) != 0)
-			goto done;
-	if (json_object_set(copy, "resources", sorted) != 0)
-		goto done;
-	rc = hash_canonical(copy, false, hex);
-done:
-	free(items);
-	json_decref(copy);
-	json_decref(sorted);
+	if (canonical != NULL)
+		rc = hash_canonical(canonical, false, hex);
+	json_decref(canonical);
 	if (rc != 0)
 		return err_set(err, NW_ENOMEM, "out of memory computing a fingerprint");
 	snprintf(out, PLANNER_FINGERPRINT_LEN, "sha256:%s", hex);

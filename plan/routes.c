@@ -257,7 +257,7 @@ peering_next_hop(const struct topo_vnet *v, const struct topo_peering *p)
 	const char *l1 = v->res != NULL ? v->res->location : NULL;
 	const char *l2 = p->remote != NULL && p->remote->res != NULL ? p->remote->res->location : NULL;
 
-	if (l1 != NULL && l2 != NULL && strcasecmp(l1, l2) != 0)
+	if (l1 != NULL && l2 != NULL && !topo_location_equal(l1, l2))
 		return NH_VNET_GLOBAL_PEERING;
 	return NH_VNET_PEERING;
 }
@@ -982,7 +982,7 @@ region_in(const struct deployed *d, const char *loc)
 	if (loc == NULL)
 		return false;
 	for (size_t i = 0; i < d->n; i++)
-		if (strcasecmp(d->regions[i], loc) == 0)
+		if (topo_location_equal(d->regions[i], loc))
 			return true;
 	return false;
 }
@@ -1124,7 +1124,7 @@ ctx_build_groups(struct routes_ctx *ctx, struct nw_err *err)
 				if (sub == NULL)
 					goto done;
 				for (size_t i = 0; i < n; i++)
-					if (strcasecmp(t->vnets[members[i]].res->location, dep[c].regions[r]) == 0)
+					if (topo_location_equal(t->vnets[members[i]].res->location, dep[c].regions[r]))
 						sub[k++] = members[i];
 				rc = cg_add(ctx, &cgcap, sub, k);
 				free(sub);

@@ -54,6 +54,25 @@ ascii_eq(const char *a, const char *b)
 	}
 }
 
+bool
+topo_location_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	for (;;) {
+		while (*a == ' ')
+			a++;
+		while (*b == ' ')
+			b++;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		if (ascii_lower((unsigned char)*a) != ascii_lower((unsigned char)*b))
+			return false;
+		a++;
+		b++;
+	}
+}
+
 int
 topo_id_compare(const char *a, const char *b)
 {
@@ -2712,22 +2731,21 @@ cmp_sort_item(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-char *
-topology_dump_json(json_t *root)
+json_t *
+topology_canonical_root(json_t *root)
 {
 	struct sort_item *items = NULL;
 	json_t *resources, *copy = NULL, *sorted = NULL, *v;
-	char *text = NULL;
 	size_t i, n;
 
 	resources = json_is_object(root) ? json_object_get(root, "resources") : NULL;
 	if (!json_is_array(resources))
-		return json_dump_canonical(root);
+		return json_incref(root);
 	/* A shallow copy with a sorted array of the same elements: the same text
 	 * as a deep copy at a fraction of the memory of a large estate. */
 	n = json_array_size(resources);
 	if (n > 0 && (items = malloc(n * sizeof(*items))) == NULL)
-		goto done;
+		goto fail;
 	json_array_foreach(resources, i, v) {
 		items[i].id = json_str(v, "id");
 		items[i].index = i;
@@ -2736,17 +2754,33 @@ topology_dump_json(json_t *root)
 	if (n > 1)
 		qsort(items, n, sizeof(*items), cmp_sort_item);
 	if ((copy = json_copy(root)) == NULL || (sorted = json_array()) == NULL)
-		goto done;
+		goto fail;
 	for (i = 0; i < n; i++)
 		if (json_array_append(sorted, items[i].v) != 0)
-			goto done;
-	if (json_object_set(copy, "resources", sorted) != 0)
-		goto done;
-	text = json_dump_canonical(copy);
-done:
+			goto fail;
+	if (json_object_set_new(copy, "resources", sorted) != 0) {
+		sorted = NULL;
+		goto fail;
+	}
+	free(items);
+	return copy;
+fail:
 	json_decref(sorted);
 	json_decref(copy);
 	free(items);
+	return NULL;
+}
+
+char *
+topology_dump_json(json_t *root)
+{
+	json_t *canonical = topology_canonical_root(root);
+	char *text;
+
+	if (canonical == NULL)
+		return NULL;
+	text = json_dump_canonical(canonical);
+	json_decref(canonical);
 	return text;
 }
 

@@ -389,6 +389,15 @@ const char *topology_tag(const struct topo_resource *r, const char *key);
  */
 char *topology_dump(const struct topology *t);
 
+/*
+ * The document as the canonical text orders it: a shallow copy of root
+ * whose resources array holds the same elements sorted as topology_dump
+ * sorts them (root itself when it has no resources array).  New reference;
+ * NULL on out of memory.  For writers that produce the canonical bytes
+ * another way (the planner hashes them as they are dumped).
+ */
+json_t *topology_canonical_root(json_t *root);
+
 /* Canonical text of any document of this format (used before loading). */
 char *topology_dump_json(json_t *root);
 
@@ -398,6 +407,9 @@ char *topology_dump_json(json_t *root);
  * "-" writes to standard output.
  */
 int topology_write_file(const struct topology *t, const char *path, struct nw_err *err);
+
+/* True when two ARM locations name one region: case and spaces do not count ("East US" is "eastus"). */
+bool topo_location_equal(const char *a, const char *b);
 
 /* Compares two ids as ARM does (ASCII case-insensitive). */
 int topo_id_compare(const char *a, const char *b);

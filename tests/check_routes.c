@@ -877,7 +877,12 @@ START_TEST(test_global_peering_next_hop_type)
 	est_vnet(&e, "hub", "EastUS", "10.0.0.0/16");
 	est_spoke(&e, "near", "eastus", "10.1.0.0/16", "10.1.0.0/24", "hub", NULL);
 	est_spoke(&e, "far", "westeurope", "10.2.0.0/16", "10.2.0.0/24", "hub", NULL);
+	/* ARM's display form of a region is the same region */
+	est_spoke(&e, "display", "East US", "10.3.0.0/16", "10.3.0.0/24", "hub", NULL);
 	fx_open(&f, &e);
+	s = fx_eff(&f, "display", "app");
+	assert_route(look(&s, "10.0.0.1"), "10.0.0.0/16", ROUTE_SRC_DEFAULT, NH_VNET_PEERING);
+	route_set_free(&s);
 	s = fx_eff(&f, "near", "app");
 	assert_route(look(&s, "10.0.0.1"), "10.0.0.0/16", ROUTE_SRC_DEFAULT, NH_VNET_PEERING);
 	route_set_free(&s);
