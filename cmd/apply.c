@@ -406,14 +406,10 @@ history_dir_for(char *buf, size_t size, const struct cmd_args *a, const char *db
 /* ------------------------------------------------------------------ */
 /* The rehearsal (--dry-run) */
 
-struct fake_env {
-	const char *tenant, *client, *secret;
-};
-
-static const char *
-fake_getenv(void *arg, const char *name)
+const char *
+cmd_emulator_getenv(void *arg, const char *name)
 {
-	const struct fake_env *e = arg;
+	const struct emulator_credential *e = arg;
 
 	if (strcmp(name, "AZURE_TENANT_ID") == 0)
 		return e->tenant;
@@ -476,7 +472,7 @@ dry_run(struct cmd_ctx *ctx, const struct cmd_args *a, struct store *real, const
 {
 	struct emulator_opts eo = { 0 };
 	struct azure_opts ao = { 0 };
-	struct fake_env fe = { "00000000-0000-4000-8000-00000000d1e5", "netwave-rehearsal",
+	struct emulator_credential fe = { "00000000-0000-4000-8000-00000000d1e5", "netwave-rehearsal",
 		"rehearsal-only" };
 	struct emulator *emu = NULL;
 	struct provider *p = NULL, *live = NULL;
@@ -546,7 +542,7 @@ dry_run(struct cmd_ctx *ctx, const struct cmd_args *a, struct store *real, const
 	}
 	ao.arm_endpoint = emulator_base_url(emu);
 	ao.authority_host = emulator_base_url(emu);
-	ao.getenv = fake_getenv;
+	ao.getenv = cmd_emulator_getenv;
 	ao.getenv_arg = &fe;
 	ao.poll_interval = 0.05;
 	if ((rc = azure_provider_new(&p, &ao, err)) != 0)

@@ -49,6 +49,16 @@ const char *cmd_operator_name(void);
 void cmd_interrupt_catch(volatile sig_atomic_t *flag);
 void cmd_interrupt_restore(void);
 
+/*
+ * The client credential a private in-process emulator knows, handed to the
+ * Azure provider in place of the environment (its getenv hook, arg is the
+ * struct), so a rehearsal or the demo never reads the user's credentials.
+ */
+struct emulator_credential {
+	const char *tenant, *client, *secret;
+};
+const char *cmd_emulator_getenv(void *arg, const char *name);
+
 /* Asks on the terminal (apply_confirm_fn); arg is the struct cmd_ctx. */
 bool cmd_confirm_tty(void *arg, const char *prompt, const char *expected);
 

@@ -35,23 +35,6 @@
 
 #define DEMO_MARKER ".netwave-demo"
 
-struct demo_env {
-	const char *tenant, *client, *secret;
-};
-
-static const char *
-demo_getenv(void *arg, const char *name)
-{
-	const struct demo_env *e = arg;
-
-	if (strcmp(name, "AZURE_TENANT_ID") == 0)
-		return e->tenant;
-	if (strcmp(name, "AZURE_CLIENT_ID") == 0)
-		return e->client;
-	if (strcmp(name, "AZURE_CLIENT_SECRET") == 0)
-		return e->secret;
-	return NULL;
-}
 
 static double
 now_s(void)
@@ -227,7 +210,7 @@ demo_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	struct azure_opts ao = { 0 };
 	struct azure_discover_opts dopts = { 0 };
 	struct azure_discover_report drep;
-	struct demo_env env = { "00000000-0000-4000-8000-0000000de770", "netwave-demo", "demo-only-secret" };
+	struct emulator_credential env = { "00000000-0000-4000-8000-0000000de770", "netwave-demo", "demo-only-secret" };
 	struct emulator *emu = NULL;
 	struct provider *p = NULL;
 	struct store *st = NULL;
@@ -295,7 +278,7 @@ demo_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	}
 	ao.arm_endpoint = emulator_base_url(emu);
 	ao.authority_host = emulator_base_url(emu);
-	ao.getenv = demo_getenv;
+	ao.getenv = cmd_emulator_getenv;
 	ao.getenv_arg = &env;
 	ao.poll_interval = 0.05;
 	if ((rc = azure_provider_new(&p, &ao, err)) != 0)

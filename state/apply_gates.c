@@ -214,12 +214,8 @@ routes_of(struct run *r, const json_t *nic_ids, json_t **out, json_t *failed, st
 				left++;
 		if (left == 0)
 			break;
-		if ((rc = provider_run(r->p, 0.5, err)) != 0 || (rc = run_lease_keep(r, err)) != 0)
+		if ((rc = run_pump(r, "reading effective routes", err)) != 0)
 			goto done;
-		if (r->o->interrupt != NULL && *r->o->interrupt) {
-			rc = err_set(err, NW_EPARTIAL, "interrupted while reading effective routes");
-			goto done;
-		}
 	}
 	for (i = 0; i < n; i++) {
 		if (q[i].op->phase == PROVIDER_PHASE_DONE)

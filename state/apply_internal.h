@@ -130,6 +130,12 @@ bool run_wrote(struct run *r);
 
 /* Renews the lease when a third of its time has gone; NW_ELOCKED when it is lost. */
 int run_lease_keep(struct run *r, struct nw_err *err);
+/*
+ * One turn of a batch of reads: drives the provider for up to half a
+ * second, keeps the lease, and stops with NW_EPARTIAL ("interrupted while
+ * <what>") when the run was interrupted.
+ */
+int run_pump(struct run *r, const char *what, struct nw_err *err);
 
 /* Records a store failure as fatal (the run stops); returns its code. */
 int run_fail(struct run *r, int rc, const struct nw_err *e);

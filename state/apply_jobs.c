@@ -956,6 +956,18 @@ run_lease_keep(struct run *r, struct nw_err *err)
 	return 0;
 }
 
+int
+run_pump(struct run *r, const char *what, struct nw_err *err)
+{
+	int rc;
+
+	if ((rc = provider_run(r->p, 0.5, err)) != 0 || (rc = run_lease_keep(r, err)) != 0)
+		return rc;
+	if (r->o->interrupt != NULL && *r->o->interrupt)
+		return err_set(err, NW_EPARTIAL, "interrupted while %s", what);
+	return 0;
+}
+
 /* After-step gates: they must pass before the steps that depend on the step start. */
 static int
 after_step_gates(struct wave_run *wr, struct job *j, struct nw_err *err)

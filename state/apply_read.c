@@ -709,12 +709,8 @@ read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err)
 				left++;
 		if (left == 0)
 			break;
-		if ((rc = provider_run(r->p, 0.5, err)) != 0 || (rc = run_lease_keep(r, err)) != 0)
+		if ((rc = run_pump(r, "reading the estate", err)) != 0)
 			goto done;
-		if (r->o->interrupt != NULL && *r->o->interrupt) {
-			rc = err_set(err, NW_EPARTIAL, "interrupted while reading the estate");
-			goto done;
-		}
 	}
 	for (i = 0; i < n; i++) {
 		struct provider_op *op = items[i].op;
