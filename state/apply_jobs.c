@@ -373,8 +373,11 @@ job_send(struct job *j)
 	}
 	w = provider_op_new(PROVIDER_OP_WRITE, m, path, json_object_get(op, "body"));
 	free(path);
-	if (w != NULL)
+	if (w != NULL) {
 		w->accepted = op_accepted_cb;
+		/* never re-sent by the transport: a write that may have arrived is settled by reading */
+		w->idempotent = false;
+	}
 	j->resumed_op = false;
 	j->phase = JP_SENDING;
 	job_submit(j, w, JO_WRITE);
