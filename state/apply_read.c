@@ -181,43 +181,34 @@ step_is_action(const json_t *op)
 static bool
 is_commit(const json_t *op)
 {
-	return step_is_action(op) && strcmp(op_action(op), "commit") == 0;
+	const struct action_kind *k = action_kind_of(op);
+
+	return k != NULL && k->id == ACTION_COMMIT;
 }
 
 /* The gateway migration phase an action ends in, or NULL when op is not one. */
 static const char *
 migration_target(const json_t *op)
 {
-	static const char *const map[][2] = {
-		{ "prepareMigration", "PrepareSucceeded" }, { "executeMigration", "ExecuteSucceeded" },
-		{ "commitMigration", "CommitSucceeded" }, { "abortMigration", "AbortSucceeded" },
-	};
-	const char *a = op_action(op);
-	size_t i;
+	const struct action_kind *k = action_kind_of(op);
 
-	if (!step_is_action(op))
-		return NULL;
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i][0], a) == 0)
-			return map[i][1];
-	return NULL;
+	return k != NULL && k->read == ACTION_READ_MIGRATION ? k->done : NULL;
 }
 
 static bool
 is_feature_action(const json_t *op)
 {
-	const char *p = json_str(op, "path");
+	const struct action_kind *k = action_kind_of(op);
 
-	return step_is_action(op) && p != NULL && strstr(p, "/Microsoft.Features/") != NULL;
+	return k != NULL && k->read == ACTION_READ_FEATURE;
 }
 
 static bool
 is_provider_register(const json_t *op)
 {
-	const char *p = json_str(op, "path");
+	const struct action_kind *k = action_kind_of(op);
 
-	return step_is_action(op) && p != NULL && strstr(p, "/Microsoft.Features/") == NULL &&
-	    (ends_with(p, "/register") || ends_with(p, "/unregister"));
+	return k != NULL && k->read == ACTION_READ_PROVIDER;
 }
 
 /* ------------------------------------------------------------------ */
