@@ -657,6 +657,12 @@ run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir
 		}
 		o.history = h;
 	}
+	{
+		/* a test hook: stop dead after this many journal writes, as a kill -9 there would */
+		const char *ca = getenv("NETWAVE_TEST_CRASH_AFTER");
+		if (ca != NULL && *ca != '\0')
+			o.crash_after = (unsigned)strtoul(ca, NULL, 10);
+	}
 	cmd_interrupt_catch(&stop);
 	rc = apply_run(st, p, plan, &o, &res, err);
 	cmd_interrupt_restore();
