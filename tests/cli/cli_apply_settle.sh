@@ -73,10 +73,11 @@ plan_writes() {
 	    { next_is = 0 }' "$TMP/plan.json"
 }
 
-# accepted_writes: "METHOD PATH" of every write the emulator answered 2xx (not reads sent as POST)
+# accepted_writes: "METHOD PATH" of every write the emulator answered 2xx, or carried out and
+# then reset (reset-after logs "reset": true), not counting reads sent as POST
 accepted_writes() {
 	curl -sS -m 10 "$BASE/__netwave/requests" | tr '}' '\n' |
-	    grep -E '"method":"(PUT|PATCH|DELETE|POST)"' | grep -E '"status":20[0-9]' |
+	    grep -E '"method":"(PUT|PATCH|DELETE|POST)"' | grep -E '"status":20[0-9]|"reset":true' |
 	    sed -n 's/.*"method":"\([A-Z]*\)","path":"\([^"]*\)".*/\1 \2/p' |
 	    grep -v -e '/listDeploymentStatus$' -e '/effectiveRouteTable$' -e 'Microsoft.ResourceGraph' \
 	        -e '/routeTables/primary$' -e '/routeTables/secondary$' -e '/listActiveConnectivityConfigurations$' \
