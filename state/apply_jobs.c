@@ -698,13 +698,12 @@ job_send_again(struct job *j, json_t *image, const char *why)
 	j->reconciling = false;
 	j->resumed_op = false;
 	if (!step_is_action(job_op(j))) {
-		/* the before-image is read again as for a first attempt */
-		json_decref(j->image);
-		j->image = NULL;
-		if (j->dir == STORE_FORWARD)
-			job_forward_start(j);
-		else
-			job_rollback_start(j);
+		/* started again later as a first attempt (the before-image read again); bounded */
+		job_reschedule(j, how);
+		return;
+	}
+	if (++j->reschedules > APPLY_MAX_RESCHEDULES) {
+		job_fail(j, "%s (gave up after %u attempts)", how, j->reschedules);
 		return;
 	}
 	json_decref(j->pre);

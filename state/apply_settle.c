@@ -87,6 +87,19 @@ action_kind_of(const json_t *op)
 /* ------------------------------------------------------------------ */
 /* PUT and DELETE */
 
+/* What ARM computes whatever a body says (as plan/diff.h ignores it). */
+static bool
+read_only(const char *key)
+{
+	static const char *const keys[] = { "etag", "provisioningState", "resourceGuid", "systemData" };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
 bool
 body_applied(const json_t *body, const json_t *image)
 {
@@ -102,7 +115,7 @@ body_applied(const json_t *body, const json_t *image)
 		if (!json_is_object(image))
 			return false;
 		json_object_foreach((json_t *)body, k, v)
-			if (!body_applied(v, json_object_get(image, k)))
+			if (!read_only(k) && !body_applied(v, json_object_get(image, k)))
 				return false;
 		return true;
 	}
