@@ -823,6 +823,19 @@ job_advance(struct job *j)
 			}
 			if (settled)
 				break;
+			{
+				char why[1024];
+				enum inverse_verdict v = apply_inverse_check(j, why, sizeof(why));
+
+				if (v == INVERSE_FAIL) {
+					job_fail(j, "%s", why);
+					break;
+				}
+				if (v == INVERSE_SKIP) {
+					job_settle_without_sending(j, why);
+					break;
+				}
+			}
 			if (state_restored(json_object_get(j->step, "operation"), j->before_image, j->pre)) {
 				/* nothing to undo: it is already as it was before the step */
 				job_settle_without_sending(j, "already as before the step");
