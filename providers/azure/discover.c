@@ -409,7 +409,9 @@ on_list(struct disc *d, struct job *j)
 		set_fatal(d, &op->err);
 		return;
 	}
-	d->ok_lists++;
+	/* the groups alone do not make an estate readable: only the network lists count */
+	if (strcmp(j->type, TYPE_RESOURCE_GROUP) != 0)
+		d->ok_lists++;
 	json_array_foreach(op->result, i, v) {
 		if (!json_is_object(v))
 			continue;
