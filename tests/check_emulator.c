@@ -1185,7 +1185,11 @@ START_TEST(test_state_is_a_topology_and_drift_bypasses_arm)
 	json_decref(doc);
 	/* the in-process accessor agrees */
 	doc = emulator_state(f.e);
-	ck_assert_int_eq(json_array_size(json_object_get(doc, "resources")), 5);
+	/* seed(3)'s five resources, then their group rg-net as Resource Groups - Get returns it */
+	ck_assert_int_eq(json_array_size(json_object_get(doc, "resources")), 6);
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(doc, "resources"), 5), "id"), RG);
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(doc, "resources"), 5), "type"),
+	    "Microsoft.Resources/resourceGroups");
 	json_decref(doc);
 	/* drift on an embedded child */
 	r = call(&f, "PUT", "/__netwave/resources?id=" NET "/virtualNetworks/hub/subnets/default",

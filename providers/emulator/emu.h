@@ -294,6 +294,8 @@ json_t *emu_store_doc(struct emulator *e);
 
 /* Resource groups. */
 bool emu_store_rg_exists(struct emulator *e, const char *sub, const char *rg);
+/* A stored group as "Resource Groups - Get" returns it (new reference). */
+json_t *emu_store_rg_wire(const json_t *g);
 json_t *emu_store_rg_get(struct emulator *e, const char *sub, const char *rg);
 void emu_store_rg_put(struct emulator *e, const char *sub, const char *rg, const char *location);
 void emu_store_rg_del(struct emulator *e, const char *sub, const char *rg);

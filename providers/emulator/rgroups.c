@@ -39,10 +39,7 @@ cmp_key(const void *a, const void *b)
 static json_t *
 rg_wire(const json_t *g)
 {
-	json_t *w = json_deep_copy(g);
-
-	json_object_del(w, "subscriptionId");
-	return w;
+	return emu_store_rg_wire(g);
 }
 
 static void
@@ -220,7 +217,10 @@ rg_delete(struct emulator *e, struct emu_req *r, const char *sub, const char *rg
 		    rg);
 		return;
 	}
-	id = emu_printf("/subscriptions/%s/resourceGroups/%s", sub, json_str(g, "name"));
+	id = emu_printf("/subscriptions/%s/resourceGroups/%s", sub, json_str(g, "name") != NULL ?
+	    json_str(g, "name") : rg);
+	if (!json_is_object(json_object_get(g, "properties")))
+		json_object_set_new(g, "properties", json_object());
 	json_object_set_new(json_object_get(g, "properties"), "provisioningState",
 	    json_string("Deleting"));
 	emu_store_touch_docs(e);

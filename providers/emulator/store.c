@@ -231,6 +231,23 @@ rg_key(const char *sub, const char *rg)
 	return low;
 }
 
+json_t *
+emu_store_rg_wire(const json_t *g)
+{
+	json_t *c = json_deep_copy(g);
+
+	/* a state database written before groups kept ARM's shape */
+	if (json_str(c, "id") == NULL)
+		json_object_set_new(c, "id", json_sprintf("/subscriptions/%s/resourceGroups/%s",
+		    json_str(c, "subscriptionId"), json_str(c, "name")));
+	if (json_str(c, "type") == NULL)
+		json_object_set_new(c, "type", json_string(EMU_TYPE_RESOURCE_GROUP));
+	if (json_object_get(c, "properties") == NULL)
+		json_object_set_new(c, "properties", json_pack("{s:s}", "provisioningState", "Succeeded"));
+	json_object_del(c, "subscriptionId");
+	return c;
+}
+
 bool
 emu_store_rg_exists(struct emulator *e, const char *sub, const char *rg)
 {
@@ -543,9 +560,7 @@ rgs_append(struct emulator *e, json_t *list)
 		keys[n++] = k;
 	qsort(keys, n, sizeof(*keys), cmp_key);
 	for (i = 0; i < n; i++) {
-		json_t *c = json_deep_copy(json_object_get(e->rgs, keys[i]));
-		json_object_del(c, "subscriptionId");
-		json_array_append_new(list, c);
+		json_array_append_new(list, emu_store_rg_wire(json_object_get(e->rgs, keys[i])));
 	}
 	free(keys);
 }
