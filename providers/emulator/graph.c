@@ -8,6 +8,8 @@
  *             | project id, name, properties
  *             | order by id asc | limit 10
  *
+ * The table may also be ResourceContainers: the resource groups and
+ * subscriptions, as Resource Graph's resourcecontainers table holds them.
  * Anything outside the subset is answered 400 with what was not
  * understood.  Rows come as objectArray (or table), at most 1,000 a page,
  * continued with $skipToken.

@@ -18,7 +18,7 @@
 // "N passed, M failed"; the exit code is 0 only when nothing failed.
 
 import { NetworkManagementClient } from "@azure/arm-network";
-import { createPipelineRequest } from "@azure/core-rest-pipeline";
+import { createDefaultHttpClient, createPipelineRequest } from "@azure/core-rest-pipeline";
 import { ClientSecretCredential } from "@azure/identity";
 
 const base = required("NETWAVE_EMULATOR_URL").replace(/\/+$/, "");
@@ -110,7 +110,7 @@ async function requests() {
 
 // GET /subscriptions/{s}/resourcegroups/{rg} through the SDK's pipeline (token, retries, TLS)
 async function resourceGroup(sub, name) {
-	const r = await client.sendRequest(createPipelineRequest({
+	const r = await client.pipeline.sendRequest(createDefaultHttpClient(), createPipelineRequest({
 		url: `${base}/subscriptions/${sub}/resourcegroups/${encodeURIComponent(name)}?api-version=2021-04-01`,
 		method: "GET",
 	}));
