@@ -1935,6 +1935,9 @@ rg_steps(struct pl *p, struct wave *w, const json_t *missing, json_t *rg_step_of
 			.reads = 1, .writes = 1,
 		};
 
+		/* a PUT replaces a group's tags: one made since the plan is left alone */
+		if (s.op != NULL)
+			json_object_set_new(s.op, "condition", json_string("absent"));
 		if (inv != NULL)
 			json_object_set_new(inv, "condition", json_string("created-and-empty"));
 		s.inverse = inv;

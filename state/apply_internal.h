@@ -263,7 +263,7 @@ int gate_run(struct run *r, int wave_idx, const json_t *gate, json_t **evidence,
  */
 int rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_err *err);
 
-/* --- apply_inverse.c: conditional inverses ------------------------------- */
+/* --- apply_inverse.c: conditional operations and inverses ----------------- */
 
 enum inverse_verdict {
 	INVERSE_SEND,  /* send the inverse (or the step has no condition) */
@@ -278,5 +278,12 @@ enum inverse_verdict {
  * for SKIP and FAIL.
  */
 enum inverse_verdict apply_inverse_check(struct job *j, char *why, size_t size);
+
+/*
+ * Forward, after j->pre holds the resource as it is now: true when the
+ * step's operation has a "condition" that says nothing needs sending (why
+ * says so).
+ */
+bool apply_operation_unneeded(struct job *j, char *why, size_t size);
 
 #endif

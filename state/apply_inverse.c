@@ -1,8 +1,14 @@
 /*
- * Conditional inverses: an inverse the plan marks with a "condition" is
- * sent only when the condition holds at rollback time; otherwise the step
- * is settled with nothing sent and the reason journaled.  Called by the
- * rollback path of apply_jobs.c once the resource's state has been read.
+ * Conditional operations and inverses: an operation or inverse the plan
+ * marks with a "condition" is sent only when the condition holds when it
+ * would be sent; otherwise the step is settled with nothing sent and the
+ * reason journaled.  Called by apply_jobs.c once the resource's state has
+ * been read (j->pre).
+ *
+ * "absent" (create-resource-group): the PUT creates the group only when
+ * it does not exist.  Create Or Update replaces a group's tags
+ * (https://learn.microsoft.com/rest/api/resources/resource-groups/create-or-update),
+ * so a group someone made since the plan is left as it is.
  *
  * "created-and-empty" (create-resource-group): ARM deletes every resource
  * in a group it deletes (https://learn.microsoft.com/rest/api/resources/resource-groups/delete),
@@ -60,6 +66,19 @@ created_and_empty(struct job *j, char *why, size_t size)
 	}
 	json_decref(list);
 	return v;
+}
+
+bool
+apply_operation_unneeded(struct job *j, char *why, size_t size)
+{
+	const char *cond = json_str(json_object_get(j->step, "operation"), "condition");
+
+	why[0] = '\0';
+	if (cond == NULL || strcmp(cond, "absent") != 0 || j->pre == NULL)
+		return false;
+	snprintf(why, size, "%s exists already: nothing to create, and it is left as it is",
+	    j->resource);
+	return true;
 }
 
 enum inverse_verdict

@@ -317,18 +317,24 @@ job_ready(struct job *j, double now)
 /* ------------------------------------------------------------------ */
 /* Sending */
 
+static void job_settle_without_sending(struct job *j, const char *how);
+
 static void
 job_send(struct job *j)
 {
 	struct nw_err e = { 0 };
 	const json_t *op = job_op(j);
 	const char *m = job_method(j);
-	char *path;
+	char *path, why[1024];
 	struct provider_op *w;
 	int rc;
 
 	if (j->r->crashed || j->r->fatal != 0) {
 		job_finish(j, false);
+		return;
+	}
+	if (j->dir == STORE_FORWARD && apply_operation_unneeded(j, why, sizeof(why))) {
+		job_settle_without_sending(j, why);
 		return;
 	}
 	if (step_is_action(op) && j->dir == STORE_FORWARD) {

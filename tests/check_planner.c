@@ -1495,6 +1495,8 @@ START_TEST(test_a_manager_in_a_missing_group_gets_the_group_created_first)
 	ck_assert_str_eq(json_path_str(st, "operation", "path", NULL), gid);
 	ck_assert_str_eq(json_path_str(st, "operation", "apiVersion", NULL), "2021-04-01");
 	ck_assert_str_eq(json_path_str(st, "operation", "body", "location", NULL), "eastus");
+	/* created only when absent: a PUT would replace the tags of a group made since */
+	ck_assert_str_eq(json_path_str(st, "operation", "condition", NULL), "absent");
 	/* undone only when this plan created it and it is empty */
 	ck_assert_str_eq(json_path_str(st, "inverse", "method", NULL), "DELETE");
 	ck_assert_str_eq(json_path_str(st, "inverse", "condition", NULL), "created-and-empty");

@@ -197,10 +197,15 @@ rg_put(struct emulator *e, struct emu_req *r, const char *sub, const char *rg, j
 	}
 	emu_store_rg_put(e, sub, rg, loc);
 	g = emu_store_rg_get(e, sub, rg);
+	/* a PUT: the body's tags and managedBy replace the group's, absent ones go */
 	if (tags != NULL)
 		json_object_set(g, "tags", tags);
+	else
+		json_object_del(g, "tags");
 	if (managed != NULL)
 		json_object_set_new(g, "managedBy", json_string(managed));
+	else
+		json_object_del(g, "managedBy");
 	emu_op_name(r, "create resource group");
 	emu_reply_json(r, existed ? 200 : 201, rg_wire(g));
 }

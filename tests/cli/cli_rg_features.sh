@@ -179,15 +179,19 @@ if [ "$(requests DELETE 202 "/resourceGroups/rg-net")" -eq 0 ]; then pass "no DE
 curl -sS -m 10 -X DELETE "$BASE/__netwave/resources?id=$OTHER" >/dev/null
 
 # --- ...and never a group that existed before the plan ----------------------------------------
-# rg-net now exists (empty) but the plan was made when it did not: netwave did not create it
+# rg-net now exists (empty, tagged by its owner) but the plan was made when it did not
+curl -sS -m 10 -X PUT -H 'Content-Type: application/json' -d '{"location": "eastus", "tags": {"owner": "someone"}}' \
+    "$BASE/subscriptions/$SUB2/resourceGroups/rg-net?api-version=2021-04-01" >/dev/null
+curl -sS -m 10 -X DELETE "$BASE/__netwave/requests" >/dev/null
 intent rg-net
 run "$NETWAVE" plan --current "$TMP/current.json" --intent "$TMP/intent.json" --db "$TMP/b.db" \
     --format json -o "$TMP/plan-b.json"
 PLANB=$(sed -n 's/^  "id": "\(pl-[0-9a-f]*\)",$/\1/p' "$TMP/plan-b.json")
 run "$NETWAVE" apply "$PLANB" --db "$TMP/b.db" --wave prepare $P
 expect_rc "apply the prepare wave of a plan made before the group existed" 0
-if [ "$(requests PUT 200 "/resourceGroups/rg-net")" -eq 1 ]; then pass "its PUT updates the group (200)"; else
-	fail "its PUT updates the group (200)"; fi
+expect_out "leaving the group as it is" "rg-net exists already: nothing to create, and it is left as it is"
+if [ "$(requests PUT 200 "/resourceGroups/rg-net")" -eq 0 ] && [ "$(requests PUT 201 "/resourceGroups/rg-net")" -eq 0 ]; then
+	pass "no PUT replaces its tags"; else fail "no PUT replaces its tags"; fi
 curl -sS -m 10 -X DELETE "$BASE/__netwave/requests" >/dev/null
 run "$NETWAVE" rollback "$PLANB" --db "$TMP/b.db" --all --yes $P
 expect_rc "roll it back" 0
@@ -196,6 +200,8 @@ if [ "$(rg_status "$SUB2" rg-net)" = 200 ]; then pass "the group that existed be
 	fail "the group that existed before stays"; fi
 if [ "$(requests DELETE 202 "/resourceGroups/rg-net")" -eq 0 ]; then pass "and no DELETE of it was sent"; else
 	fail "and no DELETE of it was sent"; fi
+if curl -sS -m 10 "$BASE/subscriptions/$SUB2/resourceGroups/rg-net?api-version=2021-04-01" | grep -qF '"owner":"someone"'; then
+	pass "with its owner's tags"; else fail "with its owner's tags"; fi
 stop_emulator
 
 # --- apply --all: a fresh discovery records the group as the target predicted ------------------
