@@ -319,4 +319,27 @@ int gate_run(struct run *r, int wave_idx, const json_t *gate, json_t **evidence,
  */
 int rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_err *err);
 
+/* --- apply_inverse.c: conditional operations and inverses ----------------- */
+
+enum inverse_verdict {
+	INVERSE_SEND,  /* send the inverse (or the step has no condition) */
+	INVERSE_SKIP,  /* nothing to undo: settle without sending, why says so */
+	INVERSE_FAIL,  /* cannot tell: fail the step, why says so */
+};
+
+/*
+ * At rollback, after j->pre holds the resource as it is now: whether the
+ * step's inverse (its "condition", if any) should be sent.  May read from
+ * the provider (waiting for that read).  why (size bytes) gets the reason
+ * for SKIP and FAIL.
+ */
+enum inverse_verdict apply_inverse_check(struct job *j, char *why, size_t size);
+
+/*
+ * Forward, after j->pre holds the resource as it is now: true when the
+ * step's operation has a "condition" that says nothing needs sending (why
+ * says so).
+ */
+bool apply_operation_unneeded(struct job *j, char *why, size_t size);
+
 #endif

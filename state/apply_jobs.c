@@ -317,18 +317,24 @@ job_ready(struct job *j, double now)
 /* ------------------------------------------------------------------ */
 /* Sending */
 
+static void job_settle_without_sending(struct job *j, const char *how);
+
 static void
 job_send(struct job *j)
 {
 	struct nw_err e = { 0 };
 	const json_t *op = job_op(j);
 	const char *m = job_method(j);
-	char *path;
+	char *path, why[1024];
 	struct provider_op *w;
 	int rc;
 
 	if (j->r->crashed || j->r->fatal != 0) {
 		job_finish(j, false);
+		return;
+	}
+	if (j->dir == STORE_FORWARD && apply_operation_unneeded(j, why, sizeof(why))) {
+		job_settle_without_sending(j, why);
 		return;
 	}
 	if (step_is_action(op) && j->dir == STORE_FORWARD) {
@@ -852,6 +858,19 @@ job_advance(struct job *j)
 			}
 			if (settled)
 				break;
+			{
+				char why[1024];
+				enum inverse_verdict v = apply_inverse_check(j, why, sizeof(why));
+
+				if (v == INVERSE_FAIL) {
+					job_fail(j, "%s", why);
+					break;
+				}
+				if (v == INVERSE_SKIP) {
+					job_settle_without_sending(j, why);
+					break;
+				}
+			}
 			if (state_restored(json_object_get(j->step, "operation"), j->before_image, j->pre)) {
 				/* nothing to undo: it is already as it was before the step */
 				job_settle_without_sending(j, "already as before the step");

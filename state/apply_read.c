@@ -562,6 +562,24 @@ deployed_ids(const json_t *image, const char *region)
 	return json_object_get(record_of(image, region), "configurationIds");
 }
 
+/*
+ * A feature never registered reads NotRegistered; one unregistered reads
+ * Unregistered: both are "not registered" (Features - Unregister,
+ * https://learn.microsoft.com/rest/api/resources/features/unregister), so an
+ * unregister puts the feature back as it was.
+ */
+static bool
+feature_state_same(const char *a, const char *b)
+{
+	if (a != NULL && strcasecmp(a, "Unregistered") == 0)
+		a = "NotRegistered";
+	if (b != NULL && strcasecmp(b, "Unregistered") == 0)
+		b = "NotRegistered";
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcasecmp(a, b) == 0;
+}
+
 bool
 state_restored(const json_t *op, const json_t *before, const json_t *current)
 {
@@ -591,8 +609,8 @@ state_restored(const json_t *op, const json_t *before, const json_t *current)
 		return strcasecmp(a != NULL ? a : "None", b != NULL ? b : "None") == 0;
 	}
 	if (is_feature_action(op))
-		return json_equal_nocase(json_path(before, "properties", "state", NULL),
-		    json_path(current, "properties", "state", NULL));
+		return feature_state_same(json_path_str(before, "properties", "state", NULL),
+		    json_path_str(current, "properties", "state", NULL));
 	if (is_provider_register(op))
 		return true;
 	if (before == NULL || current == NULL)

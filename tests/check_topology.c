@@ -1110,6 +1110,46 @@ START_TEST(test_a_large_estate_loads_in_close_to_parse_time)
 }
 END_TEST
 
+/* Resource groups as discovery records them: "Resource Groups - Get"'s shape, no /providers/. */
+START_TEST(test_resource_groups_load_and_are_found_by_id)
+{
+	struct topology *t = test_topology(
+	    "{\"format\": \"netwave.topology/v1\", \"subscriptions\": [\"s-1\"], \"resources\": ["
+	    "{\"id\": \"/subscriptions/s-1/resourceGroups/rg-b/providers/Microsoft.Network/virtualNetworks/v\","
+	    " \"name\": \"v\", \"type\": \"Microsoft.Network/virtualNetworks\", \"location\": \"eastus\","
+	    " \"properties\": {\"addressSpace\": {\"addressPrefixes\": [\"10.0.0.0/16\"]}}},"
+	    "{\"id\": \"/subscriptions/s-1/resourceGroups/rg-b\", \"name\": \"rg-b\","
+	    " \"type\": \"Microsoft.Resources/resourceGroups\", \"location\": \"eastus\","
+	    " \"managedBy\": \"/subscriptions/s-1/resourceGroups/x/providers/Microsoft.Solutions/applications/a\","
+	    " \"tags\": {\"owner\": \"net\"}, \"properties\": {\"provisioningState\": \"Succeeded\"}},"
+	    "{\"id\": \"/subscriptions/s-1/resourceGroups/rg-a\", \"name\": \"rg-a\","
+	    " \"type\": \"Microsoft.Resources/resourceGroups\", \"location\": \"westeurope\","
+	    " \"properties\": {\"provisioningState\": \"Succeeded\"}}]}");
+	struct topo_resource *g = topology_find(t, "/SUBSCRIPTIONS/s-1/resourcegroups/RG-B");
+	char *dump;
+
+	ck_assert_ptr_nonnull(g);
+	ck_assert_int_eq(g->type, TOPO_OTHER);
+	ck_assert_str_eq(g->type_name, "Microsoft.Resources/resourceGroups");
+	ck_assert_str_eq(g->subscription, "s-1");
+	ck_assert_str_eq(g->resource_group, "rg-b");
+	ck_assert_str_eq(g->location, "eastus");
+	/* the group's id is a prefix of its resources' ids; they stay apart in the index */
+	ck_assert_int_eq(topology_find(t, "/subscriptions/s-1/resourceGroups/rg-b/providers/"
+	    "Microsoft.Network/virtualNetworks/v")->type, TOPO_VNET);
+	ck_assert_ptr_null(topology_find(t, "/subscriptions/s-1/resourceGroups/rg-c"));
+	ck_assert_uint_eq(t->nwarnings, 0);
+	/* canonical: resources by id, the groups' fields kept */
+	dump = topology_dump(t);
+	ck_assert_ptr_nonnull(dump);
+	ck_assert_ptr_nonnull(strstr(dump, "\"managedBy\""));
+	ck_assert(strstr(dump, "resourceGroups/rg-a\"") < strstr(dump, "resourceGroups/rg-b\""));
+	ck_assert(strstr(dump, "resourceGroups/rg-b\"") < strstr(dump, "virtualNetworks/v\""));
+	free(dump);
+	topology_free(t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1121,6 +1161,7 @@ main(void)
 	TCase *scale = tcase_create("scale");
 
 	tcase_add_test(load, test_every_valid_file_loads_without_warnings);
+	tcase_add_test(load, test_resource_groups_load_and_are_found_by_id);
 	tcase_add_test(load, test_user_example_in_examples_is_the_documented_one_and_loads);
 	tcase_add_test(load, test_the_example_in_the_docs_is_the_tested_one_and_loads);
 	tcase_add_test(load, test_load_json_steals_the_root_on_success_and_failure);

@@ -59,10 +59,13 @@ doc_slot(struct emulator *e, const char *name)
 		return &e->deploy;
 	if (strcmp(name, "snapshots") == 0)
 		return &e->snapshots;
+	if (strcmp(name, "subfeatures") == 0)
+		return &e->subfeatures;
 	return NULL;
 }
 
-static const char *const doc_names[] = { "doc", "observed", "rgs", "deploy", "snapshots", NULL };
+static const char *const doc_names[] = { "doc", "observed", "rgs", "deploy", "snapshots",
+	"subfeatures", NULL };
 
 #define INTERRUPTED "the operation was interrupted by a restart of the service; send it again"
 
@@ -216,6 +219,8 @@ persist_open(struct emulator *e, const char *path, bool *loaded, struct nw_err *
 		e->deploy = json_object();
 	if (e->snapshots == NULL)
 		e->snapshots = json_object();
+	if (e->subfeatures == NULL)
+		e->subfeatures = json_object();
 	settle(e);
 	e->gen++;
 	e->keys_gen++;
