@@ -897,6 +897,17 @@ az_op_submit(struct az_client *c, struct provider_op *op, struct nw_err *err)
 		return err_set(err, NW_EINPUT, "cannot %s '%s': a path starts with '/'", op->method,
 		    op->path);
 	}
+	/* a journaled status or result URL gets the token too: it must be ARM's (a journal
+	 * written against another endpoint, or edited, is refused, not followed) */
+	if (op->kind == PROVIDER_OP_WRITE && op->phase != PROVIDER_PHASE_NEW &&
+	    ((op->poll_url != NULL && !az_same_origin(op->poll_url, c->arm)) ||
+	    (op->final_url != NULL && !az_same_origin(op->final_url, c->arm)))) {
+		err_set(err, NW_EINPUT, "cannot resume %s %s: its journaled %s URL is not on the ARM "
+		    "endpoint %s", op->method, op->path, op->poll_url != NULL &&
+		    !az_same_origin(op->poll_url, c->arm) ? "status" : "result", c->arm);
+		op_free_impl(a);
+		return err->code;
+	}
 	if (a->url == NULL || (op->kind != PROVIDER_OP_WRITE && op->kind != PROVIDER_OP_READ &&
 	    (a->acc = json_array()) == NULL)) {
 		op_free_impl(a);

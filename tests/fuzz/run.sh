@@ -54,7 +54,7 @@ for t in $targets; do
 		echo "fuzz: $t: ok, ${runs:-?} runs in ${time}s (${speed:-?}/s), cov ${cov:-?}, ft ${ft:-?}, corpus ${corp:-?}"
 	else
 		echo "fuzz: $t: FAILED (exit $rc) after ${runs:-?} runs; the log is $work/$t/log"
-		grep -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|invariant broken|SUMMARY' \
+		grep -aE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|invariant broken|SUMMARY' \
 			"$work/$t/log" | head -n 5
 		for a in "$work/$t/artifacts/"*; do
 			[ -f "$a" ] || continue
