@@ -1220,7 +1220,7 @@ az_retry_after(const struct az_xfer *x)
 		v = az_xfer_header(x, ms_headers[i]);
 		if (v != NULL) {
 			double ms = strtod(v, &end);
-			if (end != v && ms >= 0)
+			if (end != v && isfinite(ms) && ms >= 0)
 				return ms / 1000.0;
 		}
 	}
@@ -1228,7 +1228,7 @@ az_retry_after(const struct az_xfer *x)
 	if (v != NULL) {
 		double s = strtod(v, &end);
 		time_t when;
-		if (end != v && *end == '\0' && s >= 0)
+		if (end != v && *end == '\0' && isfinite(s) && s >= 0)
 			return s;
 		/* an HTTP date */
 		when = curl_getdate(v, NULL);

@@ -334,13 +334,17 @@ terminal_state(const char *state)
 /*
  * Retry-After when ARM sends one, else the default interval.  "Retry-After:
  * 0" while still running would have us spin: those waits start at 50 ms and
- * double up to the interval.
+ * double up to the interval.  A Retry-After longer than the longest wait
+ * honoured (max_wait) is cut to it: a poll is only a read, and a huge or
+ * garbled value must not put the operation to sleep for good.
  */
 static double
 poll_delay(struct az_op *a, const struct az_xfer *x)
 {
 	double ra = az_retry_after(x), d;
 
+	if (ra > a->c->max_wait)
+		return a->c->max_wait;
 	if (ra > 0)
 		return ra;
 	if (ra < 0)
