@@ -154,7 +154,7 @@ on_accepted(struct provider_op *op, void *arg)
 }
 
 bool
-fuzz_arm_run(struct fuzz_arm *f, struct provider_op *op, fuzz_arm_seen_fn seen, void *arg)
+fuzz_arm_run(struct fuzz_arm *f, struct provider_op *op, const struct fuzz_arm_hooks *h)
 {
 	struct az_client *c = &f->c;
 	struct run_state s = { 0, 0 };
@@ -179,14 +179,16 @@ fuzz_arm_run(struct fuzz_arm *f, struct provider_op *op, fuzz_arm_seen_fn seen, 
 		    "the token would go to '%s'", x->url);
 		FUZZ_CHECK(x->due <= az_mono() + horizon, "a request put off for %.0f seconds",
 		    x->due - az_mono());
-		if (seen != NULL)
-			seen(x, n, arg);
+		if (h->seen != NULL)
+			h->seen(x, n, h->arg);
 		n++;
 		if (!fuzz_arm_answer(f, x)) {
 			/* the input is used up: the operation still holds x, and cancelling frees it */
 			az_op_cancel(c, op);
 			break;
 		}
+		if (h->answered != NULL)
+			h->answered(x, h->arg);
 		az_xfer_complete(x);
 	}
 	if (op->impl != NULL)
@@ -204,5 +206,5 @@ fuzz_arm_run(struct fuzz_arm *f, struct provider_op *op, fuzz_arm_seen_fn seen, 
 		    (int)op->phase, op->status);
 	}
 	FUZZ_CHECK(az_client_take(c) == NULL, "a request left queued");
-	return s.done == 1;
+	return op->phase == PROVIDER_PHASE_DONE;
 }

@@ -49,10 +49,15 @@ const char *fuzz_arm_line(struct fuzz_arm *f);
 bool fuzz_arm_answer(struct fuzz_arm *f, struct az_xfer *x);
 
 /*
- * A transfer the client was given, seen before it is answered; called by
- * fuzz_arm_run for the target's own checks.  n counts from 0.
+ * The target's own look at a transfer: `seen` before it is answered (n
+ * counts from 0), `answered` once the answer is in it and before the
+ * client reads it.  Either may be NULL.
  */
-typedef void (*fuzz_arm_seen_fn)(const struct az_xfer *x, unsigned n, void *arg);
+struct fuzz_arm_hooks {
+	void (*seen)(const struct az_xfer *x, unsigned n, void *arg);
+	void (*answered)(const struct az_xfer *x, void *arg);
+	void *arg;
+};
 
 /*
  * Submits op and answers its transfers until it finishes or the input is
@@ -60,8 +65,8 @@ typedef void (*fuzz_arm_seen_fn)(const struct az_xfer *x, unsigned n, void *arg)
  * request goes to the ARM endpoint and is not due later than the longest
  * wait the client honours, `done` runs at most once and nothing is left
  * queued after it, the requests counted are those answered, and a failure
- * carries a message.  Returns whether `done` ran.
+ * carries a message.  Returns whether the operation succeeded.
  */
-bool fuzz_arm_run(struct fuzz_arm *f, struct provider_op *op, fuzz_arm_seen_fn seen, void *arg);
+bool fuzz_arm_run(struct fuzz_arm *f, struct provider_op *op, const struct fuzz_arm_hooks *h);
 
 #endif

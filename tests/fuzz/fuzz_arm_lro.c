@@ -98,7 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* what az_op_submit follows instead of sending the write again */
 	s.resumed = op->phase == PROVIDER_PHASE_FINAL || (op->phase == PROVIDER_PHASE_POLLING &&
 	    (op->poll_kind == PROVIDER_POLL_RESOURCE || op->poll_url != NULL));
-	if (fuzz_arm_run(&f, op, on_seen, &s) && is_delete && op->phase == PROVIDER_PHASE_DONE)
+	if (fuzz_arm_run(&f, op, &(struct fuzz_arm_hooks){ on_seen, NULL, &s }) && is_delete)
 		FUZZ_CHECK(op->result == NULL, "a DELETE with a result");
 done:
 	provider_op_free(op);
