@@ -5,6 +5,9 @@
 #   ./setup.sh test    install, build under AddressSanitizer and
 #                      UndefinedBehaviorSanitizer, and run every test
 #   ./setup.sh build   install and build only
+#   ./setup.sh fuzz    also install clang and libFuzzer, build the fuzz targets
+#                      and run each for FUZZ_TIME seconds (default 20;
+#                      docs/testing.md)
 #
 # Installs Debian packages with apt-get (as root, or through sudo).
 set -eu
@@ -37,6 +40,23 @@ if [ "$mode" = test ] && ! command -v npm >/dev/null 2>&1; then
 	if [ "$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null ||
 		echo "setup: nodejs/npm could not be installed; the SDK conformance suite will be skipped" >&2
+fi
+
+# The fuzz targets need clang and libFuzzer's runtime (Debian 12: clang 14,
+# whose compiler-rt libraries are in libclang-rt-14-dev).
+if [ "$mode" = fuzz ]; then
+	FUZZ_PACKAGES="clang libclang-rt-14-dev"
+	for p in $FUZZ_PACKAGES; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+			if [ "$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi
+			echo "setup: installing $FUZZ_PACKAGES" >&2
+			$SUDO apt-get update -qq
+			# shellcheck disable=SC2086
+			DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+				$FUZZ_PACKAGES >/dev/null
+			break
+		fi
+	done
 fi
 
 [ -x configure ] || ./autogen.sh >/dev/null 2>&1
@@ -79,8 +99,17 @@ test)
 	echo "${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed"
 	exit "$status"
 	;;
+fuzz)
+	# its own build directory: configure must run after clang is installed
+	# to find it, and make fuzz builds only what the targets need
+	mkdir -p build-fuzz
+	[ -f build-fuzz/Makefile ] || (cd build-fuzz && ../configure >/dev/null)
+	make -C build-fuzz -s -j"$jobs" fuzz
+	FUZZ_BIN=build-fuzz/tests/fuzz FUZZ_SRC=tests/fuzz FUZZ_TIME=${FUZZ_TIME:-20} \
+		sh tests/fuzz/run.sh
+	;;
 *)
-	echo "usage: ./setup.sh [build|demo|test]" >&2
+	echo "usage: ./setup.sh [build|demo|test|fuzz]" >&2
 	exit 2
 	;;
 esac

@@ -29,6 +29,7 @@
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
+#include "providers/azure/internal.h"
 
 /* Top-level types read by Resource Graph or by a list per subscription. */
 static const char *const top_types[] = {
@@ -284,9 +285,9 @@ add_resource(struct disc *d, json_t *res)
 	free(low);
 }
 
-/* A Resource Graph row in ARM's shape: ARM's fields only, ARM's type casing, no nulls. */
-static json_t *
-row_to_resource(const json_t *row)
+/* A Resource Graph row in ARM's shape (internal.h). */
+json_t *
+az_graph_row_to_resource(const json_t *row)
 {
 	json_t *res = json_object();
 	const char *type = json_str(row, "type");
@@ -446,7 +447,7 @@ on_graph(struct disc *d, struct job *j)
 	if (d->rep != NULL)
 		d->rep->graph_queries += op->requests - op->retries;
 	json_array_foreach(op->result, i, row) {
-		json_t *res = row_to_resource(row);
+		json_t *res = az_graph_row_to_resource(row);
 		if (res == NULL)
 			continue;
 		add_resource(d, res);

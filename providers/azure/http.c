@@ -1228,7 +1228,7 @@ az_retry_after(const struct az_xfer *x)
 		v = az_xfer_header(x, ms_headers[i]);
 		if (v != NULL) {
 			double ms = strtod(v, &end);
-			if (end != v && ms >= 0)
+			if (end != v && isfinite(ms) && ms >= 0)
 				return ms / 1000.0;
 		}
 	}
@@ -1236,7 +1236,7 @@ az_retry_after(const struct az_xfer *x)
 	if (v != NULL) {
 		double s = strtod(v, &end);
 		time_t when;
-		if (end != v && *end == '\0' && s >= 0)
+		if (end != v && *end == '\0' && isfinite(s) && s >= 0)
 			return s;
 		/* an HTTP date */
 		when = curl_getdate(v, NULL);
@@ -1463,4 +1463,28 @@ az_client_run(struct az_client *c, double timeout, struct nw_err *err)
 		if (mc != CURLM_OK)
 			return err_set(err, NW_EIO, "libcurl failed: %s", curl_multi_strerror(mc));
 	}
+}
+
+/* --- a transport seam for tests/fuzz ------------------------------------------------- */
+
+struct az_xfer *
+az_client_take(struct az_client *c)
+{
+	struct az_xfer *x = c->ready_head;
+
+	if (x != NULL)
+		ready_remove(c, x);
+	else if (c->nheap > 0) {
+		x = c->heap[0];
+		heap_remove(c, x);
+	}
+	if (x != NULL)
+		x->where = AZ_X_NEW;
+	return x;
+}
+
+void
+az_xfer_complete(struct az_xfer *x)
+{
+	complete(x->c, x);
 }

@@ -221,6 +221,16 @@ void az_url_path(const char *url, char *out, size_t size);
 
 json_t *az_throttle_json(struct az_client *c);
 
+/*
+ * The transport seam of tests/fuzz, which answers transfers itself instead
+ * of sending them: az_client_take unqueues the next transfer (ready ones
+ * first, then timers whatever their due time; NULL when none), and
+ * az_xfer_complete hands it, answered (status, headers, resp) or failed
+ * (rc, err), to its callback and frees it, as a transfer off the wire is.
+ */
+struct az_xfer *az_client_take(struct az_client *c);
+void az_xfer_complete(struct az_xfer *x);
+
 /* --- auth.c -------------------------------------------------------------------------- */
 
 /*
@@ -250,5 +260,13 @@ void az_ops_cancel_all(struct az_client *c);
  */
 int az_error_from_answer(struct nw_err *err, struct provider_error *perr,
     const struct az_xfer *x, const char *what);
+
+/* --- discover.c ---------------------------------------------------------------------- */
+
+/*
+ * A Resource Graph row in ARM's shape (new reference): ARM's fields only,
+ * ARM's type casing, no nulls.  NULL when the row has no string "type".
+ */
+json_t *az_graph_row_to_resource(const json_t *row);
 
 #endif

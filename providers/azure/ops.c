@@ -334,13 +334,17 @@ terminal_state(const char *state)
 /*
  * Retry-After when ARM sends one, else the default interval.  "Retry-After:
  * 0" while still running would have us spin: those waits start at 50 ms and
- * double up to the interval.
+ * double up to the interval.  A Retry-After longer than the longest wait
+ * honoured (max_wait) is cut to it: a poll is only a read, and a huge or
+ * garbled value must not put the operation to sleep for good.
  */
 static double
 poll_delay(struct az_op *a, const struct az_xfer *x)
 {
 	double ra = az_retry_after(x), d;
 
+	if (ra > a->c->max_wait)
+		return a->c->max_wait;
 	if (ra > 0)
 		return ra;
 	if (ra < 0)
@@ -897,6 +901,17 @@ az_op_submit(struct az_client *c, struct provider_op *op, struct nw_err *err)
 		free(a);
 		return err_set(err, NW_EINPUT, "cannot %s '%s': a path starts with '/'", op->method,
 		    op->path);
+	}
+	/* a journaled status or result URL gets the token too: it must be ARM's (a journal
+	 * written against another endpoint, or edited, is refused, not followed) */
+	if (op->kind == PROVIDER_OP_WRITE && op->phase != PROVIDER_PHASE_NEW &&
+	    ((op->poll_url != NULL && !az_same_origin(op->poll_url, c->arm)) ||
+	    (op->final_url != NULL && !az_same_origin(op->final_url, c->arm)))) {
+		err_set(err, NW_EINPUT, "cannot resume %s %s: its journaled %s URL is not on the ARM "
+		    "endpoint %s", op->method, op->path, op->poll_url != NULL &&
+		    !az_same_origin(op->poll_url, c->arm) ? "status" : "result", c->arm);
+		op_free_impl(a);
+		return err->code;
 	}
 	if (a->url == NULL || (op->kind != PROVIDER_OP_WRITE && op->kind != PROVIDER_OP_READ &&
 	    (a->acc = json_array()) == NULL)) {
