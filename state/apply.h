@@ -35,15 +35,16 @@
 
 #include <jansson.h>
 
+#include "plan/cost.h"
 #include "plan/err.h"
 #include "providers/provider.h"
 #include "state/history.h"
 #include "state/store.h"
 
 /* Defaults of struct apply_opts. */
-#define APPLY_DEFAULT_PARALLEL 8
+#define APPLY_DEFAULT_PARALLEL COST_ENGINE_PARALLEL /* plan/cost.h: the estimate counts the same */
 #define APPLY_DEFAULT_LEASE_TTL 300
-#define APPLY_DEFAULT_POLL 2.0
+#define APPLY_DEFAULT_POLL COST_ENGINE_POLL
 #define APPLY_DEFAULT_GATE_TIMEOUT 1800.0
 #define APPLY_DEFAULT_STEP_TIMEOUT 7200.0
 #define APPLY_MAX_RESCHEDULES 20
