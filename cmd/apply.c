@@ -23,6 +23,7 @@
 #include "cmd/provider_opts.h"
 #include "plan/jsonutil.h"
 #include "plan/planner.h"
+#include "plan/report.h"
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
 #include "providers/emulator/emulator.h"
@@ -709,8 +710,18 @@ print_status(FILE *f, const json_t *s)
 		    s_(lease, "expiresAt"), json_is_true(json_object_get(lease, "expired")) ? " (expired)" : "");
 	json_array_foreach(json_object_get(s, "waves"), i, w) {
 		const json_t *c = json_object_get(w, "steps"), *soak = json_object_get(w, "soak");
+		const json_t *tm = json_object_get(w, "time");
+		char d1[32], d2[32];
+
 		fprintf(f, "  %2ld  %-20s %-14s %-11s %3ld/%ld steps", (long)i_(w, "index") + 1, s_(w, "name"),
 		    s_(w, "kind"), s_(w, "status"), i_(c, "done") + i_(c, "skipped"), i_(c, "total"));
+		if (json_is_object(tm))
+			fprintf(f, ", took %s of about %s estimated", json_object_get(tm, "actualSeconds") != NULL ?
+			    report_duration(i_(tm, "actualSeconds"), d1, sizeof(d1)) : "nothing yet",
+			    report_duration(i_(tm, "estimateSeconds"), d2, sizeof(d2)));
+		if (json_str(w, "interruptedDuring") != NULL)
+			fprintf(f, strcmp(s_(w, "interruptedDuring"), "rollback") == 0 ?
+			    ", partly rolled back (interrupted)" : ", interrupted");
 		if (i_(c, "failed") > 0)
 			fprintf(f, ", %ld failed", i_(c, "failed"));
 		if (i_(c, "started") > 0)
@@ -732,13 +743,20 @@ print_status(FILE *f, const json_t *s)
 				continue;
 			fprintf(f, "        gate %s %s %s%s%s\n", s_(g, "id"), s_(g, "kind"), s_(g, "status"),
 			    json_str(g, "summary") != NULL ? ": " : "", s_(g, "summary"));
+			if (strcmp(s_(g, "status"), "passed") != 0 && json_object_get(g, "evidence") != NULL) {
+				char *ev = json_dumps(json_object_get(g, "evidence"), JSON_COMPACT | JSON_SORT_KEYS);
+				if (ev != NULL)
+					fprintf(f, "          evidence: %.400s%s\n", ev, strlen(ev) > 400 ? " ..." : "");
+				free(ev);
+			}
 		}
 		if (json_is_true(json_object_get(soak, "running")))
 			fprintf(f, "        soaking until %s (%ld s left)\n", s_(soak, "until"), i_(soak, "remaining"));
 	}
 	if (json_str(next, "wave") != NULL)
-		fprintf(f, "next: %s wave %s%s%s\n", s_(next, "action"), s_(next, "wave"),
-		    json_str(next, "notBefore") != NULL ? " after " : "", s_(next, "notBefore"));
+		fprintf(f, "next: %s wave %s%s%s%s%s\n", s_(next, "action"), s_(next, "wave"),
+		    json_str(next, "notBefore") != NULL ? " after " : "", s_(next, "notBefore"),
+		    json_str(next, "command") != NULL ? ": " : "", s_(next, "command"));
 	else
 		fprintf(f, "next: %s\n", s_(next, "action"));
 }

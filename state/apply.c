@@ -671,8 +671,11 @@ wave_rollback(struct run *r, int idx, bool prove, struct nw_err *err)
 		rc = err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
 		goto done;
 	}
-	if ((rc = store_gate_reset(r->st, r->plan_id, idx, run_time(r), err)) != 0)
-		goto done;
+	/*
+	 * The gates keep their results: they say why the wave was rolled back
+	 * (`status` shows them with their evidence).  Applying the wave again
+	 * resets them before it starts (wave_forward).
+	 */
 	if (prove) {
 		struct nw_err pe = { 0 };
 		int prc = rollback_prove(r, &wr, &evidence, &pe);
