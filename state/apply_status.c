@@ -43,6 +43,42 @@ wave_time(const json_t *w, const json_t *pw, time_t now)
 	return t;
 }
 
+/*
+ * The soaks ended early (`apply --end-soak`), from the journal: [{wave,
+ * gate, by, reason, at, secondsLeft}].
+ */
+static int
+soak_overrides(struct store *st, const char *id, const json_t *doc, json_t **out, struct nw_err *err)
+{
+	json_t *j = NULL, *list = json_array();
+	const json_t *e;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (list == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	if ((rc = store_journal_list(st, id, &j, err)) != 0) {
+		json_decref(list);
+		return rc;
+	}
+	json_array_foreach(j, i, e) {
+		const json_t *d = json_object_get(e, "detail");
+		const json_t *w = json_array_get(json_object_get(doc, "waves"),
+		    (size_t)json_integer_value(json_object_get(e, "wave")));
+
+		if (!is(json_str(e, "event"), "soak-ended-early"))
+			continue;
+		json_array_append_new(list, json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "wave",
+		    json_object_get(w, "name"), "gate", json_object_get(d, "gate"), "by", json_object_get(d,
+		    "by"), "reason", json_object_get(d, "reason"), "at", json_object_get(d, "at"),
+		    "secondsLeft", json_object_get(d, "secondsLeft")));
+	}
+	json_decref(j);
+	*out = list;
+	return 0;
+}
+
 /* What to do next about the first wave not done. */
 static json_t *
 next_action(const json_t *doc, const json_t *w, const char *wstatus, const char *running_dir)
@@ -69,7 +105,7 @@ int
 apply_status(json_t **out, struct store *st, const char *plan, time_t now, struct nw_err *err)
 {
 	json_t *doc = NULL, *waves = NULL, *steps = NULL, *lease = NULL, *list = NULL, *result = NULL;
-	json_t *wout = NULL, *next = json_null();
+	json_t *wout = NULL, *next = json_null(), *overrides = NULL;
 	const char *id, *pstatus = "planned";
 	const json_t *w, *s, *p;
 	size_t i, k;
@@ -182,14 +218,18 @@ apply_status(json_t **out, struct store *st, const char *plan, time_t now, struc
 			}
 		}
 	}
+	if ((rc = soak_overrides(st, id, doc, &overrides, err)) != 0)
+		goto done;
 	if (json_is_null(next))
 		next = json_pack("{s:n, s:s}", "wave", "action", "nothing: every wave is done");
 	json_object_set_new(next, "blockedBySoak", json_boolean(blocked));
-	result = json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:O, s:o, s:o}", "format", STATUS_FORMAT, "plan",
-	    id, "status", pstatus, "createdAt", json_object_get(doc, "createdAt"), "changes",
-	    json_object_get(doc, "changes"), "lease", lease, "waves", wout, "next", next);
+	result = json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:O, s:o, s:o, s:o}", "format", STATUS_FORMAT,
+	    "plan", id, "status", pstatus, "createdAt", json_object_get(doc, "createdAt"), "changes",
+	    json_object_get(doc, "changes"), "lease", lease, "waves", wout, "next", next, "soakOverrides",
+	    overrides);
 	wout = NULL;
 	next = NULL;
+	overrides = NULL;
 	if (result == NULL) {
 		rc = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
@@ -204,5 +244,6 @@ done:
 	json_decref(list);
 	json_decref(wout);
 	json_decref(next);
+	json_decref(overrides);
 	return rc;
 }

@@ -133,6 +133,7 @@ struct emulator {
 
 	/* options, resolved */
 	double scale;
+	double latency_ms;   /* emulator_opts.latency_ms: real milliseconds per ARM request */
 	bool no_auth;
 	unsigned token_lifetime;
 	unsigned page_size, max_page_size;
