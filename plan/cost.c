@@ -56,12 +56,13 @@ cost_params_default(struct cost_params *p)
 	const struct limit_def *wb = limit_get(LIMIT_ARM_WRITE_BUCKET);
 	const struct limit_def *wr = limit_get(LIMIT_ARM_WRITE_REFILL);
 	const struct limit_def *net = limit_get(LIMIT_NETWORK_WRITES_5MIN);
-	double net_rate = (double)net->value / 300.0;
 
 	memset(p, 0, sizeof(*p));
 	p->write_burst = (double)wb->value;
-	/* the stricter of ARM's refill and Microsoft.Network's 1,000 per 5 minutes */
-	p->write_refill = (double)wr->value < net_rate ? (double)wr->value : net_rate;
+	p->write_refill = (double)wr->value;
+	/* 1,000 per 5 minutes: a burst of 1,000, earned back over 300 s */
+	p->net_burst = (double)net->value;
+	p->net_refill = (double)net->value / 300.0;
 	p->read_burst = (double)limit_get(LIMIT_ARM_READ_BUCKET)->value;
 	p->read_refill = (double)limit_get(LIMIT_ARM_READ_REFILL)->value;
 	p->poll = COST_ARM_POLL;
@@ -74,6 +75,7 @@ void
 cost_tokens_full(const struct cost_params *p, struct cost_tokens *t)
 {
 	t->write = p->write_burst;
+	t->net = p->net_burst;
 	t->read = p->read_burst;
 }
 
@@ -107,6 +109,9 @@ cost_idle(const struct cost_params *p, struct cost_tokens *t, double seconds)
 	t->write += p->write_refill * seconds;
 	if (t->write > p->write_burst)
 		t->write = p->write_burst;
+	t->net += p->net_refill * seconds;
+	if (t->net > p->net_burst)
+		t->net = p->net_burst;
 	t->read += p->read_refill * seconds;
 	if (t->read > p->read_burst)
 		t->read = p->read_burst;
@@ -216,7 +221,7 @@ cost_wave(const json_t *wave, const struct cost_params *p, struct cost_tokens *t
     struct cost_wave *out)
 {
 	const json_t *steps = json_object_get(wave, "steps"), *st;
-	double settle, wt, rt;
+	double settle, wt, nt, rt;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -239,13 +244,15 @@ cost_wave(const json_t *wave, const struct cost_params *p, struct cost_tokens *t
 
 	/* both buckets drain side by side: the slower one sets the pace */
 	wt = cost_bucket_seconds((double)out->writes, &t->write, p->write_burst, p->write_refill);
+	nt = p->net_burst > 0 ? cost_bucket_seconds((double)out->writes, &t->net, p->net_burst,
+	    p->net_refill) : 0;
 	rt = cost_bucket_seconds((double)out->reads, &t->read, p->read_burst, p->read_refill);
-	out->throttle = wt > rt ? wt : rt;
-	/* the faster bucket refills while the slower one is waited for */
-	if (wt < rt)
-		t->write = fmin(p->write_burst, t->write + p->write_refill * (rt - wt));
-	else if (rt < wt)
-		t->read = fmin(p->read_burst, t->read + p->read_refill * (wt - rt));
+	out->throttle = fmax(fmax(wt, nt), rt);
+	/* the faster buckets refill while the slowest one is waited for */
+	t->write = fmin(p->write_burst, t->write + p->write_refill * (out->throttle - wt));
+	if (p->net_burst > 0)
+		t->net = fmin(p->net_burst, t->net + p->net_refill * (out->throttle - nt));
+	t->read = fmin(p->read_burst, t->read + p->read_refill * (out->throttle - rt));
 	if (p->parallel > 0)
 		out->requests = (double)(out->writes + out->reads) * p->latency / (double)p->parallel;
 	cost_idle(p, t, out->operations + out->gates);

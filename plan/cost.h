@@ -54,6 +54,7 @@
 /* What a wave's time is made of. */
 struct cost_params {
 	double write_burst, write_refill; /* tokens; tokens per second */
+	double net_burst, net_refill;     /* Microsoft.Network's writes per 5 minutes, as a bucket */
 	double read_burst, read_refill;
 	double poll;            /* seconds between polls of a long-running operation */
 	double gate_poll;       /* seconds between a gate's reads while it waits */
@@ -63,7 +64,7 @@ struct cost_params {
 
 /* The tokens left in each bucket, carried from wave to wave. */
 struct cost_tokens {
-	double write, read;
+	double write, net, read;
 };
 
 /* One wave's estimate. */
@@ -89,10 +90,11 @@ struct cost_duration {
 const struct cost_duration *cost_duration_get(const char *action);
 
 /*
- * ARM's defaults: the write bucket of plan/limits.c refilled at the
- * stricter of 10 per second and Microsoft.Network's 1,000 per 5 minutes,
- * the read bucket, COST_ARM_POLL, the engine's poll and parallelism, and
- * no latency (ARM publishes no figure; docs/plan.md).
+ * ARM's defaults (plan/limits.c): the write bucket (200, 10 per second),
+ * behind which Microsoft.Network's 1,000 writes per 5 minutes is a second
+ * bucket (1,000, refilled at 1,000 / 300 s) that writes also take from, the
+ * read bucket (250, 25 per second), COST_ARM_POLL, the engine's poll and
+ * parallelism, and no latency (ARM publishes no figure; docs/plan.md).
  */
 void cost_params_default(struct cost_params *p);
 

@@ -4104,17 +4104,12 @@ budget_json(struct pl *p, struct budget *b)
 			    "Microsoft.Network): expect throttling", p->ro.writes_per_second, refill->value,
 			    net->value);
 	} else {
-		/* the stricter of ARM's 10 per second and Microsoft.Network's 1,000 per 5 minutes */
+		/* ARM's bucket; Microsoft.Network's 1,000 per 5 minutes is the model's second bucket */
 		b->burst = bucket->value;
-		if ((double)refill->value <= (double)net->value / 300.0) {
-			b->refill_writes = refill->value;
-			b->refill_seconds = 1;
-		} else {
-			b->refill_writes = net->value;
-			b->refill_seconds = 300;
-		}
-		source = "default: ARM's 200-write bucket, refilled at the stricter of 10 per second and "
-		    "Microsoft.Network's 1,000 per 5 minutes (reference/azure-arm.md)";
+		b->refill_writes = refill->value;
+		b->refill_seconds = 1;
+		source = "default: ARM's 200-write bucket refilled at 10 per second, behind it "
+		    "Microsoft.Network's 1,000 writes per 5 minutes (reference/azure-arm.md; plan/cost.c)";
 	}
 	cost_params_default(&b->cost);
 	b->cost.write_burst = (double)b->burst;

@@ -63,8 +63,10 @@ START_TEST(test_defaults_are_arms_buckets_and_the_engines_pace)
 
 	cost_params_default(&p);
 	ck_assert(fabs(p.write_burst - 200) < 1e-9);
-	/* the stricter of ARM's 10/s and Microsoft.Network's 1,000 per 300 s */
-	ck_assert(fabs(p.write_refill - 1000.0 / 300.0) < 1e-9);
+	ck_assert(fabs(p.write_refill - 10) < 1e-9);
+	/* Microsoft.Network's 1,000 writes per 300 s, a second bucket behind ARM's */
+	ck_assert(fabs(p.net_burst - 1000) < 1e-9);
+	ck_assert(fabs(p.net_refill - 1000.0 / 300.0) < 1e-9);
 	ck_assert(fabs(p.read_burst - 250) < 1e-9);
 	ck_assert(fabs(p.read_refill - 25) < 1e-9);
 	ck_assert(fabs(p.poll - 10) < 1e-9);
@@ -279,6 +281,37 @@ START_TEST(test_tokens_carry_across_waves_and_refill_while_idle)
 }
 END_TEST
 
+/*
+ * 1,500 writes (no reads): ARM's bucket wants (1,500 - 200) / 10 = 130 s,
+ * Microsoft.Network's (1,500 - 1,000) / (1,000 / 300) = 150 s: 150.
+ * The reads (1,500 drift reads) want (1,500 - 250) / 25 = 50 s.
+ */
+START_TEST(test_microsoft_networks_five_minute_limit_bites_past_a_thousand_writes)
+{
+	struct cost_params p;
+	struct cost_tokens t;
+	struct cost_wave c;
+	json_t *w = wave_new();
+	char id[64];
+	int i;
+
+	round_params(&p);
+	cost_tokens_full(&p, &t);
+	for (i = 0; i < 1500; i++) {
+		snprintf(id, sizeof(id), "/x/%04d", i);
+		json_array_append_new(json_object_get(w, "steps"), step("add-static-member", id, NULL, false,
+		    0, 1));
+	}
+	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
+	ck_assert(fabs(c.throttle - 150) < 1e-6);
+	ck_assert_int_eq(c.seconds, 150);
+	/* while the network bucket was waited for, ARM's refilled 20 s worth: 200 */
+	ck_assert(fabs(t.write - 200) < 1e-9);
+	ck_assert(fabs(t.net) < 1e-9);
+	json_decref(w);
+}
+END_TEST
+
 /* Latency: 80 requests of 0.1 s, 8 at once, take 1 s when no bucket is the bound. */
 START_TEST(test_latency_spreads_over_the_parallel_slots)
 {
@@ -322,6 +355,7 @@ cost_suite(void)
 	tcase_add_test(tc, test_steps_on_one_key_follow_each_other);
 	tcase_add_test(tc, test_gates_wait_for_registrations_and_their_own_operations);
 	tcase_add_test(tc, test_tokens_carry_across_waves_and_refill_while_idle);
+	tcase_add_test(tc, test_microsoft_networks_five_minute_limit_bites_past_a_thousand_writes);
 	tcase_add_test(tc, test_latency_spreads_over_the_parallel_slots);
 	suite_add_tcase(s, tc);
 	return s;
