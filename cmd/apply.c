@@ -777,9 +777,10 @@ print_status(FILE *f, const json_t *s)
 		fprintf(f, "  %2ld  %-20s %-14s %-11s %3ld/%ld steps", (long)i_(w, "index") + 1, s_(w, "name"),
 		    s_(w, "kind"), s_(w, "status"), i_(c, "done") + i_(c, "skipped"), i_(c, "total"));
 		if (json_is_object(tm))
-			fprintf(f, ", took %s of about %s estimated", json_object_get(tm, "actualSeconds") != NULL ?
-			    report_duration(i_(tm, "actualSeconds"), d1, sizeof(d1)) : "nothing yet",
-			    report_duration(i_(tm, "estimateSeconds"), d2, sizeof(d2)));
+			fprintf(f, ", took %s of about %s estimated", json_object_get(tm, "actualSeconds") == NULL ?
+			    "nothing yet" : i_(tm, "actualSeconds") <= 0 ? "0 s" :
+			    report_duration(i_(tm, "actualSeconds"), d1, sizeof(d1)), i_(tm, "estimateSeconds") <= 0 ?
+			    "0 s" : report_duration(i_(tm, "estimateSeconds"), d2, sizeof(d2)));
 		if (json_str(w, "interruptedDuring") != NULL)
 			fprintf(f, strcmp(s_(w, "interruptedDuring"), "rollback") == 0 ?
 			    ", partly rolled back (interrupted)" : ", interrupted");
