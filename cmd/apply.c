@@ -931,8 +931,8 @@ const struct cmd_entry cmd_apply_entry = {
 	    "stops the run (exit 5) with the time it needs; --end-soak --by NAME --reason TEXT ends\n"
 	    "it now on a person's word, recorded in the journal, the history and status.  Against\n"
 	    "a netwave emulator, soaks are divided by its --time-scale (and waited out when that\n"
-	    "leaves at most 2 minutes).  Irreversible steps need --yes or the\n"
-	    "wave's name typed on a terminal.  Another run on the same plan gives exit 4.\n"
+	    "leaves at most 2 minutes).  Irreversible steps need --yes or the wave's name typed\n"
+	    "on a terminal.  Another run on the same plan gives exit 4.\n"
 	    "Each wave applied is committed to the history (tag PLAN/WAVE/applied).\n"
 	    "Credentials and provider options are those of 'netwave discover'.  See docs/apply.md.",
 	.options = apply_options,

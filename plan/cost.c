@@ -129,6 +129,27 @@ polls_of(double x, double interval)
 	return (n < 1 ? 1 : n) * interval;
 }
 
+/*
+ * A gate's requests: ARM counts a POST as a write (its throttling classes
+ * are reads, GET; deletes; writes, the rest: reference/azure-arm.md section
+ * 5), so a gate that POSTs (effectiveRouteTable per network interface, a
+ * circuit's routeTables, listDeploymentStatus) takes its `reads` from the
+ * write bucket; the long-running ones are polled once each.
+ */
+static void
+gate_requests(const char *kind, long n, struct cost_wave *c)
+{
+	if (kind != NULL && (strcmp(kind, "effective-routes") == 0 || strcmp(kind, "onprem-routes") == 0)) {
+		c->writes += n;
+		c->reads += n;
+		c->polls += n;
+	} else if (kind != NULL && strcmp(kind, "deployment-status") == 0) {
+		c->writes += n;
+	} else {
+		c->reads += n;
+	}
+}
+
 /* Seconds a gate of this kind spends on operations of its own (effective routes). */
 static double
 gate_own_seconds(const char *kind, const struct cost_params *p)
@@ -216,46 +237,70 @@ drift_reads(const json_t *steps)
 	return n;
 }
 
+/*
+ * Takes writes and reads from the buckets side by side: the slowest sets
+ * the pace, and the others refill meanwhile.  Returns the seconds waited.
+ */
+static double
+take(const struct cost_params *p, struct cost_tokens *t, long writes, long reads)
+{
+	double wt, nt, rt, secs;
+
+	wt = cost_bucket_seconds((double)writes, &t->write, p->write_burst, p->write_refill);
+	nt = p->net_burst > 0 ? cost_bucket_seconds((double)writes, &t->net, p->net_burst,
+	    p->net_refill) : 0;
+	rt = cost_bucket_seconds((double)reads, &t->read, p->read_burst, p->read_refill);
+	secs = fmax(fmax(wt, nt), rt);
+	t->write = fmin(p->write_burst, t->write + p->write_refill * (secs - wt));
+	if (p->net_burst > 0)
+		t->net = fmin(p->net_burst, t->net + p->net_refill * (secs - nt));
+	t->read = fmin(p->read_burst, t->read + p->read_refill * (secs - rt));
+	return secs;
+}
+
+/*
+ * The wave in the engine's order: the drift check and the steps (their
+ * requests and polls) against the buckets, the operations (the buckets
+ * refill), then the gates' requests against the buckets and their waits.
+ */
 int
 cost_wave(const json_t *wave, const struct cost_params *p, struct cost_tokens *t,
     struct cost_wave *out)
 {
 	const json_t *steps = json_object_get(wave, "steps"), *st;
-	double settle, wt, nt, rt;
+	struct cost_wave g;
+	double settle, gate_throttle;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	memset(&g, 0, sizeof(g));
 	if (!json_is_object(wave))
 		return -1;
 	json_array_foreach(steps, i, st) {
 		out->writes += (long)json_integer_value(json_object_get(st, "writes"));
 		out->reads += (long)json_integer_value(json_object_get(st, "reads"));
 	}
+	out->drift_reads = drift_reads(steps);
+	wave_operations(steps, p, out, &settle);
+	out->reads += out->drift_reads + out->polls;
 	json_array_foreach(json_object_get(wave, "gates"), i, st) {
-		out->reads += (long)json_integer_value(json_object_get(st, "reads"));
+		gate_requests(json_str(st, "kind"), (long)json_integer_value(json_object_get(st, "reads")), &g);
 		if (out->gates < gate_own_seconds(json_str(st, "kind"), p))
 			out->gates = gate_own_seconds(json_str(st, "kind"), p);
 	}
-	out->drift_reads = drift_reads(steps);
-	wave_operations(steps, p, out, &settle);
 	if (settle > 0)
 		out->gates += polls_of(settle, p->gate_poll);
-	out->reads += out->drift_reads + out->polls;
 
-	/* both buckets drain side by side: the slower one sets the pace */
-	wt = cost_bucket_seconds((double)out->writes, &t->write, p->write_burst, p->write_refill);
-	nt = p->net_burst > 0 ? cost_bucket_seconds((double)out->writes, &t->net, p->net_burst,
-	    p->net_refill) : 0;
-	rt = cost_bucket_seconds((double)out->reads, &t->read, p->read_burst, p->read_refill);
-	out->throttle = fmax(fmax(wt, nt), rt);
-	/* the faster buckets refill while the slowest one is waited for */
-	t->write = fmin(p->write_burst, t->write + p->write_refill * (out->throttle - wt));
-	if (p->net_burst > 0)
-		t->net = fmin(p->net_burst, t->net + p->net_refill * (out->throttle - nt));
-	t->read = fmin(p->read_burst, t->read + p->read_refill * (out->throttle - rt));
+	out->throttle = take(p, t, out->writes, out->reads);
+	cost_idle(p, t, out->operations);
+	gate_throttle = take(p, t, g.writes, g.reads);
+	cost_idle(p, t, out->gates);
+	out->throttle += gate_throttle;
+	out->writes += g.writes;
+	out->reads += g.reads;
+	out->polls += g.polls;
 	if (p->parallel > 0)
 		out->requests = (double)(out->writes + out->reads) * p->latency / (double)p->parallel;
-	cost_idle(p, t, out->operations + out->gates);
 	out->seconds = (long)ceil((out->throttle > out->requests ? out->throttle : out->requests) +
 	    out->operations + out->gates - 1e-9);
 	if (out->seconds < 0)

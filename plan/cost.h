@@ -3,8 +3,9 @@
  * when `netwave apply` carries it out against ARM.  A wave costs
  *
  *   - requests: its steps' writes and reads, the drift check's read of
- *     every resource it touches, its gates' reads, and the reads spent
- *     polling long-running operations;
+ *     every resource it touches, its gates' requests (a POST, such as
+ *     effectiveRouteTable, counts as a write, as ARM counts it), and the
+ *     reads spent polling long-running operations;
  *   - throttling: those requests against ARM's two per-subscription token
  *     buckets (writes, reads), carried from wave to wave and refilled
  *     while operations run and soaks wait;

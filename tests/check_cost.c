@@ -111,11 +111,13 @@ END_TEST
 
 /*
  * A 600-spoke mesh wave: 600 static members (2 reads, 1 write, answered at
- * once) and a commit (long-running, 180 s), a deployment-status gate of 1
- * read.  Writes 601.  Reads: 1,200 + 2 + 1 (gate) + 601 (the drift check
- * reads each resource once) + 18 polls (180 s / 10 s) = 1,822.  Writes
- * wait (601 - 200) / 10 = 40.1 s, reads (1,822 - 250) / 25 = 62.88 s: the
- * reads set the pace.  The commit: 180 s.  ceil(62.88 + 180) = 243.
+ * once) and a commit (long-running, 180 s), then a deployment-status gate
+ * of 1 request (a POST: a write).  The steps: 601 writes; reads 1,200 + 2
+ * + 601 (the drift check reads each resource once) + 18 polls (180 s /
+ * 10 s) = 1,821.  Writes wait (601 - 200) / 10 = 40.1 s, reads (1,821 -
+ * 250) / 25 = 62.84 s: the reads set the pace.  The commit: 180 s, while
+ * the buckets refill; the gate's write waits for nothing.  ceil(62.84 +
+ * 180) = 243.
  */
 START_TEST(test_a_mesh_wave_counts_reads_commit_and_polls)
 {
@@ -136,18 +138,18 @@ START_TEST(test_a_mesh_wave_counts_reads_commit_and_polls)
 	json_array_append_new(json_object_get(w, "steps"), step("commit", "/nm", NULL, true, 2, 1));
 	add_gate(w, "deployment-status", 1);
 	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
-	ck_assert_int_eq(c.writes, 601);
+	ck_assert_int_eq(c.writes, 602);
 	ck_assert_int_eq(c.drift_reads, 601);
 	ck_assert_int_eq(c.polls, 18);
-	ck_assert_int_eq(c.reads, 1822);
-	ck_assert(fabs(c.throttle - 62.88) < 1e-6);
+	ck_assert_int_eq(c.reads, 1821);
+	ck_assert(fabs(c.throttle - 62.84) < 1e-6);
 	ck_assert(fabs(c.operations - 180) < 1e-9);
 	ck_assert(c.gates == 0);
 	ck_assert(c.requests == 0);
 	ck_assert_int_eq(c.seconds, 243);
-	/* the reads ran dry; the writes refilled while the reads were waited for, then the commit refilled both */
+	/* the commit refilled both buckets; the gate's POST took one write */
 	ck_assert(fabs(t.read - 250) < 1e-9);
-	ck_assert(fabs(t.write - 200) < 1e-9);
+	ck_assert(fabs(t.write - 199) < 1e-9);
 	j = cost_wave_json(&c);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "throttleSeconds")), 63);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "operationSeconds")), 180);
@@ -218,7 +220,8 @@ END_TEST
 /*
  * A feature registration answers at once; its state takes 300 s, which the
  * gate after it waits (300 s is 150 gate polls of 2 s); an effective-routes
- * gate polls its operations once, 10 s.  Gates: 310 s.
+ * gate polls its operations once, 10 s.  Gates: 310 s.  Its 4 requests are
+ * POSTs (writes), each polled once (reads).
  */
 START_TEST(test_gates_wait_for_registrations_and_their_own_operations)
 {
@@ -236,6 +239,9 @@ START_TEST(test_gates_wait_for_registrations_and_their_own_operations)
 	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
 	ck_assert(fabs(c.gates - 310) < 1e-9);
 	ck_assert(c.operations == 0);
+	ck_assert_int_eq(c.writes, 1 + 4);
+	ck_assert_int_eq(c.reads, 1 + 1 + 1 + 4); /* the step, its drift read, the feature gate, 4 polls */
+	ck_assert_int_eq(c.polls, 4);
 	ck_assert_int_eq(c.seconds, 310);
 	json_decref(w);
 }

@@ -23,7 +23,7 @@ run "$NETWAVE" plan --current "$CUR" --intent "$INTENT" --db "$DB" --now "$NOW"
 expect_rc "plan succeeds" 0
 expect_err "the plan id is printed on stderr" "stored in $DB"
 expect_line "the text report names the plan" '^plan pl-[0-9a-f]{12} \(2026-11-21T20:00:00Z\)$'
-expect_out "the summary counts waves and steps" "12 VNets, 9 waves, 26 steps, 24 writes"
+expect_out "the summary counts waves and steps" "12 VNets, 9 waves, 26 steps, 58 writes"
 expect_line "mesh waves show their traffic" '^      traffic: mesh 0 -> 6; hairpin 110 -> 104;$'
 expect_out "gateway commits are listed as irreversible" "commitMigration on ergw-hub-01"
 ID=$(sed -n 's/^plan \(pl-[0-9a-f]*\) stored in .*/\1/p' "$TMP/err")
