@@ -101,6 +101,48 @@ next_action(const json_t *doc, const json_t *w, const char *wstatus, const char 
 	    is(wstatus, "running") ? "resume" : is(wstatus, "failed") ? "retry or roll back" : "apply");
 }
 
+/*
+ * The wave's gates as stored (status, counters, last result as evidence)
+ * with the plan's descriptions; *soak the soak after the wave while it runs.
+ */
+static void
+wave_gates(json_t *gates, const json_t *w, const json_t *pw, time_t now, json_t **soak)
+{
+	const json_t *g;
+	size_t k;
+
+	json_array_foreach(json_object_get(w, "gates"), k, g) {
+		const json_t *lr = json_object_get(g, "lastResult");
+		const json_t *pg = NULL, *x;
+		size_t q;
+
+		json_array_foreach(json_object_get(pw, "gates"), q, x)
+			if (is(json_str(x, "id"), json_str(g, "id")))
+				pg = x;
+		json_array_append_new(gates, json_pack("{s:O, s:O, s:O?, s:O, s:O, s:O, s:O, s:O?, s:O?, "
+		    "s:O?}", "id", json_object_get(g, "id"), "kind", json_object_get(g, "kind"),
+		    "description", json_object_get(pg, "description"), "status", json_object_get(g,
+		    "status"), "failures", json_object_get(g, "failures"), "inconclusive",
+		    json_object_get(g, "inconclusive"), "errors", json_object_get(g, "errors"), "summary",
+		    json_object_get(lr, "summary"), "checkedAt", json_object_get(g, "checkedAt"),
+		    "evidence", lr));
+		if (is(json_str(g, "kind"), "soak") && !is(json_str(g, "status"), "passed") &&
+		    is(json_str(w, "status"), "done") && pg != NULL &&
+		    !is(json_str(pg, "when"), "before")) {
+			time_t fin, until;
+			char t[32];
+			if (time_parse_rfc3339(json_str(w, "finishedAt"), &fin) == 0) {
+				until = fin + (time_t)json_integer_value(json_path(pg, "params", "seconds", NULL));
+				json_decref(*soak);
+				*soak = json_pack("{s:I, s:s, s:I, s:b}", "seconds",
+				    json_integer_value(json_path(pg, "params", "seconds", NULL)), "until",
+				    apply_time_format(t, sizeof(t), until), "remaining",
+				    (json_int_t)(until > now ? until - now : 0), "running", until > now);
+			}
+		}
+	}
+}
+
 int
 apply_status(json_t **out, struct store *st, const char *plan, time_t now, struct nw_err *err)
 {
@@ -136,7 +178,7 @@ apply_status(json_t **out, struct store *st, const char *plan, time_t now, struc
 		json_t *counts = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "total", 0, "pending", 0,
 		    "started", 0, "done", 0, "failed", 0, "rolled-back", 0, "skipped", 0);
 		json_t *slist = json_array(), *gates = json_array(), *soak = json_null(), *wo;
-		const json_t *g, *pw = json_array_get(json_object_get(doc, "waves"), i);
+		const json_t *pw = json_array_get(json_object_get(doc, "waves"), i);
 		const char *wstatus = json_str(w, "status"), *running_dir = NULL;
 		long attempts = 0, rb = 0;
 
@@ -160,36 +202,7 @@ apply_status(json_t **out, struct store *st, const char *plan, time_t now, struc
 			    "finishedAt")));
 		}
 		json_object_set_new(counts, "attempts", json_integer(attempts));
-		json_array_foreach(json_object_get(w, "gates"), k, g) {
-			const json_t *lr = json_object_get(g, "lastResult");
-			const json_t *pg = NULL, *x;
-			size_t q;
-
-			json_array_foreach(json_object_get(pw, "gates"), q, x)
-				if (is(json_str(x, "id"), json_str(g, "id")))
-					pg = x;
-			json_array_append_new(gates, json_pack("{s:O, s:O, s:O?, s:O, s:O, s:O, s:O, s:O?, s:O?, "
-			    "s:O?}", "id", json_object_get(g, "id"), "kind", json_object_get(g, "kind"),
-			    "description", json_object_get(pg, "description"), "status", json_object_get(g,
-			    "status"), "failures", json_object_get(g, "failures"), "inconclusive",
-			    json_object_get(g, "inconclusive"), "errors", json_object_get(g, "errors"), "summary",
-			    json_object_get(lr, "summary"), "checkedAt", json_object_get(g, "checkedAt"),
-			    "evidence", lr));
-			if (is(json_str(g, "kind"), "soak") && !is(json_str(g, "status"), "passed") &&
-			    is(json_str(w, "status"), "done") && pg != NULL &&
-			    !is(json_str(pg, "when"), "before")) {
-				time_t fin, until;
-				char t[32];
-				if (time_parse_rfc3339(json_str(w, "finishedAt"), &fin) == 0) {
-					until = fin + (time_t)json_integer_value(json_path(pg, "params", "seconds", NULL));
-					json_decref(soak);
-					soak = json_pack("{s:I, s:s, s:I, s:b}", "seconds",
-					    json_integer_value(json_path(pg, "params", "seconds", NULL)), "until",
-					    apply_time_format(t, sizeof(t), until), "remaining",
-					    (json_int_t)(until > now ? until - now : 0), "running", until > now);
-				}
-			}
-		}
+		wave_gates(gates, w, pw, now, &soak);
 		if (is(wstatus, "running") && !live) {
 			/* say what is true: no run is on it; which way it was going when it stopped */
 			running_dir = rb > 0 ? "rollback" : "apply";
