@@ -23,6 +23,7 @@
 #include "cmd/provider_opts.h"
 #include "plan/jsonutil.h"
 #include "plan/planner.h"
+#include "plan/report.h"
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
 #include "providers/emulator/emulator.h"
@@ -584,6 +585,62 @@ done:
 /* ------------------------------------------------------------------ */
 /* apply and rollback */
 
+/* --end-soak --by NAME --reason TEXT: all three or none (forward only). */
+static int
+end_soak_args(const struct cmd_args *a, enum apply_direction dir, struct apply_opts *o, struct nw_err *err)
+{
+	const char *by = cmd_arg(a, "by"), *why = cmd_arg(a, "reason");
+
+	if (dir != APPLY_FORWARD)
+		return 0;
+	if (!cmd_flag(a, "end-soak")) {
+		if (by != NULL || why != NULL)
+			return err_set(err, NW_EINPUT, "'--by' and '--reason' go with '--end-soak'");
+		return 0;
+	}
+	if (by == NULL || *by == '\0' || why == NULL || *why == '\0')
+		return err_set(err, NW_EINPUT, "'--end-soak' needs '--by NAME' and '--reason TEXT': who ends "
+		    "the soak early and why are recorded in the journal and the history");
+	if (strpbrk(by, "\r\n") != NULL || strpbrk(why, "\r\n") != NULL || strlen(by) > 100 ||
+	    strlen(why) > 400)
+		return err_set(err, NW_EINPUT, "'--by' (up to 100 characters) and '--reason' (up to 400) are "
+		    "one line each");
+	o->end_soak_by = by;
+	o->end_soak_reason = why;
+	return 0;
+}
+
+/*
+ * An ARM endpoint that is a netwave emulator says so, and its time scale,
+ * at /__netwave/health: its soaks are divided by that scale, as its own
+ * clock is, so a rehearsal soaks for as long as the emulator's operations
+ * last.  Real ARM answers 404 there (nothing changes).  Asked only when
+ * --arm-endpoint is given.
+ */
+static void
+emulator_soak_scale(struct cmd_ctx *ctx, const struct cmd_args *a, struct provider *p,
+    struct apply_opts *o)
+{
+	struct nw_err e = { 0 };
+	json_t *h = NULL;
+	double ts;
+
+	if (cmd_arg(a, "arm-endpoint") == NULL || o->soak_scale > 0)
+		return;
+	if (provider_read(p, "/__netwave/health", &h, &e) == 0 && json_is_object(h) &&
+	    json_str(h, "service") != NULL && strcmp(json_str(h, "service"), "netwave-emulator") == 0 &&
+	    json_is_number(json_object_get(h, "timeScale")) &&
+	    (ts = json_number_value(json_object_get(h, "timeScale"))) > 0) {
+		o->soak_scale = ts;
+		/* as --dry-run does: a scaled soak of up to two minutes is waited out */
+		o->soak_wait_max = 120;
+		if (ts != 1.0)
+			fprintf(ctx->err, "the ARM endpoint is a netwave emulator at time scale %g: soaks are "
+			    "divided by %g, as its clock is\n", ts, ts);
+	}
+	json_decref(h);
+}
+
 static int
 run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir, struct nw_err *err)
 {
@@ -631,6 +688,8 @@ run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir
 	snprintf(owner, sizeof(owner), "%s %s", o.operator_name, dir == APPLY_FORWARD ? "apply" : "rollback");
 	o.owner = owner;
 	o.interrupt = &stop;
+	if ((rc = end_soak_args(a, dir, &o, err)) != 0)
+		return rc;
 	if (isatty(STDIN_FILENO) == 1 && !o.yes) {
 		o.confirm = cmd_confirm_tty;
 		o.confirm_arg = ctx;
@@ -649,6 +708,7 @@ run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir
 	}
 	if ((rc = cmd_provider_open(ctx, a, &p, err)) != 0)
 		goto done;
+	emulator_soak_scale(ctx, a, p, &o);
 	if (!cmd_flag(a, "no-history")) {
 		if ((rc = history_dir_for(hdir, sizeof(hdir), a, db, err)) != 0 ||
 		    (rc = history_open(&h, hdir, true, err)) != 0) {
@@ -669,6 +729,8 @@ run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir
 	progress_close(&pr);
 	if (res.evidence != NULL && fmt != FORMAT_JSON)
 		progress_evidence(ctx->err, res.evidence);
+	if (o.end_soak_by != NULL && !res.soak_ended && (rc == 0 || rc == NW_EPARTIAL))
+		fprintf(ctx->err, "--end-soak: no soak was running; nothing was ended\n");
 	if (rc == 0 && fmt != FORMAT_JSON) {
 		if (dir == APPLY_FORWARD)
 			fprintf(ctx->out, "plan %s: %u wave(s) applied, %u step(s) carried out%s%s%s\n", res.plan_id,
@@ -715,8 +777,19 @@ print_status(FILE *f, const json_t *s)
 		    s_(lease, "expiresAt"), json_is_true(json_object_get(lease, "expired")) ? " (expired)" : "");
 	json_array_foreach(json_object_get(s, "waves"), i, w) {
 		const json_t *c = json_object_get(w, "steps"), *soak = json_object_get(w, "soak");
+		const json_t *tm = json_object_get(w, "time");
+		char d1[32], d2[32];
+
 		fprintf(f, "  %2ld  %-20s %-14s %-11s %3ld/%ld steps", (long)i_(w, "index") + 1, s_(w, "name"),
 		    s_(w, "kind"), s_(w, "status"), i_(c, "done") + i_(c, "skipped"), i_(c, "total"));
+		if (json_is_object(tm))
+			fprintf(f, ", took %s of about %s estimated", json_object_get(tm, "actualSeconds") == NULL ?
+			    "nothing yet" : i_(tm, "actualSeconds") <= 0 ? "0 s" :
+			    report_duration(i_(tm, "actualSeconds"), d1, sizeof(d1)), i_(tm, "estimateSeconds") <= 0 ?
+			    "0 s" : report_duration(i_(tm, "estimateSeconds"), d2, sizeof(d2)));
+		if (json_str(w, "interruptedDuring") != NULL)
+			fprintf(f, strcmp(s_(w, "interruptedDuring"), "rollback") == 0 ?
+			    ", partly rolled back (interrupted)" : ", interrupted");
 		if (i_(c, "failed") > 0)
 			fprintf(f, ", %ld failed", i_(c, "failed"));
 		if (i_(c, "started") > 0)
@@ -738,13 +811,24 @@ print_status(FILE *f, const json_t *s)
 				continue;
 			fprintf(f, "        gate %s %s %s%s%s\n", s_(g, "id"), s_(g, "kind"), s_(g, "status"),
 			    json_str(g, "summary") != NULL ? ": " : "", s_(g, "summary"));
+			if (strcmp(s_(g, "status"), "passed") != 0 && json_object_get(g, "evidence") != NULL) {
+				char *ev = json_dumps(json_object_get(g, "evidence"), JSON_COMPACT | JSON_SORT_KEYS);
+				if (ev != NULL)
+					fprintf(f, "          evidence: %.400s%s\n", ev, strlen(ev) > 400 ? " ..." : "");
+				free(ev);
+			}
 		}
 		if (json_is_true(json_object_get(soak, "running")))
 			fprintf(f, "        soaking until %s (%ld s left)\n", s_(soak, "until"), i_(soak, "remaining"));
 	}
+	json_array_foreach(json_object_get(s, "soakOverrides"), i, g)
+		fprintf(f, "  the soak after wave %s was ended early (%.0f s left) by %s at %s: %s\n",
+		    s_(g, "wave"), json_number_value(json_object_get(g, "secondsLeft")), s_(g, "by"), s_(g, "at"),
+		    s_(g, "reason"));
 	if (json_str(next, "wave") != NULL)
-		fprintf(f, "next: %s wave %s%s%s\n", s_(next, "action"), s_(next, "wave"),
-		    json_str(next, "notBefore") != NULL ? " after " : "", s_(next, "notBefore"));
+		fprintf(f, "next: %s wave %s%s%s%s%s\n", s_(next, "action"), s_(next, "wave"),
+		    json_str(next, "notBefore") != NULL ? " after " : "", s_(next, "notBefore"),
+		    json_str(next, "command") != NULL ? ": " : "", s_(next, "command"));
 	else
 		fprintf(f, "next: %s\n", s_(next, "action"));
 }
@@ -805,6 +889,9 @@ static const struct cmd_option apply_options[] = {
 	{ "auto-rollback", 0, NULL, 0, "roll a wave back when a step or gate fails, and prove the way back" },
 	{ "parallel", 0, "N", 0, "steps in flight at once (default 8)" },
 	{ "dry-run", 0, NULL, 0, "rehearse against a private emulator seeded with the current topology" },
+	{ "end-soak", 0, NULL, 0, "end the soak now running early (needs --by and --reason)" },
+	{ "by", 0, "NAME", 0, "with --end-soak: who ends the soak (recorded)" },
+	{ "reason", 0, "TEXT", 0, "with --end-soak: why (recorded)" },
 	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
 	{ "history", 0, "DIR", 0, "the history repository (default netwave-history beside the store)" },
 	{ "no-history", 0, NULL, 0, "do not commit waves to the history" },
@@ -837,7 +924,7 @@ static const struct cmd_option status_options[] = {
 const struct cmd_entry cmd_apply_entry = {
 	.name = "apply",
 	.usage = "PLAN [--wave NAME | --through NAME | --all] [--yes] [--auto-rollback] [--parallel N] "
-	    "[--dry-run] [--db FILE]",
+	    "[--dry-run] [--end-soak --by NAME --reason TEXT] [--db FILE]",
 	.summary = "carry out a plan wave by wave, with gates, a crash-safe journal and history",
 	.description =
 	    "Carries out the waves of a stored plan: without --wave, --through or --all, the next\n"
@@ -847,8 +934,11 @@ const struct cmd_entry cmd_apply_entry = {
 	    "exits 5 (or dies) and the same command resumes it without sending a POST action twice.\n"
 	    "Gates run after each wave; a failed gate stops with exit 1 and its evidence, or with\n"
 	    "--auto-rollback rolls the wave back and proves the way back.  A wave still soaking\n"
-	    "stops the run (exit 5) with the time it needs.  Irreversible steps need --yes or the\n"
-	    "wave's name typed on a terminal.  Another run on the same plan gives exit 4.\n"
+	    "stops the run (exit 5) with the time it needs; --end-soak --by NAME --reason TEXT ends\n"
+	    "it now on a person's word, recorded in the journal, the history and status.  Against\n"
+	    "a netwave emulator, soaks are divided by its --time-scale (and waited out when that\n"
+	    "leaves at most 2 minutes).  Irreversible steps need --yes or the wave's name typed\n"
+	    "on a terminal.  Another run on the same plan gives exit 4.\n"
 	    "Each wave applied is committed to the history (tag PLAN/WAVE/applied).\n"
 	    "Credentials and provider options are those of 'netwave discover'.  See docs/apply.md.",
 	.options = apply_options,

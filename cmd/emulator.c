@@ -26,6 +26,7 @@ static const struct cmd_option emulator_options[] = {
 	{ "state", 0, "DB", 0, "SQLite file that keeps the estate across restarts" },
 	{ "faults", 0, "FILE", 0, "fault rules (netwave.faults/v1)" },
 	{ "time-scale", 0, "X", 0, "divide operation durations by X (default 1)" },
+	{ "latency", 0, "MS", 0, "answer every ARM request MS milliseconds late (real time; default 0)" },
 	{ "tls-cert", 0, "PEM", 0, "serve HTTPS with this certificate" },
 	{ "tls-key", 0, "PEM", 0, "private key of --tls-cert" },
 	{ "no-auth", 0, NULL, 0, "accept ARM requests without a bearer token" },
@@ -43,7 +44,7 @@ emulator_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *e
 	struct emulator *e = NULL;
 	const char *scale = cmd_arg(args, "time-scale");
 	const char *port_file = cmd_arg(args, "port-file");
-	unsigned long seed = 0, life = 0, page = 0;
+	unsigned long seed = 0, life = 0, page = 0, latency = 0;
 	sigset_t set, old;
 	int rc, sig = 0;
 
@@ -65,7 +66,9 @@ emulator_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *e
 			return err_set(err, NW_EINPUT,
 			    "invalid --time-scale '%s': expected a positive number", scale);
 	}
-	rc = cmd_arg_ulong(args, "seed-rng", 0, ULONG_MAX, 0, &seed, err);
+	rc = cmd_arg_ulong(args, "latency", 0, 60000, 0, &latency, err);
+	if (rc == 0)
+		rc = cmd_arg_ulong(args, "seed-rng", 0, ULONG_MAX, 0, &seed, err);
 	if (rc == 0)
 		rc = cmd_arg_ulong(args, "token-lifetime", 1, 604800, 3599, &life, err);
 	if (rc == 0)
@@ -73,6 +76,7 @@ emulator_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *e
 	if (rc != 0)
 		return rc;
 	o.rng_seed = seed;
+	o.latency_ms = (double)latency;
 	o.token_lifetime = (unsigned)life;
 	/* a small default page lets a client's paging be tested on a few resources */
 	o.page_size = (unsigned)page;
@@ -117,7 +121,7 @@ done:
 const struct cmd_entry cmd_emulator_entry = {
 	"emulator",
 	"[--listen ADDR:PORT] [--port-file F] [--seed TOPOLOGY] [--state DB] [--faults FILE] "
-	"[--time-scale X] [--tls-cert C --tls-key K] [--no-auth] [--seed-rng N] [--clients FILE] "
+	"[--time-scale X] [--latency MS] [--tls-cert C --tls-key K] [--no-auth] [--seed-rng N] [--clients FILE] "
 	"[--token-lifetime S] [--page-size N]",
 	"serve a local ARM emulator for tests, demos and rehearsals",
 	"Answers as Azure Resource Manager does for the network API netwave uses: resource\n"

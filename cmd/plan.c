@@ -2,8 +2,9 @@
  * netwave plan --current C (--target T | --intent I): computes the plan
  * (plan/planner.h) that takes the estate from C to T (or to what the
  * intent expands to), stores it in the plan store and prints the review
- * report.  A plan with blockers is printed as its blockers, exits 1 and is
- * not stored.
+ * report.  A plan with blockers is printed as its report (blockers included) and
+ * its blockers on stderr, exits 1 and is not stored.  The same inputs give
+ * the same plan: one already stored is shown again, with its creation time.
  */
 #include "config.h"
 
@@ -257,6 +258,43 @@ load_target(struct cmd_ctx *ctx, const struct cmd_args *a, const struct topology
 	return rc;
 }
 
+/*
+ * A blocked plan: its report (which lists the blockers) in the format asked
+ * for, to stdout or -o, and the blockers on stderr.  Returns NW_EFAIL with
+ * the planner's message, or the error writing the report.
+ */
+static int
+plan_blocked(struct cmd_ctx *ctx, const json_t *plan, enum report_format rf, const char *output,
+    struct nw_err *err)
+{
+	char *b = report_blockers(plan), *text = NULL;
+	struct nw_err werr = { 0 };
+	int rc;
+
+	if (b != NULL)
+		fputs(b, ctx->err);
+	free(b);
+	if (rf == REPORT_JSON) {
+		size_t len;
+		text = planner_json_dumps(plan, JSON_CANONICAL | JSON_ENCODE_ANY, true, &len);
+		rc = text != NULL ? 0 : err_set(&werr, NW_ENOMEM, "out of memory rendering the plan");
+	} else {
+		rc = report_render(&text, plan, rf, NULL, &werr);
+	}
+	if (rc == 0) {
+		if (output != NULL && strcmp(output, "-") != 0)
+			rc = file_write_atomic(output, text, strlen(text), &werr);
+		else
+			fputs(text, ctx->out);
+	}
+	free(text);
+	if (rc != 0) {
+		*err = werr;
+		return rc;
+	}
+	return NW_EFAIL; /* err holds the planner's "the plan is blocked: ..." */
+}
+
 static int
 plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
@@ -271,6 +309,7 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	bool rt_started = false, freeing;
 	struct stat ost;
 	const char *db = cmd_db_path(a), *output = cmd_arg(a, "output");
+	char *stored_at = NULL;
 	int rc;
 
 	if (cmd_arg(a, "current") == NULL)
@@ -305,15 +344,25 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		goto done;
 	rc = planner_plan(&plan, cur, tgt, &opts, err);
 	if (rc == NW_EFAIL && plan != NULL) {
-		/* blocked: say why, store nothing */
-		char *b = report_blockers(plan);
-		if (b != NULL)
-			fputs(b, ctx->err);
-		free(b);
+		/* blocked: the report with its blockers, and why on stderr; nothing stored */
+		rc = plan_blocked(ctx, plan, rf, output, err);
 		goto done;
 	}
 	if (rc != 0)
 		goto done;
+	/*
+	 * The same inputs give the same plan: the id hashes everything but the
+	 * creation time, so a plan already stored under this id is this plan,
+	 * made earlier.  It keeps its creation time, and is what is shown.
+	 */
+	if ((rc = store_open(&st, db, true, err)) != 0) {
+		err_prefix(err, "cannot open plan store '%s'", db);
+		goto done;
+	}
+	if ((rc = store_plan_created_at(st, json_str(plan, "id"), &stored_at, err)) != 0)
+		goto done;
+	if (stored_at != NULL)
+		json_object_set_new(plan, "createdAt", json_string(stored_at));
 	/* the plan holds what it needs of the topologies: free them before the big dumps */
 	topology_free(tgt);
 	topology_free(cur);
@@ -340,9 +389,7 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 			goto done;
 		}
 	}
-	if ((rc = store_open(&st, db, true, err)) != 0)
-		err_prefix(err, "cannot open plan store '%s'", db);
-	else if ((rc = store_plan_save(st, plan, err)) != 0)
+	if ((rc = store_plan_save(st, plan, err)) != 0)
 		err_prefix(err, "cannot store plan %s in '%s'", json_str(plan, "id"), db);
 	if (rt_started) {
 		pthread_join(rt, NULL);
@@ -350,7 +397,11 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	}
 	if (rc != 0)
 		goto done;
-	fprintf(ctx->err, "plan %s stored in %s\n", json_str(plan, "id"), db);
+	if (stored_at != NULL)
+		fprintf(ctx->err, "plan %s already stored in %s (created %s): the same inputs give the "
+		    "same plan\n", json_str(plan, "id"), db, stored_at);
+	else
+		fprintf(ctx->err, "plan %s stored in %s\n", json_str(plan, "id"), db);
 	if ((rc = rj.rc) != 0) {
 		*err = rj.err;
 		goto done;
@@ -370,6 +421,7 @@ done:
 	json_decref(plan);
 	topology_free(tgt);
 	topology_free(cur);
+	free(stored_at);
 	return rc;
 }
 
@@ -386,8 +438,10 @@ const struct cmd_entry cmd_plan_entry = {
 	    "store and its id printed on stderr; the report goes to stdout or to -o.  --format\n"
 	    "markdown is the change-review document; json is netwave.plan/v1 (docs/plan.md).\n"
 	    "A difference no procedure makes, a platform limit exceeded, or a wave that would cut\n"
-	    "spokes off each other blocks the plan: its blockers are printed, nothing is stored and\n"
-	    "the exit code is 1.  Bad input exits 2.",
+	    "spokes off each other blocks the plan: its report (blockers included) is written, the\n"
+	    "blockers go to stderr, nothing is stored and the exit code is 1.  Planning again from\n"
+	    "the same inputs gives the same plan back (exit 0): the one already stored is shown.\n"
+	    "Bad input exits 2.",
 	.options = plan_options,
 	.min_args = 0,
 	.max_args = 0,

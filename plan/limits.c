@@ -36,6 +36,10 @@ static const struct limit_def limit_table[LIMIT_COUNT] = {
 	  "reference/azure-arm.md" },
 	{ LIMIT_NETWORK_WRITES_5MIN, "networkWritesPer5Min", "Microsoft.Network writes per 5 minutes",
 	  1000, "reference/azure-arm.md" },
+	{ LIMIT_ARM_READ_BUCKET, "armReadBucket", "ARM reads per subscription (bucket)", 250,
+	  "reference/azure-arm.md (learn request-limits-and-throttling)" },
+	{ LIMIT_ARM_READ_REFILL, "armReadRefillPerSecond", "ARM read refill per second", 25,
+	  "reference/azure-arm.md (learn request-limits-and-throttling)" },
 };
 
 const struct limit_def *

@@ -23,6 +23,8 @@ enum limit_id {
 	LIMIT_ARM_WRITE_BUCKET,        /* 200 */
 	LIMIT_ARM_WRITE_REFILL,        /* 10 per second */
 	LIMIT_NETWORK_WRITES_5MIN,     /* 1,000 per 5 minutes */
+	LIMIT_ARM_READ_BUCKET,         /* 250 */
+	LIMIT_ARM_READ_REFILL,         /* 25 per second */
 	LIMIT_COUNT
 };
 

@@ -43,6 +43,7 @@
 #include "plan/findings.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
+#include "plan/cost.h"
 #include "plan/limits.h"
 #include "plan/planner.h"
 #include "plan/report.h"
@@ -59,9 +60,9 @@
 #define FEATURE_HIGH_SCALE "AllowHighScaleConnectedGroup"
 #define FEATURE_HSPE "EnableMaxPrivateEndpointsVia64kPath"
 
-/* seeds/003: prepare "typically takes up to 45 minutes", the cutover "up to 15 minutes". */
-#define SECONDS_PREPARE 2700
-#define SECONDS_EXECUTE 900
+/* seeds/003: prepare "typically takes up to 45 minutes", the cutover "up to 15 minutes" (plan/cost.c). */
+#define SECONDS_PREPARE COST_PREPARE_MIGRATION_SECONDS
+#define SECONDS_EXECUTE COST_EXECUTE_MIGRATION_SECONDS
 
 /* Listed in full up to this many; the JSON always has everything. */
 #define MAX_OVERLAP_FINDINGS 20
@@ -4185,26 +4186,7 @@ done:
 }
 
 /* ------------------------------------------------------------------ */
-/* Write budget and the summary */
-
-long
-planner_budget_seconds(long writes, double *tokens, long burst, long refill_writes, long refill_seconds)
-{
-	double rate = (double)refill_writes / (double)refill_seconds, need, secs;
-
-	if (writes <= 0)
-		return 0;
-	if ((double)writes <= *tokens) {
-		*tokens -= (double)writes;
-		return 0;
-	}
-	need = (double)writes - *tokens;
-	secs = ceil(need / rate - 1e-9);
-	*tokens = secs * rate - need;
-	if (*tokens > (double)burst)
-		*tokens = (double)burst;
-	return (long)secs;
-}
+/* Write budget and the summary (the model is plan/cost.c) */
 
 static long
 gcd_long(long a, long b)
@@ -4219,6 +4201,7 @@ gcd_long(long a, long b)
 
 struct budget {
 	long burst, refill_writes, refill_seconds;
+	struct cost_params cost;
 };
 
 static json_t *
@@ -4246,18 +4229,16 @@ budget_json(struct pl *p, struct budget *b)
 			    "Microsoft.Network): expect throttling", p->ro.writes_per_second, refill->value,
 			    net->value);
 	} else {
-		/* the stricter of ARM's 10 per second and Microsoft.Network's 1,000 per 5 minutes */
+		/* ARM's bucket; Microsoft.Network's 1,000 per 5 minutes is the model's second bucket */
 		b->burst = bucket->value;
-		if ((double)refill->value <= (double)net->value / 300.0) {
-			b->refill_writes = refill->value;
-			b->refill_seconds = 1;
-		} else {
-			b->refill_writes = net->value;
-			b->refill_seconds = 300;
-		}
-		source = "default: ARM's 200-write bucket, refilled at the stricter of 10 per second and "
-		    "Microsoft.Network's 1,000 per 5 minutes (reference/azure-arm.md)";
+		b->refill_writes = refill->value;
+		b->refill_seconds = 1;
+		source = "default: ARM's 200-write bucket refilled at 10 per second, behind it "
+		    "Microsoft.Network's 1,000 writes per 5 minutes (reference/azure-arm.md; plan/cost.c)";
 	}
+	cost_params_default(&b->cost);
+	b->cost.write_burst = (double)b->burst;
+	b->cost.write_refill = (double)b->refill_writes / (double)b->refill_seconds;
 	return json_pack("{s:I, s:I, s:I, s:s}", "burst", (json_int_t)b->burst, "refillWrites",
 	    (json_int_t)b->refill_writes, "refillSeconds", (json_int_t)b->refill_seconds, "source", source);
 }
@@ -4265,7 +4246,7 @@ budget_json(struct pl *p, struct budget *b)
 static int
 finish_waves(struct pl *p, const struct budget *b, json_t *summary, json_t **waves_out)
 {
-	double tokens = (double)b->burst, rate = (double)b->refill_writes / (double)b->refill_seconds;
+	struct cost_tokens tokens;
 	long writes = 0, reads = 0, eta = 0, soak = 0, steps = 0, irrev = 0, mw = 0, biggest = 0;
 	json_t *vnets = json_object(), *reasons = json_array(), *arr = json_array();
 	const char *risk;
@@ -4280,17 +4261,12 @@ finish_waves(struct pl *p, const struct budget *b, json_t *summary, json_t **wav
 		return nomem(p);
 	}
 	window_text(p, wt, sizeof(wt));
+	cost_tokens_full(&b->cost, &tokens);
 	for (i = 0; i < p->nw; i++) {
 		struct wave *w = &p->w[i];
-		long secs = planner_budget_seconds(w->writes, &tokens, b->burst, b->refill_writes,
-		    b->refill_seconds), op = 0;
-		const char *key;
-		json_t *v;
+		struct cost_wave c;
 		const json_t *st;
 
-		json_object_foreach(w->chains, key, v)
-			if (json_integer_value(v) > op)
-				op = (long)json_integer_value(v);
 		json_object_set_new(w->obj, "index", json_integer(w->index));
 		json_object_set_new(w->obj, "name", json_string(w->name));
 		json_object_set_new(w->obj, "kind", json_string(w->kind));
@@ -4298,14 +4274,14 @@ finish_waves(struct pl *p, const struct budget *b, json_t *summary, json_t **wav
 		json_object_set_new(w->obj, "maintenanceWindow", json_boolean(w->mw));
 		if (w->mw)
 			json_object_set_new(w->obj, "window", json_string(wt));
-		json_object_set_new(w->obj, "estimate", json_pack("{s:I, s:I, s:I, s:I, s:I}", "writes",
-		    (json_int_t)w->writes, "reads", (json_int_t)(w->reads + w->gate_reads), "budgetSeconds",
-		    (json_int_t)secs, "operationSeconds", (json_int_t)op, "seconds", (json_int_t)(secs + op)));
+		/* the steps and gates are in w->obj: the model reads the wave as the plan holds it */
+		cost_wave(w->obj, &b->cost, &tokens, &c);
+		json_object_set_new(w->obj, "estimate", cost_wave_json(&c));
 		if (json_object_get(w->obj, "rollback") == NULL)
 			wave_rollback(w, "run the inverse of each step, last step first");
-		writes += w->writes;
-		reads += w->reads + w->gate_reads;
-		eta += secs + op;
+		writes += c.writes;
+		reads += c.reads;
+		eta += c.seconds;
 		soak += w->soak;
 		if (strcmp(w->kind, "decommission") == 0)
 			soak += p->ro.soak_before_decommission;
@@ -4320,9 +4296,8 @@ finish_waves(struct pl *p, const struct budget *b, json_t *summary, json_t **wav
 			biggest = (long)w->nvnets;
 		json_array_foreach(w->members, k, st)
 			idset_add(vnets, json_string_value(st), NULL);
-		tokens += rate * (double)(op + w->soak);
-		if (tokens > (double)b->burst)
-			tokens = (double)b->burst;
+		/* the buckets refill while the wave soaks */
+		cost_idle(&b->cost, &tokens, (double)w->soak);
 		json_array_append(arr, w->obj);
 	}
 	/*

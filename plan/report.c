@@ -537,13 +537,19 @@ md_wave(FILE *f, const json_t *w)
 	fprintf(f, "**Cost:** %s ARM write%s and %s read%s, ", num(jint(e, "writes"), a, sizeof(a)),
 	    jint(e, "writes") == 1 ? "" : "s", num(jint(e, "reads"), b, sizeof(b)),
 	    jint(e, "reads") == 1 ? "" : "s");
-	if (jint(e, "seconds") == 0)
-		fprintf(f, "sent within the write budget without waiting.\n\n");
-	else
-		fprintf(f, "about %s (%s waiting for the write budget, %s of documented operation "
-		    "time).\n\n", report_duration((long)jint(e, "seconds"), d1, sizeof(d1)),
-		    report_duration((long)jint(e, "budgetSeconds"), d2, sizeof(d2)),
-		    report_duration((long)jint(e, "operationSeconds"), d3, sizeof(d3)));
+	if (jint(e, "seconds") == 0) {
+		fprintf(f, "sent within ARM's buckets without waiting.\n\n");
+	} else {
+		char d4[32], d5[32];
+		fprintf(f, "about %s: %s waiting for ARM's buckets, %s of operations, %s of gates, %s of "
+		    "round trips (the reads include %lld polls and %lld drift-check reads; docs/plan.md, "
+		    "\"estimate\").\n\n", report_duration((long)jint(e, "seconds"), d1, sizeof(d1)),
+		    report_duration((long)jint(e, "throttleSeconds"), d2, sizeof(d2)),
+		    report_duration((long)jint(e, "operationSeconds"), d3, sizeof(d3)),
+		    report_duration((long)jint(e, "gateSeconds"), d4, sizeof(d4)),
+		    report_duration((long)jint(e, "requestSeconds"), d5, sizeof(d5)),
+		    (long long)jint(e, "polls"), (long long)jint(e, "driftReads"));
+	}
 	if (json_is_true(json_object_get(w, "maintenanceWindow")))
 		fprintf(f, "**Maintenance window:** yes, %s.\n\n", jstr_or(w, "window", "required"));
 	else
@@ -683,6 +689,13 @@ text_wave(FILE *f, const json_t *w, bool detail)
 	    json_array_size(json_object_get(w, "members")), json_array_size(json_object_get(w, "steps")),
 	    num(jint(e, "writes"), a, sizeof(a)), eta((long)jint(e, "seconds"), d1, sizeof(d1)),
 	    json_is_true(json_object_get(w, "maintenanceWindow")) ? "  [maintenance window]" : "");
+	if (jint(e, "seconds") > 0) {
+		char d3[32], d4[32], d5[32];
+		fprintf(f, "      time: buckets %s, operations %s, gates %s (%lld reads)\n",
+		    report_duration((long)jint(e, "throttleSeconds"), d3, sizeof(d3)),
+		    report_duration((long)jint(e, "operationSeconds"), d4, sizeof(d4)),
+		    report_duration((long)jint(e, "gateSeconds"), d5, sizeof(d5)), (long long)jint(e, "reads"));
+	}
 	if (jint(w, "soakSeconds") > 0)
 		fprintf(f, "      soak %s after\n", report_duration((long)jint(w, "soakSeconds"), d2, sizeof(d2)));
 	if (t != NULL && !json_equal(json_object_get(t, "before"), json_object_get(t, "after"))) {

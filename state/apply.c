@@ -309,6 +309,46 @@ stored_gate(const json_t *wentry, const char *gate_id)
 	return NULL;
 }
 
+/*
+ * --end-soak: the soak passes now, on a person's word.  Who, why and when
+ * go into the soak gate's result (status shows it), the journal and,
+ * through r->soak_note, the next wave's history commit.
+ */
+static int
+soak_end_early(struct run *r, const char *gid, int gate_wave, const char *since_name, double seconds,
+    double left, struct nw_err *err)
+{
+	const char *by = r->o->end_soak_by, *why = r->o->end_soak_reason != NULL ? r->o->end_soak_reason : "";
+	char t[32], summary[600];
+	json_t *ev;
+	int rc;
+
+	apply_time_format(t, sizeof(t), run_time(r));
+	snprintf(summary, sizeof(summary), "ended early by %s at %s: %s", by, t, why);
+	ev = json_pack("{s:f, s:f, s:s, s:b, s:s, s:s, s:s, s:s}", "soakedSeconds", seconds - left,
+	    "secondsLeft", left, "since", since_name, "endedEarly", 1, "by", by, "reason", why, "at", t,
+	    "summary", summary);
+	rc = store_gate_record(r->st, r->plan_id, gid, STORE_GATE_PASSED, ev, run_time(r), err);
+	json_decref(ev);
+	if (rc != 0)
+		return rc;
+	if (run_wrote(r))
+		return err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
+	rc = journal(r, "soak-ended-early", gate_wave, NULL, json_pack("{s:s, s:s, s:s, s:s, s:f}", "gate",
+	    gid, "by", by, "reason", why, "at", t, "secondsLeft", left), err);
+	if (rc != 0)
+		return rc;
+	r->soak_ended = true;
+	r->res->soak_ended = true;
+	snprintf(r->soak_note, sizeof(r->soak_note), "The soak after wave %s was ended early, %.0f s "
+	    "before its end, by %s at %s: %s", since_name, ceil(left), by, t, why);
+	run_event(r, "soak-ended-early", json_pack("{s:s, s:s, s:s, s:s, s:f}", "wave", since_name, "gate",
+	    gid, "by", by, "reason", why, "secondsLeft", left));
+	run_event(r, "gate-result", json_pack("{s:i, s:s, s:s, s:s, s:s}", "index", gate_wave, "gate",
+	    gid, "kind", "soak", "outcome", "passed", "summary", summary));
+	return 0;
+}
+
 /* One soak: passes, waits it out when short enough, or stops the run. */
 static int
 soak_one(struct run *r, const json_t *gate, int gate_wave, const char *since_name, time_t since,
@@ -322,6 +362,8 @@ soak_one(struct run *r, const json_t *gate, int gate_wave, const char *since_nam
 	json_t *ev;
 	int rc;
 
+	if (left > 0 && r->o->end_soak_by != NULL && !r->soak_ended)
+		return soak_end_early(r, gid, gate_wave, since_name, seconds, left, err);
 	if (left > 0 && left <= r->o->soak_wait_max) {
 		run_event(r, "soak-wait", json_pack("{s:s, s:s, s:s, s:f, s:b}", "wave", since_name, "gate", gid,
 		    "until", apply_time_format(t, sizeof(t), (time_t)ceil(until)), "secondsLeft", left,
@@ -514,7 +556,7 @@ history_wave(struct run *r, struct wave_run *wr, bool forward, struct nw_err *er
 	struct history_result hres;
 	json_t *ids = wave_resources(wr->wave), *got = NULL, *resources = json_array(), *v;
 	const char **removed = NULL;
-	char tag[256], body[512];
+	char tag[256], body[1700];
 	size_t i, nrem = 0, steps = 0;
 	int rc;
 
@@ -574,6 +616,12 @@ history_wave(struct run *r, struct wave_run *wr, bool forward, struct nw_err *er
 	    "%zu gone.", forward ? "Applied" : "Rolled back", wr->name,
 	    json_str(wr->wave, "kind") != NULL ? json_str(wr->wave, "kind") : "?", r->plan_id, steps,
 	    json_array_size(resources), nrem);
+	if (forward && r->soak_note[0] != '\0') {
+		/* the soak this wave did not wait out, on whose word */
+		size_t n = strlen(body);
+		snprintf(body + n, sizeof(body) - n, "\n\n%s.", r->soak_note);
+		r->soak_note[0] = '\0';
+	}
 	info.event = forward ? HISTORY_EVENT_APPLY : HISTORY_EVENT_ROLLBACK;
 	info.body = body;
 	info.plan_id = r->plan_id;
@@ -671,8 +719,11 @@ wave_rollback(struct run *r, int idx, bool prove, struct nw_err *err)
 		rc = err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
 		goto done;
 	}
-	if ((rc = store_gate_reset(r->st, r->plan_id, idx, run_time(r), err)) != 0)
-		goto done;
+	/*
+	 * The gates keep their results: they say why the wave was rolled back
+	 * (`status` shows them with their evidence).  Applying the wave again
+	 * resets them before it starts (wave_forward).
+	 */
 	if (prove) {
 		struct nw_err pe = { 0 };
 		int prc = rollback_prove(r, &wr, &evidence, &pe);

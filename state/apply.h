@@ -35,15 +35,16 @@
 
 #include <jansson.h>
 
+#include "plan/cost.h"
 #include "plan/err.h"
 #include "providers/provider.h"
 #include "state/history.h"
 #include "state/store.h"
 
 /* Defaults of struct apply_opts. */
-#define APPLY_DEFAULT_PARALLEL 8
+#define APPLY_DEFAULT_PARALLEL COST_ENGINE_PARALLEL /* plan/cost.h: the estimate counts the same */
 #define APPLY_DEFAULT_LEASE_TTL 300
-#define APPLY_DEFAULT_POLL 2.0
+#define APPLY_DEFAULT_POLL COST_ENGINE_POLL
 #define APPLY_DEFAULT_GATE_TIMEOUT 1800.0
 #define APPLY_DEFAULT_STEP_TIMEOUT 7200.0
 #define APPLY_MAX_RESCHEDULES 20
@@ -98,7 +99,15 @@ struct apply_opts {
 	 */
 	const char *current_path;
 
-	double soak_scale;          /* soaks are divided by this (rehearsals, demo); 0: 1 */
+	double soak_scale;          /* soaks are divided by this (rehearsals, demo, emulators); 0: 1 */
+	/*
+	 * An override, like Argo Rollouts' promote: the first soak still
+	 * running in this run ends now, recorded with who ended it and why
+	 * (both required) in the soak gate's result, the journal
+	 * ("soak-ended-early") and the next wave's history commit.
+	 */
+	const char *end_soak_by;
+	const char *end_soak_reason;
 	double soak_wait_max;       /* a soak with at most this many seconds left is waited out; 0: none */
 	double poll_interval;       /* between reads while waiting for a state; 0: APPLY_DEFAULT_POLL */
 	double gate_timeout;        /* a gate may say "not yet" this long; 0: APPLY_DEFAULT_GATE_TIMEOUT */
@@ -130,6 +139,7 @@ struct apply_result {
 	unsigned gates_failed;
 	bool rolled_back;           /* --auto-rollback undid a wave */
 	char soak_until[32];        /* RFC 3339 when a soak stopped the run, else "" */
+	bool soak_ended;            /* end_soak_by ended a soak early */
 	json_t *evidence;           /* a failed gate's or the drift's evidence (new reference), or NULL */
 };
 

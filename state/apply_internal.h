@@ -112,6 +112,8 @@ struct run {
 	json_t *nics;               /* subscription -> its network interfaces, read once */
 	struct topology *baseline;  /* the current topology the plan was made from, or NULL */
 	bool baseline_tried;
+	bool soak_ended;            /* --end-soak has ended a soak in this run */
+	char soak_note[1024];       /* what the next wave's history commit says about it, or "" */
 };
 
 /* --- apply.c ------------------------------------------------------------------------------- */

@@ -1331,6 +1331,32 @@ plan_parse(struct store *st, const char *id, sqlite3_stmt *s, int col, struct nw
 }
 
 int
+store_plan_created_at(struct store *st, const char *id, char **out, struct nw_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	bool nomem = false;
+	int rc, ret = 0;
+
+	*out = NULL;
+	rc = sql_prepare(st, "SELECT created_at FROM plans WHERE id = ?1", &s);
+	if (rc == SQLITE_OK)
+		rc = bind_text(s, 1, id);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*out = col_strdup(s, 0, &nomem);
+			rc = SQLITE_DONE;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		ret = err_from_sqlite(err, st, rc, "cannot read plan %s", id);
+	else if (nomem)
+		ret = err_set(err, NW_ENOMEM, "out of memory");
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int
 store_plan_get(struct store *st, const char *id_or_prefix, json_t **out, struct nw_err *err)
 {
 	sqlite3_stmt *s = NULL;

@@ -58,6 +58,16 @@ int store_info_get(struct store *st, json_t **out, struct nw_err *err);
 int store_plan_save(struct store *st, const json_t *plan, struct nw_err *err);
 
 /*
+ * The creation time of the plan stored under exactly this id, as stored
+ * ("createdAt"), into *out (malloc'd; the caller frees), or *out = NULL
+ * when no plan has this id.  A plan's id hashes everything in it but its
+ * creation time, so planning again from the same inputs finds the plan
+ * made before: giving it this creation time makes the documents equal and
+ * store_plan_save a no-op.
+ */
+int store_plan_created_at(struct store *st, const char *id, char **out, struct nw_err *err);
+
+/*
  * The stored plan document for an id or a unique id prefix (at least 4
  * characters, "pl-" may be left out); NW_EINPUT naming the candidates
  * when ambiguous or none.

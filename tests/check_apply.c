@@ -613,9 +613,93 @@ START_TEST(test_auto_rollback_undoes_a_wave_whose_gate_failed_and_proves_it)
 	ck_assert_int_eq(store_wave_list(f.st, f.plan_id, &waves, &err), 0);
 	ck_assert_str_eq(json_str(json_array_get(waves, 1), "status"), "rolled-back");
 	json_decref(waves);
+	/* status shows why: the gate that failed, failed, with its evidence */
+	{
+		json_t *st = NULL;
+		const json_t *g, *wv;
+		size_t i;
+		bool seen = false;
+
+		ck_assert_int_eq(apply_status(&st, f.st, f.plan_id, time(NULL), &err), 0);
+		wv = json_array_get(json_object_get(st, "waves"), 1);
+		ck_assert_str_eq(json_str(wv, "status"), "rolled-back");
+		json_array_foreach(json_object_get(wv, "gates"), i, g)
+			if (strcmp(json_str(g, "kind"), "effective-routes") == 0 &&
+			    strcmp(json_str(g, "status"), "failed") == 0) {
+				seen = true;
+				ck_assert_ptr_nonnull(json_object_get(g, "evidence"));
+				ck_assert_ptr_nonnull(json_path(g, "evidence", "summary", NULL));
+			}
+		ck_assert_msg(seen, "no failed effective-routes gate in the status after the rollback");
+		json_decref(st);
+	}
 	topology_free(before);
 	topology_free(now);
 	apply_result_clear(&res);
+	fx_stop(&f);
+}
+END_TEST
+
+/* Stops the run (as SIGTERM does) once the automatic rollback has undone a step. */
+static void
+interrupt_in_rollback(void *arg, const json_t *ev)
+{
+	struct fx *f = ((void **)arg)[0];
+	volatile sig_atomic_t *flag = ((void **)arg)[1];
+	int *rolling = ((void **)arg)[2];
+
+	collect(f, ev);
+	if (strcmp(json_str(ev, "event"), "auto-rollback") == 0)
+		*rolling = 1;
+	if (*rolling && strcmp(json_str(ev, "event"), "step-rolled-back") == 0)
+		*flag = 1;
+}
+
+START_TEST(test_status_after_an_interrupted_rollback_says_so_and_how_to_resume)
+{
+	struct fx f;
+	struct apply_opts o;
+	struct apply_result res;
+	struct nw_err err = { 0 };
+	volatile sig_atomic_t flag = 0;
+	int rolling = 0;
+	void *arg[3];
+	json_t *st = NULL, *waves = NULL;
+	const json_t *wv;
+	int rc;
+
+	fx_start(&f, 2, 6, NULL);
+	fx_plan(&f, "mesh");
+	fx_ok(&f, APPLY_FORWARD, APPLY_NEXT, NULL);
+	break_a_mesh_route(&f);
+	o = fx_opts(&f, APPLY_FORWARD, APPLY_NEXT, NULL);
+	o.auto_rollback = true;
+	o.parallel = 1;
+	arg[0] = &f;
+	arg[1] = (void *)&flag;
+	arg[2] = &rolling;
+	o.on_event = interrupt_in_rollback;
+	o.event_arg = arg;
+	o.interrupt = &flag;
+	rc = fx_run(&f, &o, &res, &err);
+	ck_assert_msg(rc == NW_EPARTIAL, "rc %d: %s", rc, err.msg);
+	apply_result_clear(&res);
+	ck_assert_int_eq(apply_status(&st, f.st, f.plan_id, time(NULL), &err), 0);
+	wv = json_array_get(json_object_get(st, "waves"), 1);
+	/* not "running": no run is on it; it stopped part way through its rollback */
+	ck_assert_str_eq(json_str(wv, "status"), "interrupted");
+	ck_assert_str_eq(json_str(wv, "interruptedDuring"), "rollback");
+	ck_assert_int_ge(json_integer_value(json_path(wv, "steps", "rolled-back", NULL)), 1);
+	ck_assert_msg(strstr(json_path_str(st, "next", "command", NULL), "netwave rollback ") != NULL,
+	    "%s", json_path_str(st, "next", "command", NULL));
+	ck_assert_msg(strstr(json_path_str(st, "next", "action", NULL), "resume the rollback") != NULL,
+	    "%s", json_path_str(st, "next", "action", NULL));
+	json_decref(st);
+	/* and that command finishes the rollback */
+	fx_ok(&f, APPLY_ROLLBACK, APPLY_WAVE, "pilot");
+	ck_assert_int_eq(store_wave_list(f.st, f.plan_id, &waves, &err), 0);
+	ck_assert_str_eq(json_str(json_array_get(waves, 1), "status"), "rolled-back");
+	json_decref(waves);
 	fx_stop(&f);
 }
 END_TEST
@@ -1320,6 +1404,7 @@ apply_suite(void)
 	tcase_add_test(tc, test_a_gateway_migration_rolled_back_before_commit_is_aborted);
 	tcase_add_test(tc, test_a_missing_route_fails_the_gate_and_stops_the_run);
 	tcase_add_test(tc, test_auto_rollback_undoes_a_wave_whose_gate_failed_and_proves_it);
+	tcase_add_test(tc, test_status_after_an_interrupted_rollback_says_so_and_how_to_resume);
 	tcase_add_test(tc, test_drift_between_plan_and_apply_stops_naming_the_property);
 	tcase_add_test(tc, test_a_second_run_on_a_held_plan_gets_locked_naming_the_holder);
 	tcase_add_test(tc, test_killed_at_random_step_boundaries_the_run_resumes_without_duplicates);

@@ -1427,11 +1427,26 @@ START_TEST(test_big_waves_wait_for_the_write_budget)
 
 	ck_assert_int_eq(rc, 0);
 	w = wave_named(plan, "mesh");
-	/* 600 static members and a commit after the prepare wave's 5 writes: 406 over the burst */
-	ck_assert_int_eq(json_integer_value(json_path(w, "estimate", "writes", NULL)), 601);
-	ck_assert_int_eq(json_integer_value(json_path(w, "estimate", "budgetSeconds", NULL)), 122);
-	ck_assert_int_eq(json_integer_value(json_path(plan, "writeBudget", "refillWrites", NULL)), 1000);
-	ck_assert_int_eq(json_integer_value(json_path(plan, "writeBudget", "refillSeconds", NULL)), 300);
+	/* 600 static members and a commit, and the gates' POSTs */
+	/*
+	 * The buckets are full again after the prepare wave's feature registration (300 s).
+	 * Steps: 601 writes, (601 - 200) / 10 = 40.1 s; reads 1,202 + 601 drift + 18 polls
+	 * of the 180 s commit = 1,821, (1,821 - 250) / 25 = 62.84 s.  The commit refills
+	 * the buckets.  Gates: deployment-status (1 POST) and effective-routes (600 POSTs,
+	 * each polled once): 601 writes, (601 - 200) / 10 = 40.1 s; 600 reads, 14 s.
+	 * Throttling 102.94 s; + 180 s + the effective-routes poll (10 s) = 292.94 -> 293.
+	 */
+	ck_assert_int_eq(json_integer_value(json_path(w, "estimate", "writes", NULL)), 1202);
+	ck_assert_int_eq(json_integer_value(json_path(w, "estimate", "reads", NULL)), 2421);
+	ck_assert_int_eq(json_integer_value(json_path(w, "estimate", "polls", NULL)), 618);
+	ck_assert_int_eq(json_integer_value(json_path(w, "estimate", "throttleSeconds", NULL)), 103);
+	ck_assert_int_eq(json_integer_value(json_path(w, "estimate", "operationSeconds", NULL)), 180);
+	ck_assert_int_eq(json_integer_value(json_path(w, "estimate", "gateSeconds", NULL)), 10);
+	ck_assert_int_eq(json_integer_value(json_path(w, "estimate", "seconds", NULL)), 293);
+	ck_assert_int_eq(json_integer_value(json_path(wave_named(plan, "prepare"), "estimate", "gateSeconds",
+	    NULL)), 300);
+	ck_assert_int_eq(json_integer_value(json_path(plan, "writeBudget", "refillWrites", NULL)), 10);
+	ck_assert_int_eq(json_integer_value(json_path(plan, "writeBudget", "refillSeconds", NULL)), 1);
 	json_decref(plan);
 }
 END_TEST

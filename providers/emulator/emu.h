@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "plan/cost.h"
 #include "plan/err.h"
 #include "providers/emulator/emulator.h"
 
@@ -32,16 +33,17 @@
 #define EMU_DUR_DELETE 10.0
 #define EMU_DUR_GATEWAY_PUT 1800.0
 #define EMU_DUR_ACTION 5.0       /* effectiveRouteTable, circuit route table */
-#define EMU_DUR_COMMIT 60.0      /* AVNM commit: Deploying then Deployed */
+/* The durations netwave's cost model counts (plan/cost.h, where their sources are) */
+#define EMU_DUR_COMMIT ((double)COST_AVNM_COMMIT_SECONDS) /* AVNM commit: Deploying then Deployed */
 #define EMU_DUR_AVNM_DELETE 10.0
-#define EMU_DUR_FEATURE 300.0    /* Registering then Registered */
-#define EMU_DUR_PREPARE 2700.0   /* gateway migration: up to ~45 min */
+#define EMU_DUR_FEATURE ((double)COST_FEATURE_REGISTRATION_SECONDS) /* Registering then Registered */
+#define EMU_DUR_PREPARE ((double)COST_PREPARE_MIGRATION_SECONDS) /* gateway migration: up to ~45 min */
 #define EMU_DUR_EXECUTE 300.0    /* ~5 min of downtime */
-#define EMU_DUR_COMMIT_MIGRATION 600.0
+#define EMU_DUR_COMMIT_MIGRATION ((double)COST_COMMIT_MIGRATION_SECONDS)
 #define EMU_DUR_ABORT 600.0
 
 /* Suggested poll interval, nominal seconds (RPC: 10 to 600). */
-#define EMU_POLL_INTERVAL 10.0
+#define EMU_POLL_INTERVAL COST_ARM_POLL
 
 #define EMU_MAX_BODY_DEFAULT ((size_t)4 << 20)
 
@@ -132,6 +134,7 @@ struct emulator {
 
 	/* options, resolved */
 	double scale;
+	double latency_ms;   /* emulator_opts.latency_ms: real milliseconds per ARM request */
 	bool no_auth;
 	unsigned token_lifetime;
 	unsigned page_size, max_page_size;

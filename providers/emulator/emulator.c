@@ -344,7 +344,9 @@ control_handle(struct emulator *e, struct emu_req *r)
 
 	r->nolog = true;
 	if (strcmp(p, "health") == 0) {
-		emu_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+		/* who answers, and how fast its clock runs: `apply` scales its soaks by it */
+		emu_reply_json(r, 200, json_pack("{s:s, s:s, s:f, s:f}", "status", "ok", "service",
+		    "netwave-emulator", "timeScale", e->scale, "latencyMs", e->latency_ms));
 		return;
 	}
 	if (strcmp(p, "state") == 0 && strcmp(r->method, "GET") == 0) {
@@ -506,6 +508,13 @@ serve(struct emulator *e, struct emu_req *r)
 	}
 	if (!auth_check(e, r))
 		goto done;
+	if (e->latency_ms > 0) {
+		/* the round trip (--latency), throttled or not; without the lock, as a latency fault */
+		pthread_mutex_unlock(&e->lock);
+		usleep((useconds_t)(e->latency_ms * 1000.0));
+		pthread_mutex_lock(&e->lock);
+		lro_advance(e);
+	}
 	r->cls = arm_classify(r, sub, sizeof(sub));
 	if (sub[0] != '\0' && r->cls != EMU_CLASS_NONE &&
 	    !throttle_take(e, r, sub, r->cls))
@@ -952,6 +961,7 @@ emulator_start(struct emulator **out, const struct emulator_opts *o, struct nw_e
 		return err_set(err, NW_ENOMEM, "out of memory");
 	pthread_mutex_init(&e->lock, NULL);
 	e->scale = o->time_scale > 0 ? o->time_scale : 1.0;
+	e->latency_ms = o->latency_ms > 0 && isfinite(o->latency_ms) ? o->latency_ms : 0;
 	e->no_auth = o->no_auth;
 	e->token_lifetime = o->token_lifetime > 0 ? o->token_lifetime : 3599;
 	e->page_size = o->page_size > 0 ? o->page_size : 100;

@@ -51,6 +51,10 @@ struct emulator_opts {
 	 * 0 means 1. */
 	double time_scale;
 
+	/* Every ARM request (not the token endpoints or /__netwave/) is answered
+	 * this many real milliseconds late, as a round trip to ARM is; 0: none. */
+	double latency_ms;
+
 	/* Serve HTTPS with these PEM files (both or neither). */
 	const char *tls_cert_path;
 	const char *tls_key_path;

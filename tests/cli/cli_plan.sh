@@ -23,7 +23,7 @@ run "$NETWAVE" plan --current "$CUR" --intent "$INTENT" --db "$DB" --now "$NOW"
 expect_rc "plan succeeds" 0
 expect_err "the plan id is printed on stderr" "stored in $DB"
 expect_line "the text report names the plan" '^plan pl-[0-9a-f]{12} \(2026-11-21T20:00:00Z\)$'
-expect_out "the summary counts waves and steps" "12 VNets, 9 waves, 26 steps, 24 writes"
+expect_out "the summary counts waves and steps" "12 VNets, 9 waves, 26 steps, 58 writes"
 expect_line "mesh waves show their traffic" '^      traffic: mesh 0 -> 6; hairpin 110 -> 104;$'
 expect_out "gateway commits are listed as irreversible" "commitMigration on ergw-hub-01"
 ID=$(sed -n 's/^plan \(pl-[0-9a-f]*\) stored in .*/\1/p' "$TMP/err")
@@ -31,10 +31,21 @@ ID=$(sed -n 's/^plan \(pl-[0-9a-f]*\) stored in .*/\1/p' "$TMP/err")
 run "$NETWAVE" plan --current "$CUR" --intent "$INTENT" --db "$DB" --now "$NOW" --format json -o "$TMP/p1.json"
 expect_rc "plan to a json file succeeds" 0
 expect_no_out "with -o nothing goes to stdout"
-expect_err "the same inputs give the same plan id" "plan $ID stored"
+expect_err "the same inputs give the same plan id" "plan $ID already stored"
 run "$NETWAVE" plan --current "$CUR" --intent "$INTENT" --db "$DB" --now "$NOW" --format json -o "$TMP/p2.json"
 same_file "the same inputs give byte-identical plans" "$TMP/p1.json" "$TMP/p2.json"
 if grep -q '"format": "netwave.plan/v1"' "$TMP/p1.json"; then pass "json is netwave.plan/v1"; else fail "json is netwave.plan/v1"; fi
+
+# planning again on the clock (no --now): the same inputs, the same plan back, exit 0
+run "$NETWAVE" plan --current "$CUR" --intent "$INTENT" --db "$TMP/again.db" --format json -o "$TMP/a1.json"
+expect_rc "a first plan on the clock is stored" 0
+sleep 1 # the clock moves on: the second run is made at another second
+run "$NETWAVE" plan --current "$CUR" --intent "$INTENT" --db "$TMP/again.db" --format json -o "$TMP/a2.json"
+expect_rc "planning again from the same inputs succeeds" 0
+expect_err "the plan already stored is named" "plan $ID already stored in $TMP/again.db (created "
+same_file "planning again shows the plan already stored, creation time included" "$TMP/a1.json" "$TMP/a2.json"
+run "$NETWAVE" plans --db "$TMP/again.db"
+if [ "$(grep -c '^pl-' "$TMP/out")" -eq 1 ]; then pass "planning again stores no second plan"; else fail "planning again stores no second plan" "$(cat "$TMP/out")"; fi
 
 SOURCE_DATE_EPOCH=1795291200 run "$NETWAVE" plan --current "$CUR" --intent "$INTENT" --db "$DB" --format json -o "$TMP/p3.json"
 same_file "SOURCE_DATE_EPOCH stands in for --now" "$TMP/p1.json" "$TMP/p3.json"
@@ -75,10 +86,24 @@ expect_rc "target expands the intent" 0
 sed 's/"env": "dev"/"env": "test"/' "$TMP/target.json" >"$TMP/bad-target.json"
 run "$NETWAVE" plan --current "$CUR" --target "$TMP/bad-target.json" --db "$TMP/blocked.db" --now "$NOW"
 expect_rc "a target with an unsupported difference is blocked" 1
-expect_no_out "a blocked plan prints no report"
+expect_out "a blocked plan prints its report with the blockers" "blockers:"
+expect_out "the report names the blocker" "not supported: changed"
 expect_err "the blocker names the resource and pointer" "blocker: not-supported: not supported: changed"
 expect_err "the pointer is the tag" "at /tags/env"
 expect_err "the failure is summarized" "the plan is blocked"
+run "$NETWAVE" plan --current "$CUR" --target "$TMP/bad-target.json" --db "$TMP/blocked.db" --now "$NOW" \
+    --format json -o "$TMP/blocked.json"
+expect_rc "a blocked plan in json exits 1" 1
+if grep -q '"code": "not-supported"' "$TMP/blocked.json" && grep -q '"blockers": \[' "$TMP/blocked.json"; then
+	pass "a blocked plan's json report holds its blockers"
+else
+	fail "a blocked plan's json report holds its blockers" "$(head -c 300 "$TMP/blocked.json" 2>/dev/null)"
+fi
+run "$NETWAVE" plan --current "$CUR" --target "$TMP/bad-target.json" --db "$TMP/blocked.db" --now "$NOW" \
+    --format markdown
+expect_rc "a blocked plan in markdown exits 1" 1
+expect_out "a blocked plan's markdown report lists its blockers" "### Blockers"
+expect_out "the markdown names the blocker" "not supported: changed"
 run "$NETWAVE" plans --db "$TMP/blocked.db"
 expect_out "nothing was stored" "no plans in $TMP/blocked.db"
 
