@@ -531,7 +531,7 @@ history_wave(struct run *r, struct wave_run *wr, bool forward, struct nw_err *er
 	for (i = 0; i < wr->njobs; i++) {
 		const char *a = op_action(json_object_get(wr->jobs[i].step, "operation"));
 		if (strstr(a, "Migration") != NULL) {
-			char *alt = migrated_id(wr->jobs[i].resource);
+			char *alt = gateway_migrated_id(r, wr->jobs[i].resource);
 			if (alt != NULL)
 				json_array_append_new(ids, json_pack("{s:s, s:s}", "id", alt, "apiVersion",
 				    "2026-01-01"));
@@ -1043,6 +1043,7 @@ done:
 		    NULL));
 	topology_free(r.baseline);
 	json_decref(r.nics);
+	json_decref(r.migrated);
 	json_decref(wlist);
 	json_decref(r.plan);
 	if (res == &local)

@@ -110,6 +110,8 @@ struct run {
 	struct provider_stats stats0;
 	struct wave_run *current;
 	json_t *nics;               /* subscription -> its network interfaces, read once */
+	json_t *migrated;           /* gateway id -> the gateway its migration made (apply_gateway.c) */
+	bool migrated_loaded;       /* migrated holds what the journal says */
 	struct topology *baseline;  /* the current topology the plan was made from, or NULL */
 	bool baseline_tried;
 };
@@ -171,13 +173,11 @@ char *resource_read_path(const char *resource);
 
 /*
  * A provider operation that reads the state a step changes: the
- * resource, or for a commit the deployment status of its regions.
- * alt: the gateway made by a migration, when the original is gone.
+ * resource (for a committed ExpressRoute migration, the gateway it made:
+ * gateway_migrated_id), or for a commit the deployment status of its
+ * regions.
  */
-struct provider_op *state_read_op(const json_t *op, const char *resource, bool alt);
-
-/* The id of the gateway a migration made ("<id>_migrated"), malloc'd. */
-char *migrated_id(const char *gateway_id);
+struct provider_op *state_read_op(const json_t *op, const char *resource);
 
 /* The state a read op produced: its result, NULL for 404; false on another failure. */
 bool state_from_op(const struct provider_op *op, const json_t *wop, json_t **out);
@@ -233,6 +233,22 @@ const json_t *json_pointer_get(const json_t *v, const char *pointer);
 
 /* Compares two JSON values, strings without case; true when equal. */
 bool json_equal_nocase(const json_t *a, const json_t *b);
+
+/* --- apply_gateway.c ----------------------------------------------------------------------- */
+
+/*
+ * The gateway the ExpressRoute migration of gateway_id made: the id
+ * journaled after its prepare, or else found by fact (the resource
+ * group's gateways: tagged CreatedBy: GatewaySKUMigration, in the old
+ * gateway's GatewaySubnet) and journaled ("migrated-gateway" under the
+ * prepare step; an event when it is not the plan's prediction).  *out
+ * (malloc'd) is NULL when there is none: a VPN gateway (migrated in
+ * place), or no migration prepared yet.  0, or a store or provider failure.
+ */
+int gateway_migrated_find(struct run *r, const char *gateway_id, char **out, struct nw_err *err);
+
+/* The same, falling back to the plan's prediction when nothing is found; NULL when none. */
+char *gateway_migrated_id(struct run *r, const char *gateway_id);
 
 /* --- apply_gates.c ------------------------------------------------------------------------- */
 

@@ -463,13 +463,16 @@ START_TEST(test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_fr
 	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
 	now = fx_state(&f);
 	ck_assert_ptr_null(find_res(now, "/virtualNetworkGateways/ergw-hub-01"));
-	gw = find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrated");
+	gw = find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrate");
 	ck_assert_ptr_nonnull(gw);
 	ck_assert_str_eq(json_path_str(gw, "properties", "virtualNetworkGatewayMigrationStatus", "phase",
 	    NULL), "CommitSucceeded");
 	ck_assert_uint_eq(accepted_posts(&f, "/prepareMigration"), 1);
 	ck_assert_uint_eq(accepted_posts(&f, "/executeMigration"), 1);
 	ck_assert_uint_eq(accepted_posts(&f, "/commitMigration"), 1);
+	/* the new gateway was found by fact after prepare, where the plan predicted it */
+	ck_assert(has_event(&f, "migrated-gateway-found"));
+	ck_assert(!has_event(&f, "migrated-gateway-unexpected"));
 	topology_free(now);
 	o = fx_opts(&f, APPLY_ROLLBACK, APPLY_NEXT, NULL);
 	rc = fx_run(&f, &o, &res, &err);
@@ -493,11 +496,11 @@ START_TEST(test_a_gateway_migration_rolled_back_before_commit_is_aborted)
 	before = fx_state(&f);
 	fx_ok(&f, APPLY_FORWARD, APPLY_WAVE, "gateways-1");
 	now = fx_state(&f);
-	ck_assert_ptr_nonnull(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrated"));
+	ck_assert_ptr_nonnull(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrate"));
 	topology_free(now);
 	fx_ok(&f, APPLY_ROLLBACK, APPLY_NEXT, NULL);
 	now = fx_state(&f);
-	ck_assert_ptr_null(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrated"));
+	ck_assert_ptr_null(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrate"));
 	gw = find_res(now, "/virtualNetworkGateways/ergw-hub-01");
 	ck_assert_ptr_nonnull(gw);
 	ck_assert_str_eq(json_path_str(gw, "properties", "virtualNetworkGatewayMigrationStatus", "phase",
