@@ -933,6 +933,20 @@ without_migration_status(const json_t *v)
 	return c;
 }
 
+/* True when a resource can still be read (anything but a 404). */
+static bool
+still_there(struct run *r, const char *id)
+{
+	char *path = path_with_version(id, API_NETWORK);
+	json_t *res = NULL;
+	struct nw_err e = { 0 };
+	int rc = path != NULL ? provider_read(r->p, path, &res, &e) : NW_ENOMEM;
+
+	free(path);
+	json_decref(res);
+	return rc != 0 || res != NULL;
+}
+
 int
 rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_err *err)
 {
@@ -973,12 +987,22 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 			/* the phase ends AbortSucceeded; the rest of the gateway must be as before */
 			json_t *a = without_migration_status(j->before_image), *b = without_migration_status(cur);
 			json_t *ch = json_array();
+			char *made = NULL;
 			(void)resource_compare(j->resource, a, b, ch, &e);
 			same = json_array_size(ch) == 0;
 			if (!same)
 				list_add(bad, json_pack("{s:s, s:o}", "resource", j->resource, "changes", ch));
 			else
 				json_decref(ch);
+			/* abort deletes the gateway the prepare made (the one apply journaled) */
+			if (same && strcmp(op_action(op), "prepareMigration") == 0 &&
+			    gateway_migrated_find(r, j->resource, &made, &e) == 0 && made != NULL &&
+			    still_there(r, made)) {
+				list_add(bad, json_pack("{s:s, s:s}", "resource", made, "error",
+				    "the gateway the migration made is still there after abortMigration"));
+				same = false;
+			}
+			free(made);
 			json_decref(a);
 			json_decref(b);
 		} else {
