@@ -1124,6 +1124,17 @@ gw_predecessor(const struct pl *p, const struct topo_gateway *t)
 	return NULL;
 }
 
+/* Is the change the SKU a migration moves a gateway to in place (VpnGw1 -> VpnGw1AZ)? */
+static bool
+gw_sku_moves_to_az(const struct diff_entry *e)
+{
+	const char *a = json_string_value(e->before), *b = json_string_value(e->after);
+
+	return (strcmp(e->pointer, "/properties/sku/name") == 0 ||
+	    strcmp(e->pointer, "/properties/sku/tier") == 0) && a != NULL && b != NULL &&
+	    strcasecmp(a, b) != 0 && strcasecmp(gwm_az_sku(a), b) == 0;
+}
+
 /* Is a removed or added connection one an ExpressRoute migration deletes or copies? */
 static const struct topo_gateway *
 gw_of_migrated_connection(const struct pl *p, const struct diff_entry *e)
@@ -1400,7 +1411,8 @@ classify(struct pl *p)
 					claim(p, e, PROC_GATEWAY);
 				}
 			} else if (e->kind != DIFF_REMOVED &&
-			    pointer_under(ptr, "/properties/virtualNetworkGatewayMigrationStatus")) {
+			    (pointer_under(ptr, "/properties/virtualNetworkGatewayMigrationStatus") ||
+			     gw_sku_moves_to_az(e))) {
 				struct topo_resource *cr = topology_find(p->cur, r->id);
 				if (cr != NULL && cr->type == TOPO_GATEWAY) {
 					rc = gw_record(p, cr->view);
