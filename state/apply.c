@@ -527,16 +527,21 @@ history_wave(struct run *r, struct wave_run *wr, bool forward, struct nw_err *er
 		rc = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
 	}
-	/* a migration leaves its new gateway beside (or instead of) the old one */
+	/* an ExpressRoute migration leaves its new gateway beside (or instead of) the old one */
 	for (i = 0; i < wr->njobs; i++) {
 		const char *a = op_action(json_object_get(wr->jobs[i].step, "operation"));
 		if (strstr(a, "Migration") != NULL) {
 			char *alt = gateway_migrated_id(r, wr->jobs[i].resource);
-			if (alt != NULL)
+			const json_t *v2;
+			size_t k;
+			bool have = false;
+			json_array_foreach(ids, k, v2)
+				if (alt != NULL && strcasecmp(json_str(v2, "id"), alt) == 0)
+					have = true;
+			if (alt != NULL && !have)
 				json_array_append_new(ids, json_pack("{s:s, s:s}", "id", alt, "apiVersion",
 				    "2026-01-01"));
 			free(alt);
-			break;
 		}
 	}
 	if ((rc = read_many(r, ids, &got, err)) != 0) {
