@@ -166,8 +166,17 @@ fx_stop(struct fx *f)
 }
 
 /* Plans the changes ("mesh", "gateway", "summarize", joined by commas) in three waves. */
+static void fx_plan_edited(struct fx *f, const char *changes, void (*edit)(json_t *plan));
+
 static void
 fx_plan(struct fx *f, const char *changes)
+{
+	fx_plan_edited(f, changes, NULL);
+}
+
+/* The same, with the plan edited (edit may be NULL) before it is stored. */
+static void
+fx_plan_edited(struct fx *f, const char *changes, void (*edit)(json_t *plan))
 {
 	char path[160], buf[4096];
 	size_t n = 0;
@@ -211,6 +220,8 @@ fx_plan(struct fx *f, const char *changes)
 	f->plan = NULL;
 	rc = planner_plan(&f->plan, cur, tgt, &po, &err);
 	ck_assert_msg(rc == 0, "plan: %s", err.msg);
+	if (edit != NULL)
+		edit(f->plan);
 	ck_assert_msg(store_plan_save(f->st, f->plan, &err) == 0, "save: %s", err.msg);
 	snprintf(f->plan_id, sizeof(f->plan_id), "%s", json_str(f->plan, "id"));
 	snprintf(path, sizeof(path), "%s/target.json", f->dir);
@@ -481,6 +492,54 @@ START_TEST(test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_fr
 	    "%s", err.msg);
 	ck_assert_uint_eq(accepted_posts(&f, "/abortMigration"), 0);
 	apply_result_clear(&res);
+	fx_stop(&f);
+}
+END_TEST
+
+/* A plan that predicted another name than the one Azure gives (as if Azure ignored the chosen one). */
+static void
+predict_another_name(json_t *plan)
+{
+	const json_t *w, *st;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(plan, "waves"), i, w)
+		json_array_foreach(json_object_get(w, "steps"), k, st) {
+			const char *p = json_str(st, "newGateway");
+			if (p != NULL && strstr(p, "_migrate") != NULL) {
+				char *other = NULL;
+				ck_assert_int_ge(asprintf(&other, "%.*s-az", (int)(strlen(p) - strlen("_migrate")), p), 0);
+				json_object_set_new((json_t *)st, "newGateway", json_string(other));
+				free(other);
+			}
+		}
+}
+
+START_TEST(test_the_gateway_a_migration_made_is_found_by_fact_when_the_plan_guessed_wrong)
+{
+	struct fx f;
+	struct topology *now;
+	const json_t *ev;
+	size_t i;
+	bool said = false;
+
+	fx_start(&f, 1, 2, NULL);
+	fx_plan_edited(&f, "gateway", predict_another_name);
+	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	now = fx_state(&f);
+	ck_assert_ptr_null(find_res(now, "/virtualNetworkGateways/ergw-hub-01-az"));
+	ck_assert_ptr_nonnull(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrate"));
+	/* the event names both; the commit and its gate went by the one found */
+	json_array_foreach(f.events, i, ev)
+		if (strcmp(json_str(ev, "event"), "migrated-gateway-unexpected") == 0) {
+			ck_assert_ptr_nonnull(strstr(json_str(ev, "predicted"), "/ergw-hub-01-az"));
+			ck_assert_ptr_nonnull(strstr(json_str(ev, "found"), "/ergw-hub-01_migrate"));
+			said = true;
+		}
+	ck_assert(said);
+	ck_assert_uint_eq(accepted_posts(&f, "/commitMigration"), 1);
+	ck_assert(!has_event(&f, "gate-failed"));
+	topology_free(now);
 	fx_stop(&f);
 }
 END_TEST
@@ -1083,6 +1142,7 @@ apply_suite(void)
 	tcase_add_test(tc, test_rolling_back_each_wave_restores_the_estate_from_before_it);
 	tcase_add_test(tc, test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_front_of_it);
 	tcase_add_test(tc, test_a_gateway_migration_rolled_back_before_commit_is_aborted);
+	tcase_add_test(tc, test_the_gateway_a_migration_made_is_found_by_fact_when_the_plan_guessed_wrong);
 	tcase_add_test(tc, test_a_missing_route_fails_the_gate_and_stops_the_run);
 	tcase_add_test(tc, test_auto_rollback_undoes_a_wave_whose_gate_failed_and_proves_it);
 	tcase_add_test(tc, test_drift_between_plan_and_apply_stops_naming_the_property);
