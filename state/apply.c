@@ -538,9 +538,16 @@ history_wave(struct run *r, struct wave_run *wr, bool forward, struct nw_err *er
 			json_array_foreach(ids, k, v2)
 				if (alt != NULL && strcasecmp(json_str(v2, "id"), alt) == 0)
 					have = true;
-			if (alt != NULL && !have)
+			if (alt != NULL && !have) {
+				json_t *conns = gateway_migrated_connections(r, wr->jobs[i].resource), *c;
 				json_array_append_new(ids, json_pack("{s:s, s:s}", "id", alt, "apiVersion",
 				    "2026-01-01"));
+				/* its connections and the old gateway's, which the commit deletes */
+				json_array_foreach(conns, k, c)
+					json_array_append_new(ids, json_pack("{s:O, s:s}", "id", c, "apiVersion",
+					    "2026-01-01"));
+				json_decref(conns);
+			}
 			free(alt);
 		}
 	}

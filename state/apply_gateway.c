@@ -45,12 +45,12 @@ prepare_step(const struct run *r, const char *gateway_id, int *wave_idx)
 	return NULL;
 }
 
-/* The last journaled finding for gateway_id, borrowed from the run's cache or the journal. */
-static const char *
+/* The last journaled finding for gateway_id ({gateway, newGateway, ...}), borrowed from the run's cache. */
+static const json_t *
 journaled(struct run *r, const char *gateway_id, struct nw_err *err, int *rc)
 {
 	json_t *journal = NULL, *ev;
-	const char *found = NULL;
+	const json_t *found = NULL;
 	size_t i;
 
 	*rc = 0;
@@ -65,8 +65,7 @@ journaled(struct run *r, const char *gateway_id, struct nw_err *err, int *rc)
 			const json_t *d = json_object_get(ev, "detail");
 			if (strcmp(json_str(ev, "event"), EVENT_FOUND) == 0 && json_str(d, "gateway") != NULL &&
 			    json_str(d, "newGateway") != NULL)
-				json_object_set_new(r->migrated, json_str(d, "gateway"),
-				    json_string(json_str(d, "newGateway")));
+				json_object_set(r->migrated, json_str(d, "gateway"), (json_t *)d);
 		}
 		json_decref(journal);
 		r->migrated_loaded = true;
@@ -76,7 +75,7 @@ journaled(struct run *r, const char *gateway_id, struct nw_err *err, int *rc)
 		json_t *v;
 		json_object_foreach(r->migrated, k, v)
 			if (strcasecmp(k, gateway_id) == 0)
-				found = json_string_value(v);
+				found = v;
 	}
 	return found;
 }
@@ -153,12 +152,60 @@ find_by_fact(struct run *r, const char *gateway_id, const json_t *old, const cha
 	return 0;
 }
 
+/*
+ * The connections of the old gateway and of the new one, among the old
+ * gateway's resource group's (Learn: prepare copies them, commit deletes
+ * the old ones), for the history.  New references (arrays of ids).
+ */
+static int
+connections_by_fact(struct run *r, const char *gateway_id, const char *new_id, json_t **conns,
+    json_t **new_conns, struct nw_err *err)
+{
+	const char *p = strstr(gateway_id, "/providers/");
+	char *path = NULL;
+	json_t *all = NULL, *c;
+	size_t i;
+	int rc;
+
+	*conns = json_array();
+	*new_conns = json_array();
+	if (p == NULL || *conns == NULL || *new_conns == NULL ||
+	    asprintf(&path, "%.*s/providers/Microsoft.Network/connections?api-version=%s",
+	    (int)(p - gateway_id), gateway_id, API_NETWORK) < 0) {
+		json_decref(*conns);
+		json_decref(*new_conns);
+		*conns = *new_conns = NULL;
+		return err_set(err, NW_ENOMEM, "out of memory");
+	}
+	rc = provider_list(r->p, path, &all, err);
+	free(path);
+	if (rc != 0) {
+		json_decref(*conns);
+		json_decref(*new_conns);
+		*conns = *new_conns = NULL;
+		err_prefix(err, "cannot list the connections beside %s", gateway_id);
+		return rc;
+	}
+	json_array_foreach(all, i, c) {
+		const char *g1 = json_path_str(c, "properties", "virtualNetworkGateway1", "id", NULL);
+		if (g1 == NULL || json_str(c, "id") == NULL)
+			continue;
+		if (strcasecmp(g1, gateway_id) == 0)
+			json_array_append_new(*conns, json_string(json_str(c, "id")));
+		else if (strcasecmp(g1, new_id) == 0)
+			json_array_append_new(*new_conns, json_string(json_str(c, "id")));
+	}
+	json_decref(all);
+	return 0;
+}
+
 int
 gateway_migrated_find(struct run *r, const char *gateway_id, char **out, struct nw_err *err)
 {
 	const json_t *step;
-	const char *predicted = NULL, *have, *phase;
-	json_t *old = NULL, *detail;
+	const char *predicted = NULL, *phase;
+	const json_t *have;
+	json_t *old = NULL, *detail, *conns = NULL, *new_conns = NULL;
 	char *path = NULL;
 	int wave_idx = -1, rc;
 
@@ -167,7 +214,7 @@ gateway_migrated_find(struct run *r, const char *gateway_id, char **out, struct 
 	if (rc != 0)
 		return rc;
 	if (have != NULL) {
-		*out = strdup(have);
+		*out = strdup(json_str(have, "newGateway"));
 		return *out != NULL ? 0 : err_set(err, NW_ENOMEM, "out of memory");
 	}
 	step = prepare_step(r, gateway_id, &wave_idx);
@@ -195,8 +242,13 @@ gateway_migrated_find(struct run *r, const char *gateway_id, char **out, struct 
 	}
 	rc = find_by_fact(r, gateway_id, old, predicted, out, err);
 	json_decref(old);
-	if (rc != 0 || *out == NULL)
+	if (rc == 0 && *out != NULL)
+		rc = connections_by_fact(r, gateway_id, *out, &conns, &new_conns, err);
+	if (rc != 0 || *out == NULL) {
+		free(*out);
+		*out = NULL;
 		return rc;
+	}
 	if (predicted != NULL && strcasecmp(predicted, *out) != 0)
 		run_event(r, "migrated-gateway-unexpected", json_pack("{s:s, s:s, s:s}", "gateway", gateway_id,
 		    "predicted", predicted, "found", *out));
@@ -204,18 +256,19 @@ gateway_migrated_find(struct run *r, const char *gateway_id, char **out, struct 
 	 * Journaled as a cache of a fact that can be found again: a crash on
 	 * either side of this write needs no settling, so it is not a crash point.
 	 */
-	detail = json_pack("{s:s, s:s, s:s?, s:s}", "gateway", gateway_id, "newGateway", *out, "predicted",
-	    predicted, "how", "tagged " GWM_TAG_KEY ": " GWM_TAG_VALUE ", in the same GatewaySubnet");
+	detail = json_pack("{s:s, s:s, s:s?, s:s, s:o, s:o}", "gateway", gateway_id, "newGateway", *out,
+	    "predicted", predicted, "how", "tagged " GWM_TAG_KEY ": " GWM_TAG_VALUE ", in the same GatewaySubnet",
+	    "connections", conns, "newConnections", new_conns);
 	rc = detail == NULL ? err_set(err, NW_ENOMEM, "out of memory") :
 	    store_journal_append(r->st, r->plan_id, EVENT_FOUND, step != NULL ? wave_idx : -1,
 	    step != NULL ? json_str(step, "id") : NULL, detail, run_time(r), err);
-	json_decref(detail);
 	if (rc != 0) {
+		json_decref(detail);
 		free(*out);
 		*out = NULL;
 		return rc;
 	}
-	json_object_set_new(r->migrated, gateway_id, json_string(*out));
+	json_object_set_new(r->migrated, gateway_id, detail);
 	run_event(r, "migrated-gateway-found", json_pack("{s:s, s:s}", "gateway", gateway_id, "found", *out));
 	return 0;
 }
@@ -234,4 +287,23 @@ gateway_migrated_id(struct run *r, const char *gateway_id)
 		const char *pred = json_str(prepare_step(r, gateway_id, &wave_idx), "newGateway");
 		return pred != NULL ? strdup(pred) : NULL;
 	}
+}
+
+json_t *
+gateway_migrated_connections(struct run *r, const char *gateway_id)
+{
+	struct nw_err e = { 0 };
+	json_t *out = json_array(), *v;
+	const json_t *d;
+	size_t i;
+	int rc;
+
+	d = journaled(r, gateway_id, &e, &rc);
+	if (out == NULL || d == NULL)
+		return out;
+	json_array_foreach(json_object_get(d, "connections"), i, v)
+		json_array_append(out, v);
+	json_array_foreach(json_object_get(d, "newConnections"), i, v)
+		json_array_append(out, v);
+	return out;
 }

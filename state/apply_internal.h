@@ -110,7 +110,7 @@ struct run {
 	struct provider_stats stats0;
 	struct wave_run *current;
 	json_t *nics;               /* subscription -> its network interfaces, read once */
-	json_t *migrated;           /* gateway id -> the gateway its migration made (apply_gateway.c) */
+	json_t *migrated;           /* gateway id -> what its migration made, as journaled (apply_gateway.c) */
 	bool migrated_loaded;       /* migrated holds what the journal says */
 	struct topology *baseline;  /* the current topology the plan was made from, or NULL */
 	bool baseline_tried;
@@ -249,6 +249,12 @@ int gateway_migrated_find(struct run *r, const char *gateway_id, char **out, str
 
 /* The same, falling back to the plan's prediction when nothing is found; NULL when none. */
 char *gateway_migrated_id(struct run *r, const char *gateway_id);
+
+/*
+ * The connections of the old and of the new gateway, as journaled with
+ * the finding (ids; empty when nothing was found).  New reference.
+ */
+json_t *gateway_migrated_connections(struct run *r, const char *gateway_id);
 
 /* --- apply_gates.c ------------------------------------------------------------------------- */
 

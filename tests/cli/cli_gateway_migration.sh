@@ -151,6 +151,11 @@ migrate() {
 	run "$NETWAVE" history show HEAD --history "$HIST"
 	expect_rc "$2: history show" 0
 	expect_out "$2: the history holds the new gateway" "virtualNetworkGateways/$1.json"
+	expect_line "$2: the history records the old gateway deleted" "deleted .*virtualNetworkGateways/ergw-hub-01\.json"
+	expect_line "$2: and its connection deleted" "deleted .*connections/conn-hub-01-er-circuit-01\.json"
+	run "$NETWAVE" history show "$PLAN/gateways-1/applied" --history "$HIST"
+	expect_line "$2: the prepare wave's commit holds the copied connection" \
+	    "added .*connections/conn-hub-01-er-circuit-01_migrate\.json"
 
 	gone "$2: the old ExpressRoute gateway is deleted" "$ERGW"
 	gone "$2: its connection is deleted" "$ERCONN"
