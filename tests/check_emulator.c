@@ -1769,6 +1769,12 @@ START_TEST(test_an_expressroute_migration_names_its_gateway_and_connections_as_a
 	r = GET(&f, NET "/virtualNetworkGateways/gw-az" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "adminState", NULL), "Enabled");
 	resp_free(&r);
+	/* the Basic IP is not migrated (Learn names no change to it): left, detached */
+	r = GET(&f, NET "/publicIPAddresses/gw-pip" API);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_path_str(r.json, "sku", "name", NULL), "Basic");
+	ck_assert_ptr_null(json_path(r.json, "properties", "ipConfiguration", NULL));
+	resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST

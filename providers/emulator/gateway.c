@@ -453,6 +453,15 @@ commit(struct emulator *e, json_t *gw, const json_t *snap)
 	conns = connections_of(e, json_str(gw, "id"));
 	json_array_foreach(conns, i, v)
 		emu_store_del(e, json_string_value(v));
+	/* the Basic IP stays, no longer attached to anything */
+	json_array_foreach(pips, i, v) {
+		json_t *pip = emu_store_get(e, json_string_value(v));
+		if (pip != NULL && json_is_object(json_object_get(pip, "properties"))) {
+			json_object_del(json_object_get(pip, "properties"), "ipConfiguration");
+			emu_store_etag(e, pip);
+			emu_store_touch(e, json_string_value(v));
+		}
+	}
 	emu_store_del(e, json_str(gw, "id"));
 	if (emu_store_get(e, new_id) != NULL) {
 		set_admin(e, new_id, "Enabled", "Succeeded");
