@@ -996,11 +996,15 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 				json_decref(ch);
 			/* abort deletes the gateway the prepare made (the one apply journaled) */
 			if (same && strcmp(op_action(op), "prepareMigration") == 0 &&
-			    gateway_migrated_find(r, j->resource, &made, &e) == 0 && made != NULL &&
-			    still_there(r, made)) {
-				list_add(bad, json_pack("{s:s, s:s}", "resource", made, "error",
-				    "the gateway the migration made is still there after abortMigration"));
-				same = false;
+			    gateway_migrated_find(r, j->resource, &made, &e) == 0 && made != NULL) {
+				if (still_there(r, made)) {
+					list_add(bad, json_pack("{s:s, s:s}", "resource", made, "error",
+					    "the gateway the migration made is still there after abortMigration"));
+					same = false;
+				} else if ((rc = gateway_migrated_forget(r, j->resource, &e)) != 0) {
+					free(made);
+					return err_set(err, rc, "%s", e.msg);
+				}
 			}
 			free(made);
 			json_decref(a);

@@ -24,6 +24,7 @@
 
 #define API_NETWORK "2026-01-01"
 #define EVENT_FOUND "migrated-gateway"
+#define EVENT_GONE "migrated-gateway-gone"
 
 /* The plan's prepareMigration step for a gateway: its wave, id and predicted new gateway. */
 static const json_t *
@@ -66,6 +67,8 @@ journaled(struct run *r, const char *gateway_id, struct nw_err *err, int *rc)
 			if (strcmp(json_str(ev, "event"), EVENT_FOUND) == 0 && json_str(d, "gateway") != NULL &&
 			    json_str(d, "newGateway") != NULL)
 				json_object_set(r->migrated, json_str(d, "gateway"), (json_t *)d);
+			else if (strcmp(json_str(ev, "event"), EVENT_GONE) == 0 && json_str(d, "gateway") != NULL)
+				json_object_del(r->migrated, json_str(d, "gateway"));
 		}
 		json_decref(journal);
 		r->migrated_loaded = true;
@@ -306,4 +309,24 @@ gateway_migrated_connections(struct run *r, const char *gateway_id)
 	json_array_foreach(json_object_get(d, "newConnections"), i, v)
 		json_array_append(out, v);
 	return out;
+}
+
+int
+gateway_migrated_forget(struct run *r, const char *gateway_id, struct nw_err *err)
+{
+	json_t *detail;
+	int rc, wave_idx = -1;
+	const json_t *step = prepare_step(r, gateway_id, &wave_idx);
+
+	if (journaled(r, gateway_id, err, &rc) == NULL)
+		return rc;
+	detail = json_pack("{s:s}", "gateway", gateway_id);
+	if (detail == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	rc = store_journal_append(r->st, r->plan_id, EVENT_GONE, step != NULL ? wave_idx : -1,
+	    step != NULL ? json_str(step, "id") : NULL, detail, run_time(r), err);
+	json_decref(detail);
+	if (rc == 0)
+		json_object_del(r->migrated, gateway_id);
+	return rc;
 }

@@ -256,6 +256,13 @@ char *gateway_migrated_id(struct run *r, const char *gateway_id);
  */
 json_t *gateway_migrated_connections(struct run *r, const char *gateway_id);
 
+/*
+ * After an abort proven to have deleted the gateway the migration made:
+ * journals that it is gone ("migrated-gateway-gone"), so that a later
+ * prepare is settled by what it makes.
+ */
+int gateway_migrated_forget(struct run *r, const char *gateway_id, struct nw_err *err);
+
 /* --- apply_gates.c ------------------------------------------------------------------------- */
 
 enum gate_outcome {

@@ -380,6 +380,18 @@ plan_steps_named(struct fx *f, const char *suffix)
 	return n;
 }
 
+static size_t
+count_events(struct fx *f, const char *name)
+{
+	const json_t *ev;
+	size_t i, n = 0;
+
+	json_array_foreach(f->events, i, ev)
+		if (strcmp(json_str(ev, "event"), name) == 0)
+			n++;
+	return n;
+}
+
 static bool
 has_event(struct fx *f, const char *name)
 {
@@ -567,6 +579,13 @@ START_TEST(test_a_gateway_migration_rolled_back_before_commit_is_aborted)
 	/* one abort undoes both prepare and execute */
 	ck_assert_uint_eq(accepted_posts(&f, "/abortMigration"), 1);
 	ck_assert(has_event(&f, "rollback-proven"));
+	/* the aborted gateway is forgotten: applying again finds the new one again, by fact */
+	ck_assert_uint_eq(count_events(&f, "migrated-gateway-found"), 1);
+	topology_free(now);
+	fx_ok(&f, APPLY_FORWARD, APPLY_WAVE, "gateways-1");
+	ck_assert_uint_eq(count_events(&f, "migrated-gateway-found"), 2);
+	now = fx_state(&f);
+	ck_assert_ptr_nonnull(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrate"));
 	topology_free(before);
 	topology_free(now);
 	fx_stop(&f);
