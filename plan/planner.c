@@ -3063,6 +3063,65 @@ gw_prepare_body(const struct gw *x)
 	return b;
 }
 
+/* The commit wave of round r (after the soak): commitMigration on each gateway of the round. */
+static int
+gateway_commit_wave(struct pl *p, size_t r, const json_t *commit_ids, const json_t *phase_exec,
+    const json_t *new_gws)
+{
+	struct wave *w;
+	char name[64];
+
+	snprintf(name, sizeof(name), "gateways-%zu-commit", r + 1);
+	w = wave_new(p, "gateway-commit", name);
+	if (w == NULL)
+		return NW_ENOMEM;
+	{
+		const json_t *iv;
+		size_t ii;
+		json_array_foreach(commit_ids, ii, iv) {
+			const struct gw *x = &p->gws[json_integer_value(iv)];
+			const struct topo_gateway *g = x->g;
+			char path[1024];
+			json_t *st;
+			struct step_spec s = {
+				.procedure = proc_name[PROC_GATEWAY], .action = "commit-migration",
+				.resource = g->res->id, .serialize = gw_circuit_key(g), .lro = true,
+				.inverse = NULL, .reads = 2, .writes = 1,
+			};
+
+			snprintf(path, sizeof(path), "%s/commitMigration", g->res->id);
+			s.op = op_new("POST", path, API_NETWORK, NULL);
+			s.expect = json_pack("[o]", expect_eq("/properties/virtualNetworkGatewayMigrationStatus/phase",
+			    "CommitSucceeded"));
+			if (gw_new_id(x) != NULL)
+				st = step_add(w, &s, "commitMigration on %s: deletes the old gateway and its "
+				    "connections (irreversible); %s and its connections carry on", g->res->name,
+				    strrchr(gw_new_id(x), '/') + 1);
+			else
+				st = step_add(w, &s, "commitMigration on %s: ends the in-place migration "
+				    "(irreversible); its public IPs stay Standard with their addresses", g->res->name);
+			if (st == NULL)
+				return NW_ENOMEM;
+			if (gw_new_id(x) != NULL &&
+			    json_object_set_new(st, "newGateway", json_string(gw_new_id(x))) != 0)
+				return NW_ENOMEM;
+			if (g->vnet != NULL && !json_ids_has(w->members, g->vnet->res->id))
+				json_array_append_new(w->members, json_string(g->vnet->res->id));
+			if (wave_add_gw(w, g) != 0)
+				return NW_ENOMEM;
+		}
+	}
+	if (gate_add(w, "migration-phase", "after", json_pack("{s:O, s:s, s:O}", "gateways", phase_exec,
+	    "phase", "CommitSucceeded", "newGateways", new_gws), (int)json_array_size(phase_exec),
+	    "every gateway of the wave reports phase CommitSucceeded") != 0)
+		return NW_ENOMEM;
+	wave_risk(w, "irreversible: commitMigration deletes the old gateways and their connections; "
+	    "after it, abortMigration is no longer possible");
+	wave_rollback(w, "none: commitMigration cannot be undone; a problem found after it is fixed "
+	    "forward on the new gateway");
+	return 0;
+}
+
 /* Round r of the gateway migrations: validate, prepare, execute; then the commit wave. */
 static int
 gateway_round(struct pl *p, size_t r)
@@ -3196,54 +3255,8 @@ gateway_round(struct pl *p, size_t r)
 	}
 
 	/* the commit: its own wave, after the soak */
-	snprintf(name, sizeof(name), "gateways-%zu-commit", r + 1);
-	w = wave_new(p, "gateway-commit", name);
-	if (w == NULL)
+	if (gateway_commit_wave(p, r, commit_ids, phase_exec, new_gws) != 0)
 		goto done;
-	{
-		const json_t *iv;
-		size_t ii;
-		json_array_foreach(commit_ids, ii, iv) {
-			const struct gw *x = &p->gws[json_integer_value(iv)];
-			const struct topo_gateway *g = x->g;
-			char path[1024];
-			json_t *st;
-			struct step_spec s = {
-				.procedure = proc_name[PROC_GATEWAY], .action = "commit-migration",
-				.resource = g->res->id, .serialize = gw_circuit_key(g), .lro = true,
-				.inverse = NULL, .reads = 2, .writes = 1,
-			};
-
-			snprintf(path, sizeof(path), "%s/commitMigration", g->res->id);
-			s.op = op_new("POST", path, API_NETWORK, NULL);
-			s.expect = json_pack("[o]", expect_eq("/properties/virtualNetworkGatewayMigrationStatus/phase",
-			    "CommitSucceeded"));
-			if (gw_new_id(x) != NULL)
-				st = step_add(w, &s, "commitMigration on %s: deletes the old gateway and its "
-				    "connections (irreversible); %s and its connections carry on", g->res->name,
-				    strrchr(gw_new_id(x), '/') + 1);
-			else
-				st = step_add(w, &s, "commitMigration on %s: ends the in-place migration "
-				    "(irreversible); its public IPs stay Standard with their addresses", g->res->name);
-			if (st == NULL)
-				goto done;
-			if (gw_new_id(x) != NULL &&
-			    json_object_set_new(st, "newGateway", json_string(gw_new_id(x))) != 0)
-				goto done;
-			if (g->vnet != NULL && !json_ids_has(w->members, g->vnet->res->id))
-				json_array_append_new(w->members, json_string(g->vnet->res->id));
-			if (wave_add_gw(w, g) != 0)
-				goto done;
-		}
-	}
-	if (gate_add(w, "migration-phase", "after", json_pack("{s:O, s:s, s:O}", "gateways", phase_exec,
-	    "phase", "CommitSucceeded", "newGateways", new_gws), (int)json_array_size(phase_exec),
-	    "every gateway of the wave reports phase CommitSucceeded") != 0)
-		goto done;
-	wave_risk(w, "irreversible: commitMigration deletes the old gateways and their connections; "
-	    "after it, abortMigration is no longer possible");
-	wave_rollback(w, "none: commitMigration cannot be undone; a problem found after it is fixed "
-	    "forward on the new gateway");
 	rc = 0;
 done:
 	json_decref(phase_exec);
