@@ -23,6 +23,7 @@
 
 #include "plan/cidr.h"
 #include "plan/findings.h"
+#include "plan/gwmigrate.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
 #include "plan/limits.h"
@@ -705,7 +706,7 @@ static const char *const MESH_KEYS[] = {
 	"kind", "description", "networkManager", "networkGroup", "members",
 	"highScalePrivateEndpoints", "global", NULL,
 };
-static const char *const GATEWAY_KEYS[] = { "kind", "description", "gateways", NULL };
+static const char *const GATEWAY_KEYS[] = { "kind", "description", "gateways", "newNames", NULL };
 static const char *const SUMMARIZE_KEYS[] = {
 	"kind", "description", "hubs", "prefixes", "minPrefixLength", NULL,
 };
@@ -788,6 +789,46 @@ selector_at(struct loader *l, const json_t *obj, const char *key, struct intent_
 	old = push(l, key);
 	rc = selector_parse(l, s, v);
 	pop(l, old);
+	return rc;
+}
+
+/*
+ * newNames of gateway-standard-ip: {"<gateway name or id>": "<new name>"},
+ * the names of the new ExpressRoute gateways (plan/gwmigrate.h).
+ */
+static int
+new_names_parse(struct loader *l, struct intent_change *c, const json_t *v)
+{
+	const json_t *names = json_object_get(v, "newNames"), *nv;
+	const char *key;
+	size_t old, old2;
+	int rc = 0;
+
+	if (names == NULL)
+		return 0;
+	old = push(l, "newNames");
+	if (!json_is_object(names)) {
+		rc = fail(l, "expected an object {\"<gateway name or id>\": \"<new name>\"}, found %s",
+		    kind_name(names));
+		pop(l, old);
+		return rc;
+	}
+	json_object_foreach((json_t *)names, key, nv) {
+		old2 = push(l, key);
+		if (key[0] == '\0')
+			rc = fail(l, "expected a gateway name or id as the key, found an empty string");
+		else if (!json_is_string(nv))
+			rc = fail(l, "expected the new gateway's name (a string), found %s", kind_name(nv));
+		else if (!gwm_name_valid(json_string_value(nv)))
+			rc = fail(l, "\"%s\" is not a valid gateway name: 1 to %d letters, digits, '_', "
+			    "'.' or '-', starting with a letter or digit and ending with a letter, digit "
+			    "or '_'", json_string_value(nv), GWM_NAME_MAX);
+		pop(l, old2);
+		if (rc != 0)
+			break;
+	}
+	pop(l, old);
+	c->new_names = names;
 	return rc;
 }
 
@@ -980,6 +1021,8 @@ change_parse(struct loader *l, struct intent_change *c, json_t *v)
 	if (strcmp(kind, "gateway-standard-ip") == 0) {
 		c->kind = INTENT_GATEWAY_STANDARD_IP;
 		if ((rc = check_keys(l, v, GATEWAY_KEYS)) != 0)
+			return rc;
+		if ((rc = new_names_parse(l, c, v)) != 0)
 			return rc;
 		return selector_at(l, v, "gateways", &c->gateways);
 	}
@@ -1196,6 +1239,7 @@ struct expander {
 	json_t *root;            /* the target being built (owned) */
 	json_t *resources;       /* its /resources (borrowed) */
 	json_t *added;           /* lowercase id -> resource added by the expansion (owned) */
+	json_t *removed;         /* id -> true: resources the expansion deletes (owned) */
 	unsigned char *state;    /* per current resource: enum work_state */
 	struct nw_err *err;
 };
@@ -2168,12 +2212,186 @@ done:
 /* ------------------------------------------------------------------ */
 /* gateway-standard-ip                                                 */
 
+/* The name newNames gives gateway g (its key is its name, without case, or its id), or NULL. */
+static const char *
+new_name_of(const struct intent_change *c, const struct topo_gateway *g, const char **key)
+{
+	const json_t *v;
+	const char *k;
+
+	json_object_foreach((json_t *)c->new_names, k, v)
+		if (strcasecmp(k, g->res->name) == 0 || topo_id_compare(k, g->res->id) == 0) {
+			*key = k;
+			return json_string_value(v);
+		}
+	return NULL;
+}
+
+/* A copy of a resource of the target under another id (its last segment the name). */
+static json_t *
+copy_renamed(const json_t *src, const char *id)
+{
+	json_t *c = json_deep_copy(src);
+
+	if (c == NULL || json_object_set_new(c, "id", json_string(id)) != 0 ||
+	    json_object_set_new(c, "name", json_string(strrchr(id, '/') + 1)) != 0) {
+		json_decref(c);
+		return NULL;
+	}
+	return c;
+}
+
+/*
+ * An ExpressRoute gateway's migration as Azure leaves it after the commit
+ * (plan/gwmigrate.h, learn expressroute/gateway-migration): a new gateway
+ * named name or "<name>_migrate", tagged, on the AZ SKU with a
+ * Microsoft-managed address, its connections copied as "<conn>_migrate",
+ * the old gateway and its connections deleted.  The Basic public IP is
+ * left as it is: Learn does not say the migration touches it.
+ */
+static int
+expand_er_gateway(struct expander *e, const struct intent_change *c, const struct topo_gateway *g,
+    const char *name, const char *key, json_t *removed)
+{
+	char *new_id = gwm_new_id(g->res->id, name);
+	json_t *ngw = NULL, *props, *ip;
+	const char *sku;
+	size_t i;
+	int rc = 0;
+
+	if (new_id == NULL)
+		return nomem(e->err);
+	if (work_find(e, new_id) != NULL) {
+		rc = err_set(e->err, NW_EINPUT, "%s: %s/newNames%s%s: the new gateway of %s would be %s, "
+		    "which already exists", e->in->source, c->pointer, key != NULL ? "/" : "",
+		    key != NULL ? key : "", g->res->name, strrchr(new_id, '/') + 1);
+		goto done;
+	}
+	ngw = copy_renamed(work_of(e, g->res), new_id);
+	props = ngw != NULL ? obj_child(ngw, "properties") : NULL;
+	if (props == NULL || json_object_set_new(obj_child(ngw, "tags"), GWM_TAG_KEY,
+	    json_string(GWM_TAG_VALUE)) != 0 ||
+	    json_object_set_new(props, "virtualNetworkGatewayMigrationStatus", json_pack("{s:s, s:s}",
+	    "state", "Succeeded", "phase", "CommitSucceeded")) != 0 ||
+	    json_object_set_new(props, "adminState", json_string("Enabled")) != 0) {
+		rc = nomem(e->err);
+		goto done;
+	}
+	if ((sku = json_path_str(props, "sku", "name", NULL)) != NULL) {
+		const char *to = gwm_az_sku(sku);
+		if (json_object_set_new(obj_child(props, "sku"), "tier", json_string(to)) != 0 ||
+		    json_object_set_new(obj_child(props, "sku"), "name", json_string(to)) != 0) {
+			rc = nomem(e->err);
+			goto done;
+		}
+	}
+	json_array_foreach(json_object_get(props, "ipConfigurations"), i, ip) {
+		if (json_str(ip, "name") != NULL)
+			json_object_set_new(ip, "id", json_sprintf("%s/ipConfigurations/%s", new_id,
+			    json_str(ip, "name")));
+		json_object_del(json_object_get(ip, "properties"), "publicIPAddress");
+	}
+	if ((rc = work_add(e, ngw)) != 0) {
+		ngw = NULL;
+		goto done;
+	}
+	ngw = NULL;
+	json_object_set_new(removed, g->res->id, json_true());
+	for (i = 0; i < g->nconnections && rc == 0; i++) {
+		char *cid = gwm_connection_id(g->connections[i]->res->id);
+		json_t *nc = cid != NULL ? copy_renamed(work_of(e, g->connections[i]->res), cid) : NULL;
+
+		if (nc == NULL || json_object_set_new(obj_child(nc, "properties"), "virtualNetworkGateway1",
+		    json_pack("{s:s}", "id", new_id)) != 0)
+			rc = nomem(e->err);
+		else
+			rc = work_add(e, json_incref(nc));
+		json_decref(nc);
+		json_object_set_new(removed, g->connections[i]->res->id, json_true());
+		free(cid);
+	}
+done:
+	json_decref(ngw);
+	free(new_id);
+	return rc;
+}
+
+/*
+ * A VPN gateway's migration, in place (learn vpn-gateway/basic-public-ip-
+ * migrate-howto): the same gateway on its AZ SKU, its public IPs Standard
+ * and Static with their addresses, migrationPhase Committed.
+ */
+static int
+expand_vpn_gateway(struct expander *e, const struct topo_gateway *g)
+{
+	json_t *props;
+	const char *sku;
+	size_t j;
+
+	for (j = 0; j < g->npublic_ips; j++) {
+		const struct topo_public_ip *ip = g->public_ips[j];
+		json_t *w;
+
+		if (ip == NULL)
+			continue;
+		w = work_edit(e, ip->res, true);
+		if (w == NULL || json_object_set_new(w, "sku", json_pack("{s:s, s:s}", "name", "Standard",
+		    "tier", "Regional")) != 0 ||
+		    set_str(e, obj_child(w, "properties"), "publicIPAllocationMethod", "Static") != 0 ||
+		    set_str(e, obj_child(w, "properties"), "migrationPhase", "Committed") != 0)
+			return nomem(e->err);
+	}
+	props = obj_child(work_edit(e, g->res, true), "properties");
+	if (props == NULL || json_object_set_new(props, "virtualNetworkGatewayMigrationStatus",
+	    json_pack("{s:s, s:s}", "state", "Succeeded", "phase", "CommitSucceeded")) != 0)
+		return nomem(e->err);
+	if ((sku = json_path_str(props, "sku", "name", NULL)) != NULL) {
+		const char *to = gwm_az_sku(sku);
+		if (json_object_set_new(obj_child(props, "sku"), "tier", json_string(to)) != 0 ||
+		    json_object_set_new(obj_child(props, "sku"), "name", json_string(to)) != 0)
+			return nomem(e->err);
+	}
+	return 0;
+}
+
+/* A newNames key that names no selected ExpressRoute gateway is an error. */
+static int
+check_new_names(struct expander *e, const struct intent_change *c)
+{
+	const json_t *v;
+	const char *k;
+	size_t i;
+
+	json_object_foreach((json_t *)c->new_names, k, v) {
+		const struct topo_gateway *hit = NULL;
+
+		for (i = 0; i < e->cur->ngateways && hit == NULL; i++) {
+			const struct topo_gateway *g = &e->cur->gateways[i];
+			if (intent_selector_match(&c->gateways, g->res) &&
+			    (strcasecmp(k, g->res->name) == 0 || topo_id_compare(k, g->res->id) == 0))
+				hit = g;
+		}
+		if (hit == NULL)
+			return err_set(e->err, NW_EINPUT, "%s: %s/newNames/%s: names no gateway this change "
+			    "migrates", e->in->source, c->pointer, k);
+		if (!gwm_is_expressroute(hit->res->json))
+			return err_set(e->err, NW_EINPUT, "%s: %s/newNames/%s: %s is a %s gateway: it migrates "
+			    "in place and keeps its name (%s); only ExpressRoute gateways get a new one",
+			    e->in->source, c->pointer, k, hit->res->name,
+			    hit->gateway_type != NULL ? hit->gateway_type : "non-ExpressRoute", GWM_VPN_LEARN_URL);
+	}
+	return 0;
+}
+
 static int
 expand_gateways(struct expander *e, const struct intent_change *c)
 {
 	const struct topology *t = e->cur;
 	size_t i, j, matched = 0;
+	int rc;
 
+	if ((rc = check_new_names(e, c)) != 0)
+		return rc;
 	for (i = 0; i < t->ngateways; i++) {
 		const struct topo_gateway *g = &t->gateways[i];
 		bool basic = false;
@@ -2181,26 +2399,56 @@ expand_gateways(struct expander *e, const struct intent_change *c)
 		if (!intent_selector_match(&c->gateways, g->res))
 			continue;
 		matched++;
-		for (j = 0; j < g->npublic_ips; j++) {
-			const struct topo_public_ip *ip = g->public_ips[j];
-			json_t *w;
-
-			if (ip == NULL || ip->sku_name == NULL || strcasecmp(ip->sku_name, "Basic") != 0)
-				continue;
-			basic = true;
-			w = work_edit(e, ip->res, true);
-			if (w == NULL || json_object_set_new(w, "sku", json_pack("{s:s, s:s}", "name", "Standard",
-			    "tier", "Regional")) != 0 ||
-			    set_str(e, obj_child(w, "properties"), "publicIPAllocationMethod", "Static") != 0)
-				return nomem(e->err);
+		for (j = 0; j < g->npublic_ips; j++)
+			if (g->public_ips[j] != NULL && g->public_ips[j]->sku_name != NULL &&
+			    strcasecmp(g->public_ips[j]->sku_name, "Basic") == 0)
+				basic = true;
+		if (!basic)
+			continue;
+		if (gwm_is_expressroute(g->res->json)) {
+			const char *key = NULL, *name = new_name_of(c, g, &key);
+			rc = expand_er_gateway(e, c, g, name, key, e->removed);
+		} else {
+			rc = expand_vpn_gateway(e, g);
 		}
-		if (basic && json_object_set_new(obj_child(work_edit(e, g->res, true), "properties"),
-		    "virtualNetworkGatewayMigrationStatus",
-		    json_pack("{s:s, s:s}", "state", "Succeeded", "phase", "CommitSucceeded")) != 0)
-			return nomem(e->err);
+		if (rc != 0)
+			return rc;
 	}
 	if (matched == 0)
 		return selector_fail(e->in, &c->gateways, e->err, "gateway");
+	return 0;
+}
+
+/* Drops the resources an expansion deleted (a migrated ExpressRoute gateway, its connections). */
+static int
+drop_removed(struct expander *e)
+{
+	json_t *kept;
+	const json_t *v;
+	size_t i;
+
+	if (json_object_size(e->removed) == 0)
+		return 0;
+	kept = json_array();
+	if (kept == NULL)
+		return nomem(e->err);
+	json_array_foreach(e->resources, i, v) {
+		const char *id = json_str(v, "id");
+		const char *k;
+		const json_t *x;
+		bool gone = false;
+
+		json_object_foreach(e->removed, k, x)
+			if (id != NULL && topo_id_compare(k, id) == 0)
+				gone = true;
+		if (!gone && json_array_append((json_t *)kept, (json_t *)v) != 0) {
+			json_decref(kept);
+			return nomem(e->err);
+		}
+	}
+	if (json_object_set_new(e->root, "resources", kept) != 0)
+		return nomem(e->err);
+	e->resources = kept;
 	return 0;
 }
 
@@ -2464,8 +2712,9 @@ intent_target(json_t **out, const struct intent *in, const struct topology *cur,
 	 * shared, see work_edit) and the small /observed, which changes often */
 	e.root = json_copy(cur->root);
 	e.added = json_object();
+	e.removed = json_object();
 	e.state = calloc(json_array_size(json_object_get(cur->root, "resources")) + 1, 1);
-	if (e.root == NULL || e.added == NULL || e.state == NULL) {
+	if (e.root == NULL || e.added == NULL || e.removed == NULL || e.state == NULL) {
 		rc = nomem(err);
 		goto done;
 	}
@@ -2496,6 +2745,8 @@ intent_target(json_t **out, const struct intent *in, const struct topology *cur,
 			break;
 		}
 	}
+	if (rc == 0)
+		rc = drop_removed(&e);
 	/* a group the change writes into that does not exist yet exists after apply */
 	if (rc == 0)
 		rc = rgroups_predict(e.resources, cur, err);
@@ -2519,6 +2770,7 @@ intent_target(json_t **out, const struct intent *in, const struct topology *cur,
 done:
 	routes_ctx_free(e.ctx);
 	json_decref(e.added);
+	json_decref(e.removed);
 	json_decref(e.root);
 	free(e.state);
 	return rc;

@@ -98,6 +98,7 @@ struct intent_change {
 
 	/* gateway-standard-ip */
 	struct intent_selector gateways;
+	const json_t *new_names;               /* newNames: gateway name or id -> new name, or NULL */
 
 	/* summarize-gateway-prefixes */
 	struct intent_selector hubs;

@@ -41,6 +41,7 @@
 #include "plan/cidr.h"
 #include "plan/diff.h"
 #include "plan/findings.h"
+#include "plan/gwmigrate.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
 #include "plan/cost.h"
@@ -1090,6 +1091,72 @@ claim(struct pl *p, struct diff_entry *e, enum proc proc)
 	p->uses[proc] = true;
 }
 
+/*
+ * The gateway an ExpressRoute migration leaves in place of g in the
+ * target (plan/gwmigrate.h): g gone, a new gateway tagged CreatedBy:
+ * GatewaySKUMigration in the same GatewaySubnet.  NULL when none.
+ */
+static const struct topo_gateway *
+gw_successor(const struct pl *p, const struct topo_gateway *g)
+{
+	size_t i;
+
+	if (g->subnet_id == NULL || topology_find(p->tgt, g->res->id) != NULL)
+		return NULL;
+	for (i = 0; i < p->tgt->ngateways; i++) {
+		const struct topo_gateway *t = &p->tgt->gateways[i];
+		if (topology_find(p->cur, t->res->id) == NULL && gwm_is_tagged(t->res->json) &&
+		    t->subnet_id != NULL && topo_id_compare(t->subnet_id, g->subnet_id) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+/* The current gateway a new one of the target replaces (the inverse of gw_successor). */
+static const struct topo_gateway *
+gw_predecessor(const struct pl *p, const struct topo_gateway *t)
+{
+	size_t i;
+
+	if (topology_find(p->cur, t->res->id) != NULL || !gwm_is_tagged(t->res->json))
+		return NULL;
+	for (i = 0; i < p->cur->ngateways; i++)
+		if (gw_successor(p, &p->cur->gateways[i]) == t)
+			return &p->cur->gateways[i];
+	return NULL;
+}
+
+/* Is the change the SKU a migration moves a gateway to in place (VpnGw1 -> VpnGw1AZ)? */
+static bool
+gw_sku_moves_to_az(const struct diff_entry *e)
+{
+	const char *a = json_string_value(e->before), *b = json_string_value(e->after);
+
+	return (strcmp(e->pointer, "/properties/sku/name") == 0 ||
+	    strcmp(e->pointer, "/properties/sku/tier") == 0) && a != NULL && b != NULL &&
+	    strcasecmp(a, b) != 0 && strcasecmp(gwm_az_sku(a), b) == 0;
+}
+
+/* Is a removed or added connection one an ExpressRoute migration deletes or copies? */
+static const struct topo_gateway *
+gw_of_migrated_connection(const struct pl *p, const struct diff_entry *e)
+{
+	const struct topo_resource *r;
+	const struct topo_connection *c;
+
+	if (e->pointer[0] != '\0')
+		return NULL;
+	r = topology_find(e->kind == DIFF_REMOVED ? p->cur : p->tgt, e->resource_id);
+	if (r == NULL || r->type != TOPO_CONNECTION)
+		return NULL;
+	c = r->view;
+	if (c->gateway == NULL)
+		return NULL;
+	if (e->kind == DIFF_REMOVED)
+		return gw_successor(p, c->gateway) != NULL ? c->gateway : NULL;
+	return gw_predecessor(p, c->gateway);
+}
+
 static int
 gw_record(struct pl *p, const struct topo_gateway *g)
 {
@@ -1107,7 +1174,7 @@ gw_record(struct pl *p, const struct topo_gateway *g)
 	p->gws[p->ngws].g = g;
 	{
 		struct topo_resource *r = topology_find(p->tgt, g->res->id);
-		p->gws[p->ngws].gt = r != NULL && r->type == TOPO_GATEWAY ? r->view : NULL;
+		p->gws[p->ngws].gt = r != NULL && r->type == TOPO_GATEWAY ? r->view : gw_successor(p, g);
 	}
 	p->ngws++;
 	return 0;
@@ -1337,8 +1404,17 @@ classify(struct pl *p)
 			}
 			break;
 		case TOPO_GATEWAY:
-			if (e->kind != DIFF_REMOVED &&
-			    pointer_under(ptr, "/properties/virtualNetworkGatewayMigrationStatus")) {
+			if (ptr[0] == '\0' && e->kind != DIFF_CHANGED) {
+				/* an ExpressRoute migration: the old gateway goes, the new one comes */
+				const struct topo_gateway *g = e->kind == DIFF_REMOVED ?
+				    (gw_successor(p, r->view) != NULL ? r->view : NULL) : gw_predecessor(p, r->view);
+				if (g != NULL) {
+					rc = gw_record(p, g);
+					claim(p, e, PROC_GATEWAY);
+				}
+			} else if (e->kind != DIFF_REMOVED &&
+			    (pointer_under(ptr, "/properties/virtualNetworkGatewayMigrationStatus") ||
+			     gw_sku_moves_to_az(e))) {
 				struct topo_resource *cr = topology_find(p->cur, r->id);
 				if (cr != NULL && cr->type == TOPO_GATEWAY) {
 					rc = gw_record(p, cr->view);
@@ -1346,6 +1422,14 @@ classify(struct pl *p)
 				}
 			}
 			break;
+		case TOPO_CONNECTION: {
+			const struct topo_gateway *g = gw_of_migrated_connection(p, e);
+			if (g != NULL) {
+				rc = gw_record(p, g);
+				claim(p, e, PROC_GATEWAY);
+			}
+			break;
+		}
 		case TOPO_PUBLIC_IP:
 			if (e->kind != DIFF_REMOVED &&
 			    (pointer_under(ptr, "/sku") || pointer_under(ptr, "/properties/publicIPAllocationMethod") ||
@@ -3075,6 +3159,95 @@ gw_spokes(const struct pl *p, const struct topo_gateway *g, const struct topo_vn
 	return total;
 }
 
+/*
+ * The id of the gateway an ExpressRoute migration of x leaves (the
+ * target's prediction), or NULL when x migrates in place (VPN).
+ */
+static const char *
+gw_new_id(const struct gw *x)
+{
+	if (x->gt == NULL || topo_id_compare(x->gt->res->id, x->g->res->id) == 0)
+		return NULL;
+	return x->gt->res->id;
+}
+
+/*
+ * The prepareMigration body: the documented migrationType, and the new
+ * gateway's name only when the target names it other than Azure's default
+ * (GWM_BODY_NAME_FIELD is undocumented: plan/gwmigrate.h).
+ */
+static json_t *
+gw_prepare_body(const struct gw *x)
+{
+	const char *nid = gw_new_id(x);
+	char *def = gwm_new_id(x->g->res->id, NULL);
+	json_t *b = json_pack("{s:s}", "migrationType", "UpgradeDeploymentToStandardIP");
+
+	if (b != NULL && nid != NULL && def != NULL && topo_id_compare(nid, def) != 0)
+		json_object_set_new(b, GWM_BODY_NAME_FIELD, json_string(strrchr(nid, '/') + 1));
+	free(def);
+	return b;
+}
+
+/* The commit wave of round r (after the soak): commitMigration on each gateway of the round. */
+static int
+gateway_commit_wave(struct pl *p, size_t r, const json_t *commit_ids, const json_t *phase_exec,
+    const json_t *new_gws)
+{
+	struct wave *w;
+	char name[64];
+
+	snprintf(name, sizeof(name), "gateways-%zu-commit", r + 1);
+	w = wave_new(p, "gateway-commit", name);
+	if (w == NULL)
+		return NW_ENOMEM;
+	{
+		const json_t *iv;
+		size_t ii;
+		json_array_foreach(commit_ids, ii, iv) {
+			const struct gw *x = &p->gws[json_integer_value(iv)];
+			const struct topo_gateway *g = x->g;
+			char path[1024];
+			json_t *st;
+			struct step_spec s = {
+				.procedure = proc_name[PROC_GATEWAY], .action = "commit-migration",
+				.resource = g->res->id, .serialize = gw_circuit_key(g), .lro = true,
+				.inverse = NULL, .reads = 2, .writes = 1,
+			};
+
+			snprintf(path, sizeof(path), "%s/commitMigration", g->res->id);
+			s.op = op_new("POST", path, API_NETWORK, NULL);
+			s.expect = json_pack("[o]", expect_eq("/properties/virtualNetworkGatewayMigrationStatus/phase",
+			    "CommitSucceeded"));
+			if (gw_new_id(x) != NULL)
+				st = step_add(w, &s, "commitMigration on %s: deletes the old gateway and its "
+				    "connections (irreversible); %s and its connections carry on", g->res->name,
+				    strrchr(gw_new_id(x), '/') + 1);
+			else
+				st = step_add(w, &s, "commitMigration on %s: ends the in-place migration "
+				    "(irreversible); its public IPs stay Standard with their addresses", g->res->name);
+			if (st == NULL)
+				return NW_ENOMEM;
+			if (gw_new_id(x) != NULL &&
+			    json_object_set_new(st, "newGateway", json_string(gw_new_id(x))) != 0)
+				return NW_ENOMEM;
+			if (g->vnet != NULL && !json_ids_has(w->members, g->vnet->res->id))
+				json_array_append_new(w->members, json_string(g->vnet->res->id));
+			if (wave_add_gw(w, g) != 0)
+				return NW_ENOMEM;
+		}
+	}
+	if (gate_add(w, "migration-phase", "after", json_pack("{s:O, s:s, s:O}", "gateways", phase_exec,
+	    "phase", "CommitSucceeded", "newGateways", new_gws), (int)json_array_size(phase_exec),
+	    "every gateway of the wave reports phase CommitSucceeded") != 0)
+		return NW_ENOMEM;
+	wave_risk(w, "irreversible: commitMigration deletes the old gateways and their connections; "
+	    "after it, abortMigration is no longer possible");
+	wave_rollback(w, "none: commitMigration cannot be undone; a problem found after it is fixed "
+	    "forward on the new gateway");
+	return 0;
+}
+
 /* Round r of the gateway migrations: validate, prepare, execute; then the commit wave. */
 static int
 gateway_round(struct pl *p, size_t r)
@@ -3082,11 +3255,12 @@ gateway_round(struct pl *p, size_t r)
 	struct wave *w;
 	char name[64], wt[256];
 	json_t *phase_exec = json_array(), *commit_ids = json_array(), *names = json_array();
+	json_t *new_gws = json_object();
 	size_t i;
 	int rc = NW_ENOMEM;
 	long soak = p->ro.soak_between_waves > 3600 ? p->ro.soak_between_waves : 3600;
 
-	if (phase_exec == NULL || commit_ids == NULL || names == NULL)
+	if (phase_exec == NULL || commit_ids == NULL || names == NULL || new_gws == NULL)
 		goto done;
 	snprintf(name, sizeof(name), "gateways-%zu", r + 1);
 	w = wave_new(p, "gateway", name);
@@ -3127,18 +3301,30 @@ gateway_round(struct pl *p, size_t r)
 			struct step_spec s = {
 				.procedure = proc_name[PROC_GATEWAY], .action = "prepare-migration",
 				.resource = g->res->id, .serialize = ckey, .lro = true, .seconds = SECONDS_PREPARE,
-				.op = op_new("POST", path, API_NETWORK,
-				    json_pack("{s:s}", "migrationType", "UpgradeDeploymentToStandardIP")),
+				.op = op_new("POST", path, API_NETWORK, gw_prepare_body(x)),
 				.inverse = op_new("POST", abort_path, API_NETWORK, NULL),
 				.expect = json_pack("[o]", expect_eq("/properties/virtualNetworkGatewayMigrationStatus/phase",
 				    "PrepareSucceeded")),
 				.depends = json_pack("[s]", step_id(val)), .reads = 2, .writes = 1,
 			};
-			prep = step_add(w, &s, "prepareMigration on %s: deploys a second gateway with a "
-			    "Standard public IP beside it and copies its connections (up to about 45 "
-			    "minutes; the gateway is locked against changes until commit or abort)", g->res->name);
+			if (gw_new_id(x) != NULL)
+				prep = step_add(w, &s, "prepareMigration on %s: deploys a second gateway %s "
+				    "with a Microsoft-managed Standard IP beside it and copies its connections (up "
+				    "to about 45 minutes; the gateway is locked against changes until commit or "
+				    "abort)", g->res->name, strrchr(gw_new_id(x), '/') + 1);
+			else
+				prep = step_add(w, &s, "prepareMigration on %s: prepares its Basic public IPs "
+				    "for an in-place move to Standard (up to about 45 minutes; the gateway is "
+				    "locked against changes until commit or abort)", g->res->name);
 		}
 		if (prep == NULL)
+			goto done;
+		/* the plan's prediction; apply finds the real one after prepare and journals it */
+		if (gw_new_id(x) != NULL &&
+		    json_object_set_new(prep, "newGateway", json_string(gw_new_id(x))) != 0)
+			goto done;
+		if (gw_new_id(x) != NULL &&
+		    json_object_set_new(new_gws, g->res->id, json_string(gw_new_id(x))) != 0)
 			goto done;
 		if (gate_add(w, "migration-phase", "after-step", json_pack("{s:s, s:s, s:s}", "gateway",
 		    g->res->id, "phase", "PrepareSucceeded", "afterStep", step_id(prep)), 1,
@@ -3195,50 +3381,14 @@ gateway_round(struct pl *p, size_t r)
 	}
 
 	/* the commit: its own wave, after the soak */
-	snprintf(name, sizeof(name), "gateways-%zu-commit", r + 1);
-	w = wave_new(p, "gateway-commit", name);
-	if (w == NULL)
+	if (gateway_commit_wave(p, r, commit_ids, phase_exec, new_gws) != 0)
 		goto done;
-	{
-		const json_t *iv;
-		size_t ii;
-		json_array_foreach(commit_ids, ii, iv) {
-			const struct topo_gateway *g = p->gws[json_integer_value(iv)].g;
-			char path[1024];
-			json_t *st;
-			struct step_spec s = {
-				.procedure = proc_name[PROC_GATEWAY], .action = "commit-migration",
-				.resource = g->res->id, .serialize = gw_circuit_key(g), .lro = true,
-				.inverse = NULL, .reads = 2, .writes = 1,
-			};
-
-			snprintf(path, sizeof(path), "%s/commitMigration", g->res->id);
-			s.op = op_new("POST", path, API_NETWORK, NULL);
-			s.expect = json_pack("[o]", expect_eq("/properties/virtualNetworkGatewayMigrationStatus/phase",
-			    "CommitSucceeded"));
-			st = step_add(w, &s, "commitMigration on %s: deletes the old gateway and its "
-			    "connections (irreversible); its Basic public IPs end as Standard", g->res->name);
-			if (st == NULL)
-				goto done;
-			if (g->vnet != NULL && !json_ids_has(w->members, g->vnet->res->id))
-				json_array_append_new(w->members, json_string(g->vnet->res->id));
-			if (wave_add_gw(w, g) != 0)
-				goto done;
-		}
-	}
-	if (gate_add(w, "migration-phase", "after", json_pack("{s:O, s:s}", "gateways", phase_exec,
-	    "phase", "CommitSucceeded"), (int)json_array_size(phase_exec),
-	    "every gateway of the wave reports phase CommitSucceeded") != 0)
-		goto done;
-	wave_risk(w, "irreversible: commitMigration deletes the old gateways and their connections; "
-	    "after it, abortMigration is no longer possible");
-	wave_rollback(w, "none: commitMigration cannot be undone; a problem found after it is fixed "
-	    "forward on the new gateway");
 	rc = 0;
 done:
 	json_decref(phase_exec);
 	json_decref(commit_ids);
 	json_decref(names);
+	json_decref(new_gws);
 	return rc == 0 ? 0 : nomem(p);
 }
 

@@ -157,6 +157,9 @@ check_opts(struct gen *g, const struct synth_opts *o, struct nw_err *err)
 
 	if (o->hubs < 1)
 		return err_set(err, NW_EINPUT, "option '--hubs': an estate needs at least 1 hub");
+	if (o->vpn_gateways > o->hubs)
+		return err_set(err, NW_EINPUT, "option '--vpn-gateways': %u is more than the %u hub%s",
+		    o->vpn_gateways, o->hubs, o->hubs == 1 ? "" : "s");
 	g->regions = o->regions;
 	g->nregions = o->nregions;
 	if (g->regions == NULL || g->nregions == 0) {
@@ -367,6 +370,8 @@ hub_add(struct gen *g, struct hub *hb)
 	char gw_subnet_id[ID_MAX + 32], fw_ipconf[ID_MAX + 64], pip_addr[32];
 	uint32_t base = hb->h * g->block;
 	json_t *subnets = NULL, *peerings = NULL, *props, *r;
+	bool vpn = hb->h + g->o->vpn_gateways > g->o->hubs;
+	const char *gwp = vpn ? "vpngw" : "ergw";
 
 	addr24(hb->prefix, sizeof(hb->prefix), base, 0, 24);
 	addr24(gw_subnet, sizeof(gw_subnet), base, 0, 27);
@@ -404,29 +409,35 @@ hub_add(struct gen *g, struct hub *hb)
 	if (add(g->resources, resource_new(id, name, "azureFirewalls", hb->region, NO_TAGS, props)) != 0)
 		return -1;
 
-	/* the ExpressRoute gateway on a Basic public IP, as it was before the migration */
-	str_fmt(name, sizeof(name), "ergw-%s", hb->name);
+	/* the ExpressRoute gateway (or, for the last --vpn-gateways hubs, a VPN gateway) on a
+	 * Basic public IP, as it was before the migration */
+	str_fmt(name, sizeof(name), "%s-%s", gwp, hb->name);
 	make_id(gw_id, sizeof(gw_id), g, hb->rg, "virtualNetworkGateways", name);
 	str_fmt(gw_ipconf, sizeof(gw_ipconf), "%s/ipConfigurations/default", gw_id);
-	str_fmt(name, sizeof(name), "pip-ergw-%s", hb->name);
+	str_fmt(name, sizeof(name), "pip-%s-%s", gwp, hb->name);
 	make_id(pip_id, sizeof(pip_id), g, hb->rg, "publicIPAddresses", name);
 	props = json_pack("{s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:{s:s, s:{s:s}, s:{s:s}, s:s}}], "
 	    "s:b, s:b, s:{s:I, s:s, s:i}, s:{s:s, s:s}}",
-	    "gatewayType", "ExpressRoute", "sku", "name", "Standard", "tier", "Standard",
+	    "gatewayType", vpn ? "Vpn" : "ExpressRoute", "sku", "name", vpn ? "VpnGw1" : "Standard",
+	    "tier", vpn ? "VpnGw1" : "Standard",
 	    "ipConfigurations", "id", gw_ipconf, "name", "default", "properties",
 	    "privateIPAllocationMethod", "Dynamic", "subnet", "id", gw_subnet_id,
 	    "publicIPAddress", "id", pip_id, "provisioningState", "Succeeded",
 	    "active", 0, "enableBgp", 0,
 	    "bgpSettings", "asn", (json_int_t)65515, "bgpPeeringAddress", bgp_ip, "peerWeight", 0,
 	    "virtualNetworkGatewayMigrationStatus", "state", "None", "phase", "None");
-	str_fmt(name, sizeof(name), "ergw-%s", hb->name);
+	str_fmt(name, sizeof(name), "%s-%s", gwp, hb->name);
+	if (vpn && props != NULL && json_object_set_new(props, "vpnType", json_string("RouteBased")) != 0) {
+		json_decref(props);
+		return -1;
+	}
 	if (add(g->resources, resource_new(gw_id, name, "virtualNetworkGateways", hb->region, NO_TAGS,
 	    props)) != 0)
 		return -1;
 
 	/* documentation addresses (RFC 5737): nothing real is ever named */
 	str_fmt(pip_addr, sizeof(pip_addr), "203.0.113.%u", hb->h);
-	str_fmt(name, sizeof(name), "pip-ergw-%s", hb->name);
+	str_fmt(name, sizeof(name), "pip-%s-%s", gwp, hb->name);
 	props = json_pack("{s:s, s:s, s:s, s:i, s:{s:s}}", "publicIPAllocationMethod", "Dynamic",
 	    "publicIPAddressVersion", "IPv4", "ipAddress", pip_addr, "idleTimeoutInMinutes", 4,
 	    "ipConfiguration", "id", gw_ipconf);
@@ -438,6 +449,8 @@ hub_add(struct gen *g, struct hub *hb)
 	}
 	if (add(g->resources, r) != 0)
 		return -1;
+	if (vpn)
+		return 0; /* no site-to-site peer in the estate: nothing to connect it to */
 
 	str_fmt(name, sizeof(name), "conn-%s-er-circuit-01", hb->name);
 	make_id(id, sizeof(id), g, hb->rg, "connections", name);

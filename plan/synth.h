@@ -23,12 +23,13 @@ struct synth_opts {
 	const char *const *regions; /* hubs go round-robin over these; NULL/0: "eastus" */
 	size_t nregions;
 	unsigned udr_spokes;      /* spokes whose route table sends 0.0.0.0/0 to the hub firewall */
+	unsigned vpn_gateways;    /* the last K hubs get a VPN gateway (VpnGw1) instead of ExpressRoute */
 	unsigned long seed;       /* drives every choice; same options give the same bytes */
 };
 
 /*
  * Builds the document.  NW_EINPUT (naming the option, as "--hubs",
- * "--spokes-per-hub", "--pe-per-spoke", "--udr-spokes" or "--regions")
+ * "--spokes-per-hub", "--pe-per-spoke", "--udr-spokes", "--vpn-gateways" or "--regions")
  * when the options cannot be met: no hubs; a region name that is not
  * lowercase letters and digits; more hubs or spokes than the address plan
  * holds (hubs get equal power-of-two blocks of 10.0.0.0/8, at least a /16,

@@ -569,16 +569,28 @@ history_wave(struct run *r, struct wave_run *wr, bool forward, struct nw_err *er
 		rc = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
 	}
-	/* a migration leaves its new gateway beside (or instead of) the old one */
+	/* an ExpressRoute migration leaves its new gateway beside (or instead of) the old one */
 	for (i = 0; i < wr->njobs; i++) {
 		const char *a = op_action(json_object_get(wr->jobs[i].step, "operation"));
 		if (strstr(a, "Migration") != NULL) {
-			char *alt = migrated_id(wr->jobs[i].resource);
-			if (alt != NULL)
+			char *alt = gateway_migrated_id(r, wr->jobs[i].resource);
+			const json_t *v2;
+			size_t k;
+			bool have = false;
+			json_array_foreach(ids, k, v2)
+				if (alt != NULL && strcasecmp(json_str(v2, "id"), alt) == 0)
+					have = true;
+			if (alt != NULL && !have) {
+				json_t *conns = gateway_migrated_connections(r, wr->jobs[i].resource), *c;
 				json_array_append_new(ids, json_pack("{s:s, s:s}", "id", alt, "apiVersion",
 				    "2026-01-01"));
+				/* its connections and the old gateway's, which the commit deletes */
+				json_array_foreach(conns, k, c)
+					json_array_append_new(ids, json_pack("{s:O, s:s}", "id", c, "apiVersion",
+					    "2026-01-01"));
+				json_decref(conns);
+			}
 			free(alt);
-			break;
 		}
 	}
 	if ((rc = read_many(r, ids, &got, err)) != 0) {
@@ -1094,6 +1106,7 @@ done:
 		    NULL));
 	topology_free(r.baseline);
 	json_decref(r.nics);
+	json_decref(r.migrated);
 	json_decref(wlist);
 	json_decref(r.plan);
 	if (res == &local)

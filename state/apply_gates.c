@@ -27,6 +27,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "plan/gwmigrate.h"
 #include "plan/jsonutil.h"
 #include "state/apply_internal.h"
 
@@ -759,7 +760,7 @@ gate_migration_phase(struct run *r, const json_t *params, json_t *ev)
 		free(path);
 		if (res == NULL) {
 			/* a committed migration deleted the old gateway: the phase is on the new one */
-			alt = migrated_id(id);
+			alt = gateway_migrated_id(r, id);
 			path = alt != NULL ? path_with_version(alt, API_NETWORK) : NULL;
 			if (path == NULL || provider_read(r->p, path, &res, &e) != 0) {
 				free(path);
@@ -772,9 +773,19 @@ gate_migration_phase(struct run *r, const json_t *params, json_t *ev)
 		ms = json_path(res, "properties", "virtualNetworkGatewayMigrationStatus", NULL);
 		phase = json_str(ms, "phase") != NULL ? json_str(ms, "phase") : "None";
 		state = json_str(ms, "state") != NULL ? json_str(ms, "state") : "None";
-		json_array_append_new(seen, json_pack("{s:s, s:s?, s:s, s:s, s:b}", "gateway", id, "read",
-		    res != NULL && alt != NULL ? alt : NULL, "phase", phase, "state", state, "exists",
-		    res != NULL));
+		if (alt == NULL && res != NULL && gwm_is_expressroute(res) && strcasecmp(state, "Succeeded") == 0 &&
+		    strcasecmp(phase, "PrepareSucceeded") == 0 &&
+		    gateway_migrated_find(r, id, &alt, &e) != 0) {
+			/* the prepared gateway is found and journaled as soon as prepare has made it */
+			json_decref(res);
+			json_decref(list);
+			return finish(ev, GATE_ERROR, "cannot find the gateway the migration of %s made: %s",
+			    short_name(id), e.msg);
+		}
+		json_array_append_new(seen, json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:b}", "gateway", id, "read",
+		    res != NULL && alt != NULL && json_object_get(res, "id") != NULL &&
+		    strcasecmp(json_str(res, "id"), alt) == 0 ? alt : NULL, "newGateway", alt, "phase", phase,
+		    "state", state, "exists", res != NULL));
 		free(alt);
 		if (res == NULL) {
 			snprintf(why, sizeof(why), "gateway %s does not exist", short_name(id));
@@ -922,6 +933,20 @@ without_migration_status(const json_t *v)
 	return c;
 }
 
+/* True when a resource can still be read (anything but a 404). */
+static bool
+still_there(struct run *r, const char *id)
+{
+	char *path = path_with_version(id, API_NETWORK);
+	json_t *res = NULL;
+	struct nw_err e = { 0 };
+	int rc = path != NULL ? provider_read(r->p, path, &res, &e) : NW_ENOMEM;
+
+	free(path);
+	json_decref(res);
+	return rc != 0 || res != NULL;
+}
+
 int
 rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_err *err)
 {
@@ -956,7 +981,7 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 				continue;
 			}
 		}
-		rop = state_read_op(op, j->resource, false);
+		rop = state_read_op(op, j->resource);
 		if (rop == NULL || provider_submit(r->p, rop, &e) != 0) {
 			provider_op_free(rop);
 			return err_set(err, NW_ENOMEM, "cannot read %s: %s", j->resource, e.msg);
@@ -973,12 +998,26 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 			/* the phase ends AbortSucceeded; the rest of the gateway must be as before */
 			json_t *a = without_migration_status(j->before_image), *b = without_migration_status(cur);
 			json_t *ch = json_array();
+			char *made = NULL;
 			(void)resource_compare(j->resource, a, b, ch, &e);
 			same = json_array_size(ch) == 0;
 			if (!same)
 				list_add(bad, json_pack("{s:s, s:o}", "resource", j->resource, "changes", ch));
 			else
 				json_decref(ch);
+			/* abort deletes the gateway the prepare made (the one apply journaled) */
+			if (same && strcmp(op_action(op), "prepareMigration") == 0 &&
+			    gateway_migrated_find(r, j->resource, &made, &e) == 0 && made != NULL) {
+				if (still_there(r, made)) {
+					list_add(bad, json_pack("{s:s, s:s}", "resource", made, "error",
+					    "the gateway the migration made is still there after abortMigration"));
+					same = false;
+				} else if ((rc = gateway_migrated_forget(r, j->resource, &e)) != 0) {
+					free(made);
+					return err_set(err, rc, "%s", e.msg);
+				}
+			}
+			free(made);
 			json_decref(a);
 			json_decref(b);
 		} else {

@@ -110,6 +110,8 @@ struct run {
 	struct provider_stats stats0;
 	struct wave_run *current;
 	json_t *nics;               /* subscription -> its network interfaces, read once */
+	json_t *migrated;           /* gateway id -> what its migration made, as journaled (apply_gateway.c) */
+	bool migrated_loaded;       /* migrated holds what the journal says */
 	struct topology *baseline;  /* the current topology the plan was made from, or NULL */
 	bool baseline_tried;
 	bool soak_ended;            /* --end-soak has ended a soak in this run */
@@ -173,13 +175,11 @@ char *resource_read_path(const char *resource);
 
 /*
  * A provider operation that reads the state a step changes: the
- * resource, or for a commit the deployment status of its regions.
- * alt: the gateway made by a migration, when the original is gone.
+ * resource (for a committed ExpressRoute migration, the gateway it made:
+ * gateway_migrated_id), or for a commit the deployment status of its
+ * regions.
  */
-struct provider_op *state_read_op(const json_t *op, const char *resource, bool alt);
-
-/* The id of the gateway a migration made ("<id>_migrated"), malloc'd. */
-char *migrated_id(const char *gateway_id);
+struct provider_op *state_read_op(const json_t *op, const char *resource);
 
 /* The state a read op produced: its result, NULL for 404; false on another failure. */
 bool state_from_op(const struct provider_op *op, const json_t *wop, json_t **out);
@@ -291,6 +291,35 @@ enum settle_verdict {
  */
 enum settle_verdict state_settle(const json_t *op, const json_t *expect, const json_t *pre,
     bool pre_known, const json_t *image, char *why, size_t size);
+
+/* --- apply_gateway.c ----------------------------------------------------------------------- */
+
+/*
+ * The gateway the ExpressRoute migration of gateway_id made: the id
+ * journaled after its prepare, or else found by fact (the resource
+ * group's gateways: tagged CreatedBy: GatewaySKUMigration, in the old
+ * gateway's GatewaySubnet) and journaled ("migrated-gateway" under the
+ * prepare step; an event when it is not the plan's prediction).  *out
+ * (malloc'd) is NULL when there is none: a VPN gateway (migrated in
+ * place), or no migration prepared yet.  0, or a store or provider failure.
+ */
+int gateway_migrated_find(struct run *r, const char *gateway_id, char **out, struct nw_err *err);
+
+/* The same, falling back to the plan's prediction when nothing is found; NULL when none. */
+char *gateway_migrated_id(struct run *r, const char *gateway_id);
+
+/*
+ * The connections of the old and of the new gateway, as journaled with
+ * the finding (ids; empty when nothing was found).  New reference.
+ */
+json_t *gateway_migrated_connections(struct run *r, const char *gateway_id);
+
+/*
+ * After an abort proven to have deleted the gateway the migration made:
+ * journals that it is gone ("migrated-gateway-gone"), so that a later
+ * prepare is settled by what it makes.
+ */
+int gateway_migrated_forget(struct run *r, const char *gateway_id, struct nw_err *err);
 
 /* --- apply_gates.c ------------------------------------------------------------------------- */
 

@@ -254,8 +254,12 @@ job_submit(struct job *j, struct provider_op *op, enum job_op what)
 static void
 job_read_state(struct job *j, enum job_op what, bool alt)
 {
+	/* alt: the gateway a committed migration made, as apply found it (apply_gateway.c) */
+	char *other = alt ? gateway_migrated_id(j->r, j->resource) : NULL;
+
 	j->reading_alt = alt;
-	job_submit(j, state_read_op(job_op(j), j->resource, alt), what);
+	job_submit(j, state_read_op(job_op(j), other != NULL ? other : j->resource), what);
+	free(other);
 }
 
 /* ------------------------------------------------------------------ */
@@ -448,7 +452,7 @@ job_forward_start(struct job *j)
 	}
 	if (strcmp(m, "GET") == 0) {
 		j->phase = JP_READ_AFTER;
-		job_submit(j, state_read_op(job_op(j), j->resource, false), JO_READ_AFTER);
+		job_submit(j, state_read_op(job_op(j), j->resource), JO_READ_AFTER);
 		return;
 	}
 	/* the wave's drift check has just read it: that read is the before-image */

@@ -23,7 +23,6 @@
 #include "state/apply_internal.h"
 
 #define API_DEFAULT "2026-01-01"
-#define MIGRATED_SUFFIX "_migrated"
 
 /* ------------------------------------------------------------------ */
 /* Small JSON helpers */
@@ -148,16 +147,6 @@ resource_read_path(const char *resource)
 	return d;
 }
 
-char *
-migrated_id(const char *gateway_id)
-{
-	char *out = NULL;
-
-	if (asprintf(&out, "%s%s", gateway_id, MIGRATED_SUFFIX) < 0)
-		return NULL;
-	return out;
-}
-
 const char *
 op_action(const json_t *op)
 {
@@ -215,7 +204,7 @@ is_provider_register(const json_t *op)
 /* Reading a step's state */
 
 struct provider_op *
-state_read_op(const json_t *op, const char *resource, bool alt)
+state_read_op(const json_t *op, const char *resource)
 {
 	const char *api = json_str(op, "apiVersion");
 	struct provider_op *rop = NULL;
@@ -244,7 +233,7 @@ state_read_op(const json_t *op, const char *resource, bool alt)
 		free(path);
 		return rop;
 	}
-	base = alt ? migrated_id(resource) : resource_read_path(resource);
+	base = resource_read_path(resource);
 	if (base != NULL)
 		path = path_with_version(base, api);
 	if (path != NULL)

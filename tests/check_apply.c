@@ -174,8 +174,17 @@ fx_stop(struct fx *f)
 }
 
 /* Plans the changes ("mesh", "gateway", "summarize", joined by commas) in three waves. */
+static void fx_plan_edited(struct fx *f, const char *changes, void (*edit)(json_t *plan));
+
 static void
 fx_plan(struct fx *f, const char *changes)
+{
+	fx_plan_edited(f, changes, NULL);
+}
+
+/* The same, with the plan edited (edit may be NULL) before it is stored. */
+static void
+fx_plan_edited(struct fx *f, const char *changes, void (*edit)(json_t *plan))
 {
 	char path[160], buf[4096];
 	size_t n = 0;
@@ -220,6 +229,8 @@ fx_plan(struct fx *f, const char *changes)
 	f->plan = NULL;
 	rc = planner_plan(&f->plan, cur, tgt, &po, &err);
 	ck_assert_msg(rc == 0, "plan: %s", err.msg);
+	if (edit != NULL)
+		edit(f->plan);
 	ck_assert_msg(store_plan_save(f->st, f->plan, &err) == 0, "save: %s", err.msg);
 	snprintf(f->plan_id, sizeof(f->plan_id), "%s", json_str(f->plan, "id"));
 	snprintf(path, sizeof(path), "%s/target.json", f->dir);
@@ -378,6 +389,18 @@ plan_steps_named(struct fx *f, const char *suffix)
 	return n;
 }
 
+static size_t
+count_events(struct fx *f, const char *name)
+{
+	const json_t *ev;
+	size_t i, n = 0;
+
+	json_array_foreach(f->events, i, ev)
+		if (strcmp(json_str(ev, "event"), name) == 0)
+			n++;
+	return n;
+}
+
 static bool
 has_event(struct fx *f, const char *name)
 {
@@ -472,13 +495,16 @@ START_TEST(test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_fr
 	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
 	now = fx_state(&f);
 	ck_assert_ptr_null(find_res(now, "/virtualNetworkGateways/ergw-hub-01"));
-	gw = find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrated");
+	gw = find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrate");
 	ck_assert_ptr_nonnull(gw);
 	ck_assert_str_eq(json_path_str(gw, "properties", "virtualNetworkGatewayMigrationStatus", "phase",
 	    NULL), "CommitSucceeded");
 	ck_assert_uint_eq(accepted_posts(&f, "/prepareMigration"), 1);
 	ck_assert_uint_eq(accepted_posts(&f, "/executeMigration"), 1);
 	ck_assert_uint_eq(accepted_posts(&f, "/commitMigration"), 1);
+	/* the new gateway was found by fact after prepare, where the plan predicted it */
+	ck_assert(has_event(&f, "migrated-gateway-found"));
+	ck_assert(!has_event(&f, "migrated-gateway-unexpected"));
 	topology_free(now);
 	o = fx_opts(&f, APPLY_ROLLBACK, APPLY_NEXT, NULL);
 	rc = fx_run(&f, &o, &res, &err);
@@ -487,6 +513,54 @@ START_TEST(test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_fr
 	    "%s", err.msg);
 	ck_assert_uint_eq(accepted_posts(&f, "/abortMigration"), 0);
 	apply_result_clear(&res);
+	fx_stop(&f);
+}
+END_TEST
+
+/* A plan that predicted another name than the one Azure gives (as if Azure ignored the chosen one). */
+static void
+predict_another_name(json_t *plan)
+{
+	const json_t *w, *st;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(plan, "waves"), i, w)
+		json_array_foreach(json_object_get(w, "steps"), k, st) {
+			const char *p = json_str(st, "newGateway");
+			if (p != NULL && strstr(p, "_migrate") != NULL) {
+				char *other = NULL;
+				ck_assert_int_ge(asprintf(&other, "%.*s-az", (int)(strlen(p) - strlen("_migrate")), p), 0);
+				json_object_set_new((json_t *)st, "newGateway", json_string(other));
+				free(other);
+			}
+		}
+}
+
+START_TEST(test_the_gateway_a_migration_made_is_found_by_fact_when_the_plan_guessed_wrong)
+{
+	struct fx f;
+	struct topology *now;
+	const json_t *ev;
+	size_t i;
+	bool said = false;
+
+	fx_start(&f, 1, 2, NULL);
+	fx_plan_edited(&f, "gateway", predict_another_name);
+	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	now = fx_state(&f);
+	ck_assert_ptr_null(find_res(now, "/virtualNetworkGateways/ergw-hub-01-az"));
+	ck_assert_ptr_nonnull(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrate"));
+	/* the event names both; the commit and its gate went by the one found */
+	json_array_foreach(f.events, i, ev)
+		if (strcmp(json_str(ev, "event"), "migrated-gateway-unexpected") == 0) {
+			ck_assert_ptr_nonnull(strstr(json_str(ev, "predicted"), "/ergw-hub-01-az"));
+			ck_assert_ptr_nonnull(strstr(json_str(ev, "found"), "/ergw-hub-01_migrate"));
+			said = true;
+		}
+	ck_assert(said);
+	ck_assert_uint_eq(accepted_posts(&f, "/commitMigration"), 1);
+	ck_assert(!has_event(&f, "gate-failed"));
+	topology_free(now);
 	fx_stop(&f);
 }
 END_TEST
@@ -502,11 +576,11 @@ START_TEST(test_a_gateway_migration_rolled_back_before_commit_is_aborted)
 	before = fx_state(&f);
 	fx_ok(&f, APPLY_FORWARD, APPLY_WAVE, "gateways-1");
 	now = fx_state(&f);
-	ck_assert_ptr_nonnull(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrated"));
+	ck_assert_ptr_nonnull(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrate"));
 	topology_free(now);
 	fx_ok(&f, APPLY_ROLLBACK, APPLY_NEXT, NULL);
 	now = fx_state(&f);
-	ck_assert_ptr_null(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrated"));
+	ck_assert_ptr_null(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrate"));
 	gw = find_res(now, "/virtualNetworkGateways/ergw-hub-01");
 	ck_assert_ptr_nonnull(gw);
 	ck_assert_str_eq(json_path_str(gw, "properties", "virtualNetworkGatewayMigrationStatus", "phase",
@@ -514,6 +588,13 @@ START_TEST(test_a_gateway_migration_rolled_back_before_commit_is_aborted)
 	/* one abort undoes both prepare and execute */
 	ck_assert_uint_eq(accepted_posts(&f, "/abortMigration"), 1);
 	ck_assert(has_event(&f, "rollback-proven"));
+	/* the aborted gateway is forgotten: applying again finds the new one again, by fact */
+	ck_assert_uint_eq(count_events(&f, "migrated-gateway-found"), 1);
+	topology_free(now);
+	fx_ok(&f, APPLY_FORWARD, APPLY_WAVE, "gateways-1");
+	ck_assert_uint_eq(count_events(&f, "migrated-gateway-found"), 2);
+	now = fx_state(&f);
+	ck_assert_ptr_nonnull(find_res(now, "/virtualNetworkGateways/ergw-hub-01_migrate"));
 	topology_free(before);
 	topology_free(now);
 	fx_stop(&f);
@@ -1402,6 +1483,7 @@ apply_suite(void)
 	tcase_add_test(tc, test_rolling_back_each_wave_restores_the_estate_from_before_it);
 	tcase_add_test(tc, test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_front_of_it);
 	tcase_add_test(tc, test_a_gateway_migration_rolled_back_before_commit_is_aborted);
+	tcase_add_test(tc, test_the_gateway_a_migration_made_is_found_by_fact_when_the_plan_guessed_wrong);
 	tcase_add_test(tc, test_a_missing_route_fails_the_gate_and_stops_the_run);
 	tcase_add_test(tc, test_auto_rollback_undoes_a_wave_whose_gate_failed_and_proves_it);
 	tcase_add_test(tc, test_status_after_an_interrupted_rollback_says_so_and_how_to_resume);

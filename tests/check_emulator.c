@@ -1608,8 +1608,31 @@ gateway_seed(void)
 	return s;
 }
 
+/* The seed with its gateway made an ExpressRoute gateway (SKU Standard) on the same Basic IP. */
+static json_t *
+er_gateway_seed(void)
+{
+	json_t *s = gateway_seed(), *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(s, "resources"), i, r) {
+		json_t *p = json_object_get(r, "properties");
+		if (strcmp(json_str(r, "name"), "gw") == 0) {
+			json_object_set_new(p, "gatewayType", json_string("ExpressRoute"));
+			json_object_del(p, "vpnType");
+			json_object_set_new(p, "sku", json_pack("{s:s, s:s}", "name", "Standard", "tier",
+			    "Standard"));
+		} else if (strcmp(json_str(r, "name"), "conn") == 0) {
+			json_object_set_new(p, "connectionType", json_string("ExpressRoute"));
+		}
+	}
+	return s;
+}
+
+/* Sends a migration action and follows it; then the gateway at gw_path is in phase. */
 static void
-migrate(struct fixture *f, const char *action, const char *body, const char *phase)
+migrate_at(struct fixture *f, const char *action, const char *body, const char *gw_path,
+    const char *phase)
 {
 	char url[512];
 	struct resp r, l, g;
@@ -1623,8 +1646,7 @@ migrate(struct fixture *f, const char *action, const char *body, const char *pha
 	ck_assert_int_eq(l.status, 200);
 	resp_free(&l);
 	resp_free(&r);
-	g = GET(f, strcmp(action, "commitMigration") == 0 ?
-	    NET "/virtualNetworkGateways/gw_migrated" API : NET "/virtualNetworkGateways/gw" API);
+	g = GET(f, gw_path);
 	ck_assert_int_eq(g.status, 200);
 	ck_assert_str_eq(json_path_str(g.json, "properties", "virtualNetworkGatewayMigrationStatus",
 	    "phase", NULL), phase);
@@ -1633,7 +1655,22 @@ migrate(struct fixture *f, const char *action, const char *body, const char *pha
 	resp_free(&g);
 }
 
-START_TEST(test_gateway_migration_walks_its_phases_and_abort_restores)
+static void
+migrate(struct fixture *f, const char *action, const char *body, const char *phase)
+{
+	migrate_at(f, action, body, NET "/virtualNetworkGateways/gw" API, phase);
+}
+
+static void
+assert_status(struct fixture *f, const char *path, long status)
+{
+	struct resp r = GET(f, path);
+
+	ck_assert_msg(r.status == status, "%s: %ld, expected %ld", path, r.status, status);
+	resp_free(&r);
+}
+
+START_TEST(test_a_vpn_gateway_migrates_in_place_and_abort_restores)
 {
 	struct fixture f;
 	struct emulator_opts o = { .no_auth = true };
@@ -1646,47 +1683,107 @@ START_TEST(test_gateway_migration_walks_its_phases_and_abort_restores)
 	resp_free(&r);
 	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\"}",
 	    "PrepareSucceeded");
-	r = GET(&f, NET "/virtualNetworkGateways/gw_migrated" API);
-	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(json_path_str(r.json, "tags", "CreatedBy", NULL), "GatewaySKUMigration");
-	ck_assert_str_eq(json_path_str(r.json, "properties", "sku", "name", NULL), "VpnGw1AZ");
-	resp_free(&r);
-	r = GET(&f, NET "/connections/conn_migrated" API);
-	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	/* learn vpn-gateway/basic-public-ip-migrate-howto: in place, no second gateway */
+	assert_status(&f, NET "/virtualNetworkGateways/gw_migrate" API, 404);
+	assert_status(&f, NET "/connections/conn_migrate" API, 404);
 	r = GET(&f, NET "/publicIPAddresses/gw-pip" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "migrationPhase", NULL), "Prepare");
+	resp_free(&r);
+	migrate(&f, "executeMigration", NULL, "ExecuteSucceeded");
+	r = GET(&f, NET "/virtualNetworkGateways/gw" API);
+	ck_assert_str_eq(json_path_str(r.json, "properties", "sku", "name", NULL), "VpnGw1AZ");
+	resp_free(&r);
+	r = GET(&f, NET "/publicIPAddresses/gw-pip" API);
+	ck_assert_str_eq(json_path_str(r.json, "sku", "name", NULL), "Standard");
+	ck_assert_str_eq(json_path_str(r.json, "properties", "ipAddress", NULL), "20.1.2.3");
+	resp_free(&r);
+	migrate(&f, "abortMigration", NULL, "AbortSucceeded");
+	/* the original as it was before prepare, not as execute left it */
+	r = GET(&f, NET "/virtualNetworkGateways/gw" API);
+	ck_assert_str_eq(json_path_str(r.json, "properties", "sku", "name", NULL), "VpnGw1");
+	resp_free(&r);
+	r = GET(&f, NET "/publicIPAddresses/gw-pip" API);
+	ck_assert_str_eq(json_path_str(r.json, "sku", "name", NULL), "Basic");
+	ck_assert_str_eq(json_path_str(r.json, "properties", "migrationPhase", NULL), "None");
+	resp_free(&r);
+	/* prepare again after abort, then commit: the same gateway, its IP Standard with its address */
+	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\"}",
+	    "PrepareSucceeded");
+	migrate(&f, "executeMigration", NULL, "ExecuteSucceeded");
+	migrate(&f, "commitMigration", NULL, "CommitSucceeded");
+	assert_status(&f, NET "/connections/conn" API, 200);
+	r = GET(&f, NET "/publicIPAddresses/gw-pip" API);
+	ck_assert_str_eq(json_path_str(r.json, "sku", "name", NULL), "Standard");
+	ck_assert_str_eq(json_path_str(r.json, "properties", "publicIPAllocationMethod", NULL), "Static");
+	ck_assert_str_eq(json_path_str(r.json, "properties", "ipAddress", NULL), "20.1.2.3");
+	ck_assert_str_eq(json_path_str(r.json, "properties", "migrationPhase", NULL), "Committed");
+	resp_free(&r);
+	emulator_stop(f.e);
+}
+END_TEST
+
+START_TEST(test_an_expressroute_migration_names_its_gateway_and_connections_as_azure_does)
+{
+	struct fixture f;
+	struct emulator_opts o = { .no_auth = true };
+	struct resp r;
+
+	start_with(&f, &o, er_gateway_seed());
+	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\"}",
+	    "PrepareSucceeded");
+	/* learn expressroute/gateway-migration: "_migrate" appended, tagged, same GatewaySubnet */
+	r = GET(&f, NET "/virtualNetworkGateways/gw_migrate" API);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_path_str(r.json, "tags", "CreatedBy", NULL), "GatewaySKUMigration");
+	ck_assert_str_eq(json_path_str(r.json, "properties", "sku", "name", NULL), "ErGw1AZ");
+	ck_assert_str_eq(json_path_str(json_array_get(json_path(r.json, "properties", "ipConfigurations",
+	    NULL), 0), "properties", "subnet", "id", NULL), NET "/virtualNetworks/hub/subnets/GatewaySubnet");
+	ck_assert_ptr_null(json_path(json_array_get(json_path(r.json, "properties", "ipConfigurations",
+	    NULL), 0), "properties", "publicIPAddress", NULL));
+	resp_free(&r);
+	r = GET(&f, NET "/connections/conn_migrate" API);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_path_str(r.json, "properties", "virtualNetworkGateway1", "id", NULL),
+	    NET "/virtualNetworkGateways/gw_migrate");
 	resp_free(&r);
 	migrate(&f, "executeMigration", NULL, "ExecuteSucceeded");
 	r = GET(&f, NET "/virtualNetworkGateways/gw" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "adminState", NULL), "Disabled");
 	resp_free(&r);
 	migrate(&f, "abortMigration", NULL, "AbortSucceeded");
-	r = GET(&f, NET "/virtualNetworkGateways/gw_migrated" API);
-	ck_assert_int_eq(r.status, 404);
-	resp_free(&r);
-	r = GET(&f, NET "/connections/conn_migrated" API);
-	ck_assert_int_eq(r.status, 404);
-	resp_free(&r);
-	/* the original as it was before prepare, not as execute left it */
+	assert_status(&f, NET "/virtualNetworkGateways/gw_migrate" API, 404);
+	assert_status(&f, NET "/connections/conn_migrate" API, 404);
 	r = GET(&f, NET "/virtualNetworkGateways/gw" API);
-	ck_assert_str_eq(json_path_str(r.json, "properties", "sku", "name", NULL), "VpnGw1");
+	ck_assert_str_eq(json_path_str(r.json, "properties", "sku", "name", NULL), "Standard");
 	ck_assert_ptr_null(json_path(r.json, "properties", "adminState", NULL));
 	resp_free(&r);
-	/* prepare again after abort, then commit: the old gateway and its connection go */
-	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\"}",
-	    "PrepareSucceeded");
+	/* a name the request gives is used (an undocumented field: plan/gwmigrate.h) */
+	r = POST(&f, NET "/virtualNetworkGateways/gw/prepareMigration" API,
+	    "{\"migrationType\":\"UpgradeDeploymentToStandardIP\",\"newGatewayName\":\"-bad\"}");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(error_code(&r), "InvalidResourceName");
+	resp_free(&r);
+	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\","
+	    "\"newGatewayName\":\"gw-az\"}", "PrepareSucceeded");
+	assert_status(&f, NET "/virtualNetworkGateways/gw_migrate" API, 404);
+	assert_status(&f, NET "/connections/conn_migrate" API, 200);
 	migrate(&f, "executeMigration", NULL, "ExecuteSucceeded");
-	migrate(&f, "commitMigration", NULL, "CommitSucceeded");
-	r = GET(&f, NET "/virtualNetworkGateways/gw" API);
-	ck_assert_int_eq(r.status, 404);
+	migrate_at(&f, "commitMigration", NULL, NET "/virtualNetworkGateways/gw-az" API, "CommitSucceeded");
+	/* after commit the old gateway and its connections are deleted */
+	assert_status(&f, NET "/virtualNetworkGateways/gw" API, 404);
+	assert_status(&f, NET "/connections/conn" API, 404);
+	r = GET(&f, NET "/connections/conn_migrate" API);
+	ck_assert_str_eq(json_path_str(r.json, "properties", "virtualNetworkGateway1", "id", NULL),
+	    NET "/virtualNetworkGateways/gw-az");
 	resp_free(&r);
-	r = GET(&f, NET "/connections/conn" API);
-	ck_assert_int_eq(r.status, 404);
+	r = GET(&f, NET "/virtualNetworkGateways/gw-az" API);
+	ck_assert_str_eq(json_path_str(r.json, "properties", "adminState", NULL), "Enabled");
 	resp_free(&r);
-	r = GET(&f, NET "/publicIPAddresses/gw-pip_migrated" API);
-	ck_assert_str_eq(json_path_str(r.json, "sku", "name", NULL), "Standard");
-	ck_assert_str_eq(json_path_str(r.json, "properties", "ipAddress", NULL), "20.1.2.3");
+	/* the Basic IP is not migrated (Learn names no change to it): left, detached */
+	r = GET(&f, NET "/publicIPAddresses/gw-pip" API);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_path_str(r.json, "sku", "name", NULL), "Basic");
+	ck_assert_ptr_null(json_path(r.json, "properties", "ipConfiguration", NULL));
 	resp_free(&r);
 	emulator_stop(f.e);
 }
@@ -2301,7 +2398,8 @@ main(void)
 	tcase_add_test(tc, test_deleting_a_resource_group_deletes_everything_in_it);
 	tcase_add_test(tc, test_resource_graph_serves_resource_containers);
 	tcase_add_test(tc, test_features_register_per_subscription);
-	tcase_add_test(tc, test_gateway_migration_walks_its_phases_and_abort_restores);
+	tcase_add_test(tc, test_a_vpn_gateway_migrates_in_place_and_abort_restores);
+	tcase_add_test(tc, test_an_expressroute_migration_names_its_gateway_and_connections_as_azure_does);
 	tcase_add_test(tc, test_connections_show_gateway_references_with_properties_as_arm_does);
 	tcase_add_test(tc, test_openid_configuration_points_msal_at_the_emulator);
 	tcase_add_test(tc, test_nic_effective_routes_come_from_the_route_engine);

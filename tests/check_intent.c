@@ -20,6 +20,7 @@
 
 #include "plan/cidr.h"
 #include "plan/diff.h"
+#include "plan/gwmigrate.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
 #include "plan/synth.h"
@@ -873,23 +874,37 @@ END_TEST
 #define GW1 PFX "rg-hub-1/providers/Microsoft.Network/virtualNetworkGateways/ergw-1"
 #define GW2 PFX "rg-hub-2/providers/Microsoft.Network/virtualNetworkGateways/ergw-2"
 
-START_TEST(test_basic_gateway_ips_become_standard_static_and_the_migration_commits)
+#define CONN1 PFX "rg-hub-1/providers/Microsoft.Network/connections/conn-1"
+
+START_TEST(test_an_expressroute_migration_ends_on_a_new_tagged_gateway_named_as_azure_names_it)
 {
 	struct topology *t = estate(), *g;
 	struct intent *in = intent_ok("{ \"kind\": \"gateway-standard-ip\", \"gateways\": { \"all\": true } }",
 	    NULL);
-	const struct topo_public_ip *ip;
 	const struct topo_gateway *gw;
+	const struct topo_connection *c;
+	const json_t *ip;
 
 	g = expand(in, t);
-	ip = topology_find(g, PIP1)->view;
-	ck_assert_str_eq(ip->sku_name, "Standard");
-	ck_assert_str_eq(ip->sku_tier, "Regional");
-	ck_assert_str_eq(ip->allocation, "Static");
-	ck_assert_str_eq(ip->ip_address, "203.0.113.10");
-	gw = topology_find(g, GW1)->view;
+	/* learn expressroute/gateway-migration: the old gateway and its connections are deleted */
+	ck_assert_ptr_null(topology_find(g, GW1));
+	ck_assert_ptr_null(topology_find(g, CONN1));
+	gw = topology_find(g, GW1 "_migrate")->view;
+	ck_assert_str_eq(gw->res->name, "ergw-1_migrate");
+	ck_assert_str_eq(json_path_str(gw->res->json, "tags", "CreatedBy", NULL), "GatewaySKUMigration");
 	ck_assert_str_eq(gw->migration_state, "Succeeded");
 	ck_assert_str_eq(gw->migration_phase, "CommitSucceeded");
+	ck_assert_str_eq(gw->sku, gwm_az_sku(((const struct topo_gateway *)topology_find(t, GW1)->view)->sku));
+	ck_assert_ptr_ne(strstr(gw->sku, "AZ"), NULL);
+	ck_assert_str_eq(gw->subnet_id, ((const struct topo_gateway *)topology_find(t, GW1)->view)->subnet_id);
+	ip = json_array_get(json_path(gw->res->json, "properties", "ipConfigurations", NULL), 0);
+	ck_assert_str_eq(json_str(ip, "id"), GW1 "_migrate/ipConfigurations/default");
+	ck_assert_ptr_null(json_path(ip, "properties", "publicIPAddress", NULL));
+	c = topology_find(g, CONN1 "_migrate")->view;
+	ck_assert_str_eq(c->gateway_id, GW1 "_migrate");
+	ck_assert_str_eq(c->peer_id, ((const struct topo_connection *)topology_find(t, CONN1)->view)->peer_id);
+	/* the Basic public IP is left as it was: Learn does not say the migration touches it */
+	ck_assert(json_equal(res_json(g, PIP1), res_json(t, PIP1)));
 	/* ergw-2 is already on Standard: nothing to migrate */
 	gw = topology_find(g, GW2)->view;
 	ck_assert_str_eq(gw->migration_phase, "None");
@@ -897,6 +912,114 @@ START_TEST(test_basic_gateway_ips_become_standard_static_and_the_migration_commi
 	topology_free(g);
 	intent_free(in);
 	topology_free(t);
+}
+END_TEST
+
+START_TEST(test_new_names_name_the_new_expressroute_gateway)
+{
+	struct topology *t = estate(), *g;
+	struct intent *in = intent_ok("{ \"kind\": \"gateway-standard-ip\", \"gateways\": { \"all\": true },"
+	    " \"newNames\": { \"ERGW-1\": \"ergw-1-az\" } }", NULL);
+
+	g = expand(in, t);
+	ck_assert_ptr_nonnull(topology_find(g, PFX "rg-hub-1/providers/Microsoft.Network/"
+	    "virtualNetworkGateways/ergw-1-az"));
+	ck_assert_ptr_null(topology_find(g, GW1 "_migrate"));
+	ck_assert_ptr_null(topology_find(g, GW1));
+	/* the connections keep Azure's own naming */
+	ck_assert_str_eq(((const struct topo_connection *)topology_find(g, CONN1 "_migrate")->view)->gateway_id,
+	    PFX "rg-hub-1/providers/Microsoft.Network/virtualNetworkGateways/ergw-1-az");
+	topology_free(g);
+	intent_free(in);
+	topology_free(t);
+}
+END_TEST
+
+/* The estate with ergw-1 made a VPN gateway (VpnGw2) on its Basic public IP. */
+static struct topology *
+vpn_estate(void)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(test_data_path("intent/estate.json"), 0, &je), *r;
+	struct topology *t = NULL;
+	struct nw_err err = { 0 };
+	size_t i;
+
+	ck_assert_ptr_nonnull(doc);
+	json_array_foreach(json_object_get(doc, "resources"), i, r)
+		if (strcasecmp(json_str(r, "id"), GW1) == 0) {
+			json_t *p = json_object_get(r, "properties");
+			json_object_set_new(p, "gatewayType", json_string("Vpn"));
+			json_object_set_new(p, "vpnType", json_string("RouteBased"));
+			json_object_set_new(p, "sku", json_pack("{s:s, s:s}", "name", "VpnGw2", "tier", "VpnGw2"));
+		}
+	ck_assert_msg(topology_load_json(&t, doc, "vpn.json", &err) == 0, "%s", err.msg);
+	return t;
+}
+
+START_TEST(test_a_vpn_gateway_migrates_in_place_keeping_its_address)
+{
+	struct topology *t = vpn_estate(), *g;
+	struct intent *in = intent_ok("{ \"kind\": \"gateway-standard-ip\", \"gateways\": { \"all\": true } }",
+	    NULL);
+	const struct topo_public_ip *ip;
+	const struct topo_gateway *gw;
+
+	g = expand(in, t);
+	/* learn vpn-gateway/basic-public-ip-migrate-howto: same gateway, same address */
+	ip = topology_find(g, PIP1)->view;
+	ck_assert_str_eq(ip->sku_name, "Standard");
+	ck_assert_str_eq(ip->sku_tier, "Regional");
+	ck_assert_str_eq(ip->allocation, "Static");
+	ck_assert_str_eq(ip->ip_address, "203.0.113.10");
+	ck_assert_str_eq(ip->migration_phase, "Committed");
+	gw = topology_find(g, GW1)->view;
+	ck_assert_str_eq(gw->migration_phase, "CommitSucceeded");
+	ck_assert_str_eq(gw->sku, "VpnGw2AZ");
+	ck_assert_ptr_null(topology_find(g, GW1 "_migrate"));
+	ck_assert_ptr_nonnull(topology_find(g, CONN1));
+	topology_free(g);
+	intent_free(in);
+	topology_free(t);
+}
+END_TEST
+
+START_TEST(test_new_names_that_cannot_be_used_are_rejected_with_their_pointer)
+{
+	struct topology *t = estate(), *v = vpn_estate();
+	struct intent *in;
+	struct nw_err err;
+
+	err = load_error("{ \"kind\": \"gateway-standard-ip\", \"gateways\": { \"all\": true },"
+	    " \"newNames\": [\"x\"] }", NULL);
+	assert_msg_has(&err, "intent.json: /changes/0/newNames: expected an object");
+	err = load_error("{ \"kind\": \"gateway-standard-ip\", \"gateways\": { \"all\": true },"
+	    " \"newNames\": { \"ergw-1\": \"-bad name\" } }", NULL);
+	assert_msg_has(&err, "intent.json: /changes/0/newNames/ergw-1: \"-bad name\" is not a valid "
+	    "gateway name");
+	err = load_error("{ \"kind\": \"gateway-standard-ip\", \"gateways\": { \"all\": true },"
+	    " \"newNames\": { \"ergw-1\": 3 } }", NULL);
+	assert_msg_has(&err, "intent.json: /changes/0/newNames/ergw-1: expected the new gateway's name");
+	in = intent_ok("{ \"kind\": \"gateway-standard-ip\", \"gateways\": { \"names\": [\"ergw-2\"] },"
+	    " \"newNames\": { \"ergw-1\": \"ergw-1-az\" } }", NULL);
+	err = expand_error(in, t);
+	assert_msg_has(&err, "intent.json: /changes/0/newNames/ergw-1: names no gateway this change migrates");
+	intent_free(in);
+	/* the new gateway cannot take the name of one that exists (here: itself) */
+	in = intent_ok("{ \"kind\": \"gateway-standard-ip\", \"gateways\": { \"all\": true },"
+	    " \"newNames\": { \"ergw-1\": \"ERGW-1\" } }", NULL);
+	err = expand_error(in, t);
+	assert_msg_has(&err, "intent.json: /changes/0/newNames/ergw-1: the new gateway of ergw-1 would be "
+	    "ERGW-1, which already exists");
+	intent_free(in);
+	in = intent_ok("{ \"kind\": \"gateway-standard-ip\", \"gateways\": { \"all\": true },"
+	    " \"newNames\": { \"ergw-1\": \"ergw-1-az\" } }", NULL);
+	err = expand_error(in, v);
+	assert_msg_has(&err, "intent.json: /changes/0/newNames/ergw-1: ergw-1 is a Vpn gateway: it "
+	    "migrates in place and keeps its name");
+	intent_free(in);
+	topology_free(t);
+	topology_free(v);
 }
 END_TEST
 
@@ -1156,8 +1279,10 @@ START_TEST(test_the_diff_of_a_target_touches_only_what_the_intent_asks)
 		/* never a resource of the inspected spoke, never a removal of a resource */
 		ck_assert_msg(strcasecmp(e->resource_id, SPOKE("spoke-c")) != 0, "%s %s",
 		    e->resource_id, e->pointer);
-		ck_assert_msg(!(e->kind == DIFF_REMOVED && e->pointer[0] == '\0'), "%s removed",
-		    e->resource_id);
+		/* but for the ExpressRoute gateway the migration replaces, and its connection */
+		ck_assert_msg(!(e->kind == DIFF_REMOVED && e->pointer[0] == '\0') ||
+		    strcasecmp(e->resource_id, GW1) == 0 || strcasecmp(e->resource_id, CONN1) == 0,
+		    "%s removed", e->resource_id);
 		ck_assert_msg(strcmp(e->pointer, "/x-netwave-rollout") != 0, "%s", e->pointer);
 	}
 	ck_assert_ptr_nonnull(d.n > 0 ? &d.v[0] : NULL);
@@ -1360,7 +1485,10 @@ main(void)
 	tcase_add_test(exp, test_hspe_when_asked_sets_subnet_and_vnet_policies_of_members_only);
 	tcase_add_test(exp, test_a_selector_matching_nothing_is_an_error_naming_the_pointer);
 	tcase_add_test(exp, test_a_mesh_of_only_hubs_is_an_error);
-	tcase_add_test(exp, test_basic_gateway_ips_become_standard_static_and_the_migration_commits);
+	tcase_add_test(exp, test_an_expressroute_migration_ends_on_a_new_tagged_gateway_named_as_azure_names_it);
+	tcase_add_test(exp, test_new_names_name_the_new_expressroute_gateway);
+	tcase_add_test(exp, test_a_vpn_gateway_migrates_in_place_keeping_its_address);
+	tcase_add_test(exp, test_new_names_that_cannot_be_used_are_rejected_with_their_pointer);
 	tcase_add_test(exp, test_only_selected_gateways_migrate);
 	tcase_add_test(exp, test_summaries_are_minimal_and_avoid_on_premises_and_other_hubs);
 	tcase_add_test(exp, test_the_prefix_floor_limits_how_far_summaries_grow);

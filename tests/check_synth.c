@@ -520,6 +520,42 @@ START_TEST(test_the_firewall_private_ip_is_the_udr_next_hop)
 }
 END_TEST
 
+START_TEST(test_vpn_gateways_take_the_last_hubs_on_basic_ips_without_a_connection)
+{
+	struct synth_opts o = { .hubs = 3, .spokes_per_hub = 1, .vpn_gateways = 2, .seed = 8 };
+	struct nw_err err = { 0 };
+	struct topology *t;
+	json_t *doc = NULL;
+	size_t i, vpn = 0;
+
+	ck_assert_int_eq(synth_generate(&doc, &o, &err), 0);
+	t = load(doc);
+	ck_assert_uint_eq(t->ngateways, 3);
+	for (i = 0; i < t->ngateways; i++) {
+		const struct topo_gateway *gw = &t->gateways[i];
+		bool is_vpn = strcmp(gw->gateway_type, "Vpn") == 0;
+
+		ck_assert_str_eq(gw->public_ips[0]->sku_name, "Basic");
+		if (is_vpn) {
+			vpn++;
+			ck_assert_str_eq(gw->sku, "VpnGw1");
+			ck_assert_ptr_nonnull(strstr(gw->res->name, "vpngw-hub-0"));
+			ck_assert_ptr_eq(strstr(gw->res->name, "hub-01"), NULL);
+			ck_assert_uint_eq(gw->nconnections, 0);
+		} else {
+			ck_assert_str_eq(gw->res->name, "ergw-hub-01");
+			ck_assert_uint_eq(gw->nconnections, 1);
+		}
+	}
+	ck_assert_uint_eq(vpn, 2);
+	topology_free(t);
+	o.vpn_gateways = 4;
+	err = generate_error(&o);
+	ck_assert_int_eq(err.code, NW_EINPUT);
+	ck_assert_str_eq(err.msg, "option '--vpn-gateways': 4 is more than the 3 hubs");
+}
+END_TEST
+
 START_TEST(test_gateways_are_expressroute_on_basic_ips_ready_to_migrate)
 {
 	struct topology *t = load_estate(2, 1, 0, 0, 8);
@@ -660,6 +696,7 @@ main(void)
 	tcase_add_test(tc, test_udr_spokes_go_round_robin_and_route_to_their_hub_firewall);
 	tcase_add_test(tc, test_the_firewall_private_ip_is_the_udr_next_hop);
 	tcase_add_test(tc, test_gateways_are_expressroute_on_basic_ips_ready_to_migrate);
+	tcase_add_test(tc, test_vpn_gateways_take_the_last_hubs_on_basic_ips_without_a_connection);
 	tcase_add_test(tc, test_the_circuit_learns_a_covering_supernet_so_spokes_hairpin);
 	tcase_add_test(tc, test_too_many_spokes_per_hub_is_refused_naming_the_option);
 	tcase_add_test(tc, test_too_many_hubs_for_their_spokes_is_refused_naming_the_option);

@@ -4,12 +4,21 @@
  * executeMigration, commitMigration and abortMigration move
  * properties.virtualNetworkGatewayMigrationStatus through the documented
  * phases, each behind a long-running operation of its documented length
- * (divided by the time scale).  Prepare creates the second gateway
- * ("<name>_migrated", tagged CreatedBy: GatewaySKUMigration, with copies
- * of the connections and, for VPN gateways, Standard copies of the Basic
- * public IPs), execute moves traffic to it, commit deletes the old gateway
- * with its connections and Basic IPs, abort removes the new ones and
- * restores the original.
+ * (divided by the time scale).  Microsoft documents the two gateway kinds
+ * differently, and both are modelled (plan/gwmigrate.h has the pages):
+ *
+ * - ExpressRoute (learn expressroute/gateway-migration): prepare deploys a
+ *   second gateway in the same GatewaySubnet, named as the request asks or
+ *   "<name>_migrate", tagged CreatedBy: GatewaySKUMigration, on its AZ SKU
+ *   with a Microsoft-managed address (no public IP resource), and copies
+ *   the connections as "<conn>_migrate"; execute moves traffic to it;
+ *   commit deletes the old gateway and its connections (the Basic public IP
+ *   stays: Learn does not say it is deleted); abort deletes the new ones
+ *   and restores the original.
+ * - VPN (learn vpn-gateway/basic-public-ip-migrate-howto): in place.  The
+ *   public IP reports migrationPhase; execute moves the gateway to its AZ
+ *   SKU and the public IP to Standard keeping its address; commit ends the
+ *   migration (migrationPhase Committed); abort puts both back.
  */
 #include "config.h"
 
@@ -17,11 +26,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plan/gwmigrate.h"
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
 #include "providers/emulator/emu.h"
-
-#define MIGRATED_SUFFIX "_migrated"
 
 static const char *
 phase_of(json_t *gw)
@@ -48,28 +56,11 @@ set_status(struct emulator *e, json_t *gw, const char *state, const char *phase,
 		props = json_object();
 		json_object_set_new(gw, "properties", props);
 	}
-	json_object_set_new(props, "virtualNetworkGatewayMigrationStatus", json_pack("{s:s,s:s,s:s}",
-	    "state", state, "phase", phase, "errorMessage", msg != NULL ? msg : ""));
+	/* errorMessage only when there is one */
+	json_object_set_new(props, "virtualNetworkGatewayMigrationStatus", json_pack("{s:s,s:s,s:s*}",
+	    "state", state, "phase", phase, "errorMessage", msg != NULL && msg[0] != '\0' ? msg : NULL));
 	emu_store_etag(e, gw);
 	emu_store_touch(e, json_str(gw, "id"));
-}
-
-/* The zone-redundant SKU a migration moves to. */
-static const char *
-az_sku(const char *sku)
-{
-	static const char *const map[][2] = {
-		{ "VpnGw1", "VpnGw1AZ" }, { "VpnGw2", "VpnGw2AZ" }, { "VpnGw3", "VpnGw3AZ" },
-		{ "VpnGw4", "VpnGw4AZ" }, { "VpnGw5", "VpnGw5AZ" }, { "Standard", "ErGw1AZ" },
-		{ "HighPerformance", "ErGw2AZ" }, { "UltraPerformance", "ErGw3AZ" },
-		{ "Basic", "VpnGw1AZ" },
-	};
-	size_t i;
-
-	for (i = 0; sku != NULL && i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcasecmp(map[i][0], sku) == 0)
-			return map[i][1];
-	return sku;
 }
 
 static bool
@@ -119,12 +110,6 @@ connections_of(struct emulator *e, const char *gw_id)
 	return out;
 }
 
-static char *
-renamed(const char *id)
-{
-	return emu_printf("%s%s", id, MIGRATED_SUFFIX);
-}
-
 static json_t *
 copy_as(struct emulator *e, json_t *src, const char *new_id)
 {
@@ -150,84 +135,86 @@ set_pip_phase(struct emulator *e, const char *pip_id, const char *phase)
 	if (!json_is_object(json_object_get(pip, "properties")))
 		json_object_set_new(pip, "properties", json_object());
 	json_object_set_new(json_object_get(pip, "properties"), "migrationPhase", json_string(phase));
+	emu_store_etag(e, pip);
 	emu_store_touch(e, pip_id);
 }
 
-static void
-prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype)
+/* The public IPs of a gateway's ipConfigurations, by id. */
+static json_t *
+pips_of(json_t *gw)
 {
-	const char *gw_id = json_str(gw, "id");
-	bool er = json_path_str(gw, "properties", "gatewayType", NULL) != NULL &&
-	    strcasecmp(json_path_str(gw, "properties", "gatewayType", NULL), "ExpressRoute") == 0;
-	char *new_id = renamed(gw_id), *low = emu_lower(gw_id);
-	json_t *ngw = copy_as(e, gw, new_id), *props = json_object_get(ngw, "properties");
-	json_t *tags = json_object_get(ngw, "tags"), *c, *conns, *cid;
-	json_t *snap, *new_conns = json_array(), *new_pips = json_array(), *old_pips = json_array();
+	json_t *out = json_array(), *c;
 	size_t i;
 
-	/* remember the original so abort can restore it: copies, since the
-	 * later steps edit the live gateway and connections in place */
-	snap = json_pack("{s:o,s:[]}", "gateway", json_deep_copy(gw), "connections");
-	conns = connections_of(e, gw_id);
-	json_array_foreach(conns, i, cid)
-		json_array_append_new(json_object_get(snap, "connections"),
-		    json_deep_copy(emu_store_get(e, json_string_value(cid))));
-	json_object_set_new(e->snapshots, low, snap);
+	json_array_foreach(json_path(gw, "properties", "ipConfigurations", NULL), i, c) {
+		const char *pid = json_path_str(c, "properties", "publicIPAddress", "id", NULL);
+		if (pid != NULL)
+			json_array_append_new(out, json_string(pid));
+	}
+	return out;
+}
+
+/*
+ * The id of the new ExpressRoute gateway: the name the request asks for
+ * (GWM_BODY_NAME_FIELD, see plan/gwmigrate.h: undocumented) or Azure's
+ * default.  NULL with an error answer when the name cannot be used.
+ */
+static char *
+new_gateway_id(struct emulator *e, struct emu_req *r, const char *gw_id, const json_t *body)
+{
+	const json_t *nv = json_object_get(body, GWM_BODY_NAME_FIELD);
+	const char *name = json_string_value(nv);
+	char *id;
+
+	if (nv != NULL && !gwm_name_valid(name)) {
+		emu_reply_error(r, 400, "InvalidResourceName",
+		    "Resource name %s is invalid. The name can be up to 80 characters long. It must begin with a word character, and it must end with a word character or with '_'. The name may contain word characters or '.', '-', '_'.",
+		    name != NULL ? name : "(not a string)");
+		return NULL;
+	}
+	id = gwm_new_id(gw_id, name);
+	if (emu_store_get(e, id) != NULL) {
+		emu_reply_error(r, 400, "InvalidResourceName",
+		    "Cannot prepare the migration of %s: a resource named %s already exists.", gw_id, id);
+		free(id);
+		return NULL;
+	}
+	return id;
+}
+
+/* ExpressRoute: the second gateway and copies of the connections, beside the old ones. */
+static void
+prepare_er(struct emulator *e, json_t *gw, json_t *snap, const char *new_id, json_t *conns)
+{
+	json_t *ngw = copy_as(e, gw, new_id), *props = json_object_get(ngw, "properties");
+	json_t *tags = json_object_get(ngw, "tags"), *c, *cid, *new_conns = json_array();
+	size_t i;
 
 	if (!json_is_object(tags)) {
 		tags = json_object();
 		json_object_set_new(ngw, "tags", tags);
 	}
-	json_object_set_new(tags, "CreatedBy", json_string("GatewaySKUMigration"));
+	json_object_set_new(tags, GWM_TAG_KEY, json_string(GWM_TAG_VALUE));
 	json_object_del(props, "virtualNetworkGatewayMigrationStatus");
 	json_object_set_new(props, "adminState", json_string("Disabled"));
 	json_object_set_new(props, "provisioningState", json_string("Updating"));
 	if (json_path_str(props, "sku", "name", NULL) != NULL) {
-		const char *to = az_sku(json_path_str(props, "sku", "name", NULL));
+		const char *to = gwm_az_sku(json_path_str(props, "sku", "name", NULL));
 		json_object_set_new(json_object_get(props, "sku"), "name", json_string(to));
 		json_object_set_new(json_object_get(props, "sku"), "tier", json_string(to));
 	}
 	json_array_foreach(json_object_get(props, "ipConfigurations"), i, c) {
-		const char *pip_id = json_path_str(c, "properties", "publicIPAddress", "id", NULL);
 		const char *cname = json_str(c, "name");
 
 		if (cname != NULL)
 			json_object_set_new(c, "id", json_sprintf("%s/ipConfigurations/%s", new_id, cname));
-		if (pip_id == NULL)
-			continue;
-		json_array_append_new(old_pips, json_string(pip_id));
-		if (er) {
-			/* ExpressRoute: a Microsoft-managed (HOBO) address, no public IP resource */
-			json_object_del(json_object_get(c, "properties"), "publicIPAddress");
-		} else {
-			json_t *pip = emu_store_get(e, pip_id);
-			char *npid = renamed(pip_id);
-
-			if (pip != NULL && emu_store_get(e, npid) == NULL) {
-				json_t *np = copy_as(e, pip, npid), *pp = json_object_get(np, "properties");
-
-				json_object_set_new(np, "sku", json_pack("{s:s,s:s}", "name", "Standard",
-				    "tier", "Regional"));
-				if (json_is_object(pp)) {
-					json_object_set_new(pp, "publicIPAllocationMethod", json_string("Static"));
-					json_object_set_new(pp, "migrationPhase", json_string("Prepare"));
-					json_object_set_new(pp, "ipConfiguration", json_pack("{s:o}", "id",
-					    json_sprintf("%s/ipConfigurations/%s", new_id,
-					    cname != NULL ? cname : "default")));
-				}
-				emu_store_put(e, npid, np);
-				json_array_append_new(new_pips, json_string(npid));
-			}
-			if (emu_store_get(e, npid) != NULL)
-				json_object_set_new(json_object_get(c, "properties"), "publicIPAddress",
-				    json_pack("{s:s}", "id", npid));
-			free(npid);
-		}
+		/* a Microsoft-managed (HOBO) address: no public IP resource */
+		json_object_del(json_object_get(c, "properties"), "publicIPAddress");
 	}
 	emu_store_put(e, new_id, ngw);
 	json_array_foreach(conns, i, cid) {
 		json_t *oc = emu_store_get(e, json_string_value(cid));
-		char *ncid = renamed(json_string_value(cid));
+		char *ncid = gwm_connection_id(json_string_value(cid));
 		json_t *nc = copy_as(e, oc, ncid), *cp = json_object_get(nc, "properties");
 
 		if (json_is_object(cp)) {
@@ -238,12 +225,45 @@ prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype)
 		json_array_append_new(new_conns, json_string(ncid));
 		free(ncid);
 	}
-	json_array_foreach(old_pips, i, cid)
-		set_pip_phase(e, json_string_value(cid), "Prepare");
-	op->args = json_pack("{s:s,s:s,s:o,s:o,s:o}", "newGateway", new_id, "migrationType", mtype,
-	    "newConnections", new_conns, "newPublicIPs", new_pips, "oldPublicIPs", old_pips);
+	json_object_set_new(snap, "newGateway", json_string(new_id));
+	json_object_set_new(snap, "newConnections", new_conns);
+}
+
+/*
+ * Starts a prepare: remembers the original (gateway, connections, public
+ * IPs) so abort can restore it, then makes what the gateway kind makes.
+ */
+static void
+prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype, const char *new_id)
+{
+	const char *gw_id = json_str(gw, "id");
+	bool er = gwm_is_expressroute(gw);
+	char *low = emu_lower(gw_id);
+	json_t *conns = connections_of(e, gw_id), *pips = pips_of(gw), *snap, *cid;
+	size_t i;
+
+	snap = json_pack("{s:o, s:[], s:[], s:s}", "gateway", json_deep_copy(gw), "connections",
+	    "publicIPs", "kind", er ? "ExpressRoute" : "Vpn");
+	json_array_foreach(conns, i, cid)
+		json_array_append_new(json_object_get(snap, "connections"),
+		    json_deep_copy(emu_store_get(e, json_string_value(cid))));
+	json_array_foreach(pips, i, cid)
+		if (emu_store_get(e, json_string_value(cid)) != NULL)
+			json_array_append_new(json_object_get(snap, "publicIPs"),
+			    json_deep_copy(emu_store_get(e, json_string_value(cid))));
+	if (er) {
+		prepare_er(e, gw, snap, new_id, conns);
+	} else {
+		/* VPN: the public IP migrates in place and reports its phase */
+		json_array_foreach(pips, i, cid)
+			set_pip_phase(e, json_string_value(cid), "Prepare");
+	}
+	json_object_set(e->snapshots, low, snap);
+	op->args = json_pack("{s:s, s:s?, s:O?}", "migrationType", mtype, "newGateway",
+	    json_str(snap, "newGateway"), "newConnections", json_object_get(snap, "newConnections"));
+	json_decref(snap);
 	json_decref(conns);
-	free(new_id);
+	json_decref(pips);
 	free(low);
 }
 
@@ -259,7 +279,7 @@ gateway_action(struct emulator *e, struct emu_req *r, const char *gw_id, const c
 		"UpgradeGatewayToDualStack", "MigrateGatewayForPointToSiteProfile", NULL };
 	struct emu_op *busy, *op;
 	double dur;
-	char *sub;
+	char *sub, *new_id = NULL;
 	size_t i;
 
 	if (json_str(gw, "type") == NULL || strcasecmp(json_str(gw, "type"), TYPE_GATEWAY) != 0) {
@@ -308,6 +328,11 @@ gateway_action(struct emulator *e, struct emu_req *r, const char *gw_id, const c
 			return;
 		}
 	}
+	if (strcmp(action, "prepareMigration") == 0 && gwm_is_expressroute(gw)) {
+		new_id = new_gateway_id(e, r, gw_id, body);
+		if (new_id == NULL)
+			return;
+	}
 	dur = strcmp(action, "prepareMigration") == 0 ? EMU_DUR_PREPARE :
 	    strcmp(action, "executeMigration") == 0 ? EMU_DUR_EXECUTE :
 	    strcmp(action, "commitMigration") == 0 ? EMU_DUR_COMMIT_MIGRATION : EMU_DUR_ABORT;
@@ -315,51 +340,15 @@ gateway_action(struct emulator *e, struct emu_req *r, const char *gw_id, const c
 	op = lro_new(e, OP_ACTION, action, gw_id, sub, json_str(gw, "location"), dur);
 	free(sub);
 	if (strcmp(action, "prepareMigration") == 0) {
-		prepare(e, gw, op, mtype);
+		prepare(e, gw, op, mtype, new_id);
 		set_status(e, gw, "InProgress", "Prepare", NULL);
 	} else {
-		/* later steps remember the second gateway from the prepare snapshot */
-		char *new_id = renamed(gw_id);
-		op->args = json_pack("{s:s}", "newGateway", new_id);
-		free(new_id);
 		set_status(e, gw, "InProgress", strcmp(action, "executeMigration") == 0 ? "Execute" :
 		    strcmp(action, "commitMigration") == 0 ? "Commit" : "Abort", NULL);
 	}
+	free(new_id);
 	emu_op_name(r, "action %s", action);
 	arm_reply_lro(e, r, op, 202, NULL);
-}
-
-/* Ids of resources made by prepare: the new gateway, its connections and IPs. */
-static void
-made_by_prepare(struct emulator *e, const char *gw_id, json_t **conns, json_t **pips)
-{
-	char *new_id = renamed(gw_id);
-	size_t i;
-	json_t *ngw = emu_store_get(e, new_id), *c;
-
-	*conns = connections_of(e, new_id);
-	*pips = json_array();
-	json_array_foreach(json_path(ngw, "properties", "ipConfigurations", NULL), i, c) {
-		const char *pid = json_path_str(c, "properties", "publicIPAddress", "id", NULL);
-		size_t len = strlen(MIGRATED_SUFFIX);
-		if (pid != NULL && strlen(pid) > len &&
-		    strcasecmp(pid + strlen(pid) - len, MIGRATED_SUFFIX) == 0)
-			json_array_append_new(*pips, json_string(pid));
-	}
-	free(new_id);
-}
-
-static void
-old_pips(json_t *gw, json_t *out)
-{
-	json_t *c;
-	size_t i;
-
-	json_array_foreach(json_path(gw, "properties", "ipConfigurations", NULL), i, c) {
-		const char *pid = json_path_str(c, "properties", "publicIPAddress", "id", NULL);
-		if (pid != NULL)
-			json_array_append_new(out, json_string(pid));
-	}
 }
 
 static void
@@ -380,31 +369,116 @@ set_admin(struct emulator *e, const char *id, const char *admin, const char *pst
 	emu_store_touch(e, id);
 }
 
+/* ExpressRoute: deletes what prepare made (the new gateway and its connections). */
 static void
-remove_new(struct emulator *e, const char *gw_id)
+remove_new(struct emulator *e, const json_t *snap)
 {
-	json_t *conns, *pips, *v;
-	char *new_id = renamed(gw_id);
+	const json_t *v;
 	size_t i;
 
-	made_by_prepare(e, gw_id, &conns, &pips);
+	json_array_foreach(json_object_get(snap, "newConnections"), i, v)
+		emu_store_del(e, json_string_value(v));
+	if (json_str(snap, "newGateway") != NULL)
+		emu_store_del(e, json_str(snap, "newGateway"));
+}
+
+/* Puts the original gateway, connections and public IPs back (abort, failed prepare). */
+static json_t *
+restore(struct emulator *e, const json_t *snap, json_t *gw)
+{
+	const json_t *c;
+	size_t i;
+
+	remove_new(e, snap);
+	if (json_object_get(snap, "gateway") != NULL) {
+		gw = json_deep_copy(json_object_get(snap, "gateway"));
+		emu_store_etag(e, gw);
+		emu_store_put(e, json_str(gw, "id"), gw);
+	}
+	json_array_foreach(json_object_get(snap, "connections"), i, c)
+		if (json_str(c, "id") != NULL && emu_store_get(e, json_str(c, "id")) == NULL)
+			emu_store_put(e, json_str(c, "id"), json_deep_copy(c));
+	json_array_foreach(json_object_get(snap, "publicIPs"), i, c)
+		if (json_str(c, "id") != NULL) {
+			json_t *p = json_deep_copy(c);
+			emu_store_etag(e, p);
+			emu_store_put(e, json_str(c, "id"), p);
+			set_pip_phase(e, json_str(c, "id"), "None");
+		}
+	return gw;
+}
+
+/* VPN execute: the gateway on its AZ SKU, its public IPs Standard with the same address. */
+static void
+execute_vpn(struct emulator *e, json_t *gw)
+{
+	json_t *props = json_object_get(gw, "properties"), *pips = pips_of(gw), *v;
+	size_t i;
+
+	if (json_path_str(props, "sku", "name", NULL) != NULL) {
+		const char *to = gwm_az_sku(json_path_str(props, "sku", "name", NULL));
+		json_object_set_new(json_object_get(props, "sku"), "name", json_string(to));
+		json_object_set_new(json_object_get(props, "sku"), "tier", json_string(to));
+	}
+	json_array_foreach(pips, i, v) {
+		json_t *pip = emu_store_get(e, json_string_value(v));
+		if (pip == NULL)
+			continue;
+		json_object_set_new(pip, "sku", json_pack("{s:s, s:s}", "name", "Standard", "tier",
+		    "Regional"));
+		if (json_is_object(json_object_get(pip, "properties")))
+			json_object_set_new(json_object_get(pip, "properties"), "publicIPAllocationMethod",
+			    json_string("Static"));
+		emu_store_etag(e, pip);
+		emu_store_touch(e, json_string_value(v));
+	}
+	json_decref(pips);
+}
+
+/* Commit: ExpressRoute deletes the old gateway and its connections; VPN ends in place. */
+static void
+commit(struct emulator *e, json_t *gw, const json_t *snap)
+{
+	const char *new_id = json_str(snap, "newGateway");
+	json_t *pips = pips_of(gw), *conns, *v;
+	size_t i;
+
+	if (new_id == NULL) {
+		json_array_foreach(pips, i, v)
+			set_pip_phase(e, json_string_value(v), "Committed");
+		set_status(e, gw, "Succeeded", "CommitSucceeded", NULL);
+		json_decref(pips);
+		return;
+	}
+	conns = connections_of(e, json_str(gw, "id"));
 	json_array_foreach(conns, i, v)
 		emu_store_del(e, json_string_value(v));
-	json_array_foreach(pips, i, v)
-		emu_store_del(e, json_string_value(v));
-	emu_store_del(e, new_id);
+	/* the Basic IP stays, no longer attached to anything */
+	json_array_foreach(pips, i, v) {
+		json_t *pip = emu_store_get(e, json_string_value(v));
+		if (pip != NULL && json_is_object(json_object_get(pip, "properties"))) {
+			json_object_del(json_object_get(pip, "properties"), "ipConfiguration");
+			emu_store_etag(e, pip);
+			emu_store_touch(e, json_string_value(v));
+		}
+	}
+	emu_store_del(e, json_str(gw, "id"));
+	if (emu_store_get(e, new_id) != NULL) {
+		set_admin(e, new_id, "Enabled", "Succeeded");
+		set_status(e, emu_store_get(e, new_id), "Succeeded", "CommitSucceeded", NULL);
+	}
 	json_decref(conns);
 	json_decref(pips);
-	free(new_id);
 }
 
 void
 gateway_op_done(struct emulator *e, struct emu_op *op)
 {
-	json_t *gw = emu_store_get(e, op->target), *pips, *v, *conns;
+	json_t *gw = emu_store_get(e, op->target), *v;
 	const char *a = op->action;
-	const char *new_id = json_str(op->args, "newGateway");
 	char *low = emu_lower(op->target);
+	json_t *snap = json_incref(json_object_get(e->snapshots, low));
+	const char *new_id = json_str(snap, "newGateway");
 	bool ok = op->state == OP_SUCCEEDED;
 	size_t i;
 
@@ -412,24 +486,21 @@ gateway_op_done(struct emulator *e, struct emu_op *op)
 	if (gw == NULL)
 		goto done;
 	if (!ok) {
-		/* a failed step keeps its phase with state Failed */
+		/* a failed step keeps its phase with state Failed; a failed prepare leaves nothing behind */
+		if (strcmp(a, "prepareMigration") == 0 && snap != NULL) {
+			gw = restore(e, snap, gw);
+			json_object_del(e->snapshots, low);
+		}
 		set_status(e, gw, "Failed", strcmp(a, "prepareMigration") == 0 ? "Prepare" :
 		    strcmp(a, "executeMigration") == 0 ? "Execute" :
 		    strcmp(a, "commitMigration") == 0 ? "Commit" : "Abort", op->fail_msg);
-		if (strcmp(a, "prepareMigration") == 0) {
-			pips = json_array();
-			old_pips(gw, pips);
-			remove_new(e, op->target);
-			json_array_foreach(pips, i, v)
-				set_pip_phase(e, json_string_value(v), "None");
-			json_decref(pips);
-		}
 		goto done;
 	}
 	if (strcmp(a, "prepareMigration") == 0) {
 		set_status(e, gw, "Succeeded", "PrepareSucceeded", NULL);
-		set_admin(e, new_id, NULL, "Succeeded");
-		json_array_foreach(json_object_get(op->args, "newConnections"), i, v) {
+		if (new_id != NULL)
+			set_admin(e, new_id, NULL, "Succeeded");
+		json_array_foreach(json_object_get(snap, "newConnections"), i, v) {
 			json_t *c = emu_store_get(e, json_string_value(v));
 			if (c != NULL) {
 				arm_set_state(c, "Succeeded");
@@ -437,60 +508,24 @@ gateway_op_done(struct emulator *e, struct emu_op *op)
 			}
 		}
 	} else if (strcmp(a, "executeMigration") == 0) {
-		/* traffic moves to the new gateway */
-		set_admin(e, new_id, "Enabled", NULL);
-		set_admin(e, op->target, "Disabled", NULL);
+		if (new_id != NULL) {
+			/* traffic moves to the new gateway */
+			set_admin(e, new_id, "Enabled", NULL);
+			set_admin(e, op->target, "Disabled", NULL);
+		} else {
+			execute_vpn(e, gw);
+		}
 		set_status(e, gw, "Succeeded", "ExecuteSucceeded", NULL);
 	} else if (strcmp(a, "commitMigration") == 0) {
-		json_t *ngw = emu_store_get(e, new_id);
-
-		pips = json_array();
-		old_pips(gw, pips);
-		conns = connections_of(e, op->target);
-		json_array_foreach(conns, i, v)
-			emu_store_del(e, json_string_value(v));
-		emu_store_del(e, op->target);
-		json_array_foreach(pips, i, v) {
-			const char *pid = json_string_value(v);
-			char *npid = renamed(pid);
-			json_t *np = emu_store_get(e, npid);
-			/* the Basic IP goes; its Standard copy keeps the address */
-			if (np != NULL) {
-				emu_store_del(e, pid);
-				set_pip_phase(e, npid, "Committed");
-			} else {
-				set_pip_phase(e, pid, "Committed");
-			}
-			free(npid);
-		}
-		json_decref(pips);
-		json_decref(conns);
-		if (ngw != NULL) {
-			set_admin(e, new_id, "Enabled", "Succeeded");
-			set_status(e, ngw, "Succeeded", "CommitSucceeded", NULL);
-		}
+		commit(e, gw, snap);
 		json_object_del(e->snapshots, low);
 	} else {
-		json_t *snap = json_object_get(e->snapshots, low), *orig, *c;
-
-		remove_new(e, op->target);
-		orig = json_deep_copy(json_object_get(snap, "gateway"));
-		if (orig != NULL) {
-			emu_store_put(e, op->target, orig);
-			gw = orig;
-		}
-		json_array_foreach(json_object_get(snap, "connections"), i, c)
-			if (json_str(c, "id") != NULL && emu_store_get(e, json_str(c, "id")) == NULL)
-				emu_store_put(e, json_str(c, "id"), json_deep_copy(c));
-		pips = json_array();
-		old_pips(gw, pips);
-		json_array_foreach(pips, i, v)
-			set_pip_phase(e, json_string_value(v), "None");
-		json_decref(pips);
+		gw = restore(e, snap, gw);
 		set_status(e, gw, "Succeeded", "AbortSucceeded", NULL);
 		json_object_del(e->snapshots, low);
 	}
 done:
+	json_decref(snap);
 	emu_store_touch_docs(e);
 	free(low);
 }

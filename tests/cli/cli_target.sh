@@ -38,7 +38,12 @@ count_lines "the target holds 37 static members" "$T" \
 	'"type": "Microsoft.Network/networkManagers/networkGroups/staticMembers"' 37
 count_lines "the target keeps the rollout" "$T" '"x-netwave-rollout": {' 1
 count_lines "the target keeps the changes" "$T" '"x-netwave-changes": [' 1
-count_lines "no public IP is left on Basic" "$T" '"name": "Basic"' 0
+# Learn (expressroute/gateway-migration): each ExpressRoute gateway is replaced by a tagged
+# "<name>_migrate" with its connections copied; the old Basic IPs are left as they are
+count_lines "each ExpressRoute gateway is replaced by a tagged one" "$T" '"CreatedBy": "GatewaySKUMigration"' 2
+count_lines "named as Azure names it (hub 1)" "$T" '"name": "ergw-hub-01_migrate"' 1
+count_lines "named as Azure names it (hub 2)" "$T" '"name": "ergw-hub-02_migrate"' 1
+count_lines "with its connection copied" "$T" '"name": "conn-hub-01-er-circuit-01_migrate"' 1
 count_lines "both hubs are summarized as documented" "$T" '"10.1.0.0/19"' 1
 
 run "$NETWAVE" check "$T"
