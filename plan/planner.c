@@ -4021,16 +4021,26 @@ rehearse(struct pl *p)
 			rc = mesh_gates(p, w, &after);
 		} else if (strcmp(w->kind, "summarize") == 0) {
 			size_t *idx = malloc((p->cur->nvnets + 1) * sizeof(*idx)), n = 0, g;
-			if (idx == NULL) {
+			bool *seen = calloc(p->cur->nvnets + 1, sizeof(*seen));
+			if (idx == NULL || seen == NULL) {
+				free(idx);
+				free(seen);
 				rc = nomem(p);
 				goto done;
 			}
+			/* a hub with an ExpressRoute and a VPN gateway lists its spokes once */
 			for (g = 0; g < w->ngws; g++) {
 				const struct topo_vnet *sp[64];
 				size_t ns = gw_spokes(p, w->gws[g], sp, 64), q;
-				for (q = 0; q < ns && q < 64; q++)
-					idx[n++] = (size_t)(sp[q] - p->cur->vnets);
+				for (q = 0; q < ns && q < 64; q++) {
+					size_t v = (size_t)(sp[q] - p->cur->vnets);
+					if (!seen[v]) {
+						seen[v] = true;
+						idx[n++] = v;
+					}
+				}
 			}
+			free(seen);
 			rc = advertised_rows(p, w, adv_before, &after);
 			if (rc == 0)
 				rc = gate_onprem(p, w, &after, idx, n, "a sample of the hubs' spokes");

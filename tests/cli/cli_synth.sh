@@ -138,6 +138,16 @@ run "$NETWAVE" synth --hubs 2 --spokes-per-hub 4 --subscriptions 2 --spoke-peeri
     --vpn-gateways --seed 4 -o "$TMP/spread2.json"
 run "$NETWAVE" check "$TMP/spread2.json"
 expect_rc "without gateway routes check finds no error" 0
+# a hub with two gateways lists its spokes once when its summaries are rehearsed
+cat >"$TMP/gw-intent.json" <<EOF
+{ "format": "netwave.intent/v1",
+  "changes": [ { "kind": "gateway-standard-ip", "gateways": { "all": true } },
+               { "kind": "summarize-gateway-prefixes", "hubs": { "tags": { "role": "hub" } } } ] }
+EOF
+run "$NETWAVE" plan --current "$TMP/spread2.json" --intent "$TMP/gw-intent.json" \
+    --db "$TMP/gw.db" --format text
+expect_rc "plan moves both kinds of gateway and summarizes their hubs" 0
+expect_out "with a commit for each VPN gateway" "commitMigration on vpngw-hub-02"
 if [ "$(grep -c '^    "00000000-0000-4000-8000-[0-9a-f]*"' "$X")" -eq 2 ]; then
 	pass "two subscriptions are listed"; else fail "two subscriptions are listed"; fi
 if [ "$(grep -c '"gatewayType": "Vpn"' "$X")" -eq 2 ] &&
