@@ -140,11 +140,11 @@ wave_status() {
 
 # resume WAVE [TRIES]: apply the wave again until it exits 0 (at most TRIES, default 3)
 resume() {
-	k=0
+	try=0
 	RC=1
-	while [ $k -lt "${2:-3}" ] && [ "$RC" -ne 0 ]; do
+	while [ $try -lt "${2:-3}" ] && [ "$RC" -ne 0 ]; do
 		run "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$1" --yes --no-history $P
-		k=$((k + 1))
+		try=$((try + 1))
 	done
 }
 
@@ -197,10 +197,10 @@ stop_emulator
 FIRST_OF_KIND=""
 CLEAN_OK=" "
 seen=" "
-i=1
+wi=1
 for w in $WAVES; do
-	k=$(echo "$KINDS" | sed -n "${i}p")
-	i=$((i + 1))
+	k=$(echo "$KINDS" | sed -n "${wi}p")
+	wi=$((wi + 1))
 	snapshot "$w"
 	start_emulator
 	run "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P
