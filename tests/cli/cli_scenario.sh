@@ -39,6 +39,9 @@ PAIRS=$((MEMBERS * (MEMBERS - 1)))
 # Operations that take up to 45 minutes in Azure take a few milliseconds here;
 # apply scales soaks against the emulator the same way (docs/apply.md).
 SCALE=1000000
+# Every apply and rollback is bounded: one that waits in real time for what the
+# emulator never does is killed (exit 137) and fails its assertion.
+RUN_TIMEOUT=900
 
 start_emulator() {
 	rm -f "$TMP/port"
@@ -160,7 +163,7 @@ if [ -z "$missing" ]; then pass "both features are registered on both subscripti
 	fail "both features are registered on both subscriptions" "no step for:$missing"; fi
 
 # --- the reversible part: apply, then roll back, and the hairpin is back --------
-run "$NETWAVE" apply "$PLAN" --db "$DB" --through rest --history "$HIST" $P
+run timeout -s KILL "$RUN_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" --through rest --history "$HIST" $P
 expect_rc "apply --through rest (prepare, HSPE, mesh)" 0
 discover "$TMP/meshed.json"
 MESHED=0
@@ -172,7 +175,7 @@ if [ "$(ew_count "$TMP/meshed.json" hairpin)" -eq 0 ] &&
 run "$NETWAVE" path "$TMP/meshed.json" spoke-01-0003 spoke-02-0100
 expect_line "spoke-01-0003 to spoke-02-0100 is mesh" "^spoke-01-0003 -> spoke-02-0100: mesh$"
 
-run "$NETWAVE" rollback "$PLAN" --db "$DB" --all --yes --history "$HIST" $P
+run timeout -s KILL "$RUN_TIMEOUT" "$NETWAVE" rollback "$PLAN" --db "$DB" --all --yes --history "$HIST" $P
 expect_rc "rollback --all of the reversible waves" 0
 for w in rest light pilot hspe-hub-02 hspe-hub-01 prepare; do
 	expect_out "wave $w is rolled back" "wave $w rolled back"
@@ -192,7 +195,7 @@ if [ "$MESHED" -eq 1 ] && grep -qE "^spoke-01-0003 -> spoke-02-0100: hairpin( |$
 	fail "spoke-01-0003 to spoke-02-0100 hairpins again (after being mesh)"; fi
 
 # --- everything ------------------------------------------------------------------
-run "$NETWAVE" apply "$PLAN" --db "$DB" --all --yes --history "$HIST" --format json $P
+run timeout -s KILL "$RUN_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" --all --yes --history "$HIST" --format json $P
 expect_rc "apply --all --yes" 0
 cp "$TMP/out" "$TMP/events.json"
 wave_report >"$TMP/waves.txt"
@@ -254,7 +257,7 @@ if [ "$(grep -c '"summarizedGatewayPrefixes"' "$TMP/after.json")" -eq "$HUBS" ];
 	pass "both hubs advertise summaries"; else fail "both hubs advertise summaries"; fi
 
 # --- roll back everything reversible: it stops in front of the decommission ----
-run "$NETWAVE" rollback "$PLAN" --db "$DB" --all --yes --history "$HIST" $P
+run timeout -s KILL "$RUN_TIMEOUT" "$NETWAVE" rollback "$PLAN" --db "$DB" --all --yes --history "$HIST" $P
 expect_rc "rollback --all stops in front of an irreversible step" 2
 expect_err "naming the decommission and the step" "rollback of wave decommission stopped in front of step w"
 expect_err "which cannot be undone" "which cannot be undone"
@@ -262,7 +265,7 @@ discover "$TMP/stopped.json"
 if [ "$(ew_count "$TMP/stopped.json" mesh)" -eq "$PAIRS" ]; then
 	pass "the stopped rollback leaves the mesh as it was"; else
 	fail "the stopped rollback leaves the mesh as it was" "$(east_west "$TMP/stopped.json")"; fi
-run "$NETWAVE" rollback "$PLAN" --db "$DB" --all --yes $P
+run timeout -s KILL "$RUN_TIMEOUT" "$NETWAVE" rollback "$PLAN" --db "$DB" --all --yes $P
 expect_rc "and says so again, exit 2, when asked again" 2
 
 finish

@@ -38,7 +38,11 @@ unset NETWAVE_ACCESS_TOKEN NETWAVE_DB NETWAVE_TEST_CRASH_AFTER 2>/dev/null || tr
 export NETWAVE_NO_LIVE=1
 
 SCALE=1000000
-MAX_CRASHES=60   # journal writes of the largest wave crashed here, with room to spare
+MAX_CRASHES=60
+# No run may wait longer than this: a step that waits for a state that never
+# comes (the emulator scales its clock, netwave's step timeout is real time)
+# is killed, and the trial fails with exit 137.
+APPLY_TIMEOUT=180   # journal writes of the largest wave crashed here, with room to spare
 DB="$TMP/netwave.db"
 EDB="$TMP/emu.db"
 
@@ -143,7 +147,7 @@ resume() {
 	try=0
 	RC=1
 	while [ $try -lt "${2:-3}" ] && [ "$RC" -ne 0 ]; do
-		run "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$1" --yes --no-history $P
+		run timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$1" --yes --no-history $P
 		try=$((try + 1))
 	done
 }
@@ -203,7 +207,7 @@ for w in $WAVES; do
 	wi=$((wi + 1))
 	snapshot "$w"
 	start_emulator
-	run "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P
+	run timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P
 	expect_rc "a clean run of wave $w ($k)" 0
 	[ "$RC" -ne 0 ] || CLEAN_OK="$CLEAN_OK $w "
 	state_file "$TMP/ref.json"
@@ -246,7 +250,7 @@ for w in $FIRST_OF_KIND; do
 		restore "$w"
 		start_emulator
 		set +e
-		NETWAVE_TEST_CRASH_AFTER=$n "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes \
+		NETWAVE_TEST_CRASH_AFTER=$n timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes \
 		    --no-history $P >"$TMP/crash.out" 2>"$TMP/crash.err"
 		CRC=$?
 		set -e
@@ -300,7 +304,7 @@ while read -r action glob kind; do
 		start_emulator
 		faults "{\"format\": \"netwave.faults/v1\", \"rules\": [{\"method\": \"POST\", \"path\": \"$glob\", \"times\": 1, \"action\": \"$fault\"}]}"
 		fired=$(curl -sS -m 10 "$BASE/__netwave/faults" | grep -o '"fired": *[0-9]*' | grep -o '[0-9]*$' || true)
-		run "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P
+		run timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P
 		FIRST=$RC
 		fired=$(curl -sS -m 10 "$BASE/__netwave/faults" | grep -o '"fired": *[0-9]*' | grep -o '[0-9]*$' || true)
 		if [ "${fired:-0}" -lt 1 ]; then
@@ -345,7 +349,8 @@ restore "$w"
 # slow enough that prepareMigration is still running when the emulator dies
 start_emulator 2000
 LISTEN=${BASE#http://}
-"$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P >"$TMP/bg.out" 2>"$TMP/bg.err" &
+timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P \
+    >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BG=$!
 i=0
 while [ $i -lt 300 ]; do
@@ -362,7 +367,7 @@ if [ $i -lt 300 ]; then pass "the emulator was killed with prepareMigration acce
 sleep 1
 start_emulator 2000 "$LISTEN"
 i=0
-while kill -0 "$BG" 2>/dev/null && [ $i -lt 1200 ]; do
+while kill -0 "$BG" 2>/dev/null && [ $i -lt 2000 ]; do  # timeout ends it first
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -393,7 +398,7 @@ for kind in hspe mesh decommission; do
 	restore "$w"
 	start_emulator
 	faults '{"format": "netwave.faults/v1", "rules": [{"probability": 0.3, "times": 40, "action": "error", "status": 429, "retryAfter": 0}]}'
-	run "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P
+	run timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P
 	n429=$(requests | awk '$3 == 429' | wc -l | tr -d ' ')
 	if [ "$n429" -gt 0 ]; then pass "a 429 storm on wave $w answered $n429 requests 429"; else
 		fail "a 429 storm on wave $w answered requests 429"; fi
