@@ -152,10 +152,16 @@ resume() {
 	done
 }
 
-# verdict NAME WAVE: the trial's wave is done, equals the clean run, and nothing was accepted twice
+# verdict NAME WAVE [ACTION]: the trial's wave is done, equals the clean run, and nothing
+# was accepted twice; ACTION, whose operation failed in flight, may be accepted twice
+# on one resource (the failed send and the one that worked), never three times
 verdict() {
 	st=$(wave_status "$2")
-	dups=$(accepted_twice)
+	if [ -n "${3:-}" ]; then
+		dups=$(accepted_twice | awk -v a="/$3" '!(substr($3, length($3) - length(a) + 1) == a && $1 == 2)')
+	else
+		dups=$(accepted_twice)
+	fi
 	if [ "$RC" -eq 0 ] && [ "$st" = done ] && same_as_ref "$2"; then
 		pass "$1: the wave reaches the target"
 	else
@@ -166,7 +172,7 @@ verdict() {
 }
 
 # --- the estate, the plan, and a clean run wave by wave --------------------------
-"$NETWAVE" synth --hubs 1 --spokes-per-hub 4 --pe-per-spoke 1 --subscriptions 2 \
+"$NETWAVE" synth --hubs 1 --spokes-per-hub 3 --pe-per-spoke 1 --subscriptions 2 \
     --spoke-peerings 1 --gateway-udr-spokes 2 --vpn-gateways --seed 5 -o "$TMP/estate.json" 2>/dev/null
 S1=$(sed -n 's/^    "\([0-9a-f-]\{36\}\)",\{0,1\}$/\1/p' "$TMP/estate.json" | sed -n 1p)
 S2=$(sed -n 's/^    "\([0-9a-f-]\{36\}\)",\{0,1\}$/\1/p' "$TMP/estate.json" | sed -n 2p)
@@ -320,7 +326,10 @@ while read -r action glob kind; do
 				fail "lro-failed on $action: the step fails with exit 1"; fi
 			resume "$w" 2
 			st=$(wave_status "$w")
-			sends=$(requests | awk '$3 ~ /^2[0-9][0-9]$/ { print $1 " " $2 }' | grep -c "/$action\$" || true)
+			# per resource: the failed send and the one that worked
+			sends=$(requests | awk '$3 ~ /^2[0-9][0-9]$/ { print $1 " " $2 }' | grep "/$action\$" |
+			    sort | uniq -c | sort -rn | awk 'NR == 1 { print $1 }')
+			sends=${sends:-0}
 			if [ "$RC" -eq 0 ] && [ "$st" = done ] && same_as_ref "$w"; then
 				pass "lro-failed on $action: the next run reaches the target"; else
 				fail "lro-failed on $action: the next run reaches the target" "exit $RC, wave $st"; fi
@@ -385,7 +394,9 @@ RC=$BGRC
 [ "$RC" -eq 0 ] || resume "$w" 3
 # the log restarts with the emulator: judge the log from before the kill and after the restart
 REQ_EXTRA="$TMP/before-restart"
-verdict "an emulator restart during prepareMigration" "$w"
+# an operation in flight when ARM went down ends Failed (docs/emulator.md), so the
+# prepareMigration it was may be sent once more, settled first
+verdict "an emulator restart during prepareMigration" "$w" prepareMigration
 REQ_EXTRA=""
 stop_emulator
 fi
