@@ -26,11 +26,13 @@
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
 #include "plan/limits.h"
+#include "plan/rgroups.h"
 #include "plan/routes.h"
 
 #define PTR_MAX 1024
 
 #define FEATURE_HIGH_SCALE_GROUP "Microsoft.Network/AllowHighScaleConnectedGroup"
+#define FEATURE_HSPE "Microsoft.Network/EnableMaxPrivateEndpointsVia64kPath"
 
 /* ------------------------------------------------------------------ */
 /* Loader plumbing: where we are, and messages that say so             */
@@ -2145,6 +2147,13 @@ expand_mesh(struct expander *e, const struct intent_change *c)
 		rc = nomem(e->err);
 		goto done;
 	}
+	/* High-Scale Private Endpoints need their feature registered as well
+	 * (learn.microsoft.com/azure/private-link/increase-private-endpoint-vnet-limits) */
+	if (hspe && set_str(e, obj_child(obj_child(e->root, "observed"), "features"),
+	    FEATURE_HSPE, "Registered") != 0) {
+		rc = nomem(e->err);
+		goto done;
+	}
 	if (hspe && (rc = mesh_hspe(e, t, group, ngroup)) != 0)
 		goto done;
 	rc = mesh_decommission(e, t, group, ngroup);
@@ -2487,6 +2496,9 @@ intent_target(json_t **out, const struct intent *in, const struct topology *cur,
 			break;
 		}
 	}
+	/* a group the change writes into that does not exist yet exists after apply */
+	if (rc == 0)
+		rc = rgroups_predict(e.resources, cur, err);
 	if (rc != 0)
 		goto done;
 	changes = json_object_get(in->root, "changes");

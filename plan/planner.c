@@ -46,6 +46,7 @@
 #include "plan/limits.h"
 #include "plan/planner.h"
 #include "plan/report.h"
+#include "plan/rgroups.h"
 #include "plan/routes.h"
 #include "plan/sha256.h"
 #include "plan/topology.h"
@@ -1574,7 +1575,8 @@ mesh_check(struct pl *p, const struct mesh *m)
 		limit_row(p, LIMIT_MESH_VNETS_HIGH_SCALE, n, m->cc->res->id);
 		prereq(p, "feature-registration",
 		    "%ld VNets exceed the %ld a mesh holds by default: register the preview feature "
-		    "%s/%s on every subscription of the mesh before the first commit (%s)",
+		    "%s/%s on every subscription of the network manager and the mesh before the first "
+		    "commit (%s)",
 		    n, lv->value, FEATURE_NS, FEATURE_HIGH_SCALE, lv->source);
 		if (!high_scale)
 			blocker(p, "feature-not-registered", m->cc->res->id,
@@ -1894,13 +1896,110 @@ mesh_subscriptions(const struct pl *p)
 
 	if (set == NULL)
 		return NULL;
-	for (i = 0; i < p->nmesh; i++)
+	/* AVNM connectivity configuration (high-scale private endpoints) and private-link
+	 * increase-private-endpoint-vnet-limits: register on every subscription that holds the
+	 * network manager or a member VNet */
+	for (i = 0; i < p->nmesh; i++) {
+		if (p->mesh[i].nm->res->subscription != NULL)
+			json_object_set_new(set, p->mesh[i].nm->res->subscription, json_true());
 		for (k = 0; k < p->mesh[i].nmembers; k++)
 			if (p->mesh[i].members[k]->res->subscription != NULL)
 				json_object_set_new(set, p->mesh[i].members[k]->res->subscription, json_true());
+	}
 	arr = sorted_keys(set);
 	json_decref(set);
 	return arr;
+}
+
+/*
+ * A resource group the plan writes into that does not exist: created first
+ * (https://learn.microsoft.com/rest/api/resources/resource-groups/create-or-update).
+ * Its inverse deletes the group only when this step created it and it is
+ * empty when rolled back ("Resource Groups - Delete" deletes every resource
+ * in the group); the apply engine checks both before sending it.
+ */
+static int
+rg_steps(struct pl *p, struct wave *w, const json_t *missing, json_t *rg_step_of)
+{
+	const json_t *g;
+	size_t i;
+
+	json_array_foreach(missing, i, g) {
+		const char *id = json_str(g, "id");
+		const char *loc = json_str(g, "location") != NULL ? json_str(g, "location") : "global";
+		json_t *inv = op_new("DELETE", id, RGROUPS_API, NULL), *st;
+		struct step_spec s = {
+			.procedure = proc_name[PROC_MESH], .action = "create-resource-group", .resource = id,
+			.op = op_new("PUT", id, RGROUPS_API, json_pack("{s:s}", "location", loc)),
+			.expect = json_pack("[o]", expect_eq("/properties/provisioningState", "Succeeded")),
+			.reads = 1, .writes = 1,
+		};
+
+		/* a PUT replaces a group's tags: one made since the plan is left alone */
+		if (s.op != NULL)
+			json_object_set_new(s.op, "condition", json_string("absent"));
+		if (inv != NULL)
+			json_object_set_new(inv, "condition", json_string("created-and-empty"));
+		s.inverse = inv;
+		st = step_add(w, &s, "create resource group %s in subscription %s (%s)",
+		    json_str(g, "resourceGroup"), json_str(g, "subscription"), loc);
+		if (st == NULL || idset_add(rg_step_of, id, json_string(step_id(st))) != 0)
+			return NW_ENOMEM;
+	}
+	return 0;
+}
+
+/* The create-resource-group step the resource's group needs, as a new depends array. */
+static json_t *
+rg_depends(const json_t *rg_step_of, const char *resource_id, json_t *depends)
+{
+	char gid[600];
+	const char *p = resource_id != NULL ? strchr(resource_id + (resource_id[0] == '/'), '/') : NULL;
+	const json_t *st;
+	size_t n;
+
+	if (depends == NULL)
+		depends = json_array();
+	if (depends == NULL || p == NULL)
+		return depends;
+	/* "/subscriptions/S/resourceGroups/G" is the id up to the fifth slash */
+	p = strchr(p + 1, '/');
+	p = p != NULL ? strchr(p + 1, '/') : NULL;
+	p = p != NULL ? strchr(p + 1, '/') : NULL;
+	n = p != NULL ? (size_t)(p - resource_id) : strlen(resource_id);
+	if (n >= sizeof(gid))
+		return depends;
+	memcpy(gid, resource_id, n);
+	gid[n] = '\0';
+	st = idset_get(rg_step_of, gid);
+	if (st != NULL)
+		json_array_append(depends, (json_t *)st);
+	return depends;
+}
+
+/*
+ * A target that records a group the current estate lacks (the target
+ * predicts the groups a change creates): the procedure that writes into
+ * the group claims its record, and wave_prepare creates it.
+ */
+static void
+rg_claim(struct pl *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->diff.n; i++) {
+		struct diff_entry *e = &p->diff.v[i];
+		size_t n = strlen(e->resource_id);
+
+		if (e->claimed_by != NULL || e->kind != DIFF_ADDED || !rgroups_is_group_type(e->type))
+			continue;
+		for (k = 0; k < p->diff.n && e->claimed_by == NULL; k++) {
+			const struct diff_entry *o = &p->diff.v[k];
+			if (o->claimed_by != NULL && strncasecmp(o->resource_id, e->resource_id, n) == 0 &&
+			    o->resource_id[n] == '/')
+				e->claimed_by = o->claimed_by;
+		}
+	}
 }
 
 /* PUT target body, inverse DELETE (created) or PUT of the current body (changed). */
@@ -1926,15 +2025,19 @@ wave_prepare(struct pl *p)
 {
 	struct wave *w = NULL;
 	json_t *features = NULL, *subs = NULL, *reg_steps = NULL, *checks = NULL, *created = NULL;
-	json_t *nm_done = NULL, *ng_done = NULL;
+	json_t *nm_done = NULL, *ng_done = NULL, *missing = NULL, *rg_step_of = NULL;
 	size_t i, g;
 	int rc = NW_ENOMEM;
 
-	if (p->nmesh == 0)
+	if (rgroups_missing(&missing, p->cur, p->tgt, p->err) != 0)
+		return NW_ENOMEM;
+	if (p->nmesh == 0 && json_array_size(missing) == 0) {
+		json_decref(missing);
 		return 0;
+	}
 	/* is there anything to prepare? */
 	{
-		bool any = json_object_size(p->features) > 0;
+		bool any = json_object_size(p->features) > 0 || json_array_size(missing) > 0;
 		for (i = 0; i < p->nmesh && !any; i++) {
 			const struct mesh *m = &p->mesh[i];
 			any = m->nm_cur == NULL || m->cc_cur == NULL ||
@@ -1943,10 +2046,13 @@ wave_prepare(struct pl *p)
 			for (g = 0; g < m->cc->ngroups && !any; g++)
 				any = idset_get(p->changed, m->cc->groups[g].network_group_id) != NULL;
 		}
-		if (!any)
+		if (!any) {
+			json_decref(missing);
 			return 0;
+		}
 	}
 	w = wave_new(p, "prepare", "prepare");
+	rg_step_of = json_object();
 	features = sorted_keys(p->features);
 	subs = mesh_subscriptions(p);
 	reg_steps = json_array();
@@ -1955,7 +2061,11 @@ wave_prepare(struct pl *p)
 	nm_done = json_object();
 	ng_done = json_object();
 	if (w == NULL || features == NULL || subs == NULL || reg_steps == NULL || checks == NULL ||
-	    created == NULL || nm_done == NULL || ng_done == NULL)
+	    created == NULL || nm_done == NULL || ng_done == NULL || rg_step_of == NULL)
+		goto done;
+
+	/* phase 0: the resource groups the change writes into that do not exist yet */
+	if (rg_steps(p, w, missing, rg_step_of) != 0)
 		goto done;
 
 	/* phase 0: preview features, then the provider re-registration that propagates them */
@@ -2016,7 +2126,8 @@ wave_prepare(struct pl *p)
 		if (gate_add(w, "feature-registered", "after",
 		    json_pack("{s:O, s:O, s:s}", "features", features, "subscriptions", subs, "state",
 		    "Registered"), (int)(json_array_size(features) * json_array_size(subs)),
-		    "the preview features are Registered on every subscription of the mesh") != 0)
+		    "the preview features are Registered on every subscription of the network manager "
+		    "and the mesh") != 0)
 			goto done;
 	}
 
@@ -2029,8 +2140,8 @@ wave_prepare(struct pl *p)
 			goto done;
 		if (idset_get(nm_done, m->nm->res->id) == NULL &&
 		    (m->nm_cur == NULL || idset_get(p->changed, m->nm->res->id) != NULL)) {
-			st = put_resource_step(p, w, m->nm->res, "put-network-manager", json_copy(reg_steps),
-			    "network manager");
+			st = put_resource_step(p, w, m->nm->res, "put-network-manager",
+			    rg_depends(rg_step_of, m->nm->res->id, json_copy(reg_steps)), "network manager");
 			if (st == NULL) {
 				json_decref(ng_deps);
 				goto done;
@@ -2112,12 +2223,24 @@ wave_prepare(struct pl *p)
 				    sizeof(names) - strlen(names) - 1);
 			strncat(names, json_string_value(x), sizeof(names) - strlen(names) - 1);
 		}
-		wave_rollback(w, "%s%s%s%s",
+		char groups[1024] = "";
+
+		json_array_foreach(missing, ci, x) {
+			if (ci > 0)
+				strncat(groups, ", ", sizeof(groups) - strlen(groups) - 1);
+			strncat(groups, json_str(x, "resourceGroup"), sizeof(groups) - strlen(groups) - 1);
+		}
+		wave_rollback(w, "%s%s%s%s%s%s%s",
 		    names[0] ? "delete " : "", names, names[0] ? ", in reverse order of creation" : "",
 		    json_array_size(features) > 0 ?
 		    (names[0] ? "; unregister the preview features registered here" :
 		    "unregister the preview features registered here") :
-		    (names[0] ? "" : "put back the previous network manager, group and configuration"));
+		    (names[0] || groups[0] ? "" :
+		    "put back the previous network manager, group and configuration"),
+		    groups[0] ? (names[0] || json_array_size(features) > 0 ? "; then delete the resource "
+		    "group " : "delete the resource group ") : "", groups,
+		    groups[0] ? " only if this plan created it and it is empty (one that existed before "
+		    "stays)" : "");
 	}
 	rc = 0;
 done:
@@ -2128,6 +2251,8 @@ done:
 	json_decref(created);
 	json_decref(nm_done);
 	json_decref(ng_done);
+	json_decref(missing);
+	json_decref(rg_step_of);
 	return rc == 0 ? 0 : nomem(p);
 }
 
@@ -5167,6 +5292,7 @@ planner_plan(json_t **out, const struct topology *cur, const struct topology *tg
 		rc = classify(&p);
 	if (rc != 0)
 		goto done;
+	rg_claim(&p);
 	unclaimed_blockers(&p);
 	for (i = 0; i < p.nmesh && rc == 0; i++)
 		rc = mesh_check(&p, &p.mesh[i]);

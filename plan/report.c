@@ -237,6 +237,29 @@ md_summary(FILE *f, const json_t *plan)
 }
 
 /* What the plan does, in a few sentences built from its waves. */
+/* Every create-resource-group step of the plan, in plan order (borrowed steps). */
+static size_t
+created_groups(const json_t *plan, const json_t **out, size_t max)
+{
+	const json_t *w, *st;
+	size_t i, k, n = 0;
+
+	json_array_foreach(json_object_get(plan, "waves"), i, w)
+		json_array_foreach(json_object_get(w, "steps"), k, st)
+			if (strcmp(jstr_or(st, "action", ""), "create-resource-group") == 0) {
+				if (n < max)
+					out[n] = st;
+				n++;
+			}
+	return n;
+}
+
+static const char *
+group_location(const json_t *st)
+{
+	return jstr_or(json_object_get(json_object_get(st, "operation"), "body"), "location", "?");
+}
+
 static void
 md_overview(FILE *f, const json_t *plan)
 {
@@ -298,6 +321,21 @@ md_overview(FILE *f, const json_t *plan)
 			    hubs, hubs == 1 ? "" : "s", hubs == 1 ? "s" : "");
 		} else {
 			fprintf(f, "- %s\n", kind);
+		}
+	}
+	{
+		const json_t *g[64];
+		size_t n = created_groups(plan, g, 64), j;
+
+		if (n > 0) {
+			fprintf(f, "- **Resource groups.** The change writes into %zu resource group%s that "
+			    "do%s not exist; the prepare wave creates %s first:", n, n == 1 ? "" : "s",
+			    n == 1 ? "es" : "", n == 1 ? "it" : "them");
+			for (j = 0; j < n && j < 64; j++)
+				fprintf(f, "%s `%s` (%s)", j > 0 ? "," : "", jstr_or(g[j], "resource", "?"),
+				    group_location(g[j]));
+			fprintf(f, "%s. Rolling back deletes a group only if this plan created it and it is "
+			    "empty.\n", n > 64 ? ", ..." : "");
 		}
 	}
 	fputc('\n', f);
@@ -711,6 +749,20 @@ render_text(FILE *f, const json_t *plan, const json_t *only)
 		fputs("\nprerequisites:\n", f);
 		json_array_foreach(json_object_get(plan, "prerequisites"), i, x)
 			fprintf(f, "  %s: %s\n", jstr_or(x, "code", "?"), jstr_or(x, "message", ""));
+	}
+	{
+		const json_t *g[64];
+		size_t n = created_groups(plan, g, 64), j;
+
+		if (n > 0) {
+			fputs("\nresource groups created (the change writes into them; rollback deletes one "
+			    "only if this plan created it and it is empty):\n", f);
+			for (j = 0; j < n && j < 64; j++)
+				fprintf(f, "  %s  %s  step %s\n", jstr_or(g[j], "resource", "?"), group_location(g[j]),
+				    jstr_or(g[j], "id", "?"));
+			if (n > 64)
+				fprintf(f, "  ... and %zu more\n", n - 64);
+		}
 	}
 	if (json_array_size(json_object_get(plan, "findings")) > 0) {
 		fputs("\nfindings:\n", f);

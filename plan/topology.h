@@ -368,6 +368,58 @@ void topology_free(struct topology *t);
 /* The resource with this id (case-insensitive), or NULL. */
 struct topo_resource *topology_find(const struct topology *t, const char *id);
 
+/*
+ * Child resources ARM embeds in their parent's JSON (plan/topology_child.c):
+ * subnets and peerings in a VNet, routes in a route table, rules in a
+ * network security group.  A child is judged as itself; its parent
+ * without the embedded arrays.
+ */
+struct topo_child_kind {
+	const char *parent_type; /* the parent id's type segment: "virtualNetworks" */
+	const char *segment;     /* the child id's type segment: "subnets" */
+	const char *array;       /* the array under the parent's properties */
+	const char *type_name;   /* "Microsoft.Network/virtualNetworks/subnets" */
+};
+
+/*
+ * The kind of child id is ("<parent id>/subnets/<name>" ...), or NULL when
+ * it is not an embedded child; *parent_len (may be NULL) gets the length
+ * of the parent's id.
+ */
+const struct topo_child_kind *topology_child_kind(const char *id, size_t *parent_len);
+
+/*
+ * The entry for child_id inside parent's JSON (matched by id, or by name
+ * when the entry has no id, case-insensitively); borrowed, NULL when absent.
+ */
+const json_t *topology_child_get(const json_t *parent, const char *child_id);
+
+/*
+ * A copy of that entry as ARM serves the child at its own id (with "id"
+ * and "type" filled in when the parent omitted them); *out NULL when
+ * absent.  0 or NW_ENOMEM.
+ */
+int topology_child_copy(json_t **out, const json_t *parent, const char *child_id,
+    struct nw_err *err);
+
+/*
+ * resource (whose id is id, or its "id" when id is NULL) without the child
+ * arrays its type embeds; the same reference when it embeds none.
+ * *out is a new reference (NULL when resource is NULL).  0 or NW_ENOMEM.
+ */
+int topology_without_children(json_t **out, const char *id, const json_t *resource,
+    struct nw_err *err);
+
+/*
+ * A resource as itself: a top-level resource without its embedded
+ * children, or a child found inside its parent.  *out is a new
+ * reference, NULL when the topology does not hold it (a child missing
+ * from its parent, or whose parent is missing).  Returns 0, 1 when t is
+ * NULL (nothing is known), NW_ENOMEM.
+ */
+int topology_resource_view(json_t **out, const struct topology *t, const char *id,
+    struct nw_err *err);
+
 /* Typed look-ups by id; NULL when absent or of another type. */
 struct topo_vnet *topology_find_vnet(const struct topology *t, const char *id);
 struct topo_subnet *topology_find_subnet(const struct topology *t, const char *id);

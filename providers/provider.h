@@ -88,6 +88,8 @@ struct provider_op {
 	struct nw_err err;           /* the message when FAILED: what, HTTP status, code, message, request id */
 	struct provider_error error; /* the cloud's error when FAILED */
 	int http_status;             /* status of the last answer */
+	bool outcome_unknown;        /* FAILED after ARM accepted it, without learning how it ended
+	                              * (its status URL answered 404): read the state to settle it */
 	json_t *result;              /* DONE: the resource, result body, or array of items; may be NULL */
 
 	/* What it took. */

@@ -925,7 +925,7 @@ without_migration_status(const json_t *v)
 int
 rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_err *err)
 {
-	json_t *ev = json_object(), *bad = json_array(), *gates = json_array();
+	json_t *ev = json_object(), *bad = json_array(), *gates = json_array(), *kept = json_array();
 	size_t i, restored = 0, nbad = 0;
 	const json_t *g;
 	int rc = 0;
@@ -933,6 +933,7 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 	*evidence = ev;
 	json_object_set_new(ev, "notRestored", bad);
 	json_object_set_new(ev, "gates", gates);
+	json_object_set_new(ev, "keptOnPurpose", kept);
 	for (i = wr->cutoff; i < wr->njobs; i++) {
 		struct job *j = &wr->jobs[i];
 		const json_t *op = json_object_get(j->step, "operation");
@@ -945,6 +946,16 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 		if (j->status != STORE_STEP_ROLLED_BACK || m == NULL || strcmp(m, "GET") == 0 ||
 		    strcmp(m, "NONE") == 0)
 			continue;
+		{
+			/* a conditional inverse left alone on purpose (a group kept): restored as planned */
+			char why[1024];
+			if (json_str(json_object_get(j->step, "inverse"), "condition") != NULL &&
+			    apply_inverse_check(j, why, sizeof(why)) == INVERSE_SKIP) {
+				list_add(kept, json_pack("{s:s, s:s}", "resource", j->resource, "why", why));
+				restored++;
+				continue;
+			}
+		}
 		rop = state_read_op(op, j->resource, false);
 		if (rop == NULL || provider_submit(r->p, rop, &e) != 0) {
 			provider_op_free(rop);

@@ -234,6 +234,62 @@ const json_t *json_pointer_get(const json_t *v, const char *pointer);
 /* Compares two JSON values, strings without case; true when equal. */
 bool json_equal_nocase(const json_t *a, const json_t *b);
 
+/* --- apply_settle.c ------------------------------------------------------------------------ */
+
+enum action_id {
+	ACTION_COMMIT = 1,
+	ACTION_PREPARE_MIGRATION,
+	ACTION_EXECUTE_MIGRATION,
+	ACTION_COMMIT_MIGRATION,
+	ACTION_ABORT_MIGRATION,
+	ACTION_FEATURE_REGISTER,
+	ACTION_FEATURE_UNREGISTER,
+	ACTION_PROVIDER_REGISTER,
+	ACTION_PROVIDER_UNREGISTER,
+};
+
+/* Where the state a POST action changes is read. */
+enum action_read {
+	ACTION_READ_DEPLOYMENTS = 1, /* the network manager's listDeploymentStatus */
+	ACTION_READ_MIGRATION,       /* the gateway's virtualNetworkGatewayMigrationStatus */
+	ACTION_READ_FEATURE,         /* the feature's properties.state */
+	ACTION_READ_PROVIDER,        /* the resource provider's registrationState */
+};
+
+/* One kind of POST action: how to recognize it and how its state reads. */
+struct action_kind {
+	enum action_id id;
+	const char *segment;   /* the last path segment: "commit", "prepareMigration" */
+	const char *within;    /* the path holds this: "/providers/Microsoft.Network/networkManagers/" */
+	enum action_read read;
+	const char *done;      /* the state or phase it ends in: "Deployed", "PrepareSucceeded" */
+	const char *running;   /* the state while it runs: "Deploying", "InProgress" */
+	bool gone_is_done;     /* the resource read is deleted by the action (commitMigration) */
+};
+
+/* The kind of a POST action, or NULL (not an action, or one netwave does not send). */
+const struct action_kind *action_kind_of(const json_t *op);
+
+/* True when image carries every field body sets (strings without case; arrays element by element). */
+bool body_applied(const json_t *body, const json_t *image);
+
+enum settle_verdict {
+	SETTLE_SEND = 0, /* it provably did not arrive, or a PUT's body is not there: send it */
+	SETTLE_FOLLOW,   /* it is running: read again later */
+	SETTLE_DONE,     /* it arrived and ended: check the step's expectations */
+	SETTLE_FAILED,   /* it arrived and failed (why says how) */
+	SETTLE_UNKNOWN,  /* the state cannot tell: stop, do not send */
+};
+
+/*
+ * Settles a write that may have reached ARM from the state it changes
+ * (image, NULL when absent): a PUT or PATCH by its body, a DELETE by the
+ * resource being gone, a POST action by its kind, comparing with pre (the
+ * image journaled just before it was sent, when pre_known).
+ */
+enum settle_verdict state_settle(const json_t *op, const json_t *expect, const json_t *pre,
+    bool pre_known, const json_t *image, char *why, size_t size);
+
 /* --- apply_gates.c ------------------------------------------------------------------------- */
 
 enum gate_outcome {
@@ -262,5 +318,28 @@ int gate_run(struct run *r, int wave_idx, const json_t *gate, json_t **evidence,
  * NW_EFAIL with *evidence otherwise.
  */
 int rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_err *err);
+
+/* --- apply_inverse.c: conditional operations and inverses ----------------- */
+
+enum inverse_verdict {
+	INVERSE_SEND,  /* send the inverse (or the step has no condition) */
+	INVERSE_SKIP,  /* nothing to undo: settle without sending, why says so */
+	INVERSE_FAIL,  /* cannot tell: fail the step, why says so */
+};
+
+/*
+ * At rollback, after j->pre holds the resource as it is now: whether the
+ * step's inverse (its "condition", if any) should be sent.  May read from
+ * the provider (waiting for that read).  why (size bytes) gets the reason
+ * for SKIP and FAIL.
+ */
+enum inverse_verdict apply_inverse_check(struct job *j, char *why, size_t size);
+
+/*
+ * Forward, after j->pre holds the resource as it is now: true when the
+ * step's operation has a "condition" that says nothing needs sending (why
+ * says so).
+ */
+bool apply_operation_unneeded(struct job *j, char *why, size_t size);
 
 #endif

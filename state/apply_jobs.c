@@ -317,18 +317,24 @@ job_ready(struct job *j, double now)
 /* ------------------------------------------------------------------ */
 /* Sending */
 
+static void job_settle_without_sending(struct job *j, const char *how);
+
 static void
 job_send(struct job *j)
 {
 	struct nw_err e = { 0 };
 	const json_t *op = job_op(j);
 	const char *m = job_method(j);
-	char *path;
+	char *path, why[1024];
 	struct provider_op *w;
 	int rc;
 
 	if (j->r->crashed || j->r->fatal != 0) {
 		job_finish(j, false);
+		return;
+	}
+	if (j->dir == STORE_FORWARD && apply_operation_unneeded(j, why, sizeof(why))) {
+		job_settle_without_sending(j, why);
 		return;
 	}
 	if (step_is_action(op) && j->dir == STORE_FORWARD) {
@@ -373,8 +379,11 @@ job_send(struct job *j)
 	}
 	w = provider_op_new(PROVIDER_OP_WRITE, m, path, json_object_get(op, "body"));
 	free(path);
-	if (w != NULL)
+	if (w != NULL) {
 		w->accepted = op_accepted_cb;
+		/* never re-sent by the transport: a write that may have arrived is settled by reading */
+		w->idempotent = false;
+	}
 	j->resumed_op = false;
 	j->phase = JP_SENDING;
 	job_submit(j, w, JO_WRITE);
@@ -531,10 +540,8 @@ static void
 job_reconcile_start(struct job *j)
 {
 	struct nw_err e = { 0 };
-	const json_t *op;
 
 	j->dir = j->stored_dir;
-	op = job_op(j);
 	job_event(j, "step-reconcile", json_pack("{s:I, s:b}", "attempt", (json_int_t)j->attempts,
 	    "journaledOperation", j->journal_state != NULL));
 	if (j->journal_state != NULL) {
@@ -551,8 +558,8 @@ job_reconcile_start(struct job *j)
 		}
 		provider_op_free(w);
 	}
-	if (!step_is_action(op)) {
-		/* PUT, PATCH, DELETE and reads may be sent again */
+	if (strcmp(job_method(j), "GET") == 0 || strcmp(job_method(j), "NONE") == 0) {
+		/* a read sends nothing: do it again */
 		j->reconciling = false;
 		j->r->res->steps_reconciled++;
 		if (j->dir == STORE_FORWARD)
@@ -561,6 +568,7 @@ job_reconcile_start(struct job *j)
 			job_rollback_start(j);
 		return;
 	}
+	/* a write may have arrived: read what it changes before anything is sent */
 	json_decref(j->pre);
 	j->pre = json_incref(j->journal_pre);
 	j->phase = JP_RECONCILE;
@@ -684,44 +692,69 @@ job_evaluate(struct job *j, json_t *image)
 	job_fail(j, "%s %s: %s", j->id, json_str(j->step, "action"), why);
 }
 
-/* What the state says about a POST action found started without a journaled operation. */
+/* Starts the write again after settling showed it did not arrive (or, for a PUT, did not stick). */
+static void
+job_send_again(struct job *j, json_t *image, const char *why)
+{
+	char how[1200];
+
+	j->r->res->steps_reconciled++;
+	snprintf(how, sizeof(how), "not carried out (%s); sending it", why);
+	job_event(j, "step-reconciled", json_pack("{s:s}", "how", how));
+	j->reconciling = false;
+	j->resumed_op = false;
+	if (!step_is_action(job_op(j))) {
+		/* started again later as a first attempt (the before-image read again); bounded */
+		job_reschedule(j, how);
+		return;
+	}
+	if (++j->reschedules > APPLY_MAX_RESCHEDULES) {
+		job_fail(j, "%s (gave up after %u attempts)", how, j->reschedules);
+		return;
+	}
+	json_decref(j->pre);
+	j->pre = json_incref(image);
+	job_send(j);
+}
+
+/*
+ * A write found started (a crash) or left uncertain (a reset, a lost
+ * operation): settle it from the state it changes (state_settle), never
+ * by sending it again blindly.
+ */
 static void
 job_reconcile_read(struct job *j, json_t *image)
 {
 	char why[1024];
-	enum expect_result er = state_expect(job_op(j), job_expect(j), image, why, sizeof(why));
+	enum settle_verdict v = state_settle(job_op(j), job_expect(j), j->journal_pre,
+	    !j->resumed_op && j->journal_pre != NULL, image, why, sizeof(why));
 
-	/*
-	 * Unchanged since the journaled before-image comes first: a commit whose
-	 * goal state was already deployed (every wave after the first commits
-	 * the same configurations) meets its expectation without arriving, and
-	 * only its commit time tells whether it did.
-	 */
-	if (!j->resumed_op && j->journal_pre != NULL && state_unchanged(job_op(j), j->journal_pre, image)) {
-		/* provably never arrived: sending it now is not sending it twice */
-		j->r->res->steps_reconciled++;
-		job_event(j, "step-reconciled", json_pack("{s:s}", "how", "never arrived; sending it"));
-		j->reconciling = false;
-		json_decref(j->pre);
-		j->pre = json_incref(image);
-		job_send(j);
+	switch (v) {
+	case SETTLE_SEND:
+		job_send_again(j, image, why);
 		return;
-	}
-	if (er == EXPECT_MET) {
+	case SETTLE_DONE:
 		j->r->res->steps_reconciled++;
+		if (image == NULL && step_is_action(job_op(j))) {
+			/* the action deleted what it is read from (commitMigration) */
+			job_succeed(j, NULL, "reconciled: the old gateway is gone, so the commit was carried out",
+			    true);
+			return;
+		}
 		job_evaluate(j, image);
 		return;
-	}
-	if (state_in_progress(job_op(j), image)) {
+	case SETTLE_FOLLOW:
 		j->r->res->steps_reconciled++;
 		job_event(j, "step-reconciled", json_pack("{s:s}", "how", "found running; following it"));
 		j->phase = JP_WAIT_STATE;
 		j->not_before = run_now(j->r) + j->r->poll;
 		return;
-	}
-	if (er == EXPECT_FAILED && !j->resumed_op && j->journal_pre != NULL) {
+	case SETTLE_FAILED:
 		job_evaluate(j, image);
 		return;
+	case SETTLE_UNKNOWN:
+	default:
+		break;
 	}
 	job_fail(j, "%s %s: cannot tell whether %s %s arrived (%s); it is not sent again: read %s and "
 	    "run the command again once it has settled", j->id, json_str(j->step, "action"),
@@ -749,20 +782,21 @@ job_write_failed(struct job *j, struct provider_op *op)
 		job_reschedule(j, op->err.msg);
 		return;
 	}
-	if (hs == 0 || hs >= 500 || (j->resumed_op && hs == 404)) {
-		if (action || j->resumed_op) {
-			/* it may have been carried out: settle it by reading, never by resending blindly */
-			j->reconciling = true;
-			if (!j->resumed_op) {
-				json_decref(j->journal_pre);
-				j->journal_pre = json_incref(j->pre);
-			}
-			j->phase = JP_RECONCILE;
-			job_event(j, "step-uncertain", json_pack("{s:s}", "error", op->err.msg));
-			job_read_state(j, JO_READ_AFTER, false);
-			return;
+	if (op->outcome_unknown || hs == 0 || hs >= 500 || (j->resumed_op && hs == 404)) {
+		/*
+		 * It may have been carried out (a reset after sending, a lost
+		 * operation, ARM restarted under it): settle it by reading, never by
+		 * resending blindly.  PUT and DELETE included: sent twice, a write
+		 * ARM already accepted would be accepted again.
+		 */
+		j->reconciling = true;
+		if (!j->resumed_op && action) {
+			json_decref(j->journal_pre);
+			j->journal_pre = json_incref(j->pre);
 		}
-		job_reschedule(j, op->err.msg);
+		j->phase = JP_RECONCILE;
+		job_event(j, "step-uncertain", json_pack("{s:s}", "error", op->err.msg));
+		job_read_state(j, JO_READ_AFTER, false);
 		return;
 	}
 	job_fail(j, "%s %s: %s", j->id, json_str(j->step, "action"), op->err.msg);
@@ -773,8 +807,9 @@ is_migration_gateway_gone(const struct job *j, const json_t *image)
 {
 	const char *a = op_action(job_op(j));
 
+	/* settling reads the original gateway: gone settles the commit (apply_settle.c) */
 	return image == NULL && !j->reading_alt && step_is_action(job_op(j)) &&
-	    strcmp(a, "commitMigration") == 0;
+	    strcmp(a, "commitMigration") == 0 && j->phase != JP_RECONCILE;
 }
 
 static void
@@ -823,6 +858,19 @@ job_advance(struct job *j)
 			}
 			if (settled)
 				break;
+			{
+				char why[1024];
+				enum inverse_verdict v = apply_inverse_check(j, why, sizeof(why));
+
+				if (v == INVERSE_FAIL) {
+					job_fail(j, "%s", why);
+					break;
+				}
+				if (v == INVERSE_SKIP) {
+					job_settle_without_sending(j, why);
+					break;
+				}
+			}
 			if (state_restored(json_object_get(j->step, "operation"), j->before_image, j->pre)) {
 				/* nothing to undo: it is already as it was before the step */
 				job_settle_without_sending(j, "already as before the step");

@@ -181,43 +181,34 @@ step_is_action(const json_t *op)
 static bool
 is_commit(const json_t *op)
 {
-	return step_is_action(op) && strcmp(op_action(op), "commit") == 0;
+	const struct action_kind *k = action_kind_of(op);
+
+	return k != NULL && k->id == ACTION_COMMIT;
 }
 
 /* The gateway migration phase an action ends in, or NULL when op is not one. */
 static const char *
 migration_target(const json_t *op)
 {
-	static const char *const map[][2] = {
-		{ "prepareMigration", "PrepareSucceeded" }, { "executeMigration", "ExecuteSucceeded" },
-		{ "commitMigration", "CommitSucceeded" }, { "abortMigration", "AbortSucceeded" },
-	};
-	const char *a = op_action(op);
-	size_t i;
+	const struct action_kind *k = action_kind_of(op);
 
-	if (!step_is_action(op))
-		return NULL;
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i][0], a) == 0)
-			return map[i][1];
-	return NULL;
+	return k != NULL && k->read == ACTION_READ_MIGRATION ? k->done : NULL;
 }
 
 static bool
 is_feature_action(const json_t *op)
 {
-	const char *p = json_str(op, "path");
+	const struct action_kind *k = action_kind_of(op);
 
-	return step_is_action(op) && p != NULL && strstr(p, "/Microsoft.Features/") != NULL;
+	return k != NULL && k->read == ACTION_READ_FEATURE;
 }
 
 static bool
 is_provider_register(const json_t *op)
 {
-	const char *p = json_str(op, "path");
+	const struct action_kind *k = action_kind_of(op);
 
-	return step_is_action(op) && p != NULL && strstr(p, "/Microsoft.Features/") == NULL &&
-	    (ends_with(p, "/register") || ends_with(p, "/unregister"));
+	return k != NULL && k->read == ACTION_READ_PROVIDER;
 }
 
 /* ------------------------------------------------------------------ */
@@ -571,6 +562,24 @@ deployed_ids(const json_t *image, const char *region)
 	return json_object_get(record_of(image, region), "configurationIds");
 }
 
+/*
+ * A feature never registered reads NotRegistered; one unregistered reads
+ * Unregistered: both are "not registered" (Features - Unregister,
+ * https://learn.microsoft.com/rest/api/resources/features/unregister), so an
+ * unregister puts the feature back as it was.
+ */
+static bool
+feature_state_same(const char *a, const char *b)
+{
+	if (a != NULL && strcasecmp(a, "Unregistered") == 0)
+		a = "NotRegistered";
+	if (b != NULL && strcasecmp(b, "Unregistered") == 0)
+		b = "NotRegistered";
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcasecmp(a, b) == 0;
+}
+
 bool
 state_restored(const json_t *op, const json_t *before, const json_t *current)
 {
@@ -600,8 +609,8 @@ state_restored(const json_t *op, const json_t *before, const json_t *current)
 		return strcasecmp(a != NULL ? a : "None", b != NULL ? b : "None") == 0;
 	}
 	if (is_feature_action(op))
-		return json_equal_nocase(json_path(before, "properties", "state", NULL),
-		    json_path(current, "properties", "state", NULL));
+		return feature_state_same(json_path_str(before, "properties", "state", NULL),
+		    json_path_str(current, "properties", "state", NULL));
 	if (is_provider_register(op))
 		return true;
 	if (before == NULL || current == NULL)
@@ -768,6 +777,18 @@ strip_volatile(json_t *v)
 	}
 }
 
+/* Appends resource as the drift check judges it (a parent without its children). */
+static int
+append_view(json_t *arr, const char *id, const json_t *resource, struct nw_err *err)
+{
+	json_t *view = NULL;
+	int rc = topology_without_children(&view, id, resource, err);
+
+	if (rc == 0 && json_array_append_new(arr, view) != 0)
+		rc = err_set(err, NW_ENOMEM, "out of memory");
+	return rc;
+}
+
 /* expected and actual: {lowercase id: resource or null}; appends differences to changes. */
 static int
 compare_sets(const json_t *expected, const json_t *actual, json_t *changes, struct nw_err *err)
@@ -784,17 +805,29 @@ compare_sets(const json_t *expected, const json_t *actual, json_t *changes, stru
 		rc = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
 	}
+	/* a parent is judged without its embedded children: they are judged as themselves */
 	json_object_foreach((json_t *)expected, k, v)
-		if (json_is_object(v))
-			json_array_append(ea, v);
+		if (json_is_object(v) && (rc = append_view(ea, k, v, err)) != 0)
+			goto done;
 	json_object_foreach((json_t *)actual, k, v)
-		if (json_is_object(v))
-			json_array_append(aa, v);
+		if (json_is_object(v) && (rc = append_view(aa, k, v, err)) != 0)
+			goto done;
 	if (topology_load_json(&te, mini_doc(ea), "<expected>", &e2) != 0 ||
 	    topology_load_json(&ta, mini_doc(aa), "<estate>", &e2) != 0) {
 		/* not loadable as a topology: compare the documents without what ARM computes */
 		json_object_foreach((json_t *)expected, k, v) {
-			json_t *x = json_deep_copy(v), *y = json_deep_copy(json_object_get(actual, k));
+			json_t *x = NULL, *y = NULL, *xv = NULL, *yv = NULL;
+
+			if (topology_without_children(&xv, k, v, err) != 0 ||
+			    topology_without_children(&yv, k, json_object_get(actual, k), err) != 0) {
+				json_decref(xv);
+				rc = NW_ENOMEM;
+				goto done;
+			}
+			x = json_deep_copy(xv);
+			y = json_deep_copy(yv);
+			json_decref(xv);
+			json_decref(yv);
 			strip_volatile(x);
 			strip_volatile(y);
 			if (!json_equal(x, y) && !(json_is_null(x) && y == NULL))
@@ -1016,12 +1049,46 @@ done:
 	return rc;
 }
 
+/*
+ * A child no step wrote itself, inside the image its parent's last step
+ * left: *out is the child (new reference), json null when the recorded
+ * parent lacks it, NULL when the parent has no record either.  Returns 2
+ * when the parent's last step started or failed: nothing is expected.
+ */
+static int
+child_of_recorded(const json_t *recorded, const char *id, json_t **out, struct nw_err *err)
+{
+	const json_t *rec, *img;
+	size_t plen = 0;
+	char *parent;
+	int rc;
+
+	*out = NULL;
+	if (topology_child_kind(id, &plen) == NULL)
+		return 0;
+	if ((parent = lower_dup(id)) == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	parent[plen] = '\0';
+	rec = json_object_get(recorded, parent);
+	free(parent);
+	img = json_object_get(rec, "image");
+	if (rec == NULL)
+		return 0;
+	if (json_object_get(rec, "unknown") != NULL)
+		return 2;
+	if ((rc = topology_child_copy(out, img, id, err)) != 0)
+		return rc;
+	if (*out == NULL)
+		*out = json_null();
+	return 0;
+}
+
 int
 drift_check(struct wave_run *wr, json_t **changes, struct nw_err *err)
 {
 	struct run *r = wr->r;
 	json_t *ids = wave_resources(wr->wave), *actual = NULL, *recorded = NULL;
-	json_t *expected = json_object(), *ch = json_array(), *v;
+	json_t *expected = json_object(), *ch = json_array(), *v, *img = NULL;
 	const json_t *s;
 	size_t i;
 	int rc;
@@ -1054,9 +1121,23 @@ drift_check(struct wave_run *wr, json_t **changes, struct nw_err *err)
 		if (rec != NULL) {
 			if (json_object_get(rec, "image") != NULL)
 				json_object_set(expected, low, json_object_get(rec, "image"));
+		} else if ((rc = child_of_recorded(recorded, id, &img, err)) != 0) {
+			free(low);
+			if (rc == 2) {
+				rc = 0;
+				continue;
+			}
+			goto done;
+		} else if (img != NULL) {
+			json_object_set_new(expected, low, json_is_null(img) ? json_null() : img);
+			img = NULL;
 		} else if (r->baseline != NULL) {
-			const struct topo_resource *tr = topology_find(r->baseline, id);
-			json_object_set(expected, low, tr != NULL ? tr->json : json_null());
+			if ((rc = topology_resource_view(&img, r->baseline, id, err)) != 0) {
+				free(low);
+				goto done;
+			}
+			json_object_set_new(expected, low, img != NULL ? img : json_null());
+			img = NULL;
 		} else {
 			/* what the plan's inverses say the resource was */
 			size_t k;

@@ -212,6 +212,19 @@ history_path_for_id(char **out, const char *id, struct nw_err *err)
 			break;
 		p = slash + 1;
 	}
+	/* a resource group itself, subscriptions/S/resourceGroups/RG: S/RG.json beside S/RG/ */
+	if (nseg == 4 && seglen[0] == strlen(keywords[0]) &&
+	    strncasecmp(seg[0], keywords[0], seglen[0]) == 0 && seglen[2] == strlen(keywords[1]) &&
+	    strncasecmp(seg[2], keywords[1], seglen[2]) == 0) {
+		if ((buf = malloc(strlen(id) * 3 + sizeof(".json"))) == NULL)
+			return oom(err);
+		segment_encode(buf, &pos, seg[1], seglen[1]);
+		buf[pos++] = '/';
+		segment_encode(buf, &pos, seg[3], seglen[3]);
+		memcpy(buf + pos, ".json", sizeof(".json"));
+		*out = buf;
+		return 0;
+	}
 	/* subscriptions/S/resourceGroups/RG/providers/NS/TYPE/NAME[/TYPE/NAME...] */
 	if (nseg < 8 || (nseg - 6) % 2 != 0)
 		goto shape;
@@ -234,8 +247,9 @@ history_path_for_id(char **out, const char *id, struct nw_err *err)
 	return 0;
 shape:
 	return err_set(err, NW_EINPUT, "resource id '%s' is not of the form /subscriptions/S/"
-	    "resourceGroups/RG/providers/NAMESPACE/TYPE/NAME; the history keeps resource-group "
-	    "resources only", id);
+	    "resourceGroups/RG/providers/NAMESPACE/TYPE/NAME (or a resource group, "
+	    "/subscriptions/S/resourceGroups/RG); the history keeps resource groups and what is in "
+	    "them only", id);
 }
 
 /* ---- cleaning: volatile fields and secrets ---------------------------- */

@@ -34,6 +34,7 @@
 #include "providers/azure/azure.h"
 #include "providers/emulator/emulator.h"
 #include "state/apply.h"
+#include "state/apply_internal.h"
 #include "state/history.h"
 #include "state/store.h"
 #include "tests/testutil.h"
@@ -112,7 +113,7 @@ fx_provider(struct fx *f)
 
 /* An estate of hubs x spokes served by a fresh emulator, discovered into current.json. */
 static void
-fx_start(struct fx *f, unsigned hubs, unsigned spokes, const json_t *faults)
+fx_start_pe(struct fx *f, unsigned hubs, unsigned spokes, unsigned pe, const json_t *faults)
 {
 	struct synth_opts so = { 0 };
 	struct emulator_opts eo = { 0 };
@@ -129,6 +130,7 @@ fx_start(struct fx *f, unsigned hubs, unsigned spokes, const json_t *faults)
 	snprintf(f->db_path, sizeof(f->db_path), "%s/netwave.db", f->dir);
 	so.hubs = hubs;
 	so.spokes_per_hub = spokes;
+	so.pe_per_spoke = pe;
 	so.seed = 3;
 	ck_assert_msg(synth_generate(&f->estate, &so, &err) == 0, "synth: %s", err.msg);
 	snprintf(f->sub, sizeof(f->sub), "%s",
@@ -150,6 +152,12 @@ fx_start(struct fx *f, unsigned hubs, unsigned spokes, const json_t *faults)
 	ck_assert_msg(store_open(&f->st, f->db_path, true, &err) == 0, "store: %s", err.msg);
 	f->events = json_array();
 	emulator_requests_clear(f->e);
+}
+
+static void
+fx_start(struct fx *f, unsigned hubs, unsigned spokes, const json_t *faults)
+{
+	fx_start_pe(f, hubs, spokes, 0, faults);
 }
 
 static void
@@ -184,7 +192,8 @@ fx_plan(struct fx *f, const char *changes)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"kind\": \"avnm-mesh\", \"networkManager\": "
 		    "{\"id\": \"/subscriptions/%s/resourceGroups/rg-connectivity/providers/Microsoft.Network/"
 		    "networkManagers/nm-test\"}, \"networkGroup\": \"mesh-spokes\", \"members\": {\"tags\": "
-		    "{\"role\": \"spoke\"}}},", f->sub);
+		    "{\"role\": \"spoke\"}}%s},", f->sub, strstr(changes, "hspe") != NULL ?
+		    ", \"highScalePrivateEndpoints\": true" : "");
 	if (strstr(changes, "gateway") != NULL)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"kind\": \"gateway-standard-ip\", "
 		    "\"gateways\": {\"all\": true}},");
@@ -1069,6 +1078,235 @@ START_TEST(test_status_names_waves_steps_gates_and_what_is_next)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Settling a write that may have arrived (state/apply_settle.c) */
+
+#define GW_PATH "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkGateways/gw"
+#define NM_PATH "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkManagers/nm"
+#define FEAT_PATH "/subscriptions/s/providers/Microsoft.Features/providers/Microsoft.Network/features/F"
+
+static json_t *
+post(const char *path)
+{
+	return json_pack("{s:s, s:s}", "method", "POST", "path", path);
+}
+
+static json_t *
+gw_in(const char *phase, const char *state)
+{
+	return json_pack("{s:s, s:{s:{s:s, s:s}}}", "id", GW_PATH, "properties",
+	    "virtualNetworkGatewayMigrationStatus", "phase", phase, "state", state);
+}
+
+START_TEST(test_every_post_action_netwave_sends_has_one_kind_in_the_table)
+{
+	static const struct { const char *path; enum action_id id; enum action_read read; } cases[] = {
+		{ NM_PATH "/commit", ACTION_COMMIT, ACTION_READ_DEPLOYMENTS },
+		{ GW_PATH "/prepareMigration", ACTION_PREPARE_MIGRATION, ACTION_READ_MIGRATION },
+		{ GW_PATH "/executeMigration", ACTION_EXECUTE_MIGRATION, ACTION_READ_MIGRATION },
+		{ GW_PATH "/commitMigration", ACTION_COMMIT_MIGRATION, ACTION_READ_MIGRATION },
+		{ GW_PATH "/abortMigration", ACTION_ABORT_MIGRATION, ACTION_READ_MIGRATION },
+		{ FEAT_PATH "/register", ACTION_FEATURE_REGISTER, ACTION_READ_FEATURE },
+		{ FEAT_PATH "/unregister", ACTION_FEATURE_UNREGISTER, ACTION_READ_FEATURE },
+		{ "/subscriptions/s/providers/Microsoft.Network/register", ACTION_PROVIDER_REGISTER,
+		  ACTION_READ_PROVIDER },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *op = post(cases[i].path);
+		const struct action_kind *k = action_kind_of(op);
+		ck_assert_msg(k != NULL, "%s has no kind", cases[i].path);
+		ck_assert_int_eq(k->id, cases[i].id);
+		ck_assert_int_eq(k->read, cases[i].read);
+		json_decref(op);
+	}
+	/* a commit of something that is not a network manager, and a PUT, are not actions it knows */
+	{
+		json_t *op = post("/subscriptions/s/resourceGroups/rg/providers/Other.Thing/things/t/commit");
+		json_t *put = json_pack("{s:s, s:s}", "method", "PUT", "path", NM_PATH);
+		ck_assert_ptr_null(action_kind_of(op));
+		ck_assert_ptr_null(action_kind_of(put));
+		json_decref(op);
+		json_decref(put);
+	}
+}
+END_TEST
+
+START_TEST(test_a_migration_action_is_settled_by_the_gateways_phase)
+{
+	json_t *op = post(GW_PATH "/prepareMigration");
+	json_t *none = gw_in("None", "None"), *running = gw_in("Prepare", "InProgress");
+	json_t *done = gw_in("PrepareSucceeded", "Succeeded"), *failed = gw_in("Prepare", "Failed");
+	char why[256];
+
+	/* unchanged since just before it was sent: it never arrived, send it */
+	ck_assert_int_eq(state_settle(op, NULL, none, true, none, why, sizeof(why)), SETTLE_SEND);
+	ck_assert_int_eq(state_settle(op, NULL, none, true, running, why, sizeof(why)), SETTLE_FOLLOW);
+	ck_assert_int_eq(state_settle(op, NULL, none, true, done, why, sizeof(why)), SETTLE_DONE);
+	ck_assert_int_eq(state_settle(op, NULL, none, true, failed, why, sizeof(why)), SETTLE_FAILED);
+	ck_assert_msg(strstr(why, "failed") != NULL, "%s", why);
+	/* without the pre-send image nothing proves it never arrived: never SETTLE_SEND */
+	ck_assert_int_eq(state_settle(op, NULL, NULL, false, none, why, sizeof(why)), SETTLE_UNKNOWN);
+	json_decref(op);
+	/* commitMigration: the old gateway gone is the commit carried out */
+	op = post(GW_PATH "/commitMigration");
+	json_decref(done);
+	done = gw_in("ExecuteSucceeded", "Succeeded");
+	ck_assert_int_eq(state_settle(op, NULL, done, true, NULL, why, sizeof(why)), SETTLE_DONE);
+	ck_assert_int_eq(state_settle(op, NULL, done, true, done, why, sizeof(why)), SETTLE_SEND);
+	json_decref(op);
+	json_decref(none);
+	json_decref(running);
+	json_decref(done);
+	json_decref(failed);
+}
+END_TEST
+
+START_TEST(test_a_commit_is_settled_by_its_commit_time_not_by_the_configurations)
+{
+	json_t *op = json_pack("{s:s, s:s, s:{s:[s], s:[s], s:s}}", "method", "POST", "path", NM_PATH "/commit",
+	    "body", "targetLocations", "eastus", "configurationIds", "cc1", "commitType", "Connectivity");
+	json_t *pre = json_pack("{s:[{s:s, s:s, s:s, s:[s]}]}", "deploymentStatus", "region", "eastus",
+	    "deploymentStatus", "Deployed", "commitTime", "2026-01-01T00:00:00Z", "configurationIds", "cc1");
+	json_t *again = json_pack("{s:[{s:s, s:s, s:s, s:[s]}]}", "deploymentStatus", "region", "East US",
+	    "deploymentStatus", "Deploying", "commitTime", "2026-01-01T00:05:00Z", "configurationIds", "cc1");
+	char why[256];
+
+	/* the same configurations already Deployed: only the commit time tells it did not arrive */
+	ck_assert_int_eq(state_settle(op, NULL, pre, true, pre, why, sizeof(why)), SETTLE_SEND);
+	ck_assert_int_eq(state_settle(op, NULL, pre, true, again, why, sizeof(why)), SETTLE_FOLLOW);
+	json_object_set_new(json_array_get(json_object_get(again, "deploymentStatus"), 0), "deploymentStatus",
+	    json_string("Deployed"));
+	ck_assert_int_eq(state_settle(op, NULL, pre, true, again, why, sizeof(why)), SETTLE_DONE);
+	json_decref(op);
+	json_decref(pre);
+	json_decref(again);
+}
+END_TEST
+
+START_TEST(test_a_feature_registration_is_settled_by_the_feature_state)
+{
+	json_t *op = post(FEAT_PATH "/register");
+	json_t *nr = json_pack("{s:s, s:{s:s}}", "name", "F", "properties", "state", "NotRegistered");
+	json_t *ing = json_pack("{s:s, s:{s:s}}", "name", "F", "properties", "state", "Registering");
+	json_t *ed = json_pack("{s:s, s:{s:s}}", "name", "F", "properties", "state", "Registered");
+	char why[256];
+
+	ck_assert_int_eq(state_settle(op, NULL, nr, true, nr, why, sizeof(why)), SETTLE_SEND);
+	ck_assert_int_eq(state_settle(op, NULL, nr, true, ing, why, sizeof(why)), SETTLE_FOLLOW);
+	ck_assert_int_eq(state_settle(op, NULL, nr, true, ed, why, sizeof(why)), SETTLE_DONE);
+	json_decref(op);
+	json_decref(nr);
+	json_decref(ing);
+	json_decref(ed);
+}
+END_TEST
+
+START_TEST(test_a_put_is_settled_by_the_fields_its_body_sets_and_a_delete_by_absence)
+{
+	json_t *put = json_pack("{s:s, s:s, s:{s:{s:s, s:[{s:s}]}}}", "method", "PUT", "path", "/x/sm",
+	    "body", "properties", "resourceId", "/X/VNET", "list", "a", "b");
+	json_t *have = json_pack("{s:s, s:{s:s, s:s, s:s, s:[{s:s, s:s}]}}", "id", "/x/sm", "properties",
+	    "resourceId", "/x/vnet", "region", "eastus", "provisioningState", "Succeeded", "list", "a", "b",
+	    "extra", "c");
+	json_t *del = json_pack("{s:s, s:s}", "method", "DELETE", "path", "/x/sm");
+	char why[256];
+
+	/* ARM adds read-only fields and keeps the casing it likes: still the body sent */
+	ck_assert(body_applied(json_object_get(put, "body"), have));
+	ck_assert_int_eq(state_settle(put, NULL, NULL, false, have, why, sizeof(why)), SETTLE_DONE);
+	json_object_set_new(json_object_get(have, "properties"), "provisioningState", json_string("Updating"));
+	ck_assert_int_eq(state_settle(put, NULL, NULL, false, have, why, sizeof(why)), SETTLE_FOLLOW);
+	json_object_set_new(json_object_get(have, "properties"), "provisioningState", json_string("Succeeded"));
+	json_object_set_new(json_object_get(have, "properties"), "resourceId", json_string("/x/other"));
+	ck_assert(!body_applied(json_object_get(put, "body"), have));
+	ck_assert_int_eq(state_settle(put, NULL, NULL, false, have, why, sizeof(why)), SETTLE_SEND);
+	ck_assert_int_eq(state_settle(put, NULL, NULL, false, NULL, why, sizeof(why)), SETTLE_SEND);
+	ck_assert_int_eq(state_settle(del, NULL, NULL, false, NULL, why, sizeof(why)), SETTLE_DONE);
+	ck_assert_int_eq(state_settle(del, NULL, NULL, false, have, why, sizeof(why)), SETTLE_SEND);
+	json_object_set_new(json_object_get(have, "properties"), "provisioningState", json_string("Deleting"));
+	ck_assert_int_eq(state_settle(del, NULL, NULL, false, have, why, sizeof(why)), SETTLE_FOLLOW);
+	json_decref(put);
+	json_decref(have);
+	json_decref(del);
+}
+END_TEST
+
+/* POSTs ending in suffix that ARM carried out: answered 2xx, or carried out then reset (reset-after). */
+static size_t
+carried_out_posts(struct fx *f, const char *suffix)
+{
+	json_t *log = emulator_requests(f->e), *r;
+	size_t i, n = 0, ls = strlen(suffix);
+
+	json_array_foreach(log, i, r) {
+		const char *m = json_str(r, "method"), *p = json_str(r, "path");
+		json_int_t st = json_integer_value(json_object_get(r, "status"));
+		bool reset = json_is_true(json_object_get(r, "reset"));
+		if (m != NULL && strcmp(m, "POST") == 0 && p != NULL && strlen(p) >= ls &&
+		    strcasecmp(p + strlen(p) - ls, suffix) == 0 && ((st >= 200 && st < 300) || reset))
+			n++;
+	}
+	json_decref(log);
+	return n;
+}
+
+/* Subnets written by the HSPE wave are judged as themselves, never as drift of their VNets. */
+START_TEST(test_an_hspe_wave_and_the_waves_after_it_see_no_false_drift_in_subnets)
+{
+	struct fx f;
+	json_t *ev;
+	size_t i, subnet_steps = 0;
+	const json_t *w, *st;
+
+	fx_start_pe(&f, 1, 3, 1, NULL);
+	fx_plan(&f, "mesh,hspe");
+	ck_assert_int_ge(wave_index(&f, "hspe-hub-01"), 0);
+	json_array_foreach(json_object_get(f.plan, "waves"), i, w) {
+		size_t k;
+		json_array_foreach(json_object_get(w, "steps"), k, st)
+			if (strstr(json_str(st, "resource"), "/subnets/") != NULL)
+				subnet_steps++;
+	}
+	ck_assert_uint_gt(subnet_steps, 0);
+	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+	json_array_foreach(f.events, i, ev)
+		ck_assert_msg(strcmp(json_str(ev, "event"), "drift") != 0, "drift reported");
+	/* and rolled back wave by wave, each rollback proven, the same model judging the children */
+	fx_ok(&f, APPLY_ROLLBACK, APPLY_ALL, NULL);
+	fx_stop(&f);
+}
+END_TEST
+
+/* commitMigration under a reset after sending and a lost operation: settled, sent once. */
+START_TEST(test_commit_migration_under_a_reset_or_a_lost_operation_is_sent_once)
+{
+	static const char *const kinds[] = { "reset-after", "status-404" };
+	size_t k;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct fx f;
+		json_t *faults = json_pack("{s:s, s:[{s:s, s:s, s:i, s:s}]}", "format", "netwave.faults/v1",
+		    "rules", "method", "POST", "path", "*/commitMigration", "times", 1, "action", kinds[k]);
+		struct topology *now;
+
+		fx_start(&f, 1, 2, faults);
+		fx_plan(&f, "gateway");
+		fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
+		ck_assert_uint_eq(carried_out_posts(&f, "/commitMigration"), 1);
+		ck_assert_uint_eq(carried_out_posts(&f, "/prepareMigration"), 1);
+		now = fx_state(&f);
+		ck_assert_msg(find_res(now, "/virtualNetworkGateways/ergw-hub-01") == NULL, "%s: the old gateway "
+		    "is deleted", kinds[k]);
+		topology_free(now);
+		json_decref(faults);
+		fx_stop(&f);
+	}
+}
+END_TEST
+
+
 static Suite *
 apply_suite(void)
 {
@@ -1093,6 +1331,13 @@ apply_suite(void)
 	tcase_add_test(tc, test_a_soak_not_yet_passed_stops_the_run_with_the_time_it_needs);
 	tcase_add_test(tc, test_an_interrupted_run_stops_partial_and_the_same_call_resumes);
 	tcase_add_test(tc, test_status_names_waves_steps_gates_and_what_is_next);
+	tcase_add_test(tc, test_every_post_action_netwave_sends_has_one_kind_in_the_table);
+	tcase_add_test(tc, test_a_migration_action_is_settled_by_the_gateways_phase);
+	tcase_add_test(tc, test_a_commit_is_settled_by_its_commit_time_not_by_the_configurations);
+	tcase_add_test(tc, test_a_feature_registration_is_settled_by_the_feature_state);
+	tcase_add_test(tc, test_a_put_is_settled_by_the_fields_its_body_sets_and_a_delete_by_absence);
+	tcase_add_test(tc, test_commit_migration_under_a_reset_or_a_lost_operation_is_sent_once);
+	tcase_add_test(tc, test_an_hspe_wave_and_the_waves_after_it_see_no_false_drift_in_subnets);
 	suite_add_tcase(s, tc);
 	return s;
 }

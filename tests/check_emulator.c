@@ -1185,7 +1185,11 @@ START_TEST(test_state_is_a_topology_and_drift_bypasses_arm)
 	json_decref(doc);
 	/* the in-process accessor agrees */
 	doc = emulator_state(f.e);
-	ck_assert_int_eq(json_array_size(json_object_get(doc, "resources")), 5);
+	/* seed(3)'s five resources, then their group rg-net as Resource Groups - Get returns it */
+	ck_assert_int_eq(json_array_size(json_object_get(doc, "resources")), 6);
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(doc, "resources"), 5), "id"), RG);
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(doc, "resources"), 5), "type"),
+	    "Microsoft.Resources/resourceGroups");
 	json_decref(doc);
 	/* drift on an embedded child */
 	r = call(&f, "PUT", "/__netwave/resources?id=" NET "/virtualNetworks/hub/subnets/default",
@@ -2029,6 +2033,225 @@ START_TEST(test_state_database_keeps_the_estate_across_a_restart)
 }
 END_TEST
 
+/* --- resource groups (Microsoft.Resources 2021-04-01) ---------------------------------- */
+
+#define SUB_B "00000000-0000-0000-0000-000000000002"
+#define RGAPI "?api-version=2021-04-01"
+
+/* seed(n), plus an empty group in a second subscription the topology records */
+static json_t *
+rg_seed(void)
+{
+	json_t *doc = seed(1);
+
+	json_array_append_new(json_object_get(doc, "subscriptions"), json_string(SUB_B));
+	json_array_append_new(json_object_get(doc, "resources"), json_pack("{s:s,s:s,s:s,s:s,s:{s:s},s:{s:s}}",
+	    "id", "/subscriptions/" SUB_B "/resourceGroups/rg-Empty", "name", "rg-Empty",
+	    "type", "Microsoft.Resources/resourceGroups", "location", "westeurope",
+	    "tags", "owner", "net", "properties", "provisioningState", "Succeeded"));
+	return doc;
+}
+
+START_TEST(test_resource_groups_are_served_as_arm_serves_them)
+{
+	struct fixture f;
+	struct emulator_opts o = { .no_auth = true };
+	struct resp r;
+	json_t *doc;
+
+	start_with(&f, &o, rg_seed());
+	/* recorded, and implied by the seeded resources */
+	r = GET(&f, "/subscriptions/" SUB_B "/resourcegroups/RG-EMPTY" RGAPI);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_str(r.json, "id"), "/subscriptions/" SUB_B "/resourceGroups/rg-Empty");
+	ck_assert_str_eq(json_str(r.json, "type"), "Microsoft.Resources/resourceGroups");
+	ck_assert_str_eq(json_str(r.json, "location"), "westeurope");
+	ck_assert_str_eq(json_path_str(r.json, "tags", "owner", NULL), "net");
+	ck_assert_str_eq(pstate(r.json), "Succeeded");
+	resp_free(&r);
+	r = call(&f, "HEAD", "/subscriptions/" SUB "/resourceGroups/rg-net" RGAPI, NULL, NULL);
+	ck_assert_int_eq(r.status, 204);
+	resp_free(&r);
+	r = call(&f, "HEAD", "/subscriptions/" SUB "/resourceGroups/rg-none" RGAPI, NULL, NULL);
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+	r = GET(&f, "/subscriptions/" SUB "/resourceGroups/rg-none" RGAPI);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(error_code(&r), "ResourceGroupNotFound");
+	resp_free(&r);
+	/* a network write into a group that does not exist */
+	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new/providers/Microsoft.Network/virtualNetworks/v" API,
+	    "{\"location\": \"eastus\", \"properties\": {\"addressSpace\": {\"addressPrefixes\": [\"10.9.0.0/16\"]}}}");
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(error_code(&r), "ResourceGroupNotFound");
+	resp_free(&r);
+	/* create 201, update 200, location fixed once created */
+	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new" RGAPI, "{\"location\": \"eastus\"}");
+	ck_assert_int_eq(r.status, 201);
+	ck_assert_str_eq(json_str(r.json, "name"), "rg-new");
+	resp_free(&r);
+	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/RG-NEW" RGAPI, "{\"location\": \"eastus\", \"tags\": {\"a\": \"b\"}}");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_str(r.json, "name"), "rg-new");
+	ck_assert_str_eq(json_path_str(r.json, "tags", "a", NULL), "b");
+	resp_free(&r);
+	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new" RGAPI, "{\"location\": \"westus\"}");
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(error_code(&r), "InvalidResourceGroupLocation");
+	resp_free(&r);
+	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new" RGAPI, "{}");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(error_code(&r), "LocationRequired");
+	resp_free(&r);
+	/* the list, in name order, per subscription */
+	r = GET(&f, "/subscriptions/" SUB_B "/resourcegroups" RGAPI);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), 2);
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(r.json, "value"), 0), "name"), "rg-Empty");
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(r.json, "value"), 1), "name"), "rg-new");
+	resp_free(&r);
+	r = GET(&f, "/subscriptions/" SUB "/resourcegroups" "?api-version=2026-01-01");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(error_code(&r), "InvalidApiVersionParameter");
+	resp_free(&r);
+	/* the estate records them, so a discovery sees them */
+	doc = emulator_state(f.e);
+	ck_assert_int_eq(json_array_size(json_object_get(doc, "resources")), 3 + 3);
+	json_decref(doc);
+	emulator_stop(f.e);
+}
+END_TEST
+
+START_TEST(test_deleting_a_resource_group_deletes_everything_in_it)
+{
+	struct fixture f;
+	struct emulator_opts o = { .no_auth = true };
+	struct resp r, a;
+
+	start_with(&f, &o, rg_seed());
+	r = GET(&f, RG "/resources" RGAPI);
+	ck_assert_int_eq(r.status, 200);
+	/* top-level resources only: hub, spoke-1, nic-1 */
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), 3);
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(r.json, "value"), 0), "type"),
+	    "Microsoft.Network/networkInterfaces");
+	ck_assert_ptr_null(json_path(json_array_get(json_object_get(r.json, "value"), 0), "properties", NULL));
+	resp_free(&r);
+	r = DEL(&f, RG RGAPI);
+	ck_assert_int_eq(r.status, 202);
+	ck_assert_ptr_nonnull(hdr(&r, "location"));
+	a = poll_location(&f, hdr(&r, "location"));
+	ck_assert_int_eq(a.status, 200);
+	resp_free(&a);
+	resp_free(&r);
+	r = GET(&f, RG RGAPI);
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+	r = GET(&f, NET "/virtualNetworks/hub" API);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(error_code(&r), "ResourceGroupNotFound");
+	resp_free(&r);
+	r = DEL(&f, RG RGAPI);
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+	/* the other subscription's group is untouched */
+	r = GET(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-empty/resources" RGAPI);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), 0);
+	resp_free(&r);
+	emulator_stop(f.e);
+}
+END_TEST
+
+START_TEST(test_resource_graph_serves_resource_containers)
+{
+	struct fixture f;
+	struct emulator_opts o = { .no_auth = true };
+	struct resp r;
+	const json_t *row;
+
+	start_with(&f, &o, rg_seed());
+	r = POST(&f, "/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01",
+	    "{\"subscriptions\": [\"" SUB "\", \"" SUB_B "\"], \"query\": \"ResourceContainers | where "
+	    "type =~ 'microsoft.resources/subscriptions/resourcegroups' | order by id asc\"}");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "data")), 2);
+	row = json_array_get(json_object_get(r.json, "data"), 1);
+	ck_assert_str_eq(json_str(row, "id"), "/subscriptions/" SUB_B "/resourceGroups/rg-Empty");
+	ck_assert_str_eq(json_str(row, "type"), "microsoft.resources/subscriptions/resourcegroups");
+	ck_assert_str_eq(json_str(row, "resourceGroup"), "rg-empty");
+	ck_assert_str_eq(json_str(row, "subscriptionId"), SUB_B);
+	ck_assert_str_eq(json_path_str(row, "tags", "owner", NULL), "net");
+	resp_free(&r);
+	/* scoped to one subscription; subscriptions are containers too */
+	r = POST(&f, "/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01",
+	    "{\"subscriptions\": [\"" SUB_B "\"], \"query\": \"ResourceContainers | order by id asc\"}");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "data")), 2);
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(r.json, "data"), 0), "type"),
+	    "microsoft.resources/subscriptions");
+	resp_free(&r);
+	emulator_stop(f.e);
+}
+END_TEST
+
+START_TEST(test_features_register_per_subscription)
+{
+	struct fixture f;
+	struct emulator_opts o = { .no_auth = true, .time_scale = 1000 };
+	struct resp r;
+	const char *fa = "/subscriptions/" SUB "/providers/Microsoft.Features/providers/Microsoft.Network/features/EnableMaxPrivateEndpointsVia64kPath";
+	const char *fb = "/subscriptions/" SUB_B "/providers/Microsoft.Features/providers/Microsoft.Network/features/EnableMaxPrivateEndpointsVia64kPath";
+	char url[512];
+	json_t *doc;
+	int i;
+
+	start_with(&f, &o, rg_seed());
+	snprintf(url, sizeof(url), "%s/register?api-version=2021-07-01", fa);
+	r = POST(&f, url, NULL);
+	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "Registering");
+	resp_free(&r);
+	snprintf(url, sizeof(url), "%s?api-version=2021-07-01", fa);
+	for (i = 0; i < 300; i++) {
+		r = GET(&f, url);
+		if (strcmp(json_path_str(r.json, "properties", "state", NULL), "Registered") == 0)
+			break;
+		resp_free(&r);
+		usleep(10000);
+	}
+	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "Registered");
+	resp_free(&r);
+	/* the other subscription has not registered it; the estate is as its least */
+	snprintf(url, sizeof(url), "%s?api-version=2021-07-01", fb);
+	r = GET(&f, url);
+	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "NotRegistered");
+	resp_free(&r);
+	doc = emulator_state(f.e);
+	ck_assert_str_eq(json_string_value(json_path(doc, "observed", "features",
+	    "Microsoft.Network/EnableMaxPrivateEndpointsVia64kPath", NULL)), "NotRegistered");
+	json_decref(doc);
+	snprintf(url, sizeof(url), "%s/register?api-version=2021-07-01", fb);
+	r = POST(&f, url, NULL);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	snprintf(url, sizeof(url), "%s?api-version=2021-07-01", fb);
+	for (i = 0; i < 300; i++) {
+		r = GET(&f, url);
+		if (strcmp(json_path_str(r.json, "properties", "state", NULL), "Registered") == 0)
+			break;
+		resp_free(&r);
+		usleep(10000);
+	}
+	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "Registered");
+	resp_free(&r);
+	doc = emulator_state(f.e);
+	ck_assert_str_eq(json_string_value(json_path(doc, "observed", "features",
+	    "Microsoft.Network/EnableMaxPrivateEndpointsVia64kPath", NULL)), "Registered");
+	json_decref(doc);
+	emulator_stop(f.e);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -2068,6 +2291,10 @@ main(void)
 	tcase_add_test(tc, test_avnm_a_vnet_in_three_connected_groups_is_refused);
 	tcase_add_test(tc, test_fault_empty_deployment_status_right_after_a_commit);
 	tcase_add_test(tc, test_feature_registration_goes_registering_then_registered);
+	tcase_add_test(tc, test_resource_groups_are_served_as_arm_serves_them);
+	tcase_add_test(tc, test_deleting_a_resource_group_deletes_everything_in_it);
+	tcase_add_test(tc, test_resource_graph_serves_resource_containers);
+	tcase_add_test(tc, test_features_register_per_subscription);
 	tcase_add_test(tc, test_gateway_migration_walks_its_phases_and_abort_restores);
 	tcase_add_test(tc, test_connections_show_gateway_references_with_properties_as_arm_does);
 	tcase_add_test(tc, test_openid_configuration_points_msal_at_the_emulator);

@@ -897,6 +897,12 @@ START_TEST(test_leading_dots_and_unsafe_characters_are_encoded)
 	    "Microsoft.Network/networkManagers/nm/networkGroups/g.", &err), 0);
 	ck_assert_str_eq(path, "S/rg/Microsoft.Network/networkManagers/nm/networkGroups/g%2E.json");
 	free(path);
+	/* a resource group itself sits beside the directory of what is in it */
+	ck_assert_int_eq(history_path_for_id(&path, "/subscriptions/S/resourcegroups/.rg:x", &err), 0);
+	ck_assert_str_eq(path, "S/%2Erg%3Ax.json");
+	free(path);
+	ck_assert_int_eq(history_path_for_id(&path, "/subscriptions/S/locks/rg", &err), NW_EINPUT);
+	ck_assert_ptr_null(path);
 }
 END_TEST
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <check.h>
 
@@ -1476,6 +1477,160 @@ START_TEST(test_big_waves_wait_for_the_write_budget)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Resource groups and feature registrations (issue 9, items 3 and 5)  */
+
+#define SUB2 "00000000-0000-4000-8000-0000000000bb"
+
+/* An intent whose manager sits in group rg (subscription sub) of a synthesized estate (stolen). */
+static json_t *
+rg_intent_plan(json_t *cur_doc, const char *sub, const char *rg, json_t **target_out)
+{
+	char intent[1024];
+	struct topology *cur, *tgt;
+	json_t *tdoc, *plan;
+
+	ck_assert_int_eq(json_array_append_new(json_object_get(cur_doc, "subscriptions"),
+	    json_string(SUB2)), 0);
+	cur = load(cur_doc, "current.json");
+	snprintf(intent, sizeof(intent),
+	    "{\"format\": \"netwave.intent/v1\", \"changes\": [{\"kind\": \"avnm-mesh\", "
+	    "\"networkManager\": {\"id\": \"/subscriptions/%s/resourceGroups/%s/providers/"
+	    "Microsoft.Network/networkManagers/nm-rg\"}, \"networkGroup\": \"mesh\", "
+	    "\"members\": {\"tags\": {\"role\": \"spoke\"}}}]}", sub, rg);
+	tdoc = expand(cur, intent);
+	if (target_out != NULL)
+		*target_out = json_incref(tdoc);
+	tgt = load(tdoc, "target.json");
+	plan = plan_ok(cur, tgt);
+	topology_free(cur);
+	topology_free(tgt);
+	return plan;
+}
+
+static const json_t *
+resource_in(const json_t *doc, const char *id)
+{
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "resources"), i, r)
+		if (strcasecmp(json_str(r, "id"), id) == 0)
+			return r;
+	return NULL;
+}
+
+START_TEST(test_a_manager_in_a_missing_group_gets_the_group_created_first)
+{
+	json_t *target = NULL, *plan = rg_intent_plan(synth_doc(1, 3, 0, 0), SUB2, "rg-new", &target);
+	const json_t *w = json_array_get(json_object_get(plan, "waves"), 0), *st, *nm, *rec, *d;
+	const char *gid = "/subscriptions/" SUB2 "/resourceGroups/rg-new";
+	size_t i;
+	bool depends = false;
+
+	ck_assert_str_eq(json_str(w, "kind"), "prepare");
+	st = json_array_get(json_object_get(w, "steps"), 0);
+	ck_assert_str_eq(json_str(st, "action"), "create-resource-group");
+	ck_assert_str_eq(json_str(st, "resource"), gid);
+	ck_assert_str_eq(json_path_str(st, "operation", "method", NULL), "PUT");
+	ck_assert_str_eq(json_path_str(st, "operation", "path", NULL), gid);
+	ck_assert_str_eq(json_path_str(st, "operation", "apiVersion", NULL), "2021-04-01");
+	ck_assert_str_eq(json_path_str(st, "operation", "body", "location", NULL), "eastus");
+	/* created only when absent: a PUT would replace the tags of a group made since */
+	ck_assert_str_eq(json_path_str(st, "operation", "condition", NULL), "absent");
+	/* undone only when this plan created it and it is empty */
+	ck_assert_str_eq(json_path_str(st, "inverse", "method", NULL), "DELETE");
+	ck_assert_str_eq(json_path_str(st, "inverse", "condition", NULL), "created-and-empty");
+	ck_assert_int_eq(count_action(plan, "create-resource-group"), 1);
+	nm = first_step(plan, "put-network-manager");
+	ck_assert_ptr_nonnull(nm);
+	json_array_foreach(json_object_get(nm, "dependsOn"), i, d)
+		if (json_is_integer(d) ? json_integer_value(d) == 0 :
+		    strcmp(json_string_value(d), json_str(st, "id")) == 0)
+			depends = true;
+	ck_assert_msg(depends, "the network manager's PUT does not wait for its group");
+	/* the target predicts the group, as Resource Groups - Get returns it */
+	rec = resource_in(target, gid);
+	ck_assert_ptr_nonnull(rec);
+	ck_assert_str_eq(json_str(rec, "type"), "Microsoft.Resources/resourceGroups");
+	ck_assert_str_eq(json_str(rec, "location"), "eastus");
+	ck_assert_str_eq(json_path_str(rec, "properties", "provisioningState", NULL), "Succeeded");
+	ck_assert_ptr_nonnull(strstr(json_str(w, "rollback"), "rg-new only if this plan created it"));
+	json_decref(target);
+	json_decref(plan);
+}
+END_TEST
+
+START_TEST(test_a_group_that_holds_resources_or_is_recorded_is_not_created)
+{
+	json_t *doc = synth_doc(1, 3, 0, 0), *plan;
+	char sub[64];
+
+	/* rg-spokes-01 holds the spokes; ARM compares group names case-insensitively */
+	snprintf(sub, sizeof(sub), "%s",
+	    json_string_value(json_array_get(json_object_get(doc, "subscriptions"), 0)));
+	plan = rg_intent_plan(doc, sub, "RG-SPOKES-01", NULL);
+	ck_assert_int_eq(count_action(plan, "create-resource-group"), 0);
+	json_decref(plan);
+	/* an empty group the topology records (as discovery does) exists too */
+	doc = synth_doc(1, 3, 0, 0);
+	add(json_object_get(doc, "resources"), json_pack("{s:s, s:s, s:s, s:s, s:{s:s}}", "id",
+	    "/subscriptions/" SUB2 "/resourceGroups/rg-empty", "name", "rg-empty", "type",
+	    "Microsoft.Resources/resourceGroups", "location", "westeurope", "properties",
+	    "provisioningState", "Succeeded"));
+	plan = rg_intent_plan(doc, SUB2, "rg-empty", NULL);
+	ck_assert_int_eq(count_action(plan, "create-resource-group"), 0);
+	json_decref(plan);
+}
+END_TEST
+
+START_TEST(test_hspe_registers_its_feature_on_the_manager_and_member_subscriptions)
+{
+	json_t *doc = synth_doc(1, 17, 120, 0), *plan;
+	char sub1[64];
+	const json_t *w, *st, *g, *v;
+	size_t i, nfeat = 0, nprov = 0;
+	bool on1 = false, on2 = false;
+
+	snprintf(sub1, sizeof(sub1), "%s",
+	    json_string_value(json_array_get(json_object_get(doc, "subscriptions"), 0)));
+	plan = rg_intent_plan(doc, SUB2, "rg-new", NULL);
+	ck_assert_ptr_nonnull(find_code(plan, "prerequisites", "hspe"));
+	w = json_array_get(json_object_get(plan, "waves"), 0);
+	json_array_foreach(json_object_get(w, "steps"), i, st) {
+		const char *a = json_str(st, "action"), *path = json_path_str(st, "operation", "path", NULL);
+		if (strcmp(a, "register-feature") == 0) {
+			nfeat++;
+			ck_assert_ptr_nonnull(strstr(path, "/providers/Microsoft.Features/providers/"
+			    "Microsoft.Network/features/EnableMaxPrivateEndpointsVia64kPath/register"));
+			on1 |= strstr(path, sub1) != NULL;
+			on2 |= strstr(path, SUB2) != NULL;
+		} else if (strcmp(a, "register-provider") == 0) {
+			nprov++;
+		}
+	}
+	/* on the members' subscription and the network manager's */
+	ck_assert_uint_eq(nfeat, 2);
+	ck_assert_uint_eq(nprov, 2);
+	ck_assert(on1 && on2);
+	g = json_array_get(json_object_get(w, "gates"), 0);
+	ck_assert_str_eq(json_str(g, "kind"), "feature-registered");
+	ck_assert_str_eq(json_path_str(g, "params", "state", NULL), "Registered");
+	ck_assert_uint_eq(json_array_size(json_path(g, "params", "subscriptions", NULL)), 2);
+	ck_assert_uint_eq(json_array_size(json_path(g, "params", "features", NULL)), 1);
+	json_array_foreach(json_path(g, "params", "features", NULL), i, v)
+		ck_assert_str_eq(json_string_value(v), "Microsoft.Network/EnableMaxPrivateEndpointsVia64kPath");
+	json_decref(plan);
+	/* a feature the estate already has registered needs no step */
+	doc = synth_doc(1, 17, 120, 0);
+	json_object_set_new(json_object_get(doc, "observed"), "features", json_pack("{s:s}",
+	    "Microsoft.Network/EnableMaxPrivateEndpointsVia64kPath", "Registered"));
+	plan = rg_intent_plan(doc, SUB2, "rg-new", NULL);
+	ck_assert_int_eq(count_action(plan, "register-feature"), 0);
+	json_decref(plan);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1487,6 +1642,9 @@ main(void)
 	tcase_add_test(tc, test_sha256_of_a_million_a_in_uneven_pieces);
 	tcase_add_test(tc, test_fingerprint_is_the_sha256_of_the_canonical_topology_text);
 	tcase_add_test(tc, test_250_members_need_no_feature_registration);
+	tcase_add_test(tc, test_a_manager_in_a_missing_group_gets_the_group_created_first);
+	tcase_add_test(tc, test_a_group_that_holds_resources_or_is_recorded_is_not_created);
+	tcase_add_test(tc, test_hspe_registers_its_feature_on_the_manager_and_member_subscriptions);
 	tcase_add_test(tc, test_251_members_register_the_high_scale_feature_first);
 	tcase_add_test(tc, test_251_members_without_the_feature_are_blocked);
 	tcase_add_test(tc, test_more_than_5000_members_are_blocked);

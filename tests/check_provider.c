@@ -1998,10 +1998,41 @@ subscription_of(const json_t *doc)
 	return json_string_value(json_array_get(json_object_get(doc, "subscriptions"), 0));
 }
 
-/* Every seed resource is discovered equal (modulo computed fields), except skip_type. */
+/* The seed's resource groups: the groups of its resources (lowercase "/subscriptions/s/resourcegroups/g" -> true). */
+static json_t *
+seed_groups(const json_t *seed)
+{
+	json_t *set = json_object(), *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(seed, "resources"), i, r) {
+		char *low = strdup(json_str(r, "id")), *p;
+		int slashes = 0;
+
+		for (p = low; *p != '\0'; p++) {
+			*p = (char)tolower((unsigned char)*p);
+			if (*p == '/' && ++slashes == 5) {
+				*p = '\0';
+				break;
+			}
+		}
+		if (slashes >= 4 && strncmp(low, "/subscriptions/", 15) == 0)
+			json_object_set_new(set, low, json_true());
+		free(low);
+	}
+	return set;
+}
+
+/*
+ * Every seed resource is discovered equal (modulo computed fields), except
+ * skip_type; and so is every group the seed's resources sit in, as
+ * "Resource Groups - Get" returns it, and nothing else.
+ */
 static void
 assert_same_estate(const json_t *seed, const json_t *got, const char *skip_type)
 {
+	json_t *groups = seed_groups(seed);
+	size_t ngroups = 0;
 	json_t *a = json_deep_copy(seed), *b = json_deep_copy(got), *r, *idx = json_object();
 	size_t i, n = 0;
 
@@ -2032,8 +2063,25 @@ assert_same_estate(const json_t *seed, const json_t *got, const char *skip_type)
 			    x, y);
 		}
 	}
-	ck_assert_msg(json_array_size(json_object_get(b, "resources")) == n, "discovered %zu, seed %zu",
-	    json_array_size(json_object_get(b, "resources")), n);
+	json_array_foreach(json_object_get(b, "resources"), i, r) {
+		char *low;
+
+		if (strcmp(json_str(r, "type"), "Microsoft.Resources/resourceGroups") != 0)
+			continue;
+		low = strdup(json_str(r, "id"));
+		for (char *c = low; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		ck_assert_msg(json_object_get(groups, low) != NULL, "a group the seed does not have: %s", low);
+		free(low);
+		ck_assert_str_eq(json_str(r, "name"), strrchr(json_str(r, "id"), '/') + 1);
+		ck_assert_ptr_nonnull(json_str(r, "location"));
+		ngroups++;
+	}
+	ck_assert_uint_eq(ngroups, json_object_size(groups));
+	ck_assert_msg(json_array_size(json_object_get(b, "resources")) == n + ngroups,
+	    "discovered %zu, seed %zu and %zu groups", json_array_size(json_object_get(b, "resources")),
+	    n, ngroups);
+	json_decref(groups);
 	{
 		json_t *oa = json_deep_copy(json_object_get(a, "observed"));
 		json_t *ob = json_deep_copy(json_object_get(b, "observed"));
@@ -2081,12 +2129,18 @@ START_TEST(test_discover_round_trip_through_resource_graph)
 	fx_provider(&f);
 	ck_assert_msg(discover(&f, sub, AZURE_SOURCE_AUTO, &got, &rep, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(rep.source, AZURE_SOURCE_GRAPH);
-	ck_assert_uint_eq(rep.graph_queries, 1);
+	/* one query of Resources, one of ResourceContainers (the groups) */
+	ck_assert_uint_eq(rep.graph_queries, 2);
 	ck_assert_uint_eq(rep.list_calls, 0);
-	ck_assert_uint_eq(rep.resources, json_array_size(json_object_get(seed, "resources")));
+	{
+		json_t *g = seed_groups(seed);
+		ck_assert_uint_eq(rep.resources, json_array_size(json_object_get(seed, "resources")) +
+		    json_object_size(g));
+		json_decref(g);
+	}
 	assert_same_estate(seed, got, NULL);
 	ck_assert_ptr_nonnull(strstr(fx_log_text(&f), "discover: Resource Graph: "));
-	ck_assert_int_eq(fx_count(&f, "POST", "/providers/Microsoft.ResourceGraph/resources"), 1);
+	ck_assert_int_eq(fx_count(&f, "POST", "/providers/Microsoft.ResourceGraph/resources"), 2);
 	ck_assert_int_eq(fx_count(&f, "POST", "/routeTables/primary"), 1);
 	json_decref(got);
 	json_decref(seed);
@@ -2180,8 +2234,13 @@ START_TEST(test_discover_pages_through_graph_and_lists)
 	fx_secret_env(&f);
 	fx_provider(&f);
 	ck_assert_msg(discover(&f, sub, AZURE_SOURCE_GRAPH, &got, &rep, &err) == 0, "%s", err.msg);
-	ck_assert_uint_eq(rep.resources, n);
-	ck_assert_uint_eq(rep.graph_queries, (n + 999) / 1000);
+	{
+		json_t *g = seed_groups(seed);
+		ck_assert_uint_eq(rep.resources, n + json_object_size(g));
+		json_decref(g);
+	}
+	/* and one page of ResourceContainers for the groups */
+	ck_assert_uint_eq(rep.graph_queries, (n + 999) / 1000 + 1);
 	json_decref(got);
 	ck_assert_msg(discover(&f, sub, AZURE_SOURCE_LIST, &got, &rep, &err) == 0, "%s", err.msg);
 	{
@@ -2198,6 +2257,7 @@ START_TEST(test_discover_pages_through_graph_and_lists)
 					count++;
 			want += count == 0 ? 1 : (unsigned)((count + 99) / 100);
 		}
+		want++; /* Resource Groups - List, one page */
 		ck_assert_uint_eq(rep.list_calls, want);
 	}
 	ck_assert_int_ge(fx_count(&f, "GET", "/virtualNetworks"), 4);
@@ -2335,7 +2395,9 @@ START_TEST(test_discover_resource_group_filter_and_bad_input)
 		ck_assert_msg(azure_discover(&got, f.p, &o, &rep, &err) == 0, "%s", err.msg);
 		ck_assert_uint_gt(json_array_size(json_object_get(got, "resources")), 0);
 		json_array_foreach(json_object_get(got, "resources"), i, r)
-			ck_assert_msg(strcasestr(json_str(r, "id"), "/resourceGroups/rg-hub-01/") != NULL,
+			ck_assert_msg(strcasestr(json_str(r, "id"), "/resourceGroups/rg-hub-01/") != NULL ||
+			    (strcmp(json_str(r, "type"), "Microsoft.Resources/resourceGroups") == 0 &&
+			    strcmp(json_str(r, "name"), "rg-hub-01") == 0),
 			    "outside the group: %s", json_str(r, "id"));
 		json_decref(got);
 		got = NULL;

@@ -104,6 +104,91 @@ START_TEST(test_user_example_in_examples_is_the_documented_one_and_loads)
 }
 END_TEST
 
+START_TEST(test_a_child_is_found_inside_its_parent_by_id_or_name_ignoring_case)
+{
+	struct topology *t = load_data("topo/doc-example.json");
+	struct nw_err err = { 0 };
+	const char *sub = DOCSPK "/VIRTUALNETWORKS/vnet-spoke1-eastus/Subnets/SNET-APP";
+	const char *peer = DOCNET "/virtualNetworks/vnet-hub-eastus/virtualNetworkPeerings/hub-to-spoke2";
+	json_t *v = NULL;
+	size_t plen = 0;
+
+	ck_assert_ptr_nonnull(topology_child_kind(sub, &plen));
+	ck_assert_str_eq(topology_child_kind(sub, NULL)->array, "subnets");
+	ck_assert_uint_eq(plen, strlen(DOCSPK "/VIRTUALNETWORKS/vnet-spoke1-eastus"));
+	ck_assert_str_eq(topology_child_kind(peer, NULL)->array, "virtualNetworkPeerings");
+	ck_assert_ptr_null(topology_child_kind(DOCNET "/virtualNetworks/vnet-hub-eastus", NULL));
+	ck_assert_ptr_null(topology_child_kind(DOCNET "/networkManagers/nm/networkGroups/g", NULL));
+
+	ck_assert_int_eq(topology_resource_view(&v, t, sub, &err), 0);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(json_str(v, "name"), "snet-app");
+	ck_assert_str_eq(json_str(v, "type"), "Microsoft.Network/virtualNetworks/subnets");
+	json_decref(v);
+	ck_assert_int_eq(topology_resource_view(&v, t, peer, &err), 0);
+	ck_assert_str_eq(json_path_str(v, "properties", "remoteVirtualNetwork", "id", NULL),
+	    DOCSPK "/virtualNetworks/vnet-spoke2-eastus");
+	json_decref(v);
+
+	/* a child its parent does not hold, or whose parent is not there, is absent */
+	ck_assert_int_eq(topology_resource_view(&v, t, DOCNET "/virtualNetworks/vnet-hub-eastus/subnets/nope",
+	    &err), 0);
+	ck_assert_ptr_null(v);
+	ck_assert_int_eq(topology_resource_view(&v, t, DOCNET "/virtualNetworks/nope/subnets/snet-app",
+	    &err), 0);
+	ck_assert_ptr_null(v);
+	ck_assert_int_eq(topology_resource_view(&v, NULL, sub, &err), 1);
+	topology_free(t);
+}
+END_TEST
+
+START_TEST(test_a_child_without_an_id_is_matched_by_name_and_given_its_own_id)
+{
+	json_t *parent = json_pack("{s:s, s:{s:[{s:s, s:{s:s}}, {s:s, s:s}]}}", "id", "/x/routeTables/rt",
+	    "properties", "routes", "name", "To-Hub", "properties", "nextHopType", "VirtualAppliance",
+	    "name", "other", "id", "/x/routeTables/rt/routes/other");
+	json_t *c = NULL;
+	struct nw_err err = { 0 };
+
+	ck_assert_ptr_nonnull(topology_child_get(parent, "/x/routeTables/rt/routes/to-hub"));
+	ck_assert_int_eq(topology_child_copy(&c, parent, "/x/routeTables/rt/routes/to-hub", &err), 0);
+	ck_assert_str_eq(json_str(c, "id"), "/x/routeTables/rt/routes/to-hub");
+	ck_assert_str_eq(json_str(c, "type"), "Microsoft.Network/routeTables/routes");
+	json_decref(c);
+	/* an entry with an id is matched by its id, not by a name that happens to agree */
+	ck_assert_ptr_null(topology_child_get(parent, "/x/routeTables/rt2/routes/other"));
+	ck_assert_ptr_nonnull(topology_child_get(parent, "/X/ROUTETABLES/RT/ROUTES/OTHER"));
+	ck_assert_int_eq(topology_child_copy(&c, parent, "/x/routeTables/rt/routes/gone", &err), 0);
+	ck_assert_ptr_null(c);
+	json_decref(parent);
+}
+END_TEST
+
+START_TEST(test_a_parent_is_judged_without_its_embedded_children)
+{
+	struct topology *t = load_data("topo/doc-example.json");
+	struct nw_err err = { 0 };
+	const char *hub = DOCNET "/virtualNetworks/vnet-hub-eastus";
+	const struct topo_resource *r = topology_find(t, hub);
+	json_t *v = NULL, *other = NULL;
+
+	ck_assert_int_eq(topology_resource_view(&v, t, hub, &err), 0);
+	ck_assert_ptr_null(json_path(v, "properties", "subnets", NULL));
+	ck_assert_ptr_null(json_path(v, "properties", "virtualNetworkPeerings", NULL));
+	ck_assert_ptr_nonnull(json_path(v, "properties", "addressSpace", NULL));
+	/* the topology's own resource is left whole */
+	ck_assert_ptr_nonnull(json_path(r->json, "properties", "subnets", NULL));
+	json_decref(v);
+	/* a resource of a type that embeds nothing is the same reference */
+	other = json_pack("{s:s, s:{s:[]}}", "id", "/x/networkManagers/nm", "properties", "subnets");
+	ck_assert_int_eq(topology_without_children(&v, NULL, other, &err), 0);
+	ck_assert_ptr_eq(v, other);
+	json_decref(v);
+	json_decref(other);
+	topology_free(t);
+}
+END_TEST
+
 START_TEST(test_the_example_in_the_docs_is_the_tested_one_and_loads)
 {
 	size_t len, elen;
@@ -1025,6 +1110,46 @@ START_TEST(test_a_large_estate_loads_in_close_to_parse_time)
 }
 END_TEST
 
+/* Resource groups as discovery records them: "Resource Groups - Get"'s shape, no /providers/. */
+START_TEST(test_resource_groups_load_and_are_found_by_id)
+{
+	struct topology *t = test_topology(
+	    "{\"format\": \"netwave.topology/v1\", \"subscriptions\": [\"s-1\"], \"resources\": ["
+	    "{\"id\": \"/subscriptions/s-1/resourceGroups/rg-b/providers/Microsoft.Network/virtualNetworks/v\","
+	    " \"name\": \"v\", \"type\": \"Microsoft.Network/virtualNetworks\", \"location\": \"eastus\","
+	    " \"properties\": {\"addressSpace\": {\"addressPrefixes\": [\"10.0.0.0/16\"]}}},"
+	    "{\"id\": \"/subscriptions/s-1/resourceGroups/rg-b\", \"name\": \"rg-b\","
+	    " \"type\": \"Microsoft.Resources/resourceGroups\", \"location\": \"eastus\","
+	    " \"managedBy\": \"/subscriptions/s-1/resourceGroups/x/providers/Microsoft.Solutions/applications/a\","
+	    " \"tags\": {\"owner\": \"net\"}, \"properties\": {\"provisioningState\": \"Succeeded\"}},"
+	    "{\"id\": \"/subscriptions/s-1/resourceGroups/rg-a\", \"name\": \"rg-a\","
+	    " \"type\": \"Microsoft.Resources/resourceGroups\", \"location\": \"westeurope\","
+	    " \"properties\": {\"provisioningState\": \"Succeeded\"}}]}");
+	struct topo_resource *g = topology_find(t, "/SUBSCRIPTIONS/s-1/resourcegroups/RG-B");
+	char *dump;
+
+	ck_assert_ptr_nonnull(g);
+	ck_assert_int_eq(g->type, TOPO_OTHER);
+	ck_assert_str_eq(g->type_name, "Microsoft.Resources/resourceGroups");
+	ck_assert_str_eq(g->subscription, "s-1");
+	ck_assert_str_eq(g->resource_group, "rg-b");
+	ck_assert_str_eq(g->location, "eastus");
+	/* the group's id is a prefix of its resources' ids; they stay apart in the index */
+	ck_assert_int_eq(topology_find(t, "/subscriptions/s-1/resourceGroups/rg-b/providers/"
+	    "Microsoft.Network/virtualNetworks/v")->type, TOPO_VNET);
+	ck_assert_ptr_null(topology_find(t, "/subscriptions/s-1/resourceGroups/rg-c"));
+	ck_assert_uint_eq(t->nwarnings, 0);
+	/* canonical: resources by id, the groups' fields kept */
+	dump = topology_dump(t);
+	ck_assert_ptr_nonnull(dump);
+	ck_assert_ptr_nonnull(strstr(dump, "\"managedBy\""));
+	ck_assert(strstr(dump, "resourceGroups/rg-a\"") < strstr(dump, "resourceGroups/rg-b\""));
+	ck_assert(strstr(dump, "resourceGroups/rg-b\"") < strstr(dump, "virtualNetworks/v\""));
+	free(dump);
+	topology_free(t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1036,6 +1161,7 @@ main(void)
 	TCase *scale = tcase_create("scale");
 
 	tcase_add_test(load, test_every_valid_file_loads_without_warnings);
+	tcase_add_test(load, test_resource_groups_load_and_are_found_by_id);
 	tcase_add_test(load, test_user_example_in_examples_is_the_documented_one_and_loads);
 	tcase_add_test(load, test_the_example_in_the_docs_is_the_tested_one_and_loads);
 	tcase_add_test(load, test_load_json_steals_the_root_on_success_and_failure);
@@ -1056,6 +1182,9 @@ main(void)
 	tcase_add_test(views, test_find_vnet_by_name_picks_the_first_by_id_when_names_repeat);
 	tcase_add_test(views, test_tags_and_feature_states_read_ignoring_key_case);
 	tcase_add_test(views, test_dangling_references_are_warnings_with_their_pointer);
+	tcase_add_test(views, test_a_child_is_found_inside_its_parent_by_id_or_name_ignoring_case);
+	tcase_add_test(views, test_a_child_without_an_id_is_matched_by_name_and_given_its_own_id);
+	tcase_add_test(views, test_a_parent_is_judged_without_its_embedded_children);
 	suite_add_tcase(s, views);
 
 	tcase_add_test(bad, test_every_bad_input_is_rejected_with_its_message);

@@ -89,6 +89,17 @@ static const char *const arm_fields[] = {
 	"extendedLocation", "kind", "managedBy", "plan", "etag", NULL,
 };
 
+/*
+ * Resource groups are part of the estate: the planner creates the ones a
+ * change writes into that do not exist.  Resource Graph keeps them in the
+ * ResourceContainers table; the fallback is "Resource Groups - List"
+ * (https://learn.microsoft.com/rest/api/resources/resource-groups/list, Microsoft.Resources
+ * 2021-04-01).  They are recorded as "Resource Groups - Get" returns them.
+ */
+#define TYPE_RESOURCE_GROUP "Microsoft.Resources/resourceGroups"
+#define GRAPH_TYPE_RESOURCE_GROUP "microsoft.resources/subscriptions/resourcegroups"
+#define API_RESOURCES "2021-04-01"
+
 /* ASN of Azure's gateways: routes whose AS path starts there came from Azure, not on-premises. */
 #define AZURE_GATEWAY_ASN "65515"
 #define GRAPH_SUBSCRIPTIONS_PER_QUERY 300
@@ -245,6 +256,10 @@ canonical_type(const char *t)
 {
 	size_t i;
 
+	/* Resource Graph's resourcecontainers type for what ARM calls Microsoft.Resources/resourceGroups */
+	if (strcasecmp(t, GRAPH_TYPE_RESOURCE_GROUP) == 0 || strcasecmp(t, TYPE_RESOURCE_GROUP) == 0)
+		return TYPE_RESOURCE_GROUP;
+
 	for (i = 0; azure_discover_types[i] != NULL; i++)
 		if (strcasecmp(azure_discover_types[i], t) == 0)
 			return azure_discover_types[i];
@@ -354,6 +369,20 @@ denied(struct disc *d, const char *type, const char *sub, const struct provider_
 	    op->error.code[0] != '\0' ? op->error.code : "Forbidden");
 }
 
+/* With --resource-group, only those groups (ARM compares their names case-insensitively). */
+static bool
+group_wanted(const struct disc *d, const char *name)
+{
+	size_t i;
+
+	if (d->o->nresource_groups == 0)
+		return true;
+	for (i = 0; name != NULL && i < d->o->nresource_groups; i++)
+		if (strcasecmp(d->o->resource_groups[i], name) == 0)
+			return true;
+	return false;
+}
+
 static void
 on_list(struct disc *d, struct job *j)
 {
@@ -380,9 +409,13 @@ on_list(struct disc *d, struct job *j)
 		set_fatal(d, &op->err);
 		return;
 	}
-	d->ok_lists++;
+	/* the groups alone do not make an estate readable: only the network lists count */
+	if (strcmp(j->type, TYPE_RESOURCE_GROUP) != 0)
+		d->ok_lists++;
 	json_array_foreach(op->result, i, v) {
 		if (!json_is_object(v))
+			continue;
+		if (strcmp(j->type, TYPE_RESOURCE_GROUP) == 0 && !group_wanted(d, json_str(v, "name")))
 			continue;
 		if (json_str(v, "type") == NULL)
 			json_object_set_new(v, "type", json_string(j->type));
@@ -638,35 +671,65 @@ graph_query(const struct azure_discover_opts *o)
 	return q;
 }
 
+/* The resource groups in scope, from ResourceContainers; NULL on out of memory. */
+static char *
+graph_query_groups(const struct azure_discover_opts *o)
+{
+	size_t cap = 256, i;
+	char *q;
+
+	for (i = 0; i < o->nresource_groups; i++)
+		cap += strlen(o->resource_groups[i]) + 8;
+	if ((q = malloc(cap)) == NULL)
+		return NULL;
+	snprintf(q, cap, "ResourceContainers | where type =~ '%s'", GRAPH_TYPE_RESOURCE_GROUP);
+	for (i = 0; i < o->nresource_groups; i++) {
+		strcat(q, i == 0 ? " | where resourceGroup in~ ('" : ", '");
+		strcat(q, o->resource_groups[i]);
+		strcat(q, "'");
+	}
+	if (o->nresource_groups > 0)
+		strcat(q, ")");
+	strcat(q, " | order by id asc");
+	return q;
+}
+
 static int
 read_graph(struct disc *d)
 {
 	const struct azure_discover_opts *o = d->o;
-	char *q = graph_query(o);
+	char *q = graph_query(o), *qg = graph_query_groups(o);
 	size_t i;
 	int rc = 0;
 
-	if (q == NULL) {
+	if (q == NULL || qg == NULL) {
 		struct nw_err err = { 0 };
+		free(q);
+		free(qg);
 		err_set(&err, NW_ENOMEM, "out of memory");
 		set_fatal(d, &err);
 		return NW_ENOMEM;
 	}
 	/* Resource Graph takes at most 300 subscriptions a query */
 	for (i = 0; i < o->nsubscriptions && rc == 0; i += GRAPH_SUBSCRIPTIONS_PER_QUERY) {
-		struct job *j = job_new(d, JOB_GRAPH, PROVIDER_OP_QUERY, "POST", q, NULL);
-		size_t k;
+		const char *const queries[] = { q, qg };
+		size_t k, w;
 
-		if (j == NULL) {
-			rc = NW_ENOMEM;
-			break;
+		for (w = 0; w < 2 && rc == 0; w++) {
+			struct job *j = job_new(d, JOB_GRAPH, PROVIDER_OP_QUERY, "POST", queries[w], NULL);
+
+			if (j == NULL) {
+				rc = NW_ENOMEM;
+				break;
+			}
+			j->op->scopes = json_array();
+			for (k = i; k < o->nsubscriptions && k < i + GRAPH_SUBSCRIPTIONS_PER_QUERY; k++)
+				json_array_append_new(j->op->scopes, json_string(o->subscriptions[k]));
+			rc = job_submit(j);
 		}
-		j->op->scopes = json_array();
-		for (k = i; k < o->nsubscriptions && k < i + GRAPH_SUBSCRIPTIONS_PER_QUERY; k++)
-			json_array_append_new(j->op->scopes, json_string(o->subscriptions[k]));
-		rc = job_submit(j);
 	}
 	free(q);
+	free(qg);
 	if (rc != 0)
 		return rc;
 	return drive(d);
@@ -678,6 +741,24 @@ read_lists(struct disc *d)
 	const struct azure_discover_opts *o = d->o;
 	size_t s, t, g;
 
+	for (s = 0; s < o->nsubscriptions; s++) {
+		char *path = NULL;
+		struct job *j = NULL;
+
+		if (asprintf(&path, "/subscriptions/%s/resourcegroups?api-version=%s", o->subscriptions[s],
+		    API_RESOURCES) < 0) {
+			struct nw_err err = { 0 };
+			err_set(&err, NW_ENOMEM, "out of memory");
+			set_fatal(d, &err);
+			return NW_ENOMEM;
+		}
+		submit_new(d, JOB_LIST, PROVIDER_OP_LIST, "GET", path, NULL, &j);
+		free(path);
+		if (j == NULL)
+			return d->fatal;
+		snprintf(j->sub, sizeof(j->sub), "%s", o->subscriptions[s]);
+		snprintf(j->type, sizeof(j->type), "%s", TYPE_RESOURCE_GROUP);
+	}
 	for (s = 0; s < o->nsubscriptions; s++) {
 		for (t = 0; top_types[t] != NULL; t++) {
 			const char *seg = strchr(top_types[t], '/') + 1;

@@ -1093,6 +1093,14 @@ start_easy(struct az_client *c, struct az_xfer *x)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
+	/*
+	 * libcurl silently sends a request again on a fresh connection when a
+	 * reused one dies before any answer ("Connection died, retrying a fresh
+	 * connect"): a write that reached ARM would be carried out twice.  A
+	 * request that must not be repeated gets a connection of its own, so a
+	 * reset after sending reaches the caller, who settles it by reading.
+	 */
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, (x->flags & AZ_XFER_IDEMPOTENT) ? 0L : 1L);
 	if (strcmp(x->method, "GET") == 0) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	} else {

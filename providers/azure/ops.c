@@ -588,6 +588,7 @@ status_lost(struct az_op *a, const struct az_xfer *x)
 			snprintf(err.msg + n, sizeof(err.msg) - n, "; its outcome is unknown, so read the "
 			    "resource before trying again");
 		}
+		a->op->outcome_unknown = true;
 		fail_with(a, &err, &perr);
 	}
 }

@@ -1932,56 +1932,10 @@ list_resources(struct emulator *e, struct emu_req *r, struct arm_path *p)
 	free(items);
 }
 
-/* --- resource groups and subscriptions --------------------------------------------------- */
-
-static void
-resource_group(struct emulator *e, struct emu_req *r, const char *sub, const char *rg)
+bool
+arm_api_resources_ok(struct emu_req *r)
 {
-	json_t *g;
-
-	if (!api_check(r, api_resources, "Microsoft.Resources"))
-		return;
-	g = emu_store_rg_get(e, sub, rg);
-	if (strcmp(r->method, "PUT") == 0) {
-		const char *loc = json_str(r->parsed, "location");
-		bool existed = g != NULL;
-
-		if (!json_is_object(r->parsed) || loc == NULL) {
-			emu_reply_error(r, 400, "LocationRequired",
-			    "The location property is required for this definition.");
-			return;
-		}
-		emu_store_rg_put(e, sub, rg, loc);
-		g = emu_store_rg_get(e, sub, rg);
-		emu_op_name(r, "create resource group");
-		{
-			json_t *body = json_pack("{s:o,s:s,s:s,s:s,s:{s:s}}",
-			    "id", json_sprintf("/subscriptions/%s/resourceGroups/%s", sub, json_str(g, "name")),
-			    "name", json_str(g, "name"), "type", "Microsoft.Resources/resourceGroups",
-			    "location", json_str(g, "location"), "properties", "provisioningState", "Succeeded");
-			emu_reply_json(r, existed ? 200 : 201, body);
-		}
-		return;
-	}
-	if (g == NULL) {
-		emu_reply_error(r, 404, "ResourceGroupNotFound", "Resource group '%s' could not be found.",
-		    rg);
-		return;
-	}
-	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) {
-		emu_op_name(r, "get resource group");
-		if (strcmp(r->method, "HEAD") == 0) {
-			emu_reply_empty(r, 204);
-			return;
-		}
-		emu_reply_json(r, 200, json_pack("{s:o,s:s,s:s,s:s,s:{s:s}}",
-		    "id", json_sprintf("/subscriptions/%s/resourceGroups/%s", sub, json_str(g, "name")),
-		    "name", json_str(g, "name"), "type", "Microsoft.Resources/resourceGroups",
-		    "location", json_str(g, "location"), "properties", "provisioningState", "Succeeded"));
-		return;
-	}
-	emu_reply_error(r, 405, "MethodNotAllowed",
-	    "The requested resource does not support http method '%s'.", r->method);
+	return api_check(r, api_resources, "Microsoft.Resources");
 }
 
 /* --- dispatch ------------------------------------------------------------------------------ */
@@ -2140,20 +2094,18 @@ arm_handle(struct emulator *e, struct emu_req *r)
 		goto done;
 	}
 	if (strcasecmp(seg[2], "resourceGroups") == 0) {
-		if (n < 4) {
-			emu_reply_error(r, 404, "NotFound", "The requested path '%s' was not found.", r->path);
-			goto done;
-		}
-		p.rg = seg[3];
-		if (n == 4) {
+		bool listing = n == 5 && strcasecmp(seg[4], "resources") == 0;
+
+		if (n == 3 || n == 4 || listing) {
 			if (!emu_store_sub_exists(e, seg[1])) {
 				emu_reply_error(r, 404, "SubscriptionNotFound",
 				    "The subscription '%s' could not be found.", seg[1]);
 				goto done;
 			}
-			resource_group(e, r, seg[1], seg[3]);
+			rgroups_handle(e, r, seg[1], n >= 4 ? seg[3] : NULL, listing);
 			goto done;
 		}
+		p.rg = seg[3];
 		if (n < 6 || strcasecmp(seg[4], "providers") != 0) {
 			emu_reply_error(r, 404, "NotFound", "The requested path '%s' was not found.", r->path);
 			goto done;

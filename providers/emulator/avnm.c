@@ -602,15 +602,20 @@ cmp_pv(const void *a, const void *b)
 static char *
 check_limits(struct emulator *e, struct cg_set *all, json_t *committed_ids)
 {
-	const char *feat = emu_store_feature(e, FEATURE_HIGH_SCALE);
-	bool high = feat != NULL && strcmp(feat, "Registered") == 0;
 	size_t i, j, k;
 
 	for (i = 0; i < all->n; i++) {
 		struct cg *g = &all->v[i];
 		json_t *caps = json_path(g->config, "properties", "connectivityCapabilities", NULL);
-		bool mine = false;
+		bool mine = false, high;
 		json_t *v;
+		/* registered per subscription: the one that holds the network manager */
+		char *sub = arm_id_part(json_str(g->config, "id"), "subscriptions");
+		const char *feat = sub != NULL ? emu_store_feature_sub(e, sub, FEATURE_HIGH_SCALE) :
+		    emu_store_feature(e, FEATURE_HIGH_SCALE);
+
+		high = feat != NULL && strcmp(feat, "Registered") == 0;
+		free(sub);
 
 		json_array_foreach(committed_ids, j, v)
 			if (json_is_string(v) && strcasecmp(json_string_value(v), json_str(g->config, "id")) == 0)

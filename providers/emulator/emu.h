@@ -25,6 +25,7 @@
 #define EMU_API_FEATURES "2021-07-01"
 #define EMU_API_RESOURCES "2021-04-01"
 #define EMU_API_GRAPH "2021-03-01"
+#define EMU_TYPE_RESOURCE_GROUP "Microsoft.Resources/resourceGroups"
 
 /* Nominal durations in seconds, divided by the time scale (docs/emulator.md). */
 #define EMU_DUR_PUT 5.0          /* VNet, subnet, peering, route table, ... */
@@ -140,9 +141,10 @@ struct emulator {
 
 	/* the estate */
 	json_t *res;        /* lowercase id -> resource (ARM JSON) */
-	json_t *rgs;        /* "sub/rg" lowercase -> {subscriptionId, name, location} */
+	json_t *rgs;        /* "sub/rg" lowercase -> the group as ARM returns it, plus subscriptionId */
 	json_t *doc;        /* the other top-level keys of the topology document */
 	json_t *observed;   /* observed.* */
+	json_t *subfeatures; /* subscription lowercase -> feature -> state, once one registers there */
 	json_t *deploy;     /* AVNM deployment records: nm idl -> [records] (see avnm.c) */
 	json_t *empty_status; /* nm idl -> count of listDeploymentStatus calls to answer empty */
 	json_t *snapshots;  /* gateway migration: old gateway idl -> pre-prepare copies */
@@ -292,6 +294,8 @@ json_t *emu_store_doc(struct emulator *e);
 
 /* Resource groups. */
 bool emu_store_rg_exists(struct emulator *e, const char *sub, const char *rg);
+/* A stored group as "Resource Groups - Get" returns it (new reference). */
+json_t *emu_store_rg_wire(const json_t *g);
 json_t *emu_store_rg_get(struct emulator *e, const char *sub, const char *rg);
 void emu_store_rg_put(struct emulator *e, const char *sub, const char *rg, const char *location);
 void emu_store_rg_del(struct emulator *e, const char *sub, const char *rg);
@@ -302,6 +306,20 @@ bool emu_store_sub_exists(struct emulator *e, const char *sub);
 /* observed.features[name], or NULL. */
 const char *emu_store_feature(struct emulator *e, const char *name);
 void emu_store_feature_set(struct emulator *e, const char *name, const char *state);
+
+/*
+ * A feature's state in one subscription: its own once it was registered or
+ * unregistered there, else the estate's (observed.features), else NULL.
+ */
+const char *emu_store_feature_sub(struct emulator *e, const char *sub, const char *name);
+
+/*
+ * Sets a feature's state in one subscription; observed.features then holds,
+ * for the estate, the least-registered state among its subscriptions (as
+ * discovery, reading each subscription, records it).
+ */
+void emu_store_feature_sub_set(struct emulator *e, const char *sub, const char *name,
+    const char *state);
 
 /* The estate loaded as a topology and a route context for this generation
  * (cached; borrowed).  NULL with err set when the estate does not load. */
@@ -332,6 +350,9 @@ void arm_reply_lro(struct emulator *e, struct emu_req *r, const struct emu_op *o
  * and the official SDK requires.
  */
 json_t *arm_wire(const json_t *res);
+
+/* The api-version is one Microsoft.Resources takes; else answers 400 and returns false. */
+bool arm_api_resources_ok(struct emu_req *r);
 
 /* Sets properties.provisioningState (creating properties when absent). */
 void arm_set_state(json_t *obj, const char *state);
@@ -370,6 +391,15 @@ void lro_handle_status(struct emulator *e, struct emu_req *r, const char *opid, 
 void lro_force(struct emu_op *op, enum emu_op_state state, const char *code, const char *msg);
 
 void lro_free_all(struct emulator *e);
+
+/* --- rgroups.c: resource groups (Microsoft.Resources) ------------------------ */
+
+/* /subscriptions/{s}/resourcegroups[/{rg}[/resources]]: rg NULL lists the groups. */
+void rgroups_handle(struct emulator *e, struct emu_req *r, const char *sub, const char *rg,
+    bool resources);
+
+/* A resource group's delete completes: its resources and the group go. */
+void rgroups_op_done(struct emulator *e, struct emu_op *op);
 
 /* --- avnm.c --------------------------------------------------------------------- */
 

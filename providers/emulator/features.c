@@ -2,9 +2,13 @@
  * Preview features and provider registration (reference/azure-arm.md,
  * section 4): register moves a feature to Registering and, after a
  * nominal delay divided by the time scale, to Registered; unregister goes
- * through Unregistering to Unregistered.  States live in
- * observed.features, shared by every subscription of the estate, where
- * the planner reads them.  Provider registration answers Registered.
+ * through Unregistering to Unregistered.  A feature is registered per
+ * subscription ("Set up preview features in Azure subscription",
+ * https://learn.microsoft.com/azure/azure-resource-manager/management/preview-features):
+ * each subscription keeps its own state once one is registered there, the
+ * seeded observed.features until then; observed.features shows the
+ * estate's least-registered state, as discovery records it.  Provider
+ * registration answers Registered.
  */
 #include "config.h"
 
@@ -68,19 +72,20 @@ feature_result(const char *sub, const char *key, const char *state)
 }
 
 static const char *
-state_of(struct emulator *e, const char *key)
+state_of(struct emulator *e, const char *sub, const char *key)
 {
-	const char *s = emu_store_feature(e, key);
+	const char *s = emu_store_feature_sub(e, sub, key);
 	return s != NULL ? s : "NotRegistered";
 }
 
 static bool
-pending(struct emulator *e, const char *key)
+pending(struct emulator *e, const char *sub, const char *key)
 {
 	size_t i;
 
 	for (i = 0; i < e->nrunning; i++)
-		if (e->running[i]->kind == OP_INTERNAL && strcasecmp(e->running[i]->target, key) == 0)
+		if (e->running[i]->kind == OP_INTERNAL && strcasecmp(e->running[i]->target, key) == 0 &&
+		    strcasecmp(e->running[i]->subscription, sub) == 0)
 			return true;
 	return false;
 }
@@ -96,11 +101,11 @@ list_features(struct emulator *e, struct emu_req *r, const char *sub, const char
 		if (ns == NULL || strncasecmp(known_features[i], ns, strlen(ns)) == 0)
 			if (emu_store_feature(e, known_features[i]) == NULL)
 				json_array_append_new(value, feature_result(sub, known_features[i],
-				    "NotRegistered"));
+				    state_of(e, sub, known_features[i])));
 	json_object_foreach(f, k, v)
 		if (json_is_string(v) && (ns == NULL || (strncasecmp(k, ns, strlen(ns)) == 0 &&
 		    k[strlen(ns)] == '/')))
-			json_array_append_new(value, feature_result(sub, k, json_string_value(v)));
+			json_array_append_new(value, feature_result(sub, k, state_of(e, sub, k)));
 	emu_op_name(r, "list features");
 	emu_reply_json(r, 200, json_pack("{s:o}", "value", value));
 }
@@ -174,7 +179,7 @@ features_handle(struct emulator *e, struct emu_req *r, const char *sub, char **s
 			return;
 		}
 		emu_op_name(r, "get feature");
-		emu_reply_json(r, 200, feature_result(sub, key, state_of(e, key)));
+		emu_reply_json(r, 200, feature_result(sub, key, state_of(e, sub, key)));
 		return;
 	}
 	if (strcmp(r->method, "POST") != 0 || (strcasecmp(verb, "register") != 0 &&
@@ -185,19 +190,19 @@ features_handle(struct emulator *e, struct emu_req *r, const char *sub, char **s
 	}
 	if (strcasecmp(verb, "register") == 0) {
 		emu_op_name(r, "register feature %s", key);
-		if (strcmp(state_of(e, key), "Registered") != 0 && !pending(e, key)) {
+		if (strcmp(state_of(e, sub, key), "Registered") != 0 && !pending(e, sub, key)) {
 			lro_new(e, OP_INTERNAL, "register", key, sub, "global", EMU_DUR_FEATURE);
-			emu_store_feature_set(e, key, "Registering");
+			emu_store_feature_sub_set(e, sub, key, "Registering");
 		}
 	} else {
 		emu_op_name(r, "unregister feature %s", key);
-		if (strcmp(state_of(e, key), "NotRegistered") != 0 &&
-		    strcmp(state_of(e, key), "Unregistered") != 0 && !pending(e, key)) {
+		if (strcmp(state_of(e, sub, key), "NotRegistered") != 0 &&
+		    strcmp(state_of(e, sub, key), "Unregistered") != 0 && !pending(e, sub, key)) {
 			lro_new(e, OP_INTERNAL, "unregister", key, sub, "global", EMU_DUR_FEATURE);
-			emu_store_feature_set(e, key, "Unregistering");
+			emu_store_feature_sub_set(e, sub, key, "Unregistering");
 		}
 	}
-	emu_reply_json(r, 200, feature_result(sub, key, state_of(e, key)));
+	emu_reply_json(r, 200, feature_result(sub, key, state_of(e, sub, key)));
 }
 
 void
@@ -207,5 +212,5 @@ features_op_done(struct emulator *e, struct emu_op *op)
 
 	if (op->state != OP_SUCCEEDED)
 		return;
-	emu_store_feature_set(e, op->target, reg ? "Registered" : "Unregistered");
+	emu_store_feature_sub_set(e, op->subscription, op->target, reg ? "Registered" : "Unregistered");
 }

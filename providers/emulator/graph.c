@@ -8,6 +8,8 @@
  *             | project id, name, properties
  *             | order by id asc | limit 10
  *
+ * The table may also be ResourceContainers: the resource groups and
+ * subscriptions, as Resource Graph's resourcecontainers table holds them.
  * Anything outside the subset is answered 400 with what was not
  * understood.  Rows come as objectArray (or table), at most 1,000 a page,
  * continued with $skipToken.
@@ -527,6 +529,7 @@ struct stage {
 struct query {
 	struct stage *st;
 	size_t n;
+	bool containers; /* the ResourceContainers table, else Resources */
 };
 
 static void
@@ -560,8 +563,10 @@ static bool
 parse_query(struct parser *p, struct query *q)
 {
 	next(p);
-	if (p->cur.kind != T_IDENT || strcasecmp(p->cur.text, "Resources") != 0)
-		return perr(p, "the query must start with the table Resources (found '%s')",
+	if (p->cur.kind == T_IDENT && strcasecmp(p->cur.text, "ResourceContainers") == 0)
+		q->containers = true;
+	else if (p->cur.kind != T_IDENT || strcasecmp(p->cur.text, "Resources") != 0)
+		return perr(p, "the query must start with the table Resources or ResourceContainers (found '%s')",
 		    p->cur.kind == T_END ? "nothing" : p->cur.text);
 	next(p);
 	while (p->cur.kind != T_END) {
@@ -685,6 +690,62 @@ row_of(json_t *res)
 	return row;
 }
 
+/*
+ * The ResourceContainers table: subscriptions and resource groups
+ * (https://learn.microsoft.com/azure/governance/resource-graph/reference/supported-tables-resources,
+ * "resourcecontainers"); types microsoft.resources/subscriptions and
+ * microsoft.resources/subscriptions/resourcegroups.  Returns a new array of
+ * rows, in id order.
+ */
+static json_t *
+container_rows(struct emulator *e)
+{
+	json_t *rows = json_array(), *g, *subs = json_object(), *v;
+	const char *k;
+	size_t i;
+
+	json_object_foreach(e->rgs, k, g) {
+		const char *sub = json_str(g, "subscriptionId");
+		char *rgl = emu_lower(json_str(g, "name") != NULL ? json_str(g, "name") : "");
+		json_t *row = json_pack("{s:O?,s:O?,s:s,s:s,s:s,s:O?,s:s,s:s,s:s}", "id",
+		    json_object_get(g, "id"), "name", json_object_get(g, "name"),
+		    "type", "microsoft.resources/subscriptions/resourcegroups", "tenantId", "", "kind", "",
+		    "location", json_object_get(g, "location"), "resourceGroup", rgl,
+		    "subscriptionId", sub != NULL ? sub : "",
+		    "managedBy", json_str(g, "managedBy") != NULL ? json_str(g, "managedBy") : "");
+
+		json_object_set(row, "properties", json_object_get(g, "properties") != NULL ?
+		    json_object_get(g, "properties") : json_null());
+		json_object_set(row, "tags", json_object_get(g, "tags") != NULL ?
+		    json_object_get(g, "tags") : json_null());
+		json_array_append_new(rows, row);
+		if (sub != NULL)
+			json_object_set_new(subs, sub, json_true());
+		free(rgl);
+	}
+	json_array_foreach(json_object_get(e->doc, "subscriptions"), i, v) {
+		const char *sub = json_string_value(v);
+		if (sub != NULL && strncasecmp(sub, "/subscriptions/", 15) == 0)
+			sub += 15;
+		if (sub != NULL)
+			json_object_set_new(subs, sub, json_true());
+	}
+	json_object_foreach(subs, k, v)
+		json_array_append_new(rows, json_pack("{s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s}}",
+		    "id", json_sprintf("/subscriptions/%s", k), "name", k,
+		    "type", "microsoft.resources/subscriptions", "tenantId", "", "kind", "", "location", "",
+		    "resourceGroup", "", "subscriptionId", k, "managedBy", "", "properties", "state",
+		    "Enabled"));
+	json_decref(subs);
+	return rows;
+}
+
+static int
+cmp_row_id(const void *a, const void *b)
+{
+	return strcasecmp(json_str(*(json_t *const *)a, "id"), json_str(*(json_t *const *)b, "id"));
+}
+
 static int
 cmp_rows(const void *a, const void *b, void *order)
 {
@@ -735,7 +796,7 @@ graph_handle(struct emulator *e, struct emu_req *r)
 {
 	struct parser p = { 0 };
 	struct query q = { 0 };
-	json_t *body = r->parsed, *subs, *opts, *rows = NULL, *page = NULL, *out;
+	json_t *body = r->parsed, *subs, *opts, *rows = NULL, *page = NULL, *out, *containers = NULL;
 	const char *query, *fmt, *api = emu_query(r, "api-version"), *tok;
 	const char **keys;
 	size_t n, i, j, nrows, start = 0, top = GRAPH_PAGE;
@@ -804,18 +865,24 @@ graph_handle(struct emulator *e, struct emu_req *r)
 	}
 
 	/* rows in scope, in id order */
-	emu_store_sorted(e, &keys, &n);
+	if (q.containers) {
+		containers = container_rows(e);
+		n = json_array_size(containers);
+		keys = NULL;
+	} else {
+		emu_store_sorted(e, &keys, &n);
+	}
 	arr = malloc((n + 1) * sizeof(*arr));
 	if (arr == NULL)
 		abort();
 	nrows = 0;
 	for (i = 0; i < n; i++) {
-		json_t *res = json_object_get(e->res, keys[i]);
 		json_t *row;
 		bool in_scope = json_array_size(subs) == 0;
 		json_t *s;
 
-		row = row_of(res);
+		row = q.containers ? json_incref(json_array_get(containers, i)) :
+		    row_of(json_object_get(e->res, keys[i]));
 		json_array_foreach(subs, j, s)
 			if (json_is_string(s) && strcasecmp(json_string_value(s),
 			    json_str(row, "subscriptionId")) == 0)
@@ -826,6 +893,9 @@ graph_handle(struct emulator *e, struct emu_req *r)
 		}
 		arr[nrows++] = row;
 	}
+	json_decref(containers);
+	if (q.containers)
+		qsort(arr, nrows, sizeof(*arr), cmp_row_id);
 	for (i = 0; i < q.n; i++) {
 		struct stage *s = &q.st[i];
 		size_t k = 0;

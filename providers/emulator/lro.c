@@ -136,7 +136,9 @@ complete(struct emulator *e, struct emu_op *op)
 		op->fail_msg = emu_strdup(op->state == OP_CANCELED ? "The operation was canceled." :
 		    "An error occurred.");
 	}
-	if (op->kind == OP_PUT || op->kind == OP_DELETE)
+	if (op->kind == OP_DELETE && op->action != NULL && strcmp(op->action, "deleteResourceGroup") == 0)
+		rgroups_op_done(e, op);
+	else if (op->kind == OP_PUT || op->kind == OP_DELETE)
 		arm_op_done(e, op);
 	else if (op->kind == OP_INTERNAL)
 		features_op_done(e, op);

@@ -59,10 +59,15 @@ doc_slot(struct emulator *e, const char *name)
 		return &e->deploy;
 	if (strcmp(name, "snapshots") == 0)
 		return &e->snapshots;
+	if (strcmp(name, "subfeatures") == 0)
+		return &e->subfeatures;
 	return NULL;
 }
 
-static const char *const doc_names[] = { "doc", "observed", "rgs", "deploy", "snapshots", NULL };
+static const char *const doc_names[] = { "doc", "observed", "rgs", "deploy", "snapshots",
+	"subfeatures", NULL };
+
+#define INTERRUPTED "the operation was interrupted by a restart of the service; send it again"
 
 /* Settles what an interrupted run left half-way. */
 static void
@@ -83,6 +88,35 @@ settle(struct emulator *e)
 		}
 		if (strcmp(st, "Updating") == 0 || strcmp(st, "Creating") == 0)
 			arm_set_state(v, "Succeeded");
+	}
+	/*
+	 * A commit or a gateway migration step left running has no operation
+	 * any more (operations live in memory): it did not complete.  ARM does
+	 * not document what a client sees after its own restart; the emulator
+	 * ends such an operation Failed, keeping a migration's phase as a
+	 * failed step does (virtualNetworkGatewayMigrationStatus enum docs), so
+	 * a client reading the state learns it ended and may send it again.
+	 */
+	json_object_foreach(e->res, k, v) {
+		json_t *ms = json_path(v, "properties", "virtualNetworkGatewayMigrationStatus", NULL);
+		const char *ms_state = json_str(ms, "state");
+
+		if (ms_state != NULL && strcmp(ms_state, "InProgress") == 0) {
+			json_object_set_new(ms, "state", json_string("Failed"));
+			json_object_set_new(ms, "errorMessage", json_string(INTERRUPTED));
+		}
+	}
+	json_object_foreach(e->deploy, k, v) {
+		size_t i;
+		json_t *rec;
+
+		json_array_foreach(v, i, rec) {
+			const char *ds = json_str(rec, "deploymentStatus");
+			if (ds != NULL && strcmp(ds, "Deploying") == 0) {
+				json_object_set_new(rec, "deploymentStatus", json_string("Failed"));
+				json_object_set_new(rec, "errorMessage", json_string(INTERRUPTED));
+			}
+		}
 	}
 	f = json_object_get(e->observed, "features");
 	json_object_foreach(f, k, v) {
@@ -185,6 +219,8 @@ persist_open(struct emulator *e, const char *path, bool *loaded, struct nw_err *
 		e->deploy = json_object();
 	if (e->snapshots == NULL)
 		e->snapshots = json_object();
+	if (e->subfeatures == NULL)
+		e->subfeatures = json_object();
 	settle(e);
 	e->gen++;
 	e->keys_gen++;

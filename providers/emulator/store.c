@@ -231,6 +231,23 @@ rg_key(const char *sub, const char *rg)
 	return low;
 }
 
+json_t *
+emu_store_rg_wire(const json_t *g)
+{
+	json_t *c = json_deep_copy(g);
+
+	/* a state database written before groups kept ARM's shape */
+	if (json_str(c, "id") == NULL)
+		json_object_set_new(c, "id", json_sprintf("/subscriptions/%s/resourceGroups/%s",
+		    json_str(c, "subscriptionId"), json_str(c, "name")));
+	if (json_str(c, "type") == NULL)
+		json_object_set_new(c, "type", json_string(EMU_TYPE_RESOURCE_GROUP));
+	if (json_object_get(c, "properties") == NULL)
+		json_object_set_new(c, "properties", json_pack("{s:s}", "provisioningState", "Succeeded"));
+	json_object_del(c, "subscriptionId");
+	return c;
+}
+
 bool
 emu_store_rg_exists(struct emulator *e, const char *sub, const char *rg)
 {
@@ -253,9 +270,13 @@ emu_store_rg_put(struct emulator *e, const char *sub, const char *rg, const char
 	char *k = rg_key(sub, rg);
 	json_t *old = json_object_get(e->rgs, k);
 
+	/* as "Resource Groups - Get" returns it, plus the subscription for lists */
 	if (old == NULL)
-		json_object_set_new(e->rgs, k, json_pack("{s:s,s:s,s:s}", "subscriptionId", sub,
-		    "name", rg, "location", location != NULL ? location : "eastus"));
+		json_object_set_new(e->rgs, k, json_pack("{s:s,s:o,s:s,s:s,s:s,s:{s:s}}",
+		    "subscriptionId", sub, "id", json_sprintf("/subscriptions/%s/resourceGroups/%s", sub, rg),
+		    "name", rg, "type", EMU_TYPE_RESOURCE_GROUP,
+		    "location", location != NULL ? location : "eastus",
+		    "properties", "provisioningState", "Succeeded"));
 	else if (location != NULL)
 		json_object_set_new(old, "location", json_string(location));
 	free(k);
@@ -332,6 +353,78 @@ emu_store_feature_set(struct emulator *e, const char *name, const char *state)
 	emu_store_touch_docs(e);
 }
 
+const char *
+emu_store_feature_sub(struct emulator *e, const char *sub, const char *name)
+{
+	char *low = emu_lower(sub);
+	json_t *f = json_object_get(e->subfeatures, low), *v;
+	const char *k;
+
+	free(low);
+	json_object_foreach(f, k, v)
+		if (strcasecmp(k, name) == 0 && json_is_string(v))
+			return json_string_value(v);
+	return emu_store_feature(e, name);
+}
+
+static int
+feature_rank(const char *s)
+{
+	static const char *const order[] = { "NotRegistered", "Unregistered", "Unregistering",
+		"Pending", "Registering", "Registered", NULL };
+	int i;
+
+	for (i = 0; s != NULL && order[i] != NULL; i++)
+		if (strcasecmp(order[i], s) == 0)
+			return i;
+	return 0;
+}
+
+void
+emu_store_feature_sub_set(struct emulator *e, const char *sub, const char *name, const char *state)
+{
+	char *low = emu_lower(sub);
+	json_t *f, *subs = json_object(), *v;
+	const char *k, *least = state;
+	size_t i;
+
+	if (e->subfeatures == NULL)
+		e->subfeatures = json_object();
+	f = json_object_get(e->subfeatures, low);
+	if (f == NULL) {
+		f = json_object();
+		json_object_set_new(e->subfeatures, low, f);
+	}
+	json_object_set_new(f, name, json_string(state));
+	free(low);
+	/* the estate's subscriptions: those it lists and those its groups are in */
+	json_array_foreach(json_object_get(e->doc, "subscriptions"), i, v)
+		if (json_is_string(v)) {
+			const char *s = json_string_value(v);
+			char *l = emu_lower(strncasecmp(s, "/subscriptions/", 15) == 0 ? s + 15 : s);
+			json_object_set_new(subs, l, json_true());
+			free(l);
+		}
+	json_object_foreach(e->rgs, k, v)
+		if (json_str(v, "subscriptionId") != NULL) {
+			char *l = emu_lower(json_str(v, "subscriptionId"));
+			json_object_set_new(subs, l, json_true());
+			free(l);
+		}
+	json_object_foreach(subs, k, v) {
+		const char *st = emu_store_feature_sub(e, k, name);
+		if (feature_rank(st) < feature_rank(least))
+			least = st != NULL ? st : "NotRegistered";
+	}
+	/* copied: least may point into the map being set */
+	{
+		char *keep = emu_strdup(least);
+		emu_store_feature_set(e, name, keep);
+		free(keep);
+	}
+	json_decref(subs);
+}
+
 /* The part of an id after "/subscriptions/" up to the next slash. */
 static char *
 id_sub(const char *id)
@@ -379,6 +472,8 @@ emu_store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err)
 	json_decref(e->observed);
 	e->res = json_object();
 	e->rgs = json_object();
+	json_decref(e->subfeatures);
+	e->subfeatures = json_object();
 	e->doc = json_object();
 	e->observed = json_object();
 	json_object_foreach((json_t *)doc, k, v) {
@@ -395,12 +490,36 @@ emu_store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err)
 		json_object_set_new(e->doc, "format", json_string(TOPOLOGY_FORMAT));
 	if (!json_is_array(json_object_get(e->doc, "subscriptions")))
 		json_object_set_new(e->doc, "subscriptions", json_array());
+	/* the groups the topology records, as recorded; then those its resources imply */
+	json_array_foreach(resources, i, r) {
+		const char *type = json_str(r, "type");
+		char *sub, *rg;
+		json_t *g;
+
+		if (type == NULL || strcasecmp(type, EMU_TYPE_RESOURCE_GROUP) != 0 || json_str(r, "id") == NULL)
+			continue;
+		sub = id_sub(json_str(r, "id"));
+		rg = arm_id_part(json_str(r, "id"), "resourceGroups");
+		if (sub != NULL && rg != NULL) {
+			emu_store_rg_put(e, sub, rg, json_str(r, "location"));
+			g = emu_store_rg_get(e, sub, rg);
+			if (json_object_get(r, "tags") != NULL)
+				json_object_set(g, "tags", json_object_get(r, "tags"));
+			if (json_object_get(r, "managedBy") != NULL)
+				json_object_set(g, "managedBy", json_object_get(r, "managedBy"));
+		}
+		free(sub);
+		free(rg);
+	}
 	json_array_foreach(resources, i, r) {
 		const char *id = json_str(r, "id");
+		const char *type = json_str(r, "type");
 		char *sub, *rg, *low;
 
 		if (id == NULL)
 			return err_set(err, NW_EINPUT, "resource %zu has no id", i);
+		if (type != NULL && strcasecmp(type, EMU_TYPE_RESOURCE_GROUP) == 0)
+			continue;
 		low = emu_lower(id);
 		/* shared, not copied: the loaded topology is freed right after,
 		 * and a copy of a 5,000-spoke estate cost 200 MB at start */
@@ -420,6 +539,32 @@ emu_store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err)
 	return 0;
 }
 
+static int
+cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The resource groups, as ARM returns them, in key order after the resources. */
+static void
+rgs_append(struct emulator *e, json_t *list)
+{
+	const char **keys = malloc((json_object_size(e->rgs) + 1) * sizeof(*keys));
+	const char *k;
+	json_t *g;
+	size_t n = 0, i;
+
+	if (keys == NULL)
+		abort();
+	json_object_foreach(e->rgs, k, g)
+		keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), cmp_key);
+	for (i = 0; i < n; i++) {
+		json_array_append_new(list, emu_store_rg_wire(json_object_get(e->rgs, keys[i])));
+	}
+	free(keys);
+}
+
 json_t *
 emu_store_doc(struct emulator *e)
 {
@@ -430,6 +575,7 @@ emu_store_doc(struct emulator *e)
 	emu_store_sorted(e, &keys, &n);
 	for (i = 0; i < n; i++)
 		json_array_append_new(list, json_deep_copy(json_object_get(e->res, keys[i])));
+	rgs_append(e, list);
 	json_object_set_new(doc, "resources", list);
 	json_object_set_new(doc, "observed", json_deep_copy(e->observed));
 	return doc;
@@ -477,6 +623,7 @@ emu_store_free(struct emulator *e)
 	json_decref(e->rgs);
 	json_decref(e->doc);
 	json_decref(e->observed);
+	json_decref(e->subfeatures);
 	json_decref(e->deploy);
 	free(e->sorted);
 }

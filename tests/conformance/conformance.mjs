@@ -18,6 +18,7 @@
 // "N passed, M failed"; the exit code is 0 only when nothing failed.
 
 import { NetworkManagementClient } from "@azure/arm-network";
+import { createDefaultHttpClient, createPipelineRequest } from "@azure/core-rest-pipeline";
 import { ClientSecretCredential } from "@azure/identity";
 
 const base = required("NETWAVE_EMULATOR_URL").replace(/\/+$/, "");
@@ -107,6 +108,16 @@ async function requests() {
 	return control("GET", "requests");
 }
 
+// GET /subscriptions/{s}/resourcegroups/{rg} through the SDK's pipeline (token, retries, TLS)
+async function resourceGroup(sub, name) {
+	const r = await client.pipeline.sendRequest(createDefaultHttpClient(), createPipelineRequest({
+		url: `${base}/subscriptions/${sub}/resourcegroups/${encodeURIComponent(name)}?api-version=2021-04-01`,
+		method: "GET",
+	}));
+	equal(r.status, 200, `resource group ${name}`);
+	return JSON.parse(r.bodyAsText);
+}
+
 async function collect(iter) {
 	const out = [];
 	for await (const x of iter)
@@ -192,13 +203,16 @@ await scenario("deserializers: every seeded resource reads back through its type
 		"microsoft.network/privateendpoints": (rg, n) => client.privateEndpoints.get(rg, n),
 		"microsoft.network/azurefirewalls": (rg, n) => client.azureFirewalls.get(rg, n),
 		"microsoft.network/routetables": (rg, n) => client.routeTables.get(rg, n),
+		// Resource Groups - Get (Microsoft.Resources 2021-04-01) through the same pipeline:
+		// @azure/arm-network has no resource group client
+		"microsoft.resources/resourcegroups": (rg, n) => resourceGroup(idPart(rg, "subscriptions"), n),
 	};
 	const seen = new Set();
 	for (const r of state.resources) {
 		const t = r.type.toLowerCase();
 		const get = getters[t];
 		check(get !== undefined, `no typed getter for ${r.type}`);
-		const got = await get(idPart(r.id, "resourceGroups"), r.name);
+		const got = await get(t === "microsoft.resources/resourcegroups" ? r.id : idPart(r.id, "resourceGroups"), r.name);
 		equal(got.id.toLowerCase(), r.id.toLowerCase(), `${r.type} id`);
 		equal(got.name, r.name, `${r.type} name`);
 		seen.add(t);
