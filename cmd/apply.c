@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -641,6 +642,30 @@ emulator_soak_scale(struct cmd_ctx *ctx, const struct cmd_args *a, struct provid
 	json_decref(h);
 }
 
+/*
+ * For tests only: NETWAVE_TEST_CRASH_AFTER=N stops the run dead after N
+ * journal writes, the lease kept, as kill -9 at that point would
+ * (tests/cli/cli_scenario_faults.sh crashes a wave after every write in
+ * turn); the run exits 5 like any run that stopped part way.
+ */
+static int
+test_crash_after(struct apply_opts *o, struct nw_err *err)
+{
+	const char *v = getenv("NETWAVE_TEST_CRASH_AFTER");
+	char *end = NULL;
+	unsigned long n;
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n == 0 || n > UINT_MAX)
+		return err_set(err, NW_EINPUT, "NETWAVE_TEST_CRASH_AFTER: '%s' is not a whole number "
+		    "from 1 to %u", v, UINT_MAX);
+	o->crash_after = (unsigned)n;
+	return 0;
+}
+
 static int
 run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir, struct nw_err *err)
 {
@@ -681,6 +706,8 @@ run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir
 	if ((rc = cmd_arg_ulong(a, "parallel", 1, 256, APPLY_DEFAULT_PARALLEL, &parallel, err)) != 0)
 		return rc;
 	o.parallel = (unsigned)parallel;
+	if ((rc = test_crash_after(&o, err)) != 0)
+		return rc;
 	o.yes = cmd_flag(a, "yes");
 	o.auto_rollback = dir == APPLY_FORWARD && cmd_flag(a, "auto-rollback");
 	o.current_path = cmd_arg(a, "current");
@@ -716,12 +743,6 @@ run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir
 			goto done;
 		}
 		o.history = h;
-	}
-	{
-		/* a test hook: stop dead after this many journal writes, as a kill -9 there would */
-		const char *ca = getenv("NETWAVE_TEST_CRASH_AFTER");
-		if (ca != NULL && *ca != '\0')
-			o.crash_after = (unsigned)strtoul(ca, NULL, 10);
 	}
 	cmd_interrupt_catch(&stop);
 	rc = apply_run(st, p, plan, &o, &res, err);

@@ -77,7 +77,7 @@ exec_synth(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
 	struct synth_opts o = { 0 };
 	struct topology *t = NULL;
-	unsigned long hubs, spokes, pes, udr, seed, vpn;
+	unsigned long hubs, spokes, pes, udr, seed, subs, pairs, gw_udr;
 	const char *output = cmd_arg(a, "output");
 	const char **regions = NULL;
 	char *regions_copy = NULL;
@@ -91,8 +91,10 @@ exec_synth(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	    (rc = cmd_arg_ulong(a, "spokes-per-hub", 0, COUNT_MAX, 0, &spokes, err)) != 0 ||
 	    (rc = cmd_arg_ulong(a, "pe-per-spoke", 0, COUNT_MAX, 0, &pes, err)) != 0 ||
 	    (rc = cmd_arg_ulong(a, "udr-spokes", 0, COUNT_MAX * COUNT_MAX, 0, &udr, err)) != 0 ||
-	    (rc = cmd_arg_ulong(a, "vpn-gateways", 0, COUNT_MAX, 0, &vpn, err)) != 0 ||
-	    (rc = cmd_arg_ulong(a, "seed", 0, ULONG_MAX, 1, &seed, err)) != 0)
+	    (rc = cmd_arg_ulong(a, "seed", 0, ULONG_MAX, 1, &seed, err)) != 0 ||
+	    (rc = cmd_arg_ulong(a, "subscriptions", 1, COUNT_MAX, 1, &subs, err)) != 0 ||
+	    (rc = cmd_arg_ulong(a, "spoke-peerings", 0, COUNT_MAX, 0, &pairs, err)) != 0 ||
+	    (rc = cmd_arg_ulong(a, "gateway-udr-spokes", 0, COUNT_MAX, 0, &gw_udr, err)) != 0)
 		goto done;
 	if (udr > 0xfffffffful) {
 		rc = err_set(err, NW_EINPUT, "option '--udr-spokes': %lu is more than the %lu spokes "
@@ -109,8 +111,11 @@ exec_synth(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	o.spokes_per_hub = (unsigned)spokes;
 	o.pe_per_spoke = (unsigned)pes;
 	o.udr_spokes = (unsigned)udr;
-	o.vpn_gateways = (unsigned)vpn;
 	o.seed = seed;
+	o.subscriptions = (unsigned)subs;
+	o.spoke_peerings = (unsigned)pairs;
+	o.gateway_udr_spokes = (unsigned)gw_udr;
+	o.vpn_gateways = cmd_flag(a, "vpn-gateways");
 	o.regions = regions;
 	o.nregions = nregions;
 	if ((rc = synth_generate(&doc, &o, err)) != 0)
@@ -143,7 +148,11 @@ static const struct cmd_option opts_synth[] = {
 	{ "pe-per-spoke", 0, "P", 0, "private endpoints in each spoke (default 0)" },
 	{ "regions", 0, "R1,R2", 0, "regions the hubs go round-robin over (default eastus)" },
 	{ "udr-spokes", 0, "K", 0, "spokes whose 0.0.0.0/0 goes to their hub's firewall (default 0)" },
-	{ "vpn-gateways", 0, "K", 0, "the last K hubs get a VPN gateway instead of ExpressRoute (default 0)" },
+	{ "subscriptions", 0, "N", 0, "subscriptions the spokes go round-robin over (default 1)" },
+	{ "spoke-peerings", 0, "K", 0, "pairs of spokes of one hub peered directly (default 0)" },
+	{ "gateway-udr-spokes", 0, "K", 0,
+	  "spokes routing another spoke's /24 to the hub gateway (default 0)" },
+	{ "vpn-gateways", 0, NULL, 0, "a VpnGw1 VPN gateway on a Basic IP in every hub" },
 	{ "seed", 0, "N", 0, "seed for every choice; same options, same bytes (default 1)" },
 	{ "output", 'o', "FILE", 0, "write here atomically instead of standard output" },
 	{ NULL, 0, NULL, 0, NULL },
@@ -152,15 +161,18 @@ static const struct cmd_option opts_synth[] = {
 const struct cmd_entry cmd_synth_entry = {
 	"synth",
 	"--hubs H --spokes-per-hub S [--pe-per-spoke P] [--regions R1,R2] [--udr-spokes K] "
-	"[--vpn-gateways K] "
+	"[--subscriptions N] [--spoke-peerings K] [--gateway-udr-spokes K] [--vpn-gateways] "
 	"[--seed N] [-o FILE]",
 	"generate a synthetic hub-and-spoke estate as a topology file",
-	"Hubs carry an ExpressRoute gateway on a Basic public IP (the last --vpn-gateways hubs a\n"
-	"VpnGw1 VPN gateway on a Basic public IP, with no connection), an Azure Firewall and a\n"
+	"Hubs carry an ExpressRoute gateway on a Basic public IP, an Azure Firewall and a\n"
 	"connection to one shared circuit whose on-premises routes include 10.0.0.0/8, so\n"
 	"spoke-to-spoke traffic hairpins through the circuit.  Spokes are tagged role=spoke,\n"
 	"env=dev (the first two of each hub) or env=prod, traffic=light (about one in five),\n"
 	"and inspection=firewall when --udr-spokes routes them through the hub firewall.\n"
+	"--subscriptions spreads the spokes over more subscriptions (hubs stay in the\n"
+	"first); --spoke-peerings and --gateway-udr-spokes give spokes without a firewall\n"
+	"route the direct peerings and gateway routes a mesh makes redundant;\n"
+	"--vpn-gateways adds a VPN gateway beside each ExpressRoute gateway.\n"
 	"Hub NN uses 10.NN.0.0/24 and its spokes the /24s after it (larger blocks when a hub\n"
 	"has over 255 spokes); 10.255.0.0/16 is left to on-premises.  The output is\n"
 	"validated by the topology loader and written canonically.",

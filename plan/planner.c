@@ -4028,6 +4028,87 @@ gate_onprem(struct pl *p, struct wave *w, const struct rstate *s, const size_t *
 }
 
 /* The gates only the rehearsed routes can fill in: ConnectedGroup pairs and on-premises routes. */
+/*
+ * The first mesh wave's VNets whose every pair the rehearsal shows meshed,
+ * both ways.  A member that keeps a user route for another member's prefix
+ * (to VirtualNetworkGateway, say) keeps that path until the decommission
+ * deletes the route: a user route wins over the connected group's route
+ * for the same prefix.  Its pairs cannot pass an all-pairs gate, so the
+ * member with the most such pairs is left out, in turn, until the rest are
+ * all meshed.  *out (malloc'd, *nout entries) holds indexes into the VNets.
+ */
+static int
+first_wave_meshed(struct pl *p, const struct wave *w, const struct rstate *a, size_t **out,
+    size_t *nout)
+{
+	size_t n = w->nvnets, i, j, nbad = 0, cap = 0, *bad = NULL, *count = NULL;
+	bool *gone = NULL;
+	int rc = 0;
+
+	*nout = 0;
+	*out = malloc((n + 1) * sizeof(**out));
+	count = calloc(n + 1, sizeof(*count));
+	gone = calloc(n + 1, sizeof(*gone));
+	if (*out == NULL || count == NULL || gone == NULL)
+		goto oom;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			struct path_result pr;
+			if (i == j)
+				continue;
+			rc = routes_path(&pr, a->ctx, &a->t->vnets[w->vnets[i]], &a->t->vnets[w->vnets[j]],
+			    p->err);
+			if (rc != 0)
+				goto done;
+			if (pr.cls == PATH_MESH)
+				continue;
+			if (nbad == cap) {
+				size_t *x = realloc(bad, (cap = cap * 2 + 16) * 2 * sizeof(*bad));
+				if (x == NULL)
+					goto oom;
+				bad = x;
+			}
+			bad[2 * nbad] = i;
+			bad[2 * nbad + 1] = j;
+			nbad++;
+			count[i]++;
+			count[j]++;
+		}
+	for (;;) {
+		size_t worst = n, most = 0, k;
+		for (i = 0; i < n; i++)
+			if (!gone[i] && count[i] > most) {
+				most = count[i];
+				worst = i;
+			}
+		if (worst == n)
+			break;
+		gone[worst] = true;
+		for (k = 0; k < nbad; k++)
+			if (bad[2 * k] == worst || bad[2 * k + 1] == worst) {
+				count[bad[2 * k]]--;
+				count[bad[2 * k + 1]]--;
+				bad[2 * k] = bad[2 * k + 1] = n; /* counted off once */
+			}
+	}
+	for (i = 0; i < n; i++)
+		if (!gone[i])
+			(*out)[(*nout)++] = w->vnets[i];
+	goto done;
+oom:
+	rc = nomem(p);
+done:
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		*nout = 0;
+	}
+	free(bad);
+	free(count);
+	free(gone);
+	return rc;
+}
+
 static int
 mesh_gates(struct pl *p, struct wave *w, const struct rstate *a)
 {
@@ -4036,13 +4117,25 @@ mesh_gates(struct pl *p, struct wave *w, const struct rstate *a)
 
 	if (w->mesh_wave == 1) {
 		json_t *ids = json_array();
-		for (i = 0; ids != NULL && i < w->nvnets; i++)
-			json_array_append_new(ids, json_string(p->cur->vnets[w->vnets[i]].res->id));
-		if (ids == NULL || gate_add(w, "effective-routes", "after", json_pack("{s:s, s:s, s:o}",
-		    "nextHopType", "ConnectedGroup", "scope", "all-pairs", "vnets", ids), (int)w->nvnets,
+		size_t *keep = NULL, nkeep = 0;
+		if ((rc = first_wave_meshed(p, w, a, &keep, &nkeep)) != 0) {
+			json_decref(ids);
+			return rc;
+		}
+		for (i = 0; ids != NULL && i < nkeep; i++)
+			json_array_append_new(ids, json_string(p->cur->vnets[keep[i]].res->id));
+		free(keep);
+		if (ids == NULL || (nkeep > 1 && gate_add(w, "effective-routes", "after",
+		    json_pack("{s:s, s:s, s:o}", "nextHopType", "ConnectedGroup", "scope", "all-pairs",
+		    "vnets", ids), (int)nkeep, nkeep == w->nvnets ?
 		    "every pair of this first wave's VNets that shares a connected group has ConnectedGroup "
-		    "routes to the other's prefixes") != 0)
+		    "routes to the other's prefixes" :
+		    "every pair of the %zu of this first wave's VNets the rehearsal shows meshed has "
+		    "ConnectedGroup routes to the other's prefixes (the others keep a user route until "
+		    "the decommission)", nkeep) != 0))
 			return nomem(p);
+		if (nkeep <= 1)
+			json_decref(ids);
 	}
 	x = realloc(p->meshed, (p->nmeshed + w->nvnets + 1) * sizeof(*x));
 	if (x == NULL)
@@ -4297,16 +4390,26 @@ rehearse(struct pl *p)
 			rc = mesh_gates(p, w, &after);
 		} else if (strcmp(w->kind, "summarize") == 0) {
 			size_t *idx = malloc((p->cur->nvnets + 1) * sizeof(*idx)), n = 0, g;
-			if (idx == NULL) {
+			bool *seen = calloc(p->cur->nvnets + 1, sizeof(*seen));
+			if (idx == NULL || seen == NULL) {
+				free(idx);
+				free(seen);
 				rc = nomem(p);
 				goto done;
 			}
+			/* a hub with an ExpressRoute and a VPN gateway lists its spokes once */
 			for (g = 0; g < w->ngws; g++) {
 				const struct topo_vnet *sp[64];
 				size_t ns = gw_spokes(p, w->gws[g], sp, 64), q;
-				for (q = 0; q < ns && q < 64; q++)
-					idx[n++] = (size_t)(sp[q] - p->cur->vnets);
+				for (q = 0; q < ns && q < 64; q++) {
+					size_t v = (size_t)(sp[q] - p->cur->vnets);
+					if (!seen[v]) {
+						seen[v] = true;
+						idx[n++] = v;
+					}
+				}
 			}
+			free(seen);
 			rc = advertised_rows(p, w, adv_before, &after);
 			if (rc == 0)
 				rc = gate_onprem(p, w, &after, idx, n, "a sample of the hubs' spokes");

@@ -40,12 +40,16 @@
 #define ID_MAX 384
 #define NAME_MAX_ 96
 
+/* Enough subscriptions to spread an estate over; more is not a test of anything. */
+#define SUBS_MAX 64u
+
 struct gen {
 	const struct synth_opts *o;
 	const char *const *regions;
 	size_t nregions;
 	json_t *resources;  /* borrowed from the document */
-	char sub[40];
+	char subs[SUBS_MAX][40]; /* subs[0] holds the hubs and the circuit */
+	unsigned nsubs;
 	unsigned block;     /* /24s per hub block */
 	int hw, sw, pw;     /* name widths of hub, spoke and endpoint numbers */
 	char circuit_id[ID_MAX];
@@ -61,9 +65,20 @@ struct hub {
 	char vnet_id[ID_MAX];
 	char prefix[32];
 	char firewall_ip[32];
-	char rt_id[ID_MAX];
 	json_t *peerings;   /* the hub VNet's virtualNetworkPeerings (borrowed) */
-	json_t *rt_subnets; /* the route table's subnets (borrowed), NULL when none */
+	/*
+	 * Per subscription, the subnets of the firewall route table there
+	 * (owned until the table is added), NULL when none: a subnet can only
+	 * use a route table of its own subscription.
+	 */
+	json_t *rt_subnets[SUBS_MAX];
+};
+
+/* What one hub's spokes carry besides the basics, by spoke number (index 0 unused). */
+struct hub_plan {
+	bool *fw;        /* 0.0.0.0/0 to the hub firewall */
+	unsigned *peer;  /* the spoke peered directly with this one, 0 when none */
+	unsigned *gw_to; /* the spoke whose /24 this one routes to the gateway, 0 when none */
 };
 
 /*
@@ -113,6 +128,16 @@ mix(unsigned long seed, uint64_t salt, uint64_t a, uint64_t b)
 	return splitmix64(&s);
 }
 
+/*
+ * How many of count things hub h (1-based) gets: round-robin, the first
+ * count mod hubs take one more.
+ */
+static unsigned
+per_hub(unsigned count, unsigned hubs, unsigned h)
+{
+	return count / hubs + (h <= count % hubs ? 1 : 0);
+}
+
 static int
 digits(unsigned long n)
 {
@@ -147,6 +172,39 @@ region_valid(const char *r)
 	return true;
 }
 
+/*
+ * The options that spread spokes over subscriptions and give them direct
+ * peerings and gateway routes.  Hub 1 gets the most of every round-robin
+ * share, so it is the one to check.
+ */
+static int
+check_spread(struct gen *g, const struct synth_opts *o, uint64_t spokes, struct nw_err *err)
+{
+	unsigned fw = per_hub(o->udr_spokes, o->hubs, 1), free_;
+	unsigned pairs = per_hub(o->spoke_peerings, o->hubs, 1);
+	unsigned gw = per_hub(o->gateway_udr_spokes, o->hubs, 1);
+
+	g->nsubs = o->subscriptions > 0 ? o->subscriptions : 1;
+	if (g->nsubs > SUBS_MAX)
+		return err_set(err, NW_EINPUT, "option '--subscriptions': %u is more than synth "
+		    "spreads an estate over (at most %u)", g->nsubs, SUBS_MAX);
+	if (g->nsubs > 1 && g->nsubs > spokes)
+		return err_set(err, NW_EINPUT, "option '--subscriptions': %u is more than the %llu "
+		    "spokes of the estate (each subscription holds at least one)", g->nsubs,
+		    (unsigned long long)spokes);
+	free_ = o->spokes_per_hub - fw;
+	if (o->spoke_peerings > 0 && (o->spoke_peerings > spokes / 2 || 2ull * pairs > free_))
+		return err_set(err, NW_EINPUT, "option '--spoke-peerings': %u pairs do not fit: "
+		    "hub 1 would need %u spokes without a firewall route and has %u",
+		    o->spoke_peerings, 2 * pairs, free_);
+	if (o->gateway_udr_spokes > 0 && (o->gateway_udr_spokes > spokes || gw > free_ ||
+	    free_ < 2))
+		return err_set(err, NW_EINPUT, "option '--gateway-udr-spokes': %u spokes do not "
+		    "fit: hub 1 would need %u spokes without a firewall route, and 2 at least, "
+		    "and has %u", o->gateway_udr_spokes, gw, free_);
+	return 0;
+}
+
 static int
 check_opts(struct gen *g, const struct synth_opts *o, struct nw_err *err)
 {
@@ -154,12 +212,10 @@ check_opts(struct gen *g, const struct synth_opts *o, struct nw_err *err)
 	uint64_t spokes = (uint64_t)o->hubs * o->spokes_per_hub;
 	unsigned max_hubs;
 	size_t i;
+	int rc;
 
 	if (o->hubs < 1)
 		return err_set(err, NW_EINPUT, "option '--hubs': an estate needs at least 1 hub");
-	if (o->vpn_gateways > o->hubs)
-		return err_set(err, NW_EINPUT, "option '--vpn-gateways': %u is more than the %u hub%s",
-		    o->vpn_gateways, o->hubs, o->hubs == 1 ? "" : "s");
 	g->regions = o->regions;
 	g->nregions = o->nregions;
 	if (g->regions == NULL || g->nregions == 0) {
@@ -200,6 +256,8 @@ check_opts(struct gen *g, const struct synth_opts *o, struct nw_err *err)
 		return err_set(err, NW_EINPUT,
 		    "option '--udr-spokes': %u is more than the %llu spokes of the estate",
 		    o->udr_spokes, (unsigned long long)spokes);
+	if ((rc = check_spread(g, o, spokes, err)) != 0)
+		return rc;
 	g->hw = digits(o->hubs) < 2 ? 2 : digits(o->hubs);
 	g->sw = digits(o->spokes_per_hub) < 4 ? 4 : digits(o->spokes_per_hub);
 	g->pw = digits(o->pe_per_spoke) < 2 ? 2 : digits(o->pe_per_spoke);
@@ -207,11 +265,18 @@ check_opts(struct gen *g, const struct synth_opts *o, struct nw_err *err)
 }
 
 static void
-make_id(char *buf, size_t n, const struct gen *g, const char *rg, const char *kind,
+make_id(char *buf, size_t n, const char *sub, const char *rg, const char *kind,
     const char *name)
 {
 	str_fmt(buf, n, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/%s/%s",
-	    g->sub, rg, kind, name);
+	    sub, rg, kind, name);
+}
+
+/* The subscription (index into g->subs) of spoke s of hub h: round-robin over all spokes. */
+static unsigned
+spoke_sub(const struct gen *g, unsigned h, unsigned s)
+{
+	return (unsigned)((((uint64_t)h - 1) * g->o->spokes_per_hub + (s - 1)) % g->nsubs);
 }
 
 static json_t *
@@ -316,8 +381,8 @@ circuit_add(struct gen *g, json_t *observed)
 	for (i = 1; i < g->nregions && i < g->o->hubs; i++)
 		if (strcmp(g->regions[i], region) != 0)
 			premium = true;
-	make_id(g->circuit_id, sizeof(g->circuit_id), g, "rg-connectivity", "expressRouteCircuits",
-	    "er-circuit-01");
+	make_id(g->circuit_id, sizeof(g->circuit_id), g->subs[0], "rg-connectivity",
+	    "expressRouteCircuits", "er-circuit-01");
 	str_fmt(peering_id, sizeof(peering_id), "%s/peerings/AzurePrivatePeering", g->circuit_id);
 	str_fmt(key, sizeof(key), "%08x-%04x-4%03x-8%03x-%012llx", (unsigned)(k >> 32),
 	    (unsigned)(k >> 16) & 0xffffu, (unsigned)k & 0xfffu, (unsigned)(k >> 20) & 0xfffu,
@@ -361,6 +426,57 @@ circuit_add(struct gen *g, json_t *observed)
 	    routes);
 }
 
+/*
+ * A route-based VpnGw1 VPN gateway on a Basic public IP, beside the
+ * ExpressRoute gateway in the same GatewaySubnet: Azure lets one gateway of
+ * each type share it ("Configure ExpressRoute and Site-to-Site coexisting
+ * connections", https://learn.microsoft.com/azure/expressroute/
+ * expressroute-howto-coexist-resource-manager).  No connection: the
+ * migration off the Basic IP does not need one.
+ */
+static int
+vpn_gateway_add(struct gen *g, const struct hub *hb, const char *gw_subnet_id)
+{
+	char name[NAME_MAX_], gw_id[ID_MAX], gw_ipconf[ID_MAX + 32], pip_id[ID_MAX];
+	char bgp_ip[32], pip_addr[32];
+	json_t *props, *r;
+
+	addr24(bgp_ip, sizeof(bgp_ip), hb->h * g->block, 30, 0);
+	str_fmt(name, sizeof(name), "vpngw-%s", hb->name);
+	make_id(gw_id, sizeof(gw_id), g->subs[0], hb->rg, "virtualNetworkGateways", name);
+	str_fmt(gw_ipconf, sizeof(gw_ipconf), "%s/ipConfigurations/default", gw_id);
+	str_fmt(name, sizeof(name), "pip-vpngw-%s", hb->name);
+	make_id(pip_id, sizeof(pip_id), g->subs[0], hb->rg, "publicIPAddresses", name);
+	props = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:{s:s, s:{s:s}, s:{s:s}, "
+	    "s:s}}], s:b, s:b, s:{s:I, s:s, s:i}, s:{s:s, s:s}}",
+	    "gatewayType", "Vpn", "vpnType", "RouteBased", "vpnGatewayGeneration", "Generation1",
+	    "sku", "name", "VpnGw1", "tier", "VpnGw1",
+	    "ipConfigurations", "id", gw_ipconf, "name", "default", "properties",
+	    "privateIPAllocationMethod", "Dynamic", "subnet", "id", gw_subnet_id,
+	    "publicIPAddress", "id", pip_id, "provisioningState", "Succeeded",
+	    "active", 0, "enableBgp", 0,
+	    "bgpSettings", "asn", (json_int_t)65515, "bgpPeeringAddress", bgp_ip, "peerWeight", 0,
+	    "virtualNetworkGatewayMigrationStatus", "state", "None", "phase", "None");
+	str_fmt(name, sizeof(name), "vpngw-%s", hb->name);
+	if (add(g->resources, resource_new(gw_id, name, "virtualNetworkGateways", hb->region,
+	    NO_TAGS, props)) != 0)
+		return -1;
+
+	/* RFC 5737 TEST-NET-2, apart from the ExpressRoute gateways' TEST-NET-3 */
+	str_fmt(pip_addr, sizeof(pip_addr), "198.51.100.%u", hb->h);
+	str_fmt(name, sizeof(name), "pip-vpngw-%s", hb->name);
+	props = json_pack("{s:s, s:s, s:s, s:i, s:{s:s}}", "publicIPAllocationMethod", "Dynamic",
+	    "publicIPAddressVersion", "IPv4", "ipAddress", pip_addr, "idleTimeoutInMinutes", 4,
+	    "ipConfiguration", "id", gw_ipconf);
+	r = resource_new(pip_id, name, "publicIPAddresses", hb->region, NO_TAGS, props);
+	if (r != NULL && json_object_set_new(r, "sku", json_pack("{s:s, s:s}", "name", "Basic",
+	    "tier", "Regional")) != 0) {
+		json_decref(r);
+		return -1;
+	}
+	return add(g->resources, r);
+}
+
 /* The hub VNet, its firewall, gateway, public IP and circuit connection. */
 static int
 hub_add(struct gen *g, struct hub *hb)
@@ -370,15 +486,13 @@ hub_add(struct gen *g, struct hub *hb)
 	char gw_subnet_id[ID_MAX + 32], fw_ipconf[ID_MAX + 64], pip_addr[32];
 	uint32_t base = hb->h * g->block;
 	json_t *subnets = NULL, *peerings = NULL, *props, *r;
-	bool vpn = hb->h + g->o->vpn_gateways > g->o->hubs;
-	const char *gwp = vpn ? "vpngw" : "ergw";
 
 	addr24(hb->prefix, sizeof(hb->prefix), base, 0, 24);
 	addr24(gw_subnet, sizeof(gw_subnet), base, 0, 27);
 	addr24(fw_subnet, sizeof(fw_subnet), base, 64, 26);
 	addr24(bgp_ip, sizeof(bgp_ip), base, 4, 0);
 	addr24(hb->firewall_ip, sizeof(hb->firewall_ip), base, 68, 0);
-	make_id(hb->vnet_id, sizeof(hb->vnet_id), g, hb->rg, "virtualNetworks", hb->name);
+	make_id(hb->vnet_id, sizeof(hb->vnet_id), g->subs[0], hb->rg, "virtualNetworks", hb->name);
 	str_fmt(gw_subnet_id, sizeof(gw_subnet_id), "%s/subnets/GatewaySubnet", hb->vnet_id);
 	str_fmt(fw_subnet_id, sizeof(fw_subnet_id), "%s/subnets/AzureFirewallSubnet", hb->vnet_id);
 
@@ -399,7 +513,7 @@ hub_add(struct gen *g, struct hub *hb)
 
 	/* Azure Firewall: a type the loader keeps untouched */
 	str_fmt(name, sizeof(name), "afw-%s", hb->name);
-	make_id(id, sizeof(id), g, hb->rg, "azureFirewalls", name);
+	make_id(id, sizeof(id), g->subs[0], hb->rg, "azureFirewalls", name);
 	str_fmt(fw_ipconf, sizeof(fw_ipconf), "%s/azureFirewallIpConfigurations/ipconfig1", id);
 	props = json_pack("{s:{s:s, s:s}, s:s, s:[{s:s, s:s, s:{s:s, s:{s:s}, s:s}}]}",
 	    "sku", "name", "AZFW_VNet", "tier", "Standard", "threatIntelMode", "Alert",
@@ -409,35 +523,29 @@ hub_add(struct gen *g, struct hub *hb)
 	if (add(g->resources, resource_new(id, name, "azureFirewalls", hb->region, NO_TAGS, props)) != 0)
 		return -1;
 
-	/* the ExpressRoute gateway (or, for the last --vpn-gateways hubs, a VPN gateway) on a
-	 * Basic public IP, as it was before the migration */
-	str_fmt(name, sizeof(name), "%s-%s", gwp, hb->name);
-	make_id(gw_id, sizeof(gw_id), g, hb->rg, "virtualNetworkGateways", name);
+	/* the ExpressRoute gateway on a Basic public IP, as it was before the migration */
+	str_fmt(name, sizeof(name), "ergw-%s", hb->name);
+	make_id(gw_id, sizeof(gw_id), g->subs[0], hb->rg, "virtualNetworkGateways", name);
 	str_fmt(gw_ipconf, sizeof(gw_ipconf), "%s/ipConfigurations/default", gw_id);
-	str_fmt(name, sizeof(name), "pip-%s-%s", gwp, hb->name);
-	make_id(pip_id, sizeof(pip_id), g, hb->rg, "publicIPAddresses", name);
+	str_fmt(name, sizeof(name), "pip-ergw-%s", hb->name);
+	make_id(pip_id, sizeof(pip_id), g->subs[0], hb->rg, "publicIPAddresses", name);
 	props = json_pack("{s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:{s:s, s:{s:s}, s:{s:s}, s:s}}], "
 	    "s:b, s:b, s:{s:I, s:s, s:i}, s:{s:s, s:s}}",
-	    "gatewayType", vpn ? "Vpn" : "ExpressRoute", "sku", "name", vpn ? "VpnGw1" : "Standard",
-	    "tier", vpn ? "VpnGw1" : "Standard",
+	    "gatewayType", "ExpressRoute", "sku", "name", "Standard", "tier", "Standard",
 	    "ipConfigurations", "id", gw_ipconf, "name", "default", "properties",
 	    "privateIPAllocationMethod", "Dynamic", "subnet", "id", gw_subnet_id,
 	    "publicIPAddress", "id", pip_id, "provisioningState", "Succeeded",
 	    "active", 0, "enableBgp", 0,
 	    "bgpSettings", "asn", (json_int_t)65515, "bgpPeeringAddress", bgp_ip, "peerWeight", 0,
 	    "virtualNetworkGatewayMigrationStatus", "state", "None", "phase", "None");
-	str_fmt(name, sizeof(name), "%s-%s", gwp, hb->name);
-	if (vpn && props != NULL && json_object_set_new(props, "vpnType", json_string("RouteBased")) != 0) {
-		json_decref(props);
-		return -1;
-	}
+	str_fmt(name, sizeof(name), "ergw-%s", hb->name);
 	if (add(g->resources, resource_new(gw_id, name, "virtualNetworkGateways", hb->region, NO_TAGS,
 	    props)) != 0)
 		return -1;
 
 	/* documentation addresses (RFC 5737): nothing real is ever named */
 	str_fmt(pip_addr, sizeof(pip_addr), "203.0.113.%u", hb->h);
-	str_fmt(name, sizeof(name), "pip-%s-%s", gwp, hb->name);
+	str_fmt(name, sizeof(name), "pip-ergw-%s", hb->name);
 	props = json_pack("{s:s, s:s, s:s, s:i, s:{s:s}}", "publicIPAllocationMethod", "Dynamic",
 	    "publicIPAddressVersion", "IPv4", "ipAddress", pip_addr, "idleTimeoutInMinutes", 4,
 	    "ipConfiguration", "id", gw_ipconf);
@@ -449,15 +557,15 @@ hub_add(struct gen *g, struct hub *hb)
 	}
 	if (add(g->resources, r) != 0)
 		return -1;
-	if (vpn)
-		return 0; /* no site-to-site peer in the estate: nothing to connect it to */
 
 	str_fmt(name, sizeof(name), "conn-%s-er-circuit-01", hb->name);
-	make_id(id, sizeof(id), g, hb->rg, "connections", name);
+	make_id(id, sizeof(id), g->subs[0], hb->rg, "connections", name);
 	props = json_pack("{s:s, s:{s:s}, s:{s:s}, s:i, s:b}", "connectionType", "ExpressRoute",
 	    "virtualNetworkGateway1", "id", gw_id, "peer", "id", g->circuit_id,
 	    "routingWeight", 0, "enableBgp", 0);
-	return add(g->resources, resource_new(id, name, "connections", hb->region, NO_TAGS, props));
+	if (add(g->resources, resource_new(id, name, "connections", hb->region, NO_TAGS, props)) != 0)
+		return -1;
+	return g->o->vpn_gateways ? vpn_gateway_add(g, hb, gw_subnet_id) : 0;
 }
 
 /*
@@ -489,20 +597,38 @@ udr_choose(const struct gen *g, unsigned h, unsigned count, bool *chosen)
 	return 0;
 }
 
-static int
-route_table_add(struct gen *g, struct hub *hb, const char *name)
+/*
+ * The firewall route table of hub hb in subscription i: the hub's own
+ * resource group in the hub's subscription, the hub's spokes' group in
+ * any other (a subnet can only use a route table of its subscription).
+ */
+static void
+fw_rt_id(char *buf, size_t n, const struct gen *g, const struct hub *hb, unsigned i)
 {
-	char route_id[ID_MAX + 64];
+	char name[NAME_MAX_ + 32];
+
+	str_fmt(name, sizeof(name), "rt-%s-to-firewall", hb->name);
+	make_id(buf, n, g->subs[i], i == 0 ? hb->rg : hb->spokes_rg, "routeTables", name);
+}
+
+/* Steals hb->rt_subnets[i]. */
+static int
+route_table_add(struct gen *g, struct hub *hb, unsigned i)
+{
+	char rt_id[ID_MAX], route_id[ID_MAX + 64], name[NAME_MAX_ + 32];
 	json_t *props;
 
-	str_fmt(route_id, sizeof(route_id), "%s/routes/default-to-firewall", hb->rt_id);
+	fw_rt_id(rt_id, sizeof(rt_id), g, hb, i);
+	str_fmt(name, sizeof(name), "rt-%s-to-firewall", hb->name);
+	str_fmt(route_id, sizeof(route_id), "%s/routes/default-to-firewall", rt_id);
 	props = json_pack("{s:b, s:[{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}], s:o}",
 	    "disableBgpRoutePropagation", 1, "routes", "id", route_id, "name", "default-to-firewall",
 	    "type", "Microsoft.Network/routeTables/routes", "properties",
 	    "addressPrefix", "0.0.0.0/0", "nextHopType", "VirtualAppliance",
 	    "nextHopIpAddress", hb->firewall_ip, "provisioningState", "Succeeded",
-	    "subnets", hb->rt_subnets);
-	return add(g->resources, resource_new(hb->rt_id, name, "routeTables", hb->region, NO_TAGS,
+	    "subnets", hb->rt_subnets[i]);
+	hb->rt_subnets[i] = NULL;
+	return add(g->resources, resource_new(rt_id, name, "routeTables", hb->region, NO_TAGS,
 	    props));
 }
 
@@ -517,19 +643,19 @@ static const struct {
 };
 
 static int
-private_endpoint_add(struct gen *g, const struct hub *hb, const char *spoke, unsigned s,
-    unsigned p, const char *subnet_id)
+private_endpoint_add(struct gen *g, const struct hub *hb, const char *sub, const char *spoke,
+    unsigned s, unsigned p, const char *subnet_id)
 {
 	unsigned k = (p - 1) % (unsigned)(sizeof(pe_services) / sizeof(pe_services[0]));
 	char name[NAME_MAX_ + 16], id[ID_MAX], conn_id[ID_MAX + NAME_MAX_], svc[ID_MAX];
 	json_t *props;
 
 	str_fmt(name, sizeof(name), "pe-%s-%0*u", spoke, g->pw, p);
-	make_id(id, sizeof(id), g, hb->spokes_rg, "privateEndpoints", name);
+	make_id(id, sizeof(id), sub, hb->spokes_rg, "privateEndpoints", name);
 	str_fmt(conn_id, sizeof(conn_id), "%s/privateLinkServiceConnections/%s", id, name);
 	/* storage account names allow only lowercase letters and digits */
 	str_fmt(svc, sizeof(svc), "/subscriptions/%s/resourceGroups/%s/providers/%s/%s%0*u%0*u%0*u",
-	    g->sub, hb->spokes_rg, pe_services[k].provider, pe_services[k].prefix, g->hw, hb->h,
+	    sub, hb->spokes_rg, pe_services[k].provider, pe_services[k].prefix, g->hw, hb->h,
 	    g->sw, s, g->pw, p);
 	props = json_pack("{s:{s:s}, s:[{s:s, s:s, s:s, s:{s:s, s:[s], s:{s:s, s:s}, s:s}}]}",
 	    "subnet", "id", subnet_id, "privateLinkServiceConnections", "id", conn_id, "name", name,
@@ -541,14 +667,14 @@ private_endpoint_add(struct gen *g, const struct hub *hb, const char *spoke, uns
 }
 
 static int
-nic_add(struct gen *g, const struct hub *hb, const char *spoke, const char *ip,
-    const char *subnet_id)
+nic_add(struct gen *g, const struct hub *hb, const char *sub, const char *spoke,
+    const char *ip, const char *subnet_id)
 {
 	char name[NAME_MAX_ + 8], id[ID_MAX], conf_id[ID_MAX + 32];
 	json_t *props;
 
 	str_fmt(name, sizeof(name), "nic-%s", spoke);
-	make_id(id, sizeof(id), g, hb->spokes_rg, "networkInterfaces", name);
+	make_id(id, sizeof(id), sub, hb->spokes_rg, "networkInterfaces", name);
 	str_fmt(conf_id, sizeof(conf_id), "%s/ipConfigurations/ipconfig1", id);
 	props = json_pack("{s:[{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:b, s:{s:s}, s:s}}], s:b, s:b}",
 	    "ipConfigurations", "id", conf_id, "name", "ipconfig1",
@@ -579,48 +705,177 @@ fail:
 	return NULL;
 }
 
-static int
-spoke_add(struct gen *g, struct hub *hb, unsigned s, bool udr)
+/* What a spoke is, by number, for itself and for the spokes that refer to it. */
+struct spoke {
+	unsigned s;
+	const char *sub;
+	char name[NAME_MAX_];
+	char id[ID_MAX];
+	char prefix[32];
+};
+
+static void
+spoke_get(struct spoke *sp, const struct gen *g, const struct hub *hb, unsigned s)
 {
-	char name[NAME_MAX_], id[ID_MAX], prefix[32], wl[32], ep[32], ip[32], peer_name[NAME_MAX_ + 8];
-	char wl_id[ID_MAX + 32], ep_id[ID_MAX + 32];
-	uint32_t i24 = hb->h * g->block + s;
-	const char *rt = udr ? hb->rt_id : NULL;
+	sp->s = s;
+	sp->sub = g->subs[spoke_sub(g, hb->h, s)];
+	str_fmt(sp->name, sizeof(sp->name), "spoke-%0*u-%0*u", g->hw, hb->h, g->sw, s);
+	make_id(sp->id, sizeof(sp->id), sp->sub, hb->spokes_rg, "virtualNetworks", sp->name);
+	addr24(sp->prefix, sizeof(sp->prefix), hb->h * g->block + s, 0, 24);
+}
+
+/*
+ * A peering between two spokes of one hub, as people made them before a
+ * mesh: traffic between the two only, no forwarding, no gateway.
+ */
+static json_t *
+spoke_peering_new(const struct spoke *from, const struct spoke *to)
+{
+	char id[ID_MAX + NAME_MAX_], name[NAME_MAX_ + 8];
+
+	str_fmt(name, sizeof(name), "to-%s", to->name);
+	str_fmt(id, sizeof(id), "%s/virtualNetworkPeerings/%s", from->id, name);
+	return json_pack("{s:s, s:s, s:s, s:{s:b, s:b, s:b, s:b, s:{s:s}, s:{s:[s]}, s:s, s:s, s:s}}",
+	    "id", id, "name", name, "type", PEERING_TYPE, "properties",
+	    "allowVirtualNetworkAccess", 1, "allowForwardedTraffic", 0,
+	    "allowGatewayTransit", 0, "useRemoteGateways", 0,
+	    "remoteVirtualNetwork", "id", to->id,
+	    "remoteAddressSpace", "addressPrefixes", to->prefix,
+	    "peeringState", "Connected", "peeringSyncLevel", "FullyInSync",
+	    "provisioningState", "Succeeded");
+}
+
+/*
+ * The route table of a spoke that reaches another spoke through the hub's
+ * gateway: one user route for the other spoke's /24 with next hop
+ * VirtualNetworkGateway, on the spoke's workload subnet only.
+ */
+static int
+gateway_rt_add(struct gen *g, const struct hub *hb, const struct spoke *sp,
+    const struct spoke *to, const char *rt_id, const char *subnet_id)
+{
+	char name[NAME_MAX_ + 16], route[NAME_MAX_ + 8], route_id[ID_MAX + 2 * NAME_MAX_];
+	json_t *props;
+
+	str_fmt(name, sizeof(name), "rt-%s-via-gateway", sp->name);
+	str_fmt(route, sizeof(route), "to-%s", to->name);
+	str_fmt(route_id, sizeof(route_id), "%s/routes/%s", rt_id, route);
+	props = json_pack("{s:b, s:[{s:s, s:s, s:s, s:{s:s, s:s, s:s}}], s:[{s:s}]}",
+	    "disableBgpRoutePropagation", 0, "routes", "id", route_id, "name", route,
+	    "type", "Microsoft.Network/routeTables/routes", "properties",
+	    "addressPrefix", to->prefix, "nextHopType", "VirtualNetworkGateway",
+	    "provisioningState", "Succeeded", "subnets", "id", subnet_id);
+	return add(g->resources, resource_new(rt_id, name, "routeTables", hb->region, NO_TAGS,
+	    props));
+}
+
+static int
+spoke_add(struct gen *g, struct hub *hb, const struct hub_plan *hp, unsigned s)
+{
+	char wl[32], ep[32], ip[32], peer_name[NAME_MAX_ + 32], gw_rt[ID_MAX + 32] = "";
+	char wl_id[ID_MAX + 32], ep_id[ID_MAX + 32], rt_id[ID_MAX] = "";
+	unsigned si = spoke_sub(g, hb->h, s), p;
+	struct spoke sp, other;
+	bool udr = hp->fw[s];
+	const char *wl_rt = NULL, *ep_rt = NULL;
 	json_t *subnets, *peerings;
-	unsigned p;
 
-	str_fmt(name, sizeof(name), "spoke-%0*u-%0*u", g->hw, hb->h, g->sw, s);
-	make_id(id, sizeof(id), g, hb->spokes_rg, "virtualNetworks", name);
-	addr24(prefix, sizeof(prefix), i24, 0, 24);
-	addr24(wl, sizeof(wl), i24, 0, 25);
-	addr24(ep, sizeof(ep), i24, 128, 25);
-	addr24(ip, sizeof(ip), i24, 4, 0);
-	str_fmt(wl_id, sizeof(wl_id), "%s/subnets/workload", id);
-	str_fmt(ep_id, sizeof(ep_id), "%s/subnets/endpoints", id);
+	spoke_get(&sp, g, hb, s);
+	addr24(wl, sizeof(wl), hb->h * g->block + s, 0, 25);
+	addr24(ep, sizeof(ep), hb->h * g->block + s, 128, 25);
+	addr24(ip, sizeof(ip), hb->h * g->block + s, 4, 0);
+	str_fmt(wl_id, sizeof(wl_id), "%s/subnets/workload", sp.id);
+	str_fmt(ep_id, sizeof(ep_id), "%s/subnets/endpoints", sp.id);
+	if (udr) {
+		fw_rt_id(rt_id, sizeof(rt_id), g, hb, si);
+		wl_rt = ep_rt = rt_id;
+	} else if (hp->gw_to[s] != 0) {
+		str_fmt(peer_name, sizeof(peer_name), "rt-%s-via-gateway", sp.name);
+		make_id(gw_rt, sizeof(gw_rt), sp.sub, hb->spokes_rg, "routeTables", peer_name);
+		wl_rt = gw_rt;
+	}
 
-	subnets = json_pack("[o, o]", subnet_new(id, "workload", wl, "Disabled", rt),
-	    subnet_new(id, "endpoints", ep, "Disabled", rt));
+	subnets = json_pack("[o, o]", subnet_new(sp.id, "workload", wl, "Disabled", wl_rt),
+	    subnet_new(sp.id, "endpoints", ep, "Disabled", ep_rt));
 	str_fmt(peer_name, sizeof(peer_name), "to-%s", hb->name);
-	peerings = json_pack("[o]", peering_new(id, peer_name, hb->vnet_id, hb->prefix, false));
+	peerings = json_pack("[o]", peering_new(sp.id, peer_name, hb->vnet_id, hb->prefix, false));
+	if (peerings != NULL && hp->peer[s] != 0) {
+		spoke_get(&other, g, hb, hp->peer[s]);
+		if (add(peerings, spoke_peering_new(&sp, &other)) != 0) {
+			json_decref(peerings);
+			peerings = NULL;
+		}
+	}
 	if (subnets == NULL || peerings == NULL) {
 		json_decref(subnets);
 		json_decref(peerings);
 		return -1;
 	}
-	if (add(g->resources, resource_new(id, name, "virtualNetworks", hb->region,
-	    spoke_tags(g, hb->h, s, udr), vnet_props(prefix, subnets, peerings))) != 0)
+	if (add(g->resources, resource_new(sp.id, sp.name, "virtualNetworks", hb->region,
+	    spoke_tags(g, hb->h, s, udr), vnet_props(sp.prefix, subnets, peerings))) != 0)
 		return -1;
 
-	str_fmt(peer_name, sizeof(peer_name), "to-%s", name);
-	if (add(hb->peerings, peering_new(hb->vnet_id, peer_name, id, prefix, true)) != 0)
+	str_fmt(peer_name, sizeof(peer_name), "to-%s", sp.name);
+	if (add(hb->peerings, peering_new(hb->vnet_id, peer_name, sp.id, sp.prefix, true)) != 0)
 		return -1;
-	if (udr && (add(hb->rt_subnets, ref(wl_id)) != 0 || add(hb->rt_subnets, ref(ep_id)) != 0))
-		return -1;
-	if (nic_add(g, hb, name, ip, wl_id) != 0)
+	if (udr) {
+		if (hb->rt_subnets[si] == NULL && (hb->rt_subnets[si] = json_array()) == NULL)
+			return -1;
+		if (add(hb->rt_subnets[si], ref(wl_id)) != 0 ||
+		    add(hb->rt_subnets[si], ref(ep_id)) != 0)
+			return -1;
+	} else if (hp->gw_to[s] != 0) {
+		spoke_get(&other, g, hb, hp->gw_to[s]);
+		if (gateway_rt_add(g, hb, &sp, &other, gw_rt, wl_id) != 0)
+			return -1;
+	}
+	if (nic_add(g, hb, sp.sub, sp.name, ip, wl_id) != 0)
 		return -1;
 	for (p = 1; p <= g->o->pe_per_spoke; p++)
-		if (private_endpoint_add(g, hb, name, s, p, ep_id) != 0)
+		if (private_endpoint_add(g, hb, sp.sub, sp.name, s, p, ep_id) != 0)
 			return -1;
+	return 0;
+}
+
+/*
+ * Which spokes of hub h carry what.  The firewall spokes come first (the
+ * seeded choice they always had); of the spokes left, in number order,
+ * the first take the gateway routes, each to the next one left (the last
+ * to the first), and the last ones pair up for direct peerings, so the
+ * pilot spokes keep their peerings plain and growing one option does not
+ * move another's choices.
+ */
+static int
+hub_plan_make(struct hub_plan *hp, const struct gen *g, unsigned h)
+{
+	const struct synth_opts *o = g->o;
+	unsigned S = o->spokes_per_hub, n = 0, i, *left;
+	unsigned pairs = per_hub(o->spoke_peerings, o->hubs, h);
+	unsigned gw = per_hub(o->gateway_udr_spokes, o->hubs, h);
+
+	memset(hp->fw, 0, (S + 1u) * sizeof(*hp->fw));
+	memset(hp->peer, 0, (S + 1u) * sizeof(*hp->peer));
+	memset(hp->gw_to, 0, (S + 1u) * sizeof(*hp->gw_to));
+	if (udr_choose(g, h, per_hub(o->udr_spokes, o->hubs, h), hp->fw + 1) != 0)
+		return -1;
+	if (pairs == 0 && gw == 0)
+		return 0;
+	left = malloc((S + 1u) * sizeof(*left));
+	if (left == NULL)
+		return -1;
+	for (i = 1; i <= S; i++)
+		if (!hp->fw[i])
+			left[n++] = i;
+	/* check_spread made sure they fit in hub 1, which has the most of each */
+	assert(2 * pairs <= n && gw <= n && (gw == 0 || n >= 2));
+	for (i = 0; i < gw; i++)
+		hp->gw_to[left[i]] = left[(i + 1) % n];
+	for (i = 0; i < pairs; i++) {
+		unsigned a = left[n - 1 - 2 * i], b = left[n - 2 - 2 * i];
+		hp->peer[a] = b;
+		hp->peer[b] = a;
+	}
+	free(left);
 	return 0;
 }
 
@@ -628,68 +883,83 @@ static int
 estate_add(struct gen *g, json_t *observed)
 {
 	const struct synth_opts *o = g->o;
-	unsigned h, s, udr_here;
-	bool *chosen = NULL;
+	struct hub_plan hp = { 0 };
+	unsigned h, s, i;
 	int rc = -1;
 
 	if (circuit_add(g, observed) != 0)
 		return -1;
-	chosen = calloc(o->spokes_per_hub + 1u, sizeof(*chosen));
-	if (chosen == NULL)
-		return -1;
+	hp.fw = calloc(o->spokes_per_hub + 1u, sizeof(*hp.fw));
+	hp.peer = calloc(o->spokes_per_hub + 1u, sizeof(*hp.peer));
+	hp.gw_to = calloc(o->spokes_per_hub + 1u, sizeof(*hp.gw_to));
+	if (hp.fw == NULL || hp.peer == NULL || hp.gw_to == NULL)
+		goto done;
 	for (h = 1; h <= o->hubs; h++) {
 		struct hub hb = { .h = h, .region = g->regions[(h - 1) % g->nregions] };
-		char rt_name[NAME_MAX_ + 32];
+		bool ok = true;
 
 		str_fmt(hb.name, sizeof(hb.name), "hub-%0*u", g->hw, h);
 		str_fmt(hb.rg, sizeof(hb.rg), "rg-hub-%0*u", g->hw, h);
 		str_fmt(hb.spokes_rg, sizeof(hb.spokes_rg), "rg-spokes-%0*u", g->hw, h);
-		if (hub_add(g, &hb) != 0)
+		if (hub_add(g, &hb) != 0 || hub_plan_make(&hp, g, h) != 0)
 			goto done;
-
-		/* round-robin over hubs: the first K mod H hubs take one more */
-		udr_here = o->udr_spokes / o->hubs + (h <= o->udr_spokes % o->hubs ? 1 : 0);
-		memset(chosen, 0, (o->spokes_per_hub + 1u) * sizeof(*chosen));
-		if (udr_choose(g, h, udr_here, chosen + 1) != 0)
+		for (s = 1; s <= o->spokes_per_hub && ok; s++)
+			ok = spoke_add(g, &hb, &hp, s) == 0;
+		/* the firewall route tables after their spokes, the hub's subscription first */
+		for (i = 0; i < g->nsubs; i++)
+			if (ok && hb.rt_subnets[i] != NULL)
+				ok = route_table_add(g, &hb, i) == 0;
+		for (i = 0; i < g->nsubs; i++)
+			json_decref(hb.rt_subnets[i]);
+		if (!ok)
 			goto done;
-		str_fmt(rt_name, sizeof(rt_name), "rt-%s-to-firewall", hb.name);
-		make_id(hb.rt_id, sizeof(hb.rt_id), g, hb.rg, "routeTables", rt_name);
-		if (udr_here > 0 && (hb.rt_subnets = json_array()) == NULL)
-			goto done;
-
-		for (s = 1; s <= o->spokes_per_hub; s++)
-			if (spoke_add(g, &hb, s, chosen[s]) != 0) {
-				json_decref(hb.rt_subnets);
-				goto done;
-			}
-		if (udr_here > 0 && route_table_add(g, &hb, rt_name) != 0)
-			goto done; /* route_table_add stole rt_subnets */
 	}
 	rc = 0;
 done:
-	free(chosen);
+	free(hp.fw);
+	free(hp.peer);
+	free(hp.gw_to);
 	return rc;
+}
+
+/* Subscription 0 is the id synth always gave; the others come from the same seed. */
+static int
+subscriptions_new(json_t **out, struct gen *g)
+{
+	unsigned i;
+
+	*out = json_array();
+	if (*out == NULL)
+		return -1;
+	for (i = 0; i < g->nsubs; i++) {
+		uint64_t sub = mix(g->o->seed, 0, i, 0);
+		str_fmt(g->subs[i], sizeof(g->subs[i]), "00000000-0000-4000-8000-%012llx",
+		    (unsigned long long)(sub & 0xffffffffffffULL));
+		if (json_array_append_new(*out, json_string(g->subs[i])) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 int
 synth_generate(json_t **out, const struct synth_opts *opts, struct nw_err *err)
 {
 	struct gen g = { .o = opts };
-	json_t *doc = NULL, *observed;
-	uint64_t sub;
+	json_t *doc = NULL, *observed, *subs = NULL;
 	int rc;
 
 	*out = NULL;
 	rc = check_opts(&g, opts, err);
 	if (rc != 0)
 		return rc;
-	sub = mix(opts->seed, 0, 0, 0);
-	str_fmt(g.sub, sizeof(g.sub), "00000000-0000-4000-8000-%012llx",
-	    (unsigned long long)(sub & 0xffffffffffffULL));
+	if (subscriptions_new(&subs, &g) != 0) {
+		json_decref(subs);
+		return err_set(err, NW_ENOMEM, "out of memory generating the estate");
+	}
 
 	/* preview features start unregistered, as in a subscription that never asked */
-	doc = json_pack("{s:s, s:s, s:[s], s:[], s:{s:{}, s:{s:s, s:s}}}",
-	    "format", "netwave.topology/v1", "cloud", "AzureCloud", "subscriptions", g.sub,
+	doc = json_pack("{s:s, s:s, s:o, s:[], s:{s:{}, s:{s:s, s:s}}}",
+	    "format", "netwave.topology/v1", "cloud", "AzureCloud", "subscriptions", subs,
 	    "resources", "observed", "circuitRoutes", "features",
 	    "Microsoft.Network/AllowHighScaleConnectedGroup", "NotRegistered",
 	    "Microsoft.Network/EnableMaxPrivateEndpointsVia64kPath", "NotRegistered");

@@ -23,20 +23,30 @@ struct synth_opts {
 	const char *const *regions; /* hubs go round-robin over these; NULL/0: "eastus" */
 	size_t nregions;
 	unsigned udr_spokes;      /* spokes whose route table sends 0.0.0.0/0 to the hub firewall */
-	unsigned vpn_gateways;    /* the last K hubs get a VPN gateway (VpnGw1) instead of ExpressRoute */
+	unsigned subscriptions;   /* spokes go round-robin over this many; 0 or 1: one */
+	unsigned spoke_peerings;  /* pairs of spokes of one hub peered directly, both ways */
+	unsigned gateway_udr_spokes; /* spokes routing another spoke's /24 to VirtualNetworkGateway */
+	int vpn_gateways;         /* non-zero: a VpnGw1 VPN gateway on a Basic IP in every hub */
 	unsigned long seed;       /* drives every choice; same options give the same bytes */
 };
 
 /*
  * Builds the document.  NW_EINPUT (naming the option, as "--hubs",
- * "--spokes-per-hub", "--pe-per-spoke", "--udr-spokes", "--vpn-gateways" or "--regions")
- * when the options cannot be met: no hubs; a region name that is not
+ * "--spokes-per-hub", "--pe-per-spoke", "--udr-spokes", "--regions",
+ * "--subscriptions", "--spoke-peerings" or "--gateway-udr-spokes") when
+ * the options cannot be met: no hubs; a region name that is not
  * lowercase letters and digits; more hubs or spokes than the address plan
  * holds (hubs get equal power-of-two blocks of 10.0.0.0/8, at least a /16,
  * block 0 and the on-premises 10.255.0.0/16 unused: 254 hubs of up to 255
  * spokes, 62 of up to 1,023, at most 16,383 spokes per hub); more private
  * endpoints than a spoke's /25 endpoints subnet holds (123); more UDR
- * spokes than spokes.  *out is a new reference, NULL on failure.
+ * spokes than spokes; more subscriptions than spokes (or over 64); in
+ * some hub, more spoke pairs or gateway-UDR spokes than the spokes
+ * without a firewall route hold (a peering pair takes two of them; a
+ * gateway route needs at least two).  Spoke peerings and gateway UDRs
+ * are spread over hubs round-robin, as UDR spokes are.  Options at their
+ * defaults give exactly the bytes they gave before they existed.  *out is
+ * a new reference, NULL on failure.
  */
 int synth_generate(json_t **out, const struct synth_opts *opts, struct nw_err *err);
 

@@ -793,6 +793,47 @@ START_TEST(test_mesh_waves_move_hairpin_flows_to_the_mesh_and_gate_them)
 }
 END_TEST
 
+START_TEST(test_the_first_wave_gates_only_pairs_a_user_route_leaves_meshed)
+{
+	struct synth_opts so = { .hubs = 2, .spokes_per_hub = 4, .pe_per_spoke = 1,
+		.gateway_udr_spokes = 2, .vpn_gateways = 1, .seed = 5 };
+	struct nw_err err = { 0 };
+	struct topology *cur, *tgt;
+	json_t *doc = NULL, *plan;
+	const json_t *pilot, *g, *ids = NULL;
+	const char *intent =
+	    "{ \"format\": \"netwave.intent/v1\", \"changes\": [ { \"kind\": \"avnm-mesh\","
+	    "  \"networkManager\": { \"id\": \"/subscriptions/00000000-0000-4000-8000-d3f0106bc147/"
+	    "resourceGroups/rg-connectivity/providers/Microsoft.Network/networkManagers/nm-1\" },"
+	    "  \"networkGroup\": \"all-spokes\", \"members\": { \"tags\": { \"role\": \"spoke\" } } } ],"
+	    "  \"rollout\": { \"waves\": [ { \"name\": \"pilot\", \"members\": { \"tags\": { \"env\": "
+	    "\"dev\" } } }, { \"name\": \"rest\" } ] } }";
+	size_t i, n1 = 0;
+
+	ck_assert_msg(synth_generate(&doc, &so, &err) == 0, "synth: %s", err.msg);
+	cur = load(doc, "current.json");
+	tgt = load(expand(cur, intent), "target.json");
+	plan = plan_ok(cur, tgt);
+	pilot = wave_named(plan, "pilot");
+	ck_assert_ptr_nonnull(pilot);
+	json_array_foreach(json_object_get(pilot, "gates"), i, g)
+		if (strcmp(json_str(g, "kind"), "effective-routes") == 0)
+			ids = json_path(g, "params", "vnets", NULL);
+	/* spoke-0N-0001 routes spoke-0N-0002's /24 to the gateway (the route engine follows it
+	 * to the VPN gateway) until the decommission: of the four dev spokes, one of each such
+	 * pair is left out of the all-pairs gate */
+	ck_assert_ptr_nonnull(ids);
+	ck_assert_uint_eq(json_array_size(ids), 2);
+	json_array_foreach(ids, i, g)
+		if (strstr(json_string_value(g), "/spoke-01-000") != NULL)
+			n1++;
+	ck_assert_uint_eq(n1, 1);
+	json_decref(plan);
+	topology_free(cur);
+	topology_free(tgt);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* gateway-standard-ip                                                 */
 
@@ -1653,6 +1694,7 @@ main(void)
 	tcase_add_test(tc, test_hspe_bodies_keep_the_peerings_the_decommission_removes_later);
 	tcase_add_test(tc, test_write_budget_eta_follows_the_token_bucket);
 	tcase_add_test(tc, test_big_waves_wait_for_the_write_budget);
+	tcase_add_test(tc, test_the_first_wave_gates_only_pairs_a_user_route_leaves_meshed);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }

@@ -2,8 +2,9 @@
  * Check suite for plan/synth: the synthetic estate is deterministic,
  * loads through the real topology loader without warnings, has the counts
  * the options ask for, a non-overlapping address plan, two-way connected
- * peerings, round-robin regions and firewall UDRs, and refuses options it
- * cannot meet, naming the option.
+ * peerings, round-robin regions and firewall UDRs, spokes spread over
+ * subscriptions, direct spoke peerings, gateway routes and VPN gateways,
+ * and refuses options it cannot meet, naming the option.
  */
 #include "config.h"
 
@@ -520,42 +521,6 @@ START_TEST(test_the_firewall_private_ip_is_the_udr_next_hop)
 }
 END_TEST
 
-START_TEST(test_vpn_gateways_take_the_last_hubs_on_basic_ips_without_a_connection)
-{
-	struct synth_opts o = { .hubs = 3, .spokes_per_hub = 1, .vpn_gateways = 2, .seed = 8 };
-	struct nw_err err = { 0 };
-	struct topology *t;
-	json_t *doc = NULL;
-	size_t i, vpn = 0;
-
-	ck_assert_int_eq(synth_generate(&doc, &o, &err), 0);
-	t = load(doc);
-	ck_assert_uint_eq(t->ngateways, 3);
-	for (i = 0; i < t->ngateways; i++) {
-		const struct topo_gateway *gw = &t->gateways[i];
-		bool is_vpn = strcmp(gw->gateway_type, "Vpn") == 0;
-
-		ck_assert_str_eq(gw->public_ips[0]->sku_name, "Basic");
-		if (is_vpn) {
-			vpn++;
-			ck_assert_str_eq(gw->sku, "VpnGw1");
-			ck_assert_ptr_nonnull(strstr(gw->res->name, "vpngw-hub-0"));
-			ck_assert_ptr_eq(strstr(gw->res->name, "hub-01"), NULL);
-			ck_assert_uint_eq(gw->nconnections, 0);
-		} else {
-			ck_assert_str_eq(gw->res->name, "ergw-hub-01");
-			ck_assert_uint_eq(gw->nconnections, 1);
-		}
-	}
-	ck_assert_uint_eq(vpn, 2);
-	topology_free(t);
-	o.vpn_gateways = 4;
-	err = generate_error(&o);
-	ck_assert_int_eq(err.code, NW_EINPUT);
-	ck_assert_str_eq(err.msg, "option '--vpn-gateways': 4 is more than the 3 hubs");
-}
-END_TEST
-
 START_TEST(test_gateways_are_expressroute_on_basic_ips_ready_to_migrate)
 {
 	struct topology *t = load_estate(2, 1, 0, 0, 8);
@@ -677,6 +642,258 @@ START_TEST(test_too_many_private_endpoints_for_the_subnet_is_refused)
 }
 END_TEST
 
+static struct topology *
+load_opts(const struct synth_opts *o)
+{
+	struct nw_err err = { 0 };
+	json_t *doc = NULL;
+	int rc = synth_generate(&doc, o, &err);
+
+	ck_assert_msg(rc == 0, "synth_generate failed: %s", err.msg);
+	return load(doc);
+}
+
+static char *
+dump(const struct synth_opts *o)
+{
+	struct nw_err err = { 0 };
+	json_t *doc = NULL;
+	char *text;
+
+	ck_assert_msg(synth_generate(&doc, o, &err) == 0, "%s", err.msg);
+	text = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2));
+	json_decref(doc);
+	ck_assert_ptr_nonnull(text);
+	return text;
+}
+
+START_TEST(test_new_options_at_their_defaults_change_no_byte)
+{
+	struct synth_opts a = { .hubs = 2, .spokes_per_hub = 6, .pe_per_spoke = 2, .udr_spokes = 3,
+		.seed = 9 };
+	struct synth_opts b = a;
+	char *x, *y;
+
+	b.subscriptions = 1;
+	x = dump(&a);
+	y = dump(&b);
+	ck_assert_str_eq(x, y);
+	free(y);
+	b.spoke_peerings = 1;
+	y = dump(&b);
+	ck_assert_str_ne(x, y);
+	free(y);
+	b.spoke_peerings = 0;
+	b.vpn_gateways = 1;
+	y = dump(&b);
+	ck_assert_str_ne(x, y);
+	free(y);
+	/* and the new options are as deterministic as the old */
+	b.subscriptions = 2;
+	b.spoke_peerings = 2;
+	b.gateway_udr_spokes = 3;
+	x = (free(x), dump(&b));
+	y = dump(&b);
+	ck_assert_str_eq(x, y);
+	free(x);
+	free(y);
+}
+END_TEST
+
+START_TEST(test_spokes_spread_over_subscriptions_with_hubs_in_the_first)
+{
+	struct synth_opts o = { .hubs = 2, .spokes_per_hub = 5, .pe_per_spoke = 1, .udr_spokes = 4,
+		.subscriptions = 2, .seed = 3 };
+	struct topology *t = load_opts(&o);
+	const char *first = NULL;
+	size_t i, per_sub[2] = { 0, 0 };
+	char other[40] = "";
+
+	for (i = 0; i < t->nvnets; i++)
+		if (is_hub(&t->vnets[i])) {
+			ck_assert(first == NULL ||
+			    strcmp(first, t->vnets[i].res->subscription) == 0);
+			first = t->vnets[i].res->subscription;
+		}
+	ck_assert_ptr_nonnull(first);
+	for (i = 0; i < t->nvnets; i++) {
+		const struct topo_vnet *v = &t->vnets[i];
+		size_t j;
+		if (!is_spoke(v))
+			continue;
+		if (strcmp(v->res->subscription, first) == 0) {
+			per_sub[0]++;
+		} else {
+			if (other[0] == '\0')
+				snprintf(other, sizeof(other), "%s", v->res->subscription);
+			ck_assert_str_eq(v->res->subscription, other);
+			per_sub[1]++;
+		}
+		/* a subnet's route table is always in the subnet's own subscription */
+		for (j = 0; j < v->nsubnets; j++)
+			if (v->subnets[j].route_table != NULL)
+				ck_assert_str_eq(v->subnets[j].route_table->res->subscription,
+				    v->res->subscription);
+		/* and every peering resolves, across subscriptions too */
+		for (j = 0; j < v->npeerings; j++)
+			ck_assert_ptr_nonnull(v->peerings[j].remote);
+	}
+	ck_assert_uint_eq(per_sub[0], 5);
+	ck_assert_uint_eq(per_sub[1], 5);
+	for (i = 0; i < t->nres; i++)
+		if (strcmp(t->res[i].type_name, "Microsoft.Network/privateEndpoints") == 0 ||
+		    strcmp(t->res[i].type_name, "Microsoft.Network/networkInterfaces") == 0)
+			ck_assert(strcmp(t->res[i].subscription, first) == 0 ||
+			    strcmp(t->res[i].subscription, other) == 0);
+	topology_free(t);
+}
+END_TEST
+
+START_TEST(test_spoke_peerings_pair_spokes_of_one_hub_both_ways)
+{
+	struct synth_opts o = { .hubs = 2, .spokes_per_hub = 6, .udr_spokes = 2,
+		.spoke_peerings = 3, .seed = 11 };
+	struct topology *t = load_opts(&o);
+	size_t i, j, direct = 0;
+
+	for (i = 0; i < t->nvnets; i++) {
+		const struct topo_vnet *v = &t->vnets[i];
+		if (!is_spoke(v))
+			continue;
+		for (j = 0; j < v->npeerings; j++) {
+			const struct topo_peering *pe = &v->peerings[j];
+			const struct topo_vnet *r = pe->remote;
+			size_t k, back = 0;
+			if (r == NULL || !is_spoke(r))
+				continue;
+			direct++;
+			ck_assert_ptr_eq(hub_of(v), hub_of(r));
+			ck_assert(!pe->use_remote_gateways && !pe->allow_gateway_transit);
+			/* a spoke under firewall inspection keeps its path: never peered directly */
+			ck_assert_ptr_null(topology_tag(v->res, "inspection"));
+			ck_assert_ptr_null(topology_tag(r->res, "inspection"));
+			for (k = 0; k < r->npeerings; k++)
+				if (r->peerings[k].remote == v)
+					back++;
+			ck_assert_uint_eq(back, 1);
+		}
+	}
+	/* three pairs, both directions */
+	ck_assert_uint_eq(direct, 6);
+	topology_free(t);
+}
+END_TEST
+
+START_TEST(test_gateway_udr_spokes_route_another_spokes_space_to_the_gateway)
+{
+	struct synth_opts o = { .hubs = 2, .spokes_per_hub = 5, .udr_spokes = 2,
+		.gateway_udr_spokes = 3, .subscriptions = 2, .seed = 5 };
+	struct topology *t = load_opts(&o);
+	size_t i, gw_tables = 0;
+
+	for (i = 0; i < t->nroute_tables; i++) {
+		const struct topo_route_table *rt = &t->route_tables[i];
+		const struct topo_vnet *from = NULL, *to = NULL;
+		size_t j, k, users = 0;
+		if (rt->routes[0].next_hop != NH_VIRTUAL_NETWORK_GATEWAY)
+			continue;
+		gw_tables++;
+		ck_assert_uint_eq(rt->nroutes, 1);
+		for (j = 0; j < t->nvnets; j++)
+			for (k = 0; k < t->vnets[j].nsubnets; k++)
+				if (t->vnets[j].subnets[k].route_table == rt) {
+					from = &t->vnets[j];
+					users++;
+				}
+		ck_assert_uint_eq(users, 1);
+		ck_assert(is_spoke(from));
+		ck_assert_ptr_null(topology_tag(from->res, "inspection"));
+		ck_assert_str_eq(rt->res->subscription, from->res->subscription);
+		for (j = 0; j < t->nvnets; j++)
+			if (cidr_equal(&t->vnets[j].prefixes.v[0], &rt->routes[0].prefix))
+				to = &t->vnets[j];
+		ck_assert_ptr_nonnull(to);
+		ck_assert(to != from && is_spoke(to));
+		ck_assert_ptr_eq(hub_of(to), hub_of(from));
+		ck_assert_ptr_null(topology_tag(to->res, "inspection"));
+	}
+	ck_assert_uint_eq(gw_tables, 3);
+	topology_free(t);
+}
+END_TEST
+
+START_TEST(test_vpn_gateways_share_the_gateway_subnet_on_basic_ips)
+{
+	struct synth_opts o = { .hubs = 2, .spokes_per_hub = 1, .vpn_gateways = 1, .seed = 8 };
+	struct topology *t = load_opts(&o);
+	size_t i, vpn = 0, er = 0;
+
+	ck_assert_uint_eq(t->ngateways, 4);
+	for (i = 0; i < t->ngateways; i++) {
+		const struct topo_gateway *gw = &t->gateways[i];
+		size_t j;
+		ck_assert_ptr_nonnull(gw->vnet);
+		ck_assert(is_hub(gw->vnet));
+		ck_assert_ptr_nonnull(strstr(gw->subnet_id, "/subnets/GatewaySubnet"));
+		ck_assert_uint_eq(gw->npublic_ips, 1);
+		ck_assert_ptr_nonnull(gw->public_ips[0]);
+		ck_assert_str_eq(gw->public_ips[0]->sku_name, "Basic");
+		ck_assert_str_eq(gw->migration_phase, "None");
+		if (strcmp(gw->gateway_type, "Vpn") == 0) {
+			vpn++;
+			ck_assert_str_eq(gw->sku, "VpnGw1");
+			ck_assert_uint_eq(gw->nconnections, 0);
+			/* beside the ExpressRoute gateway of the same hub */
+			for (j = 0; j < t->ngateways; j++)
+				if (j != i && t->gateways[j].vnet == gw->vnet)
+					ck_assert_str_eq(t->gateways[j].gateway_type, "ExpressRoute");
+		} else {
+			er++;
+			ck_assert_str_eq(gw->gateway_type, "ExpressRoute");
+		}
+	}
+	ck_assert_uint_eq(vpn, 2);
+	ck_assert_uint_eq(er, 2);
+	topology_free(t);
+}
+END_TEST
+
+START_TEST(test_spread_options_that_do_not_fit_are_refused_naming_the_option)
+{
+	struct synth_opts o = { .hubs = 2, .spokes_per_hub = 3, .udr_spokes = 2 };
+	struct nw_err err;
+
+	o.subscriptions = 7;
+	err = generate_error(&o);
+	ck_assert_int_eq(err.code, NW_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--subscriptions"));
+	o.subscriptions = 100;
+	o.spokes_per_hub = 300;
+	err = generate_error(&o);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--subscriptions"));
+	o.subscriptions = 1;
+	o.spokes_per_hub = 3;
+	/* hub 1 has 2 spokes left after its firewall spoke: one pair each, not two */
+	o.spoke_peerings = 3;
+	err = generate_error(&o);
+	ck_assert_int_eq(err.code, NW_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--spoke-peerings"));
+	o.spoke_peerings = 2;
+	topology_free(load_opts(&o));
+	o.spoke_peerings = 0;
+	o.gateway_udr_spokes = 5;
+	err = generate_error(&o);
+	ck_assert_int_eq(err.code, NW_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--gateway-udr-spokes"));
+	/* a gateway route needs another spoke to go to */
+	o.spokes_per_hub = 2;
+	o.udr_spokes = 2;
+	o.gateway_udr_spokes = 1;
+	err = generate_error(&o);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--gateway-udr-spokes"));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -696,13 +913,18 @@ main(void)
 	tcase_add_test(tc, test_udr_spokes_go_round_robin_and_route_to_their_hub_firewall);
 	tcase_add_test(tc, test_the_firewall_private_ip_is_the_udr_next_hop);
 	tcase_add_test(tc, test_gateways_are_expressroute_on_basic_ips_ready_to_migrate);
-	tcase_add_test(tc, test_vpn_gateways_take_the_last_hubs_on_basic_ips_without_a_connection);
 	tcase_add_test(tc, test_the_circuit_learns_a_covering_supernet_so_spokes_hairpin);
 	tcase_add_test(tc, test_too_many_spokes_per_hub_is_refused_naming_the_option);
 	tcase_add_test(tc, test_too_many_hubs_for_their_spokes_is_refused_naming_the_option);
 	tcase_add_test(tc, test_more_udr_spokes_than_spokes_is_refused);
 	tcase_add_test(tc, test_zero_hubs_and_bad_regions_are_refused);
 	tcase_add_test(tc, test_too_many_private_endpoints_for_the_subnet_is_refused);
+	tcase_add_test(tc, test_new_options_at_their_defaults_change_no_byte);
+	tcase_add_test(tc, test_spokes_spread_over_subscriptions_with_hubs_in_the_first);
+	tcase_add_test(tc, test_spoke_peerings_pair_spokes_of_one_hub_both_ways);
+	tcase_add_test(tc, test_gateway_udr_spokes_route_another_spokes_space_to_the_gateway);
+	tcase_add_test(tc, test_vpn_gateways_share_the_gateway_subnet_on_basic_ips);
+	tcase_add_test(tc, test_spread_options_that_do_not_fit_are_refused_naming_the_option);
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(big, test_no_two_vnets_overlap_and_subnets_sit_inside_their_vnet);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Gateway migrations end to end against a standalone `netwave emulator` on
 # 127.0.0.1: an ExpressRoute gateway and a VPN gateway on Basic public IPs
-# (synth --vpn-gateways 1), discovered, planned from an intent with and
+# in one hub (synth --vpn-gateways), discovered, planned from an intent with and
 # without a chosen name for the new ExpressRoute gateway, applied with
 # apply --all --yes through the irreversible commit.  Asserted: the plan's
 # prediction, the emulator's requests (each action accepted once, no abort),
@@ -37,13 +37,13 @@ trap cleanup EXIT INT TERM
 export NETWAVE_ACCESS_TOKEN=cli-gw-token NETWAVE_NO_LIVE=1
 unset NETWAVE_DB AZURE_CLIENT_SECRET 2>/dev/null || true
 
-"$NETWAVE" synth --hubs 2 --spokes-per-hub 2 --vpn-gateways 1 --seed 5 -o "$TMP/estate.json" 2>/dev/null
+"$NETWAVE" synth --hubs 1 --spokes-per-hub 2 --vpn-gateways --seed 5 -o "$TMP/estate.json" 2>/dev/null
 SUB=$(sed -n 's/^    "\([0-9a-f-]\{36\}\)"$/\1/p' "$TMP/estate.json" | head -n 1)
 N="/subscriptions/$SUB/resourceGroups"
 ERGW="$N/rg-hub-01/providers/Microsoft.Network/virtualNetworkGateways/ergw-hub-01"
 ERCONN="$N/rg-hub-01/providers/Microsoft.Network/connections/conn-hub-01-er-circuit-01"
-VPNGW="$N/rg-hub-02/providers/Microsoft.Network/virtualNetworkGateways/vpngw-hub-02"
-VPNPIP="$N/rg-hub-02/providers/Microsoft.Network/publicIPAddresses/pip-vpngw-hub-02"
+VPNGW="$N/rg-hub-01/providers/Microsoft.Network/virtualNetworkGateways/vpngw-hub-01"
+VPNPIP="$N/rg-hub-01/providers/Microsoft.Network/publicIPAddresses/pip-vpngw-hub-01"
 
 # start_emulator: a fresh emulator seeded with the estate; waits (at most 5 s) for its port
 start_emulator() {
@@ -120,7 +120,7 @@ migrate() {
 			fail "$2: Azure's default name is not asked for"; else pass "$2: Azure's default name is not asked for"; fi
 	elif grep -qF "\"newGatewayName\": \"$1\"" "$TMP/plan.json"; then
 		pass "$2: prepareMigration asks for $1"; else fail "$2: prepareMigration asks for $1"; fi
-	if grep -qF "\"newGateway\": \"$N/rg-hub-02/" "$TMP/plan.json"; then
+	if grep -qF "\"newGateway\": \"$VPNGW" "$TMP/plan.json"; then
 		fail "$2: the VPN gateway migrates in place, nothing predicted"; else
 		pass "$2: the VPN gateway migrates in place, nothing predicted"; fi
 

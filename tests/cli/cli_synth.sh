@@ -116,6 +116,57 @@ expect_rc "an estate too large for 10/8 is bad usage" 2
 expect_err "an estate too large names --hubs" "option '--hubs'"
 expect_no_file "an estate too large writes no file" "$B"
 
+# the options a whole migration needs: bad values exit 2 naming the option, nothing written
+for bad in "--subscriptions 0" "--subscriptions 7" "--spoke-peerings 4" "--spoke-peerings x" \
+    "--gateway-udr-spokes 9" "--gateway-udr-spokes -1"; do
+	run "$NETWAVE" synth --hubs 2 --spokes-per-hub 3 --udr-spokes 2 $bad -o "$B"
+	expect_rc "synth $bad is bad usage" 2
+	expect_err "synth $bad names the option" "option '${bad%% *}'"
+	expect_no_file "synth $bad writes no file" "$B"
+done
+X="$TMP/spread.json"
+run "$NETWAVE" synth --hubs 2 --spokes-per-hub 4 --pe-per-spoke 1 --subscriptions 2 \
+    --spoke-peerings 2 --gateway-udr-spokes 2 --vpn-gateways --seed 4 -o "$X"
+expect_rc "synth with the spread options succeeds" 0
+run "$NETWAVE" check "$X"
+expect_rc "check loads it, and finds the gateway routes Azure does not honour (exit 1)" 1
+if [ "$(grep -c 'error  *route-to-expressroute-gateway' "$TMP/out")" -eq 2 ] &&
+    [ "$(grep -c '^  error' "$TMP/out")" -eq 2 ]; then
+	pass "its only errors are the two gateway routes"; else
+	fail "its only errors are the two gateway routes"; fi
+run "$NETWAVE" synth --hubs 2 --spokes-per-hub 4 --subscriptions 2 --spoke-peerings 2 \
+    --vpn-gateways --seed 4 -o "$TMP/spread2.json"
+run "$NETWAVE" check "$TMP/spread2.json"
+expect_rc "without gateway routes check finds no error" 0
+# a hub with two gateways lists its spokes once when its summaries are rehearsed
+cat >"$TMP/gw-intent.json" <<EOF
+{ "format": "netwave.intent/v1",
+  "changes": [ { "kind": "gateway-standard-ip", "gateways": { "all": true } },
+               { "kind": "summarize-gateway-prefixes", "hubs": { "tags": { "role": "hub" } } } ] }
+EOF
+run "$NETWAVE" plan --current "$TMP/spread2.json" --intent "$TMP/gw-intent.json" \
+    --db "$TMP/gw.db" --format text
+expect_rc "plan moves both kinds of gateway and summarizes their hubs" 0
+expect_out "with a commit for each VPN gateway" "commitMigration on vpngw-hub-02"
+if [ "$(grep -c '^    "00000000-0000-4000-8000-[0-9a-f]*"' "$X")" -eq 2 ]; then
+	pass "two subscriptions are listed"; else fail "two subscriptions are listed"; fi
+if [ "$(grep -c '"gatewayType": "Vpn"' "$X")" -eq 2 ] &&
+    [ "$(grep -c '"name": "VpnGw1"' "$X")" -eq 2 ]; then
+	pass "each hub has a VpnGw1 VPN gateway"; else fail "each hub has a VpnGw1 VPN gateway"; fi
+if [ "$(grep -c '"nextHopType": "VirtualNetworkGateway"' "$X")" -eq 2 ]; then
+	pass "two spokes route another spoke to the gateway"; else
+	fail "two spokes route another spoke to the gateway"; fi
+# 8 hub-to-spoke peerings, 2 pairs both ways, 2 gateway routes: all named to-spoke-*
+if [ "$(grep -c '"name": "to-spoke-' "$X")" -eq 14 ] &&
+    [ "$(grep -c '"allowGatewayTransit": false,' "$X")" -eq 12 ]; then
+	pass "two spoke pairs are peered both ways, without gateway transit"; else
+	fail "two spoke pairs are peered both ways, without gateway transit" \
+	    "$(grep -c '"name": "to-spoke-' "$X") things named to-spoke-*"; fi
+run "$NETWAVE" synth --hubs 2 --spokes-per-hub 4 --pe-per-spoke 1 --subscriptions 2 \
+    --spoke-peerings 2 --gateway-udr-spokes 2 --vpn-gateways --seed 4
+if cmp -s "$TMP/out" "$X"; then pass "the spread options give the same bytes again"; else
+	fail "the spread options give the same bytes again"; fi
+
 run "$NETWAVE" synth --hubs 1 --spokes-per-hub 3 extra
 expect_rc "a positional argument is bad usage" 2
 expect_err "a positional argument is named" "unexpected argument 'extra'"
