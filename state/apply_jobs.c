@@ -553,12 +553,25 @@ job_reconcile_start(struct job *j)
 		if (provider_op_restore(&w, j->journal_state, &e) == 0 &&
 		    (w->phase == PROVIDER_PHASE_POLLING || w->phase == PROVIDER_PHASE_FINAL)) {
 			w->accepted = op_accepted_cb;
+			w->done = op_done_cb;
+			w->done_arg = j;
 			j->phase = JP_SENDING;
 			j->resumed_op = true;
 			json_decref(j->pre);
 			j->pre = json_incref(j->journal_pre);
-			job_submit(j, w, JO_WRITE);
-			return;
+			j->op = w;
+			j->op_for = JO_WRITE;
+			j->op_finished = false;
+			if (provider_submit(j->r->p, w, &e) == 0)
+				return;
+			/*
+			 * The journaled operation cannot be followed (its URL is not on
+			 * the ARM endpoint in use): it is settled by reading, like any
+			 * write whose answer was lost.
+			 */
+			j->op = NULL;
+			j->resumed_op = false;
+			job_event(j, "warning", json_pack("{s:s}", "message", e.msg));
 		}
 		provider_op_free(w);
 	}
