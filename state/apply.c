@@ -814,6 +814,13 @@ wave_forward(struct run *r, const json_t *wlist, int idx, struct nw_err *err)
 	memset(&wr, 0, sizeof(wr));
 	if (wstatus != NULL && strcmp(wstatus, "done") == 0)
 		return 0;
+	/*
+	 * A new attempt judges its gates afresh; the reset comes before the
+	 * soaks, whose results are this wave's own "before" soak gates.
+	 */
+	if ((wstatus == NULL || strcmp(wstatus, "running") != 0) &&
+	    (rc = store_gate_reset(r->st, r->plan_id, idx, run_time(r), err)) != 0)
+		return rc;
 	if ((rc = soaks_before(r, wlist, idx, err)) != 0)
 		return rc;
 	if ((rc = wave_run_init(r, &wr, idx, STORE_FORWARD, err)) != 0)
@@ -823,8 +830,7 @@ wave_forward(struct run *r, const json_t *wlist, int idx, struct nw_err *err)
 	if (wave_fresh(&wr) && (rc = check_drift(r, &wr, err)) != 0)
 		goto done;
 	if (wstatus == NULL || strcmp(wstatus, "running") != 0) {
-		if ((rc = store_gate_reset(r->st, r->plan_id, idx, run_time(r), err)) != 0 ||
-		    (rc = store_wave_set_status(r->st, r->plan_id, idx, STORE_WAVE_RUNNING, run_time(r), err)) != 0)
+		if ((rc = store_wave_set_status(r->st, r->plan_id, idx, STORE_WAVE_RUNNING, run_time(r), err)) != 0)
 			goto done;
 		if (run_wrote(r)) {
 			rc = err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");

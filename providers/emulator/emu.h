@@ -432,6 +432,13 @@ void avnm_forget(struct emulator *e, const char *id);
 void gateway_action(struct emulator *e, struct emu_req *r, const char *gw_id, const char *action,
     json_t *body);
 void gateway_op_done(struct emulator *e, struct emu_op *op);
+/*
+ * A migration step of gw_id ended Failed in phase (Prepare, Execute,
+ * Commit, Abort) with msg: the phase is kept, state Failed; a failed
+ * prepare also removes what it made.  Used by a failed operation and by a
+ * restart that finds the step still running.
+ */
+void gateway_migration_failed(struct emulator *e, const char *gw_id, const char *phase, const char *msg);
 
 /* --- effective.c ---------------------------------------------------------------- */
 

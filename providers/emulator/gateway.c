@@ -472,6 +472,28 @@ commit(struct emulator *e, json_t *gw, const json_t *snap)
 }
 
 void
+gateway_migration_failed(struct emulator *e, const char *gw_id, const char *phase, const char *msg)
+{
+	json_t *gw = emu_store_get(e, gw_id), *snap;
+	char *low = emu_lower(gw_id);
+
+	if (gw == NULL || low == NULL) {
+		free(low);
+		return;
+	}
+	/* a failed step keeps its phase with state Failed; a failed prepare leaves nothing behind */
+	snap = json_object_get(e->snapshots, low);
+	if (strcmp(phase, "Prepare") == 0 && snap != NULL) {
+		json_incref(snap);
+		gw = restore(e, snap, gw);
+		json_object_del(e->snapshots, low);
+		json_decref(snap);
+	}
+	set_status(e, gw, "Failed", phase, msg);
+	free(low);
+}
+
+void
 gateway_op_done(struct emulator *e, struct emu_op *op)
 {
 	json_t *gw = emu_store_get(e, op->target), *v;
@@ -486,12 +508,7 @@ gateway_op_done(struct emulator *e, struct emu_op *op)
 	if (gw == NULL)
 		goto done;
 	if (!ok) {
-		/* a failed step keeps its phase with state Failed; a failed prepare leaves nothing behind */
-		if (strcmp(a, "prepareMigration") == 0 && snap != NULL) {
-			gw = restore(e, snap, gw);
-			json_object_del(e->snapshots, low);
-		}
-		set_status(e, gw, "Failed", strcmp(a, "prepareMigration") == 0 ? "Prepare" :
+		gateway_migration_failed(e, op->target, strcmp(a, "prepareMigration") == 0 ? "Prepare" :
 		    strcmp(a, "executeMigration") == 0 ? "Execute" :
 		    strcmp(a, "commitMigration") == 0 ? "Commit" : "Abort", op->fail_msg);
 		goto done;

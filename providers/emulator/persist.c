@@ -74,8 +74,9 @@ static void
 settle(struct emulator *e)
 {
 	const char *k;
-	json_t *v, *f;
+	json_t *v, *f, *running;
 	void *tmp;
+	size_t n;
 
 	json_object_foreach_safe(e->res, tmp, k, v) {
 		const char *st = json_path_str(v, "properties", "provisioningState", NULL);
@@ -97,15 +98,20 @@ settle(struct emulator *e)
 	 * failed step does (virtualNetworkGatewayMigrationStatus enum docs), so
 	 * a client reading the state learns it ended and may send it again.
 	 */
+	running = json_array();
 	json_object_foreach(e->res, k, v) {
 		json_t *ms = json_path(v, "properties", "virtualNetworkGatewayMigrationStatus", NULL);
 		const char *ms_state = json_str(ms, "state");
 
-		if (ms_state != NULL && strcmp(ms_state, "InProgress") == 0) {
-			json_object_set_new(ms, "state", json_string("Failed"));
-			json_object_set_new(ms, "errorMessage", json_string(INTERRUPTED));
-		}
+		if (running != NULL && ms_state != NULL && strcmp(ms_state, "InProgress") == 0 &&
+		    json_str(v, "id") != NULL)
+			json_array_append_new(running, json_pack("{s:s, s:s}", "id", json_str(v, "id"),
+			    "phase", json_str(ms, "phase") != NULL ? json_str(ms, "phase") : "Prepare"));
 	}
+	/* as a failed step ends: a prepare leaves nothing behind (gateway.c) */
+	json_array_foreach(running, n, v)
+		gateway_migration_failed(e, json_str(v, "id"), json_str(v, "phase"), INTERRUPTED);
+	json_decref(running);
 	json_object_foreach(e->deploy, k, v) {
 		size_t i;
 		json_t *rec;

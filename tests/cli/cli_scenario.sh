@@ -247,9 +247,12 @@ if ! grep -q '"nextHopType": "VirtualNetworkGateway"' "$TMP/after.json" &&
     ! grep -qF '/virtualNetworks/spoke-01-0126/virtualNetworkPeerings/to-spoke-01-0125"' "$TMP/after.json"; then
 	pass "the redundant routes and peerings are gone"; else
 	fail "the redundant routes and peerings are gone"; fi
-if ! grep -q '"name": "Basic"' "$TMP/after.json"; then
-	pass "no gateway is left on a Basic public IP"; else
-	fail "no gateway is left on a Basic public IP"; fi
+# the old ExpressRoute gateway's Basic IP may stay behind, detached (docs/emulator.md):
+# what matters is that no gateway uses one, which check reports
+"$NETWAVE" check "$TMP/after.json" >"$TMP/check-after.txt" 2>&1 || true
+if grep -q "basic-public-ip" "$TMP/check-after.txt"; then
+	fail "no gateway is left on a Basic public IP" "$(grep basic-public-ip "$TMP/check-after.txt" | head -n 2)"; else
+	pass "no gateway is left on a Basic public IP"; fi
 if [ "$(grep -c '"privateEndpointVNetPolicies": "Basic"' "$TMP/after.json")" -eq "$MEMBERS" ]; then
 	pass "every member has High-Scale Private Endpoints"; else
 	fail "every member has High-Scale Private Endpoints"; fi
