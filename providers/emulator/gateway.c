@@ -259,6 +259,7 @@ prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype, co
 			set_pip_phase(e, json_string_value(cid), "Prepare");
 	}
 	json_object_set(e->snapshots, low, snap);
+	emu_store_touch_docs(e); /* the snapshot must outlive a crash: abort and restart need it */
 	op->args = json_pack("{s:s, s:s?, s:O?}", "migrationType", mtype, "newGateway",
 	    json_str(snap, "newGateway"), "newConnections", json_object_get(snap, "newConnections"));
 	json_decref(snap);
@@ -487,6 +488,7 @@ gateway_migration_failed(struct emulator *e, const char *gw_id, const char *phas
 		json_incref(snap);
 		gw = restore(e, snap, gw);
 		json_object_del(e->snapshots, low);
+		emu_store_touch_docs(e);
 		json_decref(snap);
 	}
 	set_status(e, gw, "Failed", phase, msg);
