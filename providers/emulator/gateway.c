@@ -404,7 +404,6 @@ restore(struct emulator *e, const json_t *snap, json_t *gw)
 			json_t *p = json_deep_copy(c);
 			emu_store_etag(e, p);
 			emu_store_put(e, json_str(c, "id"), p);
-			set_pip_phase(e, json_str(c, "id"), "None");
 		}
 	return gw;
 }
@@ -539,7 +538,14 @@ gateway_op_done(struct emulator *e, struct emu_op *op)
 		commit(e, gw, snap);
 		json_object_del(e->snapshots, low);
 	} else {
+		const json_t *c;
+
 		gw = restore(e, snap, gw);
+		/* an abort leaves its public IPs' migration phase at None; a failed
+		 * prepare (restore alone) leaves them as they were before it */
+		json_array_foreach(json_object_get(snap, "publicIPs"), i, c)
+			if (json_str(c, "id") != NULL)
+				set_pip_phase(e, json_str(c, "id"), "None");
 		set_status(e, gw, "Succeeded", "AbortSucceeded", NULL);
 		json_object_del(e->snapshots, low);
 	}
