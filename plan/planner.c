@@ -38,6 +38,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plan/arm_api.h"
 #include "plan/cidr.h"
 #include "plan/diff.h"
 #include "plan/findings.h"
@@ -53,9 +54,9 @@
 #include "plan/sha256.h"
 #include "plan/topology.h"
 
-#define API_NETWORK "2026-01-01"
-#define API_FEATURES "2021-07-01"
-#define API_PROVIDERS "2021-04-01"
+#define API_NETWORK ARM_API_NETWORK
+#define API_FEATURES ARM_API_FEATURES
+#define API_PROVIDERS ARM_API_RESOURCES
 
 #define FEATURE_NS "Microsoft.Network"
 #define FEATURE_HIGH_SCALE "AllowHighScaleConnectedGroup"

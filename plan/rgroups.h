@@ -13,13 +13,14 @@
 
 #include <jansson.h>
 
+#include "plan/arm_api.h"
 #include "plan/err.h"
 #include "plan/topology.h"
 
 /* ARM's type for a resource group, as "Resource Groups - Get" returns it. */
 #define RGROUPS_TYPE "Microsoft.Resources/resourceGroups"
-/* https://learn.microsoft.com/rest/api/resources/resource-groups (Microsoft.Resources 2021-04-01) */
-#define RGROUPS_API "2021-04-01"
+/* https://learn.microsoft.com/rest/api/resources/resource-groups */
+#define RGROUPS_API ARM_API_RESOURCES
 
 /* Whether a resource type names a resource group (case-insensitive). */
 bool rgroups_is_group_type(const char *type_name);

@@ -20,6 +20,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "plan/arm_api.h"
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
 #include "state/apply_internal.h"
@@ -583,11 +584,11 @@ history_wave(struct run *r, struct wave_run *wr, bool forward, struct nw_err *er
 			if (alt != NULL && !have) {
 				json_t *conns = gateway_migrated_connections(r, wr->jobs[i].resource), *c;
 				json_array_append_new(ids, json_pack("{s:s, s:s}", "id", alt, "apiVersion",
-				    "2026-01-01"));
+				    ARM_API_NETWORK));
 				/* its connections and the old gateway's, which the commit deletes */
 				json_array_foreach(conns, k, c)
 					json_array_append_new(ids, json_pack("{s:O, s:s}", "id", c, "apiVersion",
-					    "2026-01-01"));
+					    ARM_API_NETWORK));
 				json_decref(conns);
 			}
 			free(alt);

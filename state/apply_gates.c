@@ -27,12 +27,13 @@
 #include <strings.h>
 #include <time.h>
 
+#include "plan/arm_api.h"
 #include "plan/gwmigrate.h"
 #include "plan/jsonutil.h"
 #include "state/apply_internal.h"
 
-#define API_NETWORK "2026-01-01"
-#define API_FEATURES "2021-07-01"
+#define API_NETWORK ARM_API_NETWORK
+#define API_FEATURES ARM_API_FEATURES
 #define MAX_LISTED 20
 
 /* ------------------------------------------------------------------ */

@@ -18,11 +18,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plan/arm_api.h"
 #include "plan/gwmigrate.h"
 #include "plan/jsonutil.h"
 #include "state/apply_internal.h"
 
-#define API_NETWORK "2026-01-01"
+#define API_NETWORK ARM_API_NETWORK
 #define EVENT_FOUND "migrated-gateway"
 #define EVENT_GONE "migrated-gateway-gone"
 

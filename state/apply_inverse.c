@@ -22,10 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan/arm_api.h"
 #include "plan/jsonutil.h"
 #include "state/apply_internal.h"
 
-#define RG_API "2021-04-01"
+#define RG_API ARM_API_RESOURCES
 
 static enum inverse_verdict
 created_and_empty(struct job *j, char *why, size_t size)

@@ -16,13 +16,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plan/arm_api.h"
 #include "plan/diff.h"
 #include "plan/jsonutil.h"
 #include "plan/planner.h"
 #include "plan/topology.h"
 #include "state/apply_internal.h"
 
-#define API_DEFAULT "2026-01-01"
+#define API_DEFAULT ARM_API_NETWORK
 
 /* ------------------------------------------------------------------ */
 /* Small JSON helpers */

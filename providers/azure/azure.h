@@ -21,13 +21,14 @@
 
 #include <jansson.h>
 
+#include "plan/arm_api.h"
 #include "plan/err.h"
 #include "providers/provider.h"
 
 /* api-versions netwave sends (what @azure/arm-network 39 and the SDKs send). */
-#define AZURE_API_NETWORK "2026-01-01"
-#define AZURE_API_FEATURES "2021-07-01"
-#define AZURE_API_GRAPH "2021-03-01"
+#define AZURE_API_NETWORK ARM_API_NETWORK
+#define AZURE_API_FEATURES ARM_API_FEATURES
+#define AZURE_API_GRAPH ARM_API_GRAPH
 
 /* A cloud's endpoints (reference/azure-arm.md section 7). */
 struct azure_cloud {

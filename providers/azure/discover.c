@@ -26,6 +26,7 @@
 
 #include <curl/curl.h>
 
+#include "plan/arm_api.h"
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
@@ -99,7 +100,7 @@ static const char *const arm_fields[] = {
  */
 #define TYPE_RESOURCE_GROUP "Microsoft.Resources/resourceGroups"
 #define GRAPH_TYPE_RESOURCE_GROUP "microsoft.resources/subscriptions/resourcegroups"
-#define API_RESOURCES "2021-04-01"
+#define API_RESOURCES ARM_API_RESOURCES
 
 /* ASN of Azure's gateways: routes whose AS path starts there came from Azure, not on-premises. */
 #define AZURE_GATEWAY_ASN "65515"

@@ -17,15 +17,16 @@
 
 #include <jansson.h>
 
+#include "plan/arm_api.h"
 #include "plan/cost.h"
 #include "plan/err.h"
 #include "providers/emulator/emulator.h"
 
 /* api-versions (reference/azure-arm.md); the first of each list is the current one. */
-#define EMU_API_NETWORK "2026-01-01"
-#define EMU_API_FEATURES "2021-07-01"
-#define EMU_API_RESOURCES "2021-04-01"
-#define EMU_API_GRAPH "2021-03-01"
+#define EMU_API_NETWORK ARM_API_NETWORK
+#define EMU_API_FEATURES ARM_API_FEATURES
+#define EMU_API_RESOURCES ARM_API_RESOURCES
+#define EMU_API_GRAPH ARM_API_GRAPH
 #define EMU_TYPE_RESOURCE_GROUP "Microsoft.Resources/resourceGroups"
 
 /* Nominal durations in seconds, divided by the time scale (docs/emulator.md). */
