@@ -45,6 +45,7 @@
 #include "plan/gwmigrate.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
+#include "plan/kinds.h"
 #include "plan/cost.h"
 #include "plan/limits.h"
 #include "plan/planner.h"
@@ -420,7 +421,7 @@ struct wave {
 	json_t *gates;
 	json_t *members;
 	json_t *risks;
-	const char *kind;  /* static */
+	enum wave_kind kind;
 	char name[128];
 	int index;
 	unsigned nsteps, ngates;
@@ -593,7 +594,7 @@ limit_row(struct pl *p, enum limit_id id, long value, const char *resource)
 
 /* Starts a wave; the pointer stays valid until the next wave_new. */
 static struct wave *
-wave_new(struct pl *p, const char *kind, const char *name)
+wave_new(struct pl *p, enum wave_kind kind, const char *name)
 {
 	struct wave *w;
 
@@ -798,11 +799,11 @@ step_id(const json_t *st)
 
 /* Appends a gate to w; params and budget stolen. */
 static int
-gate_add(struct wave *w, const char *kind, const char *when, json_t *params, int reads,
+gate_add(struct wave *w, enum gate_kind kind, const char *when, json_t *params, int reads,
     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 static int
-gate_add(struct wave *w, const char *kind, const char *when, json_t *params, int reads,
+gate_add(struct wave *w, enum gate_kind kind, const char *when, json_t *params, int reads,
     const char *fmt, ...)
 {
 	char id[32], desc[2048];
@@ -814,7 +815,7 @@ gate_add(struct wave *w, const char *kind, const char *when, json_t *params, int
 	va_end(ap);
 	w->ngates++;
 	snprintf(id, sizeof(id), "w%02d-g%02u", w->index + 1, w->ngates);
-	g = json_pack("{s:s, s:s, s:s, s:s, s:i, s:{s:i, s:i, s:i}}", "id", id, "kind", kind,
+	g = json_pack("{s:s, s:s, s:s, s:s, s:i, s:{s:i, s:i, s:i}}", "id", id, "kind", gate_kind_name(kind),
 	    "when", when, "description", desc, "reads", reads, "budget", "failures", 0,
 	    "inconclusive", 0, "errors", 1);
 	if (g == NULL || params == NULL) {
@@ -2137,7 +2138,7 @@ wave_prepare(struct pl *p)
 			return 0;
 		}
 	}
-	w = wave_new(p, "prepare", "prepare");
+	w = wave_new(p, WAVE_PREPARE, "prepare");
 	rg_step_of = json_object();
 	features = sorted_keys(p->features);
 	subs = mesh_subscriptions(p);
@@ -2209,7 +2210,7 @@ wave_prepare(struct pl *p)
 				json_array_append_new(reg_steps, json_string(step_id(st)));
 			}
 		}
-		if (gate_add(w, "feature-registered", "after",
+		if (gate_add(w, GATE_FEATURE_REGISTERED, "after",
 		    json_pack("{s:O, s:O, s:s}", "features", features, "subscriptions", subs, "state",
 		    "Registered"), (int)(json_array_size(features) * json_array_size(subs)),
 		    "the preview features are Registered on every subscription of the network manager "
@@ -2290,7 +2291,7 @@ wave_prepare(struct pl *p)
 				json_array_append(w->fx_put, m->cc->groups[g].group->res->json);
 	}
 	if (json_array_size(checks) > 0 &&
-	    gate_add(w, "resource-state", "after", json_pack("{s:O}", "checks", checks),
+	    gate_add(w, GATE_RESOURCE_STATE, "after", json_pack("{s:O}", "checks", checks),
 	    (int)json_array_size(checks), "the network manager, groups and configuration are provisioned") != 0)
 		goto done;
 	wave_risk(w, "none to traffic: a configuration does nothing until it is committed, which the "
@@ -2577,7 +2578,7 @@ waves_hspe(struct pl *p)
 			;
 		snprintf(name, sizeof(name), "hspe-%s", items[start].hub != NULL ?
 		    items[start].hub->res->name : "unattached");
-		w = wave_new(p, "hspe", name);
+		w = wave_new(p, WAVE_HSPE, name);
 		if (w == NULL || checks == NULL) {
 			json_decref(checks);
 			rc = nomem(p);
@@ -2592,7 +2593,7 @@ waves_hspe(struct pl *p)
 			break;
 		}
 		if (json_array_size(checks) > 0)
-			rc = gate_add(w, "resource-state", "after", json_pack("{s:o}", "checks", checks),
+			rc = gate_add(w, GATE_RESOURCE_STATE, "after", json_pack("{s:o}", "checks", checks),
 			    (int)json_array_size(checks),
 			    "every VNet of the batch has privateEndpointVNetPolicies Basic");
 		else
@@ -2719,7 +2720,7 @@ static bool any_new_in_region(const struct pl *p, const char *region);
 static int
 mesh_wave_build(struct pl *p, size_t rw, const char *name, const json_t *wave_of, bool first)
 {
-	struct wave *w = wave_new(p, "mesh", name);
+	struct wave *w = wave_new(p, WAVE_MESH, name);
 	json_t *nm_list = json_array(), *first_regions = json_array(), *status = json_array();
 	json_t *sm_deps = json_array(), *seen = json_object();
 	size_t i, k, nmembers = 0;
@@ -2911,7 +2912,7 @@ mesh_wave_build(struct pl *p, size_t rw, const char *name, const json_t *wave_of
 	w->fx_deploy = json_deep_copy(p->deploy);
 	w->routing = true;
 	if (json_array_size(status) > 0 &&
-	    gate_add(w, "deployment-status", "after", json_pack("{s:O}", "deployments", status),
+	    gate_add(w, GATE_DEPLOYMENT_STATUS, "after", json_pack("{s:O}", "deployments", status),
 	    (int)json_array_size(status), "the commit shows deploymentStatus Deployed in every region "
 	    "it targets") != 0)
 		goto done;
@@ -3199,7 +3200,7 @@ gateway_commit_wave(struct pl *p, size_t r, const json_t *commit_ids, const json
 	char name[64];
 
 	snprintf(name, sizeof(name), "gateways-%zu-commit", r + 1);
-	w = wave_new(p, "gateway-commit", name);
+	w = wave_new(p, WAVE_GATEWAY_COMMIT, name);
 	if (w == NULL)
 		return NW_ENOMEM;
 	{
@@ -3238,7 +3239,7 @@ gateway_commit_wave(struct pl *p, size_t r, const json_t *commit_ids, const json
 				return NW_ENOMEM;
 		}
 	}
-	if (gate_add(w, "migration-phase", "after", json_pack("{s:O, s:s, s:O}", "gateways", phase_exec,
+	if (gate_add(w, GATE_MIGRATION_PHASE, "after", json_pack("{s:O, s:s, s:O}", "gateways", phase_exec,
 	    "phase", "CommitSucceeded", "newGateways", new_gws), (int)json_array_size(phase_exec),
 	    "every gateway of the wave reports phase CommitSucceeded") != 0)
 		return NW_ENOMEM;
@@ -3264,7 +3265,7 @@ gateway_round(struct pl *p, size_t r)
 	if (phase_exec == NULL || commit_ids == NULL || names == NULL || new_gws == NULL)
 		goto done;
 	snprintf(name, sizeof(name), "gateways-%zu", r + 1);
-	w = wave_new(p, "gateway", name);
+	w = wave_new(p, WAVE_GATEWAY, name);
 	if (w == NULL)
 		goto done;
 	window_text(p, wt, sizeof(wt));
@@ -3327,7 +3328,7 @@ gateway_round(struct pl *p, size_t r)
 		if (gw_new_id(x) != NULL &&
 		    json_object_set_new(new_gws, g->res->id, json_string(gw_new_id(x))) != 0)
 			goto done;
-		if (gate_add(w, "migration-phase", "after-step", json_pack("{s:s, s:s, s:s}", "gateway",
+		if (gate_add(w, GATE_MIGRATION_PHASE, "after-step", json_pack("{s:s, s:s, s:s}", "gateway",
 		    g->res->id, "phase", "PrepareSucceeded", "afterStep", step_id(prep)), 1,
 		    "%s reports virtualNetworkGatewayMigrationStatus phase PrepareSucceeded before "
 		    "executeMigration is sent", g->res->name) != 0)
@@ -3360,7 +3361,7 @@ gateway_round(struct pl *p, size_t r)
 			    g->vnet != NULL ? g->vnet->res->name : "its VNet", nsp, wt);
 		}
 	}
-	if (gate_add(w, "migration-phase", "after", json_pack("{s:O, s:s}", "gateways", phase_exec,
+	if (gate_add(w, GATE_MIGRATION_PHASE, "after", json_pack("{s:O, s:s}", "gateways", phase_exec,
 	    "phase", "ExecuteSucceeded"), (int)json_array_size(phase_exec),
 	    "every gateway of the wave reports phase ExecuteSucceeded") != 0)
 		goto done;
@@ -3464,7 +3465,7 @@ wave_summarize(struct pl *p)
 			hubs[n++] = v;
 	}
 	qsort(hubs, n, sizeof(*hubs), cmp_vnet_ptr);
-	w = wave_new(p, "summarize", "summarize");
+	w = wave_new(p, WAVE_SUMMARIZE, "summarize");
 	if (w == NULL)
 		goto done;
 	for (i = 0; i < n; i++) {
@@ -3585,7 +3586,7 @@ wave_summarize(struct pl *p)
 				goto done;
 	}
 	w->routing = true;
-	if (gate_add(w, "resource-state", "after", json_pack("{s:O}", "checks", checks),
+	if (gate_add(w, GATE_RESOURCE_STATE, "after", json_pack("{s:O}", "checks", checks),
 	    (int)json_array_size(checks), "each hub VNet carries the summarized prefixes") != 0)
 		goto done;
 	wave_risk(w, "the circuit learns the summaries instead of the hub and spoke prefixes at once: "
@@ -3619,12 +3620,12 @@ wave_decommission(struct pl *p)
 		json_decref(pairs);
 		return 0;
 	}
-	w = wave_new(p, "decommission", "decommission");
+	w = wave_new(p, WAVE_DECOMMISSION, "decommission");
 	if (w == NULL || vnets == NULL || rts == NULL || pairs == NULL)
 		goto done;
 	{
 		char d[32];
-		if (gate_add(w, "soak", "before", json_pack("{s:I, s:s}", "seconds",
+		if (gate_add(w, GATE_SOAK, "before", json_pack("{s:I, s:s}", "seconds",
 		    (json_int_t)p->ro.soak_before_decommission, "since", p->last_mesh_name), 0,
 		    "at least %s since wave %s passed its gates: the legacy path is removed only after "
 		    "the soak", report_duration(p->ro.soak_before_decommission, d, sizeof(d)),
@@ -3711,7 +3712,7 @@ wave_decommission(struct pl *p)
 	}
 	w->routing = true;
 	if (json_array_size(pairs) > 0 &&
-	    gate_add(w, "effective-routes", "after", json_pack("{s:s, s:s, s:O}", "nextHopType",
+	    gate_add(w, GATE_EFFECTIVE_ROUTES, "after", json_pack("{s:s, s:s, s:O}", "nextHopType",
 	    "ConnectedGroup", "scope", "pairs", "pairs", pairs), (int)json_array_size(pairs),
 	    "spokes whose peering was deleted still reach each other through the mesh") != 0)
 		goto done;
@@ -4022,7 +4023,7 @@ gate_onprem(struct pl *p, struct wave *w, const struct rstate *s, const size_t *
 		json_decref(checks);
 		return 0;
 	}
-	return gate_add(w, "onprem-routes", "after", json_pack("{s:s, s:o}", "nextHopType",
+	return gate_add(w, GATE_ONPREM_ROUTES, "after", json_pack("{s:s, s:o}", "nextHopType",
 	    "VirtualNetworkGateway", "checks", checks), (int)json_array_size(checks),
 	    "on-premises prefixes are still reached through the gateway from %s", what) == 0 ?
 	    0 : nomem(p);
@@ -4126,7 +4127,7 @@ mesh_gates(struct pl *p, struct wave *w, const struct rstate *a)
 		for (i = 0; ids != NULL && i < nkeep; i++)
 			json_array_append_new(ids, json_string(p->cur->vnets[keep[i]].res->id));
 		free(keep);
-		if (ids == NULL || (nkeep > 1 && gate_add(w, "effective-routes", "after",
+		if (ids == NULL || (nkeep > 1 && gate_add(w, GATE_EFFECTIVE_ROUTES, "after",
 		    json_pack("{s:s, s:s, s:o}", "nextHopType", "ConnectedGroup", "scope", "all-pairs",
 		    "vnets", ids), (int)nkeep, nkeep == w->nvnets ?
 		    "every pair of this first wave's VNets that shares a connected group has ConnectedGroup "
@@ -4179,7 +4180,7 @@ mesh_gates(struct pl *p, struct wave *w, const struct rstate *a)
 			got++;
 		}
 		if (got > 0) {
-			if (gate_add(w, "effective-routes", "after", json_pack("{s:s, s:s, s:o}", "nextHopType",
+			if (gate_add(w, GATE_EFFECTIVE_ROUTES, "after", json_pack("{s:s, s:s, s:o}", "nextHopType",
 			    "ConnectedGroup", "scope", "sample", "pairs", pairs), (int)got,
 			    "a sample of %zu pairs (this wave's VNets to VNets already meshed) has "
 			    "ConnectedGroup routes", got) != 0)
@@ -4260,7 +4261,7 @@ gate_soak(struct pl *p, struct wave *w)
 
 	if (w->soak <= 0)
 		return 0;
-	return gate_add(w, "soak", "after", json_pack("{s:I}", "seconds", (json_int_t)w->soak), 0,
+	return gate_add(w, GATE_SOAK, "after", json_pack("{s:I}", "seconds", (json_int_t)w->soak), 0,
 	    "wait %s %s", report_duration(w->soak, d, sizeof(d)),
 	    w->soak_desc != NULL ? w->soak_desc : "before the next wave") == 0 ? 0 : nomem(p);
 }
@@ -4309,7 +4310,7 @@ rehearse(struct pl *p)
 			traffic = json_pack("{s:o, s:o, s:I}", "before", classes_json(&before.sum), "after",
 			    classes_json(&before.sum), "flows", (json_int_t)before.sum.flows);
 			json_object_set_new(w->obj, "traffic", traffic);
-			if (strcmp(w->kind, "gateway") == 0) {
+			if (w->kind == WAVE_GATEWAY) {
 				for (size_t g = 0; g < w->ngws; g++) {
 					const struct topo_vnet *sp[64];
 					size_t idx[65], n = 0, ns, q;
@@ -4336,7 +4337,7 @@ rehearse(struct pl *p)
 			continue;
 		}
 		/* a summarize wave compares what the gateways advertise before and after it */
-		if (strcmp(w->kind, "summarize") == 0) {
+		if (w->kind == WAVE_SUMMARIZE) {
 			free(adv_before);
 			adv_before = calloc(w->ngws + 1, sizeof(*adv_before));
 			if (adv_before == NULL) {
@@ -4382,14 +4383,14 @@ rehearse(struct pl *p)
 				    "unreachable than before", w->name, more, more == 1 ? "" : "s");
 			}
 		}
-		if (strcmp(w->kind, "mesh") == 0) {
+		if (w->kind == WAVE_MESH) {
 			size_t moved = after.sum.by_class[PATH_MESH] > before.sum.by_class[PATH_MESH] ?
 			    after.sum.by_class[PATH_MESH] - before.sum.by_class[PATH_MESH] : 0;
 			wave_risk(w, "%zu spoke-to-spoke flows move to the mesh as soon as the commit deploys "
 			    "(see the traffic before and after); flows through an appliance keep their path",
 			    moved);
 			rc = mesh_gates(p, w, &after);
-		} else if (strcmp(w->kind, "summarize") == 0) {
+		} else if (w->kind == WAVE_SUMMARIZE) {
 			size_t *idx = malloc((p->cur->nvnets + 1) * sizeof(*idx)), n = 0, g;
 			bool *seen = calloc(p->cur->nvnets + 1, sizeof(*seen));
 			if (idx == NULL || seen == NULL) {
@@ -4523,7 +4524,7 @@ finish_waves(struct pl *p, const struct budget *b, json_t *summary, json_t **wav
 
 		json_object_set_new(w->obj, "index", json_integer(w->index));
 		json_object_set_new(w->obj, "name", json_string(w->name));
-		json_object_set_new(w->obj, "kind", json_string(w->kind));
+		json_object_set_new(w->obj, "kind", json_string(wave_kind_name(w->kind)));
 		json_object_set_new(w->obj, "soakSeconds", json_integer(w->soak));
 		json_object_set_new(w->obj, "maintenanceWindow", json_boolean(w->mw));
 		if (w->mw)
@@ -4537,7 +4538,7 @@ finish_waves(struct pl *p, const struct budget *b, json_t *summary, json_t **wav
 		reads += c.reads;
 		eta += c.seconds;
 		soak += w->soak;
-		if (strcmp(w->kind, "decommission") == 0)
+		if (w->kind == WAVE_DECOMMISSION)
 			soak += p->ro.soak_before_decommission;
 		steps += (long)w->nsteps;
 		json_array_foreach(w->steps, k, st) {
@@ -4546,7 +4547,7 @@ finish_waves(struct pl *p, const struct budget *b, json_t *summary, json_t **wav
 			if (json_is_true(json_object_get(st, "maintenanceWindow")))
 				mw++;
 		}
-		if (strcmp(w->kind, "mesh") == 0 && (long)w->nvnets > biggest)
+		if (w->kind == WAVE_MESH && (long)w->nvnets > biggest)
 			biggest = (long)w->nvnets;
 		json_array_foreach(w->members, k, st)
 			idset_add(vnets, json_string_value(st), NULL);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "plan/jsonutil.h"
+#include "plan/kinds.h"
 #include "plan/report.h"
 
 /* Members are listed by name up to this many; the JSON plan has them all. */
@@ -269,19 +270,19 @@ md_overview(FILE *f, const json_t *plan)
 
 	json_array_foreach(json_object_get(plan, "waves"), i, w) {
 		const char *kind = jstr_or(w, "kind", "");
-		if (strcmp(kind, "mesh") == 0) {
+		if (wave_kind_parse(kind) == WAVE_MESH) {
 			mesh_waves++;
 			mesh_vnets += json_array_size(json_object_get(w, "members"));
 			if (names[0])
 				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
 			strncat(names, jstr_or(w, "name", "?"), sizeof(names) - strlen(names) - 1);
-		} else if (strcmp(kind, "gateway") == 0) {
+		} else if (wave_kind_parse(kind) == WAVE_GATEWAY) {
 			gws += json_array_size(json_object_get(w, "members"));
-		} else if (strcmp(kind, "hspe") == 0) {
+		} else if (wave_kind_parse(kind) == WAVE_HSPE) {
 			hspe += json_array_size(json_object_get(w, "members"));
-		} else if (strcmp(kind, "summarize") == 0) {
+		} else if (wave_kind_parse(kind) == WAVE_SUMMARIZE) {
 			hubs += json_array_size(json_object_get(w, "members"));
-		} else if (strcmp(kind, "decommission") == 0) {
+		} else if (wave_kind_parse(kind) == WAVE_DECOMMISSION) {
 			decom += json_array_size(json_object_get(w, "steps"));
 		}
 	}
@@ -564,7 +565,7 @@ md_wave(FILE *f, const json_t *w)
 		fprintf(f, "- `%s` %s%s%s\n", jstr_or(x, "kind", "?"),
 		    strcmp(when, "before") == 0 ? "(before the wave starts) " :
 		    strcmp(when, "after-step") == 0 ? "(between steps) " : "", jstr_or(x, "description", ""),
-		    strcmp(jstr_or(x, "kind", ""), "soak") == 0 ? "" : "");
+		    gate_kind_parse(jstr_or(x, "kind", "")) == GATE_SOAK ? "" : "");
 	}
 	fputc('\n', f);
 	if (json_object_get(w, "advertised") != NULL) {

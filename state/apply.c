@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "plan/arm_api.h"
+#include "plan/kinds.h"
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
 #include "state/apply_internal.h"
@@ -346,7 +347,7 @@ soak_end_early(struct run *r, const char *gid, int gate_wave, const char *since_
 	run_event(r, "soak-ended-early", json_pack("{s:s, s:s, s:s, s:s, s:f}", "wave", since_name, "gate",
 	    gid, "by", by, "reason", why, "secondsLeft", left));
 	run_event(r, "gate-result", json_pack("{s:i, s:s, s:s, s:s, s:s}", "index", gate_wave, "gate",
-	    gid, "kind", "soak", "outcome", "passed", "summary", summary));
+	    gid, "kind", gate_kind_name(GATE_SOAK), "outcome", "passed", "summary", summary));
 	return 0;
 }
 
@@ -388,7 +389,7 @@ soak_one(struct run *r, const json_t *gate, int gate_wave, const char *since_nam
 		if (run_wrote(r))
 			return err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
 		run_event(r, "gate-result", json_pack("{s:i, s:s, s:s, s:s, s:s}", "index", gate_wave, "gate",
-		    gid, "kind", "soak", "outcome", "passed", "summary", "the soak has passed"));
+		    gid, "kind", gate_kind_name(GATE_SOAK), "outcome", "passed", "summary", "the soak has passed"));
 		return 0;
 	}
 	apply_time_format(t, sizeof(t), (time_t)ceil(until));
@@ -432,7 +433,7 @@ soaks_before(struct run *r, const json_t *wlist, int idx, struct nw_err *err)
 			const json_t *we = wave_entry(wlist, idx - 1);
 			time_t since;
 
-			if (json_str(g, "kind") == NULL || strcmp(json_str(g, "kind"), "soak") != 0 ||
+			if (gate_kind_parse(json_str(g, "kind")) != GATE_SOAK ||
 			    (json_str(g, "when") != NULL && strcmp(json_str(g, "when"), "after") != 0))
 				continue;
 			sg = stored_gate(we, json_str(g, "id"));
@@ -450,7 +451,7 @@ soaks_before(struct run *r, const json_t *wlist, int idx, struct nw_err *err)
 		int si;
 		time_t since;
 
-		if (json_str(g, "kind") == NULL || strcmp(json_str(g, "kind"), "soak") != 0 ||
+		if (gate_kind_parse(json_str(g, "kind")) != GATE_SOAK ||
 		    json_str(g, "when") == NULL || strcmp(json_str(g, "when"), "before") != 0)
 			continue;
 		si = since_name != NULL ? wave_index_by_name(wlist, since_name) : idx - 1;
@@ -859,7 +860,7 @@ wave_forward(struct run *r, const json_t *wlist, int idx, struct nw_err *err)
 		const char *kind = json_str(g, "kind"), *when = json_str(g, "when");
 		json_t *evidence = NULL;
 
-		if (kind == NULL || strcmp(kind, "soak") == 0 || (when != NULL && strcmp(when, "after") != 0))
+		if (kind == NULL || gate_kind_parse(kind) == GATE_SOAK || (when != NULL && strcmp(when, "after") != 0))
 			continue;
 		rc = gate_run(r, idx, g, &evidence, err);
 		if (rc == NW_EFAIL) {
@@ -1067,7 +1068,7 @@ apply_run(struct store *st, struct provider *p, const char *plan, const struct a
 			const json_t *g, *pw = json_array_get(json_object_get(r.plan, "waves"), (size_t)last);
 			size_t k;
 			json_array_foreach(json_object_get(pw, "gates"), k, g)
-				if (json_str(g, "kind") != NULL && strcmp(json_str(g, "kind"), "soak") == 0 &&
+				if (gate_kind_parse(json_str(g, "kind")) == GATE_SOAK &&
 				    (json_str(g, "when") == NULL || strcmp(json_str(g, "when"), "after") == 0)) {
 					double scale = o->soak_scale > 0 ? o->soak_scale : 1;
 					time_t until = run_time(&r) + (time_t)ceil((double)json_integer_value(

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "plan/arm_api.h"
+#include "plan/kinds.h"
 #include "plan/gwmigrate.h"
 #include "plan/jsonutil.h"
 #include "state/apply_internal.h"
@@ -822,22 +823,33 @@ gate_eval(struct run *r, const json_t *gate, json_t **evidence)
 	if (kind == NULL)
 		kind = "";
 	json_object_set_new(ev, "kind", json_string(kind));
-	if (strcmp(kind, "resource-state") == 0)
+	switch (gate_kind_parse(kind)) {
+	case GATE_RESOURCE_STATE:
 		o = gate_resource_state(r, params, ev);
-	else if (strcmp(kind, "deployment-status") == 0)
+		break;
+	case GATE_DEPLOYMENT_STATUS:
 		o = gate_deployment_status(r, params, ev);
-	else if (strcmp(kind, "effective-routes") == 0)
+		break;
+	case GATE_EFFECTIVE_ROUTES:
 		o = gate_effective_routes(r, params, false, ev);
-	else if (strcmp(kind, "onprem-routes") == 0)
+		break;
+	case GATE_ONPREM_ROUTES:
 		o = gate_onprem_routes(r, params, ev);
-	else if (strcmp(kind, "feature-registered") == 0)
+		break;
+	case GATE_FEATURE_REGISTERED:
 		o = gate_features(r, params, ev);
-	else if (strcmp(kind, "migration-phase") == 0)
+		break;
+	case GATE_MIGRATION_PHASE:
 		o = gate_migration_phase(r, params, ev);
-	else if (strcmp(kind, "soak") == 0)
+		break;
+	case GATE_SOAK:
 		o = finish(ev, GATE_PASSED, "soaks are timed by the run");
-	else
+		break;
+	case GATE_UNKNOWN:
+	default:
 		o = finish(ev, GATE_INCONCLUSIVE, "netwave does not know gate kind '%s'", kind);
+		break;
+	}
 	return o;
 }
 
@@ -1042,12 +1054,12 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 		enum gate_outcome o;
 		double deadline = run_now(r) + (r->o->gate_timeout > 0 ? r->o->gate_timeout : 60);
 
-		if (kind == NULL || (strcmp(kind, "onprem-routes") != 0 && strcmp(kind, "effective-routes") != 0)) {
+		if (kind == NULL || (gate_kind_parse(kind) != GATE_ONPREM_ROUTES && gate_kind_parse(kind) != GATE_EFFECTIVE_ROUTES)) {
 			json_decref(gev);
 			continue;
 		}
 		for (;;) {
-			if (strcmp(kind, "onprem-routes") == 0)
+			if (gate_kind_parse(kind) == GATE_ONPREM_ROUTES)
 				o = gate_onprem_routes(r, json_object_get(g, "params"), gev);
 			else
 				o = gate_effective_routes(r, json_object_get(g, "params"), true, gev);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "plan/jsonutil.h"
+#include "plan/kinds.h"
 #include "state/apply_internal.h"
 
 #define STATUS_FORMAT "netwave.status/v1"
@@ -126,7 +127,7 @@ wave_gates(json_t *gates, const json_t *w, const json_t *pw, time_t now, json_t 
 		    json_object_get(g, "inconclusive"), "errors", json_object_get(g, "errors"), "summary",
 		    json_object_get(lr, "summary"), "checkedAt", json_object_get(g, "checkedAt"),
 		    "evidence", lr));
-		if (is(json_str(g, "kind"), "soak") && !is(json_str(g, "status"), "passed") &&
+		if (gate_kind_parse(json_str(g, "kind")) == GATE_SOAK && !is(json_str(g, "status"), "passed") &&
 		    is(json_str(w, "status"), "done") && pg != NULL &&
 		    !is(json_str(pg, "when"), "before")) {
 			time_t fin, until;
