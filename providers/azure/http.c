@@ -34,68 +34,6 @@
 #define DEFAULT_TIMEOUT_MS 100000L
 #define DEFAULT_CONCURRENCY 16u
 #define MAX_RESPONSE_BYTES ((size_t)256 << 20)
-#define LOG_BODY_MAX 4096
-
-/* --- time, randomness ------------------------------------------------------------------ */
-
-double
-az_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double
-az_wall(struct az_client *c)
-{
-	struct timespec ts;
-
-	if (c->clock != NULL)
-		return c->clock(c->clock_arg);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-uint64_t
-az_rand(struct az_client *c)
-{
-	/* xorshift64*: jitter and request ids need spread, not secrecy */
-	uint64_t x = c->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	c->rng = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
-void
-az_uuid(struct az_client *c, char out[40])
-{
-	uint64_t a = az_rand(c), b = az_rand(c);
-
-	snprintf(out, 40, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
-	    (unsigned)((a >> 16) & 0xffff), (unsigned)(a & 0xfff),
-	    (unsigned)(0x8000 | ((b >> 48) & 0x3fff)), (unsigned long long)(b & 0xffffffffffffULL));
-}
-
-static uint64_t
-seed_from_kernel(void)
-{
-	uint64_t v = 0;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
-			v = 0;
-		close(fd);
-	}
-	if (v == 0)
-		v = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(az_mono() * 1e9);
-	return v != 0 ? v : 0x9E3779B97F4A7C15ULL;
-}
 
 /* --- URLs ------------------------------------------------------------------------------- */
 
@@ -160,8 +98,8 @@ az_url_path(const char *url, char *out, size_t size)
 }
 
 /* The host of a URL for messages ("127.0.0.1:8443"). */
-static void
-url_host(const char *url, char *out, size_t size)
+void
+az_url_host(const char *url, char *out, size_t size)
 {
 	const char *p = strstr(url, "://");
 	size_t n;
@@ -174,284 +112,9 @@ url_host(const char *url, char *out, size_t size)
 	out[n] = '\0';
 }
 
-/* --- redaction -------------------------------------------------------------------------- */
+/* --- failures that decide a retry ------------------------------------------------------ */
 
-static bool
-sensitive_key(const char *k)
-{
-	static const char *const keys[] = { "accesstoken", "refreshtoken", "idtoken",
-		"clientsecret", "clientassertion", "assertion", "token", "password", "secret",
-		"sig", "xidentityheader", NULL };
-	char norm[64];
-	size_t n = 0, i;
-
-	for (; *k != '\0' && n + 1 < sizeof(norm); k++)
-		if (*k != '_' && *k != '-')
-			norm[n++] = (char)(*k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k);
-	norm[n] = '\0';
-	for (i = 0; keys[i] != NULL; i++)
-		if (strcmp(norm, keys[i]) == 0)
-			return true;
-	return false;
-}
-
-static void
-redact_json(json_t *v)
-{
-	const char *k;
-	json_t *e;
-	size_t i;
-
-	if (json_is_object(v)) {
-		json_object_foreach(v, k, e) {
-			if (sensitive_key(k) && !json_is_object(e) && !json_is_array(e))
-				json_object_set_new(v, k, json_string("REDACTED"));
-			else
-				redact_json(e);
-		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, e)
-			redact_json(e);
-	}
-}
-
-static bool
-looks_like_form(const char *body, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || memchr(body, '=', len) == NULL)
-		return false;
-	for (i = 0; i < len; i++)
-		if (body[i] == ' ' || body[i] == '\n' || body[i] == '{' || body[i] == '"')
-			return false;
-	return true;
-}
-
-char *
-az_redact_body(const char *body, size_t len)
-{
-	json_error_t je;
-	json_t *v;
-	char *out = NULL;
-
-	if (body == NULL || len == 0)
-		return strdup("");
-	v = json_loadb(body, len, JSON_DECODE_ANY, &je);
-	if (v != NULL) {
-		redact_json(v);
-		out = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
-		json_decref(v);
-		return out;
-	}
-	if (looks_like_form(body, len)) {
-		/* key=value&key=value: keep the keys, redact sensitive values */
-		size_t cap = len + 64, n = 0, i = 0;
-
-		out = malloc(cap);
-		if (out == NULL)
-			return NULL;
-		while (i < len) {
-			size_t j = i, eq;
-			char key[64];
-			size_t klen;
-
-			while (j < len && body[j] != '&')
-				j++;
-			for (eq = i; eq < j && body[eq] != '='; eq++)
-				;
-			klen = eq - i < sizeof(key) - 1 ? eq - i : sizeof(key) - 1;
-			memcpy(key, body + i, klen);
-			key[klen] = '\0';
-			if (n + (j - i) + 16 >= cap) {
-				char *bigger;
-				cap = (cap + (j - i) + 16) * 2;
-				if ((bigger = realloc(out, cap)) == NULL) {
-					free(out);
-					return NULL;
-				}
-				out = bigger;
-			}
-			if (n > 0)
-				out[n++] = '&';
-			if (eq < j && sensitive_key(key)) {
-				memcpy(out + n, body + i, eq - i + 1);
-				n += eq - i + 1;
-				memcpy(out + n, "REDACTED", 8);
-				n += 8;
-			} else {
-				memcpy(out + n, body + i, j - i);
-				n += j - i;
-			}
-			i = j + 1;
-		}
-		out[n] = '\0';
-		return out;
-	}
-	if (asprintf(&out, "[%zu bytes, not JSON: not shown]", len) < 0)
-		return NULL;
-	return out;
-}
-
-/* The URL with values of sensitive query parameters replaced. */
-static char *
-redact_url(const char *url)
-{
-	const char *q = strchr(url, '?');
-	char *out, *body;
-	size_t head;
-
-	if (q == NULL)
-		return strdup(url);
-	head = (size_t)(q - url) + 1;
-	body = az_redact_body(q + 1, strlen(q + 1));
-	if (body == NULL)
-		return NULL;
-	if (body[0] == '[') {
-		/* not a form: a query we cannot read is not printed */
-		free(body);
-		body = strdup("REDACTED");
-		if (body == NULL)
-			return NULL;
-	}
-	out = malloc(head + strlen(body) + 1);
-	if (out != NULL) {
-		memcpy(out, url, head);
-		strcpy(out + head, body);
-	}
-	free(body);
-	return out;
-}
-
-static void
-log_body(FILE *f, const char *prefix, const char *body, size_t len)
-{
-	char *red;
-	size_t n;
-
-	if (body == NULL || len == 0)
-		return;
-	red = az_redact_body(body, len);
-	if (red == NULL)
-		return;
-	n = strlen(red);
-	if (n > LOG_BODY_MAX)
-		fprintf(f, "%s%.*s ... (%zu more bytes)\n", prefix, LOG_BODY_MAX, red, n - LOG_BODY_MAX);
-	else
-		fprintf(f, "%s%s\n", prefix, red);
-	free(red);
-}
-
-void
-az_log_request(struct az_client *c, const char *method, const char *url,
-    const struct curl_slist *headers, const char *body, size_t len, const char *request_id)
-{
-	const struct curl_slist *h;
-	char *u;
-
-	if (c->log == NULL)
-		return;
-	u = redact_url(url);
-	fprintf(c->log, "netwave: > %s %s\n", method, u != NULL ? u : "(url)");
-	free(u);
-	for (h = headers; h != NULL; h = h->next) {
-		const char *colon = strchr(h->data, ':');
-		size_t klen = colon != NULL ? (size_t)(colon - h->data) : strlen(h->data);
-		char key[64];
-
-		snprintf(key, sizeof(key), "%.*s", (int)(klen < 63 ? klen : 63), h->data);
-		if (strcasecmp(key, "Authorization") == 0 || sensitive_key(key))
-			fprintf(c->log, "netwave: >   %s: REDACTED\n", key);
-		else
-			fprintf(c->log, "netwave: >   %s\n", h->data);
-	}
-	(void)request_id;
-	log_body(c->log, "netwave: >   ", body, len);
-}
-
-void
-az_log_response(struct az_client *c, const char *method, const char *url, long status,
-    const json_t *headers, const char *body, size_t len, double ms)
-{
-	static const char *const shown[] = { "content-type", "date", "retry-after",
-		"retry-after-ms", "x-ms-retry-after-ms", "location", "azure-asyncoperation",
-		"x-ms-request-id", "x-ms-correlation-request-id", "x-ms-client-request-id",
-		"x-ms-ratelimit-remaining-subscription-reads",
-		"x-ms-ratelimit-remaining-subscription-writes",
-		"x-ms-ratelimit-remaining-subscription-deletes", "x-ms-user-quota-remaining",
-		"x-ms-user-quota-resets-after", "content-length", "content-encoding", NULL };
-	const char *k;
-	json_t *v;
-	char *u;
-
-	if (c->log == NULL)
-		return;
-	u = redact_url(url);
-	fprintf(c->log, "netwave: < %ld %s %s (%.0f ms)\n", status, method, u != NULL ? u : "(url)",
-	    ms);
-	free(u);
-	json_object_foreach((json_t *)headers, k, v) {
-		size_t i;
-		bool ok = false;
-
-		for (i = 0; shown[i] != NULL; i++)
-			if (strcmp(shown[i], k) == 0)
-				ok = true;
-		if (ok && (strcmp(k, "location") == 0 || strcmp(k, "azure-asyncoperation") == 0)) {
-			char *r = redact_url(json_string_value(v));
-			fprintf(c->log, "netwave: <   %s: %s\n", k, r != NULL ? r : "");
-			free(r);
-		} else {
-			fprintf(c->log, "netwave: <   %s: %s\n", k, ok ? json_string_value(v) : "REDACTED");
-		}
-	}
-	log_body(c->log, "netwave: <   ", body, len);
-	fflush(c->log);
-}
-
-/* --- errors ------------------------------------------------------------------------------ */
-
-void
-az_curl_error(struct nw_err *err, CURLcode rc, const char *errbuf, const char *method,
-    const char *url)
-{
-	char path[512], host[256];
-	const char *detail = errbuf != NULL && errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
-
-	az_url_path(url, path, sizeof(path));
-	url_host(url, host, sizeof(host));
-	switch (rc) {
-	case CURLE_PEER_FAILED_VERIFICATION:
-#if LIBCURL_VERSION_NUM < 0x073e00
-	case CURLE_SSL_CACERT:
-#endif
-		err_set(err, NW_EIO, "cannot %s %s: the TLS certificate of %s is not trusted (%s); "
-		    "if your own CA signed it, pass that CA with --ca-file", method, path, host, detail);
-		break;
-	case CURLE_SSL_CACERT_BADFILE:
-		err_set(err, NW_EIO, "cannot %s %s: cannot read the CA file (%s)", method, path, detail);
-		break;
-	case CURLE_SSL_CONNECT_ERROR:
-		err_set(err, NW_EIO, "cannot %s %s: TLS handshake with %s failed (%s)", method, path,
-		    host, detail);
-		break;
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		err_set(err, NW_EIO, "cannot %s %s: cannot connect to %s (%s)", method, path, host,
-		    detail);
-		break;
-	case CURLE_OPERATION_TIMEDOUT:
-		err_set(err, NW_EIO, "cannot %s %s: %s did not answer in time (%s)", method, path, host,
-		    detail);
-		break;
-	default:
-		err_set(err, NW_EIO, "cannot %s %s: connection to %s failed (%s)", method, path, host,
-		    detail);
-		break;
-	}
-}
-
+/* Failures of TLS or of the URL itself: never retried. */
 static bool
 tls_error(CURLcode rc)
 {
@@ -575,7 +238,7 @@ az_client_init(struct az_client *c, const struct azure_opts *o, struct nw_err *e
 	c->bucket_refill[AZ_WRITE] = positive_or(o->write_refill, 10);
 	c->bucket_size[AZ_DELETE] = positive_or(o->delete_bucket, 200);
 	c->bucket_refill[AZ_DELETE] = positive_or(o->delete_refill, 10);
-	c->rng = o->rng_seed != 0 ? o->rng_seed : seed_from_kernel();
+	c->rng = o->rng_seed != 0 ? o->rng_seed : az_seed();
 	for (i = 0; i < 4; i++)
 		az_rand(c);
 	snprintf(c->user_agent, sizeof(c->user_agent), "netwave/%s", PACKAGE_VERSION);
@@ -1197,7 +860,7 @@ dispatch(struct az_client *c)
 		if (x->flags & AZ_XFER_AUTH) {
 			if (!az_same_origin(x->url, c->arm)) {
 				char host[256];
-				url_host(x->url, host, sizeof(host));
+				az_url_host(x->url, host, sizeof(host));
 				x->rc = err_set(&x->err, NW_EFAIL, "refusing to send the access token to %s, "
 				    "which is not the ARM endpoint %s", host, c->arm);
 				complete(c, x);
@@ -1300,13 +963,73 @@ graph_quota(struct az_client *c, struct az_xfer *x, double now)
 		c->graph_blocked_until = now + (h * 3600.0 + m * 60.0 + s) * c->scale;
 }
 
+/* A transfer that got no answer: retried when it cannot have been carried out, else an error. */
+static void
+finish_transport(struct az_client *c, struct az_xfer *x)
+{
+	bool pre = before_send(x->curl_rc);
+
+	if (!tls_error(x->curl_rc) && (pre || (x->flags & AZ_XFER_IDEMPOTENT)) &&
+	    x->retries < c->max_retries) {
+		x->retries++;
+		requeue(c, x, backoff(c, x->retries));
+		return;
+	}
+	az_curl_error(&x->err, x->curl_rc, x->curl_err, x->method, x->url);
+	if (!pre && !tls_error(x->curl_rc) && !(x->flags & AZ_XFER_IDEMPOTENT)) {
+		/* the request may have been carried out: never resent blindly */
+		size_t n = strlen(x->err.msg);
+		snprintf(x->err.msg + n, sizeof(x->err.msg) - n,
+		    "; the request may have been carried out, so it was not sent again");
+	}
+	x->rc = NW_EIO;
+	complete(c, x);
+}
+
+/* A 429: parked for Retry-After (or back-off), holding back its whole class when ARM throttled the subscription. */
+static void
+finish_throttled(struct az_client *c, struct az_xfer *x, double now, double ra)
+{
+	char code[128];
+	struct az_sub *s = x->sub[0] != '\0' ? sub_get(c, x->sub) : NULL;
+	double delay = ra >= 0 ? ra : backoff(c, x->retries + 1);
+
+	c->stats.throttled++;
+	if (s != NULL)
+		s->throttled++;
+	if (x->parked + delay > c->max_wait) {
+		complete(c, x);
+		return;
+	}
+	body_code(x, code, sizeof(code));
+	/* a subscription throttle holds back every request of the class, not just this one */
+	if (s != NULL && x->cls != AZ_CLASS_NONE &&
+	    strcmp(code, "RetryableErrorDueToAnotherOperation") != 0 &&
+	    strcmp(code, "AnotherOperationInProgress") != 0) {
+		double until = now + delay * c->scale;
+		if (until > s->b[x->cls].blocked_until)
+			s->b[x->cls].blocked_until = until;
+	}
+	if ((x->flags & AZ_XFER_GRAPH) && now + delay * c->scale > c->graph_blocked_until)
+		c->graph_blocked_until = now + delay * c->scale;
+	x->parked += delay;
+	requeue(c, x, delay);
+}
+
+/* Whether an answer is one the Azure SDK guidelines retry (ra: its Retry-After, < 0 when none). */
+static bool
+status_retryable(long status, double ra)
+{
+	return status == 408 || status == 429 || status == 500 || status == 502 ||
+	    status == 503 || status == 504 || (status >= 400 && status < 500 && ra >= 0);
+}
+
 /* An answer (or a failure) came back: retry it, park it, or hand it over. */
 static void
 finish(struct az_client *c, struct az_xfer *x)
 {
 	double now = az_mono(), ra;
 	long status;
-	bool retryable;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	x->status = x->curl_rc == CURLE_OK ? status : 0;
@@ -1319,22 +1042,7 @@ finish(struct az_client *c, struct az_xfer *x)
 		    x->curl_err[0] != '\0' ? x->curl_err : curl_easy_strerror(x->curl_rc));
 
 	if (x->curl_rc != CURLE_OK) {
-		bool pre = before_send(x->curl_rc);
-		if (!tls_error(x->curl_rc) && (pre || (x->flags & AZ_XFER_IDEMPOTENT)) &&
-		    x->retries < c->max_retries) {
-			x->retries++;
-			requeue(c, x, backoff(c, x->retries));
-			return;
-		}
-		az_curl_error(&x->err, x->curl_rc, x->curl_err, x->method, x->url);
-		if (!pre && !tls_error(x->curl_rc) && !(x->flags & AZ_XFER_IDEMPOTENT)) {
-			/* the request may have been carried out: never resent blindly */
-			size_t n = strlen(x->err.msg);
-			snprintf(x->err.msg + n, sizeof(x->err.msg) - n,
-			    "; the request may have been carried out, so it was not sent again");
-		}
-		x->rc = NW_EIO;
-		complete(c, x);
+		finish_transport(c, x);
 		return;
 	}
 	bucket_correct(c, x, now);
@@ -1354,46 +1062,16 @@ finish(struct az_client *c, struct az_xfer *x)
 	}
 
 	ra = az_retry_after(x);
-	retryable = x->status == 408 || x->status == 429 || x->status == 500 ||
-	    x->status == 502 || x->status == 503 || x->status == 504 ||
-	    (x->status >= 400 && x->status < 500 && ra >= 0);
-	if (!retryable) {
+	if (!status_retryable(x->status, ra))
 		complete(c, x);
-		return;
-	}
-	if (x->status == 429) {
-		char code[128];
-		struct az_sub *s = x->sub[0] != '\0' ? sub_get(c, x->sub) : NULL;
-		double delay = ra >= 0 ? ra : backoff(c, x->retries + 1);
-
-		c->stats.throttled++;
-		if (s != NULL)
-			s->throttled++;
-		if (x->parked + delay > c->max_wait) {
-			complete(c, x);
-			return;
-		}
-		body_code(x, code, sizeof(code));
-		/* a subscription throttle holds back every request of the class, not just this one */
-		if (s != NULL && x->cls != AZ_CLASS_NONE &&
-		    strcmp(code, "RetryableErrorDueToAnotherOperation") != 0 &&
-		    strcmp(code, "AnotherOperationInProgress") != 0) {
-			double until = now + delay * c->scale;
-			if (until > s->b[x->cls].blocked_until)
-				s->b[x->cls].blocked_until = until;
-		}
-		if ((x->flags & AZ_XFER_GRAPH) && now + delay * c->scale > c->graph_blocked_until)
-			c->graph_blocked_until = now + delay * c->scale;
-		x->parked += delay;
-		requeue(c, x, delay);
-		return;
-	}
-	if (x->retries >= c->max_retries || ra > c->max_wait) {
+	else if (x->status == 429)
+		finish_throttled(c, x, now, ra);
+	else if (x->retries >= c->max_retries || ra > c->max_wait)
 		complete(c, x);
-		return;
+	else {
+		x->retries++;
+		requeue(c, x, ra >= 0 ? ra : backoff(c, x->retries));
 	}
-	x->retries++;
-	requeue(c, x, ra >= 0 ? ra : backoff(c, x->retries));
 }
 
 static void

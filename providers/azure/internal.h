@@ -163,11 +163,12 @@ struct az_client {
 	struct az_op *ops;    /* every submitted, unfinished operation (doubly linked) */
 };
 
-/* --- http.c -------------------------------------------------------------------------- */
+/* --- http.c, clock.c, http_log.c ---------------------------------------------------- */
 
 double az_mono(void);
 double az_wall(struct az_client *c);
 uint64_t az_rand(struct az_client *c);
+uint64_t az_seed(void);
 void az_uuid(struct az_client *c, char out[40]);
 
 int az_client_init(struct az_client *c, const struct azure_opts *o, struct nw_err *err);
@@ -198,7 +199,10 @@ void az_headers_free(struct curl_slist *h);
 /* Sets the options every easy handle gets (TLS, timeouts, user agent, gzip). */
 void az_easy_common(struct az_client *c, CURL *easy);
 
-/* Logs a request or answer to c->log with secrets redacted. */
+/* The host of a URL for messages ("127.0.0.1:8443"); http.c. */
+void az_url_host(const char *url, char *out, size_t size);
+
+/* Logs a request or answer to c->log with secrets redacted (http_log.c). */
 void az_log_request(struct az_client *c, const char *method, const char *url,
     const struct curl_slist *headers, const char *body, size_t len, const char *request_id);
 void az_log_response(struct az_client *c, const char *method, const char *url, long status,

@@ -667,13 +667,123 @@ on_initial(struct az_xfer *x, void *arg)
 	on_initial_write(a, x);
 }
 
+/* An Azure-AsyncOperation status answer; takes body when it is handed on. */
+static void
+poll_async(struct az_op *a, struct az_xfer *x, json_t **body)
+{
+	struct provider_op *op = a->op;
+	const char *st;
+
+	if (x->status == 404) {
+		status_lost(a, x);
+		return;
+	}
+	if (x->status != 200 && x->status != 202) {
+		fail_answer(a, x);
+		return;
+	}
+	st = json_str(*body, "status");
+	if (st == NULL) {
+		if (x->status == 202)
+			schedule_poll(a, poll_delay(a, x));
+		else
+			final_get(a);
+		return;
+	}
+	if (terminal_state(st) == NULL) {
+		schedule_poll(a, poll_delay(a, x));
+		return;
+	}
+	if (strcmp(terminal_state(st), "Succeeded") != 0) {
+		fail_lro(a, terminal_state(st), *body, x);
+		return;
+	}
+	if (is_method(a, "POST") && op->final_url == NULL) {
+		const char *rl = json_str(*body, "resourceLocation");
+		if (rl == NULL || !az_same_origin(rl, a->c->arm)) {
+			op->phase = PROVIDER_PHASE_FINAL;
+			succeed(a, *body);
+			*body = NULL;
+			return;
+		}
+		op->final_url = strdup(rl);
+	}
+	final_get(a);
+}
+
+/* A Location status answer: 202 while running, the result (or the error) when done. */
+static void
+poll_location(struct az_op *a, struct az_xfer *x, json_t **body)
+{
+	if (x->status == 202) {
+		schedule_poll(a, poll_delay(a, x));
+		return;
+	}
+	if (x->status == 404) {
+		status_lost(a, x);
+		return;
+	}
+	if (x->status < 200 || x->status >= 300) {
+		/* the operation failed: the Location URL answers with its error */
+		json_t *e = json_object_get(*body, "error");
+		if (x->status < 500 && json_is_object(e))
+			fail_lro(a, lower_contains(json_str(e, "code"), "cancel") ? "Canceled" :
+			    "Failed", *body, x);
+		else
+			fail_answer(a, x);
+		return;
+	}
+	if (is_method(a, "PUT") || is_method(a, "PATCH")) {
+		final_get(a);
+		return;
+	}
+	a->op->phase = PROVIDER_PHASE_FINAL;
+	if (is_method(a, "DELETE") || x->status == 204) {
+		succeed(a, NULL);
+	} else {
+		succeed(a, *body);
+		*body = NULL;
+	}
+}
+
+/* The resource itself read back: its provisioningState (or, for a DELETE, its absence) settles it. */
+static void
+poll_resource(struct az_op *a, struct az_xfer *x, json_t **body)
+{
+	const char *st;
+
+	if (is_method(a, "DELETE") && x->status == 404) {
+		succeed(a, NULL);
+		return;
+	}
+	if (x->status != 200) {
+		fail_answer(a, x);
+		return;
+	}
+	st = terminal_state(json_path_str(*body, "properties", "provisioningState", NULL));
+	if (is_method(a, "DELETE")) {
+		if (st != NULL && strcmp(st, "Succeeded") != 0)
+			fail_lro(a, st, *body, x);
+		else
+			schedule_poll(a, poll_delay(a, x));
+		return;
+	}
+	if (json_path_str(*body, "properties", "provisioningState", NULL) == NULL ||
+	    (st != NULL && strcmp(st, "Succeeded") == 0)) {
+		succeed(a, *body);
+		*body = NULL;
+	} else if (st != NULL) {
+		fail_lro(a, st, *body, x);
+	} else {
+		schedule_poll(a, poll_delay(a, x));
+	}
+}
+
 static void
 on_poll(struct az_xfer *x, void *arg)
 {
 	struct az_op *a = arg;
-	struct provider_op *op = a->op;
 	json_t *body;
-	const char *st;
 
 	account(a, x, true);
 	if (x->rc != 0) {
@@ -685,103 +795,15 @@ on_poll(struct az_xfer *x, void *arg)
 		return;
 	}
 	body = answer_json(x);
-	switch (op->poll_kind) {
+	switch (a->op->poll_kind) {
 	case PROVIDER_POLL_ASYNC:
-		if (x->status == 404) {
-			status_lost(a, x);
-			break;
-		}
-		if (x->status != 200 && x->status != 202) {
-			fail_answer(a, x);
-			break;
-		}
-		st = json_str(body, "status");
-		if (st == NULL) {
-			if (x->status == 202)
-				schedule_poll(a, poll_delay(a, x));
-			else
-				final_get(a);
-			break;
-		}
-		if (terminal_state(st) == NULL)
-			schedule_poll(a, poll_delay(a, x));
-		else if (strcmp(terminal_state(st), "Succeeded") == 0) {
-			if (is_method(a, "POST") && op->final_url == NULL) {
-				const char *rl = json_str(body, "resourceLocation");
-				if (rl != NULL && az_same_origin(rl, a->c->arm)) {
-					op->final_url = strdup(rl);
-				} else {
-					op->phase = PROVIDER_PHASE_FINAL;
-					succeed(a, body);
-					body = NULL;
-					break;
-				}
-			}
-			final_get(a);
-		} else
-			fail_lro(a, terminal_state(st), body, x);
+		poll_async(a, x, &body);
 		break;
 	case PROVIDER_POLL_LOCATION:
-		if (x->status == 202) {
-			schedule_poll(a, poll_delay(a, x));
-			break;
-		}
-		if (x->status == 404) {
-			status_lost(a, x);
-			break;
-		}
-		if (x->status < 200 || x->status >= 300) {
-			/* the operation failed: the Location URL answers with its error */
-			json_t *e = json_object_get(body, "error");
-			if (x->status < 500 && json_is_object(e))
-				fail_lro(a, lower_contains(json_str(e, "code"), "cancel") ? "Canceled" :
-				    "Failed", body, x);
-			else
-				fail_answer(a, x);
-			break;
-		}
-		if (is_method(a, "PUT") || is_method(a, "PATCH")) {
-			final_get(a);
-			break;
-		}
-		op->phase = PROVIDER_PHASE_FINAL;
-		if (is_method(a, "DELETE") || x->status == 204) {
-			succeed(a, NULL);
-		} else {
-			succeed(a, body);
-			body = NULL;
-		}
+		poll_location(a, x, &body);
 		break;
 	case PROVIDER_POLL_RESOURCE:
-		if (is_method(a, "DELETE")) {
-			if (x->status == 404) {
-				succeed(a, NULL);
-				break;
-			}
-			if (x->status != 200) {
-				fail_answer(a, x);
-				break;
-			}
-			st = terminal_state(json_path_str(body, "properties", "provisioningState", NULL));
-			if (st != NULL && strcmp(st, "Succeeded") != 0)
-				fail_lro(a, st, body, x);
-			else
-				schedule_poll(a, poll_delay(a, x));
-			break;
-		}
-		if (x->status != 200) {
-			fail_answer(a, x);
-			break;
-		}
-		st = json_path_str(body, "properties", "provisioningState", NULL);
-		if (st == NULL || (terminal_state(st) != NULL && strcmp(terminal_state(st), "Succeeded") == 0)) {
-			succeed(a, body);
-			body = NULL;
-		} else if (terminal_state(st) != NULL) {
-			fail_lro(a, terminal_state(st), body, x);
-		} else {
-			schedule_poll(a, poll_delay(a, x));
-		}
+		poll_resource(a, x, &body);
 		break;
 	default:
 		fail_msg(a, NW_EFAIL, "cannot %s: no way to follow the operation", a->what);
@@ -855,12 +877,10 @@ send_initial(struct az_op *a)
 		snprintf(op->client_request_id, sizeof(op->client_request_id), "%s", a->x->request_id);
 }
 
-int
-az_op_submit(struct az_client *c, struct provider_op *op, struct nw_err *err)
+/* Whether an operation can be submitted at all: kind and method. */
+static int
+op_check(const struct provider_op *op, struct nw_err *err)
 {
-	struct az_op *a;
-	char path[600];
-
 	if (op->impl != NULL)
 		return err_set(err, NW_EINPUT, "operation %s %s is already submitted", op->method, op->path);
 	if (op->kind < PROVIDER_OP_READ || op->kind > PROVIDER_OP_QUERY)
@@ -870,11 +890,19 @@ az_op_submit(struct az_client *c, struct provider_op *op, struct nw_err *err)
 	    strcmp(op->method, "DELETE") != 0)
 		return err_set(err, NW_EINPUT, "cannot send %s: a write is PUT, PATCH, POST or DELETE",
 		    op->method);
-	a = calloc(1, sizeof(*a));
-	if (a == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
-	a->c = c;
-	a->op = op;
+	return 0;
+}
+
+/*
+ * The URL an operation goes to: Resource Graph for a query, else ARM's
+ * endpoint and the path (an absolute URL only when it is ARM's own).
+ * a->url stays NULL when out of memory.
+ */
+static int
+op_url(struct az_op *a, struct provider_op *op, struct nw_err *err)
+{
+	struct az_client *c = a->c;
+
 	if (op->kind == PROVIDER_OP_QUERY) {
 		json_t *body;
 		if (asprintf(&a->url, "%s/providers/Microsoft.ResourceGraph/resources?api-version=%s",
@@ -888,17 +916,14 @@ az_op_submit(struct az_client *c, struct provider_op *op, struct nw_err *err)
 		json_decref(op->body);
 		op->body = body;
 	} else if (strncmp(op->path, "https://", 8) == 0 || strncmp(op->path, "http://", 7) == 0) {
-		if (!az_same_origin(op->path, c->arm)) {
-			free(a);
+		if (!az_same_origin(op->path, c->arm))
 			return err_set(err, NW_EINPUT, "cannot %s %s: the URL is not on the ARM endpoint %s",
 			    op->method, op->path, c->arm);
-		}
 		a->url = strdup(op->path);
 	} else if (op->path[0] == '/') {
 		if (asprintf(&a->url, "%s%s", c->arm, op->path) < 0)
 			a->url = NULL;
 	} else {
-		free(a);
 		return err_set(err, NW_EINPUT, "cannot %s '%s': a path starts with '/'", op->method,
 		    op->path);
 	}
@@ -906,10 +931,48 @@ az_op_submit(struct az_client *c, struct provider_op *op, struct nw_err *err)
 	 * written against another endpoint, or edited, is refused, not followed) */
 	if (op->kind == PROVIDER_OP_WRITE && op->phase != PROVIDER_PHASE_NEW &&
 	    ((op->poll_url != NULL && !az_same_origin(op->poll_url, c->arm)) ||
-	    (op->final_url != NULL && !az_same_origin(op->final_url, c->arm)))) {
-		err_set(err, NW_EINPUT, "cannot resume %s %s: its journaled %s URL is not on the ARM "
-		    "endpoint %s", op->method, op->path, op->poll_url != NULL &&
+	    (op->final_url != NULL && !az_same_origin(op->final_url, c->arm))))
+		return err_set(err, NW_EINPUT, "cannot resume %s %s: its journaled %s URL is not on the "
+		    "ARM endpoint %s", op->method, op->path, op->poll_url != NULL &&
 		    !az_same_origin(op->poll_url, c->arm) ? "status" : "result", c->arm);
+	return 0;
+}
+
+/* Sends a new operation, or picks a journaled one up where it was. */
+static void
+op_start(struct az_op *a, struct provider_op *op)
+{
+	if (op->kind == PROVIDER_OP_WRITE && op->phase == PROVIDER_PHASE_POLLING) {
+		if (op->poll_kind == PROVIDER_POLL_NONE ||
+		    (op->poll_kind != PROVIDER_POLL_RESOURCE && op->poll_url == NULL)) {
+			op->phase = PROVIDER_PHASE_NEW;
+			send_initial(a);
+		} else {
+			/* resumed from the journal: follow it, do not send it again */
+			schedule_poll(a, 0);
+		}
+	} else if (op->kind == PROVIDER_OP_WRITE && op->phase == PROVIDER_PHASE_FINAL) {
+		final_get(a);
+	} else {
+		op->phase = PROVIDER_PHASE_NEW;
+		send_initial(a);
+	}
+}
+
+int
+az_op_submit(struct az_client *c, struct provider_op *op, struct nw_err *err)
+{
+	struct az_op *a;
+	char path[600];
+
+	if (op_check(op, err) != 0)
+		return err->code;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	a->c = c;
+	a->op = op;
+	if (op_url(a, op, err) != 0) {
 		op_free_impl(a);
 		return err->code;
 	}
@@ -932,22 +995,7 @@ az_op_submit(struct az_client *c, struct provider_op *op, struct nw_err *err)
 		c->ops->prev = a;
 	c->ops = a;
 	c->pending_ops++;
-
-	if (op->kind == PROVIDER_OP_WRITE && op->phase == PROVIDER_PHASE_POLLING) {
-		if (op->poll_kind == PROVIDER_POLL_NONE ||
-		    (op->poll_kind != PROVIDER_POLL_RESOURCE && op->poll_url == NULL)) {
-			op->phase = PROVIDER_PHASE_NEW;
-			send_initial(a);
-		} else {
-			/* resumed from the journal: follow it, do not send it again */
-			schedule_poll(a, 0);
-		}
-	} else if (op->kind == PROVIDER_OP_WRITE && op->phase == PROVIDER_PHASE_FINAL) {
-		final_get(a);
-	} else {
-		op->phase = PROVIDER_PHASE_NEW;
-		send_initial(a);
-	}
+	op_start(a, op);
 	return 0;
 }
 
