@@ -268,6 +268,7 @@ struct annot {
 	json_t *created;      /* ids the plan creates that no state holds */
 	json_t *peerings;     /* addresses of managed peerings the decommission deletes */
 	size_t touched;
+	const char *replacement; /* the resource that replaces the one deleted, while one is */
 	bool oom;
 };
 
@@ -312,6 +313,14 @@ entry_finding(struct annot *a, const char *wave, const char *id, enum touch t,
 		finding(a, "warning", "iac-delete", id, "wave %s deletes %s, a %s block of %s (%s): "
 		    "remove the block from the code before the wave, or the next terraform apply "
 		    "creates it again", wave, name, e->block, e->address, e->file);
+		return;
+	}
+	if (t == TOUCH_DELETE && a->replacement != NULL) {
+		finding(a, "warning", "iac-delete", id, "wave %s deletes %s, which %s (%s) manages, and "
+		    "%s replaces it: change the code to declare %s and run terraform state rm '%s' before "
+		    "the wave, then import %s after it, or the next terraform apply creates the old one "
+		    "again", wave, name, e->address, e->file, arm_id_name(a->replacement),
+		    arm_id_name(a->replacement), e->address, a->replacement);
 		return;
 	}
 	if (t == TOUCH_DELETE) {
@@ -411,46 +420,84 @@ op_resource(const json_t *op, bool *is_action)
 	return id;
 }
 
-/* What a VNet PUT also touches: its subnets, and the peerings it drops. */
+/*
+ * What a VNet PUT also touches: the peerings it drops (a peering of the
+ * current VNet missing from the body is deleted by the PUT).  Its subnets
+ * are left to the steps that change them.
+ */
 static int
-touch_vnet_children(struct annot *a, json_t *wave_iac, const char *wave, const char *wkind,
-    const char *id)
+touch_vnet_peerings(struct annot *a, json_t *wave_iac, const char *wave, const char *wkind,
+    const char *id, const json_t *body)
 {
 	const struct topo_vnet *cv = topology_find_vnet(a->cur, id);
-	const struct topo_vnet *tv = topology_find_vnet(a->tgt, id);
-	size_t i;
+	const json_t *kept = json_path(body, "properties", "virtualNetworkPeerings", NULL), *k;
+	size_t i, j;
 
-	if (tv != NULL)
-		for (i = 0; i < tv->nsubnets; i++)
-			if (touch(a, wave_iac, wave, wkind, tv->subnets[i].id, TOUCH_CHANGE) != 0)
-				return -1;
-	if (cv != NULL)
-		for (i = 0; i < cv->npeerings; i++) {
-			size_t j;
-			bool kept = false;
+	if (cv == NULL || body == NULL)
+		return 0;
+	for (i = 0; i < cv->npeerings; i++) {
+		bool found = false;
 
-			for (j = 0; tv != NULL && j < tv->npeerings && !kept; j++)
-				kept = topo_id_compare(tv->peerings[j].id, cv->peerings[i].id) == 0;
-			if (!kept && touch(a, wave_iac, wave, wkind, cv->peerings[i].id, TOUCH_DELETE) != 0)
-				return -1;
-		}
+		json_array_foreach(kept, j, k)
+			if ((json_str(k, "id") != NULL && topo_id_compare(json_str(k, "id"),
+			    cv->peerings[i].id) == 0) || (json_str(k, "name") != NULL &&
+			    cv->peerings[i].name != NULL && strcasecmp(json_str(k, "name"),
+			    cv->peerings[i].name) == 0))
+				found = true;
+		if (!found && touch(a, wave_iac, wave, wkind, cv->peerings[i].id, TOUCH_DELETE) != 0)
+			return -1;
+	}
 	return 0;
 }
 
-/* What a gateway action touches: the gateway and its public IPs (their SKU changes). */
+/* The gateway the target has in g's GatewaySubnet in its place (an ExpressRoute migration's), or NULL. */
+static const char *
+replacement_gateway(const struct topology *tgt, const struct topo_gateway *g)
+{
+	size_t i;
+
+	if (g->subnet_id == NULL)
+		return NULL;
+	for (i = 0; i < tgt->ngateways; i++) {
+		const struct topo_gateway *n = &tgt->gateways[i];
+
+		if (n->subnet_id != NULL && topo_id_compare(n->subnet_id, g->subnet_id) == 0 &&
+		    topo_id_compare(n->res->id, g->res->id) != 0)
+			return n->res->id;
+	}
+	return NULL;
+}
+
+/*
+ * What a gateway action touches: the gateway and its public IPs (their SKU
+ * changes).  A commit after which the target no longer has the gateway
+ * deletes it (an ExpressRoute migration leaves the gateway it made).
+ */
 static int
 touch_gateway(struct annot *a, json_t *wave_iac, const char *wave, const char *wkind,
-    const char *id)
+    const char *id, const char *action)
 {
 	const struct topo_resource *r = topology_find(a->cur, id);
 	const struct topo_gateway *g = r != NULL && r->type == TOPO_GATEWAY ? r->view : NULL;
+	bool gone = topology_find(a->tgt, id) == NULL && action != NULL &&
+	    strcmp(action, "commit-migration") == 0;
 	size_t i;
+	int rc;
 
-	if (touch(a, wave_iac, wave, wkind, id, TOUCH_CHANGE) != 0)
+	if (g == NULL)
+		return 0;
+	a->replacement = gone ? replacement_gateway(a->tgt, g) : NULL;
+	rc = touch(a, wave_iac, wave, wkind, id, gone ? TOUCH_DELETE : TOUCH_CHANGE);
+	a->replacement = NULL;
+	if (rc != 0)
 		return -1;
-	for (i = 0; g != NULL && i < g->npublic_ips; i++)
-		if (touch(a, wave_iac, wave, wkind, g->public_ip_ids[i], TOUCH_CHANGE) != 0)
+	for (i = 0; i < g->npublic_ips; i++) {
+		bool ip_gone = gone && topology_find(a->tgt, g->public_ip_ids[i]) == NULL;
+
+		if (touch(a, wave_iac, wave, wkind, g->public_ip_ids[i], ip_gone ? TOUCH_DELETE :
+		    TOUCH_CHANGE) != 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -472,7 +519,7 @@ annotate_step(struct annot *a, json_t *wave_iac, const char *wave, const char *w
 		const struct topo_resource *r = topology_find(a->cur, id);
 
 		if (r != NULL && r->type == TOPO_GATEWAY && strcmp(method, "POST") == 0)
-			rc = touch_gateway(a, wave_iac, wave, wkind, id);
+			rc = touch_gateway(a, wave_iac, wave, wkind, id, json_str(step, "action"));
 	} else if (strcmp(method, "DELETE") == 0) {
 		rc = touch(a, wave_iac, wave, wkind, id, TOUCH_DELETE);
 	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
@@ -481,7 +528,7 @@ annotate_step(struct annot *a, json_t *wave_iac, const char *wave, const char *w
 		else
 			rc = touch(a, wave_iac, wave, wkind, id, view != NULL ? TOUCH_CHANGE : TOUCH_CREATE);
 		if (rc == 0 && view != NULL && topology_find_vnet(a->cur, id) != NULL)
-			rc = touch_vnet_children(a, wave_iac, wave, wkind, id);
+			rc = touch_vnet_peerings(a, wave_iac, wave, wkind, id, json_object_get(op, "body"));
 	}
 	json_decref(view);
 	free(id);
