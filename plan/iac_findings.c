@@ -855,8 +855,9 @@ iac_report_wave_md(FILE *f, const json_t *wave)
 
 		fprintf(f, "| %s | ", arm_id_name(json_str(r, "resource")));
 		md_code(f, json_str(r, "address"));
-		fprintf(f, " (%s) | %ss | ", strcmp(json_str(r, "managedBy") != NULL ?
+		fprintf(f, " (%s, %s) | %ss | ", strcmp(json_str(r, "managedBy") != NULL ?
 		    json_str(r, "managedBy") : "", "deployment") == 0 ? "ARM deployment" : "Terraform",
+		    json_str(r, "source") != NULL ? json_str(r, "source") : "?",
 		    json_str(r, "action") != NULL ? json_str(r, "action") : "?");
 		if (json_array_size(pins) == 0)
 			fputs(strcmp(json_str(r, "action") != NULL ? json_str(r, "action") : "", "delete") == 0 ?
