@@ -410,14 +410,17 @@ subnet(struct ex *x, const struct topo_vnet *v, const struct topo_subnet *s)
 	struct topo_resource r = { 0 };
 	struct hcl_block *b;
 	json_t *prefixes, *services;
+	char label[512];
 	size_t i;
 
 	if (managed(x, s->id, false)) {
 		x->nmanaged++;
 		return;
 	}
+	/* labelled <vnet>_<subnet>: a subnet's name repeats from VNet to VNet */
+	snprintf(label, sizeof(label), "%s_%s", v->res->name != NULL ? v->res->name : "vnet", s->name);
 	r.id = s->id;
-	r.name = s->name;
+	r.name = label;
 	r.resource_group = v->res->resource_group;
 	if ((b = resource(x, "azurerm_subnet", &r, s->id)) == NULL)
 		return;
