@@ -516,9 +516,11 @@ iac_map_load_file(struct iac_map *m, const char *path, struct nw_err *err)
 /* ---- ARM deployment history ---- */
 
 /*
- * observed.armDeployments (written by discover from "Deployments - List By
- * Resource Group", https://learn.microsoft.com/rest/api/resources/deployments/list-by-resource-group):
- * [{ "id", "name", "timestamp", "provisioningState", "outputResources": [id] }].
+ * observed.armDeployments (written by discover --deployments from
+ * "Deployments - List By Resource Group",
+ * https://learn.microsoft.com/rest/api/resources/deployments/list-by-resource-group):
+ * DeploymentExtended objects, { "id", "name", "properties": {
+ * "provisioningState", "timestamp", "outputResources": [{ "id" }] } }.
  * A resource is attributed to the most recent successful deployment that
  * lists it among its outputResources.
  */
@@ -526,7 +528,7 @@ iac_map_load_file(struct iac_map *m, const char *path, struct nw_err *err)
 static const char *
 dep_time(const json_t *deps, size_t i)
 {
-	const char *ts = json_str(json_array_get(deps, i), "timestamp");
+	const char *ts = json_path_str(json_array_get(deps, i), "properties", "timestamp", NULL);
 
 	return ts != NULL ? ts : "";
 }
@@ -546,11 +548,11 @@ iac_map_add_deployments(struct iac_map *m, const json_t *observed, struct nw_err
 	if ((seen = json_object()) == NULL)
 		return err_set(err, NW_ENOMEM, "out of memory");
 	json_array_foreach(deps, i, d) {
-		const char *state = json_str(d, "provisioningState");
+		const char *state = json_path_str(d, "properties", "provisioningState", NULL);
 
 		if (state != NULL && strcmp(state, "Succeeded") != 0)
 			continue;
-		json_array_foreach(json_object_get(d, "outputResources"), j, r) {
+		json_array_foreach(json_path(d, "properties", "outputResources", NULL), j, r) {
 			const char *rid = json_is_string(r) ? json_string_value(r) : json_str(r, "id");
 			char *lk;
 

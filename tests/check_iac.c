@@ -168,12 +168,13 @@ END_TEST
 START_TEST(test_a_deployment_names_what_it_last_wrote)
 {
 	static const char observed[] = "{\"armDeployments\": ["
-	    "{\"name\": \"old\", \"id\": \"d1\", \"timestamp\": \"2026-01-01T00:00:00Z\", \"provisioningState\": \"Succeeded\","
-	    " \"outputResources\": [{\"id\": \"" SPOKES "/virtualNetworks/a\"}, {\"id\": \"" SPOKES "/virtualNetworks/b\"}]},"
-	    "{\"name\": \"new\", \"id\": \"d2\", \"timestamp\": \"2026-03-01T00:00:00Z\", \"provisioningState\": \"Succeeded\","
-	    " \"outputResources\": [{\"id\": \"" SPOKES "/virtualNetworks/A\"}]},"
-	    "{\"name\": \"failed\", \"id\": \"d3\", \"timestamp\": \"2026-04-01T00:00:00Z\", \"provisioningState\": \"Failed\","
-	    " \"outputResources\": [{\"id\": \"" SPOKES "/virtualNetworks/b\"}]}]}";
+	    "{\"name\": \"old\", \"id\": \"d1\", \"properties\": {\"timestamp\": \"2026-01-01T00:00:00Z\", "
+	    "\"provisioningState\": \"Succeeded\", \"outputResources\": [{\"id\": \"" SPOKES "/virtualNetworks/a\"}, "
+	    "{\"id\": \"" SPOKES "/virtualNetworks/b\"}]}},"
+	    "{\"name\": \"new\", \"id\": \"d2\", \"properties\": {\"timestamp\": \"2026-03-01T00:00:00Z\", "
+	    "\"provisioningState\": \"Succeeded\", \"outputResources\": [{\"id\": \"" SPOKES "/virtualNetworks/A\"}]}},"
+	    "{\"name\": \"failed\", \"id\": \"d3\", \"properties\": {\"timestamp\": \"2026-04-01T00:00:00Z\", "
+	    "\"provisioningState\": \"Failed\", \"outputResources\": [{\"id\": \"" SPOKES "/virtualNetworks/b\"}]}}]}";
 	json_t *obs = json_loads(observed, 0, NULL);
 	struct iac_map *m = iac_map_new();
 	struct nw_err err = { 0 };

@@ -84,8 +84,21 @@ expect_line "with the pinned attribute per resource" '^\| spoke-01-0001 \| `modu
 if ! grep -q "TopSecretSharedKey" "$TMP/out"; then pass "and not the shared key"; else fail "and not the shared key"; fi
 
 # --- a full apply on the emulator, then export --------------------------------------------
-"$NETWAVE" synth --hubs 1 --spokes-per-hub 5 --pe-per-spoke 1 --seed 11 -o "$TMP/estate.json" 2>/dev/null
-SUB=$(sed -n 's/^    "\([0-9a-f-]\{36\}\)"$/\1/p' "$TMP/estate.json" | head -n 1)
+"$NETWAVE" synth --hubs 1 --spokes-per-hub 5 --pe-per-spoke 1 --seed 11 -o "$TMP/synth.json" 2>/dev/null
+SUB=$(sed -n 's/^    "\([0-9a-f-]\{36\}\)"$/\1/p' "$TMP/synth.json" | head -n 1)
+# the estate's deployment history: a template pipeline wrote two spokes, one run failed
+RGID="/subscriptions/$SUB/resourceGroups/rg-spokes-01"
+VN="$RGID/providers/Microsoft.Network/virtualNetworks"
+DEPS='"armDeployments": [
+ { "id": "'$RGID'/providers/Microsoft.Resources/deployments/spokes-2026-10", "name": "spokes-2026-10",
+   "type": "Microsoft.Resources/deployments",
+   "properties": { "provisioningState": "Succeeded", "timestamp": "2026-10-01T08:00:00Z", "mode": "Incremental",
+                   "outputResources": [ { "id": "'$VN'/spoke-01-0001" }, { "id": "'$VN'/spoke-01-0002" } ] } },
+ { "id": "'$RGID'/providers/Microsoft.Resources/deployments/spokes-2026-11", "name": "spokes-2026-11",
+   "type": "Microsoft.Resources/deployments",
+   "properties": { "provisioningState": "Failed", "timestamp": "2026-11-01T08:00:00Z", "mode": "Incremental",
+                   "outputResources": [ { "id": "'$VN'/spoke-01-0002" } ] } } ],'
+awk -v deps="$DEPS" '{ print } /^  "observed": \{$/ { print deps }' "$TMP/synth.json" >"$TMP/estate.json"
 "$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/estate.json" --state "$TMP/emu.db" \
     --time-scale 5000 --seed-rng 7 2>>"$TMP/emu.err" &
 EMU=$!
@@ -97,8 +110,19 @@ done
 BASE=$(cat "$TMP/port" 2>/dev/null || true)
 if [ -n "$BASE" ]; then pass "the emulator listens"; else fail "the emulator listens"; fi
 P="--arm-endpoint $BASE --authority-host $BASE"
-run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/before.json"
-expect_rc "discover before" 0
+run "$NETWAVE" discover --subscription "$SUB" $P --deployments -o "$TMP/before.json"
+expect_rc "discover before, with the deployment history" 0
+N=$(curl -sS -m 10 "$BASE/__netwave/requests" | tr '}' '\n' | grep '"method":"GET"' |
+    grep -F 'rg-spokes-01/providers/Microsoft.Resources/deployments","query":"api-version=2021-04-01"' |
+    grep -c '"status":200' || true)
+if [ "$N" -eq 1 ]; then pass "discover listed the group's deployments once (Deployments - List By Resource Group)"; else
+	fail "discover listed the group's deployments once" "$N requests"; fi
+if grep -qF '"name": "spokes-2026-10"' "$TMP/before.json" && grep -qF '"armDeployments"' "$TMP/before.json" &&
+    grep -qF "\"id\": \"$VN/spoke-01-0002\"" "$TMP/before.json"; then
+	pass "discover --deployments records them under observed.armDeployments"; else
+	fail "discover --deployments records them under observed.armDeployments"; fi
+run "$NETWAVE" check "$TMP/before.json"
+expect_out "check says what the deployment history manages" "2 of the topology's"
 cat >"$TMP/intent.json" <<EOF
 { "format": "netwave.intent/v1",
   "changes": [ { "kind": "avnm-mesh",
@@ -113,6 +137,10 @@ run "$NETWAVE" plan --current "$TMP/before.json" --intent "$TMP/intent.json" --d
     -o "$TMP/eplan.json"
 expect_rc "plan the migration" 0
 PLAN=$(sed -n 's/^  "id": "\(pl-[0-9a-f]*\)",$/\1/p' "$TMP/eplan.json")
+if grep -qF "changes spoke-01-0001, which ARM deployment 'spokes-2026-10' last wrote" "$TMP/eplan.json" &&
+    ! grep -qF "spokes-2026-11" "$TMP/eplan.json"; then
+	pass "the plan names the deployment that last wrote a VNet it changes, not the failed one"; else
+	fail "the plan names the deployment that last wrote a VNet it changes"; fi
 run timeout -s KILL 600 "$NETWAVE" apply "$PLAN" --db "$TMP/e.db" --all --history "$TMP/hist" $P
 expect_rc "apply every wave" 0
 run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/after.json"
