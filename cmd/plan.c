@@ -304,6 +304,7 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	struct topology *cur = NULL, *tgt = NULL;
 	struct store *st = NULL;
 	struct planner_opts opts = { 0 };
+	struct iac_map *iac = NULL;
 	enum output_format fmt;
 	enum report_format rf;
 	json_t *plan = NULL;
@@ -343,18 +344,17 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 #endif
 	if ((rc = cmd_topology_load(ctx, cmd_arg(a, "current"), true, &cur, err)) != 0)
 		goto done;
+	/* Terraform state and deployment history: a bad state is refused before planning */
+	if ((rc = cmd_iac_states(a, cur, &iac, err)) != 0)
+		goto done;
 	if ((rc = load_target(ctx, a, cur, &tgt, err)) != 0)
 		goto done;
 	rc = planner_plan(&plan, cur, tgt, &opts, err);
 	if (plan != NULL && (rc == 0 || rc == NW_EFAIL)) {
-		/* what IaC manages: read before the plan is shown or stored (docs/iac.md) */
-		struct iac_map *iac = NULL;
+		/* what IaC manages: part of the plan before it is shown or stored (docs/iac.md) */
 		struct nw_err ierr = { 0 };
-		int irc = cmd_iac_states(a, cur, &iac, &ierr);
+		int irc = iac_plan_annotate(plan, iac, cur, tgt, &ierr);
 
-		if (irc == 0)
-			irc = iac_plan_annotate(plan, iac, cur, tgt, &ierr);
-		iac_map_free(iac);
 		if (irc != 0) {
 			*err = ierr;
 			rc = irc;
@@ -437,6 +437,7 @@ done:
 	if (freeing)
 		pthread_join(ft, NULL);
 	json_decref(plan);
+	iac_map_free(iac);
 	topology_free(tgt);
 	topology_free(cur);
 	free(stored_at);
