@@ -10,11 +10,14 @@
 
 #include "cmd/cmd.h"
 #include "plan/findings.h"
+#include "plan/iac.h"
+#include "plan/iac_findings.h"
 #include "plan/routes.h"
 #include "plan/topology.h"
 
 static const struct cmd_option check_options[] = {
 	{ "format", 0, "text|json", 0, "output format (default text)" },
+	{ "iac-state", 0, "FILE", OPT_REPEAT, "Terraform state (docs/iac.md): what the code manages" },
 	{ NULL, 0, NULL, 0, NULL },
 };
 
@@ -67,8 +70,9 @@ check_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err)
 	struct topology *t = NULL;
 	struct routes_ctx *rctx = NULL;
 	struct findings f = { 0 };
+	struct iac_map *iac = NULL;
 	enum output_format fmt;
-	json_t *doc = NULL;
+	json_t *doc = NULL, *iacf = NULL;
 	int rc;
 
 	rc = cmd_arg_format(args, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err);
@@ -83,6 +87,12 @@ check_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err)
 	rc = findings_check(&f, t, rctx, err);
 	if (rc != 0)
 		goto done;
+	if ((rc = cmd_iac_states(args, t, &iac, err)) != 0)
+		goto done;
+	if (iac != NULL && (iacf = iac_check_findings(iac, t)) == NULL) {
+		rc = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
 	if (fmt == FORMAT_JSON) {
 		doc = findings_to_json(&f, t);
 		if (doc == NULL) {
@@ -90,17 +100,22 @@ check_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err)
 			goto done;
 		}
 		json_object_set_new(doc, "source", json_string(t->source));
+		if (iacf != NULL)
+			json_object_set(doc, "iac", iacf);
 		rc = output_json(ctx, doc, err);
 		if (rc != 0)
 			goto done;
 	} else {
 		print_text(ctx, &f, t);
+		cmd_iac_print(ctx, iacf);
 	}
 	if (f.by_severity[SEV_ERROR] > 0)
 		rc = err_set(err, NW_EFAIL, "%s: %zu error-level findings", t->source,
 		    f.by_severity[SEV_ERROR]);
 done:
 	json_decref(doc);
+	json_decref(iacf);
+	iac_map_free(iac);
 	findings_free(&f);
 	routes_ctx_free(rctx);
 	topology_free(t);
@@ -109,7 +124,7 @@ done:
 
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = "TOPOLOGY [--format text|json]",
+	.usage = "TOPOLOGY [--format text|json] [--iac-state FILE]...",
 	.summary = "find what is wrong or at risk in a topology, and how spokes reach each other",
 	.description =
 	    "Reads a netwave.topology/v1 file (from discover, synth or by hand) and reports:\n"
@@ -118,6 +133,7 @@ const struct cmd_entry cmd_check_entry = {
 	    "on Basic public IPs, limits (advertised prefixes per gateway, peerings and private\n"
 	    "endpoints per VNet), and an east-west summary: how many spoke-to-spoke flows\n"
 	    "hairpin through which circuit, go through an appliance, are direct or unreachable.\n"
+	    "--iac-state adds what Terraform manages and what its state holds that is gone.\n"
 	    "Exit 0 with no error-level findings, 1 with some, 2 when the file is invalid.",
 	.options = check_options,
 	.min_args = 1,

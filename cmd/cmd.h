@@ -87,6 +87,21 @@ extern const struct cmd_entry cmd_apply_entry;
 extern const struct cmd_entry cmd_rollback_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_demo_entry;
+extern const struct cmd_entry cmd_export_entry;
+
+struct topology;
+struct iac_map;
+
+/*
+ * The IaC map of a command (cmd/export.c): every --iac-state file read, and
+ * the ARM deployment history of t (may be NULL); *out NULL when there is
+ * neither.  NW_EINPUT naming the file and position of a bad state.
+ */
+int cmd_iac_states(const struct cmd_args *a, const struct topology *t, struct iac_map **out,
+    struct nw_err *err);
+
+/* Prints IaC findings ({severity, code, message}) under "infrastructure as code:"; NULL prints nothing. */
+void cmd_iac_print(struct cmd_ctx *ctx, const json_t *findings);
 
 /* --- args.c -------------------------------------------------------------- */
 

@@ -28,6 +28,7 @@ exec_discover(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 
 	o.subscriptions = (const char *const *)cmd_arg_all(a, "subscription", &o.nsubscriptions);
 	o.resource_groups = (const char *const *)cmd_arg_all(a, "resource-group", &o.nresource_groups);
+	o.deployments = cmd_flag(a, "deployments");
 	if (o.nsubscriptions == 0)
 		return err_set(err, NW_EINPUT, "option '--subscription' is required; usage: netwave "
 		    "discover %s", cmd_discover_entry.usage);
@@ -77,13 +78,14 @@ static const struct cmd_option opts_discover[] = {
 	{ "output", 'o', "FILE", 0, "write here atomically instead of standard output" },
 	{ "source", 0, "HOW", 0, "auto (default: Resource Graph, else list calls), resource-graph "
 	  "or list" },
+	{ "deployments", 0, NULL, 0, "also read each resource group's ARM deployment history (docs/iac.md)" },
 	CMD_PROVIDER_OPTIONS,
 	{ NULL, 0, NULL, 0, NULL },
 };
 
 const struct cmd_entry cmd_discover_entry = {
 	"discover",
-	"--subscription ID [--subscription ID...] [--resource-group RG...] [-o FILE]",
+	"--subscription ID [--subscription ID...] [--resource-group RG...] [--deployments] [-o FILE]",
 	"read an estate from Azure into a topology file",
 	"Reads the network resources of the subscriptions (Resource Graph first, ARM list calls\n"
 	"when Resource Graph is not available), then the routes each ExpressRoute circuit learned,\n"

@@ -22,6 +22,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_demo_entry,
 	&cmd_discover_entry,
 	&cmd_emulator_entry,
+	&cmd_export_entry,
 	&cmd_history_entry,
 	&cmd_path_entry,
 	&cmd_plan_entry,

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "plan/iac.h"
+#include "plan/iac_findings.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
 #include "plan/planner.h"
@@ -35,6 +37,7 @@ static const struct cmd_option plan_options[] = {
 	{ "format", 0, "text|markdown|json", 0, "report format (default text)" },
 	{ "output", 'o', "REPORT", 0, "write the report to REPORT (atomically) instead of stdout" },
 	{ "now", 0, "RFC3339", 0, "the plan's creation time (default $SOURCE_DATE_EPOCH, else the clock)" },
+	{ "iac-state", 0, "FILE", OPT_REPEAT, "Terraform state (docs/iac.md): findings for what the code manages" },
 	{ NULL, 0, NULL, 0, NULL },
 };
 
@@ -301,6 +304,7 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	struct topology *cur = NULL, *tgt = NULL;
 	struct store *st = NULL;
 	struct planner_opts opts = { 0 };
+	struct iac_map *iac = NULL;
 	enum output_format fmt;
 	enum report_format rf;
 	json_t *plan = NULL;
@@ -340,9 +344,23 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 #endif
 	if ((rc = cmd_topology_load(ctx, cmd_arg(a, "current"), true, &cur, err)) != 0)
 		goto done;
+	/* Terraform state and deployment history: a bad state is refused before planning */
+	if ((rc = cmd_iac_states(a, cur, &iac, err)) != 0)
+		goto done;
 	if ((rc = load_target(ctx, a, cur, &tgt, err)) != 0)
 		goto done;
 	rc = planner_plan(&plan, cur, tgt, &opts, err);
+	if (plan != NULL && (rc == 0 || rc == NW_EFAIL)) {
+		/* what IaC manages: part of the plan before it is shown or stored (docs/iac.md) */
+		struct nw_err ierr = { 0 };
+		int irc = iac_plan_annotate(plan, iac, cur, tgt, &ierr);
+
+		if (irc != 0) {
+			*err = ierr;
+			rc = irc;
+			goto done;
+		}
+	}
 	if (rc == NW_EFAIL && plan != NULL) {
 		/* blocked: the report with its blockers, and why on stderr; nothing stored */
 		rc = plan_blocked(ctx, plan, rf, output, err);
@@ -419,6 +437,7 @@ done:
 	if (freeing)
 		pthread_join(ft, NULL);
 	json_decref(plan);
+	iac_map_free(iac);
 	topology_free(tgt);
 	topology_free(cur);
 	free(stored_at);
@@ -428,7 +447,7 @@ done:
 const struct cmd_entry cmd_plan_entry = {
 	.name = "plan",
 	.usage = "--current C (--target T | --intent I) [--db FILE] [--format text|markdown|json] "
-	    "[-o REPORT] [--now RFC3339]",
+	    "[-o REPORT] [--now RFC3339] [--iac-state FILE]...",
 	.summary = "plan the change from the current to the target topology, store it, print the report",
 	.description =
 	    "Diffs the current and target topologies, turns every difference into procedure steps\n"

@@ -15,6 +15,7 @@
 #include "plan/jsonutil.h"
 #include "plan/kinds.h"
 #include "plan/report.h"
+#include "plan/iac_findings.h"
 
 /* Members are listed by name up to this many; the JSON plan has them all. */
 #define MAX_MEMBERS_LISTED 100
@@ -580,6 +581,7 @@ md_wave(FILE *f, const json_t *w)
 		fputc('\n', f);
 	}
 	md_traffic(f, w);
+	iac_report_wave_md(f, w);
 	fprintf(f, "**Risks:**\n\n");
 	if (json_array_size(json_object_get(w, "risks")) == 0)
 		fprintf(f, "- none known\n");

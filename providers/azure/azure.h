@@ -124,6 +124,7 @@ struct azure_discover_opts {
 	enum azure_discover_source source;
 	FILE *log;                  /* the source chosen, denied types, warnings; NULL: silent */
 	FILE *progress;             /* a terminal for a progress line; NULL: none */
+	bool deployments;           /* also read each group's ARM deployment history (docs/iac.md) */
 };
 
 struct azure_discover_report {

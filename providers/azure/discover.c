@@ -106,7 +106,7 @@ static const char *const arm_fields[] = {
 #define AZURE_GATEWAY_ASN "65515"
 #define GRAPH_SUBSCRIPTIONS_PER_QUERY 300
 
-enum job_kind { JOB_GRAPH, JOB_LIST, JOB_CHILDREN, JOB_CIRCUIT, JOB_FEATURE, JOB_AVNM };
+enum job_kind { JOB_GRAPH, JOB_LIST, JOB_CHILDREN, JOB_CIRCUIT, JOB_FEATURE, JOB_AVNM, JOB_DEPLOYMENTS };
 
 struct disc;
 
@@ -129,6 +129,7 @@ struct disc {
 	json_t *routes;      /* circuit id -> routes */
 	json_t *features;    /* feature name -> state */
 	json_t *avnm;        /* manager id -> region -> type -> [ids] */
+	json_t *deployments; /* ARM deployments (DeploymentExtended), with --deployments */
 	json_t *denied;      /* "type in subscription" -> message */
 	struct job *jobs;
 	unsigned ok_lists;   /* list calls that succeeded */
@@ -582,6 +583,46 @@ on_avnm(struct disc *d, struct job *j)
 	}
 }
 
+/*
+ * Deployments - List By Resource Group
+ * (https://learn.microsoft.com/rest/api/resources/deployments/list-by-resource-group):
+ * kept as ARM gives them, with only what says which resources a template
+ * last wrote (plan/iac.c reads it).
+ */
+static void
+on_deployments(struct disc *d, struct job *j)
+{
+	struct provider_op *op = j->op;
+	json_t *item;
+	size_t i;
+
+	if (op->phase == PROVIDER_PHASE_FAILED) {
+		if (op->error.http_status == 403)
+			denied(d, "deployments", j->sub, op);
+		else
+			say(d, "warning: cannot read the deployments of %s: %s", j->id, op->err.msg);
+		return;
+	}
+	json_array_foreach(op->result, i, item) {
+		const json_t *p = json_object_get(item, "properties"), *r;
+		json_t *out = json_array();
+		size_t k;
+
+		if (json_str(item, "id") == NULL || out == NULL) {
+			json_decref(out);
+			continue;
+		}
+		json_array_foreach(json_object_get(p, "outputResources"), k, r)
+			if (json_str(r, "id") != NULL)
+				json_array_append_new(out, json_pack("{s:s}", "id", json_str(r, "id")));
+		json_array_append_new(d->deployments, json_pack("{s:s, s:s*, s:s, s:{s:s*, s:s*, s:s*, s:o}}",
+		    "id", json_str(item, "id"), "name", json_str(item, "name"), "type",
+		    "Microsoft.Resources/deployments", "properties", "provisioningState",
+		    json_str(p, "provisioningState"), "timestamp", json_str(p, "timestamp"), "mode",
+		    json_str(p, "mode"), "outputResources", out));
+	}
+}
+
 static void
 on_job(struct provider_op *op, void *arg)
 {
@@ -607,6 +648,9 @@ on_job(struct provider_op *op, void *arg)
 		break;
 	case JOB_AVNM:
 		on_avnm(d, j);
+		break;
+	case JOB_DEPLOYMENTS:
+		on_deployments(d, j);
 		break;
 	}
 	progress(d, false);
@@ -838,7 +882,19 @@ read_observed(struct disc *d)
 
 		if (!id_safe(id))
 			continue;
-		if (is_type(res, TYPE_CIRCUIT)) {
+		if (o->deployments && is_type(res, TYPE_RESOURCE_GROUP)) {
+			if (asprintf(&path, "%s/providers/Microsoft.Resources/deployments?api-version=%s", id,
+			    ARM_API_RESOURCES) < 0)
+				continue;
+			submit_new(d, JOB_DEPLOYMENTS, PROVIDER_OP_LIST, "GET", path, NULL, &j);
+			free(path);
+			if (j != NULL) {
+				snprintf(j->id, sizeof(j->id), "%s", id);
+				snprintf(j->sub, sizeof(j->sub), "%.63s", id + strlen("/subscriptions/"));
+				if (strchr(j->sub, '/') != NULL)
+					*strchr(j->sub, '/') = '\0';
+			}
+		} else if (is_type(res, TYPE_CIRCUIT)) {
 			json_t *peering;
 			bool has_private = false;
 			json_array_foreach(json_path(res, "properties", "peerings", NULL), i, peering)
@@ -966,6 +1022,10 @@ build_doc(struct disc *d)
 	    o->cloud != NULL ? o->cloud : "AzureCloud", "subscriptions", subs, "resources", res,
 	    "observed", "circuitRoutes", d->routes, "features", d->features, "avnmDeployments",
 	    d->avnm);
+	if (doc != NULL && json_array_size(d->deployments) > 0) {
+		sort_array(d->deployments, cmp_json_id);
+		json_object_set(json_object_get(doc, "observed"), "armDeployments", d->deployments);
+	}
 	return doc;
 }
 
@@ -1021,6 +1081,7 @@ disc_free(struct disc *d)
 	json_decref(d->routes);
 	json_decref(d->features);
 	json_decref(d->avnm);
+	json_decref(d->deployments);
 	json_decref(d->denied);
 }
 
@@ -1055,8 +1116,10 @@ azure_discover(json_t **out, struct provider *p, const struct azure_discover_opt
 	d.routes = json_object();
 	d.features = json_object();
 	d.avnm = json_object();
+	d.deployments = json_array();
 	d.denied = json_object();
 	if (d.resources == NULL || d.routes == NULL || d.features == NULL || d.avnm == NULL ||
+	    d.deployments == NULL ||
 	    d.denied == NULL) {
 		rc = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;

@@ -2121,6 +2121,11 @@ arm_handle(struct emulator *e, struct emu_req *r)
 		emu_reply_error(r, 404, "NotFound", "The requested path '%s' was not found.", r->path);
 		goto done;
 	}
+	if (strcasecmp(ns, "Microsoft.Resources") == 0 && p.rg != NULL && p.nrest >= 1 &&
+	    strcasecmp(p.rest[0], "deployments") == 0) {
+		deployments_handle(e, r, seg[1], p.rg, p.nrest >= 2 ? p.rest[1] : NULL, p.nrest);
+		goto done;
+	}
 	if (strcasecmp(ns, "Microsoft.Features") == 0 ||
 	    (p.rg == NULL && strcasecmp(ns, "Microsoft.Network") == 0 &&
 	    (p.nrest == 0 || (p.nrest == 1 && strcasecmp(p.rest[0], "register") == 0)))) {

@@ -396,6 +396,12 @@ void lro_force(struct emu_op *op, enum emu_op_state state, const char *code, con
 
 void lro_free_all(struct emulator *e);
 
+/* --- deployments.c: ARM deployment history (Microsoft.Resources) ------------- */
+
+/* .../resourcegroups/{rg}/providers/Microsoft.Resources/deployments[/{name}]; nrest counts the segments after the namespace. */
+void deployments_handle(struct emulator *e, struct emu_req *r, const char *sub, const char *rg,
+    const char *name, size_t nrest);
+
 /* --- rgroups.c: resource groups (Microsoft.Resources) ------------------------ */
 
 /* /subscriptions/{s}/resourcegroups[/{rg}[/resources]]: rg NULL lists the groups. */
