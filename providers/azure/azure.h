@@ -59,6 +59,8 @@ struct azure_opts {
 	const char *arm_endpoint;   /* overrides the cloud's ("http://127.0.0.1:PORT" for the emulator) */
 	const char *authority_host; /* overrides AZURE_AUTHORITY_HOST and the cloud's */
 	const char *ca_file;        /* PEM bundle to verify servers with (CURLOPT_CAINFO) */
+	const char *tenant;         /* --tenant: the tenant to sign in to, instead of AZURE_TENANT_ID
+	                             * (client secret, certificate, workload identity, Azure CLI) */
 	FILE *log;                  /* --verbose: every request and answer, secrets redacted; NULL: none */
 
 	int max_retries;            /* retries of a failed request: 0 means 3, negative means none */
