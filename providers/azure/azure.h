@@ -109,6 +109,28 @@ int azure_authenticate(struct provider *p, struct nw_err *err);
 /* The ARM endpoint in use (no trailing slash). */
 const char *azure_arm_endpoint(const struct provider *p);
 
+/* --- scope ------------------------------------------------------------------------- */
+
+struct azure_scope_opts {
+	const char *const *subscriptions; /* ids or display names, as given; may be 0 */
+	size_t nsubscriptions;
+	const char *management_group;     /* a management group id whose subscriptions to add; NULL */
+	azure_getenv_fn getenv;           /* for AZURE_SUBSCRIPTION_ID; NULL: the process's */
+	void *getenv_arg;
+};
+
+/*
+ * The subscription ids to read (*out: a new array of strings, no
+ * duplicates): each given id as is, each name resolved through
+ * Subscriptions - List, the management group's descendants through Get
+ * Descendants; with neither, AZURE_SUBSCRIPTION_ID then
+ * ARM_SUBSCRIPTION_ID.  NW_EINPUT naming the value and the candidates for
+ * a name matching no subscription or several, for an empty management
+ * group, or when nothing says which subscription; ARM's errors otherwise.
+ */
+int azure_scope_resolve(json_t **out, struct provider *p, const struct azure_scope_opts *o,
+    struct nw_err *err);
+
 /* --- discovery ---------------------------------------------------------------------- */
 
 enum azure_discover_source {

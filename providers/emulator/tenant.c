@@ -175,7 +175,7 @@ tenant_subscriptions(struct emulator *e, struct emu_req *r)
 	}
 	json_decref(ids);
 	emu_reply_json(r, 200, json_pack("{s:o,s:{s:s,s:I}}", "value", value, "count", "type",
-	    "Total", (json_int_t)json_array_size(value)));
+	    "Total", "value", (json_int_t)json_array_size(value)));
 }
 
 static const json_t *

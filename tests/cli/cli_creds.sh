@@ -208,4 +208,80 @@ APP=secret-app cert_discover "$TMP/good.pem" $DISC --subscription "$SUB1" -o "$T
 expect_rc "an app registered with a secret only refuses the assertion" 1
 expect_err "with AADSTS700027" "AADSTS700027"
 
+# --- subscriptions from the environment and by name ------------------------------------------
+
+# has_sub ID FILE: the discovered file's own "subscriptions" list (the last one in it) has ID
+has_sub() { tr -d ' \n' <"$2" | grep -o '"subscriptions":\[[^]]*\]' | tail -n 1 | grep -qi "$1"; }
+
+cert_discover "$TMP/good.pem" AZURE_SUBSCRIPTION_ID="$SUB2" $DISC -o "$TMP/env.json"
+expect_rc "AZURE_SUBSCRIPTION_ID says which subscription" 0
+if has_sub "$SUB2" "$TMP/env.json" && ! has_sub "$SUB1" "$TMP/env.json"; then
+	pass "only that subscription was read"; else fail "only that subscription was read"; fi
+
+cert_discover "$TMP/good.pem" ARM_SUBSCRIPTION_ID="$SUB1" $DISC -o "$TMP/arm.json"
+expect_rc "ARM_SUBSCRIPTION_ID as Terraform reads it" 0
+if has_sub "$SUB1" "$TMP/arm.json" && ! has_sub "$SUB2" "$TMP/arm.json"; then
+	pass "ARM_SUBSCRIPTION_ID's subscription was read"; else fail "ARM_SUBSCRIPTION_ID's subscription was read"; fi
+
+cert_discover "$TMP/good.pem" $DISC -o "$TMP/x.json"
+expect_rc "no subscription anywhere is bad usage" 2
+expect_err "it says what would do" "option '--subscription' is required"
+
+clear_requests
+cert_discover "$TMP/good.pem" $DISC --subscription "contoso DEV" -o "$TMP/name.json"
+expect_rc "a subscription by display name (case-insensitive, as az account set)" 0
+if has_sub "$SUB2" "$TMP/name.json" && ! has_sub "$SUB1" "$TMP/name.json"; then
+	pass "the name resolved to its subscription"; else fail "the name resolved to its subscription"; fi
+requests >"$TMP/req.json"
+if grep -qF '"path":"/subscriptions","query":"api-version=2022-12-01"' "$TMP/req.json"; then
+	pass "through Subscriptions - List"; else fail "through Subscriptions - List" "$(head -c 600 "$TMP/req.json")"; fi
+
+cert_discover "$TMP/good.pem" $DISC --subscription Twin -o "$TMP/x.json"
+expect_rc "a name two subscriptions share is bad input" 2
+expect_err "it names the value" "subscription name 'Twin' matches 2 subscriptions"
+expect_err "and both candidates" "3f2c0a1e-0000-4000-8000-00000000dead"
+expect_err "the second one too" "3f2c0a1e-0000-4000-8000-00000000beef"
+
+cert_discover "$TMP/good.pem" $DISC --subscription "No Such Sub" -o "$TMP/x.json"
+expect_rc "a name matching nothing is bad input" 2
+expect_err "it names the value and the candidates" "subscription 'No Such Sub' is not a subscription id, nor the name of one the credential can see (expected an id or one of: "
+expect_err "candidates are listed by name and id" "'Contoso Prod' ($SUB1)"
+
+cert_discover "$TMP/good.pem" $DISC --subscription "Other Tenant" -o "$TMP/x.json"
+expect_rc "another tenant's subscription is not visible" 2
+[ ! -e "$TMP/x.json" ] && pass "nothing written on bad input" || fail "nothing written on bad input"
+
+# --- --tenant ------------------------------------------------------------------------------------
+
+cert_discover "$TMP/good.pem" AZURE_TENANT_ID=tenant-9 $DISC --subscription "$SUB1" -o "$TMP/x.json"
+expect_rc "the app is not in tenant-9" 1
+expect_err "Entra ID says so" "AADSTS700016"
+
+cert_discover "$TMP/good.pem" AZURE_TENANT_ID=tenant-9 $DISC --tenant tenant-1 --subscription "$SUB1" -o "$TMP/tenant.json"
+expect_rc "--tenant overrides AZURE_TENANT_ID" 0
+
+cert_discover "$TMP/good.pem" $DISC --tenant 'bad/tenant' --subscription "$SUB1" -o "$TMP/x.json"
+expect_rc "a malformed --tenant is bad input" 2
+expect_err "it names the option" "option '--tenant' 'bad/tenant' is not a tenant id or domain"
+
+# --- management groups -------------------------------------------------------------------------
+
+cert_discover "$TMP/good.pem" $DISC --management-group mg-root -o "$TMP/mg.json"
+expect_rc "discovery across a management group" 0
+if has_sub "$SUB1" "$TMP/mg.json" && has_sub "$SUB2" "$TMP/mg.json"; then
+	pass "every subscription below it, nested groups included"; else fail "every subscription below it"; fi
+
+cert_discover "$TMP/good.pem" $DISC --management-group mg-prod -o "$TMP/mgp.json"
+expect_rc "a child management group" 0
+if has_sub "$SUB1" "$TMP/mgp.json" && ! has_sub "$SUB2" "$TMP/mgp.json"; then
+	pass "only its own subscriptions"; else fail "only its own subscriptions"; fi
+
+cert_discover "$TMP/good.pem" $DISC --management-group mg-empty -o "$TMP/x.json"
+expect_rc "an empty management group is bad input" 2
+expect_err "named" "management group 'mg-empty' has no subscriptions below it"
+
+cert_discover "$TMP/good.pem" $DISC --management-group mg-nope -o "$TMP/x.json"
+expect_rc "an unknown management group is ARM's error" 1
+expect_err "named" "cannot list management group 'mg-nope'"
+
 finish
