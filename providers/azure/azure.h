@@ -30,13 +30,24 @@
 #define AZURE_API_FEATURES ARM_API_FEATURES
 #define AZURE_API_GRAPH ARM_API_GRAPH
 
-/* A cloud's endpoints (reference/azure-arm.md section 7). */
+/*
+ * A cloud's endpoints, as its ARM metadata endpoint publishes them
+ * ({arm}/metadata/endpoints?api-version=2022-09-01: resourceManager,
+ * authentication.loginEndpoint, authentication.audiences).
+ */
 struct azure_cloud {
 	const char *name;           /* "AzureCloud", "AzureUSGovernment", "AzureChinaCloud" */
 	const char *arm_endpoint;   /* "https://management.azure.com" (no trailing slash) */
 	const char *authority_host; /* "https://login.microsoftonline.com" */
 	const char *scope;          /* "https://management.azure.com/.default" */
+	const char *audiences[2];   /* authentication.audiences: the token audiences ARM accepts */
 };
+
+/* True when scope, less "/.default", is one of the cloud's published audiences. */
+bool azure_cloud_scope_ok(const struct azure_cloud *c, const char *scope);
+
+/* The clouds, for tests and help: *n entries. */
+const struct azure_cloud *azure_clouds(size_t *n);
 
 /* The named cloud (case-insensitive), or NULL. */
 const struct azure_cloud *azure_cloud_find(const char *name);
