@@ -346,6 +346,20 @@ START_TEST(test_key_files_netwave_refuses_say_why)
 	ck_assert_int_eq(az_cert_load(&c, path, NULL, NOW, &err), NW_EINPUT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "AZURE_CLIENT_CERTIFICATE_PASSWORD is not set"));
 
+	/* a PEM file whose key is encrypted (PKCS#8): the password opens it */
+	snprintf(path, sizeof(path), "%s/enc.pem", p.dir);
+	f = fopen(path, "w");
+	PEM_write_X509(f, p.cert);
+	PEM_write_PKCS8PrivateKey(f, p.key, EVP_aes_256_cbc(), NULL, 0, NULL, (void *)"pem-pw");
+	fclose(f);
+	ck_assert_int_eq(az_cert_load(&c, path, "pem-pw", NOW, &err), 0);
+	az_cert_free(c);
+	c = NULL;
+	ck_assert_int_eq(az_cert_load(&c, path, "nope", NOW, &err), NW_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "AZURE_CLIENT_CERTIFICATE_PASSWORD does not open it"));
+	ck_assert_int_eq(az_cert_load(&c, path, NULL, NOW, &err), NW_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "encrypted and AZURE_CLIENT_CERTIFICATE_PASSWORD is not set"));
+
 	/* a certificate and a key that are not a pair */
 	snprintf(path, sizeof(path), "%s/mixed.pem", p.dir);
 	f = fopen(path, "w");

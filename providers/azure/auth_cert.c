@@ -120,44 +120,34 @@ matching_cert(STACK_OF(X509) *certs, EVP_PKEY *key)
 }
 
 static int
-load_pem(BIO *bio, const char *path, const char *password, EVP_PKEY **key, STACK_OF(X509) *certs,
-    struct nw_err *err)
+load_pem(const char *buf, size_t len, const char *path, const char *password, EVP_PKEY **key,
+    STACK_OF(X509) *certs, struct nw_err *err)
 {
-	X509_INFO *xi;
-	STACK_OF(X509_INFO) *infos =
-	    PEM_X509_INFO_read_bio(bio, NULL, pem_password, (void *)password);
-	int i, rc = 0;
+	BIO *bio = BIO_new_mem_buf(buf, (int)len);
+	X509 *x;
 
-	if (infos == NULL) {
-		unsigned long e = ERR_peek_last_error();
-		ERR_clear_error();
-		if (ERR_GET_REASON(e) == PEM_R_BAD_PASSWORD_READ || ERR_GET_REASON(e) == PEM_R_BAD_DECRYPT ||
-		    ERR_GET_REASON(e) == EVP_R_BAD_DECRYPT)
-			return err_set(err, NW_EINPUT, "AZURE_CLIENT_CERTIFICATE_PATH '%s': the private key "
-			    "is encrypted and %s", path, password == NULL ?
-			    "AZURE_CLIENT_CERTIFICATE_PASSWORD is not set" :
-			    "AZURE_CLIENT_CERTIFICATE_PASSWORD does not open it");
-		return err_set(err, NW_EINPUT, "AZURE_CLIENT_CERTIFICATE_PATH '%s': not a readable PEM "
-		    "file (expected a certificate and its private key)", path);
-	}
-	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
-		xi = sk_X509_INFO_value(infos, i);
-		if (xi->x509 != NULL) {
-			sk_X509_push(certs, xi->x509);
-			xi->x509 = NULL;
-		}
-		if (xi->x_pkey != NULL && xi->x_pkey->dec_pkey != NULL && *key == NULL) {
-			*key = xi->x_pkey->dec_pkey;
-			xi->x_pkey->dec_pkey = NULL;
-		}
-	}
-	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	if (bio == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	/* every certificate (a chain may come with it), skipping the other blocks */
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		sk_X509_push(certs, x);
 	ERR_clear_error();
-	if (*key == NULL)
-		rc = err_set(err, NW_EINPUT, "AZURE_CLIENT_CERTIFICATE_PATH '%s': no private key in the "
-		    "PEM file (expected the certificate and its private key, as azure-identity does)",
-		    path);
-	return rc;
+	BIO_free(bio);
+	/* the key: plain or encrypted, PKCS#8 or traditional */
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	*key = PEM_read_bio_PrivateKey(bio, NULL, pem_password, (void *)password);
+	ERR_clear_error();
+	BIO_free(bio);
+	if (*key != NULL)
+		return 0;
+	if (memmem(buf, len, "ENCRYPTED", 9) != NULL)
+		return err_set(err, NW_EINPUT, "AZURE_CLIENT_CERTIFICATE_PATH '%s': the private key is "
+		    "encrypted and %s", path, password == NULL ?
+		    "AZURE_CLIENT_CERTIFICATE_PASSWORD is not set" :
+		    "AZURE_CLIENT_CERTIFICATE_PASSWORD does not open it");
+	return err_set(err, NW_EINPUT, "AZURE_CLIENT_CERTIFICATE_PATH '%s': no private key in the "
+	    "PEM file (expected the certificate and its private key, as azure-identity does)", path);
 }
 
 static int
@@ -264,7 +254,7 @@ az_cert_load(struct az_cert **out, const char *path, const char *password, doubl
 		goto done;
 	}
 	if (memmem(buf, len, "-----BEGIN", 10) != NULL)
-		rc = load_pem(bio, path, password, &c->key, certs, err);
+		rc = load_pem(buf, len, path, password, &c->key, certs, err);
 	else
 		rc = load_p12(bio, path, password, &c->key, certs, err);
 	if (rc != 0)
