@@ -280,6 +280,10 @@ cert_discover "$TMP/good.pem" $DISC --management-group mg-empty -o "$TMP/x.json"
 expect_rc "an empty management group is bad input" 2
 expect_err "named" "management group 'mg-empty' has no subscriptions below it"
 
+cert_discover "$TMP/good.pem" $DISC --management-group 'mg/../x' -o "$TMP/x.json"
+expect_rc "a management group id with a slash is bad input" 2
+expect_err "named with what is allowed" "option '--management-group': 'mg/../x' is not a management group id"
+
 cert_discover "$TMP/good.pem" $DISC --management-group mg-nope -o "$TMP/x.json"
 expect_rc "an unknown management group is ARM's error" 1
 expect_err "named" "cannot list management group 'mg-nope'"
