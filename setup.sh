@@ -16,7 +16,7 @@ cd "$(dirname "$0")"
 mode=${1:-build}
 
 PACKAGES="build-essential autoconf automake pkg-config \
-libcurl4-openssl-dev libjansson-dev libgit2-dev libsqlite3-dev libmicrohttpd-dev check \
+libcurl4-openssl-dev libjansson-dev libgit2-dev libsqlite3-dev libmicrohttpd-dev libssl-dev check \
 curl ca-certificates openssl"
 
 need_install() {

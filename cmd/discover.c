@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
@@ -19,19 +20,21 @@ exec_discover(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
 	struct azure_discover_opts o = { 0 };
 	struct azure_discover_report rep;
+	struct azure_scope_opts so = { 0 };
 	struct provider *p = NULL;
+	json_t *subs = NULL;
+	const char **ids = NULL;
+	size_t i;
 	struct topology *t = NULL;
 	const char *output = cmd_arg(a, "output");
 	const char *source = cmd_arg(a, "source");
 	json_t *doc = NULL;
 	int rc;
 
-	o.subscriptions = (const char *const *)cmd_arg_all(a, "subscription", &o.nsubscriptions);
+	so.subscriptions = (const char *const *)cmd_arg_all(a, "subscription", &so.nsubscriptions);
+	so.management_group = cmd_arg(a, "management-group");
 	o.resource_groups = (const char *const *)cmd_arg_all(a, "resource-group", &o.nresource_groups);
 	o.deployments = cmd_flag(a, "deployments");
-	if (o.nsubscriptions == 0)
-		return err_set(err, NW_EINPUT, "option '--subscription' is required; usage: netwave "
-		    "discover %s", cmd_discover_entry.usage);
 	if (source == NULL || strcmp(source, "auto") == 0)
 		o.source = AZURE_SOURCE_AUTO;
 	else if (strcmp(source, "resource-graph") == 0)
@@ -49,6 +52,17 @@ exec_discover(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 
 	if ((rc = cmd_provider_open(ctx, a, &p, err)) != 0)
 		goto done;
+	/* ids, names, the environment's subscription, a management group (docs/discover.md) */
+	if ((rc = azure_scope_resolve(&subs, p, &so, err)) != 0)
+		goto done;
+	if ((ids = calloc(json_array_size(subs), sizeof(*ids))) == NULL) {
+		rc = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < json_array_size(subs); i++)
+		ids[i] = json_string_value(json_array_get(subs, i));
+	o.subscriptions = ids;
+	o.nsubscriptions = json_array_size(subs);
 	if ((rc = azure_discover(&doc, p, &o, &rep, err)) != 0)
 		goto done;
 	rc = topology_load_json(&t, doc, "<discovered>", err);
@@ -66,6 +80,8 @@ exec_discover(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		fprintf(ctx->err, "discover: %zu type%s could not be read (no permission); the file "
 		    "lacks them\n", rep.denied, rep.denied == 1 ? "" : "s");
 done:
+	free(ids);
+	json_decref(subs);
 	json_decref(doc);
 	topology_free(t);
 	provider_free(p);
@@ -73,7 +89,9 @@ done:
 }
 
 static const struct cmd_option opts_discover[] = {
-	{ "subscription", 0, "ID", OPT_REPEAT, "subscription to read (required; repeat for more)" },
+	{ "subscription", 0, "ID", OPT_REPEAT, "subscription to read, by id or name (repeat for "
+	  "more; default AZURE_SUBSCRIPTION_ID, then ARM_SUBSCRIPTION_ID)" },
+	{ "management-group", 0, "MG", 0, "also read every subscription below this management group" },
 	{ "resource-group", 0, "RG", OPT_REPEAT, "read only these resource groups (repeat for more)" },
 	{ "output", 'o', "FILE", 0, "write here atomically instead of standard output" },
 	{ "source", 0, "HOW", 0, "auto (default: Resource Graph, else list calls), resource-graph "
@@ -85,15 +103,16 @@ static const struct cmd_option opts_discover[] = {
 
 const struct cmd_entry cmd_discover_entry = {
 	"discover",
-	"--subscription ID [--subscription ID...] [--resource-group RG...] [--deployments] [-o FILE]",
+	"[--subscription ID|NAME...] [--management-group MG] [--resource-group RG...] [--deployments] [-o FILE]",
 	"read an estate from Azure into a topology file",
 	"Reads the network resources of the subscriptions (Resource Graph first, ARM list calls\n"
 	"when Resource Graph is not available), then the routes each ExpressRoute circuit learned,\n"
 	"the preview features netwave needs and the AVNM configurations deployed per region, and\n"
 	"writes a canonical netwave.topology/v1 file.  Credentials come from the environment as\n"
 	"for DefaultAzureCredential: NETWAVE_ACCESS_TOKEN, AZURE_TENANT_ID + AZURE_CLIENT_ID +\n"
-	"AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE), managed identity, then 'az login'.\n"
-	"See docs/discover.md.",
+	"AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_FEDERATED_TOKEN_FILE),\n"
+	"managed identity, then 'az login'.  Subscriptions are ids or names; without\n"
+	"--subscription, AZURE_SUBSCRIPTION_ID (or ARM_SUBSCRIPTION_ID).  See docs/discover.md.",
 	opts_discover,
 	0,
 	0,

@@ -32,6 +32,7 @@ cmd_provider_open(struct cmd_ctx *ctx, const struct cmd_args *a, struct provider
 	o.arm_endpoint = cmd_arg(a, "arm-endpoint");
 	o.authority_host = cmd_arg(a, "authority-host");
 	o.ca_file = cmd_arg(a, "ca-file");
+	o.tenant = cmd_arg(a, "tenant");
 	if ((rc = cmd_arg_ulong(a, "max-retries", 0, 20, 3, &retries, err)) != 0)
 		return rc;
 	o.max_retries = retries == 0 ? -1 : (int)retries;

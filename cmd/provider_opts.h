@@ -16,6 +16,8 @@
 	  "http://127.0.0.1:PORT)" }, \
 	{ "authority-host", 0, "URL", 0, "Entra ID authority instead of AZURE_AUTHORITY_HOST or " \
 	  "the cloud's" }, \
+	{ "tenant", 0, "TENANT", 0, "the Entra ID tenant to sign in to (id or domain), instead of " \
+	  "AZURE_TENANT_ID" }, \
 	{ "ca-file", 0, "PEM", 0, "also trust the CA certificates in this file (TLS is always " \
 	  "verified)" }, \
 	{ "max-retries", 0, "N", 0, "retries of a failed request (default 3)" }, \

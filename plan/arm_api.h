@@ -20,5 +20,10 @@
 #define ARM_API_FEATURES "2021-07-01"
 #define ARM_API_RESOURCES "2021-04-01"
 #define ARM_API_GRAPH "2021-03-01"
+/* Subscriptions - List (https://learn.microsoft.com/rest/api/resources/subscriptions/list) */
+#define ARM_API_SUBSCRIPTIONS "2022-12-01"
+/* Management Groups - Get Descendants
+ * (https://learn.microsoft.com/rest/api/managementgroups/management-groups/get-descendants) */
+#define ARM_API_MANAGEMENT_GROUPS "2020-05-01"
 
 #endif

@@ -544,6 +544,39 @@ START_TEST(test_azure_cli_runs_az_with_an_argv_and_no_shell)
 }
 END_TEST
 
+/* --tenant (azure_opts.tenant) wins over AZURE_TENANT_ID, for the Azure CLI too */
+START_TEST(test_tenant_option_replaces_azure_tenant_id)
+{
+	struct fx f;
+	struct nw_err err = { 0 };
+	char az[300], args[300], *script = NULL, *tok, *got;
+	size_t len;
+	json_t *v = NULL;
+
+	fx_emulator(&f, NULL, NULL);
+	tok = emulator_token(&f);
+	snprintf(az, sizeof(az), "%s/az", f.tmp);
+	snprintf(args, sizeof(args), "%s/args", f.tmp);
+	ck_assert(asprintf(&script, "#!/bin/sh\nfor a in \"$@\"; do printf '%%s\\n' \"$a\"; done > '%s'\n"
+	    "printf '{\"accessToken\": \"%s\", \"expires_on\": %ld, \"tokenType\": \"Bearer\"}\\n'\n",
+	    args, tok, (long)time(NULL) + 3600) > 0);
+	write_file(az, script, 0755);
+	free(script);
+	env_set(&f.env, "PATH", f.tmp);
+	env_set(&f.env, "AZURE_TENANT_ID", "tenant-env");
+	f.o.tenant = "contoso.onmicrosoft.com";
+	fx_provider(&f);
+	ck_assert_msg(provider_read(f.p, NET "/virtualNetworks/hub" API, &v, &err) == 0, "%s", err.msg);
+	json_decref(v);
+	ck_assert_int_eq(file_read_all(&got, &len, args, 4096, &err), 0);
+	ck_assert_ptr_nonnull(strstr(got, "--tenant\ncontoso.onmicrosoft.com\n"));
+	ck_assert_ptr_null(strstr(got, "tenant-env"));
+	free(got);
+	free(tok);
+	fx_stop(&f);
+}
+END_TEST
+
 START_TEST(test_azure_cli_failure_is_reported_with_its_message)
 {
 	struct fx f;
@@ -2475,6 +2508,7 @@ provider_suite(void)
 	tcase_add_test(tc, test_access_token_from_the_environment_is_used_as_is);
 	tcase_add_test(tc, test_rejected_environment_token_is_not_retried_and_not_shown);
 	tcase_add_test(tc, test_azure_cli_runs_az_with_an_argv_and_no_shell);
+	tcase_add_test(tc, test_tenant_option_replaces_azure_tenant_id);
 	tcase_add_test(tc, test_azure_cli_failure_is_reported_with_its_message);
 	tcase_add_test(tc, test_no_credential_says_what_was_tried);
 	tcase_add_test(tc, test_token_is_refreshed_ahead_of_its_expiry);

@@ -2,7 +2,8 @@
  * Credentials for ARM, tried in DefaultAzureCredential's order and with
  * its variable names (reference/azure-arm.md section 7): a token the user
  * already has (NETWAVE_ACCESS_TOKEN), the client secret
- * (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), workload
+ * (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), the client
+ * certificate (AZURE_CLIENT_CERTIFICATE_PATH, auth_cert.c), workload
  * identity (AZURE_FEDERATED_TOKEN_FILE), managed identity (the App
  * Service IDENTITY_ENDPOINT/IDENTITY_HEADER variant, else IMDS, whose
  * address NETWAVE_IMDS_ENDPOINT overrides), then the Azure CLI, run
@@ -78,6 +79,7 @@ az_cred_clear(struct az_cred *cred)
 	free(cred->endpoint);
 	az_secure_free(cred->header_secret);
 	free(cred->az_path);
+	az_cert_free(cred->cert);
 	memset(cred, 0, sizeof(*cred));
 }
 
@@ -87,6 +89,13 @@ env_get(struct az_client *c, const char *name)
 	const char *v = c->getenv != NULL ? c->getenv(c->getenv_arg, name) : getenv(name);
 
 	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* The tenant to sign in to: --tenant, else AZURE_TENANT_ID, else NULL. */
+static const char *
+tenant_of(struct az_client *c)
+{
+	return c->tenant != NULL && c->tenant[0] != '\0' ? c->tenant : env_get(c, "AZURE_TENANT_ID");
 }
 
 bool
@@ -424,12 +433,25 @@ fetch_client(struct az_client *c, struct nw_err *err)
 			goto done;
 		}
 	}
+	if (asprintf(&url, "%s/%s/oauth2/v2.0/token", c->authority, cr->tenant) < 0) {
+		url = NULL;
+		rc = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (cr->kind == AZ_CRED_CERT) {
+		/* the assertion's audience is the token endpoint it is posted to */
+		char jti[40];
+		az_uuid(c, jti);
+		if ((rc = az_cert_assertion(&assertion, cr->cert, url, cr->client_id, az_wall(c), jti,
+		    err)) != 0) {
+			err_prefix(err, "cannot get a token with %s", cr->name);
+			goto done;
+		}
+	}
 	e_client = curl_easy_escape(esc, cr->client_id, 0);
 	e_scope = curl_easy_escape(esc, c->scope, 0);
 	e_secret = curl_easy_escape(esc, cr->kind == AZ_CRED_SECRET ? cr->secret : assertion, 0);
-	if (e_client == NULL || e_scope == NULL || e_secret == NULL ||
-	    asprintf(&url, "%s/%s/oauth2/v2.0/token", c->authority, cr->tenant) < 0) {
-		url = NULL;
+	if (e_client == NULL || e_scope == NULL || e_secret == NULL) {
 		rc = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -624,7 +646,7 @@ static int
 fetch_cli(struct az_client *c, struct nw_err *err)
 {
 	struct az_cred *cr = &c->cred;
-	const char *tenant = env_get(c, "AZURE_TENANT_ID");
+	const char *tenant;
 	char *argv[10];
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, argc = 0, st = 0, rc, rd;
 	posix_spawn_file_actions_t fa;
@@ -640,6 +662,7 @@ fetch_cli(struct az_client *c, struct nw_err *err)
 	argv[argc++] = (char *)"json";
 	argv[argc++] = (char *)"--scope";
 	argv[argc++] = c->scope;
+	tenant = tenant_of(c);
 	if (tenant != NULL && tenant_ok(tenant)) {
 		argv[argc++] = (char *)"--tenant";
 		argv[argc++] = (char *)tenant;
@@ -780,12 +803,62 @@ dup_into(char **dst, const char *src, struct nw_err *err)
 	return 0;
 }
 
+/*
+ * The environment's service principal, in EnvironmentCredential's order
+ * (client secret, then certificate) and then workload identity: 1 when one
+ * is configured and chosen, 0 when none is, or an error.
+ */
+static int
+choose_environment(struct az_client *c, struct nw_err *err)
+{
+	struct az_cred *cr = &c->cred;
+	const char *tenant = tenant_of(c);
+	const char *client = env_get(c, "AZURE_CLIENT_ID");
+	const char *secret = env_get(c, "AZURE_CLIENT_SECRET");
+	const char *cert = env_get(c, "AZURE_CLIENT_CERTIFICATE_PATH");
+	const char *fed = env_get(c, "AZURE_FEDERATED_TOKEN_FILE");
+	const char *what = secret != NULL ? "AZURE_CLIENT_SECRET" : cert != NULL ?
+	    "AZURE_CLIENT_CERTIFICATE_PATH" : "AZURE_FEDERATED_TOKEN_FILE";
+	int rc;
+
+	if (secret == NULL && cert == NULL && fed == NULL)
+		return 0;
+	if (tenant == NULL || client == NULL)
+		return err_set(err, NW_EINPUT, "%s is set but %s is not", what,
+		    tenant == NULL ? "AZURE_TENANT_ID (or --tenant)" : "AZURE_CLIENT_ID");
+	if (!tenant_ok(tenant))
+		return err_set(err, NW_EINPUT, "%s '%s' is not a tenant id or domain",
+		    c->tenant != NULL ? "option '--tenant'" : "AZURE_TENANT_ID", tenant);
+	if ((rc = dup_into(&cr->tenant, tenant, err)) != 0 ||
+	    (rc = dup_into(&cr->client_id, client, err)) != 0)
+		return rc;
+	if (secret != NULL) {
+		cr->kind = AZ_CRED_SECRET;
+		snprintf(cr->name, sizeof(cr->name),
+		    "client secret credential (AZURE_CLIENT_ID %.60s, tenant %.60s)", client, tenant);
+		return (rc = dup_into(&cr->secret, secret, err)) != 0 ? rc : 1;
+	}
+	if (cert != NULL) {
+		char thumb[41];
+		cr->kind = AZ_CRED_CERT;
+		if ((rc = az_cert_load(&cr->cert, cert, env_get(c, "AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+		    az_wall(c), err)) != 0)
+			return rc;
+		az_cert_thumbprint(cr->cert, thumb);
+		snprintf(cr->name, sizeof(cr->name), "client certificate credential (AZURE_CLIENT_ID "
+		    "%.60s, tenant %.60s, thumbprint %s)", client, tenant, thumb);
+		return 1;
+	}
+	cr->kind = AZ_CRED_ASSERTION;
+	snprintf(cr->name, sizeof(cr->name), "workload identity credential (AZURE_CLIENT_ID "
+	    "%.60s, tenant %.60s)", client, tenant);
+	return (rc = dup_into(&cr->token_file, fed, err)) != 0 ? rc : 1;
+}
+
 static int
 choose(struct az_client *c, struct nw_err *err)
 {
 	struct az_cred *cr = &c->cred;
-	const char *tenant = env_get(c, "AZURE_TENANT_ID");
-	const char *client = env_get(c, "AZURE_CLIENT_ID");
 	const char *v;
 	char tried[1024] = "";
 	struct nw_err perr = { 0 };
@@ -808,34 +881,10 @@ choose(struct az_client *c, struct nw_err *err)
 	}
 	strcat(tried, "NETWAVE_ACCESS_TOKEN is not set");
 
-	if (env_get(c, "AZURE_CLIENT_SECRET") != NULL || env_get(c, "AZURE_FEDERATED_TOKEN_FILE") != NULL) {
-		if (tenant == NULL || client == NULL)
-			return err_set(err, NW_EINPUT, "%s is set but %s is not",
-			    env_get(c, "AZURE_CLIENT_SECRET") != NULL ? "AZURE_CLIENT_SECRET" :
-			    "AZURE_FEDERATED_TOKEN_FILE", tenant == NULL ? "AZURE_TENANT_ID" : "AZURE_CLIENT_ID");
-		if (!tenant_ok(tenant))
-			return err_set(err, NW_EINPUT, "AZURE_TENANT_ID '%s' is not a tenant id or domain",
-			    tenant);
-		if ((rc = dup_into(&cr->tenant, tenant, err)) != 0 ||
-		    (rc = dup_into(&cr->client_id, client, err)) != 0)
-			return rc;
-		if ((v = env_get(c, "AZURE_CLIENT_SECRET")) != NULL) {
-			cr->kind = AZ_CRED_SECRET;
-			snprintf(cr->name, sizeof(cr->name),
-			    "client secret credential (AZURE_CLIENT_ID %.60s, tenant %.60s)", client, tenant);
-			return dup_into(&cr->secret, v, err);
-		}
-		cr->kind = AZ_CRED_ASSERTION;
-		v = env_get(c, "AZURE_FEDERATED_TOKEN_FILE");
-		if (v == NULL)
-			return err_set(err, NW_EINPUT, "AZURE_FEDERATED_TOKEN_FILE is empty");
-		snprintf(cr->name, sizeof(cr->name), "workload identity credential (AZURE_CLIENT_ID "
-		    "%.60s, tenant %.60s)", client, tenant);
-		return dup_into(&cr->token_file, v, err);
-	}
-	strcat(tried, "; environment: AZURE_CLIENT_SECRET and AZURE_FEDERATED_TOKEN_FILE are not set");
-	if (env_get(c, "AZURE_CLIENT_CERTIFICATE_PATH") != NULL)
-		strcat(tried, " (AZURE_CLIENT_CERTIFICATE_PATH is set, but certificates are not supported)");
+	if ((rc = choose_environment(c, err)) != 0)
+		return rc < 0 ? rc : 0;
+	strcat(tried, "; environment: AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH and "
+	    "AZURE_FEDERATED_TOKEN_FILE are not set");
 
 	if ((v = env_get(c, "IDENTITY_ENDPOINT")) != NULL && env_get(c, "IDENTITY_HEADER") != NULL) {
 		cr->kind = AZ_CRED_MI_APPSERVICE;
@@ -884,6 +933,7 @@ fetch(struct az_client *c, struct nw_err *err)
 	switch (c->cred.kind) {
 	case AZ_CRED_SECRET:
 	case AZ_CRED_ASSERTION:
+	case AZ_CRED_CERT:
 		return fetch_client(c, err);
 	case AZ_CRED_MI_APPSERVICE:
 	case AZ_CRED_MI_IMDS:
@@ -911,6 +961,8 @@ az_auth_ensure(struct az_client *c, struct nw_err *err)
 		if ((rc = choose(c, err)) != 0)
 			goto fail;
 		c->cred_chosen = true;
+		if (c->log != NULL)
+			fprintf(c->log, "netwave: credential: %s\n", c->cred.name);
 	}
 	now = az_wall(c);
 	margin = 0;

@@ -1,7 +1,7 @@
 /*
- * The Azure provider as a struct provider: the clouds netwave knows, the
- * client's construction from struct azure_opts, and the glue from the
- * provider interface (providers/provider.h) to the transport (http.c),
+ * The Azure provider as a struct provider: the clouds netwave knows (with
+ * the token audiences each publishes), the client's construction from
+ * struct azure_opts, and the glue from the provider interface (providers/provider.h) to the transport (http.c),
  * the credentials (auth.c) and the operations (ops.c).
  */
 #include "config.h"
@@ -12,14 +12,67 @@
 
 #include "providers/azure/internal.h"
 
+/*
+ * Each cloud's values are those its metadata endpoint publishes
+ * (https://management.azure.com/metadata/endpoints?api-version=2022-09-01,
+ * and the same path on management.usgovcloudapi.net and
+ * management.chinacloudapi.cn; the document's shape is described at
+ * https://learn.microsoft.com/azure-stack/user/azure-stack-rest-api-use).
+ * Each lists two token audiences, the classic one first:
+ *   AzureCloud         https://management.core.windows.net/, https://management.azure.com/
+ *   AzureUSGovernment  https://management.core.usgovcloudapi.net, https://management.usgovcloudapi.net
+ *   AzureChinaCloud    https://management.core.chinacloudapi.cn, https://management.chinacloudapi.cn
+ * The Azure CLI asks for the first (active_directory_resource_id, so
+ * "https://management.core.usgovcloudapi.net//.default" in US Government);
+ * the Azure SDKs' ARM clients ask for the resource manager endpoint's
+ * ("{endpoint}/.default").  ARM accepts a token for either audience, so
+ * neither is wrong: netwave keeps the SDKs' choice in every cloud, and a
+ * test checks that each scope is one of the cloud's published audiences.
+ */
 static const struct azure_cloud clouds[] = {
 	{ "AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com",
-	  "https://management.azure.com/.default" },
+	  "https://management.azure.com/.default",
+	  { "https://management.core.windows.net/", "https://management.azure.com/" } },
 	{ "AzureUSGovernment", "https://management.usgovcloudapi.net",
-	  "https://login.microsoftonline.us", "https://management.usgovcloudapi.net/.default" },
+	  "https://login.microsoftonline.us", "https://management.usgovcloudapi.net/.default",
+	  { "https://management.core.usgovcloudapi.net", "https://management.usgovcloudapi.net" } },
 	{ "AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn",
-	  "https://management.chinacloudapi.cn/.default" },
+	  "https://management.chinacloudapi.cn/.default",
+	  { "https://management.core.chinacloudapi.cn", "https://management.chinacloudapi.cn" } },
 };
+
+const struct azure_cloud *
+azure_clouds(size_t *n)
+{
+	*n = sizeof(clouds) / sizeof(clouds[0]);
+	return clouds;
+}
+
+/* Compares two URLs less any trailing slashes. */
+static bool
+same_resource(const char *a, size_t na, const char *b)
+{
+	size_t nb = strlen(b);
+
+	while (na > 0 && a[na - 1] == '/')
+		na--;
+	while (nb > 0 && b[nb - 1] == '/')
+		nb--;
+	return na == nb && strncasecmp(a, b, na) == 0;
+}
+
+bool
+azure_cloud_scope_ok(const struct azure_cloud *c, const char *scope)
+{
+	size_t n = strlen(scope), i;
+
+	if (n < 9 || strcmp(scope + n - 9, "/.default") != 0)
+		return false;
+	for (i = 0; i < sizeof(c->audiences) / sizeof(c->audiences[0]); i++)
+		if (c->audiences[i] != NULL && same_resource(scope, n - 9, c->audiences[i]))
+			return true;
+	return false;
+}
 
 const struct azure_cloud *
 azure_cloud_find(const char *name)

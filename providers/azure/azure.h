@@ -30,13 +30,24 @@
 #define AZURE_API_FEATURES ARM_API_FEATURES
 #define AZURE_API_GRAPH ARM_API_GRAPH
 
-/* A cloud's endpoints (reference/azure-arm.md section 7). */
+/*
+ * A cloud's endpoints, as its ARM metadata endpoint publishes them
+ * ({arm}/metadata/endpoints?api-version=2022-09-01: resourceManager,
+ * authentication.loginEndpoint, authentication.audiences).
+ */
 struct azure_cloud {
 	const char *name;           /* "AzureCloud", "AzureUSGovernment", "AzureChinaCloud" */
 	const char *arm_endpoint;   /* "https://management.azure.com" (no trailing slash) */
 	const char *authority_host; /* "https://login.microsoftonline.com" */
 	const char *scope;          /* "https://management.azure.com/.default" */
+	const char *audiences[2];   /* authentication.audiences: the token audiences ARM accepts */
 };
+
+/* True when scope, less "/.default", is one of the cloud's published audiences. */
+bool azure_cloud_scope_ok(const struct azure_cloud *c, const char *scope);
+
+/* The clouds, for tests and help: *n entries. */
+const struct azure_cloud *azure_clouds(size_t *n);
 
 /* The named cloud (case-insensitive), or NULL. */
 const struct azure_cloud *azure_cloud_find(const char *name);
@@ -59,6 +70,8 @@ struct azure_opts {
 	const char *arm_endpoint;   /* overrides the cloud's ("http://127.0.0.1:PORT" for the emulator) */
 	const char *authority_host; /* overrides AZURE_AUTHORITY_HOST and the cloud's */
 	const char *ca_file;        /* PEM bundle to verify servers with (CURLOPT_CAINFO) */
+	const char *tenant;         /* --tenant: the tenant to sign in to, instead of AZURE_TENANT_ID
+	                             * (client secret, certificate, workload identity, Azure CLI) */
 	FILE *log;                  /* --verbose: every request and answer, secrets redacted; NULL: none */
 
 	int max_retries;            /* retries of a failed request: 0 means 3, negative means none */
@@ -106,6 +119,28 @@ int azure_authenticate(struct provider *p, struct nw_err *err);
 
 /* The ARM endpoint in use (no trailing slash). */
 const char *azure_arm_endpoint(const struct provider *p);
+
+/* --- scope ------------------------------------------------------------------------- */
+
+struct azure_scope_opts {
+	const char *const *subscriptions; /* ids or display names, as given; may be 0 */
+	size_t nsubscriptions;
+	const char *management_group;     /* a management group id whose subscriptions to add; NULL */
+	azure_getenv_fn getenv;           /* for AZURE_SUBSCRIPTION_ID; NULL: the process's */
+	void *getenv_arg;
+};
+
+/*
+ * The subscription ids to read (*out: a new array of strings, no
+ * duplicates): each given id as is, each name resolved through
+ * Subscriptions - List, the management group's descendants through Get
+ * Descendants; with neither, AZURE_SUBSCRIPTION_ID then
+ * ARM_SUBSCRIPTION_ID.  NW_EINPUT naming the value and the candidates for
+ * a name matching no subscription or several, for an empty management
+ * group, or when nothing says which subscription; ARM's errors otherwise.
+ */
+int azure_scope_resolve(json_t **out, struct provider *p, const struct azure_scope_opts *o,
+    struct nw_err *err);
 
 /* --- discovery ---------------------------------------------------------------------- */
 

@@ -220,6 +220,8 @@ az_client_init(struct az_client *c, const struct azure_opts *o, struct nw_err *e
 		if ((c->ca_file = strdup(o->ca_file)) == NULL)
 			return err_set(err, NW_ENOMEM, "out of memory");
 	}
+	if (o->tenant != NULL && (c->tenant = strdup(o->tenant)) == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
 	c->log = o->log;
 	c->max_retries = o->max_retries < 0 ? 0 : o->max_retries == 0 ? DEFAULT_MAX_RETRIES :
 	    (unsigned)o->max_retries;
@@ -277,6 +279,7 @@ az_client_cleanup(struct az_client *c)
 	free(c->authority);
 	free(c->scope);
 	free(c->ca_file);
+	free(c->tenant);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -106,7 +106,10 @@ enum az_cred_kind {
 	AZ_CRED_MI_APPSERVICE,  /* IDENTITY_ENDPOINT, IDENTITY_HEADER */
 	AZ_CRED_MI_IMDS,        /* IMDS (NETWAVE_IMDS_ENDPOINT) */
 	AZ_CRED_CLI,            /* az account get-access-token */
+	AZ_CRED_CERT,           /* ... AZURE_CLIENT_CERTIFICATE_PATH (auth_cert.c) */
 };
+
+struct az_cert;
 
 struct az_cred {
 	enum az_cred_kind kind;
@@ -118,6 +121,7 @@ struct az_cred {
 	char *endpoint;
 	char *header_secret;  /* IDENTITY_HEADER; zeroed */
 	char *az_path;        /* the az binary */
+	struct az_cert *cert; /* AZ_CRED_CERT: the key and the certificate's thumbprints */
 };
 
 struct az_client {
@@ -127,6 +131,7 @@ struct az_client {
 	char *authority;      /* no trailing slash */
 	char *scope;          /* ".../.default" */
 	char *ca_file;
+	char *tenant;         /* --tenant: instead of AZURE_TENANT_ID; NULL: none */
 	FILE *log;
 	unsigned max_retries;
 	double retry_delay, retry_max_delay, max_wait, poll_interval, scale;
@@ -250,6 +255,29 @@ void az_cred_clear(struct az_cred *cred);
 void az_token_clear(struct az_token *t);
 /* Overwrites a string's bytes before it is freed. */
 void az_secure_free(char *s);
+
+/* --- auth_cert.c -------------------------------------------------------------------- */
+
+/*
+ * Loads a certificate credential's key and certificate from path (PEM with
+ * both, or PKCS#12), password opening an encrypted key or the PKCS#12 file
+ * (NULL: none).  NW_EINPUT naming the file and what was expected for an
+ * unreadable file, a wrong or missing password, no key, no certificate
+ * matching the key, a non-RSA key or a certificate expired at now.
+ */
+int az_cert_load(struct az_cert **out, const char *path, const char *password, double now,
+    struct nw_err *err);
+void az_cert_free(struct az_cert *c);
+/* The SHA-1 thumbprint as Azure shows it (40 uppercase hex digits), for messages. */
+void az_cert_thumbprint(const struct az_cert *c, char out[41]);
+/*
+ * A client assertion (new string): PS256, x5t#S256, claims aud, exp (now +
+ * 600), iss = sub = client_id, jti, nbf (now).
+ */
+int az_cert_assertion(char **out, const struct az_cert *c, const char *aud, const char *client_id,
+    double now, const char *jti, struct nw_err *err);
+/* base64url without padding of n bytes into out (size bytes with the NUL); the length written. */
+size_t az_b64url(char *out, size_t size, const unsigned char *in, size_t n);
 
 /* --- ops.c --------------------------------------------------------------------------- */
 

@@ -20,6 +20,7 @@
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
 #include "providers/emulator/emu.h"
+#include "providers/emulator/tenant.h"
 
 /* --- the types ---------------------------------------------------------------- */
 
@@ -2090,7 +2091,7 @@ arm_handle(struct emulator *e, struct emu_req *r)
 		emu_op_name(r, "get subscription");
 		emu_reply_json(r, 200, json_pack("{s:o,s:s,s:s,s:s}", "id",
 		    json_sprintf("/subscriptions/%s", seg[1]), "subscriptionId", seg[1], "displayName",
-		    seg[1], "state", "Enabled"));
+		    tenant_sub_name(e, seg[1]), "state", "Enabled"));
 		goto done;
 	}
 	if (strcasecmp(seg[2], "resourceGroups") == 0) {

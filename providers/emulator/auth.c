@@ -1,8 +1,9 @@
 /*
  * Authentication as Microsoft Entra ID and ARM do it, on loopback
  * (reference/azure-arm.md, section 7): the OAuth2 client-credentials
- * token endpoint (client secret or client assertion) for configured
- * clients, an IMDS-shaped managed identity endpoint, and the bearer check
+ * token endpoint (client secret or client assertion, certificate
+ * assertions checked in auth_assert.c) for configured clients, an
+ * IMDS-shaped managed identity endpoint, and the bearer check
  * on every ARM route (401 InvalidAuthenticationToken /
  * ExpiredAuthenticationToken) unless --no-auth.  Tokens are opaque random
  * strings from the kernel's generator with a configurable lifetime;
@@ -21,7 +22,9 @@
 #include <time.h>
 
 #include "plan/jsonutil.h"
+#include "providers/emulator/auth_assert.h"
 #include "providers/emulator/emu.h"
+#include "providers/emulator/tenant.h"
 
 #define CLIENTS_FORMAT "netwave.emulator-clients/v1"
 #define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -47,12 +50,21 @@ auth_load_clients(struct emulator *e, const json_t *doc, struct nw_err *err)
 			return err_set(err, NW_EINPUT, "clients: /clients/%zu/clientId: missing", i);
 		}
 		if (json_str(c, "clientSecret") == NULL && json_str(c, "clientAssertion") == NULL &&
-		    !json_is_true(json_object_get(c, "anyAssertion"))) {
+		    !json_is_true(json_object_get(c, "anyAssertion")) &&
+		    json_object_get(c, "keyCredentials") == NULL) {
 			json_decref(out);
-			return err_set(err, NW_EINPUT,
-			    "clients: /clients/%zu: needs clientSecret, clientAssertion or anyAssertion", i);
+			return err_set(err, NW_EINPUT, "clients: /clients/%zu: needs clientSecret, "
+			    "keyCredentials, clientAssertion or anyAssertion", i);
+		}
+		if (auth_assert_check_keys(c, i, err) != 0) {
+			json_decref(out);
+			return err->code;
 		}
 		json_array_append(out, c);
+	}
+	if (tenant_load(e, doc, err) != 0) {
+		json_decref(out);
+		return err->code;
 	}
 	json_decref(e->clients);
 	e->clients = out;
@@ -74,8 +86,10 @@ auth_free(struct emulator *e)
 {
 	json_decref(e->clients);
 	json_decref(e->tokens);
+	json_decref(e->directory);
 	e->clients = NULL;
 	e->tokens = NULL;
+	e->directory = NULL;
 }
 
 /* Compares without stopping at the first difference. */
@@ -269,6 +283,16 @@ auth_token(struct emulator *e, struct emu_req *r, const char *tenant)
 				aad_error(r, 401, "invalid_client", 7000215,
 				    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.",
 				    cid);
+				goto done;
+			}
+		} else if (json_object_get(client, "keyCredentials") != NULL) {
+			/* the assertion's audience is this token endpoint, as the client addressed it */
+			char *aud = emu_printf("%s/%s/oauth2/v2.0/token", r->base, tenant);
+			struct auth_assert_fail f;
+			bool ok = auth_assert_verify(client, assertion, cid, aud, emu_now(), &f);
+			free(aud);
+			if (!ok) {
+				aad_error(r, f.status, f.error, f.code, "%s", f.msg);
 				goto done;
 			}
 		} else {

@@ -189,6 +189,7 @@ struct emulator {
 	/* authentication */
 	json_t *clients;    /* array of {tenant, clientId, secret, assertion} or NULL: open */
 	json_t *tokens;     /* token -> {exp, tenant, clientId} */
+	json_t *directory;  /* {subscriptions, managementGroups} from the clients file (tenant.c) */
 	char *mi_client_id; /* managed identity's client id */
 
 	/* request log */

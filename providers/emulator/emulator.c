@@ -26,6 +26,7 @@
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
 #include "providers/emulator/emu.h"
+#include "providers/emulator/tenant.h"
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -508,6 +509,14 @@ serve(struct emulator *e, struct emu_req *r)
 	}
 	if (!auth_check(e, r))
 		goto done;
+	if (strcasecmp(r->path, "/subscriptions") == 0) {
+		tenant_subscriptions(e, r);
+		goto done;
+	}
+	if (path_is(r->path, "/providers/Microsoft.Management/managementGroups/")) {
+		tenant_mgmt_groups(e, r);
+		goto done;
+	}
 	if (e->latency_ms > 0) {
 		/* the round trip (--latency), throttled or not; without the lock, as a latency fault */
 		pthread_mutex_unlock(&e->lock);

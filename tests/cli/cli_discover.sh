@@ -132,8 +132,8 @@ run "$NETWAVE" discover --arm-endpoint "$BASE"
 expect_rc "--subscription is required" 2
 expect_err "and named" "option '--subscription' is required"
 
-run "$NETWAVE" discover --subscription not-a-guid --arm-endpoint "$BASE"
-expect_rc "a subscription that is not a GUID" 2
+discover --subscription not-a-guid
+expect_rc "a subscription that is neither a GUID nor a name the credential sees" 2
 expect_err "is named" "subscription 'not-a-guid' is not a subscription id"
 
 run "$NETWAVE" discover --subscription "$SUB" --cloud AzureGermanCloud
