@@ -1,7 +1,8 @@
 /*
- * netwave routes TOPOLOGY --vnet NAME|ID [--subnet NAME]: the effective
- * routes of a VNet's subnets as Azure would program them, in the shape of
- * Azure's effective route table.  The engine is plan/routes.c.
+ * netwave routes TOPOLOGY [WHERE] [--vnet NAME|ID] [--subnet NAME]: the
+ * effective routes of a VNet's subnets (or of the subnet a NIC or an
+ * address is in) as Azure would program them, in the shape of Azure's
+ * effective route table.  The engine is plan/routes.c.
  */
 #include "config.h"
 
@@ -14,7 +15,7 @@
 #include "plan/topology.h"
 
 static const struct cmd_option routes_options[] = {
-	{ "vnet", 0, "NAME|ID", 0, "the VNet (required)" },
+	{ "vnet", 0, "NAME|ID", 0, "the VNet (or give WHERE)" },
 	{ "subnet", 0, "NAME", 0, "only this subnet (default: every subnet)" },
 	{ "format", 0, "text|json", 0, "output format (default text)" },
 	{ NULL, 0, NULL, 0, NULL },
@@ -98,6 +99,44 @@ cmd_find_vnet(const struct topology *t, const char *name_or_id, struct nw_err *e
 	return v;
 }
 
+/* Which subnets to show: WHERE, or --vnet with --subnet; *only NULL shows all of *v's. */
+static int
+routes_target(const struct topo_vnet **v, const struct topo_subnet **only, const char **sname,
+    const struct topology *t, const struct cmd_args *args, struct nw_err *err)
+{
+	const char *where = args->npos > 1 ? args->pos[1] : cmd_arg(args, "vnet");
+	struct route_endpoint e;
+	int rc;
+
+	*only = NULL;
+	*sname = cmd_arg(args, "subnet");
+	if (where == NULL)
+		return err_set(err, NW_EINPUT,
+		    "'routes' needs a VNet, VNET/SUBNET, a NIC or an address (or --vnet NAME|ID)");
+	if (args->npos > 1 && cmd_arg(args, "vnet") != NULL)
+		return err_set(err, NW_EINPUT, "give either %s or --vnet, not both", args->pos[1]);
+	if (where[0] != '/' && strchr(where, '/') == NULL) {
+		struct nw_err e2 = { 0 };
+		struct cidr c;
+		size_t nnics;
+
+		/* a plain VNet name: keep the nearest-name suggestion */
+		if (cidr_parse_addr(&c, where, &e2) != 0 &&
+		    topology_find_nic_by_name(t, where, &nnics) == NULL) {
+			*v = cmd_find_vnet(t, where, err);
+			return *v != NULL ? 0 : err->code;
+		}
+	}
+	rc = routes_endpoint_resolve(&e, t, where, err);
+	if (rc != 0)
+		return rc;
+	*v = e.vnet;
+	*only = e.subnet;
+	if (*only != NULL && *sname != NULL)
+		return err_set(err, NW_EINPUT, "%s names one subnet already; drop --subnet", where);
+	return 0;
+}
+
 static int
 routes_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err)
 {
@@ -105,7 +144,8 @@ routes_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err
 	struct routes_ctx *rctx = NULL;
 	struct route_set set = { 0 };
 	const struct topo_vnet *v;
-	const char *vname = cmd_arg(args, "vnet"), *sname = cmd_arg(args, "subnet");
+	const struct topo_subnet *only;
+	const char *sname;
 	enum output_format fmt;
 	json_t *doc = NULL, *subnets = NULL;
 	size_t i, shown = 0;
@@ -114,17 +154,11 @@ routes_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err
 	rc = cmd_arg_format(args, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err);
 	if (rc != 0)
 		return rc;
-	if (vname == NULL)
-		return err_set(err, NW_EINPUT, "'routes' needs --vnet NAME|ID");
 	rc = cmd_topology_load(ctx, args->pos[0], true, &t, err);
-	if (rc != 0)
-		goto done;
-	v = cmd_find_vnet(t, vname, err);
-	if (v == NULL) {
-		rc = err->code;
-		goto done;
-	}
-	rc = routes_ctx_new(&rctx, t, err);
+	if (rc == 0)
+		rc = routes_target(&v, &only, &sname, t, args, err);
+	if (rc == 0)
+		rc = routes_ctx_new(&rctx, t, err);
 	if (rc != 0)
 		goto done;
 	doc = json_object();
@@ -139,7 +173,7 @@ routes_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err
 		json_t *value, *entry;
 		size_t k;
 
-		if (sname != NULL && strcasecmp(s->name, sname) != 0)
+		if ((sname != NULL && strcasecmp(s->name, sname) != 0) || (only != NULL && s != only))
 			continue;
 		shown++;
 		rc = routes_effective(&set, rctx, s, err);
@@ -171,6 +205,7 @@ routes_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err
 		goto done;
 	}
 	if (fmt == FORMAT_JSON) {
+		json_object_set_new(doc, "format", json_string("netwave.routes/v1"));
 		json_object_set_new(doc, "vnet", json_string(v->res->id));
 		json_object_set_new(doc, "subnets", subnets);
 		subnets = NULL;
@@ -187,16 +222,18 @@ done:
 
 const struct cmd_entry cmd_routes_entry = {
 	.name = "routes",
-	.usage = "TOPOLOGY --vnet NAME|ID [--subnet NAME] [--format text|json]",
+	.usage = "TOPOLOGY [WHERE] [--vnet NAME|ID] [--subnet NAME] [--format text|json]",
 	.summary = "show the effective routes Azure would program on a VNet's subnets",
 	.description =
 	    "Computes each subnet's effective route table from the topology: the VNet's own\n"
 	    "space, peerings, connected groups of deployed AVNM configurations, Azure's default\n"
 	    "routes, BGP routes learned through gateways and circuits, and user routes, with\n"
 	    "Azure's selection (longest prefix; on a tie User, then BGP, then system) and the\n"
-	    "losers shown as Invalid.  JSON output uses Azure's EffectiveRoute fields.",
+	    "losers shown as Invalid.  JSON output uses Azure's EffectiveRoute fields.\n"
+	    "WHERE is a VNet name or id (every subnet), VNET/SUBNET, a NIC name or id, or an IP\n"
+	    "address (the subnet it is in); --vnet NAME|ID [--subnet NAME] still works.",
 	.options = routes_options,
 	.min_args = 1,
-	.max_args = 1,
+	.max_args = 2,
 	.exec = routes_exec,
 };
