@@ -40,9 +40,10 @@ int picture_topology_dot(FILE *o, const struct topology *t, const struct finding
 /*
  * The Mermaid charts of a plan for the Markdown review: a Gantt timeline
  * of the waves (their maintenance windows and soaks) and the traffic
- * shift per wave (mesh, hairpin, inspected...).  plan is the
- * netwave.plan/v1 document; nothing is written when it has no waves.
+ * shift per wave (mesh, hairpin, via-appliance: inspected...).  plan is
+ * the netwave.plan/v1 document; nothing is written when it has no waves.
+ * Write errors show on the stream (ferror).
  */
-int report_mermaid_write(FILE *o, const json_t *plan, struct nw_err *err);
+void report_mermaid_write(FILE *o, const json_t *plan);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "plan/jsonutil.h"
 #include "plan/kinds.h"
+#include "plan/picture.h"
 #include "plan/report.h"
 
 /* Members are listed by name up to this many; the JSON plan has them all. */
@@ -668,6 +669,7 @@ render_markdown(FILE *f, const json_t *plan, const json_t *only)
 	md_findings(f, plan);
 	md_limits(f, plan);
 	md_glance(f, plan);
+	report_mermaid_write(f, plan);
 	json_array_foreach(json_object_get(plan, "waves"), i, w)
 		md_wave(f, w);
 	md_irreversible(f, plan);
