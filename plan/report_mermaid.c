@@ -1,7 +1,7 @@
 /*
  * Mermaid charts for the Markdown review (plan/picture.h): where change
- * tickets live (GitHub, Azure DevOps wikis) a ```mermaid block renders as
- * a picture.  A Gantt chart lays the waves out in time: each wave for its
+ * tickets live a ```mermaid block renders as a picture (GitHub; an Azure
+ * DevOps wiki takes the same chart between "::: mermaid" and ":::").  A Gantt chart lays the waves out in time: each wave for its
  * estimated duration, its soak after it, waves that need the maintenance
  * window moved to the window's start, and the window itself; an xychart
  * shows the spoke-to-spoke flows per class before and after each wave.
