@@ -160,44 +160,36 @@ mlist_push(struct mlist *m, const struct route *r, int rank, size_t k1)
 	return 0;
 }
 
+/* Every candidate route of source s, in output order, groups' duplicates folded. */
 static int
-build_effective(struct route_set *out, const struct routes_ctx *ctx, const struct src *s,
-    struct nw_err *err)
+effective_collect(struct mlist *m, const struct routes_ctx *ctx, const struct src *s)
 {
 	const struct topology *t = ctx->t;
 	const struct topo_vnet *v = s->vnet;
-	struct mlist m = { 0 };
-	struct mroute **sel = NULL;
-	struct cidr_table *personal = NULL;
+	size_t vi = vnet_index(t, v), k;
 	struct route r;
-	size_t vi, k;
-	int rc = NW_ENOMEM;
 
-	memset(out, 0, sizeof(*out));
-	vi = vnet_index(t, v);
 	memset(&r, 0, sizeof(r));
 	r.source = ROUTE_SRC_DEFAULT;
 	for (size_t i = 0; i < v->prefixes.n; i++) {
 		r.prefix = v->prefixes.v[i];
 		r.next_hop = NH_VNET_LOCAL;
-		if (mlist_push(&m, &r, RANK_LOCAL, 0) != 0)
-			goto done;
+		if (mlist_push(m, &r, RANK_LOCAL, 0) != 0)
+			return NW_ENOMEM;
 	}
 	for (size_t p = 0; p < v->npeerings; p++) {
 		const struct topo_peering *pe = &v->peerings[p];
 		const struct topo_prefixes *pp = re_peering_prefixes(pe);
 
-		if (pe->state != PEERING_CONNECTED)
-			continue;
-		for (size_t i = 0; i < pp->n; i++) {
+		for (size_t i = 0; pe->state == PEERING_CONNECTED && i < pp->n; i++) {
 			memset(&r, 0, sizeof(r));
 			r.source = ROUTE_SRC_DEFAULT;
 			r.prefix = pp->v[i];
 			r.next_hop = re_peering_next_hop(v, pe);
 			r.peering = pe;
 			r.remote = pe->remote;
-			if (mlist_push(&m, &r, RANK_PEERING, p) != 0)
-				goto done;
+			if (mlist_push(m, &r, RANK_PEERING, p) != 0)
+				return NW_ENOMEM;
 		}
 	}
 	for (size_t g = 0; g < ctx->vi[vi].ngroups; g++) {
@@ -211,61 +203,77 @@ build_effective(struct route_set *out, const struct routes_ctx *ctx, const struc
 			r.prefix = cg->kept[i].prefix;
 			r.next_hop = NH_CONNECTED_GROUP;
 			r.remote = &t->vnets[cg->kept[i].vnet];
-			if (mlist_push(&m, &r, RANK_GROUP, cg->kept[i].vnet) != 0)
-				goto done;
+			if (mlist_push(m, &r, RANK_GROUP, cg->kept[i].vnet) != 0)
+				return NW_ENOMEM;
 		}
 	}
 	for (size_t i = 0; i < NAZURE; i++)
-		if (mlist_push(&m, &ctx->azure[i], RANK_AZURE, 0) != 0)
-			goto done;
+		if (mlist_push(m, &ctx->azure[i], RANK_AZURE, 0) != 0)
+			return NW_ENOMEM;
 	for (size_t i = 0; s->bgp != NULL && i < s->bgp->n; i++)
-		if (mlist_push(&m, &s->bgp->v[i], RANK_BGP, 0) != 0)
-			goto done;
+		if (mlist_push(m, &s->bgp->v[i], RANK_BGP, 0) != 0)
+			return NW_ENOMEM;
 	for (size_t i = 0; s->rt != NULL && i < s->rt->n; i++)
-		if (mlist_push(&m, &s->rt->v[i], RANK_USER, 0) != 0)
-			goto done;
+		if (mlist_push(m, &s->rt->v[i], RANK_USER, 0) != 0)
+			return NW_ENOMEM;
 
-	qsort(m.v, m.n, sizeof(*m.v), cmp_mroute_out);
+	qsort(m->v, m->n, sizeof(*m->v), cmp_mroute_out);
 	/* a VNet in two groups with the same peer gets that peer's routes once */
 	k = 0;
-	for (size_t i = 0; i < m.n; i++) {
-		if (k > 0 && m.v[i].rank == RANK_GROUP && m.v[k - 1].rank == RANK_GROUP &&
-		    m.v[k - 1].k1 == m.v[i].k1 && cidr_equal(&m.v[k - 1].r.prefix, &m.v[i].r.prefix))
+	for (size_t i = 0; i < m->n; i++) {
+		if (k > 0 && m->v[i].rank == RANK_GROUP && m->v[k - 1].rank == RANK_GROUP &&
+		    m->v[k - 1].k1 == m->v[i].k1 && cidr_equal(&m->v[k - 1].r.prefix, &m->v[i].r.prefix))
 			continue;
-		m.v[k++] = m.v[i];
+		m->v[k++] = m->v[i];
 	}
-	m.n = k;
+	m->n = k;
+	return 0;
+}
 
-	/* validity before selection */
-	personal = cidr_table_new();
+/* Validity before selection: user routes Azure refuses, BGP routes under personal ones. */
+static int
+effective_validity(struct mlist *m, const struct src *s)
+{
+	struct cidr_table *personal = cidr_table_new();
+
 	if (personal == NULL)
-		goto done;
-	for (size_t i = 0; i < m.n; i++) {
-		m.v[i].pos = i;
-		if (m.v[i].rank >= RANK_LOCAL && m.v[i].rank <= RANK_GROUP &&
-		    cidr_table_add(personal, &m.v[i].r.prefix, &m.v[i]) < 0)
-			goto done;
+		return NW_ENOMEM;
+	for (size_t i = 0; i < m->n; i++) {
+		m->v[i].pos = i;
+		if (m->v[i].rank >= RANK_LOCAL && m->v[i].rank <= RANK_GROUP &&
+		    cidr_table_add(personal, &m->v[i].r.prefix, &m->v[i]) < 0) {
+			cidr_table_free(personal);
+			return NW_ENOMEM;
+		}
 	}
-	for (size_t i = 0; i < m.n; i++) {
-		if (m.v[i].rank == RANK_USER)
-			m.v[i].r.active = re_user_valid(&m.v[i].r, s->has_vpn);
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->v[i].rank == RANK_USER)
+			m->v[i].r.active = re_user_valid(&m->v[i].r, s->has_vpn);
 		/* the VNet's own space, its peerings and groups win over BGP, even more specific BGP */
-		else if (m.v[i].rank == RANK_BGP)
-			m.v[i].r.active = cidr_table_lookup(personal, &m.v[i].r.prefix, NULL) == NULL;
+		else if (m->v[i].rank == RANK_BGP)
+			m->v[i].r.active = cidr_table_lookup(personal, &m->v[i].r.prefix, NULL) == NULL;
 	}
+	cidr_table_free(personal);
+	return 0;
+}
 
-	/* one winner per prefix */
-	sel = malloc((m.n ? m.n : 1) * sizeof(*sel));
+/* One winner per prefix; a user default route takes the private ranges away from None. */
+static int
+effective_select(struct mlist *m, const struct routes_ctx *ctx)
+{
+	struct mroute **sel = malloc((m->n ? m->n : 1) * sizeof(*sel));
+	bool user_default = false;
+
 	if (sel == NULL)
-		goto done;
-	for (size_t i = 0; i < m.n; i++)
-		sel[i] = &m.v[i];
-	qsort(sel, m.n, sizeof(*sel), cmp_mroute_sel);
-	for (size_t i = 0; i < m.n;) {
+		return NW_ENOMEM;
+	for (size_t i = 0; i < m->n; i++)
+		sel[i] = &m->v[i];
+	qsort(sel, m->n, sizeof(*sel), cmp_mroute_sel);
+	for (size_t i = 0; i < m->n;) {
 		size_t j = i;
 		bool won = false;
 
-		while (j < m.n && cidr_equal(&sel[j]->r.prefix, &sel[i]->r.prefix)) {
+		while (j < m->n && cidr_equal(&sel[j]->r.prefix, &sel[i]->r.prefix)) {
 			if (sel[j]->r.active && !won)
 				won = true;
 			else
@@ -274,19 +282,28 @@ build_effective(struct route_set *out, const struct routes_ctx *ctx, const struc
 		}
 		i = j;
 	}
-	/* a user default route takes the private ranges away from None */
-	{
-		bool user_default = false;
+	free(sel);
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].rank == RANK_USER && m->v[i].r.active &&
+		    cidr_equal(&m->v[i].r.prefix, &ctx->azure[0].prefix))
+			user_default = true;
+	for (size_t i = 0; user_default && i < m->n; i++)
+		if (m->v[i].rank == RANK_AZURE && m->v[i].r.next_hop == NH_NONE)
+			m->v[i].r.active = false;
+	return 0;
+}
 
-		for (size_t i = 0; i < m.n; i++)
-			if (m.v[i].rank == RANK_USER && m.v[i].r.active &&
-			    cidr_equal(&m.v[i].r.prefix, &ctx->azure[0].prefix))
-				user_default = true;
-		for (size_t i = 0; user_default && i < m.n; i++)
-			if (m.v[i].rank == RANK_AZURE && m.v[i].r.next_hop == NH_NONE)
-				m.v[i].r.active = false;
-	}
+static int
+build_effective(struct route_set *out, const struct routes_ctx *ctx, const struct src *s,
+    struct nw_err *err)
+{
+	struct mlist m = { 0 };
+	int rc = NW_ENOMEM;
 
+	memset(out, 0, sizeof(*out));
+	if (effective_collect(&m, ctx, s) != 0 || effective_validity(&m, s) != 0 ||
+	    effective_select(&m, ctx) != 0)
+		goto done;
 	out->v = malloc((m.n ? m.n : 1) * sizeof(*out->v));
 	if (out->v == NULL)
 		goto done;
@@ -296,8 +313,6 @@ build_effective(struct route_set *out, const struct routes_ctx *ctx, const struc
 	rc = 0;
 done:
 	free(m.v);
-	free(sel);
-	cidr_table_free(personal);
 	return rc == 0 ? 0 : re_nomem(err, "effective routes");
 }
 

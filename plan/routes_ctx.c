@@ -487,18 +487,10 @@ done:
 	return rc;
 }
 
+/* The regions each Connectivity configuration is deployed in (observed.avnmDeployments). */
 static int
-ctx_build_groups(struct routes_ctx *ctx, struct nw_err *err)
+groups_deployed(struct deployed *dep, const struct topology *t)
 {
-	const struct topology *t = ctx->t;
-	struct deployed *dep = NULL;
-	size_t *members = NULL, mcap = 0, cgcap = 0;
-	size_t *cnt = NULL;
-	int rc = NW_ENOMEM;
-
-	dep = calloc(t->nconfigs ? t->nconfigs : 1, sizeof(*dep));
-	if (dep == NULL)
-		goto done;
 	for (size_t d = 0; d < t->ndeployments; d++) {
 		const struct topo_deployment *de = &t->deployments[d];
 
@@ -513,14 +505,121 @@ ctx_build_groups(struct routes_ctx *ctx, struct nw_err *err)
 			if (region_in(dc, de->region))
 				continue;
 			if (GROW(dc->regions, &dc->cap, dc->n + 1) != 0)
-				goto done;
+				return NW_ENOMEM;
 			dc->regions[dc->n++] = de->region;
 		}
 	}
+	return 0;
+}
 
+/*
+ * The members of unit u of configuration cc (a mesh is one unit of every
+ * applied group; hub and spoke one unit per directly connected group) in
+ * the regions it is deployed in, sorted; *global when the unit spans them.
+ */
+static int
+unit_members(size_t **members, size_t *mcap, size_t *nout, bool *global,
+    const struct topology *t, const struct topo_connectivity_config *cc,
+    const struct deployed *dc, size_t u)
+{
+	size_t n = 0;
+
+	*global = cc->is_global;
+	for (size_t gi = 0; gi < cc->ngroups; gi++) {
+		const struct topo_cc_group *ag = &cc->groups[gi];
+
+		if (cc->topology == CC_HUB_AND_SPOKE && (gi != u || !ag->directly_connected))
+			continue;
+		if (ag->group == NULL)
+			continue;
+		if (ag->is_global)
+			*global = true;
+		for (size_t m = 0; m < ag->group->nmembers; m++) {
+			const struct topo_vnet *vn = ag->group->members[m]->vnet;
+
+			if (vn == NULL || !region_in(dc, vn->res->location))
+				continue;
+			if (GROW(*members, mcap, n + 1) != 0)
+				return NW_ENOMEM;
+			(*members)[n++] = vnet_index(t, vn);
+		}
+	}
+	*nout = re_sizes_sort_unique(*members, n);
+	return 0;
+}
+
+/* One connected group for a global unit, else one per region it is deployed in. */
+static int
+unit_groups(struct routes_ctx *ctx, size_t *cgcap, const size_t *members, size_t n, bool global,
+    const struct deployed *dc)
+{
+	const struct topology *t = ctx->t;
+
+	if (global)
+		return cg_add(ctx, cgcap, members, n);
+	for (size_t r = 0; r < dc->n; r++) {
+		size_t *sub = malloc((n ? n : 1) * sizeof(*sub)), k = 0;
+		int rc;
+
+		if (sub == NULL)
+			return NW_ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			if (topo_location_equal(t->vnets[members[i]].res->location, dc->regions[r]))
+				sub[k++] = members[i];
+		rc = cg_add(ctx, cgcap, sub, k);
+		free(sub);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Each VNet's connected groups, ascending. */
+static int
+groups_per_vnet(struct routes_ctx *ctx)
+{
+	const struct topology *t = ctx->t;
+	size_t *cnt = calloc(t->nvnets ? t->nvnets : 1, sizeof(*cnt));
+
+	if (cnt == NULL)
+		return NW_ENOMEM;
+	for (size_t g = 0; g < ctx->ncg; g++)
+		for (size_t i = 0; i < ctx->cg[g].nmembers; i++)
+			cnt[ctx->cg[g].members[i]]++;
+	for (size_t v = 0; v < t->nvnets; v++) {
+		if (cnt[v] == 0)
+			continue;
+		ctx->vi[v].groups = malloc(cnt[v] * sizeof(*ctx->vi[v].groups));
+		if (ctx->vi[v].groups == NULL) {
+			free(cnt);
+			return NW_ENOMEM;
+		}
+	}
+	free(cnt);
+	for (size_t g = 0; g < ctx->ncg; g++)
+		for (size_t i = 0; i < ctx->cg[g].nmembers; i++) {
+			struct vnet_info *vi = &ctx->vi[ctx->cg[g].members[i]];
+
+			vi->groups[vi->ngroups++] = g;
+		}
+	return 0;
+}
+
+static int
+ctx_build_groups(struct routes_ctx *ctx, struct nw_err *err)
+{
+	const struct topology *t = ctx->t;
+	struct deployed *dep = NULL;
+	size_t *members = NULL, mcap = 0, cgcap = 0;
+	int rc = NW_ENOMEM;
+
+	dep = calloc(t->nconfigs ? t->nconfigs : 1, sizeof(*dep));
+	if (dep == NULL || groups_deployed(dep, t) != 0)
+		goto done;
 	for (size_t c = 0; c < t->nconfigs; c++) {
 		const struct topo_connectivity_config *cc = &t->configs[c];
-		size_t nunits;
+		size_t nunits, n;
+		bool global;
 
 		if (dep[c].n == 0)
 			continue;
@@ -530,73 +629,13 @@ ctx_build_groups(struct routes_ctx *ctx, struct nw_err *err)
 			nunits = cc->ngroups;
 		else
 			continue;
-		for (size_t u = 0; u < nunits; u++) {
-			size_t n = 0;
-			bool global = cc->is_global;
-
-			/* Mesh: every applied group together; hub and spoke: each directly connected group */
-			for (size_t gi = 0; gi < cc->ngroups; gi++) {
-				const struct topo_cc_group *ag = &cc->groups[gi];
-
-				if (cc->topology == CC_HUB_AND_SPOKE && (gi != u || !ag->directly_connected))
-					continue;
-				if (ag->group == NULL)
-					continue;
-				if (ag->is_global)
-					global = true;
-				for (size_t m = 0; m < ag->group->nmembers; m++) {
-					const struct topo_vnet *vn = ag->group->members[m]->vnet;
-
-					if (vn == NULL || !region_in(&dep[c], vn->res->location))
-						continue;
-					if (GROW(members, &mcap, n + 1) != 0)
-						goto done;
-					members[n++] = vnet_index(t, vn);
-				}
-			}
-			n = re_sizes_sort_unique(members, n);
-			if (global) {
-				if (cg_add(ctx, &cgcap, members, n) != 0)
-					goto done;
-				continue;
-			}
-			/* not global: one connected group per region */
-			for (size_t r = 0; r < dep[c].n; r++) {
-				size_t *sub = malloc((n ? n : 1) * sizeof(*sub)), k = 0;
-
-				if (sub == NULL)
-					goto done;
-				for (size_t i = 0; i < n; i++)
-					if (topo_location_equal(t->vnets[members[i]].res->location, dep[c].regions[r]))
-						sub[k++] = members[i];
-				rc = cg_add(ctx, &cgcap, sub, k);
-				free(sub);
-				if (rc != 0)
-					goto done;
-				rc = NW_ENOMEM;
-			}
-		}
+		for (size_t u = 0; u < nunits; u++)
+			if (unit_members(&members, &mcap, &n, &global, t, cc, &dep[c], u) != 0 ||
+			    unit_groups(ctx, &cgcap, members, n, global, &dep[c]) != 0)
+				goto done;
 	}
-
-	cnt = calloc(t->nvnets ? t->nvnets : 1, sizeof(*cnt));
-	if (cnt == NULL)
+	if (groups_per_vnet(ctx) != 0)
 		goto done;
-	for (size_t g = 0; g < ctx->ncg; g++)
-		for (size_t i = 0; i < ctx->cg[g].nmembers; i++)
-			cnt[ctx->cg[g].members[i]]++;
-	for (size_t v = 0; v < t->nvnets; v++) {
-		if (cnt[v] == 0)
-			continue;
-		ctx->vi[v].groups = malloc(cnt[v] * sizeof(*ctx->vi[v].groups));
-		if (ctx->vi[v].groups == NULL)
-			goto done;
-	}
-	for (size_t g = 0; g < ctx->ncg; g++)
-		for (size_t i = 0; i < ctx->cg[g].nmembers; i++) {
-			struct vnet_info *vi = &ctx->vi[ctx->cg[g].members[i]];
-
-			vi->groups[vi->ngroups++] = g;
-		}
 	rc = 0;
 done:
 	if (dep != NULL)
@@ -604,7 +643,6 @@ done:
 			free(dep[c].regions);
 	free(dep);
 	free(members);
-	free(cnt);
 	return rc == 0 ? 0 : re_nomem(err, "connected groups");
 }
 
