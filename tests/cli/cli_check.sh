@@ -61,5 +61,11 @@ run "$NETWAVE" check --format json "$M"
 expect_out "json counts source subnets" '"sourceSubnets": 6'
 expect_out "json names the mixed VNets" '"vnet": "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/spoke-1"'
 expect_out "json counts via-appliance flows" '"via-appliance": 4'
+# ... and the planner agrees: the spokes check shows going through the
+# firewall from a subnet are the ones a mesh leaves on their firewall path
+run "$NETWAVE" plan --current "$M" --intent "$DATA/check/mixed-intent.json" --db "$TMP/plan.db" --now 2026-12-01T00:00:00Z
+expect_out "the planner keeps spoke-1 inspected" "spoke-1 stays on its firewall path"
+expect_out "the planner keeps spoke-2 inspected" "spoke-2 stays on its firewall path"
+if grep -q "spoke-3 stays on its firewall path" "$TMP/out"; then fail "spoke-3, which check counts as hairpin only, is meshed"; else pass "spoke-3, which check counts as hairpin only, is meshed"; fi
 
 finish

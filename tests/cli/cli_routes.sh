@@ -92,6 +92,10 @@ expect_err "the destination address is named" "address 172.16.0.1 is in no VNet 
 run "$NETWAVE" path "$M" 10.1.200.1 spoke-2
 expect_rc "an address outside every subnet is bad input" 2
 expect_err "the VNet that holds it is named" "address 10.1.200.1 is in VNet spoke-1 of"
+run "$NETWAVE" path "$F" 10.1.200.1 spoke-2
+expect_rc "an address in two overlapping VNets is bad input" 2
+expect_err "both VNets are named" "address 10.1.200.1 is in the address space of 2 VNets of"
+expect_err "the way out is said" "(spoke-1, spoke-4); give VNET/SUBNET"
 run "$NETWAVE" path "$M" spoke-1/nope spoke-2
 expect_rc "an unknown subnet in path is bad input" 2
 expect_err "the unknown subnet is named" "VNet spoke-1 has no subnet 'nope'"
@@ -106,6 +110,18 @@ expect_out "routes takes an address: its subnet" "spoke-1/workload (route table 
 run "$NETWAVE" routes "$M" nic-app-1 --format json
 expect_out "routes takes a NIC" '"name": "workload"'
 expect_out "routes json names its format" '"format": "netwave.routes/v1"'
+run "$NETWAVE" routes "$M" spoke-1 --to 10.2.0.4
+expect_rc "routes --to takes an address" 0
+expect_line "the workload subnet's next hop is the firewall" '^  next hop to 10\.2\.0\.4/32: VirtualAppliance 10\.0\.1\.4 \(route 0\.0\.0\.0/0, User\)$'
+expect_line "the endpoints subnet's next hop is the gateway" '^  next hop to 10\.2\.0\.4/32: VirtualNetworkGateway 192\.168\.255\.1 \(route 10\.0\.0\.0/8, VirtualNetworkGateway\)$'
+run "$NETWAVE" routes "$M" spoke-1/workload --to spoke-1/endpoints --format json
+expect_out "routes --to in json" '"nextHopType": "VnetLocal"'
+expect_out "the destination prefix is named" '"destination": "10.1.7.0/24"'
+run "$NETWAVE" routes "$M" spoke-1/endpoints --to 8.8.8.8
+expect_rc "routes --to takes any address" 0
+expect_line "an address outside the estate goes to the Internet" '^  next hop to 8\.8\.8\.8/32: Internet \(route 0\.0\.0\.0/0, Default\)$'
+run "$NETWAVE" routes "$M" spoke-1 --to spoke-9
+expect_rc "routes --to an unknown name is bad input" 2
 run "$NETWAVE" routes "$M" 192.168.9.9
 expect_rc "routes: an address in no VNet is bad input" 2
 expect_err "routes names the address" "address 192.168.9.9 is in no VNet"
