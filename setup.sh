@@ -17,7 +17,7 @@ mode=${1:-build}
 
 PACKAGES="build-essential autoconf automake pkg-config \
 libcurl4-openssl-dev libjansson-dev libgit2-dev libsqlite3-dev libmicrohttpd-dev libssl-dev check \
-curl ca-certificates openssl"
+curl ca-certificates openssl graphviz"
 
 need_install() {
 	for p in $PACKAGES; do

@@ -272,6 +272,7 @@ cmd_arg_format(const struct cmd_args *a, unsigned allowed, enum output_format de
 		enum output_format f;
 	} formats[] = {
 		{ "text", FORMAT_TEXT }, { "json", FORMAT_JSON }, { "markdown", FORMAT_MARKDOWN },
+		{ "dot", FORMAT_DOT },
 	};
 	const char *v = cmd_arg(a, "format");
 	char list[64] = "";

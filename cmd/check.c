@@ -12,17 +12,67 @@
 #include "plan/findings.h"
 #include "plan/iac.h"
 #include "plan/iac_findings.h"
+#include "plan/picture.h"
 #include "plan/routes.h"
 #include "plan/topology.h"
 
 static const struct cmd_option check_options[] = {
-	{ "format", 0, "text|json", 0, "output format (default text)" },
+	{ "format", 0, "text|json|dot", 0, "output format (default text; dot: a Graphviz picture)" },
 	{ "iac-state", 0, "FILE", OPT_REPEAT, "Terraform state (docs/iac.md): what the code manages" },
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+#define MIXED_SHOWN 5
+
+/* "workload via-appliance 10.0.0.4, endpoints hairpin er-1": each source subnet's way to b. */
+static int
+print_mixed(FILE *o, const struct routes_ctx *rctx, const struct path_mixed *m, struct nw_err *err)
+{
+	const struct topo_vnet *b = m->example_to;
+	struct path_result *rows = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = routes_path_sources(&rows, &n, rctx, m->vnet, NULL, b->prefixes.v, b->prefixes.n, err);
+	if (rc != 0)
+		return rc;
+	fprintf(o, "    %s to %s:", m->vnet->res->name, b->res->name);
+	for (size_t i = 0; i < n; i++) {
+		const char *detail = rows[i].cls == PATH_HAIRPIN ? cmd_short_name(rows[i].detail) :
+								  rows[i].detail;
+
+		fprintf(o, "%s %s %s%s%s", i > 0 ? "," : "",
+		    rows[i].from_subnet != NULL ? rows[i].from_subnet->name : "(no subnet)",
+		    path_class_name(rows[i].cls), detail[0] ? " " : "", detail);
+	}
+	fputs("\n", o);
+	free(rows);
+	return 0;
+}
+
 static void
-print_text(struct cmd_ctx *ctx, const struct findings *f, const struct topology *t)
+print_eastwest(FILE *o, const struct findings *f)
+{
+	size_t i;
+
+	fprintf(o, "\neast-west between spokes: %zu flows (from %zu workload subnets to the other spokes)\n",
+	    f->eastwest.flows, f->eastwest.sources);
+	for (i = 0; i < f->eastwest.nbuckets; i++) {
+		const struct path_bucket *b = &f->eastwest.buckets[i];
+		const char *detail = b->detail;
+
+		if (b->cls == PATH_HAIRPIN)
+			detail = cmd_short_name(b->detail);
+		fprintf(o, "  %-14s %10zu  %s%s\n", path_class_name(b->cls), b->count,
+		    b->cls == PATH_HAIRPIN ? "through circuit " :
+		    b->cls == PATH_VIA_APPLIANCE ? "through " : "",
+		    detail);
+	}
+}
+
+static int
+print_text(struct cmd_ctx *ctx, const struct findings *f, const struct topology *t,
+    const struct routes_ctx *rctx, struct nw_err *err)
 {
 	FILE *o = ctx->out;
 	size_t i;
@@ -48,20 +98,22 @@ print_text(struct cmd_ctx *ctx, const struct findings *f, const struct topology 
 			    cmd_short_name(f->limits[i].resource), f->limits[i].source);
 		}
 	}
-	fprintf(o, "\neast-west between spokes: %zu flows (ordered pairs)\n", f->eastwest.flows);
-	for (i = 0; i < f->eastwest.nbuckets; i++) {
-		const struct path_bucket *b = &f->eastwest.buckets[i];
-		const char *detail = b->detail;
+	print_eastwest(o, f);
+	if (f->eastwest.nmixed > 0)
+		fprintf(o, "  %zu spoke%s whose subnets reach other spokes different ways "
+			   "(`netwave path` shows each subnet):\n",
+		    f->eastwest.nmixed, f->eastwest.nmixed == 1 ? "" : "s");
+	for (i = 0; i < f->eastwest.nmixed && i < MIXED_SHOWN; i++) {
+		int rc = print_mixed(o, rctx, &f->eastwest.mixed[i], err);
 
-		if (b->cls == PATH_HAIRPIN)
-			detail = cmd_short_name(b->detail);
-		fprintf(o, "  %-14s %10zu  %s%s\n", path_class_name(b->cls), b->count,
-		    b->cls == PATH_HAIRPIN ? "through circuit " :
-		    b->cls == PATH_VIA_APPLIANCE ? "through " : "",
-		    detail);
+		if (rc != 0)
+			return rc;
 	}
+	if (f->eastwest.nmixed > MIXED_SHOWN)
+		fprintf(o, "    and %zu more\n", f->eastwest.nmixed - MIXED_SHOWN);
 	fprintf(o, "\n%zu errors, %zu warnings, %zu infos\n", f->by_severity[SEV_ERROR],
 	    f->by_severity[SEV_WARNING], f->by_severity[SEV_INFO]);
+	return 0;
 }
 
 static int
@@ -75,7 +127,7 @@ check_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err)
 	json_t *doc = NULL, *iacf = NULL;
 	int rc;
 
-	rc = cmd_arg_format(args, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err);
+	rc = cmd_arg_format(args, FORMAT_TEXT | FORMAT_JSON | FORMAT_DOT, FORMAT_TEXT, &fmt, err);
 	if (rc != 0)
 		return rc;
 	rc = cmd_topology_load(ctx, args->pos[0], false, &t, err);
@@ -105,8 +157,14 @@ check_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err)
 		rc = output_json(ctx, doc, err);
 		if (rc != 0)
 			goto done;
+	} else if (fmt == FORMAT_DOT) {
+		rc = picture_topology_dot(ctx->out, t, &f, err);
+		if (rc != 0)
+			goto done;
 	} else {
-		print_text(ctx, &f, t);
+		rc = print_text(ctx, &f, t, rctx, err);
+		if (rc != 0)
+			goto done;
 		cmd_iac_print(ctx, iacf);
 	}
 	if (f.by_severity[SEV_ERROR] > 0)
@@ -124,7 +182,7 @@ done:
 
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = "TOPOLOGY [--format text|json] [--iac-state FILE]...",
+	.usage = "TOPOLOGY [--format text|json|dot] [--iac-state FILE]...",
 	.summary = "find what is wrong or at risk in a topology, and how spokes reach each other",
 	.description =
 	    "Reads a netwave.topology/v1 file (from discover, synth or by hand) and reports:\n"
@@ -132,7 +190,10 @@ const struct cmd_entry cmd_check_entry = {
 	    "that cannot work, route tables pointing at next hops that do not exist, gateways\n"
 	    "on Basic public IPs, limits (advertised prefixes per gateway, peerings and private\n"
 	    "endpoints per VNet), and an east-west summary: how many spoke-to-spoke flows\n"
-	    "hairpin through which circuit, go through an appliance, are direct or unreachable.\n"
+	    "hairpin through which circuit, go through an appliance, are direct or unreachable,\n"
+	    "counted from each workload subnet (a spoke whose subnets go different ways counts\n"
+	    "a flow for each, and is named).  --format dot draws the estate for Graphviz: hubs\n"
+	    "with their gateways and appliances, circuits, spokes grouped by hub and class.\n"
 	    "--iac-state adds what Terraform manages and what its state holds that is gone.\n"
 	    "Exit 0 with no error-level findings, 1 with some, 2 when the file is invalid.",
 	.options = check_options,

@@ -19,6 +19,7 @@ enum output_format {
 	FORMAT_TEXT = 1 << 0,
 	FORMAT_JSON = 1 << 1,
 	FORMAT_MARKDOWN = 1 << 2,
+	FORMAT_DOT = 1 << 3,      /* Graphviz (path, check) */
 };
 
 /* What main() builds for every command: no global mutable state. */

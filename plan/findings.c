@@ -567,7 +567,7 @@ findings_check(struct findings *out, const struct topology *t, const struct rout
 		else
 			spokes[out->nspokes++] = i;
 	}
-	rc = routes_summary(&out->eastwest, ctx, spokes, out->nspokes, err);
+	rc = routes_summary_subnets(&out->eastwest, ctx, spokes, out->nspokes, err);
 	free(spokes);
 	if (rc != 0) {
 		findings_free(out);
@@ -585,11 +585,11 @@ findings_to_json(const struct findings *f, const struct topology *t)
 {
 	json_t *doc = json_object(), *arr = json_array(), *lim = json_array();
 	json_t *ew = json_object(), *classes = json_object(), *buckets = json_array();
-	json_t *summary = json_object();
+	json_t *summary = json_object(), *mixed = json_array();
 	size_t i, ncircuits = t->ncircuits;
 
 	if (doc == NULL || arr == NULL || lim == NULL || ew == NULL || classes == NULL ||
-	    buckets == NULL || summary == NULL)
+	    buckets == NULL || summary == NULL || mixed == NULL)
 		goto oom;
 	json_object_set_new(doc, "format", json_string("netwave.check/v1"));
 	json_object_set_new(summary, "vnets", json_integer((json_int_t)t->nvnets));
@@ -643,8 +643,18 @@ findings_to_json(const struct findings *f, const struct topology *t)
 		if (json_array_append_new(buckets, o) != 0)
 			goto oom;
 	}
+	for (i = 0; i < f->eastwest.nmixed; i++) {
+		const struct path_mixed *m = &f->eastwest.mixed[i];
+		json_t *o = json_pack("{s:s, s:s}", "vnet", m->vnet->res->id, "example", m->example_to->res->id);
+
+		if (o == NULL || json_array_append_new(mixed, o) != 0)
+			goto oom;
+	}
 	json_object_set_new(ew, "spokes", json_integer((json_int_t)f->nspokes));
+	json_object_set_new(ew, "sourceSubnets", json_integer((json_int_t)f->eastwest.sources));
 	json_object_set_new(ew, "flows", json_integer((json_int_t)f->eastwest.flows));
+	json_object_set_new(ew, "mixed", mixed);
+	mixed = NULL;
 	json_object_set_new(ew, "classes", classes);
 	json_object_set_new(ew, "buckets", buckets);
 	json_object_set_new(doc, "eastWest", ew);
@@ -657,6 +667,7 @@ oom:
 	json_decref(classes);
 	json_decref(buckets);
 	json_decref(summary);
+	json_decref(mixed);
 	return NULL;
 }
 

@@ -46,7 +46,7 @@ struct findings {
 	size_t nlimits;
 	size_t nhubs;
 	size_t nspokes;
-	struct path_summary eastwest; /* spoke-to-spoke flows */
+	struct path_summary eastwest; /* spoke-to-spoke flows, per source subnet */
 };
 
 /*

@@ -14,6 +14,7 @@
 
 #include "plan/jsonutil.h"
 #include "plan/kinds.h"
+#include "plan/picture.h"
 #include "plan/report.h"
 #include "plan/iac_findings.h"
 
@@ -670,6 +671,7 @@ render_markdown(FILE *f, const json_t *plan, const json_t *only)
 	md_findings(f, plan);
 	md_limits(f, plan);
 	md_glance(f, plan);
+	report_mermaid_write(f, plan);
 	json_array_foreach(json_object_get(plan, "waves"), i, w)
 		md_wave(f, w);
 	md_irreversible(f, plan);

@@ -99,6 +99,38 @@ int routes_effective_vnet(struct route_set *out, const struct routes_ctx *ctx,
 /* The best active route for an address or prefix in a route set, or NULL. */
 const struct route *routes_lookup(const struct route_set *s, const struct cidr *dst);
 
+/*
+ * Where a flow starts or ends (plan/routes_endpoint.c): a VNet, one of its
+ * subnets, a NIC (its subnet and private address) or an address.
+ */
+enum route_endpoint_kind { ENDPOINT_VNET = 0, ENDPOINT_SUBNET, ENDPOINT_NIC, ENDPOINT_ADDRESS };
+
+struct route_endpoint {
+	enum route_endpoint_kind kind;
+	const struct topo_vnet *vnet;     /* always set */
+	const struct topo_subnet *subnet; /* set but for a VNet */
+	const struct topo_nic *nic;       /* a NIC */
+	struct cidr addr;                 /* a NIC's or the address, full length */
+};
+
+/*
+ * Resolves what a user typed: a resource id (VNet, subnet or NIC), an IP
+ * address, VNET/SUBNET by names, a NIC name, or a VNet name (tried in that
+ * order).  An address must sit in exactly one VNet's address space and in
+ * one of its subnets.  NW_EINPUT naming the value and what was expected.
+ */
+int routes_endpoint_resolve(struct route_endpoint *out, const struct topology *t, const char *text,
+    struct nw_err *err);
+
+/* The destination prefixes of e: a VNet's space, a subnet's prefixes, or its address. */
+void routes_endpoint_prefixes(const struct cidr **v, size_t *n, const struct route_endpoint *e);
+
+/* A short label: "spoke-1", "spoke-1/workload", "nic-app", "10.1.7.10". */
+void routes_endpoint_label(char *buf, size_t n, const struct route_endpoint *e);
+
+/* The resource id of e, or its address for an address (into buf). */
+const char *routes_endpoint_id(const struct route_endpoint *e, char buf[CIDR_STRLEN]);
+
 /* The decision for one flow. */
 struct path_result {
 	enum path_class cls;
@@ -121,6 +153,28 @@ struct path_result {
  */
 int routes_path(struct path_result *out, const struct routes_ctx *ctx,
     const struct topo_vnet *a, const struct topo_vnet *b, struct nw_err *err);
+
+/* True when class a is worse than b in routes_path's order. */
+bool path_class_worse(enum path_class a, enum path_class b);
+
+/*
+ * The flow from each source subnet of VNet a to a destination given as
+ * prefixes (a VNet's address space, a subnet's prefixes, one address):
+ * from NULL takes every workload subnet of a, as routes_path does (a VNet
+ * without any as one subnet with no route table); otherwise from alone,
+ * which must be a subnet of a.  One result per source, in subnet order,
+ * each the worst over the destination prefixes.  *out is a new array of
+ * *nout results (free() it).  NW_EINPUT when from is not in a.
+ */
+int routes_path_sources(struct path_result **out, size_t *nout, const struct routes_ctx *ctx,
+    const struct topo_vnet *a, const struct topo_subnet *from, const struct cidr *dst,
+    size_t ndst, struct nw_err *err);
+
+/* The index of the worst result (the first among equals); 0 when n is 0. */
+size_t routes_path_worst(const struct path_result *v, size_t n);
+
+/* True when every result has the same class and detail. */
+bool routes_path_agree(const struct path_result *v, size_t n);
 
 /* Classifies the flow from one subnet to one destination prefix. */
 int routes_path_subnet(struct path_result *out, const struct routes_ctx *ctx,
@@ -168,12 +222,22 @@ struct path_bucket {
 	const struct topo_vnet *example_to;
 };
 
+/* A source VNet whose workload subnets do not all reach some destination one way. */
+struct path_mixed {
+	const struct topo_vnet *vnet;
+	const struct topo_vnet *example_to; /* the first such destination by VNet order */
+};
+
 struct path_summary {
 	size_t vnets;
-	size_t flows;                   /* ordered pairs counted */
+	size_t flows;                   /* ordered pairs counted, or (subnet, VNet) pairs */
+	size_t sources;                 /* source subnets (by subnet), else VNets */
 	size_t by_class[PATH_NCLASSES];
 	struct path_bucket *buckets;    /* sorted by class, then detail */
 	size_t nbuckets;
+	struct path_mixed *mixed;       /* by subnet only: by VNet order */
+	size_t nmixed;
+	size_t (*by_vnet)[PATH_NCLASSES]; /* by subnet only: per VNet of the topology, its flows per class */
 };
 
 /*
@@ -185,6 +249,20 @@ int routes_summary(struct path_summary *out, const struct routes_ctx *ctx,
 
 /* The same computed pair by pair; slow, for tests and cross-checks. */
 int routes_summary_slow(struct path_summary *out, const struct routes_ctx *ctx,
+    const size_t *members, size_t nmembers, struct nw_err *err);
+
+/*
+ * The east-west summary by source subnet: a flow is a workload subnet of
+ * a (a VNet without any counts as one) to VNet b, classified as
+ * routes_path_sources does, so a spoke whose workload subnet goes through
+ * a firewall and whose endpoints subnet does not counts one flow of each.
+ * out->mixed lists the VNets whose subnets disagree for some destination.
+ */
+int routes_summary_subnets(struct path_summary *out, const struct routes_ctx *ctx,
+    const size_t *members, size_t nmembers, struct nw_err *err);
+
+/* The same computed pair by pair. */
+int routes_summary_subnets_slow(struct path_summary *out, const struct routes_ctx *ctx,
     const size_t *members, size_t nmembers, struct nw_err *err);
 
 void path_summary_free(struct path_summary *s);

@@ -427,6 +427,20 @@ struct topo_subnet *topology_find_subnet(const struct topology *t, const char *i
 /* The VNet with this name, or NULL; when several share it, the first by id. */
 struct topo_vnet *topology_find_vnet_by_name(const struct topology *t, const char *name);
 
+/*
+ * The VNets whose address space holds addr (plan/topology_lookup.c), in
+ * file order: the first max go to out; returns how many there are.
+ */
+size_t topology_vnets_by_addr(struct topo_vnet **out, size_t max, const struct topology *t,
+    const struct cidr *addr);
+
+/* The subnet of v that holds addr (the longest prefix), or NULL. */
+struct topo_subnet *topology_subnet_by_addr(const struct topo_vnet *v, const struct cidr *addr);
+
+/* The first NIC with this name (ASCII case-insensitive), or NULL; *count how many share it. */
+struct topo_nic *topology_find_nic_by_name(const struct topology *t, const char *name,
+    size_t *count);
+
 /* observed.features[name] ("Registered", ...), or NULL. */
 const char *topology_feature_state(const struct topology *t, const char *name);
 

@@ -1260,6 +1260,111 @@ START_TEST(test_worst_of_subnets_decides)
 }
 END_TEST
 
+START_TEST(test_each_subnet_is_a_source_and_the_worst_heads)
+{
+	struct est e;
+	struct fx f;
+	struct path_result *rows = NULL, whole;
+	struct nw_err err = { 0 };
+	const struct topo_vnet *s5, *s2;
+	size_t n = 0;
+
+	/* s5's "ok" subnet goes to the firewall, its "open" subnet hairpins */
+	est_basic(&e, "10.0.0.0/8>192.168.10.1", NULL);
+	est_route_table(&e, "udr", true, "default 0.0.0.0/0 VirtualAppliance 10.0.1.4");
+	est_vnet(&e, "s5", "eastus", "10.5.0.0/16");
+	est_subnet(&e, "s5", "ok", "10.5.0.0/24", "udr");
+	est_subnet(&e, "s5", "open", "10.5.1.0/24", NULL);
+	est_hub_spoke(&e, "hub", "s5");
+	fx_open(&f, &e);
+	s5 = fx_vnet(&f, "s5");
+	s2 = fx_vnet(&f, "s2");
+	ck_assert_int_eq(routes_path_sources(&rows, &n, f.ctx, s5, NULL, s2->prefixes.v,
+	    s2->prefixes.n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(rows[0].cls, PATH_VIA_APPLIANCE);
+	ck_assert_str_eq(rows[0].detail, "10.0.1.4");
+	ck_assert_ptr_eq(rows[0].from_subnet, fx_subnet(&f, "s5", "ok"));
+	ck_assert_int_eq(rows[1].cls, PATH_HAIRPIN);
+	ck_assert(!routes_path_agree(rows, n));
+	ck_assert_uint_eq(routes_path_worst(rows, n), 1);
+	ck_assert_int_eq(routes_path(&whole, f.ctx, s5, s2, &err), 0);
+	ck_assert_int_eq(whole.cls, rows[1].cls);
+	ck_assert_ptr_eq(whole.from_subnet, rows[1].from_subnet);
+	free(rows);
+	/* one subnet alone */
+	ck_assert_int_eq(routes_path_sources(&rows, &n, f.ctx, s5, fx_subnet(&f, "s5", "ok"),
+	    s2->prefixes.v, s2->prefixes.n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(rows[0].cls, PATH_VIA_APPLIANCE);
+	ck_assert(routes_path_agree(rows, n));
+	free(rows);
+	/* a subnet of another VNet is refused */
+	ck_assert_int_eq(routes_path_sources(&rows, &n, f.ctx, s2, fx_subnet(&f, "s5", "ok"),
+	    s2->prefixes.v, s2->prefixes.n, &err), NW_EINPUT);
+	ck_assert_ptr_null(rows);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(test_endpoints_resolve_every_form_and_refuse_strangers)
+{
+	struct est e;
+	struct fx f;
+	struct route_endpoint ep;
+	struct nw_err err = { 0 };
+	char id[600];
+	const struct cidr *d;
+	size_t nd;
+
+	est_basic(&e, "10.0.0.0/8>192.168.10.1", NULL);
+	est_vnet(&e, "s5", "eastus", "10.5.0.0/16");
+	est_subnet(&e, "s5", "ok", "10.5.0.0/24", NULL);
+	est_subnet(&e, "s5", "narrow", "10.5.1.0/25", NULL);
+	snprintf(id, sizeof(id), "%s/subnets/ok", rid("virtualNetworks", "s5"));
+	est_add(&e, json_pack("{s:s, s:s, s:s, s:s, s:{s:[{s:s, s:{s:s, s:{s:s}}}]}}",
+	    "id", rid("networkInterfaces", "nic-a"), "name", "nic-a",
+	    "type", "Microsoft.Network/networkInterfaces", "location", "eastus", "properties",
+	    "ipConfigurations", "name", "ipconfig1", "properties", "privateIPAddress", "10.5.0.9",
+	    "subnet", "id", id));
+	fx_open(&f, &e);
+	ck_assert_int_eq(routes_endpoint_resolve(&ep, f.t, "s5", &err), 0);
+	ck_assert_int_eq(ep.kind, ENDPOINT_VNET);
+	ck_assert_ptr_eq(ep.vnet, fx_vnet(&f, "s5"));
+	ck_assert_ptr_null(ep.subnet);
+	routes_endpoint_prefixes(&d, &nd, &ep);
+	ck_assert_uint_eq(nd, 1);
+	ck_assert_int_eq(routes_endpoint_resolve(&ep, f.t, "S5/OK", &err), 0);
+	ck_assert_int_eq(ep.kind, ENDPOINT_SUBNET);
+	ck_assert_ptr_eq(ep.subnet, fx_subnet(&f, "s5", "ok"));
+	ck_assert_int_eq(routes_endpoint_resolve(&ep, f.t, id, &err), 0);
+	ck_assert_int_eq(ep.kind, ENDPOINT_SUBNET);
+	/* the subnet whose prefix holds the address */
+	ck_assert_int_eq(routes_endpoint_resolve(&ep, f.t, "10.5.1.100", &err), 0);
+	ck_assert_int_eq(ep.kind, ENDPOINT_ADDRESS);
+	ck_assert_ptr_eq(ep.subnet, fx_subnet(&f, "s5", "narrow"));
+	routes_endpoint_prefixes(&d, &nd, &ep);
+	ck_assert_uint_eq(nd, 1);
+	ck_assert_uint_eq(d[0].len, 32);
+	ck_assert_int_eq(routes_endpoint_resolve(&ep, f.t, "nic-a", &err), 0);
+	ck_assert_int_eq(ep.kind, ENDPOINT_NIC);
+	ck_assert_ptr_eq(ep.subnet, fx_subnet(&f, "s5", "ok"));
+	ck_assert_int_eq(routes_endpoint_resolve(&ep, f.t, rid("networkInterfaces", "nic-a"), &err), 0);
+	ck_assert_int_eq(ep.kind, ENDPOINT_NIC);
+	/* strangers */
+	ck_assert_int_eq(routes_endpoint_resolve(&ep, f.t, "192.168.1.1", &err), NW_EINPUT);
+	ck_assert_msg(strstr(err.msg, "address 192.168.1.1 is in no VNet") != NULL, "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "expected a VNet name or id") != NULL, "%s", err.msg);
+	ck_assert_int_eq(routes_endpoint_resolve(&ep, f.t, "10.5.9.9", &err), NW_EINPUT);
+	ck_assert_msg(strstr(err.msg, "in VNet s5") != NULL, "%s", err.msg);
+	ck_assert_int_eq(routes_endpoint_resolve(&ep, f.t, "s5/nope", &err), NW_EINPUT);
+	ck_assert_msg(strstr(err.msg, "no subnet 'nope'") != NULL, "%s", err.msg);
+	ck_assert_int_eq(routes_endpoint_resolve(&ep, f.t, "nothing", &err), NW_EINPUT);
+	ck_assert_int_eq(routes_endpoint_resolve(&ep, f.t, "/subscriptions/x", &err), NW_EINPUT);
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(test_worst_of_destination_prefixes_decides)
 {
 	struct est e;
@@ -1652,6 +1757,111 @@ START_TEST(test_fast_summary_equals_pair_by_pair_summary_on_generated_estates)
 }
 END_TEST
 
+static void
+assert_subnet_summaries_equal(const struct path_summary *a, const struct path_summary *b,
+    const struct topology *t, uint64_t seed)
+{
+	ck_assert_uint_eq(a->sources, b->sources);
+	ck_assert_uint_eq(a->flows, a->sources * (a->vnets - 1));
+	ck_assert_uint_eq(a->flows, b->flows);
+	for (int c = 0; c < PATH_NCLASSES; c++)
+		ck_assert_msg(a->by_class[c] == b->by_class[c], "seed %llu: %s fast %zu slow %zu",
+		    (unsigned long long)seed, path_class_name((enum path_class)c), a->by_class[c], b->by_class[c]);
+	ck_assert_uint_eq(a->nbuckets, b->nbuckets);
+	for (size_t i = 0; i < a->nbuckets; i++) {
+		ck_assert_int_eq(a->buckets[i].cls, b->buckets[i].cls);
+		ck_assert_str_eq(a->buckets[i].detail, b->buckets[i].detail);
+		ck_assert_uint_eq(a->buckets[i].count, b->buckets[i].count);
+		ck_assert_ptr_eq(a->buckets[i].example_from, b->buckets[i].example_from);
+		ck_assert_ptr_eq(a->buckets[i].example_to, b->buckets[i].example_to);
+	}
+	ck_assert_msg(a->nmixed == b->nmixed, "seed %llu: mixed fast %zu slow %zu",
+	    (unsigned long long)seed, a->nmixed, b->nmixed);
+	for (size_t i = 0; i < a->nmixed; i++) {
+		ck_assert_ptr_eq(a->mixed[i].vnet, b->mixed[i].vnet);
+		ck_assert_ptr_eq(a->mixed[i].example_to, b->mixed[i].example_to);
+	}
+	for (size_t v = 0; v < t->nvnets; v++)
+		for (int c = 0; c < PATH_NCLASSES; c++)
+			ck_assert_msg(a->by_vnet[v][c] == b->by_vnet[v][c], "seed %llu: %s %s fast %zu slow %zu",
+			    (unsigned long long)seed, t->vnets[v].res->name,
+			    path_class_name((enum path_class)c), a->by_vnet[v][c], b->by_vnet[v][c]);
+}
+
+START_TEST(test_fast_subnet_summary_equals_pair_by_pair_summary_on_generated_estates)
+{
+	size_t mixed_seen = 0;
+
+	for (uint64_t seed = 1; seed <= 12; seed++) {
+		struct est e;
+		struct fx f;
+		struct path_summary fast, slow, byvnet;
+		struct nw_err err = { 0 };
+		size_t *members, n = 0;
+
+		gen_estate(&e, seed, 2 + (unsigned)(seed % 3), 6 + (unsigned)(seed % 7), true);
+		fx_open(&f, &e);
+		ck_assert_msg(routes_summary_subnets(&fast, f.ctx, NULL, 0, &err) == 0, "%s", err.msg);
+		ck_assert_msg(routes_summary_subnets_slow(&slow, f.ctx, NULL, 0, &err) == 0, "%s", err.msg);
+		assert_subnet_summaries_equal(&fast, &slow, f.t, seed);
+		/* a VNet summary never counts more flows than the subnet one */
+		ck_assert_int_eq(routes_summary(&byvnet, f.ctx, NULL, 0, &err), 0);
+		ck_assert_uint_le(byvnet.flows, fast.flows);
+		ck_assert_uint_eq(byvnet.nmixed, 0);
+		mixed_seen += fast.nmixed;
+		path_summary_free(&byvnet);
+		path_summary_free(&fast);
+		path_summary_free(&slow);
+		members = malloc(f.t->nvnets * sizeof(*members));
+		ck_assert_ptr_nonnull(members);
+		for (size_t v = f.t->nvnets; v-- > 0;)
+			if (v % 3 != 1)
+				members[n++] = v;
+		ck_assert_int_eq(routes_summary_subnets(&fast, f.ctx, members, n, &err), 0);
+		ck_assert_int_eq(routes_summary_subnets_slow(&slow, f.ctx, members, n, &err), 0);
+		assert_subnet_summaries_equal(&fast, &slow, f.t, seed);
+		path_summary_free(&fast);
+		path_summary_free(&slow);
+		free(members);
+		fx_close(&f);
+	}
+	ck_assert_uint_gt(mixed_seen, 0);
+}
+END_TEST
+
+START_TEST(test_subnet_summary_counts_a_firewalled_subnet_beside_a_hairpinning_one)
+{
+	struct est e;
+	struct fx f;
+	struct path_summary s;
+	struct nw_err err = { 0 };
+	size_t members[3];
+
+	est_basic(&e, "10.0.0.0/8>192.168.10.1", NULL);
+	est_route_table(&e, "udr", true, "default 0.0.0.0/0 VirtualAppliance 10.0.1.4");
+	est_vnet(&e, "s5", "eastus", "10.5.0.0/16");
+	est_subnet(&e, "s5", "workload", "10.5.0.0/24", "udr");
+	est_subnet(&e, "s5", "endpoints", "10.5.1.0/24", NULL);
+	est_hub_spoke(&e, "hub", "s5");
+	fx_open(&f, &e);
+	members[0] = (size_t)(fx_vnet(&f, "s1") - f.t->vnets);
+	members[1] = (size_t)(fx_vnet(&f, "s2") - f.t->vnets);
+	members[2] = (size_t)(fx_vnet(&f, "s5") - f.t->vnets);
+	ck_assert_int_eq(routes_summary_subnets(&s, f.ctx, members, 3, &err), 0);
+	/* s1 and s2 have one subnet each, s5 two: 4 sources x 2 other VNets */
+	ck_assert_uint_eq(s.sources, 4);
+	ck_assert_uint_eq(s.flows, 8);
+	ck_assert_uint_eq(s.by_class[PATH_VIA_APPLIANCE], 2);
+	ck_assert_uint_eq(s.by_class[PATH_HAIRPIN], 6);
+	ck_assert_uint_eq(s.nmixed, 1);
+	ck_assert_ptr_eq(s.mixed[0].vnet, fx_vnet(&f, "s5"));
+	ck_assert_uint_eq(s.by_vnet[members[2]][PATH_VIA_APPLIANCE], 2);
+	ck_assert_uint_eq(s.by_vnet[members[2]][PATH_HAIRPIN], 2);
+	path_summary_free(&s);
+	fx_close(&f);
+}
+END_TEST
+
 static bool
 routes_same(const struct route *a, const struct route *b)
 {
@@ -1777,6 +1987,8 @@ routes_suite(void)
 	tcase_add_test(path, test_udr_for_the_exact_spoke_prefix_beats_the_mesh_route);
 	tcase_add_test(path, test_vnet_to_itself_is_local);
 	tcase_add_test(path, test_worst_of_subnets_decides);
+	tcase_add_test(path, test_each_subnet_is_a_source_and_the_worst_heads);
+	tcase_add_test(path, test_endpoints_resolve_every_form_and_refuse_strangers);
 	tcase_add_test(path, test_worst_of_destination_prefixes_decides);
 	tcase_add_test(path, test_circuit_table_lists_on_premises_and_gateway_routes);
 	suite_add_tcase(s, path);
@@ -1785,6 +1997,8 @@ routes_suite(void)
 	tcase_add_test(sum, test_summary_counts_classes_and_names_the_first_flow);
 	tcase_add_test(sum, test_summary_members_pick_the_vnets_and_reject_strangers);
 	tcase_add_test(sum, test_fast_summary_equals_pair_by_pair_summary_on_generated_estates);
+	tcase_add_test(sum, test_fast_subnet_summary_equals_pair_by_pair_summary_on_generated_estates);
+	tcase_add_test(sum, test_subnet_summary_counts_a_firewalled_subnet_beside_a_hairpinning_one);
 	tcase_add_test(sum, test_path_lookups_agree_with_the_materialized_table);
 	tcase_add_test(sum, test_summary_of_two_thousand_vnets_completes);
 	suite_add_tcase(s, sum);

@@ -21,7 +21,7 @@ expect_out "help CMD lists options" "--format"
 
 run "$NETWAVE" routes --help
 expect_rc "CMD --help succeeds" 0
-expect_out "CMD --help shows usage" "usage: netwave routes TOPOLOGY --vnet"
+expect_out "CMD --help shows usage" "usage: netwave routes TOPOLOGY [WHERE] [--vnet"
 
 run "$NETWAVE"
 expect_rc "no command is bad usage" 2
@@ -38,7 +38,7 @@ expect_err "unknown option names the nearest" "did you mean '--hubs'?"
 
 run "$NETWAVE" check --format yaml "$DATA/topo/doc-example.json"
 expect_rc "unknown format is bad usage" 2
-expect_err "unknown format lists the allowed ones" "unknown format 'yaml' (expected text|json)"
+expect_err "unknown format lists the allowed ones" "unknown format 'yaml' (expected text|json|dot)"
 
 run "$NETWAVE" check
 expect_rc "a missing argument is bad usage" 2

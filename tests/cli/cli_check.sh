@@ -38,8 +38,34 @@ expect_rc "synth writes an estate" 0
 run "$NETWAVE" check "$TMP/estate.json"
 expect_rc "a healthy synthesized estate has no errors" 0
 expect_out "two Basic public IPs are warned about" "0 errors, 2 warnings"
-expect_out "ten spokes make ninety flows" "east-west between spokes: 90 flows"
-expect_line "spokes without UDRs hairpin" '^  hairpin +72  through circuit er-circuit-01$'
-expect_line "each UDR spoke goes through its hub firewall" '^  via-appliance +9  through 10\.'
+# flows are counted from each workload subnet: 10 spokes x 2 subnets x 9 other spokes
+expect_out "ten spokes of two subnets make 180 flows" "east-west between spokes: 180 flows (from 20 workload subnets"
+expect_line "spokes without UDRs hairpin" '^  hairpin +144  through circuit er-circuit-01$'
+expect_line "each UDR spoke goes through its hub firewall from both subnets" '^  via-appliance +18  through 10\.'
+if grep -q "subnets reach other spokes different ways" "$TMP/out"; then fail "no spoke of synth is mixed"; else pass "no spoke of synth is mixed"; fi
+
+# The shape: the workload subnet sends 0.0.0.0/0 to the hub firewall,
+# the endpoints subnet has no route table.  Worked out by hand: spoke-1 and
+# spoke-2 have one subnet through 10.0.1.4 and one hairpinning; spoke-3
+# hairpins from both: 6 source subnets x 2 other spokes = 12 flows, 4 of
+# them through the firewall (what the planner calls "stays inspected").
+M="$DATA/check/mixed.json"
+run "$NETWAVE" check "$M"
+expect_rc "the mixed estate has no errors" 0
+expect_out "flows are counted per source subnet" "east-west between spokes: 12 flows (from 6 workload subnets to the other spokes)"
+expect_line "the workload subnets go through the firewall" '^  via-appliance +4  through 10\.0\.1\.4$'
+expect_line "the endpoints subnets and spoke-3 hairpin" '^  hairpin +8  through circuit er-1$'
+expect_out "mixed spokes are counted" "2 spokes whose subnets reach other spokes different ways"
+expect_line "a mixed spoke is named with each subnet's way" '^    spoke-1 to spoke-2: workload via-appliance 10\.0\.1\.4, endpoints hairpin er-1$'
+run "$NETWAVE" check --format json "$M"
+expect_out "json counts source subnets" '"sourceSubnets": 6'
+expect_out "json names the mixed VNets" '"vnet": "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/spoke-1"'
+expect_out "json counts via-appliance flows" '"via-appliance": 4'
+# ... and the planner agrees: the spokes check shows going through the
+# firewall from a subnet are the ones a mesh leaves on their firewall path
+run "$NETWAVE" plan --current "$M" --intent "$DATA/check/mixed-intent.json" --db "$TMP/plan.db" --now 2026-12-01T00:00:00Z
+expect_out "the planner keeps spoke-1 inspected" "spoke-1 stays on its firewall path"
+expect_out "the planner keeps spoke-2 inspected" "spoke-2 stays on its firewall path"
+if grep -q "spoke-3 stays on its firewall path" "$TMP/out"; then fail "spoke-3, which check counts as hairpin only, is meshed"; else pass "spoke-3, which check counts as hairpin only, is meshed"; fi
 
 finish
