@@ -779,7 +779,8 @@ goal_with(struct emulator *e, const char *nm_id, json_t *regions, const char *ty
 }
 
 static void
-commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
+commit(struct emulator *e, struct emu_req *r, const struct emu_op_class *cls, const char *nm_id,
+    json_t *body)
 {
 	const char *type = json_str(body, "commitType");
 	json_t *regions = json_object_get(body, "targetLocations");
@@ -828,7 +829,7 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 		}
 	}
 	for (i = 0; i < e->nrunning; i++)
-		if (e->running[i]->action != NULL && strcmp(e->running[i]->action, "commit") == 0 &&
+		if (e->running[i]->cls == cls &&
 		    strcasecmp(e->running[i]->target, nm_id) == 0) {
 			emu_reply_error(r, 409, "AnotherOperationInProgress",
 			    "Another commit (%s) on network manager %s is in progress. Retry after it completes.",
@@ -846,9 +847,15 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 	json_decref(goal);
 
 	sub = arm_id_part(nm_id, "subscriptions");
-	op = lro_new(e, OP_ACTION, "commit", nm_id, sub, json_str(emu_store_get(e, nm_id), "location"),
-	    EMU_DUR_COMMIT);
+	op = lro_new(e, cls, OP_ACTION, "commit", nm_id, sub,
+	    json_str(emu_store_get(e, nm_id), "location"), EMU_DUR_COMMIT);
 	free(sub);
+	if (op == NULL) {
+		free(limit);
+		json_decref(ids);
+		emu_reply_oom(r);
+		return;
+	}
 	op->args = json_pack("{s:s,s:O,s:O}", "commitType", type, "targetLocations", regions,
 	    "configurationIds", ids);
 	if (limit != NULL) {
@@ -879,8 +886,8 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 	json_decref(ids);
 }
 
-void
-avnm_commit_done(struct emulator *e, struct emu_op *op)
+static void
+commit_done(struct emulator *e, struct emu_op *op)
 {
 	const char *type = json_str(op->args, "commitType");
 	json_t *regions = json_object_get(op->args, "targetLocations");
@@ -1158,23 +1165,79 @@ done:
 	free(vreg);
 }
 
-void
-avnm_action(struct emulator *e, struct emu_req *r, const char *target_id, const char *action,
-    json_t *body)
+/* The actions take an empty body as {}. */
+static json_t *
+body_of(struct emu_req *r)
 {
-	json_t *empty = NULL;
+	return r->parsed != NULL ? json_incref(r->parsed) : json_object();
+}
 
-	if (body == NULL)
-		body = empty = json_object();
-	if (strcmp(action, "commit") == 0)
-		commit(e, r, target_id, body);
-	else if (strcmp(action, "listDeploymentStatus") == 0)
-		list_deployment_status(e, r, target_id, body);
-	else if (strcmp(action, "listActiveConnectivityConfigurations") == 0)
-		list_active(e, r, target_id, body);
-	else if (strcmp(action, "listNetworkManagerEffectiveConnectivityConfigurations") == 0)
-		list_effective(e, r, target_id, body);
-	else
-		emu_reply_error(r, 404, "InvalidResourceType", "Unknown action '%s'.", action);
-	json_decref(empty);
+void
+avnm_commit(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	json_t *body = body_of(r);
+
+	commit(e, r, c->route->op, c->target, body);
+	json_decref(body);
+}
+
+void
+avnm_list_deployment_status(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	json_t *body = body_of(r);
+
+	list_deployment_status(e, r, c->target, body);
+	json_decref(body);
+}
+
+void
+avnm_list_active(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	json_t *body = body_of(r);
+
+	list_active(e, r, c->target, body);
+	json_decref(body);
+}
+
+void
+avnm_list_effective(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	json_t *body = body_of(r);
+
+	list_effective(e, r, c->target, body);
+	json_decref(body);
+}
+
+/*
+ * A commit holds nothing: it has its own conflict rule (one at a time per
+ * network manager, above) and leaves the manager's children writable.
+ */
+const struct emu_op_class avnm_commit_op = {
+	.name = "commit",
+	.done = commit_done,
+	.result = NULL,
+	.holds = false,
+};
+
+/*
+ * A commit left running when the emulator stopped has no operation any
+ * more (operations live in memory): it did not complete, and its records
+ * end Failed (gateway.c explains why).
+ */
+void
+avnm_settle(struct emulator *e)
+{
+	const char *k;
+	json_t *v, *rec;
+	size_t i;
+
+	json_object_foreach(e->deploy, k, v)
+		json_array_foreach(v, i, rec) {
+			const char *ds = json_str(rec, "deploymentStatus");
+
+			if (ds != NULL && strcmp(ds, "Deploying") == 0) {
+				json_object_set_new(rec, "deploymentStatus", json_string("Failed"));
+				json_object_set_new(rec, "errorMessage", json_string(EMU_INTERRUPTED));
+			}
+		}
 }

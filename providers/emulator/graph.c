@@ -27,8 +27,6 @@
 
 #define GRAPH_PAGE 1000
 
-static const char *const api_graph[] = { EMU_API_GRAPH, "2022-10-01", "2024-04-01", NULL };
-
 /* --- tokens ------------------------------------------------------------------- */
 
 enum tok_kind { T_END = 0, T_IDENT, T_STRING, T_NUMBER, T_PUNCT };
@@ -792,7 +790,7 @@ graph_error(struct emu_req *r, const char *fmt, ...)
 }
 
 void
-graph_handle(struct emulator *e, struct emu_req *r)
+graph_handle(struct emulator *e, struct emu_req *r, const struct emu_call *call)
 {
 	struct parser p = { 0 };
 	struct query q = { 0 };
@@ -810,20 +808,9 @@ graph_handle(struct emulator *e, struct emu_req *r)
 		    api != NULL ? api : "");
 		return;
 	}
-	if (api == NULL) {
-		emu_reply_error(r, 400, "MissingApiVersionParameter",
-		    "The api-version query parameter (?api-version=) is required for all requests.");
+	(void)call;
+	if (!emu_api_ok(r, EMU_NS_GRAPH))
 		return;
-	}
-	for (i = 0; api_graph[i] != NULL; i++)
-		if (strcmp(api_graph[i], api) == 0)
-			break;
-	if (api_graph[i] == NULL) {
-		emu_reply_error(r, 400, "InvalidApiVersionParameter",
-		    "The api-version '%s' is invalid. The supported versions for Microsoft.ResourceGraph are '2021-03-01, 2022-10-01, 2024-04-01'.",
-		    api);
-		return;
-	}
 	if (strcmp(r->method, "POST") != 0) {
 		emu_reply_error(r, 405, "MethodNotAllowed",
 		    "The requested resource does not support http method '%s'.", r->method);

@@ -143,8 +143,8 @@ rg_empty(struct emulator *e, const char *sub, const char *rg)
 	free(pref);
 }
 
-void
-rgroups_op_done(struct emulator *e, struct emu_op *op)
+static void
+delete_done(struct emulator *e, struct emu_op *op)
 {
 	char *sub = arm_id_part(op->target, "subscriptions");
 	char *rg = arm_id_part(op->target, "resourceGroups");
@@ -211,8 +211,9 @@ rg_put(struct emulator *e, struct emu_req *r, const char *sub, const char *rg, j
 }
 
 static void
-rg_delete(struct emulator *e, struct emu_req *r, const char *sub, const char *rg, json_t *g)
+rg_delete(struct emulator *e, struct emu_req *r, const struct emu_call *c, json_t *g)
 {
+	const char *sub = c->sub, *rg = c->rg;
 	struct emu_op *op;
 	char *id;
 
@@ -229,48 +230,60 @@ rg_delete(struct emulator *e, struct emu_req *r, const char *sub, const char *rg
 	json_object_set_new(json_object_get(g, "properties"), "provisioningState",
 	    json_string("Deleting"));
 	emu_store_touch_docs(e);
-	op = lro_new(e, OP_DELETE, "deleteResourceGroup", id, sub, json_str(g, "location"),
-	    RG_DELETE_SECONDS);
+	op = lro_new(e, c->route->op, OP_DELETE, "deleteResourceGroup", id, sub,
+	    json_str(g, "location"), RG_DELETE_SECONDS);
 	free(id);
+	if (op == NULL) {
+		emu_reply_oom(r);
+		return;
+	}
 	arm_reply_lro(e, r, op, 202, NULL);
 }
 
+static bool
+only_get(struct emu_req *r)
+{
+	if (strcmp(r->method, "GET") == 0)
+		return true;
+	emu_reply_error(r, 405, "MethodNotAllowed",
+	    "The requested resource does not support http method '%s'.", r->method);
+	return false;
+}
+
 void
-rgroups_handle(struct emulator *e, struct emu_req *r, const char *sub, const char *rg,
-    bool resources)
+rgroups_list(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	if (emu_api_ok(r, EMU_NS_RESOURCES) && only_get(r))
+		rg_list(e, r, c->sub);
+}
+
+void
+rgroups_resources(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	if (!emu_api_ok(r, EMU_NS_RESOURCES) || !only_get(r))
+		return;
+	if (emu_store_rg_get(e, c->sub, c->rg) == NULL) {
+		emu_reply_error(r, 404, "ResourceGroupNotFound", "Resource group '%s' could not be found.",
+		    c->rg);
+		return;
+	}
+	rg_resources(e, r, c->sub, c->rg);
+}
+
+void
+rgroups_one(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 {
 	json_t *g;
 
-	if (!arm_api_resources_ok(r))
+	if (!emu_api_ok(r, EMU_NS_RESOURCES))
 		return;
-	if (rg == NULL) {
-		if (strcmp(r->method, "GET") != 0) {
-			emu_reply_error(r, 405, "MethodNotAllowed",
-			    "The requested resource does not support http method '%s'.", r->method);
-			return;
-		}
-		rg_list(e, r, sub);
-		return;
-	}
-	g = emu_store_rg_get(e, sub, rg);
-	if (resources) {
-		if (strcmp(r->method, "GET") != 0) {
-			emu_reply_error(r, 405, "MethodNotAllowed",
-			    "The requested resource does not support http method '%s'.", r->method);
-		} else if (g == NULL) {
-			emu_reply_error(r, 404, "ResourceGroupNotFound",
-			    "Resource group '%s' could not be found.", rg);
-		} else {
-			rg_resources(e, r, sub, rg);
-		}
-		return;
-	}
+	g = emu_store_rg_get(e, c->sub, c->rg);
 	if (strcmp(r->method, "PUT") == 0) {
-		rg_put(e, r, sub, rg, g);
+		rg_put(e, r, c->sub, c->rg, g);
 		return;
 	}
 	if (strcmp(r->method, "DELETE") == 0) {
-		rg_delete(e, r, sub, rg, g);
+		rg_delete(e, r, c, g);
 		return;
 	}
 	if (strcmp(r->method, "HEAD") == 0) {
@@ -279,16 +292,20 @@ rgroups_handle(struct emulator *e, struct emu_req *r, const char *sub, const cha
 		emu_reply_empty(r, g != NULL ? 204 : 404);
 		return;
 	}
-	if (strcmp(r->method, "GET") != 0) {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+	if (!only_get(r))
 		return;
-	}
 	if (g == NULL) {
 		emu_reply_error(r, 404, "ResourceGroupNotFound", "Resource group '%s' could not be found.",
-		    rg);
+		    c->rg);
 		return;
 	}
 	emu_op_name(r, "get resource group");
 	emu_reply_json(r, 200, rg_wire(g));
 }
+
+/* A group's delete holds it: nothing under it may be written meanwhile. */
+const struct emu_op_class rgroups_delete_op = {
+	.name = "resource group delete",
+	.done = delete_done,
+	.holds = true,
+};
