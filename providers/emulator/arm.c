@@ -1,7 +1,6 @@
 /*
  * ARM's Microsoft.Network resource routes as the emulator serves them:
- * the table of the types netwave uses (with the checks each needs, in
- * arm_validate.c), a path resolved against it, and GET, PATCH and DELETE
+ * a path resolved against the type table (arm_types.c), and GET, PATCH and DELETE
  * (behind a long-running operation for the types that have one), with
  * ARM's error codes; PUT is arm_put.c, lists arm_list.c.  The route table
  * (router.c) sends here every path under a resource group's
@@ -18,84 +17,6 @@
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
 #include "providers/emulator/arm.h"
-
-/* --- the types ---------------------------------------------------------------- */
-
-#define V_VNET arm_validate_vnet, arm_delete_vnet, false
-#define V_SUBNET arm_validate_subnet, arm_delete_subnet, false
-#define V_AVNM arm_validate_avnm, arm_delete_avnm, true
-#define V_NONE NULL, NULL, false
-
-static const struct arm_type types[] = {
-	/* path, type, embedded in, PUT and DELETE durations, location, resourceGuid, checks */
-	{ "virtualNetworks", TYPE_VNET, NULL, EMU_DUR_PUT, EMU_DUR_DELETE, true, true, V_VNET },
-	{ "virtualNetworks/subnets", "Microsoft.Network/virtualNetworks/subnets", "subnets",
-	  EMU_DUR_PUT, EMU_DUR_DELETE, false, false, V_SUBNET },
-	{ "virtualNetworks/virtualNetworkPeerings",
-	  "Microsoft.Network/virtualNetworks/virtualNetworkPeerings", "virtualNetworkPeerings",
-	  EMU_DUR_PUT, EMU_DUR_DELETE, false, true, arm_validate_peering, NULL, false },
-	{ "routeTables", TYPE_ROUTE_TABLE, NULL, EMU_DUR_PUT, EMU_DUR_DELETE, true, true,
-	  arm_validate_route_table, NULL, false },
-	{ "routeTables/routes", "Microsoft.Network/routeTables/routes", "routes", EMU_DUR_PUT,
-	  EMU_DUR_DELETE, false, false, arm_validate_route, NULL, false },
-	{ "networkSecurityGroups", "Microsoft.Network/networkSecurityGroups", NULL, EMU_DUR_PUT,
-	  EMU_DUR_DELETE, true, true, V_NONE },
-	{ "networkSecurityGroups/securityRules",
-	  "Microsoft.Network/networkSecurityGroups/securityRules", "securityRules", EMU_DUR_PUT,
-	  EMU_DUR_DELETE, false, false, V_NONE },
-	{ "virtualNetworkGateways", TYPE_GATEWAY, NULL, EMU_DUR_GATEWAY_PUT, EMU_DUR_DELETE * 6,
-	  true, true, arm_validate_gateway, NULL, false },
-	{ "localNetworkGateways", "Microsoft.Network/localNetworkGateways", NULL, EMU_DUR_PUT,
-	  EMU_DUR_DELETE, true, true, V_NONE },
-	{ "publicIPAddresses", TYPE_PUBLIC_IP, NULL, EMU_DUR_PUT, EMU_DUR_DELETE, true, true,
-	  arm_validate_public_ip, NULL, false },
-	{ "connections", TYPE_CONNECTION, NULL, EMU_DUR_PUT, EMU_DUR_DELETE, true, true, V_NONE },
-	{ "expressRouteCircuits", TYPE_CIRCUIT, NULL, EMU_DUR_PUT, EMU_DUR_DELETE, true, true,
-	  V_NONE },
-	{ "expressRouteCircuits/peerings", "Microsoft.Network/expressRouteCircuits/peerings",
-	  "peerings", EMU_DUR_PUT, EMU_DUR_DELETE, false, false, V_NONE },
-	{ "privateEndpoints", TYPE_PRIVATE_ENDPOINT, NULL, EMU_DUR_PUT, EMU_DUR_DELETE, true, true,
-	  V_NONE },
-	{ "networkInterfaces", TYPE_NIC, NULL, EMU_DUR_PUT, EMU_DUR_DELETE, true, true, V_NONE },
-	{ "natGateways", "Microsoft.Network/natGateways", NULL, EMU_DUR_PUT, EMU_DUR_DELETE, true,
-	  true, V_NONE },
-	/* the hubs of `netwave synth` carry one; the SDK must be able to read it */
-	{ "azureFirewalls", "Microsoft.Network/azureFirewalls", NULL, EMU_DUR_PUT, EMU_DUR_DELETE,
-	  true, true, V_NONE },
-	{ "networkManagers", TYPE_NETWORK_MANAGER, NULL, 0, EMU_DUR_AVNM_DELETE, true, false,
-	  V_AVNM },
-	{ "networkManagers/networkGroups", TYPE_NETWORK_GROUP, NULL, 0, EMU_DUR_AVNM_DELETE, false,
-	  true, V_AVNM },
-	{ "networkManagers/networkGroups/staticMembers", TYPE_STATIC_MEMBER, NULL, 0, 0, false,
-	  false, V_AVNM },
-	{ "networkManagers/connectivityConfigurations", TYPE_CONNECTIVITY_CONFIG, NULL, 0,
-	  EMU_DUR_AVNM_DELETE, false, true, V_AVNM },
-	{ "networkManagers/scopeConnections", "Microsoft.Network/networkManagers/scopeConnections",
-	  NULL, 0, 0, false, false, V_AVNM },
-};
-
-#define NTYPES (sizeof(types) / sizeof(types[0]))
-
-const struct arm_type *
-arm_type_find(const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < NTYPES; i++)
-		if (strcasecmp(types[i].path, path) == 0)
-			return &types[i];
-	return NULL;
-}
-
-/* The last segment of a type path, in canonical casing. */
-const char *
-arm_type_leaf(const struct arm_type *t)
-{
-	const char *s = strrchr(t->path, '/');
-	return s != NULL ? s + 1 : t->path;
-}
-
-/* --- parsed paths ----------------------------------------------------------------- */
 
 static void
 path_free(struct arm_path *p)
@@ -129,6 +50,8 @@ path_resolve(struct emu_req *r, struct arm_path *p, const struct emu_route *acti
 		const char *seg = p->rest[2 * k];
 		char *nid;
 
+		if (id == NULL)
+			goto oom;
 		if (k > 0)
 			strncat(typepath, "/", sizeof(typepath) - strlen(typepath) - 1);
 		strncat(typepath, seg, sizeof(typepath) - strlen(typepath) - 1);
@@ -151,12 +74,15 @@ path_resolve(struct emu_req *r, struct arm_path *p, const struct emu_route *acti
 		}
 		if (k > 0 && k == pairs - 1 && p->nrest % 2 == 0) {
 			free(p->parent_id);
-			p->parent_id = emu_strdup(id);
+			if ((p->parent_id = emu_strdup(id)) == NULL)
+				goto oom;
 		}
 		nid = emu_printf("%s/%s/%s", id, arm_type_leaf(t), p->rest[2 * k + 1]);
 		free(id);
 		id = nid;
 	}
+	if (id == NULL)
+		goto oom;
 	if (p->nrest % 2 == 1) {
 		const char *last = p->rest[p->nrest - 1];
 		char full[600];
@@ -187,57 +113,13 @@ path_resolve(struct emu_req *r, struct arm_path *p, const struct emu_route *acti
 	p->id = id;
 	p->name = p->rest[p->nrest - 1];
 	return 0;
+oom:
+	free(id);
+	emu_reply_oom(r);
+	return -1;
 }
+
 /* --- reads, patches and deletes ----------------------------------------------------- */
-
-bool
-arm_if_match_ok(struct emu_req *r, const json_t *existing)
-{
-	const char *im = emu_header_in(r, "if-match");
-	const char *inm = emu_header_in(r, "if-none-match");
-	const char *etag = json_str(existing, "etag");
-
-	if (im != NULL) {
-		if (existing == NULL || (strcmp(im, "*") != 0 && (etag == NULL || strcmp(im, etag) != 0))) {
-			emu_reply_error(r, 412, "PreconditionFailed",
-			    "The specified precondition 'If-Match' failed: the resource's current etag is %s.",
-			    etag != NULL ? etag : "absent");
-			return false;
-		}
-	}
-	if (inm != NULL && strcmp(inm, "*") == 0 && existing != NULL) {
-		emu_reply_error(r, 412, "PreconditionFailed",
-		    "The specified precondition 'If-None-Match' failed: the resource already exists.");
-		return false;
-	}
-	return true;
-}
-
-void
-arm_reply_busy(struct emu_req *r, const struct emu_op *op, const char *id)
-{
-	double left = op->deadline - emu_mono();
-
-	emu_header(r, "Retry-After", "%d", left > 0 ? (int)ceil(left) : 1);
-	emu_reply_error(r, 429, "RetryableErrorDueToAnotherOperation",
-	    "Operation on resource %s is not allowed because another operation (%s) on %s is in progress. Retry the request after the other operation completes.",
-	    id, op->action != NULL ? op->action : op->kind == OP_DELETE ? "Delete" : "Put",
-	    op->target);
-}
-
-const char *
-arm_region_of(struct emulator *e, const json_t *res, const char *fallback_id)
-{
-	const char *loc = json_str(res, "location");
-	json_t *p, *c;
-
-	if (loc != NULL)
-		return loc;
-	if (fallback_id != NULL && emu_store_find(e, fallback_id, &p, &c, NULL, NULL) &&
-	    json_str(p, "location") != NULL)
-		return json_str(p, "location");
-	return "global";
-}
 
 static json_t *
 merge(json_t *target, const json_t *patch)
@@ -295,24 +177,6 @@ patch_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 	emu_reply_json(r, 200, arm_wire(obj));
 }
 
-void
-arm_reply_not_found(struct emu_req *r, const struct arm_path *p, bool parent_missing)
-{
-	if (p->type->embed != NULL || p->ptype != NULL) {
-		if (parent_missing) {
-			emu_reply_error(r, 404, "ParentResourceNotFound",
-			    "Can not perform requested operation on nested resource. Parent resource '%s' not found.",
-			    emu_id_last(p->parent_id));
-			return;
-		}
-		emu_reply_error(r, 404, "NotFound", "Resource %s not found.", p->id);
-		return;
-	}
-	emu_reply_error(r, 404, "ResourceNotFound",
-	    "The Resource '%s/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-	    p->type->type, p->name, p->rg);
-}
-
 static void
 get_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 {
@@ -354,6 +218,10 @@ delete_resource(struct emulator *e, struct emu_req *r, struct arm_path *p)
 		return;
 	}
 	id = emu_strdup(json_str(obj, "id") != NULL ? json_str(obj, "id") : p->id);
+	if (id == NULL) {
+		emu_reply_oom(r);
+		return;
+	}
 	if (t->check_delete != NULL && t->check_delete(e, r, t, id, obj) != 0)
 		goto done;
 	if (t->del_dur > 0) {
@@ -380,6 +248,66 @@ done:
 	free(id);
 }
 
+/* An embedded child leaves its parent's array; a peering's remote loses its partner. */
+static void
+remove_child(struct emulator *e, json_t *parent, json_t *child, json_t *arr, size_t idx)
+{
+	const char *rid = json_path_str(child, "properties", "remoteVirtualNetwork", "id", NULL);
+	/* copied: removing the child frees what rid points into */
+	char *remote = rid != NULL ? emu_strdup(rid) : NULL;
+
+	if (rid != NULL && remote == NULL) {
+		e->oom = true;
+		return;
+	}
+	json_array_remove(arr, idx);
+	emu_store_etag(e, parent);
+	emu_store_touch(e, json_str(parent, "id"));
+	if (remote != NULL) {
+		json_t *rv = emu_store_get(e, remote);
+		if (rv != NULL)
+			arm_sync_vnet(e, rv, NULL, json_str(parent, "id"));
+		free(remote);
+	}
+}
+
+/* Stored children (network groups, members, configurations) go with their parent. */
+static void
+remove_stored_children(struct emulator *e, const char *pid)
+{
+	char *low = emu_lower(pid), *pref = low != NULL ? emu_printf("%s/", low) : NULL;
+	const char **keys;
+	size_t n, i, start, nkill = 0;
+	char **kill = NULL;
+
+	if (pref == NULL) {
+		e->oom = true;
+		goto done;
+	}
+	start = emu_store_lower_bound(e, pref);
+	emu_store_sorted(e, &keys, &n);
+	for (i = start; i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
+		char **nk = realloc(kill, (nkill + 1) * sizeof(*kill));
+
+		if (nk == NULL || (nk[nkill] = emu_strdup(keys[i])) == NULL) {
+			kill = nk != NULL ? nk : kill;
+			e->oom = true; /* the rest stay, as orphans */
+			break;
+		}
+		kill = nk;
+		nkill++;
+	}
+	for (i = 0; i < nkill; i++) {
+		avnm_forget(e, kill[i]);
+		emu_store_del(e, kill[i]);
+		free(kill[i]);
+	}
+done:
+	free(kill);
+	free(low);
+	free(pref);
+}
+
 /* Deletes a resource (top-level or embedded) and what hangs under it. */
 static void
 remove_resource(struct emulator *e, const char *id)
@@ -387,66 +315,30 @@ remove_resource(struct emulator *e, const char *id)
 	json_t *parent = NULL, *child = NULL, *arr = NULL;
 	size_t idx = 0;
 	const char *type;
+	bool vnet;
 	char *pid;
 
 	if (!emu_store_find(e, id, &parent, &child, &arr, &idx))
 		return;
 	if (child != NULL) {
-		const char *rid = json_path_str(child, "properties", "remoteVirtualNetwork", "id", NULL);
-		char *remote = rid != NULL ? emu_strdup(rid) : NULL;
-
-		pid = emu_strdup(json_str(parent, "id"));
-		json_array_remove(arr, idx);
-		emu_store_etag(e, parent);
-		emu_store_touch(e, pid);
-		if (remote != NULL) {
-			/* the other side's peering loses its partner */
-			json_t *rv = emu_store_get(e, remote);
-			if (rv != NULL)
-				arm_sync_vnet(e, rv, NULL, json_str(parent, "id"));
-			free(remote);
-		}
-		free(pid);
+		remove_child(e, parent, child, arr, idx);
 		return;
 	}
 	type = json_str(parent, "type");
+	vnet = type != NULL && strcasecmp(type, TYPE_VNET) == 0;
 	pid = emu_strdup(json_str(parent, "id") != NULL ? json_str(parent, "id") : id);
-	{
-		/* stored children (network groups, members, configurations) go with it */
-		char *low = emu_lower(pid), *pref = emu_printf("%s/", low);
-		const char **keys;
-		size_t n, i, start;
-		char **kill = NULL;
-		size_t nkill = 0;
-
-		start = emu_store_lower_bound(e, pref);
-		emu_store_sorted(e, &keys, &n);
-		for (i = start; i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
-			char **nk = realloc(kill, (nkill + 1) * sizeof(*kill));
-			if (nk == NULL)
-				break; /* out of memory: the rest stay, as orphans ARM also leaves */
-			kill = nk;
-			kill[nkill++] = emu_strdup(keys[i]);
-		}
-		for (i = 0; i < nkill; i++) {
-			avnm_forget(e, kill[i]);
-			emu_store_del(e, kill[i]);
-			free(kill[i]);
-		}
-		free(kill);
-		free(low);
-		free(pref);
+	if (pid == NULL) {
+		e->oom = true;
+		return;
 	}
+	remove_stored_children(e, pid);
 	if (type != NULL && (strcasecmp(type, TYPE_NETWORK_MANAGER) == 0 ||
 	    strcasecmp(type, TYPE_CONNECTIVITY_CONFIG) == 0 ||
 	    strcasecmp(type, TYPE_NETWORK_GROUP) == 0))
 		avnm_forget(e, pid);
-	{
-		bool vnet = type != NULL && strcasecmp(type, TYPE_VNET) == 0;
-		emu_store_del(e, pid);
-		if (vnet)
-			arm_peerings_sync_all(e, pid, NULL);
-	}
+	emu_store_del(e, pid);
+	if (vnet)
+		arm_peerings_sync_all(e, pid, NULL);
 	free(pid);
 }
 

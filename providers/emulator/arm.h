@@ -1,9 +1,11 @@
 /*
  * Private to arm*.c, the Microsoft.Network resource routes: the table of
  * resource types with what each needs checked, a request path resolved
- * against it, and the functions the files share (arm.c dispatches and
- * reads, arm_put.c writes, arm_validate.c checks bodies, arm_peerings.c
- * keeps peering states, arm_list.c lists).
+ * against it, and the functions the files share (arm.c dispatches, reads
+ * and deletes, arm_types.c holds the type table, arm_put.c writes,
+ * arm_validate.c checks bodies, arm_peerings.c keeps peering states,
+ * arm_list.c lists).  arm.c calls the others; they call only
+ * arm_types.c and arm_peerings.c.
  */
 #ifndef NETWAVE_PROVIDERS_EMULATOR_ARM_H
 #define NETWAVE_PROVIDERS_EMULATOR_ARM_H
@@ -55,7 +57,7 @@ struct arm_path {
 	const struct emu_op_class *op; /* the completion of writes behind an operation */
 };
 
-/* arm.c */
+/* arm_types.c */
 const struct arm_type *arm_type_find(const char *path);
 const char *arm_type_leaf(const struct arm_type *t);
 void arm_reply_not_found(struct emu_req *r, const struct arm_path *p, bool parent_missing);

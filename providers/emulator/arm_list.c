@@ -202,6 +202,8 @@ arm_list_resources(struct emulator *e, struct emu_req *r, struct arm_path *p)
 			if (n == cap && grow(&items, &lowkeys, &cap) != 0)
 				goto oom;
 			lowkeys[nlow] = emu_lower(json_str(c, "id") != NULL ? json_str(c, "id") : "");
+			if (lowkeys[nlow] == NULL)
+				goto oom;
 			items[n].key = lowkeys[nlow++];
 			items[n++].obj = c;
 		}
@@ -220,14 +222,14 @@ arm_list_resources(struct emulator *e, struct emu_req *r, struct arm_path *p)
 				return;
 			}
 		}
-		if (p->rg != NULL) {
-			char *raw = emu_printf("%s/%s/", p->parent_id, arm_type_leaf(t));
-			pref = emu_lower(raw);
+		{
+			char *raw = p->rg != NULL ? emu_printf("%s/%s/", p->parent_id, arm_type_leaf(t)) :
+			    emu_printf("/subscriptions/%s/", p->sub);
+
+			pref = raw != NULL ? emu_lower(raw) : NULL;
 			free(raw);
-		} else {
-			char *raw = emu_printf("/subscriptions/%s/", p->sub);
-			pref = emu_lower(raw);
-			free(raw);
+			if (pref == NULL)
+				goto oom;
 		}
 		emu_store_sorted(e, &keys, &nk);
 		start = emu_store_lower_bound(e, pref);

@@ -164,7 +164,7 @@ arm_peerings_sync_all(struct emulator *e, const char *vnet_id, const char *sync_
 	/* the VNet itself and every VNet with a peering towards it */
 	emu_store_sorted(e, &keys, &n);
 	todo = calloc(n + 1, sizeof(*todo));
-	if (todo == NULL)
+	if (todo == NULL || low == NULL)
 		goto done; /* out of memory: the states catch up at the next change */
 	for (i = 0; i < n; i++) {
 		json_t *v = json_object_get(e->res, keys[i]);

@@ -43,6 +43,8 @@ normalize_child(struct emulator *e, json_t *c, const char *parent_id, const stru
 	const char *name = json_str(c, "name");
 	char *id = emu_printf("%s/%s/%s", parent_id, arm_type_leaf(t), name != NULL ? name : "");
 
+	if (id == NULL && (old == NULL || json_str(old, "id") == NULL))
+		e->oom = true;
 	json_object_set_new(c, "id", json_string(old != NULL && json_str(old, "id") != NULL ?
 	    json_str(old, "id") : id));
 	json_object_set_new(c, "type", json_string(t->type));

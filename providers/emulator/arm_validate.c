@@ -286,6 +286,10 @@ validate_vnet(struct emulator *e, struct emu_req *r, const char *id, json_t *bod
 			return -1;
 		}
 		sid = emu_printf("%s/subnets/%s", id, sname);
+		if (sid == NULL) {
+			emu_reply_oom(r);
+			return -1;
+		}
 		rc = check_subnet(e, r, sn, sid, name, space, nspace, subnets, (long)i);
 		free(sid);
 		if (rc != 0)
@@ -453,7 +457,10 @@ validate_route_table(struct emulator *e, struct emu_req *r, const char *id, json
 	json_array_foreach(routes, i, rt) {
 		const char *nm = json_str(rt, "name");
 		char *rid = emu_printf("%s/routes/%s", id, nm != NULL ? nm : "");
-		int rc = validate_route(e, r, rt, rid);
+		int rc = rid != NULL ? validate_route(e, r, rt, rid) : -1;
+
+		if (rid == NULL)
+			emu_reply_oom(r);
 
 		free(rid);
 		if (rc != 0)

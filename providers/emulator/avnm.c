@@ -40,16 +40,20 @@ one_of(const char *v, const char *const *list)
 	return false;
 }
 
-static char *
-norm_region(const char *s)
-{
-	char *low = emu_lower(s != NULL ? s : ""), *p, *q;
+/* Azure's region names are short ("southafricanorth"); longer is no region. */
+#define REGION_MAX 64
 
-	for (p = q = low; *p != '\0'; p++)
-		if (*p != ' ')
-			*q++ = *p;
-	*q = '\0';
-	return low;
+/* "East US" -> "eastus" in out. */
+static char *
+norm_region(const char *s, char out[REGION_MAX])
+{
+	size_t n = 0;
+
+	for (; s != NULL && *s != '\0' && n + 1 < REGION_MAX; s++)
+		if (*s != ' ')
+			out[n++] = (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s);
+	out[n] = '\0';
+	return out;
 }
 
 static bool
@@ -63,7 +67,7 @@ id_is_under(const char *id, const char *parent)
 static char *
 manager_of(const char *id)
 {
-	char *low = emu_lower(id), *p = strstr(low, "/networkmanagers/"), *out;
+	char *low = emu_lower(id), *p = low != NULL ? strstr(low, "/networkmanagers/") : NULL, *out;
 	char *end;
 
 	if (p == NULL) {
@@ -72,7 +76,7 @@ manager_of(const char *id)
 	}
 	end = strchr(p + strlen("/networkmanagers/"), '/');
 	out = emu_strdup(id);
-	if (end != NULL)
+	if (out != NULL && end != NULL)
 		out[end - low] = '\0';
 	free(low);
 	return out;
@@ -354,6 +358,45 @@ config_deployed(struct emulator *e, const char *cfg_id, char *where, size_t size
 	return any;
 }
 
+/* A network group a connectivity configuration applies to cannot go; -1 when answered. */
+static int
+group_in_use(struct emulator *e, struct emu_req *r, const char *id)
+{
+	const char **keys;
+	size_t n, i, j;
+	char *nm = manager_of(id), *low = emu_lower(nm != NULL ? nm : id);
+	char *pref = low != NULL ? emu_printf("%s/connectivityconfigurations/", low) : NULL;
+	int rc = 0;
+
+	if (pref == NULL) {
+		emu_reply_oom(r);
+		rc = -1;
+		goto done;
+	}
+	emu_store_sorted(e, &keys, &n);
+	for (i = emu_store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, strlen(pref)) == 0;
+	    i++) {
+		json_t *cfg = json_object_get(e->res, keys[i]), *g;
+
+		json_array_foreach(json_path(cfg, "properties", "appliesToGroups", NULL), j, g) {
+			const char *ngid = json_str(g, "networkGroupId");
+
+			if (ngid != NULL && strcasecmp(ngid, id) == 0) {
+				emu_reply_error(r, 400, "NetworkGroupInUse",
+				    "Network group %s is used by connectivity configuration %s. Remove it from the configuration first, or delete with force=true.",
+				    id, json_str(cfg, "id"));
+				rc = -1;
+				goto done;
+			}
+		}
+	}
+done:
+	free(nm);
+	free(low);
+	free(pref);
+	return rc;
+}
+
 int
 avnm_check_delete(struct emulator *e, struct emu_req *r, const char *type, const char *id,
     bool force)
@@ -383,32 +426,8 @@ avnm_check_delete(struct emulator *e, struct emu_req *r, const char *type, const
 		    id, where);
 		return -1;
 	}
-	if (strcasecmp(type, TYPE_NETWORK_GROUP) == 0) {
-		const char **keys;
-		size_t n, i, j;
-		char *nm = manager_of(id), *low = emu_lower(nm != NULL ? nm : id);
-		char *pref = emu_printf("%s/connectivityconfigurations/", low);
-
-		emu_store_sorted(e, &keys, &n);
-		for (i = emu_store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
-			json_t *cfg = json_object_get(e->res, keys[i]), *g;
-			json_array_foreach(json_path(cfg, "properties", "appliesToGroups", NULL), j, g) {
-				const char *ngid = json_str(g, "networkGroupId");
-				if (ngid != NULL && strcasecmp(ngid, id) == 0) {
-					emu_reply_error(r, 400, "NetworkGroupInUse",
-					    "Network group %s is used by connectivity configuration %s. Remove it from the configuration first, or delete with force=true.",
-					    id, json_str(cfg, "id"));
-					free(nm);
-					free(low);
-					free(pref);
-					return -1;
-				}
-			}
-		}
-		free(nm);
-		free(low);
-		free(pref);
-	}
+	if (strcasecmp(type, TYPE_NETWORK_GROUP) == 0)
+		return group_in_use(e, r, id);
 	return 0;
 }
 
@@ -456,7 +475,7 @@ struct cg {
 };
 
 static void
-cg_add(struct cg *g, json_t *vnet)
+cg_add(struct emulator *e, struct cg *g, json_t *vnet)
 {
 	size_t i;
 
@@ -464,10 +483,15 @@ cg_add(struct cg *g, json_t *vnet)
 		if (g->vnets[i] == vnet)
 			return;
 	if (g->n == g->cap) {
-		g->cap = g->cap * 2 + 16;
-		g->vnets = realloc(g->vnets, g->cap * sizeof(*g->vnets));
-		if (g->vnets == NULL)
-			abort();
+		size_t cap = g->cap * 2 + 16;
+		json_t **v = realloc(g->vnets, cap * sizeof(*v));
+
+		if (v == NULL) {
+			e->oom = true;
+			return;
+		}
+		g->vnets = v;
+		g->cap = cap;
 	}
 	g->vnets[g->n++] = vnet;
 }
@@ -476,24 +500,27 @@ cg_add(struct cg *g, json_t *vnet)
 static void
 group_members(struct emulator *e, const char *ng_id, const char *region, struct cg *out)
 {
-	char *low = emu_lower(ng_id), *pref = emu_printf("%s/staticmembers/", low);
+	char *low = emu_lower(ng_id), *pref = low != NULL ? emu_printf("%s/staticmembers/", low) : NULL;
 	const char **keys;
 	size_t n, i;
 
+	if (pref == NULL) {
+		e->oom = true;
+		free(low);
+		return;
+	}
 	emu_store_sorted(e, &keys, &n);
 	for (i = emu_store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
 		json_t *m = json_object_get(e->res, keys[i]);
 		const char *rid = json_path_str(m, "properties", "resourceId", NULL);
 		json_t *v = rid != NULL ? emu_store_get(e, rid) : NULL;
-		char *vr;
+		char vr[REGION_MAX];
 
 		if (v == NULL || strcasecmp(json_str(v, "type") != NULL ? json_str(v, "type") : "",
 		    TYPE_VNET) != 0)
 			continue;
-		vr = norm_region(json_str(v, "location"));
-		if (region == NULL || strcmp(vr, region) == 0)
-			cg_add(out, v);
-		free(vr);
+		if (region == NULL || strcmp(norm_region(json_str(v, "location"), vr), region) == 0)
+			cg_add(e, out, v);
 	}
 	free(low);
 	free(pref);
@@ -504,17 +531,30 @@ struct cg_set {
 	size_t n, cap;
 };
 
+/* A new connected group in s; NULL (e->oom set) on out of memory. */
 static struct cg *
-cg_new(struct cg_set *s, const char *name, json_t *config)
+cg_new(struct emulator *e, struct cg_set *s, const char *name, json_t *config)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap * 2 + 8;
-		s->v = realloc(s->v, s->cap * sizeof(*s->v));
-		if (s->v == NULL)
-			abort();
+	char *copy = emu_strdup(name);
+
+	if (copy != NULL && s->n == s->cap) {
+		size_t cap = s->cap * 2 + 8;
+		struct cg *v = realloc(s->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			free(copy);
+			copy = NULL;
+		} else {
+			s->v = v;
+			s->cap = cap;
+		}
+	}
+	if (copy == NULL) {
+		e->oom = true;
+		return NULL;
 	}
 	memset(&s->v[s->n], 0, sizeof(s->v[s->n]));
-	s->v[s->n].name = emu_strdup(name);
+	s->v[s->n].name = copy;
 	s->v[s->n].config = config;
 	return &s->v[s->n++];
 }
@@ -531,6 +571,47 @@ cg_set_free(struct cg_set *s)
 	free(s->v);
 }
 
+/* The connected groups one deployed configuration makes in a region. */
+static void
+config_groups(struct emulator *e, json_t *cfg, const char *cfg_id, const char *region,
+    struct cg_set *out)
+{
+	json_t *props = json_object_get(cfg, "properties"), *g;
+	bool mesh = json_str(props, "connectivityTopology") != NULL &&
+	    strcasecmp(json_str(props, "connectivityTopology"), "Mesh") == 0;
+	bool global = json_truthy(json_object_get(props, "isGlobal"), false);
+	char reg[REGION_MAX], name[1024];
+	struct cg *cur = NULL;
+	size_t j;
+
+	norm_region(region, reg);
+	json_array_foreach(json_object_get(props, "appliesToGroups"), j, g) {
+		const char *ngid = json_str(g, "networkGroupId");
+		bool direct = json_str(g, "groupConnectivity") != NULL &&
+		    strcasecmp(json_str(g, "groupConnectivity"), "DirectlyConnected") == 0;
+		bool gglobal = global || json_truthy(json_object_get(g, "isGlobal"), false);
+
+		if (ngid == NULL || (!mesh && !direct))
+			continue;
+		if (mesh) {
+			/* one group of the members of all its groups */
+			if (cur == NULL) {
+				snprintf(name, sizeof(name), "%s (%s)", cfg_id, global ? "global" : reg);
+				cur = cg_new(e, out, name, cfg);
+			}
+		} else {
+			snprintf(name, sizeof(name), "%s group %s (%s)", cfg_id, ngid,
+			    gglobal ? "global" : reg);
+			cur = cg_new(e, out, name, cfg);
+		}
+		if (cur == NULL)
+			return;
+		group_members(e, ngid, (mesh ? global : gglobal) ? NULL : reg, cur);
+		if (!mesh)
+			cur = NULL;
+	}
+}
+
 /*
  * The connected groups a goal state (avnmDeployments shape) makes: a
  * mesh joins the members of all its groups, hub-and-spoke each directly
@@ -541,7 +622,7 @@ connected_groups(struct emulator *e, json_t *goal, struct cg_set *out)
 {
 	const char *nm, *region, *type;
 	json_t *regions, *types, *ids, *cid;
-	size_t i, j;
+	size_t i;
 
 	json_object_foreach(goal, nm, regions)
 		json_object_foreach(regions, region, types)
@@ -549,53 +630,90 @@ connected_groups(struct emulator *e, json_t *goal, struct cg_set *out)
 				if (strcasecmp(type, "Connectivity") != 0)
 					continue;
 				json_array_foreach(ids, i, cid) {
-					json_t *cfg = json_is_string(cid) ? emu_store_get(e, json_string_value(cid)) : NULL;
-					json_t *props = json_object_get(cfg, "properties"), *g;
-					bool mesh = json_str(props, "connectivityTopology") != NULL &&
-					    strcasecmp(json_str(props, "connectivityTopology"), "Mesh") == 0;
-					bool global = json_truthy(json_object_get(props, "isGlobal"), false);
-					char *reg = norm_region(region);
-					struct cg *cur = NULL;
+					json_t *cfg = json_is_string(cid) ?
+					    emu_store_get(e, json_string_value(cid)) : NULL;
 
-					if (cfg == NULL) {
-						free(reg);
-						continue;
-					}
-					json_array_foreach(json_object_get(props, "appliesToGroups"), j, g) {
-						const char *ngid = json_str(g, "networkGroupId");
-						bool direct = json_str(g, "groupConnectivity") != NULL &&
-						    strcasecmp(json_str(g, "groupConnectivity"), "DirectlyConnected") == 0;
-						bool gglobal = global || json_truthy(json_object_get(g, "isGlobal"), false);
-						char name[1024];
-
-						if (ngid == NULL || (!mesh && !direct))
-							continue;
-						if (mesh) {
-							if (cur == NULL) {
-								snprintf(name, sizeof(name), "%s (%s)",
-								    json_string_value(cid), global ? "global" : reg);
-								cur = cg_new(out, name, cfg);
-							}
-						} else {
-							snprintf(name, sizeof(name), "%s group %s (%s)",
-							    json_string_value(cid), ngid, gglobal ? "global" : reg);
-							cur = cg_new(out, name, cfg);
-						}
-						group_members(e, ngid, (mesh ? global : gglobal) ? NULL : reg, cur);
-						if (!mesh)
-							cur = NULL;
-					}
-					free(reg);
+					if (cfg != NULL)
+						config_groups(e, cfg, json_string_value(cid), region, out);
 				}
 			}
 }
 
+struct pv {
+	struct cidr c;
+	json_t *v;
+};
+
 static int
 cmp_pv(const void *a, const void *b)
 {
-	const struct { struct cidr c; json_t *v; } *x = a, *y = b;
+	const struct pv *x = a, *y = b;
 
 	return cidr_compare(&x->c, &y->c);
+}
+
+/* The members' prefixes, sorted; -1 on out of memory. */
+static int
+group_prefixes(const struct cg *g, struct pv **out, size_t *n)
+{
+	struct pv *pv = NULL;
+	size_t npv = 0, cap = 0, j, k;
+	struct nw_err err = { 0 };
+	json_t *pfx;
+
+	for (j = 0; j < g->n; j++)
+		json_array_foreach(json_path(g->vnets[j], "properties", "addressSpace",
+		    "addressPrefixes", NULL), k, pfx) {
+			struct cidr c;
+
+			if (!json_is_string(pfx) || cidr_parse(&c, json_string_value(pfx), &err) != 0)
+				continue;
+			if (npv == cap) {
+				struct pv *nv = realloc(pv, (cap * 2 + 16) * sizeof(*nv));
+				if (nv == NULL) {
+					free(pv);
+					return -1;
+				}
+				pv = nv;
+				cap = cap * 2 + 16;
+			}
+			pv[npv].c = c;
+			pv[npv++].v = g->vnets[j];
+		}
+	qsort(pv, npv, sizeof(*pv), cmp_pv);
+	*out = pv;
+	*n = npv;
+	return 0;
+}
+
+/* A connected group whose configuration disallows overlaps: the first overlap, or NULL. */
+static char *
+overlap_msg(struct emulator *e, const struct cg *g)
+{
+	struct pv *pv = NULL;
+	size_t npv = 0, j, k;
+	char *msg = NULL;
+
+	if (group_prefixes(g, &pv, &npv) != 0) {
+		e->oom = true;
+		return NULL;
+	}
+	/* sorted, an overlap is a containment by an earlier prefix */
+	for (j = 1, k = 0; j < npv && msg == NULL; j++) {
+		if (cidr_overlaps(&pv[k].c, &pv[j].c) && pv[k].v != pv[j].v) {
+			char a[CIDR_STRLEN], b[CIDR_STRLEN];
+
+			cidr_format(&pv[k].c, a);
+			cidr_format(&pv[j].c, b);
+			msg = emu_printf("ConnectedGroupAddressOverlap|Configuration %s disallows overlapping address spaces, but %s (%s) overlaps %s (%s).",
+			    json_str(g->config, "id"), json_str(pv[k].v, "id"), a,
+			    json_str(pv[j].v, "id"), b);
+		}
+		if (!cidr_contains(&pv[k].c, &pv[j].c))
+			k = j;
+	}
+	free(pv);
+	return msg;
 }
 
 /* Checks the limits on the groups of the committed configurations; a message or NULL. */
@@ -639,43 +757,8 @@ check_limits(struct emulator *e, struct cg_set *all, json_t *committed_ids)
 			}
 		if (json_str(caps, "connectedGroupAddressOverlap") != NULL &&
 		    strcasecmp(json_str(caps, "connectedGroupAddressOverlap"), "Disallowed") == 0) {
-			struct pv { struct cidr c; json_t *v; } *pv = NULL;
-			size_t npv = 0, cap = 0;
-			struct nw_err err = { 0 };
-			char *msg = NULL;
+			char *msg = overlap_msg(e, g);
 
-			for (j = 0; j < g->n; j++) {
-				json_t *pfx;
-				json_array_foreach(json_path(g->vnets[j], "properties", "addressSpace",
-				    "addressPrefixes", NULL), k, pfx) {
-					struct cidr c;
-					if (!json_is_string(pfx) || cidr_parse(&c, json_string_value(pfx), &err) != 0)
-						continue;
-					if (npv == cap) {
-						cap = cap * 2 + 16;
-						pv = realloc(pv, cap * sizeof(*pv));
-						if (pv == NULL)
-							abort();
-					}
-					pv[npv].c = c;
-					pv[npv++].v = g->vnets[j];
-				}
-			}
-			qsort(pv, npv, sizeof(*pv), cmp_pv);
-			/* sorted, an overlap is a containment by an earlier prefix */
-			for (j = 1, k = 0; j < npv && msg == NULL; j++) {
-				if (cidr_overlaps(&pv[k].c, &pv[j].c) && pv[k].v != pv[j].v) {
-					char a[CIDR_STRLEN], b[CIDR_STRLEN];
-					cidr_format(&pv[k].c, a);
-					cidr_format(&pv[j].c, b);
-					msg = emu_printf("ConnectedGroupAddressOverlap|Configuration %s disallows overlapping address spaces, but %s (%s) overlaps %s (%s).",
-					    json_str(g->config, "id"), json_str(pv[k].v, "id"), a,
-					    json_str(pv[j].v, "id"), b);
-				}
-				if (!cidr_contains(&pv[k].c, &pv[j].c))
-					k = j;
-			}
-			free(pv);
 			if (msg != NULL)
 				return msg;
 		}
@@ -706,16 +789,20 @@ check_limits(struct emulator *e, struct cg_set *all, json_t *committed_ids)
 
 /* --- commit ------------------------------------------------------------------------------- */
 
+/* A network manager's deployment records (borrowed); NULL (e->oom set) on out of memory. */
 static json_t *
 records_of(struct emulator *e, const char *nm_id)
 {
 	char *low = emu_lower(nm_id);
-	json_t *list = json_object_get(e->deploy, low);
+	json_t *list = low != NULL ? json_object_get(e->deploy, low) : NULL;
 
-	if (list == NULL) {
+	if (list == NULL && low != NULL) {
 		list = json_array();
-		json_object_set_new(e->deploy, low, list);
+		if (json_object_set_new(e->deploy, low, list) != 0)
+			list = NULL;
 	}
+	if (list == NULL)
+		e->oom = true;
 	free(low);
 	return list;
 }
@@ -754,8 +841,8 @@ goal_with(struct emulator *e, const char *nm_id, json_t *regions, const char *ty
 		json_object_set_new(goal, nm_id, mine);
 	}
 	json_array_foreach(regions, i, reg) {
-		char *r = norm_region(json_string_value(reg));
-		json_t *types = json_object_get(mine, r);
+		char r[REGION_MAX];
+		json_t *types = json_object_get(mine, norm_region(json_string_value(reg), r));
 		const char *tk;
 		json_t *tv;
 		void *tmp;
@@ -771,7 +858,6 @@ goal_with(struct emulator *e, const char *nm_id, json_t *regions, const char *ty
 			json_object_set_new(types, type, json_deep_copy(ids));
 		if (json_object_size(types) == 0)
 			json_object_del(mine, r);
-		free(r);
 	}
 	if (json_object_size(mine) == 0)
 		json_object_del(goal, nm_id);
@@ -845,6 +931,14 @@ commit(struct emulator *e, struct emu_req *r, const struct emu_op_class *cls, co
 	limit = check_limits(e, &cgs, ids);
 	cg_set_free(&cgs);
 	json_decref(goal);
+	list = records_of(e, nm_id);
+	if (e->oom) {
+		/* the limits could not be checked: nothing starts */
+		free(limit);
+		json_decref(ids);
+		emu_reply_oom(r);
+		return;
+	}
 
 	sub = arm_id_part(nm_id, "subscriptions");
 	op = lro_new(e, cls, OP_ACTION, "commit", nm_id, sub,
@@ -865,17 +959,15 @@ commit(struct emulator *e, struct emu_req *r, const struct emu_op_class *cls, co
 		free(limit);
 	}
 	emu_time_iso(op->start, now);
-	list = records_of(e, nm_id);
 	json_array_foreach(regions, i, v) {
-		char *reg = norm_region(json_string_value(v));
-		json_t *rec = record_for(list, reg, type);
+		char reg[REGION_MAX];
+		json_t *rec = record_for(list, norm_region(json_string_value(v), reg), type);
 
 		json_object_set_new(rec, "commitTime", json_string(now));
 		json_object_set_new(rec, "deploymentStatus", json_string("Deploying"));
 		json_object_set(rec, "configurationIds", ids);
 		json_object_set_new(rec, "errorMessage", json_string(""));
 		json_object_set_new(rec, "commitId", json_string(op->id));
-		free(reg);
 	}
 	emu_store_touch_docs(e);
 	result = json_pack("{s:s,s:O,s:O,s:s}", "commitId", op->id, "targetLocations", regions,
@@ -897,13 +989,15 @@ commit_done(struct emulator *e, struct emu_op *op)
 	if (emu_store_get(e, op->target) == NULL)
 		return; /* the network manager went away meanwhile */
 	list = records_of(e, op->target);
+	if (list == NULL)
+		return;
 	if (op->state == OP_SUCCEEDED) {
 		json_t *goal = goal_with(e, op->target, regions, type, ids);
 		json_object_set_new(e->observed, "avnmDeployments", goal);
 	}
 	json_array_foreach(regions, i, v) {
-		char *reg = norm_region(json_string_value(v));
-		json_t *rec = record_for(list, reg, type);
+		char reg[REGION_MAX];
+		json_t *rec = record_for(list, norm_region(json_string_value(v), reg), type);
 		const char *cid = json_str(rec, "commitId");
 
 		/* a later commit to the same region took over the record */
@@ -913,7 +1007,6 @@ commit_done(struct emulator *e, struct emu_op *op)
 			json_object_set_new(rec, "errorMessage", json_string(op->state == OP_SUCCEEDED ? "" :
 			    op->fail_msg != NULL ? op->fail_msg : "deployment failed"));
 		}
-		free(reg);
 	}
 	emu_store_touch_docs(e);
 }
@@ -930,11 +1023,9 @@ filter_has(json_t *filter, const char *v)
 		return true;
 	json_array_foreach(filter, i, f) {
 		if (json_is_string(f)) {
-			char *a = norm_region(json_string_value(f)), *b = norm_region(v);
-			bool eq = strcmp(a, b) == 0;
-			free(a);
-			free(b);
-			if (eq)
+			char a[REGION_MAX], b[REGION_MAX];
+
+			if (strcmp(norm_region(json_string_value(f), a), norm_region(v, b)) == 0)
 				return true;
 		}
 	}
@@ -1134,20 +1225,19 @@ list_effective(struct emulator *e, struct emu_req *r, const char *vnet_id, json_
 {
 	json_t *dep = json_object_get(e->observed, "avnmDeployments"), *regions, *types, *ids, *cid;
 	json_t *all = json_array(), *vnet = emu_store_get(e, vnet_id);
-	char *vreg = norm_region(json_str(vnet, "location"));
+	char vreg[REGION_MAX];
 	const char *nm, *region, *type;
 	size_t start, top, i;
 
+	norm_region(json_str(vnet, "location"), vreg);
 	if (page_args(e, r, body, &start, &top) != 0)
 		goto done;
 	emu_op_name(r, "list effective connectivity configurations");
 	json_object_foreach(dep, nm, regions)
 		json_object_foreach(regions, region, types) {
-			char *reg = norm_region(region);
-			bool here = strcmp(reg, vreg) == 0;
+			char reg[REGION_MAX];
 
-			free(reg);
-			if (!here)
+			if (strcmp(norm_region(region, reg), vreg) != 0)
 				continue;
 			json_object_foreach(types, type, ids) {
 				if (strcasecmp(type, "Connectivity") != 0)
@@ -1162,7 +1252,6 @@ list_effective(struct emulator *e, struct emu_req *r, const char *vnet_id, json_
 	reply_body_page(r, all, start, top);
 done:
 	json_decref(all);
-	free(vreg);
 }
 
 /* The actions take an empty body as {}. */

@@ -75,6 +75,11 @@ control_drift_put(struct emulator *e, const char *id, const json_t *res, bool pa
 				{ "/routes/", "routes" }, { "/peerings/", "peerings" } };
 			char *low = emu_lower(id);
 			size_t k;
+
+			if (low == NULL) {
+				free(pid);
+				return err_set(err, NW_ENOMEM, "out of memory writing '%s'", id);
+			}
 			for (k = 0; k < 4; k++) {
 				const char *hit = strstr(low + strlen(pid), kinds[k][0]);
 				if (hit == low + strlen(pid) && !json_is_object(emu_store_get(e, id))) {

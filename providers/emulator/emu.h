@@ -222,6 +222,9 @@ struct emulator {
 	json_t *log;
 	uint64_t seq;
 
+	/* an allocation failed while serving the current request: it is answered 500 */
+	bool oom;
+
 	/* persistence */
 	struct sqlite3 *db;
 	json_t *dirty;      /* lowercase ids changed since the last flush */
@@ -269,13 +272,13 @@ void emu_time_iso(double epoch, char out[40]);
 /* Nominal seconds to real seconds under the time scale. */
 double emu_scaled(const struct emulator *e, double nominal);
 
-/* ASCII lowercase copy (malloc'd). */
+/*
+ * An ASCII lowercase copy, a copy (NULL copies as ""), printf into a new
+ * string: malloc'd, NULL on out of memory.  A caller that cannot go on
+ * without one sets e->oom, and the request is answered 500 (emu_reply_oom).
+ */
 char *emu_lower(const char *s);
-
-/* strdup that aborts on out of memory (tiny allocations only). */
 char *emu_strdup(const char *s);
-
-/* printf into a malloc'd string. */
 char *emu_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The next value of a splitmix64 generator. */
@@ -409,7 +412,7 @@ void emu_store_etag(struct emulator *e, json_t *obj);
  */
 int emu_store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err);
 
-/* The estate as a netwave.topology/v1 document (new reference). */
+/* The estate as a netwave.topology/v1 document (new reference); NULL on out of memory. */
 json_t *emu_store_doc(struct emulator *e);
 
 /* Resource groups. */
@@ -670,6 +673,9 @@ void auth_free(struct emulator *e);
 
 /* POST /providers/Microsoft.ResourceGraph/resources */
 void graph_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* The other paths under Microsoft.ResourceGraph. */
+void graph_unknown(struct emulator *e, struct emu_req *r, const struct emu_call *c);
 
 /* --- persist.c ------------------------------------------------------------------ */
 

@@ -55,6 +55,9 @@ log_request(struct emulator *e, struct emu_req *r, double started)
 		/* drop the oldest tenth at once so trimming stays cheap */
 		size_t drop = e->max_log / 10 + 1, i;
 		json_t *keep = json_array();
+
+		if (keep == NULL)
+			return; /* out of memory: trimmed at a later request */
 		for (i = drop; i < json_array_size(e->log); i++)
 			json_array_append(keep, json_array_get(e->log, i));
 		json_decref(e->log);
@@ -119,7 +122,7 @@ after_faults(struct emulator *e, struct emu_req *r, const struct fault_hit *hit,
 	if (hit->kind == FAULT_EMPTY_STATUS && r->status < 300) {
 		/* the network manager: the commit path without "/commit" */
 		char *low = emu_lower(r->path);
-		char *slash = strrchr(low, '/');
+		char *slash = low != NULL ? strrchr(low, '/') : NULL;
 		if (slash != NULL && strcmp(slash, "/commit") == 0) {
 			*slash = '\0';
 			json_object_set_new(e->empty_status, low, json_integer(hit->count));
@@ -142,6 +145,7 @@ serve(struct emulator *e, struct emu_req *r)
 	size_t nseg = 0, before;
 
 	pthread_mutex_lock(&e->lock);
+	e->oom = false;
 	lro_advance(e);
 	if (emu_split(r->path, &seg, &nseg) != 0) {
 		emu_reply_oom(r);
@@ -155,6 +159,8 @@ serve(struct emulator *e, struct emu_req *r)
 	before = e->nops;
 	emu_route_call(e, r, &call);
 	after_faults(e, r, &hit, before);
+	if (e->oom)
+		emu_reply_oom(r);
 done:
 	emu_split_free(seg, nseg);
 	if (e->db != NULL && persist_flush(e, &err) != 0)
@@ -207,6 +213,8 @@ collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 	if (key == NULL || value == NULL)
 		return MHD_YES;
 	low = emu_lower(key);
+	if (low == NULL)
+		return MHD_NO; /* out of memory: req_init answers 500 */
 	json_object_set_new(r->hdr, low, json_string(value));
 	free(low);
 	return MHD_YES;
@@ -220,14 +228,23 @@ secret_arg(const char *k)
 	    strcasecmp(k, "sig") == 0;
 }
 
+/* Appends to *buf; on out of memory frees it and leaves NULL, and later calls do nothing. */
 static void
 append_raw(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
+	if (*buf == NULL)
+		return;
 	if (*len + n + 1 > *cap) {
+		char *nb;
+
 		*cap = (*cap + n + 1) * 2;
-		*buf = realloc(*buf, *cap);
-		if (*buf == NULL)
-			abort();
+		nb = realloc(*buf, *cap);
+		if (nb == NULL) {
+			free(*buf);
+			*buf = NULL;
+			return;
+		}
+		*buf = nb;
 	}
 	memcpy(*buf + *len, s, n);
 	*len += n;
@@ -251,7 +268,7 @@ append_escaped(char **buf, size_t *len, size_t *cap, const char *s)
 	}
 }
 
-/* The query as text for the log, with anything secret-looking redacted. */
+/* The query as text for the log, with anything secret-looking redacted; NULL on out of memory. */
 static char *
 query_text(const json_t *q)
 {
@@ -270,11 +287,13 @@ query_text(const json_t *q)
 	return buf;
 }
 
-static void
+/* Collects the request; -1 on out of memory (r can still be answered and freed). */
+static int
 req_init(struct emulator *e, struct emu_req *r, struct MHD_Connection *c, const char *url,
     const char *method)
 {
 	const char *host, *corr;
+	int rc = 0;
 
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	r->path = emu_strdup(url);
@@ -282,9 +301,12 @@ req_init(struct emulator *e, struct emu_req *r, struct MHD_Connection *c, const 
 	r->hdr = json_object();
 	r->resp_hdr = json_object();
 	r->status = 500;
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, r);
-	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, r);
-	r->query_text = query_text(r->query);
+	if (r->path == NULL || r->query == NULL || r->hdr == NULL || r->resp_hdr == NULL)
+		rc = -1;
+	else if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, r) < 0 ||
+	    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, r) < 0)
+		rc = -1;
+	r->query_text = r->query != NULL ? query_text(r->query) : NULL;
 	host = emu_header_in(r, "host");
 	if (host != NULL && strlen(host) < 200 && strpbrk(host, " /\\\"'<>") == NULL)
 		snprintf(r->base, sizeof(r->base), "%s://%s", e->tls ? "https" : "http", host);
@@ -299,6 +321,7 @@ req_init(struct emulator *e, struct emu_req *r, struct MHD_Connection *c, const 
 		snprintf(r->correlation_id, sizeof(r->correlation_id), "%s", corr);
 	else
 		snprintf(r->correlation_id, sizeof(r->correlation_id), "%s", r->request_id);
+	return rc;
 }
 
 static enum MHD_Result
@@ -344,7 +367,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		if (cc == NULL)
 			return MHD_NO;
 		*con_cls = cc;
-		req_init(e, &cc->r, c, url, method);
+		if (req_init(e, &cc->r, c, url, method) != 0) {
+			/* not logged: the log needs memory too */
+			emu_reply_oom(&cc->r);
+			cc->answered = true;
+			return send_answer(e, c, &cc->r);
+		}
 		cl = emu_header_in(&cc->r, "content-length");
 		if (cl != NULL && strtoull(cl, NULL, 10) > e->max_body)
 			cc->too_big = true;
@@ -523,21 +551,148 @@ read_pem(char **out, const char *path, struct nw_err *err)
 	return file_read_all(out, &len, path, 1 << 20, err);
 }
 
+/* The options with their defaults (ARM's where ARM has one). */
+static void
+opts_resolve(struct emulator *e, const struct emulator_opts *o)
+{
+	double dflt_size[3] = { 250, 200, 200 }, dflt_refill[3] = { 25, 10, 10 };
+	double sizes[3] = { o->read_bucket, o->write_bucket, o->delete_bucket };
+	double refills[3] = { o->read_refill, o->write_refill, o->delete_refill };
+	uint64_t seed;
+	int i;
+
+	e->scale = o->time_scale > 0 ? o->time_scale : 1.0;
+	e->latency_ms = o->latency_ms > 0 && isfinite(o->latency_ms) ? o->latency_ms : 0;
+	e->no_auth = o->no_auth;
+	e->token_lifetime = o->token_lifetime > 0 ? o->token_lifetime : 3599;
+	e->page_size = o->page_size > 0 ? o->page_size : 100;
+	e->max_page_size = o->max_page_size > 0 ? o->max_page_size : 1000;
+	if (e->page_size > e->max_page_size)
+		e->page_size = e->max_page_size;
+	e->max_body = o->max_body > 0 ? o->max_body : EMU_MAX_BODY_DEFAULT;
+	e->max_log = o->max_log > 0 ? o->max_log : 100000;
+	for (i = 0; i < 3; i++) {
+		e->bucket_size[i] = sizes[i] > 0 ? sizes[i] : dflt_size[i];
+		e->bucket_refill[i] = refills[i] > 0 ? refills[i] : dflt_refill[i];
+	}
+	seed = o->rng_seed != 0 ? o->rng_seed : (uint64_t)(emu_now() * 1e6) ^ (uint64_t)getpid();
+	e->fault_rng = seed;
+	e->id_rng = seed ^ 0x5bd1e9955bd1e995ULL;
+}
+
+/* The estate: the state database's, else the seed's (written to the database). */
+static int
+load_estate(struct emulator *e, const struct emulator_opts *o, struct nw_err *err)
+{
+	bool loaded = false;
+	int rc;
+
+	if (o->state_path != NULL) {
+		rc = persist_open(e, o->state_path, &loaded, err);
+		if (rc != 0)
+			return rc;
+		if (loaded)
+			emu_routes_settle(e); /* what each kind left half-way when it stopped */
+	}
+	if (loaded)
+		return 0;
+	rc = load_seed(e, o, err);
+	if (rc == 0 && e->db != NULL)
+		rc = persist_save_all(e, err);
+	return rc;
+}
+
+/* The fault rules and the OAuth2 clients, from the options' JSON or files. */
+static int
+load_rules(struct emulator *e, const struct emulator_opts *o, struct nw_err *err)
+{
+	json_t *doc = NULL;
+	int rc = 0;
+
+	if (o->faults_json != NULL || o->faults_path != NULL) {
+		if (o->faults_json == NULL && (rc = load_json_file(&doc, o->faults_path, "faults",
+		    err)) != 0)
+			return rc;
+		rc = faults_load(e, o->faults_json != NULL ? o->faults_json : doc, err);
+		json_decref(doc);
+		doc = NULL;
+		if (rc != 0) {
+			if (o->faults_path != NULL && o->faults_json == NULL)
+				err_prefix(err, "%s", o->faults_path);
+			return rc;
+		}
+	}
+	if (o->clients_json != NULL || o->clients_path != NULL) {
+		if (o->clients_json == NULL && (rc = load_json_file(&doc, o->clients_path, "clients",
+		    err)) != 0)
+			return rc;
+		rc = auth_load_clients(e, o->clients_json != NULL ? o->clients_json : doc, err);
+		json_decref(doc);
+	}
+	return rc;
+}
+
+/* Starts libmicrohttpd on the address (with TLS when asked) and sets base_url. */
+static int
+listen_on(struct emulator *e, const struct emulator_opts *o, struct sockaddr_storage *ss,
+    struct nw_err *err)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_AUTO;
+	const union MHD_DaemonInfo *info;
+	char host[64];
+	int rc;
+
+	if (o->tls_cert_path != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+			return err_set(err, NW_EINPUT, "this libmicrohttpd was built without TLS");
+		rc = read_pem(&e->tls_cert, o->tls_cert_path, err);
+		if (rc == 0)
+			rc = read_pem(&e->tls_key, o->tls_key_path, err);
+		if (rc != 0)
+			return rc;
+		e->tls = true;
+		flags |= MHD_USE_TLS;
+	}
+	if (e->tls)
+		e->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		    MHD_OPTION_HTTPS_MEM_CERT, e->tls_cert,
+		    MHD_OPTION_HTTPS_MEM_KEY, e->tls_key,
+		    MHD_OPTION_END);
+	else
+		e->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		    MHD_OPTION_END);
+	if (e->mhd == NULL)
+		return err_set(err, NW_EIO, "cannot listen on %s: %s",
+		    o->listen != NULL ? o->listen : "127.0.0.1:0",
+		    errno != 0 ? strerror(errno) : "libmicrohttpd refused to start");
+	info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	e->port = info != NULL ? info->port : 0;
+	if (ss->ss_family == AF_INET6) {
+		char a[48];
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof(a));
+		snprintf(host, sizeof(host), "[%s]", a);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ss)->sin_addr, host, sizeof(host));
+	}
+	snprintf(e->base_url, sizeof(e->base_url), "%s://%s:%u", e->tls ? "https" : "http", host,
+	    e->port);
+	return 0;
+}
+
 int
 emulator_start(struct emulator **out, const struct emulator_opts *o, struct nw_err *err)
 {
 	struct emulator *e;
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_AUTO;
-	const union MHD_DaemonInfo *info;
-	bool loaded = false;
-	json_t *doc = NULL;
 	int rc;
-	uint64_t seed;
-	double dflt_size[3] = { 250, 200, 200 }, dflt_refill[3] = { 25, 10, 10 };
-	int i;
 
 	*out = NULL;
 	rc = parse_listen(o->listen, &ss, &sslen, err);
@@ -552,125 +707,25 @@ emulator_start(struct emulator **out, const struct emulator_opts *o, struct nw_e
 	if (e == NULL)
 		return err_set(err, NW_ENOMEM, "out of memory");
 	pthread_mutex_init(&e->lock, NULL);
-	e->scale = o->time_scale > 0 ? o->time_scale : 1.0;
-	e->latency_ms = o->latency_ms > 0 && isfinite(o->latency_ms) ? o->latency_ms : 0;
-	e->no_auth = o->no_auth;
-	e->token_lifetime = o->token_lifetime > 0 ? o->token_lifetime : 3599;
-	e->page_size = o->page_size > 0 ? o->page_size : 100;
-	e->max_page_size = o->max_page_size > 0 ? o->max_page_size : 1000;
-	if (e->page_size > e->max_page_size)
-		e->page_size = e->max_page_size;
-	e->max_body = o->max_body > 0 ? o->max_body : EMU_MAX_BODY_DEFAULT;
-	e->max_log = o->max_log > 0 ? o->max_log : 100000;
-	{
-		double sizes[3] = { o->read_bucket, o->write_bucket, o->delete_bucket };
-		double refills[3] = { o->read_refill, o->write_refill, o->delete_refill };
-		for (i = 0; i < 3; i++) {
-			e->bucket_size[i] = sizes[i] > 0 ? sizes[i] : dflt_size[i];
-			e->bucket_refill[i] = refills[i] > 0 ? refills[i] : dflt_refill[i];
-		}
-	}
-	seed = o->rng_seed != 0 ? o->rng_seed : (uint64_t)(emu_now() * 1e6) ^ (uint64_t)getpid();
-	e->fault_rng = seed;
-	e->id_rng = seed ^ 0x5bd1e9955bd1e995ULL;
+	opts_resolve(e, o);
 	e->log = json_array();
 	e->tokens = json_object();
 	e->empty_status = json_object();
 	e->snapshots = json_object();
 	e->dirty = json_object();
 	e->mi_client_id = emu_strdup("7f0c3a52-4e0b-4a8e-9c7d-000000000001");
-
-	if (o->state_path != NULL) {
-		rc = persist_open(e, o->state_path, &loaded, err);
-		if (rc != 0)
-			goto fail;
-		if (loaded)
-			emu_routes_settle(e); /* what each kind left half-way when it stopped */
-	}
-	if (!loaded) {
-		rc = load_seed(e, o, err);
-		if (rc != 0)
-			goto fail;
-		if (e->db != NULL) {
-			rc = persist_save_all(e, err);
-			if (rc != 0)
-				goto fail;
-		}
-	}
-	if (o->faults_json != NULL || o->faults_path != NULL) {
-		if (o->faults_json == NULL) {
-			rc = load_json_file(&doc, o->faults_path, "faults", err);
-			if (rc != 0)
-				goto fail;
-		}
-		rc = faults_load(e, o->faults_json != NULL ? o->faults_json : doc, err);
-		json_decref(doc);
-		doc = NULL;
-		if (rc != 0) {
-			if (o->faults_path != NULL && o->faults_json == NULL)
-				err_prefix(err, "%s", o->faults_path);
-			goto fail;
-		}
-	}
-	if (o->clients_json != NULL || o->clients_path != NULL) {
-		if (o->clients_json == NULL) {
-			rc = load_json_file(&doc, o->clients_path, "clients", err);
-			if (rc != 0)
-				goto fail;
-		}
-		rc = auth_load_clients(e, o->clients_json != NULL ? o->clients_json : doc, err);
-		json_decref(doc);
-		doc = NULL;
-		if (rc != 0)
-			goto fail;
-	}
-	if (o->tls_cert_path != NULL) {
-		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			rc = err_set(err, NW_EINPUT, "this libmicrohttpd was built without TLS");
-			goto fail;
-		}
-		rc = read_pem(&e->tls_cert, o->tls_cert_path, err);
-		if (rc == 0)
-			rc = read_pem(&e->tls_key, o->tls_key_path, err);
-		if (rc != 0)
-			goto fail;
-		e->tls = true;
-		flags |= MHD_USE_TLS;
-	}
-	if (e->tls)
-		e->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-		    MHD_OPTION_HTTPS_MEM_CERT, e->tls_cert,
-		    MHD_OPTION_HTTPS_MEM_KEY, e->tls_key,
-		    MHD_OPTION_END);
-	else
-		e->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-		    MHD_OPTION_END);
-	if (e->mhd == NULL) {
-		rc = err_set(err, NW_EIO, "cannot listen on %s: %s",
-		    o->listen != NULL ? o->listen : "127.0.0.1:0",
-		    errno != 0 ? strerror(errno) : "libmicrohttpd refused to start");
+	if (e->log == NULL || e->tokens == NULL || e->empty_status == NULL ||
+	    e->snapshots == NULL || e->dirty == NULL || e->mi_client_id == NULL) {
+		rc = err_set(err, NW_ENOMEM, "out of memory starting the emulator");
 		goto fail;
 	}
-	info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	e->port = info != NULL ? info->port : 0;
-	{
-		char host[64];
-		if (ss.ss_family == AF_INET6) {
-			char a[48];
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a));
-			snprintf(host, sizeof(host), "[%s]", a);
-		} else {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
-		}
-		snprintf(e->base_url, sizeof(e->base_url), "%s://%s:%u", e->tls ? "https" : "http",
-		    host, e->port);
-	}
+	rc = load_estate(e, o, err);
+	if (rc == 0)
+		rc = load_rules(e, o, err);
+	if (rc == 0)
+		rc = listen_on(e, o, &ss, err);
+	if (rc != 0)
+		goto fail;
 	*out = e;
 	return 0;
 fail:

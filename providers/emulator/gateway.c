@@ -242,6 +242,9 @@ prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype, co
 	json_t *conns = connections_of(e, gw_id), *pips = pips_of(gw), *snap, *cid;
 	size_t i;
 
+	if (low == NULL)
+		e->oom = true; /* the snapshot cannot be kept: the request is answered 500 */
+
 	snap = json_pack("{s:o, s:[], s:[], s:s}", "gateway", json_deep_copy(gw), "connections",
 	    "publicIPs", "kind", er ? "ExpressRoute" : "Vpn");
 	json_array_foreach(conns, i, cid)
@@ -507,6 +510,9 @@ migration_done(struct emulator *e, struct emu_op *op)
 	const char *a = op->action;
 	char *low = emu_lower(op->target);
 	json_t *snap = json_incref(json_object_get(e->snapshots, low));
+
+	if (low == NULL)
+		e->oom = true;
 	const char *new_id = json_str(snap, "newGateway");
 	bool ok = op->state == OP_SUCCEEDED;
 	size_t i;

@@ -51,8 +51,12 @@ rg_list(struct emulator *e, struct emu_req *r, const char *sub)
 	size_t n = 0, i, len = strlen(sub);
 
 	keys = malloc((json_object_size(e->rgs) + 1) * sizeof(*keys));
-	if (keys == NULL || value == NULL)
-		abort();
+	if (keys == NULL || value == NULL) {
+		free(keys);
+		json_decref(value);
+		emu_reply_oom(r);
+		return;
+	}
 	json_object_foreach(e->rgs, k, g)
 		if (strncasecmp(k, sub, len) == 0 && k[len] == '/')
 			keys[n++] = k;
@@ -69,7 +73,7 @@ static char *
 rg_prefix(const char *sub, const char *rg)
 {
 	char *raw = emu_printf("/subscriptions/%s/resourcegroups/%s/", sub, rg);
-	char *low = emu_lower(raw);
+	char *low = raw != NULL ? emu_lower(raw) : NULL;
 
 	free(raw);
 	return low;
@@ -93,10 +97,16 @@ static void
 rg_resources(struct emulator *e, struct emu_req *r, const char *sub, const char *rg)
 {
 	char *pref = rg_prefix(sub, rg);
-	size_t plen = strlen(pref), n, i;
+	size_t plen = pref != NULL ? strlen(pref) : 0, n, i;
 	const char **keys;
 	json_t *value = json_array();
 
+	if (pref == NULL || value == NULL) {
+		free(pref);
+		json_decref(value);
+		emu_reply_oom(r);
+		return;
+	}
 	emu_store_sorted(e, &keys, &n);
 	for (i = emu_store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, plen) == 0; i++) {
 		json_t *res = json_object_get(e->res, keys[i]);
@@ -119,21 +129,26 @@ rg_resources(struct emulator *e, struct emu_req *r, const char *sub, const char 
 	emu_reply_json(r, 200, json_pack("{s:o}", "value", value));
 }
 
-/* Every resource of the group goes with it. */
-static void
+/* Every resource of the group goes with it; false on out of memory. */
+static bool
 rg_empty(struct emulator *e, const char *sub, const char *rg)
 {
 	char *pref = rg_prefix(sub, rg);
-	size_t plen = strlen(pref), n, i, nd = 0;
+	size_t plen = pref != NULL ? strlen(pref) : 0, n, i, nd = 0;
 	const char **keys;
 	char **doomed;
 
 	emu_store_sorted(e, &keys, &n);
 	doomed = malloc((n + 1) * sizeof(*doomed));
-	if (doomed == NULL)
-		abort();
+	if (doomed == NULL || pref == NULL) {
+		e->oom = true; /* the group and its resources stay */
+		free(doomed);
+		free(pref);
+		return false;
+	}
 	for (i = emu_store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, plen) == 0; i++)
-		doomed[nd++] = emu_strdup(keys[i]);
+		if ((doomed[nd] = emu_strdup(keys[i])) != NULL)
+			nd++;
 	for (i = 0; i < nd; i++) {
 		avnm_forget(e, doomed[i]);
 		emu_store_del(e, doomed[i]);
@@ -141,6 +156,7 @@ rg_empty(struct emulator *e, const char *sub, const char *rg)
 	}
 	free(doomed);
 	free(pref);
+	return true;
 }
 
 static void
@@ -150,8 +166,8 @@ delete_done(struct emulator *e, struct emu_op *op)
 	char *rg = arm_id_part(op->target, "resourceGroups");
 
 	if (op->state == OP_SUCCEEDED && sub != NULL && rg != NULL) {
-		rg_empty(e, sub, rg);
-		emu_store_rg_del(e, sub, rg);
+		if (rg_empty(e, sub, rg))
+			emu_store_rg_del(e, sub, rg);
 	} else if (sub != NULL && rg != NULL && emu_store_rg_get(e, sub, rg) != NULL) {
 		json_object_set_new(json_object_get(emu_store_rg_get(e, sub, rg), "properties"),
 		    "provisioningState", json_string("Succeeded"));

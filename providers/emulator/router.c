@@ -80,7 +80,8 @@ const struct emu_route emu_routes[] = {
 	{ NULL, "/*/discovery/v2.0/keys", NULL, route_jwks, NULL, ROUTE_OPEN },
 
 	/* Resource Graph */
-	{ NULL, "/providers/Microsoft.ResourceGraph/**", NULL, graph_handle, NULL, 0 },
+	{ NULL, "/providers/Microsoft.ResourceGraph/resources", NULL, graph_handle, NULL, 0 },
+	{ NULL, "/providers/Microsoft.ResourceGraph/**", NULL, graph_unknown, NULL, 0 },
 
 	/* Microsoft.Resources: subscriptions and resource groups */
 	{ NULL, SUB, NULL, arm_subscription_get, NULL, ROUTE_API_RESOURCES | ROUTE_SUB },

@@ -23,11 +23,7 @@
 char *
 emu_strdup(const char *s)
 {
-	char *p = strdup(s != NULL ? s : "");
-
-	if (p == NULL)
-		abort(); /* a few bytes: nothing sensible to do without them */
-	return p;
+	return strdup(s != NULL ? s : "");
 }
 
 char *
@@ -35,12 +31,12 @@ emu_printf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s = NULL;
+	int n;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
-	return s;
+	return n < 0 ? NULL : s;
 }
 
 char *
@@ -49,6 +45,8 @@ emu_lower(const char *s)
 	char *p = emu_strdup(s);
 	char *q;
 
+	if (p == NULL)
+		return NULL;
 	for (q = p; *q != '\0'; q++)
 		if (*q >= 'A' && *q <= 'Z')
 			*q = (char)(*q - 'A' + 'a');
