@@ -19,6 +19,14 @@
 #include "providers/emulator/arm.h"
 
 static void
+bad_type(struct emu_req *r, const char *type)
+{
+	emu_reply_error(r, 404, "InvalidResourceType",
+	    "The resource type '%s' could not be found in the namespace 'Microsoft.Network' for api version '%s'.",
+	    type, emu_query(r, "api-version"));
+}
+
+static void
 path_free(struct arm_path *p)
 {
 	free(p->id);
@@ -66,9 +74,7 @@ path_resolve(struct emu_req *r, struct arm_path *p, const struct emu_route *acti
 				p->name = p->rest[2 * k + 1];
 				return 0;
 			}
-			emu_reply_error(r, 404, "InvalidResourceType",
-			    "The resource type '%s' could not be found in the namespace 'Microsoft.Network' for api version '%s'.",
-			    typepath, emu_query(r, "api-version"));
+			bad_type(r, typepath);
 			free(id);
 			return -1;
 		}
@@ -102,9 +108,7 @@ path_resolve(struct emu_req *r, struct arm_path *p, const struct emu_route *acti
 			p->id = id;
 			return 0;
 		}
-		emu_reply_error(r, 404, "InvalidResourceType",
-		    "The resource type '%s' could not be found in the namespace 'Microsoft.Network' for api version '%s'.",
-		    full, emu_query(r, "api-version"));
+		bad_type(r, full);
 		free(id);
 		return -1;
 	}
@@ -436,14 +440,6 @@ method_not_allowed(struct emu_req *r)
 {
 	emu_reply_error(r, 405, "MethodNotAllowed",
 	    "The requested resource does not support http method '%s'.", r->method);
-}
-
-static void
-bad_type(struct emu_req *r, const char *type)
-{
-	emu_reply_error(r, 404, "InvalidResourceType",
-	    "The resource type '%s' could not be found in the namespace 'Microsoft.Network' for api version '%s'.",
-	    type, emu_query(r, "api-version"));
 }
 
 void

@@ -844,31 +844,33 @@ avnm_commit(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 	json_decref(body);
 }
 
-void
-avnm_list_deployment_status(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+/* A list action: its body (or {}) and the resource it names. */
+static void
+list_with_body(struct emulator *e, struct emu_req *r, const struct emu_call *c,
+    void (*list)(struct emulator *, struct emu_req *, const char *, json_t *))
 {
 	json_t *body = body_of(r);
 
-	list_deployment_status(e, r, c->target, body);
+	list(e, r, c->target, body);
 	json_decref(body);
+}
+
+void
+avnm_list_deployment_status(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	list_with_body(e, r, c, list_deployment_status);
 }
 
 void
 avnm_list_active(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 {
-	json_t *body = body_of(r);
-
-	list_active(e, r, c->target, body);
-	json_decref(body);
+	list_with_body(e, r, c, list_active);
 }
 
 void
 avnm_list_effective(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 {
-	json_t *body = body_of(r);
-
-	list_effective(e, r, c->target, body);
-	json_decref(body);
+	list_with_body(e, r, c, list_effective);
 }
 
 /*

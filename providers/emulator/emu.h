@@ -288,10 +288,16 @@ uint64_t emu_rand(uint64_t *state);
 int emu_split(const char *path, char ***out, size_t *n);
 void emu_split_free(char **v, size_t n);
 
-/* The resource group and name parts of an id; NULL when absent (malloc'd). */
+/*
+ * The segment of an id after key ("subscriptions", "resourceGroups"),
+ * malloc'd; NULL when absent or out of memory.
+ */
 char *arm_id_part(const char *id, const char *key);
 
-/* The parent id of a child resource id (drops the last type/name pair; malloc'd). */
+/*
+ * The parent id of a child resource id (drops the last type/name pair),
+ * malloc'd; NULL for none or out of memory.
+ */
 char *arm_id_parent(const char *id);
 
 /* The last segment of an id (borrowed). */

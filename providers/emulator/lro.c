@@ -84,29 +84,30 @@ url_region(const char *region)
 	return low;
 }
 
-/* Room for one more in both lists; false on out of memory. */
+/* Room for one more operation in a list; false on out of memory. */
+static bool
+grow(struct emu_op ***list, size_t n, size_t *cap)
+{
+	struct emu_op **v;
+
+	if (n < *cap)
+		return true;
+	v = realloc(*list, (*cap * 2 + 64) * sizeof(*v));
+	if (v == NULL)
+		return false;
+	*list = v;
+	*cap = *cap * 2 + 64;
+	return true;
+}
+
+/* Room for one more in both lists and the index; false on out of memory. */
 static bool
 reserve(struct emulator *e)
 {
 	if (e->opindex == NULL && (e->opindex = json_object()) == NULL)
 		return false;
-	if (e->nops == e->capops) {
-		size_t cap = e->capops * 2 + 64;
-		struct emu_op **v = realloc(e->ops, cap * sizeof(*v));
-		if (v == NULL)
-			return false;
-		e->ops = v;
-		e->capops = cap;
-	}
-	if (e->nrunning == e->caprunning) {
-		size_t cap = e->caprunning * 2 + 64;
-		struct emu_op **v = realloc(e->running, cap * sizeof(*v));
-		if (v == NULL)
-			return false;
-		e->running = v;
-		e->caprunning = cap;
-	}
-	return true;
+	return grow(&e->ops, e->nops, &e->capops) &&
+	    grow(&e->running, e->nrunning, &e->caprunning);
 }
 
 struct emu_op *

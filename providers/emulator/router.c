@@ -9,6 +9,9 @@
  *
  * Patterns are '/'-separated segments compared case-insensitively, as
  * ARM compares paths; "*" is one segment, "**" (last only) any number.
+ * A handler has the emu_handler_fn signature and answers through util.c;
+ * one that starts an operation passes c->route->op to lro_new.
+ *
  * The first entry whose path and method match serves the request.  When
  * an entry matches the path but not the method and nothing later matches
  * both, the answer is 405 MethodNotAllowed, after that entry's checks.
@@ -126,6 +129,7 @@ const struct emu_route emu_routes[] = {
 	{ NULL, RG NET "/**", NULL, arm_network, &arm_write_op,
 	  ROUTE_API_NETWORK | ROUTE_SUB | ROUTE_RG },
 
+	/* other namespaces: a new one's entries go above these two */
 	{ NULL, SUB "/providers/*/**", NULL, arm_bad_namespace, NULL, 0 },
 	{ NULL, RG "/providers/*/**", NULL, arm_bad_namespace, NULL, 0 },
 };

@@ -290,6 +290,8 @@ emu_store_rg_put(struct emulator *e, const char *sub, const char *rg, const char
 	char *k = rg_key(sub, rg);
 	json_t *old = json_object_get(e->rgs, k);
 
+	if (k == NULL)
+		e->oom = true;
 	/* as "Resource Groups - Get" returns it, plus the subscription for lists */
 	if (old == NULL)
 		json_object_set_new(e->rgs, k, json_pack("{s:s,s:o,s:s,s:s,s:s,s:{s:s}}",
@@ -411,9 +413,13 @@ emu_store_feature_sub_set(struct emulator *e, const char *sub, const char *name,
 	if (e->subfeatures == NULL)
 		e->subfeatures = json_object();
 	f = json_object_get(e->subfeatures, low);
-	if (f == NULL) {
-		f = json_object();
-		json_object_set_new(e->subfeatures, low, f);
+	if (f == NULL && low != NULL && json_object_set_new(e->subfeatures, low, json_object()) == 0)
+		f = json_object_get(e->subfeatures, low);
+	if (f == NULL || subs == NULL) {
+		e->oom = true;
+		free(low);
+		json_decref(subs);
+		return;
 	}
 	json_object_set_new(f, name, json_string(state));
 	free(low);
@@ -541,6 +547,8 @@ emu_store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err)
 		if (type != NULL && strcasecmp(type, EMU_TYPE_RESOURCE_GROUP) == 0)
 			continue;
 		low = emu_lower(id);
+		if (low == NULL)
+			return err_set(err, NW_ENOMEM, "out of memory loading resource %zu", i);
 		/* shared, not copied: the loaded topology is freed right after,
 		 * and a copy of a 5,000-spoke estate cost 200 MB at start */
 		json_object_set(e->res, low, (json_t *)r);

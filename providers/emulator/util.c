@@ -277,6 +277,8 @@ arm_id_parent(const char *id)
 	int cut = 0;
 	size_t i;
 
+	if (p == NULL)
+		return NULL;
 	for (i = strlen(p); i > 0; i--)
 		if (p[i - 1] == '/' && ++cut == 2) {
 			p[i - 1] = '\0';
