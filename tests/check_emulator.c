@@ -398,6 +398,87 @@ START_TEST(test_unknown_paths_answer_as_arm_does)
 }
 END_TEST
 
+/* The route table: a path it knows under another method is 405, after ARM's checks. */
+START_TEST(test_a_known_path_asked_with_another_method_is_405)
+{
+	struct fixture f;
+	struct resp r;
+	json_t *log, *ent;
+	size_t i;
+
+	start(&f, 0);
+	/* an action is a POST; asked with GET it is not allowed, on any resource */
+	r = GET(&f, NET "/virtualNetworkGateways/nope/prepareMigration" API);
+	ck_assert_int_eq(r.status, 405);
+	ck_assert_str_eq(error_code(&r), "MethodNotAllowed");
+	resp_free(&r);
+	r = call(&f, "PUT", NET "/networkManagers/nm/commit" API, "{}", NULL);
+	ck_assert_int_eq(r.status, 405);
+	resp_free(&r);
+	/* ... but the api-version is checked first, as ARM does */
+	r = GET(&f, NET "/virtualNetworkGateways/nope/prepareMigration?api-version=1999-01-01");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(error_code(&r), "InvalidApiVersionParameter");
+	resp_free(&r);
+	/* an action belongs to its type: on a VNet it names no type */
+	r = POST(&f, NET "/virtualNetworks/hub/prepareMigration" API, "{}");
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(error_code(&r), "InvalidResourceType");
+	resp_free(&r);
+	/* an action on a resource that does not exist */
+	r = POST(&f, NET "/virtualNetworkGateways/nope/prepareMigration" API, "{}");
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(error_code(&r), "ResourceNotFound");
+	resp_free(&r);
+	/* a collection takes GET only */
+	r = POST(&f, NET "/virtualNetworks" API, "{}");
+	ck_assert_int_eq(r.status, 405);
+	resp_free(&r);
+	/* the operation status URLs take GET only */
+	r = call(&f, "DELETE", "/subscriptions/" SUB "/providers/Microsoft.Network/locations/eastus/operations/x" API, NULL, NULL);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(error_code(&r), "InvalidResourceType");
+	resp_free(&r);
+	/* an unknown control endpoint is 404 and, as every control endpoint, not logged */
+	r = GET(&f, "/__netwave/nope");
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+	log = emulator_requests(f.e);
+	ck_assert_int_gt((int)json_array_size(log), 0);
+	json_array_foreach(log, i, ent)
+		ck_assert_ptr_null(strstr(json_str(ent, "path"), "__netwave"));
+	json_decref(log);
+	emulator_stop(f.e);
+}
+END_TEST
+
+/* Each operation carries its kind's completion: a read holds nothing, a write holds its resource. */
+START_TEST(test_an_operation_holds_its_resource_only_when_its_kind_does)
+{
+	struct fixture f;
+	struct resp r, p;
+
+	/* slow enough that every operation here is still running when the next request comes */
+	start(&f, 0.01);
+	r = POST(&f, NET "/networkInterfaces/nic-1/effectiveRouteTable" API, NULL);
+	ck_assert_int_eq(r.status, 202);
+	p = call(&f, "PATCH", NET "/networkInterfaces/nic-1" API, "{\"tags\":{\"a\":\"b\"}}", NULL);
+	ck_assert_msg(p.status == 200, "a write during a read: %ld %s", p.status, p.body);
+	resp_free(&p);
+	resp_free(&r);
+	r = PUT(&f, NET "/virtualNetworks/spoke-2" API,
+	    "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.2.0.0/16\"]}}}");
+	ck_assert_msg(r.status == 200 || r.status == 201, "PUT: %ld %s", r.status, r.body);
+	ck_assert_ptr_nonnull(hdr(&r, "azure-asyncoperation"));
+	p = call(&f, "PATCH", NET "/virtualNetworks/spoke-2" API, "{\"tags\":{\"a\":\"b\"}}", NULL);
+	ck_assert_int_eq(p.status, 429);
+	ck_assert_str_eq(error_code(&p), "RetryableErrorDueToAnotherOperation");
+	resp_free(&p);
+	resp_free(&r);
+	emulator_stop(f.e);
+}
+END_TEST
+
 START_TEST(test_malformed_json_is_400_invalid_request_content)
 {
 	struct fixture f;
@@ -2367,6 +2448,8 @@ main(void)
 	tcase_add_test(tc, test_get_answers_the_seeded_vnet_with_arm_headers);
 	tcase_add_test(tc, test_api_version_missing_or_unknown_is_a_cloud_error_400);
 	tcase_add_test(tc, test_unknown_paths_answer_as_arm_does);
+	tcase_add_test(tc, test_a_known_path_asked_with_another_method_is_405);
+	tcase_add_test(tc, test_an_operation_holds_its_resource_only_when_its_kind_does);
 	tcase_add_test(tc, test_malformed_json_is_400_invalid_request_content);
 	tcase_add_test(tc, test_body_over_4mb_is_413);
 	tcase_add_test(tc, test_put_creates_201_behind_an_operation_that_succeeds);

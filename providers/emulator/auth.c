@@ -158,7 +158,7 @@ form_decode(const char *s, size_t n)
 	size_t i, o = 0;
 
 	if (out == NULL)
-		abort();
+		return NULL; /* out of memory: the field is missing, and the request is refused */
 	for (i = 0; i < n; i++) {
 		if (s[i] == '+')
 			out[o++] = ' ';

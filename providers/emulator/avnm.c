@@ -1,11 +1,10 @@
 /*
  * Azure Virtual Network Manager in the emulator (reference/azure-arm.md,
- * section 1): validation of network managers, network groups, static
- * members and connectivity configurations; `commit` as a goal state per
- * region and configuration type (a commit replaces the whole deployed set
- * of its type in each target region), checked against the connected-group
- * limits; deployment status records; the active and effective
- * configuration lists.  What is deployed lives in observed.avnmDeployments,
+ * section 1; the checks of its resources are avnm_validate.c): `commit`
+ * as a goal state per region and configuration type (a commit replaces
+ * the whole deployed set of its type in each target region), checked
+ * against the connected-group limits; deployment status records; the
+ * active and effective configuration lists.  What is deployed lives in observed.avnmDeployments,
  * so the route engine sees the connected groups it makes.
  */
 #include "config.h"
@@ -17,433 +16,27 @@
 #include "plan/cidr.h"
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
-#include "providers/emulator/emu.h"
+#include "providers/emulator/avnm.h"
 
 #define FEATURE_HIGH_SCALE "Microsoft.Network/AllowHighScaleConnectedGroup"
 #define CG_MAX 250
 #define CG_MAX_HIGH_SCALE 5000
 #define CG_PER_VNET 2
 
-static const char *const config_types[] = { "SecurityAdmin", "Connectivity", "SecurityUser",
-	"Routing", NULL };
+/* Azure's region names are short ("southafricanorth"); longer is no region. */
+#define REGION_MAX 64
 
-static bool
-one_of(const char *v, const char *const *list)
-{
-	size_t i;
-
-	if (v == NULL)
-		return false;
-	for (i = 0; list[i] != NULL; i++)
-		if (strcasecmp(v, list[i]) == 0)
-			return true;
-	return false;
-}
-
+/* "East US" -> "eastus" in out. */
 static char *
-norm_region(const char *s)
+norm_region(const char *s, char out[REGION_MAX])
 {
-	char *low = emu_lower(s != NULL ? s : ""), *p, *q;
+	size_t n = 0;
 
-	for (p = q = low; *p != '\0'; p++)
-		if (*p != ' ')
-			*q++ = *p;
-	*q = '\0';
-	return low;
-}
-
-static bool
-id_is_under(const char *id, const char *parent)
-{
-	size_t n = strlen(parent);
-	return strncasecmp(id, parent, n) == 0 && id[n] == '/';
-}
-
-/* The network manager id of an AVNM child id (malloc'd), or NULL. */
-static char *
-manager_of(const char *id)
-{
-	char *low = emu_lower(id), *p = strstr(low, "/networkmanagers/"), *out;
-	char *end;
-
-	if (p == NULL) {
-		free(low);
-		return NULL;
-	}
-	end = strchr(p + strlen("/networkmanagers/"), '/');
-	out = emu_strdup(id);
-	if (end != NULL)
-		out[end - low] = '\0';
-	free(low);
+	for (; s != NULL && *s != '\0' && n + 1 < REGION_MAX; s++)
+		if (*s != ' ')
+			out[n++] = (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s);
+	out[n] = '\0';
 	return out;
-}
-
-/* "True"/"False" strings, as the wire has them */
-static int
-check_bool_string(struct emu_req *r, const json_t *obj, const char *key, const char *where)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (json_is_string(v) && (strcasecmp(json_string_value(v), "True") == 0 ||
-	    strcasecmp(json_string_value(v), "False") == 0))
-		return 0;
-	emu_reply_error(r, 400, "InvalidRequestFormat",
-	    "Cannot parse the request: %s.%s must be the string \"True\" or \"False\".", where, key);
-	return -1;
-}
-
-static int
-bad_enum(struct emu_req *r, const char *what, const char *v, const char *allowed)
-{
-	emu_reply_error(r, 400, "InvalidRequestFormat",
-	    "Cannot parse the request: %s '%s' is not one of %s.", what, v != NULL ? v : "(absent)",
-	    allowed);
-	return -1;
-}
-
-static int
-validate_manager(struct emu_req *r, const char *id, json_t *body)
-{
-	json_t *scopes = json_path(body, "properties", "networkManagerScopes", NULL);
-	json_t *subs = json_object_get(scopes, "subscriptions");
-	json_t *mgs = json_object_get(scopes, "managementGroups");
-	json_t *acc = json_path(body, "properties", "networkManagerScopeAccesses", NULL), *v;
-	size_t i;
-
-	if (!json_is_object(scopes) || (json_array_size(subs) == 0 && json_array_size(mgs) == 0)) {
-		emu_reply_error(r, 400, "InvalidNetworkManagerScope",
-		    "Network manager %s needs properties.networkManagerScopes with at least one subscription or management group.",
-		    id);
-		return -1;
-	}
-	json_array_foreach(subs, i, v)
-		if (!json_is_string(v) || strncasecmp(json_string_value(v), "/subscriptions/", 15) != 0) {
-			emu_reply_error(r, 400, "InvalidNetworkManagerScope",
-			    "Scope subscription %zu of network manager %s must be of the form /subscriptions/{subscriptionId}.",
-			    i, id);
-			return -1;
-		}
-	json_array_foreach(acc, i, v)
-		if (!one_of(json_string_value(v), config_types))
-			return bad_enum(r, "networkManagerScopeAccesses value", json_string_value(v),
-			    "SecurityAdmin, Connectivity, SecurityUser, Routing");
-	return 0;
-}
-
-static int
-validate_member(struct emulator *e, struct emu_req *r, const char *id, json_t *body)
-{
-	const char *rid = json_path_str(body, "properties", "resourceId", NULL);
-	char *nm_id = manager_of(id), *ng_id = arm_id_parent(id);
-	json_t *nm = nm_id != NULL ? emu_store_get(e, nm_id) : NULL;
-	json_t *ng = ng_id != NULL ? emu_store_get(e, ng_id) : NULL;
-	json_t *p = NULL, *c = NULL;
-	const char *mtype = json_path_str(ng, "properties", "memberType", NULL);
-	int rc = -1;
-
-	if (rid == NULL) {
-		emu_reply_error(r, 400, "InvalidRequestFormat",
-		    "Cannot parse the request: static member %s has no properties.resourceId.", id);
-		goto done;
-	}
-	if (!emu_store_find(e, rid, &p, &c, NULL, NULL) ||
-	    (c == NULL && (json_str(p, "type") == NULL || strcasecmp(json_str(p, "type"), TYPE_VNET) != 0)) ||
-	    (c != NULL && (mtype == NULL || strcasecmp(mtype, "Subnet") != 0))) {
-		emu_reply_error(r, 400, "InvalidResourceReference",
-		    "Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
-		    rid, id);
-		goto done;
-	}
-	if (c == NULL && mtype != NULL && strcasecmp(mtype, "Subnet") == 0) {
-		emu_reply_error(r, 400, "InvalidStaticMemberType",
-		    "Network group %s has memberType Subnet; %s is a virtual network.", ng_id, rid);
-		goto done;
-	}
-	if (nm != NULL) {
-		json_t *subs = json_path(nm, "properties", "networkManagerScopes", "subscriptions", NULL);
-		json_t *mgs = json_path(nm, "properties", "networkManagerScopes", "managementGroups", NULL);
-		char *sub = arm_id_part(rid, "subscriptions");
-		bool ok = json_array_size(mgs) > 0; /* management group membership is not modelled */
-		size_t i;
-		json_t *v;
-
-		json_array_foreach(subs, i, v) {
-			const char *sv = json_string_value(v);
-			/* "/subscriptions/{guid}", or a bare guid in a hand-written seed */
-			if (sv != NULL && strncasecmp(sv, "/subscriptions/", 15) == 0)
-				sv += 15;
-			if (sv != NULL && sub != NULL && strcasecmp(sv, sub) == 0)
-				ok = true;
-		}
-		free(sub);
-		if (!ok) {
-			emu_reply_error(r, 400, "ResourceNotInNetworkManagerScope",
-			    "Resource %s is not in the scope of network manager %s.", rid, nm_id);
-			goto done;
-		}
-	}
-	rc = 0;
-done:
-	free(nm_id);
-	free(ng_id);
-	return rc;
-}
-
-static int
-validate_config(struct emulator *e, struct emu_req *r, const char *id, json_t *body)
-{
-	json_t *props = json_object_get(body, "properties");
-	const char *topo = json_str(props, "connectivityTopology");
-	json_t *groups = json_object_get(props, "appliesToGroups");
-	json_t *hubs = json_object_get(props, "hubs");
-	json_t *caps = json_object_get(props, "connectivityCapabilities");
-	char *nm_id = manager_of(id);
-	json_t *g;
-	size_t i;
-	int rc = -1;
-	static const char *const topos[] = { "Mesh", "HubAndSpoke", NULL };
-	static const char *const conn[] = { "None", "DirectlyConnected", NULL };
-
-	if (!one_of(topo, topos)) {
-		bad_enum(r, "connectivityTopology", topo, "HubAndSpoke, Mesh");
-		goto done;
-	}
-	if (!json_is_array(groups) || json_array_size(groups) == 0) {
-		emu_reply_error(r, 400, "InvalidRequestFormat",
-		    "Cannot parse the request: connectivity configuration %s needs at least one entry in properties.appliesToGroups.",
-		    id);
-		goto done;
-	}
-	json_array_foreach(groups, i, g) {
-		const char *ngid = json_str(g, "networkGroupId");
-		json_t *ng = ngid != NULL ? emu_store_get(e, ngid) : NULL;
-
-		if (ng == NULL || json_str(ng, "type") == NULL ||
-		    strcasecmp(json_str(ng, "type"), TYPE_NETWORK_GROUP) != 0 ||
-		    (nm_id != NULL && !id_is_under(ngid, nm_id))) {
-			emu_reply_error(r, 400, "InvalidResourceReference",
-			    "Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
-			    ngid != NULL ? ngid : "(no networkGroupId)", id);
-			goto done;
-		}
-		if (!one_of(json_str(g, "groupConnectivity"), conn)) {
-			bad_enum(r, "groupConnectivity", json_str(g, "groupConnectivity"),
-			    "None, DirectlyConnected");
-			goto done;
-		}
-		if (check_bool_string(r, g, "useHubGateway", "appliesToGroups[]") != 0 ||
-		    check_bool_string(r, g, "isGlobal", "appliesToGroups[]") != 0)
-			goto done;
-	}
-	if (strcasecmp(topo, "HubAndSpoke") == 0 && json_array_size(hubs) == 0) {
-		emu_reply_error(r, 400, "InvalidRequestFormat",
-		    "Cannot parse the request: hub-and-spoke configuration %s needs properties.hubs.", id);
-		goto done;
-	}
-	json_array_foreach(hubs, i, g) {
-		const char *hid = json_str(g, "resourceId");
-		json_t *hv = hid != NULL ? emu_store_get(e, hid) : NULL;
-
-		if (hv == NULL || strcasecmp(json_str(hv, "type") != NULL ? json_str(hv, "type") : "",
-		    TYPE_VNET) != 0) {
-			emu_reply_error(r, 400, "InvalidResourceReference",
-			    "Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
-			    hid != NULL ? hid : "(no resourceId)", id);
-			goto done;
-		}
-	}
-	if (check_bool_string(r, props, "isGlobal", "properties") != 0 ||
-	    check_bool_string(r, props, "deleteExistingPeering", "properties") != 0)
-		goto done;
-	if (caps != NULL && !json_is_null(caps)) {
-		static const char *const scale[] = { "Standard", "HighScale", NULL };
-		static const char *const overlap[] = { "Allowed", "Disallowed", NULL };
-		static const char *const enforce[] = { "Unenforced", "Enforced", NULL };
-
-		if (!one_of(json_str(caps, "connectedGroupPrivateEndpointsScale"), scale)) {
-			bad_enum(r, "connectedGroupPrivateEndpointsScale",
-			    json_str(caps, "connectedGroupPrivateEndpointsScale"), "Standard, HighScale");
-			goto done;
-		}
-		if (!one_of(json_str(caps, "connectedGroupAddressOverlap"), overlap)) {
-			bad_enum(r, "connectedGroupAddressOverlap",
-			    json_str(caps, "connectedGroupAddressOverlap"), "Allowed, Disallowed");
-			goto done;
-		}
-		if (!one_of(json_str(caps, "peeringEnforcement"), enforce)) {
-			bad_enum(r, "peeringEnforcement", json_str(caps, "peeringEnforcement"),
-			    "Unenforced, Enforced");
-			goto done;
-		}
-	}
-	rc = 0;
-done:
-	free(nm_id);
-	return rc;
-}
-
-int
-avnm_validate_put(struct emulator *e, struct emu_req *r, const char *type, const char *id,
-    json_t *body)
-{
-	if (strcasecmp(type, TYPE_NETWORK_MANAGER) == 0)
-		return validate_manager(r, id, body);
-	if (strcasecmp(type, TYPE_NETWORK_GROUP) == 0) {
-		static const char *const mt[] = { "VirtualNetwork", "Subnet", NULL };
-		const char *v = json_path_str(body, "properties", "memberType", NULL);
-		if (v != NULL && !one_of(v, mt))
-			return bad_enum(r, "memberType", v, "VirtualNetwork, Subnet");
-		return 0;
-	}
-	if (strcasecmp(type, TYPE_STATIC_MEMBER) == 0)
-		return validate_member(e, r, id, body);
-	if (strcasecmp(type, TYPE_CONNECTIVITY_CONFIG) == 0)
-		return validate_config(e, r, id, body);
-	return 0;
-}
-
-void
-avnm_after_put(struct emulator *e, const char *type, json_t *res)
-{
-	if (strcasecmp(type, TYPE_STATIC_MEMBER) == 0) {
-		const char *rid = json_path_str(res, "properties", "resourceId", NULL);
-		json_t *p = NULL, *c = NULL;
-
-		if (rid != NULL && emu_store_find(e, rid, &p, &c, NULL, NULL) && json_str(p, "location"))
-			json_object_set_new(json_object_get(res, "properties"), "region",
-			    json_string(json_str(p, "location")));
-	}
-}
-
-/* --- deployments ------------------------------------------------------------------- */
-
-static json_t *
-deployments_of(struct emulator *e, const char *nm_id)
-{
-	json_t *dep = json_object_get(e->observed, "avnmDeployments");
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(dep, k, v)
-		if (strcasecmp(k, nm_id) == 0)
-			return v;
-	return NULL;
-}
-
-/* Whether a configuration is deployed anywhere; where lists the regions. */
-static bool
-config_deployed(struct emulator *e, const char *cfg_id, char *where, size_t size)
-{
-	json_t *dep = json_object_get(e->observed, "avnmDeployments"), *regions, *types, *ids, *v;
-	const char *nm, *region, *type;
-	size_t i;
-	bool any = false;
-
-	where[0] = '\0';
-	json_object_foreach(dep, nm, regions)
-		json_object_foreach(regions, region, types)
-			json_object_foreach(types, type, ids)
-				json_array_foreach(ids, i, v)
-					if (json_is_string(v) && strcasecmp(json_string_value(v), cfg_id) == 0) {
-						size_t len = strlen(where);
-						snprintf(where + len, size - len, "%s%s", any ? ", " : "", region);
-						any = true;
-					}
-	return any;
-}
-
-int
-avnm_check_delete(struct emulator *e, struct emu_req *r, const char *type, const char *id,
-    bool force)
-{
-	char where[512];
-
-	if (force)
-		return 0;
-	if (strcasecmp(type, TYPE_NETWORK_MANAGER) == 0) {
-		json_t *d = deployments_of(e, id), *types, *ids;
-		const char *region, *t;
-
-		json_object_foreach(d, region, types)
-			json_object_foreach(types, t, ids)
-				if (json_array_size(ids) > 0) {
-					emu_reply_error(r, 400, "NetworkManagerHasActiveDeployments",
-					    "Network manager %s has %s configurations deployed in %s. Commit an empty goal state to remove them first, or delete with force=true.",
-					    id, t, region);
-					return -1;
-				}
-		return 0;
-	}
-	if (strcasecmp(type, TYPE_CONNECTIVITY_CONFIG) == 0 &&
-	    config_deployed(e, id, where, sizeof(where))) {
-		emu_reply_error(r, 400, "ConfigurationIsDeployed",
-		    "Connectivity configuration %s is deployed in %s. Remove it from the deployed goal state with a commit first, or delete with force=true.",
-		    id, where);
-		return -1;
-	}
-	if (strcasecmp(type, TYPE_NETWORK_GROUP) == 0) {
-		const char **keys;
-		size_t n, i, j;
-		char *nm = manager_of(id), *low = emu_lower(nm != NULL ? nm : id);
-		char *pref = emu_printf("%s/connectivityconfigurations/", low);
-
-		emu_store_sorted(e, &keys, &n);
-		for (i = emu_store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
-			json_t *cfg = json_object_get(e->res, keys[i]), *g;
-			json_array_foreach(json_path(cfg, "properties", "appliesToGroups", NULL), j, g) {
-				const char *ngid = json_str(g, "networkGroupId");
-				if (ngid != NULL && strcasecmp(ngid, id) == 0) {
-					emu_reply_error(r, 400, "NetworkGroupInUse",
-					    "Network group %s is used by connectivity configuration %s. Remove it from the configuration first, or delete with force=true.",
-					    id, json_str(cfg, "id"));
-					free(nm);
-					free(low);
-					free(pref);
-					return -1;
-				}
-			}
-		}
-		free(nm);
-		free(low);
-		free(pref);
-	}
-	return 0;
-}
-
-void
-avnm_forget(struct emulator *e, const char *id)
-{
-	json_t *dep = json_object_get(e->observed, "avnmDeployments"), *regions, *types, *ids;
-	const char *nm, *region, *type;
-	void *tmp;
-	bool changed = false;
-
-	json_object_foreach_safe(dep, tmp, nm, regions) {
-		void *t2;
-		if (strcasecmp(nm, id) == 0) {
-			char *low = emu_lower(nm);
-			json_object_del(e->deploy, low);
-			free(low);
-			json_object_del(dep, nm);
-			changed = true;
-			continue;
-		}
-		json_object_foreach_safe(regions, t2, region, types)
-			json_object_foreach(types, type, ids) {
-				size_t i = json_array_size(ids);
-				while (i-- > 0) {
-					json_t *v = json_array_get(ids, i);
-					if (json_is_string(v) && strcasecmp(json_string_value(v), id) == 0) {
-						json_array_remove(ids, i);
-						changed = true;
-					}
-				}
-			}
-	}
-	if (changed)
-		emu_store_touch_docs(e);
 }
 
 /* --- connected groups and the limits ------------------------------------------------------ */
@@ -456,7 +49,7 @@ struct cg {
 };
 
 static void
-cg_add(struct cg *g, json_t *vnet)
+cg_add(struct emulator *e, struct cg *g, json_t *vnet)
 {
 	size_t i;
 
@@ -464,10 +57,15 @@ cg_add(struct cg *g, json_t *vnet)
 		if (g->vnets[i] == vnet)
 			return;
 	if (g->n == g->cap) {
-		g->cap = g->cap * 2 + 16;
-		g->vnets = realloc(g->vnets, g->cap * sizeof(*g->vnets));
-		if (g->vnets == NULL)
-			abort();
+		size_t cap = g->cap * 2 + 16;
+		json_t **v = realloc(g->vnets, cap * sizeof(*v));
+
+		if (v == NULL) {
+			e->oom = true;
+			return;
+		}
+		g->vnets = v;
+		g->cap = cap;
 	}
 	g->vnets[g->n++] = vnet;
 }
@@ -476,24 +74,27 @@ cg_add(struct cg *g, json_t *vnet)
 static void
 group_members(struct emulator *e, const char *ng_id, const char *region, struct cg *out)
 {
-	char *low = emu_lower(ng_id), *pref = emu_printf("%s/staticmembers/", low);
+	char *low = emu_lower(ng_id), *pref = low != NULL ? emu_printf("%s/staticmembers/", low) : NULL;
 	const char **keys;
 	size_t n, i;
 
+	if (pref == NULL) {
+		e->oom = true;
+		free(low);
+		return;
+	}
 	emu_store_sorted(e, &keys, &n);
 	for (i = emu_store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, strlen(pref)) == 0; i++) {
 		json_t *m = json_object_get(e->res, keys[i]);
 		const char *rid = json_path_str(m, "properties", "resourceId", NULL);
 		json_t *v = rid != NULL ? emu_store_get(e, rid) : NULL;
-		char *vr;
+		char vr[REGION_MAX];
 
 		if (v == NULL || strcasecmp(json_str(v, "type") != NULL ? json_str(v, "type") : "",
 		    TYPE_VNET) != 0)
 			continue;
-		vr = norm_region(json_str(v, "location"));
-		if (region == NULL || strcmp(vr, region) == 0)
-			cg_add(out, v);
-		free(vr);
+		if (region == NULL || strcmp(norm_region(json_str(v, "location"), vr), region) == 0)
+			cg_add(e, out, v);
 	}
 	free(low);
 	free(pref);
@@ -504,17 +105,30 @@ struct cg_set {
 	size_t n, cap;
 };
 
+/* A new connected group in s; NULL (e->oom set) on out of memory. */
 static struct cg *
-cg_new(struct cg_set *s, const char *name, json_t *config)
+cg_new(struct emulator *e, struct cg_set *s, const char *name, json_t *config)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap * 2 + 8;
-		s->v = realloc(s->v, s->cap * sizeof(*s->v));
-		if (s->v == NULL)
-			abort();
+	char *copy = emu_strdup(name);
+
+	if (copy != NULL && s->n == s->cap) {
+		size_t cap = s->cap * 2 + 8;
+		struct cg *v = realloc(s->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			free(copy);
+			copy = NULL;
+		} else {
+			s->v = v;
+			s->cap = cap;
+		}
+	}
+	if (copy == NULL) {
+		e->oom = true;
+		return NULL;
 	}
 	memset(&s->v[s->n], 0, sizeof(s->v[s->n]));
-	s->v[s->n].name = emu_strdup(name);
+	s->v[s->n].name = copy;
 	s->v[s->n].config = config;
 	return &s->v[s->n++];
 }
@@ -531,6 +145,47 @@ cg_set_free(struct cg_set *s)
 	free(s->v);
 }
 
+/* The connected groups one deployed configuration makes in a region. */
+static void
+config_groups(struct emulator *e, json_t *cfg, const char *cfg_id, const char *region,
+    struct cg_set *out)
+{
+	json_t *props = json_object_get(cfg, "properties"), *g;
+	bool mesh = json_str(props, "connectivityTopology") != NULL &&
+	    strcasecmp(json_str(props, "connectivityTopology"), "Mesh") == 0;
+	bool global = json_truthy(json_object_get(props, "isGlobal"), false);
+	char reg[REGION_MAX], name[1024];
+	struct cg *cur = NULL;
+	size_t j;
+
+	norm_region(region, reg);
+	json_array_foreach(json_object_get(props, "appliesToGroups"), j, g) {
+		const char *ngid = json_str(g, "networkGroupId");
+		bool direct = json_str(g, "groupConnectivity") != NULL &&
+		    strcasecmp(json_str(g, "groupConnectivity"), "DirectlyConnected") == 0;
+		bool gglobal = global || json_truthy(json_object_get(g, "isGlobal"), false);
+
+		if (ngid == NULL || (!mesh && !direct))
+			continue;
+		if (mesh) {
+			/* one group of the members of all its groups */
+			if (cur == NULL) {
+				snprintf(name, sizeof(name), "%s (%s)", cfg_id, global ? "global" : reg);
+				cur = cg_new(e, out, name, cfg);
+			}
+		} else {
+			snprintf(name, sizeof(name), "%s group %s (%s)", cfg_id, ngid,
+			    gglobal ? "global" : reg);
+			cur = cg_new(e, out, name, cfg);
+		}
+		if (cur == NULL)
+			return;
+		group_members(e, ngid, (mesh ? global : gglobal) ? NULL : reg, cur);
+		if (!mesh)
+			cur = NULL;
+	}
+}
+
 /*
  * The connected groups a goal state (avnmDeployments shape) makes: a
  * mesh joins the members of all its groups, hub-and-spoke each directly
@@ -541,7 +196,7 @@ connected_groups(struct emulator *e, json_t *goal, struct cg_set *out)
 {
 	const char *nm, *region, *type;
 	json_t *regions, *types, *ids, *cid;
-	size_t i, j;
+	size_t i;
 
 	json_object_foreach(goal, nm, regions)
 		json_object_foreach(regions, region, types)
@@ -549,53 +204,90 @@ connected_groups(struct emulator *e, json_t *goal, struct cg_set *out)
 				if (strcasecmp(type, "Connectivity") != 0)
 					continue;
 				json_array_foreach(ids, i, cid) {
-					json_t *cfg = json_is_string(cid) ? emu_store_get(e, json_string_value(cid)) : NULL;
-					json_t *props = json_object_get(cfg, "properties"), *g;
-					bool mesh = json_str(props, "connectivityTopology") != NULL &&
-					    strcasecmp(json_str(props, "connectivityTopology"), "Mesh") == 0;
-					bool global = json_truthy(json_object_get(props, "isGlobal"), false);
-					char *reg = norm_region(region);
-					struct cg *cur = NULL;
+					json_t *cfg = json_is_string(cid) ?
+					    emu_store_get(e, json_string_value(cid)) : NULL;
 
-					if (cfg == NULL) {
-						free(reg);
-						continue;
-					}
-					json_array_foreach(json_object_get(props, "appliesToGroups"), j, g) {
-						const char *ngid = json_str(g, "networkGroupId");
-						bool direct = json_str(g, "groupConnectivity") != NULL &&
-						    strcasecmp(json_str(g, "groupConnectivity"), "DirectlyConnected") == 0;
-						bool gglobal = global || json_truthy(json_object_get(g, "isGlobal"), false);
-						char name[1024];
-
-						if (ngid == NULL || (!mesh && !direct))
-							continue;
-						if (mesh) {
-							if (cur == NULL) {
-								snprintf(name, sizeof(name), "%s (%s)",
-								    json_string_value(cid), global ? "global" : reg);
-								cur = cg_new(out, name, cfg);
-							}
-						} else {
-							snprintf(name, sizeof(name), "%s group %s (%s)",
-							    json_string_value(cid), ngid, gglobal ? "global" : reg);
-							cur = cg_new(out, name, cfg);
-						}
-						group_members(e, ngid, (mesh ? global : gglobal) ? NULL : reg, cur);
-						if (!mesh)
-							cur = NULL;
-					}
-					free(reg);
+					if (cfg != NULL)
+						config_groups(e, cfg, json_string_value(cid), region, out);
 				}
 			}
 }
 
+struct pv {
+	struct cidr c;
+	json_t *v;
+};
+
 static int
 cmp_pv(const void *a, const void *b)
 {
-	const struct { struct cidr c; json_t *v; } *x = a, *y = b;
+	const struct pv *x = a, *y = b;
 
 	return cidr_compare(&x->c, &y->c);
+}
+
+/* The members' prefixes, sorted; -1 on out of memory. */
+static int
+group_prefixes(const struct cg *g, struct pv **out, size_t *n)
+{
+	struct pv *pv = NULL;
+	size_t npv = 0, cap = 0, j, k;
+	struct nw_err err = { 0 };
+	json_t *pfx;
+
+	for (j = 0; j < g->n; j++)
+		json_array_foreach(json_path(g->vnets[j], "properties", "addressSpace",
+		    "addressPrefixes", NULL), k, pfx) {
+			struct cidr c;
+
+			if (!json_is_string(pfx) || cidr_parse(&c, json_string_value(pfx), &err) != 0)
+				continue;
+			if (npv == cap) {
+				struct pv *nv = realloc(pv, (cap * 2 + 16) * sizeof(*nv));
+				if (nv == NULL) {
+					free(pv);
+					return -1;
+				}
+				pv = nv;
+				cap = cap * 2 + 16;
+			}
+			pv[npv].c = c;
+			pv[npv++].v = g->vnets[j];
+		}
+	qsort(pv, npv, sizeof(*pv), cmp_pv);
+	*out = pv;
+	*n = npv;
+	return 0;
+}
+
+/* A connected group whose configuration disallows overlaps: the first overlap, or NULL. */
+static char *
+overlap_msg(struct emulator *e, const struct cg *g)
+{
+	struct pv *pv = NULL;
+	size_t npv = 0, j, k;
+	char *msg = NULL;
+
+	if (group_prefixes(g, &pv, &npv) != 0) {
+		e->oom = true;
+		return NULL;
+	}
+	/* sorted, an overlap is a containment by an earlier prefix */
+	for (j = 1, k = 0; j < npv && msg == NULL; j++) {
+		if (cidr_overlaps(&pv[k].c, &pv[j].c) && pv[k].v != pv[j].v) {
+			char a[CIDR_STRLEN], b[CIDR_STRLEN];
+
+			cidr_format(&pv[k].c, a);
+			cidr_format(&pv[j].c, b);
+			msg = emu_printf("ConnectedGroupAddressOverlap|Configuration %s disallows overlapping address spaces, but %s (%s) overlaps %s (%s).",
+			    json_str(g->config, "id"), json_str(pv[k].v, "id"), a,
+			    json_str(pv[j].v, "id"), b);
+		}
+		if (!cidr_contains(&pv[k].c, &pv[j].c))
+			k = j;
+	}
+	free(pv);
+	return msg;
 }
 
 /* Checks the limits on the groups of the committed configurations; a message or NULL. */
@@ -639,43 +331,8 @@ check_limits(struct emulator *e, struct cg_set *all, json_t *committed_ids)
 			}
 		if (json_str(caps, "connectedGroupAddressOverlap") != NULL &&
 		    strcasecmp(json_str(caps, "connectedGroupAddressOverlap"), "Disallowed") == 0) {
-			struct pv { struct cidr c; json_t *v; } *pv = NULL;
-			size_t npv = 0, cap = 0;
-			struct nw_err err = { 0 };
-			char *msg = NULL;
+			char *msg = overlap_msg(e, g);
 
-			for (j = 0; j < g->n; j++) {
-				json_t *pfx;
-				json_array_foreach(json_path(g->vnets[j], "properties", "addressSpace",
-				    "addressPrefixes", NULL), k, pfx) {
-					struct cidr c;
-					if (!json_is_string(pfx) || cidr_parse(&c, json_string_value(pfx), &err) != 0)
-						continue;
-					if (npv == cap) {
-						cap = cap * 2 + 16;
-						pv = realloc(pv, cap * sizeof(*pv));
-						if (pv == NULL)
-							abort();
-					}
-					pv[npv].c = c;
-					pv[npv++].v = g->vnets[j];
-				}
-			}
-			qsort(pv, npv, sizeof(*pv), cmp_pv);
-			/* sorted, an overlap is a containment by an earlier prefix */
-			for (j = 1, k = 0; j < npv && msg == NULL; j++) {
-				if (cidr_overlaps(&pv[k].c, &pv[j].c) && pv[k].v != pv[j].v) {
-					char a[CIDR_STRLEN], b[CIDR_STRLEN];
-					cidr_format(&pv[k].c, a);
-					cidr_format(&pv[j].c, b);
-					msg = emu_printf("ConnectedGroupAddressOverlap|Configuration %s disallows overlapping address spaces, but %s (%s) overlaps %s (%s).",
-					    json_str(g->config, "id"), json_str(pv[k].v, "id"), a,
-					    json_str(pv[j].v, "id"), b);
-				}
-				if (!cidr_contains(&pv[k].c, &pv[j].c))
-					k = j;
-			}
-			free(pv);
 			if (msg != NULL)
 				return msg;
 		}
@@ -706,16 +363,20 @@ check_limits(struct emulator *e, struct cg_set *all, json_t *committed_ids)
 
 /* --- commit ------------------------------------------------------------------------------- */
 
+/* A network manager's deployment records (borrowed); NULL (e->oom set) on out of memory. */
 static json_t *
 records_of(struct emulator *e, const char *nm_id)
 {
 	char *low = emu_lower(nm_id);
-	json_t *list = json_object_get(e->deploy, low);
+	json_t *list = low != NULL ? json_object_get(e->deploy, low) : NULL;
 
-	if (list == NULL) {
+	if (list == NULL && low != NULL) {
 		list = json_array();
-		json_object_set_new(e->deploy, low, list);
+		if (json_object_set_new(e->deploy, low, list) != 0)
+			list = NULL;
 	}
+	if (list == NULL)
+		e->oom = true;
 	free(low);
 	return list;
 }
@@ -754,8 +415,8 @@ goal_with(struct emulator *e, const char *nm_id, json_t *regions, const char *ty
 		json_object_set_new(goal, nm_id, mine);
 	}
 	json_array_foreach(regions, i, reg) {
-		char *r = norm_region(json_string_value(reg));
-		json_t *types = json_object_get(mine, r);
+		char r[REGION_MAX];
+		json_t *types = json_object_get(mine, norm_region(json_string_value(reg), r));
 		const char *tk;
 		json_t *tv;
 		void *tmp;
@@ -771,7 +432,6 @@ goal_with(struct emulator *e, const char *nm_id, json_t *regions, const char *ty
 			json_object_set_new(types, type, json_deep_copy(ids));
 		if (json_object_size(types) == 0)
 			json_object_del(mine, r);
-		free(r);
 	}
 	if (json_object_size(mine) == 0)
 		json_object_del(goal, nm_id);
@@ -779,7 +439,8 @@ goal_with(struct emulator *e, const char *nm_id, json_t *regions, const char *ty
 }
 
 static void
-commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
+commit(struct emulator *e, struct emu_req *r, const struct emu_op_class *cls, const char *nm_id,
+    json_t *body)
 {
 	const char *type = json_str(body, "commitType");
 	json_t *regions = json_object_get(body, "targetLocations");
@@ -794,8 +455,8 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 		    "The request content was invalid and could not be deserialized: 'the commit body must be a JSON object'.");
 		return;
 	}
-	if (!one_of(type, config_types)) {
-		bad_enum(r, "commitType", type, "SecurityAdmin, Connectivity, SecurityUser, Routing");
+	if (!avnm_one_of(type, avnm_config_types)) {
+		avnm_bad_enum(r, "commitType", type, "SecurityAdmin, Connectivity, SecurityUser, Routing");
 		return;
 	}
 	if (!json_is_array(regions) || json_array_size(regions) == 0) {
@@ -818,7 +479,7 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 		json_t *cfg = json_is_string(v) ? emu_store_get(e, json_string_value(v)) : NULL;
 		bool conn = strcasecmp(type, "Connectivity") == 0;
 
-		if (cfg == NULL || !id_is_under(json_string_value(v), nm_id) ||
+		if (cfg == NULL || !avnm_id_under(json_string_value(v), nm_id) ||
 		    (conn && (json_str(cfg, "type") == NULL ||
 		    strcasecmp(json_str(cfg, "type"), TYPE_CONNECTIVITY_CONFIG) != 0))) {
 			emu_reply_error(r, 400, "InvalidResourceReference",
@@ -828,7 +489,7 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 		}
 	}
 	for (i = 0; i < e->nrunning; i++)
-		if (e->running[i]->action != NULL && strcmp(e->running[i]->action, "commit") == 0 &&
+		if (e->running[i]->cls == cls &&
 		    strcasecmp(e->running[i]->target, nm_id) == 0) {
 			emu_reply_error(r, 409, "AnotherOperationInProgress",
 			    "Another commit (%s) on network manager %s is in progress. Retry after it completes.",
@@ -844,11 +505,25 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 	limit = check_limits(e, &cgs, ids);
 	cg_set_free(&cgs);
 	json_decref(goal);
+	list = records_of(e, nm_id);
+	if (e->oom) {
+		/* the limits could not be checked: nothing starts */
+		free(limit);
+		json_decref(ids);
+		emu_reply_oom(r);
+		return;
+	}
 
 	sub = arm_id_part(nm_id, "subscriptions");
-	op = lro_new(e, OP_ACTION, "commit", nm_id, sub, json_str(emu_store_get(e, nm_id), "location"),
-	    EMU_DUR_COMMIT);
+	op = lro_new(e, cls, OP_ACTION, "commit", nm_id, sub,
+	    json_str(emu_store_get(e, nm_id), "location"), EMU_DUR_COMMIT);
 	free(sub);
+	if (op == NULL) {
+		free(limit);
+		json_decref(ids);
+		emu_reply_oom(r);
+		return;
+	}
 	op->args = json_pack("{s:s,s:O,s:O}", "commitType", type, "targetLocations", regions,
 	    "configurationIds", ids);
 	if (limit != NULL) {
@@ -858,17 +533,15 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 		free(limit);
 	}
 	emu_time_iso(op->start, now);
-	list = records_of(e, nm_id);
 	json_array_foreach(regions, i, v) {
-		char *reg = norm_region(json_string_value(v));
-		json_t *rec = record_for(list, reg, type);
+		char reg[REGION_MAX];
+		json_t *rec = record_for(list, norm_region(json_string_value(v), reg), type);
 
 		json_object_set_new(rec, "commitTime", json_string(now));
 		json_object_set_new(rec, "deploymentStatus", json_string("Deploying"));
 		json_object_set(rec, "configurationIds", ids);
 		json_object_set_new(rec, "errorMessage", json_string(""));
 		json_object_set_new(rec, "commitId", json_string(op->id));
-		free(reg);
 	}
 	emu_store_touch_docs(e);
 	result = json_pack("{s:s,s:O,s:O,s:s}", "commitId", op->id, "targetLocations", regions,
@@ -879,8 +552,8 @@ commit(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 	json_decref(ids);
 }
 
-void
-avnm_commit_done(struct emulator *e, struct emu_op *op)
+static void
+commit_done(struct emulator *e, struct emu_op *op)
 {
 	const char *type = json_str(op->args, "commitType");
 	json_t *regions = json_object_get(op->args, "targetLocations");
@@ -890,13 +563,15 @@ avnm_commit_done(struct emulator *e, struct emu_op *op)
 	if (emu_store_get(e, op->target) == NULL)
 		return; /* the network manager went away meanwhile */
 	list = records_of(e, op->target);
+	if (list == NULL)
+		return;
 	if (op->state == OP_SUCCEEDED) {
 		json_t *goal = goal_with(e, op->target, regions, type, ids);
 		json_object_set_new(e->observed, "avnmDeployments", goal);
 	}
 	json_array_foreach(regions, i, v) {
-		char *reg = norm_region(json_string_value(v));
-		json_t *rec = record_for(list, reg, type);
+		char reg[REGION_MAX];
+		json_t *rec = record_for(list, norm_region(json_string_value(v), reg), type);
 		const char *cid = json_str(rec, "commitId");
 
 		/* a later commit to the same region took over the record */
@@ -906,7 +581,6 @@ avnm_commit_done(struct emulator *e, struct emu_op *op)
 			json_object_set_new(rec, "errorMessage", json_string(op->state == OP_SUCCEEDED ? "" :
 			    op->fail_msg != NULL ? op->fail_msg : "deployment failed"));
 		}
-		free(reg);
 	}
 	emu_store_touch_docs(e);
 }
@@ -923,11 +597,9 @@ filter_has(json_t *filter, const char *v)
 		return true;
 	json_array_foreach(filter, i, f) {
 		if (json_is_string(f)) {
-			char *a = norm_region(json_string_value(f)), *b = norm_region(v);
-			bool eq = strcmp(a, b) == 0;
-			free(a);
-			free(b);
-			if (eq)
+			char a[REGION_MAX], b[REGION_MAX];
+
+			if (strcmp(norm_region(json_string_value(f), a), norm_region(v, b)) == 0)
 				return true;
 		}
 	}
@@ -1061,7 +733,7 @@ record_time(struct emulator *e, const char *nm_id, const char *region)
 static void
 list_active(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 {
-	json_t *dep = deployments_of(e, nm_id), *types, *ids, *cid, *all = json_array();
+	json_t *dep = avnm_deployments_of(e, nm_id), *types, *ids, *cid, *all = json_array();
 	json_t *regions = json_object_get(body, "regions");
 	const char *region, *type;
 	size_t start, top, i;
@@ -1127,20 +799,19 @@ list_effective(struct emulator *e, struct emu_req *r, const char *vnet_id, json_
 {
 	json_t *dep = json_object_get(e->observed, "avnmDeployments"), *regions, *types, *ids, *cid;
 	json_t *all = json_array(), *vnet = emu_store_get(e, vnet_id);
-	char *vreg = norm_region(json_str(vnet, "location"));
+	char vreg[REGION_MAX];
 	const char *nm, *region, *type;
 	size_t start, top, i;
 
+	norm_region(json_str(vnet, "location"), vreg);
 	if (page_args(e, r, body, &start, &top) != 0)
 		goto done;
 	emu_op_name(r, "list effective connectivity configurations");
 	json_object_foreach(dep, nm, regions)
 		json_object_foreach(regions, region, types) {
-			char *reg = norm_region(region);
-			bool here = strcmp(reg, vreg) == 0;
+			char reg[REGION_MAX];
 
-			free(reg);
-			if (!here)
+			if (strcmp(norm_region(region, reg), vreg) != 0)
 				continue;
 			json_object_foreach(types, type, ids) {
 				if (strcasecmp(type, "Connectivity") != 0)
@@ -1155,26 +826,83 @@ list_effective(struct emulator *e, struct emu_req *r, const char *vnet_id, json_
 	reply_body_page(r, all, start, top);
 done:
 	json_decref(all);
-	free(vreg);
+}
+
+/* The actions take an empty body as {}. */
+static json_t *
+body_of(struct emu_req *r)
+{
+	return r->parsed != NULL ? json_incref(r->parsed) : json_object();
 }
 
 void
-avnm_action(struct emulator *e, struct emu_req *r, const char *target_id, const char *action,
-    json_t *body)
+avnm_commit(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 {
-	json_t *empty = NULL;
+	json_t *body = body_of(r);
 
-	if (body == NULL)
-		body = empty = json_object();
-	if (strcmp(action, "commit") == 0)
-		commit(e, r, target_id, body);
-	else if (strcmp(action, "listDeploymentStatus") == 0)
-		list_deployment_status(e, r, target_id, body);
-	else if (strcmp(action, "listActiveConnectivityConfigurations") == 0)
-		list_active(e, r, target_id, body);
-	else if (strcmp(action, "listNetworkManagerEffectiveConnectivityConfigurations") == 0)
-		list_effective(e, r, target_id, body);
-	else
-		emu_reply_error(r, 404, "InvalidResourceType", "Unknown action '%s'.", action);
-	json_decref(empty);
+	commit(e, r, c->route->op, c->target, body);
+	json_decref(body);
+}
+
+/* A list action: its body (or {}) and the resource it names. */
+static void
+list_with_body(struct emulator *e, struct emu_req *r, const struct emu_call *c,
+    void (*list)(struct emulator *, struct emu_req *, const char *, json_t *))
+{
+	json_t *body = body_of(r);
+
+	list(e, r, c->target, body);
+	json_decref(body);
+}
+
+void
+avnm_list_deployment_status(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	list_with_body(e, r, c, list_deployment_status);
+}
+
+void
+avnm_list_active(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	list_with_body(e, r, c, list_active);
+}
+
+void
+avnm_list_effective(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	list_with_body(e, r, c, list_effective);
+}
+
+/*
+ * A commit holds nothing: it has its own conflict rule (one at a time per
+ * network manager, above) and leaves the manager's children writable.
+ */
+const struct emu_op_class avnm_commit_op = {
+	.name = "commit",
+	.done = commit_done,
+	.result = NULL,
+	.holds = false,
+};
+
+/*
+ * A commit left running when the emulator stopped has no operation any
+ * more (operations live in memory): it did not complete, and its records
+ * end Failed (gateway.c explains why).
+ */
+void
+avnm_settle(struct emulator *e)
+{
+	const char *k;
+	json_t *v, *rec;
+	size_t i;
+
+	json_object_foreach(e->deploy, k, v)
+		json_array_foreach(v, i, rec) {
+			const char *ds = json_str(rec, "deploymentStatus");
+
+			if (ds != NULL && strcmp(ds, "Deploying") == 0) {
+				json_object_set_new(rec, "deploymentStatus", json_string("Failed"));
+				json_object_set_new(rec, "errorMessage", json_string(EMU_INTERRUPTED));
+			}
+		}
 }

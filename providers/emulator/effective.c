@@ -17,8 +17,9 @@
 #include "providers/emulator/emu.h"
 
 void
-effective_nic_action(struct emulator *e, struct emu_req *r, const char *nic_id)
+effective_nic_action(struct emulator *e, struct emu_req *r, const struct emu_call *c0)
 {
+	const char *nic_id = c0->target;
 	json_t *nic = emu_store_get(e, nic_id), *c;
 	const char *subnet = NULL;
 	struct emu_op *op;
@@ -35,44 +36,57 @@ effective_nic_action(struct emulator *e, struct emu_req *r, const char *nic_id)
 		return;
 	}
 	sub = arm_id_part(nic_id, "subscriptions");
-	op = lro_new(e, OP_ACTION, "effectiveRouteTable", nic_id, sub, json_str(nic, "location"),
-	    EMU_DUR_ACTION);
+	op = lro_new(e, c0->route->op, OP_ACTION, "effectiveRouteTable", nic_id, sub,
+	    json_str(nic, "location"), EMU_DUR_ACTION);
 	free(sub);
+	if (op == NULL) {
+		emu_reply_oom(r);
+		return;
+	}
 	op->args = json_pack("{s:s}", "nic", nic_id);
 	emu_op_name(r, "action effectiveRouteTable");
 	arm_reply_lro(e, r, op, 202, NULL);
 }
 
 void
-effective_circuit_action(struct emulator *e, struct emu_req *r, const char *circuit_id,
-    const char *peering, const char *device)
+effective_circuit_action(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 {
-	json_t *circuit = emu_store_get(e, circuit_id);
+	/* .../expressRouteCircuits/{c}/peerings/{p}/routeTables/{device} */
+	char *circuit_id = arm_id_parent(c->id);
+	const char *peering = emu_id_last(c->id), *device = c->name;
+	json_t *circuit = circuit_id != NULL ? emu_store_get(e, circuit_id) : NULL;
 	struct emu_op *op;
 	char *sub;
 
 	if (circuit == NULL || json_str(circuit, "type") == NULL ||
 	    strcasecmp(json_str(circuit, "type"), TYPE_CIRCUIT) != 0) {
-		emu_reply_error(r, 404, "ResourceNotFound", "The Resource '%s' was not found.", circuit_id);
-		return;
+		emu_reply_error(r, 404, "ResourceNotFound", "The Resource '%s' was not found.",
+		    circuit_id != NULL ? circuit_id : c->id);
+		goto done;
 	}
 	if (strcasecmp(peering, "AzurePrivatePeering") != 0) {
 		emu_reply_error(r, 400, "PeeringNotSupported",
 		    "The route table is served for AzurePrivatePeering only, not for '%s'.", peering);
-		return;
+		goto done;
 	}
 	if (strcasecmp(device, "primary") != 0 && strcasecmp(device, "secondary") != 0) {
 		emu_reply_error(r, 400, "InvalidDevicePath",
 		    "The device path '%s' is invalid; expected primary or secondary.", device);
-		return;
+		goto done;
 	}
 	sub = arm_id_part(circuit_id, "subscriptions");
-	op = lro_new(e, OP_ACTION, "routeTables", circuit_id, sub, json_str(circuit, "location"),
-	    EMU_DUR_ACTION);
+	op = lro_new(e, c->route->op, OP_ACTION, "routeTables", circuit_id, sub,
+	    json_str(circuit, "location"), EMU_DUR_ACTION);
 	free(sub);
+	if (op == NULL) {
+		emu_reply_oom(r);
+		goto done;
+	}
 	op->args = json_pack("{s:s,s:s}", "circuit", json_str(circuit, "id"), "device", device);
 	emu_op_name(r, "action routeTables %s", device);
 	arm_reply_lro(e, r, op, 202, NULL);
+done:
+	free(circuit_id);
 }
 
 static json_t *
@@ -157,26 +171,47 @@ circuit_routes(struct emulator *e, const char *circuit_id, struct nw_err *err)
 	return json_pack("{s:o}", "value", value);
 }
 
-void
-effective_op_done(struct emulator *e, struct emu_op *op)
+/* The result is computed when the operation ends, from the estate as it then stands. */
+static void
+routes_done(struct emu_op *op, json_t *result, const struct nw_err *err)
 {
-	struct nw_err err = { 0 };
-	json_t *result;
-
-	if (op->state != OP_SUCCEEDED)
-		return;
-	if (op->action != NULL && strcmp(op->action, "routeTables") == 0)
-		result = circuit_routes(e, json_str(op->args, "circuit"), &err);
-	else
-		result = nic_routes(e, json_str(op->args, "nic"), &err);
 	if (result == NULL) {
 		op->state = OP_FAILED;
 		free(op->fail_code);
 		free(op->fail_msg);
 		op->fail_code = emu_strdup("InternalServerError");
-		op->fail_msg = emu_printf("Cannot compute the route table: %s.", err.msg);
+		op->fail_msg = emu_printf("Cannot compute the route table: %s.", err->msg);
 		return;
 	}
 	op->result = result;
 	op->result_status = 200;
 }
+
+static void
+nic_done(struct emulator *e, struct emu_op *op)
+{
+	struct nw_err err = { 0 };
+
+	if (op->state == OP_SUCCEEDED)
+		routes_done(op, nic_routes(e, json_str(op->args, "nic"), &err), &err);
+}
+
+static void
+circuit_done(struct emulator *e, struct emu_op *op)
+{
+	struct nw_err err = { 0 };
+
+	if (op->state == OP_SUCCEEDED)
+		routes_done(op, circuit_routes(e, json_str(op->args, "circuit"), &err), &err);
+}
+
+/* Reads: they hold nothing, a write may go on meanwhile. */
+const struct emu_op_class effective_nic_op = {
+	.name = "effectiveRouteTable",
+	.done = nic_done,
+};
+
+const struct emu_op_class effective_circuit_op = {
+	.name = "routeTables",
+	.done = circuit_done,
+};

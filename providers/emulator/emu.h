@@ -1,11 +1,18 @@
 /*
- * The emulator's private header: the server state shared by its files
- * (emulator.c serves HTTP and dispatches, store.c holds the estate, arm.c
- * answers resource CRUD, lro.c long-running operations, avnm.c the
- * network manager actions, gateway.c gateway migrations, effective.c
- * effective routes, features.c preview features, throttle.c, faults.c,
- * auth.c, graph.c Resource Graph, persist.c SQLite).  Every function here
- * that takes a struct emulator runs with e->lock held unless it says so.
+ * The emulator's private header: the server state shared by its files.
+ * They sit in layers, and a file calls only the layers below it:
+ *
+ *   emulator.c   serves HTTP: authentication, throttling, faults, the log
+ *   router.c     the route table and the dispatcher that walks it
+ *   handlers     arm*.c resource CRUD, rgroups.c, features.c, avnm.c,
+ *                gateway.c, effective.c, graph.c, auth.c, control.c
+ *   services     store.c the estate, lro.c long-running operations
+ *                (which call only the completion each operation carries),
+ *                faults.c, throttle.c, persist.c SQLite
+ *   util.c       strings, clocks, answers, ids; api.c the api-versions
+ *
+ * Every function here that takes a struct emulator runs with e->lock held
+ * unless it says so.
  */
 #ifndef NETWAVE_PROVIDERS_EMULATOR_EMU_H
 #define NETWAVE_PROVIDERS_EMULATOR_EMU_H
@@ -88,8 +95,28 @@ enum emu_op_kind {
 	OP_INTERNAL,      /* no URL: feature registration */
 };
 
+struct emu_op;
+struct emu_req;
+struct emulator;
+
+/*
+ * What a kind of operation does when its time comes, given to lro_new by
+ * the handler that starts it (the route table names it): lro.c calls
+ * these and nothing else.
+ */
+struct emu_op_class {
+	const char *name;
+	/* Settles the estate once the operation ends (op->state says how). */
+	void (*done)(struct emulator *e, struct emu_op *op);
+	/* Answers the result URL of a succeeded operation; NULL: op->result. */
+	void (*result)(struct emulator *e, struct emu_req *r, const struct emu_op *op);
+	/* While it runs, the target and its children take no other write. */
+	bool holds;
+};
+
 struct emu_op {
 	char id[40];            /* GUID */
+	const struct emu_op_class *cls;
 	enum emu_op_kind kind;
 	char *action;           /* "commit", "effectiveRouteTable", ...; NULL for PUT/DELETE */
 	char *target;           /* resource id, stored casing */
@@ -196,13 +223,16 @@ struct emulator {
 	json_t *log;
 	uint64_t seq;
 
+	/* an allocation failed while serving the current request: it is answered 500 */
+	bool oom;
+
 	/* persistence */
 	struct sqlite3 *db;
 	json_t *dirty;      /* lowercase ids changed since the last flush */
 	bool dirty_docs;    /* observed, rgs, doc, deploy changed */
 };
 
-/* --- emulator.c: helpers for answering ----------------------------------- */
+/* --- util.c: helpers for answering ------------------------------------------ */
 
 /* Sets a JSON answer; steals body (may be NULL for no body). */
 void emu_reply_json(struct emu_req *r, int status, json_t *body);
@@ -210,6 +240,9 @@ void emu_reply_json(struct emu_req *r, int status, json_t *body);
 /* Sets a CloudError answer {"error":{"code","message"}}. */
 void emu_reply_error(struct emu_req *r, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Answers ARM's 500 for an allocation that failed. */
+void emu_reply_oom(struct emu_req *r);
 
 /* Sets an answer without a body. */
 void emu_reply_empty(struct emu_req *r, int status);
@@ -240,17 +273,109 @@ void emu_time_iso(double epoch, char out[40]);
 /* Nominal seconds to real seconds under the time scale. */
 double emu_scaled(const struct emulator *e, double nominal);
 
-/* ASCII lowercase copy (malloc'd). */
+/*
+ * An ASCII lowercase copy, a copy (NULL copies as ""), printf into a new
+ * string: malloc'd, NULL on out of memory.  A caller that cannot go on
+ * without one sets e->oom, and the request is answered 500 (emu_reply_oom).
+ */
 char *emu_lower(const char *s);
-
-/* strdup that aborts on out of memory (tiny allocations only). */
 char *emu_strdup(const char *s);
-
-/* printf into a malloc'd string. */
 char *emu_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The next value of a splitmix64 generator. */
 uint64_t emu_rand(uint64_t *state);
+
+/* A path split at '/', empty segments dropped (malloc'd); -1 on out of memory. */
+int emu_split(const char *path, char ***out, size_t *n);
+void emu_split_free(char **v, size_t n);
+
+/*
+ * The segment of an id after key ("subscriptions", "resourceGroups"),
+ * malloc'd; NULL when absent or out of memory.
+ */
+char *arm_id_part(const char *id, const char *key);
+
+/*
+ * The parent id of a child resource id (drops the last type/name pair),
+ * malloc'd; NULL for none or out of memory.
+ */
+char *arm_id_parent(const char *id);
+
+/* The last segment of an id (borrowed). */
+const char *emu_id_last(const char *id);
+
+/* Sets properties.provisioningState (creating properties when absent). */
+void arm_set_state(json_t *obj, const char *state);
+
+/* --- api.c: the accepted api-versions ---------------------------------------- */
+
+enum emu_ns { EMU_NS_NETWORK, EMU_NS_RESOURCES, EMU_NS_FEATURES, EMU_NS_GRAPH };
+
+/* The request's api-version is one the namespace takes; else answers 400, false. */
+bool emu_api_ok(struct emu_req *r, enum emu_ns ns);
+
+/* The same without answering. */
+bool emu_api_known(const struct emu_req *r, enum emu_ns ns);
+
+/* emu_api_ok for Microsoft.Resources. */
+bool arm_api_resources_ok(struct emu_req *r);
+
+/* --- router.c: the route table ------------------------------------------------ */
+
+#define EMU_MAX_CAPTURES 8
+
+/* What the dispatcher hands a handler. */
+struct emu_call {
+	const struct emu_route *route;  /* the entry served */
+	const struct emu_route *other;  /* an action the path names under another method */
+	char **seg;                     /* the path's segments (borrowed) */
+	size_t nseg;
+	const char *cap[EMU_MAX_CAPTURES]; /* the segments the '*' of the pattern matched */
+	size_t ncap;
+	const char *sub;                /* under /subscriptions/{s}, else NULL */
+	const char *rg;                 /* under .../resourceGroups/{rg}, else NULL */
+	bool wrong_method;
+	/* ROUTE_ACTION, set by arm_action_prelude (owned by the call) */
+	char *id;                       /* the resource acted on, as the path names it */
+	char *target;                   /* the same, as stored */
+	const char *name;               /* the last segment */
+};
+
+typedef void (*emu_handler_fn)(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+enum {
+	ROUTE_OPEN = 1 << 0,          /* before authentication, throttling and faults */
+	ROUTE_CONTROL = ROUTE_OPEN | 1 << 1, /* /__netwave/: also not logged */
+	ROUTE_API_RESOURCES = 1 << 2, /* Microsoft.Resources api-version, checked first */
+	ROUTE_API_NETWORK = 1 << 3,   /* Microsoft.Network api-version, checked first */
+	ROUTE_SUB = 1 << 4,           /* the subscription must exist */
+	ROUTE_RG = 1 << 5,            /* the resource group must exist */
+	ROUTE_ACTION = 1 << 6,        /* a POST action on an existing Microsoft.Network resource */
+};
+
+struct emu_route {
+	const char *method;           /* NULL: any (the handler answers the others) */
+	const char *path;             /* segments; "*" one, "**" (last) any number */
+	const char *action;           /* the ARM action the path ends with, or NULL */
+	emu_handler_fn handler;
+	const struct emu_op_class *op; /* the completion of the operations it starts */
+	unsigned flags;
+};
+
+extern const struct emu_route emu_routes[];
+
+/* The entry for a request (NULL: none); fills c, whose seg stays borrowed. */
+const struct emu_route *emu_route_find(const char *method, char **seg, size_t nseg,
+    struct emu_call *c);
+
+/* Serves a request through the entry emu_route_find chose (404 when none). */
+void emu_route_call(struct emulator *e, struct emu_req *r, struct emu_call *c);
+
+/* Runs every kind's settling of a state loaded from the database. */
+void emu_routes_settle(struct emulator *e);
+
+/* The message of an operation a restart interrupted. */
+#define EMU_INTERRUPTED "the operation was interrupted by a restart of the service; send it again"
 
 /* --- store.c: the estate ----------------------------------------------------- */
 
@@ -294,7 +419,7 @@ void emu_store_etag(struct emulator *e, json_t *obj);
  */
 int emu_store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err);
 
-/* The estate as a netwave.topology/v1 document (new reference). */
+/* The estate as a netwave.topology/v1 document (new reference); NULL on out of memory. */
 json_t *emu_store_doc(struct emulator *e);
 
 /* Resource groups. */
@@ -334,20 +459,34 @@ int emu_store_routes(struct emulator *e, struct topology **t, struct routes_ctx 
 /* Frees everything the store holds. */
 void emu_store_free(struct emulator *e);
 
-/* --- arm.c: ARM routes ------------------------------------------------------- */
+/* --- arm.c, arm_*.c: Microsoft.Network resources ----------------------------- */
 
-/* Answers a request under /subscriptions or /providers. */
-void arm_handle(struct emulator *e, struct emu_req *r);
+/* GET /subscriptions/{s} */
+void arm_subscription_get(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* /subscriptions/{s}/providers/Microsoft.Network/...: lists of top-level types */
+void arm_subscription_scope(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* .../providers/Microsoft.Network/locations/... that is no operation */
+void arm_bad_location(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* A namespace the emulator does not serve. */
+void arm_bad_namespace(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Network/...: CRUD and lists */
+void arm_network(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/*
+ * Before a ROUTE_ACTION handler: the body is JSON and the resource exists;
+ * sets c->id, c->target and c->name.  -1 when answered.
+ */
+int arm_action_prelude(struct emulator *e, struct emu_req *r, struct emu_call *c);
+
+/* Resource PUTs and DELETEs behind an operation. */
+extern const struct emu_op_class arm_write_op;
 
 /* The throttling class and subscription of an ARM request (before auth). */
 enum emu_class arm_classify(const struct emu_req *r, char *sub, size_t subsize);
-
-/*
- * Sets Azure-AsyncOperation, Location and Retry-After for an operation
- * and the 202/201/200 answer (body stolen, may be NULL).
- */
-void arm_reply_lro(struct emulator *e, struct emu_req *r, const struct emu_op *op, int status,
-    json_t *body);
 
 /*
  * A stored resource as ARM writes it in an answer (new reference): a
@@ -356,29 +495,25 @@ void arm_reply_lro(struct emulator *e, struct emu_req *r, const struct emu_op *o
  */
 json_t *arm_wire(const json_t *res);
 
-/* The api-version is one Microsoft.Resources takes; else answers 400 and returns false. */
-bool arm_api_resources_ok(struct emu_req *r);
-
-/* Sets properties.provisioningState (creating properties when absent). */
-void arm_set_state(json_t *obj, const char *state);
-
-/* The resource group and name parts of an id; NULL when absent (malloc'd). */
-char *arm_id_part(const char *id, const char *key);
-
-/* The parent id of a child resource id (drops the last type/name pair; malloc'd). */
-char *arm_id_parent(const char *id);
-
 /* Recomputes peering states after VNets or peerings changed. */
 void arm_peerings_sync(struct emulator *e, const char *vnet_id);
 
-/* Called by lro.c when a PUT or DELETE operation finishes. */
-void arm_op_done(struct emulator *e, struct emu_op *op);
-
 /* --- lro.c: long-running operations ------------------------------------------ */
 
-/* A new running operation (owned by e), finishing after nominal seconds. */
-struct emu_op *lro_new(struct emulator *e, enum emu_op_kind kind, const char *action,
-    const char *target, const char *subscription, const char *region, double nominal);
+/*
+ * A new running operation (owned by e), finishing after nominal seconds,
+ * completed by cls; NULL on out of memory.
+ */
+struct emu_op *lro_new(struct emulator *e, const struct emu_op_class *cls, enum emu_op_kind kind,
+    const char *action, const char *target, const char *subscription, const char *region,
+    double nominal);
+
+/*
+ * Sets Azure-AsyncOperation, Location and Retry-After for an operation
+ * and the 202/201/200 answer (body stolen, may be NULL).
+ */
+void arm_reply_lro(struct emulator *e, struct emu_req *r, const struct emu_op *op, int status,
+    json_t *body);
 
 /* Completes every operation whose time has come (called before each request). */
 void lro_advance(struct emulator *e);
@@ -386,11 +521,12 @@ void lro_advance(struct emulator *e);
 /* Completes every running operation at once (shutdown). */
 void lro_finish_all(struct emulator *e);
 
-/* The running operation on this resource or one of its children, or NULL. */
+/* The running operation holding this resource or one of its children, or NULL. */
 struct emu_op *lro_busy(struct emulator *e, const char *id);
 
-/* Answers GET .../locations/{l}/operations/{id} and .../operationResults/{id}. */
-void lro_handle_status(struct emulator *e, struct emu_req *r, const char *opid, bool result);
+/* GET .../locations/{l}/operations/{id} and .../operationResults/{id}. */
+void lro_route_status(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void lro_route_result(struct emulator *e, struct emu_req *r, const struct emu_call *c);
 
 /* Marks an operation to end Failed or Canceled with this error. */
 void lro_force(struct emu_op *op, enum emu_op_state state, const char *code, const char *msg);
@@ -402,15 +538,28 @@ void lro_free_all(struct emulator *e);
 /* .../resourcegroups/{rg}/providers/Microsoft.Resources/deployments[/{name}]; nrest counts the segments after the namespace. */
 void deployments_handle(struct emulator *e, struct emu_req *r, const char *sub, const char *rg,
     const char *name, size_t nrest);
+/* --- control.c: /__netwave/ ------------------------------------------------------ */
+
+void control_health(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void control_state(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void control_requests(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void control_faults(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void control_observed(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void control_resources(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void control_unknown(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* Writes (NULL: deletes) or merges a resource out of band, as PUT /__netwave/resources. */
+int control_drift_put(struct emulator *e, const char *id, const json_t *res, bool patch,
+    struct nw_err *err);
 
 /* --- rgroups.c: resource groups (Microsoft.Resources) ------------------------ */
 
-/* /subscriptions/{s}/resourcegroups[/{rg}[/resources]]: rg NULL lists the groups. */
-void rgroups_handle(struct emulator *e, struct emu_req *r, const char *sub, const char *rg,
-    bool resources);
+void rgroups_list(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void rgroups_one(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void rgroups_resources(struct emulator *e, struct emu_req *r, const struct emu_call *c);
 
-/* A resource group's delete completes: its resources and the group go. */
-void rgroups_op_done(struct emulator *e, struct emu_op *op);
+/* A resource group's delete: its resources and the group go. */
+extern const struct emu_op_class rgroups_delete_op;
 
 /* --- avnm.c --------------------------------------------------------------------- */
 
@@ -426,41 +575,40 @@ int avnm_check_delete(struct emulator *e, struct emu_req *r, const char *type, c
     bool force);
 
 /* POST actions on a network manager or a VNet. */
-void avnm_action(struct emulator *e, struct emu_req *r, const char *target_id,
-    const char *action, json_t *body);
+void avnm_commit(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void avnm_list_deployment_status(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void avnm_list_active(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void avnm_list_effective(struct emulator *e, struct emu_req *r, const struct emu_call *c);
 
-/* Completion of a commit operation. */
-void avnm_commit_done(struct emulator *e, struct emu_op *op);
+/* A commit: Deploying, then Deployed or Failed. */
+extern const struct emu_op_class avnm_commit_op;
 
 /* Cleans deployments when a network manager or configuration goes away. */
 void avnm_forget(struct emulator *e, const char *id);
 
+/* Deployments a restart interrupted end Failed. */
+void avnm_settle(struct emulator *e);
+
 /* --- gateway.c ------------------------------------------------------------------ */
 
-void gateway_action(struct emulator *e, struct emu_req *r, const char *gw_id, const char *action,
-    json_t *body);
-void gateway_op_done(struct emulator *e, struct emu_op *op);
-/*
- * A migration step of gw_id ended Failed in phase (Prepare, Execute,
- * Commit, Abort) with msg: the phase is kept, state Failed; a failed
- * prepare also removes what it made.  Used by a failed operation and by a
- * restart that finds the step still running.
- */
-void gateway_migration_failed(struct emulator *e, const char *gw_id, const char *phase, const char *msg);
+void gateway_action(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+extern const struct emu_op_class gateway_migration_op;
+
+/* Migration steps a restart interrupted end Failed, as a failed step does. */
+void gateway_settle(struct emulator *e);
 
 /* --- effective.c ---------------------------------------------------------------- */
 
-void effective_nic_action(struct emulator *e, struct emu_req *r, const char *nic_id);
-void effective_circuit_action(struct emulator *e, struct emu_req *r, const char *circuit_id,
-    const char *peering, const char *device);
-void effective_op_done(struct emulator *e, struct emu_op *op);
+void effective_nic_action(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+void effective_circuit_action(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+extern const struct emu_op_class effective_nic_op;
+extern const struct emu_op_class effective_circuit_op;
 
 /* --- features.c ----------------------------------------------------------------- */
 
 /* /subscriptions/{s}/providers/Microsoft.Features/... and provider registration. */
-void features_handle(struct emulator *e, struct emu_req *r, const char *sub, char **seg,
-    size_t nseg);
-void features_op_done(struct emulator *e, struct emu_op *op);
+void features_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+extern const struct emu_op_class features_op;
 
 /* --- throttle.c ----------------------------------------------------------------- */
 
@@ -536,7 +684,10 @@ void auth_free(struct emulator *e);
 /* --- graph.c -------------------------------------------------------------------- */
 
 /* POST /providers/Microsoft.ResourceGraph/resources */
-void graph_handle(struct emulator *e, struct emu_req *r);
+void graph_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* The other paths under Microsoft.ResourceGraph. */
+void graph_unknown(struct emulator *e, struct emu_req *r, const struct emu_call *c);
 
 /* --- persist.c ------------------------------------------------------------------ */
 

@@ -1,9 +1,9 @@
 /*
  * The emulator's server: starts libmicrohttpd (a thread per connection,
  * so a latency fault delays only its own client), collects each request,
- * runs it through authentication, throttling and the fault rules, hands
- * it to the ARM routes or the control endpoints under /__netwave/, logs
- * it, and writes the answer with ARM's headers.  One mutex guards the
+ * finds its entry in the route table (router.c), runs it through
+ * authentication, throttling and the fault rules unless the entry is open,
+ * serves it, logs it, and writes the answer with ARM's headers.  One mutex guards the
  * estate; it is released only while a latency fault sleeps.
  */
 #include "config.h"
@@ -26,183 +26,6 @@
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
 #include "providers/emulator/emu.h"
-#include "providers/emulator/tenant.h"
-
-/* --- small helpers ------------------------------------------------------ */
-
-char *
-emu_strdup(const char *s)
-{
-	char *p = strdup(s != NULL ? s : "");
-
-	if (p == NULL)
-		abort(); /* a few bytes: nothing sensible to do without them */
-	return p;
-}
-
-char *
-emu_printf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	return s;
-}
-
-char *
-emu_lower(const char *s)
-{
-	char *p = emu_strdup(s);
-	char *q;
-
-	for (q = p; *q != '\0'; q++)
-		if (*q >= 'A' && *q <= 'Z')
-			*q = (char)(*q - 'A' + 'a');
-	return p;
-}
-
-uint64_t
-emu_rand(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-void
-emu_guid(struct emulator *e, char out[40])
-{
-	uint64_t a = emu_rand(&e->id_rng), b = emu_rand(&e->id_rng);
-
-	snprintf(out, 40, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
-	    (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
-	    (unsigned)(0x8000 | ((b >> 48) & 0x3fff)),
-	    (unsigned long long)(b & 0xffffffffffffULL));
-}
-
-double
-emu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double
-emu_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void
-emu_time_iso(double epoch, char out[40])
-{
-	time_t t = (time_t)floor(epoch);
-	long frac = (long)((epoch - floor(epoch)) * 1e7);
-	struct tm tm;
-
-	if (frac > 9999999)
-		frac = 9999999;
-	char day[24];
-
-	gmtime_r(&t, &tm);
-	if (strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		day[0] = '\0';
-	snprintf(out, 40, "%s.%07ldZ", day, frac);
-}
-
-double
-emu_scaled(const struct emulator *e, double nominal)
-{
-	return nominal / e->scale;
-}
-
-/* --- answers ------------------------------------------------------------ */
-
-void
-emu_reply_json(struct emu_req *r, int status, json_t *body)
-{
-	free(r->resp);
-	r->resp = NULL;
-	r->status = status;
-	if (body != NULL) {
-		r->resp = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(body);
-		if (r->resp == NULL)
-			r->status = 500;
-	}
-}
-
-void
-emu_reply_error(struct emu_req *r, int status, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-	char msg[2048];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	emu_reply_json(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
-	    "message", msg));
-}
-
-void
-emu_reply_empty(struct emu_req *r, int status)
-{
-	free(r->resp);
-	r->resp = NULL;
-	r->status = status;
-}
-
-void
-emu_header(struct emu_req *r, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-	char v[2048];
-
-	va_start(ap, fmt);
-	vsnprintf(v, sizeof(v), fmt, ap);
-	va_end(ap);
-	json_object_set_new(r->resp_hdr, name, json_string(v));
-}
-
-const char *
-emu_query(const struct emu_req *r, const char *name)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(r->query, k, v)
-		if (strcasecmp(k, name) == 0)
-			return json_string_value(v);
-	return NULL;
-}
-
-const char *
-emu_header_in(const struct emu_req *r, const char *lname)
-{
-	return json_str(r->hdr, lname);
-}
-
-void
-emu_op_name(struct emu_req *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->op, sizeof(r->op), fmt, ap);
-	va_end(ap);
-}
 
 /* --- the request log ------------------------------------------------------ */
 
@@ -232,6 +55,9 @@ log_request(struct emulator *e, struct emu_req *r, double started)
 		/* drop the oldest tenth at once so trimming stays cheap */
 		size_t drop = e->max_log / 10 + 1, i;
 		json_t *keep = json_array();
+
+		if (keep == NULL)
+			return; /* out of memory: trimmed at a later request */
 		for (i = drop; i < json_array_size(e->log); i++)
 			json_array_append(keep, json_array_get(e->log, i));
 		json_decref(e->log);
@@ -239,284 +65,17 @@ log_request(struct emulator *e, struct emu_req *r, double started)
 	}
 }
 
-/* --- control endpoints ------------------------------------------------------- */
 
-static json_t *
-merge_patch(json_t *target, const json_t *patch)
-{
-	const char *k;
-	json_t *v;
+/* --- serving ------------------------------------------------------------------ */
 
-	if (!json_is_object(patch))
-		return json_deep_copy(patch);
-	if (!json_is_object(target))
-		target = json_object();
-	else
-		json_incref(target);
-	json_object_foreach((json_t *)patch, k, v) {
-		if (json_is_null(v))
-			json_object_del(target, k);
-		else
-			json_object_set_new(target, k, merge_patch(json_object_get(target, k), v));
-	}
-	return target;
-}
-
-static int
-drift_put(struct emulator *e, const char *id, const json_t *res, bool patch,
-    struct nw_err *err)
-{
-	json_t *parent = NULL, *child = NULL, *arr = NULL, *obj;
-	size_t idx = 0;
-	bool found = emu_store_find(e, id, &parent, &child, &arr, &idx);
-
-	if (res == NULL) {
-		if (!found)
-			return err_set(err, NW_EINPUT, "no resource '%s'", id);
-		if (child != NULL) {
-			json_array_remove(arr, idx);
-			emu_store_touch(e, json_str(parent, "id"));
-		} else {
-			emu_store_del(e, id);
-		}
-		return 0;
-	}
-	if (!json_is_object(res))
-		return err_set(err, NW_EINPUT, "resource '%s' is not a JSON object", id);
-	if (child != NULL) {
-		obj = patch ? merge_patch(child, res) : json_deep_copy(res);
-		json_object_set_new(obj, "id", json_string(json_str(child, "id") != NULL ?
-		    json_str(child, "id") : id));
-		json_array_set_new(arr, idx, obj);
-		emu_store_touch(e, json_str(parent, "id"));
-		return 0;
-	}
-	if (!found) {
-		/* a new embedded child of an existing parent */
-		char *pid = arm_id_parent(id);
-		json_t *p2 = NULL, *c2 = NULL, *a2 = NULL;
-		size_t i2;
-
-		if (pid != NULL && emu_store_find(e, pid, &p2, &c2, &a2, &i2) && c2 == NULL) {
-			const char *kinds[][2] = { { "/subnets/", "subnets" },
-				{ "/virtualnetworkpeerings/", "virtualNetworkPeerings" },
-				{ "/routes/", "routes" }, { "/peerings/", "peerings" } };
-			char *low = emu_lower(id);
-			size_t k;
-			for (k = 0; k < 4; k++) {
-				const char *hit = strstr(low + strlen(pid), kinds[k][0]);
-				if (hit == low + strlen(pid) && !json_is_object(emu_store_get(e, id))) {
-					json_t *props = json_object_get(p2, "properties");
-					json_t *list;
-					if (!json_is_object(props)) {
-						props = json_object();
-						json_object_set_new(p2, "properties", props);
-					}
-					list = json_object_get(props, kinds[k][1]);
-					if (!json_is_array(list)) {
-						list = json_array();
-						json_object_set_new(props, kinds[k][1], list);
-					}
-					obj = json_deep_copy(res);
-					json_object_set_new(obj, "id", json_string(id));
-					json_array_append_new(list, obj);
-					emu_store_touch(e, json_str(p2, "id"));
-					free(low);
-					free(pid);
-					return 0;
-				}
-			}
-			free(low);
-		}
-		free(pid);
-	}
-	obj = patch && parent != NULL ? merge_patch(parent, res) : json_deep_copy(res);
-	if (json_str(obj, "id") == NULL)
-		json_object_set_new(obj, "id", json_string(id));
-	emu_store_put(e, parent != NULL ? json_str(parent, "id") : id, obj);
-	return 0;
-}
-
-static void
-control_handle(struct emulator *e, struct emu_req *r)
-{
-	const char *p = r->path + strlen("/__netwave/");
-	struct nw_err err = { 0 };
-
-	r->nolog = true;
-	if (strcmp(p, "health") == 0) {
-		/* who answers, and how fast its clock runs: `apply` scales its soaks by it */
-		emu_reply_json(r, 200, json_pack("{s:s, s:s, s:f, s:f}", "status", "ok", "service",
-		    "netwave-emulator", "timeScale", e->scale, "latencyMs", e->latency_ms));
-		return;
-	}
-	if (strcmp(p, "state") == 0 && strcmp(r->method, "GET") == 0) {
-		json_t *doc = emu_store_doc(e);
-		char *text = topology_dump_json(doc);
-
-		json_decref(doc);
-		if (text == NULL) {
-			emu_reply_error(r, 500, "InternalServerError", "cannot dump the state");
-			return;
-		}
-		free(r->resp);
-		r->resp = text;
-		r->status = 200;
-		return;
-	}
-	if (strcmp(p, "requests") == 0) {
-		if (strcmp(r->method, "GET") == 0) {
-			emu_reply_json(r, 200, json_deep_copy(e->log));
-			return;
-		}
-		if (strcmp(r->method, "DELETE") == 0) {
-			json_array_clear(e->log);
-			emu_reply_empty(r, 204);
-			return;
-		}
-	}
-	if (strcmp(p, "faults") == 0) {
-		if (strcmp(r->method, "GET") == 0) {
-			emu_reply_json(r, 200, faults_dump(e));
-			return;
-		}
-		if (strcmp(r->method, "PUT") == 0 || strcmp(r->method, "DELETE") == 0) {
-			if (strcmp(r->method, "PUT") == 0 && r->parsed == NULL) {
-				emu_reply_error(r, 400, "InvalidRequestContent",
-				    "the faults document is not JSON");
-				return;
-			}
-			if (faults_load(e, strcmp(r->method, "PUT") == 0 ? r->parsed : NULL,
-			    &err) != 0) {
-				emu_reply_error(r, 400, "InvalidFaults", "%s", err.msg);
-				return;
-			}
-			emu_reply_json(r, 200, faults_dump(e));
-			return;
-		}
-	}
-	if (strcmp(p, "observed") == 0) {
-		if (strcmp(r->method, "GET") == 0) {
-			emu_reply_json(r, 200, json_deep_copy(e->observed));
-			return;
-		}
-		if (strcmp(r->method, "PATCH") == 0 && json_is_object(r->parsed)) {
-			json_t *n = merge_patch(e->observed, r->parsed);
-			json_decref(e->observed);
-			e->observed = n;
-			emu_store_touch_docs(e);
-			emu_reply_json(r, 200, json_deep_copy(e->observed));
-			return;
-		}
-	}
-	if (strcmp(p, "resources") == 0) {
-		const char *id = emu_query(r, "id");
-		json_t *parent = NULL, *child = NULL, *arr = NULL;
-		size_t idx;
-
-		if (id == NULL || id[0] != '/') {
-			emu_reply_error(r, 400, "InvalidRequest", "the id query parameter is required");
-			return;
-		}
-		if (strcmp(r->method, "GET") == 0) {
-			if (!emu_store_find(e, id, &parent, &child, &arr, &idx)) {
-				emu_reply_error(r, 404, "ResourceNotFound", "no resource '%s'", id);
-				return;
-			}
-			emu_reply_json(r, 200, json_deep_copy(child != NULL ? child : parent));
-			return;
-		}
-		if (strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0 ||
-		    strcmp(r->method, "DELETE") == 0) {
-			bool del = strcmp(r->method, "DELETE") == 0;
-			if (!del && r->parsed == NULL) {
-				emu_reply_error(r, 400, "InvalidRequestContent", "the body is not JSON");
-				return;
-			}
-			if (drift_put(e, id, del ? NULL : r->parsed, strcmp(r->method, "PATCH") == 0,
-			    &err) != 0) {
-				emu_reply_error(r, del ? 404 : 400, "InvalidRequest", "%s", err.msg);
-				return;
-			}
-			if (del) {
-				emu_reply_empty(r, 204);
-				return;
-			}
-			emu_store_find(e, id, &parent, &child, &arr, &idx);
-			emu_reply_json(r, 200, json_deep_copy(child != NULL ? child : parent));
-			return;
-		}
-	}
-	emu_reply_error(r, 404, "NotFound", "no control endpoint %s %s", r->method, r->path);
-}
-
-/* --- dispatch -------------------------------------------------------------- */
-
+/* What ARM does before a handler sees the request; false once answered. */
 static bool
-path_is(const char *path, const char *prefix)
+admit(struct emulator *e, struct emu_req *r, struct fault_hit *hit)
 {
-	return strncasecmp(path, prefix, strlen(prefix)) == 0;
-}
+	char sub[128];
 
-/* "/{tenant}{rest}" (rest "/oauth2/v2.0/token", ...) -> tenant */
-static bool
-tenant_path(const char *path, const char *rest, char *tenant, size_t size)
-{
-	const char *slash;
-
-	if (path[0] != '/')
-		return false;
-	slash = strchr(path + 1, '/');
-	if (slash == NULL || strcasecmp(slash, rest) != 0)
-		return false;
-	if ((size_t)(slash - path - 1) >= size || slash == path + 1)
-		return false;
-	memcpy(tenant, path + 1, (size_t)(slash - path - 1));
-	tenant[slash - path - 1] = '\0';
-	return true;
-}
-
-static void
-serve(struct emulator *e, struct emu_req *r)
-{
-	char tenant[128], sub[128];
-	struct fault_hit hit = { 0 };
-	double started = emu_now();
-	struct nw_err err = { 0 };
-
-	pthread_mutex_lock(&e->lock);
-	lro_advance(e);
-	if (path_is(r->path, "/__netwave/")) {
-		control_handle(e, r);
-		goto done;
-	}
-	if (strcasecmp(r->path, "/metadata/identity/oauth2/token") == 0) {
-		auth_imds(e, r);
-		goto done;
-	}
-	if (tenant_path(r->path, "/oauth2/v2.0/token", tenant, sizeof(tenant))) {
-		auth_token(e, r, tenant);
-		goto done;
-	}
-	if (tenant_path(r->path, "/v2.0/.well-known/openid-configuration", tenant,
-	    sizeof(tenant))) {
-		auth_openid(e, r, tenant);
-		goto done;
-	}
-	if (tenant_path(r->path, "/discovery/v2.0/keys", tenant, sizeof(tenant))) {
-		auth_jwks(e, r);
-		goto done;
-	}
 	if (!auth_check(e, r))
-		goto done;
-	if (strcasecmp(r->path, "/subscriptions") == 0) {
-		tenant_subscriptions(e, r);
-		goto done;
-	}
-	if (path_is(r->path, "/providers/Microsoft.Management/managementGroups/")) {
-		tenant_mgmt_groups(e, r);
-		goto done;
-	}
+		return false;
 	if (e->latency_ms > 0) {
 		/* the round trip (--latency), throttled or not; without the lock, as a latency fault */
 		pthread_mutex_unlock(&e->lock);
@@ -525,10 +84,9 @@ serve(struct emulator *e, struct emu_req *r)
 		lro_advance(e);
 	}
 	r->cls = arm_classify(r, sub, sizeof(sub));
-	if (sub[0] != '\0' && r->cls != EMU_CLASS_NONE &&
-	    !throttle_take(e, r, sub, r->cls))
-		goto done;
-	faults_match(e, r, &hit);
+	if (sub[0] != '\0' && r->cls != EMU_CLASS_NONE && !throttle_take(e, r, sub, r->cls))
+		return false;
+	faults_match(e, r, hit);
 	if (r->latency > 0) {
 		/* sleep without the lock so other clients are not delayed */
 		pthread_mutex_unlock(&e->lock);
@@ -536,50 +94,81 @@ serve(struct emulator *e, struct emu_req *r)
 		pthread_mutex_lock(&e->lock);
 		lro_advance(e);
 	}
-	switch (hit.kind) {
+	switch (hit->kind) {
 	case FAULT_ERROR:
-		if (hit.retry_after >= 0)
-			emu_header(r, "Retry-After", "%d", hit.retry_after);
-		emu_reply_error(r, hit.status, hit.code, "%s", hit.message);
+		if (hit->retry_after >= 0)
+			emu_header(r, "Retry-After", "%d", hit->retry_after);
+		emu_reply_error(r, hit->status, hit->code, "%s", hit->message);
 		emu_op_name(r, "fault");
-		goto done;
+		return false;
 	case FAULT_RESET_BEFORE:
 		r->reset = true;
 		emu_op_name(r, "fault");
-		goto done;
+		return false;
 	default:
-		break;
+		return true;
 	}
-	{
-		size_t before = e->nops;
-		size_t i;
+}
 
-		if (path_is(r->path, "/providers/Microsoft.ResourceGraph/"))
-			graph_handle(e, r);
-		else
-			arm_handle(e, r);
-		/* operations this request started take the fault's outcome */
-		for (i = before; i < e->nops; i++)
-			faults_apply_op(&hit, e->ops[i]);
-		if (hit.kind == FAULT_EMPTY_STATUS && r->status < 300) {
-			/* the network manager: the commit path without "/commit" */
-			char *low = emu_lower(r->path);
-			char *slash = strrchr(low, '/');
-			if (slash != NULL && strcmp(slash, "/commit") == 0) {
-				*slash = '\0';
-				json_object_set_new(e->empty_status, low, json_integer(hit.count));
-			}
-			free(low);
+/* The faults that act after the request was served. */
+static void
+after_faults(struct emulator *e, struct emu_req *r, const struct fault_hit *hit, size_t before)
+{
+	size_t i;
+
+	/* operations this request started take the fault's outcome */
+	for (i = before; i < e->nops; i++)
+		faults_apply_op(hit, e->ops[i]);
+	if (hit->kind == FAULT_EMPTY_STATUS && r->status < 300) {
+		/* the network manager: the commit path without "/commit" */
+		char *low = emu_lower(r->path);
+		char *slash = low != NULL ? strrchr(low, '/') : NULL;
+		if (slash != NULL && strcmp(slash, "/commit") == 0) {
+			*slash = '\0';
+			json_object_set_new(e->empty_status, low, json_integer(hit->count));
 		}
-		if (hit.kind == FAULT_RESET_AFTER)
-			r->reset = true;
+		free(low);
 	}
+	if (hit->kind == FAULT_RESET_AFTER)
+		r->reset = true;
+}
+
+static void
+serve(struct emulator *e, struct emu_req *r)
+{
+	struct fault_hit hit = { 0 };
+	struct emu_call call;
+	const struct emu_route *rt;
+	double started = emu_now();
+	struct nw_err err = { 0 };
+	char **seg = NULL;
+	size_t nseg = 0, before;
+
+	pthread_mutex_lock(&e->lock);
+	e->oom = false;
+	lro_advance(e);
+	if (emu_split(r->path, &seg, &nseg) != 0) {
+		emu_reply_oom(r);
+		goto done;
+	}
+	rt = emu_route_find(r->method, seg, nseg, &call);
+	if (rt != NULL && (rt->flags & ROUTE_CONTROL) == ROUTE_CONTROL)
+		r->nolog = true;
+	if ((rt == NULL || (rt->flags & ROUTE_OPEN) == 0) && !admit(e, r, &hit))
+		goto done;
+	before = e->nops;
+	emu_route_call(e, r, &call);
+	after_faults(e, r, &hit, before);
+	if (e->oom)
+		emu_reply_oom(r);
 done:
+	emu_split_free(seg, nseg);
 	if (e->db != NULL && persist_flush(e, &err) != 0)
 		fprintf(stderr, "netwave emulator: %s\n", err.msg);
 	log_request(e, r, started);
 	pthread_mutex_unlock(&e->lock);
 }
+
 
 /* --- libmicrohttpd glue ------------------------------------------------------- */
 
@@ -624,6 +213,8 @@ collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 	if (key == NULL || value == NULL)
 		return MHD_YES;
 	low = emu_lower(key);
+	if (low == NULL)
+		return MHD_NO; /* out of memory: req_init answers 500 */
 	json_object_set_new(r->hdr, low, json_string(value));
 	free(low);
 	return MHD_YES;
@@ -637,14 +228,23 @@ secret_arg(const char *k)
 	    strcasecmp(k, "sig") == 0;
 }
 
+/* Appends to *buf; on out of memory frees it and leaves NULL, and later calls do nothing. */
 static void
 append_raw(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
+	if (*buf == NULL)
+		return;
 	if (*len + n + 1 > *cap) {
+		char *nb;
+
 		*cap = (*cap + n + 1) * 2;
-		*buf = realloc(*buf, *cap);
-		if (*buf == NULL)
-			abort();
+		nb = realloc(*buf, *cap);
+		if (nb == NULL) {
+			free(*buf);
+			*buf = NULL;
+			return;
+		}
+		*buf = nb;
 	}
 	memcpy(*buf + *len, s, n);
 	*len += n;
@@ -668,7 +268,7 @@ append_escaped(char **buf, size_t *len, size_t *cap, const char *s)
 	}
 }
 
-/* The query as text for the log, with anything secret-looking redacted. */
+/* The query as text for the log, with anything secret-looking redacted; NULL on out of memory. */
 static char *
 query_text(const json_t *q)
 {
@@ -687,11 +287,13 @@ query_text(const json_t *q)
 	return buf;
 }
 
-static void
+/* Collects the request; -1 on out of memory (r can still be answered and freed). */
+static int
 req_init(struct emulator *e, struct emu_req *r, struct MHD_Connection *c, const char *url,
     const char *method)
 {
 	const char *host, *corr;
+	int rc = 0;
 
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	r->path = emu_strdup(url);
@@ -699,9 +301,12 @@ req_init(struct emulator *e, struct emu_req *r, struct MHD_Connection *c, const 
 	r->hdr = json_object();
 	r->resp_hdr = json_object();
 	r->status = 500;
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, r);
-	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, r);
-	r->query_text = query_text(r->query);
+	if (r->path == NULL || r->query == NULL || r->hdr == NULL || r->resp_hdr == NULL)
+		rc = -1;
+	else if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, r) < 0 ||
+	    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, r) < 0)
+		rc = -1;
+	r->query_text = r->query != NULL ? query_text(r->query) : NULL;
 	host = emu_header_in(r, "host");
 	if (host != NULL && strlen(host) < 200 && strpbrk(host, " /\\\"'<>") == NULL)
 		snprintf(r->base, sizeof(r->base), "%s://%s", e->tls ? "https" : "http", host);
@@ -716,6 +321,7 @@ req_init(struct emulator *e, struct emu_req *r, struct MHD_Connection *c, const 
 		snprintf(r->correlation_id, sizeof(r->correlation_id), "%s", corr);
 	else
 		snprintf(r->correlation_id, sizeof(r->correlation_id), "%s", r->request_id);
+	return rc;
 }
 
 static enum MHD_Result
@@ -761,7 +367,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		if (cc == NULL)
 			return MHD_NO;
 		*con_cls = cc;
-		req_init(e, &cc->r, c, url, method);
+		if (req_init(e, &cc->r, c, url, method) != 0) {
+			/* not logged: the log needs memory too */
+			emu_reply_oom(&cc->r);
+			cc->answered = true;
+			return send_answer(e, c, &cc->r);
+		}
 		cl = emu_header_in(&cc->r, "content-length");
 		if (cl != NULL && strtoull(cl, NULL, 10) > e->max_body)
 			cc->too_big = true;
@@ -940,21 +551,148 @@ read_pem(char **out, const char *path, struct nw_err *err)
 	return file_read_all(out, &len, path, 1 << 20, err);
 }
 
+/* The options with their defaults (ARM's where ARM has one). */
+static void
+opts_resolve(struct emulator *e, const struct emulator_opts *o)
+{
+	double dflt_size[3] = { 250, 200, 200 }, dflt_refill[3] = { 25, 10, 10 };
+	double sizes[3] = { o->read_bucket, o->write_bucket, o->delete_bucket };
+	double refills[3] = { o->read_refill, o->write_refill, o->delete_refill };
+	uint64_t seed;
+	int i;
+
+	e->scale = o->time_scale > 0 ? o->time_scale : 1.0;
+	e->latency_ms = o->latency_ms > 0 && isfinite(o->latency_ms) ? o->latency_ms : 0;
+	e->no_auth = o->no_auth;
+	e->token_lifetime = o->token_lifetime > 0 ? o->token_lifetime : 3599;
+	e->page_size = o->page_size > 0 ? o->page_size : 100;
+	e->max_page_size = o->max_page_size > 0 ? o->max_page_size : 1000;
+	if (e->page_size > e->max_page_size)
+		e->page_size = e->max_page_size;
+	e->max_body = o->max_body > 0 ? o->max_body : EMU_MAX_BODY_DEFAULT;
+	e->max_log = o->max_log > 0 ? o->max_log : 100000;
+	for (i = 0; i < 3; i++) {
+		e->bucket_size[i] = sizes[i] > 0 ? sizes[i] : dflt_size[i];
+		e->bucket_refill[i] = refills[i] > 0 ? refills[i] : dflt_refill[i];
+	}
+	seed = o->rng_seed != 0 ? o->rng_seed : (uint64_t)(emu_now() * 1e6) ^ (uint64_t)getpid();
+	e->fault_rng = seed;
+	e->id_rng = seed ^ 0x5bd1e9955bd1e995ULL;
+}
+
+/* The estate: the state database's, else the seed's (written to the database). */
+static int
+load_estate(struct emulator *e, const struct emulator_opts *o, struct nw_err *err)
+{
+	bool loaded = false;
+	int rc;
+
+	if (o->state_path != NULL) {
+		rc = persist_open(e, o->state_path, &loaded, err);
+		if (rc != 0)
+			return rc;
+		if (loaded)
+			emu_routes_settle(e); /* what each kind left half-way when it stopped */
+	}
+	if (loaded)
+		return 0;
+	rc = load_seed(e, o, err);
+	if (rc == 0 && e->db != NULL)
+		rc = persist_save_all(e, err);
+	return rc;
+}
+
+/* The fault rules and the OAuth2 clients, from the options' JSON or files. */
+static int
+load_rules(struct emulator *e, const struct emulator_opts *o, struct nw_err *err)
+{
+	json_t *doc = NULL;
+	int rc = 0;
+
+	if (o->faults_json != NULL || o->faults_path != NULL) {
+		if (o->faults_json == NULL && (rc = load_json_file(&doc, o->faults_path, "faults",
+		    err)) != 0)
+			return rc;
+		rc = faults_load(e, o->faults_json != NULL ? o->faults_json : doc, err);
+		json_decref(doc);
+		doc = NULL;
+		if (rc != 0) {
+			if (o->faults_path != NULL && o->faults_json == NULL)
+				err_prefix(err, "%s", o->faults_path);
+			return rc;
+		}
+	}
+	if (o->clients_json != NULL || o->clients_path != NULL) {
+		if (o->clients_json == NULL && (rc = load_json_file(&doc, o->clients_path, "clients",
+		    err)) != 0)
+			return rc;
+		rc = auth_load_clients(e, o->clients_json != NULL ? o->clients_json : doc, err);
+		json_decref(doc);
+	}
+	return rc;
+}
+
+/* Starts libmicrohttpd on the address (with TLS when asked) and sets base_url. */
+static int
+listen_on(struct emulator *e, const struct emulator_opts *o, struct sockaddr_storage *ss,
+    struct nw_err *err)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_AUTO;
+	const union MHD_DaemonInfo *info;
+	char host[64];
+	int rc;
+
+	if (o->tls_cert_path != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+			return err_set(err, NW_EINPUT, "this libmicrohttpd was built without TLS");
+		rc = read_pem(&e->tls_cert, o->tls_cert_path, err);
+		if (rc == 0)
+			rc = read_pem(&e->tls_key, o->tls_key_path, err);
+		if (rc != 0)
+			return rc;
+		e->tls = true;
+		flags |= MHD_USE_TLS;
+	}
+	if (e->tls)
+		e->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		    MHD_OPTION_HTTPS_MEM_CERT, e->tls_cert,
+		    MHD_OPTION_HTTPS_MEM_KEY, e->tls_key,
+		    MHD_OPTION_END);
+	else
+		e->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		    MHD_OPTION_END);
+	if (e->mhd == NULL)
+		return err_set(err, NW_EIO, "cannot listen on %s: %s",
+		    o->listen != NULL ? o->listen : "127.0.0.1:0",
+		    errno != 0 ? strerror(errno) : "libmicrohttpd refused to start");
+	info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	e->port = info != NULL ? info->port : 0;
+	if (ss->ss_family == AF_INET6) {
+		char a[48];
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof(a));
+		snprintf(host, sizeof(host), "[%s]", a);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ss)->sin_addr, host, sizeof(host));
+	}
+	snprintf(e->base_url, sizeof(e->base_url), "%s://%s:%u", e->tls ? "https" : "http", host,
+	    e->port);
+	return 0;
+}
+
 int
 emulator_start(struct emulator **out, const struct emulator_opts *o, struct nw_err *err)
 {
 	struct emulator *e;
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_AUTO;
-	const union MHD_DaemonInfo *info;
-	bool loaded = false;
-	json_t *doc = NULL;
 	int rc;
-	uint64_t seed;
-	double dflt_size[3] = { 250, 200, 200 }, dflt_refill[3] = { 25, 10, 10 };
-	int i;
 
 	*out = NULL;
 	rc = parse_listen(o->listen, &ss, &sslen, err);
@@ -969,123 +707,25 @@ emulator_start(struct emulator **out, const struct emulator_opts *o, struct nw_e
 	if (e == NULL)
 		return err_set(err, NW_ENOMEM, "out of memory");
 	pthread_mutex_init(&e->lock, NULL);
-	e->scale = o->time_scale > 0 ? o->time_scale : 1.0;
-	e->latency_ms = o->latency_ms > 0 && isfinite(o->latency_ms) ? o->latency_ms : 0;
-	e->no_auth = o->no_auth;
-	e->token_lifetime = o->token_lifetime > 0 ? o->token_lifetime : 3599;
-	e->page_size = o->page_size > 0 ? o->page_size : 100;
-	e->max_page_size = o->max_page_size > 0 ? o->max_page_size : 1000;
-	if (e->page_size > e->max_page_size)
-		e->page_size = e->max_page_size;
-	e->max_body = o->max_body > 0 ? o->max_body : EMU_MAX_BODY_DEFAULT;
-	e->max_log = o->max_log > 0 ? o->max_log : 100000;
-	{
-		double sizes[3] = { o->read_bucket, o->write_bucket, o->delete_bucket };
-		double refills[3] = { o->read_refill, o->write_refill, o->delete_refill };
-		for (i = 0; i < 3; i++) {
-			e->bucket_size[i] = sizes[i] > 0 ? sizes[i] : dflt_size[i];
-			e->bucket_refill[i] = refills[i] > 0 ? refills[i] : dflt_refill[i];
-		}
-	}
-	seed = o->rng_seed != 0 ? o->rng_seed : (uint64_t)(emu_now() * 1e6) ^ (uint64_t)getpid();
-	e->fault_rng = seed;
-	e->id_rng = seed ^ 0x5bd1e9955bd1e995ULL;
+	opts_resolve(e, o);
 	e->log = json_array();
 	e->tokens = json_object();
 	e->empty_status = json_object();
 	e->snapshots = json_object();
 	e->dirty = json_object();
 	e->mi_client_id = emu_strdup("7f0c3a52-4e0b-4a8e-9c7d-000000000001");
-
-	if (o->state_path != NULL) {
-		rc = persist_open(e, o->state_path, &loaded, err);
-		if (rc != 0)
-			goto fail;
-	}
-	if (!loaded) {
-		rc = load_seed(e, o, err);
-		if (rc != 0)
-			goto fail;
-		if (e->db != NULL) {
-			rc = persist_save_all(e, err);
-			if (rc != 0)
-				goto fail;
-		}
-	}
-	if (o->faults_json != NULL || o->faults_path != NULL) {
-		if (o->faults_json == NULL) {
-			rc = load_json_file(&doc, o->faults_path, "faults", err);
-			if (rc != 0)
-				goto fail;
-		}
-		rc = faults_load(e, o->faults_json != NULL ? o->faults_json : doc, err);
-		json_decref(doc);
-		doc = NULL;
-		if (rc != 0) {
-			if (o->faults_path != NULL && o->faults_json == NULL)
-				err_prefix(err, "%s", o->faults_path);
-			goto fail;
-		}
-	}
-	if (o->clients_json != NULL || o->clients_path != NULL) {
-		if (o->clients_json == NULL) {
-			rc = load_json_file(&doc, o->clients_path, "clients", err);
-			if (rc != 0)
-				goto fail;
-		}
-		rc = auth_load_clients(e, o->clients_json != NULL ? o->clients_json : doc, err);
-		json_decref(doc);
-		doc = NULL;
-		if (rc != 0)
-			goto fail;
-	}
-	if (o->tls_cert_path != NULL) {
-		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			rc = err_set(err, NW_EINPUT, "this libmicrohttpd was built without TLS");
-			goto fail;
-		}
-		rc = read_pem(&e->tls_cert, o->tls_cert_path, err);
-		if (rc == 0)
-			rc = read_pem(&e->tls_key, o->tls_key_path, err);
-		if (rc != 0)
-			goto fail;
-		e->tls = true;
-		flags |= MHD_USE_TLS;
-	}
-	if (e->tls)
-		e->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-		    MHD_OPTION_HTTPS_MEM_CERT, e->tls_cert,
-		    MHD_OPTION_HTTPS_MEM_KEY, e->tls_key,
-		    MHD_OPTION_END);
-	else
-		e->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-		    MHD_OPTION_END);
-	if (e->mhd == NULL) {
-		rc = err_set(err, NW_EIO, "cannot listen on %s: %s",
-		    o->listen != NULL ? o->listen : "127.0.0.1:0",
-		    errno != 0 ? strerror(errno) : "libmicrohttpd refused to start");
+	if (e->log == NULL || e->tokens == NULL || e->empty_status == NULL ||
+	    e->snapshots == NULL || e->dirty == NULL || e->mi_client_id == NULL) {
+		rc = err_set(err, NW_ENOMEM, "out of memory starting the emulator");
 		goto fail;
 	}
-	info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	e->port = info != NULL ? info->port : 0;
-	{
-		char host[64];
-		if (ss.ss_family == AF_INET6) {
-			char a[48];
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a));
-			snprintf(host, sizeof(host), "[%s]", a);
-		} else {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
-		}
-		snprintf(e->base_url, sizeof(e->base_url), "%s://%s:%u", e->tls ? "https" : "http",
-		    host, e->port);
-	}
+	rc = load_estate(e, o, err);
+	if (rc == 0)
+		rc = load_rules(e, o, err);
+	if (rc == 0)
+		rc = listen_on(e, o, &ss, err);
+	if (rc != 0)
+		goto fail;
 	*out = e;
 	return 0;
 fail:
@@ -1186,7 +826,7 @@ emulator_resource_put(struct emulator *e, const char *id, const json_t *res, str
 
 	pthread_mutex_lock(&e->lock);
 	lro_advance(e);
-	rc = drift_put(e, id, res, false, err);
+	rc = control_drift_put(e, id, res, false, err);
 	if (rc == 0 && e->db != NULL)
 		rc = persist_flush(e, err);
 	pthread_mutex_unlock(&e->lock);

@@ -103,8 +103,8 @@ unsigned emulator_port(const struct emulator *e);
 
 /*
  * The current estate as a netwave.topology/v1 document (new reference),
- * as GET /__netwave/state serves it.  Operations whose time has come are
- * completed first.
+ * as GET /__netwave/state serves it, or NULL when memory runs out.
+ * Operations whose time has come are completed first.
  */
 json_t *emulator_state(struct emulator *e);
 

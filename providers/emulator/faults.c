@@ -125,12 +125,99 @@ default_message(int status)
 	}
 }
 
+/* A positive integer field of a rule, if present; -1 when invalid. */
+static int
+rule_count(const json_t *j, const char *key, long *out)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return -1;
+	*out = (long)json_integer_value(v);
+	return 0;
+}
+
+/* Which requests a rule matches and how often: name, method, path, probability, nth, times. */
+static int
+rule_match(struct emu_fault *f, const json_t *j, size_t i, struct nw_err *err)
+{
+	json_t *v;
+
+	f->name = emu_strdup(json_str(j, "name") != NULL ? json_str(j, "name") : "");
+	if (f->name != NULL && f->name[0] == '\0') {
+		free(f->name);
+		f->name = emu_printf("rule %zu", i);
+	}
+	if (json_str(j, "method") != NULL && strcmp(json_str(j, "method"), "*") != 0 &&
+	    (f->method = emu_strdup(json_str(j, "method"))) == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	if (json_str(j, "path") != NULL && (f->path = emu_strdup(json_str(j, "path"))) == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	if (f->name == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	v = json_object_get(j, "probability");
+	if (v != NULL) {
+		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)
+			return err_set(err, NW_EINPUT, "/rules/%zu/probability: a number from 0 to 1", i);
+		f->probability = json_number_value(v);
+	}
+	if (rule_count(j, "nth", &f->nth) != 0)
+		return err_set(err, NW_EINPUT, "/rules/%zu/nth: a positive integer", i);
+	if (rule_count(j, "times", &f->times) != 0)
+		return err_set(err, NW_EINPUT, "/rules/%zu/times: a positive integer", i);
+	return 0;
+}
+
+/* What a rule answers: status, code, message, retryAfter, ms, count. */
+static int
+rule_answer(struct emu_fault *f, const json_t *j, size_t i, struct nw_err *err)
+{
+	json_t *v = json_object_get(j, "status");
+	long count = 1;
+
+	if (f->act == ACT_ERROR) {
+		if (!json_is_integer(v) || json_integer_value(v) < 400 || json_integer_value(v) > 599)
+			return err_set(err, NW_EINPUT, "/rules/%zu/status: an HTTP error status from 400 to 599", i);
+		f->status = (int)json_integer_value(v);
+	}
+	f->code = emu_strdup(json_str(j, "code") != NULL ? json_str(j, "code") :
+	    f->act == ACT_ERROR ? default_code(f->status) :
+	    f->act == ACT_LRO_CANCELED ? "OperationCanceled" : "InternalServerError");
+	f->message = emu_strdup(json_str(j, "message") != NULL ? json_str(j, "message") :
+	    f->act == ACT_ERROR ? default_message(f->status) :
+	    f->act == ACT_LRO_CANCELED ? "The operation was canceled." :
+	    "The operation failed due to an internal error. Please retry the request.");
+	if (f->code == NULL || f->message == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	v = json_object_get(j, "retryAfter");
+	if (v != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return err_set(err, NW_EINPUT, "/rules/%zu/retryAfter: whole seconds, 0 or more", i);
+		f->retry_after = (int)json_integer_value(v);
+	} else if (f->act == ACT_ERROR && (f->status == 429 || f->status == 503)) {
+		f->retry_after = 1;
+	}
+	v = json_object_get(j, "ms");
+	if (f->act == ACT_LATENCY) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 600000)
+			return err_set(err, NW_EINPUT, "/rules/%zu/ms: milliseconds from 0 to 600000", i);
+		f->ms = (long)json_integer_value(v);
+	}
+	if (rule_count(j, "count", &count) != 0)
+		return err_set(err, NW_EINPUT, "/rules/%zu/count: a positive integer", i);
+	f->count = (int)count;
+	return 0;
+}
+
 static int
 rule_parse(struct emu_fault *f, const json_t *j, size_t i, struct nw_err *err)
 {
 	const char *act = json_str(j, "action"), *k;
 	json_t *v;
 	size_t a;
+	int rc;
 	static const char *const known[] = { "name", "method", "path", "probability", "nth",
 		"times", "action", "status", "code", "message", "retryAfter", "ms", "count", NULL };
 
@@ -155,68 +242,10 @@ rule_parse(struct emu_fault *f, const json_t *j, size_t i, struct nw_err *err)
 			f->act = action_names[a].act;
 	if (f->act == 0)
 		return err_set(err, NW_EINPUT, "/rules/%zu/action: unknown action '%s'", i, act);
-	f->name = emu_strdup(json_str(j, "name") != NULL ? json_str(j, "name") : "");
-	if (f->name[0] == '\0') {
-		free(f->name);
-		f->name = emu_printf("rule %zu", i);
-	}
-	if (json_str(j, "method") != NULL && strcmp(json_str(j, "method"), "*") != 0)
-		f->method = emu_strdup(json_str(j, "method"));
-	if (json_str(j, "path") != NULL)
-		f->path = emu_strdup(json_str(j, "path"));
-	v = json_object_get(j, "probability");
-	if (v != NULL) {
-		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)
-			return err_set(err, NW_EINPUT, "/rules/%zu/probability: a number from 0 to 1", i);
-		f->probability = json_number_value(v);
-	}
-	v = json_object_get(j, "nth");
-	if (v != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1)
-			return err_set(err, NW_EINPUT, "/rules/%zu/nth: a positive integer", i);
-		f->nth = (long)json_integer_value(v);
-	}
-	v = json_object_get(j, "times");
-	if (v != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1)
-			return err_set(err, NW_EINPUT, "/rules/%zu/times: a positive integer", i);
-		f->times = (long)json_integer_value(v);
-	}
-	v = json_object_get(j, "status");
-	if (f->act == ACT_ERROR) {
-		if (!json_is_integer(v) || json_integer_value(v) < 400 || json_integer_value(v) > 599)
-			return err_set(err, NW_EINPUT, "/rules/%zu/status: an HTTP error status from 400 to 599", i);
-		f->status = (int)json_integer_value(v);
-	}
-	f->code = emu_strdup(json_str(j, "code") != NULL ? json_str(j, "code") :
-	    f->act == ACT_ERROR ? default_code(f->status) :
-	    f->act == ACT_LRO_CANCELED ? "OperationCanceled" : "InternalServerError");
-	f->message = emu_strdup(json_str(j, "message") != NULL ? json_str(j, "message") :
-	    f->act == ACT_ERROR ? default_message(f->status) :
-	    f->act == ACT_LRO_CANCELED ? "The operation was canceled." :
-	    "The operation failed due to an internal error. Please retry the request.");
-	v = json_object_get(j, "retryAfter");
-	if (v != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			return err_set(err, NW_EINPUT, "/rules/%zu/retryAfter: whole seconds, 0 or more", i);
-		f->retry_after = (int)json_integer_value(v);
-	} else if (f->act == ACT_ERROR && (f->status == 429 || f->status == 503)) {
-		f->retry_after = 1;
-	}
-	v = json_object_get(j, "ms");
-	if (f->act == ACT_LATENCY) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 600000)
-			return err_set(err, NW_EINPUT, "/rules/%zu/ms: milliseconds from 0 to 600000", i);
-		f->ms = (long)json_integer_value(v);
-	}
-	v = json_object_get(j, "count");
-	f->count = 1;
-	if (v != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1)
-			return err_set(err, NW_EINPUT, "/rules/%zu/count: a positive integer", i);
-		f->count = (int)json_integer_value(v);
-	}
-	return 0;
+	rc = rule_match(f, j, i, err);
+	if (rc == 0)
+		rc = rule_answer(f, j, i, err);
+	return rc;
 }
 
 int

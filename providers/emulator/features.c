@@ -19,44 +19,12 @@
 #include "plan/jsonutil.h"
 #include "providers/emulator/emu.h"
 
-static const char *const api_features[] = { EMU_API_FEATURES, "2015-12-01", NULL };
-static const char *const api_resources[] = { EMU_API_RESOURCES, "2022-09-01", "2024-03-01",
-	"2024-11-01", NULL };
-
 /* Features the emulator lists even before anyone registers them. */
 static const char *const known_features[] = {
 	"Microsoft.Network/AllowHighScaleConnectedGroup",
 	"Microsoft.Network/EnableMaxPrivateEndpointsVia64kPath",
 	NULL,
 };
-
-static bool
-api_ok(struct emu_req *r, const char *const *list, const char *ns)
-{
-	const char *v = emu_query(r, "api-version");
-	size_t i;
-
-	if (v == NULL || v[0] == '\0') {
-		emu_reply_error(r, 400, "MissingApiVersionParameter",
-		    "The api-version query parameter (?api-version=) is required for all requests.");
-		return false;
-	}
-	for (i = 0; list[i] != NULL; i++)
-		if (strcmp(list[i], v) == 0)
-			return true;
-	{
-		char all[256] = "";
-		for (i = 0; list[i] != NULL; i++) {
-			if (i > 0)
-				strncat(all, ", ", sizeof(all) - strlen(all) - 1);
-			strncat(all, list[i], sizeof(all) - strlen(all) - 1);
-		}
-		emu_reply_error(r, 400, "InvalidApiVersionParameter",
-		    "The api-version '%s' is invalid. The supported versions for %s are '%s'.", v, ns,
-		    all);
-	}
-	return false;
-}
 
 static json_t *
 feature_result(const char *sub, const char *key, const char *state)
@@ -84,7 +52,8 @@ pending(struct emulator *e, const char *sub, const char *key)
 	size_t i;
 
 	for (i = 0; i < e->nrunning; i++)
-		if (e->running[i]->kind == OP_INTERNAL && strcasecmp(e->running[i]->target, key) == 0 &&
+		if (e->running[i]->cls == &features_op &&
+		    strcasecmp(e->running[i]->target, key) == 0 &&
 		    strcasecmp(e->running[i]->subscription, sub) == 0)
 			return true;
 	return false;
@@ -114,7 +83,7 @@ static void
 provider(struct emulator *e, struct emu_req *r, const char *sub, bool reg)
 {
 	(void)e;
-	if (!api_ok(r, api_resources, "Microsoft.Resources"))
+	if (!emu_api_ok(r, EMU_NS_RESOURCES))
 		return;
 	if ((reg && strcmp(r->method, "POST") != 0) || (!reg && strcmp(r->method, "GET") != 0)) {
 		emu_reply_error(r, 405, "MethodNotAllowed",
@@ -130,8 +99,12 @@ provider(struct emulator *e, struct emu_req *r, const char *sub, bool reg)
 }
 
 void
-features_handle(struct emulator *e, struct emu_req *r, const char *sub, char **seg, size_t nseg)
+features_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 {
+	/* below /subscriptions/{s}/providers */
+	const char *sub = c->sub;
+	char **seg = c->seg + 3;
+	size_t nseg = c->nseg - 3;
 	char key[512];
 	const char *verb = NULL;
 
@@ -139,7 +112,7 @@ features_handle(struct emulator *e, struct emu_req *r, const char *sub, char **s
 		provider(e, r, sub, nseg == 2);
 		return;
 	}
-	if (!api_ok(r, api_features, "Microsoft.Features"))
+	if (!emu_api_ok(r, EMU_NS_FEATURES))
 		return;
 	/* Microsoft.Features/features: every feature */
 	if (nseg == 2 && strcasecmp(seg[1], "features") == 0 && strcmp(r->method, "GET") == 0) {
@@ -191,22 +164,30 @@ features_handle(struct emulator *e, struct emu_req *r, const char *sub, char **s
 	if (strcasecmp(verb, "register") == 0) {
 		emu_op_name(r, "register feature %s", key);
 		if (strcmp(state_of(e, sub, key), "Registered") != 0 && !pending(e, sub, key)) {
-			lro_new(e, OP_INTERNAL, "register", key, sub, "global", EMU_DUR_FEATURE);
+			if (lro_new(e, c->route->op, OP_INTERNAL, "register", key, sub, "global",
+			    EMU_DUR_FEATURE) == NULL) {
+				emu_reply_oom(r);
+				return;
+			}
 			emu_store_feature_sub_set(e, sub, key, "Registering");
 		}
 	} else {
 		emu_op_name(r, "unregister feature %s", key);
 		if (strcmp(state_of(e, sub, key), "NotRegistered") != 0 &&
 		    strcmp(state_of(e, sub, key), "Unregistered") != 0 && !pending(e, sub, key)) {
-			lro_new(e, OP_INTERNAL, "unregister", key, sub, "global", EMU_DUR_FEATURE);
+			if (lro_new(e, c->route->op, OP_INTERNAL, "unregister", key, sub, "global",
+			    EMU_DUR_FEATURE) == NULL) {
+				emu_reply_oom(r);
+				return;
+			}
 			emu_store_feature_sub_set(e, sub, key, "Unregistering");
 		}
 	}
 	emu_reply_json(r, 200, feature_result(sub, key, state_of(e, sub, key)));
 }
 
-void
-features_op_done(struct emulator *e, struct emu_op *op)
+static void
+feature_done(struct emulator *e, struct emu_op *op)
 {
 	bool reg = op->action != NULL && strcmp(op->action, "register") == 0;
 
@@ -214,3 +195,9 @@ features_op_done(struct emulator *e, struct emu_op *op)
 		return;
 	emu_store_feature_sub_set(e, op->subscription, op->target, reg ? "Registered" : "Unregistered");
 }
+
+/* A registration has no URL and holds no resource. */
+const struct emu_op_class features_op = {
+	.name = "feature registration",
+	.done = feature_done,
+};

@@ -242,6 +242,9 @@ prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype, co
 	json_t *conns = connections_of(e, gw_id), *pips = pips_of(gw), *snap, *cid;
 	size_t i;
 
+	if (low == NULL)
+		e->oom = true; /* the snapshot cannot be kept: the request is answered 500 */
+
 	snap = json_pack("{s:o, s:[], s:[], s:s}", "gateway", json_deep_copy(gw), "connections",
 	    "publicIPs", "kind", er ? "ExpressRoute" : "Vpn");
 	json_array_foreach(conns, i, cid)
@@ -269,9 +272,10 @@ prepare(struct emulator *e, json_t *gw, struct emu_op *op, const char *mtype, co
 }
 
 void
-gateway_action(struct emulator *e, struct emu_req *r, const char *gw_id, const char *action,
-    json_t *body)
+gateway_action(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 {
+	const char *gw_id = c->target, *action = c->route->action;
+	json_t *body = r->parsed;
 	json_t *gw = emu_store_get(e, gw_id);
 	const char *phase = phase_of(gw), *state = state_of(gw), *needs = "";
 	const char *mtype = json_str(body, "migrationType");
@@ -338,8 +342,13 @@ gateway_action(struct emulator *e, struct emu_req *r, const char *gw_id, const c
 	    strcmp(action, "executeMigration") == 0 ? EMU_DUR_EXECUTE :
 	    strcmp(action, "commitMigration") == 0 ? EMU_DUR_COMMIT_MIGRATION : EMU_DUR_ABORT;
 	sub = arm_id_part(gw_id, "subscriptions");
-	op = lro_new(e, OP_ACTION, action, gw_id, sub, json_str(gw, "location"), dur);
+	op = lro_new(e, c->route->op, OP_ACTION, action, gw_id, sub, json_str(gw, "location"), dur);
 	free(sub);
+	if (op == NULL) {
+		free(new_id);
+		emu_reply_oom(r);
+		return;
+	}
 	if (strcmp(action, "prepareMigration") == 0) {
 		prepare(e, gw, op, mtype, new_id);
 		set_status(e, gw, "InProgress", "Prepare", NULL);
@@ -471,8 +480,8 @@ commit(struct emulator *e, json_t *gw, const json_t *snap)
 	json_decref(pips);
 }
 
-void
-gateway_migration_failed(struct emulator *e, const char *gw_id, const char *phase, const char *msg)
+static void
+migration_failed(struct emulator *e, const char *gw_id, const char *phase, const char *msg)
 {
 	json_t *gw = emu_store_get(e, gw_id), *snap;
 	char *low = emu_lower(gw_id);
@@ -494,13 +503,16 @@ gateway_migration_failed(struct emulator *e, const char *gw_id, const char *phas
 	free(low);
 }
 
-void
-gateway_op_done(struct emulator *e, struct emu_op *op)
+static void
+migration_done(struct emulator *e, struct emu_op *op)
 {
 	json_t *gw = emu_store_get(e, op->target), *v;
 	const char *a = op->action;
 	char *low = emu_lower(op->target);
 	json_t *snap = json_incref(json_object_get(e->snapshots, low));
+
+	if (low == NULL)
+		e->oom = true;
 	const char *new_id = json_str(snap, "newGateway");
 	bool ok = op->state == OP_SUCCEEDED;
 	size_t i;
@@ -509,7 +521,7 @@ gateway_op_done(struct emulator *e, struct emu_op *op)
 	if (gw == NULL)
 		goto done;
 	if (!ok) {
-		gateway_migration_failed(e, op->target, strcmp(a, "prepareMigration") == 0 ? "Prepare" :
+		migration_failed(e, op->target, strcmp(a, "prepareMigration") == 0 ? "Prepare" :
 		    strcmp(a, "executeMigration") == 0 ? "Execute" :
 		    strcmp(a, "commitMigration") == 0 ? "Commit" : "Abort", op->fail_msg);
 		goto done;
@@ -553,4 +565,41 @@ done:
 	json_decref(snap);
 	emu_store_touch_docs(e);
 	free(low);
+}
+
+/* Every migration step is one operation; while it runs, the gateway takes no other write. */
+const struct emu_op_class gateway_migration_op = {
+	.name = "gateway migration",
+	.done = migration_done,
+	.holds = true,
+};
+
+/*
+ * A migration step left running has no operation any more (operations
+ * live in memory): it did not complete.  ARM does not document what a
+ * client sees after its own restart; the emulator ends such a step Failed,
+ * keeping its phase as a failed step does (virtualNetworkGatewayMigrationStatus
+ * enum docs), so a client reading the state learns it ended and may send
+ * it again.  A prepare leaves nothing behind, as a failed one.
+ */
+void
+gateway_settle(struct emulator *e)
+{
+	json_t *running = json_array(), *v;
+	const char *k;
+	size_t n;
+
+	if (running == NULL)
+		return;
+	json_object_foreach(e->res, k, v) {
+		json_t *ms = json_path(v, "properties", "virtualNetworkGatewayMigrationStatus", NULL);
+		const char *ms_state = json_str(ms, "state");
+
+		if (ms_state != NULL && strcmp(ms_state, "InProgress") == 0 && json_str(v, "id") != NULL)
+			json_array_append_new(running, json_pack("{s:s, s:s}", "id", json_str(v, "id"),
+			    "phase", json_str(ms, "phase") != NULL ? json_str(ms, "phase") : "Prepare"));
+	}
+	json_array_foreach(running, n, v)
+		migration_failed(e, json_str(v, "id"), json_str(v, "phase"), EMU_INTERRUPTED);
+	json_decref(running);
 }

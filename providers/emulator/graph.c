@@ -27,8 +27,6 @@
 
 #define GRAPH_PAGE 1000
 
-static const char *const api_graph[] = { EMU_API_GRAPH, "2022-10-01", "2024-04-01", NULL };
-
 /* --- tokens ------------------------------------------------------------------- */
 
 enum tok_kind { T_END = 0, T_IDENT, T_STRING, T_NUMBER, T_PUNCT };
@@ -44,6 +42,7 @@ struct parser {
 	size_t pos;
 	struct tok cur;
 	char err[512];
+	bool oom;        /* an allocation failed: the answer is 500, not a query error */
 };
 
 static bool
@@ -188,6 +187,21 @@ node_free(struct node *n)
 	free(n);
 }
 
+/* A new node; NULL (and the parser stops) on out of memory. */
+static struct node *
+node_new(struct parser *p, enum node_kind kind)
+{
+	struct node *n = calloc(1, sizeof(*n));
+
+	if (n == NULL) {
+		p->oom = true;
+		perr(p, "out of memory");
+		return NULL;
+	}
+	n->kind = kind;
+	return n;
+}
+
 static json_t *
 parse_field(struct parser *p)
 {
@@ -268,10 +282,9 @@ parse_unary(struct parser *p)
 		next(p);
 		if (!expect(p, "("))
 			return NULL;
-		n = calloc(1, sizeof(*n));
+		n = node_new(p, N_NOT);
 		if (n == NULL)
-			abort();
-		n->kind = N_NOT;
+			return NULL;
 		n->a = parse_or(p);
 		if (n->a == NULL || !expect(p, ")")) {
 			node_free(n);
@@ -288,10 +301,9 @@ parse_unary(struct parser *p)
 		}
 		return n;
 	}
-	n = calloc(1, sizeof(*n));
+	n = node_new(p, N_CMP);
 	if (n == NULL)
-		abort();
-	n->kind = N_CMP;
+		return NULL;
 	n->field = parse_field(p);
 	if (n->field == NULL) {
 		node_free(n);
@@ -351,11 +363,13 @@ parse_and(struct parser *p)
 	struct node *l = parse_unary(p);
 
 	while (l != NULL && is(p, "and")) {
-		struct node *n = calloc(1, sizeof(*n));
-		if (n == NULL)
-			abort();
+		struct node *n = node_new(p, N_AND);
+
+		if (n == NULL) {
+			node_free(l);
+			return NULL;
+		}
 		next(p);
-		n->kind = N_AND;
 		n->a = l;
 		n->b = parse_unary(p);
 		if (n->b == NULL) {
@@ -373,11 +387,13 @@ parse_or(struct parser *p)
 	struct node *l = parse_and(p);
 
 	while (l != NULL && is(p, "or")) {
-		struct node *n = calloc(1, sizeof(*n));
-		if (n == NULL)
-			abort();
+		struct node *n = node_new(p, N_OR);
+
+		if (n == NULL) {
+			node_free(l);
+			return NULL;
+		}
 		next(p);
-		n->kind = N_OR;
 		n->a = l;
 		n->b = parse_and(p);
 		if (n->b == NULL) {
@@ -596,6 +612,11 @@ parse_query(struct parser *p, struct query *q)
 					next(p);
 					if (is(p, "=")) {
 						name = emu_strdup(t.text);
+						if (name == NULL) {
+							json_decref(s.cols);
+							p->oom = true;
+							return perr(p, "out of memory");
+						}
 						next(p);
 					} else {
 						p->pos = save;
@@ -610,6 +631,12 @@ parse_query(struct parser *p, struct query *q)
 				}
 				if (name == NULL)
 					name = column_name(path);
+				if (name == NULL) {
+					json_decref(path);
+					json_decref(s.cols);
+					p->oom = true;
+					return perr(p, "out of memory");
+				}
 				json_array_append_new(s.cols, json_pack("{s:s,s:o}", "name", name, "path", path));
 				free(name);
 				if (!is(p, ","))
@@ -654,8 +681,12 @@ parse_query(struct parser *p, struct query *q)
 			    p->cur.kind == T_END ? "end of query" : p->cur.text, p->cur.pos + 1);
 		}
 		ns = realloc(q->st, (q->n + 1) * sizeof(*ns));
-		if (ns == NULL)
-			abort();
+		if (ns == NULL) {
+			node_free(s.where);
+			json_decref(s.cols);
+			p->oom = true;
+			return perr(p, "out of memory");
+		}
 		q->st = ns;
 		q->st[q->n++] = s;
 	}
@@ -791,125 +822,124 @@ graph_error(struct emu_req *r, const char *fmt, ...)
 	    "code", "UnsupportedQuery", "message", msg));
 }
 
-void
-graph_handle(struct emulator *e, struct emu_req *r)
-{
-	struct parser p = { 0 };
-	struct query q = { 0 };
-	json_t *body = r->parsed, *subs, *opts, *rows = NULL, *page = NULL, *out, *containers = NULL;
-	const char *query, *fmt, *api = emu_query(r, "api-version"), *tok;
-	const char **keys;
-	size_t n, i, j, nrows, start = 0, top = GRAPH_PAGE;
-	json_t **arr = NULL;
+/* The request's paging and format: options.$top, $skip, $skipToken, resultFormat. */
+struct graph_opts {
+	size_t start, top;
 	bool table;
+};
 
-	emu_op_name(r, "resource graph query");
-	if (strcasecmp(r->path, "/providers/Microsoft.ResourceGraph/resources") != 0) {
-		emu_reply_error(r, 404, "InvalidResourceType",
-		    "The resource type could not be found in the namespace 'Microsoft.ResourceGraph' for api version '%s'.",
-		    api != NULL ? api : "");
-		return;
-	}
-	if (api == NULL) {
-		emu_reply_error(r, 400, "MissingApiVersionParameter",
-		    "The api-version query parameter (?api-version=) is required for all requests.");
-		return;
-	}
-	for (i = 0; api_graph[i] != NULL; i++)
-		if (strcmp(api_graph[i], api) == 0)
-			break;
-	if (api_graph[i] == NULL) {
-		emu_reply_error(r, 400, "InvalidApiVersionParameter",
-		    "The api-version '%s' is invalid. The supported versions for Microsoft.ResourceGraph are '2021-03-01, 2022-10-01, 2024-04-01'.",
-		    api);
-		return;
-	}
-	if (strcmp(r->method, "POST") != 0) {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
-		return;
-	}
-	if (!json_is_object(body) || (query = json_str(body, "query")) == NULL) {
-		emu_reply_error(r, 400, "InvalidRequestContent",
-		    "The request content was invalid and could not be deserialized: 'a JSON object with a query is required'.");
-		return;
-	}
-	subs = json_object_get(body, "subscriptions");
-	opts = json_object_get(body, "options");
-	fmt = json_str(opts, "resultFormat");
-	table = fmt != NULL && strcasecmp(fmt, "table") == 0;
-	if (fmt != NULL && !table && strcasecmp(fmt, "objectArray") != 0) {
+static bool
+graph_options(struct emu_req *r, const json_t *opts, struct graph_opts *g)
+{
+	const char *fmt = json_str(opts, "resultFormat"), *tok = json_str(opts, "$skipToken");
+
+	g->start = 0;
+	g->top = GRAPH_PAGE;
+	g->table = fmt != NULL && strcasecmp(fmt, "table") == 0;
+	if (fmt != NULL && !g->table && strcasecmp(fmt, "objectArray") != 0) {
 		graph_error(r, "resultFormat '%s' is not one of table, objectArray", fmt);
-		return;
+		return false;
 	}
 	if (json_integer_value(json_object_get(opts, "$top")) > 0) {
-		top = (size_t)json_integer_value(json_object_get(opts, "$top"));
-		if (top > GRAPH_PAGE)
-			top = GRAPH_PAGE;
+		g->top = (size_t)json_integer_value(json_object_get(opts, "$top"));
+		if (g->top > GRAPH_PAGE)
+			g->top = GRAPH_PAGE;
 	}
 	if (json_integer_value(json_object_get(opts, "$skip")) > 0)
-		start = (size_t)json_integer_value(json_object_get(opts, "$skip"));
-	tok = json_str(opts, "$skipToken");
+		g->start = (size_t)json_integer_value(json_object_get(opts, "$skip"));
 	if (tok != NULL) {
 		char *end;
-		if (strncmp(tok, "nwrow", 5) != 0 || (start = strtoul(tok + 5, &end, 10), *end != '\0')) {
+		if (strncmp(tok, "nwrow", 5) != 0 ||
+		    (g->start = strtoul(tok + 5, &end, 10), *end != '\0')) {
 			graph_error(r, "$skipToken '%s' is not valid", tok);
-			return;
+			return false;
 		}
 	}
-	p.src = query;
-	if (!parse_query(&p, &q)) {
-		graph_error(r, "%s", p.err);
-		query_free(&q);
-		return;
-	}
+	return true;
+}
 
-	/* rows in scope, in id order */
-	if (q.containers) {
+static void
+rows_free(json_t **arr, size_t n)
+{
+	while (n > 0)
+		json_decref(arr[--n]);
+	free(arr);
+}
+
+static bool
+in_scope(json_t *row, const json_t *subs)
+{
+	json_t *s;
+	size_t j;
+
+	if (json_array_size(subs) == 0)
+		return true;
+	json_array_foreach(subs, j, s)
+		if (json_is_string(s) && strcasecmp(json_string_value(s),
+		    json_str(row, "subscriptionId")) == 0)
+			return true;
+	return false;
+}
+
+/* The table's rows in the subscriptions asked, in id order; -1 on out of memory. */
+static int
+graph_rows(struct emulator *e, const struct query *q, const json_t *subs, json_t ***out,
+    size_t *nout)
+{
+	json_t *containers = NULL, **arr;
+	const char **keys = NULL;
+	size_t n, i, nrows = 0;
+
+	if (q->containers) {
 		containers = container_rows(e);
 		n = json_array_size(containers);
-		keys = NULL;
 	} else {
 		emu_store_sorted(e, &keys, &n);
 	}
 	arr = malloc((n + 1) * sizeof(*arr));
-	if (arr == NULL)
-		abort();
-	nrows = 0;
-	for (i = 0; i < n; i++) {
-		json_t *row;
-		bool in_scope = json_array_size(subs) == 0;
-		json_t *s;
-
-		row = q.containers ? json_incref(json_array_get(containers, i)) :
+	for (i = 0; arr != NULL && i < n; i++) {
+		json_t *row = q->containers ? json_incref(json_array_get(containers, i)) :
 		    row_of(json_object_get(e->res, keys[i]));
-		json_array_foreach(subs, j, s)
-			if (json_is_string(s) && strcasecmp(json_string_value(s),
-			    json_str(row, "subscriptionId")) == 0)
-				in_scope = true;
-		if (!in_scope) {
+
+		if (row == NULL) {
+			rows_free(arr, nrows);
+			arr = NULL;
+		} else if (!in_scope(row, subs)) {
 			json_decref(row);
-			continue;
+		} else {
+			arr[nrows++] = row;
 		}
-		arr[nrows++] = row;
 	}
 	json_decref(containers);
-	if (q.containers)
+	if (arr == NULL)
+		return -1;
+	if (q->containers)
 		qsort(arr, nrows, sizeof(*arr), cmp_row_id);
-	for (i = 0; i < q.n; i++) {
-		struct stage *s = &q.st[i];
+	*out = arr;
+	*nout = nrows;
+	return 0;
+}
+
+/* Runs the query's stages over the rows, in place. */
+static void
+graph_run(const struct query *q, json_t **arr, size_t *nrows)
+{
+	size_t i, j;
+
+	for (i = 0; i < q->n; i++) {
+		const struct stage *s = &q->st[i];
 		size_t k = 0;
 
 		if (s->kind == S_WHERE) {
-			for (j = 0; j < nrows; j++) {
+			for (j = 0; j < *nrows; j++) {
 				if (eval(s->where, arr[j]))
 					arr[k++] = arr[j];
 				else
 					json_decref(arr[j]);
 			}
-			nrows = k;
+			*nrows = k;
 		} else if (s->kind == S_PROJECT) {
-			for (j = 0; j < nrows; j++) {
+			for (j = 0; j < *nrows; j++) {
 				json_t *nr = json_object(), *c;
 				size_t m;
 				json_array_foreach(s->cols, m, c) {
@@ -920,46 +950,118 @@ graph_handle(struct emulator *e, struct emu_req *r)
 				arr[j] = nr;
 			}
 		} else if (s->kind == S_ORDER) {
-			qsort_r(arr, nrows, sizeof(*arr), cmp_rows, s->cols);
+			qsort_r(arr, *nrows, sizeof(*arr), cmp_rows, s->cols);
 		} else if (s->kind == S_LIMIT) {
-			for (j = (size_t)s->limit; j < nrows; j++)
+			for (j = (size_t)s->limit; j < *nrows; j++)
 				json_decref(arr[j]);
-			if ((size_t)s->limit < nrows)
-				nrows = (size_t)s->limit;
+			if ((size_t)s->limit < *nrows)
+				*nrows = (size_t)s->limit;
 		}
 	}
-	rows = json_array();
-	for (i = 0; i < nrows; i++)
-		json_array_append_new(rows, arr[i]);
-	free(arr);
-	page = json_array();
-	for (i = start; i < nrows && i < start + top; i++)
-		json_array_append(page, json_array_get(rows, i));
+}
+
+/* A page as Resource Graph's table format has it: columns, then rows of values. */
+static json_t *
+as_table(json_t *page)
+{
+	json_t *cols = json_array(), *trows = json_array(), *first = json_array_get(page, 0), *v, *c;
+	const char *k;
+	size_t i, j;
+
+	json_object_foreach(first, k, v)
+		json_array_append_new(cols, json_pack("{s:s,s:s}", "name", k, "type",
+		    json_is_string(v) ? "string" : json_is_number(v) ? "number" :
+		    json_is_boolean(v) ? "boolean" : "object"));
+	json_array_foreach(page, i, v) {
+		json_t *tr = json_array();
+		json_array_foreach(cols, j, c)
+			json_array_append(tr, json_object_get(v, json_str(c, "name")) != NULL ?
+			    json_object_get(v, json_str(c, "name")) : json_null());
+		json_array_append_new(trows, tr);
+	}
+	return json_pack("{s:o,s:o}", "columns", cols, "rows", trows);
+}
+
+/* Answers one page of the rows (which it takes). */
+static void
+graph_reply(struct emu_req *r, json_t **arr, size_t nrows, const struct graph_opts *g)
+{
+	json_t *page = json_array(), *out;
+	size_t i;
+
+	for (i = g->start; i < nrows && i < g->start + g->top; i++)
+		json_array_append(page, arr[i]);
+	rows_free(arr, nrows);
 	out = json_pack("{s:I,s:I,s:s,s:[]}", "totalRecords", (json_int_t)nrows, "count",
 	    (json_int_t)json_array_size(page), "resultTruncated", "false", "facets");
-	if (start + top < nrows)
-		json_object_set_new(out, "$skipToken", json_sprintf("nwrow%zu", start + top));
-	if (table) {
-		json_t *cols = json_array(), *trows = json_array(), *first = json_array_get(page, 0), *v;
-		const char *k;
-
-		json_object_foreach(first, k, v)
-			json_array_append_new(cols, json_pack("{s:s,s:s}", "name", k, "type",
-			    json_is_string(v) ? "string" : json_is_number(v) ? "number" :
-			    json_is_boolean(v) ? "boolean" : "object"));
-		json_array_foreach(page, i, v) {
-			json_t *tr = json_array(), *c;
-			json_array_foreach(cols, j, c)
-				json_array_append(tr, json_object_get(v, json_str(c, "name")) != NULL ?
-				    json_object_get(v, json_str(c, "name")) : json_null());
-			json_array_append_new(trows, tr);
-		}
-		json_object_set_new(out, "data", json_pack("{s:o,s:o}", "columns", cols, "rows", trows));
+	if (page == NULL || out == NULL) {
+		json_decref(page);
+		json_decref(out);
+		emu_reply_oom(r);
+		return;
+	}
+	if (g->start + g->top < nrows)
+		json_object_set_new(out, "$skipToken", json_sprintf("nwrow%zu", g->start + g->top));
+	if (g->table) {
+		json_object_set_new(out, "data", as_table(page));
 		json_decref(page);
 	} else {
 		json_object_set_new(out, "data", page);
 	}
 	emu_reply_json(r, 200, out);
-	json_decref(rows);
+}
+
+/* /providers/Microsoft.ResourceGraph/{anything but resources} */
+void
+graph_unknown(struct emulator *e, struct emu_req *r, const struct emu_call *call)
+{
+	const char *api = emu_query(r, "api-version");
+
+	(void)e;
+	(void)call;
+	emu_op_name(r, "resource graph query");
+	emu_reply_error(r, 404, "InvalidResourceType",
+	    "The resource type could not be found in the namespace 'Microsoft.ResourceGraph' for api version '%s'.",
+	    api != NULL ? api : "");
+}
+
+void
+graph_handle(struct emulator *e, struct emu_req *r, const struct emu_call *call)
+{
+	struct parser p = { 0 };
+	struct query q = { 0 };
+	struct graph_opts g;
+	json_t *body = r->parsed, **arr = NULL;
+	const char *query;
+	size_t nrows = 0;
+
+	(void)call;
+	emu_op_name(r, "resource graph query");
+	if (!emu_api_ok(r, EMU_NS_GRAPH))
+		return;
+	if (strcmp(r->method, "POST") != 0) {
+		emu_reply_error(r, 405, "MethodNotAllowed",
+		    "The requested resource does not support http method '%s'.", r->method);
+		return;
+	}
+	if (!json_is_object(body) || (query = json_str(body, "query")) == NULL) {
+		emu_reply_error(r, 400, "InvalidRequestContent",
+		    "The request content was invalid and could not be deserialized: 'a JSON object with a query is required'.");
+		return;
+	}
+	if (!graph_options(r, json_object_get(body, "options"), &g))
+		return;
+	p.src = query;
+	if (!parse_query(&p, &q)) {
+		if (p.oom)
+			emu_reply_oom(r);
+		else
+			graph_error(r, "%s", p.err);
+	} else if (graph_rows(e, &q, json_object_get(body, "subscriptions"), &arr, &nrows) != 0) {
+		emu_reply_oom(r);
+	} else {
+		graph_run(&q, arr, &nrows);
+		graph_reply(r, arr, nrows, &g);
+	}
 	query_free(&q);
 }

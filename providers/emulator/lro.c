@@ -5,7 +5,9 @@
  * the estate, so no timer thread touches the state.  The
  * Azure-AsyncOperation URL always answers 200 with {id, name, status,
  * startTime, endTime, error}; the Location URL answers 202 while running,
- * then the synchronous result.
+ * then the synchronous result.  Each operation carries the completion
+ * its handler gave it (struct emu_op_class): this file calls nothing else
+ * of the emulator's handlers.
  */
 #include "config.h"
 
@@ -66,53 +68,80 @@ trim(struct emulator *e)
 	reindex(e);
 }
 
+/* "East US" -> "eastus": regions appear in URLs without spaces */
+static char *
+url_region(const char *region)
+{
+	char *low = strdup(region != NULL ? region : "global"), *d = low;
+	const char *p;
+
+	if (low == NULL)
+		return NULL;
+	for (p = low; *p != '\0'; p++)
+		if (*p != ' ')
+			*d++ = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	*d = '\0';
+	return low;
+}
+
+/* Room for one more operation in a list; false on out of memory. */
+static bool
+grow(struct emu_op ***list, size_t n, size_t *cap)
+{
+	struct emu_op **v;
+
+	if (n < *cap)
+		return true;
+	v = realloc(*list, (*cap * 2 + 64) * sizeof(*v));
+	if (v == NULL)
+		return false;
+	*list = v;
+	*cap = *cap * 2 + 64;
+	return true;
+}
+
+/* Room for one more in both lists and the index; false on out of memory. */
+static bool
+reserve(struct emulator *e)
+{
+	if (e->opindex == NULL && (e->opindex = json_object()) == NULL)
+		return false;
+	return grow(&e->ops, e->nops, &e->capops) &&
+	    grow(&e->running, e->nrunning, &e->caprunning);
+}
+
 struct emu_op *
-lro_new(struct emulator *e, enum emu_op_kind kind, const char *action, const char *target,
-    const char *subscription, const char *region, double nominal)
+lro_new(struct emulator *e, const struct emu_op_class *cls, enum emu_op_kind kind,
+    const char *action, const char *target, const char *subscription, const char *region,
+    double nominal)
 {
 	struct emu_op *op = calloc(1, sizeof(*op));
-	char *low;
 
-	if (op == NULL)
-		abort();
-	if (e->opindex == NULL)
-		e->opindex = json_object();
+	if (op == NULL || !reserve(e))
+		goto oom;
 	emu_guid(e, op->id);
+	op->cls = cls;
 	op->kind = kind;
-	op->action = action != NULL ? emu_strdup(action) : NULL;
-	op->target = emu_strdup(target);
-	op->subscription = emu_strdup(subscription != NULL ? subscription : "");
-	low = emu_lower(region != NULL ? region : "global");
-	/* regions appear in URLs without spaces: "East US" -> "eastus" */
-	{
-		char *s = low, *d = low;
-		for (; *s != '\0'; s++)
-			if (*s != ' ')
-				*d++ = *s;
-		*d = '\0';
-	}
-	op->region = low;
+	op->action = action != NULL ? strdup(action) : NULL;
+	op->target = strdup(target);
+	op->subscription = strdup(subscription != NULL ? subscription : "");
+	op->region = url_region(region);
+	if ((action != NULL && op->action == NULL) || op->target == NULL ||
+	    op->subscription == NULL || op->region == NULL)
+		goto oom;
 	op->start = emu_now();
 	op->deadline = emu_mono() + emu_scaled(e, nominal);
 	op->state = OP_RUNNING;
 	op->forced = OP_RUNNING;
 	op->result_status = 200;
-	if (e->nops == e->capops) {
-		e->capops = e->capops * 2 + 64;
-		e->ops = realloc(e->ops, e->capops * sizeof(*e->ops));
-		if (e->ops == NULL)
-			abort();
-	}
-	json_object_set_new(e->opindex, op->id, json_integer((json_int_t)e->nops));
+	if (json_object_set_new(e->opindex, op->id, json_integer((json_int_t)e->nops)) != 0)
+		goto oom;
 	e->ops[e->nops++] = op;
-	if (e->nrunning == e->caprunning) {
-		e->caprunning = e->caprunning * 2 + 64;
-		e->running = realloc(e->running, e->caprunning * sizeof(*e->running));
-		if (e->running == NULL)
-			abort();
-	}
 	e->running[e->nrunning++] = op;
 	return op;
+oom:
+	op_free(op);
+	return NULL;
 }
 
 void
@@ -136,18 +165,9 @@ complete(struct emulator *e, struct emu_op *op)
 		op->fail_msg = emu_strdup(op->state == OP_CANCELED ? "The operation was canceled." :
 		    "An error occurred.");
 	}
-	if (op->kind == OP_DELETE && op->action != NULL && strcmp(op->action, "deleteResourceGroup") == 0)
-		rgroups_op_done(e, op);
-	else if (op->kind == OP_PUT || op->kind == OP_DELETE)
-		arm_op_done(e, op);
-	else if (op->kind == OP_INTERNAL)
-		features_op_done(e, op);
-	else if (op->action != NULL && strcmp(op->action, "commit") == 0)
-		avnm_commit_done(e, op);
-	else if (op->action != NULL && strstr(op->action, "Migration") != NULL)
-		gateway_op_done(e, op);
-	else
-		effective_op_done(e, op);
+	/* the operation's own completion, set by the handler that started it */
+	if (op->cls != NULL && op->cls->done != NULL)
+		op->cls->done(e, op);
 }
 
 static int
@@ -168,7 +188,7 @@ advance_until(struct emulator *e, double now, bool all)
 		return;
 	due = malloc(e->nrunning * sizeof(*due));
 	if (due == NULL)
-		abort();
+		return; /* out of memory: they complete at the next request */
 	for (i = 0, j = 0; i < e->nrunning; i++) {
 		if (all || e->running[i]->deadline <= now)
 			due[ndue++] = e->running[i];
@@ -215,12 +235,9 @@ lro_busy(struct emulator *e, const char *id)
 
 	for (i = 0; i < e->nrunning; i++) {
 		struct emu_op *op = e->running[i];
-		if (op->kind == OP_INTERNAL)
-			continue;
-		/* reads do not hold the resource; a commit has its own conflict rule
-		 * and leaves the network manager's children writable */
-		if (op->action != NULL && (strcmp(op->action, "effectiveRouteTable") == 0 ||
-		    strcmp(op->action, "routeTables") == 0 || strcmp(op->action, "commit") == 0))
+
+		/* reads hold nothing; a commit has its own conflict rule (avnm.c) */
+		if (op->cls == NULL || !op->cls->holds)
 			continue;
 		if (id_under(op->target, id) || id_under(id, op->target))
 			return op;
@@ -260,8 +277,8 @@ status_name(enum emu_op_state s)
 	}
 }
 
-void
-lro_handle_status(struct emulator *e, struct emu_req *r, const char *opid, bool result)
+static void
+handle_status(struct emulator *e, struct emu_req *r, const char *opid, bool result)
 {
 	struct emu_op *op = find(e, opid);
 	char t[40];
@@ -310,21 +327,53 @@ lro_handle_status(struct emulator *e, struct emu_req *r, const char *opid, bool 
 		emu_reply_error(r, 400, op->fail_code, "%s", op->fail_msg);
 		return;
 	}
-	if (op->kind == OP_PUT) {
-		json_t *parent = NULL, *child = NULL;
-
-		if (!emu_store_find(e, op->target, &parent, &child, NULL, NULL)) {
-			emu_reply_error(r, 404, "ResourceNotFound",
-			    "The resource '%s' written by operation '%s' no longer exists.", op->target,
-			    op->id);
-			return;
-		}
-		emu_reply_json(r, 200, arm_wire(child != NULL ? child : parent));
-	} else if (op->result != NULL) {
+	if (op->cls != NULL && op->cls->result != NULL)
+		op->cls->result(e, r, op);
+	else if (op->result != NULL) {
 		emu_reply_json(r, op->result_status, json_deep_copy(op->result));
 	} else {
 		emu_reply_empty(r, op->result_status);
 	}
+}
+
+/* .../providers/Microsoft.Network/locations/{l}/operations/{id}: the last capture */
+void
+lro_route_status(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	handle_status(e, r, c->cap[c->ncap - 1], false);
+}
+
+void
+lro_route_result(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	handle_status(e, r, c->cap[c->ncap - 1], true);
+}
+
+void
+arm_reply_lro(struct emulator *e, struct emu_req *r, const struct emu_op *op, int status,
+    json_t *body)
+{
+	double left = op->deadline - emu_mono();
+	double wait = emu_scaled(e, EMU_POLL_INTERVAL);
+
+	if (left < wait)
+		wait = left;
+	if (wait < 0)
+		wait = 0;
+	emu_header(r, "Azure-AsyncOperation",
+	    "%s/subscriptions/%s/providers/Microsoft.Network/locations/%s/operations/%s?api-version=%s",
+	    r->base, op->subscription, op->region, op->id, EMU_API_NETWORK);
+	emu_header(r, "Location",
+	    "%s/subscriptions/%s/providers/Microsoft.Network/locations/%s/operationResults/%s?api-version=%s",
+	    r->base, op->subscription, op->region, op->id, EMU_API_NETWORK);
+	/* whole seconds, rounded: under a large time scale this is 0, poll at once;
+	 * retry-after-ms gives clients that read it the scaled interval */
+	emu_header(r, "Retry-After", "%d", (int)floor(wait + 0.5));
+	emu_header(r, "retry-after-ms", "%ld", wait * 1000 < 1 ? 1L : (long)ceil(wait * 1000));
+	if (body != NULL)
+		emu_reply_json(r, status, body);
+	else
+		emu_reply_empty(r, status);
 }
 
 void

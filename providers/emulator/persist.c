@@ -67,16 +67,17 @@ doc_slot(struct emulator *e, const char *name)
 static const char *const doc_names[] = { "doc", "observed", "rgs", "deploy", "snapshots",
 	"subfeatures", NULL };
 
-#define INTERRUPTED "the operation was interrupted by a restart of the service; send it again"
-
-/* Settles what an interrupted run left half-way. */
+/*
+ * Settles what an interrupted run left half-way in every resource; what
+ * a kind left (a commit, a migration step) is settled by its own file
+ * (emu_routes_settle).
+ */
 static void
 settle(struct emulator *e)
 {
 	const char *k;
-	json_t *v, *f, *running;
+	json_t *v, *f;
 	void *tmp;
-	size_t n;
 
 	json_object_foreach_safe(e->res, tmp, k, v) {
 		const char *st = json_path_str(v, "properties", "provisioningState", NULL);
@@ -89,40 +90,6 @@ settle(struct emulator *e)
 		}
 		if (strcmp(st, "Updating") == 0 || strcmp(st, "Creating") == 0)
 			arm_set_state(v, "Succeeded");
-	}
-	/*
-	 * A commit or a gateway migration step left running has no operation
-	 * any more (operations live in memory): it did not complete.  ARM does
-	 * not document what a client sees after its own restart; the emulator
-	 * ends such an operation Failed, keeping a migration's phase as a
-	 * failed step does (virtualNetworkGatewayMigrationStatus enum docs), so
-	 * a client reading the state learns it ended and may send it again.
-	 */
-	running = json_array();
-	json_object_foreach(e->res, k, v) {
-		json_t *ms = json_path(v, "properties", "virtualNetworkGatewayMigrationStatus", NULL);
-		const char *ms_state = json_str(ms, "state");
-
-		if (running != NULL && ms_state != NULL && strcmp(ms_state, "InProgress") == 0 &&
-		    json_str(v, "id") != NULL)
-			json_array_append_new(running, json_pack("{s:s, s:s}", "id", json_str(v, "id"),
-			    "phase", json_str(ms, "phase") != NULL ? json_str(ms, "phase") : "Prepare"));
-	}
-	/* as a failed step ends: a prepare leaves nothing behind (gateway.c) */
-	json_array_foreach(running, n, v)
-		gateway_migration_failed(e, json_str(v, "id"), json_str(v, "phase"), INTERRUPTED);
-	json_decref(running);
-	json_object_foreach(e->deploy, k, v) {
-		size_t i;
-		json_t *rec;
-
-		json_array_foreach(v, i, rec) {
-			const char *ds = json_str(rec, "deploymentStatus");
-			if (ds != NULL && strcmp(ds, "Deploying") == 0) {
-				json_object_set_new(rec, "deploymentStatus", json_string("Failed"));
-				json_object_set_new(rec, "errorMessage", json_string(INTERRUPTED));
-			}
-		}
 	}
 	f = json_object_get(e->observed, "features");
 	json_object_foreach(f, k, v) {

@@ -51,8 +51,12 @@ rg_list(struct emulator *e, struct emu_req *r, const char *sub)
 	size_t n = 0, i, len = strlen(sub);
 
 	keys = malloc((json_object_size(e->rgs) + 1) * sizeof(*keys));
-	if (keys == NULL || value == NULL)
-		abort();
+	if (keys == NULL || value == NULL) {
+		free(keys);
+		json_decref(value);
+		emu_reply_oom(r);
+		return;
+	}
 	json_object_foreach(e->rgs, k, g)
 		if (strncasecmp(k, sub, len) == 0 && k[len] == '/')
 			keys[n++] = k;
@@ -69,7 +73,7 @@ static char *
 rg_prefix(const char *sub, const char *rg)
 {
 	char *raw = emu_printf("/subscriptions/%s/resourcegroups/%s/", sub, rg);
-	char *low = emu_lower(raw);
+	char *low = raw != NULL ? emu_lower(raw) : NULL;
 
 	free(raw);
 	return low;
@@ -93,10 +97,16 @@ static void
 rg_resources(struct emulator *e, struct emu_req *r, const char *sub, const char *rg)
 {
 	char *pref = rg_prefix(sub, rg);
-	size_t plen = strlen(pref), n, i;
+	size_t plen = pref != NULL ? strlen(pref) : 0, n, i;
 	const char **keys;
 	json_t *value = json_array();
 
+	if (pref == NULL || value == NULL) {
+		free(pref);
+		json_decref(value);
+		emu_reply_oom(r);
+		return;
+	}
 	emu_store_sorted(e, &keys, &n);
 	for (i = emu_store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, plen) == 0; i++) {
 		json_t *res = json_object_get(e->res, keys[i]);
@@ -119,21 +129,26 @@ rg_resources(struct emulator *e, struct emu_req *r, const char *sub, const char 
 	emu_reply_json(r, 200, json_pack("{s:o}", "value", value));
 }
 
-/* Every resource of the group goes with it. */
-static void
+/* Every resource of the group goes with it; false on out of memory. */
+static bool
 rg_empty(struct emulator *e, const char *sub, const char *rg)
 {
 	char *pref = rg_prefix(sub, rg);
-	size_t plen = strlen(pref), n, i, nd = 0;
+	size_t plen = pref != NULL ? strlen(pref) : 0, n, i, nd = 0;
 	const char **keys;
 	char **doomed;
 
 	emu_store_sorted(e, &keys, &n);
 	doomed = malloc((n + 1) * sizeof(*doomed));
-	if (doomed == NULL)
-		abort();
+	if (doomed == NULL || pref == NULL) {
+		e->oom = true; /* the group and its resources stay */
+		free(doomed);
+		free(pref);
+		return false;
+	}
 	for (i = emu_store_lower_bound(e, pref); i < n && strncmp(keys[i], pref, plen) == 0; i++)
-		doomed[nd++] = emu_strdup(keys[i]);
+		if ((doomed[nd] = emu_strdup(keys[i])) != NULL)
+			nd++;
 	for (i = 0; i < nd; i++) {
 		avnm_forget(e, doomed[i]);
 		emu_store_del(e, doomed[i]);
@@ -141,17 +156,18 @@ rg_empty(struct emulator *e, const char *sub, const char *rg)
 	}
 	free(doomed);
 	free(pref);
+	return true;
 }
 
-void
-rgroups_op_done(struct emulator *e, struct emu_op *op)
+static void
+delete_done(struct emulator *e, struct emu_op *op)
 {
 	char *sub = arm_id_part(op->target, "subscriptions");
 	char *rg = arm_id_part(op->target, "resourceGroups");
 
 	if (op->state == OP_SUCCEEDED && sub != NULL && rg != NULL) {
-		rg_empty(e, sub, rg);
-		emu_store_rg_del(e, sub, rg);
+		if (rg_empty(e, sub, rg))
+			emu_store_rg_del(e, sub, rg);
 	} else if (sub != NULL && rg != NULL && emu_store_rg_get(e, sub, rg) != NULL) {
 		json_object_set_new(json_object_get(emu_store_rg_get(e, sub, rg), "properties"),
 		    "provisioningState", json_string("Succeeded"));
@@ -211,8 +227,9 @@ rg_put(struct emulator *e, struct emu_req *r, const char *sub, const char *rg, j
 }
 
 static void
-rg_delete(struct emulator *e, struct emu_req *r, const char *sub, const char *rg, json_t *g)
+rg_delete(struct emulator *e, struct emu_req *r, const struct emu_call *c, json_t *g)
 {
+	const char *sub = c->sub, *rg = c->rg;
 	struct emu_op *op;
 	char *id;
 
@@ -229,48 +246,60 @@ rg_delete(struct emulator *e, struct emu_req *r, const char *sub, const char *rg
 	json_object_set_new(json_object_get(g, "properties"), "provisioningState",
 	    json_string("Deleting"));
 	emu_store_touch_docs(e);
-	op = lro_new(e, OP_DELETE, "deleteResourceGroup", id, sub, json_str(g, "location"),
-	    RG_DELETE_SECONDS);
+	op = lro_new(e, c->route->op, OP_DELETE, "deleteResourceGroup", id, sub,
+	    json_str(g, "location"), RG_DELETE_SECONDS);
 	free(id);
+	if (op == NULL) {
+		emu_reply_oom(r);
+		return;
+	}
 	arm_reply_lro(e, r, op, 202, NULL);
 }
 
+static bool
+only_get(struct emu_req *r)
+{
+	if (strcmp(r->method, "GET") == 0)
+		return true;
+	emu_reply_error(r, 405, "MethodNotAllowed",
+	    "The requested resource does not support http method '%s'.", r->method);
+	return false;
+}
+
 void
-rgroups_handle(struct emulator *e, struct emu_req *r, const char *sub, const char *rg,
-    bool resources)
+rgroups_list(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	if (emu_api_ok(r, EMU_NS_RESOURCES) && only_get(r))
+		rg_list(e, r, c->sub);
+}
+
+void
+rgroups_resources(struct emulator *e, struct emu_req *r, const struct emu_call *c)
+{
+	if (!emu_api_ok(r, EMU_NS_RESOURCES) || !only_get(r))
+		return;
+	if (emu_store_rg_get(e, c->sub, c->rg) == NULL) {
+		emu_reply_error(r, 404, "ResourceGroupNotFound", "Resource group '%s' could not be found.",
+		    c->rg);
+		return;
+	}
+	rg_resources(e, r, c->sub, c->rg);
+}
+
+void
+rgroups_one(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 {
 	json_t *g;
 
-	if (!arm_api_resources_ok(r))
+	if (!emu_api_ok(r, EMU_NS_RESOURCES))
 		return;
-	if (rg == NULL) {
-		if (strcmp(r->method, "GET") != 0) {
-			emu_reply_error(r, 405, "MethodNotAllowed",
-			    "The requested resource does not support http method '%s'.", r->method);
-			return;
-		}
-		rg_list(e, r, sub);
-		return;
-	}
-	g = emu_store_rg_get(e, sub, rg);
-	if (resources) {
-		if (strcmp(r->method, "GET") != 0) {
-			emu_reply_error(r, 405, "MethodNotAllowed",
-			    "The requested resource does not support http method '%s'.", r->method);
-		} else if (g == NULL) {
-			emu_reply_error(r, 404, "ResourceGroupNotFound",
-			    "Resource group '%s' could not be found.", rg);
-		} else {
-			rg_resources(e, r, sub, rg);
-		}
-		return;
-	}
+	g = emu_store_rg_get(e, c->sub, c->rg);
 	if (strcmp(r->method, "PUT") == 0) {
-		rg_put(e, r, sub, rg, g);
+		rg_put(e, r, c->sub, c->rg, g);
 		return;
 	}
 	if (strcmp(r->method, "DELETE") == 0) {
-		rg_delete(e, r, sub, rg, g);
+		rg_delete(e, r, c, g);
 		return;
 	}
 	if (strcmp(r->method, "HEAD") == 0) {
@@ -279,16 +308,20 @@ rgroups_handle(struct emulator *e, struct emu_req *r, const char *sub, const cha
 		emu_reply_empty(r, g != NULL ? 204 : 404);
 		return;
 	}
-	if (strcmp(r->method, "GET") != 0) {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+	if (!only_get(r))
 		return;
-	}
 	if (g == NULL) {
 		emu_reply_error(r, 404, "ResourceGroupNotFound", "Resource group '%s' could not be found.",
-		    rg);
+		    c->rg);
 		return;
 	}
 	emu_op_name(r, "get resource group");
 	emu_reply_json(r, 200, rg_wire(g));
 }
+
+/* A group's delete holds it: nothing under it may be written meanwhile. */
+const struct emu_op_class rgroups_delete_op = {
+	.name = "resource group delete",
+	.done = delete_done,
+	.holds = true,
+};

@@ -44,6 +44,11 @@ emu_store_put(struct emulator *e, const char *id, json_t *res)
 {
 	char *low = emu_lower(id);
 
+	if (low == NULL) {
+		json_decref(res);
+		e->oom = true;
+		return;
+	}
 	if (json_object_get(e->res, low) == NULL)
 		e->keys_gen++;
 	json_object_set_new(e->res, low, res);
@@ -57,6 +62,10 @@ emu_store_del(struct emulator *e, const char *id)
 {
 	char *low = emu_lower(id);
 
+	if (low == NULL) {
+		e->oom = true;
+		return;
+	}
 	if (json_object_get(e->res, low) != NULL) {
 		json_object_del(e->res, low);
 		e->keys_gen++;
@@ -74,6 +83,8 @@ emu_store_touch(struct emulator *e, const char *id)
 	if (id == NULL)
 		return;
 	low = emu_lower(id);
+	if (low == NULL)
+		e->oom = true;
 	json_object_set_new(e->dirty, low, json_true());
 	free(low);
 	changed(e);
@@ -103,8 +114,13 @@ emu_store_sorted(struct emulator *e, const char ***keys, size_t *n)
 		json_t *v;
 		const char **arr = realloc(e->sorted, (cnt + 1) * sizeof(*arr));
 
-		if (arr == NULL)
-			abort();
+		if (arr == NULL) {
+			/* out of memory: an empty list, and the request is answered 500 */
+			e->oom = true;
+			*keys = NULL;
+			*n = 0;
+			return;
+		}
 		json_object_foreach(e->res, k, v)
 			arr[i++] = k;
 		qsort(arr, i, sizeof(*arr), cmp_str);
@@ -183,6 +199,10 @@ emu_store_find(struct emulator *e, const char *id, json_t **parent, json_t **chi
 	if (prev == NULL)
 		return false;
 	pid = emu_strdup(id);
+	if (pid == NULL) {
+		e->oom = true;
+		return false;
+	}
 	pid[prev - id - 1] = '\0';
 	top = emu_store_get(e, pid);
 	free(pid);
@@ -225,7 +245,7 @@ static char *
 rg_key(const char *sub, const char *rg)
 {
 	char *k = emu_printf("%s/%s", sub, rg);
-	char *low = emu_lower(k);
+	char *low = k != NULL ? emu_lower(k) : NULL;
 
 	free(k);
 	return low;
@@ -270,6 +290,8 @@ emu_store_rg_put(struct emulator *e, const char *sub, const char *rg, const char
 	char *k = rg_key(sub, rg);
 	json_t *old = json_object_get(e->rgs, k);
 
+	if (k == NULL)
+		e->oom = true;
 	/* as "Resource Groups - Get" returns it, plus the subscription for lists */
 	if (old == NULL)
 		json_object_set_new(e->rgs, k, json_pack("{s:s,s:o,s:s,s:s,s:s,s:{s:s}}",
@@ -391,9 +413,13 @@ emu_store_feature_sub_set(struct emulator *e, const char *sub, const char *name,
 	if (e->subfeatures == NULL)
 		e->subfeatures = json_object();
 	f = json_object_get(e->subfeatures, low);
-	if (f == NULL) {
-		f = json_object();
-		json_object_set_new(e->subfeatures, low, f);
+	if (f == NULL && low != NULL && json_object_set_new(e->subfeatures, low, json_object()) == 0)
+		f = json_object_get(e->subfeatures, low);
+	if (f == NULL || subs == NULL) {
+		e->oom = true;
+		free(low);
+		json_decref(subs);
+		return;
 	}
 	json_object_set_new(f, name, json_string(state));
 	free(low);
@@ -521,6 +547,8 @@ emu_store_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err)
 		if (type != NULL && strcasecmp(type, EMU_TYPE_RESOURCE_GROUP) == 0)
 			continue;
 		low = emu_lower(id);
+		if (low == NULL)
+			return err_set(err, NW_ENOMEM, "out of memory loading resource %zu", i);
 		/* shared, not copied: the loaded topology is freed right after,
 		 * and a copy of a 5,000-spoke estate cost 200 MB at start */
 		json_object_set(e->res, low, (json_t *)r);
@@ -545,8 +573,8 @@ cmp_key(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The resource groups, as ARM returns them, in key order after the resources. */
-static void
+/* The resource groups, as ARM returns them, in key order after the resources; -1 on out of memory. */
+static int
 rgs_append(struct emulator *e, json_t *list)
 {
 	const char **keys = malloc((json_object_size(e->rgs) + 1) * sizeof(*keys));
@@ -555,7 +583,7 @@ rgs_append(struct emulator *e, json_t *list)
 	size_t n = 0, i;
 
 	if (keys == NULL)
-		abort();
+		return -1;
 	json_object_foreach(e->rgs, k, g)
 		keys[n++] = k;
 	qsort(keys, n, sizeof(*keys), cmp_key);
@@ -563,6 +591,7 @@ rgs_append(struct emulator *e, json_t *list)
 		json_array_append_new(list, emu_store_rg_wire(json_object_get(e->rgs, keys[i])));
 	}
 	free(keys);
+	return 0;
 }
 
 json_t *
@@ -572,13 +601,21 @@ emu_store_doc(struct emulator *e)
 	const char **keys;
 	size_t n, i;
 
+	if (doc == NULL || list == NULL)
+		goto oom;
 	emu_store_sorted(e, &keys, &n);
 	for (i = 0; i < n; i++)
-		json_array_append_new(list, json_deep_copy(json_object_get(e->res, keys[i])));
-	rgs_append(e, list);
+		if (json_array_append_new(list, json_deep_copy(json_object_get(e->res, keys[i]))) != 0)
+			goto oom;
+	if (e->oom || rgs_append(e, list) != 0)
+		goto oom;
 	json_object_set_new(doc, "resources", list);
 	json_object_set_new(doc, "observed", json_deep_copy(e->observed));
 	return doc;
+oom:
+	json_decref(doc);
+	json_decref(list);
+	return NULL;
 }
 
 int

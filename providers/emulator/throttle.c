@@ -25,16 +25,23 @@ buckets_for(struct emulator *e, const char *sub)
 	size_t i;
 	int k;
 
+	if (low == NULL)
+		return NULL;
 	for (i = 0; i < e->nsubs; i++)
 		if (strcmp(e->subs[i].subscription, low) == 0) {
 			free(low);
 			return &e->subs[i];
 		}
 	if (e->nsubs == e->capsubs) {
-		e->capsubs = e->capsubs * 2 + 8;
-		e->subs = realloc(e->subs, e->capsubs * sizeof(*e->subs));
-		if (e->subs == NULL)
-			abort();
+		size_t cap = e->capsubs * 2 + 8;
+		struct emu_sub_buckets *v = realloc(e->subs, cap * sizeof(*v));
+
+		if (v == NULL) {
+			free(low);
+			return NULL;
+		}
+		e->subs = v;
+		e->capsubs = cap;
 	}
 	e->subs[e->nsubs].subscription = low;
 	for (k = 0; k < 3; k++) {
@@ -49,9 +56,15 @@ throttle_take(struct emulator *e, struct emu_req *r, const char *sub, enum emu_c
 {
 	struct emu_sub_buckets *sb = buckets_for(e, sub);
 	int k = (int)cls - 1;
-	struct emu_bucket *b = &sb->b[k];
+	struct emu_bucket *b;
 	double now = emu_mono(), rate = e->bucket_refill[k] * e->scale;
 	char hname[96];
+
+	if (sb == NULL) {
+		emu_reply_oom(r);
+		return false;
+	}
+	b = &sb->b[k];
 
 	b->tokens += (now - b->last) * rate;
 	if (b->tokens > e->bucket_size[k])
