@@ -1,7 +1,7 @@
 /*
  * netwave apply, rollback and status: parse, open the plan store, the
  * provider and the history, hand the plan to the apply engine
- * (state/apply.h), and show its progress: a live line per wave on a
+ * (state/apply/apply.h), and show its progress: a live line per wave on a
  * terminal, plain lines otherwise, one JSON event per line with
  * --format json.  `apply --dry-run` rehearses the plan against a private
  * in-process emulator seeded with the current topology, with a private
@@ -28,7 +28,7 @@
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
 #include "providers/emulator/emulator.h"
-#include "state/apply.h"
+#include "state/apply/apply.h"
 #include "state/history.h"
 #include "state/store.h"
 

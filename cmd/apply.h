@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "state/apply.h"
+#include "state/apply/apply.h"
 
 struct progress {
 	FILE *f;

@@ -1,5 +1,5 @@
 /*
- * The apply engine (state/apply.h) against the in-process ARM emulator,
+ * The apply engine (state/apply/apply.h) against the in-process ARM emulator,
  * through the real Azure provider and authentication: a synthesized
  * estate is served, discovered, planned from an intent, and applied and
  * rolled back wave by wave.  The assertions are on the emulator's estate
@@ -33,8 +33,8 @@
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
 #include "providers/emulator/emulator.h"
-#include "state/apply.h"
-#include "state/apply_internal.h"
+#include "state/apply/apply.h"
+#include "state/apply/internal.h"
 #include "state/history.h"
 #include "state/store.h"
 #include "tests/testutil.h"
@@ -1244,7 +1244,7 @@ START_TEST(test_status_names_waves_steps_gates_and_what_is_next)
 END_TEST
 
 /* ------------------------------------------------------------------ */
-/* Settling a write that may have arrived (state/apply_settle.c) */
+/* Settling a write that may have arrived (state/apply/settle.c) */
 
 #define GW_PATH "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkGateways/gw"
 #define NM_PATH "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkManagers/nm"

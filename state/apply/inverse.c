@@ -24,7 +24,7 @@
 
 #include "plan/arm_api.h"
 #include "plan/jsonutil.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define RG_API ARM_API_RESOURCES
 

@@ -1,5 +1,5 @@
 /*
- * The steps of one wave, carried out concurrently (state/apply_internal.h).
+ * The steps of one wave, carried out concurrently (state/apply/internal.h).
  * Each step is a job with a small state machine: read the state it
  * changes (the before-image), journal "started" and commit, send the
  * write through the provider, journal the poll URL the moment ARM names
@@ -34,7 +34,7 @@
 #include <time.h>
 
 #include "plan/jsonutil.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define TICK_SECONDS 0.5
 #define INTERRUPT_GRACE 5.0

@@ -1,5 +1,5 @@
 /*
- * How the apply engine reads the estate (state/apply_internal.h): the
+ * How the apply engine reads the estate (state/apply/internal.h): the
  * state a step changes (a resource, or a commit's deployment status),
  * whether that state is what the step promised, whether a request was
  * received at all (for reconciling a POST action after a crash), batches
@@ -21,7 +21,7 @@
 #include "plan/jsonutil.h"
 #include "plan/planner.h"
 #include "plan/topology.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define API_DEFAULT ARM_API_NETWORK
 

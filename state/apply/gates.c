@@ -1,5 +1,5 @@
 /*
- * Gates (state/apply_internal.h): the checks a wave must pass before the
+ * Gates (state/apply/internal.h): the checks a wave must pass before the
  * run goes on, as the plan defines them (docs/plan.md), evaluated through
  * the provider.  Each evaluation is passed, failed, inconclusive (the
  * evidence is not enough to tell), error (the query itself failed) or
@@ -31,7 +31,7 @@
 #include "plan/kinds.h"
 #include "plan/gwmigrate.h"
 #include "plan/jsonutil.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define API_NETWORK ARM_API_NETWORK
 #define API_FEATURES ARM_API_FEATURES

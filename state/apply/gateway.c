@@ -21,7 +21,7 @@
 #include "plan/arm_api.h"
 #include "plan/gwmigrate.h"
 #include "plan/jsonutil.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define API_NETWORK ARM_API_NETWORK
 #define EVENT_FOUND "migrated-gateway"

@@ -1,5 +1,5 @@
 /*
- * The apply engine's runs (state/apply.h): load a stored plan, take its
+ * The apply engine's runs (state/apply/apply.h): load a stored plan, take its
  * lease, choose the waves, and for each wave check the soak before it,
  * confirm irreversible steps, check for drift, run its steps
  * (apply_jobs.c), run its gates (apply_gates.c), commit the touched
@@ -24,7 +24,7 @@
 #include "plan/kinds.h"
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define MAX_DRIFT_LISTED 12
 

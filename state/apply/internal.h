@@ -1,9 +1,9 @@
 /*
- * What the apply engine's files share (state/apply*.c); nothing outside
- * state/apply*.c includes it.  apply.c runs waves, apply_jobs.c carries
- * out steps (forward, rollback, reconciliation), apply_gates.c evaluates
- * gates and proves rollbacks, apply_read.c reads the estate (batches,
- * step states, expectations, drift), apply_status.c answers `status`.
+ * What the apply engine's files in state/apply/ share; nothing outside that
+ * folder (and its test suite) includes it.  apply.c runs waves, jobs.c
+ * carries out steps (forward, rollback, reconciliation), gates.c evaluates
+ * gates and proves rollbacks, read.c reads the estate (batches, step
+ * states, expectations, drift), status.c answers `status`.
  */
 #ifndef NETWAVE_STATE_APPLY_INTERNAL_H
 #define NETWAVE_STATE_APPLY_INTERNAL_H
@@ -15,7 +15,7 @@
 
 #include "plan/err.h"
 #include "providers/provider.h"
-#include "state/apply.h"
+#include "state/apply/apply.h"
 #include "state/store.h"
 
 struct run;
@@ -144,7 +144,7 @@ int run_pump(struct run *r, const char *what, struct nw_err *err);
 /* Records a store failure as fatal (the run stops); returns its code. */
 int run_fail(struct run *r, int rc, const struct nw_err *e);
 
-/* --- apply_jobs.c -------------------------------------------------------------------------- */
+/* --- jobs.c -------------------------------------------------------------------------- */
 
 /*
  * Runs the steps of a wave in wr->dir until every job has finished or the
@@ -165,7 +165,7 @@ bool step_is_action(const json_t *op);
 /* The last path segment of an operation ("commit", "prepareMigration"). */
 const char *op_action(const json_t *op);
 
-/* --- apply_read.c -------------------------------------------------------------------------- */
+/* --- read.c -------------------------------------------------------------------------- */
 
 /* "path?api-version=v" into a new string. */
 char *path_with_version(const char *path, const char *api_version);
@@ -236,7 +236,7 @@ const json_t *json_pointer_get(const json_t *v, const char *pointer);
 /* Compares two JSON values, strings without case; true when equal. */
 bool json_equal_nocase(const json_t *a, const json_t *b);
 
-/* --- apply_settle.c ------------------------------------------------------------------------ */
+/* --- settle.c ------------------------------------------------------------------------ */
 
 enum action_id {
 	ACTION_COMMIT = 1,
@@ -292,7 +292,7 @@ enum settle_verdict {
 enum settle_verdict state_settle(const json_t *op, const json_t *expect, const json_t *pre,
     bool pre_known, const json_t *image, char *why, size_t size);
 
-/* --- apply_gateway.c ----------------------------------------------------------------------- */
+/* --- gateway.c ----------------------------------------------------------------------- */
 
 /*
  * The gateway the ExpressRoute migration of gateway_id made: the id
@@ -321,7 +321,7 @@ json_t *gateway_migrated_connections(struct run *r, const char *gateway_id);
  */
 int gateway_migrated_forget(struct run *r, const char *gateway_id, struct nw_err *err);
 
-/* --- apply_gates.c ------------------------------------------------------------------------- */
+/* --- gates.c ------------------------------------------------------------------------- */
 
 enum gate_outcome {
 	GATE_PASSED = 0,
@@ -350,7 +350,7 @@ int gate_run(struct run *r, int wave_idx, const json_t *gate, json_t **evidence,
  */
 int rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_err *err);
 
-/* --- apply_inverse.c: conditional operations and inverses ----------------- */
+/* --- inverse.c: conditional operations and inverses ----------------- */
 
 enum inverse_verdict {
 	INVERSE_SEND,  /* send the inverse (or the step has no condition) */

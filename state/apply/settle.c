@@ -1,6 +1,6 @@
 /*
  * How a write that may have reached ARM is settled by reading, never by
- * sending it again blindly (state/apply_internal.h).  A connection reset
+ * sending it again blindly (state/apply/internal.h).  A connection reset
  * after sending, a timeout, an operation whose status URL answers 404, a
  * crash of netwave or a restart of ARM all leave the same question: did
  * the request arrive, and how did it end?  The answer comes from the state
@@ -24,7 +24,7 @@
 #include <strings.h>
 
 #include "plan/jsonutil.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 /*
  * The POST actions netwave sends, each with how to read its state.  Order
