@@ -573,8 +573,8 @@ history_wave(struct run *r, struct wave_run *wr, bool forward, struct nw_err *er
 	}
 	/* an ExpressRoute migration leaves its new gateway beside (or instead of) the old one */
 	for (i = 0; i < wr->njobs; i++) {
-		const char *a = op_action(json_object_get(wr->jobs[i].step, "operation"));
-		if (strstr(a, "Migration") != NULL) {
+		const struct action_kind *ak = action_kind_of(json_object_get(wr->jobs[i].step, "operation"));
+		if (ak != NULL && ak->pairs_resources) {
 			char *alt = gateway_migrated_id(r, wr->jobs[i].resource);
 			const json_t *v2;
 			size_t k;

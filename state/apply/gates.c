@@ -1007,7 +1007,7 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 			continue;
 		}
 		provider_op_free(rop);
-		if (strcmp(op_action(op), "prepareMigration") == 0 || strcmp(op_action(op), "executeMigration") == 0) {
+		if (action_kind_of(op) != NULL && action_kind_of(op)->undo_resets_status) {
 			/* the phase ends AbortSucceeded; the rest of the gateway must be as before */
 			json_t *a = without_migration_status(j->before_image), *b = without_migration_status(cur);
 			json_t *ch = json_array();
@@ -1019,7 +1019,7 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 			else
 				json_decref(ch);
 			/* abort deletes the gateway the prepare made (the one apply journaled) */
-			if (same && strcmp(op_action(op), "prepareMigration") == 0 &&
+			if (same && action_kind_of(op)->makes_resource &&
 			    gateway_migrated_find(r, j->resource, &made, &e) == 0 && made != NULL) {
 				if (still_there(r, made)) {
 					list_add(bad, json_pack("{s:s, s:s}", "resource", made, "error",
@@ -1034,7 +1034,7 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 			json_decref(a);
 			json_decref(b);
 		} else {
-			same = state_restored(op, j->before_image, cur);
+			same = action_restored(op, j->before_image, cur);
 			if (!same) {
 				json_t *ch = json_array();
 				(void)resource_compare(j->resource, j->before_image, cur, ch, &e);

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "plan/actions.h"
 #include "plan/err.h"
 #include "providers/provider.h"
 #include "state/apply/apply.h"
@@ -159,12 +160,6 @@ void wave_run_clear(struct wave_run *wr);
 /* Finds, for each job found started, its journaled operation state and pre-send image. */
 void jobs_attach_journal(struct wave_run *wr, const json_t *journal);
 
-/* True when the step's operation is a POST action (not idempotent). */
-bool step_is_action(const json_t *op);
-
-/* The last path segment of an operation ("commit", "prepareMigration"). */
-const char *op_action(const json_t *op);
-
 /* --- read.c -------------------------------------------------------------------------- */
 
 /* "path?api-version=v" into a new string. */
@@ -184,40 +179,8 @@ struct provider_op *state_read_op(const json_t *op, const char *resource);
 /* The state a read op produced: its result, NULL for 404; false on another failure. */
 bool state_from_op(const struct provider_op *op, const json_t *wop, json_t **out);
 
-enum expect_result { EXPECT_MET = 0, EXPECT_NOT_YET, EXPECT_FAILED };
-
-/*
- * Whether image (the state after op was carried out) is what the step
- * expects: the step's "expect" list for forward operations, and what the
- * action itself promises (a commit Deployed with its configurations, a
- * migration in its phase, a feature Registered, a resource Succeeded, a
- * deleted resource gone).  why gets the reason when not met.
- */
-enum expect_result state_expect(const json_t *op, const json_t *expect, const json_t *image,
-    char *why, size_t size);
-
-/* True when the state shows op's action running (so the request was received). */
-bool state_in_progress(const json_t *op, const json_t *image);
-
-/*
- * True when current is the state before (the stored before-image) as far
- * as op (a forward operation) is concerned: nothing is left to undo.
- */
-bool state_restored(const json_t *op, const json_t *before, const json_t *current);
-
-/* True when two states of what op changes are the same (so nothing was received). */
-bool state_unchanged(const json_t *op, const json_t *a, const json_t *b);
-
 /* Reads several resources at once: ids -> {lowercase id: resource or null}.  New reference. */
 int read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err);
-
-/*
- * Compares resources as the diff module does (read-only fields ignored):
- * appends {resource, pointer, kind, before, after} entries to changes.
- * expected or actual may be NULL (absent).
- */
-int resource_compare(const char *id, const json_t *expected, const json_t *actual, json_t *changes,
-    struct nw_err *err);
 
 /*
  * The drift check before a wave: reads what the wave touches and
@@ -229,68 +192,6 @@ int drift_check(struct wave_run *wr, json_t **changes, struct nw_err *err);
 
 /* The ids of ARM resources a wave's steps touch (new reference, plan order, no repeats). */
 json_t *wave_resources(const json_t *wave);
-
-/* json pointer lookup (RFC 6901) on a value; borrowed, NULL when absent. */
-const json_t *json_pointer_get(const json_t *v, const char *pointer);
-
-/* Compares two JSON values, strings without case; true when equal. */
-bool json_equal_nocase(const json_t *a, const json_t *b);
-
-/* --- settle.c ------------------------------------------------------------------------ */
-
-enum action_id {
-	ACTION_COMMIT = 1,
-	ACTION_PREPARE_MIGRATION,
-	ACTION_EXECUTE_MIGRATION,
-	ACTION_COMMIT_MIGRATION,
-	ACTION_ABORT_MIGRATION,
-	ACTION_FEATURE_REGISTER,
-	ACTION_FEATURE_UNREGISTER,
-	ACTION_PROVIDER_REGISTER,
-	ACTION_PROVIDER_UNREGISTER,
-};
-
-/* Where the state a POST action changes is read. */
-enum action_read {
-	ACTION_READ_DEPLOYMENTS = 1, /* the network manager's listDeploymentStatus */
-	ACTION_READ_MIGRATION,       /* the gateway's virtualNetworkGatewayMigrationStatus */
-	ACTION_READ_FEATURE,         /* the feature's properties.state */
-	ACTION_READ_PROVIDER,        /* the resource provider's registrationState */
-};
-
-/* One kind of POST action: how to recognize it and how its state reads. */
-struct action_kind {
-	enum action_id id;
-	const char *segment;   /* the last path segment: "commit", "prepareMigration" */
-	const char *within;    /* the path holds this: "/providers/Microsoft.Network/networkManagers/" */
-	enum action_read read;
-	const char *done;      /* the state or phase it ends in: "Deployed", "PrepareSucceeded" */
-	const char *running;   /* the state while it runs: "Deploying", "InProgress" */
-	bool gone_is_done;     /* the resource read is deleted by the action (commitMigration) */
-};
-
-/* The kind of a POST action, or NULL (not an action, or one netwave does not send). */
-const struct action_kind *action_kind_of(const json_t *op);
-
-/* True when image carries every field body sets (strings without case; arrays element by element). */
-bool body_applied(const json_t *body, const json_t *image);
-
-enum settle_verdict {
-	SETTLE_SEND = 0, /* it provably did not arrive, or a PUT's body is not there: send it */
-	SETTLE_FOLLOW,   /* it is running: read again later */
-	SETTLE_DONE,     /* it arrived and ended: check the step's expectations */
-	SETTLE_FAILED,   /* it arrived and failed (why says how) */
-	SETTLE_UNKNOWN,  /* the state cannot tell: stop, do not send */
-};
-
-/*
- * Settles a write that may have reached ARM from the state it changes
- * (image, NULL when absent): a PUT or PATCH by its body, a DELETE by the
- * resource being gone, a POST action by its kind, comparing with pre (the
- * image journaled just before it was sent, when pre_known).
- */
-enum settle_verdict state_settle(const json_t *op, const json_t *expect, const json_t *pre,
-    bool pre_known, const json_t *image, char *why, size_t size);
 
 /* --- gateway.c ----------------------------------------------------------------------- */
 

@@ -341,7 +341,7 @@ job_send(struct job *j)
 		job_settle_without_sending(j, why);
 		return;
 	}
-	if (step_is_action(op) && j->dir == STORE_FORWARD) {
+	if (action_op_is_post(op) && j->dir == STORE_FORWARD) {
 		/* the state just before this attempt: how a crash tells whether it arrived */
 		json_t *detail = json_pack("{s:s, s:I, s:O?}", "direction", "forward", "attempt",
 		    (json_int_t)(j->attempts + 1), "image", j->pre);
@@ -459,7 +459,7 @@ job_forward_start(struct job *j)
 	low = strdup(j->resource);
 	for (i = 0; low != NULL && low[i] != '\0'; i++)
 		low[i] = (char)(low[i] >= 'A' && low[i] <= 'Z' ? low[i] - 'A' + 'a' : low[i]);
-	cached = low != NULL && !step_is_action(job_op(j)) ? json_object_get(j->wr->cache, low) : NULL;
+	cached = low != NULL && !action_op_is_post(job_op(j)) ? json_object_get(j->wr->cache, low) : NULL;
 	if (cached != NULL && j->attempts == 0) {
 		json_decref(j->pre);
 		j->pre = json_is_null(cached) ? NULL : json_incref((json_t *)cached);
@@ -649,7 +649,7 @@ static void
 job_evaluate(struct job *j, json_t *image)
 {
 	char why[1024];
-	enum expect_result er = state_expect(job_op(j), job_expect(j), image, why, sizeof(why));
+	enum expect_result er = action_expect(job_op(j), job_expect(j), image, why, sizeof(why));
 
 	if (er == EXPECT_MET) {
 		if (j->then_rollback) {
@@ -720,7 +720,7 @@ job_send_again(struct job *j, json_t *image, const char *why)
 	job_event(j, "step-reconciled", json_pack("{s:s}", "how", how));
 	j->reconciling = false;
 	j->resumed_op = false;
-	if (!step_is_action(job_op(j))) {
+	if (!action_op_is_post(job_op(j))) {
 		/* started again later as a first attempt (the before-image read again); bounded */
 		job_reschedule(j, how);
 		return;
@@ -743,7 +743,7 @@ static void
 job_reconcile_read(struct job *j, json_t *image)
 {
 	char why[1024];
-	enum settle_verdict v = state_settle(job_op(j), job_expect(j), j->journal_pre,
+	enum settle_verdict v = action_settle(job_op(j), job_expect(j), j->journal_pre,
 	    !j->resumed_op && j->journal_pre != NULL, image, why, sizeof(why));
 
 	switch (v) {
@@ -752,7 +752,7 @@ job_reconcile_read(struct job *j, json_t *image)
 		return;
 	case SETTLE_DONE:
 		j->r->res->steps_reconciled++;
-		if (image == NULL && step_is_action(job_op(j))) {
+		if (image == NULL && action_op_is_post(job_op(j))) {
 			/* the action deleted what it is read from (commitMigration) */
 			job_succeed(j, NULL, "reconciled: the old gateway is gone, so the commit was carried out",
 			    true);
@@ -775,7 +775,7 @@ job_reconcile_read(struct job *j, json_t *image)
 	}
 	job_fail(j, "%s %s: cannot tell whether %s %s arrived (%s); it is not sent again: read %s and "
 	    "run the command again once it has settled", j->id, json_str(j->step, "action"),
-	    job_method(j), op_action(job_op(j)), why[0] != '\0' ? why : "its state moved", j->resource);
+	    job_method(j), action_op_name(job_op(j)), why[0] != '\0' ? why : "its state moved", j->resource);
 }
 
 static void
@@ -783,7 +783,7 @@ job_write_failed(struct job *j, struct provider_op *op)
 {
 	int hs = op->error.http_status != 0 ? op->error.http_status : op->http_status;
 	const char *code = op->error.code;
-	bool action = step_is_action(job_op(j));
+	bool action = action_op_is_post(job_op(j));
 
 	if (op->status == NW_ENOMEM) {
 		job_fail(j, "%s", op->err.msg);
@@ -822,11 +822,10 @@ job_write_failed(struct job *j, struct provider_op *op)
 static bool
 is_migration_gateway_gone(const struct job *j, const json_t *image)
 {
-	const char *a = op_action(job_op(j));
+	const struct action_kind *k = action_kind_of(job_op(j));
 
-	/* settling reads the original gateway: gone settles the commit (apply_settle.c) */
-	return image == NULL && !j->reading_alt && step_is_action(job_op(j)) &&
-	    strcmp(a, "commitMigration") == 0 && j->phase != JP_RECONCILE;
+	/* settling reads the original gateway: gone settles the commit (plan/actions_state.c) */
+	return image == NULL && !j->reading_alt && k != NULL && k->gone_is_done && j->phase != JP_RECONCILE;
 }
 
 static void
@@ -868,7 +867,7 @@ job_advance(struct job *j)
 				    same_op(json_object_get(o->step, "inverse"), inv)) {
 					char how[160];
 					snprintf(how, sizeof(how), "undone by the same %s %s as step %s",
-					    json_str(inv, "method"), op_action(inv), o->id);
+					    json_str(inv, "method"), action_op_name(inv), o->id);
 					job_settle_without_sending(j, how);
 					settled = true;
 				}
@@ -888,7 +887,7 @@ job_advance(struct job *j)
 					break;
 				}
 			}
-			if (state_restored(json_object_get(j->step, "operation"), j->before_image, j->pre)) {
+			if (action_restored(json_object_get(j->step, "operation"), j->before_image, j->pre)) {
 				/* nothing to undo: it is already as it was before the step */
 				job_settle_without_sending(j, "already as before the step");
 				break;

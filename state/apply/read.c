@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plan/actions.h"
 #include "plan/arm_api.h"
 #include "plan/diff.h"
 #include "plan/jsonutil.h"
@@ -27,77 +28,6 @@
 
 /* ------------------------------------------------------------------ */
 /* Small JSON helpers */
-
-const json_t *
-json_pointer_get(const json_t *v, const char *pointer)
-{
-	char tok[512];
-	const char *p = pointer;
-
-	if (pointer == NULL)
-		return NULL;
-	while (v != NULL && *p != '\0') {
-		size_t n = 0;
-
-		if (*p != '/')
-			return NULL;
-		p++;
-		while (*p != '\0' && *p != '/' && n + 1 < sizeof(tok)) {
-			if (p[0] == '~' && p[1] == '0') {
-				tok[n++] = '~';
-				p += 2;
-			} else if (p[0] == '~' && p[1] == '1') {
-				tok[n++] = '/';
-				p += 2;
-			} else {
-				tok[n++] = *p++;
-			}
-		}
-		tok[n] = '\0';
-		if (json_is_object(v)) {
-			v = json_object_get(v, tok);
-		} else if (json_is_array(v)) {
-			char *end;
-			unsigned long i = strtoul(tok, &end, 10);
-			if (*tok == '\0' || *end != '\0')
-				return NULL;
-			v = json_array_get(v, i);
-		} else {
-			return NULL;
-		}
-	}
-	return v;
-}
-
-bool
-json_equal_nocase(const json_t *a, const json_t *b)
-{
-	size_t i;
-	const char *k;
-	json_t *va;
-
-	if (a == NULL || b == NULL)
-		return a == b;
-	if (json_is_string(a) && json_is_string(b))
-		return strcasecmp(json_string_value(a), json_string_value(b)) == 0;
-	if (json_is_array(a) && json_is_array(b)) {
-		if (json_array_size(a) != json_array_size(b))
-			return false;
-		for (i = 0; i < json_array_size(a); i++)
-			if (!json_equal_nocase(json_array_get(a, i), json_array_get(b, i)))
-				return false;
-		return true;
-	}
-	if (json_is_object(a) && json_is_object(b)) {
-		if (json_object_size(a) != json_object_size(b))
-			return false;
-		json_object_foreach((json_t *)a, k, va)
-			if (!json_equal_nocase(va, json_object_get(b, k)))
-				return false;
-		return true;
-	}
-	return json_equal(a, b);
-}
 
 static char *
 lower_dup(const char *s)
@@ -126,79 +56,18 @@ path_with_version(const char *path, const char *api_version)
 	return out;
 }
 
-static bool
-ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
-
 char *
 resource_read_path(const char *resource)
 {
+	const struct action_kind *k = action_kind_find(resource);
 	char *d = strdup(resource);
 
 	if (d == NULL)
 		return NULL;
-	if (ends_with(d, "/register"))
-		d[strlen(d) - strlen("/register")] = '\0';
-	else if (ends_with(d, "/unregister"))
-		d[strlen(d) - strlen("/unregister")] = '\0';
+	/* a registration is read at the feature or provider it registers */
+	if (k != NULL && (k->read == ACTION_READ_FEATURE || k->read == ACTION_READ_PROVIDER))
+		d[strlen(d) - strlen(k->segment) - 1] = '\0';
 	return d;
-}
-
-const char *
-op_action(const json_t *op)
-{
-	const char *path = json_str(op, "path");
-	const char *slash;
-
-	if (path == NULL)
-		return "";
-	slash = strrchr(path, '/');
-	return slash != NULL ? slash + 1 : path;
-}
-
-bool
-step_is_action(const json_t *op)
-{
-	const char *m = json_str(op, "method");
-
-	return m != NULL && strcmp(m, "POST") == 0;
-}
-
-static bool
-is_commit(const json_t *op)
-{
-	const struct action_kind *k = action_kind_of(op);
-
-	return k != NULL && k->id == ACTION_COMMIT;
-}
-
-/* The gateway migration phase an action ends in, or NULL when op is not one. */
-static const char *
-migration_target(const json_t *op)
-{
-	const struct action_kind *k = action_kind_of(op);
-
-	return k != NULL && k->read == ACTION_READ_MIGRATION ? k->done : NULL;
-}
-
-static bool
-is_feature_action(const json_t *op)
-{
-	const struct action_kind *k = action_kind_of(op);
-
-	return k != NULL && k->read == ACTION_READ_FEATURE;
-}
-
-static bool
-is_provider_register(const json_t *op)
-{
-	const struct action_kind *k = action_kind_of(op);
-
-	return k != NULL && k->read == ACTION_READ_PROVIDER;
 }
 
 /* ------------------------------------------------------------------ */
@@ -213,7 +82,7 @@ state_read_op(const json_t *op, const char *resource)
 
 	if (api == NULL)
 		api = API_DEFAULT;
-	if (is_commit(op)) {
+	if (action_op_is(op, ACTION_COMMIT)) {
 		const json_t *body = json_object_get(op, "body");
 		json_t *req;
 		const char *type = json_str(body, "commitType");
@@ -221,7 +90,7 @@ state_read_op(const json_t *op, const char *resource)
 		base = strdup(json_str(op, "path"));
 		if (base == NULL)
 			return NULL;
-		base[strlen(base) - strlen("/commit")] = '\0';
+		base[strlen(base) - strlen(action_kind_get(ACTION_COMMIT)->segment) - 1] = '\0';
 		if (asprintf(&path, "%s/listDeploymentStatus?api-version=%s", base, api) < 0)
 			path = NULL;
 		req = json_pack("{s:O, s:[s]}", "regions", json_object_get(body, "targetLocations") != NULL ?
@@ -249,7 +118,7 @@ state_from_op(const struct provider_op *rop, const json_t *wop, json_t **out)
 {
 	*out = NULL;
 	if (rop->phase == PROVIDER_PHASE_DONE) {
-		if (rop->kind == PROVIDER_OP_POST_LIST || is_commit(wop))
+		if (rop->kind == PROVIDER_OP_POST_LIST || action_op_is(wop, ACTION_COMMIT))
 			*out = json_pack("{s:O}", "deploymentStatus", rop->result != NULL ? rop->result :
 			    json_array());
 		else
@@ -257,396 +126,6 @@ state_from_op(const struct provider_op *rop, const json_t *wop, json_t **out)
 		return true;
 	}
 	return rop->http_status == 404 || rop->error.http_status == 404;
-}
-
-/* ------------------------------------------------------------------ */
-/* Expectations */
-
-static const char *
-prov_state(const json_t *image)
-{
-	return json_path_str(image, "properties", "provisioningState", NULL);
-}
-
-static bool
-state_terminal(const char *s)
-{
-	return s == NULL || strcasecmp(s, "Succeeded") == 0 || strcasecmp(s, "Failed") == 0 ||
-	    strcasecmp(s, "Canceled") == 0;
-}
-
-static char *
-region_key(const char *r)
-{
-	char *d = malloc(strlen(r != NULL ? r : "") + 1);
-	size_t n = 0;
-
-	if (d == NULL)
-		return NULL;
-	for (; r != NULL && *r != '\0'; r++)
-		if (*r != ' ')
-			d[n++] = (char)tolower((unsigned char)*r);
-	d[n] = '\0';
-	return d;
-}
-
-/* The deployment record of a region in a commit state, or NULL. */
-static const json_t *
-record_of(const json_t *image, const char *region)
-{
-	const json_t *recs = json_object_get(image, "deploymentStatus"), *rec;
-	char *want = region_key(region);
-	size_t i;
-
-	json_array_foreach(recs, i, rec) {
-		char *have = region_key(json_str(rec, "region"));
-		bool eq = want != NULL && have != NULL && strcmp(want, have) == 0;
-
-		free(have);
-		if (eq) {
-			free(want);
-			return rec;
-		}
-	}
-	free(want);
-	return NULL;
-}
-
-/* The same configuration ids, as sets and without case. */
-static bool
-id_sets_equal(const json_t *a, const json_t *b)
-{
-	const json_t *x, *y;
-	size_t i, k;
-
-	if (json_array_size(a) != json_array_size(b))
-		return false;
-	json_array_foreach(a, i, x) {
-		bool found = false;
-		json_array_foreach(b, k, y)
-			if (json_is_string(x) && json_is_string(y) &&
-			    strcasecmp(json_string_value(x), json_string_value(y)) == 0)
-				found = true;
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
-static enum expect_result
-commit_expect(const json_t *op, const json_t *image, char *why, size_t size)
-{
-	const json_t *body = json_object_get(op, "body");
-	const json_t *regions = json_object_get(body, "targetLocations"), *rv;
-	const json_t *ids = json_object_get(body, "configurationIds");
-	json_t *empty = json_array();
-	enum expect_result res = EXPECT_MET;
-	size_t i;
-
-	if (ids == NULL)
-		ids = empty;
-	json_array_foreach(regions, i, rv) {
-		const char *region = json_string_value(rv);
-		const json_t *rec = record_of(image, region);
-		const char *st = json_str(rec, "deploymentStatus");
-
-		if (rec == NULL) {
-			snprintf(why, size, "no deployment status for %s yet", region);
-			res = EXPECT_NOT_YET;
-			continue;
-		}
-		if (st != NULL && strcasecmp(st, "Failed") == 0) {
-			snprintf(why, size, "the deployment in %s failed: %s", region,
-			    json_str(rec, "errorMessage") != NULL ? json_str(rec, "errorMessage") : "no message");
-			res = EXPECT_FAILED;
-			break;
-		}
-		if (st == NULL || strcasecmp(st, "Deployed") != 0) {
-			snprintf(why, size, "the deployment in %s is %s", region, st != NULL ? st : "unknown");
-			res = EXPECT_NOT_YET;
-			continue;
-		}
-		if (!id_sets_equal(json_object_get(rec, "configurationIds") != NULL ?
-		    json_object_get(rec, "configurationIds") : empty, ids)) {
-			snprintf(why, size, "%s has %zu configuration(s) deployed, not the %zu committed",
-			    region, json_array_size(json_object_get(rec, "configurationIds")),
-			    json_array_size(ids));
-			res = EXPECT_FAILED;
-			break;
-		}
-	}
-	json_decref(empty);
-	return res;
-}
-
-static const char *
-short_name(const char *id)
-{
-	const char *s = id != NULL ? strrchr(id, '/') : NULL;
-
-	return s != NULL ? s + 1 : id != NULL ? id : "?";
-}
-
-static enum expect_result
-migration_expect(const json_t *image, const char *target, char *why, size_t size)
-{
-	const json_t *ms = json_path(image, "properties", "virtualNetworkGatewayMigrationStatus", NULL);
-	const char *state = json_str(ms, "state"), *phase = json_str(ms, "phase");
-
-	if (image == NULL) {
-		snprintf(why, size, "the gateway is gone");
-		return EXPECT_NOT_YET;
-	}
-	if (state != NULL && strcasecmp(state, "InProgress") == 0) {
-		snprintf(why, size, "%s: migration phase %s is in progress", short_name(json_str(image, "id")),
-		    phase != NULL ? phase : "?");
-		return EXPECT_NOT_YET;
-	}
-	if (state != NULL && strcasecmp(state, "Failed") == 0) {
-		snprintf(why, size, "%s: migration phase %s failed: %s", short_name(json_str(image, "id")),
-		    phase != NULL ? phase : "?", json_str(ms, "errorMessage") != NULL &&
-		    json_str(ms, "errorMessage")[0] != '\0' ? json_str(ms, "errorMessage") : "no message");
-		return EXPECT_FAILED;
-	}
-	if (phase != NULL && strcasecmp(phase, target) == 0)
-		return EXPECT_MET;
-	snprintf(why, size, "%s: migration phase is %s, expected %s", short_name(json_str(image, "id")),
-	    phase != NULL ? phase : "None", target);
-	return EXPECT_FAILED;
-}
-
-static void
-value_text(const json_t *v, char *buf, size_t size)
-{
-	char *s;
-
-	if (v == NULL) {
-		snprintf(buf, size, "absent");
-		return;
-	}
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-	snprintf(buf, size, "%s", s != NULL ? s : "?");
-	free(s);
-}
-
-enum expect_result
-state_expect(const json_t *op, const json_t *expect, const json_t *image, char *why, size_t size)
-{
-	const char *m = json_str(op, "method");
-	const char *target = migration_target(op);
-	const json_t *e;
-	size_t i;
-
-	why[0] = '\0';
-	if (m == NULL)
-		m = "";
-	if (strcmp(m, "DELETE") == 0) {
-		if (image == NULL)
-			return EXPECT_MET;
-		snprintf(why, size, "%s still exists (provisioningState %s)", short_name(json_str(image, "id")),
-		    prov_state(image) != NULL ? prov_state(image) : "unknown");
-		return EXPECT_NOT_YET;
-	}
-	if (is_commit(op))
-		return commit_expect(op, image, why, size);
-	if (target != NULL) {
-		enum expect_result er = migration_expect(image, target, why, size);
-		if (er != EXPECT_MET)
-			return er;
-		return EXPECT_MET;
-	}
-	if (is_feature_action(op)) {
-		const char *want = ends_with(json_str(op, "path"), "/unregister") ? "Unregistered" : "Registered";
-		const char *st = json_path_str(image, "properties", "state", NULL);
-
-		if (st != NULL && (strcasecmp(st, want) == 0 ||
-		    (strcmp(want, "Unregistered") == 0 && strcasecmp(st, "NotRegistered") == 0)))
-			return EXPECT_MET;
-		snprintf(why, size, "feature %s is %s, waiting for %s", short_name(json_str(op, "path") != NULL ?
-		    json_str(image, "name") : NULL), st != NULL ? st : "unknown", want);
-		if (st == NULL || strcasecmp(st, "Registering") == 0 || strcasecmp(st, "Unregistering") == 0 ||
-		    strcasecmp(st, "Pending") == 0 || strcasecmp(st, "NotRegistered") == 0 ||
-		    strcasecmp(st, "Unregistered") == 0)
-			return EXPECT_NOT_YET;
-		return EXPECT_FAILED;
-	}
-	if (is_provider_register(op)) {
-		const char *st = json_str(image, "registrationState");
-		if (ends_with(json_str(op, "path"), "/unregister") || (st != NULL &&
-		    strcasecmp(st, "Registered") == 0))
-			return EXPECT_MET;
-		snprintf(why, size, "the provider is %s", st != NULL ? st : "unknown");
-		return EXPECT_NOT_YET;
-	}
-	if (strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0 || strcmp(m, "GET") == 0) {
-		const char *ps = prov_state(image);
-
-		if (image == NULL) {
-			snprintf(why, size, "the resource does not exist");
-			return strcmp(m, "GET") == 0 ? EXPECT_FAILED : EXPECT_NOT_YET;
-		}
-		if (strcmp(m, "GET") != 0 && !state_terminal(ps)) {
-			snprintf(why, size, "%s is %s", short_name(json_str(image, "id")), ps);
-			return EXPECT_NOT_YET;
-		}
-		if (strcmp(m, "GET") != 0 && ps != NULL && strcasecmp(ps, "Succeeded") != 0) {
-			snprintf(why, size, "%s ended %s", short_name(json_str(image, "id")), ps);
-			return EXPECT_FAILED;
-		}
-	}
-	json_array_foreach(expect, i, e) {
-		const char *ptr = json_str(e, "pointer");
-		const json_t *want = json_object_get(e, "equals");
-		const json_t *have = json_pointer_get(image, ptr);
-
-		if (!json_equal_nocase(have, want)) {
-			char a[200], b[200];
-			value_text(have, a, sizeof(a));
-			value_text(want, b, sizeof(b));
-			snprintf(why, size, "%s: %s is %s, expected %s", short_name(json_str(image, "id")),
-			    ptr != NULL ? ptr : "?", a, b);
-			return EXPECT_FAILED;
-		}
-	}
-	return EXPECT_MET;
-}
-
-bool
-state_in_progress(const json_t *op, const json_t *image)
-{
-	const json_t *body = json_object_get(op, "body"), *rv;
-	size_t i;
-
-	if (image == NULL)
-		return false;
-	if (is_commit(op)) {
-		json_array_foreach(json_object_get(body, "targetLocations"), i, rv) {
-			const json_t *rec = record_of(image, json_string_value(rv));
-			const char *st = json_str(rec, "deploymentStatus");
-			if (st != NULL && strcasecmp(st, "Deploying") == 0)
-				return true;
-		}
-		return false;
-	}
-	if (migration_target(op) != NULL) {
-		const char *st = json_path_str(image, "properties", "virtualNetworkGatewayMigrationStatus",
-		    "state", NULL);
-		return st != NULL && strcasecmp(st, "InProgress") == 0;
-	}
-	if (is_feature_action(op)) {
-		const char *st = json_path_str(image, "properties", "state", NULL);
-		return st != NULL && (strcasecmp(st, "Registering") == 0 ||
-		    strcasecmp(st, "Unregistering") == 0);
-	}
-	if (is_provider_register(op)) {
-		const char *st = json_str(image, "registrationState");
-		return st != NULL && (strcasecmp(st, "Registering") == 0 ||
-		    strcasecmp(st, "Unregistering") == 0);
-	}
-	return !state_terminal(prov_state(image));
-}
-
-static const json_t *
-deployed_ids(const json_t *image, const char *region)
-{
-	return json_object_get(record_of(image, region), "configurationIds");
-}
-
-/*
- * A feature never registered reads NotRegistered; one unregistered reads
- * Unregistered: both are "not registered" (Features - Unregister,
- * https://learn.microsoft.com/rest/api/resources/features/unregister), so an
- * unregister puts the feature back as it was.
- */
-static bool
-feature_state_same(const char *a, const char *b)
-{
-	if (a != NULL && strcasecmp(a, "Unregistered") == 0)
-		a = "NotRegistered";
-	if (b != NULL && strcasecmp(b, "Unregistered") == 0)
-		b = "NotRegistered";
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcasecmp(a, b) == 0;
-}
-
-bool
-state_restored(const json_t *op, const json_t *before, const json_t *current)
-{
-	const json_t *rv;
-	json_t *changes, *empty;
-	struct nw_err e = { 0 };
-	size_t i;
-	bool same;
-
-	if (is_commit(op)) {
-		empty = json_array();
-		same = true;
-		json_array_foreach(json_path(op, "body", "targetLocations", NULL), i, rv) {
-			const json_t *a = deployed_ids(before, json_string_value(rv));
-			const json_t *b = deployed_ids(current, json_string_value(rv));
-			if (!id_sets_equal(a != NULL ? a : empty, b != NULL ? b : empty))
-				same = false;
-		}
-		json_decref(empty);
-		return same;
-	}
-	if (migration_target(op) != NULL) {
-		const char *a = json_path_str(before, "properties", "virtualNetworkGatewayMigrationStatus",
-		    "phase", NULL);
-		const char *b = json_path_str(current, "properties", "virtualNetworkGatewayMigrationStatus",
-		    "phase", NULL);
-		return strcasecmp(a != NULL ? a : "None", b != NULL ? b : "None") == 0;
-	}
-	if (is_feature_action(op))
-		return feature_state_same(json_path_str(before, "properties", "state", NULL),
-		    json_path_str(current, "properties", "state", NULL));
-	if (is_provider_register(op))
-		return true;
-	if (before == NULL || current == NULL)
-		return before == current;
-	changes = json_array();
-	if (changes == NULL || resource_compare(json_str(current, "id") != NULL ? json_str(current, "id") :
-	    "?", before, current, changes, &e) != 0) {
-		json_decref(changes);
-		return false;
-	}
-	same = json_array_size(changes) == 0;
-	json_decref(changes);
-	return same;
-}
-
-bool
-state_unchanged(const json_t *op, const json_t *a, const json_t *b)
-{
-	const json_t *body = json_object_get(op, "body"), *rv;
-	size_t i;
-
-	if (is_commit(op)) {
-		json_array_foreach(json_object_get(body, "targetLocations"), i, rv) {
-			const json_t *ra = record_of(a, json_string_value(rv));
-			const json_t *rb = record_of(b, json_string_value(rv));
-			if ((ra == NULL) != (rb == NULL))
-				return false;
-			if (ra != NULL && !json_equal(json_object_get(ra, "commitTime"),
-			    json_object_get(rb, "commitTime")))
-				return false;
-		}
-		return true;
-	}
-	if (migration_target(op) != NULL)
-		return json_equal_nocase(json_path(a, "properties", "virtualNetworkGatewayMigrationStatus",
-		    NULL), json_path(b, "properties", "virtualNetworkGatewayMigrationStatus", NULL));
-	if (is_feature_action(op))
-		return json_equal_nocase(json_path(a, "properties", "state", NULL),
-		    json_path(b, "properties", "state", NULL));
-	if (is_provider_register(op))
-		return json_equal_nocase(json_object_get(a, "registrationState"),
-		    json_object_get(b, "registrationState"));
-	if (a == NULL || b == NULL)
-		return a == b;
-	return json_equal(json_object_get(a, "etag"), json_object_get(b, "etag")) &&
-	    json_equal(json_object_get(a, "properties"), json_object_get(b, "properties"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -733,141 +212,6 @@ done:
 	}
 	free(items);
 	json_decref(res);
-	return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* Comparing resources as the diff does */
-
-static json_t *
-mini_doc(const json_t *resources)
-{
-	return json_pack("{s:s, s:s, s:[], s:O, s:{}}", "format", TOPOLOGY_FORMAT, "cloud", "AzureCloud",
-	    "subscriptions", "resources", resources, "observed");
-}
-
-/* Drops what ARM computes and the diff ignores anyway, for the fallback comparison. */
-static void
-strip_volatile(json_t *v)
-{
-	static const char *const drop[] = { "etag", "provisioningState", "resourceGuid", "systemData",
-		"peeringSyncLevel", "peeringState" };
-	size_t i;
-	const char *k;
-	json_t *x;
-
-	if (json_is_object(v)) {
-		for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-			json_object_del(v, drop[i]);
-		json_object_foreach(v, k, x)
-			strip_volatile(x);
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
-			strip_volatile(x);
-	}
-}
-
-/* Appends resource as the drift check judges it (a parent without its children). */
-static int
-append_view(json_t *arr, const char *id, const json_t *resource, struct nw_err *err)
-{
-	json_t *view = NULL;
-	int rc = topology_without_children(&view, id, resource, err);
-
-	if (rc == 0 && json_array_append_new(arr, view) != 0)
-		rc = err_set(err, NW_ENOMEM, "out of memory");
-	return rc;
-}
-
-/* expected and actual: {lowercase id: resource or null}; appends differences to changes. */
-static int
-compare_sets(const json_t *expected, const json_t *actual, json_t *changes, struct nw_err *err)
-{
-	json_t *ea = json_array(), *aa = json_array(), *v;
-	struct topology *te = NULL, *ta = NULL;
-	struct diff d = { 0 };
-	struct nw_err e2 = { 0 };
-	const char *k;
-	size_t i;
-	int rc = 0;
-
-	if (ea == NULL || aa == NULL) {
-		rc = err_set(err, NW_ENOMEM, "out of memory");
-		goto done;
-	}
-	/* a parent is judged without its embedded children: they are judged as themselves */
-	json_object_foreach((json_t *)expected, k, v)
-		if (json_is_object(v) && (rc = append_view(ea, k, v, err)) != 0)
-			goto done;
-	json_object_foreach((json_t *)actual, k, v)
-		if (json_is_object(v) && (rc = append_view(aa, k, v, err)) != 0)
-			goto done;
-	if (topology_load_json(&te, mini_doc(ea), "<expected>", &e2) != 0 ||
-	    topology_load_json(&ta, mini_doc(aa), "<estate>", &e2) != 0) {
-		/* not loadable as a topology: compare the documents without what ARM computes */
-		json_object_foreach((json_t *)expected, k, v) {
-			json_t *x = NULL, *y = NULL, *xv = NULL, *yv = NULL;
-
-			if (topology_without_children(&xv, k, v, err) != 0 ||
-			    topology_without_children(&yv, k, json_object_get(actual, k), err) != 0) {
-				json_decref(xv);
-				rc = NW_ENOMEM;
-				goto done;
-			}
-			x = json_deep_copy(xv);
-			y = json_deep_copy(yv);
-			json_decref(xv);
-			json_decref(yv);
-			strip_volatile(x);
-			strip_volatile(y);
-			if (!json_equal(x, y) && !(json_is_null(x) && y == NULL))
-				json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:O?, s:O?}",
-				    "resource", k, "pointer", "", "kind", "changed", "before", v,
-				    "after", json_object_get(actual, k)));
-			json_decref(x);
-			json_decref(y);
-		}
-		goto done;
-	}
-	if ((rc = diff_topologies(&d, te, ta, err)) != 0)
-		goto done;
-	for (i = 0; i < d.n; i++) {
-		const struct diff_entry *de = &d.v[i];
-		if (strcmp(de->resource_id, "observed") == 0)
-			continue;
-		json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:O?, s:O?}", "resource",
-		    de->resource_id, "pointer", de->pointer, "kind", diff_kind_name(de->kind) ,
-		    "before", de->before, "after", de->after));
-	}
-done:
-	diff_free(&d);
-	topology_free(te);
-	topology_free(ta);
-	json_decref(ea);
-	json_decref(aa);
-	return rc;
-}
-
-int
-resource_compare(const char *id, const json_t *expected, const json_t *actual, json_t *changes,
-    struct nw_err *err)
-{
-	json_t *e = json_object(), *a = json_object();
-	char *low = lower_dup(id);
-	int rc;
-
-	if (e == NULL || a == NULL || low == NULL) {
-		json_decref(e);
-		json_decref(a);
-		free(low);
-		return err_set(err, NW_ENOMEM, "out of memory");
-	}
-	json_object_set(e, low, expected != NULL ? (json_t *)expected : json_null());
-	json_object_set(a, low, actual != NULL ? (json_t *)actual : json_null());
-	rc = compare_sets(e, a, changes, err);
-	json_decref(e);
-	json_decref(a);
-	free(low);
 	return rc;
 }
 
@@ -1004,7 +348,7 @@ recorded_images(struct run *r, json_t **out, struct nw_err *err)
 		json_t *op = json_object_get(step, "operation");
 		char *low;
 
-		if (step == NULL || !arm_resource_id(id) || is_commit(op))
+		if (step == NULL || !arm_resource_id(id) || action_op_is(op, ACTION_COMMIT))
 			continue;
 		low = lower_dup(id);
 		if (low == NULL)
@@ -1154,7 +498,7 @@ drift_check(struct wave_run *wr, json_t **changes, struct nw_err *err)
 		const char *k;
 		json_object_foreach(expected, k, v)
 			json_object_set(act, k, json_object_get(actual, k));
-		rc = compare_sets(expected, act, ch, err);
+		rc = resource_compare_sets(expected, act, ch, err);
 		json_decref(act);
 		if (rc != 0)
 			goto done;
