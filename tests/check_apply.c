@@ -508,7 +508,7 @@ START_TEST(test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_fr
 	topology_free(now);
 	o = fx_opts(&f, APPLY_ROLLBACK, APPLY_NEXT, NULL);
 	rc = fx_run(&f, &o, &res, &err);
-	ck_assert_int_eq(rc, NW_EINPUT);
+	ck_assert_int_eq(rc, NW_EIRREVERSIBLE);
 	ck_assert_msg(strstr(err.msg, "cannot be undone") != NULL && strstr(err.msg, "commitMigration") != NULL,
 	    "%s", err.msg);
 	ck_assert_uint_eq(accepted_posts(&f, "/abortMigration"), 0);
@@ -1128,7 +1128,7 @@ START_TEST(test_irreversible_steps_need_a_confirmation)
 	o = fx_opts(&f, APPLY_FORWARD, APPLY_NEXT, NULL);
 	o.yes = false;
 	rc = fx_run(&f, &o, &res, &err);
-	ck_assert_int_eq(rc, NW_EINPUT);
+	ck_assert_int_eq(rc, NW_EIRREVERSIBLE);
 	ck_assert_msg(strstr(err.msg, "--yes") != NULL && strstr(err.msg, "irreversible") != NULL, "%s",
 	    err.msg);
 	ck_assert_uint_eq(accepted_posts(&f, "/commitMigration"), 0);

@@ -504,12 +504,12 @@ confirm_irreversible(struct run *r, struct wave_run *wr, struct nw_err *err)
 			return journal(r, "confirmed", wr->index, NULL, json_pack("{s:s, s:o}", "by", "typed",
 			    "steps", ids), err);
 		json_decref(ids);
-		return err_set(err, NW_EINPUT, "wave %s was not confirmed; nothing in it was changed", wr->name);
+		return err_set(err, NW_EIRREVERSIBLE, "wave %s was not confirmed; nothing in it was changed", wr->name);
 	}
 	for (i = 0; i < wr->njobs; i++)
 		if (strcmp(wr->jobs[i].id, json_string_value(json_array_get(ids, 0))) == 0)
 			break;
-	rc = err_set(err, NW_EINPUT, "wave %s has %zu irreversible step(s), first %s: %s; nothing was "
+	rc = err_set(err, NW_EIRREVERSIBLE, "wave %s has %zu irreversible step(s), first %s: %s; nothing was "
 	    "changed: run again with --yes to confirm, or on a terminal to be asked", wr->name, n,
 	    json_string_value(json_array_get(ids, 0)), i < wr->njobs &&
 	    json_str(wr->jobs[i].step, "description") != NULL ? json_str(wr->jobs[i].step, "description") : "");
@@ -720,7 +720,7 @@ wave_rollback(struct run *r, int idx, bool prove, struct nw_err *err)
 		    json_str(in_way->step, "description"), "rolledBack", (json_int_t)undone), err);
 		run_event(r, "rollback-stopped", json_pack("{s:s, s:s, s:s?}", "wave", wr.name, "step",
 		    in_way->id, "description", json_str(in_way->step, "description")));
-		rc = err_set(err, NW_EINPUT, "rollback of wave %s stopped in front of step %s, which cannot be "
+		rc = err_set(err, NW_EIRREVERSIBLE, "rollback of wave %s stopped in front of step %s, which cannot be "
 		    "undone: %s%s%s; %zu step(s) after it were rolled back", wr.name, in_way->id,
 		    json_str(in_way->step, "description") != NULL ? json_str(in_way->step, "description") : "",
 		    json_str(wr.wave, "rollback") != NULL ? "; " : "",

@@ -15,6 +15,7 @@
 
 #include "plan/actions.h"
 #include "plan/err.h"
+#include "plan/gates.h"
 #include "providers/provider.h"
 #include "state/apply/apply.h"
 #include "state/store.h"
@@ -223,14 +224,6 @@ json_t *gateway_migrated_connections(struct run *r, const char *gateway_id);
 int gateway_migrated_forget(struct run *r, const char *gateway_id, struct nw_err *err);
 
 /* --- gates.c ------------------------------------------------------------------------- */
-
-enum gate_outcome {
-	GATE_PASSED = 0,
-	GATE_FAILED,
-	GATE_INCONCLUSIVE,
-	GATE_ERROR,
-	GATE_NOT_YET,  /* the state is still moving (Deploying, InProgress): ask again */
-};
 
 /* Evaluates a gate once; *evidence (new reference) says what was seen. */
 enum gate_outcome gate_eval(struct run *r, const json_t *gate, json_t **evidence);
