@@ -150,11 +150,282 @@ value_short(const json_t *v, char *buf, size_t size)
 	free(s);
 }
 
+/* One handler per progress event, for people; name is the event's. */
+typedef void (*event_fn)(struct progress *pr, const json_t *ev, const char *name);
+
+static void
+ev_tick(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	snprintf(pr->wave, sizeof(pr->wave), "%s", s_(ev, "wave"));
+	snprintf(pr->direction, sizeof(pr->direction), "%s", s_(ev, "direction"));
+	pr->done = i_(ev, "done");
+	pr->total = i_(ev, "total");
+	pr->running = i_(ev, "running");
+	pr->failed = i_(ev, "failed");
+	pr->retries = i_(ev, "retries");
+	pr->throttled = i_(ev, "throttled");
+	pr->eta = json_real_value(json_object_get(ev, "eta"));
+	pr->elapsed = json_real_value(json_object_get(ev, "elapsed"));
+	if (pr->live)
+		draw_live(pr);
+}
+
+static void
+ev_nothing_to_do(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "%s: %s", s_(ev, "plan"), s_(ev, "message"));
+}
+
+static void
+ev_wave_start(struct progress *pr, const json_t *w, const char *name)
+{
+	(void)name;
+	snprintf(pr->wave, sizeof(pr->wave), "%s", s_(w, "wave"));
+	snprintf(pr->direction, sizeof(pr->direction), "%s", s_(w, "direction"));
+	pr->done = i_(w, "done");
+	pr->total = i_(w, "steps");
+	pr->gates_passed = pr->gates_total = 0;
+	pr->retries = pr->throttled = pr->failed = pr->running = 0;
+	pr->eta = -1;
+	if (strcmp(s_(w, "direction"), "rollback") == 0)
+		say(pr, "roll back wave %s (%s): %ld step(s) to undo", s_(w, "wave"), s_(w, "kind"),
+		    i_(w, "steps"));
+	else
+		say(pr, "wave %s (%s): %ld step(s)%s", s_(w, "wave"), s_(w, "kind"), i_(w, "steps"),
+		    i_(w, "done") > 0 ? ", resuming" : "");
+}
+
+static void
+ev_step_done(struct progress *pr, const json_t *ev, const char *name)
+{
+	if (pr->steps)
+		say(pr, "  %s %s%s%s", s_(ev, "step"), strcmp(name, "step-done") == 0 ? "done" :
+		    "rolled back", json_str(ev, "how") != NULL ? ": " : "", s_(ev, "how"));
+}
+
+static void
+ev_step_skipped(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (pr->steps)
+		say(pr, "  %s skipped: nothing to do", s_(ev, "step"));
+}
+
+static void
+ev_step_failed(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (strncmp(s_(ev, "error"), s_(ev, "step"), strlen(s_(ev, "step"))) == 0)
+		say(pr, "  failed: %s", s_(ev, "error"));
+	else
+		say(pr, "  %s failed: %s", s_(ev, "step"), s_(ev, "error"));
+}
+
+static void
+ev_step_retry(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (pr->steps)
+		say(pr, "  %s will be sent again in %.1f s: %s", s_(ev, "step"),
+		    json_real_value(json_object_get(ev, "delay")), s_(ev, "reason"));
+}
+
+static void
+ev_step_reconcile(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "  %s was started by an earlier run (attempt %ld): %s", s_(ev, "step"),
+	    i_(ev, "attempt"), json_is_true(json_object_get(ev, "journaledOperation")) ?
+	    "following its journaled operation" : "reading its state");
+}
+
+static void
+ev_step_reconciled(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "  %s: %s", s_(ev, "step"), s_(ev, "how"));
+}
+
+static void
+ev_step_uncertain(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "  %s: no clear answer (%s); reading its state instead of sending it again",
+	    s_(ev, "step"), s_(ev, "error"));
+}
+
+static void
+ev_gate_start(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)ev;
+	(void)name;
+	pr->gates_total++;
+}
+
+static void
+ev_gate_wait(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (!pr->live)
+		say(pr, "  gate %s (%s) waiting: %s", s_(ev, "gate"), s_(ev, "kind"), s_(ev, "summary"));
+}
+
+static void
+ev_gate_result(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (strcmp(s_(ev, "outcome"), "passed") == 0)
+		pr->gates_passed++;
+	say(pr, "  gate %s %s %s: %s", s_(ev, "gate"), s_(ev, "kind"), s_(ev, "outcome"), s_(ev, "summary"));
+}
+
+static void
+ev_drift(struct progress *pr, const json_t *ev, const char *name)
+{
+	const json_t *c;
+	size_t i;
+
+	(void)name;
+	say(pr, "drift in what wave %s touches:", s_(ev, "wave"));
+	json_array_foreach(json_object_get(ev, "changes"), i, c) {
+		char b[80], a[80];
+		if (i >= 20) {
+			say(pr, "  ... %zu more", json_array_size(json_object_get(ev, "changes")) - i);
+			break;
+		}
+		value_short(json_object_get(c, "before"), b, sizeof(b));
+		value_short(json_object_get(c, "after"), a, sizeof(a));
+		say(pr, "  %s %s %s: planned %s, now %s", short_id(s_(c, "resource")), s_(c, "kind"),
+		    s_(c, "pointer")[0] != '\0' ? s_(c, "pointer") : "(resource)", b, a);
+	}
+}
+
+static void
+ev_soak_wait(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "wave %s soaks until %s (%.0f s left)%s", s_(ev, "wave"), s_(ev, "until"),
+	    json_real_value(json_object_get(ev, "secondsLeft")), json_is_true(json_object_get(ev,
+	    "waiting")) ? ": waiting" : "");
+}
+
+static void
+ev_soak_next(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "wave %s soaks until %s before the next wave may start", s_(ev, "wave"), s_(ev, "until"));
+}
+
+static void
+ev_history(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (json_is_true(json_object_get(ev, "committed")))
+		say(pr, "  history: commit %.10s%s%s", s_(ev, "commit"), json_str(ev, "tag") != NULL ?
+		    ", tag " : "", s_(ev, "tag"));
+}
+
+static void
+ev_wave_end(struct progress *pr, const json_t *ev, const char *name)
+{
+	if (strcmp(name, "wave-done") == 0)
+		pr->done = pr->total;
+	clear_live(pr);
+	say(pr, "wave %s %s", s_(ev, "wave"), strcmp(name, "wave-done") == 0 ? "done" :
+	    strcmp(name, "wave-rolled-back") == 0 ? "rolled back" : "failed");
+	if (strcmp(name, "wave-failed") != 0)
+		pr->wave[0] = '\0';
+}
+
+static void
+ev_auto_rollback(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "rolling wave %s back (--auto-rollback)", s_(ev, "wave"));
+}
+
+static void
+ev_rollback_proof(struct progress *pr, const json_t *ev, const char *name)
+{
+	if (strcmp(name, "rollback-proven") == 0)
+		say(pr, "  the way back is proven: %ld resource(s) as before, route checks passed",
+		    (long)json_integer_value(json_path(ev, "evidence", "restored", NULL)));
+	else
+		say(pr, "  the way back is NOT proven");
+}
+
+static void
+ev_rollback_stopped(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "rollback of wave %s stops in front of %s: %s", s_(ev, "wave"), s_(ev, "step"),
+	    s_(ev, "description"));
+}
+
+static void
+ev_interrupted(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "interrupted: finishing the %ld step(s) in flight, then stopping", i_(ev, "running"));
+}
+
+static void
+ev_warning(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "warning: %s", s_(ev, "message"));
+}
+
+static void
+ev_run_end(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)ev;
+	(void)name;
+	clear_live(pr);
+}
+
+static const struct {
+	const char *name;
+	event_fn fn;
+} event_table[] = {
+	{ "tick", ev_tick },
+	{ "nothing-to-do", ev_nothing_to_do },
+	{ "wave-start", ev_wave_start },
+	{ "step-done", ev_step_done },
+	{ "step-rolled-back", ev_step_done },
+	{ "step-skipped", ev_step_skipped },
+	{ "step-failed", ev_step_failed },
+	{ "step-retry", ev_step_retry },
+	{ "step-reconcile", ev_step_reconcile },
+	{ "step-reconciled", ev_step_reconciled },
+	{ "step-uncertain", ev_step_uncertain },
+	{ "gate-start", ev_gate_start },
+	{ "gate-wait", ev_gate_wait },
+	{ "gate-result", ev_gate_result },
+	{ "drift", ev_drift },
+	{ "soak-wait", ev_soak_wait },
+	{ "soak-next", ev_soak_next },
+	{ "history", ev_history },
+	{ "wave-done", ev_wave_end },
+	{ "wave-rolled-back", ev_wave_end },
+	{ "wave-failed", ev_wave_end },
+	{ "auto-rollback", ev_auto_rollback },
+	{ "rollback-proven", ev_rollback_proof },
+	{ "rollback-not-proven", ev_rollback_proof },
+	{ "rollback-stopped", ev_rollback_stopped },
+	{ "interrupted", ev_interrupted },
+	{ "warning", ev_warning },
+	{ "run-end", ev_run_end },
+};
+
 void
 progress_event(void *arg, const json_t *ev)
 {
 	struct progress *pr = arg;
 	const char *name = s_(ev, "event");
+	size_t i;
 
 	if (pr->json) {
 		char *line;
@@ -168,130 +439,12 @@ progress_event(void *arg, const json_t *ev)
 		free(line);
 		return;
 	}
-	if (strcmp(name, "tick") == 0) {
-		snprintf(pr->wave, sizeof(pr->wave), "%s", s_(ev, "wave"));
-		snprintf(pr->direction, sizeof(pr->direction), "%s", s_(ev, "direction"));
-		pr->done = i_(ev, "done");
-		pr->total = i_(ev, "total");
-		pr->running = i_(ev, "running");
-		pr->failed = i_(ev, "failed");
-		pr->retries = i_(ev, "retries");
-		pr->throttled = i_(ev, "throttled");
-		pr->eta = json_real_value(json_object_get(ev, "eta"));
-		pr->elapsed = json_real_value(json_object_get(ev, "elapsed"));
-		if (pr->live)
-			draw_live(pr);
-		return;
-	}
-	if (strcmp(name, "run-start") == 0) {
-		return;
-	} else if (strcmp(name, "nothing-to-do") == 0) {
-		say(pr, "%s: %s", s_(ev, "plan"), s_(ev, "message"));
-	} else if (strcmp(name, "wave-start") == 0) {
-		const json_t *w = ev;
-		snprintf(pr->wave, sizeof(pr->wave), "%s", s_(w, "wave"));
-		snprintf(pr->direction, sizeof(pr->direction), "%s", s_(w, "direction"));
-		pr->done = i_(w, "done");
-		pr->total = i_(w, "steps");
-		pr->gates_passed = pr->gates_total = 0;
-		pr->retries = pr->throttled = pr->failed = pr->running = 0;
-		pr->eta = -1;
-		if (strcmp(s_(w, "direction"), "rollback") == 0)
-			say(pr, "roll back wave %s (%s): %ld step(s) to undo", s_(w, "wave"), s_(w, "kind"),
-			    i_(w, "steps"));
-		else
-			say(pr, "wave %s (%s): %ld step(s)%s", s_(w, "wave"), s_(w, "kind"), i_(w, "steps"),
-			    i_(w, "done") > 0 ? ", resuming" : "");
-	} else if (strcmp(name, "step-done") == 0 || strcmp(name, "step-rolled-back") == 0) {
-		if (pr->steps)
-			say(pr, "  %s %s%s%s", s_(ev, "step"), strcmp(name, "step-done") == 0 ? "done" :
-			    "rolled back", json_str(ev, "how") != NULL ? ": " : "", s_(ev, "how"));
-	} else if (strcmp(name, "step-skipped") == 0) {
-		if (pr->steps)
-			say(pr, "  %s skipped: nothing to do", s_(ev, "step"));
-	} else if (strcmp(name, "step-failed") == 0) {
-		if (strncmp(s_(ev, "error"), s_(ev, "step"), strlen(s_(ev, "step"))) == 0)
-			say(pr, "  failed: %s", s_(ev, "error"));
-		else
-			say(pr, "  %s failed: %s", s_(ev, "step"), s_(ev, "error"));
-	} else if (strcmp(name, "step-retry") == 0) {
-		if (pr->steps)
-			say(pr, "  %s will be sent again in %.1f s: %s", s_(ev, "step"),
-			    json_real_value(json_object_get(ev, "delay")), s_(ev, "reason"));
-	} else if (strcmp(name, "step-reconcile") == 0) {
-		say(pr, "  %s was started by an earlier run (attempt %ld): %s", s_(ev, "step"),
-		    i_(ev, "attempt"), json_is_true(json_object_get(ev, "journaledOperation")) ?
-		    "following its journaled operation" : "reading its state");
-	} else if (strcmp(name, "step-reconciled") == 0) {
-		say(pr, "  %s: %s", s_(ev, "step"), s_(ev, "how"));
-	} else if (strcmp(name, "step-uncertain") == 0) {
-		say(pr, "  %s: no clear answer (%s); reading its state instead of sending it again",
-		    s_(ev, "step"), s_(ev, "error"));
-	} else if (strcmp(name, "gate-start") == 0) {
-		pr->gates_total++;
-	} else if (strcmp(name, "gate-wait") == 0) {
-		if (!pr->live)
-			say(pr, "  gate %s (%s) waiting: %s", s_(ev, "gate"), s_(ev, "kind"), s_(ev, "summary"));
-	} else if (strcmp(name, "gate-result") == 0) {
-		if (strcmp(s_(ev, "outcome"), "passed") == 0)
-			pr->gates_passed++;
-		say(pr, "  gate %s %s %s: %s", s_(ev, "gate"), s_(ev, "kind"), s_(ev, "outcome"),
-		    s_(ev, "summary"));
-	} else if (strcmp(name, "drift") == 0) {
-		const json_t *c;
-		size_t i;
-		say(pr, "drift in what wave %s touches:", s_(ev, "wave"));
-		json_array_foreach(json_object_get(ev, "changes"), i, c) {
-			char b[80], a[80];
-			if (i >= 20) {
-				say(pr, "  ... %zu more", json_array_size(json_object_get(ev, "changes")) - i);
-				break;
-			}
-			value_short(json_object_get(c, "before"), b, sizeof(b));
-			value_short(json_object_get(c, "after"), a, sizeof(a));
-			say(pr, "  %s %s %s: planned %s, now %s", short_id(s_(c, "resource")), s_(c, "kind"),
-			    s_(c, "pointer")[0] != '\0' ? s_(c, "pointer") : "(resource)", b, a);
+	/* events not in the table (run-start and any other) print nothing for people */
+	for (i = 0; i < sizeof(event_table) / sizeof(event_table[0]); i++)
+		if (strcmp(name, event_table[i].name) == 0) {
+			event_table[i].fn(pr, ev, name);
+			return;
 		}
-	} else if (strcmp(name, "soak-wait") == 0) {
-		say(pr, "wave %s soaks until %s (%.0f s left)%s", s_(ev, "wave"), s_(ev, "until"),
-		    json_real_value(json_object_get(ev, "secondsLeft")), json_is_true(json_object_get(ev,
-		    "waiting")) ? ": waiting" : "");
-	} else if (strcmp(name, "soak-next") == 0) {
-		say(pr, "wave %s soaks until %s before the next wave may start", s_(ev, "wave"),
-		    s_(ev, "until"));
-	} else if (strcmp(name, "history") == 0) {
-		if (json_is_true(json_object_get(ev, "committed")))
-			say(pr, "  history: commit %.10s%s%s", s_(ev, "commit"), json_str(ev, "tag") != NULL ?
-			    ", tag " : "", s_(ev, "tag"));
-	} else if (strcmp(name, "wave-done") == 0) {
-		pr->done = pr->total;
-		clear_live(pr);
-		say(pr, "wave %s done", s_(ev, "wave"));
-		pr->wave[0] = '\0';
-	} else if (strcmp(name, "wave-rolled-back") == 0) {
-		clear_live(pr);
-		say(pr, "wave %s rolled back", s_(ev, "wave"));
-		pr->wave[0] = '\0';
-	} else if (strcmp(name, "wave-failed") == 0) {
-		clear_live(pr);
-		say(pr, "wave %s failed", s_(ev, "wave"));
-	} else if (strcmp(name, "auto-rollback") == 0) {
-		say(pr, "rolling wave %s back (--auto-rollback)", s_(ev, "wave"));
-	} else if (strcmp(name, "rollback-proven") == 0) {
-		say(pr, "  the way back is proven: %ld resource(s) as before, route checks passed",
-		    (long)json_integer_value(json_path(ev, "evidence", "restored", NULL)));
-	} else if (strcmp(name, "rollback-not-proven") == 0) {
-		say(pr, "  the way back is NOT proven");
-	} else if (strcmp(name, "rollback-stopped") == 0) {
-		say(pr, "rollback of wave %s stops in front of %s: %s", s_(ev, "wave"), s_(ev, "step"),
-		    s_(ev, "description"));
-	} else if (strcmp(name, "interrupted") == 0) {
-		say(pr, "interrupted: finishing the %ld step(s) in flight, then stopping", i_(ev, "running"));
-	} else if (strcmp(name, "warning") == 0) {
-		say(pr, "warning: %s", s_(ev, "message"));
-	} else if (strcmp(name, "run-end") == 0) {
-		clear_live(pr);
-	}
 }
 
 void

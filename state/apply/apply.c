@@ -1121,3 +1121,34 @@ done:
 		apply_result_clear(&local);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* The lease and the pump between reads */
+
+int
+run_lease_keep(struct run *r, struct nw_err *err)
+{
+	long ttl = r->o->lease_ttl > 0 ? r->o->lease_ttl : APPLY_DEFAULT_LEASE_TTL;
+	double now = run_now(r);
+	int rc;
+
+	if (now - r->lease_renewed < (double)ttl / 3.0)
+		return 0;
+	rc = store_lease_renew(r->st, r->plan_id, r->owner, ttl, run_time(r), err);
+	if (rc != 0)
+		return rc;
+	r->lease_renewed = now;
+	return 0;
+}
+
+int
+run_pump(struct run *r, const char *what, struct nw_err *err)
+{
+	int rc;
+
+	if ((rc = provider_run(r->p, 0.5, err)) != 0 || (rc = run_lease_keep(r, err)) != 0)
+		return rc;
+	if (r->o->interrupt != NULL && *r->o->interrupt)
+		return err_set(err, NW_EPARTIAL, "interrupted while %s", what);
+	return 0;
+}

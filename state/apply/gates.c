@@ -916,3 +916,36 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 	}
 	return rc;
 }
+
+/* After-step gates: they must pass before the steps that depend on the step start. */
+int
+gate_after_step(struct wave_run *wr, struct job *j, struct nw_err *err)
+{
+	const json_t *g;
+	size_t i;
+	int rc;
+
+	j->gates_done = true;
+	if (j->dir != STORE_FORWARD)
+		return 0;
+	json_array_foreach(json_object_get(wr->wave, "gates"), i, g) {
+		const char *when = json_str(g, "when"), *after = json_path_str(g, "params", "afterStep", NULL);
+		json_t *evidence = NULL;
+
+		if (when == NULL || strcmp(when, "after-step") != 0 || after == NULL ||
+		    strcmp(after, j->id) != 0)
+			continue;
+		rc = gate_run(wr->r, wr->index, g, &evidence, err);
+		if (rc == NW_EFAIL) {
+			json_decref(wr->r->res->evidence);
+			wr->r->res->evidence = evidence;
+			wr->stop = true;
+			snprintf(j->error, sizeof(j->error), "%s", err->msg);
+			return 0;
+		}
+		json_decref(evidence);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}

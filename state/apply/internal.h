@@ -225,6 +225,13 @@ int gateway_migrated_forget(struct run *r, const char *gateway_id, struct nw_err
 
 /* --- gates.c ------------------------------------------------------------------------- */
 
+/*
+ * Runs the gates of the wave that wait for job j's step (when
+ * "after-step"); a failed one stops the wave (wr->stop, the evidence in
+ * the run's result).  Marks j's gates done.  0, or a fatal status.
+ */
+int gate_after_step(struct wave_run *wr, struct job *j, struct nw_err *err);
+
 /* Evaluates a gate once; *evidence (new reference) says what was seen. */
 enum gate_outcome gate_eval(struct run *r, const json_t *gate, json_t **evidence);
 

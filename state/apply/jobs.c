@@ -1004,63 +1004,99 @@ tick(struct wave_run *wr, bool force)
 	    "parked", (json_int_t)ps.waiting, "elapsed", elapsed, "eta", eta));
 }
 
-int
-run_lease_keep(struct run *r, struct nw_err *err)
+/* Hands every operation that finished to its job. */
+static void
+jobs_advance_finished(struct wave_run *wr)
 {
-	long ttl = r->o->lease_ttl > 0 ? r->o->lease_ttl : APPLY_DEFAULT_LEASE_TTL;
-	double now = run_now(r);
-	int rc;
+	size_t i;
 
-	if (now - r->lease_renewed < (double)ttl / 3.0)
-		return 0;
-	rc = store_lease_renew(r->st, r->plan_id, r->owner, ttl, run_time(r), err);
-	if (rc != 0)
-		return rc;
-	r->lease_renewed = now;
-	return 0;
+	for (i = 0; i < wr->njobs; i++)
+		if (wr->jobs[i].op != NULL && wr->jobs[i].op_finished)
+			job_advance(&wr->jobs[i]);
 }
 
-int
-run_pump(struct run *r, const char *what, struct nw_err *err)
-{
-	int rc;
-
-	if ((rc = provider_run(r->p, 0.5, err)) != 0 || (rc = run_lease_keep(r, err)) != 0)
-		return rc;
-	if (r->o->interrupt != NULL && *r->o->interrupt)
-		return err_set(err, NW_EPARTIAL, "interrupted while %s", what);
-	return 0;
-}
-
-/* After-step gates: they must pass before the steps that depend on the step start. */
+/* Runs the after-step gates of the jobs just finished well. */
 static int
-after_step_gates(struct wave_run *wr, struct job *j, struct nw_err *err)
+jobs_after_gates(struct wave_run *wr, struct nw_err *err)
 {
-	const json_t *g;
 	size_t i;
 	int rc;
 
-	j->gates_done = true;
-	if (j->dir != STORE_FORWARD)
-		return 0;
-	json_array_foreach(json_object_get(wr->wave, "gates"), i, g) {
-		const char *when = json_str(g, "when"), *after = json_path_str(g, "params", "afterStep", NULL);
-		json_t *evidence = NULL;
-
-		if (when == NULL || strcmp(when, "after-step") != 0 || after == NULL ||
-		    strcmp(after, j->id) != 0)
-			continue;
-		rc = gate_run(wr->r, wr->index, g, &evidence, err);
-		if (rc == NW_EFAIL) {
-			json_decref(wr->r->res->evidence);
-			wr->r->res->evidence = evidence;
-			wr->stop = true;
-			snprintf(j->error, sizeof(j->error), "%s", err->msg);
-			return 0;
-		}
-		json_decref(evidence);
-		if (rc != 0)
+	for (i = 0; i < wr->njobs; i++) {
+		struct job *j = &wr->jobs[i];
+		if (j->phase == JP_FINISHED && j->success && !j->gates_done &&
+		    (rc = gate_after_step(wr, j, err)) != 0)
 			return rc;
+	}
+	return 0;
+}
+
+/* Waiting jobs whose time came read their state again; waiting ones start, in the wave's direction. */
+static void
+jobs_schedule(struct wave_run *wr, double now, unsigned parallel, bool interrupted)
+{
+	struct run *r = wr->r;
+	size_t i;
+
+	for (i = 0; i < wr->njobs; i++) {
+		struct job *j = &wr->jobs[i];
+		if ((j->phase == JP_WAIT_STATE || j->phase == JP_RECONCILE) && j->op == NULL &&
+		    j->not_before <= now && !interrupted)
+			job_poll_state(j);
+	}
+	if (wr->stop || interrupted)
+		return;
+	for (i = 0; i < wr->njobs && wr->running < parallel; i++) {
+		size_t k = wr->dir == STORE_FORWARD ? i : wr->njobs - 1 - i;
+		struct job *j = &wr->jobs[k];
+		if (j->phase == JP_WAITING && job_ready(j, now))
+			job_start(j);
+		if (r->crashed || r->fatal != 0 || wr->stop)
+			break;
+	}
+}
+
+/* True when the wave's loop ends: all done, stopped, interrupted past its grace, or stuck. */
+static bool
+jobs_over(const struct wave_run *wr, double now, double interrupted_at)
+{
+	size_t i;
+
+	if (wr->running == 0 && (wr->stop || interrupted_at != 0 || wr->finished == wr->njobs))
+		return true;
+	if (interrupted_at != 0 && now - interrupted_at > INTERRUPT_GRACE)
+		return true;
+	if (wr->running != 0)
+		return false;
+	/* nothing running and nothing ready: a job waits for a failed dependency */
+	for (i = 0; i < wr->njobs; i++)
+		if (wr->jobs[i].phase == JP_WAITING && wr->jobs[i].not_before > now)
+			return false;
+	return true;
+}
+
+/* Drives the provider until something may change (at most 0.2 s), or sleeps until a job's time. */
+static int
+jobs_wait(struct wave_run *wr, double now, struct nw_err *err)
+{
+	double next = now + 0.2;
+	bool in_flight = false;
+	size_t i;
+
+	for (i = 0; i < wr->njobs; i++) {
+		struct job *j = &wr->jobs[i];
+		if (j->op != NULL)
+			in_flight = true;
+		else if ((j->phase == JP_WAITING || j->phase == JP_WAIT_STATE || j->phase == JP_RECONCILE) &&
+		    j->not_before > now && j->not_before < next)
+			next = j->not_before;
+	}
+	if (in_flight)
+		return provider_run(wr->r->p, fmax(0.0, fmin(0.2, next - now)), err);
+	if (next > now) {
+		double d = next - now;
+		struct timespec ts = { (time_t)d, (long)((d - floor(d)) * 1e9) };
+		nanosleep(&ts, NULL);
 	}
 	return 0;
 }
@@ -1071,14 +1107,12 @@ jobs_run(struct wave_run *wr, struct nw_err *err)
 	struct run *r = wr->r;
 	unsigned parallel = r->o->parallel > 0 ? r->o->parallel : APPLY_DEFAULT_PARALLEL;
 	double interrupted_at = 0;
-	size_t i;
 	int rc;
 
 	wr->t0 = run_now(r);
 	provider_stats_get(r->p, &r->stats0);
 	for (;;) {
-		double now, next;
-		bool in_flight = false;
+		double now;
 
 		if (r->crashed)
 			return err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
@@ -1086,76 +1120,25 @@ jobs_run(struct wave_run *wr, struct nw_err *err)
 			*err = r->fatal_err;
 			return r->fatal;
 		}
-		for (i = 0; i < wr->njobs; i++)
-			if (wr->jobs[i].op != NULL && wr->jobs[i].op_finished)
-				job_advance(&wr->jobs[i]);
+		jobs_advance_finished(wr);
 		if (r->crashed || r->fatal != 0)
 			continue;
-		for (i = 0; i < wr->njobs; i++) {
-			struct job *j = &wr->jobs[i];
-			if (j->phase == JP_FINISHED && j->success && !j->gates_done) {
-				if ((rc = after_step_gates(wr, j, err)) != 0)
-					return rc;
-			}
-		}
+		if ((rc = jobs_after_gates(wr, err)) != 0)
+			return rc;
 		now = run_now(r);
 		if (interrupted_at == 0 && r->o->interrupt != NULL && *r->o->interrupt) {
 			interrupted_at = now;
 			run_event(r, "interrupted", json_pack("{s:s, s:I}", "wave", wr->name, "running",
 			    (json_int_t)wr->running));
 		}
-		/* waiting jobs whose time came read their state again */
-		for (i = 0; i < wr->njobs; i++) {
-			struct job *j = &wr->jobs[i];
-			if ((j->phase == JP_WAIT_STATE || j->phase == JP_RECONCILE) && j->op == NULL &&
-			    j->not_before <= now && interrupted_at == 0)
-				job_poll_state(j);
-		}
-		if (!wr->stop && interrupted_at == 0) {
-			for (i = 0; i < wr->njobs && wr->running < parallel; i++) {
-				size_t k = wr->dir == STORE_FORWARD ? i : wr->njobs - 1 - i;
-				struct job *j = &wr->jobs[k];
-				if (j->phase == JP_WAITING && job_ready(j, now))
-					job_start(j);
-				if (r->crashed || r->fatal != 0 || wr->stop)
-					break;
-			}
-		}
+		jobs_schedule(wr, now, parallel, interrupted_at != 0);
 		if (r->crashed || r->fatal != 0)
 			continue;
-		if (wr->running == 0 && (wr->stop || interrupted_at != 0 || wr->finished == wr->njobs))
+		if (jobs_over(wr, now, interrupted_at))
 			break;
-		if (interrupted_at != 0 && now - interrupted_at > INTERRUPT_GRACE)
-			break;
-		if (wr->running == 0) {
-			/* nothing running and nothing ready: a job waits for a failed dependency */
-			bool any_wait = false;
-			for (i = 0; i < wr->njobs; i++)
-				if (wr->jobs[i].phase == JP_WAITING && wr->jobs[i].not_before > now)
-					any_wait = true;
-			if (!any_wait)
-				break;
-		}
 		tick(wr, false);
-		if ((rc = run_lease_keep(r, err)) != 0)
+		if ((rc = run_lease_keep(r, err)) != 0 || (rc = jobs_wait(wr, now, err)) != 0)
 			return rc;
-		next = now + 0.2;
-		for (i = 0; i < wr->njobs; i++) {
-			struct job *j = &wr->jobs[i];
-			if (j->op != NULL)
-				in_flight = true;
-			else if ((j->phase == JP_WAITING || j->phase == JP_WAIT_STATE || j->phase == JP_RECONCILE) &&
-			    j->not_before > now && j->not_before < next)
-				next = j->not_before;
-		}
-		if (in_flight) {
-			if ((rc = provider_run(r->p, fmax(0.0, fmin(0.2, next - now)), err)) != 0)
-				return rc;
-		} else if (next > now) {
-			double d = next - now;
-			struct timespec ts = { (time_t)d, (long)((d - floor(d)) * 1e9) };
-			nanosleep(&ts, NULL);
-		}
 	}
 	tick(wr, true);
 	if (interrupted_at != 0)
