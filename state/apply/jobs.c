@@ -828,6 +828,48 @@ is_migration_gateway_gone(const struct job *j, const json_t *image)
 	return image == NULL && !j->reading_alt && k != NULL && k->gone_is_done && j->phase != JP_RECONCILE;
 }
 
+/*
+ * Before an inverse is sent: true when the job ended without sending it
+ * (undone by the same request as another step, a conditional inverse
+ * that does not apply or fails, or nothing left to undo).
+ */
+static bool
+job_rollback_settled(struct job *j)
+{
+	const json_t *inv = json_object_get(j->step, "inverse");
+	char why[1024];
+	enum inverse_verdict v;
+	size_t i;
+
+	/* two steps undone by one request (abortMigration undoes prepare and execute) */
+	for (i = 0; i < j->wr->njobs; i++) {
+		struct job *o = &j->wr->jobs[i];
+		if (o != j && o->status == STORE_STEP_ROLLED_BACK &&
+		    same_op(json_object_get(o->step, "inverse"), inv)) {
+			char how[160];
+			snprintf(how, sizeof(how), "undone by the same %s %s as step %s",
+			    json_str(inv, "method"), action_op_name(inv), o->id);
+			job_settle_without_sending(j, how);
+			return true;
+		}
+	}
+	v = apply_inverse_check(j, why, sizeof(why));
+	if (v == INVERSE_FAIL) {
+		job_fail(j, "%s", why);
+		return true;
+	}
+	if (v == INVERSE_SKIP) {
+		job_settle_without_sending(j, why);
+		return true;
+	}
+	if (action_restored(json_object_get(j->step, "operation"), j->before_image, j->pre)) {
+		/* nothing to undo: it is already as it was before the step */
+		job_settle_without_sending(j, "already as before the step");
+		return true;
+	}
+	return false;
+}
+
 static void
 job_advance(struct job *j)
 {
@@ -855,44 +897,8 @@ job_advance(struct job *j)
 		json_decref(j->pre);
 		j->pre = image;
 		image = NULL;
-		if (j->dir == STORE_ROLLBACK) {
-			const json_t *inv = json_object_get(j->step, "inverse");
-			size_t i;
-			bool settled = false;
-
-			/* two steps undone by one request (abortMigration undoes prepare and execute) */
-			for (i = 0; i < j->wr->njobs && !settled; i++) {
-				struct job *o = &j->wr->jobs[i];
-				if (o != j && o->status == STORE_STEP_ROLLED_BACK &&
-				    same_op(json_object_get(o->step, "inverse"), inv)) {
-					char how[160];
-					snprintf(how, sizeof(how), "undone by the same %s %s as step %s",
-					    json_str(inv, "method"), action_op_name(inv), o->id);
-					job_settle_without_sending(j, how);
-					settled = true;
-				}
-			}
-			if (settled)
-				break;
-			{
-				char why[1024];
-				enum inverse_verdict v = apply_inverse_check(j, why, sizeof(why));
-
-				if (v == INVERSE_FAIL) {
-					job_fail(j, "%s", why);
-					break;
-				}
-				if (v == INVERSE_SKIP) {
-					job_settle_without_sending(j, why);
-					break;
-				}
-			}
-			if (action_restored(json_object_get(j->step, "operation"), j->before_image, j->pre)) {
-				/* nothing to undo: it is already as it was before the step */
-				job_settle_without_sending(j, "already as before the step");
-				break;
-			}
-		}
+		if (j->dir == STORE_ROLLBACK && job_rollback_settled(j))
+			break;
 		job_send(j);
 		break;
 	case JO_WRITE:
