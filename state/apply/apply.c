@@ -2,7 +2,7 @@
  * The apply engine's runs (state/apply/apply.h): load a stored plan, take its
  * lease, choose the waves, and for each wave check the soak before it,
  * confirm irreversible steps, check for drift, run its steps
- * (apply_jobs.c), run its gates (apply_gates.c), commit the touched
+ * (jobs.c), run its gates (gates.c), commit the touched
  * resources to the history and mark it done; or roll waves back in
  * reverse, stopping in front of irreversible steps, and prove the way
  * back.  This is the one place where state/ uses providers/, through
