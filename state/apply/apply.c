@@ -5,9 +5,10 @@
  * (jobs.c), run its gates (gates.c), commit the touched
  * resources to the history and mark it done; or roll waves back in
  * reverse, stopping in front of irreversible steps, and prove the way
- * back.  This is the one place where state/ uses providers/, through
- * providers/provider.h only: the caller makes the provider (Azure, the
- * emulator for rehearsals and the demo) and the history.
+ * back.  state/apply/ is the one place where state/ uses providers/: the
+ * engine through providers/provider.h only (the caller makes the provider,
+ * Azure or the emulator for the demo, and the history), and the rehearsal
+ * (rehearse.c), which starts its own private emulator.
  */
 #include "config.h"
 
