@@ -1,16 +1,15 @@
 /*
- * netwave apply, rollback and status: parse, open the plan store, the
- * provider and the history, hand the plan to the apply engine
- * (state/apply.h), and show its progress: a live line per wave on a
- * terminal, plain lines otherwise, one JSON event per line with
- * --format json.  `apply --dry-run` rehearses the plan against a private
- * in-process emulator seeded with the current topology, with a private
- * copy of the plan store, so nothing real is touched.
+ * netwave apply: parse, open the plan store, the provider and the
+ * history, hand the plan to the apply engine (state/apply/apply.h), and
+ * show its progress: a live line per wave on a terminal, plain lines
+ * otherwise, one JSON event per line with --format json.  The run itself
+ * (cmd_run_exec) serves rollback too (cmd/rollback.c); `apply --dry-run`
+ * picks the estate to seed and hands the rehearsal to the engine
+ * (state/apply/rehearse.c).  status is cmd/status.c.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -23,19 +22,16 @@
 #include "cmd/cmd.h"
 #include "cmd/provider_opts.h"
 #include "plan/jsonutil.h"
-#include "plan/planner.h"
-#include "plan/report.h"
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
 #include "providers/emulator/emulator.h"
-#include "state/apply.h"
+#include "state/apply/apply.h"
 #include "state/history.h"
 #include "state/store.h"
 
 /* In cmd/plan.c: --db, else $NETWAVE_DB, else ./netwave.db. */
 const char *cmd_db_path(const struct cmd_args *a);
 
-#define DRY_RUN_TIME_SCALE 10000.0
 
 /* ------------------------------------------------------------------ */
 /* Progress */
@@ -154,11 +150,282 @@ value_short(const json_t *v, char *buf, size_t size)
 	free(s);
 }
 
+/* One handler per progress event, for people; name is the event's. */
+typedef void (*event_fn)(struct progress *pr, const json_t *ev, const char *name);
+
+static void
+ev_tick(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	snprintf(pr->wave, sizeof(pr->wave), "%s", s_(ev, "wave"));
+	snprintf(pr->direction, sizeof(pr->direction), "%s", s_(ev, "direction"));
+	pr->done = i_(ev, "done");
+	pr->total = i_(ev, "total");
+	pr->running = i_(ev, "running");
+	pr->failed = i_(ev, "failed");
+	pr->retries = i_(ev, "retries");
+	pr->throttled = i_(ev, "throttled");
+	pr->eta = json_real_value(json_object_get(ev, "eta"));
+	pr->elapsed = json_real_value(json_object_get(ev, "elapsed"));
+	if (pr->live)
+		draw_live(pr);
+}
+
+static void
+ev_nothing_to_do(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "%s: %s", s_(ev, "plan"), s_(ev, "message"));
+}
+
+static void
+ev_wave_start(struct progress *pr, const json_t *w, const char *name)
+{
+	(void)name;
+	snprintf(pr->wave, sizeof(pr->wave), "%s", s_(w, "wave"));
+	snprintf(pr->direction, sizeof(pr->direction), "%s", s_(w, "direction"));
+	pr->done = i_(w, "done");
+	pr->total = i_(w, "steps");
+	pr->gates_passed = pr->gates_total = 0;
+	pr->retries = pr->throttled = pr->failed = pr->running = 0;
+	pr->eta = -1;
+	if (strcmp(s_(w, "direction"), "rollback") == 0)
+		say(pr, "roll back wave %s (%s): %ld step(s) to undo", s_(w, "wave"), s_(w, "kind"),
+		    i_(w, "steps"));
+	else
+		say(pr, "wave %s (%s): %ld step(s)%s", s_(w, "wave"), s_(w, "kind"), i_(w, "steps"),
+		    i_(w, "done") > 0 ? ", resuming" : "");
+}
+
+static void
+ev_step_done(struct progress *pr, const json_t *ev, const char *name)
+{
+	if (pr->steps)
+		say(pr, "  %s %s%s%s", s_(ev, "step"), strcmp(name, "step-done") == 0 ? "done" :
+		    "rolled back", json_str(ev, "how") != NULL ? ": " : "", s_(ev, "how"));
+}
+
+static void
+ev_step_skipped(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (pr->steps)
+		say(pr, "  %s skipped: nothing to do", s_(ev, "step"));
+}
+
+static void
+ev_step_failed(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (strncmp(s_(ev, "error"), s_(ev, "step"), strlen(s_(ev, "step"))) == 0)
+		say(pr, "  failed: %s", s_(ev, "error"));
+	else
+		say(pr, "  %s failed: %s", s_(ev, "step"), s_(ev, "error"));
+}
+
+static void
+ev_step_retry(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (pr->steps)
+		say(pr, "  %s will be sent again in %.1f s: %s", s_(ev, "step"),
+		    json_real_value(json_object_get(ev, "delay")), s_(ev, "reason"));
+}
+
+static void
+ev_step_reconcile(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "  %s was started by an earlier run (attempt %ld): %s", s_(ev, "step"),
+	    i_(ev, "attempt"), json_is_true(json_object_get(ev, "journaledOperation")) ?
+	    "following its journaled operation" : "reading its state");
+}
+
+static void
+ev_step_reconciled(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "  %s: %s", s_(ev, "step"), s_(ev, "how"));
+}
+
+static void
+ev_step_uncertain(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "  %s: no clear answer (%s); reading its state instead of sending it again",
+	    s_(ev, "step"), s_(ev, "error"));
+}
+
+static void
+ev_gate_start(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)ev;
+	(void)name;
+	pr->gates_total++;
+}
+
+static void
+ev_gate_wait(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (!pr->live)
+		say(pr, "  gate %s (%s) waiting: %s", s_(ev, "gate"), s_(ev, "kind"), s_(ev, "summary"));
+}
+
+static void
+ev_gate_result(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (strcmp(s_(ev, "outcome"), "passed") == 0)
+		pr->gates_passed++;
+	say(pr, "  gate %s %s %s: %s", s_(ev, "gate"), s_(ev, "kind"), s_(ev, "outcome"), s_(ev, "summary"));
+}
+
+static void
+ev_drift(struct progress *pr, const json_t *ev, const char *name)
+{
+	const json_t *c;
+	size_t i;
+
+	(void)name;
+	say(pr, "drift in what wave %s touches:", s_(ev, "wave"));
+	json_array_foreach(json_object_get(ev, "changes"), i, c) {
+		char b[80], a[80];
+		if (i >= 20) {
+			say(pr, "  ... %zu more", json_array_size(json_object_get(ev, "changes")) - i);
+			break;
+		}
+		value_short(json_object_get(c, "before"), b, sizeof(b));
+		value_short(json_object_get(c, "after"), a, sizeof(a));
+		say(pr, "  %s %s %s: planned %s, now %s", short_id(s_(c, "resource")), s_(c, "kind"),
+		    s_(c, "pointer")[0] != '\0' ? s_(c, "pointer") : "(resource)", b, a);
+	}
+}
+
+static void
+ev_soak_wait(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "wave %s soaks until %s (%.0f s left)%s", s_(ev, "wave"), s_(ev, "until"),
+	    json_real_value(json_object_get(ev, "secondsLeft")), json_is_true(json_object_get(ev,
+	    "waiting")) ? ": waiting" : "");
+}
+
+static void
+ev_soak_next(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "wave %s soaks until %s before the next wave may start", s_(ev, "wave"), s_(ev, "until"));
+}
+
+static void
+ev_history(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	if (json_is_true(json_object_get(ev, "committed")))
+		say(pr, "  history: commit %.10s%s%s", s_(ev, "commit"), json_str(ev, "tag") != NULL ?
+		    ", tag " : "", s_(ev, "tag"));
+}
+
+static void
+ev_wave_end(struct progress *pr, const json_t *ev, const char *name)
+{
+	if (strcmp(name, "wave-done") == 0)
+		pr->done = pr->total;
+	clear_live(pr);
+	say(pr, "wave %s %s", s_(ev, "wave"), strcmp(name, "wave-done") == 0 ? "done" :
+	    strcmp(name, "wave-rolled-back") == 0 ? "rolled back" : "failed");
+	if (strcmp(name, "wave-failed") != 0)
+		pr->wave[0] = '\0';
+}
+
+static void
+ev_auto_rollback(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "rolling wave %s back (--auto-rollback)", s_(ev, "wave"));
+}
+
+static void
+ev_rollback_proof(struct progress *pr, const json_t *ev, const char *name)
+{
+	if (strcmp(name, "rollback-proven") == 0)
+		say(pr, "  the way back is proven: %ld resource(s) as before, route checks passed",
+		    (long)json_integer_value(json_path(ev, "evidence", "restored", NULL)));
+	else
+		say(pr, "  the way back is NOT proven");
+}
+
+static void
+ev_rollback_stopped(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "rollback of wave %s stops in front of %s: %s", s_(ev, "wave"), s_(ev, "step"),
+	    s_(ev, "description"));
+}
+
+static void
+ev_interrupted(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "interrupted: finishing the %ld step(s) in flight, then stopping", i_(ev, "running"));
+}
+
+static void
+ev_warning(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)name;
+	say(pr, "warning: %s", s_(ev, "message"));
+}
+
+static void
+ev_run_end(struct progress *pr, const json_t *ev, const char *name)
+{
+	(void)ev;
+	(void)name;
+	clear_live(pr);
+}
+
+static const struct {
+	const char *name;
+	event_fn fn;
+} event_table[] = {
+	{ "tick", ev_tick },
+	{ "nothing-to-do", ev_nothing_to_do },
+	{ "wave-start", ev_wave_start },
+	{ "step-done", ev_step_done },
+	{ "step-rolled-back", ev_step_done },
+	{ "step-skipped", ev_step_skipped },
+	{ "step-failed", ev_step_failed },
+	{ "step-retry", ev_step_retry },
+	{ "step-reconcile", ev_step_reconcile },
+	{ "step-reconciled", ev_step_reconciled },
+	{ "step-uncertain", ev_step_uncertain },
+	{ "gate-start", ev_gate_start },
+	{ "gate-wait", ev_gate_wait },
+	{ "gate-result", ev_gate_result },
+	{ "drift", ev_drift },
+	{ "soak-wait", ev_soak_wait },
+	{ "soak-next", ev_soak_next },
+	{ "history", ev_history },
+	{ "wave-done", ev_wave_end },
+	{ "wave-rolled-back", ev_wave_end },
+	{ "wave-failed", ev_wave_end },
+	{ "auto-rollback", ev_auto_rollback },
+	{ "rollback-proven", ev_rollback_proof },
+	{ "rollback-not-proven", ev_rollback_proof },
+	{ "rollback-stopped", ev_rollback_stopped },
+	{ "interrupted", ev_interrupted },
+	{ "warning", ev_warning },
+	{ "run-end", ev_run_end },
+};
+
 void
 progress_event(void *arg, const json_t *ev)
 {
 	struct progress *pr = arg;
 	const char *name = s_(ev, "event");
+	size_t i;
 
 	if (pr->json) {
 		char *line;
@@ -172,130 +439,12 @@ progress_event(void *arg, const json_t *ev)
 		free(line);
 		return;
 	}
-	if (strcmp(name, "tick") == 0) {
-		snprintf(pr->wave, sizeof(pr->wave), "%s", s_(ev, "wave"));
-		snprintf(pr->direction, sizeof(pr->direction), "%s", s_(ev, "direction"));
-		pr->done = i_(ev, "done");
-		pr->total = i_(ev, "total");
-		pr->running = i_(ev, "running");
-		pr->failed = i_(ev, "failed");
-		pr->retries = i_(ev, "retries");
-		pr->throttled = i_(ev, "throttled");
-		pr->eta = json_real_value(json_object_get(ev, "eta"));
-		pr->elapsed = json_real_value(json_object_get(ev, "elapsed"));
-		if (pr->live)
-			draw_live(pr);
-		return;
-	}
-	if (strcmp(name, "run-start") == 0) {
-		return;
-	} else if (strcmp(name, "nothing-to-do") == 0) {
-		say(pr, "%s: %s", s_(ev, "plan"), s_(ev, "message"));
-	} else if (strcmp(name, "wave-start") == 0) {
-		const json_t *w = ev;
-		snprintf(pr->wave, sizeof(pr->wave), "%s", s_(w, "wave"));
-		snprintf(pr->direction, sizeof(pr->direction), "%s", s_(w, "direction"));
-		pr->done = i_(w, "done");
-		pr->total = i_(w, "steps");
-		pr->gates_passed = pr->gates_total = 0;
-		pr->retries = pr->throttled = pr->failed = pr->running = 0;
-		pr->eta = -1;
-		if (strcmp(s_(w, "direction"), "rollback") == 0)
-			say(pr, "roll back wave %s (%s): %ld step(s) to undo", s_(w, "wave"), s_(w, "kind"),
-			    i_(w, "steps"));
-		else
-			say(pr, "wave %s (%s): %ld step(s)%s", s_(w, "wave"), s_(w, "kind"), i_(w, "steps"),
-			    i_(w, "done") > 0 ? ", resuming" : "");
-	} else if (strcmp(name, "step-done") == 0 || strcmp(name, "step-rolled-back") == 0) {
-		if (pr->steps)
-			say(pr, "  %s %s%s%s", s_(ev, "step"), strcmp(name, "step-done") == 0 ? "done" :
-			    "rolled back", json_str(ev, "how") != NULL ? ": " : "", s_(ev, "how"));
-	} else if (strcmp(name, "step-skipped") == 0) {
-		if (pr->steps)
-			say(pr, "  %s skipped: nothing to do", s_(ev, "step"));
-	} else if (strcmp(name, "step-failed") == 0) {
-		if (strncmp(s_(ev, "error"), s_(ev, "step"), strlen(s_(ev, "step"))) == 0)
-			say(pr, "  failed: %s", s_(ev, "error"));
-		else
-			say(pr, "  %s failed: %s", s_(ev, "step"), s_(ev, "error"));
-	} else if (strcmp(name, "step-retry") == 0) {
-		if (pr->steps)
-			say(pr, "  %s will be sent again in %.1f s: %s", s_(ev, "step"),
-			    json_real_value(json_object_get(ev, "delay")), s_(ev, "reason"));
-	} else if (strcmp(name, "step-reconcile") == 0) {
-		say(pr, "  %s was started by an earlier run (attempt %ld): %s", s_(ev, "step"),
-		    i_(ev, "attempt"), json_is_true(json_object_get(ev, "journaledOperation")) ?
-		    "following its journaled operation" : "reading its state");
-	} else if (strcmp(name, "step-reconciled") == 0) {
-		say(pr, "  %s: %s", s_(ev, "step"), s_(ev, "how"));
-	} else if (strcmp(name, "step-uncertain") == 0) {
-		say(pr, "  %s: no clear answer (%s); reading its state instead of sending it again",
-		    s_(ev, "step"), s_(ev, "error"));
-	} else if (strcmp(name, "gate-start") == 0) {
-		pr->gates_total++;
-	} else if (strcmp(name, "gate-wait") == 0) {
-		if (!pr->live)
-			say(pr, "  gate %s (%s) waiting: %s", s_(ev, "gate"), s_(ev, "kind"), s_(ev, "summary"));
-	} else if (strcmp(name, "gate-result") == 0) {
-		if (strcmp(s_(ev, "outcome"), "passed") == 0)
-			pr->gates_passed++;
-		say(pr, "  gate %s %s %s: %s", s_(ev, "gate"), s_(ev, "kind"), s_(ev, "outcome"),
-		    s_(ev, "summary"));
-	} else if (strcmp(name, "drift") == 0) {
-		const json_t *c;
-		size_t i;
-		say(pr, "drift in what wave %s touches:", s_(ev, "wave"));
-		json_array_foreach(json_object_get(ev, "changes"), i, c) {
-			char b[80], a[80];
-			if (i >= 20) {
-				say(pr, "  ... %zu more", json_array_size(json_object_get(ev, "changes")) - i);
-				break;
-			}
-			value_short(json_object_get(c, "before"), b, sizeof(b));
-			value_short(json_object_get(c, "after"), a, sizeof(a));
-			say(pr, "  %s %s %s: planned %s, now %s", short_id(s_(c, "resource")), s_(c, "kind"),
-			    s_(c, "pointer")[0] != '\0' ? s_(c, "pointer") : "(resource)", b, a);
+	/* events not in the table (run-start and any other) print nothing for people */
+	for (i = 0; i < sizeof(event_table) / sizeof(event_table[0]); i++)
+		if (strcmp(name, event_table[i].name) == 0) {
+			event_table[i].fn(pr, ev, name);
+			return;
 		}
-	} else if (strcmp(name, "soak-wait") == 0) {
-		say(pr, "wave %s soaks until %s (%.0f s left)%s", s_(ev, "wave"), s_(ev, "until"),
-		    json_real_value(json_object_get(ev, "secondsLeft")), json_is_true(json_object_get(ev,
-		    "waiting")) ? ": waiting" : "");
-	} else if (strcmp(name, "soak-next") == 0) {
-		say(pr, "wave %s soaks until %s before the next wave may start", s_(ev, "wave"),
-		    s_(ev, "until"));
-	} else if (strcmp(name, "history") == 0) {
-		if (json_is_true(json_object_get(ev, "committed")))
-			say(pr, "  history: commit %.10s%s%s", s_(ev, "commit"), json_str(ev, "tag") != NULL ?
-			    ", tag " : "", s_(ev, "tag"));
-	} else if (strcmp(name, "wave-done") == 0) {
-		pr->done = pr->total;
-		clear_live(pr);
-		say(pr, "wave %s done", s_(ev, "wave"));
-		pr->wave[0] = '\0';
-	} else if (strcmp(name, "wave-rolled-back") == 0) {
-		clear_live(pr);
-		say(pr, "wave %s rolled back", s_(ev, "wave"));
-		pr->wave[0] = '\0';
-	} else if (strcmp(name, "wave-failed") == 0) {
-		clear_live(pr);
-		say(pr, "wave %s failed", s_(ev, "wave"));
-	} else if (strcmp(name, "auto-rollback") == 0) {
-		say(pr, "rolling wave %s back (--auto-rollback)", s_(ev, "wave"));
-	} else if (strcmp(name, "rollback-proven") == 0) {
-		say(pr, "  the way back is proven: %ld resource(s) as before, route checks passed",
-		    (long)json_integer_value(json_path(ev, "evidence", "restored", NULL)));
-	} else if (strcmp(name, "rollback-not-proven") == 0) {
-		say(pr, "  the way back is NOT proven");
-	} else if (strcmp(name, "rollback-stopped") == 0) {
-		say(pr, "rollback of wave %s stops in front of %s: %s", s_(ev, "wave"), s_(ev, "step"),
-		    s_(ev, "description"));
-	} else if (strcmp(name, "interrupted") == 0) {
-		say(pr, "interrupted: finishing the %ld step(s) in flight, then stopping", i_(ev, "running"));
-	} else if (strcmp(name, "warning") == 0) {
-		say(pr, "warning: %s", s_(ev, "message"));
-	} else if (strcmp(name, "run-end") == 0) {
-		clear_live(pr);
-	}
 }
 
 void
@@ -422,97 +571,32 @@ cmd_emulator_getenv(void *arg, const char *name)
 	return NULL;
 }
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* Copies the run state of the waves already done into the rehearsal's store. */
-static int
-copy_done_waves(struct store *real, struct store *priv, const char *plan_id, time_t now,
-    struct nw_err *err)
-{
-	json_t *waves = NULL, *steps = NULL;
-	const json_t *w, *s;
-	size_t i;
-	int rc;
-
-	if ((rc = store_wave_list(real, plan_id, &waves, err)) != 0 ||
-	    (rc = store_step_list(real, plan_id, -1, &steps, err)) != 0)
-		goto done;
-	json_array_foreach(steps, i, s) {
-		const char *st = json_str(s, "status");
-		if (st == NULL || (strcmp(st, "done") != 0 && strcmp(st, "skipped") != 0))
-			continue;
-		if (strcmp(st, "done") == 0 &&
-		    ((rc = store_step_start(priv, plan_id, json_str(s, "id"), STORE_FORWARD,
-		    json_object_get(s, "beforeImage"), NULL, now, err)) != 0 ||
-		    (rc = store_step_finish(priv, plan_id, json_str(s, "id"), STORE_STEP_DONE,
-		    json_object_get(s, "afterImage"), NULL, now, err)) != 0))
-			goto done;
-		if (strcmp(st, "skipped") == 0 && (rc = store_step_finish(priv, plan_id, json_str(s, "id"),
-		    STORE_STEP_SKIPPED, NULL, NULL, now, err)) != 0)
-			goto done;
-	}
-	json_array_foreach(waves, i, w)
-		if (json_str(w, "status") != NULL && strcmp(json_str(w, "status"), "done") == 0 &&
-		    (rc = store_wave_set_status(priv, plan_id, (int)i, STORE_WAVE_DONE, now, err)) != 0)
-			goto done;
-done:
-	json_decref(waves);
-	json_decref(steps);
-	return rc;
-}
-
+/*
+ * apply --dry-run: the seed is the topology the plan was made from, or
+ * the estate as discovered now through the real provider (only read);
+ * the rehearsal itself is the engine's (state/apply/rehearse.c).
+ */
 static int
 dry_run(struct cmd_ctx *ctx, const struct cmd_args *a, struct store *real, const char *plan_arg,
     struct apply_opts *o, struct progress *pr, struct nw_err *err)
 {
-	struct emulator_opts eo = { 0 };
-	struct azure_opts ao = { 0 };
-	struct emulator_credential fe = { "00000000-0000-4000-8000-00000000d1e5", "netwave-rehearsal",
-		"rehearsal-only" };
-	struct emulator *emu = NULL;
-	struct provider *p = NULL, *live = NULL;
-	struct store *priv = NULL;
-	struct topology *cur = NULL;
+	struct provider *live = NULL;
 	struct apply_result res;
-	json_t *plan = NULL, *seed = NULL, *waves = NULL;
-	char dir[] = "/tmp/netwave-rehearsal.XXXXXX", dbp[512], fp[PLANNER_FINGERPRINT_LEN];
-	const char *cpath = cmd_arg(a, "current");
-	bool any_done = false;
-	const json_t *w;
-	size_t i;
+	json_t *plan = NULL, *seed = NULL;
 	int rc;
 
 	memset(&res, 0, sizeof(res));
-	if ((rc = store_plan_get(real, plan_arg, &plan, err)) != 0)
+	if ((rc = apply_rehearsal_seed(real, plan_arg, cmd_arg(a, "current"), &seed, err)) != 0)
 		return rc;
-	if ((rc = store_wave_list(real, json_str(plan, "id"), &waves, err)) != 0)
-		goto done;
-	json_array_foreach(waves, i, w)
-		if (json_str(w, "status") != NULL && strcmp(json_str(w, "status"), "pending") != 0)
-			any_done = true;
-	if (cpath == NULL)
-		cpath = json_path_str(plan, "current", "source", NULL);
-	/* the topology the plan was made from, when nothing has been applied yet */
-	if (!any_done && cpath != NULL && topology_load_file(&cur, cpath, NULL, err) == 0 &&
-	    planner_fingerprint(fp, cur, err) == 0 &&
-	    strcmp(fp, json_path_str(plan, "current", "fingerprint", NULL) != NULL ?
-	    json_path_str(plan, "current", "fingerprint", NULL) : "") == 0) {
-		seed = json_incref(cur->root);
-	} else {
+	if (seed == NULL) {
 		/* the estate as it is now, read (only read) through the real provider */
 		struct azure_discover_opts dopts = { 0 };
 		const char *subs[64];
-		size_t n = 0;
+		size_t n = 0, i;
 		const json_t *sv;
 
-		err_clear(err);
+		if ((rc = store_plan_get(real, plan_arg, &plan, err)) != 0)
+			goto done;
 		json_array_foreach(json_object_get(plan, "subscriptions"), i, sv)
 			if (n < 64 && json_is_string(sv))
 				subs[n++] = json_string_value(sv);
@@ -526,39 +610,8 @@ dry_run(struct cmd_ctx *ctx, const struct cmd_args *a, struct store *real, const
 		}
 		fprintf(ctx->err, "rehearsal: seeded from the estate as discovered now\n");
 	}
-	if (mkdtemp(dir) == NULL) {
-		rc = err_set(err, NW_EIO, "cannot make a directory for the rehearsal: %s", strerror(errno));
-		goto done;
-	}
-	snprintf(dbp, sizeof(dbp), "%s/rehearsal.db", dir);
-	if ((rc = store_open(&priv, dbp, true, err)) != 0 || (rc = store_plan_save(priv, plan, err)) != 0)
-		goto cleanup;
-	if (any_done && (rc = copy_done_waves(real, priv, json_str(plan, "id"), ctx->now, err)) != 0)
-		goto cleanup;
-	eo.seed_json = seed;
-	eo.time_scale = DRY_RUN_TIME_SCALE;
-	eo.rng_seed = 1;
-	if ((rc = emulator_start(&emu, &eo, err)) != 0) {
-		err_prefix(err, "cannot start the rehearsal emulator");
-		goto cleanup;
-	}
-	ao.arm_endpoint = emulator_base_url(emu);
-	ao.authority_host = emulator_base_url(emu);
-	ao.getenv = cmd_emulator_getenv;
-	ao.getenv_arg = &fe;
-	ao.poll_interval = 0.05;
-	if ((rc = azure_provider_new(&p, &ao, err)) != 0)
-		goto cleanup;
 	pr->prefix = "rehearsal: ";
-	o->history = NULL;
-	o->yes = true;           /* nothing real: irreversible steps are rehearsed too */
-	o->confirm = NULL;
-	o->current_path = NULL;
-	o->soak_scale = DRY_RUN_TIME_SCALE;
-	o->soak_wait_max = 120;
-	o->poll_interval = 0.05;
-	o->owner = "netwave apply --dry-run";
-	rc = apply_run(priv, p, json_str(plan, "id"), o, &res, err);
+	rc = apply_rehearse(real, plan_arg, seed, ctx->now, o, &res, err);
 	progress_close(pr);
 	if (res.evidence != NULL)
 		progress_evidence(ctx->err, res.evidence);
@@ -568,17 +621,10 @@ dry_run(struct cmd_ctx *ctx, const struct cmd_args *a, struct store *real, const
 		    res.gates_passed);
 	else
 		err_prefix(err, "rehearsal");
-cleanup:
-	emulator_stop(emu);
-	provider_free(p);
-	store_close(priv);
-	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 done:
 	apply_result_clear(&res);
 	provider_free(live);
-	topology_free(cur);
 	json_decref(seed);
-	json_decref(waves);
 	json_decref(plan);
 	return rc;
 }
@@ -666,8 +712,8 @@ test_crash_after(struct apply_opts *o, struct nw_err *err)
 	return 0;
 }
 
-static int
-run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir, struct nw_err *err)
+int
+cmd_run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir, struct nw_err *err)
 {
 	struct apply_opts o = { 0 };
 	struct apply_result res;
@@ -773,130 +819,7 @@ done:
 static int
 apply_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
-	return run_exec(ctx, a, APPLY_FORWARD, err);
-}
-
-static int
-rollback_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
-{
-	return run_exec(ctx, a, APPLY_ROLLBACK, err);
-}
-
-/* ------------------------------------------------------------------ */
-/* status */
-
-static void
-print_status(FILE *f, const json_t *s)
-{
-	const json_t *w, *g, *st, *lease = json_object_get(s, "lease"), *next = json_object_get(s, "next");
-	size_t i, k;
-
-	fprintf(f, "plan %s: %s\n", s_(s, "plan"), s_(s, "status"));
-	if (json_is_object(lease))
-		fprintf(f, "  held by %s (pid %lld on %s) until %s%s\n", s_(lease, "owner"),
-		    (long long)json_integer_value(json_object_get(lease, "pid")), s_(lease, "host"),
-		    s_(lease, "expiresAt"), json_is_true(json_object_get(lease, "expired")) ? " (expired)" : "");
-	json_array_foreach(json_object_get(s, "waves"), i, w) {
-		const json_t *c = json_object_get(w, "steps"), *soak = json_object_get(w, "soak");
-		const json_t *tm = json_object_get(w, "time");
-		char d1[32], d2[32];
-
-		fprintf(f, "  %2ld  %-20s %-14s %-11s %3ld/%ld steps", (long)i_(w, "index") + 1, s_(w, "name"),
-		    s_(w, "kind"), s_(w, "status"), i_(c, "done") + i_(c, "skipped"), i_(c, "total"));
-		if (json_is_object(tm))
-			fprintf(f, ", took %s of about %s estimated", json_object_get(tm, "actualSeconds") == NULL ?
-			    "nothing yet" : i_(tm, "actualSeconds") <= 0 ? "0 s" :
-			    report_duration(i_(tm, "actualSeconds"), d1, sizeof(d1)), i_(tm, "estimateSeconds") <= 0 ?
-			    "0 s" : report_duration(i_(tm, "estimateSeconds"), d2, sizeof(d2)));
-		if (json_str(w, "interruptedDuring") != NULL)
-			fprintf(f, strcmp(s_(w, "interruptedDuring"), "rollback") == 0 ?
-			    ", partly rolled back (interrupted)" : ", interrupted");
-		if (i_(c, "failed") > 0)
-			fprintf(f, ", %ld failed", i_(c, "failed"));
-		if (i_(c, "started") > 0)
-			fprintf(f, ", %ld started", i_(c, "started"));
-		if (i_(c, "rolled-back") > 0)
-			fprintf(f, ", %ld rolled back", i_(c, "rolled-back"));
-		if (i_(c, "attempts") > i_(c, "done") + i_(c, "rolled-back") && i_(c, "attempts") > 0)
-			fprintf(f, ", %ld attempts", i_(c, "attempts"));
-		fputc('\n', f);
-		json_array_foreach(json_object_get(w, "stepList"), k, st) {
-			const char *ss = s_(st, "status");
-			if (strcmp(ss, "failed") != 0 && strcmp(ss, "started") != 0)
-				continue;
-			fprintf(f, "        step %s %s (%s, attempt %ld)%s%s\n", s_(st, "id"), ss, s_(st, "action"),
-			    i_(st, "attempts"), json_str(st, "lastError") != NULL ? ": " : "", s_(st, "lastError"));
-		}
-		json_array_foreach(json_object_get(w, "gates"), k, g) {
-			if (strcmp(s_(g, "status"), "pending") == 0)
-				continue;
-			fprintf(f, "        gate %s %s %s%s%s\n", s_(g, "id"), s_(g, "kind"), s_(g, "status"),
-			    json_str(g, "summary") != NULL ? ": " : "", s_(g, "summary"));
-			if (strcmp(s_(g, "status"), "passed") != 0 && json_object_get(g, "evidence") != NULL) {
-				char *ev = json_dumps(json_object_get(g, "evidence"), JSON_COMPACT | JSON_SORT_KEYS);
-				if (ev != NULL)
-					fprintf(f, "          evidence: %.400s%s\n", ev, strlen(ev) > 400 ? " ..." : "");
-				free(ev);
-			}
-		}
-		if (json_is_true(json_object_get(soak, "running")))
-			fprintf(f, "        soaking until %s (%ld s left)\n", s_(soak, "until"), i_(soak, "remaining"));
-	}
-	json_array_foreach(json_object_get(s, "soakOverrides"), i, g)
-		fprintf(f, "  the soak after wave %s was ended early (%.0f s left) by %s at %s: %s\n",
-		    s_(g, "wave"), json_number_value(json_object_get(g, "secondsLeft")), s_(g, "by"), s_(g, "at"),
-		    s_(g, "reason"));
-	if (json_str(next, "wave") != NULL)
-		fprintf(f, "next: %s wave %s%s%s%s%s\n", s_(next, "action"), s_(next, "wave"),
-		    json_str(next, "notBefore") != NULL ? " after " : "", s_(next, "notBefore"),
-		    json_str(next, "command") != NULL ? ": " : "", s_(next, "command"));
-	else
-		fprintf(f, "next: %s\n", s_(next, "action"));
-}
-
-static int
-status_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
-{
-	struct store *st = NULL;
-	enum output_format fmt;
-	json_t *s = NULL, *list = NULL;
-	const char *db = cmd_db_path(a), *plan = a->npos > 0 ? a->pos[0] : NULL;
-	char newest[64] = "";
-	int rc;
-
-	if ((rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err)) != 0)
-		return rc;
-	if ((rc = store_open(&st, db, false, err)) != 0) {
-		err_prefix(err, "cannot open plan store '%s'", db);
-		return rc;
-	}
-	if (plan == NULL) {
-		const json_t *p;
-		size_t i;
-		if ((rc = store_plan_list(st, &list, err)) != 0)
-			goto done;
-		json_array_foreach(list, i, p)
-			if (json_str(p, "status") != NULL && strcmp(json_str(p, "status"), "superseded") != 0) {
-				snprintf(newest, sizeof(newest), "%s", json_str(p, "id"));
-				break;
-			}
-		if (newest[0] == '\0') {
-			rc = err_set(err, NW_EINPUT, "plan store '%s' holds no plan; make one with netwave plan", db);
-			goto done;
-		}
-		plan = newest;
-	}
-	if ((rc = apply_status(&s, st, plan, ctx->now, err)) != 0)
-		goto done;
-	if (fmt == FORMAT_JSON)
-		rc = output_json(ctx, s, err);
-	else
-		print_status(ctx->out, s);
-done:
-	json_decref(s);
-	json_decref(list);
-	store_close(st);
-	return rc;
+	return cmd_run_exec(ctx, a, APPLY_FORWARD, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -918,26 +841,6 @@ static const struct cmd_option apply_options[] = {
 	{ "no-history", 0, NULL, 0, "do not commit waves to the history" },
 	{ "current", 0, "FILE", 0, "the topology the plan was made from (default: the plan's --current)" },
 	{ "format", 0, "text|json", 0, "progress as text (default) or one JSON event per line" },
-	CMD_PROVIDER_OPTIONS,
-	{ NULL, 0, NULL, 0, NULL },
-};
-
-static const struct cmd_option rollback_options[] = {
-	{ "wave", 0, "NAME", 0, "roll back this wave (the waves after it must be rolled back)" },
-	{ "all", 0, NULL, 0, "roll back every wave, last first" },
-	{ "yes", 'y', NULL, 0, "do not ask" },
-	{ "parallel", 0, "N", 0, "steps in flight at once (default 8)" },
-	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
-	{ "history", 0, "DIR", 0, "the history repository (default netwave-history beside the store)" },
-	{ "no-history", 0, NULL, 0, "do not commit to the history" },
-	{ "format", 0, "text|json", 0, "progress as text (default) or one JSON event per line" },
-	CMD_PROVIDER_OPTIONS,
-	{ NULL, 0, NULL, 0, NULL },
-};
-
-static const struct cmd_option status_options[] = {
-	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
-	{ "format", 0, "text|json", 0, "text (default) or netwave.status/v1" },
 	CMD_PROVIDER_OPTIONS,
 	{ NULL, 0, NULL, 0, NULL },
 };
@@ -966,35 +869,4 @@ const struct cmd_entry cmd_apply_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.exec = apply_exec,
-};
-
-const struct cmd_entry cmd_rollback_entry = {
-	.name = "rollback",
-	.usage = "PLAN [--wave NAME | --all] [--yes] [--db FILE]",
-	.summary = "undo waves of a plan, last first, and prove the way back",
-	.description =
-	    "Runs the inverses of a wave's steps in reverse order (without --wave or --all, the\n"
-	    "last wave that was started), then checks every resource is as it was before the wave\n"
-	    "and on-premises routes still go through the gateway.  Rollback stops in front of an\n"
-	    "irreversible step already carried out (a committed gateway migration, a deletion) and\n"
-	    "says what can no longer be undone and why (exit 2).  Each wave rolled back is committed\n"
-	    "to the history.  See docs/apply.md.",
-	.options = rollback_options,
-	.min_args = 1,
-	.max_args = 1,
-	.exec = rollback_exec,
-};
-
-const struct cmd_entry cmd_status_entry = {
-	.name = "status",
-	.usage = "[PLAN] [--db FILE] [--format text|json]",
-	.summary = "show where a plan's run is: waves, steps, gates, soaks, lease, what is next",
-	.description =
-	    "Reads the plan store only (no cloud access): each wave with its steps done, failed or\n"
-	    "started, their attempts and last errors, gate results, a soak still running, who holds\n"
-	    "the plan's lease, and what comes next.  Without PLAN, the newest plan not superseded.",
-	.options = status_options,
-	.min_args = 0,
-	.max_args = 1,
-	.exec = status_exec,
 };

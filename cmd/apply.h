@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "state/apply.h"
+#include "state/apply/apply.h"
 
 struct progress {
 	FILE *f;
@@ -41,6 +41,9 @@ void progress_close(struct progress *pr);
 
 /* Prints a run's evidence (a failed gate, drift, failed steps) for people. */
 void progress_evidence(FILE *f, const json_t *evidence);
+
+/* Runs apply (APPLY_FORWARD) or rollback (APPLY_ROLLBACK) as the command line a asks. */
+int cmd_run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir, struct nw_err *err);
 
 /* The name of the user running netwave (the history's Operator). */
 const char *cmd_operator_name(void);

@@ -29,7 +29,7 @@
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
 #include "providers/emulator/emulator.h"
-#include "state/apply.h"
+#include "state/apply/apply.h"
 #include "state/history.h"
 #include "state/store.h"
 

@@ -60,7 +60,8 @@ print_usage(FILE *f)
 	fprintf(f, "  %-10s  %s\n", "help", "show help for netwave or a command");
 	fprintf(f, "\nglobal options:\n  --version   print the version\n  --help      show this help\n"
 		   "\nexit codes: 0 done, 1 an operation or gate failed, 2 bad usage or input,\n"
-		   "3 stale plan, 4 plan held by another run, 5 partly applied (resume)\n"
+		   "3 stale plan, 4 plan held by another run, 5 partly applied (resume),\n"
+		   "6 stopped in front of an irreversible step (not confirmed, or rollback)\n"
 		   "\nsee 'netwave help COMMAND' for a command's options.\n");
 }
 

@@ -70,6 +70,8 @@ err_exit_code(int status)
 		return 4;
 	case NW_EPARTIAL:
 		return 5;
+	case NW_EIRREVERSIBLE:
+		return 6;
 	default:
 		return 1;
 	}
@@ -95,6 +97,8 @@ err_status_name(int status)
 		return "out of memory";
 	case NW_EIO:
 		return "i/o error";
+	case NW_EIRREVERSIBLE:
+		return "irreversible";
 	default:
 		return "error";
 	}

@@ -19,6 +19,7 @@ enum nw_status {
 	NW_EPARTIAL = -5, /* partly applied, resume with the same command: exit 5 */
 	NW_ENOMEM = -6,   /* out of memory: exit 1 */
 	NW_EIO = -7,      /* the environment failed (files, network): exit 1 */
+	NW_EIRREVERSIBLE = -8, /* stopped in front of an irreversible step, or it was not confirmed: exit 6 */
 };
 
 #define NW_ERR_MSG_MAX 1024

@@ -1,5 +1,5 @@
 /*
- * The apply engine (state/apply.h) against the in-process ARM emulator,
+ * The apply engine (state/apply/apply.h) against the in-process ARM emulator,
  * through the real Azure provider and authentication: a synthesized
  * estate is served, discovered, planned from an intent, and applied and
  * rolled back wave by wave.  The assertions are on the emulator's estate
@@ -33,8 +33,8 @@
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
 #include "providers/emulator/emulator.h"
-#include "state/apply.h"
-#include "state/apply_internal.h"
+#include "state/apply/apply.h"
+#include "state/apply/internal.h"
 #include "state/history.h"
 #include "state/store.h"
 #include "tests/testutil.h"
@@ -508,7 +508,7 @@ START_TEST(test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_fr
 	topology_free(now);
 	o = fx_opts(&f, APPLY_ROLLBACK, APPLY_NEXT, NULL);
 	rc = fx_run(&f, &o, &res, &err);
-	ck_assert_int_eq(rc, NW_EINPUT);
+	ck_assert_int_eq(rc, NW_EIRREVERSIBLE);
 	ck_assert_msg(strstr(err.msg, "cannot be undone") != NULL && strstr(err.msg, "commitMigration") != NULL,
 	    "%s", err.msg);
 	ck_assert_uint_eq(accepted_posts(&f, "/abortMigration"), 0);
@@ -1128,7 +1128,7 @@ START_TEST(test_irreversible_steps_need_a_confirmation)
 	o = fx_opts(&f, APPLY_FORWARD, APPLY_NEXT, NULL);
 	o.yes = false;
 	rc = fx_run(&f, &o, &res, &err);
-	ck_assert_int_eq(rc, NW_EINPUT);
+	ck_assert_int_eq(rc, NW_EIRREVERSIBLE);
 	ck_assert_msg(strstr(err.msg, "--yes") != NULL && strstr(err.msg, "irreversible") != NULL, "%s",
 	    err.msg);
 	ck_assert_uint_eq(accepted_posts(&f, "/commitMigration"), 0);
@@ -1244,7 +1244,7 @@ START_TEST(test_status_names_waves_steps_gates_and_what_is_next)
 END_TEST
 
 /* ------------------------------------------------------------------ */
-/* Settling a write that may have arrived (state/apply_settle.c) */
+/* Settling a write that may have arrived (plan/actions_state.c) */
 
 #define GW_PATH "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkGateways/gw"
 #define NM_PATH "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkManagers/nm"
@@ -1306,20 +1306,20 @@ START_TEST(test_a_migration_action_is_settled_by_the_gateways_phase)
 	char why[256];
 
 	/* unchanged since just before it was sent: it never arrived, send it */
-	ck_assert_int_eq(state_settle(op, NULL, none, true, none, why, sizeof(why)), SETTLE_SEND);
-	ck_assert_int_eq(state_settle(op, NULL, none, true, running, why, sizeof(why)), SETTLE_FOLLOW);
-	ck_assert_int_eq(state_settle(op, NULL, none, true, done, why, sizeof(why)), SETTLE_DONE);
-	ck_assert_int_eq(state_settle(op, NULL, none, true, failed, why, sizeof(why)), SETTLE_FAILED);
+	ck_assert_int_eq(action_settle(op, NULL, none, true, none, why, sizeof(why)), SETTLE_SEND);
+	ck_assert_int_eq(action_settle(op, NULL, none, true, running, why, sizeof(why)), SETTLE_FOLLOW);
+	ck_assert_int_eq(action_settle(op, NULL, none, true, done, why, sizeof(why)), SETTLE_DONE);
+	ck_assert_int_eq(action_settle(op, NULL, none, true, failed, why, sizeof(why)), SETTLE_FAILED);
 	ck_assert_msg(strstr(why, "failed") != NULL, "%s", why);
 	/* without the pre-send image nothing proves it never arrived: never SETTLE_SEND */
-	ck_assert_int_eq(state_settle(op, NULL, NULL, false, none, why, sizeof(why)), SETTLE_UNKNOWN);
+	ck_assert_int_eq(action_settle(op, NULL, NULL, false, none, why, sizeof(why)), SETTLE_UNKNOWN);
 	json_decref(op);
 	/* commitMigration: the old gateway gone is the commit carried out */
 	op = post(GW_PATH "/commitMigration");
 	json_decref(done);
 	done = gw_in("ExecuteSucceeded", "Succeeded");
-	ck_assert_int_eq(state_settle(op, NULL, done, true, NULL, why, sizeof(why)), SETTLE_DONE);
-	ck_assert_int_eq(state_settle(op, NULL, done, true, done, why, sizeof(why)), SETTLE_SEND);
+	ck_assert_int_eq(action_settle(op, NULL, done, true, NULL, why, sizeof(why)), SETTLE_DONE);
+	ck_assert_int_eq(action_settle(op, NULL, done, true, done, why, sizeof(why)), SETTLE_SEND);
 	json_decref(op);
 	json_decref(none);
 	json_decref(running);
@@ -1339,11 +1339,11 @@ START_TEST(test_a_commit_is_settled_by_its_commit_time_not_by_the_configurations
 	char why[256];
 
 	/* the same configurations already Deployed: only the commit time tells it did not arrive */
-	ck_assert_int_eq(state_settle(op, NULL, pre, true, pre, why, sizeof(why)), SETTLE_SEND);
-	ck_assert_int_eq(state_settle(op, NULL, pre, true, again, why, sizeof(why)), SETTLE_FOLLOW);
+	ck_assert_int_eq(action_settle(op, NULL, pre, true, pre, why, sizeof(why)), SETTLE_SEND);
+	ck_assert_int_eq(action_settle(op, NULL, pre, true, again, why, sizeof(why)), SETTLE_FOLLOW);
 	json_object_set_new(json_array_get(json_object_get(again, "deploymentStatus"), 0), "deploymentStatus",
 	    json_string("Deployed"));
-	ck_assert_int_eq(state_settle(op, NULL, pre, true, again, why, sizeof(why)), SETTLE_DONE);
+	ck_assert_int_eq(action_settle(op, NULL, pre, true, again, why, sizeof(why)), SETTLE_DONE);
 	json_decref(op);
 	json_decref(pre);
 	json_decref(again);
@@ -1358,9 +1358,9 @@ START_TEST(test_a_feature_registration_is_settled_by_the_feature_state)
 	json_t *ed = json_pack("{s:s, s:{s:s}}", "name", "F", "properties", "state", "Registered");
 	char why[256];
 
-	ck_assert_int_eq(state_settle(op, NULL, nr, true, nr, why, sizeof(why)), SETTLE_SEND);
-	ck_assert_int_eq(state_settle(op, NULL, nr, true, ing, why, sizeof(why)), SETTLE_FOLLOW);
-	ck_assert_int_eq(state_settle(op, NULL, nr, true, ed, why, sizeof(why)), SETTLE_DONE);
+	ck_assert_int_eq(action_settle(op, NULL, nr, true, nr, why, sizeof(why)), SETTLE_SEND);
+	ck_assert_int_eq(action_settle(op, NULL, nr, true, ing, why, sizeof(why)), SETTLE_FOLLOW);
+	ck_assert_int_eq(action_settle(op, NULL, nr, true, ed, why, sizeof(why)), SETTLE_DONE);
 	json_decref(op);
 	json_decref(nr);
 	json_decref(ing);
@@ -1379,19 +1379,19 @@ START_TEST(test_a_put_is_settled_by_the_fields_its_body_sets_and_a_delete_by_abs
 	char why[256];
 
 	/* ARM adds read-only fields and keeps the casing it likes: still the body sent */
-	ck_assert(body_applied(json_object_get(put, "body"), have));
-	ck_assert_int_eq(state_settle(put, NULL, NULL, false, have, why, sizeof(why)), SETTLE_DONE);
+	ck_assert(action_body_applied(json_object_get(put, "body"), have));
+	ck_assert_int_eq(action_settle(put, NULL, NULL, false, have, why, sizeof(why)), SETTLE_DONE);
 	json_object_set_new(json_object_get(have, "properties"), "provisioningState", json_string("Updating"));
-	ck_assert_int_eq(state_settle(put, NULL, NULL, false, have, why, sizeof(why)), SETTLE_FOLLOW);
+	ck_assert_int_eq(action_settle(put, NULL, NULL, false, have, why, sizeof(why)), SETTLE_FOLLOW);
 	json_object_set_new(json_object_get(have, "properties"), "provisioningState", json_string("Succeeded"));
 	json_object_set_new(json_object_get(have, "properties"), "resourceId", json_string("/x/other"));
-	ck_assert(!body_applied(json_object_get(put, "body"), have));
-	ck_assert_int_eq(state_settle(put, NULL, NULL, false, have, why, sizeof(why)), SETTLE_SEND);
-	ck_assert_int_eq(state_settle(put, NULL, NULL, false, NULL, why, sizeof(why)), SETTLE_SEND);
-	ck_assert_int_eq(state_settle(del, NULL, NULL, false, NULL, why, sizeof(why)), SETTLE_DONE);
-	ck_assert_int_eq(state_settle(del, NULL, NULL, false, have, why, sizeof(why)), SETTLE_SEND);
+	ck_assert(!action_body_applied(json_object_get(put, "body"), have));
+	ck_assert_int_eq(action_settle(put, NULL, NULL, false, have, why, sizeof(why)), SETTLE_SEND);
+	ck_assert_int_eq(action_settle(put, NULL, NULL, false, NULL, why, sizeof(why)), SETTLE_SEND);
+	ck_assert_int_eq(action_settle(del, NULL, NULL, false, NULL, why, sizeof(why)), SETTLE_DONE);
+	ck_assert_int_eq(action_settle(del, NULL, NULL, false, have, why, sizeof(why)), SETTLE_SEND);
 	json_object_set_new(json_object_get(have, "properties"), "provisioningState", json_string("Deleting"));
-	ck_assert_int_eq(state_settle(del, NULL, NULL, false, have, why, sizeof(why)), SETTLE_FOLLOW);
+	ck_assert_int_eq(action_settle(del, NULL, NULL, false, have, why, sizeof(why)), SETTLE_FOLLOW);
 	json_decref(put);
 	json_decref(have);
 	json_decref(del);

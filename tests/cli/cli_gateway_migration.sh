@@ -125,6 +125,12 @@ migrate() {
 		pass "$2: apply found $1 by fact after prepare"; else fail "$2: apply found $1 by fact after prepare"; fi
 	if grep -qF '"event":"migrated-gateway-unexpected"' "$TMP/out"; then
 		fail "$2: the found gateway is the predicted one"; else pass "$2: the found gateway is the predicted one"; fi
+	run "$NETWAVE" apply "$PLAN" --db "$DB" --all --history "$HIST" $P </dev/null
+	expect_rc "$2: without --yes the irreversible commit is not sent, exit 6 (not bad usage)" 6
+	expect_err "$2: naming the irreversible step and --yes" "irreversible step(s), first"
+	n=$(accepted "/commitMigration")
+	if [ "$n" -eq 0 ]; then pass "$2: no commitMigration without --yes"; else
+		fail "$2: no commitMigration without --yes" "accepted $n"; fi
 	run "$NETWAVE" apply "$PLAN" --db "$DB" --all --yes --history "$HIST" $P
 	expect_rc "$2: apply commits after the soak" 0
 

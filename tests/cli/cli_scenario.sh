@@ -263,7 +263,7 @@ if [ "$(grep -c '"summarizedGatewayPrefixes"' "$TMP/after.json")" -eq "$HUBS" ];
 
 # --- roll back everything reversible: it stops in front of the decommission ----
 run timeout -s KILL "$RUN_TIMEOUT" "$NETWAVE" rollback "$PLAN" --db "$DB" --all --yes --history "$HIST" $P
-expect_rc "rollback --all stops in front of an irreversible step" 2
+expect_rc "rollback --all stops in front of an irreversible step" 6
 expect_err "naming the decommission and the step" "rollback of wave decommission stopped in front of step w"
 expect_err "which cannot be undone" "which cannot be undone"
 discover "$TMP/stopped.json"
@@ -271,6 +271,6 @@ if [ "$(ew_count "$TMP/stopped.json" mesh)" -eq "$FLOWS" ]; then
 	pass "the stopped rollback leaves the mesh as it was"; else
 	fail "the stopped rollback leaves the mesh as it was" "$(east_west "$TMP/stopped.json")"; fi
 run timeout -s KILL "$RUN_TIMEOUT" "$NETWAVE" rollback "$PLAN" --db "$DB" --all --yes $P
-expect_rc "and says so again, exit 2, when asked again" 2
+expect_rc "and says so again, exit 6, when asked again" 6
 
 finish

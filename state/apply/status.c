@@ -1,5 +1,5 @@
 /*
- * `netwave status` (state/apply.h, apply_status): a plan's run state read
+ * `netwave status` (state/apply/apply.h, apply_status): a plan's run state read
  * from the store alone, no provider needed: each wave with its steps,
  * attempts and last errors, its gates and their last results, the soak
  * still running, who holds the lease, and what comes next.
@@ -13,7 +13,7 @@
 
 #include "plan/jsonutil.h"
 #include "plan/kinds.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define STATUS_FORMAT "netwave.status/v1"
 

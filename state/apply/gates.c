@@ -1,5 +1,5 @@
 /*
- * Gates (state/apply_internal.h): the checks a wave must pass before the
+ * Gates (state/apply/internal.h): the checks a wave must pass before the
  * run goes on, as the plan defines them (docs/plan.md), evaluated through
  * the provider.  Each evaluation is passed, failed, inconclusive (the
  * evidence is not enough to tell), error (the query itself failed) or
@@ -31,7 +31,7 @@
 #include "plan/kinds.h"
 #include "plan/gwmigrate.h"
 #include "plan/jsonutil.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define API_NETWORK ARM_API_NETWORK
 #define API_FEATURES ARM_API_FEATURES
@@ -64,14 +64,6 @@ list_add(json_t *list, json_t *item)
 		json_array_append_new(list, item);
 	else
 		json_decref(item);
-}
-
-static const char *
-short_name(const char *id)
-{
-	const char *s = id != NULL ? strrchr(id, '/') : NULL;
-
-	return s != NULL ? s + 1 : id != NULL ? id : "?";
 }
 
 static char *
@@ -244,165 +236,55 @@ done:
 /* ------------------------------------------------------------------ */
 /* The kinds */
 
+/* The reads of a resource-state gate: {lowercase id: resource or null}. */
 static enum gate_outcome
-finish(json_t *ev, enum gate_outcome o, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static enum gate_outcome
-finish(json_t *ev, enum gate_outcome o, const char *fmt, ...)
+read_resources(struct run *r, const json_t *params, json_t **reads, json_t *ev)
 {
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	json_object_set_new(ev, "summary", json_string(buf));
-	return o;
-}
-
-static enum gate_outcome
-gate_resource_state(struct run *r, const json_t *params, json_t *ev)
-{
-	const json_t *checks = json_object_get(params, "checks"), *c;
-	json_t *ids = json_array(), *got = NULL, *bad = json_array();
+	const json_t *c;
+	json_t *ids = json_array();
 	struct nw_err e = { 0 };
-	size_t i, nbad = 0;
-	bool moving = false;
-	enum gate_outcome o;
+	size_t i;
+	int rc;
 
-	json_array_foreach(checks, i, c)
+	json_array_foreach(json_object_get(params, "checks"), i, c)
 		json_array_append_new(ids, json_string(json_str(c, "resource")));
-	if (read_many(r, ids, &got, &e) != 0) {
-		json_decref(ids);
-		json_decref(bad);
-		return finish(ev, GATE_ERROR, "%s", e.msg);
-	}
-	json_array_foreach(checks, i, c) {
-		const char *id = json_str(c, "resource");
-		char low[2048];
-		const json_t *res, *have;
-		size_t k;
-
-		snprintf(low, sizeof(low), "%s", id != NULL ? id : "");
-		for (k = 0; low[k] != '\0'; k++)
-			low[k] = (char)(low[k] >= 'A' && low[k] <= 'Z' ? low[k] - 'A' + 'a' : low[k]);
-		res = json_object_get(got, low);
-		have = json_is_object(res) ? json_pointer_get(res, json_str(c, "pointer")) : NULL;
-		if (json_equal_nocase(have, json_object_get(c, "equals")))
-			continue;
-		nbad++;
-		if (json_is_object(res)) {
-			const char *ps = json_path_str(res, "properties", "provisioningState", NULL);
-			if (ps != NULL && strcasecmp(ps, "Succeeded") != 0 && strcasecmp(ps, "Failed") != 0 &&
-			    strcasecmp(ps, "Canceled") != 0)
-				moving = true;
-		}
-		list_add(bad, json_pack("{s:s, s:s?, s:O?, s:O?}", "resource", id, "pointer",
-		    json_str(c, "pointer"), "expected", json_object_get(c, "equals"), "actual", have));
-	}
-	json_object_set_new(ev, "checked", json_integer((json_int_t)json_array_size(checks)));
-	json_object_set_new(ev, "mismatches", bad);
-	if (nbad == 0)
-		o = finish(ev, GATE_PASSED, "%zu resource check(s) as expected", json_array_size(checks));
-	else
-		o = finish(ev, moving ? GATE_NOT_YET : GATE_FAILED, "%zu of %zu resource check(s) differ, "
-		    "first %s %s", nbad, json_array_size(checks),
-		    short_name(json_str(json_array_get(bad, 0), "resource")),
-		    json_str(json_array_get(bad, 0), "pointer") != NULL ?
-		    json_str(json_array_get(bad, 0), "pointer") : "");
+	rc = read_many(r, ids, reads, &e);
 	json_decref(ids);
-	json_decref(got);
-	return o;
+	return rc != 0 ? gate_finish(ev, GATE_ERROR, "%s", e.msg) : GATE_PASSED;
 }
 
+/* The reads of a deployment-status gate: each deployment's records, in order. */
 static enum gate_outcome
-gate_deployment_status(struct run *r, const json_t *params, json_t *ev)
+read_deployments(struct run *r, const json_t *params, json_t **reads, json_t *ev)
 {
-	const json_t *deps = json_object_get(params, "deployments"), *d;
-	json_t *seen = json_array();
+	const json_t *d;
 	size_t i;
-	enum gate_outcome worst = GATE_PASSED;
-	char why[1024] = "";
 
-	json_object_set_new(ev, "deployments", seen);
-	json_array_foreach(deps, i, d) {
+	*reads = json_array();
+	json_array_foreach(json_object_get(params, "deployments"), i, d) {
 		const char *nm = json_str(d, "networkManager"), *region = json_str(d, "region");
-		const char *want = json_str(d, "status") != NULL ? json_str(d, "status") : "Deployed";
 		json_t *body = json_pack("{s:[s], s:[s]}", "regions", region != NULL ? region : "",
 		    "deploymentTypes", "Connectivity");
-		json_t *recs = NULL, *rec, *found = NULL;
 		struct nw_err e = { 0 };
 		char *path = NULL;
 		struct provider_op *op;
-		size_t k;
 
 		if (asprintf(&path, "%s/listDeploymentStatus?api-version=%s", nm, API_NETWORK) < 0) {
 			json_decref(body);
-			return finish(ev, GATE_ERROR, "out of memory");
+			return gate_finish(ev, GATE_ERROR, "out of memory");
 		}
 		op = provider_op_new(PROVIDER_OP_POST_LIST, "POST", path, body);
 		free(path);
 		json_decref(body);
 		if (op == NULL || provider_submit(r->p, op, &e) != 0 || provider_wait(r->p, op, &e) != 0) {
 			provider_op_free(op);
-			return finish(ev, GATE_ERROR, "cannot list the deployment status of %s: %s",
-			    short_name(nm), e.msg);
+			return gate_finish(ev, GATE_ERROR, "cannot list the deployment status of %s: %s",
+			    gate_short_name(nm), e.msg);
 		}
-		recs = json_incref(op->result);
+		json_array_append_new(*reads, op->result != NULL ? json_incref(op->result) : json_array());
 		provider_op_free(op);
-		json_array_foreach(recs, k, rec) {
-			const char *rr = json_str(rec, "region"), *t = json_str(rec, "deploymentType");
-			if (rr != NULL && region != NULL && strcasecmp(rr, region) == 0 &&
-			    (t == NULL || strcasecmp(t, "Connectivity") == 0))
-				found = rec;
-		}
-		if (found == NULL) {
-			snprintf(why, sizeof(why), "%s shows no deployment in %s yet", short_name(nm), region);
-			if (worst == GATE_PASSED)
-				worst = GATE_NOT_YET;
-		} else {
-			const char *st = json_str(found, "deploymentStatus");
-			const json_t *ids = json_object_get(found, "configurationIds");
-			const json_t *wids = json_object_get(d, "configurationIds"), *x, *y;
-			bool ids_ok = json_array_size(ids) == json_array_size(wids);
-			size_t a, b;
-
-			json_array_append_new(seen, json_pack("{s:s, s:s, s:O}", "networkManager", nm, "region",
-			    region, "record", found));
-			json_array_foreach(wids, a, x) {
-				bool hit = false;
-				json_array_foreach(ids, b, y)
-					if (json_is_string(x) && json_is_string(y) &&
-					    strcasecmp(json_string_value(x), json_string_value(y)) == 0)
-						hit = true;
-				if (!hit)
-					ids_ok = false;
-			}
-			if (st != NULL && strcasecmp(st, "Deploying") == 0) {
-				snprintf(why, sizeof(why), "%s in %s is still Deploying", short_name(nm), region);
-				if (worst == GATE_PASSED)
-					worst = GATE_NOT_YET;
-			} else if (st == NULL || strcasecmp(st, want) != 0) {
-				snprintf(why, sizeof(why), "%s in %s is %s, expected %s%s%s", short_name(nm), region,
-				    st != NULL ? st : "unknown", want,
-				    json_str(found, "errorMessage") != NULL && json_str(found, "errorMessage")[0] ?
-				    ": " : "", json_str(found, "errorMessage") != NULL ?
-				    json_str(found, "errorMessage") : "");
-				worst = GATE_FAILED;
-			} else if (!ids_ok) {
-				snprintf(why, sizeof(why), "%s in %s has %zu configuration(s) deployed, expected the "
-				    "%zu of the plan", short_name(nm), region, json_array_size(ids),
-				    json_array_size(wids));
-				worst = GATE_FAILED;
-			}
-		}
-		json_decref(recs);
-		if (worst == GATE_FAILED)
-			break;
 	}
-	if (worst == GATE_PASSED)
-		return finish(ev, GATE_PASSED, "%zu deployment(s) %s", json_array_size(deps), "Deployed");
-	return finish(ev, worst, "%s", why);
+	return GATE_PASSED;
 }
 
 /*
@@ -454,13 +336,13 @@ route_checks(struct run *r, struct rcheck *c, size_t n, const char *hop, bool ab
 	bool query_failed = false;
 
 	if (nic_of == NULL || vnets == NULL || nic_ids == NULL || by_nic == NULL) {
-		o = finish(ev, GATE_ERROR, "out of memory");
+		o = gate_finish(ev, GATE_ERROR, "out of memory");
 		goto done;
 	}
 	for (i = 0; i < n; i++)
 		json_array_append_new(vnets, json_string(c[i].from));
 	if (nics_load(r, vnets, &nics, &e) != 0) {
-		o = finish(ev, GATE_ERROR, "cannot list network interfaces: %s", e.msg);
+		o = gate_finish(ev, GATE_ERROR, "cannot list network interfaces: %s", e.msg);
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -489,7 +371,7 @@ route_checks(struct run *r, struct rcheck *c, size_t n, const char *hop, bool ab
 			json_array_append(batch, json_array_get(nic_ids, k));
 		if (routes_of(r, batch, &routes, failed_q, &e) != 0) {
 			json_decref(batch);
-			o = finish(ev, GATE_ERROR, "%s", e.msg);
+			o = gate_finish(ev, GATE_ERROR, "%s", e.msg);
 			goto done;
 		}
 		json_array_foreach(batch, k, nv) {
@@ -537,24 +419,24 @@ route_checks(struct run *r, struct rcheck *c, size_t n, const char *hop, bool ab
 		json_object_set(ev, "queryErrors", failed_q);
 	if (nbad > 0) {
 		const json_t *x = json_array_get(bad, 0);
-		o = finish(ev, GATE_FAILED, "%zu route(s) %s; first: %s to %s (%s): %s", nbad,
-		    absent ? "still use" : "lack", short_name(json_str(x, "from")),
-		    json_str(x, "to") != NULL ? short_name(json_str(x, "to")) : json_str(x, "prefix"),
+		o = gate_finish(ev, GATE_FAILED, "%zu route(s) %s; first: %s to %s (%s): %s", nbad,
+		    absent ? "still use" : "lack", gate_short_name(json_str(x, "from")),
+		    json_str(x, "to") != NULL ? gate_short_name(json_str(x, "to")) : json_str(x, "prefix"),
 		    json_str(x, "prefix"), absent ? hop : json_str(x, "found"));
 		goto done;
 	}
 	if (query_failed) {
-		o = finish(ev, GATE_ERROR, "cannot read the effective routes of %zu network interface(s): %s",
+		o = gate_finish(ev, GATE_ERROR, "cannot read the effective routes of %zu network interface(s): %s",
 		    json_array_size(failed_q), json_str(json_array_get(failed_q, 0), "error") != NULL ?
 		    json_str(json_array_get(failed_q, 0), "error") : "no answer");
 		goto done;
 	}
 	if (checked == 0) {
-		o = finish(ev, GATE_INCONCLUSIVE, "no VNet of the gate has a network interface to read "
+		o = gate_finish(ev, GATE_INCONCLUSIVE, "no VNet of the gate has a network interface to read "
 		    "effective routes from");
 		goto done;
 	}
-	o = finish(ev, GATE_PASSED, "%zu route check(s)%s: every prefix %s %s", checked,
+	o = gate_finish(ev, GATE_PASSED, "%zu route check(s)%s: every prefix %s %s", checked,
 	    nskip > 0 ? " (VNets without a network interface skipped)" : "",
 	    absent ? "no longer via" : "via", hop);
 done:
@@ -596,7 +478,7 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 	cap = json_array_size(vnets) * json_array_size(vnets) + 2 * json_array_size(pairs) + 1;
 	c = calloc(cap, sizeof(*c));
 	if (c == NULL || ids == NULL || seen == NULL) {
-		o = finish(ev, GATE_ERROR, "out of memory");
+		o = gate_finish(ev, GATE_ERROR, "out of memory");
 		goto done;
 	}
 	json_array_foreach(vnets, i, v)
@@ -614,7 +496,7 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 			}
 		}
 	if (read_many(r, ids, &got, &e) != 0) {
-		o = finish(ev, GATE_ERROR, "%s", e.msg);
+		o = gate_finish(ev, GATE_ERROR, "%s", e.msg);
 		goto done;
 	}
 #define PREFIXES(id) json_path(json_object_get(got, lower_key(kb, sizeof(kb), (id))), "properties", \
@@ -665,7 +547,7 @@ gate_onprem_routes(struct run *r, const json_t *params, json_t *ev)
 	enum gate_outcome o;
 
 	if (c == NULL)
-		return finish(ev, GATE_ERROR, "out of memory");
+		return gate_finish(ev, GATE_ERROR, "out of memory");
 	json_array_foreach(checks, i, x) {
 		if (json_str(x, "vnet") == NULL)
 			continue;
@@ -679,25 +561,20 @@ gate_onprem_routes(struct run *r, const json_t *params, json_t *ev)
 	return o;
 }
 
+/* The reads of a feature-registered gate: [{feature, subscription, resource or null}]. */
 static enum gate_outcome
-gate_features(struct run *r, const json_t *params, json_t *ev)
+read_features(struct run *r, const json_t *params, json_t **reads, json_t *ev)
 {
-	const json_t *features = json_object_get(params, "features"), *subs = json_object_get(params,
-	    "subscriptions"), *f, *s;
-	const char *want = json_str(params, "state") != NULL ? json_str(params, "state") : "Registered";
-	json_t *states = json_array();
+	const json_t *f, *s;
 	size_t i, k;
-	enum gate_outcome worst = GATE_PASSED;
-	char why[512] = "";
 
-	json_object_set_new(ev, "features", states);
-	json_array_foreach(subs, k, s)
-		json_array_foreach(features, i, f) {
+	*reads = json_array();
+	json_array_foreach(json_object_get(params, "subscriptions"), k, s)
+		json_array_foreach(json_object_get(params, "features"), i, f) {
 			const char *full = json_string_value(f), *slash, *sub = json_string_value(s);
 			char ns[256], path[1024];
 			struct nw_err e = { 0 };
 			json_t *res = NULL;
-			const char *st;
 
 			if (full == NULL || sub == NULL || (slash = strchr(full, '/')) == NULL)
 				continue;
@@ -707,108 +584,70 @@ gate_features(struct run *r, const json_t *params, json_t *ev)
 			snprintf(path, sizeof(path), "/subscriptions/%s/providers/Microsoft.Features/providers/%s/"
 			    "features/%s?api-version=%s", sub, ns, slash + 1, API_FEATURES);
 			if (provider_read(r->p, path, &res, &e) != 0)
-				return finish(ev, GATE_ERROR, "cannot read feature %s: %s", full, e.msg);
-			st = json_path_str(res, "properties", "state", NULL);
-			json_array_append_new(states, json_pack("{s:s, s:s, s:s}", "feature", full,
-			    "subscription", sub, "state", st != NULL ? st : "unknown"));
-			if (st == NULL || strcasecmp(st, want) != 0) {
-				snprintf(why, sizeof(why), "%s is %s on %s, expected %s", full, st != NULL ? st :
-				    "unknown", sub, want);
-				if (st != NULL && (strcasecmp(st, "Registering") == 0 || strcasecmp(st, "Pending") == 0)) {
-					if (worst == GATE_PASSED)
-						worst = GATE_NOT_YET;
-				} else {
-					worst = GATE_FAILED;
-				}
-			}
-			json_decref(res);
+				return gate_finish(ev, GATE_ERROR, "cannot read feature %s: %s", full, e.msg);
+			json_array_append_new(*reads, json_pack("{s:s, s:s, s:o?}", "feature", full,
+			    "subscription", sub, "resource", res));
 		}
-	if (worst == GATE_PASSED)
-		return finish(ev, GATE_PASSED, "%zu feature state(s) %s", json_array_size(states), want);
-	return finish(ev, worst, "%s", why);
+	return GATE_PASSED;
 }
 
+/* Reads one gateway, or the one its committed migration made when it is gone. */
 static enum gate_outcome
-gate_migration_phase(struct run *r, const json_t *params, json_t *ev)
+read_gateway(struct run *r, const char *id, json_t *reads, json_t *ev)
 {
-	const json_t *gws = json_object_get(params, "gateways"), *g;
-	const char *want = json_str(params, "phase");
-	json_t *list = json_array(), *seen = json_array();
-	size_t i;
-	enum gate_outcome worst = GATE_PASSED;
-	char why[1024] = "";
+	char *path = NULL, *alt = NULL;
+	json_t *res = NULL;
+	struct nw_err e = { 0 };
+	const char *phase, *state;
 
-	if (json_str(params, "gateway") != NULL)
-		json_array_append_new(list, json_string(json_str(params, "gateway")));
-	json_array_foreach(gws, i, g)
-		json_array_append(list, (json_t *)g);
-	json_object_set_new(ev, "gateways", seen);
-	json_array_foreach(list, i, g) {
-		const char *id = json_string_value(g);
-		char *path = NULL, *alt = NULL;
-		json_t *res = NULL;
-		struct nw_err e = { 0 };
-		const json_t *ms;
-		const char *phase, *state;
-
-		if (id == NULL)
-			continue;
-		path = path_with_version(id, API_NETWORK);
+	path = path_with_version(id, API_NETWORK);
+	if (path == NULL || provider_read(r->p, path, &res, &e) != 0) {
+		free(path);
+		return gate_finish(ev, GATE_ERROR, "cannot read gateway %s: %s", gate_short_name(id), e.msg);
+	}
+	free(path);
+	if (res == NULL) {
+		/* a committed migration deleted the old gateway: the phase is on the new one */
+		alt = gateway_migrated_id(r, id);
+		path = alt != NULL ? path_with_version(alt, API_NETWORK) : NULL;
 		if (path == NULL || provider_read(r->p, path, &res, &e) != 0) {
 			free(path);
-			json_decref(list);
-			return finish(ev, GATE_ERROR, "cannot read gateway %s: %s", short_name(id), e.msg);
+			free(alt);
+			return gate_finish(ev, GATE_ERROR, "cannot read gateway %s: %s", gate_short_name(id), e.msg);
 		}
 		free(path);
-		if (res == NULL) {
-			/* a committed migration deleted the old gateway: the phase is on the new one */
-			alt = gateway_migrated_id(r, id);
-			path = alt != NULL ? path_with_version(alt, API_NETWORK) : NULL;
-			if (path == NULL || provider_read(r->p, path, &res, &e) != 0) {
-				free(path);
-				free(alt);
-				json_decref(list);
-				return finish(ev, GATE_ERROR, "cannot read gateway %s: %s", short_name(id), e.msg);
-			}
-			free(path);
-		}
-		ms = json_path(res, "properties", "virtualNetworkGatewayMigrationStatus", NULL);
-		phase = json_str(ms, "phase") != NULL ? json_str(ms, "phase") : "None";
-		state = json_str(ms, "state") != NULL ? json_str(ms, "state") : "None";
-		if (alt == NULL && res != NULL && gwm_is_expressroute(res) && strcasecmp(state, "Succeeded") == 0 &&
-		    strcasecmp(phase, "PrepareSucceeded") == 0 &&
-		    gateway_migrated_find(r, id, &alt, &e) != 0) {
-			/* the prepared gateway is found and journaled as soon as prepare has made it */
-			json_decref(res);
-			json_decref(list);
-			return finish(ev, GATE_ERROR, "cannot find the gateway the migration of %s made: %s",
-			    short_name(id), e.msg);
-		}
-		json_array_append_new(seen, json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:b}", "gateway", id, "read",
-		    res != NULL && alt != NULL && json_object_get(res, "id") != NULL &&
-		    strcasecmp(json_str(res, "id"), alt) == 0 ? alt : NULL, "newGateway", alt, "phase", phase,
-		    "state", state, "exists", res != NULL));
-		free(alt);
-		if (res == NULL) {
-			snprintf(why, sizeof(why), "gateway %s does not exist", short_name(id));
-			worst = GATE_FAILED;
-		} else if (strcasecmp(state, "InProgress") == 0) {
-			snprintf(why, sizeof(why), "%s: phase %s in progress", short_name(id), phase);
-			if (worst == GATE_PASSED)
-				worst = GATE_NOT_YET;
-		} else if (want != NULL && (strcasecmp(phase, want) != 0 || strcasecmp(state, "Failed") == 0)) {
-			snprintf(why, sizeof(why), "%s: phase %s (%s), expected %s%s%s", short_name(id), phase,
-			    state, want, json_str(ms, "errorMessage") != NULL && json_str(ms, "errorMessage")[0] ?
-			    ": " : "", json_str(ms, "errorMessage") != NULL ? json_str(ms, "errorMessage") : "");
-			worst = GATE_FAILED;
-		}
-		json_decref(res);
 	}
-	json_decref(list);
-	if (worst == GATE_PASSED)
-		return finish(ev, GATE_PASSED, "%zu gateway(s) in phase %s", json_array_size(seen),
-		    want != NULL ? want : "?");
-	return finish(ev, worst, "%s", why);
+	phase = json_path_str(res, "properties", "virtualNetworkGatewayMigrationStatus", "phase", NULL);
+	state = json_path_str(res, "properties", "virtualNetworkGatewayMigrationStatus", "state", NULL);
+	if (alt == NULL && res != NULL && gwm_is_expressroute(res) && state != NULL &&
+	    strcasecmp(state, "Succeeded") == 0 && phase != NULL && strcasecmp(phase, "PrepareSucceeded") == 0 &&
+	    gateway_migrated_find(r, id, &alt, &e) != 0) {
+		/* the prepared gateway is found and journaled as soon as prepare has made it */
+		json_decref(res);
+		return gate_finish(ev, GATE_ERROR, "cannot find the gateway the migration of %s made: %s",
+		    gate_short_name(id), e.msg);
+	}
+	json_array_append_new(reads, json_pack("{s:s, s:o?, s:s?}", "gateway", id, "resource", res,
+	    "newGateway", alt));
+	free(alt);
+	return GATE_PASSED;
+}
+
+/* The reads of a migration-phase gate: [{gateway, resource or null, newGateway or null}]. */
+static enum gate_outcome
+read_gateways(struct run *r, const json_t *params, json_t **reads, json_t *ev)
+{
+	const json_t *g;
+	enum gate_outcome o = GATE_PASSED;
+	size_t i;
+
+	*reads = json_array();
+	if (json_str(params, "gateway") != NULL)
+		o = read_gateway(r, json_str(params, "gateway"), *reads, ev);
+	json_array_foreach(json_object_get(params, "gateways"), i, g)
+		if (o == GATE_PASSED && json_string_value(g) != NULL)
+			o = read_gateway(r, json_string_value(g), *reads, ev);
+	return o;
 }
 
 enum gate_outcome
@@ -816,44 +655,42 @@ gate_eval(struct run *r, const json_t *gate, json_t **evidence)
 {
 	const char *kind = json_str(gate, "kind");
 	const json_t *params = json_object_get(gate, "params");
-	json_t *ev = json_object();
-	enum gate_outcome o;
+	const struct gate_entry *ge = gate_entry_get(gate_kind_parse(kind));
+	json_t *ev = json_object(), *reads = NULL;
+	enum gate_outcome o = GATE_PASSED;
 
 	*evidence = ev;
 	if (kind == NULL)
 		kind = "";
 	json_object_set_new(ev, "kind", json_string(kind));
-	switch (gate_kind_parse(kind)) {
-	case GATE_RESOURCE_STATE:
-		o = gate_resource_state(r, params, ev);
+	if (ge == NULL)
+		return gate_finish(ev, GATE_INCONCLUSIVE, "netwave does not know gate kind '%s'", kind);
+	/* the engine reads; the kind's pure judge decides (plan/gates.c) */
+	switch (ge->read) {
+	case GATE_READ_RESOURCES:
+		o = read_resources(r, params, &reads, ev);
 		break;
-	case GATE_DEPLOYMENT_STATUS:
-		o = gate_deployment_status(r, params, ev);
+	case GATE_READ_DEPLOYMENTS:
+		o = read_deployments(r, params, &reads, ev);
 		break;
-	case GATE_EFFECTIVE_ROUTES:
-		o = gate_effective_routes(r, params, false, ev);
+	case GATE_READ_FEATURES:
+		o = read_features(r, params, &reads, ev);
 		break;
-	case GATE_ONPREM_ROUTES:
-		o = gate_onprem_routes(r, params, ev);
+	case GATE_READ_GATEWAYS:
+		o = read_gateways(r, params, &reads, ev);
 		break;
-	case GATE_FEATURE_REGISTERED:
-		o = gate_features(r, params, ev);
+	case GATE_READ_ROUTES:
+		o = ge->kind == GATE_ONPREM_ROUTES ? gate_onprem_routes(r, params, ev) :
+		    gate_effective_routes(r, params, false, ev);
 		break;
-	case GATE_MIGRATION_PHASE:
-		o = gate_migration_phase(r, params, ev);
-		break;
-	case GATE_SOAK:
-		o = finish(ev, GATE_PASSED, "soaks are timed by the run");
-		break;
-	case GATE_UNKNOWN:
-	default:
-		o = finish(ev, GATE_INCONCLUSIVE, "netwave does not know gate kind '%s'", kind);
+	case GATE_READ_NOTHING:
 		break;
 	}
+	if (o == GATE_PASSED && ge->judge != NULL)
+		o = ge->judge(params, reads, ev);
+	json_decref(reads);
 	return o;
 }
-
-static const char *const outcome_names[] = { "passed", "failed", "inconclusive", "error", "not yet" };
 
 int
 gate_run(struct run *r, int wave_idx, const json_t *gate, json_t **evidence, struct nw_err *err)
@@ -909,7 +746,7 @@ gate_run(struct run *r, int wave_idx, const json_t *gate, json_t **evidence, str
 			return err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
 		}
 		run_event(r, "gate-result", json_pack("{s:i, s:s, s:s, s:s, s:O?}", "index", wave_idx, "gate",
-		    id, "kind", kind, "outcome", outcome_names[o], "summary", json_object_get(ev, "summary")));
+		    id, "kind", kind, "outcome", gate_outcome_name(o), "summary", json_object_get(ev, "summary")));
 		if (o == GATE_PASSED) {
 			r->res->gates_passed++;
 			json_decref(ev);
@@ -919,9 +756,9 @@ gate_run(struct run *r, int wave_idx, const json_t *gate, json_t **evidence, str
 		if (++counts[slot] > limits[slot]) {
 			r->res->gates_failed++;
 			*evidence = json_pack("{s:s, s:s, s:s?, s:s, s:o}", "gate", id, "kind", kind,
-			    "description", json_str(gate, "description"), "outcome", outcome_names[o],
+			    "description", json_str(gate, "description"), "outcome", gate_outcome_name(o),
 			    "evidence", ev);
-			return err_set(err, NW_EFAIL, "gate %s (%s) %s: %s", id, kind, outcome_names[o],
+			return err_set(err, NW_EFAIL, "gate %s (%s) %s: %s", id, kind, gate_outcome_name(o),
 			    json_str(ev, "summary") != NULL ? json_str(ev, "summary") : "no detail");
 		}
 		json_decref(ev);
@@ -1007,7 +844,7 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 			continue;
 		}
 		provider_op_free(rop);
-		if (strcmp(op_action(op), "prepareMigration") == 0 || strcmp(op_action(op), "executeMigration") == 0) {
+		if (action_kind_of(op) != NULL && action_kind_of(op)->undo_resets_status) {
 			/* the phase ends AbortSucceeded; the rest of the gateway must be as before */
 			json_t *a = without_migration_status(j->before_image), *b = without_migration_status(cur);
 			json_t *ch = json_array();
@@ -1019,7 +856,7 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 			else
 				json_decref(ch);
 			/* abort deletes the gateway the prepare made (the one apply journaled) */
-			if (same && strcmp(op_action(op), "prepareMigration") == 0 &&
+			if (same && action_kind_of(op)->makes_resource &&
 			    gateway_migrated_find(r, j->resource, &made, &e) == 0 && made != NULL) {
 				if (still_there(r, made)) {
 					list_add(bad, json_pack("{s:s, s:s}", "resource", made, "error",
@@ -1034,7 +871,7 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 			json_decref(a);
 			json_decref(b);
 		} else {
-			same = state_restored(op, j->before_image, cur);
+			same = action_restored(op, j->before_image, cur);
 			if (!same) {
 				json_t *ch = json_array();
 				(void)resource_compare(j->resource, j->before_image, cur, ch, &e);
@@ -1068,7 +905,7 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 			sleep_driving(r, r->poll);
 		}
 		json_object_set_new(gev, "gate", json_string(json_str(g, "id")));
-		json_object_set_new(gev, "outcome", json_string(outcome_names[o]));
+		json_object_set_new(gev, "outcome", json_string(gate_outcome_name(o)));
 		json_array_append_new(gates, gev);
 		if (o == GATE_FAILED || o == GATE_ERROR)
 			nbad++;
@@ -1078,4 +915,37 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 		    wr->name, nbad);
 	}
 	return rc;
+}
+
+/* After-step gates: they must pass before the steps that depend on the step start. */
+int
+gate_after_step(struct wave_run *wr, struct job *j, struct nw_err *err)
+{
+	const json_t *g;
+	size_t i;
+	int rc;
+
+	j->gates_done = true;
+	if (j->dir != STORE_FORWARD)
+		return 0;
+	json_array_foreach(json_object_get(wr->wave, "gates"), i, g) {
+		const char *when = json_str(g, "when"), *after = json_path_str(g, "params", "afterStep", NULL);
+		json_t *evidence = NULL;
+
+		if (when == NULL || strcmp(when, "after-step") != 0 || after == NULL ||
+		    strcmp(after, j->id) != 0)
+			continue;
+		rc = gate_run(wr->r, wr->index, g, &evidence, err);
+		if (rc == NW_EFAIL) {
+			json_decref(wr->r->res->evidence);
+			wr->r->res->evidence = evidence;
+			wr->stop = true;
+			snprintf(j->error, sizeof(j->error), "%s", err->msg);
+			return 0;
+		}
+		json_decref(evidence);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }

@@ -2,7 +2,7 @@
  * Conditional operations and inverses: an operation or inverse the plan
  * marks with a "condition" is sent only when the condition holds when it
  * would be sent; otherwise the step is settled with nothing sent and the
- * reason journaled.  Called by apply_jobs.c once the resource's state has
+ * reason journaled.  Called by jobs.c once the resource's state has
  * been read (j->pre).
  *
  * "absent" (create-resource-group): the PUT creates the group only when
@@ -24,7 +24,7 @@
 
 #include "plan/arm_api.h"
 #include "plan/jsonutil.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define RG_API ARM_API_RESOURCES
 

@@ -1,9 +1,9 @@
 /*
- * What the apply engine's files share (state/apply*.c); nothing outside
- * state/apply*.c includes it.  apply.c runs waves, apply_jobs.c carries
- * out steps (forward, rollback, reconciliation), apply_gates.c evaluates
- * gates and proves rollbacks, apply_read.c reads the estate (batches,
- * step states, expectations, drift), apply_status.c answers `status`.
+ * What the apply engine's files in state/apply/ share; nothing outside that
+ * folder (and its test suite) includes it.  apply.c runs waves, jobs.c
+ * carries out steps (forward, rollback, reconciliation), gates.c evaluates
+ * gates and proves rollbacks, read.c reads the estate (batches, step
+ * states, expectations, drift), status.c answers `status`.
  */
 #ifndef NETWAVE_STATE_APPLY_INTERNAL_H
 #define NETWAVE_STATE_APPLY_INTERNAL_H
@@ -13,9 +13,11 @@
 
 #include <jansson.h>
 
+#include "plan/actions.h"
 #include "plan/err.h"
+#include "plan/gates.h"
 #include "providers/provider.h"
-#include "state/apply.h"
+#include "state/apply/apply.h"
 #include "state/store.h"
 
 struct run;
@@ -144,7 +146,7 @@ int run_pump(struct run *r, const char *what, struct nw_err *err);
 /* Records a store failure as fatal (the run stops); returns its code. */
 int run_fail(struct run *r, int rc, const struct nw_err *e);
 
-/* --- apply_jobs.c -------------------------------------------------------------------------- */
+/* --- jobs.c -------------------------------------------------------------------------- */
 
 /*
  * Runs the steps of a wave in wr->dir until every job has finished or the
@@ -159,13 +161,7 @@ void wave_run_clear(struct wave_run *wr);
 /* Finds, for each job found started, its journaled operation state and pre-send image. */
 void jobs_attach_journal(struct wave_run *wr, const json_t *journal);
 
-/* True when the step's operation is a POST action (not idempotent). */
-bool step_is_action(const json_t *op);
-
-/* The last path segment of an operation ("commit", "prepareMigration"). */
-const char *op_action(const json_t *op);
-
-/* --- apply_read.c -------------------------------------------------------------------------- */
+/* --- read.c -------------------------------------------------------------------------- */
 
 /* "path?api-version=v" into a new string. */
 char *path_with_version(const char *path, const char *api_version);
@@ -184,40 +180,8 @@ struct provider_op *state_read_op(const json_t *op, const char *resource);
 /* The state a read op produced: its result, NULL for 404; false on another failure. */
 bool state_from_op(const struct provider_op *op, const json_t *wop, json_t **out);
 
-enum expect_result { EXPECT_MET = 0, EXPECT_NOT_YET, EXPECT_FAILED };
-
-/*
- * Whether image (the state after op was carried out) is what the step
- * expects: the step's "expect" list for forward operations, and what the
- * action itself promises (a commit Deployed with its configurations, a
- * migration in its phase, a feature Registered, a resource Succeeded, a
- * deleted resource gone).  why gets the reason when not met.
- */
-enum expect_result state_expect(const json_t *op, const json_t *expect, const json_t *image,
-    char *why, size_t size);
-
-/* True when the state shows op's action running (so the request was received). */
-bool state_in_progress(const json_t *op, const json_t *image);
-
-/*
- * True when current is the state before (the stored before-image) as far
- * as op (a forward operation) is concerned: nothing is left to undo.
- */
-bool state_restored(const json_t *op, const json_t *before, const json_t *current);
-
-/* True when two states of what op changes are the same (so nothing was received). */
-bool state_unchanged(const json_t *op, const json_t *a, const json_t *b);
-
 /* Reads several resources at once: ids -> {lowercase id: resource or null}.  New reference. */
 int read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err);
-
-/*
- * Compares resources as the diff module does (read-only fields ignored):
- * appends {resource, pointer, kind, before, after} entries to changes.
- * expected or actual may be NULL (absent).
- */
-int resource_compare(const char *id, const json_t *expected, const json_t *actual, json_t *changes,
-    struct nw_err *err);
 
 /*
  * The drift check before a wave: reads what the wave touches and
@@ -230,69 +194,7 @@ int drift_check(struct wave_run *wr, json_t **changes, struct nw_err *err);
 /* The ids of ARM resources a wave's steps touch (new reference, plan order, no repeats). */
 json_t *wave_resources(const json_t *wave);
 
-/* json pointer lookup (RFC 6901) on a value; borrowed, NULL when absent. */
-const json_t *json_pointer_get(const json_t *v, const char *pointer);
-
-/* Compares two JSON values, strings without case; true when equal. */
-bool json_equal_nocase(const json_t *a, const json_t *b);
-
-/* --- apply_settle.c ------------------------------------------------------------------------ */
-
-enum action_id {
-	ACTION_COMMIT = 1,
-	ACTION_PREPARE_MIGRATION,
-	ACTION_EXECUTE_MIGRATION,
-	ACTION_COMMIT_MIGRATION,
-	ACTION_ABORT_MIGRATION,
-	ACTION_FEATURE_REGISTER,
-	ACTION_FEATURE_UNREGISTER,
-	ACTION_PROVIDER_REGISTER,
-	ACTION_PROVIDER_UNREGISTER,
-};
-
-/* Where the state a POST action changes is read. */
-enum action_read {
-	ACTION_READ_DEPLOYMENTS = 1, /* the network manager's listDeploymentStatus */
-	ACTION_READ_MIGRATION,       /* the gateway's virtualNetworkGatewayMigrationStatus */
-	ACTION_READ_FEATURE,         /* the feature's properties.state */
-	ACTION_READ_PROVIDER,        /* the resource provider's registrationState */
-};
-
-/* One kind of POST action: how to recognize it and how its state reads. */
-struct action_kind {
-	enum action_id id;
-	const char *segment;   /* the last path segment: "commit", "prepareMigration" */
-	const char *within;    /* the path holds this: "/providers/Microsoft.Network/networkManagers/" */
-	enum action_read read;
-	const char *done;      /* the state or phase it ends in: "Deployed", "PrepareSucceeded" */
-	const char *running;   /* the state while it runs: "Deploying", "InProgress" */
-	bool gone_is_done;     /* the resource read is deleted by the action (commitMigration) */
-};
-
-/* The kind of a POST action, or NULL (not an action, or one netwave does not send). */
-const struct action_kind *action_kind_of(const json_t *op);
-
-/* True when image carries every field body sets (strings without case; arrays element by element). */
-bool body_applied(const json_t *body, const json_t *image);
-
-enum settle_verdict {
-	SETTLE_SEND = 0, /* it provably did not arrive, or a PUT's body is not there: send it */
-	SETTLE_FOLLOW,   /* it is running: read again later */
-	SETTLE_DONE,     /* it arrived and ended: check the step's expectations */
-	SETTLE_FAILED,   /* it arrived and failed (why says how) */
-	SETTLE_UNKNOWN,  /* the state cannot tell: stop, do not send */
-};
-
-/*
- * Settles a write that may have reached ARM from the state it changes
- * (image, NULL when absent): a PUT or PATCH by its body, a DELETE by the
- * resource being gone, a POST action by its kind, comparing with pre (the
- * image journaled just before it was sent, when pre_known).
- */
-enum settle_verdict state_settle(const json_t *op, const json_t *expect, const json_t *pre,
-    bool pre_known, const json_t *image, char *why, size_t size);
-
-/* --- apply_gateway.c ----------------------------------------------------------------------- */
+/* --- gateway.c ----------------------------------------------------------------------- */
 
 /*
  * The gateway the ExpressRoute migration of gateway_id made: the id
@@ -321,15 +223,14 @@ json_t *gateway_migrated_connections(struct run *r, const char *gateway_id);
  */
 int gateway_migrated_forget(struct run *r, const char *gateway_id, struct nw_err *err);
 
-/* --- apply_gates.c ------------------------------------------------------------------------- */
+/* --- gates.c ------------------------------------------------------------------------- */
 
-enum gate_outcome {
-	GATE_PASSED = 0,
-	GATE_FAILED,
-	GATE_INCONCLUSIVE,
-	GATE_ERROR,
-	GATE_NOT_YET,  /* the state is still moving (Deploying, InProgress): ask again */
-};
+/*
+ * Runs the gates of the wave that wait for job j's step (when
+ * "after-step"); a failed one stops the wave (wr->stop, the evidence in
+ * the run's result).  Marks j's gates done.  0, or a fatal status.
+ */
+int gate_after_step(struct wave_run *wr, struct job *j, struct nw_err *err);
 
 /* Evaluates a gate once; *evidence (new reference) says what was seen. */
 enum gate_outcome gate_eval(struct run *r, const json_t *gate, json_t **evidence);
@@ -350,7 +251,7 @@ int gate_run(struct run *r, int wave_idx, const json_t *gate, json_t **evidence,
  */
 int rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_err *err);
 
-/* --- apply_inverse.c: conditional operations and inverses ----------------- */
+/* --- inverse.c: conditional operations and inverses ----------------- */
 
 enum inverse_verdict {
 	INVERSE_SEND,  /* send the inverse (or the step has no condition) */

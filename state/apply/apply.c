@@ -1,13 +1,14 @@
 /*
- * The apply engine's runs (state/apply.h): load a stored plan, take its
+ * The apply engine's runs (state/apply/apply.h): load a stored plan, take its
  * lease, choose the waves, and for each wave check the soak before it,
  * confirm irreversible steps, check for drift, run its steps
- * (apply_jobs.c), run its gates (apply_gates.c), commit the touched
+ * (jobs.c), run its gates (gates.c), commit the touched
  * resources to the history and mark it done; or roll waves back in
  * reverse, stopping in front of irreversible steps, and prove the way
- * back.  This is the one place where state/ uses providers/, through
- * providers/provider.h only: the caller makes the provider (Azure, the
- * emulator for rehearsals and the demo) and the history.
+ * back.  state/apply/ is the one place where state/ uses providers/: the
+ * engine through providers/provider.h only (the caller makes the provider,
+ * Azure or the emulator for the demo, and the history), and the rehearsal
+ * (rehearse.c), which starts its own private emulator.
  */
 #include "config.h"
 
@@ -24,7 +25,7 @@
 #include "plan/kinds.h"
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define MAX_DRIFT_LISTED 12
 
@@ -504,12 +505,12 @@ confirm_irreversible(struct run *r, struct wave_run *wr, struct nw_err *err)
 			return journal(r, "confirmed", wr->index, NULL, json_pack("{s:s, s:o}", "by", "typed",
 			    "steps", ids), err);
 		json_decref(ids);
-		return err_set(err, NW_EINPUT, "wave %s was not confirmed; nothing in it was changed", wr->name);
+		return err_set(err, NW_EIRREVERSIBLE, "wave %s was not confirmed; nothing in it was changed", wr->name);
 	}
 	for (i = 0; i < wr->njobs; i++)
 		if (strcmp(wr->jobs[i].id, json_string_value(json_array_get(ids, 0))) == 0)
 			break;
-	rc = err_set(err, NW_EINPUT, "wave %s has %zu irreversible step(s), first %s: %s; nothing was "
+	rc = err_set(err, NW_EIRREVERSIBLE, "wave %s has %zu irreversible step(s), first %s: %s; nothing was "
 	    "changed: run again with --yes to confirm, or on a terminal to be asked", wr->name, n,
 	    json_string_value(json_array_get(ids, 0)), i < wr->njobs &&
 	    json_str(wr->jobs[i].step, "description") != NULL ? json_str(wr->jobs[i].step, "description") : "");
@@ -573,8 +574,8 @@ history_wave(struct run *r, struct wave_run *wr, bool forward, struct nw_err *er
 	}
 	/* an ExpressRoute migration leaves its new gateway beside (or instead of) the old one */
 	for (i = 0; i < wr->njobs; i++) {
-		const char *a = op_action(json_object_get(wr->jobs[i].step, "operation"));
-		if (strstr(a, "Migration") != NULL) {
+		const struct action_kind *ak = action_kind_of(json_object_get(wr->jobs[i].step, "operation"));
+		if (ak != NULL && ak->pairs_resources) {
 			char *alt = gateway_migrated_id(r, wr->jobs[i].resource);
 			const json_t *v2;
 			size_t k;
@@ -720,7 +721,7 @@ wave_rollback(struct run *r, int idx, bool prove, struct nw_err *err)
 		    json_str(in_way->step, "description"), "rolledBack", (json_int_t)undone), err);
 		run_event(r, "rollback-stopped", json_pack("{s:s, s:s, s:s?}", "wave", wr.name, "step",
 		    in_way->id, "description", json_str(in_way->step, "description")));
-		rc = err_set(err, NW_EINPUT, "rollback of wave %s stopped in front of step %s, which cannot be "
+		rc = err_set(err, NW_EIRREVERSIBLE, "rollback of wave %s stopped in front of step %s, which cannot be "
 		    "undone: %s%s%s; %zu step(s) after it were rolled back", wr.name, in_way->id,
 		    json_str(in_way->step, "description") != NULL ? json_str(in_way->step, "description") : "",
 		    json_str(wr.wave, "rollback") != NULL ? "; " : "",
@@ -1120,4 +1121,35 @@ done:
 	if (res == &local)
 		apply_result_clear(&local);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The lease and the pump between reads */
+
+int
+run_lease_keep(struct run *r, struct nw_err *err)
+{
+	long ttl = r->o->lease_ttl > 0 ? r->o->lease_ttl : APPLY_DEFAULT_LEASE_TTL;
+	double now = run_now(r);
+	int rc;
+
+	if (now - r->lease_renewed < (double)ttl / 3.0)
+		return 0;
+	rc = store_lease_renew(r->st, r->plan_id, r->owner, ttl, run_time(r), err);
+	if (rc != 0)
+		return rc;
+	r->lease_renewed = now;
+	return 0;
+}
+
+int
+run_pump(struct run *r, const char *what, struct nw_err *err)
+{
+	int rc;
+
+	if ((rc = provider_run(r->p, 0.5, err)) != 0 || (rc = run_lease_keep(r, err)) != 0)
+		return rc;
+	if (r->o->interrupt != NULL && *r->o->interrupt)
+		return err_set(err, NW_EPARTIAL, "interrupted while %s", what);
+	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * The steps of one wave, carried out concurrently (state/apply_internal.h).
+ * The steps of one wave, carried out concurrently (state/apply/internal.h).
  * Each step is a job with a small state machine: read the state it
  * changes (the before-image), journal "started" and commit, send the
  * write through the provider, journal the poll URL the moment ARM names
@@ -34,7 +34,7 @@
 #include <time.h>
 
 #include "plan/jsonutil.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define TICK_SECONDS 0.5
 #define INTERRUPT_GRACE 5.0
@@ -341,7 +341,7 @@ job_send(struct job *j)
 		job_settle_without_sending(j, why);
 		return;
 	}
-	if (step_is_action(op) && j->dir == STORE_FORWARD) {
+	if (action_op_is_post(op) && j->dir == STORE_FORWARD) {
 		/* the state just before this attempt: how a crash tells whether it arrived */
 		json_t *detail = json_pack("{s:s, s:I, s:O?}", "direction", "forward", "attempt",
 		    (json_int_t)(j->attempts + 1), "image", j->pre);
@@ -459,7 +459,7 @@ job_forward_start(struct job *j)
 	low = strdup(j->resource);
 	for (i = 0; low != NULL && low[i] != '\0'; i++)
 		low[i] = (char)(low[i] >= 'A' && low[i] <= 'Z' ? low[i] - 'A' + 'a' : low[i]);
-	cached = low != NULL && !step_is_action(job_op(j)) ? json_object_get(j->wr->cache, low) : NULL;
+	cached = low != NULL && !action_op_is_post(job_op(j)) ? json_object_get(j->wr->cache, low) : NULL;
 	if (cached != NULL && j->attempts == 0) {
 		json_decref(j->pre);
 		j->pre = json_is_null(cached) ? NULL : json_incref((json_t *)cached);
@@ -649,7 +649,7 @@ static void
 job_evaluate(struct job *j, json_t *image)
 {
 	char why[1024];
-	enum expect_result er = state_expect(job_op(j), job_expect(j), image, why, sizeof(why));
+	enum expect_result er = action_expect(job_op(j), job_expect(j), image, why, sizeof(why));
 
 	if (er == EXPECT_MET) {
 		if (j->then_rollback) {
@@ -720,7 +720,7 @@ job_send_again(struct job *j, json_t *image, const char *why)
 	job_event(j, "step-reconciled", json_pack("{s:s}", "how", how));
 	j->reconciling = false;
 	j->resumed_op = false;
-	if (!step_is_action(job_op(j))) {
+	if (!action_op_is_post(job_op(j))) {
 		/* started again later as a first attempt (the before-image read again); bounded */
 		job_reschedule(j, how);
 		return;
@@ -743,7 +743,7 @@ static void
 job_reconcile_read(struct job *j, json_t *image)
 {
 	char why[1024];
-	enum settle_verdict v = state_settle(job_op(j), job_expect(j), j->journal_pre,
+	enum settle_verdict v = action_settle(job_op(j), job_expect(j), j->journal_pre,
 	    !j->resumed_op && j->journal_pre != NULL, image, why, sizeof(why));
 
 	switch (v) {
@@ -752,7 +752,7 @@ job_reconcile_read(struct job *j, json_t *image)
 		return;
 	case SETTLE_DONE:
 		j->r->res->steps_reconciled++;
-		if (image == NULL && step_is_action(job_op(j))) {
+		if (image == NULL && action_op_is_post(job_op(j))) {
 			/* the action deleted what it is read from (commitMigration) */
 			job_succeed(j, NULL, "reconciled: the old gateway is gone, so the commit was carried out",
 			    true);
@@ -775,7 +775,7 @@ job_reconcile_read(struct job *j, json_t *image)
 	}
 	job_fail(j, "%s %s: cannot tell whether %s %s arrived (%s); it is not sent again: read %s and "
 	    "run the command again once it has settled", j->id, json_str(j->step, "action"),
-	    job_method(j), op_action(job_op(j)), why[0] != '\0' ? why : "its state moved", j->resource);
+	    job_method(j), action_op_name(job_op(j)), why[0] != '\0' ? why : "its state moved", j->resource);
 }
 
 static void
@@ -783,7 +783,7 @@ job_write_failed(struct job *j, struct provider_op *op)
 {
 	int hs = op->error.http_status != 0 ? op->error.http_status : op->http_status;
 	const char *code = op->error.code;
-	bool action = step_is_action(job_op(j));
+	bool action = action_op_is_post(job_op(j));
 
 	if (op->status == NW_ENOMEM) {
 		job_fail(j, "%s", op->err.msg);
@@ -822,11 +822,52 @@ job_write_failed(struct job *j, struct provider_op *op)
 static bool
 is_migration_gateway_gone(const struct job *j, const json_t *image)
 {
-	const char *a = op_action(job_op(j));
+	const struct action_kind *k = action_kind_of(job_op(j));
 
-	/* settling reads the original gateway: gone settles the commit (apply_settle.c) */
-	return image == NULL && !j->reading_alt && step_is_action(job_op(j)) &&
-	    strcmp(a, "commitMigration") == 0 && j->phase != JP_RECONCILE;
+	/* settling reads the original gateway: gone settles the commit (plan/actions_state.c) */
+	return image == NULL && !j->reading_alt && k != NULL && k->gone_is_done && j->phase != JP_RECONCILE;
+}
+
+/*
+ * Before an inverse is sent: true when the job ended without sending it
+ * (undone by the same request as another step, a conditional inverse
+ * that does not apply or fails, or nothing left to undo).
+ */
+static bool
+job_rollback_settled(struct job *j)
+{
+	const json_t *inv = json_object_get(j->step, "inverse");
+	char why[1024];
+	enum inverse_verdict v;
+	size_t i;
+
+	/* two steps undone by one request (abortMigration undoes prepare and execute) */
+	for (i = 0; i < j->wr->njobs; i++) {
+		struct job *o = &j->wr->jobs[i];
+		if (o != j && o->status == STORE_STEP_ROLLED_BACK &&
+		    same_op(json_object_get(o->step, "inverse"), inv)) {
+			char how[160];
+			snprintf(how, sizeof(how), "undone by the same %s %s as step %s",
+			    json_str(inv, "method"), action_op_name(inv), o->id);
+			job_settle_without_sending(j, how);
+			return true;
+		}
+	}
+	v = apply_inverse_check(j, why, sizeof(why));
+	if (v == INVERSE_FAIL) {
+		job_fail(j, "%s", why);
+		return true;
+	}
+	if (v == INVERSE_SKIP) {
+		job_settle_without_sending(j, why);
+		return true;
+	}
+	if (action_restored(json_object_get(j->step, "operation"), j->before_image, j->pre)) {
+		/* nothing to undo: it is already as it was before the step */
+		job_settle_without_sending(j, "already as before the step");
+		return true;
+	}
+	return false;
 }
 
 static void
@@ -856,44 +897,8 @@ job_advance(struct job *j)
 		json_decref(j->pre);
 		j->pre = image;
 		image = NULL;
-		if (j->dir == STORE_ROLLBACK) {
-			const json_t *inv = json_object_get(j->step, "inverse");
-			size_t i;
-			bool settled = false;
-
-			/* two steps undone by one request (abortMigration undoes prepare and execute) */
-			for (i = 0; i < j->wr->njobs && !settled; i++) {
-				struct job *o = &j->wr->jobs[i];
-				if (o != j && o->status == STORE_STEP_ROLLED_BACK &&
-				    same_op(json_object_get(o->step, "inverse"), inv)) {
-					char how[160];
-					snprintf(how, sizeof(how), "undone by the same %s %s as step %s",
-					    json_str(inv, "method"), op_action(inv), o->id);
-					job_settle_without_sending(j, how);
-					settled = true;
-				}
-			}
-			if (settled)
-				break;
-			{
-				char why[1024];
-				enum inverse_verdict v = apply_inverse_check(j, why, sizeof(why));
-
-				if (v == INVERSE_FAIL) {
-					job_fail(j, "%s", why);
-					break;
-				}
-				if (v == INVERSE_SKIP) {
-					job_settle_without_sending(j, why);
-					break;
-				}
-			}
-			if (state_restored(json_object_get(j->step, "operation"), j->before_image, j->pre)) {
-				/* nothing to undo: it is already as it was before the step */
-				job_settle_without_sending(j, "already as before the step");
-				break;
-			}
-		}
+		if (j->dir == STORE_ROLLBACK && job_rollback_settled(j))
+			break;
 		job_send(j);
 		break;
 	case JO_WRITE:
@@ -1005,63 +1010,99 @@ tick(struct wave_run *wr, bool force)
 	    "parked", (json_int_t)ps.waiting, "elapsed", elapsed, "eta", eta));
 }
 
-int
-run_lease_keep(struct run *r, struct nw_err *err)
+/* Hands every operation that finished to its job. */
+static void
+jobs_advance_finished(struct wave_run *wr)
 {
-	long ttl = r->o->lease_ttl > 0 ? r->o->lease_ttl : APPLY_DEFAULT_LEASE_TTL;
-	double now = run_now(r);
-	int rc;
+	size_t i;
 
-	if (now - r->lease_renewed < (double)ttl / 3.0)
-		return 0;
-	rc = store_lease_renew(r->st, r->plan_id, r->owner, ttl, run_time(r), err);
-	if (rc != 0)
-		return rc;
-	r->lease_renewed = now;
-	return 0;
+	for (i = 0; i < wr->njobs; i++)
+		if (wr->jobs[i].op != NULL && wr->jobs[i].op_finished)
+			job_advance(&wr->jobs[i]);
 }
 
-int
-run_pump(struct run *r, const char *what, struct nw_err *err)
-{
-	int rc;
-
-	if ((rc = provider_run(r->p, 0.5, err)) != 0 || (rc = run_lease_keep(r, err)) != 0)
-		return rc;
-	if (r->o->interrupt != NULL && *r->o->interrupt)
-		return err_set(err, NW_EPARTIAL, "interrupted while %s", what);
-	return 0;
-}
-
-/* After-step gates: they must pass before the steps that depend on the step start. */
+/* Runs the after-step gates of the jobs just finished well. */
 static int
-after_step_gates(struct wave_run *wr, struct job *j, struct nw_err *err)
+jobs_after_gates(struct wave_run *wr, struct nw_err *err)
 {
-	const json_t *g;
 	size_t i;
 	int rc;
 
-	j->gates_done = true;
-	if (j->dir != STORE_FORWARD)
-		return 0;
-	json_array_foreach(json_object_get(wr->wave, "gates"), i, g) {
-		const char *when = json_str(g, "when"), *after = json_path_str(g, "params", "afterStep", NULL);
-		json_t *evidence = NULL;
-
-		if (when == NULL || strcmp(when, "after-step") != 0 || after == NULL ||
-		    strcmp(after, j->id) != 0)
-			continue;
-		rc = gate_run(wr->r, wr->index, g, &evidence, err);
-		if (rc == NW_EFAIL) {
-			json_decref(wr->r->res->evidence);
-			wr->r->res->evidence = evidence;
-			wr->stop = true;
-			snprintf(j->error, sizeof(j->error), "%s", err->msg);
-			return 0;
-		}
-		json_decref(evidence);
-		if (rc != 0)
+	for (i = 0; i < wr->njobs; i++) {
+		struct job *j = &wr->jobs[i];
+		if (j->phase == JP_FINISHED && j->success && !j->gates_done &&
+		    (rc = gate_after_step(wr, j, err)) != 0)
 			return rc;
+	}
+	return 0;
+}
+
+/* Waiting jobs whose time came read their state again; waiting ones start, in the wave's direction. */
+static void
+jobs_schedule(struct wave_run *wr, double now, unsigned parallel, bool interrupted)
+{
+	struct run *r = wr->r;
+	size_t i;
+
+	for (i = 0; i < wr->njobs; i++) {
+		struct job *j = &wr->jobs[i];
+		if ((j->phase == JP_WAIT_STATE || j->phase == JP_RECONCILE) && j->op == NULL &&
+		    j->not_before <= now && !interrupted)
+			job_poll_state(j);
+	}
+	if (wr->stop || interrupted)
+		return;
+	for (i = 0; i < wr->njobs && wr->running < parallel; i++) {
+		size_t k = wr->dir == STORE_FORWARD ? i : wr->njobs - 1 - i;
+		struct job *j = &wr->jobs[k];
+		if (j->phase == JP_WAITING && job_ready(j, now))
+			job_start(j);
+		if (r->crashed || r->fatal != 0 || wr->stop)
+			break;
+	}
+}
+
+/* True when the wave's loop ends: all done, stopped, interrupted past its grace, or stuck. */
+static bool
+jobs_over(const struct wave_run *wr, double now, double interrupted_at)
+{
+	size_t i;
+
+	if (wr->running == 0 && (wr->stop || interrupted_at != 0 || wr->finished == wr->njobs))
+		return true;
+	if (interrupted_at != 0 && now - interrupted_at > INTERRUPT_GRACE)
+		return true;
+	if (wr->running != 0)
+		return false;
+	/* nothing running and nothing ready: a job waits for a failed dependency */
+	for (i = 0; i < wr->njobs; i++)
+		if (wr->jobs[i].phase == JP_WAITING && wr->jobs[i].not_before > now)
+			return false;
+	return true;
+}
+
+/* Drives the provider until something may change (at most 0.2 s), or sleeps until a job's time. */
+static int
+jobs_wait(struct wave_run *wr, double now, struct nw_err *err)
+{
+	double next = now + 0.2;
+	bool in_flight = false;
+	size_t i;
+
+	for (i = 0; i < wr->njobs; i++) {
+		struct job *j = &wr->jobs[i];
+		if (j->op != NULL)
+			in_flight = true;
+		else if ((j->phase == JP_WAITING || j->phase == JP_WAIT_STATE || j->phase == JP_RECONCILE) &&
+		    j->not_before > now && j->not_before < next)
+			next = j->not_before;
+	}
+	if (in_flight)
+		return provider_run(wr->r->p, fmax(0.0, fmin(0.2, next - now)), err);
+	if (next > now) {
+		double d = next - now;
+		struct timespec ts = { (time_t)d, (long)((d - floor(d)) * 1e9) };
+		nanosleep(&ts, NULL);
 	}
 	return 0;
 }
@@ -1072,14 +1113,12 @@ jobs_run(struct wave_run *wr, struct nw_err *err)
 	struct run *r = wr->r;
 	unsigned parallel = r->o->parallel > 0 ? r->o->parallel : APPLY_DEFAULT_PARALLEL;
 	double interrupted_at = 0;
-	size_t i;
 	int rc;
 
 	wr->t0 = run_now(r);
 	provider_stats_get(r->p, &r->stats0);
 	for (;;) {
-		double now, next;
-		bool in_flight = false;
+		double now;
 
 		if (r->crashed)
 			return err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
@@ -1087,76 +1126,25 @@ jobs_run(struct wave_run *wr, struct nw_err *err)
 			*err = r->fatal_err;
 			return r->fatal;
 		}
-		for (i = 0; i < wr->njobs; i++)
-			if (wr->jobs[i].op != NULL && wr->jobs[i].op_finished)
-				job_advance(&wr->jobs[i]);
+		jobs_advance_finished(wr);
 		if (r->crashed || r->fatal != 0)
 			continue;
-		for (i = 0; i < wr->njobs; i++) {
-			struct job *j = &wr->jobs[i];
-			if (j->phase == JP_FINISHED && j->success && !j->gates_done) {
-				if ((rc = after_step_gates(wr, j, err)) != 0)
-					return rc;
-			}
-		}
+		if ((rc = jobs_after_gates(wr, err)) != 0)
+			return rc;
 		now = run_now(r);
 		if (interrupted_at == 0 && r->o->interrupt != NULL && *r->o->interrupt) {
 			interrupted_at = now;
 			run_event(r, "interrupted", json_pack("{s:s, s:I}", "wave", wr->name, "running",
 			    (json_int_t)wr->running));
 		}
-		/* waiting jobs whose time came read their state again */
-		for (i = 0; i < wr->njobs; i++) {
-			struct job *j = &wr->jobs[i];
-			if ((j->phase == JP_WAIT_STATE || j->phase == JP_RECONCILE) && j->op == NULL &&
-			    j->not_before <= now && interrupted_at == 0)
-				job_poll_state(j);
-		}
-		if (!wr->stop && interrupted_at == 0) {
-			for (i = 0; i < wr->njobs && wr->running < parallel; i++) {
-				size_t k = wr->dir == STORE_FORWARD ? i : wr->njobs - 1 - i;
-				struct job *j = &wr->jobs[k];
-				if (j->phase == JP_WAITING && job_ready(j, now))
-					job_start(j);
-				if (r->crashed || r->fatal != 0 || wr->stop)
-					break;
-			}
-		}
+		jobs_schedule(wr, now, parallel, interrupted_at != 0);
 		if (r->crashed || r->fatal != 0)
 			continue;
-		if (wr->running == 0 && (wr->stop || interrupted_at != 0 || wr->finished == wr->njobs))
+		if (jobs_over(wr, now, interrupted_at))
 			break;
-		if (interrupted_at != 0 && now - interrupted_at > INTERRUPT_GRACE)
-			break;
-		if (wr->running == 0) {
-			/* nothing running and nothing ready: a job waits for a failed dependency */
-			bool any_wait = false;
-			for (i = 0; i < wr->njobs; i++)
-				if (wr->jobs[i].phase == JP_WAITING && wr->jobs[i].not_before > now)
-					any_wait = true;
-			if (!any_wait)
-				break;
-		}
 		tick(wr, false);
-		if ((rc = run_lease_keep(r, err)) != 0)
+		if ((rc = run_lease_keep(r, err)) != 0 || (rc = jobs_wait(wr, now, err)) != 0)
 			return rc;
-		next = now + 0.2;
-		for (i = 0; i < wr->njobs; i++) {
-			struct job *j = &wr->jobs[i];
-			if (j->op != NULL)
-				in_flight = true;
-			else if ((j->phase == JP_WAITING || j->phase == JP_WAIT_STATE || j->phase == JP_RECONCILE) &&
-			    j->not_before > now && j->not_before < next)
-				next = j->not_before;
-		}
-		if (in_flight) {
-			if ((rc = provider_run(r->p, fmax(0.0, fmin(0.2, next - now)), err)) != 0)
-				return rc;
-		} else if (next > now) {
-			double d = next - now;
-			struct timespec ts = { (time_t)d, (long)((d - floor(d)) * 1e9) };
-			nanosleep(&ts, NULL);
-		}
 	}
 	tick(wr, true);
 	if (interrupted_at != 0)

@@ -152,12 +152,35 @@ void apply_result_clear(struct apply_result *r);
  * NW_EFAIL for a failed step or gate (res->evidence says why),
  * NW_ESTALE for drift, NW_ELOCKED when another run holds the plan,
  * NW_EPARTIAL when interrupted or stopped by a soak (the same call
- * resumes), NW_EINPUT for an unknown plan or wave, an irreversible step
- * not confirmed, or a rollback stopped in front of an irreversible step.
- * res may be NULL.
+ * resumes), NW_EINPUT for an unknown plan or wave, NW_EIRREVERSIBLE for
+ * an irreversible step not confirmed or a rollback stopped in front of an
+ * irreversible step already carried out.  res may be NULL.
  */
 int apply_run(struct store *st, struct provider *p, const char *plan, const struct apply_opts *o,
     struct apply_result *res, struct nw_err *err);
+
+/* How much faster than Azure's documented durations a rehearsal's emulator runs. */
+#define APPLY_REHEARSAL_TIME_SCALE 10000.0
+
+/*
+ * The estate a rehearsal starts from, when the store can tell: the
+ * current topology the plan was made from (current_path, else the one the
+ * plan names), when no wave has started and its fingerprint is the
+ * plan's.  *seed is a new reference, or NULL when the caller must
+ * discover the estate as it is now.
+ */
+int apply_rehearsal_seed(struct store *real, const char *plan, const char *current_path, json_t **seed,
+    struct nw_err *err);
+
+/*
+ * `apply --dry-run`: carries out o's run against a private in-process
+ * emulator seeded with seed, in a private copy of the store (the waves
+ * already done included); nothing real is touched and irreversible steps
+ * are rehearsed too.  o is changed for the rehearsal (no history,
+ * confirmed, the emulator's time scale).  Returns as apply_run.
+ */
+int apply_rehearse(struct store *real, const char *plan, const json_t *seed, time_t now,
+    struct apply_opts *o, struct apply_result *res, struct nw_err *err);
 
 /*
  * The state of a plan for `netwave status`: netwave.status/v1,

@@ -21,7 +21,7 @@
 #include "plan/arm_api.h"
 #include "plan/gwmigrate.h"
 #include "plan/jsonutil.h"
-#include "state/apply_internal.h"
+#include "state/apply/internal.h"
 
 #define API_NETWORK ARM_API_NETWORK
 #define EVENT_FOUND "migrated-gateway"
@@ -38,8 +38,8 @@ prepare_step(const struct run *r, const char *gateway_id, int *wave_idx)
 		json_array_foreach(json_object_get(w, "steps"), k, s) {
 			const char *res = json_str(s, "resource");
 			const json_t *op = json_object_get(s, "operation");
-			if (res != NULL && strcasecmp(res, gateway_id) == 0 && step_is_action(op) &&
-			    strcmp(op_action(op), "prepareMigration") == 0) {
+			if (res != NULL && strcasecmp(res, gateway_id) == 0 && action_kind_of(op) != NULL &&
+			    action_kind_of(op)->makes_resource) {
 				*wave_idx = (int)i;
 				return s;
 			}

@@ -1,0 +1,176 @@
+/*
+ * The gate-kind table and its pure judges (plan/gates.h): each judge gets
+ * a gate's params and the reads the engine made, and says passed, failed
+ * or not yet, with evidence.  No emulator: JSON in, outcomes out.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "plan/gates.h"
+#include "plan/jsonutil.h"
+#include "tests/testutil.h"
+
+#define NM "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkManagers/nm"
+#define GW "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkGateways/gw"
+
+static enum gate_outcome
+judge(enum gate_kind k, const json_t *params, const json_t *reads, json_t **ev)
+{
+	const struct gate_entry *ge = gate_entry_get(k);
+
+	ck_assert_ptr_nonnull(ge);
+	ck_assert_ptr_nonnull(ge->judge);
+	*ev = json_object();
+	return ge->judge(params, reads, *ev);
+}
+
+START_TEST(test_every_known_gate_kind_has_an_entry_and_says_what_to_read)
+{
+	int k;
+
+	for (k = GATE_RESOURCE_STATE; k <= GATE_SOAK; k++) {
+		const struct gate_entry *ge = gate_entry_get((enum gate_kind)k);
+		ck_assert_msg(ge != NULL, "%s has no entry", gate_kind_name((enum gate_kind)k));
+		ck_assert_int_eq(ge->kind, k);
+		/* only the route sampler judges as it reads */
+		ck_assert_int_eq(ge->judge == NULL, ge->read == GATE_READ_ROUTES);
+	}
+	ck_assert_ptr_null(gate_entry_get(GATE_UNKNOWN));
+	ck_assert_int_eq(gate_entry_get(GATE_MIGRATION_PHASE)->read, GATE_READ_GATEWAYS);
+	ck_assert_str_eq(gate_outcome_name(GATE_NOT_YET), "not yet");
+}
+END_TEST
+
+START_TEST(test_resource_state_fails_on_a_settled_mismatch_and_waits_on_a_moving_one)
+{
+	json_t *params = json_pack("{s:[{s:s, s:s, s:s}]}", "checks", "resource", NM, "pointer",
+	    "/properties/provisioningState", "equals", "Succeeded");
+	char low[256];
+	json_t *ok, *moving, *failed, *gone, *ev;
+	size_t i;
+
+	snprintf(low, sizeof(low), "%s", NM);
+	for (i = 0; low[i] != '\0'; i++)
+		low[i] = (char)(low[i] >= 'A' && low[i] <= 'Z' ? low[i] - 'A' + 'a' : low[i]);
+	ok = json_pack("{s:{s:{s:s}}}", low, "properties", "provisioningState", "succeeded");
+	moving = json_pack("{s:{s:{s:s}}}", low, "properties", "provisioningState", "Updating");
+	failed = json_pack("{s:{s:{s:s}}}", low, "properties", "provisioningState", "Failed");
+	gone = json_pack("{s:n}", low);
+	/* strings compare without case, as ARM's enums do */
+	ck_assert_int_eq(judge(GATE_RESOURCE_STATE, params, ok, &ev), GATE_PASSED);
+	json_decref(ev);
+	ck_assert_int_eq(judge(GATE_RESOURCE_STATE, params, moving, &ev), GATE_NOT_YET);
+	json_decref(ev);
+	ck_assert_int_eq(judge(GATE_RESOURCE_STATE, params, failed, &ev), GATE_FAILED);
+	ck_assert_int_eq(json_array_size(json_object_get(ev, "mismatches")), 1);
+	ck_assert(strstr(json_str(ev, "summary"), "nm") != NULL);
+	json_decref(ev);
+	ck_assert_int_eq(judge(GATE_RESOURCE_STATE, params, gone, &ev), GATE_FAILED);
+	json_decref(ev);
+	json_decref(params);
+	json_decref(ok);
+	json_decref(moving);
+	json_decref(failed);
+	json_decref(gone);
+}
+END_TEST
+
+START_TEST(test_deployment_status_needs_the_plans_configurations_exactly)
+{
+	json_t *params = json_pack("{s:[{s:s, s:s, s:[s]}]}", "deployments", "networkManager", NM,
+	    "region", "eastus", "configurationIds", "/x/cc1");
+	json_t *deployed = json_pack("[[{s:s, s:s, s:s, s:[s]}]]", "region", "eastus", "deploymentType",
+	    "Connectivity", "deploymentStatus", "Deployed", "configurationIds", "/X/CC1");
+	json_t *extra = json_pack("[[{s:s, s:s, s:[s, s]}]]", "region", "eastus", "deploymentStatus",
+	    "Deployed", "configurationIds", "/x/cc1", "/x/cc2");
+	json_t *deploying = json_pack("[[{s:s, s:s}]]", "region", "eastus", "deploymentStatus", "Deploying");
+	json_t *elsewhere = json_pack("[[{s:s, s:s}]]", "region", "westus", "deploymentStatus", "Deployed");
+	json_t *ev;
+
+	ck_assert_int_eq(judge(GATE_DEPLOYMENT_STATUS, params, deployed, &ev), GATE_PASSED);
+	ck_assert_int_eq(json_array_size(json_object_get(ev, "deployments")), 1);
+	json_decref(ev);
+	ck_assert_int_eq(judge(GATE_DEPLOYMENT_STATUS, params, extra, &ev), GATE_FAILED);
+	ck_assert(strstr(json_str(ev, "summary"), "2 configuration(s)") != NULL);
+	json_decref(ev);
+	ck_assert_int_eq(judge(GATE_DEPLOYMENT_STATUS, params, deploying, &ev), GATE_NOT_YET);
+	json_decref(ev);
+	ck_assert_int_eq(judge(GATE_DEPLOYMENT_STATUS, params, elsewhere, &ev), GATE_NOT_YET);
+	ck_assert(strstr(json_str(ev, "summary"), "no deployment in eastus") != NULL);
+	json_decref(ev);
+	json_decref(params);
+	json_decref(deployed);
+	json_decref(extra);
+	json_decref(deploying);
+	json_decref(elsewhere);
+}
+END_TEST
+
+START_TEST(test_features_wait_while_registering_and_fail_when_not_registered)
+{
+	json_t *params = json_pack("{s:[s], s:[s]}", "features", "Microsoft.Network/F", "subscriptions", "s");
+	json_t *reads = json_pack("[{s:s, s:s, s:{s:{s:s}}}]", "feature", "Microsoft.Network/F", "subscription",
+	    "s", "resource", "properties", "state", "Registering");
+	json_t *props = json_path(json_array_get(reads, 0), "resource", "properties", NULL);
+	json_t *ev;
+
+	ck_assert_int_eq(judge(GATE_FEATURE_REGISTERED, params, reads, &ev), GATE_NOT_YET);
+	json_decref(ev);
+	json_object_set_new(props, "state", json_string("NotRegistered"));
+	ck_assert_int_eq(judge(GATE_FEATURE_REGISTERED, params, reads, &ev), GATE_FAILED);
+	ck_assert(strstr(json_str(ev, "summary"), "NotRegistered") != NULL);
+	json_decref(ev);
+	json_object_set_new(props, "state", json_string("Registered"));
+	ck_assert_int_eq(judge(GATE_FEATURE_REGISTERED, params, reads, &ev), GATE_PASSED);
+	json_decref(ev);
+	json_decref(params);
+	json_decref(reads);
+}
+END_TEST
+
+START_TEST(test_migration_phase_reads_the_new_gateway_once_the_old_is_gone)
+{
+	json_t *params = json_pack("{s:[s], s:s}", "gateways", GW, "phase", "CommitSucceeded");
+	json_t *reads = json_pack("[{s:s, s:{s:s, s:{s:{s:s, s:s}}}, s:s}]", "gateway", GW, "resource",
+	    "id", GW "_migrate", "properties", "virtualNetworkGatewayMigrationStatus", "phase",
+	    "CommitSucceeded", "state", "Succeeded", "newGateway", GW "_migrate");
+	json_t *missing = json_pack("[{s:s}]", "gateway", GW);
+	json_t *ev;
+
+	ck_assert_int_eq(judge(GATE_MIGRATION_PHASE, params, reads, &ev), GATE_PASSED);
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(ev, "gateways"), 0), "read"), GW "_migrate");
+	json_decref(ev);
+	ck_assert_int_eq(judge(GATE_MIGRATION_PHASE, params, missing, &ev), GATE_FAILED);
+	ck_assert(strstr(json_str(ev, "summary"), "does not exist") != NULL);
+	json_decref(ev);
+	json_decref(params);
+	json_decref(reads);
+	json_decref(missing);
+}
+END_TEST
+
+static Suite *
+gates_suite(void)
+{
+	Suite *s = suite_create("gates");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_every_known_gate_kind_has_an_entry_and_says_what_to_read);
+	tcase_add_test(tc, test_resource_state_fails_on_a_settled_mismatch_and_waits_on_a_moving_one);
+	tcase_add_test(tc, test_deployment_status_needs_the_plans_configurations_exactly);
+	tcase_add_test(tc, test_features_wait_while_registering_and_fail_when_not_registered);
+	tcase_add_test(tc, test_migration_phase_reads_the_new_gateway_once_the_old_is_gone);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return test_run_suite(gates_suite());
+}
