@@ -23,6 +23,7 @@
 #include "cmd/cmd.h"
 #include "cmd/provider_opts.h"
 #include "plan/jsonutil.h"
+#include "plan/plan_json.h"
 #include "plan/planner.h"
 #include "plan/report.h"
 #include "plan/topology.h"
@@ -482,7 +483,7 @@ dry_run(struct cmd_ctx *ctx, const struct cmd_args *a, struct store *real, const
 	struct topology *cur = NULL;
 	struct apply_result res;
 	json_t *plan = NULL, *seed = NULL, *waves = NULL;
-	char dir[] = "/tmp/netwave-rehearsal.XXXXXX", dbp[512], fp[PLANNER_FINGERPRINT_LEN];
+	char dir[] = "/tmp/netwave-rehearsal.XXXXXX", dbp[512], fp[PLAN_JSON_FINGERPRINT_LEN];
 	const char *cpath = cmd_arg(a, "current");
 	bool any_done = false;
 	const json_t *w;
@@ -501,7 +502,7 @@ dry_run(struct cmd_ctx *ctx, const struct cmd_args *a, struct store *real, const
 		cpath = json_path_str(plan, "current", "source", NULL);
 	/* the topology the plan was made from, when nothing has been applied yet */
 	if (!any_done && cpath != NULL && topology_load_file(&cur, cpath, NULL, err) == 0 &&
-	    planner_fingerprint(fp, cur, err) == 0 &&
+	    plan_json_fingerprint(fp, cur, err) == 0 &&
 	    strcmp(fp, json_path_str(plan, "current", "fingerprint", NULL) != NULL ?
 	    json_path_str(plan, "current", "fingerprint", NULL) : "") == 0) {
 		seed = json_incref(cur->root);

@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +28,7 @@
 #include <sqlite3.h>
 
 #include "plan/jsonutil.h"
-#include "plan/planner.h"
+#include "plan/plan_json.h"
 #include "state/store.h"
 
 /* How long a writer waits for another one before giving up. */
@@ -333,12 +332,6 @@ bind_text(sqlite3_stmt *s, int i, const char *v)
 }
 
 /*
- * plan/planner.c's faster json_dumps (the same bytes): a plan's document
- * and its steps' bodies are tens of megabytes of JSON text.  Declared here
- * until it finds a place in plan/jsonutil.h.
- */
-
-/*
  * JSON columns hold compact text with sorted keys; NULL (or JSON null)
  * stays NULL.  SQLite takes the text over rather than copying it.
  */
@@ -350,7 +343,7 @@ bind_json(sqlite3_stmt *s, int i, const json_t *v)
 
 	if (v == NULL || json_is_null(v))
 		return sqlite3_bind_null(s, i);
-	text = planner_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY, false, &len);
+	text = plan_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY, false, &len);
 	if (text == NULL)
 		return SQLITE_NOMEM;
 	return sqlite3_bind_text64(s, i, text, len, free, SQLITE_UTF8);
@@ -1183,34 +1176,25 @@ plan_supersede(struct store *st, const char *fingerprint)
 	return rc;
 }
 
-/*
- * The document is tens of megabytes of canonical JSON for a large estate:
- * it is dumped on a second thread while the waves, steps and gates go in
- * (their foreign keys deferred to the commit, so the plans row can come
- * last).
- */
-struct doc_job {
-	const json_t *plan;
-	char *doc; /* json_dump_canonical's text; NULL on out of memory */
-	size_t len;
-};
-
-static void *
-doc_run(void *arg)
-{
-	struct doc_job *j = arg;
-
-	j->doc = planner_json_dumps(j->plan, JSON_CANONICAL | JSON_ENCODE_ANY, true, &j->len);
-	return NULL;
-}
-
 int
 store_plan_save(struct store *st, const json_t *plan, struct nw_err *err)
 {
+	size_t len;
+	char *doc = plan_json_dumps(plan, JSON_CANONICAL | JSON_ENCODE_ANY, true, &len);
+	int rc;
+
+	if (doc == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	rc = store_plan_save_text(st, plan, doc, len, err);
+	free(doc);
+	return rc;
+}
+
+int
+store_plan_save_text(struct store *st, const json_t *plan, const char *doc, size_t len,
+    struct nw_err *err)
+{
 	sqlite3_stmt *s = NULL;
-	struct doc_job dj = { .plan = plan };
-	pthread_t dt;
-	bool dt_started;
 	const char *id, *current;
 	int rc, ret = 0;
 
@@ -1219,9 +1203,6 @@ store_plan_save(struct store *st, const json_t *plan, struct nw_err *err)
 		return ret;
 	id = json_str(plan, "id");
 	current = json_path_str(plan, "current", "fingerprint", NULL);
-	dt_started = pthread_create(&dt, NULL, doc_run, &dj) == 0;
-	if (!dt_started)
-		doc_run(&dj);
 
 	rc = tx_begin(st);
 	if (rc != SQLITE_OK)
@@ -1235,14 +1216,9 @@ store_plan_save(struct store *st, const json_t *plan, struct nw_err *err)
 	if (rc == SQLITE_ROW) {
 		const unsigned char *stored = sqlite3_column_text(s, 0);
 
-		if (dt_started) {
-			pthread_join(dt, NULL);
-			dt_started = false;
-		}
 		/* saving the same plan again is harmless; a different one under its id is not */
-		if (dj.doc == NULL)
-			ret = err_set(err, NW_ENOMEM, "out of memory");
-		else if (stored == NULL || strcmp((const char *)stored, dj.doc) != 0)
+		if (stored == NULL || (size_t)sqlite3_column_bytes(s, 0) != len ||
+		    memcmp(stored, doc, len) != 0)
 			ret = err_set(err, NW_EINPUT,
 			    "cannot save plan %s: a different plan with this id is already in plan store '%s'",
 			    id, st->path);
@@ -1256,16 +1232,8 @@ store_plan_save(struct store *st, const json_t *plan, struct nw_err *err)
 	rc = sqlite3_exec(st->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = plan_insert_rows(st, id, json_object_get(plan, "waves"));
-	if (dt_started) {
-		pthread_join(dt, NULL);
-		dt_started = false;
-	}
 	if (rc != SQLITE_OK)
 		goto sqlfail;
-	if (dj.doc == NULL) {
-		ret = err_set(err, NW_ENOMEM, "out of memory");
-		goto done;
-	}
 	rc = sql_prepare(st,
 	    "INSERT INTO plans (id, created_at, current_fingerprint, target_fingerprint, document)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)", &s);
@@ -1278,7 +1246,7 @@ store_plan_save(struct store *st, const json_t *plan, struct nw_err *err)
 	if (rc == SQLITE_OK)
 		rc = bind_text(s, 4, json_path_str(plan, "target", "fingerprint", NULL));
 	if (rc == SQLITE_OK) /* the text outlives the statement: no copy */
-		rc = sqlite3_bind_text64(s, 5, dj.doc, dj.len, SQLITE_STATIC, SQLITE_UTF8);
+		rc = sqlite3_bind_text64(s, 5, doc, len, SQLITE_STATIC, SQLITE_UTF8);
 	if (rc == SQLITE_OK)
 		rc = sql_run(s);
 	if (rc == SQLITE_OK)
@@ -1299,11 +1267,8 @@ store_plan_save(struct store *st, const json_t *plan, struct nw_err *err)
 sqlfail:
 	ret = err_from_sqlite(err, st, rc, "cannot save plan %s", id);
 done:
-	if (dt_started)
-		pthread_join(dt, NULL);
 	sqlite3_finalize(s);
 	tx_rollback(st);
-	free(dj.doc);
 	return ret;
 }
 
