@@ -42,9 +42,17 @@ struct dump_span {
 
 #define DUMP_SKIP_MAX 2
 
+/*
+ * A dumper either streams, handing its chunk to cb (or to the hash only,
+ * without cb) whenever it fills, or grows: buf is then the whole text, made
+ * larger as needed, and nothing is handed out.  Growing skips a copy of
+ * the text and, for the many small bodies the store writes, a large chunk
+ * per dump.
+ */
 struct dumper {
 	json_dump_callback_t cb; /* NULL: the text only goes to the hash */
 	void *data;
+	bool grow;
 	size_t flags;
 	unsigned indent; /* spaces per level, 0 for none */
 	bool failed;
@@ -59,23 +67,40 @@ struct dumper {
 	/* top-level members left out of the hash (NULL-terminated), and where their values went */
 	const char *const *skip;
 	struct dump_span span[DUMP_SKIP_MAX];
-	size_t len;
-	char buf[DUMP_CHUNK];
+	char *buf;
+	size_t len, cap;
+	char chunk[]; /* buf when streaming */
 };
 
+/* A streaming dumper (grow false), or a growing one that starts with cap bytes. */
 static struct dumper *
-dumper_new(size_t flags, json_dump_callback_t cb, void *data)
+dumper_new(size_t flags, json_dump_callback_t cb, void *data, bool grow, size_t cap)
 {
-	struct dumper *d = malloc(sizeof(*d));
+	struct dumper *d = malloc(sizeof(*d) + (grow ? 0 : DUMP_CHUNK));
 
 	if (d == NULL)
 		return NULL;
-	memset(d, 0, offsetof(struct dumper, buf));
+	memset(d, 0, sizeof(*d));
 	d->cb = cb;
 	d->data = data;
 	d->flags = flags;
 	d->indent = (unsigned)(flags & JSON_MAX_INDENT);
+	d->grow = grow;
+	d->cap = grow ? cap : DUMP_CHUNK;
+	d->buf = grow ? malloc(cap) : d->chunk;
+	if (d->buf == NULL) {
+		free(d);
+		return NULL;
+	}
 	return d;
+}
+
+static void
+dumper_free(struct dumper *d)
+{
+	if (d != NULL && d->grow)
+		free(d->buf);
+	free(d);
 }
 
 /* Bytes going out of the dumper: to the hash unless it is paused, and to the callback. */
@@ -92,6 +117,8 @@ dump_emit(struct dumper *d, const char *s, size_t n)
 static void
 dump_flush(struct dumper *d)
 {
+	if (d->grow)
+		return; /* the text stays in buf */
 	if (d->hash != NULL && d->hashing)
 		sha256_update(d->hash, d->buf + d->hash_from, d->len - d->hash_from);
 	if (d->len > 0 && d->cb != NULL && !d->failed && d->cb(d->buf, d->len, d->data) != 0)
@@ -101,15 +128,44 @@ dump_flush(struct dumper *d)
 	d->hash_from = 0;
 }
 
+/*
+ * Makes room for n more bytes in buf: flushes a streaming dumper, grows a
+ * growing one (doubling: for big texts realloc moves pages, not bytes).
+ * False when they do not fit: more than a chunk, or out of memory (failed
+ * is set then).
+ */
+static bool
+dump_room(struct dumper *d, size_t n)
+{
+	size_t cap = d->cap;
+	char *b;
+
+	if (n <= d->cap - d->len)
+		return true;
+	if (!d->grow) {
+		dump_flush(d);
+		return n <= d->cap;
+	}
+	if (d->failed)
+		return false;
+	while (n > cap - d->len)
+		cap *= 2;
+	if ((b = realloc(d->buf, cap)) == NULL) {
+		d->failed = true;
+		return false;
+	}
+	d->buf = b;
+	d->cap = cap;
+	return true;
+}
+
 static void
 dump_put(struct dumper *d, const char *s, size_t n)
 {
-	if (n > DUMP_CHUNK - d->len) {
-		dump_flush(d);
-		if (n > DUMP_CHUNK) {
+	if (!dump_room(d, n)) {
+		if (!d->grow)
 			dump_emit(d, s, n);
-			return;
-		}
+		return;
 	}
 	memcpy(d->buf + d->len, s, n);
 	d->len += n;
@@ -148,15 +204,14 @@ dump_indent(struct dumper *d, int depth, bool space)
 	size_t n = (size_t)depth * d->indent;
 
 	if (d->indent > 0) {
-		if (n + 1 > DUMP_CHUNK - d->len) {
-			dump_flush(d);
-			if (n + 1 > DUMP_CHUNK) {
-				/* deeper than a chunk: rare enough to go space by space */
-				dump_put(d, "\n", 1);
-				while (n-- > 0)
-					dump_put(d, " ", 1);
-				return;
-			}
+		if (!dump_room(d, n + 1)) {
+			if (d->grow)
+				return; /* out of memory: failed is set */
+			/* deeper than a chunk: rare enough to go space by space */
+			dump_put(d, "\n", 1);
+			while (n-- > 0)
+				dump_put(d, " ", 1);
+			return;
 		}
 		d->buf[d->len++] = '\n';
 		memset(d->buf + d->len, ' ', n);
@@ -384,9 +439,9 @@ dump_members_skipping(struct dumper *d, const struct dump_member *m, size_t n)
 			last_kept = i;
 		}
 	if (kept == 0) {
+		/* the hash is done with this object: "{" is in, "}" goes in now */
 		dump_hash_pause(d);
 		sha256_update(d->hash, "}", 1);
-		return dump_members(d, m, n, 0);
 	}
 	dump_indent(d, 1, false);
 	for (i = 0; i < n && rc == 0; i++) {
@@ -400,7 +455,7 @@ dump_members_skipping(struct dumper *d, const struct dump_member *m, size_t n)
 		rc = dump_value(d, m[i].value, 1);
 		if (k >= 0)
 			d->span[k].end = dump_pos(d);
-		if (rc == 0 && i == last_kept && i + 1 < n) {
+		if (rc == 0 && kept > 0 && i == last_kept && i + 1 < n) {
 			dump_hash_pause(d);
 			sha256_update(d->hash, "\n", 1);
 		}
@@ -411,7 +466,8 @@ dump_members_skipping(struct dumper *d, const struct dump_member *m, size_t n)
 			dump_indent(d, 0, false);
 		}
 	}
-	dump_hash_resume(d);
+	if (kept > 0)
+		dump_hash_resume(d);
 	return rc;
 }
 
@@ -526,7 +582,7 @@ dump_value(struct dumper *d, const json_t *v, int depth)
 	}
 }
 
-/* Writes v through d and frees d: 0, or -1 when the value or the callback failed. */
+/* Writes v through d: 0, or -1 when the value, the callback or memory failed. */
 static int
 dump_run(struct dumper *d, const json_t *v)
 {
@@ -537,63 +593,78 @@ dump_run(struct dumper *d, const json_t *v)
 	rc = dump_value(d, v, 0);
 	if (rc == 0)
 		dump_flush(d);
-	rc = rc != 0 || d->failed ? -1 : 0;
-	free(d);
-	return rc;
+	return rc != 0 || d->failed ? -1 : 0;
+}
+
+/* A growing dumper's text, with a newline when asked and a NUL; d keeps none of it. */
+static char *
+dump_take(struct dumper *d, bool newline, size_t *len)
+{
+	char *text;
+
+	if (!dump_room(d, 2))
+		return NULL;
+	if (newline)
+		d->buf[d->len++] = '\n';
+	d->buf[d->len] = '\0';
+	text = d->buf;
+	if (len != NULL)
+		*len = d->len;
+	d->buf = NULL;
+	return text;
 }
 
 int
 plan_json_dump(const json_t *v, size_t flags, json_dump_callback_t cb, void *data)
 {
+	struct dumper *d;
+	int rc;
+
 	if (flags & (JSON_ESCAPE_SLASH | JSON_EMBED))
 		return json_dump_callback(v, cb, data, flags);
 	if (!(flags & JSON_ENCODE_ANY) && !json_is_object(v) && !json_is_array(v))
 		return -1;
-	return dump_run(dumper_new(flags, cb, data), v);
+	d = dumper_new(flags, cb, data, false, 0);
+	rc = dump_run(d, v);
+	dumper_free(d);
+	return rc;
 }
 
-struct dump_text {
-	char *s;
-	size_t len, cap;
-};
-
-static int
-dump_text_cb(const char *buf, size_t size, void *data)
-{
-	struct dump_text *t = data;
-
-	if (size + 2 > t->cap - t->len) {
-		/* doubling: for big texts realloc moves pages, not bytes */
-		size_t cap = t->cap == 0 ? DUMP_CHUNK : t->cap;
-		char *s;
-
-		while (size + 2 > cap - t->len)
-			cap *= 2;
-		if ((s = realloc(t->s, cap)) == NULL)
-			return -1;
-		t->s = s;
-		t->cap = cap;
-	}
-	memcpy(t->s + t->len, buf, size);
-	t->len += size;
-	return 0;
-}
+/* Where a growing text starts: most texts dumped whole are a request body of a kilobyte or two. */
+#define DUMP_TEXT_START 1024
 
 char *
 plan_json_dumps(const json_t *v, size_t flags, bool newline, size_t *len)
 {
-	struct dump_text t = { 0 };
+	struct dumper *d;
+	char *text = NULL;
 
-	if (plan_json_dump(v, flags, dump_text_cb, &t) != 0 || dump_text_cb("", 0, &t) != 0) {
-		free(t.s);
-		return NULL;
+	if (flags & (JSON_ESCAPE_SLASH | JSON_EMBED)) {
+		/* jansson's own, for the flags the fast path leaves to it */
+		if ((text = json_dumps(v, flags)) == NULL)
+			return NULL;
+		if (newline) {
+			size_t n = strlen(text);
+			char *t = realloc(text, n + 2);
+
+			if (t == NULL) {
+				free(text);
+				return NULL;
+			}
+			text = t;
+			memcpy(text + n, "\n", 2);
+		}
+		if (len != NULL)
+			*len = strlen(text);
+		return text;
 	}
-	if (newline)
-		t.s[t.len++] = '\n';
-	t.s[t.len] = '\0';
-	if (len != NULL)
-		*len = t.len;
-	return t.s;
+	if (!(flags & JSON_ENCODE_ANY) && !json_is_object(v) && !json_is_array(v))
+		return NULL;
+	d = dumper_new(flags, NULL, NULL, true, DUMP_TEXT_START);
+	if (dump_run(d, v) == 0)
+		text = dump_take(d, newline, len);
+	dumper_free(d);
+	return text;
 }
 
 /* ------------------------------------------------------------------ */
@@ -626,11 +697,13 @@ plan_json_fingerprint(char out[PLAN_JSON_FINGERPRINT_LEN], const struct topology
 
 	/* the SHA-256 of topology_dump's text, hashed as it is written: none of it is kept */
 	sha256_init(&s);
-	if (canonical != NULL && (d = dumper_new(JSON_CANONICAL | JSON_ENCODE_ANY, NULL, NULL)) != NULL) {
+	if (canonical != NULL &&
+	    (d = dumper_new(JSON_CANONICAL | JSON_ENCODE_ANY, NULL, NULL, false, 0)) != NULL) {
 		d->hash = &s;
 		d->hashing = true;
 		rc = dump_run(d, canonical);
 	}
+	dumper_free(d);
 	json_decref(canonical);
 	if (rc != 0)
 		return err_set(err, NW_ENOMEM, "out of memory computing a fingerprint");
@@ -650,36 +723,33 @@ static const char id_placeholder[PLAN_JSON_ID_LEN] = "pl-000000000000";
 static const char *const seal_skip[] = { "createdAt", "id", NULL };
 enum { SEAL_CREATED_AT, SEAL_ID };
 
-/* Ends text with a newline and a NUL, puts the id in its place and notes where createdAt is. */
+/* Where a plan's text starts growing: a small plan's size; a large one doubles it a few times. */
+#define SEAL_TEXT_START ((size_t)1 << 20)
+
+/* Ends the text with a newline and a NUL, puts the id in its place and notes where createdAt is. */
 static int
-seal_text_finish(struct plan_text *text, struct dump_text *t, const struct dump_span *span,
-    const char *id)
+seal_text_finish(struct plan_text *text, struct dumper *d, const char *id)
 {
-	if (dump_text_cb("", 0, t) != 0) /* makes room for the newline and the NUL */
-		return -1;
-	t->s[t->len++] = '\n';
-	t->s[t->len] = '\0';
+	const struct dump_span *span = d->span;
+
 	/* the value is the quoted placeholder: the id goes between the quotes */
 	if (span[SEAL_ID].end - span[SEAL_ID].at != PLAN_JSON_ID_LEN + 1)
 		return -1;
-	memcpy(t->s + span[SEAL_ID].at + 1, id, PLAN_JSON_ID_LEN - 1);
-	text->s = t->s;
-	text->len = t->len;
+	if ((text->s = dump_take(d, true, &text->len)) == NULL)
+		return -1;
+	memcpy(text->s + span[SEAL_ID].at + 1, id, PLAN_JSON_ID_LEN - 1);
 	text->created_at = span[SEAL_CREATED_AT].at;
 	text->created_len = span[SEAL_CREATED_AT].end - span[SEAL_CREATED_AT].at;
-	t->s = NULL;
 	return 0;
 }
 
 int
 plan_json_seal(json_t *plan, struct plan_text *text, struct nw_err *err)
 {
-	struct dump_text t = { 0 };
 	struct dumper *d = NULL;
 	struct sha256 s;
 	json_t *old = json_incref(json_object_get(plan, "id"));
 	char hex[SHA256_HEX_LEN], id[PLAN_JSON_ID_LEN];
-	struct dump_span span[DUMP_SKIP_MAX] = { { 0, 0 } };
 	int rc = -1;
 
 	if (text != NULL)
@@ -688,29 +758,26 @@ plan_json_seal(json_t *plan, struct plan_text *text, struct nw_err *err)
 	/*
 	 * One pass: the text (id placeholder and all) to memory, and to the
 	 * hash all of it but "createdAt" and "id"; the id is then written
-	 * over its placeholder.
+	 * over its placeholder.  Without text, the hash only.
 	 */
 	if (json_is_object(plan) && json_object_set_new(plan, "id", json_string(id_placeholder)) == 0 &&
-	    (d = dumper_new(JSON_CANONICAL | JSON_ENCODE_ANY, text != NULL ? dump_text_cb : NULL,
-	    &t)) != NULL) {
+	    (d = dumper_new(JSON_CANONICAL | JSON_ENCODE_ANY, NULL, NULL, text != NULL,
+	    SEAL_TEXT_START)) != NULL) {
 		d->hash = &s;
 		d->hashing = true;
 		d->skip = seal_skip;
-		rc = dump_value(d, plan, 0);
-		if (rc == 0)
-			dump_flush(d);
-		rc = rc != 0 || d->failed ? -1 : 0;
-		memcpy(span, d->span, sizeof(span));
-		free(d);
+		rc = dump_run(d, plan);
 	}
 	if (rc == 0) {
+		/* a growing dumper hashes at the end what it has not handed out */
+		dump_hash_pause(d);
 		sha256_update(&s, "\n", 1);
 		digest_hex(&s, hex);
 		snprintf(id, sizeof(id), "pl-%.12s", hex);
 		rc = json_object_set_new(plan, "id", json_string(id));
 	}
 	if (rc == 0 && text != NULL)
-		rc = seal_text_finish(text, &t, span, id);
+		rc = seal_text_finish(text, d, id);
 	if (rc != 0) {
 		/* the plan as it came */
 		if (old != NULL)
@@ -719,8 +786,8 @@ plan_json_seal(json_t *plan, struct plan_text *text, struct nw_err *err)
 			json_object_del(plan, "id");
 		rc = err_set(err, NW_ENOMEM, "out of memory writing the plan");
 	}
+	dumper_free(d);
 	json_decref(old);
-	free(t.s);
 	return rc;
 }
 
