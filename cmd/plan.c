@@ -305,11 +305,11 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	json_t *plan = NULL;
 	struct report_job rj = { .fd = -1 };
 	pthread_t rt, ft;
-	bool rt_started = false, freeing;
+	bool rt_started = false, freeing, blocked;
 	struct stat ost;
 	const char *db = cmd_db_path(a), *output = cmd_arg(a, "output");
 	char *stored_at = NULL;
-	int rc;
+	int rc, sealed;
 
 	if (cmd_arg(a, "current") == NULL)
 		return err_set(err, NW_EINPUT, "option '--current' is required; usage: netwave plan %s",
@@ -322,7 +322,7 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		return rc;
 	rf = fmt == FORMAT_JSON ? REPORT_JSON : fmt == FORMAT_MARKDOWN ? REPORT_MARKDOWN : REPORT_TEXT;
 	opts.now = ctx->now;
-	opts.text = &pt; /* written once: the id, the store and the JSON report share it */
+	opts.unsealed = true; /* sealed below, once the topologies are freed */
 	if (cmd_arg(a, "now") != NULL && (rc = parse_rfc3339(cmd_arg(a, "now"), &opts.now, err)) != 0)
 		return rc;
 	opts.current_source = cmd_arg(a, "current");
@@ -343,13 +343,27 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	if ((rc = load_target(ctx, a, cur, &tgt, err)) != 0)
 		goto done;
 	rc = planner_plan(&plan, cur, tgt, &opts, err);
-	if (rc == NW_EFAIL && plan != NULL) {
-		/* blocked: the report with its blockers, and why on stderr; nothing stored */
+	blocked = rc == NW_EFAIL && plan != NULL;
+	if (rc != 0 && !blocked)
+		goto done;
+	/* the plan holds what it needs of the topologies: free them before it is written */
+	topology_free(tgt);
+	topology_free(cur);
+	tgt = cur = NULL;
+#ifdef __GLIBC__
+	/* and give their pages back: the plan's text is tens of megabytes */
+	malloc_trim(0);
+#endif
+	/* written once: its id, the store and the JSON report share the text */
+	if ((sealed = plan_json_seal(plan, &pt, err)) != 0) {
+		rc = sealed;
+		goto done;
+	}
+	if (blocked) {
+		/* the report with its blockers, and why on stderr; nothing stored */
 		rc = plan_blocked(ctx, plan, &pt, rf, output, err);
 		goto done;
 	}
-	if (rc != 0)
-		goto done;
 	/*
 	 * The same inputs give the same plan: the id hashes everything but the
 	 * creation time, so a plan already stored under this id is this plan,
@@ -363,14 +377,6 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		goto done;
 	if (stored_at != NULL && (rc = plan_text_set_created_at(&pt, plan, stored_at, err)) != 0)
 		goto done;
-	/* the plan holds what it needs of the topologies: free them before the big dumps */
-	topology_free(tgt);
-	topology_free(cur);
-	tgt = cur = NULL;
-#ifdef __GLIBC__
-	/* and give their pages back: the dumps ahead are tens of megabytes each */
-	malloc_trim(0);
-#endif
 
 	rj.plan = plan;
 	rj.doc = &pt;

@@ -4838,7 +4838,8 @@ planner_plan(json_t **out, const struct topology *cur, const struct topology *tg
 	json_object_set(plan, "inspected", p.inspected);
 	json_object_set_new(plan, "waves", waves);
 	waves = NULL;
-	rc = plan_json_seal(plan, opts != NULL ? opts->text : NULL, err);
+	if (opts == NULL || !opts->unsealed)
+		rc = plan_json_seal(plan, NULL, err);
 	if (rc != 0)
 		goto done;
 	if (json_array_size(p.blockers) > 0) {

@@ -37,7 +37,12 @@ struct planner_opts {
 	const char *current_source; /* file names recorded in the plan; NULL: the topology's source */
 	const char *target_source;
 	unsigned sample_size;       /* 0: the rollout's sampleSize, else PLANNER_DEFAULT_SAMPLE */
-	struct plan_text *text;     /* not NULL: receives the plan's canonical text (plan_json_seal) */
+	/*
+	 * true: the plan comes back without its "id", for the caller to seal
+	 * (plan_json_seal: the id and the canonical text in one pass) once it
+	 * has freed the topologies, so the text never sits beside them.
+	 */
+	bool unsealed;
 };
 
 /*
@@ -52,8 +57,8 @@ struct planner_opts {
  * cur (request bodies): it stays valid after the topologies are freed,
  * but must not be modified in place below a step's body.
  *
- * The plan is written canonically once, for its id (plan_json_seal); with
- * opts->text that text is kept for the store and the report.
+ * The plan's id is its canonical text's hash (plan_json_seal), unless
+ * opts->unsealed leaves that to the caller.
  */
 int planner_plan(json_t **out, const struct topology *cur, const struct topology *tgt,
     const struct planner_opts *opts, struct nw_err *err);
