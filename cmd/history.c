@@ -206,12 +206,38 @@ message_split(char **subject, const char **body, const char *msg, struct nw_err 
 	return 0;
 }
 
+/*
+ * "recorded N of M resources" on a terminal, rewritten in place every
+ * hundred resources and ended with a newline at the last (or when the
+ * record stops early): recording a large estate takes a while.  Nothing
+ * when stderr is not a terminal.
+ */
+struct record_progress {
+	FILE *err;
+	bool open; /* a line without its newline is on the terminal */
+};
+
+static void
+record_progress_cb(void *arg, size_t done, size_t total)
+{
+	struct record_progress *p = arg;
+
+	if (done % 100 != 0 && done != total)
+		return;
+	fprintf(p->err, "\rrecorded %zu of %zu resources", done, total);
+	p->open = done != total;
+	if (!p->open)
+		fputc('\n', p->err);
+	fflush(p->err);
+}
+
 static int
 exec_record(struct cmd_ctx *ctx, const struct cmd_args *a, struct history *h,
     enum output_format fmt, struct nw_err *err)
 {
 	struct history_commit_info info = { 0 };
 	struct history_change change = { 0 };
+	struct record_progress progress = { .err = ctx->err };
 	struct history_result res;
 	struct topology *t = NULL;
 	char *subject = NULL;
@@ -242,7 +268,13 @@ exec_record(struct cmd_ctx *ctx, const struct cmd_args *a, struct history *h,
 	info.tag = cmd_arg(a, "tag");
 	change.mode = HISTORY_REPLACE;
 	change.resources = t->resources;
-	if ((rc = history_record(h, &change, &info, &res, err)) != 0)
+	if (ctx->err_is_tty)
+		history_progress_set(h, record_progress_cb, &progress);
+	rc = history_record(h, &change, &info, &res, err);
+	history_progress_set(h, NULL, NULL);
+	if (progress.open)
+		fputc('\n', ctx->err);
+	if (rc != 0)
 		goto done;
 	if (fmt == FORMAT_JSON) {
 		doc = json_pack("{s:s, s:s, s:s?, s:b, s:I, s:I, s:I}", "format",

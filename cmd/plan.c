@@ -105,6 +105,7 @@ share_unchanged(json_t *doc, const struct topology *cur)
  */
 struct report_job {
 	const json_t *plan;
+	const struct plan_text *doc; /* the plan's canonical text: the JSON report */
 	enum report_format rf;
 	const char *path;   /* NULL: standard output, or device */
 	const char *device; /* an existing non-regular file (/dev/null): written in place */
@@ -145,11 +146,9 @@ report_to_file(struct report_job *j)
 		return rc;
 	}
 	if (j->rf == REPORT_JSON) {
-		if (planner_json_dump(j->plan, JSON_CANONICAL | JSON_ENCODE_ANY, report_write_cb, j) != 0 ||
-		    report_write_cb("\n", 1, j) != 0)
-			return j->write_errno != 0 ?
-			    err_set(&j->err, NW_EIO, "cannot write '%s': %s", j->path, strerror(j->write_errno)) :
-			    err_set(&j->err, NW_ENOMEM, "out of memory rendering the plan");
+		if (report_write_cb(j->doc->s, j->doc->len, j) != 0)
+			return err_set(&j->err, NW_EIO, "cannot write '%s': %s", j->path,
+			    strerror(j->write_errno));
 	} else {
 		if ((rc = report_render(&j->text, j->plan, j->rf, NULL, &j->err)) != 0)
 			return rc;
@@ -174,8 +173,7 @@ report_run(void *arg)
 	if (j->path != NULL) {
 		j->rc = report_to_file(j);
 	} else if (j->rf == REPORT_JSON) {
-		j->text = planner_json_dumps(j->plan, JSON_CANONICAL | JSON_ENCODE_ANY, true, &j->len);
-		j->rc = j->text != NULL ? 0 : err_set(&j->err, NW_ENOMEM, "out of memory rendering the plan");
+		j->rc = 0; /* the plan's text, written with its id */
 	} else {
 		j->rc = report_render(&j->text, j->plan, j->rf, NULL, &j->err);
 		if (j->rc == 0)
@@ -188,13 +186,15 @@ report_run(void *arg)
 static int
 report_publish(struct report_job *j, FILE *out, struct nw_err *err)
 {
+	const char *text = j->rf == REPORT_JSON ? j->doc->s : j->text;
+	size_t len = j->rf == REPORT_JSON ? j->doc->len : j->len;
 	char *dir;
 	int dfd;
 
 	if (j->device != NULL)
-		return file_write_atomic(j->device, j->text, j->len, err);
+		return file_write_atomic(j->device, text, len, err);
 	if (j->path == NULL) {
-		fwrite(j->text, 1, j->len, out);
+		fwrite(text, 1, len, out);
 		return 0;
 	}
 	if (rename(j->tmp, j->path) != 0)
@@ -267,28 +267,26 @@ load_target(struct cmd_ctx *ctx, const struct cmd_args *a, const struct topology
  * the planner's message, or the error writing the report.
  */
 static int
-plan_blocked(struct cmd_ctx *ctx, const json_t *plan, enum report_format rf, const char *output,
-    struct nw_err *err)
+plan_blocked(struct cmd_ctx *ctx, const json_t *plan, const struct plan_text *doc,
+    enum report_format rf, const char *output, struct nw_err *err)
 {
 	char *b = report_blockers(plan), *text = NULL;
+	const char *shown = doc->s; /* the JSON report is the plan's text */
 	struct nw_err werr = { 0 };
-	int rc;
+	int rc = 0;
 
 	if (b != NULL)
 		fputs(b, ctx->err);
 	free(b);
-	if (rf == REPORT_JSON) {
-		size_t len;
-		text = planner_json_dumps(plan, JSON_CANONICAL | JSON_ENCODE_ANY, true, &len);
-		rc = text != NULL ? 0 : err_set(&werr, NW_ENOMEM, "out of memory rendering the plan");
-	} else {
+	if (rf != REPORT_JSON) {
 		rc = report_render(&text, plan, rf, NULL, &werr);
+		shown = text;
 	}
 	if (rc == 0) {
 		if (output != NULL && strcmp(output, "-") != 0)
-			rc = file_write_atomic(output, text, strlen(text), &werr);
+			rc = file_write_atomic(output, shown, strlen(shown), &werr);
 		else
-			fputs(text, ctx->out);
+			fputs(shown, ctx->out);
 	}
 	free(text);
 	if (rc != 0) {
@@ -305,16 +303,17 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	struct store *st = NULL;
 	struct planner_opts opts = { 0 };
 	struct iac_map *iac = NULL;
+	struct plan_text pt = { 0 };
 	enum output_format fmt;
 	enum report_format rf;
 	json_t *plan = NULL;
 	struct report_job rj = { .fd = -1 };
 	pthread_t rt, ft;
-	bool rt_started = false, freeing;
+	bool rt_started = false, freeing, blocked;
 	struct stat ost;
 	const char *db = cmd_db_path(a), *output = cmd_arg(a, "output");
 	char *stored_at = NULL;
-	int rc;
+	int rc, sealed;
 
 	if (cmd_arg(a, "current") == NULL)
 		return err_set(err, NW_EINPUT, "option '--current' is required; usage: netwave plan %s",
@@ -327,6 +326,7 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		return rc;
 	rf = fmt == FORMAT_JSON ? REPORT_JSON : fmt == FORMAT_MARKDOWN ? REPORT_MARKDOWN : REPORT_TEXT;
 	opts.now = ctx->now;
+	opts.unsealed = true; /* sealed below, once the topologies are freed */
 	if (cmd_arg(a, "now") != NULL && (rc = parse_rfc3339(cmd_arg(a, "now"), &opts.now, err)) != 0)
 		return rc;
 	opts.current_source = cmd_arg(a, "current");
@@ -350,7 +350,10 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	if ((rc = load_target(ctx, a, cur, &tgt, err)) != 0)
 		goto done;
 	rc = planner_plan(&plan, cur, tgt, &opts, err);
-	if (plan != NULL && (rc == 0 || rc == NW_EFAIL)) {
+	blocked = rc == NW_EFAIL && plan != NULL;
+	if (rc != 0 && !blocked)
+		goto done;
+	{
 		/* what IaC manages: part of the plan before it is shown or stored (docs/iac.md) */
 		struct nw_err ierr = { 0 };
 		int irc = iac_plan_annotate(plan, iac, cur, tgt, &ierr);
@@ -361,13 +364,24 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 			goto done;
 		}
 	}
-	if (rc == NW_EFAIL && plan != NULL) {
-		/* blocked: the report with its blockers, and why on stderr; nothing stored */
-		rc = plan_blocked(ctx, plan, rf, output, err);
+	/* the plan holds what it needs of the topologies: free them before it is written */
+	topology_free(tgt);
+	topology_free(cur);
+	tgt = cur = NULL;
+#ifdef __GLIBC__
+	/* and give their pages back: the plan's text is tens of megabytes */
+	malloc_trim(0);
+#endif
+	/* written once: its id, the store and the JSON report share the text */
+	if ((sealed = plan_json_seal(plan, &pt, err)) != 0) {
+		rc = sealed;
 		goto done;
 	}
-	if (rc != 0)
+	if (blocked) {
+		/* the report with its blockers, and why on stderr; nothing stored */
+		rc = plan_blocked(ctx, plan, &pt, rf, output, err);
 		goto done;
+	}
 	/*
 	 * The same inputs give the same plan: the id hashes everything but the
 	 * creation time, so a plan already stored under this id is this plan,
@@ -379,18 +393,11 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	}
 	if ((rc = store_plan_created_at(st, json_str(plan, "id"), &stored_at, err)) != 0)
 		goto done;
-	if (stored_at != NULL)
-		json_object_set_new(plan, "createdAt", json_string(stored_at));
-	/* the plan holds what it needs of the topologies: free them before the big dumps */
-	topology_free(tgt);
-	topology_free(cur);
-	tgt = cur = NULL;
-#ifdef __GLIBC__
-	/* and give their pages back: the dumps ahead are tens of megabytes each */
-	malloc_trim(0);
-#endif
+	if (stored_at != NULL && (rc = plan_text_set_created_at(&pt, plan, stored_at, err)) != 0)
+		goto done;
 
 	rj.plan = plan;
+	rj.doc = &pt;
 	rj.rf = rf;
 	rj.path = output != NULL && strcmp(output, "-") != 0 ? output : NULL;
 	if (rj.path != NULL && stat(rj.path, &ost) == 0 && !S_ISREG(ost.st_mode)) {
@@ -407,7 +414,7 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 			goto done;
 		}
 	}
-	if ((rc = store_plan_save(st, plan, err)) != 0)
+	if ((rc = store_plan_save_text(st, plan, pt.s, pt.len, err)) != 0)
 		err_prefix(err, "cannot store plan %s in '%s'", json_str(plan, "id"), db);
 	if (rt_started) {
 		pthread_join(rt, NULL);
@@ -438,6 +445,7 @@ done:
 		pthread_join(ft, NULL);
 	json_decref(plan);
 	iac_map_free(iac);
+	plan_text_clear(&pt);
 	topology_free(tgt);
 	topology_free(cur);
 	free(stored_at);

@@ -28,7 +28,6 @@
 #include "config.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -48,11 +47,11 @@
 #include "plan/kinds.h"
 #include "plan/cost.h"
 #include "plan/limits.h"
+#include "plan/plan_json.h"
 #include "plan/planner.h"
 #include "plan/report.h"
 #include "plan/rgroups.h"
 #include "plan/routes.h"
-#include "plan/sha256.h"
 #include "plan/topology.h"
 
 #define API_NETWORK ARM_API_NETWORK
@@ -4597,625 +4596,7 @@ finish_waves(struct pl *p, const struct budget *b, json_t *summary, json_t **wav
 }
 
 /* ------------------------------------------------------------------ */
-/* Canonical text, fast */
-
-/*
- * jansson's json_dump_callback, byte for byte, for the flags netwave
- * dumps with (JSON_INDENT(n), JSON_COMPACT, JSON_SORT_KEYS,
- * JSON_ENSURE_ASCII, JSON_ENCODE_ANY), about three times faster: a plan
- * of thousands of steps is dumped for its id, for the store and for the
- * report, and its topologies for their fingerprints, and jansson spends
- * most of that time checking every object for loops (a printf and a hash
- * table per object) and handing out output a few bytes at a time.  Here
- * the output goes out in large chunks, keys are sorted without a look-up
- * per key, and a depth limit stands in for the loop check (jansson's
- * parser stops at the same depth, so only a cycle reaches it).  Reals
- * and the flags we never use go to jansson itself.
- */
-
-/* planner_json_dump and planner_json_dumps are declared in plan/planner.h. */
-
-#define DUMP_CHUNK 65536
-#define DUMP_MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
-
-struct dumper {
-	json_dump_callback_t cb;
-	void *data;
-	size_t flags;
-	unsigned indent; /* spaces per level, 0 for none */
-	bool failed;
-	size_t len;
-	char buf[DUMP_CHUNK];
-};
-
-static void
-dump_flush(struct dumper *d)
-{
-	if (d->len > 0 && !d->failed && d->cb(d->buf, d->len, d->data) != 0)
-		d->failed = true;
-	d->len = 0;
-}
-
-static void
-dump_put(struct dumper *d, const char *s, size_t n)
-{
-	if (n > DUMP_CHUNK - d->len) {
-		dump_flush(d);
-		if (n > DUMP_CHUNK) {
-			if (!d->failed && d->cb(s, n, d->data) != 0)
-				d->failed = true;
-			return;
-		}
-	}
-	memcpy(d->buf + d->len, s, n);
-	d->len += n;
-}
-
-/* A newline and depth levels of indentation, or the space after a comma without indentation. */
-static void
-dump_indent(struct dumper *d, int depth, bool space)
-{
-	size_t n = (size_t)depth * d->indent;
-
-	if (d->indent > 0) {
-		if (n + 1 > DUMP_CHUNK - d->len) {
-			dump_flush(d);
-			if (n + 1 > DUMP_CHUNK) {
-				/* deeper than a chunk: rare enough to go space by space */
-				dump_put(d, "\n", 1);
-				while (n-- > 0)
-					dump_put(d, " ", 1);
-				return;
-			}
-		}
-		d->buf[d->len++] = '\n';
-		memset(d->buf + d->len, ' ', n);
-		d->len += n;
-	} else if (space && !(d->flags & JSON_COMPACT)) {
-		dump_put(d, " ", 1);
-	}
-}
-
-/* The length of the UTF-8 sequence at p (jansson's rules), 0 when it is not valid. */
-static size_t
-utf8_seq(const unsigned char *p, size_t avail, uint32_t *cp)
-{
-	size_t n, i;
-	uint32_t v;
-
-	if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-		n = 2;
-		v = p[0] & 0x1F;
-	} else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-		n = 3;
-		v = p[0] & 0x0F;
-	} else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-		n = 4;
-		v = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > avail)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-		v = (v << 6) | (p[i] & 0x3F);
-	}
-	if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (n == 3 && v < 0x800) ||
-	    (n == 4 && v < 0x10000))
-		return 0;
-	*cp = v;
-	return n;
-}
-
-/*
- * Might a byte of w need escaping or decoding (below 0x20, '"', '\\',
- * 0x80 and up)?  The usual bit tricks; a false alarm only costs the
- * byte-by-byte path.
- */
-static inline bool
-word_needs_look(uint64_t w)
-{
-	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-
-	return (((w - ones * 0x20) | (q - ones) | (b - ones) | w) & high) != 0;
-}
-
-/*
- * A JSON string.  Runs that need no escape go out whole, as jansson's do;
- * on invalid UTF-8 the run in progress is dropped and -1 returned, as
- * jansson does.
- */
-static int
-dump_string(struct dumper *d, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
-	bool ascii = (d->flags & JSON_ENSURE_ASCII) != 0;
-	char esc[6];
-
-	dump_put(d, "\"", 1);
-	while (p < end) {
-		uint32_t cp;
-		size_t n;
-
-		/* eight plain bytes at a time, the common case */
-		while (end - p >= 8) {
-			uint64_t w;
-
-			memcpy(&w, p, 8);
-			if (word_needs_look(w))
-				break;
-			p += 8;
-		}
-		if (p == end)
-			break;
-		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
-			p++;
-			continue;
-		}
-		if (*p >= 0x80) {
-			if ((n = utf8_seq(p, (size_t)(end - p), &cp)) == 0)
-				return -1;
-			if (!ascii) {
-				p += n;
-				continue;
-			}
-		} else {
-			n = 1;
-			cp = *p;
-		}
-		dump_put(d, (const char *)run, (size_t)(p - run));
-		switch (cp) {
-		case '\\': dump_put(d, "\\\\", 2); break;
-		case '"': dump_put(d, "\\\"", 2); break;
-		case '\b': dump_put(d, "\\b", 2); break;
-		case '\f': dump_put(d, "\\f", 2); break;
-		case '\n': dump_put(d, "\\n", 2); break;
-		case '\r': dump_put(d, "\\r", 2); break;
-		case '\t': dump_put(d, "\\t", 2); break;
-		default: {
-			/* \uXXXX, or a UTF-16 surrogate pair of them beyond the BMP */
-			uint32_t units[2];
-			int k, nu = 0;
-
-			if (cp < 0x10000) {
-				units[nu++] = cp;
-			} else {
-				units[nu++] = 0xD800 | ((cp - 0x10000) >> 10);
-				units[nu++] = 0xDC00 | ((cp - 0x10000) & 0x3FF);
-			}
-			for (k = 0; k < nu; k++) {
-				esc[0] = '\\';
-				esc[1] = 'u';
-				esc[2] = hex[(units[k] >> 12) & 15];
-				esc[3] = hex[(units[k] >> 8) & 15];
-				esc[4] = hex[(units[k] >> 4) & 15];
-				esc[5] = hex[units[k] & 15];
-				dump_put(d, esc, 6);
-			}
-			break;
-		}
-		}
-		p += n;
-		run = p;
-	}
-	dump_put(d, (const char *)run, (size_t)(p - run));
-	dump_put(d, "\"", 1);
-	return 0;
-}
-
-struct dump_member {
-	const char *key;
-	size_t len;
-	json_t *value;
-};
-
-/* jansson's key order: bytes, then length. */
-static int
-dump_member_cmp(const struct dump_member *x, const struct dump_member *y)
-{
-	int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
-
-	if (c != 0)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
-static int
-dump_member_qcmp(const void *a, const void *b)
-{
-	return dump_member_cmp(a, b);
-}
-
-static int dump_value(struct dumper *d, const json_t *v, int depth);
-
-static int
-dump_object(struct dumper *d, const json_t *v, int depth)
-{
-	struct dump_member small[32], *m = small;
-	size_t n = json_object_size(v), i = 0, j;
-	void *it;
-	int rc = 0;
-
-	dump_put(d, "{", 1);
-	if (n == 0) {
-		dump_put(d, "}", 1);
-		return 0;
-	}
-	if (n > sizeof(small) / sizeof(small[0]) && (m = malloc(n * sizeof(*m))) == NULL)
-		return -1;
-	for (it = json_object_iter((json_t *)v); it != NULL && i < n;
-	    it = json_object_iter_next((json_t *)v, it), i++) {
-		m[i].key = json_object_iter_key(it);
-#if JANSSON_VERSION_HEX >= 0x020e00
-		m[i].len = json_object_iter_key_len(it);
-#else
-		m[i].len = strlen(m[i].key);
-#endif
-		m[i].value = json_object_iter_value(it);
-	}
-	n = i;
-	if (d->flags & JSON_SORT_KEYS) {
-		if (n > 16) {
-			qsort(m, n, sizeof(*m), dump_member_qcmp);
-		} else {
-			for (i = 1; i < n; i++) {
-				struct dump_member x = m[i];
-				for (j = i; j > 0 && dump_member_cmp(&m[j - 1], &x) > 0; j--)
-					m[j] = m[j - 1];
-				m[j] = x;
-			}
-		}
-	}
-	dump_indent(d, depth + 1, false);
-	for (i = 0; i < n && rc == 0; i++) {
-		(void)dump_string(d, m[i].key, m[i].len); /* jansson ignores a bad key too */
-		if (d->flags & JSON_COMPACT)
-			dump_put(d, ":", 1);
-		else
-			dump_put(d, ": ", 2);
-		rc = dump_value(d, m[i].value, depth + 1);
-		if (rc == 0 && i + 1 < n) {
-			dump_put(d, ",", 1);
-			dump_indent(d, depth + 1, true);
-		} else if (rc == 0) {
-			dump_indent(d, depth, false);
-		}
-	}
-	if (m != small)
-		free(m);
-	if (rc == 0)
-		dump_put(d, "}", 1);
-	return rc;
-}
-
-static int
-dump_value(struct dumper *d, const json_t *v, int depth)
-{
-	char buf[64];
-	size_t i, n;
-	int len;
-
-	if (v == NULL || depth > DUMP_MAX_DEPTH)
-		return -1;
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return dump_object(d, v, depth);
-	case JSON_ARRAY:
-		n = json_array_size(v);
-		dump_put(d, "[", 1);
-		if (n == 0) {
-			dump_put(d, "]", 1);
-			return 0;
-		}
-		dump_indent(d, depth + 1, false);
-		for (i = 0; i < n; i++) {
-			if (dump_value(d, json_array_get(v, i), depth + 1) != 0)
-				return -1;
-			if (i + 1 < n) {
-				dump_put(d, ",", 1);
-				dump_indent(d, depth + 1, true);
-			} else {
-				dump_indent(d, depth, false);
-			}
-		}
-		dump_put(d, "]", 1);
-		return 0;
-	case JSON_STRING:
-		return dump_string(d, json_string_value(v), json_string_length(v));
-	case JSON_INTEGER:
-		len = snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		if (len < 0 || (size_t)len >= sizeof(buf))
-			return -1;
-		dump_put(d, buf, (size_t)len);
-		return 0;
-	case JSON_TRUE:
-		dump_put(d, "true", 4);
-		return 0;
-	case JSON_FALSE:
-		dump_put(d, "false", 5);
-		return 0;
-	case JSON_NULL:
-		dump_put(d, "null", 4);
-		return 0;
-	default: {
-		/* reals: jansson's own formatting, precision flag and all */
-		char *s = json_dumps(v, d->flags | JSON_ENCODE_ANY);
-
-		if (s == NULL)
-			return -1;
-		dump_put(d, s, strlen(s));
-		free(s);
-		return 0;
-	}
-	}
-}
-
-int
-planner_json_dump(const json_t *v, size_t flags, json_dump_callback_t cb, void *data)
-{
-	struct dumper *d;
-	int rc;
-
-	if (flags & (JSON_ESCAPE_SLASH | JSON_EMBED))
-		return json_dump_callback(v, cb, data, flags);
-	if (!(flags & JSON_ENCODE_ANY) && !json_is_object(v) && !json_is_array(v))
-		return -1;
-	if ((d = malloc(sizeof(*d))) == NULL)
-		return -1;
-	d->cb = cb;
-	d->data = data;
-	d->flags = flags;
-	d->indent = (unsigned)(flags & JSON_MAX_INDENT);
-	d->failed = false;
-	d->len = 0;
-	rc = dump_value(d, v, 0);
-	if (rc == 0)
-		dump_flush(d);
-	rc = rc != 0 || d->failed ? -1 : 0;
-	free(d);
-	return rc;
-}
-
-struct dump_text {
-	char *s;
-	size_t len, cap;
-};
-
-static int
-dump_text_cb(const char *buf, size_t size, void *data)
-{
-	struct dump_text *t = data;
-
-	if (size + 2 > t->cap - t->len) {
-		/* doubling: for big texts realloc moves pages, not bytes */
-		size_t cap = t->cap == 0 ? DUMP_CHUNK : t->cap;
-		char *s;
-
-		while (size + 2 > cap - t->len)
-			cap *= 2;
-		if ((s = realloc(t->s, cap)) == NULL)
-			return -1;
-		t->s = s;
-		t->cap = cap;
-	}
-	memcpy(t->s + t->len, buf, size);
-	t->len += size;
-	return 0;
-}
-
-char *
-planner_json_dumps(const json_t *v, size_t flags, bool newline, size_t *len)
-{
-	struct dump_text t = { 0 };
-
-	if (planner_json_dump(v, flags, dump_text_cb, &t) != 0 || dump_text_cb("", 0, &t) != 0) {
-		free(t.s);
-		return NULL;
-	}
-	if (newline)
-		t.s[t.len++] = '\n';
-	t.s[t.len] = '\0';
-	if (len != NULL)
-		*len = t.len;
-	return t.s;
-}
-
-/* ------------------------------------------------------------------ */
 /* Entry points */
-
-static int
-hash_cb(const char *buf, size_t size, void *data)
-{
-	sha256_update(data, buf, size);
-	return 0;
-}
-
-/*
- * Hashing beside the dump: the text goes through a small ring of chunks to
- * a second thread that hashes them, so a plan's id costs the longer of
- * the two instead of their sum.  Used for the plan id only, which nothing
- * else runs beside; the fingerprints already have a thread of their own.
- */
-#define HASH_CHUNK ((size_t)256 << 10)
-#define HASH_SLOTS 4
-
-struct hash_pipe {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct sha256 *s;
-	char *buf[HASH_SLOTS];
-	size_t len[HASH_SLOTS];
-	size_t produced, consumed; /* chunks handed over and chunks hashed */
-	bool done;
-};
-
-static void *
-hash_pipe_run(void *arg)
-{
-	struct hash_pipe *h = arg;
-	size_t slot;
-
-	pthread_mutex_lock(&h->mu);
-	for (;;) {
-		while (h->consumed == h->produced && !h->done)
-			pthread_cond_wait(&h->cv, &h->mu);
-		if (h->consumed == h->produced)
-			break;
-		slot = h->consumed % HASH_SLOTS;
-		pthread_mutex_unlock(&h->mu);
-		sha256_update(h->s, h->buf[slot], h->len[slot]);
-		pthread_mutex_lock(&h->mu);
-		h->consumed++;
-		pthread_cond_broadcast(&h->cv);
-	}
-	pthread_mutex_unlock(&h->mu);
-	return NULL;
-}
-
-/* Hands the filling chunk over, waiting for a free one. */
-static void
-hash_pipe_publish(struct hash_pipe *h)
-{
-	pthread_mutex_lock(&h->mu);
-	h->produced++;
-	pthread_cond_broadcast(&h->cv);
-	while (h->produced - h->consumed >= HASH_SLOTS)
-		pthread_cond_wait(&h->cv, &h->mu);
-	h->len[h->produced % HASH_SLOTS] = 0;
-	pthread_mutex_unlock(&h->mu);
-}
-
-static int
-hash_pipe_cb(const char *buf, size_t size, void *data)
-{
-	struct hash_pipe *h = data;
-
-	while (size > 0) {
-		/* only this thread touches the filling slot until it is published */
-		size_t slot = h->produced % HASH_SLOTS, n = HASH_CHUNK - h->len[slot];
-
-		if (n > size)
-			n = size;
-		memcpy(h->buf[slot] + h->len[slot], buf, n);
-		h->len[slot] += n;
-		buf += n;
-		size -= n;
-		if (h->len[slot] == HASH_CHUNK)
-			hash_pipe_publish(h);
-	}
-	return 0;
-}
-
-/* The canonical text of v into s, hashed on a second thread when one can be had. */
-static int
-hash_dump_piped(const json_t *v, struct sha256 *s)
-{
-	struct hash_pipe h;
-	pthread_t t;
-	bool mu = false, cv = false;
-	size_t i;
-	int rc;
-
-	memset(&h, 0, sizeof(h));
-	h.s = s;
-	for (i = 0; i < HASH_SLOTS; i++)
-		if ((h.buf[i] = malloc(HASH_CHUNK)) == NULL)
-			break;
-	if (i < HASH_SLOTS || !(mu = pthread_mutex_init(&h.mu, NULL) == 0) ||
-	    !(cv = pthread_cond_init(&h.cv, NULL) == 0) ||
-	    pthread_create(&t, NULL, hash_pipe_run, &h) != 0) {
-		/* no second thread: hash as the text comes */
-		rc = planner_json_dump(v, JSON_CANONICAL | JSON_ENCODE_ANY, hash_cb, s);
-		goto done;
-	}
-	rc = planner_json_dump(v, JSON_CANONICAL | JSON_ENCODE_ANY, hash_pipe_cb, &h);
-	pthread_mutex_lock(&h.mu);
-	if (h.len[h.produced % HASH_SLOTS] > 0)
-		h.produced++;
-	h.done = true;
-	pthread_cond_broadcast(&h.cv);
-	pthread_mutex_unlock(&h.mu);
-	pthread_join(t, NULL);
-done:
-	if (cv)
-		pthread_cond_destroy(&h.cv);
-	if (mu)
-		pthread_mutex_destroy(&h.mu);
-	for (i = 0; i < HASH_SLOTS; i++)
-		free(h.buf[i]);
-	return rc;
-}
-
-/*
- * The SHA-256 of json_dump_canonical(v), computed as the text is produced
- * instead of from a copy of it: a large estate's canonical text is tens of
- * megabytes.
- */
-static int
-hash_canonical(const json_t *v, bool piped, char hex[SHA256_HEX_LEN])
-{
-	static const char digits[] = "0123456789abcdef";
-	uint8_t d[SHA256_DIGEST_LEN];
-	struct sha256 s;
-	int i;
-
-	sha256_init(&s);
-	if ((piped ? hash_dump_piped(v, &s) :
-	    planner_json_dump(v, JSON_CANONICAL | JSON_ENCODE_ANY, hash_cb, &s)) != 0)
-		return NW_ENOMEM;
-	sha256_update(&s, "\n", 1);
-	sha256_final(&s, d);
-	for (i = 0; i < SHA256_DIGEST_LEN; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[64] = '\0';
-	return 0;
-}
-
-int
-planner_fingerprint(char out[PLANNER_FINGERPRINT_LEN], const struct topology *t, struct nw_err *err)
-{
-	char hex[SHA256_HEX_LEN];
-	json_t *canonical = topology_canonical_root(t->root);
-	int rc = NW_ENOMEM;
-
-	/* the same text as topology_dump, hashed as it is produced */
-	if (canonical != NULL)
-		rc = hash_canonical(canonical, false, hex);
-	json_decref(canonical);
-	if (rc != 0)
-		return err_set(err, NW_ENOMEM, "out of memory computing a fingerprint");
-	snprintf(out, PLANNER_FINGERPRINT_LEN, "sha256:%s", hex);
-	return 0;
-}
-
-/*
- * The two fingerprints are two canonical dumps of large documents and
- * depend on nothing else the planner does, so they run beside it.  Both
- * threads only read the topologies (jansson's reference counts are atomic).
- */
-struct fp_job {
-	const struct topology *cur, *tgt;
-	char fc[PLANNER_FINGERPRINT_LEN], ft[PLANNER_FINGERPRINT_LEN];
-	struct nw_err err;
-	int rc;
-};
-
-static void *
-fp_run(void *arg)
-{
-	struct fp_job *j = arg;
-
-	j->rc = planner_fingerprint(j->fc, j->cur, &j->err);
-	if (j->rc == 0)
-		j->rc = planner_fingerprint(j->ft, j->tgt, &j->err);
-	return NULL;
-}
 
 static int
 onprem_collect(struct pl *p)
@@ -5281,26 +4662,6 @@ pl_free(struct pl *p)
 }
 
 static int
-plan_id(json_t *plan, struct pl *p)
-{
-	json_t *copy = json_copy(plan);
-	char hex[SHA256_HEX_LEN], id[3 + 12 + 1];
-	int rc;
-
-	if (copy == NULL)
-		return nomem(p);
-	json_object_del(copy, "id");
-	json_object_del(copy, "createdAt");
-	rc = hash_canonical(copy, true, hex);
-	json_decref(copy);
-	if (rc != 0)
-		return nomem(p);
-	snprintf(id, sizeof(id), "pl-%.12s", hex);
-	json_object_set_new(plan, "id", json_string(id));
-	return 0;
-}
-
-static int
 cmp_json_finding(const void *a, const void *b)
 {
 	static const char *const order[] = { "error", "warning", "info", NULL };
@@ -5352,9 +4713,7 @@ planner_plan(json_t **out, const struct topology *cur, const struct topology *tg
 {
 	struct pl p = { 0 };
 	struct budget b = { 0 };
-	struct fp_job fj = { 0 };
-	pthread_t fpt;
-	bool fp_started = false;
+	char fc[PLAN_JSON_FINGERPRINT_LEN], ft[PLAN_JSON_FINGERPRINT_LEN];
 	json_t *plan = NULL, *summary = NULL, *changes = NULL, *waves = NULL, *wb = NULL;
 	char when[32];
 	struct tm tm;
@@ -5403,12 +4762,11 @@ planner_plan(json_t **out, const struct topology *cur, const struct topology *tg
 	p.sample = opts != NULL && opts->sample_size > 0 ? opts->sample_size :
 	    p.ro.sample_size > 0 ? (unsigned)p.ro.sample_size : PLANNER_DEFAULT_SAMPLE;
 
-	fj.cur = cur;
-	fj.tgt = tgt;
-	fp_started = pthread_create(&fpt, NULL, fp_run, &fj) == 0;
-	if (!fp_started)
-		fp_run(&fj);
-	rc = diff_topologies(&p.diff, cur, tgt, err);
+	rc = plan_json_fingerprint(fc, cur, err);
+	if (rc == 0)
+		rc = plan_json_fingerprint(ft, tgt, err);
+	if (rc == 0)
+		rc = diff_topologies(&p.diff, cur, tgt, err);
 	if (rc == 0)
 		rc = routes_ctx_new(&p.cur_ctx, cur, err);
 	if (rc == 0)
@@ -5443,15 +4801,6 @@ planner_plan(json_t **out, const struct topology *cur, const struct topology *tg
 	if (rc != 0)
 		goto done;
 
-	if (fp_started) {
-		pthread_join(fpt, NULL);
-		fp_started = false;
-	}
-	if (fj.rc != 0) {
-		*err = fj.err;
-		rc = fj.rc;
-		goto done;
-	}
 	plan = json_object();
 	summary = json_object();
 	changes = json_array();
@@ -5470,9 +4819,9 @@ planner_plan(json_t **out, const struct topology *cur, const struct topology *tg
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_object_set_new(plan, "format", json_string(PLAN_FORMAT));
 	json_object_set_new(plan, "createdAt", json_string(when));
-	json_object_set_new(plan, "current", json_pack("{s:s, s:s}", "fingerprint", fj.fc, "source",
+	json_object_set_new(plan, "current", json_pack("{s:s, s:s}", "fingerprint", fc, "source",
 	    opts != NULL && opts->current_source != NULL ? opts->current_source : cur->source));
-	json_object_set_new(plan, "target", json_pack("{s:s, s:s}", "fingerprint", fj.ft, "source",
+	json_object_set_new(plan, "target", json_pack("{s:s, s:s}", "fingerprint", ft, "source",
 	    opts != NULL && opts->target_source != NULL ? opts->target_source : tgt->source));
 	json_object_set_new(plan, "subscriptions", json_object_get(cur->root, "subscriptions") != NULL ?
 	    json_deep_copy(json_object_get(cur->root, "subscriptions")) : json_array());
@@ -5489,7 +4838,8 @@ planner_plan(json_t **out, const struct topology *cur, const struct topology *tg
 	json_object_set(plan, "inspected", p.inspected);
 	json_object_set_new(plan, "waves", waves);
 	waves = NULL;
-	rc = plan_id(plan, &p);
+	if (opts == NULL || !opts->unsealed)
+		rc = plan_json_seal(plan, NULL, err);
 	if (rc != 0)
 		goto done;
 	if (json_array_size(p.blockers) > 0) {
@@ -5505,8 +4855,6 @@ planner_plan(json_t **out, const struct topology *cur, const struct topology *tg
 	*out = plan;
 	plan = NULL;
 done:
-	if (fp_started)
-		pthread_join(fpt, NULL);
 	json_decref(plan);
 	json_decref(summary);
 	json_decref(changes);

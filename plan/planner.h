@@ -24,6 +24,7 @@
 
 #include "plan/err.h"
 #include "plan/intent.h"
+#include "plan/plan_json.h"
 #include "plan/topology.h"
 
 #define PLAN_FORMAT "netwave.plan/v1"
@@ -36,6 +37,12 @@ struct planner_opts {
 	const char *current_source; /* file names recorded in the plan; NULL: the topology's source */
 	const char *target_source;
 	unsigned sample_size;       /* 0: the rollout's sampleSize, else PLANNER_DEFAULT_SAMPLE */
+	/*
+	 * true: the plan comes back without its "id", for the caller to seal
+	 * (plan_json_seal: the id and the canonical text in one pass) once it
+	 * has freed the topologies, so the text never sits beside them.
+	 */
+	bool unsealed;
 };
 
 /*
@@ -50,16 +57,11 @@ struct planner_opts {
  * cur (request bodies): it stays valid after the topologies are freed,
  * but must not be modified in place below a step's body.
  *
- * Computes the two fingerprints on a second thread while it plans; both
- * threads only read cur and tgt.
+ * The plan's id is its canonical text's hash (plan_json_seal), unless
+ * opts->unsealed leaves that to the caller.
  */
 int planner_plan(json_t **out, const struct topology *cur, const struct topology *tgt,
     const struct planner_opts *opts, struct nw_err *err);
-
-/* "sha256:" and the SHA-256 of the canonical text of t (topology_dump). */
-#define PLANNER_FINGERPRINT_LEN (7 + 64 + 1)
-int planner_fingerprint(char out[PLANNER_FINGERPRINT_LEN], const struct topology *t,
-    struct nw_err *err);
 
 /*
  * Wave assignment (the issue's rules), exposed for tests: each VNet of
@@ -84,16 +86,5 @@ int planner_waves_assign(size_t *out, const struct intent_rollout *ro,
  */
 long planner_budget_seconds(long writes, double *tokens, long burst, long refill_writes,
     long refill_seconds);
-
-/*
- * jansson's json_dump_callback and json_dumps, the same bytes for the flags
- * netwave uses (JSON_SORT_KEYS, JSON_INDENT, JSON_COMPACT, JSON_ENSURE_ASCII,
- * JSON_ENCODE_ANY), about three times faster: plans of tens of thousands of
- * steps are dumped for their fingerprint, the store and the report.
- * planner_json_dumps returns a malloc'd text (with a trailing newline when
- * asked) and its length in *len, or NULL on out of memory.
- */
-int planner_json_dump(const json_t *v, size_t flags, json_dump_callback_t cb, void *data);
-char *planner_json_dumps(const json_t *v, size_t flags, bool newline, size_t *len);
 
 #endif

@@ -18,9 +18,15 @@ struct sha256 {
 	uint64_t nbytes;   /* message length so far */
 	uint8_t buf[64];   /* the partial block */
 	size_t nbuf;
+	/* the compression function over n 64-byte blocks: portable C or the CPU's SHA extensions */
+	void (*blocks)(uint32_t state[8], const uint8_t *p, size_t n);
 };
 
+/* Starts a digest, with the CPU's SHA instructions when it has them. */
 void sha256_init(struct sha256 *s);
+
+/* Starts a digest that uses the portable code only (for tests: both must agree). */
+void sha256_init_portable(struct sha256 *s);
 
 /* Adds len bytes of data; may be called any number of times. */
 void sha256_update(struct sha256 *s, const void *data, size_t len);

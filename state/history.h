@@ -80,6 +80,14 @@ const char *history_dir(const struct history *h);
 void history_lock_wait_set(struct history *h, unsigned ms);
 
 /*
+ * Progress of history_record on a large estate: cb (NULL: none) is called
+ * after each resource is written, with how many of the change's resources
+ * are done and their count.
+ */
+typedef void (*history_progress_fn)(void *arg, size_t done, size_t total);
+void history_progress_set(struct history *h, history_progress_fn cb, void *arg);
+
+/*
  * Takes .git/netwave.lock (created with O_CREAT|O_EXCL, holding
  * "pid=P start=S host=H"), so a caller can hold the history across
  * several records; history_record takes it itself when not held.  A lock

@@ -58,6 +58,14 @@ int store_info_get(struct store *st, json_t **out, struct nw_err *err);
 int store_plan_save(struct store *st, const json_t *plan, struct nw_err *err);
 
 /*
+ * store_plan_save with the plan's canonical text already written (doc, len
+ * bytes: json_dump_canonical(plan), as plan_json_seal leaves it): stored
+ * as given, not written again.  The caller vouches that doc is plan's text.
+ */
+int store_plan_save_text(struct store *st, const json_t *plan, const char *doc, size_t len,
+    struct nw_err *err);
+
+/*
  * The creation time of the plan stored under exactly this id, as stored
  * ("createdAt"), into *out (malloc'd; the caller frees), or *out = NULL
  * when no plan has this id.  A plan's id hashes everything in it but its

@@ -537,6 +537,54 @@ START_TEST(test_an_estate_of_hundreds_of_resources_is_stored_and_updated)
 }
 END_TEST
 
+struct progress_seen {
+	size_t calls, last, total;
+	bool in_order;
+};
+
+static void
+progress_note(void *arg, size_t done, size_t total)
+{
+	struct progress_seen *p = arg;
+
+	p->in_order = p->in_order && done == p->last + 1;
+	p->calls++;
+	p->last = done;
+	p->total = total;
+}
+
+START_TEST(test_record_reports_progress_resource_by_resource_when_asked)
+{
+	struct history *h = open_history();
+	json_t *res = json_array();
+	struct history_commit_info info = info_record("progress");
+	struct progress_seen seen = { .in_order = true };
+	struct history_result r;
+	char id[256];
+	size_t i;
+
+	for (i = 0; i < 250; i++) {
+		snprintf(id, sizeof(id), NET "/virtualNetworks/spoke-%04zu", i);
+		json_array_append_new(res, json_pack("{s:s, s:s}", "id", id, "name", "spoke"));
+	}
+	history_progress_set(h, progress_note, &seen);
+	r = record(h, HISTORY_REPLACE, res, NULL, 0, &info);
+	ck_assert_uint_eq(r.written, 250);
+	ck_assert_uint_eq(seen.calls, 250);
+	ck_assert_uint_eq(seen.last, 250);
+	ck_assert_uint_eq(seen.total, 250);
+	ck_assert(seen.in_order);
+	/* unset: no more calls */
+	history_progress_set(h, NULL, NULL);
+	json_object_set_new(json_array_get(res, 0), "location", json_string("eastus"));
+	r = record(h, HISTORY_REPLACE, res, NULL, 0, &info);
+	ck_assert_uint_eq(r.written, 1);
+	ck_assert_uint_eq(seen.calls, 250);
+	json_decref(res);
+	history_close(h);
+}
+END_TEST
+
 /* ---- the message ------------------------------------------------------ */
 
 START_TEST(test_subject_and_trailers_parse_back_from_the_log)
@@ -1221,6 +1269,7 @@ history_suite(void)
 	tcase_add_test(tc, test_a_replace_deletes_what_the_estate_no_longer_has);
 	tcase_add_test(tc, test_an_id_that_changes_case_replaces_its_file);
 	tcase_add_test(tc, test_an_estate_of_hundreds_of_resources_is_stored_and_updated);
+	tcase_add_test(tc, test_record_reports_progress_resource_by_resource_when_asked);
 	tcase_add_test(tc, test_subject_and_trailers_parse_back_from_the_log);
 	tcase_add_test(tc, test_a_rollback_says_so_in_its_subject);
 	tcase_add_test(tc, test_the_signature_comes_from_git_config_when_it_names_a_user);

@@ -320,11 +320,11 @@ END_TEST
 START_TEST(test_fingerprint_is_the_sha256_of_the_canonical_topology_text)
 {
 	struct topology *t = load(synth_doc(1, 3, 1, 0), "current.json");
-	char fp[PLANNER_FINGERPRINT_LEN], hex[SHA256_HEX_LEN], want[PLANNER_FINGERPRINT_LEN];
+	char fp[PLAN_JSON_FINGERPRINT_LEN], hex[SHA256_HEX_LEN], want[PLAN_JSON_FINGERPRINT_LEN];
 	struct nw_err err = { 0 };
 	char *text = topology_dump(t);
 
-	ck_assert_int_eq(planner_fingerprint(fp, t, &err), 0);
+	ck_assert_int_eq(plan_json_fingerprint(fp, t, &err), 0);
 	sha256_hex(text, strlen(text), hex);
 	snprintf(want, sizeof(want), "sha256:%s", hex);
 	ck_assert_str_eq(fp, want);

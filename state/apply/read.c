@@ -20,7 +20,7 @@
 #include "plan/arm_api.h"
 #include "plan/diff.h"
 #include "plan/jsonutil.h"
-#include "plan/planner.h"
+#include "plan/plan_json.h"
 #include "plan/topology.h"
 #include "state/apply/internal.h"
 
@@ -265,7 +265,7 @@ baseline_load(struct run *r)
 {
 	const char *path = r->o->current_path;
 	const char *want = json_path_str(r->plan, "current", "fingerprint", NULL);
-	char fp[PLANNER_FINGERPRINT_LEN];
+	char fp[PLAN_JSON_FINGERPRINT_LEN];
 	struct nw_err e = { 0 };
 	struct topology *t = NULL;
 
@@ -280,7 +280,7 @@ baseline_load(struct run *r)
 		run_event(r, "warning", json_pack("{s:s}", "message", e.msg));
 		goto fallback;
 	}
-	if (planner_fingerprint(fp, t, &e) != 0 || want == NULL || strcmp(fp, want) != 0) {
+	if (plan_json_fingerprint(fp, t, &e) != 0 || want == NULL || strcmp(fp, want) != 0) {
 		run_event(r, "warning", json_pack("{s:s}", "message", "the current topology file does not "
 		    "match the plan's fingerprint; comparing with what the plan's inverses record"));
 		topology_free(t);

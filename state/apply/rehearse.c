@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 
 #include "plan/jsonutil.h"
-#include "plan/planner.h"
+#include "plan/plan_json.h"
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
 #include "providers/emulator/emulator.h"
@@ -110,7 +110,7 @@ apply_rehearsal_seed(struct store *real, const char *plan_arg, const char *curre
 {
 	json_t *plan = NULL;
 	struct topology *cur = NULL;
-	char fp[PLANNER_FINGERPRINT_LEN];
+	char fp[PLAN_JSON_FINGERPRINT_LEN];
 	struct nw_err e = { 0 };
 	const char *want;
 	bool any = false;
@@ -126,7 +126,7 @@ apply_rehearsal_seed(struct store *real, const char *plan_arg, const char *curre
 	want = json_path_str(plan, "current", "fingerprint", NULL);
 	/* the topology the plan was made from, when nothing has been applied yet */
 	if (!any && current_path != NULL && topology_load_file(&cur, current_path, NULL, &e) == 0 &&
-	    planner_fingerprint(fp, cur, &e) == 0 && strcmp(fp, want != NULL ? want : "") == 0)
+	    plan_json_fingerprint(fp, cur, &e) == 0 && strcmp(fp, want != NULL ? want : "") == 0)
 		*seed = json_incref(cur->root);
 done:
 	topology_free(cur);

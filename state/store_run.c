@@ -1,0 +1,834 @@
+/*
+ * A plan's run in the plan store: steps, waves and gates move through
+ * their states, each move committed together with its journal event and
+ * the plan's status; and the journal read back.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "plan/jsonutil.h"
+#include "state/store_int.h"
+
+/* ---- steps -------------------------------------------------------------- */
+
+#define STEP_COLUMNS \
+	"step_id, wave_idx, seq, procedure, action, resource, serialize_key, operation, inverse," \
+	" irreversible, long_running, status, direction, attempts, last_error, poll_url," \
+	" before_image, after_image, started_at, finished_at"
+
+/* A step row (STEP_COLUMNS) as JSON; NULL when out of memory or a JSON column is damaged. */
+static json_t *
+step_json(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+
+	if (o == NULL || !st_obj_put(o, "id", st_col_json_string(s, 0)) ||
+	    !st_obj_put(o, "wave", json_integer(sqlite3_column_int64(s, 1))) ||
+	    !st_obj_put(o, "seq", json_integer(sqlite3_column_int64(s, 2))) ||
+	    !st_obj_put(o, "procedure", st_col_json_string(s, 3)) ||
+	    !st_obj_put(o, "action", st_col_json_string(s, 4)) ||
+	    !st_obj_put(o, "resource", st_col_json_string(s, 5)) ||
+	    !st_obj_put(o, "serializeKey", st_col_json_string(s, 6)) ||
+	    !st_obj_put(o, "operation", st_col_json(s, 7)) || !st_obj_put(o, "inverse", st_col_json(s, 8)) ||
+	    !st_obj_put(o, "irreversible", json_boolean(sqlite3_column_int(s, 9) != 0)) ||
+	    !st_obj_put(o, "longRunning", json_boolean(sqlite3_column_int(s, 10) != 0)) ||
+	    !st_obj_put(o, "status", st_col_json_string(s, 11)) ||
+	    !st_obj_put(o, "direction", st_col_json_string(s, 12)) ||
+	    !st_obj_put(o, "attempts", json_integer(sqlite3_column_int64(s, 13))) ||
+	    !st_obj_put(o, "lastError", st_col_json_string(s, 14)) ||
+	    !st_obj_put(o, "pollUrl", st_col_json_string(s, 15)) ||
+	    !st_obj_put(o, "beforeImage", st_col_json(s, 16)) || !st_obj_put(o, "afterImage", st_col_json(s, 17)) ||
+	    !st_obj_put(o, "startedAt", st_col_time(s, 18)) || !st_obj_put(o, "finishedAt", st_col_time(s, 19))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* What a transition needs to know about a step, read inside its transaction. */
+struct step_state {
+	bool found;
+	int status;       /* enum store_step_status, -1 when unknown */
+	bool rolling_back;
+	bool irreversible;
+	int wave_idx;
+	long long attempts;
+};
+
+static int
+step_state_read(struct store *st, const char *plan_id, const char *step_id, struct step_state *ss)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = st_prepare(st,
+	    "SELECT status, direction, irreversible, wave_idx, attempts FROM steps"
+	    " WHERE plan_id = ?1 AND step_id = ?2", &s);
+
+	memset(ss, 0, sizeof(*ss));
+	if (rc == SQLITE_OK)
+		rc = st_bind(s, "ss", plan_id, step_id);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			const char *dir = (const char *)sqlite3_column_text(s, 1);
+
+			ss->found = true;
+			ss->status = st_step_status_parse((const char *)sqlite3_column_text(s, 0));
+			ss->rolling_back = dir != NULL && strcmp(dir, "rollback") == 0;
+			ss->irreversible = sqlite3_column_int(s, 2) != 0;
+			ss->wave_idx = sqlite3_column_int(s, 3);
+			ss->attempts = sqlite3_column_int64(s, 4);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The NW_EINPUT for a step that is not there, telling a missing plan from a missing step. */
+static int
+err_no_step(struct nw_err *err, struct store *st, const char *plan_id, const char *step_id)
+{
+	bool found = false;
+
+	if (st_plan_exists(st, plan_id, &found) == SQLITE_OK && !found)
+		return st_err_no_plan(err, st, plan_id);
+	return err_set(err, NW_EINPUT, "no step '%s' in plan %s", step_id, plan_id);
+}
+
+static int
+err_step_state(struct nw_err *err, const char *doing, const char *step_id, const char *plan_id,
+    const struct step_state *ss, const char *why)
+{
+	return err_set(err, NW_EINPUT, "cannot %s step %s of plan %s: it is %s%s%s", doing, step_id,
+	    plan_id, store_step_status_name((enum store_step_status)ss->status),
+	    ss->status == STORE_STEP_STARTED && ss->rolling_back ? " (rolling back)" : "", why);
+}
+
+int
+store_step_start(struct store *st, const char *plan_id, const char *step_id,
+    enum store_direction dir, const json_t *image, const char *poll_url, time_t now,
+    struct nw_err *err)
+{
+	struct step_state ss;
+	sqlite3_stmt *s = NULL;
+	json_t *detail = NULL;
+	int rc, ret = 0, image_mode;
+
+	if (dir != STORE_FORWARD && dir != STORE_ROLLBACK)
+		return err_set(err, NW_EINPUT, "cannot start step %s of plan %s: no such direction %d",
+		    step_id, plan_id, (int)dir);
+	rc = st_tx_begin(st);
+	if (rc == SQLITE_OK)
+		rc = step_state_read(st, plan_id, step_id, &ss);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	if (!ss.found) {
+		ret = err_no_step(err, st, plan_id, step_id);
+		goto done;
+	}
+	if (dir == STORE_FORWARD) {
+		if (ss.status == STORE_STEP_DONE ||
+		    (ss.status == STORE_STEP_STARTED && ss.rolling_back) || ss.status < 0) {
+			ret = err_step_state(err, "start", step_id, plan_id, &ss, "");
+			goto done;
+		}
+		/*
+		 * 1: a fresh before-image; 2: keep the one from an earlier
+		 * attempt, the state before anything was sent.
+		 */
+		image_mode = ss.status == STORE_STEP_FAILED || ss.status == STORE_STEP_STARTED ? 2 : 1;
+	} else {
+		if (ss.irreversible) {
+			ret = err_set(err, NW_EINPUT,
+			    "cannot roll back step %s of plan %s: it is irreversible, its change cannot be undone",
+			    step_id, plan_id);
+			goto done;
+		}
+		if (ss.status != STORE_STEP_DONE && ss.status != STORE_STEP_FAILED &&
+		    ss.status != STORE_STEP_STARTED) {
+			ret = err_step_state(err, "roll back", step_id, plan_id, &ss, ": nothing to undo");
+			goto done;
+		}
+		image_mode = 0;
+	}
+
+	rc = st_prepare(st,
+	    "UPDATE steps SET status = 'started', direction = ?3, attempts = attempts + 1,"
+	    " poll_url = ?4, started_at = ?5, finished_at = NULL,"
+	    " before_image = CASE ?6 WHEN 1 THEN ?7 WHEN 2 THEN coalesce(before_image, ?7)"
+	    "  ELSE before_image END"
+	    " WHERE plan_id = ?1 AND step_id = ?2", &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind(s, "ssssIij", plan_id, step_id, store_direction_name(dir), poll_url,
+		    (sqlite3_int64)now, image_mode, image);
+	if (rc == SQLITE_OK)
+		rc = st_run(s);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+
+	detail = json_pack("{s:s, s:I, s:s?}", "direction", store_direction_name(dir), "attempt",
+	    (json_int_t)(ss.attempts + 1), "pollUrl", poll_url);
+	if (detail != NULL && dir == STORE_ROLLBACK && image != NULL &&
+	    json_object_set(detail, "image", (json_t *)image) != 0) {
+		json_decref(detail);
+		detail = NULL;
+	}
+	if (detail == NULL) {
+		ret = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = st_journal_add(st, plan_id, now, "step-started", ss.wave_idx, step_id, detail);
+	if (rc == SQLITE_OK)
+		rc = st_plan_refresh(st, plan_id);
+	if (rc == SQLITE_OK)
+		rc = st_tx_commit(st);
+	if (rc == SQLITE_OK)
+		goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot start step %s of plan %s", step_id, plan_id);
+done:
+	sqlite3_finalize(s);
+	json_decref(detail);
+	st_tx_rollback(st);
+	return ret;
+}
+
+int
+store_step_set_poll_url(struct store *st, const char *plan_id, const char *step_id,
+    const char *poll_url, time_t now, struct nw_err *err)
+{
+	struct step_state ss;
+	sqlite3_stmt *s = NULL;
+	json_t *detail = NULL;
+	int rc, ret = 0;
+
+	rc = st_tx_begin(st);
+	if (rc == SQLITE_OK)
+		rc = step_state_read(st, plan_id, step_id, &ss);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	if (!ss.found) {
+		ret = err_no_step(err, st, plan_id, step_id);
+		goto done;
+	}
+	if (ss.status != STORE_STEP_STARTED) {
+		ret = err_step_state(err, "record the poll url of", step_id, plan_id, &ss, ", not started");
+		goto done;
+	}
+	rc = st_prepare(st, "UPDATE steps SET poll_url = ?3 WHERE plan_id = ?1 AND step_id = ?2", &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind(s, "sss", plan_id, step_id, poll_url);
+	if (rc == SQLITE_OK)
+		rc = st_run(s);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	detail = json_pack("{s:s?}", "pollUrl", poll_url);
+	if (detail == NULL) {
+		ret = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = st_journal_add(st, plan_id, now, "step-polling", ss.wave_idx, step_id, detail);
+	if (rc == SQLITE_OK)
+		rc = st_tx_commit(st);
+	if (rc == SQLITE_OK)
+		goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot record the poll url of step %s of plan %s", step_id,
+	    plan_id);
+done:
+	sqlite3_finalize(s);
+	json_decref(detail);
+	st_tx_rollback(st);
+	return ret;
+}
+
+/* Whether finish(status) may follow the state ss; *why explains a refusal. */
+static bool
+step_finish_allowed(const struct step_state *ss, enum store_step_status status, const char **why)
+{
+	bool started = ss->status == STORE_STEP_STARTED;
+
+	*why = "";
+	switch (status) {
+	case STORE_STEP_DONE:
+		*why = started ? ", not applying" : ", not started";
+		return started && !ss->rolling_back;
+	case STORE_STEP_ROLLED_BACK:
+		*why = started ? ", not rolling back" : ", not started";
+		return started && ss->rolling_back;
+	case STORE_STEP_FAILED:
+		*why = ", not started";
+		return started;
+	case STORE_STEP_SKIPPED:
+		return ss->status == STORE_STEP_PENDING || ss->status == STORE_STEP_FAILED ||
+		    ss->status == STORE_STEP_ROLLED_BACK || (started && !ss->rolling_back);
+	default:
+		return false;
+	}
+}
+
+int
+store_step_finish(struct store *st, const char *plan_id, const char *step_id,
+    enum store_step_status status, const json_t *image, const char *error, time_t now,
+    struct nw_err *err)
+{
+	struct step_state ss;
+	sqlite3_stmt *s = NULL;
+	json_t *detail = NULL;
+	const char *why;
+	char event[32];
+	int rc, ret = 0;
+
+	if (status != STORE_STEP_DONE && status != STORE_STEP_FAILED &&
+	    status != STORE_STEP_ROLLED_BACK && status != STORE_STEP_SKIPPED)
+		return err_set(err, NW_EINPUT, "cannot finish step %s of plan %s as '%s'", step_id, plan_id,
+		    store_step_status_name(status));
+	rc = st_tx_begin(st);
+	if (rc == SQLITE_OK)
+		rc = step_state_read(st, plan_id, step_id, &ss);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	if (!ss.found) {
+		ret = err_no_step(err, st, plan_id, step_id);
+		goto done;
+	}
+	if (!step_finish_allowed(&ss, status, &why)) {
+		char doing[64];
+
+		snprintf(doing, sizeof(doing), "mark %s", store_step_status_name(status));
+		ret = err_step_state(err, doing, step_id, plan_id, &ss, why);
+		goto done;
+	}
+	rc = st_prepare(st,
+	    "UPDATE steps SET status = ?3, last_error = ?4, finished_at = ?5,"
+	    " after_image = CASE WHEN ?6 THEN ?7 ELSE after_image END"
+	    " WHERE plan_id = ?1 AND step_id = ?2", &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind(s, "ssssIij", plan_id, step_id, store_step_status_name(status), error,
+		    (sqlite3_int64)now, status == STORE_STEP_DONE, image);
+	if (rc == SQLITE_OK)
+		rc = st_run(s);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+
+	detail = json_pack("{s:s, s:I, s:s?}", "direction",
+	    ss.rolling_back && ss.status != STORE_STEP_PENDING ? "rollback" : "forward", "attempt",
+	    (json_int_t)ss.attempts, "error", error);
+	if (detail != NULL && status == STORE_STEP_ROLLED_BACK && image != NULL &&
+	    json_object_set(detail, "image", (json_t *)image) != 0) {
+		json_decref(detail);
+		detail = NULL;
+	}
+	if (detail == NULL) {
+		ret = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
+	snprintf(event, sizeof(event), "step-%s", store_step_status_name(status));
+	rc = st_journal_add(st, plan_id, now, event, ss.wave_idx, step_id, detail);
+	if (rc == SQLITE_OK)
+		rc = st_plan_refresh(st, plan_id);
+	if (rc == SQLITE_OK)
+		rc = st_tx_commit(st);
+	if (rc == SQLITE_OK)
+		goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot finish step %s of plan %s", step_id, plan_id);
+done:
+	sqlite3_finalize(s);
+	json_decref(detail);
+	st_tx_rollback(st);
+	return ret;
+}
+
+int
+store_step_get(struct store *st, const char *plan_id, const char *step_id, json_t **out,
+    struct nw_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = 0;
+
+	*out = NULL;
+	rc = st_prepare(st, "SELECT " STEP_COLUMNS " FROM steps WHERE plan_id = ?1 AND step_id = ?2",
+	    &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind(s, "ss", plan_id, step_id);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		ret = err_no_step(err, st, plan_id, step_id);
+		goto done;
+	}
+	if (rc != SQLITE_ROW)
+		goto sqlfail;
+	*out = step_json(s);
+	if (*out == NULL)
+		ret = err_set(err, NW_ENOMEM, "cannot read step %s of plan %s: out of memory or damaged JSON",
+		    step_id, plan_id);
+	goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot read step %s of plan %s", step_id, plan_id);
+done:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* NW_EINPUT unless the plan (and, for wave_idx >= 0, the wave) exists. */
+int
+st_check_plan_wave(struct store *st, const char *plan_id, int wave_idx, const char *doing,
+    struct nw_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	bool found = false;
+	int rc = st_plan_exists(st, plan_id, &found), ret = 0;
+
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	if (!found)
+		return st_err_no_plan(err, st, plan_id);
+	if (wave_idx < 0)
+		return 0;
+	rc = st_prepare(st, "SELECT 1 FROM waves WHERE plan_id = ?1 AND idx = ?2", &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind(s, "si", plan_id, wave_idx);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		ret = err_set(err, NW_EINPUT, "no wave %d in plan %s", wave_idx, plan_id);
+		goto done;
+	}
+	if (rc == SQLITE_ROW)
+		goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot %s of plan %s", doing, plan_id);
+done:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/*
+ * The rows of one table (steps or gates) of a plan, of one wave or of all
+ * (wave_idx < 0), in wave order: what store_step_list and store_gate_list
+ * share.  sql selects plan_id = ?1 and wave ?2; row turns a row into JSON.
+ */
+static int
+list_wave_rows(struct store *st, const char *plan_id, int wave_idx, const char *sql,
+    json_t *(*row)(sqlite3_stmt *), const char *what, json_t **out, struct nw_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	json_t *list = NULL;
+	char doing[64];
+	int rc, ret;
+
+	*out = NULL;
+	snprintf(doing, sizeof(doing), "list the %s", what);
+	ret = st_check_plan_wave(st, plan_id, wave_idx, doing, err);
+	if (ret != 0)
+		return ret;
+	list = json_array();
+	if (list == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	rc = st_prepare(st, sql, &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind(s, "si", plan_id, wave_idx);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (json_array_append_new(list, row(s)) != 0) {
+			ret = err_set(err, NW_ENOMEM,
+			    "cannot list the %s of plan %s: out of memory or damaged JSON", what, plan_id);
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+	*out = list;
+	list = NULL;
+	goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot list the %s of plan %s", what, plan_id);
+done:
+	sqlite3_finalize(s);
+	json_decref(list);
+	return ret;
+}
+
+int
+store_step_list(struct store *st, const char *plan_id, int wave_idx, json_t **out,
+    struct nw_err *err)
+{
+	return list_wave_rows(st, plan_id, wave_idx,
+	    "SELECT " STEP_COLUMNS " FROM steps WHERE plan_id = ?1 AND (?2 < 0 OR wave_idx = ?2)"
+	    " ORDER BY wave_idx, seq", step_json, "steps", out, err);
+}
+
+/* ---- waves -------------------------------------------------------------- */
+
+int
+store_wave_set_status(struct store *st, const char *plan_id, int wave_idx,
+    enum store_wave_status status, time_t now, struct nw_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	char event[32];
+	const char *name = store_wave_status_name(status);
+	int rc, ret = 0;
+
+	if ((unsigned)status > STORE_WAVE_ROLLED_BACK)
+		return err_set(err, NW_EINPUT, "cannot set wave %d of plan %s to status %d", wave_idx,
+		    plan_id, (int)status);
+	rc = st_tx_begin(st);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	ret = st_check_plan_wave(st, plan_id, wave_idx, "set the status of a wave", err);
+	if (ret != 0)
+		goto done;
+
+	if (status == STORE_WAVE_DONE || status == STORE_WAVE_ROLLED_BACK) {
+		/* a wave is done or rolled back only when its steps agree */
+		rc = st_prepare(st,
+		    "SELECT step_id, status FROM steps WHERE plan_id = ?1 AND wave_idx = ?2 AND"
+		    " CASE ?3 WHEN 'done' THEN status NOT IN ('done', 'skipped')"
+		    " ELSE status IN ('done', 'started') END ORDER BY seq LIMIT 1", &s);
+		if (rc == SQLITE_OK)
+			rc = st_bind(s, "sis", plan_id, wave_idx, name);
+		if (rc != SQLITE_OK)
+			goto sqlfail;
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			ret = err_set(err, NW_EINPUT, "cannot mark wave %d of plan %s %s: step %s is %s",
+			    wave_idx, plan_id, name, (const char *)sqlite3_column_text(s, 0),
+			    (const char *)sqlite3_column_text(s, 1));
+			goto done;
+		}
+		if (rc != SQLITE_DONE)
+			goto sqlfail;
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+
+	rc = st_prepare(st,
+	    "UPDATE waves SET status = ?3,"
+	    " started_at = CASE ?3 WHEN 'running' THEN ?4 WHEN 'pending' THEN NULL ELSE started_at END,"
+	    " finished_at = CASE WHEN ?3 IN ('running', 'pending') THEN NULL ELSE ?4 END"
+	    " WHERE plan_id = ?1 AND idx = ?2", &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind(s, "sisI", plan_id, wave_idx, name, (sqlite3_int64)now);
+	if (rc == SQLITE_OK)
+		rc = st_run(s);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	snprintf(event, sizeof(event), "wave-%s", name);
+	rc = st_journal_add(st, plan_id, now, event, wave_idx, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = st_plan_refresh(st, plan_id);
+	if (rc == SQLITE_OK)
+		rc = st_tx_commit(st);
+	if (rc == SQLITE_OK)
+		goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot set wave %d of plan %s to %s", wave_idx, plan_id,
+	    name);
+done:
+	sqlite3_finalize(s);
+	st_tx_rollback(st);
+	return ret;
+}
+
+#define GATE_COLUMNS \
+	"gate_id, wave_idx, kind, params, budget, status, last_result, failures, inconclusive," \
+	" errors, checked_at"
+
+static json_t *
+gate_json(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+
+	if (o == NULL || !st_obj_put(o, "id", st_col_json_string(s, 0)) ||
+	    !st_obj_put(o, "wave", json_integer(sqlite3_column_int64(s, 1))) ||
+	    !st_obj_put(o, "kind", st_col_json_string(s, 2)) || !st_obj_put(o, "params", st_col_json(s, 3)) ||
+	    !st_obj_put(o, "budget", st_col_json(s, 4)) || !st_obj_put(o, "status", st_col_json_string(s, 5)) ||
+	    !st_obj_put(o, "lastResult", st_col_json(s, 6)) ||
+	    !st_obj_put(o, "failures", json_integer(sqlite3_column_int64(s, 7))) ||
+	    !st_obj_put(o, "inconclusive", json_integer(sqlite3_column_int64(s, 8))) ||
+	    !st_obj_put(o, "errors", json_integer(sqlite3_column_int64(s, 9))) ||
+	    !st_obj_put(o, "checkedAt", st_col_time(s, 10))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+store_gate_list(struct store *st, const char *plan_id, int wave_idx, json_t **out,
+    struct nw_err *err)
+{
+	return list_wave_rows(st, plan_id, wave_idx,
+	    "SELECT " GATE_COLUMNS " FROM gates WHERE plan_id = ?1 AND (?2 < 0 OR wave_idx = ?2)"
+	    " ORDER BY wave_idx, seq", gate_json, "gates", out, err);
+}
+
+int
+store_wave_list(struct store *st, const char *plan_id, json_t **out, struct nw_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	json_t *list = NULL, *gates = NULL;
+	int rc, ret;
+
+	*out = NULL;
+	ret = store_gate_list(st, plan_id, -1, &gates, err);
+	if (ret != 0)
+		return ret;
+	list = json_array();
+	if (list == NULL) {
+		ret = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = st_prepare(st,
+	    "SELECT w.idx, w.name, w.kind, w.soak_seconds, w.status, w.started_at, w.finished_at,"
+	    " (SELECT count(*) FROM steps s WHERE s.plan_id = w.plan_id AND s.wave_idx = w.idx),"
+	    " (SELECT count(*) FROM steps s WHERE s.plan_id = w.plan_id AND s.wave_idx = w.idx"
+	    "  AND s.status = 'done')"
+	    " FROM waves w WHERE w.plan_id = ?1 ORDER BY w.idx", &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind_text(s, 1, plan_id);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *w = json_object(), *wg, *g;
+		json_int_t idx = sqlite3_column_int64(s, 0);
+		size_t i;
+
+		if (w == NULL || json_array_append_new(list, w) != 0 ||
+		    !st_obj_put(w, "gates", (wg = json_array())) ||
+		    !st_obj_put(w, "index", json_integer(idx)) ||
+		    !st_obj_put(w, "name", st_col_json_string(s, 1)) ||
+		    !st_obj_put(w, "kind", st_col_json_string(s, 2)) ||
+		    !st_obj_put(w, "soakSeconds", json_integer(sqlite3_column_int64(s, 3))) ||
+		    !st_obj_put(w, "status", st_col_json_string(s, 4)) ||
+		    !st_obj_put(w, "startedAt", st_col_time(s, 5)) ||
+		    !st_obj_put(w, "finishedAt", st_col_time(s, 6)) ||
+		    !st_obj_put(w, "steps", json_integer(sqlite3_column_int64(s, 7))) ||
+		    !st_obj_put(w, "stepsDone", json_integer(sqlite3_column_int64(s, 8)))) {
+			ret = err_set(err, NW_ENOMEM, "out of memory");
+			goto done;
+		}
+		json_array_foreach(gates, i, g) {
+			if (json_integer_value(json_object_get(g, "wave")) == idx &&
+			    json_array_append(wg, g) != 0) {
+				ret = err_set(err, NW_ENOMEM, "out of memory");
+				goto done;
+			}
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+	*out = list;
+	list = NULL;
+	goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot list the waves of plan %s", plan_id);
+done:
+	sqlite3_finalize(s);
+	json_decref(list);
+	json_decref(gates);
+	return ret;
+}
+
+/* ---- gates -------------------------------------------------------------- */
+
+int
+store_gate_record(struct store *st, const char *plan_id, const char *gate_id,
+    enum store_gate_outcome outcome, const json_t *result, time_t now, struct nw_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	json_t *detail = NULL;
+	char event[32];
+	const char *name = store_gate_outcome_name(outcome);
+	int rc, ret = 0, wave_idx;
+	bool found = false;
+
+	if ((unsigned)outcome > STORE_GATE_ERROR)
+		return err_set(err, NW_EINPUT, "cannot record gate %s of plan %s: no such outcome %d",
+		    gate_id, plan_id, (int)outcome);
+	rc = st_tx_begin(st);
+	if (rc == SQLITE_OK)
+		rc = st_prepare(st, "SELECT wave_idx FROM gates WHERE plan_id = ?1 AND gate_id = ?2", &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind(s, "ss", plan_id, gate_id);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		rc = st_plan_exists(st, plan_id, &found);
+		if (rc != SQLITE_OK)
+			goto sqlfail;
+		ret = found ? err_set(err, NW_EINPUT, "no gate '%s' in plan %s", gate_id, plan_id) :
+			      st_err_no_plan(err, st, plan_id);
+		goto done;
+	}
+	if (rc != SQLITE_ROW)
+		goto sqlfail;
+	wave_idx = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
+
+	rc = st_prepare(st,
+	    "UPDATE gates SET status = ?3, last_result = ?4, checked_at = ?5,"
+	    " failures = failures + (?3 = 'failed'),"
+	    " inconclusive = inconclusive + (?3 = 'inconclusive'),"
+	    " errors = errors + (?3 = 'error')"
+	    " WHERE plan_id = ?1 AND gate_id = ?2", &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind(s, "sssjI", plan_id, gate_id, name, result, (sqlite3_int64)now);
+	if (rc == SQLITE_OK)
+		rc = st_run(s);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	detail = json_pack("{s:s, s:O?}", "gate", gate_id, "result", (json_t *)result);
+	if (detail == NULL) {
+		ret = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
+	snprintf(event, sizeof(event), "gate-%s", name);
+	rc = st_journal_add(st, plan_id, now, event, wave_idx, NULL, detail);
+	if (rc == SQLITE_OK)
+		rc = st_tx_commit(st);
+	if (rc == SQLITE_OK)
+		goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot record gate %s of plan %s", gate_id, plan_id);
+done:
+	sqlite3_finalize(s);
+	json_decref(detail);
+	st_tx_rollback(st);
+	return ret;
+}
+
+int
+store_gate_reset(struct store *st, const char *plan_id, int wave_idx, time_t now,
+    struct nw_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = 0;
+
+	if (wave_idx < 0)
+		return err_set(err, NW_EINPUT, "cannot reset gates of plan %s: no wave given", plan_id);
+	rc = st_tx_begin(st);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	ret = st_check_plan_wave(st, plan_id, wave_idx, "reset the gates", err);
+	if (ret != 0)
+		goto done;
+	rc = st_prepare(st,
+	    "UPDATE gates SET status = 'pending', last_result = NULL, failures = 0, inconclusive = 0,"
+	    " errors = 0, checked_at = NULL WHERE plan_id = ?1 AND wave_idx = ?2", &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind(s, "si", plan_id, wave_idx);
+	if (rc == SQLITE_OK)
+		rc = st_run(s);
+	if (rc == SQLITE_OK)
+		rc = st_journal_add(st, plan_id, now, "gates-reset", wave_idx, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = st_tx_commit(st);
+	if (rc == SQLITE_OK)
+		goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot reset the gates of wave %d of plan %s", wave_idx,
+	    plan_id);
+done:
+	sqlite3_finalize(s);
+	st_tx_rollback(st);
+	return ret;
+}
+
+/* ---- journal ------------------------------------------------------------ */
+
+int
+store_journal_append(struct store *st, const char *plan_id, const char *event, int wave_idx,
+    const char *step_id, const json_t *detail, time_t now, struct nw_err *err)
+{
+	bool found = false;
+	int rc, ret = 0;
+
+	if (event == NULL || event[0] == '\0')
+		return err_set(err, NW_EINPUT, "cannot journal for plan %s: no event name", plan_id);
+	rc = st_tx_begin(st);
+	if (rc == SQLITE_OK)
+		rc = st_plan_exists(st, plan_id, &found);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	if (!found) {
+		ret = st_err_no_plan(err, st, plan_id);
+		goto done;
+	}
+	rc = st_journal_add(st, plan_id, now, event, wave_idx, step_id, detail);
+	if (rc == SQLITE_OK)
+		rc = st_tx_commit(st);
+	if (rc == SQLITE_OK)
+		goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot journal %s for plan %s", event, plan_id);
+done:
+	st_tx_rollback(st);
+	return ret;
+}
+
+int
+store_journal_list(struct store *st, const char *plan_id, json_t **out, struct nw_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	json_t *list = NULL;
+	int rc, ret;
+
+	*out = NULL;
+	ret = st_check_plan_wave(st, plan_id, -1, "read the journal", err);
+	if (ret != 0)
+		return ret;
+	list = json_array();
+	if (list == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	rc = st_prepare(st,
+	    "SELECT seq, at, event, wave_idx, step_id, detail FROM journal WHERE plan_id = ?1"
+	    " ORDER BY seq", &s);
+	if (rc == SQLITE_OK)
+		rc = st_bind_text(s, 1, plan_id);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *e = json_object();
+
+		if (e == NULL || json_array_append_new(list, e) != 0 ||
+		    !st_obj_put(e, "seq", json_integer(sqlite3_column_int64(s, 0))) ||
+		    !st_obj_put(e, "at", st_col_time(s, 1)) || !st_obj_put(e, "event", st_col_json_string(s, 2)) ||
+		    !st_obj_put(e, "wave", sqlite3_column_type(s, 3) == SQLITE_NULL ?
+			json_null() : json_integer(sqlite3_column_int64(s, 3))) ||
+		    !st_obj_put(e, "step", st_col_json_string(s, 4)) || !st_obj_put(e, "detail", st_col_json(s, 5))) {
+			ret = err_set(err, NW_ENOMEM,
+			    "cannot read the journal of plan %s: out of memory or damaged JSON", plan_id);
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+	*out = list;
+	list = NULL;
+	goto done;
+sqlfail:
+	ret = st_err_sqlite(err, st, rc, "cannot read the journal of plan %s", plan_id);
+done:
+	sqlite3_finalize(s);
+	json_decref(list);
+	return ret;
+}
+
