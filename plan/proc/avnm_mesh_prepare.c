@@ -125,239 +125,274 @@ put_resource_step(struct plan_ctx *p, struct wave *w, const struct topo_resource
 	return plan_step_add(w, &s, "%s %s %s", cr == NULL ? "create" : "update", what, tr->name);
 }
 
+/* What the prepare wave collects as it goes. */
+struct prep {
+	struct wave *w;
+	json_t *features, *subs;  /* sorted feature names, subscriptions */
+	json_t *reg_steps;        /* provider re-registrations the resources wait for */
+	json_t *checks;           /* the resource-state gate's checks */
+	json_t *created;          /* names of what the wave creates */
+	json_t *nm_done, *ng_done, *missing, *rg_step_of;
+};
+
+/* Is there anything to prepare? */
+static bool
+prepare_needed(const struct plan_ctx *p, const json_t *missing)
+{
+	const struct mesh_state *ms = mesh_state(p);
+	bool any = json_object_size(ms->features) > 0 || json_array_size(missing) > 0;
+	size_t i, g;
+
+	for (i = 0; i < ms->nmesh && !any; i++) {
+		const struct mesh *m = &ms->mesh[i];
+		any = m->nm_cur == NULL || m->cc_cur == NULL ||
+		    plan_idset_get(ms->changed, m->nm->res->id) != NULL ||
+		    plan_idset_get(ms->changed, m->cc->res->id) != NULL;
+		for (g = 0; g < m->cc->ngroups && !any; g++)
+			any = plan_idset_get(ms->changed, m->cc->groups[g].network_group_id) != NULL;
+	}
+	return any;
+}
+
+/* Phase 0: preview features, then the provider re-registration that propagates them. */
+static int
+prepare_features(struct prep *x)
+{
+	const json_t *fv, *sv;
+	size_t fi, si;
+
+	if (json_array_size(x->features) == 0)
+		return 0;
+	json_array_foreach(x->subs, si, sv) {
+		const char *sub = json_string_value(sv);
+		json_t *deps = json_array(), *st;
+		char path[512];
+		struct step_spec s = {
+			.procedure = procedure_avnm_mesh.name, .action = "register-provider",
+			.reads = 2, .writes = 1,
+		};
+
+		json_array_foreach(x->features, fi, fv) {
+			const char *full = json_string_value(fv);
+			const char *slash = strchr(full, '/');
+			const char *fname = slash != NULL ? slash + 1 : full;
+			char fpath[1024], inv[1024], res[768];
+			struct step_spec f = {
+				.procedure = procedure_avnm_mesh.name, .action = "register-feature",
+				.reads = 2, .writes = 1,
+			};
+
+			snprintf(res, sizeof(res),
+			    "/subscriptions/%s/providers/Microsoft.Features/providers/%s/features/%s",
+			    sub, FEATURE_NS, fname);
+			snprintf(fpath, sizeof(fpath), "%s/register", res);
+			snprintf(inv, sizeof(inv), "%s/unregister", res);
+			f.resource = res;
+			f.op = plan_op_new("POST", fpath, ARM_API_FEATURES, NULL);
+			f.inverse = plan_op_new("POST", inv, ARM_API_FEATURES, NULL);
+			f.expect = json_pack("[o]", plan_expect_eq("/properties/state", "Registered"));
+			st = plan_step_add(x->w, &f, "register the preview feature %s on subscription %s", full, sub);
+			if (st == NULL) {
+				json_decref(deps);
+				return NW_ENOMEM;
+			}
+			json_array_append_new(deps, json_string(plan_step_id(st)));
+		}
+		snprintf(path, sizeof(path), "/subscriptions/%s/providers/%s/register", sub, FEATURE_NS);
+		s.depends = deps;
+		s.resource = path;
+		s.op = plan_op_new("POST", path, ARM_API_RESOURCES, NULL);
+		s.inverse = plan_op_none("re-registering a provider only propagates the feature state; "
+		    "there is nothing to undo");
+		s.expect = json_pack("[o]", plan_expect_eq("/registrationState", "Registered"));
+		st = plan_step_add(x->w, &s, "re-register %s on subscription %s so the feature takes effect",
+		    FEATURE_NS, sub);
+		if (st == NULL)
+			return NW_ENOMEM;
+		json_array_append_new(x->reg_steps, json_string(plan_step_id(st)));
+	}
+	return plan_gate_add(x->w, GATE_FEATURE_REGISTERED, "after",
+	    json_pack("{s:O, s:O, s:s}", "features", x->features, "subscriptions", x->subs, "state",
+	    "Registered"), (int)(json_array_size(x->features) * json_array_size(x->subs)),
+	    "the preview features are Registered on every subscription of the network manager "
+	    "and the mesh");
+}
+
+static void
+prepare_check(struct prep *x, const char *id)
+{
+	json_array_append_new(x->checks, json_pack("{s:s, s:s, s:s}", "resource", id,
+	    "pointer", "/properties/provisioningState", "equals", "Succeeded"));
+}
+
+/* The network manager's step, once per manager; *nm_dep (new reference) the step to wait for. */
+static int
+prepare_manager(struct plan_ctx *p, struct prep *x, const struct mesh *m, json_t **nm_dep)
+{
+	const struct mesh_state *ms = mesh_state(p);
+	json_t *st;
+
+	*nm_dep = NULL;
+	if (plan_idset_get(x->nm_done, m->nm->res->id) != NULL) {
+		*nm_dep = json_incref(plan_idset_get(x->nm_done, m->nm->res->id));
+		return 0;
+	}
+	if (m->nm_cur != NULL && plan_idset_get(ms->changed, m->nm->res->id) == NULL)
+		return 0;
+	st = put_resource_step(p, x->w, m->nm->res, "put-network-manager",
+	    rg_depends(x->rg_step_of, m->nm->res->id, json_copy(x->reg_steps)), "network manager");
+	if (st == NULL)
+		return NW_ENOMEM;
+	*nm_dep = json_string(plan_step_id(st));
+	prepare_check(x, m->nm->res->id);
+	if (m->nm_cur == NULL)
+		json_array_append_new(x->created, json_string(m->nm->res->name));
+	plan_idset_add(x->nm_done, m->nm->res->id, json_string(plan_step_id(st)));
+	return 0;
+}
+
+/* Phase 2: network manager, network groups, connectivity configuration; nothing deployed. */
+static int
+prepare_mesh(struct plan_ctx *p, struct prep *x, const struct mesh *m)
+{
+	const struct mesh_state *ms = mesh_state(p);
+	json_t *nm_dep = NULL, *ng_deps = json_array(), *st;
+	size_t g;
+	int rc = NW_ENOMEM;
+
+	if (ng_deps == NULL || prepare_manager(p, x, m, &nm_dep) != 0)
+		goto done;
+	for (g = 0; g < m->cc->ngroups; g++) {
+		const struct topo_network_group *ng = m->cc->groups[g].group;
+		json_t *deps;
+
+		if (ng == NULL || plan_idset_get(x->ng_done, ng->res->id) != NULL)
+			continue;
+		if (topology_find(p->cur, ng->res->id) != NULL && plan_idset_get(ms->changed, ng->res->id) == NULL)
+			continue;
+		deps = json_array();
+		if (nm_dep != NULL)
+			json_array_append(deps, nm_dep);
+		st = put_resource_step(p, x->w, ng->res, "put-network-group", deps, "network group");
+		if (st == NULL)
+			goto done;
+		json_array_append_new(ng_deps, json_string(plan_step_id(st)));
+		prepare_check(x, ng->res->id);
+		if (topology_find(p->cur, ng->res->id) == NULL)
+			json_array_append_new(x->created, json_string(ng->res->name));
+		plan_idset_add(x->ng_done, ng->res->id, NULL);
+	}
+	if (m->cc_cur == NULL || plan_idset_get(ms->changed, m->cc->res->id) != NULL) {
+		if (json_array_size(ng_deps) == 0 && nm_dep != NULL)
+			json_array_append(ng_deps, nm_dep);
+		st = put_resource_step(p, x->w, m->cc->res, "put-connectivity-configuration", ng_deps,
+		    "mesh connectivity configuration");
+		ng_deps = NULL;
+		if (st == NULL)
+			goto done;
+		prepare_check(x, m->cc->res->id);
+		if (m->cc_cur == NULL)
+			json_array_append_new(x->created, json_string(m->cc->res->name));
+	}
+	/* the rehearsal needs these in place before any commit */
+	json_array_append(x->w->fx_put, m->nm->res->json);
+	json_array_append(x->w->fx_put, m->cc->res->json);
+	for (g = 0; g < m->cc->ngroups; g++)
+		if (m->cc->groups[g].group != NULL)
+			json_array_append(x->w->fx_put, m->cc->groups[g].group->res->json);
+	rc = 0;
+done:
+	json_decref(ng_deps);
+	json_decref(nm_dep);
+	return rc;
+}
+
+/* The wave's risks and its rollback text. */
+static void
+prepare_notes(struct prep *x)
+{
+	char names[1024] = "", groups[1024] = "";
+	const json_t *v;
+	size_t ci;
+	bool features = json_array_size(x->features) > 0;
+
+	plan_wave_risk(x->w, "none to traffic: a configuration does nothing until it is committed, "
+	    "which the mesh waves do");
+	if (features)
+		plan_wave_risk(x->w, "feature registration can stay Pending or Registering for a while; the "
+		    "mesh waves wait for the gate");
+	json_array_foreach(x->created, ci, v) {
+		if (ci > 0)
+			strncat(names, ci + 1 == json_array_size(x->created) ? " and " : ", ",
+			    sizeof(names) - strlen(names) - 1);
+		strncat(names, json_string_value(v), sizeof(names) - strlen(names) - 1);
+	}
+	json_array_foreach(x->missing, ci, v) {
+		if (ci > 0)
+			strncat(groups, ", ", sizeof(groups) - strlen(groups) - 1);
+		strncat(groups, json_str(v, "resourceGroup"), sizeof(groups) - strlen(groups) - 1);
+	}
+	plan_wave_rollback(x->w, "%s%s%s%s%s%s%s",
+	    names[0] ? "delete " : "", names, names[0] ? ", in reverse order of creation" : "",
+	    features ? (names[0] ? "; unregister the preview features registered here" :
+	    "unregister the preview features registered here") :
+	    (names[0] || groups[0] ? "" :
+	    "put back the previous network manager, group and configuration"),
+	    groups[0] ? (names[0] || features ? "; then delete the resource "
+	    "group " : "delete the resource group ") : "", groups,
+	    groups[0] ? " only if this plan created it and it is empty (one that existed before "
+	    "stays)" : "");
+}
+
 int
 mesh_wave_prepare(struct plan_ctx *p)
 {
-	struct wave *w = NULL;
-	json_t *features = NULL, *subs = NULL, *reg_steps = NULL, *checks = NULL, *created = NULL;
-	json_t *nm_done = NULL, *ng_done = NULL, *missing = NULL, *rg_step_of = NULL;
-	size_t i, g;
+	const struct mesh_state *ms = mesh_state(p);
+	struct prep x = { 0 };
+	size_t i;
 	int rc = NW_ENOMEM;
 
-	if (rgroups_missing(&missing, p->cur, p->tgt, p->err) != 0)
+	if (rgroups_missing(&x.missing, p->cur, p->tgt, p->err) != 0)
 		return NW_ENOMEM;
-	if (mesh_state(p)->nmesh == 0 && json_array_size(missing) == 0) {
-		json_decref(missing);
+	if ((ms->nmesh == 0 && json_array_size(x.missing) == 0) || !prepare_needed(p, x.missing)) {
+		json_decref(x.missing);
 		return 0;
 	}
-	/* is there anything to prepare? */
-	{
-		bool any = json_object_size(mesh_state(p)->features) > 0 || json_array_size(missing) > 0;
-		for (i = 0; i < mesh_state(p)->nmesh && !any; i++) {
-			const struct mesh *m = &mesh_state(p)->mesh[i];
-			any = m->nm_cur == NULL || m->cc_cur == NULL ||
-			    plan_idset_get(mesh_state(p)->changed, m->nm->res->id) != NULL ||
-			    plan_idset_get(mesh_state(p)->changed, m->cc->res->id) != NULL;
-			for (g = 0; g < m->cc->ngroups && !any; g++)
-				any = plan_idset_get(mesh_state(p)->changed, m->cc->groups[g].network_group_id) != NULL;
-		}
-		if (!any) {
-			json_decref(missing);
-			return 0;
-		}
-	}
-	w = plan_wave_new(p, WAVE_PREPARE, "prepare");
-	rg_step_of = json_object();
-	features = plan_sorted_keys(mesh_state(p)->features);
-	subs = mesh_subscriptions(p);
-	reg_steps = json_array();
-	checks = json_array();
-	created = json_array();
-	nm_done = json_object();
-	ng_done = json_object();
-	if (w == NULL || features == NULL || subs == NULL || reg_steps == NULL || checks == NULL ||
-	    created == NULL || nm_done == NULL || ng_done == NULL || rg_step_of == NULL)
+	x.w = plan_wave_new(p, WAVE_PREPARE, "prepare");
+	x.rg_step_of = json_object();
+	x.features = plan_sorted_keys(ms->features);
+	x.subs = mesh_subscriptions(p);
+	x.reg_steps = json_array();
+	x.checks = json_array();
+	x.created = json_array();
+	x.nm_done = json_object();
+	x.ng_done = json_object();
+	if (x.w == NULL || x.features == NULL || x.subs == NULL || x.reg_steps == NULL ||
+	    x.checks == NULL || x.created == NULL || x.nm_done == NULL || x.ng_done == NULL ||
+	    x.rg_step_of == NULL)
 		goto done;
-
 	/* phase 0: the resource groups the change writes into that do not exist yet */
-	if (rg_steps(p, w, missing, rg_step_of) != 0)
+	if (rg_steps(p, x.w, x.missing, x.rg_step_of) != 0 || prepare_features(&x) != 0)
 		goto done;
-
-	/* phase 0: preview features, then the provider re-registration that propagates them */
-	if (json_array_size(features) > 0) {
-		const json_t *fv, *sv;
-		size_t fi, si;
-
-		json_array_foreach(subs, si, sv) {
-			const char *sub = json_string_value(sv);
-			json_t *deps = json_array();
-
-			json_array_foreach(features, fi, fv) {
-				const char *full = json_string_value(fv);
-				const char *slash = strchr(full, '/');
-				const char *fname = slash != NULL ? slash + 1 : full;
-				char path[1024], inv[1024], res[768];
-				json_t *st;
-				struct step_spec s = {
-					.procedure = procedure_avnm_mesh.name, .action = "register-feature",
-					.reads = 2, .writes = 1,
-				};
-
-				snprintf(res, sizeof(res),
-				    "/subscriptions/%s/providers/Microsoft.Features/providers/%s/features/%s",
-				    sub, FEATURE_NS, fname);
-				snprintf(path, sizeof(path), "%s/register", res);
-				snprintf(inv, sizeof(inv), "%s/unregister", res);
-				s.resource = res;
-				s.op = plan_op_new("POST", path, ARM_API_FEATURES, NULL);
-				s.inverse = plan_op_new("POST", inv, ARM_API_FEATURES, NULL);
-				s.expect = json_pack("[o]", plan_expect_eq("/properties/state", "Registered"));
-				st = plan_step_add(w, &s, "register the preview feature %s on subscription %s", full, sub);
-				if (st == NULL)
-					goto done;
-				json_array_append_new(deps, json_string(plan_step_id(st)));
-			}
-			{
-				char path[512];
-				struct step_spec s = {
-					.procedure = procedure_avnm_mesh.name, .action = "register-provider",
-					.reads = 2, .writes = 1, .depends = deps,
-				};
-				json_t *st;
-
-				snprintf(path, sizeof(path), "/subscriptions/%s/providers/%s/register", sub, FEATURE_NS);
-				s.resource = path;
-				s.op = plan_op_new("POST", path, ARM_API_RESOURCES, NULL);
-				s.inverse = plan_op_none("re-registering a provider only propagates the feature state; "
-				    "there is nothing to undo");
-				s.expect = json_pack("[o]", plan_expect_eq("/registrationState", "Registered"));
-				st = plan_step_add(w, &s, "re-register %s on subscription %s so the feature takes effect",
-				    FEATURE_NS, sub);
-				if (st == NULL)
-					goto done;
-				json_array_append_new(reg_steps, json_string(plan_step_id(st)));
-			}
-		}
-		if (plan_gate_add(w, GATE_FEATURE_REGISTERED, "after",
-		    json_pack("{s:O, s:O, s:s}", "features", features, "subscriptions", subs, "state",
-		    "Registered"), (int)(json_array_size(features) * json_array_size(subs)),
-		    "the preview features are Registered on every subscription of the network manager "
-		    "and the mesh") != 0)
+	for (i = 0; i < ms->nmesh; i++)
+		if (prepare_mesh(p, &x, &ms->mesh[i]) != 0)
 			goto done;
-	}
-
-	/* phase 2: network manager, network groups, connectivity configuration; nothing deployed */
-	for (i = 0; i < mesh_state(p)->nmesh; i++) {
-		const struct mesh *m = &mesh_state(p)->mesh[i];
-		json_t *nm_dep = NULL, *ng_deps = json_array(), *st;
-
-		if (ng_deps == NULL)
-			goto done;
-		if (plan_idset_get(nm_done, m->nm->res->id) == NULL &&
-		    (m->nm_cur == NULL || plan_idset_get(mesh_state(p)->changed, m->nm->res->id) != NULL)) {
-			st = put_resource_step(p, w, m->nm->res, "put-network-manager",
-			    rg_depends(rg_step_of, m->nm->res->id, json_copy(reg_steps)), "network manager");
-			if (st == NULL) {
-				json_decref(ng_deps);
-				goto done;
-			}
-			nm_dep = json_string(plan_step_id(st));
-			json_array_append_new(checks, json_pack("{s:s, s:s, s:s}", "resource", m->nm->res->id,
-			    "pointer", "/properties/provisioningState", "equals", "Succeeded"));
-			if (m->nm_cur == NULL)
-				json_array_append_new(created, json_string(m->nm->res->name));
-			plan_idset_add(nm_done, m->nm->res->id, json_string(plan_step_id(st)));
-		} else if (plan_idset_get(nm_done, m->nm->res->id) != NULL) {
-			nm_dep = json_incref(plan_idset_get(nm_done, m->nm->res->id));
-		}
-		for (g = 0; g < m->cc->ngroups; g++) {
-			const struct topo_network_group *ng = m->cc->groups[g].group;
-			json_t *deps;
-
-			if (ng == NULL || plan_idset_get(ng_done, ng->res->id) != NULL)
-				continue;
-			if (topology_find(p->cur, ng->res->id) != NULL && plan_idset_get(mesh_state(p)->changed, ng->res->id) == NULL)
-				continue;
-			deps = json_array();
-			if (nm_dep != NULL)
-				json_array_append(deps, nm_dep);
-			st = put_resource_step(p, w, ng->res, "put-network-group", deps, "network group");
-			if (st == NULL) {
-				json_decref(nm_dep);
-				json_decref(ng_deps);
-				goto done;
-			}
-			json_array_append_new(ng_deps, json_string(plan_step_id(st)));
-			json_array_append_new(checks, json_pack("{s:s, s:s, s:s}", "resource", ng->res->id,
-			    "pointer", "/properties/provisioningState", "equals", "Succeeded"));
-			if (topology_find(p->cur, ng->res->id) == NULL)
-				json_array_append_new(created, json_string(ng->res->name));
-			plan_idset_add(ng_done, ng->res->id, NULL);
-		}
-		if (m->cc_cur == NULL || plan_idset_get(mesh_state(p)->changed, m->cc->res->id) != NULL) {
-			if (json_array_size(ng_deps) == 0 && nm_dep != NULL)
-				json_array_append(ng_deps, nm_dep);
-			st = put_resource_step(p, w, m->cc->res, "put-connectivity-configuration", ng_deps,
-			    "mesh connectivity configuration");
-			ng_deps = NULL;
-			if (st == NULL) {
-				json_decref(nm_dep);
-				goto done;
-			}
-			json_array_append_new(checks, json_pack("{s:s, s:s, s:s}", "resource", m->cc->res->id,
-			    "pointer", "/properties/provisioningState", "equals", "Succeeded"));
-			if (m->cc_cur == NULL)
-				json_array_append_new(created, json_string(m->cc->res->name));
-		}
-		json_decref(ng_deps);
-		json_decref(nm_dep);
-		/* the rehearsal needs these in place before any commit */
-		json_array_append(w->fx_put, m->nm->res->json);
-		json_array_append(w->fx_put, m->cc->res->json);
-		for (g = 0; g < m->cc->ngroups; g++)
-			if (m->cc->groups[g].group != NULL)
-				json_array_append(w->fx_put, m->cc->groups[g].group->res->json);
-	}
-	if (json_array_size(checks) > 0 &&
-	    plan_gate_add(w, GATE_RESOURCE_STATE, "after", json_pack("{s:O}", "checks", checks),
-	    (int)json_array_size(checks), "the network manager, groups and configuration are provisioned") != 0)
+	if (json_array_size(x.checks) > 0 &&
+	    plan_gate_add(x.w, GATE_RESOURCE_STATE, "after", json_pack("{s:O}", "checks", x.checks),
+	    (int)json_array_size(x.checks), "the network manager, groups and configuration are provisioned") != 0)
 		goto done;
-	plan_wave_risk(w, "none to traffic: a configuration does nothing until it is committed, which the "
-	    "mesh waves do");
-	if (json_array_size(features) > 0)
-		plan_wave_risk(w, "feature registration can stay Pending or Registering for a while; the "
-		    "mesh waves wait for the gate");
-	{
-		char names[1024] = "";
-		const json_t *x;
-		size_t ci;
-
-		json_array_foreach(created, ci, x) {
-			if (ci > 0)
-				strncat(names, ci + 1 == json_array_size(created) ? " and " : ", ",
-				    sizeof(names) - strlen(names) - 1);
-			strncat(names, json_string_value(x), sizeof(names) - strlen(names) - 1);
-		}
-		char groups[1024] = "";
-
-		json_array_foreach(missing, ci, x) {
-			if (ci > 0)
-				strncat(groups, ", ", sizeof(groups) - strlen(groups) - 1);
-			strncat(groups, json_str(x, "resourceGroup"), sizeof(groups) - strlen(groups) - 1);
-		}
-		plan_wave_rollback(w, "%s%s%s%s%s%s%s",
-		    names[0] ? "delete " : "", names, names[0] ? ", in reverse order of creation" : "",
-		    json_array_size(features) > 0 ?
-		    (names[0] ? "; unregister the preview features registered here" :
-		    "unregister the preview features registered here") :
-		    (names[0] || groups[0] ? "" :
-		    "put back the previous network manager, group and configuration"),
-		    groups[0] ? (names[0] || json_array_size(features) > 0 ? "; then delete the resource "
-		    "group " : "delete the resource group ") : "", groups,
-		    groups[0] ? " only if this plan created it and it is empty (one that existed before "
-		    "stays)" : "");
-	}
+	prepare_notes(&x);
 	rc = 0;
 done:
-	json_decref(features);
-	json_decref(subs);
-	json_decref(reg_steps);
-	json_decref(checks);
-	json_decref(created);
-	json_decref(nm_done);
-	json_decref(ng_done);
-	json_decref(missing);
-	json_decref(rg_step_of);
+	json_decref(x.features);
+	json_decref(x.subs);
+	json_decref(x.reg_steps);
+	json_decref(x.checks);
+	json_decref(x.created);
+	json_decref(x.nm_done);
+	json_decref(x.ng_done);
+	json_decref(x.missing);
+	json_decref(x.rg_step_of);
 	return rc == 0 ? 0 : plan_nomem(p);
 }
 

@@ -111,206 +111,206 @@ cmp_sm_vnet(const void *a, const void *b)
  */
 static bool any_new_in_region(const struct plan_ctx *p, const char *region);
 
+/* What a mesh wave collects as it goes. */
+struct mwave {
+	struct wave *w;
+	json_t *first_regions; /* regions this plan commits first: {region, before} */
+	json_t *status;        /* the deployment-status gate's deployments */
+	json_t *sm_deps;       /* the static-member steps the commits wait for */
+	size_t nmembers;
+};
+
+/* The static members of the wave's VNets for one mesh (rollout wave rw). */
 static int
-mesh_wave_build(struct plan_ctx *p, size_t rw, const char *name, const json_t *wave_of, bool first)
+mesh_wave_members(struct plan_ctx *p, struct mwave *x, const struct mesh *m, size_t rw,
+    const json_t *wave_of, json_t *seen)
 {
-	struct wave *w = plan_wave_new(p, WAVE_MESH, name);
-	json_t *nm_list = json_array(), *first_regions = json_array(), *status = json_array();
-	json_t *sm_deps = json_array(), *seen = json_object();
-	size_t i, k, nmembers = 0;
-	const json_t *nmv;
-	char wname[128];
+	const struct topo_static_member **sorted;
+	size_t k;
 	int rc = NW_ENOMEM;
 
-	if (w == NULL || nm_list == NULL || first_regions == NULL || status == NULL || sm_deps == NULL ||
-	    seen == NULL)
-		goto done;
-	snprintf(wname, sizeof(wname), "%s", name);
-	w->mesh_wave = 1;
-	for (i = 0; i < p->nw - 1; i++)
-		if (p->w[i].mesh_wave > 0)
-			w->mesh_wave++;
-	/* static members of this wave's VNets */
-	for (i = 0; i < mesh_state(p)->nmesh; i++) {
-		struct mesh *m = &mesh_state(p)->mesh[i];
-		const struct topo_static_member **sorted;
+	if (m->nadded == 0)
+		return 0;
+	sorted = malloc(m->nadded * sizeof(*sorted));
+	if (sorted == NULL)
+		return NW_ENOMEM;
+	memcpy(sorted, m->added, m->nadded * sizeof(*sorted));
+	qsort(sorted, m->nadded, sizeof(*sorted), cmp_sm_vnet);
+	for (k = 0; k < m->nadded; k++) {
+		const struct topo_static_member *sm = sorted[k];
+		const struct topo_vnet *cv = topology_find_vnet(p->cur, sm->vnet->res->id);
+		json_t *wi = plan_idset_get(wave_of, sm->vnet->res->id), *st;
+		struct step_spec s = {
+			.procedure = procedure_avnm_mesh.name, .action = "add-static-member",
+			.resource = sm->res->id, .serialize = sm->vnet->res->id,
+			.reads = 2, .writes = 1,
+		};
 
-		if (!plan_ids_has(nm_list, m->nm->res->id))
-			json_array_append_new(nm_list, json_string(m->nm->res->id));
-		if (m->nadded == 0)
+		if (cv == NULL || wi == NULL || (size_t)json_integer_value(wi) != rw)
 			continue;
-		sorted = malloc(m->nadded * sizeof(*sorted));
-		if (sorted == NULL)
+		s.op = plan_op_new("PUT", sm->res->id, ARM_API_NETWORK, plan_wire_body(sm->res->json));
+		s.inverse = plan_op_new("DELETE", sm->res->id, ARM_API_NETWORK, NULL);
+		s.expect = json_pack("[o]", plan_expect_eq("/properties/provisioningState", "Succeeded"));
+		st = plan_step_add(x->w, &s, "add %s to network group %s", sm->vnet->res->name,
+		    sm->group != NULL ? sm->group->res->name : "?");
+		if (st == NULL)
 			goto done;
-		memcpy(sorted, m->added, m->nadded * sizeof(*sorted));
-		qsort(sorted, m->nadded, sizeof(*sorted), cmp_sm_vnet);
-		for (k = 0; k < m->nadded; k++) {
-			const struct topo_static_member *sm = sorted[k];
-			const struct topo_vnet *cv = topology_find_vnet(p->cur, sm->vnet->res->id);
-			json_t *wi = plan_idset_get(wave_of, sm->vnet->res->id), *st;
-			struct step_spec s = {
-				.procedure = procedure_avnm_mesh.name, .action = "add-static-member",
-				.resource = sm->res->id, .serialize = sm->vnet->res->id,
-				.reads = 2, .writes = 1,
-			};
-
-			if (cv == NULL || wi == NULL || (size_t)json_integer_value(wi) != rw)
-				continue;
-			s.op = plan_op_new("PUT", sm->res->id, ARM_API_NETWORK, plan_wire_body(sm->res->json));
-			s.inverse = plan_op_new("DELETE", sm->res->id, ARM_API_NETWORK, NULL);
-			s.expect = json_pack("[o]", plan_expect_eq("/properties/provisioningState", "Succeeded"));
-			st = plan_step_add(w, &s, "add %s to network group %s", sm->vnet->res->name,
-			    sm->group != NULL ? sm->group->res->name : "?");
-			if (st == NULL) {
-				free(sorted);
+		json_array_append_new(x->sm_deps, json_string(plan_step_id(st)));
+		json_array_append(x->w->fx_put, sm->res->json);
+		if (plan_idset_get(seen, cv->res->id) == NULL) {
+			plan_idset_add(seen, cv->res->id, NULL);
+			json_array_append_new(x->w->members, json_string(cv->res->id));
+			if (plan_wave_add_vnet(x->w, (size_t)(cv - p->cur->vnets)) != 0)
 				goto done;
-			}
-			json_array_append_new(sm_deps, json_string(plan_step_id(st)));
-			json_array_append(w->fx_put, sm->res->json);
-			if (plan_idset_get(seen, cv->res->id) == NULL) {
-				plan_idset_add(seen, cv->res->id, NULL);
-				json_array_append_new(w->members, json_string(cv->res->id));
-				if (plan_wave_add_vnet(w, (size_t)(cv - p->cur->vnets)) != 0) {
-					free(sorted);
-					goto done;
-				}
-				nmembers++;
-			}
+			x->nmembers++;
 		}
-		free(sorted);
 	}
-	/* the commits: goal state per region, keeping what is active there */
-	json_array_foreach(nm_list, i, nmv) {
-		const char *nm = json_string_value(nmv);
-		const char **regions = NULL;
-		size_t nreg = 0, r;
+	rc = 0;
+done:
+	free(sorted);
+	return rc;
+}
 
-		for (k = 0; k < mesh_state(p)->nmesh; k++) {
-			if (topo_id_compare(mesh_state(p)->mesh[k].nm->res->id, nm) != 0)
-				continue;
-			for (r = 0; r < mesh_state(p)->mesh[k].nregions; r++) {
-				size_t q;
-				for (q = 0; q < nreg; q++)
-					if (strcasecmp(regions[q], mesh_state(p)->mesh[k].regions[r]) == 0)
-						break;
-				if (q < nreg)
-					continue;
-				{
-					const char **x = realloc(regions, (nreg + 1) * sizeof(*x));
-					if (x == NULL) {
-						free(regions);
-						goto done;
-					}
-					regions = x;
-					regions[nreg++] = mesh_state(p)->mesh[k].regions[r];
-				}
-			}
-		}
-		if (nreg > 1)
-			qsort(regions, nreg, sizeof(*regions), plan_str_cmp_ci);
-		for (r = 0; r < nreg; r++) {
-			const char *R = regions[r];
-			bool has = false, was_committed;
-			char key[1024];
-			json_t *before, *list, *st, *body;
-			const struct topo_deployment *dc = plan_find_deployment(p->cur, nm, R);
-			struct step_spec s = {
-				.procedure = procedure_avnm_mesh.name, .action = "commit", .serialize = nm,
-				.lro = true, .reads = 2, .writes = 1,
-			};
-			char path[1024];
+/* The regions where manager nm deploys one of our meshes, sorted, unique (malloc'd). */
+static int
+manager_regions(const struct mesh_state *ms, const char *nm, const char ***out, size_t *nout)
+{
+	const char **regions = NULL;
+	size_t nreg = 0, k, r, q;
 
-			for (k = 0; k < w->nvnets; k++) {
-				const char *loc = p->cur->vnets[w->vnets[k]].res->location;
-				if (loc != NULL && strcasecmp(loc, R) == 0)
-					has = true;
-			}
-			snprintf(key, sizeof(key), "%s|%s", nm, R);
-			was_committed = plan_idset_get(mesh_state(p)->committed, key) != NULL;
-			if (!has && !(first && !was_committed && mesh_needs_commit(p, nm, R) &&
-			    !any_new_in_region(p, R)))
+	for (k = 0; k < ms->nmesh; k++) {
+		if (topo_id_compare(ms->mesh[k].nm->res->id, nm) != 0)
+			continue;
+		for (r = 0; r < ms->mesh[k].nregions; r++) {
+			const char **x;
+
+			for (q = 0; q < nreg; q++)
+				if (strcasecmp(regions[q], ms->mesh[k].regions[r]) == 0)
+					break;
+			if (q < nreg)
 				continue;
-			before = deploy_list(mesh_state(p)->deploy, nm, R);
-			list = json_array();
-			if (before == NULL || list == NULL) {
-				json_decref(before);
-				json_decref(list);
+			x = realloc(regions, (nreg + 1) * sizeof(*x));
+			if (x == NULL) {
 				free(regions);
-				goto done;
+				return NW_ENOMEM;
 			}
-			/* what is active in the region today, then ours */
-			for (k = 0; dc != NULL && k < dc->nconfigs; k++)
-				json_array_append_new(list, json_string(dc->config_ids[k]));
-			for (k = 0; k < mesh_state(p)->nmesh; k++) {
-				const struct mesh *m = &mesh_state(p)->mesh[k];
-				size_t q;
-				bool in = false;
-
-				if (topo_id_compare(m->nm->res->id, nm) != 0)
-					continue;
-				for (q = 0; q < m->nregions; q++)
-					if (strcasecmp(m->regions[q], R) == 0)
-						in = true;
-				if (in && !plan_ids_has(list, m->cc->res->id))
-					json_array_append_new(list, json_string(m->cc->res->id));
-			}
-			snprintf(path, sizeof(path), "%s/commit", nm);
-			body = json_pack("{s:s, s:O, s:[s]}", "commitType", "Connectivity", "configurationIds",
-			    list, "targetLocations", R);
-			s.resource = nm;
-			s.op = plan_op_new("POST", path, ARM_API_NETWORK, body);
-			if (!was_committed)
-				s.inverse = plan_op_new("POST", path, ARM_API_NETWORK,
-				    json_pack("{s:s, s:O, s:[s]}", "commitType", "Connectivity", "configurationIds",
-				    before, "targetLocations", R));
-			else
-				s.inverse = plan_op_none("the region keeps the same configurations; deleting this "
-				    "wave's static members takes its VNets out of the mesh");
-			s.depends = json_copy(sm_deps);
-			if (dc == NULL || dc->nconfigs == 0)
-				st = plan_step_add(w, &s, "commit the mesh configuration in %s (goal state: no other "
-				    "connectivity configuration is active there)", R);
-			else
-				st = plan_step_add(w, &s, "commit in %s: the %zu connectivity configuration%s already "
-				    "active there plus the mesh (goal state: a commit that left one out would "
-				    "undeploy it)", R, dc->nconfigs, dc->nconfigs == 1 ? "" : "s");
-			if (st == NULL) {
-				json_decref(before);
-				json_decref(list);
-				free(regions);
-				goto done;
-			}
-			if (!was_committed) {
-				json_array_append_new(first_regions, json_pack("{s:s, s:o}", "region", R,
-				    "before", before));
-				plan_idset_add(mesh_state(p)->committed, key, NULL);
-			} else {
-				json_decref(before);
-			}
-			{
-				json_t *reg = deploy_region(mesh_state(p)->deploy, nm, R, true);
-				json_object_set(reg, "Connectivity", list);
-			}
-			json_array_append_new(status, json_pack("{s:s, s:s, s:o, s:s}", "networkManager", nm,
-			    "region", R, "configurationIds", list, "status", "Deployed"));
+			regions = x;
+			regions[nreg++] = ms->mesh[k].regions[r];
 		}
-		free(regions);
 	}
-	if (w->nsteps == 0) {
-		/* nothing for this wave after all: drop it */
-		plan_wave_free(w);
-		p->nw--;
-		rc = 0;
-		goto done;
+	if (nreg > 1)
+		qsort(regions, nreg, sizeof(*regions), plan_str_cmp_ci);
+	*out = regions;
+	*nout = nreg;
+	return 0;
+}
+
+/* The configurations a commit in (nm, R) lists: what is active there today, then ours. */
+static json_t *
+commit_list(const struct mesh_state *ms, const struct topo_deployment *dc, const char *nm, const char *R)
+{
+	json_t *list = json_array();
+	size_t k, q;
+
+	for (k = 0; list != NULL && dc != NULL && k < dc->nconfigs; k++)
+		json_array_append_new(list, json_string(dc->config_ids[k]));
+	for (k = 0; list != NULL && k < ms->nmesh; k++) {
+		const struct mesh *m = &ms->mesh[k];
+		bool in = false;
+
+		if (topo_id_compare(m->nm->res->id, nm) != 0)
+			continue;
+		for (q = 0; q < m->nregions; q++)
+			if (strcasecmp(m->regions[q], R) == 0)
+				in = true;
+		if (in && !plan_ids_has(list, m->cc->res->id))
+			json_array_append_new(list, json_string(m->cc->res->id));
 	}
-	w->fx_deploy = json_deep_copy(mesh_state(p)->deploy);
-	w->routing = true;
-	if (json_array_size(status) > 0 &&
-	    plan_gate_add(w, GATE_DEPLOYMENT_STATUS, "after", json_pack("{s:O}", "deployments", status),
-	    (int)json_array_size(status), "the commit shows deploymentStatus Deployed in every region "
+	return list;
+}
+
+/* The goal-state commit of manager nm in region R, when this wave needs one. */
+static int
+mesh_wave_commit(struct plan_ctx *p, struct mwave *x, const char *nm, const char *R, bool first)
+{
+	struct mesh_state *ms = mesh_state(p);
+	const struct topo_deployment *dc = plan_find_deployment(p->cur, nm, R);
+	struct step_spec s = {
+		.procedure = procedure_avnm_mesh.name, .action = "commit", .serialize = nm,
+		.lro = true, .reads = 2, .writes = 1,
+	};
+	bool has = false, was_committed;
+	char key[1024], path[1024];
+	json_t *before, *list, *st;
+	size_t k;
+
+	for (k = 0; k < x->w->nvnets; k++) {
+		const char *loc = p->cur->vnets[x->w->vnets[k]].res->location;
+		if (loc != NULL && strcasecmp(loc, R) == 0)
+			has = true;
+	}
+	snprintf(key, sizeof(key), "%s|%s", nm, R);
+	was_committed = plan_idset_get(ms->committed, key) != NULL;
+	if (!has && !(first && !was_committed && mesh_needs_commit(p, nm, R) && !any_new_in_region(p, R)))
+		return 0;
+	before = deploy_list(ms->deploy, nm, R);
+	list = commit_list(ms, dc, nm, R);
+	if (before == NULL || list == NULL) {
+		json_decref(before);
+		json_decref(list);
+		return NW_ENOMEM;
+	}
+	snprintf(path, sizeof(path), "%s/commit", nm);
+	s.resource = nm;
+	s.op = plan_op_new("POST", path, ARM_API_NETWORK, json_pack("{s:s, s:O, s:[s]}", "commitType",
+	    "Connectivity", "configurationIds", list, "targetLocations", R));
+	if (!was_committed)
+		s.inverse = plan_op_new("POST", path, ARM_API_NETWORK,
+		    json_pack("{s:s, s:O, s:[s]}", "commitType", "Connectivity", "configurationIds",
+		    before, "targetLocations", R));
+	else
+		s.inverse = plan_op_none("the region keeps the same configurations; deleting this "
+		    "wave's static members takes its VNets out of the mesh");
+	s.depends = json_copy(x->sm_deps);
+	if (dc == NULL || dc->nconfigs == 0)
+		st = plan_step_add(x->w, &s, "commit the mesh configuration in %s (goal state: no other "
+		    "connectivity configuration is active there)", R);
+	else
+		st = plan_step_add(x->w, &s, "commit in %s: the %zu connectivity configuration%s already "
+		    "active there plus the mesh (goal state: a commit that left one out would "
+		    "undeploy it)", R, dc->nconfigs, dc->nconfigs == 1 ? "" : "s");
+	if (st == NULL) {
+		json_decref(before);
+		json_decref(list);
+		return NW_ENOMEM;
+	}
+	if (!was_committed) {
+		json_array_append_new(x->first_regions, json_pack("{s:s, s:o}", "region", R, "before", before));
+		plan_idset_add(ms->committed, key, NULL);
+	} else {
+		json_decref(before);
+	}
+	json_object_set(deploy_region(ms->deploy, nm, R, true), "Connectivity", list);
+	json_array_append_new(x->status, json_pack("{s:s, s:s, s:o, s:s}", "networkManager", nm,
+	    "region", R, "configurationIds", list, "status", "Deployed"));
+	return 0;
+}
+
+/* The wave's deployment gate, soak, risks and rollback text. */
+static int
+mesh_wave_notes(struct plan_ctx *p, struct mwave *x)
+{
+	struct wave *w = x->w;
+	char text[4096];
+	size_t len, i;
+	const json_t *fr;
+
+	if (json_array_size(x->status) > 0 &&
+	    plan_gate_add(w, GATE_DEPLOYMENT_STATUS, "after", json_pack("{s:O}", "deployments", x->status),
+	    (int)json_array_size(x->status), "the commit shows deploymentStatus Deployed in every region "
 	    "it targets") != 0)
-		goto done;
-	/* the soak gate comes last: plan_rehearse() adds it after the route gates */
+		return NW_ENOMEM;
+	/* the soak gate comes last: the rehearsal adds it after the route gates */
 	w->soak = p->ro.soak_between_waves;
 	w->soak_desc = "before the next wave, with every gate passing";
 	plan_wave_risk(w, "the mesh overlays the existing peerings: the hub peerings and the hairpin "
@@ -318,31 +318,83 @@ mesh_wave_build(struct plan_ctx *p, size_t rw, const char *name, const json_t *w
 	plan_wave_risk(w, "a commit replaces everything deployed in its region (goal state): each commit "
 	    "here lists every connectivity configuration already active in the region, so none is "
 	    "dropped");
-	{
-		char text[4096];
-		size_t len;
-		const json_t *fr;
-
-		len = (size_t)snprintf(text, sizeof(text), "delete the static members of this wave's %zu "
-		    "VNets: they leave the mesh and fall back to the path they use today", nmembers);
-		json_array_foreach(first_regions, i, fr) {
-			size_t nb = json_array_size(json_object_get(fr, "before"));
-			if (len < sizeof(text))
-				len += (size_t)snprintf(text + len, sizeof(text) - len,
-				    "; in %s commit again with %s%s", json_str(fr, "region"),
-				    nb == 0 ? "no connectivity configuration, which undeploys the mesh there" :
-				    "only the configurations active before this plan",
-				    nb == 0 ? "" : " (see the commit's inverse)");
-		}
-		plan_wave_rollback(w, "%s", text);
+	len = (size_t)snprintf(text, sizeof(text), "delete the static members of this wave's %zu "
+	    "VNets: they leave the mesh and fall back to the path they use today", x->nmembers);
+	json_array_foreach(x->first_regions, i, fr) {
+		size_t nb = json_array_size(json_object_get(fr, "before"));
+		if (len < sizeof(text))
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+			    "; in %s commit again with %s%s", json_str(fr, "region"),
+			    nb == 0 ? "no connectivity configuration, which undeploys the mesh there" :
+			    "only the configurations active before this plan",
+			    nb == 0 ? "" : " (see the commit's inverse)");
 	}
-	snprintf(mesh_state(p)->last_mesh_name, sizeof(mesh_state(p)->last_mesh_name), "%s", wname);
+	plan_wave_rollback(w, "%s", text);
+	return 0;
+}
+
+static int
+mesh_wave_build(struct plan_ctx *p, size_t rw, const char *name, const json_t *wave_of, bool first)
+{
+	struct mesh_state *ms = mesh_state(p);
+	struct mwave x = { 0 };
+	json_t *nm_list = json_array(), *seen = json_object();
+	size_t i, k;
+	const json_t *nmv;
+	char wname[128];
+	int rc = NW_ENOMEM;
+
+	x.w = plan_wave_new(p, WAVE_MESH, name);
+	x.first_regions = json_array();
+	x.status = json_array();
+	x.sm_deps = json_array();
+	if (x.w == NULL || nm_list == NULL || x.first_regions == NULL || x.status == NULL ||
+	    x.sm_deps == NULL || seen == NULL)
+		goto done;
+	snprintf(wname, sizeof(wname), "%s", name);
+	x.w->mesh_wave = 1;
+	for (i = 0; i < p->nw - 1; i++)
+		if (p->w[i].mesh_wave > 0)
+			x.w->mesh_wave++;
+	/* static members of this wave's VNets */
+	for (i = 0; i < ms->nmesh; i++) {
+		if (!plan_ids_has(nm_list, ms->mesh[i].nm->res->id))
+			json_array_append_new(nm_list, json_string(ms->mesh[i].nm->res->id));
+		if (mesh_wave_members(p, &x, &ms->mesh[i], rw, wave_of, seen) != 0)
+			goto done;
+	}
+	/* the commits: goal state per region, keeping what is active there */
+	json_array_foreach(nm_list, i, nmv) {
+		const char **regions = NULL;
+		size_t nreg = 0;
+
+		if (manager_regions(ms, json_string_value(nmv), &regions, &nreg) != 0)
+			goto done;
+		for (k = 0; k < nreg; k++)
+			if (mesh_wave_commit(p, &x, json_string_value(nmv), regions[k], first) != 0)
+				break;
+		free(regions);
+		if (k < nreg)
+			goto done;
+	}
+	if (x.w->nsteps == 0) {
+		/* nothing for this wave after all: drop it */
+		plan_wave_free(x.w);
+		p->nw--;
+		rc = 0;
+		goto done;
+	}
+	x.w->fx_deploy = json_deep_copy(ms->deploy);
+	x.w->routing = true;
+	if (mesh_wave_notes(p, &x) != 0)
+		goto done;
+	snprintf(ms->last_mesh_name, sizeof(ms->last_mesh_name), "%s", wname);
 	rc = 0;
 done:
 	json_decref(nm_list);
-	json_decref(first_regions);
-	json_decref(status);
-	json_decref(sm_deps);
+	json_decref(x.first_regions);
+	json_decref(x.status);
+	json_decref(x.sm_deps);
 	json_decref(seen);
 	return rc == 0 ? 0 : plan_nomem(p);
 }
