@@ -224,7 +224,7 @@ fail:
 }
 
 /* ------------------------------------------------------------------ */
-/* avnm-mesh, phase 1: High-Scale Private Endpoints, in maintenance-window batches */
+/* A subnet on its own, as a subnet PUT wants it */
 
 json_t *
 plan_subnet_body(const json_t *subnet)

@@ -493,7 +493,7 @@ plan_gate_add(struct wave *w, enum gate_kind kind, const char *when, json_t *par
 }
 
 /* ------------------------------------------------------------------ */
-/* avnm-mesh, phase 0 and 2: feature registration, manager, group, configuration */
+/* JSON and topology queries the procedures share */
 
 json_t *
 plan_sorted_keys(const json_t *obj)
@@ -571,7 +571,7 @@ plan_deployment_has(const struct topo_deployment *d, const char *config)
 }
 
 /* ------------------------------------------------------------------ */
-/* gateway-standard-ip: validate, prepare, execute, soak, commit; one gateway per circuit at a time */
+/* Gateways: circuits they share, spokes that use them */
 
 bool
 plan_gw_shares_circuit(const struct topo_gateway *a, const struct topo_gateway *b)

@@ -20,6 +20,10 @@
  *              the state after it (NULL for a wave that changes no route)
  *  report_overview
  *              its line of the report's "What this plan does"
+ *  intent_parse, intent_expand
+ *              an intent's change of this kind (intent_kind): its keys
+ *              (the loader is at the change object), and its end state
+ *              applied to the target (plan/intent_impl.h)
  */
 #ifndef NETWAVE_PLAN_PROCEDURE_H
 #define NETWAVE_PLAN_PROCEDURE_H
@@ -29,12 +33,15 @@
 #include <jansson.h>
 
 #include "plan/diff.h"
+#include "plan/intent.h"
 #include "plan/kinds.h"
 #include "plan/topology.h"
 
 struct plan_ctx;
 struct wave;
 struct rstate;
+struct intent_loader;
+struct intent_expander;
 
 struct procedure {
 	const char *name;   /* the change kind: plan "changes", step "procedure" */
@@ -51,6 +58,9 @@ struct procedure {
 	int (*rehearsed)(struct plan_ctx *p, struct wave *w, struct rstate *before,
 	    const struct rstate *after);
 	void (*report_overview)(FILE *f, const json_t *plan);
+	enum intent_kind intent_kind;
+	int (*intent_parse)(struct intent_loader *l, struct intent_change *c, const json_t *v);
+	int (*intent_expand)(struct intent_expander *e, const struct intent_change *c);
 };
 
 /* The registry, in phase order; NULL-terminated. */

@@ -21,7 +21,7 @@
 #include "plan/report.h"
 
 /* ------------------------------------------------------------------ */
-/* Finding the changes each procedure carries out */
+/* What the mesh has to do: the target's new or changed mesh configurations */
 
 static const struct topo_connectivity_config *
 find_config(const struct topology *t, const char *id)
@@ -503,6 +503,49 @@ mesh_state_new(struct plan_ctx *p, void **out)
 	return 0;
 }
 
+/* Its line of the report's "What this plan does", from the plan's waves. */
+static void
+mesh_report_overview(FILE *f, const json_t *plan)
+{
+	const json_t *w, *inspected = json_object_get(plan, "inspected");
+	size_t i, mesh_waves = 0, mesh_vnets = 0, hspe = 0, decom = 0;
+	char names[1024] = "", a[32];
+
+	json_array_foreach(json_object_get(plan, "waves"), i, w) {
+		enum wave_kind kind = wave_kind_parse(json_str(w, "kind"));
+
+		if (kind == WAVE_MESH) {
+			mesh_waves++;
+			mesh_vnets += json_array_size(json_object_get(w, "members"));
+			if (names[0])
+				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+			strncat(names, json_str(w, "name") != NULL ? json_str(w, "name") : "?",
+			    sizeof(names) - strlen(names) - 1);
+		} else if (kind == WAVE_HSPE) {
+			hspe += json_array_size(json_object_get(w, "members"));
+		} else if (kind == WAVE_DECOMMISSION) {
+			decom += json_array_size(json_object_get(w, "steps"));
+		}
+	}
+	fprintf(f, "- **Mesh (avnm-mesh).** %s spoke VNet%s join an Azure Virtual Network "
+	    "Manager mesh in %zu wave%s (%s). Their traffic to each other stops hairpinning "
+	    "through the ExpressRoute circuit's edge routers and stays inside the datacenter. "
+	    "The hub peerings and the hairpin stay in place as the fallback until the "
+	    "decommission.", report_num((json_int_t)mesh_vnets, a, sizeof(a)), mesh_vnets == 1 ? "" : "s",
+	    mesh_waves, mesh_waves == 1 ? "" : "s", names[0] ? names : "none");
+	if (hspe > 0)
+		fprintf(f, " First, %zu VNet%s get High-Scale Private Endpoints.", hspe,
+		    hspe == 1 ? "" : "s");
+	if (json_array_size(inspected) > 0)
+		fprintf(f, " %zu spoke%s stay on %s firewall path (listed under Findings).",
+		    json_array_size(inspected), json_array_size(inspected) == 1 ? "" : "s",
+		    json_array_size(inspected) == 1 ? "its" : "their");
+	if (decom > 0)
+		fprintf(f, " After the soak, %zu legacy peering%s and route%s are deleted.", decom,
+		    decom == 1 ? "" : "s", decom == 1 ? "" : "s");
+	fputc('\n', f);
+}
+
 static const enum wave_kind mesh_wave_kinds[] = {
 	WAVE_PREPARE, WAVE_HSPE, WAVE_MESH, WAVE_DECOMMISSION, WAVE_UNKNOWN,
 };
@@ -532,4 +575,8 @@ const struct procedure procedure_avnm_mesh = {
 	.waves = mesh_waves_all,
 	.waves_last = mesh_wave_decommission,
 	.rehearsed = mesh_rehearsed,
+	.report_overview = mesh_report_overview,
+	.intent_kind = INTENT_AVNM_MESH,
+	.intent_parse = mesh_intent_parse,
+	.intent_expand = mesh_intent_expand,
 };

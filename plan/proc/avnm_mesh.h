@@ -62,6 +62,12 @@ mesh_state(const struct plan_ctx *p)
 	return plan_ctx_state(p, &procedure_avnm_mesh);
 }
 
+/* avnm_mesh_intent.c: an intent's avnm-mesh change */
+struct intent_loader;
+struct intent_expander;
+int mesh_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t *v);
+int mesh_intent_expand(struct intent_expander *e, const struct intent_change *c);
+
 /* avnm_mesh.c */
 bool mesh_has_config(const struct plan_ctx *p, const char *cc);
 

@@ -178,24 +178,13 @@ feature_registered(const struct topology *t, const char *name)
 	return s != NULL && strcasecmp(s, "Registered") == 0;
 }
 
-static int
-mesh_check_one(struct plan_ctx *p, const struct mesh *m)
+/* VNets per mesh: the default limit, the High-Scale limit and its feature. */
+static void
+check_size(struct plan_ctx *p, const struct mesh *m)
 {
-	static const char *const ready[] = { "Enabled", "RouteTableEnabled", NULL };
 	const struct limit_def *lv = limit_get(LIMIT_MESH_VNETS), *lvh = limit_get(LIMIT_MESH_VNETS_HIGH_SCALE);
-	const struct limit_def *lp = limit_get(LIMIT_MESH_PE), *lph = limit_get(LIMIT_MESH_PE_HSPE);
-	const struct limit_def *lvp = limit_get(LIMIT_VNET_PE), *lvph = limit_get(LIMIT_VNET_PE_HSPE);
-	const struct limit_def *lcg = limit_get(LIMIT_CONNECTED_GROUPS_PER_VNET);
-	const struct topo_vnet *busiest = NULL;
-	long n = (long)m->nmembers, total = 0, maxv = 0;
-	bool high_scale = feature_registered(p->tgt, FEATURE_NS "/" FEATURE_HIGH_SCALE);
-	unsigned *cg = NULL, cgmax = 0;
-	const struct topo_vnet *cgv = NULL;
-	const json_t *scope;
-	size_t i, k;
-	int rc;
+	long n = (long)m->nmembers;
 
-	/* VNets per mesh */
 	plan_limit_row(p, LIMIT_MESH_VNETS, n, m->cc->res->id);
 	if (n > lvh->value) {
 		plan_blocker(p, "mesh-too-large", m->cc->res->id,
@@ -208,13 +197,23 @@ mesh_check_one(struct plan_ctx *p, const struct mesh *m)
 		    "%s/%s on every subscription of the network manager and the mesh before the first "
 		    "commit (%s)",
 		    n, lv->value, FEATURE_NS, FEATURE_HIGH_SCALE, lv->source);
-		if (!high_scale)
+		if (!feature_registered(p->tgt, FEATURE_NS "/" FEATURE_HIGH_SCALE))
 			plan_blocker(p, "feature-not-registered", m->cc->res->id,
 			    "%s would connect %ld VNets (over %ld) but the target does not register %s/%s",
 			    m->cc->res->name, n, lv->value, FEATURE_NS, FEATURE_HIGH_SCALE);
 	}
+}
 
-	/* private endpoints */
+/* Private endpoints per mesh and per member, and whether HSPE is needed. */
+static void
+check_private_endpoints(struct plan_ctx *p, const struct mesh *m)
+{
+	const struct limit_def *lp = limit_get(LIMIT_MESH_PE), *lph = limit_get(LIMIT_MESH_PE_HSPE);
+	const struct limit_def *lvp = limit_get(LIMIT_VNET_PE), *lvph = limit_get(LIMIT_VNET_PE_HSPE);
+	const struct topo_vnet *busiest = NULL;
+	long total = 0, maxv = 0;
+	size_t i;
+
 	for (i = 0; i < m->nmembers; i++) {
 		long pe = (long)m->members[i]->nprivate_endpoints;
 		total += pe;
@@ -246,64 +245,80 @@ mesh_check_one(struct plan_ctx *p, const struct mesh *m)
 			    "to %ld in %s) but its connectedGroupPrivateEndpointsScale is not HighScale",
 			    m->cc->res->name, total, maxv, busiest->res->name);
 	}
-	if (m->cc->high_scale_private_endpoints) {
-		/* AVNM refuses a HighScale deployment while any member is not ready */
-		for (i = 0; i < m->nmembers; i++) {
-			const struct topo_vnet *v = m->members[i];
-			const char *why = NULL, *sname = NULL;
+}
 
-			if (v->pe_vnet_policies == NULL || strcasecmp(v->pe_vnet_policies, "Basic") != 0)
-				why = "privateEndpointVNetPolicies is not Basic";
-			for (k = 0; why == NULL && k < v->nsubnets; k++)
-				if (v->subnets[k].nprivate_endpoints > 0 &&
-				    !plan_str_in(v->subnets[k].pe_network_policies, ready)) {
-					why = "privateEndpointNetworkPolicies is neither Enabled nor RouteTableEnabled";
-					sname = v->subnets[k].name;
-				}
-			if (why != NULL) {
-				plan_blocker(p, "hspe-not-ready", v->res->id,
-				    "%s uses High-Scale Private Endpoints but in the target %s%s%s %s",
-				    m->cc->res->name, v->res->name, sname ? ", subnet " : "", sname ? sname : "",
-				    why);
-				break;
+/* AVNM refuses a HighScale deployment while any member is not ready. */
+static void
+check_hspe_ready(struct plan_ctx *p, const struct mesh *m)
+{
+	static const char *const ready[] = { "Enabled", "RouteTableEnabled", NULL };
+	size_t i, k;
+
+	if (!m->cc->high_scale_private_endpoints)
+		return;
+	for (i = 0; i < m->nmembers; i++) {
+		const struct topo_vnet *v = m->members[i];
+		const char *why = NULL, *sname = NULL;
+
+		if (v->pe_vnet_policies == NULL || strcasecmp(v->pe_vnet_policies, "Basic") != 0)
+			why = "privateEndpointVNetPolicies is not Basic";
+		for (k = 0; why == NULL && k < v->nsubnets; k++)
+			if (v->subnets[k].nprivate_endpoints > 0 &&
+			    !plan_str_in(v->subnets[k].pe_network_policies, ready)) {
+				why = "privateEndpointNetworkPolicies is neither Enabled nor RouteTableEnabled";
+				sname = v->subnets[k].name;
 			}
+		if (why != NULL) {
+			plan_blocker(p, "hspe-not-ready", v->res->id,
+			    "%s uses High-Scale Private Endpoints but in the target %s%s%s %s",
+			    m->cc->res->name, v->res->name, sname ? ", subnet " : "", sname ? sname : "",
+			    why);
+			break;
 		}
-		if (!feature_registered(p->tgt, FEATURE_NS "/" FEATURE_HSPE) &&
-		    !feature_registered(p->cur, FEATURE_NS "/" FEATURE_HSPE))
-			plan_prereq(p, "hspe-feature",
-			    "High-Scale Private Endpoints also need the feature %s/%s registered "
-			    "(learn private-link/increase-private-endpoint-vnet-limits); the topology says "
-			    "it is not", FEATURE_NS, FEATURE_HSPE);
 	}
+	if (!feature_registered(p->tgt, FEATURE_NS "/" FEATURE_HSPE) &&
+	    !feature_registered(p->cur, FEATURE_NS "/" FEATURE_HSPE))
+		plan_prereq(p, "hspe-feature",
+		    "High-Scale Private Endpoints also need the feature %s/%s registered "
+		    "(learn private-link/increase-private-endpoint-vnet-limits); the topology says "
+		    "it is not", FEATURE_NS, FEATURE_HSPE);
+}
 
-	rc = mesh_check_overlap(p, m);
-	if (rc != 0)
-		return rc;
+/* Members in several regions only mesh across them with isGlobal. */
+static void
+check_global(struct plan_ctx *p, const struct mesh *m)
+{
+	const char *r0 = NULL, *r1 = NULL;
+	bool global = m->cc->is_global;
+	size_t i, k;
 
-	/* members in several regions only mesh across them with isGlobal */
-	{
-		const char *r0 = NULL, *r1 = NULL;
-		bool global = m->cc->is_global;
-
-		for (k = 0; k < m->cc->ngroups; k++)
-			global |= m->cc->groups[k].is_global;
-		for (i = 0; i < m->nmembers && r1 == NULL; i++) {
-			const char *loc = m->members[i]->res->location;
-			if (loc == NULL)
-				continue;
-			if (r0 == NULL)
-				r0 = loc;
-			else if (strcasecmp(r0, loc) != 0)
-				r1 = loc;
-		}
-		if (r1 != NULL && !global)
-			plan_finding(p, "warning", "mesh-not-global", m->cc->res->id,
-			    "members of %s are in several regions (%s, %s, ...) but isGlobal is False: the "
-			    "mesh connects members only within each region", m->cc->res->name, r0, r1);
+	for (k = 0; k < m->cc->ngroups; k++)
+		global |= m->cc->groups[k].is_global;
+	for (i = 0; i < m->nmembers && r1 == NULL; i++) {
+		const char *loc = m->members[i]->res->location;
+		if (loc == NULL)
+			continue;
+		if (r0 == NULL)
+			r0 = loc;
+		else if (strcasecmp(r0, loc) != 0)
+			r1 = loc;
 	}
+	if (r1 != NULL && !global)
+		plan_finding(p, "warning", "mesh-not-global", m->cc->res->id,
+		    "members of %s are in several regions (%s, %s, ...) but isGlobal is False: the "
+		    "mesh connects members only within each region", m->cc->res->name, r0, r1);
+}
 
-	/* connected groups per VNet */
-	rc = connected_group_counts(p, &cg);
+/* Connected groups per VNet, counting the ones each member is in already. */
+static int
+check_connected_groups(struct plan_ctx *p, const struct mesh *m)
+{
+	const struct limit_def *lcg = limit_get(LIMIT_CONNECTED_GROUPS_PER_VNET);
+	const struct topo_vnet *cgv = NULL;
+	unsigned *cg = NULL, cgmax = 0;
+	size_t i;
+	int rc = connected_group_counts(p, &cg);
+
 	if (rc != 0)
 		return rc;
 	for (i = 0; i < m->nmembers; i++) {
@@ -325,34 +340,58 @@ mesh_check_one(struct plan_ctx *p, const struct mesh *m)
 	if (cgv != NULL)
 		plan_limit_row(p, LIMIT_CONNECTED_GROUPS_PER_VNET, (long)cgmax, cgv->res->id);
 	free(cg);
+	return 0;
+}
 
-	/* the network manager must see every member */
-	scope = json_path(m->nm->res->json, "properties", "networkManagerScopes", NULL);
-	if (json_array_size(json_object_get(scope, "managementGroups")) == 0) {
-		const json_t *subs = json_object_get(scope, "subscriptions");
+/* The network manager must see every member. */
+static void
+check_scope(struct plan_ctx *p, const struct mesh *m)
+{
+	const json_t *scope = json_path(m->nm->res->json, "properties", "networkManagerScopes", NULL);
+	const json_t *subs = json_object_get(scope, "subscriptions");
+	size_t i, k;
 
-		for (i = 0; i < m->nmembers; i++) {
-			const char *sub = m->members[i]->res->subscription;
-			const json_t *s;
-			bool found = false;
+	if (json_array_size(json_object_get(scope, "managementGroups")) > 0)
+		return;
+	for (i = 0; i < m->nmembers; i++) {
+		const char *sub = m->members[i]->res->subscription;
+		const json_t *s;
+		bool found = false;
 
-			if (sub == NULL)
-				continue;
-			json_array_foreach(subs, k, s) {
-				const char *v = json_string_value(s);
-				if (v != NULL && strncasecmp(v, "/subscriptions/", 15) == 0)
-					v += 15;
-				if (v != NULL && strcasecmp(v, sub) == 0)
-					found = true;
-			}
-			if (!found) {
-				plan_blocker(p, "scope", m->nm->res->id,
-				    "network manager %s does not have subscription %s (of %s) in its scope",
-				    m->nm->res->name, sub, m->members[i]->res->name);
-				break;
-			}
+		if (sub == NULL)
+			continue;
+		json_array_foreach(subs, k, s) {
+			const char *v = json_string_value(s);
+			if (v != NULL && strncasecmp(v, "/subscriptions/", 15) == 0)
+				v += 15;
+			if (v != NULL && strcasecmp(v, sub) == 0)
+				found = true;
+		}
+		if (!found) {
+			plan_blocker(p, "scope", m->nm->res->id,
+			    "network manager %s does not have subscription %s (of %s) in its scope",
+			    m->nm->res->name, sub, m->members[i]->res->name);
+			break;
 		}
 	}
+}
+
+static int
+mesh_check_one(struct plan_ctx *p, const struct mesh *m)
+{
+	int rc;
+
+	check_size(p, m);
+	check_private_endpoints(p, m);
+	check_hspe_ready(p, m);
+	rc = mesh_check_overlap(p, m);
+	if (rc != 0)
+		return rc;
+	check_global(p, m);
+	rc = check_connected_groups(p, m);
+	if (rc != 0)
+		return rc;
+	check_scope(p, m);
 	return 0;
 }
 

@@ -21,14 +21,68 @@
 /* ------------------------------------------------------------------ */
 /* avnm-mesh, phase 4: decommission after the soak */
 
+/* The rehearsal's view after the wave: the VNets without their peerings, the route tables without their routes. */
+static int
+decom_rehearsal(struct plan_ctx *p, struct wave *w, json_t *vnets, json_t *rts)
+{
+	const struct mesh_state *ms = mesh_state(p);
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	json_object_foreach(vnets, k, x) {
+		const struct topo_vnet *v = &p->cur->vnets[json_integer_value(x)];
+		json_t *copy = json_deep_copy(v->res->json), *arr, *pe;
+		size_t j;
+
+		if (copy == NULL)
+			return NW_ENOMEM;
+		arr = json_path(copy, "properties", "virtualNetworkPeerings", NULL);
+		for (j = json_array_size(arr); j-- > 0;) {
+			pe = json_array_get(arr, j);
+			for (i = 0; i < ms->ndecoms; i++)
+				if (ms->decoms[i].peering && ms->decoms[i].vnet == v && json_str(pe, "name") != NULL &&
+				    strcasecmp(json_str(pe, "name"), ms->decoms[i].name) == 0) {
+					json_array_remove(arr, j);
+					break;
+				}
+		}
+		json_array_append_new(w->fx_put, copy);
+		json_array_append_new(w->members, json_string(v->res->id));
+		if (plan_wave_add_vnet(w, (size_t)json_integer_value(x)) != 0)
+			return NW_ENOMEM;
+	}
+	json_object_foreach(rts, k, x) {
+		struct topo_resource *r = topology_find(p->cur, k);
+		json_t *copy, *arr, *ro;
+		size_t j;
+
+		if (r == NULL)
+			continue;
+		copy = json_deep_copy(r->json);
+		if (copy == NULL)
+			return NW_ENOMEM;
+		arr = json_path(copy, "properties", "routes", NULL);
+		for (j = json_array_size(arr); j-- > 0;) {
+			ro = json_array_get(arr, j);
+			for (i = 0; i < ms->ndecoms; i++)
+				if (!ms->decoms[i].peering && topo_id_compare(ms->decoms[i].parent, r->id) == 0 &&
+				    json_str(ro, "name") != NULL && strcasecmp(json_str(ro, "name"), ms->decoms[i].name) == 0) {
+					json_array_remove(arr, j);
+					break;
+				}
+		}
+		json_array_append_new(w->fx_put, copy);
+	}
+	return 0;
+}
+
 int
 mesh_wave_decommission(struct plan_ctx *p)
 {
 	struct wave *w;
 	json_t *vnets = json_object(), *rts = json_object(), *pairs = json_array();
 	size_t i, npeer = 0, nroute = 0;
-	const char *k;
-	json_t *x;
 	int rc = NW_ENOMEM;
 
 	if (mesh_state(p)->ndecoms == 0) {
@@ -82,51 +136,8 @@ mesh_wave_decommission(struct plan_ctx *p)
 		if (st == NULL)
 			goto done;
 	}
-	/* rehearsal: the VNets without their peerings, the route tables without their routes */
-	json_object_foreach(vnets, k, x) {
-		const struct topo_vnet *v = &p->cur->vnets[json_integer_value(x)];
-		json_t *copy = json_deep_copy(v->res->json), *arr, *pe;
-		size_t j;
-
-		if (copy == NULL)
-			goto done;
-		arr = json_path(copy, "properties", "virtualNetworkPeerings", NULL);
-		for (j = json_array_size(arr); j-- > 0;) {
-			pe = json_array_get(arr, j);
-			for (i = 0; i < mesh_state(p)->ndecoms; i++)
-				if (mesh_state(p)->decoms[i].peering && mesh_state(p)->decoms[i].vnet == v && json_str(pe, "name") != NULL &&
-				    strcasecmp(json_str(pe, "name"), mesh_state(p)->decoms[i].name) == 0) {
-					json_array_remove(arr, j);
-					break;
-				}
-		}
-		json_array_append_new(w->fx_put, copy);
-		json_array_append_new(w->members, json_string(v->res->id));
-		if (plan_wave_add_vnet(w, (size_t)json_integer_value(x)) != 0)
-			goto done;
-	}
-	json_object_foreach(rts, k, x) {
-		struct topo_resource *r = topology_find(p->cur, k);
-		json_t *copy, *arr, *ro;
-		size_t j;
-
-		if (r == NULL)
-			continue;
-		copy = json_deep_copy(r->json);
-		if (copy == NULL)
-			goto done;
-		arr = json_path(copy, "properties", "routes", NULL);
-		for (j = json_array_size(arr); j-- > 0;) {
-			ro = json_array_get(arr, j);
-			for (i = 0; i < mesh_state(p)->ndecoms; i++)
-				if (!mesh_state(p)->decoms[i].peering && topo_id_compare(mesh_state(p)->decoms[i].parent, r->id) == 0 &&
-				    json_str(ro, "name") != NULL && strcasecmp(json_str(ro, "name"), mesh_state(p)->decoms[i].name) == 0) {
-					json_array_remove(arr, j);
-					break;
-				}
-		}
-		json_array_append_new(w->fx_put, copy);
-	}
+	if (decom_rehearsal(p, w, vnets, rts) != 0)
+		goto done;
 	w->routing = true;
 	if (json_array_size(pairs) > 0 &&
 	    plan_gate_add(w, GATE_EFFECTIVE_ROUTES, "after", json_pack("{s:s, s:s, s:O}", "nextHopType",

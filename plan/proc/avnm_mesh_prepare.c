@@ -41,6 +41,9 @@ mesh_subscriptions(const struct plan_ctx *p)
 	return arr;
 }
 
+/* ------------------------------------------------------------------ */
+/* The prepare wave */
+
 /*
  * A resource group the plan writes into that does not exist: created first
  * (https://learn.microsoft.com/rest/api/resources/resource-groups/create-or-update).
@@ -395,6 +398,9 @@ done:
 	json_decref(x.rg_step_of);
 	return rc == 0 ? 0 : plan_nomem(p);
 }
+
+/* ------------------------------------------------------------------ */
+/* avnm-mesh, phase 1: High-Scale Private Endpoints, in maintenance-window batches */
 
 /* The hub a spoke hangs off (its first peering to a hub), or NULL. */
 static const struct topo_vnet *

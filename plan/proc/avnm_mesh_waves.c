@@ -105,10 +105,6 @@ cmp_sm_vnet(const void *a, const void *b)
 	return topo_id_compare((*x)->vnet->res->id, (*y)->vnet->res->id);
 }
 
-/*
- * One mesh wave: rw is the rollout wave index (SIZE_MAX for a deploy-only
- * wave), wave_of maps each new member's id to its rollout wave.
- */
 static bool any_new_in_region(const struct plan_ctx *p, const char *region);
 
 /* What a mesh wave collects as it goes. */
@@ -333,6 +329,10 @@ mesh_wave_notes(struct plan_ctx *p, struct mwave *x)
 	return 0;
 }
 
+/*
+ * One mesh wave: rw is the rollout wave index (SIZE_MAX for a deploy-only
+ * wave), wave_of maps each new member's id to its rollout wave.
+ */
 static int
 mesh_wave_build(struct plan_ctx *p, size_t rw, const char *name, const json_t *wave_of, bool first)
 {

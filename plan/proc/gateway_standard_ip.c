@@ -19,6 +19,7 @@
 #include "plan/jsonutil.h"
 #include "plan/plan_build.h"
 #include "plan/procedure.h"
+#include "plan/proc/gateway_standard_ip.h"
 #include "plan/rehearse.h"
 
 /* seeds/003: prepare "typically takes up to 45 minutes", the cutover "up to 15 minutes" (plan/cost.c). */
@@ -317,6 +318,102 @@ gateway_commit_wave(struct plan_ctx *p, size_t r, const json_t *commit_ids, cons
 	return 0;
 }
 
+/* Gateway i's steps in its round's wave: validate, prepare (and its gate), execute. */
+static int
+gw_round_steps(struct plan_ctx *p, struct wave *w, size_t i, const char *wt, json_t *names,
+    json_t *phase_exec, json_t *commit_ids, json_t *new_gws)
+{
+	const struct gw *x = &gw_state(p)->gws[i];
+	const struct topo_gateway *g = x->g;
+	const char *ckey = gw_circuit_key(g);
+	char path[1024], abort_path[1024];
+	json_t *st, *val, *prep;
+
+	json_array_append_new(names, json_string(g->res->name));
+	if (g->vnet != NULL && !plan_ids_has(w->members, g->vnet->res->id))
+		json_array_append_new(w->members, json_string(g->vnet->res->id));
+	if (plan_wave_add_gw(w, g) != 0)
+		return NW_ENOMEM;
+	snprintf(abort_path, sizeof(abort_path), "%s/abortMigration", g->res->id);
+	{
+		struct step_spec s = {
+			.procedure = procedure_gateway_standard_ip.name, .action = "validate-migration",
+			.resource = g->res->id, .serialize = ckey, .reads = 1, .writes = 0,
+			.op = plan_op_new("GET", g->res->id, ARM_API_NETWORK, NULL),
+			.inverse = plan_op_none("a read changes nothing"),
+			.expect = json_pack("[o]", plan_expect_eq("/properties/provisioningState", "Succeeded")),
+		};
+		val = plan_step_add(w, &s, "validate %s again before the migration: GatewaySubnet /27 or "
+		    "larger, provisioningState Succeeded, no migration in progress, a Basic public IP",
+		    g->res->name);
+	}
+	if (val == NULL)
+		return NW_ENOMEM;
+	snprintf(path, sizeof(path), "%s/prepareMigration", g->res->id);
+	{
+		struct step_spec s = {
+			.procedure = procedure_gateway_standard_ip.name, .action = "prepare-migration",
+			.resource = g->res->id, .serialize = ckey, .lro = true, .seconds = SECONDS_PREPARE,
+			.op = plan_op_new("POST", path, ARM_API_NETWORK, gw_prepare_body(x)),
+			.inverse = plan_op_new("POST", abort_path, ARM_API_NETWORK, NULL),
+			.expect = json_pack("[o]", plan_expect_eq("/properties/virtualNetworkGatewayMigrationStatus/phase",
+			    "PrepareSucceeded")),
+			.depends = json_pack("[s]", plan_step_id(val)), .reads = 2, .writes = 1,
+		};
+		if (gw_new_id(x) != NULL)
+			prep = plan_step_add(w, &s, "prepareMigration on %s: deploys a second gateway %s "
+			    "with a Microsoft-managed Standard IP beside it and copies its connections (up "
+			    "to about 45 minutes; the gateway is locked against changes until commit or "
+			    "abort)", g->res->name, strrchr(gw_new_id(x), '/') + 1);
+		else
+			prep = plan_step_add(w, &s, "prepareMigration on %s: prepares its Basic public IPs "
+			    "for an in-place move to Standard (up to about 45 minutes; the gateway is "
+			    "locked against changes until commit or abort)", g->res->name);
+	}
+	if (prep == NULL)
+		return NW_ENOMEM;
+	/* the plan's prediction; apply finds the real one after prepare and journals it */
+	if (gw_new_id(x) != NULL &&
+	    json_object_set_new(prep, "newGateway", json_string(gw_new_id(x))) != 0)
+		return NW_ENOMEM;
+	if (gw_new_id(x) != NULL &&
+	    json_object_set_new(new_gws, g->res->id, json_string(gw_new_id(x))) != 0)
+		return NW_ENOMEM;
+	if (plan_gate_add(w, GATE_MIGRATION_PHASE, "after-step", json_pack("{s:s, s:s, s:s}", "gateway",
+	    g->res->id, "phase", "PrepareSucceeded", "afterStep", plan_step_id(prep)), 1,
+	    "%s reports virtualNetworkGatewayMigrationStatus phase PrepareSucceeded before "
+	    "executeMigration is sent", g->res->name) != 0)
+		return NW_ENOMEM;
+	snprintf(path, sizeof(path), "%s/executeMigration", g->res->id);
+	{
+		struct step_spec s = {
+			.procedure = procedure_gateway_standard_ip.name, .action = "execute-migration",
+			.resource = g->res->id, .serialize = ckey, .lro = true, .mw = true,
+			.seconds = SECONDS_EXECUTE,
+			.op = plan_op_new("POST", path, ARM_API_NETWORK, NULL),
+			.inverse = plan_op_new("POST", abort_path, ARM_API_NETWORK, NULL),
+			.expect = json_pack("[o]", plan_expect_eq("/properties/virtualNetworkGatewayMigrationStatus/phase",
+			    "ExecuteSucceeded")),
+			.depends = json_pack("[s]", plan_step_id(prep)), .reads = 2, .writes = 1,
+		};
+		st = plan_step_add(w, &s, "executeMigration on %s: cuts traffic over to the new gateway "
+		    "(up to about 15 minutes, brief interruptions), inside %s", g->res->name, wt);
+	}
+	if (st == NULL)
+		return NW_ENOMEM;
+	json_array_append_new(phase_exec, json_string(g->res->id));
+	json_array_append_new(commit_ids, json_integer((json_int_t)i));
+	{
+		const struct topo_vnet *sp[1];
+		size_t nsp = plan_gw_spokes(p, g, sp, 0);
+		plan_wave_risk(w, "executeMigration on %s moves on-premises traffic of %s and its %zu "
+		    "spokes to the new gateway: brief connectivity interruptions (typically under a "
+		    "minute, seeds/003) inside %s", g->res->name,
+		    g->vnet != NULL ? g->vnet->res->name : "its VNet", nsp, wt);
+	}
+	return 0;
+}
+
 /* Round r of the gateway migrations: validate, prepare, execute; then the commit wave. */
 static int
 gateway_round(struct plan_ctx *p, size_t r)
@@ -336,98 +433,10 @@ gateway_round(struct plan_ctx *p, size_t r)
 	if (w == NULL)
 		goto done;
 	plan_window_text(p, wt, sizeof(wt));
-	for (i = 0; i < gw_state(p)->ngws; i++) {
-		const struct gw *x = &gw_state(p)->gws[i];
-		const struct topo_gateway *g = x->g;
-		const char *ckey = gw_circuit_key(g);
-		char path[1024], abort_path[1024];
-		json_t *st, *val, *prep;
-
-		if (x->round != r)
-			continue;
-		json_array_append_new(names, json_string(g->res->name));
-		if (g->vnet != NULL && !plan_ids_has(w->members, g->vnet->res->id))
-			json_array_append_new(w->members, json_string(g->vnet->res->id));
-		if (plan_wave_add_gw(w, g) != 0)
+	for (i = 0; i < gw_state(p)->ngws; i++)
+		if (gw_state(p)->gws[i].round == r &&
+		    gw_round_steps(p, w, i, wt, names, phase_exec, commit_ids, new_gws) != 0)
 			goto done;
-		snprintf(abort_path, sizeof(abort_path), "%s/abortMigration", g->res->id);
-		{
-			struct step_spec s = {
-				.procedure = procedure_gateway_standard_ip.name, .action = "validate-migration",
-				.resource = g->res->id, .serialize = ckey, .reads = 1, .writes = 0,
-				.op = plan_op_new("GET", g->res->id, ARM_API_NETWORK, NULL),
-				.inverse = plan_op_none("a read changes nothing"),
-				.expect = json_pack("[o]", plan_expect_eq("/properties/provisioningState", "Succeeded")),
-			};
-			val = plan_step_add(w, &s, "validate %s again before the migration: GatewaySubnet /27 or "
-			    "larger, provisioningState Succeeded, no migration in progress, a Basic public IP",
-			    g->res->name);
-		}
-		if (val == NULL)
-			goto done;
-		snprintf(path, sizeof(path), "%s/prepareMigration", g->res->id);
-		{
-			struct step_spec s = {
-				.procedure = procedure_gateway_standard_ip.name, .action = "prepare-migration",
-				.resource = g->res->id, .serialize = ckey, .lro = true, .seconds = SECONDS_PREPARE,
-				.op = plan_op_new("POST", path, ARM_API_NETWORK, gw_prepare_body(x)),
-				.inverse = plan_op_new("POST", abort_path, ARM_API_NETWORK, NULL),
-				.expect = json_pack("[o]", plan_expect_eq("/properties/virtualNetworkGatewayMigrationStatus/phase",
-				    "PrepareSucceeded")),
-				.depends = json_pack("[s]", plan_step_id(val)), .reads = 2, .writes = 1,
-			};
-			if (gw_new_id(x) != NULL)
-				prep = plan_step_add(w, &s, "prepareMigration on %s: deploys a second gateway %s "
-				    "with a Microsoft-managed Standard IP beside it and copies its connections (up "
-				    "to about 45 minutes; the gateway is locked against changes until commit or "
-				    "abort)", g->res->name, strrchr(gw_new_id(x), '/') + 1);
-			else
-				prep = plan_step_add(w, &s, "prepareMigration on %s: prepares its Basic public IPs "
-				    "for an in-place move to Standard (up to about 45 minutes; the gateway is "
-				    "locked against changes until commit or abort)", g->res->name);
-		}
-		if (prep == NULL)
-			goto done;
-		/* the plan's prediction; apply finds the real one after prepare and journals it */
-		if (gw_new_id(x) != NULL &&
-		    json_object_set_new(prep, "newGateway", json_string(gw_new_id(x))) != 0)
-			goto done;
-		if (gw_new_id(x) != NULL &&
-		    json_object_set_new(new_gws, g->res->id, json_string(gw_new_id(x))) != 0)
-			goto done;
-		if (plan_gate_add(w, GATE_MIGRATION_PHASE, "after-step", json_pack("{s:s, s:s, s:s}", "gateway",
-		    g->res->id, "phase", "PrepareSucceeded", "afterStep", plan_step_id(prep)), 1,
-		    "%s reports virtualNetworkGatewayMigrationStatus phase PrepareSucceeded before "
-		    "executeMigration is sent", g->res->name) != 0)
-			goto done;
-		snprintf(path, sizeof(path), "%s/executeMigration", g->res->id);
-		{
-			struct step_spec s = {
-				.procedure = procedure_gateway_standard_ip.name, .action = "execute-migration",
-				.resource = g->res->id, .serialize = ckey, .lro = true, .mw = true,
-				.seconds = SECONDS_EXECUTE,
-				.op = plan_op_new("POST", path, ARM_API_NETWORK, NULL),
-				.inverse = plan_op_new("POST", abort_path, ARM_API_NETWORK, NULL),
-				.expect = json_pack("[o]", plan_expect_eq("/properties/virtualNetworkGatewayMigrationStatus/phase",
-				    "ExecuteSucceeded")),
-				.depends = json_pack("[s]", plan_step_id(prep)), .reads = 2, .writes = 1,
-			};
-			st = plan_step_add(w, &s, "executeMigration on %s: cuts traffic over to the new gateway "
-			    "(up to about 15 minutes, brief interruptions), inside %s", g->res->name, wt);
-		}
-		if (st == NULL)
-			goto done;
-		json_array_append_new(phase_exec, json_string(g->res->id));
-		json_array_append_new(commit_ids, json_integer((json_int_t)i));
-		{
-			const struct topo_vnet *sp[1];
-			size_t nsp = plan_gw_spokes(p, g, sp, 0);
-			plan_wave_risk(w, "executeMigration on %s moves on-premises traffic of %s and its %zu "
-			    "spokes to the new gateway: brief connectivity interruptions (typically under a "
-			    "minute, seeds/003) inside %s", g->res->name,
-			    g->vnet != NULL ? g->vnet->res->name : "its VNet", nsp, wt);
-		}
-	}
 	if (plan_gate_add(w, GATE_MIGRATION_PHASE, "after", json_pack("{s:O, s:s}", "gateways", phase_exec,
 	    "phase", "ExecuteSucceeded"), (int)json_array_size(phase_exec),
 	    "every gateway of the wave reports phase ExecuteSucceeded") != 0)
@@ -592,6 +601,22 @@ gw_state_free(void *state)
 	free(s);
 }
 
+/* Its line of the report's "What this plan does", from the plan's waves. */
+static void
+gw_report_overview(FILE *f, const json_t *plan)
+{
+	const json_t *w;
+	size_t i, gws = 0;
+
+	json_array_foreach(json_object_get(plan, "waves"), i, w)
+		if (wave_kind_parse(json_str(w, "kind")) == WAVE_GATEWAY)
+			gws += json_array_size(json_object_get(w, "members"));
+	fprintf(f, "- **Gateway migration (gateway-standard-ip).** %zu gateway%s move%s from "
+	    "Basic to Standard public IPs through Azure's validate, prepare, execute and commit "
+	    "stages. Gateways that share an ExpressRoute circuit migrate one at a time.\n",
+	    gws, gws == 1 ? "" : "s", gws == 1 ? "s" : "");
+}
+
 static const enum wave_kind gw_wave_kinds[] = { WAVE_GATEWAY, WAVE_GATEWAY_COMMIT, WAVE_UNKNOWN };
 
 const struct procedure procedure_gateway_standard_ip = {
@@ -603,4 +628,8 @@ const struct procedure procedure_gateway_standard_ip = {
 	.claim = gw_claim,
 	.waves = waves_gateways,
 	.rehearsed = gw_rehearsed,
+	.report_overview = gw_report_overview,
+	.intent_kind = INTENT_GATEWAY_STANDARD_IP,
+	.intent_parse = gw_intent_parse,
+	.intent_expand = gw_intent_expand,
 };

@@ -17,6 +17,7 @@
 #include "plan/jsonutil.h"
 #include "plan/plan_build.h"
 #include "plan/procedure.h"
+#include "plan/proc/summarize_prefixes.h"
 #include "plan/rehearse.h"
 
 extern const struct procedure procedure_summarize_prefixes;
@@ -47,23 +48,154 @@ cmp_vnet_ptr(const void *a, const void *b)
 	return plan_vnet_cmp(a, b);
 }
 
+/* A hub's summaries never cover on-premises space or another gateway's: blockers when they do. */
+static void
+sum_check_cover(struct plan_ctx *p, const struct topo_vnet *v, const struct topo_vnet *tv)
+{
+	size_t k, q, c, rr;
+	char a[CIDR_STRLEN], b[CIDR_STRLEN];
+
+	for (k = 0; k < tv->summarized.n; k++) {
+		const struct cidr *sp = &tv->summarized.v[k];
+
+		for (q = 0; q < v->ngateways; q++) {
+			const struct topo_gateway *g = v->gateways[q];
+			for (c = 0; c < g->nconnections; c++) {
+				const struct topo_circuit *ci = g->connections[c]->circuit;
+				for (rr = 0; ci != NULL && rr < ci->nroutes; rr++)
+					if (cidr_contains(sp, &ci->routes[rr].prefix)) {
+						cidr_format(sp, a);
+						cidr_format(&ci->routes[rr].prefix, b);
+						plan_blocker(p, "summary-covers-on-premises", v->res->id,
+						    "summary %s of %s covers the on-premises prefix %s learned over %s",
+						    a, v->res->name, b, ci->res->name);
+					}
+			}
+		}
+		for (q = 0; q < p->cur->ngateways; q++) {
+			const struct topo_gateway *og = &p->cur->gateways[q];
+			const struct topo_prefixes *adv;
+			bool shared = false;
+
+			if (og->vnet == v)
+				continue;
+			for (c = 0; c < v->ngateways; c++)
+				if (plan_gw_shares_circuit(og, v->gateways[c]))
+					shared = true;
+			if (!shared)
+				continue;
+			adv = routes_gateway_advertised(p->cur_ctx, og);
+			for (c = 0; c < adv->n; c++)
+				if (cidr_contains(sp, &adv->v[c])) {
+					cidr_format(sp, a);
+					cidr_format(&adv->v[c], b);
+					plan_blocker(p, "summary-covers-other-hub", v->res->id,
+					    "summary %s of %s covers %s, which gateway %s advertises",
+					    a, v->res->name, b, og->res->name);
+					break;
+				}
+		}
+	}
+}
+
+/* "10.0.0.0/8, 172.16.0.0/12, ..." for a step's description: the first eight. */
+static void
+sum_list_text(const struct topo_vnet *tv, char *list, size_t size)
+{
+	size_t k;
+
+	list[0] = '\0';
+	for (k = 0; k < tv->summarized.n && k < 8; k++) {
+		char c1[CIDR_STRLEN];
+		cidr_format(&tv->summarized.v[k], c1);
+		if (k > 0)
+			strncat(list, ", ", size - strlen(list) - 1);
+		strncat(list, c1, size - strlen(list) - 1);
+	}
+	if (tv->summarized.n > 8)
+		strncat(list, ", ...", size - strlen(list) - 1);
+}
+
+/* The hub's PUT with the target's summaries, and the hub as the rehearsal sees it after. */
+static int
+sum_step(struct plan_ctx *p, struct wave *w, const struct topo_vnet *v, const struct topo_vnet *tv,
+    json_t *checks)
+{
+	const json_t *sum = json_path(tv->res->json, "properties", "summarizedGatewayPrefixes", NULL);
+	json_t *body, *inv, *res, *st;
+	char list[512];
+	size_t q;
+	struct step_spec s = {
+		.procedure = procedure_summarize_prefixes.name, .action = "set-summarized-gateway-prefixes",
+		.resource = v->res->id, .serialize = v->res->id, .lro = true, .reads = 2, .writes = 1,
+	};
+
+	inv = plan_wire_body(v->res->json);
+	body = inv != NULL ? plan_body_dup(inv) : NULL;
+	/* the hub as the rehearsal sees it after the wave: only its properties change */
+	res = json_copy(v->res->json);
+	if (res != NULL && json_is_object(json_object_get(res, "properties")) &&
+	    json_object_set_new(res, "properties", json_copy(json_object_get(res, "properties"))) != 0) {
+		json_decref(res);
+		res = NULL;
+	}
+	if (body == NULL || res == NULL) {
+		json_decref(inv);
+		json_decref(body);
+		json_decref(res);
+		return NW_ENOMEM;
+	}
+	if (sum != NULL) {
+		json_object_set_new(json_object_get(body, "properties"), "summarizedGatewayPrefixes",
+		    json_deep_copy(sum));
+		json_object_set_new(json_object_get(res, "properties"), "summarizedGatewayPrefixes",
+		    json_deep_copy(sum));
+	} else {
+		json_object_del(json_object_get(body, "properties"), "summarizedGatewayPrefixes");
+		json_object_del(json_object_get(res, "properties"), "summarizedGatewayPrefixes");
+	}
+	json_array_append_new(w->fx_put, res);
+	s.op = plan_op_new("PUT", v->res->id, ARM_API_NETWORK, body);
+	s.inverse = plan_op_new("PUT", v->res->id, ARM_API_NETWORK, inv);
+	s.expect = json_array();
+	if (sum != NULL)
+		json_array_append_new(s.expect, json_pack("{s:s, s:O}", "pointer",
+		    "/properties/summarizedGatewayPrefixes", "equals", sum));
+	sum_list_text(tv, list, sizeof(list));
+	st = plan_step_add(w, &s, "set summarizedGatewayPrefixes on %s to %zu prefix%s (%s)",
+	    v->res->name, tv->summarized.n, tv->summarized.n == 1 ? "" : "es",
+	    tv->summarized.n ? list : "none");
+	if (st == NULL)
+		return NW_ENOMEM;
+	json_array_append_new(checks, json_pack("{s:s, s:s, s:O}", "resource", v->res->id, "pointer",
+	    "/properties/summarizedGatewayPrefixes", "equals", sum != NULL ? sum : json_null()));
+	json_array_append_new(w->members, json_string(v->res->id));
+	if (plan_wave_add_vnet(w, (size_t)(v - p->cur->vnets)) != 0)
+		return NW_ENOMEM;
+	for (q = 0; q < v->ngateways; q++)
+		if (plan_wave_add_gw(w, v->gateways[q]) != 0)
+			return NW_ENOMEM;
+	return 0;
+}
+
 static int
 wave_summarize(struct plan_ctx *p)
 {
+	const json_t *vnets = sum_state(p)->vnets;
 	const struct topo_vnet **hubs = NULL;
-	size_t n = 0, i, k, c, q;
+	size_t n = 0, i;
 	struct wave *w;
 	const char *key;
 	json_t *x, *checks = NULL;
 	int rc = NW_ENOMEM;
 
-	if (json_object_size(sum_state(p)->vnets) == 0)
+	if (json_object_size(vnets) == 0)
 		return 0;
-	hubs = calloc(json_object_size(sum_state(p)->vnets), sizeof(*hubs));
+	hubs = calloc(json_object_size(vnets), sizeof(*hubs));
 	checks = json_array();
 	if (hubs == NULL || checks == NULL)
 		goto done;
-	json_object_foreach(sum_state(p)->vnets, key, x) {
+	json_object_foreach((json_t *)vnets, key, x) {
 		const struct topo_vnet *v = topology_find_vnet(p->cur, key);
 		if (v != NULL)
 			hubs[n++] = v;
@@ -75,119 +207,15 @@ wave_summarize(struct plan_ctx *p)
 	for (i = 0; i < n; i++) {
 		const struct topo_vnet *v = hubs[i];
 		const struct topo_vnet *tv = topology_find_vnet(p->tgt, v->res->id);
-		const json_t *sum = tv != NULL ?
-		    json_path(tv->res->json, "properties", "summarizedGatewayPrefixes", NULL) : NULL;
-		json_t *body, *inv, *res, *st;
-		struct step_spec s = {
-			.procedure = procedure_summarize_prefixes.name, .action = "set-summarized-gateway-prefixes",
-			.resource = v->res->id, .serialize = v->res->id, .lro = true, .reads = 2, .writes = 1,
-		};
 
 		if (tv == NULL)
 			continue;
 		if (v->ngateways == 0)
 			plan_finding(p, "warning", "summary-inert", v->res->id, "%s has no gateway: its "
 			    "summarizedGatewayPrefixes do nothing until one exists", v->res->name);
-		/* never cover on-premises space or another gateway's */
-		for (k = 0; k < tv->summarized.n; k++) {
-			const struct cidr *sp = &tv->summarized.v[k];
-			char a[CIDR_STRLEN], b[CIDR_STRLEN];
-
-			for (q = 0; q < v->ngateways; q++) {
-				const struct topo_gateway *g = v->gateways[q];
-				for (c = 0; c < g->nconnections; c++) {
-					const struct topo_circuit *ci = g->connections[c]->circuit;
-					size_t rr;
-					for (rr = 0; ci != NULL && rr < ci->nroutes; rr++)
-						if (cidr_contains(sp, &ci->routes[rr].prefix)) {
-							cidr_format(sp, a);
-							cidr_format(&ci->routes[rr].prefix, b);
-							plan_blocker(p, "summary-covers-on-premises", v->res->id,
-							    "summary %s of %s covers the on-premises prefix %s learned over %s",
-							    a, v->res->name, b, ci->res->name);
-						}
-				}
-			}
-			for (q = 0; q < p->cur->ngateways; q++) {
-				const struct topo_gateway *og = &p->cur->gateways[q];
-				const struct topo_prefixes *adv;
-				bool shared = false;
-
-				if (og->vnet == v)
-					continue;
-				for (c = 0; c < v->ngateways; c++)
-					if (plan_gw_shares_circuit(og, v->gateways[c]))
-						shared = true;
-				if (!shared)
-					continue;
-				adv = routes_gateway_advertised(p->cur_ctx, og);
-				for (c = 0; c < adv->n; c++)
-					if (cidr_contains(sp, &adv->v[c])) {
-						cidr_format(sp, a);
-						cidr_format(&adv->v[c], b);
-						plan_blocker(p, "summary-covers-other-hub", v->res->id,
-						    "summary %s of %s covers %s, which gateway %s advertises",
-						    a, v->res->name, b, og->res->name);
-						break;
-					}
-			}
-		}
-		inv = plan_wire_body(v->res->json);
-		body = inv != NULL ? plan_body_dup(inv) : NULL;
-		/* the hub as the rehearsal sees it after the wave: only its properties change */
-		res = json_copy(v->res->json);
-		if (res != NULL && json_is_object(json_object_get(res, "properties")) &&
-		    json_object_set_new(res, "properties", json_copy(json_object_get(res, "properties"))) != 0) {
-			json_decref(res);
-			res = NULL;
-		}
-		if (body == NULL || res == NULL) {
-			json_decref(inv);
-			json_decref(body);
-			json_decref(res);
+		sum_check_cover(p, v, tv);
+		if (sum_step(p, w, v, tv, checks) != 0)
 			goto done;
-		}
-		if (sum != NULL) {
-			json_object_set_new(json_object_get(body, "properties"), "summarizedGatewayPrefixes",
-			    json_deep_copy(sum));
-			json_object_set_new(json_object_get(res, "properties"), "summarizedGatewayPrefixes",
-			    json_deep_copy(sum));
-		} else {
-			json_object_del(json_object_get(body, "properties"), "summarizedGatewayPrefixes");
-			json_object_del(json_object_get(res, "properties"), "summarizedGatewayPrefixes");
-		}
-		json_array_append_new(w->fx_put, res);
-		s.op = plan_op_new("PUT", v->res->id, ARM_API_NETWORK, body);
-		s.inverse = plan_op_new("PUT", v->res->id, ARM_API_NETWORK, inv);
-		s.expect = json_array();
-		if (sum != NULL)
-			json_array_append_new(s.expect, json_pack("{s:s, s:O}", "pointer",
-			    "/properties/summarizedGatewayPrefixes", "equals", sum));
-		{
-			char list[512] = "";
-			for (k = 0; k < tv->summarized.n && k < 8; k++) {
-				char c1[CIDR_STRLEN];
-				cidr_format(&tv->summarized.v[k], c1);
-				if (k > 0)
-					strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-				strncat(list, c1, sizeof(list) - strlen(list) - 1);
-			}
-			if (tv->summarized.n > 8)
-				strncat(list, ", ...", sizeof(list) - strlen(list) - 1);
-			st = plan_step_add(w, &s, "set summarizedGatewayPrefixes on %s to %zu prefix%s (%s)",
-			    v->res->name, tv->summarized.n, tv->summarized.n == 1 ? "" : "es",
-			    tv->summarized.n ? list : "none");
-		}
-		if (st == NULL)
-			goto done;
-		json_array_append_new(checks, json_pack("{s:s, s:s, s:O}", "resource", v->res->id, "pointer",
-		    "/properties/summarizedGatewayPrefixes", "equals", sum != NULL ? sum : json_null()));
-		json_array_append_new(w->members, json_string(v->res->id));
-		if (plan_wave_add_vnet(w, (size_t)(v - p->cur->vnets)) != 0)
-			goto done;
-		for (q = 0; q < v->ngateways; q++)
-			if (plan_wave_add_gw(w, v->gateways[q]) != 0)
-				goto done;
 	}
 	w->routing = true;
 	if (plan_gate_add(w, GATE_RESOURCE_STATE, "after", json_pack("{s:O}", "checks", checks),
@@ -353,6 +381,21 @@ sum_state_free(void *state)
 	free(s);
 }
 
+/* Its line of the report's "What this plan does", from the plan's waves. */
+static void
+sum_report_overview(FILE *f, const json_t *plan)
+{
+	const json_t *w;
+	size_t i, hubs = 0;
+
+	json_array_foreach(json_object_get(plan, "waves"), i, w)
+		if (wave_kind_parse(json_str(w, "kind")) == WAVE_SUMMARIZE)
+			hubs += json_array_size(json_object_get(w, "members"));
+	fprintf(f, "- **Summarized prefixes (summarize-gateway-prefixes).** %zu hub VNet%s "
+	    "advertise%s a few supernets to the circuit instead of every hub and spoke prefix.\n",
+	    hubs, hubs == 1 ? "" : "s", hubs == 1 ? "s" : "");
+}
+
 static const enum wave_kind sum_wave_kinds[] = { WAVE_SUMMARIZE, WAVE_UNKNOWN };
 
 const struct procedure procedure_summarize_prefixes = {
@@ -365,4 +408,8 @@ const struct procedure procedure_summarize_prefixes = {
 	.waves = wave_summarize,
 	.rehearse_before = sum_rehearse_before,
 	.rehearsed = sum_rehearsed,
+	.report_overview = sum_report_overview,
+	.intent_kind = INTENT_SUMMARIZE_PREFIXES,
+	.intent_parse = sum_intent_parse,
+	.intent_expand = sum_intent_expand,
 };
