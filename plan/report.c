@@ -15,6 +15,7 @@
 #include "plan/jsonutil.h"
 #include "plan/kinds.h"
 #include "plan/picture.h"
+#include "plan/procedure.h"
 #include "plan/report.h"
 #include "plan/iac_findings.h"
 
@@ -50,9 +51,8 @@ eta(long s, char *buf, size_t size)
 	return report_duration(s, buf, size);
 }
 
-/* 3304 -> "3,304" */
-static const char *
-num(json_int_t v, char *buf, size_t size)
+const char *
+report_num(json_int_t v, char *buf, size_t size)
 {
 	char tmp[32];
 	size_t n, i, k = 0, lead;
@@ -102,13 +102,9 @@ md_cell(FILE *f, const char *s)
 static const char *
 change_title(const char *kind)
 {
-	if (strcmp(kind, "avnm-mesh") == 0)
-		return "spoke-to-spoke traffic from the ExpressRoute hairpin to an AVNM mesh";
-	if (strcmp(kind, "gateway-standard-ip") == 0)
-		return "gateways from Basic to Standard public IPs";
-	if (strcmp(kind, "summarize-gateway-prefixes") == 0)
-		return "summarized gateway prefixes on hub VNets";
-	return kind;
+	const struct procedure *proc = procedure_find(kind);
+
+	return proc != NULL ? proc->title : kind;
 }
 
 static const char *
@@ -215,21 +211,21 @@ md_summary(FILE *f, const json_t *plan)
 	size_t i;
 
 	fprintf(f, "## Summary\n\n| | |\n|---|---|\n");
-	fprintf(f, "| VNets touched | %s |\n", num(jint(s, "vnets"), a, sizeof(a)));
-	fprintf(f, "| Waves | %s |\n", num(jint(s, "waves"), a, sizeof(a)));
+	fprintf(f, "| VNets touched | %s |\n", report_num(jint(s, "vnets"), a, sizeof(a)));
+	fprintf(f, "| Waves | %s |\n", report_num(jint(s, "waves"), a, sizeof(a)));
 	fprintf(f, "| Steps | %s (%s ARM writes, %s reads including gates) |\n",
-	    num(jint(s, "steps"), a, sizeof(a)), num(jint(s, "writes"), b, sizeof(b)),
-	    num(jint(s, "reads"), c, sizeof(c)));
+	    report_num(jint(s, "steps"), a, sizeof(a)), report_num(jint(s, "writes"), b, sizeof(b)),
+	    report_num(jint(s, "reads"), c, sizeof(c)));
 	fprintf(f, "| Estimated time | %s of operations and write throttling, plus %s of soak between "
 	    "waves |\n", eta((long)jint(s, "etaSeconds"), d1, sizeof(d1)),
 	    report_duration((long)jint(s, "soakSeconds"), d2, sizeof(d2)));
 	fprintf(f, "| Write budget | %s-write burst, refilled at %s writes per %s (%s) |\n",
-	    num(jint(wb, "burst"), a, sizeof(a)), num(jint(wb, "refillWrites"), b, sizeof(b)),
+	    report_num(jint(wb, "burst"), a, sizeof(a)), report_num(jint(wb, "refillWrites"), b, sizeof(b)),
 	    report_duration((long)jint(wb, "refillSeconds"), d1, sizeof(d1)), jstr_or(wb, "source", ""));
 	fprintf(f, "| Risk | **%s** |\n", jstr_or(s, "risk", "?"));
-	fprintf(f, "| Irreversible steps | %s |\n", num(jint(s, "irreversibleSteps"), a, sizeof(a)));
+	fprintf(f, "| Irreversible steps | %s |\n", report_num(jint(s, "irreversibleSteps"), a, sizeof(a)));
 	fprintf(f, "| Steps inside a maintenance window | %s |\n",
-	    num(jint(s, "maintenanceWindowSteps"), a, sizeof(a)));
+	    report_num(jint(s, "maintenanceWindowSteps"), a, sizeof(a)));
 	fputc('\n', f);
 	if (json_array_size(json_object_get(s, "riskReasons")) > 0) {
 		fprintf(f, "The risk is **%s** because:\n\n", jstr_or(s, "risk", "?"));
@@ -266,65 +262,19 @@ group_location(const json_t *st)
 static void
 md_overview(FILE *f, const json_t *plan)
 {
-	const json_t *w, *ch;
-	size_t i, k, mesh_waves = 0, mesh_vnets = 0, gws = 0, hspe = 0, hubs = 0, decom = 0;
-	char names[1024] = "", a[32];
+	const json_t *ch;
+	size_t k;
 
-	json_array_foreach(json_object_get(plan, "waves"), i, w) {
-		const char *kind = jstr_or(w, "kind", "");
-		if (wave_kind_parse(kind) == WAVE_MESH) {
-			mesh_waves++;
-			mesh_vnets += json_array_size(json_object_get(w, "members"));
-			if (names[0])
-				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
-			strncat(names, jstr_or(w, "name", "?"), sizeof(names) - strlen(names) - 1);
-		} else if (wave_kind_parse(kind) == WAVE_GATEWAY) {
-			gws += json_array_size(json_object_get(w, "members"));
-		} else if (wave_kind_parse(kind) == WAVE_HSPE) {
-			hspe += json_array_size(json_object_get(w, "members"));
-		} else if (wave_kind_parse(kind) == WAVE_SUMMARIZE) {
-			hubs += json_array_size(json_object_get(w, "members"));
-		} else if (wave_kind_parse(kind) == WAVE_DECOMMISSION) {
-			decom += json_array_size(json_object_get(w, "steps"));
-		}
-	}
 	fprintf(f, "## What this plan does\n\n");
 	if (json_array_size(json_object_get(plan, "changes")) == 0)
 		fprintf(f, "Nothing: the current and target topologies do not differ.\n\n");
 	json_array_foreach(json_object_get(plan, "changes"), k, ch) {
-		const char *kind = json_string_value(ch);
+		const struct procedure *proc = procedure_find(json_string_value(ch));
 
-		if (strcmp(kind, "avnm-mesh") == 0) {
-			fprintf(f, "- **Mesh (avnm-mesh).** %s spoke VNet%s join an Azure Virtual Network "
-			    "Manager mesh in %zu wave%s (%s). Their traffic to each other stops hairpinning "
-			    "through the ExpressRoute circuit's edge routers and stays inside the datacenter. "
-			    "The hub peerings and the hairpin stay in place as the fallback until the "
-			    "decommission.", num((json_int_t)mesh_vnets, a, sizeof(a)), mesh_vnets == 1 ? "" : "s",
-			    mesh_waves, mesh_waves == 1 ? "" : "s", names[0] ? names : "none");
-			if (hspe > 0)
-				fprintf(f, " First, %zu VNet%s get High-Scale Private Endpoints.", hspe,
-				    hspe == 1 ? "" : "s");
-			if (json_array_size(json_object_get(plan, "inspected")) > 0)
-				fprintf(f, " %zu spoke%s stay on %s firewall path (listed under Findings).",
-				    json_array_size(json_object_get(plan, "inspected")),
-				    json_array_size(json_object_get(plan, "inspected")) == 1 ? "" : "s",
-				    json_array_size(json_object_get(plan, "inspected")) == 1 ? "its" : "their");
-			if (decom > 0)
-				fprintf(f, " After the soak, %zu legacy peering%s and route%s are deleted.", decom,
-				    decom == 1 ? "" : "s", decom == 1 ? "" : "s");
-			fputc('\n', f);
-		} else if (strcmp(kind, "gateway-standard-ip") == 0) {
-			fprintf(f, "- **Gateway migration (gateway-standard-ip).** %zu gateway%s move%s from "
-			    "Basic to Standard public IPs through Azure's validate, prepare, execute and commit "
-			    "stages. Gateways that share an ExpressRoute circuit migrate one at a time.\n",
-			    gws, gws == 1 ? "" : "s", gws == 1 ? "s" : "");
-		} else if (strcmp(kind, "summarize-gateway-prefixes") == 0) {
-			fprintf(f, "- **Summarized prefixes (summarize-gateway-prefixes).** %zu hub VNet%s "
-			    "advertise%s a few supernets to the circuit instead of every hub and spoke prefix.\n",
-			    hubs, hubs == 1 ? "" : "s", hubs == 1 ? "s" : "");
-		} else {
-			fprintf(f, "- %s\n", kind);
-		}
+		if (proc != NULL && proc->report_overview != NULL)
+			proc->report_overview(f, plan);
+		else
+			fprintf(f, "- %s\n", json_string_value(ch));
 	}
 	{
 		const json_t *g[64];
@@ -403,8 +353,8 @@ md_limits(FILE *f, const json_t *plan)
 	json_array_foreach(json_object_get(plan, "limits"), i, x) {
 		fputs("| ", f);
 		md_cell(f, jstr_or(x, "what", "?"));
-		fprintf(f, " | %s | %s | %s | %s |\n", num(jint(x, "value"), a, sizeof(a)),
-		    num(jint(x, "max"), b, sizeof(b)), jstr_or(x, "source", ""),
+		fprintf(f, " | %s | %s | %s | %s |\n", report_num(jint(x, "value"), a, sizeof(a)),
+		    report_num(jint(x, "max"), b, sizeof(b)), jstr_or(x, "source", ""),
 		    arm_id_name(json_str(x, "resource")));
 	}
 	fputc('\n', f);
@@ -423,8 +373,8 @@ md_glance(FILE *f, const json_t *plan)
 		const json_t *e = json_object_get(w, "estimate");
 		fprintf(f, "| %lld | %s | %s | %s | %zu | %s | %s | %s | %s |\n", (long long)jint(w, "index") + 1,
 		    jstr_or(w, "name", "?"), kind_title(jstr_or(w, "kind", "")),
-		    num((json_int_t)json_array_size(json_object_get(w, "members")), a, sizeof(a)),
-		    json_array_size(json_object_get(w, "steps")), num(jint(e, "writes"), b, sizeof(b)),
+		    report_num((json_int_t)json_array_size(json_object_get(w, "members")), a, sizeof(a)),
+		    json_array_size(json_object_get(w, "steps")), report_num(jint(e, "writes"), b, sizeof(b)),
 		    eta((long)jint(e, "seconds"), d1, sizeof(d1)),
 		    json_is_true(json_object_get(w, "maintenanceWindow")) ? "yes" : "no",
 		    report_duration((long)jint(w, "soakSeconds"), d2, sizeof(d2)));
@@ -446,21 +396,21 @@ md_traffic(FILE *f, const json_t *w)
 		fprintf(f, "**Traffic:** no spoke-to-spoke path changes (");
 		for (i = 0, k = 0; class_order[i] != NULL; i++)
 			if (jint(a, class_order[i]) > 0)
-				fprintf(f, "%s%s %s", k++ > 0 ? ", " : "", num(jint(a, class_order[i]), x, sizeof(x)),
+				fprintf(f, "%s%s %s", k++ > 0 ? ", " : "", report_num(jint(a, class_order[i]), x, sizeof(x)),
 				    class_order[i]);
 		fprintf(f, "%s).\n\n", k == 0 ? "no flows" : "");
 		return;
 	}
 	fprintf(f, "**Traffic before and after** (spoke-to-spoke flows, %s ordered pairs, from the route "
 	    "engine):\n\n| Path | Before | After | Change |\n|---|---:|---:|---:|\n",
-	    num(jint(t, "flows"), x, sizeof(x)));
+	    report_num(jint(t, "flows"), x, sizeof(x)));
 	for (i = 0; class_order[i] != NULL; i++) {
 		json_int_t vb = jint(b, class_order[i]), va = jint(a, class_order[i]);
 		if (vb == 0 && va == 0)
 			continue;
 		fprintf(f, "| %s: %s | %s | %s | %s%s |\n", class_order[i], class_meaning(class_order[i]),
-		    num(vb, x, sizeof(x)), num(va, y, sizeof(y)), va > vb ? "+" : "",
-		    va == vb ? "0" : num(va - vb, z, sizeof(z)));
+		    report_num(vb, x, sizeof(x)), report_num(va, y, sizeof(y)), va > vb ? "+" : "",
+		    va == vb ? "0" : report_num(va - vb, z, sizeof(z)));
 	}
 	fputc('\n', f);
 }
@@ -537,8 +487,8 @@ md_wave(FILE *f, const json_t *w)
 		fprintf(f, "%s%s", i > 0 ? ", " : "", arm_id_name(json_string_value(x)));
 	}
 	fputs("\n\n", f);
-	fprintf(f, "**Cost:** %s ARM write%s and %s read%s, ", num(jint(e, "writes"), a, sizeof(a)),
-	    jint(e, "writes") == 1 ? "" : "s", num(jint(e, "reads"), b, sizeof(b)),
+	fprintf(f, "**Cost:** %s ARM write%s and %s read%s, ", report_num(jint(e, "writes"), a, sizeof(a)),
+	    jint(e, "writes") == 1 ? "" : "s", report_num(jint(e, "reads"), b, sizeof(b)),
 	    jint(e, "reads") == 1 ? "" : "s");
 	if (jint(e, "seconds") == 0) {
 		fprintf(f, "sent within ARM's buckets without waiting.\n\n");
@@ -692,7 +642,7 @@ text_wave(FILE *f, const json_t *w, bool detail)
 	fprintf(f, "  %2lld  %-20s %-14s %5zu VNets %5zu steps %6s writes  %s%s\n",
 	    (long long)jint(w, "index") + 1, jstr_or(w, "name", "?"), jstr_or(w, "kind", "?"),
 	    json_array_size(json_object_get(w, "members")), json_array_size(json_object_get(w, "steps")),
-	    num(jint(e, "writes"), a, sizeof(a)), eta((long)jint(e, "seconds"), d1, sizeof(d1)),
+	    report_num(jint(e, "writes"), a, sizeof(a)), eta((long)jint(e, "seconds"), d1, sizeof(d1)),
 	    json_is_true(json_object_get(w, "maintenanceWindow")) ? "  [maintenance window]" : "");
 	if (jint(e, "seconds") > 0) {
 		char d3[32], d4[32], d5[32];
@@ -753,8 +703,8 @@ render_text(FILE *f, const json_t *plan, const json_t *only)
 		fputs(" none", f);
 	fputc('\n', f);
 	fprintf(f, "  %s VNets, %lld waves, %s steps, %s writes, about %s plus %s of soak, risk %s, "
-	    "%lld irreversible steps\n", num(jint(s, "vnets"), a, sizeof(a)), (long long)jint(s, "waves"),
-	    num(jint(s, "steps"), c, sizeof(c)), num(jint(s, "writes"), b, sizeof(b)),
+	    "%lld irreversible steps\n", report_num(jint(s, "vnets"), a, sizeof(a)), (long long)jint(s, "waves"),
+	    report_num(jint(s, "steps"), c, sizeof(c)), report_num(jint(s, "writes"), b, sizeof(b)),
 	    eta((long)jint(s, "etaSeconds"), d1, sizeof(d1)),
 	    report_duration((long)jint(s, "soakSeconds"), d2, sizeof(d2)), jstr_or(s, "risk", "?"),
 	    (long long)jint(s, "irreversibleSteps"));

@@ -29,6 +29,9 @@ int report_render(char **out, const json_t *plan, enum report_format fmt, const 
 /* The blockers of a plan, one per line ("blocker: <code>: <message>"); malloc'd. */
 char *report_blockers(const json_t *plan);
 
+/* 3304 -> "3,304" into buf. */
+const char *report_num(json_int_t v, char *buf, size_t size);
+
 /* "45 s", "12 min", "1 h 30 min", "14 d" into buf. */
 const char *report_duration(long seconds, char *buf, size_t size);
 

@@ -1,0 +1,89 @@
+/*
+ * avnm-mesh, the kind's own header: its state and the functions its files
+ * share.  The kind's files: avnm_mesh.c (the entry, detection, claims),
+ * avnm_mesh_check.c (limits and prerequisites), avnm_mesh_prepare.c (the
+ * prepare and HSPE waves), avnm_mesh_waves.c (mesh waves and their route
+ * gates), avnm_mesh_decommission.c (the legacy path deleted after the
+ * soak).  Nothing outside plan/proc/avnm_mesh*.c includes it.
+ */
+#ifndef NETWAVE_PLAN_PROC_AVNM_MESH_H
+#define NETWAVE_PLAN_PROC_AVNM_MESH_H
+
+#include "plan/plan_build.h"
+#include "plan/procedure.h"
+
+extern const struct procedure procedure_avnm_mesh;
+
+struct mesh {
+	const struct topo_connectivity_config *cc;     /* target */
+	const struct topo_connectivity_config *cc_cur; /* NULL when new */
+	const struct topo_network_manager *nm;         /* target */
+	const struct topo_network_manager *nm_cur;
+	const struct topo_vnet **members;              /* target VNets, by id */
+	size_t nmembers;
+	const struct topo_static_member **added;       /* target static members new in this plan */
+	size_t nadded;
+	const char **regions;                          /* where the target deploys it */
+	size_t nregions;
+};
+
+struct decom {
+	bool peering;            /* else a route */
+	const char *parent;      /* VNet or route table id (current) */
+	char *id;                /* the child to delete (owned) */
+	const char *name;
+	const struct topo_vnet *vnet;  /* peering: the VNet it belongs to (current) */
+	const struct topo_vnet *remote;
+};
+
+struct mesh_state {
+	struct mesh *mesh;
+	size_t nmesh;
+	json_t *memberset;       /* ids of every mesh member (target), lowercase */
+	json_t *newset;          /* ids of VNets new to a mesh in this plan */
+	struct cidr_table *member_space; /* members' prefixes */
+	struct cidr *member_prefixes;
+	size_t nmember_prefixes;
+	json_t *features;        /* feature names to register: name -> true */
+	json_t *hspe_vnets;      /* cur VNet id lowercase -> object {subnets: {name: policy}, vnet: policy} */
+	struct decom *decoms;
+	size_t ndecoms, capdecoms;
+	json_t *deploy;          /* evolving observed.avnmDeployments (owned) */
+	json_t *changed;         /* ids of resources with differences, lowercase */
+	size_t *meshed;          /* cur VNet indexes meshed so far (rehearsal) */
+	size_t nmeshed;
+	json_t *committed;       /* "<manager>|<region>" committed by this plan, lowercase */
+	char last_mesh_name[128];
+};
+
+static inline struct mesh_state *
+mesh_state(const struct plan_ctx *p)
+{
+	return plan_ctx_state(p, &procedure_avnm_mesh);
+}
+
+/* avnm_mesh_intent.c: an intent's avnm-mesh change */
+struct intent_loader;
+struct intent_expander;
+int mesh_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t *v);
+int mesh_intent_expand(struct intent_expander *e, const struct intent_change *c);
+
+/* avnm_mesh.c */
+bool mesh_has_config(const struct plan_ctx *p, const char *cc);
+
+/* avnm_mesh_check.c: limits and prerequisites, the spokes that stay inspected */
+int mesh_check(struct plan_ctx *p);
+
+/* avnm_mesh_prepare.c: the prepare wave, then the HSPE batches */
+int mesh_wave_prepare(struct plan_ctx *p);
+int mesh_waves_hspe(struct plan_ctx *p);
+
+/* avnm_mesh_waves.c: the mesh waves and their route gates */
+int mesh_waves(struct plan_ctx *p);
+int mesh_rehearsed(struct plan_ctx *p, struct wave *w, struct rstate *before,
+    const struct rstate *after);
+
+/* avnm_mesh_decommission.c */
+int mesh_wave_decommission(struct plan_ctx *p);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * A change kind as one table entry (docs/plan.md, "Where the code lives"):
+ * the planner driver (planner.c) runs its phases over the const registry
+ * of plan/procedures.c, the way tmux runs a cmd_entry.  Each kind lives in
+ * its own files under plan/proc/ and exports only its entry.
+ *
+ * The phases, in the driver's order, all optional:
+ *  state_new   its own state for one plan (plan_ctx_state finds it)
+ *  detect      what it has to do, before any difference is claimed
+ *  claim       one difference: 1 when the kind carries it out, 0 when
+ *              not, negative on error; r is the resource the difference
+ *              is about (NULL for "observed" differences)
+ *  check       platform limits and prerequisites: blockers, findings,
+ *              the limits table
+ *  waves       its waves, in registry order after the kinds before it
+ *  waves_last  waves that come after every kind's (the decommission)
+ *  rehearse_before, rehearsed
+ *              gates only the rehearsed routes fill in, for the waves of
+ *              its wave_kinds: before is the state before the wave, after
+ *              the state after it (NULL for a wave that changes no route)
+ *  report_overview
+ *              its line of the report's "What this plan does"
+ *  intent_parse, intent_expand
+ *              an intent's change of this kind (intent_kind): its keys
+ *              (the loader is at the change object), and its end state
+ *              applied to the target (plan/intent_impl.h)
+ */
+#ifndef NETWAVE_PLAN_PROCEDURE_H
+#define NETWAVE_PLAN_PROCEDURE_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "plan/diff.h"
+#include "plan/intent.h"
+#include "plan/kinds.h"
+#include "plan/topology.h"
+
+struct plan_ctx;
+struct wave;
+struct rstate;
+struct intent_loader;
+struct intent_expander;
+
+struct procedure {
+	const char *name;   /* the change kind: plan "changes", step "procedure" */
+	const char *title;  /* the report's title for it */
+	const enum wave_kind *wave_kinds; /* the waves it builds, ending with WAVE_UNKNOWN */
+	int (*state_new)(struct plan_ctx *p, void **out);
+	void (*state_free)(void *state);
+	int (*detect)(struct plan_ctx *p);
+	int (*claim)(struct plan_ctx *p, struct diff_entry *e, const struct topo_resource *r);
+	int (*check)(struct plan_ctx *p);
+	int (*waves)(struct plan_ctx *p);
+	int (*waves_last)(struct plan_ctx *p);
+	int (*rehearse_before)(struct plan_ctx *p, struct wave *w, struct rstate *before);
+	int (*rehearsed)(struct plan_ctx *p, struct wave *w, struct rstate *before,
+	    const struct rstate *after);
+	void (*report_overview)(FILE *f, const json_t *plan);
+	enum intent_kind intent_kind;
+	int (*intent_parse)(struct intent_loader *l, struct intent_change *c, const json_t *v);
+	int (*intent_expand)(struct intent_expander *e, const struct intent_change *c);
+};
+
+/* The registry, in phase order; NULL-terminated. */
+extern const struct procedure *const procedures[];
+
+/* The entry named name, or NULL. */
+const struct procedure *procedure_find(const char *name);
+
+/* The entry that builds waves of kind k, or NULL. */
+const struct procedure *procedure_of_wave(enum wave_kind k);
+
+/* Position of proc in the registry (plan_ctx's per-kind arrays). */
+size_t procedure_index(const struct procedure *proc);
+
+#endif
