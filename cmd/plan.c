@@ -11,8 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <malloc.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,26 +30,11 @@ static const struct cmd_option plan_options[] = {
 	{ "target", 0, "FILE", 0, "the estate as it should be (from netwave target or by hand)" },
 	{ "intent", 0, "FILE", 0, "an intent (netwave.intent/v1), expanded as netwave target does" },
 	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
-	{ "format", 0, "text|markdown|json", 0, "report format (default text)" },
-	{ "output", 'o', "REPORT", 0, "write the report to REPORT (atomically) instead of stdout" },
+	CMD_FORMAT_OPTION("text|markdown|json", "report format (default text)"),
+	CMD_OUT_OPTION("write the report to FILE (atomically) instead of stdout"),
 	{ "now", 0, "RFC3339", 0, "the plan's creation time (default $SOURCE_DATE_EPOCH, else the clock)" },
 	{ NULL, 0, NULL, 0, NULL },
 };
-
-/* The plan store's path: --db, else $NETWAVE_DB, else ./netwave.db. */
-const char *cmd_db_path(const struct cmd_args *a);
-
-const char *
-cmd_db_path(const struct cmd_args *a)
-{
-	const char *db = cmd_arg(a, "db");
-
-	if (db == NULL || *db == '\0')
-		db = getenv("NETWAVE_DB");
-	if (db == NULL || *db == '\0')
-		db = "netwave.db";
-	return db;
-}
 
 /* --now: an RFC 3339 time. */
 static int
@@ -89,16 +72,15 @@ share_unchanged(json_t *doc, const struct topology *cur)
 }
 
 /*
- * The report is rendered on a second thread while the plan is stored: for
- * a large estate each takes the better part of a second.  A report for a
- * file is written as it is rendered into a temporary file beside it (the
- * name file_write_atomic uses), renamed into place once the plan is stored
- * and removed if it is not; a report for standard output is kept in memory
- * and printed once the plan is stored.  So, as before, nothing is written
- * unless the plan is stored; only a report that runs out of memory no
- * longer keeps the plan out of the store.  The JSON report is the text
- * report_render gives (the plan's canonical JSON) from the planner's faster
- * dumper.
+ * The report is rendered before the plan is stored and put in place once
+ * it is: a report for a file is written as it is rendered into a
+ * temporary file beside it (the name file_write_atomic uses), renamed into
+ * place once the plan is stored and removed if it is not; a report for
+ * standard output is kept in memory and printed once the plan is stored.
+ * So nothing is written unless the plan is stored, and a report that
+ * cannot be written keeps the plan out of the store.  The JSON report is
+ * the text report_render gives (the plan's canonical JSON) from the
+ * planner's faster dumper.
  */
 struct report_job {
 	const json_t *plan;
@@ -163,11 +145,9 @@ report_to_file(struct report_job *j)
 	return 0;
 }
 
-static void *
-report_run(void *arg)
+static void
+report_run(struct report_job *j)
 {
-	struct report_job *j = arg;
-
 	if (j->path != NULL) {
 		j->rc = report_to_file(j);
 	} else if (j->rf == REPORT_JSON) {
@@ -178,7 +158,6 @@ report_run(void *arg)
 		if (j->rc == 0)
 			j->len = strlen(j->text);
 	}
-	return NULL;
 }
 
 /* Puts a finished report in place: the rename of its file, or the text on out. */
@@ -221,13 +200,6 @@ report_job_clean(struct report_job *j)
 	free(j->text);
 }
 
-static void *
-plan_free_run(void *plan)
-{
-	json_decref(plan);
-	return NULL;
-}
-
 static int
 load_target(struct cmd_ctx *ctx, const struct cmd_args *a, const struct topology *cur,
     struct topology **out, struct nw_err *err)
@@ -260,7 +232,7 @@ load_target(struct cmd_ctx *ctx, const struct cmd_args *a, const struct topology
 
 /*
  * A blocked plan: its report (which lists the blockers) in the format asked
- * for, to stdout or -o, and the blockers on stderr.  Returns NW_EFAIL with
+ * for, to stdout or --out, and the blockers on stderr.  Returns NW_EFAIL with
  * the planner's message, or the error writing the report.
  */
 static int
@@ -295,21 +267,12 @@ plan_blocked(struct cmd_ctx *ctx, const json_t *plan, enum report_format rf, con
 	return NW_EFAIL; /* err holds the planner's "the plan is blocked: ..." */
 }
 
+/* The options: what to plan from, the report's format and the plan's time. */
 static int
-plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
+plan_args(struct cmd_ctx *ctx, const struct cmd_args *a, struct planner_opts *opts,
+    enum report_format *rf, struct nw_err *err)
 {
-	struct topology *cur = NULL, *tgt = NULL;
-	struct store *st = NULL;
-	struct planner_opts opts = { 0 };
 	enum output_format fmt;
-	enum report_format rf;
-	json_t *plan = NULL;
-	struct report_job rj = { .fd = -1 };
-	pthread_t rt, ft;
-	bool rt_started = false, freeing;
-	struct stat ost;
-	const char *db = cmd_db_path(a), *output = cmd_arg(a, "output");
-	char *stored_at = NULL;
 	int rc;
 
 	if (cmd_arg(a, "current") == NULL)
@@ -321,56 +284,45 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_MARKDOWN | FORMAT_JSON, FORMAT_TEXT, &fmt, err);
 	if (rc != 0)
 		return rc;
-	rf = fmt == FORMAT_JSON ? REPORT_JSON : fmt == FORMAT_MARKDOWN ? REPORT_MARKDOWN : REPORT_TEXT;
-	opts.now = ctx->now;
-	if (cmd_arg(a, "now") != NULL && (rc = parse_rfc3339(cmd_arg(a, "now"), &opts.now, err)) != 0)
+	*rf = fmt == FORMAT_JSON ? REPORT_JSON : fmt == FORMAT_MARKDOWN ? REPORT_MARKDOWN : REPORT_TEXT;
+	opts->now = ctx->now;
+	if (cmd_arg(a, "now") != NULL && (rc = parse_rfc3339(cmd_arg(a, "now"), &opts->now, err)) != 0)
 		return rc;
-	opts.current_source = cmd_arg(a, "current");
-	opts.target_source = cmd_arg(a, "intent") != NULL ? cmd_arg(a, "intent") : cmd_arg(a, "target");
+	opts->current_source = cmd_arg(a, "current");
+	opts->target_source = cmd_arg(a, "intent") != NULL ? cmd_arg(a, "intent") : cmd_arg(a, "target");
+	return 0;
+}
 
-#if defined(__GLIBC__) && defined(M_MXFAST)
-	/*
-	 * A large estate is millions of small JSON nodes made and freed.  With
-	 * glibc's fast bins on, every free of a large block (a topology's
-	 * views, a dump buffer) first walks all the small ones the bins hold;
-	 * without them the frees cost less in all, by about a twentieth of the
-	 * run for the 5,000-spoke benchmark.
-	 */
-	mallopt(M_MXFAST, 0);
-#endif
-	if ((rc = cmd_topology_load(ctx, cmd_arg(a, "current"), true, &cur, err)) != 0)
-		goto done;
-	if ((rc = load_target(ctx, a, cur, &tgt, err)) != 0)
-		goto done;
-	rc = planner_plan(&plan, cur, tgt, &opts, err);
-	if (rc == NW_EFAIL && plan != NULL) {
-		/* blocked: the report with its blockers, and why on stderr; nothing stored */
-		rc = plan_blocked(ctx, plan, rf, output, err);
-		goto done;
-	}
-	if (rc != 0)
-		goto done;
-	/*
-	 * The same inputs give the same plan: the id hashes everything but the
-	 * creation time, so a plan already stored under this id is this plan,
-	 * made earlier.  It keeps its creation time, and is what is shown.
-	 */
-	if ((rc = store_open(&st, db, true, err)) != 0) {
-		err_prefix(err, "cannot open plan store '%s'", db);
-		goto done;
-	}
-	if ((rc = store_plan_created_at(st, json_str(plan, "id"), &stored_at, err)) != 0)
-		goto done;
-	if (stored_at != NULL)
-		json_object_set_new(plan, "createdAt", json_string(stored_at));
-	/* the plan holds what it needs of the topologies: free them before the big dumps */
-	topology_free(tgt);
-	topology_free(cur);
-	tgt = cur = NULL;
-#ifdef __GLIBC__
-	/* and give their pages back: the dumps ahead are tens of megabytes each */
-	malloc_trim(0);
-#endif
+/*
+ * The same inputs give the same plan: the id hashes everything but the
+ * creation time, so a plan already stored under this id is this plan,
+ * made earlier.  It keeps its creation time, and is what is shown;
+ * *stored_at gets that time (NULL for a new plan).
+ */
+static int
+plan_adopt_stored(struct cmd_ctx *ctx, json_t *plan, char **stored_at, struct nw_err *err)
+{
+	struct store *st;
+	int rc;
+
+	if ((rc = cmd_store_open(ctx, &st, err)) != 0)
+		return rc;
+	if ((rc = store_plan_created_at(st, json_str(plan, "id"), stored_at, err)) != 0)
+		return rc;
+	if (*stored_at != NULL)
+		json_object_set_new(plan, "createdAt", json_string(*stored_at));
+	return 0;
+}
+
+/* Renders the report, stores the plan, then puts the report in place. */
+static int
+plan_store_and_report(struct cmd_ctx *ctx, json_t *plan, enum report_format rf,
+    const char *stored_at, struct nw_err *err)
+{
+	const char *output = cmd_arg(ctx->args, "out");
+	struct report_job rj = { .fd = -1 };
+	struct stat ost;
+	int rc;
 
 	rj.plan = plan;
 	rj.rf = rf;
@@ -380,44 +332,58 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		rj.device = rj.path;
 		rj.path = NULL;
 	}
-	rt_started = pthread_create(&rt, NULL, report_run, &rj) == 0;
-	if (!rt_started) {
-		/* no second thread: the report first, as a failed one stores nothing */
-		report_run(&rj);
-		if ((rc = rj.rc) != 0) {
-			*err = rj.err;
-			goto done;
-		}
-	}
-	if ((rc = store_plan_save(st, plan, err)) != 0)
-		err_prefix(err, "cannot store plan %s in '%s'", json_str(plan, "id"), db);
-	if (rt_started) {
-		pthread_join(rt, NULL);
-		rt_started = false;
-	}
-	if (rc != 0)
-		goto done;
-	if (stored_at != NULL)
-		fprintf(ctx->err, "plan %s already stored in %s (created %s): the same inputs give the "
-		    "same plan\n", json_str(plan, "id"), db, stored_at);
-	else
-		fprintf(ctx->err, "plan %s stored in %s\n", json_str(plan, "id"), db);
+	report_run(&rj);
 	if ((rc = rj.rc) != 0) {
 		*err = rj.err;
 		goto done;
 	}
+	if ((rc = store_plan_save(ctx->store, plan, err)) != 0) {
+		err_prefix(err, "cannot store plan %s in '%s'", json_str(plan, "id"), ctx->db_path);
+		goto done;
+	}
+	if (stored_at != NULL)
+		fprintf(ctx->err, "plan %s already stored in %s (created %s): the same inputs give the "
+		    "same plan\n", json_str(plan, "id"), ctx->db_path, stored_at);
+	else
+		fprintf(ctx->err, "plan %s stored in %s\n", json_str(plan, "id"), ctx->db_path);
 	rc = report_publish(&rj, ctx->out, err);
 done:
-	if (rt_started)
-		pthread_join(rt, NULL);
 	report_job_clean(&rj);
-	/* closing the store copies its log into the database: free the plan meanwhile */
-	freeing = st != NULL && plan != NULL && pthread_create(&ft, NULL, plan_free_run, plan) == 0;
-	if (freeing)
-		plan = NULL;
-	store_close(st);
-	if (freeing)
-		pthread_join(ft, NULL);
+	return rc;
+}
+
+static int
+plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
+{
+	struct topology *cur = NULL, *tgt = NULL;
+	struct planner_opts opts = { 0 };
+	enum report_format rf;
+	json_t *plan = NULL;
+	char *stored_at = NULL;
+	int rc;
+
+	if ((rc = plan_args(ctx, a, &opts, &rf, err)) != 0)
+		return rc;
+	if ((rc = cmd_topology_load(ctx, cmd_arg(a, "current"), true, &cur, err)) != 0)
+		goto done;
+	if ((rc = load_target(ctx, a, cur, &tgt, err)) != 0)
+		goto done;
+	rc = planner_plan(&plan, cur, tgt, &opts, err);
+	if (rc == NW_EFAIL && plan != NULL) {
+		/* blocked: the report with its blockers, and why on stderr; nothing stored */
+		rc = plan_blocked(ctx, plan, rf, cmd_arg(a, "out"), err);
+		goto done;
+	}
+	if (rc != 0)
+		goto done;
+	/* the plan holds what it needs of the topologies: free them before the big dumps */
+	topology_free(tgt);
+	topology_free(cur);
+	tgt = cur = NULL;
+	if ((rc = plan_adopt_stored(ctx, plan, &stored_at, err)) != 0)
+		goto done;
+	rc = plan_store_and_report(ctx, plan, rf, stored_at, err);
+done:
 	json_decref(plan);
 	topology_free(tgt);
 	topology_free(cur);
@@ -427,15 +393,15 @@ done:
 
 const struct cmd_entry cmd_plan_entry = {
 	.name = "plan",
-	.usage = "--current C (--target T | --intent I) [--db FILE] [--format text|markdown|json] "
-	    "[-o REPORT] [--now RFC3339]",
+	.usage = "--current C (--target T | --intent I) [--db FILE] [-o text|markdown|json] "
+	    "[--out REPORT] [--now RFC3339]",
 	.summary = "plan the change from the current to the target topology, store it, print the report",
 	.description =
 	    "Diffs the current and target topologies, turns every difference into procedure steps\n"
 	    "(avnm-mesh, gateway-standard-ip, summarize-gateway-prefixes) with their inverses,\n"
 	    "assigns VNets to the rollout's waves, adds the gates, rehearses each wave on the route\n"
 	    "engine and estimates time under the ARM write budget.  The plan is stored in the plan\n"
-	    "store and its id printed on stderr; the report goes to stdout or to -o.  --format\n"
+	    "store and its id printed on stderr; the report goes to stdout or to --out.  -o\n"
 	    "markdown is the change-review document; json is netwave.plan/v1 (docs/plan.md).\n"
 	    "A difference no procedure makes, a platform limit exceeded, or a wave that would cut\n"
 	    "spokes off each other blocks the plan: its report (blockers included) is written, the\n"
@@ -446,4 +412,5 @@ const struct cmd_entry cmd_plan_entry = {
 	.min_args = 0,
 	.max_args = 0,
 	.exec = plan_exec,
+	.flags = CMD_MAKES_STORE,
 };
