@@ -103,6 +103,9 @@ run "$NETWAVE" plans --db "$TMP/p.db" -o json
 cp "$TMP/out" "$TMP/plans.json"
 valid "plans -o json is netwave.plans/v1" "$TMP/plans.json"
 expect_out "plans lists the plan" "\"id\": \"$ID\""
+run "$NETWAVE" status --db "$TMP/p.db" -o json
+cp "$TMP/out" "$TMP/status.json"
+valid "status -o json is netwave.status/v1" "$TMP/status.json"
 run "$NETWAVE" plans --db "$TMP/none.db" -o json
 cp "$TMP/out" "$TMP/plans0.json"
 valid "an empty store's plans are netwave.plans/v1 too" "$TMP/plans0.json"
