@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
+#include "plan/memtune.h"
 #include "plan/planner.h"
 #include "plan/report.h"
 #include "plan/topology.h"
@@ -357,13 +358,14 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
 	struct topology *cur = NULL, *tgt = NULL;
 	struct planner_opts opts = { 0 };
-	enum report_format rf;
+	enum report_format rf = REPORT_TEXT;
 	json_t *plan = NULL;
 	char *stored_at = NULL;
 	int rc;
 
 	if ((rc = plan_args(ctx, a, &opts, &rf, err)) != 0)
 		return rc;
+	memtune_bulk_begin();
 	if ((rc = cmd_topology_load(ctx, cmd_arg(a, "current"), true, &cur, err)) != 0)
 		goto done;
 	if ((rc = load_target(ctx, a, cur, &tgt, err)) != 0)
@@ -380,6 +382,7 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	topology_free(tgt);
 	topology_free(cur);
 	tgt = cur = NULL;
+	memtune_release();
 	if ((rc = plan_adopt_stored(ctx, plan, &stored_at, err)) != 0)
 		goto done;
 	rc = plan_store_and_report(ctx, plan, rf, stored_at, err);
