@@ -62,6 +62,19 @@ cmd_nearest(const char *word, const char *const *candidates, size_t n)
 	return bestd <= limit ? best : NULL;
 }
 
+/* The output format option: flagged OPT_FORMAT, or an entry named "format". */
+static int
+format_index(const struct cmd_args *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nopts; i++)
+		if ((a->opts[i].flags & OPT_FORMAT) || strcmp(a->opts[i].name, "format") == 0)
+			return (int)i;
+	return -1;
+}
+
+/* --output and --format name the format option whichever of them the table uses. */
 static int
 find_long(const struct cmd_args *a, const char *name, size_t len)
 {
@@ -70,9 +83,12 @@ find_long(const struct cmd_args *a, const char *name, size_t len)
 	for (i = 0; i < a->nopts; i++)
 		if (strlen(a->opts[i].name) == len && strncmp(a->opts[i].name, name, len) == 0)
 			return (int)i;
+	if ((len == 6 && strncmp(name, "output", 6) == 0) || (len == 6 && strncmp(name, "format", 6) == 0))
+		return format_index(a);
 	return -1;
 }
 
+/* -o is the output format, as for az, kubectl and helm, unless the table says otherwise. */
 static int
 find_short(const struct cmd_args *a, char c)
 {
@@ -81,6 +97,8 @@ find_short(const struct cmd_args *a, char c)
 	for (i = 0; i < a->nopts; i++)
 		if (a->opts[i].short_name == c)
 			return (int)i;
+	if (c == 'o')
+		return format_index(a);
 	return -1;
 }
 
@@ -88,7 +106,7 @@ static int
 unknown_option(const struct cmd_args *a, const struct cmd_entry *cmd, const char *given,
     struct nw_err *err)
 {
-	const char *names[CMD_MAX_OPTIONS + 1];
+	const char *names[CMD_MAX_OPTIONS + 2];
 	char word[128];
 	const char *near;
 	size_t i, n = 0;
@@ -98,6 +116,8 @@ unknown_option(const struct cmd_args *a, const struct cmd_entry *cmd, const char
 	for (i = 0; i < a->nopts; i++)
 		names[n++] = a->opts[i].name;
 	names[n++] = "help";
+	if (format_index(a) >= 0)
+		names[n++] = "output";
 	near = cmd_nearest(word, names, n);
 	if (near != NULL)
 		return err_set(err, NW_EINPUT, "unknown option '%s' for '%s'; did you mean '--%s'?",
@@ -106,10 +126,47 @@ unknown_option(const struct cmd_args *a, const struct cmd_entry *cmd, const char
 	    given, cmd->name, cmd->name);
 }
 
+/* A word any command's format option knows, whether or not this one allows it. */
+static bool
+is_format_name(const char *v)
+{
+	static const char *const names[] = { "text", "json", "markdown", "table" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(v, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * "-o FILE" used to name the file discover, synth, target and plan write.
+ * A value that looks like a path ("-", or with a "/" or a ".") and is no
+ * format goes on meaning that, with a notice, where the command has
+ * --out; "-o json" is the format, never a file named json, and "-o yaml"
+ * an unknown format.
+ */
+static int
+legacy_out(struct cmd_args *a, int idx, const char *value)
+{
+	int out;
+
+	if (idx != format_index(a) || is_format_name(value) ||
+	    (strcmp(value, "-") != 0 && strpbrk(value, "/.") == NULL) ||
+	    (out = find_long(a, "out", 3)) < 0)
+		return idx;
+	snprintf(a->notice, sizeof(a->notice), "'-o %s' is deprecated: -o and --output now choose the "
+	    "output format; use '--out %s'", value, value);
+	return out;
+}
+
 static int
 store(struct cmd_args *a, int idx, const char *value, struct nw_err *err)
 {
-	const struct cmd_option *o = &a->opts[idx];
+	const struct cmd_option *o;
+
+	idx = legacy_out(a, idx, value);
+	o = &a->opts[idx];
 
 	if (a->count[idx] > 0 && !(o->flags & OPT_REPEAT) && o->arg != NULL &&
 	    strcmp(a->value[idx], value) != 0)
@@ -272,9 +329,10 @@ cmd_arg_format(const struct cmd_args *a, unsigned allowed, enum output_format de
 		enum output_format f;
 	} formats[] = {
 		{ "text", FORMAT_TEXT }, { "json", FORMAT_JSON }, { "markdown", FORMAT_MARKDOWN },
-		{ "dot", FORMAT_DOT },
+		{ "dot", FORMAT_DOT }, { "table", FORMAT_TABLE },
 	};
-	const char *v = cmd_arg(a, "format");
+	int idx = format_index(a);
+	const char *v = idx >= 0 && a->count[idx] > 0 ? a->value[idx] : NULL;
 	char list[64] = "";
 	size_t i;
 

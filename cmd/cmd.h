@@ -20,9 +20,20 @@ enum output_format {
 	FORMAT_JSON = 1 << 1,
 	FORMAT_MARKDOWN = 1 << 2,
 	FORMAT_DOT = 1 << 3,      /* Graphviz (path, check) */
+	FORMAT_TABLE = 1 << 4,
 };
 
-/* What main() builds for every command: no global mutable state. */
+struct cmd_args;
+struct store;
+struct provider;
+struct history;
+
+/*
+ * What main() builds for every command: no global mutable state.  The
+ * store, provider and history are set up by the dispatcher from the
+ * command's setup flags (enum cmd_setup_flags) and closed after it runs;
+ * a command borrows them.
+ */
 struct cmd_ctx {
 	FILE *out;        /* results */
 	FILE *err;        /* diagnostics */
@@ -30,11 +41,43 @@ struct cmd_ctx {
 	bool err_is_tty;
 	time_t now;       /* SOURCE_DATE_EPOCH when set, else the clock */
 	const char *argv0;
+	const struct cmd_args *args; /* the command's parsed options (borrowed) */
+	const char *db_path;         /* CMD_NEEDS_STORE / CMD_MAKES_STORE: the plan store's path */
+	struct store *store;         /* CMD_NEEDS_STORE: open; CMD_MAKES_STORE: once cmd_store_open ran */
+	struct provider *provider;   /* CMD_NEEDS_PROVIDER: open */
+	struct history *history;     /* CMD_NEEDS_HISTORY: once cmd_history_open ran */
+	char history_dir[4096];      /* CMD_NEEDS_HISTORY: where the history lives */
+};
+
+/*
+ * What a command needs set up before it runs, as git's RUN_SETUP: the
+ * dispatcher (cmd/setup.c) opens it, hands it over in the context and
+ * closes it afterwards, so commands do not open these themselves.
+ */
+enum cmd_setup_flags {
+	CMD_NEEDS_STORE = 1 << 0,    /* an existing plan store (--db, $NETWAVE_DB, ./netwave.db) */
+	CMD_MAKES_STORE = 1 << 1,    /* a plan store the command may create: opened on first use */
+	CMD_NEEDS_PROVIDER = 1 << 2, /* a cloud provider from the provider options */
+	CMD_NEEDS_HISTORY = 1 << 3,  /* the history repository: its path resolved, opened on use */
+	CMD_NO_MAN = 1 << 4,         /* hidden from the man page and completion (none yet) */
 };
 
 enum cmd_option_flags {
 	OPT_REPEAT = 1 << 0, /* may be given more than once */
+	OPT_FORMAT = 1 << 1, /* the output format: -o, --output and --format all set it */
 };
+
+/*
+ * The output format option every command that prints results has: -o and
+ * --output as az, kubectl and helm use them, --format kept as an alias.
+ * FORMATS is what the help shows ("text|json").  A table may instead keep
+ * an entry named "format": args.c gives it -o and --output all the same.
+ */
+#define CMD_FORMAT_OPTION(FORMATS, HELP) \
+	{ "output", 'o', FORMATS, OPT_FORMAT, HELP }
+
+/* The file a command writes its result to (Terraform's -out). */
+#define CMD_OUT_OPTION(HELP) { "out", 0, "FILE", 0, HELP }
 
 struct cmd_option {
 	const char *name;  /* long name, without "--" */
@@ -54,6 +97,7 @@ struct cmd_args {
 	const char **values[CMD_MAX_OPTIONS];  /* every value of an OPT_REPEAT option */
 	char **pos;                            /* positional arguments (borrowed from argv) */
 	size_t npos;
+	char notice[256]; /* a deprecation the parser met ("-o FILE"), for main to print */
 };
 
 struct cmd_entry;
@@ -68,6 +112,7 @@ struct cmd_entry {
 	size_t min_args;
 	size_t max_args;
 	cmd_exec_fn exec;
+	unsigned flags; /* enum cmd_setup_flags */
 };
 
 /* The table, in cmd/main.c. */
@@ -104,6 +149,28 @@ int cmd_iac_states(const struct cmd_args *a, const struct topology *t, struct ia
 /* Prints IaC findings ({severity, code, message}) under "infrastructure as code:"; NULL prints nothing. */
 void cmd_iac_print(struct cmd_ctx *ctx, const json_t *findings);
 
+/* --- setup.c ------------------------------------------------------------- */
+
+/* Sets up what cmd's flags ask for in ctx; cmd_teardown undoes it (always call it). */
+int cmd_setup(struct cmd_ctx *ctx, const struct cmd_entry *cmd, const struct cmd_args *a,
+    struct nw_err *err);
+void cmd_teardown(struct cmd_ctx *ctx);
+
+/* The plan store's path: --db, else $NETWAVE_DB, else ./netwave.db. */
+const char *cmd_db_path(const struct cmd_args *a);
+
+/*
+ * CMD_MAKES_STORE: opens (creating) the plan store at ctx->db_path on
+ * first use and returns it (borrowed: the dispatcher closes it).
+ */
+int cmd_store_open(struct cmd_ctx *ctx, struct store **out, struct nw_err *err);
+
+/*
+ * CMD_NEEDS_HISTORY: opens the history at ctx->history_dir on first use,
+ * creating it when create (borrowed: the dispatcher closes it).
+ */
+int cmd_history_open(struct cmd_ctx *ctx, bool create, struct history **out, struct nw_err *err);
+
 /* --- args.c -------------------------------------------------------------- */
 
 /*
@@ -125,7 +192,10 @@ const char *const *cmd_arg_all(const struct cmd_args *a, const char *name, size_
 /* True when a flag was given. */
 bool cmd_flag(const struct cmd_args *a, const char *name);
 
-/* --format, checked against the formats the command allows; def when absent. */
+/*
+ * The output format (-o, --output or --format), checked against the
+ * formats the command allows; def when absent.
+ */
 int cmd_arg_format(const struct cmd_args *a, unsigned allowed, enum output_format def,
     enum output_format *out, struct nw_err *err);
 
@@ -146,6 +216,27 @@ void output_warn(struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((forma
 
 /* Prints usage and options of a command (for --help and help CMD). */
 void output_command_help(FILE *f, const struct cmd_entry *cmd);
+
+/* "1,004": a count grouped by thousands, the one way cmd/ prints counts (buf >= 32). */
+const char *output_count(char *buf, size_t size, unsigned long long n);
+
+/* "1 VNet" / "2 VNets": a count and a noun, singular or plural (plural NULL: noun + "s"). */
+const char *output_noun(char *buf, size_t size, unsigned long long n, const char *noun,
+    const char *plural);
+
+/* --- help.c -------------------------------------------------------------- */
+
+/* "netwave help [COMMAND | --man | --completion bash|zsh]". */
+int cmd_help_run(struct cmd_ctx *ctx, int argc, char **argv, struct nw_err *err);
+
+/* The general usage (for "netwave", "netwave --help", "netwave help"). */
+void cmd_help_usage(FILE *f);
+
+/* The entry of a command by name, or NULL. */
+const struct cmd_entry *cmd_find(const char *name);
+
+/* NW_EINPUT for an unknown command, naming the nearest one (main.c). */
+int cmd_unknown_command(const char *name, struct nw_err *err);
 
 struct topology;
 

@@ -104,7 +104,8 @@ heading(struct cmd_ctx *ctx, bool json, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (json) {
-		json_t *ev = json_pack("{s:s, s:s}", "event", "demo-step", "message", buf);
+		json_t *ev = json_pack("{s:s, s:s, s:s}", "format", "netwave.demo/v1", "event",
+		    "demo-step", "message", buf);
 		char *line = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
 		fprintf(ctx->out, "%s\n", line != NULL ? line : "");
 		free(line);
@@ -199,156 +200,196 @@ run_waves(struct cmd_ctx *ctx, struct store *st, struct provider *p, const char 
 	return rc;
 }
 
-static int
-demo_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
-{
-	const char *dir = cmd_arg(a, "dir") != NULL ? cmd_arg(a, "dir") : "netwave-demo";
-	unsigned long hubs, spokes, scale;
-	enum output_format fmt;
-	struct synth_opts so = { 0 };
-	struct emulator_opts eo = { 0 };
-	struct azure_opts ao = { 0 };
-	struct azure_discover_opts dopts = { 0 };
-	struct azure_discover_report drep;
-	struct emulator_credential env = { "00000000-0000-4000-8000-0000000de770", "netwave-demo", "demo-only-secret" };
-	struct emulator *emu = NULL;
-	struct provider *p = NULL;
-	struct store *st = NULL;
-	struct history *h = NULL;
-	struct topology *cur = NULL, *tgt = NULL;
-	struct intent *in = NULL;
-	struct planner_opts po = { 0 };
-	struct apply_opts o = { 0 };
-	struct progress pr;
-	json_t *estate = NULL, *doc = NULL, *tdoc = NULL, *plan = NULL, *log = NULL;
-	char estate_p[4096], current_p[4096], intent_p[4096], target_p[4096], db_p[4096], hist_p[4096];
-	char report_p[4096], rg[256], sub[128], *report = NULL, *md = NULL;
-	const char *subs[1], *plan_id, *last = NULL;
-	volatile sig_atomic_t stop = 0;
-	double t0 = now_s();
+/* Everything one demo run holds: paths, the emulator, the provider, the stores. */
+struct demo {
+	struct cmd_ctx *ctx;
 	bool json;
+	unsigned long hubs, spokes, scale;
+	struct synth_opts so;
+	struct emulator *emu;
+	struct provider *p;
+	struct store *st;
+	struct history *h;
+	struct topology *cur;
+	json_t *estate, *plan;
+	const char *plan_id;
+	char estate_p[4096], current_p[4096], intent_p[4096], target_p[4096], db_p[4096];
+	char hist_p[4096], report_p[4096], sub[128];
+};
+
+static int
+demo_paths(struct demo *d, const char *dir, struct nw_err *err)
+{
 	int rc;
 
-	if ((rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err)) != 0 ||
-	    (rc = cmd_arg_ulong(a, "hubs", 1, 16, 2, &hubs, err)) != 0 ||
-	    (rc = cmd_arg_ulong(a, "spokes", 1, 2000, 60, &spokes, err)) != 0 ||
-	    (rc = cmd_arg_ulong(a, "time-scale", 1, 1000000, 3600, &scale, err)) != 0)
-		return rc;
-	json = fmt == FORMAT_JSON;
-	if (spokes < hubs)
-		return err_set(err, NW_EINPUT, "option '--spokes': at least one spoke per hub (%lu)", hubs);
 	if ((rc = prepare_dir(dir, err)) != 0)
 		return rc;
-	if ((rc = join(estate_p, sizeof(estate_p), dir, "estate.json", err)) != 0 ||
-	    (rc = join(current_p, sizeof(current_p), dir, "current.json", err)) != 0 ||
-	    (rc = join(intent_p, sizeof(intent_p), dir, "intent.json", err)) != 0 ||
-	    (rc = join(target_p, sizeof(target_p), dir, "target.json", err)) != 0 ||
-	    (rc = join(db_p, sizeof(db_p), dir, "netwave.db", err)) != 0 ||
-	    (rc = join(hist_p, sizeof(hist_p), dir, "netwave-history", err)) != 0 ||
-	    (rc = join(report_p, sizeof(report_p), dir, "plan.md", err)) != 0)
+	if ((rc = join(d->estate_p, sizeof(d->estate_p), dir, "estate.json", err)) != 0 ||
+	    (rc = join(d->current_p, sizeof(d->current_p), dir, "current.json", err)) != 0 ||
+	    (rc = join(d->intent_p, sizeof(d->intent_p), dir, "intent.json", err)) != 0 ||
+	    (rc = join(d->target_p, sizeof(d->target_p), dir, "target.json", err)) != 0 ||
+	    (rc = join(d->db_p, sizeof(d->db_p), dir, "netwave.db", err)) != 0 ||
+	    (rc = join(d->hist_p, sizeof(d->hist_p), dir, "netwave-history", err)) != 0 ||
+	    (rc = join(d->report_p, sizeof(d->report_p), dir, "plan.md", err)) != 0)
 		return rc;
+	return 0;
+}
 
-	/* 1. an estate */
-	so.hubs = (unsigned)hubs;
-	so.spokes_per_hub = (unsigned)(spokes / hubs);
-	so.udr_spokes = so.spokes_per_hub >= 10 ? 1 : 0;
-	so.seed = 1;
-	if ((rc = synth_generate(&estate, &so, err)) != 0)
-		goto done;
-	{
-		char *text = json_dump_canonical(estate);
-		rc = text != NULL ? file_write_atomic(estate_p, text, strlen(text), err) :
-		    err_set(err, NW_ENOMEM, "out of memory");
-		free(text);
-		if (rc != 0)
-			goto done;
-	}
-	snprintf(sub, sizeof(sub), "%s", json_string_value(json_array_get(json_object_get(estate,
-	    "subscriptions"), 0)));
-	heading(ctx, json, "an estate: %lu hubs with ExpressRoute gateways on Basic IPs, %u spokes "
-	    "hairpinning through the circuit (%s)", hubs, so.hubs * so.spokes_per_hub, estate_p);
+/* 1. an estate */
+static int
+demo_estate(struct demo *d, struct nw_err *err)
+{
+	char *text;
+	char n[64];
+	int rc;
 
-	/* 2. an emulator serving it */
-	eo.seed_json = estate;
-	eo.time_scale = (double)scale;
+	d->so.hubs = (unsigned)d->hubs;
+	d->so.spokes_per_hub = (unsigned)(d->spokes / d->hubs);
+	d->so.udr_spokes = d->so.spokes_per_hub >= 10 ? 1 : 0;
+	d->so.seed = 1;
+	if ((rc = synth_generate(&d->estate, &d->so, err)) != 0)
+		return rc;
+	text = json_dump_canonical(d->estate);
+	rc = text != NULL ? file_write_atomic(d->estate_p, text, strlen(text), err) :
+	    err_set(err, NW_ENOMEM, "out of memory");
+	free(text);
+	if (rc != 0)
+		return rc;
+	snprintf(d->sub, sizeof(d->sub), "%s", json_string_value(json_array_get(
+	    json_object_get(d->estate, "subscriptions"), 0)));
+	heading(d->ctx, d->json, "an estate: %lu hubs with ExpressRoute gateways on Basic IPs, %s "
+	    "hairpinning through the circuit (%s)", d->hubs, output_noun(n, sizeof(n),
+	    (unsigned long long)d->so.hubs * d->so.spokes_per_hub, "spoke", NULL), d->estate_p);
+	return 0;
+}
+
+/* 2. an emulator serving it, and the real Azure provider talking to it */
+static int
+demo_emulator(struct demo *d, struct nw_err *err)
+{
+	static const struct emulator_credential env = { "00000000-0000-4000-8000-0000000de770",
+	    "netwave-demo", "demo-only-secret" };
+	struct emulator_opts eo = { 0 };
+	struct azure_opts ao = { 0 };
+	int rc;
+
+	eo.seed_json = d->estate;
+	eo.time_scale = (double)d->scale;
 	eo.rng_seed = 1;
-	if ((rc = emulator_start(&emu, &eo, err)) != 0) {
+	if ((rc = emulator_start(&d->emu, &eo, err)) != 0) {
 		err_prefix(err, "demo: cannot start the emulator");
-		goto done;
+		return rc;
 	}
-	ao.arm_endpoint = emulator_base_url(emu);
-	ao.authority_host = emulator_base_url(emu);
+	ao.arm_endpoint = emulator_base_url(d->emu);
+	ao.authority_host = emulator_base_url(d->emu);
 	ao.getenv = cmd_emulator_getenv;
-	ao.getenv_arg = &env;
+	ao.getenv_arg = (void *)&env;
 	ao.poll_interval = 0.05;
-	if ((rc = azure_provider_new(&p, &ao, err)) != 0)
-		goto done;
-	heading(ctx, json, "an ARM emulator on %s (time x%lu: a 45-minute gateway prepare takes %.1f s)",
-	    emulator_base_url(emu), scale, 2700.0 / (double)scale);
+	if ((rc = azure_provider_new(&d->p, &ao, err)) != 0)
+		return rc;
+	heading(d->ctx, d->json, "an ARM emulator on %s (time x%lu: a 45-minute gateway prepare takes "
+	    "%.1f s)", emulator_base_url(d->emu), d->scale, 2700.0 / (double)d->scale);
+	return 0;
+}
 
-	/* 3. discover */
-	subs[0] = sub;
+/* 3. discover, and the history's first commit */
+static int
+demo_discover(struct demo *d, struct nw_err *err)
+{
+	struct azure_discover_opts dopts = { 0 };
+	struct azure_discover_report drep;
+	struct history_commit_info hi = { 0 };
+	struct history_result hr;
+	struct history_change hc;
+	const char *subs[1] = { d->sub };
+	json_t *doc = NULL;
+	char n[64], r[64];
+	int rc;
+
 	dopts.subscriptions = subs;
 	dopts.nsubscriptions = 1;
 	dopts.cloud = "AzureCloud";
 	memset(&drep, 0, sizeof(drep));
-	if ((rc = azure_discover(&doc, p, &dopts, &drep, err)) != 0)
-		goto done;
-	rc = topology_load_json(&cur, doc, current_p, err);
-	doc = NULL;
-	if (rc != 0 || (rc = topology_write_file(cur, current_p, err)) != 0)
-		goto done;
-	if ((rc = history_open(&h, hist_p, true, err)) != 0)
-		goto done;
-	{
-		struct history_change hc = { HISTORY_REPLACE, cur->resources, NULL, 0 };
-		struct history_commit_info hi = { 0 };
-		struct history_result hr;
-		hi.event = HISTORY_EVENT_DISCOVER;
-		hi.operator_name = cmd_operator_name();
-		hi.time = ctx->now;
-		if ((rc = history_record(h, &hc, &hi, &hr, err)) != 0)
-			goto done;
-	}
-	heading(ctx, json, "discover: %zu resources in %lu requests -> %s", drep.resources, drep.requests,
-	    current_p);
+	if ((rc = azure_discover(&doc, d->p, &dopts, &drep, err)) != 0)
+		return rc;
+	rc = topology_load_json(&d->cur, doc, d->current_p, err);
+	if (rc != 0 || (rc = topology_write_file(d->cur, d->current_p, err)) != 0)
+		return rc;
+	if ((rc = history_open(&d->h, d->hist_p, true, err)) != 0)
+		return rc;
+	hc = (struct history_change){ HISTORY_REPLACE, d->cur->resources, NULL, 0 };
+	hi.event = HISTORY_EVENT_DISCOVER;
+	hi.operator_name = cmd_operator_name();
+	hi.time = d->ctx->now;
+	if ((rc = history_record(d->h, &hc, &hi, &hr, err)) != 0)
+		return rc;
+	heading(d->ctx, d->json, "discover: %s in %s -> %s", output_noun(n, sizeof(n), drep.resources,
+	    "resource", NULL), output_noun(r, sizeof(r), drep.requests, "request", NULL), d->current_p);
+	return 0;
+}
 
-	/* 4. intent, target, plan */
-	if ((rc = write_intent(intent_p, sub, connectivity_rg(estate, rg, sizeof(rg)), err)) != 0 ||
-	    (rc = intent_load_file(&in, intent_p, err)) != 0 ||
-	    (rc = intent_target(&tdoc, in, cur, err)) != 0)
-		goto done;
-	rc = topology_load_json(&tgt, tdoc, target_p, err);
-	tdoc = NULL;
-	if (rc != 0 || (rc = topology_write_file(tgt, target_p, err)) != 0)
-		goto done;
-	po.now = ctx->now;
-	po.current_source = current_p;
-	po.target_source = intent_p;
-	if ((rc = planner_plan(&plan, cur, tgt, &po, err)) != 0) {
-		if (rc == NW_EFAIL && plan != NULL) {
-			char *b = report_blockers(plan);
-			if (b != NULL)
-				fputs(b, ctx->err);
-			free(b);
-		}
-		goto done;
-	}
-	if ((rc = store_open(&st, db_p, true, err)) != 0 || (rc = store_plan_save(st, plan, err)) != 0)
-		goto done;
-	plan_id = json_str(plan, "id");
-	if ((rc = report_render(&md, plan, REPORT_MARKDOWN, NULL, err)) != 0 ||
-	    (rc = file_write_atomic(report_p, md, strlen(md), err)) != 0)
-		goto done;
-	heading(ctx, json, "the plan (intent %s; the change-review document is %s)", intent_p, report_p);
-	if (!json) {
-		if ((rc = report_render(&report, plan, REPORT_TEXT, NULL, err)) != 0)
-			goto done;
-		fputs(report, ctx->out);
-	}
+/* 4. intent, target, plan, the change-review document */
+static int
+demo_plan(struct demo *d, struct nw_err *err)
+{
+	struct planner_opts po = { 0 };
+	struct topology *tgt = NULL;
+	struct intent *in = NULL;
+	json_t *tdoc = NULL;
+	char rg[256], *md = NULL, *report = NULL;
+	int rc;
 
-	/* 5. apply every wave */
-	progress_init(&pr, ctx, json);
+	if ((rc = write_intent(d->intent_p, d->sub, connectivity_rg(d->estate, rg, sizeof(rg)), err)) != 0 ||
+	    (rc = intent_load_file(&in, d->intent_p, err)) != 0 ||
+	    (rc = intent_target(&tdoc, in, d->cur, err)) != 0)
+		goto done;
+	rc = topology_load_json(&tgt, tdoc, d->target_p, err);
+	if (rc != 0 || (rc = topology_write_file(tgt, d->target_p, err)) != 0)
+		goto done;
+	po.now = d->ctx->now;
+	po.current_source = d->current_p;
+	po.target_source = d->intent_p;
+	if ((rc = planner_plan(&d->plan, d->cur, tgt, &po, err)) != 0) {
+		char *b = rc == NW_EFAIL && d->plan != NULL ? report_blockers(d->plan) : NULL;
+		if (b != NULL)
+			fputs(b, d->ctx->err);
+		free(b);
+		goto done;
+	}
+	if ((rc = store_open(&d->st, d->db_p, true, err)) != 0 ||
+	    (rc = store_plan_save(d->st, d->plan, err)) != 0)
+		goto done;
+	d->plan_id = json_str(d->plan, "id");
+	if ((rc = report_render(&md, d->plan, REPORT_MARKDOWN, NULL, err)) != 0 ||
+	    (rc = file_write_atomic(d->report_p, md, strlen(md), err)) != 0)
+		goto done;
+	heading(d->ctx, d->json, "the plan (intent %s; the change-review document is %s)", d->intent_p,
+	    d->report_p);
+	if (!d->json) {
+		if ((rc = report_render(&report, d->plan, REPORT_TEXT, NULL, err)) != 0)
+			goto done;
+		fputs(report, d->ctx->out);
+	}
+done:
+	free(report);
+	free(md);
+	topology_free(tgt);
+	intent_free(in);
+	return rc;
+}
+
+/* 5. apply every wave; 6. roll the last one back and apply it again */
+static int
+demo_apply(struct demo *d, struct nw_err *err)
+{
+	volatile sig_atomic_t stop = 0;
+	struct apply_opts o = { 0 };
+	const json_t *waves = json_object_get(d->plan, "waves");
+	const char *last = json_str(json_array_get(waves, json_array_size(waves) - 1), "name");
+	struct progress pr;
+	int rc;
+
+	progress_init(&pr, d->ctx, d->json);
 	pr.steps = false; /* a line per wave and gate tells the story; status has the steps */
 	o.direction = APPLY_FORWARD;
 	o.scope = APPLY_ALL;
@@ -356,8 +397,8 @@ demo_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	o.parallel = 16;
 	o.owner = "netwave demo";
 	o.operator_name = cmd_operator_name();
-	o.history = h;
-	o.soak_scale = (double)scale;
+	o.history = d->h;
+	o.soak_scale = (double)d->scale;
 	o.soak_wait_max = 60;
 	o.poll_interval = 0.05;
 	o.gate_timeout = 120;
@@ -365,63 +406,92 @@ demo_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	o.on_event = progress_event;
 	o.event_arg = &pr;
 	cmd_interrupt_catch(&stop);
-	heading(ctx, json, "apply every wave (soaks run %lu times faster, like the emulator)", scale);
-	if ((rc = run_waves(ctx, st, p, plan_id, &o, "apply", err)) != 0)
+	heading(d->ctx, d->json, "apply every wave (soaks run %lu times faster, like the emulator)",
+	    d->scale);
+	if ((rc = run_waves(d->ctx, d->st, d->p, d->plan_id, &o, "apply", err)) != 0)
 		goto done;
-
-	/* 6. roll the last wave back, and apply it again */
-	{
-		const json_t *waves = json_object_get(plan, "waves");
-		last = json_str(json_array_get(waves, json_array_size(waves) - 1), "name");
-	}
-	heading(ctx, json, "roll the last wave (%s) back: inverses in reverse order, then prove the way "
-	    "back", last);
+	heading(d->ctx, d->json, "roll the last wave (%s) back: inverses in reverse order, then prove "
+	    "the way back", last);
 	o.direction = APPLY_ROLLBACK;
 	o.scope = APPLY_NEXT;
-	if ((rc = run_waves(ctx, st, p, plan_id, &o, "rollback", err)) != 0)
+	if ((rc = run_waves(d->ctx, d->st, d->p, d->plan_id, &o, "rollback", err)) != 0)
 		goto done;
-	heading(ctx, json, "apply wave %s again", last);
+	heading(d->ctx, d->json, "apply wave %s again", last);
 	o.direction = APPLY_FORWARD;
 	o.scope = APPLY_NEXT;
-	if ((rc = run_waves(ctx, st, p, plan_id, &o, "apply again", err)) != 0)
-		goto done;
+	rc = run_waves(d->ctx, d->st, d->p, d->plan_id, &o, "apply again", err);
+done:
+	cmd_interrupt_restore();
+	return rc;
+}
 
-	/* 7. the history, and where things are */
-	if ((rc = history_log(h, 0, &log, err)) != 0)
-		goto done;
-	heading(ctx, json, "the history (git log in %s): one commit per discover, wave applied and wave "
-	    "rolled back", hist_p);
-	if (json) {
+/* 7. the history, and where things are */
+static int
+demo_history(struct demo *d, double t0, struct nw_err *err)
+{
+	json_t *log = NULL;
+	int rc;
+
+	if ((rc = history_log(d->h, 0, &log, err)) != 0)
+		return rc;
+	heading(d->ctx, d->json, "the history (git log in %s): one commit per discover, wave applied "
+	    "and wave rolled back", d->hist_p);
+	if (d->json) {
 		char *line = json_dumps(log, JSON_COMPACT | JSON_SORT_KEYS);
-		fprintf(ctx->out, "%s\n", line != NULL ? line : "");
+		fprintf(d->ctx->out, "%s\n", line != NULL ? line : "");
 		free(line);
 	} else {
-		print_history(ctx, log);
+		print_history(d->ctx, log);
 	}
-	heading(ctx, json, "done in %.1f s", now_s() - t0);
-	if (!json)
-		fprintf(ctx->out,
+	json_decref(log);
+	heading(d->ctx, d->json, "done in %.1f s", now_s() - t0);
+	if (!d->json)
+		fprintf(d->ctx->out,
 		    "  plan store   %s   (netwave status %s --db %s)\n"
 		    "  history      %s   (netwave history log --history %s)\n"
 		    "  estate       %s, discovered as %s\n"
 		    "  intent       %s, target %s, review %s\n",
-		    db_p, plan_id, db_p, hist_p, hist_p, estate_p, current_p, intent_p, target_p, report_p);
+		    d->db_p, d->plan_id, d->db_p, d->hist_p, d->hist_p, d->estate_p, d->current_p,
+		    d->intent_p, d->target_p, d->report_p);
+	return 0;
+}
+
+static int
+demo_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
+{
+	const char *dir = cmd_arg(a, "dir") != NULL ? cmd_arg(a, "dir") : "netwave-demo";
+	struct demo *d = calloc(1, sizeof(*d));
+	enum output_format fmt;
+	double t0 = now_s();
+	int rc;
+
+	if (d == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	d->ctx = ctx;
+	if ((rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err)) != 0 ||
+	    (rc = cmd_arg_ulong(a, "hubs", 1, 16, 2, &d->hubs, err)) != 0 ||
+	    (rc = cmd_arg_ulong(a, "spokes", 1, 2000, 60, &d->spokes, err)) != 0 ||
+	    (rc = cmd_arg_ulong(a, "time-scale", 1, 1000000, 3600, &d->scale, err)) != 0)
+		goto done;
+	d->json = fmt == FORMAT_JSON;
+	if (d->spokes < d->hubs) {
+		rc = err_set(err, NW_EINPUT, "option '--spokes': at least one spoke per hub (%lu)", d->hubs);
+		goto done;
+	}
+	if ((rc = demo_paths(d, dir, err)) != 0 || (rc = demo_estate(d, err)) != 0 ||
+	    (rc = demo_emulator(d, err)) != 0 || (rc = demo_discover(d, err)) != 0 ||
+	    (rc = demo_plan(d, err)) != 0 || (rc = demo_apply(d, err)) != 0)
+		goto done;
+	rc = demo_history(d, t0, err);
 done:
-	cmd_interrupt_restore();
-	json_decref(log);
-	free(report);
-	free(md);
-	json_decref(plan);
-	json_decref(tdoc);
-	json_decref(doc);
-	intent_free(in);
-	topology_free(tgt);
-	topology_free(cur);
-	history_close(h);
-	store_close(st);
-	provider_free(p);
-	emulator_stop(emu);
-	json_decref(estate);
+	json_decref(d->plan);
+	topology_free(d->cur);
+	history_close(d->h);
+	store_close(d->st);
+	provider_free(d->p);
+	emulator_stop(d->emu);
+	json_decref(d->estate);
+	free(d);
 	return rc;
 }
 
@@ -430,13 +500,13 @@ static const struct cmd_option demo_options[] = {
 	{ "hubs", 0, "N", 0, "hubs, each with an ExpressRoute gateway (default 2)" },
 	{ "spokes", 0, "N", 0, "spokes in all, shared among the hubs (default 60)" },
 	{ "time-scale", 0, "X", 0, "how much faster than Azure the emulator runs (default 3600)" },
-	{ "format", 0, "text|json", 0, "text (default) or one JSON event per line" },
+	CMD_FORMAT_OPTION("text|json", "text (default) or one JSON event per line"),
 	{ NULL, 0, NULL, 0, NULL },
 };
 
 const struct cmd_entry cmd_demo_entry = {
 	.name = "demo",
-	.usage = "[--dir DIR] [--hubs N] [--spokes N] [--time-scale X]",
+	.usage = "[--dir DIR] [--hubs N] [--spokes N] [--time-scale X] [-o text|json]",
 	.summary = "see the whole flow on a synthetic estate, with nothing but netwave installed",
 	.description =
 	    "Synthesizes an estate (2 hubs, 60 spokes by default), serves it from an ARM emulator\n"

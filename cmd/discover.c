@@ -15,22 +15,57 @@
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
 
+/*
+ * What was read, once the file is written: a line on stderr, or with
+ * -o json and --out FILE a netwave.discover/v1 document on stdout (with
+ * no --out, stdout already holds the topology).
+ */
+static int
+print_summary(struct cmd_ctx *ctx, const struct azure_discover_report *rep, const char *output,
+    bool json, struct nw_err *err)
+{
+	const char *src = rep->source == AZURE_SOURCE_GRAPH ? "resource-graph" : "list";
+	char n[64], r[64];
+	json_t *doc;
+	int rc;
+
+	if (json && strcmp(output, "-") != 0) {
+		doc = json_pack("{s:s, s:I, s:I, s:s, s:I, s:s}", "format", "netwave.discover/v1",
+		    "resources", (json_int_t)rep->resources, "requests", (json_int_t)rep->requests,
+		    "source", src, "denied", (json_int_t)rep->denied, "out", output);
+		rc = doc != NULL ? output_json(ctx, doc, err) : err_set(err, NW_ENOMEM, "out of memory");
+		json_decref(doc);
+		return rc;
+	}
+	fprintf(ctx->err, "discover: %s from %s in %s%s%s\n",
+	    output_noun(n, sizeof(n), rep->resources, "resource", NULL),
+	    rep->source == AZURE_SOURCE_GRAPH ? "Resource Graph" : "ARM list calls",
+	    output_noun(r, sizeof(r), rep->requests, "request", NULL),
+	    strcmp(output, "-") != 0 ? " -> " : "", strcmp(output, "-") != 0 ? output : "");
+	if (rep->denied > 0)
+		fprintf(ctx->err, "discover: %zu type%s could not be read (no permission); the file "
+		    "lacks them\n", rep->denied, rep->denied == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 exec_discover(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
 	struct azure_discover_opts o = { 0 };
 	struct azure_discover_report rep;
 	struct azure_scope_opts so = { 0 };
-	struct provider *p = NULL;
 	json_t *subs = NULL;
 	const char **ids = NULL;
 	size_t i;
 	struct topology *t = NULL;
-	const char *output = cmd_arg(a, "output");
+	const char *output = cmd_arg(a, "out");
 	const char *source = cmd_arg(a, "source");
+	enum output_format fmt;
 	json_t *doc = NULL;
 	int rc;
 
+	if ((rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err)) != 0)
+		return rc;
 	so.subscriptions = (const char *const *)cmd_arg_all(a, "subscription", &so.nsubscriptions);
 	so.management_group = cmd_arg(a, "management-group");
 	o.resource_groups = (const char *const *)cmd_arg_all(a, "resource-group", &o.nresource_groups);
@@ -50,12 +85,10 @@ exec_discover(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	o.log = ctx->err;
 	o.progress = ctx->err_is_tty && !cmd_flag(a, "verbose") ? ctx->err : NULL;
 
-	if ((rc = cmd_provider_open(ctx, a, &p, err)) != 0)
-		goto done;
 	/* ids, names, the environment's subscription, a management group (docs/discover.md) */
-	if ((rc = azure_scope_resolve(&subs, p, &so, err)) != 0)
+	if ((rc = azure_scope_resolve(&subs, ctx->provider, &so, err)) != 0)
 		goto done;
-	if ((ids = calloc(json_array_size(subs), sizeof(*ids))) == NULL) {
+	if ((ids = calloc(json_array_size(subs) + 1, sizeof(*ids))) == NULL) {
 		rc = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -63,7 +96,7 @@ exec_discover(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		ids[i] = json_string_value(json_array_get(subs, i));
 	o.subscriptions = ids;
 	o.nsubscriptions = json_array_size(subs);
-	if ((rc = azure_discover(&doc, p, &o, &rep, err)) != 0)
+	if ((rc = azure_discover(&doc, ctx->provider, &o, &rep, err)) != 0)
 		goto done;
 	rc = topology_load_json(&t, doc, "<discovered>", err);
 	doc = NULL; /* stolen */
@@ -73,18 +106,12 @@ exec_discover(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	}
 	if ((rc = topology_write_file(t, output, err)) != 0)
 		goto done;
-	fprintf(ctx->err, "discover: %zu resources from %s in %lu requests%s%s\n", rep.resources,
-	    rep.source == AZURE_SOURCE_GRAPH ? "Resource Graph" : "ARM list calls", rep.requests,
-	    strcmp(output, "-") != 0 ? " -> " : "", strcmp(output, "-") != 0 ? output : "");
-	if (rep.denied > 0)
-		fprintf(ctx->err, "discover: %zu type%s could not be read (no permission); the file "
-		    "lacks them\n", rep.denied, rep.denied == 1 ? "" : "s");
+	rc = print_summary(ctx, &rep, output, fmt == FORMAT_JSON, err);
 done:
 	free(ids);
 	json_decref(subs);
 	json_decref(doc);
 	topology_free(t);
-	provider_free(p);
 	return rc;
 }
 
@@ -93,7 +120,9 @@ static const struct cmd_option opts_discover[] = {
 	  "more; default AZURE_SUBSCRIPTION_ID, then ARM_SUBSCRIPTION_ID)" },
 	{ "management-group", 0, "MG", 0, "also read every subscription below this management group" },
 	{ "resource-group", 0, "RG", OPT_REPEAT, "read only these resource groups (repeat for more)" },
-	{ "output", 'o', "FILE", 0, "write here atomically instead of standard output" },
+	CMD_OUT_OPTION("write the topology here atomically instead of standard output"),
+	CMD_FORMAT_OPTION("text|json", "what to print once written: a line on stderr (text, "
+	    "default) or netwave.discover/v1 on stdout (json, with --out)"),
 	{ "source", 0, "HOW", 0, "auto (default: Resource Graph, else list calls), resource-graph "
 	  "or list" },
 	{ "deployments", 0, NULL, 0, "also read each resource group's ARM deployment history (docs/iac.md)" },
@@ -102,10 +131,11 @@ static const struct cmd_option opts_discover[] = {
 };
 
 const struct cmd_entry cmd_discover_entry = {
-	"discover",
-	"[--subscription ID|NAME...] [--management-group MG] [--resource-group RG...] [--deployments] [-o FILE]",
-	"read an estate from Azure into a topology file",
-	"Reads the network resources of the subscriptions (Resource Graph first, ARM list calls\n"
+	.name = "discover",
+	.usage = "[--subscription ID|NAME...] [--management-group MG] [--resource-group RG...] "
+	    "[--deployments] [--out FILE] [-o text|json]",
+	.summary = "read an estate from Azure into a topology file",
+	.description = "Reads the network resources of the subscriptions (Resource Graph first, ARM list calls\n"
 	"when Resource Graph is not available), then the routes each ExpressRoute circuit learned,\n"
 	"the preview features netwave needs and the AVNM configurations deployed per region, and\n"
 	"writes a canonical netwave.topology/v1 file.  Credentials come from the environment as\n"
@@ -113,8 +143,9 @@ const struct cmd_entry cmd_discover_entry = {
 	"AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_FEDERATED_TOKEN_FILE),\n"
 	"managed identity, then 'az login'.  Subscriptions are ids or names; without\n"
 	"--subscription, AZURE_SUBSCRIPTION_ID (or ARM_SUBSCRIPTION_ID).  See docs/discover.md.",
-	opts_discover,
-	0,
-	0,
-	exec_discover,
+	.options = opts_discover,
+	.min_args = 0,
+	.max_args = 0,
+	.exec = exec_discover,
+	.flags = CMD_NEEDS_PROVIDER,
 };

@@ -34,8 +34,23 @@ static const struct cmd_option emulator_options[] = {
 	{ "clients", 0, "FILE", 0, "OAuth2 clients (netwave.emulator-clients/v1)" },
 	{ "token-lifetime", 0, "SECONDS", 0, "access token lifetime (default 3599)" },
 	{ "page-size", 0, "N", 0, "default page of a list, 1 to 1000 (default 100)" },
+	CMD_FORMAT_OPTION("text|json", "say when listening and stopping as lines on stderr "
+	    "(text, default) or netwave.emulator/v1 events on stdout (json)"),
 	{ NULL, 0, NULL, 0, NULL },
 };
+
+/* One netwave.emulator/v1 event on a line of its own, flushed: a script waits for it. */
+static void
+emit_event(struct cmd_ctx *ctx, json_t *ev)
+{
+	char *line = ev != NULL ? json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	if (line != NULL)
+		fprintf(ctx->out, "%s\n", line);
+	fflush(ctx->out);
+	free(line);
+	json_decref(ev);
+}
 
 static int
 emulator_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err)
@@ -45,9 +60,12 @@ emulator_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *e
 	const char *scale = cmd_arg(args, "time-scale");
 	const char *port_file = cmd_arg(args, "port-file");
 	unsigned long seed = 0, life = 0, page = 0, latency = 0;
+	enum output_format fmt;
 	sigset_t set, old;
 	int rc, sig = 0;
 
+	if ((rc = cmd_arg_format(args, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err)) != 0)
+		return rc;
 	o.listen = cmd_arg(args, "listen");
 	o.seed_path = cmd_arg(args, "seed");
 	o.state_path = cmd_arg(args, "state");
@@ -105,13 +123,21 @@ emulator_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *e
 		if (rc != 0)
 			goto done;
 	}
-	fprintf(ctx->err, "netwave emulator: listening on %s%s\n", emulator_base_url(e),
-	    o.no_auth ? " (no authentication)" : "");
+	if (fmt == FORMAT_JSON)
+		emit_event(ctx, json_pack("{s:s, s:s, s:s, s:b}", "format", "netwave.emulator/v1",
+		    "event", "listening", "url", emulator_base_url(e), "authentication", !o.no_auth));
+	else
+		fprintf(ctx->err, "netwave emulator: listening on %s%s\n", emulator_base_url(e),
+		    o.no_auth ? " (no authentication)" : "");
 	fflush(ctx->err);
 	if (sigwait(&set, &sig) != 0)
 		sig = 0;
-	fprintf(ctx->err, "netwave emulator: %s received, stopping\n",
-	    sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal");
+	if (fmt == FORMAT_JSON)
+		emit_event(ctx, json_pack("{s:s, s:s, s:s}", "format", "netwave.emulator/v1", "event",
+		    "stopping", "signal", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "other"));
+	else
+		fprintf(ctx->err, "netwave emulator: %s received, stopping\n",
+		    sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal");
 done:
 	emulator_stop(e);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -119,17 +145,17 @@ done:
 }
 
 const struct cmd_entry cmd_emulator_entry = {
-	"emulator",
-	"[--listen ADDR:PORT] [--port-file F] [--seed TOPOLOGY] [--state DB] [--faults FILE] "
+	.name = "emulator",
+	.usage = "[--listen ADDR:PORT] [--port-file F] [--seed TOPOLOGY] [--state DB] [--faults FILE] "
 	"[--time-scale X] [--latency MS] [--tls-cert C --tls-key K] [--no-auth] [--seed-rng N] [--clients FILE] "
-	"[--token-lifetime S] [--page-size N]",
-	"serve a local ARM emulator for tests, demos and rehearsals",
-	"Answers as Azure Resource Manager does for the network API netwave uses: resource\n"
+	"[--token-lifetime S] [--page-size N] [-o text|json]",
+	.summary = "serve a local ARM emulator for tests, demos and rehearsals",
+	.description = "Answers as Azure Resource Manager does for the network API netwave uses: resource\n"
 	"CRUD with long-running operations, AVNM commits, gateway migrations, effective\n"
 	"routes, Resource Graph, OAuth2 tokens, throttling and injected faults.  Runs until\n"
 	"SIGINT or SIGTERM.  Control endpoints live under /__netwave/ (docs/emulator.md).",
-	emulator_options,
-	0,
-	0,
-	emulator_exec,
+	.options = emulator_options,
+	.min_args = 0,
+	.max_args = 0,
+	.exec = emulator_exec,
 };

@@ -18,24 +18,6 @@
 
 static const char *const subcommands[] = { "log", "show", "diff", "record" };
 
-/* --history, else netwave-history beside --db or $NETWAVE_DB, else ./netwave-history. */
-static int
-history_path(char *buf, size_t size, const struct cmd_args *a, struct nw_err *err)
-{
-	const char *dir = cmd_arg(a, "history");
-	const char *db = cmd_arg(a, "db");
-
-	if (dir != NULL && *dir != '\0') {
-		if (strlen(dir) >= size)
-			return err_set(err, NW_EINPUT, "option '--history': path too long");
-		strcpy(buf, dir);
-		return 0;
-	}
-	if (db == NULL || *db == '\0')
-		db = getenv("NETWAVE_DB");
-	return history_default_dir(buf, size, db, err);
-}
-
 /* The user who runs the command, for the Operator trailer. */
 static const char *
 operator_name(const struct cmd_args *a)
@@ -311,12 +293,10 @@ exec_history(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	enum output_format fmt;
 	unsigned long max;
 	json_t *doc = NULL;
-	char dir[4096];
 	int rc;
 
 	if ((rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err)) != 0 ||
-	    (rc = cmd_arg_ulong(a, "max", 0, 1000000000ul, 0, &max, err)) != 0 ||
-	    (rc = history_path(dir, sizeof(dir), a, err)) != 0)
+	    (rc = cmd_arg_ulong(a, "max", 0, 1000000000ul, 0, &max, err)) != 0)
 		return rc;
 	if (strcmp(sub, "log") == 0 ? a->npos != 1 : strcmp(sub, "show") == 0 ? a->npos != 2 :
 	    strcmp(sub, "diff") == 0 ? a->npos != 3 : strcmp(sub, "record") == 0 ? a->npos != 2 :
@@ -333,7 +313,7 @@ exec_history(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		return err_set(err, NW_EINPUT, "unknown history command '%s'; use log, show, diff "
 		    "or record", sub);
 	}
-	if ((rc = history_open(&h, dir, strcmp(sub, "record") == 0, err)) != 0)
+	if ((rc = cmd_history_open(ctx, strcmp(sub, "record") == 0, &h, err)) != 0)
 		goto done;
 	if (strcmp(sub, "record") == 0) {
 		rc = exec_record(ctx, a, h, fmt, err);
@@ -366,7 +346,6 @@ exec_history(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		print_diff(ctx->out, doc);
 done:
 	json_decref(doc);
-	history_close(h);
 	return rc;
 }
 
@@ -375,7 +354,7 @@ static const struct cmd_option opts_history[] = {
 	  "plan store)" },
 	{ "db", 0, "FILE", 0, "the plan store whose history to use (default $NETWAVE_DB, else "
 	  "./netwave.db)" },
-	{ "format", 0, "text|json", 0, "output format (default text)" },
+	CMD_FORMAT_OPTION("text|json", "output format (default text)"),
 	{ "max", 0, "N", 0, "log: at most N commits (default all)" },
 	{ "resource", 0, "ID", 0, "show: the file of this resource id at REV" },
 	{ "message", 'm', "TEXT", 0, "record: the commit message (first line is the subject)" },
@@ -385,10 +364,11 @@ static const struct cmd_option opts_history[] = {
 };
 
 const struct cmd_entry cmd_history_entry = {
-	"history",
-	"log | show REV [--resource ID] | diff REV1 REV2 | record TOPOLOGY [-m TEXT] "
-	"[--history DIR] [--format text|json]",
-	"read the git history of the estate, or record a topology into it",
+	.name = "history",
+	.usage = "log | show REV [--resource ID] | diff REV1 REV2 | record TOPOLOGY [-m TEXT] "
+	"[--history DIR] [-o text|json]",
+	.summary = "read the git history of the estate, or record a topology into it",
+	.description =
 	"The history is a git repository with one canonical JSON file per resource under\n"
 	"SUBSCRIPTION/RESOURCE-GROUP/NAMESPACE/TYPE/NAME.json, volatile fields removed and\n"
 	"secret-looking values redacted.  discover, apply and rollback commit to it; the\n"
@@ -404,8 +384,9 @@ const struct cmd_entry cmd_history_entry = {
 	"\n"
 	"REV is anything git understands: a commit id or prefix, HEAD~2, a tag.\n"
 	"docs/history.md describes the layout and the message format.",
-	opts_history,
-	1,
-	3,
-	exec_history,
+	.options = opts_history,
+	.min_args = 1,
+	.max_args = 3,
+	.exec = exec_history,
+	.flags = CMD_NEEDS_HISTORY,
 };

@@ -36,37 +36,8 @@ const struct cmd_entry *const cmd_table[] = {
 	NULL,
 };
 
-static const struct cmd_entry *
-find_command(const char *name)
-{
-	size_t i;
-
-	for (i = 0; cmd_table[i] != NULL; i++)
-		if (strcmp(cmd_table[i]->name, name) == 0)
-			return cmd_table[i];
-	return NULL;
-}
-
-static void
-print_usage(FILE *f)
-{
-	size_t i;
-
-	fprintf(f, "usage: netwave COMMAND [OPTIONS] [ARGS]\n\n"
-		   "netwave plans and carries out large Azure network migrations in waves,\n"
-		   "with validation gates, a crash-safe journal and a way back.\n\ncommands:\n");
-	for (i = 0; cmd_table[i] != NULL; i++)
-		fprintf(f, "  %-10s  %s\n", cmd_table[i]->name, cmd_table[i]->summary);
-	fprintf(f, "  %-10s  %s\n", "help", "show help for netwave or a command");
-	fprintf(f, "\nglobal options:\n  --version   print the version\n  --help      show this help\n"
-		   "\nexit codes: 0 done, 1 an operation or gate failed, 2 bad usage or input,\n"
-		   "3 stale plan, 4 plan held by another run, 5 partly applied (resume),\n"
-		   "6 stopped in front of an irreversible step (not confirmed, or rollback)\n"
-		   "\nsee 'netwave help COMMAND' for a command's options.\n");
-}
-
-static int
-unknown_command(const char *name, struct nw_err *err)
+int
+cmd_unknown_command(const char *name, struct nw_err *err)
 {
 	const char *names[64];
 	const char *near;
@@ -97,33 +68,44 @@ context_now(void)
 	return time(NULL);
 }
 
+/* Parses the command's options, sets up what its flags ask for, and runs it. */
+static int
+run_command(struct cmd_ctx *ctx, const struct cmd_entry *cmd, int argc, char **argv,
+    struct nw_err *err)
+{
+	struct cmd_args args;
+	int rc;
+
+	rc = cmd_args_parse(&args, cmd, argc, argv, err);
+	if (rc == 0 && args.notice[0] != '\0')
+		output_warn(ctx, "%s", args.notice);
+	if (rc == 0)
+		rc = cmd_setup(ctx, cmd, &args, err);
+	if (rc == 0)
+		rc = cmd->exec(ctx, &args, err);
+	cmd_teardown(ctx);
+	cmd_args_free(&args);
+	return rc;
+}
+
 static int
 run(struct cmd_ctx *ctx, int argc, char **argv, struct nw_err *err)
 {
 	const struct cmd_entry *cmd;
-	struct cmd_args args;
-	int i, rc;
+	int i;
 
 	if (argc < 2) {
-		print_usage(ctx->err);
+		cmd_help_usage(ctx->err);
 		return err_set(err, NW_EINPUT, "no command given");
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
 		fprintf(ctx->out, "netwave %s\n", PACKAGE_VERSION);
 		return 0;
 	}
+	/* "help X", "--help X" and "-h X" are one thing */
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		if (argc > 2 && strcmp(argv[1], "help") == 0) {
-			cmd = find_command(argv[2]);
-			if (cmd == NULL)
-				return unknown_command(argv[2], err);
-			output_command_help(ctx->out, cmd);
-			return 0;
-		}
-		print_usage(ctx->out);
-		return 0;
-	}
+	    strcmp(argv[1], "help") == 0)
+		return cmd_help_run(ctx, argc - 2, argv + 2, err);
 	if (argv[1][0] == '-') {
 		const char *globals[] = { "--version", "--help" };
 		const char *near = cmd_nearest(argv[1], globals, 2);
@@ -132,9 +114,9 @@ run(struct cmd_ctx *ctx, int argc, char **argv, struct nw_err *err)
 			    argv[1], near);
 		return err_set(err, NW_EINPUT, "unknown option '%s'; see 'netwave help'", argv[1]);
 	}
-	cmd = find_command(argv[1]);
+	cmd = cmd_find(argv[1]);
 	if (cmd == NULL)
-		return unknown_command(argv[1], err);
+		return cmd_unknown_command(argv[1], err);
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
@@ -143,11 +125,7 @@ run(struct cmd_ctx *ctx, int argc, char **argv, struct nw_err *err)
 			return 0;
 		}
 	}
-	rc = cmd_args_parse(&args, cmd, argc - 2, argv + 2, err);
-	if (rc == 0)
-		rc = cmd->exec(ctx, &args, err);
-	cmd_args_free(&args);
-	return rc;
+	return run_command(ctx, cmd, argc - 2, argv + 2, err);
 }
 
 int

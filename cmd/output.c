@@ -48,18 +48,53 @@ output_command_help(FILE *f, const struct cmd_entry *cmd)
 	for (o = cmd->options; o != NULL && o->name != NULL; o++) {
 		char left[80];
 
-		if (o->short_name != 0)
+		bool fmt = (o->flags & OPT_FORMAT) || strcmp(o->name, "format") == 0;
+
+		if (fmt) /* -o, --output and --format are one option (args.c) */
+			snprintf(left, sizeof(left), "-o, --output %s", o->arg);
+		else if (o->short_name != 0)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
 			    o->arg ? " " : "", o->arg ? o->arg : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
 			    o->arg ? o->arg : "");
 		if (strlen(left) > 26)
-			fprintf(f, "  %s\n  %-26s  %s\n", left, "", o->help);
+			fprintf(f, "  %s\n  %-26s  %s%s\n", left, "", o->help, fmt ? "; --format is the same" : "");
 		else
-			fprintf(f, "  %-26s  %s\n", left, o->help);
+			fprintf(f, "  %-26s  %s%s\n", left, o->help, fmt ? "; --format is the same" : "");
 	}
 	fprintf(f, "  %-26s  %s\n", "-h, --help", "show this help");
+}
+
+const char *
+output_count(char *buf, size_t size, unsigned long long n)
+{
+	char digits[32];
+	size_t len, i, o = 0;
+
+	len = (size_t)snprintf(digits, sizeof(digits), "%llu", n);
+	for (i = 0; i < len && o + 2 < size; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *
+output_noun(char *buf, size_t size, unsigned long long n, const char *noun, const char *plural)
+{
+	char num[32];
+
+	output_count(num, sizeof(num), n);
+	if (n == 1)
+		snprintf(buf, size, "%s %s", num, noun);
+	else if (plural != NULL)
+		snprintf(buf, size, "%s %s", num, plural);
+	else
+		snprintf(buf, size, "%s %ss", num, noun);
+	return buf;
 }
 
 int

@@ -11,8 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <malloc.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +22,8 @@
 #include "plan/iac_findings.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
+#include "plan/memtune.h"
+#include "plan/plan_json.h"
 #include "plan/planner.h"
 #include "plan/report.h"
 #include "plan/topology.h"
@@ -34,27 +34,12 @@ static const struct cmd_option plan_options[] = {
 	{ "target", 0, "FILE", 0, "the estate as it should be (from netwave target or by hand)" },
 	{ "intent", 0, "FILE", 0, "an intent (netwave.intent/v1), expanded as netwave target does" },
 	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
-	{ "format", 0, "text|markdown|json", 0, "report format (default text)" },
-	{ "output", 'o', "REPORT", 0, "write the report to REPORT (atomically) instead of stdout" },
+	CMD_FORMAT_OPTION("text|markdown|json", "report format (default text)"),
+	CMD_OUT_OPTION("write the report to FILE (atomically) instead of stdout"),
 	{ "now", 0, "RFC3339", 0, "the plan's creation time (default $SOURCE_DATE_EPOCH, else the clock)" },
 	{ "iac-state", 0, "FILE", OPT_REPEAT, "Terraform state (docs/iac.md): findings for what the code manages" },
 	{ NULL, 0, NULL, 0, NULL },
 };
-
-/* The plan store's path: --db, else $NETWAVE_DB, else ./netwave.db. */
-const char *cmd_db_path(const struct cmd_args *a);
-
-const char *
-cmd_db_path(const struct cmd_args *a)
-{
-	const char *db = cmd_arg(a, "db");
-
-	if (db == NULL || *db == '\0')
-		db = getenv("NETWAVE_DB");
-	if (db == NULL || *db == '\0')
-		db = "netwave.db";
-	return db;
-}
 
 /* --now: an RFC 3339 time. */
 static int
@@ -92,16 +77,15 @@ share_unchanged(json_t *doc, const struct topology *cur)
 }
 
 /*
- * The report is rendered on a second thread while the plan is stored: for
- * a large estate each takes the better part of a second.  A report for a
- * file is written as it is rendered into a temporary file beside it (the
- * name file_write_atomic uses), renamed into place once the plan is stored
- * and removed if it is not; a report for standard output is kept in memory
- * and printed once the plan is stored.  So, as before, nothing is written
- * unless the plan is stored; only a report that runs out of memory no
- * longer keeps the plan out of the store.  The JSON report is the text
- * report_render gives (the plan's canonical JSON) from the planner's faster
- * dumper.
+ * The report is rendered before the plan is stored and put in place once
+ * it is: a report for a file is written as it is rendered into a
+ * temporary file beside it (the name file_write_atomic uses), renamed into
+ * place once the plan is stored and removed if it is not; a report for
+ * standard output is kept in memory and printed once the plan is stored.
+ * So nothing is written unless the plan is stored, and a report that
+ * cannot be written keeps the plan out of the store.  The JSON report is
+ * the text report_render gives (the plan's canonical JSON) from the
+ * planner's faster dumper.
  */
 struct report_job {
 	const json_t *plan;
@@ -165,11 +149,9 @@ report_to_file(struct report_job *j)
 	return 0;
 }
 
-static void *
-report_run(void *arg)
+static void
+report_run(struct report_job *j)
 {
-	struct report_job *j = arg;
-
 	if (j->path != NULL) {
 		j->rc = report_to_file(j);
 	} else if (j->rf == REPORT_JSON) {
@@ -179,7 +161,6 @@ report_run(void *arg)
 		if (j->rc == 0)
 			j->len = strlen(j->text);
 	}
-	return NULL;
 }
 
 /* Puts a finished report in place: the rename of its file, or the text on out. */
@@ -224,13 +205,6 @@ report_job_clean(struct report_job *j)
 	free(j->text);
 }
 
-static void *
-plan_free_run(void *plan)
-{
-	json_decref(plan);
-	return NULL;
-}
-
 static int
 load_target(struct cmd_ctx *ctx, const struct cmd_args *a, const struct topology *cur,
     struct topology **out, struct nw_err *err)
@@ -263,7 +237,7 @@ load_target(struct cmd_ctx *ctx, const struct cmd_args *a, const struct topology
 
 /*
  * A blocked plan: its report (which lists the blockers) in the format asked
- * for, to stdout or -o, and the blockers on stderr.  Returns NW_EFAIL with
+ * for, to stdout or --out, and the blockers on stderr.  Returns NW_EFAIL with
  * the planner's message, or the error writing the report.
  */
 static int
@@ -296,24 +270,13 @@ plan_blocked(struct cmd_ctx *ctx, const json_t *plan, const struct plan_text *do
 	return NW_EFAIL; /* err holds the planner's "the plan is blocked: ..." */
 }
 
+/* The options: what to plan from, the report's format and the plan's time. */
 static int
-plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
+plan_args(struct cmd_ctx *ctx, const struct cmd_args *a, struct planner_opts *opts,
+    enum report_format *rf, struct nw_err *err)
 {
-	struct topology *cur = NULL, *tgt = NULL;
-	struct store *st = NULL;
-	struct planner_opts opts = { 0 };
-	struct iac_map *iac = NULL;
-	struct plan_text pt = { 0 };
 	enum output_format fmt;
-	enum report_format rf;
-	json_t *plan = NULL;
-	struct report_job rj = { .fd = -1 };
-	pthread_t rt, ft;
-	bool rt_started = false, freeing, blocked;
-	struct stat ost;
-	const char *db = cmd_db_path(a), *output = cmd_arg(a, "output");
-	char *stored_at = NULL;
-	int rc, sealed;
+	int rc;
 
 	if (cmd_arg(a, "current") == NULL)
 		return err_set(err, NW_EINPUT, "option '--current' is required; usage: netwave plan %s",
@@ -324,24 +287,106 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_MARKDOWN | FORMAT_JSON, FORMAT_TEXT, &fmt, err);
 	if (rc != 0)
 		return rc;
-	rf = fmt == FORMAT_JSON ? REPORT_JSON : fmt == FORMAT_MARKDOWN ? REPORT_MARKDOWN : REPORT_TEXT;
-	opts.now = ctx->now;
-	opts.unsealed = true; /* sealed below, once the topologies are freed */
-	if (cmd_arg(a, "now") != NULL && (rc = parse_rfc3339(cmd_arg(a, "now"), &opts.now, err)) != 0)
+	*rf = fmt == FORMAT_JSON ? REPORT_JSON : fmt == FORMAT_MARKDOWN ? REPORT_MARKDOWN : REPORT_TEXT;
+	opts->now = ctx->now;
+	opts->unsealed = true; /* sealed by plan_exec, once the topologies are freed */
+	if (cmd_arg(a, "now") != NULL && (rc = parse_rfc3339(cmd_arg(a, "now"), &opts->now, err)) != 0)
 		return rc;
-	opts.current_source = cmd_arg(a, "current");
-	opts.target_source = cmd_arg(a, "intent") != NULL ? cmd_arg(a, "intent") : cmd_arg(a, "target");
+	opts->current_source = cmd_arg(a, "current");
+	opts->target_source = cmd_arg(a, "intent") != NULL ? cmd_arg(a, "intent") : cmd_arg(a, "target");
+	return 0;
+}
 
-#if defined(__GLIBC__) && defined(M_MXFAST)
-	/*
-	 * A large estate is millions of small JSON nodes made and freed.  With
-	 * glibc's fast bins on, every free of a large block (a topology's
-	 * views, a dump buffer) first walks all the small ones the bins hold;
-	 * without them the frees cost less in all, by about a twentieth of the
-	 * run for the 5,000-spoke benchmark.
-	 */
-	mallopt(M_MXFAST, 0);
-#endif
+/*
+ * The same inputs give the same plan: the id hashes everything but the
+ * creation time, so a plan already stored under this id is this plan,
+ * made earlier.  It keeps its creation time, and is what is shown;
+ * *stored_at gets that time (NULL for a new plan).
+ */
+static int
+plan_adopt_stored(struct cmd_ctx *ctx, json_t *plan, struct plan_text *pt, char **stored_at,
+    struct nw_err *err)
+{
+	struct store *st;
+	int rc;
+
+	if ((rc = cmd_store_open(ctx, &st, err)) != 0)
+		return rc;
+	if ((rc = store_plan_created_at(st, json_str(plan, "id"), stored_at, err)) != 0)
+		return rc;
+	if (*stored_at != NULL)
+		return plan_text_set_created_at(pt, plan, *stored_at, err);
+	return 0;
+}
+
+/* Renders the report, stores the plan's sealed text, then puts the report in place. */
+static int
+plan_store_and_report(struct cmd_ctx *ctx, json_t *plan, const struct plan_text *pt,
+    enum report_format rf, const char *stored_at, struct nw_err *err)
+{
+	const char *output = cmd_arg(ctx->args, "out");
+	struct report_job rj = { .fd = -1 };
+	struct stat ost;
+	int rc;
+
+	rj.plan = plan;
+	rj.doc = pt;
+	rj.rf = rf;
+	rj.path = output != NULL && strcmp(output, "-") != 0 ? output : NULL;
+	if (rj.path != NULL && stat(rj.path, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+		/* renaming a temporary file over /dev/null would replace the device */
+		rj.device = rj.path;
+		rj.path = NULL;
+	}
+	report_run(&rj);
+	if ((rc = rj.rc) != 0) {
+		*err = rj.err;
+		goto done;
+	}
+	if ((rc = store_plan_save_text(ctx->store, plan, pt->s, pt->len, err)) != 0) {
+		err_prefix(err, "cannot store plan %s in '%s'", json_str(plan, "id"), ctx->db_path);
+		goto done;
+	}
+	if (stored_at != NULL)
+		fprintf(ctx->err, "plan %s already stored in %s (created %s): the same inputs give the "
+		    "same plan\n", json_str(plan, "id"), ctx->db_path, stored_at);
+	else
+		fprintf(ctx->err, "plan %s stored in %s\n", json_str(plan, "id"), ctx->db_path);
+	rc = report_publish(&rj, ctx->out, err);
+done:
+	report_job_clean(&rj);
+	return rc;
+}
+
+/* What IaC manages becomes part of the plan before it is shown or stored (docs/iac.md). */
+static int
+plan_iac(json_t *plan, const struct iac_map *iac, const struct topology *cur,
+    const struct topology *tgt, struct nw_err *err)
+{
+	struct nw_err ierr = { 0 };
+	int rc = iac_plan_annotate(plan, iac, cur, tgt, &ierr);
+
+	if (rc != 0)
+		*err = ierr;
+	return rc;
+}
+
+static int
+plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
+{
+	struct topology *cur = NULL, *tgt = NULL;
+	struct planner_opts opts = { 0 };
+	struct iac_map *iac = NULL;
+	struct plan_text pt = { 0 };
+	enum report_format rf = REPORT_TEXT;
+	json_t *plan = NULL;
+	char *stored_at = NULL;
+	bool blocked;
+	int rc;
+
+	if ((rc = plan_args(ctx, a, &opts, &rf, err)) != 0)
+		return rc;
+	memtune_bulk_begin();
 	if ((rc = cmd_topology_load(ctx, cmd_arg(a, "current"), true, &cur, err)) != 0)
 		goto done;
 	/* Terraform state and deployment history: a bad state is refused before planning */
@@ -351,98 +396,25 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		goto done;
 	rc = planner_plan(&plan, cur, tgt, &opts, err);
 	blocked = rc == NW_EFAIL && plan != NULL;
-	if (rc != 0 && !blocked)
+	if ((rc != 0 && !blocked) || (rc = plan_iac(plan, iac, cur, tgt, err)) != 0)
 		goto done;
-	{
-		/* what IaC manages: part of the plan before it is shown or stored (docs/iac.md) */
-		struct nw_err ierr = { 0 };
-		int irc = iac_plan_annotate(plan, iac, cur, tgt, &ierr);
-
-		if (irc != 0) {
-			*err = ierr;
-			rc = irc;
-			goto done;
-		}
-	}
 	/* the plan holds what it needs of the topologies: free them before it is written */
 	topology_free(tgt);
 	topology_free(cur);
 	tgt = cur = NULL;
-#ifdef __GLIBC__
-	/* and give their pages back: the plan's text is tens of megabytes */
-	malloc_trim(0);
-#endif
+	memtune_release();
 	/* written once: its id, the store and the JSON report share the text */
-	if ((sealed = plan_json_seal(plan, &pt, err)) != 0) {
-		rc = sealed;
+	if ((rc = plan_json_seal(plan, &pt, err)) != 0)
 		goto done;
-	}
 	if (blocked) {
 		/* the report with its blockers, and why on stderr; nothing stored */
-		rc = plan_blocked(ctx, plan, &pt, rf, output, err);
+		rc = plan_blocked(ctx, plan, &pt, rf, cmd_arg(a, "out"), err);
 		goto done;
 	}
-	/*
-	 * The same inputs give the same plan: the id hashes everything but the
-	 * creation time, so a plan already stored under this id is this plan,
-	 * made earlier.  It keeps its creation time, and is what is shown.
-	 */
-	if ((rc = store_open(&st, db, true, err)) != 0) {
-		err_prefix(err, "cannot open plan store '%s'", db);
+	if ((rc = plan_adopt_stored(ctx, plan, &pt, &stored_at, err)) != 0)
 		goto done;
-	}
-	if ((rc = store_plan_created_at(st, json_str(plan, "id"), &stored_at, err)) != 0)
-		goto done;
-	if (stored_at != NULL && (rc = plan_text_set_created_at(&pt, plan, stored_at, err)) != 0)
-		goto done;
-
-	rj.plan = plan;
-	rj.doc = &pt;
-	rj.rf = rf;
-	rj.path = output != NULL && strcmp(output, "-") != 0 ? output : NULL;
-	if (rj.path != NULL && stat(rj.path, &ost) == 0 && !S_ISREG(ost.st_mode)) {
-		/* renaming a temporary file over /dev/null would replace the device */
-		rj.device = rj.path;
-		rj.path = NULL;
-	}
-	rt_started = pthread_create(&rt, NULL, report_run, &rj) == 0;
-	if (!rt_started) {
-		/* no second thread: the report first, as a failed one stores nothing */
-		report_run(&rj);
-		if ((rc = rj.rc) != 0) {
-			*err = rj.err;
-			goto done;
-		}
-	}
-	if ((rc = store_plan_save_text(st, plan, pt.s, pt.len, err)) != 0)
-		err_prefix(err, "cannot store plan %s in '%s'", json_str(plan, "id"), db);
-	if (rt_started) {
-		pthread_join(rt, NULL);
-		rt_started = false;
-	}
-	if (rc != 0)
-		goto done;
-	if (stored_at != NULL)
-		fprintf(ctx->err, "plan %s already stored in %s (created %s): the same inputs give the "
-		    "same plan\n", json_str(plan, "id"), db, stored_at);
-	else
-		fprintf(ctx->err, "plan %s stored in %s\n", json_str(plan, "id"), db);
-	if ((rc = rj.rc) != 0) {
-		*err = rj.err;
-		goto done;
-	}
-	rc = report_publish(&rj, ctx->out, err);
+	rc = plan_store_and_report(ctx, plan, &pt, rf, stored_at, err);
 done:
-	if (rt_started)
-		pthread_join(rt, NULL);
-	report_job_clean(&rj);
-	/* closing the store copies its log into the database: free the plan meanwhile */
-	freeing = st != NULL && plan != NULL && pthread_create(&ft, NULL, plan_free_run, plan) == 0;
-	if (freeing)
-		plan = NULL;
-	store_close(st);
-	if (freeing)
-		pthread_join(ft, NULL);
 	json_decref(plan);
 	iac_map_free(iac);
 	plan_text_clear(&pt);
@@ -454,15 +426,15 @@ done:
 
 const struct cmd_entry cmd_plan_entry = {
 	.name = "plan",
-	.usage = "--current C (--target T | --intent I) [--db FILE] [--format text|markdown|json] "
-	    "[-o REPORT] [--now RFC3339] [--iac-state FILE]...",
+	.usage = "--current C (--target T | --intent I) [--db FILE] [-o text|markdown|json] "
+	    "[--out REPORT] [--now RFC3339] [--iac-state FILE]...",
 	.summary = "plan the change from the current to the target topology, store it, print the report",
 	.description =
 	    "Diffs the current and target topologies, turns every difference into procedure steps\n"
 	    "(avnm-mesh, gateway-standard-ip, summarize-gateway-prefixes) with their inverses,\n"
 	    "assigns VNets to the rollout's waves, adds the gates, rehearses each wave on the route\n"
 	    "engine and estimates time under the ARM write budget.  The plan is stored in the plan\n"
-	    "store and its id printed on stderr; the report goes to stdout or to -o.  --format\n"
+	    "store and its id printed on stderr; the report goes to stdout or to --out.  -o\n"
 	    "markdown is the change-review document; json is netwave.plan/v1 (docs/plan.md).\n"
 	    "A difference no procedure makes, a platform limit exceeded, or a wave that would cut\n"
 	    "spokes off each other blocks the plan: its report (blockers included) is written, the\n"
@@ -473,4 +445,5 @@ const struct cmd_entry cmd_plan_entry = {
 	.min_args = 0,
 	.max_args = 0,
 	.exec = plan_exec,
+	.flags = CMD_MAKES_STORE,
 };

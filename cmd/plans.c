@@ -12,11 +12,9 @@
 #include "plan/jsonutil.h"
 #include "state/store.h"
 
-const char *cmd_db_path(const struct cmd_args *a);
-
 static const struct cmd_option plans_options[] = {
 	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
-	{ "format", 0, "text|json", 0, "output format (default text)" },
+	CMD_FORMAT_OPTION("text|json", "output format (default text; json is netwave.plans/v1)"),
 	{ NULL, 0, NULL, 0, NULL },
 };
 
@@ -35,20 +33,18 @@ plans_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		return rc;
 	/* no store yet is no plans, not an error */
 	if (access(db, F_OK) != 0) {
-		if (fmt == FORMAT_JSON)
-			fputs("[]\n", ctx->out);
-		else
-			fprintf(ctx->out, "no plans in %s\n", db);
-		return 0;
-	}
-	if ((rc = store_open(&st, db, false, err)) != 0) {
+		list = json_array();
+	} else if ((rc = store_open(&st, db, false, err)) != 0) {
 		err_prefix(err, "cannot open plan store '%s'", db);
 		goto done;
-	}
-	if ((rc = store_plan_list(st, &list, err)) != 0)
+	} else if ((rc = store_plan_list(st, &list, err)) != 0) {
 		goto done;
+	}
 	if (fmt == FORMAT_JSON) {
-		rc = output_json(ctx, list, err);
+		json_t *doc = json_pack("{s:s, s:s, s:O}", "format", "netwave.plans/v1", "db", db,
+		    "plans", list);
+		rc = doc != NULL ? output_json(ctx, doc, err) : err_set(err, NW_ENOMEM, "out of memory");
+		json_decref(doc);
 		goto done;
 	}
 	if (json_array_size(list) == 0) {
@@ -76,13 +72,13 @@ done:
 
 const struct cmd_entry cmd_plans_entry = {
 	.name = "plans",
-	.usage = "[--db FILE] [--format text|json]",
+	.usage = "[--db FILE] [-o text|json]",
 	.summary = "list the stored plans, newest first, with their status",
 	.description =
 	    "Lists the plan store's plans, newest first: id, creation time, status (planned,\n"
 	    "applying, applied, rolled-back, partial, superseded), waves, steps and the\n"
 	    "fingerprint of the current topology each was made from.  A store that does not\n"
-	    "exist yet has no plans.",
+	    "exist yet has no plans.  -o json is netwave.plans/v1: {format, db, plans}.",
 	.options = plans_options,
 	.min_args = 0,
 	.max_args = 0,

@@ -11,11 +11,9 @@
 #include "plan/report.h"
 #include "state/store.h"
 
-const char *cmd_db_path(const struct cmd_args *a);
-
 static const struct cmd_option show_options[] = {
 	{ "wave", 0, "NAME", 0, "show only this wave" },
-	{ "format", 0, "text|markdown|json", 0, "output format (default text)" },
+	CMD_FORMAT_OPTION("text|markdown|json", "output format (default text)"),
 	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
 	{ NULL, 0, NULL, 0, NULL },
 };
@@ -23,8 +21,6 @@ static const struct cmd_option show_options[] = {
 static int
 show_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
-	const char *db = cmd_db_path(a);
-	struct store *st = NULL;
 	enum output_format fmt;
 	json_t *plan = NULL;
 	char *text = NULL;
@@ -33,11 +29,7 @@ show_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_MARKDOWN | FORMAT_JSON, FORMAT_TEXT, &fmt, err);
 	if (rc != 0)
 		return rc;
-	if ((rc = store_open(&st, db, false, err)) != 0) {
-		err_prefix(err, "cannot open plan store '%s'", db);
-		goto done;
-	}
-	if ((rc = store_plan_get(st, a->pos[0], &plan, err)) != 0)
+	if ((rc = store_plan_get(ctx->store, a->pos[0], &plan, err)) != 0)
 		goto done;
 	rc = report_render(&text, plan, fmt == FORMAT_JSON ? REPORT_JSON :
 	    fmt == FORMAT_MARKDOWN ? REPORT_MARKDOWN : REPORT_TEXT, cmd_arg(a, "wave"), err);
@@ -46,20 +38,20 @@ show_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 done:
 	free(text);
 	json_decref(plan);
-	store_close(st);
 	return rc;
 }
 
 const struct cmd_entry cmd_show_entry = {
 	.name = "show",
-	.usage = "PLAN [--wave NAME] [--format text|markdown|json] [--db FILE]",
+	.usage = "PLAN [--wave NAME] [-o text|markdown|json] [--db FILE]",
 	.summary = "print a stored plan: its review report, or one wave",
 	.description =
-	    "PLAN is a plan id or a unique prefix of one (at least 4 characters).  --format\n"
+	    "PLAN is a plan id or a unique prefix of one (at least 4 characters).  -o\n"
 	    "markdown prints the change-review document, json the plan as stored\n"
 	    "(netwave.plan/v1), text a short summary; --wave restricts it to one wave.",
 	.options = show_options,
 	.min_args = 1,
 	.max_args = 1,
 	.exec = show_exec,
+	.flags = CMD_NEEDS_STORE,
 };

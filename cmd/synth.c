@@ -72,20 +72,53 @@ required(const struct cmd_args *a, const char *name, struct nw_err *err)
 	return 0;
 }
 
+/*
+ * What was written, once it is: a line on stderr for a file, or with
+ * -o json a netwave.synth/v1 document on stdout (when the topology went
+ * to a file; on stdout the topology is the document).
+ */
+static int
+print_summary(struct cmd_ctx *ctx, const struct synth_opts *o, const char *output, bool json,
+    struct nw_err *err)
+{
+	unsigned long long spokes = (unsigned long long)o->hubs * o->spokes_per_hub;
+	unsigned long long pes = spokes * o->pe_per_spoke;
+	char h[64], s[64], p[64];
+	json_t *doc;
+	int rc;
+
+	if (strcmp(output, "-") == 0)
+		return 0;
+	if (json) {
+		doc = json_pack("{s:s, s:I, s:I, s:I, s:s}", "format", "netwave.synth/v1", "hubs",
+		    (json_int_t)o->hubs, "spokes", (json_int_t)spokes, "privateEndpoints",
+		    (json_int_t)pes, "out", output);
+		rc = doc != NULL ? output_json(ctx, doc, err) : err_set(err, NW_ENOMEM, "out of memory");
+		json_decref(doc);
+		return rc;
+	}
+	fprintf(ctx->err, "synth: %s, %s, %s -> %s\n", output_noun(h, sizeof(h), o->hubs, "hub", NULL),
+	    output_noun(s, sizeof(s), spokes, "spoke", NULL),
+	    output_noun(p, sizeof(p), pes, "private endpoint", NULL), output);
+	return 0;
+}
+
 static int
 exec_synth(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
 	struct synth_opts o = { 0 };
 	struct topology *t = NULL;
 	unsigned long hubs, spokes, pes, udr, seed, subs, pairs, gw_udr;
-	const char *output = cmd_arg(a, "output");
+	const char *output = cmd_arg(a, "out");
+	enum output_format fmt;
 	const char **regions = NULL;
 	char *regions_copy = NULL;
 	json_t *doc = NULL;
 	size_t nregions = 0;
 	int rc;
 
-	if ((rc = required(a, "hubs", err)) != 0 ||
+	if ((rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err)) != 0 ||
+	    (rc = required(a, "hubs", err)) != 0 ||
 	    (rc = required(a, "spokes-per-hub", err)) != 0 ||
 	    (rc = cmd_arg_ulong(a, "hubs", 1, COUNT_MAX, 1, &hubs, err)) != 0 ||
 	    (rc = cmd_arg_ulong(a, "spokes-per-hub", 0, COUNT_MAX, 0, &spokes, err)) != 0 ||
@@ -130,10 +163,7 @@ exec_synth(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	}
 	if ((rc = topology_write_file(t, output, err)) != 0)
 		goto done;
-	if (strcmp(output, "-") != 0)
-		fprintf(ctx->err, "synth: %u hub%s, %lu spoke%s, %lu private endpoint%s -> %s\n",
-		    o.hubs, o.hubs == 1 ? "" : "s", hubs * spokes, hubs * spokes == 1 ? "" : "s",
-		    hubs * spokes * pes, hubs * spokes * pes == 1 ? "" : "s", output);
+	rc = print_summary(ctx, &o, output, fmt == FORMAT_JSON, err);
 done:
 	json_decref(doc);
 	topology_free(t);
@@ -154,17 +184,19 @@ static const struct cmd_option opts_synth[] = {
 	  "spokes routing another spoke's /24 to the hub gateway (default 0)" },
 	{ "vpn-gateways", 0, NULL, 0, "a VpnGw1 VPN gateway on a Basic IP in every hub" },
 	{ "seed", 0, "N", 0, "seed for every choice; same options, same bytes (default 1)" },
-	{ "output", 'o', "FILE", 0, "write here atomically instead of standard output" },
+	CMD_OUT_OPTION("write here atomically instead of standard output"),
+	CMD_FORMAT_OPTION("text|json", "with --out: a line on stderr (text, default) or "
+	    "netwave.synth/v1 on stdout (json)"),
 	{ NULL, 0, NULL, 0, NULL },
 };
 
 const struct cmd_entry cmd_synth_entry = {
-	"synth",
-	"--hubs H --spokes-per-hub S [--pe-per-spoke P] [--regions R1,R2] [--udr-spokes K] "
+	.name = "synth",
+	.usage = "--hubs H --spokes-per-hub S [--pe-per-spoke P] [--regions R1,R2] [--udr-spokes K] "
 	"[--subscriptions N] [--spoke-peerings K] [--gateway-udr-spokes K] [--vpn-gateways] "
-	"[--seed N] [-o FILE]",
-	"generate a synthetic hub-and-spoke estate as a topology file",
-	"Hubs carry an ExpressRoute gateway on a Basic public IP, an Azure Firewall and a\n"
+	"[--seed N] [--out FILE] [-o text|json]",
+	.summary = "generate a synthetic hub-and-spoke estate as a topology file",
+	.description = "Hubs carry an ExpressRoute gateway on a Basic public IP, an Azure Firewall and a\n"
 	"connection to one shared circuit whose on-premises routes include 10.0.0.0/8, so\n"
 	"spoke-to-spoke traffic hairpins through the circuit.  Spokes are tagged role=spoke,\n"
 	"env=dev (the first two of each hub) or env=prod, traffic=light (about one in five),\n"
@@ -176,8 +208,8 @@ const struct cmd_entry cmd_synth_entry = {
 	"Hub NN uses 10.NN.0.0/24 and its spokes the /24s after it (larger blocks when a hub\n"
 	"has over 255 spokes); 10.255.0.0/16 is left to on-premises.  The output is\n"
 	"validated by the topology loader and written canonically.",
-	opts_synth,
-	0,
-	0,
-	exec_synth,
+	.options = opts_synth,
+	.min_args = 0,
+	.max_args = 0,
+	.exec = exec_synth,
 };

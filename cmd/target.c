@@ -1,5 +1,5 @@
 /*
- * netwave target --current C --intent I [-o T]: expands an intent
+ * netwave target --current C --intent I [--out T]: expands an intent
  * (plan/intent.h) against the current topology into the full target
  * topology that `netwave plan --target` reads.  The result goes through
  * the real topology loader before it is written, so a target that does
@@ -24,10 +24,13 @@ required(const struct cmd_args *a, const char *name, struct nw_err *err)
 	return 0;
 }
 
-/* Tells who joins each mesh and who stays on its firewall path. */
+/*
+ * Who joins each mesh and who stays on its firewall path: a line per mesh
+ * on stderr, or (json) an entry of doc's "meshes".
+ */
 static int
 report_meshes(struct cmd_ctx *ctx, const struct intent *in, const struct topology *cur,
-    struct nw_err *err)
+    json_t *doc, struct nw_err *err)
 {
 	size_t i, j;
 	int rc = 0;
@@ -35,40 +38,107 @@ report_meshes(struct cmd_ctx *ctx, const struct intent *in, const struct topolog
 	for (i = 0; i < in->nchanges && rc == 0; i++) {
 		const struct intent_change *c = &in->changes[i];
 		size_t *members = NULL, *insp = NULL, nmembers = 0, ninsp = 0;
+		json_t *names = json_array();
+		char n[64], k[64];
 
-		if (c->kind != INTENT_AVNM_MESH)
+		if (c->kind != INTENT_AVNM_MESH || names == NULL) {
+			json_decref(names);
 			continue;
+		}
 		rc = intent_mesh_members(&members, &nmembers, &insp, &ninsp, c, cur, err);
-		if (rc == 0) {
-			fprintf(ctx->err, "target: %s: %zu VNet%s join%s mesh group %s", c->pointer,
-			    nmembers, nmembers == 1 ? "" : "s", nmembers == 1 ? "s" : "",
+		for (j = 0; rc == 0 && j < ninsp; j++)
+			json_array_append_new(names, json_string(cur->vnets[insp[j]].res->name));
+		if (rc == 0 && doc != NULL) {
+			json_array_append_new(json_object_get(doc, "meshes"), json_pack("{s:s, s:s, s:I, s:O}",
+			    "change", c->pointer, "networkGroup", c->network_group, "members",
+			    (json_int_t)nmembers, "inspected", names));
+		} else if (rc == 0) {
+			fprintf(ctx->err, "target: %s: %s join%s mesh group %s", c->pointer,
+			    output_noun(n, sizeof(n), nmembers, "VNet", NULL), nmembers == 1 ? "s" : "",
 			    c->network_group);
 			if (ninsp > 0) {
-				fprintf(ctx->err, "; %zu spoke%s stay%s inspected (traffic to other "
-				    "members goes through a firewall):", ninsp, ninsp == 1 ? "" : "s",
+				fprintf(ctx->err, "; %s stay%s inspected (traffic to other members goes "
+				    "through a firewall):", output_noun(k, sizeof(k), ninsp, "spoke", NULL),
 				    ninsp == 1 ? "s" : "");
 				for (j = 0; j < ninsp; j++)
 					fprintf(ctx->err, " %s", cur->vnets[insp[j]].res->name);
 			}
 			fputc('\n', ctx->err);
 		}
+		json_decref(names);
 		free(members);
 		free(insp);
 	}
 	return rc;
 }
 
+/* Resources added, removed and changed (a resource's observed changes count as one). */
+static void
+count_changes(const struct diff *d, size_t *added, size_t *removed, size_t *changed)
+{
+	const char *last = NULL;
+	size_t i;
+
+	*added = *removed = *changed = 0;
+	for (i = 0; i < d->n; i++) {
+		if (d->v[i].pointer[0] == '\0' && d->v[i].kind == DIFF_ADDED) {
+			(*added)++;
+		} else if (d->v[i].pointer[0] == '\0' && d->v[i].kind == DIFF_REMOVED) {
+			(*removed)++;
+		} else if (last == NULL || strcmp(last, d->v[i].resource_id) != 0) {
+			(*changed)++;
+			last = d->v[i].resource_id;
+		}
+	}
+}
+
+/* What the target changes, once written to a file: lines on stderr, or netwave.target/v1. */
+static int
+print_summary(struct cmd_ctx *ctx, const struct intent *in, const struct topology *cur,
+    const struct topology *tgt, const char *output, bool json, struct nw_err *err)
+{
+	struct diff d = { 0 };
+	size_t added, removed, changed;
+	json_t *doc = NULL;
+	char c[64], r[64];
+	int rc;
+
+	if (json && (doc = json_pack("{s:s, s:s, s:[]}", "format", "netwave.target/v1", "out", output,
+	    "meshes")) == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	if ((rc = report_meshes(ctx, in, cur, doc, err)) != 0 ||
+	    (rc = diff_topologies(&d, cur, tgt, err)) != 0)
+		goto done;
+	count_changes(&d, &added, &removed, &changed);
+	if (doc != NULL) {
+		json_object_set_new(doc, "changes", json_integer((json_int_t)in->nchanges));
+		json_object_set_new(doc, "added", json_integer((json_int_t)added));
+		json_object_set_new(doc, "removed", json_integer((json_int_t)removed));
+		json_object_set_new(doc, "changed", json_integer((json_int_t)changed));
+		rc = output_json(ctx, doc, err);
+	} else {
+		fprintf(ctx->err, "target: %s: %s added, %zu removed, %zu changed (counting observed "
+		    "as one) -> %s\n", output_noun(c, sizeof(c), in->nchanges, "change", NULL),
+		    output_noun(r, sizeof(r), added, "resource", NULL), removed, changed, output);
+	}
+done:
+	json_decref(doc);
+	diff_free(&d);
+	return rc;
+}
+
 static int
 exec_target(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
-	const char *output = cmd_arg(a, "output");
+	const char *output = cmd_arg(a, "out");
 	struct topology *cur = NULL, *tgt = NULL;
 	struct intent *in = NULL;
-	struct diff d = { 0 };
+	enum output_format fmt;
 	json_t *doc = NULL;
 	int rc;
 
-	if ((rc = required(a, "current", err)) != 0 || (rc = required(a, "intent", err)) != 0)
+	if ((rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err)) != 0 ||
+	    (rc = required(a, "current", err)) != 0 || (rc = required(a, "intent", err)) != 0)
 		goto done;
 	if (output == NULL)
 		output = "-";
@@ -90,29 +160,9 @@ exec_target(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	}
 	if ((rc = topology_write_file(tgt, output, err)) != 0)
 		goto done;
-	if (strcmp(output, "-") != 0) {
-		size_t i, added = 0, removed = 0;
-		size_t changed = 0;
-		const char *last = NULL;
-
-		if ((rc = report_meshes(ctx, in, cur, err)) != 0 ||
-		    (rc = diff_topologies(&d, cur, tgt, err)) != 0)
-			goto done;
-		for (i = 0; i < d.n; i++) {
-			if (d.v[i].pointer[0] == '\0' && d.v[i].kind == DIFF_ADDED)
-				added++;
-			else if (d.v[i].pointer[0] == '\0' && d.v[i].kind == DIFF_REMOVED)
-				removed++;
-			else if (last == NULL || strcmp(last, d.v[i].resource_id) != 0)
-				changed++, last = d.v[i].resource_id;
-		}
-		fprintf(ctx->err, "target: %zu change%s: %zu resource%s added, %zu removed, "
-		    "%zu changed (counting observed as one) -> %s\n", in->nchanges,
-		    in->nchanges == 1 ? "" : "s", added, added == 1 ? "" : "s", removed, changed,
-		    output);
-	}
+	if (strcmp(output, "-") != 0)
+		rc = print_summary(ctx, in, cur, tgt, output, fmt == FORMAT_JSON, err);
 done:
-	diff_free(&d);
 	json_decref(doc);
 	topology_free(cur);
 	topology_free(tgt);
@@ -123,15 +173,17 @@ done:
 static const struct cmd_option opts_target[] = {
 	{ "current", 0, "FILE", 0, "the current topology (required)" },
 	{ "intent", 0, "FILE", 0, "the netwave.intent/v1 file (required)" },
-	{ "output", 'o', "FILE", 0, "write the target here atomically instead of standard output" },
+	CMD_OUT_OPTION("write the target here atomically instead of standard output"),
+	CMD_FORMAT_OPTION("text|json", "with --out: lines on stderr (text, default) or "
+	    "netwave.target/v1 on stdout (json)"),
 	{ NULL, 0, NULL, 0, NULL },
 };
 
 const struct cmd_entry cmd_target_entry = {
-	"target",
-	"--current FILE --intent FILE [-o FILE]",
-	"expand an intent into the full target topology",
-	"Reads what you want (an intent: docs/intent.md) and the current topology, and\n"
+	.name = "target",
+	.usage = "--current FILE --intent FILE [--out FILE] [-o text|json]",
+	.summary = "expand an intent into the full target topology",
+	.description = "Reads what you want (an intent: docs/intent.md) and the current topology, and\n"
 	"writes the topology as it will be after every wave, decommission included:\n"
 	"network manager, group, static members and mesh configuration, deployments\n"
 	"per region (keeping what is already deployed), private endpoint policies,\n"
@@ -141,8 +193,8 @@ const struct cmd_entry cmd_target_entry = {
 	"Spokes whose traffic to other members goes through a firewall today stay out\n"
 	"of the mesh (\"stays inspected\").  A bad intent exits 2 naming the file and\n"
 	"the JSON pointer; the same inputs always give the same bytes.",
-	opts_target,
-	0,
-	0,
-	exec_target,
+	.options = opts_target,
+	.min_args = 0,
+	.max_args = 0,
+	.exec = exec_target,
 };

@@ -56,12 +56,12 @@ run "$NETWAVE" --verison
 expect_rc "unknown global option is bad usage" 2
 expect_err "unknown global option names the nearest" "did you mean '--version'?"
 
-# -o naming a pipe or a device (/dev/null) writes into it; a temporary file
+# --out naming a pipe or a device (/dev/null) writes into it; a temporary file
 # renamed over it would replace it (as root, /dev/null itself)
 mkfifo "$TMP/pipe"
 cat "$TMP/pipe" >"$TMP/from-pipe" &
 reader=$!
-run "$NETWAVE" synth --hubs 1 --spokes-per-hub 1 -o "$TMP/pipe"
+run "$NETWAVE" synth --hubs 1 --spokes-per-hub 1 --out "$TMP/pipe"
 # bounded: if the pipe was replaced, nothing ever writes into it
 (sleep 5; kill "$reader" 2>/dev/null) &
 killer=$!
