@@ -4,15 +4,15 @@ _netwave()
 {
 	local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" opts=""
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "apply check demo discover emulator history path plan plans rollback routes show status synth target help --version --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "apply check demo discover emulator export history path plan plans rollback routes show status synth target help --version --help" -- "$cur"))
 		return
 	fi
 	case "${COMP_WORDS[1]}" in
 	help)
-		COMPREPLY=($(compgen -W "apply check demo discover emulator history path plan plans rollback routes show status synth target" -- "$cur"))
+		COMPREPLY=($(compgen -W "apply check demo discover emulator export history path plan plans rollback routes show status synth target" -- "$cur"))
 		return ;;
 	apply)
-		opts="--help --wave --through --all --yes --auto-rollback --parallel --dry-run --end-soak --by --reason --db --history --no-history --current -o --output --format --cloud --arm-endpoint --authority-host --ca-file --max-retries --verbose"
+		opts="--help --wave --through --all --yes --auto-rollback --parallel --dry-run --end-soak --by --reason --db --history --no-history --current -o --output --format --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose"
 		case "$prev" in
 		--wave) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--through) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -26,14 +26,16 @@ _netwave()
 		--cloud) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--arm-endpoint) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--authority-host) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--tenant) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--ca-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--max-retries) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		esac
 		;;
 	check)
-		opts="--help -o --output --format"
+		opts="--help -o --output --format --iac-state"
 		case "$prev" in
-		-o|--output|--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+		-o|--output|--format) COMPREPLY=($(compgen -W "text json dot" -- "$cur")); return ;;
+		--iac-state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		esac
 		;;
 	demo)
@@ -47,9 +49,10 @@ _netwave()
 		esac
 		;;
 	discover)
-		opts="--help --subscription --resource-group --out -o --output --format --source --cloud --arm-endpoint --authority-host --ca-file --max-retries --verbose"
+		opts="--help --subscription --management-group --resource-group --out -o --output --format --source --deployments --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose"
 		case "$prev" in
 		--subscription) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--management-group) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--resource-group) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		-o|--output|--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
@@ -57,6 +60,7 @@ _netwave()
 		--cloud) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--arm-endpoint) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--authority-host) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--tenant) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--ca-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--max-retries) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		esac
@@ -80,6 +84,19 @@ _netwave()
 		-o|--output|--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
 		esac
 		;;
+	export)
+		opts="--help -o --output --format --output --module --labels --no-providers --iac-state --history --plan --wave"
+		case "$prev" in
+		-o|--output|--format) COMPREPLY=($(compgen -W "terraform arm" -- "$cur")); return ;;
+		--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--module) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--labels) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--iac-state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--history) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--plan) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--wave) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		esac
+		;;
 	history)
 		opts="--help --history --db -o --output --format --max --resource --message --operator --tag"
 		case "$prev" in
@@ -96,11 +113,11 @@ _netwave()
 	path)
 		opts="--help -o --output --format"
 		case "$prev" in
-		-o|--output|--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+		-o|--output|--format) COMPREPLY=($(compgen -W "text json dot" -- "$cur")); return ;;
 		esac
 		;;
 	plan)
-		opts="--help --current --target --intent --db -o --output --format --out --now"
+		opts="--help --current --target --intent --db -o --output --format --out --now --iac-state"
 		case "$prev" in
 		--current) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--target) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -109,6 +126,7 @@ _netwave()
 		-o|--output|--format) COMPREPLY=($(compgen -W "text markdown json" -- "$cur")); return ;;
 		--out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--now) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--iac-state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		esac
 		;;
 	plans)
@@ -119,7 +137,7 @@ _netwave()
 		esac
 		;;
 	rollback)
-		opts="--help --wave --all --yes --parallel --db --history --no-history -o --output --format --cloud --arm-endpoint --authority-host --ca-file --max-retries --verbose"
+		opts="--help --wave --all --yes --parallel --db --history --no-history -o --output --format --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose"
 		case "$prev" in
 		--wave) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--parallel) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -129,15 +147,17 @@ _netwave()
 		--cloud) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--arm-endpoint) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--authority-host) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--tenant) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--ca-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--max-retries) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		esac
 		;;
 	routes)
-		opts="--help --vnet --subnet -o --output --format"
+		opts="--help --vnet --subnet --to -o --output --format"
 		case "$prev" in
 		--vnet) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--subnet) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--to) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		-o|--output|--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
 		esac
 		;;
@@ -150,13 +170,14 @@ _netwave()
 		esac
 		;;
 	status)
-		opts="--help --db -o --output --format --cloud --arm-endpoint --authority-host --ca-file --max-retries --verbose"
+		opts="--help --db -o --output --format --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose"
 		case "$prev" in
 		--db) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		-o|--output|--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
 		--cloud) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--arm-endpoint) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--authority-host) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--tenant) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--ca-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--max-retries) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		esac
