@@ -40,8 +40,12 @@ static const struct {
 	{ "AZURE_TENANT_ID", "the Entra ID tenant of the service principal or workload identity" },
 	{ "AZURE_CLIENT_ID", "the service principal's or managed identity's client id" },
 	{ "AZURE_CLIENT_SECRET", "the service principal's secret (never logged)" },
-	{ "AZURE_CLIENT_CERTIFICATE_PATH", "a service principal certificate; netwave names it when "
-	  "no credential works, as certificates are not supported yet" },
+	{ "AZURE_CLIENT_CERTIFICATE_PATH", "a service principal certificate: PEM with its key, or "
+	  "PKCS#12 (with AZURE_TENANT_ID and AZURE_CLIENT_ID)" },
+	{ "AZURE_CLIENT_CERTIFICATE_PASSWORD", "the password of an encrypted PEM key or a PKCS#12 "
+	  "file (never logged)" },
+	{ "AZURE_SUBSCRIPTION_ID", "the subscription discover reads when --subscription is not given" },
+	{ "ARM_SUBSCRIPTION_ID", "the same, as Terraform names it, when AZURE_SUBSCRIPTION_ID is not set" },
 	{ "AZURE_FEDERATED_TOKEN_FILE", "a workload identity token file (with AZURE_TENANT_ID and "
 	  "AZURE_CLIENT_ID)" },
 	{ "AZURE_AUTHORITY_HOST", "the Entra ID authority when --authority-host is not given" },

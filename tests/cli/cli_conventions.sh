@@ -60,7 +60,7 @@ expect_err "it names the formats there are" "unknown format 'yaml' (expected tex
 
 run "$NETWAVE" check -o xml "$DATA/topo/doc-example.json"
 expect_rc "check takes -o as its format" 2
-expect_err "check's formats are named" "unknown format 'xml' (expected text|json)"
+expect_err "check's formats are named" "unknown format 'xml' (expected text|json|dot)"
 run "$NETWAVE" check -o json "$DATA/topo/doc-example.json"
 cp "$TMP/out" "$TMP/check.json"
 valid "check -o json is netwave.check/v1" "$TMP/check.json"

@@ -114,7 +114,7 @@ if command -v bash >/dev/null 2>&1; then
 	else
 		fail "bash completes -o with the command's formats" "$(complete_words netwave plan -o '')"
 	fi
-	if [ "$(complete_words netwave check --format '' | sort | tr '\n' ' ')" = "json text " ]; then
+	if [ "$(complete_words netwave check --format '' | sort | tr '\n' ' ')" = "dot json text " ]; then
 		pass "bash completes --format too"
 	else
 		fail "bash completes --format too" "$(complete_words netwave check --format '')"
