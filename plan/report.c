@@ -51,6 +51,18 @@ eta(long s, char *buf, size_t size)
 	return report_duration(s, buf, size);
 }
 
+size_t
+report_wave_count(const json_t *plan, enum wave_kind kind, const char *what)
+{
+	const json_t *w;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(plan, "waves"), i, w)
+		if (wave_kind_parse(json_str(w, "kind")) == kind)
+			n += json_array_size(json_object_get(w, what));
+	return n;
+}
+
 const char *
 report_num(json_int_t v, char *buf, size_t size)
 {

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "plan/err.h"
+#include "plan/kinds.h"
 
 enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON };
 
@@ -28,6 +29,9 @@ int report_render(char **out, const json_t *plan, enum report_format fmt, const 
 
 /* The blockers of a plan, one per line ("blocker: <code>: <message>"); malloc'd. */
 char *report_blockers(const json_t *plan);
+
+/* The entries of array `what` ("members", "steps") over the plan's waves of one kind. */
+size_t report_wave_count(const json_t *plan, enum wave_kind kind, const char *what);
 
 /* 3304 -> "3,304" into buf. */
 const char *report_num(json_int_t v, char *buf, size_t size);

@@ -42,11 +42,12 @@ find_manager(const struct topology *t, const char *id)
 static bool
 mesh_is_ours(const struct plan_ctx *p, const char *nm, const char *config)
 {
+	struct mesh_state *ms = mesh_state(p);
 	size_t i;
 
-	for (i = 0; i < mesh_state(p)->nmesh; i++)
-		if (topo_id_compare(mesh_state(p)->mesh[i].cc->res->id, config) == 0 &&
-		    topo_id_compare(mesh_state(p)->mesh[i].nm->res->id, nm) == 0)
+	for (i = 0; i < ms->nmesh; i++)
+		if (topo_id_compare(ms->mesh[i].cc->res->id, config) == 0 &&
+		    topo_id_compare(ms->mesh[i].nm->res->id, nm) == 0)
 			return true;
 	return false;
 }
@@ -75,6 +76,7 @@ deployment_change_ok(const struct plan_ctx *p, const char *nm, const char *regio
 static int
 mesh_detect_one(struct plan_ctx *p, const struct topo_connectivity_config *cc, json_t *changed_ids)
 {
+	struct mesh_state *ms = mesh_state(p);
 	const struct topology *t = p->tgt;
 	struct mesh m = { 0 };
 	size_t i, g, k, n = 0, cap = 0;
@@ -157,11 +159,11 @@ mesh_detect_one(struct plan_ctx *p, const struct topo_connectivity_config *cc, j
 		goto done;
 	}
 	{
-		struct mesh *x = realloc(mesh_state(p)->mesh, (mesh_state(p)->nmesh + 1) * sizeof(*x));
+		struct mesh *x = realloc(ms->mesh, (ms->nmesh + 1) * sizeof(*x));
 		if (x == NULL)
 			goto done;
-		mesh_state(p)->mesh = x;
-		mesh_state(p)->mesh[mesh_state(p)->nmesh++] = m;
+		ms->mesh = x;
+		ms->mesh[ms->nmesh++] = m;
 		memset(&m, 0, sizeof(m));
 	}
 	rc = 0;
@@ -175,41 +177,42 @@ done:
 static int
 mesh_detect(struct plan_ctx *p)
 {
+	struct mesh_state *ms = mesh_state(p);
 	size_t i, total = 0;
 	int rc = 0;
 
 	for (i = 0; i < p->diff.n && rc == 0; i++)
 		if (strcmp(p->diff.v[i].resource_id, "observed") != 0)
-			rc = plan_idset_add(mesh_state(p)->changed, p->diff.v[i].resource_id, NULL);
+			rc = plan_idset_add(ms->changed, p->diff.v[i].resource_id, NULL);
 	for (i = 0; i < p->tgt->nconfigs && rc == 0; i++)
 		if (p->tgt->configs[i].topology == CC_MESH)
-			rc = mesh_detect_one(p, &p->tgt->configs[i], mesh_state(p)->changed);
+			rc = mesh_detect_one(p, &p->tgt->configs[i], ms->changed);
 	if (rc != 0)
 		return rc == NW_ENOMEM ? plan_nomem(p) : rc;
 	/* every member, and the member space the decommission checks routes against */
-	for (i = 0; i < mesh_state(p)->nmesh; i++)
-		for (size_t k = 0; k < mesh_state(p)->mesh[i].nmembers; k++)
-			total += mesh_state(p)->mesh[i].members[k]->prefixes.n;
-	mesh_state(p)->member_prefixes = calloc(total ? total : 1, sizeof(*mesh_state(p)->member_prefixes));
-	if (mesh_state(p)->member_prefixes == NULL)
+	for (i = 0; i < ms->nmesh; i++)
+		for (size_t k = 0; k < ms->mesh[i].nmembers; k++)
+			total += ms->mesh[i].members[k]->prefixes.n;
+	ms->member_prefixes = calloc(total ? total : 1, sizeof(*ms->member_prefixes));
+	if (ms->member_prefixes == NULL)
 		return plan_nomem(p);
-	for (i = 0; i < mesh_state(p)->nmesh; i++) {
-		const struct mesh *m = &mesh_state(p)->mesh[i];
+	for (i = 0; i < ms->nmesh; i++) {
+		const struct mesh *m = &ms->mesh[i];
 		size_t k, j;
 
 		for (k = 0; k < m->nmembers; k++) {
 			const struct topo_vnet *v = m->members[k];
 
-			if (plan_idset_add(mesh_state(p)->memberset, v->res->id, NULL) != 0)
+			if (plan_idset_add(ms->memberset, v->res->id, NULL) != 0)
 				return plan_nomem(p);
 			for (j = 0; j < v->prefixes.n; j++) {
-				if (cidr_table_add(mesh_state(p)->member_space, &v->prefixes.v[j], (void *)v) < 0)
+				if (cidr_table_add(ms->member_space, &v->prefixes.v[j], (void *)v) < 0)
 					return plan_nomem(p);
-				mesh_state(p)->member_prefixes[mesh_state(p)->nmember_prefixes++] = v->prefixes.v[j];
+				ms->member_prefixes[ms->nmember_prefixes++] = v->prefixes.v[j];
 			}
 		}
 		for (k = 0; k < m->nadded; k++)
-			if (plan_idset_add(mesh_state(p)->newset, m->added[k]->vnet->res->id, NULL) != 0)
+			if (plan_idset_add(ms->newset, m->added[k]->vnet->res->id, NULL) != 0)
 				return plan_nomem(p);
 	}
 	return 0;
@@ -218,11 +221,12 @@ mesh_detect(struct plan_ctx *p)
 static bool
 mesh_has_group(const struct plan_ctx *p, const char *ng)
 {
+	struct mesh_state *ms = mesh_state(p);
 	size_t i, g;
 
-	for (i = 0; i < mesh_state(p)->nmesh; i++)
-		for (g = 0; g < mesh_state(p)->mesh[i].cc->ngroups; g++)
-			if (topo_id_compare(mesh_state(p)->mesh[i].cc->groups[g].network_group_id, ng) == 0)
+	for (i = 0; i < ms->nmesh; i++)
+		for (g = 0; g < ms->mesh[i].cc->ngroups; g++)
+			if (topo_id_compare(ms->mesh[i].cc->groups[g].network_group_id, ng) == 0)
 				return true;
 	return false;
 }
@@ -230,10 +234,11 @@ mesh_has_group(const struct plan_ctx *p, const char *ng)
 static bool
 mesh_has_manager(const struct plan_ctx *p, const char *nm)
 {
+	struct mesh_state *ms = mesh_state(p);
 	size_t i;
 
-	for (i = 0; i < mesh_state(p)->nmesh; i++)
-		if (topo_id_compare(mesh_state(p)->mesh[i].nm->res->id, nm) == 0)
+	for (i = 0; i < ms->nmesh; i++)
+		if (topo_id_compare(ms->mesh[i].nm->res->id, nm) == 0)
 			return true;
 	return false;
 }
@@ -241,10 +246,11 @@ mesh_has_manager(const struct plan_ctx *p, const char *nm)
 bool
 mesh_has_config(const struct plan_ctx *p, const char *cc)
 {
+	struct mesh_state *ms = mesh_state(p);
 	size_t i;
 
-	for (i = 0; i < mesh_state(p)->nmesh; i++)
-		if (topo_id_compare(mesh_state(p)->mesh[i].cc->res->id, cc) == 0)
+	for (i = 0; i < ms->nmesh; i++)
+		if (topo_id_compare(ms->mesh[i].cc->res->id, cc) == 0)
 			return true;
 	return false;
 }
@@ -253,21 +259,22 @@ static int
 decom_add(struct plan_ctx *p, bool peering, const char *parent, const char *child_id, const char *name,
     const struct topo_vnet *vnet, const struct topo_vnet *remote)
 {
+	struct mesh_state *ms = mesh_state(p);
 	struct decom *d;
 	size_t i;
 
-	for (i = 0; i < mesh_state(p)->ndecoms; i++)
-		if (topo_id_compare(mesh_state(p)->decoms[i].id, child_id) == 0)
+	for (i = 0; i < ms->ndecoms; i++)
+		if (topo_id_compare(ms->decoms[i].id, child_id) == 0)
 			return 0;
-	if (mesh_state(p)->ndecoms == mesh_state(p)->capdecoms) {
-		size_t cap = mesh_state(p)->capdecoms ? mesh_state(p)->capdecoms * 2 : 16;
-		d = realloc(mesh_state(p)->decoms, cap * sizeof(*d));
+	if (ms->ndecoms == ms->capdecoms) {
+		size_t cap = ms->capdecoms ? ms->capdecoms * 2 : 16;
+		d = realloc(ms->decoms, cap * sizeof(*d));
 		if (d == NULL)
 			return NW_ENOMEM;
-		mesh_state(p)->decoms = d;
-		mesh_state(p)->capdecoms = cap;
+		ms->decoms = d;
+		ms->capdecoms = cap;
 	}
-	d = &mesh_state(p)->decoms[mesh_state(p)->ndecoms];
+	d = &ms->decoms[ms->ndecoms];
 	d->id = strdup(child_id);
 	if (d->id == NULL)
 		return NW_ENOMEM;
@@ -276,7 +283,7 @@ decom_add(struct plan_ctx *p, bool peering, const char *parent, const char *chil
 	d->name = name;
 	d->vnet = vnet;
 	d->remote = remote;
-	mesh_state(p)->ndecoms++;
+	ms->ndecoms++;
 	return 0;
 }
 
@@ -284,13 +291,14 @@ decom_add(struct plan_ctx *p, bool peering, const char *parent, const char *chil
 static int
 classify_peering(struct plan_ctx *p, const struct topo_vnet *v, const json_t *peering)
 {
+	struct mesh_state *ms = mesh_state(p);
 	const char *name = json_str(peering, "name");
 	const char *remote = json_path_str(peering, "properties", "remoteVirtualNetwork", "id", NULL);
 	const char *pid = json_str(peering, "id");
 	char buf[2048];
 
-	if (name == NULL || remote == NULL || plan_idset_get(mesh_state(p)->memberset, v->res->id) == NULL ||
-	    plan_idset_get(mesh_state(p)->memberset, remote) == NULL)
+	if (name == NULL || remote == NULL || plan_idset_get(ms->memberset, v->res->id) == NULL ||
+	    plan_idset_get(ms->memberset, remote) == NULL)
 		return 1;
 	if (pid == NULL) {
 		snprintf(buf, sizeof(buf), "%s/virtualNetworkPeerings/%s", v->res->id, name);
@@ -302,6 +310,7 @@ classify_peering(struct plan_ctx *p, const struct topo_vnet *v, const json_t *pe
 static int
 classify_route(struct plan_ctx *p, const struct topo_resource *rt, const json_t *route)
 {
+	struct mesh_state *ms = mesh_state(p);
 	const char *name = json_str(route, "name");
 	const char *hop = json_path_str(route, "properties", "nextHopType", NULL);
 	const char *prefix = json_path_str(route, "properties", "addressPrefix", NULL);
@@ -314,7 +323,7 @@ classify_route(struct plan_ctx *p, const struct topo_resource *rt, const json_t 
 	    strcasecmp(hop, "VirtualNetworkGateway") != 0 || cidr_parse(&c, prefix, &e2) != 0)
 		return 1;
 	/* only routes that steered traffic for members' own space to the gateway */
-	if (cidr_table_lookup(mesh_state(p)->member_space, &c, NULL) == NULL)
+	if (cidr_table_lookup(ms->member_space, &c, NULL) == NULL)
 		return 1;
 	if (rid == NULL) {
 		snprintf(buf, sizeof(buf), "%s/routes/%s", rt->id, name);
@@ -326,11 +335,12 @@ classify_route(struct plan_ctx *p, const struct topo_resource *rt, const json_t 
 static int
 hspe_record(struct plan_ctx *p, const struct topo_vnet *v, const char *subnet, const char *policy)
 {
-	json_t *o = plan_idset_get(mesh_state(p)->hspe_vnets, v->res->id);
+	struct mesh_state *ms = mesh_state(p);
+	json_t *o = plan_idset_get(ms->hspe_vnets, v->res->id);
 
 	if (o == NULL) {
 		o = json_pack("{s:s, s:{}}", "id", v->res->id, "subnets");
-		if (o == NULL || plan_idset_add(mesh_state(p)->hspe_vnets, v->res->id, o) != 0)
+		if (o == NULL || plan_idset_add(ms->hspe_vnets, v->res->id, o) != 0)
 			return NW_ENOMEM;
 	}
 	if (subnet == NULL)
@@ -508,23 +518,19 @@ static void
 mesh_report_overview(FILE *f, const json_t *plan)
 {
 	const json_t *w, *inspected = json_object_get(plan, "inspected");
-	size_t i, mesh_waves = 0, mesh_vnets = 0, hspe = 0, decom = 0;
+	size_t i, mesh_waves = 0, mesh_vnets = 0;
+	size_t hspe = report_wave_count(plan, WAVE_HSPE, "members");
+	size_t decom = report_wave_count(plan, WAVE_DECOMMISSION, "steps");
 	char names[1024] = "", a[32];
 
 	json_array_foreach(json_object_get(plan, "waves"), i, w) {
-		enum wave_kind kind = wave_kind_parse(json_str(w, "kind"));
-
-		if (kind == WAVE_MESH) {
+		if (wave_kind_parse(json_str(w, "kind")) == WAVE_MESH) {
 			mesh_waves++;
 			mesh_vnets += json_array_size(json_object_get(w, "members"));
 			if (names[0])
 				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
 			strncat(names, json_str(w, "name") != NULL ? json_str(w, "name") : "?",
 			    sizeof(names) - strlen(names) - 1);
-		} else if (kind == WAVE_HSPE) {
-			hspe += json_array_size(json_object_get(w, "members"));
-		} else if (kind == WAVE_DECOMMISSION) {
-			decom += json_array_size(json_object_get(w, "steps"));
 		}
 	}
 	fprintf(f, "- **Mesh (avnm-mesh).** %s spoke VNet%s join an Azure Virtual Network "

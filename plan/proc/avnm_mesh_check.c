@@ -404,6 +404,7 @@ mesh_check_one(struct plan_ctx *p, const struct mesh *m)
 static int
 mesh_find_inspected(struct plan_ctx *p)
 {
+	struct mesh_state *ms = mesh_state(p);
 	const json_t *changes = json_object_get(p->tgt->root, "x-netwave-changes");
 	const struct topology *t = p->cur;
 	struct intent_selector sel[8];
@@ -411,7 +412,7 @@ mesh_find_inspected(struct plan_ctx *p)
 	const json_t *c;
 	int rc = 0;
 
-	if (mesh_state(p)->nmesh == 0)
+	if (ms->nmesh == 0)
 		return 0;
 	json_array_foreach(changes, i, c) {
 		const json_t *members = json_object_get(c, "members");
@@ -430,7 +431,7 @@ mesh_find_inspected(struct plan_ctx *p)
 		const struct topo_vnet *v = &t->vnets[i];
 		bool inspected = false;
 
-		if (p->is_hub[i] || plan_idset_get(mesh_state(p)->memberset, v->res->id) != NULL)
+		if (p->is_hub[i] || plan_idset_get(ms->memberset, v->res->id) != NULL)
 			continue;
 		if (nsel > 0) {
 			for (k = 0; k < nsel && !inspected; k++)
@@ -444,8 +445,8 @@ mesh_find_inspected(struct plan_ctx *p)
 
 					if (ro->next_hop != NH_VIRTUAL_APPLIANCE && ro->next_hop != NH_VIRTUAL_APPLIANCE_ECMP)
 						continue;
-					for (size_t m = 0; m < mesh_state(p)->nmember_prefixes && !inspected; m++)
-						inspected = cidr_contains(&ro->prefix, &mesh_state(p)->member_prefixes[m]);
+					for (size_t m = 0; m < ms->nmember_prefixes && !inspected; m++)
+						inspected = cidr_contains(&ro->prefix, &ms->member_prefixes[m]);
 				}
 			}
 		}

@@ -80,12 +80,13 @@ decom_rehearsal(struct plan_ctx *p, struct wave *w, json_t *vnets, json_t *rts)
 int
 mesh_wave_decommission(struct plan_ctx *p)
 {
+	struct mesh_state *ms = mesh_state(p);
 	struct wave *w;
 	json_t *vnets = json_object(), *rts = json_object(), *pairs = json_array();
 	size_t i, npeer = 0, nroute = 0;
 	int rc = NW_ENOMEM;
 
-	if (mesh_state(p)->ndecoms == 0) {
+	if (ms->ndecoms == 0) {
 		json_decref(vnets);
 		json_decref(rts);
 		json_decref(pairs);
@@ -97,14 +98,14 @@ mesh_wave_decommission(struct plan_ctx *p)
 	{
 		char d[32];
 		if (plan_gate_add(w, GATE_SOAK, "before", json_pack("{s:I, s:s}", "seconds",
-		    (json_int_t)p->ro.soak_before_decommission, "since", mesh_state(p)->last_mesh_name), 0,
+		    (json_int_t)p->ro.soak_before_decommission, "since", ms->last_mesh_name), 0,
 		    "at least %s since wave %s passed its gates: the legacy path is removed only after "
 		    "the soak", report_duration(p->ro.soak_before_decommission, d, sizeof(d)),
-		    mesh_state(p)->last_mesh_name[0] ? mesh_state(p)->last_mesh_name : "(the last mesh wave)") != 0)
+		    ms->last_mesh_name[0] ? ms->last_mesh_name : "(the last mesh wave)") != 0)
 			goto done;
 	}
-	for (i = 0; i < mesh_state(p)->ndecoms; i++) {
-		const struct decom *d = &mesh_state(p)->decoms[i];
+	for (i = 0; i < ms->ndecoms; i++) {
+		const struct decom *d = &ms->decoms[i];
 		json_t *st;
 		struct step_spec s = {
 			.procedure = procedure_avnm_mesh.name, .resource = d->id, .serialize = d->parent,

@@ -21,6 +21,7 @@
 static json_t *
 mesh_subscriptions(const struct plan_ctx *p)
 {
+	struct mesh_state *ms = mesh_state(p);
 	json_t *set = json_object(), *arr;
 	size_t i, k;
 
@@ -29,12 +30,12 @@ mesh_subscriptions(const struct plan_ctx *p)
 	/* AVNM connectivity configuration (high-scale private endpoints) and private-link
 	 * increase-private-endpoint-vnet-limits: register on every subscription that holds the
 	 * network manager or a member VNet */
-	for (i = 0; i < mesh_state(p)->nmesh; i++) {
-		if (mesh_state(p)->mesh[i].nm->res->subscription != NULL)
-			json_object_set_new(set, mesh_state(p)->mesh[i].nm->res->subscription, json_true());
-		for (k = 0; k < mesh_state(p)->mesh[i].nmembers; k++)
-			if (mesh_state(p)->mesh[i].members[k]->res->subscription != NULL)
-				json_object_set_new(set, mesh_state(p)->mesh[i].members[k]->res->subscription, json_true());
+	for (i = 0; i < ms->nmesh; i++) {
+		if (ms->mesh[i].nm->res->subscription != NULL)
+			json_object_set_new(set, ms->mesh[i].nm->res->subscription, json_true());
+		for (k = 0; k < ms->mesh[i].nmembers; k++)
+			if (ms->mesh[i].members[k]->res->subscription != NULL)
+				json_object_set_new(set, ms->mesh[i].members[k]->res->subscription, json_true());
 	}
 	arr = plan_sorted_keys(set);
 	json_decref(set);
@@ -542,18 +543,19 @@ fail:
 int
 mesh_waves_hspe(struct plan_ctx *p)
 {
+	struct mesh_state *ms = mesh_state(p);
 	struct hspe_item *items = NULL;
 	size_t n = 0, i, start;
 	const char *k;
 	json_t *rec;
 	int rc = 0;
 
-	if (json_object_size(mesh_state(p)->hspe_vnets) == 0)
+	if (json_object_size(ms->hspe_vnets) == 0)
 		return 0;
-	items = calloc(json_object_size(mesh_state(p)->hspe_vnets), sizeof(*items));
+	items = calloc(json_object_size(ms->hspe_vnets), sizeof(*items));
 	if (items == NULL)
 		return plan_nomem(p);
-	json_object_foreach(mesh_state(p)->hspe_vnets, k, rec) {
+	json_object_foreach(ms->hspe_vnets, k, rec) {
 		const struct topo_vnet *v = topology_find_vnet(p->cur, json_str(rec, "id"));
 		if (v == NULL)
 			continue;

@@ -77,10 +77,11 @@ wave_name_taken(const struct plan_ctx *p, const char *name)
 static bool
 mesh_needs_commit(const struct plan_ctx *p, const char *nm, const char *region)
 {
+	struct mesh_state *ms = mesh_state(p);
 	size_t i, k;
 
-	for (i = 0; i < mesh_state(p)->nmesh; i++) {
-		const struct mesh *m = &mesh_state(p)->mesh[i];
+	for (i = 0; i < ms->nmesh; i++) {
+		const struct mesh *m = &ms->mesh[i];
 		bool in = false;
 
 		if (topo_id_compare(m->nm->res->id, nm) != 0)
@@ -91,7 +92,7 @@ mesh_needs_commit(const struct plan_ctx *p, const char *nm, const char *region)
 		if (!in)
 			continue;
 		if (!plan_deployment_has(plan_find_deployment(p->cur, nm, region), m->cc->res->id) ||
-		    plan_idset_get(mesh_state(p)->changed, m->cc->res->id) != NULL)
+		    plan_idset_get(ms->changed, m->cc->res->id) != NULL)
 			return true;
 	}
 	return false;
@@ -402,10 +403,11 @@ done:
 static bool
 any_new_in_region(const struct plan_ctx *p, const char *region)
 {
+	struct mesh_state *ms = mesh_state(p);
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(mesh_state(p)->newset, k, v) {
+	json_object_foreach(ms->newset, k, v) {
 		const struct topo_vnet *cv = topology_find_vnet(p->cur, k);
 		if (cv != NULL && cv->res->location != NULL && topo_location_equal(cv->res->location, region))
 			return true;
@@ -416,6 +418,7 @@ any_new_in_region(const struct plan_ctx *p, const char *region)
 int
 mesh_waves(struct plan_ctx *p)
 {
+	struct mesh_state *ms = mesh_state(p);
 	const struct topo_vnet **vnets = NULL;
 	size_t *assign = NULL, n = 0, i, nro, rw;
 	json_t *wave_of = json_object(), *warnings = json_array(), *x;
@@ -423,18 +426,18 @@ mesh_waves(struct plan_ctx *p)
 	bool first = true;
 	int rc = NW_ENOMEM;
 
-	if (mesh_state(p)->nmesh == 0) {
+	if (ms->nmesh == 0) {
 		json_decref(wave_of);
 		json_decref(warnings);
 		return 0;
 	}
 	if (wave_of == NULL || warnings == NULL)
 		goto done;
-	vnets = calloc(json_object_size(mesh_state(p)->newset) + 1, sizeof(*vnets));
-	assign = calloc(json_object_size(mesh_state(p)->newset) + 1, sizeof(*assign));
+	vnets = calloc(json_object_size(ms->newset) + 1, sizeof(*vnets));
+	assign = calloc(json_object_size(ms->newset) + 1, sizeof(*assign));
 	if (vnets == NULL || assign == NULL)
 		goto done;
-	json_object_foreach(mesh_state(p)->newset, k, x) {
+	json_object_foreach(ms->newset, k, x) {
 		const struct topo_vnet *cv = topology_find_vnet(p->cur, k);
 		if (cv != NULL)
 			vnets[n++] = cv;
@@ -574,6 +577,7 @@ done:
 static int
 mesh_gates(struct plan_ctx *p, struct wave *w, const struct rstate *a)
 {
+	struct mesh_state *ms = mesh_state(p);
 	size_t i, *x;
 	int rc;
 
@@ -599,12 +603,12 @@ mesh_gates(struct plan_ctx *p, struct wave *w, const struct rstate *a)
 		if (nkeep <= 1)
 			json_decref(ids);
 	}
-	x = realloc(mesh_state(p)->meshed, (mesh_state(p)->nmeshed + w->nvnets + 1) * sizeof(*x));
+	x = realloc(ms->meshed, (ms->nmeshed + w->nvnets + 1) * sizeof(*x));
 	if (x == NULL)
 		return plan_nomem(p);
-	mesh_state(p)->meshed = x;
-	memcpy(mesh_state(p)->meshed + mesh_state(p)->nmeshed, w->vnets, w->nvnets * sizeof(*x));
-	mesh_state(p)->nmeshed += w->nvnets;
+	ms->meshed = x;
+	memcpy(ms->meshed + ms->nmeshed, w->vnets, w->nvnets * sizeof(*x));
+	ms->nmeshed += w->nvnets;
 	if (w->mesh_wave > 1 && w->nvnets > 0) {
 		json_t *pairs = json_array();
 		size_t tries, want = p->sample, got = 0;
@@ -614,7 +618,7 @@ mesh_gates(struct plan_ctx *p, struct wave *w, const struct rstate *a)
 		for (tries = 0; tries < (size_t)want * 20 && got < want; tries++) {
 			uint64_t h = plan_mix64(((uint64_t)w->index << 32) ^ tries);
 			size_t s = w->vnets[h % w->nvnets];
-			size_t d = mesh_state(p)->meshed[plan_mix64(h) % mesh_state(p)->nmeshed];
+			size_t d = ms->meshed[plan_mix64(h) % ms->nmeshed];
 			struct path_result pr;
 			json_t *pair;
 			size_t q;

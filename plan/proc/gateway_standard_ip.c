@@ -21,6 +21,7 @@
 #include "plan/procedure.h"
 #include "plan/proc/gateway_standard_ip.h"
 #include "plan/rehearse.h"
+#include "plan/report.h"
 
 /* seeds/003: prepare "typically takes up to 45 minutes", the cutover "up to 15 minutes" (plan/cost.c). */
 #define SECONDS_PREPARE COST_PREPARE_MIGRATION_SECONDS
@@ -116,23 +117,24 @@ gw_of_migrated_connection(const struct plan_ctx *p, const struct diff_entry *e)
 static int
 gw_record(struct plan_ctx *p, const struct topo_gateway *g)
 {
+	struct gw_state *gs = gw_state(p);
 	size_t i;
 	struct gw *x;
 
-	for (i = 0; i < gw_state(p)->ngws; i++)
-		if (gw_state(p)->gws[i].g == g)
+	for (i = 0; i < gs->ngws; i++)
+		if (gs->gws[i].g == g)
 			return 0;
-	x = realloc(gw_state(p)->gws, (gw_state(p)->ngws + 1) * sizeof(*x));
+	x = realloc(gs->gws, (gs->ngws + 1) * sizeof(*x));
 	if (x == NULL)
 		return NW_ENOMEM;
-	gw_state(p)->gws = x;
-	memset(&gw_state(p)->gws[gw_state(p)->ngws], 0, sizeof(*gw_state(p)->gws));
-	gw_state(p)->gws[gw_state(p)->ngws].g = g;
+	gs->gws = x;
+	memset(&gs->gws[gs->ngws], 0, sizeof(*gs->gws));
+	gs->gws[gs->ngws].g = g;
 	{
 		struct topo_resource *r = topology_find(p->tgt, g->res->id);
-		gw_state(p)->gws[gw_state(p)->ngws].gt = r != NULL && r->type == TOPO_GATEWAY ? r->view : gw_successor(p, g);
+		gs->gws[gs->ngws].gt = r != NULL && r->type == TOPO_GATEWAY ? r->view : gw_successor(p, g);
 	}
-	gw_state(p)->ngws++;
+	gs->ngws++;
 	return 0;
 }
 
@@ -264,6 +266,7 @@ static int
 gateway_commit_wave(struct plan_ctx *p, size_t r, const json_t *commit_ids, const json_t *phase_exec,
     const json_t *new_gws)
 {
+	struct gw_state *gs = gw_state(p);
 	struct wave *w;
 	char name[64];
 
@@ -275,7 +278,7 @@ gateway_commit_wave(struct plan_ctx *p, size_t r, const json_t *commit_ids, cons
 		const json_t *iv;
 		size_t ii;
 		json_array_foreach(commit_ids, ii, iv) {
-			const struct gw *x = &gw_state(p)->gws[json_integer_value(iv)];
+			const struct gw *x = &gs->gws[json_integer_value(iv)];
 			const struct topo_gateway *g = x->g;
 			char path[1024];
 			json_t *st;
@@ -323,7 +326,8 @@ static int
 gw_round_steps(struct plan_ctx *p, struct wave *w, size_t i, const char *wt, json_t *names,
     json_t *phase_exec, json_t *commit_ids, json_t *new_gws)
 {
-	const struct gw *x = &gw_state(p)->gws[i];
+	struct gw_state *gs = gw_state(p);
+	const struct gw *x = &gs->gws[i];
 	const struct topo_gateway *g = x->g;
 	const char *ckey = gw_circuit_key(g);
 	char path[1024], abort_path[1024];
@@ -418,6 +422,7 @@ gw_round_steps(struct plan_ctx *p, struct wave *w, size_t i, const char *wt, jso
 static int
 gateway_round(struct plan_ctx *p, size_t r)
 {
+	struct gw_state *gs = gw_state(p);
 	struct wave *w;
 	char name[64], wt[256];
 	json_t *phase_exec = json_array(), *commit_ids = json_array(), *names = json_array();
@@ -433,8 +438,8 @@ gateway_round(struct plan_ctx *p, size_t r)
 	if (w == NULL)
 		goto done;
 	plan_window_text(p, wt, sizeof(wt));
-	for (i = 0; i < gw_state(p)->ngws; i++)
-		if (gw_state(p)->gws[i].round == r &&
+	for (i = 0; i < gs->ngws; i++)
+		if (gs->gws[i].round == r &&
 		    gw_round_steps(p, w, i, wt, names, phase_exec, commit_ids, new_gws) != 0)
 			goto done;
 	if (plan_gate_add(w, GATE_MIGRATION_PHASE, "after", json_pack("{s:O, s:s}", "gateways", phase_exec,
@@ -473,32 +478,33 @@ done:
 static int
 waves_gateways(struct plan_ctx *p)
 {
+	struct gw_state *gs = gw_state(p);
 	size_t i, k, nrounds = 0, r;
 	size_t *comp_size = NULL;
 
-	if (gw_state(p)->ngws == 0)
+	if (gs->ngws == 0)
 		return 0;
-	qsort(gw_state(p)->gws, gw_state(p)->ngws, sizeof(*gw_state(p)->gws), cmp_gw);
-	for (i = 0; i < gw_state(p)->ngws; i++)
-		gw_state(p)->gws[i].valid = gw_validate(p, &gw_state(p)->gws[i]);
+	qsort(gs->gws, gs->ngws, sizeof(*gs->gws), cmp_gw);
+	for (i = 0; i < gs->ngws; i++)
+		gs->gws[i].valid = gw_validate(p, &gs->gws[i]);
 	/* components of gateways sharing a circuit; a gateway's round is its place in its component */
-	for (i = 0; i < gw_state(p)->ngws; i++)
-		gw_state(p)->gws[i].comp = i;
-	for (i = 0; i < gw_state(p)->ngws; i++)
+	for (i = 0; i < gs->ngws; i++)
+		gs->gws[i].comp = i;
+	for (i = 0; i < gs->ngws; i++)
 		for (k = 0; k < i; k++)
-			if (plan_gw_shares_circuit(gw_state(p)->gws[i].g, gw_state(p)->gws[k].g)) {
-				size_t from = gw_state(p)->gws[i].comp, to = gw_state(p)->gws[k].comp;
+			if (plan_gw_shares_circuit(gs->gws[i].g, gs->gws[k].g)) {
+				size_t from = gs->gws[i].comp, to = gs->gws[k].comp;
 				for (size_t q = 0; q <= i; q++)
-					if (gw_state(p)->gws[q].comp == from)
-						gw_state(p)->gws[q].comp = to;
+					if (gs->gws[q].comp == from)
+						gs->gws[q].comp = to;
 			}
-	comp_size = calloc(gw_state(p)->ngws, sizeof(*comp_size));
+	comp_size = calloc(gs->ngws, sizeof(*comp_size));
 	if (comp_size == NULL)
 		return plan_nomem(p);
-	for (i = 0; i < gw_state(p)->ngws; i++) {
-		gw_state(p)->gws[i].round = comp_size[gw_state(p)->gws[i].comp]++;
-		if (gw_state(p)->gws[i].round + 1 > nrounds)
-			nrounds = gw_state(p)->gws[i].round + 1;
+	for (i = 0; i < gs->ngws; i++) {
+		gs->gws[i].round = comp_size[gs->gws[i].comp]++;
+		if (gs->gws[i].round + 1 > nrounds)
+			nrounds = gs->gws[i].round + 1;
 	}
 	free(comp_size);
 
@@ -605,12 +611,8 @@ gw_state_free(void *state)
 static void
 gw_report_overview(FILE *f, const json_t *plan)
 {
-	const json_t *w;
-	size_t i, gws = 0;
+	size_t gws = report_wave_count(plan, WAVE_GATEWAY, "members");
 
-	json_array_foreach(json_object_get(plan, "waves"), i, w)
-		if (wave_kind_parse(json_str(w, "kind")) == WAVE_GATEWAY)
-			gws += json_array_size(json_object_get(w, "members"));
 	fprintf(f, "- **Gateway migration (gateway-standard-ip).** %zu gateway%s move%s from "
 	    "Basic to Standard public IPs through Azure's validate, prepare, execute and commit "
 	    "stages. Gateways that share an ExpressRoute circuit migrate one at a time.\n",

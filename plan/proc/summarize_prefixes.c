@@ -19,6 +19,7 @@
 #include "plan/procedure.h"
 #include "plan/proc/summarize_prefixes.h"
 #include "plan/rehearse.h"
+#include "plan/report.h"
 
 extern const struct procedure procedure_summarize_prefixes;
 
@@ -181,7 +182,8 @@ sum_step(struct plan_ctx *p, struct wave *w, const struct topo_vnet *v, const st
 static int
 wave_summarize(struct plan_ctx *p)
 {
-	const json_t *vnets = sum_state(p)->vnets;
+	struct sum_state *ss = sum_state(p);
+	const json_t *vnets = ss->vnets;
 	const struct topo_vnet **hubs = NULL;
 	size_t n = 0, i;
 	struct wave *w;
@@ -292,6 +294,7 @@ advertised_rows(struct plan_ctx *p, struct wave *w, const struct adv_count *befo
 static int
 sum_claim(struct plan_ctx *p, struct diff_entry *e, const struct topo_resource *r)
 {
+	struct sum_state *ss = sum_state(p);
 	const struct topo_vnet *v;
 
 	if (r == NULL || r->type != TOPO_VNET || !plan_pointer_under(e->pointer, "/properties/summarizedGatewayPrefixes"))
@@ -299,7 +302,7 @@ sum_claim(struct plan_ctx *p, struct diff_entry *e, const struct topo_resource *
 	v = topology_find_vnet(p->cur, r->id);
 	if (v == NULL)
 		return 0; /* a new VNet: no procedure creates VNets */
-	return plan_idset_add(sum_state(p)->vnets, v->res->id, NULL) == 0 ? 1 : NW_ENOMEM;
+	return plan_idset_add(ss->vnets, v->res->id, NULL) == 0 ? 1 : NW_ENOMEM;
 }
 
 /* Before the summarize wave: what its gateways advertise. */
@@ -323,6 +326,7 @@ sum_rehearse_before(struct plan_ctx *p, struct wave *w, struct rstate *before)
 static int
 sum_rehearsed(struct plan_ctx *p, struct wave *w, struct rstate *before, const struct rstate *after)
 {
+	struct sum_state *ss = sum_state(p);
 	size_t *idx, n = 0, g;
 	bool *seen;
 	int rc;
@@ -350,7 +354,7 @@ sum_rehearsed(struct plan_ctx *p, struct wave *w, struct rstate *before, const s
 		}
 	}
 	free(seen);
-	rc = advertised_rows(p, w, sum_state(p)->adv_before, after);
+	rc = advertised_rows(p, w, ss->adv_before, after);
 	if (rc == 0)
 		rc = plan_gate_onprem(p, w, after, idx, n, "a sample of the hubs' spokes");
 	free(idx);
@@ -385,12 +389,8 @@ sum_state_free(void *state)
 static void
 sum_report_overview(FILE *f, const json_t *plan)
 {
-	const json_t *w;
-	size_t i, hubs = 0;
+	size_t hubs = report_wave_count(plan, WAVE_SUMMARIZE, "members");
 
-	json_array_foreach(json_object_get(plan, "waves"), i, w)
-		if (wave_kind_parse(json_str(w, "kind")) == WAVE_SUMMARIZE)
-			hubs += json_array_size(json_object_get(w, "members"));
 	fprintf(f, "- **Summarized prefixes (summarize-gateway-prefixes).** %zu hub VNet%s "
 	    "advertise%s a few supernets to the circuit instead of every hub and spoke prefix.\n",
 	    hubs, hubs == 1 ? "" : "s", hubs == 1 ? "s" : "");
