@@ -65,6 +65,17 @@ run "$NETWAVE" check -o json "$DATA/topo/doc-example.json"
 cp "$TMP/out" "$TMP/check.json"
 valid "check -o json is netwave.check/v1" "$TMP/check.json"
 
+# path and routes: the flows and routes of a synthesized estate
+"$NETWAVE" synth --hubs 1 --spokes-per-hub 2 --out "$TMP/pr.json" 2>/dev/null
+run "$NETWAVE" path "$TMP/pr.json" spoke-01-0001 spoke-01-0002 -o json
+expect_rc "path -o json" 0
+cp "$TMP/out" "$TMP/path.json"
+valid "path -o json is netwave.path/v1, each source subnet's way included" "$TMP/path.json"
+run "$NETWAVE" routes "$TMP/pr.json" spoke-01-0001 -o json
+expect_rc "routes -o json" 0
+cp "$TMP/out" "$TMP/routes.json"
+valid "routes -o json is netwave.routes/v1" "$TMP/routes.json"
+
 run "$NETWAVE" synth --hubz 1
 expect_err "an unknown option still names the nearest" "did you mean '--hubs'?"
 run "$NETWAVE" synth --hubs 1 --spokes-per-hub 1 --outt x
