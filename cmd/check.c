@@ -77,10 +77,17 @@ print_text(struct cmd_ctx *ctx, const struct findings *f, const struct topology 
 	FILE *o = ctx->out;
 	size_t i;
 
-	fprintf(o, "%s: %zu VNets (%zu hubs, %zu spokes), %zu gateways, %zu circuits, "
-		   "%zu private endpoints\n",
-	    t->source, t->nvnets, f->nhubs, f->nspokes, t->ngateways, t->ncircuits,
-	    t->nprivate_endpoints);
+	{
+		char a[6][64];
+
+		fprintf(o, "%s: %s (%s, %s), %s, %s, %s\n", t->source,
+		    output_noun(a[0], sizeof(a[0]), t->nvnets, "VNet", NULL),
+		    output_noun(a[1], sizeof(a[1]), f->nhubs, "hub", NULL),
+		    output_noun(a[2], sizeof(a[2]), f->nspokes, "spoke", NULL),
+		    output_noun(a[3], sizeof(a[3]), t->ngateways, "gateway", NULL),
+		    output_noun(a[4], sizeof(a[4]), t->ncircuits, "circuit", NULL),
+		    output_noun(a[5], sizeof(a[5]), t->nprivate_endpoints, "private endpoint", NULL));
+	}
 
 	if (f->n > 0) {
 		fputs("\nfindings:\n", o);

@@ -14,7 +14,7 @@ expect_line "overlapping unpeered VNets are a warning naming both" '^  warning +
 expect_line "a gateway on a Basic public IP is a warning" '^  warning +basic-public-ip +gateway gw-a uses Basic public IP pip-gw-a'
 expect_out "the totals are printed" "3 errors, 2 warnings, 0 infos"
 expect_err "the failure is summarized on stderr" "3 error-level findings"
-expect_out "the estate is summarized" "6 VNets (1 hubs, 5 spokes), 1 gateways, 1 circuits"
+expect_out "the estate is summarized" "6 VNets (1 hub, 5 spokes), 1 gateway, 1 circuit"
 # east-west: 5 spokes, 20 ordered flows (worked out by hand in the test's data notes)
 expect_out "east-west counts every ordered spoke pair" "east-west between spokes: 20 flows"
 expect_line "spoke-1 to spoke-2 hairpins through the circuit" '^  hairpin +1  through circuit er-1$'
