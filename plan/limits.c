@@ -1,5 +1,10 @@
 /*
- * The table of platform limits with their sources (see limits.h).
+ * The table of platform limits with their sources (see limits.h): the
+ * public Microsoft Learn or REST reference page that states each one.
+ * Two figures come from Microsoft's migration guidance rather than a Learn
+ * page: 5,000 VNets per connected group with AllowHighScaleConnectedGroup
+ * (the limitations page gives 250, raised on request), and Route Server's
+ * 200 routes to the gateways; docs/plan.md says so.
  */
 #include "config.h"
 
@@ -8,38 +13,47 @@
 #include "plan/limits.h"
 
 static const struct limit_def limit_table[LIMIT_COUNT] = {
-	{ LIMIT_MESH_VNETS, "meshVnets", "VNets per mesh (connected group)", 250, "seeds/003" },
+	{ LIMIT_MESH_VNETS, "meshVnets", "VNets per mesh (connected group)", 250,
+	  "https://learn.microsoft.com/azure/virtual-network-manager/concept-limitations" },
 	{ LIMIT_MESH_VNETS_HIGH_SCALE, "meshVnetsHighScale",
-	  "VNets per mesh with AllowHighScaleConnectedGroup", 5000, "seeds/003" },
-	{ LIMIT_MESH_PE, "meshPrivateEndpoints", "private endpoints per mesh", 2000, "seeds/003" },
+	  "VNets per mesh with AllowHighScaleConnectedGroup", 5000,
+	  "https://learn.microsoft.com/azure/virtual-network-manager/concept-limitations" },
+	{ LIMIT_MESH_PE, "meshPrivateEndpoints", "private endpoints per mesh", 2000,
+	  "https://learn.microsoft.com/rest/api/networkmanager/connectivity-configurations/create-or-update" },
 	{ LIMIT_MESH_PE_HSPE, "meshPrivateEndpointsHspe", "private endpoints per mesh with HSPE",
-	  20000, "seeds/003" },
-	{ LIMIT_VNET_PE, "vnetPrivateEndpoints", "private endpoints per VNet", 1000, "seeds/003" },
+	  20000, "https://learn.microsoft.com/rest/api/networkmanager/connectivity-configurations/create-or-update" },
+	{ LIMIT_VNET_PE, "vnetPrivateEndpoints", "private endpoints per VNet", 1000,
+	  "https://learn.microsoft.com/azure/private-link/increase-private-endpoint-vnet-limits" },
 	{ LIMIT_VNET_PE_HSPE, "vnetPrivateEndpointsHspe", "private endpoints per VNet with HSPE",
-	  5000, "seeds/003" },
+	  5000, "https://learn.microsoft.com/azure/private-link/increase-private-endpoint-vnet-limits" },
 	{ LIMIT_CONNECTED_GROUPS_PER_VNET, "connectedGroupsPerVnet", "connected groups per VNet", 2,
-	  "reference/azure-arm.md" },
-	{ LIMIT_PEERINGS_PER_VNET, "peeringsPerVnet", "VNet peerings per VNet", 500, "seeds/003" },
+	  "https://learn.microsoft.com/azure/virtual-network-manager/concept-limitations" },
+	{ LIMIT_PEERINGS_PER_VNET, "peeringsPerVnet", "VNet peerings per VNet", 500,
+	  "https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-networking-limits" },
 	{ LIMIT_ADVERTISED_V4, "advertisedPrefixesIpv4",
-	  "IPv4 prefixes a gateway advertises to the circuit", 1000, "seeds/003" },
+	  "IPv4 prefixes a gateway advertises to the circuit", 1000,
+	  "https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#expressroute-limits" },
 	{ LIMIT_ADVERTISED_V6, "advertisedPrefixesIpv6",
-	  "IPv6 prefixes a gateway advertises to the circuit", 100, "seeds/003" },
+	  "IPv6 prefixes a gateway advertises to the circuit", 100,
+	  "https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#expressroute-limits" },
 	{ LIMIT_ROUTE_SERVER_PEERS, "routeServerPeers", "Route Server BGP peers", 8,
-	  "seeds/002, seeds/003 (16 on newer deployments)" },
+	  "https://learn.microsoft.com/azure/route-server/route-server-faq" },
 	{ LIMIT_ROUTE_SERVER_ROUTES_PER_PEER, "routeServerRoutesPerPeer", "Route Server routes per peer",
-	  1000, "seeds/002" },
+	  1000, "https://learn.microsoft.com/azure/route-server/route-server-faq" },
 	{ LIMIT_ROUTE_SERVER_ROUTES_TO_GATEWAYS, "routeServerRoutesToGateways",
-	  "Route Server routes to gateways", 200, "seeds/002" },
+	  "Route Server routes to gateways", 200,
+	  "https://learn.microsoft.com/azure/route-server/route-server-faq" },
 	{ LIMIT_ARM_WRITE_BUCKET, "armWriteBucket", "ARM writes per subscription (bucket)", 200,
-	  "reference/azure-arm.md" },
+	  "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling" },
 	{ LIMIT_ARM_WRITE_REFILL, "armWriteRefillPerSecond", "ARM write refill per second", 10,
-	  "reference/azure-arm.md" },
+	  "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling" },
 	{ LIMIT_NETWORK_WRITES_5MIN, "networkWritesPer5Min", "Microsoft.Network writes per 5 minutes",
-	  1000, "reference/azure-arm.md" },
+	  1000, "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling"
+	  "#network-throttling" },
 	{ LIMIT_ARM_READ_BUCKET, "armReadBucket", "ARM reads per subscription (bucket)", 250,
-	  "reference/azure-arm.md (learn request-limits-and-throttling)" },
+	  "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling" },
 	{ LIMIT_ARM_READ_REFILL, "armReadRefillPerSecond", "ARM read refill per second", 25,
-	  "reference/azure-arm.md (learn request-limits-and-throttling)" },
+	  "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling" },
 };
 
 const struct limit_def *

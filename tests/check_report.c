@@ -128,7 +128,7 @@ START_TEST(test_markdown_has_every_section_a_reviewer_needs)
 {
 	static const char *const sections[] = {
 		"## Summary", "| Risk | **medium** |", "## What this plan does", "## Prerequisites and blockers",
-		"### Blockers", "## Limits", "| VNets per mesh (connected group) | 10 | 250 | seeds/003 |",
+		"### Blockers", "## Limits", "| VNets per mesh (connected group) | 10 | 250 | https://learn.microsoft.com/azure/virtual-network-manager/concept-limitations |",
 		"## Waves at a glance", "## Wave 2: pilot", "**Members (3):** spoke-01-0001, spoke-01-0002, spoke-02-0001",
 		"**Traffic before and after**", "| mesh: AVNM connected group, direct in the datacenter | 0 | 6 | +6 |",
 		"**How to roll this wave back:**", "**Maintenance window:** yes, the maintenance window starting "
