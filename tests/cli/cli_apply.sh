@@ -152,12 +152,17 @@ curl -sS -m 10 -X DELETE "$BASE/__netwave/resources?id=$REST_MEMBER" >/dev/null
 stop_emulator
 FAULTS="$TMP/slow.json"
 cat >"$FAULTS" <<EOF
-{ "format": "netwave.faults/v1", "rules": [ { "method": "PUT", "path": "*/staticMembers/*", "action": "latency", "ms": 400 } ] }
+{ "format": "netwave.faults/v1", "rules": [ { "method": "PUT", "path": "*/staticMembers/*", "action": "latency", "ms": 2000 } ] }
 EOF
 start_emulator "$TMP/emu.db"
 "$NETWAVE" apply "$PLAN" --db "$DB" --parallel 1 $P >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BG=$!
-sleep 1
+# until the background apply holds the plan (bounded: 240 looks, a quarter second apart)
+i=0
+while [ $i -lt 240 ] && ! "$NETWAVE" status "$PLAN" --db "$DB" 2>/dev/null | grep -q "held by"; do
+	sleep 0.25
+	i=$((i + 1))
+done
 run "$NETWAVE" apply "$PLAN" --db "$DB" $P
 expect_rc "a second apply on a held plan exits 4" 4
 expect_err "saying who holds it" "another run holds it (owner '$(id -un) apply', pid $BG"
