@@ -321,6 +321,35 @@ route_index(const json_t *routes)
 }
 
 /*
+ * One check against a NIC's effective routes (idx: prefix -> next hop type):
+ * each of its prefixes must use hop (or, when absent, no longer use it);
+ * the ones that do not are added to bad.  Returns how many.
+ */
+static size_t
+route_check_one(const struct rcheck *x, const char *nic, const json_t *idx, const char *hop,
+    bool absent, json_t *bad)
+{
+	const json_t *p;
+	size_t t, nbad = 0;
+
+	json_array_foreach(x->prefixes, t, p) {
+		const char *pfx = json_string_value(p), *nh;
+		bool uses;
+
+		if (pfx == NULL)
+			continue;
+		nh = json_string_value(json_object_get(idx, pfx));
+		uses = nh != NULL && strcasecmp(nh, hop) == 0;
+		if (uses == absent) {
+			nbad++;
+			list_add(bad, json_pack("{s:s, s:s?, s:s, s:s, s:s}", "from", x->from, "to", x->to,
+			    "prefix", pfx, "nic", nic, "found", nh == NULL ? "no active route" : nh));
+		}
+	}
+	return nbad;
+}
+
+/*
  * Asks each NIC once, a batch at a time, and judges its checks as soon as
  * its routes arrive, so a thousand route tables never sit in memory at once.
  */
@@ -386,25 +415,8 @@ route_checks(struct run *r, struct rcheck *c, size_t n, const char *hop, bool ab
 			}
 			idx = route_index(rts);
 			json_array_foreach(json_object_get(by_nic, nic), q, ci) {
-				struct rcheck *x = &c[json_integer_value(ci)];
-				const json_t *p;
-				size_t t;
-
 				checked++;
-				json_array_foreach(x->prefixes, t, p) {
-					const char *pfx = json_string_value(p), *nh;
-					bool uses;
-
-					if (pfx == NULL)
-						continue;
-					nh = json_string_value(json_object_get(idx, pfx));
-					uses = nh != NULL && strcasecmp(nh, hop) == 0;
-					if (uses != absent)
-						continue;
-					nbad++;
-					list_add(bad, json_pack("{s:s, s:s?, s:s, s:s, s:s}", "from", x->from, "to", x->to,
-					    "prefix", pfx, "nic", nic, "found", nh == NULL ? "no active route" : nh));
-				}
+				nbad += route_check_one(&c[json_integer_value(ci)], nic, idx, hop, absent, bad);
 			}
 			json_decref(idx);
 		}
