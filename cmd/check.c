@@ -53,17 +53,20 @@ print_mixed(FILE *o, const struct routes_ctx *rctx, const struct path_mixed *m, 
 static void
 print_eastwest(FILE *o, const struct findings *f)
 {
+	char n1[64], n2[64];
 	size_t i;
 
-	fprintf(o, "\neast-west between spokes: %zu flows (from %zu workload subnets to the other spokes)\n",
-	    f->eastwest.flows, f->eastwest.sources);
+	fprintf(o, "\neast-west between spokes: %s (from %s to the other spokes)\n",
+	    output_noun(n1, sizeof(n1), f->eastwest.flows, "flow", NULL),
+	    output_noun(n2, sizeof(n2), f->eastwest.sources, "workload subnet", NULL));
 	for (i = 0; i < f->eastwest.nbuckets; i++) {
 		const struct path_bucket *b = &f->eastwest.buckets[i];
 		const char *detail = b->detail;
 
 		if (b->cls == PATH_HAIRPIN)
 			detail = cmd_short_name(b->detail);
-		fprintf(o, "  %-14s %10zu  %s%s\n", path_class_name(b->cls), b->count,
+		fprintf(o, "  %-14s %10s  %s%s\n", path_class_name(b->cls),
+		    output_count(n1, sizeof(n1), b->count),
 		    b->cls == PATH_HAIRPIN ? "through circuit " :
 		    b->cls == PATH_VIA_APPLIANCE ? "through " : "",
 		    detail);

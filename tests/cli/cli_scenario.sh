@@ -67,7 +67,7 @@ discover() {
 # east_west FILE: the class counts of check's east-west summary, one per line
 east_west() {
 	"$NETWAVE" check "$1" 2>/dev/null | sed -n '/^east-west between spokes/,/^$/p' |
-	    sed -n 's/^  \([a-z-]*\) *\([0-9]*\).*/\1 \2/p' || true
+	    sed -n 's/^  \([a-z-]*\) *\([0-9,]*\).*/\1 \2/p' | tr -d , || true
 }
 
 # ew_count FILE CLASS: how many ordered spoke pairs are in CLASS
