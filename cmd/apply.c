@@ -428,10 +428,17 @@ progress_event(void *arg, const json_t *ev)
 	size_t i;
 
 	if (pr->json) {
+		json_t *c;
 		char *line;
+
 		if (strcmp(name, "tick") == 0)
 			return;
-		line = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+		/* each line a document of its own, named as every JSON netwave prints */
+		c = json_copy((json_t *)ev);
+		if (c != NULL)
+			json_object_set_new(c, "format", json_string(EVENT_FORMAT));
+		line = c != NULL ? json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(c);
 		if (line != NULL) {
 			fprintf(pr->f, "%s\n", line);
 			fflush(pr->f);

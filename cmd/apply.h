@@ -7,6 +7,9 @@
 #ifndef NETWAVE_CMD_APPLY_H
 #define NETWAVE_CMD_APPLY_H
 
+/* The format name of each line apply and rollback print with -o json (docs/schemas/event.schema.json). */
+#define EVENT_FORMAT "netwave.event/v1"
+
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -134,6 +134,9 @@ if grep -qv '^{.*}$' "$TMP/out"; then fail "--format json prints one JSON object
 	pass "--format json prints one JSON object per line"; fi
 expect_out "with a wave-done event for light" '"event":"wave-done"'
 expect_out "and gate results" '"event":"gate-result"'
+if python3 "$top_srcdir/tests/cli/schema_check.py" --lines "$top_srcdir/docs/schemas" "$TMP/out" \
+    >"$TMP/schema.out" 2>&1; then pass "every event line is netwave.event/v1 (docs/schemas)"; else
+	fail "every event line is netwave.event/v1 (docs/schemas)" "$(tail -n 3 "$TMP/schema.out")"; fi
 run "$NETWAVE" status "$PLAN" --db "$DB" --format json
 expect_out "status --format json is netwave.status/v1" '"format": "netwave.status/v1"'
 
