@@ -204,9 +204,9 @@ routes_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err
 	struct routes_ctx *rctx = NULL;
 	struct route_set set = { 0 };
 	struct route_endpoint to;
-	const struct topo_vnet *v;
-	const struct topo_subnet *only;
-	const char *sname;
+	const struct topo_vnet *v = NULL;
+	const struct topo_subnet *only = NULL;
+	const char *sname = NULL;
 	enum output_format fmt;
 	json_t *doc = NULL, *subnets = NULL;
 	size_t i, shown = 0;
