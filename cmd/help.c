@@ -44,6 +44,8 @@ static const struct {
 	  "PKCS#12 (with AZURE_TENANT_ID and AZURE_CLIENT_ID)" },
 	{ "AZURE_CLIENT_CERTIFICATE_PASSWORD", "the password of an encrypted PEM key or a PKCS#12 "
 	  "file (never logged)" },
+	{ "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", "1 or true: client assertions carry the certificate "
+	  "chain (x5c), for subject name/issuer authentication" },
 	{ "AZURE_SUBSCRIPTION_ID", "the subscription discover reads when --subscription is not given" },
 	{ "ARM_SUBSCRIPTION_ID", "the same, as Terraform names it, when AZURE_SUBSCRIPTION_ID is not set" },
 	{ "AZURE_FEDERATED_TOKEN_FILE", "a workload identity token file (with AZURE_TENANT_ID and "

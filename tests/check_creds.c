@@ -217,6 +217,84 @@ START_TEST(test_emulator_accepts_the_assertion_netwave_signs)
 }
 END_TEST
 
+/* The base64 DER of cert as x5c carries it (malloc'd). */
+static char *
+der64(X509 *cert)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(cert, &der);
+	char *b64 = malloc((size_t)n * 2 + 4);
+
+	ck_assert_int_gt(n, 0);
+	EVP_EncodeBlock((unsigned char *)b64, der, n);
+	OPENSSL_free(der);
+	return b64;
+}
+
+START_TEST(test_the_chain_goes_in_x5c_only_when_asked_and_leaf_first)
+{
+	struct pki p, ca;
+	struct az_cert *c = NULL;
+	struct nw_err err = { 0 };
+	struct auth_assert_fail f;
+	json_t *client, *h;
+	char *jwt = NULL, *leaf, *other, hdr[8192], h64[12000], bad[12400];
+	size_t n;
+	FILE *fp;
+
+	pki_make(&p);
+	pki_make(&ca);
+	/* a second certificate after the key: the rest of the chain the file holds */
+	fp = fopen(p.pem, "a");
+	ck_assert_ptr_nonnull(fp);
+	PEM_write_X509(fp, ca.cert);
+	fclose(fp);
+	client = client_with(p.cert);
+	leaf = der64(p.cert);
+	other = der64(ca.cert);
+
+	ck_assert_int_eq(az_cert_load(&c, p.pem, NULL, NOW, &err), 0);
+	ck_assert_uint_eq(az_cert_chain_length(c), 2);
+	/* off by default, as azure-identity */
+	ck_assert_int_eq(az_cert_assertion(&jwt, c, AUD, CLIENT, NOW, "j-1", &err), 0);
+	h = part_json(jwt, 0);
+	ck_assert_ptr_null(json_object_get(h, "x5c"));
+	json_decref(h);
+	free(jwt);
+
+	az_cert_send_chain(c, true);
+	ck_assert_int_eq(az_cert_assertion(&jwt, c, AUD, CLIENT, NOW, "j-1", &err), 0);
+	h = part_json(jwt, 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(h, "x5c")), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(h, "x5c"), 0)), leaf);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(h, "x5c"), 1)), other);
+	ck_assert_msg(auth_assert_verify(client, jwt, CLIENT, AUD, NOW + 10, &f), "%d %s", f.code,
+	    f.msg);
+
+	/* a chain whose first certificate is not the signing one: malformed, before any key is tried */
+	json_array_remove(json_object_get(h, "x5c"), 0);
+	json_array_append_new(json_object_get(h, "x5c"), json_string(leaf));
+	n = json_dumpb(h, hdr, sizeof(hdr) - 1, JSON_COMPACT);
+	ck_assert(n > 0 && n < sizeof(hdr));
+	hdr[n] = '\0';
+	az_b64url(h64, sizeof(h64), (const unsigned char *)hdr, strlen(hdr));
+	snprintf(bad, sizeof(bad), "%s%s", h64, strchr(jwt, '.'));
+	ck_assert(!auth_assert_verify(client, bad, CLIENT, AUD, NOW + 10, &f));
+	ck_assert_int_eq(f.status, 400);
+	ck_assert_int_eq(f.code, 50027);
+	ck_assert_ptr_nonnull(strstr(f.msg, "x5c"));
+
+	json_decref(h);
+	json_decref(client);
+	free(jwt);
+	free(leaf);
+	free(other);
+	az_cert_free(c);
+	pki_free(&p);
+	pki_free(&ca);
+}
+END_TEST
+
 /* An RS256 assertion with x5t (SHA-1), signed by hand with key; claims as given. */
 static char *
 rs256(EVP_PKEY *key, X509 *cert, const char *claims)
@@ -416,6 +494,7 @@ creds_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_assertion_is_ps256_with_the_sha256_thumbprint_and_entras_claims);
 	tcase_add_test(tc, test_emulator_accepts_the_assertion_netwave_signs);
+	tcase_add_test(tc, test_the_chain_goes_in_x5c_only_when_asked_and_leaf_first);
 	tcase_add_test(tc, test_emulator_checks_each_part_of_an_assertion_as_entra_does);
 	tcase_add_test(tc, test_key_files_netwave_refuses_say_why);
 	tcase_add_test(tc, test_each_clouds_scope_is_an_audience_its_metadata_publishes);

@@ -840,13 +840,20 @@ choose_environment(struct az_client *c, struct nw_err *err)
 	}
 	if (cert != NULL) {
 		char thumb[41];
+		const char *chain;
+		bool send;
 		cr->kind = AZ_CRED_CERT;
 		if ((rc = az_cert_load(&cr->cert, cert, env_get(c, "AZURE_CLIENT_CERTIFICATE_PASSWORD"),
 		    az_wall(c), err)) != 0)
 			return rc;
 		az_cert_thumbprint(cr->cert, thumb);
+		chain = env_get(c, "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN");
+		/* azure-identity takes "1" or "true" (any case); anything else leaves it off */
+		send = chain != NULL && (strcmp(chain, "1") == 0 || strcasecmp(chain, "true") == 0);
+		az_cert_send_chain(cr->cert, send);
 		snprintf(cr->name, sizeof(cr->name), "client certificate credential (AZURE_CLIENT_ID "
-		    "%.60s, tenant %.60s, thumbprint %s)", client, tenant, thumb);
+		    "%.60s, tenant %.60s, thumbprint %s%s)", client, tenant, thumb,
+		    send ? ", with x5c" : "");
 		return 1;
 	}
 	cr->kind = AZ_CRED_ASSERTION;

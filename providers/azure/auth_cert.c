@@ -16,6 +16,13 @@
  * RS256 + x5t (SHA-1) form is still accepted by Entra ID and by the
  * emulator, but netwave does not send it.
  *
+ * With AZURE_CLIENT_SEND_CERTIFICATE_CHAIN set to 1 or true (azure-identity's
+ * EnvironmentCredential reads the same variable; sendCertificateChain in
+ * @azure/identity) the header also carries x5c: the certificate first, then
+ * the rest of the chain the file holds, each the standard base64 of its DER
+ * encoding (RFC 7515, section 4.1.6), which subject name/issuer
+ * authentication needs.
+ *
  * The key stays in OpenSSL's memory and never reaches a log or a message;
  * the file's bytes and the password are overwritten once read.
  */
@@ -43,6 +50,8 @@ struct az_cert {
 	unsigned char sha1[20];
 	unsigned char sha256[32];
 	double not_after;  /* epoch seconds */
+	json_t *x5c;       /* the chain, certificate first (RFC 7515 x5c) */
+	bool send_chain;   /* AZURE_CLIENT_SEND_CERTIFICATE_CHAIN */
 };
 
 void
@@ -51,6 +60,7 @@ az_cert_free(struct az_cert *c)
 	if (c == NULL)
 		return;
 	EVP_PKEY_free(c->key);
+	json_decref(c->x5c);
 	free(c);
 }
 
@@ -194,6 +204,44 @@ done:
 	return rc;
 }
 
+/* Standard base64 of x's DER encoding as a new JSON string, or NULL. */
+static json_t *
+der_b64(X509 *x)
+{
+	unsigned char *der = NULL, *b64;
+	int n = i2d_X509(x, &der);
+	json_t *s = NULL;
+
+	if (n <= 0)
+		return NULL;
+	if ((b64 = malloc(((size_t)n + 2) / 3 * 4 + 1)) != NULL) {
+		EVP_EncodeBlock(b64, der, n);
+		s = json_string((const char *)b64);
+		free(b64);
+	}
+	OPENSSL_free(der);
+	return s;
+}
+
+/* The x5c array: leaf first, then every other certificate in the file's order. */
+static json_t *
+chain_x5c(STACK_OF(X509) *certs, X509 *leaf)
+{
+	json_t *a = json_array();
+	int i;
+
+	if (a == NULL || json_array_append_new(a, der_b64(leaf)) != 0)
+		goto fail;
+	for (i = 0; i < sk_X509_num(certs); i++)
+		if (sk_X509_value(certs, i) != leaf &&
+		    json_array_append_new(a, der_b64(sk_X509_value(certs, i))) != 0)
+			goto fail;
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
+}
+
 static int
 cert_fill(struct az_cert *c, X509 *x, const char *path, double now, struct nw_err *err)
 {
@@ -272,6 +320,10 @@ az_cert_load(struct az_cert **out, const char *path, const char *password, doubl
 	}
 	if ((rc = cert_fill(c, x, path, now, err)) != 0)
 		goto done;
+	if ((c->x5c = chain_x5c(certs, x)) == NULL) {
+		rc = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
 	*out = c;
 	c = NULL;
 done:
@@ -283,6 +335,18 @@ done:
 	sk_X509_pop_free(certs, X509_free);
 	az_cert_free(c);
 	return rc;
+}
+
+void
+az_cert_send_chain(struct az_cert *c, bool on)
+{
+	c->send_chain = on;
+}
+
+size_t
+az_cert_chain_length(const struct az_cert *c)
+{
+	return json_array_size(c->x5c);
 }
 
 void
@@ -356,6 +420,10 @@ az_cert_assertion(char **out, const struct az_cert *c, const char *aud, const ch
 	*out = NULL;
 	az_b64url(x5t, sizeof(x5t), c->sha256, sizeof(c->sha256));
 	hdr = json_pack("{s:s,s:s,s:s}", "alg", "PS256", "typ", "JWT", "x5t#S256", x5t);
+	if (hdr != NULL && c->send_chain && json_object_set(hdr, "x5c", c->x5c) != 0) {
+		rc = err_set(err, NW_ENOMEM, "out of memory");
+		goto done;
+	}
 	claims = json_pack("{s:s,s:I,s:s,s:s,s:I,s:s}", "aud", aud, "exp",
 	    (json_int_t)(t + ASSERTION_LIFETIME), "iss", client_id, "jti", jti, "nbf", (json_int_t)t,
 	    "sub", client_id);

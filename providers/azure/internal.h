@@ -268,11 +268,15 @@ void az_secure_free(char *s);
 int az_cert_load(struct az_cert **out, const char *path, const char *password, double now,
     struct nw_err *err);
 void az_cert_free(struct az_cert *c);
+/* Whether assertions carry the chain (x5c); off until asked for. */
+void az_cert_send_chain(struct az_cert *c, bool on);
+/* How many certificates x5c holds (the certificate and the rest of the file's chain). */
+size_t az_cert_chain_length(const struct az_cert *c);
 /* The SHA-1 thumbprint as Azure shows it (40 uppercase hex digits), for messages. */
 void az_cert_thumbprint(const struct az_cert *c, char out[41]);
 /*
- * A client assertion (new string): PS256, x5t#S256, claims aud, exp (now +
- * 600), iss = sub = client_id, jti, nbf (now).
+ * A client assertion (new string): PS256, x5t#S256 (and x5c when the chain
+ * is sent), claims aud, exp (now + 600), iss = sub = client_id, jti, nbf (now).
  */
 int az_cert_assertion(char **out, const struct az_cert *c, const char *aud, const char *client_id,
     double now, const char *jti, struct nw_err *err);

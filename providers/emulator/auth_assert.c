@@ -22,6 +22,14 @@
  *   iss or sub is not the client_id      401 invalid_client AADSTS700021
  *   aud is not this token endpoint       401 invalid_client AADSTS700023
  *   outside nbf..exp                     401 invalid_client AADSTS700024
+ *   x5c whose first certificate is not the one x5t names, or not
+ *   base64 DER certificates              400 invalid_request AADSTS50027
+ * The last row is the emulator's reading of RFC 7515 (section 4.1.6: the
+ * certificate holding the signing key comes first; 4.1.7/4.1.8: a thumbprint
+ * names that certificate): Entra ID documents x5c only as what subject
+ * name/issuer authentication needs, not what it answers to a mismatch.
+ * The emulator checks the chain's shape, never trusts a key from it: the key
+ * must still be one of the application's keyCredentials.
  * The clock skew Entra ID allows is not documented; the emulator allows
  * 300 s, Microsoft.IdentityModel's default (TokenValidationParameters.
  * DefaultClockSkew).
@@ -304,6 +312,44 @@ header_thumb(const json_t *hdr, bool *pss, unsigned char *thumb, size_t *tlen,
 	return true;
 }
 
+/* True when hdr has no x5c, or when its first certificate has the thumbprint the header names. */
+static bool
+x5c_ok(const json_t *hdr, const unsigned char *thumb, size_t tlen, struct auth_assert_fail *f)
+{
+	const json_t *x5c = json_object_get(hdr, "x5c"), *v;
+	bool ok = json_is_array(x5c) && json_array_size(x5c) > 0;
+	size_t i;
+
+	if (x5c == NULL)
+		return true;
+	json_array_foreach(x5c, i, v) {
+		unsigned char *der, md[32];
+		const unsigned char *p;
+		unsigned int mdlen = 0;
+		size_t len;
+		X509 *x;
+
+		if (!ok || !json_is_string(v) ||
+		    (der = b64_decode(json_string_value(v), json_string_length(v), false, &len)) == NULL) {
+			ok = false;
+			break;
+		}
+		p = der;
+		x = d2i_X509(NULL, &p, (long)len);
+		ERR_clear_error();
+		if (x != NULL && i == 0)
+			EVP_Digest(der, len, md, &mdlen, tlen == 20 ? EVP_sha1() : EVP_sha256(), NULL);
+		ok = x != NULL && (i > 0 || (mdlen == tlen && memcmp(md, thumb, tlen) == 0));
+		X509_free(x);
+		free(der);
+	}
+	if (!ok)
+		fail(f, 400, "invalid_request", 50027, "JWT token is invalid or malformed. The header's "
+		    "x5c must hold base64 DER certificates, the signing certificate (the one x5t names) "
+		    "first.");
+	return ok;
+}
+
 bool
 auth_assert_verify(const json_t *client, const char *assertion, const char *client_id,
     const char *audience, double now, struct auth_assert_fail *f)
@@ -325,7 +371,7 @@ auth_assert_verify(const json_t *client, const char *assertion, const char *clie
 		fail(f, 400, "invalid_request", 50027, "JWT token is invalid or malformed.");
 		goto done;
 	}
-	if (!header_thumb(hdr, &pss, thumb, &tlen, f))
+	if (!header_thumb(hdr, &pss, thumb, &tlen, f) || !x5c_ok(hdr, thumb, tlen, f))
 		goto done;
 	hex_of(thumb, tlen, hex);
 	if ((x = find_key(client, thumb, tlen)) == NULL) {

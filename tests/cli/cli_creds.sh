@@ -148,6 +148,13 @@ if grep -q "client_assertion=REDACTED\|\"client_assertion\": *\"REDACTED\"\|clie
 	fail "the assertion is redacted in --verbose"; fi
 if grep -q "PRIVATE KEY\|MII" "$TMP/err"; then fail "no key material on stderr"; else pass "no key material on stderr"; fi
 
+cert_discover "$TMP/good.pem" AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true $DISC --subscription "$SUB1" \
+	-o "$TMP/x5c.json" -v
+expect_rc "discover sending the certificate chain (x5c) as subject name/issuer authentication needs" 0
+expect_err "the credential says it sends the chain" "thumbprint $THUMB, with x5c)"
+if cmp -s "$TMP/pem.json" "$TMP/x5c.json"; then pass "with or without the chain, the same estate"; else
+	fail "with or without the chain, the same estate"; fi
+
 cert_discover "$TMP/good.pfx" AZURE_CLIENT_CERTIFICATE_PASSWORD="$PASSWORD" $DISC --subscription "$SUB1" -o "$TMP/pfx.json" -v
 expect_rc "discover with a PKCS#12 certificate and its password" 0
 if grep -qF "$PASSWORD" "$TMP/err" "$TMP/out" "$TMP/emu.err"; then fail "the password is never printed"; else
