@@ -25,16 +25,20 @@ static const struct cost_duration durations[] = {
 	  "Microsoft Learn, Azure Virtual Network Manager deployments: a commit's changes take "
 	  "effect after a deployment of \"a few minutes\" (counted as 3)" },
 	{ "prepare-migration", COST_PREPARE_MIGRATION_SECONDS,
-	  "seeds/003 (gateway migration): \"This preparation step typically takes up to 45 "
-	  "minutes\"" },
+	  "Microsoft Learn, About ExpressRoute gateway migration "
+	  "(https://learn.microsoft.com/azure/expressroute/gateway-migration): Prepare \"can take up "
+	  "to 45 minutes\"" },
 	{ "execute-migration", COST_EXECUTE_MIGRATION_SECONDS,
-	  "seeds/003 (gateway migration): the Migrate stage \"can take up to 15 minutes\"" },
+	  "Azure Networking Blog, ExpressRoute gateway Microsoft-initiated migration "
+	  "(https://techcommunity.microsoft.com/blog/azurenetworkingblog/"
+	  "expressroute-gateway-microsoft-initiated-migration/4497689): the Migrate stage \"can take "
+	  "up to 15 minutes\"" },
 	{ "commit-migration", COST_COMMIT_MIGRATION_SECONDS,
-	  "undocumented (seeds/003: \"The operation may take some time to complete\"); the "
-	  "emulator's figure" },
+	  "undocumented (Microsoft's guidance says only that \"the operation may take some "
+	  "time to complete\"); the emulator's figure" },
 	{ "register-feature", COST_FEATURE_REGISTRATION_SECONDS,
-	  "undocumented (reference/azure-arm.md section 4: poll until Registered); the "
-	  "emulator's figure" },
+	  "undocumented (https://learn.microsoft.com/azure/azure-resource-manager/"
+	  "management/preview-features: poll until Registered); the emulator's figure" },
 };
 
 const struct cost_duration *

@@ -63,7 +63,8 @@ budget_json(struct plan_ctx *p, struct budget *b)
 		b->refill_writes = refill->value;
 		b->refill_seconds = 1;
 		source = "default: ARM's 200-write bucket refilled at 10 per second, behind it "
-		    "Microsoft.Network's 1,000 writes per 5 minutes (reference/azure-arm.md; plan/cost.c)";
+		    "Microsoft.Network's 1,000 writes per 5 minutes (learn.microsoft.com/azure/"
+		    "azure-resource-manager/management/request-limits-and-throttling)";
 	}
 	cost_params_default(&b->cost);
 	b->cost.write_burst = (double)b->burst;

@@ -146,7 +146,8 @@ mesh_wave_decommission(struct plan_ctx *p)
 	    "spokes whose peering was deleted still reach each other through the mesh") != 0)
 		goto done;
 	plan_wave_risk(w, "irreversible: deletes %zu manual peering%s and %zu user route%s the mesh made "
-	    "redundant; rolling back means re-creating them by hand in a longer change window (seeds/003)",
+	    "redundant; netwave's rollback stops before this wave, so going back means re-creating them "
+	    "by hand in a longer change window",
 	    npeer, npeer == 1 ? "" : "s", nroute, nroute == 1 ? "" : "s");
 	plan_wave_risk(w, "infrastructure-as-code pipelines that still declare these peerings or routes will "
 	    "re-create them: remove them from the code first");

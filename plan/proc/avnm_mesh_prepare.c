@@ -596,9 +596,10 @@ mesh_waves_hspe(struct plan_ctx *p)
 			    "every VNet of the batch has privateEndpointVNetPolicies Basic");
 		else
 			json_decref(checks);
-		plan_wave_risk(w, "enabling High-Scale Private Endpoints resets the existing private endpoint "
-		    "connections of each of these %zu VNets (%ld private endpoints) for about one second "
-		    "(seeds/003): run it inside %s", i - start, npe, plan_window_text(p, wt, sizeof(wt)));
+		plan_wave_risk(w, "enabling High-Scale Private Endpoints triggers a platform update and a one-time reset "
+		    "of every long-running private endpoint connection of these %zu VNets (%ld private "
+		    "endpoints; learn.microsoft.com/azure/private-link/increase-private-endpoint-vnet-limits): "
+		    "run it inside %s", i - start, npe, plan_window_text(p, wt, sizeof(wt)));
 		plan_wave_risk(w, "once HSPE is on, per-private-endpoint bytes in/out metrics are no longer "
 		    "available, and on-premises private endpoint traffic is billed on the gateway VNet");
 		plan_wave_rollback(w, "put back each VNet's previous privateEndpointVNetPolicies and its subnets' "

@@ -311,7 +311,7 @@ mesh_wave_notes(struct plan_ctx *p, struct mwave *x)
 	w->soak = p->ro.soak_between_waves;
 	w->soak_desc = "before the next wave, with every gate passing";
 	plan_wave_risk(w, "the mesh overlays the existing peerings: the hub peerings and the hairpin "
-	    "through the circuit stay in place as the fallback until the decommission wave (seeds/003)");
+	    "through the circuit stay in place as the fallback until the decommission wave");
 	plan_wave_risk(w, "a commit replaces everything deployed in its region (goal state): each commit "
 	    "here lists every connectivity configuration already active in the region, so none is "
 	    "dropped");

@@ -23,7 +23,7 @@
 #include "plan/rehearse.h"
 #include "plan/report.h"
 
-/* seeds/003: prepare "typically takes up to 45 minutes", the cutover "up to 15 minutes" (plan/cost.c). */
+/* Prepare "typically takes up to 45 minutes", the cutover up to 15 (sources in plan/cost.c). */
 #define SECONDS_PREPARE COST_PREPARE_MIGRATION_SECONDS
 #define SECONDS_EXECUTE COST_EXECUTE_MIGRATION_SECONDS
 
@@ -411,8 +411,9 @@ gw_round_steps(struct plan_ctx *p, struct wave *w, size_t i, const char *wt, jso
 		const struct topo_vnet *sp[1];
 		size_t nsp = plan_gw_spokes(p, g, sp, 0);
 		plan_wave_risk(w, "executeMigration on %s moves on-premises traffic of %s and its %zu "
-		    "spokes to the new gateway: brief connectivity interruptions (typically under a "
-		    "minute, seeds/003) inside %s", g->res->name,
+		    "spokes to the new gateway: brief connectivity interruptions while the Migrate stage "
+		    "runs, up to 15 minutes (techcommunity.microsoft.com/blog/azurenetworkingblog/"
+		    "expressroute-gateway-microsoft-initiated-migration/4497689) inside %s", g->res->name,
 		    g->vnet != NULL ? g->vnet->res->name : "its VNet", nsp, wt);
 	}
 	return 0;
