@@ -27,8 +27,9 @@
  * True when action (an operation such as
  * "Microsoft.Network/virtualNetworks/write") is matched by pattern (an
  * entry of a role's actions or notActions): compared without case, `*`
- * matching any run of characters, '/' included ("Microsoft.Network/*",
- * "*\/read", "*").  NULL never matches.
+ * matching any run of characters, '/' included (so a star after
+ * "Microsoft.Network/" takes in every action of the namespace, and one
+ * before "/read" every read).  NULL never matches.
  */
 bool rbac_action_matches(const char *pattern, const char *action);
 

@@ -38,7 +38,7 @@ END_TEST
 
 START_TEST(test_actions_are_compared_without_case)
 {
-	/* Contributor's notActions say "Microsoft.Authorization/*\/Write" for the lowercase write */
+	/* Contributor's notActions spell "Write" for ARM's lowercase "write" */
 	ck_assert(rbac_action_matches("Microsoft.Authorization/*/Write",
 	    "Microsoft.Authorization/roleAssignments/write"));
 	ck_assert(rbac_action_matches("microsoft.network/VIRTUALNETWORKS/write",
