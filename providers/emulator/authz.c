@@ -415,6 +415,12 @@ authz_deny_assignments(struct emulator *e, struct emu_req *r, const struct emu_c
 	size_t i;
 
 	(void)c;
+	if (strcmp(r->method, "GET") != 0) {
+		json_decref(value);
+		emu_reply_error(r, 405, "MethodNotAllowed",
+		    "The requested resource does not support http method '%s'.", r->method);
+		return;
+	}
 	if (value == NULL || !emu_api_ok(r, EMU_NS_AUTHORIZATION)) {
 		json_decref(value);
 		return;
