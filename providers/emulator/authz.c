@@ -50,13 +50,19 @@ char *
 authz_scope_of(const char *path, const char *marker)
 {
 	const char *p, *last = NULL;
+	char *out, *q;
 	size_t n = strlen(marker);
 
 	for (p = path; (p = strcasestr(p, marker)) != NULL; p += n)
 		last = p;
-	if (last == NULL)
-		return emu_strdup(path);
-	return emu_printf("%.*s", (int)(last - path), path);
+	out = last == NULL ? emu_strdup(path) : emu_printf("%.*s", (int)(last - path), path);
+	/* ARM reads "a//b" as "a/b": the SDKs send an empty parentResourcePath that way */
+	for (p = q = out; out != NULL && *p != '\0'; p++)
+		if (!(*p == '/' && p[1] == '/'))
+			*q++ = *p;
+	if (out != NULL)
+		*q = '\0';
+	return out;
 }
 
 bool

@@ -143,7 +143,7 @@ void
 locks_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 {
 	char *scope = NULL, *id = NULL;
-	const char *tail;
+	const char *tail, *mark;
 	json_t *list;
 	long at;
 
@@ -151,7 +151,10 @@ locks_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 		return;
 	if ((scope = authz_scope_of(r->path, LOCKS_MARKER)) == NULL)
 		goto oom;
-	tail = r->path + strlen(scope) + strlen(LOCKS_MARKER);
+	/* what follows the last .../locks in the path as sent */
+	for (tail = r->path, at = -1; (mark = strcasestr(tail, LOCKS_MARKER)) != NULL; tail = mark + 1)
+		at = mark - r->path;
+	tail = r->path + at + strlen(LOCKS_MARKER);
 	if (*tail != '/' || tail[1] == '\0') {
 		if (strcmp(r->method, "GET") == 0)
 			lock_list_reply(e, r, scope);
