@@ -250,6 +250,11 @@ START_TEST(test_an_assignment_inherits_down_to_the_resource_and_its_children_onl
 	/* Network Contributor on the subscription reaches every group below it */
 	sign_in(&f, "app-net", "s1");
 	expect(&f, "PUT", NET "/virtualNetworks/new-1" API, VNET_BODY, 201, NULL);
+	expect(&f, "GET", NET "/virtualNetworks" API, NULL, 200, NULL);
+	expect(&f, "GET", SUBP "?api-version=2021-04-01", NULL, 200, NULL);
+	/* a feature's registration is Microsoft.Features', which the role lacks */
+	expect(&f, "POST", SUBP "/providers/Microsoft.Features/providers/Microsoft.Network/features/F/register"
+	    "?api-version=2021-07-01", "{}", 403, "AuthorizationFailed");
 	/* but not the resource groups themselves */
 	expect(&f, "PUT", SUBP "/resourceGroups/rg-two?api-version=2021-04-01", "{\"location\":\"eastus\"}", 403,
 	    "AuthorizationFailed");

@@ -212,8 +212,8 @@ request_action(const struct emu_req *r, char *buf, size_t size)
 	const char *prov = NULL, *p;
 	char probe[2100];
 
-	/* an extension resource (locks, permissions) is judged by its own type: the last namespace */
-	for (p = r->path; (p = strcasestr(p, "/providers/")) != NULL; p++)
+	/* an extension resource (locks, permissions, deny assignments) is judged by its own type */
+	for (p = r->path; (p = strcasestr(p, AUTH_NS)) != NULL; p++)
 		prov = p;
 	if (action_permission(r->method, prov != NULL ? prov : r->path, buf, size, &err) == 0)
 		return true;
@@ -221,7 +221,7 @@ request_action(const struct emu_req *r, char *buf, size_t size)
 	if (strcmp(r->method, "GET") != 0)
 		return false;
 	snprintf(probe, sizeof(probe), "%s/x", prov != NULL ? prov : r->path);
-	if (prov != NULL)
+	if (strcasestr(r->path, "/providers/") != NULL)
 		return action_permission("GET", probe, buf, size, &err) == 0;
 	if (strcasestr(r->path, "/resourceGroups") != NULL)
 		return snprintf(buf, size, "Microsoft.Resources/subscriptions/resourceGroups/read") < (int)size;
@@ -288,7 +288,8 @@ authz_admit(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 	char *scope = NULL;
 	bool ok = true, write;
 
-	if ((c->route->flags & ROUTE_OPEN) != 0 || c->sub == NULL || exempt(r))
+	/* Subscriptions - Get answers any caller with access there: not judged by action */
+	if ((c->route->flags & ROUTE_OPEN) != 0 || c->sub == NULL || exempt(r) || c->nseg <= 2)
 		return true;
 	if (!request_action(r, action, sizeof(action)))
 		return true; /* no resource type: the handler answers what it is */
