@@ -17,7 +17,10 @@
 // run under a large --time-scale.  Output is TAP-like, ending with
 // "N passed, M failed"; the exit code is 0 only when nothing failed.
 
+import authorization from "@azure/arm-authorization";
+import locks from "@azure/arm-locks";
 import { NetworkManagementClient } from "@azure/arm-network";
+import { PolicyInsightsClient } from "@azure/arm-policyinsights";
 import { createDefaultHttpClient, createPipelineRequest } from "@azure/core-rest-pipeline";
 import { ClientSecretCredential } from "@azure/identity";
 
@@ -524,6 +527,99 @@ await scenario("errors: unknown resources and bad input come back as CloudError 
 		addressSpace: { addressPrefixes: ["10.253.0.1/16"] },
 	}, poll), 400, "InvalidCIDRNotation", "host bits set");
 	check(/10\.253\.0\.0\/16/.test(e.message), `message does not name the prefix meant: ${e.message}`);
+});
+
+// --- refusals: permissions, locks, deny assignments, policy ----------------
+
+const sdkOptions = {
+	endpoint: base,
+	credentials: { scopes: [`${base}/.default`] },
+	retryOptions: { maxRetries: 2, retryDelayInMs: 50, maxRetryDelayInMs: 200 },
+};
+const authzClient = new authorization.AuthorizationManagementClient(credential, subscriptionId, sdkOptions);
+const lockClient = new locks.ManagementLockClient(credential, subscriptionId, sdkOptions);
+const policyClient = new PolicyInsightsClient(credential, subscriptionId, sdkOptions);
+const spokeVnet = spokes[0].name;
+
+await scenario("permissions: @azure/arm-authorization lists the caller's permissions at a group and a resource", async () => {
+	const atGroup = await collect(authzClient.permissions.listForResourceGroup(spokeRg));
+	check(atGroup.length >= 1, "no permission at the group");
+	// this client has no role assignments in the clients file: Owner's "*"
+	check(atGroup[0].actions.includes("*"), `actions: ${JSON.stringify(atGroup[0].actions)}`);
+	check(Array.isArray(atGroup[0].notActions), "notActions is not an array");
+	const atVnet = await collect(authzClient.permissions.listForResource(spokeRg, "Microsoft.Network", "",
+		"virtualNetworks", spokeVnet));
+	check(atVnet.length >= 1 && atVnet[0].actions.includes("*"), "no permission at the VNet");
+});
+
+await scenario("locks: @azure/arm-locks creates, gets, lists and deletes locks, and a ReadOnly lock refuses a write", async () => {
+	const made = await lockClient.managementLocks.createOrUpdateAtResourceLevel(spokeRg, "Microsoft.Network", "",
+		"virtualNetworks", spokeVnet, "conformance-ro", { level: "ReadOnly", notes: "conformance" });
+	equal(made.level, "ReadOnly", "created lock level");
+	equal(made.name, "conformance-ro", "created lock name");
+	await lockClient.managementLocks.createOrUpdateAtResourceGroupLevel(spokeRg, "conformance-nd", { level: "CanNotDelete" });
+	try {
+		const got = await lockClient.managementLocks.getAtResourceGroupLevel(spokeRg, "conformance-nd");
+		equal(got.level, "CanNotDelete", "lock read back");
+		const atSub = await collect(lockClient.managementLocks.listAtSubscriptionLevel());
+		check(atSub.some((l) => l.name === "conformance-ro") && atSub.some((l) => l.name === "conformance-nd"),
+			`subscription list: ${atSub.map((l) => l.name)}`);
+		const atGroup = await collect(lockClient.managementLocks.listAtResourceGroupLevel(spokeRg));
+		check(atGroup.length >= 2, `group list has ${atGroup.length}`);
+		const atVnet = await collect(lockClient.managementLocks.listAtResourceLevel(spokeRg, "Microsoft.Network", "",
+			"virtualNetworks", spokeVnet));
+		check(atVnet.some((l) => l.name === "conformance-ro") && !atVnet.some((l) => l.name === "conformance-nd"),
+			`resource list: ${atVnet.map((l) => l.name)}`);
+		const e = await rejects(client.subnets.beginCreateOrUpdateAndWait(spokeRg, spokeVnet, "locked", {
+			addressPrefix: "10.254.0.0/24",
+		}, poll), 409, "ScopeLocked", "write below a ReadOnly lock");
+		check(/locked/.test(e.message), `message: ${e.message}`);
+	} finally {
+		await lockClient.managementLocks.deleteAtResourceLevel(spokeRg, "Microsoft.Network", "", "virtualNetworks",
+			spokeVnet, "conformance-ro");
+		await lockClient.managementLocks.deleteAtResourceGroupLevel(spokeRg, "conformance-nd");
+	}
+	const after = await collect(lockClient.managementLocks.listAtResourceGroupLevel(spokeRg));
+	check(!after.some((l) => l.name.startsWith("conformance-")), "locks left after delete");
+});
+
+await scenario("deny assignments and policy: listed by @azure/arm-authorization, evaluated by @azure/arm-policyinsights", async () => {
+	const scope = `/subscriptions/${subscriptionId}/resourceGroups/${spokeRg}`;
+	await control("PUT", "authz", {
+		denyAssignments: [{
+			id: `${scope}/providers/Microsoft.Authorization/denyAssignments/conformance-deny`,
+			name: "conformance-deny",
+			properties: { scope, permissions: [{ actions: ["Microsoft.Network/virtualNetworks/delete"], notActions: [] }],
+				principals: [{ id: "00000000-0000-0000-0000-000000000000", type: "Everyone" }] },
+		}],
+		policyAssignments: [{
+			name: "deny-pe-basic", scope, policyDefinitionId: "/providers/Microsoft.Authorization/policyDefinitions/no-pe-basic",
+			policyRule: { if: { field: "Microsoft.Network/virtualNetworks/privateEndpointVNetPolicies", equals: "Basic" },
+				then: { effect: "deny" } },
+		}],
+	});
+	try {
+		const denies = await collect(authzClient.denyAssignments.listForResourceGroup(spokeRg));
+		equal(denies.length, 1, "deny assignments at the group");
+		equal(denies[0].denyAssignmentName, "conformance-deny", "deny assignment name");
+		await rejects(client.virtualNetworks.beginDeleteAndWait(spokeRg, spokeVnet, poll), 403, "AuthorizationFailed",
+			"delete under a deny assignment");
+		const r = await policyClient.policyRestrictions.checkAtResourceGroupScope(spokeRg, {
+			resourceDetails: { resourceContent: { type: "Microsoft.Network/virtualNetworks", location: region,
+				properties: { privateEndpointVNetPolicies: "Basic" } }, apiVersion: "2026-01-01" },
+			pendingFields: [{ field: "Microsoft.Network/virtualNetworks/privateEndpointVNetPolicies", values: ["Basic", "Disabled"] }],
+		});
+		const ev = r.contentEvaluationResult.policyEvaluations;
+		equal(ev.length, 1, "policy evaluations");
+		equal(ev[0].evaluationResult, "NonCompliant", "evaluation result");
+		check(ev[0].policyInfo.policyAssignmentId.endsWith("/policyAssignments/deny-pe-basic"), "assignment id");
+		equal(r.fieldRestrictions[0].restrictions[0].result, "Deny", "field restriction");
+		await rejects(client.virtualNetworks.beginCreateOrUpdateAndWait(spokeRg, "vnet-pe-basic", {
+			location: region, addressSpace: { addressPrefixes: ["10.251.0.0/16"] }, privateEndpointVNetPolicies: "Basic",
+		}, poll), 403, "RequestDisallowedByPolicy", "PUT the policy denies");
+	} finally {
+		await control("DELETE", "authz");
+	}
 });
 
 console.log(`${passed} passed, ${failed} failed`);
