@@ -13,10 +13,12 @@
 #ifndef NETWAVE_PLAN_CIRCUITS_H
 #define NETWAVE_PLAN_CIRCUITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "plan/err.h"
 #include "plan/findings.h"
+#include "plan/routes.h"
 #include "plan/topology.h"
 
 /*
@@ -29,5 +31,15 @@
  */
 int circuit_sanity(struct findings *out, const struct topology *t, const char *const *circuit_ids,
     size_t n, struct nw_err *err);
+
+/*
+ * The same, with a route context the caller already holds (borrowed; NULL:
+ * one is built here when a circuit's gateways must be counted).  With
+ * gateway_limits false the prefixes each gateway advertises to its circuits
+ * are not judged: `netwave check` judges them per gateway already
+ * (plan/findings.c, limit-exceeded / limit-near).
+ */
+int circuit_sanity_ctx(struct findings *out, const struct topology *t, const struct routes_ctx *ctx,
+    const char *const *circuit_ids, size_t n, bool gateway_limits, struct nw_err *err);
 
 #endif
