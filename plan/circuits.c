@@ -33,6 +33,7 @@ struct sanity {
 	const struct topology *t;
 	const struct routes_ctx *ctx;
 	struct cidr_table *vnet_space; /* every VNet address prefix -> its VNet */
+	size_t cap;                    /* of f->v: what the caller left is taken as full */
 	bool oom;
 };
 
@@ -40,42 +41,20 @@ static void
 add(struct sanity *s, enum finding_severity sev, const char *code, const char *resource,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/*
- * Appends one finding.  The array grows one slot at a time: the caller's
- * capacity is not known here, and a circuit yields a handful at most.
- */
 static void
 add(struct sanity *s, enum finding_severity sev, const char *code, const char *resource,
     const char *fmt, ...)
 {
-	struct findings *f = s->f;
-	struct finding *nv;
 	char msg[1024];
 	va_list ap;
 
 	if (s->oom)
 		return;
-	nv = realloc(f->v, (f->n + 1) * sizeof(*nv));
-	if (nv == NULL) {
-		s->oom = true;
-		return;
-	}
-	f->v = nv;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	nv[f->n].severity = sev;
-	nv[f->n].code = code;
-	nv[f->n].resource = strdup(resource != NULL ? resource : "");
-	nv[f->n].message = strdup(msg);
-	if (nv[f->n].resource == NULL || nv[f->n].message == NULL) {
-		free(nv[f->n].resource);
-		free(nv[f->n].message);
+	if (findings_append(s->f, &s->cap, sev, code, resource, msg) != 0)
 		s->oom = true;
-		return;
-	}
-	f->by_severity[sev]++;
-	f->n++;
 }
 
 static const char *
@@ -468,7 +447,7 @@ int
 circuit_sanity_ctx(struct findings *out, const struct topology *t, const struct routes_ctx *ctx,
     const char *const *circuit_ids, size_t n, bool gateway_limits, struct nw_err *err)
 {
-	struct sanity s = { .f = out, .t = t, .ctx = ctx };
+	struct sanity s = { .f = out, .t = t, .ctx = ctx, .cap = out->n };
 	struct routes_ctx *own = NULL;
 	size_t i, total = n == 0 ? t->ncircuits : n;
 	int rc = 0;
