@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "plan/findings.h"
+#include "plan/circuits.h"
 #include "plan/jsonutil.h"
 #include "plan/limits.h"
 
@@ -40,45 +41,50 @@ static void
 add(struct builder *b, enum finding_severity sev, const char *code, const char *resource,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+int
+findings_append(struct findings *f, size_t *cap, enum finding_severity sev, const char *code,
+    const char *resource, const char *message)
+{
+	struct finding *nv;
+
+	if (f->n == *cap) {
+		size_t ncap = *cap < 16 ? 32 : *cap * 2;
+		nv = realloc(f->v, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return -1;
+		f->v = nv;
+		*cap = ncap;
+	}
+	f->v[f->n].severity = sev;
+	f->v[f->n].code = code;
+	f->v[f->n].resource = strdup(resource != NULL ? resource : "");
+	f->v[f->n].message = strdup(message);
+	if (f->v[f->n].resource == NULL || f->v[f->n].message == NULL) {
+		free(f->v[f->n].resource);
+		free(f->v[f->n].message);
+		return -1;
+	}
+	f->by_severity[sev]++;
+	f->n++;
+	return 0;
+}
+
 static void
 add(struct builder *b, enum finding_severity sev, const char *code, const char *resource,
     const char *fmt, ...)
 {
-	struct findings *f = b->f;
-	struct finding *nv;
 	char msg[1024];
 	va_list ap;
 
 	if (b->oom)
 		return;
-	if (f->n == b->cap) {
-		size_t ncap = b->cap == 0 ? 32 : b->cap * 2;
-		nv = realloc(f->v, ncap * sizeof(*nv));
-		if (nv == NULL) {
-			b->oom = true;
-			return;
-		}
-		f->v = nv;
-		b->cap = ncap;
-	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	f->v[f->n].severity = sev;
-	f->v[f->n].code = code;
-	f->v[f->n].resource = strdup(resource != NULL ? resource : "");
-	f->v[f->n].message = strdup(msg);
-	if (f->v[f->n].resource == NULL || f->v[f->n].message == NULL) {
-		free(f->v[f->n].resource);
-		free(f->v[f->n].message);
+	if (findings_append(b->f, &b->cap, sev, code, resource, msg) != 0)
 		b->oom = true;
-		return;
-	}
-	f->by_severity[sev]++;
-	f->n++;
 }
 
-/* Records the busiest use of a limit (one row per limit key). */
 static void
 use_limit(struct builder *b, enum limit_id id, long limit, const char *resource, long value)
 {
@@ -555,6 +561,11 @@ findings_check(struct findings *out, const struct topology *t, const struct rout
 	check_warnings(&b, t);
 	if (b.oom)
 		goto oom;
+	/* Last: it appends with its own idea of the capacity, so the builder adds nothing after. */
+	if ((rc = circuit_sanity_ctx(out, t, ctx, NULL, 0, false, err)) != 0) {
+		findings_free(out);
+		return rc;
+	}
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), finding_cmp);
 

@@ -56,6 +56,14 @@ struct findings {
 int findings_check(struct findings *out, const struct topology *t, const struct routes_ctx *ctx,
     struct nw_err *err);
 
+/*
+ * Appends one finding (code is a static string; resource and message are
+ * copied).  *cap is the capacity of f->v, never less than f->n: a caller
+ * that does not know it passes f->n.  0, or -1 on out of memory.
+ */
+int findings_append(struct findings *f, size_t *cap, enum finding_severity sev, const char *code,
+    const char *resource, const char *message);
+
 /* A VNet counts as a hub when it has a gateway or is tagged role=hub. */
 bool findings_is_hub(const struct topo_vnet *v);
 
