@@ -43,4 +43,5 @@ const struct cmd_entry cmd_rollback_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.exec = rollback_exec,
+	.flags = CMD_NEEDS_STORE | CMD_NEEDS_PROVIDER | CMD_NEEDS_HISTORY | CMD_SETUP_ON_USE,
 };
