@@ -36,35 +36,26 @@ host_name(char *buf, size_t size)
 	buf[size - 1] = '\0';
 }
 
+static void
+lease_fill(sqlite3_stmt *s, void *arg)
+{
+	struct lease_holder *h = arg;
+	const unsigned char *owner = sqlite3_column_text(s, 0);
+	const unsigned char *host = sqlite3_column_text(s, 2);
+
+	snprintf(h->owner, sizeof(h->owner), "%s", owner != NULL ? (const char *)owner : "");
+	h->pid = sqlite3_column_int64(s, 1);
+	snprintf(h->host, sizeof(h->host), "%s", host != NULL ? (const char *)host : "");
+	h->acquired_at = sqlite3_column_int64(s, 3);
+	h->expires_at = sqlite3_column_int64(s, 4);
+}
+
 static int
 lease_read(struct store *st, const char *plan_id, struct lease_holder *h)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = st_prepare(st,
-	    "SELECT owner, pid, host, acquired_at, expires_at FROM leases WHERE plan_id = ?1", &s);
-
 	memset(h, 0, sizeof(*h));
-	if (rc == SQLITE_OK)
-		rc = st_bind_text(s, 1, plan_id);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			const unsigned char *owner = sqlite3_column_text(s, 0);
-			const unsigned char *host = sqlite3_column_text(s, 2);
-
-			h->found = true;
-			snprintf(h->owner, sizeof(h->owner), "%s", owner != NULL ? (const char *)owner : "");
-			h->pid = sqlite3_column_int64(s, 1);
-			snprintf(h->host, sizeof(h->host), "%s", host != NULL ? (const char *)host : "");
-			h->acquired_at = sqlite3_column_int64(s, 3);
-			h->expires_at = sqlite3_column_int64(s, 4);
-			rc = SQLITE_OK;
-		} else if (rc == SQLITE_DONE) {
-			rc = SQLITE_OK;
-		}
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return st_read_row(st, lease_fill, h, &h->found,
+	    "SELECT owner, pid, host, acquired_at, expires_at FROM leases WHERE plan_id = ?1", "s", plan_id);
 }
 
 /* Owners are names for people; a bound keeps them whole in struct lease_holder. */
