@@ -141,6 +141,16 @@ int st_list(struct store *st, const struct st_query *q, const char *doing, json_
 int st_read_row(struct store *st, void (*fill)(sqlite3_stmt *s, void *arg), void *arg, bool *found,
     const char *sql, const char *fmt, ...);
 
+/* Runs sql, which returns no rows, with its parameters bound as st_bind's fmt says. */
+int st_exec(struct store *st, const char *sql, const char *fmt, ...);
+
+/*
+ * Ends a change: journals event (st_journal_add), works the plan's status
+ * out again when refresh, and commits.  SQLITE_OK or the first failure.
+ */
+int st_journal_commit(struct store *st, const char *plan_id, time_t now, const char *event, int wave_idx,
+    const char *step_id, const json_t *detail, bool refresh);
+
 /* Sets key to v (stolen); false when v is NULL (out of memory or a damaged column). */
 bool st_obj_put(json_t *obj, const char *key, json_t *v);
 

@@ -1,8 +1,10 @@
 /*
- * Reading rows of the plan store: a row into JSON from a column table (the
- * read side of st_bind), a query into an array of such rows, and one row
- * into a caller's struct.  store_plan.c, store_run.c and store_lease.c read
- * through these rather than each stepping its own statements.
+ * Statements of the plan store in one call: a row into JSON from a column
+ * table (the read side of st_bind), a query into an array of such rows,
+ * one row into a caller's struct, a write that returns nothing, and the
+ * journal entry and commit that end a change.  store_plan.c, store_run.c
+ * and store_lease.c go through these rather than each stepping its own
+ * statements.
  */
 #include "config.h"
 
@@ -34,6 +36,21 @@ col_value(sqlite3_stmt *s, int i, char kind)
 	}
 }
 
+/* Prepares sql and binds its parameters as st_bind's fmt says; *out NULL on failure. */
+static int
+prepare_bound(struct store *st, const char *sql, const char *fmt, va_list ap, sqlite3_stmt **out)
+{
+	int rc = st_prepare(st, sql, out);
+
+	if (rc == SQLITE_OK)
+		rc = st_vbind(*out, fmt, ap);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 json_t *
 st_row_json(sqlite3_stmt *s, int first, const struct st_col *cols)
 {
@@ -60,12 +77,9 @@ st_list(struct store *st, const struct st_query *q, const char *doing, json_t **
 	*out = NULL;
 	if (list == NULL)
 		return err_set(err, NW_ENOMEM, "out of memory");
-	rc = st_prepare(st, q->sql, &s);
-	if (rc == SQLITE_OK) {
-		va_start(ap, fmt);
-		rc = st_vbind(s, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	rc = prepare_bound(st, q->sql, fmt, ap, &s);
+	va_end(ap);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		json_t *v = q->row != NULL ? q->row(s, q->arg) : st_row_json(s, 0, q->cols);
 
@@ -93,14 +107,12 @@ st_read_row(struct store *st, void (*fill)(sqlite3_stmt *s, void *arg), void *ar
 {
 	sqlite3_stmt *s = NULL;
 	va_list ap;
-	int rc = st_prepare(st, sql, &s);
+	int rc;
 
 	*found = false;
-	if (rc == SQLITE_OK) {
-		va_start(ap, fmt);
-		rc = st_vbind(s, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	rc = prepare_bound(st, sql, fmt, ap, &s);
+	va_end(ap);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -111,5 +123,34 @@ st_read_row(struct store *st, void (*fill)(sqlite3_stmt *s, void *arg), void *ar
 		rc = SQLITE_OK;
 	}
 	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+st_exec(struct store *st, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *s = NULL;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = prepare_bound(st, sql, fmt, ap, &s);
+	va_end(ap);
+	if (rc == SQLITE_OK)
+		rc = st_run(s);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+st_journal_commit(struct store *st, const char *plan_id, time_t now, const char *event, int wave_idx,
+    const char *step_id, const json_t *detail, bool refresh)
+{
+	int rc = st_journal_add(st, plan_id, now, event, wave_idx, step_id, detail);
+
+	if (rc == SQLITE_OK && refresh)
+		rc = st_plan_refresh(st, plan_id);
+	if (rc == SQLITE_OK)
+		rc = st_tx_commit(st);
 	return rc;
 }

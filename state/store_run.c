@@ -93,7 +93,6 @@ store_step_start(struct store *st, const char *plan_id, const char *step_id,
     struct nw_err *err)
 {
 	struct step_state ss;
-	sqlite3_stmt *s = NULL;
 	json_t *detail = NULL;
 	int rc, ret = 0, image_mode;
 
@@ -135,17 +134,14 @@ store_step_start(struct store *st, const char *plan_id, const char *step_id,
 		image_mode = 0;
 	}
 
-	rc = st_prepare(st,
+	rc = st_exec(st,
 	    "UPDATE steps SET status = 'started', direction = ?3, attempts = attempts + 1,"
 	    " poll_url = ?4, started_at = ?5, finished_at = NULL,"
 	    " before_image = CASE ?6 WHEN 1 THEN ?7 WHEN 2 THEN coalesce(before_image, ?7)"
 	    "  ELSE before_image END"
-	    " WHERE plan_id = ?1 AND step_id = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "ssssIij", plan_id, step_id, store_direction_name(dir), poll_url,
+	    " WHERE plan_id = ?1 AND step_id = ?2",
+	    "ssssIij", plan_id, step_id, store_direction_name(dir), poll_url,
 		    (sqlite3_int64)now, image_mode, image);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 
@@ -160,17 +156,12 @@ store_step_start(struct store *st, const char *plan_id, const char *step_id,
 		ret = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
 	}
-	rc = st_journal_add(st, plan_id, now, "step-started", ss.wave_idx, step_id, detail);
-	if (rc == SQLITE_OK)
-		rc = st_plan_refresh(st, plan_id);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, "step-started", ss.wave_idx, step_id, detail, true);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
 	ret = st_err_sqlite(err, st, rc, "cannot start step %s of plan %s", step_id, plan_id);
 done:
-	sqlite3_finalize(s);
 	json_decref(detail);
 	st_tx_rollback(st);
 	return ret;
@@ -181,7 +172,6 @@ store_step_set_poll_url(struct store *st, const char *plan_id, const char *step_
     const char *poll_url, time_t now, struct nw_err *err)
 {
 	struct step_state ss;
-	sqlite3_stmt *s = NULL;
 	json_t *detail = NULL;
 	int rc, ret = 0;
 
@@ -198,11 +188,8 @@ store_step_set_poll_url(struct store *st, const char *plan_id, const char *step_
 		ret = err_step_state(err, "record the poll url of", step_id, plan_id, &ss, ", not started");
 		goto done;
 	}
-	rc = st_prepare(st, "UPDATE steps SET poll_url = ?3 WHERE plan_id = ?1 AND step_id = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "sss", plan_id, step_id, poll_url);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
+	rc = st_exec(st, "UPDATE steps SET poll_url = ?3 WHERE plan_id = ?1 AND step_id = ?2",
+	    "sss", plan_id, step_id, poll_url);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 	detail = json_pack("{s:s?}", "pollUrl", poll_url);
@@ -210,16 +197,13 @@ store_step_set_poll_url(struct store *st, const char *plan_id, const char *step_
 		ret = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
 	}
-	rc = st_journal_add(st, plan_id, now, "step-polling", ss.wave_idx, step_id, detail);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, "step-polling", ss.wave_idx, step_id, detail, false);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
 	ret = st_err_sqlite(err, st, rc, "cannot record the poll url of step %s of plan %s", step_id,
 	    plan_id);
 done:
-	sqlite3_finalize(s);
 	json_decref(detail);
 	st_tx_rollback(st);
 	return ret;
@@ -256,7 +240,6 @@ store_step_finish(struct store *st, const char *plan_id, const char *step_id,
     struct nw_err *err)
 {
 	struct step_state ss;
-	sqlite3_stmt *s = NULL;
 	json_t *detail = NULL;
 	const char *why;
 	char event[32];
@@ -282,15 +265,12 @@ store_step_finish(struct store *st, const char *plan_id, const char *step_id,
 		ret = err_step_state(err, doing, step_id, plan_id, &ss, why);
 		goto done;
 	}
-	rc = st_prepare(st,
+	rc = st_exec(st,
 	    "UPDATE steps SET status = ?3, last_error = ?4, finished_at = ?5,"
 	    " after_image = CASE WHEN ?6 THEN ?7 ELSE after_image END"
-	    " WHERE plan_id = ?1 AND step_id = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "ssssIij", plan_id, step_id, store_step_status_name(status), error,
+	    " WHERE plan_id = ?1 AND step_id = ?2",
+	    "ssssIij", plan_id, step_id, store_step_status_name(status), error,
 		    (sqlite3_int64)now, status == STORE_STEP_DONE, image);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 
@@ -307,17 +287,12 @@ store_step_finish(struct store *st, const char *plan_id, const char *step_id,
 		goto done;
 	}
 	snprintf(event, sizeof(event), "step-%s", store_step_status_name(status));
-	rc = st_journal_add(st, plan_id, now, event, ss.wave_idx, step_id, detail);
-	if (rc == SQLITE_OK)
-		rc = st_plan_refresh(st, plan_id);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, event, ss.wave_idx, step_id, detail, true);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
 	ret = st_err_sqlite(err, st, rc, "cannot finish step %s of plan %s", step_id, plan_id);
 done:
-	sqlite3_finalize(s);
 	json_decref(detail);
 	st_tx_rollback(st);
 	return ret;
@@ -453,23 +428,16 @@ store_wave_set_status(struct store *st, const char *plan_id, int wave_idx,
 		s = NULL;
 	}
 
-	rc = st_prepare(st,
+	rc = st_exec(st,
 	    "UPDATE waves SET status = ?3,"
 	    " started_at = CASE ?3 WHEN 'running' THEN ?4 WHEN 'pending' THEN NULL ELSE started_at END,"
 	    " finished_at = CASE WHEN ?3 IN ('running', 'pending') THEN NULL ELSE ?4 END"
-	    " WHERE plan_id = ?1 AND idx = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "sisI", plan_id, wave_idx, name, (sqlite3_int64)now);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
+	    " WHERE plan_id = ?1 AND idx = ?2",
+	    "sisI", plan_id, wave_idx, name, (sqlite3_int64)now);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 	snprintf(event, sizeof(event), "wave-%s", name);
-	rc = st_journal_add(st, plan_id, now, event, wave_idx, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = st_plan_refresh(st, plan_id);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, event, wave_idx, NULL, NULL, true);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
@@ -591,16 +559,13 @@ store_gate_record(struct store *st, const char *plan_id, const char *gate_id,
 	sqlite3_finalize(s);
 	s = NULL;
 
-	rc = st_prepare(st,
+	rc = st_exec(st,
 	    "UPDATE gates SET status = ?3, last_result = ?4, checked_at = ?5,"
 	    " failures = failures + (?3 = 'failed'),"
 	    " inconclusive = inconclusive + (?3 = 'inconclusive'),"
 	    " errors = errors + (?3 = 'error')"
-	    " WHERE plan_id = ?1 AND gate_id = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "sssjI", plan_id, gate_id, name, result, (sqlite3_int64)now);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
+	    " WHERE plan_id = ?1 AND gate_id = ?2",
+	    "sssjI", plan_id, gate_id, name, result, (sqlite3_int64)now);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 	detail = json_pack("{s:s, s:O?}", "gate", gate_id, "result", (json_t *)result);
@@ -609,9 +574,7 @@ store_gate_record(struct store *st, const char *plan_id, const char *gate_id,
 		goto done;
 	}
 	snprintf(event, sizeof(event), "gate-%s", name);
-	rc = st_journal_add(st, plan_id, now, event, wave_idx, NULL, detail);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, event, wave_idx, NULL, detail, false);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
@@ -627,7 +590,6 @@ int
 store_gate_reset(struct store *st, const char *plan_id, int wave_idx, time_t now,
     struct nw_err *err)
 {
-	sqlite3_stmt *s = NULL;
 	int rc, ret = 0;
 
 	if (wave_idx < 0)
@@ -638,24 +600,18 @@ store_gate_reset(struct store *st, const char *plan_id, int wave_idx, time_t now
 	ret = st_check_plan_wave(st, plan_id, wave_idx, "reset the gates", err);
 	if (ret != 0)
 		goto done;
-	rc = st_prepare(st,
+	rc = st_exec(st,
 	    "UPDATE gates SET status = 'pending', last_result = NULL, failures = 0, inconclusive = 0,"
-	    " errors = 0, checked_at = NULL WHERE plan_id = ?1 AND wave_idx = ?2", &s);
+	    " errors = 0, checked_at = NULL WHERE plan_id = ?1 AND wave_idx = ?2",
+	    "si", plan_id, wave_idx);
 	if (rc == SQLITE_OK)
-		rc = st_bind(s, "si", plan_id, wave_idx);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
-	if (rc == SQLITE_OK)
-		rc = st_journal_add(st, plan_id, now, "gates-reset", wave_idx, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+		rc = st_journal_commit(st, plan_id, now, "gates-reset", wave_idx, NULL, NULL, false);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
 	ret = st_err_sqlite(err, st, rc, "cannot reset the gates of wave %d of plan %s", wave_idx,
 	    plan_id);
 done:
-	sqlite3_finalize(s);
 	st_tx_rollback(st);
 	return ret;
 }
@@ -680,9 +636,7 @@ store_journal_append(struct store *st, const char *plan_id, const char *event, i
 		ret = st_err_no_plan(err, st, plan_id);
 		goto done;
 	}
-	rc = st_journal_add(st, plan_id, now, event, wave_idx, step_id, detail);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, event, wave_idx, step_id, detail, false);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
