@@ -85,6 +85,14 @@ enum cmd_option_flags {
 #define CMD_FORMAT_OPTION(FORMATS, HELP) \
 	{ "output", 'o', FORMATS, OPT_FORMAT, HELP }
 
+/* The plan store a command reads or writes (cmd_db_path resolves it). */
+#define CMD_DB_OPTION \
+	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" }
+
+/* The history repository apply and rollback commit each wave to. */
+#define CMD_HISTORY_OPTION \
+	{ "history", 0, "DIR", 0, "the history repository (default netwave-history beside the store)" }
+
 /* The file a command writes its result to (Terraform's -out). */
 #define CMD_OUT_OPTION(HELP) { "out", 0, "FILE", 0, HELP }
 

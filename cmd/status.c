@@ -131,7 +131,7 @@ done:
 }
 
 static const struct cmd_option status_options[] = {
-	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
+	CMD_DB_OPTION,
 	{ "format", 0, "text|json", 0, "text (default) or netwave.status/v1" },
 	CMD_PROVIDER_OPTIONS,
 	{ NULL, 0, NULL, 0, NULL },
