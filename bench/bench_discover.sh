@@ -23,6 +23,7 @@ LATENCY_MS=${LATENCY_MS:-20}
 TIME_SCALE=${TIME_SCALE:-1000}
 
 . "$(dirname "$0")/lib.sh"
+bench_tmp
 
 echo "bench_discover: synth --hubs $HUBS --spokes-per-hub $SPOKES --pe-per-spoke $PES," \
 	"$LATENCY_MS ms added per request, emulator time scale $TIME_SCALE"

@@ -19,6 +19,7 @@ PES=${PES:-4}
 LATENCY_MS=${LATENCY_MS:-0}
 
 . "$(dirname "$0")/lib.sh"
+bench_tmp
 since() { echo "$(now) $1" | awk '{ printf "%.2f", $1 - $2 }'; }
 size() { wc -c <"$1" | tr -d ' '; }
 
