@@ -1163,10 +1163,6 @@ int
 main(void)
 {
 	Suite *s = suite_create("cidr");
-	TCase *parse = tcase_create("parse");
-	TCase *arith = tcase_create("arithmetic");
-	TCase *table = tcase_create("table");
-	TCase *agg = tcase_create("aggregate");
 	const TTest *const parse_tests[] = {
 		test_ipv4_prefixes_parse_into_bytes_and_format_back,
 		test_ipv4_leading_zeros_are_rejected_but_a_lone_zero_is_fine,
@@ -1209,20 +1205,10 @@ main(void)
 		NULL,
 	};
 
-	test_add_all(parse, parse_tests);
-	suite_add_tcase(s, parse);
-
-	test_add_all(arith, arith_tests);
-	suite_add_tcase(s, arith);
-
+	test_case(s, "parse", 0, parse_tests);
+	test_case(s, "arithmetic", 0, arith_tests);
 	/* The big cases run under sanitizers on two cores: give them room. */
-	tcase_set_timeout(table, 120);
-	test_add_all(table, table_tests);
-	suite_add_tcase(s, table);
-
-	tcase_set_timeout(agg, 120);
-	test_add_all(agg, agg_tests);
-	suite_add_tcase(s, agg);
-
+	test_case(s, "table", 120, table_tests);
+	test_case(s, "aggregate", 120, agg_tests);
 	return test_run_suite(s);
 }

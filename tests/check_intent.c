@@ -1451,10 +1451,6 @@ int
 main(void)
 {
 	Suite *s = suite_create("intent");
-	TCase *load = tcase_create("load");
-	TCase *sel = tcase_create("selectors");
-	TCase *exp = tcase_create("expansion");
-	TCase *big = tcase_create("synthesized");
 	const TTest *const load_tests[] = {
 		test_the_documented_example_loads_with_its_rollout,
 		test_an_unknown_change_kind_is_named_with_its_pointer_and_the_kinds,
@@ -1509,17 +1505,9 @@ main(void)
 		NULL,
 	};
 
-	test_add_all(load, load_tests);
-	suite_add_tcase(s, load);
-
-	test_add_all(sel, sel_tests);
-	suite_add_tcase(s, sel);
-
-	test_add_all(exp, exp_tests);
-	suite_add_tcase(s, exp);
-
-	tcase_set_timeout(big, 120);
-	test_add_all(big, big_tests);
-	suite_add_tcase(s, big);
+	test_case(s, "load", 0, load_tests);
+	test_case(s, "selectors", 0, sel_tests);
+	test_case(s, "expansion", 0, exp_tests);
+	test_case(s, "synthesized", 120, big_tests);
 	return test_run_suite(s);
 }

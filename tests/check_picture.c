@@ -264,8 +264,6 @@ static Suite *
 picture_suite(void)
 {
 	Suite *s = suite_create("picture");
-	TCase *dot = tcase_create("dot");
-	TCase *mm = tcase_create("mermaid");
 	const TTest *const dot_tests[] = {
 		test_path_picture_draws_each_subnet_and_the_hops_of_its_class,
 		test_path_picture_quotes_odd_names,
@@ -278,10 +276,8 @@ picture_suite(void)
 		NULL,
 	};
 
-	test_add_all(dot, dot_tests);
-	test_add_all(mm, mm_tests);
-	suite_add_tcase(s, dot);
-	suite_add_tcase(s, mm);
+	test_case(s, "dot", 0, dot_tests);
+	test_case(s, "mermaid", 0, mm_tests);
 	return s;
 }
 

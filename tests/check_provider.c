@@ -2496,7 +2496,6 @@ static Suite *
 provider_suite(void)
 {
 	Suite *s = suite_create("provider");
-	TCase *tc;
 	const TTest *const credentials_tests[] = {
 		test_client_secret_gets_a_token_once_and_reads,
 		test_invalid_secret_fails_naming_the_credential_never_the_secret,
@@ -2566,30 +2565,11 @@ provider_suite(void)
 		NULL,
 	};
 
-	tc = tcase_create("credentials");
-	tcase_set_timeout(tc, 120);
-	test_add_all(tc, credentials_tests);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("retries and throttling");
-	tcase_set_timeout(tc, 120);
-	test_add_all(tc, retries_and_throttling_tests);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("long-running operations");
-	tcase_set_timeout(tc, 120);
-	test_add_all(tc, long_running_operations_tests);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("errors, redaction, TLS, clouds");
-	tcase_set_timeout(tc, 120);
-	test_add_all(tc, errors_redaction_tls_clouds_tests);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("discovery");
-	tcase_set_timeout(tc, 300);
-	test_add_all(tc, discovery_tests);
-	suite_add_tcase(s, tc);
+	test_case(s, "credentials", 120, credentials_tests);
+	test_case(s, "retries and throttling", 120, retries_and_throttling_tests);
+	test_case(s, "long-running operations", 120, long_running_operations_tests);
+	test_case(s, "errors, redaction, TLS, clouds", 120, errors_redaction_tls_clouds_tests);
+	test_case(s, "discovery", 300, discovery_tests);
 	return s;
 }
 

@@ -1082,8 +1082,6 @@ static Suite *
 store_suite(void)
 {
 	Suite *s = suite_create("store");
-	TCase *plans = tcase_create("plans"), *files = tcase_create("files");
-	TCase *run = tcase_create("run"), *lease = tcase_create("lease");
 	const TTest *const plans_tests[] = {
 		test_a_saved_plan_comes_back_byte_identical,
 		test_saving_the_same_plan_twice_changes_nothing,
@@ -1127,23 +1125,10 @@ store_suite(void)
 		NULL,
 	};
 
-	tcase_add_checked_fixture(plans, setup, teardown);
-	tcase_add_checked_fixture(files, setup, teardown);
-	tcase_add_checked_fixture(run, setup, teardown);
-	tcase_add_checked_fixture(lease, setup, teardown);
-
-	test_add_all(plans, plans_tests);
-
-	test_add_all(files, files_tests);
-
-	test_add_all(run, run_tests);
-
-	test_add_all(lease, lease_tests);
-
-	suite_add_tcase(s, plans);
-	suite_add_tcase(s, files);
-	suite_add_tcase(s, run);
-	suite_add_tcase(s, lease);
+	tcase_add_checked_fixture(test_case(s, "plans", 0, plans_tests), setup, teardown);
+	tcase_add_checked_fixture(test_case(s, "files", 0, files_tests), setup, teardown);
+	tcase_add_checked_fixture(test_case(s, "run", 0, run_tests), setup, teardown);
+	tcase_add_checked_fixture(test_case(s, "lease", 0, lease_tests), setup, teardown);
 	return s;
 }
 

@@ -898,9 +898,7 @@ int
 main(void)
 {
 	Suite *s = suite_create("synth");
-	TCase *tc = tcase_create("estate");
-	TCase *big = tcase_create("large");
-	const TTest *const tc_tests[] = {
+	const TTest *const estate_tests[] = {
 		test_the_same_seed_gives_byte_identical_output,
 		test_another_seed_changes_the_tags_but_not_the_structure,
 		test_the_estate_loads_with_every_reference_resolved,
@@ -927,17 +925,13 @@ main(void)
 		test_spread_options_that_do_not_fit_are_refused_naming_the_option,
 		NULL,
 	};
-	const TTest *const big_tests[] = {
+	const TTest *const large_tests[] = {
 		test_no_two_vnets_overlap_and_subnets_sit_inside_their_vnet,
 		test_fifty_hubs_of_a_thousand_spokes_fit_the_address_plan,
 		NULL,
 	};
 
-	test_add_all(tc, tc_tests);
-	suite_add_tcase(s, tc);
-
-	test_add_all(big, big_tests);
-	tcase_set_timeout(big, 120);
-	suite_add_tcase(s, big);
+	test_case(s, "estate", 0, estate_tests);
+	test_case(s, "large", 120, large_tests);
 	return test_run_suite(s);
 }

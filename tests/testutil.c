@@ -53,16 +53,24 @@ test_add_all(TCase *tc, const TTest *const tests[])
 		tcase_add_test(tc, tests[i]);
 }
 
-Suite *
-test_suite(const char *name, const char *tcase, double timeout, const TTest *const tests[])
+TCase *
+test_case(Suite *s, const char *name, double timeout, const TTest *const tests[])
 {
-	Suite *s = suite_create(name);
-	TCase *tc = tcase_create(tcase);
+	TCase *tc = tcase_create(name);
 
 	if (timeout > 0)
 		tcase_set_timeout(tc, timeout);
 	test_add_all(tc, tests);
 	suite_add_tcase(s, tc);
+	return tc;
+}
+
+Suite *
+test_suite(const char *name, const char *tcase, double timeout, const TTest *const tests[])
+{
+	Suite *s = suite_create(name);
+
+	test_case(s, tcase, timeout, tests);
 	return s;
 }
 

@@ -25,6 +25,13 @@ struct nw_err test_topology_error(const char *json_text);
  */
 Suite *test_suite(const char *name, const char *tcase, double timeout, const TTest *const tests[]);
 
+/*
+ * Adds to s a test case named name running each test of tests
+ * (NULL-terminated) within timeout seconds (0: Check's default); returns
+ * it, for a fixture.
+ */
+TCase *test_case(Suite *s, const char *name, double timeout, const TTest *const tests[]);
+
 /* Adds each test of tests (NULL-terminated) to tc, in order. */
 void test_add_all(TCase *tc, const TTest *const tests[]);
 
