@@ -22,18 +22,8 @@ PES=${PES:-4}
 LATENCY_MS=${LATENCY_MS:-20}
 TIME_SCALE=${TIME_SCALE:-1000}
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/netwave-bench.XXXXXX")
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -TERM "$EMU" 2>/dev/null || true
-		wait "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-now() { date +%s.%N; }
+. "$(dirname "$0")/lib.sh"
+bench_tmp
 
 echo "bench_discover: synth --hubs $HUBS --spokes-per-hub $SPOKES --pe-per-spoke $PES," \
 	"$LATENCY_MS ms added per request, emulator time scale $TIME_SCALE"
@@ -46,20 +36,8 @@ cat >"$TMP/faults.json" <<EOF
 {"format": "netwave.faults/v1", "rules": [{"name": "latency", "action": "latency", "ms": $LATENCY_MS}]}
 EOF
 
-"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" --seed "$TMP/seed.json" \
-	--faults "$TMP/faults.json" --time-scale "$TIME_SCALE" 2>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 1200 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ ! -s "$TMP/port" ]; then
-	echo "bench_discover: the emulator did not start" >&2
-	cat "$TMP/emu.err" >&2
-	exit 1
-fi
-BASE=$(cat "$TMP/port")
+bench_emulator bench_discover --seed "$TMP/seed.json" \
+	--faults "$TMP/faults.json" --time-scale "$TIME_SCALE"
 
 # run SOURCE: sets WALL, REQS, GOT
 run() {

@@ -19,45 +19,19 @@ CONC=${CONC:-16}
 GETS=${GETS:-40000}
 PUTS=${PUTS:-10000}
 SECS=${SECS:-30}
-out=${BENCH_DIR:-bench/out}
-mkdir -p "$out"
-estate="$out/estate-10x500x4.json"
-if [ ! -f "$estate" ]; then
-	"$NETWAVE" synth --hubs 10 --spokes-per-hub 500 --pe-per-spoke 4 --udr-spokes 50 \
-		--regions eastus,westeurope --seed 1 -o "$estate"
-fi
-bytes=$(wc -c <"$estate")
+. "$(dirname "$0")/lib.sh"
+bench_estate
 
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-}
-trap cleanup EXIT INT TERM
+bench_tmp
 
 # kib FIELD: a VmRSS/VmHWM line of the emulator's /proc status, in KiB
 kib() {
 	awk -v f="$1:" '$1 == f { print $2 }' "/proc/$EMU/status"
 }
 
-rm -f "$out/emu.port"
-t0=$(date +%s.%N)
-"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$out/emu.port" --seed "$estate" \
-	--no-auth --time-scale 1000000 2>"$out/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$out/emu.port" ] && [ $i -lt 1200 ] && kill -0 "$EMU" 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ ! -s "$out/emu.port" ]; then
-	echo "bench_emulator: the emulator did not start within 120 s" >&2
-	cat "$out/emu.err" >&2
-	exit 1
-fi
-t1=$(date +%s.%N)
-BASE=$(cat "$out/emu.port")
+t0=$(now)
+bench_emulator bench_emulator --seed "$estate" --no-auth --time-scale 1000000
+t1=$(now)
 rss_idle=$(kib VmRSS)
 
 "$EMULOAD" --base "$BASE" --estate "$estate" --method GET --concurrency "$CONC" \

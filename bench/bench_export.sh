@@ -18,18 +18,8 @@ SPOKES=${SPOKES:-500}
 PES=${PES:-4}
 LATENCY_MS=${LATENCY_MS:-0}
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/netwave-bench.XXXXXX")
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -TERM "$EMU" 2>/dev/null || true
-		wait "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-now() { date +%s.%N; }
+. "$(dirname "$0")/lib.sh"
+bench_tmp
 since() { echo "$(now) $1" | awk '{ printf "%.2f", $1 - $2 }'; }
 size() { wc -c <"$1" | tr -d ' '; }
 
@@ -49,20 +39,8 @@ printf '%s\n' '{ "format": "netwave.intent/v1",' \
 
 printf '{"format": "netwave.faults/v1", "rules": [{"name": "latency", "action": "latency", "ms": %s}]}\n' \
 	"$LATENCY_MS" >"$TMP/faults.json"
-"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" --seed "$TMP/target.json" \
-	--faults "$TMP/faults.json" --time-scale 1000 2>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 1200 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ ! -s "$TMP/port" ]; then
-	echo "bench_export: the emulator did not start" >&2
-	cat "$TMP/emu.err" >&2
-	exit 1
-fi
-BASE=$(cat "$TMP/port")
+bench_emulator bench_export --seed "$TMP/target.json" \
+	--faults "$TMP/faults.json" --time-scale 1000
 
 t0=$(now)
 env -u NETWAVE_ACCESS_TOKEN AZURE_TENANT_ID=bench AZURE_CLIENT_ID=bench AZURE_CLIENT_SECRET=bench \

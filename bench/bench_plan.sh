@@ -17,15 +17,9 @@
 set -eu
 : "${NETWAVE:=./netwave}" "${JSONLOAD:=./bench/jsonload}" "${MEASURE:=./bench/measure}"
 RUNS=${RUNS:-5}
-out=${BENCH_DIR:-bench/out}
-mkdir -p "$out"
-estate="$out/estate-10x500x4.json"
+. "$(dirname "$0")/lib.sh"
+bench_estate
 intent="$out/intent-mesh.json"
-if [ ! -f "$estate" ]; then
-	"$NETWAVE" synth --hubs 10 --spokes-per-hub 500 --pe-per-spoke 4 --udr-spokes 50 \
-		--regions eastus,westeurope --seed 1 -o "$estate"
-fi
-bytes=$(wc -c <"$estate")
 sub=$(grep -A1 '"subscriptions"' "$estate" | tail -n 1 | tr -d ' ",')
 cat >"$intent" <<EOF
 {

@@ -29,9 +29,6 @@
 #include "state/history.h"
 #include "state/store.h"
 
-/* In cmd/plan.c: --db, else $NETWAVE_DB, else ./netwave.db. */
-const char *cmd_db_path(const struct cmd_args *a);
-
 
 /* ------------------------------------------------------------------ */
 /* Progress */
@@ -119,20 +116,6 @@ say(struct progress *pr, const char *fmt, ...)
 	fflush(pr->f);
 }
 
-static const char *
-s_(const json_t *ev, const char *k)
-{
-	const char *v = json_str(ev, k);
-
-	return v != NULL ? v : "";
-}
-
-static long
-i_(const json_t *ev, const char *k)
-{
-	return (long)json_integer_value(json_object_get(ev, k));
-}
-
 static void
 value_short(const json_t *v, char *buf, size_t size)
 {
@@ -157,14 +140,14 @@ static void
 ev_tick(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	snprintf(pr->wave, sizeof(pr->wave), "%s", s_(ev, "wave"));
-	snprintf(pr->direction, sizeof(pr->direction), "%s", s_(ev, "direction"));
-	pr->done = i_(ev, "done");
-	pr->total = i_(ev, "total");
-	pr->running = i_(ev, "running");
-	pr->failed = i_(ev, "failed");
-	pr->retries = i_(ev, "retries");
-	pr->throttled = i_(ev, "throttled");
+	snprintf(pr->wave, sizeof(pr->wave), "%s", ev_s(ev, "wave"));
+	snprintf(pr->direction, sizeof(pr->direction), "%s", ev_s(ev, "direction"));
+	pr->done = ev_i(ev, "done");
+	pr->total = ev_i(ev, "total");
+	pr->running = ev_i(ev, "running");
+	pr->failed = ev_i(ev, "failed");
+	pr->retries = ev_i(ev, "retries");
+	pr->throttled = ev_i(ev, "throttled");
 	pr->eta = json_real_value(json_object_get(ev, "eta"));
 	pr->elapsed = json_real_value(json_object_get(ev, "elapsed"));
 	if (pr->live)
@@ -175,34 +158,34 @@ static void
 ev_nothing_to_do(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	say(pr, "%s: %s", s_(ev, "plan"), s_(ev, "message"));
+	say(pr, "%s: %s", ev_s(ev, "plan"), ev_s(ev, "message"));
 }
 
 static void
 ev_wave_start(struct progress *pr, const json_t *w, const char *name)
 {
 	(void)name;
-	snprintf(pr->wave, sizeof(pr->wave), "%s", s_(w, "wave"));
-	snprintf(pr->direction, sizeof(pr->direction), "%s", s_(w, "direction"));
-	pr->done = i_(w, "done");
-	pr->total = i_(w, "steps");
+	snprintf(pr->wave, sizeof(pr->wave), "%s", ev_s(w, "wave"));
+	snprintf(pr->direction, sizeof(pr->direction), "%s", ev_s(w, "direction"));
+	pr->done = ev_i(w, "done");
+	pr->total = ev_i(w, "steps");
 	pr->gates_passed = pr->gates_total = 0;
 	pr->retries = pr->throttled = pr->failed = pr->running = 0;
 	pr->eta = -1;
-	if (strcmp(s_(w, "direction"), "rollback") == 0)
-		say(pr, "roll back wave %s (%s): %ld step(s) to undo", s_(w, "wave"), s_(w, "kind"),
-		    i_(w, "steps"));
+	if (strcmp(ev_s(w, "direction"), "rollback") == 0)
+		say(pr, "roll back wave %s (%s): %ld step(s) to undo", ev_s(w, "wave"), ev_s(w, "kind"),
+		    ev_i(w, "steps"));
 	else
-		say(pr, "wave %s (%s): %ld step(s)%s", s_(w, "wave"), s_(w, "kind"), i_(w, "steps"),
-		    i_(w, "done") > 0 ? ", resuming" : "");
+		say(pr, "wave %s (%s): %ld step(s)%s", ev_s(w, "wave"), ev_s(w, "kind"), ev_i(w, "steps"),
+		    ev_i(w, "done") > 0 ? ", resuming" : "");
 }
 
 static void
 ev_step_done(struct progress *pr, const json_t *ev, const char *name)
 {
 	if (pr->steps)
-		say(pr, "  %s %s%s%s", s_(ev, "step"), strcmp(name, "step-done") == 0 ? "done" :
-		    "rolled back", json_str(ev, "how") != NULL ? ": " : "", s_(ev, "how"));
+		say(pr, "  %s %s%s%s", ev_s(ev, "step"), strcmp(name, "step-done") == 0 ? "done" :
+		    "rolled back", json_str(ev, "how") != NULL ? ": " : "", ev_s(ev, "how"));
 }
 
 static void
@@ -210,17 +193,17 @@ ev_step_skipped(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
 	if (pr->steps)
-		say(pr, "  %s skipped: nothing to do", s_(ev, "step"));
+		say(pr, "  %s skipped: nothing to do", ev_s(ev, "step"));
 }
 
 static void
 ev_step_failed(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	if (strncmp(s_(ev, "error"), s_(ev, "step"), strlen(s_(ev, "step"))) == 0)
-		say(pr, "  failed: %s", s_(ev, "error"));
+	if (strncmp(ev_s(ev, "error"), ev_s(ev, "step"), strlen(ev_s(ev, "step"))) == 0)
+		say(pr, "  failed: %s", ev_s(ev, "error"));
 	else
-		say(pr, "  %s failed: %s", s_(ev, "step"), s_(ev, "error"));
+		say(pr, "  %s failed: %s", ev_s(ev, "step"), ev_s(ev, "error"));
 }
 
 static void
@@ -228,16 +211,16 @@ ev_step_retry(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
 	if (pr->steps)
-		say(pr, "  %s will be sent again in %.1f s: %s", s_(ev, "step"),
-		    json_real_value(json_object_get(ev, "delay")), s_(ev, "reason"));
+		say(pr, "  %s will be sent again in %.1f s: %s", ev_s(ev, "step"),
+		    json_real_value(json_object_get(ev, "delay")), ev_s(ev, "reason"));
 }
 
 static void
 ev_step_reconcile(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	say(pr, "  %s was started by an earlier run (attempt %ld): %s", s_(ev, "step"),
-	    i_(ev, "attempt"), json_is_true(json_object_get(ev, "journaledOperation")) ?
+	say(pr, "  %s was started by an earlier run (attempt %ld): %s", ev_s(ev, "step"),
+	    ev_i(ev, "attempt"), json_is_true(json_object_get(ev, "journaledOperation")) ?
 	    "following its journaled operation" : "reading its state");
 }
 
@@ -245,7 +228,7 @@ static void
 ev_step_reconciled(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	say(pr, "  %s: %s", s_(ev, "step"), s_(ev, "how"));
+	say(pr, "  %s: %s", ev_s(ev, "step"), ev_s(ev, "how"));
 }
 
 static void
@@ -253,7 +236,7 @@ ev_step_uncertain(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
 	say(pr, "  %s: no clear answer (%s); reading its state instead of sending it again",
-	    s_(ev, "step"), s_(ev, "error"));
+	    ev_s(ev, "step"), ev_s(ev, "error"));
 }
 
 static void
@@ -269,16 +252,16 @@ ev_gate_wait(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
 	if (!pr->live)
-		say(pr, "  gate %s (%s) waiting: %s", s_(ev, "gate"), s_(ev, "kind"), s_(ev, "summary"));
+		say(pr, "  gate %s (%s) waiting: %s", ev_s(ev, "gate"), ev_s(ev, "kind"), ev_s(ev, "summary"));
 }
 
 static void
 ev_gate_result(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	if (strcmp(s_(ev, "outcome"), "passed") == 0)
+	if (strcmp(ev_s(ev, "outcome"), "passed") == 0)
 		pr->gates_passed++;
-	say(pr, "  gate %s %s %s: %s", s_(ev, "gate"), s_(ev, "kind"), s_(ev, "outcome"), s_(ev, "summary"));
+	say(pr, "  gate %s %s %s: %s", ev_s(ev, "gate"), ev_s(ev, "kind"), ev_s(ev, "outcome"), ev_s(ev, "summary"));
 }
 
 static void
@@ -288,7 +271,7 @@ ev_drift(struct progress *pr, const json_t *ev, const char *name)
 	size_t i;
 
 	(void)name;
-	say(pr, "drift in what wave %s touches:", s_(ev, "wave"));
+	say(pr, "drift in what wave %s touches:", ev_s(ev, "wave"));
 	json_array_foreach(json_object_get(ev, "changes"), i, c) {
 		char b[80], a[80];
 		if (i >= 20) {
@@ -297,8 +280,8 @@ ev_drift(struct progress *pr, const json_t *ev, const char *name)
 		}
 		value_short(json_object_get(c, "before"), b, sizeof(b));
 		value_short(json_object_get(c, "after"), a, sizeof(a));
-		say(pr, "  %s %s %s: planned %s, now %s", short_id(s_(c, "resource")), s_(c, "kind"),
-		    s_(c, "pointer")[0] != '\0' ? s_(c, "pointer") : "(resource)", b, a);
+		say(pr, "  %s %s %s: planned %s, now %s", short_id(ev_s(c, "resource")), ev_s(c, "kind"),
+		    ev_s(c, "pointer")[0] != '\0' ? ev_s(c, "pointer") : "(resource)", b, a);
 	}
 }
 
@@ -306,7 +289,7 @@ static void
 ev_soak_wait(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	say(pr, "wave %s soaks until %s (%.0f s left)%s", s_(ev, "wave"), s_(ev, "until"),
+	say(pr, "wave %s soaks until %s (%.0f s left)%s", ev_s(ev, "wave"), ev_s(ev, "until"),
 	    json_real_value(json_object_get(ev, "secondsLeft")), json_is_true(json_object_get(ev,
 	    "waiting")) ? ": waiting" : "");
 }
@@ -315,7 +298,7 @@ static void
 ev_soak_next(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	say(pr, "wave %s soaks until %s before the next wave may start", s_(ev, "wave"), s_(ev, "until"));
+	say(pr, "wave %s soaks until %s before the next wave may start", ev_s(ev, "wave"), ev_s(ev, "until"));
 }
 
 static void
@@ -323,8 +306,8 @@ ev_history(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
 	if (json_is_true(json_object_get(ev, "committed")))
-		say(pr, "  history: commit %.10s%s%s", s_(ev, "commit"), json_str(ev, "tag") != NULL ?
-		    ", tag " : "", s_(ev, "tag"));
+		say(pr, "  history: commit %.10s%s%s", ev_s(ev, "commit"), json_str(ev, "tag") != NULL ?
+		    ", tag " : "", ev_s(ev, "tag"));
 }
 
 static void
@@ -333,7 +316,7 @@ ev_wave_end(struct progress *pr, const json_t *ev, const char *name)
 	if (strcmp(name, "wave-done") == 0)
 		pr->done = pr->total;
 	clear_live(pr);
-	say(pr, "wave %s %s", s_(ev, "wave"), strcmp(name, "wave-done") == 0 ? "done" :
+	say(pr, "wave %s %s", ev_s(ev, "wave"), strcmp(name, "wave-done") == 0 ? "done" :
 	    strcmp(name, "wave-rolled-back") == 0 ? "rolled back" : "failed");
 	if (strcmp(name, "wave-failed") != 0)
 		pr->wave[0] = '\0';
@@ -343,7 +326,7 @@ static void
 ev_auto_rollback(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	say(pr, "rolling wave %s back (--auto-rollback)", s_(ev, "wave"));
+	say(pr, "rolling wave %s back (--auto-rollback)", ev_s(ev, "wave"));
 }
 
 static void
@@ -360,22 +343,22 @@ static void
 ev_rollback_stopped(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	say(pr, "rollback of wave %s stops in front of %s: %s", s_(ev, "wave"), s_(ev, "step"),
-	    s_(ev, "description"));
+	say(pr, "rollback of wave %s stops in front of %s: %s", ev_s(ev, "wave"), ev_s(ev, "step"),
+	    ev_s(ev, "description"));
 }
 
 static void
 ev_interrupted(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	say(pr, "interrupted: finishing the %ld step(s) in flight, then stopping", i_(ev, "running"));
+	say(pr, "interrupted: finishing the %ld step(s) in flight, then stopping", ev_i(ev, "running"));
 }
 
 static void
 ev_warning(struct progress *pr, const json_t *ev, const char *name)
 {
 	(void)name;
-	say(pr, "warning: %s", s_(ev, "message"));
+	say(pr, "warning: %s", ev_s(ev, "message"));
 }
 
 static void
@@ -424,7 +407,7 @@ void
 progress_event(void *arg, const json_t *ev)
 {
 	struct progress *pr = arg;
-	const char *name = s_(ev, "event");
+	const char *name = ev_s(ev, "event");
 	size_t i;
 
 	if (pr->json) {
@@ -464,22 +447,22 @@ progress_evidence(FILE *f, const json_t *evidence)
 		return;
 	if (json_str(evidence, "gate") != NULL) {
 		const json_t *ev = json_object_get(evidence, "evidence");
-		fprintf(f, "gate %s (%s) %s: %s\n", s_(evidence, "gate"), s_(evidence, "kind"),
-		    s_(evidence, "outcome"), s_(evidence, "description"));
-		fprintf(f, "  %s\n", s_(ev, "summary"));
+		fprintf(f, "gate %s (%s) %s: %s\n", ev_s(evidence, "gate"), ev_s(evidence, "kind"),
+		    ev_s(evidence, "outcome"), ev_s(evidence, "description"));
+		fprintf(f, "  %s\n", ev_s(ev, "summary"));
 		json_array_foreach(json_object_get(ev, "missing"), i, x)
-			fprintf(f, "  %s -> %s: %s has %s\n", short_id(s_(x, "from")), json_str(x, "to") != NULL ?
-			    short_id(s_(x, "to")) : "on-premises", s_(x, "prefix"), s_(x, "found"));
+			fprintf(f, "  %s -> %s: %s has %s\n", short_id(ev_s(x, "from")), json_str(x, "to") != NULL ?
+			    short_id(ev_s(x, "to")) : "on-premises", ev_s(x, "prefix"), ev_s(x, "found"));
 		json_array_foreach(json_object_get(ev, "mismatches"), i, x) {
 			char a[80], b[80];
 			value_short(json_object_get(x, "actual"), a, sizeof(a));
 			value_short(json_object_get(x, "expected"), b, sizeof(b));
-			fprintf(f, "  %s %s: %s, expected %s\n", short_id(s_(x, "resource")), s_(x, "pointer"), a, b);
+			fprintf(f, "  %s %s: %s, expected %s\n", short_id(ev_s(x, "resource")), ev_s(x, "pointer"), a, b);
 		}
 		return;
 	}
 	json_array_foreach(json_object_get(evidence, "failedSteps"), i, x)
-		fprintf(f, "step %s (%s): %s\n", s_(x, "step"), s_(x, "action"), s_(x, "error"));
+		fprintf(f, "step %s (%s): %s\n", ev_s(x, "step"), ev_s(x, "action"), ev_s(x, "error"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -546,21 +529,6 @@ cmd_confirm_tty(void *arg, const char *prompt, const char *expected)
 	return strcmp(line, expected) == 0;
 }
 
-/* --history, else netwave-history beside the database. */
-static int
-history_dir_for(char *buf, size_t size, const struct cmd_args *a, const char *db, struct nw_err *err)
-{
-	const char *dir = cmd_arg(a, "history");
-
-	if (dir != NULL && *dir != '\0') {
-		if (strlen(dir) >= size)
-			return err_set(err, NW_EINPUT, "option '--history': path too long");
-		strcpy(buf, dir);
-		return 0;
-	}
-	return history_default_dir(buf, size, db, err);
-}
-
 /* ------------------------------------------------------------------ */
 /* The rehearsal (--dry-run) */
 
@@ -587,7 +555,7 @@ static int
 dry_run(struct cmd_ctx *ctx, const struct cmd_args *a, struct store *real, const char *plan_arg,
     struct apply_opts *o, struct progress *pr, struct nw_err *err)
 {
-	struct provider *live = NULL;
+	struct provider *live;
 	struct apply_result res;
 	json_t *plan = NULL, *seed = NULL;
 	int rc;
@@ -610,7 +578,7 @@ dry_run(struct cmd_ctx *ctx, const struct cmd_args *a, struct store *real, const
 		dopts.subscriptions = subs;
 		dopts.nsubscriptions = n;
 		dopts.cloud = cmd_provider_cloud(a);
-		if ((rc = cmd_provider_open(ctx, a, &live, err)) != 0 ||
+		if ((rc = cmd_provider_get(ctx, &live, err)) != 0 ||
 		    (rc = azure_discover(&seed, live, &dopts, NULL, err)) != 0) {
 			err_prefix(err, "cannot read the current estate for the rehearsal");
 			goto done;
@@ -630,7 +598,6 @@ dry_run(struct cmd_ctx *ctx, const struct cmd_args *a, struct store *real, const
 		err_prefix(err, "rehearsal");
 done:
 	apply_result_clear(&res);
-	provider_free(live);
 	json_decref(seed);
 	json_decref(plan);
 	return rc;
@@ -725,13 +692,13 @@ cmd_run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction
 	struct apply_opts o = { 0 };
 	struct apply_result res;
 	struct progress pr;
-	struct store *st = NULL;
-	struct provider *p = NULL;
-	struct history *h = NULL;
+	struct store *st;
+	struct provider *p;
+	struct history *h;
 	enum output_format fmt;
 	volatile sig_atomic_t stop = 0;
-	const char *db = cmd_db_path(a), *plan = a->pos[0];
-	char hdir[4096], owner[300];
+	const char *plan = a->pos[0];
+	char owner[300];
 	unsigned long parallel;
 	int scopes = 0, rc;
 
@@ -778,20 +745,17 @@ cmd_run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction
 	o.on_event = progress_event;
 	o.event_arg = &pr;
 
-	if ((rc = store_open(&st, db, false, err)) != 0) {
-		err_prefix(err, "cannot open plan store '%s'", db);
+	if ((rc = cmd_store_open(ctx, &st, err)) != 0)
 		goto done;
-	}
 	if (dir == APPLY_FORWARD && cmd_flag(a, "dry-run")) {
 		rc = dry_run(ctx, a, st, plan, &o, &pr, err);
 		goto done;
 	}
-	if ((rc = cmd_provider_open(ctx, a, &p, err)) != 0)
+	if ((rc = cmd_provider_get(ctx, &p, err)) != 0)
 		goto done;
 	emulator_soak_scale(ctx, a, p, &o);
 	if (!cmd_flag(a, "no-history")) {
-		if ((rc = history_dir_for(hdir, sizeof(hdir), a, db, err)) != 0 ||
-		    (rc = history_open(&h, hdir, true, err)) != 0) {
+		if ((rc = cmd_history_open(ctx, true, &h, err)) != 0) {
 			err_prefix(err, "cannot open the history");
 			goto done;
 		}
@@ -817,9 +781,6 @@ cmd_run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction
 	}
 done:
 	apply_result_clear(&res);
-	history_close(h);
-	provider_free(p);
-	store_close(st);
 	return rc;
 }
 
@@ -843,8 +804,8 @@ static const struct cmd_option apply_options[] = {
 	{ "end-soak", 0, NULL, 0, "end the soak now running early (needs --by and --reason)" },
 	{ "by", 0, "NAME", 0, "with --end-soak: who ends the soak (recorded)" },
 	{ "reason", 0, "TEXT", 0, "with --end-soak: why (recorded)" },
-	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
-	{ "history", 0, "DIR", 0, "the history repository (default netwave-history beside the store)" },
+	CMD_DB_OPTION,
+	CMD_HISTORY_OPTION,
 	{ "no-history", 0, NULL, 0, "do not commit waves to the history" },
 	{ "current", 0, "FILE", 0, "the topology the plan was made from (default: the plan's --current)" },
 	{ "format", 0, "text|json", 0, "progress as text (default) or one JSON event per line" },
@@ -876,4 +837,5 @@ const struct cmd_entry cmd_apply_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.exec = apply_exec,
+	.flags = CMD_NEEDS_STORE | CMD_NEEDS_PROVIDER | CMD_NEEDS_HISTORY | CMD_SETUP_ON_USE,
 };

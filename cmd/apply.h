@@ -2,7 +2,7 @@
  * What cmd/apply.c shares with cmd/demo.c: the progress display of a run
  * (a live line per wave on a terminal, plain lines otherwise, one JSON
  * event per line with --format json) and the helpers that set a run up
- * (the operator's name, signal handling, the history directory).
+ * (the operator's name, signal handling) and read its events.
  */
 #ifndef NETWAVE_CMD_APPLY_H
 #define NETWAVE_CMD_APPLY_H
@@ -17,7 +17,23 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
+#include "plan/jsonutil.h"
 #include "state/apply/apply.h"
+
+/* An event's (or status's) string member, "" when absent, and integer member, 0 when absent. */
+static inline const char *
+ev_s(const json_t *ev, const char *k)
+{
+	const char *v = json_str(ev, k);
+
+	return v != NULL ? v : "";
+}
+
+static inline long
+ev_i(const json_t *ev, const char *k)
+{
+	return (long)json_integer_value(json_object_get(ev, k));
+}
 
 struct progress {
 	FILE *f;

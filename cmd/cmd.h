@@ -44,9 +44,10 @@ struct cmd_ctx {
 	const struct cmd_args *args; /* the command's parsed options (borrowed) */
 	const char *db_path;         /* CMD_NEEDS_STORE / CMD_MAKES_STORE: the plan store's path */
 	struct store *store;         /* CMD_NEEDS_STORE: open; CMD_MAKES_STORE: once cmd_store_open ran */
-	struct provider *provider;   /* CMD_NEEDS_PROVIDER: open */
+	struct provider *provider;   /* CMD_NEEDS_PROVIDER: open (with CMD_SETUP_ON_USE, once cmd_provider_get ran) */
 	struct history *history;     /* CMD_NEEDS_HISTORY: once cmd_history_open ran */
 	char history_dir[4096];      /* CMD_NEEDS_HISTORY: where the history lives */
+	unsigned setup;              /* the running command's enum cmd_setup_flags */
 };
 
 /*
@@ -60,6 +61,14 @@ enum cmd_setup_flags {
 	CMD_NEEDS_PROVIDER = 1 << 2, /* a cloud provider from the provider options */
 	CMD_NEEDS_HISTORY = 1 << 3,  /* the history repository: its path resolved, opened on use */
 	CMD_NO_MAN = 1 << 4,         /* hidden from the man page and completion (none yet) */
+	/*
+	 * With CMD_NEEDS_STORE, CMD_NEEDS_PROVIDER and CMD_NEEDS_HISTORY: open
+	 * each on first use (cmd_store_open, cmd_provider_get, cmd_history_open)
+	 * rather than before the command runs, so the command checks its own
+	 * options first and opens only what its path needs (apply --dry-run
+	 * never opens the provider when the plan carries its topology).
+	 */
+	CMD_SETUP_ON_USE = 1 << 5,
 };
 
 enum cmd_option_flags {
@@ -75,6 +84,14 @@ enum cmd_option_flags {
  */
 #define CMD_FORMAT_OPTION(FORMATS, HELP) \
 	{ "output", 'o', FORMATS, OPT_FORMAT, HELP }
+
+/* The plan store a command reads or writes (cmd_db_path resolves it). */
+#define CMD_DB_OPTION \
+	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" }
+
+/* The history repository apply and rollback commit each wave to. */
+#define CMD_HISTORY_OPTION \
+	{ "history", 0, "DIR", 0, "the history repository (default netwave-history beside the store)" }
 
 /* The file a command writes its result to (Terraform's -out). */
 #define CMD_OUT_OPTION(HELP) { "out", 0, "FILE", 0, HELP }
@@ -161,9 +178,16 @@ const char *cmd_db_path(const struct cmd_args *a);
 
 /*
  * CMD_MAKES_STORE: opens (creating) the plan store at ctx->db_path on
- * first use and returns it (borrowed: the dispatcher closes it).
+ * first use and returns it (borrowed: the dispatcher closes it).  With
+ * CMD_NEEDS_STORE | CMD_SETUP_ON_USE, the same for an existing store.
  */
 int cmd_store_open(struct cmd_ctx *ctx, struct store **out, struct nw_err *err);
+
+/*
+ * CMD_NEEDS_PROVIDER: the provider, opened from the provider options on
+ * first use (CMD_SETUP_ON_USE) or by the dispatcher (borrowed).
+ */
+int cmd_provider_get(struct cmd_ctx *ctx, struct provider **out, struct nw_err *err);
 
 /*
  * CMD_NEEDS_HISTORY: opens the history at ctx->history_dir on first use,

@@ -33,7 +33,7 @@ static const struct cmd_option plan_options[] = {
 	{ "current", 0, "FILE", 0, "the estate as it is (netwave.topology/v1)" },
 	{ "target", 0, "FILE", 0, "the estate as it should be (from netwave target or by hand)" },
 	{ "intent", 0, "FILE", 0, "an intent (netwave.intent/v1), expanded as netwave target does" },
-	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
+	CMD_DB_OPTION,
 	CMD_FORMAT_OPTION("text|markdown|json", "report format (default text)"),
 	CMD_OUT_OPTION("write the report to FILE (atomically) instead of stdout"),
 	{ "now", 0, "RFC3339", 0, "the plan's creation time (default $SOURCE_DATE_EPOCH, else the clock)" },

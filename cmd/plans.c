@@ -13,7 +13,7 @@
 #include "state/store.h"
 
 static const struct cmd_option plans_options[] = {
-	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
+	CMD_DB_OPTION,
 	CMD_FORMAT_OPTION("text|json", "output format (default text; json is netwave.plans/v1)"),
 	{ NULL, 0, NULL, 0, NULL },
 };

@@ -20,8 +20,8 @@ static const struct cmd_option rollback_options[] = {
 	{ "all", 0, NULL, 0, "roll back every wave, last first" },
 	{ "yes", 'y', NULL, 0, "do not ask" },
 	{ "parallel", 0, "N", 0, "steps in flight at once (default 8)" },
-	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
-	{ "history", 0, "DIR", 0, "the history repository (default netwave-history beside the store)" },
+	CMD_DB_OPTION,
+	CMD_HISTORY_OPTION,
 	{ "no-history", 0, NULL, 0, "do not commit to the history" },
 	{ "format", 0, "text|json", 0, "progress as text (default) or one JSON event per line" },
 	CMD_PROVIDER_OPTIONS,
@@ -43,4 +43,5 @@ const struct cmd_entry cmd_rollback_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.exec = rollback_exec,
+	.flags = CMD_NEEDS_STORE | CMD_NEEDS_PROVIDER | CMD_NEEDS_HISTORY | CMD_SETUP_ON_USE,
 };

@@ -14,7 +14,7 @@
 static const struct cmd_option show_options[] = {
 	{ "wave", 0, "NAME", 0, "show only this wave" },
 	CMD_FORMAT_OPTION("text|markdown|json", "output format (default text)"),
-	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
+	CMD_DB_OPTION,
 	{ NULL, 0, NULL, 0, NULL },
 };
 

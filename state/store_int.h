@@ -7,6 +7,7 @@
 #ifndef NETWAVE_STATE_STORE_INT_H
 #define NETWAVE_STATE_STORE_INT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -65,6 +66,7 @@ int st_prepare(struct store *st, const char *sql, sqlite3_stmt **out);
  * SQLITE_MISUSE for a letter it does not know.
  */
 int st_bind(sqlite3_stmt *s, const char *fmt, ...);
+int st_vbind(sqlite3_stmt *s, const char *fmt, va_list ap);
 
 int st_bind_text(sqlite3_stmt *s, int i, const char *v);
 
@@ -98,6 +100,56 @@ json_t *st_col_json(sqlite3_stmt *s, int i);
 
 /* A time column (seconds) as RFC 3339, NULL as JSON null. */
 json_t *st_col_time(sqlite3_stmt *s, int i);
+
+/* ---- reading rows (store_rows.c) ---- */
+
+/*
+ * One column of a row read into a JSON object: its key and kind, 's' text
+ * (NULL as null), 'I' an integer, 'N' an integer or null, 'b' a boolean,
+ * 't' a time (st_col_time), 'j' a stored JSON value (st_col_json).  A
+ * table of them ends with a NULL key.
+ */
+struct st_col {
+	const char *key;
+	char kind;
+};
+
+/* Columns first, first + 1, ... of the current row as an object; NULL when out of memory or damaged. */
+json_t *st_row_json(sqlite3_stmt *s, int first, const struct st_col *cols);
+
+/* What st_list reads: the query, and how a row becomes JSON (row, else the cols table). */
+struct st_query {
+	const char *sql;
+	const struct st_col *cols;
+	json_t *(*row)(sqlite3_stmt *s, void *arg); /* NULL when out of memory or damaged */
+	void *arg;
+};
+
+/*
+ * Runs q with its parameters bound as st_bind's fmt says and puts each
+ * row's JSON in a new array *out.  On failure, "<doing>: out of memory or
+ * damaged JSON" (NW_ENOMEM) for a row that could not be made, else
+ * SQLite's error under doing.
+ */
+int st_list(struct store *st, const struct st_query *q, const char *doing, json_t **out,
+    struct nw_err *err, const char *fmt, ...);
+
+/*
+ * Reads the first row of sql (parameters as st_bind's fmt) with fill(s,
+ * arg); *found says whether there was one.  SQLITE_OK or SQLite's error.
+ */
+int st_read_row(struct store *st, void (*fill)(sqlite3_stmt *s, void *arg), void *arg, bool *found,
+    const char *sql, const char *fmt, ...);
+
+/* Runs sql, which returns no rows, with its parameters bound as st_bind's fmt says. */
+int st_exec(struct store *st, const char *sql, const char *fmt, ...);
+
+/*
+ * Ends a change: journals event (st_journal_add), works the plan's status
+ * out again when refresh, and commits.  SQLITE_OK or the first failure.
+ */
+int st_journal_commit(struct store *st, const char *plan_id, time_t now, const char *event, int wave_idx,
+    const char *step_id, const json_t *detail, bool refresh);
 
 /* Sets key to v (stolen); false when v is NULL (out of memory or a damaged column). */
 bool st_obj_put(json_t *obj, const char *key, json_t *v);

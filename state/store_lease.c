@@ -36,35 +36,26 @@ host_name(char *buf, size_t size)
 	buf[size - 1] = '\0';
 }
 
+static void
+lease_fill(sqlite3_stmt *s, void *arg)
+{
+	struct lease_holder *h = arg;
+	const unsigned char *owner = sqlite3_column_text(s, 0);
+	const unsigned char *host = sqlite3_column_text(s, 2);
+
+	snprintf(h->owner, sizeof(h->owner), "%s", owner != NULL ? (const char *)owner : "");
+	h->pid = sqlite3_column_int64(s, 1);
+	snprintf(h->host, sizeof(h->host), "%s", host != NULL ? (const char *)host : "");
+	h->acquired_at = sqlite3_column_int64(s, 3);
+	h->expires_at = sqlite3_column_int64(s, 4);
+}
+
 static int
 lease_read(struct store *st, const char *plan_id, struct lease_holder *h)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = st_prepare(st,
-	    "SELECT owner, pid, host, acquired_at, expires_at FROM leases WHERE plan_id = ?1", &s);
-
 	memset(h, 0, sizeof(*h));
-	if (rc == SQLITE_OK)
-		rc = st_bind_text(s, 1, plan_id);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			const unsigned char *owner = sqlite3_column_text(s, 0);
-			const unsigned char *host = sqlite3_column_text(s, 2);
-
-			h->found = true;
-			snprintf(h->owner, sizeof(h->owner), "%s", owner != NULL ? (const char *)owner : "");
-			h->pid = sqlite3_column_int64(s, 1);
-			snprintf(h->host, sizeof(h->host), "%s", host != NULL ? (const char *)host : "");
-			h->acquired_at = sqlite3_column_int64(s, 3);
-			h->expires_at = sqlite3_column_int64(s, 4);
-			rc = SQLITE_OK;
-		} else if (rc == SQLITE_DONE) {
-			rc = SQLITE_OK;
-		}
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return st_read_row(st, lease_fill, h, &h->found,
+	    "SELECT owner, pid, host, acquired_at, expires_at FROM leases WHERE plan_id = ?1", "s", plan_id);
 }
 
 /* Owners are names for people; a bound keeps them whole in struct lease_holder. */
@@ -123,7 +114,6 @@ store_lease_acquire(struct store *st, const char *plan_id, const char *owner, lo
     time_t now, struct nw_err *err)
 {
 	struct lease_holder held, mine;
-	sqlite3_stmt *s = NULL;
 	json_t *detail = NULL;
 	const char *why = NULL;
 	bool found = false, extend = false;
@@ -164,17 +154,14 @@ store_lease_acquire(struct store *st, const char *plan_id, const char *owner, lo
 			mine.acquired_at = held.acquired_at;
 		}
 	}
-	rc = st_prepare(st,
+	rc = st_exec(st,
 	    "INSERT INTO leases (plan_id, owner, pid, host, acquired_at, expires_at)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 	    " ON CONFLICT (plan_id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid,"
 	    " host = excluded.host, acquired_at = excluded.acquired_at,"
-	    " expires_at = excluded.expires_at", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "ssIsII", plan_id, mine.owner, (sqlite3_int64)mine.pid, mine.host,
+	    " expires_at = excluded.expires_at",
+	    "ssIsII", plan_id, mine.owner, (sqlite3_int64)mine.pid, mine.host,
 		    (sqlite3_int64)mine.acquired_at, (sqlite3_int64)mine.expires_at);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 	if (!extend) {
@@ -201,7 +188,6 @@ store_lease_acquire(struct store *st, const char *plan_id, const char *owner, lo
 sqlfail:
 	ret = st_err_sqlite(err, st, rc, "cannot take the lease on plan %s", plan_id);
 done:
-	sqlite3_finalize(s);
 	json_decref(detail);
 	st_tx_rollback(st);
 	return ret;
@@ -212,7 +198,6 @@ store_lease_renew(struct store *st, const char *plan_id, const char *owner, long
     time_t now, struct nw_err *err)
 {
 	struct lease_holder held;
-	sqlite3_stmt *s = NULL;
 	char host[256];
 	int rc, ret = 0;
 
@@ -233,11 +218,8 @@ store_lease_renew(struct store *st, const char *plan_id, const char *owner, long
 			ret = err_set(err, NW_ELOCKED, "lost the lease on plan %s: no lease is held", plan_id);
 		goto done;
 	}
-	rc = st_prepare(st, "UPDATE leases SET expires_at = ?2 WHERE plan_id = ?1", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "sI", plan_id, (sqlite3_int64)now + ttl_seconds);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
+	rc = st_exec(st, "UPDATE leases SET expires_at = ?2 WHERE plan_id = ?1",
+	    "sI", plan_id, (sqlite3_int64)now + ttl_seconds);
 	if (rc == SQLITE_OK)
 		rc = st_tx_commit(st);
 	if (rc == SQLITE_OK)
@@ -245,7 +227,6 @@ store_lease_renew(struct store *st, const char *plan_id, const char *owner, long
 sqlfail:
 	ret = st_err_sqlite(err, st, rc, "cannot renew the lease on plan %s", plan_id);
 done:
-	sqlite3_finalize(s);
 	st_tx_rollback(st);
 	return ret;
 }
@@ -255,7 +236,6 @@ store_lease_release(struct store *st, const char *plan_id, const char *owner, ti
     struct nw_err *err)
 {
 	struct lease_holder held;
-	sqlite3_stmt *s = NULL;
 	json_t *detail = NULL;
 	char host[256];
 	int rc, ret = 0;
@@ -276,11 +256,7 @@ store_lease_release(struct store *st, const char *plan_id, const char *owner, ti
 		ret = err_lease_held(err, plan_id, &held, "cannot release the lease on");
 		goto done;
 	}
-	rc = st_prepare(st, "DELETE FROM leases WHERE plan_id = ?1", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind_text(s, 1, plan_id);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
+	rc = st_exec(st, "DELETE FROM leases WHERE plan_id = ?1", "s", plan_id);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 	detail = lease_holder_json(&held);
@@ -288,17 +264,12 @@ store_lease_release(struct store *st, const char *plan_id, const char *owner, ti
 		ret = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
 	}
-	rc = st_journal_add(st, plan_id, now, "lease-released", -1, NULL, detail);
-	if (rc == SQLITE_OK)
-		rc = st_plan_refresh(st, plan_id);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, "lease-released", -1, NULL, detail, true);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
 	ret = st_err_sqlite(err, st, rc, "cannot release the lease on plan %s", plan_id);
 done:
-	sqlite3_finalize(s);
 	json_decref(detail);
 	st_tx_rollback(st);
 	return ret;

@@ -473,71 +473,45 @@ done:
 	return ret;
 }
 
-/* A lease from columns owner, pid, host, acquired_at, expires_at starting at i. */
-static json_t *
-lease_json(sqlite3_stmt *s, int i)
-{
-	json_t *o = json_object();
+static const struct st_col plan_cols[] = {
+	{ "id", 's' }, { "createdAt", 's' }, { "status", 's' }, { "currentFingerprint", 's' },
+	{ "targetFingerprint", 's' }, { "waves", 'I' }, { "steps", 'I' }, { "stepsDone", 'I' },
+	{ "supersededBy", 's' }, { NULL, 0 },
+};
 
-	if (o == NULL || !st_obj_put(o, "owner", st_col_json_string(s, i)) ||
-	    !st_obj_put(o, "pid", json_integer(sqlite3_column_int64(s, i + 1))) ||
-	    !st_obj_put(o, "host", st_col_json_string(s, i + 2)) ||
-	    !st_obj_put(o, "acquiredAt", st_col_time(s, i + 3)) ||
-	    !st_obj_put(o, "expiresAt", st_col_time(s, i + 4))) {
-		json_decref(o);
+/* The lease's columns, after plan_cols. */
+static const struct st_col lease_cols[] = {
+	{ "owner", 's' }, { "pid", 'I' }, { "host", 's' }, { "acquiredAt", 't' }, { "expiresAt", 't' },
+	{ NULL, 0 },
+};
+
+/* A plan row (plan_cols), with its lease when one is held. */
+static json_t *
+plan_row_json(sqlite3_stmt *s, void *arg)
+{
+	json_t *p = st_row_json(s, 0, plan_cols);
+
+	(void)arg;
+	if (p != NULL && sqlite3_column_type(s, 9) != SQLITE_NULL &&
+	    !st_obj_put(p, "lease", st_row_json(s, 9, lease_cols))) {
+		json_decref(p);
 		return NULL;
 	}
-	return o;
+	return p;
 }
 
 int
 store_plan_list(struct store *st, json_t **out, struct nw_err *err)
 {
-	sqlite3_stmt *s = NULL;
-	json_t *list = json_array();
-	int rc, ret = 0;
+	const struct st_query q = {
+		"SELECT p.id, p.created_at, p.status, p.current_fingerprint, p.target_fingerprint,"
+		" (SELECT count(*) FROM waves w WHERE w.plan_id = p.id),"
+		" (SELECT count(*) FROM steps s WHERE s.plan_id = p.id),"
+		" (SELECT count(*) FROM steps s WHERE s.plan_id = p.id AND s.status = 'done'),"
+		" p.superseded_by, l.owner, l.pid, l.host, l.acquired_at, l.expires_at"
+		" FROM plans p LEFT JOIN leases l ON l.plan_id = p.id"
+		" ORDER BY p.created_at DESC, p.rowid DESC", NULL, plan_row_json, NULL,
+	};
 
-	*out = NULL;
-	if (list == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
-	rc = st_prepare(st,
-	    "SELECT p.id, p.created_at, p.status, p.current_fingerprint, p.target_fingerprint,"
-	    " (SELECT count(*) FROM waves w WHERE w.plan_id = p.id),"
-	    " (SELECT count(*) FROM steps s WHERE s.plan_id = p.id),"
-	    " (SELECT count(*) FROM steps s WHERE s.plan_id = p.id AND s.status = 'done'),"
-	    " p.superseded_by, l.owner, l.pid, l.host, l.acquired_at, l.expires_at"
-	    " FROM plans p LEFT JOIN leases l ON l.plan_id = p.id"
-	    " ORDER BY p.created_at DESC, p.rowid DESC", &s);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *p = json_object();
-
-		if (p == NULL || json_array_append_new(list, p) != 0 ||
-		    !st_obj_put(p, "id", st_col_json_string(s, 0)) ||
-		    !st_obj_put(p, "createdAt", st_col_json_string(s, 1)) ||
-		    !st_obj_put(p, "status", st_col_json_string(s, 2)) ||
-		    !st_obj_put(p, "currentFingerprint", st_col_json_string(s, 3)) ||
-		    !st_obj_put(p, "targetFingerprint", st_col_json_string(s, 4)) ||
-		    !st_obj_put(p, "waves", json_integer(sqlite3_column_int64(s, 5))) ||
-		    !st_obj_put(p, "steps", json_integer(sqlite3_column_int64(s, 6))) ||
-		    !st_obj_put(p, "stepsDone", json_integer(sqlite3_column_int64(s, 7))) ||
-		    !st_obj_put(p, "supersededBy", st_col_json_string(s, 8)) ||
-		    (sqlite3_column_type(s, 9) != SQLITE_NULL && !st_obj_put(p, "lease", lease_json(s, 9)))) {
-			ret = err_set(err, NW_ENOMEM, "out of memory");
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		goto sqlfail;
-	*out = list;
-	list = NULL;
-	goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot list plans");
-done:
-	sqlite3_finalize(s);
-	json_decref(list);
-	return ret;
+	return st_list(st, &q, "cannot list plans", out, err, "");
 }
-

@@ -25,34 +25,14 @@
 	" irreversible, long_running, status, direction, attempts, last_error, poll_url," \
 	" before_image, after_image, started_at, finished_at"
 
-/* A step row (STEP_COLUMNS) as JSON; NULL when out of memory or a JSON column is damaged. */
-static json_t *
-step_json(sqlite3_stmt *s)
-{
-	json_t *o = json_object();
-
-	if (o == NULL || !st_obj_put(o, "id", st_col_json_string(s, 0)) ||
-	    !st_obj_put(o, "wave", json_integer(sqlite3_column_int64(s, 1))) ||
-	    !st_obj_put(o, "seq", json_integer(sqlite3_column_int64(s, 2))) ||
-	    !st_obj_put(o, "procedure", st_col_json_string(s, 3)) ||
-	    !st_obj_put(o, "action", st_col_json_string(s, 4)) ||
-	    !st_obj_put(o, "resource", st_col_json_string(s, 5)) ||
-	    !st_obj_put(o, "serializeKey", st_col_json_string(s, 6)) ||
-	    !st_obj_put(o, "operation", st_col_json(s, 7)) || !st_obj_put(o, "inverse", st_col_json(s, 8)) ||
-	    !st_obj_put(o, "irreversible", json_boolean(sqlite3_column_int(s, 9) != 0)) ||
-	    !st_obj_put(o, "longRunning", json_boolean(sqlite3_column_int(s, 10) != 0)) ||
-	    !st_obj_put(o, "status", st_col_json_string(s, 11)) ||
-	    !st_obj_put(o, "direction", st_col_json_string(s, 12)) ||
-	    !st_obj_put(o, "attempts", json_integer(sqlite3_column_int64(s, 13))) ||
-	    !st_obj_put(o, "lastError", st_col_json_string(s, 14)) ||
-	    !st_obj_put(o, "pollUrl", st_col_json_string(s, 15)) ||
-	    !st_obj_put(o, "beforeImage", st_col_json(s, 16)) || !st_obj_put(o, "afterImage", st_col_json(s, 17)) ||
-	    !st_obj_put(o, "startedAt", st_col_time(s, 18)) || !st_obj_put(o, "finishedAt", st_col_time(s, 19))) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
+/* A step row (STEP_COLUMNS) as JSON. */
+static const struct st_col step_cols[] = {
+	{ "id", 's' }, { "wave", 'I' }, { "seq", 'I' }, { "procedure", 's' }, { "action", 's' },
+	{ "resource", 's' }, { "serializeKey", 's' }, { "operation", 'j' }, { "inverse", 'j' },
+	{ "irreversible", 'b' }, { "longRunning", 'b' }, { "status", 's' }, { "direction", 's' },
+	{ "attempts", 'I' }, { "lastError", 's' }, { "pollUrl", 's' }, { "beforeImage", 'j' },
+	{ "afterImage", 'j' }, { "startedAt", 't' }, { "finishedAt", 't' }, { NULL, 0 },
+};
 
 /* What a transition needs to know about a step, read inside its transaction. */
 struct step_state {
@@ -64,35 +44,27 @@ struct step_state {
 	long long attempts;
 };
 
+static void
+step_state_fill(sqlite3_stmt *s, void *arg)
+{
+	struct step_state *ss = arg;
+	const char *dir = (const char *)sqlite3_column_text(s, 1);
+
+	ss->found = true;
+	ss->status = st_step_status_parse((const char *)sqlite3_column_text(s, 0));
+	ss->rolling_back = dir != NULL && strcmp(dir, "rollback") == 0;
+	ss->irreversible = sqlite3_column_int(s, 2) != 0;
+	ss->wave_idx = sqlite3_column_int(s, 3);
+	ss->attempts = sqlite3_column_int64(s, 4);
+}
+
 static int
 step_state_read(struct store *st, const char *plan_id, const char *step_id, struct step_state *ss)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = st_prepare(st,
-	    "SELECT status, direction, irreversible, wave_idx, attempts FROM steps"
-	    " WHERE plan_id = ?1 AND step_id = ?2", &s);
-
 	memset(ss, 0, sizeof(*ss));
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "ss", plan_id, step_id);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			const char *dir = (const char *)sqlite3_column_text(s, 1);
-
-			ss->found = true;
-			ss->status = st_step_status_parse((const char *)sqlite3_column_text(s, 0));
-			ss->rolling_back = dir != NULL && strcmp(dir, "rollback") == 0;
-			ss->irreversible = sqlite3_column_int(s, 2) != 0;
-			ss->wave_idx = sqlite3_column_int(s, 3);
-			ss->attempts = sqlite3_column_int64(s, 4);
-			rc = SQLITE_OK;
-		} else if (rc == SQLITE_DONE) {
-			rc = SQLITE_OK;
-		}
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return st_read_row(st, step_state_fill, ss, &ss->found,
+	    "SELECT status, direction, irreversible, wave_idx, attempts FROM steps"
+	    " WHERE plan_id = ?1 AND step_id = ?2", "ss", plan_id, step_id);
 }
 
 /* The NW_EINPUT for a step that is not there, telling a missing plan from a missing step. */
@@ -121,7 +93,6 @@ store_step_start(struct store *st, const char *plan_id, const char *step_id,
     struct nw_err *err)
 {
 	struct step_state ss;
-	sqlite3_stmt *s = NULL;
 	json_t *detail = NULL;
 	int rc, ret = 0, image_mode;
 
@@ -163,17 +134,14 @@ store_step_start(struct store *st, const char *plan_id, const char *step_id,
 		image_mode = 0;
 	}
 
-	rc = st_prepare(st,
+	rc = st_exec(st,
 	    "UPDATE steps SET status = 'started', direction = ?3, attempts = attempts + 1,"
 	    " poll_url = ?4, started_at = ?5, finished_at = NULL,"
 	    " before_image = CASE ?6 WHEN 1 THEN ?7 WHEN 2 THEN coalesce(before_image, ?7)"
 	    "  ELSE before_image END"
-	    " WHERE plan_id = ?1 AND step_id = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "ssssIij", plan_id, step_id, store_direction_name(dir), poll_url,
+	    " WHERE plan_id = ?1 AND step_id = ?2",
+	    "ssssIij", plan_id, step_id, store_direction_name(dir), poll_url,
 		    (sqlite3_int64)now, image_mode, image);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 
@@ -188,17 +156,12 @@ store_step_start(struct store *st, const char *plan_id, const char *step_id,
 		ret = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
 	}
-	rc = st_journal_add(st, plan_id, now, "step-started", ss.wave_idx, step_id, detail);
-	if (rc == SQLITE_OK)
-		rc = st_plan_refresh(st, plan_id);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, "step-started", ss.wave_idx, step_id, detail, true);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
 	ret = st_err_sqlite(err, st, rc, "cannot start step %s of plan %s", step_id, plan_id);
 done:
-	sqlite3_finalize(s);
 	json_decref(detail);
 	st_tx_rollback(st);
 	return ret;
@@ -209,7 +172,6 @@ store_step_set_poll_url(struct store *st, const char *plan_id, const char *step_
     const char *poll_url, time_t now, struct nw_err *err)
 {
 	struct step_state ss;
-	sqlite3_stmt *s = NULL;
 	json_t *detail = NULL;
 	int rc, ret = 0;
 
@@ -226,11 +188,8 @@ store_step_set_poll_url(struct store *st, const char *plan_id, const char *step_
 		ret = err_step_state(err, "record the poll url of", step_id, plan_id, &ss, ", not started");
 		goto done;
 	}
-	rc = st_prepare(st, "UPDATE steps SET poll_url = ?3 WHERE plan_id = ?1 AND step_id = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "sss", plan_id, step_id, poll_url);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
+	rc = st_exec(st, "UPDATE steps SET poll_url = ?3 WHERE plan_id = ?1 AND step_id = ?2",
+	    "sss", plan_id, step_id, poll_url);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 	detail = json_pack("{s:s?}", "pollUrl", poll_url);
@@ -238,16 +197,13 @@ store_step_set_poll_url(struct store *st, const char *plan_id, const char *step_
 		ret = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
 	}
-	rc = st_journal_add(st, plan_id, now, "step-polling", ss.wave_idx, step_id, detail);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, "step-polling", ss.wave_idx, step_id, detail, false);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
 	ret = st_err_sqlite(err, st, rc, "cannot record the poll url of step %s of plan %s", step_id,
 	    plan_id);
 done:
-	sqlite3_finalize(s);
 	json_decref(detail);
 	st_tx_rollback(st);
 	return ret;
@@ -284,7 +240,6 @@ store_step_finish(struct store *st, const char *plan_id, const char *step_id,
     struct nw_err *err)
 {
 	struct step_state ss;
-	sqlite3_stmt *s = NULL;
 	json_t *detail = NULL;
 	const char *why;
 	char event[32];
@@ -310,15 +265,12 @@ store_step_finish(struct store *st, const char *plan_id, const char *step_id,
 		ret = err_step_state(err, doing, step_id, plan_id, &ss, why);
 		goto done;
 	}
-	rc = st_prepare(st,
+	rc = st_exec(st,
 	    "UPDATE steps SET status = ?3, last_error = ?4, finished_at = ?5,"
 	    " after_image = CASE WHEN ?6 THEN ?7 ELSE after_image END"
-	    " WHERE plan_id = ?1 AND step_id = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "ssssIij", plan_id, step_id, store_step_status_name(status), error,
+	    " WHERE plan_id = ?1 AND step_id = ?2",
+	    "ssssIij", plan_id, step_id, store_step_status_name(status), error,
 		    (sqlite3_int64)now, status == STORE_STEP_DONE, image);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 
@@ -335,17 +287,12 @@ store_step_finish(struct store *st, const char *plan_id, const char *step_id,
 		goto done;
 	}
 	snprintf(event, sizeof(event), "step-%s", store_step_status_name(status));
-	rc = st_journal_add(st, plan_id, now, event, ss.wave_idx, step_id, detail);
-	if (rc == SQLITE_OK)
-		rc = st_plan_refresh(st, plan_id);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, event, ss.wave_idx, step_id, detail, true);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
 	ret = st_err_sqlite(err, st, rc, "cannot finish step %s of plan %s", step_id, plan_id);
 done:
-	sqlite3_finalize(s);
 	json_decref(detail);
 	st_tx_rollback(st);
 	return ret;
@@ -355,32 +302,21 @@ int
 store_step_get(struct store *st, const char *plan_id, const char *step_id, json_t **out,
     struct nw_err *err)
 {
-	sqlite3_stmt *s = NULL;
-	int rc, ret = 0;
+	const struct st_query q = {
+		"SELECT " STEP_COLUMNS " FROM steps WHERE plan_id = ?1 AND step_id = ?2", step_cols, NULL, NULL,
+	};
+	json_t *rows = NULL;
+	char doing[400];
+	int ret;
 
 	*out = NULL;
-	rc = st_prepare(st, "SELECT " STEP_COLUMNS " FROM steps WHERE plan_id = ?1 AND step_id = ?2",
-	    &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "ss", plan_id, step_id);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
+	snprintf(doing, sizeof(doing), "cannot read step %s of plan %s", step_id, plan_id);
+	ret = st_list(st, &q, doing, &rows, err, "ss", plan_id, step_id);
+	if (ret == 0 && json_array_size(rows) == 0)
 		ret = err_no_step(err, st, plan_id, step_id);
-		goto done;
-	}
-	if (rc != SQLITE_ROW)
-		goto sqlfail;
-	*out = step_json(s);
-	if (*out == NULL)
-		ret = err_set(err, NW_ENOMEM, "cannot read step %s of plan %s: out of memory or damaged JSON",
-		    step_id, plan_id);
-	goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot read step %s of plan %s", step_id, plan_id);
-done:
-	sqlite3_finalize(s);
+	else if (ret == 0)
+		*out = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
 	return ret;
 }
 
@@ -420,48 +356,23 @@ done:
 /*
  * The rows of one table (steps or gates) of a plan, of one wave or of all
  * (wave_idx < 0), in wave order: what store_step_list and store_gate_list
- * share.  sql selects plan_id = ?1 and wave ?2; row turns a row into JSON.
+ * share.  sql selects plan_id = ?1 and wave ?2; cols makes a row JSON.
  */
 static int
 list_wave_rows(struct store *st, const char *plan_id, int wave_idx, const char *sql,
-    json_t *(*row)(sqlite3_stmt *), const char *what, json_t **out, struct nw_err *err)
+    const struct st_col *cols, const char *what, json_t **out, struct nw_err *err)
 {
-	sqlite3_stmt *s = NULL;
-	json_t *list = NULL;
-	char doing[64];
-	int rc, ret;
+	const struct st_query q = { sql, cols, NULL, NULL };
+	char doing[400];
+	int ret;
 
 	*out = NULL;
 	snprintf(doing, sizeof(doing), "list the %s", what);
 	ret = st_check_plan_wave(st, plan_id, wave_idx, doing, err);
 	if (ret != 0)
 		return ret;
-	list = json_array();
-	if (list == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
-	rc = st_prepare(st, sql, &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "si", plan_id, wave_idx);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (json_array_append_new(list, row(s)) != 0) {
-			ret = err_set(err, NW_ENOMEM,
-			    "cannot list the %s of plan %s: out of memory or damaged JSON", what, plan_id);
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		goto sqlfail;
-	*out = list;
-	list = NULL;
-	goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot list the %s of plan %s", what, plan_id);
-done:
-	sqlite3_finalize(s);
-	json_decref(list);
-	return ret;
+	snprintf(doing, sizeof(doing), "cannot list the %s of plan %s", what, plan_id);
+	return st_list(st, &q, doing, out, err, "si", plan_id, wave_idx);
 }
 
 int
@@ -470,7 +381,7 @@ store_step_list(struct store *st, const char *plan_id, int wave_idx, json_t **ou
 {
 	return list_wave_rows(st, plan_id, wave_idx,
 	    "SELECT " STEP_COLUMNS " FROM steps WHERE plan_id = ?1 AND (?2 < 0 OR wave_idx = ?2)"
-	    " ORDER BY wave_idx, seq", step_json, "steps", out, err);
+	    " ORDER BY wave_idx, seq", step_cols, "steps", out, err);
 }
 
 /* ---- waves -------------------------------------------------------------- */
@@ -517,23 +428,16 @@ store_wave_set_status(struct store *st, const char *plan_id, int wave_idx,
 		s = NULL;
 	}
 
-	rc = st_prepare(st,
+	rc = st_exec(st,
 	    "UPDATE waves SET status = ?3,"
 	    " started_at = CASE ?3 WHEN 'running' THEN ?4 WHEN 'pending' THEN NULL ELSE started_at END,"
 	    " finished_at = CASE WHEN ?3 IN ('running', 'pending') THEN NULL ELSE ?4 END"
-	    " WHERE plan_id = ?1 AND idx = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "sisI", plan_id, wave_idx, name, (sqlite3_int64)now);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
+	    " WHERE plan_id = ?1 AND idx = ?2",
+	    "sisI", plan_id, wave_idx, name, (sqlite3_int64)now);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 	snprintf(event, sizeof(event), "wave-%s", name);
-	rc = st_journal_add(st, plan_id, now, event, wave_idx, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = st_plan_refresh(st, plan_id);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, event, wave_idx, NULL, NULL, true);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
@@ -549,25 +453,11 @@ done:
 	"gate_id, wave_idx, kind, params, budget, status, last_result, failures, inconclusive," \
 	" errors, checked_at"
 
-static json_t *
-gate_json(sqlite3_stmt *s)
-{
-	json_t *o = json_object();
-
-	if (o == NULL || !st_obj_put(o, "id", st_col_json_string(s, 0)) ||
-	    !st_obj_put(o, "wave", json_integer(sqlite3_column_int64(s, 1))) ||
-	    !st_obj_put(o, "kind", st_col_json_string(s, 2)) || !st_obj_put(o, "params", st_col_json(s, 3)) ||
-	    !st_obj_put(o, "budget", st_col_json(s, 4)) || !st_obj_put(o, "status", st_col_json_string(s, 5)) ||
-	    !st_obj_put(o, "lastResult", st_col_json(s, 6)) ||
-	    !st_obj_put(o, "failures", json_integer(sqlite3_column_int64(s, 7))) ||
-	    !st_obj_put(o, "inconclusive", json_integer(sqlite3_column_int64(s, 8))) ||
-	    !st_obj_put(o, "errors", json_integer(sqlite3_column_int64(s, 9))) ||
-	    !st_obj_put(o, "checkedAt", st_col_time(s, 10))) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
+static const struct st_col gate_cols[] = {
+	{ "id", 's' }, { "wave", 'I' }, { "kind", 's' }, { "params", 'j' }, { "budget", 'j' },
+	{ "status", 's' }, { "lastResult", 'j' }, { "failures", 'I' }, { "inconclusive", 'I' },
+	{ "errors", 'I' }, { "checkedAt", 't' }, { NULL, 0 },
+};
 
 int
 store_gate_list(struct store *st, const char *plan_id, int wave_idx, json_t **out,
@@ -575,72 +465,58 @@ store_gate_list(struct store *st, const char *plan_id, int wave_idx, json_t **ou
 {
 	return list_wave_rows(st, plan_id, wave_idx,
 	    "SELECT " GATE_COLUMNS " FROM gates WHERE plan_id = ?1 AND (?2 < 0 OR wave_idx = ?2)"
-	    " ORDER BY wave_idx, seq", gate_json, "gates", out, err);
+	    " ORDER BY wave_idx, seq", gate_cols, "gates", out, err);
+}
+
+static const struct st_col wave_cols[] = {
+	{ "index", 'I' }, { "name", 's' }, { "kind", 's' }, { "soakSeconds", 'I' }, { "status", 's' },
+	{ "startedAt", 't' }, { "finishedAt", 't' }, { "steps", 'I' }, { "stepsDone", 'I' }, { NULL, 0 },
+};
+
+/* A wave row (wave_cols) with its gates, from arg: every gate of the plan. */
+static json_t *
+wave_json(sqlite3_stmt *s, void *arg)
+{
+	json_t *gates = arg, *g;
+	json_t *w = json_object(), *wg = json_array(), *rest = st_row_json(s, 0, wave_cols);
+	json_int_t idx = sqlite3_column_int64(s, 0);
+	size_t i;
+	bool ok = w != NULL && rest != NULL && st_obj_put(w, "gates", json_incref(wg)) &&
+	    json_object_update(w, rest) == 0;
+
+	json_array_foreach(gates, i, g)
+		if (ok && json_integer_value(json_object_get(g, "wave")) == idx)
+			ok = json_array_append(wg, g) == 0;
+	json_decref(wg);
+	json_decref(rest);
+	if (!ok) {
+		json_decref(w);
+		return NULL;
+	}
+	return w;
 }
 
 int
 store_wave_list(struct store *st, const char *plan_id, json_t **out, struct nw_err *err)
 {
-	sqlite3_stmt *s = NULL;
-	json_t *list = NULL, *gates = NULL;
-	int rc, ret;
+	struct st_query q = {
+		"SELECT w.idx, w.name, w.kind, w.soak_seconds, w.status, w.started_at, w.finished_at,"
+		" (SELECT count(*) FROM steps s WHERE s.plan_id = w.plan_id AND s.wave_idx = w.idx),"
+		" (SELECT count(*) FROM steps s WHERE s.plan_id = w.plan_id AND s.wave_idx = w.idx"
+		"  AND s.status = 'done')"
+		" FROM waves w WHERE w.plan_id = ?1 ORDER BY w.idx", NULL, wave_json, NULL,
+	};
+	json_t *gates = NULL;
+	char doing[300];
+	int ret;
 
 	*out = NULL;
 	ret = store_gate_list(st, plan_id, -1, &gates, err);
 	if (ret != 0)
 		return ret;
-	list = json_array();
-	if (list == NULL) {
-		ret = err_set(err, NW_ENOMEM, "out of memory");
-		goto done;
-	}
-	rc = st_prepare(st,
-	    "SELECT w.idx, w.name, w.kind, w.soak_seconds, w.status, w.started_at, w.finished_at,"
-	    " (SELECT count(*) FROM steps s WHERE s.plan_id = w.plan_id AND s.wave_idx = w.idx),"
-	    " (SELECT count(*) FROM steps s WHERE s.plan_id = w.plan_id AND s.wave_idx = w.idx"
-	    "  AND s.status = 'done')"
-	    " FROM waves w WHERE w.plan_id = ?1 ORDER BY w.idx", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind_text(s, 1, plan_id);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *w = json_object(), *wg, *g;
-		json_int_t idx = sqlite3_column_int64(s, 0);
-		size_t i;
-
-		if (w == NULL || json_array_append_new(list, w) != 0 ||
-		    !st_obj_put(w, "gates", (wg = json_array())) ||
-		    !st_obj_put(w, "index", json_integer(idx)) ||
-		    !st_obj_put(w, "name", st_col_json_string(s, 1)) ||
-		    !st_obj_put(w, "kind", st_col_json_string(s, 2)) ||
-		    !st_obj_put(w, "soakSeconds", json_integer(sqlite3_column_int64(s, 3))) ||
-		    !st_obj_put(w, "status", st_col_json_string(s, 4)) ||
-		    !st_obj_put(w, "startedAt", st_col_time(s, 5)) ||
-		    !st_obj_put(w, "finishedAt", st_col_time(s, 6)) ||
-		    !st_obj_put(w, "steps", json_integer(sqlite3_column_int64(s, 7))) ||
-		    !st_obj_put(w, "stepsDone", json_integer(sqlite3_column_int64(s, 8)))) {
-			ret = err_set(err, NW_ENOMEM, "out of memory");
-			goto done;
-		}
-		json_array_foreach(gates, i, g) {
-			if (json_integer_value(json_object_get(g, "wave")) == idx &&
-			    json_array_append(wg, g) != 0) {
-				ret = err_set(err, NW_ENOMEM, "out of memory");
-				goto done;
-			}
-		}
-	}
-	if (rc != SQLITE_DONE)
-		goto sqlfail;
-	*out = list;
-	list = NULL;
-	goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot list the waves of plan %s", plan_id);
-done:
-	sqlite3_finalize(s);
-	json_decref(list);
+	q.arg = gates;
+	snprintf(doing, sizeof(doing), "cannot list the waves of plan %s", plan_id);
+	ret = st_list(st, &q, doing, out, err, "s", plan_id);
 	json_decref(gates);
 	return ret;
 }
@@ -683,16 +559,13 @@ store_gate_record(struct store *st, const char *plan_id, const char *gate_id,
 	sqlite3_finalize(s);
 	s = NULL;
 
-	rc = st_prepare(st,
+	rc = st_exec(st,
 	    "UPDATE gates SET status = ?3, last_result = ?4, checked_at = ?5,"
 	    " failures = failures + (?3 = 'failed'),"
 	    " inconclusive = inconclusive + (?3 = 'inconclusive'),"
 	    " errors = errors + (?3 = 'error')"
-	    " WHERE plan_id = ?1 AND gate_id = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "sssjI", plan_id, gate_id, name, result, (sqlite3_int64)now);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
+	    " WHERE plan_id = ?1 AND gate_id = ?2",
+	    "sssjI", plan_id, gate_id, name, result, (sqlite3_int64)now);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 	detail = json_pack("{s:s, s:O?}", "gate", gate_id, "result", (json_t *)result);
@@ -701,9 +574,7 @@ store_gate_record(struct store *st, const char *plan_id, const char *gate_id,
 		goto done;
 	}
 	snprintf(event, sizeof(event), "gate-%s", name);
-	rc = st_journal_add(st, plan_id, now, event, wave_idx, NULL, detail);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, event, wave_idx, NULL, detail, false);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
@@ -719,7 +590,6 @@ int
 store_gate_reset(struct store *st, const char *plan_id, int wave_idx, time_t now,
     struct nw_err *err)
 {
-	sqlite3_stmt *s = NULL;
 	int rc, ret = 0;
 
 	if (wave_idx < 0)
@@ -730,24 +600,18 @@ store_gate_reset(struct store *st, const char *plan_id, int wave_idx, time_t now
 	ret = st_check_plan_wave(st, plan_id, wave_idx, "reset the gates", err);
 	if (ret != 0)
 		goto done;
-	rc = st_prepare(st,
+	rc = st_exec(st,
 	    "UPDATE gates SET status = 'pending', last_result = NULL, failures = 0, inconclusive = 0,"
-	    " errors = 0, checked_at = NULL WHERE plan_id = ?1 AND wave_idx = ?2", &s);
+	    " errors = 0, checked_at = NULL WHERE plan_id = ?1 AND wave_idx = ?2",
+	    "si", plan_id, wave_idx);
 	if (rc == SQLITE_OK)
-		rc = st_bind(s, "si", plan_id, wave_idx);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
-	if (rc == SQLITE_OK)
-		rc = st_journal_add(st, plan_id, now, "gates-reset", wave_idx, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+		rc = st_journal_commit(st, plan_id, now, "gates-reset", wave_idx, NULL, NULL, false);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
 	ret = st_err_sqlite(err, st, rc, "cannot reset the gates of wave %d of plan %s", wave_idx,
 	    plan_id);
 done:
-	sqlite3_finalize(s);
 	st_tx_rollback(st);
 	return ret;
 }
@@ -772,9 +636,7 @@ store_journal_append(struct store *st, const char *plan_id, const char *event, i
 		ret = st_err_no_plan(err, st, plan_id);
 		goto done;
 	}
-	rc = st_journal_add(st, plan_id, now, event, wave_idx, step_id, detail);
-	if (rc == SQLITE_OK)
-		rc = st_tx_commit(st);
+	rc = st_journal_commit(st, plan_id, now, event, wave_idx, step_id, detail, false);
 	if (rc == SQLITE_OK)
 		goto done;
 sqlfail:
@@ -784,51 +646,25 @@ done:
 	return ret;
 }
 
+static const struct st_col journal_cols[] = {
+	{ "seq", 'I' }, { "at", 't' }, { "event", 's' }, { "wave", 'N' }, { "step", 's' }, { "detail", 'j' },
+	{ NULL, 0 },
+};
+
 int
 store_journal_list(struct store *st, const char *plan_id, json_t **out, struct nw_err *err)
 {
-	sqlite3_stmt *s = NULL;
-	json_t *list = NULL;
-	int rc, ret;
+	const struct st_query q = {
+		"SELECT seq, at, event, wave_idx, step_id, detail FROM journal WHERE plan_id = ?1 ORDER BY seq",
+		journal_cols, NULL, NULL,
+	};
+	char doing[300];
+	int ret;
 
 	*out = NULL;
 	ret = st_check_plan_wave(st, plan_id, -1, "read the journal", err);
 	if (ret != 0)
 		return ret;
-	list = json_array();
-	if (list == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
-	rc = st_prepare(st,
-	    "SELECT seq, at, event, wave_idx, step_id, detail FROM journal WHERE plan_id = ?1"
-	    " ORDER BY seq", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind_text(s, 1, plan_id);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *e = json_object();
-
-		if (e == NULL || json_array_append_new(list, e) != 0 ||
-		    !st_obj_put(e, "seq", json_integer(sqlite3_column_int64(s, 0))) ||
-		    !st_obj_put(e, "at", st_col_time(s, 1)) || !st_obj_put(e, "event", st_col_json_string(s, 2)) ||
-		    !st_obj_put(e, "wave", sqlite3_column_type(s, 3) == SQLITE_NULL ?
-			json_null() : json_integer(sqlite3_column_int64(s, 3))) ||
-		    !st_obj_put(e, "step", st_col_json_string(s, 4)) || !st_obj_put(e, "detail", st_col_json(s, 5))) {
-			ret = err_set(err, NW_ENOMEM,
-			    "cannot read the journal of plan %s: out of memory or damaged JSON", plan_id);
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		goto sqlfail;
-	*out = list;
-	list = NULL;
-	goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot read the journal of plan %s", plan_id);
-done:
-	sqlite3_finalize(s);
-	json_decref(list);
-	return ret;
+	snprintf(doing, sizeof(doing), "cannot read the journal of plan %s", plan_id);
+	return st_list(st, &q, doing, out, err, "s", plan_id);
 }
-

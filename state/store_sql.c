@@ -184,12 +184,10 @@ st_bind_json(sqlite3_stmt *s, int i, const json_t *v)
 }
 
 int
-st_bind(sqlite3_stmt *s, const char *fmt, ...)
+st_vbind(sqlite3_stmt *s, const char *fmt, va_list ap)
 {
-	va_list ap;
 	int i, rc = SQLITE_OK;
 
-	va_start(ap, fmt);
 	for (i = 1; fmt[i - 1] != '\0' && rc == SQLITE_OK; i++) {
 		switch (fmt[i - 1]) {
 		case 's':
@@ -215,6 +213,17 @@ st_bind(sqlite3_stmt *s, const char *fmt, ...)
 			break;
 		}
 	}
+	return rc;
+}
+
+int
+st_bind(sqlite3_stmt *s, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = st_vbind(s, fmt, ap);
 	va_end(ap);
 	return rc;
 }

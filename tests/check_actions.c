@@ -191,24 +191,18 @@ START_TEST(test_a_migration_is_restored_when_its_phase_is_back_and_unchanged_by_
 }
 END_TEST
 
-static Suite *
-actions_suite(void)
-{
-	Suite *s = suite_create("actions");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, test_only_commit_migration_is_irreversible_and_settled_by_the_gateway_going);
-	tcase_add_test(tc, test_an_operation_is_recognized_by_method_and_path_shape);
-	tcase_add_test(tc, test_permissions_follow_the_resource_type_chain_and_the_action);
-	tcase_add_test(tc, test_the_tables_permission_column_is_the_one_arm_derives_from_the_path);
-	tcase_add_test(tc, test_a_step_expect_list_is_checked_after_the_resource_succeeded);
-	tcase_add_test(tc, test_a_migration_is_restored_when_its_phase_is_back_and_unchanged_by_status);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return test_run_suite(actions_suite());
+	const TTest *const tests[] = {
+		test_only_commit_migration_is_irreversible_and_settled_by_the_gateway_going,
+		test_an_operation_is_recognized_by_method_and_path_shape,
+		test_permissions_follow_the_resource_type_chain_and_the_action,
+		test_the_tables_permission_column_is_the_one_arm_derives_from_the_path,
+		test_a_step_expect_list_is_checked_after_the_resource_succeeded,
+		test_a_migration_is_restored_when_its_phase_is_back_and_unchanged_by_status,
+		NULL,
+	};
+
+	return test_run_suite(test_suite("actions", "core", 0, tests));
 }

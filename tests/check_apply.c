@@ -1475,38 +1475,37 @@ END_TEST
 static Suite *
 apply_suite(void)
 {
-	Suite *s = suite_create("apply");
-	TCase *tc = tcase_create("apply");
+	const TTest *const tests[] = {
+		test_a_three_wave_mesh_migration_ends_at_the_target,
+		test_rolling_back_each_wave_restores_the_estate_from_before_it,
+		test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_front_of_it,
+		test_a_gateway_migration_rolled_back_before_commit_is_aborted,
+		test_the_gateway_a_migration_made_is_found_by_fact_when_the_plan_guessed_wrong,
+		test_a_missing_route_fails_the_gate_and_stops_the_run,
+		test_auto_rollback_undoes_a_wave_whose_gate_failed_and_proves_it,
+		test_status_after_an_interrupted_rollback_says_so_and_how_to_resume,
+		test_drift_between_plan_and_apply_stops_naming_the_property,
+		test_a_second_run_on_a_held_plan_gets_locked_naming_the_holder,
+		test_killed_at_random_step_boundaries_the_run_resumes_without_duplicates,
+		test_crash_after_every_journal_write_sends_each_commit_exactly_once,
+		test_throttling_and_server_error_storms_are_survived,
+		test_an_expired_token_is_refreshed_mid_run,
+		test_history_has_one_commit_per_wave_and_no_secret_is_stored_anywhere,
+		test_irreversible_steps_need_a_confirmation,
+		test_a_soak_not_yet_passed_stops_the_run_with_the_time_it_needs,
+		test_an_interrupted_run_stops_partial_and_the_same_call_resumes,
+		test_status_names_waves_steps_gates_and_what_is_next,
+		test_every_post_action_netwave_sends_has_one_kind_in_the_table,
+		test_a_migration_action_is_settled_by_the_gateways_phase,
+		test_a_commit_is_settled_by_its_commit_time_not_by_the_configurations,
+		test_a_feature_registration_is_settled_by_the_feature_state,
+		test_a_put_is_settled_by_the_fields_its_body_sets_and_a_delete_by_absence,
+		test_commit_migration_under_a_reset_or_a_lost_operation_is_sent_once,
+		test_an_hspe_wave_and_the_waves_after_it_see_no_false_drift_in_subnets,
+		NULL,
+	};
 
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, test_a_three_wave_mesh_migration_ends_at_the_target);
-	tcase_add_test(tc, test_rolling_back_each_wave_restores_the_estate_from_before_it);
-	tcase_add_test(tc, test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_front_of_it);
-	tcase_add_test(tc, test_a_gateway_migration_rolled_back_before_commit_is_aborted);
-	tcase_add_test(tc, test_the_gateway_a_migration_made_is_found_by_fact_when_the_plan_guessed_wrong);
-	tcase_add_test(tc, test_a_missing_route_fails_the_gate_and_stops_the_run);
-	tcase_add_test(tc, test_auto_rollback_undoes_a_wave_whose_gate_failed_and_proves_it);
-	tcase_add_test(tc, test_status_after_an_interrupted_rollback_says_so_and_how_to_resume);
-	tcase_add_test(tc, test_drift_between_plan_and_apply_stops_naming_the_property);
-	tcase_add_test(tc, test_a_second_run_on_a_held_plan_gets_locked_naming_the_holder);
-	tcase_add_test(tc, test_killed_at_random_step_boundaries_the_run_resumes_without_duplicates);
-	tcase_add_test(tc, test_crash_after_every_journal_write_sends_each_commit_exactly_once);
-	tcase_add_test(tc, test_throttling_and_server_error_storms_are_survived);
-	tcase_add_test(tc, test_an_expired_token_is_refreshed_mid_run);
-	tcase_add_test(tc, test_history_has_one_commit_per_wave_and_no_secret_is_stored_anywhere);
-	tcase_add_test(tc, test_irreversible_steps_need_a_confirmation);
-	tcase_add_test(tc, test_a_soak_not_yet_passed_stops_the_run_with_the_time_it_needs);
-	tcase_add_test(tc, test_an_interrupted_run_stops_partial_and_the_same_call_resumes);
-	tcase_add_test(tc, test_status_names_waves_steps_gates_and_what_is_next);
-	tcase_add_test(tc, test_every_post_action_netwave_sends_has_one_kind_in_the_table);
-	tcase_add_test(tc, test_a_migration_action_is_settled_by_the_gateways_phase);
-	tcase_add_test(tc, test_a_commit_is_settled_by_its_commit_time_not_by_the_configurations);
-	tcase_add_test(tc, test_a_feature_registration_is_settled_by_the_feature_state);
-	tcase_add_test(tc, test_a_put_is_settled_by_the_fields_its_body_sets_and_a_delete_by_absence);
-	tcase_add_test(tc, test_commit_migration_under_a_reset_or_a_lost_operation_is_sent_once);
-	tcase_add_test(tc, test_an_hspe_wave_and_the_waves_after_it_see_no_false_drift_in_subnets);
-	suite_add_tcase(s, tc);
-	return s;
+	return test_suite("apply", "apply", 300, tests);
 }
 
 int

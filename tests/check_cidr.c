@@ -1163,50 +1163,52 @@ int
 main(void)
 {
 	Suite *s = suite_create("cidr");
-	TCase *parse = tcase_create("parse");
-	TCase *arith = tcase_create("arithmetic");
-	TCase *table = tcase_create("table");
-	TCase *agg = tcase_create("aggregate");
+	const TTest *const parse_tests[] = {
+		test_ipv4_prefixes_parse_into_bytes_and_format_back,
+		test_ipv4_leading_zeros_are_rejected_but_a_lone_zero_is_fine,
+		test_ipv4_octets_over_255_are_rejected,
+		test_ipv4_wrong_octet_counts_and_bad_characters_are_rejected,
+		test_lengths_must_be_present_decimal_plain_and_in_range,
+		test_host_bits_set_are_rejected_naming_the_bits_and_the_prefix_meant,
+		test_whitespace_zone_ids_and_empty_strings_are_rejected,
+		test_each_kind_of_failure_has_its_own_message,
+		test_ipv6_text_forms_of_rfc4291_parse,
+		test_bad_ipv6_groups_and_shapes_are_rejected,
+		test_ipv6_formats_per_rfc5952,
+		test_parse_addr_takes_plain_addresses_only,
+		NULL,
+	};
+	const TTest *const arith_tests[] = {
+		test_compare_orders_family_then_address_then_length,
+		test_contains_overlaps_supernet_last_and_max_len,
+		NULL,
+	};
+	const TTest *const table_tests[] = {
+		test_table_add_twice_keeps_the_old_value,
+		test_table_rejects_null_values_and_bad_prefixes,
+		test_table_lookup_picks_the_longest_prefix,
+		test_table_lookup_all_returns_containing_prefixes_longest_first,
+		test_table_with_200000_prefixes_agrees_with_brute_force,
+		test_table_holds_many_ipv6_prefixes,
+		NULL,
+	};
+	const TTest *const agg_tests[] = {
+		test_aggregate_finds_the_fewest_prefixes_around_a_forbidden_one,
+		test_aggregate_may_lie_inside_a_forbidden_supernet,
+		test_aggregate_honours_the_floor,
+		test_aggregate_rejects_a_cover_prefix_holding_a_forbidden_one,
+		test_aggregate_ipv6_and_mixed_families,
+		test_aggregate_of_nothing_is_nothing,
+		test_aggregate_dedupes_and_absorbs_nested_cover,
+		test_aggregate_is_minimal_on_random_small_inputs,
+		test_aggregate_scales_to_tens_of_thousands,
+		NULL,
+	};
 
-	tcase_add_test(parse, test_ipv4_prefixes_parse_into_bytes_and_format_back);
-	tcase_add_test(parse, test_ipv4_leading_zeros_are_rejected_but_a_lone_zero_is_fine);
-	tcase_add_test(parse, test_ipv4_octets_over_255_are_rejected);
-	tcase_add_test(parse, test_ipv4_wrong_octet_counts_and_bad_characters_are_rejected);
-	tcase_add_test(parse, test_lengths_must_be_present_decimal_plain_and_in_range);
-	tcase_add_test(parse, test_host_bits_set_are_rejected_naming_the_bits_and_the_prefix_meant);
-	tcase_add_test(parse, test_whitespace_zone_ids_and_empty_strings_are_rejected);
-	tcase_add_test(parse, test_each_kind_of_failure_has_its_own_message);
-	tcase_add_test(parse, test_ipv6_text_forms_of_rfc4291_parse);
-	tcase_add_test(parse, test_bad_ipv6_groups_and_shapes_are_rejected);
-	tcase_add_test(parse, test_ipv6_formats_per_rfc5952);
-	tcase_add_test(parse, test_parse_addr_takes_plain_addresses_only);
-	suite_add_tcase(s, parse);
-
-	tcase_add_test(arith, test_compare_orders_family_then_address_then_length);
-	tcase_add_test(arith, test_contains_overlaps_supernet_last_and_max_len);
-	suite_add_tcase(s, arith);
-
+	test_case(s, "parse", 0, parse_tests);
+	test_case(s, "arithmetic", 0, arith_tests);
 	/* The big cases run under sanitizers on two cores: give them room. */
-	tcase_set_timeout(table, 120);
-	tcase_add_test(table, test_table_add_twice_keeps_the_old_value);
-	tcase_add_test(table, test_table_rejects_null_values_and_bad_prefixes);
-	tcase_add_test(table, test_table_lookup_picks_the_longest_prefix);
-	tcase_add_test(table, test_table_lookup_all_returns_containing_prefixes_longest_first);
-	tcase_add_test(table, test_table_with_200000_prefixes_agrees_with_brute_force);
-	tcase_add_test(table, test_table_holds_many_ipv6_prefixes);
-	suite_add_tcase(s, table);
-
-	tcase_set_timeout(agg, 120);
-	tcase_add_test(agg, test_aggregate_finds_the_fewest_prefixes_around_a_forbidden_one);
-	tcase_add_test(agg, test_aggregate_may_lie_inside_a_forbidden_supernet);
-	tcase_add_test(agg, test_aggregate_honours_the_floor);
-	tcase_add_test(agg, test_aggregate_rejects_a_cover_prefix_holding_a_forbidden_one);
-	tcase_add_test(agg, test_aggregate_ipv6_and_mixed_families);
-	tcase_add_test(agg, test_aggregate_of_nothing_is_nothing);
-	tcase_add_test(agg, test_aggregate_dedupes_and_absorbs_nested_cover);
-	tcase_add_test(agg, test_aggregate_is_minimal_on_random_small_inputs);
-	tcase_add_test(agg, test_aggregate_scales_to_tens_of_thousands);
-	suite_add_tcase(s, agg);
-
+	test_case(s, "table", 120, table_tests);
+	test_case(s, "aggregate", 120, agg_tests);
 	return test_run_suite(s);
 }

@@ -346,29 +346,22 @@ START_TEST(test_latency_spreads_over_the_parallel_slots)
 }
 END_TEST
 
-static Suite *
-cost_suite(void)
-{
-	Suite *s = suite_create("cost");
-	TCase *tc = tcase_create("model");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_defaults_are_arms_buckets_and_the_engines_pace);
-	tcase_add_test(tc, test_a_bucket_waits_only_for_what_the_burst_lacks);
-	tcase_add_test(tc, test_documented_durations_have_sources);
-	tcase_add_test(tc, test_a_mesh_wave_counts_reads_commit_and_polls);
-	tcase_add_test(tc, test_undocumented_operations_take_a_poll_each_eight_at_once);
-	tcase_add_test(tc, test_steps_on_one_key_follow_each_other);
-	tcase_add_test(tc, test_gates_wait_for_registrations_and_their_own_operations);
-	tcase_add_test(tc, test_tokens_carry_across_waves_and_refill_while_idle);
-	tcase_add_test(tc, test_microsoft_networks_five_minute_limit_bites_past_a_thousand_writes);
-	tcase_add_test(tc, test_latency_spreads_over_the_parallel_slots);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return test_run_suite(cost_suite());
+	const TTest *const tests[] = {
+		test_defaults_are_arms_buckets_and_the_engines_pace,
+		test_a_bucket_waits_only_for_what_the_burst_lacks,
+		test_documented_durations_have_sources,
+		test_a_mesh_wave_counts_reads_commit_and_polls,
+		test_undocumented_operations_take_a_poll_each_eight_at_once,
+		test_steps_on_one_key_follow_each_other,
+		test_gates_wait_for_registrations_and_their_own_operations,
+		test_tokens_carry_across_waves_and_refill_while_idle,
+		test_microsoft_networks_five_minute_limit_bites_past_a_thousand_writes,
+		test_latency_spreads_over_the_parallel_slots,
+		NULL,
+	};
+
+	return test_run_suite(test_suite("cost", "model", 60, tests));
 }

@@ -485,25 +485,18 @@ START_TEST(test_each_clouds_scope_is_an_audience_its_metadata_publishes)
 }
 END_TEST
 
-static Suite *
-creds_suite(void)
-{
-	Suite *s = suite_create("creds");
-	TCase *tc = tcase_create("certificate");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_assertion_is_ps256_with_the_sha256_thumbprint_and_entras_claims);
-	tcase_add_test(tc, test_emulator_accepts_the_assertion_netwave_signs);
-	tcase_add_test(tc, test_the_chain_goes_in_x5c_only_when_asked_and_leaf_first);
-	tcase_add_test(tc, test_emulator_checks_each_part_of_an_assertion_as_entra_does);
-	tcase_add_test(tc, test_key_files_netwave_refuses_say_why);
-	tcase_add_test(tc, test_each_clouds_scope_is_an_audience_its_metadata_publishes);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return test_run_suite(creds_suite());
+	const TTest *const tests[] = {
+		test_assertion_is_ps256_with_the_sha256_thumbprint_and_entras_claims,
+		test_emulator_accepts_the_assertion_netwave_signs,
+		test_the_chain_goes_in_x5c_only_when_asked_and_leaf_first,
+		test_emulator_checks_each_part_of_an_assertion_as_entra_does,
+		test_key_files_netwave_refuses_say_why,
+		test_each_clouds_scope_is_an_audience_its_metadata_publishes,
+		NULL,
+	};
+
+	return test_run_suite(test_suite("creds", "certificate", 60, tests));
 }

@@ -573,26 +573,26 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("diff");
-	TCase *tc = tcase_create("diff");
+	const TTest *const tests[] = {
+		test_identical_topologies_have_no_differences,
+		test_a_new_resource_is_added_whole_with_an_empty_pointer,
+		test_a_resource_gone_from_the_target_is_removed_with_its_current_body,
+		test_a_nested_property_change_is_named_by_its_pointer,
+		test_reordered_subnets_peerings_and_routes_are_no_change,
+		test_named_children_match_by_name_case_insensitively_and_report_each_side,
+		test_a_removed_peering_is_one_entry_per_side,
+		test_read_only_fields_arm_computes_are_ignored,
+		test_the_same_key_outside_its_read_only_place_is_compared,
+		test_other_arrays_are_compared_whole,
+		test_ids_names_types_and_regions_compare_without_case,
+		test_observed_features_are_diffed_with_escaped_pointers,
+		test_deployments_are_compared_as_sets_of_ids,
+		test_circuit_routes_are_observations_never_changes,
+		test_entries_are_sorted_by_resource_then_pointer,
+		test_diff_to_json_names_kind_resource_pointer_and_values,
+		test_diff_free_accepts_null_and_an_empty_diff,
+		NULL,
+	};
 
-	tcase_add_test(tc, test_identical_topologies_have_no_differences);
-	tcase_add_test(tc, test_a_new_resource_is_added_whole_with_an_empty_pointer);
-	tcase_add_test(tc, test_a_resource_gone_from_the_target_is_removed_with_its_current_body);
-	tcase_add_test(tc, test_a_nested_property_change_is_named_by_its_pointer);
-	tcase_add_test(tc, test_reordered_subnets_peerings_and_routes_are_no_change);
-	tcase_add_test(tc, test_named_children_match_by_name_case_insensitively_and_report_each_side);
-	tcase_add_test(tc, test_a_removed_peering_is_one_entry_per_side);
-	tcase_add_test(tc, test_read_only_fields_arm_computes_are_ignored);
-	tcase_add_test(tc, test_the_same_key_outside_its_read_only_place_is_compared);
-	tcase_add_test(tc, test_other_arrays_are_compared_whole);
-	tcase_add_test(tc, test_ids_names_types_and_regions_compare_without_case);
-	tcase_add_test(tc, test_observed_features_are_diffed_with_escaped_pointers);
-	tcase_add_test(tc, test_deployments_are_compared_as_sets_of_ids);
-	tcase_add_test(tc, test_circuit_routes_are_observations_never_changes);
-	tcase_add_test(tc, test_entries_are_sorted_by_resource_then_pointer);
-	tcase_add_test(tc, test_diff_to_json_names_kind_resource_pointer_and_values);
-	tcase_add_test(tc, test_diff_free_accepts_null_and_an_empty_diff);
-	suite_add_tcase(s, tc);
-	return test_run_suite(s);
+	return test_run_suite(test_suite("diff", "diff", 0, tests));
 }

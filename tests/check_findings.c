@@ -332,32 +332,25 @@ START_TEST(test_json_document_names_its_format_and_counts)
 }
 END_TEST
 
-static Suite *
-findings_suite(void)
-{
-	Suite *s = suite_create("findings");
-	TCase *tc = tcase_create("checks");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_one_sided_peering_is_an_error);
-	tcase_add_test(tc, test_gateway_transit_needs_allow_gateway_transit_on_the_hub_side);
-	tcase_add_test(tc, test_next_hop_in_no_subnet_is_an_error);
-	tcase_add_test(tc, test_basic_public_ip_gateway_is_a_warning);
-	tcase_add_test(tc, test_findings_come_errors_first_and_are_counted);
-	tcase_add_test(tc, test_unpeered_overlap_is_a_warning_and_peered_overlap_an_error);
-	tcase_add_test(tc, test_advertised_prefixes_over_1000_is_an_error);
-	tcase_add_test(tc, test_advertised_prefixes_at_80_percent_is_a_warning);
-	tcase_add_test(tc, test_private_endpoints_over_1000_in_a_vnet_is_an_error);
-	tcase_add_test(tc, test_high_scale_private_endpoints_raise_the_vnet_limit_to_5000);
-	tcase_add_test(tc, test_dangling_references_are_warnings_not_errors);
-	tcase_add_test(tc, test_eastwest_summary_counts_each_class_worked_out_by_hand);
-	tcase_add_test(tc, test_json_document_names_its_format_and_counts);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return test_run_suite(findings_suite());
+	const TTest *const tests[] = {
+		test_one_sided_peering_is_an_error,
+		test_gateway_transit_needs_allow_gateway_transit_on_the_hub_side,
+		test_next_hop_in_no_subnet_is_an_error,
+		test_basic_public_ip_gateway_is_a_warning,
+		test_findings_come_errors_first_and_are_counted,
+		test_unpeered_overlap_is_a_warning_and_peered_overlap_an_error,
+		test_advertised_prefixes_over_1000_is_an_error,
+		test_advertised_prefixes_at_80_percent_is_a_warning,
+		test_private_endpoints_over_1000_in_a_vnet_is_an_error,
+		test_high_scale_private_endpoints_raise_the_vnet_limit_to_5000,
+		test_dangling_references_are_warnings_not_errors,
+		test_eastwest_summary_counts_each_class_worked_out_by_hand,
+		test_json_document_names_its_format_and_counts,
+		NULL,
+	};
+
+	return test_run_suite(test_suite("findings", "checks", 60, tests));
 }

@@ -154,23 +154,17 @@ START_TEST(test_migration_phase_reads_the_new_gateway_once_the_old_is_gone)
 }
 END_TEST
 
-static Suite *
-gates_suite(void)
-{
-	Suite *s = suite_create("gates");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, test_every_known_gate_kind_has_an_entry_and_says_what_to_read);
-	tcase_add_test(tc, test_resource_state_fails_on_a_settled_mismatch_and_waits_on_a_moving_one);
-	tcase_add_test(tc, test_deployment_status_needs_the_plans_configurations_exactly);
-	tcase_add_test(tc, test_features_wait_while_registering_and_fail_when_not_registered);
-	tcase_add_test(tc, test_migration_phase_reads_the_new_gateway_once_the_old_is_gone);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return test_run_suite(gates_suite());
+	const TTest *const tests[] = {
+		test_every_known_gate_kind_has_an_entry_and_says_what_to_read,
+		test_resource_state_fails_on_a_settled_mismatch_and_waits_on_a_moving_one,
+		test_deployment_status_needs_the_plans_configurations_exactly,
+		test_features_wait_while_registering_and_fail_when_not_registered,
+		test_migration_phase_reads_the_new_gateway_once_the_old_is_gone,
+		NULL,
+	};
+
+	return test_run_suite(test_suite("gates", "core", 0, tests));
 }

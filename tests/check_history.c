@@ -1258,36 +1258,40 @@ history_suite(void)
 {
 	Suite *s = suite_create("history");
 	TCase *tc = tcase_create("history");
+	const TTest *const tests[] = {
+		test_record_writes_one_canonical_file_per_resource_at_its_id_path,
+		test_volatile_fields_are_removed_at_every_depth_but_not_from_tags,
+		test_a_record_that_changes_nothing_makes_no_commit,
+		test_an_empty_history_stays_empty_when_nothing_is_recorded,
+		test_an_update_writes_only_the_given_resources_and_deletes_removed_ids,
+		test_a_replace_deletes_what_the_estate_no_longer_has,
+		test_an_id_that_changes_case_replaces_its_file,
+		test_an_estate_of_hundreds_of_resources_is_stored_and_updated,
+		test_record_reports_progress_resource_by_resource_when_asked,
+		test_subject_and_trailers_parse_back_from_the_log,
+		test_a_rollback_says_so_in_its_subject,
+		test_the_signature_comes_from_git_config_when_it_names_a_user,
+		test_bad_messages_and_missing_fields_are_refused,
+		test_a_tag_marks_the_commit_and_moves_when_the_wave_is_applied_again,
+		test_a_lock_left_by_a_dead_process_is_recovered_with_its_git_locks,
+		test_a_lock_whose_pid_now_belongs_to_another_process_is_recovered,
+		test_a_live_lock_is_refused_naming_its_holder,
+		test_a_young_git_lock_is_respected_and_an_old_one_cleared,
+		test_ids_that_could_escape_the_tree_are_rejected,
+		test_leading_dots_and_unsafe_characters_are_encoded,
+		test_two_resources_with_one_id_are_refused,
+		test_secret_looking_values_are_redacted_and_absent_from_every_object,
+		test_show_and_diff_give_unified_diffs_and_files_at_a_revision,
+		test_the_log_of_an_empty_history_has_no_commits,
+		test_open_refuses_what_is_not_a_netwave_history,
+		test_the_default_history_sits_beside_the_database,
+		test_the_git_binary_reads_the_history,
+		NULL,
+	};
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_record_writes_one_canonical_file_per_resource_at_its_id_path);
-	tcase_add_test(tc, test_volatile_fields_are_removed_at_every_depth_but_not_from_tags);
-	tcase_add_test(tc, test_a_record_that_changes_nothing_makes_no_commit);
-	tcase_add_test(tc, test_an_empty_history_stays_empty_when_nothing_is_recorded);
-	tcase_add_test(tc, test_an_update_writes_only_the_given_resources_and_deletes_removed_ids);
-	tcase_add_test(tc, test_a_replace_deletes_what_the_estate_no_longer_has);
-	tcase_add_test(tc, test_an_id_that_changes_case_replaces_its_file);
-	tcase_add_test(tc, test_an_estate_of_hundreds_of_resources_is_stored_and_updated);
-	tcase_add_test(tc, test_record_reports_progress_resource_by_resource_when_asked);
-	tcase_add_test(tc, test_subject_and_trailers_parse_back_from_the_log);
-	tcase_add_test(tc, test_a_rollback_says_so_in_its_subject);
-	tcase_add_test(tc, test_the_signature_comes_from_git_config_when_it_names_a_user);
-	tcase_add_test(tc, test_bad_messages_and_missing_fields_are_refused);
-	tcase_add_test(tc, test_a_tag_marks_the_commit_and_moves_when_the_wave_is_applied_again);
-	tcase_add_test(tc, test_a_lock_left_by_a_dead_process_is_recovered_with_its_git_locks);
-	tcase_add_test(tc, test_a_lock_whose_pid_now_belongs_to_another_process_is_recovered);
-	tcase_add_test(tc, test_a_live_lock_is_refused_naming_its_holder);
-	tcase_add_test(tc, test_a_young_git_lock_is_respected_and_an_old_one_cleared);
-	tcase_add_test(tc, test_ids_that_could_escape_the_tree_are_rejected);
-	tcase_add_test(tc, test_leading_dots_and_unsafe_characters_are_encoded);
-	tcase_add_test(tc, test_two_resources_with_one_id_are_refused);
-	tcase_add_test(tc, test_secret_looking_values_are_redacted_and_absent_from_every_object);
-	tcase_add_test(tc, test_show_and_diff_give_unified_diffs_and_files_at_a_revision);
-	tcase_add_test(tc, test_the_log_of_an_empty_history_has_no_commits);
-	tcase_add_test(tc, test_open_refuses_what_is_not_a_netwave_history);
-	tcase_add_test(tc, test_the_default_history_sits_beside_the_database);
-	tcase_add_test(tc, test_the_git_binary_reads_the_history);
+	test_add_all(tc, tests);
 	suite_add_tcase(s, tc);
 	return s;
 }

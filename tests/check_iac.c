@@ -490,35 +490,28 @@ START_TEST(test_arm_template_nests_a_deployment_per_resource_group)
 }
 END_TEST
 
-static Suite *
-iac_suite(void)
-{
-	Suite *s = suite_create("iac");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_raw_state_maps_for_each_and_count_instances_to_addresses);
-	tcase_add_test(tc, test_ids_are_matched_without_regard_to_case);
-	tcase_add_test(tc, test_children_declared_inline_map_to_their_parent);
-	tcase_add_test(tc, test_data_sources_are_read_not_managed);
-	tcase_add_test(tc, test_show_json_reads_nested_modules_and_azapi);
-	tcase_add_test(tc, test_bad_states_name_the_file_and_the_position);
-	tcase_add_test(tc, test_instance_keys_are_quoted_as_terraform_quotes_them);
-	tcase_add_test(tc, test_a_deployment_names_what_it_last_wrote);
-	tcase_add_test(tc, test_plan_names_address_and_remedy_for_what_the_code_manages);
-	tcase_add_test(tc, test_plan_without_iac_is_left_alone);
-	tcase_add_test(tc, test_azapi_body_and_azurerm_3x_booleans_are_pins);
-	tcase_add_test(tc, test_review_report_has_the_wave_iac_table);
-	tcase_add_test(tc, test_export_writes_azurerm_with_aligned_arguments_and_imports);
-	tcase_add_test(tc, test_export_leaves_out_what_the_code_holds_and_lays_out_a_module);
-	tcase_add_test(tc, test_hcl_strings_escape_templates);
-	tcase_add_test(tc, test_arm_template_nests_a_deployment_per_resource_group);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return test_run_suite(iac_suite());
+	const TTest *const tests[] = {
+		test_raw_state_maps_for_each_and_count_instances_to_addresses,
+		test_ids_are_matched_without_regard_to_case,
+		test_children_declared_inline_map_to_their_parent,
+		test_data_sources_are_read_not_managed,
+		test_show_json_reads_nested_modules_and_azapi,
+		test_bad_states_name_the_file_and_the_position,
+		test_instance_keys_are_quoted_as_terraform_quotes_them,
+		test_a_deployment_names_what_it_last_wrote,
+		test_plan_names_address_and_remedy_for_what_the_code_manages,
+		test_plan_without_iac_is_left_alone,
+		test_azapi_body_and_azurerm_3x_booleans_are_pins,
+		test_review_report_has_the_wave_iac_table,
+		test_export_writes_azurerm_with_aligned_arguments_and_imports,
+		test_export_leaves_out_what_the_code_holds_and_lays_out_a_module,
+		test_hcl_strings_escape_templates,
+		test_arm_template_nests_a_deployment_per_resource_group,
+		NULL,
+	};
+
+	return test_run_suite(test_suite("iac", "core", 120, tests));
 }

@@ -1451,59 +1451,63 @@ int
 main(void)
 {
 	Suite *s = suite_create("intent");
-	TCase *load = tcase_create("load");
-	TCase *sel = tcase_create("selectors");
-	TCase *exp = tcase_create("expansion");
-	TCase *big = tcase_create("synthesized");
+	const TTest *const load_tests[] = {
+		test_the_documented_example_loads_with_its_rollout,
+		test_an_unknown_change_kind_is_named_with_its_pointer_and_the_kinds,
+		test_an_unknown_key_is_named_with_its_pointer_and_the_keys_expected,
+		test_wrong_types_are_named_with_pointer_and_what_was_found,
+		test_a_syntax_error_gives_line_and_column,
+		test_duplicate_keys_are_rejected_with_their_place,
+		test_a_document_that_is_not_an_intent_says_what_it_is,
+		test_empty_selectors_and_missing_selectors_are_rejected,
+		test_two_meshes_of_one_group_and_duplicate_wave_names_are_rejected,
+		test_durations_take_units_and_reject_the_rest,
+		NULL,
+	};
+	const TTest *const sel_tests[] = {
+		test_tags_select_by_value_and_star_selects_by_presence,
+		test_names_are_case_insensitive_globs,
+		test_ids_and_resource_groups_compare_case_insensitively,
+		test_locations_ignore_case_and_spaces,
+		test_all_selects_everything_and_keys_combine_with_and,
+		NULL,
+	};
+	const TTest *const exp_tests[] = {
+		test_mesh_members_leave_out_hubs_and_spokes_that_stay_inspected,
+		test_mesh_adds_group_static_members_and_configuration,
+		test_mesh_keeps_an_existing_manager_and_adds_connectivity_access_and_scope,
+		test_mesh_adds_an_absent_manager_in_the_first_members_region_with_the_scope,
+		test_mesh_is_global_when_members_span_regions_or_the_intent_says_so,
+		test_mesh_deployments_keep_configurations_already_active_in_each_region,
+		test_mesh_decommission_removes_member_peerings_and_hairpin_only_routes,
+		test_hspe_when_asked_sets_subnet_and_vnet_policies_of_members_only,
+		test_a_selector_matching_nothing_is_an_error_naming_the_pointer,
+		test_a_mesh_of_only_hubs_is_an_error,
+		test_an_expressroute_migration_ends_on_a_new_tagged_gateway_named_as_azure_names_it,
+		test_new_names_name_the_new_expressroute_gateway,
+		test_a_vpn_gateway_migrates_in_place_keeping_its_address,
+		test_new_names_that_cannot_be_used_are_rejected_with_their_pointer,
+		test_only_selected_gateways_migrate,
+		test_summaries_are_minimal_and_avoid_on_premises_and_other_hubs,
+		test_the_prefix_floor_limits_how_far_summaries_grow,
+		test_a_summary_that_must_cover_an_on_premises_prefix_names_both,
+		test_target_carries_rollout_and_changes_verbatim_and_keeps_id_casing,
+		test_the_diff_of_a_target_touches_only_what_the_intent_asks,
+		NULL,
+	};
+	const TTest *const big_tests[] = {
+		test_summaries_never_contain_a_forbidden_prefix_on_a_synthesized_estate,
+		test_target_is_deterministic,
+		test_synth_estate_mesh_leaves_udr_spokes_out_and_deploys_in_member_regions,
+		test_more_than_250_members_register_the_high_scale_feature,
+		test_hspe_follows_the_2000_per_group_threshold,
+		test_hspe_follows_the_1000_per_vnet_threshold,
+		NULL,
+	};
 
-	tcase_add_test(load, test_the_documented_example_loads_with_its_rollout);
-	tcase_add_test(load, test_an_unknown_change_kind_is_named_with_its_pointer_and_the_kinds);
-	tcase_add_test(load, test_an_unknown_key_is_named_with_its_pointer_and_the_keys_expected);
-	tcase_add_test(load, test_wrong_types_are_named_with_pointer_and_what_was_found);
-	tcase_add_test(load, test_a_syntax_error_gives_line_and_column);
-	tcase_add_test(load, test_duplicate_keys_are_rejected_with_their_place);
-	tcase_add_test(load, test_a_document_that_is_not_an_intent_says_what_it_is);
-	tcase_add_test(load, test_empty_selectors_and_missing_selectors_are_rejected);
-	tcase_add_test(load, test_two_meshes_of_one_group_and_duplicate_wave_names_are_rejected);
-	tcase_add_test(load, test_durations_take_units_and_reject_the_rest);
-	suite_add_tcase(s, load);
-
-	tcase_add_test(sel, test_tags_select_by_value_and_star_selects_by_presence);
-	tcase_add_test(sel, test_names_are_case_insensitive_globs);
-	tcase_add_test(sel, test_ids_and_resource_groups_compare_case_insensitively);
-	tcase_add_test(sel, test_locations_ignore_case_and_spaces);
-	tcase_add_test(sel, test_all_selects_everything_and_keys_combine_with_and);
-	suite_add_tcase(s, sel);
-
-	tcase_add_test(exp, test_mesh_members_leave_out_hubs_and_spokes_that_stay_inspected);
-	tcase_add_test(exp, test_mesh_adds_group_static_members_and_configuration);
-	tcase_add_test(exp, test_mesh_keeps_an_existing_manager_and_adds_connectivity_access_and_scope);
-	tcase_add_test(exp, test_mesh_adds_an_absent_manager_in_the_first_members_region_with_the_scope);
-	tcase_add_test(exp, test_mesh_is_global_when_members_span_regions_or_the_intent_says_so);
-	tcase_add_test(exp, test_mesh_deployments_keep_configurations_already_active_in_each_region);
-	tcase_add_test(exp, test_mesh_decommission_removes_member_peerings_and_hairpin_only_routes);
-	tcase_add_test(exp, test_hspe_when_asked_sets_subnet_and_vnet_policies_of_members_only);
-	tcase_add_test(exp, test_a_selector_matching_nothing_is_an_error_naming_the_pointer);
-	tcase_add_test(exp, test_a_mesh_of_only_hubs_is_an_error);
-	tcase_add_test(exp, test_an_expressroute_migration_ends_on_a_new_tagged_gateway_named_as_azure_names_it);
-	tcase_add_test(exp, test_new_names_name_the_new_expressroute_gateway);
-	tcase_add_test(exp, test_a_vpn_gateway_migrates_in_place_keeping_its_address);
-	tcase_add_test(exp, test_new_names_that_cannot_be_used_are_rejected_with_their_pointer);
-	tcase_add_test(exp, test_only_selected_gateways_migrate);
-	tcase_add_test(exp, test_summaries_are_minimal_and_avoid_on_premises_and_other_hubs);
-	tcase_add_test(exp, test_the_prefix_floor_limits_how_far_summaries_grow);
-	tcase_add_test(exp, test_a_summary_that_must_cover_an_on_premises_prefix_names_both);
-	tcase_add_test(exp, test_target_carries_rollout_and_changes_verbatim_and_keeps_id_casing);
-	tcase_add_test(exp, test_the_diff_of_a_target_touches_only_what_the_intent_asks);
-	suite_add_tcase(s, exp);
-
-	tcase_set_timeout(big, 120);
-	tcase_add_test(big, test_summaries_never_contain_a_forbidden_prefix_on_a_synthesized_estate);
-	tcase_add_test(big, test_target_is_deterministic);
-	tcase_add_test(big, test_synth_estate_mesh_leaves_udr_spokes_out_and_deploys_in_member_regions);
-	tcase_add_test(big, test_more_than_250_members_register_the_high_scale_feature);
-	tcase_add_test(big, test_hspe_follows_the_2000_per_group_threshold);
-	tcase_add_test(big, test_hspe_follows_the_1000_per_vnet_threshold);
-	suite_add_tcase(s, big);
+	test_case(s, "load", 0, load_tests);
+	test_case(s, "selectors", 0, sel_tests);
+	test_case(s, "expansion", 0, exp_tests);
+	test_case(s, "synthesized", 120, big_tests);
 	return test_run_suite(s);
 }

@@ -264,16 +264,20 @@ static Suite *
 picture_suite(void)
 {
 	Suite *s = suite_create("picture");
-	TCase *dot = tcase_create("dot");
-	TCase *mm = tcase_create("mermaid");
+	const TTest *const dot_tests[] = {
+		test_path_picture_draws_each_subnet_and_the_hops_of_its_class,
+		test_path_picture_quotes_odd_names,
+		test_topology_picture_groups_spokes_by_hub_and_classes,
+		NULL,
+	};
+	const TTest *const mm_tests[] = {
+		test_mermaid_timeline_places_waves_soaks_and_the_window,
+		test_mermaid_traffic_chart_has_a_line_per_class_before_and_after_each_wave,
+		NULL,
+	};
 
-	tcase_add_test(dot, test_path_picture_draws_each_subnet_and_the_hops_of_its_class);
-	tcase_add_test(dot, test_path_picture_quotes_odd_names);
-	tcase_add_test(dot, test_topology_picture_groups_spokes_by_hub_and_classes);
-	tcase_add_test(mm, test_mermaid_timeline_places_waves_soaks_and_the_window);
-	tcase_add_test(mm, test_mermaid_traffic_chart_has_a_line_per_class_before_and_after_each_wave);
-	suite_add_tcase(s, dot);
-	suite_add_tcase(s, mm);
+	test_case(s, "dot", 0, dot_tests);
+	test_case(s, "mermaid", 0, mm_tests);
 	return s;
 }
 

@@ -193,23 +193,17 @@ START_TEST(test_the_sha_extensions_and_the_portable_code_agree)
 }
 END_TEST
 
-static Suite *
-plan_json_suite(void)
-{
-	Suite *s = suite_create("plan_json");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, test_the_id_leaves_out_id_and_created_at_wherever_they_sort);
-	tcase_add_test(tc, test_a_large_plan_is_written_once_as_jansson_writes_it);
-	tcase_add_test(tc, test_the_creation_time_changes_in_the_text_as_in_the_plan);
-	tcase_add_test(tc, test_dumps_gives_jansson_bytes_for_every_flag_netwave_uses);
-	tcase_add_test(tc, test_the_sha_extensions_and_the_portable_code_agree);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return test_run_suite(plan_json_suite());
+	const TTest *const tests[] = {
+		test_the_id_leaves_out_id_and_created_at_wherever_they_sort,
+		test_a_large_plan_is_written_once_as_jansson_writes_it,
+		test_the_creation_time_changes_in_the_text_as_in_the_plan,
+		test_dumps_gives_jansson_bytes_for_every_flag_netwave_uses,
+		test_the_sha_extensions_and_the_portable_code_agree,
+		NULL,
+	};
+
+	return test_run_suite(test_suite("plan_json", "core", 0, tests));
 }

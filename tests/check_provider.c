@@ -2496,80 +2496,80 @@ static Suite *
 provider_suite(void)
 {
 	Suite *s = suite_create("provider");
-	TCase *tc;
+	const TTest *const credentials_tests[] = {
+		test_client_secret_gets_a_token_once_and_reads,
+		test_invalid_secret_fails_naming_the_credential_never_the_secret,
+		test_workload_identity_sends_the_assertion_from_the_token_file,
+		test_managed_identity_uses_the_imds_endpoint_of_the_emulator,
+		test_app_service_managed_identity_sends_the_identity_header,
+		test_access_token_from_the_environment_is_used_as_is,
+		test_rejected_environment_token_is_not_retried_and_not_shown,
+		test_azure_cli_runs_az_with_an_argv_and_no_shell,
+		test_tenant_option_replaces_azure_tenant_id,
+		test_azure_cli_failure_is_reported_with_its_message,
+		test_no_credential_says_what_was_tried,
+		test_token_is_refreshed_ahead_of_its_expiry,
+		test_expired_token_mid_run_is_refreshed_once,
+		test_second_401_is_an_error_naming_the_credential,
+		NULL,
+	};
+	const TTest *const retries_and_throttling_tests[] = {
+		test_429_retry_after_is_honoured_with_one_request_id,
+		test_503_storm_gives_up_after_three_retries,
+		test_backoff_without_retry_after_grows_exponentially,
+		test_4xx_without_retry_after_is_not_retried,
+		test_connection_reset_before_a_put_is_sent_again,
+		test_connection_reset_after_a_put_converges,
+		test_connection_reset_after_a_post_action_is_not_sent_again,
+		test_long_retry_after_parks_one_operation_while_others_finish,
+		test_retry_after_longer_than_the_limit_fails_clearly,
+		test_client_bucket_slows_down_before_arm_says_429,
+		test_subscription_throttle_holds_back_the_whole_class,
+		test_retry_after_ms_headers_are_honoured,
+		test_a_request_that_takes_too_long_times_out,
+		test_gate_query_runs_on_resource_graph,
+		NULL,
+	};
+	const TTest *const long_running_operations_tests[] = {
+		test_put_follows_azure_asyncoperation_then_gets_the_resource,
+		test_delete_follows_the_operation_and_does_no_final_get,
+		test_post_action_result_comes_from_the_location_url,
+		test_failed_operation_carries_arm_code_and_message,
+		test_canceled_operation_is_an_error,
+		test_vanished_status_url_falls_back_to_the_resource_for_a_put,
+		test_vanished_status_url_of_an_action_is_an_unknown_outcome,
+		test_journaled_operation_resumes_polling_without_resending,
+		test_restoring_a_bad_state_names_the_problem,
+		test_location_only_and_provisioning_state_only_operations,
+		NULL,
+	};
+	const TTest *const errors_redaction_tls_clouds_tests[] = {
+		test_error_carries_status_code_message_target_and_request_id,
+		test_verbose_log_redacts_tokens_and_secrets,
+		test_tls_with_a_test_ca_and_a_wrong_ca_fails_clearly,
+		test_plain_http_is_refused_off_loopback,
+		test_urls_off_the_endpoint_are_refused,
+		test_clouds_have_their_endpoints_and_scopes,
+		test_requests_carry_user_agent_request_id_and_accept_gzip,
+		NULL,
+	};
+	const TTest *const discovery_tests[] = {
+		test_discover_round_trip_through_resource_graph,
+		test_discover_round_trip_through_the_list_fallback,
+		test_discover_twice_gives_the_same_bytes,
+		test_discover_pages_through_graph_and_lists,
+		test_discover_reports_denied_types_and_goes_on,
+		test_discover_reads_avnm_children_and_deployments,
+		test_discover_resource_group_filter_and_bad_input,
+		test_discover_keeps_only_routes_learned_from_on_premises,
+		NULL,
+	};
 
-	tc = tcase_create("credentials");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_client_secret_gets_a_token_once_and_reads);
-	tcase_add_test(tc, test_invalid_secret_fails_naming_the_credential_never_the_secret);
-	tcase_add_test(tc, test_workload_identity_sends_the_assertion_from_the_token_file);
-	tcase_add_test(tc, test_managed_identity_uses_the_imds_endpoint_of_the_emulator);
-	tcase_add_test(tc, test_app_service_managed_identity_sends_the_identity_header);
-	tcase_add_test(tc, test_access_token_from_the_environment_is_used_as_is);
-	tcase_add_test(tc, test_rejected_environment_token_is_not_retried_and_not_shown);
-	tcase_add_test(tc, test_azure_cli_runs_az_with_an_argv_and_no_shell);
-	tcase_add_test(tc, test_tenant_option_replaces_azure_tenant_id);
-	tcase_add_test(tc, test_azure_cli_failure_is_reported_with_its_message);
-	tcase_add_test(tc, test_no_credential_says_what_was_tried);
-	tcase_add_test(tc, test_token_is_refreshed_ahead_of_its_expiry);
-	tcase_add_test(tc, test_expired_token_mid_run_is_refreshed_once);
-	tcase_add_test(tc, test_second_401_is_an_error_naming_the_credential);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("retries and throttling");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_429_retry_after_is_honoured_with_one_request_id);
-	tcase_add_test(tc, test_503_storm_gives_up_after_three_retries);
-	tcase_add_test(tc, test_backoff_without_retry_after_grows_exponentially);
-	tcase_add_test(tc, test_4xx_without_retry_after_is_not_retried);
-	tcase_add_test(tc, test_connection_reset_before_a_put_is_sent_again);
-	tcase_add_test(tc, test_connection_reset_after_a_put_converges);
-	tcase_add_test(tc, test_connection_reset_after_a_post_action_is_not_sent_again);
-	tcase_add_test(tc, test_long_retry_after_parks_one_operation_while_others_finish);
-	tcase_add_test(tc, test_retry_after_longer_than_the_limit_fails_clearly);
-	tcase_add_test(tc, test_client_bucket_slows_down_before_arm_says_429);
-	tcase_add_test(tc, test_subscription_throttle_holds_back_the_whole_class);
-	tcase_add_test(tc, test_retry_after_ms_headers_are_honoured);
-	tcase_add_test(tc, test_a_request_that_takes_too_long_times_out);
-	tcase_add_test(tc, test_gate_query_runs_on_resource_graph);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("long-running operations");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_put_follows_azure_asyncoperation_then_gets_the_resource);
-	tcase_add_test(tc, test_delete_follows_the_operation_and_does_no_final_get);
-	tcase_add_test(tc, test_post_action_result_comes_from_the_location_url);
-	tcase_add_test(tc, test_failed_operation_carries_arm_code_and_message);
-	tcase_add_test(tc, test_canceled_operation_is_an_error);
-	tcase_add_test(tc, test_vanished_status_url_falls_back_to_the_resource_for_a_put);
-	tcase_add_test(tc, test_vanished_status_url_of_an_action_is_an_unknown_outcome);
-	tcase_add_test(tc, test_journaled_operation_resumes_polling_without_resending);
-	tcase_add_test(tc, test_restoring_a_bad_state_names_the_problem);
-	tcase_add_test(tc, test_location_only_and_provisioning_state_only_operations);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("errors, redaction, TLS, clouds");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_error_carries_status_code_message_target_and_request_id);
-	tcase_add_test(tc, test_verbose_log_redacts_tokens_and_secrets);
-	tcase_add_test(tc, test_tls_with_a_test_ca_and_a_wrong_ca_fails_clearly);
-	tcase_add_test(tc, test_plain_http_is_refused_off_loopback);
-	tcase_add_test(tc, test_urls_off_the_endpoint_are_refused);
-	tcase_add_test(tc, test_clouds_have_their_endpoints_and_scopes);
-	tcase_add_test(tc, test_requests_carry_user_agent_request_id_and_accept_gzip);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("discovery");
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, test_discover_round_trip_through_resource_graph);
-	tcase_add_test(tc, test_discover_round_trip_through_the_list_fallback);
-	tcase_add_test(tc, test_discover_twice_gives_the_same_bytes);
-	tcase_add_test(tc, test_discover_pages_through_graph_and_lists);
-	tcase_add_test(tc, test_discover_reports_denied_types_and_goes_on);
-	tcase_add_test(tc, test_discover_reads_avnm_children_and_deployments);
-	tcase_add_test(tc, test_discover_resource_group_filter_and_bad_input);
-	tcase_add_test(tc, test_discover_keeps_only_routes_learned_from_on_premises);
-	suite_add_tcase(s, tc);
+	test_case(s, "credentials", 120, credentials_tests);
+	test_case(s, "retries and throttling", 120, retries_and_throttling_tests);
+	test_case(s, "long-running operations", 120, long_running_operations_tests);
+	test_case(s, "errors, redaction, TLS, clouds", 120, errors_redaction_tls_clouds_tests);
+	test_case(s, "discovery", 300, discovery_tests);
 	return s;
 }
 

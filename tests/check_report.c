@@ -226,19 +226,18 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("report");
-	TCase *tc = tcase_create("report");
+	const TTest *const tests[] = {
+		test_json_report_matches_the_golden_plan,
+		test_markdown_report_matches_the_golden_document,
+		test_text_report_matches_the_golden_summary,
+		test_markdown_has_every_section_a_reviewer_needs,
+		test_one_wave_can_be_shown_alone,
+		test_an_unknown_wave_is_named_with_the_waves_there_are,
+		test_a_document_that_is_not_a_plan_is_refused,
+		test_blockers_are_listed_one_per_line,
+		test_durations_read_like_a_person_wrote_them,
+		NULL,
+	};
 
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_json_report_matches_the_golden_plan);
-	tcase_add_test(tc, test_markdown_report_matches_the_golden_document);
-	tcase_add_test(tc, test_text_report_matches_the_golden_summary);
-	tcase_add_test(tc, test_markdown_has_every_section_a_reviewer_needs);
-	tcase_add_test(tc, test_one_wave_can_be_shown_alone);
-	tcase_add_test(tc, test_an_unknown_wave_is_named_with_the_waves_there_are);
-	tcase_add_test(tc, test_a_document_that_is_not_a_plan_is_refused);
-	tcase_add_test(tc, test_blockers_are_listed_one_per_line);
-	tcase_add_test(tc, test_durations_read_like_a_person_wrote_them);
-	suite_add_tcase(s, tc);
-	return test_run_suite(s);
+	return test_run_suite(test_suite("report", "report", 120, tests));
 }

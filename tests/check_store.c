@@ -1082,52 +1082,53 @@ static Suite *
 store_suite(void)
 {
 	Suite *s = suite_create("store");
-	TCase *plans = tcase_create("plans"), *files = tcase_create("files");
-	TCase *run = tcase_create("run"), *lease = tcase_create("lease");
+	const TTest *const plans_tests[] = {
+		test_a_saved_plan_comes_back_byte_identical,
+		test_saving_the_same_plan_twice_changes_nothing,
+		test_a_different_plan_under_a_stored_id_is_refused,
+		test_a_plan_whose_reversible_step_has_no_inverse_is_refused,
+		test_a_plan_is_found_by_a_unique_prefix_with_or_without_pl,
+		test_an_ambiguous_prefix_names_the_candidates,
+		test_an_unknown_or_too_short_prefix_is_bad_input,
+		test_plans_are_listed_newest_first_and_older_ones_superseded,
+		test_a_started_plan_is_never_superseded,
+		test_stored_plans_cannot_be_edited_even_with_sqlite3,
+		NULL,
+	};
+	const TTest *const files_tests[] = {
+		test_a_file_that_is_not_sqlite_is_refused_and_left_unchanged,
+		test_a_foreign_sqlite_database_is_refused_and_left_unchanged,
+		test_a_sqlite_database_naming_another_application_is_refused,
+		test_a_store_from_a_newer_schema_is_refused_and_left_unchanged,
+		test_a_truncated_store_is_refused_with_sqlites_error_named,
+		test_a_damaged_page_is_reported_naming_the_store,
+		test_a_missing_file_is_bad_input_unless_creating,
+		test_an_empty_file_becomes_a_store_only_when_creating,
+		test_a_version_0_store_is_migrated_when_opened,
+		test_connections_run_wal_with_foreign_keys_full_sync_and_a_busy_timeout,
+		NULL,
+	};
+	const TTest *const run_tests[] = {
+		test_a_step_goes_started_then_done_with_the_journal_in_order,
+		test_a_retry_keeps_the_before_image_from_the_first_attempt,
+		test_step_transitions_out_of_order_are_refused_and_change_nothing,
+		test_rollback_runs_through_started_and_refuses_irreversible_steps,
+		test_plan_status_follows_its_waves_and_steps,
+		test_gate_results_are_counted_separately_and_reset_per_wave,
+		test_the_journal_cannot_be_rewritten,
+		NULL,
+	};
+	const TTest *const lease_tests[] = {
+		test_a_live_lease_refuses_a_second_run_naming_the_holder,
+		test_an_expired_lease_is_taken_over_and_its_holder_loses_it,
+		test_a_lease_left_by_a_dead_process_is_taken_over_before_it_expires,
+		NULL,
+	};
 
-	tcase_add_checked_fixture(plans, setup, teardown);
-	tcase_add_checked_fixture(files, setup, teardown);
-	tcase_add_checked_fixture(run, setup, teardown);
-	tcase_add_checked_fixture(lease, setup, teardown);
-
-	tcase_add_test(plans, test_a_saved_plan_comes_back_byte_identical);
-	tcase_add_test(plans, test_saving_the_same_plan_twice_changes_nothing);
-	tcase_add_test(plans, test_a_different_plan_under_a_stored_id_is_refused);
-	tcase_add_test(plans, test_a_plan_whose_reversible_step_has_no_inverse_is_refused);
-	tcase_add_test(plans, test_a_plan_is_found_by_a_unique_prefix_with_or_without_pl);
-	tcase_add_test(plans, test_an_ambiguous_prefix_names_the_candidates);
-	tcase_add_test(plans, test_an_unknown_or_too_short_prefix_is_bad_input);
-	tcase_add_test(plans, test_plans_are_listed_newest_first_and_older_ones_superseded);
-	tcase_add_test(plans, test_a_started_plan_is_never_superseded);
-	tcase_add_test(plans, test_stored_plans_cannot_be_edited_even_with_sqlite3);
-
-	tcase_add_test(files, test_a_file_that_is_not_sqlite_is_refused_and_left_unchanged);
-	tcase_add_test(files, test_a_foreign_sqlite_database_is_refused_and_left_unchanged);
-	tcase_add_test(files, test_a_sqlite_database_naming_another_application_is_refused);
-	tcase_add_test(files, test_a_store_from_a_newer_schema_is_refused_and_left_unchanged);
-	tcase_add_test(files, test_a_truncated_store_is_refused_with_sqlites_error_named);
-	tcase_add_test(files, test_a_damaged_page_is_reported_naming_the_store);
-	tcase_add_test(files, test_a_missing_file_is_bad_input_unless_creating);
-	tcase_add_test(files, test_an_empty_file_becomes_a_store_only_when_creating);
-	tcase_add_test(files, test_a_version_0_store_is_migrated_when_opened);
-	tcase_add_test(files, test_connections_run_wal_with_foreign_keys_full_sync_and_a_busy_timeout);
-
-	tcase_add_test(run, test_a_step_goes_started_then_done_with_the_journal_in_order);
-	tcase_add_test(run, test_a_retry_keeps_the_before_image_from_the_first_attempt);
-	tcase_add_test(run, test_step_transitions_out_of_order_are_refused_and_change_nothing);
-	tcase_add_test(run, test_rollback_runs_through_started_and_refuses_irreversible_steps);
-	tcase_add_test(run, test_plan_status_follows_its_waves_and_steps);
-	tcase_add_test(run, test_gate_results_are_counted_separately_and_reset_per_wave);
-	tcase_add_test(run, test_the_journal_cannot_be_rewritten);
-
-	tcase_add_test(lease, test_a_live_lease_refuses_a_second_run_naming_the_holder);
-	tcase_add_test(lease, test_an_expired_lease_is_taken_over_and_its_holder_loses_it);
-	tcase_add_test(lease, test_a_lease_left_by_a_dead_process_is_taken_over_before_it_expires);
-
-	suite_add_tcase(s, plans);
-	suite_add_tcase(s, files);
-	suite_add_tcase(s, run);
-	suite_add_tcase(s, lease);
+	tcase_add_checked_fixture(test_case(s, "plans", 0, plans_tests), setup, teardown);
+	tcase_add_checked_fixture(test_case(s, "files", 0, files_tests), setup, teardown);
+	tcase_add_checked_fixture(test_case(s, "run", 0, run_tests), setup, teardown);
+	tcase_add_checked_fixture(test_case(s, "lease", 0, lease_tests), setup, teardown);
 	return s;
 }
 

@@ -898,38 +898,40 @@ int
 main(void)
 {
 	Suite *s = suite_create("synth");
-	TCase *tc = tcase_create("estate");
-	TCase *big = tcase_create("large");
+	const TTest *const estate_tests[] = {
+		test_the_same_seed_gives_byte_identical_output,
+		test_another_seed_changes_the_tags_but_not_the_structure,
+		test_the_estate_loads_with_every_reference_resolved,
+		test_the_counts_follow_the_options,
+		test_an_estate_with_no_spokes_still_loads,
+		test_every_spoke_is_peered_both_ways_and_connected,
+		test_hubs_go_round_robin_over_the_regions,
+		test_one_region_gives_a_standard_circuit_in_eastus,
+		test_spokes_carry_rollout_tags,
+		test_udr_spokes_go_round_robin_and_route_to_their_hub_firewall,
+		test_the_firewall_private_ip_is_the_udr_next_hop,
+		test_gateways_are_expressroute_on_basic_ips_ready_to_migrate,
+		test_the_circuit_learns_a_covering_supernet_so_spokes_hairpin,
+		test_too_many_spokes_per_hub_is_refused_naming_the_option,
+		test_too_many_hubs_for_their_spokes_is_refused_naming_the_option,
+		test_more_udr_spokes_than_spokes_is_refused,
+		test_zero_hubs_and_bad_regions_are_refused,
+		test_too_many_private_endpoints_for_the_subnet_is_refused,
+		test_new_options_at_their_defaults_change_no_byte,
+		test_spokes_spread_over_subscriptions_with_hubs_in_the_first,
+		test_spoke_peerings_pair_spokes_of_one_hub_both_ways,
+		test_gateway_udr_spokes_route_another_spokes_space_to_the_gateway,
+		test_vpn_gateways_share_the_gateway_subnet_on_basic_ips,
+		test_spread_options_that_do_not_fit_are_refused_naming_the_option,
+		NULL,
+	};
+	const TTest *const large_tests[] = {
+		test_no_two_vnets_overlap_and_subnets_sit_inside_their_vnet,
+		test_fifty_hubs_of_a_thousand_spokes_fit_the_address_plan,
+		NULL,
+	};
 
-	tcase_add_test(tc, test_the_same_seed_gives_byte_identical_output);
-	tcase_add_test(tc, test_another_seed_changes_the_tags_but_not_the_structure);
-	tcase_add_test(tc, test_the_estate_loads_with_every_reference_resolved);
-	tcase_add_test(tc, test_the_counts_follow_the_options);
-	tcase_add_test(tc, test_an_estate_with_no_spokes_still_loads);
-	tcase_add_test(tc, test_every_spoke_is_peered_both_ways_and_connected);
-	tcase_add_test(tc, test_hubs_go_round_robin_over_the_regions);
-	tcase_add_test(tc, test_one_region_gives_a_standard_circuit_in_eastus);
-	tcase_add_test(tc, test_spokes_carry_rollout_tags);
-	tcase_add_test(tc, test_udr_spokes_go_round_robin_and_route_to_their_hub_firewall);
-	tcase_add_test(tc, test_the_firewall_private_ip_is_the_udr_next_hop);
-	tcase_add_test(tc, test_gateways_are_expressroute_on_basic_ips_ready_to_migrate);
-	tcase_add_test(tc, test_the_circuit_learns_a_covering_supernet_so_spokes_hairpin);
-	tcase_add_test(tc, test_too_many_spokes_per_hub_is_refused_naming_the_option);
-	tcase_add_test(tc, test_too_many_hubs_for_their_spokes_is_refused_naming_the_option);
-	tcase_add_test(tc, test_more_udr_spokes_than_spokes_is_refused);
-	tcase_add_test(tc, test_zero_hubs_and_bad_regions_are_refused);
-	tcase_add_test(tc, test_too_many_private_endpoints_for_the_subnet_is_refused);
-	tcase_add_test(tc, test_new_options_at_their_defaults_change_no_byte);
-	tcase_add_test(tc, test_spokes_spread_over_subscriptions_with_hubs_in_the_first);
-	tcase_add_test(tc, test_spoke_peerings_pair_spokes_of_one_hub_both_ways);
-	tcase_add_test(tc, test_gateway_udr_spokes_route_another_spokes_space_to_the_gateway);
-	tcase_add_test(tc, test_vpn_gateways_share_the_gateway_subnet_on_basic_ips);
-	tcase_add_test(tc, test_spread_options_that_do_not_fit_are_refused_naming_the_option);
-	suite_add_tcase(s, tc);
-
-	tcase_add_test(big, test_no_two_vnets_overlap_and_subnets_sit_inside_their_vnet);
-	tcase_add_test(big, test_fifty_hubs_of_a_thousand_spokes_fit_the_address_plan);
-	tcase_set_timeout(big, 120);
-	suite_add_tcase(s, big);
+	test_case(s, "estate", 0, estate_tests);
+	test_case(s, "large", 120, large_tests);
 	return test_run_suite(s);
 }

@@ -44,6 +44,36 @@ test_topology_error(const char *json_text)
 	return err;
 }
 
+void
+test_add_all(TCase *tc, const TTest *const tests[])
+{
+	size_t i;
+
+	for (i = 0; tests[i] != NULL; i++)
+		tcase_add_test(tc, tests[i]);
+}
+
+TCase *
+test_case(Suite *s, const char *name, double timeout, const TTest *const tests[])
+{
+	TCase *tc = tcase_create(name);
+
+	if (timeout > 0)
+		tcase_set_timeout(tc, timeout);
+	test_add_all(tc, tests);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+Suite *
+test_suite(const char *name, const char *tcase, double timeout, const TTest *const tests[])
+{
+	Suite *s = suite_create(name);
+
+	test_case(s, tcase, timeout, tests);
+	return s;
+}
+
 int
 test_run_suite(Suite *s)
 {

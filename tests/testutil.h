@@ -18,6 +18,23 @@ struct topology *test_topology(const char *json_text);
 /* Loads JSON text expected to be rejected; returns the error (code and message). */
 struct nw_err test_topology_error(const char *json_text);
 
+/*
+ * A suite named name of one test case, tcase, running each test of tests
+ * (NULL-terminated) in order, each within timeout seconds (0: Check's
+ * default).
+ */
+Suite *test_suite(const char *name, const char *tcase, double timeout, const TTest *const tests[]);
+
+/*
+ * Adds to s a test case named name running each test of tests
+ * (NULL-terminated) within timeout seconds (0: Check's default); returns
+ * it, for a fixture.
+ */
+TCase *test_case(Suite *s, const char *name, double timeout, const TTest *const tests[]);
+
+/* Adds each test of tests (NULL-terminated) to tc, in order. */
+void test_add_all(TCase *tc, const TTest *const tests[]);
+
 /* Runs a suite and returns the process exit status (0 when all passed). */
 int test_run_suite(Suite *s);
 

@@ -583,18 +583,11 @@ on_avnm(struct disc *d, struct job *j)
 	}
 }
 
-/*
- * Deployments - List By Resource Group
- * (https://learn.microsoft.com/rest/api/resources/deployments/list-by-resource-group):
- * kept as ARM gives them, with only what says which resources a template
- * last wrote (plan/iac.c reads it).
- */
+/* A resource group's deployments (discover_deployments.c keeps what plan/iac.c reads). */
 static void
 on_deployments(struct disc *d, struct job *j)
 {
 	struct provider_op *op = j->op;
-	json_t *item;
-	size_t i;
 
 	if (op->phase == PROVIDER_PHASE_FAILED) {
 		if (op->error.http_status == 403)
@@ -603,24 +596,7 @@ on_deployments(struct disc *d, struct job *j)
 			say(d, "warning: cannot read the deployments of %s: %s", j->id, op->err.msg);
 		return;
 	}
-	json_array_foreach(op->result, i, item) {
-		const json_t *p = json_object_get(item, "properties"), *r;
-		json_t *out = json_array();
-		size_t k;
-
-		if (json_str(item, "id") == NULL || out == NULL) {
-			json_decref(out);
-			continue;
-		}
-		json_array_foreach(json_object_get(p, "outputResources"), k, r)
-			if (json_str(r, "id") != NULL)
-				json_array_append_new(out, json_pack("{s:s}", "id", json_str(r, "id")));
-		json_array_append_new(d->deployments, json_pack("{s:s, s:s*, s:s, s:{s:s*, s:s*, s:s*, s:o}}",
-		    "id", json_str(item, "id"), "name", json_str(item, "name"), "type",
-		    "Microsoft.Resources/deployments", "properties", "provisioningState",
-		    json_str(p, "provisioningState"), "timestamp", json_str(p, "timestamp"), "mode",
-		    json_str(p, "mode"), "outputResources", out));
-	}
+	az_deployments_keep(d->deployments, op->result);
 }
 
 static void
@@ -883,16 +859,13 @@ read_observed(struct disc *d)
 		if (!id_safe(id))
 			continue;
 		if (o->deployments && is_type(res, TYPE_RESOURCE_GROUP)) {
-			if (asprintf(&path, "%s/providers/Microsoft.Resources/deployments?api-version=%s", id,
-			    ARM_API_RESOURCES) < 0)
+			if ((path = az_deployments_path(id)) == NULL)
 				continue;
 			submit_new(d, JOB_DEPLOYMENTS, PROVIDER_OP_LIST, "GET", path, NULL, &j);
 			free(path);
 			if (j != NULL) {
 				snprintf(j->id, sizeof(j->id), "%s", id);
-				snprintf(j->sub, sizeof(j->sub), "%.63s", id + strlen("/subscriptions/"));
-				if (strchr(j->sub, '/') != NULL)
-					*strchr(j->sub, '/') = '\0';
+				az_subscription_of(j->sub, sizeof(j->sub), id);
 			}
 		} else if (is_type(res, TYPE_CIRCUIT)) {
 			json_t *peering;

@@ -305,4 +305,15 @@ int az_error_from_answer(struct nw_err *err, struct provider_error *perr,
  */
 json_t *az_graph_row_to_resource(const json_t *row);
 
+/* --- discover_deployments.c ---------------------------------------------------------- */
+
+/* The request listing a resource group's deployments (malloc'd); NULL when out of memory. */
+char *az_deployments_path(const char *group_id);
+
+/* The subscription id of an ARM id ("/subscriptions/SUB/..."), "" when it has none. */
+void az_subscription_of(char *buf, size_t size, const char *id);
+
+/* Appends to kept what discover records of each deployment in items (DeploymentExtended). */
+void az_deployments_keep(json_t *kept, const json_t *items);
+
 #endif

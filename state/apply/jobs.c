@@ -323,6 +323,34 @@ job_ready(struct job *j, double now)
 
 static void job_settle_without_sending(struct job *j, const char *how);
 
+/*
+ * Marks the step started in the store (journaled) and counts the attempt;
+ * false when the job has ended instead (a refused start fails the step, a
+ * store failure or a crash point stops the run).
+ */
+static bool
+job_store_start(struct job *j)
+{
+	struct nw_err e = { 0 };
+	int rc = store_step_start(j->r->st, j->r->plan_id, j->id, j->dir, j->pre, NULL, run_time(j->r), &e);
+
+	if (rc != 0) {
+		if (rc == NW_EINPUT)
+			job_fail(j, "%s", e.msg);
+		else
+			job_store_failed(j, rc, &e);
+		return false;
+	}
+	j->status = STORE_STEP_STARTED;
+	j->stored_dir = j->dir;
+	j->attempts++;
+	if (!job_wrote(j)) {
+		job_finish(j, false);
+		return false;
+	}
+	return true;
+}
+
 static void
 job_send(struct job *j)
 {
@@ -357,22 +385,8 @@ job_send(struct job *j)
 			return;
 		}
 	}
-	rc = store_step_start(j->r->st, j->r->plan_id, j->id, j->dir, j->pre, NULL, run_time(j->r), &e);
-	if (rc != 0) {
-		if (rc == NW_EINPUT) {
-			job_fail(j, "%s", e.msg);
-			return;
-		}
-		job_store_failed(j, rc, &e);
+	if (!job_store_start(j))
 		return;
-	}
-	j->status = STORE_STEP_STARTED;
-	j->stored_dir = j->dir;
-	j->attempts++;
-	if (!job_wrote(j)) {
-		job_finish(j, false);
-		return;
-	}
 	job_event(j, "step-start", json_pack("{s:s, s:s, s:s, s:I}", "action",
 	    json_str(j->step, "action") != NULL ? json_str(j->step, "action") : "", "method", m,
 	    "resource", j->resource, "attempt", (json_int_t)j->attempts));
@@ -397,27 +411,8 @@ job_send(struct job *j)
 static void
 job_settle_without_sending(struct job *j, const char *how)
 {
-	struct nw_err e = { 0 };
-	int rc;
-
-	if (j->status != STORE_STEP_STARTED || j->stored_dir != j->dir) {
-		rc = store_step_start(j->r->st, j->r->plan_id, j->id, j->dir, j->pre, NULL, run_time(j->r), &e);
-		if (rc != 0) {
-			if (rc == NW_EINPUT) {
-				job_fail(j, "%s", e.msg);
-				return;
-			}
-			job_store_failed(j, rc, &e);
-			return;
-		}
-		j->status = STORE_STEP_STARTED;
-		j->stored_dir = j->dir;
-		j->attempts++;
-		if (!job_wrote(j)) {
-			job_finish(j, false);
-			return;
-		}
-	}
+	if ((j->status != STORE_STEP_STARTED || j->stored_dir != j->dir) && !job_store_start(j))
+		return;
 	job_succeed(j, j->pre, how, false);
 }
 

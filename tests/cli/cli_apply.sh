@@ -10,18 +10,6 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-BG=""
-cleanup() {
-	for p in $BG $EMU; do
-		if kill -0 "$p" 2>/dev/null; then
-			kill -9 "$p" 2>/dev/null || true
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 SECRET="canary-cli-5ecret-0042"
 export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c1100
 export AZURE_CLIENT_ID=netwave-cli-tests
@@ -29,31 +17,10 @@ export AZURE_CLIENT_SECRET="$SECRET"
 unset NETWAVE_ACCESS_TOKEN NETWAVE_DB 2>/dev/null || true
 export NETWAVE_NO_LIVE=1
 
-# start_emulator STATE: runs it in the background, waits (at most 5 s) for the port file
+# start_emulator STATE: the emulator on the estate, its state kept in STATE (lib.sh)
 start_emulator() {
-	rm -f "$TMP/port"
-	"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/estate.json" --state "$1" \
-	    --time-scale 5000 --seed-rng 7 ${FAULTS:+--faults "$FAULTS"} 2>>"$TMP/emu.err" &
-	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	BASE=$(cat "$TMP/port")
-	P="--arm-endpoint $BASE --authority-host $BASE"
-}
-
-stop_emulator() {
-	kill -TERM "$EMU" 2>/dev/null || true
-	i=0
-	while kill -0 "$EMU" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$EMU" 2>/dev/null || true
-	wait "$EMU" 2>/dev/null || true
-	EMU=""
+	emulator_start --seed "$TMP/estate.json" --state "$1" --time-scale 5000 --seed-rng 7 \
+	    ${FAULTS:+--faults "$FAULTS"}
 }
 
 # accepted SUFFIX: POST requests ending in SUFFIX the emulator answered 2xx
@@ -152,7 +119,7 @@ expect_out "and the change" "drift in what wave rest touches"
 curl -sS -m 10 -X DELETE "$BASE/__netwave/resources?id=$REST_MEMBER" >/dev/null
 
 # --- a held plan: exit 4 naming the holder -------------------------------------
-stop_emulator
+emulator_stop
 FAULTS="$TMP/slow.json"
 cat >"$FAULTS" <<EOF
 { "format": "netwave.faults/v1", "rules": [ { "method": "PUT", "path": "*/staticMembers/*", "action": "latency", "ms": 2000 } ] }
@@ -178,7 +145,7 @@ set -e
 BG=""
 if [ "$BGRC" -eq 0 ]; then pass "the first apply finishes the rest wave"; else
 	fail "the first apply finishes the rest wave" "exit $BGRC: $(tail -n 3 "$TMP/bg.err")"; fi
-stop_emulator
+emulator_stop
 FAULTS=""
 start_emulator "$TMP/emu.db"
 if [ "$(in_state '"type": "Microsoft.Network/networkManagers/networkGroups/staticMembers"')" -eq "$MEMBERS" ]; then
@@ -205,7 +172,7 @@ expect_out "has the waves applied" "apply wave rest of plan $PLAN"
 expect_out "and rolled back" "roll back wave pilot of plan $PLAN"
 
 # --- kill -9 at random moments, then run again to completion ---------------------
-stop_emulator
+emulator_stop
 TRIALS=0
 DUPS=0
 INCOMPLETE=0
@@ -241,7 +208,7 @@ while [ $t -le 20 ]; do
 		INCOMPLETE=$((INCOMPLETE + 1))
 		echo "# trial $t: the static members do not match the plan"
 	fi
-	stop_emulator
+	emulator_stop
 	TRIALS=$((TRIALS + 1))
 	t=$((t + 1))
 done

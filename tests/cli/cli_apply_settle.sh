@@ -14,49 +14,14 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-BG=""
-cleanup() {
-	for p in $BG $EMU; do
-		if kill -0 "$p" 2>/dev/null; then
-			kill -9 "$p" 2>/dev/null || true
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 export NETWAVE_ACCESS_TOKEN=test-token
 unset NETWAVE_DB NETWAVE_TEST_CRASH_AFTER 2>/dev/null || true
 export NETWAVE_NO_LIVE=1
 SCALE=20000
 
-# start_emulator SEED STATE: runs it in the background, waits (at most 5 s) for the port file
+# start_emulator SEED STATE: the emulator (lib.sh) without authentication, at $SCALE
 start_emulator() {
-	rm -f "$TMP/port"
-	"$NETWAVE" emulator --port-file "$TMP/port" --seed "$1" --state "$2" --no-auth \
-	    --time-scale "$SCALE" --seed-rng 7 >/dev/null 2>>"$TMP/emu.err" &
-	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	BASE=$(cat "$TMP/port")
-	P="--arm-endpoint $BASE --authority-host $BASE"
-}
-
-# stop_emulator [-9]: TERM (a clean stop) or KILL (a crash)
-stop_emulator() {
-	kill "${1:--TERM}" "$EMU" 2>/dev/null || true
-	i=0
-	while kill -0 "$EMU" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$EMU" 2>/dev/null || true
-	wait "$EMU" 2>/dev/null || true
-	EMU=""
+	emulator_start --seed "$1" --state "$2" --no-auth --time-scale "$SCALE" --seed-rng 7
 }
 
 # faults RULES: replaces the emulator's fault rules
@@ -182,7 +147,7 @@ expect_out "the HSPE wave is done" "wave hspe-hub-01 done"
 expect_out "and the decommission" "wave decommission done"
 if curl -sS -m 10 "$BASE/__netwave/state" 2>/dev/null | grep -q '"/routes/to-spoke-2"\|routes/to-spoke-2"'; then
 	fail "the UDR to the gateway is gone"; else pass "the UDR to the gateway is gone"; fi
-stop_emulator
+emulator_stop
 
 # --- faults on each POST action kind ----------------------------------------------
 for F in reset-after status-404 lro-failed; do
@@ -223,7 +188,7 @@ for F in reset-after status-404 lro-failed; do
 	else
 		expect_once "$F: no write accepted twice"
 	fi
-	stop_emulator
+	emulator_stop
 done
 
 # --- a crash after every journal write of a mesh wave, in turn ------------------------
@@ -260,7 +225,7 @@ if [ "$CRASHED" -ge 5 ] && [ "$CRC" -eq 0 ]; then pass "a crash after each of th
 	fail "a crash after each of the wave's journal writes" "$CRASHED crashes, last exit $CRC"; fi
 if [ -z "$BAD" ]; then pass "each resumes to the target with no write accepted twice"; else
 	fail "each resumes to the target with no write accepted twice" "$BAD"; fi
-stop_emulator
+emulator_stop
 
 # --- the emulator restarted mid-operation -------------------------------------------
 DB="$TMP/restart.db"
@@ -277,16 +242,9 @@ while [ $i -lt 300 ] && ! curl -sS -m 10 "$BASE/__netwave/requests" | grep -q '"
 	i=$((i + 1))
 done
 PORT=${BASE##*:}
-stop_emulator -9
-rm -f "$TMP/port"
-"$NETWAVE" emulator --listen "127.0.0.1:$PORT" --port-file "$TMP/port" --seed "$TMP/estate.json" --state "$TMP/emu-restart.db" \
-    --no-auth --time-scale 20000 --seed-rng 7 >/dev/null 2>>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+emulator_stop -9
+emulator_start --listen "127.0.0.1:$PORT" --seed "$TMP/estate.json" --state "$TMP/emu-restart.db" \
+    --no-auth --time-scale 20000 --seed-rng 7 || true
 set +e
 wait "$BG"
 BGRC=$?
@@ -295,6 +253,6 @@ BG=""
 apply_until_done --through pilot
 if [ "$RC" -eq 0 ]; then pass "after an emulator restart mid-commit the run reaches the target (exit $BGRC, then $RCS)"; else
 	fail "after an emulator restart mid-commit the run reaches the target" "exit $BGRC, then $RCS"; fi
-stop_emulator
+emulator_stop
 
 finish

@@ -13,16 +13,6 @@ set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
 SRC="$top_srcdir/tests/conformance"
-EMU=""
-
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 skip() {
 	echo "cli_conformance: skipped: $1" >&2
 	echo "1..0 # SKIP $1"
@@ -107,16 +97,8 @@ cat >"$TMP/clients.json" <<EOF
 { "format": "netwave.emulator-clients/v1",
   "clients": [ { "clientId": "netwave-conformance", "tenantId": "*", "clientSecret": "$SECRET" } ] }
 EOF
-"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" --seed "$TMP/seed.json" \
-	--clients "$TMP/clients.json" --tls-cert "$PKI/cert.pem" --tls-key "$PKI/key.pem" \
-	--time-scale 1000 --page-size 5 --seed-rng 7 2>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 100 ] && kill -0 "$EMU" 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
-BASE=$(cat "$TMP/port" 2>/dev/null || true)
+emulator_start --listen 127.0.0.1:0 --seed "$TMP/seed.json" --clients "$TMP/clients.json" \
+	--tls-cert "$PKI/cert.pem" --tls-key "$PKI/key.pem" --time-scale 1000 --page-size 5 --seed-rng 7 || true
 case "$BASE" in
 https://127.0.0.1:*) pass "the emulator serves TLS at $BASE" ;;
 *)
@@ -149,21 +131,8 @@ else
 fi
 
 # --- a clean stop (under the sanitizers this is where leaks would show) -------------------------
-kill -TERM "$EMU" 2>/dev/null || true
-i=0
-while kill -0 "$EMU" 2>/dev/null && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if kill -0 "$EMU" 2>/dev/null; then
-	echo "# the emulator did not stop within 10 s of SIGTERM" >>"$TMP/emu.err"
-	kill -9 "$EMU" 2>/dev/null || true
-fi
-set +e
-wait "$EMU"
-RC=$?
-set -e
-EMU=""
+emulator_stop
+RC=$EMU_RC
 cp "$TMP/emu.err" "$TMP/err"
 : >"$TMP/out"
 expect_rc "the emulator stops cleanly after the SDK run" 0

@@ -10,15 +10,6 @@ set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
 SCHEMAS="$top_srcdir/docs/schemas"
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 # valid NAME FILE [--lines]: the document(s) in FILE validate against their schemas
 valid() {
 	if python3 "$top_srcdir/tests/cli/schema_check.py" ${3:-} "$SCHEMAS" "$2" >"$TMP/schema.out" 2>&1; then
@@ -150,16 +141,7 @@ if [ ! -e "$TMP/nohist" ]; then pass "reading creates no history"; else fail "re
 
 SUB=$(sed -n 's/.*"subscriptions": \["\([^"]*\)".*/\1/p' "$TMP/cur.json")
 [ -n "$SUB" ] || SUB=$(grep -A1 '"subscriptions"' "$TMP/cur.json" | tail -n 1 | tr -d ' ",')
-rm -f "$TMP/port"
-"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/cur.json" --no-auth -o json \
-	>"$TMP/emu.jsonl" 2>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-BASE=$(cat "$TMP/port" 2>/dev/null || true)
+emulator_start --seed "$TMP/cur.json" --no-auth -o json || true
 if [ -n "$BASE" ]; then pass "emulator -o json started"; else fail "emulator -o json started"; fi
 run env -u AZURE_CLIENT_SECRET NETWAVE_ACCESS_TOKEN=fake-token-for-no-auth \
 	"$NETWAVE" discover --subscription "$SUB" --arm-endpoint "$BASE" --authority-host "$BASE" \
@@ -168,15 +150,13 @@ expect_rc "discover --out -o json" 0
 cp "$TMP/out" "$TMP/discover.json"
 valid "discover -o json is netwave.discover/v1" "$TMP/discover.json"
 valid "the topology discover wrote is a topology" "$TMP/disc.json"
-kill -TERM "$EMU"
-wait "$EMU" || true
-EMU=""
-valid "the emulator's events are netwave.emulator/v1" "$TMP/emu.jsonl" --lines
-if grep -q '"event":"listening"' "$TMP/emu.jsonl" && grep -q '"event":"stopping"' "$TMP/emu.jsonl" &&
-    grep -q "\"url\":\"$BASE\"" "$TMP/emu.jsonl"; then
+emulator_stop
+valid "the emulator's events are netwave.emulator/v1" "$TMP/emu.out" --lines
+if grep -q '"event":"listening"' "$TMP/emu.out" && grep -q '"event":"stopping"' "$TMP/emu.out" &&
+    grep -q "\"url\":\"$BASE\"" "$TMP/emu.out"; then
 	pass "the emulator says where it listens and when it stops"
 else
-	fail "the emulator says where it listens and when it stops" "$(cat "$TMP/emu.jsonl")"
+	fail "the emulator says where it listens and when it stops" "$(cat "$TMP/emu.out")"
 fi
 
 finish

@@ -11,15 +11,6 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 PASSWORD="p12-Pa55word-never-printed"
 
 if ! command -v openssl >/dev/null 2>&1; then
@@ -105,16 +96,7 @@ cat >"$TMP/clients.json" <<EOF
   ] }
 EOF
 
-rm -f "$TMP/port"
-"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" --seed "$TMP/seed.json" \
-	--clients "$TMP/clients.json" --time-scale 1000 2>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 100 ] && kill -0 "$EMU" 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
-BASE=$(cat "$TMP/port" 2>/dev/null || true)
+emulator_start --listen 127.0.0.1:0 --seed "$TMP/seed.json" --clients "$TMP/clients.json" --time-scale 1000 || true
 if [ -n "$BASE" ]; then pass "emulator started with certificates registered"; else
 	fail "emulator started" "$(cat "$TMP/emu.err")"; finish; exit 1; fi
 

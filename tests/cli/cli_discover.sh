@@ -8,15 +8,6 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 SECRET="cli-S3cret-never-printed"
 FAKE_TOKEN="fake-token-9f8e7d6c5b4a39281706"
 
@@ -24,16 +15,7 @@ FAKE_TOKEN="fake-token-9f8e7d6c5b4a39281706"
 SUB=$(sed -n 's/.*"subscriptions": \["\([^"]*\)".*/\1/p' "$TMP/seed.json")
 [ -n "$SUB" ] || SUB=$(grep -A1 '"subscriptions"' "$TMP/seed.json" | tail -n 1 | tr -d ' ",')
 
-rm -f "$TMP/port"
-"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" --seed "$TMP/seed.json" \
-	--time-scale 1000 2>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-BASE=$(cat "$TMP/port")
+emulator_start --listen 127.0.0.1:0 --seed "$TMP/seed.json" --time-scale 1000 || true
 if [ -n "$BASE" ]; then pass "emulator started"; else fail "emulator started"; finish; exit 1; fi
 
 faults() {

@@ -10,16 +10,6 @@ set -eu
 SUB=00000000-0000-0000-0000-000000000001
 NET="/subscriptions/$SUB/resourceGroups/rg-net/providers/Microsoft.Network"
 API="api-version=2026-01-01"
-EMU=""
-
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 cat >"$TMP/seed.json" <<EOF
 {
   "format": "netwave.topology/v1",
@@ -36,42 +26,15 @@ cat >"$TMP/seed.json" <<EOF
 }
 EOF
 
-# start_emulator ARGS...: runs it in the background and waits (at most 5 s) for the port file
+# start_emulator ARGS...: the emulator (lib.sh) on a free port; 1 when it did not start
 start_emulator() {
-	rm -f "$TMP/port"
-	"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" "$@" 2>"$TMP/emu.err" &
-	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ -s "$TMP/port" ]; then
-		BASE=$(cat "$TMP/port")
-		return 0
-	fi
-	BASE=""
-	return 1
+	emulator_start --listen 127.0.0.1:0 "$@"
 }
 
-# stop_emulator: SIGTERM, then wait at most 5 s; sets RC to its exit status
+# stop_emulator: SIGTERM (lib.sh); sets RC to its exit status, 124 when it had to be killed
 stop_emulator() {
-	kill -TERM "$EMU" 2>/dev/null || true
-	i=0
-	while kill -0 "$EMU" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-		RC=124
-	fi
-	set +e
-	wait "$EMU"
-	W=$?
-	set -e
-	[ "${RC:-0}" = 124 ] || RC=$W
-	EMU=""
+	emulator_stop
+	RC=$EMU_RC
 }
 
 # http METHOD URL [BODY] [CURL ARGS...]: status in $TMP/status, body in $TMP/out, headers in $TMP/hdr

@@ -19,15 +19,6 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 export NETWAVE_ACCESS_TOKEN=cli-gw-token NETWAVE_NO_LIVE=1
 unset NETWAVE_DB AZURE_CLIENT_SECRET 2>/dev/null || true
 
@@ -40,25 +31,9 @@ VPNGW="$N/rg-hub-01/providers/Microsoft.Network/virtualNetworkGateways/vpngw-hub
 VPNPIP="$N/rg-hub-01/providers/Microsoft.Network/publicIPAddresses/pip-vpngw-hub-01"
 VPNADDR=$(awk -v id="\"id\": \"$VPNPIP\"" 'index($0, id) { f = 1 } f && /"ipAddress"/ { gsub(/[ ",]/, ""); sub(/ipAddress:/, ""); print; exit }' "$TMP/estate.json")
 
-# start_emulator: a fresh emulator seeded with the estate; waits (at most 5 s) for its port
+# start_emulator: a fresh emulator (lib.sh) seeded with the estate
 start_emulator() {
-	rm -f "$TMP/port"
-	"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/estate.json" --no-auth \
-	    --time-scale 100000 --seed-rng 7 2>>"$TMP/emu.err" &
-	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	BASE=$(cat "$TMP/port")
-	P="--arm-endpoint $BASE --authority-host $BASE"
-}
-
-stop_emulator() {
-	kill -9 "$EMU" 2>/dev/null || true
-	wait "$EMU" 2>/dev/null || true
-	EMU=""
+	emulator_start --seed "$TMP/estate.json" --no-auth --time-scale 100000 --seed-rng 7
 }
 
 # accepted SUFFIX: POST requests ending in SUFFIX the emulator answered 2xx
@@ -174,7 +149,7 @@ migrate() {
 	if grep -qF '"steps": 0,' "$TMP/check.json" && grep -qF '"waves": [],' "$TMP/check.json"; then
 		pass "$2: the fresh discovery equals the target (no step)"; else
 		fail "$2: the fresh discovery equals the target (no step)" "$(grep -F '"steps"' "$TMP/check.json" | head -n 3)"; fi
-	stop_emulator
+	emulator_stop -9
 }
 
 migrate ergw-hub-01_migrate default
@@ -201,6 +176,6 @@ has "rollback: the VPN gateway is back on VpnGw1" "$VPNGW" '"VpnGw1"'
 has "rollback: its public IP is Basic again" "$VPNPIP" '"Basic"'
 run "$NETWAVE" status "$PLAN" --db "$DB" --format json
 expect_line "rollback: the wave is rolled back" '"status": "rolled-back"'
-stop_emulator
+emulator_stop -9
 
 finish

@@ -18,15 +18,6 @@ set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
 IAC="$DATA/iac"
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c1a00
 export AZURE_CLIENT_ID=netwave-iac-tests
 export AZURE_CLIENT_SECRET="canary-iac-5ecret-0007"
@@ -99,17 +90,8 @@ DEPS='"armDeployments": [
    "properties": { "provisioningState": "Failed", "timestamp": "2026-11-01T08:00:00Z", "mode": "Incremental",
                    "outputResources": [ { "id": "'$VN'/spoke-01-0002" } ] } } ],'
 awk -v deps="$DEPS" '{ print } /^  "observed": \{$/ { print deps }' "$TMP/synth.json" >"$TMP/estate.json"
-"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/estate.json" --state "$TMP/emu.db" \
-    --time-scale 5000 --seed-rng 7 2>>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-BASE=$(cat "$TMP/port" 2>/dev/null || true)
+emulator_start --seed "$TMP/estate.json" --state "$TMP/emu.db" --time-scale 5000 --seed-rng 7 || true
 if [ -n "$BASE" ]; then pass "the emulator listens"; else fail "the emulator listens"; fi
-P="--arm-endpoint $BASE --authority-host $BASE"
 run "$NETWAVE" discover --subscription "$SUB" $P --deployments -o "$TMP/before.json"
 expect_rc "discover before, with the deployment history" 0
 N=$(curl -sS -m 10 "$BASE/__netwave/requests" | tr '}' '\n' | grep '"method":"GET"' |
@@ -236,5 +218,5 @@ else
 	fi
 fi
 
-kill -TERM "$EMU" 2>/dev/null || true
+emulator_stop
 finish

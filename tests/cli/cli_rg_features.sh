@@ -14,15 +14,6 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 # an emulator without authentication: the token is plainly fake
 export NETWAVE_ACCESS_TOKEN=fake-token
 export NETWAVE_NO_LIVE=1
@@ -30,31 +21,9 @@ unset NETWAVE_DB 2>/dev/null || true
 SUB2=00000000-0000-4000-8000-00000000b002
 FEAT=EnableMaxPrivateEndpointsVia64kPath
 
-# start_emulator SEED: runs it in the background, waits (at most 10 s) for the port file
+# start_emulator SEED: the emulator (lib.sh) on SEED; BASE is empty when it did not start
 start_emulator() {
-	rm -f "$TMP/port"
-	"$NETWAVE" emulator --port-file "$TMP/port" --seed "$1" --time-scale 5000 --seed-rng 7 \
-	    --no-auth 2>>"$TMP/emu.err" &
-	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	BASE=$(cat "$TMP/port")
-	P="--arm-endpoint $BASE --authority-host $BASE"
-}
-
-stop_emulator() {
-	kill -TERM "$EMU" 2>/dev/null || true
-	i=0
-	while kill -0 "$EMU" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$EMU" 2>/dev/null || true
-	wait "$EMU" 2>/dev/null || true
-	EMU=""
+	emulator_start --seed "$1" --time-scale 5000 --seed-rng 7 --no-auth || true
 }
 
 # requests METHOD STATUS PATH-SUFFIX: how many requests the emulator answered so
@@ -202,7 +171,7 @@ if [ "$(requests DELETE 202 "/resourceGroups/rg-net")" -eq 0 ]; then pass "and n
 	fail "and no DELETE of it was sent"; fi
 if curl -sS -m 10 "$BASE/subscriptions/$SUB2/resourceGroups/rg-net?api-version=2021-04-01" | grep -qF '"owner":"someone"'; then
 	pass "with its owner's tags"; else fail "with its owner's tags"; fi
-stop_emulator
+emulator_stop
 
 # --- apply --all: a fresh discovery records the group as the target predicted ------------------
 seed 4 0
@@ -230,5 +199,5 @@ if [ -s "$TMP/g-target" ] && cmp -s "$TMP/g-target" "$TMP/g-after"; then
 	pass "discovery after apply records rg-mesh exactly as the target predicted"; else
 	fail "discovery after apply records rg-mesh exactly as the target predicted" \
 	    "target: $(tr -d '\n' <"$TMP/g-target") after: $(tr -d '\n' <"$TMP/g-after")"; fi
-stop_emulator
+emulator_stop
 finish

@@ -15,15 +15,6 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c1100
 export AZURE_CLIENT_ID=netwave-cli-tests
 export AZURE_CLIENT_SECRET="canary-cli-5ecret-0043"
@@ -46,17 +37,7 @@ SCALE=1000000
 RUN_TIMEOUT=900
 
 start_emulator() {
-	rm -f "$TMP/port"
-	"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/estate.json" --state "$TMP/emu.db" \
-	    --time-scale "$SCALE" --seed-rng 11 2>>"$TMP/emu.err" &
-	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	BASE=$(cat "$TMP/port" 2>/dev/null || true)
-	P="--arm-endpoint $BASE --authority-host $BASE"
+	emulator_start --seed "$TMP/estate.json" --state "$TMP/emu.db" --time-scale "$SCALE" --seed-rng 11 || true
 }
 
 # discover FILE: the estate as the emulator holds it now, both subscriptions

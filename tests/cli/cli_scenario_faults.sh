@@ -19,18 +19,6 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-BG=""
-cleanup() {
-	for p in $BG $EMU; do
-		if kill -0 "$p" 2>/dev/null; then
-			kill -9 "$p" 2>/dev/null || true
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c1100
 export AZURE_CLIENT_ID=netwave-cli-tests
 export AZURE_CLIENT_SECRET="canary-cli-5ecret-0044"
@@ -46,32 +34,10 @@ APPLY_TIMEOUT=180   # journal writes of the largest wave crashed here, with room
 DB="$TMP/netwave.db"
 EDB="$TMP/emu.db"
 
-# start_emulator [SCALE [LISTEN]]: in the background; waits at most 10 s for the port file
+# start_emulator [SCALE [LISTEN]]: the emulator (lib.sh); BASE is empty when it did not start
 start_emulator() {
-	rm -f "$TMP/port"
-	"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/estate.json" --state "$EDB" \
-	    --time-scale "${1:-$SCALE}" --seed-rng 13 ${2:+--listen "$2"} 2>>"$TMP/emu.err" &
-	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	BASE=$(cat "$TMP/port" 2>/dev/null || true)
-	P="--arm-endpoint $BASE --authority-host $BASE"
-}
-
-stop_emulator() {
-	[ -n "$EMU" ] || return 0
-	kill -TERM "$EMU" 2>/dev/null || true
-	i=0
-	while kill -0 "$EMU" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$EMU" 2>/dev/null || true
-	wait "$EMU" 2>/dev/null || true
-	EMU=""
+	emulator_start --seed "$TMP/estate.json" --state "$EDB" --time-scale "${1:-$SCALE}" --seed-rng 13 \
+	    ${2:+--listen "$2"} || true
 }
 
 # snapshot NAME / restore NAME: the emulator's state and the plan store (emulator stopped)
@@ -205,7 +171,7 @@ WAVES=$(sed -n '/^  "waves": \[/,/^  \]/p' "$TMP/plan.json" | sed -n 's/^      "
 KINDS=$(sed -n '/^  "waves": \[/,/^  \]/p' "$TMP/plan.json" | sed -n 's/^      "kind": "\(.*\)",$/\1/p')
 echo "# waves: $(echo $WAVES)"
 echo "# kinds: $(echo $KINDS)"
-stop_emulator
+emulator_stop
 
 # The clean run: before each wave a snapshot, after it the reference estate.
 FIRST_OF_KIND=""
@@ -222,7 +188,7 @@ for w in $WAVES; do
 	[ "$RC" -ne 0 ] || CLEAN_OK="$CLEAN_OK $w "
 	state_file "$TMP/ref.json"
 	"$NETWAVE" history record "$TMP/ref.json" -m "after $w" --history "$TMP/ref-$w" >/dev/null 2>&1
-	stop_emulator
+	emulator_stop
 	case "$seen" in
 	*" $k "*) ;;
 	*) seen="$seen$k "; FIRST_OF_KIND="$FIRST_OF_KIND $w" ;;
@@ -265,7 +231,7 @@ for w in $FIRST_OF_KIND; do
 		CRC=$?
 		set -e
 		if [ "$CRC" -eq 0 ]; then
-			stop_emulator
+			emulator_stop
 			break   # the wave ends before its n-th journal write: every point is covered
 		fi
 		CRASHES=$((CRASHES + 1))
@@ -279,7 +245,7 @@ for w in $FIRST_OF_KIND; do
 			BAD="$BAD write $n: the estate differs from the clean run;"
 		fi
 		[ -z "$dups" ] || BAD="$BAD write $n: accepted twice: $(echo "$dups" | head -n 2 | tr '\n' ' ');"
-		stop_emulator
+		emulator_stop
 		n=$((n + 1))
 		# five broken trials say enough; the rest would only cost time
 		[ "$(echo "$BAD" | tr ';' '\n' | grep -c write || true)" -lt 5 ] || break
@@ -323,7 +289,7 @@ while read -r action glob kind; do
 		fired=$(curl -sS -m 10 "$BASE/__netwave/faults" | grep -o '"fired": *[0-9]*' | grep -o '[0-9]*$' || true)
 		if [ "${fired:-0}" -lt 1 ]; then
 			fail "$fault on $action in wave $w fires" "the rule never fired"
-			stop_emulator
+			emulator_stop
 			continue
 		fi
 		case $fault in
@@ -355,7 +321,7 @@ while read -r action glob kind; do
 			verdict "$fault on $action" "$w"
 			;;
 		esac
-		stop_emulator
+		emulator_stop
 	done
 done <"$TMP/posts"
 
@@ -376,9 +342,7 @@ while [ $i -lt 300 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-kill -9 "$EMU" 2>/dev/null || true
-wait "$EMU" 2>/dev/null || true
-EMU=""
+emulator_stop -9
 if [ $i -lt 300 ]; then pass "the emulator was killed with prepareMigration accepted"; else
 	fail "the emulator was killed with prepareMigration accepted"; fi
 sleep 1
@@ -406,7 +370,7 @@ REQ_EXTRA="$TMP/before-restart"
 # prepareMigration it was may be sent once more, settled first
 verdict "an emulator restart during prepareMigration" "$w" prepareMigration
 REQ_EXTRA=""
-stop_emulator
+emulator_stop
 fi
 
 # --- 429 storms ---------------------------------------------------------------------
@@ -423,7 +387,7 @@ for kind in hspe mesh decommission; do
 		fail "a 429 storm on wave $w answered requests 429"; fi
 	expect_rc "the storm on wave $w is ridden out" 0
 	verdict "a 429 storm on $w" "$w"
-	stop_emulator
+	emulator_stop
 done
 
 finish

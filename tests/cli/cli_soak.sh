@@ -10,40 +10,17 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then kill -9 "$EMU" 2>/dev/null || true; fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c5a0c
 export AZURE_CLIENT_ID=netwave-cli-soak
 export AZURE_CLIENT_SECRET=soak-only-secret
 unset NETWAVE_ACCESS_TOKEN NETWAVE_DB 2>/dev/null || true
 export NETWAVE_NO_LIVE=1
 
-# start_emulator STATE [ARGS]: in the background; waits (at most 5 s) for the port file
+# start_emulator STATE [ARGS]: the emulator (lib.sh) on the estate, its state in STATE
 start_emulator() {
 	st=$1
 	shift
-	rm -f "$TMP/port"
-	"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/estate.json" --state "$st" \
-	    --time-scale 5000 --seed-rng 3 "$@" 2>>"$TMP/emu.err" &
-	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	BASE=$(cat "$TMP/port")
-	P="--arm-endpoint $BASE --authority-host $BASE"
-}
-
-stop_emulator() {
-	kill -TERM "$EMU" 2>/dev/null || true
-	i=0
-	while kill -0 "$EMU" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	kill -9 "$EMU" 2>/dev/null || true
-	wait "$EMU" 2>/dev/null || true
-	EMU=""
+	emulator_start --seed "$TMP/estate.json" --state "$st" --time-scale 5000 --seed-rng 3 "$@"
 }
 
 # make_plan DB SOAK: discover, and plan a three-wave mesh with SOAK between waves
@@ -104,7 +81,7 @@ if [ -n "$TOKEN" ] && awk -v t="$T" 'BEGIN { exit !(t >= 0.020) }'; then
 else
 	fail "an ARM request is answered no sooner than --latency" "token '${TOKEN:+yes}', $T s"
 fi
-stop_emulator
+emulator_stop
 
 # --- two weeks between waves: longer than apply waits, even scaled (242 s) ----------
 start_emulator "$TMP/b.db"
@@ -156,5 +133,5 @@ if [ "$(grep -c '"by": "bob"' "$TMP/out")" -ge 1 ] && [ "$(grep -c '"by": "alice
 else
 	fail "both overrides are kept"
 fi
-stop_emulator
+emulator_stop
 finish

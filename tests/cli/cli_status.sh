@@ -11,16 +11,6 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-BG=""
-cleanup() {
-	for p in $BG $EMU; do
-		if kill -0 "$p" 2>/dev/null; then kill -9 "$p" 2>/dev/null || true; fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c57a7
 export AZURE_CLIENT_ID=netwave-cli-status
 export AZURE_CLIENT_SECRET=status-only-secret
@@ -28,23 +18,7 @@ unset NETWAVE_ACCESS_TOKEN NETWAVE_DB 2>/dev/null || true
 export NETWAVE_NO_LIVE=1
 
 start_emulator() {
-	rm -f "$TMP/port"
-	"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/estate.json" --state "$1" \
-	    --time-scale 5000 --seed-rng 9 2>>"$TMP/emu.err" &
-	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	BASE=$(cat "$TMP/port")
-	P="--arm-endpoint $BASE --authority-host $BASE"
-}
-
-stop_emulator() {
-	kill -TERM "$EMU" 2>/dev/null || true
-	i=0
-	while kill -0 "$EMU" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	kill -9 "$EMU" 2>/dev/null || true
-	wait "$EMU" 2>/dev/null || true
-	EMU=""
+	emulator_start --seed "$TMP/estate.json" --state "$1" --time-scale 5000 --seed-rng 9
 }
 
 faults() {
@@ -93,7 +67,7 @@ expect_line "the prepare wave shows its time beside its estimate" \
 run "$NETWAVE" status "$PLAN" --db "$DB" --format json
 expect_out "status json has each wave's estimate" '"estimateSeconds": '
 expect_out "and what it took" '"actualSeconds": '
-stop_emulator
+emulator_stop
 
 # --- a rollback stopped by SIGTERM part way ------------------------------------------------
 start_emulator "$TMP/b.db"
@@ -130,5 +104,5 @@ run "$NETWAVE" rollback "$PLAN" --db "$DB" --wave pilot --yes $P
 expect_rc "that command finishes the rollback" 0
 run "$NETWAVE" status "$PLAN" --db "$DB"
 expect_line "the wave is rolled back" '^   2  pilot +mesh +rolled-back '
-stop_emulator
+emulator_stop
 finish

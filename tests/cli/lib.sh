@@ -7,7 +7,61 @@ DATA="$top_srcdir/tests/data"
 PASSED=0
 FAILED=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/netwave-test.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT INT TERM
+
+# EMU: the emulator emulator_start started; BG: other background processes
+# the test started (a run to interrupt).  Whatever is still running is killed
+# on exit, and $TMP removed.
+EMU=""
+BG=""
+cleanup() {
+	for p in $BG $EMU; do
+		if kill -0 "$p" 2>/dev/null; then kill -9 "$p" 2>/dev/null || true; fi
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+# emulator_start ARGS: `netwave emulator ARGS` in the background on a free
+# 127.0.0.1 port (its stdout appended to $TMP/emu.out, stderr to
+# $TMP/emu.err); waits at most 10 s for its port file (less when it exits),
+# then sets EMU (the pid), BASE (its URL) and P (the provider options that
+# point at it).  Returns 1, BASE empty, when no port came.
+emulator_start() {
+	rm -f "$TMP/port"
+	"$NETWAVE" emulator --port-file "$TMP/port" "$@" >>"$TMP/emu.out" 2>>"$TMP/emu.err" &
+	EMU=$!
+	i=0
+	while [ ! -s "$TMP/port" ] && [ $i -lt 100 ] && kill -0 "$EMU" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	BASE=$(cat "$TMP/port" 2>/dev/null || true)
+	P="--arm-endpoint $BASE --authority-host $BASE"
+	[ -n "$BASE" ]
+}
+
+# emulator_stop [-SIGNAL]: TERM (a clean stop, the default) or another
+# signal (-9: a crash); waits at most 10 s, then kills it.  EMU_RC is its
+# exit status, 124 when it had to be killed.  Nothing when no emulator runs.
+emulator_stop() {
+	[ -n "$EMU" ] || return 0
+	kill "${1:--TERM}" "$EMU" 2>/dev/null || true
+	i=0
+	while kill -0 "$EMU" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	EMU_RC=0
+	if kill -0 "$EMU" 2>/dev/null; then
+		echo "# the emulator did not stop within 10 s" >>"$TMP/emu.err"
+		kill -9 "$EMU" 2>/dev/null || true
+		EMU_RC=124
+	fi
+	W=0
+	wait "$EMU" 2>/dev/null || W=$?
+	[ "$EMU_RC" -eq 124 ] || EMU_RC=$W
+	EMU=""
+}
 
 # run CMD [ARGS]: sets RC, and the files $TMP/out and $TMP/err
 run() {

@@ -1,0 +1,56 @@
+# Shared by the bench scripts: the 5,000-spoke estate of issue 2 (made once
+# under the bench directory), a scratch directory removed on exit, the
+# emulator started on a free 127.0.0.1 port and stopped, and the clock.
+# A script sets NETWAVE and sources this file: . "$(dirname "$0")/lib.sh"
+
+now() { date +%s.%N; }
+
+# bench_estate: sets out (the bench directory, $BENCH_DIR or bench/out),
+# estate (netwave synth --hubs 10 --spokes-per-hub 500 --pe-per-spoke 4
+# --udr-spokes 50 over two regions, made there once) and bytes (its size).
+bench_estate() {
+	out=${BENCH_DIR:-bench/out}
+	mkdir -p "$out"
+	estate="$out/estate-10x500x4.json"
+	if [ ! -f "$estate" ]; then
+		"$NETWAVE" synth --hubs 10 --spokes-per-hub 500 --pe-per-spoke 4 --udr-spokes 50 \
+			--regions eastus,westeurope --seed 1 -o "$estate"
+	fi
+	bytes=$(wc -c <"$estate")
+}
+
+# bench_tmp: TMP, a scratch directory; it and the emulator are gone on exit.
+bench_tmp() {
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/netwave-bench.XXXXXX")
+	EMU=""
+	trap bench_cleanup EXIT INT TERM
+}
+
+bench_cleanup() {
+	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
+		kill -TERM "$EMU" 2>/dev/null || true
+		wait "$EMU" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+
+# bench_emulator NAME ARGS: `netwave emulator ARGS` in the background (stderr
+# in $TMP/emu.err); waits at most 120 s for its port file (less when it exits), sets EMU and
+# BASE, or says so under NAME, with the emulator's stderr, and exits 1.
+bench_emulator() {
+	name=$1
+	shift
+	"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" "$@" 2>"$TMP/emu.err" &
+	EMU=$!
+	i=0
+	while [ ! -s "$TMP/port" ] && [ $i -lt 1200 ] && kill -0 "$EMU" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ ! -s "$TMP/port" ]; then
+		echo "$name: the emulator did not start" >&2
+		cat "$TMP/emu.err" >&2
+		exit 1
+	fi
+	BASE=$(cat "$TMP/port")
+}
