@@ -797,6 +797,10 @@ cmd_run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction
 		}
 		o.history = h;
 	}
+	/* what Azure would refuse is found before the first write (docs/preflight.md) */
+	if (dir == APPLY_FORWARD && !cmd_flag(a, "no-preflight") &&
+	    (rc = cmd_preflight_guard(ctx, st, p, plan, err)) != 0)
+		goto done;
 	cmd_interrupt_catch(&stop);
 	rc = apply_run(st, p, plan, &o, &res, err);
 	cmd_interrupt_restore();
@@ -840,6 +844,7 @@ static const struct cmd_option apply_options[] = {
 	{ "auto-rollback", 0, NULL, 0, "roll a wave back when a step or gate fails, and prove the way back" },
 	{ "parallel", 0, "N", 0, "steps in flight at once (default 8)" },
 	{ "dry-run", 0, NULL, 0, "rehearse against a private emulator seeded with the current topology" },
+	{ "no-preflight", 0, NULL, 0, "do not run preflight before the first write (not advised)" },
 	{ "end-soak", 0, NULL, 0, "end the soak now running early (needs --by and --reason)" },
 	{ "by", 0, "NAME", 0, "with --end-soak: who ends the soak (recorded)" },
 	{ "reason", 0, "TEXT", 0, "with --end-soak: why (recorded)" },

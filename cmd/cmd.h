@@ -134,6 +134,7 @@ extern const struct cmd_entry cmd_rollback_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_demo_entry;
 extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_preflight_entry;
 
 struct topology;
 struct iac_map;
@@ -144,6 +145,15 @@ struct iac_map;
  * neither.  NW_EINPUT naming the file and position of a bad state.
  */
 int cmd_iac_states(const struct cmd_args *a, const struct topology *t, struct iac_map **out,
+    struct nw_err *err);
+
+/*
+ * The preflight apply runs before its first write (and on resume before its
+ * next): the plan's writes not yet done judged against the estate behind p,
+ * kept in the store.  A blocker prints the findings on ctx->err and fails
+ * with NW_EFAIL before anything is sent (cmd/preflight.c).
+ */
+int cmd_preflight_guard(struct cmd_ctx *ctx, struct store *st, struct provider *p, const char *plan_arg,
     struct nw_err *err);
 
 /* Prints IaC findings ({severity, code, message}) under "infrastructure as code:"; NULL prints nothing. */
