@@ -317,7 +317,11 @@ reads_policy(json_t *policy, const json_t *w, const char *sub, const char *rg)
 	json_t *content, *entry;
 
 	if (strcmp(json_str(w, "method"), "PUT") != 0 || strcmp(json_str(w, "role"), PF_ROLE_ROLLBACK) == 0 ||
-	    !json_is_object(body) || !path_type(type, sizeof(type), path))
+	    !json_is_object(body))
+		return;
+	if (path_is_group(path))
+		snprintf(type, sizeof(type), "Microsoft.Resources/subscriptions/resourceGroups");
+	else if (!path_type(type, sizeof(type), path))
 		return;
 	if (rg != NULL && !json_is_true(json_object_get(w, "createsGroup")))
 		snprintf(scope, sizeof(scope), "/subscriptions/%s/resourceGroups/%s", sub, rg);

@@ -111,7 +111,7 @@ bool preflight_top_resource(char *id, size_t isize, char *coll, size_t csize, co
  *   permissions     {scope (lowercase): {"value": [...]} | {"error"}}
  *   locks           {subscription (lowercase): [lock] | {"error"}}
  *   denyAssignments {subscription: [denyAssignment] | {"error"}}
- *   policy          {key: checkPolicyRestrictions answer | {"error"}}
+ *   policy          {key (as preflight_reads gives it): checkPolicyRestrictions answer | {"error"}}
  *   resources       {id (lowercase): resource as ARM returns it}   (every collection read)
  *   collections     {path: true | {"error"}}                       (which were read)
  *   resourceGroups  {subscription: [group name (lowercase)] | {"error"}}

@@ -56,6 +56,8 @@ small_plan(void)
 	return p;
 }
 
+static void answer_policy(json_t *facts, const char *deny_type);
+
 /* Every check's facts answered, nothing refused. */
 static json_t *
 clean_facts(void)
@@ -74,7 +76,47 @@ clean_facts(void)
 	    "\"deployments\":{}}", 0, &e);
 
 	ck_assert_msg(f != NULL, "test facts: %s", e.text);
+	answer_policy(f, NULL);
 	return f;
+}
+
+/* Answers every policy check of the small plan as compliant, save the type given (NULL: none). */
+static void
+answer_policy(json_t *facts, const char *deny_type)
+{
+	struct nw_err err = { 0 };
+	json_t *plan = small_plan(), *w = NULL, *r = NULL;
+	const json_t *p;
+	size_t i;
+
+	ck_assert_int_eq(preflight_writes(&w, plan, &err), 0);
+	ck_assert_int_eq(preflight_reads(&r, w, &err), 0);
+	json_array_foreach(json_object_get(r, "policy"), i, p) {
+		json_t *answer = json_pack("{s:[],s:{s:[]}}", "fieldRestrictions", "contentEvaluationResult",
+		    "policyEvaluations");
+		if (deny_type != NULL && strcmp(json_str(p, "type"), deny_type) == 0)
+			json_array_append_new(json_path(answer, "contentEvaluationResult", "policyEvaluations", NULL),
+			    json_pack("{s:{s:s,s:s},s:s,s:{s:s}}", "policyInfo", "policyAssignmentId",
+			    SUB "/providers/Microsoft.Authorization/policyAssignments/no-basic", "policyDefinitionId",
+			    SUB "/providers/Microsoft.Authorization/policyDefinitions/deny-basic-pe-policies",
+			    "evaluationResult", "NonCompliant", "effectDetails", "policyEffect", "Deny"));
+		json_object_set_new(json_object_get(facts, "policy"), json_str(p, "key"), answer);
+	}
+	/* the collections were read (empty: nothing busy), and no commit is deploying */
+	json_array_foreach(json_object_get(r, "collections"), i, p)
+		json_object_set_new(json_object_get(facts, "collections"), json_string_value(p), json_true());
+	json_array_foreach(json_object_get(r, "networkManagers"), i, p) {
+		char low[1024];
+		size_t k;
+		snprintf(low, sizeof(low), "%s", json_str(p, "id"));
+		for (k = 0; low[k] != '\0'; k++)
+			low[k] = (char)(low[k] >= 'A' && low[k] <= 'Z' ? low[k] + 32 : low[k]);
+		if (json_object_get(json_object_get(facts, "deployments"), low) == NULL)
+			json_object_set_new(json_object_get(facts, "deployments"), low, json_pack("[s]", "Deployed"));
+	}
+	json_decref(r);
+	json_decref(w);
+	json_decref(plan);
 }
 
 /* Judges plan against facts; returns the netwave.preflight/v1 document. */
@@ -169,7 +211,7 @@ START_TEST(test_reads_are_batched_by_scope_and_policy_by_request_shape)
 			ck_assert_str_eq(json_str(p, "scope"), RGC);
 		}
 	ck_assert_int_eq(members, 1);
-	/* group, network manager, staticMembers, VNet PUT: four shapes (the group at its subscription) */
+	/* group (at its subscription), network manager, static members, VNet: four shapes */
 	ck_assert_int_eq(json_array_size(json_object_get(r, "policy")), 4);
 	ck_assert_int_eq(json_array_size(json_object_get(r, "networkManagers")), 1);
 	ck_assert_int_eq(json_array_size(json_object_get(r, "features")), 1);
@@ -268,35 +310,20 @@ END_TEST
 
 START_TEST(test_a_policy_deny_names_the_assignment_and_definition)
 {
-	json_t *facts = clean_facts(), *plan = small_plan(), *w = NULL, *r = NULL, *doc;
-	struct nw_err err = { 0 };
-	const json_t *p, *f;
-	size_t i;
+	json_t *facts = clean_facts(), *doc;
+	const json_t *f;
 
-	ck_assert_int_eq(preflight_writes(&w, plan, &err), 0);
-	ck_assert_int_eq(preflight_reads(&r, w, &err), 0);
-	json_array_foreach(json_object_get(r, "policy"), i, p) {
-		json_t *answer = json_pack("{s:[],s:{s:[]}}", "fieldRestrictions", "contentEvaluationResult",
-		    "policyEvaluations");
-		if (strcmp(json_str(p, "type"), "Microsoft.Network/virtualNetworks") == 0)
-			json_array_append_new(json_path(answer, "contentEvaluationResult", "policyEvaluations", NULL),
-			    json_pack("{s:{s:s,s:s},s:s,s:{s:s}}", "policyInfo", "policyAssignmentId",
-			    SUB "/providers/Microsoft.Authorization/policyAssignments/no-basic", "policyDefinitionId",
-			    SUB "/providers/Microsoft.Authorization/policyDefinitions/deny-basic-pe-policies",
-			    "evaluationResult", "NonCompliant", "effectDetails", "policyEffect", "Deny"));
-		json_object_set_new(json_object_get(facts, "policy"), json_str(p, "key"), answer);
-	}
+	answer_policy(facts, "Microsoft.Network/virtualNetworks");
 	doc = judge(facts);
 	ck_assert_ptr_nonnull(f = finding(doc, "policy-deny"));
 	ck_assert_str_eq(json_str(f, "resource"), V1);
+	ck_assert_str_eq(json_str(f, "scope"), RGS);
 	ck_assert_ptr_nonnull(strstr(json_str(f, "message"), "policyAssignments/no-basic"));
 	ck_assert_ptr_nonnull(strstr(json_str(f, "message"), "deny-basic-pe-policies"));
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(f, "steps"), 0)), "w02-s3");
 	ck_assert_int_eq(count(doc, "blockers"), 1);
 	json_decref(doc);
 	json_decref(facts);
-	json_decref(r);
-	json_decref(w);
-	json_decref(plan);
 }
 END_TEST
 

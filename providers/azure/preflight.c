@@ -81,7 +81,8 @@ add_read(struct pf_reads *r, enum provider_op_kind kind, const char *method, con
 	x = &r->v[r->n];
 	x->op = provider_op_new(kind, method, path, body);
 	x->member = member;
-	x->key = lowdup(key);
+	/* ids are compared without case; a policy key holds body values, kept as they are */
+	x->key = strcmp(member, "policy") == 0 ? strdup(key) : lowdup(key);
 	x->shape = shape;
 	if (x->op == NULL || x->key == NULL) {
 		provider_op_free(x->op);
