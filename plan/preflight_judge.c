@@ -383,12 +383,20 @@ judge_unread(struct preflight *pf, const json_t *facts, struct nw_err *err)
 
 	json_object_foreach((json_t *)facts, member, m)
 		json_object_foreach((json_t *)m, key, v) {
+			char where[1024];
+			const char *bar;
 			if (!json_is_object(v) || json_str(v, "error") == NULL)
 				continue;
-			if ((rc = preflight_add(pf, PF_WARNING, "read-failed", member, key, key, NULL, err,
-			    "give the caller read access there (Reader, or the API's own read action) and run "
-			    "preflight again; until then this check is not run, not passed",
-			    "could not read %s for %s: %s", member, key, json_str(v, "error"))) != 0)
+			/* a policy key is "scope|type|shape": name the scope and type, not the shape */
+			if (strcmp(member, "policy") == 0 && (bar = strchr(key, '|')) != NULL)
+				snprintf(where, sizeof(where), "%.*s (%.*s)", (int)(bar - key), key,
+				    (int)strcspn(bar + 1, "|"), bar + 1);
+			else
+				snprintf(where, sizeof(where), "%s", key);
+			if ((rc = preflight_add(pf, PF_WARNING, "read-failed", member, where, where, NULL, err,
+			    "make sure the caller may read there (Reader grants every read) and run preflight "
+			    "again; until then this check is not run there, not passed",
+			    "could not read %s for %s: %s", member, where, json_str(v, "error"))) != 0)
 				return rc;
 		}
 	return 0;

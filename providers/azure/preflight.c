@@ -285,10 +285,21 @@ azure_preflight_read(json_t **out, struct provider *p, const json_t *reads, stru
 		ops[i] = r.v[i].op;
 	if ((rc = provider_run_all(p, ops, r.n, err)) != 0)
 		goto done;
+	for (i = 0; i < r.n && r.v[i].op->phase != PROVIDER_PHASE_DONE; i++)
+		;
+	if (r.n > 0 && i == r.n) {
+		/* nothing could be read (no token, no network): that is no preflight at all */
+		rc = err_set(err, NW_EIO, "cannot read the estate: %s", r.v[0].op->err.msg);
+		goto done;
+	}
 	for (i = 0; i < r.n; i++) {
 		const struct pf_read *x = &r.v[i];
 		json_t *v;
-		if (x->op->phase != PROVIDER_PHASE_DONE)
+		if (x->op->phase != PROVIDER_PHASE_DONE && x->op->error.http_status == 404 &&
+		    (x->shape == KEEP_DEPLOYMENTS || x->shape == KEEP_RESOURCES))
+			/* a network manager or group not there yet runs no commit and holds nothing busy */
+			v = x->shape == KEEP_DEPLOYMENTS ? json_array() : json_true();
+		else if (x->op->phase != PROVIDER_PHASE_DONE)
 			v = json_pack("{s:s,s:i}", "error", x->op->err.msg, "status", x->op->error.http_status);
 		else
 			v = keep(x, facts);
