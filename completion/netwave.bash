@@ -4,15 +4,15 @@ _netwave()
 {
 	local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" opts=""
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "apply check demo discover emulator export history path plan plans rollback routes show status synth target help --version --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "apply check demo discover emulator export history path plan plans preflight rollback routes show status synth target help --version --help" -- "$cur"))
 		return
 	fi
 	case "${COMP_WORDS[1]}" in
 	help)
-		COMPREPLY=($(compgen -W "apply check demo discover emulator export history path plan plans rollback routes show status synth target" -- "$cur"))
+		COMPREPLY=($(compgen -W "apply check demo discover emulator export history path plan plans preflight rollback routes show status synth target" -- "$cur"))
 		return ;;
 	apply)
-		opts="--help --wave --through --all --yes --auto-rollback --parallel --dry-run --end-soak --by --reason --db --history --no-history --current -o --output --format --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose"
+		opts="--help --wave --through --all --yes --auto-rollback --parallel --dry-run --no-preflight --end-soak --by --reason --db --history --no-history --current -o --output --format --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose"
 		case "$prev" in
 		--wave) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--through) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -134,6 +134,19 @@ _netwave()
 		case "$prev" in
 		--db) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		-o|--output|--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+		esac
+		;;
+	preflight)
+		opts="--help -o --output --format --db --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose"
+		case "$prev" in
+		-o|--output|--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+		--db) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--cloud) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--arm-endpoint) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--authority-host) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--tenant) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--ca-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--max-retries) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		esac
 		;;
 	rollback)

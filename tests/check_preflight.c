@@ -8,13 +8,16 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <jansson.h>
 
 #include "plan/jsonutil.h"
 #include "plan/preflight.h"
+#include "state/store.h"
 #include "tests/testutil.h"
 
 #define SUB "/subscriptions/11111111-1111-4111-8111-111111111111"
@@ -428,6 +431,49 @@ START_TEST(test_the_policy_key_ignores_ids_and_names_but_not_values)
 }
 END_TEST
 
+START_TEST(test_the_store_keeps_the_last_preflight_of_a_plan)
+{
+	char dir[] = "/tmp/check_preflight.XXXXXX", db[128];
+	struct nw_err err = { 0 };
+	struct store *st = NULL;
+	json_error_t je;
+	json_t *plan, *doc = NULL, *got = NULL;
+	const char *id;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/netwave.db", dir);
+	plan = json_load_file(test_data_path("plan/plan.json"), 0, &je);
+	ck_assert_msg(plan != NULL, "%s", je.text);
+	id = json_str(plan, "id");
+	ck_assert_int_eq(store_open(&st, db, true, &err), 0);
+	ck_assert_msg(store_plan_save(st, plan, &err) == 0, "%s", err.msg);
+	/* none yet */
+	ck_assert_int_eq(store_preflight_get(st, id, &got, &err), 0);
+	ck_assert(json_is_null(got));
+	json_decref(got);
+	doc = json_pack("{s:s,s:s,s:{s:i,s:i}}", "format", PREFLIGHT_FORMAT, "plan", id, "summary", "blockers", 2,
+	    "warnings", 1);
+	ck_assert_int_eq(store_preflight_save(st, id, doc, 1000, &err), 0);
+	json_object_set_new(json_object_get(doc, "summary"), "blockers", json_integer(0));
+	ck_assert_int_eq(store_preflight_save(st, id, doc, 2000, &err), 0);
+	ck_assert_int_eq(store_preflight_get(st, id, &got, &err), 0);
+	ck_assert(json_equal(got, doc));
+	json_decref(got);
+	/* an unknown plan is bad input naming it */
+	ck_assert_int_eq(store_preflight_save(st, "pl-000000000000", doc, 1, &err), NW_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "pl-000000000000"));
+	store_close(st);
+	json_decref(doc);
+	json_decref(plan);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s/netwave.db-wal", dir);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s/netwave.db-shm", dir);
+	unlink(db);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 preflight_suite(void)
 {
@@ -445,6 +491,9 @@ preflight_suite(void)
 	tcase_add_test(tc, test_a_feature_registering_warns_and_an_unregistered_provider_blocks);
 	tcase_add_test(tc, test_a_deny_assignment_for_everyone_blocks_and_a_read_that_failed_is_not_a_pass);
 	tcase_add_test(tc, test_the_policy_key_ignores_ids_and_names_but_not_values);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("store");
+	tcase_add_test(tc, test_the_store_keeps_the_last_preflight_of_a_plan);
 	suite_add_tcase(s, tc);
 	return s;
 }
