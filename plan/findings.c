@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "plan/findings.h"
+#include "plan/circuits.h"
 #include "plan/jsonutil.h"
 #include "plan/limits.h"
 
@@ -555,6 +556,11 @@ findings_check(struct findings *out, const struct topology *t, const struct rout
 	check_warnings(&b, t);
 	if (b.oom)
 		goto oom;
+	/* Last: it appends to out->v itself, past the builder's bookkeeping. */
+	if ((rc = circuit_sanity_ctx(out, t, ctx, NULL, 0, false, err)) != 0) {
+		findings_free(out);
+		return rc;
+	}
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), finding_cmp);
 

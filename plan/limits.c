@@ -54,6 +54,21 @@ static const struct limit_def limit_table[LIMIT_COUNT] = {
 	  "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling" },
 	{ LIMIT_ARM_READ_REFILL, "armReadRefillPerSecond", "ARM read refill per second", 25,
 	  "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling" },
+	/* "Route advertisement limits": what on-premises may advertise to the private peering;
+	 * over it the BGP session drops (expressroute-routing, "Route aggregation and prefix
+	 * limits"). */
+	{ LIMIT_CIRCUIT_ROUTES_V4, "circuitPrefixesIpv4",
+	  "IPv4 prefixes on-premises advertises to a Local or Standard circuit's private peering",
+	  4000, "https://learn.microsoft.com/azure/azure-resource-manager/management/"
+	  "azure-subscription-service-limits#expressroute-limits" },
+	{ LIMIT_CIRCUIT_ROUTES_V4_PREMIUM, "circuitPrefixesIpv4Premium",
+	  "IPv4 prefixes on-premises advertises to a Premium circuit's private peering", 10000,
+	  "https://learn.microsoft.com/azure/azure-resource-manager/management/"
+	  "azure-subscription-service-limits#expressroute-limits" },
+	{ LIMIT_CIRCUIT_ROUTES_V6, "circuitPrefixesIpv6",
+	  "IPv6 prefixes on-premises advertises to a circuit's private peering", 100,
+	  "https://learn.microsoft.com/azure/azure-resource-manager/management/"
+	  "azure-subscription-service-limits#expressroute-limits" },
 };
 
 const struct limit_def *

@@ -25,6 +25,9 @@ enum limit_id {
 	LIMIT_NETWORK_WRITES_5MIN,     /* 1,000 per 5 minutes */
 	LIMIT_ARM_READ_BUCKET,         /* 250 */
 	LIMIT_ARM_READ_REFILL,         /* 25 per second */
+	LIMIT_CIRCUIT_ROUTES_V4,       /* 4,000 from on-premises, Local/Standard circuit */
+	LIMIT_CIRCUIT_ROUTES_V4_PREMIUM, /* 10,000 with Premium */
+	LIMIT_CIRCUIT_ROUTES_V6,       /* 100 */
 	LIMIT_COUNT
 };
 

@@ -219,10 +219,34 @@ struct topo_circuit_route {
 	const char *path;     /* AS path, may be NULL */
 };
 
+/*
+ * One of a circuit's peerings as ARM returns it inline in the circuit's
+ * properties.peerings (REST: Express Route Circuit Peerings, the
+ * ExpressRouteCircuitPeeringPropertiesFormat).  Numbers absent from the
+ * file are -1; prefixes absent have has_* false.
+ */
+struct topo_circuit_peering {
+	const char *id;                 /* may be NULL */
+	const char *name;               /* may be NULL */
+	const char *peering_type;       /* AzurePrivatePeering, MicrosoftPeering, AzurePublicPeering */
+	const char *state;              /* Enabled, Disabled; NULL if absent */
+	const char *provisioning_state; /* NULL if absent */
+	long long peer_asn;             /* peerASN, -1 if absent */
+	long long azure_asn;            /* azureASN, -1 if absent */
+	long long vlan_id;              /* vlanId, -1 if absent */
+	bool has_primary, has_secondary;       /* primary/secondaryPeerAddressPrefix */
+	struct cidr primary, secondary;
+	bool has_primary_v6, has_secondary_v6; /* ipv6PeeringConfig's */
+	struct cidr primary_v6, secondary_v6;
+};
+
 struct topo_circuit {
 	struct topo_resource *res;
 	struct topo_connection **connections; /* connections whose peer is this circuit */
 	size_t nconnections;
+	const char *sku_tier;                 /* sku.tier: Standard, Premium, Local; NULL if absent */
+	struct topo_circuit_peering *peerings; /* properties.peerings, in file order */
+	size_t npeerings;
 	/* observed.circuitRoutes[id]: what the circuit learned from on-premises */
 	struct topo_circuit_route *routes;
 	size_t nroutes;

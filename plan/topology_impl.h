@@ -94,6 +94,9 @@ int tl_load_vnet(struct loader *l, struct topo_vnet *v);
 int tl_load_pass_views(struct loader *l);
 int tl_load_pass_backlinks(struct loader *l);
 
+/* plan/topology_circuit.c: a circuit's sku tier and inline peerings (pass 3). */
+int tl_load_circuit(struct loader *l, struct topo_circuit *c, json_t *props);
+
 /* plan/topology_observed.c: the "observed" object. */
 int tl_load_observed(struct loader *l);
 

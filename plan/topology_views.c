@@ -635,7 +635,7 @@ tl_load_pass_views(struct loader *l)
 		case TOPO_NETWORK_GROUP: rc = load_network_group(l, r->view, props); break;
 		case TOPO_STATIC_MEMBER: rc = load_static_member(l, r->view, props); break;
 		case TOPO_CONNECTIVITY_CONFIG: rc = load_connectivity_config(l, r->view, props); break;
-		case TOPO_CIRCUIT:
+		case TOPO_CIRCUIT: rc = tl_load_circuit(l, r->view, props); break;
 		case TOPO_NETWORK_MANAGER:
 		case TOPO_OTHER:
 		default: rc = 0; break;

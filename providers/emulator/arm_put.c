@@ -36,6 +36,26 @@ arm_order(json_t *obj)
 	json_decref(copy);
 }
 
+/*
+ * What ARM fills in on a circuit's peering when the body leaves it out:
+ * the type (a peering is named after it), Microsoft's AS 12076 and the
+ * Enabled state (REST Express Route Circuit Peerings - Create Or Update /
+ * Get examples, https://learn.microsoft.com/rest/api/expressroute/
+ * express-route-circuit-peerings/create-or-update).
+ */
+static void
+circuit_peering_defaults(json_t *c)
+{
+	json_t *props = json_object_get(c, "properties");
+
+	if (json_object_get(props, "peeringType") == NULL && json_str(c, "name") != NULL)
+		json_object_set_new(props, "peeringType", json_string(json_str(c, "name")));
+	if (json_object_get(props, "azureASN") == NULL)
+		json_object_set_new(props, "azureASN", json_integer(12076));
+	if (json_object_get(props, "state") == NULL)
+		json_object_set_new(props, "state", json_string("Enabled"));
+}
+
 static void
 normalize_child(struct emulator *e, json_t *c, const char *parent_id, const struct arm_type *t,
     const char *state, json_t *old)
@@ -52,6 +72,8 @@ normalize_child(struct emulator *e, json_t *c, const char *parent_id, const stru
 		json_object_set_new(c, "properties", json_object());
 	emu_store_etag(e, c);
 	arm_set_state(c, state);
+	if (strcasecmp(t->type, "Microsoft.Network/expressRouteCircuits/peerings") == 0)
+		circuit_peering_defaults(c);
 	if (t->guid) {
 		const char *g = json_path_str(old, "properties", "resourceGuid", NULL);
 		char ng[40];
