@@ -719,9 +719,26 @@ test_crash_after(struct apply_opts *o, struct nw_err *err)
 	return 0;
 }
 
+/* What the preflight apply runs before its first write needs. */
+struct preflight_guard {
+	struct cmd_ctx *ctx;
+	struct store *st;
+	struct provider *p;
+	const char *current;
+};
+
+static int
+preflight_before_writes(void *arg, const char *plan_id, struct nw_err *err)
+{
+	struct preflight_guard *g = arg;
+
+	return cmd_preflight_guard(g->ctx, g->st, g->p, plan_id, g->current, err);
+}
+
 int
 cmd_run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir, struct nw_err *err)
 {
+	struct preflight_guard guard = { 0 };
 	struct apply_opts o = { 0 };
 	struct apply_result res;
 	struct progress pr;
@@ -798,9 +815,14 @@ cmd_run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction
 		o.history = h;
 	}
 	/* what Azure would refuse is found before the first write (docs/preflight.md) */
-	if (dir == APPLY_FORWARD && !cmd_flag(a, "no-preflight") &&
-	    (rc = cmd_preflight_guard(ctx, st, p, plan, err)) != 0)
-		goto done;
+	if (dir == APPLY_FORWARD && !cmd_flag(a, "no-preflight")) {
+		guard.ctx = ctx;
+		guard.st = st;
+		guard.p = p;
+		guard.current = cmd_arg(a, "current");
+		o.before_writes = preflight_before_writes;
+		o.before_writes_arg = &guard;
+	}
 	cmd_interrupt_catch(&stop);
 	rc = apply_run(st, p, plan, &o, &res, err);
 	cmd_interrupt_restore();

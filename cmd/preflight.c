@@ -15,6 +15,7 @@
 #include "cmd/provider_opts.h"
 #include "plan/jsonutil.h"
 #include "plan/preflight.h"
+#include "plan/topology.h"
 #include "providers/azure/preflight.h"
 #include "state/store.h"
 
@@ -22,15 +23,43 @@
 static const struct cmd_option preflight_options[] = {
 	CMD_FORMAT_OPTION("text|json", "output format (default text)"),
 	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
+	{ "current", 0, "FILE", 0, "the topology the plan was made from, for circuit checks (default: the plan's)" },
 	CMD_PROVIDER_OPTIONS,
 	{ NULL, 0, NULL, 0, NULL },
 };
+
+/*
+ * The topology circuits are judged in: --current FILE, else the file the
+ * plan was made from when it is still there (*t stays NULL when neither).
+ */
+static int
+plan_topology(struct cmd_ctx *ctx, const char *given, const json_t *plan, struct topology **t,
+    const char **source, struct nw_err *err)
+{
+	const char *path = given != NULL ? given : json_path_str(plan, "current", "source", NULL);
+	FILE *f;
+
+	*t = NULL;
+	*source = NULL;
+	if (path == NULL)
+		return 0;
+	if (given == NULL) {
+		/* the plan's own file is optional: it may have been made elsewhere */
+		if ((f = fopen(path, "r")) == NULL)
+			return 0;
+		fclose(f);
+	}
+	*source = path;
+	return cmd_topology_load(ctx, path, false, t, err);
+}
 
 static int
 preflight_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
 	enum output_format fmt;
 	json_t *plan = NULL, *doc = NULL;
+	struct azure_preflight_opts o = { 0 };
+	struct topology *t = NULL;
 	char when[32];
 	long blockers;
 	int rc;
@@ -42,7 +71,11 @@ preflight_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err
 		goto done;
 	}
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&ctx->now));
-	if ((rc = azure_preflight_run(&doc, ctx->provider, plan, NULL, when, err)) != 0) {
+	if ((rc = plan_topology(ctx, cmd_arg(a, "current"), plan, &t, &o.topology_source, err)) != 0)
+		goto done;
+	o.topology = t;
+	o.checked_at = when;
+	if ((rc = azure_preflight_run(&doc, ctx->provider, plan, &o, err)) != 0) {
 		err_prefix(err, "cannot preflight plan %s", json_str(plan, "id"));
 		goto done;
 	}
@@ -58,6 +91,7 @@ preflight_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err
 		    "could finish; fix them and run preflight again", json_str(plan, "id"), blockers,
 		    blockers > 1 ? "these writes" : "this write");
 done:
+	topology_free(t);
 	json_decref(doc);
 	json_decref(plan);
 	return rc;
@@ -87,9 +121,11 @@ steps_done(json_t **out, struct store *st, const char *plan_id, struct nw_err *e
 
 int
 cmd_preflight_guard(struct cmd_ctx *ctx, struct store *st, struct provider *p, const char *plan_arg,
-    struct nw_err *err)
+    const char *current, struct nw_err *err)
 {
 	json_t *plan = NULL, *done = NULL, *doc = NULL;
+	struct azure_preflight_opts o = { 0 };
+	struct topology *t = NULL;
 	const char *id;
 	char when[32];
 	long blockers;
@@ -99,8 +135,13 @@ cmd_preflight_guard(struct cmd_ctx *ctx, struct store *st, struct provider *p, c
 		return rc;
 	id = json_str(plan, "id");
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&ctx->now));
+	o.checked_at = when;
 	if ((rc = steps_done(&done, st, id, err)) != 0 ||
-	    (rc = azure_preflight_run(&doc, p, plan, done, when, err)) != 0 ||
+	    (rc = plan_topology(ctx, current, plan, &t, &o.topology_source, err)) != 0)
+		goto done;
+	o.done = done;
+	o.topology = t;
+	if ((rc = azure_preflight_run(&doc, p, plan, &o, err)) != 0 ||
 	    (rc = store_preflight_save(st, id, doc, ctx->now, err)) != 0) {
 		err_prefix(err, "preflight before apply");
 		goto done;
@@ -112,6 +153,7 @@ cmd_preflight_guard(struct cmd_ctx *ctx, struct store *st, struct provider *p, c
 		    "(netwave preflight %s shows them again) or run apply with --no-preflight", id, blockers, id);
 	}
 done:
+	topology_free(t);
 	json_decref(doc);
 	json_decref(done);
 	json_decref(plan);
@@ -120,7 +162,7 @@ done:
 
 const struct cmd_entry cmd_preflight_entry = {
 	.name = "preflight",
-	.usage = "PLAN [-o text|json] [--db FILE]",
+	.usage = "PLAN [-o text|json] [--db FILE] [--current FILE]",
 	.summary = "find what Azure would refuse of a plan before its first write",
 	.description =
 	    "Reads the live estate through the provider and judges every write the stored plan\n"

@@ -137,10 +137,11 @@ _netwave()
 		esac
 		;;
 	preflight)
-		opts="--help -o --output --format --db --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose"
+		opts="--help -o --output --format --db --current --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose"
 		case "$prev" in
 		-o|--output|--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
 		--db) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--current) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--cloud) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--arm-endpoint) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--authority-host) COMPREPLY=($(compgen -f -- "$cur")); return ;;

@@ -119,6 +119,8 @@ write_add(json_t *out, const json_t *created, const json_t *step, const char *wa
 	json_t *w;
 	bool group;
 
+	if ((m == NULL || p == NULL) && strcmp(role, PF_ROLE_ROLLBACK) == 0)
+		return 0; /* an inverse that sends nothing */
 	if (m == NULL || p == NULL)
 		return err_set(err, NW_EINPUT, "step %s: its %s operation has no method or path",
 		    id != NULL ? id : "?", role);

@@ -131,6 +131,17 @@ int preflight_add(struct preflight *pf, enum pf_severity sev, const char *code, 
     const char *resource, const char *scope, const char *step, struct nw_err *err,
     const char *fix, const char *fmt, ...) __attribute__((format(printf, 10, 11)));
 
+struct topology;
+
+/*
+ * Circuit and BGP sanity (plan/circuits.h) of the ExpressRoute circuits
+ * connected to a gateway the plan writes, judged in t (the topology the
+ * plan was made from, named by source; NULL: the check is noted as not
+ * run).  Findings keep circuit_sanity's codes; errors become blockers.
+ */
+int preflight_circuits(struct preflight *pf, const struct topology *t, const char *source, const json_t *writes,
+    struct nw_err *err);
+
 /* Records a check as run or not run, with a line saying what it read or why not. */
 int preflight_check_note(struct preflight *pf, const char *name, bool ran, const char *detail,
     struct nw_err *err);

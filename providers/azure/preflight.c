@@ -340,8 +340,8 @@ drop_done(json_t *writes, const json_t *done)
 }
 
 int
-azure_preflight_run(json_t **out, struct provider *p, const json_t *plan, const json_t *done,
-    const char *checked_at, struct nw_err *err)
+azure_preflight_run(json_t **out, struct provider *p, const json_t *plan,
+    const struct azure_preflight_opts *o, struct nw_err *err)
 {
 	struct preflight pf = { 0 };
 	struct provider_stats before, after;
@@ -352,16 +352,18 @@ azure_preflight_run(json_t **out, struct provider *p, const json_t *plan, const 
 	provider_stats_get(p, &before);
 	if ((rc = preflight_writes(&writes, plan, err)) != 0)
 		goto done;
-	drop_done(writes, done);
+	drop_done(writes, o->done);
 	if ((rc = preflight_reads(&reads, writes, err)) != 0 ||
 	    (rc = azure_preflight_read(&facts, p, reads, err)) != 0 ||
-	    (rc = preflight_judge(&pf, writes, facts, err)) != 0)
+	    (rc = preflight_judge(&pf, writes, facts, err)) != 0 ||
+	    (rc = preflight_circuits(&pf, o->topology, o->topology_source, writes, err)) != 0)
 		goto done;
+	preflight_sort(&pf);
 	provider_stats_get(p, &after);
 	req = json_pack("{s:I,s:I,s:I,s:I}", "reads", (json_int_t)(after.reads - before.reads), "posts",
 	    (json_int_t)(after.writes - before.writes), "throttled", (json_int_t)(after.throttled - before.throttled),
 	    "retries", (json_int_t)(after.retries - before.retries));
-	*out = preflight_to_json(&pf, json_str(plan, "id"), checked_at, req);
+	*out = preflight_to_json(&pf, json_str(plan, "id"), o->checked_at, req);
 	if (*out == NULL)
 		rc = err_set(err, NW_ENOMEM, "out of memory");
 done:

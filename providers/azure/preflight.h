@@ -19,16 +19,25 @@
  */
 int azure_preflight_read(json_t **out, struct provider *p, const json_t *reads, struct nw_err *err);
 
+struct topology;
+
+/* What a preflight run is given besides the plan. */
+struct azure_preflight_opts {
+	const json_t *done;               /* ids of steps already carried out -> true; NULL: none */
+	const struct topology *topology;  /* the topology the plan was made from, for circuits; may be NULL */
+	const char *topology_source;      /* its file, for the report */
+	const char *checked_at;           /* RFC 3339 time to record */
+};
+
 /*
  * The whole preflight of plan (a netwave.plan/v1 document) against the
  * estate behind p: *out is the netwave.preflight/v1 document (new
- * reference) with "requests" counting what it read.  checked_at is the
- * RFC 3339 time to record.  done (may be NULL) maps the ids of steps
- * already carried out to true: their operations are not judged again
- * (their inverses are, for the way back).  NW_EINPUT for a plan whose
- * steps are damaged.
+ * reference) with "requests" counting what it read.  The operations of
+ * steps in o->done are not judged again (their inverses are, for the way
+ * back).  NW_EINPUT for a plan whose steps are damaged; NW_EIO when
+ * nothing at all could be read.
  */
-int azure_preflight_run(json_t **out, struct provider *p, const json_t *plan, const json_t *done,
-    const char *checked_at, struct nw_err *err);
+int azure_preflight_run(json_t **out, struct provider *p, const json_t *plan,
+    const struct azure_preflight_opts *o, struct nw_err *err);
 
 #endif
