@@ -25,6 +25,14 @@
 /* Management Groups - Get Descendants
  * (https://learn.microsoft.com/rest/api/managementgroups/management-groups/get-descendants) */
 #define ARM_API_MANAGEMENT_GROUPS "2020-05-01"
+/* Permissions - List For Resource Group / For Resource, Deny Assignments - List
+ * (https://learn.microsoft.com/rest/api/authorization/permissions) */
+#define ARM_API_AUTHORIZATION "2022-04-01"
+/* Management Locks (https://learn.microsoft.com/rest/api/resources/management-locks) */
+#define ARM_API_LOCKS "2016-09-01"
+/* Policy Restrictions - Check At Subscription Scope
+ * (https://learn.microsoft.com/rest/api/policyinsights/policy-restrictions) */
+#define ARM_API_POLICY_INSIGHTS "2022-03-01"
 
 /* Preflight's reads (plan/preflight.h, providers/azure/preflight.c):
  * Permissions - List For Resource Group / For Resource, Deny Assignments - List

@@ -21,6 +21,10 @@ static const char *const api_resources[] = { EMU_API_RESOURCES, "2022-09-01", "2
 	"2024-11-01", "2020-01-01", NULL };
 static const char *const api_features[] = { EMU_API_FEATURES, "2015-12-01", NULL };
 static const char *const api_graph[] = { EMU_API_GRAPH, "2022-10-01", "2024-04-01", NULL };
+static const char *const api_authorization[] = { ARM_API_AUTHORIZATION, "2015-07-01", "2018-07-01-preview",
+	NULL };
+static const char *const api_locks[] = { ARM_API_LOCKS, "2020-05-01", NULL };
+static const char *const api_policy_insights[] = { ARM_API_POLICY_INSIGHTS, "2023-03-01", "2024-10-01", NULL };
 
 static const struct {
 	const char *name;
@@ -30,6 +34,9 @@ static const struct {
 	[EMU_NS_RESOURCES] = { "Microsoft.Resources", api_resources },
 	[EMU_NS_FEATURES] = { "Microsoft.Features", api_features },
 	[EMU_NS_GRAPH] = { "Microsoft.ResourceGraph", api_graph },
+	[EMU_NS_AUTHORIZATION] = { "Microsoft.Authorization", api_authorization },
+	[EMU_NS_LOCKS] = { "Microsoft.Authorization", api_locks },
+	[EMU_NS_POLICY_INSIGHTS] = { "Microsoft.PolicyInsights", api_policy_insights },
 };
 
 bool

@@ -62,7 +62,7 @@ auth_load_clients(struct emulator *e, const json_t *doc, struct nw_err *err)
 		}
 		json_array_append(out, c);
 	}
-	if (tenant_load(e, doc, err) != 0) {
+	if (tenant_load(e, doc, err) != 0 || authz_load_clients(e, doc, err) != 0) {
 		json_decref(out);
 		return err->code;
 	}
@@ -87,6 +87,8 @@ auth_free(struct emulator *e)
 	json_decref(e->clients);
 	json_decref(e->tokens);
 	json_decref(e->directory);
+	json_decref(e->role_defs);
+	e->role_defs = NULL;
 	e->clients = NULL;
 	e->tokens = NULL;
 	e->directory = NULL;
@@ -471,5 +473,8 @@ auth_check(struct emulator *e, struct emu_req *r)
 		emu_op_name(r, "unauthenticated");
 		return false;
 	}
+	/* who is asking, for the role assignments (authz.c); NULL for the managed identity */
+	if (json_str(t, "tenant") != NULL && json_str(t, "clientId") != NULL)
+		r->caller = find_client(e, json_str(t, "tenant"), json_str(t, "clientId"));
 	return true;
 }

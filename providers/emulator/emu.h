@@ -83,6 +83,9 @@ struct emu_req {
 	json_t *parsed;      /* the body parsed as JSON (borrowed from here; freed with the request) */
 	const char *subscription; /* borrowed from path parsing, for throttling */
 	enum emu_class cls;
+	/* the clients-file entry of the caller (borrowed from e->clients), NULL when the
+	 * emulator is open or the caller is the managed identity: authz.c */
+	const json_t *caller;
 };
 
 /* A long-running operation. */
@@ -218,6 +221,7 @@ struct emulator {
 	json_t *tokens;     /* token -> {exp, tenant, clientId} */
 	json_t *directory;  /* {subscriptions, managementGroups} from the clients file (tenant.c) */
 	char *mi_client_id; /* managed identity's client id */
+	json_t *role_defs;  /* the clients file's custom roleDefinitions (authz.c), or NULL */
 
 	/* request log */
 	json_t *log;
@@ -309,7 +313,8 @@ void arm_set_state(json_t *obj, const char *state);
 
 /* --- api.c: the accepted api-versions ---------------------------------------- */
 
-enum emu_ns { EMU_NS_NETWORK, EMU_NS_RESOURCES, EMU_NS_FEATURES, EMU_NS_GRAPH };
+enum emu_ns { EMU_NS_NETWORK, EMU_NS_RESOURCES, EMU_NS_FEATURES, EMU_NS_GRAPH, EMU_NS_AUTHORIZATION,
+	EMU_NS_LOCKS, EMU_NS_POLICY_INSIGHTS };
 
 /* The request's api-version is one the namespace takes; else answers 400, false. */
 bool emu_api_ok(struct emu_req *r, enum emu_ns ns);
@@ -680,6 +685,61 @@ void auth_openid(struct emulator *e, struct emu_req *r, const char *tenant);
 void auth_jwks(struct emulator *e, struct emu_req *r);
 
 void auth_free(struct emulator *e);
+
+/* --- authz.c, locks.c, policy.c: the refusals ARM makes before a handler ------- */
+
+/*
+ * Checks the clients file's roleAssignments and roleDefinitions (each
+ * assignment's scope and role); keeps the custom roles in e->role_defs.
+ */
+int authz_load_clients(struct emulator *e, const json_t *doc, struct nw_err *err);
+
+/*
+ * The checks ARM makes once the caller is authenticated and the route
+ * known, in the emulator's order: deny assignments, role assignments
+ * (403 AuthorizationFailed), management locks (409 ScopeLocked), policy
+ * deny (403 RequestDisallowedByPolicy).  False once answered.
+ */
+bool authz_admit(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* The estate's authorization document (x-netwave-authz in e->doc), created when absent; borrowed. */
+json_t *authz_doc(struct emulator *e);
+
+/* The scope below {scope}/providers/Microsoft.Authorization/..., lowercase-free copy (malloc'd). */
+char *authz_scope_of(const char *path, const char *marker);
+
+/* True when scope is ancestor (or the same) of path, compared by segment without case. */
+bool authz_scope_covers(const char *scope, const char *path);
+
+/* GET {scope}/providers/Microsoft.Authorization/permissions */
+void authz_permissions(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* {scope}/providers/Microsoft.Authorization/denyAssignments[/{id}] */
+void authz_deny_assignments(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* Deny assignments refusing action to the caller at path: 403 answered, true. */
+bool authz_denied_by_assignment(struct emulator *e, struct emu_req *r, const char *action, const char *path);
+
+/* {scope}/providers/Microsoft.Authorization/locks[/{name}] */
+void locks_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* A lock refusing this write: 409 ScopeLocked answered, false. */
+bool locks_admit(struct emulator *e, struct emu_req *r);
+
+/* Checks and stores locks, policy and deny assignments given with the seed or the control endpoint. */
+int authz_load_doc(struct emulator *e, const json_t *doc, struct nw_err *err);
+
+/* A policy deny matching this PUT's body: 403 RequestDisallowedByPolicy answered, false. */
+bool policy_admit(struct emulator *e, struct emu_req *r, const char *write_action);
+
+/* POST .../providers/Microsoft.PolicyInsights/checkPolicyRestrictions */
+void policy_check_restrictions(struct emulator *e, struct emu_req *r, const struct emu_call *c);
+
+/* Validates the policyAssignments list of an authorization document. */
+int policy_validate(const json_t *list, struct nw_err *err);
+
+/* GET/PUT/DELETE /__netwave/authz: the locks, policy and deny assignments document */
+void control_authz(struct emulator *e, struct emu_req *r, const struct emu_call *c);
 
 /* --- graph.c -------------------------------------------------------------------- */
 

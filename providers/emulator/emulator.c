@@ -597,6 +597,9 @@ load_estate(struct emulator *e, const struct emulator_opts *o, struct nw_err *er
 	if (loaded)
 		return 0;
 	rc = load_seed(e, o, err);
+	/* the seed's locks, policy and deny assignments (authz.c) */
+	if (rc == 0 && (rc = authz_load_doc(e, json_object_get(e->doc, "x-netwave-authz"), err)) != 0)
+		err_prefix(err, "cannot seed the emulator");
 	if (rc == 0 && e->db != NULL)
 		rc = persist_save_all(e, err);
 	return rc;

@@ -81,6 +81,9 @@ route_deployments(struct emulator *e, struct emu_req *r, const struct emu_call *
 #define SUB "/subscriptions/*"
 #define RG SUB "/resourceGroups/*"
 #define NET "/providers/Microsoft.Network"
+#define AUTHZ "/providers/Microsoft.Authorization"
+#define RES RG "/providers/*/*/*"
+#define CHILD RES "/*/*"
 #define API_NET (ROUTE_API_NETWORK | ROUTE_SUB)
 #define ACTION (ROUTE_API_NETWORK | ROUTE_SUB | ROUTE_RG | ROUTE_ACTION)
 
@@ -98,6 +101,7 @@ const struct emu_route emu_routes[] = {
 	{ "GET", "/__netwave/observed", NULL, control_observed, NULL, ROUTE_CONTROL },
 	{ "PATCH", "/__netwave/observed", NULL, control_observed, NULL, ROUTE_CONTROL },
 	{ NULL, "/__netwave/resources", NULL, control_resources, NULL, ROUTE_CONTROL },
+	{ NULL, "/__netwave/authz", NULL, control_authz, NULL, ROUTE_CONTROL },
 	{ NULL, "/__netwave/**", NULL, control_unknown, NULL, ROUTE_CONTROL },
 
 	/* Microsoft Entra ID and the managed identity endpoint: before authentication */
@@ -120,6 +124,28 @@ const struct emu_route emu_routes[] = {
 	{ NULL, RG "/resources", NULL, rgroups_resources, NULL, ROUTE_SUB },
 	{ NULL, RG "/providers/Microsoft.Resources/deployments/**", NULL, route_deployments, NULL,
 	  ROUTE_SUB },
+
+	/* Microsoft.Authorization locks, permissions, deny assignments; Microsoft.PolicyInsights
+	 * (authz.c, locks.c, policy.c): at a subscription, a group, a resource or its child */
+	{ NULL, SUB AUTHZ "/locks", NULL, locks_handle, NULL, ROUTE_SUB },
+	{ NULL, SUB AUTHZ "/locks/*", NULL, locks_handle, NULL, ROUTE_SUB },
+	{ NULL, RG AUTHZ "/locks", NULL, locks_handle, NULL, ROUTE_SUB | ROUTE_RG },
+	{ NULL, RG AUTHZ "/locks/*", NULL, locks_handle, NULL, ROUTE_SUB | ROUTE_RG },
+	{ NULL, RES AUTHZ "/locks", NULL, locks_handle, NULL, ROUTE_SUB | ROUTE_RG },
+	{ NULL, RES AUTHZ "/locks/*", NULL, locks_handle, NULL, ROUTE_SUB | ROUTE_RG },
+	{ NULL, CHILD AUTHZ "/locks", NULL, locks_handle, NULL, ROUTE_SUB | ROUTE_RG },
+	{ NULL, CHILD AUTHZ "/locks/*", NULL, locks_handle, NULL, ROUTE_SUB | ROUTE_RG },
+	{ "GET", RG AUTHZ "/permissions", NULL, authz_permissions, NULL, ROUTE_SUB | ROUTE_RG },
+	{ "GET", RES AUTHZ "/permissions", NULL, authz_permissions, NULL, ROUTE_SUB | ROUTE_RG },
+	{ "GET", CHILD AUTHZ "/permissions", NULL, authz_permissions, NULL, ROUTE_SUB | ROUTE_RG },
+	{ "GET", SUB AUTHZ "/denyAssignments", NULL, authz_deny_assignments, NULL, ROUTE_SUB },
+	{ "GET", RG AUTHZ "/denyAssignments", NULL, authz_deny_assignments, NULL, ROUTE_SUB | ROUTE_RG },
+	{ "GET", RES AUTHZ "/denyAssignments", NULL, authz_deny_assignments, NULL, ROUTE_SUB | ROUTE_RG },
+	{ "GET", CHILD AUTHZ "/denyAssignments", NULL, authz_deny_assignments, NULL, ROUTE_SUB | ROUTE_RG },
+	{ "POST", SUB "/providers/Microsoft.PolicyInsights/checkPolicyRestrictions", NULL,
+	  policy_check_restrictions, NULL, ROUTE_SUB },
+	{ "POST", RG "/providers/Microsoft.PolicyInsights/checkPolicyRestrictions", NULL,
+	  policy_check_restrictions, NULL, ROUTE_SUB | ROUTE_RG },
 
 	/* preview features and provider registration */
 	{ NULL, SUB "/providers/Microsoft.Features/**", NULL, features_handle, &features_op,
@@ -302,6 +328,9 @@ emu_route_call(struct emulator *e, struct emu_req *r, struct emu_call *c)
 		    "The requested resource does not support http method '%s'.", r->method);
 		goto done;
 	}
+	/* RBAC, locks and policy, after the route's own checks (docs/emulator.md, "Refusals") */
+	if (!authz_admit(e, r, c))
+		goto done;
 	if ((c->route->flags & ROUTE_ACTION) != 0 && arm_action_prelude(e, r, c) != 0)
 		goto done;
 	c->route->handler(e, r, c);
