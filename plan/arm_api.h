@@ -34,16 +34,5 @@
  * (https://learn.microsoft.com/rest/api/policyinsights/policy-restrictions) */
 #define ARM_API_POLICY_INSIGHTS "2022-03-01"
 
-/* Preflight's reads (plan/preflight.h, providers/azure/preflight.c):
- * Permissions - List For Resource Group / For Resource, Deny Assignments - List
- *   (https://learn.microsoft.com/rest/api/authorization/permissions,
- *    https://learn.microsoft.com/rest/api/authorization/deny-assignments/list) */
-#define ARM_API_AUTHORIZATION "2022-04-01"
-/* Management Locks - List At Subscription Level
- * (https://learn.microsoft.com/rest/api/resources/management-locks/list-at-subscription-level) */
-#define ARM_API_LOCKS "2016-09-01"
-/* Policy Restrictions - Check At Resource Group Scope / Subscription Scope
- * (https://learn.microsoft.com/rest/api/policyinsights/policy-restrictions) */
-#define ARM_API_POLICY_INSIGHTS "2022-03-01"
 
 #endif
