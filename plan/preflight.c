@@ -405,7 +405,11 @@ preflight_reads(json_t **out, const json_t *writes, struct nw_err *err)
 		const char *path = json_str(w, "path"), *m = json_str(w, "method");
 		if (sub == NULL || path == NULL || m == NULL)
 			return err_set(err, NW_EINPUT, "write %zu has no subscription, path or method", i);
-		set_add(scopes, json_str(w, "permissionScope"), NULL);
+		/* ARM documents the permissions list for groups and resources only (Permissions -
+		 * List For Resource Group / For Resource): subscription-level writes are not read */
+		if (rg != NULL && !json_is_true(json_object_get(w, "createsGroup")) &&
+		    strcasestr(json_str(w, "permissionScope"), "/resourceGroups/") != NULL)
+			set_add(scopes, json_str(w, "permissionScope"), NULL);
 		set_add(subs, sub, NULL);
 		reads_policy(policy, w, sub, rg);
 		reads_registration(providers, features, w, sub);
