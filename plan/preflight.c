@@ -524,7 +524,7 @@ preflight_to_json(const struct preflight *pf, const char *plan_id, const char *c
 
 	for (i = 0; list != NULL && i < pf->n; i++) {
 		const struct pf_finding *f = &pf->v[i];
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:s?,s:O}", "severity",
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s*,s:s,s:s*,s:O}", "severity",
 		    pf_severity_name(f->severity), "code", f->code, "check", f->check, "resource", f->resource,
 		    "scope", f->scope, "message", f->message != NULL ? f->message : "", "fix", f->fix,
 		    "steps", f->steps));

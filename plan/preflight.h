@@ -113,7 +113,7 @@ bool preflight_top_resource(char *id, size_t isize, char *coll, size_t csize, co
  *   denyAssignments {subscription: [denyAssignment] | {"error"}}
  *   policy          {key (as preflight_reads gives it): checkPolicyRestrictions answer | {"error"}}
  *   resources       {id (lowercase): resource as ARM returns it}   (every collection read)
- *   collections     {path: true | {"error"}}                       (which were read)
+ *   collections     {path (lowercase): true | {"error"}}           (which were read)
  *   resourceGroups  {subscription: [group name (lowercase)] | {"error"}}
  *   providers       {"sub/namespace" (lowercase): registrationState | {"error"}}
  *   features        {"sub/namespace/feature" (lowercase): state | {"error"}}

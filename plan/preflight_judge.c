@@ -319,6 +319,7 @@ policy_one(struct preflight *pf, const json_t *check, const json_t *answer, stru
 		const json_t *info = json_object_get(ev, "policyInfo");
 		const char *res = json_str(ev, "evaluationResult");
 		const char *effect = json_path_str(ev, "effectDetails", "policyEffect", NULL);
+		const char *ref = json_str(info, "policyDefinitionReferenceId");
 		char fix[1024];
 		if (res == NULL || strcasecmp(res, "NonCompliant") != 0)
 			continue;
@@ -331,9 +332,7 @@ policy_one(struct preflight *pf, const json_t *check, const json_t *answer, stru
 		    json_str(check, "scope"), NULL, err, fix, "a %s of this %s is non-compliant with policy assignment "
 		    "%s (definition %s%s%s): ARM would answer RequestDisallowedByPolicy", "PUT", json_str(check, "type"),
 		    policy_name(info, "policyAssignmentId"), policy_name(info, "policyDefinitionId"),
-		    json_str(info, "policyDefinitionReferenceId") != NULL ? ", reference " : "",
-		    json_str(info, "policyDefinitionReferenceId") != NULL ?
-		    json_str(info, "policyDefinitionReferenceId") : "");
+		    ref != NULL && ref[0] != '\0' ? ", reference " : "", ref != NULL ? ref : "");
 		if (rc != 0)
 			return rc;
 		json_array_extend(pf->v[pf->n - 1].steps, (json_t *)steps);

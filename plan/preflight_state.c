@@ -151,7 +151,7 @@ judge_resources(struct preflight *pf, const json_t *writes, const json_t *reads,
 	if (seen == NULL)
 		return err_set(err, NW_ENOMEM, "out of memory");
 	json_array_foreach(json_object_get(reads, "collections"), i, c) {
-		const json_t *v = json_object_get(colls, json_string_value(c));
+		const json_t *v = json_object_get(colls, lowered(low, sizeof(low), json_string_value(c)));
 		if (v == NULL || failed_fact(v))
 			unread++;
 	}

@@ -106,8 +106,14 @@ answer_policy(json_t *facts, const char *deny_type)
 		json_object_set_new(json_object_get(facts, "policy"), json_str(p, "key"), answer);
 	}
 	/* the collections were read (empty: nothing busy), and no commit is deploying */
-	json_array_foreach(json_object_get(r, "collections"), i, p)
-		json_object_set_new(json_object_get(facts, "collections"), json_string_value(p), json_true());
+	json_array_foreach(json_object_get(r, "collections"), i, p) {
+		char low[1024];
+		size_t k;
+		snprintf(low, sizeof(low), "%s", json_string_value(p));
+		for (k = 0; low[k] != '\0'; k++)
+			low[k] = (char)(low[k] >= 'A' && low[k] <= 'Z' ? low[k] + 32 : low[k]);
+		json_object_set_new(json_object_get(facts, "collections"), low, json_true());
+	}
 	json_array_foreach(json_object_get(r, "networkManagers"), i, p) {
 		char low[1024];
 		size_t k;

@@ -41,7 +41,7 @@ start_emulator() {
 }
 
 # writes: how many writes the emulator received, preflight's own reads
-# (checkPolicyRestrictions, listDeploymentStatus, which only read) left out
+# (checkPolicyRestrictions, listDeploymentStatus, which only read) and token requests left out
 writes() {
 	curl -sS -m 10 "$BASE/__netwave/requests" | python3 -c '
 import json, sys
@@ -49,7 +49,7 @@ n = 0
 for r in json.load(sys.stdin):
     m, p = r["method"], r["path"]
     if m in ("PUT", "PATCH", "DELETE") or (m == "POST" and not p.endswith(("/checkPolicyRestrictions",
-            "/listDeploymentStatus")) and "Microsoft.ResourceGraph" not in p):
+            "/listDeploymentStatus")) and "Microsoft.ResourceGraph" not in p and "/oauth2/" not in p):
         n += 1
 print(n)'
 }
@@ -151,5 +151,90 @@ run "$NETWAVE" apply "$PLAN" --db "$TMP/a.db" --no-history --all --yes $P
 expect_rc "the same plan applies" 0
 N=$(curl -sS -m 10 "$BASE/__netwave/state" | grep -c '"type": "Microsoft.Network/networkManagers"' || true)
 if [ "$N" -ge 1 ]; then pass "the network manager exists"; else fail "the network manager exists"; fi
+
+# --- refusals as Azure makes them: a role without commit, locks, a policy deny -------------
+kill -TERM "$EMU" 2>/dev/null || true
+i=0
+while kill -0 "$EMU" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 "$EMU" 2>/dev/null || true
+wait "$EMU" 2>/dev/null || true
+EMU=""
+# two spokes peered by hand: the mesh's clean-up (the decommission) deletes that peering
+python3 "$top_srcdir/tests/cli/preflight_peer.py" "$TMP/estate.json" "$TMP/estate2.json"
+sed -e "s|@SUB@|$SUB|g" "$DATA/preflight/clients.json" >"$TMP/clients.json"
+rm -f "$TMP/port"
+"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/estate2.json" --clients "$TMP/clients.json" \
+    --time-scale 5000 --seed-rng 7 2>>"$TMP/emu.err" &
+EMU=$!
+i=0
+while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+BASE=$(cat "$TMP/port")
+P="--arm-endpoint $BASE --authority-host $BASE"
+unset NETWAVE_ACCESS_TOKEN
+export AZURE_TENANT_ID=00000000-0000-4000-8000-00000000f11e AZURE_CLIENT_ID=pf-admin AZURE_CLIENT_SECRET=pf-admin-fake
+run "$NETWAVE" discover --subscription "$SUB" $P --out "$TMP/current2.json"
+expect_rc "discover with a client holding Owner" 0
+sed -e "s|@SUB@|$SUB|g" "$DATA/preflight/intent.json" >"$TMP/intent2.json"
+run "$NETWAVE" plan --current "$TMP/current2.json" --intent "$TMP/intent2.json" --db "$TMP/b.db" -o json \
+    --out "$TMP/plan2.json"
+expect_rc "plan the mesh with High-Scale Private Endpoints" 0
+PLAN2=$(sed -n 's/^  "id": "\(pl-[0-9a-f]*\)",$/\1/p' "$TMP/plan2.json")
+SP="/subscriptions/$SUB/resourceGroups/rg-spokes-01/providers/Microsoft.Network/virtualNetworks"
+PEER="$SP/spoke-01-0001/virtualNetworkPeerings/to-spoke-01-0002"
+if grep -q "\"path\": \"$PEER\"" "$TMP/plan2.json"; then
+	pass "the decommission deletes the hand-made peering"; else fail "the decommission deletes the hand-made peering"; fi
+if grep -q '"privateEndpointVNetPolicies": "Basic"' "$TMP/plan2.json"; then
+	pass "the plan sets privateEndpointVNetPolicies Basic"; else fail "the plan sets privateEndpointVNetPolicies Basic"; fi
+run "$NETWAVE" preflight "$PLAN2" --db "$TMP/b.db" $P -o json
+expect_rc "preflight as Owner with nothing in the way" 0
+cp "$TMP/out" "$TMP/pf2-ok.json"
+if [ "$(jq -r '[.checks[] | select(.status != "ran" and .name != "circuits")] | length' "$TMP/pf2-ok.json")" = 0 ]; then
+	pass "every check ran against the emulator"; else fail "every check ran" "$(jq -c '.checks' "$TMP/pf2-ok.json")"; fi
+
+sed -e "s|@SUB@|$SUB|g" "$DATA/preflight/authz.json" >"$TMP/authz.json"
+run curl -sS -m 10 -f -X PUT -H 'Content-Type: application/json' --data-binary "@$TMP/authz.json" \
+    "$BASE/__netwave/authz"
+if [ "$RC" -eq 0 ]; then pass "locks and a policy deny put into the emulator"; else fail "locks and policy put"; fi
+export AZURE_CLIENT_ID=pf-nocommit AZURE_CLIENT_SECRET=pf-nocommit-fake
+run "$NETWAVE" preflight "$PLAN2" --db "$TMP/b.db" $P -o json
+expect_rc "preflight as a client without commit, with locks and a policy deny" 1
+cp "$TMP/out" "$TMP/pf2.json"
+valid "its JSON validates" "$TMP/pf2.json"
+# finding CODE: the first finding with that code, compact
+finding() { jq -c --arg c "$1" '[.findings[] | select(.code == $c)][0]' "$TMP/pf2.json"; }
+F=$(finding permission-missing)
+case "$F" in *"Network Contributor"*networkManagers/commit/action*) pass "commit/action missing, Network Contributor named" ;;
+	*) fail "commit/action missing, Network Contributor named" "$F" ;; esac
+case "$F" in *"\"scope\":\"/subscriptions/$SUB/resourceGroups/rg-avnm\""*) pass "at the network manager's group" ;;
+	*) fail "at the network manager's group" "$F" ;; esac
+F=$(finding lock-read-only)
+case "$F" in *"\"resource\":\"$SP/spoke-01-0003\""*) pass "the ReadOnly lock on spoke-01-0003 blocks its PUT" ;;
+	*) fail "the ReadOnly lock on spoke-01-0003 blocks its PUT" "$F" ;; esac
+case "$F" in *"az lock delete"*) pass "with the fix" ;; *) fail "with the fix" "$F" ;; esac
+F=$(finding lock-cannot-delete)
+case "$F" in *decommission*"\"resource\":\"$PEER\""*) pass "the CanNotDelete lock blocks the decommission's delete" ;;
+	*) fail "the CanNotDelete lock blocks the decommission's delete" "$F" ;; esac
+F=$(finding policy-deny)
+case "$F" in *no-basic-pe-policies*deny-basic*) pass "the policy deny names the assignment and definition" ;;
+	*) fail "the policy deny names the assignment and definition" "$F" ;; esac
+case "$F" in *"\"resource\":\"$SP/"*) pass "and a spoke it refuses" ;; *) fail "and a spoke it refuses" "$F" ;; esac
+
+curl -sS -m 10 -X DELETE "$BASE/__netwave/requests" >/dev/null
+run "$NETWAVE" apply "$PLAN2" --db "$TMP/b.db" --no-history --all --yes $P
+expect_rc "apply with the refusals in place" 1
+expect_err "stops on preflight" "nothing was sent"
+if [ "$(writes)" -eq 0 ]; then pass "apply sent no write Azure would refuse"; else fail "apply sent no write" "$(writes)"; fi
+
+# --- every refusal removed: the same plan applies cleanly ------------------------------------
+run curl -sS -m 10 -f -X PUT -H 'Content-Type: application/json' \
+    -d '{"locks":[],"policyAssignments":[],"denyAssignments":[]}' "$BASE/__netwave/authz"
+export AZURE_CLIENT_ID=pf-admin AZURE_CLIENT_SECRET=pf-admin-fake
+run "$NETWAVE" preflight "$PLAN2" --db "$TMP/b.db" $P
+expect_rc "preflight with every refusal removed" 0
+curl -sS -m 10 -X DELETE "$BASE/__netwave/requests" >/dev/null
+run "$NETWAVE" apply "$PLAN2" --db "$TMP/b.db" --no-history --all --yes $P
+expect_rc "the same plan applies cleanly" 0
+N=$(curl -sS -m 10 "$BASE/__netwave/requests" | jq '[.[] | select(.status == 403 or .status == 409)] | length')
+if [ "$N" -eq 0 ]; then pass "no write was refused"; else fail "no write was refused" "$N"; fi
 
 finish
