@@ -17,6 +17,7 @@
 
 #include "plan/jsonutil.h"
 #include "plan/preflight.h"
+#include "plan/topology.h"
 #include "state/store.h"
 #include "tests/testutil.h"
 
@@ -481,6 +482,57 @@ START_TEST(test_the_store_keeps_the_last_preflight_of_a_plan)
 }
 END_TEST
 
+#define ERNET SUB "/resourceGroups/rg-net/providers/Microsoft.Network"
+
+START_TEST(test_a_circuit_with_a_reserved_peer_asn_on_a_gateway_the_plan_writes_is_a_blocker)
+{
+	struct preflight pf = { 0 };
+	struct nw_err err = { 0 };
+	struct topology *t = test_topology("{\"format\":\"netwave.topology/v1\",\"resources\":["
+	    "{\"id\":\"" ERNET "/virtualNetworks/hub\",\"name\":\"hub\",\"type\":\"Microsoft.Network/virtualNetworks\","
+	    " \"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.1.0.0/16\"]},"
+	    " \"subnets\":[{\"id\":\"" ERNET "/virtualNetworks/hub/subnets/GatewaySubnet\",\"name\":\"GatewaySubnet\","
+	    " \"properties\":{\"addressPrefix\":\"10.1.255.0/27\"}}],\"virtualNetworkPeerings\":[]}},"
+	    "{\"id\":\"" ERNET "/virtualNetworkGateways/gw-er\",\"name\":\"gw-er\",\"type\":\"Microsoft.Network/virtualNetworkGateways\","
+	    " \"location\":\"eastus\",\"properties\":{\"gatewayType\":\"ExpressRoute\",\"sku\":{\"name\":\"ErGw1AZ\",\"tier\":\"ErGw1AZ\"},"
+	    " \"ipConfigurations\":[{\"name\":\"default\",\"properties\":{\"subnet\":{\"id\":\"" ERNET "/virtualNetworks/hub/subnets/GatewaySubnet\"}}}]}},"
+	    "{\"id\":\"" ERNET "/connections/gw-er-er-1\",\"name\":\"gw-er-er-1\",\"type\":\"Microsoft.Network/connections\","
+	    " \"location\":\"eastus\",\"properties\":{\"connectionType\":\"ExpressRoute\","
+	    " \"virtualNetworkGateway1\":{\"id\":\"" ERNET "/virtualNetworkGateways/gw-er\"},"
+	    " \"peer\":{\"id\":\"" ERNET "/expressRouteCircuits/er-1\"},\"routingWeight\":0}},"
+	    "{\"id\":\"" ERNET "/expressRouteCircuits/er-1\",\"name\":\"er-1\",\"type\":\"Microsoft.Network/expressRouteCircuits\","
+	    " \"location\":\"eastus\",\"properties\":{\"provisioningState\":\"Succeeded\",\"peerings\":["
+	    "  {\"id\":\"" ERNET "/expressRouteCircuits/er-1/peerings/AzurePrivatePeering\",\"name\":\"AzurePrivatePeering\","
+	    "   \"type\":\"Microsoft.Network/expressRouteCircuits/peerings\",\"properties\":{\"peeringType\":\"AzurePrivatePeering\","
+	    "   \"state\":\"Enabled\",\"provisioningState\":\"Succeeded\",\"azureASN\":12076,\"peerASN\":65515,\"vlanId\":100,"
+	    "   \"primaryPeerAddressPrefix\":\"192.168.255.0/30\",\"secondaryPeerAddressPrefix\":\"192.168.255.4/30\"}}]}}]}");
+	json_t *gw = json_pack("[{s:s}]", "path", ERNET "/virtualNetworkGateways/gw-er/prepareMigration");
+	json_t *other = json_pack("[{s:s}]", "path", ERNET "/virtualNetworks/hub");
+	json_t *doc;
+	const json_t *f;
+
+	ck_assert_ptr_nonnull(t);
+	/* a plan that does not touch the gateway does not depend on the circuit */
+	ck_assert_int_eq(preflight_circuits(&pf, t, "current.json", other, &err), 0);
+	ck_assert_uint_eq(pf.n, 0);
+	preflight_clear(&pf);
+	ck_assert_int_eq(preflight_circuits(&pf, t, "current.json", gw, &err), 0);
+	doc = preflight_to_json(&pf, "pl-test", "2026-12-07T00:00:00Z", NULL);
+	ck_assert_ptr_nonnull(f = finding(doc, "circuit-peer-asn-reserved"));
+	ck_assert_str_eq(json_str(f, "severity"), "blocker");
+	ck_assert_ptr_nonnull(strstr(json_str(f, "resource"), "er-1"));
+	/* without a topology the check says it did not run */
+	preflight_clear(&pf);
+	ck_assert_int_eq(preflight_circuits(&pf, NULL, NULL, gw, &err), 0);
+	ck_assert_str_eq(json_str(json_array_get(pf.checks, 0), "status"), "not-run");
+	preflight_clear(&pf);
+	json_decref(doc);
+	json_decref(gw);
+	json_decref(other);
+	topology_free(t);
+}
+END_TEST
+
 static Suite *
 preflight_suite(void)
 {
@@ -498,6 +550,7 @@ preflight_suite(void)
 	tcase_add_test(tc, test_a_feature_registering_warns_and_an_unregistered_provider_blocks);
 	tcase_add_test(tc, test_a_deny_assignment_for_everyone_blocks_and_a_read_that_failed_is_not_a_pass);
 	tcase_add_test(tc, test_the_policy_key_ignores_ids_and_names_but_not_values);
+	tcase_add_test(tc, test_a_circuit_with_a_reserved_peer_asn_on_a_gateway_the_plan_writes_is_a_blocker);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("store");
 	tcase_add_test(tc, test_the_store_keeps_the_last_preflight_of_a_plan);
