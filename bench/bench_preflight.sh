@@ -62,7 +62,7 @@ t0=$(now)
 "$NETWAVE" discover --subscription "$SUB" $P --out "$TMP/current.json" 2>"$TMP/err-discover"
 t1=$(now)
 D_WALL=$(echo "$t1 $t0" | awk '{ printf "%.2f", $1 - $2 }')
-D_REQS=$(sed -n 's/^discover: [0-9]* resources from .* in \([0-9]*\) requests.*/\1/p' "$TMP/err-discover")
+D_REQS=$(sed -n 's/^discover: [0-9,]* resources from .* in \([0-9,]*\) requests.*/\1/p' "$TMP/err-discover" | tr -d ,)
 
 NM="/subscriptions/$SUB/resourceGroups/rg-avnm/providers/Microsoft.Network/networkManagers/nm-bench"
 cat >"$TMP/intent.json" <<EOF2

@@ -311,7 +311,7 @@ set_values(const json_t *set)
 
 /* The policy check of one write: PUTs with a body, and resources a step creates. */
 static void
-reads_policy(json_t *policy, const json_t *w, const char *sub, const char *rg)
+reads_policy(json_t *policy, const json_t *w)
 {
 	const char *path = json_str(w, "path");
 	const json_t *body = json_object_get(w, "body");
@@ -325,10 +325,8 @@ reads_policy(json_t *policy, const json_t *w, const char *sub, const char *rg)
 		snprintf(type, sizeof(type), "Microsoft.Resources/subscriptions/resourceGroups");
 	else if (!path_type(type, sizeof(type), path))
 		return;
-	if (rg != NULL && !json_is_true(json_object_get(w, "createsGroup")))
-		snprintf(scope, sizeof(scope), "/subscriptions/%s/resourceGroups/%s", sub, rg);
-	else
-		snprintf(scope, sizeof(scope), "/subscriptions/%s", sub);
+	/* the group's, or the subscription's when the group is new (it has no policy scope yet) */
+	snprintf(scope, sizeof(scope), "%s", json_str(w, "permissionScope"));
 	if ((key = preflight_policy_key(scope, type, body)) == NULL)
 		return;
 	entry = json_object_get(policy, key);
@@ -411,7 +409,7 @@ preflight_reads(json_t **out, const json_t *writes, struct nw_err *err)
 		    strcasestr(json_str(w, "permissionScope"), "/resourceGroups/") != NULL)
 			set_add(scopes, json_str(w, "permissionScope"), NULL);
 		set_add(subs, sub, NULL);
-		reads_policy(policy, w, sub, rg);
+		reads_policy(policy, w);
 		reads_registration(providers, features, w, sub);
 		if (rg != NULL && preflight_top_resource(id, sizeof(id), coll, sizeof(coll), path) &&
 		    strcasestr(id, "/providers/Microsoft.Network/") != NULL)
