@@ -686,9 +686,26 @@ test_crash_after(struct apply_opts *o, struct nw_err *err)
 	return 0;
 }
 
+/* What the preflight apply runs before its first write needs. */
+struct preflight_guard {
+	struct cmd_ctx *ctx;
+	struct store *st;
+	struct provider *p;
+	const char *current;
+};
+
+static int
+preflight_before_writes(void *arg, const char *plan_id, struct nw_err *err)
+{
+	struct preflight_guard *g = arg;
+
+	return cmd_preflight_guard(g->ctx, g->st, g->p, plan_id, g->current, err);
+}
+
 int
 cmd_run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir, struct nw_err *err)
 {
+	struct preflight_guard guard = { 0 };
 	struct apply_opts o = { 0 };
 	struct apply_result res;
 	struct progress pr;
@@ -761,6 +778,15 @@ cmd_run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction
 		}
 		o.history = h;
 	}
+	/* what Azure would refuse is found before the first write (docs/preflight.md) */
+	if (dir == APPLY_FORWARD && !cmd_flag(a, "no-preflight")) {
+		guard.ctx = ctx;
+		guard.st = st;
+		guard.p = p;
+		guard.current = cmd_arg(a, "current");
+		o.before_writes = preflight_before_writes;
+		o.before_writes_arg = &guard;
+	}
 	cmd_interrupt_catch(&stop);
 	rc = apply_run(st, p, plan, &o, &res, err);
 	cmd_interrupt_restore();
@@ -801,6 +827,7 @@ static const struct cmd_option apply_options[] = {
 	{ "auto-rollback", 0, NULL, 0, "roll a wave back when a step or gate fails, and prove the way back" },
 	{ "parallel", 0, "N", 0, "steps in flight at once (default 8)" },
 	{ "dry-run", 0, NULL, 0, "rehearse against a private emulator seeded with the current topology" },
+	{ "no-preflight", 0, NULL, 0, "do not run preflight before the first write (not advised)" },
 	{ "end-soak", 0, NULL, 0, "end the soak now running early (needs --by and --reason)" },
 	{ "by", 0, "NAME", 0, "with --end-soak: who ends the soak (recorded)" },
 	{ "reason", 0, "TEXT", 0, "with --end-soak: why (recorded)" },

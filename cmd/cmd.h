@@ -151,6 +151,7 @@ extern const struct cmd_entry cmd_rollback_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_demo_entry;
 extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_preflight_entry;
 
 struct topology;
 struct iac_map;
@@ -162,6 +163,15 @@ struct iac_map;
  */
 int cmd_iac_states(const struct cmd_args *a, const struct topology *t, struct iac_map **out,
     struct nw_err *err);
+
+/*
+ * The preflight apply runs before its first write (and on resume before its
+ * next): the plan's writes not yet done judged against the estate behind p,
+ * kept in the store; current (may be NULL) is --current, for circuits.  A blocker prints the findings on ctx->err and fails
+ * with NW_EFAIL before anything is sent (cmd/preflight.c).
+ */
+int cmd_preflight_guard(struct cmd_ctx *ctx, struct store *st, struct provider *p, const char *plan_arg,
+    const char *current, struct nw_err *err);
 
 /* Prints IaC findings ({severity, code, message}) under "infrastructure as code:"; NULL prints nothing. */
 void cmd_iac_print(struct cmd_ctx *ctx, const json_t *findings);

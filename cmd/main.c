@@ -27,6 +27,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_path_entry,
 	&cmd_plan_entry,
 	&cmd_plans_entry,
+	&cmd_preflight_entry,
 	&cmd_rollback_entry,
 	&cmd_routes_entry,
 	&cmd_show_entry,

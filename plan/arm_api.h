@@ -34,4 +34,5 @@
  * (https://learn.microsoft.com/rest/api/policyinsights/policy-restrictions) */
 #define ARM_API_POLICY_INSIGHTS "2022-03-01"
 
+
 #endif

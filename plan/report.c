@@ -346,6 +346,11 @@ md_findings(FILE *f, const json_t *plan)
 			    jstr_or(x, "message", ""));
 		fputc('\n', f);
 	}
+	/* plan reads a topology file: what only the live estate can tell is left to preflight */
+	fprintf(f, "### Preflight\n\nNot run: the plan was made offline from a topology file, so the caller's "
+	    "permissions, deny assignments, management locks, Azure Policy, and the live state of resources, "
+	    "providers and features were not checked. Run `netwave preflight %s` before the change window "
+	    "(docs/preflight.md); `netwave apply` runs it before its first write.\n\n", jstr_or(plan, "id", "PLAN"));
 }
 
 static void
@@ -730,6 +735,9 @@ render_text(FILE *f, const json_t *plan, const json_t *only)
 		json_array_foreach(json_object_get(plan, "prerequisites"), i, x)
 			fprintf(f, "  %s: %s\n", jstr_or(x, "code", "?"), jstr_or(x, "message", ""));
 	}
+	fprintf(f, "\npreflight: not run (plan is offline): permissions, deny assignments, locks, policy and "
+	    "live state are checked by 'netwave preflight %s' and by apply before its first write\n",
+	    jstr_or(plan, "id", "PLAN"));
 	{
 		const json_t *g[64];
 		size_t n = created_groups(plan, g, 64), j;

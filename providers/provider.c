@@ -343,3 +343,25 @@ provider_query(struct provider *p, const char *query, const json_t *subscription
 		op->scopes = json_incref((json_t *)subscriptions);
 	return run_one(p, op, out, false, err);
 }
+
+int
+provider_run_all(struct provider *p, struct provider_op *const *ops, size_t n, struct nw_err *err)
+{
+	size_t i, sent = 0;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		if (ops[i] == NULL)
+			continue;
+		if ((rc = provider_submit(p, ops[i], err)) != 0)
+			break;
+		sent = i + 1;
+	}
+	if (rc == 0)
+		rc = provider_run(p, -1, err);
+	if (rc != 0)
+		for (i = 0; i < sent; i++)
+			if (ops[i] != NULL && !provider_op_finished(ops[i]))
+				provider_cancel(p, ops[i]);
+	return rc;
+}

@@ -230,6 +230,15 @@ int provider_list(struct provider *p, const char *path, json_t **out, struct nw_
 int provider_send(struct provider *p, const char *method, const char *path, const json_t *body,
     json_t **out, struct nw_err *err);
 
+/*
+ * Runs n operations together: submits every one, then drives the provider
+ * until all are finished, so reads batched by scope go out side by side
+ * within the provider's own throttling.  Returns 0 when the provider
+ * worked, whatever each operation's outcome (read op->status); a negative
+ * status only when it broke (then the unfinished ones are cancelled).
+ */
+int provider_run_all(struct provider *p, struct provider_op *const *ops, size_t n, struct nw_err *err);
+
 /* Runs a query over the given subscriptions (NULL: all visible); *out is the rows. */
 int provider_query(struct provider *p, const char *query, const json_t *subscriptions,
     json_t **out, struct nw_err *err);

@@ -170,8 +170,24 @@ static const char *const schema_v1[] = {
 	NULL,
 };
 
+/*
+ * Version 2: the last preflight of each plan (state/store_preflight.c), kept
+ * beside the plan rather than in it, since a plan is immutable and its
+ * preflight is re-run against an estate that moves.
+ */
+static const char *const schema_v2[] = {
+	"CREATE TABLE preflights ("
+	" plan_id TEXT PRIMARY KEY NOT NULL REFERENCES plans (id) ON DELETE CASCADE,"
+	" checked_at INTEGER NOT NULL,"
+	" blockers INTEGER NOT NULL,"
+	" warnings INTEGER NOT NULL,"
+	" document TEXT NOT NULL)",
+	"PRAGMA user_version = 2",
+	NULL,
+};
+
 /* migrations[v] brings a store from version v - 1 (or nothing) to v. */
-static const char *const *const migrations[] = { schema_v0, schema_v1 };
+static const char *const *const migrations[] = { schema_v0, schema_v1, schema_v2 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION + 1,
     "one migration per schema version");

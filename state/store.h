@@ -19,7 +19,7 @@
 #include "plan/err.h"
 
 /* The schema version this build writes; older files are migrated in place. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -93,6 +93,21 @@ int store_plan_get(struct store *st, const char *id_or_prefix, json_t **out, str
  * expired lease shows there until taken over or released).
  */
 int store_plan_list(struct store *st, json_t **out, struct nw_err *err);
+
+/*
+ * Keeps doc (a netwave.preflight/v1 document, borrowed) as the plan's last
+ * preflight, replacing the one before, with its time and its counts of
+ * blockers and warnings (state/store_preflight.c).  NW_EINPUT for an
+ * unknown plan id (a full id).
+ */
+int store_preflight_save(struct store *st, const char *plan_id, const json_t *doc, time_t now,
+    struct nw_err *err);
+
+/*
+ * The plan's last preflight document into *out (new reference), or JSON
+ * null when none was run.  NW_EINPUT for an unknown plan id.
+ */
+int store_preflight_get(struct store *st, const char *plan_id, json_t **out, struct nw_err *err);
 
 /*
  * ---- What apply and rollback need ------------------------------------

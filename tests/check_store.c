@@ -558,7 +558,7 @@ START_TEST(test_a_store_from_a_newer_schema_is_refused_and_left_unchanged)
 	ck_assert_int_eq(raw_exec(db, "PRAGMA user_version = 3", NULL, 0), SQLITE_OK);
 	ck_assert(!exists(in_dir("netwave.db-wal")));
 	assert_refused_unchanged(db, true,
-	    "was written by a newer netwave (schema 3, this one understands 1)");
+	    "was written by a newer netwave (schema 3, this one understands 2)");
 	/* it was only read: no -wal or -shm left beside it */
 	ck_assert(!exists(in_dir("netwave.db-wal")));
 	ck_assert(!exists(in_dir("netwave.db-shm")));
@@ -671,7 +671,7 @@ START_TEST(test_a_version_0_store_is_migrated_when_opened)
 	save_ok(st, p);
 	ck_assert_str_eq(plan_status(st, PLAN), "planned");
 	store_close(st);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 6);
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM netwave_meta"), 1);
 	json_decref(p);
@@ -689,7 +689,7 @@ START_TEST(test_connections_run_wal_with_foreign_keys_full_sync_and_a_busy_timeo
 	ck_assert(json_is_true(json_object_get(info, "foreignKeys")));
 	ck_assert_str_eq(json_str(info, "synchronous"), "full");
 	ck_assert_int_eq(json_integer_value(json_object_get(info, "busyTimeoutMs")), 5000);
-	ck_assert_int_eq(json_integer_value(json_object_get(info, "schemaVersion")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(info, "schemaVersion")), STORE_SCHEMA_VERSION);
 	json_decref(info);
 	store_close(st);
 	/* WAL is a property of the file too */

@@ -1053,6 +1053,9 @@ apply_run(struct store *st, struct provider *p, const char *plan, const struct a
 		    "every wave asked for is done" : "no wave asked for has anything to roll back"));
 		goto done;
 	}
+	if (o->direction == APPLY_FORWARD && o->before_writes != NULL &&
+	    (rc = o->before_writes(o->before_writes_arg, r.plan_id, err)) != 0)
+		goto done;
 	if (o->direction == APPLY_FORWARD) {
 		for (i = first; i <= last; i++) {
 			if (i > first) {

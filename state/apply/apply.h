@@ -125,6 +125,14 @@ struct apply_opts {
 	void *confirm_arg;
 	apply_clock_fn clock;
 	void *clock_arg;
+	/*
+	 * Forward runs: called once the waves to run are known and before the
+	 * first write (a resumed run included), with the full plan id; a
+	 * non-zero return stops the run with it, nothing sent.  `netwave apply`
+	 * runs preflight here (docs/preflight.md).  NULL: none.
+	 */
+	int (*before_writes)(void *arg, const char *plan_id, struct nw_err *err);
+	void *before_writes_arg;
 };
 
 struct apply_result {
