@@ -48,6 +48,8 @@ struct bgp_model {
 	struct bgp_rib *gw_extra;  /* per gateway */
 	char (**gw_path)[BGP_PATH_STRLEN]; /* per gateway, parallel to gw_extra: "65515 ..." */
 	size_t *vnet_server;       /* per VNet: the server whose routes it receives, or NONE_ID */
+	struct cidr **hops;        /* per server: the distinct next hops it programs (at most 64) */
+	size_t *nhops;
 	size_t rounds;
 	bool converged;
 	size_t dropped;
@@ -486,6 +488,27 @@ done:
 
 /* ---- what the tables make: NIC routes and circuit advertisements ---- */
 
+#define MAX_HOPS 64
+
+/* Records a next hop server si programs; one per BGP session, so a few. */
+static int
+add_hop(struct bgp_model *m, size_t si, const struct cidr *hop)
+{
+	struct cidr *nv;
+
+	for (size_t k = 0; k < m->nhops[si]; k++)
+		if (cidr_equal(&m->hops[si][k], hop))
+			return 0;
+	if (m->nhops[si] == MAX_HOPS)
+		return 0; /* beyond 64 the mask says unreachable: docs/bgp.md */
+	nv = realloc(m->hops[si], (m->nhops[si] + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return NW_ENOMEM;
+	nv[m->nhops[si]++] = *hop;
+	m->hops[si] = nv;
+	return 0;
+}
+
 static int
 build_outputs(const struct routes_ctx *ctx, struct bgp_model *m)
 {
@@ -513,7 +536,7 @@ build_outputs(const struct routes_ctx *ctx, struct bgp_model *m)
 			nr.active = true;
 			nr.route_server = s;
 			nr.nva = x->nva;
-			if (GROW(m->inject[si], &cap, m->ninject[si] + 1) != 0)
+			if (GROW(m->inject[si], &cap, m->ninject[si] + 1) != 0 || add_hop(m, si, &x->next_hop) != 0)
 				return NW_ENOMEM;
 			m->inject[si][m->ninject[si]++] = nr;
 			if (!s->allow_branch_to_branch || s->vnet == NULL)
@@ -550,6 +573,8 @@ re_bgp_free(struct bgp_model *m, const struct topology *t)
 			bgp_rib_free(&m->rib[si]);
 		if (m->inject != NULL)
 			free(m->inject[si]);
+		if (m->hops != NULL)
+			free(m->hops[si]);
 	}
 	for (size_t g = 0; g < t->ngateways; g++) {
 		if (m->gw_extra != NULL)
@@ -564,6 +589,8 @@ re_bgp_free(struct bgp_model *m, const struct topology *t)
 	free(m->gw_extra);
 	free(m->gw_path);
 	free(m->vnet_server);
+	free(m->hops);
+	free(m->nhops);
 	free(m);
 }
 
@@ -586,7 +613,10 @@ re_bgp_build(struct routes_ctx *ctx, struct nw_err *err)
 	m->gw_extra = calloc(ng, sizeof(*m->gw_extra));
 	m->gw_path = calloc(ng, sizeof(*m->gw_path));
 	m->vnet_server = malloc((t->nvnets ? t->nvnets : 1) * sizeof(*m->vnet_server));
+	m->hops = calloc(ns, sizeof(*m->hops));
+	m->nhops = calloc(ns, sizeof(*m->nhops));
 	if (m->base == NULL || m->rib == NULL || m->inject == NULL || m->ninject == NULL ||
+	    m->hops == NULL || m->nhops == NULL ||
 	    m->gw_extra == NULL || m->gw_path == NULL || m->vnet_server == NULL)
 		return re_nomem(err, "the BGP model");
 	for (size_t v = 0; v < t->nvnets; v++)
@@ -630,24 +660,58 @@ re_bgp_gateway_circuit_routes(const struct routes_ctx *ctx, size_t gi, const str
 	return ctx->bgpm->gw_extra[gi].n;
 }
 
+static bool
+vnet_reaches(const struct routes_ctx *ctx, const struct topo_vnet *v, const struct cidr *hop)
+{
+	const struct vnet_info *vi = &ctx->vi[vnet_index(ctx->t, v)];
+
+	if (re_prefixes_contain(&v->prefixes, hop))
+		return true;
+	for (size_t p = 0; p < v->npeerings; p++)
+		if (v->peerings[p].state == PEERING_CONNECTED && v->peerings[p].allow_virtual_network_access &&
+		    re_prefixes_contain(re_peering_prefixes(&v->peerings[p]), hop))
+			return true;
+	for (size_t g = 0; g < vi->ngroups; g++) {
+		const struct cg_entry *e = cidr_table_lookup(ctx->cg[vi->groups[g]].tab, hop, NULL);
+
+		if (e != NULL && e->vnet != vnet_index(ctx->t, v))
+			return true;
+	}
+	return false;
+}
+
+uint64_t
+re_bgp_reach_mask(const struct routes_ctx *ctx, const struct topo_vnet *v)
+{
+	size_t si = ctx->bgpm->vnet_server[vnet_index(ctx->t, v)];
+	uint64_t mask = 0;
+
+	if (si == NONE_ID)
+		return 0;
+	for (size_t k = 0; k < ctx->bgpm->nhops[si]; k++)
+		if (vnet_reaches(ctx, v, &ctx->bgpm->hops[si][k]))
+			mask |= (uint64_t)1 << k;
+	return mask;
+}
+
 /*
  * A route a route server programmed: the flow goes to the NVA, when the
- * source can reach the NVA's address over its VNet or a peering (seed 003:
- * spokes "attempting to route traffic directly to NVA2, a path that is
- * invalid, since the spokes don't have the path to NVA2").
+ * source reaches the NVA's address over its VNet, a peering or a connected
+ * group (seed 003: spokes "attempting to route traffic directly to NVA2, a
+ * path that is invalid, since the spokes don't have the path to NVA2").
  */
 void
 re_bgp_classify(struct path_result *out, const struct routes_ctx *ctx, const struct src *s,
     const struct route *r)
 {
-	struct route hop;
+	size_t si = server_index(ctx->t, r->route_server), k;
+	uint64_t mask = s->vnet != NULL ? re_bgp_reach_mask(ctx, s->vnet) : s->nva_reach;
 	char ip[CIDR_STRLEN];
-	bool found;
 
 	cidr_format_addr(&r->next_hop_ip, ip);
-	found = re_lookup_layers(&hop, ctx, s, &r->next_hop_ip);
-	if (found && (hop.next_hop == NH_VNET_LOCAL || hop.next_hop == NH_VNET_PEERING ||
-	    hop.next_hop == NH_VNET_GLOBAL_PEERING || hop.next_hop == NH_CONNECTED_GROUP)) {
+	for (k = 0; k < ctx->bgpm->nhops[si] && !cidr_equal(&ctx->bgpm->hops[si][k], &r->next_hop_ip); k++)
+		;
+	if (k < ctx->bgpm->nhops[si] && (mask >> k & 1) != 0) {
 		out->cls = PATH_VIA_APPLIANCE;
 		snprintf(out->detail, sizeof(out->detail), "%s", ip);
 		return;
@@ -655,7 +719,7 @@ re_bgp_classify(struct path_result *out, const struct routes_ctx *ctx, const str
 	out->cls = PATH_UNREACHABLE;
 	snprintf(out->detail, sizeof(out->detail), "next hop %s%s%s%s from %s is not reachable from the source",
 	    ip, r->nva != NULL ? " (" : "", r->nva != NULL ? r->nva->name : "", r->nva != NULL ? ")" : "",
-	    re_res_id(r->route_server->res));
+	    r->route_server->res->name);
 }
 
 /* ---- the public answers ---- */

@@ -112,6 +112,7 @@ struct src {
 	const struct rt_layer *rt;
 	const struct bgp_set *bgp; /* NULL when propagation is disabled */
 	bool has_vpn;              /* a user route to VirtualNetworkGateway is usable */
+	uint64_t nva_reach;        /* without vnet: which route server next hops it reaches (re_bgp_reach_mask) */
 };
 
 struct intern {
@@ -241,6 +242,14 @@ size_t re_bgp_gateway_circuit_routes(const struct routes_ctx *ctx, size_t gi, co
  * same prefix.  The table is not touched.  0 or NW_ENOMEM.
  */
 int re_bgp_merge(const struct routes_ctx *ctx, struct bgp_set *bs);
+
+/*
+ * Which of the next hops of v's route server (bit k: the k-th distinct one)
+ * v reaches without a lookup of its own: inside its address space, a
+ * connected peering's remote space or a connected group's member.  Azure
+ * does not resolve a next hop recursively.  0 when v has no route server.
+ */
+uint64_t re_bgp_reach_mask(const struct routes_ctx *ctx, const struct topo_vnet *v);
 
 /* The class of a flow decided by a route a route server programmed. */
 void re_bgp_classify(struct path_result *out, const struct routes_ctx *ctx, const struct src *s,

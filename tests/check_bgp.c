@@ -20,6 +20,7 @@
 
 #include <check.h>
 
+#include "plan/findings.h"
 #include "plan/jsonutil.h"
 #include "plan/routes.h"
 #include "plan/routes_bgp.h"
@@ -335,6 +336,41 @@ flow(const struct model *m, const char *from, const char *to)
 	return r;
 }
 
+/* The fast east-west summary decides route server routes as the pair-by-pair one does. */
+static void
+assert_summaries_agree(const struct model *m)
+{
+	struct path_summary fast = { 0 }, slow = { 0 };
+	struct nw_err err = { 0 };
+
+	ck_assert_int_eq(routes_summary_subnets(&fast, m->ctx, NULL, 0, &err), 0);
+	ck_assert_int_eq(routes_summary_subnets_slow(&slow, m->ctx, NULL, 0, &err), 0);
+	ck_assert_uint_eq(fast.flows, slow.flows);
+	for (int c = 0; c < PATH_NCLASSES; c++)
+		ck_assert_uint_eq(fast.by_class[c], slow.by_class[c]);
+	ck_assert_uint_eq(fast.nbuckets, slow.nbuckets);
+	for (size_t i = 0; i < fast.nbuckets; i++) {
+		ck_assert_str_eq(fast.buckets[i].detail, slow.buckets[i].detail);
+		ck_assert_uint_eq(fast.buckets[i].count, slow.buckets[i].count);
+	}
+	path_summary_free(&fast);
+	path_summary_free(&slow);
+}
+
+START_TEST(test_fast_and_slow_summaries_agree_on_every_design)
+{
+	static const char *const cases[] = { "bgp/option-a.json", "bgp/option-a-no-override.json",
+	    "bgp/option-b.json", "bgp/transit.json", "bgp/transit-no-prepend.json" };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct model m = model_of(load_doc(cases[i]));
+
+		assert_summaries_agree(&m);
+		model_free(&m);
+	}
+}
+END_TEST
+
 START_TEST(test_a_spoke_without_its_udr_follows_the_route_server_to_an_nva_it_cannot_reach)
 {
 	json_t *doc = load_doc("bgp/option-a.json");
@@ -348,13 +384,13 @@ START_TEST(test_a_spoke_without_its_udr_follows_the_route_server_to_an_nva_it_ca
 	/* seed 003: "Spoke1/Spoke2 attempting to route traffic directly to NVA2, a path that is invalid" */
 	r = flow(&m, "spoke1", "spoke3");
 	ck_assert_int_eq(r.cls, PATH_UNREACHABLE);
-	ck_assert_str_eq(r.detail, "next hop 10.1.1.4 (nva2) from " NET "/virtualHubs/ars1 is not reachable "
-	    "from the source");
+	ck_assert_str_eq(r.detail, "next hop 10.1.1.4 (nva2) from ars1 is not reachable from the source");
 	ck_assert_int_eq(r.route.source, ROUTE_SRC_GATEWAY);
 	/* its own region still goes by peering: the hub's NVA routes do not cover spoke2 */
 	r = flow(&m, "spoke1", "spoke2");
 	ck_assert_int_eq(r.cls, PATH_UNREACHABLE);
 	ck_assert_str_eq(r.detail, "dropped by 192.168.0.0/16 None");
+	assert_summaries_agree(&m);
 	model_free(&m);
 }
 END_TEST
@@ -528,11 +564,131 @@ START_TEST(test_paths_format_and_parse_both_separators)
 }
 END_TEST
 
+/* ---- check's findings ---- */
+
+static size_t
+count_code(const struct findings *f, const char *code, const char *needle)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->v[i].code, code) == 0 && (needle == NULL || strstr(f->v[i].message, needle) != NULL))
+			n++;
+	return n;
+}
+
+static struct findings
+check_of(const struct model *m)
+{
+	struct findings f;
+	struct nw_err err = { 0 };
+
+	ck_assert_int_eq(findings_check(&f, m->t, m->ctx, &err), 0);
+	return f;
+}
+
+START_TEST(test_check_names_loop_drops_and_the_bowtie_asymmetry)
+{
+	struct model m = model_of(load_doc("bgp/option-a-no-override.json"));
+	struct findings f = check_of(&m);
+
+	ck_assert_uint_eq(count_code(&f, "bgp-loop-dropped", "route server ars2 drops 2 routes from nva1 "
+	    "(10.0.1.4), first 192.168.0.0/24: the AS path holds 65515"), 1);
+	ck_assert_uint_eq(count_code(&f, "bgp-loop-dropped", NULL), 2);
+	ck_assert_uint_eq(count_code(&f, "limit-near", NULL), 0);
+	findings_free(&f);
+	model_free(&m);
+	m = model_of(load_doc("bgp/transit-no-prepend.json"));
+	f = check_of(&m);
+	ck_assert_uint_eq(count_code(&f, "bowtie-asymmetric", "circuit exr1 hears 4 prefixes from gateways "
+	    "in different VNets with equal AS paths, first 192.168.0.0/24 from gw1 and gw2"), 1);
+	ck_assert_uint_eq(count_code(&f, "bowtie-asymmetric", NULL), 2);
+	findings_free(&f);
+	model_free(&m);
+	/* prepending on the remote peering makes the local hub's path the shorter one */
+	m = model_of(load_doc("bgp/transit.json"));
+	f = check_of(&m);
+	ck_assert_uint_eq(count_code(&f, "bowtie-asymmetric", NULL), 0);
+	ck_assert_uint_eq(f.n, 0);
+	findings_free(&f);
+	model_free(&m);
+}
+END_TEST
+
+START_TEST(test_check_holds_route_servers_to_their_documented_limits)
+{
+	json_t *doc = load_doc("bgp/option-a.json");
+	json_t *res = json_object_get(doc, "resources");
+	json_t *hub1 = find_res(doc, NET "/virtualNetworks/hub1");
+	json_t *rss = json_array_get(json_object_get(json_object_get(hub1, "properties"), "subnets"), 2);
+	json_t *tmpl = find_res(doc, NET "/virtualHubs/ars1/bgpConnections/nva1");
+	struct model m;
+	struct findings f;
+
+	/* a /28 RouteServerSubnet, the route server's ASN on a peer, nine peers */
+	json_object_set_new(json_object_get(rss, "properties"), "addressPrefix", json_string("10.0.2.0/28"));
+	json_object_set_new(json_object_get(find_res(doc, NET "/virtualHubs/ars2/bgpConnections/nva2"),
+	    "properties"), "peerAsn", json_integer(65515));
+	for (int i = 0; i < 7; i++) {
+		json_t *c = json_deep_copy(tmpl);
+		char id[512], ip[32];
+
+		snprintf(id, sizeof(id), NET "/virtualHubs/ars1/bgpConnections/extra%d", i);
+		snprintf(ip, sizeof(ip), "10.0.1.%d", 10 + i);
+		json_object_set_new(c, "id", json_string(id));
+		json_object_set_new(c, "name", json_string(id + strlen(NET "/virtualHubs/ars1/bgpConnections/")));
+		json_object_set_new(json_object_get(c, "properties"), "peerIp", json_string(ip));
+		json_array_append_new(res, c);
+	}
+	m = model_of(doc);
+	f = check_of(&m);
+	ck_assert_uint_eq(count_code(&f, "route-server-subnet", "RouteServerSubnet of hub1 is a /28; it must "
+	    "be a /27 or larger"), 1);
+	ck_assert_uint_eq(count_code(&f, "bgp-peer-asn", "peers with ASN 65515, the route server's own"), 1);
+	ck_assert_uint_eq(count_code(&f, "limit-exceeded", "ars1 has 9 BGP peers, over the limit of 8"), 1);
+	ck_assert_uint_eq(count_code(&f, "bgp-undeclared-peer", NULL), 7);
+	findings_free(&f);
+	model_free(&m);
+}
+END_TEST
+
+START_TEST(test_check_finds_a_second_route_server_and_a_peering_without_a_session)
+{
+	json_t *doc = load_doc("bgp/option-a.json");
+	json_t *res = json_object_get(doc, "resources");
+	json_t *hub = json_deep_copy(find_res(doc, NET "/virtualHubs/ars1"));
+	json_t *ipc = json_deep_copy(find_res(doc, NET "/virtualHubs/ars1/ipConfigurations/ipconfig1"));
+	struct model m;
+	struct findings f;
+	size_t i;
+	json_t *r;
+
+	json_object_set_new(hub, "id", json_string(NET "/virtualHubs/ars1b"));
+	json_object_set_new(hub, "name", json_string("ars1b"));
+	json_object_set_new(ipc, "id", json_string(NET "/virtualHubs/ars1b/ipConfigurations/ipconfig1"));
+	json_array_append_new(res, hub);
+	json_array_append_new(res, ipc);
+	/* ARS2 loses its session with NVA1; NVA1 still declares it */
+	json_array_foreach(res, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "id")), NET "/virtualHubs/ars2/bgpConnections/nva1") == 0)
+			break;
+	json_array_remove(res, i);
+	m = model_of(doc);
+	f = check_of(&m);
+	ck_assert_uint_eq(count_code(&f, "limit-exceeded", "hub1 has 2 route servers, over the limit of 1"), 2);
+	ck_assert_uint_eq(count_code(&f, "bgp-no-session", "NVA nva1 declares a peering with route server ars2, "
+	    "which has no BGP connection"), 1);
+	findings_free(&f);
+	model_free(&m);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("bgp");
 	TCase *golden = tcase_create("golden"), *rules = tcase_create("rules");
+	TCase *check = tcase_create("check");
 
 	tcase_add_test(golden, test_option_a_matches_its_golden_file);
 	tcase_add_test(golden, test_option_a_without_override_matches_its_golden_file);
@@ -546,6 +702,11 @@ main(void)
 	tcase_add_test(rules, test_the_peer_routes_answer_is_keyed_by_instance_as_azure_sends_it);
 	tcase_add_test(rules, test_two_nvas_with_equal_paths_are_ecmp);
 	tcase_add_test(rules, test_paths_format_and_parse_both_separators);
+	tcase_add_test(rules, test_fast_and_slow_summaries_agree_on_every_design);
 	suite_add_tcase(s, rules);
+	tcase_add_test(check, test_check_names_loop_drops_and_the_bowtie_asymmetry);
+	tcase_add_test(check, test_check_holds_route_servers_to_their_documented_limits);
+	tcase_add_test(check, test_check_finds_a_second_route_server_and_a_peering_without_a_session);
+	suite_add_tcase(s, check);
 	return test_run_suite(s);
 }
