@@ -22,6 +22,7 @@
 
 #include "plan/findings.h"
 #include "plan/jsonutil.h"
+#include "plan/synth.h"
 #include "plan/routes.h"
 #include "plan/routes_bgp.h"
 #include "plan/topology.h"
@@ -683,12 +684,102 @@ START_TEST(test_check_finds_a_second_route_server_and_a_peering_without_a_sessio
 }
 END_TEST
 
+/* ---- synth --interhub-nva [--route-servers] ---- */
+
+static struct model
+synth_model(bool route_servers)
+{
+	static const char *const regions[] = { "westeurope", "northeurope" };
+	struct synth_opts o = { .hubs = 2, .spokes_per_hub = 3, .regions = regions, .nregions = 2,
+	    .interhub_nva = 1, .route_servers = route_servers, .seed = 1 };
+	struct nw_err err = { 0 };
+	json_t *doc = NULL;
+
+	ck_assert_msg(synth_generate(&doc, &o, &err) == 0, "%s", err.msg);
+	return model_of(doc);
+}
+
+static void
+assert_interhub_flows(const struct model *m)
+{
+	struct path_result r;
+
+	/* to the other region: through the local NVA; within a region: the circuit, as before */
+	r = flow(m, "spoke-01-0001", "spoke-02-0003");
+	ck_assert_int_eq(r.cls, PATH_VIA_APPLIANCE);
+	ck_assert_str_eq(r.detail, "10.1.0.132");
+	r = flow(m, "spoke-02-0002", "spoke-01-0001");
+	ck_assert_int_eq(r.cls, PATH_VIA_APPLIANCE);
+	ck_assert_str_eq(r.detail, "10.2.0.132");
+	ck_assert_int_eq(flow(m, "spoke-01-0001", "spoke-01-0002").cls, PATH_HAIRPIN);
+	assert_summaries_agree(m);
+}
+
+START_TEST(test_synth_interhub_routes_between_regions_through_the_nvas)
+{
+	struct model m = synth_model(false);
+
+	ck_assert_uint_eq(m.t->nroute_servers, 0);
+	ck_assert_uint_eq(m.t->nnvas, 2);
+	assert_interhub_flows(&m);
+	/* the NVA subnet's UDR sends the other hub's block to the other NVA */
+	ck_assert_str_eq(nic_route_hop(&m, "hub-01", "nva", "10.2.0.0/16"), "10.2.0.132");
+	ck_assert(!m.t->gateways[0].allow_remote_vnet_traffic);
+	model_free(&m);
+}
+END_TEST
+
+START_TEST(test_synth_route_servers_keep_every_flow_and_teach_the_nvas_by_bgp)
+{
+	struct model m = synth_model(true);
+	struct findings f;
+	const struct topo_route_server *s;
+
+	ck_assert_uint_eq(m.t->nroute_servers, 2);
+	s = topology_find_route_server(m.t, m.t->nvas[1].peers[0].route_server_id);
+	ck_assert_ptr_eq(s->vnet, topology_find_vnet_by_name(m.t, "hub-01"));
+	ck_assert_int_eq(rib_find(routes_bgp_rib(m.ctx, s), "10.2.0.0/16", BGP_FROM_PEER)->state, BGP_BEST);
+	assert_interhub_flows(&m);
+	f = check_of(&m);
+	ck_assert_uint_eq(f.by_severity[SEV_ERROR], 0);
+	ck_assert_uint_eq(count_code(&f, "bgp-loop-dropped", NULL) + count_code(&f, "bowtie-asymmetric", NULL) +
+	    count_code(&f, "bgp-no-session", NULL) + count_code(&f, "bgp-undeclared-peer", NULL), 0);
+	findings_free(&f);
+	model_free(&m);
+}
+END_TEST
+
+START_TEST(test_synth_interhub_needs_two_hubs_and_leaves_the_default_estate_alone)
+{
+	struct synth_opts o = { .hubs = 1, .spokes_per_hub = 2, .interhub_nva = 1 };
+	struct synth_opts plain = { .hubs = 2, .spokes_per_hub = 2 };
+	struct nw_err err = { 0 };
+	json_t *doc = NULL, *again = NULL;
+	char *a, *b;
+
+	ck_assert_int_eq(synth_generate(&doc, &o, &err), NW_EINPUT);
+	ck_assert_str_eq(err.msg, "option '--interhub-nva': inter-hub routing needs at least 2 hubs");
+	ck_assert_ptr_null(doc);
+	ck_assert_int_eq(synth_generate(&doc, &plain, &err), 0);
+	ck_assert_ptr_null(json_object_get(doc, "declared"));
+	ck_assert_int_eq(synth_generate(&again, &plain, &err), 0);
+	a = json_dumps(doc, JSON_SORT_KEYS);
+	b = json_dumps(again, JSON_SORT_KEYS);
+	ck_assert_str_eq(a, b);
+	ck_assert_ptr_null(strstr(a, "virtualHubs"));
+	free(a);
+	free(b);
+	json_decref(doc);
+	json_decref(again);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("bgp");
 	TCase *golden = tcase_create("golden"), *rules = tcase_create("rules");
-	TCase *check = tcase_create("check");
+	TCase *check = tcase_create("check"), *synth = tcase_create("synth");
 
 	tcase_add_test(golden, test_option_a_matches_its_golden_file);
 	tcase_add_test(golden, test_option_a_without_override_matches_its_golden_file);
@@ -708,5 +799,9 @@ main(void)
 	tcase_add_test(check, test_check_holds_route_servers_to_their_documented_limits);
 	tcase_add_test(check, test_check_finds_a_second_route_server_and_a_peering_without_a_session);
 	suite_add_tcase(s, check);
+	tcase_add_test(synth, test_synth_interhub_routes_between_regions_through_the_nvas);
+	tcase_add_test(synth, test_synth_route_servers_keep_every_flow_and_teach_the_nvas_by_bgp);
+	tcase_add_test(synth, test_synth_interhub_needs_two_hubs_and_leaves_the_default_estate_alone);
+	suite_add_tcase(s, synth);
 	return test_run_suite(s);
 }
