@@ -14,7 +14,9 @@
 
 #include <check.h>
 
+#include "plan/jsonutil.h"
 #include "plan/topology.h"
+#include "providers/azure/internal.h"
 #include "tests/testutil.h"
 
 #define SUB "/subscriptions/11111111-2222-4333-8444-555555555555"
@@ -239,6 +241,59 @@ START_TEST(test_bad_declared_nvas_and_observed_routes_name_the_pointer)
 }
 END_TEST
 
+/* What discovery stores (providers/azure/discover_ars.c) is what the loader reads. */
+START_TEST(test_discovered_bgp_answers_load_back_as_observed_routes)
+{
+	json_t *doc, *routes = json_object(), *resources;
+	json_t *answer = json_pack("{s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:i}], s:[]}",
+	    "RouteServiceRole_IN_0", "localAddress", "10.1.2.4", "network", "192.168.0.0/24",
+	    "nextHop", "10.0.1.4", "sourcePeer", "10.0.1.4", "origin", "EBgp", "asPath", "65001-65001",
+	    "weight", 32768, "RouteServiceRole_IN_1");
+	json_t *bad = json_pack("{s:{}}", "RouteServiceRole_IN_0");
+	json_error_t je;
+	struct topology *t = NULL;
+	struct nw_err err = { 0 };
+	struct topo_bgp_connection *c;
+	char *path = NULL, low[512];
+	size_t i;
+	json_t *r;
+
+	doc = json_load_file(test_data_path("bgp/option-a.json"), 0, &je);
+	ck_assert_ptr_nonnull(doc);
+	resources = json_object();
+	json_array_foreach(json_object_get(doc, "resources"), i, r) {
+		snprintf(low, sizeof(low), "%s", json_string_value(json_object_get(r, "id")));
+		for (char *p = low; *p != '\0'; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		json_object_set(resources, low, r);
+	}
+	r = json_object_get(resources, "/subscriptions/11111111-2222-4333-8444-555555555555/resourcegroups/"
+	    "rg-net/providers/microsoft.network/virtualhubs/ars2/bgpconnections/nva1");
+	ck_assert(az_ars_is_bgp_connection(resources, r));
+	ck_assert(!az_ars_is_bgp_connection(resources, json_object_get(resources,
+	    "/subscriptions/11111111-2222-4333-8444-555555555555/resourcegroups/rg-net/providers/"
+	    "microsoft.network/virtualhubs/ars2")));
+	ck_assert(az_ars_is_route_server(json_object_get(resources, "/subscriptions/11111111-2222-4333-8444-"
+	    "555555555555/resourcegroups/rg-net/providers/microsoft.network/virtualhubs/ars2")));
+	ck_assert_int_eq(az_ars_routes_path(&path, ARS2 "/bgpConnections/nva1", true), 0);
+	ck_assert_ptr_nonnull(strstr(path, "/bgpConnections/nva1/advertisedRoutes?api-version="));
+	free(path);
+	ck_assert_int_eq(az_ars_store(routes, ARS2 "/bgpConnections/nva1", false, answer), 0);
+	ck_assert_int_eq(az_ars_store(routes, ARS2 "/bgpConnections/nva1", true, bad), -1);
+	json_object_set_new(json_object_get(doc, "observed"), "bgpRoutes", routes);
+	ck_assert_msg(topology_load_json(&t, doc, "<test>", &err) == 0, "%s", err.msg);
+	c = topology_find_bgp_connection(t, ARS2 "/bgpConnections/nva1");
+	ck_assert(c->learned.observed);
+	ck_assert(c->learned.by_instance);
+	ck_assert_uint_eq(c->learned.n, 1);
+	ck_assert(!c->advertised.observed);
+	topology_free(t);
+	json_decref(resources);
+	json_decref(answer);
+	json_decref(bad);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -250,6 +305,7 @@ main(void)
 	tcase_add_test(load, test_learned_routes_read_both_answer_shapes);
 	tcase_add_test(load, test_a_virtual_wan_hub_is_not_a_route_server);
 	tcase_add_test(load, test_dangling_route_server_references_are_warnings);
+	tcase_add_test(load, test_discovered_bgp_answers_load_back_as_observed_routes);
 	suite_add_tcase(s, load);
 	tcase_add_test(bad, test_bad_route_server_input_names_the_pointer);
 	tcase_add_test(bad, test_bad_declared_nvas_and_observed_routes_name_the_pointer);
