@@ -20,18 +20,8 @@ opts="--hubs 10 --spokes-per-hub 500 --pe-per-spoke 4 --udr-spokes 50 --regions 
 # shellcheck disable=SC2086
 [ -f "$ars" ] || "$NETWAVE" synth $opts --interhub-nva --route-servers --out "$ars" 2>/dev/null
 
-# median of the first field (seconds) and the max of the second (KiB) over RUNS;
-# check exits 1 when it finds errors (the peers over 8), which is its answer, not a failure
-median() {
-	i=0
-	: >"$out/runs"
-	while [ "$i" -lt "$RUNS" ]; do
-		"$MEASURE" "$@" >>"$out/runs"
-		i=$((i + 1))
-	done
-	awk '$3 != 0 && $3 != 1 { bad = 1 } { print $1, $2 } END { if (bad) exit 3 }' "$out/runs" |
-		sort -n | awk -v n="$RUNS" '{ t[NR] = $1; if ($2 > m) m = $2 } END { printf "%s %s\n", t[int((n + 1) / 2)], m }'
-}
+# check exits 1 when it finds errors (the peers over 8): that is its answer, not a failure
+. "$(dirname "$0")/lib.sh"
 
 without=$(median "$NETWAVE" check "$plain")
 with=$(median "$NETWAVE" check "$ars")
