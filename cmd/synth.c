@@ -149,6 +149,8 @@ exec_synth(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	o.spoke_peerings = (unsigned)pairs;
 	o.gateway_udr_spokes = (unsigned)gw_udr;
 	o.vpn_gateways = cmd_flag(a, "vpn-gateways");
+	o.interhub_nva = cmd_flag(a, "interhub-nva");
+	o.route_servers = cmd_flag(a, "route-servers");
 	o.regions = regions;
 	o.nregions = nregions;
 	if ((rc = synth_generate(&doc, &o, err)) != 0)
@@ -183,6 +185,9 @@ static const struct cmd_option opts_synth[] = {
 	{ "gateway-udr-spokes", 0, "K", 0,
 	  "spokes routing another spoke's /24 to the hub gateway (default 0)" },
 	{ "vpn-gateways", 0, NULL, 0, "a VpnGw1 VPN gateway on a Basic IP in every hub" },
+	{ "interhub-nva", 0, NULL, 0, "hubs peered, routing to each other through an NVA each with UDRs" },
+	{ "route-servers", 0, NULL, 0,
+	  "with --interhub-nva: a route server per hub, BGP with every NVA (docs/bgp.md)" },
 	{ "seed", 0, "N", 0, "seed for every choice; same options, same bytes (default 1)" },
 	CMD_OUT_OPTION("write here atomically instead of standard output"),
 	CMD_FORMAT_OPTION("text|json", "with --out: a line on stderr (text, default) or "
@@ -194,7 +199,7 @@ const struct cmd_entry cmd_synth_entry = {
 	.name = "synth",
 	.usage = "--hubs H --spokes-per-hub S [--pe-per-spoke P] [--regions R1,R2] [--udr-spokes K] "
 	"[--subscriptions N] [--spoke-peerings K] [--gateway-udr-spokes K] [--vpn-gateways] "
-	"[--seed N] [--out FILE] [-o text|json]",
+	"[--interhub-nva [--route-servers]] [--seed N] [--out FILE] [-o text|json]",
 	.summary = "generate a synthetic hub-and-spoke estate as a topology file",
 	.description = "Hubs carry an ExpressRoute gateway on a Basic public IP, an Azure Firewall and a\n"
 	"connection to one shared circuit whose on-premises routes include 10.0.0.0/8, so\n"
@@ -205,6 +210,10 @@ const struct cmd_entry cmd_synth_entry = {
 	"first); --spoke-peerings and --gateway-udr-spokes give spokes without a firewall\n"
 	"route the direct peerings and gateway routes a mesh makes redundant;\n"
 	"--vpn-gateways adds a VPN gateway beside each ExpressRoute gateway.\n"
+	"--interhub-nva peers the hubs and routes between them through an NVA in each hub\n"
+	"(10.NN.0.132): spokes without a route table send the other hubs' blocks to it, its\n"
+	"subnet sends them to the other hubs' NVAs; --route-servers also deploys a route\n"
+	"server per hub peering with every NVA (seed 003's Option A, AS-override).\n"
 	"Hub NN uses 10.NN.0.0/24 and its spokes the /24s after it (larger blocks when a hub\n"
 	"has over 255 spokes); 10.255.0.0/16 is left to on-premises.  The output is\n"
 	"validated by the topology loader and written canonically.",

@@ -197,7 +197,7 @@ _netwave()
 		esac
 		;;
 	synth)
-		opts="--help --hubs --spokes-per-hub --pe-per-spoke --regions --udr-spokes --subscriptions --spoke-peerings --gateway-udr-spokes --vpn-gateways --seed --out -o --output --format"
+		opts="--help --hubs --spokes-per-hub --pe-per-spoke --regions --udr-spokes --subscriptions --spoke-peerings --gateway-udr-spokes --vpn-gateways --interhub-nva --route-servers --seed --out -o --output --format"
 		case "$prev" in
 		--hubs) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--spokes-per-hub) COMPREPLY=($(compgen -f -- "$cur")); return ;;

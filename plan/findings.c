@@ -12,10 +12,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plan/findings_ars.h"
 #include "plan/findings.h"
 #include "plan/circuits.h"
 #include "plan/jsonutil.h"
 #include "plan/limits.h"
+#include "plan/routes_bgp.h"
 
 const char *
 finding_severity_name(enum finding_severity s)
@@ -486,6 +488,8 @@ check_gateways(struct builder *b, const struct topology *t, const struct routes_
 			add(b, SEV_INFO, "gateway-migration", g->res->id,
 			    "gateway %s has a migration %s in phase %s", g->res->name, g->migration_state,
 			    g->migration_phase != NULL ? g->migration_phase : "unknown");
+		/* branch-to-branch: what its route server passes on goes to the circuit too (IPv4 only) */
+		v4 += (long)routes_bgp_gateway_extra(ctx, g)->n;
 		if (adv != NULL)
 			for (j = 0; j < adv->n; j++) {
 				if (adv->v[j].family == 4)
@@ -527,6 +531,30 @@ check_warnings(struct builder *b, const struct topology *t)
 		    t->warnings[i].message);
 }
 
+/* Route servers (plan/findings_ars.c): their findings and limits, through add and check_limit. */
+static int
+check_route_servers(struct builder *b, const struct topology *t, const struct routes_ctx *ctx,
+    struct nw_err *err)
+{
+	struct ars_findings af;
+
+	if (findings_ars_collect(&af, t, ctx, err) != 0)
+		return NW_ENOMEM;
+	for (size_t i = 0; i < af.n; i++)
+		add(b, af.v[i].severity, af.v[i].code, af.v[i].resource, "%s", af.v[i].message);
+	for (size_t i = 0; i < af.nlimits; i++) {
+		const struct ars_limit *l = &af.limits[i];
+		long max = limit_get(l->id)->value;
+
+		if (l->no_near && l->value <= max)
+			use_limit(b, l->id, max, l->resource, l->value);
+		else
+			check_limit(b, l->id, max, l->resource, l->name, l->value, l->what);
+	}
+	findings_ars_free(&af);
+	return 0;
+}
+
 static int
 finding_cmp(const void *x, const void *y)
 {
@@ -559,6 +587,10 @@ findings_check(struct findings *out, const struct topology *t, const struct rout
 	check_gateways(&b, t, ctx);
 	check_private_endpoints(&b, t);
 	check_warnings(&b, t);
+	if (check_route_servers(&b, t, ctx, err) != 0) {
+		findings_free(out);
+		return NW_ENOMEM;
+	}
 	if (b.oom)
 		goto oom;
 	/* Last: it appends with its own idea of the capacity, so the builder adds nothing after. */

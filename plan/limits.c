@@ -1,10 +1,14 @@
 /*
  * The table of platform limits with their sources (see limits.h): the
  * public Microsoft Learn or REST reference page that states each one.
- * Two figures come from Microsoft's migration guidance rather than a Learn
+ * One figure comes from Microsoft's migration guidance rather than a Learn
  * page: 5,000 VNets per connected group with AllowHighScaleConnectedGroup
- * (the limitations page gives 250, raised on request), and Route Server's
- * 200 routes to the gateways; docs/plan.md says so.
+ * (the limitations page gives 250, raised on request); docs/plan.md says so.
+ * Route Server's 8 peers, 1,000 routes per peer and 200 routes to the
+ * gateways are the FAQ's limits table (the include route-server-limits.md it
+ * shares with the subscription limits page); one route server per VNet and
+ * the 500 peerings of its VNet are the FAQ's too, and RouteServerSubnet's
+ * /27 the quickstart's (docs/bgp.md).
  */
 #include "config.h"
 
@@ -42,6 +46,14 @@ static const struct limit_def limit_table[LIMIT_COUNT] = {
 	  1000, "https://learn.microsoft.com/azure/route-server/route-server-faq" },
 	{ LIMIT_ROUTE_SERVER_ROUTES_TO_GATEWAYS, "routeServerRoutesToGateways",
 	  "Route Server routes to gateways", 200,
+	  "https://learn.microsoft.com/azure/route-server/route-server-faq" },
+	{ LIMIT_ROUTE_SERVERS_PER_VNET, "routeServersPerVnet", "route servers per VNet", 1,
+	  "https://learn.microsoft.com/azure/route-server/route-server-faq" },
+	{ LIMIT_ROUTE_SERVER_SUBNET_LEN, "routeServerSubnetPrefixLength",
+	  "longest prefix of a RouteServerSubnet", 27,
+	  "https://learn.microsoft.com/azure/route-server/quickstart-create-route-server-portal" },
+	{ LIMIT_ROUTE_SERVER_VNET_PEERINGS, "routeServerVnetPeerings",
+	  "VNet peerings of a VNet with a route server", 500,
 	  "https://learn.microsoft.com/azure/route-server/route-server-faq" },
 	{ LIMIT_ARM_WRITE_BUCKET, "armWriteBucket", "ARM writes per subscription (bucket)", 200,
 	  "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling" },

@@ -20,6 +20,9 @@ enum limit_id {
 	LIMIT_ROUTE_SERVER_PEERS,      /* 8 (16 newer) */
 	LIMIT_ROUTE_SERVER_ROUTES_PER_PEER, /* 1,000 */
 	LIMIT_ROUTE_SERVER_ROUTES_TO_GATEWAYS, /* 200 */
+	LIMIT_ROUTE_SERVERS_PER_VNET,  /* 1 */
+	LIMIT_ROUTE_SERVER_SUBNET_LEN, /* RouteServerSubnet: /27 or larger */
+	LIMIT_ROUTE_SERVER_VNET_PEERINGS, /* 500 peerings of a VNet with a route server */
 	LIMIT_ARM_WRITE_BUCKET,        /* 200 */
 	LIMIT_ARM_WRITE_REFILL,        /* 10 per second */
 	LIMIT_NETWORK_WRITES_5MIN,     /* 1,000 per 5 minutes */

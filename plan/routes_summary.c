@@ -436,12 +436,14 @@ static int
 summ_subnet_key(size_t *out, struct summ *S, size_t vi, const struct topo_route_table *tab)
 {
 	const struct routes_ctx *ctx = S->ctx;
-	size_t key[2], id, ti = NONE_ID;
+	size_t key[3], id, ti = NONE_ID;
 	size_t bgp = ctx->vi[vi].bgp;
 	bool fresh;
 
 	key[0] = NONE_ID;
 	key[1] = bgp;
+	/* route server routes decide by whether the VNet reaches their NVA: part of the key */
+	key[2] = (size_t)re_bgp_reach_mask(ctx, &S->t->vnets[vi]);
 	if (tab != NULL) {
 		ti = (size_t)(tab - S->t->route_tables);
 		if (rt_content_id(&key[0], S, ti) != 0)
@@ -461,6 +463,7 @@ summ_subnet_key(size_t *out, struct summ *S, size_t vi, const struct topo_route_
 		s = &S->sk_src[id];
 		memset(s, 0, sizeof(*s));
 		s->rt = key[0] != NONE_ID ? S->content_rt[key[0]] : NULL;
+		s->nva_reach = key[2];
 		if (key[1] != NONE_ID) {
 			s->has_vpn = ctx->bgp[key[1]].has_vpn;
 			if (tab == NULL || !tab->disable_bgp_route_propagation)

@@ -205,6 +205,17 @@ check_spread(struct gen *g, const struct synth_opts *o, uint64_t spokes, struct 
 	return 0;
 }
 
+/* A hub's block holds its own /24 and one /24 per spoke. */
+unsigned
+synth_hub_block(unsigned spokes_per_hub)
+{
+	unsigned block = 256;
+
+	while (block < (uint64_t)spokes_per_hub + 1 && block <= AZURE_SLASH24S)
+		block *= 2;
+	return block;
+}
+
 static int
 check_opts(struct gen *g, const struct synth_opts *o, struct nw_err *err)
 {
@@ -228,10 +239,7 @@ check_opts(struct gen *g, const struct synth_opts *o, struct nw_err *err)
 			    "option '--regions': '%s' is not a region name (lowercase letters and "
 			    "digits, such as 'eastus')", g->regions[i] != NULL ? g->regions[i] : "");
 
-	/* a hub's block holds its own /24 and one /24 per spoke */
-	g->block = 256;
-	while (g->block < (uint64_t)o->spokes_per_hub + 1 && g->block <= AZURE_SLASH24S)
-		g->block *= 2;
+	g->block = synth_hub_block(o->spokes_per_hub);
 	max_hubs = AZURE_SLASH24S / g->block;
 	max_hubs = max_hubs > 0 ? max_hubs - 1 : 0; /* block 0 stays free */
 	if (max_hubs == 0) {
@@ -970,6 +978,10 @@ synth_generate(json_t **out, const struct synth_opts *opts, struct nw_err *err)
 	if (estate_add(&g, observed) != 0) {
 		json_decref(doc);
 		return err_set(err, NW_ENOMEM, "out of memory generating the estate");
+	}
+	if ((opts->interhub_nva || opts->route_servers) && (rc = synth_ars_apply(doc, opts, err)) != 0) {
+		json_decref(doc);
+		return rc;
 	}
 	*out = doc;
 	return 0;

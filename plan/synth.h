@@ -27,6 +27,8 @@ struct synth_opts {
 	unsigned spoke_peerings;  /* pairs of spokes of one hub peered directly, both ways */
 	unsigned gateway_udr_spokes; /* spokes routing another spoke's /24 to VirtualNetworkGateway */
 	int vpn_gateways;         /* non-zero: a VpnGw1 VPN gateway on a Basic IP in every hub */
+	int interhub_nva;         /* non-zero: hubs peered, an NVA each, inter-hub UDRs (plan/synth_ars.c) */
+	int route_servers;        /* non-zero: also a route server per hub peering with the NVAs */
 	unsigned long seed;       /* drives every choice; same options give the same bytes */
 };
 
@@ -49,5 +51,21 @@ struct synth_opts {
  * a new reference, NULL on failure.
  */
 int synth_generate(json_t **out, const struct synth_opts *opts, struct nw_err *err);
+
+/* The /24s each hub's block spans for this many spokes per hub (a power of two, at least 256). */
+unsigned synth_hub_block(unsigned spokes_per_hub);
+
+/*
+ * plan/synth_ars.c: turns the estate in doc into two or more regions whose
+ * hubs route inter-hub through an NVA each: hubs peered with each other,
+ * an NVA NIC in each hub's "nva" subnet, every spoke without a route table
+ * sending the other hubs' blocks to its hub's NVA, and each NVA subnet
+ * sending them to the other hubs' NVAs.  With opts->route_servers, a route
+ * server in each hub's RouteServerSubnet with branch-to-branch, BGP
+ * connections from every NVA to every route server, and the NVAs declared
+ * as seed 003's Option A (AS-override towards the remote route servers).
+ * NW_EINPUT naming --interhub-nva when there are fewer than 2 hubs.
+ */
+int synth_ars_apply(json_t *doc, const struct synth_opts *opts, struct nw_err *err);
 
 #endif

@@ -100,4 +100,7 @@ int tl_load_circuit(struct loader *l, struct topo_circuit *c, json_t *props);
 /* plan/topology_observed.c: the "observed" object. */
 int tl_load_observed(struct loader *l);
 
+/* plan/topology_ars.c: route servers, their children, observed.bgpRoutes, declared.nvas. */
+int tl_load_ars(struct loader *l);
+
 #endif

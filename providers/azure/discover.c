@@ -47,6 +47,7 @@ static const char *const top_types[] = {
 	"Microsoft.Network/localNetworkGateways",
 	"Microsoft.Network/azureFirewalls",
 	"Microsoft.Network/networkManagers",
+	"Microsoft.Network/virtualHubs",
 	NULL,
 };
 
@@ -75,6 +76,9 @@ const char *const azure_discover_types[] = {
 	"Microsoft.Network/networkManagers/networkGroups",
 	"Microsoft.Network/networkManagers/connectivityConfigurations",
 	"Microsoft.Network/networkManagers/networkGroups/staticMembers",
+	"Microsoft.Network/virtualHubs",
+	"Microsoft.Network/virtualHubs/ipConfigurations",
+	"Microsoft.Network/virtualHubs/bgpConnections",
 	NULL,
 };
 
@@ -106,7 +110,8 @@ static const char *const arm_fields[] = {
 #define AZURE_GATEWAY_ASN "65515"
 #define GRAPH_SUBSCRIPTIONS_PER_QUERY 300
 
-enum job_kind { JOB_GRAPH, JOB_LIST, JOB_CHILDREN, JOB_CIRCUIT, JOB_FEATURE, JOB_AVNM, JOB_DEPLOYMENTS };
+enum job_kind { JOB_GRAPH, JOB_LIST, JOB_CHILDREN, JOB_CIRCUIT, JOB_FEATURE, JOB_AVNM, JOB_DEPLOYMENTS,
+	JOB_BGP_ROUTES };
 
 struct disc;
 
@@ -130,6 +135,7 @@ struct disc {
 	json_t *features;    /* feature name -> state */
 	json_t *avnm;        /* manager id -> region -> type -> [ids] */
 	json_t *deployments; /* ARM deployments (DeploymentExtended), with --deployments */
+	json_t *bgp_routes;  /* BGP connection id -> {learned, advertised} (discover_ars.c) */
 	json_t *denied;      /* "type in subscription" -> message */
 	struct job *jobs;
 	unsigned ok_lists;   /* list calls that succeeded */
@@ -353,12 +359,21 @@ list_children(struct disc *d, const char *parent_id, const char *segment, const 
 	free(path);
 }
 
-/* A network manager was found: list what lies under it. */
+/* A network manager was found: list what lies under it; a route server: its children. */
 static void
 found_manager(struct disc *d, const char *id)
 {
 	list_children(d, id, "networkGroups", child_types[0]);
 	list_children(d, id, "connectivityConfigurations", child_types[1]);
+}
+
+static void
+found_parent(struct disc *d, const json_t *res)
+{
+	if (is_type(res, TYPE_NETWORK_MANAGER))
+		found_manager(d, json_str(res, "id"));
+	for (size_t i = 0; az_ars_is_route_server(res) && az_ars_children[i].segment != NULL; i++)
+		list_children(d, json_str(res, "id"), az_ars_children[i].segment, az_ars_children[i].type);
 }
 
 static void
@@ -425,8 +440,8 @@ on_list(struct disc *d, struct job *j)
 		else
 			json_object_set_new(v, "type", json_string(canonical_type(json_str(v, "type"))));
 		add_resource(d, v);
-		if (j->kind == JOB_LIST && is_type(v, TYPE_NETWORK_MANAGER))
-			found_manager(d, json_str(v, "id"));
+		if (j->kind == JOB_LIST)
+			found_parent(d, v);
 		if (j->kind == JOB_CHILDREN && is_type(v, TYPE_NETWORK_GROUP))
 			list_children(d, json_str(v, "id"), "staticMembers", child_types[2]);
 	}
@@ -627,6 +642,12 @@ on_job(struct provider_op *op, void *arg)
 		break;
 	case JOB_DEPLOYMENTS:
 		on_deployments(d, j);
+		break;
+	case JOB_BGP_ROUTES:
+		if (j->op->phase == PROVIDER_PHASE_FAILED ||
+		    az_ars_store(d->bgp_routes, j->id, j->type[0] == 'a', j->op->result) != 0)
+			say(d, "warning: cannot read the %s routes of BGP connection %s: %s", j->type, j->id,
+			    j->op->phase == PROVIDER_PHASE_FAILED ? j->op->err.msg : "not ARM's shape");
 		break;
 	}
 	progress(d, false);
@@ -886,6 +907,19 @@ read_observed(struct disc *d)
 			j->op->idempotent = true; /* it only reads */
 			snprintf(j->id, sizeof(j->id), "%s", id);
 			job_submit(j);
+		} else if (az_ars_is_bgp_connection(d->resources, res)) {
+			for (int adv = 0; adv < 2; adv++) {
+				if (az_ars_routes_path(&path, id, adv) != 0 ||
+				    (j = job_new(d, JOB_BGP_ROUTES, PROVIDER_OP_WRITE, "POST", path, NULL)) == NULL) {
+					free(path);
+					continue;
+				}
+				free(path);
+				j->op->idempotent = true; /* it only reads */
+				snprintf(j->id, sizeof(j->id), "%s", id);
+				snprintf(j->type, sizeof(j->type), "%s", adv ? "advertised" : "learned");
+				job_submit(j);
+			}
 		} else if (is_type(res, TYPE_NETWORK_MANAGER)) {
 			size_t nr = nregions;
 			const char *own[1] = { json_str(res, "location") };
@@ -995,6 +1029,8 @@ build_doc(struct disc *d)
 	    o->cloud != NULL ? o->cloud : "AzureCloud", "subscriptions", subs, "resources", res,
 	    "observed", "circuitRoutes", d->routes, "features", d->features, "avnmDeployments",
 	    d->avnm);
+	if (doc != NULL && json_object_size(d->bgp_routes) > 0)
+		json_object_set(json_object_get(doc, "observed"), "bgpRoutes", d->bgp_routes);
 	if (doc != NULL && json_array_size(d->deployments) > 0) {
 		sort_array(d->deployments, cmp_json_id);
 		json_object_set(json_object_get(doc, "observed"), "armDeployments", d->deployments);
@@ -1055,6 +1091,7 @@ disc_free(struct disc *d)
 	json_decref(d->features);
 	json_decref(d->avnm);
 	json_decref(d->deployments);
+	json_decref(d->bgp_routes);
 	json_decref(d->denied);
 }
 
@@ -1090,9 +1127,10 @@ azure_discover(json_t **out, struct provider *p, const struct azure_discover_opt
 	d.features = json_object();
 	d.avnm = json_object();
 	d.deployments = json_array();
+	d.bgp_routes = json_object();
 	d.denied = json_object();
 	if (d.resources == NULL || d.routes == NULL || d.features == NULL || d.avnm == NULL ||
-	    d.deployments == NULL ||
+	    d.deployments == NULL || d.bgp_routes == NULL ||
 	    d.denied == NULL) {
 		rc = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
@@ -1132,16 +1170,16 @@ azure_discover(json_t **out, struct provider *p, const struct azure_discover_opt
 		say(&d, "ARM lists: %zu resources in %u list calls", json_object_size(d.resources),
 		    rep->list_calls);
 	} else {
-		/* AVNM children are not in Resource Graph's Resources table everywhere: list them */
+		/* AVNM and route server children are not in Resource Graph everywhere: list them */
 		const char *k;
 		json_t *v;
-		json_t *mgrs = json_array();
+		json_t *parents = json_array();
 		json_object_foreach(d.resources, k, v)
-			if (is_type(v, TYPE_NETWORK_MANAGER))
-				json_array_append_new(mgrs, json_string(json_str(v, "id")));
-		json_array_foreach(mgrs, i, v)
-			found_manager(&d, json_string_value(v));
-		json_decref(mgrs);
+			if (is_type(v, TYPE_NETWORK_MANAGER) || az_ars_is_route_server(v))
+				json_array_append(parents, v);
+		json_array_foreach(parents, i, v)
+			found_parent(&d, v);
+		json_decref(parents);
 		if ((rc = drive(&d)) != 0)
 			goto fatal;
 	}

@@ -315,5 +315,25 @@ void az_subscription_of(char *buf, size_t size, const char *id);
 
 /* Appends to kept what discover records of each deployment in items (DeploymentExtended). */
 void az_deployments_keep(json_t *kept, const json_t *items);
+/* providers/azure/discover_ars.c: what discovery reads of Azure Route Server. */
+struct az_ars_child {
+	const char *segment; /* "bgpConnections" */
+	const char *type;    /* "Microsoft.Network/virtualHubs/bgpConnections" */
+};
+
+/* The child lists under each route server; ends with { NULL, NULL }. */
+extern const struct az_ars_child az_ars_children[];
+
+/* A virtualHubs resource with no virtualWan. */
+bool az_ars_is_route_server(const json_t *res);
+
+/* A bgpConnections resource whose parent (in resources: lowercase id -> resource) is a route server. */
+bool az_ars_is_bgp_connection(const json_t *resources, const json_t *res);
+
+/* The POST path of a connection's learnedRoutes or advertisedRoutes (malloc'd); -1 on out of memory. */
+int az_ars_routes_path(char **out, const char *connection_id, bool advertised);
+
+/* Stores an answer under bgp_routes[connection_id]; -1 when it is not ARM's shape or out of memory. */
+int az_ars_store(json_t *bgp_routes, const char *connection_id, bool advertised, const json_t *answer);
 
 #endif
