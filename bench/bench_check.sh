@@ -10,8 +10,6 @@ RUNS=${RUNS:-5}
 . "$(dirname "$0")/lib.sh"
 bench_estate
 
-. "$(dirname "$0")/lib.sh"
-
 base=$(median "$JSONLOAD" "$estate")
 check=$(median "$NETWAVE" check "$estate")
 set -- $base $check
