@@ -57,7 +57,8 @@ pip(const char *name, const char *sku)
 }
 
 /*
- * hub 10.0.0.0/16 (RouteServerSubnet 10.0.2.0/27, nva 10.0.1.0/24), hub2
+ * hub 10.0.0.0/16 (RouteServerSubnet 10.0.2.0/27, nva 10.0.1.0/24, other
+ * 10.0.3.0/24 with a VM's NIC at 10.0.3.4), hub2
  * with a /28 RouteServerSubnet, hub3 with a second route server's subnet;
  * NVAs nva1 at 10.0.1.4 (AS 65001, two prefixes to ars1, prepended once)
  * and nva2 at 10.0.1.5 (AS 65002, 172.16.0.0/16).
@@ -83,6 +84,11 @@ seed(void)
 	json_array_append_new(res, pip("pip-std", "Standard"));
 	json_array_append_new(res, pip("pip-std2", "Standard"));
 	json_array_append_new(res, pip("pip-basic", "Basic"));
+	json_array_append_new(res, json_pack("{s:s,s:s,s:s,s:s,s:{s:[{s:s,s:{s:s,s:{s:s}}}]}}",
+	    "id", NET "/networkInterfaces/vm-nic", "name", "vm-nic", "type",
+	    "Microsoft.Network/networkInterfaces", "location", "eastus", "properties",
+	    "ipConfigurations", "name", "ipconfig1", "properties", "privateIPAddress", "10.0.3.4",
+	    "subnet", "id", NET "/virtualNetworks/hub/subnets/other"));
 	return doc;
 }
 
@@ -557,6 +563,67 @@ START_TEST(test_a_hub_goes_after_its_ip_configuration_and_takes_its_connections)
 }
 END_TEST
 
+/* The NIC's effective route for prefix, from a finished effectiveRouteTable (NULL: none). */
+static json_t *
+effective_for(const struct resp *r, const char *prefix)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(r->json, "value"), i, v)
+		if (strcmp(json_string_value(json_array_get(json_object_get(v, "addressPrefix"), 0)),
+		    prefix) == 0)
+			return v;
+	return NULL;
+}
+
+static struct resp
+effective(struct emulator *e)
+{
+	struct resp r = call(e, "POST", NET "/networkInterfaces/vm-nic/effectiveRouteTable" API, NULL);
+	struct resp d;
+
+	ck_assert_int_eq(r.status, 202);
+	d = follow(e, &r);
+	ck_assert_int_eq(d.status, 200);
+	resp_free(&r);
+	return d;
+}
+
+START_TEST(test_a_nic_in_the_route_servers_vnet_gets_the_nva_routes_it_learned)
+{
+	struct emulator *e = start();
+	struct resp d;
+	json_t *rt;
+
+	deploy(e);
+	/* no session yet: nothing injected */
+	d = effective(e);
+	ck_assert_ptr_null(effective_for(&d, "192.168.0.0/24"));
+	ck_assert_ptr_nonnull(effective_for(&d, "10.0.0.0/16"));
+	resp_free(&d);
+	write_ok(e, "PUT", HUB "/bgpConnections/nva1" API, BGP_BODY("10.0.1.4", "65001"), 201);
+	/* Learn, Route Server overview: the learned routes are programmed into the VMs of the
+	 * VNet, shown as source and next hop type VirtualNetworkGateway, next hop the NVA */
+	d = effective(e);
+	rt = effective_for(&d, "192.168.0.0/24");
+	ck_assert_ptr_nonnull(rt);
+	ck_assert_str_eq(json_str(rt, "source"), "VirtualNetworkGateway");
+	ck_assert_str_eq(json_str(rt, "nextHopType"), "VirtualNetworkGateway");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(rt, "nextHopIpAddress"), 0)),
+	    "10.0.1.4");
+	ck_assert_str_eq(json_str(rt, "state"), "Active");
+	ck_assert_ptr_nonnull(effective_for(&d, "192.168.1.0/24"));
+	resp_free(&d);
+	/* the session goes, and so do its routes */
+	write_ok(e, "DELETE", HUB "/bgpConnections/nva1" API, NULL, 202);
+	d = effective(e);
+	ck_assert_ptr_null(effective_for(&d, "192.168.0.0/24"));
+	resp_free(&d);
+	emulator_stop(e);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -572,6 +639,7 @@ main(void)
 	tcase_add_test(tc, test_bgp_connections_refuse_reserved_asns_and_a_ninth_peer);
 	tcase_add_test(tc, test_learned_and_advertised_routes_are_keyed_by_instance);
 	tcase_add_test(tc, test_a_hub_goes_after_its_ip_configuration_and_takes_its_connections);
+	tcase_add_test(tc, test_a_nic_in_the_route_servers_vnet_gets_the_nva_routes_it_learned);
 	suite_add_tcase(s, tc);
 	rc = test_run_suite(s);
 	curl_global_cleanup();
