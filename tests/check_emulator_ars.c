@@ -92,18 +92,35 @@ seed(void)
 	return doc;
 }
 
+/* An emulator seeded with doc (stolen). */
 static struct emulator *
-start(void)
+start_doc(json_t *doc)
 {
 	struct emulator_opts o = { .no_auth = true, .time_scale = 100000, .rng_seed = 42 };
 	struct emulator *e = NULL;
 	struct nw_err err = { 0 };
-	json_t *doc = seed();
 
 	o.seed_json = doc;
 	ck_assert_msg(emulator_start(&e, &o, &err) == 0, "emulator did not start: %s", err.msg);
 	json_decref(doc);
 	return e;
+}
+
+static struct emulator *
+start(void)
+{
+	return start_doc(seed());
+}
+
+/* An emulator seeded with a file under tests/data. */
+static struct emulator *
+start_file(const char *rel)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(test_data_path(rel), 0, &je);
+
+	ck_assert_msg(doc != NULL, "%s: %s", rel, je.text);
+	return start_doc(doc);
 }
 
 /* --- HTTP ----------------------------------------------------------------------- */
@@ -624,6 +641,59 @@ START_TEST(test_a_nic_in_the_route_servers_vnet_gets_the_nva_routes_it_learned)
 }
 END_TEST
 
+#define BGP_RG "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg-net/providers/Microsoft.Network"
+
+/* learnedRoutes of a connection in a seeded estate, finished. */
+static struct resp
+learned(struct emulator *e, const char *conn)
+{
+	char url[512];
+	struct resp r, d;
+
+	snprintf(url, sizeof(url), BGP_RG "/virtualHubs/%s/learnedRoutes" API, conn);
+	r = call(e, "POST", url, NULL);
+	ck_assert_int_eq(r.status, 202);
+	d = follow(e, &r);
+	ck_assert_int_eq(d.status, 200);
+	resp_free(&r);
+	return d;
+}
+
+/*
+ * Seed 003's option A from a topology file (route servers, their BGP
+ * connections, the NVAs behind the peer IPs): ARS2 accepts NVA1's spokes
+ * only because NVA1 does AS-override; without it loop prevention drops them.
+ */
+START_TEST(test_a_seeded_two_hub_design_answers_with_as_override_and_loop_prevention)
+{
+	struct emulator *e = start_file("bgp/option-a.json");
+	struct resp d, g;
+	json_t *rt;
+
+	/* a seeded hub reads with the references ARM shows */
+	g = call(e, "GET", BGP_RG "/virtualHubs/ars2" API, NULL);
+	ck_assert_int_eq(g.status, 200);
+	ck_assert_int_eq(json_array_size(json_path(g.json, "properties", "bgpConnections", NULL)), 2);
+	ck_assert_int_eq(json_array_size(json_path(g.json, "properties", "ipConfigurations", NULL)), 1);
+	resp_free(&g);
+	d = learned(e, "ars2/bgpConnections/nva1");
+	rt = route_for(&d, "RouteServiceRole_IN_0", "192.168.0.0/24");
+	ck_assert_ptr_nonnull(rt);
+	ck_assert_str_eq(json_str(rt, "asPath"), "65001-65001");
+	ck_assert_str_eq(json_str(rt, "nextHop"), "10.0.1.4");
+	ck_assert_str_eq(json_str(rt, "localAddress"), "10.1.2.4");
+	resp_free(&d);
+	emulator_stop(e);
+
+	e = start_file("bgp/option-a-no-override.json");
+	d = learned(e, "ars2/bgpConnections/nva1");
+	ck_assert_ptr_null(route_for(&d, "RouteServiceRole_IN_0", "192.168.0.0/24"));
+	ck_assert_ptr_null(route_for(&d, "RouteServiceRole_IN_1", "192.168.1.0/24"));
+	resp_free(&d);
+	emulator_stop(e);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -640,6 +710,7 @@ main(void)
 	tcase_add_test(tc, test_learned_and_advertised_routes_are_keyed_by_instance);
 	tcase_add_test(tc, test_a_hub_goes_after_its_ip_configuration_and_takes_its_connections);
 	tcase_add_test(tc, test_a_nic_in_the_route_servers_vnet_gets_the_nva_routes_it_learned);
+	tcase_add_test(tc, test_a_seeded_two_hub_design_answers_with_as_override_and_loop_prevention);
 	suite_add_tcase(s, tc);
 	rc = test_run_suite(s);
 	curl_global_cleanup();

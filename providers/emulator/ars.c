@@ -463,21 +463,24 @@ ars_delete_hub(struct emulator *e, struct emu_req *r, const struct arm_type *t, 
 
 /* --- the route and the completion ----------------------------------------------------- */
 
+/*
+ * Before: a hub seeded or drifted without its read-only fields reads as ARM
+ * would show it.  After: a write under it shows at once.
+ */
 void
 ars_network(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 {
-	char *hub;
+	char *hub = NULL;
 
-	arm_network(e, r, c);
 	/* .../providers/Microsoft.Network/virtualHubs/{hub}[/...] */
-	if (c->nseg < 8)
-		return;
-	hub = emu_printf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualHubs/%s",
-	    c->sub, c->rg, c->seg[7]);
-	if (hub == NULL) {
-		e->oom = true;
-		return;
+	if (c->nseg >= 8) {
+		hub = emu_printf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualHubs/%s",
+		    c->sub, c->rg, c->seg[7]);
+		if (hub == NULL)
+			e->oom = true;
 	}
+	ars_sync_hub(e, hub);
+	arm_network(e, r, c);
 	ars_sync_hub(e, hub);
 	free(hub);
 }
