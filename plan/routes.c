@@ -630,6 +630,10 @@ re_classify(struct path_result *out, const struct routes_ctx *ctx, const struct 
 			out->cls = PATH_ON_PREMISES;
 			return;
 		}
+		if (r->route_server != NULL) {
+			re_bgp_classify(out, ctx, s, r);
+			return;
+		}
 		if (r->circuit == NULL) {
 			snprintf(out->detail, sizeof(out->detail), "no circuit behind the gateway");
 			return;

@@ -42,6 +42,8 @@ struct route {
 	const struct topo_circuit *circuit;     /* BGP: the circuit it was learned over */
 	const struct topo_gateway *origin;      /* BGP: the gateway that advertised it, NULL if on-premises */
 	const struct topo_route_table *route_table; /* User routes */
+	const struct topo_route_server *route_server; /* BGP: the route server that programmed it */
+	const struct topo_nva *nva;             /* BGP: the NVA that route server learned it from */
 };
 
 /* An effective route table; routes ordered as routes_effective documents. */

@@ -252,8 +252,15 @@ bgp_set_fill(struct routes_ctx *ctx, struct bgp_set *bs)
 	bs->tab = cidr_table_new();
 	if (bs->tab == NULL)
 		goto done;
-	if (total == 0)
+	if (total == 0) {
+		/* no gateway: only a route server's routes, if any */
+		if (re_bgp_merge(ctx, bs) != 0)
+			goto done;
+		for (size_t i = 0; i < bs->n; i++)
+			if (cidr_table_add(bs->tab, &bs->v[i].prefix, &bs->v[i]) < 0)
+				goto done;
 		return 0;
+	}
 	all = malloc(total * sizeof(*all));
 	bs->v = malloc(total * sizeof(*bs->v));
 	if (all == NULL || bs->v == NULL)
@@ -269,6 +276,9 @@ bgp_set_fill(struct routes_ctx *ctx, struct bgp_set *bs)
 		if (k == 0 || !cidr_equal(&bs->v[k - 1].prefix, &all[i].r.prefix))
 			bs->v[k++] = all[i].r;
 	bs->n = k;
+	if (re_bgp_merge(ctx, bs) != 0)
+		goto done;
+	k = bs->n;
 	for (size_t i = 0; i < k; i++)
 		if (cidr_table_add(bs->tab, &bs->v[i].prefix, &bs->v[i]) < 0)
 			goto done;
@@ -311,7 +321,11 @@ ctx_build_bgp(struct routes_ctx *ctx, struct nw_err *err)
 			}
 		}
 		n = re_sizes_sort_unique(gws, n);
-		if (re_intern_put(&in, gws, n * sizeof(*gws), &id, &fresh) != 0)
+		/* the route server whose routes the VNet receives is part of the key */
+		if (GROW(gws, &gcap, n + 1) != 0)
+			goto done;
+		gws[n] = re_bgp_server_of(ctx, vn);
+		if (re_intern_put(&in, gws, (n + 1) * sizeof(*gws), &id, &fresh) != 0)
 			goto done;
 		if (fresh) {
 			struct bgp_set *bs;
@@ -326,6 +340,7 @@ ctx_build_bgp(struct routes_ctx *ctx, struct nw_err *err)
 			if (n > 0)
 				memcpy(bs->gws, gws, n * sizeof(*gws));
 			bs->ngws = n;
+			bs->server = gws[n];
 			if (bgp_set_fill(ctx, bs) != 0)
 				goto done;
 		}
@@ -671,6 +686,27 @@ cmp_croute(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Branch-to-branch: what the gateway passes on from its route server, with its AS path. */
+static size_t
+circuit_add_bgp(const struct routes_ctx *ctx, struct seq_croute *tmp, size_t n, size_t gi)
+{
+	const struct topo_gateway *g = &ctx->t->gateways[gi];
+	const struct bgp_route *xv;
+	const char (*xp)[BGP_PATH_STRLEN];
+	size_t nx = re_bgp_gateway_circuit_routes(ctx, gi, &xv, &xp);
+
+	for (size_t i = 0; i < nx; i++) {
+		memset(&tmp[n], 0, sizeof(tmp[n]));
+		tmp[n].r.prefix = xv[i].prefix;
+		tmp[n].r.next_hop = g->bgp_peering_address;
+		tmp[n].r.path = xp[i];
+		tmp[n].r.origin = g;
+		tmp[n].seq = n;
+		n++;
+	}
+	return n;
+}
+
 static int
 ctx_build_circuits(struct routes_ctx *ctx, struct nw_err *err)
 {
@@ -695,8 +731,12 @@ ctx_build_circuits(struct routes_ctx *ctx, struct nw_err *err)
 			if (c->connections[k]->gateway != NULL && connection_is_expressroute(c->connections[k]))
 				gws[ng++] = gateway_index(t, c->connections[k]->gateway);
 		ng = re_sizes_sort_unique(gws, ng);
-		for (size_t k = 0; k < ng; k++)
-			total += ctx->advertised[gws[k]].n;
+		for (size_t k = 0; k < ng; k++) {
+			const struct bgp_route *xv;
+			const char (*xp)[BGP_PATH_STRLEN];
+
+			total += ctx->advertised[gws[k]].n + re_bgp_gateway_circuit_routes(ctx, gws[k], &xv, &xp);
+		}
 		tmp = calloc(total ? total : 1, sizeof(*tmp));
 		info->v = calloc(total ? total : 1, sizeof(*info->v));
 		if (tmp == NULL || info->v == NULL)
@@ -720,6 +760,7 @@ ctx_build_circuits(struct routes_ctx *ctx, struct nw_err *err)
 				tmp[n].seq = n;
 				n++;
 			}
+			n = circuit_add_bgp(ctx, tmp, n, gws[k]);
 		}
 		qsort(tmp, n, sizeof(*tmp), cmp_croute);
 		for (size_t i = 0; i < n; i++)
@@ -783,6 +824,7 @@ routes_ctx_new(struct routes_ctx **out, const struct topology *t, struct nw_err 
 	}
 	if ((rc = ctx_build_advertised(ctx, err)) != 0 ||
 	    (rc = ctx_build_learned(ctx, err)) != 0 ||
+	    (rc = re_bgp_build(ctx, err)) != 0 ||
 	    (rc = ctx_build_bgp(ctx, err)) != 0 ||
 	    (rc = ctx_build_route_tables(ctx, err)) != 0 ||
 	    (rc = ctx_build_groups(ctx, err)) != 0 ||
@@ -840,6 +882,7 @@ routes_ctx_free(struct routes_ctx *ctx)
 		for (size_t v = 0; v < t->nvnets; v++)
 			free(ctx->vi[v].groups);
 	free(ctx->vi);
+	re_bgp_free(ctx->bgpm, t);
 	free(ctx);
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "plan/routes.h"
+#include "plan/routes_bgp.h"
 
 #define NONE_ID SIZE_MAX
 #define MAXLEN 128   /* the longest prefix of any family */
@@ -55,6 +56,7 @@ struct bgp_set {
 	struct route *v;
 	size_t n;
 	struct cidr_table *tab; /* prefix -> struct route * */
+	size_t server;          /* the route server whose routes it holds too, NONE_ID if none */
 };
 
 struct cg_entry {
@@ -96,6 +98,7 @@ struct routes_ctx {
 	size_t ncg;
 	struct circuit_info *ci;          /* per circuit */
 	struct vnet_info *vi;             /* per VNet */
+	struct bgp_model *bgpm;           /* plan/routes_bgp.c */
 };
 
 /*
@@ -216,5 +219,31 @@ void re_classify(struct path_result *out, const struct routes_ctx *ctx, const st
 void re_path_eval(struct path_result *out, const struct routes_ctx *ctx, const struct src *srcs,
     const struct topo_subnet *const *subnets, size_t nsrcs, const struct cidr *dst, size_t ndst);
 
+/* plan/routes_bgp.c: the BGP model, built after the gateways' learned routes. */
+struct bgp_model;
+struct bgp_route;
+int re_bgp_build(struct routes_ctx *ctx, struct nw_err *err);
+void re_bgp_free(struct bgp_model *m, const struct topology *t);
+
+/* The route server whose routes v's NICs receive, or NONE_ID. */
+size_t re_bgp_server_of(const struct routes_ctx *ctx, const struct topo_vnet *v);
+
+/* The routes route server `server` programs into NICs (one per prefix, by prefix). */
+const struct route *re_bgp_injected(const struct routes_ctx *ctx, size_t server, size_t *n);
+
+/* What gateway gi passes on to its circuits from its route server, with "65515 ..." paths. */
+size_t re_bgp_gateway_circuit_routes(const struct routes_ctx *ctx, size_t gi, const struct bgp_route **v,
+    const char (**paths)[BGP_PATH_STRLEN]);
+
+/*
+ * Adds to bs (its gateways' routes, one per prefix, by prefix) the routes
+ * of its route server; a route server's route replaces a gateway's for the
+ * same prefix.  The table is not touched.  0 or NW_ENOMEM.
+ */
+int re_bgp_merge(const struct routes_ctx *ctx, struct bgp_set *bs);
+
+/* The class of a flow decided by a route a route server programmed. */
+void re_bgp_classify(struct path_result *out, const struct routes_ctx *ctx, const struct src *s,
+    const struct route *r);
 
 #endif

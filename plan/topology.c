@@ -1115,7 +1115,8 @@ topology_load_json(struct topology **out, json_t *root, const char *name, struct
 	    (rc = load_pass_slots(&l)) != 0 ||
 	    (rc = tl_load_pass_views(&l)) != 0 ||
 	    (rc = tl_load_observed(&l)) != 0 ||
-	    (rc = tl_load_pass_backlinks(&l)) != 0)
+	    (rc = tl_load_pass_backlinks(&l)) != 0 ||
+	    (rc = tl_load_ars(&l)) != 0)
 		goto done;
 	*out = t;
 	t = NULL;

@@ -39,6 +39,10 @@
 #define TYPE_NETWORK_GROUP "Microsoft.Network/networkManagers/networkGroups"
 #define TYPE_STATIC_MEMBER "Microsoft.Network/networkManagers/networkGroups/staticMembers"
 #define TYPE_CONNECTIVITY_CONFIG "Microsoft.Network/networkManagers/connectivityConfigurations"
+/* Azure Route Server: a virtualHub with no virtualWan (plan/topology_ars.c) */
+#define TYPE_VIRTUAL_HUB "Microsoft.Network/virtualHubs"
+#define TYPE_HUB_IP_CONFIG "Microsoft.Network/virtualHubs/ipConfigurations"
+#define TYPE_BGP_CONNECTION "Microsoft.Network/virtualHubs/bgpConnections"
 
 enum topo_type {
 	TOPO_OTHER = 0, /* kept and written back untouched */
@@ -307,6 +311,8 @@ struct topo_warning {
 	char *message;
 };
 
+#include "plan/topology_ars.h"
+
 struct topology_index; /* the id hash, private to topology.c */
 
 struct topology {
@@ -331,6 +337,12 @@ struct topology {
 	struct topo_connectivity_config *configs;size_t nconfigs;
 
 	struct topo_deployment *deployments;     size_t ndeployments;
+
+	/* Azure Route Server (plan/topology_ars.h) */
+	struct topo_route_server *route_servers; size_t nroute_servers;
+	struct topo_hub_ip_config *hub_ip_configs; size_t nhub_ip_configs;
+	struct topo_bgp_connection *bgp_connections; size_t nbgp_connections;
+	struct topo_nva *nvas;                   size_t nnvas; /* declared.nvas */
 
 	struct topo_warning *warnings;           size_t nwarnings;
 

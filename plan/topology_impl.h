@@ -97,4 +97,7 @@ int tl_load_pass_backlinks(struct loader *l);
 /* plan/topology_observed.c: the "observed" object. */
 int tl_load_observed(struct loader *l);
 
+/* plan/topology_ars.c: route servers, their children, observed.bgpRoutes, declared.nvas. */
+int tl_load_ars(struct loader *l);
+
 #endif
