@@ -39,6 +39,8 @@
 #include "plan/procedure.h"
 #include "plan/proc/route_server_interhub.h"
 #include "plan/rehearse.h"
+#include "plan/routes_bgp.h"
+#include "plan/topology_ars.h"
 #include "plan/report.h"
 
 extern const struct procedure procedure_route_server_interhub;
@@ -283,111 +285,77 @@ done:
 }
 
 /*
- * The NVA of the intent (x-netwave-changes of the target) that a BGP
- * connection peers with, by its peerIp; *local says whether the
- * connection is on the NVA's own hub's route server.  NULL when the
- * target declares none.
- */
-static const json_t *
-declared_nva(const struct plan_ctx *p, const json_t *conn, const char *hub_name, const json_t **hub)
-{
-	const json_t *c, *h, *n;
-	size_t i, j, k;
-	const char *ip = json_path_str(conn, "properties", "peerIp", NULL);
-
-	json_array_foreach(json_object_get(p->tgt->root, "x-netwave-changes"), i, c) {
-		if (json_str(c, "kind") == NULL || strcmp(json_str(c, "kind"), procedure_route_server_interhub.name) != 0)
-			continue;
-		json_array_foreach(json_object_get(c, "hubs"), j, h)
-			json_array_foreach(json_object_get(h, "nvas"), k, n)
-				if (ip != NULL && json_str(n, "peerIp") != NULL && strcmp(json_str(n, "peerIp"), ip) == 0) {
-					*hub = h;
-					return n;
-				}
-	}
-	(void)hub_name;
-	return NULL;
-}
-
-/* The target virtualHubs resource named name (a route server of the change), or NULL. */
-static const struct topo_resource *
-hub_named(const struct plan_ctx *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name != NULL && i < p->tgt->nres; i++)
-		if (type_is(&p->tgt->res[i], TYPE_VIRTUAL_HUB) && strcasecmp(p->tgt->res[i].name, name) == 0)
-			return &p->tgt->res[i];
-	return NULL;
-}
-
-/*
- * What a route server learns from its hub VNet and relays to the NVAs:
- * the hub VNet's address space and that of the VNets peered with it that
- * use its gateway or route server (Route Server FAQ, "Does Azure Route
- * Server support virtual network peering?").
- */
-static int
-relayed_prefixes(const struct topo_vnet *hub, json_t *out)
-{
-	char c1[CIDR_STRLEN];
-	size_t i, k;
-
-	for (k = 0; k < hub->prefixes.n; k++)
-	{
-		cidr_format(&hub->prefixes.v[k], c1);
-		json_array_append_new(out, json_string(c1));
-	}
-	for (i = 0; i < hub->npeerings; i++) {
-		const struct topo_vnet *sp = hub->peerings[i].remote;
-		size_t q;
-		if (sp == NULL)
-			continue;
-		for (q = 0; q < sp->npeerings; q++)
-			if (sp->peerings[q].remote == hub && sp->peerings[q].use_remote_gateways)
-				for (k = 0; k < sp->prefixes.n; k++)
-				{
-					cidr_format(&sp->prefixes.v[k], c1);
-					json_array_append_new(out, json_string(c1));
-				}
-	}
-	return 0;
-}
-
-/*
- * The learned-routes expectation of one BGP connection: the NVA's own
- * prefixes always; on a remote route server also the prefixes the NVA
- * relays from its own hub's route server, whose AS path holds 65515: the
- * remote route server (65515 too) keeps them only when the NVA does
- * AS-override, and eBGP loop prevention drops them otherwise.
+ * The learned-routes expectation of one BGP connection, from the BGP model
+ * on the state after the wave (plan/routes_bgp.h): what its route server
+ * accepts from the NVA must be learned, and what eBGP loop prevention
+ * drops (the path holds the server's own 65515, which happens without
+ * AS-override) must not be.
  */
 static json_t *
-bgp_expect(const struct plan_ctx *p, const json_t *conn, const char *hub_id)
+bgp_expect(const struct rstate *after, const char *id, struct nw_err *err)
 {
-	const json_t *h = NULL, *nva, *x;
-	json_t *present = json_array(), *absent = json_array(), *relayed = json_array();
-	const struct topo_resource *own;
-	const struct topo_vnet *own_vnet;
+	const struct topo_bgp_connection *c = topology_find_bgp_connection(after->t, id);
+	const struct bgp_rib *rib;
+	struct bgp_rib got = { 0 };
+	json_t *present = json_array(), *absent = json_array();
+	char c1[CIDR_STRLEN];
 	size_t i;
 
-	nva = declared_nva(p, conn, NULL, &h);
-	json_array_foreach(json_object_get(nva, "advertises"), i, x)
-		json_array_append(present, (json_t *)x);
-	own = hub_named(p, json_path_str(h, "routeServer", "name", NULL));
-	own_vnet = own != NULL ? hub_vnet(p, own->id) : NULL;
-	if (own != NULL && topo_id_compare(own->id, hub_id) != 0 && own_vnet != NULL) {
-		relayed_prefixes(own_vnet, relayed);
-		json_array_extend(json_is_true(json_object_get(nva, "asOverride")) ? present : absent, relayed);
+	if (c == NULL || present == NULL || absent == NULL ||
+	    routes_bgp_learned(&got, after->ctx, c, err) != 0) {
+		json_decref(present);
+		json_decref(absent);
+		return NULL;
 	}
-	json_decref(relayed);
-	return json_pack("{s:s, s:o, s:o}", "connection", json_str(conn, "id"), "present", present, "absent", absent);
+	for (i = 0; i < got.n; i++) {
+		cidr_format(&got.v[i].prefix, c1);
+		json_array_append_new(present, json_string(c1));
+	}
+	rib = c->server != NULL ? routes_bgp_rib(after->ctx, c->server) : NULL;
+	for (i = 0; rib != NULL && i < rib->n; i++)
+		if (rib->v[i].peer == c && rib->v[i].state == BGP_DROPPED_LOOP) {
+			cidr_format(&rib->v[i].prefix, c1);
+			json_array_append_new(absent, json_string(c1));
+		}
+	bgp_rib_free(&got);
+	return json_pack("{s:s, s:o, s:o}", "connection", id, "present", present, "absent", absent);
+}
+
+/* After a bgp-peering wave: the learned-routes gate, from the model. */
+static int
+bgp_gate(struct plan_ctx *p, struct wave *w, const struct rstate *after)
+{
+	json_t *conns = json_array(), *r;
+	size_t i;
+
+	if (conns == NULL)
+		return plan_nomem(p);
+	json_array_foreach(w->fx_put, i, r) {
+		json_t *x;
+		if (json_str(r, "type") == NULL || strcasecmp(json_str(r, "type"), TYPE_BGP_CONNECTION) != 0)
+			continue;
+		if ((x = bgp_expect(after, json_str(r, "id"), p->err)) == NULL) {
+			json_decref(conns);
+			return plan_nomem(p);
+		}
+		json_array_append_new(conns, x);
+	}
+	if (json_array_size(conns) > 0 &&
+	    plan_gate_add(w, GATE_LEARNED_ROUTES, "after", json_pack("{s:O}", "connections", conns),
+	    (int)json_array_size(conns), "each BGP connection learned what the route model expects, and "
+	    "nothing loop prevention drops") != 0) {
+		json_decref(conns);
+		return plan_nomem(p);
+	}
+	json_decref(conns);
+	return 0;
 }
 
 static int
 wave_bgp(struct plan_ctx *p)
 {
 	struct rsi_state *s = rsi_state(p);
-	json_t *keys = plan_sorted_keys(s->bgps), *checks = json_array(), *conns = json_array(), *k;
+	json_t *keys = plan_sorted_keys(s->bgps), *checks = json_array(), *k;
 	struct wave *w;
 	size_t i;
 	int rc = NW_ENOMEM;
@@ -395,10 +363,9 @@ wave_bgp(struct plan_ctx *p)
 	if (json_array_size(keys) == 0) {
 		json_decref(keys);
 		json_decref(checks);
-		json_decref(conns);
 		return 0;
 	}
-	if (keys == NULL || checks == NULL || conns == NULL ||
+	if (keys == NULL || checks == NULL ||
 	    (w = plan_wave_new(p, WAVE_BGP_PEERING, "bgp-peering")) == NULL)
 		goto done;
 	json_array_foreach(keys, i, k) {
@@ -413,14 +380,10 @@ wave_bgp(struct plan_ctx *p)
 		    (long long)json_integer_value(json_path(conn, "properties", "peerAsn", NULL)), arm_id_name(hub));
 		if (put_step(p, w, conn, "peer-nva", hub, NULL, false, checks, desc) == NULL)
 			goto done;
-		json_array_append_new(conns, bgp_expect(p, conn, hub));
 	}
 	w->routing = true;
 	if (plan_gate_add(w, GATE_RESOURCE_STATE, "after", json_pack("{s:O}", "checks", checks),
-	    (int)json_array_size(checks), "each BGP connection provisioned") != 0 ||
-	    plan_gate_add(w, GATE_LEARNED_ROUTES, "after", json_pack("{s:O}", "connections", conns),
-	    (int)json_array_size(conns), "each BGP connection learned the NVA's prefixes, and the relayed "
-	    "hub prefixes only where AS-override lets them past loop prevention") != 0)
+	    (int)json_array_size(checks), "each BGP connection provisioned") != 0)
 		goto done;
 	plan_wave_risk(w, "the route servers inject what the NVAs advertise into the hubs' NICs at once: an "
 	    "NVA that advertises more than declared changes paths beyond this plan");
@@ -430,7 +393,6 @@ wave_bgp(struct plan_ctx *p)
 done:
 	json_decref(keys);
 	json_decref(checks);
-	json_decref(conns);
 	return rc == 0 ? 0 : plan_nomem(p);
 }
 
@@ -694,6 +656,10 @@ rsi_rehearsed(struct plan_ctx *p, struct wave *w, struct rstate *before, const s
 	size_t i, j;
 	int rc;
 
+	if (after != NULL && w->kind == WAVE_BGP_PEERING) {
+		json_decref(pairs);
+		return bgp_gate(p, w, after);
+	}
 	if (after == NULL || w->kind != WAVE_UDR_CLEANUP) {
 		json_decref(pairs);
 		return 0;

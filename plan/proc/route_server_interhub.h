@@ -24,17 +24,11 @@
 
 #include "plan/intent.h"
 
-#define TYPE_VIRTUAL_HUB "Microsoft.Network/virtualHubs"
-#define TYPE_HUB_IP_CONFIG "Microsoft.Network/virtualHubs/ipConfigurations"
-#define TYPE_BGP_CONNECTION "Microsoft.Network/virtualHubs/bgpConnections"
-
 /* The subnet a route server lives in and its smallest size (Route Server FAQ). */
 #define RSI_SUBNET "RouteServerSubnet"
 #define RSI_SUBNET_MAX_LEN 27
 /* The ipConfiguration's name, as `az network routeserver create` names it. */
 #define RSI_IPCONFIG "ipconfig1"
-/* The route server's own ASN: fixed (Route Server FAQ). */
-#define RSI_ARS_ASN 65515
 /* BGP peers per route server (learn.microsoft.com/azure/route-server/route-server-faq, limits). */
 #define RSI_MAX_PEERS 8
 #define RSI_MAX_PREPEND 16

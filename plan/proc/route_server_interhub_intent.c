@@ -550,6 +550,74 @@ done:
 	return rc;
 }
 
+/*
+ * The NVA as the target declares it (declared.nvas, plan/topology_ars.h):
+ * its IP and ASN, and one peer per route server it peers with.  Toward
+ * its own hub's route server it advertises what it originates; toward a
+ * remote one it also re-advertises what its own hub's route server
+ * taught it (seed 003, option A), with AS-override and prepends as the
+ * intent says.
+ */
+static json_t *
+declared_nva(struct rsi_x *x, size_t j, const struct rsi_nva *n)
+{
+	json_t *peers = json_array(), *adv = json_array(), *nva;
+	char *own = hub_id(x->hub_vnet[j], x->c->hubs[j].name);
+	size_t k, i;
+
+	for (i = 0; i < n->nadvertises && adv != NULL; i++)
+		json_array_append_new(adv, json_string(n->advertises[i]));
+	for (k = 0; k < x->c->nhubs && peers != NULL && own != NULL; k++) {
+		char *id = hub_id(x->hub_vnet[k], x->c->hubs[k].name);
+		json_t *peer = id != NULL ? json_pack("{s:s, s:O}", "routeServer", id, "advertise", adv) : NULL;
+
+		if (peer != NULL && k != j && n->peer_remote) {
+			json_object_set_new(peer, "readvertise", json_pack("[s]", own));
+			json_object_set_new(peer, "asOverride", json_boolean(n->as_override));
+			if (n->prepend_remote > 0)
+				json_object_set_new(peer, "prepend", json_integer((json_int_t)n->prepend_remote));
+		}
+		if (peer != NULL && (k == j ? n->peer_local : n->peer_remote))
+			json_array_append(peers, peer);
+		json_decref(peer);
+		free(id);
+	}
+	nva = own != NULL && peers != NULL && adv != NULL ? json_pack("{s:s, s:I, s:[s], s:O}", "name", n->name,
+	    "asn", (json_int_t)n->asn, "ips", n->peer_ip, "peers", peers) : NULL;
+	free(own);
+	json_decref(peers);
+	json_decref(adv);
+	return nva;
+}
+
+/* The intent's NVAs into the target's declared.nvas, replacing any of the same name. */
+static int
+declare_nvas(struct rsi_x *x)
+{
+	json_t *declared = intent_mut_object(x->e->root, "declared"), *nvas;
+	size_t j, i, q;
+
+	if (declared == NULL || (!json_is_array(json_object_get(declared, "nvas")) &&
+	    json_object_set_new(declared, "nvas", json_array()) != 0) ||
+	    (nvas = intent_mut_array(declared, "nvas")) == NULL)
+		return intent_nomem(x->e->err);
+	for (j = 0; j < x->c->nhubs; j++)
+		for (i = 0; i < x->c->hubs[j].nnvas; i++) {
+			const struct rsi_nva *n = &x->c->hubs[j].nvas[i];
+			json_t *nva = declared_nva(x, j, n);
+
+			if (nva == NULL)
+				return intent_nomem(x->e->err);
+			for (q = json_array_size(nvas); q-- > 0;)
+				if (json_str(json_array_get(nvas, q), "name") != NULL &&
+				    strcmp(json_str(json_array_get(nvas, q), "name"), n->name) == 0)
+					json_array_remove(nvas, q);
+			if (json_array_append_new(nvas, nva) != 0)
+				return intent_nomem(x->e->err);
+		}
+	return 0;
+}
+
 /* Each cur VNet's intent hub: the hub itself, or the one hub a spoke peers with. */
 static void
 map_hubs(struct rsi_x *x)
@@ -653,6 +721,8 @@ rsi_intent_expand(struct intent_expander *e, const struct intent_change *ch)
 		rc = find_hub(&x, j);
 	for (j = 0; j < x.c->nhubs && rc == 0; j++)
 		rc = add_route_server(&x, j);
+	if (rc == 0)
+		rc = declare_nvas(&x);
 	if (rc != 0 || !x.c->has_spokes)
 		goto done;
 	map_hubs(&x);
