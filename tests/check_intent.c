@@ -330,7 +330,7 @@ START_TEST(test_an_unknown_change_kind_is_named_with_its_pointer_and_the_kinds)
 	struct nw_err err = file_error("intent/bad-unknown-kind.json");
 
 	assert_msg_has(&err, ": /changes/1/kind: unknown change kind \"avnm-meshh\"; expected "
-	    "avnm-mesh, gateway-standard-ip or summarize-gateway-prefixes");
+	    "avnm-mesh, gateway-standard-ip, summarize-gateway-prefixes or route-server-interhub");
 }
 END_TEST
 
