@@ -14,6 +14,7 @@
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
 #include "providers/emulator/arm.h"
+#include "providers/emulator/ars.h"
 
 /* --- the types ---------------------------------------------------------------- */
 
@@ -58,6 +59,13 @@ static const struct arm_type types[] = {
 	/* the hubs of `netwave synth` carry one; the SDK must be able to read it */
 	{ "azureFirewalls", "Microsoft.Network/azureFirewalls", NULL, EMU_DUR_PUT, EMU_DUR_DELETE,
 	  true, true, V_NONE },
+	/* Azure Route Server (ars.c): a hub without virtualWan, its children stored on their own */
+	{ "virtualHubs", TYPE_ARS_HUB, NULL, EMU_DUR_PUT, EMU_DUR_DELETE, true, false,
+	  ars_validate_hub, ars_delete_hub, false },
+	{ "virtualHubs/ipConfigurations", TYPE_ARS_IP_CONFIG, NULL, EMU_DUR_ROUTE_SERVER,
+	  EMU_DUR_DELETE * 6, false, false, ars_validate_ip_config, NULL, false },
+	{ "virtualHubs/bgpConnections", TYPE_ARS_BGP, NULL, EMU_DUR_PUT, EMU_DUR_DELETE, false,
+	  false, ars_validate_bgp, NULL, false },
 	{ "networkManagers", TYPE_NETWORK_MANAGER, NULL, 0, EMU_DUR_AVNM_DELETE, true, false,
 	  V_AVNM },
 	{ "networkManagers/networkGroups", TYPE_NETWORK_GROUP, NULL, 0, EMU_DUR_AVNM_DELETE, false,

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "providers/emulator/ars.h"
 #include "providers/emulator/emu.h"
 #include "providers/emulator/tenant.h"
 
@@ -155,6 +156,13 @@ const struct emu_route emu_routes[] = {
 	/* a circuit peering's route table: the last segment is the device path */
 	{ "POST", RG NET "/expressRouteCircuits/*/peerings/*/routeTables/*", "routeTables",
 	  effective_circuit_action, &effective_circuit_op, ACTION },
+	/* Azure Route Server (ars.c, ars_routes.c) */
+	{ "POST", RG NET "/virtualHubs/*/bgpConnections/*/learnedRoutes", "learnedRoutes",
+	  ars_routes_action, &ars_routes_op, ACTION },
+	{ "POST", RG NET "/virtualHubs/*/bgpConnections/*/advertisedRoutes", "advertisedRoutes",
+	  ars_routes_action, &ars_routes_op, ACTION },
+	{ NULL, RG NET "/virtualHubs/**", NULL, ars_network, &ars_write_op,
+	  ROUTE_API_NETWORK | ROUTE_SUB | ROUTE_RG },
 	{ NULL, RG NET "/**", NULL, arm_network, &arm_write_op,
 	  ROUTE_API_NETWORK | ROUTE_SUB | ROUTE_RG },
 

@@ -515,6 +515,84 @@ await scenario("faults: the SDK retries a 429 after Retry-After, and a Failed op
 	}
 });
 
+await scenario("route server: a hub, its ipConfiguration, BGP connections, learned and advertised routes", async () => {
+	const vnetName = "vnet-ars-conformance";
+	const hubName = "ars-conformance";
+	const vnet = await client.virtualNetworks.beginCreateOrUpdateAndWait(spokeRg, vnetName, {
+		location: region,
+		addressSpace: { addressPrefixes: ["10.249.0.0/16"] },
+		subnets: [{ name: "RouteServerSubnet", addressPrefix: "10.249.0.0/27" }, { name: "nva", addressPrefix: "10.249.1.0/24" }],
+	}, poll);
+	const pip = await client.publicIPAddresses.beginCreateOrUpdateAndWait(spokeRg, "pip-ars-conformance", {
+		location: region,
+		sku: { name: "Standard" },
+		publicIPAllocationMethod: "Static",
+	}, poll);
+	const hub = await client.virtualHubs.beginCreateOrUpdateAndWait(spokeRg, hubName, {
+		location: region,
+		sku: "Standard",
+		allowBranchToBranchTraffic: true,
+		hubRoutingPreference: "ASPath",
+	}, poll);
+	equal(hub.provisioningState, "Succeeded", "hub provisioningState");
+	equal(hub.virtualRouterAsn, 65515, "virtualRouterAsn");
+	equal(hub.routingState, "None", "routingState before the ipConfiguration");
+	equal(hub.hubRoutingPreference, "ASPath", "hubRoutingPreference");
+	equal(hub.allowBranchToBranchTraffic, true, "allowBranchToBranchTraffic");
+
+	await rejects(client.virtualHubIpConfiguration.beginCreateOrUpdateAndWait(spokeRg, hubName, "ipconfig1", {
+		subnet: { id: `${vnet.id}/subnets/nva` },
+		publicIPAddress: { id: pip.id },
+	}, poll), 400, "RouteServerSubnetNameInvalid", "ipConfiguration outside RouteServerSubnet");
+	const ipc = await client.virtualHubIpConfiguration.beginCreateOrUpdateAndWait(spokeRg, hubName, "ipconfig1", {
+		subnet: { id: `${vnet.id}/subnets/RouteServerSubnet` },
+		publicIPAddress: { id: pip.id },
+	}, poll);
+	equal(ipc.provisioningState, "Succeeded", "ipConfiguration provisioningState");
+	equal(ipc.subnet.id.toLowerCase(), `${vnet.id}/subnets/RouteServerSubnet`.toLowerCase(), "ipConfiguration subnet");
+	const up = await client.virtualHubs.get(spokeRg, hubName);
+	equal(up.routingState, "Provisioned", "routingState after the ipConfiguration");
+	equal((up.virtualRouterIps || []).join(), "10.249.0.4,10.249.0.5", "virtualRouterIps");
+	equal(up.ipConfigurations.length, 1, "the hub's ipConfigurations");
+	equal((await collect(client.virtualHubIpConfiguration.list(spokeRg, hubName))).length, 1, "ipConfigurations listed");
+
+	await rejects(client.virtualHubBgpConnection.beginCreateOrUpdateAndWait(spokeRg, hubName, "nva-reserved", {
+		peerIp: "10.249.1.4",
+		peerAsn: 65515,
+	}, poll), 400, "PeerAsnIsReserved", "a peer with the route server's own ASN");
+	const conn = await client.virtualHubBgpConnection.beginCreateOrUpdateAndWait(spokeRg, hubName, "nva1", {
+		peerIp: "10.249.1.4",
+		peerAsn: 65001,
+	}, poll);
+	equal(conn.provisioningState, "Succeeded", "BGP connection provisioningState");
+	equal(conn.peerAsn, 65001, "peerAsn");
+	equal(conn.peerIp, "10.249.1.4", "peerIp");
+	check(["Connecting", "Connected"].includes(conn.connectionState), `connectionState ${conn.connectionState}`);
+	const conns = await collect(client.virtualHubBgpConnections.list(spokeRg, hubName));
+	equal(conns.map((c) => c.name).join(), "nva1", "BGP connections listed");
+
+	// keyed by router instance, as Azure answers: the SDK's Record<string, PeerRoute[]>
+	const learned = await client.virtualHubBgpConnections.beginListLearnedRoutesAndWait(spokeRg, hubName, "nva1", poll);
+	equal(Object.keys(learned).sort().join(), "RouteServiceRole_IN_0,RouteServiceRole_IN_1", "learnedRoutes instances");
+	check(Array.isArray(learned.RouteServiceRole_IN_0), "learnedRoutes: a list per instance");
+	const advertised = await client.virtualHubBgpConnections.beginListAdvertisedRoutesAndWait(spokeRg, hubName, "nva1", poll);
+	const own = (advertised.RouteServiceRole_IN_1 || []).find((r) => r.network === "10.249.0.0/16");
+	check(own !== undefined, `advertisedRoutes lacks the VNet's space: ${JSON.stringify(advertised)}`);
+	equal(own.asPath, "65515", "advertised asPath");
+	equal(own.localAddress, "10.249.0.5", "advertised localAddress of the second instance");
+
+	await rejects(client.virtualHubs.beginDeleteAndWait(spokeRg, hubName, poll), 400, "VirtualHubHasIpConfigurations",
+		"a hub with its ipConfiguration");
+	await client.virtualHubBgpConnection.beginDeleteAndWait(spokeRg, hubName, "nva1", poll);
+	await rejects(client.virtualHubBgpConnection.get(spokeRg, hubName, "nva1"), 404, "NotFound", "deleted BGP connection");
+	await client.virtualHubIpConfiguration.beginDeleteAndWait(spokeRg, hubName, "ipconfig1", poll);
+	equal((await client.virtualHubs.get(spokeRg, hubName)).routingState, "None", "routingState after the ipConfiguration went");
+	await client.virtualHubs.beginDeleteAndWait(spokeRg, hubName, poll);
+	await rejects(client.virtualHubs.get(spokeRg, hubName), 404, "ResourceNotFound", "deleted hub");
+	await client.publicIPAddresses.beginDeleteAndWait(spokeRg, "pip-ars-conformance", poll);
+	await client.virtualNetworks.beginDeleteAndWait(spokeRg, vnetName, poll);
+});
+
 await scenario("errors: unknown resources and bad input come back as CloudError the SDK parses", async () => {
 	await rejects(client.virtualNetworks.get(spokeRg, "no-such-vnet"), 404, "ResourceNotFound", "missing VNet");
 	await rejects(client.virtualNetworks.get("rg-missing", "x"), 404, "ResourceGroupNotFound", "missing resource group");
