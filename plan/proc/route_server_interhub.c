@@ -478,18 +478,6 @@ table_drop(json_t *table, const char *name)
 			json_array_remove(arr, q);
 }
 
-/* The route's child id and its PUT body: what re-adding it sends. */
-static json_t *
-route_readd(const char *table, const json_t *route, char *id, size_t size)
-{
-	json_t *body = json_pack("{s:O}", "properties", json_object_get(route, "properties"));
-
-	snprintf(id, size, "%s/routes/%s", table, json_str(route, "name"));
-	if (body != NULL)
-		json_object_del(json_object_get(body, "properties"), "provisioningState");
-	return plan_op_new("PUT", id, ARM_API_NETWORK, body);
-}
-
 /* The VNets whose subnets use route table id (cur indexes), added to w's VNets. */
 static int
 table_users(struct plan_ctx *p, struct wave *w, const char *id)
@@ -510,6 +498,55 @@ table_users(struct plan_ctx *p, struct wave *w, const char *id)
 	return 0;
 }
 
+/* Whether route x (a claimed route) goes in rollout wave rw. */
+static bool
+route_in_wave(const json_t *x, const size_t *assign, const long *dests, size_t ndests, size_t rw)
+{
+	long dest = (long)json_integer_value(json_object_get(x, "dest"));
+	size_t j;
+
+	for (j = 0; j < ndests && dests[j] != dest; j++)
+		;
+	return j < ndests && assign[j] == rw;
+}
+
+/*
+ * One route table's step in a udr-cleanup wave: the table PUT without the
+ * wave's routes (as the other kinds write route tables: a PUT of the
+ * table keeps its subnets' associations), its inverse the table as the
+ * waves before left it, so the way back re-adds exactly these routes.
+ */
+static int
+udr_table_step(struct plan_ctx *p, struct wave *w, const char *table, const json_t *names)
+{
+	json_t *now = table_now(p, table), *before, *snap, *x;
+	char list[1024] = "";
+	size_t i;
+	struct step_spec st = {
+		.procedure = procedure_route_server_interhub.name, .action = "remove-interhub-routes",
+		.resource = table, .lro = true, .reads = 2, .writes = 1,
+	};
+
+	if (now == NULL || (before = json_deep_copy(now)) == NULL)
+		return NW_ENOMEM;
+	json_array_foreach(names, i, x) {
+		table_drop(now, json_string_value(x));
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i > 0 ? ", " : "",
+		    json_string_value(x));
+	}
+	/* bodies share subtrees with what they are made from: a snapshot, since later waves edit now */
+	snap = json_deep_copy(now);
+	st.op = plan_op_new("PUT", table, ARM_API_NETWORK, snap != NULL ? plan_wire_body(snap) : NULL);
+	st.inverse = plan_op_new("PUT", table, ARM_API_NETWORK, plan_wire_body(before));
+	json_decref(before);
+	json_decref(snap);
+	if (plan_step_add(w, &st, "remove route%s %s from %s: the route servers carry these inter-hub "
+	    "routes now", json_array_size(names) == 1 ? "" : "s", list, arm_id_name(table)) == NULL ||
+	    json_array_append_new(w->fx_put, json_deep_copy(now)) != 0)
+		return NW_ENOMEM;
+	return table_users(p, w, table);
+}
+
 /* One udr-cleanup wave: the routes to the destination spokes assigned to rollout wave rw. */
 static int
 udr_wave_build(struct plan_ctx *p, const char *name, const size_t *assign, const long *dests, size_t ndests,
@@ -517,41 +554,26 @@ udr_wave_build(struct plan_ctx *p, const char *name, const size_t *assign, const
 {
 	struct rsi_state *s = rsi_state(p);
 	struct wave *w = plan_wave_new(p, WAVE_UDR_CLEANUP, name);
-	json_t *touched = json_object(), *x;
-	const char *k;
+	json_t *by_table = json_object(), *x, *keys = NULL;
 	size_t i, j, nroutes = 0;
 
-	if (w == NULL || touched == NULL)
+	if (w == NULL || by_table == NULL)
 		goto nomem;
 	json_array_foreach(s->routes, i, x) {
-		long dest = (long)json_integer_value(json_object_get(x, "dest"));
-		const char *table = json_str(x, "table");
-		char id[2048];
-		struct step_spec st = {
-			.procedure = procedure_route_server_interhub.name, .action = "delete-route",
-			.serialize = table, .lro = true, .reads = 2, .writes = 1,
-		};
-
-		for (j = 0; j < ndests && dests[j] != dest; j++)
-			;
-		if (j == ndests || assign[j] != rw)
+		json_t *names;
+		if (!route_in_wave(x, assign, dests, ndests, rw))
 			continue;
-		st.inverse = route_readd(table, json_object_get(x, "route"), id, sizeof(id));
-		st.resource = id;
-		st.op = plan_op_new("DELETE", id, ARM_API_NETWORK, NULL);
-		if (plan_step_add(w, &st, "delete route %s of %s (%s): the route servers carry this inter-hub "
-		    "route now", json_str(x, "name"), arm_id_name(table),
-		    json_path_str(json_object_get(x, "route"), "properties", "addressPrefix", NULL)) == NULL)
+		if ((names = plan_idset_get(by_table, json_str(x, "table"))) == NULL &&
+		    ((names = json_array()) == NULL || plan_idset_add(by_table, json_str(x, "table"), names) != 0))
 			goto nomem;
-		if (table_now(p, table) == NULL || plan_idset_add(touched, table, json_true()) != 0)
-			goto nomem;
-		table_drop(table_now(p, table), json_str(x, "name"));
+		json_array_append_new(names, json_string(json_str(x, "name")));
 		nroutes++;
 	}
-	json_object_foreach(touched, k, x) {
-		const struct topo_resource *r = topology_find(p->cur, k);
-		if (r == NULL || json_array_append_new(w->fx_put, json_deep_copy(table_now(p, r->id))) != 0 ||
-		    table_users(p, w, r->id) != 0)
+	if ((keys = plan_sorted_keys(by_table)) == NULL)
+		goto nomem;
+	json_array_foreach(keys, i, x) {
+		const struct topo_resource *r = topology_find(p->cur, json_string_value(x));
+		if (r != NULL && udr_table_step(p, w, r->id, plan_idset_get(by_table, r->id)) != 0)
 			goto nomem;
 	}
 	for (j = 0; j < ndests; j++)
@@ -560,15 +582,18 @@ udr_wave_build(struct plan_ctx *p, const char *name, const size_t *assign, const
 			if (plan_wave_add_vnet(w, (size_t)dests[j]) != 0)
 				goto nomem;
 		}
-	json_decref(touched);
+	json_decref(by_table);
+	json_decref(keys);
 	w->routing = true;
-	plan_wave_risk(w, "deletes %zu inter-hub user route%s: traffic to these spokes follows the routes the "
-	    "route servers inject (the remote NVA as next hop) from the moment each route is gone; the "
+	plan_wave_risk(w, "removes %zu inter-hub user route%s: traffic to these spokes follows the routes the "
+	    "route servers inject (the remote NVA as next hop) from the moment each table is written; the "
 	    "default routes to the firewalls stay, so inspection does not change", nroutes, nroutes == 1 ? "" : "s");
-	plan_wave_rollback(w, "re-add the routes (the inverse PUTs, with their previous definitions)");
+	plan_wave_rollback(w, "put each route table back as it was before the wave (the inverse PUTs): the "
+	    "routes come back with their previous definitions");
 	return 0;
 nomem:
-	json_decref(touched);
+	json_decref(by_table);
+	json_decref(keys);
 	return plan_nomem(p);
 }
 
