@@ -478,6 +478,18 @@ table_drop(json_t *table, const char *name)
 			json_array_remove(arr, q);
 }
 
+/* The route's child id and its PUT body: what re-adding it sends. */
+static json_t *
+route_readd(const char *table, const json_t *route, char *id, size_t size)
+{
+	json_t *body = json_pack("{s:o}", "properties", json_deep_copy(json_object_get(route, "properties")));
+
+	snprintf(id, size, "%s/routes/%s", table, json_str(route, "name"));
+	if (body != NULL)
+		json_object_del(json_object_get(body, "properties"), "provisioningState");
+	return plan_op_new("PUT", id, ARM_API_NETWORK, body);
+}
+
 /* The VNets whose subnets use route table id (cur indexes), added to w's VNets. */
 static int
 table_users(struct plan_ctx *p, struct wave *w, const char *id)
@@ -498,55 +510,6 @@ table_users(struct plan_ctx *p, struct wave *w, const char *id)
 	return 0;
 }
 
-/* Whether route x (a claimed route) goes in rollout wave rw. */
-static bool
-route_in_wave(const json_t *x, const size_t *assign, const long *dests, size_t ndests, size_t rw)
-{
-	long dest = (long)json_integer_value(json_object_get(x, "dest"));
-	size_t j;
-
-	for (j = 0; j < ndests && dests[j] != dest; j++)
-		;
-	return j < ndests && assign[j] == rw;
-}
-
-/*
- * One route table's step in a udr-cleanup wave: the table PUT without the
- * wave's routes (as the other kinds write route tables: a PUT of the
- * table keeps its subnets' associations), its inverse the table as the
- * waves before left it, so the way back re-adds exactly these routes.
- */
-static int
-udr_table_step(struct plan_ctx *p, struct wave *w, const char *table, const json_t *names)
-{
-	json_t *now = table_now(p, table), *before, *snap, *x;
-	char list[1024] = "";
-	size_t i;
-	struct step_spec st = {
-		.procedure = procedure_route_server_interhub.name, .action = "remove-interhub-routes",
-		.resource = table, .lro = true, .reads = 2, .writes = 1,
-	};
-
-	if (now == NULL || (before = json_deep_copy(now)) == NULL)
-		return NW_ENOMEM;
-	json_array_foreach(names, i, x) {
-		table_drop(now, json_string_value(x));
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i > 0 ? ", " : "",
-		    json_string_value(x));
-	}
-	/* bodies share subtrees with what they are made from: a snapshot, since later waves edit now */
-	snap = json_deep_copy(now);
-	st.op = plan_op_new("PUT", table, ARM_API_NETWORK, snap != NULL ? plan_wire_body(snap) : NULL);
-	st.inverse = plan_op_new("PUT", table, ARM_API_NETWORK, plan_wire_body(before));
-	json_decref(before);
-	json_decref(snap);
-	if (plan_step_add(w, &st, "remove route%s %s from %s: the route servers carry these inter-hub "
-	    "routes now", json_array_size(names) == 1 ? "" : "s", list, arm_id_name(table)) == NULL ||
-	    json_array_append_new(w->fx_put, json_deep_copy(now)) != 0)
-		return NW_ENOMEM;
-	return table_users(p, w, table);
-}
-
 /* One udr-cleanup wave: the routes to the destination spokes assigned to rollout wave rw. */
 static int
 udr_wave_build(struct plan_ctx *p, const char *name, const size_t *assign, const long *dests, size_t ndests,
@@ -554,26 +517,41 @@ udr_wave_build(struct plan_ctx *p, const char *name, const size_t *assign, const
 {
 	struct rsi_state *s = rsi_state(p);
 	struct wave *w = plan_wave_new(p, WAVE_UDR_CLEANUP, name);
-	json_t *by_table = json_object(), *x, *keys = NULL;
+	json_t *touched = json_object(), *x;
+	const char *k;
 	size_t i, j, nroutes = 0;
 
-	if (w == NULL || by_table == NULL)
+	if (w == NULL || touched == NULL)
 		goto nomem;
 	json_array_foreach(s->routes, i, x) {
-		json_t *names;
-		if (!route_in_wave(x, assign, dests, ndests, rw))
+		long dest = (long)json_integer_value(json_object_get(x, "dest"));
+		const char *table = json_str(x, "table");
+		char id[2048];
+		struct step_spec st = {
+			.procedure = procedure_route_server_interhub.name, .action = "delete-route",
+			.serialize = table, .lro = true, .reads = 2, .writes = 1,
+		};
+
+		for (j = 0; j < ndests && dests[j] != dest; j++)
+			;
+		if (j == ndests || assign[j] != rw)
 			continue;
-		if ((names = plan_idset_get(by_table, json_str(x, "table"))) == NULL &&
-		    ((names = json_array()) == NULL || plan_idset_add(by_table, json_str(x, "table"), names) != 0))
+		st.inverse = route_readd(table, json_object_get(x, "route"), id, sizeof(id));
+		st.resource = id;
+		st.op = plan_op_new("DELETE", id, ARM_API_NETWORK, NULL);
+		if (plan_step_add(w, &st, "delete route %s of %s (%s): the route servers carry this inter-hub "
+		    "route now", json_str(x, "name"), arm_id_name(table),
+		    json_path_str(json_object_get(x, "route"), "properties", "addressPrefix", NULL)) == NULL)
 			goto nomem;
-		json_array_append_new(names, json_string(json_str(x, "name")));
+		if (table_now(p, table) == NULL || plan_idset_add(touched, table, json_true()) != 0)
+			goto nomem;
+		table_drop(table_now(p, table), json_str(x, "name"));
 		nroutes++;
 	}
-	if ((keys = plan_sorted_keys(by_table)) == NULL)
-		goto nomem;
-	json_array_foreach(keys, i, x) {
-		const struct topo_resource *r = topology_find(p->cur, json_string_value(x));
-		if (r != NULL && udr_table_step(p, w, r->id, plan_idset_get(by_table, r->id)) != 0)
+	json_object_foreach(touched, k, x) {
+		const struct topo_resource *r = topology_find(p->cur, k);
+		if (r == NULL || json_array_append_new(w->fx_put, json_deep_copy(table_now(p, r->id))) != 0 ||
+		    table_users(p, w, r->id) != 0)
 			goto nomem;
 	}
 	for (j = 0; j < ndests; j++)
@@ -582,18 +560,15 @@ udr_wave_build(struct plan_ctx *p, const char *name, const size_t *assign, const
 			if (plan_wave_add_vnet(w, (size_t)dests[j]) != 0)
 				goto nomem;
 		}
-	json_decref(by_table);
-	json_decref(keys);
+	json_decref(touched);
 	w->routing = true;
-	plan_wave_risk(w, "removes %zu inter-hub user route%s: traffic to these spokes follows the routes the "
-	    "route servers inject (the remote NVA as next hop) from the moment each table is written; the "
+	plan_wave_risk(w, "deletes %zu inter-hub user route%s: traffic to these spokes follows the routes the "
+	    "route servers inject (the remote NVA as next hop) from the moment each route is gone; the "
 	    "default routes to the firewalls stay, so inspection does not change", nroutes, nroutes == 1 ? "" : "s");
-	plan_wave_rollback(w, "put each route table back as it was before the wave (the inverse PUTs): the "
-	    "routes come back with their previous definitions");
+	plan_wave_rollback(w, "re-add the routes (the inverse PUTs, with their previous definitions)");
 	return 0;
 nomem:
-	json_decref(by_table);
-	json_decref(keys);
+	json_decref(touched);
 	return plan_nomem(p);
 }
 
@@ -662,6 +637,33 @@ rsi_waves(struct plan_ctx *p)
 /* ------------------------------------------------------------------ */
 /* Rehearsal */
 
+/* Adds [from, to] to the pairs checked with next hop type hop. */
+static int
+pair_add(json_t *pairs, const char *hop, const char *from, const char *to)
+{
+	json_t *by = json_object_get(pairs, hop);
+
+	if (by == NULL && (json_object_set_new(pairs, hop, json_array()) != 0 ||
+	    (by = json_object_get(pairs, hop)) == NULL))
+		return NW_ENOMEM;
+	return json_array_append_new(by, json_pack("[s, s]", from, to)) == 0 ? 0 : NW_ENOMEM;
+}
+
+/* Whether a subnet of v uses a route table the wave writes (its fx_put). */
+static bool
+uses_written_table(const struct wave *w, const struct topo_vnet *v)
+{
+	const json_t *r;
+	size_t i, k;
+
+	for (k = 0; k < v->nsubnets; k++)
+		json_array_foreach(w->fx_put, i, r)
+			if (v->subnets[k].route_table_id != NULL && json_str(r, "id") != NULL &&
+			    topo_id_compare(v->subnets[k].route_table_id, json_str(r, "id")) == 0)
+				return true;
+	return false;
+}
+
 static bool
 same_path(const struct path_result *a, const struct path_result *b)
 {
@@ -671,14 +673,17 @@ same_path(const struct path_result *a, const struct path_result *b)
 /*
  * After a udr-cleanup wave: every path from a VNet whose routes changed
  * to a destination spoke of the wave must be the path it was (a blocker
- * naming the first that is not), and an effective-routes gate on the
- * spoke pairs the rehearsal shows going through an appliance both ways.
+ * naming the first that is not), and effective-routes gates, one way,
+ * from those VNets to the spokes whose deciding route changes kind, with
+ * the rehearsed next hop type (the route servers' routes where the UDR
+ * was); the rollback proof checks that type is gone again.
  */
 static int
 rsi_rehearsed(struct plan_ctx *p, struct wave *w, struct rstate *before, const struct rstate *after)
 {
-	json_t *pairs = json_array(), *dst;
-	size_t i, j;
+	json_t *pairs = json_object(), *dst, *by;
+	const char *hop;
+	size_t i, j, npairs = 0;
 	int rc;
 
 	if (after != NULL && w->kind == WAVE_BGP_PEERING) {
@@ -697,12 +702,11 @@ rsi_rehearsed(struct plan_ctx *p, struct wave *w, struct rstate *before, const s
 		const struct topo_vnet *d = topology_find_vnet(p->cur, json_string_value(dst));
 		for (i = 0; d != NULL && i < w->nvnets; i++) {
 			size_t si = w->vnets[i], di = (size_t)(d - p->cur->vnets);
-			struct path_result pb, pa, back;
-			if (si == di)
+			struct path_result pb, pa;
+			if (si == di || !uses_written_table(w, &p->cur->vnets[si]))
 				continue;
 			if ((rc = routes_path(&pb, before->ctx, &before->t->vnets[si], &before->t->vnets[di], p->err)) != 0 ||
-			    (rc = routes_path(&pa, after->ctx, &after->t->vnets[si], &after->t->vnets[di], p->err)) != 0 ||
-			    (rc = routes_path(&back, after->ctx, &after->t->vnets[di], &after->t->vnets[si], p->err)) != 0)
+			    (rc = routes_path(&pa, after->ctx, &after->t->vnets[si], &after->t->vnets[di], p->err)) != 0)
 				goto done;
 			if (!same_path(&pb, &pa)) {
 				plan_blocker(p, "path-changed", p->cur->vnets[si].res->id, "wave %s would change the path "
@@ -712,17 +716,25 @@ rsi_rehearsed(struct plan_ctx *p, struct wave *w, struct rstate *before, const s
 				    pa.detail[0] ? " " : "", pa.detail);
 				goto done;
 			}
-			if (!findings_is_hub(&p->cur->vnets[si]) && pa.has_route && back.has_route &&
-			    pa.route.next_hop == NH_VIRTUAL_APPLIANCE && back.route.next_hop == NH_VIRTUAL_APPLIANCE &&
-			    json_array_size(pairs) < p->sample)
-				json_array_append_new(pairs, json_pack("[s, s]", p->cur->vnets[si].res->id, d->res->id));
+			/* gated where the deciding route changes kind (the UDR gives way to the route
+			 * servers'), so that the rollback proof can see it go again */
+			if (!pa.has_route || (pb.has_route && pb.route.next_hop == pa.route.next_hop))
+				continue;
+			if (npairs++ < p->sample && (rc = pair_add(pairs, topo_next_hop_name(pa.route.next_hop),
+			    p->cur->vnets[si].res->id, d->res->id)) != 0)
+				goto done;
 		}
 	}
 	rc = 0;
-	if (json_array_size(pairs) > 0)
-		rc = plan_gate_add(w, GATE_EFFECTIVE_ROUTES, "after", json_pack("{s:s, s:s, s:O}", "nextHopType",
-		    "VirtualAppliance", "scope", "pairs", "pairs", pairs), (int)json_array_size(pairs),
-		    "spokes in both hubs still send each other's traffic to their firewall") != 0 ? plan_nomem(p) : 0;
+	json_object_foreach(pairs, hop, by) {
+		if (plan_gate_add(w, GATE_EFFECTIVE_ROUTES, "after", json_pack("{s:s, s:s, s:b, s:O}", "nextHopType",
+		    hop, "scope", "pairs", "oneWay", 1, "pairs", by), (int)json_array_size(by),
+		    "the VNets whose route tables changed reach the wave's spokes with next hop %s, as rehearsed",
+		    hop) != 0) {
+			rc = plan_nomem(p);
+			break;
+		}
+	}
 done:
 	json_decref(pairs);
 	return rc;
