@@ -496,6 +496,9 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 	const json_t *vnets = json_object_get(params, "vnets"), *pairs = json_object_get(params, "pairs");
 	const char *hop = json_str(params, "nextHopType") != NULL ? json_str(params, "nextHopType") :
 	    "ConnectedGroup";
+	/* "oneWay": each pair is checked from its first VNet only (a route server's routes reach
+	 * the NVA subnets; the spokes keep their default route the other way) */
+	bool one_way = json_is_true(json_object_get(params, "oneWay"));
 	json_t *ids = json_array(), *got = NULL, *seen = json_object(), *v;
 	struct rcheck *c = NULL;
 	struct nw_err e = { 0 };
@@ -503,7 +506,7 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 	enum gate_outcome o;
 	char ka[2048], kb[2048];
 
-	/* every ordered pair of vnets, or the listed pairs (both ways) */
+	/* every ordered pair of vnets, or the listed pairs (both ways unless oneWay) */
 	cap = json_array_size(vnets) * json_array_size(vnets) + 2 * json_array_size(pairs) + 1;
 	c = calloc(cap, sizeof(*c));
 	if (c == NULL || ids == NULL || seen == NULL) {
@@ -550,6 +553,8 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 		c[n].to = b;
 		c[n].prefixes = PREFIXES(b);
 		n++;
+		if (one_way)
+			continue;
 		c[n].from = b;
 		c[n].to = a;
 		c[n].prefixes = PREFIXES(a);
