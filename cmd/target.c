@@ -39,9 +39,10 @@ report_meshes(struct cmd_ctx *ctx, const struct intent *in, const struct topolog
 		const struct intent_change *c = &in->changes[i];
 		size_t *members = NULL, *insp = NULL, nmembers = 0, ninsp = 0;
 		json_t *names = json_array();
+		const char *group = intent_mesh_group(c);
 		char n[64], k[64];
 
-		if (c->kind != INTENT_AVNM_MESH || names == NULL) {
+		if (group == NULL || names == NULL) {
 			json_decref(names);
 			continue;
 		}
@@ -50,12 +51,12 @@ report_meshes(struct cmd_ctx *ctx, const struct intent *in, const struct topolog
 			json_array_append_new(names, json_string(cur->vnets[insp[j]].res->name));
 		if (rc == 0 && doc != NULL) {
 			json_array_append_new(json_object_get(doc, "meshes"), json_pack("{s:s, s:s, s:I, s:O}",
-			    "change", c->pointer, "networkGroup", c->network_group, "members",
+			    "change", c->pointer, "networkGroup", group, "members",
 			    (json_int_t)nmembers, "inspected", names));
 		} else if (rc == 0) {
 			fprintf(ctx->err, "target: %s: %s join%s mesh group %s", c->pointer,
 			    output_noun(n, sizeof(n), nmembers, "VNet", NULL), nmembers == 1 ? "s" : "",
-			    c->network_group);
+			    group);
 			if (ninsp > 0) {
 				fprintf(ctx->err, "; %s stay%s inspected (traffic to other members goes "
 				    "through a firewall):", output_noun(k, sizeof(k), ninsp, "spoke", NULL),
@@ -187,8 +188,9 @@ const struct cmd_entry cmd_target_entry = {
 	"writes the topology as it will be after every wave, decommission included:\n"
 	"network manager, group, static members and mesh configuration, deployments\n"
 	"per region (keeping what is already deployed), private endpoint policies,\n"
-	"Standard public IPs on gateways, summarized gateway prefixes, and the\n"
-	"peerings and user routes the mesh makes redundant removed.  The rollout\n"
+	"Standard public IPs on gateways, summarized gateway prefixes, route servers\n"
+	"with their BGP connections and declared NVAs, and the peerings and user\n"
+	"routes the mesh or the route servers make redundant removed.  The rollout\n"
 	"section rides along as x-netwave-rollout for 'netwave plan --target'.\n"
 	"Spokes whose traffic to other members goes through a firewall today stay out\n"
 	"of the mesh (\"stays inspected\").  A bad intent exits 2 naming the file and\n"

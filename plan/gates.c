@@ -303,6 +303,77 @@ judge_soak(const json_t *params, const json_t *reads, json_t *ev)
 	return gate_finish(ev, GATE_PASSED, "soaks are timed by the run");
 }
 
+/* ------------------------------------------------------------------ */
+/* learned-routes */
+
+/*
+ * Whether a learnedRoutes answer holds prefix.  The REST spec models the
+ * answer as PeerRouteList {"value": [PeerRoute]}; Azure answers with one
+ * array per route server instance ("RouteServiceRole_IN_0": [...]), as
+ * Learn's "Configure and troubleshoot Route Server" output shows: every
+ * array in the answer is read.  A PeerRoute's prefix is "network".
+ */
+static bool
+learned_has(const json_t *answer, const char *prefix)
+{
+	const char *k;
+	const json_t *arr, *route;
+	size_t i;
+
+	json_object_foreach((json_t *)answer, k, arr)
+		json_array_foreach(arr, i, route)
+			if (json_str(route, "network") != NULL && strcasecmp(json_str(route, "network"), prefix) == 0)
+				return true;
+	return false;
+}
+
+/*
+ * params.connections[]: {connection, present[], absent[]}; reads
+ * [{connection, learned or null}] in the same order.  Failed when a
+ * prefix the model drops (loop prevention) was learned; not yet while a
+ * prefix it expects is missing (BGP converges after the connection is
+ * made); passed when every connection holds all it should and none of
+ * what it should not.
+ */
+static enum gate_outcome
+judge_learned_routes(const json_t *params, const json_t *reads, json_t *ev)
+{
+	const json_t *c, *pre;
+	json_t *missing = json_array(), *unexpected = json_array();
+	enum gate_outcome o = GATE_PASSED;
+	size_t i, k, nmissing = 0, nunexpected = 0;
+
+	json_array_foreach(json_object_get(params, "connections"), i, c) {
+		const json_t *answer = json_object_get(json_array_get(reads, i), "learned");
+		const char *id = json_str(c, "connection");
+
+		json_array_foreach(json_object_get(c, "present"), k, pre)
+			if (json_string_value(pre) != NULL && !learned_has(answer, json_string_value(pre))) {
+				nmissing++;
+				list_add(missing, json_pack("{s:s?, s:O}", "connection", id, "prefix", pre));
+				o = worse(o, GATE_NOT_YET);
+			}
+		json_array_foreach(json_object_get(c, "absent"), k, pre)
+			if (json_string_value(pre) != NULL && learned_has(answer, json_string_value(pre))) {
+				nunexpected++;
+				list_add(unexpected, json_pack("{s:s?, s:O}", "connection", id, "prefix", pre));
+				o = GATE_FAILED;
+			}
+	}
+	json_object_set_new(ev, "missing", missing);
+	json_object_set_new(ev, "unexpected", unexpected);
+	if (o == GATE_FAILED)
+		return gate_finish(ev, o, "%zu prefix(es) learned that loop prevention should drop, e.g. %s on %s",
+		    nunexpected, json_str(json_array_get(unexpected, 0), "prefix"),
+		    gate_short_name(json_str(json_array_get(unexpected, 0), "connection")));
+	if (o == GATE_NOT_YET)
+		return gate_finish(ev, o, "%zu prefix(es) not learned yet, e.g. %s on %s", nmissing,
+		    json_str(json_array_get(missing, 0), "prefix"),
+		    gate_short_name(json_str(json_array_get(missing, 0), "connection")));
+	return gate_finish(ev, o, "%zu BGP connection(s) learned what the model expects",
+	    json_array_size(json_object_get(params, "connections")));
+}
+
 static const struct gate_entry gate_entries[] = {
 	{ GATE_RESOURCE_STATE, GATE_READ_RESOURCES, judge_resource_state },
 	{ GATE_DEPLOYMENT_STATUS, GATE_READ_DEPLOYMENTS, judge_deployment_status },
@@ -311,6 +382,7 @@ static const struct gate_entry gate_entries[] = {
 	{ GATE_FEATURE_REGISTERED, GATE_READ_FEATURES, judge_features },
 	{ GATE_MIGRATION_PHASE, GATE_READ_GATEWAYS, judge_migration_phase },
 	{ GATE_SOAK, GATE_READ_NOTHING, judge_soak },
+	{ GATE_LEARNED_ROUTES, GATE_READ_LEARNED, judge_learned_routes },
 };
 
 const struct gate_entry *

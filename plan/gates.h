@@ -43,6 +43,9 @@ enum gate_read {
 	 * migration deleted it, the one the migration made:
 	 * [{gateway, resource or null, newGateway or null}] */
 	GATE_READ_GATEWAYS,
+	/* POST learnedRoutes of each params.connections[].connection (an action
+	 * that only reads): [{connection, learned: the answer or null}] */
+	GATE_READ_LEARNED,
 };
 
 /*

@@ -480,17 +480,6 @@ known_kinds(char *buf, size_t size)
 	return buf;
 }
 
-const char *
-intent_kind_name(enum intent_kind k)
-{
-	size_t i;
-
-	for (i = 0; procedures[i] != NULL; i++)
-		if (procedures[i]->intent_parse != NULL && procedures[i]->intent_kind == k)
-			return procedures[i]->name;
-	return "unknown";
-}
-
 static int
 change_parse(struct intent_loader *l, struct intent_change *c, json_t *v)
 {
@@ -501,8 +490,6 @@ change_parse(struct intent_loader *l, struct intent_change *c, json_t *v)
 	int rc;
 
 	c->json = v;
-	c->min_len4 = INTENT_MIN_PREFIX_LEN4;
-	c->min_len6 = INTENT_MIN_PREFIX_LEN6;
 	if ((c->pointer = intent_strdup(l->ptr)) == NULL)
 		return intent_nomem(l->err);
 	if (!json_is_object(v))
@@ -513,7 +500,7 @@ change_parse(struct intent_loader *l, struct intent_change *c, json_t *v)
 		return rc;
 	proc = procedure_find(kind);
 	if (proc != NULL && proc->intent_parse != NULL) {
-		c->kind = proc->intent_kind;
+		c->kind = proc->name;
 		return proc->intent_parse(l, c, v);
 	}
 	old = intent_push(l, "kind");
@@ -525,12 +512,11 @@ change_parse(struct intent_loader *l, struct intent_change *c, json_t *v)
 static void
 change_free(struct intent_change *c)
 {
+	const struct procedure *proc = procedure_find(c->kind);
+
 	free(c->pointer);
-	free(c->scope_subscriptions);
-	free(c->scope_management_groups);
-	intent_selector_free(&c->members);
-	intent_selector_free(&c->gateways);
-	intent_selector_free(&c->hubs);
+	if (c->state != NULL && proc != NULL && proc->intent_free != NULL)
+		proc->intent_free(c->state);
 }
 
 /* ------------------------------------------------------------------ */
@@ -592,18 +578,9 @@ intent_parse(struct intent *in, struct nw_err *err)
 	}
 	intent_pop(&l, old);
 	for (i = 0; i < in->nchanges; i++) {
-		size_t j;
-		/* two meshes of one group would fight over its configuration */
-		for (j = 0; j < i; j++) {
-			struct intent_change *a = &in->changes[j], *b = &in->changes[i];
-			if (a->kind == INTENT_AVNM_MESH && b->kind == INTENT_AVNM_MESH &&
-			    topo_id_compare(a->network_manager_id, b->network_manager_id) == 0 &&
-			    strcasecmp(a->network_group, b->network_group) == 0) {
-				snprintf(l.ptr, sizeof(l.ptr), "%s/networkGroup", b->pointer);
-				return intent_fail(&l, "network group \"%s\" is already meshed by %s",
-				    b->network_group, a->pointer);
-			}
-		}
+		const struct procedure *proc = procedure_find(in->changes[i].kind);
+		if (proc->intent_check != NULL && (rc = proc->intent_check(&l, in, i)) != 0)
+			return rc;
 	}
 	in->rollout = json_object_get(in->root, "rollout");
 	if (in->rollout != NULL && json_is_null(in->rollout))

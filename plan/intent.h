@@ -30,15 +30,6 @@
 #define INTENT_MIN_PREFIX_LEN4 12
 #define INTENT_MIN_PREFIX_LEN6 40
 
-enum intent_kind {
-	INTENT_AVNM_MESH,           /* "avnm-mesh" */
-	INTENT_GATEWAY_STANDARD_IP, /* "gateway-standard-ip" */
-	INTENT_SUMMARIZE_PREFIXES,  /* "summarize-gateway-prefixes" */
-};
-
-/* The wire name of a change kind. */
-const char *intent_kind_name(enum intent_kind k);
-
 struct intent_tag {
 	const char *key;   /* borrowed from the JSON */
 	const char *value; /* "*" means: the tag is present, any value */
@@ -80,30 +71,16 @@ void intent_selector_free(struct intent_selector *s);
 /* True when the resource matches every key of the selector. */
 bool intent_selector_match(const struct intent_selector *s, const struct topo_resource *r);
 
+/*
+ * One change of the intent.  Its kind owns what it parsed: the kind's
+ * intent_parse hook (plan/procedure.h) sets state, its intent_free hook
+ * frees it, and only the kind's own files know its shape.
+ */
 struct intent_change {
-	enum intent_kind kind;
-	json_t *json;  /* the change object (borrowed from the intent) */
-	char *pointer; /* owned: "/changes/<i>" */
-
-	/* avnm-mesh */
-	const char *network_manager_id;
-	const char **scope_subscriptions;      /* networkManager.scope.subscriptions */
-	size_t nscope_subscriptions;
-	const char **scope_management_groups;  /* networkManager.scope.managementGroups */
-	size_t nscope_management_groups;
-	const char *network_group;             /* the network group's name */
-	struct intent_selector members;
-	bool high_scale_private_endpoints;     /* force HSPE even under the thresholds */
-	bool global;                           /* isGlobal even when members share a region */
-
-	/* gateway-standard-ip */
-	struct intent_selector gateways;
-	const json_t *new_names;               /* newNames: gateway name or id -> new name, or NULL */
-
-	/* summarize-gateway-prefixes */
-	struct intent_selector hubs;
-	unsigned min_len4;                     /* minPrefixLength.ipv4, default 12 */
-	unsigned min_len6;                     /* minPrefixLength.ipv6, default 40 */
+	const char *kind; /* the change kind's name (its procedure's), static */
+	json_t *json;     /* the change object (borrowed from the intent) */
+	char *pointer;    /* owned: "/changes/<i>" */
+	void *state;      /* the kind's parsed change, owned by the kind */
 };
 
 /* The rollout section (also carried as a target topology's x-netwave-rollout). */
@@ -186,6 +163,12 @@ void intent_free(struct intent *in);
  */
 int intent_target(json_t **out, const struct intent *in, const struct topology *cur,
     struct nw_err *err);
+
+/*
+ * The network group an avnm-mesh change meshes, or NULL when c is a change
+ * of another kind.
+ */
+const char *intent_mesh_group(const struct intent_change *c);
 
 /*
  * The VNets an avnm-mesh change puts into the mesh, as indexes into

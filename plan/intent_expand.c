@@ -337,7 +337,7 @@ intent_target(json_t **out, const struct intent *in, const struct topology *cur,
 	e.resources = json_object_get(e.root, "resources");
 	for (i = 0; i < in->nchanges && rc == 0; i++) {
 		const struct intent_change *c = &in->changes[i];
-		const struct procedure *proc = procedure_find(intent_kind_name(c->kind));
+		const struct procedure *proc = procedure_find(c->kind);
 
 		if (proc != NULL && proc->intent_expand != NULL)
 			rc = proc->intent_expand(&e, c);

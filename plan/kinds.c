@@ -17,6 +17,10 @@ static const char *const wave_names[] = {
 	[WAVE_GATEWAY_COMMIT] = "gateway-commit",
 	[WAVE_SUMMARIZE] = "summarize",
 	[WAVE_DECOMMISSION] = "decommission",
+	[WAVE_ROUTE_SERVER] = "route-server",
+	[WAVE_BGP_PEERING] = "bgp-peering",
+	[WAVE_BRANCH_TO_BRANCH] = "branch-to-branch",
+	[WAVE_UDR_CLEANUP] = "udr-cleanup",
 };
 
 static const char *const gate_names[] = {
@@ -28,6 +32,7 @@ static const char *const gate_names[] = {
 	[GATE_FEATURE_REGISTERED] = "feature-registered",
 	[GATE_MIGRATION_PHASE] = "migration-phase",
 	[GATE_SOAK] = "soak",
+	[GATE_LEARNED_ROUTES] = "learned-routes",
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

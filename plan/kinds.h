@@ -17,6 +17,10 @@ enum wave_kind {
 	WAVE_GATEWAY_COMMIT, /* gateway migration: commit (irreversible) */
 	WAVE_SUMMARIZE,      /* summarized gateway prefixes on hubs */
 	WAVE_DECOMMISSION,   /* legacy peerings and routes deleted */
+	WAVE_ROUTE_SERVER,   /* route servers deployed into hubs */
+	WAVE_BGP_PEERING,    /* BGP connections from NVAs to route servers */
+	WAVE_BRANCH_TO_BRANCH, /* allowBranchToBranchTraffic on route servers */
+	WAVE_UDR_CLEANUP,    /* inter-hub user routes the route servers made redundant removed */
 };
 
 enum gate_kind {
@@ -28,6 +32,7 @@ enum gate_kind {
 	GATE_FEATURE_REGISTERED,  /* feature registrations Registered */
 	GATE_MIGRATION_PHASE,     /* a gateway migration's phase */
 	GATE_SOAK,                /* time passes with nothing changed */
+	GATE_LEARNED_ROUTES,      /* a BGP connection's learnedRoutes hold and lack what the model says */
 };
 
 /* The string form ("mesh", "effective-routes"); "" for an unknown kind. */

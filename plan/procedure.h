@@ -20,10 +20,13 @@
  *              the state after it (NULL for a wave that changes no route)
  *  report_overview
  *              its line of the report's "What this plan does"
- *  intent_parse, intent_expand
- *              an intent's change of this kind (intent_kind): its keys
- *              (the loader is at the change object), and its end state
- *              applied to the target (plan/intent_impl.h)
+ *  intent_parse, intent_free, intent_check, intent_expand
+ *              an intent's change of this kind (its "kind" is the name):
+ *              parse reads its keys (the loader is at the change object)
+ *              into c->state, which only the kind's files know and free
+ *              frees; check judges it against the intent's changes before
+ *              it (i is its index); expand applies its end state to the
+ *              target (plan/intent_impl.h)
  */
 #ifndef NETWAVE_PLAN_PROCEDURE_H
 #define NETWAVE_PLAN_PROCEDURE_H
@@ -40,6 +43,7 @@
 struct plan_ctx;
 struct wave;
 struct rstate;
+struct intent;
 struct intent_loader;
 struct intent_expander;
 
@@ -58,8 +62,9 @@ struct procedure {
 	int (*rehearsed)(struct plan_ctx *p, struct wave *w, struct rstate *before,
 	    const struct rstate *after);
 	void (*report_overview)(FILE *f, const json_t *plan);
-	enum intent_kind intent_kind;
 	int (*intent_parse)(struct intent_loader *l, struct intent_change *c, const json_t *v);
+	void (*intent_free)(void *state);
+	int (*intent_check)(struct intent_loader *l, const struct intent *in, size_t i);
 	int (*intent_expand)(struct intent_expander *e, const struct intent_change *c);
 };
 

@@ -14,11 +14,13 @@
 extern const struct procedure procedure_avnm_mesh;
 extern const struct procedure procedure_gateway_standard_ip;
 extern const struct procedure procedure_summarize_prefixes;
+extern const struct procedure procedure_route_server_interhub;
 
 const struct procedure *const procedures[] = {
 	&procedure_avnm_mesh,
 	&procedure_gateway_standard_ip,
 	&procedure_summarize_prefixes,
+	&procedure_route_server_interhub,
 	NULL,
 };
 

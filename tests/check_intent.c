@@ -23,6 +23,9 @@
 #include "plan/gwmigrate.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
+#include "plan/proc/avnm_mesh.h"
+#include "plan/proc/gateway_standard_ip.h"
+#include "plan/proc/summarize_prefixes.h"
 #include "plan/synth.h"
 #include "plan/topology.h"
 #include "tests/testutil.h"
@@ -281,16 +284,16 @@ START_TEST(test_the_documented_example_loads_with_its_rollout)
 	ck_assert_msg(intent_load_file(&in, test_data_path("intent/good-full.json"), &err) == 0,
 	    "%s", err.msg);
 	ck_assert_uint_eq(in->nchanges, 3);
-	ck_assert_int_eq(in->changes[0].kind, INTENT_AVNM_MESH);
-	ck_assert_str_eq(in->changes[0].network_group, "mesh-all-spokes");
-	ck_assert(in->changes[0].high_scale_private_endpoints);
-	ck_assert(!in->changes[0].global);
-	ck_assert_uint_eq(in->changes[0].nscope_subscriptions, 1);
-	ck_assert_int_eq(in->changes[1].kind, INTENT_GATEWAY_STANDARD_IP);
-	ck_assert(in->changes[1].gateways.all);
-	ck_assert_int_eq(in->changes[2].kind, INTENT_SUMMARIZE_PREFIXES);
-	ck_assert_uint_eq(in->changes[2].min_len4, 12);
-	ck_assert_uint_eq(in->changes[2].min_len6, 40);
+	ck_assert_str_eq(in->changes[0].kind, "avnm-mesh");
+	ck_assert_str_eq(mesh_of(&in->changes[0])->network_group, "mesh-all-spokes");
+	ck_assert(mesh_of(&in->changes[0])->high_scale_private_endpoints);
+	ck_assert(!mesh_of(&in->changes[0])->global);
+	ck_assert_uint_eq(mesh_of(&in->changes[0])->nscope_subscriptions, 1);
+	ck_assert_str_eq(in->changes[1].kind, "gateway-standard-ip");
+	ck_assert(gw_of(&in->changes[1])->gateways.all);
+	ck_assert_str_eq(in->changes[2].kind, "summarize-gateway-prefixes");
+	ck_assert_uint_eq(sum_of(&in->changes[2])->min_len4, 12);
+	ck_assert_uint_eq(sum_of(&in->changes[2])->min_len6, 40);
 	r = &in->parsed_rollout;
 	ck_assert_uint_eq(r->nwaves, 3);
 	ck_assert_str_eq(r->waves[0].name, "pilot");
@@ -327,7 +330,7 @@ START_TEST(test_an_unknown_change_kind_is_named_with_its_pointer_and_the_kinds)
 	struct nw_err err = file_error("intent/bad-unknown-kind.json");
 
 	assert_msg_has(&err, ": /changes/1/kind: unknown change kind \"avnm-meshh\"; expected "
-	    "avnm-mesh, gateway-standard-ip or summarize-gateway-prefixes");
+	    "avnm-mesh, gateway-standard-ip, summarize-gateway-prefixes or route-server-interhub");
 }
 END_TEST
 

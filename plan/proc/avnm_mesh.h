@@ -4,7 +4,8 @@
  * avnm_mesh_check.c (limits and prerequisites), avnm_mesh_prepare.c (the
  * prepare and HSPE waves), avnm_mesh_waves.c (mesh waves and their route
  * gates), avnm_mesh_decommission.c (the legacy path deleted after the
- * soak).  Nothing outside plan/proc/avnm_mesh*.c includes it.
+ * soak), avnm_mesh_intent.c (its intent change).  Nothing outside
+ * plan/proc/avnm_mesh*.c includes it but the tests.
  */
 #ifndef NETWAVE_PLAN_PROC_AVNM_MESH_H
 #define NETWAVE_PLAN_PROC_AVNM_MESH_H
@@ -63,9 +64,31 @@ mesh_state(const struct plan_ctx *p)
 }
 
 /* avnm_mesh_intent.c: an intent's avnm-mesh change */
+/* An avnm-mesh change of the intent (intent_change.state). */
+struct mesh_change {
+	const char *network_manager_id;
+	const char **scope_subscriptions;      /* networkManager.scope.subscriptions */
+	size_t nscope_subscriptions;
+	const char **scope_management_groups;  /* networkManager.scope.managementGroups */
+	size_t nscope_management_groups;
+	const char *network_group;             /* the network group's name */
+	struct intent_selector members;
+	bool high_scale_private_endpoints;     /* force HSPE even under the thresholds */
+	bool global;                           /* isGlobal even when members share a region */
+};
+
+static inline const struct mesh_change *
+mesh_of(const struct intent_change *c)
+{
+	return c->state;
+}
+
+struct intent;
 struct intent_loader;
 struct intent_expander;
 int mesh_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t *v);
+void mesh_intent_free(void *state);
+int mesh_intent_check(struct intent_loader *l, const struct intent *in, size_t i);
 int mesh_intent_expand(struct intent_expander *e, const struct intent_change *c);
 
 /* avnm_mesh.c */

@@ -34,8 +34,8 @@ static const char *const MESH_KEYS[] = {
 static const char *const NM_KEYS[] = { "id", "scope", NULL };
 static const char *const SCOPE_KEYS[] = { "subscriptions", "managementGroups", NULL };
 
-int
-mesh_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t *v)
+static int
+mesh_intent_parse_fields(struct intent_loader *l, struct mesh_change *c, const json_t *v)
 {
 	json_t *nm, *scope, *item;
 	size_t old, o2;
@@ -112,6 +112,57 @@ out:
 	    (rc = intent_get_bool(l, v, "highScalePrivateEndpoints", &c->high_scale_private_endpoints)) != 0)
 		return rc;
 	return intent_get_bool(l, v, "global", &c->global);
+}
+
+int
+mesh_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
+{
+	struct mesh_change *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return intent_nomem(l->err);
+	ch->state = c;
+	return mesh_intent_parse_fields(l, c, v);
+}
+
+/* Two meshes of one group would fight over its configuration. */
+int
+mesh_intent_check(struct intent_loader *l, const struct intent *in, size_t i)
+{
+	const struct intent_change *b = &in->changes[i];
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		const struct intent_change *a = &in->changes[j];
+		if (strcmp(a->kind, b->kind) != 0)
+			continue;
+		if (topo_id_compare(mesh_of(a)->network_manager_id, mesh_of(b)->network_manager_id) == 0 &&
+		    strcasecmp(mesh_of(a)->network_group, mesh_of(b)->network_group) == 0) {
+			snprintf(l->ptr, sizeof(l->ptr), "%s/networkGroup", b->pointer);
+			return intent_fail(l, "network group \"%s\" is already meshed by %s",
+			    mesh_of(b)->network_group, a->pointer);
+		}
+	}
+	return 0;
+}
+
+const char *
+intent_mesh_group(const struct intent_change *c)
+{
+	return strcmp(c->kind, procedure_avnm_mesh.name) == 0 ? mesh_of(c)->network_group : NULL;
+}
+
+void
+mesh_intent_free(void *state)
+{
+	struct mesh_change *c = state;
+
+	if (c == NULL)
+		return;
+	free(c->scope_subscriptions);
+	free(c->scope_management_groups);
+	intent_selector_free(&c->members);
+	free(c);
 }
 
 
@@ -197,7 +248,7 @@ mesh_select(struct mesh_sel *m, const struct routes_ctx *ctx, const struct inten
 		goto done;
 	}
 	for (i = 0; i < t->nvnets; i++) {
-		if (!intent_selector_match(&c->members, t->vnets[i].res))
+		if (!intent_selector_match(&mesh_of(c)->members, t->vnets[i].res))
 			continue;
 		m->nmatched++;
 		if (findings_is_hub(&t->vnets[i]))
@@ -305,7 +356,7 @@ static int
 mesh_manager(struct intent_expander *e, const struct intent_change *c, const struct topology *t,
     const struct mesh_sel *m, const char **nm_id)
 {
-	const struct topo_resource *cur_nm = topology_find(t, c->network_manager_id);
+	const struct topo_resource *cur_nm = topology_find(t, mesh_of(c)->network_manager_id);
 	json_t *nm, *props, *scopes, *subs;
 	const char **subv = NULL;
 	size_t i, nsub = 0;
@@ -320,22 +371,22 @@ mesh_manager(struct intent_expander *e, const struct intent_change *c, const str
 		if (props == NULL || scopes == NULL ||
 		    list_add_ci(props, "networkManagerScopeAccesses", "Connectivity") != 0)
 			return intent_nomem(e->err);
-		for (i = 0; i < c->nscope_subscriptions; i++)
-			if (list_add_ci(scopes, "subscriptions", c->scope_subscriptions[i]) != 0)
+		for (i = 0; i < mesh_of(c)->nscope_subscriptions; i++)
+			if (list_add_ci(scopes, "subscriptions", mesh_of(c)->scope_subscriptions[i]) != 0)
 				return intent_nomem(e->err);
-		for (i = 0; i < c->nscope_management_groups; i++)
-			if (list_add_ci(scopes, "managementGroups", c->scope_management_groups[i]) != 0)
+		for (i = 0; i < mesh_of(c)->nscope_management_groups; i++)
+			if (list_add_ci(scopes, "managementGroups", mesh_of(c)->scope_management_groups[i]) != 0)
 				return intent_nomem(e->err);
 		return 0;
 	}
-	if ((nm = intent_work_find(e, c->network_manager_id)) != NULL) {
+	if ((nm = intent_work_find(e, mesh_of(c)->network_manager_id)) != NULL) {
 		*nm_id = json_str(nm, "id");
 		return 0;
 	}
-	*nm_id = c->network_manager_id;
+	*nm_id = mesh_of(c)->network_manager_id;
 	nm = json_pack("{s:s, s:s, s:s, s:s, s:{s:{}, s:[s]}}",
-	    "id", c->network_manager_id,
-	    "name", last_segment(c->network_manager_id),
+	    "id", mesh_of(c)->network_manager_id,
+	    "name", last_segment(mesh_of(c)->network_manager_id),
 	    "type", TYPE_NETWORK_MANAGER,
 	    "location", t->vnets[m->members[0]].res->location != NULL ?
 		t->vnets[m->members[0]].res->location : "global",
@@ -348,16 +399,16 @@ mesh_manager(struct intent_expander *e, const struct intent_change *c, const str
 		rc = intent_nomem(e->err);
 		goto done;
 	}
-	if (c->nscope_subscriptions > 0 || c->nscope_management_groups > 0) {
-		for (i = 0; i < c->nscope_subscriptions; i++)
-			if (json_array_append_new(subs, json_string(c->scope_subscriptions[i])) != 0)
+	if (mesh_of(c)->nscope_subscriptions > 0 || mesh_of(c)->nscope_management_groups > 0) {
+		for (i = 0; i < mesh_of(c)->nscope_subscriptions; i++)
+			if (json_array_append_new(subs, json_string(mesh_of(c)->scope_subscriptions[i])) != 0)
 				rc = intent_nomem(e->err);
-		if (c->nscope_management_groups > 0) {
+		if (mesh_of(c)->nscope_management_groups > 0) {
 			json_t *mgs = json_array();
 			if (mgs == NULL || json_object_set_new(scopes, "managementGroups", mgs) != 0)
 				rc = intent_nomem(e->err);
-			for (i = 0; rc == 0 && i < c->nscope_management_groups; i++)
-				if (json_array_append_new(mgs, json_string(c->scope_management_groups[i])) != 0)
+			for (i = 0; rc == 0 && i < mesh_of(c)->nscope_management_groups; i++)
+				if (json_array_append_new(mgs, json_string(mesh_of(c)->scope_management_groups[i])) != 0)
 					rc = intent_nomem(e->err);
 		}
 	} else {
@@ -486,7 +537,7 @@ mesh_config(struct intent_expander *e, const struct intent_change *c, const char
 	json_t *cc, *props, *groups, *g = NULL, *caps;
 	size_t i;
 
-	snprintf(name, sizeof(name), "%s-mesh", c->network_group);
+	snprintf(name, sizeof(name), "%s-mesh", mesh_of(c)->network_group);
 	if ((*cc_id_owned = child_id(nm_id, "connectivityConfigurations", name)) == NULL)
 		return intent_nomem(e->err);
 	cc = intent_work_find(e, *cc_id_owned);
@@ -773,33 +824,33 @@ mesh_intent_expand(struct intent_expander *e, const struct intent_change *c)
 	const char *nm_id = NULL, *cc_id = NULL;
 	char *ng_id = NULL, *cc_owned = NULL;
 	size_t *group = NULL, ngroup = 0, i, pe_total = 0, pe_max = 0;
-	bool global = c->global, hspe;
+	bool global = mesh_of(c)->global, hspe;
 	json_t *ng;
 	int rc;
 
 	if ((rc = intent_ensure_ctx(e)) != 0 || (rc = mesh_select(&m, e->ctx, c, t, e->err)) != 0)
 		return rc;
 	if (m.nmatched == 0) {
-		rc = intent_selector_fail(e->in, &c->members, e->err, "VNet");
+		rc = intent_selector_fail(e->in, &mesh_of(c)->members, e->err, "VNet");
 		goto done;
 	}
 	if (m.nmembers == 0) {
 		rc = err_set(e->err, NW_EINPUT, "%s: %s: matches no VNet that can join the mesh: "
 		    "%zu hub%s (VNets with a gateway or tagged role=hub) and %zu spoke%s whose "
 		    "traffic to the others goes through a firewall today",
-		    e->in->source, c->members.pointer, m.nhubs, m.nhubs == 1 ? "" : "s",
+		    e->in->source, mesh_of(c)->members.pointer, m.nhubs, m.nhubs == 1 ? "" : "s",
 		    m.ninspected, m.ninspected == 1 ? "" : "s");
 		goto done;
 	}
 	if ((rc = mesh_manager(e, c, t, &m, &nm_id)) != 0)
 		goto done;
-	if ((ng_id = child_id(nm_id, "networkGroups", c->network_group)) == NULL) {
+	if ((ng_id = child_id(nm_id, "networkGroups", mesh_of(c)->network_group)) == NULL) {
 		rc = intent_nomem(e->err);
 		goto done;
 	}
 	if ((ng = intent_work_find(e, ng_id)) == NULL) {
 		if ((rc = intent_work_add(e, json_pack("{s:s, s:s, s:s, s:{s:s}}", "id", ng_id,
-		    "name", c->network_group, "type", TYPE_NETWORK_GROUP,
+		    "name", mesh_of(c)->network_group, "type", TYPE_NETWORK_GROUP,
 		    "properties", "memberType", "VirtualNetwork"))) != 0)
 			goto done;
 	} else {
@@ -825,7 +876,7 @@ mesh_intent_expand(struct intent_expander *e, const struct intent_change *c)
 		    !topo_location_equal(v->res->location, t->vnets[group[0]].res->location))
 			global = true;
 	}
-	hspe = c->high_scale_private_endpoints ||
+	hspe = mesh_of(c)->high_scale_private_endpoints ||
 	    pe_total > (size_t)limit_get(LIMIT_MESH_PE)->value ||
 	    pe_max > (size_t)limit_get(LIMIT_VNET_PE)->value;
 

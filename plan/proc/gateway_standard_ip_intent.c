@@ -33,7 +33,7 @@ static const char *const GATEWAY_KEYS[] = { "kind", "description", "gateways", "
  * the names of the new ExpressRoute gateways (plan/gwmigrate.h).
  */
 static int
-new_names_parse(struct intent_loader *l, struct intent_change *c, const json_t *v)
+new_names_parse(struct intent_loader *l, struct gw_change *c, const json_t *v)
 {
 	const json_t *names = json_object_get(v, "newNames"), *nv;
 	const char *key;
@@ -79,7 +79,7 @@ new_name_of(const struct intent_change *c, const struct topo_gateway *g, const c
 	const json_t *v;
 	const char *k;
 
-	json_object_foreach((json_t *)c->new_names, k, v)
+	json_object_foreach((json_t *)gw_of(c)->new_names, k, v)
 		if (strcasecmp(k, g->res->name) == 0 || topo_id_compare(k, g->res->id) == 0) {
 			*key = k;
 			return json_string_value(v);
@@ -222,12 +222,12 @@ check_new_names(struct intent_expander *e, const struct intent_change *c)
 	const char *k;
 	size_t i;
 
-	json_object_foreach((json_t *)c->new_names, k, v) {
+	json_object_foreach((json_t *)gw_of(c)->new_names, k, v) {
 		const struct topo_gateway *hit = NULL;
 
 		for (i = 0; i < e->cur->ngateways && hit == NULL; i++) {
 			const struct topo_gateway *g = &e->cur->gateways[i];
-			if (intent_selector_match(&c->gateways, g->res) &&
+			if (intent_selector_match(&gw_of(c)->gateways, g->res) &&
 			    (strcasecmp(k, g->res->name) == 0 || topo_id_compare(k, g->res->id) == 0))
 				hit = g;
 		}
@@ -256,7 +256,7 @@ gw_intent_expand(struct intent_expander *e, const struct intent_change *c)
 		const struct topo_gateway *g = &t->gateways[i];
 		bool basic = false;
 
-		if (!intent_selector_match(&c->gateways, g->res))
+		if (!intent_selector_match(&gw_of(c)->gateways, g->res))
 			continue;
 		matched++;
 		for (j = 0; j < g->npublic_ips; j++)
@@ -275,13 +275,13 @@ gw_intent_expand(struct intent_expander *e, const struct intent_change *c)
 			return rc;
 	}
 	if (matched == 0)
-		return intent_selector_fail(e->in, &c->gateways, e->err, "gateway");
+		return intent_selector_fail(e->in, &gw_of(c)->gateways, e->err, "gateway");
 	return 0;
 }
 
 
-int
-gw_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t *v)
+static int
+gw_intent_parse_fields(struct intent_loader *l, struct gw_change *c, const json_t *v)
 {
 	int rc;
 
@@ -290,4 +290,26 @@ gw_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t *
 	if ((rc = new_names_parse(l, c, v)) != 0)
 		return rc;
 	return intent_selector_at(l, v, "gateways", &c->gateways);
+}
+
+int
+gw_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
+{
+	struct gw_change *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return intent_nomem(l->err);
+	ch->state = c;
+	return gw_intent_parse_fields(l, c, v);
+}
+
+void
+gw_intent_free(void *state)
+{
+	struct gw_change *c = state;
+
+	if (c == NULL)
+		return;
+	intent_selector_free(&c->gateways);
+	free(c);
 }

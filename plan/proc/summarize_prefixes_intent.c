@@ -32,7 +32,7 @@ static const char *const SUMMARIZE_KEYS[] = {
 static const char *const MIN_LEN_KEYS[] = { "ipv4", "ipv6", NULL };
 
 static int
-min_len_parse(struct intent_loader *l, struct intent_change *c, const json_t *v)
+min_len_parse(struct intent_loader *l, struct sum_change *c, const json_t *v)
 {
 	static const char *const fam[] = { "ipv4", "ipv6" };
 	unsigned *dst[] = { &c->min_len4, &c->min_len6 };
@@ -77,8 +77,8 @@ min_len_parse(struct intent_loader *l, struct intent_change *c, const json_t *v)
 	return rc;
 }
 
-int
-sum_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t *v)
+static int
+sum_intent_parse_fields(struct intent_loader *l, struct sum_change *c, const json_t *v)
 {
 	json_t *p;
 	size_t old, i;
@@ -113,6 +113,30 @@ sum_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t 
 	}
 	intent_pop(l, old);
 	return rc;
+}
+
+int
+sum_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
+{
+	struct sum_change *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return intent_nomem(l->err);
+	ch->state = c;
+	c->min_len4 = INTENT_MIN_PREFIX_LEN4;
+	c->min_len6 = INTENT_MIN_PREFIX_LEN6;
+	return sum_intent_parse_fields(l, c, v);
+}
+
+void
+sum_intent_free(void *state)
+{
+	struct sum_change *c = state;
+
+	if (c == NULL)
+		return;
+	intent_selector_free(&c->hubs);
+	free(c);
 }
 
 
@@ -301,7 +325,7 @@ sum_intent_expand(struct intent_expander *e, const struct intent_change *c)
 {
 	const struct topology *t = e->cur;
 	const json_t *explicit = json_object_get(c->json, "prefixes");
-	struct cidr_aggregate_opts o = { c->min_len4, c->min_len6 };
+	struct cidr_aggregate_opts o = { sum_of(c)->min_len4, sum_of(c)->min_len6 };
 	size_t i, j, matched = 0, hubs = 0;
 	int rc;
 
@@ -315,7 +339,7 @@ sum_intent_expand(struct intent_expander *e, const struct intent_change *c)
 		struct cidr *out = NULL;
 		size_t nout = 0;
 
-		if (!intent_selector_match(&c->hubs, hub->res))
+		if (!intent_selector_match(&sum_of(c)->hubs, hub->res))
 			continue;
 		matched++;
 		if (hub->ngateways == 0)
@@ -348,11 +372,11 @@ sum_intent_expand(struct intent_expander *e, const struct intent_change *c)
 			return rc;
 	}
 	if (matched == 0)
-		return intent_selector_fail(e->in, &c->hubs, e->err, "VNet");
+		return intent_selector_fail(e->in, &sum_of(c)->hubs, e->err, "VNet");
 	if (hubs == 0)
 		return err_set(e->err, NW_EINPUT, "%s: %s: matches no VNet with a gateway: %zu VNet%s "
 		    "matched, none of them has a gateway to advertise prefixes", e->in->source,
-		    c->hubs.pointer, matched, matched == 1 ? "" : "s");
+		    sum_of(c)->hubs.pointer, matched, matched == 1 ? "" : "s");
 	return 0;
 }
 

@@ -167,13 +167,15 @@ rq_done(struct provider_op *op, void *arg)
 }
 
 /*
- * Effective routes of several NICs at once: *out {nic id: [routes]} for
- * those that answered; *failed gets the messages of those that did not.
+ * POST actions that only read (effectiveRouteTable of NICs, learnedRoutes
+ * of BGP connections), several at once: *out {id: the answer} for those
+ * that answered; *failed gets the messages of those that did not.
  */
 static int
-routes_of(struct run *r, const json_t *nic_ids, json_t **out, json_t *failed, struct nw_err *err)
+post_reads(struct run *r, const json_t *ids, const char *action, const char *what, const char *doing,
+    json_t **out, json_t *failed, struct nw_err *err)
 {
-	size_t n = json_array_size(nic_ids), i, left;
+	size_t n = json_array_size(ids), i, left;
 	struct route_query *q = calloc(n + 1, sizeof(*q));
 	json_t *res = json_object(), *v;
 	int rc = 0;
@@ -184,10 +186,10 @@ routes_of(struct run *r, const json_t *nic_ids, json_t **out, json_t *failed, st
 		json_decref(res);
 		return err_set(err, NW_ENOMEM, "out of memory");
 	}
-	json_array_foreach(nic_ids, i, v) {
+	json_array_foreach(ids, i, v) {
 		char *path = NULL;
-		if (asprintf(&path, "%s/effectiveRouteTable?api-version=%s", json_string_value(v),
-		    API_NETWORK) < 0 || (q[i].op = provider_op_new(PROVIDER_OP_WRITE, "POST", path, NULL)) == NULL) {
+		if (asprintf(&path, "%s/%s?api-version=%s", json_string_value(v), action, API_NETWORK) < 0 ||
+		    (q[i].op = provider_op_new(PROVIDER_OP_WRITE, "POST", path, NULL)) == NULL) {
 			free(path);
 			rc = err_set(err, NW_ENOMEM, "out of memory");
 			goto done;
@@ -209,15 +211,14 @@ routes_of(struct run *r, const json_t *nic_ids, json_t **out, json_t *failed, st
 				left++;
 		if (left == 0)
 			break;
-		if ((rc = run_pump(r, "reading effective routes", err)) != 0)
+		if ((rc = run_pump(r, doing, err)) != 0)
 			goto done;
 	}
 	for (i = 0; i < n; i++) {
 		if (q[i].op->phase == PROVIDER_PHASE_DONE)
-			json_object_set(res, q[i].nic, json_object_get(q[i].op->result, "value") != NULL ?
-			    json_object_get(q[i].op->result, "value") : json_array());
+			json_object_set(res, q[i].nic, q[i].op->result != NULL ? q[i].op->result : json_null());
 		else
-			list_add(failed, json_pack("{s:s, s:s}", "nic", q[i].nic, "error", q[i].op->err.msg));
+			list_add(failed, json_pack("{s:s, s:s}", what, q[i].nic, "error", q[i].op->err.msg));
 	}
 	*out = res;
 	res = NULL;
@@ -230,6 +231,22 @@ done:
 	}
 	free(q);
 	json_decref(res);
+	return rc;
+}
+
+/* Effective routes of several NICs at once: *out {nic id: [routes]}. */
+static int
+routes_of(struct run *r, const json_t *nic_ids, json_t **out, json_t *failed, struct nw_err *err)
+{
+	const char *k;
+	json_t *v;
+	int rc = post_reads(r, nic_ids, "effectiveRouteTable", "nic", "reading effective routes", out, failed,
+	    err);
+
+	/* an answer without "value" is an empty table */
+	json_object_foreach(rc == 0 ? *out : NULL, k, v)
+		json_object_set(*out, k, json_object_get(v, "value") != NULL ? json_object_get(v, "value") :
+		    json_array());
 	return rc;
 }
 
@@ -479,6 +496,9 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 	const json_t *vnets = json_object_get(params, "vnets"), *pairs = json_object_get(params, "pairs");
 	const char *hop = json_str(params, "nextHopType") != NULL ? json_str(params, "nextHopType") :
 	    "ConnectedGroup";
+	/* "oneWay": each pair is checked from its first VNet only (a route server's routes reach
+	 * the NVA subnets; the spokes keep their default route the other way) */
+	bool one_way = json_is_true(json_object_get(params, "oneWay"));
 	json_t *ids = json_array(), *got = NULL, *seen = json_object(), *v;
 	struct rcheck *c = NULL;
 	struct nw_err e = { 0 };
@@ -486,7 +506,7 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 	enum gate_outcome o;
 	char ka[2048], kb[2048];
 
-	/* every ordered pair of vnets, or the listed pairs (both ways) */
+	/* every ordered pair of vnets, or the listed pairs (both ways unless oneWay) */
 	cap = json_array_size(vnets) * json_array_size(vnets) + 2 * json_array_size(pairs) + 1;
 	c = calloc(cap, sizeof(*c));
 	if (c == NULL || ids == NULL || seen == NULL) {
@@ -533,6 +553,8 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 		c[n].to = b;
 		c[n].prefixes = PREFIXES(b);
 		n++;
+		if (one_way)
+			continue;
 		c[n].from = b;
 		c[n].to = a;
 		c[n].prefixes = PREFIXES(a);
@@ -662,6 +684,41 @@ read_gateways(struct run *r, const json_t *params, json_t **reads, json_t *ev)
 	return o;
 }
 
+/*
+ * The reads of a learned-routes gate: POST learnedRoutes of each
+ * connection, an action that only reads (Virtual Hub Bgp Connections -
+ * List Learned Routes, learn.microsoft.com/rest/api/virtualwan/
+ * virtual-hub-bgp-connections/list-learned-routes): [{connection, learned
+ * or null}] in params' order.  A connection that cannot be asked is an
+ * error of the gate.
+ */
+static enum gate_outcome
+read_learned(struct run *r, const json_t *params, json_t **reads, json_t *ev)
+{
+	const json_t *c;
+	json_t *ids = json_array(), *got = NULL, *failed = json_array();
+	struct nw_err e = { 0 };
+	enum gate_outcome o = GATE_PASSED;
+	size_t i;
+
+	*reads = json_array();
+	json_array_foreach(json_object_get(params, "connections"), i, c)
+		json_array_append_new(ids, json_string(json_str(c, "connection")));
+	if (post_reads(r, ids, "learnedRoutes", "connection", "reading learned routes", &got, failed, &e) != 0)
+		o = gate_finish(ev, GATE_ERROR, "%s", e.msg);
+	else if (json_array_size(failed) > 0)
+		o = gate_finish(ev, GATE_ERROR, "cannot read the learned routes of %s: %s",
+		    gate_short_name(json_str(json_array_get(failed, 0), "connection")),
+		    json_str(json_array_get(failed, 0), "error"));
+	json_array_foreach(json_object_get(params, "connections"), i, c)
+		json_array_append_new(*reads, json_pack("{s:s?, s:O?}", "connection", json_str(c, "connection"),
+		    "learned", json_object_get(got, json_str(c, "connection") != NULL ? json_str(c, "connection") : "")));
+	json_decref(ids);
+	json_decref(got);
+	json_decref(failed);
+	return o;
+}
+
 enum gate_outcome
 gate_eval(struct run *r, const json_t *gate, json_t **evidence)
 {
@@ -694,6 +751,9 @@ gate_eval(struct run *r, const json_t *gate, json_t **evidence)
 	case GATE_READ_ROUTES:
 		o = ge->kind == GATE_ONPREM_ROUTES ? gate_onprem_routes(r, params, ev) :
 		    gate_effective_routes(r, params, false, ev);
+		break;
+	case GATE_READ_LEARNED:
+		o = read_learned(r, params, &reads, ev);
 		break;
 	case GATE_READ_NOTHING:
 		break;

@@ -62,7 +62,7 @@ if cmp -s "$TMP/again.json" "$TMP/out"; then pass "the same inputs give the same
 
 # bad intents: exit 2, the file and where in it, nothing written
 for case in \
-	"bad-unknown-kind.json|: /changes/1/kind: unknown change kind \"avnm-meshh\"; expected avnm-mesh, gateway-standard-ip or summarize-gateway-prefixes" \
+	"bad-unknown-kind.json|: /changes/1/kind: unknown change kind \"avnm-meshh\"; expected avnm-mesh, gateway-standard-ip, summarize-gateway-prefixes or route-server-interhub" \
 	"bad-unknown-key.json|: /changes/0/memberz: unknown key \"memberz\"" \
 	"bad-wrong-type.json|: /changes/0/hubs/names: expected an array of strings, found a string" \
 	"bad-syntax.json|bad-syntax.json: line 5, column " \

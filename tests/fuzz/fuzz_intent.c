@@ -80,7 +80,7 @@ check_target(const struct intent *in)
 
 	check_rollout(&in->parsed_rollout);
 	for (size_t i = 0; i < in->nchanges; i++)
-		if (in->changes[i].kind == INTENT_AVNM_MESH)
+		if (intent_mesh_group(&in->changes[i]) != NULL)
 			check_members(&in->changes[i], cur);
 	rc = intent_target(&a, in, cur, &err);
 	rc2 = intent_target(&b, in, cur, &err2);

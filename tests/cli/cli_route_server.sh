@@ -1,0 +1,169 @@
+#!/bin/sh
+# route-server-interhub end to end on the emulator (seed 003, option A):
+# two hubs whose NVA subnets route to the other hub's spokes with UDRs get a
+# route server each, BGP connections from both NVAs to both route servers
+# (AS-override toward the remote one), and lose their inter-hub routes in two
+# rollout waves.  The real binary plans, applies wave by wave (one wave
+# interrupted at a journal write and resumed), and rolls the change back.
+# After every wave the paths between the hubs' NVA subnets and the spokes,
+# and between the spokes, are those before the change (the rehearsal's
+# promise), none is unreachable, and at the end the estate is the one we
+# started from.  Asserts from exit codes, GET /__netwave/state and
+# /__netwave/requests.  Every loop is bounded.
+set -eu
+. "$top_srcdir/tests/cli/lib.sh"
+
+EMU=""
+cleanup() {
+	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
+		kill -9 "$EMU" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c1100
+export AZURE_CLIENT_ID=netwave-cli-tests
+export AZURE_CLIENT_SECRET="canary-cli-5ecret-0131"
+unset NETWAVE_ACCESS_TOKEN NETWAVE_DB NETWAVE_TEST_CRASH_AFTER 2>/dev/null || true
+export NETWAVE_NO_LIVE=1
+SUB=11111111-2222-4333-8444-555555555555
+DB="$TMP/netwave.db"
+INTENT="$DATA/intent/good-route-server.json"
+APPLY_TIMEOUT=180
+
+# The emulator's estate: the UDR design, and the NVAs as they are configured
+# (their BGP sessions wait for the route servers: declared.nvas of the target)
+run "$NETWAVE" target --current "$DATA/intent/route-server-estate.json" --intent "$INTENT" --out "$TMP/tgt.json"
+expect_rc "target" 0
+python3 - "$DATA/intent/route-server-estate.json" "$TMP/tgt.json" "$TMP/seed.json" <<'EOF'
+import json, sys
+e = json.load(open(sys.argv[1]))
+e["declared"] = json.load(open(sys.argv[2]))["declared"]
+json.dump(e, open(sys.argv[3], "w"))
+EOF
+
+"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/seed.json" --state "$TMP/emu.db" \
+    --time-scale 1000000 --seed-rng 13 2>>"$TMP/emu.err" &
+EMU=$!
+i=0
+while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+BASE=$(cat "$TMP/port" 2>/dev/null || true)
+if [ -n "$BASE" ]; then pass "the emulator listens"; else fail "the emulator listens"; finish; exit 1; fi
+P="--arm-endpoint $BASE --authority-host $BASE"
+
+state() { curl -sS -m 30 "$BASE/__netwave/state" >"$1"; }
+
+# paths FILE: "FROM TO class detail" for the flows the change must not move
+paths() {
+	for pair in "hub1/nva spoke3" "hub1/nva spoke4" "hub2/nva spoke1" "hub2/nva spoke2" \
+	    "spoke1 spoke3" "spoke3 spoke1" "spoke2 spoke4" "spoke1 spoke2"; do
+		set -- $pair
+		"$NETWAVE" path "$STATE" "$1" "$2" -o json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(sys.argv[1], sys.argv[2], d["class"], d.get("detail", ""))' "$1" "$2" || echo "$1 $2 error"
+	done
+}
+
+# --- plan ------------------------------------------------------------------
+run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/current.json"
+expect_rc "discover" 0
+run "$NETWAVE" plan --current "$TMP/current.json" --intent "$INTENT" --db "$DB" -o json
+expect_rc "plan" 0
+PLAN=$(sed -n 's/^plan \(pl-[0-9a-f]*\) stored.*/\1/p' "$TMP/err")
+KINDS=$(python3 -c 'import json,sys; print(" ".join(w["kind"] for w in json.load(open(sys.argv[1]))["waves"]))' "$TMP/out")
+if [ "$KINDS" = "route-server bgp-peering udr-cleanup udr-cleanup" ]; then pass "the waves come in seed 003's order"
+else fail "the waves come in seed 003's order" "got: $KINDS"; fi
+GATES=$(python3 -c 'import json,sys; print(" ".join(g["kind"] for w in json.load(open(sys.argv[1]))["waves"] for g in w["gates"]))' "$TMP/out")
+case "$GATES" in
+*learned-routes*effective-routes*) pass "BGP is gated on learned routes, the cleanup on effective routes" ;;
+*) fail "BGP is gated on learned routes, the cleanup on effective routes" "gates: $GATES" ;;
+esac
+
+STATE="$TMP/before.json"
+state "$STATE"
+paths >"$TMP/paths-before"
+if grep -q "unreachable\|error" "$TMP/paths-before"; then fail "every flow is reachable before" "$(cat "$TMP/paths-before")"
+else pass "every flow is reachable before"; fi
+
+# --- apply wave by wave; the BGP wave interrupted after its 2nd journal write --
+for w in route-servers bgp-peering udr-cleanup-first udr-cleanup-rest; do
+	if [ "$w" = bgp-peering ]; then
+		set +e
+		NETWAVE_TEST_CRASH_AFTER=2 timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" \
+		    --wave "$w" --yes --no-history $P >"$TMP/out" 2>"$TMP/err"
+		RC=$?
+		set -e
+		if [ "$RC" -ne 0 ]; then pass "$w: stops at the crash point"; else fail "$w: stops at the crash point"; fi
+	fi
+	run timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P
+	expect_rc "$w: applied" 0
+	STATE="$TMP/after-$w.json"
+	state "$STATE"
+	paths >"$TMP/paths-$w"
+	if cmp -s "$TMP/paths-before" "$TMP/paths-$w"; then pass "$w: every flow keeps its path"
+	else fail "$w: every flow keeps its path" "$(diff "$TMP/paths-before" "$TMP/paths-$w" | tr '\n' ' ')"; fi
+done
+
+python3 - "$STATE" >"$TMP/summary" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = [r["type"] for r in d["resources"]]
+rt = {r["name"]: sorted(x["properties"]["addressPrefix"] for x in r["properties"].get("routes", []))
+      for r in d["resources"] if r["type"] == "Microsoft.Network/routeTables"}
+print("hubs", t.count("Microsoft.Network/virtualHubs"), "bgp", t.count("Microsoft.Network/virtualHubs/bgpConnections"))
+print("nva1", rt["rt-nva1"], "nva2", rt["rt-nva2"], "spokes1", rt["rt-spokes1"], "spokes2", rt["rt-spokes2"])
+EOF
+if grep -q "^hubs 2 bgp 4$" "$TMP/summary"; then pass "two route servers, four BGP connections"
+else fail "two route servers, four BGP connections" "$(cat "$TMP/summary")"; fi
+if grep -qF "nva1 [] nva2 [] spokes1 ['0.0.0.0/0'] spokes2 ['0.0.0.0/0']" "$TMP/summary"; then
+	pass "the inter-hub routes are gone, the default routes to the firewalls stay"
+else fail "the inter-hub routes are gone, the default routes to the firewalls stay" "$(cat "$TMP/summary")"; fi
+curl -sS -m 30 "$BASE/__netwave/requests" >"$TMP/requests.json"
+python3 - "$TMP/requests.json" >"$TMP/req" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+reqs = d if isinstance(d, list) else d.get("requests", [])
+ok = [r for r in reqs if str(r["status"]).startswith("2")]
+print("learned", sum(1 for r in ok if r["method"] == "POST" and r["path"].endswith("/learnedRoutes")))
+puts = {}
+for r in ok:
+    if r["method"] == "PUT" and "/bgpConnections/" in r["path"]:
+        puts[r["path"]] = puts.get(r["path"], 0) + 1
+print("bgp-twice", sum(1 for v in puts.values() if v > 1))
+print("spoke-route-writes", sum(1 for r in ok if r["method"] in ("PUT", "DELETE") and "/rt-spokes" in r["path"]))
+EOF
+if grep -q "^learned [1-9]" "$TMP/req"; then pass "the gate read learnedRoutes"; else fail "the gate read learnedRoutes" "$(cat "$TMP/req")"; fi
+if grep -q "^bgp-twice 0$" "$TMP/req"; then pass "the resumed wave sent no BGP connection twice"
+else fail "the resumed wave sent no BGP connection twice" "$(cat "$TMP/req")"; fi
+if grep -q "^spoke-route-writes 0$" "$TMP/req"; then pass "nothing wrote the spokes' route tables"
+else fail "nothing wrote the spokes' route tables" "$(cat "$TMP/req")"; fi
+
+# --- the way back ------------------------------------------------------------
+run timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" rollback "$PLAN" --db "$DB" --all --yes --no-history $P
+expect_rc "rollback, proven" 0
+STATE="$TMP/back.json"
+state "$STATE"
+paths >"$TMP/paths-back"
+if cmp -s "$TMP/paths-before" "$TMP/paths-back"; then pass "after the rollback every flow has its path"
+else fail "after the rollback every flow has its path" "$(diff "$TMP/paths-before" "$TMP/paths-back" | tr '\n' ' ')"; fi
+python3 - "$TMP/before.json" "$STATE" >"$TMP/same" <<'EOF'
+import json, sys
+def key(f):
+    d = json.load(open(f))
+    out = []
+    for r in d["resources"]:
+        routes = sorted((x["name"], x["properties"].get("addressPrefix"), x["properties"].get("nextHopIpAddress"))
+                        for x in r.get("properties", {}).get("routes", []))
+        out.append((r["type"], r["name"], routes))
+    return sorted(out)
+print("same" if key(sys.argv[1]) == key(sys.argv[2]) else "different")
+EOF
+if grep -q "^same$" "$TMP/same"; then pass "the estate is the one we started from"
+else fail "the estate is the one we started from"; fi
+
+finish
