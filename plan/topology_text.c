@@ -281,8 +281,14 @@ topology_canonical_root(json_t *root)
 		items[i].index = i;
 		items[i].v = v;
 	}
-	if (n > 1)
-		qsort(items, n, sizeof(*items), cmp_sort_item);
+	/* a file netwave wrote is in order already: n - 1 comparisons, no copy */
+	for (i = 1; i < n && cmp_sort_item(&items[i - 1], &items[i]) < 0; i++)
+		;
+	if (i >= n) {
+		free(items);
+		return json_incref(root);
+	}
+	qsort(items, n, sizeof(*items), cmp_sort_item);
 	if ((copy = json_copy(root)) == NULL || (sorted = json_array()) == NULL)
 		goto fail;
 	for (i = 0; i < n; i++)
