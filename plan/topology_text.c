@@ -186,7 +186,11 @@ topology_load_buffer(struct topology **out, const char *buf, size_t len, const c
  * a buffer: on the 5,000-spoke bench estate (56 MB) that saves the copy
  * and the pages of a second 56 MB.  -1 when the file is not one to map
  * (not there, not regular, empty or over the limit: file_read_all then
- * says why, as for any file), else what loading it gave.
+ * says why, as for any file), else what loading it gave.  As with any
+ * mapped file, one truncated by another process while it is parsed
+ * stops the process with SIGBUS rather than an error: topology files are
+ * written whole and renamed into place (topology_write_file), never
+ * cut short.
  */
 static int
 load_mapped(struct topology **out, const char *path, size_t max_bytes,
