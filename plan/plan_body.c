@@ -38,10 +38,12 @@ static const char *const SUBNET_READONLY[] = {
  * shared, not copied: a plan for thousands of VNets carries their bodies
  * twice (operation and inverse), and sharing keeps that affordable.  The
  * result must therefore never be modified below the levels wire_body and
- * subnet_body copy on purpose.
+ * subnet_body copy on purpose.  extra names more keys of v to drop, keep
+ * keys of v whose values are taken as they are, not walked: the caller
+ * puts values of its own there.
  */
 static json_t *
-strip_cow(json_t *v, const char *const *extra)
+strip_cow(json_t *v, const char *const *extra, const char *const *keep)
 {
 	const char *k;
 	json_t *x, *out = NULL;
@@ -53,7 +55,7 @@ strip_cow(json_t *v, const char *const *extra)
 			bool drop = plan_str_in(k, READONLY_KEYS) || (extra != NULL && plan_str_in(k, extra));
 
 			if (!drop) {
-				c = strip_cow(x, NULL);
+				c = keep != NULL && plan_str_in(k, keep) ? json_incref(x) : strip_cow(x, NULL, NULL);
 				if (c == NULL) {
 					json_decref(out);
 					return NULL;
@@ -85,7 +87,7 @@ strip_cow(json_t *v, const char *const *extra)
 	if (json_is_array(v)) {
 		n = json_array_size(v);
 		for (i = 0; i < n; i++) {
-			json_t *c = strip_cow(json_array_get(v, i), NULL);
+			json_t *c = strip_cow(json_array_get(v, i), NULL, NULL);
 
 			if (c == NULL) {
 				json_decref(out);
@@ -110,30 +112,39 @@ strip_cow(json_t *v, const char *const *extra)
 	return json_incref(v);
 }
 
-/* A fresh object holding the stripped members of obj (so callers may set keys on it). */
+/*
+ * A fresh object holding the stripped members of obj (so callers may set
+ * keys on it); extra and keep as strip_cow's.  When strip_cow left
+ * something out, what it returns is already a new object of its own.
+ */
 static json_t *
-plan_fresh_object(json_t *obj, const char *const *extra)
+plan_fresh_object(json_t *obj, const char *const *extra, const char *const *keep)
 {
-	json_t *s = strip_cow(obj, extra), *out;
+	json_t *s = strip_cow(obj, extra, keep), *out;
 
-	if (s == NULL)
-		return NULL;
+	if (s == NULL || s != obj)
+		return s;
 	out = json_copy(s); /* shallow: a new object whatever strip_cow shared */
 	json_decref(s);
 	return out;
 }
 
+/* The members whose values a body's maker replaces with fresh ones of its own. */
+static const char *const KEEP_PROPERTIES[] = { "properties", NULL };
+static const char *const KEEP_SUBNETS[] = { "subnets", NULL };
+
 /* A subnet object as it goes inside a VNet or subnet PUT; it and its properties are fresh. */
 static json_t *
 subnet_wire(json_t *subnet)
 {
-	json_t *sn = plan_fresh_object(subnet, NULL), *p;
+	json_t *sn, *p = json_object_get(subnet, "properties");
 
+	/* the properties are stripped once, below, with the subnet's own read-only keys */
+	sn = plan_fresh_object(subnet, NULL, json_is_object(p) ? KEEP_PROPERTIES : NULL);
 	if (sn == NULL)
 		return NULL;
-	p = json_object_get(subnet, "properties");
 	if (json_is_object(p)) {
-		json_t *fp = plan_fresh_object(p, SUBNET_READONLY);
+		json_t *fp = plan_fresh_object(p, SUBNET_READONLY, NULL);
 		if (fp == NULL) {
 			json_decref(sn);
 			return NULL;
@@ -164,12 +175,14 @@ plan_wire_body(const json_t *res)
 	for (i = 0; keep[i] != NULL; i++) {
 		json_t *v = json_object_get(res, keep[i]);
 		if (v != NULL)
-			json_object_set_new(body, keep[i], strip_cow(v, NULL));
+			json_object_set_new(body, keep[i], strip_cow(v, NULL, NULL));
 	}
 	p = json_object_get(res, "properties");
 	if (!json_is_object(p))
 		return body;
-	fp = plan_fresh_object(p, NULL);
+	/* a VNet's subnets are made below and a route table's dropped: neither is walked here */
+	fp = plan_fresh_object(p, NULL, json_object_get(p, "routes") != NULL ||
+	    json_is_array(json_object_get(p, "subnets")) ? KEEP_SUBNETS : NULL);
 	if (fp == NULL) {
 		json_decref(body);
 		return NULL;
@@ -234,6 +247,6 @@ plan_subnet_body(const json_t *subnet)
 	if (b == NULL)
 		return NULL;
 	if (json_is_object(p))
-		json_object_set_new(b, "properties", plan_fresh_object(p, SUBNET_READONLY));
+		json_object_set_new(b, "properties", plan_fresh_object(p, SUBNET_READONLY, NULL));
 	return b;
 }

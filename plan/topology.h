@@ -494,7 +494,8 @@ char *topology_dump(const struct topology *t);
 /*
  * The document as the canonical text orders it: a shallow copy of root
  * whose resources array holds the same elements sorted as topology_dump
- * sorts them (root itself when it has no resources array).  New reference;
+ * sorts them (root itself when it has no resources array or they are in
+ * that order already: callers only read it).  New reference;
  * NULL on out of memory.  For writers that produce the canonical bytes
  * another way (the planner hashes them as they are dumped).
  */

@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plan/jsonutil.h"
 #include "plan/topology_impl.h"
@@ -177,6 +181,41 @@ topology_load_buffer(struct topology **out, const char *buf, size_t len, const c
 	return load_text(out, buf, len, name, opts, err);
 }
 
+/*
+ * A regular file is parsed where it lies, mapped rather than copied into
+ * a buffer: on the 5,000-spoke bench estate (56 MB) that saves the copy
+ * and the pages of a second 56 MB.  -1 when the file is not one to map
+ * (not there, not regular, empty or over the limit: file_read_all then
+ * says why, as for any file), else what loading it gave.  As with any
+ * mapped file, one truncated by another process while it is parsed
+ * stops the process with SIGBUS rather than an error: topology files are
+ * written whole and renamed into place (topology_write_file), never
+ * cut short.
+ */
+static int
+load_mapped(struct topology **out, const char *path, size_t max_bytes,
+    const struct topology_load_opts *opts, struct nw_err *err)
+{
+	struct stat st;
+	void *map;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (size_t)st.st_size > max_bytes) {
+		close(fd);
+		return -1;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return -1;
+	rc = load_text(out, map, (size_t)st.st_size, path, opts, err);
+	munmap(map, (size_t)st.st_size);
+	return rc;
+}
+
 int
 topology_load_file(struct topology **out, const char *path,
     const struct topology_load_opts *opts, struct nw_err *err)
@@ -188,6 +227,8 @@ topology_load_file(struct topology **out, const char *path,
 	int rc;
 
 	*out = NULL;
+	if (strcmp(path, "-") != 0 && (rc = load_mapped(out, path, max_bytes, opts, err)) >= 0)
+		return rc;
 	if ((rc = file_read_all(&buf, &len, path, max_bytes, err)) != 0)
 		/* The message's code is the one that describes it (a size limit is
 		 * bad input even where the reader's return says otherwise). */
@@ -244,8 +285,14 @@ topology_canonical_root(json_t *root)
 		items[i].index = i;
 		items[i].v = v;
 	}
-	if (n > 1)
-		qsort(items, n, sizeof(*items), cmp_sort_item);
+	/* a file netwave wrote is in order already: n - 1 comparisons, no copy */
+	for (i = 1; i < n && cmp_sort_item(&items[i - 1], &items[i]) < 0; i++)
+		;
+	if (i >= n) {
+		free(items);
+		return json_incref(root);
+	}
+	qsort(items, n, sizeof(*items), cmp_sort_item);
 	if ((copy = json_copy(root)) == NULL || (sorted = json_array()) == NULL)
 		goto fail;
 	for (i = 0; i < n; i++)
