@@ -19,18 +19,8 @@ PES=${PES:-0}
 LATENCY_MS=${LATENCY_MS:-20}
 TIME_SCALE=${TIME_SCALE:-1000}
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/netwave-bench.XXXXXX")
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -TERM "$EMU" 2>/dev/null || true
-		wait "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-now() { date +%s.%N; }
+. "$(dirname "$0")/lib.sh"
+bench_tmp
 
 echo "bench_preflight: synth --hubs $HUBS --spokes-per-hub $SPOKES --pe-per-spoke $PES," \
 	"$LATENCY_MS ms added per request, emulator time scale $TIME_SCALE"
@@ -41,20 +31,8 @@ SUB=$(grep -A1 '"subscriptions"' "$TMP/seed.json" | tail -n 1 | tr -d ' ",')
 cat >"$TMP/faults.json" <<EOF2
 {"format": "netwave.faults/v1", "rules": [{"name": "latency", "action": "latency", "ms": $LATENCY_MS}]}
 EOF2
-"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" --seed "$TMP/seed.json" \
-	--faults "$TMP/faults.json" --time-scale "$TIME_SCALE" --no-auth 2>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 1200 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ ! -s "$TMP/port" ]; then
-	echo "bench_preflight: the emulator did not start" >&2
-	cat "$TMP/emu.err" >&2
-	exit 1
-fi
-BASE=$(cat "$TMP/port")
+bench_emulator bench_preflight --seed "$TMP/seed.json" --faults "$TMP/faults.json" \
+	--time-scale "$TIME_SCALE" --no-auth
 export NETWAVE_ACCESS_TOKEN=bench-token NETWAVE_NO_LIVE=1
 P="--arm-endpoint $BASE --authority-host $BASE"
 

@@ -15,15 +15,6 @@ SUB=11111111-2222-4333-8444-555555555555
 NET="/subscriptions/$SUB/resourceGroups/rg-net/providers/Microsoft.Network"
 API="api-version=2024-05-01"
 
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 # --- check on the file ----------------------------------------------------------------
 
 run "$NETWAVE" check "$F"
@@ -65,17 +56,7 @@ then pass "json lists exactly the circuit findings, on the peering or the circui
 
 # --- the emulator serves peerings as ARM does; discover keeps them -----------------------
 
-rm -f "$TMP/port"
-"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" --seed "$F" --time-scale 1000 \
-	2>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-BASE=$(cat "$TMP/port" 2>/dev/null || true)
-if [ -n "$BASE" ]; then pass "emulator started"; else fail "emulator started"; finish; exit 1; fi
+if emulator_start --seed "$F" --time-scale 1000; then pass "emulator started"; else fail "emulator started"; finish; exit 1; fi
 
 TOKEN=$(curl -sS -m 30 -d 'grant_type=client_credentials&client_id=app-1&client_secret=s&scope=https%3A%2F%2Fmanagement.azure.com%2F.default' \
 	"$BASE/tenant-1/oauth2/v2.0/token" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')

@@ -10,28 +10,10 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 SEED="$DATA/bgp/option-a.json"
 SUB=11111111-2222-4333-8444-555555555555
 NET="/subscriptions/$SUB/resourceGroups/rg-net/providers/Microsoft.Network"
-rm -f "$TMP/port"
-"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" --seed "$SEED" --no-auth \
-	--time-scale 1000 2>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-BASE=$(cat "$TMP/port")
+emulator_start --seed "$SEED" --no-auth --time-scale 1000 || true
 if [ -n "$BASE" ]; then pass "emulator started"; else fail "emulator started"; finish; exit 1; fi
 
 API=$(sed -n 's/.*ARM_API_NETWORK "\([^"]*\)".*/\1/p' "$top_srcdir/plan/arm_api.h" | head -n 1)

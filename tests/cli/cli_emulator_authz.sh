@@ -13,14 +13,6 @@ RGP="/subscriptions/$SUB/resourceGroups/rg-net"
 NET="$RGP/providers/Microsoft.Network"
 API="api-version=2026-01-01"
 AUTHZ="providers/Microsoft.Authorization"
-EMU=""
-
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then kill -9 "$EMU" 2>/dev/null || true; fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 cat >"$TMP/seed.json" <<EOF
 { "format": "netwave.topology/v1", "subscriptions": ["$SUB"],
   "resources": [
@@ -47,15 +39,6 @@ cat >"$TMP/clients.json" <<EOF
       "roleAssignments": [ { "scope": "$RGP", "role": "Network Contributor" } ] } ] }
 EOF
 
-start_emulator() {
-	rm -f "$TMP/port"
-	"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" "$@" 2>"$TMP/emu.err" &
-	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	BASE=$(cat "$TMP/port" 2>/dev/null || true)
-	[ -n "$BASE" ]
-}
 
 # token CLIENT SECRET: prints the access token
 token() {
@@ -76,7 +59,7 @@ expect_status() {
 	if [ "$STATUS" = "$2" ]; then pass "$1 ($2)"; else fail "$1" "expected HTTP $2, got $STATUS"; fi
 }
 
-if start_emulator --seed "$TMP/seed.json" --clients "$TMP/clients.json" --time-scale 1000; then
+if emulator_start --seed "$TMP/seed.json" --clients "$TMP/clients.json" --time-scale 1000; then
 	pass "the emulator starts with role assignments, a lock and a policy"
 else
 	fail "the emulator starts with role assignments, a lock and a policy" "$(cat "$TMP/emu.err")"
@@ -140,9 +123,7 @@ curl -sS -m 10 "$BASE/__netwave/requests" >"$TMP/out"
 expect_out "the log records the unauthorized request" '"operation":"unauthorized"'
 expect_out "the log records the lock refusal" '"operation":"locked"'
 expect_out "the log records the policy refusal" '"operation":"disallowed by policy"'
-kill -TERM "$EMU" 2>/dev/null || true
-i=0
-while kill -0 "$EMU" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+emulator_stop
 
 # bad input: a role netwave does not know, named with its place in the file
 sed 's/"Reader"/"Superhero"/' "$TMP/clients.json" >"$TMP/bad.json"

@@ -12,33 +12,11 @@ set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
 SCHEMAS="$top_srcdir/docs/schemas"
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 # an emulator without authentication: the token is plainly fake
 export NETWAVE_ACCESS_TOKEN=fake-token
 export NETWAVE_NO_LIVE=1
 unset NETWAVE_DB 2>/dev/null || true
 
-start_emulator() {
-	rm -f "$TMP/port"
-	"$NETWAVE" emulator --port-file "$TMP/port" --seed "$1" --time-scale 5000 --seed-rng 7 \
-	    --no-auth 2>>"$TMP/emu.err" &
-	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	BASE=$(cat "$TMP/port")
-	P="--arm-endpoint $BASE --authority-host $BASE"
-}
 
 # writes: how many writes the emulator received, preflight's own reads
 # (checkPolicyRestrictions, listDeploymentStatus, which only read) and token requests left out
@@ -72,7 +50,7 @@ valid() {
 SUB=$(sed -n 's/^    "\([0-9a-f-]\{36\}\)"$/\1/p' "$TMP/synth.json" | head -n 1)
 sed -e "s|^  \"resources\": \[\$|  \"resources\": [ { \"id\": \"/subscriptions/$SUB/resourceGroups/rg-avnm\", \"name\": \"rg-avnm\", \"type\": \"Microsoft.Resources/resourceGroups\", \"location\": \"eastus\", \"properties\": { \"provisioningState\": \"Succeeded\" } },|" \
     "$TMP/synth.json" >"$TMP/estate.json"
-start_emulator "$TMP/estate.json"
+emulator_start --seed "$TMP/estate.json" --time-scale 5000 --seed-rng 7 --no-auth
 if [ -n "$BASE" ]; then pass "the emulator listens"; else fail "the emulator listens"; fi
 run "$NETWAVE" discover --subscription "$SUB" $P --out "$TMP/current.json"
 expect_rc "discover" 0
@@ -153,23 +131,11 @@ N=$(curl -sS -m 10 "$BASE/__netwave/state" | grep -c '"type": "Microsoft.Network
 if [ "$N" -ge 1 ]; then pass "the network manager exists"; else fail "the network manager exists"; fi
 
 # --- refusals as Azure makes them: a role without commit, locks, a policy deny -------------
-kill -TERM "$EMU" 2>/dev/null || true
-i=0
-while kill -0 "$EMU" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-kill -9 "$EMU" 2>/dev/null || true
-wait "$EMU" 2>/dev/null || true
-EMU=""
+emulator_stop
 # two spokes peered by hand: the mesh's clean-up (the decommission) deletes that peering
 python3 "$top_srcdir/tests/cli/preflight_peer.py" "$TMP/estate.json" "$TMP/estate2.json"
 sed -e "s|@SUB@|$SUB|g" "$DATA/preflight/clients.json" >"$TMP/clients.json"
-rm -f "$TMP/port"
-"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/estate2.json" --clients "$TMP/clients.json" \
-    --time-scale 5000 --seed-rng 7 2>>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-BASE=$(cat "$TMP/port")
-P="--arm-endpoint $BASE --authority-host $BASE"
+emulator_start --seed "$TMP/estate2.json" --clients "$TMP/clients.json" --time-scale 5000 --seed-rng 7
 unset NETWAVE_ACCESS_TOKEN
 export AZURE_TENANT_ID=00000000-0000-4000-8000-00000000f11e AZURE_CLIENT_ID=pf-admin AZURE_CLIENT_SECRET=pf-admin-fake
 run "$NETWAVE" discover --subscription "$SUB" $P --out "$TMP/current2.json"

@@ -13,15 +13,6 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-EMU=""
-cleanup() {
-	if [ -n "$EMU" ] && kill -0 "$EMU" 2>/dev/null; then
-		kill -9 "$EMU" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
 export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c1100
 export AZURE_CLIENT_ID=netwave-cli-tests
 export AZURE_CLIENT_SECRET="canary-cli-5ecret-0131"
@@ -43,15 +34,7 @@ e["declared"] = json.load(open(sys.argv[2]))["declared"]
 json.dump(e, open(sys.argv[3], "w"))
 EOF
 
-"$NETWAVE" emulator --port-file "$TMP/port" --seed "$TMP/seed.json" --state "$TMP/emu.db" \
-    --time-scale 1000000 --seed-rng 13 2>>"$TMP/emu.err" &
-EMU=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-BASE=$(cat "$TMP/port" 2>/dev/null || true)
+emulator_start --seed "$TMP/seed.json" --state "$TMP/emu.db" --time-scale 1000000 --seed-rng 13 || true
 if [ -n "$BASE" ]; then pass "the emulator listens"; else fail "the emulator listens"; finish; exit 1; fi
 P="--arm-endpoint $BASE --authority-host $BASE"
 
