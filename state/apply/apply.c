@@ -1011,6 +1011,67 @@ select_waves(struct run *r, const json_t *wlist, int *first, int *last, bool *no
 /* ------------------------------------------------------------------ */
 /* The run */
 
+/* Waves first..last forward; *wlist is re-read between waves (the engine rewrites it). */
+static int
+run_forward(struct run *r, json_t **wlist, int first, int last, struct nw_err *err)
+{
+	const json_t *g, *pw;
+	size_t k;
+	int i, rc;
+
+	for (i = first; i <= last; i++) {
+		if (i > first) {
+			json_decref(*wlist);
+			*wlist = NULL;
+			if ((rc = store_wave_list(r->st, r->plan_id, wlist, err)) != 0)
+				return rc;
+		}
+		if ((rc = wave_forward(r, *wlist, i, err)) != 0)
+			return rc;
+	}
+	/* the last wave's soak keeps the next from starting: say when it may */
+	if (last + 1 >= (int)json_array_size(*wlist))
+		return 0;
+	pw = json_array_get(json_object_get(r->plan, "waves"), (size_t)last);
+	json_array_foreach(json_object_get(pw, "gates"), k, g)
+		if (gate_kind_parse(json_str(g, "kind")) == GATE_SOAK &&
+		    (json_str(g, "when") == NULL || strcmp(json_str(g, "when"), "after") == 0)) {
+			double scale = r->o->soak_scale > 0 ? r->o->soak_scale : 1;
+			time_t until = run_time(r) + (time_t)ceil((double)json_integer_value(
+			    json_path(g, "params", "seconds", NULL)) / scale);
+			apply_time_format(r->res->soak_until, sizeof(r->res->soak_until), until);
+			run_event(r, "soak-next", json_pack("{s:s, s:s}", "wave", json_str(pw, "name"),
+			    "until", r->res->soak_until));
+		}
+	return 0;
+}
+
+/* Waves first down to last rolled back, each touched one confirmed when asked. */
+static int
+run_rollback(struct run *r, const json_t *wlist, int first, int last, struct nw_err *err)
+{
+	const struct apply_opts *o = r->o;
+	int i, rc;
+
+	for (i = first; i >= last; i--) {
+		const char *name = json_str(wave_entry(wlist, i), "name");
+
+		if (!touched(wave_entry(wlist, i)))
+			continue;
+		if (!o->yes && o->confirm != NULL) {
+			char prompt[512];
+			snprintf(prompt, sizeof(prompt), "roll back wave %s of plan %s: its steps are undone "
+			    "in reverse order; type the wave name '%s' to go on: ", name, r->plan_id, name);
+			if (!o->confirm(o->confirm_arg, prompt, name))
+				return err_set(err, NW_EINPUT, "the rollback of wave %s was not confirmed; nothing "
+				    "was changed", name);
+		}
+		if ((rc = wave_rollback(r, i, true, err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 apply_run(struct store *st, struct provider *p, const char *plan, const struct apply_opts *o,
     struct apply_result *res, struct nw_err *err)
@@ -1019,7 +1080,7 @@ apply_run(struct store *st, struct provider *p, const char *plan, const struct a
 	struct run r;
 	json_t *wlist = NULL;
 	long ttl = o->lease_ttl > 0 ? o->lease_ttl : APPLY_DEFAULT_LEASE_TTL;
-	int first = -1, last = -1, i, rc;
+	int first = -1, last = -1, rc;
 	bool none = false, leased = false;
 
 	if (res == NULL)
@@ -1056,53 +1117,8 @@ apply_run(struct store *st, struct provider *p, const char *plan, const struct a
 	if (o->direction == APPLY_FORWARD && o->before_writes != NULL &&
 	    (rc = o->before_writes(o->before_writes_arg, r.plan_id, err)) != 0)
 		goto done;
-	if (o->direction == APPLY_FORWARD) {
-		for (i = first; i <= last; i++) {
-			if (i > first) {
-				json_decref(wlist);
-				wlist = NULL;
-				if ((rc = store_wave_list(st, r.plan_id, &wlist, err)) != 0)
-					goto done;
-			}
-			if ((rc = wave_forward(&r, wlist, i, err)) != 0)
-				goto done;
-		}
-		/* the last wave's soak keeps the next from starting: say when it may */
-		if (last + 1 < (int)json_array_size(wlist)) {
-			const json_t *g, *pw = json_array_get(json_object_get(r.plan, "waves"), (size_t)last);
-			size_t k;
-			json_array_foreach(json_object_get(pw, "gates"), k, g)
-				if (gate_kind_parse(json_str(g, "kind")) == GATE_SOAK &&
-				    (json_str(g, "when") == NULL || strcmp(json_str(g, "when"), "after") == 0)) {
-					double scale = o->soak_scale > 0 ? o->soak_scale : 1;
-					time_t until = run_time(&r) + (time_t)ceil((double)json_integer_value(
-					    json_path(g, "params", "seconds", NULL)) / scale);
-					apply_time_format(res->soak_until, sizeof(res->soak_until), until);
-					run_event(&r, "soak-next", json_pack("{s:s, s:s}", "wave", json_str(pw, "name"),
-					    "until", res->soak_until));
-				}
-		}
-	} else {
-		for (i = first; i >= last; i--) {
-			const char *name = json_str(wave_entry(wlist, i), "name");
-
-			if (!touched(wave_entry(wlist, i)))
-				continue;
-			if (!o->yes && o->confirm != NULL) {
-				char prompt[512];
-				snprintf(prompt, sizeof(prompt), "roll back wave %s of plan %s: its steps are undone "
-				    "in reverse order; type the wave name '%s' to go on: ", name, r.plan_id, name);
-				if (!o->confirm(o->confirm_arg, prompt, name)) {
-					rc = err_set(err, NW_EINPUT, "the rollback of wave %s was not confirmed; nothing was "
-					    "changed", name);
-					goto done;
-				}
-			}
-			if ((rc = wave_rollback(&r, i, true, err)) != 0)
-				goto done;
-		}
-	}
-	rc = 0;
+	rc = o->direction == APPLY_FORWARD ? run_forward(&r, &wlist, first, last, err) :
+	    run_rollback(&r, wlist, first, last, err);
 done:
 	if (r.crashed && rc == 0)
 		rc = err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
