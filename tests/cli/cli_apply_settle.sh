@@ -46,7 +46,8 @@ accepted_writes() {
 	    sed -n 's/.*"method":"\([A-Z]*\)","path":"\([^"]*\)".*/\1 \2/p' |
 	    grep -v -e '/listDeploymentStatus$' -e '/effectiveRouteTable$' -e 'Microsoft.ResourceGraph' \
 	        -e '/routeTables/primary$' -e '/routeTables/secondary$' -e '/listActiveConnectivityConfigurations$' \
-	        -e '/listNetworkManagerEffectiveConnectivityConfigurations$' || true
+	        -e '/listNetworkManagerEffectiveConnectivityConfigurations$' -e '/checkPolicyRestrictions$' \
+	        -e '/learnedRoutes$' -e '/advertisedRoutes$' || true
 }
 
 # twice LIMIT_EXTRA: writes accepted more often than the plan sends them (LIMIT_EXTRA: a
