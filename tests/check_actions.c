@@ -194,7 +194,8 @@ END_TEST
 int
 main(void)
 {
-	const TTest *const tests[] = {
+	const TTest *const actions_tests[] = {
+		TEST_CASE("core", 0),
 		test_only_commit_migration_is_irreversible_and_settled_by_the_gateway_going,
 		test_an_operation_is_recognized_by_method_and_path_shape,
 		test_permissions_follow_the_resource_type_chain_and_the_action,
@@ -204,5 +205,5 @@ main(void)
 		NULL,
 	};
 
-	return test_run_suite(test_suite("actions", "core", 0, tests));
+	return test_main("actions", actions_tests);
 }

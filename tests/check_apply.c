@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include <check.h>
-#include <curl/curl.h>
 #include <git2.h>
 #include <jansson.h>
 #include <sqlite3.h>
@@ -1471,11 +1470,11 @@ START_TEST(test_commit_migration_under_a_reset_or_a_lost_operation_is_sent_once)
 }
 END_TEST
 
-
-static Suite *
-apply_suite(void)
+int
+main(void)
 {
-	const TTest *const tests[] = {
+	const TTest *const apply_tests[] = {
+		TEST_CASE("apply", 300),
 		test_a_three_wave_mesh_migration_ends_at_the_target,
 		test_rolling_back_each_wave_restores_the_estate_from_before_it,
 		test_a_gateway_migration_goes_through_commit_and_rollback_stops_in_front_of_it,
@@ -1504,19 +1503,10 @@ apply_suite(void)
 		test_an_hspe_wave_and_the_waves_after_it_see_no_false_drift_in_subnets,
 		NULL,
 	};
-
-	return test_suite("apply", "apply", 300, tests);
-}
-
-int
-main(void)
-{
 	int rc;
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	git_libgit2_init();
-	rc = test_run_suite(apply_suite());
+	rc = test_main("apply", apply_tests);
 	git_libgit2_shutdown();
-	curl_global_cleanup();
 	return rc;
 }

@@ -777,31 +777,31 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("bgp");
-	TCase *golden = tcase_create("golden"), *rules = tcase_create("rules");
-	TCase *check = tcase_create("check"), *synth = tcase_create("synth");
+	const TTest *const bgp_tests[] = {
+		TEST_CASE("golden", 0),
+		test_option_a_matches_its_golden_file,
+		test_option_a_without_override_matches_its_golden_file,
+		test_option_b_matches_its_golden_file,
+		test_transit_matches_its_golden_file,
+		test_transit_without_prepend_matches_its_golden_file,
+		TEST_CASE("rules", 0),
+		test_a_spoke_without_its_udr_follows_the_route_server_to_an_nva_it_cannot_reach,
+		test_without_branch_to_branch_gateways_and_route_servers_keep_apart,
+		test_hub_routing_preference_picks_between_expressroute_and_nva_routes,
+		test_the_peer_routes_answer_is_keyed_by_instance_as_azure_sends_it,
+		test_two_nvas_with_equal_paths_are_ecmp,
+		test_paths_format_and_parse_both_separators,
+		test_fast_and_slow_summaries_agree_on_every_design,
+		TEST_CASE("check", 0),
+		test_check_names_loop_drops_and_the_bowtie_asymmetry,
+		test_check_holds_route_servers_to_their_documented_limits,
+		test_check_finds_a_second_route_server_and_a_peering_without_a_session,
+		TEST_CASE("synth", 0),
+		test_synth_interhub_routes_between_regions_through_the_nvas,
+		test_synth_route_servers_keep_every_flow_and_teach_the_nvas_by_bgp,
+		test_synth_interhub_needs_two_hubs_and_leaves_the_default_estate_alone,
+		NULL,
+	};
 
-	tcase_add_test(golden, test_option_a_matches_its_golden_file);
-	tcase_add_test(golden, test_option_a_without_override_matches_its_golden_file);
-	tcase_add_test(golden, test_option_b_matches_its_golden_file);
-	tcase_add_test(golden, test_transit_matches_its_golden_file);
-	tcase_add_test(golden, test_transit_without_prepend_matches_its_golden_file);
-	suite_add_tcase(s, golden);
-	tcase_add_test(rules, test_a_spoke_without_its_udr_follows_the_route_server_to_an_nva_it_cannot_reach);
-	tcase_add_test(rules, test_without_branch_to_branch_gateways_and_route_servers_keep_apart);
-	tcase_add_test(rules, test_hub_routing_preference_picks_between_expressroute_and_nva_routes);
-	tcase_add_test(rules, test_the_peer_routes_answer_is_keyed_by_instance_as_azure_sends_it);
-	tcase_add_test(rules, test_two_nvas_with_equal_paths_are_ecmp);
-	tcase_add_test(rules, test_paths_format_and_parse_both_separators);
-	tcase_add_test(rules, test_fast_and_slow_summaries_agree_on_every_design);
-	suite_add_tcase(s, rules);
-	tcase_add_test(check, test_check_names_loop_drops_and_the_bowtie_asymmetry);
-	tcase_add_test(check, test_check_holds_route_servers_to_their_documented_limits);
-	tcase_add_test(check, test_check_finds_a_second_route_server_and_a_peering_without_a_session);
-	suite_add_tcase(s, check);
-	tcase_add_test(synth, test_synth_interhub_routes_between_regions_through_the_nvas);
-	tcase_add_test(synth, test_synth_route_servers_keep_every_flow_and_teach_the_nvas_by_bgp);
-	tcase_add_test(synth, test_synth_interhub_needs_two_hubs_and_leaves_the_default_estate_alone);
-	suite_add_tcase(s, synth);
-	return test_run_suite(s);
+	return test_main("bgp", bgp_tests);
 }

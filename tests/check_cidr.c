@@ -1162,8 +1162,8 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("cidr");
-	const TTest *const parse_tests[] = {
+	const TTest *const cidr_tests[] = {
+		TEST_CASE("parse", 0),
 		test_ipv4_prefixes_parse_into_bytes_and_format_back,
 		test_ipv4_leading_zeros_are_rejected_but_a_lone_zero_is_fine,
 		test_ipv4_octets_over_255_are_rejected,
@@ -1176,23 +1176,18 @@ main(void)
 		test_bad_ipv6_groups_and_shapes_are_rejected,
 		test_ipv6_formats_per_rfc5952,
 		test_parse_addr_takes_plain_addresses_only,
-		NULL,
-	};
-	const TTest *const arith_tests[] = {
+		TEST_CASE("arithmetic", 0),
 		test_compare_orders_family_then_address_then_length,
 		test_contains_overlaps_supernet_last_and_max_len,
-		NULL,
-	};
-	const TTest *const table_tests[] = {
+		/* The big cases run under sanitizers on two cores: give them room. */
+		TEST_CASE("table", 120),
 		test_table_add_twice_keeps_the_old_value,
 		test_table_rejects_null_values_and_bad_prefixes,
 		test_table_lookup_picks_the_longest_prefix,
 		test_table_lookup_all_returns_containing_prefixes_longest_first,
 		test_table_with_200000_prefixes_agrees_with_brute_force,
 		test_table_holds_many_ipv6_prefixes,
-		NULL,
-	};
-	const TTest *const agg_tests[] = {
+		TEST_CASE("aggregate", 120),
 		test_aggregate_finds_the_fewest_prefixes_around_a_forbidden_one,
 		test_aggregate_may_lie_inside_a_forbidden_supernet,
 		test_aggregate_honours_the_floor,
@@ -1205,10 +1200,5 @@ main(void)
 		NULL,
 	};
 
-	test_case(s, "parse", 0, parse_tests);
-	test_case(s, "arithmetic", 0, arith_tests);
-	/* The big cases run under sanitizers on two cores: give them room. */
-	test_case(s, "table", 120, table_tests);
-	test_case(s, "aggregate", 120, agg_tests);
-	return test_run_suite(s);
+	return test_main("cidr", cidr_tests);
 }

@@ -591,33 +591,27 @@ START_TEST(test_a_synthesized_circuit_is_healthy)
 }
 END_TEST
 
-static Suite *
-circuits_suite(void)
-{
-	Suite *s = suite_create("circuits");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_a_healthy_private_peering_gives_no_finding);
-	tcase_add_test(tc, test_a_used_circuit_without_private_peering_is_an_error);
-	tcase_add_test(tc, test_a_disabled_or_unprovisioned_private_peering_is_an_error);
-	tcase_add_test(tc, test_azure_reserved_peer_asns_are_errors);
-	tcase_add_test(tc, test_iana_reserved_peer_asns_are_warnings);
-	tcase_add_test(tc, test_a_vlan_outside_802_1q_or_shared_is_an_error);
-	tcase_add_test(tc, test_peer_prefixes_must_be_two_distinct_links_outside_every_vnet);
-	tcase_add_test(tc, test_onprem_routes_inside_vnet_space_are_warned_but_supernets_are_not);
-	tcase_add_test(tc, test_onprem_prefix_counts_meet_the_standard_and_premium_limits);
-	tcase_add_test(tc, test_the_gateway_prefixes_to_the_circuit_are_judged_unless_check_does);
-	tcase_add_test(tc, test_only_the_named_circuits_are_judged_and_a_missing_one_is_a_finding);
-	tcase_add_test(tc, test_a_malformed_peering_field_fails_the_load_naming_it);
-	tcase_add_test(tc, test_check_reports_circuit_findings_with_the_others);
-	tcase_add_test(tc, test_a_synthesized_circuit_is_healthy);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return test_run_suite(circuits_suite());
+	const TTest *const circuits_tests[] = {
+		TEST_CASE("core", 120),
+		test_a_healthy_private_peering_gives_no_finding,
+		test_a_used_circuit_without_private_peering_is_an_error,
+		test_a_disabled_or_unprovisioned_private_peering_is_an_error,
+		test_azure_reserved_peer_asns_are_errors,
+		test_iana_reserved_peer_asns_are_warnings,
+		test_a_vlan_outside_802_1q_or_shared_is_an_error,
+		test_peer_prefixes_must_be_two_distinct_links_outside_every_vnet,
+		test_onprem_routes_inside_vnet_space_are_warned_but_supernets_are_not,
+		test_onprem_prefix_counts_meet_the_standard_and_premium_limits,
+		test_the_gateway_prefixes_to_the_circuit_are_judged_unless_check_does,
+		test_only_the_named_circuits_are_judged_and_a_missing_one_is_a_finding,
+		test_a_malformed_peering_field_fails_the_load_naming_it,
+		test_check_reports_circuit_findings_with_the_others,
+		test_a_synthesized_circuit_is_healthy,
+		NULL,
+	};
+
+	return test_main("circuits", circuits_tests);
 }

@@ -349,7 +349,8 @@ END_TEST
 int
 main(void)
 {
-	const TTest *const tests[] = {
+	const TTest *const cost_tests[] = {
+		TEST_CASE("model", 60),
 		test_defaults_are_arms_buckets_and_the_engines_pace,
 		test_a_bucket_waits_only_for_what_the_burst_lacks,
 		test_documented_durations_have_sources,
@@ -363,5 +364,5 @@ main(void)
 		NULL,
 	};
 
-	return test_run_suite(test_suite("cost", "model", 60, tests));
+	return test_main("cost", cost_tests);
 }

@@ -488,7 +488,8 @@ END_TEST
 int
 main(void)
 {
-	const TTest *const tests[] = {
+	const TTest *const creds_tests[] = {
+		TEST_CASE("certificate", 60),
 		test_assertion_is_ps256_with_the_sha256_thumbprint_and_entras_claims,
 		test_emulator_accepts_the_assertion_netwave_signs,
 		test_the_chain_goes_in_x5c_only_when_asked_and_leaf_first,
@@ -498,5 +499,5 @@ main(void)
 		NULL,
 	};
 
-	return test_run_suite(test_suite("creds", "certificate", 60, tests));
+	return test_main("creds", creds_tests);
 }

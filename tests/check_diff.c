@@ -573,7 +573,8 @@ END_TEST
 int
 main(void)
 {
-	const TTest *const tests[] = {
+	const TTest *const diff_tests[] = {
+		TEST_CASE("diff", 0),
 		test_identical_topologies_have_no_differences,
 		test_a_new_resource_is_added_whole_with_an_empty_pointer,
 		test_a_resource_gone_from_the_target_is_removed_with_its_current_body,
@@ -594,5 +595,5 @@ main(void)
 		NULL,
 	};
 
-	return test_run_suite(test_suite("diff", "diff", 0, tests));
+	return test_main("diff", diff_tests);
 }

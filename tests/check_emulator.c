@@ -23,6 +23,7 @@
 
 #include "plan/jsonutil.h"
 #include "providers/emulator/emulator.h"
+#include "tests/testhttp.h"
 #include "tests/testutil.h"
 
 #define SUB "00000000-0000-0000-0000-000000000001"
@@ -31,24 +32,6 @@
 #define API "?api-version=2026-01-01"
 
 /* --- a seed estate ------------------------------------------------------------ */
-
-static json_t *
-vnet(const char *name, const char *prefix, const char *subnet_prefix)
-{
-	json_t *v = json_pack("{s:o,s:s,s:s,s:s,s:{s:s},s:{s:{s:[s]},s:[],s:[]}}",
-	    "id", json_sprintf("%s/virtualNetworks/%s", NET, name), "name", name,
-	    "type", "Microsoft.Network/virtualNetworks", "location", "eastus",
-	    "tags", "role", "spoke",
-	    "properties", "addressSpace", "addressPrefixes", prefix, "subnets",
-	    "virtualNetworkPeerings");
-
-	if (subnet_prefix != NULL)
-		json_array_append_new(json_path(v, "properties", "subnets", NULL),
-		    json_pack("{s:s,s:o,s:{s:s}}", "name", "default", "id",
-		    json_sprintf("%s/virtualNetworks/%s/subnets/default", NET, name), "properties",
-		    "addressPrefix", subnet_prefix));
-	return v;
-}
 
 /* hub, spoke-1..n (10.<i>.0.0/16), a NIC in spoke-1 */
 static json_t *
@@ -59,19 +42,16 @@ seed(int nspokes)
 	json_t *res = json_object_get(doc, "resources");
 	int i;
 
-	json_array_append_new(res, vnet("hub", "10.0.0.0/16", "10.0.1.0/24"));
+	json_array_append_new(res, test_seed_vnet("hub", "10.0.0.0/16", "10.0.1.0/24"));
 	for (i = 1; i <= nspokes; i++) {
 		char name[32], pfx[32], spfx[32];
 		snprintf(name, sizeof(name), "spoke-%d", i);
 		snprintf(pfx, sizeof(pfx), "10.%d.0.0/16", i);
 		snprintf(spfx, sizeof(spfx), "10.%d.0.0/24", i);
-		json_array_append_new(res, vnet(name, pfx, spfx));
+		json_array_append_new(res, test_seed_vnet(name, pfx, spfx));
 	}
-	json_array_append_new(res, json_pack("{s:s,s:s,s:s,s:s,s:{s:[{s:s,s:{s:s,s:{s:s}}}]}}",
-	    "id", NET "/networkInterfaces/nic-1", "name", "nic-1", "type",
-	    "Microsoft.Network/networkInterfaces", "location", "eastus", "properties",
-	    "ipConfigurations", "name", "ipconfig1", "properties", "privateIPAddress", "10.1.0.4",
-	    "subnet", "id", NET "/virtualNetworks/spoke-1/subnets/default"));
+	json_array_append_new(res, test_seed_nic("nic-1", "10.1.0.4",
+	    NET "/virtualNetworks/spoke-1/subnets/default"));
 	return doc;
 }
 
@@ -105,122 +85,21 @@ start(struct fixture *f, double scale)
 
 /* --- HTTP ----------------------------------------------------------------------- */
 
-struct resp {
-	long status;
-	CURLcode rc;
-	char *body;
-	size_t len;
-	json_t *json;
-	json_t *hdr; /* lowercase name -> value */
-	double secs;
-};
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-	char *nb = realloc(r->body, r->len + sz * n + 1);
-
-	ck_assert_ptr_nonnull(nb);
-	r->body = nb;
-	memcpy(r->body + r->len, p, sz * n);
-	r->len += sz * n;
-	r->body[r->len] = '\0';
-	return sz * n;
-}
-
-static size_t
-on_header(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-	size_t len = sz * n, i;
-	char *colon = memchr(p, ':', len);
-
-	if (colon != NULL) {
-		char name[128], value[2048];
-		size_t nl = (size_t)(colon - p), vl;
-		const char *v = colon + 1;
-
-		if (nl >= sizeof(name))
-			return len;
-		for (i = 0; i < nl; i++)
-			name[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] - 'A' + 'a' : p[i]);
-		name[nl] = '\0';
-		while (v < p + len && *v == ' ')
-			v++;
-		vl = (size_t)(p + len - v);
-		while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
-			vl--;
-		if (vl >= sizeof(value))
-			vl = sizeof(value) - 1;
-		memcpy(value, v, vl);
-		value[vl] = '\0';
-		json_object_set_new(r->hdr, name, json_string(value));
-	}
-	return len;
-}
-
-static void
-resp_free(struct resp *r)
-{
-	free(r->body);
-	json_decref(r->json);
-	json_decref(r->hdr);
-	memset(r, 0, sizeof(*r));
-}
-
-static const char *
-hdr(const struct resp *r, const char *name)
-{
-	return json_str(r->hdr, name);
-}
-
 /* A request; url is absolute or a path on the fixture; extra headers "Name: value", NULL-ended. */
-static struct resp
+static struct test_resp
 call(struct fixture *f, const char *method, const char *url, const char *body, ...)
 {
-	struct resp r = { 0 };
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	char full[4096];
+	const char *headers[8];
+	size_t n = 0;
 	va_list ap;
-	const char *x;
-	struct timespec t0, t1;
 
-	ck_assert_ptr_nonnull(c);
-	r.hdr = json_object();
-	snprintf(full, sizeof(full), "%s%s", strncmp(url, "http", 4) == 0 ? "" : f->base, url);
-	curl_easy_setopt(c, CURLOPT_URL, full);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (strcmp(method, "HEAD") == 0)
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-		h = curl_slist_append(h, "Content-Type: application/json");
-	}
 	va_start(ap, body);
-	while ((x = va_arg(ap, const char *)) != NULL)
-		h = curl_slist_append(h, x);
+	while ((headers[n] = va_arg(ap, const char *)) != NULL) {
+		n++;
+		ck_assert_uint_lt(n, 8);
+	}
 	va_end(ap);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r.rc = curl_easy_perform(c);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	r.secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-	if (r.body != NULL)
-		r.json = json_loads(r.body, 0, NULL);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return r;
+	return test_http(f->base, method, url, body, headers);
 }
 
 #define GET(f, url) call((f), "GET", (url), NULL, NULL)
@@ -229,7 +108,7 @@ call(struct fixture *f, const char *method, const char *url, const char *body, .
 #define DEL(f, url) call((f), "DELETE", (url), NULL, NULL)
 
 static const char *
-error_code(const struct resp *r)
+error_code(const struct test_resp *r)
 {
 	return json_path_str(r->json, "error", "code", NULL);
 }
@@ -241,56 +120,56 @@ pstate(const json_t *obj)
 }
 
 /* Polls an Azure-AsyncOperation URL until it is terminal; returns the last answer. */
-static struct resp
+static struct test_resp
 poll_async(struct fixture *f, const char *url)
 {
 	int i;
 
 	for (i = 0; i < 500; i++) {
-		struct resp r = GET(f, url);
+		struct test_resp r = GET(f, url);
 		const char *st = json_str(r.json, "status");
 
 		ck_assert_int_eq(r.status, 200);
 		if (st != NULL && strcmp(st, "InProgress") != 0)
 			return r;
-		resp_free(&r);
+		test_resp_free(&r);
 		usleep(10000);
 	}
 	ck_abort_msg("operation %s did not finish", url);
-	return (struct resp){ 0 };
+	return (struct test_resp){ 0 };
 }
 
 /* Polls a Location URL until it stops answering 202. */
-static struct resp
+static struct test_resp
 poll_location(struct fixture *f, const char *url)
 {
 	int i;
 
 	for (i = 0; i < 500; i++) {
-		struct resp r = GET(f, url);
+		struct test_resp r = GET(f, url);
 
 		if (r.status != 202)
 			return r;
-		ck_assert_ptr_nonnull(hdr(&r, "location"));
-		resp_free(&r);
+		ck_assert_ptr_nonnull(test_resp_header(&r, "location"));
+		test_resp_free(&r);
 		usleep(10000);
 	}
 	ck_abort_msg("operation %s did not finish", url);
-	return (struct resp){ 0 };
+	return (struct test_resp){ 0 };
 }
 
 static void
-wait_put(struct fixture *f, struct resp *r)
+wait_put(struct fixture *f, struct test_resp *r)
 {
-	struct resp a;
+	struct test_resp a;
 
 	ck_assert_msg(r->status == 200 || r->status == 201 || r->status == 202,
 	    "unexpected status %ld: %s", r->status, r->body != NULL ? r->body : "");
-	if (hdr(r, "azure-asyncoperation") == NULL)
+	if (test_resp_header(r, "azure-asyncoperation") == NULL)
 		return;
-	a = poll_async(f, hdr(r, "azure-asyncoperation"));
+	a = poll_async(f, test_resp_header(r, "azure-asyncoperation"));
 	ck_assert_str_eq(json_str(a.json, "status"), "Succeeded");
-	resp_free(&a);
+	test_resp_free(&a);
 }
 
 /* --- basics ----------------------------------------------------------------------- */
@@ -298,7 +177,7 @@ wait_put(struct fixture *f, struct resp *r)
 START_TEST(test_get_answers_the_seeded_vnet_with_arm_headers)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	struct timespec t0, t1;
 
 	start(&f, 1); /* at time scale 1 the bucket refills slowly enough to count */
@@ -308,12 +187,12 @@ START_TEST(test_get_answers_the_seeded_vnet_with_arm_headers)
 	ck_assert_str_eq(json_str(r.json, "name"), "spoke-1");
 	ck_assert_str_eq(json_str(json_array_get(json_path(r.json, "properties", "subnets", NULL), 0),
 	    "name"), "default");
-	ck_assert_ptr_nonnull(hdr(&r, "x-ms-request-id"));
-	ck_assert_ptr_nonnull(hdr(&r, "x-ms-correlation-request-id"));
-	ck_assert_ptr_nonnull(hdr(&r, "date"));
-	ck_assert_str_eq(hdr(&r, "x-ms-ratelimit-remaining-subscription-reads"), "249");
-	ck_assert_str_eq(hdr(&r, "content-type"), "application/json; charset=utf-8");
-	resp_free(&r);
+	ck_assert_ptr_nonnull(test_resp_header(&r, "x-ms-request-id"));
+	ck_assert_ptr_nonnull(test_resp_header(&r, "x-ms-correlation-request-id"));
+	ck_assert_ptr_nonnull(test_resp_header(&r, "date"));
+	ck_assert_str_eq(test_resp_header(&r, "x-ms-ratelimit-remaining-subscription-reads"), "249");
+	ck_assert_str_eq(test_resp_header(&r, "content-type"), "application/json; charset=utf-8");
+	test_resp_free(&r);
 	/*
 	 * A second read takes another token: 248, plus what the bucket refilled
 	 * (25 a second) since the first read, on a busy machine.
@@ -325,18 +204,18 @@ START_TEST(test_get_answers_the_seeded_vnet_with_arm_headers)
 		r = GET(&f, NET "/virtualNetworks/hub" API);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-		left = atoi(hdr(&r, "x-ms-ratelimit-remaining-subscription-reads"));
+		left = atoi(test_resp_header(&r, "x-ms-ratelimit-remaining-subscription-reads"));
 		ck_assert_int_ge(left, 248);
 		ck_assert_int_le(left, 248 + (int)(elapsed * 25.0));
 		ck_assert_int_le(left, 249);
-		resp_free(&r);
+		test_resp_free(&r);
 	}
 	/* the client's correlation id is echoed */
 	r = call(&f, "GET", NET "/virtualNetworks/hub" API, NULL,
 	    "x-ms-correlation-request-id: corr-123", "x-ms-client-request-id: client-9", NULL);
-	ck_assert_str_eq(hdr(&r, "x-ms-correlation-request-id"), "corr-123");
-	ck_assert_str_eq(hdr(&r, "x-ms-client-request-id"), "client-9");
-	resp_free(&r);
+	ck_assert_str_eq(test_resp_header(&r, "x-ms-correlation-request-id"), "corr-123");
+	ck_assert_str_eq(test_resp_header(&r, "x-ms-client-request-id"), "client-9");
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -344,28 +223,28 @@ END_TEST
 START_TEST(test_api_version_missing_or_unknown_is_a_cloud_error_400)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, 0);
 	r = GET(&f, NET "/virtualNetworks/hub");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "MissingApiVersionParameter");
 	ck_assert_ptr_nonnull(strstr(json_path_str(r.json, "error", "message", NULL), "api-version"));
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub?api-version=2019-01-01");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidApiVersionParameter");
 	ck_assert_ptr_nonnull(strstr(json_path_str(r.json, "error", "message", NULL), "2019-01-01"));
-	resp_free(&r);
+	test_resp_free(&r);
 	/* an older version the SDK sends is accepted */
 	r = GET(&f, NET "/virtualNetworks/hub?api-version=2024-05-01");
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	/* features have their own versions */
 	r = GET(&f, "/subscriptions/" SUB "/providers/Microsoft.Features/providers/Microsoft.Network/features/AllowHighScaleConnectedGroup" API);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidApiVersionParameter");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -373,42 +252,42 @@ END_TEST
 START_TEST(test_unknown_paths_answer_as_arm_does)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, 0);
 	r = GET(&f, NET "/virtualNetwerks/hub" API);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "InvalidResourceType");
 	ck_assert_ptr_nonnull(strstr(json_path_str(r.json, "error", "message", NULL), "virtualNetwerks"));
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub/subnetz" API);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "InvalidResourceType");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/nope" API);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "ResourceNotFound");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, "/subscriptions/" SUB "/resourceGroups/rg-none/providers/Microsoft.Network/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "ResourceGroupNotFound");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, "/subscriptions/99999999-0000-0000-0000-000000000009/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "SubscriptionNotFound");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, RG "/providers/Microsoft.Compute/virtualMachines/vm" API);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "InvalidResourceNamespace");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub/subnets/nope" API);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "NotFound");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/gone/subnets/default" API);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "ParentResourceNotFound");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -417,7 +296,7 @@ END_TEST
 START_TEST(test_a_known_path_asked_with_another_method_is_405)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	json_t *log, *ent;
 	size_t i;
 
@@ -426,38 +305,38 @@ START_TEST(test_a_known_path_asked_with_another_method_is_405)
 	r = GET(&f, NET "/virtualNetworkGateways/nope/prepareMigration" API);
 	ck_assert_int_eq(r.status, 405);
 	ck_assert_str_eq(error_code(&r), "MethodNotAllowed");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = call(&f, "PUT", NET "/networkManagers/nm/commit" API, "{}", NULL);
 	ck_assert_int_eq(r.status, 405);
-	resp_free(&r);
+	test_resp_free(&r);
 	/* ... but the api-version is checked first, as ARM does */
 	r = GET(&f, NET "/virtualNetworkGateways/nope/prepareMigration?api-version=1999-01-01");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidApiVersionParameter");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* an action belongs to its type: on a VNet it names no type */
 	r = POST(&f, NET "/virtualNetworks/hub/prepareMigration" API, "{}");
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "InvalidResourceType");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* an action on a resource that does not exist */
 	r = POST(&f, NET "/virtualNetworkGateways/nope/prepareMigration" API, "{}");
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "ResourceNotFound");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* a collection takes GET only */
 	r = POST(&f, NET "/virtualNetworks" API, "{}");
 	ck_assert_int_eq(r.status, 405);
-	resp_free(&r);
+	test_resp_free(&r);
 	/* the operation status URLs take GET only */
 	r = call(&f, "DELETE", "/subscriptions/" SUB "/providers/Microsoft.Network/locations/eastus/operations/x" API, NULL, NULL);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "InvalidResourceType");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* an unknown control endpoint is 404 and, as every control endpoint, not logged */
 	r = GET(&f, "/__netwave/nope");
 	ck_assert_int_eq(r.status, 404);
-	resp_free(&r);
+	test_resp_free(&r);
 	log = emulator_requests(f.e);
 	ck_assert_int_gt((int)json_array_size(log), 0);
 	json_array_foreach(log, i, ent)
@@ -471,7 +350,7 @@ END_TEST
 START_TEST(test_an_operation_holds_its_resource_only_when_its_kind_does)
 {
 	struct fixture f;
-	struct resp r, p;
+	struct test_resp r, p;
 
 	/* slow enough that every operation here is still running when the next request comes */
 	start(&f, 0.01);
@@ -479,17 +358,17 @@ START_TEST(test_an_operation_holds_its_resource_only_when_its_kind_does)
 	ck_assert_int_eq(r.status, 202);
 	p = call(&f, "PATCH", NET "/networkInterfaces/nic-1" API, "{\"tags\":{\"a\":\"b\"}}", NULL);
 	ck_assert_msg(p.status == 200, "a write during a read: %ld %s", p.status, p.body);
-	resp_free(&p);
-	resp_free(&r);
+	test_resp_free(&p);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/spoke-2" API,
 	    "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.2.0.0/16\"]}}}");
 	ck_assert_msg(r.status == 200 || r.status == 201, "PUT: %ld %s", r.status, r.body);
-	ck_assert_ptr_nonnull(hdr(&r, "azure-asyncoperation"));
+	ck_assert_ptr_nonnull(test_resp_header(&r, "azure-asyncoperation"));
 	p = call(&f, "PATCH", NET "/virtualNetworks/spoke-2" API, "{\"tags\":{\"a\":\"b\"}}", NULL);
 	ck_assert_int_eq(p.status, 429);
 	ck_assert_str_eq(error_code(&p), "RetryableErrorDueToAnotherOperation");
-	resp_free(&p);
-	resp_free(&r);
+	test_resp_free(&p);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -497,25 +376,25 @@ END_TEST
 START_TEST(test_malformed_json_is_400_invalid_request_content)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, 0);
 	r = PUT(&f, NET "/virtualNetworks/x" API, "{\"location\": \"eastus\", ");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidRequestContent");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/x" API, "[1,2]");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidRequestContent");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/x" API, "{\"properties\":{}}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "LocationRequired");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* nothing was created */
 	r = GET(&f, NET "/virtualNetworks/x" API);
 	ck_assert_int_eq(r.status, 404);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -523,7 +402,7 @@ END_TEST
 START_TEST(test_body_over_4mb_is_413)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	size_t n = ((size_t)4 << 20) + 100;
 	char *big = malloc(n + 1);
 
@@ -536,11 +415,11 @@ START_TEST(test_body_over_4mb_is_413)
 	r = PUT(&f, NET "/virtualNetworks/big" API, big);
 	ck_assert_int_eq(r.status, 413);
 	ck_assert_str_eq(error_code(&r), "RequestEntityTooLarge");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* the server still answers afterwards */
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	free(big);
 	emulator_stop(f.e);
 }
@@ -551,7 +430,7 @@ END_TEST
 START_TEST(test_put_creates_201_behind_an_operation_that_succeeds)
 {
 	struct fixture f;
-	struct resp r, a, l, g;
+	struct test_resp r, a, l, g;
 	const char *body = "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.50.0.0/16\"]}}}";
 
 	/* scale 2: the 5 s nominal operation runs 2.5 s, so a busy machine still sees it running */
@@ -562,43 +441,43 @@ START_TEST(test_put_creates_201_behind_an_operation_that_succeeds)
 	ck_assert_str_eq(json_str(r.json, "id"), NET "/virtualNetworks/new-1");
 	ck_assert_str_eq(json_str(r.json, "type"), "Microsoft.Network/virtualNetworks");
 	ck_assert_ptr_nonnull(json_str(r.json, "etag"));
-	ck_assert_ptr_nonnull(hdr(&r, "azure-asyncoperation"));
-	ck_assert_ptr_nonnull(hdr(&r, "location"));
-	ck_assert_ptr_nonnull(hdr(&r, "retry-after"));
-	ck_assert_msg(strncmp(hdr(&r, "azure-asyncoperation"), f.base, strlen(f.base)) == 0,
-	    "status URL is not absolute: %s", hdr(&r, "azure-asyncoperation"));
-	ck_assert_ptr_nonnull(strstr(hdr(&r, "azure-asyncoperation"),
+	ck_assert_ptr_nonnull(test_resp_header(&r, "azure-asyncoperation"));
+	ck_assert_ptr_nonnull(test_resp_header(&r, "location"));
+	ck_assert_ptr_nonnull(test_resp_header(&r, "retry-after"));
+	ck_assert_msg(strncmp(test_resp_header(&r, "azure-asyncoperation"), f.base, strlen(f.base)) == 0,
+	    "status URL is not absolute: %s", test_resp_header(&r, "azure-asyncoperation"));
+	ck_assert_ptr_nonnull(strstr(test_resp_header(&r, "azure-asyncoperation"),
 	    "/providers/Microsoft.Network/locations/eastus/operations/"));
-	a = GET(&f, hdr(&r, "azure-asyncoperation"));
+	a = GET(&f, test_resp_header(&r, "azure-asyncoperation"));
 	ck_assert_int_eq(a.status, 200);
 	ck_assert_str_eq(json_str(a.json, "status"), "InProgress");
 	ck_assert_ptr_nonnull(json_str(a.json, "startTime"));
 	ck_assert_ptr_nonnull(json_str(a.json, "name"));
 	ck_assert_ptr_nonnull(json_str(a.json, "id"));
-	resp_free(&a);
-	l = GET(&f, hdr(&r, "location"));
+	test_resp_free(&a);
+	l = GET(&f, test_resp_header(&r, "location"));
 	ck_assert_int_eq(l.status, 202);
-	resp_free(&l);
+	test_resp_free(&l);
 	g = GET(&f, NET "/virtualNetworks/new-1" API);
 	ck_assert_str_eq(pstate(g.json), "Updating");
-	resp_free(&g);
-	a = poll_async(&f, hdr(&r, "azure-asyncoperation"));
+	test_resp_free(&g);
+	a = poll_async(&f, test_resp_header(&r, "azure-asyncoperation"));
 	ck_assert_str_eq(json_str(a.json, "status"), "Succeeded");
 	ck_assert_ptr_nonnull(json_str(a.json, "endTime"));
-	resp_free(&a);
-	l = poll_location(&f, hdr(&r, "location"));
+	test_resp_free(&a);
+	l = poll_location(&f, test_resp_header(&r, "location"));
 	ck_assert_int_eq(l.status, 200);
 	ck_assert_str_eq(pstate(l.json), "Succeeded");
-	resp_free(&l);
+	test_resp_free(&l);
 	g = GET(&f, NET "/virtualNetworks/new-1" API);
 	ck_assert_str_eq(pstate(g.json), "Succeeded");
-	resp_free(&g);
-	resp_free(&r);
+	test_resp_free(&g);
+	test_resp_free(&r);
 	/* PUT again is an update: 200 */
 	r = PUT(&f, NET "/virtualNetworks/new-1" API, body);
 	ck_assert_int_eq(r.status, 200);
 	wait_put(&f, &r);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -606,30 +485,30 @@ END_TEST
 START_TEST(test_delete_is_202_with_location_then_the_resource_is_gone)
 {
 	struct fixture f;
-	struct resp r, l;
+	struct test_resp r, l;
 
 	start(&f, 0);
 	r = DEL(&f, NET "/virtualNetworks/spoke-3" API);
 	ck_assert_int_eq(r.status, 202);
-	ck_assert_ptr_nonnull(hdr(&r, "location"));
-	ck_assert_ptr_nonnull(hdr(&r, "retry-after"));
-	l = poll_location(&f, hdr(&r, "location"));
+	ck_assert_ptr_nonnull(test_resp_header(&r, "location"));
+	ck_assert_ptr_nonnull(test_resp_header(&r, "retry-after"));
+	l = poll_location(&f, test_resp_header(&r, "location"));
 	ck_assert_int_eq(l.status, 204);
-	resp_free(&l);
-	resp_free(&r);
+	test_resp_free(&l);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/spoke-3" API);
 	ck_assert_int_eq(r.status, 404);
-	resp_free(&r);
+	test_resp_free(&r);
 	/* deleting what is not there is 204 */
 	r = DEL(&f, NET "/virtualNetworks/spoke-3" API);
 	ck_assert_int_eq(r.status, 204);
-	ck_assert_ptr_nonnull(hdr(&r, "x-ms-ratelimit-remaining-subscription-deletes"));
-	resp_free(&r);
+	ck_assert_ptr_nonnull(test_resp_header(&r, "x-ms-ratelimit-remaining-subscription-deletes"));
+	test_resp_free(&r);
 	/* a subnet used by a NIC cannot go */
 	r = DEL(&f, NET "/virtualNetworks/spoke-1/subnets/default" API);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InUseSubnetCannotBeDeleted");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -645,7 +524,7 @@ START_TEST(test_list_pages_with_top_and_absolute_next_links)
 	start_with(&f, &o, seed(4)); /* hub + 4 spokes */
 	snprintf(url, sizeof(url), "%s%s", f.base, NET "/virtualNetworks" API "&$top=2");
 	for (;;) {
-		struct resp r = GET(&f, url);
+		struct test_resp r = GET(&f, url);
 		json_t *v;
 		size_t i;
 		const char *next;
@@ -659,14 +538,14 @@ START_TEST(test_list_pages_with_top_and_absolute_next_links)
 		/* never null-but-present garbage: a string or absent */
 		ck_assert(json_object_get(r.json, "nextLink") == NULL || next != NULL);
 		if (next == NULL) {
-			resp_free(&r);
+			test_resp_free(&r);
 			break;
 		}
 		ck_assert_msg(strncmp(next, f.base, strlen(f.base)) == 0, "nextLink not absolute: %s", next);
 		ck_assert_ptr_nonnull(strstr(next, "$skipToken="));
 		ck_assert_str_ne(next, "");
 		snprintf(url, sizeof(url), "%s", next);
-		resp_free(&r);
+		test_resp_free(&r);
 		ck_assert_int_lt(pages, 10);
 	}
 	ck_assert_int_eq(pages, 3);
@@ -674,18 +553,19 @@ START_TEST(test_list_pages_with_top_and_absolute_next_links)
 	json_decref(seen);
 	/* subscription-wide list, and a bad $top */
 	{
-		struct resp r = GET(&f, "/subscriptions/" SUB "/providers/Microsoft.Network/virtualNetworks" API);
+		struct test_resp r = GET(&f, "/subscriptions/" SUB
+		    "/providers/Microsoft.Network/virtualNetworks" API);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 5);
 		ck_assert_ptr_null(json_object_get(r.json, "nextLink"));
-		resp_free(&r);
+		test_resp_free(&r);
 		r = GET(&f, NET "/virtualNetworks" API "&$top=0");
 		ck_assert_int_eq(r.status, 400);
-		resp_free(&r);
+		test_resp_free(&r);
 		r = GET(&f, NET "/virtualNetworks/hub/subnets" API);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 1);
-		resp_free(&r);
+		test_resp_free(&r);
 	}
 	emulator_stop(f.e);
 }
@@ -694,7 +574,7 @@ END_TEST
 START_TEST(test_subnets_must_fit_the_space_and_not_overlap)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, 0);
 	r = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/out" API,
@@ -702,32 +582,32 @@ START_TEST(test_subnets_must_fit_the_space_and_not_overlap)
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "NetcfgSubnetRangeOutsideVnet");
 	ck_assert_ptr_nonnull(strstr(json_path_str(r.json, "error", "message", NULL), "spoke-1"));
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/over" API,
 	    "{\"properties\":{\"addressPrefix\":\"10.1.0.128/25\"}}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "NetcfgSubnetRangesOverlap");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/bits" API,
 	    "{\"properties\":{\"addressPrefix\":\"10.1.1.7/24\"}}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidCIDRNotation");
 	ck_assert_ptr_nonnull(strstr(json_path_str(r.json, "error", "message", NULL), "10.1.1.0/24"));
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/junk" API,
 	    "{\"properties\":{\"addressPrefix\":\"ten.one/8\"}}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidAddressPrefixFormat");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/ok" API,
 	    "{\"properties\":{\"addressPrefix\":\"10.1.1.0/24\",\"privateEndpointNetworkPolicies\":\"Enabled\"}}");
 	ck_assert_int_eq(r.status, 201);
 	ck_assert_str_eq(json_str(r.json, "id"), NET "/virtualNetworks/spoke-1/subnets/ok");
 	wait_put(&f, &r);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/spoke-1" API);
 	ck_assert_int_eq(json_array_size(json_path(r.json, "properties", "subnets", NULL)), 2);
-	resp_free(&r);
+	test_resp_free(&r);
 	/* a VNet PUT whose subnets overlap is refused as a whole */
 	r = PUT(&f, NET "/virtualNetworks/bad" API,
 	    "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.60.0.0/16\"]},"
@@ -735,7 +615,7 @@ START_TEST(test_subnets_must_fit_the_space_and_not_overlap)
 	    "{\"name\":\"b\",\"properties\":{\"addressPrefix\":\"10.60.0.0/23\"}}]}}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "NetcfgSubnetRangesOverlap");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -743,7 +623,7 @@ END_TEST
 START_TEST(test_peering_is_initiated_until_the_remote_peers_back)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	const char *p1 = "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/hub\"},\"allowVirtualNetworkAccess\":true}}";
 	const char *p2 = "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/spoke-2\"}}}";
 
@@ -752,59 +632,59 @@ START_TEST(test_peering_is_initiated_until_the_remote_peers_back)
 	ck_assert_int_eq(r.status, 201);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "peeringState", NULL), "Initiated");
 	wait_put(&f, &r);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/spoke-2/virtualNetworkPeerings/to-hub" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "peeringState", NULL), "Initiated");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/hub/virtualNetworkPeerings/to-spoke-2" API, p2);
 	ck_assert_int_eq(r.status, 201);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "peeringState", NULL), "Connected");
 	wait_put(&f, &r);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/spoke-2/virtualNetworkPeerings/to-hub" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "peeringState", NULL), "Connected");
 	ck_assert_str_eq(json_path_str(r.json, "properties", "peeringSyncLevel", NULL), "FullyInSync");
 	ck_assert_str_eq(json_string_value(json_array_get(json_path(r.json, "properties",
 	    "remoteAddressSpace", "addressPrefixes", NULL), 0)), "10.0.0.0/16");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* the VNet shows the peering inside it */
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_str_eq(json_str(json_array_get(json_path(r.json, "properties",
 	    "virtualNetworkPeerings", NULL), 0), "name"), "to-spoke-2");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* removing one side disconnects the other */
 	r = DEL(&f, NET "/virtualNetworks/hub/virtualNetworkPeerings/to-spoke-2" API);
 	ck_assert_int_eq(r.status, 202);
 	{
-		struct resp l = poll_location(&f, hdr(&r, "location"));
+		struct test_resp l = poll_location(&f, test_resp_header(&r, "location"));
 		ck_assert_int_eq(l.status, 204);
-		resp_free(&l);
+		test_resp_free(&l);
 	}
-	resp_free(&r);
+	test_resp_free(&r);
 	{
-		struct resp g = { 0 };
+		struct test_resp g = { 0 };
 		int i;
 		for (i = 0; i < 100; i++) {
 			g = GET(&f, NET "/virtualNetworks/spoke-2/virtualNetworkPeerings/to-hub" API);
 			if (strcmp(json_path_str(g.json, "properties", "peeringState", NULL), "Disconnected") == 0)
 				break;
-			resp_free(&g);
+			test_resp_free(&g);
 			usleep(10000);
 		}
 		ck_assert_str_eq(json_path_str(g.json, "properties", "peeringState", NULL), "Disconnected");
-		resp_free(&g);
+		test_resp_free(&g);
 	}
 	/* a remote that does not exist, or overlaps */
 	r = PUT(&f, NET "/virtualNetworks/spoke-2/virtualNetworkPeerings/to-ghost" API,
 	    "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/ghost\"}}}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidResourceReference");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/spoke-2/virtualNetworkPeerings/gw" API,
 	    "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/spoke-3\"},\"useRemoteGateways\":true}}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "RemoteVnetHasNoGateways");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -813,21 +693,21 @@ END_TEST
 static void
 put_done(struct fixture *f, const char *url, const char *body)
 {
-	struct resp r = PUT(f, url, body);
+	struct test_resp r = PUT(f, url, body);
 
 	wait_put(f, &r);
-	resp_free(&r);
+	test_resp_free(&r);
 }
 
 static const char *
 sync_level(struct fixture *f, const char *url)
 {
 	static char out[64];
-	struct resp r = GET(f, url);
+	struct test_resp r = GET(f, url);
 
 	snprintf(out, sizeof(out), "%s", r.json != NULL ? json_path_str(r.json, "properties",
 	    "peeringSyncLevel", NULL) : "(none)");
-	resp_free(&r);
+	test_resp_free(&r);
 	return out;
 }
 
@@ -869,22 +749,22 @@ END_TEST
 START_TEST(test_a_write_while_an_operation_runs_is_retryable_429)
 {
 	struct fixture f;
-	struct resp r, s;
+	struct test_resp r, s;
 
 	start(&f, 1); /* real durations: the PUT runs for 5 s */
 	r = PUT(&f, NET "/virtualNetworks/spoke-1" API,
 	    "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.1.0.0/16\"]},"
 	    "\"subnets\":[{\"name\":\"default\",\"properties\":{\"addressPrefix\":\"10.1.0.0/24\"}}]}}");
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(hdr(&r, "retry-after"), "5");
+	ck_assert_str_eq(test_resp_header(&r, "retry-after"), "5");
 	s = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/two" API,
 	    "{\"properties\":{\"addressPrefix\":\"10.1.2.0/24\"}}");
 	ck_assert_int_eq(s.status, 429);
 	ck_assert_str_eq(error_code(&s), "RetryableErrorDueToAnotherOperation");
-	ck_assert_ptr_nonnull(hdr(&s, "retry-after"));
-	ck_assert_int_ge(atoi(hdr(&s, "retry-after")), 1);
-	resp_free(&s);
-	resp_free(&r);
+	ck_assert_ptr_nonnull(test_resp_header(&s, "retry-after"));
+	ck_assert_int_ge(atoi(test_resp_header(&s, "retry-after")), 1);
+	test_resp_free(&s);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -892,7 +772,7 @@ END_TEST
 START_TEST(test_if_match_mismatch_is_412)
 {
 	struct fixture f;
-	struct resp r, g;
+	struct test_resp r, g;
 	char h[256];
 
 	start(&f, 0);
@@ -900,7 +780,7 @@ START_TEST(test_if_match_mismatch_is_412)
 	    "If-Match: W/\"stale\"", NULL);
 	ck_assert_int_eq(r.status, 412);
 	ck_assert_str_eq(error_code(&r), "PreconditionFailed");
-	resp_free(&r);
+	test_resp_free(&r);
 	g = GET(&f, NET "/virtualNetworks/hub" API);
 	snprintf(h, sizeof(h), "If-Match: %s", json_str(g.json, "etag") != NULL ?
 	    json_str(g.json, "etag") : "*");
@@ -908,8 +788,8 @@ START_TEST(test_if_match_mismatch_is_412)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(json_path_str(r.json, "tags", "a", NULL), "b");
 	ck_assert_ptr_null(json_path(r.json, "tags", "role", NULL)); /* tags are replaced */
-	resp_free(&r);
-	resp_free(&g);
+	test_resp_free(&r);
+	test_resp_free(&g);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -929,7 +809,7 @@ put_many(void *arg)
 
 	for (i = 0; i < 25; i++) {
 		char url[256], body[256];
-		struct resp r;
+		struct test_resp r;
 
 		snprintf(url, sizeof(url), NET "/virtualNetworks/w%d-%d" API, w->id, i);
 		snprintf(body, sizeof(body), "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":"
@@ -937,7 +817,7 @@ put_many(void *arg)
 		r = PUT(w->f, url, body);
 		if (r.status == 201)
 			w->created++;
-		resp_free(&r);
+		test_resp_free(&r);
 	}
 	return NULL;
 }
@@ -947,7 +827,7 @@ START_TEST(test_concurrent_clients_are_served_consistently)
 	struct fixture f;
 	struct worker w[4];
 	pthread_t th[4];
-	struct resp r;
+	struct test_resp r;
 	json_t *log, *ent;
 	size_t i, puts = 0;
 
@@ -962,7 +842,7 @@ START_TEST(test_concurrent_clients_are_served_consistently)
 	}
 	r = GET(&f, "/subscriptions/" SUB "/providers/Microsoft.Network/virtualNetworks" API "&$top=1000");
 	ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 104);
-	resp_free(&r);
+	test_resp_free(&r);
 	log = emulator_requests(f.e);
 	json_array_foreach(log, i, ent)
 		if (strcmp(json_str(ent, "method"), "PUT") == 0 &&
@@ -974,7 +854,7 @@ START_TEST(test_concurrent_clients_are_served_consistently)
 	r = call(&f, "HEAD", NET "/virtualNetworks/w0-0" API, NULL, NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_null(r.body);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -984,7 +864,7 @@ END_TEST
 START_TEST(test_a_write_burst_beyond_the_bucket_gets_429_with_the_refill_wait)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	int i, last = -1;
 
 	/*
@@ -995,23 +875,23 @@ START_TEST(test_a_write_burst_beyond_the_bucket_gets_429_with_the_refill_wait)
 	for (i = 0; i < 200; i++) {
 		r = call(&f, "PATCH", NET "/virtualNetworks/hub" API, "{\"tags\":{\"n\":\"x\"}}", NULL);
 		ck_assert_int_eq(r.status, 200);
-		last = atoi(hdr(&r, "x-ms-ratelimit-remaining-subscription-writes"));
-		resp_free(&r);
+		last = atoi(test_resp_header(&r, "x-ms-ratelimit-remaining-subscription-writes"));
+		test_resp_free(&r);
 	}
 	ck_assert_int_eq(last, 0);
 	r = call(&f, "PATCH", NET "/virtualNetworks/hub" API, "{\"tags\":{\"n\":\"y\"}}", NULL);
 	ck_assert_int_eq(r.status, 429);
 	ck_assert_str_eq(error_code(&r), "SubscriptionRequestsThrottled");
 	/* the whole seconds until one token: 1,000 less what the burst's own time refilled */
-	ck_assert_int_le(atoi(hdr(&r, "retry-after")), 1000);
-	ck_assert_int_ge(atoi(hdr(&r, "retry-after")), 500);
-	ck_assert_str_eq(hdr(&r, "x-ms-ratelimit-remaining-subscription-writes"), "0");
-	resp_free(&r);
+	ck_assert_int_le(atoi(test_resp_header(&r, "retry-after")), 1000);
+	ck_assert_int_ge(atoi(test_resp_header(&r, "retry-after")), 500);
+	ck_assert_str_eq(test_resp_header(&r, "x-ms-ratelimit-remaining-subscription-writes"), "0");
+	test_resp_free(&r);
 	/* reads have their own bucket */
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(json_path_str(r.json, "tags", "n", NULL), "x");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1021,10 +901,10 @@ END_TEST
 static void
 set_faults(struct fixture *f, const char *json)
 {
-	struct resp r = PUT(f, "/__netwave/faults", json);
+	struct test_resp r = PUT(f, "/__netwave/faults", json);
 
 	ck_assert_msg(r.status == 200, "faults refused: %s", r.body != NULL ? r.body : "");
-	resp_free(&r);
+	test_resp_free(&r);
 }
 
 #define VNET_BODY "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.70.0.0/16\"]}}}"
@@ -1032,7 +912,7 @@ set_faults(struct fixture *f, const char *json)
 START_TEST(test_fault_error_answers_the_status_code_on_the_nth_match)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	static const struct { int status; const char *code; } cases[] = {
 		{ 429, "RetryableErrorDueToAnotherOperation" }, { 409, "AnotherOperationInProgress" },
 		{ 412, "PreconditionFailed" }, { 500, "InternalServerError" }, { 502, "BadGateway" },
@@ -1046,25 +926,25 @@ START_TEST(test_fault_error_answers_the_status_code_on_the_nth_match)
 	    "\"action\":\"error\",\"status\":429,\"retryAfter\":7}]}");
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 429);
 	ck_assert_str_eq(error_code(&r), "RetryableErrorDueToAnotherOperation");
-	ck_assert_str_eq(hdr(&r, "retry-after"), "7");
-	resp_free(&r);
+	ck_assert_str_eq(test_resp_header(&r, "retry-after"), "7");
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, "/__netwave/faults");
 	ck_assert_int_eq(json_integer_value(json_path(json_array_get(json_object_get(r.json, "rules"), 0),
 	    "matched", NULL)), 3);
 	ck_assert_int_eq(json_integer_value(json_path(json_array_get(json_object_get(r.json, "rules"), 0),
 	    "fired", NULL)), 1);
-	resp_free(&r);
+	test_resp_free(&r);
 	/* other paths never matched */
 	r = GET(&f, NET "/virtualNetworks/spoke-1" API);
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char doc[512];
 		snprintf(doc, sizeof(doc), "{\"format\":\"netwave.faults/v1\",\"rules\":[{\"method\":\"PUT\","
@@ -1073,11 +953,11 @@ START_TEST(test_fault_error_answers_the_status_code_on_the_nth_match)
 		r = PUT(&f, NET "/virtualNetworks/fx" API, VNET_BODY);
 		ck_assert_int_eq(r.status, cases[i].status);
 		ck_assert_str_eq(error_code(&r), cases[i].code);
-		resp_free(&r);
+		test_resp_free(&r);
 	}
 	r = GET(&f, NET "/virtualNetworks/fx" API);
 	ck_assert_int_eq(r.status, 404); /* none of them wrote */
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1085,7 +965,7 @@ END_TEST
 START_TEST(test_fault_reset_before_and_after_the_write)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, 0);
 	set_faults(&f, "{\"format\":\"netwave.faults/v1\",\"rules\":[{\"method\":\"PUT\","
@@ -1093,16 +973,16 @@ START_TEST(test_fault_reset_before_and_after_the_write)
 	    "\"path\":\"*/virtualNetworks/after\",\"action\":\"reset-after\"}]}");
 	r = PUT(&f, NET "/virtualNetworks/before" API, VNET_BODY);
 	ck_assert_int_ne(r.rc, CURLE_OK);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/before" API);
 	ck_assert_int_eq(r.status, 404);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/after" API, VNET_BODY);
 	ck_assert_int_ne(r.rc, CURLE_OK);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/after" API);
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1110,7 +990,7 @@ END_TEST
 START_TEST(test_fault_latency_delays_the_answer)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, 0);
 	set_faults(&f, "{\"format\":\"netwave.faults/v1\",\"rules\":[{\"method\":\"GET\","
@@ -1118,10 +998,10 @@ START_TEST(test_fault_latency_delays_the_answer)
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_msg(r.secs >= 0.3, "answered after %.3f s", r.secs);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/spoke-1" API);
 	ck_assert_msg(r.secs < 0.3, "unmatched request delayed %.3f s", r.secs);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1129,7 +1009,7 @@ END_TEST
 START_TEST(test_fault_operations_end_failed_canceled_or_lost)
 {
 	struct fixture f;
-	struct resp r, a;
+	struct test_resp r, a;
 
 	start(&f, 0);
 	set_faults(&f, "{\"format\":\"netwave.faults/v1\",\"rules\":["
@@ -1138,34 +1018,34 @@ START_TEST(test_fault_operations_end_failed_canceled_or_lost)
 	    "{\"method\":\"PUT\",\"path\":\"*/virtualNetworks/lost\",\"action\":\"status-404\"}]}");
 	r = PUT(&f, NET "/virtualNetworks/fail" API, VNET_BODY);
 	ck_assert_int_eq(r.status, 201);
-	a = poll_async(&f, hdr(&r, "azure-asyncoperation"));
+	a = poll_async(&f, test_resp_header(&r, "azure-asyncoperation"));
 	ck_assert_str_eq(json_str(a.json, "status"), "Failed");
 	ck_assert_str_eq(json_path_str(a.json, "error", "code", NULL), "InternalServerError");
-	resp_free(&a);
-	a = poll_location(&f, hdr(&r, "location"));
+	test_resp_free(&a);
+	a = poll_location(&f, test_resp_header(&r, "location"));
 	ck_assert_int_eq(a.status, 400);
-	resp_free(&a);
-	resp_free(&r);
+	test_resp_free(&a);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/fail" API);
 	ck_assert_str_eq(pstate(r.json), "Failed");
-	resp_free(&r);
+	test_resp_free(&r);
 
 	r = PUT(&f, NET "/virtualNetworks/cancel" API, VNET_BODY);
-	a = poll_async(&f, hdr(&r, "azure-asyncoperation"));
+	a = poll_async(&f, test_resp_header(&r, "azure-asyncoperation"));
 	ck_assert_str_eq(json_str(a.json, "status"), "Canceled");
 	ck_assert_ptr_nonnull(json_path_str(a.json, "error", "code", NULL));
-	resp_free(&a);
-	resp_free(&r);
+	test_resp_free(&a);
+	test_resp_free(&r);
 
 	r = PUT(&f, NET "/virtualNetworks/lost" API, VNET_BODY);
 	ck_assert_int_eq(r.status, 201);
-	a = GET(&f, hdr(&r, "azure-asyncoperation"));
+	a = GET(&f, test_resp_header(&r, "azure-asyncoperation"));
 	ck_assert_int_eq(a.status, 404);
-	resp_free(&a);
-	a = GET(&f, hdr(&r, "location"));
+	test_resp_free(&a);
+	a = GET(&f, test_resp_header(&r, "location"));
 	ck_assert_int_eq(a.status, 404);
-	resp_free(&a);
-	resp_free(&r);
+	test_resp_free(&a);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1183,11 +1063,11 @@ START_TEST(test_fault_probability_is_reproducible_with_the_seed)
 		set_faults(&f, "{\"format\":\"netwave.faults/v1\",\"rules\":[{\"method\":\"GET\","
 		    "\"probability\":0.5,\"action\":\"error\",\"status\":503}]}");
 		for (i = 0; i < 40; i++) {
-			struct resp r = GET(&f, NET "/virtualNetworks/hub" API);
+			struct test_resp r = GET(&f, NET "/virtualNetworks/hub" API);
 			pattern[run][i] = r.status == 503 ? 'x' : '.';
 			if (run == 0 && r.status == 503)
 				fired++;
-			resp_free(&r);
+			test_resp_free(&r);
 		}
 		pattern[run][40] = '\0';
 		emulator_stop(f.e);
@@ -1201,17 +1081,17 @@ END_TEST
 START_TEST(test_faults_document_errors_name_the_rule)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, 0);
 	r = PUT(&f, "/__netwave/faults", "{\"format\":\"netwave.faults/v1\",\"rules\":[{\"action\":\"explode\"}]}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_ptr_nonnull(strstr(r.body, "/rules/0/action"));
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, "/__netwave/faults", "{\"format\":\"netwave.faults/v1\",\"rules\":[{\"action\":\"error\",\"status\":200}]}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_ptr_nonnull(strstr(r.body, "/rules/0/status"));
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1221,16 +1101,16 @@ END_TEST
 START_TEST(test_request_log_records_method_path_status_and_operation)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	json_t *log, *ent;
 
 	start(&f, 0);
 	r = call(&f, "GET", NET "/virtualNetworks/hub" API, NULL, "x-ms-client-request-id: cid-1", NULL);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/nope" API);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/logged" API, VNET_BODY);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, "/__netwave/requests");
 	ck_assert_int_eq(r.status, 200);
 	log = r.json;
@@ -1246,10 +1126,10 @@ START_TEST(test_request_log_records_method_path_status_and_operation)
 	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(log, 1), "status")), 404);
 	ck_assert_str_eq(json_str(json_array_get(log, 2), "operation"),
 	    "create Microsoft.Network/virtualNetworks");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = DEL(&f, "/__netwave/requests");
 	ck_assert_int_eq(r.status, 204);
-	resp_free(&r);
+	test_resp_free(&r);
 	log = emulator_requests(f.e);
 	ck_assert_int_eq(json_array_size(log), 0);
 	json_decref(log);
@@ -1260,7 +1140,7 @@ END_TEST
 START_TEST(test_state_is_a_topology_and_drift_bypasses_arm)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	json_t *doc, *res;
 	size_t i;
 	bool found = false;
@@ -1269,7 +1149,7 @@ START_TEST(test_state_is_a_topology_and_drift_bypasses_arm)
 	r = call(&f, "PATCH", "/__netwave/resources?id=" NET "/virtualNetworks/hub",
 	    "{\"properties\":{\"privateEndpointVNetPolicies\":\"Basic\"}}", NULL);
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, "/__netwave/state");
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(json_str(r.json, "format"), "netwave.topology/v1");
@@ -1281,7 +1161,7 @@ START_TEST(test_state_is_a_topology_and_drift_bypasses_arm)
 			    "addressSpace", "addressPrefixes", NULL), 0)), "10.0.0.0/16");
 		}
 	ck_assert(found);
-	resp_free(&r);
+	test_resp_free(&r);
 	doc = emulator_requests(f.e);
 	ck_assert_int_eq(json_array_size(doc), 0);
 	json_decref(doc);
@@ -1297,10 +1177,10 @@ START_TEST(test_state_is_a_topology_and_drift_bypasses_arm)
 	r = call(&f, "PUT", "/__netwave/resources?id=" NET "/virtualNetworks/hub/subnets/default",
 	    "{\"name\":\"default\",\"properties\":{\"addressPrefix\":\"10.0.9.0/24\"}}", NULL);
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub/subnets/default" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "addressPrefix", NULL), "10.0.9.0/24");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1312,36 +1192,36 @@ END_TEST
 static void
 avnm_setup(struct fixture *f, const char *caps)
 {
-	struct resp r;
+	struct test_resp r;
 	char body[1024];
 
 	r = PUT(f, NM API, "{\"location\":\"eastus\",\"properties\":{\"networkManagerScopes\":{"
 	    "\"subscriptions\":[\"/subscriptions/" SUB "\"]},\"networkManagerScopeAccesses\":[\"Connectivity\"]}}");
 	ck_assert_msg(r.status == 201, "nm: %ld %s", r.status, r.body);
 	ck_assert_str_eq(pstate(r.json), "Succeeded");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(f, NM "/networkGroups/mesh" API, "{\"properties\":{\"memberType\":\"VirtualNetwork\"}}");
 	ck_assert_int_eq(r.status, 201);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(f, NM "/networkGroups/mesh/staticMembers/s1" API,
 	    "{\"properties\":{\"resourceId\":\"" NET "/virtualNetworks/spoke-1\"}}");
 	ck_assert_int_eq(r.status, 201);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "region", NULL), "eastus");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(f, NM "/networkGroups/mesh/staticMembers/s2" API,
 	    "{\"properties\":{\"resourceId\":\"" NET "/virtualNetworks/spoke-2\"}}");
 	ck_assert_int_eq(r.status, 201);
-	resp_free(&r);
+	test_resp_free(&r);
 	snprintf(body, sizeof(body), "{\"properties\":{\"connectivityTopology\":\"Mesh\","
 	    "\"appliesToGroups\":[{\"networkGroupId\":\"" NM "/networkGroups/mesh\","
 	    "\"groupConnectivity\":\"None\",\"isGlobal\":\"False\"}],\"isGlobal\":\"False\""
 	    "%s%s}}", caps != NULL ? ",\"connectivityCapabilities\":" : "", caps != NULL ? caps : "");
 	r = PUT(f, NM "/connectivityConfigurations/cc" API, body);
 	ck_assert_msg(r.status == 201, "cc: %ld %s", r.status, r.body);
-	resp_free(&r);
+	test_resp_free(&r);
 }
 
-static struct resp
+static struct test_resp
 commit(struct fixture *f, const char *ids)
 {
 	char body[1024];
@@ -1354,26 +1234,26 @@ commit(struct fixture *f, const char *ids)
 START_TEST(test_avnm_commit_deploys_a_goal_state_per_region)
 {
 	struct fixture f;
-	struct resp r, a, s;
+	struct test_resp r, a, s;
 	json_t *doc;
 
 	start(&f, 0);
 	avnm_setup(&f, NULL);
 	r = commit(&f, "\"" NM "/connectivityConfigurations/cc\"");
 	ck_assert_int_eq(r.status, 202);
-	ck_assert_ptr_nonnull(hdr(&r, "location"));
+	ck_assert_ptr_nonnull(test_resp_header(&r, "location"));
 	ck_assert_str_eq(json_str(r.json, "commitType"), "Connectivity");
 	ck_assert_ptr_nonnull(json_str(r.json, "commitId"));
-	a = poll_location(&f, hdr(&r, "location"));
+	a = poll_location(&f, test_resp_header(&r, "location"));
 	ck_assert_int_eq(a.status, 200);
 	ck_assert_str_eq(json_str(a.json, "commitType"), "Connectivity");
-	resp_free(&a);
-	resp_free(&r);
+	test_resp_free(&a);
+	test_resp_free(&r);
 	s = POST(&f, NM "/listDeploymentStatus" API, "{\"regions\":[\"eastus\"],\"deploymentTypes\":[\"Connectivity\"]}");
 	ck_assert_int_eq(s.status, 200);
 	ck_assert_int_eq(json_array_size(json_object_get(s.json, "value")), 1);
 	ck_assert_str_eq(json_str(json_array_get(json_object_get(s.json, "value"), 0), "deploymentStatus"), "Deployed");
-	resp_free(&s);
+	test_resp_free(&s);
 	s = POST(&f, NM "/listActiveConnectivityConfigurations" API, "{\"regions\":[\"eastus\"]}");
 	ck_assert_int_eq(s.status, 200);
 	ck_assert_str_eq(json_str(json_array_get(json_object_get(s.json, "value"), 0), "id"),
@@ -1381,21 +1261,21 @@ START_TEST(test_avnm_commit_deploys_a_goal_state_per_region)
 	ck_assert_str_eq(json_str(json_array_get(json_object_get(s.json, "value"), 0), "region"), "eastus");
 	ck_assert_str_eq(json_str(json_array_get(json_path(json_array_get(json_object_get(s.json,
 	    "value"), 0), "configurationGroups", NULL), 0), "id"), NM "/networkGroups/mesh");
-	resp_free(&s);
+	test_resp_free(&s);
 	s = POST(&f, NET "/virtualNetworks/spoke-1/listNetworkManagerEffectiveConnectivityConfigurations" API, "{}");
 	ck_assert_int_eq(s.status, 200);
 	ck_assert_int_eq(json_array_size(json_object_get(s.json, "value")), 1);
-	resp_free(&s);
+	test_resp_free(&s);
 	s = POST(&f, NET "/virtualNetworks/spoke-3/listNetworkManagerEffectiveConnectivityConfigurations" API, "{}");
 	ck_assert_int_eq(json_array_size(json_object_get(s.json, "value")), 0);
-	resp_free(&s);
+	test_resp_free(&s);
 	doc = emulator_state(f.e);
 	ck_assert_str_eq(json_string_value(json_array_get(json_path(doc, "observed", "avnmDeployments",
 	    NM, "eastus", "Connectivity", NULL), 0)), NM "/connectivityConfigurations/cc");
 	json_decref(doc);
 	/* the route engine sees the connected group: spoke-1's NIC reaches spoke-2 over it */
 	r = POST(&f, NET "/networkInterfaces/nic-1/effectiveRouteTable" API, NULL);
-	a = poll_location(&f, hdr(&r, "location"));
+	a = poll_location(&f, test_resp_header(&r, "location"));
 	ck_assert_int_eq(a.status, 200);
 	{
 		json_t *v;
@@ -1407,24 +1287,24 @@ START_TEST(test_avnm_commit_deploys_a_goal_state_per_region)
 				cg = true;
 		ck_assert_msg(cg, "no ConnectedGroup route to spoke-2: %s", a.body);
 	}
-	resp_free(&a);
-	resp_free(&r);
+	test_resp_free(&a);
+	test_resp_free(&r);
 	/* deleting a deployed configuration needs force or an undeploy */
 	r = DEL(&f, NM "/connectivityConfigurations/cc" API);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "ConfigurationIsDeployed");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* an empty commit undeploys */
 	r = commit(&f, "");
-	a = poll_location(&f, hdr(&r, "location"));
-	resp_free(&a);
-	resp_free(&r);
+	a = poll_location(&f, test_resp_header(&r, "location"));
+	test_resp_free(&a);
+	test_resp_free(&r);
 	doc = emulator_state(f.e);
 	ck_assert_ptr_null(json_path(doc, "observed", "avnmDeployments", NM, NULL));
 	json_decref(doc);
 	r = DEL(&f, NM "/connectivityConfigurations/cc" API);
 	ck_assert_int_eq(r.status, 202);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1432,41 +1312,41 @@ END_TEST
 START_TEST(test_avnm_validation_of_groups_members_and_configurations)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, 0);
 	r = PUT(&f, NM API, "{\"location\":\"eastus\",\"properties\":{}}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidNetworkManagerScope");
-	resp_free(&r);
+	test_resp_free(&r);
 	avnm_setup(&f, NULL);
 	r = PUT(&f, NM "/networkGroups/mesh/staticMembers/ghost" API,
 	    "{\"properties\":{\"resourceId\":\"" NET "/virtualNetworks/ghost\"}}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidResourceReference");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NM "/connectivityConfigurations/bad" API,
 	    "{\"properties\":{\"connectivityTopology\":\"Mesh\",\"appliesToGroups\":[{\"networkGroupId\":\""
 	    NM "/networkGroups/mesh\",\"groupConnectivity\":\"None\"}],\"isGlobal\":true}}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_ptr_nonnull(strstr(json_path_str(r.json, "error", "message", NULL), "isGlobal"));
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NM "/connectivityConfigurations/bad" API,
 	    "{\"properties\":{\"connectivityTopology\":\"Star\",\"appliesToGroups\":[]}}");
 	ck_assert_int_eq(r.status, 400);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/networkManagers/none/networkGroups/g" API, "{\"properties\":{}}");
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "ParentResourceNotFound");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NM "/networkGroups/mesh/staticMembers" API);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 2);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = commit(&f, "\"" NM "/connectivityConfigurations/missing\"");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidResourceReference");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1474,18 +1354,18 @@ END_TEST
 static void
 commit_fails_with(struct fixture *f, const char *code)
 {
-	struct resp r = commit(f, "\"" NM "/connectivityConfigurations/cc\""), a, s;
+	struct test_resp r = commit(f, "\"" NM "/connectivityConfigurations/cc\""), a, s;
 
 	ck_assert_int_eq(r.status, 202);
-	a = poll_async(f, hdr(&r, "azure-asyncoperation"));
+	a = poll_async(f, test_resp_header(&r, "azure-asyncoperation"));
 	ck_assert_str_eq(json_str(a.json, "status"), "Failed");
 	ck_assert_str_eq(json_path_str(a.json, "error", "code", NULL), code);
-	resp_free(&a);
-	resp_free(&r);
+	test_resp_free(&a);
+	test_resp_free(&r);
 	s = POST(f, NM "/listDeploymentStatus" API, "{}");
 	ck_assert_str_eq(json_str(json_array_get(json_object_get(s.json, "value"), 0), "deploymentStatus"), "Failed");
 	ck_assert_str_ne(json_str(json_array_get(json_object_get(s.json, "value"), 0), "errorMessage"), "");
-	resp_free(&s);
+	test_resp_free(&s);
 }
 
 START_TEST(test_avnm_limits_fail_the_commit_with_clear_errors)
@@ -1525,7 +1405,7 @@ START_TEST(test_avnm_more_than_250_members_needs_the_feature)
 	struct fixture f;
 	struct emulator_opts o = { .no_auth = true };
 	json_t *s = seed(251), *res = json_object_get(s, "resources");
-	struct resp r, a;
+	struct test_resp r, a;
 	int i;
 
 	json_array_append_new(res, json_pack("{s:s,s:s,s:s,s:s,s:{s:{s:[s]},s:[s]}}",
@@ -1551,21 +1431,21 @@ START_TEST(test_avnm_more_than_250_members_needs_the_feature)
 	/* register the feature, wait for Registered, then it deploys */
 	r = POST(&f, "/subscriptions/" SUB "/providers/Microsoft.Features/providers/Microsoft.Network/features/AllowHighScaleConnectedGroup/register?api-version=2021-07-01", NULL);
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	for (i = 0; i < 200; i++) {
 		r = GET(&f, "/subscriptions/" SUB "/providers/Microsoft.Features/providers/Microsoft.Network/features/AllowHighScaleConnectedGroup?api-version=2021-07-01");
 		if (strcmp(json_path_str(r.json, "properties", "state", NULL), "Registered") == 0)
 			break;
-		resp_free(&r);
+		test_resp_free(&r);
 		usleep(10000);
 	}
 	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "Registered");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = commit(&f, "\"" NM "/connectivityConfigurations/cc\"");
-	a = poll_async(&f, hdr(&r, "azure-asyncoperation"));
+	a = poll_async(&f, test_resp_header(&r, "azure-asyncoperation"));
 	ck_assert_str_eq(json_str(a.json, "status"), "Succeeded");
-	resp_free(&a);
-	resp_free(&r);
+	test_resp_free(&a);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1573,7 +1453,7 @@ END_TEST
 START_TEST(test_avnm_a_vnet_in_three_connected_groups_is_refused)
 {
 	struct fixture f;
-	struct resp r, a;
+	struct test_resp r, a;
 	const char *names[] = { "cc", "cc2", "cc3" };
 	char ids[1024] = "", body[1024];
 	size_t i;
@@ -1586,19 +1466,19 @@ START_TEST(test_avnm_a_vnet_in_three_connected_groups_is_refused)
 		snprintf(ids, sizeof(ids), NM "/connectivityConfigurations/%s" API, names[i]);
 		r = PUT(&f, ids, body);
 		ck_assert_int_eq(r.status, 201);
-		resp_free(&r);
+		test_resp_free(&r);
 	}
 	r = commit(&f, "\"" NM "/connectivityConfigurations/cc\",\"" NM "/connectivityConfigurations/cc2\"");
-	a = poll_async(&f, hdr(&r, "azure-asyncoperation"));
+	a = poll_async(&f, test_resp_header(&r, "azure-asyncoperation"));
 	ck_assert_str_eq(json_str(a.json, "status"), "Succeeded");
-	resp_free(&a);
-	resp_free(&r);
+	test_resp_free(&a);
+	test_resp_free(&r);
 	r = commit(&f, "\"" NM "/connectivityConfigurations/cc\",\"" NM "/connectivityConfigurations/cc2\",\"" NM "/connectivityConfigurations/cc3\"");
-	a = poll_async(&f, hdr(&r, "azure-asyncoperation"));
+	a = poll_async(&f, test_resp_header(&r, "azure-asyncoperation"));
 	ck_assert_str_eq(json_str(a.json, "status"), "Failed");
 	ck_assert_str_eq(json_path_str(a.json, "error", "code", NULL), "ConnectedGroupLimitPerVnetExceeded");
-	resp_free(&a);
-	resp_free(&r);
+	test_resp_free(&a);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1606,26 +1486,26 @@ END_TEST
 START_TEST(test_fault_empty_deployment_status_right_after_a_commit)
 {
 	struct fixture f;
-	struct resp r, a, s;
+	struct test_resp r, a, s;
 
 	start(&f, 0);
 	avnm_setup(&f, NULL);
 	set_faults(&f, "{\"format\":\"netwave.faults/v1\",\"rules\":[{\"method\":\"POST\","
 	    "\"path\":\"*/commit\",\"action\":\"empty-deployment-status\",\"count\":2}]}");
 	r = commit(&f, "\"" NM "/connectivityConfigurations/cc\"");
-	a = poll_location(&f, hdr(&r, "location"));
-	resp_free(&a);
-	resp_free(&r);
+	a = poll_location(&f, test_resp_header(&r, "location"));
+	test_resp_free(&a);
+	test_resp_free(&r);
 	s = POST(&f, NM "/listDeploymentStatus" API, "{}");
 	ck_assert_int_eq(s.status, 200);
 	ck_assert_int_eq(json_array_size(json_object_get(s.json, "value")), 0);
-	resp_free(&s);
+	test_resp_free(&s);
 	s = POST(&f, NM "/listDeploymentStatus" API, "{}");
 	ck_assert_int_eq(json_array_size(json_object_get(s.json, "value")), 0);
-	resp_free(&s);
+	test_resp_free(&s);
 	s = POST(&f, NM "/listDeploymentStatus" API, "{}");
 	ck_assert_int_eq(json_array_size(json_object_get(s.json, "value")), 1);
-	resp_free(&s);
+	test_resp_free(&s);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1635,7 +1515,7 @@ END_TEST
 START_TEST(test_feature_registration_goes_registering_then_registered)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	const char *url = "/subscriptions/" SUB "/providers/Microsoft.Features/providers/Microsoft.Network/features/AllowHighScaleConnectedGroup?api-version=2021-07-01";
 	json_t *doc;
 	int i;
@@ -1646,23 +1526,23 @@ START_TEST(test_feature_registration_goes_registering_then_registered)
 	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "NotRegistered");
 	ck_assert_str_eq(json_str(r.json, "name"), "Microsoft.Network/AllowHighScaleConnectedGroup");
 	ck_assert_str_eq(json_str(r.json, "type"), "Microsoft.Features/providers/features");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = POST(&f, "/subscriptions/" SUB "/providers/Microsoft.Features/providers/Microsoft.Network/features/AllowHighScaleConnectedGroup/register?api-version=2021-07-01", NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "Registering");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, url);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "Registering");
-	resp_free(&r);
+	test_resp_free(&r);
 	for (i = 0; i < 200; i++) {
 		r = GET(&f, url);
 		if (strcmp(json_path_str(r.json, "properties", "state", NULL), "Registered") == 0)
 			break;
-		resp_free(&r);
+		test_resp_free(&r);
 		usleep(10000);
 	}
 	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "Registered");
-	resp_free(&r);
+	test_resp_free(&r);
 	doc = emulator_state(f.e);
 	ck_assert_str_eq(json_string_value(json_path(doc, "observed", "features",
 	    "Microsoft.Network/AllowHighScaleConnectedGroup", NULL)), "Registered");
@@ -1670,7 +1550,7 @@ START_TEST(test_feature_registration_goes_registering_then_registered)
 	r = POST(&f, "/subscriptions/" SUB "/providers/Microsoft.Network/register?api-version=2021-04-01", NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(json_str(r.json, "registrationState"), "Registered");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1731,24 +1611,24 @@ migrate_at(struct fixture *f, const char *action, const char *body, const char *
     const char *phase)
 {
 	char url[512];
-	struct resp r, l, g;
+	struct test_resp r, l, g;
 
 	snprintf(url, sizeof(url), NET "/virtualNetworkGateways/gw/%s" API, action);
 	r = POST(f, url, body);
 	ck_assert_msg(r.status == 202, "%s: %ld %s", action, r.status, r.body != NULL ? r.body : "");
-	ck_assert_ptr_nonnull(hdr(&r, "location"));
-	ck_assert_ptr_nonnull(hdr(&r, "azure-asyncoperation"));
-	l = poll_location(f, hdr(&r, "location"));
+	ck_assert_ptr_nonnull(test_resp_header(&r, "location"));
+	ck_assert_ptr_nonnull(test_resp_header(&r, "azure-asyncoperation"));
+	l = poll_location(f, test_resp_header(&r, "location"));
 	ck_assert_int_eq(l.status, 200);
-	resp_free(&l);
-	resp_free(&r);
+	test_resp_free(&l);
+	test_resp_free(&r);
 	g = GET(f, gw_path);
 	ck_assert_int_eq(g.status, 200);
 	ck_assert_str_eq(json_path_str(g.json, "properties", "virtualNetworkGatewayMigrationStatus",
 	    "phase", NULL), phase);
 	ck_assert_str_eq(json_path_str(g.json, "properties", "virtualNetworkGatewayMigrationStatus",
 	    "state", NULL), "Succeeded");
-	resp_free(&g);
+	test_resp_free(&g);
 }
 
 static void
@@ -1760,23 +1640,23 @@ migrate(struct fixture *f, const char *action, const char *body, const char *pha
 static void
 assert_status(struct fixture *f, const char *path, long status)
 {
-	struct resp r = GET(f, path);
+	struct test_resp r = GET(f, path);
 
 	ck_assert_msg(r.status == status, "%s: %ld, expected %ld", path, r.status, status);
-	resp_free(&r);
+	test_resp_free(&r);
 }
 
 START_TEST(test_a_vpn_gateway_migrates_in_place_and_abort_restores)
 {
 	struct fixture f;
 	struct emulator_opts o = { .no_auth = true };
-	struct resp r;
+	struct test_resp r;
 
 	start_with(&f, &o, gateway_seed());
 	r = POST(&f, NET "/virtualNetworkGateways/gw/executeMigration" API, NULL);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidGatewayMigrationPhase");
-	resp_free(&r);
+	test_resp_free(&r);
 	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\"}",
 	    "PrepareSucceeded");
 	/* learn vpn-gateway/basic-public-ip-migrate-howto: in place, no second gateway */
@@ -1784,24 +1664,24 @@ START_TEST(test_a_vpn_gateway_migrates_in_place_and_abort_restores)
 	assert_status(&f, NET "/connections/conn_migrate" API, 404);
 	r = GET(&f, NET "/publicIPAddresses/gw-pip" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "migrationPhase", NULL), "Prepare");
-	resp_free(&r);
+	test_resp_free(&r);
 	migrate(&f, "executeMigration", NULL, "ExecuteSucceeded");
 	r = GET(&f, NET "/virtualNetworkGateways/gw" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "sku", "name", NULL), "VpnGw1AZ");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/publicIPAddresses/gw-pip" API);
 	ck_assert_str_eq(json_path_str(r.json, "sku", "name", NULL), "Standard");
 	ck_assert_str_eq(json_path_str(r.json, "properties", "ipAddress", NULL), "20.1.2.3");
-	resp_free(&r);
+	test_resp_free(&r);
 	migrate(&f, "abortMigration", NULL, "AbortSucceeded");
 	/* the original as it was before prepare, not as execute left it */
 	r = GET(&f, NET "/virtualNetworkGateways/gw" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "sku", "name", NULL), "VpnGw1");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/publicIPAddresses/gw-pip" API);
 	ck_assert_str_eq(json_path_str(r.json, "sku", "name", NULL), "Basic");
 	ck_assert_str_eq(json_path_str(r.json, "properties", "migrationPhase", NULL), "None");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* prepare again after abort, then commit: the same gateway, its IP Standard with its address */
 	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\"}",
 	    "PrepareSucceeded");
@@ -1813,7 +1693,7 @@ START_TEST(test_a_vpn_gateway_migrates_in_place_and_abort_restores)
 	ck_assert_str_eq(json_path_str(r.json, "properties", "publicIPAllocationMethod", NULL), "Static");
 	ck_assert_str_eq(json_path_str(r.json, "properties", "ipAddress", NULL), "20.1.2.3");
 	ck_assert_str_eq(json_path_str(r.json, "properties", "migrationPhase", NULL), "Committed");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1822,7 +1702,7 @@ START_TEST(test_an_expressroute_migration_names_its_gateway_and_connections_as_a
 {
 	struct fixture f;
 	struct emulator_opts o = { .no_auth = true };
-	struct resp r;
+	struct test_resp r;
 
 	start_with(&f, &o, er_gateway_seed());
 	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\"}",
@@ -1836,29 +1716,29 @@ START_TEST(test_an_expressroute_migration_names_its_gateway_and_connections_as_a
 	    NULL), 0), "properties", "subnet", "id", NULL), NET "/virtualNetworks/hub/subnets/GatewaySubnet");
 	ck_assert_ptr_null(json_path(json_array_get(json_path(r.json, "properties", "ipConfigurations",
 	    NULL), 0), "properties", "publicIPAddress", NULL));
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/connections/conn_migrate" API);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "virtualNetworkGateway1", "id", NULL),
 	    NET "/virtualNetworkGateways/gw_migrate");
-	resp_free(&r);
+	test_resp_free(&r);
 	migrate(&f, "executeMigration", NULL, "ExecuteSucceeded");
 	r = GET(&f, NET "/virtualNetworkGateways/gw" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "adminState", NULL), "Disabled");
-	resp_free(&r);
+	test_resp_free(&r);
 	migrate(&f, "abortMigration", NULL, "AbortSucceeded");
 	assert_status(&f, NET "/virtualNetworkGateways/gw_migrate" API, 404);
 	assert_status(&f, NET "/connections/conn_migrate" API, 404);
 	r = GET(&f, NET "/virtualNetworkGateways/gw" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "sku", "name", NULL), "Standard");
 	ck_assert_ptr_null(json_path(r.json, "properties", "adminState", NULL));
-	resp_free(&r);
+	test_resp_free(&r);
 	/* a name the request gives is used (an undocumented field: plan/gwmigrate.h) */
 	r = POST(&f, NET "/virtualNetworkGateways/gw/prepareMigration" API,
 	    "{\"migrationType\":\"UpgradeDeploymentToStandardIP\",\"newGatewayName\":\"-bad\"}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidResourceName");
-	resp_free(&r);
+	test_resp_free(&r);
 	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\","
 	    "\"newGatewayName\":\"gw-az\"}", "PrepareSucceeded");
 	assert_status(&f, NET "/virtualNetworkGateways/gw_migrate" API, 404);
@@ -1871,16 +1751,16 @@ START_TEST(test_an_expressroute_migration_names_its_gateway_and_connections_as_a
 	r = GET(&f, NET "/connections/conn_migrate" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "virtualNetworkGateway1", "id", NULL),
 	    NET "/virtualNetworkGateways/gw-az");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworkGateways/gw-az" API);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "adminState", NULL), "Enabled");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* the Basic IP is not migrated (Learn names no change to it): left, detached */
 	r = GET(&f, NET "/publicIPAddresses/gw-pip" API);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(json_path_str(r.json, "sku", "name", NULL), "Basic");
 	ck_assert_ptr_null(json_path(r.json, "properties", "ipConfiguration", NULL));
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1889,7 +1769,7 @@ START_TEST(test_connections_show_gateway_references_with_properties_as_arm_does)
 {
 	struct fixture f;
 	struct emulator_opts o = { .no_auth = true };
-	struct resp r;
+	struct test_resp r;
 	json_t *v;
 
 	/* the seed stores {id} only; @azure/arm-network cannot read a
@@ -1901,18 +1781,18 @@ START_TEST(test_connections_show_gateway_references_with_properties_as_arm_does)
 	    "properties", NULL)));
 	ck_assert_str_eq(json_path_str(r.json, "properties", "virtualNetworkGateway1", "id", NULL),
 	    NET "/virtualNetworkGateways/gw");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/connections" API);
 	ck_assert_int_eq(r.status, 200);
 	v = json_array_get(json_object_get(r.json, "value"), 0);
 	ck_assert(json_is_object(json_path(v, "properties", "virtualNetworkGateway1", "properties",
 	    NULL)));
-	resp_free(&r);
+	test_resp_free(&r);
 	/* the stored estate keeps what it was given */
 	r = GET(&f, "/__netwave/resources?id=" NET "/connections/conn");
 	ck_assert_ptr_null(json_path(r.json, "properties", "virtualNetworkGateway1", "properties",
 	    NULL));
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1922,7 +1802,7 @@ END_TEST
 START_TEST(test_nic_effective_routes_come_from_the_route_engine)
 {
 	struct fixture f;
-	struct resp r, l;
+	struct test_resp r, l;
 	json_t *v;
 	size_t i;
 	bool local = false, peer = false;
@@ -1931,14 +1811,14 @@ START_TEST(test_nic_effective_routes_come_from_the_route_engine)
 	r = PUT(&f, NET "/virtualNetworks/spoke-1/virtualNetworkPeerings/p" API,
 	    "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/hub\"}}}");
 	wait_put(&f, &r);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/hub/virtualNetworkPeerings/p" API,
 	    "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/spoke-1\"}}}");
 	wait_put(&f, &r);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = POST(&f, NET "/networkInterfaces/nic-1/effectiveRouteTable" API, NULL);
 	ck_assert_int_eq(r.status, 202);
-	l = poll_location(&f, hdr(&r, "location"));
+	l = poll_location(&f, test_resp_header(&r, "location"));
 	ck_assert_int_eq(l.status, 200);
 	json_array_foreach(json_object_get(l.json, "value"), i, v) {
 		const char *pfx = json_string_value(json_array_get(json_object_get(v, "addressPrefix"), 0));
@@ -1952,8 +1832,8 @@ START_TEST(test_nic_effective_routes_come_from_the_route_engine)
 	}
 	ck_assert_msg(local, "no VnetLocal route: %s", l.body);
 	ck_assert_msg(peer, "no VNetPeering route: %s", l.body);
-	resp_free(&l);
-	resp_free(&r);
+	test_resp_free(&l);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1964,7 +1844,7 @@ START_TEST(test_circuit_route_table_comes_from_the_route_engine)
 	struct fixture f;
 	struct emulator_opts o = { .no_auth = true };
 	json_t *s = seed(1), *res = json_object_get(s, "resources"), *v;
-	struct resp r, l;
+	struct test_resp r, l;
 	size_t i;
 	bool onprem = false, hub = false;
 
@@ -1993,7 +1873,7 @@ START_TEST(test_circuit_route_table_comes_from_the_route_engine)
 	start_with(&f, &o, s);
 	r = POST(&f, NET "/expressRouteCircuits/er/peerings/AzurePrivatePeering/routeTables/primary" API, NULL);
 	ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body != NULL ? r.body : "");
-	l = poll_location(&f, hdr(&r, "location"));
+	l = poll_location(&f, test_resp_header(&r, "location"));
 	ck_assert_int_eq(l.status, 200);
 	json_array_foreach(json_object_get(l.json, "value"), i, v) {
 		if (strcmp(json_str(v, "network"), "192.168.0.0/16") == 0 &&
@@ -2004,11 +1884,11 @@ START_TEST(test_circuit_route_table_comes_from_the_route_engine)
 	}
 	ck_assert_msg(onprem, "no on-premises route: %s", l.body);
 	ck_assert_msg(hub, "the hub is not advertised: %s", l.body);
-	resp_free(&l);
-	resp_free(&r);
+	test_resp_free(&l);
+	test_resp_free(&r);
 	r = POST(&f, NET "/expressRouteCircuits/er/peerings/AzurePrivatePeering/routeTables/tertiary" API, NULL);
 	ck_assert_int_eq(r.status, 400);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -2018,7 +1898,7 @@ END_TEST
 static char *
 token(struct fixture *f, const char *form, long *status)
 {
-	struct resp r = call(f, "POST", "/tenant-1/oauth2/v2.0/token", form,
+	struct test_resp r = call(f, "POST", "/tenant-1/oauth2/v2.0/token", form,
 	    "Content-Type: application/x-www-form-urlencoded", NULL);
 	char *t = NULL;
 
@@ -2029,7 +1909,7 @@ token(struct fixture *f, const char *form, long *status)
 		ck_assert_str_eq(json_str(r.json, "token_type"), "Bearer");
 		ck_assert_int_gt(json_integer_value(json_object_get(r.json, "expires_in")), 0);
 	}
-	resp_free(&r);
+	test_resp_free(&r);
 	return t;
 }
 
@@ -2040,7 +1920,7 @@ START_TEST(test_arm_routes_demand_a_valid_bearer_token)
 	json_t *clients = json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s}],s:i}", "format",
 	    "netwave.emulator-clients/v1", "clients", "clientId", "app-1", "clientSecret", "fake-secret",
 	    "clientId", "app-2", "clientAssertion", "signed-assertion-text", "tokenLifetime", 1);
-	struct resp r;
+	struct test_resp r;
 	char auth[200], *t;
 	long st;
 	json_t *log;
@@ -2051,12 +1931,12 @@ START_TEST(test_arm_routes_demand_a_valid_bearer_token)
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 401);
 	ck_assert_str_eq(error_code(&r), "AuthenticationFailed");
-	ck_assert_ptr_nonnull(hdr(&r, "www-authenticate"));
-	resp_free(&r);
+	ck_assert_ptr_nonnull(test_resp_header(&r, "www-authenticate"));
+	test_resp_free(&r);
 	r = call(&f, "GET", NET "/virtualNetworks/hub" API, NULL, "Authorization: Bearer nonsense", NULL);
 	ck_assert_int_eq(r.status, 401);
 	ck_assert_str_eq(error_code(&r), "InvalidAuthenticationToken");
-	resp_free(&r);
+	test_resp_free(&r);
 	t = token(&f, "grant_type=client_credentials&client_id=app-1&client_secret=wrong&scope=https%3A%2F%2Fmanagement.azure.com%2F.default", &st);
 	ck_assert_int_eq(st, 401);
 	ck_assert_ptr_null(t);
@@ -2073,22 +1953,22 @@ START_TEST(test_arm_routes_demand_a_valid_bearer_token)
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", t);
 	r = call(&f, "GET", NET "/virtualNetworks/hub" API, NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	usleep(1100000); /* lifetime 1 s */
 	r = call(&f, "GET", NET "/virtualNetworks/hub" API, NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 401);
 	ck_assert_str_eq(error_code(&r), "ExpiredAuthenticationToken");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* managed identity in the IMDS shape */
 	r = GET(&f, "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com");
 	ck_assert_int_eq(r.status, 400);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = call(&f, "GET", "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com",
 	    NULL, "Metadata: true", NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(json_str(r.json, "access_token"));
 	ck_assert_ptr_nonnull(json_str(r.json, "expires_on"));
-	resp_free(&r);
+	test_resp_free(&r);
 	/* no secret or token anywhere in the log or the state */
 	log = emulator_requests(f.e);
 	logtext = json_dumps(log, 0);
@@ -2113,7 +1993,7 @@ START_TEST(test_openid_configuration_points_msal_at_the_emulator)
 {
 	struct fixture f;
 	struct emulator_opts o = { 0 };
-	struct resp r;
+	struct test_resp r;
 	char want[300];
 
 	/* MSAL reads this document before it asks any authority it does not
@@ -2127,15 +2007,15 @@ START_TEST(test_openid_configuration_points_msal_at_the_emulator)
 	ck_assert_str_eq(json_str(r.json, "issuer"), want);
 	ck_assert_ptr_nonnull(json_str(r.json, "authorization_endpoint"));
 	ck_assert_ptr_nonnull(json_str(r.json, "jwks_uri"));
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, "/tenant-1/discovery/v2.0/keys");
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(json_is_array(json_object_get(r.json, "keys")));
-	resp_free(&r);
+	test_resp_free(&r);
 	/* other paths under a tenant are still ARM's, and need a token */
 	r = GET(&f, "/tenant-1/v2.0/.well-known/other");
 	ck_assert_int_eq(r.status, 401);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -2146,7 +2026,7 @@ START_TEST(test_resource_graph_answers_the_discovery_subset_in_pages)
 {
 	struct fixture f;
 	struct emulator_opts o = { .no_auth = true };
-	struct resp r;
+	struct test_resp r;
 	json_t *first;
 	char body[1024];
 
@@ -2159,12 +2039,12 @@ START_TEST(test_resource_graph_answers_the_discovery_subset_in_pages)
 	ck_assert_str_eq(json_str(first, "name"), "hub");
 	ck_assert_ptr_nonnull(json_object_get(first, "properties"));
 	ck_assert_ptr_null(json_object_get(first, "location"));
-	resp_free(&r);
+	test_resp_free(&r);
 	r = POST(&f, "/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01",
 	    "{\"query\":\"Resources | where type in~ ('microsoft.network/networkinterfaces') and subscriptionId in ('" SUB "') | project id\"}");
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "count")), 1);
-	resp_free(&r);
+	test_resp_free(&r);
 	/* pages of $top with $skipToken */
 	snprintf(body, sizeof(body), "{\"query\":\"Resources | where type =~ 'microsoft.network/virtualnetworks' | project id\",\"options\":{\"$top\":2}}");
 	r = POST(&f, "/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01", body);
@@ -2172,16 +2052,16 @@ START_TEST(test_resource_graph_answers_the_discovery_subset_in_pages)
 	ck_assert_ptr_nonnull(json_str(r.json, "$skipToken"));
 	snprintf(body, sizeof(body), "{\"query\":\"Resources | where type =~ 'microsoft.network/virtualnetworks' | project id\",\"options\":{\"$top\":2,\"$skipToken\":\"%s\"}}",
 	    json_str(r.json, "$skipToken"));
-	resp_free(&r);
+	test_resp_free(&r);
 	r = POST(&f, "/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01", body);
 	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "count")), 2);
-	resp_free(&r);
+	test_resp_free(&r);
 	/* outside the subset: a clear error */
 	r = POST(&f, "/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01",
 	    "{\"query\":\"Resources | summarize count() by type\"}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_ptr_nonnull(strstr(r.body, "summarize"));
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -2194,7 +2074,7 @@ START_TEST(test_state_database_keeps_the_estate_across_a_restart)
 	char path[] = "/tmp/check_emulator_XXXXXX";
 	char db[300];
 	int fd = mkstemp(path);
-	struct resp r;
+	struct test_resp r;
 
 	ck_assert_int_ge(fd, 0);
 	close(fd);
@@ -2206,7 +2086,7 @@ START_TEST(test_state_database_keeps_the_estate_across_a_restart)
 	}
 	r = PUT(&f, NET "/virtualNetworks/kept" API, VNET_BODY);
 	ck_assert_int_eq(r.status, 201); /* still Updating when the emulator stops */
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 	{
 		struct emulator_opts o = { .no_auth = true, .state_path = db };
@@ -2216,10 +2096,10 @@ START_TEST(test_state_database_keeps_the_estate_across_a_restart)
 	r = GET(&f, NET "/virtualNetworks/kept" API);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(pstate(r.json), "Succeeded");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 	unlink(db);
 	{
@@ -2255,7 +2135,7 @@ START_TEST(test_resource_groups_are_served_as_arm_serves_them)
 {
 	struct fixture f;
 	struct emulator_opts o = { .no_auth = true };
-	struct resp r;
+	struct test_resp r;
 	json_t *doc;
 
 	start_with(&f, &o, rg_seed());
@@ -2267,52 +2147,52 @@ START_TEST(test_resource_groups_are_served_as_arm_serves_them)
 	ck_assert_str_eq(json_str(r.json, "location"), "westeurope");
 	ck_assert_str_eq(json_path_str(r.json, "tags", "owner", NULL), "net");
 	ck_assert_str_eq(pstate(r.json), "Succeeded");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = call(&f, "HEAD", "/subscriptions/" SUB "/resourceGroups/rg-net" RGAPI, NULL, NULL);
 	ck_assert_int_eq(r.status, 204);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = call(&f, "HEAD", "/subscriptions/" SUB "/resourceGroups/rg-none" RGAPI, NULL, NULL);
 	ck_assert_int_eq(r.status, 404);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, "/subscriptions/" SUB "/resourceGroups/rg-none" RGAPI);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "ResourceGroupNotFound");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* a network write into a group that does not exist */
 	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new/providers/Microsoft.Network/virtualNetworks/v" API,
 	    "{\"location\": \"eastus\", \"properties\": {\"addressSpace\": {\"addressPrefixes\": [\"10.9.0.0/16\"]}}}");
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "ResourceGroupNotFound");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* create 201, update 200, location fixed once created */
 	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new" RGAPI, "{\"location\": \"eastus\"}");
 	ck_assert_int_eq(r.status, 201);
 	ck_assert_str_eq(json_str(r.json, "name"), "rg-new");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/RG-NEW" RGAPI, "{\"location\": \"eastus\", \"tags\": {\"a\": \"b\"}}");
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(json_str(r.json, "name"), "rg-new");
 	ck_assert_str_eq(json_path_str(r.json, "tags", "a", NULL), "b");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new" RGAPI, "{\"location\": \"westus\"}");
 	ck_assert_int_eq(r.status, 409);
 	ck_assert_str_eq(error_code(&r), "InvalidResourceGroupLocation");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new" RGAPI, "{}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "LocationRequired");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* the list, in name order, per subscription */
 	r = GET(&f, "/subscriptions/" SUB_B "/resourcegroups" RGAPI);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), 2);
 	ck_assert_str_eq(json_str(json_array_get(json_object_get(r.json, "value"), 0), "name"), "rg-Empty");
 	ck_assert_str_eq(json_str(json_array_get(json_object_get(r.json, "value"), 1), "name"), "rg-new");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, "/subscriptions/" SUB "/resourcegroups" "?api-version=2026-01-01");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(error_code(&r), "InvalidApiVersionParameter");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* the estate records them, so a discovery sees them */
 	doc = emulator_state(f.e);
 	ck_assert_int_eq(json_array_size(json_object_get(doc, "resources")), 3 + 3);
@@ -2325,7 +2205,7 @@ START_TEST(test_deleting_a_resource_group_deletes_everything_in_it)
 {
 	struct fixture f;
 	struct emulator_opts o = { .no_auth = true };
-	struct resp r, a;
+	struct test_resp r, a;
 
 	start_with(&f, &o, rg_seed());
 	r = GET(&f, RG "/resources" RGAPI);
@@ -2335,29 +2215,29 @@ START_TEST(test_deleting_a_resource_group_deletes_everything_in_it)
 	ck_assert_str_eq(json_str(json_array_get(json_object_get(r.json, "value"), 0), "type"),
 	    "Microsoft.Network/networkInterfaces");
 	ck_assert_ptr_null(json_path(json_array_get(json_object_get(r.json, "value"), 0), "properties", NULL));
-	resp_free(&r);
+	test_resp_free(&r);
 	r = DEL(&f, RG RGAPI);
 	ck_assert_int_eq(r.status, 202);
-	ck_assert_ptr_nonnull(hdr(&r, "location"));
-	a = poll_location(&f, hdr(&r, "location"));
+	ck_assert_ptr_nonnull(test_resp_header(&r, "location"));
+	a = poll_location(&f, test_resp_header(&r, "location"));
 	ck_assert_int_eq(a.status, 200);
-	resp_free(&a);
-	resp_free(&r);
+	test_resp_free(&a);
+	test_resp_free(&r);
 	r = GET(&f, RG RGAPI);
 	ck_assert_int_eq(r.status, 404);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(error_code(&r), "ResourceGroupNotFound");
-	resp_free(&r);
+	test_resp_free(&r);
 	r = DEL(&f, RG RGAPI);
 	ck_assert_int_eq(r.status, 404);
-	resp_free(&r);
+	test_resp_free(&r);
 	/* the other subscription's group is untouched */
 	r = GET(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-empty/resources" RGAPI);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), 0);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -2366,7 +2246,7 @@ START_TEST(test_resource_graph_serves_resource_containers)
 {
 	struct fixture f;
 	struct emulator_opts o = { .no_auth = true };
-	struct resp r;
+	struct test_resp r;
 	const json_t *row;
 
 	start_with(&f, &o, rg_seed());
@@ -2381,7 +2261,7 @@ START_TEST(test_resource_graph_serves_resource_containers)
 	ck_assert_str_eq(json_str(row, "resourceGroup"), "rg-empty");
 	ck_assert_str_eq(json_str(row, "subscriptionId"), SUB_B);
 	ck_assert_str_eq(json_path_str(row, "tags", "owner", NULL), "net");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* scoped to one subscription; subscriptions are containers too */
 	r = POST(&f, "/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01",
 	    "{\"subscriptions\": [\"" SUB_B "\"], \"query\": \"ResourceContainers | order by id asc\"}");
@@ -2389,7 +2269,7 @@ START_TEST(test_resource_graph_serves_resource_containers)
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "data")), 2);
 	ck_assert_str_eq(json_str(json_array_get(json_object_get(r.json, "data"), 0), "type"),
 	    "microsoft.resources/subscriptions");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -2398,7 +2278,7 @@ START_TEST(test_features_register_per_subscription)
 {
 	struct fixture f;
 	struct emulator_opts o = { .no_auth = true, .time_scale = 1000 };
-	struct resp r;
+	struct test_resp r;
 	const char *fa = "/subscriptions/" SUB "/providers/Microsoft.Features/providers/Microsoft.Network/features/EnableMaxPrivateEndpointsVia64kPath";
 	const char *fb = "/subscriptions/" SUB_B "/providers/Microsoft.Features/providers/Microsoft.Network/features/EnableMaxPrivateEndpointsVia64kPath";
 	char url[512];
@@ -2409,22 +2289,22 @@ START_TEST(test_features_register_per_subscription)
 	snprintf(url, sizeof(url), "%s/register?api-version=2021-07-01", fa);
 	r = POST(&f, url, NULL);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "Registering");
-	resp_free(&r);
+	test_resp_free(&r);
 	snprintf(url, sizeof(url), "%s?api-version=2021-07-01", fa);
 	for (i = 0; i < 300; i++) {
 		r = GET(&f, url);
 		if (strcmp(json_path_str(r.json, "properties", "state", NULL), "Registered") == 0)
 			break;
-		resp_free(&r);
+		test_resp_free(&r);
 		usleep(10000);
 	}
 	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "Registered");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* the other subscription has not registered it; the estate is as its least */
 	snprintf(url, sizeof(url), "%s?api-version=2021-07-01", fb);
 	r = GET(&f, url);
 	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "NotRegistered");
-	resp_free(&r);
+	test_resp_free(&r);
 	doc = emulator_state(f.e);
 	ck_assert_str_eq(json_string_value(json_path(doc, "observed", "features",
 	    "Microsoft.Network/EnableMaxPrivateEndpointsVia64kPath", NULL)), "NotRegistered");
@@ -2432,17 +2312,17 @@ START_TEST(test_features_register_per_subscription)
 	snprintf(url, sizeof(url), "%s/register?api-version=2021-07-01", fb);
 	r = POST(&f, url, NULL);
 	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	test_resp_free(&r);
 	snprintf(url, sizeof(url), "%s?api-version=2021-07-01", fb);
 	for (i = 0; i < 300; i++) {
 		r = GET(&f, url);
 		if (strcmp(json_path_str(r.json, "properties", "state", NULL), "Registered") == 0)
 			break;
-		resp_free(&r);
+		test_resp_free(&r);
 		usleep(10000);
 	}
 	ck_assert_str_eq(json_path_str(r.json, "properties", "state", NULL), "Registered");
-	resp_free(&r);
+	test_resp_free(&r);
 	doc = emulator_state(f.e);
 	ck_assert_str_eq(json_string_value(json_path(doc, "observed", "features",
 	    "Microsoft.Network/EnableMaxPrivateEndpointsVia64kPath", NULL)), "Registered");
@@ -2454,59 +2334,55 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("emulator");
-	TCase *tc = tcase_create("emulator");
-	int rc;
+	const TTest *const emulator_tests[] = {
+		TEST_CASE("emulator", 60),
+		test_get_answers_the_seeded_vnet_with_arm_headers,
+		test_api_version_missing_or_unknown_is_a_cloud_error_400,
+		test_unknown_paths_answer_as_arm_does,
+		test_a_known_path_asked_with_another_method_is_405,
+		test_an_operation_holds_its_resource_only_when_its_kind_does,
+		test_malformed_json_is_400_invalid_request_content,
+		test_body_over_4mb_is_413,
+		test_put_creates_201_behind_an_operation_that_succeeds,
+		test_delete_is_202_with_location_then_the_resource_is_gone,
+		test_list_pages_with_top_and_absolute_next_links,
+		test_subnets_must_fit_the_space_and_not_overlap,
+		test_peering_is_initiated_until_the_remote_peers_back,
+		test_a_spoke_space_change_unsyncs_only_the_peerings_between_the_two,
+		test_a_write_while_an_operation_runs_is_retryable_429,
+		test_if_match_mismatch_is_412,
+		test_concurrent_clients_are_served_consistently,
+		test_a_write_burst_beyond_the_bucket_gets_429_with_the_refill_wait,
+		test_fault_error_answers_the_status_code_on_the_nth_match,
+		test_fault_reset_before_and_after_the_write,
+		test_fault_latency_delays_the_answer,
+		test_fault_operations_end_failed_canceled_or_lost,
+		test_fault_probability_is_reproducible_with_the_seed,
+		test_faults_document_errors_name_the_rule,
+		test_request_log_records_method_path_status_and_operation,
+		test_state_is_a_topology_and_drift_bypasses_arm,
+		test_avnm_commit_deploys_a_goal_state_per_region,
+		test_avnm_validation_of_groups_members_and_configurations,
+		test_avnm_limits_fail_the_commit_with_clear_errors,
+		test_avnm_more_than_250_members_needs_the_feature,
+		test_avnm_a_vnet_in_three_connected_groups_is_refused,
+		test_fault_empty_deployment_status_right_after_a_commit,
+		test_feature_registration_goes_registering_then_registered,
+		test_resource_groups_are_served_as_arm_serves_them,
+		test_deleting_a_resource_group_deletes_everything_in_it,
+		test_resource_graph_serves_resource_containers,
+		test_features_register_per_subscription,
+		test_a_vpn_gateway_migrates_in_place_and_abort_restores,
+		test_an_expressroute_migration_names_its_gateway_and_connections_as_azure_does,
+		test_connections_show_gateway_references_with_properties_as_arm_does,
+		test_openid_configuration_points_msal_at_the_emulator,
+		test_nic_effective_routes_come_from_the_route_engine,
+		test_circuit_route_table_comes_from_the_route_engine,
+		test_arm_routes_demand_a_valid_bearer_token,
+		test_resource_graph_answers_the_discovery_subset_in_pages,
+		test_state_database_keeps_the_estate_across_a_restart,
+		NULL,
+	};
 
-	curl_global_init(CURL_GLOBAL_ALL);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_get_answers_the_seeded_vnet_with_arm_headers);
-	tcase_add_test(tc, test_api_version_missing_or_unknown_is_a_cloud_error_400);
-	tcase_add_test(tc, test_unknown_paths_answer_as_arm_does);
-	tcase_add_test(tc, test_a_known_path_asked_with_another_method_is_405);
-	tcase_add_test(tc, test_an_operation_holds_its_resource_only_when_its_kind_does);
-	tcase_add_test(tc, test_malformed_json_is_400_invalid_request_content);
-	tcase_add_test(tc, test_body_over_4mb_is_413);
-	tcase_add_test(tc, test_put_creates_201_behind_an_operation_that_succeeds);
-	tcase_add_test(tc, test_delete_is_202_with_location_then_the_resource_is_gone);
-	tcase_add_test(tc, test_list_pages_with_top_and_absolute_next_links);
-	tcase_add_test(tc, test_subnets_must_fit_the_space_and_not_overlap);
-	tcase_add_test(tc, test_peering_is_initiated_until_the_remote_peers_back);
-	tcase_add_test(tc, test_a_spoke_space_change_unsyncs_only_the_peerings_between_the_two);
-	tcase_add_test(tc, test_a_write_while_an_operation_runs_is_retryable_429);
-	tcase_add_test(tc, test_if_match_mismatch_is_412);
-	tcase_add_test(tc, test_concurrent_clients_are_served_consistently);
-	tcase_add_test(tc, test_a_write_burst_beyond_the_bucket_gets_429_with_the_refill_wait);
-	tcase_add_test(tc, test_fault_error_answers_the_status_code_on_the_nth_match);
-	tcase_add_test(tc, test_fault_reset_before_and_after_the_write);
-	tcase_add_test(tc, test_fault_latency_delays_the_answer);
-	tcase_add_test(tc, test_fault_operations_end_failed_canceled_or_lost);
-	tcase_add_test(tc, test_fault_probability_is_reproducible_with_the_seed);
-	tcase_add_test(tc, test_faults_document_errors_name_the_rule);
-	tcase_add_test(tc, test_request_log_records_method_path_status_and_operation);
-	tcase_add_test(tc, test_state_is_a_topology_and_drift_bypasses_arm);
-	tcase_add_test(tc, test_avnm_commit_deploys_a_goal_state_per_region);
-	tcase_add_test(tc, test_avnm_validation_of_groups_members_and_configurations);
-	tcase_add_test(tc, test_avnm_limits_fail_the_commit_with_clear_errors);
-	tcase_add_test(tc, test_avnm_more_than_250_members_needs_the_feature);
-	tcase_add_test(tc, test_avnm_a_vnet_in_three_connected_groups_is_refused);
-	tcase_add_test(tc, test_fault_empty_deployment_status_right_after_a_commit);
-	tcase_add_test(tc, test_feature_registration_goes_registering_then_registered);
-	tcase_add_test(tc, test_resource_groups_are_served_as_arm_serves_them);
-	tcase_add_test(tc, test_deleting_a_resource_group_deletes_everything_in_it);
-	tcase_add_test(tc, test_resource_graph_serves_resource_containers);
-	tcase_add_test(tc, test_features_register_per_subscription);
-	tcase_add_test(tc, test_a_vpn_gateway_migrates_in_place_and_abort_restores);
-	tcase_add_test(tc, test_an_expressroute_migration_names_its_gateway_and_connections_as_azure_does);
-	tcase_add_test(tc, test_connections_show_gateway_references_with_properties_as_arm_does);
-	tcase_add_test(tc, test_openid_configuration_points_msal_at_the_emulator);
-	tcase_add_test(tc, test_nic_effective_routes_come_from_the_route_engine);
-	tcase_add_test(tc, test_circuit_route_table_comes_from_the_route_engine);
-	tcase_add_test(tc, test_arm_routes_demand_a_valid_bearer_token);
-	tcase_add_test(tc, test_resource_graph_answers_the_discovery_subset_in_pages);
-	tcase_add_test(tc, test_state_database_keeps_the_estate_across_a_restart);
-	suite_add_tcase(s, tc);
-	rc = test_run_suite(s);
-	curl_global_cleanup();
-	return rc;
+	return test_main("emulator", emulator_tests);
 }

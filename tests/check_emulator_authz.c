@@ -20,6 +20,7 @@
 
 #include "plan/jsonutil.h"
 #include "providers/emulator/emulator.h"
+#include "tests/testhttp.h"
 #include "tests/testutil.h"
 
 #define SUB "00000000-0000-0000-0000-000000000001"
@@ -37,13 +38,6 @@ struct fixture {
 	struct emulator *e;
 	char base[160];
 	char auth[200]; /* "Authorization: Bearer ..." or "" */
-};
-
-struct resp {
-	long status;
-	char *body;
-	size_t len;
-	json_t *json;
 };
 
 static json_t *
@@ -68,71 +62,22 @@ seed(json_t *authz)
 	return doc;
 }
 
-static size_t
-on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-	char *nb = realloc(r->body, r->len + sz * n + 1);
-
-	ck_assert_ptr_nonnull(nb);
-	r->body = nb;
-	memcpy(r->body + r->len, p, sz * n);
-	r->len += sz * n;
-	r->body[r->len] = '\0';
-	return sz * n;
-}
-
-static struct resp
+static struct test_resp
 call(struct fixture *f, const char *method, const char *path, const char *body)
 {
-	struct resp r = { 0 };
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	char full[4096];
+	const char *const headers[] = { f->auth, NULL };
 
-	ck_assert_ptr_nonnull(c);
-	snprintf(full, sizeof(full), "%s%s", f->base, path);
-	curl_easy_setopt(c, CURLOPT_URL, full);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-		h = curl_slist_append(h, strncmp(body, "grant_type", 10) == 0 ?
-		    "Content-Type: application/x-www-form-urlencoded" : "Content-Type: application/json");
-	}
-	if (f->auth[0] != '\0')
-		h = curl_slist_append(h, f->auth);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-	if (r.body != NULL)
-		r.json = json_loads(r.body, 0, NULL);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return r;
-}
-
-static void
-resp_free(struct resp *r)
-{
-	free(r->body);
-	json_decref(r->json);
-	memset(r, 0, sizeof(*r));
+	return test_http(f->base, method, path, body, f->auth[0] != '\0' ? headers : NULL);
 }
 
 static const char *
-error_code(const struct resp *r)
+error_code(const struct test_resp *r)
 {
 	return json_path_str(r->json, "error", "code", NULL);
 }
 
 static const char *
-error_message(const struct resp *r)
+error_message(const struct test_resp *r)
 {
 	return json_path_str(r->json, "error", "message", NULL);
 }
@@ -142,13 +87,13 @@ static void
 expect(struct fixture *f, const char *method, const char *path, const char *body, long status,
     const char *code)
 {
-	struct resp r = call(f, method, path, body);
+	struct test_resp r = call(f, method, path, body);
 
 	ck_assert_msg(r.status == status, "%s %s: expected %ld, got %ld: %s", method, path, status, r.status,
 	    r.body != NULL ? r.body : "");
 	if (code != NULL)
 		ck_assert_str_eq(error_code(&r), code);
-	resp_free(&r);
+	test_resp_free(&r);
 }
 
 /*
@@ -197,7 +142,7 @@ static void
 sign_in(struct fixture *f, const char *client, const char *secret)
 {
 	char form[400];
-	struct resp r;
+	struct test_resp r;
 
 	f->auth[0] = '\0';
 	snprintf(form, sizeof(form), "grant_type=client_credentials&client_id=%s&client_secret=%s"
@@ -205,7 +150,7 @@ sign_in(struct fixture *f, const char *client, const char *secret)
 	r = call(f, "POST", "/tenant-1/oauth2/v2.0/token", form);
 	ck_assert_int_eq(r.status, 200);
 	snprintf(f->auth, sizeof(f->auth), "Authorization: Bearer %s", json_str(r.json, "access_token"));
-	resp_free(&r);
+	test_resp_free(&r);
 }
 
 /* --- role assignments ----------------------------------------------------------------- */
@@ -213,7 +158,7 @@ sign_in(struct fixture *f, const char *client, const char *secret)
 START_TEST(test_a_reader_is_refused_writes_with_arms_authorization_failed)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, clients(), NULL);
 	sign_in(&f, "app-read", "s2");
@@ -226,12 +171,12 @@ START_TEST(test_a_reader_is_refused_writes_with_arms_authorization_failed)
 	    "authorization to perform action 'Microsoft.Network/virtualNetworks/write' over scope '"
 	    NET "/virtualNetworks/hub' or the scope is invalid. If access was recently granted, please refresh "
 	    "your credentials.");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* nothing was written */
 	r = call(&f, "GET", NET "/virtualNetworks/hub" API, NULL);
 	ck_assert_str_eq(json_string_value(json_array_get(json_path(r.json, "properties", "addressSpace",
 	    "addressPrefixes", NULL), 0)), "10.0.0.0/16");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -268,7 +213,7 @@ END_TEST
 START_TEST(test_a_custom_roles_not_action_refuses_the_commit)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, clients(), NULL);
 	sign_in(&f, "app-custom", "s3");
@@ -278,7 +223,7 @@ START_TEST(test_a_custom_roles_not_action_refuses_the_commit)
 	/* the action, and the network manager as the scope, not the commit path */
 	ck_assert(strstr(error_message(&r), "'Microsoft.Network/networkManagers/commit/action' over scope '"
 	    NET "/networkManagers/nm'") != NULL);
-	resp_free(&r);
+	test_resp_free(&r);
 	expect(&f, "PUT", NET "/virtualNetworks/new-2" API, VNET_BODY, 201, NULL);
 	emulator_stop(f.e);
 }
@@ -287,7 +232,7 @@ END_TEST
 START_TEST(test_the_permissions_api_answers_the_roles_at_and_above_the_scope)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	const json_t *value;
 
 	start(&f, clients(), NULL);
@@ -298,14 +243,14 @@ START_TEST(test_the_permissions_api_answers_the_roles_at_and_above_the_scope)
 	ck_assert_uint_eq(json_array_size(value), 1);
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(json_array_get(value, 0), "actions"), 0)),
 	    "*/read");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* at spoke-1 its Network Contributor adds to the Reader from the subscription */
 	r = call(&f, "GET", SPOKE AUTHZ "/permissions" PERM_API, NULL);
 	ck_assert_int_eq(r.status, 200);
 	value = json_object_get(r.json, "value");
 	ck_assert_uint_eq(json_array_size(value), 2);
 	ck_assert(json_is_array(json_object_get(json_array_get(value, 1), "notDataActions")));
-	resp_free(&r);
+	test_resp_free(&r);
 	expect(&f, "GET", RG AUTHZ "/permissions?api-version=1999-01-01", NULL, 400, "InvalidApiVersionParameter");
 	expect(&f, "POST", RG AUTHZ "/permissions" PERM_API, "{}", 405, NULL);
 	emulator_stop(f.e);
@@ -336,7 +281,7 @@ END_TEST
 START_TEST(test_a_deny_assignment_refuses_its_principals_even_an_owner)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	json_t *authz = json_pack("{s:[{s:s,s:s,s:{s:s,s:[{s:[s],s:[]}],s:[{s:s,s:s}]}}]}", "denyAssignments",
 	    "id", SUBP AUTHZ "/denyAssignments/d-1", "name", "d-1", "properties", "scope", RG,
 	    "permissions", "actions", "Microsoft.Network/*/delete", "notActions", "principals", "id",
@@ -348,19 +293,19 @@ START_TEST(test_a_deny_assignment_refuses_its_principals_even_an_owner)
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(error_code(&r), "AuthorizationFailed");
 	ck_assert(strstr(error_message(&r), "because of the deny assignment with name 'd-1'") != NULL);
-	resp_free(&r);
+	test_resp_free(&r);
 	expect(&f, "PUT", NET "/virtualNetworks/new-3" API, VNET_BODY, 201, NULL);
 	/* listed at the subscription (below it) and at the resource (above it) */
 	r = call(&f, "GET", SUBP AUTHZ "/denyAssignments" PERM_API, NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), 1);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = call(&f, "GET", SPOKE AUTHZ "/denyAssignments" PERM_API, NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), 1);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = call(&f, "GET", SUBP "/resourceGroups/other" AUTHZ "/denyAssignments" PERM_API, NULL);
 	ck_assert_int_eq(r.status, 404);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -370,7 +315,7 @@ END_TEST
 START_TEST(test_locks_are_created_listed_at_each_scope_and_deleted)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, NULL, NULL);
 	r = call(&f, "PUT", SPOKE AUTHZ "/locks/ro" LOCKS_API, "{\"properties\":{\"level\":\"ReadOnly\",\"notes\":\"x\"}}");
@@ -378,7 +323,7 @@ START_TEST(test_locks_are_created_listed_at_each_scope_and_deleted)
 	ck_assert_str_eq(json_str(r.json, "id"), SPOKE AUTHZ "/locks/ro");
 	ck_assert_str_eq(json_str(r.json, "type"), "Microsoft.Authorization/locks");
 	ck_assert_str_eq(json_path_str(r.json, "properties", "level", NULL), "ReadOnly");
-	resp_free(&r);
+	test_resp_free(&r);
 	expect(&f, "PUT", RG AUTHZ "/locks/nd" LOCKS_API, "{\"properties\":{\"level\":\"CanNotDelete\"}}", 201, NULL);
 	expect(&f, "PUT", RG AUTHZ "/locks/nd" LOCKS_API, "{\"properties\":{\"level\":\"CanNotDelete\"}}", 200, NULL);
 	expect(&f, "PUT", SUBP AUTHZ "/locks/bad" LOCKS_API, "{\"properties\":{\"level\":\"Sometimes\"}}", 400, NULL);
@@ -387,17 +332,17 @@ START_TEST(test_locks_are_created_listed_at_each_scope_and_deleted)
 	/* the subscription lists every lock in it, the group its own and its resources', the resource its own */
 	r = call(&f, "GET", SUBP AUTHZ "/locks" LOCKS_API, NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), 2);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = call(&f, "GET", RG AUTHZ "/locks" LOCKS_API, NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), 2);
-	resp_free(&r);
+	test_resp_free(&r);
 	r = call(&f, "GET", SPOKE AUTHZ "/locks" LOCKS_API, NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), 1);
-	resp_free(&r);
+	test_resp_free(&r);
 	/* atScope(): the scope and above */
 	r = call(&f, "GET", SPOKE AUTHZ "/locks" LOCKS_API "&$filter=atScope()", NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), 2);
-	resp_free(&r);
+	test_resp_free(&r);
 	expect(&f, "GET", SPOKE AUTHZ "/locks/ro" LOCKS_API, NULL, 200, NULL);
 	expect(&f, "DELETE", SPOKE AUTHZ "/locks/ro" LOCKS_API, NULL, 200, NULL);
 	expect(&f, "DELETE", SPOKE AUTHZ "/locks/ro" LOCKS_API, NULL, 204, NULL);
@@ -405,7 +350,7 @@ START_TEST(test_locks_are_created_listed_at_each_scope_and_deleted)
 	/* the state keeps them */
 	r = call(&f, "GET", "/__netwave/state", NULL);
 	ck_assert_uint_eq(json_array_size(json_path(r.json, "x-netwave-authz", "locks", NULL)), 1);
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -413,7 +358,7 @@ END_TEST
 START_TEST(test_a_read_only_lock_refuses_writes_and_actions_below_it)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, NULL, NULL);
 	expect(&f, "PUT", SPOKE AUTHZ "/locks/ro" LOCKS_API, "{\"properties\":{\"level\":\"ReadOnly\"}}", 201, NULL);
@@ -422,7 +367,7 @@ START_TEST(test_a_read_only_lock_refuses_writes_and_actions_below_it)
 	ck_assert_str_eq(error_code(&r), "ScopeLocked");
 	ck_assert_str_eq(error_message(&r), "The scope '" SPOKE "/subnets/a' cannot perform write operation "
 	    "because following scope(s) are locked: '" SPOKE "'. Please remove the lock and try again.");
-	resp_free(&r);
+	test_resp_free(&r);
 	expect(&f, "DELETE", SPOKE API, NULL, 409, "ScopeLocked");
 	expect(&f, "GET", SPOKE API, NULL, 200, NULL);
 	/* the hub beside it is free */
@@ -438,7 +383,7 @@ END_TEST
 START_TEST(test_a_seeded_can_not_delete_lock_refuses_deletes_only)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	json_t *authz = json_pack("{s:[{s:s,s:{s:s}}]}", "locks", "id", RG AUTHZ "/locks/keep", "properties",
 	    "level", "CanNotDelete");
 
@@ -449,13 +394,13 @@ START_TEST(test_a_seeded_can_not_delete_lock_refuses_deletes_only)
 	ck_assert_str_eq(error_code(&r), "ScopeLocked");
 	ck_assert(strstr(error_message(&r), "cannot perform delete operation") != NULL);
 	ck_assert(strstr(error_message(&r), "'" RG "'") != NULL);
-	resp_free(&r);
+	test_resp_free(&r);
 	/* deleting the subscription's group is refused by the lock below it too */
 	expect(&f, "DELETE", RG "?api-version=2021-04-01", NULL, 409, "ScopeLocked");
 	r = call(&f, "GET", RG AUTHZ "/locks/keep" LOCKS_API, NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(json_str(r.json, "name"), "keep");
-	resp_free(&r);
+	test_resp_free(&r);
 	emulator_stop(f.e);
 }
 END_TEST
@@ -475,7 +420,7 @@ pe_policy(void)
 START_TEST(test_a_deny_policy_refuses_a_matching_put_with_its_identifiers)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	const json_t *info;
 
 	start(&f, NULL, pe_policy());
@@ -491,7 +436,7 @@ START_TEST(test_a_deny_policy_refuses_a_matching_put_with_its_identifiers)
 	info = json_object_get(json_array_get(info, 0), "info");
 	ck_assert_str_eq(json_str(info, "policyDefinitionId"), SUBP AUTHZ "/policyDefinitions/no-pe-basic");
 	ck_assert_str_eq(json_str(info, "policyAssignmentName"), "deny-pe-basic");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* Disabled is allowed, and so is a subnet (another type) */
 	expect(&f, "PUT", SPOKE API, "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":"
 	    "[\"10.1.0.0/16\"]},\"privateEndpointVNetPolicies\":\"Disabled\"}}", 200, NULL);
@@ -502,7 +447,7 @@ END_TEST
 START_TEST(test_check_policy_restrictions_evaluates_content_and_pending_fields)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 	const json_t *ev;
 
 	start(&f, NULL, pe_policy());
@@ -522,14 +467,14 @@ START_TEST(test_check_policy_restrictions_evaluates_content_and_pending_fields)
 	ck_assert_uint_eq(json_array_size(json_object_get(ev, "restrictions")), 1);
 	ck_assert_str_eq(json_string_value(json_array_get(json_path(json_array_get(json_object_get(ev, "restrictions"), 0),
 	    "values", NULL), 0)), "Basic");
-	resp_free(&r);
+	test_resp_free(&r);
 	/* at another group the assignment does not apply */
 	r = call(&f, "POST", SUBP "/providers/Microsoft.PolicyInsights/checkPolicyRestrictions?api-version=2022-03-01",
 	    "{\"resourceDetails\":{\"resourceContent\":{\"type\":\"Microsoft.Network/virtualNetworks\","
 	    "\"properties\":{\"privateEndpointVNetPolicies\":\"Basic\"}},\"scope\":\"" SUBP "/resourceGroups/x\"}}");
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(json_array_size(json_path(r.json, "contentEvaluationResult", "policyEvaluations", NULL)), 0);
-	resp_free(&r);
+	test_resp_free(&r);
 	expect(&f, "POST", SUBP "/providers/Microsoft.PolicyInsights/checkPolicyRestrictions?api-version=2022-03-01",
 	    "{}", 400, "InvalidCheckRestrictionsRequest");
 	emulator_stop(f.e);
@@ -539,7 +484,7 @@ END_TEST
 START_TEST(test_the_control_endpoint_replaces_the_document_and_rejects_bad_rules)
 {
 	struct fixture f;
-	struct resp r;
+	struct test_resp r;
 
 	start(&f, NULL, NULL);
 	r = call(&f, "PUT", "/__netwave/authz", "{\"policyAssignments\":[{\"name\":\"p\",\"scope\":\"" SUBP "\","
@@ -547,7 +492,7 @@ START_TEST(test_the_control_endpoint_replaces_the_document_and_rejects_bad_rules
 	    "\"then\":{\"effect\":\"deny\"}}}]}");
 	ck_assert_int_eq(r.status, 400);
 	ck_assert(strstr(error_message(&r), "/policyAssignments/0/policyRule/if") != NULL);
-	resp_free(&r);
+	test_resp_free(&r);
 	expect(&f, "PUT", "/__netwave/authz", "{\"policyAssignments\":[{\"name\":\"p\",\"scope\":\"" SUBP "\","
 	    "\"policyDefinitionId\":\"d\",\"policyRule\":{\"if\":{\"field\":\"location\",\"notIn\":[\"westus\"]},"
 	    "\"then\":{\"effect\":\"Deny\"}}}]}", 200, NULL);
@@ -558,36 +503,25 @@ START_TEST(test_the_control_endpoint_replaces_the_document_and_rejects_bad_rules
 }
 END_TEST
 
-static Suite *
-authz_suite(void)
-{
-	Suite *s = suite_create("emulator_authz");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_a_reader_is_refused_writes_with_arms_authorization_failed);
-	tcase_add_test(tc, test_an_assignment_inherits_down_to_the_resource_and_its_children_only);
-	tcase_add_test(tc, test_a_custom_roles_not_action_refuses_the_commit);
-	tcase_add_test(tc, test_the_permissions_api_answers_the_roles_at_and_above_the_scope);
-	tcase_add_test(tc, test_a_bad_role_assignment_in_the_clients_file_is_named);
-	tcase_add_test(tc, test_a_deny_assignment_refuses_its_principals_even_an_owner);
-	tcase_add_test(tc, test_locks_are_created_listed_at_each_scope_and_deleted);
-	tcase_add_test(tc, test_a_read_only_lock_refuses_writes_and_actions_below_it);
-	tcase_add_test(tc, test_a_seeded_can_not_delete_lock_refuses_deletes_only);
-	tcase_add_test(tc, test_a_deny_policy_refuses_a_matching_put_with_its_identifiers);
-	tcase_add_test(tc, test_check_policy_restrictions_evaluates_content_and_pending_fields);
-	tcase_add_test(tc, test_the_control_endpoint_replaces_the_document_and_rejects_bad_rules);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	int rc;
+	const TTest *const emulator_authz_tests[] = {
+		TEST_CASE("core", 120),
+		test_a_reader_is_refused_writes_with_arms_authorization_failed,
+		test_an_assignment_inherits_down_to_the_resource_and_its_children_only,
+		test_a_custom_roles_not_action_refuses_the_commit,
+		test_the_permissions_api_answers_the_roles_at_and_above_the_scope,
+		test_a_bad_role_assignment_in_the_clients_file_is_named,
+		test_a_deny_assignment_refuses_its_principals_even_an_owner,
+		test_locks_are_created_listed_at_each_scope_and_deleted,
+		test_a_read_only_lock_refuses_writes_and_actions_below_it,
+		test_a_seeded_can_not_delete_lock_refuses_deletes_only,
+		test_a_deny_policy_refuses_a_matching_put_with_its_identifiers,
+		test_check_policy_restrictions_evaluates_content_and_pending_fields,
+		test_the_control_endpoint_replaces_the_document_and_rejects_bad_rules,
+		NULL,
+	};
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = test_run_suite(authz_suite());
-	curl_global_cleanup();
-	return rc;
+	return test_main("emulator_authz", emulator_authz_tests);
 }

@@ -335,7 +335,8 @@ END_TEST
 int
 main(void)
 {
-	const TTest *const tests[] = {
+	const TTest *const findings_tests[] = {
+		TEST_CASE("checks", 60),
 		test_one_sided_peering_is_an_error,
 		test_gateway_transit_needs_allow_gateway_transit_on_the_hub_side,
 		test_next_hop_in_no_subnet_is_an_error,
@@ -352,5 +353,5 @@ main(void)
 		NULL,
 	};
 
-	return test_run_suite(test_suite("findings", "checks", 60, tests));
+	return test_main("findings", findings_tests);
 }

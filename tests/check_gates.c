@@ -157,7 +157,8 @@ END_TEST
 int
 main(void)
 {
-	const TTest *const tests[] = {
+	const TTest *const gates_tests[] = {
+		TEST_CASE("core", 0),
 		test_every_known_gate_kind_has_an_entry_and_says_what_to_read,
 		test_resource_state_fails_on_a_settled_mismatch_and_waits_on_a_moving_one,
 		test_deployment_status_needs_the_plans_configurations_exactly,
@@ -166,5 +167,5 @@ main(void)
 		NULL,
 	};
 
-	return test_run_suite(test_suite("gates", "core", 0, tests));
+	return test_main("gates", gates_tests);
 }

@@ -1253,12 +1253,11 @@ START_TEST(test_the_git_binary_reads_the_history)
 }
 END_TEST
 
-static Suite *
-history_suite(void)
+int
+main(void)
 {
-	Suite *s = suite_create("history");
-	TCase *tc = tcase_create("history");
-	const TTest *const tests[] = {
+	const TTest *const history_tests[] = {
+		TEST_CASE("history", 30),
 		test_record_writes_one_canonical_file_per_resource_at_its_id_path,
 		test_volatile_fields_are_removed_at_every_depth_but_not_from_tags,
 		test_a_record_that_changes_nothing_makes_no_commit,
@@ -1289,15 +1288,5 @@ history_suite(void)
 		NULL,
 	};
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	test_add_all(tc, tests);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	return test_run_suite(history_suite());
+	return test_main_fixture("history", history_tests, setup, teardown);
 }

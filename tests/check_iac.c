@@ -493,7 +493,8 @@ END_TEST
 int
 main(void)
 {
-	const TTest *const tests[] = {
+	const TTest *const iac_tests[] = {
+		TEST_CASE("core", 120),
 		test_raw_state_maps_for_each_and_count_instances_to_addresses,
 		test_ids_are_matched_without_regard_to_case,
 		test_children_declared_inline_map_to_their_parent,
@@ -513,5 +514,5 @@ main(void)
 		NULL,
 	};
 
-	return test_run_suite(test_suite("iac", "core", 120, tests));
+	return test_main("iac", iac_tests);
 }

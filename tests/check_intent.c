@@ -1453,8 +1453,8 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("intent");
-	const TTest *const load_tests[] = {
+	const TTest *const intent_tests[] = {
+		TEST_CASE("load", 0),
 		test_the_documented_example_loads_with_its_rollout,
 		test_an_unknown_change_kind_is_named_with_its_pointer_and_the_kinds,
 		test_an_unknown_key_is_named_with_its_pointer_and_the_keys_expected,
@@ -1465,17 +1465,13 @@ main(void)
 		test_empty_selectors_and_missing_selectors_are_rejected,
 		test_two_meshes_of_one_group_and_duplicate_wave_names_are_rejected,
 		test_durations_take_units_and_reject_the_rest,
-		NULL,
-	};
-	const TTest *const sel_tests[] = {
+		TEST_CASE("selectors", 0),
 		test_tags_select_by_value_and_star_selects_by_presence,
 		test_names_are_case_insensitive_globs,
 		test_ids_and_resource_groups_compare_case_insensitively,
 		test_locations_ignore_case_and_spaces,
 		test_all_selects_everything_and_keys_combine_with_and,
-		NULL,
-	};
-	const TTest *const exp_tests[] = {
+		TEST_CASE("expansion", 0),
 		test_mesh_members_leave_out_hubs_and_spokes_that_stay_inspected,
 		test_mesh_adds_group_static_members_and_configuration,
 		test_mesh_keeps_an_existing_manager_and_adds_connectivity_access_and_scope,
@@ -1496,9 +1492,7 @@ main(void)
 		test_a_summary_that_must_cover_an_on_premises_prefix_names_both,
 		test_target_carries_rollout_and_changes_verbatim_and_keeps_id_casing,
 		test_the_diff_of_a_target_touches_only_what_the_intent_asks,
-		NULL,
-	};
-	const TTest *const big_tests[] = {
+		TEST_CASE("synthesized", 120),
 		test_summaries_never_contain_a_forbidden_prefix_on_a_synthesized_estate,
 		test_target_is_deterministic,
 		test_synth_estate_mesh_leaves_udr_spokes_out_and_deploys_in_member_regions,
@@ -1508,9 +1502,5 @@ main(void)
 		NULL,
 	};
 
-	test_case(s, "load", 0, load_tests);
-	test_case(s, "selectors", 0, sel_tests);
-	test_case(s, "expansion", 0, exp_tests);
-	test_case(s, "synthesized", 120, big_tests);
-	return test_run_suite(s);
+	return test_main("intent", intent_tests);
 }

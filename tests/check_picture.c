@@ -260,29 +260,19 @@ START_TEST(test_mermaid_traffic_chart_has_a_line_per_class_before_and_after_each
 }
 END_TEST
 
-static Suite *
-picture_suite(void)
+int
+main(void)
 {
-	Suite *s = suite_create("picture");
-	const TTest *const dot_tests[] = {
+	const TTest *const picture_tests[] = {
+		TEST_CASE("dot", 0),
 		test_path_picture_draws_each_subnet_and_the_hops_of_its_class,
 		test_path_picture_quotes_odd_names,
 		test_topology_picture_groups_spokes_by_hub_and_classes,
-		NULL,
-	};
-	const TTest *const mm_tests[] = {
+		TEST_CASE("mermaid", 0),
 		test_mermaid_timeline_places_waves_soaks_and_the_window,
 		test_mermaid_traffic_chart_has_a_line_per_class_before_and_after_each_wave,
 		NULL,
 	};
 
-	test_case(s, "dot", 0, dot_tests);
-	test_case(s, "mermaid", 0, mm_tests);
-	return s;
-}
-
-int
-main(void)
-{
-	return test_run_suite(picture_suite());
+	return test_main("picture", picture_tests);
 }

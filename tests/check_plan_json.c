@@ -196,7 +196,8 @@ END_TEST
 int
 main(void)
 {
-	const TTest *const tests[] = {
+	const TTest *const plan_json_tests[] = {
+		TEST_CASE("core", 0),
 		test_the_id_leaves_out_id_and_created_at_wherever_they_sort,
 		test_a_large_plan_is_written_once_as_jansson_writes_it,
 		test_the_creation_time_changes_in_the_text_as_in_the_plan,
@@ -205,5 +206,5 @@ main(void)
 		NULL,
 	};
 
-	return test_run_suite(test_suite("plan_json", "core", 0, tests));
+	return test_main("plan_json", plan_json_tests);
 }

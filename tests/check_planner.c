@@ -1649,52 +1649,52 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("planner");
-	TCase *tc = tcase_create("planner");
+	const TTest *const planner_tests[] = {
+		TEST_CASE("planner", 300),
+		test_sha256_matches_the_fips_180_4_vectors,
+		test_sha256_of_a_million_a_in_uneven_pieces,
+		test_fingerprint_is_the_sha256_of_the_canonical_topology_text,
+		test_250_members_need_no_feature_registration,
+		test_a_manager_in_a_missing_group_gets_the_group_created_first,
+		test_a_group_that_holds_resources_or_is_recorded_is_not_created,
+		test_hspe_registers_its_feature_on_the_manager_and_member_subscriptions,
+		test_251_members_register_the_high_scale_feature_first,
+		test_251_members_without_the_feature_are_blocked,
+		test_more_than_5000_members_are_blocked,
+		test_2000_private_endpoints_need_no_hspe_but_2001_do,
+		test_1001_private_endpoints_in_one_vnet_need_hspe,
+		test_hspe_sets_subnet_policies_then_the_vnet_inside_the_window,
+		test_hspe_configuration_with_a_member_not_ready_is_blocked,
+		test_more_than_20000_private_endpoints_are_blocked,
+		test_more_than_5000_private_endpoints_in_one_vnet_are_blocked,
+		test_overlapping_members_are_reported,
+		test_overlapping_members_block_when_overlap_is_disallowed,
+		test_a_vnet_already_in_two_connected_groups_is_blocked,
+		test_commit_keeps_configs_already_active_in_region,
+		test_a_target_that_drops_an_active_config_is_not_supported,
+		test_udr_spokes_stay_inspected,
+		test_mesh_waves_move_hairpin_flows_to_the_mesh_and_gate_them,
+		test_gateways_sharing_a_circuit_migrate_one_at_a_time,
+		test_gateways_on_different_circuits_migrate_together,
+		test_a_gateway_with_a_small_gateway_subnet_is_blocked,
+		test_summaries_are_minimal_and_never_cover_on_premises,
+		test_a_summary_covering_on_premises_is_blocked,
+		test_waves_take_the_first_match_with_caps_and_overflow,
+		test_overflow_skips_full_waves_and_empty_waves_are_dropped_with_a_warning,
+		test_unmatched_vnets_without_an_open_wave_go_last_with_a_warning,
+		test_empty_mesh_waves_are_dropped_from_the_plan,
+		test_a_wave_that_makes_a_pair_unreachable_blocks_naming_it,
+		test_decommission_deletes_peerings_only_after_the_soak,
+		test_decommission_deletes_routes_that_only_steered_member_traffic,
+		test_a_difference_no_procedure_makes_blocks_the_plan,
+		test_every_step_has_an_inverse_or_is_irreversible_and_costs,
+		test_the_same_inputs_give_the_same_plan_bytes,
+		test_hspe_bodies_keep_the_peerings_the_decommission_removes_later,
+		test_write_budget_eta_follows_the_token_bucket,
+		test_big_waves_wait_for_the_write_budget,
+		test_the_first_wave_gates_only_pairs_a_user_route_leaves_meshed,
+		NULL,
+	};
 
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, test_sha256_matches_the_fips_180_4_vectors);
-	tcase_add_test(tc, test_sha256_of_a_million_a_in_uneven_pieces);
-	tcase_add_test(tc, test_fingerprint_is_the_sha256_of_the_canonical_topology_text);
-	tcase_add_test(tc, test_250_members_need_no_feature_registration);
-	tcase_add_test(tc, test_a_manager_in_a_missing_group_gets_the_group_created_first);
-	tcase_add_test(tc, test_a_group_that_holds_resources_or_is_recorded_is_not_created);
-	tcase_add_test(tc, test_hspe_registers_its_feature_on_the_manager_and_member_subscriptions);
-	tcase_add_test(tc, test_251_members_register_the_high_scale_feature_first);
-	tcase_add_test(tc, test_251_members_without_the_feature_are_blocked);
-	tcase_add_test(tc, test_more_than_5000_members_are_blocked);
-	tcase_add_test(tc, test_2000_private_endpoints_need_no_hspe_but_2001_do);
-	tcase_add_test(tc, test_1001_private_endpoints_in_one_vnet_need_hspe);
-	tcase_add_test(tc, test_hspe_sets_subnet_policies_then_the_vnet_inside_the_window);
-	tcase_add_test(tc, test_hspe_configuration_with_a_member_not_ready_is_blocked);
-	tcase_add_test(tc, test_more_than_20000_private_endpoints_are_blocked);
-	tcase_add_test(tc, test_more_than_5000_private_endpoints_in_one_vnet_are_blocked);
-	tcase_add_test(tc, test_overlapping_members_are_reported);
-	tcase_add_test(tc, test_overlapping_members_block_when_overlap_is_disallowed);
-	tcase_add_test(tc, test_a_vnet_already_in_two_connected_groups_is_blocked);
-	tcase_add_test(tc, test_commit_keeps_configs_already_active_in_region);
-	tcase_add_test(tc, test_a_target_that_drops_an_active_config_is_not_supported);
-	tcase_add_test(tc, test_udr_spokes_stay_inspected);
-	tcase_add_test(tc, test_mesh_waves_move_hairpin_flows_to_the_mesh_and_gate_them);
-	tcase_add_test(tc, test_gateways_sharing_a_circuit_migrate_one_at_a_time);
-	tcase_add_test(tc, test_gateways_on_different_circuits_migrate_together);
-	tcase_add_test(tc, test_a_gateway_with_a_small_gateway_subnet_is_blocked);
-	tcase_add_test(tc, test_summaries_are_minimal_and_never_cover_on_premises);
-	tcase_add_test(tc, test_a_summary_covering_on_premises_is_blocked);
-	tcase_add_test(tc, test_waves_take_the_first_match_with_caps_and_overflow);
-	tcase_add_test(tc, test_overflow_skips_full_waves_and_empty_waves_are_dropped_with_a_warning);
-	tcase_add_test(tc, test_unmatched_vnets_without_an_open_wave_go_last_with_a_warning);
-	tcase_add_test(tc, test_empty_mesh_waves_are_dropped_from_the_plan);
-	tcase_add_test(tc, test_a_wave_that_makes_a_pair_unreachable_blocks_naming_it);
-	tcase_add_test(tc, test_decommission_deletes_peerings_only_after_the_soak);
-	tcase_add_test(tc, test_decommission_deletes_routes_that_only_steered_member_traffic);
-	tcase_add_test(tc, test_a_difference_no_procedure_makes_blocks_the_plan);
-	tcase_add_test(tc, test_every_step_has_an_inverse_or_is_irreversible_and_costs);
-	tcase_add_test(tc, test_the_same_inputs_give_the_same_plan_bytes);
-	tcase_add_test(tc, test_hspe_bodies_keep_the_peerings_the_decommission_removes_later);
-	tcase_add_test(tc, test_write_budget_eta_follows_the_token_bucket);
-	tcase_add_test(tc, test_big_waves_wait_for_the_write_budget);
-	tcase_add_test(tc, test_the_first_wave_gates_only_pairs_a_user_route_leaves_meshed);
-	suite_add_tcase(s, tc);
-	return test_run_suite(s);
+	return test_main("planner", planner_tests);
 }

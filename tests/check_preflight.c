@@ -533,33 +533,27 @@ START_TEST(test_a_circuit_with_a_reserved_peer_asn_on_a_gateway_the_plan_writes_
 }
 END_TEST
 
-static Suite *
-preflight_suite(void)
-{
-	Suite *s = suite_create("preflight");
-	TCase *tc = tcase_create("judges");
-
-	tcase_add_test(tc, test_writes_list_operations_inverses_and_the_decommission_with_their_permissions);
-	tcase_add_test(tc, test_reads_are_batched_by_scope_and_policy_by_request_shape);
-	tcase_add_test(tc, test_a_clean_estate_has_no_blockers_and_every_check_ran);
-	tcase_add_test(tc, test_a_missing_commit_action_is_a_blocker_naming_the_scope_and_a_role);
-	tcase_add_test(tc, test_a_read_only_lock_on_a_spoke_blocks_its_put_but_not_the_others);
-	tcase_add_test(tc, test_a_cannot_delete_lock_blocks_the_decommission_and_warns_on_rollback);
-	tcase_add_test(tc, test_a_policy_deny_names_the_assignment_and_definition);
-	tcase_add_test(tc, test_a_missing_group_a_busy_resource_and_a_running_commit_are_blockers);
-	tcase_add_test(tc, test_a_feature_registering_warns_and_an_unregistered_provider_blocks);
-	tcase_add_test(tc, test_a_deny_assignment_for_everyone_blocks_and_a_read_that_failed_is_not_a_pass);
-	tcase_add_test(tc, test_the_policy_key_ignores_ids_and_names_but_not_values);
-	tcase_add_test(tc, test_a_circuit_with_a_reserved_peer_asn_on_a_gateway_the_plan_writes_is_a_blocker);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("store");
-	tcase_add_test(tc, test_the_store_keeps_the_last_preflight_of_a_plan);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return test_run_suite(preflight_suite());
+	const TTest *const preflight_tests[] = {
+		TEST_CASE("judges", 0),
+		test_writes_list_operations_inverses_and_the_decommission_with_their_permissions,
+		test_reads_are_batched_by_scope_and_policy_by_request_shape,
+		test_a_clean_estate_has_no_blockers_and_every_check_ran,
+		test_a_missing_commit_action_is_a_blocker_naming_the_scope_and_a_role,
+		test_a_read_only_lock_on_a_spoke_blocks_its_put_but_not_the_others,
+		test_a_cannot_delete_lock_blocks_the_decommission_and_warns_on_rollback,
+		test_a_policy_deny_names_the_assignment_and_definition,
+		test_a_missing_group_a_busy_resource_and_a_running_commit_are_blockers,
+		test_a_feature_registering_warns_and_an_unregistered_provider_blocks,
+		test_a_deny_assignment_for_everyone_blocks_and_a_read_that_failed_is_not_a_pass,
+		test_the_policy_key_ignores_ids_and_names_but_not_values,
+		test_a_circuit_with_a_reserved_peer_asn_on_a_gateway_the_plan_writes_is_a_blocker,
+		TEST_CASE("store", 0),
+		test_the_store_keeps_the_last_preflight_of_a_plan,
+		NULL,
+	};
+
+	return test_main("preflight", preflight_tests);
 }

@@ -41,6 +41,7 @@
 #include "providers/azure/azure.h"
 #include "providers/emulator/emulator.h"
 #include "providers/provider.h"
+#include "tests/testhttp.h"
 #include "tests/testutil.h"
 
 extern char **environ;
@@ -54,37 +55,17 @@ extern char **environ;
 /* --- a small estate ---------------------------------------------------------------- */
 
 static json_t *
-vnet(const char *name, const char *prefix, const char *subnet_prefix)
-{
-	json_t *v = json_pack("{s:o,s:s,s:s,s:s,s:{s:s},s:{s:{s:[s]},s:[],s:[]}}",
-	    "id", json_sprintf("%s/virtualNetworks/%s", NET, name), "name", name,
-	    "type", "Microsoft.Network/virtualNetworks", "location", "eastus",
-	    "tags", "role", "spoke",
-	    "properties", "addressSpace", "addressPrefixes", prefix, "subnets",
-	    "virtualNetworkPeerings");
-
-	json_array_append_new(json_path(v, "properties", "subnets", NULL),
-	    json_pack("{s:s,s:o,s:{s:s}}", "name", "default", "id",
-	    json_sprintf("%s/virtualNetworks/%s/subnets/default", NET, name), "properties",
-	    "addressPrefix", subnet_prefix));
-	return v;
-}
-
-static json_t *
 small_seed(void)
 {
 	json_t *doc = json_pack("{s:s,s:s,s:[s],s:[],s:{}}", "format", TOPOLOGY_FORMAT,
 	    "cloud", "AzureCloud", "subscriptions", SUB, "resources", "observed");
 	json_t *res = json_object_get(doc, "resources");
 
-	json_array_append_new(res, vnet("hub", "10.0.0.0/16", "10.0.1.0/24"));
-	json_array_append_new(res, vnet("spoke-1", "10.1.0.0/16", "10.1.0.0/24"));
-	json_array_append_new(res, vnet("spoke-2", "10.2.0.0/16", "10.2.0.0/24"));
-	json_array_append_new(res, json_pack("{s:s,s:s,s:s,s:s,s:{s:[{s:s,s:{s:s,s:{s:s}}}]}}",
-	    "id", NET "/networkInterfaces/nic-1", "name", "nic-1", "type",
-	    "Microsoft.Network/networkInterfaces", "location", "eastus", "properties",
-	    "ipConfigurations", "name", "ipconfig1", "properties", "privateIPAddress", "10.1.0.4",
-	    "subnet", "id", NET "/virtualNetworks/spoke-1/subnets/default"));
+	json_array_append_new(res, test_seed_vnet("hub", "10.0.0.0/16", "10.0.1.0/24"));
+	json_array_append_new(res, test_seed_vnet("spoke-1", "10.1.0.0/16", "10.1.0.0/24"));
+	json_array_append_new(res, test_seed_vnet("spoke-2", "10.2.0.0/16", "10.2.0.0/24"));
+	json_array_append_new(res, test_seed_nic("nic-1", "10.1.0.4",
+	    NET "/virtualNetworks/spoke-1/subnets/default"));
 	return doc;
 }
 
@@ -2493,11 +2474,11 @@ START_TEST(test_discover_keeps_only_routes_learned_from_on_premises)
 }
 END_TEST
 
-static Suite *
-provider_suite(void)
+int
+main(void)
 {
-	Suite *s = suite_create("provider");
-	const TTest *const credentials_tests[] = {
+	const TTest *const provider_tests[] = {
+		TEST_CASE("credentials", 120),
 		test_client_secret_gets_a_token_once_and_reads,
 		test_invalid_secret_fails_naming_the_credential_never_the_secret,
 		test_workload_identity_sends_the_assertion_from_the_token_file,
@@ -2512,9 +2493,7 @@ provider_suite(void)
 		test_token_is_refreshed_ahead_of_its_expiry,
 		test_expired_token_mid_run_is_refreshed_once,
 		test_second_401_is_an_error_naming_the_credential,
-		NULL,
-	};
-	const TTest *const retries_and_throttling_tests[] = {
+		TEST_CASE("retries and throttling", 120),
 		test_429_retry_after_is_honoured_with_one_request_id,
 		test_503_storm_gives_up_after_three_retries,
 		test_backoff_without_retry_after_grows_exponentially,
@@ -2529,9 +2508,7 @@ provider_suite(void)
 		test_retry_after_ms_headers_are_honoured,
 		test_a_request_that_takes_too_long_times_out,
 		test_gate_query_runs_on_resource_graph,
-		NULL,
-	};
-	const TTest *const long_running_operations_tests[] = {
+		TEST_CASE("long-running operations", 120),
 		test_put_follows_azure_asyncoperation_then_gets_the_resource,
 		test_delete_follows_the_operation_and_does_no_final_get,
 		test_post_action_result_comes_from_the_location_url,
@@ -2542,9 +2519,7 @@ provider_suite(void)
 		test_journaled_operation_resumes_polling_without_resending,
 		test_restoring_a_bad_state_names_the_problem,
 		test_location_only_and_provisioning_state_only_operations,
-		NULL,
-	};
-	const TTest *const errors_redaction_tls_clouds_tests[] = {
+		TEST_CASE("errors, redaction, TLS, clouds", 120),
 		test_error_carries_status_code_message_target_and_request_id,
 		test_verbose_log_redacts_tokens_and_secrets,
 		test_tls_with_a_test_ca_and_a_wrong_ca_fails_clearly,
@@ -2552,9 +2527,7 @@ provider_suite(void)
 		test_urls_off_the_endpoint_are_refused,
 		test_clouds_have_their_endpoints_and_scopes,
 		test_requests_carry_user_agent_request_id_and_accept_gzip,
-		NULL,
-	};
-	const TTest *const discovery_tests[] = {
+		TEST_CASE("discovery", 300),
 		test_discover_round_trip_through_resource_graph,
 		test_discover_round_trip_through_the_list_fallback,
 		test_discover_twice_gives_the_same_bytes,
@@ -2566,22 +2539,5 @@ provider_suite(void)
 		NULL,
 	};
 
-	test_case(s, "credentials", 120, credentials_tests);
-	test_case(s, "retries and throttling", 120, retries_and_throttling_tests);
-	test_case(s, "long-running operations", 120, long_running_operations_tests);
-	test_case(s, "errors, redaction, TLS, clouds", 120, errors_redaction_tls_clouds_tests);
-	test_case(s, "discovery", 300, discovery_tests);
-	return s;
-}
-
-int
-main(void)
-{
-	int rc;
-
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return 1;
-	rc = test_run_suite(provider_suite());
-	curl_global_cleanup();
-	return rc;
+	return test_main("provider", provider_tests);
 }

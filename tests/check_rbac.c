@@ -187,26 +187,21 @@ START_TEST(test_a_role_definition_prints_as_arm_returns_it)
 }
 END_TEST
 
-static Suite *
-rbac_suite(void)
-{
-	Suite *s = suite_create("rbac");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, test_a_star_matches_any_run_of_characters_slashes_included);
-	tcase_add_test(tc, test_actions_are_compared_without_case);
-	tcase_add_test(tc, test_the_built_in_roles_are_those_learn_lists);
-	tcase_add_test(tc, test_the_smallest_role_is_the_first_that_grants_every_action);
-	tcase_add_test(tc, test_a_not_action_removes_only_from_its_own_permission);
-	tcase_add_test(tc, test_a_set_of_roles_is_their_union_and_prints_as_arm_answers);
-	tcase_add_test(tc, test_a_malformed_permissions_answer_is_named);
-	tcase_add_test(tc, test_a_role_definition_prints_as_arm_returns_it);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return test_run_suite(rbac_suite());
+	const TTest *const rbac_tests[] = {
+		TEST_CASE("core", 0),
+		test_a_star_matches_any_run_of_characters_slashes_included,
+		test_actions_are_compared_without_case,
+		test_the_built_in_roles_are_those_learn_lists,
+		test_the_smallest_role_is_the_first_that_grants_every_action,
+		test_a_not_action_removes_only_from_its_own_permission,
+		test_a_set_of_roles_is_their_union_and_prints_as_arm_answers,
+		test_a_malformed_permissions_answer_is_named,
+		test_a_role_definition_prints_as_arm_returns_it,
+		NULL,
+	};
+
+	return test_main("rbac", rbac_tests);
 }

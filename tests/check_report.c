@@ -226,7 +226,8 @@ END_TEST
 int
 main(void)
 {
-	const TTest *const tests[] = {
+	const TTest *const report_tests[] = {
+		TEST_CASE("report", 120),
 		test_json_report_matches_the_golden_plan,
 		test_markdown_report_matches_the_golden_document,
 		test_text_report_matches_the_golden_summary,
@@ -239,5 +240,5 @@ main(void)
 		NULL,
 	};
 
-	return test_run_suite(test_suite("report", "report", 120, tests));
+	return test_main("report", report_tests);
 }

@@ -1942,71 +1942,59 @@ START_TEST(test_summary_of_two_thousand_vnets_completes)
 }
 END_TEST
 
-static Suite *
-routes_suite(void)
-{
-	Suite *s = suite_create("routes");
-	TCase *sel = tcase_create("selection");
-	TCase *grp = tcase_create("groups");
-	TCase *path = tcase_create("paths");
-	TCase *sum = tcase_create("summary");
-
-	tcase_add_test(sel, test_names_are_azures_and_classes_parse_back);
-	tcase_add_test(sel, test_longest_prefix_wins_across_sources);
-	tcase_add_test(sel, test_user_route_wins_a_tie_with_bgp_and_system);
-	tcase_add_test(sel, test_bgp_wins_a_tie_with_system);
-	tcase_add_test(sel, test_losers_stay_in_table_as_invalid);
-	tcase_add_test(sel, test_peering_route_beats_more_specific_bgp_route);
-	tcase_add_test(sel, test_connected_group_route_beats_more_specific_bgp_route);
-	tcase_add_test(sel, test_user_default_route_invalidates_private_none_routes);
-	tcase_add_test(sel, test_disabled_bgp_propagation_drops_gateway_routes);
-	tcase_add_test(sel, test_use_remote_gateways_requires_transit_on_hub_side);
-	tcase_add_test(sel, test_gateway_learns_other_gateways_on_the_same_circuit_but_not_its_own);
-	tcase_add_test(sel, test_allow_remote_vnet_traffic_false_learns_only_on_premises);
-	tcase_add_test(sel, test_summarized_prefixes_replace_hub_space_and_drop_covered_spokes);
-	tcase_add_test(sel, test_global_peering_next_hop_type);
-	tcase_add_test(sel, test_peering_that_is_not_connected_gives_no_route);
-	tcase_add_test(sel, test_user_route_to_expressroute_gateway_is_invalid);
-	tcase_add_test(sel, test_ipv6_space_has_no_azure_defaults);
-	suite_add_tcase(s, sel);
-
-	tcase_add_test(grp, test_connected_groups_only_for_deployed_configurations);
-	tcase_add_test(grp, test_hub_and_spoke_directly_connected_forms_a_connected_group);
-	tcase_add_test(grp, test_non_global_mesh_connects_only_within_a_region);
-	tcase_add_test(grp, test_overlapping_connected_group_prefixes_are_dropped);
-	tcase_add_test(grp, test_vnet_in_two_connected_groups_gets_both_and_each_peer_once);
-	suite_add_tcase(s, grp);
-
-	tcase_add_test(path, test_spokes_of_one_hub_hairpin_through_the_circuit_under_a_supernet);
-	tcase_add_test(path, test_spokes_of_two_hubs_on_the_same_circuit_hairpin);
-	tcase_add_test(path, test_more_specific_on_premises_route_makes_it_on_premises);
-	tcase_add_test(path, test_no_covering_route_is_unreachable_dropped_by_none);
-	tcase_add_test(path, test_udr_default_route_to_appliance_is_via_appliance);
-	tcase_add_test(path, test_peered_spokes_are_peering);
-	tcase_add_test(path, test_meshed_spokes_are_mesh_even_with_a_udr_default_route);
-	tcase_add_test(path, test_udr_for_the_exact_spoke_prefix_beats_the_mesh_route);
-	tcase_add_test(path, test_vnet_to_itself_is_local);
-	tcase_add_test(path, test_worst_of_subnets_decides);
-	tcase_add_test(path, test_each_subnet_is_a_source_and_the_worst_heads);
-	tcase_add_test(path, test_endpoints_resolve_every_form_and_refuse_strangers);
-	tcase_add_test(path, test_worst_of_destination_prefixes_decides);
-	tcase_add_test(path, test_circuit_table_lists_on_premises_and_gateway_routes);
-	suite_add_tcase(s, path);
-
-	tcase_set_timeout(sum, 300);
-	tcase_add_test(sum, test_summary_counts_classes_and_names_the_first_flow);
-	tcase_add_test(sum, test_summary_members_pick_the_vnets_and_reject_strangers);
-	tcase_add_test(sum, test_fast_summary_equals_pair_by_pair_summary_on_generated_estates);
-	tcase_add_test(sum, test_fast_subnet_summary_equals_pair_by_pair_summary_on_generated_estates);
-	tcase_add_test(sum, test_subnet_summary_counts_a_firewalled_subnet_beside_a_hairpinning_one);
-	tcase_add_test(sum, test_path_lookups_agree_with_the_materialized_table);
-	tcase_add_test(sum, test_summary_of_two_thousand_vnets_completes);
-	suite_add_tcase(s, sum);
-	return s;
-}
-
 int
 main(void)
 {
-	return test_run_suite(routes_suite());
+	const TTest *const routes_tests[] = {
+		TEST_CASE("selection", 0),
+		test_names_are_azures_and_classes_parse_back,
+		test_longest_prefix_wins_across_sources,
+		test_user_route_wins_a_tie_with_bgp_and_system,
+		test_bgp_wins_a_tie_with_system,
+		test_losers_stay_in_table_as_invalid,
+		test_peering_route_beats_more_specific_bgp_route,
+		test_connected_group_route_beats_more_specific_bgp_route,
+		test_user_default_route_invalidates_private_none_routes,
+		test_disabled_bgp_propagation_drops_gateway_routes,
+		test_use_remote_gateways_requires_transit_on_hub_side,
+		test_gateway_learns_other_gateways_on_the_same_circuit_but_not_its_own,
+		test_allow_remote_vnet_traffic_false_learns_only_on_premises,
+		test_summarized_prefixes_replace_hub_space_and_drop_covered_spokes,
+		test_global_peering_next_hop_type,
+		test_peering_that_is_not_connected_gives_no_route,
+		test_user_route_to_expressroute_gateway_is_invalid,
+		test_ipv6_space_has_no_azure_defaults,
+		TEST_CASE("groups", 0),
+		test_connected_groups_only_for_deployed_configurations,
+		test_hub_and_spoke_directly_connected_forms_a_connected_group,
+		test_non_global_mesh_connects_only_within_a_region,
+		test_overlapping_connected_group_prefixes_are_dropped,
+		test_vnet_in_two_connected_groups_gets_both_and_each_peer_once,
+		TEST_CASE("paths", 0),
+		test_spokes_of_one_hub_hairpin_through_the_circuit_under_a_supernet,
+		test_spokes_of_two_hubs_on_the_same_circuit_hairpin,
+		test_more_specific_on_premises_route_makes_it_on_premises,
+		test_no_covering_route_is_unreachable_dropped_by_none,
+		test_udr_default_route_to_appliance_is_via_appliance,
+		test_peered_spokes_are_peering,
+		test_meshed_spokes_are_mesh_even_with_a_udr_default_route,
+		test_udr_for_the_exact_spoke_prefix_beats_the_mesh_route,
+		test_vnet_to_itself_is_local,
+		test_worst_of_subnets_decides,
+		test_each_subnet_is_a_source_and_the_worst_heads,
+		test_endpoints_resolve_every_form_and_refuse_strangers,
+		test_worst_of_destination_prefixes_decides,
+		test_circuit_table_lists_on_premises_and_gateway_routes,
+		TEST_CASE("summary", 300),
+		test_summary_counts_classes_and_names_the_first_flow,
+		test_summary_members_pick_the_vnets_and_reject_strangers,
+		test_fast_summary_equals_pair_by_pair_summary_on_generated_estates,
+		test_fast_subnet_summary_equals_pair_by_pair_summary_on_generated_estates,
+		test_subnet_summary_counts_a_firewalled_subnet_beside_a_hairpinning_one,
+		test_path_lookups_agree_with_the_materialized_table,
+		test_summary_of_two_thousand_vnets_completes,
+		NULL,
+	};
+
+	return test_main("routes", routes_tests);
 }

@@ -1078,11 +1078,11 @@ START_TEST(test_a_lease_left_by_a_dead_process_is_taken_over_before_it_expires)
 }
 END_TEST
 
-static Suite *
-store_suite(void)
+int
+main(void)
 {
-	Suite *s = suite_create("store");
-	const TTest *const plans_tests[] = {
+	const TTest *const store_tests[] = {
+		TEST_CASE("plans", 0),
 		test_a_saved_plan_comes_back_byte_identical,
 		test_saving_the_same_plan_twice_changes_nothing,
 		test_a_different_plan_under_a_stored_id_is_refused,
@@ -1093,9 +1093,7 @@ store_suite(void)
 		test_plans_are_listed_newest_first_and_older_ones_superseded,
 		test_a_started_plan_is_never_superseded,
 		test_stored_plans_cannot_be_edited_even_with_sqlite3,
-		NULL,
-	};
-	const TTest *const files_tests[] = {
+		TEST_CASE("files", 0),
 		test_a_file_that_is_not_sqlite_is_refused_and_left_unchanged,
 		test_a_foreign_sqlite_database_is_refused_and_left_unchanged,
 		test_a_sqlite_database_naming_another_application_is_refused,
@@ -1106,9 +1104,7 @@ store_suite(void)
 		test_an_empty_file_becomes_a_store_only_when_creating,
 		test_a_version_0_store_is_migrated_when_opened,
 		test_connections_run_wal_with_foreign_keys_full_sync_and_a_busy_timeout,
-		NULL,
-	};
-	const TTest *const run_tests[] = {
+		TEST_CASE("run", 0),
 		test_a_step_goes_started_then_done_with_the_journal_in_order,
 		test_a_retry_keeps_the_before_image_from_the_first_attempt,
 		test_step_transitions_out_of_order_are_refused_and_change_nothing,
@@ -1116,24 +1112,12 @@ store_suite(void)
 		test_plan_status_follows_its_waves_and_steps,
 		test_gate_results_are_counted_separately_and_reset_per_wave,
 		test_the_journal_cannot_be_rewritten,
-		NULL,
-	};
-	const TTest *const lease_tests[] = {
+		TEST_CASE("lease", 0),
 		test_a_live_lease_refuses_a_second_run_naming_the_holder,
 		test_an_expired_lease_is_taken_over_and_its_holder_loses_it,
 		test_a_lease_left_by_a_dead_process_is_taken_over_before_it_expires,
 		NULL,
 	};
 
-	tcase_add_checked_fixture(test_case(s, "plans", 0, plans_tests), setup, teardown);
-	tcase_add_checked_fixture(test_case(s, "files", 0, files_tests), setup, teardown);
-	tcase_add_checked_fixture(test_case(s, "run", 0, run_tests), setup, teardown);
-	tcase_add_checked_fixture(test_case(s, "lease", 0, lease_tests), setup, teardown);
-	return s;
-}
-
-int
-main(void)
-{
-	return test_run_suite(store_suite());
+	return test_main_fixture("store", store_tests, setup, teardown);
 }

@@ -897,8 +897,8 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("synth");
-	const TTest *const estate_tests[] = {
+	const TTest *const synth_tests[] = {
+		TEST_CASE("estate", 0),
 		test_the_same_seed_gives_byte_identical_output,
 		test_another_seed_changes_the_tags_but_not_the_structure,
 		test_the_estate_loads_with_every_reference_resolved,
@@ -923,15 +923,11 @@ main(void)
 		test_gateway_udr_spokes_route_another_spokes_space_to_the_gateway,
 		test_vpn_gateways_share_the_gateway_subnet_on_basic_ips,
 		test_spread_options_that_do_not_fit_are_refused_naming_the_option,
-		NULL,
-	};
-	const TTest *const large_tests[] = {
+		TEST_CASE("large", 120),
 		test_no_two_vnets_overlap_and_subnets_sit_inside_their_vnet,
 		test_fifty_hubs_of_a_thousand_spokes_fit_the_address_plan,
 		NULL,
 	};
 
-	test_case(s, "estate", 0, estate_tests);
-	test_case(s, "large", 120, large_tests);
-	return test_run_suite(s);
+	return test_main("synth", synth_tests);
 }

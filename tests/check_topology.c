@@ -1153,59 +1153,50 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("topology");
-	TCase *load = tcase_create("load");
-	TCase *views = tcase_create("views");
-	TCase *bad = tcase_create("bad input");
-	TCase *dump = tcase_create("dump");
-	TCase *scale = tcase_create("scale");
+	const TTest *const topology_tests[] = {
+		TEST_CASE("load", 0),
+		test_every_valid_file_loads_without_warnings,
+		test_resource_groups_load_and_are_found_by_id,
+		test_user_example_in_examples_is_the_documented_one_and_loads,
+		test_the_example_in_the_docs_is_the_tested_one_and_loads,
+		test_load_json_steals_the_root_on_success_and_failure,
+		test_missing_file_fails_naming_the_path,
+		test_free_accepts_null,
+		test_max_bytes_from_opts_has_its_own_message,
+		test_max_depth_counts_levels_outside_strings,
+		TEST_CASE("views", 0),
+		test_doc_example_links_gateway_circuit_and_avnm,
+		test_hub_spoke_peerings_link_whatever_the_id_casing,
+		test_subscription_and_resource_group_are_parsed_from_ids,
+		test_all_types_reads_arm_string_booleans_and_defaults,
+		test_routes_parse_every_user_next_hop_type,
+		test_next_hop_names_and_parse_agree,
+		test_avnm_children_and_deployments_link_to_their_parents,
+		test_find_ignores_case_and_keeps_the_casing_of_the_file,
+		test_find_vnet_by_name_picks_the_first_by_id_when_names_repeat,
+		test_tags_and_feature_states_read_ignoring_key_case,
+		test_dangling_references_are_warnings_with_their_pointer,
+		test_a_child_is_found_inside_its_parent_by_id_or_name_ignoring_case,
+		test_a_child_without_an_id_is_matched_by_name_and_given_its_own_id,
+		test_a_parent_is_judged_without_its_embedded_children,
+		TEST_CASE("bad input", 0),
+		test_every_bad_input_is_rejected_with_its_message,
+		test_every_corpus_file_is_listed_in_expected,
+		test_semantic_errors_name_the_pointer_and_return_nothing,
+		test_duplicate_ids_name_both_resources,
+		test_subnet_checks_are_per_vnet_and_family,
+		test_syntax_errors_give_line_and_column,
+		TEST_CASE("dump", 0),
+		test_canonical_file_dumps_to_the_same_bytes,
+		test_dump_of_a_dump_is_unchanged,
+		test_unknown_types_and_properties_survive_a_dump,
+		test_dump_orders_resources_by_id_ignoring_case_then_by_bytes,
+		test_dump_json_sorts_any_document_of_the_format,
+		test_write_file_leaves_the_canonical_text,
+		TEST_CASE("scale", 120),
+		test_a_large_estate_loads_in_close_to_parse_time,
+		NULL,
+	};
 
-	tcase_add_test(load, test_every_valid_file_loads_without_warnings);
-	tcase_add_test(load, test_resource_groups_load_and_are_found_by_id);
-	tcase_add_test(load, test_user_example_in_examples_is_the_documented_one_and_loads);
-	tcase_add_test(load, test_the_example_in_the_docs_is_the_tested_one_and_loads);
-	tcase_add_test(load, test_load_json_steals_the_root_on_success_and_failure);
-	tcase_add_test(load, test_missing_file_fails_naming_the_path);
-	tcase_add_test(load, test_free_accepts_null);
-	tcase_add_test(load, test_max_bytes_from_opts_has_its_own_message);
-	tcase_add_test(load, test_max_depth_counts_levels_outside_strings);
-	suite_add_tcase(s, load);
-
-	tcase_add_test(views, test_doc_example_links_gateway_circuit_and_avnm);
-	tcase_add_test(views, test_hub_spoke_peerings_link_whatever_the_id_casing);
-	tcase_add_test(views, test_subscription_and_resource_group_are_parsed_from_ids);
-	tcase_add_test(views, test_all_types_reads_arm_string_booleans_and_defaults);
-	tcase_add_test(views, test_routes_parse_every_user_next_hop_type);
-	tcase_add_test(views, test_next_hop_names_and_parse_agree);
-	tcase_add_test(views, test_avnm_children_and_deployments_link_to_their_parents);
-	tcase_add_test(views, test_find_ignores_case_and_keeps_the_casing_of_the_file);
-	tcase_add_test(views, test_find_vnet_by_name_picks_the_first_by_id_when_names_repeat);
-	tcase_add_test(views, test_tags_and_feature_states_read_ignoring_key_case);
-	tcase_add_test(views, test_dangling_references_are_warnings_with_their_pointer);
-	tcase_add_test(views, test_a_child_is_found_inside_its_parent_by_id_or_name_ignoring_case);
-	tcase_add_test(views, test_a_child_without_an_id_is_matched_by_name_and_given_its_own_id);
-	tcase_add_test(views, test_a_parent_is_judged_without_its_embedded_children);
-	suite_add_tcase(s, views);
-
-	tcase_add_test(bad, test_every_bad_input_is_rejected_with_its_message);
-	tcase_add_test(bad, test_every_corpus_file_is_listed_in_expected);
-	tcase_add_test(bad, test_semantic_errors_name_the_pointer_and_return_nothing);
-	tcase_add_test(bad, test_duplicate_ids_name_both_resources);
-	tcase_add_test(bad, test_subnet_checks_are_per_vnet_and_family);
-	tcase_add_test(bad, test_syntax_errors_give_line_and_column);
-	suite_add_tcase(s, bad);
-
-	tcase_add_test(dump, test_canonical_file_dumps_to_the_same_bytes);
-	tcase_add_test(dump, test_dump_of_a_dump_is_unchanged);
-	tcase_add_test(dump, test_unknown_types_and_properties_survive_a_dump);
-	tcase_add_test(dump, test_dump_orders_resources_by_id_ignoring_case_then_by_bytes);
-	tcase_add_test(dump, test_dump_json_sorts_any_document_of_the_format);
-	tcase_add_test(dump, test_write_file_leaves_the_canonical_text);
-	suite_add_tcase(s, dump);
-
-	tcase_set_timeout(scale, 120);
-	tcase_add_test(scale, test_a_large_estate_loads_in_close_to_parse_time);
-	suite_add_tcase(s, scale);
-
-	return test_run_suite(s);
+	return test_main("topology", topology_tests);
 }

@@ -297,18 +297,19 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("topology_ars");
-	TCase *load = tcase_create("load"), *bad = tcase_create("bad");
+	const TTest *const topology_ars_tests[] = {
+		TEST_CASE("load", 0),
+		test_route_servers_load_with_their_children_and_vnet,
+		test_declared_nvas_link_each_peering_to_its_bgp_connection,
+		test_learned_routes_read_both_answer_shapes,
+		test_a_virtual_wan_hub_is_not_a_route_server,
+		test_dangling_route_server_references_are_warnings,
+		test_discovered_bgp_answers_load_back_as_observed_routes,
+		TEST_CASE("bad", 0),
+		test_bad_route_server_input_names_the_pointer,
+		test_bad_declared_nvas_and_observed_routes_name_the_pointer,
+		NULL,
+	};
 
-	tcase_add_test(load, test_route_servers_load_with_their_children_and_vnet);
-	tcase_add_test(load, test_declared_nvas_link_each_peering_to_its_bgp_connection);
-	tcase_add_test(load, test_learned_routes_read_both_answer_shapes);
-	tcase_add_test(load, test_a_virtual_wan_hub_is_not_a_route_server);
-	tcase_add_test(load, test_dangling_route_server_references_are_warnings);
-	tcase_add_test(load, test_discovered_bgp_answers_load_back_as_observed_routes);
-	suite_add_tcase(s, load);
-	tcase_add_test(bad, test_bad_route_server_input_names_the_pointer);
-	tcase_add_test(bad, test_bad_declared_nvas_and_observed_routes_name_the_pointer);
-	suite_add_tcase(s, bad);
-	return test_run_suite(s);
+	return test_main("topology_ars", topology_ars_tests);
 }

@@ -3,9 +3,12 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "tests/testutil.h"
 
@@ -84,4 +87,39 @@ test_run_suite(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+int
+test_main_fixture(const char *name, const TTest *const tests[], SFun setup, SFun teardown)
+{
+	Suite *s;
+	TCase *tc = NULL;
+	size_t i;
+	int rc;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return EXIT_FAILURE;
+	s = suite_create(name);
+	for (i = 0; tests[i] != NULL; i++) {
+		if (tests[i]->fn != NULL) {
+			assert(tc != NULL); /* the list starts with a TEST_CASE */
+			tcase_add_test(tc, tests[i]);
+			continue;
+		}
+		tc = tcase_create(tests[i]->name);
+		if (tests[i]->line > 0)
+			tcase_set_timeout(tc, tests[i]->line);
+		if (setup != NULL || teardown != NULL)
+			tcase_add_checked_fixture(tc, setup, teardown);
+		suite_add_tcase(s, tc);
+	}
+	rc = test_run_suite(s);
+	curl_global_cleanup();
+	return rc;
+}
+
+int
+test_main(const char *name, const TTest *const tests[])
+{
+	return test_main_fixture(name, tests, NULL, NULL);
 }

@@ -38,4 +38,22 @@ void test_add_all(TCase *tc, const TTest *const tests[]);
 /* Runs a suite and returns the process exit status (0 when all passed). */
 int test_run_suite(Suite *s);
 
+/*
+ * In a list for test_main: starts the test case named name, whose tests
+ * follow it in the list, each within timeout seconds (0: Check's default).
+ * It is a TTest with no function, so one flat list holds cases and tests.
+ */
+#define TEST_CASE(name, timeout) (&(const TTest){ (name), NULL, NULL, (timeout) })
+
+/*
+ * A suite's main: runs the suite named name whose test cases and tests
+ * are listed in tests (NULL-terminated, starting with a TEST_CASE), in
+ * order, with libcurl initialised around the run; returns the process exit
+ * status.
+ */
+int test_main(const char *name, const TTest *const tests[]);
+
+/* test_main with setup and teardown run around each test, in its process. */
+int test_main_fixture(const char *name, const TTest *const tests[], SFun setup, SFun teardown);
+
 #endif

@@ -11,11 +11,7 @@ set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
 SECRET="canary-cli-5ecret-0042"
-export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c1100
-export AZURE_CLIENT_ID=netwave-cli-tests
-export AZURE_CLIENT_SECRET="$SECRET"
-unset NETWAVE_ACCESS_TOKEN NETWAVE_DB 2>/dev/null || true
-export NETWAVE_NO_LIVE=1
+test_client 00000000-0000-4000-8000-0000000c1100 netwave-cli-tests "$SECRET"
 
 # start_emulator STATE: the emulator on the estate, its state kept in STATE (lib.sh)
 start_emulator() {
@@ -36,19 +32,8 @@ in_state() {
 
 SUB=""
 make_plan() {
-	run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/current.json"
-	cat >"$TMP/intent.json" <<EOF
-{ "format": "netwave.intent/v1",
-  "changes": [ { "kind": "avnm-mesh",
-                 "networkManager": { "id": "/subscriptions/$SUB/resourceGroups/rg-connectivity/providers/Microsoft.Network/networkManagers/nm-cli" },
-                 "networkGroup": "mesh-spokes", "members": { "tags": { "role": "spoke" } } } ],
-  "rollout": { "waves": [ { "name": "pilot", "members": { "tags": { "env": "dev" } } },
-                          { "name": "light", "members": { "tags": { "traffic": "light" } } },
-                          { "name": "rest" } ] } }
-EOF
-	run "$NETWAVE" plan --current "$TMP/current.json" --intent "$TMP/intent.json" --db "$DB" \
-	    --format json -o "$TMP/plan.json"
-	PLAN=$(sed -n 's/^  "id": "\(pl-[0-9a-f]*\)",$/\1/p' "$TMP/plan.json")
+	plan_mesh "$DB" nm-cli '{ "waves": [ { "name": "pilot", "members": { "tags": { "env": "dev" } } },
+	    { "name": "light", "members": { "tags": { "traffic": "light" } } }, { "name": "rest" } ] }'
 	COMMITS=$(grep -c '"action": "commit",' "$TMP/plan.json" || true)
 	MEMBERS=$(grep -c '"action": "add-static-member",' "$TMP/plan.json" || true)
 }

@@ -68,19 +68,9 @@ expect_once() {
 
 # make_plan INTENT_EXTRA: discover and plan a mesh (HSPE on) plus INTENT_EXTRA changes
 make_plan() {
-	run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/current.json"
-	cat >"$TMP/intent.json" <<EOF
-{ "format": "netwave.intent/v1",
-  "changes": [ { "kind": "avnm-mesh",
-                 "networkManager": { "id": "/subscriptions/$SUB/resourceGroups/rg-connectivity/providers/Microsoft.Network/networkManagers/nm-settle" },
-                 "networkGroup": "mesh-spokes", "members": { "tags": { "role": "spoke" } },
-                 "highScalePrivateEndpoints": true } $1 ],
-  "rollout": { "waves": [ { "name": "pilot", "members": { "tags": { "env": "dev" } } }, { "name": "rest" } ],
-               "soak": { "beforeDecommission": "0s", "betweenWaves": "0s" } } }
-EOF
-	run "$NETWAVE" plan --current "$TMP/current.json" --intent "$TMP/intent.json" --db "$DB" \
-	    --format json -o "$TMP/plan.json"
-	PLAN=$(sed -n 's/^  "id": "\(pl-[0-9a-f]*\)",$/\1/p' "$TMP/plan.json")
+	plan_mesh "$DB" nm-settle '{ "waves": [ { "name": "pilot", "members": { "tags": { "env": "dev" } } },
+	    { "name": "rest" } ], "soak": { "beforeDecommission": "0s", "betweenWaves": "0s" } }' \
+	    ', "highScalePrivateEndpoints": true' "$1"
 }
 
 # apply_until_done ARGS: applies until exit 0 or 5 (a soak), at most five runs; RCS gets the exit codes

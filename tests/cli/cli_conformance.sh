@@ -41,26 +41,13 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 SDK="$TMP/sdk"
 mkdir "$SDK"
 cp "$SRC/package.json" "$SRC/package-lock.json" "$SRC/conformance.mjs" "$SDK/"
-# npm's default cache makes later runs fast and offline; a home it cannot write falls back to $TMP
-if [ -z "${npm_config_cache:-}" ]; then
-	cache=$(npm config get cache 2>/dev/null || true)
-	if [ -z "$cache" ] || ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
-		npm_config_cache="$TMP/npm-cache"
-		export npm_config_cache
-	fi
-fi
-set +e
-(cd "$SDK" && bounded 600 npm ci --no-audit --no-fund --prefer-offline --loglevel=error) \
-	>"$TMP/npm.log" 2>&1
-rc=$?
-set -e
-if [ $rc -ne 0 ]; then
-	if grep -qiE 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|network|fetch failed|proxy|certificate|offline' \
-	    "$TMP/npm.log"; then
+npm_ci "$SDK"
+if [ $NPM_RC -ne 0 ]; then
+	if npm_offline; then
 		sed 's/^/cli_conformance: npm: /' "$TMP/npm.log" | tail -n 5 >&2
 		skip "npm ci cannot reach the registry to install the pinned SDK"
 	fi
-	echo "not ok - npm ci installs the pinned SDK (exit $rc)"
+	echo "not ok - npm ci installs the pinned SDK (exit $NPM_RC)"
 	sed 's/^/#   npm: /' "$TMP/npm.log" | tail -n 30
 	echo "0 passed, 1 failed"
 	exit 1

@@ -18,11 +18,7 @@ set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
 IAC="$DATA/iac"
-export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c1a00
-export AZURE_CLIENT_ID=netwave-iac-tests
-export AZURE_CLIENT_SECRET="canary-iac-5ecret-0007"
-unset NETWAVE_ACCESS_TOKEN NETWAVE_DB 2>/dev/null || true
-export NETWAVE_NO_LIVE=1
+test_client 00000000-0000-4000-8000-0000000c1a00 netwave-iac-tests "canary-iac-5ecret-0007"
 NOW=2026-11-21T20:00:00Z
 STATES="--iac-state $IAC/terraform.tfstate --iac-state $IAC/show.json --iac-state $IAC/legacy.tfstate"
 
@@ -184,22 +180,11 @@ else
 	mkdir "$PARSER"
 	cp "$top_srcdir/tests/iac/package.json" "$top_srcdir/tests/iac/package-lock.json" \
 	    "$top_srcdir/tests/iac/hcl2json.mjs" "$PARSER/"
-	if [ -z "${npm_config_cache:-}" ]; then
-		cache=$(npm config get cache 2>/dev/null || true)
-		if [ -z "$cache" ] || ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
-			npm_config_cache="$TMP/npm-cache"
-			export npm_config_cache
-		fi
-	fi
-	set +e
-	(cd "$PARSER" && timeout 600 npm ci --no-audit --no-fund --prefer-offline --loglevel=error) \
-	    >"$TMP/npm.log" 2>&1
-	rc=$?
-	set -e
-	if [ $rc -ne 0 ] && grep -qiE 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|network|fetch failed|proxy|certificate|offline' "$TMP/npm.log"; then
+	npm_ci "$PARSER"
+	if [ $NPM_RC -ne 0 ] && npm_offline; then
 		parser_skip "npm ci cannot reach the registry to install @cdktf/hcl2json"
-	elif [ $rc -ne 0 ]; then
-		RC=$rc
+	elif [ $NPM_RC -ne 0 ]; then
+		RC=$NPM_RC
 		fail "npm ci installs the pinned @cdktf/hcl2json" "$(tail -n 3 "$TMP/npm.log")"
 	else
 		pass "npm ci installs @cdktf/hcl2json $(cd "$PARSER" && node -p 'require("@cdktf/hcl2json/package.json").version')"

@@ -19,11 +19,8 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c1100
-export AZURE_CLIENT_ID=netwave-cli-tests
-export AZURE_CLIENT_SECRET="canary-cli-5ecret-0044"
-unset NETWAVE_ACCESS_TOKEN NETWAVE_DB NETWAVE_TEST_CRASH_AFTER 2>/dev/null || true
-export NETWAVE_NO_LIVE=1
+test_client 00000000-0000-4000-8000-0000000c1100 netwave-cli-tests "canary-cli-5ecret-0044"
+unset NETWAVE_TEST_CRASH_AFTER 2>/dev/null || true
 
 SCALE=1000000
 MAX_CRASHES=60

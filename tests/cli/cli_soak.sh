@@ -10,11 +10,7 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c5a0c
-export AZURE_CLIENT_ID=netwave-cli-soak
-export AZURE_CLIENT_SECRET=soak-only-secret
-unset NETWAVE_ACCESS_TOKEN NETWAVE_DB 2>/dev/null || true
-export NETWAVE_NO_LIVE=1
+test_client 00000000-0000-4000-8000-0000000c5a0c netwave-cli-soak soak-only-secret
 
 # start_emulator STATE [ARGS]: the emulator (lib.sh) on the estate, its state in STATE
 start_emulator() {
@@ -25,20 +21,9 @@ start_emulator() {
 
 # make_plan DB SOAK: discover, and plan a three-wave mesh with SOAK between waves
 make_plan() {
-	run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/current.json"
-	cat >"$TMP/intent.json" <<EOF
-{ "format": "netwave.intent/v1",
-  "changes": [ { "kind": "avnm-mesh",
-                 "networkManager": { "id": "/subscriptions/$SUB/resourceGroups/rg-connectivity/providers/Microsoft.Network/networkManagers/nm-soak" },
-                 "networkGroup": "mesh-spokes", "members": { "tags": { "role": "spoke" } } } ],
-  "rollout": { "soak": { "betweenWaves": "$2" },
-               "waves": [ { "name": "pilot", "members": { "tags": { "env": "dev" } } },
-                          { "name": "light", "members": { "tags": { "traffic": "light" } } },
-                          { "name": "rest" } ] } }
-EOF
-	run "$NETWAVE" plan --current "$TMP/current.json" --intent "$TMP/intent.json" --db "$1" \
-	    --format json -o "$TMP/plan.json"
-	PLAN=$(sed -n 's/^  "id": "\(pl-[0-9a-f]*\)",$/\1/p' "$TMP/plan.json")
+	plan_mesh "$1" nm-soak '{ "soak": { "betweenWaves": "'"$2"'" },
+	    "waves": [ { "name": "pilot", "members": { "tags": { "env": "dev" } } },
+	    { "name": "light", "members": { "tags": { "traffic": "light" } } }, { "name": "rest" } ] }'
 }
 
 "$NETWAVE" synth --hubs 1 --spokes-per-hub 6 --seed 5 -o "$TMP/estate.json" 2>/dev/null

@@ -11,11 +11,7 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
-export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c57a7
-export AZURE_CLIENT_ID=netwave-cli-status
-export AZURE_CLIENT_SECRET=status-only-secret
-unset NETWAVE_ACCESS_TOKEN NETWAVE_DB 2>/dev/null || true
-export NETWAVE_NO_LIVE=1
+test_client 00000000-0000-4000-8000-0000000c57a7 netwave-cli-status status-only-secret
 
 start_emulator() {
 	emulator_start --seed "$TMP/estate.json" --state "$1" --time-scale 5000 --seed-rng 9
@@ -26,18 +22,8 @@ faults() {
 }
 
 make_plan() {
-	run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/current.json"
-	cat >"$TMP/intent.json" <<EOF
-{ "format": "netwave.intent/v1",
-  "changes": [ { "kind": "avnm-mesh",
-                 "networkManager": { "id": "/subscriptions/$SUB/resourceGroups/rg-connectivity/providers/Microsoft.Network/networkManagers/nm-status" },
-                 "networkGroup": "mesh-spokes", "members": { "tags": { "role": "spoke" } } } ],
-  "rollout": { "waves": [ { "name": "pilot", "members": { "tags": { "env": "dev" } } },
-                          { "name": "rest" } ] } }
-EOF
-	run "$NETWAVE" plan --current "$TMP/current.json" --intent "$TMP/intent.json" --db "$1" \
-	    --format json -o "$TMP/plan.json"
-	PLAN=$(sed -n 's/^  "id": "\(pl-[0-9a-f]*\)",$/\1/p' "$TMP/plan.json")
+	plan_mesh "$1" nm-status \
+	    '{ "waves": [ { "name": "pilot", "members": { "tags": { "env": "dev" } } }, { "name": "rest" } ] }'
 }
 
 "$NETWAVE" synth --hubs 1 --spokes-per-hub 8 --seed 5 -o "$TMP/estate.json" 2>/dev/null

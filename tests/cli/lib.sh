@@ -106,6 +106,61 @@ expect_line() {
 	if grep -qE -- "$2" "$TMP/out"; then pass "$1"; else fail "$1" "no stdout line matches: $2"; fi
 }
 
+# npm_ci DIR: `npm ci` in DIR (at most 600 s), its output in $TMP/npm.log, its exit code
+# in NPM_RC; npm's default cache makes later runs fast and offline, and a home it cannot
+# write falls back to $TMP/npm-cache
+npm_ci() {
+	if [ -z "${npm_config_cache:-}" ]; then
+		cache=$(npm config get cache 2>/dev/null || true)
+		if [ -z "$cache" ] || ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+			npm_config_cache="$TMP/npm-cache"
+			export npm_config_cache
+		fi
+	fi
+	NPM_RC=0
+	if command -v timeout >/dev/null 2>&1; then
+		(cd "$1" && timeout 600 npm ci --no-audit --no-fund --prefer-offline --loglevel=error) \
+		    >"$TMP/npm.log" 2>&1 || NPM_RC=$?
+	else
+		(cd "$1" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error) \
+		    >"$TMP/npm.log" 2>&1 || NPM_RC=$?
+	fi
+}
+
+# npm_offline: $TMP/npm.log says the registry could not be reached
+npm_offline() {
+	grep -qiE 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|network|fetch failed|proxy|certificate|offline' \
+	    "$TMP/npm.log"
+}
+
+# test_client TENANT CLIENT SECRET: the test's own service principal (one the emulator
+# knows) in the environment, and nothing of the caller's: no token, no database, and
+# no live run
+test_client() {
+	export AZURE_TENANT_ID="$1" AZURE_CLIENT_ID="$2" AZURE_CLIENT_SECRET="$3"
+	unset NETWAVE_ACCESS_TOKEN NETWAVE_DB 2>/dev/null || true
+	export NETWAVE_NO_LIVE=1
+}
+
+# plan_mesh DB NM ROLLOUT [MESH_EXTRA [CHANGES_EXTRA]]: discovers $SUB (with $P) into
+# $TMP/current.json and plans into DB ($TMP/plan.json, PLAN its id) an avnm-mesh of the
+# spokes (tag role=spoke) by network manager NM in rg-connectivity, with MESH_EXTRA
+# (", key: value" pairs) in the change, CHANGES_EXTRA (", {change}") after it, and
+# ROLLOUT (a JSON object) as the intent's rollout.
+plan_mesh() {
+	run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/current.json"
+	cat >"$TMP/intent.json" <<EOF
+{ "format": "netwave.intent/v1",
+  "changes": [ { "kind": "avnm-mesh",
+                 "networkManager": { "id": "/subscriptions/$SUB/resourceGroups/rg-connectivity/providers/Microsoft.Network/networkManagers/$2" },
+                 "networkGroup": "mesh-spokes", "members": { "tags": { "role": "spoke" } }${4:-} } ${5:-} ],
+  "rollout": $3 }
+EOF
+	run "$NETWAVE" plan --current "$TMP/current.json" --intent "$TMP/intent.json" --db "$1" \
+	    --format json -o "$TMP/plan.json"
+	PLAN=$(sed -n 's/^  "id": "\(pl-[0-9a-f]*\)",$/\1/p' "$TMP/plan.json")
+}
+
 finish() {
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
