@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,15 +79,6 @@ frozen(void *arg)
 {
 	(void)arg;
 	return 1.9e9;
-}
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static void
@@ -169,7 +159,7 @@ fx_stop(struct fx *f)
 	json_decref(f->estate);
 	json_decref(f->plan);
 	json_decref(f->events);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rm_rf(f->dir);
 }
 
 /* Plans the changes ("mesh", "gateway", "summarize", joined by commas) in three waves. */

@@ -207,30 +207,12 @@ model_text(const char *rel)
 static void
 check_golden(const char *name)
 {
-	char rel[256], golden[256], *text, *want = NULL;
-	const char *path;
-	struct nw_err err = { 0 };
-	size_t len;
+	char rel[256], golden[256], *text;
 
 	snprintf(rel, sizeof(rel), "bgp/%s.json", name);
 	snprintf(golden, sizeof(golden), "bgp/%s.txt", name);
 	text = model_text(rel);
-	path = test_data_path(golden);
-	if (getenv("NETWAVE_UPDATE_GOLDEN") != NULL) {
-		ck_assert_msg(file_write_atomic(path, text, strlen(text), &err) == 0, "%s", err.msg);
-		free(text);
-		return;
-	}
-	ck_assert_msg(file_read_all(&want, &len, path, 16 << 20, &err) == 0, "%s", err.msg);
-	if (strcmp(want, text) != 0) {
-		size_t i = 0;
-
-		while (want[i] != '\0' && want[i] == text[i])
-			i++;
-		ck_abort_msg("%s differs from its golden file at byte %zu: got \"%.80s\", want \"%.80s\" "
-		    "(NETWAVE_UPDATE_GOLDEN=1 rewrites it)", name, i, text + i, want + i);
-	}
-	free(want);
+	test_golden(golden, text);
 	free(text);
 }
 

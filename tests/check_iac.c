@@ -241,16 +241,21 @@ find_finding(const json_t *plan, const char *code, const char *resource_tail)
 	return NULL;
 }
 
+/* The finding code on a resource ending in resource_tail, asserted to be there and to say text. */
+static const json_t *
+finding_says(const json_t *plan, const char *code, const char *resource_tail, const char *text)
+{
+	const json_t *f = find_finding(plan, code, resource_tail);
+
+	ck_assert_msg(f != NULL, "no %s finding on ...%s", code, resource_tail);
+	ck_assert_ptr_nonnull(strstr(json_str(f, "message"), text));
+	return f;
+}
+
 static const json_t *
 wave_named(const json_t *plan, const char *name)
 {
-	const json_t *w;
-	size_t i;
-
-	json_array_foreach(json_object_get(plan, "waves"), i, w)
-		if (strcmp(json_str(w, "name"), name) == 0)
-			return w;
-	return NULL;
+	return test_json_find(plan, "waves", "name", name);
 }
 
 START_TEST(test_plan_names_address_and_remedy_for_what_the_code_manages)
@@ -269,23 +274,18 @@ START_TEST(test_plan_names_address_and_remedy_for_what_the_code_manages)
 	before = before != NULL ? before : strdup("");
 	ck_assert_int_eq(iac_plan_annotate(p.plan, m, p.cur, p.tgt, &err), 0);
 	/* a deleted peering: terraform state rm of its address */
-	f = find_finding(p.plan, "iac-delete", "/spoke-01-0003/virtualNetworkPeerings/to-spoke-01-0004");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(strstr(json_str(f, "message"),
-	    "terraform state rm 'azurerm_virtual_network_peering.spoke_pair[0]'"));
+	finding_says(p.plan, "iac-delete", "/spoke-01-0003/virtualNetworkPeerings/to-spoke-01-0004",
+	    "terraform state rm 'azurerm_virtual_network_peering.spoke_pair[0]'");
 	/* a route declared inline: the block goes, no state rm */
-	f = find_finding(p.plan, "iac-delete", "/routes/to-spoke-01-0002");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(strstr(json_str(f, "message"), "a route block of azurerm_route_table.via_gateway"));
+	finding_says(p.plan, "iac-delete", "/routes/to-spoke-01-0002",
+	    "a route block of azurerm_route_table.via_gateway");
 	/* a pinned property: the attribute, the code's value and the plan's */
-	f = find_finding(p.plan, "iac-pinned", "/spoke-01-0002/subnets/endpoints");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(strstr(json_str(f, "message"), "pins private_endpoint_network_policies = \"Disabled\""));
+	f = finding_says(p.plan, "iac-pinned", "/spoke-01-0002/subnets/endpoints",
+	    "pins private_endpoint_network_policies = \"Disabled\"");
 	ck_assert_ptr_nonnull(strstr(json_str(f, "message"), "to \"Enabled\""));
 	/* the ExpressRoute commit deletes the gateway and its replacement is to be imported */
-	f = find_finding(p.plan, "iac-delete", "/virtualNetworkGateways/ergw-hub-01");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(strstr(json_str(f, "message"), "ergw-hub-01_migrate replaces it"));
+	finding_says(p.plan, "iac-delete", "/virtualNetworkGateways/ergw-hub-01",
+	    "ergw-hub-01_migrate replaces it");
 	/* what the plan creates is for export */
 	ck_assert_ptr_nonnull(find_finding(p.plan, "iac-import", "/networkManagers/nm-eastus"));
 	/* per wave: the hspe wave lists the pins */
@@ -335,18 +335,14 @@ START_TEST(test_azapi_body_and_azurerm_3x_booleans_are_pins)
 	struct planned p = { 0 };
 	struct iac_map *m = load("iac/show.json");
 	struct nw_err err = { 0 };
-	const json_t *f;
 
 	ck_assert_int_eq(iac_map_load_file(m, test_data_path("iac/legacy.tfstate"), &err), 0);
 	plan_fixture(&p);
 	ck_assert_int_eq(iac_plan_annotate(p.plan, m, p.cur, p.tgt, &err), 0);
-	f = find_finding(p.plan, "iac-pinned", "/virtualNetworks/hub-02");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(strstr(json_str(f, "message"),
-	    "pins body/properties/summarizedGatewayPrefixes/addressPrefixes = [\"10.2.0.0/16\"]"));
-	f = find_finding(p.plan, "iac-pinned", "/spoke-02-0001/subnets/endpoints");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(strstr(json_str(f, "message"), "module.legacy[0].azurerm_subnet.endpoints"));
+	finding_says(p.plan, "iac-pinned", "/virtualNetworks/hub-02",
+	    "pins body/properties/summarizedGatewayPrefixes/addressPrefixes = [\"10.2.0.0/16\"]");
+	finding_says(p.plan, "iac-pinned", "/spoke-02-0001/subnets/endpoints",
+	    "module.legacy[0].azurerm_subnet.endpoints");
 	iac_map_free(m);
 	plan_free(&p);
 }

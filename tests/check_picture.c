@@ -211,15 +211,24 @@ small_plan(void)
 	return p;
 }
 
-START_TEST(test_mermaid_timeline_places_waves_soaks_and_the_window)
+/* The Mermaid text of small_plan() (owned). */
+static char *
+small_plan_mermaid(void)
 {
 	json_t *plan = small_plan();
 	struct mem m;
-	const char *md;
 
 	mem_open(&m);
 	report_mermaid_write(m.f, plan);
-	md = mem_text(&m);
+	mem_text(&m);
+	json_decref(plan);
+	return m.buf;
+}
+
+START_TEST(test_mermaid_timeline_places_waves_soaks_and_the_window)
+{
+	char *md = small_plan_mermaid();
+
 	/* 2026-11-21T20:00:00Z is 1795291200; the window 2026-11-28T22:00:00Z 1795903200 */
 	ck_assert_ptr_nonnull(strstr(md, "```mermaid\ngantt\n"));
 	ck_assert_ptr_nonnull(strstr(md, "    window of 240 minutes :done, mw3, 1795903200, 1795917600\n"));
@@ -228,28 +237,23 @@ START_TEST(test_mermaid_timeline_places_waves_soaks_and_the_window)
 	ck_assert_ptr_nonnull(strstr(md, "    soak after 2 :active, s2, 1795291300, 1795291360\n"));
 	/* the window wave waits for the window, and its ':' cannot end the task name */
 	ck_assert_ptr_nonnull(strstr(md, "    3 gw  one (gateway) :crit, w3, 1795903200, 1795903500\n"));
-	free(m.buf);
-	json_decref(plan);
+	free(md);
 }
 END_TEST
 
 START_TEST(test_mermaid_traffic_chart_has_a_line_per_class_before_and_after_each_wave)
 {
-	json_t *plan = small_plan();
+	char *md = small_plan_mermaid();
+	json_t *plan;
 	struct mem m;
-	const char *md;
 
-	mem_open(&m);
-	report_mermaid_write(m.f, plan);
-	md = mem_text(&m);
 	ck_assert_ptr_nonnull(strstr(md, "(green mesh, orange hairpin)"));
 	ck_assert_ptr_nonnull(strstr(md, "x-axis [\"before\", \"1 prepare\", \"2 pilot\", \"3 gw  one\"]\n"));
 	ck_assert_ptr_nonnull(strstr(md, "y-axis \"flows\" 0 --> 10\n"));
 	ck_assert_ptr_nonnull(strstr(md, "    line [0, 0, 4, 4]\n"));
 	ck_assert_ptr_nonnull(strstr(md, "    line [10, 10, 6, 6]\n"));
 	ck_assert_uint_eq(count(md, "    line ["), 2);
-	free(m.buf);
-	json_decref(plan);
+	free(md);
 	/* no waves, no charts */
 	plan = json_pack("{s:s, s:[]}", "format", "netwave.plan/v1", "waves");
 	mem_open(&m);

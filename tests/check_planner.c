@@ -105,25 +105,13 @@ plan_ok(const struct topology *cur, const struct topology *tgt)
 static const json_t *
 find_code(const json_t *plan, const char *list, const char *code)
 {
-	const json_t *x;
-	size_t i;
-
-	json_array_foreach(json_object_get(plan, list), i, x)
-		if (json_str(x, "code") != NULL && strcmp(json_str(x, "code"), code) == 0)
-			return x;
-	return NULL;
+	return test_json_find(plan, list, "code", code);
 }
 
 static const json_t *
 wave_named(const json_t *plan, const char *name)
 {
-	const json_t *w;
-	size_t i;
-
-	json_array_foreach(json_object_get(plan, "waves"), i, w)
-		if (strcmp(json_str(w, "name"), name) == 0)
-			return w;
-	return NULL;
+	return test_json_find(plan, "waves", "name", name);
 }
 
 static size_t

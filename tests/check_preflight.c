@@ -151,13 +151,7 @@ judge(const json_t *facts)
 static const json_t *
 finding(const json_t *doc, const char *code)
 {
-	const json_t *f;
-	size_t i;
-
-	json_array_foreach(json_object_get(doc, "findings"), i, f)
-		if (strcmp(json_str(f, "code"), code) == 0)
-			return f;
-	return NULL;
+	return test_json_find(doc, "findings", "code", code);
 }
 
 static long

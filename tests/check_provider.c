@@ -206,18 +206,6 @@ fx_log_text(struct fx *f)
 }
 
 static void
-rm_rf(const char *dir)
-{
-	char *argv[] = { (char *)"rm", (char *)"-rf", (char *)dir, NULL };
-	pid_t pid;
-	int st;
-
-	if (dir[0] == '\0' || posix_spawnp(&pid, "rm", NULL, NULL, argv, environ) != 0)
-		return;
-	waitpid(pid, &st, 0);
-}
-
-static void
 fx_stop(struct fx *f)
 {
 	provider_free(f->p);
@@ -225,7 +213,7 @@ fx_stop(struct fx *f)
 	if (f->log != NULL)
 		fclose(f->log);
 	free(f->logbuf);
-	rm_rf(f->tmp);
+	test_rm_rf(f->tmp);
 }
 
 static void
@@ -1839,7 +1827,7 @@ START_TEST(test_tls_with_a_test_ca_and_a_wrong_ca_fails_clearly)
 	ck_assert_ptr_nonnull(strstr(err.msg, "cannot read CA file '/nonexistent/ca.pem'"));
 	f.p = NULL;
 	fx_stop(&f);
-	rm_rf(dir);
+	test_rm_rf(dir);
 }
 END_TEST
 

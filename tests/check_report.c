@@ -69,26 +69,10 @@ render(const json_t *plan, enum report_format f, const char *wave)
 static void
 golden(const char *name, const char *text)
 {
-	char rel[256], *want = NULL;
-	size_t len = 0;
-	struct nw_err err = { 0 };
-	const char *path;
+	char rel[256];
 
 	snprintf(rel, sizeof(rel), "plan/%s", name);
-	path = test_data_path(rel);
-	if (getenv("NETWAVE_UPDATE_GOLDEN") != NULL) {
-		ck_assert_msg(file_write_atomic(path, text, strlen(text), &err) == 0, "%s", err.msg);
-		return;
-	}
-	ck_assert_msg(file_read_all(&want, &len, path, 64 << 20, &err) == 0, "%s", err.msg);
-	if (strcmp(want, text) != 0) {
-		size_t i = 0;
-		while (want[i] != '\0' && want[i] == text[i])
-			i++;
-		ck_abort_msg("%s differs from the golden file at byte %zu: got \"%.60s\", want \"%.60s\" "
-		    "(NETWAVE_UPDATE_GOLDEN=1 rewrites it)", name, i, text + i, want + i);
-	}
-	free(want);
+	test_golden(rel, text);
 }
 
 START_TEST(test_json_report_matches_the_golden_plan)

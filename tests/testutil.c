@@ -4,12 +4,14 @@
 #include "config.h"
 
 #include <assert.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
+#include "plan/jsonutil.h"
 #include "tests/testutil.h"
 
 const char *
@@ -45,6 +47,59 @@ test_topology_error(const char *json_text)
 	ck_assert_ptr_null(t);
 	ck_assert_int_eq(rc, err.code);
 	return err;
+}
+
+const json_t *
+test_json_find(const json_t *doc, const char *list, const char *field, const char *value)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, list), i, x) {
+		const char *v = json_str(x, field);
+
+		if (v != NULL && strcmp(v, value) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+void
+test_golden(const char *rel, const char *text)
+{
+	const char *path = test_data_path(rel);
+	struct nw_err err = { 0 };
+	char *want = NULL;
+	size_t len = 0, i = 0;
+
+	if (getenv("NETWAVE_UPDATE_GOLDEN") != NULL) {
+		ck_assert_msg(file_write_atomic(path, text, strlen(text), &err) == 0, "%s", err.msg);
+		return;
+	}
+	ck_assert_msg(file_read_all(&want, &len, path, 64 << 20, &err) == 0, "%s", err.msg);
+	if (strcmp(want, text) != 0) {
+		while (want[i] != '\0' && want[i] == text[i])
+			i++;
+		ck_abort_msg("%s differs from its golden file at byte %zu: got \"%.80s\", want \"%.80s\" "
+		    "(NETWAVE_UPDATE_GOLDEN=1 rewrites it)", rel, i, text + i, want + i);
+	}
+	free(want);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+test_rm_rf(const char *dir)
+{
+	if (dir[0] != '\0')
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 void

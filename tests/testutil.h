@@ -6,6 +6,7 @@
 #define NETWAVE_TESTS_TESTUTIL_H
 
 #include <check.h>
+#include <jansson.h>
 
 #include "plan/topology.h"
 
@@ -34,6 +35,23 @@ TCase *test_case(Suite *s, const char *name, double timeout, const TTest *const 
 
 /* Adds each test of tests (NULL-terminated) to tc, in order. */
 void test_add_all(TCase *tc, const TTest *const tests[]);
+
+/*
+ * The first object of the array under key list of doc whose string field
+ * equals value, or NULL (borrowed).
+ */
+const json_t *test_json_find(const json_t *doc, const char *list, const char *field,
+    const char *value);
+
+/*
+ * Asserts that text is the golden file tests/data/rel, naming the first
+ * byte that differs; with NETWAVE_UPDATE_GOLDEN set, rewrites the file
+ * instead.
+ */
+void test_golden(const char *rel, const char *text);
+
+/* Removes dir and everything below it (links are not followed). */
+void test_rm_rf(const char *dir);
 
 /* Runs a suite and returns the process exit status (0 when all passed). */
 int test_run_suite(Suite *s);
