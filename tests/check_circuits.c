@@ -186,19 +186,6 @@ run_free(struct run *r)
 	topology_free(r->t);
 }
 
-/* Findings with this code and severity whose message contains text (NULL: any). */
-static size_t
-count(const struct findings *f, enum finding_severity sev, const char *code, const char *text)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < f->n; i++)
-		if (f->v[i].severity == sev && strcmp(f->v[i].code, code) == 0 &&
-		    (text == NULL || strstr(f->v[i].message, text) != NULL))
-			n++;
-	return n;
-}
-
 START_TEST(test_a_healthy_private_peering_gives_no_finding)
 {
 	struct run r;
@@ -225,7 +212,7 @@ START_TEST(test_a_used_circuit_without_private_peering_is_an_error)
 	const char *ids[] = { CIRCUIT };
 
 	run(&r, estate(json_array(), NULL, NULL, NULL));
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-private-peering-missing",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-private-peering-missing",
 	    "circuit er-1 has no Azure private peering, but connection gw-er-er-1 uses it"), 1);
 	ck_assert_uint_eq(r.f.n, 1);
 	run_free(&r);
@@ -233,7 +220,8 @@ START_TEST(test_a_used_circuit_without_private_peering_is_an_error)
 	/* a Microsoft peering alone is not a private peering */
 	ms.type = "MicrosoftPeering";
 	run(&r, estate(json_pack("[o]", peering_json(&ms, "MicrosoftPeering")), NULL, NULL, NULL));
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-private-peering-missing", NULL), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-private-peering-missing",
+	    NULL), 1);
 	run_free(&r);
 
 	/* a hand-written file without "peerings" is not judged by check ... */
@@ -242,7 +230,7 @@ START_TEST(test_a_used_circuit_without_private_peering_is_an_error)
 	run_free(&r);
 	/* ... but a plan that depends on the circuit is told to discover it */
 	run_ids(&r, estate(NULL, NULL, NULL, NULL), ids, 1);
-	ck_assert_uint_eq(count(&r.f, SEV_WARNING, "circuit-peerings-unknown", "er-1"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "circuit-peerings-unknown", "er-1"), 1);
 	ck_assert_uint_eq(r.f.n, 1);
 	run_free(&r);
 }
@@ -256,9 +244,9 @@ START_TEST(test_a_disabled_or_unprovisioned_private_peering_is_an_error)
 	p.state = "Disabled";
 	p.prov = "Failed";
 	run(&r, estate(one(&p), NULL, NULL, NULL));
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-private-peering-disabled",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-private-peering-disabled",
 	    "private peering AzurePrivatePeering of circuit er-1 is Disabled, not Enabled"), 1);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-private-peering-not-provisioned",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-private-peering-not-provisioned",
 	    "provisioning state Failed"), 1);
 	ck_assert_str_eq(r.f.v[0].resource, CIRCUIT "/peerings/AzurePrivatePeering");
 	ck_assert_uint_eq(r.f.n, 2);
@@ -275,7 +263,7 @@ asn_findings(long long asn, enum finding_severity sev, const char *code)
 
 	p.asn = asn;
 	run(&r, estate(one(&p), NULL, NULL, NULL));
-	n = count(&r.f, sev, code, NULL);
+	n = test_findings_count(&r.f, sev, code, NULL);
 	ck_assert_uint_eq(r.f.n, n);
 	run_free(&r);
 	return n;
@@ -314,7 +302,7 @@ vlan_findings(long long vlan, const char *code)
 
 	p.vlan = vlan;
 	run(&r, estate(one(&p), NULL, NULL, NULL));
-	n = count(&r.f, SEV_ERROR, code, NULL);
+	n = test_findings_count(&r.f, SEV_ERROR, code, NULL);
 	ck_assert_uint_eq(r.f.n, n);
 	run_free(&r);
 	return n;
@@ -336,7 +324,7 @@ START_TEST(test_a_vlan_outside_802_1q_or_shared_is_an_error)
 	ms.p2 = "203.0.113.4/30";
 	run(&r, estate(json_pack("[o, o]", peering_json(&GOOD, "AzurePrivatePeering"),
 	    peering_json(&ms, "MicrosoftPeering")), NULL, NULL, NULL));
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-vlan-duplicate",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-vlan-duplicate",
 	    "peerings AzurePrivatePeering and MicrosoftPeering of circuit er-1 both use VLAN 100"), 1);
 	ck_assert_uint_eq(r.f.n, 1);
 	run_free(&r);
@@ -360,30 +348,30 @@ START_TEST(test_peer_prefixes_must_be_two_distinct_links_outside_every_vnet)
 	struct run r;
 
 	prefixes(&r, "192.168.255.0/29", "192.168.255.8/30", NULL, NULL);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-peer-prefix-length",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-length",
 	    "primaryPeerAddressPrefix 192.168.255.0/29, not an IPv4 /30"), 1);
 	ck_assert_uint_eq(r.f.n, 1);
 	run_free(&r);
 
 	prefixes(&r, "192.168.255.0/30", "192.168.255.0/30", NULL, NULL);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-peer-prefix-overlap",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-overlap",
 	    "uses 192.168.255.0/30 for the primary link and 192.168.255.0/30 for the secondary"), 1);
 	ck_assert_uint_eq(r.f.n, 1);
 	run_free(&r);
 
 	prefixes(&r, "10.2.3.0/30", "192.168.255.4/30", NULL, NULL);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-peer-prefix-vnet-overlap",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-vnet-overlap",
 	    "primaryPeerAddressPrefix 10.2.3.0/30 inside VNet spoke's address space 10.2.0.0/16"), 1);
 	ck_assert_uint_eq(r.f.n, 1);
 	run_free(&r);
 
 	prefixes(&r, "192.168.255.0/30", NULL, NULL, NULL);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-peer-prefix-missing",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-missing",
 	    "a primary IPv4 peer prefix but no secondary one"), 1);
 	run_free(&r);
 
 	prefixes(&r, NULL, NULL, NULL, NULL);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-peer-prefix-missing",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-missing",
 	    "has no peer address prefixes"), 1);
 	run_free(&r);
 
@@ -392,13 +380,14 @@ START_TEST(test_peer_prefixes_must_be_two_distinct_links_outside_every_vnet)
 	ck_assert_uint_eq(r.f.n, 0);
 	run_free(&r);
 	prefixes(&r, NULL, NULL, "fd00:ffff::/64", "fd00:fffe::/126");
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-peer-prefix-length",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-length",
 	    "fd00:ffff::/64, not an IPv6 /126"), 1);
 	ck_assert_uint_eq(r.f.n, 1);
 	run_free(&r);
 	/* an IPv6 prefix where IPv4 belongs */
 	prefixes(&r, "fd00:ffff::/126", "192.168.255.4/30", NULL, NULL);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-peer-prefix-length", "not an IPv4 /30"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-length",
+	    "not an IPv4 /30"), 1);
 	run_free(&r);
 }
 END_TEST
@@ -409,12 +398,13 @@ START_TEST(test_onprem_routes_inside_vnet_space_are_warned_but_supernets_are_not
 	const char *extra[] = { "10.0.0.0/8", "10.2.0.0/16", "10.1.4.0/24", NULL };
 
 	run(&r, estate(one(&GOOD), NULL, onprem(0, extra), NULL));
-	ck_assert_uint_eq(count(&r.f, SEV_WARNING, "circuit-route-overlaps-vnet",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "circuit-route-overlaps-vnet",
 	    "on-premises advertises 10.2.0.0/16 over circuit er-1, inside VNet spoke's address "
 	    "space 10.2.0.0/16"), 1);
-	ck_assert_uint_eq(count(&r.f, SEV_WARNING, "circuit-route-overlaps-vnet",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "circuit-route-overlaps-vnet",
 	    "10.1.4.0/24 over circuit er-1, inside VNet hub's address space 10.1.0.0/16"), 1);
-	ck_assert_uint_eq(count(&r.f, SEV_WARNING, "circuit-route-overlaps-vnet", "10.0.0.0/8"), 0);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "circuit-route-overlaps-vnet",
+	    "10.0.0.0/8"), 0);
 	ck_assert_uint_eq(r.f.n, 2);
 	run_free(&r);
 }
@@ -432,7 +422,7 @@ START_TEST(test_onprem_prefix_counts_meet_the_standard_and_premium_limits)
 	ck_assert_int_eq(limit_get(LIMIT_CIRCUIT_ROUTES_V6)->value, 100);
 
 	run(&r, estate(one(&GOOD), "Standard", onprem(4001, NULL), NULL));
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-prefix-limit",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-prefix-limit",
 	    "IPv4 prefixes on-premises advertises to circuit er-1: 4001, over the limit of 4000"), 1);
 	ck_assert_uint_eq(r.f.n, 1);
 	run_free(&r);
@@ -442,7 +432,8 @@ START_TEST(test_onprem_prefix_counts_meet_the_standard_and_premium_limits)
 	run_free(&r);
 
 	run(&r, estate(one(&GOOD), "Standard", onprem(3200, NULL), NULL));
-	ck_assert_uint_eq(count(&r.f, SEV_WARNING, "circuit-prefix-limit", "3200, 80% of the limit"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "circuit-prefix-limit",
+	    "3200, 80% of the limit"), 1);
 	ck_assert_uint_eq(r.f.n, 1);
 	run_free(&r);
 
@@ -456,7 +447,7 @@ START_TEST(test_onprem_prefix_counts_meet_the_standard_and_premium_limits)
 	}
 	v6[101] = NULL;
 	run(&r, estate(one(&GOOD), "Premium", onprem(0, v6), NULL));
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-prefix-limit",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-prefix-limit",
 	    "IPv6 prefixes on-premises advertises to circuit er-1: 101, over the limit of 100"), 1);
 	ck_assert_uint_eq(r.f.n, 1);
 	run_free(&r);
@@ -485,7 +476,7 @@ START_TEST(test_the_gateway_prefixes_to_the_circuit_are_judged_unless_check_does
 	struct nw_err err = { 0 };
 
 	run(&r, busy_hub());
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-gateway-prefix-limit",
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-gateway-prefix-limit",
 	    "IPv4 prefixes gateway gw-er advertises to circuit er-1: 1001, over the limit of 1000"),
 	    1);
 	ck_assert_str_eq(r.f.v[0].resource, NET "/virtualNetworkGateways/gw-er");
@@ -508,13 +499,14 @@ START_TEST(test_only_the_named_circuits_are_judged_and_a_missing_one_is_a_findin
 
 	p.asn = 65515;
 	run_ids(&r, estate(one(&p), NULL, NULL, NULL), ids, 2);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-missing", "nowhere"), 1);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-peer-asn-reserved", NULL), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-missing", "nowhere"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-asn-reserved", NULL), 1);
 	ck_assert_uint_eq(r.f.n, 2);
 	run_free(&r);
 
 	run_ids(&r, estate(one(&p), NULL, NULL, NULL), vnet, 1);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "circuit-missing", "is not an ExpressRoute circuit"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-missing",
+	    "is not an ExpressRoute circuit"), 1);
 	ck_assert_uint_eq(r.f.n, 1);
 	run_free(&r);
 }
@@ -559,8 +551,8 @@ START_TEST(test_check_reports_circuit_findings_with_the_others)
 	ck_assert_int_eq(topology_load_json(&t, doc, "<generated>", &err), 0);
 	ck_assert_int_eq(routes_ctx_new(&ctx, t, &err), 0);
 	ck_assert_msg(findings_check(&f, t, ctx, &err) == 0, "%s", err.msg);
-	ck_assert_uint_eq(count(&f, SEV_ERROR, "circuit-peer-asn-reserved", "65516"), 1);
-	ck_assert_uint_eq(count(&f, SEV_ERROR, "circuit-vlan-invalid", "VLAN 5000"), 1);
+	ck_assert_uint_eq(test_findings_count(&f, SEV_ERROR, "circuit-peer-asn-reserved", "65516"), 1);
+	ck_assert_uint_eq(test_findings_count(&f, SEV_ERROR, "circuit-vlan-invalid", "VLAN 5000"), 1);
 	ck_assert_uint_ge(f.by_severity[SEV_ERROR], 2);
 	/* errors come first, sorted by code */
 	ck_assert_int_eq(f.v[0].severity, SEV_ERROR);

@@ -61,19 +61,6 @@ run_free(struct run *r)
 	topology_free(r->t);
 }
 
-/* The number of findings with this code and severity whose message contains text. */
-static size_t
-count(const struct findings *f, enum finding_severity sev, const char *code, const char *text)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < f->n; i++)
-		if (f->v[i].severity == sev && strcmp(f->v[i].code, code) == 0 &&
-		    (text == NULL || strstr(f->v[i].message, text) != NULL))
-			n++;
-	return n;
-}
-
 static json_t *
 doc_new(void)
 {
@@ -102,7 +89,7 @@ START_TEST(test_one_sided_peering_is_an_error)
 	struct run r;
 
 	run_file(&r, "check/findings.json");
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "peering-one-sided", "spoke-3"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "peering-one-sided", "spoke-3"), 1);
 	run_free(&r);
 }
 END_TEST
@@ -112,9 +99,9 @@ START_TEST(test_gateway_transit_needs_allow_gateway_transit_on_the_hub_side)
 	struct run r;
 
 	run_file(&r, "check/findings.json");
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "gateway-transit-broken", "spoke-5"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "gateway-transit-broken", "spoke-5"), 1);
 	/* spoke-1 and spoke-2 have transit allowed: nothing said about them */
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "gateway-transit-broken", "spoke-1"), 0);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "gateway-transit-broken", "spoke-1"), 0);
 	run_free(&r);
 }
 END_TEST
@@ -124,7 +111,7 @@ START_TEST(test_next_hop_in_no_subnet_is_an_error)
 	struct run r;
 
 	run_file(&r, "check/findings.json");
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "next-hop-missing", "10.9.9.9"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "next-hop-missing", "10.9.9.9"), 1);
 	run_free(&r);
 }
 END_TEST
@@ -134,7 +121,7 @@ START_TEST(test_basic_public_ip_gateway_is_a_warning)
 	struct run r;
 
 	run_file(&r, "check/findings.json");
-	ck_assert_uint_eq(count(&r.f, SEV_WARNING, "basic-public-ip", "pip-gw-a"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "basic-public-ip", "pip-gw-a"), 1);
 	run_free(&r);
 }
 END_TEST
@@ -176,11 +163,16 @@ START_TEST(test_unpeered_overlap_is_a_warning_and_peered_overlap_an_error)
 		"name", "to-a", "properties", "remoteVirtualNetwork", "id", NET "/virtualNetworks/a",
 		"peeringState", "Connected"));
 	run_json(&r, doc);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "address-overlap", "a (10.1.0.0/16) overlaps b (10.1.64.0/18) and the two are peered"), 1);
-	ck_assert_uint_eq(count(&r.f, SEV_WARNING, "address-overlap", "a (10.1.0.0/16) overlaps d (10.1.64.0/18)"), 1);
-	ck_assert_uint_eq(count(&r.f, SEV_WARNING, "address-overlap", "b (10.1.64.0/18) overlaps d (10.1.64.0/18)"), 1);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "address-overlap", "c has overlapping address prefixes 10.3.0.0/16 and 10.3.4.0/24"), 1);
-	ck_assert_uint_eq(count(&r.f, SEV_WARNING, "address-overlap", NULL) + count(&r.f, SEV_ERROR, "address-overlap", NULL), 4);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "address-overlap",
+	    "a (10.1.0.0/16) overlaps b (10.1.64.0/18) and the two are peered"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "address-overlap",
+	    "a (10.1.0.0/16) overlaps d (10.1.64.0/18)"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "address-overlap",
+	    "b (10.1.64.0/18) overlaps d (10.1.64.0/18)"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "address-overlap",
+	    "c has overlapping address prefixes 10.3.0.0/16 and 10.3.4.0/24"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "address-overlap", NULL) +
+	    test_findings_count(&r.f, SEV_ERROR, "address-overlap", NULL), 4);
 	run_free(&r);
 }
 END_TEST
@@ -221,7 +213,8 @@ START_TEST(test_advertised_prefixes_over_1000_is_an_error)
 	struct run r;
 
 	run_json(&r, hub_with_prefixes(1001));
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "limit-exceeded", "gw has 1001 IPv4 prefixes to advertise, over the limit of 1000"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "limit-exceeded",
+	    "gw has 1001 IPv4 prefixes to advertise, over the limit of 1000"), 1);
 	run_free(&r);
 }
 END_TEST
@@ -231,8 +224,9 @@ START_TEST(test_advertised_prefixes_at_80_percent_is_a_warning)
 	struct run r;
 
 	run_json(&r, hub_with_prefixes(800));
-	ck_assert_uint_eq(count(&r.f, SEV_WARNING, "limit-near", "gw has 800 IPv4 prefixes"), 1);
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "limit-exceeded", NULL), 0);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "limit-near",
+	    "gw has 800 IPv4 prefixes"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "limit-exceeded", NULL), 0);
 	run_free(&r);
 }
 END_TEST
@@ -266,7 +260,8 @@ START_TEST(test_private_endpoints_over_1000_in_a_vnet_is_an_error)
 	struct run r;
 
 	run_json(&r, vnet_with_private_endpoints(1001, NULL));
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "limit-exceeded", "pe-vnet has 1001 private endpoints, over the limit of 1000"), 1);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "limit-exceeded",
+	    "pe-vnet has 1001 private endpoints, over the limit of 1000"), 1);
 	run_free(&r);
 }
 END_TEST
@@ -276,7 +271,7 @@ START_TEST(test_high_scale_private_endpoints_raise_the_vnet_limit_to_5000)
 	struct run r;
 
 	run_json(&r, vnet_with_private_endpoints(1001, "Basic"));
-	ck_assert_uint_eq(count(&r.f, SEV_ERROR, "limit-exceeded", NULL), 0);
+	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "limit-exceeded", NULL), 0);
 	run_free(&r);
 }
 END_TEST
@@ -292,7 +287,7 @@ START_TEST(test_dangling_references_are_warnings_not_errors)
 		"peeringState", "Connected"));
 	add_resource(doc, v);
 	run_json(&r, doc);
-	ck_assert_uint_ge(count(&r.f, SEV_WARNING, "dangling-reference", NULL), 1);
+	ck_assert_uint_ge(test_findings_count(&r.f, SEV_WARNING, "dangling-reference", NULL), 1);
 	ck_assert_uint_eq(r.f.by_severity[SEV_ERROR], 0);
 	run_free(&r);
 }

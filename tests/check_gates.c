@@ -29,6 +29,19 @@ judge(enum gate_kind k, const json_t *params, const json_t *reads, json_t **ev)
 	return ge->judge(params, reads, *ev);
 }
 
+/* Asserts that the judge of k gives want and, when summary is given, says it. */
+static void
+expect_judge(enum gate_kind k, const json_t *params, const json_t *reads, enum gate_outcome want,
+    const char *summary)
+{
+	json_t *ev;
+
+	ck_assert_int_eq(judge(k, params, reads, &ev), want);
+	if (summary != NULL)
+		ck_assert(strstr(json_str(ev, "summary"), summary) != NULL);
+	json_decref(ev);
+}
+
 START_TEST(test_every_known_gate_kind_has_an_entry_and_says_what_to_read)
 {
 	int k;
@@ -62,16 +75,13 @@ START_TEST(test_resource_state_fails_on_a_settled_mismatch_and_waits_on_a_moving
 	failed = json_pack("{s:{s:{s:s}}}", low, "properties", "provisioningState", "Failed");
 	gone = json_pack("{s:n}", low);
 	/* strings compare without case, as ARM's enums do */
-	ck_assert_int_eq(judge(GATE_RESOURCE_STATE, params, ok, &ev), GATE_PASSED);
-	json_decref(ev);
-	ck_assert_int_eq(judge(GATE_RESOURCE_STATE, params, moving, &ev), GATE_NOT_YET);
-	json_decref(ev);
+	expect_judge(GATE_RESOURCE_STATE, params, ok, GATE_PASSED, NULL);
+	expect_judge(GATE_RESOURCE_STATE, params, moving, GATE_NOT_YET, NULL);
 	ck_assert_int_eq(judge(GATE_RESOURCE_STATE, params, failed, &ev), GATE_FAILED);
 	ck_assert_int_eq(json_array_size(json_object_get(ev, "mismatches")), 1);
 	ck_assert(strstr(json_str(ev, "summary"), "nm") != NULL);
 	json_decref(ev);
-	ck_assert_int_eq(judge(GATE_RESOURCE_STATE, params, gone, &ev), GATE_FAILED);
-	json_decref(ev);
+	expect_judge(GATE_RESOURCE_STATE, params, gone, GATE_FAILED, NULL);
 	json_decref(params);
 	json_decref(ok);
 	json_decref(moving);
@@ -95,14 +105,9 @@ START_TEST(test_deployment_status_needs_the_plans_configurations_exactly)
 	ck_assert_int_eq(judge(GATE_DEPLOYMENT_STATUS, params, deployed, &ev), GATE_PASSED);
 	ck_assert_int_eq(json_array_size(json_object_get(ev, "deployments")), 1);
 	json_decref(ev);
-	ck_assert_int_eq(judge(GATE_DEPLOYMENT_STATUS, params, extra, &ev), GATE_FAILED);
-	ck_assert(strstr(json_str(ev, "summary"), "2 configuration(s)") != NULL);
-	json_decref(ev);
-	ck_assert_int_eq(judge(GATE_DEPLOYMENT_STATUS, params, deploying, &ev), GATE_NOT_YET);
-	json_decref(ev);
-	ck_assert_int_eq(judge(GATE_DEPLOYMENT_STATUS, params, elsewhere, &ev), GATE_NOT_YET);
-	ck_assert(strstr(json_str(ev, "summary"), "no deployment in eastus") != NULL);
-	json_decref(ev);
+	expect_judge(GATE_DEPLOYMENT_STATUS, params, extra, GATE_FAILED, "2 configuration(s)");
+	expect_judge(GATE_DEPLOYMENT_STATUS, params, deploying, GATE_NOT_YET, NULL);
+	expect_judge(GATE_DEPLOYMENT_STATUS, params, elsewhere, GATE_NOT_YET, "no deployment in eastus");
 	json_decref(params);
 	json_decref(deployed);
 	json_decref(extra);
@@ -117,17 +122,12 @@ START_TEST(test_features_wait_while_registering_and_fail_when_not_registered)
 	json_t *reads = json_pack("[{s:s, s:s, s:{s:{s:s}}}]", "feature", "Microsoft.Network/F", "subscription",
 	    "s", "resource", "properties", "state", "Registering");
 	json_t *props = json_path(json_array_get(reads, 0), "resource", "properties", NULL);
-	json_t *ev;
 
-	ck_assert_int_eq(judge(GATE_FEATURE_REGISTERED, params, reads, &ev), GATE_NOT_YET);
-	json_decref(ev);
+	expect_judge(GATE_FEATURE_REGISTERED, params, reads, GATE_NOT_YET, NULL);
 	json_object_set_new(props, "state", json_string("NotRegistered"));
-	ck_assert_int_eq(judge(GATE_FEATURE_REGISTERED, params, reads, &ev), GATE_FAILED);
-	ck_assert(strstr(json_str(ev, "summary"), "NotRegistered") != NULL);
-	json_decref(ev);
+	expect_judge(GATE_FEATURE_REGISTERED, params, reads, GATE_FAILED, "NotRegistered");
 	json_object_set_new(props, "state", json_string("Registered"));
-	ck_assert_int_eq(judge(GATE_FEATURE_REGISTERED, params, reads, &ev), GATE_PASSED);
-	json_decref(ev);
+	expect_judge(GATE_FEATURE_REGISTERED, params, reads, GATE_PASSED, NULL);
 	json_decref(params);
 	json_decref(reads);
 }
@@ -145,9 +145,7 @@ START_TEST(test_migration_phase_reads_the_new_gateway_once_the_old_is_gone)
 	ck_assert_int_eq(judge(GATE_MIGRATION_PHASE, params, reads, &ev), GATE_PASSED);
 	ck_assert_str_eq(json_str(json_array_get(json_object_get(ev, "gateways"), 0), "read"), GW "_migrate");
 	json_decref(ev);
-	ck_assert_int_eq(judge(GATE_MIGRATION_PHASE, params, missing, &ev), GATE_FAILED);
-	ck_assert(strstr(json_str(ev, "summary"), "does not exist") != NULL);
-	json_decref(ev);
+	expect_judge(GATE_MIGRATION_PHASE, params, missing, GATE_FAILED, "does not exist");
 	json_decref(params);
 	json_decref(reads);
 	json_decref(missing);

@@ -26,18 +26,6 @@
 #define DOCNET DOCSUB "/resourceGroups/rg-network/providers/Microsoft.Network"
 #define DOCSPK DOCSUB "/resourceGroups/rg-spokes/providers/Microsoft.Network"
 
-static struct topology *
-load_data(const char *rel)
-{
-	struct topology *t = NULL;
-	struct nw_err err = { 0 };
-	int rc = topology_load_file(&t, test_data_path(rel), NULL, &err);
-
-	ck_assert_msg(rc == 0, "%s did not load: %s", rel, err.msg);
-	ck_assert_ptr_nonnull(t);
-	return t;
-}
-
 static char *
 read_data(const char *rel, size_t *len)
 {
@@ -77,7 +65,7 @@ START_TEST(test_every_valid_file_loads_without_warnings)
 	size_t i;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		struct topology *t = load_data(files[i].file);
+		struct topology *t = test_topology_file(files[i].file);
 
 		ck_assert_uint_eq(t->nres, files[i].nres);
 		ck_assert_uint_eq(t->nvnets, files[i].nvnets);
@@ -92,7 +80,7 @@ START_TEST(test_user_example_in_examples_is_the_documented_one_and_loads)
 {
 	char *a, *b;
 	size_t alen, blen;
-	struct topology *t = load_data("../../examples/small.json");
+	struct topology *t = test_topology_file("../../examples/small.json");
 
 	topology_free(t);
 	a = read_data("../../examples/small.json", &alen);
@@ -106,7 +94,7 @@ END_TEST
 
 START_TEST(test_a_child_is_found_inside_its_parent_by_id_or_name_ignoring_case)
 {
-	struct topology *t = load_data("topo/doc-example.json");
+	struct topology *t = test_topology_file("topo/doc-example.json");
 	struct nw_err err = { 0 };
 	const char *sub = DOCSPK "/VIRTUALNETWORKS/vnet-spoke1-eastus/Subnets/SNET-APP";
 	const char *peer = DOCNET "/virtualNetworks/vnet-hub-eastus/virtualNetworkPeerings/hub-to-spoke2";
@@ -166,7 +154,7 @@ END_TEST
 
 START_TEST(test_a_parent_is_judged_without_its_embedded_children)
 {
-	struct topology *t = load_data("topo/doc-example.json");
+	struct topology *t = test_topology_file("topo/doc-example.json");
 	struct nw_err err = { 0 };
 	const char *hub = DOCNET "/virtualNetworks/vnet-hub-eastus";
 	const struct topo_resource *r = topology_find(t, hub);
@@ -216,7 +204,7 @@ END_TEST
 
 START_TEST(test_doc_example_links_gateway_circuit_and_avnm)
 {
-	struct topology *t = load_data("topo/doc-example.json");
+	struct topology *t = test_topology_file("topo/doc-example.json");
 	struct topo_vnet *hub = topology_find_vnet(t, DOCNET "/virtualNetworks/vnet-hub-eastus");
 	struct topo_vnet *s1 = topology_find_vnet(t, DOCSPK "/virtualNetworks/vnet-spoke1-eastus");
 	struct topo_gateway *g;
@@ -286,7 +274,7 @@ END_TEST
 
 START_TEST(test_hub_spoke_peerings_link_whatever_the_id_casing)
 {
-	struct topology *t = load_data("topo/hub-spoke.json");
+	struct topology *t = test_topology_file("topo/hub-spoke.json");
 	struct topo_vnet *hub = topology_find_vnet(t, RGHUB "/virtualNetworks/hub-eastus");
 	struct topo_vnet *s2 = topology_find_vnet(t, RGSPK "/virtualNetworks/spoke-2");
 	size_t i;
@@ -319,10 +307,10 @@ END_TEST
 
 START_TEST(test_subscription_and_resource_group_are_parsed_from_ids)
 {
-	struct topology *t = load_data("topo/hub-spoke.json");
+	struct topology *t = test_topology_file("topo/hub-spoke.json");
 	struct topo_vnet *s1 = topology_find_vnet(t, RGSPK "/virtualNetworks/spoke-1");
 	struct topo_vnet *s3 = topology_find_vnet(t, RGSPK "/virtualNetworks/spoke-3");
-	struct topology *u = load_data("topo/unknown.json");
+	struct topology *u = test_topology_file("topo/unknown.json");
 
 	ck_assert_str_eq(s1->res->subscription, "11111111-2222-3333-4444-555555555555");
 	ck_assert_str_eq(s1->res->resource_group, "rg-spokes");
@@ -340,7 +328,7 @@ END_TEST
 
 START_TEST(test_all_types_reads_arm_string_booleans_and_defaults)
 {
-	struct topology *t = load_data("topo/all-types.json");
+	struct topology *t = test_topology_file("topo/all-types.json");
 	struct topo_vnet *hub = topology_find_vnet(t, RGNET "/virtualNetworks/hub");
 	struct topo_vnet *spoke = topology_find_vnet(t, RGNET "/virtualNetworks/spoke");
 	struct topo_peering *hp, *sp;
@@ -392,7 +380,7 @@ END_TEST
 
 START_TEST(test_routes_parse_every_user_next_hop_type)
 {
-	struct topology *t = load_data("topo/all-types.json");
+	struct topology *t = test_topology_file("topo/all-types.json");
 	struct topo_route_table *rt = &t->route_tables[0];
 	char buf[CIDR_STRLEN];
 
@@ -437,7 +425,7 @@ END_TEST
 
 START_TEST(test_avnm_children_and_deployments_link_to_their_parents)
 {
-	struct topology *t = load_data("topo/all-types.json");
+	struct topology *t = test_topology_file("topo/all-types.json");
 	struct topo_network_manager *m = &t->managers[0];
 	struct topo_connectivity_config *cc = &t->configs[0];
 	struct topo_vnet *spoke = topology_find_vnet(t, RGNET "/virtualNetworks/spoke");
@@ -478,7 +466,7 @@ END_TEST
 
 START_TEST(test_find_ignores_case_and_keeps_the_casing_of_the_file)
 {
-	struct topology *t = load_data("topo/hub-spoke.json");
+	struct topology *t = test_topology_file("topo/hub-spoke.json");
 	struct topo_resource *r = topology_find(t, SUB "/RESOURCEGROUPS/RG-HUB/providers/microsoft.network/"
 	    "virtualnetworks/HUB-EASTUS");
 	struct topo_subnet *s;
@@ -529,8 +517,8 @@ END_TEST
 
 START_TEST(test_tags_and_feature_states_read_ignoring_key_case)
 {
-	struct topology *t = load_data("topo/hub-spoke.json");
-	struct topology *u = load_data("topo/unknown.json");
+	struct topology *t = test_topology_file("topo/hub-spoke.json");
+	struct topology *u = test_topology_file("topo/unknown.json");
 
 	ck_assert_str_eq(topology_tag(&t->res[0], "role"), "hub");
 	ck_assert_str_eq(topology_tag(&t->res[0], "Role"), "hub");
@@ -759,7 +747,7 @@ START_TEST(test_canonical_file_dumps_to_the_same_bytes)
 {
 	size_t len;
 	char *want = read_data("topo/canonical.json", &len);
-	struct topology *t = load_data("topo/canonical.json");
+	struct topology *t = test_topology_file("topo/canonical.json");
 	char *got = topology_dump(t);
 
 	ck_assert_ptr_nonnull(got);
@@ -780,7 +768,7 @@ START_TEST(test_dump_of_a_dump_is_unchanged)
 	size_t i;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		struct topology *t = load_data(files[i]), *u = NULL;
+		struct topology *t = test_topology_file(files[i]), *u = NULL;
 		struct nw_err err = { 0 };
 		char *a = topology_dump(t), *b;
 
@@ -798,7 +786,7 @@ END_TEST
 
 START_TEST(test_unknown_types_and_properties_survive_a_dump)
 {
-	struct topology *t = load_data("topo/unknown.json");
+	struct topology *t = test_topology_file("topo/unknown.json");
 	char *text = topology_dump(t);
 	json_error_t jerr;
 	json_t *doc = json_loads(text, 0, &jerr), *res, *vnet = NULL, *nsg = NULL;
@@ -886,7 +874,7 @@ END_TEST
 START_TEST(test_write_file_leaves_the_canonical_text)
 {
 	char dir[] = "/tmp/check_topology.XXXXXX", path[128];
-	struct topology *t = load_data("topo/hub-spoke.json");
+	struct topology *t = test_topology_file("topo/hub-spoke.json");
 	struct nw_err err = { 0 };
 	char *want = topology_dump(t), *got;
 	size_t len;

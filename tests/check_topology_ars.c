@@ -24,17 +24,6 @@
 #define ARS1 NET "/virtualHubs/ars1"
 #define ARS2 NET "/virtualHubs/ars2"
 
-static struct topology *
-load_data(const char *rel)
-{
-	struct topology *t = NULL;
-	struct nw_err err = { 0 };
-	int rc = topology_load_file(&t, test_data_path(rel), NULL, &err);
-
-	ck_assert_msg(rc == 0, "%s did not load: %s", rel, err.msg);
-	return t;
-}
-
 static char addrbuf[CIDR_STRLEN];
 
 static const char *
@@ -46,7 +35,7 @@ addr(const struct cidr *c)
 
 START_TEST(test_route_servers_load_with_their_children_and_vnet)
 {
-	struct topology *t = load_data("bgp/option-a.json");
+	struct topology *t = test_topology_file("bgp/option-a.json");
 	struct topo_route_server *s = topology_find_route_server(t, ARS1);
 	struct topo_vnet *hub1 = topology_find_vnet(t, NET "/virtualNetworks/hub1");
 
@@ -79,7 +68,7 @@ END_TEST
 
 START_TEST(test_declared_nvas_link_each_peering_to_its_bgp_connection)
 {
-	struct topology *t = load_data("bgp/option-a.json");
+	struct topology *t = test_topology_file("bgp/option-a.json");
 	struct topo_nva *n = topology_find_nva(t, "NVA1");
 	struct topo_bgp_connection *c;
 	struct cidr a;

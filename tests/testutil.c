@@ -36,6 +36,18 @@ test_topology(const char *json_text)
 	return t;
 }
 
+struct topology *
+test_topology_file(const char *rel)
+{
+	struct topology *t = NULL;
+	struct nw_err err = { 0 };
+	int rc = topology_load_file(&t, test_data_path(rel), NULL, &err);
+
+	ck_assert_msg(rc == 0, "%s did not load: %s", rel, err.msg);
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
 struct nw_err
 test_topology_error(const char *json_text)
 {
@@ -47,6 +59,19 @@ test_topology_error(const char *json_text)
 	ck_assert_ptr_null(t);
 	ck_assert_int_eq(rc, err.code);
 	return err;
+}
+
+size_t
+test_findings_count(const struct findings *f, enum finding_severity sev, const char *code,
+    const char *text)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->n; i++)
+		if (f->v[i].severity == sev && strcmp(f->v[i].code, code) == 0 &&
+		    (text == NULL || strstr(f->v[i].message, text) != NULL))
+			n++;
+	return n;
 }
 
 const json_t *

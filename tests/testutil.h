@@ -8,6 +8,7 @@
 #include <check.h>
 #include <jansson.h>
 
+#include "plan/findings.h"
 #include "plan/topology.h"
 
 /* Path of a file under tests/data (uses $top_srcdir, else "."); static buffer. */
@@ -15,6 +16,9 @@ const char *test_data_path(const char *rel);
 
 /* Loads a topology from JSON text; fails the test with the loader's message. */
 struct topology *test_topology(const char *json_text);
+
+/* Loads the topology file tests/data/rel; fails the test with the loader's message. */
+struct topology *test_topology_file(const char *rel);
 
 /* Loads JSON text expected to be rejected; returns the error (code and message). */
 struct nw_err test_topology_error(const char *json_text);
@@ -35,6 +39,10 @@ TCase *test_case(Suite *s, const char *name, double timeout, const TTest *const 
 
 /* Adds each test of tests (NULL-terminated) to tc, in order. */
 void test_add_all(TCase *tc, const TTest *const tests[]);
+
+/* How many findings of f have this severity and code, and a message containing text (NULL: any). */
+size_t test_findings_count(const struct findings *f, enum finding_severity sev, const char *code,
+    const char *text);
 
 /*
  * The first object of the array under key list of doc whose string field
