@@ -114,9 +114,7 @@ test_golden(const char *rel, const char *text)
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
+	(void)st, (void)flag, (void)ftw;
 	return remove(path);
 }
 
