@@ -76,16 +76,6 @@ base_json(void)
 	return v;
 }
 
-static struct topology *
-load(json_t *doc)
-{
-	struct topology *t = NULL;
-	struct nw_err err = { 0 };
-
-	ck_assert_msg(topology_load_json(&t, doc, "<test>", &err) == 0, "load: %s", err.msg);
-	return t;
-}
-
 /* The resource object with this name inside a document. */
 static json_t *
 res_named(json_t *doc, const char *name)
@@ -111,8 +101,8 @@ diff_against(struct pair *p, json_t *tgt)
 {
 	struct nw_err err = { 0 };
 
-	p->cur = load(base_json());
-	p->tgt = load(tgt);
+	p->cur = test_topology_doc(base_json(), "<test>");
+	p->tgt = test_topology_doc(tgt, "<test>");
 	ck_assert_msg(diff_topologies(&p->d, p->cur, p->tgt, &err) == 0, "diff: %s", err.msg);
 }
 

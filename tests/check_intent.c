@@ -210,16 +210,6 @@ synth(unsigned hubs, unsigned spokes, unsigned pes, unsigned udr, bool two_regio
 	return doc;
 }
 
-static struct topology *
-load_doc(json_t *doc)
-{
-	struct topology *t = NULL;
-	struct nw_err err = { 0 };
-
-	ck_assert_msg(topology_load_json(&t, doc, "<synth>", &err) == 0, "load: %s", err.msg);
-	return t;
-}
-
 /* A mesh of every spoke of a synthesized estate, with nm-synth in its subscription. */
 static struct intent *
 synth_mesh_intent(const struct topology *t, const char *extra)
@@ -1088,7 +1078,7 @@ END_TEST
 
 START_TEST(test_summaries_never_contain_a_forbidden_prefix_on_a_synthesized_estate)
 {
-	struct topology *t = load_doc(synth(3, 20, 0, 0, false)), *g;
+	struct topology *t = test_topology_doc(synth(3, 20, 0, 0, false), "<synth>"), *g;
 	struct intent *in = intent_ok("{ \"kind\": \"summarize-gateway-prefixes\", "
 	    "\"hubs\": { \"all\": true } }", NULL);
 	size_t i, j, k, l;
@@ -1162,7 +1152,7 @@ START_TEST(test_a_summary_that_must_cover_an_on_premises_prefix_names_both)
 	routes = json_path(doc, "observed", "circuitRoutes", circuit, NULL);
 	json_array_append_new(routes, json_pack("{s:s}", "network", "10.1.2.0/24"));
 	topology_free(t);
-	t = load_doc(doc);
+	t = test_topology_doc(doc, "<synth>");
 	in = intent_ok("{ \"kind\": \"summarize-gateway-prefixes\", \"hubs\": { \"names\": [\"hub-1\"] } }",
 	    NULL);
 	err = expand_error(in, t);
@@ -1234,7 +1224,7 @@ END_TEST
 static char *
 target_bytes(const char *intent_changes, json_t *cur_doc)
 {
-	struct topology *cur = load_doc(cur_doc);
+	struct topology *cur = test_topology_doc(cur_doc, "<synth>");
 	struct intent *in = intent_ok(intent_changes, "{ \"waves\": [ { \"name\": \"all\" } ] }");
 	struct nw_err err = { 0 };
 	json_t *doc = NULL;
@@ -1309,7 +1299,7 @@ START_TEST(test_synth_estate_mesh_leaves_udr_spokes_out_and_deploys_in_member_re
 
 	/* an existing configuration of the same manager already deployed in eastus, under a
 	 * key spelled in another casing */
-	t = load_doc(json_deep_copy(doc));
+	t = test_topology_doc(json_deep_copy(doc), "<synth>");
 	snprintf(existing, sizeof(existing), "/subscriptions/%s/resourceGroups/rg-net/providers/"
 	    "Microsoft.Network/networkManagers/nm-synth/connectivityConfigurations/legacy-hub-spoke",
 	    t->vnets[0].res->subscription);
@@ -1318,7 +1308,7 @@ START_TEST(test_synth_estate_mesh_leaves_udr_spokes_out_and_deploys_in_member_re
 	topology_free(t);
 	json_object_set_new(json_object_get(doc, "observed"), "avnmDeployments",
 	    json_pack("{s:{s:{s:[s]}}}", nm_id, "eastus", "Connectivity", existing));
-	t = load_doc(doc);
+	t = test_topology_doc(doc, "<synth>");
 	in = synth_mesh_intent(t, "");
 	g = expand(in, t);
 	for (i = 0; i < t->nvnets; i++) {
@@ -1367,7 +1357,7 @@ START_TEST(test_more_than_250_members_register_the_high_scale_feature)
 	struct topology *t, *g;
 	struct intent *in;
 
-	t = load_doc(synth(1, 250, 0, 0, false));
+	t = test_topology_doc(synth(1, 250, 0, 0, false), "<synth>");
 	in = synth_mesh_intent(t, "");
 	g = expand(in, t);
 	ck_assert_uint_eq(count_type(g, TYPE_STATIC_MEMBER), 250);
@@ -1376,7 +1366,7 @@ START_TEST(test_more_than_250_members_register_the_high_scale_feature)
 	intent_free(in);
 	topology_free(t);
 
-	t = load_doc(synth(2, 126, 0, 0, false));
+	t = test_topology_doc(synth(2, 126, 0, 0, false), "<synth>");
 	in = synth_mesh_intent(t, "");
 	g = expand(in, t);
 	ck_assert_uint_eq(count_type(g, TYPE_STATIC_MEMBER), 252);
@@ -1393,7 +1383,7 @@ START_TEST(test_hspe_follows_the_2000_per_group_threshold)
 	struct intent *in;
 	const struct topo_vnet *v;
 
-	t = load_doc(synth(1, 20, 100, 0, false)); /* exactly 2,000 */
+	t = test_topology_doc(synth(1, 20, 100, 0, false), "<synth>"); /* exactly 2,000 */
 	in = synth_mesh_intent(t, "");
 	g = expand(in, t);
 	ck_assert_str_eq(config_scale(g), "Standard");
@@ -1403,7 +1393,7 @@ START_TEST(test_hspe_follows_the_2000_per_group_threshold)
 	intent_free(in);
 	topology_free(t);
 
-	t = load_doc(synth(1, 21, 96, 0, false)); /* 2,016 */
+	t = test_topology_doc(synth(1, 21, 96, 0, false), "<synth>"); /* 2,016 */
 	in = synth_mesh_intent(t, "");
 	g = expand(in, t);
 	ck_assert_str_eq(config_scale(g), "HighScale");
@@ -1430,12 +1420,12 @@ START_TEST(test_hspe_follows_the_1000_per_vnet_threshold)
 		struct intent *in;
 		char subnet[512];
 
-		t = load_doc(json_deep_copy(doc));
+		t = test_topology_doc(json_deep_copy(doc), "<synth>");
 		snprintf(subnet, sizeof(subnet), "%s/subnets/endpoints",
 		    topology_find_vnet_by_name(t, "spoke-01-0001")->res->id);
 		topology_free(t);
 		add_private_endpoints(doc, subnet, extra[i]);
-		t = load_doc(doc);
+		t = test_topology_doc(doc, "<synth>");
 		ck_assert_uint_eq(topology_find_vnet_by_name(t, "spoke-01-0001")->nprivate_endpoints,
 		    extra[i] + 1);
 		in = synth_mesh_intent(t, "");

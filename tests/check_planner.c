@@ -50,17 +50,6 @@ synth_doc(unsigned hubs, unsigned spokes, unsigned pe, unsigned udr)
 	return doc;
 }
 
-/* Loads a document (stolen). */
-static struct topology *
-load(json_t *doc, const char *name)
-{
-	struct topology *t = NULL;
-	struct nw_err err = { 0 };
-
-	ck_assert_msg(topology_load_json(&t, doc, name, &err) == 0, "%s: %s", name, err.msg);
-	return t;
-}
-
 /* The target an intent expands to (new document). */
 static json_t *
 expand(const struct topology *cur, const char *text)
@@ -252,8 +241,8 @@ mest_plan(const struct mest *m, int *rc)
 	struct nw_err err = { 0 };
 
 	mest_docs(m, &c, &t);
-	cur = load(c, "current.json");
-	tgt = load(t, "target.json");
+	cur = test_topology_doc(c, "current.json");
+	tgt = test_topology_doc(t, "target.json");
 	plan = plan_of(cur, tgt, rc, &err);
 	topology_free(cur);
 	topology_free(tgt);
@@ -307,7 +296,7 @@ END_TEST
 
 START_TEST(test_fingerprint_is_the_sha256_of_the_canonical_topology_text)
 {
-	struct topology *t = load(synth_doc(1, 3, 1, 0), "current.json");
+	struct topology *t = test_topology_doc(synth_doc(1, 3, 1, 0), "current.json");
 	char fp[PLAN_JSON_FINGERPRINT_LEN], hex[SHA256_HEX_LEN], want[PLAN_JSON_FINGERPRINT_LEN];
 	struct nw_err err = { 0 };
 	char *text = topology_dump(t);
@@ -577,8 +566,8 @@ START_TEST(test_a_vnet_already_in_two_connected_groups_is_blocked)
 	mest_docs(&m, &c, &t);
 	add_two_connected_groups(c);
 	add_two_connected_groups(t);
-	cur = load(c, "current.json");
-	tgt = load(t, "target.json");
+	cur = test_topology_doc(c, "current.json");
+	tgt = test_topology_doc(t, "target.json");
 	plan = plan_of(cur, tgt, &rc, &err);
 	ck_assert_int_eq(rc, NW_EFAIL);
 	b = find_code(plan, "blockers", "connected-groups");
@@ -639,8 +628,8 @@ START_TEST(test_commit_keeps_configs_already_active_in_region)
 	add_existing_config(t, true);
 	json_object_set_new(json_path(t, "observed", "avnmDeployments", NULL), NM,
 	    json_pack("{s:{s:[s, s]}}", "eastus", "Connectivity", NM "/connectivityConfigurations/cc-existing", CC));
-	cur = load(c, "current.json");
-	tgt = load(t, "target.json");
+	cur = test_topology_doc(c, "current.json");
+	tgt = test_topology_doc(t, "target.json");
 	plan = plan_ok(cur, tgt);
 	st = first_step(plan, "commit");
 	ck_assert_ptr_nonnull(st);
@@ -681,8 +670,8 @@ START_TEST(test_a_target_that_drops_an_active_config_is_not_supported)
 	/* the target's commit forgets cc-existing */
 	json_object_set_new(json_path(t, "observed", "avnmDeployments", NULL), NM,
 	    json_pack("{s:{s:[s]}}", "eastus", "Connectivity", CC));
-	cur = load(c, "current.json");
-	tgt = load(t, "target.json");
+	cur = test_topology_doc(c, "current.json");
+	tgt = test_topology_doc(t, "target.json");
 	plan = plan_of(cur, tgt, &rc, &err);
 	ck_assert_int_eq(rc, NW_EFAIL);
 	b = find_code(plan, "blockers", "not-supported");
@@ -707,12 +696,12 @@ static const char *const MESH_INTENT =
 
 START_TEST(test_udr_spokes_stay_inspected)
 {
-	struct topology *cur = load(synth_doc(2, 4, 1, 2), "current.json"), *tgt;
+	struct topology *cur = test_topology_doc(synth_doc(2, 4, 1, 2), "current.json"), *tgt;
 	const json_t *x, *w;
 	json_t *plan;
 	size_t i, k;
 
-	tgt = load(expand(cur, MESH_INTENT), "target.json");
+	tgt = test_topology_doc(expand(cur, MESH_INTENT), "target.json");
 	plan = plan_ok(cur, tgt);
 	/* the two spokes forced through their hub's firewall are listed, not migrated */
 	ck_assert_int_eq(json_array_size(json_object_get(plan, "inspected")), 2);
@@ -740,13 +729,13 @@ END_TEST
 
 START_TEST(test_mesh_waves_move_hairpin_flows_to_the_mesh_and_gate_them)
 {
-	struct topology *cur = load(synth_doc(2, 4, 1, 0), "current.json"), *tgt;
+	struct topology *cur = test_topology_doc(synth_doc(2, 4, 1, 0), "current.json"), *tgt;
 	const json_t *pilot, *rest, *g;
 	json_t *plan;
 	size_t i;
 	bool routes = false, onprem = false, deployed = false, soak = false;
 
-	tgt = load(expand(cur, MESH_INTENT), "target.json");
+	tgt = test_topology_doc(expand(cur, MESH_INTENT), "target.json");
 	plan = plan_ok(cur, tgt);
 	pilot = wave_named(plan, "pilot");
 	rest = wave_named(plan, "rest");
@@ -799,8 +788,8 @@ START_TEST(test_the_first_wave_gates_only_pairs_a_user_route_leaves_meshed)
 	size_t i, n1 = 0;
 
 	ck_assert_msg(synth_generate(&doc, &so, &err) == 0, "synth: %s", err.msg);
-	cur = load(doc, "current.json");
-	tgt = load(expand(cur, intent), "target.json");
+	cur = test_topology_doc(doc, "current.json");
+	tgt = test_topology_doc(expand(cur, intent), "target.json");
 	plan = plan_ok(cur, tgt);
 	pilot = wave_named(plan, "pilot");
 	ck_assert_ptr_nonnull(pilot);
@@ -831,13 +820,13 @@ static const char *const GW_INTENT =
 
 START_TEST(test_gateways_sharing_a_circuit_migrate_one_at_a_time)
 {
-	struct topology *cur = load(synth_doc(2, 2, 0, 0), "current.json"), *tgt;
+	struct topology *cur = test_topology_doc(synth_doc(2, 2, 0, 0), "current.json"), *tgt;
 	const json_t *w1, *w2, *c1, *prep, *exec, *commit, *g;
 	json_t *plan;
 	size_t i;
 	bool phase_gate = false;
 
-	tgt = load(expand(cur, GW_INTENT), "target.json");
+	tgt = test_topology_doc(expand(cur, GW_INTENT), "target.json");
 	plan = plan_ok(cur, tgt);
 	w1 = wave_named(plan, "gateways-1");
 	c1 = wave_named(plan, "gateways-1-commit");
@@ -902,8 +891,8 @@ START_TEST(test_gateways_on_different_circuits_migrate_together)
 	json_array_foreach(res, i, r)
 		if (strcmp(json_str(r, "type"), TYPE_CONNECTION) == 0 && strstr(json_str(r, "name"), "hub-02") != NULL)
 			json_object_set_new(json_path(r, "properties", "peer", NULL), "id", json_string(c2id));
-	cur = load(doc, "current.json");
-	tgt = load(expand(cur, GW_INTENT), "target.json");
+	cur = test_topology_doc(doc, "current.json");
+	tgt = test_topology_doc(expand(cur, GW_INTENT), "target.json");
 	plan = plan_ok(cur, tgt);
 	ck_assert_ptr_nonnull(wave_named(plan, "gateways-1"));
 	ck_assert_ptr_null(wave_named(plan, "gateways-2"));
@@ -934,8 +923,8 @@ START_TEST(test_a_gateway_with_a_small_gateway_subnet_is_blocked)
 				json_object_set_new(json_object_get(sn, "properties"), "addressPrefix",
 				    json_string("10.1.0.0/28"));
 	}
-	cur = load(doc, "current.json");
-	tgt = load(expand(cur, GW_INTENT), "target.json");
+	cur = test_topology_doc(doc, "current.json");
+	tgt = test_topology_doc(expand(cur, GW_INTENT), "target.json");
 	plan = plan_of(cur, tgt, &rc, &err);
 	ck_assert_int_eq(rc, NW_EFAIL);
 	ck_assert_ptr_nonnull(find_code(plan, "blockers", "gateway-subnet-too-small"));
@@ -951,14 +940,14 @@ END_TEST
 
 START_TEST(test_summaries_are_minimal_and_never_cover_on_premises)
 {
-	struct topology *cur = load(synth_doc(2, 4, 0, 0), "current.json"), *tgt;
+	struct topology *cur = test_topology_doc(synth_doc(2, 4, 0, 0), "current.json"), *tgt;
 	const char *intent = "{ \"format\": \"netwave.intent/v1\", \"changes\": [ { \"kind\": "
 	    "\"summarize-gateway-prefixes\", \"hubs\": { \"tags\": { \"role\": \"hub\" } } } ] }";
 	const json_t *w, *row;
 	json_t *plan;
 	size_t i, k, q;
 
-	tgt = load(expand(cur, intent), "target.json");
+	tgt = test_topology_doc(expand(cur, intent), "target.json");
 	plan = plan_ok(cur, tgt);
 	w = wave_named(plan, "summarize");
 	ck_assert_ptr_nonnull(w);
@@ -996,8 +985,8 @@ START_TEST(test_a_summary_covering_on_premises_is_blocked)
 		if (strcmp(json_str(r, "type"), TYPE_VNET) == 0 && strcmp(json_str(r, "name"), "hub-01") == 0)
 			json_object_set_new(json_object_get(r, "properties"), "summarizedGatewayPrefixes",
 			    json_pack("{s:[s]}", "addressPrefixes", "10.0.0.0/8"));
-	cur = load(c, "current.json");
-	tgt = load(t, "target.json");
+	cur = test_topology_doc(c, "current.json");
+	tgt = test_topology_doc(t, "target.json");
 	plan = plan_of(cur, tgt, &rc, &err);
 	ck_assert_int_eq(rc, NW_EFAIL);
 	b = find_code(plan, "blockers", "summary-covers-on-premises");
@@ -1114,7 +1103,7 @@ END_TEST
 
 START_TEST(test_empty_mesh_waves_are_dropped_from_the_plan)
 {
-	struct topology *cur = load(synth_doc(1, 3, 0, 0), "current.json"), *tgt;
+	struct topology *cur = test_topology_doc(synth_doc(1, 3, 0, 0), "current.json"), *tgt;
 	const char *intent =
 	    "{ \"format\": \"netwave.intent/v1\", \"changes\": [ { \"kind\": \"avnm-mesh\","
 	    "  \"networkManager\": { \"id\": \"/subscriptions/00000000-0000-4000-8000-d3f0106bc147/resourceGroups/"
@@ -1125,7 +1114,7 @@ START_TEST(test_empty_mesh_waves_are_dropped_from_the_plan)
 	const json_t *f;
 	json_t *plan;
 
-	tgt = load(expand(cur, intent), "target.json");
+	tgt = test_topology_doc(expand(cur, intent), "target.json");
 	plan = plan_ok(cur, tgt);
 	ck_assert_ptr_null(wave_named(plan, "canary"));
 	ck_assert_ptr_nonnull(wave_named(plan, "rest"));
@@ -1205,8 +1194,8 @@ START_TEST(test_a_wave_that_makes_a_pair_unreachable_blocks_naming_it)
 
 	/* not global: one connected group per region, so the peering was their only path */
 	peered_docs(&c, &t, false);
-	cur = load(c, "current.json");
-	tgt = load(t, "target.json");
+	cur = test_topology_doc(c, "current.json");
+	tgt = test_topology_doc(t, "target.json");
 	plan = plan_of(cur, tgt, &rc, &err);
 	ck_assert_int_eq(rc, NW_EFAIL);
 	b = find_code(plan, "blockers", "unreachable");
@@ -1231,8 +1220,8 @@ START_TEST(test_decommission_deletes_peerings_only_after_the_soak)
 	size_t i, n;
 
 	peered_docs(&c, &t, true);
-	cur = load(c, "current.json");
-	tgt = load(t, "target.json");
+	cur = test_topology_doc(c, "current.json");
+	tgt = test_topology_doc(t, "target.json");
 	plan = plan_ok(cur, tgt);
 	n = json_array_size(json_object_get(plan, "waves"));
 	w = json_array_get(json_object_get(plan, "waves"), n - 1);
@@ -1281,8 +1270,8 @@ START_TEST(test_decommission_deletes_routes_that_only_steered_member_traffic)
 	peered_docs(&c, &t, true);
 	add_hairpin_route(c, true);
 	add_hairpin_route(t, false);
-	cur = load(c, "current.json");
-	tgt = load(t, "target.json");
+	cur = test_topology_doc(c, "current.json");
+	tgt = test_topology_doc(t, "target.json");
 	plan = plan_ok(cur, tgt);
 	st = first_step(plan, "delete-route");
 	ck_assert_ptr_nonnull(st);
@@ -1310,8 +1299,8 @@ START_TEST(test_a_difference_no_procedure_makes_blocks_the_plan)
 		if (strcmp(json_str(r, "name"), "spoke-01-0001") == 0)
 			json_object_set_new(json_path(r, "properties", "addressSpace", NULL), "addressPrefixes",
 			    json_pack("[s, s]", "10.1.1.0/24", "10.9.9.0/24"));
-	cur = load(c, "current.json");
-	tgt = load(t, "target.json");
+	cur = test_topology_doc(c, "current.json");
+	tgt = test_topology_doc(t, "target.json");
 	plan = plan_of(cur, tgt, &rc, &err);
 	ck_assert_int_eq(rc, NW_EFAIL);
 	b = find_code(plan, "blockers", "not-supported");
@@ -1340,12 +1329,12 @@ static const char *const ALL_INTENT =
 
 START_TEST(test_every_step_has_an_inverse_or_is_irreversible_and_costs)
 {
-	struct topology *cur = load(synth_doc(2, 3, 1, 1), "current.json"), *tgt;
+	struct topology *cur = test_topology_doc(synth_doc(2, 3, 1, 1), "current.json"), *tgt;
 	const json_t *w, *s;
 	json_t *plan;
 	size_t i, k;
 
-	tgt = load(expand(cur, ALL_INTENT), "target.json");
+	tgt = test_topology_doc(expand(cur, ALL_INTENT), "target.json");
 	plan = plan_ok(cur, tgt);
 	ck_assert_int_eq(json_array_size(json_object_get(plan, "changes")), 3);
 	json_array_foreach(json_object_get(plan, "waves"), i, w) {
@@ -1379,12 +1368,12 @@ END_TEST
 
 START_TEST(test_the_same_inputs_give_the_same_plan_bytes)
 {
-	struct topology *cur = load(synth_doc(2, 3, 1, 1), "current.json"), *tgt;
+	struct topology *cur = test_topology_doc(synth_doc(2, 3, 1, 1), "current.json"), *tgt;
 	json_t *a, *b;
 	char *ta, *tb;
 	const char *id;
 
-	tgt = load(expand(cur, ALL_INTENT), "target.json");
+	tgt = test_topology_doc(expand(cur, ALL_INTENT), "target.json");
 	a = plan_ok(cur, tgt);
 	b = plan_ok(cur, tgt);
 	ta = json_dump_canonical(a);
@@ -1418,8 +1407,8 @@ START_TEST(test_hspe_bodies_keep_the_peerings_the_decommission_removes_later)
 		if (strcmp(json_str(r, "type"), TYPE_VNET) == 0)
 			json_object_set_new(json_object_get(r, "properties"), "privateEndpointVNetPolicies",
 			    json_string("Basic"));
-	cur = load(c, "current.json");
-	tgt = load(t, "target.json");
+	cur = test_topology_doc(c, "current.json");
+	tgt = test_topology_doc(t, "target.json");
 	plan = plan_ok(cur, tgt);
 	st = first_step(plan, "set-vnet-private-endpoint-policies");
 	ck_assert_ptr_nonnull(st);
@@ -1495,7 +1484,7 @@ rg_intent_plan(json_t *cur_doc, const char *sub, const char *rg, json_t **target
 
 	ck_assert_int_eq(json_array_append_new(json_object_get(cur_doc, "subscriptions"),
 	    json_string(SUB2)), 0);
-	cur = load(cur_doc, "current.json");
+	cur = test_topology_doc(cur_doc, "current.json");
 	snprintf(intent, sizeof(intent),
 	    "{\"format\": \"netwave.intent/v1\", \"changes\": [{\"kind\": \"avnm-mesh\", "
 	    "\"networkManager\": {\"id\": \"/subscriptions/%s/resourceGroups/%s/providers/"
@@ -1504,7 +1493,7 @@ rg_intent_plan(json_t *cur_doc, const char *sub, const char *rg, json_t **target
 	tdoc = expand(cur, intent);
 	if (target_out != NULL)
 		*target_out = json_incref(tdoc);
-	tgt = load(tdoc, "target.json");
+	tgt = test_topology_doc(tdoc, "target.json");
 	plan = plan_ok(cur, tgt);
 	topology_free(cur);
 	topology_free(tgt);

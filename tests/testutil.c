@@ -48,6 +48,16 @@ test_topology_file(const char *rel)
 	return t;
 }
 
+struct topology *
+test_topology_doc(json_t *doc, const char *name)
+{
+	struct topology *t = NULL;
+	struct nw_err err = { 0 };
+
+	ck_assert_msg(topology_load_json(&t, doc, name, &err) == 0, "%s: %s", name, err.msg);
+	return t;
+}
+
 struct nw_err
 test_topology_error(const char *json_text)
 {

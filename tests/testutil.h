@@ -20,6 +20,10 @@ struct topology *test_topology(const char *json_text);
 /* Loads the topology file tests/data/rel; fails the test with the loader's message. */
 struct topology *test_topology_file(const char *rel);
 
+/* Loads a topology from doc (stolen), called name in messages; fails the test with the
+ * loader's message. */
+struct topology *test_topology_doc(json_t *doc, const char *name);
+
 /* Loads JSON text expected to be rejected; returns the error (code and message). */
 struct nw_err test_topology_error(const char *json_text);
 
