@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,11 @@
 #define V1 RGS "/providers/Microsoft.Network/virtualNetworks/spoke-1"
 #define V2 RGS "/providers/Microsoft.Network/virtualNetworks/spoke-2"
 #define HUB RGC "/providers/Microsoft.Network/virtualNetworks/hub"
+/* keys of the facts: the subscription's id, and scopes in lowercase */
+#define SUBID "11111111-1111-4111-8111-111111111111"
+#define RGC_KEY "/subscriptions/" SUBID "/resourcegroups/rg-conn"
+#define RGS_KEY "/subscriptions/" SUBID "/resourcegroups/rg-spokes"
+#define NM_KEY RGC_KEY "/providers/microsoft.network/networkmanagers/nm"
 
 /* A small plan: a new group, a network manager in it, two static members, a commit, a decommission. */
 static json_t *
@@ -147,6 +153,29 @@ judge(const json_t *facts)
 	return doc;
 }
 
+/*
+ * Judges the clean facts with, for each (section, key, value) of the
+ * NULL-ended list, facts[section][key] set to value (stolen); returns the
+ * netwave.preflight/v1 document.
+ */
+static json_t *
+judge_with(const char *section, ...)
+{
+	json_t *facts = clean_facts(), *doc;
+	va_list ap;
+
+	va_start(ap, section);
+	for (; section != NULL; section = va_arg(ap, const char *)) {
+		const char *key = va_arg(ap, const char *);
+
+		json_object_set_new(json_object_get(facts, section), key, va_arg(ap, json_t *));
+	}
+	va_end(ap);
+	doc = judge(facts);
+	json_decref(facts);
+	return doc;
+}
+
 /* The first finding with code, or NULL. */
 static const json_t *
 finding(const json_t *doc, const char *code)
@@ -246,15 +275,12 @@ END_TEST
 
 START_TEST(test_a_missing_commit_action_is_a_blocker_naming_the_scope_and_a_role)
 {
-	json_t *facts = clean_facts(), *doc;
+	/* Network Contributor's actions minus commit: a custom role as the emulator's clients file has */
+	json_t *doc = judge_with("permissions", RGC_KEY, json_pack("{s:[{s:[s,s],s:[s]}]}", "value", "actions",
+	    "Microsoft.Network/*", "Microsoft.Resources/*", "notActions",
+	    "Microsoft.Network/networkManagers/commit/action"), NULL);
 	const json_t *f;
 
-	/* Network Contributor's actions minus commit: a custom role as the emulator's clients file has */
-	json_object_set_new(json_object_get(facts, "permissions"),
-	    "/subscriptions/11111111-1111-4111-8111-111111111111/resourcegroups/rg-conn",
-	    json_pack("{s:[{s:[s,s],s:[s]}]}", "value", "actions", "Microsoft.Network/*", "Microsoft.Resources/*",
-	    "notActions", "Microsoft.Network/networkManagers/commit/action"));
-	doc = judge(facts);
 	ck_assert_int_eq(count(doc, "blockers"), 1);
 	ck_assert_ptr_nonnull(f = finding(doc, "permission-missing"));
 	ck_assert_str_eq(json_str(f, "scope"), RGC);
@@ -263,19 +289,16 @@ START_TEST(test_a_missing_commit_action_is_a_blocker_naming_the_scope_and_a_role
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(f, "steps"), 0)), "w02-s4");
 	ck_assert(json_is_false(json_object_get(doc, "ok")));
 	json_decref(doc);
-	json_decref(facts);
 }
 END_TEST
 
 START_TEST(test_a_read_only_lock_on_a_spoke_blocks_its_put_but_not_the_others)
 {
-	json_t *facts = clean_facts(), *doc;
+	json_t *doc = judge_with("locks", SUBID, json_pack("[{s:s,s:s,s:{s:s}}]", "id",
+	    V1 "/providers/Microsoft.Authorization/locks/freeze", "name", "freeze", "properties", "level",
+	    "ReadOnly"), NULL);
 	const json_t *f;
 
-	json_object_set_new(json_object_get(facts, "locks"), "11111111-1111-4111-8111-111111111111",
-	    json_pack("[{s:s,s:s,s:{s:s}}]", "id", V1 "/providers/Microsoft.Authorization/locks/freeze", "name",
-	    "freeze", "properties", "level", "ReadOnly"));
-	doc = judge(facts);
 	ck_assert_ptr_nonnull(f = finding(doc, "lock-read-only"));
 	ck_assert_str_eq(json_str(f, "resource"), V1);
 	ck_assert_str_eq(json_str(f, "scope"), V1);
@@ -284,23 +307,19 @@ START_TEST(test_a_read_only_lock_on_a_spoke_blocks_its_put_but_not_the_others)
 	ck_assert_ptr_nonnull(finding(doc, "lock-blocks-rollback"));
 	ck_assert_int_eq(count(doc, "blockers"), 1);
 	json_decref(doc);
-	json_decref(facts);
 }
 END_TEST
 
 START_TEST(test_a_cannot_delete_lock_blocks_the_decommission_and_warns_on_rollback)
 {
-	json_t *facts = clean_facts(), *doc;
-	const json_t *f;
-
 	/* on the hub: its peering the decommission deletes, and nothing the forward waves delete */
-	json_object_set_new(json_object_get(facts, "locks"), "11111111-1111-4111-8111-111111111111",
-	    json_pack("[{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}}]",
+	json_t *doc = judge_with("locks", SUBID, json_pack("[{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}}]",
 	    "id", HUB "/providers/Microsoft.Authorization/locks/keep", "name", "keep", "properties", "level",
 	    "CanNotDelete",
 	    "id", NM "/providers/Microsoft.Authorization/locks/keep-nm", "name", "keep-nm", "properties", "level",
-	    "CanNotDelete"));
-	doc = judge(facts);
+	    "CanNotDelete"), NULL);
+	const json_t *f;
+
 	ck_assert_ptr_nonnull(f = finding(doc, "lock-cannot-delete"));
 	ck_assert_str_eq(json_str(f, "resource"), HUB "/virtualNetworkPeerings/hub-to-spoke-1");
 	ck_assert_ptr_nonnull(strstr(json_str(f, "message"), "decommission"));
@@ -309,7 +328,6 @@ START_TEST(test_a_cannot_delete_lock_blocks_the_decommission_and_warns_on_rollba
 	ck_assert_ptr_nonnull(f = finding(doc, "lock-blocks-rollback-delete"));
 	ck_assert_str_eq(json_str(f, "severity"), "warning");
 	json_decref(doc);
-	json_decref(facts);
 }
 END_TEST
 
@@ -334,18 +352,11 @@ END_TEST
 
 START_TEST(test_a_missing_group_a_busy_resource_and_a_running_commit_are_blockers)
 {
-	json_t *facts = clean_facts(), *doc;
+	json_t *doc = judge_with("resourceGroups", SUBID, json_pack("[s]", "rg-conn"),
+	    "resources", NM_KEY, json_pack("{s:s,s:{s:s}}", "id", NM, "properties", "provisioningState", "Updating"),
+	    "deployments", NM_KEY, json_pack("[s]", "Deploying"), NULL);
 	const json_t *f;
 
-	json_object_set_new(json_object_get(facts, "resourceGroups"), "11111111-1111-4111-8111-111111111111",
-	    json_pack("[s]", "rg-conn"));
-	json_object_set_new(json_object_get(facts, "resources"),
-	    "/subscriptions/11111111-1111-4111-8111-111111111111/resourcegroups/rg-conn/providers/microsoft.network/networkmanagers/nm",
-	    json_pack("{s:s,s:{s:s}}", "id", NM, "properties", "provisioningState", "Updating"));
-	json_object_set_new(json_object_get(facts, "deployments"),
-	    "/subscriptions/11111111-1111-4111-8111-111111111111/resourcegroups/rg-conn/providers/microsoft.network/networkmanagers/nm",
-	    json_pack("[s]", "Deploying"));
-	doc = judge(facts);
 	ck_assert_ptr_nonnull(f = finding(doc, "group-missing"));
 	ck_assert_str_eq(json_str(f, "resource"), RGS);
 	ck_assert_ptr_nonnull(strstr(json_str(f, "fix"), "az group create"));
@@ -355,21 +366,16 @@ START_TEST(test_a_missing_group_a_busy_resource_and_a_running_commit_are_blocker
 	ck_assert_str_eq(json_str(f, "resource"), NM);
 	ck_assert_ptr_nonnull(finding(doc, "commit-in-progress"));
 	json_decref(doc);
-	json_decref(facts);
 }
 END_TEST
 
 START_TEST(test_a_feature_registering_warns_and_an_unregistered_provider_blocks)
 {
-	json_t *facts = clean_facts(), *doc;
+	json_t *doc = judge_with("features", SUBID "/microsoft.network/allowhighscaleconnectedgroup",
+	    json_string("Registering"), "providers", SUBID "/microsoft.network", json_string("NotRegistered"),
+	    NULL);
 	const json_t *f;
 
-	json_object_set_new(json_object_get(facts, "features"),
-	    "11111111-1111-4111-8111-111111111111/microsoft.network/allowhighscaleconnectedgroup",
-	    json_string("Registering"));
-	json_object_set_new(json_object_get(facts, "providers"), "11111111-1111-4111-8111-111111111111/microsoft.network",
-	    json_string("NotRegistered"));
-	doc = judge(facts);
 	ck_assert_ptr_nonnull(f = finding(doc, "feature-registering"));
 	ck_assert_str_eq(json_str(f, "severity"), "warning");
 	ck_assert_ptr_nonnull(strstr(json_str(f, "resource"), "AllowHighScaleConnectedGroup"));
@@ -377,24 +383,19 @@ START_TEST(test_a_feature_registering_warns_and_an_unregistered_provider_blocks)
 	ck_assert_ptr_nonnull(strstr(json_str(f, "fix"), "az provider register --namespace Microsoft.Network"));
 	ck_assert_int_eq(count(doc, "blockers"), 1);
 	json_decref(doc);
-	json_decref(facts);
 }
 END_TEST
 
 START_TEST(test_a_deny_assignment_for_everyone_blocks_and_a_read_that_failed_is_not_a_pass)
 {
-	json_t *facts = clean_facts(), *doc;
+	json_t *doc = judge_with("denyAssignments", SUBID, json_pack("[{s:s,s:{s:s,s:s,s:[{s:[s],s:[]}],"
+	    "s:[{s:s,s:s}]}}]", "id", "da1", "properties", "denyAssignmentName", "stack-deny", "scope", RGS,
+	    "permissions", "actions", "*/write", "notActions", "principals", "id",
+	    "00000000-0000-0000-0000-000000000000", "type", "SystemDefined"),
+	    "permissions", RGS_KEY, json_pack("{s:s}", "error", "AuthorizationFailed"), NULL);
 	const json_t *f, *c;
 	size_t i;
 
-	json_object_set_new(json_object_get(facts, "denyAssignments"), "11111111-1111-4111-8111-111111111111",
-	    json_pack("[{s:s,s:{s:s,s:s,s:[{s:[s],s:[]}],s:[{s:s,s:s}]}}]", "id", "da1", "properties",
-	    "denyAssignmentName", "stack-deny", "scope", RGS, "permissions", "actions", "*/write", "notActions",
-	    "principals", "id", "00000000-0000-0000-0000-000000000000", "type", "SystemDefined"));
-	json_object_set_new(json_object_get(facts, "permissions"),
-	    "/subscriptions/11111111-1111-4111-8111-111111111111/resourcegroups/rg-spokes",
-	    json_pack("{s:s}", "error", "AuthorizationFailed"));
-	doc = judge(facts);
 	ck_assert_ptr_nonnull(f = finding(doc, "deny-assignment"));
 	ck_assert_str_eq(json_str(f, "severity"), "blocker");
 	ck_assert_str_eq(json_str(f, "scope"), RGS);
@@ -404,7 +405,6 @@ START_TEST(test_a_deny_assignment_for_everyone_blocks_and_a_read_that_failed_is_
 	ck_assert_ptr_nonnull(f = finding(doc, "read-failed"));
 	ck_assert_str_eq(json_str(f, "severity"), "warning");
 	json_decref(doc);
-	json_decref(facts);
 }
 END_TEST
 
