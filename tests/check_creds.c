@@ -395,11 +395,55 @@ START_TEST(test_emulator_checks_each_part_of_an_assertion_as_entra_does)
 }
 END_TEST
 
+/*
+ * Writes dir/name (its path in path): cert, then key (NULL: none), as
+ * PKCS#8 encrypted with password when one is given.
+ */
+static void
+pem_file(char *path, size_t size, const char *dir, const char *name, X509 *cert, EVP_PKEY *key,
+    const char *password)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	PEM_write_X509(f, cert);
+	if (key != NULL && password != NULL)
+		PEM_write_PKCS8PrivateKey(f, key, EVP_aes_256_cbc(), NULL, 0, NULL, (void *)password);
+	else if (key != NULL)
+		PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+}
+
+/* Asserts that the key file at path opens with password (NULL: none). */
+static void
+cert_opens(const char *path, const char *password)
+{
+	struct az_cert *c = NULL;
+	struct nw_err err = { 0 };
+
+	ck_assert_msg(az_cert_load(&c, path, password, NOW, &err) == 0, "%s: %s", path, err.msg);
+	az_cert_free(c);
+}
+
+/* Asserts that the key file at path is refused at time now as bad input saying why. */
+static void
+cert_refused(const char *path, const char *password, double now, const char *why)
+{
+	struct az_cert *c = NULL;
+	struct nw_err err = { 0 };
+
+	ck_assert_int_eq(az_cert_load(&c, path, password, now, &err), NW_EINPUT);
+	ck_assert_msg(strstr(err.msg, why) != NULL, "%s: %s", path, err.msg);
+	ck_assert_ptr_null(c);
+	/* the password is never in the message */
+	ck_assert(password == NULL || strstr(err.msg, password) == NULL);
+}
+
 START_TEST(test_key_files_netwave_refuses_say_why)
 {
 	struct pki p, other;
-	struct az_cert *c = NULL;
-	struct nw_err err = { 0 };
 	char path[160];
 	PKCS12 *p12;
 	FILE *f;
@@ -415,50 +459,26 @@ START_TEST(test_key_files_netwave_refuses_say_why)
 	i2d_PKCS12_fp(f, p12);
 	fclose(f);
 	PKCS12_free(p12);
-	ck_assert_int_eq(az_cert_load(&c, path, "right-pw", NOW, &err), 0);
-	az_cert_free(c);
-	c = NULL;
-	ck_assert_int_eq(az_cert_load(&c, path, "wrong-pw", NOW, &err), NW_EINPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "is not the PKCS#12 file's password"));
-	ck_assert_ptr_null(strstr(err.msg, "wrong-pw"));
-	ck_assert_int_eq(az_cert_load(&c, path, NULL, NOW, &err), NW_EINPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "AZURE_CLIENT_CERTIFICATE_PASSWORD is not set"));
+	cert_opens(path, "right-pw");
+	cert_refused(path, "wrong-pw", NOW, "is not the PKCS#12 file's password");
+	cert_refused(path, NULL, NOW, "AZURE_CLIENT_CERTIFICATE_PASSWORD is not set");
 
 	/* a PEM file whose key is encrypted (PKCS#8): the password opens it */
-	snprintf(path, sizeof(path), "%s/enc.pem", p.dir);
-	f = fopen(path, "w");
-	PEM_write_X509(f, p.cert);
-	PEM_write_PKCS8PrivateKey(f, p.key, EVP_aes_256_cbc(), NULL, 0, NULL, (void *)"pem-pw");
-	fclose(f);
-	ck_assert_int_eq(az_cert_load(&c, path, "pem-pw", NOW, &err), 0);
-	az_cert_free(c);
-	c = NULL;
-	ck_assert_int_eq(az_cert_load(&c, path, "nope", NOW, &err), NW_EINPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "AZURE_CLIENT_CERTIFICATE_PASSWORD does not open it"));
-	ck_assert_int_eq(az_cert_load(&c, path, NULL, NOW, &err), NW_EINPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "encrypted and AZURE_CLIENT_CERTIFICATE_PASSWORD is not set"));
+	pem_file(path, sizeof(path), p.dir, "enc.pem", p.cert, p.key, "pem-pw");
+	cert_opens(path, "pem-pw");
+	cert_refused(path, "nope", NOW, "AZURE_CLIENT_CERTIFICATE_PASSWORD does not open it");
+	cert_refused(path, NULL, NOW, "encrypted and AZURE_CLIENT_CERTIFICATE_PASSWORD is not set");
 
 	/* a certificate and a key that are not a pair */
-	snprintf(path, sizeof(path), "%s/mixed.pem", p.dir);
-	f = fopen(path, "w");
-	PEM_write_X509(f, other.cert);
-	PEM_write_PrivateKey(f, p.key, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	ck_assert_int_eq(az_cert_load(&c, path, NULL, NOW, &err), NW_EINPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "no certificate in the file matches its private key"));
+	pem_file(path, sizeof(path), p.dir, "mixed.pem", other.cert, p.key, NULL);
+	cert_refused(path, NULL, NOW, "no certificate in the file matches its private key");
 
 	/* a certificate without its key */
-	snprintf(path, sizeof(path), "%s/nokey.pem", p.dir);
-	f = fopen(path, "w");
-	PEM_write_X509(f, p.cert);
-	fclose(f);
-	ck_assert_int_eq(az_cert_load(&c, path, NULL, NOW, &err), NW_EINPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "no private key"));
+	pem_file(path, sizeof(path), p.dir, "nokey.pem", p.cert, NULL, NULL);
+	cert_refused(path, NULL, NOW, "no private key");
 
 	/* expired at the time of use */
-	ck_assert_int_eq(az_cert_load(&c, p.pem, NULL, NOW + 40 * 86400.0, &err), NW_EINPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "expired at"));
-	ck_assert_ptr_null(c);
+	cert_refused(p.pem, NULL, NOW + 40 * 86400.0, "expired at");
 	pki_free(&p);
 	pki_free(&other);
 }

@@ -65,46 +65,38 @@ render(const json_t *plan, enum report_format f, const char *wave)
 	return out;
 }
 
-/* Compares text with tests/data/plan/<name>, or rewrites the file when asked to. */
+/*
+ * Renders the golden plan as f and compares it with tests/data/plan/<name>
+ * (NETWAVE_UPDATE_GOLDEN rewrites it).
+ */
 static void
-golden(const char *name, const char *text)
+golden(enum report_format f, const char *name)
 {
+	json_t *plan = golden_plan();
+	char *text = render(plan, f, NULL);
 	char rel[256];
 
 	snprintf(rel, sizeof(rel), "plan/%s", name);
 	test_golden(rel, text);
+	free(text);
+	json_decref(plan);
 }
 
 START_TEST(test_json_report_matches_the_golden_plan)
 {
-	json_t *plan = golden_plan();
-	char *text = render(plan, REPORT_JSON, NULL);
-
-	golden("plan.json", text);
-	free(text);
-	json_decref(plan);
+	golden(REPORT_JSON, "plan.json");
 }
 END_TEST
 
 START_TEST(test_markdown_report_matches_the_golden_document)
 {
-	json_t *plan = golden_plan();
-	char *text = render(plan, REPORT_MARKDOWN, NULL);
-
-	golden("plan.md", text);
-	free(text);
-	json_decref(plan);
+	golden(REPORT_MARKDOWN, "plan.md");
 }
 END_TEST
 
 START_TEST(test_text_report_matches_the_golden_summary)
 {
-	json_t *plan = golden_plan();
-	char *text = render(plan, REPORT_TEXT, NULL);
-
-	golden("plan.txt", text);
-	free(text);
-	json_decref(plan);
+	golden(REPORT_TEXT, "plan.txt");
 }
 END_TEST
 
