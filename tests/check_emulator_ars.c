@@ -163,6 +163,40 @@ follow(struct emulator *e, const struct test_resp *started)
 	return (struct test_resp){ 0 };
 }
 
+/* Asserts the status of one call, then frees its answer. */
+static void
+expect_status(struct emulator *e, const char *method, const char *url, const char *body, long status)
+{
+	struct test_resp r = call(e, method, url, body);
+
+	ck_assert_msg(r.status == status, "%s %s: status %ld, wanted %ld: %s", method, url, r.status,
+	    status, r.body != NULL ? r.body : "");
+	test_resp_free(&r);
+}
+
+/* Asserts that the list at url has n entries in its "value". */
+static void
+expect_list_size(struct emulator *e, const char *url, size_t n)
+{
+	struct test_resp r = call(e, "GET", url, NULL);
+
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "value")), n);
+	test_resp_free(&r);
+}
+
+/* POSTs the action at url, which is accepted (202), and follows it to its answer (200). */
+static struct test_resp
+post_action(struct emulator *e, const char *url)
+{
+	struct test_resp r = call(e, "POST", url, NULL), d;
+
+	ck_assert_int_eq(r.status, 202);
+	d = follow(e, &r);
+	ck_assert_int_eq(d.status, 200);
+	test_resp_free(&r);
+	return d;
+}
+
 /* A write that must be accepted and then succeed; the final answer is dropped. */
 static void
 write_ok(struct emulator *e, const char *method, const char *url, const char *body, long want)
@@ -258,15 +292,9 @@ START_TEST(test_a_route_server_is_provisioned_by_its_ip_configuration)
 	ck_assert(json_is_true(json_path(g.json, "properties", "allowBranchToBranchTraffic", NULL)));
 	test_resp_free(&g);
 	/* listed in the group, the subscription and under the hub */
-	g = call(e, "GET", NET "/virtualHubs" API, NULL);
-	ck_assert_int_eq(json_array_size(json_object_get(g.json, "value")), 1);
-	test_resp_free(&g);
-	g = call(e, "GET", "/subscriptions/" SUB "/providers/Microsoft.Network/virtualHubs" API, NULL);
-	ck_assert_int_eq(json_array_size(json_object_get(g.json, "value")), 1);
-	test_resp_free(&g);
-	g = call(e, "GET", HUB "/ipConfigurations" API, NULL);
-	ck_assert_int_eq(json_array_size(json_object_get(g.json, "value")), 1);
-	test_resp_free(&g);
+	expect_list_size(e, NET "/virtualHubs" API, 1);
+	expect_list_size(e, "/subscriptions/" SUB "/providers/Microsoft.Network/virtualHubs" API, 1);
+	expect_list_size(e, HUB "/ipConfigurations" API, 1);
 	emulator_stop(e);
 }
 END_TEST
@@ -306,9 +334,7 @@ START_TEST(test_an_ip_configuration_needs_route_server_subnet_and_a_standard_ip)
 	    "/virtualNetworks/hub/subnets/RouteServerSubnet\"}}}",
 	    "PublicIpAddressRequiredForRouteServer");
 	/* nothing was written by the refusals */
-	r = call(e, "GET", HUB "/ipConfigurations" API, NULL);
-	ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 0);
-	test_resp_free(&r);
+	expect_list_size(e, HUB "/ipConfigurations" API, 0);
 	write_ok(e, "PUT", HUB "/ipConfigurations/c" API,
 	    IPC_BODY("hub/subnets/RouteServerSubnet", "pip-std"), 201);
 	/* one per route server; one route server per VNet */
@@ -372,9 +398,7 @@ START_TEST(test_bgp_connections_refuse_reserved_asns_and_a_ninth_peer)
 	r = call(e, "GET", HUB API, NULL);
 	ck_assert_int_eq(json_array_size(json_path(r.json, "properties", "bgpConnections", NULL)), 8);
 	test_resp_free(&r);
-	r = call(e, "GET", HUB "/bgpConnections" API, NULL);
-	ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 8);
-	test_resp_free(&r);
+	expect_list_size(e, HUB "/bgpConnections" API, 8);
 	emulator_stop(e);
 }
 END_TEST
@@ -450,12 +474,8 @@ START_TEST(test_learned_and_advertised_routes_are_keyed_by_instance)
 	test_resp_free(&r);
 
 	/* the action by GET, or on a connection that is not there */
-	r = call(e, "GET", HUB "/bgpConnections/nva1/learnedRoutes" API, NULL);
-	ck_assert_int_eq(r.status, 405);
-	test_resp_free(&r);
-	r = call(e, "POST", HUB "/bgpConnections/absent/learnedRoutes" API, NULL);
-	ck_assert_int_eq(r.status, 404);
-	test_resp_free(&r);
+	expect_status(e, "GET", HUB "/bgpConnections/nva1/learnedRoutes" API, NULL, 405);
+	expect_status(e, "POST", HUB "/bgpConnections/absent/learnedRoutes" API, NULL, 404);
 	emulator_stop(e);
 }
 END_TEST
@@ -482,16 +502,10 @@ START_TEST(test_a_hub_goes_after_its_ip_configuration_and_takes_its_connections)
 	ck_assert_str_eq(prop(&r, "connectionState"), "Connecting");
 	test_resp_free(&r);
 	write_ok(e, "DELETE", HUB API, NULL, 202);
-	r = call(e, "GET", HUB API, NULL);
-	ck_assert_int_eq(r.status, 404);
-	test_resp_free(&r);
-	r = call(e, "GET", HUB "/bgpConnections/nva1" API, NULL);
-	ck_assert_int_eq(r.status, 404);
-	test_resp_free(&r);
+	expect_status(e, "GET", HUB API, NULL, 404);
+	expect_status(e, "GET", HUB "/bgpConnections/nva1" API, NULL, 404);
 	/* deleting what is not there is 204 */
-	r = call(e, "DELETE", HUB "/bgpConnections/nva1" API, NULL);
-	ck_assert_int_eq(r.status, 204);
-	test_resp_free(&r);
+	expect_status(e, "DELETE", HUB "/bgpConnections/nva1" API, NULL, 204);
 	emulator_stop(e);
 }
 END_TEST
@@ -513,14 +527,7 @@ effective_for(const struct test_resp *r, const char *prefix)
 static struct test_resp
 effective(struct emulator *e)
 {
-	struct test_resp r = call(e, "POST", NET "/networkInterfaces/vm-nic/effectiveRouteTable" API, NULL);
-	struct test_resp d;
-
-	ck_assert_int_eq(r.status, 202);
-	d = follow(e, &r);
-	ck_assert_int_eq(d.status, 200);
-	test_resp_free(&r);
-	return d;
+	return post_action(e, NET "/networkInterfaces/vm-nic/effectiveRouteTable" API);
 }
 
 START_TEST(test_a_nic_in_the_route_servers_vnet_gets_the_nva_routes_it_learned)
@@ -564,15 +571,9 @@ static struct test_resp
 learned(struct emulator *e, const char *conn)
 {
 	char url[512];
-	struct test_resp r, d;
 
 	snprintf(url, sizeof(url), BGP_RG "/virtualHubs/%s/learnedRoutes" API, conn);
-	r = call(e, "POST", url, NULL);
-	ck_assert_int_eq(r.status, 202);
-	d = follow(e, &r);
-	ck_assert_int_eq(d.status, 200);
-	test_resp_free(&r);
-	return d;
+	return post_action(e, url);
 }
 
 /*
