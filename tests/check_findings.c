@@ -84,13 +84,21 @@ add_resource(json_t *doc, json_t *res)
 	json_array_append_new(json_object_get(doc, "resources"), res);
 }
 
-START_TEST(test_one_sided_peering_is_an_error)
+/* Asserts that checking the file tests/data/rel finds want findings of sev and code saying text. */
+static void
+expect_findings(const char *rel, enum finding_severity sev, const char *code, const char *text,
+    size_t want)
 {
 	struct run r;
 
-	run_file(&r, "check/findings.json");
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "peering-one-sided", "spoke-3"), 1);
+	run_file(&r, rel);
+	ck_assert_uint_eq(test_findings_count(&r.f, sev, code, text), want);
 	run_free(&r);
+}
+
+START_TEST(test_one_sided_peering_is_an_error)
+{
+	expect_findings("check/findings.json", SEV_ERROR, "peering-one-sided", "spoke-3", 1);
 }
 END_TEST
 
@@ -108,21 +116,13 @@ END_TEST
 
 START_TEST(test_next_hop_in_no_subnet_is_an_error)
 {
-	struct run r;
-
-	run_file(&r, "check/findings.json");
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "next-hop-missing", "10.9.9.9"), 1);
-	run_free(&r);
+	expect_findings("check/findings.json", SEV_ERROR, "next-hop-missing", "10.9.9.9", 1);
 }
 END_TEST
 
 START_TEST(test_basic_public_ip_gateway_is_a_warning)
 {
-	struct run r;
-
-	run_file(&r, "check/findings.json");
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "basic-public-ip", "pip-gw-a"), 1);
-	run_free(&r);
+	expect_findings("check/findings.json", SEV_WARNING, "basic-public-ip", "pip-gw-a", 1);
 }
 END_TEST
 
