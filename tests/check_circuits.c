@@ -186,6 +186,29 @@ run_free(struct run *r)
 	topology_free(r->t);
 }
 
+/*
+ * Asserts that checking doc (stolen) finds exactly one finding, of sev and
+ * code saying text, or none when code is NULL.
+ */
+static void
+expect_only(json_t *doc, enum finding_severity sev, const char *code, const char *text)
+{
+	struct run r;
+
+	run(&r, doc);
+	if (code != NULL)
+		ck_assert_uint_eq(test_findings_count(&r.f, sev, code, text), 1);
+	ck_assert_uint_eq(r.f.n, code != NULL ? 1 : 0);
+	run_free(&r);
+}
+
+/* Asserts that checking doc (stolen) finds nothing. */
+static void
+expect_clean(json_t *doc)
+{
+	expect_only(doc, SEV_INFO, NULL, NULL);
+}
+
 START_TEST(test_a_healthy_private_peering_gives_no_finding)
 {
 	struct run r;
@@ -211,11 +234,8 @@ START_TEST(test_a_used_circuit_without_private_peering_is_an_error)
 	struct pp ms = GOOD;
 	const char *ids[] = { CIRCUIT };
 
-	run(&r, estate(json_array(), NULL, NULL, NULL));
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-private-peering-missing",
-	    "circuit er-1 has no Azure private peering, but connection gw-er-er-1 uses it"), 1);
-	ck_assert_uint_eq(r.f.n, 1);
-	run_free(&r);
+	expect_only(estate(json_array(), NULL, NULL, NULL), SEV_ERROR, "circuit-private-peering-missing",
+	    "circuit er-1 has no Azure private peering, but connection gw-er-er-1 uses it");
 
 	/* a Microsoft peering alone is not a private peering */
 	ms.type = "MicrosoftPeering";
@@ -225,9 +245,7 @@ START_TEST(test_a_used_circuit_without_private_peering_is_an_error)
 	run_free(&r);
 
 	/* a hand-written file without "peerings" is not judged by check ... */
-	run(&r, estate(NULL, NULL, NULL, NULL));
-	ck_assert_uint_eq(r.f.n, 0);
-	run_free(&r);
+	expect_clean(estate(NULL, NULL, NULL, NULL));
 	/* ... but a plan that depends on the circuit is told to discover it */
 	run_ids(&r, estate(NULL, NULL, NULL, NULL), ids, 1);
 	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "circuit-peerings-unknown", "er-1"), 1);
@@ -254,19 +272,27 @@ START_TEST(test_a_disabled_or_unprovisioned_private_peering_is_an_error)
 }
 END_TEST
 
+/* The findings of sev and code for a circuit with the one peering p, asserted to be all of them. */
 static size_t
-asn_findings(long long asn, enum finding_severity sev, const char *code)
+peering_findings(const struct pp *p, enum finding_severity sev, const char *code)
 {
 	struct run r;
-	struct pp p = GOOD;
 	size_t n;
 
-	p.asn = asn;
-	run(&r, estate(one(&p), NULL, NULL, NULL));
+	run(&r, estate(one(p), NULL, NULL, NULL));
 	n = test_findings_count(&r.f, sev, code, NULL);
 	ck_assert_uint_eq(r.f.n, n);
 	run_free(&r);
 	return n;
+}
+
+static size_t
+asn_findings(long long asn, enum finding_severity sev, const char *code)
+{
+	struct pp p = GOOD;
+
+	p.asn = asn;
+	return peering_findings(&p, sev, code);
 }
 
 START_TEST(test_azure_reserved_peer_asns_are_errors)
@@ -296,16 +322,10 @@ END_TEST
 static size_t
 vlan_findings(long long vlan, const char *code)
 {
-	struct run r;
 	struct pp p = GOOD;
-	size_t n;
 
 	p.vlan = vlan;
-	run(&r, estate(one(&p), NULL, NULL, NULL));
-	n = test_findings_count(&r.f, SEV_ERROR, code, NULL);
-	ck_assert_uint_eq(r.f.n, n);
-	run_free(&r);
-	return n;
+	return peering_findings(&p, SEV_ERROR, code);
 }
 
 START_TEST(test_a_vlan_outside_802_1q_or_shared_is_an_error)
@@ -412,7 +432,6 @@ END_TEST
 
 START_TEST(test_onprem_prefix_counts_meet_the_standard_and_premium_limits)
 {
-	struct run r;
 	const char *v6[102];
 	char buf[101][32];
 	size_t i;
@@ -421,36 +440,24 @@ START_TEST(test_onprem_prefix_counts_meet_the_standard_and_premium_limits)
 	ck_assert_int_eq(limit_get(LIMIT_CIRCUIT_ROUTES_V4_PREMIUM)->value, 10000);
 	ck_assert_int_eq(limit_get(LIMIT_CIRCUIT_ROUTES_V6)->value, 100);
 
-	run(&r, estate(one(&GOOD), "Standard", onprem(4001, NULL), NULL));
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-prefix-limit",
-	    "IPv4 prefixes on-premises advertises to circuit er-1: 4001, over the limit of 4000"), 1);
-	ck_assert_uint_eq(r.f.n, 1);
-	run_free(&r);
+	expect_only(estate(one(&GOOD), "Standard", onprem(4001, NULL), NULL),
+	    SEV_ERROR, "circuit-prefix-limit",
+	    "IPv4 prefixes on-premises advertises to circuit er-1: 4001, over the limit of 4000");
 
-	run(&r, estate(one(&GOOD), "Premium", onprem(4001, NULL), NULL));
-	ck_assert_uint_eq(r.f.n, 0);
-	run_free(&r);
+	expect_clean(estate(one(&GOOD), "Premium", onprem(4001, NULL), NULL));
 
-	run(&r, estate(one(&GOOD), "Standard", onprem(3200, NULL), NULL));
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "circuit-prefix-limit",
-	    "3200, 80% of the limit"), 1);
-	ck_assert_uint_eq(r.f.n, 1);
-	run_free(&r);
+	expect_only(estate(one(&GOOD), "Standard", onprem(3200, NULL), NULL),
+	    SEV_WARNING, "circuit-prefix-limit", "3200, 80% of the limit");
 
-	run(&r, estate(one(&GOOD), "Standard", onprem(3199, NULL), NULL));
-	ck_assert_uint_eq(r.f.n, 0);
-	run_free(&r);
+	expect_clean(estate(one(&GOOD), "Standard", onprem(3199, NULL), NULL));
 
 	for (i = 0; i < 101; i++) {
 		snprintf(buf[i], sizeof(buf[i]), "fd00:%zx::/48", i + 1);
 		v6[i] = buf[i];
 	}
 	v6[101] = NULL;
-	run(&r, estate(one(&GOOD), "Premium", onprem(0, v6), NULL));
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-prefix-limit",
-	    "IPv6 prefixes on-premises advertises to circuit er-1: 101, over the limit of 100"), 1);
-	ck_assert_uint_eq(r.f.n, 1);
-	run_free(&r);
+	expect_only(estate(one(&GOOD), "Premium", onprem(0, v6), NULL), SEV_ERROR, "circuit-prefix-limit",
+	    "IPv6 prefixes on-premises advertises to circuit er-1: 101, over the limit of 100");
 }
 END_TEST
 
