@@ -126,7 +126,10 @@ start_file(const char *rel)
 static struct test_resp
 call(struct emulator *e, const char *method, const char *url, const char *body)
 {
-	return test_http(emulator_base_url(e), method, url, body, NULL);
+	struct test_resp r = test_http(emulator_base_url(e), method, url, body, NULL);
+
+	ck_assert_int_eq(r.rc, CURLE_OK);
+	return r;
 }
 
 static const char *

@@ -66,8 +66,10 @@ static struct test_resp
 call(struct fixture *f, const char *method, const char *path, const char *body)
 {
 	const char *const headers[] = { f->auth, NULL };
+	struct test_resp r = test_http(f->base, method, path, body, f->auth[0] != '\0' ? headers : NULL);
 
-	return test_http(f->base, method, path, body, f->auth[0] != '\0' ? headers : NULL);
+	ck_assert_int_eq(r.rc, CURLE_OK);
+	return r;
 }
 
 static const char *
