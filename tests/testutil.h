@@ -1,6 +1,8 @@
 /*
- * Helpers shared by the Check suites: loading topologies from inline JSON,
- * finding test data, and running a suite with the usual reporting.
+ * Helpers shared by the Check suites: loading topologies (inline JSON,
+ * documents, files under tests/data), golden files, findings and JSON
+ * look-ups, temporary trees, and running a suite from one flat list of its
+ * test cases and tests (test_main) with the usual reporting.
  */
 #ifndef NETWAVE_TESTS_TESTUTIL_H
 #define NETWAVE_TESTS_TESTUTIL_H
@@ -20,8 +22,10 @@ struct topology *test_topology(const char *json_text);
 /* Loads the topology file tests/data/rel; fails the test with the loader's message. */
 struct topology *test_topology_file(const char *rel);
 
-/* Loads a topology from doc (stolen), called name in messages; fails the test with the
- * loader's message. */
+/*
+ * Loads a topology from doc (stolen), called name in messages; fails the
+ * test with the loader's message.
+ */
 struct topology *test_topology_doc(json_t *doc, const char *name);
 
 /* Loads JSON text expected to be rejected; returns the error (code and message). */
