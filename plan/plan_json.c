@@ -423,18 +423,18 @@ capture_wanted(const struct dumper *d, const struct dump_member *m, int depth)
 static void
 capture_add(struct span_list *l, const json_t *node, size_t at, size_t end)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap > 0 ? l->cap * 2 : 1024;
-		struct plan_text_span *v = realloc(l->v, cap * sizeof(*v));
+	struct plan_text_span *v = l->v;
+	size_t cap = l->n < l->cap ? l->cap : 2 * l->cap + 1024;
 
-		if (v == NULL) {
-			l->failed = true;
-			return;
-		}
+	/* a step and a gate give two each: thousands for a large plan */
+	if (cap > l->cap && (v = realloc(l->v, cap * sizeof(*v))) != NULL) {
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (struct plan_text_span){ node, at, end - at };
+	if (l->n < l->cap)
+		l->v[l->n++] = (struct plan_text_span){ node, at, end - at };
+	else
+		l->failed = true;
 }
 
 /* A member's value, its span collected when d wants it. */
