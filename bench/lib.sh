@@ -53,6 +53,8 @@ bench_emulator() {
 		exit 1
 	fi
 	BASE=$(cat "$TMP/port")
+}
+
 # Shared by the bench scripts (sourced): median TOOL ARGS... runs
 # "$MEASURE" TOOL ARGS RUNS times into $out/runs and prints the median of
 # the first field (seconds) and the max of the second (KiB).  A tool exit

@@ -343,7 +343,7 @@ plan_store_and_report(struct cmd_ctx *ctx, json_t *plan, const struct plan_text 
 		*err = rj.err;
 		goto done;
 	}
-	if ((rc = store_plan_save_text(ctx->store, plan, pt->s, pt->len, err)) != 0) {
+	if ((rc = store_plan_save_text(ctx->store, plan, pt, err)) != 0) {
 		err_prefix(err, "cannot store plan %s in '%s'", json_str(plan, "id"), ctx->db_path);
 		goto done;
 	}

@@ -267,33 +267,49 @@ intent_selector_fail(const struct intent *in, const struct intent_selector *s, s
 int
 intent_drop_removed(struct intent_expander *e)
 {
-	json_t *kept;
+	json_t *kept, *gone;
 	const json_t *v;
+	const char *k;
 	size_t i;
 
 	if (json_object_size(e->removed) == 0)
 		return 0;
+	/* one look-up per resource, not a pass over the removed ids: an estate has thousands */
 	kept = json_array();
-	if (kept == NULL)
-		return intent_nomem(e->err);
+	gone = json_object();
+	if (kept == NULL || gone == NULL)
+		goto fail;
+	json_object_foreach(e->removed, k, v) {
+		char *key = lower_dup(k);
+
+		if (key == NULL || json_object_set_new(gone, key, json_true()) != 0) {
+			free(key);
+			goto fail;
+		}
+		free(key);
+	}
 	json_array_foreach(e->resources, i, v) {
 		const char *id = json_str(v, "id");
-		const char *k;
-		const json_t *x;
-		bool gone = false;
+		char *key = id != NULL ? lower_dup(id) : NULL;
 
-		json_object_foreach(e->removed, k, x)
-			if (id != NULL && topo_id_compare(k, id) == 0)
-				gone = true;
-		if (!gone && json_array_append((json_t *)kept, (json_t *)v) != 0) {
-			json_decref(kept);
-			return intent_nomem(e->err);
+		if (id != NULL && key == NULL)
+			goto fail;
+		if ((key == NULL || json_object_get(gone, key) == NULL) &&
+		    json_array_append((json_t *)kept, (json_t *)v) != 0) {
+			free(key);
+			goto fail;
 		}
+		free(key);
 	}
+	json_decref(gone);
 	if (json_object_set_new(e->root, "resources", kept) != 0)
 		return intent_nomem(e->err);
 	e->resources = kept;
 	return 0;
+fail:
+	json_decref(gone);
+	json_decref(kept);
+	return intent_nomem(e->err);
 }
 
 /* ------------------------------------------------------------------ */

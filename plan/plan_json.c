@@ -43,6 +43,26 @@ struct dump_span {
 #define DUMP_SKIP_MAX 2
 
 /*
+ * Where a plan's step and gate bodies are (plan_text_compact): the node and
+ * its text's distance from the end of the text, which stays right when
+ * plan_text_set_created_at changes the length of a member before them.
+ */
+struct plan_text_span {
+	const json_t *node;
+	size_t from_end, len;
+};
+
+/* The spans a dumper collects: members named in capture_keys of the objects at depth 4. */
+struct span_list {
+	struct plan_text_span *v;
+	size_t n, cap;
+	bool failed;
+};
+
+#define CAPTURE_DEPTH 4 /* a step or gate object: plan, waves, a wave, steps or gates, the object */
+static const char *const capture_keys[] = { "budget", "inverse", "operation", "params", NULL };
+
+/*
  * A dumper either streams, handing its chunk to cb (or to the hash only,
  * without cb) whenever it fills, or grows: buf is then the whole text, made
  * larger as needed, and nothing is handed out.  Growing skips a copy of
@@ -67,6 +87,7 @@ struct dumper {
 	/* top-level members left out of the hash (NULL-terminated), and where their values went */
 	const char *const *skip;
 	struct dump_span span[DUMP_SKIP_MAX];
+	struct span_list *capture; /* NULL: none; from_end holds the start until the end is known */
 	char *buf;
 	size_t len, cap;
 	char chunk[]; /* buf when streaming */
@@ -387,6 +408,51 @@ dump_key(struct dumper *d, const struct dump_member *m)
 		dump_put(d, ": ", 2);
 }
 
+/* Whether m is a member whose span d collects. */
+static bool
+capture_wanted(const struct dumper *d, const struct dump_member *m, int depth)
+{
+	if (d->capture == NULL || depth != CAPTURE_DEPTH || !json_is_object(m->value))
+		return false;
+	for (size_t k = 0; capture_keys[k] != NULL; k++)
+		if (strlen(capture_keys[k]) == m->len && memcmp(capture_keys[k], m->key, m->len) == 0)
+			return true;
+	return false;
+}
+
+static void
+capture_add(struct span_list *l, const json_t *node, size_t at, size_t end)
+{
+	struct plan_text_span *v = l->v;
+	size_t cap = l->n < l->cap ? l->cap : 2 * l->cap + 1024;
+
+	/* a step and a gate give two each: thousands for a large plan */
+	if (cap > l->cap && (v = realloc(l->v, cap * sizeof(*v))) != NULL) {
+		l->v = v;
+		l->cap = cap;
+	}
+	if (l->n < l->cap)
+		l->v[l->n++] = (struct plan_text_span){ node, at, end - at };
+	else
+		l->failed = true;
+}
+
+/* A member's value, its span collected when d wants it. */
+static int
+dump_member_value(struct dumper *d, const struct dump_member *m, int depth)
+{
+	size_t at;
+	int rc;
+
+	if (!capture_wanted(d, m, depth))
+		return dump_value(d, m->value, depth + 1);
+	at = dump_pos(d);
+	rc = dump_value(d, m->value, depth + 1);
+	if (rc == 0)
+		capture_add(d->capture, m->value, at, dump_pos(d));
+	return rc;
+}
+
 /* An object's members after its "{", and the indentation before its "}". */
 static int
 dump_members(struct dumper *d, const struct dump_member *m, size_t n, int depth)
@@ -397,7 +463,7 @@ dump_members(struct dumper *d, const struct dump_member *m, size_t n, int depth)
 	dump_indent(d, depth + 1, false);
 	for (i = 0; i < n && rc == 0; i++) {
 		dump_key(d, &m[i]);
-		rc = dump_value(d, m[i].value, depth + 1);
+		rc = dump_member_value(d, &m[i], depth);
 		if (rc == 0 && i + 1 < n) {
 			dump_put(d, ",", 1);
 			dump_indent(d, depth + 1, true);
@@ -726,9 +792,22 @@ enum { SEAL_CREATED_AT, SEAL_ID };
 /* Where a plan's text starts growing: a small plan's size; a large one doubles it a few times. */
 #define SEAL_TEXT_START ((size_t)1 << 20)
 
-/* Ends the text with a newline and a NUL, puts the id in its place and notes where createdAt is. */
 static int
-seal_text_finish(struct plan_text *text, struct dumper *d, const char *id)
+text_span_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct plan_text_span *)a)->node;
+	uintptr_t y = (uintptr_t)((const struct plan_text_span *)b)->node;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Ends the text with a newline and a NUL, puts the id in its place, notes
+ * where createdAt is, and keeps the bodies' spans (sorted by node) unless
+ * collecting them ran out of memory: plan_text_compact then has none.
+ */
+static int
+seal_text_finish(struct plan_text *text, struct dumper *d, struct span_list *bodies, const char *id)
 {
 	const struct dump_span *span = d->span;
 
@@ -740,6 +819,14 @@ seal_text_finish(struct plan_text *text, struct dumper *d, const char *id)
 	memcpy(text->s + span[SEAL_ID].at + 1, id, PLAN_JSON_ID_LEN - 1);
 	text->created_at = span[SEAL_CREATED_AT].at;
 	text->created_len = span[SEAL_CREATED_AT].end - span[SEAL_CREATED_AT].at;
+	if (bodies->failed || bodies->n == 0)
+		return 0;
+	for (size_t i = 0; i < bodies->n; i++)
+		bodies->v[i].from_end = text->len - bodies->v[i].from_end;
+	qsort(bodies->v, bodies->n, sizeof(*bodies->v), text_span_cmp);
+	text->spans = bodies->v;
+	text->nspans = bodies->n;
+	bodies->v = NULL;
 	return 0;
 }
 
@@ -747,6 +834,7 @@ int
 plan_json_seal(json_t *plan, struct plan_text *text, struct nw_err *err)
 {
 	struct dumper *d = NULL;
+	struct span_list bodies = { 0 };
 	struct sha256 s;
 	json_t *old = json_incref(json_object_get(plan, "id"));
 	char hex[SHA256_HEX_LEN], id[PLAN_JSON_ID_LEN];
@@ -766,6 +854,7 @@ plan_json_seal(json_t *plan, struct plan_text *text, struct nw_err *err)
 		d->hash = &s;
 		d->hashing = true;
 		d->skip = seal_skip;
+		d->capture = text != NULL ? &bodies : NULL;
 		rc = dump_run(d, plan);
 	}
 	if (rc == 0) {
@@ -777,7 +866,7 @@ plan_json_seal(json_t *plan, struct plan_text *text, struct nw_err *err)
 		rc = json_object_set_new(plan, "id", json_string(id));
 	}
 	if (rc == 0 && text != NULL)
-		rc = seal_text_finish(text, d, id);
+		rc = seal_text_finish(text, d, &bodies, id);
 	if (rc != 0) {
 		/* the plan as it came */
 		if (old != NULL)
@@ -787,6 +876,7 @@ plan_json_seal(json_t *plan, struct plan_text *text, struct nw_err *err)
 		rc = err_set(err, NW_ENOMEM, "out of memory writing the plan");
 	}
 	dumper_free(d);
+	free(bodies.v);
 	json_decref(old);
 	return rc;
 }
@@ -831,11 +921,52 @@ done:
 	return rc;
 }
 
+char *
+plan_text_compact(const struct plan_text *text, const json_t *v, size_t *len)
+{
+	struct plan_text_span key = { v, 0, 0 };
+	const struct plan_text_span *sp;
+	const char *in, *end;
+	char *out, *o;
+	bool quoted = false;
+
+	if (text->nspans == 0 ||
+	    (sp = bsearch(&key, text->spans, text->nspans, sizeof(*sp), text_span_cmp)) == NULL ||
+	    sp->from_end > text->len || (out = malloc(sp->len + 1)) == NULL)
+		return NULL;
+	in = text->s + text->len - sp->from_end;
+	end = in + sp->len;
+	/* outside strings the canonical text adds only a newline and indentation, and ": " for ":" */
+	for (o = out; in < end; in++) {
+		if (quoted) {
+			*o++ = *in;
+			if (*in == '"') {
+				quoted = false;
+			} else if (*in == '\\' && in + 1 < end) {
+				if (in[1] == 'u')
+					break; /* maybe a non-ASCII character, raw in the compact text */
+				*o++ = *++in;
+			}
+		} else if (*in != '\n' && *in != ' ') {
+			quoted = *in == '"';
+			*o++ = *in;
+		}
+	}
+	if (in < end) {
+		free(out);
+		return NULL;
+	}
+	*o = '\0';
+	*len = (size_t)(o - out);
+	return out;
+}
+
 void
 plan_text_clear(struct plan_text *text)
 {
 	if (text == NULL)
 		return;
 	free(text->s);
+	free(text->spans);
 	memset(text, 0, sizeof(*text));
 }

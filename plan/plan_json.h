@@ -40,10 +40,14 @@ int plan_json_fingerprint(char out[PLAN_JSON_FINGERPRINT_LEN], const struct topo
  * in s (malloc'd, len bytes without the NUL).  Lives on the caller's
  * stack, starts zeroed, is emptied by plan_text_clear.
  */
+struct plan_text_span;
 struct plan_text {
 	char *s;
 	size_t len;
 	size_t created_at, created_len; /* the span of "createdAt"'s value (quotes and all) in s */
+	/* where each step's operation and inverse, and each gate's params and budget, are in s */
+	struct plan_text_span *spans;
+	size_t nspans;
 };
 
 /*
@@ -65,6 +69,17 @@ int plan_json_seal(json_t *plan, struct plan_text *text, struct nw_err *err);
  */
 int plan_text_set_created_at(struct plan_text *text, json_t *plan, const char *when,
     struct nw_err *err);
+
+/*
+ * The compact text (JSON_COMPACT | JSON_SORT_KEYS, as the plan store keeps
+ * a step's operation and inverse and a gate's params and budget) of v, one
+ * of those objects of the plan text was sealed from, made from the sealed
+ * text by dropping its indentation rather than written again: malloc'd,
+ * its length in *len.  NULL when the text does not hold v, when the two
+ * texts could differ (a \u escape: the sealed text escapes non-ASCII
+ * characters) or out of memory; the caller then writes v itself.
+ */
+char *plan_text_compact(const struct plan_text *text, const json_t *v, size_t *len);
 
 /* Frees the text and zeroes the struct; NULL and an empty text are fine. */
 void plan_text_clear(struct plan_text *text);

@@ -28,6 +28,7 @@ struct rstate {
 	struct routes_ctx *ctx;
 	struct path_summary sum;
 	bool owned;                /* false for the current topology and its context */
+	bool owns_ctx;             /* the current topology's state holds the planner's context */
 	json_t *res, *deploy;      /* owned states: what t was built from */
 };
 

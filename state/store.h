@@ -18,6 +18,8 @@
 
 #include "plan/err.h"
 
+struct plan_text; /* plan/plan_json.h */
+
 /* The schema version this build writes; older files are migrated in place. */
 #define STORE_SCHEMA_VERSION 2
 
@@ -58,11 +60,12 @@ int store_info_get(struct store *st, json_t **out, struct nw_err *err);
 int store_plan_save(struct store *st, const json_t *plan, struct nw_err *err);
 
 /*
- * store_plan_save with the plan's canonical text already written (doc, len
- * bytes: json_dump_canonical(plan), as plan_json_seal leaves it): stored
- * as given, not written again.  The caller vouches that doc is plan's text.
+ * store_plan_save with the plan's canonical text already written (as
+ * plan_json_seal leaves it in text): stored as given, not written again,
+ * and the rows' bodies made from it (plan_text_compact).  The caller
+ * vouches that text is plan's.
  */
-int store_plan_save_text(struct store *st, const json_t *plan, const char *doc, size_t len,
+int store_plan_save_text(struct store *st, const json_t *plan, const struct plan_text *text,
     struct nw_err *err);
 
 /*

@@ -4,7 +4,8 @@
  * netwave uses; a plan's id is the hash of its text without "id" and
  * "createdAt" whatever the place of those members, and the text the same
  * pass leaves is the plan's canonical text; the creation time can be
- * changed in the text; the SHA extensions and the portable code agree.
+ * changed in the text; the store's compact bodies come from the text as
+ * it would write them; the SHA extensions and the portable code agree.
  */
 #include "config.h"
 
@@ -131,6 +132,64 @@ START_TEST(test_the_creation_time_changes_in_the_text_as_in_the_plan)
 }
 END_TEST
 
+/* plan_text_compact's text of v, or NULL; the store's own dump of it is what it must equal. */
+static void
+check_compact(const struct plan_text *t, const json_t *v, bool held)
+{
+	size_t len = 0, want_len;
+	char *got = plan_text_compact(t, v, &len);
+	char *want = plan_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY, false, &want_len);
+
+	if (!held) {
+		ck_assert_ptr_null(got);
+	} else {
+		ck_assert_ptr_nonnull(got);
+		ck_assert_str_eq(got, want);
+		ck_assert_uint_eq(len, want_len);
+	}
+	free(got);
+	free(want);
+}
+
+START_TEST(test_step_and_gate_bodies_come_compact_from_the_sealed_text)
+{
+	json_t *p = json_pack("{s:s, s:s, s:[{s:[{s:s, s:{s:s, s:{s:[s, s], s:{}, s:[]}, s:s}, s:n}], "
+	    "s:[{s:{s:[i, i], s:s}, s:{s:i}}]}]}", "format", "netwave.plan/v1",
+	    "createdAt", "2026-11-21T20:00:00Z", "waves",
+	    "steps", "id", "w01-s0001", "operation", "method", "PUT", "body", "prefixes", "10.0.0.0/8",
+	    "a \"b\": c,\n  d \\ e", "empty", "none", "path", "/x y", "inverse",
+	    "gates", "params", "n", 1, 2, "s", "{ \"x\": [1, 2] }", "budget", "seconds", 30);
+	json_t *w = json_array_get(json_object_get(p, "waves"), 0);
+	json_t *st = json_array_get(json_object_get(w, "steps"), 0);
+	json_t *g = json_array_get(json_object_get(w, "gates"), 0);
+	json_t *other = json_pack("{s:s}", "method", "PUT");
+	struct plan_text t = { 0 };
+	struct nw_err err = { 0 };
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(plan_json_seal(p, &t, &err), 0);
+	check_compact(&t, json_object_get(st, "operation"), true);
+	check_compact(&t, json_object_get(g, "params"), true);
+	check_compact(&t, json_object_get(g, "budget"), true);
+	/* a body the sealed text does not hold is written by the caller */
+	check_compact(&t, other, false);
+	/* the spans count from the end: a creation time of another length leaves them right */
+	ck_assert_int_eq(plan_text_set_created_at(&t, p, "a much longer creation time", &err), 0);
+	check_compact(&t, json_object_get(st, "operation"), true);
+	check_compact(&t, json_object_get(g, "budget"), true);
+	plan_text_clear(&t);
+
+	/* a non-ASCII character is escaped in the sealed text only: left to the caller */
+	json_object_set_new(json_object_get(st, "operation"), "path", json_string("/caf\xc3\xa9"));
+	ck_assert_int_eq(plan_json_seal(p, &t, &err), 0);
+	check_compact(&t, json_object_get(st, "operation"), false);
+	check_compact(&t, json_object_get(g, "params"), true);
+	plan_text_clear(&t);
+	json_decref(other);
+	json_decref(p);
+}
+END_TEST
+
 START_TEST(test_dumps_gives_jansson_bytes_for_every_flag_netwave_uses)
 {
 	static const size_t flags[] = {
@@ -201,6 +260,7 @@ main(void)
 		test_the_id_leaves_out_id_and_created_at_wherever_they_sort,
 		test_a_large_plan_is_written_once_as_jansson_writes_it,
 		test_the_creation_time_changes_in_the_text_as_in_the_plan,
+		test_step_and_gate_bodies_come_compact_from_the_sealed_text,
 		test_dumps_gives_jansson_bytes_for_every_flag_netwave_uses,
 		test_the_sha_extensions_and_the_portable_code_agree,
 		NULL,

@@ -707,6 +707,56 @@ START_TEST(test_connections_run_wal_with_foreign_keys_full_sync_and_a_busy_timeo
 }
 END_TEST
 
+/* The size of the store's write-ahead log, 0 when there is none. */
+static long long
+wal_size(void)
+{
+	struct stat sb;
+
+	return stat(in_dir("netwave.db-wal"), &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+START_TEST(test_a_plan_goes_in_outside_the_log_unless_another_connection_holds_the_store)
+{
+	struct store *st = open_ok(db, true);
+	json_t *p = make_plan(PLAN, "2026-11-21T20:00:00Z", FP_A);
+	json_t *q = make_plan("pl-000000000002", "2026-11-21T21:00:00Z", FP_B);
+	struct nw_err err = { 0 };
+	json_t *info = NULL;
+	sqlite3 *h = NULL;
+	sqlite3_stmt *s = NULL;
+
+	/* alone: the pages go through the rollback journal, none into the log */
+	save_ok(st, p);
+	ck_assert_int_eq(wal_size(), 0);
+	ck_assert(!exists(in_dir("netwave.db-journal")));
+	ck_assert_msg(store_info_get(st, &info, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(json_str(info, "journalMode"), "wal");
+	json_decref(info);
+
+	/* another connection open: SQLite stays in WAL mode and the plan goes through the log */
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM plans", -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	sqlite3_finalize(s);
+	save_ok(st, q);
+	ck_assert_int_gt(wal_size(), 0);
+	ck_assert_msg(store_info_get(st, &info, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(json_str(info, "journalMode"), "wal");
+	json_decref(info);
+	sqlite3_close(h);
+	store_close(st);
+
+	/* both whole */
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM plans"), 2);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM steps WHERE plan_id = 'pl-000000000002'"),
+	    raw_int(db, "SELECT count(*) FROM steps WHERE plan_id = '" PLAN "'"));
+	ck_assert_int_gt(raw_int(db, "SELECT count(*) FROM steps WHERE plan_id = '" PLAN "'"), 0);
+	json_decref(p);
+	json_decref(q);
+}
+END_TEST
+
 /* ---- steps, waves, gates, journal ---------------------------------------- */
 
 START_TEST(test_a_step_goes_started_then_done_with_the_journal_in_order)
@@ -1104,6 +1154,7 @@ main(void)
 		test_an_empty_file_becomes_a_store_only_when_creating,
 		test_a_version_0_store_is_migrated_when_opened,
 		test_connections_run_wal_with_foreign_keys_full_sync_and_a_busy_timeout,
+		test_a_plan_goes_in_outside_the_log_unless_another_connection_holds_the_store,
 		TEST_CASE("run", 0),
 		test_a_step_goes_started_then_done_with_the_journal_in_order,
 		test_a_retry_keeps_the_before_image_from_the_first_attempt,
