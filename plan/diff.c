@@ -14,6 +14,7 @@
 
 #include "plan/diff.h"
 #include "plan/jsonutil.h"
+#include "plan/vec.h"
 
 #define DIFF_POINTER_MAX 4096
 
@@ -204,14 +205,8 @@ emit(struct differ *d, enum diff_kind kind, json_t *before, json_t *after)
 {
 	struct diff_entry *e;
 
-	if (d->out->n == d->cap) {
-		size_t cap = d->cap == 0 ? 64 : d->cap * 2;
-		struct diff_entry *v = realloc(d->out->v, cap * sizeof(*v));
-		if (v == NULL)
-			return err_set(d->err, NW_ENOMEM, "out of memory computing the diff");
-		d->out->v = v;
-		d->cap = cap;
-	}
+	if (VEC_GROW(d->out->v, &d->cap, d->out->n + 1) != 0)
+		return err_set(d->err, NW_ENOMEM, "out of memory computing the diff");
 	e = &d->out->v[d->out->n];
 	memset(e, 0, sizeof(*e));
 	e->pointer = strdup(d->ptr);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plan/export_hcl.h"
+#include "plan/vec.h"
 
 enum item_kind { ITEM_JSON, ITEM_EXPR, ITEM_BLOCK, ITEM_BLANK };
 
@@ -64,15 +65,8 @@ push(struct hcl_block *b, enum item_kind kind, const char *name)
 
 	if (b == NULL)
 		return NULL;
-	if (b->n == b->cap) {
-		size_t ncap = b->cap == 0 ? 8 : b->cap * 2;
-		struct hcl_item *nv = realloc(b->v, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return NULL;
-		b->v = nv;
-		b->cap = ncap;
-	}
+	if (VEC_GROW(b->v, &b->cap, b->n + 1) != 0)
+		return NULL;
 	it = &b->v[b->n];
 	memset(it, 0, sizeof(*it));
 	it->kind = kind;

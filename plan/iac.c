@@ -23,6 +23,7 @@
 
 #include "plan/iac.h"
 #include "plan/jsonutil.h"
+#include "plan/vec.h"
 
 struct iac_map *
 iac_map_new(void)
@@ -78,15 +79,8 @@ map_add(struct iac_map *m, enum iac_source src, const char *id, const char *addr
 {
 	struct iac_entry *e;
 
-	if (m->n == m->cap) {
-		size_t ncap = m->cap == 0 ? 64 : m->cap * 2;
-		struct iac_entry *nv = realloc(m->v, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return err_set(err, NW_ENOMEM, "out of memory");
-		m->v = nv;
-		m->cap = ncap;
-	}
+	if (VEC_GROW(m->v, &m->cap, m->n + 1) != 0)
+		return err_set(err, NW_ENOMEM, "out of memory");
 	e = &m->v[m->n];
 	memset(e, 0, sizeof(*e));
 	e->source = src;

@@ -18,6 +18,7 @@
 #include "plan/jsonutil.h"
 #include "plan/plan_build.h"
 #include "plan/procedure.h"
+#include "plan/vec.h"
 
 void *
 plan_ctx_state(const struct plan_ctx *p, const struct procedure *proc)
@@ -275,14 +276,8 @@ plan_wave_new(struct plan_ctx *p, enum wave_kind kind, const char *name)
 {
 	struct wave *w;
 
-	if (p->nw == p->capw) {
-		size_t cap = p->capw ? p->capw * 2 : 8;
-		struct wave *n = realloc(p->w, cap * sizeof(*n));
-		if (n == NULL)
-			return NULL;
-		p->w = n;
-		p->capw = cap;
-	}
+	if (VEC_GROW(p->w, &p->capw, p->nw + 1) != 0)
+		return NULL;
 	w = &p->w[p->nw];
 	memset(w, 0, sizeof(*w));
 	w->obj = json_object();

@@ -17,6 +17,7 @@
 #include "plan/jsonutil.h"
 #include "plan/kinds.h"
 #include "plan/preflight.h"
+#include "plan/vec.h"
 
 const char *
 pf_severity_name(enum pf_severity s)
@@ -447,14 +448,8 @@ preflight_add(struct preflight *pf, enum pf_severity sev, const char *code, cons
 	va_list ap;
 	int n;
 
-	if (pf->n == pf->cap) {
-		size_t cap = pf->cap > 0 ? pf->cap * 2 : 16;
-		struct pf_finding *v = realloc(pf->v, cap * sizeof(*v));
-		if (v == NULL)
-			return err_set(err, NW_ENOMEM, "out of memory");
-		pf->v = v;
-		pf->cap = cap;
-	}
+	if (VEC_GROW(pf->v, &pf->cap, pf->n + 1) != 0)
+		return err_set(err, NW_ENOMEM, "out of memory");
 	f = &pf->v[pf->n];
 	memset(f, 0, sizeof(*f));
 	f->severity = sev;

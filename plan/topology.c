@@ -22,6 +22,7 @@
 
 #include "plan/jsonutil.h"
 #include "plan/topology_impl.h"
+#include "plan/vec.h"
 
 /* ------------------------------------------------------------------ */
 /* Small string helpers (ASCII only: ids are compared as ARM does)     */
@@ -437,14 +438,8 @@ tl_warn(struct loader *l, const char *key, const char *fmt, ...)
 	struct topo_warning *w;
 	va_list ap;
 
-	if (t->nwarnings == l->warn_cap) {
-		size_t cap = l->warn_cap == 0 ? 16 : l->warn_cap * 2;
-		struct topo_warning *nw = realloc(t->warnings, cap * sizeof(*nw));
-		if (nw == NULL)
-			return tl_fail_nomem(l);
-		t->warnings = nw;
-		l->warn_cap = cap;
-	}
+	if (VEC_GROW(t->warnings, &l->warn_cap, t->nwarnings + 1) != 0)
+		return tl_fail_nomem(l);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

@@ -19,6 +19,7 @@
 #include "plan/jsonutil.h"
 #include "plan/proc/avnm_mesh.h"
 #include "plan/report.h"
+#include "plan/vec.h"
 
 /* ------------------------------------------------------------------ */
 /* What the mesh has to do: the target's new or changed mesh configurations */
@@ -101,14 +102,8 @@ mesh_detect_one(struct plan_ctx *p, const struct topo_connectivity_config *cc, j
 
 			if (sm->vnet == NULL)
 				continue;
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 64;
-				const struct topo_vnet **x = realloc(m.members, nc * sizeof(*x));
-				if (x == NULL)
-					goto done;
-				m.members = x;
-				cap = nc;
-			}
+			if (VEC_GROW(m.members, &cap, n + 1) != 0)
+				goto done;
 			m.members[n++] = sm->vnet;
 			if (topology_find(p->cur, sm->res->id) == NULL) {
 				const struct topo_static_member **x =
@@ -266,14 +261,8 @@ decom_add(struct plan_ctx *p, bool peering, const char *parent, const char *chil
 	for (i = 0; i < ms->ndecoms; i++)
 		if (topo_id_compare(ms->decoms[i].id, child_id) == 0)
 			return 0;
-	if (ms->ndecoms == ms->capdecoms) {
-		size_t cap = ms->capdecoms ? ms->capdecoms * 2 : 16;
-		d = realloc(ms->decoms, cap * sizeof(*d));
-		if (d == NULL)
-			return NW_ENOMEM;
-		ms->decoms = d;
-		ms->capdecoms = cap;
-	}
+	if (VEC_GROW(ms->decoms, &ms->capdecoms, ms->ndecoms + 1) != 0)
+		return NW_ENOMEM;
 	d = &ms->decoms[ms->ndecoms];
 	d->id = strdup(child_id);
 	if (d->id == NULL)

@@ -26,6 +26,7 @@
 #include "plan/rgroups.h"
 #include "plan/routes.h"
 #include "plan/proc/avnm_mesh.h"
+#include "plan/vec.h"
 
 static const char *const MESH_KEYS[] = {
 	"kind", "description", "networkManager", "networkGroup", "members",
@@ -758,15 +759,9 @@ mesh_decommission(struct intent_expander *e, const struct topology *t, const siz
 			}
 			json_array_remove(peerings, at);
 		}
-		if (v->prefixes.n > cap - nspace || space == NULL) {
-			size_t ncap = (cap + v->prefixes.n) * 2 + 8;
-			struct cidr *s = realloc(space, ncap * sizeof(*s));
-			if (s == NULL) {
-				rc = intent_nomem(e->err);
-				goto done;
-			}
-			space = s;
-			cap = ncap;
+		if (VEC_GROW(space, &cap, nspace + v->prefixes.n + 1) != 0) {
+			rc = intent_nomem(e->err);
+			goto done;
 		}
 		memcpy(space + nspace, v->prefixes.v, v->prefixes.n * sizeof(*space));
 		nspace += v->prefixes.n;

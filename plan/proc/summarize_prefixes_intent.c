@@ -25,6 +25,7 @@
 #include "plan/proc/summarize_prefixes.h"
 #include "plan/rgroups.h"
 #include "plan/routes.h"
+#include "plan/vec.h"
 
 static const char *const SUMMARIZE_KEYS[] = {
 	"kind", "description", "hubs", "prefixes", "minPrefixLength", NULL,
@@ -151,14 +152,8 @@ struct cidr_list {
 static int
 cidr_list_add(struct cidr_list *l, const struct cidr *v, size_t n)
 {
-	if (l->n + n > l->cap) {
-		size_t cap = (l->n + n) * 2 + 16;
-		struct cidr *p = realloc(l->v, cap * sizeof(*p));
-		if (p == NULL)
-			return NW_ENOMEM;
-		l->v = p;
-		l->cap = cap;
-	}
+	if (VEC_GROW(l->v, &l->cap, l->n + n) != 0)
+		return NW_ENOMEM;
 	memcpy(l->v + l->n, v, n * sizeof(*v));
 	l->n += n;
 	return 0;
