@@ -35,23 +35,9 @@ json_pointer_get(const json_t *v, const char *pointer)
 	if (pointer == NULL)
 		return NULL;
 	while (v != NULL && *p != '\0') {
-		size_t n = 0;
-
 		if (*p != '/')
 			return NULL;
-		p++;
-		while (*p != '\0' && *p != '/' && n + 1 < sizeof(tok)) {
-			if (p[0] == '~' && p[1] == '0') {
-				tok[n++] = '~';
-				p += 2;
-			} else if (p[0] == '~' && p[1] == '1') {
-				tok[n++] = '/';
-				p += 2;
-			} else {
-				tok[n++] = *p++;
-			}
-		}
-		tok[n] = '\0';
+		p = json_pointer_unescape(p + 1, tok, sizeof(tok));
 		if (json_is_object(v)) {
 			v = json_object_get(v, tok);
 		} else if (json_is_array(v)) {

@@ -75,24 +75,20 @@ intent_pop(struct intent_loader *l, size_t old)
 const char *
 intent_json_kind(const json_t *v)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-		return "true";
-	case JSON_FALSE:
-		return "false";
-	case JSON_NULL:
-		return "null";
-	}
-	return "a value";
+	static const char *const names[8] = {
+		"an object", "an array", "a string", "a number", "a number", "true", "false", "null",
+	};
+
+	return json_kind_name(v, names);
+}
+
+int
+intent_state_parse(struct intent_loader *l, struct intent_change *ch, size_t size,
+    intent_fields_fn *fields, const json_t *v)
+{
+	if ((ch->state = calloc(1, size)) == NULL)
+		return intent_nomem(l->err);
+	return fields(l, ch->state, v);
 }
 
 char *
@@ -620,7 +616,6 @@ intent_load_buffer(struct intent **out, const char *buf, size_t len, const char 
 {
 	json_error_t jerr;
 	json_t *root;
-	size_t i;
 
 	*out = NULL;
 	if (name == NULL)
@@ -628,14 +623,7 @@ intent_load_buffer(struct intent **out, const char *buf, size_t len, const char 
 	if (len > INTENT_MAX_BYTES)
 		return err_set(err, NW_EINPUT, "%s: input is %zu bytes, over the limit of %zu bytes",
 		    name, len, INTENT_MAX_BYTES);
-	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
-		buf += 3;
-		len -= 3;
-	}
-	for (i = 0; i < len; i++)
-		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r')
-			break;
-	if (i == len)
+	if (json_text_blank(&buf, &len))
 		return err_set(err, NW_EINPUT, "%s: the file is empty, expected a JSON object", name);
 	if (memchr(buf, '\0', len) != NULL)
 		return err_set(err, NW_EINPUT, "%s: NUL byte: this is binary data, not JSON text",

@@ -47,6 +47,15 @@ int intent_selector_at(struct intent_loader *l, const json_t *obj, const char *k
 int intent_rollout_load(struct intent_loader *l, struct intent_rollout *r, const json_t *v);
 
 /*
+ * The body of a kind's intent_parse hook: gives ch a zeroed state of size
+ * bytes (the kind's intent_free frees it, after a failed parse too) and
+ * lets fields fill it from v.
+ */
+typedef int intent_fields_fn(struct intent_loader *l, void *state, const json_t *v);
+int intent_state_parse(struct intent_loader *l, struct intent_change *ch, size_t size,
+    intent_fields_fn *fields, const json_t *v);
+
+/*
  * The target shares the current topology's JSON wherever the intent leaves
  * it alone (copy on write): see plan/intent_expand.c.  Nothing may write
  * to a resource got from intent_work_of or intent_work_find;

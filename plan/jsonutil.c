@@ -131,26 +131,68 @@ time_parse_rfc3339(const char *s, time_t *out)
 	return 0;
 }
 
-void
-json_pointer_push(char *buf, size_t size, const char *token)
+size_t
+json_pointer_append(char *buf, size_t n, size_t size, const char *token)
 {
-	size_t n = strlen(buf);
-
 	if (n + 1 >= size)
-		return;
+		return n;
 	buf[n++] = '/';
 	for (; *token != '\0' && n + 2 < size; token++) {
-		if (*token == '~') {
+		if (*token == '~' || *token == '/') {
 			buf[n++] = '~';
-			buf[n++] = '0';
-		} else if (*token == '/') {
-			buf[n++] = '~';
-			buf[n++] = '1';
+			buf[n++] = *token == '~' ? '0' : '1';
 		} else {
 			buf[n++] = *token;
 		}
 	}
 	buf[n] = '\0';
+	return n;
+}
+
+void
+json_pointer_push(char *buf, size_t size, const char *token)
+{
+	json_pointer_append(buf, strlen(buf), size, token);
+}
+
+const char *
+json_pointer_unescape(const char *p, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (*p != '\0' && *p != '/' && n + 1 < size) {
+		if (p[0] == '~' && (p[1] == '0' || p[1] == '1')) {
+			buf[n++] = p[1] == '0' ? '~' : '/';
+			p += 2;
+		} else {
+			buf[n++] = *p++;
+		}
+	}
+	buf[n] = '\0';
+	return p;
+}
+
+const char *
+json_kind_name(const json_t *v, const char *const names[8])
+{
+	json_type t = json_typeof(v);
+
+	return (unsigned)t < 8 ? names[t] : names[JSON_NULL];
+}
+
+bool
+json_text_blank(const char **buf, size_t *len)
+{
+	size_t i;
+
+	if (*len >= 3 && memcmp(*buf, "\xEF\xBB\xBF", 3) == 0) {
+		*buf += 3;
+		*len -= 3;
+	}
+	for (i = 0; i < *len; i++)
+		if ((*buf)[i] != ' ' && (*buf)[i] != '\t' && (*buf)[i] != '\n' && (*buf)[i] != '\r')
+			return false;
+	return true;
 }
 
 void

@@ -36,6 +36,33 @@ bool json_truthy(const json_t *v, bool def);
 void json_pointer_push(char *buf, size_t size, const char *token);
 void json_pointer_push_index(char *buf, size_t size, size_t index);
 
+/*
+ * json_pointer_push for a buffer whose length n the caller keeps: returns
+ * the new length (n when "/" does not fit, the buffer then unchanged).
+ */
+size_t json_pointer_append(char *buf, size_t n, size_t size, const char *token);
+
+/*
+ * Unescapes the pointer token at p (just after its "/") into buf, cut to
+ * size - 1 bytes; returns where reading stopped: the next "/", the end, or
+ * the first byte that did not fit.
+ */
+const char *json_pointer_unescape(const char *p, char *buf, size_t size);
+
+/*
+ * How an error message names v's JSON type: names[json_typeof(v)], a
+ * module's own table in jansson's json_type order (object, array, string,
+ * integer, real, true, false, null).
+ */
+const char *json_kind_name(const json_t *v, const char *const names[8]);
+
+/*
+ * Drops a UTF-8 byte order mark (PowerShell writes one; it carries no
+ * meaning) from *buf and *len; true when nothing but spaces, tabs and line
+ * ends is left.
+ */
+bool json_text_blank(const char **buf, size_t *len);
+
 /* The last segment of an ARM id (the resource's name); "" for NULL. Borrowed. */
 const char *arm_id_name(const char *id);
 

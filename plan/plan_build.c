@@ -104,25 +104,14 @@ plan_str_cmp_ci(const void *a, const void *b)
 bool
 plan_pointer_token(const char *p, size_t idx, char *buf, size_t size)
 {
-	size_t k = 0, i = 0;
+	size_t i = 0;
 
 	if (*p != '/')
 		return false;
 	for (;;) {
 		p++;
 		if (i == idx) {
-			while (*p != '\0' && *p != '/' && k + 1 < size) {
-				if (p[0] == '~' && p[1] == '1') {
-					buf[k++] = '/';
-					p += 2;
-				} else if (p[0] == '~' && p[1] == '0') {
-					buf[k++] = '~';
-					p += 2;
-				} else {
-					buf[k++] = *p++;
-				}
-			}
-			buf[k] = '\0';
+			json_pointer_unescape(p, buf, size);
 			return true;
 		}
 		p = strchr(p, '/');

@@ -36,8 +36,9 @@ static const char *const NM_KEYS[] = { "id", "scope", NULL };
 static const char *const SCOPE_KEYS[] = { "subscriptions", "managementGroups", NULL };
 
 static int
-mesh_intent_parse_fields(struct intent_loader *l, struct mesh_change *c, const json_t *v)
+mesh_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 {
+	struct mesh_change *c = state;
 	json_t *nm, *scope, *item;
 	size_t old, o2;
 	int rc;
@@ -118,12 +119,7 @@ out:
 int
 mesh_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
 {
-	struct mesh_change *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return intent_nomem(l->err);
-	ch->state = c;
-	return mesh_intent_parse_fields(l, c, v);
+	return intent_state_parse(l, ch, sizeof(struct mesh_change), mesh_intent_parse_fields, v);
 }
 
 /* Two meshes of one group would fight over its configuration. */

@@ -293,8 +293,9 @@ rsi_validate(struct intent_loader *l, const struct rsi_change *c)
 }
 
 static int
-rsi_parse_fields(struct intent_loader *l, struct rsi_change *c, const json_t *v)
+rsi_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 {
+	struct rsi_change *c = state;
 	const json_t *hubs;
 	size_t old, i;
 	int rc;
@@ -337,12 +338,7 @@ rsi_parse_fields(struct intent_loader *l, struct rsi_change *c, const json_t *v)
 int
 rsi_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
 {
-	struct rsi_change *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return intent_nomem(l->err);
-	ch->state = c;
-	return rsi_parse_fields(l, c, v);
+	return intent_state_parse(l, ch, sizeof(struct rsi_change), rsi_parse_fields, v);
 }
 
 void
