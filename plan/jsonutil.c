@@ -83,6 +83,27 @@ json_truthy(const json_t *v, bool def)
 	return def;
 }
 
+json_t *
+json_object_keys_sorted(const json_t *obj, int (*cmp)(const void *, const void *))
+{
+	json_t *arr = json_array(), *x;
+	const char **v = malloc((json_object_size(obj) + 1) * sizeof(*v)), *k;
+	size_t n = 0, i;
+
+	if (arr == NULL || v == NULL) {
+		json_decref(arr);
+		free(v);
+		return NULL;
+	}
+	json_object_foreach((json_t *)obj, k, x)
+		v[n++] = k;
+	qsort(v, n, sizeof(*v), cmp);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(v[i]));
+	free(v);
+	return arr;
+}
+
 const char *
 arm_id_name(const char *id)
 {

@@ -63,6 +63,12 @@ const char *json_kind_name(const json_t *v, const char *const names[8]);
  */
 bool json_text_blank(const char **buf, size_t *len);
 
+/*
+ * The keys of obj as a new array of strings sorted by cmp, a qsort
+ * comparator over const char *; NULL on out of memory.
+ */
+json_t *json_object_keys_sorted(const json_t *obj, int (*cmp)(const void *, const void *));
+
 /* The last segment of an ARM id (the resource's name); "" for NULL. Borrowed. */
 const char *arm_id_name(const char *id);
 

@@ -280,21 +280,7 @@ str_cmp(const void *a, const void *b)
 static json_t *
 set_keys(const json_t *set)
 {
-	json_t *a = json_array(), *v;
-	const char **keys = calloc(json_object_size(set) + 1, sizeof(*keys)), *k;
-	size_t n = 0, i;
-
-	if (a == NULL || keys == NULL) {
-		free(keys);
-		return a;
-	}
-	json_object_foreach((json_t *)set, k, v)
-		keys[n++] = k;
-	qsort(keys, n, sizeof(*keys), str_cmp);
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_string(keys[i]));
-	free(keys);
-	return a;
+	return json_object_keys_sorted(set, str_cmp);
 }
 
 /* The values of a set, in key order. */
