@@ -55,18 +55,6 @@ json_path(const json_t *obj, ...)
 	return v;
 }
 
-const char *
-json_path_str(const json_t *obj, ...)
-{
-	va_list ap;
-	json_t *v;
-
-	va_start(ap, obj);
-	v = json_vpath(obj, ap);
-	va_end(ap);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 bool
 json_truthy(const json_t *v, bool def)
 {

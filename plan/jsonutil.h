@@ -24,7 +24,7 @@ const char *json_str(const json_t *obj, const char *key);
 json_t *json_path(const json_t *obj, ...) __attribute__((sentinel));
 
 /* json_path ending in a string; NULL when absent or not a string. */
-const char *json_path_str(const json_t *obj, ...) __attribute__((sentinel));
+#define json_path_str(...) json_string_value(json_path(__VA_ARGS__))
 
 /*
  * Reads a boolean that ARM sometimes sends as a string ("True"/"False",

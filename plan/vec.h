@@ -18,4 +18,7 @@ int vec_grow(void *pp, size_t *cap, size_t need, size_t elem);
 /* vec_grow for an array variable arr: VEC_GROW(f->v, &f->cap, f->n + 1). */
 #define VEC_GROW(arr, capp, need) vec_grow(&(arr), (capp), (need), sizeof(*(arr)))
 
+/* Frees an array and leaves it empty: VEC_CLEAR(s->v, s->n). */
+#define VEC_CLEAR(arr, n) (free(arr), (arr) = NULL, (n) = 0)
+
 #endif
