@@ -40,20 +40,27 @@ struct builder {
 
 
 int
+finding_init(struct finding *f, enum finding_severity sev, const char *code, const char *resource,
+    const char *message)
+{
+	f->severity = sev;
+	f->code = code;
+	f->resource = strdup(resource != NULL ? resource : "");
+	f->message = strdup(message);
+	if (f->resource == NULL || f->message == NULL) {
+		free(f->resource);
+		free(f->message);
+		return -1;
+	}
+	return 0;
+}
+
+int
 findings_append(struct findings *f, size_t *cap, enum finding_severity sev, const char *code,
     const char *resource, const char *message)
 {
-	if (VEC_GROW(f->v, cap, f->n + 1) != 0)
+	if (VEC_GROW(f->v, cap, f->n + 1) != 0 || finding_init(&f->v[f->n], sev, code, resource, message) != 0)
 		return -1;
-	f->v[f->n].severity = sev;
-	f->v[f->n].code = code;
-	f->v[f->n].resource = strdup(resource != NULL ? resource : "");
-	f->v[f->n].message = strdup(message);
-	if (f->v[f->n].resource == NULL || f->v[f->n].message == NULL) {
-		free(f->v[f->n].resource);
-		free(f->v[f->n].message);
-		return -1;
-	}
 	f->by_severity[sev]++;
 	f->n++;
 	return 0;

@@ -57,6 +57,13 @@ int findings_check(struct findings *out, const struct topology *t, const struct 
     struct nw_err *err);
 
 /*
+ * Fills *f (code is a static string; resource, "" when NULL, and message
+ * are copied).  0, or -1 on out of memory with nothing left allocated.
+ */
+int finding_init(struct finding *f, enum finding_severity sev, const char *code, const char *resource,
+    const char *message);
+
+/*
  * Appends one finding (code is a static string; resource and message are
  * copied).  *cap is the capacity of f->v, never less than f->n: a caller
  * that does not know it passes f->n.  0, or -1 on out of memory.

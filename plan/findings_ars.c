@@ -27,15 +27,8 @@ add(struct ars_findings *f, enum finding_severity sev, const char *code, const c
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	f->v[f->n].severity = sev;
-	f->v[f->n].code = code;
-	f->v[f->n].resource = strdup(resource);
-	f->v[f->n].message = strdup(msg);
-	if (f->v[f->n].resource == NULL || f->v[f->n].message == NULL) {
-		free(f->v[f->n].resource);
-		free(f->v[f->n].message);
+	if (finding_init(&f->v[f->n], sev, code, resource, msg) != 0)
 		return NW_ENOMEM;
-	}
 	f->n++;
 	return 0;
 }

@@ -108,20 +108,30 @@ intent_mut_object(json_t *obj, const char *key)
 	return v;
 }
 
+/*
+ * v, the member key (or, key NULL, element i) of the writable parent, as
+ * one the target alone holds: when it is shared, a copy takes its place.
+ * NULL on out of memory.
+ */
+static json_t *
+own(json_t *parent, const char *key, size_t i, json_t *v)
+{
+	if (!shared(v))
+		return v;
+	v = json_copy(v);
+	if (v == NULL ||
+	    (key != NULL ? json_object_set_new(parent, key, v) : json_array_set_new(parent, i, v)) != 0)
+		return NULL;
+	return v;
+}
+
 /* obj[key] as an array the target alone holds (borrowed); NULL when it is not an array. */
 json_t *
 intent_mut_array(json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 
-	if (!json_is_array(v))
-		return NULL;
-	if (shared(v)) {
-		v = json_copy(v);
-		if (v == NULL || json_object_set_new(obj, key, v) != 0)
-			return NULL;
-	}
-	return v;
+	return json_is_array(v) ? own(obj, key, 0, v) : NULL;
 }
 
 /* arr[i], an object, as one the target alone holds (borrowed); arr must be writable. */
@@ -130,14 +140,7 @@ intent_mut_element(json_t *arr, size_t i)
 {
 	json_t *v = json_array_get(arr, i);
 
-	if (!json_is_object(v))
-		return NULL;
-	if (shared(v)) {
-		v = json_copy(v);
-		if (v == NULL || json_array_set_new(arr, i, v) != 0)
-			return NULL;
-	}
-	return v;
+	return json_is_object(v) ? own(arr, NULL, i, v) : NULL;
 }
 
 /* A writable resource of the target by id (fully copied if current), or NULL. */

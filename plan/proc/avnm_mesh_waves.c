@@ -20,31 +20,29 @@
 /* ------------------------------------------------------------------ */
 /* avnm-mesh, phase 3: static members, then a goal-state commit per region */
 
+/* The member of obj whose key matches key by cmp (the last one), made empty when absent and create is set. */
+static json_t *
+child_by(json_t *obj, const char *key, int (*cmp)(const char *, const char *), bool create)
+{
+	json_t *found = NULL, *v;
+	const char *k;
+
+	json_object_foreach(obj, k, v)
+		if (cmp(k, key) == 0)
+			found = v;
+	if (found == NULL && create) {
+		found = json_object();
+		json_object_set_new(obj, key, found);
+	}
+	return found;
+}
+
 static json_t *
 deploy_region(json_t *deploy, const char *nm, const char *region, bool create)
 {
-	json_t *m = NULL, *r = NULL, *v;
-	const char *k;
+	json_t *m = child_by(deploy, nm, topo_id_compare, create);
 
-	json_object_foreach(deploy, k, v)
-		if (topo_id_compare(k, nm) == 0)
-			m = v;
-	if (m == NULL) {
-		if (!create)
-			return NULL;
-		m = json_object();
-		json_object_set_new(deploy, nm, m);
-	}
-	json_object_foreach(m, k, v)
-		if (strcasecmp(k, region) == 0)
-			r = v;
-	if (r == NULL) {
-		if (!create)
-			return NULL;
-		r = json_object();
-		json_object_set_new(m, region, r);
-	}
-	return r;
+	return m != NULL ? child_by(m, region, strcasecmp, create) : NULL;
 }
 
 /* What is active in (manager, region) now in the rehearsed sequence: a new array. */
