@@ -83,6 +83,27 @@ intent_json_kind(const json_t *v)
 }
 
 int
+intent_parse_array(struct intent_loader *l, const json_t *arr, size_t elem, void *out, size_t *n,
+    intent_elem_fn *parse)
+{
+	char *base = calloc(json_array_size(arr), elem);
+	size_t i;
+	int rc = 0;
+
+	if (base == NULL)
+		return intent_nomem(l->err);
+	memcpy(out, &base, sizeof(base));
+	for (i = 0; i < json_array_size(arr) && rc == 0; i++) {
+		size_t old = intent_push_index(l, i);
+
+		*n = i + 1;
+		rc = parse(l, base + i * elem, json_array_get(arr, i));
+		intent_pop(l, old);
+	}
+	return rc;
+}
+
+int
 intent_state_parse(struct intent_loader *l, struct intent_change *ch, size_t size,
     intent_fields_fn *fields, const json_t *v)
 {
@@ -477,15 +498,16 @@ known_kinds(char *buf, size_t size)
 }
 
 static int
-change_parse(struct intent_loader *l, struct intent_change *c, json_t *v)
+change_parse(struct intent_loader *l, void *elem, const json_t *v)
 {
+	struct intent_change *c = elem;
 	const struct procedure *proc;
 	char names[512];
 	const char *kind;
 	size_t old;
 	int rc;
 
-	c->json = v;
+	c->json = (json_t *)v; /* the intent's own document, which it owns */
 	if ((c->pointer = intent_strdup(l->ptr)) == NULL)
 		return intent_nomem(l->err);
 	if (!json_is_object(v))
@@ -562,16 +584,9 @@ intent_parse(struct intent *in, struct nw_err *err)
 		return intent_fail(&l, "expected an array of changes, found %s", intent_json_kind(changes));
 	if (json_array_size(changes) == 0)
 		return intent_fail(&l, "the list is empty: an intent lists at least one change");
-	in->changes = calloc(json_array_size(changes), sizeof(*in->changes));
-	if (in->changes == NULL)
-		return intent_nomem(err);
-	for (i = 0; i < json_array_size(changes); i++) {
-		size_t o2 = intent_push_index(&l, i);
-		in->nchanges = i + 1;
-		if ((rc = change_parse(&l, &in->changes[i], json_array_get(changes, i))) != 0)
-			return rc;
-		intent_pop(&l, o2);
-	}
+	if ((rc = intent_parse_array(&l, changes, sizeof(*in->changes), &in->changes, &in->nchanges,
+	    change_parse)) != 0)
+		return rc;
 	intent_pop(&l, old);
 	for (i = 0; i < in->nchanges; i++) {
 		const struct procedure *proc = procedure_find(in->changes[i].kind);

@@ -51,6 +51,16 @@ int intent_rollout_load(struct intent_loader *l, struct intent_rollout *r, const
  * bytes (the kind's intent_free frees it, after a failed parse too) and
  * lets fields fill it from v.
  */
+/*
+ * Parses arr, a non-empty array at the pointer's current key, into a new
+ * calloc'd array of elem-byte elements stored through out (the address of
+ * the element pointer).  *n counts the elements begun, so the kind's free
+ * sees a half-parsed one too; parse runs on each with the pointer at /i.
+ */
+typedef int intent_elem_fn(struct intent_loader *l, void *elem, const json_t *v);
+int intent_parse_array(struct intent_loader *l, const json_t *arr, size_t elem, void *out, size_t *n,
+    intent_elem_fn *parse);
+
 typedef int intent_fields_fn(struct intent_loader *l, void *state, const json_t *v);
 int intent_state_parse(struct intent_loader *l, struct intent_change *ch, size_t size,
     intent_fields_fn *fields, const json_t *v);

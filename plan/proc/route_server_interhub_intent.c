@@ -106,8 +106,9 @@ nva_number(struct intent_loader *l, const json_t *v, const char *key, long long 
 }
 
 static int
-nva_parse(struct intent_loader *l, struct rsi_nva *n, const json_t *v)
+nva_parse(struct intent_loader *l, void *elem, const json_t *v)
 {
+	struct rsi_nva *n = elem;
 	struct cidr ip;
 	struct nw_err e2 = { 0 };
 	long long asn = -1, prepend = 0;
@@ -206,10 +207,11 @@ route_server_parse(struct intent_loader *l, struct rsi_hub *h, const json_t *v)
 }
 
 static int
-hub_parse(struct intent_loader *l, struct rsi_hub *h, const json_t *v)
+hub_parse(struct intent_loader *l, void *elem, const json_t *v)
 {
+	struct rsi_hub *h = elem;
 	const json_t *nvas;
-	size_t old, i;
+	size_t old;
 	int rc;
 
 	if ((h->pointer = intent_strdup(l->ptr)) == NULL)
@@ -231,15 +233,7 @@ hub_parse(struct intent_loader *l, struct rsi_hub *h, const json_t *v)
 		intent_pop(l, old);
 		return rc;
 	}
-	h->nvas = calloc(json_array_size(nvas), sizeof(*h->nvas));
-	if (h->nvas == NULL)
-		return intent_nomem(l->err);
-	for (i = 0; i < json_array_size(nvas) && rc == 0; i++) {
-		size_t o2 = intent_push_index(l, i);
-		h->nnvas = i + 1;
-		rc = nva_parse(l, &h->nvas[i], json_array_get(nvas, i));
-		intent_pop(l, o2);
-	}
+	rc = intent_parse_array(l, nvas, sizeof(*h->nvas), &h->nvas, &h->nnvas, nva_parse);
 	intent_pop(l, old);
 	return rc;
 }
@@ -297,7 +291,7 @@ rsi_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 {
 	struct rsi_change *c = state;
 	const json_t *hubs;
-	size_t old, i;
+	size_t old;
 	int rc;
 
 	if ((rc = intent_check_keys(l, v, RSI_KEYS)) != 0)
@@ -312,15 +306,7 @@ rsi_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 		intent_pop(l, old);
 		return rc;
 	}
-	c->hubs = calloc(json_array_size(hubs), sizeof(*c->hubs));
-	if (c->hubs == NULL)
-		return intent_nomem(l->err);
-	for (i = 0; i < json_array_size(hubs) && rc == 0; i++) {
-		size_t o2 = intent_push_index(l, i);
-		c->nhubs = i + 1;
-		rc = hub_parse(l, &c->hubs[i], json_array_get(hubs, i));
-		intent_pop(l, o2);
-	}
+	rc = intent_parse_array(l, hubs, sizeof(*c->hubs), &c->hubs, &c->nhubs, hub_parse);
 	intent_pop(l, old);
 	if (rc != 0)
 		return rc;
