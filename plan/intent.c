@@ -183,6 +183,28 @@ intent_get_string(struct intent_loader *l, const json_t *obj, const char *key, b
 }
 
 int
+intent_get_integer(struct intent_loader *l, const json_t *obj, const char *key, const char *what,
+    long long min, long long max, long long *out)
+{
+	const json_t *v = json_object_get(obj, key);
+	size_t old;
+	int rc = 0;
+
+	if (v == NULL)
+		return 0;
+	old = intent_push(l, key);
+	if (!json_is_integer(v))
+		rc = intent_fail(l, "expected %s, found %s", what, intent_json_kind(v));
+	else if (json_integer_value(v) < min || json_integer_value(v) > max)
+		rc = intent_fail(l, "%lld is out of range: expected %lld to %lld",
+		    (long long)json_integer_value(v), min, max);
+	else
+		*out = json_integer_value(v);
+	intent_pop(l, old);
+	return rc;
+}
+
+int
 intent_get_bool(struct intent_loader *l, const json_t *obj, const char *key, bool *out)
 {
 	json_t *v = json_object_get(obj, key);

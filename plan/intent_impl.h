@@ -37,6 +37,9 @@ int intent_nomem(struct nw_err *err);
 int intent_check_keys(struct intent_loader *l, const json_t *obj, const char *const *allowed);
 int intent_get_string(struct intent_loader *l, const json_t *obj, const char *key, bool required, const char **out);
 int intent_get_bool(struct intent_loader *l, const json_t *obj, const char *key, bool *out);
+/* obj.key, an integer from min to max ("expected <what>" when not one); *out untouched when absent. */
+int intent_get_integer(struct intent_loader *l, const json_t *obj, const char *key, const char *what,
+    long long min, long long max, long long *out);
 int intent_get_string_list(struct intent_loader *l, const json_t *v, const char ***out, size_t *n);
 int intent_selector_load(struct intent_loader *l, struct intent_selector *s, const json_t *v);
 bool intent_id_segment(const char *id, size_t i, const char **seg, size_t *len);

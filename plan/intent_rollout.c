@@ -100,21 +100,10 @@ static int
 get_count(struct intent_loader *l, const json_t *obj, const char *key, unsigned long max,
     unsigned long *out)
 {
-	json_t *v = json_object_get(obj, key);
-	size_t old;
-	int rc = 0;
+	long long v = (long long)*out;
+	int rc = intent_get_integer(l, obj, key, "a whole number", 1, (long long)max, &v);
 
-	if (v == NULL)
-		return 0;
-	old = intent_push(l, key);
-	if (!json_is_integer(v))
-		rc = intent_fail(l, "expected a whole number, found %s", intent_json_kind(v));
-	else if (json_integer_value(v) < 1 || (unsigned long long)json_integer_value(v) > max)
-		rc = intent_fail(l, "%lld is out of range: expected 1 to %lu",
-		    (long long)json_integer_value(v), max);
-	else
-		*out = (unsigned long)json_integer_value(v);
-	intent_pop(l, old);
+	*out = (unsigned long)v;
 	return rc;
 }
 

@@ -92,6 +92,29 @@ json_object_keys_sorted(const json_t *obj, int (*cmp)(const void *, const void *
 	return arr;
 }
 
+bool
+json_array_has_str(const json_t *arr, const char *s, int (*cmp)(const char *, const char *))
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(arr, i, x)
+		if (json_is_string(x) && cmp(json_string_value(x), s) == 0)
+			return true;
+	return false;
+}
+
+const char *
+str_lower(char *buf, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
+		buf[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
 const char *
 arm_id_name(const char *id)
 {

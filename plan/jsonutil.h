@@ -69,6 +69,12 @@ bool json_text_blank(const char **buf, size_t *len);
  */
 json_t *json_object_keys_sorted(const json_t *obj, int (*cmp)(const void *, const void *));
 
+/* True when arr holds a string equal to s by cmp (strcmp, strcasecmp, topo_id_compare ...). */
+bool json_array_has_str(const json_t *arr, const char *s, int (*cmp)(const char *, const char *));
+
+/* s in ASCII lower case, cut to size - 1 bytes, into buf (which may be s itself); returns buf. */
+const char *str_lower(char *buf, size_t size, const char *s);
+
 /* The last segment of an ARM id (the resource's name); "" for NULL. Borrowed. */
 const char *arm_id_name(const char *id);
 

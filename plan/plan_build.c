@@ -463,13 +463,7 @@ plan_sorted_keys(const json_t *obj)
 bool
 plan_ids_has(const json_t *arr, const char *id)
 {
-	const json_t *x;
-	size_t i;
-
-	json_array_foreach(arr, i, x)
-		if (json_is_string(x) && topo_id_compare(json_string_value(x), id) == 0)
-			return true;
-	return false;
+	return json_array_has_str(arr, id, topo_id_compare);
 }
 
 const char *

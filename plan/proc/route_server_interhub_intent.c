@@ -84,28 +84,6 @@ nva_peer_with(struct intent_loader *l, struct rsi_nva *n, const json_t *v)
 }
 
 static int
-nva_number(struct intent_loader *l, const json_t *v, const char *key, long long min, long long max,
-    long long *out)
-{
-	const json_t *x = json_object_get(v, key);
-	size_t old;
-	int rc = 0;
-
-	if (x == NULL)
-		return 0;
-	old = intent_push(l, key);
-	if (!json_is_integer(x))
-		rc = intent_fail(l, "expected an integer, found %s", intent_json_kind(x));
-	else if (json_integer_value(x) < min || json_integer_value(x) > max)
-		rc = intent_fail(l, "%lld is out of range: expected %lld to %lld",
-		    (long long)json_integer_value(x), min, max);
-	else
-		*out = json_integer_value(x);
-	intent_pop(l, old);
-	return rc;
-}
-
-static int
 nva_parse(struct intent_loader *l, void *elem, const json_t *v)
 {
 	struct rsi_nva *n = elem;
@@ -140,8 +118,9 @@ nva_parse(struct intent_loader *l, void *elem, const json_t *v)
 	}
 	if (json_object_get(v, "asn") == NULL)
 		return intent_fail(l, "no \"asn\": give the NVA's BGP ASN");
-	if ((rc = nva_number(l, v, "asn", 0, 4294967295LL, &asn)) != 0 ||
-	    (rc = nva_number(l, v, "prependToRemote", 0, RSI_MAX_PREPEND, &prepend)) != 0 ||
+	if ((rc = intent_get_integer(l, v, "asn", "an integer", 0, 4294967295LL, &asn)) != 0 ||
+	    (rc = intent_get_integer(l, v, "prependToRemote", "an integer", 0, RSI_MAX_PREPEND,
+	    &prepend)) != 0 ||
 	    (rc = intent_get_bool(l, v, "asOverride", &n->as_override)) != 0 ||
 	    (rc = nva_peer_with(l, n, json_object_get(v, "peerWith"))) != 0)
 		return rc;
