@@ -226,28 +226,32 @@ mesh_has_group(const struct plan_ctx *p, const char *ng)
 	return false;
 }
 
+/* True when a mesh of the plan has network manager id (config: connectivity configuration id). */
 static bool
-mesh_has_manager(const struct plan_ctx *p, const char *nm)
+mesh_has(const struct plan_ctx *p, const char *id, bool config)
 {
 	struct mesh_state *ms = mesh_state(p);
 	size_t i;
 
-	for (i = 0; i < ms->nmesh; i++)
-		if (topo_id_compare(ms->mesh[i].nm->res->id, nm) == 0)
+	for (i = 0; i < ms->nmesh; i++) {
+		const struct topo_resource *r = config ? ms->mesh[i].cc->res : ms->mesh[i].nm->res;
+
+		if (topo_id_compare(r->id, id) == 0)
 			return true;
+	}
 	return false;
+}
+
+static bool
+mesh_has_manager(const struct plan_ctx *p, const char *nm)
+{
+	return mesh_has(p, nm, false);
 }
 
 bool
 mesh_has_config(const struct plan_ctx *p, const char *cc)
 {
-	struct mesh_state *ms = mesh_state(p);
-	size_t i;
-
-	for (i = 0; i < ms->nmesh; i++)
-		if (topo_id_compare(ms->mesh[i].cc->res->id, cc) == 0)
-			return true;
-	return false;
+	return mesh_has(p, cc, true);
 }
 
 static int
