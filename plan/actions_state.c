@@ -83,17 +83,6 @@ json_equal_nocase(const json_t *a, const json_t *b)
 	return json_equal(a, b);
 }
 
-static char *
-lower_dup(const char *s)
-{
-	char *d = strdup(s != NULL ? s : "");
-	size_t i;
-
-	for (i = 0; d != NULL && d[i] != '\0'; i++)
-		d[i] = (char)tolower((unsigned char)d[i]);
-	return d;
-}
-
 static bool
 ends_with(const char *s, const char *suffix)
 {
@@ -412,7 +401,7 @@ resource_compare(const char *id, const json_t *expected, const json_t *actual, j
     struct nw_err *err)
 {
 	json_t *e = json_object(), *a = json_object();
-	char *low = lower_dup(id);
+	char *low = str_lower_dup(id);
 	int rc;
 
 	if (e == NULL || a == NULL || low == NULL) {

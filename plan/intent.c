@@ -34,6 +34,16 @@
 #include "plan/rgroups.h"
 #include "plan/routes.h"
 
+void
+intent_loader_init(struct intent_loader *l, const char *source, const char *pointer,
+    struct nw_err *err)
+{
+	memset(l, 0, sizeof(*l));
+	l->source = source != NULL ? source : "<memory>";
+	l->err = err;
+	snprintf(l->ptr, sizeof(l->ptr), "%s", pointer != NULL ? pointer : "");
+}
+
 int
 intent_fail(struct intent_loader *l, const char *fmt, ...)
 {
@@ -353,10 +363,7 @@ intent_selector_parse(struct intent_selector *out, const json_t *v, const char *
 	struct intent_loader l;
 	int rc;
 
-	memset(&l, 0, sizeof(l));
-	l.source = source != NULL ? source : "<memory>";
-	l.err = err;
-	snprintf(l.ptr, sizeof(l.ptr), "%s", pointer != NULL ? pointer : "");
+	intent_loader_init(&l, source, pointer, err);
 	if ((rc = intent_selector_load(&l, out, v)) != 0)
 		intent_selector_free(out);
 	return rc;
@@ -572,9 +579,7 @@ intent_parse(struct intent *in, struct nw_err *err)
 	size_t i, old;
 	int rc;
 
-	memset(&l, 0, sizeof(l));
-	l.source = in->source;
-	l.err = err;
+	intent_loader_init(&l, in->source, NULL, err);
 	if (!json_is_object(in->root))
 		return intent_fail(&l, "the top level is %s, not an object: an intent is an object with "
 		    "\"format\": \"%s\"", intent_json_kind(in->root), INTENT_FORMAT);

@@ -39,18 +39,6 @@
  * only the target holds is written in place.  Nothing may write to a
  * resource got from intent_work_of or intent_work_find; intent_work_edit gives a writable one.
  */
-static char *
-lower_dup(const char *s)
-{
-	char *d = strdup(s), *p;
-
-	if (d != NULL)
-		for (p = d; *p != '\0'; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p + 32);
-	return d;
-}
-
 /* A current resource as the target has it, for reading only. */
 json_t *
 intent_work_of(const struct intent_expander *e, const struct topo_resource *r)
@@ -153,7 +141,7 @@ intent_work_find_edit(struct intent_expander *e, const char *id)
 
 	if (r != NULL)
 		return intent_work_edit(e, r, true);
-	if ((key = lower_dup(id)) == NULL)
+	if ((key = str_lower_dup(id)) == NULL)
 		return NULL;
 	v = json_object_get(e->added, key);
 	free(key);
@@ -170,7 +158,7 @@ intent_work_find(const struct intent_expander *e, const char *id)
 
 	if (r != NULL)
 		return intent_work_of(e, r);
-	if ((key = lower_dup(id)) == NULL)
+	if ((key = str_lower_dup(id)) == NULL)
 		return NULL;
 	v = json_object_get(e->added, key);
 	free(key);
@@ -186,7 +174,7 @@ intent_work_add(struct intent_expander *e, json_t *res)
 
 	if (res == NULL)
 		return intent_nomem(e->err);
-	key = lower_dup(json_str(res, "id"));
+	key = str_lower_dup(json_str(res, "id"));
 	if (key == NULL || json_object_set(e->added, key, res) != 0 ||
 	    json_array_append(e->resources, res) != 0)
 		rc = intent_nomem(e->err);

@@ -27,6 +27,9 @@ struct intent_loader {
 	struct nw_err *err;
 };
 
+/* A loader reading source ("<memory>" when NULL) from pointer ("" when NULL). */
+void intent_loader_init(struct intent_loader *l, const char *source, const char *pointer,
+    struct nw_err *err);
 int intent_fail(struct intent_loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t intent_push(struct intent_loader *l, const char *key);
 size_t intent_push_index(struct intent_loader *l, size_t i);

@@ -287,10 +287,7 @@ intent_rollout_parse(struct intent_rollout *out, const json_t *v, const char *so
 	struct intent_loader l;
 	int rc;
 
-	memset(&l, 0, sizeof(l));
-	l.source = source != NULL ? source : "<memory>";
-	l.err = err;
-	snprintf(l.ptr, sizeof(l.ptr), "%s", pointer != NULL ? pointer : "");
+	intent_loader_init(&l, source, pointer, err);
 	if ((rc = intent_rollout_load(&l, out, v)) != 0)
 		intent_rollout_free(out);
 	return rc;

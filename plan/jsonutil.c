@@ -115,6 +115,17 @@ str_lower(char *buf, size_t size, const char *s)
 	return buf;
 }
 
+char *
+str_lower_dup(const char *s)
+{
+	size_t n = strlen(s != NULL ? s : "") + 1;
+	char *d = malloc(n);
+
+	if (d != NULL)
+		str_lower(d, n, s != NULL ? s : "");
+	return d;
+}
+
 const char *
 arm_id_name(const char *id)
 {

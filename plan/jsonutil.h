@@ -75,6 +75,9 @@ bool json_array_has_str(const json_t *arr, const char *s, int (*cmp)(const char 
 /* s in ASCII lower case, cut to size - 1 bytes, into buf (which may be s itself); returns buf. */
 const char *str_lower(char *buf, size_t size, const char *s);
 
+/* A malloc'd ASCII-lowercase copy of s ("" for NULL); NULL on out of memory. */
+char *str_lower_dup(const char *s);
+
 /* The last segment of an ARM id (the resource's name); "" for NULL. Borrowed. */
 const char *arm_id_name(const char *id);
 
