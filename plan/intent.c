@@ -58,6 +58,23 @@ intent_fail(struct intent_loader *l, const char *fmt, ...)
 	return err_set(l->err, NW_EINPUT, "%s: %s: %s", l->source, l->ptr, msg);
 }
 
+int
+intent_fail_at(struct intent_loader *l, const char *key, const char *fmt, ...)
+{
+	char msg[NW_ERR_MSG_MAX];
+	size_t old;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	old = intent_push(l, key);
+	rc = intent_fail(l, "%s", msg);
+	intent_pop(l, old);
+	return rc;
+}
+
 size_t
 intent_push(struct intent_loader *l, const char *key)
 {
@@ -154,13 +171,8 @@ intent_check_keys(struct intent_loader *l, const json_t *obj, const char *const 
 				    sizeof(expected) - strlen(expected) - 1);
 			strncat(expected, allowed[i], sizeof(expected) - strlen(expected) - 1);
 		}
-		if (!ok) {
-			int rc;
-			size_t old = intent_push(l, key);
-			rc = intent_fail(l, "unknown key \"%s\"; expected %s", key, expected);
-			intent_pop(l, old);
-			return rc;
-		}
+		if (!ok)
+			return intent_fail_at(l, key, "unknown key \"%s\"; expected %s", key, expected);
 	}
 	return 0;
 }
@@ -197,38 +209,27 @@ intent_get_integer(struct intent_loader *l, const json_t *obj, const char *key, 
     long long min, long long max, long long *out)
 {
 	const json_t *v = json_object_get(obj, key);
-	size_t old;
-	int rc = 0;
 
 	if (v == NULL)
 		return 0;
-	old = intent_push(l, key);
 	if (!json_is_integer(v))
-		rc = intent_fail(l, "expected %s, found %s", what, intent_json_kind(v));
-	else if (json_integer_value(v) < min || json_integer_value(v) > max)
-		rc = intent_fail(l, "%lld is out of range: expected %lld to %lld",
+		return intent_fail_at(l, key, "expected %s, found %s", what, intent_json_kind(v));
+	if (json_integer_value(v) < min || json_integer_value(v) > max)
+		return intent_fail_at(l, key, "%lld is out of range: expected %lld to %lld",
 		    (long long)json_integer_value(v), min, max);
-	else
-		*out = json_integer_value(v);
-	intent_pop(l, old);
-	return rc;
+	*out = json_integer_value(v);
+	return 0;
 }
 
 int
 intent_get_bool(struct intent_loader *l, const json_t *obj, const char *key, bool *out)
 {
 	json_t *v = json_object_get(obj, key);
-	size_t old;
-	int rc = 0;
 
 	if (v == NULL)
 		return 0;
-	if (!json_is_boolean(v)) {
-		old = intent_push(l, key);
-		rc = intent_fail(l, "expected true or false, found %s", intent_json_kind(v));
-		intent_pop(l, old);
-		return rc;
-	}
+	if (!json_is_boolean(v))
+		return intent_fail_at(l, key, "expected true or false, found %s", intent_json_kind(v));
 	*out = json_is_true(v);
 	return 0;
 }

@@ -31,6 +31,9 @@ struct intent_loader {
 void intent_loader_init(struct intent_loader *l, const char *source, const char *pointer,
     struct nw_err *err);
 int intent_fail(struct intent_loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* intent_fail with the pointer at child key. */
+int intent_fail_at(struct intent_loader *l, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 size_t intent_push(struct intent_loader *l, const char *key);
 size_t intent_push_index(struct intent_loader *l, size_t i);
 void intent_pop(struct intent_loader *l, size_t old);

@@ -76,23 +76,18 @@ static int
 get_duration(struct intent_loader *l, const json_t *obj, const char *key, long *out)
 {
 	json_t *v = json_object_get(obj, key);
-	size_t old;
 	long d;
-	int rc = 0;
 
 	if (v == NULL)
 		return 0;
-	old = intent_push(l, key);
 	if (!json_is_string(v))
-		rc = intent_fail(l, "expected a duration string such as \"14d\" or \"1h30m\", found %s",
-		    intent_json_kind(v));
-	else if ((d = intent_duration_parse(json_string_value(v))) < 0)
-		rc = intent_fail(l, "invalid duration \"%s\": expected numbers with units s, m, h, d or w, "
-		    "such as \"14d\" or \"1h30m\"", json_string_value(v));
-	else
-		*out = d;
-	intent_pop(l, old);
-	return rc;
+		return intent_fail_at(l, key, "expected a duration string such as \"14d\" or \"1h30m\", "
+		    "found %s", intent_json_kind(v));
+	if ((d = intent_duration_parse(json_string_value(v))) < 0)
+		return intent_fail_at(l, key, "invalid duration \"%s\": expected numbers with units s, m, "
+		    "h, d or w, such as \"14d\" or \"1h30m\"", json_string_value(v));
+	*out = d;
+	return 0;
 }
 
 /* A whole number from 1 to max; *out untouched when absent. */
