@@ -35,23 +35,9 @@ json_pointer_get(const json_t *v, const char *pointer)
 	if (pointer == NULL)
 		return NULL;
 	while (v != NULL && *p != '\0') {
-		size_t n = 0;
-
 		if (*p != '/')
 			return NULL;
-		p++;
-		while (*p != '\0' && *p != '/' && n + 1 < sizeof(tok)) {
-			if (p[0] == '~' && p[1] == '0') {
-				tok[n++] = '~';
-				p += 2;
-			} else if (p[0] == '~' && p[1] == '1') {
-				tok[n++] = '/';
-				p += 2;
-			} else {
-				tok[n++] = *p++;
-			}
-		}
-		tok[n] = '\0';
+		p = json_pointer_unescape(p + 1, tok, sizeof(tok));
 		if (json_is_object(v)) {
 			v = json_object_get(v, tok);
 		} else if (json_is_array(v)) {
@@ -95,17 +81,6 @@ json_equal_nocase(const json_t *a, const json_t *b)
 		return true;
 	}
 	return json_equal(a, b);
-}
-
-static char *
-lower_dup(const char *s)
-{
-	char *d = strdup(s != NULL ? s : "");
-	size_t i;
-
-	for (i = 0; d != NULL && d[i] != '\0'; i++)
-		d[i] = (char)tolower((unsigned char)d[i]);
-	return d;
 }
 
 static bool
@@ -426,7 +401,7 @@ resource_compare(const char *id, const json_t *expected, const json_t *actual, j
     struct nw_err *err)
 {
 	json_t *e = json_object(), *a = json_object();
-	char *low = lower_dup(id);
+	char *low = str_lower_dup(id);
 	int rc;
 
 	if (e == NULL || a == NULL || low == NULL) {

@@ -29,33 +29,11 @@
 #define AZURE_ASN 12076LL
 
 struct sanity {
-	struct findings *f;
+	struct findings_sink out;      /* cap: what the caller left is taken as full */
 	const struct topology *t;
 	const struct routes_ctx *ctx;
 	struct cidr_table *vnet_space; /* every VNet address prefix -> its VNet */
-	size_t cap;                    /* of f->v: what the caller left is taken as full */
-	bool oom;
 };
-
-static void
-add(struct sanity *s, enum finding_severity sev, const char *code, const char *resource,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void
-add(struct sanity *s, enum finding_severity sev, const char *code, const char *resource,
-    const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (s->oom)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (findings_append(s->f, &s->cap, sev, code, resource, msg) != 0)
-		s->oom = true;
-}
 
 static const char *
 peering_name(const struct topo_circuit_peering *p)
@@ -112,11 +90,11 @@ check_presence(struct sanity *s, const struct topo_circuit *c, bool depended_on)
 		if (!listed && !depended_on)
 			return NULL;
 		if (!listed)
-			add(s, SEV_WARNING, "circuit-peerings-unknown", c->res->id,
+			findings_add(&s->out, SEV_WARNING, "circuit-peerings-unknown", c->res->id,
 			    "the topology does not carry circuit %s's peerings; run discover again so "
 			    "its private peering can be checked", c->res->name);
 		else
-			add(s, user != NULL || depended_on ? SEV_ERROR : SEV_WARNING,
+			findings_add(&s->out, user != NULL || depended_on ? SEV_ERROR : SEV_WARNING,
 			    "circuit-private-peering-missing", c->res->id,
 			    "circuit %s has no Azure private peering%s%s%s; configure AzurePrivatePeering "
 			    "on the circuit (%s)", c->res->name, user != NULL ? ", but connection " : "",
@@ -124,11 +102,11 @@ check_presence(struct sanity *s, const struct topo_circuit *c, bool depended_on)
 		return NULL;
 	}
 	if (p->state != NULL && strcasecmp(p->state, "Enabled") != 0)
-		add(s, SEV_ERROR, "circuit-private-peering-disabled", peering_res(c, p),
+		findings_add(&s->out, SEV_ERROR, "circuit-private-peering-disabled", peering_res(c, p),
 		    "private peering %s of circuit %s is %s, not Enabled: no routes cross it; enable "
 		    "the peering before migrating its gateways", peering_name(p), c->res->name, p->state);
 	if (p->provisioning_state != NULL && strcasecmp(p->provisioning_state, "Succeeded") != 0)
-		add(s, SEV_ERROR, "circuit-private-peering-not-provisioned", peering_res(c, p),
+		findings_add(&s->out, SEV_ERROR, "circuit-private-peering-not-provisioned", peering_res(c, p),
 		    "private peering %s of circuit %s is in provisioning state %s, not Succeeded; wait "
 		    "for it or correct it before migrating", peering_name(p), c->res->name,
 		    p->provisioning_state);
@@ -155,22 +133,22 @@ check_asn(struct sanity *s, const struct topo_circuit *c, const struct topo_circ
 	const char *res = peering_res(c, p), *pn = peering_name(p);
 
 	if (p->peer_asn < 0)
-		add(s, SEV_ERROR, "circuit-peer-asn-missing", res,
+		findings_add(&s->out, SEV_ERROR, "circuit-peer-asn-missing", res,
 		    "private peering %s of circuit %s has no peerASN; set the on-premises AS number "
 		    "(%s)", pn, c->res->name, LEARN_PEERING);
 	else if (p->peer_asn >= 65515 && p->peer_asn <= 65520)
 		/* ROUTING: "reserved ASNs from 65515 to 65520 for internal use" */
-		add(s, SEV_ERROR, "circuit-peer-asn-reserved", res,
+		findings_add(&s->out, SEV_ERROR, "circuit-peer-asn-reserved", res,
 		    "private peering %s of circuit %s uses peer ASN %lld, which Azure reserves "
 		    "(65515-65520); renumber the on-premises AS (%s)", pn, c->res->name, p->peer_asn,
 		    LEARN_ROUTING);
 	else if (p->peer_asn == AZURE_ASN || (p->azure_asn > 0 && p->peer_asn == p->azure_asn))
-		add(s, SEV_ERROR, "circuit-peer-asn-reserved", res,
+		findings_add(&s->out, SEV_ERROR, "circuit-peer-asn-reserved", res,
 		    "private peering %s of circuit %s uses peer ASN %lld, Microsoft's own AS on the "
 		    "peering: the eBGP session cannot form; renumber the on-premises AS (%s)", pn,
 		    c->res->name, p->peer_asn, LEARN_ROUTING);
 	else if (iana_reserved(p->peer_asn))
-		add(s, SEV_WARNING, "circuit-peer-asn-iana-reserved", res,
+		findings_add(&s->out, SEV_WARNING, "circuit-peer-asn-iana-reserved", res,
 		    "private peering %s of circuit %s uses peer ASN %lld, which IANA reserves (RFC 5398, "
 		    "6793, 7300, 7607); use an assigned or private AS number", pn, c->res->name,
 		    p->peer_asn);
@@ -187,7 +165,7 @@ check_vlans(struct sanity *s, const struct topo_circuit *c, const struct topo_ci
 	size_t i, j;
 
 	if (priv != NULL && priv->vlan_id < 0)
-		add(s, SEV_ERROR, "circuit-vlan-invalid", peering_res(c, priv),
+		findings_add(&s->out, SEV_ERROR, "circuit-vlan-invalid", peering_res(c, priv),
 		    "private peering %s of circuit %s has no vlanId; set the VLAN the provider "
 		    "delivers it on (%s)", peering_name(priv), c->res->name, LEARN_PEERING);
 	for (i = 0; i < c->npeerings; i++) {
@@ -196,13 +174,13 @@ check_vlans(struct sanity *s, const struct topo_circuit *c, const struct topo_ci
 		if (p->vlan_id < 0)
 			continue;
 		if (p->vlan_id < 1 || p->vlan_id > 4094)
-			add(s, SEV_ERROR, "circuit-vlan-invalid", peering_res(c, p),
+			findings_add(&s->out, SEV_ERROR, "circuit-vlan-invalid", peering_res(c, p),
 			    "peering %s of circuit %s uses VLAN %lld, outside 1-4094 (IEEE 802.1Q); "
 			    "use the VLAN the provider assigned (%s)", peering_name(p), c->res->name,
 			    p->vlan_id, LEARN_PEERING);
 		for (j = 0; j < i; j++)
 			if (c->peerings[j].vlan_id == p->vlan_id)
-				add(s, SEV_ERROR, "circuit-vlan-duplicate", peering_res(c, p),
+				findings_add(&s->out, SEV_ERROR, "circuit-vlan-duplicate", peering_res(c, p),
 				    "peerings %s and %s of circuit %s both use VLAN %lld; no two "
 				    "peerings of a circuit may share one (%s)", peering_name(&c->peerings[j]),
 				    peering_name(p), c->res->name, p->vlan_id, LEARN_PEERING);
@@ -229,7 +207,7 @@ check_link(struct sanity *s, const struct topo_circuit *c, const struct topo_cir
 	cidr_format(pfx, buf);
 	if (pfx->family != family || pfx->len != want) {
 		/* ROUTING, "IP addresses used for Azure private peering": two /30 (IPv6: /126) */
-		add(s, SEV_ERROR, "circuit-peer-prefix-length", peering_res(c, p),
+		findings_add(&s->out, SEV_ERROR, "circuit-peer-prefix-length", peering_res(c, p),
 		    "private peering %s of circuit %s has %s %s, not an IPv%u /%u; give each link its "
 		    "own /%u (%s)", peering_name(p), c->res->name, which, buf, family, want, want,
 		    LEARN_ROUTING);
@@ -237,7 +215,7 @@ check_link(struct sanity *s, const struct topo_circuit *c, const struct topo_cir
 	}
 	if ((v = vnet_holding(s, pfx, &space)) != NULL) {
 		cidr_format(&space, sp);
-		add(s, SEV_ERROR, "circuit-peer-prefix-vnet-overlap", peering_res(c, p),
+		findings_add(&s->out, SEV_ERROR, "circuit-peer-prefix-vnet-overlap", peering_res(c, p),
 		    "private peering %s of circuit %s has %s %s inside VNet %s's address space %s; "
 		    "the link subnets must not overlap any VNet (%s)", peering_name(p), c->res->name,
 		    which, buf, v->res->name, sp, LEARN_ROUTING);
@@ -252,7 +230,7 @@ check_pair(struct sanity *s, const struct topo_circuit *c, const struct topo_cir
 	char x[CIDR_STRLEN], y[CIDR_STRLEN];
 
 	if (has1 != has2) {
-		add(s, SEV_ERROR, "circuit-peer-prefix-missing", peering_res(c, p),
+		findings_add(&s->out, SEV_ERROR, "circuit-peer-prefix-missing", peering_res(c, p),
 		    "private peering %s of circuit %s has a %s IPv%u peer prefix but no %s one; both "
 		    "links need one (%s)", peering_name(p), c->res->name,
 		    has1 ? "primary" : "secondary", family, has1 ? "secondary" : "primary",
@@ -266,7 +244,7 @@ check_pair(struct sanity *s, const struct topo_circuit *c, const struct topo_cir
 	if (cidr_overlaps(a, b)) {
 		cidr_format(a, x);
 		cidr_format(b, y);
-		add(s, SEV_ERROR, "circuit-peer-prefix-overlap", peering_res(c, p),
+		findings_add(&s->out, SEV_ERROR, "circuit-peer-prefix-overlap", peering_res(c, p),
 		    "private peering %s of circuit %s uses %s for the primary link and %s for the "
 		    "secondary: they overlap; use two distinct /%u (%s)", peering_name(p),
 		    c->res->name, x, y, family == 4 ? 30 : 126, LEARN_ROUTING);
@@ -277,7 +255,7 @@ static void
 check_prefixes(struct sanity *s, const struct topo_circuit *c, const struct topo_circuit_peering *p)
 {
 	if (!p->has_primary && !p->has_secondary && !p->has_primary_v6 && !p->has_secondary_v6) {
-		add(s, SEV_ERROR, "circuit-peer-prefix-missing", peering_res(c, p),
+		findings_add(&s->out, SEV_ERROR, "circuit-peer-prefix-missing", peering_res(c, p),
 		    "private peering %s of circuit %s has no peer address prefixes; give it two /30 "
 		    "(or two /126) link subnets (%s)", peering_name(p), c->res->name, LEARN_ROUTING);
 		return;
@@ -295,10 +273,10 @@ check_count(struct sanity *s, const char *code, const char *resource, const char
 	const struct limit_def *l = limit_get(id);
 
 	if (n > l->value)
-		add(s, SEV_ERROR, code, resource, "%s: %ld, over the limit of %ld (%s); summarize "
+		findings_add(&s->out, SEV_ERROR, code, resource, "%s: %ld, over the limit of %ld (%s); summarize "
 		    "the prefixes before migrating", who, n, l->value, l->source);
 	else if (n > 0 && n * 5 >= l->value * 4)
-		add(s, SEV_WARNING, code, resource, "%s: %ld, %ld%% of the limit of %ld (%s)", who, n,
+		findings_add(&s->out, SEV_WARNING, code, resource, "%s: %ld, %ld%% of the limit of %ld (%s)", who, n,
 		    n * 100 / l->value, l->value, l->source);
 }
 
@@ -332,7 +310,7 @@ check_routes(struct sanity *s, const struct topo_circuit *c)
 			continue;
 		cidr_format(pfx, r);
 		cidr_format(&space, sp);
-		add(s, SEV_WARNING, "circuit-route-overlaps-vnet", c->res->id,
+		findings_add(&s->out, SEV_WARNING, "circuit-route-overlaps-vnet", c->res->id,
 		    "on-premises advertises %s over circuit %s, inside VNet %s's address space %s: the "
 		    "two compete for the same addresses and routes flap; stop advertising it or "
 		    "renumber", r, c->res->name, v->res->name, sp);
@@ -421,7 +399,7 @@ select_circuit(struct sanity *s, const char *const *ids, size_t n, size_t i)
 	r = ids[i] != NULL ? topology_find(s->t, ids[i]) : NULL;
 	if (r != NULL && r->type == TOPO_CIRCUIT)
 		return r->view;
-	add(s, SEV_ERROR, "circuit-missing", ids[i] != NULL ? ids[i] : "",
+	findings_add(&s->out, SEV_ERROR, "circuit-missing", ids[i] != NULL ? ids[i] : "",
 	    "circuit %s is not an ExpressRoute circuit in the topology; discover it (or correct the "
 	    "connection's peer) before migrating", ids[i] != NULL ? ids[i] : "(null)");
 	return NULL;
@@ -447,7 +425,7 @@ int
 circuit_sanity_ctx(struct findings *out, const struct topology *t, const struct routes_ctx *ctx,
     const char *const *circuit_ids, size_t n, bool gateway_limits, struct nw_err *err)
 {
-	struct sanity s = { .f = out, .t = t, .ctx = ctx, .cap = out->n };
+	struct sanity s = { .out = { .f = out, .cap = out->n }, .t = t, .ctx = ctx };
 	struct routes_ctx *own = NULL;
 	size_t i, total = n == 0 ? t->ncircuits : n;
 	int rc = 0;
@@ -461,13 +439,13 @@ circuit_sanity_ctx(struct findings *out, const struct topology *t, const struct 
 			goto done;
 		s.ctx = own;
 	}
-	for (i = 0; i < total && !s.oom; i++) {
+	for (i = 0; i < total && !s.out.oom; i++) {
 		const struct topo_circuit *c = select_circuit(&s, circuit_ids, n, i);
 
 		if (c != NULL)
 			check_circuit(&s, c, n > 0, gateway_limits);
 	}
-	if (s.oom)
+	if (s.out.oom)
 		goto oom;
 	goto done;
 oom:

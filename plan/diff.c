@@ -14,6 +14,7 @@
 
 #include "plan/diff.h"
 #include "plan/jsonutil.h"
+#include "plan/vec.h"
 
 #define DIFF_POINTER_MAX 4096
 
@@ -204,14 +205,8 @@ emit(struct differ *d, enum diff_kind kind, json_t *before, json_t *after)
 {
 	struct diff_entry *e;
 
-	if (d->out->n == d->cap) {
-		size_t cap = d->cap == 0 ? 64 : d->cap * 2;
-		struct diff_entry *v = realloc(d->out->v, cap * sizeof(*v));
-		if (v == NULL)
-			return err_set(d->err, NW_ENOMEM, "out of memory computing the diff");
-		d->out->v = v;
-		d->cap = cap;
-	}
+	if (VEC_GROW(d->out->v, &d->cap, d->out->n + 1) != 0)
+		return err_set(d->err, NW_ENOMEM, "out of memory computing the diff");
 	e = &d->out->v[d->out->n];
 	memset(e, 0, sizeof(*e));
 	e->pointer = strdup(d->ptr);
@@ -353,9 +348,9 @@ get_ci(const json_t *obj, const char *key, const char **found)
 	return NULL;
 }
 
-/* Two configuration lists hold the same ids (as sets, case-insensitively). */
+/* Every id of a is in b (case-insensitively). */
 static bool
-id_set_equal(const json_t *a, const json_t *b)
+id_subset(const json_t *a, const json_t *b)
 {
 	size_t i, j, na = json_array_size(a), nb = json_array_size(b);
 
@@ -369,17 +364,14 @@ id_set_equal(const json_t *a, const json_t *b)
 		if (!found)
 			return false;
 	}
-	for (j = 0; j < nb; j++) {
-		const char *t = json_string_value(json_array_get(b, j));
-		bool found = false;
-		for (i = 0; i < na && !found; i++) {
-			const char *s = json_string_value(json_array_get(a, i));
-			found = s != NULL && t != NULL && strcasecmp(s, t) == 0;
-		}
-		if (!found)
-			return false;
-	}
 	return true;
+}
+
+/* Two configuration lists hold the same ids (as sets, case-insensitively). */
+static bool
+id_set_equal(const json_t *a, const json_t *b)
+{
+	return id_subset(a, b) && id_subset(b, a);
 }
 
 static bool

@@ -22,6 +22,7 @@
 #include "plan/export.h"
 #include "plan/export_hcl.h"
 #include "plan/jsonutil.h"
+#include "plan/vec.h"
 
 struct ex {
 	const struct topology *t;
@@ -102,15 +103,8 @@ resource(struct ex *x, const char *type, const struct topo_resource *r, const ch
 	make_label(x, label, sizeof(label), type, r);
 	snprintf(header, sizeof(header), "resource \"%s\" \"%s\"", type, label);
 	snprintf(addr, sizeof(addr), "%s.%s", type, label);
-	if (x->nres == x->cap) {
-		size_t ncap = x->cap == 0 ? 64 : x->cap * 2;
-		struct hcl_block **nv = realloc(x->res, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			goto oom;
-		x->res = nv;
-		x->cap = ncap;
-	}
+	if (VEC_GROW(x->res, &x->cap, x->nres + 1) != 0)
+		goto oom;
 	if ((b = hcl_block_new(header)) == NULL)
 		goto oom;
 	x->res[x->nres++] = b;

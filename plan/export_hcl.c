@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plan/export_hcl.h"
+#include "plan/vec.h"
 
 enum item_kind { ITEM_JSON, ITEM_EXPR, ITEM_BLOCK, ITEM_BLANK };
 
@@ -64,15 +65,8 @@ push(struct hcl_block *b, enum item_kind kind, const char *name)
 
 	if (b == NULL)
 		return NULL;
-	if (b->n == b->cap) {
-		size_t ncap = b->cap == 0 ? 8 : b->cap * 2;
-		struct hcl_item *nv = realloc(b->v, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return NULL;
-		b->v = nv;
-		b->cap = ncap;
-	}
+	if (VEC_GROW(b->v, &b->cap, b->n + 1) != 0)
+		return NULL;
 	it = &b->v[b->n];
 	memset(it, 0, sizeof(*it));
 	it->kind = kind;
@@ -153,39 +147,29 @@ hcl_is_identifier(const char *s)
 	return true;
 }
 
+/* The escapes of an HCL string; other control characters are written \uXXXX. */
+static const char *const hcl_escapes[128] = {
+	['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t",
+};
+
 void
 hcl_write_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		case '$':
-		case '%':
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 128 && hcl_escapes[c] != NULL) {
+			fputs(hcl_escapes[c], f);
+		} else if (c == '$' || c == '%') {
 			/* "${" and "%{" open templates: doubled, they are literal */
-			fputc(*s, f);
+			fputc(c, f);
 			if (s[1] == '{')
-				fputc(*s, f);
-			break;
-		default:
-			if ((unsigned char)*s < 0x20)
-				fprintf(f, "\\u%04x", (unsigned)(unsigned char)*s);
-			else
-				fputc(*s, f);
+				fputc(c, f);
+		} else if (c < 0x20) {
+			fprintf(f, "\\u%04x", (unsigned)c);
+		} else {
+			fputc(c, f);
 		}
 	}
 	fputc('"', f);

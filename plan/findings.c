@@ -18,6 +18,7 @@
 #include "plan/jsonutil.h"
 #include "plan/limits.h"
 #include "plan/routes_bgp.h"
+#include "plan/vec.h"
 
 const char *
 finding_severity_name(enum finding_severity s)
@@ -33,68 +34,62 @@ finding_severity_name(enum finding_severity s)
 }
 
 struct builder {
-	struct findings *f;
-	size_t cap;
+	struct findings_sink s;
 	size_t lcap;
-	bool oom;
 };
 
-static void
-add(struct builder *b, enum finding_severity sev, const char *code, const char *resource,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+int
+finding_init(struct finding *f, enum finding_severity sev, const char *code, const char *resource,
+    const char *message)
+{
+	f->severity = sev;
+	f->code = code;
+	f->resource = strdup(resource != NULL ? resource : "");
+	f->message = strdup(message);
+	if (f->resource == NULL || f->message == NULL) {
+		free(f->resource);
+		free(f->message);
+		return -1;
+	}
+	return 0;
+}
 
 int
 findings_append(struct findings *f, size_t *cap, enum finding_severity sev, const char *code,
     const char *resource, const char *message)
 {
-	struct finding *nv;
-
-	if (f->n == *cap) {
-		size_t ncap = *cap < 16 ? 32 : *cap * 2;
-		nv = realloc(f->v, ncap * sizeof(*nv));
-		if (nv == NULL)
-			return -1;
-		f->v = nv;
-		*cap = ncap;
-	}
-	f->v[f->n].severity = sev;
-	f->v[f->n].code = code;
-	f->v[f->n].resource = strdup(resource != NULL ? resource : "");
-	f->v[f->n].message = strdup(message);
-	if (f->v[f->n].resource == NULL || f->v[f->n].message == NULL) {
-		free(f->v[f->n].resource);
-		free(f->v[f->n].message);
+	if (VEC_GROW(f->v, cap, f->n + 1) != 0 || finding_init(&f->v[f->n], sev, code, resource, message) != 0)
 		return -1;
-	}
 	f->by_severity[sev]++;
 	f->n++;
 	return 0;
 }
 
-static void
-add(struct builder *b, enum finding_severity sev, const char *code, const char *resource,
-    const char *fmt, ...)
+void
+findings_add(struct findings_sink *s, enum finding_severity sev, const char *code,
+    const char *resource, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
 
-	if (b->oom)
+	if (s->oom)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (findings_append(b->f, &b->cap, sev, code, resource, msg) != 0)
-		b->oom = true;
+	if (findings_append(s->f, &s->cap, sev, code, resource, msg) != 0)
+		s->oom = true;
 }
 
 static void
 use_limit(struct builder *b, enum limit_id id, long limit, const char *resource, long value)
 {
 	const struct limit_def *def = limit_get(id);
-	struct findings *f = b->f;
+	struct findings *f = b->s.f;
 	size_t i;
 
-	if (b->oom)
+	if (b->s.oom)
 		return;
 	for (i = 0; i < f->nlimits; i++) {
 		if (strcmp(f->limits[i].key, def->key) != 0)
@@ -102,7 +97,7 @@ use_limit(struct builder *b, enum limit_id id, long limit, const char *resource,
 		if (value * f->limits[i].limit > f->limits[i].value * limit) {
 			char *r = strdup(resource);
 			if (r == NULL) {
-				b->oom = true;
+				b->s.oom = true;
 				return;
 			}
 			free(f->limits[i].resource);
@@ -112,15 +107,9 @@ use_limit(struct builder *b, enum limit_id id, long limit, const char *resource,
 		}
 		return;
 	}
-	if (f->nlimits == b->lcap) {
-		size_t ncap = b->lcap == 0 ? 8 : b->lcap * 2;
-		struct limit_use *nl = realloc(f->limits, ncap * sizeof(*nl));
-		if (nl == NULL) {
-			b->oom = true;
-			return;
-		}
-		f->limits = nl;
-		b->lcap = ncap;
+	if (VEC_GROW(f->limits, &b->lcap, f->nlimits + 1) != 0) {
+		b->s.oom = true;
+		return;
 	}
 	f->limits[f->nlimits].key = def->key;
 	f->limits[f->nlimits].what = def->what;
@@ -129,7 +118,7 @@ use_limit(struct builder *b, enum limit_id id, long limit, const char *resource,
 	f->limits[f->nlimits].limit = limit;
 	f->limits[f->nlimits].resource = strdup(resource);
 	if (f->limits[f->nlimits].resource == NULL) {
-		b->oom = true;
+		b->s.oom = true;
 		return;
 	}
 	f->nlimits++;
@@ -142,10 +131,10 @@ check_limit(struct builder *b, enum limit_id id, long limit, const char *resourc
 {
 	use_limit(b, id, limit, resource, value);
 	if (value > limit)
-		add(b, SEV_ERROR, "limit-exceeded", resource, "%s has %ld %s, over the limit of %ld (%s)",
+		findings_add(&b->s, SEV_ERROR, "limit-exceeded", resource, "%s has %ld %s, over the limit of %ld (%s)",
 		    name, value, what, limit, limit_get(id)->source);
 	else if (value * 5 >= limit * 4 && value > 0)
-		add(b, SEV_WARNING, "limit-near", resource, "%s has %ld %s, %ld%% of the limit of %ld (%s)",
+		findings_add(&b->s, SEV_WARNING, "limit-near", resource, "%s has %ld %s, %ld%% of the limit of %ld (%s)",
 		    name, value, what, value * 100 / limit, limit, limit_get(id)->source);
 }
 
@@ -219,7 +208,7 @@ check_overlaps(struct builder *b, const struct topology *t)
 	all = calloc(n, sizeof(*all));
 	stack = calloc(n, sizeof(*stack));
 	if (all == NULL || stack == NULL) {
-		b->oom = true;
+		b->s.oom = true;
 		goto done;
 	}
 	n = 0;
@@ -238,15 +227,9 @@ check_overlaps(struct builder *b, const struct topology *t)
 		for (j = 0; j < depth; j++) {
 			struct vnet_pair pr;
 
-			if (npairs == pcap) {
-				size_t ncap = pcap == 0 ? 16 : pcap * 2;
-				struct vnet_pair *np = realloc(pairs, ncap * sizeof(*np));
-				if (np == NULL) {
-					b->oom = true;
-					goto done;
-				}
-				pairs = np;
-				pcap = ncap;
+			if (VEC_GROW(pairs, &pcap, npairs + 1) != 0) {
+				b->s.oom = true;
+				goto done;
 			}
 			if (stack[j]->vnet <= all[i].vnet) {
 				pr.a = stack[j]->vnet, pr.b = all[i].vnet;
@@ -272,14 +255,14 @@ check_overlaps(struct builder *b, const struct topology *t)
 		cidr_format(&pairs[i].pa, sa);
 		cidr_format(&pairs[i].pb, sb);
 		if (va == vb)
-			add(b, SEV_ERROR, "address-overlap", va->res->id,
+			findings_add(&b->s, SEV_ERROR, "address-overlap", va->res->id,
 			    "%s has overlapping address prefixes %s and %s", va->res->name, sa, sb);
 		else if (peering_to(va, vb) != NULL || peering_to(vb, va) != NULL)
-			add(b, SEV_ERROR, "address-overlap", va->res->id,
+			findings_add(&b->s, SEV_ERROR, "address-overlap", va->res->id,
 			    "%s (%s) overlaps %s (%s) and the two are peered", va->res->name, sa,
 			    vb->res->name, sb);
 		else
-			add(b, SEV_WARNING, "address-overlap", va->res->id,
+			findings_add(&b->s, SEV_WARNING, "address-overlap", va->res->id,
 			    "%s (%s) overlaps %s (%s)", va->res->name, sa, vb->res->name, sb);
 	}
 done:
@@ -321,14 +304,14 @@ check_peerings(struct builder *b, const struct topology *t)
 			const char *remote = p->remote != NULL ? p->remote->res->name : p->remote_id;
 
 			if (p->state != PEERING_CONNECTED)
-				add(b, SEV_WARNING, "peering-not-connected", p->id,
+				findings_add(&b->s, SEV_WARNING, "peering-not-connected", p->id,
 				    "peering %s of %s to %s is %s, not Connected", p->name,
 				    v->res->name, remote, peering_state_name(p->state));
 			if (p->remote == NULL)
 				continue;
 			back = peering_to(p->remote, v);
 			if (back == NULL) {
-				add(b, SEV_ERROR, "peering-one-sided", p->id,
+				findings_add(&b->s, SEV_ERROR, "peering-one-sided", p->id,
 				    "peering %s of %s to %s has no peering back from %s", p->name,
 				    v->res->name, remote, remote);
 				continue;
@@ -336,11 +319,11 @@ check_peerings(struct builder *b, const struct topology *t)
 			if (!p->use_remote_gateways)
 				continue;
 			if (p->remote->ngateways == 0)
-				add(b, SEV_ERROR, "gateway-transit-broken", p->id,
+				findings_add(&b->s, SEV_ERROR, "gateway-transit-broken", p->id,
 				    "%s uses remote gateways over %s, but %s has no gateway",
 				    v->res->name, p->name, remote);
 			else if (!back->allow_gateway_transit)
-				add(b, SEV_ERROR, "gateway-transit-broken", p->id,
+				findings_add(&b->s, SEV_ERROR, "gateway-transit-broken", p->id,
 				    "%s uses remote gateways over %s, but %s's peering %s does not "
 				    "allow gateway transit", v->res->name, p->name, remote, back->name);
 		}
@@ -398,7 +381,7 @@ check_route_tables(struct builder *b, const struct topology *t)
 	size_t i, j, k;
 
 	if (subnets == NULL) {
-		b->oom = true;
+		b->s.oom = true;
 		return;
 	}
 	for (i = 0; i < t->nvnets; i++)
@@ -406,7 +389,7 @@ check_route_tables(struct builder *b, const struct topology *t)
 			for (k = 0; k < t->vnets[i].subnets[j].prefixes.n; k++)
 				if (cidr_table_add(subnets, &t->vnets[i].subnets[j].prefixes.v[k],
 					&t->vnets[i].subnets[j]) < 0)
-					b->oom = true;
+					b->s.oom = true;
 
 	for (i = 0; i < t->nroute_tables; i++) {
 		const struct topo_route_table *rt = &t->route_tables[i];
@@ -420,7 +403,7 @@ check_route_tables(struct builder *b, const struct topology *t)
 			    r->has_next_hop_ip) {
 				cidr_format_addr(&r->next_hop_ip, ip);
 				if (cidr_table_lookup(subnets, &r->next_hop_ip, NULL) == NULL)
-					add(b, SEV_ERROR, "next-hop-missing", rt->res->id,
+					findings_add(&b->s, SEV_ERROR, "next-hop-missing", rt->res->id,
 					    "route %s (%s) of %s points at %s, which is in no subnet of the "
 					    "topology", r->name, pfx, rt->res->name, ip);
 			}
@@ -447,13 +430,13 @@ check_route_tables(struct builder *b, const struct topology *t)
 				    cidr_table_lookup(subnets, &r->next_hop_ip, NULL) != NULL &&
 				    !reachable_from(v, &r->next_hop_ip)) {
 					cidr_format_addr(&r->next_hop_ip, ip);
-					add(b, SEV_ERROR, "next-hop-unreachable", s->id,
+					findings_add(&b->s, SEV_ERROR, "next-hop-unreachable", s->id,
 					    "subnet %s of %s uses route %s (%s) to %s, which is neither in %s "
 					    "nor in a VNet peered with it", s->name, v->res->name, r->name,
 					    pfx, ip, v->res->name);
 				}
 				if (r->next_hop == NH_VIRTUAL_NETWORK_GATEWAY && vnet_uses_expressroute(v))
-					add(b, SEV_ERROR, "route-to-expressroute-gateway", s->id,
+					findings_add(&b->s, SEV_ERROR, "route-to-expressroute-gateway", s->id,
 					    "subnet %s of %s uses route %s (%s) to VirtualNetworkGateway, but "
 					    "user routes cannot point at an ExpressRoute gateway", s->name,
 					    v->res->name, r->name, pfx);
@@ -480,12 +463,12 @@ check_gateways(struct builder *b, const struct topology *t, const struct routes_
 
 			if (ip == NULL || ip->sku_name == NULL || strcasecmp(ip->sku_name, "Basic") != 0)
 				continue;
-			add(b, SEV_WARNING, "basic-public-ip", g->res->id,
+			findings_add(&b->s, SEV_WARNING, "basic-public-ip", g->res->id,
 			    "gateway %s uses Basic public IP %s (Basic SKU retired on 2025-09-30); "
 			    "migrate it with a gateway-standard-ip change", g->res->name, ip->res->name);
 		}
 		if (g->migration_state != NULL && strcasecmp(g->migration_state, "None") != 0)
-			add(b, SEV_INFO, "gateway-migration", g->res->id,
+			findings_add(&b->s, SEV_INFO, "gateway-migration", g->res->id,
 			    "gateway %s has a migration %s in phase %s", g->res->name, g->migration_state,
 			    g->migration_phase != NULL ? g->migration_phase : "unknown");
 		/* branch-to-branch: what its route server passes on goes to the circuit too (IPv4 only) */
@@ -527,7 +510,7 @@ check_warnings(struct builder *b, const struct topology *t)
 	size_t i;
 
 	for (i = 0; i < t->nwarnings; i++)
-		add(b, SEV_WARNING, "dangling-reference", t->warnings[i].pointer, "%s",
+		findings_add(&b->s, SEV_WARNING, "dangling-reference", t->warnings[i].pointer, "%s",
 		    t->warnings[i].message);
 }
 
@@ -541,7 +524,7 @@ check_route_servers(struct builder *b, const struct topology *t, const struct ro
 	if (findings_ars_collect(&af, t, ctx, err) != 0)
 		return NW_ENOMEM;
 	for (size_t i = 0; i < af.n; i++)
-		add(b, af.v[i].severity, af.v[i].code, af.v[i].resource, "%s", af.v[i].message);
+		findings_add(&b->s, af.v[i].severity, af.v[i].code, af.v[i].resource, "%s", af.v[i].message);
 	for (size_t i = 0; i < af.nlimits; i++) {
 		const struct ars_limit *l = &af.limits[i];
 		long max = limit_get(l->id)->value;
@@ -576,7 +559,7 @@ int
 findings_check(struct findings *out, const struct topology *t, const struct routes_ctx *ctx,
     struct nw_err *err)
 {
-	struct builder b = { .f = out };
+	struct builder b = { .s = { .f = out } };
 	size_t *spokes = NULL, i;
 	int rc;
 
@@ -591,7 +574,7 @@ findings_check(struct findings *out, const struct topology *t, const struct rout
 		findings_free(out);
 		return NW_ENOMEM;
 	}
-	if (b.oom)
+	if (b.s.oom)
 		goto oom;
 	/* Last: it appends with its own idea of the capacity, so the builder adds nothing after. */
 	if ((rc = circuit_sanity_ctx(out, t, ctx, NULL, 0, false, err)) != 0) {

@@ -57,12 +57,34 @@ int findings_check(struct findings *out, const struct topology *t, const struct 
     struct nw_err *err);
 
 /*
+ * Fills *f (code is a static string; resource, "" when NULL, and message
+ * are copied).  0, or -1 on out of memory with nothing left allocated.
+ */
+int finding_init(struct finding *f, enum finding_severity sev, const char *code, const char *resource,
+    const char *message);
+
+/*
  * Appends one finding (code is a static string; resource and message are
  * copied).  *cap is the capacity of f->v, never less than f->n: a caller
  * that does not know it passes f->n.  0, or -1 on out of memory.
  */
 int findings_append(struct findings *f, size_t *cap, enum finding_severity sev, const char *code,
     const char *resource, const char *message);
+
+/*
+ * Where a check adds its findings: the list, the capacity of its array
+ * (findings_append's *cap), and whether memory ran out.  Once oom is set,
+ * adds do nothing and the caller reports NW_ENOMEM.
+ */
+struct findings_sink {
+	struct findings *f;
+	size_t cap;
+	bool oom;
+};
+
+/* findings_append with a printf message (cut at 1,023 bytes); sets s->oom on failure. */
+void findings_add(struct findings_sink *s, enum finding_severity sev, const char *code,
+    const char *resource, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* A VNet counts as a hub when it has a gateway or is tagged role=hub. */
 bool findings_is_hub(const struct topo_vnet *v);

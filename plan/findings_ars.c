@@ -13,6 +13,7 @@
 
 #include "plan/findings_ars.h"
 #include "plan/routes_bgp.h"
+#include "plan/vec.h"
 
 static int __attribute__((format(printf, 5, 6)))
 add(struct ars_findings *f, enum finding_severity sev, const char *code, const char *resource,
@@ -21,27 +22,13 @@ add(struct ars_findings *f, enum finding_severity sev, const char *code, const c
 	char msg[1024];
 	va_list ap;
 
-	if (f->n == f->cap) {
-		size_t ncap = f->cap ? f->cap * 2 : 8;
-		struct ars_finding *nv = realloc(f->v, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return NW_ENOMEM;
-		f->v = nv;
-		f->cap = ncap;
-	}
+	if (VEC_GROW(f->v, &f->cap, f->n + 1) != 0)
+		return NW_ENOMEM;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	f->v[f->n].severity = sev;
-	f->v[f->n].code = code;
-	f->v[f->n].resource = strdup(resource);
-	f->v[f->n].message = strdup(msg);
-	if (f->v[f->n].resource == NULL || f->v[f->n].message == NULL) {
-		free(f->v[f->n].resource);
-		free(f->v[f->n].message);
+	if (finding_init(&f->v[f->n], sev, code, resource, msg) != 0)
 		return NW_ENOMEM;
-	}
 	f->n++;
 	return 0;
 }
@@ -50,15 +37,8 @@ static int
 limit(struct ars_findings *f, enum limit_id id, const char *resource, const char *name, long value,
     const char *what)
 {
-	if (f->nlimits == f->lcap) {
-		size_t ncap = f->lcap ? f->lcap * 2 : 8;
-		struct ars_limit *nl = realloc(f->limits, ncap * sizeof(*nl));
-
-		if (nl == NULL)
-			return NW_ENOMEM;
-		f->limits = nl;
-		f->lcap = ncap;
-	}
+	if (VEC_GROW(f->limits, &f->lcap, f->nlimits + 1) != 0)
+		return NW_ENOMEM;
 	f->limits[f->nlimits].id = id;
 	f->limits[f->nlimits].value = value;
 	f->limits[f->nlimits].what = what;

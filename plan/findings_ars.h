@@ -5,8 +5,8 @@
  * eBGP loop prevention, circuits that hear a prefix from two hubs with
  * equal AS paths (asymmetric return across a bowtie), and a model that did
  * not settle.  plan/findings.c adds them to the report through its one
- * hook; the findings here are plain data so the two files share nothing
- * else.
+ * hook; the findings here are plain struct finding rows, so the two files
+ * share nothing else.
  */
 #ifndef NETWAVE_PLAN_FINDINGS_ARS_H
 #define NETWAVE_PLAN_FINDINGS_ARS_H
@@ -16,13 +16,6 @@
 
 #include "plan/findings.h"
 #include "plan/limits.h"
-
-struct ars_finding {
-	enum finding_severity severity;
-	const char *code;  /* static */
-	char *resource;    /* owned */
-	char *message;     /* owned */
-};
 
 /* A limit check the caller runs (check_limit: error over, warning near). */
 struct ars_limit {
@@ -35,7 +28,7 @@ struct ars_limit {
 };
 
 struct ars_findings {
-	struct ars_finding *v;
+	struct finding *v;
 	size_t n, cap;
 	struct ars_limit *limits;
 	size_t nlimits, lcap;

@@ -23,6 +23,7 @@
 
 #include "plan/iac.h"
 #include "plan/jsonutil.h"
+#include "plan/vec.h"
 
 struct iac_map *
 iac_map_new(void)
@@ -54,17 +55,6 @@ iac_map_free(struct iac_map *m)
 	free(m);
 }
 
-static char *
-lower_dup(const char *s)
-{
-	char *d = strdup(s), *p;
-
-	if (d != NULL)
-		for (p = d; *p != '\0'; p++)
-			*p = (char)tolower((unsigned char)*p);
-	return d;
-}
-
 static bool
 is_azure_id(const char *s)
 {
@@ -78,20 +68,13 @@ map_add(struct iac_map *m, enum iac_source src, const char *id, const char *addr
 {
 	struct iac_entry *e;
 
-	if (m->n == m->cap) {
-		size_t ncap = m->cap == 0 ? 64 : m->cap * 2;
-		struct iac_entry *nv = realloc(m->v, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return err_set(err, NW_ENOMEM, "out of memory");
-		m->v = nv;
-		m->cap = ncap;
-	}
+	if (VEC_GROW(m->v, &m->cap, m->n + 1) != 0)
+		return err_set(err, NW_ENOMEM, "out of memory");
 	e = &m->v[m->n];
 	memset(e, 0, sizeof(*e));
 	e->source = src;
 	e->block = block;
-	e->key = lower_dup(id);
+	e->key = str_lower_dup(id);
 	e->id = strdup(id);
 	e->address = strdup(address);
 	e->tf_type = strdup(type);
@@ -134,7 +117,7 @@ iac_map_find(const struct iac_map *m, const char *id, const struct iac_entry **f
 	char *key;
 
 	*first = NULL;
-	if (m == NULL || id == NULL || m->n == 0 || (key = lower_dup(id)) == NULL)
+	if (m == NULL || id == NULL || m->n == 0 || (key = str_lower_dup(id)) == NULL)
 		return 0;
 	hi = m->n;
 	while (lo < hi) {
@@ -166,7 +149,7 @@ iac_key_is_secret(const char *key)
 {
 	static const char *const words[] = { "key", "secret", "password", "token", "credential",
 		"certificate", "sas" };
-	char *l = lower_dup(key != NULL ? key : "");
+	char *l = str_lower_dup(key != NULL ? key : "");
 	bool r = false;
 	size_t i;
 
@@ -556,7 +539,7 @@ iac_map_add_deployments(struct iac_map *m, const json_t *observed, struct nw_err
 			const char *rid = json_is_string(r) ? json_string_value(r) : json_str(r, "id");
 			char *lk;
 
-			if (!is_azure_id(rid) || (lk = lower_dup(rid)) == NULL)
+			if (!is_azure_id(rid) || (lk = str_lower_dup(rid)) == NULL)
 				continue;
 			v = json_object_get(seen, lk);
 			if (v == NULL || strcmp(dep_time(deps, (size_t)json_integer_value(

@@ -34,6 +34,16 @@
 #include "plan/rgroups.h"
 #include "plan/routes.h"
 
+void
+intent_loader_init(struct intent_loader *l, const char *source, const char *pointer,
+    struct nw_err *err)
+{
+	memset(l, 0, sizeof(*l));
+	l->source = source != NULL ? source : "<memory>";
+	l->err = err;
+	snprintf(l->ptr, sizeof(l->ptr), "%s", pointer != NULL ? pointer : "");
+}
+
 int
 intent_fail(struct intent_loader *l, const char *fmt, ...)
 {
@@ -46,6 +56,23 @@ intent_fail(struct intent_loader *l, const char *fmt, ...)
 	if (l->ptr[0] == '\0')
 		return err_set(l->err, NW_EINPUT, "%s: %s", l->source, msg);
 	return err_set(l->err, NW_EINPUT, "%s: %s: %s", l->source, l->ptr, msg);
+}
+
+int
+intent_fail_at(struct intent_loader *l, const char *key, const char *fmt, ...)
+{
+	char msg[NW_ERR_MSG_MAX];
+	size_t old;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	old = intent_push(l, key);
+	rc = intent_fail(l, "%s", msg);
+	intent_pop(l, old);
+	return rc;
 }
 
 size_t
@@ -75,24 +102,41 @@ intent_pop(struct intent_loader *l, size_t old)
 const char *
 intent_json_kind(const json_t *v)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-		return "true";
-	case JSON_FALSE:
-		return "false";
-	case JSON_NULL:
-		return "null";
+	static const char *const names[8] = {
+		"an object", "an array", "a string", "a number", "a number", "true", "false", "null",
+	};
+
+	return json_kind_name(v, names);
+}
+
+int
+intent_parse_array(struct intent_loader *l, const json_t *arr, size_t elem, void *out, size_t *n,
+    intent_elem_fn *parse)
+{
+	char *base = calloc(json_array_size(arr), elem);
+	size_t i;
+	int rc = 0;
+
+	if (base == NULL)
+		return intent_nomem(l->err);
+	memcpy(out, &base, sizeof(base));
+	for (i = 0; i < json_array_size(arr) && rc == 0; i++) {
+		size_t old = intent_push_index(l, i);
+
+		*n = i + 1;
+		rc = parse(l, base + i * elem, json_array_get(arr, i));
+		intent_pop(l, old);
 	}
-	return "a value";
+	return rc;
+}
+
+int
+intent_state_parse(struct intent_loader *l, struct intent_change *ch, size_t size,
+    intent_fields_fn *fields, const json_t *v)
+{
+	if ((ch->state = calloc(1, size)) == NULL)
+		return intent_nomem(l->err);
+	return fields(l, ch->state, v);
 }
 
 char *
@@ -127,13 +171,8 @@ intent_check_keys(struct intent_loader *l, const json_t *obj, const char *const 
 				    sizeof(expected) - strlen(expected) - 1);
 			strncat(expected, allowed[i], sizeof(expected) - strlen(expected) - 1);
 		}
-		if (!ok) {
-			int rc;
-			size_t old = intent_push(l, key);
-			rc = intent_fail(l, "unknown key \"%s\"; expected %s", key, expected);
-			intent_pop(l, old);
-			return rc;
-		}
+		if (!ok)
+			return intent_fail_at(l, key, "unknown key \"%s\"; expected %s", key, expected);
 	}
 	return 0;
 }
@@ -166,20 +205,31 @@ intent_get_string(struct intent_loader *l, const json_t *obj, const char *key, b
 }
 
 int
-intent_get_bool(struct intent_loader *l, const json_t *obj, const char *key, bool *out)
+intent_get_integer(struct intent_loader *l, const json_t *obj, const char *key, const char *what,
+    long long min, long long max, long long *out)
 {
-	json_t *v = json_object_get(obj, key);
-	size_t old;
-	int rc = 0;
+	const json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
 		return 0;
-	if (!json_is_boolean(v)) {
-		old = intent_push(l, key);
-		rc = intent_fail(l, "expected true or false, found %s", intent_json_kind(v));
-		intent_pop(l, old);
-		return rc;
-	}
+	if (!json_is_integer(v))
+		return intent_fail_at(l, key, "expected %s, found %s", what, intent_json_kind(v));
+	if (json_integer_value(v) < min || json_integer_value(v) > max)
+		return intent_fail_at(l, key, "%lld is out of range: expected %lld to %lld",
+		    (long long)json_integer_value(v), min, max);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int
+intent_get_bool(struct intent_loader *l, const json_t *obj, const char *key, bool *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v))
+		return intent_fail_at(l, key, "expected true or false, found %s", intent_json_kind(v));
 	*out = json_is_true(v);
 	return 0;
 }
@@ -314,10 +364,7 @@ intent_selector_parse(struct intent_selector *out, const json_t *v, const char *
 	struct intent_loader l;
 	int rc;
 
-	memset(&l, 0, sizeof(l));
-	l.source = source != NULL ? source : "<memory>";
-	l.err = err;
-	snprintf(l.ptr, sizeof(l.ptr), "%s", pointer != NULL ? pointer : "");
+	intent_loader_init(&l, source, pointer, err);
 	if ((rc = intent_selector_load(&l, out, v)) != 0)
 		intent_selector_free(out);
 	return rc;
@@ -481,15 +528,16 @@ known_kinds(char *buf, size_t size)
 }
 
 static int
-change_parse(struct intent_loader *l, struct intent_change *c, json_t *v)
+change_parse(struct intent_loader *l, void *elem, const json_t *v)
 {
+	struct intent_change *c = elem;
 	const struct procedure *proc;
 	char names[512];
 	const char *kind;
 	size_t old;
 	int rc;
 
-	c->json = v;
+	c->json = (json_t *)v; /* the intent's own document, which it owns */
 	if ((c->pointer = intent_strdup(l->ptr)) == NULL)
 		return intent_nomem(l->err);
 	if (!json_is_object(v))
@@ -532,9 +580,7 @@ intent_parse(struct intent *in, struct nw_err *err)
 	size_t i, old;
 	int rc;
 
-	memset(&l, 0, sizeof(l));
-	l.source = in->source;
-	l.err = err;
+	intent_loader_init(&l, in->source, NULL, err);
 	if (!json_is_object(in->root))
 		return intent_fail(&l, "the top level is %s, not an object: an intent is an object with "
 		    "\"format\": \"%s\"", intent_json_kind(in->root), INTENT_FORMAT);
@@ -566,16 +612,9 @@ intent_parse(struct intent *in, struct nw_err *err)
 		return intent_fail(&l, "expected an array of changes, found %s", intent_json_kind(changes));
 	if (json_array_size(changes) == 0)
 		return intent_fail(&l, "the list is empty: an intent lists at least one change");
-	in->changes = calloc(json_array_size(changes), sizeof(*in->changes));
-	if (in->changes == NULL)
-		return intent_nomem(err);
-	for (i = 0; i < json_array_size(changes); i++) {
-		size_t o2 = intent_push_index(&l, i);
-		in->nchanges = i + 1;
-		if ((rc = change_parse(&l, &in->changes[i], json_array_get(changes, i))) != 0)
-			return rc;
-		intent_pop(&l, o2);
-	}
+	if ((rc = intent_parse_array(&l, changes, sizeof(*in->changes), &in->changes, &in->nchanges,
+	    change_parse)) != 0)
+		return rc;
 	intent_pop(&l, old);
 	for (i = 0; i < in->nchanges; i++) {
 		const struct procedure *proc = procedure_find(in->changes[i].kind);
@@ -620,7 +659,6 @@ intent_load_buffer(struct intent **out, const char *buf, size_t len, const char 
 {
 	json_error_t jerr;
 	json_t *root;
-	size_t i;
 
 	*out = NULL;
 	if (name == NULL)
@@ -628,14 +666,7 @@ intent_load_buffer(struct intent **out, const char *buf, size_t len, const char 
 	if (len > INTENT_MAX_BYTES)
 		return err_set(err, NW_EINPUT, "%s: input is %zu bytes, over the limit of %zu bytes",
 		    name, len, INTENT_MAX_BYTES);
-	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
-		buf += 3;
-		len -= 3;
-	}
-	for (i = 0; i < len; i++)
-		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r')
-			break;
-	if (i == len)
+	if (json_text_blank(&buf, &len))
 		return err_set(err, NW_EINPUT, "%s: the file is empty, expected a JSON object", name);
 	if (memchr(buf, '\0', len) != NULL)
 		return err_set(err, NW_EINPUT, "%s: NUL byte: this is binary data, not JSON text",

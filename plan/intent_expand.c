@@ -39,18 +39,6 @@
  * only the target holds is written in place.  Nothing may write to a
  * resource got from intent_work_of or intent_work_find; intent_work_edit gives a writable one.
  */
-static char *
-lower_dup(const char *s)
-{
-	char *d = strdup(s), *p;
-
-	if (d != NULL)
-		for (p = d; *p != '\0'; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p + 32);
-	return d;
-}
-
 /* A current resource as the target has it, for reading only. */
 json_t *
 intent_work_of(const struct intent_expander *e, const struct topo_resource *r)
@@ -108,20 +96,30 @@ intent_mut_object(json_t *obj, const char *key)
 	return v;
 }
 
+/*
+ * v, the member key (or, key NULL, element i) of the writable parent, as
+ * one the target alone holds: when it is shared, a copy takes its place.
+ * NULL on out of memory.
+ */
+static json_t *
+own(json_t *parent, const char *key, size_t i, json_t *v)
+{
+	if (!shared(v))
+		return v;
+	v = json_copy(v);
+	if (v == NULL ||
+	    (key != NULL ? json_object_set_new(parent, key, v) : json_array_set_new(parent, i, v)) != 0)
+		return NULL;
+	return v;
+}
+
 /* obj[key] as an array the target alone holds (borrowed); NULL when it is not an array. */
 json_t *
 intent_mut_array(json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 
-	if (!json_is_array(v))
-		return NULL;
-	if (shared(v)) {
-		v = json_copy(v);
-		if (v == NULL || json_object_set_new(obj, key, v) != 0)
-			return NULL;
-	}
-	return v;
+	return json_is_array(v) ? own(obj, key, 0, v) : NULL;
 }
 
 /* arr[i], an object, as one the target alone holds (borrowed); arr must be writable. */
@@ -130,14 +128,7 @@ intent_mut_element(json_t *arr, size_t i)
 {
 	json_t *v = json_array_get(arr, i);
 
-	if (!json_is_object(v))
-		return NULL;
-	if (shared(v)) {
-		v = json_copy(v);
-		if (v == NULL || json_array_set_new(arr, i, v) != 0)
-			return NULL;
-	}
-	return v;
+	return json_is_object(v) ? own(arr, NULL, i, v) : NULL;
 }
 
 /* A writable resource of the target by id (fully copied if current), or NULL. */
@@ -150,7 +141,7 @@ intent_work_find_edit(struct intent_expander *e, const char *id)
 
 	if (r != NULL)
 		return intent_work_edit(e, r, true);
-	if ((key = lower_dup(id)) == NULL)
+	if ((key = str_lower_dup(id)) == NULL)
 		return NULL;
 	v = json_object_get(e->added, key);
 	free(key);
@@ -167,7 +158,7 @@ intent_work_find(const struct intent_expander *e, const char *id)
 
 	if (r != NULL)
 		return intent_work_of(e, r);
-	if ((key = lower_dup(id)) == NULL)
+	if ((key = str_lower_dup(id)) == NULL)
 		return NULL;
 	v = json_object_get(e->added, key);
 	free(key);
@@ -183,7 +174,7 @@ intent_work_add(struct intent_expander *e, json_t *res)
 
 	if (res == NULL)
 		return intent_nomem(e->err);
-	key = lower_dup(json_str(res, "id"));
+	key = str_lower_dup(json_str(res, "id"));
 	if (key == NULL || json_object_set(e->added, key, res) != 0 ||
 	    json_array_append(e->resources, res) != 0)
 		rc = intent_nomem(e->err);

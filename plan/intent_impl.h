@@ -27,7 +27,13 @@ struct intent_loader {
 	struct nw_err *err;
 };
 
+/* A loader reading source ("<memory>" when NULL) from pointer ("" when NULL). */
+void intent_loader_init(struct intent_loader *l, const char *source, const char *pointer,
+    struct nw_err *err);
 int intent_fail(struct intent_loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* intent_fail with the pointer at child key. */
+int intent_fail_at(struct intent_loader *l, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 size_t intent_push(struct intent_loader *l, const char *key);
 size_t intent_push_index(struct intent_loader *l, size_t i);
 void intent_pop(struct intent_loader *l, size_t old);
@@ -37,6 +43,9 @@ int intent_nomem(struct nw_err *err);
 int intent_check_keys(struct intent_loader *l, const json_t *obj, const char *const *allowed);
 int intent_get_string(struct intent_loader *l, const json_t *obj, const char *key, bool required, const char **out);
 int intent_get_bool(struct intent_loader *l, const json_t *obj, const char *key, bool *out);
+/* obj.key, an integer from min to max ("expected <what>" when not one); *out untouched when absent. */
+int intent_get_integer(struct intent_loader *l, const json_t *obj, const char *key, const char *what,
+    long long min, long long max, long long *out);
 int intent_get_string_list(struct intent_loader *l, const json_t *v, const char ***out, size_t *n);
 int intent_selector_load(struct intent_loader *l, struct intent_selector *s, const json_t *v);
 bool intent_id_segment(const char *id, size_t i, const char **seg, size_t *len);
@@ -45,6 +54,25 @@ bool intent_network_manager_id_ok(const char *id);
 bool intent_arm_name_ok(const char *s);
 int intent_selector_at(struct intent_loader *l, const json_t *obj, const char *key, struct intent_selector *s);
 int intent_rollout_load(struct intent_loader *l, struct intent_rollout *r, const json_t *v);
+
+/*
+ * The body of a kind's intent_parse hook: gives ch a zeroed state of size
+ * bytes (the kind's intent_free frees it, after a failed parse too) and
+ * lets fields fill it from v.
+ */
+/*
+ * Parses arr, a non-empty array at the pointer's current key, into a new
+ * calloc'd array of elem-byte elements stored through out (the address of
+ * the element pointer).  *n counts the elements begun, so the kind's free
+ * sees a half-parsed one too; parse runs on each with the pointer at /i.
+ */
+typedef int intent_elem_fn(struct intent_loader *l, void *elem, const json_t *v);
+int intent_parse_array(struct intent_loader *l, const json_t *arr, size_t elem, void *out, size_t *n,
+    intent_elem_fn *parse);
+
+typedef int intent_fields_fn(struct intent_loader *l, void *state, const json_t *v);
+int intent_state_parse(struct intent_loader *l, struct intent_change *ch, size_t size,
+    intent_fields_fn *fields, const json_t *v);
 
 /*
  * The target shares the current topology's JSON wherever the intent leaves

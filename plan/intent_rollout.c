@@ -76,23 +76,18 @@ static int
 get_duration(struct intent_loader *l, const json_t *obj, const char *key, long *out)
 {
 	json_t *v = json_object_get(obj, key);
-	size_t old;
 	long d;
-	int rc = 0;
 
 	if (v == NULL)
 		return 0;
-	old = intent_push(l, key);
 	if (!json_is_string(v))
-		rc = intent_fail(l, "expected a duration string such as \"14d\" or \"1h30m\", found %s",
-		    intent_json_kind(v));
-	else if ((d = intent_duration_parse(json_string_value(v))) < 0)
-		rc = intent_fail(l, "invalid duration \"%s\": expected numbers with units s, m, h, d or w, "
-		    "such as \"14d\" or \"1h30m\"", json_string_value(v));
-	else
-		*out = d;
-	intent_pop(l, old);
-	return rc;
+		return intent_fail_at(l, key, "expected a duration string such as \"14d\" or \"1h30m\", "
+		    "found %s", intent_json_kind(v));
+	if ((d = intent_duration_parse(json_string_value(v))) < 0)
+		return intent_fail_at(l, key, "invalid duration \"%s\": expected numbers with units s, m, "
+		    "h, d or w, such as \"14d\" or \"1h30m\"", json_string_value(v));
+	*out = d;
+	return 0;
 }
 
 /* A whole number from 1 to max; *out untouched when absent. */
@@ -100,21 +95,10 @@ static int
 get_count(struct intent_loader *l, const json_t *obj, const char *key, unsigned long max,
     unsigned long *out)
 {
-	json_t *v = json_object_get(obj, key);
-	size_t old;
-	int rc = 0;
+	long long v = (long long)*out;
+	int rc = intent_get_integer(l, obj, key, "a whole number", 1, (long long)max, &v);
 
-	if (v == NULL)
-		return 0;
-	old = intent_push(l, key);
-	if (!json_is_integer(v))
-		rc = intent_fail(l, "expected a whole number, found %s", intent_json_kind(v));
-	else if (json_integer_value(v) < 1 || (unsigned long long)json_integer_value(v) > max)
-		rc = intent_fail(l, "%lld is out of range: expected 1 to %lu",
-		    (long long)json_integer_value(v), max);
-	else
-		*out = (unsigned long)json_integer_value(v);
-	intent_pop(l, old);
+	*out = (unsigned long)v;
 	return rc;
 }
 
@@ -298,10 +282,7 @@ intent_rollout_parse(struct intent_rollout *out, const json_t *v, const char *so
 	struct intent_loader l;
 	int rc;
 
-	memset(&l, 0, sizeof(l));
-	l.source = source != NULL ? source : "<memory>";
-	l.err = err;
-	snprintf(l.ptr, sizeof(l.ptr), "%s", pointer != NULL ? pointer : "");
+	intent_loader_init(&l, source, pointer, err);
 	if ((rc = intent_rollout_load(&l, out, v)) != 0)
 		intent_rollout_free(out);
 	return rc;

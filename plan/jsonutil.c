@@ -55,18 +55,6 @@ json_path(const json_t *obj, ...)
 	return v;
 }
 
-const char *
-json_path_str(const json_t *obj, ...)
-{
-	va_list ap;
-	json_t *v;
-
-	va_start(ap, obj);
-	v = json_vpath(obj, ap);
-	va_end(ap);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 bool
 json_truthy(const json_t *v, bool def)
 {
@@ -81,6 +69,61 @@ json_truthy(const json_t *v, bool def)
 			return false;
 	}
 	return def;
+}
+
+json_t *
+json_object_keys_sorted(const json_t *obj, int (*cmp)(const void *, const void *))
+{
+	json_t *arr = json_array(), *x;
+	const char **v = malloc((json_object_size(obj) + 1) * sizeof(*v)), *k;
+	size_t n = 0, i;
+
+	if (arr == NULL || v == NULL) {
+		json_decref(arr);
+		free(v);
+		return NULL;
+	}
+	json_object_foreach((json_t *)obj, k, x)
+		v[n++] = k;
+	qsort(v, n, sizeof(*v), cmp);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(v[i]));
+	free(v);
+	return arr;
+}
+
+bool
+json_array_has_str(const json_t *arr, const char *s, int (*cmp)(const char *, const char *))
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(arr, i, x)
+		if (json_is_string(x) && cmp(json_string_value(x), s) == 0)
+			return true;
+	return false;
+}
+
+const char *
+str_lower(char *buf, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
+		buf[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+char *
+str_lower_dup(const char *s)
+{
+	size_t n = strlen(s != NULL ? s : "") + 1;
+	char *d = malloc(n);
+
+	if (d != NULL)
+		str_lower(d, n, s != NULL ? s : "");
+	return d;
 }
 
 const char *
@@ -131,26 +174,68 @@ time_parse_rfc3339(const char *s, time_t *out)
 	return 0;
 }
 
-void
-json_pointer_push(char *buf, size_t size, const char *token)
+size_t
+json_pointer_append(char *buf, size_t n, size_t size, const char *token)
 {
-	size_t n = strlen(buf);
-
 	if (n + 1 >= size)
-		return;
+		return n;
 	buf[n++] = '/';
 	for (; *token != '\0' && n + 2 < size; token++) {
-		if (*token == '~') {
+		if (*token == '~' || *token == '/') {
 			buf[n++] = '~';
-			buf[n++] = '0';
-		} else if (*token == '/') {
-			buf[n++] = '~';
-			buf[n++] = '1';
+			buf[n++] = *token == '~' ? '0' : '1';
 		} else {
 			buf[n++] = *token;
 		}
 	}
 	buf[n] = '\0';
+	return n;
+}
+
+void
+json_pointer_push(char *buf, size_t size, const char *token)
+{
+	json_pointer_append(buf, strlen(buf), size, token);
+}
+
+const char *
+json_pointer_unescape(const char *p, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (*p != '\0' && *p != '/' && n + 1 < size) {
+		if (p[0] == '~' && (p[1] == '0' || p[1] == '1')) {
+			buf[n++] = p[1] == '0' ? '~' : '/';
+			p += 2;
+		} else {
+			buf[n++] = *p++;
+		}
+	}
+	buf[n] = '\0';
+	return p;
+}
+
+const char *
+json_kind_name(const json_t *v, const char *const names[8])
+{
+	json_type t = json_typeof(v);
+
+	return (unsigned)t < 8 ? names[t] : names[JSON_NULL];
+}
+
+bool
+json_text_blank(const char **buf, size_t *len)
+{
+	size_t i;
+
+	if (*len >= 3 && memcmp(*buf, "\xEF\xBB\xBF", 3) == 0) {
+		*buf += 3;
+		*len -= 3;
+	}
+	for (i = 0; i < *len; i++)
+		if ((*buf)[i] != ' ' && (*buf)[i] != '\t' && (*buf)[i] != '\n' && (*buf)[i] != '\r')
+			return false;
+	return true;
 }
 
 void

@@ -24,7 +24,7 @@ const char *json_str(const json_t *obj, const char *key);
 json_t *json_path(const json_t *obj, ...) __attribute__((sentinel));
 
 /* json_path ending in a string; NULL when absent or not a string. */
-const char *json_path_str(const json_t *obj, ...) __attribute__((sentinel));
+#define json_path_str(...) json_string_value(json_path(__VA_ARGS__))
 
 /*
  * Reads a boolean that ARM sometimes sends as a string ("True"/"False",
@@ -35,6 +35,48 @@ bool json_truthy(const json_t *v, bool def);
 /* Appends "/" and the escaped token (~ as ~0, / as ~1) to a pointer buffer. */
 void json_pointer_push(char *buf, size_t size, const char *token);
 void json_pointer_push_index(char *buf, size_t size, size_t index);
+
+/*
+ * json_pointer_push for a buffer whose length n the caller keeps: returns
+ * the new length (n when "/" does not fit, the buffer then unchanged).
+ */
+size_t json_pointer_append(char *buf, size_t n, size_t size, const char *token);
+
+/*
+ * Unescapes the pointer token at p (just after its "/") into buf, cut to
+ * size - 1 bytes; returns where reading stopped: the next "/", the end, or
+ * the first byte that did not fit.
+ */
+const char *json_pointer_unescape(const char *p, char *buf, size_t size);
+
+/*
+ * How an error message names v's JSON type: names[json_typeof(v)], a
+ * module's own table in jansson's json_type order (object, array, string,
+ * integer, real, true, false, null).
+ */
+const char *json_kind_name(const json_t *v, const char *const names[8]);
+
+/*
+ * Drops a UTF-8 byte order mark (PowerShell writes one; it carries no
+ * meaning) from *buf and *len; true when nothing but spaces, tabs and line
+ * ends is left.
+ */
+bool json_text_blank(const char **buf, size_t *len);
+
+/*
+ * The keys of obj as a new array of strings sorted by cmp, a qsort
+ * comparator over const char *; NULL on out of memory.
+ */
+json_t *json_object_keys_sorted(const json_t *obj, int (*cmp)(const void *, const void *));
+
+/* True when arr holds a string equal to s by cmp (strcmp, strcasecmp, topo_id_compare ...). */
+bool json_array_has_str(const json_t *arr, const char *s, int (*cmp)(const char *, const char *));
+
+/* s in ASCII lower case, cut to size - 1 bytes, into buf (which may be s itself); returns buf. */
+const char *str_lower(char *buf, size_t size, const char *s);
+
+/* A malloc'd ASCII-lowercase copy of s ("" for NULL); NULL on out of memory. */
+char *str_lower_dup(const char *s);
 
 /* The last segment of an ARM id (the resource's name); "" for NULL. Borrowed. */
 const char *arm_id_name(const char *id);

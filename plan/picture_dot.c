@@ -14,6 +14,7 @@
 
 #include "plan/jsonutil.h"
 #include "plan/picture.h"
+#include "plan/vec.h"
 
 struct dnode {
 	char *id;
@@ -57,23 +58,6 @@ dgraph_free(struct dgraph *g)
 	free(g->edges);
 	free(g->clusters);
 	memset(g, 0, sizeof(*g));
-}
-
-static void *
-grow(void *v, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *nv;
-
-	if (need <= *cap)
-		return v;
-	ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	nv = realloc(v, ncap * elem);
-	if (nv != NULL)
-		*cap = ncap;
-	return nv;
 }
 
 /* A printf into a new string; NULL on out of memory. */
@@ -125,14 +109,8 @@ esc(const char *text)
 static size_t
 cluster_add(struct dgraph *g, const char *label)
 {
-	struct dcluster *nc = grow(g->clusters, &g->cc, g->nc + 1, sizeof(*nc));
-
-	if (nc == NULL) {
-		g->oom = 1;
-		return 0;
-	}
-	g->clusters = nc;
-	if ((nc[g->nc].label = esc(label)) == NULL) {
+	if (VEC_GROW(g->clusters, &g->cc, g->nc + 1) != 0 ||
+	    (g->clusters[g->nc].label = esc(label)) == NULL) {
 		g->oom = 1;
 		return 0;
 	}
@@ -149,12 +127,11 @@ node_add(struct dgraph *g, size_t cluster, const char *id, const char *label, co
 	for (size_t i = 0; i < g->nn; i++)
 		if (strcmp(g->nodes[i].id, id) == 0)
 			return;
-	nv = grow(g->nodes, &g->cn, g->nn + 1, sizeof(*nv));
-	if (nv == NULL || (el = esc(label)) == NULL) {
+	if (VEC_GROW(g->nodes, &g->cn, g->nn + 1) != 0 || (el = esc(label)) == NULL) {
 		g->oom = 1;
 		return;
 	}
-	g->nodes = nv;
+	nv = g->nodes;
 	nv[g->nn].id = esc(id);
 	nv[g->nn].attrs = fmt("label=\"%s\"%s%s", el, extra[0] ? ", " : "", extra);
 	nv[g->nn].cluster = cluster;
@@ -187,12 +164,11 @@ edge_add(struct dgraph *g, const char *from, const char *to, const char *label, 
 		if (strcmp(g->edges[i].from, f) == 0 && strcmp(g->edges[i].to, t) == 0 &&
 		    strcmp(g->edges[i].attrs, attrs) == 0)
 			goto fail;
-	ev = grow(g->edges, &g->ce, g->ne + 1, sizeof(*ev));
-	if (ev == NULL) {
+	if (VEC_GROW(g->edges, &g->ce, g->ne + 1) != 0) {
 		g->oom = 1;
 		goto fail;
 	}
-	g->edges = ev;
+	ev = g->edges;
 	ev[g->ne].from = f;
 	ev[g->ne].to = t;
 	ev[g->ne].attrs = attrs;
@@ -462,13 +438,10 @@ spoke_groups(struct sgroup **out, size_t *nout, const struct topology *t, const 
 		for (k = 0; k < n && !(g[k].hub == hub && g[k].classes == cl); k++)
 			;
 		if (k == n) {
-			struct sgroup *ng = grow(g, &cap, n + 1, sizeof(*g));
-
-			if (ng == NULL) {
+			if (VEC_GROW(g, &cap, n + 1) != 0) {
 				free(g);
 				return NW_ENOMEM;
 			}
-			g = ng;
 			memset(&g[n], 0, sizeof(g[n]));
 			g[n].hub = hub;
 			g[n].classes = cl;

@@ -18,6 +18,7 @@
 #include "plan/jsonutil.h"
 #include "plan/plan_build.h"
 #include "plan/procedure.h"
+#include "plan/vec.h"
 
 void *
 plan_ctx_state(const struct plan_ctx *p, const struct procedure *proc)
@@ -103,25 +104,14 @@ plan_str_cmp_ci(const void *a, const void *b)
 bool
 plan_pointer_token(const char *p, size_t idx, char *buf, size_t size)
 {
-	size_t k = 0, i = 0;
+	size_t i = 0;
 
 	if (*p != '/')
 		return false;
 	for (;;) {
 		p++;
 		if (i == idx) {
-			while (*p != '\0' && *p != '/' && k + 1 < size) {
-				if (p[0] == '~' && p[1] == '1') {
-					buf[k++] = '/';
-					p += 2;
-				} else if (p[0] == '~' && p[1] == '0') {
-					buf[k++] = '~';
-					p += 2;
-				} else {
-					buf[k++] = *p++;
-				}
-			}
-			buf[k] = '\0';
+			json_pointer_unescape(p, buf, size);
 			return true;
 		}
 		p = strchr(p, '/');
@@ -197,62 +187,51 @@ plan_nomem(struct plan_ctx *p)
 	return err_set(p->err, NW_ENOMEM, "out of memory while planning");
 }
 
-void
-plan_blocker(struct plan_ctx *p, const char *code, const char *resource, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* Appends row o (stolen; NULL after out of memory) to arr, naming resource when there is one. */
+static void
+row_append(json_t *arr, json_t *o, const char *resource)
+{
+	if (o != NULL && resource != NULL)
+		json_object_set_new(o, "resource", json_string(resource));
+	json_array_append_new(arr, o);
+}
 
 void
 plan_blocker(struct plan_ctx *p, const char *code, const char *resource, const char *fmt, ...)
 {
-	char msg[2048];
+	json_t *msg;
 	va_list ap;
-	json_t *o;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg = json_vsprintf(fmt, ap);
 	va_end(ap);
-	o = json_pack("{s:s, s:s}", "code", code, "message", msg);
-	if (o != NULL && resource != NULL)
-		json_object_set_new(o, "resource", json_string(resource));
-	if (o != NULL)
-		json_array_append_new(p->blockers, o);
+	row_append(p->blockers, json_pack("{s:s, s:o}", "code", code, "message", msg), resource);
 }
-
-void
-plan_finding(struct plan_ctx *p, const char *severity, const char *code, const char *resource,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 void
 plan_finding(struct plan_ctx *p, const char *severity, const char *code, const char *resource,
     const char *fmt, ...)
 {
-	char msg[2048];
+	json_t *msg;
 	va_list ap;
-	json_t *o;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg = json_vsprintf(fmt, ap);
 	va_end(ap);
-	o = json_pack("{s:s, s:s, s:s}", "severity", severity, "code", code, "message", msg);
-	if (o != NULL && resource != NULL)
-		json_object_set_new(o, "resource", json_string(resource));
-	if (o != NULL)
-		json_array_append_new(p->findings, o);
+	row_append(p->findings, json_pack("{s:s, s:s, s:o}", "severity", severity, "code", code,
+	    "message", msg), resource);
 }
-
-void
-plan_prereq(struct plan_ctx *p, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 void
 plan_prereq(struct plan_ctx *p, const char *code, const char *fmt, ...)
 {
-	char msg[2048];
+	json_t *msg;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg = json_vsprintf(fmt, ap);
 	va_end(ap);
-	json_array_append_new(p->prereqs, json_pack("{s:s, s:s}", "code", code, "message", msg));
+	json_array_append_new(p->prereqs, json_pack("{s:s, s:o}", "code", code, "message", msg));
 }
 
 /* A row of the limits table: the value this plan reaches against a limit of plan/limits.h. */
@@ -260,13 +239,9 @@ void
 plan_limit_row(struct plan_ctx *p, enum limit_id id, long value, const char *resource)
 {
 	const struct limit_def *m = limit_get(id);
-	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:s}", "limit", m->key, "what", m->what,
-	    "value", (json_int_t)value, "max", (json_int_t)m->value, "source", m->source);
 
-	if (o != NULL && resource != NULL)
-		json_object_set_new(o, "resource", json_string(resource));
-	if (o != NULL)
-		json_array_append_new(p->limits, o);
+	row_append(p->limits, json_pack("{s:s, s:s, s:I, s:I, s:s}", "limit", m->key, "what", m->what,
+	    "value", (json_int_t)value, "max", (json_int_t)m->value, "source", m->source), resource);
 }
 
 /* Starts a wave; the pointer stays valid until the next wave_new. */
@@ -275,14 +250,8 @@ plan_wave_new(struct plan_ctx *p, enum wave_kind kind, const char *name)
 {
 	struct wave *w;
 
-	if (p->nw == p->capw) {
-		size_t cap = p->capw ? p->capw * 2 : 8;
-		struct wave *n = realloc(p->w, cap * sizeof(*n));
-		if (n == NULL)
-			return NULL;
-		p->w = n;
-		p->capw = cap;
-	}
+	if (VEC_GROW(p->w, &p->capw, p->nw + 1) != 0)
+		return NULL;
 	w = &p->w[p->nw];
 	memset(w, 0, sizeof(*w));
 	w->obj = json_object();
@@ -326,33 +295,23 @@ plan_wave_free(struct wave *w)
 }
 
 void
-plan_wave_risk(struct wave *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-void
 plan_wave_risk(struct wave *w, const char *fmt, ...)
 {
-	char msg[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	json_array_append_new(w->risks, json_vsprintf(fmt, ap));
 	va_end(ap);
-	json_array_append_new(w->risks, json_string(msg));
 }
-
-void
-plan_wave_rollback(struct wave *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void
 plan_wave_rollback(struct wave *w, const char *fmt, ...)
 {
-	char msg[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	json_object_set_new(w->obj, "rollback", json_vsprintf(fmt, ap));
 	va_end(ap);
-	json_object_set_new(w->obj, "rollback", json_string(msg));
 }
 
 int
@@ -498,38 +457,13 @@ plan_gate_add(struct wave *w, enum gate_kind kind, const char *when, json_t *par
 json_t *
 plan_sorted_keys(const json_t *obj)
 {
-	json_t *arr = json_array();
-	const char **v = NULL;
-	const char *k;
-	json_t *x;
-	size_t n = 0, i;
-
-	if (arr == NULL)
-		return NULL;
-	v = malloc((json_object_size(obj) + 1) * sizeof(*v));
-	if (v == NULL) {
-		json_decref(arr);
-		return NULL;
-	}
-	json_object_foreach((json_t *)obj, k, x)
-		v[n++] = k;
-	qsort(v, n, sizeof(*v), plan_str_cmp_ci);
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, json_string(v[i]));
-	free(v);
-	return arr;
+	return json_object_keys_sorted(obj, plan_str_cmp_ci);
 }
 
 bool
 plan_ids_has(const json_t *arr, const char *id)
 {
-	const json_t *x;
-	size_t i;
-
-	json_array_foreach(arr, i, x)
-		if (json_is_string(x) && topo_id_compare(json_string_value(x), id) == 0)
-			return true;
-	return false;
+	return json_array_has_str(arr, id, topo_id_compare);
 }
 
 const char *

@@ -17,6 +17,7 @@
 #include "plan/jsonutil.h"
 #include "plan/kinds.h"
 #include "plan/preflight.h"
+#include "plan/vec.h"
 
 const char *
 pf_severity_name(enum pf_severity s)
@@ -73,18 +74,6 @@ path_is_group(const char *path)
 	return strcasecmp(want, path) == 0;
 }
 
-/* The lowercased text, in buf. */
-static const char *
-lower(char *buf, size_t size, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
-		buf[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
-	buf[i] = '\0';
-	return buf;
-}
-
 /* The groups the plan creates: {"/subscriptions/s/resourcegroups/g": true} (lowercase). */
 static json_t *
 created_groups(const json_t *plan)
@@ -102,7 +91,7 @@ created_groups(const json_t *plan)
 			if (m == NULL || p == NULL || strcmp(m, "PUT") != 0 || !path_is_group(p))
 				continue;
 			path_clean(buf, sizeof(buf), p);
-			lower(buf, sizeof(buf), buf);
+			str_lower(buf, sizeof(buf), buf);
 			json_object_set_new(out, buf, json_true());
 		}
 	}
@@ -134,7 +123,7 @@ write_add(json_t *out, const json_t *created, const json_t *step, const char *wa
 	path_split(path, sub, sizeof(sub), rg, sizeof(rg));
 	group = path_is_group(path);
 	snprintf(key, sizeof(key), "/subscriptions/%s/resourcegroups/%s", sub, rg);
-	lower(key, sizeof(key), key);
+	str_lower(key, sizeof(key), key);
 	/* a group that does not exist yet has no permissions of its own: its subscription's apply */
 	if (rg[0] != '\0' && !group && json_object_get(created, key) == NULL)
 		snprintf(scope, sizeof(scope), "/subscriptions/%s/resourceGroups/%s", sub, rg);
@@ -251,7 +240,7 @@ preflight_policy_key(const char *scope, const char *type, const json_t *body)
 	char *key = NULL;
 	char ls[512], lt[256];
 
-	if (text != NULL && asprintf(&key, "%s|%s|%s", lower(ls, sizeof(ls), scope), lower(lt, sizeof(lt), type),
+	if (text != NULL && asprintf(&key, "%s|%s|%s", str_lower(ls, sizeof(ls), scope), str_lower(lt, sizeof(lt), type),
 	    text) < 0)
 		key = NULL;
 	free(text);
@@ -279,21 +268,7 @@ str_cmp(const void *a, const void *b)
 static json_t *
 set_keys(const json_t *set)
 {
-	json_t *a = json_array(), *v;
-	const char **keys = calloc(json_object_size(set) + 1, sizeof(*keys)), *k;
-	size_t n = 0, i;
-
-	if (a == NULL || keys == NULL) {
-		free(keys);
-		return a;
-	}
-	json_object_foreach((json_t *)set, k, v)
-		keys[n++] = k;
-	qsort(keys, n, sizeof(*keys), str_cmp);
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_string(keys[i]));
-	free(keys);
-	return a;
+	return json_object_keys_sorted(set, str_cmp);
 }
 
 /* The values of a set, in key order. */
@@ -375,7 +350,7 @@ reads_registration(json_t *providers, json_t *features, const json_t *w, const c
 	if (sscanf(path, "/subscriptions/%*[^/]/providers/Microsoft.Features/providers/%255[^/]/features/%255[^/]",
 	    ns, feat) == 2) {
 		snprintf(key, sizeof(key), "%s/%s/%s", sub, ns, feat);
-		lower(key, sizeof(key), key);
+		str_lower(key, sizeof(key), key);
 		set_add(features, key, json_pack("{s:s,s:s,s:s}", "subscription", sub, "namespace", ns,
 		    "feature", feat));
 		return;
@@ -383,7 +358,7 @@ reads_registration(json_t *providers, json_t *features, const json_t *w, const c
 	if ((f = strcasestr(path, "/providers/")) != NULL && sscanf(f, "/providers/%255[^/]", ns) == 1 &&
 	    strcasecmp(ns, "Microsoft.Features") != 0 && strcasecmp(ns, "Microsoft.Authorization") != 0) {
 		snprintf(key, sizeof(key), "%s/%s", sub, ns);
-		lower(key, sizeof(key), key);
+		str_lower(key, sizeof(key), key);
 		set_add(providers, key, json_pack("{s:s,s:s}", "subscription", sub, "namespace", ns));
 	}
 }
@@ -417,7 +392,7 @@ preflight_reads(json_t **out, const json_t *writes, struct nw_err *err)
 		if (action_kind_find(path) != NULL && action_kind_find(path)->id == ACTION_COMMIT &&
 		    strcmp(m, "POST") == 0 && preflight_top_resource(id, sizeof(id), coll, sizeof(coll), path)) {
 			const json_t *regions = json_path(w, "body", "targetLocations", NULL);
-			lower(nmkey, sizeof(nmkey), id);
+			str_lower(nmkey, sizeof(nmkey), id);
 			set_add(nms, nmkey, json_pack("{s:s,s:o}", "id", id, "regions",
 			    json_is_array(regions) ? json_deep_copy(regions) : json_array()));
 		}
@@ -447,14 +422,8 @@ preflight_add(struct preflight *pf, enum pf_severity sev, const char *code, cons
 	va_list ap;
 	int n;
 
-	if (pf->n == pf->cap) {
-		size_t cap = pf->cap > 0 ? pf->cap * 2 : 16;
-		struct pf_finding *v = realloc(pf->v, cap * sizeof(*v));
-		if (v == NULL)
-			return err_set(err, NW_ENOMEM, "out of memory");
-		pf->v = v;
-		pf->cap = cap;
-	}
+	if (VEC_GROW(pf->v, &pf->cap, pf->n + 1) != 0)
+		return err_set(err, NW_ENOMEM, "out of memory");
 	f = &pf->v[pf->n];
 	memset(f, 0, sizeof(*f));
 	f->severity = sev;

@@ -28,17 +28,6 @@
 int preflight_judge_state(struct preflight *pf, const json_t *writes, const json_t *reads,
     const json_t *facts, struct nw_err *err);
 
-static const char *
-lowered(char *buf, size_t size, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
-		buf[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
-	buf[i] = '\0';
-	return buf;
-}
-
 static bool
 failed_fact(const json_t *v)
 {
@@ -46,18 +35,6 @@ failed_fact(const json_t *v)
 }
 
 /* --- resource groups ---------------------------------------------------------------------- */
-
-static bool
-group_listed(const json_t *names, const char *rg)
-{
-	const json_t *n;
-	size_t i;
-
-	json_array_foreach(names, i, n)
-		if (json_is_string(n) && strcasecmp(json_string_value(n), rg) == 0)
-			return true;
-	return false;
-}
 
 static int
 judge_groups(struct preflight *pf, const json_t *writes, const json_t *facts, struct nw_err *err)
@@ -75,23 +52,23 @@ judge_groups(struct preflight *pf, const json_t *writes, const json_t *facts, st
 	json_array_foreach(writes, i, w)
 		if (json_is_true(json_object_get(w, "createsGroup"))) {
 			snprintf(key, sizeof(key), "%s/%s", json_str(w, "subscription"), json_str(w, "resourceGroup"));
-			json_object_set_new(created, lowered(low, sizeof(low), key), json_true());
+			json_object_set_new(created, str_lower(low, sizeof(low), key), json_true());
 		}
 	json_array_foreach(writes, i, w) {
 		const char *sub = json_str(w, "subscription"), *rg = json_str(w, "resourceGroup");
 		if (rg == NULL || strcmp(json_str(w, "role"), PF_ROLE_ROLLBACK) == 0)
 			continue;
 		snprintf(key, sizeof(key), "%s/%s", sub, rg);
-		lowered(low, sizeof(low), key);
+		str_lower(low, sizeof(low), key);
 		if (json_object_get(created, low) != NULL || json_object_get(seen, low) != NULL)
 			continue;
 		json_object_set_new(seen, low, json_true());
-		names = json_object_get(json_object_get(facts, "resourceGroups"), lowered(key, sizeof(key), sub));
+		names = json_object_get(json_object_get(facts, "resourceGroups"), str_lower(key, sizeof(key), sub));
 		if (names == NULL || failed_fact(names)) {
 			unread++;
 			continue;
 		}
-		if (group_listed(names, rg))
+		if (json_array_has_str(names, rg, strcasecmp))
 			continue;
 		snprintf(fix, sizeof(fix), "create it (az group create --subscription %s --name %s --location LOCATION) "
 		    "or discover and plan again, which adds a create-resource-group step", sub, rg);
@@ -151,7 +128,7 @@ judge_resources(struct preflight *pf, const json_t *writes, const json_t *reads,
 	if (seen == NULL)
 		return err_set(err, NW_ENOMEM, "out of memory");
 	json_array_foreach(json_object_get(reads, "collections"), i, c) {
-		const json_t *v = json_object_get(colls, lowered(low, sizeof(low), json_string_value(c)));
+		const json_t *v = json_object_get(colls, str_lower(low, sizeof(low), json_string_value(c)));
 		if (v == NULL || failed_fact(v))
 			unread++;
 	}
@@ -159,7 +136,7 @@ judge_resources(struct preflight *pf, const json_t *writes, const json_t *reads,
 		if (strcmp(json_str(w, "role"), PF_ROLE_ROLLBACK) == 0 ||
 		    !preflight_top_resource(id, sizeof(id), coll, sizeof(coll), json_str(w, "path")))
 			continue;
-		lowered(low, sizeof(low), id);
+		str_lower(low, sizeof(low), id);
 		if (json_object_get(seen, low) != NULL || (r = json_object_get(res, low)) == NULL)
 			continue;
 		json_object_set_new(seen, low, json_true());
@@ -168,7 +145,7 @@ judge_resources(struct preflight *pf, const json_t *writes, const json_t *reads,
 	}
 	json_array_foreach(json_object_get(reads, "networkManagers"), i, c) {
 		const json_t *st = json_object_get(json_object_get(facts, "deployments"),
-		    lowered(low, sizeof(low), json_str(c, "id")));
+		    str_lower(low, sizeof(low), json_str(c, "id")));
 		size_t k;
 		if (st == NULL || failed_fact(st)) {
 			unread++;
@@ -266,7 +243,7 @@ judge_registrations(struct preflight *pf, const json_t *writes, const json_t *re
 
 	json_array_foreach(json_object_get(reads, "providers"), i, p) {
 		snprintf(key, sizeof(key), "%s/%s", json_str(p, "subscription"), json_str(p, "namespace"));
-		st = json_object_get(json_object_get(facts, "providers"), lowered(low, sizeof(low), key));
+		st = json_object_get(json_object_get(facts, "providers"), str_lower(low, sizeof(low), key));
 		if (!json_is_string(st)) {
 			unread++;
 			continue;
@@ -277,7 +254,7 @@ judge_registrations(struct preflight *pf, const json_t *writes, const json_t *re
 	json_array_foreach(json_object_get(reads, "features"), i, p) {
 		snprintf(key, sizeof(key), "%s/%s/%s", json_str(p, "subscription"), json_str(p, "namespace"),
 		    json_str(p, "feature"));
-		st = json_object_get(json_object_get(facts, "features"), lowered(low, sizeof(low), key));
+		st = json_object_get(json_object_get(facts, "features"), str_lower(low, sizeof(low), key));
 		if (!json_is_string(st)) {
 			unread++;
 			continue;

@@ -143,22 +143,25 @@ static const char *const class_order[] = {
 	"local", "peering", "mesh", "via-appliance", "hairpin", "on-premises", "unreachable", NULL,
 };
 
+/* What each of class_order means, in the same order. */
+static const char *const class_meanings[] = {
+	"inside the same VNet (overlapping space)",
+	"direct VNet peering",
+	"AVNM connected group, direct in the datacenter",
+	"through a firewall or appliance (user routes)",
+	"out through the gateway and back over the ExpressRoute circuit (MSEE)",
+	"handed to on-premises routing",
+	"no route",
+};
+
 static const char *
 class_meaning(const char *c)
 {
-	if (strcmp(c, "local") == 0)
-		return "inside the same VNet (overlapping space)";
-	if (strcmp(c, "peering") == 0)
-		return "direct VNet peering";
-	if (strcmp(c, "mesh") == 0)
-		return "AVNM connected group, direct in the datacenter";
-	if (strcmp(c, "via-appliance") == 0)
-		return "through a firewall or appliance (user routes)";
-	if (strcmp(c, "hairpin") == 0)
-		return "out through the gateway and back over the ExpressRoute circuit (MSEE)";
-	if (strcmp(c, "on-premises") == 0)
-		return "handed to on-premises routing";
-	return "no route";
+	size_t i;
+
+	for (i = 0; class_order[i] != NULL && strcmp(c, class_order[i]) != 0; i++)
+		;
+	return class_meanings[class_order[i] != NULL ? i : 6];
 }
 
 /* How a step is undone, in a few words. */

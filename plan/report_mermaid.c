@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "plan/jsonutil.h"
 #include "plan/picture.h"
 #include "plan/routes.h"
 
@@ -43,25 +44,18 @@ jstr(const json_t *o, const char *key)
 	return s != NULL ? s : "";
 }
 
-/* "2026-11-21T20:00:00Z" as seconds since the epoch; -1 if not that shape. */
+/* "2026-11-21T20:00:00Z" (what may follow is ignored) as seconds since the epoch; -1 if not that shape. */
 static long long
 parse_utc(const char *s)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, se;
-	char z;
+	char utc[sizeof("2026-11-21T20:00:00Z")];
+	time_t t;
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &z) != 7 ||
-	    z != 'Z')
+	if (s == NULL || strlen(s) < sizeof(utc) - 1)
 		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	return (long long)timegm(&tm);
+	memcpy(utc, s, sizeof(utc) - 1);
+	utc[sizeof(utc) - 1] = '\0';
+	return time_parse_rfc3339(utc, &t) == 0 ? (long long)t : -1;
 }
 
 /*

@@ -337,11 +337,8 @@ routes_effective_vnet(struct route_set *out, const struct routes_ctx *ctx,
 void
 route_set_free(struct route_set *s)
 {
-	if (s == NULL)
-		return;
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
+	if (s != NULL)
+		VEC_CLEAR(s->v, s->n);
 }
 
 const struct route *
@@ -847,9 +844,6 @@ routes_circuit_table(struct circuit_route_set *out, const struct routes_ctx *ctx
 void
 circuit_route_set_free(struct circuit_route_set *s)
 {
-	if (s == NULL)
-		return;
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
+	if (s != NULL)
+		VEC_CLEAR(s->v, s->n);
 }

@@ -125,11 +125,8 @@ path_prepend(struct bgp_path *p, uint32_t asn, unsigned count)
 void
 bgp_rib_free(struct bgp_rib *r)
 {
-	if (r == NULL)
-		return;
-	free(r->v);
-	r->v = NULL;
-	r->n = 0;
+	if (r != NULL)
+		VEC_CLEAR(r->v, r->n);
 }
 
 static int

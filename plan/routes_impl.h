@@ -12,6 +12,7 @@
 
 #include "plan/routes.h"
 #include "plan/routes_bgp.h"
+#include "plan/vec.h"
 
 #define NONE_ID SIZE_MAX
 #define MAXLEN 128   /* the longest prefix of any family */
@@ -130,7 +131,7 @@ struct owned {
 	bool hit;    /* overlaps a prefix of another owner */
 };
 
-#define GROW(arr, capp, need) re_grow_array(&(arr), (capp), (need), sizeof(*(arr)))
+#define GROW(arr, capp, need) VEC_GROW(arr, capp, need)
 
 static inline size_t
 vnet_index(const struct topology *t, const struct topo_vnet *v)
@@ -156,9 +157,6 @@ re_res_id(const struct topo_resource *r)
 
 /* NW_ENOMEM with "out of memory building <what>". */
 int re_nomem(struct nw_err *err, const char *what);
-
-/* Grows the array *pp to hold need elements of elem bytes; use GROW. */
-int re_grow_array(void *pp, size_t *cap, size_t need, size_t elem);
 
 /* An IPv4 prefix a.b.0.0/len. */
 struct cidr re_v4(uint8_t a, uint8_t b, unsigned len);

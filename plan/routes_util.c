@@ -21,31 +21,6 @@ re_nomem(struct nw_err *err, const char *what)
 	return err_set(err, NW_ENOMEM, "out of memory building %s", what);
 }
 
-/*
- * Grows the array *pp (any object pointer type, passed by address) to hold
- * need elements.  The pointer goes in and out through memcpy so no
- * pointer is ever read through an lvalue of another type.
- */
-int
-re_grow_array(void *pp, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p, *np;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 8;
-	while (ncap < need)
-		ncap *= 2;
-	memcpy(&p, pp, sizeof(p));
-	np = realloc(p, ncap * elem);
-	if (np == NULL)
-		return NW_ENOMEM;
-	memcpy(pp, &np, sizeof(np));
-	*cap = ncap;
-	return 0;
-}
-
 struct cidr
 re_v4(uint8_t a, uint8_t b, unsigned len)
 {

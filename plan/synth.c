@@ -434,6 +434,24 @@ circuit_add(struct gen *g, json_t *observed)
 	    routes);
 }
 
+/* A gateway's Basic public IP (as before the migration) at address addr, bound to ipconf. */
+static int
+basic_pip_add(struct gen *g, const struct hub *hb, const char *pip_id, const char *name,
+    const char *addr, const char *ipconf)
+{
+	json_t *props = json_pack("{s:s, s:s, s:s, s:i, s:{s:s}}", "publicIPAllocationMethod",
+	    "Dynamic", "publicIPAddressVersion", "IPv4", "ipAddress", addr, "idleTimeoutInMinutes", 4,
+	    "ipConfiguration", "id", ipconf);
+	json_t *r = resource_new(pip_id, name, "publicIPAddresses", hb->region, NO_TAGS, props);
+
+	if (r != NULL && json_object_set_new(r, "sku", json_pack("{s:s, s:s}", "name", "Basic",
+	    "tier", "Regional")) != 0) {
+		json_decref(r);
+		return -1;
+	}
+	return add(g->resources, r);
+}
+
 /*
  * A route-based VpnGw1 VPN gateway on a Basic public IP, beside the
  * ExpressRoute gateway in the same GatewaySubnet: Azure lets one gateway of
@@ -447,7 +465,7 @@ vpn_gateway_add(struct gen *g, const struct hub *hb, const char *gw_subnet_id)
 {
 	char name[NAME_MAX_], gw_id[ID_MAX], gw_ipconf[ID_MAX + 32], pip_id[ID_MAX];
 	char bgp_ip[32], pip_addr[32];
-	json_t *props, *r;
+	json_t *props;
 
 	addr24(bgp_ip, sizeof(bgp_ip), hb->h * g->block, 30, 0);
 	str_fmt(name, sizeof(name), "vpngw-%s", hb->name);
@@ -473,16 +491,7 @@ vpn_gateway_add(struct gen *g, const struct hub *hb, const char *gw_subnet_id)
 	/* RFC 5737 TEST-NET-2, apart from the ExpressRoute gateways' TEST-NET-3 */
 	str_fmt(pip_addr, sizeof(pip_addr), "198.51.100.%u", hb->h);
 	str_fmt(name, sizeof(name), "pip-vpngw-%s", hb->name);
-	props = json_pack("{s:s, s:s, s:s, s:i, s:{s:s}}", "publicIPAllocationMethod", "Dynamic",
-	    "publicIPAddressVersion", "IPv4", "ipAddress", pip_addr, "idleTimeoutInMinutes", 4,
-	    "ipConfiguration", "id", gw_ipconf);
-	r = resource_new(pip_id, name, "publicIPAddresses", hb->region, NO_TAGS, props);
-	if (r != NULL && json_object_set_new(r, "sku", json_pack("{s:s, s:s}", "name", "Basic",
-	    "tier", "Regional")) != 0) {
-		json_decref(r);
-		return -1;
-	}
-	return add(g->resources, r);
+	return basic_pip_add(g, hb, pip_id, name, pip_addr, gw_ipconf);
 }
 
 /* The hub VNet, its firewall, gateway, public IP and circuit connection. */
@@ -493,7 +502,7 @@ hub_add(struct gen *g, struct hub *hb)
 	char gw_id[ID_MAX], gw_ipconf[ID_MAX + 32], pip_id[ID_MAX], fw_subnet_id[ID_MAX + 32];
 	char gw_subnet_id[ID_MAX + 32], fw_ipconf[ID_MAX + 64], pip_addr[32];
 	uint32_t base = hb->h * g->block;
-	json_t *subnets = NULL, *peerings = NULL, *props, *r;
+	json_t *subnets = NULL, *peerings = NULL, *props;
 
 	addr24(hb->prefix, sizeof(hb->prefix), base, 0, 24);
 	addr24(gw_subnet, sizeof(gw_subnet), base, 0, 27);
@@ -554,16 +563,7 @@ hub_add(struct gen *g, struct hub *hb)
 	/* documentation addresses (RFC 5737): nothing real is ever named */
 	str_fmt(pip_addr, sizeof(pip_addr), "203.0.113.%u", hb->h);
 	str_fmt(name, sizeof(name), "pip-ergw-%s", hb->name);
-	props = json_pack("{s:s, s:s, s:s, s:i, s:{s:s}}", "publicIPAllocationMethod", "Dynamic",
-	    "publicIPAddressVersion", "IPv4", "ipAddress", pip_addr, "idleTimeoutInMinutes", 4,
-	    "ipConfiguration", "id", gw_ipconf);
-	r = resource_new(pip_id, name, "publicIPAddresses", hb->region, NO_TAGS, props);
-	if (r != NULL && json_object_set_new(r, "sku", json_pack("{s:s, s:s}", "name", "Basic",
-	    "tier", "Regional")) != 0) {
-		json_decref(r);
-		return -1;
-	}
-	if (add(g->resources, r) != 0)
+	if (basic_pip_add(g, hb, pip_id, name, pip_addr, gw_ipconf) != 0)
 		return -1;
 
 	str_fmt(name, sizeof(name), "conn-%s-er-circuit-01", hb->name);

@@ -22,6 +22,7 @@
 
 #include "plan/jsonutil.h"
 #include "plan/topology_impl.h"
+#include "plan/vec.h"
 
 /* ------------------------------------------------------------------ */
 /* Small string helpers (ASCII only: ids are compared as ARM does)     */
@@ -335,24 +336,10 @@ topo_next_hop_parse(const char *s)
 size_t
 tl_ptr_push(struct loader *l, const char *tok)
 {
-	size_t old = l->plen, n = l->plen;
-	char *p = l->ptr;
+	size_t old = l->plen;
 
-	if (n + 2 < PTR_MAX)
-		p[n++] = '/';
-	for (; *tok != '\0' && n + 3 < PTR_MAX; tok++) {
-		if (*tok == '~') {
-			p[n++] = '~';
-			p[n++] = '0';
-		} else if (*tok == '/') {
-			p[n++] = '~';
-			p[n++] = '1';
-		} else {
-			p[n++] = *tok;
-		}
-	}
-	p[n] = '\0';
-	l->plen = n;
+	/* PTR_MAX - 1: what the loader always did, one byte spare */
+	l->plen = json_pointer_append(l->ptr, l->plen, PTR_MAX - 1, tok);
 	return old;
 }
 
@@ -437,14 +424,8 @@ tl_warn(struct loader *l, const char *key, const char *fmt, ...)
 	struct topo_warning *w;
 	va_list ap;
 
-	if (t->nwarnings == l->warn_cap) {
-		size_t cap = l->warn_cap == 0 ? 16 : l->warn_cap * 2;
-		struct topo_warning *nw = realloc(t->warnings, cap * sizeof(*nw));
-		if (nw == NULL)
-			return tl_fail_nomem(l);
-		t->warnings = nw;
-		l->warn_cap = cap;
-	}
+	if (VEC_GROW(t->warnings, &l->warn_cap, t->nwarnings + 1) != 0)
+		return tl_fail_nomem(l);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -469,24 +450,12 @@ tl_warn(struct loader *l, const char *key, const char *fmt, ...)
 const char *
 tl_kind_name(const json_t *v)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-	default:
-		return "null";
-	}
+	static const char *const names[8] = {
+		"an object", "an array", "a string", "an integer", "a number", "a boolean", "a boolean",
+		"null",
+	};
+
+	return json_kind_name(v, names);
 }
 
 json_t *
@@ -497,49 +466,73 @@ tl_field(const json_t *obj, const char *key)
 	return json_is_null(v) ? NULL : v;
 }
 
-int
-tl_get_string(struct loader *l, const json_t *obj, const char *key, bool required,
-    const char **out)
+/* obj.key when it is of JSON type want (named what in the error); absent gives NULL. */
+static int
+get_typed(struct loader *l, const json_t *obj, const char *key, json_type want, const char *what,
+    json_t **out)
 {
 	json_t *v = tl_field(obj, key);
 
 	*out = NULL;
-	if (v == NULL) {
-		if (required)
-			return tl_fail(l, "\"%s\" is missing", key);
+	if (v == NULL)
 		return 0;
-	}
-	if (!json_is_string(v))
-		return tl_fail_at(l, key, "expected a string, found %s", tl_kind_name(v));
-	*out = json_string_value(v);
+	if (json_typeof(v) != want)
+		return tl_fail_at(l, key, "expected %s, found %s", what, tl_kind_name(v));
+	*out = v;
+	return 0;
+}
+
+int
+tl_get_string(struct loader *l, const json_t *obj, const char *key, bool required,
+    const char **out)
+{
+	json_t *v;
+	int rc;
+
+	*out = NULL;
+	if ((rc = get_typed(l, obj, key, JSON_STRING, "a string", &v)) != 0)
+		return rc;
+	if (v == NULL && required)
+		return tl_fail(l, "\"%s\" is missing", key);
+	*out = v != NULL ? json_string_value(v) : NULL;
 	return 0;
 }
 
 int
 tl_get_object(struct loader *l, const json_t *obj, const char *key, json_t **out)
 {
-	json_t *v = tl_field(obj, key);
-
-	*out = NULL;
-	if (v == NULL)
-		return 0;
-	if (!json_is_object(v))
-		return tl_fail_at(l, key, "expected an object, found %s", tl_kind_name(v));
-	*out = v;
-	return 0;
+	return get_typed(l, obj, key, JSON_OBJECT, "an object", out);
 }
 
 int
 tl_get_array(struct loader *l, const json_t *obj, const char *key, json_t **out)
 {
-	json_t *v = tl_field(obj, key);
+	return get_typed(l, obj, key, JSON_ARRAY, "an array", out);
+}
 
-	*out = NULL;
-	if (v == NULL)
-		return 0;
-	if (!json_is_array(v))
-		return tl_fail_at(l, key, "expected an array, found %s", tl_kind_name(v));
-	*out = v;
+int
+tl_load_array(struct loader *l, const json_t *obj, const char *key, size_t elem, void *out,
+    size_t *n, tl_elem_load *load, void *arg)
+{
+	json_t *arr, *v;
+	size_t i, old, old2;
+	char *base;
+	int rc;
+
+	if ((rc = tl_get_array(l, obj, key, &arr)) != 0 || arr == NULL || json_array_size(arr) == 0)
+		return rc;
+	if ((base = tl_arena_alloc(l->arena, json_array_size(arr) * elem)) == NULL)
+		return tl_fail_nomem(l);
+	memcpy(out, &base, sizeof(base));
+	*n = json_array_size(arr);
+	old = tl_ptr_push(l, key);
+	json_array_foreach(arr, i, v) {
+		old2 = tl_ptr_push_index(l, i);
+		if ((rc = load(l, base + i * elem, v, arg)) != 0)
+			return rc;
+		tl_ptr_pop(l, old2);
+	}
+	tl_ptr_pop(l, old);
 	return 0;
 }
 

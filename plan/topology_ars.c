@@ -534,8 +534,10 @@ find_session(const struct topo_route_server *s, const struct topo_nva *n)
 }
 
 static int
-load_nva_peer(struct loader *l, struct topo_nva *n, const json_t *obj, struct topo_nva_peer *p)
+load_nva_peer(struct loader *l, void *elem, json_t *obj, void *arg)
 {
+	struct topo_nva *n = arg;
+	struct topo_nva_peer *p = elem;
 	const char *nh = NULL;
 	long prepend = 0;
 	int rc;
@@ -570,8 +572,6 @@ load_nva_peer(struct loader *l, struct topo_nva *n, const json_t *obj, struct to
 static int
 load_nva(struct loader *l, const json_t *obj, struct topo_nva *n)
 {
-	json_t *peers, *v;
-	size_t i, old;
 	int rc;
 
 	if (!json_is_object(obj))
@@ -585,8 +585,7 @@ load_nva(struct loader *l, const json_t *obj, struct topo_nva *n)
 		return tl_fail(l, "NVA \"%s\" has no \"ips\" to peer from", n->name);
 	if (tl_field(obj, "asn") == NULL)
 		return tl_fail(l, "NVA \"%s\" has no \"asn\"", n->name);
-	if ((rc = get_long(l, obj, "asn", 1, 4294967295L, &n->asn)) != 0 ||
-	    (rc = tl_get_array(l, obj, "peers", &peers)) != 0)
+	if ((rc = get_long(l, obj, "asn", 1, 4294967295L, &n->asn)) != 0)
 		return rc;
 	if (n->nic_id != NULL) {
 		struct topo_resource *r = topology_find(l->t, n->nic_id);
@@ -596,23 +595,7 @@ load_nva(struct loader *l, const json_t *obj, struct topo_nva *n)
 		    n->nic_id)) != 0)
 			return rc;
 	}
-	if (peers == NULL || json_array_size(peers) == 0)
-		return 0;
-	n->peers = tl_arena_alloc(l->arena, json_array_size(peers) * sizeof(*n->peers));
-	if (n->peers == NULL)
-		return tl_fail_nomem(l);
-	old = tl_ptr_push(l, "peers");
-	json_array_foreach(peers, i, v) {
-		tl_ptr_push_index(l, i);
-		memset(&n->peers[i], 0, sizeof(n->peers[i]));
-		if ((rc = load_nva_peer(l, n, v, &n->peers[i])) != 0)
-			return rc;
-		tl_ptr_pop(l, old);
-		tl_ptr_push(l, "peers");
-	}
-	tl_ptr_pop(l, old);
-	n->npeers = json_array_size(peers);
-	return 0;
+	return tl_load_array(l, obj, "peers", sizeof(*n->peers), &n->peers, &n->npeers, load_nva_peer, n);
 }
 
 static int

@@ -54,8 +54,9 @@ get_prefix(struct loader *l, const json_t *obj, const char *key, bool *has, stru
 }
 
 static int
-load_peering(struct loader *l, struct topo_circuit_peering *p, const json_t *obj)
+load_peering(struct loader *l, void *elem, json_t *obj, void *arg)
 {
+	struct topo_circuit_peering *p = elem;
 	json_t *props, *v6;
 	size_t old;
 	int rc;
@@ -101,8 +102,8 @@ load_peering(struct loader *l, struct topo_circuit_peering *p, const json_t *obj
 int
 tl_load_circuit(struct loader *l, struct topo_circuit *c, json_t *props)
 {
-	json_t *sku, *arr, *obj;
-	size_t i, old, old2;
+	json_t *sku;
+	size_t old;
 	int rc;
 
 	if ((rc = tl_get_object(l, c->res->json, "sku", &sku)) != 0)
@@ -115,24 +116,9 @@ tl_load_circuit(struct loader *l, struct topo_circuit *c, json_t *props)
 			return rc;
 	}
 	old = tl_ptr_push(l, "properties");
-	if ((rc = tl_get_array(l, props, "peerings", &arr)) != 0)
+	if ((rc = tl_load_array(l, props, "peerings", sizeof(*c->peerings), &c->peerings,
+	    &c->npeerings, load_peering, NULL)) != 0)
 		return rc;
-	if (arr != NULL && json_array_size(arr) > 0) {
-		c->peerings = tl_arena_alloc(l->arena, json_array_size(arr) * sizeof(*c->peerings));
-		if (c->peerings == NULL)
-			return tl_fail_nomem(l);
-		c->npeerings = json_array_size(arr);
-	}
-	old2 = tl_ptr_push(l, "peerings");
-	json_array_foreach(arr, i, obj) {
-		size_t old3 = tl_ptr_push_index(l, i);
-
-		memset(&c->peerings[i], 0, sizeof(c->peerings[i]));
-		if ((rc = load_peering(l, &c->peerings[i], obj)) != 0)
-			return rc;
-		tl_ptr_pop(l, old3);
-	}
-	tl_ptr_pop(l, old2);
 	tl_ptr_pop(l, old);
 	return 0;
 }

@@ -75,6 +75,16 @@ json_t *tl_field(const json_t *obj, const char *key);
 int tl_get_string(struct loader *l, const json_t *obj, const char *key, bool required, const char **out);
 int tl_get_object(struct loader *l, const json_t *obj, const char *key, json_t **out);
 int tl_get_array(struct loader *l, const json_t *obj, const char *key, json_t **out);
+
+/*
+ * Loads obj.key, an array, into a new arena array of elem-byte elements
+ * (zeroed) stored through out (the address of the element pointer): *n is
+ * set to its length, then load runs on each element with the pointer at
+ * key/i.  Absent or empty leaves *out and *n alone.
+ */
+typedef int tl_elem_load(struct loader *l, void *elem, json_t *v, void *arg);
+int tl_load_array(struct loader *l, const json_t *obj, const char *key, size_t elem, void *out,
+    size_t *n, tl_elem_load *load, void *arg);
 int tl_get_bool(struct loader *l, const json_t *obj, const char *key, bool def, bool *out);
 int tl_get_ref(struct loader *l, const json_t *obj, const char *key, const char **out);
 int tl_parse_prefix(struct loader *l, const json_t *v, struct cidr *out);

@@ -134,7 +134,6 @@ load_text(struct topology **out, const char *buf, size_t len, const char *name,
 	int max_depth = opts != NULL && opts->max_depth > 0 ? opts->max_depth : TOPOLOGY_MAX_DEPTH;
 	json_error_t jerr;
 	json_t *root;
-	size_t i;
 	int rc;
 
 	if (len == 0)
@@ -142,15 +141,7 @@ load_text(struct topology **out, const char *buf, size_t len, const char *name,
 	if (len >= 2 && (((unsigned char)buf[0] == 0xFF && (unsigned char)buf[1] == 0xFE) ||
 	    ((unsigned char)buf[0] == 0xFE && (unsigned char)buf[1] == 0xFF)))
 		return err_set(err, NW_EINPUT, "%s: the file is UTF-16 text; save it as UTF-8", name);
-	/* A UTF-8 byte order mark (PowerShell writes one) carries no meaning. */
-	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
-		buf += 3;
-		len -= 3;
-	}
-	for (i = 0; i < len; i++)
-		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r')
-			break;
-	if (i == len)
+	if (json_text_blank(&buf, &len))
 		return err_set(err, NW_EINPUT, "%s: the file holds only whitespace, expected a JSON object",
 		    name);
 	if ((rc = text_scan(buf, len, max_depth, name, err)) != 0)

@@ -286,8 +286,9 @@ looks_like_service_tag(const char *s)
 }
 
 static int
-load_route(struct loader *l, struct topo_route *rt, json_t *obj)
+load_route(struct loader *l, void *elem, json_t *obj, void *arg)
 {
+	struct topo_route *rt = elem;
 	json_t *props, *v;
 	const char *nh, *ip;
 	size_t old, old2;
@@ -341,30 +342,16 @@ load_route(struct loader *l, struct topo_route *rt, json_t *obj)
 static int
 load_route_table(struct loader *l, struct topo_route_table *t, json_t *props)
 {
-	json_t *arr, *obj;
-	size_t i, old, old2, old3;
+	size_t old;
 	int rc;
 
 	old = tl_ptr_push(l, "properties");
 	if ((rc = tl_get_bool(l, props, "disableBgpRoutePropagation", false,
 	    &t->disable_bgp_route_propagation)) != 0)
 		return rc;
-	if ((rc = tl_get_array(l, props, "routes", &arr)) != 0)
+	if ((rc = tl_load_array(l, props, "routes", sizeof(*t->routes), &t->routes, &t->nroutes,
+	    load_route, NULL)) != 0)
 		return rc;
-	if (arr != NULL && json_array_size(arr) > 0) {
-		t->routes = tl_arena_alloc(l->arena, json_array_size(arr) * sizeof(*t->routes));
-		if (t->routes == NULL)
-			return tl_fail_nomem(l);
-		t->nroutes = json_array_size(arr);
-	}
-	old2 = tl_ptr_push(l, "routes");
-	json_array_foreach(arr, i, obj) {
-		old3 = tl_ptr_push_index(l, i);
-		if ((rc = load_route(l, &t->routes[i], obj)) != 0)
-			return rc;
-		tl_ptr_pop(l, old3);
-	}
-	tl_ptr_pop(l, old2);
 	tl_ptr_pop(l, old);
 	return 0;
 }
@@ -493,8 +480,9 @@ load_static_member(struct loader *l, struct topo_static_member *m, json_t *props
 }
 
 static int
-load_cc_group(struct loader *l, struct topo_cc_group *g, json_t *obj)
+load_cc_group(struct loader *l, void *elem, json_t *obj, void *arg)
 {
+	struct topo_cc_group *g = elem;
 	const char *conn;
 	struct topo_resource *r;
 	int rc;
@@ -519,12 +507,30 @@ load_cc_group(struct loader *l, struct topo_cc_group *g, json_t *obj)
 	return 0;
 }
 
+/* One of a configuration's hubs: {"resourceId": ...}, warned about when not in the file. */
+static int
+load_cc_hub(struct loader *l, void *elem, json_t *obj, void *arg)
+{
+	const char **id = elem;
+	int rc;
+
+	if (!json_is_object(obj))
+		return tl_fail(l, "expected an object, found %s", tl_kind_name(obj));
+	if ((rc = tl_get_string(l, obj, "resourceId", false, id)) != 0)
+		return rc;
+	if (*id == NULL)
+		return tl_fail(l, "\"resourceId\" is missing");
+	if (topology_find(l->t, *id) == NULL)
+		return tl_warn(l, "resourceId", "hub \"%s\" is not in the file", *id);
+	return 0;
+}
+
 static int
 load_connectivity_config(struct loader *l, struct topo_connectivity_config *c, json_t *props)
 {
-	json_t *arr, *obj, *caps;
+	json_t *caps;
 	const char *topo, *s;
-	size_t i, old, old2, old3;
+	size_t old, old2;
 	int rc;
 
 	if ((rc = require_child_id(l, c->res, "connectivityConfigurations")) != 0)
@@ -546,46 +552,13 @@ load_connectivity_config(struct loader *l, struct topo_connectivity_config *c, j
 	    (rc = tl_get_bool(l, props, "deleteExistingPeering", false, &c->delete_existing_peering)) != 0)
 		return rc;
 
-	if ((rc = tl_get_array(l, props, "appliesToGroups", &arr)) != 0)
+	if ((rc = tl_load_array(l, props, "appliesToGroups", sizeof(*c->groups), &c->groups,
+	    &c->ngroups, load_cc_group, NULL)) != 0)
 		return rc;
-	if (arr != NULL && json_array_size(arr) > 0) {
-		c->groups = tl_arena_alloc(l->arena, json_array_size(arr) * sizeof(*c->groups));
-		if (c->groups == NULL)
-			return tl_fail_nomem(l);
-		c->ngroups = json_array_size(arr);
-	}
-	old2 = tl_ptr_push(l, "appliesToGroups");
-	json_array_foreach(arr, i, obj) {
-		old3 = tl_ptr_push_index(l, i);
-		if ((rc = load_cc_group(l, &c->groups[i], obj)) != 0)
-			return rc;
-		tl_ptr_pop(l, old3);
-	}
-	tl_ptr_pop(l, old2);
 
-	if ((rc = tl_get_array(l, props, "hubs", &arr)) != 0)
+	if ((rc = tl_load_array(l, props, "hubs", sizeof(*c->hub_ids), &c->hub_ids, &c->nhubs,
+	    load_cc_hub, NULL)) != 0)
 		return rc;
-	if (arr != NULL && json_array_size(arr) > 0) {
-		c->hub_ids = tl_arena_alloc(l->arena, json_array_size(arr) * sizeof(*c->hub_ids));
-		if (c->hub_ids == NULL)
-			return tl_fail_nomem(l);
-	}
-	old2 = tl_ptr_push(l, "hubs");
-	json_array_foreach(arr, i, obj) {
-		old3 = tl_ptr_push_index(l, i);
-		if (!json_is_object(obj))
-			return tl_fail(l, "expected an object, found %s", tl_kind_name(obj));
-		if ((rc = tl_get_string(l, obj, "resourceId", false, &s)) != 0)
-			return rc;
-		if (s == NULL)
-			return tl_fail(l, "\"resourceId\" is missing");
-		c->hub_ids[c->nhubs++] = s;
-		if (topology_find(l->t, s) == NULL &&
-		    (rc = tl_warn(l, "resourceId", "hub \"%s\" is not in the file", s)) != 0)
-			return rc;
-		tl_ptr_pop(l, old3);
-	}
-	tl_ptr_pop(l, old2);
 
 	if ((rc = tl_get_object(l, props, "connectivityCapabilities", &caps)) != 0)
 		return rc;

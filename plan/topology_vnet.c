@@ -64,9 +64,10 @@ child_id(struct loader *l, const char *parent, const char *segment, const char *
 }
 
 static int
-load_subnet(struct loader *l, struct topo_vnet *v, size_t j, json_t *obj)
+load_subnet(struct loader *l, void *elem, json_t *obj, void *arg)
 {
-	struct topo_subnet *s = &v->subnets[j];
+	struct topo_vnet *v = arg;
+	struct topo_subnet *s = elem;
 	json_t *props;
 	struct topo_prefixes many;
 	struct cidr one;
@@ -145,9 +146,10 @@ peering_state(const char *s)
 }
 
 static int
-load_peering(struct loader *l, struct topo_vnet *v, size_t j, json_t *obj)
+load_peering(struct loader *l, void *elem, json_t *obj, void *arg)
 {
-	struct topo_peering *p = &v->peerings[j];
+	struct topo_vnet *v = arg;
+	struct topo_peering *p = elem;
 	struct topo_prefixes other;
 	json_t *props;
 	const char *state;
@@ -383,8 +385,8 @@ check_vnet_prefixes(struct loader *l, struct topo_vnet *v)
 int
 tl_load_vnet(struct loader *l, struct topo_vnet *v)
 {
-	json_t *props, *arr, *obj;
-	size_t j, old, old2, old3;
+	json_t *props;
+	size_t old;
 	int rc;
 
 	if ((rc = tl_get_object(l, v->res->json, "properties", &props)) != 0 || props == NULL)
@@ -397,39 +399,11 @@ tl_load_vnet(struct loader *l, struct topo_vnet *v)
 	if ((rc = tl_get_string(l, props, "privateEndpointVNetPolicies", false, &v->pe_vnet_policies)) != 0)
 		return rc;
 
-	if ((rc = tl_get_array(l, props, "subnets", &arr)) != 0)
+	if ((rc = tl_load_array(l, props, "subnets", sizeof(*v->subnets), &v->subnets, &v->nsubnets,
+	    load_subnet, v)) != 0 ||
+	    (rc = tl_load_array(l, props, "virtualNetworkPeerings", sizeof(*v->peerings), &v->peerings,
+	    &v->npeerings, load_peering, v)) != 0)
 		return rc;
-	if (arr != NULL && json_array_size(arr) > 0) {
-		v->subnets = tl_arena_alloc(l->arena, json_array_size(arr) * sizeof(*v->subnets));
-		if (v->subnets == NULL)
-			return tl_fail_nomem(l);
-		v->nsubnets = json_array_size(arr);
-		old2 = tl_ptr_push(l, "subnets");
-		json_array_foreach(arr, j, obj) {
-			old3 = tl_ptr_push_index(l, j);
-			if ((rc = load_subnet(l, v, j, obj)) != 0)
-				return rc;
-			tl_ptr_pop(l, old3);
-		}
-		tl_ptr_pop(l, old2);
-	}
-
-	if ((rc = tl_get_array(l, props, "virtualNetworkPeerings", &arr)) != 0)
-		return rc;
-	if (arr != NULL && json_array_size(arr) > 0) {
-		v->peerings = tl_arena_alloc(l->arena, json_array_size(arr) * sizeof(*v->peerings));
-		if (v->peerings == NULL)
-			return tl_fail_nomem(l);
-		v->npeerings = json_array_size(arr);
-		old2 = tl_ptr_push(l, "virtualNetworkPeerings");
-		json_array_foreach(arr, j, obj) {
-			old3 = tl_ptr_push_index(l, j);
-			if ((rc = load_peering(l, v, j, obj)) != 0)
-				return rc;
-			tl_ptr_pop(l, old3);
-		}
-		tl_ptr_pop(l, old2);
-	}
 	if ((rc = check_vnet_prefixes(l, v)) != 0)
 		return rc;
 	tl_ptr_pop(l, old);

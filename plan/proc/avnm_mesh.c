@@ -19,6 +19,7 @@
 #include "plan/jsonutil.h"
 #include "plan/proc/avnm_mesh.h"
 #include "plan/report.h"
+#include "plan/vec.h"
 
 /* ------------------------------------------------------------------ */
 /* What the mesh has to do: the target's new or changed mesh configurations */
@@ -101,14 +102,8 @@ mesh_detect_one(struct plan_ctx *p, const struct topo_connectivity_config *cc, j
 
 			if (sm->vnet == NULL)
 				continue;
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 64;
-				const struct topo_vnet **x = realloc(m.members, nc * sizeof(*x));
-				if (x == NULL)
-					goto done;
-				m.members = x;
-				cap = nc;
-			}
+			if (VEC_GROW(m.members, &cap, n + 1) != 0)
+				goto done;
 			m.members[n++] = sm->vnet;
 			if (topology_find(p->cur, sm->res->id) == NULL) {
 				const struct topo_static_member **x =
@@ -231,28 +226,32 @@ mesh_has_group(const struct plan_ctx *p, const char *ng)
 	return false;
 }
 
+/* True when a mesh of the plan has network manager id (config: connectivity configuration id). */
 static bool
-mesh_has_manager(const struct plan_ctx *p, const char *nm)
+mesh_has(const struct plan_ctx *p, const char *id, bool config)
 {
 	struct mesh_state *ms = mesh_state(p);
 	size_t i;
 
-	for (i = 0; i < ms->nmesh; i++)
-		if (topo_id_compare(ms->mesh[i].nm->res->id, nm) == 0)
+	for (i = 0; i < ms->nmesh; i++) {
+		const struct topo_resource *r = config ? ms->mesh[i].cc->res : ms->mesh[i].nm->res;
+
+		if (topo_id_compare(r->id, id) == 0)
 			return true;
+	}
 	return false;
+}
+
+static bool
+mesh_has_manager(const struct plan_ctx *p, const char *nm)
+{
+	return mesh_has(p, nm, false);
 }
 
 bool
 mesh_has_config(const struct plan_ctx *p, const char *cc)
 {
-	struct mesh_state *ms = mesh_state(p);
-	size_t i;
-
-	for (i = 0; i < ms->nmesh; i++)
-		if (topo_id_compare(ms->mesh[i].cc->res->id, cc) == 0)
-			return true;
-	return false;
+	return mesh_has(p, cc, true);
 }
 
 static int
@@ -266,14 +265,8 @@ decom_add(struct plan_ctx *p, bool peering, const char *parent, const char *chil
 	for (i = 0; i < ms->ndecoms; i++)
 		if (topo_id_compare(ms->decoms[i].id, child_id) == 0)
 			return 0;
-	if (ms->ndecoms == ms->capdecoms) {
-		size_t cap = ms->capdecoms ? ms->capdecoms * 2 : 16;
-		d = realloc(ms->decoms, cap * sizeof(*d));
-		if (d == NULL)
-			return NW_ENOMEM;
-		ms->decoms = d;
-		ms->capdecoms = cap;
-	}
+	if (VEC_GROW(ms->decoms, &ms->capdecoms, ms->ndecoms + 1) != 0)
+		return NW_ENOMEM;
 	d = &ms->decoms[ms->ndecoms];
 	d->id = strdup(child_id);
 	if (d->id == NULL)

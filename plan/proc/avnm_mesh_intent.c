@@ -26,6 +26,7 @@
 #include "plan/rgroups.h"
 #include "plan/routes.h"
 #include "plan/proc/avnm_mesh.h"
+#include "plan/vec.h"
 
 static const char *const MESH_KEYS[] = {
 	"kind", "description", "networkManager", "networkGroup", "members",
@@ -35,8 +36,9 @@ static const char *const NM_KEYS[] = { "id", "scope", NULL };
 static const char *const SCOPE_KEYS[] = { "subscriptions", "managementGroups", NULL };
 
 static int
-mesh_intent_parse_fields(struct intent_loader *l, struct mesh_change *c, const json_t *v)
+mesh_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 {
+	struct mesh_change *c = state;
 	json_t *nm, *scope, *item;
 	size_t old, o2;
 	int rc;
@@ -117,12 +119,7 @@ out:
 int
 mesh_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
 {
-	struct mesh_change *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return intent_nomem(l->err);
-	ch->state = c;
-	return mesh_intent_parse_fields(l, c, v);
+	return intent_state_parse(l, ch, sizeof(struct mesh_change), mesh_intent_parse_fields, v);
 }
 
 /* Two meshes of one group would fight over its configuration. */
@@ -758,15 +755,9 @@ mesh_decommission(struct intent_expander *e, const struct topology *t, const siz
 			}
 			json_array_remove(peerings, at);
 		}
-		if (v->prefixes.n > cap - nspace || space == NULL) {
-			size_t ncap = (cap + v->prefixes.n) * 2 + 8;
-			struct cidr *s = realloc(space, ncap * sizeof(*s));
-			if (s == NULL) {
-				rc = intent_nomem(e->err);
-				goto done;
-			}
-			space = s;
-			cap = ncap;
+		if (VEC_GROW(space, &cap, nspace + v->prefixes.n + 1) != 0) {
+			rc = intent_nomem(e->err);
+			goto done;
 		}
 		memcpy(space + nspace, v->prefixes.v, v->prefixes.n * sizeof(*space));
 		nspace += v->prefixes.n;

@@ -20,31 +20,29 @@
 /* ------------------------------------------------------------------ */
 /* avnm-mesh, phase 3: static members, then a goal-state commit per region */
 
+/* The member of obj whose key matches key by cmp (the last one), made empty when absent and create is set. */
+static json_t *
+child_by(json_t *obj, const char *key, int (*cmp)(const char *, const char *), bool create)
+{
+	json_t *found = NULL, *v;
+	const char *k;
+
+	json_object_foreach(obj, k, v)
+		if (cmp(k, key) == 0)
+			found = v;
+	if (found == NULL && create) {
+		found = json_object();
+		json_object_set_new(obj, key, found);
+	}
+	return found;
+}
+
 static json_t *
 deploy_region(json_t *deploy, const char *nm, const char *region, bool create)
 {
-	json_t *m = NULL, *r = NULL, *v;
-	const char *k;
+	json_t *m = child_by(deploy, nm, topo_id_compare, create);
 
-	json_object_foreach(deploy, k, v)
-		if (topo_id_compare(k, nm) == 0)
-			m = v;
-	if (m == NULL) {
-		if (!create)
-			return NULL;
-		m = json_object();
-		json_object_set_new(deploy, nm, m);
-	}
-	json_object_foreach(m, k, v)
-		if (strcasecmp(k, region) == 0)
-			r = v;
-	if (r == NULL) {
-		if (!create)
-			return NULL;
-		r = json_object();
-		json_object_set_new(m, region, r);
-	}
-	return r;
+	return m != NULL ? child_by(m, region, strcasecmp, create) : NULL;
 }
 
 /* What is active in (manager, region) now in the rehearsed sequence: a new array. */
@@ -74,22 +72,30 @@ wave_name_taken(const struct plan_ctx *p, const char *name)
 	    strncmp(name, "gateways-", 9) == 0;
 }
 
+/* Mesh m is deployed by network manager nm in region. */
+static bool
+mesh_in(const struct mesh *m, const char *nm, const char *region)
+{
+	size_t k;
+
+	if (topo_id_compare(m->nm->res->id, nm) != 0)
+		return false;
+	for (k = 0; k < m->nregions; k++)
+		if (strcasecmp(m->regions[k], region) == 0)
+			return true;
+	return false;
+}
+
 static bool
 mesh_needs_commit(const struct plan_ctx *p, const char *nm, const char *region)
 {
 	struct mesh_state *ms = mesh_state(p);
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < ms->nmesh; i++) {
 		const struct mesh *m = &ms->mesh[i];
-		bool in = false;
 
-		if (topo_id_compare(m->nm->res->id, nm) != 0)
-			continue;
-		for (k = 0; k < m->nregions; k++)
-			if (strcasecmp(m->regions[k], region) == 0)
-				in = true;
-		if (!in)
+		if (!mesh_in(m, nm, region))
 			continue;
 		if (!plan_deployment_has(plan_find_deployment(p->cur, nm, region), m->cc->res->id) ||
 		    plan_idset_get(ms->changed, m->cc->res->id) != NULL)
@@ -207,20 +213,14 @@ static json_t *
 commit_list(const struct mesh_state *ms, const struct topo_deployment *dc, const char *nm, const char *R)
 {
 	json_t *list = json_array();
-	size_t k, q;
+	size_t k;
 
 	for (k = 0; list != NULL && dc != NULL && k < dc->nconfigs; k++)
 		json_array_append_new(list, json_string(dc->config_ids[k]));
 	for (k = 0; list != NULL && k < ms->nmesh; k++) {
 		const struct mesh *m = &ms->mesh[k];
-		bool in = false;
 
-		if (topo_id_compare(m->nm->res->id, nm) != 0)
-			continue;
-		for (q = 0; q < m->nregions; q++)
-			if (strcasecmp(m->regions[q], R) == 0)
-				in = true;
-		if (in && !plan_ids_has(list, m->cc->res->id))
+		if (mesh_in(m, nm, R) && !plan_ids_has(list, m->cc->res->id))
 			json_array_append_new(list, json_string(m->cc->res->id));
 	}
 	return list;

@@ -244,6 +244,19 @@ gw_new_id(const struct gw *x)
 }
 
 /*
+ * Names on step st (prepare or commit) the gateway the migration creates:
+ * the plan's prediction; apply finds the real one after prepare and
+ * journals it.  0 with nothing to say for an in-place migration.
+ */
+static int
+gw_step_new_gateway(json_t *st, const struct gw *x)
+{
+	if (gw_new_id(x) == NULL)
+		return 0;
+	return json_object_set_new(st, "newGateway", json_string(gw_new_id(x))) != 0 ? NW_ENOMEM : 0;
+}
+
+/*
  * The prepareMigration body: the documented migrationType, and the new
  * gateway's name only when the target names it other than Azure's default
  * (GWM_BODY_NAME_FIELD is undocumented: plan/gwmigrate.h).
@@ -299,10 +312,7 @@ gateway_commit_wave(struct plan_ctx *p, size_t r, const json_t *commit_ids, cons
 			else
 				st = plan_step_add(w, &s, "commitMigration on %s: ends the in-place migration "
 				    "(irreversible); its public IPs stay Standard with their addresses", g->res->name);
-			if (st == NULL)
-				return NW_ENOMEM;
-			if (gw_new_id(x) != NULL &&
-			    json_object_set_new(st, "newGateway", json_string(gw_new_id(x))) != 0)
+			if (st == NULL || gw_step_new_gateway(st, x) != 0)
 				return NW_ENOMEM;
 			if (g->vnet != NULL && !plan_ids_has(w->members, g->vnet->res->id))
 				json_array_append_new(w->members, json_string(g->vnet->res->id));
@@ -374,11 +384,7 @@ gw_round_steps(struct plan_ctx *p, struct wave *w, size_t i, const char *wt, jso
 			    "for an in-place move to Standard (up to about 45 minutes; the gateway is "
 			    "locked against changes until commit or abort)", g->res->name);
 	}
-	if (prep == NULL)
-		return NW_ENOMEM;
-	/* the plan's prediction; apply finds the real one after prepare and journals it */
-	if (gw_new_id(x) != NULL &&
-	    json_object_set_new(prep, "newGateway", json_string(gw_new_id(x))) != 0)
+	if (prep == NULL || gw_step_new_gateway(prep, x) != 0)
 		return NW_ENOMEM;
 	if (gw_new_id(x) != NULL &&
 	    json_object_set_new(new_gws, g->res->id, json_string(gw_new_id(x))) != 0)

@@ -281,8 +281,9 @@ gw_intent_expand(struct intent_expander *e, const struct intent_change *c)
 
 
 static int
-gw_intent_parse_fields(struct intent_loader *l, struct gw_change *c, const json_t *v)
+gw_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 {
+	struct gw_change *c = state;
 	int rc;
 
 	if ((rc = intent_check_keys(l, v, GATEWAY_KEYS)) != 0)
@@ -295,12 +296,7 @@ gw_intent_parse_fields(struct intent_loader *l, struct gw_change *c, const json_
 int
 gw_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
 {
-	struct gw_change *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return intent_nomem(l->err);
-	ch->state = c;
-	return gw_intent_parse_fields(l, c, v);
+	return intent_state_parse(l, ch, sizeof(struct gw_change), gw_intent_parse_fields, v);
 }
 
 void

@@ -84,30 +84,9 @@ nva_peer_with(struct intent_loader *l, struct rsi_nva *n, const json_t *v)
 }
 
 static int
-nva_number(struct intent_loader *l, const json_t *v, const char *key, long long min, long long max,
-    long long *out)
+nva_parse(struct intent_loader *l, void *elem, const json_t *v)
 {
-	const json_t *x = json_object_get(v, key);
-	size_t old;
-	int rc = 0;
-
-	if (x == NULL)
-		return 0;
-	old = intent_push(l, key);
-	if (!json_is_integer(x))
-		rc = intent_fail(l, "expected an integer, found %s", intent_json_kind(x));
-	else if (json_integer_value(x) < min || json_integer_value(x) > max)
-		rc = intent_fail(l, "%lld is out of range: expected %lld to %lld",
-		    (long long)json_integer_value(x), min, max);
-	else
-		*out = json_integer_value(x);
-	intent_pop(l, old);
-	return rc;
-}
-
-static int
-nva_parse(struct intent_loader *l, struct rsi_nva *n, const json_t *v)
-{
+	struct rsi_nva *n = elem;
 	struct cidr ip;
 	struct nw_err e2 = { 0 };
 	long long asn = -1, prepend = 0;
@@ -139,8 +118,9 @@ nva_parse(struct intent_loader *l, struct rsi_nva *n, const json_t *v)
 	}
 	if (json_object_get(v, "asn") == NULL)
 		return intent_fail(l, "no \"asn\": give the NVA's BGP ASN");
-	if ((rc = nva_number(l, v, "asn", 0, 4294967295LL, &asn)) != 0 ||
-	    (rc = nva_number(l, v, "prependToRemote", 0, RSI_MAX_PREPEND, &prepend)) != 0 ||
+	if ((rc = intent_get_integer(l, v, "asn", "an integer", 0, 4294967295LL, &asn)) != 0 ||
+	    (rc = intent_get_integer(l, v, "prependToRemote", "an integer", 0, RSI_MAX_PREPEND,
+	    &prepend)) != 0 ||
 	    (rc = intent_get_bool(l, v, "asOverride", &n->as_override)) != 0 ||
 	    (rc = nva_peer_with(l, n, json_object_get(v, "peerWith"))) != 0)
 		return rc;
@@ -206,10 +186,11 @@ route_server_parse(struct intent_loader *l, struct rsi_hub *h, const json_t *v)
 }
 
 static int
-hub_parse(struct intent_loader *l, struct rsi_hub *h, const json_t *v)
+hub_parse(struct intent_loader *l, void *elem, const json_t *v)
 {
+	struct rsi_hub *h = elem;
 	const json_t *nvas;
-	size_t old, i;
+	size_t old;
 	int rc;
 
 	if ((h->pointer = intent_strdup(l->ptr)) == NULL)
@@ -231,15 +212,7 @@ hub_parse(struct intent_loader *l, struct rsi_hub *h, const json_t *v)
 		intent_pop(l, old);
 		return rc;
 	}
-	h->nvas = calloc(json_array_size(nvas), sizeof(*h->nvas));
-	if (h->nvas == NULL)
-		return intent_nomem(l->err);
-	for (i = 0; i < json_array_size(nvas) && rc == 0; i++) {
-		size_t o2 = intent_push_index(l, i);
-		h->nnvas = i + 1;
-		rc = nva_parse(l, &h->nvas[i], json_array_get(nvas, i));
-		intent_pop(l, o2);
-	}
+	rc = intent_parse_array(l, nvas, sizeof(*h->nvas), &h->nvas, &h->nnvas, nva_parse);
 	intent_pop(l, old);
 	return rc;
 }
@@ -293,10 +266,11 @@ rsi_validate(struct intent_loader *l, const struct rsi_change *c)
 }
 
 static int
-rsi_parse_fields(struct intent_loader *l, struct rsi_change *c, const json_t *v)
+rsi_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 {
+	struct rsi_change *c = state;
 	const json_t *hubs;
-	size_t old, i;
+	size_t old;
 	int rc;
 
 	if ((rc = intent_check_keys(l, v, RSI_KEYS)) != 0)
@@ -311,15 +285,7 @@ rsi_parse_fields(struct intent_loader *l, struct rsi_change *c, const json_t *v)
 		intent_pop(l, old);
 		return rc;
 	}
-	c->hubs = calloc(json_array_size(hubs), sizeof(*c->hubs));
-	if (c->hubs == NULL)
-		return intent_nomem(l->err);
-	for (i = 0; i < json_array_size(hubs) && rc == 0; i++) {
-		size_t o2 = intent_push_index(l, i);
-		c->nhubs = i + 1;
-		rc = hub_parse(l, &c->hubs[i], json_array_get(hubs, i));
-		intent_pop(l, o2);
-	}
+	rc = intent_parse_array(l, hubs, sizeof(*c->hubs), &c->hubs, &c->nhubs, hub_parse);
 	intent_pop(l, old);
 	if (rc != 0)
 		return rc;
@@ -337,12 +303,7 @@ rsi_parse_fields(struct intent_loader *l, struct rsi_change *c, const json_t *v)
 int
 rsi_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
 {
-	struct rsi_change *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return intent_nomem(l->err);
-	ch->state = c;
-	return rsi_parse_fields(l, c, v);
+	return intent_state_parse(l, ch, sizeof(struct rsi_change), rsi_parse_fields, v);
 }
 
 void

@@ -25,6 +25,7 @@
 #include "plan/proc/summarize_prefixes.h"
 #include "plan/rgroups.h"
 #include "plan/routes.h"
+#include "plan/vec.h"
 
 static const char *const SUMMARIZE_KEYS[] = {
 	"kind", "description", "hubs", "prefixes", "minPrefixLength", NULL,
@@ -78,12 +79,15 @@ min_len_parse(struct intent_loader *l, struct sum_change *c, const json_t *v)
 }
 
 static int
-sum_intent_parse_fields(struct intent_loader *l, struct sum_change *c, const json_t *v)
+sum_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 {
+	struct sum_change *c = state;
 	json_t *p;
 	size_t old, i;
 	int rc;
 
+	c->min_len4 = INTENT_MIN_PREFIX_LEN4;
+	c->min_len6 = INTENT_MIN_PREFIX_LEN6;
 	if ((rc = intent_check_keys(l, v, SUMMARIZE_KEYS)) != 0 ||
 	    (rc = intent_selector_at(l, v, "hubs", &c->hubs)) != 0 ||
 	    (rc = min_len_parse(l, c, json_object_get(v, "minPrefixLength"))) != 0)
@@ -118,14 +122,7 @@ sum_intent_parse_fields(struct intent_loader *l, struct sum_change *c, const jso
 int
 sum_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
 {
-	struct sum_change *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return intent_nomem(l->err);
-	ch->state = c;
-	c->min_len4 = INTENT_MIN_PREFIX_LEN4;
-	c->min_len6 = INTENT_MIN_PREFIX_LEN6;
-	return sum_intent_parse_fields(l, c, v);
+	return intent_state_parse(l, ch, sizeof(struct sum_change), sum_intent_parse_fields, v);
 }
 
 void
@@ -151,14 +148,8 @@ struct cidr_list {
 static int
 cidr_list_add(struct cidr_list *l, const struct cidr *v, size_t n)
 {
-	if (l->n + n > l->cap) {
-		size_t cap = (l->n + n) * 2 + 16;
-		struct cidr *p = realloc(l->v, cap * sizeof(*p));
-		if (p == NULL)
-			return NW_ENOMEM;
-		l->v = p;
-		l->cap = cap;
-	}
+	if (VEC_GROW(l->v, &l->cap, l->n + n) != 0)
+		return NW_ENOMEM;
 	memcpy(l->v + l->n, v, n * sizeof(*v));
 	l->n += n;
 	return 0;
