@@ -552,8 +552,32 @@ mesh_report_overview(FILE *f, const json_t *plan)
 	fputc('\n', f);
 }
 
-static const enum wave_kind mesh_wave_kinds[] = {
-	WAVE_PREPARE, WAVE_HSPE, WAVE_MESH, WAVE_DECOMMISSION, WAVE_UNKNOWN,
+const struct wave_kind_def wave_kind_prepare = {
+	.name = "prepare",
+	.title = "prerequisites: feature, network manager, group, configuration",
+	.meaning = "resource groups, feature registrations, network manager, groups, mesh configuration",
+};
+const struct wave_kind_def wave_kind_hspe = {
+	.name = "hspe",
+	.title = "High-Scale Private Endpoints",
+	.meaning = "High-Scale Private Endpoints on members, per hub, in the maintenance window",
+};
+/* a wave joins one connected group: its size counts against the group's limit */
+const struct wave_kind_def wave_kind_mesh = {
+	.name = "mesh",
+	.title = "mesh wave",
+	.meaning = "spokes join the connected group, then one commit per region",
+	.flags = WAVE_KIND_GROUP_SIZE,
+};
+const struct wave_kind_def wave_kind_decommission = {
+	.name = "decommission",
+	.title = "decommission of the legacy path",
+	.meaning = "the peerings and user routes the mesh made redundant deleted, after the soak",
+	.flags = WAVE_KIND_DECOMMISSION,
+};
+
+static const struct wave_kind_def *const mesh_wave_kinds[] = {
+	WAVE_PREPARE, WAVE_HSPE, WAVE_MESH, WAVE_DECOMMISSION, NULL,
 };
 
 /* Its waves in phase order: prepare, the HSPE batches, the mesh waves. */
@@ -572,7 +596,11 @@ mesh_waves_all(struct plan_ctx *p)
 const struct procedure procedure_avnm_mesh = {
 	.name = "avnm-mesh",
 	.title = "spoke-to-spoke traffic from the ExpressRoute hairpin to an AVNM mesh",
+	.summary = "network manager, group, static members and mesh configuration, deployments per "
+	    "region (keeping what is already deployed), private endpoint policies; the peerings and "
+	    "user routes the mesh makes redundant removed",
 	.wave_kinds = mesh_wave_kinds,
+	.gate_kinds = mesh_gate_kinds,
 	.state_new = mesh_state_new,
 	.state_free = mesh_state_free,
 	.detect = mesh_detect,

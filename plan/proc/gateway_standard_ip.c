@@ -620,12 +620,25 @@ gw_report_overview(FILE *f, const json_t *plan)
 	    gws, gws == 1 ? "" : "s", gws == 1 ? "s" : "");
 }
 
-static const enum wave_kind gw_wave_kinds[] = { WAVE_GATEWAY, WAVE_GATEWAY_COMMIT, WAVE_UNKNOWN };
+const struct wave_kind_def wave_kind_gateway = {
+	.name = "gateway",
+	.title = "gateway migration: validate, prepare, execute",
+	.meaning = "gateway migration: validate, prepare, execute, at most one gateway per circuit",
+};
+const struct wave_kind_def wave_kind_gateway_commit = {
+	.name = "gateway-commit",
+	.title = "gateway migration: commit",
+	.meaning = "gateway migration: commit (irreversible), after the soak",
+};
+
+static const struct wave_kind_def *const gw_wave_kinds[] = { WAVE_GATEWAY, WAVE_GATEWAY_COMMIT, NULL };
 
 const struct procedure procedure_gateway_standard_ip = {
 	.name = "gateway-standard-ip",
 	.title = "gateways from Basic to Standard public IPs",
+	.summary = "Standard public IPs on gateways, through Azure's gateway migration",
 	.wave_kinds = gw_wave_kinds,
+	.gate_kinds = gw_gate_kinds,
 	.state_new = gw_state_new,
 	.state_free = gw_state_free,
 	.claim = gw_claim,

@@ -793,14 +793,35 @@ rsi_report_overview(FILE *f, const json_t *plan)
 	    waves == 1 ? "" : "s");
 }
 
-static const enum wave_kind rsi_wave_kinds[] = {
-	WAVE_ROUTE_SERVER, WAVE_BGP_PEERING, WAVE_BRANCH_TO_BRANCH, WAVE_UDR_CLEANUP, WAVE_UNKNOWN,
+/* The report heads their waves with the kind's name (no title). */
+const struct wave_kind_def wave_kind_route_server = {
+	.name = "route-server",
+	.meaning = "route servers deployed into the hubs (in the window where a hub has a gateway)",
+};
+const struct wave_kind_def wave_kind_bgp_peering = {
+	.name = "bgp-peering",
+	.meaning = "BGP connections from the NVAs to the local and remote route servers",
+};
+const struct wave_kind_def wave_kind_branch_to_branch = {
+	.name = "branch-to-branch",
+	.meaning = "allowBranchToBranchTraffic on the route servers",
+};
+const struct wave_kind_def wave_kind_udr_cleanup = {
+	.name = "udr-cleanup",
+	.meaning = "the inter-hub user routes the route servers made redundant deleted, in waves of spokes",
+};
+
+static const struct wave_kind_def *const rsi_wave_kinds[] = {
+	WAVE_ROUTE_SERVER, WAVE_BGP_PEERING, WAVE_BRANCH_TO_BRANCH, WAVE_UDR_CLEANUP, NULL,
 };
 
 const struct procedure procedure_route_server_interhub = {
 	.name = "route-server-interhub",
 	.title = "route servers for inter-hub routing",
+	.summary = "route servers with their BGP connections and declared NVAs; the inter-hub user "
+	    "routes they make redundant removed",
 	.wave_kinds = rsi_wave_kinds,
+	.gate_kinds = rsi_gate_kinds,
 	.state_new = rsi_state_new,
 	.state_free = rsi_state_free,
 	.claim = rsi_claim,

@@ -396,11 +396,18 @@ sum_report_overview(FILE *f, const json_t *plan)
 	    hubs, hubs == 1 ? "" : "s", hubs == 1 ? "s" : "");
 }
 
-static const enum wave_kind sum_wave_kinds[] = { WAVE_SUMMARIZE, WAVE_UNKNOWN };
+const struct wave_kind_def wave_kind_summarize = {
+	.name = "summarize",
+	.title = "summarized gateway prefixes",
+	.meaning = "summarizedGatewayPrefixes on the hub VNets",
+};
+
+static const struct wave_kind_def *const sum_wave_kinds[] = { WAVE_SUMMARIZE, NULL };
 
 const struct procedure procedure_summarize_prefixes = {
 	.name = "summarize-gateway-prefixes",
 	.title = "summarized gateway prefixes on hub VNets",
+	.summary = "summarized gateway prefixes on hub VNets",
 	.wave_kinds = sum_wave_kinds,
 	.state_new = sum_state_new,
 	.state_free = sum_state_free,
