@@ -4,7 +4,7 @@
  * engine's reader table, state/apply/gates.c) and the pure judge that
  * turns those reads into an outcome and its evidence.  The shared kinds
  * are defined in plan/gates.c, each change kind's own next to its code
- * (plan/proc/<kind>_gates.c).  The apply engine does the reads, hands them over
+ * under plan/proc/.  The apply engine does the reads, hands them over
  * as JSON and records what the judge says; it never judges a state itself,
  * except the route reads (effective routes, on-premises routes), which
  * sample network interfaces and judge as they go (no judge here).

@@ -51,7 +51,7 @@ extern const struct gate_kind_def gate_kind_soak;
 /* The shared gate kinds, NULL-terminated (the registry adds each change kind's own). */
 extern const struct gate_kind_def *const gate_kinds_shared[];
 
-/* The string form ("mesh", "effective-routes"); "" for NULL. */
+/* The string form (a plan's "kind"); "" for NULL. */
 const char *wave_kind_name(const struct wave_kind_def *k);
 const char *gate_kind_name(const struct gate_kind_def *k);
 

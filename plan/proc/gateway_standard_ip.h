@@ -12,7 +12,7 @@
 #include "plan/intent.h"
 #include "plan/kinds.h"
 
-/* Its wave kinds (gateway_standard_ip.c) and gate kind (gateway_standard_ip_gates.c), plan/kinds.h. */
+/* Its wave kinds and gate kind (gateway_standard_ip.c), plan/kinds.h. */
 extern const struct wave_kind_def wave_kind_gateway, wave_kind_gateway_commit;
 #define WAVE_GATEWAY (&wave_kind_gateway)               /* gateway migration: validate, prepare, execute */
 #define WAVE_GATEWAY_COMMIT (&wave_kind_gateway_commit) /* gateway migration: commit (irreversible) */

@@ -25,7 +25,7 @@
 #include "plan/intent.h"
 #include "plan/kinds.h"
 
-/* Its wave kinds (route_server_interhub.c) and gate kind (route_server_interhub_gates.c), plan/kinds.h. */
+/* Its wave kinds and gate kind (route_server_interhub.c), plan/kinds.h. */
 extern const struct wave_kind_def wave_kind_route_server, wave_kind_bgp_peering, wave_kind_branch_to_branch,
     wave_kind_udr_cleanup;
 #define WAVE_ROUTE_SERVER (&wave_kind_route_server)         /* route servers deployed into hubs */
