@@ -124,36 +124,15 @@ judge_soak(const json_t *params, const json_t *reads, json_t *ev)
 /* ------------------------------------------------------------------ */
 /* The shared kinds */
 
+/* (what each checks: plan/kinds.h; effectiveRouteTable and a circuit's routeTable are long-running POSTs) */
 const struct gate_kind_def gate_kind_resource_state = {
-	.name = "resource-state",
-	.meaning = "resources read back as the plan wrote them",
-	.read = GATE_READ_RESOURCES,
-	.judge = judge_resource_state,
-	.cost = GATE_COST_GETS,
-};
-
-/* effectiveRouteTable and a circuit's routeTable are long-running POST actions */
+	"resource-state", GATE_READ_RESOURCES, NULL, judge_resource_state, GATE_COST_GETS };
 const struct gate_kind_def gate_kind_effective_routes = {
-	.name = "effective-routes",
-	.meaning = "sampled network interfaces' effective routes use the next hop the wave makes",
-	.read = GATE_READ_EFFECTIVE_ROUTES,
-	.cost = GATE_COST_POLLED_POSTS,
-};
-
+	"effective-routes", GATE_READ_EFFECTIVE_ROUTES, NULL, NULL, GATE_COST_POLLED_POSTS };
+/* the on-premises route gate reads as effective-routes does, from a check's VNet or subnet */
 const struct gate_kind_def gate_kind_onprem_routes = {
-	.name = "onprem-routes",
-	.meaning = "on-premises prefixes still reach the VNets through the gateway",
-	.read = GATE_READ_ONPREM_ROUTES,
-	.cost = GATE_COST_POLLED_POSTS,
-};
-
-const struct gate_kind_def gate_kind_soak = {
-	.name = "soak",
-	.meaning = "time passes with nothing changed",
-	.read = GATE_READ_NOTHING,
-	.judge = judge_soak,
-	.cost = GATE_COST_GETS,
-};
+	"onprem-routes", GATE_READ_ONPREM_ROUTES, NULL, NULL, GATE_COST_POLLED_POSTS };
+const struct gate_kind_def gate_kind_soak = { "soak", GATE_READ_NOTHING, NULL, judge_soak, GATE_COST_GETS };
 
 const struct gate_kind_def *const gate_kinds_shared[] = {
 	&gate_kind_resource_state,

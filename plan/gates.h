@@ -86,7 +86,6 @@ typedef enum gate_outcome (*gate_judge_fn)(const json_t *params, const json_t *r
 
 struct gate_kind_def {
 	const char *name;     /* the string form: a plan gate's "kind" */
-	const char *meaning;  /* what it checks, for docs and help */
 	enum gate_read read;
 	const struct gate_post_read *post;  /* GATE_READ_POST_ACTION only */
 	gate_judge_fn judge;  /* NULL: the engine judges as it reads (the route reads) */

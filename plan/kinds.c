@@ -70,28 +70,41 @@ gate_kind_next(size_t *i)
 	return kind_next(gate_at, i);
 }
 
+static const char *
+wave_name(const void *k)
+{
+	return ((const struct wave_kind_def *)k)->name;
+}
+
+static const char *
+gate_name(const void *k)
+{
+	return ((const struct gate_kind_def *)k)->name;
+}
+
+/* The kind named s among those at lists, or NULL. */
+static const void *
+kind_find(kind_at_fn at, const char *(*name)(const void *), const char *s)
+{
+	const void *k;
+	size_t i = 0;
+
+	while (s != NULL && (k = kind_next(at, &i)) != NULL)
+		if (strcmp(name(k), s) == 0)
+			return k;
+	return NULL;
+}
+
 const struct wave_kind_def *
 wave_kind_parse(const char *s)
 {
-	const struct wave_kind_def *k;
-	size_t i = 0;
-
-	while (s != NULL && (k = wave_kind_next(&i)) != NULL)
-		if (strcmp(k->name, s) == 0)
-			return k;
-	return NULL;
+	return kind_find(wave_at, wave_name, s);
 }
 
 const struct gate_kind_def *
 gate_kind_parse(const char *s)
 {
-	const struct gate_kind_def *k;
-	size_t i = 0;
-
-	while (s != NULL && (k = gate_kind_next(&i)) != NULL)
-		if (strcmp(k->name, s) == 0)
-			return k;
-	return NULL;
+	return kind_find(gate_at, gate_name, s);
 }
 
 bool

@@ -31,7 +31,6 @@ enum wave_kind_flag {
 struct wave_kind_def {
 	const char *name;     /* the string form: a plan wave's "kind" */
 	const char *title;    /* the report's heading for its waves; NULL: the name */
-	const char *meaning;  /* what a wave of this kind does, for docs and help */
 	unsigned flags;       /* enum wave_kind_flag */
 };
 

@@ -552,29 +552,11 @@ mesh_report_overview(FILE *f, const json_t *plan)
 	fputc('\n', f);
 }
 
-const struct wave_kind_def wave_kind_prepare = {
-	.name = "prepare",
-	.title = "prerequisites: feature, network manager, group, configuration",
-	.meaning = "resource groups, feature registrations, network manager, groups, mesh configuration",
-};
-const struct wave_kind_def wave_kind_hspe = {
-	.name = "hspe",
-	.title = "High-Scale Private Endpoints",
-	.meaning = "High-Scale Private Endpoints on members, per hub, in the maintenance window",
-};
-/* a wave joins one connected group: its size counts against the group's limit */
-const struct wave_kind_def wave_kind_mesh = {
-	.name = "mesh",
-	.title = "mesh wave",
-	.meaning = "spokes join the connected group, then one commit per region",
-	.flags = WAVE_KIND_GROUP_SIZE,
-};
-const struct wave_kind_def wave_kind_decommission = {
-	.name = "decommission",
-	.title = "decommission of the legacy path",
-	.meaning = "the peerings and user routes the mesh made redundant deleted, after the soak",
-	.flags = WAVE_KIND_DECOMMISSION,
-};
+/* Its wave kinds (what each means: avnm_mesh.h), with the report's heading for their waves. */
+const struct wave_kind_def wave_kind_prepare = { "prepare", "prerequisites: feature, network manager, group, configuration", 0 };
+const struct wave_kind_def wave_kind_hspe = { "hspe", "High-Scale Private Endpoints", 0 };
+const struct wave_kind_def wave_kind_mesh = { "mesh", "mesh wave", WAVE_KIND_GROUP_SIZE };
+const struct wave_kind_def wave_kind_decommission = { "decommission", "decommission of the legacy path", WAVE_KIND_DECOMMISSION };
 
 static const struct wave_kind_def *const mesh_wave_kinds[] = {
 	WAVE_PREPARE, WAVE_HSPE, WAVE_MESH, WAVE_DECOMMISSION, NULL,

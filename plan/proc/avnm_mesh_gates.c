@@ -155,22 +155,11 @@ judge_features(const json_t *params, const json_t *reads, json_t *ev)
 /* ------------------------------------------------------------------ */
 /* The definitions */
 
-/* listDeploymentStatus is a POST that answers at once */
+/* (what each checks: avnm_mesh.h; listDeploymentStatus is a POST that answers at once) */
 const struct gate_kind_def gate_kind_deployment_status = {
-	.name = "deployment-status",
-	.meaning = "the network manager's commit is Deployed in each region",
-	.read = GATE_READ_DEPLOYMENTS,
-	.judge = judge_deployment_status,
-	.cost = GATE_COST_POSTS,
-};
-
+	"deployment-status", GATE_READ_DEPLOYMENTS, NULL, judge_deployment_status, GATE_COST_POSTS };
 const struct gate_kind_def gate_kind_feature_registered = {
-	.name = "feature-registered",
-	.meaning = "feature registrations Registered on every subscription",
-	.read = GATE_READ_FEATURES,
-	.judge = judge_features,
-	.cost = GATE_COST_GETS,
-};
+	"feature-registered", GATE_READ_FEATURES, NULL, judge_features, GATE_COST_GETS };
 
 const struct gate_kind_def *const mesh_gate_kinds[] = {
 	&gate_kind_deployment_status,

@@ -667,29 +667,12 @@ judge_migration_phase(const json_t *params, const json_t *reads, json_t *ev)
 	return gate_finish(ev, worst, "%s", why);
 }
 
+/* Its gate and wave kinds (what each means: gateway_standard_ip.h). */
 const struct gate_kind_def gate_kind_migration_phase = {
-	.name = "migration-phase",
-	.meaning = "a gateway migration's phase (PrepareSucceeded, ExecuteSucceeded, CommitSucceeded)",
-	.read = GATE_READ_GATEWAYS,
-	.judge = judge_migration_phase,
-	.cost = GATE_COST_GETS,
-};
-
-const struct gate_kind_def *const gw_gate_kinds[] = {
-	&gate_kind_migration_phase,
-	NULL,
-};
-
-const struct wave_kind_def wave_kind_gateway = {
-	.name = "gateway",
-	.title = "gateway migration: validate, prepare, execute",
-	.meaning = "gateway migration: validate, prepare, execute, at most one gateway per circuit",
-};
-const struct wave_kind_def wave_kind_gateway_commit = {
-	.name = "gateway-commit",
-	.title = "gateway migration: commit",
-	.meaning = "gateway migration: commit (irreversible), after the soak",
-};
+	"migration-phase", GATE_READ_GATEWAYS, NULL, judge_migration_phase, GATE_COST_GETS };
+const struct gate_kind_def *const gw_gate_kinds[] = { &gate_kind_migration_phase, NULL };
+const struct wave_kind_def wave_kind_gateway = { "gateway", "gateway migration: validate, prepare, execute", 0 };
+const struct wave_kind_def wave_kind_gateway_commit = { "gateway-commit", "gateway migration: commit", 0 };
 
 static const struct wave_kind_def *const gw_wave_kinds[] = { WAVE_GATEWAY, WAVE_GATEWAY_COMMIT, NULL };
 

@@ -868,50 +868,25 @@ judge_learned_routes(const json_t *params, const json_t *reads, json_t *ev)
 	    json_array_size(json_object_get(params, "connections")));
 }
 
+/* learned-routes: POST learnedRoutes on each params.connections[].connection */
 static const struct gate_post_read learned_read = {
-	.action = "learnedRoutes",
-	.list = "connections",
-	.key = "connection",
-	.as = "learned",
-	.doing = "reading learned routes",
-};
+	"learnedRoutes", "connections", "connection", "learned", "reading learned routes" };
 
 /*
- * Costed as GETs, as the plan has counted it since the kind was added:
- * learnedRoutes is a long-running POST, so GATE_COST_POLLED_POSTS would
- * be ARM's count, but it would change every route server plan's estimate.
+ * Its gate and wave kinds (what each means: route_server_interhub.h).
+ * learned-routes is costed as GETs, as the plan has counted it since the
+ * kind was added: learnedRoutes is a long-running POST, so
+ * GATE_COST_POLLED_POSTS would be ARM's count, but it would change every
+ * route server plan's estimate.  The report heads the waves with the
+ * kind's name (no title).
  */
 const struct gate_kind_def gate_kind_learned_routes = {
-	.name = "learned-routes",
-	.meaning = "a BGP connection's learnedRoutes hold and lack what the model says",
-	.read = GATE_READ_POST_ACTION,
-	.post = &learned_read,
-	.judge = judge_learned_routes,
-	.cost = GATE_COST_GETS,
-};
-
-const struct gate_kind_def *const rsi_gate_kinds[] = {
-	&gate_kind_learned_routes,
-	NULL,
-};
-
-/* The report heads their waves with the kind's name (no title). */
-const struct wave_kind_def wave_kind_route_server = {
-	.name = "route-server",
-	.meaning = "route servers deployed into the hubs (in the window where a hub has a gateway)",
-};
-const struct wave_kind_def wave_kind_bgp_peering = {
-	.name = "bgp-peering",
-	.meaning = "BGP connections from the NVAs to the local and remote route servers",
-};
-const struct wave_kind_def wave_kind_branch_to_branch = {
-	.name = "branch-to-branch",
-	.meaning = "allowBranchToBranchTraffic on the route servers",
-};
-const struct wave_kind_def wave_kind_udr_cleanup = {
-	.name = "udr-cleanup",
-	.meaning = "the inter-hub user routes the route servers made redundant deleted, in waves of spokes",
-};
+	"learned-routes", GATE_READ_POST_ACTION, &learned_read, judge_learned_routes, GATE_COST_GETS };
+const struct gate_kind_def *const rsi_gate_kinds[] = { &gate_kind_learned_routes, NULL };
+const struct wave_kind_def wave_kind_route_server = { "route-server", NULL, 0 };
+const struct wave_kind_def wave_kind_bgp_peering = { "bgp-peering", NULL, 0 };
+const struct wave_kind_def wave_kind_branch_to_branch = { "branch-to-branch", NULL, 0 };
+const struct wave_kind_def wave_kind_udr_cleanup = { "udr-cleanup", NULL, 0 };
 
 static const struct wave_kind_def *const rsi_wave_kinds[] = {
 	WAVE_ROUTE_SERVER, WAVE_BGP_PEERING, WAVE_BRANCH_TO_BRANCH, WAVE_UDR_CLEANUP, NULL,

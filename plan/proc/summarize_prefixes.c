@@ -396,11 +396,8 @@ sum_report_overview(FILE *f, const json_t *plan)
 	    hubs, hubs == 1 ? "" : "s", hubs == 1 ? "s" : "");
 }
 
-const struct wave_kind_def wave_kind_summarize = {
-	.name = "summarize",
-	.title = "summarized gateway prefixes",
-	.meaning = "summarizedGatewayPrefixes on the hub VNets",
-};
+/* Its wave kind (what it means: summarize_prefixes.h), with the report's heading for its wave. */
+const struct wave_kind_def wave_kind_summarize = { "summarize", "summarized gateway prefixes", 0 };
 
 static const struct wave_kind_def *const sum_wave_kinds[] = { WAVE_SUMMARIZE, NULL };
 
