@@ -69,6 +69,7 @@ enum cmd_setup_flags {
 	 * never opens the provider when the plan carries its topology).
 	 */
 	CMD_SETUP_ON_USE = 1 << 5,
+	CMD_HELP_KINDS = 1 << 6,     /* its help lists the change kinds of the registry */
 };
 
 enum cmd_option_flags {
@@ -265,6 +266,13 @@ int cmd_help_run(struct cmd_ctx *ctx, int argc, char **argv, struct nw_err *err)
 
 /* The general usage (for "netwave", "netwave --help", "netwave help"). */
 void cmd_help_usage(FILE *f);
+
+/*
+ * The change kinds of the registry (plan/procedures.c), each with what it
+ * changes, for a CMD_HELP_KINDS command's help: as text, or as roff for
+ * the manual page.
+ */
+void cmd_help_kinds(FILE *f, bool man);
 
 /* The entry of a command by name, or NULL. */
 const struct cmd_entry *cmd_find(const char *name);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "plan/procedure.h"
 
 /* The exit codes every command uses (DESIGN.md, "Exit codes"; plan/err.h). */
 static const struct {
@@ -126,6 +127,50 @@ roff(FILE *f, const char *s)
 	}
 }
 
+/* Words of s on lines of at most width columns, each line after indent spaces. */
+static void
+wrap(FILE *f, const char *s, size_t indent, size_t width)
+{
+	size_t col = 0;
+
+	while (*s != '\0') {
+		size_t n = strcspn(s, " ");
+
+		if (col > 0 && col + 1 + n > width) {
+			fputc('\n', f);
+			col = 0;
+		}
+		fprintf(f, "%*s%.*s", col == 0 ? (int)indent : 1, "", (int)n, s);
+		col += (col == 0 ? indent : 1) + n;
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	fputc('\n', f);
+}
+
+void
+cmd_help_kinds(FILE *f, bool man)
+{
+	size_t i;
+
+	fputs(man ? ".PP\nChange kinds (an intent's \"kind\"):\n" : "\nchange kinds (an intent's \"kind\"):\n", f);
+	for (i = 0; procedures[i] != NULL; i++) {
+		if (procedures[i]->intent_parse == NULL)
+			continue;
+		if (man) {
+			fputs(".TP\n.B ", f);
+			roff(f, procedures[i]->name);
+			fputc('\n', f);
+			roff(f, procedures[i]->summary != NULL ? procedures[i]->summary : procedures[i]->title);
+			fputc('\n', f);
+			continue;
+		}
+		fprintf(f, "  %s\n", procedures[i]->name);
+		wrap(f, procedures[i]->summary != NULL ? procedures[i]->summary : procedures[i]->title, 6, 78);
+	}
+}
+
 static void
 man_option(FILE *f, const struct cmd_option *o)
 {
@@ -173,6 +218,8 @@ man_command(FILE *f, const struct cmd_entry *c)
 		roff(f, c->description);
 		fputc('\n', f);
 	}
+	if (c->flags & CMD_HELP_KINDS)
+		cmd_help_kinds(f, true);
 	if (c->options != NULL && c->options[0].name != NULL)
 		fputs(".PP\nOptions:\n", f);
 	for (o = c->options; o != NULL && o->name != NULL; o++)

@@ -44,6 +44,8 @@ output_command_help(FILE *f, const struct cmd_entry *cmd)
 	fprintf(f, "usage: netwave %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
 	if (cmd->description != NULL)
 		fprintf(f, "\n%s\n", cmd->description);
+	if (cmd->flags & CMD_HELP_KINDS)
+		cmd_help_kinds(f, false);
 	fputs("\noptions:\n", f);
 	for (o = cmd->options; o != NULL && o->name != NULL; o++) {
 		char left[80];

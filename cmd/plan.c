@@ -430,13 +430,12 @@ const struct cmd_entry cmd_plan_entry = {
 	    "[--out REPORT] [--now RFC3339] [--iac-state FILE]...",
 	.summary = "plan the change from the current to the target topology, store it, print the report",
 	.description =
-	    "Diffs the current and target topologies, turns every difference into procedure steps\n"
-	    "(avnm-mesh, gateway-standard-ip, summarize-gateway-prefixes, route-server-interhub)\n"
-	    "with their inverses, assigns VNets to the rollout's waves, adds the gates, rehearses\n"
-	    "each wave on the route engine and estimates time under the ARM write budget.  The plan\n"
-	    "is stored in the plan store and its id printed on stderr; the report goes to stdout or\n"
-	    "to --out.  -o markdown is the change-review document; json is netwave.plan/v1\n"
-	    "(docs/plan.md).\n"
+	    "Diffs the current and target topologies, turns every difference into the steps of a\n"
+	    "change kind (listed below) with their inverses, assigns VNets to the rollout's waves,\n"
+	    "adds the gates, rehearses each wave on the route engine and estimates time under the\n"
+	    "ARM write budget.  The plan is stored in the plan store and its id printed on stderr;\n"
+	    "the report goes to stdout or to --out.  -o markdown is the change-review document;\n"
+	    "json is netwave.plan/v1 (docs/plan.md).\n"
 	    "A difference no procedure makes, a platform limit exceeded, or a wave that would cut\n"
 	    "spokes off each other blocks the plan: its report (blockers included) is written, the\n"
 	    "blockers go to stderr, nothing is stored and the exit code is 1.  Planning again from\n"
@@ -446,5 +445,5 @@ const struct cmd_entry cmd_plan_entry = {
 	.min_args = 0,
 	.max_args = 0,
 	.exec = plan_exec,
-	.flags = CMD_MAKES_STORE,
+	.flags = CMD_MAKES_STORE | CMD_HELP_KINDS,
 };

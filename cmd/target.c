@@ -186,12 +186,9 @@ const struct cmd_entry cmd_target_entry = {
 	.summary = "expand an intent into the full target topology",
 	.description = "Reads what you want (an intent: docs/intent.md) and the current topology, and\n"
 	"writes the topology as it will be after every wave, decommission included:\n"
-	"network manager, group, static members and mesh configuration, deployments\n"
-	"per region (keeping what is already deployed), private endpoint policies,\n"
-	"Standard public IPs on gateways, summarized gateway prefixes, route servers\n"
-	"with their BGP connections and declared NVAs, and the peerings and user\n"
-	"routes the mesh or the route servers make redundant removed.  The rollout\n"
-	"section rides along as x-netwave-rollout for 'netwave plan --target'.\n"
+	"what each change kind (listed below) makes, and what it makes redundant\n"
+	"removed.  The rollout section rides along as x-netwave-rollout for\n"
+	"'netwave plan --target'.\n"
 	"Spokes whose traffic to other members goes through a firewall today stay out\n"
 	"of the mesh (\"stays inspected\").  A bad intent exits 2 naming the file and\n"
 	"the JSON pointer; the same inputs always give the same bytes.",
@@ -199,4 +196,5 @@ const struct cmd_entry cmd_target_entry = {
 	.min_args = 0,
 	.max_args = 0,
 	.exec = exec_target,
+	.flags = CMD_HELP_KINDS,
 };

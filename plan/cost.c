@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "plan/cost.h"
+#include "plan/gates.h"
 #include "plan/jsonutil.h"
 #include "plan/limits.h"
 #include "plan/planner.h"
@@ -143,11 +144,14 @@ polls_of(double x, double interval)
 static void
 gate_requests(const char *kind, long n, struct cost_wave *c)
 {
-	if (kind != NULL && (strcmp(kind, "effective-routes") == 0 || strcmp(kind, "onprem-routes") == 0)) {
+	const struct gate_kind_def *k = gate_kind_parse(kind);
+	enum gate_cost cost = k != NULL ? k->cost : GATE_COST_GETS;
+
+	if (cost == GATE_COST_POLLED_POSTS) {
 		c->writes += n;
 		c->reads += n;
 		c->polls += n;
-	} else if (kind != NULL && strcmp(kind, "deployment-status") == 0) {
+	} else if (cost == GATE_COST_POSTS) {
 		c->writes += n;
 	} else {
 		c->reads += n;
@@ -158,8 +162,10 @@ gate_requests(const char *kind, long n, struct cost_wave *c)
 static double
 gate_own_seconds(const char *kind, const struct cost_params *p)
 {
+	const struct gate_kind_def *k = gate_kind_parse(kind);
+
 	/* effectiveRouteTable and a circuit's routeTable are POST actions: one poll each, side by side */
-	if (kind != NULL && (strcmp(kind, "effective-routes") == 0 || strcmp(kind, "onprem-routes") == 0))
+	if (k != NULL && k->cost == GATE_COST_POLLED_POSTS)
 		return p->poll;
 	return 0;
 }

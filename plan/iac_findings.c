@@ -384,7 +384,7 @@ touch(struct annot *a, json_t *wave_iac, const char *wave, const char *wkind, co
 			goto oom;
 		entry_finding(a, wave, id, t, &e[i], pins);
 		a->touched++;
-		if (t == TOUCH_DELETE && wkind != NULL && strcmp(wkind, "decommission") == 0 &&
+		if (t == TOUCH_DELETE && wave_kind_has(wkind, WAVE_KIND_DECOMMISSION) &&
 		    strstr(e[i].key, "/virtualnetworkpeerings/") != NULL)
 			json_array_append_new(a->peerings, json_string(e[i].address));
 	}

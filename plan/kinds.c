@@ -1,75 +1,116 @@
 /*
- * The one string form of each wave and gate kind (plan/kinds.h).
+ * Wave and gate kinds by name (plan/kinds.h): the shared gate kinds of
+ * plan/gates.c, then the kinds each change kind lists in its registry
+ * entry (plan/procedures.c).  A plan names a kind by its string; this is
+ * where the string is turned back into the definition.
  */
 #include "config.h"
 
 #include <stddef.h>
 #include <string.h>
 
+#include "plan/gates.h"
 #include "plan/kinds.h"
-
-static const char *const wave_names[] = {
-	[WAVE_UNKNOWN] = "",
-	[WAVE_PREPARE] = "prepare",
-	[WAVE_HSPE] = "hspe",
-	[WAVE_MESH] = "mesh",
-	[WAVE_GATEWAY] = "gateway",
-	[WAVE_GATEWAY_COMMIT] = "gateway-commit",
-	[WAVE_SUMMARIZE] = "summarize",
-	[WAVE_DECOMMISSION] = "decommission",
-	[WAVE_ROUTE_SERVER] = "route-server",
-	[WAVE_BGP_PEERING] = "bgp-peering",
-	[WAVE_BRANCH_TO_BRANCH] = "branch-to-branch",
-	[WAVE_UDR_CLEANUP] = "udr-cleanup",
-};
-
-static const char *const gate_names[] = {
-	[GATE_UNKNOWN] = "",
-	[GATE_RESOURCE_STATE] = "resource-state",
-	[GATE_DEPLOYMENT_STATUS] = "deployment-status",
-	[GATE_EFFECTIVE_ROUTES] = "effective-routes",
-	[GATE_ONPREM_ROUTES] = "onprem-routes",
-	[GATE_FEATURE_REGISTERED] = "feature-registered",
-	[GATE_MIGRATION_PHASE] = "migration-phase",
-	[GATE_SOAK] = "soak",
-	[GATE_LEARNED_ROUTES] = "learned-routes",
-};
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#include "plan/procedure.h"
 
 const char *
-wave_kind_name(enum wave_kind k)
+wave_kind_name(const struct wave_kind_def *k)
 {
-	return (size_t)k < NELEM(wave_names) ? wave_names[k] : "";
+	return k != NULL ? k->name : "";
 }
 
 const char *
-gate_kind_name(enum gate_kind k)
+gate_kind_name(const struct gate_kind_def *k)
 {
-	return (size_t)k < NELEM(gate_names) ? gate_names[k] : "";
+	return k != NULL ? k->name : "";
 }
 
-static size_t
-lookup(const char *const *names, size_t n, const char *s)
-{
-	size_t i;
+/* The k-th kind of a procedure's list (the shared gate kinds' for NULL), or NULL past its end. */
+typedef const void *(*kind_at_fn)(const struct procedure *proc, size_t k);
 
-	if (s == NULL)
-		return 0;
-	for (i = 1; i < n; i++)
-		if (strcmp(names[i], s) == 0)
-			return i;
-	return 0;
+static const void *
+wave_at(const struct procedure *proc, size_t k)
+{
+	return proc != NULL && proc->wave_kinds != NULL ? proc->wave_kinds[k] : NULL;
 }
 
-enum wave_kind
+static const void *
+gate_at(const struct procedure *proc, size_t k)
+{
+	if (proc == NULL)
+		return gate_kinds_shared[k];
+	return proc->gate_kinds != NULL ? proc->gate_kinds[k] : NULL;
+}
+
+/* The *i-th kind counting across the shared list and each procedure's, in registry order. */
+static const void *
+kind_next(kind_at_fn at, size_t *i)
+{
+	const void *x;
+	size_t n = *i, p, k;
+
+	for (p = 0; p == 0 || procedures[p - 1] != NULL; p++)
+		for (k = 0; (x = at(p == 0 ? NULL : procedures[p - 1], k)) != NULL; k++)
+			if (n-- == 0) {
+				(*i)++;
+				return x;
+			}
+	return NULL;
+}
+
+const struct wave_kind_def *
+wave_kind_next(size_t *i)
+{
+	return kind_next(wave_at, i);
+}
+
+const struct gate_kind_def *
+gate_kind_next(size_t *i)
+{
+	return kind_next(gate_at, i);
+}
+
+static const char *
+wave_name(const void *k)
+{
+	return ((const struct wave_kind_def *)k)->name;
+}
+
+static const char *
+gate_name(const void *k)
+{
+	return ((const struct gate_kind_def *)k)->name;
+}
+
+/* The kind named s among those at lists, or NULL. */
+static const void *
+kind_find(kind_at_fn at, const char *(*name)(const void *), const char *s)
+{
+	const void *k;
+	size_t i = 0;
+
+	while (s != NULL && (k = kind_next(at, &i)) != NULL)
+		if (strcmp(name(k), s) == 0)
+			return k;
+	return NULL;
+}
+
+const struct wave_kind_def *
 wave_kind_parse(const char *s)
 {
-	return (enum wave_kind)lookup(wave_names, NELEM(wave_names), s);
+	return kind_find(wave_at, wave_name, s);
 }
 
-enum gate_kind
+const struct gate_kind_def *
 gate_kind_parse(const char *s)
 {
-	return (enum gate_kind)lookup(gate_names, NELEM(gate_names), s);
+	return kind_find(gate_at, gate_name, s);
+}
+
+bool
+wave_kind_has(const char *s, enum wave_kind_flag f)
+{
+	const struct wave_kind_def *k = wave_kind_parse(s);
+
+	return k != NULL && (k->flags & (unsigned)f) != 0;
 }

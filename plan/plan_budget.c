@@ -113,7 +113,7 @@ finish_waves(struct plan_ctx *p, const struct budget *b, json_t *summary, json_t
 		reads += c.reads;
 		eta += c.seconds;
 		soak += w->soak;
-		if (w->kind == WAVE_DECOMMISSION)
+		if (w->kind->flags & WAVE_KIND_DECOMMISSION)
 			soak += p->ro.soak_before_decommission;
 		steps += (long)w->nsteps;
 		json_array_foreach(w->steps, k, st) {
@@ -122,7 +122,7 @@ finish_waves(struct plan_ctx *p, const struct budget *b, json_t *summary, json_t
 			if (json_is_true(json_object_get(st, "maintenanceWindow")))
 				mw++;
 		}
-		if (w->kind == WAVE_MESH && (long)w->nvnets > biggest)
+		if ((w->kind->flags & WAVE_KIND_GROUP_SIZE) && (long)w->nvnets > biggest)
 			biggest = (long)w->nvnets;
 		json_array_foreach(w->members, k, st)
 			plan_idset_add(vnets, json_string_value(st), NULL);

@@ -246,7 +246,7 @@ plan_limit_row(struct plan_ctx *p, enum limit_id id, long value, const char *res
 
 /* Starts a wave; the pointer stays valid until the next wave_new. */
 struct wave *
-plan_wave_new(struct plan_ctx *p, enum wave_kind kind, const char *name)
+plan_wave_new(struct plan_ctx *p, const struct wave_kind_def *kind, const char *name)
 {
 	struct wave *w;
 
@@ -420,11 +420,11 @@ plan_step_id(const json_t *st)
 
 /* Appends a gate to w; params and budget stolen. */
 int
-plan_gate_add(struct wave *w, enum gate_kind kind, const char *when, json_t *params, int reads,
+plan_gate_add(struct wave *w, const struct gate_kind_def *kind, const char *when, json_t *params, int reads,
     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 int
-plan_gate_add(struct wave *w, enum gate_kind kind, const char *when, json_t *params, int reads,
+plan_gate_add(struct wave *w, const struct gate_kind_def *kind, const char *when, json_t *params, int reads,
     const char *fmt, ...)
 {
 	char id[32], desc[2048];

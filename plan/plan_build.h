@@ -47,7 +47,7 @@ struct wave {
 	json_t *gates;
 	json_t *members;
 	json_t *risks;
-	enum wave_kind kind;
+	const struct wave_kind_def *kind;
 	char name[128];
 	int index;
 	unsigned nsteps, ngates;
@@ -140,7 +140,7 @@ void plan_prereq(struct plan_ctx *p, const char *code, const char *fmt, ...)
 void plan_limit_row(struct plan_ctx *p, enum limit_id id, long value, const char *resource);
 
 /* Waves, steps and gates */
-struct wave *plan_wave_new(struct plan_ctx *p, enum wave_kind kind, const char *name);
+struct wave *plan_wave_new(struct plan_ctx *p, const struct wave_kind_def *kind, const char *name);
 void plan_wave_free(struct wave *w);
 void plan_wave_risk(struct wave *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void plan_wave_rollback(struct wave *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -152,7 +152,7 @@ json_t *plan_expect_eq(const char *pointer, const char *value);
 json_t *plan_step_add(struct wave *w, struct step_spec *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *plan_step_id(const json_t *st);
-int plan_gate_add(struct wave *w, enum gate_kind kind, const char *when, json_t *params, int reads,
+int plan_gate_add(struct wave *w, const struct gate_kind_def *kind, const char *when, json_t *params, int reads,
     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /*

@@ -159,7 +159,7 @@ preflight_writes(json_t **out, const json_t *plan, struct nw_err *err)
 	}
 	json_array_foreach(json_object_get(plan, "waves"), i, w) {
 		const char *kind = json_str(w, "kind");
-		bool decom = kind != NULL && strcmp(kind, wave_kind_name(WAVE_DECOMMISSION)) == 0;
+		bool decom = wave_kind_has(kind, WAVE_KIND_DECOMMISSION);
 		json_array_foreach(json_object_get(w, "steps"), k, s) {
 			const json_t *inv = json_object_get(s, "inverse");
 			if ((rc = write_add(list, created, s, kind != NULL ? kind : "", decom ? PF_ROLE_DECOMMISSION :

@@ -2,7 +2,8 @@
  * A change kind as one table entry (docs/plan.md, "Where the code lives"):
  * the planner driver (planner.c) runs its phases over the const registry
  * of plan/procedures.c, the way tmux runs a cmd_entry.  Each kind lives in
- * its own files under plan/proc/ and exports only its entry.
+ * its own files under plan/proc/ and exports only its entry and the wave
+ * and gate kinds it defines (docs/kinds.md: adding a change kind).
  *
  * The phases, in the driver's order, all optional:
  *  state_new   its own state for one plan (plan_ctx_state finds it)
@@ -50,7 +51,11 @@ struct intent_expander;
 struct procedure {
 	const char *name;   /* the change kind: plan "changes", step "procedure" */
 	const char *title;  /* the report's title for it */
-	const enum wave_kind *wave_kinds; /* the waves it builds, ending with WAVE_UNKNOWN */
+	const char *summary; /* what it changes, for the plan and target help (docs/kinds.md) */
+	/* the wave kinds it builds and the gate kinds of its own (besides the shared
+	 * ones of plan/kinds.h), each NULL-terminated; plan/kinds.c finds them here */
+	const struct wave_kind_def *const *wave_kinds;
+	const struct gate_kind_def *const *gate_kinds;
 	int (*state_new)(struct plan_ctx *p, void **out);
 	void (*state_free)(void *state);
 	int (*detect)(struct plan_ctx *p);
@@ -75,7 +80,7 @@ extern const struct procedure *const procedures[];
 const struct procedure *procedure_find(const char *name);
 
 /* The entry that builds waves of kind k, or NULL. */
-const struct procedure *procedure_of_wave(enum wave_kind k);
+const struct procedure *procedure_of_wave(const struct wave_kind_def *k);
 
 /* Position of proc in the registry (plan_ctx's per-kind arrays). */
 size_t procedure_index(const struct procedure *proc);

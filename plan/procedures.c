@@ -36,12 +36,12 @@ procedure_find(const char *name)
 }
 
 const struct procedure *
-procedure_of_wave(enum wave_kind k)
+procedure_of_wave(const struct wave_kind_def *k)
 {
 	size_t i, j;
 
-	for (i = 0; procedures[i] != NULL; i++)
-		for (j = 0; procedures[i]->wave_kinds != NULL && procedures[i]->wave_kinds[j] != WAVE_UNKNOWN; j++)
+	for (i = 0; k != NULL && procedures[i] != NULL; i++)
+		for (j = 0; procedures[i]->wave_kinds != NULL && procedures[i]->wave_kinds[j] != NULL; j++)
 			if (procedures[i]->wave_kinds[j] == k)
 				return procedures[i];
 	return NULL;

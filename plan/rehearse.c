@@ -100,8 +100,10 @@ rh_build(struct plan_ctx *p, struct rstate *s)
 	if (json_object_get(croot, "subscriptions") != NULL)
 		json_object_set(root, "subscriptions", json_object_get(croot, "subscriptions"));
 	json_object_set(root, "resources", s->res);
-	/* what the user declares of NVAs is no ARM state: the target's holds in every state (a
-	 * declared session exists only once its bgpConnection does, plan/topology_ars.h) */
+	/* what an intent declares (the top-level "declared", of any change kind: NVAs today) is no
+	 * ARM state: the target's holds in every state, and what it declares takes effect only
+	 * with the resources the waves make (a declared session exists only once its
+	 * bgpConnection does, plan/topology_ars.h) */
 	if (json_object_get(p->tgt->root, "declared") != NULL)
 		json_object_set(root, "declared", json_object_get(p->tgt->root, "declared"));
 	if (json_object_get(cobs, "circuitRoutes") != NULL)

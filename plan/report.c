@@ -52,7 +52,7 @@ eta(long s, char *buf, size_t size)
 }
 
 size_t
-report_wave_count(const json_t *plan, enum wave_kind kind, const char *what)
+report_wave_count(const json_t *plan, const struct wave_kind_def *kind, const char *what)
 {
 	const json_t *w;
 	size_t i, n = 0;
@@ -119,24 +119,13 @@ change_title(const char *kind)
 	return proc != NULL ? proc->title : kind;
 }
 
+/* The report's heading for a wave of this kind: its definition's title, else the kind itself. */
 static const char *
 kind_title(const char *kind)
 {
-	static const struct { const char *k, *t; } t[] = {
-		{ "prepare", "prerequisites: feature, network manager, group, configuration" },
-		{ "hspe", "High-Scale Private Endpoints" },
-		{ "mesh", "mesh wave" },
-		{ "gateway", "gateway migration: validate, prepare, execute" },
-		{ "gateway-commit", "gateway migration: commit" },
-		{ "summarize", "summarized gateway prefixes" },
-		{ "decommission", "decommission of the legacy path" },
-	};
-	size_t i;
+	const struct wave_kind_def *k = wave_kind_parse(kind);
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(t[i].k, kind) == 0)
-			return t[i].t;
-	return kind;
+	return k != NULL && k->title != NULL ? k->title : kind;
 }
 
 static const char *const class_order[] = {

@@ -31,7 +31,7 @@ int report_render(char **out, const json_t *plan, enum report_format fmt, const 
 char *report_blockers(const json_t *plan);
 
 /* The entries of array `what` ("members", "steps") over the plan's waves of one kind. */
-size_t report_wave_count(const json_t *plan, enum wave_kind kind, const char *what);
+size_t report_wave_count(const json_t *plan, const struct wave_kind_def *kind, const char *what);
 
 /* 3304 -> "3,304" into buf. */
 const char *report_num(json_int_t v, char *buf, size_t size);

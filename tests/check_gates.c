@@ -1,7 +1,8 @@
 /*
- * The gate-kind table and its pure judges (plan/gates.h): each judge gets
- * a gate's params and the reads the engine made, and says passed, failed
- * or not yet, with evidence.  No emulator: JSON in, outcomes out.
+ * The gate kinds and their pure judges (plan/gates.h), and the wave and
+ * gate kinds each change kind registers (plan/kinds.h): each judge gets a
+ * gate's params and the reads the engine made, and says passed, failed or
+ * not yet, with evidence.  No emulator: JSON in, outcomes out.
  */
 #include "config.h"
 
@@ -12,6 +13,10 @@
 #include <jansson.h>
 
 #include "plan/gates.h"
+#include "plan/kinds.h"
+#include "plan/procedure.h"
+#include "plan/proc/avnm_mesh.h"
+#include "plan/proc/gateway_standard_ip.h"
 #include "plan/jsonutil.h"
 #include "tests/testutil.h"
 
@@ -19,9 +24,8 @@
 #define GW "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkGateways/gw"
 
 static enum gate_outcome
-judge(enum gate_kind k, const json_t *params, const json_t *reads, json_t **ev)
+judge(const struct gate_kind_def *ge, const json_t *params, const json_t *reads, json_t **ev)
 {
-	const struct gate_entry *ge = gate_entry_get(k);
 
 	ck_assert_ptr_nonnull(ge);
 	ck_assert_ptr_nonnull(ge->judge);
@@ -44,18 +48,55 @@ expect_judge(enum gate_kind k, const json_t *params, const json_t *reads, enum g
 
 START_TEST(test_every_known_gate_kind_has_an_entry_and_says_what_to_read)
 {
-	int k;
+	const struct gate_kind_def *ge;
+	size_t i = 0, n = 0;
 
-	for (k = GATE_RESOURCE_STATE; k <= GATE_SOAK; k++) {
-		const struct gate_entry *ge = gate_entry_get((enum gate_kind)k);
-		ck_assert_msg(ge != NULL, "%s has no entry", gate_kind_name((enum gate_kind)k));
-		ck_assert_int_eq(ge->kind, k);
+	while ((ge = gate_kind_next(&i)) != NULL) {
+		n++;
+		ck_assert_msg(gate_kind_parse(ge->name) == ge, "%s is not found by its name", ge->name);
+		ck_assert_int_lt(ge->read, GATE_READ_COUNT);
 		/* only the route sampler judges as it reads */
-		ck_assert_int_eq(ge->judge == NULL, ge->read == GATE_READ_ROUTES);
+		ck_assert_int_eq(ge->judge == NULL, ge->read == GATE_READ_EFFECTIVE_ROUTES ||
+		    ge->read == GATE_READ_ONPREM_ROUTES);
+		ck_assert_int_eq(ge->post != NULL, ge->read == GATE_READ_POST_ACTION);
 	}
-	ck_assert_ptr_null(gate_entry_get(GATE_UNKNOWN));
-	ck_assert_int_eq(gate_entry_get(GATE_MIGRATION_PHASE)->read, GATE_READ_GATEWAYS);
+	/* the four shared kinds and the change kinds' own */
+	ck_assert_uint_gt(n, 4);
+	ck_assert_ptr_null(gate_kind_parse("resource-statee"));
+	ck_assert_ptr_null(gate_kind_parse(NULL));
+	ck_assert_str_eq(gate_kind_name(NULL), "");
+	ck_assert_int_eq(GATE_MIGRATION_PHASE->read, GATE_READ_GATEWAYS);
 	ck_assert_str_eq(gate_outcome_name(GATE_NOT_YET), "not yet");
+}
+END_TEST
+
+/* Every wave and gate kind a change kind registers has one name, unique across the registry. */
+START_TEST(test_each_change_kind_registers_its_own_wave_and_gate_kinds_under_unique_names)
+{
+	const struct wave_kind_def *wk, *wk2;
+	const struct gate_kind_def *gk, *gk2;
+	size_t i = 0, j, n = 0;
+
+	while ((wk = wave_kind_next(&i)) != NULL) {
+		n++;
+		ck_assert_msg(wave_kind_parse(wk->name) == wk, "%s is not found by its name", wk->name);
+		ck_assert_msg(procedure_of_wave(wk) != NULL, "no change kind builds %s waves", wk->name);
+		for (j = 0; (wk2 = wave_kind_next(&j)) != NULL;)
+			ck_assert_msg(wk2 == wk || strcmp(wk2->name, wk->name) != 0, "wave kind %s twice", wk->name);
+	}
+	ck_assert_uint_gt(n, 0);
+	for (i = 0; (gk = gate_kind_next(&i)) != NULL;)
+		for (j = 0; (gk2 = gate_kind_next(&j)) != NULL;)
+			ck_assert_msg(gk2 == gk || strcmp(gk2->name, gk->name) != 0, "gate kind %s twice", gk->name);
+	/* the registry answers for what the kinds define */
+	ck_assert_ptr_eq(wave_kind_parse("gateway-commit"), WAVE_GATEWAY_COMMIT);
+	ck_assert_ptr_eq(procedure_of_wave(WAVE_DECOMMISSION), procedure_find("avnm-mesh"));
+	ck_assert_ptr_eq(gate_kind_parse("deployment-status"), GATE_DEPLOYMENT_STATUS);
+	ck_assert_ptr_null(wave_kind_parse("meshh"));
+	ck_assert(wave_kind_has("decommission", WAVE_KIND_DECOMMISSION));
+	ck_assert(!wave_kind_has("mesh", WAVE_KIND_DECOMMISSION));
+	ck_assert(wave_kind_has("mesh", WAVE_KIND_GROUP_SIZE));
+	ck_assert(!wave_kind_has("no-such-kind", WAVE_KIND_GROUP_SIZE));
 }
 END_TEST
 
@@ -158,6 +199,7 @@ main(void)
 	const TTest *const gates_tests[] = {
 		TEST_CASE("core", 0),
 		test_every_known_gate_kind_has_an_entry_and_says_what_to_read,
+		test_each_change_kind_registers_its_own_wave_and_gate_kinds_under_unique_names,
 		test_resource_state_fails_on_a_settled_mismatch_and_waits_on_a_moving_one,
 		test_deployment_status_needs_the_plans_configurations_exactly,
 		test_features_wait_while_registering_and_fail_when_not_registered,

@@ -23,6 +23,7 @@
 #include "plan/gwmigrate.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
+#include "plan/procedure.h"
 #include "plan/proc/avnm_mesh.h"
 #include "plan/proc/gateway_standard_ip.h"
 #include "plan/proc/summarize_prefixes.h"
@@ -315,12 +316,27 @@ file_error(const char *rel)
 	return err;
 }
 
+/* The kinds listed are the registry's, in its order: "a, b or c". */
 START_TEST(test_an_unknown_change_kind_is_named_with_its_pointer_and_the_kinds)
 {
 	struct nw_err err = file_error("intent/bad-unknown-kind.json");
+	const char *head = ": /changes/1/kind: unknown change kind \"avnm-meshh\"; expected ";
+	const char *rest = strstr(err.msg, head);
+	size_t i, n;
 
-	assert_msg_has(&err, ": /changes/1/kind: unknown change kind \"avnm-meshh\"; expected "
-	    "avnm-mesh, gateway-standard-ip, summarize-gateway-prefixes or route-server-interhub");
+	ck_assert_msg(rest != NULL, "%s", err.msg);
+	rest += strlen(head);
+	ck_assert_msg(strncmp(rest, "avnm-mesh, ", 11) == 0, "%s", err.msg);
+	for (i = 0; procedures[i] != NULL; i++) {
+		const char *sep = procedures[i + 1] == NULL ? "" : procedures[i + 2] == NULL ? " or " : ", ";
+
+		ck_assert_ptr_nonnull(procedures[i]->intent_parse);
+		n = strlen(procedures[i]->name);
+		ck_assert_msg(strncmp(rest, procedures[i]->name, n) == 0 && strncmp(rest + n, sep, strlen(sep)) == 0,
+		    "%s lacks %s%s", err.msg, procedures[i]->name, sep);
+		rest += n + strlen(sep);
+	}
+	ck_assert_str_eq(rest, "");
 }
 END_TEST
 

@@ -318,7 +318,7 @@ END_TEST
 
 START_TEST(test_the_learned_routes_judge_reads_azure_s_instance_keyed_answer)
 {
-	const struct gate_entry *ge = gate_entry_get(gate_kind_parse("learned-routes"));
+	const struct gate_kind_def *ge = gate_kind_parse("learned-routes");
 	json_t *params = json_pack("{s:[{s:s, s:[s], s:[s]}]}", "connections", "connection", "c1", "present",
 	    "192.168.0.0/24", "absent", "192.168.2.0/24");
 	json_t *good = json_pack("[{s:s, s:{s:[{s:s}], s:[{s:s}]}}]", "connection", "c1", "learned",
@@ -329,7 +329,8 @@ START_TEST(test_the_learned_routes_judge_reads_azure_s_instance_keyed_answer)
 	json_t *ev = json_object();
 
 	ck_assert_ptr_nonnull(ge);
-	ck_assert_int_eq(ge->read, GATE_READ_LEARNED);
+	ck_assert_int_eq(ge->read, GATE_READ_POST_ACTION);
+	ck_assert_str_eq(ge->post->action, "learnedRoutes");
 	ck_assert_int_eq(ge->judge(params, good, ev), GATE_PASSED);
 	ck_assert_int_eq(ge->judge(params, missing, ev), GATE_NOT_YET);
 	ck_assert_int_eq(ge->judge(params, looped, ev), GATE_FAILED);

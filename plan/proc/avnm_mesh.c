@@ -545,8 +545,14 @@ mesh_report_overview(FILE *f, const json_t *plan)
 	fputc('\n', f);
 }
 
-static const enum wave_kind mesh_wave_kinds[] = {
-	WAVE_PREPARE, WAVE_HSPE, WAVE_MESH, WAVE_DECOMMISSION, WAVE_UNKNOWN,
+/* Its wave kinds (what each means: avnm_mesh.h), with the report's heading for their waves. */
+const struct wave_kind_def wave_kind_prepare = { "prepare", "prerequisites: feature, network manager, group, configuration", 0 };
+const struct wave_kind_def wave_kind_hspe = { "hspe", "High-Scale Private Endpoints", 0 };
+const struct wave_kind_def wave_kind_mesh = { "mesh", "mesh wave", WAVE_KIND_GROUP_SIZE };
+const struct wave_kind_def wave_kind_decommission = { "decommission", "decommission of the legacy path", WAVE_KIND_DECOMMISSION };
+
+static const struct wave_kind_def *const mesh_wave_kinds[] = {
+	WAVE_PREPARE, WAVE_HSPE, WAVE_MESH, WAVE_DECOMMISSION, NULL,
 };
 
 /* Its waves in phase order: prepare, the HSPE batches, the mesh waves. */
@@ -565,7 +571,11 @@ mesh_waves_all(struct plan_ctx *p)
 const struct procedure procedure_avnm_mesh = {
 	.name = "avnm-mesh",
 	.title = "spoke-to-spoke traffic from the ExpressRoute hairpin to an AVNM mesh",
+	.summary = "network manager, group, static members and mesh configuration, deployments per "
+	    "region (keeping what is already deployed), private endpoint policies; the peerings and "
+	    "user routes the mesh makes redundant removed",
 	.wave_kinds = mesh_wave_kinds,
+	.gate_kinds = mesh_gate_kinds,
 	.state_new = mesh_state_new,
 	.state_free = mesh_state_free,
 	.detect = mesh_detect,

@@ -15,6 +15,17 @@
 
 extern const struct procedure procedure_avnm_mesh;
 
+/* Its wave kinds (avnm_mesh.c) and gate kinds (avnm_mesh_gates.c), plan/kinds.h. */
+extern const struct wave_kind_def wave_kind_prepare, wave_kind_hspe, wave_kind_mesh, wave_kind_decommission;
+#define WAVE_PREPARE (&wave_kind_prepare)           /* features, network manager, group, configuration */
+#define WAVE_HSPE (&wave_kind_hspe)                 /* High-Scale Private Endpoints on members */
+#define WAVE_MESH (&wave_kind_mesh)                 /* spokes join the connected group */
+#define WAVE_DECOMMISSION (&wave_kind_decommission) /* legacy peerings and routes deleted */
+extern const struct gate_kind_def gate_kind_deployment_status, gate_kind_feature_registered;
+extern const struct gate_kind_def *const mesh_gate_kinds[];
+#define GATE_DEPLOYMENT_STATUS (&gate_kind_deployment_status)   /* the commit is Deployed */
+#define GATE_FEATURE_REGISTERED (&gate_kind_feature_registered) /* features Registered */
+
 struct mesh {
 	const struct topo_connectivity_config *cc;     /* target */
 	const struct topo_connectivity_config *cc_cur; /* NULL when new */

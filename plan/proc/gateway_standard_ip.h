@@ -10,6 +10,15 @@
 #include <jansson.h>
 
 #include "plan/intent.h"
+#include "plan/kinds.h"
+
+/* Its wave kinds and gate kind (gateway_standard_ip.c), plan/kinds.h. */
+extern const struct wave_kind_def wave_kind_gateway, wave_kind_gateway_commit;
+#define WAVE_GATEWAY (&wave_kind_gateway)               /* gateway migration: validate, prepare, execute */
+#define WAVE_GATEWAY_COMMIT (&wave_kind_gateway_commit) /* gateway migration: commit (irreversible) */
+extern const struct gate_kind_def gate_kind_migration_phase;
+extern const struct gate_kind_def *const gw_gate_kinds[];
+#define GATE_MIGRATION_PHASE (&gate_kind_migration_phase) /* a gateway migration's phase */
 
 /* A gateway-standard-ip change of the intent (intent_change.state). */
 struct gw_change {

@@ -23,6 +23,18 @@
 #include <jansson.h>
 
 #include "plan/intent.h"
+#include "plan/kinds.h"
+
+/* Its wave kinds and gate kind (route_server_interhub.c), plan/kinds.h. */
+extern const struct wave_kind_def wave_kind_route_server, wave_kind_bgp_peering, wave_kind_branch_to_branch,
+    wave_kind_udr_cleanup;
+#define WAVE_ROUTE_SERVER (&wave_kind_route_server)         /* route servers deployed into hubs */
+#define WAVE_BGP_PEERING (&wave_kind_bgp_peering)           /* BGP connections from NVAs to route servers */
+#define WAVE_BRANCH_TO_BRANCH (&wave_kind_branch_to_branch) /* allowBranchToBranchTraffic on route servers */
+#define WAVE_UDR_CLEANUP (&wave_kind_udr_cleanup)           /* redundant inter-hub user routes removed */
+extern const struct gate_kind_def gate_kind_learned_routes;
+extern const struct gate_kind_def *const rsi_gate_kinds[];
+#define GATE_LEARNED_ROUTES (&gate_kind_learned_routes) /* what BGP connections learned */
 
 /* The subnet a route server lives in and its smallest size (Route Server FAQ). */
 #define RSI_SUBNET "RouteServerSubnet"

@@ -396,11 +396,15 @@ sum_report_overview(FILE *f, const json_t *plan)
 	    hubs, hubs == 1 ? "" : "s", hubs == 1 ? "s" : "");
 }
 
-static const enum wave_kind sum_wave_kinds[] = { WAVE_SUMMARIZE, WAVE_UNKNOWN };
+/* Its wave kind (what it means: summarize_prefixes.h), with the report's heading for its wave. */
+const struct wave_kind_def wave_kind_summarize = { "summarize", "summarized gateway prefixes", 0 };
+
+static const struct wave_kind_def *const sum_wave_kinds[] = { WAVE_SUMMARIZE, NULL };
 
 const struct procedure procedure_summarize_prefixes = {
 	.name = "summarize-gateway-prefixes",
 	.title = "summarized gateway prefixes on hub VNets",
+	.summary = "summarized gateway prefixes on hub VNets",
 	.wave_kinds = sum_wave_kinds,
 	.state_new = sum_state_new,
 	.state_free = sum_state_free,

@@ -10,6 +10,11 @@
 #include <jansson.h>
 
 #include "plan/intent.h"
+#include "plan/kinds.h"
+
+/* Its wave kind (summarize_prefixes.c), plan/kinds.h. */
+extern const struct wave_kind_def wave_kind_summarize;
+#define WAVE_SUMMARIZE (&wave_kind_summarize) /* summarized gateway prefixes on hubs */
 
 /* A summarize-gateway-prefixes change of the intent (intent_change.state). */
 struct sum_change {

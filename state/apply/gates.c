@@ -255,7 +255,7 @@ routes_of(struct run *r, const json_t *nic_ids, json_t **out, json_t *failed, st
 
 /* The reads of a resource-state gate: {lowercase id: resource or null}. */
 static enum gate_outcome
-read_resources(struct run *r, const json_t *params, json_t **reads, json_t *ev)
+read_resources(struct run *r, const struct gate_kind_def *def, const json_t *params, json_t **reads, json_t *ev)
 {
 	const json_t *c;
 	json_t *ids = json_array();
@@ -263,6 +263,7 @@ read_resources(struct run *r, const json_t *params, json_t **reads, json_t *ev)
 	size_t i;
 	int rc;
 
+	(void)def;
 	json_array_foreach(json_object_get(params, "checks"), i, c)
 		json_array_append_new(ids, json_string(json_str(c, "resource")));
 	rc = read_many(r, ids, reads, &e);
@@ -272,11 +273,12 @@ read_resources(struct run *r, const json_t *params, json_t **reads, json_t *ev)
 
 /* The reads of a deployment-status gate: each deployment's records, in order. */
 static enum gate_outcome
-read_deployments(struct run *r, const json_t *params, json_t **reads, json_t *ev)
+read_deployments(struct run *r, const struct gate_kind_def *def, const json_t *params, json_t **reads, json_t *ev)
 {
 	const json_t *d;
 	size_t i;
 
+	(void)def;
 	*reads = json_array();
 	json_array_foreach(json_object_get(params, "deployments"), i, d) {
 		const char *nm = json_str(d, "networkManager"), *region = json_str(d, "region");
@@ -597,11 +599,12 @@ gate_onprem_routes(struct run *r, const json_t *params, json_t *ev)
 
 /* The reads of a feature-registered gate: [{feature, subscription, resource or null}]. */
 static enum gate_outcome
-read_features(struct run *r, const json_t *params, json_t **reads, json_t *ev)
+read_features(struct run *r, const struct gate_kind_def *def, const json_t *params, json_t **reads, json_t *ev)
 {
 	const json_t *f, *s;
 	size_t i, k;
 
+	(void)def;
 	*reads = json_array();
 	json_array_foreach(json_object_get(params, "subscriptions"), k, s)
 		json_array_foreach(json_object_get(params, "features"), i, f) {
@@ -669,12 +672,13 @@ read_gateway(struct run *r, const char *id, json_t *reads, json_t *ev)
 
 /* The reads of a migration-phase gate: [{gateway, resource or null, newGateway or null}]. */
 static enum gate_outcome
-read_gateways(struct run *r, const json_t *params, json_t **reads, json_t *ev)
+read_gateways(struct run *r, const struct gate_kind_def *def, const json_t *params, json_t **reads, json_t *ev)
 {
 	const json_t *g;
 	enum gate_outcome o = GATE_PASSED;
 	size_t i;
 
+	(void)def;
 	*reads = json_array();
 	if (json_str(params, "gateway") != NULL)
 		o = read_gateway(r, json_str(params, "gateway"), *reads, ev);
@@ -685,16 +689,18 @@ read_gateways(struct run *r, const json_t *params, json_t **reads, json_t *ev)
 }
 
 /*
- * The reads of a learned-routes gate: POST learnedRoutes of each
- * connection, an action that only reads (Virtual Hub Bgp Connections -
- * List Learned Routes, learn.microsoft.com/rest/api/virtualwan/
- * virtual-hub-bgp-connections/list-learned-routes): [{connection, learned
- * or null}] in params' order.  A connection that cannot be asked is an
- * error of the gate.
+ * The reads of a gate that POSTs an action that only reads (k->post: the
+ * learnedRoutes of BGP connections, Virtual Hub Bgp Connections - List
+ * Learned Routes, learn.microsoft.com/rest/api/virtualwan/
+ * virtual-hub-bgp-connections/list-learned-routes) on the id of each
+ * params.<list>[]: [{<key>: id, <as>: the answer or null}] in params'
+ * order.  An id that cannot be asked is an error of the gate.
  */
 static enum gate_outcome
-read_learned(struct run *r, const json_t *params, json_t **reads, json_t *ev)
+read_post_action(struct run *r, const struct gate_kind_def *def, const json_t *params, json_t **reads,
+    json_t *ev)
 {
+	const struct gate_post_read *pr = def->post;
 	const json_t *c;
 	json_t *ids = json_array(), *got = NULL, *failed = json_array();
 	struct nw_err e = { 0 };
@@ -702,62 +708,96 @@ read_learned(struct run *r, const json_t *params, json_t **reads, json_t *ev)
 	size_t i;
 
 	*reads = json_array();
-	json_array_foreach(json_object_get(params, "connections"), i, c)
-		json_array_append_new(ids, json_string(json_str(c, "connection")));
-	if (post_reads(r, ids, "learnedRoutes", "connection", "reading learned routes", &got, failed, &e) != 0)
+	json_array_foreach(json_object_get(params, pr->list), i, c)
+		json_array_append_new(ids, json_string(json_str(c, pr->key)));
+	if (post_reads(r, ids, pr->action, pr->key, pr->doing, &got, failed, &e) != 0)
 		o = gate_finish(ev, GATE_ERROR, "%s", e.msg);
 	else if (json_array_size(failed) > 0)
-		o = gate_finish(ev, GATE_ERROR, "cannot read the learned routes of %s: %s",
-		    gate_short_name(json_str(json_array_get(failed, 0), "connection")),
+		o = gate_finish(ev, GATE_ERROR, "cannot read the %s of %s: %s", pr->action,
+		    gate_short_name(json_str(json_array_get(failed, 0), pr->key)),
 		    json_str(json_array_get(failed, 0), "error"));
-	json_array_foreach(json_object_get(params, "connections"), i, c)
-		json_array_append_new(*reads, json_pack("{s:s?, s:O?}", "connection", json_str(c, "connection"),
-		    "learned", json_object_get(got, json_str(c, "connection") != NULL ? json_str(c, "connection") : "")));
+	json_array_foreach(json_object_get(params, pr->list), i, c) {
+		const char *id = json_str(c, pr->key);
+		json_t *one = json_object();
+
+		if (id != NULL)
+			json_object_set_new(one, pr->key, json_string(id));
+		if (json_object_get(got, id != NULL ? id : "") != NULL)
+			json_object_set(one, pr->as, json_object_get(got, id));
+		json_array_append_new(*reads, one);
+	}
 	json_decref(ids);
 	json_decref(got);
 	json_decref(failed);
 	return o;
 }
 
+static enum gate_outcome
+read_nothing(struct run *r, const struct gate_kind_def *def, const json_t *params, json_t **reads, json_t *ev)
+{
+	(void)r;
+	(void)def;
+	(void)params;
+	(void)reads;
+	(void)ev;
+	return GATE_PASSED;
+}
+
+/* The route reads judge as they sample: their outcome is the gate's. */
+static enum gate_outcome
+read_effective_routes(struct run *r, const struct gate_kind_def *def, const json_t *params, json_t **reads,
+    json_t *ev)
+{
+	(void)def;
+	(void)reads;
+	return gate_effective_routes(r, params, false, ev);
+}
+
+static enum gate_outcome
+read_onprem_routes(struct run *r, const struct gate_kind_def *def, const json_t *params, json_t **reads,
+    json_t *ev)
+{
+	(void)def;
+	(void)reads;
+	return gate_onprem_routes(r, params, ev);
+}
+
+/*
+ * How the engine reads for each read kind a gate kind names (plan/gates.h):
+ * a new gate kind that reads in one of these ways needs no change here.
+ */
+typedef enum gate_outcome (*gate_reader_fn)(struct run *r, const struct gate_kind_def *def, const json_t *params,
+    json_t **reads, json_t *ev);
+
+static const gate_reader_fn gate_readers[GATE_READ_COUNT] = {
+	[GATE_READ_NOTHING] = read_nothing,
+	[GATE_READ_RESOURCES] = read_resources,
+	[GATE_READ_DEPLOYMENTS] = read_deployments,
+	[GATE_READ_EFFECTIVE_ROUTES] = read_effective_routes,
+	[GATE_READ_ONPREM_ROUTES] = read_onprem_routes,
+	[GATE_READ_FEATURES] = read_features,
+	[GATE_READ_GATEWAYS] = read_gateways,
+	[GATE_READ_POST_ACTION] = read_post_action,
+};
+
 enum gate_outcome
 gate_eval(struct run *r, const json_t *gate, json_t **evidence)
 {
 	const char *kind = json_str(gate, "kind");
 	const json_t *params = json_object_get(gate, "params");
-	const struct gate_entry *ge = gate_entry_get(gate_kind_parse(kind));
+	const struct gate_kind_def *ge = gate_kind_parse(kind);
 	json_t *ev = json_object(), *reads = NULL;
-	enum gate_outcome o = GATE_PASSED;
+	enum gate_outcome o;
 
 	*evidence = ev;
 	if (kind == NULL)
 		kind = "";
 	json_object_set_new(ev, "kind", json_string(kind));
-	if (ge == NULL)
+	if (ge == NULL || (size_t)ge->read >= GATE_READ_COUNT || gate_readers[ge->read] == NULL ||
+	    (ge->read == GATE_READ_POST_ACTION && ge->post == NULL))
 		return gate_finish(ev, GATE_INCONCLUSIVE, "netwave does not know gate kind '%s'", kind);
-	/* the engine reads; the kind's pure judge decides (plan/gates.c) */
-	switch (ge->read) {
-	case GATE_READ_RESOURCES:
-		o = read_resources(r, params, &reads, ev);
-		break;
-	case GATE_READ_DEPLOYMENTS:
-		o = read_deployments(r, params, &reads, ev);
-		break;
-	case GATE_READ_FEATURES:
-		o = read_features(r, params, &reads, ev);
-		break;
-	case GATE_READ_GATEWAYS:
-		o = read_gateways(r, params, &reads, ev);
-		break;
-	case GATE_READ_ROUTES:
-		o = ge->kind == GATE_ONPREM_ROUTES ? gate_onprem_routes(r, params, ev) :
-		    gate_effective_routes(r, params, false, ev);
-		break;
-	case GATE_READ_LEARNED:
-		o = read_learned(r, params, &reads, ev);
-		break;
-	case GATE_READ_NOTHING:
-		break;
-	}
+	/* the engine reads; the kind's pure judge decides (plan/gates.h) */
+	o = gate_readers[ge->read](r, ge, params, &reads, ev);
 	if (o == GATE_PASSED && ge->judge != NULL)
 		o = ge->judge(params, reads, ev);
 	json_decref(reads);
@@ -958,17 +998,17 @@ rollback_prove(struct run *r, struct wave_run *wr, json_t **evidence, struct nw_
 	}
 	json_object_set_new(ev, "restored", json_integer((json_int_t)restored));
 	json_array_foreach(json_object_get(wr->wave, "gates"), i, g) {
-		const char *kind = json_str(g, "kind");
-		json_t *gev = json_object();
+		const struct gate_kind_def *k = gate_kind_parse(json_str(g, "kind"));
+		json_t *gev;
 		enum gate_outcome o;
 		double deadline = run_now(r) + (r->o->gate_timeout > 0 ? r->o->gate_timeout : 60);
 
-		if (kind == NULL || (gate_kind_parse(kind) != GATE_ONPREM_ROUTES && gate_kind_parse(kind) != GATE_EFFECTIVE_ROUTES)) {
-			json_decref(gev);
+		/* the route gates, asked again: the wave's routes must be gone */
+		if (k == NULL || (k->read != GATE_READ_ONPREM_ROUTES && k->read != GATE_READ_EFFECTIVE_ROUTES))
 			continue;
-		}
+		gev = json_object();
 		for (;;) {
-			if (gate_kind_parse(kind) == GATE_ONPREM_ROUTES)
+			if (k->read == GATE_READ_ONPREM_ROUTES)
 				o = gate_onprem_routes(r, json_object_get(g, "params"), gev);
 			else
 				o = gate_effective_routes(r, json_object_get(g, "params"), true, gev);

@@ -60,9 +60,18 @@ run "$NETWAVE" target --current "$CUR" --intent "$INTENT"
 if cmp -s "$TMP/again.json" "$TMP/out"; then pass "the same inputs give the same bytes"; else
 	fail "the same inputs give the same bytes"; fi
 
+# the change kinds "help target" lists (the registry's): an unknown kind's message names them all
+kinds=$("$NETWAVE" help target | sed -n '/^change kinds/,/^$/s/^  \([a-z][a-z-]*\)$/\1/p')
+case " $(echo $kinds) " in
+*" avnm-mesh gateway-standard-ip "*) pass "help target lists the change kinds" ;;
+*) fail "help target lists the change kinds" "got: $kinds" ;;
+esac
+expected_kinds=$(printf '%s\n' $kinds | awk '{ k[NR] = $0 } END { for (i = 1; i <= NR; i++)
+	printf "%s%s", i == 1 ? "" : i == NR ? " or " : ", ", k[i] }')
+
 # bad intents: exit 2, the file and where in it, nothing written
 for case in \
-	"bad-unknown-kind.json|: /changes/1/kind: unknown change kind \"avnm-meshh\"; expected avnm-mesh, gateway-standard-ip, summarize-gateway-prefixes or route-server-interhub" \
+	"bad-unknown-kind.json|: /changes/1/kind: unknown change kind \"avnm-meshh\"; expected $expected_kinds" \
 	"bad-unknown-key.json|: /changes/0/memberz: unknown key \"memberz\"" \
 	"bad-wrong-type.json|: /changes/0/hubs/names: expected an array of strings, found a string" \
 	"bad-syntax.json|bad-syntax.json: line 5, column " \

@@ -1,0 +1,168 @@
+/*
+ * avnm-mesh's own gate kinds (plan/gates.h): deployment-status (the
+ * network manager's commit is Deployed in each region) and
+ * feature-registered (the preview features the mesh needs are Registered),
+ * with their pure judges.  Sources of the states judged:
+ * listDeploymentStatus (learn.microsoft.com/rest/api/networkmanager/
+ * network-manager-deployment-status/list) and feature registration
+ * (learn.microsoft.com/rest/api/resources/features/get).
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plan/gates.h"
+#include "plan/jsonutil.h"
+#include "plan/proc/avnm_mesh.h"
+
+/* ------------------------------------------------------------------ */
+/* deployment-status */
+
+/* The region's Connectivity record in recs, or NULL. */
+static const json_t *
+region_record(const json_t *recs, const char *region)
+{
+	const json_t *rec, *found = NULL;
+	size_t k;
+
+	json_array_foreach(recs, k, rec) {
+		const char *rr = json_str(rec, "region"), *t = json_str(rec, "deploymentType");
+		if (rr != NULL && region != NULL && strcasecmp(rr, region) == 0 &&
+		    (t == NULL || strcasecmp(t, "Connectivity") == 0))
+			found = rec;
+	}
+	return found;
+}
+
+/* Every configuration the plan expects is deployed, and no other. */
+static bool
+ids_match(const json_t *ids, const json_t *wids)
+{
+	const json_t *x, *y;
+	size_t a, b;
+	bool ok = json_array_size(ids) == json_array_size(wids);
+
+	json_array_foreach(wids, a, x) {
+		bool hit = false;
+		json_array_foreach(ids, b, y)
+			if (json_is_string(x) && json_is_string(y) &&
+			    strcasecmp(json_string_value(x), json_string_value(y)) == 0)
+				hit = true;
+		if (!hit)
+			ok = false;
+	}
+	return ok;
+}
+
+/* Judges one deployment's record; why gets the reason when not passed. */
+static enum gate_outcome
+judge_deployment(const json_t *d, const json_t *found, char *why, size_t size)
+{
+	const char *nm = json_str(d, "networkManager"), *region = json_str(d, "region");
+	const char *want = json_str(d, "status") != NULL ? json_str(d, "status") : "Deployed";
+	const char *st = json_str(found, "deploymentStatus"), *msg = json_str(found, "errorMessage");
+	const json_t *ids = json_object_get(found, "configurationIds");
+	const json_t *wids = json_object_get(d, "configurationIds");
+
+	if (found == NULL) {
+		snprintf(why, size, "%s shows no deployment in %s yet", gate_short_name(nm), region);
+		return GATE_NOT_YET;
+	}
+	if (st != NULL && strcasecmp(st, "Deploying") == 0) {
+		snprintf(why, size, "%s in %s is still Deploying", gate_short_name(nm), region);
+		return GATE_NOT_YET;
+	}
+	if (st == NULL || strcasecmp(st, want) != 0) {
+		snprintf(why, size, "%s in %s is %s, expected %s%s%s", gate_short_name(nm), region,
+		    st != NULL ? st : "unknown", want, msg != NULL && msg[0] ? ": " : "", msg != NULL ? msg : "");
+		return GATE_FAILED;
+	}
+	if (!ids_match(ids, wids)) {
+		snprintf(why, size, "%s in %s has %zu configuration(s) deployed, expected the %zu of the plan",
+		    gate_short_name(nm), region, json_array_size(ids), json_array_size(wids));
+		return GATE_FAILED;
+	}
+	return GATE_PASSED;
+}
+
+static enum gate_outcome
+judge_deployment_status(const json_t *params, const json_t *reads, json_t *ev)
+{
+	const json_t *deps = json_object_get(params, "deployments"), *d;
+	json_t *seen = json_array();
+	enum gate_outcome worst = GATE_PASSED;
+	char why[1024] = "";
+	size_t i;
+
+	json_object_set_new(ev, "deployments", seen);
+	json_array_foreach(deps, i, d) {
+		const json_t *found = region_record(json_array_get(reads, i), json_str(d, "region"));
+		char w[1024];
+		enum gate_outcome o;
+
+		if (found != NULL)
+			json_array_append_new(seen, json_pack("{s:s?, s:s?, s:O}", "networkManager",
+			    json_str(d, "networkManager"), "region", json_str(d, "region"), "record", found));
+		o = judge_deployment(d, found, w, sizeof(w));
+		if (o != GATE_PASSED) {
+			snprintf(why, sizeof(why), "%s", w);
+			worst = gate_worse(worst, o);
+		}
+		if (worst == GATE_FAILED)
+			break;
+	}
+	if (worst == GATE_PASSED)
+		return gate_finish(ev, GATE_PASSED, "%zu deployment(s) %s", json_array_size(deps), "Deployed");
+	return gate_finish(ev, worst, "%s", why);
+}
+
+/* ------------------------------------------------------------------ */
+/* feature-registered */
+
+static enum gate_outcome
+judge_features(const json_t *params, const json_t *reads, json_t *ev)
+{
+	const char *want = json_str(params, "state") != NULL ? json_str(params, "state") : "Registered";
+	json_t *states = json_array();
+	enum gate_outcome worst = GATE_PASSED;
+	char why[512] = "";
+	const json_t *rd;
+	size_t i;
+
+	json_object_set_new(ev, "features", states);
+	json_array_foreach(reads, i, rd) {
+		const char *full = json_str(rd, "feature"), *sub = json_str(rd, "subscription");
+		const char *st = json_path_str(json_object_get(rd, "resource"), "properties", "state", NULL);
+
+		json_array_append_new(states, json_pack("{s:s?, s:s?, s:s}", "feature", full,
+		    "subscription", sub, "state", st != NULL ? st : "unknown"));
+		if (st != NULL && strcasecmp(st, want) == 0)
+			continue;
+		snprintf(why, sizeof(why), "%s is %s on %s, expected %s", full, st != NULL ? st : "unknown", sub, want);
+		if (st != NULL && (strcasecmp(st, "Registering") == 0 || strcasecmp(st, "Pending") == 0))
+			worst = gate_worse(worst, GATE_NOT_YET);
+		else
+			worst = GATE_FAILED;
+	}
+	if (worst == GATE_PASSED)
+		return gate_finish(ev, GATE_PASSED, "%zu feature state(s) %s", json_array_size(states), want);
+	return gate_finish(ev, worst, "%s", why);
+}
+
+/* ------------------------------------------------------------------ */
+/* The definitions */
+
+/* (what each checks: avnm_mesh.h; listDeploymentStatus is a POST that answers at once) */
+const struct gate_kind_def gate_kind_deployment_status = {
+	"deployment-status", GATE_READ_DEPLOYMENTS, NULL, judge_deployment_status, GATE_COST_POSTS };
+const struct gate_kind_def gate_kind_feature_registered = {
+	"feature-registered", GATE_READ_FEATURES, NULL, judge_features, GATE_COST_GETS };
+
+const struct gate_kind_def *const mesh_gate_kinds[] = {
+	&gate_kind_deployment_status,
+	&gate_kind_feature_registered,
+	NULL,
+};
