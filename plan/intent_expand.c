@@ -271,7 +271,7 @@ intent_drop_removed(struct intent_expander *e)
 	if (kept == NULL || gone == NULL)
 		goto fail;
 	json_object_foreach(e->removed, k, v) {
-		char *key = lower_dup(k);
+		char *key = str_lower_dup(k);
 
 		if (key == NULL || json_object_set_new(gone, key, json_true()) != 0) {
 			free(key);
@@ -281,7 +281,7 @@ intent_drop_removed(struct intent_expander *e)
 	}
 	json_array_foreach(e->resources, i, v) {
 		const char *id = json_str(v, "id");
-		char *key = id != NULL ? lower_dup(id) : NULL;
+		char *key = id != NULL ? str_lower_dup(id) : NULL;
 
 		if (id != NULL && key == NULL)
 			goto fail;
