@@ -625,45 +625,41 @@ az_xfer_abort(struct az_xfer *x)
 	az_xfer_free(x);
 }
 
-static size_t
-on_body(char *data, size_t size, size_t nmemb, void *arg)
+size_t
+az_body_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n, size_t max,
+    bool secret)
 {
-	struct az_xfer *x = arg;
-	size_t n = size * nmemb;
-
-	if (x->resp_len + n + 1 > MAX_RESPONSE_BYTES)
-		return 0; /* ends the transfer with CURLE_WRITE_ERROR */
-	if (x->resp_len + n + 1 > x->resp_cap) {
-		size_t cap = (x->resp_len + n + 1) * 2;
-		char *b = realloc(x->resp, cap);
+	if (*len + n + 1 > max)
+		return 0;
+	if (*len + n + 1 > *cap) {
+		size_t ncap = (*len + n + 1) * 2;
+		char *b = malloc(ncap);
 		if (b == NULL)
 			return 0;
-		x->resp = b;
-		x->resp_cap = cap;
+		if (*buf != NULL) {
+			memcpy(b, *buf, *len);
+			if (secret)
+				az_secure_zero(*buf, *len);
+			free(*buf);
+		}
+		*buf = b;
+		*cap = ncap;
 	}
-	memcpy(x->resp + x->resp_len, data, n);
-	x->resp_len += n;
-	x->resp[x->resp_len] = '\0';
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
 	return n;
 }
 
-static size_t
-on_header(char *data, size_t size, size_t nmemb, void *arg)
+bool
+az_header_parse(const char *data, size_t n, char *name, size_t size, const char **value, size_t *vlen)
 {
-	struct az_xfer *x = arg;
-	size_t n = size * nmemb, k, v0, v1;
-	char name[128];
-	char *value;
+	size_t k, v0, v1;
 
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		/* a new status line: only the last answer's headers count */
-		json_object_clear(x->headers);
-		return n;
-	}
 	for (k = 0; k < n && data[k] != ':'; k++)
 		;
-	if (k == n || k == 0 || k >= sizeof(name))
-		return n;
+	if (k == n || k == 0 || k >= size)
+		return false;
 	for (size_t i = 0; i < k; i++)
 		name[i] = (char)(data[i] >= 'A' && data[i] <= 'Z' ? data[i] - 'A' + 'a' : data[i]);
 	name[k] = '\0';
@@ -673,12 +669,39 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	v1 = n;
 	while (v1 > v0 && (data[v1 - 1] == '\r' || data[v1 - 1] == '\n' || data[v1 - 1] == ' '))
 		v1--;
-	value = strndup(data + v0, v1 - v0);
-	if (value != NULL) {
-		json_t *s = json_stringn(value, strlen(value));
+	*value = data + v0;
+	*vlen = v1 - v0;
+	return true;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct az_xfer *x = arg;
+
+	/* 0 ends the transfer with CURLE_WRITE_ERROR */
+	return az_body_append(&x->resp, &x->resp_len, &x->resp_cap, data, size * nmemb,
+	    MAX_RESPONSE_BYTES, false);
+}
+
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct az_xfer *x = arg;
+	size_t n = size * nmemb, vlen;
+	char name[128];
+	const char *value;
+
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		/* a new status line: only the last answer's headers count */
+		json_object_clear(x->headers);
+	} else if (az_header_parse(data, n, name, sizeof(name), &value, &vlen)) {
+		char *v = strndup(value, vlen);
+		json_t *s = v != NULL ? json_stringn(v, strlen(v)) : NULL;
+
 		if (s != NULL)
 			json_object_set_new(x->headers, name, s);
-		free(value);
+		free(v);
 	}
 	return n;
 }
