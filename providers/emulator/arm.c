@@ -439,8 +439,7 @@ const struct emu_op_class arm_write_op = {
 static void
 method_not_allowed(struct emu_req *r)
 {
-	emu_reply_error(r, 405, "MethodNotAllowed",
-	    "The requested resource does not support http method '%s'.", r->method);
+	emu_reply_bad_method(r);
 }
 
 void

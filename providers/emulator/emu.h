@@ -245,6 +245,12 @@ void emu_reply_json(struct emu_req *r, int status, json_t *body);
 void emu_reply_error(struct emu_req *r, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* ARM's 404 NotFound for a path it serves nothing at. */
+void emu_reply_no_path(struct emu_req *r);
+
+/* ARM's 405 MethodNotAllowed for a method the path does not serve. */
+void emu_reply_bad_method(struct emu_req *r);
+
 /* Answers ARM's 500 for an allocation that failed. */
 void emu_reply_oom(struct emu_req *r);
 

@@ -261,8 +261,7 @@ only_get(struct emu_req *r)
 {
 	if (strcmp(r->method, "GET") == 0)
 		return true;
-	emu_reply_error(r, 405, "MethodNotAllowed",
-	    "The requested resource does not support http method '%s'.", r->method);
+	emu_reply_bad_method(r);
 	return false;
 }
 

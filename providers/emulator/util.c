@@ -145,6 +145,19 @@ emu_reply_error(struct emu_req *r, int status, const char *code, const char *fmt
 }
 
 void
+emu_reply_no_path(struct emu_req *r)
+{
+	emu_reply_error(r, 404, "NotFound", "The requested path '%s' was not found.", r->path);
+}
+
+void
+emu_reply_bad_method(struct emu_req *r)
+{
+	emu_reply_error(r, 405, "MethodNotAllowed",
+	    "The requested resource does not support http method '%s'.", r->method);
+}
+
+void
 emu_reply_oom(struct emu_req *r)
 {
 	free(r->resp);
