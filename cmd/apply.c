@@ -133,13 +133,12 @@ value_short(const json_t *v, char *buf, size_t size)
 	free(s);
 }
 
-/* One handler per progress event, for people; name is the event's. */
-typedef void (*event_fn)(struct progress *pr, const json_t *ev, const char *name);
+/* One handler per progress event, for people; ev's "event" names it. */
+typedef void (*event_fn)(struct progress *pr, const json_t *ev);
 
 static void
-ev_tick(struct progress *pr, const json_t *ev, const char *name)
+ev_tick(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	snprintf(pr->wave, sizeof(pr->wave), "%s", ev_s(ev, "wave"));
 	snprintf(pr->direction, sizeof(pr->direction), "%s", ev_s(ev, "direction"));
 	pr->done = ev_i(ev, "done");
@@ -155,16 +154,14 @@ ev_tick(struct progress *pr, const json_t *ev, const char *name)
 }
 
 static void
-ev_nothing_to_do(struct progress *pr, const json_t *ev, const char *name)
+ev_nothing_to_do(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "%s: %s", ev_s(ev, "plan"), ev_s(ev, "message"));
 }
 
 static void
-ev_wave_start(struct progress *pr, const json_t *w, const char *name)
+ev_wave_start(struct progress *pr, const json_t *w)
 {
-	(void)name;
 	snprintf(pr->wave, sizeof(pr->wave), "%s", ev_s(w, "wave"));
 	snprintf(pr->direction, sizeof(pr->direction), "%s", ev_s(w, "direction"));
 	pr->done = ev_i(w, "done");
@@ -181,25 +178,25 @@ ev_wave_start(struct progress *pr, const json_t *w, const char *name)
 }
 
 static void
-ev_step_done(struct progress *pr, const json_t *ev, const char *name)
+ev_step_done(struct progress *pr, const json_t *ev)
 {
+	const char *name = ev_s(ev, "event");
+
 	if (pr->steps)
 		say(pr, "  %s %s%s%s", ev_s(ev, "step"), strcmp(name, "step-done") == 0 ? "done" :
 		    "rolled back", json_str(ev, "how") != NULL ? ": " : "", ev_s(ev, "how"));
 }
 
 static void
-ev_step_skipped(struct progress *pr, const json_t *ev, const char *name)
+ev_step_skipped(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (pr->steps)
 		say(pr, "  %s skipped: nothing to do", ev_s(ev, "step"));
 }
 
 static void
-ev_step_failed(struct progress *pr, const json_t *ev, const char *name)
+ev_step_failed(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (strncmp(ev_s(ev, "error"), ev_s(ev, "step"), strlen(ev_s(ev, "step"))) == 0)
 		say(pr, "  failed: %s", ev_s(ev, "error"));
 	else
@@ -207,70 +204,61 @@ ev_step_failed(struct progress *pr, const json_t *ev, const char *name)
 }
 
 static void
-ev_step_retry(struct progress *pr, const json_t *ev, const char *name)
+ev_step_retry(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (pr->steps)
 		say(pr, "  %s will be sent again in %.1f s: %s", ev_s(ev, "step"),
 		    json_real_value(json_object_get(ev, "delay")), ev_s(ev, "reason"));
 }
 
 static void
-ev_step_reconcile(struct progress *pr, const json_t *ev, const char *name)
+ev_step_reconcile(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "  %s was started by an earlier run (attempt %ld): %s", ev_s(ev, "step"),
 	    ev_i(ev, "attempt"), json_is_true(json_object_get(ev, "journaledOperation")) ?
 	    "following its journaled operation" : "reading its state");
 }
 
 static void
-ev_step_reconciled(struct progress *pr, const json_t *ev, const char *name)
+ev_step_reconciled(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "  %s: %s", ev_s(ev, "step"), ev_s(ev, "how"));
 }
 
 static void
-ev_step_uncertain(struct progress *pr, const json_t *ev, const char *name)
+ev_step_uncertain(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "  %s: no clear answer (%s); reading its state instead of sending it again",
 	    ev_s(ev, "step"), ev_s(ev, "error"));
 }
 
 static void
-ev_gate_start(struct progress *pr, const json_t *ev, const char *name)
+ev_gate_start(struct progress *pr, const json_t *ev)
 {
-	(void)ev;
-	(void)name;
 	pr->gates_total++;
 }
 
 static void
-ev_gate_wait(struct progress *pr, const json_t *ev, const char *name)
+ev_gate_wait(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (!pr->live)
 		say(pr, "  gate %s (%s) waiting: %s", ev_s(ev, "gate"), ev_s(ev, "kind"), ev_s(ev, "summary"));
 }
 
 static void
-ev_gate_result(struct progress *pr, const json_t *ev, const char *name)
+ev_gate_result(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (strcmp(ev_s(ev, "outcome"), "passed") == 0)
 		pr->gates_passed++;
 	say(pr, "  gate %s %s %s: %s", ev_s(ev, "gate"), ev_s(ev, "kind"), ev_s(ev, "outcome"), ev_s(ev, "summary"));
 }
 
 static void
-ev_drift(struct progress *pr, const json_t *ev, const char *name)
+ev_drift(struct progress *pr, const json_t *ev)
 {
 	const json_t *c;
 	size_t i;
 
-	(void)name;
 	say(pr, "drift in what wave %s touches:", ev_s(ev, "wave"));
 	json_array_foreach(json_object_get(ev, "changes"), i, c) {
 		char b[80], a[80];
@@ -286,33 +274,32 @@ ev_drift(struct progress *pr, const json_t *ev, const char *name)
 }
 
 static void
-ev_soak_wait(struct progress *pr, const json_t *ev, const char *name)
+ev_soak_wait(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "wave %s soaks until %s (%.0f s left)%s", ev_s(ev, "wave"), ev_s(ev, "until"),
 	    json_real_value(json_object_get(ev, "secondsLeft")), json_is_true(json_object_get(ev,
 	    "waiting")) ? ": waiting" : "");
 }
 
 static void
-ev_soak_next(struct progress *pr, const json_t *ev, const char *name)
+ev_soak_next(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "wave %s soaks until %s before the next wave may start", ev_s(ev, "wave"), ev_s(ev, "until"));
 }
 
 static void
-ev_history(struct progress *pr, const json_t *ev, const char *name)
+ev_history(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (json_is_true(json_object_get(ev, "committed")))
 		say(pr, "  history: commit %.10s%s%s", ev_s(ev, "commit"), json_str(ev, "tag") != NULL ?
 		    ", tag " : "", ev_s(ev, "tag"));
 }
 
 static void
-ev_wave_end(struct progress *pr, const json_t *ev, const char *name)
+ev_wave_end(struct progress *pr, const json_t *ev)
 {
+	const char *name = ev_s(ev, "event");
+
 	if (strcmp(name, "wave-done") == 0)
 		pr->done = pr->total;
 	clear_live(pr);
@@ -323,15 +310,16 @@ ev_wave_end(struct progress *pr, const json_t *ev, const char *name)
 }
 
 static void
-ev_auto_rollback(struct progress *pr, const json_t *ev, const char *name)
+ev_auto_rollback(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "rolling wave %s back (--auto-rollback)", ev_s(ev, "wave"));
 }
 
 static void
-ev_rollback_proof(struct progress *pr, const json_t *ev, const char *name)
+ev_rollback_proof(struct progress *pr, const json_t *ev)
 {
+	const char *name = ev_s(ev, "event");
+
 	if (strcmp(name, "rollback-proven") == 0)
 		say(pr, "  the way back is proven: %ld resource(s) as before, route checks passed",
 		    (long)json_integer_value(json_path(ev, "evidence", "restored", NULL)));
@@ -340,32 +328,27 @@ ev_rollback_proof(struct progress *pr, const json_t *ev, const char *name)
 }
 
 static void
-ev_rollback_stopped(struct progress *pr, const json_t *ev, const char *name)
+ev_rollback_stopped(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "rollback of wave %s stops in front of %s: %s", ev_s(ev, "wave"), ev_s(ev, "step"),
 	    ev_s(ev, "description"));
 }
 
 static void
-ev_interrupted(struct progress *pr, const json_t *ev, const char *name)
+ev_interrupted(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "interrupted: finishing the %ld step(s) in flight, then stopping", ev_i(ev, "running"));
 }
 
 static void
-ev_warning(struct progress *pr, const json_t *ev, const char *name)
+ev_warning(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "warning: %s", ev_s(ev, "message"));
 }
 
 static void
-ev_run_end(struct progress *pr, const json_t *ev, const char *name)
+ev_run_end(struct progress *pr, const json_t *ev)
 {
-	(void)ev;
-	(void)name;
 	clear_live(pr);
 }
 
@@ -432,7 +415,7 @@ progress_event(void *arg, const json_t *ev)
 	/* events not in the table (run-start and any other) print nothing for people */
 	for (i = 0; i < sizeof(event_table) / sizeof(event_table[0]); i++)
 		if (strcmp(name, event_table[i].name) == 0) {
-			event_table[i].fn(pr, ev, name);
+			event_table[i].fn(pr, ev);
 			return;
 		}
 }

@@ -223,6 +223,10 @@ const char *cmd_arg(const struct cmd_args *a, const char *name);
 /* Every value of a repeatable option (NULL-terminated, possibly empty); n gets the count. */
 const char *const *cmd_arg_all(const struct cmd_args *a, const char *name, size_t *n);
 
+/* 0 when the option was given; else NW_EINPUT naming it and cmd's usage. */
+int cmd_arg_required(const struct cmd_args *a, const char *name, const struct cmd_entry *cmd,
+    struct nw_err *err);
+
 /* True when a flag was given. */
 bool cmd_flag(const struct cmd_args *a, const char *name);
 
