@@ -159,15 +159,9 @@ static size_t
 sync_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct sync_resp *r = arg;
-	size_t n = size * nmemb, vlen;
-	char name[64];
-	const char *value;
 
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
-		json_object_clear(r->headers);
-	else if (az_header_parse(data, n, name, sizeof(name), &value, &vlen))
-		json_object_set_new(r->headers, name, json_stringn(value, vlen < 255 ? vlen : 255));
-	return n;
+	az_header_store(r->headers, data, size * nmemb, 255);
+	return size * nmemb;
 }
 
 static void

@@ -742,64 +742,75 @@ read_graph(struct disc *d)
 	return drive(d);
 }
 
+/* One list call of a subscription: path (malloc'd, taken; NULL when it could not be built) lists type. */
+static int
+submit_list(struct disc *d, char *path, const char *sub, const char *type)
+{
+	struct job *j = NULL;
+
+	if (path == NULL) {
+		struct nw_err err = { 0 };
+		err_set(&err, NW_ENOMEM, "out of memory");
+		set_fatal(d, &err);
+		return NW_ENOMEM;
+	}
+	submit_new(d, JOB_LIST, PROVIDER_OP_LIST, "GET", path, NULL, &j);
+	free(path);
+	if (j == NULL)
+		return d->fatal;
+	snprintf(j->sub, sizeof(j->sub), "%s", sub);
+	snprintf(j->type, sizeof(j->type), "%s", type);
+	return 0;
+}
+
+/* The list path of a network type in a subscription, or in one of its groups (rg not NULL). */
+static char *
+list_path(const char *sub, const char *rg, const char *type)
+{
+	const char *seg = strchr(type, '/') + 1;
+	char *path = NULL, *erg = NULL;
+	int n;
+
+	if (rg == NULL)
+		n = asprintf(&path, "/subscriptions/%s/providers/Microsoft.Network/%s?api-version=%s", sub,
+		    seg, AZURE_API_NETWORK);
+	else if ((erg = curl_easy_escape(NULL, rg, 0)) == NULL)
+		n = -1;
+	else
+		n = asprintf(&path, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/%s"
+		    "?api-version=%s", sub, erg, seg, AZURE_API_NETWORK);
+	curl_free(erg);
+	return n < 0 ? NULL : path;
+}
+
 static int
 read_lists(struct disc *d)
 {
 	const struct azure_discover_opts *o = d->o;
 	size_t s, t, g;
+	int rc;
 
 	for (s = 0; s < o->nsubscriptions; s++) {
 		char *path = NULL;
-		struct job *j = NULL;
 
 		if (asprintf(&path, "/subscriptions/%s/resourcegroups?api-version=%s", o->subscriptions[s],
-		    API_RESOURCES) < 0) {
-			struct nw_err err = { 0 };
-			err_set(&err, NW_ENOMEM, "out of memory");
-			set_fatal(d, &err);
-			return NW_ENOMEM;
-		}
-		submit_new(d, JOB_LIST, PROVIDER_OP_LIST, "GET", path, NULL, &j);
-		free(path);
-		if (j == NULL)
-			return d->fatal;
-		snprintf(j->sub, sizeof(j->sub), "%s", o->subscriptions[s]);
-		snprintf(j->type, sizeof(j->type), "%s", TYPE_RESOURCE_GROUP);
+		    API_RESOURCES) < 0)
+			path = NULL;
+		if ((rc = submit_list(d, path, o->subscriptions[s], TYPE_RESOURCE_GROUP)) != 0)
+			return rc;
 	}
 	for (s = 0; s < o->nsubscriptions; s++) {
 		for (t = 0; azure_discover_types[t] != NULL; t++) {
-			const char *seg = strchr(azure_discover_types[t], '/') + 1;
 			size_t ng = o->nresource_groups > 0 ? o->nresource_groups : 1;
 
 			if (!top_type(azure_discover_types[t]))
 				continue;
 			for (g = 0; g < ng; g++) {
-				char *path = NULL;
-				struct job *j = NULL;
-				int n;
+				const char *rg = o->nresource_groups > 0 ? o->resource_groups[g] : NULL;
 
-				if (o->nresource_groups > 0) {
-					char *rg = curl_easy_escape(NULL, o->resource_groups[g], 0);
-					n = rg != NULL ? asprintf(&path, "/subscriptions/%s/resourceGroups/%s/providers/"
-					    "Microsoft.Network/%s?api-version=%s", o->subscriptions[s], rg, seg,
-					    AZURE_API_NETWORK) : -1;
-					curl_free(rg);
-				} else {
-					n = asprintf(&path, "/subscriptions/%s/providers/Microsoft.Network/%s"
-					    "?api-version=%s", o->subscriptions[s], seg, AZURE_API_NETWORK);
-				}
-				if (n < 0) {
-					struct nw_err err = { 0 };
-					err_set(&err, NW_ENOMEM, "out of memory");
-					set_fatal(d, &err);
-					return NW_ENOMEM;
-				}
-				submit_new(d, JOB_LIST, PROVIDER_OP_LIST, "GET", path, NULL, &j);
-				free(path);
-				if (j == NULL)
-					return d->fatal;
-				snprintf(j->sub, sizeof(j->sub), "%s", o->subscriptions[s]);
-				snprintf(j->type, sizeof(j->type), "%s", azure_discover_types[t]);
+				if ((rc = submit_list(d, list_path(o->subscriptions[s], rg, azure_discover_types[t]),
+				    o->subscriptions[s], azure_discover_types[t])) != 0)
+					return rc;
 			}
 		}
 	}

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -651,15 +652,22 @@ az_body_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n,
 	return n;
 }
 
-bool
-az_header_parse(const char *data, size_t n, char *name, size_t size, const char **value, size_t *vlen)
+void
+az_header_store(json_t *headers, const char *data, size_t n, size_t max_value)
 {
+	char name[128];
 	size_t k, v0, v1;
+	json_t *v;
 
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		/* a new status line: only the last answer's headers count */
+		json_object_clear(headers);
+		return;
+	}
 	for (k = 0; k < n && data[k] != ':'; k++)
 		;
-	if (k == n || k == 0 || k >= size)
-		return false;
+	if (k == n || k == 0 || k >= sizeof(name))
+		return;
 	for (size_t i = 0; i < k; i++)
 		name[i] = (char)(data[i] >= 'A' && data[i] <= 'Z' ? data[i] - 'A' + 'a' : data[i]);
 	name[k] = '\0';
@@ -669,9 +677,11 @@ az_header_parse(const char *data, size_t n, char *name, size_t size, const char 
 	v1 = n;
 	while (v1 > v0 && (data[v1 - 1] == '\r' || data[v1 - 1] == '\n' || data[v1 - 1] == ' '))
 		v1--;
-	*value = data + v0;
-	*vlen = v1 - v0;
-	return true;
+	if (v1 - v0 > max_value)
+		v1 = v0 + max_value;
+	v = json_stringn(data + v0, strnlen(data + v0, v1 - v0));
+	if (v != NULL)
+		json_object_set_new(headers, name, v);
 }
 
 static size_t
@@ -688,22 +698,9 @@ static size_t
 on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct az_xfer *x = arg;
-	size_t n = size * nmemb, vlen;
-	char name[128];
-	const char *value;
 
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		/* a new status line: only the last answer's headers count */
-		json_object_clear(x->headers);
-	} else if (az_header_parse(data, n, name, sizeof(name), &value, &vlen)) {
-		char *v = strndup(value, vlen);
-		json_t *s = v != NULL ? json_stringn(v, strlen(v)) : NULL;
-
-		if (s != NULL)
-			json_object_set_new(x->headers, name, s);
-		free(v);
-	}
-	return n;
+	az_header_store(x->headers, data, size * nmemb, SIZE_MAX);
+	return size * nmemb;
 }
 
 void

@@ -312,13 +312,11 @@ size_t az_body_append(char **buf, size_t *len, size_t *cap, const char *data, si
     bool secret);
 
 /*
- * A header line as curl hands it to a header callback: true with its name
- * lowercased into name (size bytes) and *value (*vlen bytes, not
- * NUL-terminated) its value without surrounding blanks; false when it is
- * not a "name: value" line or the name does not fit.
+ * A header callback's work: a status line clears headers (only the last
+ * answer's count); a "name: value" line sets the lowercased name to the
+ * value without surrounding blanks, cut to max_value bytes.
  */
-bool az_header_parse(const char *data, size_t n, char *name, size_t size, const char **value,
-    size_t *vlen);
+void az_header_store(json_t *headers, const char *data, size_t n, size_t max_value);
 
 /* --- discover.c ---------------------------------------------------------------------- */
 

@@ -202,10 +202,27 @@ node_new(struct parser *p, enum node_kind kind)
 	return n;
 }
 
+/*
+ * Appends the current token to path when it is of kind, and moves on;
+ * else says what was expected, and where, and returns false.
+ */
+static bool
+take_segment(struct parser *p, json_t *path, enum tok_kind kind, const char *what)
+{
+	if (p->cur.kind != kind) {
+		perr(p, "expected %s at character %zu", what, p->cur.pos + 1);
+		return false;
+	}
+	json_array_append_new(path, json_string(p->cur.text));
+	next(p);
+	return true;
+}
+
 static json_t *
 parse_field(struct parser *p)
 {
 	json_t *path = json_array();
+	bool ok;
 
 	if (p->cur.kind != T_IDENT) {
 		json_decref(path);
@@ -213,35 +230,20 @@ parse_field(struct parser *p)
 		    p->cur.kind == T_END ? "end of query" : p->cur.text);
 		return NULL;
 	}
-	json_array_append_new(path, json_string(p->cur.text));
-	next(p);
-	for (;;) {
+	ok = take_segment(p, path, T_IDENT, "a column name");
+	while (ok) {
 		if (is(p, ".")) {
 			next(p);
-			if (p->cur.kind != T_IDENT) {
-				json_decref(path);
-				perr(p, "expected a property name after '.' at character %zu", p->cur.pos + 1);
-				return NULL;
-			}
-			json_array_append_new(path, json_string(p->cur.text));
-			next(p);
+			ok = take_segment(p, path, T_IDENT, "a property name after '.'");
 		} else if (is(p, "[")) {
 			next(p);
-			if (p->cur.kind != T_STRING) {
-				json_decref(path);
-				perr(p, "expected a quoted key inside [] at character %zu", p->cur.pos + 1);
-				return NULL;
-			}
-			json_array_append_new(path, json_string(p->cur.text));
-			next(p);
-			if (!expect(p, "]")) {
-				json_decref(path);
-				return NULL;
-			}
+			ok = take_segment(p, path, T_STRING, "a quoted key inside []") && expect(p, "]");
 		} else {
 			return path;
 		}
 	}
+	json_decref(path);
+	return NULL;
 }
 
 static json_t *
