@@ -136,13 +136,20 @@ value_short(const json_t *v, char *buf, size_t size)
 /* One handler per progress event, for people; ev's "event" names it. */
 typedef void (*event_fn)(struct progress *pr, const json_t *ev);
 
+/* Which wave the live line follows and how far it is, from a tick or a wave-start (total: its key). */
 static void
-ev_tick(struct progress *pr, const json_t *ev)
+progress_wave(struct progress *pr, const json_t *ev, const char *total)
 {
 	snprintf(pr->wave, sizeof(pr->wave), "%s", ev_s(ev, "wave"));
 	snprintf(pr->direction, sizeof(pr->direction), "%s", ev_s(ev, "direction"));
 	pr->done = ev_i(ev, "done");
-	pr->total = ev_i(ev, "total");
+	pr->total = ev_i(ev, total);
+}
+
+static void
+ev_tick(struct progress *pr, const json_t *ev)
+{
+	progress_wave(pr, ev, "total");
 	pr->running = ev_i(ev, "running");
 	pr->failed = ev_i(ev, "failed");
 	pr->retries = ev_i(ev, "retries");
@@ -162,10 +169,7 @@ ev_nothing_to_do(struct progress *pr, const json_t *ev)
 static void
 ev_wave_start(struct progress *pr, const json_t *w)
 {
-	snprintf(pr->wave, sizeof(pr->wave), "%s", ev_s(w, "wave"));
-	snprintf(pr->direction, sizeof(pr->direction), "%s", ev_s(w, "direction"));
-	pr->done = ev_i(w, "done");
-	pr->total = ev_i(w, "steps");
+	progress_wave(pr, w, "steps");
 	pr->gates_passed = pr->gates_total = 0;
 	pr->retries = pr->throttled = pr->failed = pr->running = 0;
 	pr->eta = -1;
