@@ -74,13 +74,12 @@ cg_add(struct emulator *e, struct cg *g, json_t *vnet)
 static void
 group_members(struct emulator *e, const char *ng_id, const char *region, struct cg *out)
 {
-	char *low = emu_lower(ng_id), *pref = low != NULL ? emu_printf("%s/staticmembers/", low) : NULL;
+	char *pref = emu_lower_printf("%s/staticmembers/", ng_id);
 	const char **keys;
 	size_t n, i;
 
 	if (pref == NULL) {
 		e->oom = true;
-		free(low);
 		return;
 	}
 	emu_store_sorted(e, &keys, &n);
@@ -96,7 +95,6 @@ group_members(struct emulator *e, const char *ng_id, const char *region, struct 
 		if (region == NULL || strcmp(norm_region(json_str(v, "location"), vr), region) == 0)
 			cg_add(e, out, v);
 	}
-	free(low);
 	free(pref);
 }
 

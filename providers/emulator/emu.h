@@ -291,6 +291,8 @@ double emu_scaled(const struct emulator *e, double nominal);
 char *emu_lower(const char *s);
 char *emu_strdup(const char *s);
 char *emu_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* emu_printf, lowercased (store keys and prefixes are lowercase ids). */
+char *emu_lower_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The next value of a splitmix64 generator. */
 uint64_t emu_rand(uint64_t *state);

@@ -40,6 +40,24 @@ emu_printf(const char *fmt, ...)
 }
 
 char *
+emu_lower_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL, *q;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	for (q = s; *q != '\0'; q++)
+		if (*q >= 'A' && *q <= 'Z')
+			*q = (char)(*q - 'A' + 'a');
+	return s;
+}
+
+char *
 emu_lower(const char *s)
 {
 	char *p = emu_strdup(s);
