@@ -5,23 +5,21 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "plan/base64.h"
 
+/* RFC 4648 section 4 (standard) and section 5 (URL and file name safe). */
+static const char std_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 static int
-digit(unsigned char ch, bool url)
+digit(char ch, bool url)
 {
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == (url ? '-' : '+'))
-		return 62;
-	if (ch == (url ? '_' : '/'))
-		return 63;
-	return -1;
+	const char *alphabet = url ? url_alphabet : std_alphabet;
+	const char *p = ch != '\0' ? strchr(alphabet, ch) : NULL;
+
+	return p != NULL ? (int)(p - alphabet) : -1;
 }
 
 unsigned char *
@@ -40,7 +38,7 @@ base64_decode(const char *s, size_t n, bool url, size_t *outlen)
 			break;
 		if (!url && (s[i] == '\n' || s[i] == '\r' || s[i] == ' '))
 			continue;
-		if ((d = digit((unsigned char)s[i], url)) < 0) {
+		if ((d = digit(s[i], url)) < 0) {
 			free(out);
 			return NULL;
 		}
