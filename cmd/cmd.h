@@ -287,6 +287,15 @@ int cmd_topology_load(struct cmd_ctx *ctx, const char *path, bool print_warnings
     struct topology **out, struct nw_err *err);
 
 /*
+ * Loads the topology document a command made or read (doc, stolen; name
+ * is its source in messages) into *out and writes it to path.  A document
+ * that does not load says "<what> does not load"; when netwave built it
+ * itself (ours) that is a bug, NW_EFAIL, not bad input.
+ */
+int cmd_topology_write(struct topology **out, json_t *doc, const char *name, const char *what, bool ours,
+    const char *path, struct nw_err *err);
+
+/*
  * The VNet named by a name or a full id; NW_EINPUT naming the nearest
  * VNet when there is none, or asking for the id when a name is ambiguous.
  */

@@ -146,15 +146,9 @@ exec_synth(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	o.nregions = nregions;
 	if ((rc = synth_generate(&doc, &o, err)) != 0)
 		goto done;
-	rc = topology_load_json(&t, doc, "<synth>", err);
+	rc = cmd_topology_write(&t, doc, "<synth>", "generated estate", true, output, err);
 	doc = NULL; /* stolen */
-	if (rc != 0) {
-		/* our own output not loading is a bug in synth, not bad input */
-		err_prefix(err, "generated estate does not load");
-		rc = err->code = NW_EFAIL;
-		goto done;
-	}
-	if ((rc = topology_write_file(t, output, err)) != 0)
+	if (rc != 0)
 		goto done;
 	rc = print_summary(ctx, &o, output, fmt == FORMAT_JSON, err);
 done:

@@ -143,15 +143,9 @@ exec_target(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	}
 	if ((rc = intent_target(&doc, in, cur, err)) != 0)
 		goto done;
-	rc = topology_load_json(&tgt, doc, "<target>", err);
+	rc = cmd_topology_write(&tgt, doc, "<target>", "the expanded target", true, output, err);
 	doc = NULL; /* stolen */
-	if (rc != 0) {
-		/* the expansion built something the loader rejects: our bug, not bad input */
-		err_prefix(err, "the expanded target does not load");
-		rc = err->code = NW_EFAIL;
-		goto done;
-	}
-	if ((rc = topology_write_file(tgt, output, err)) != 0)
+	if (rc != 0)
 		goto done;
 	if (strcmp(output, "-") != 0)
 		rc = print_summary(ctx, in, cur, tgt, output, fmt == FORMAT_JSON, err);
