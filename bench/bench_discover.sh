@@ -15,26 +15,13 @@
 # token bucket still does).
 set -eu
 
-NETWAVE=${NETWAVE:-./netwave}
-HUBS=${HUBS:-10}
-SPOKES=${SPOKES:-500}
-PES=${PES:-4}
 LATENCY_MS=${LATENCY_MS:-20}
-TIME_SCALE=${TIME_SCALE:-1000}
-
 . "$(dirname "$0")/lib.sh"
 bench_tmp
 
-echo "bench_discover: synth --hubs $HUBS --spokes-per-hub $SPOKES --pe-per-spoke $PES," \
-	"$LATENCY_MS ms added per request, emulator time scale $TIME_SCALE"
-"$NETWAVE" synth --hubs "$HUBS" --spokes-per-hub "$SPOKES" --pe-per-spoke "$PES" \
-	-o "$TMP/seed.json" 2>/dev/null
-SUB=$(grep -A1 '"subscriptions"' "$TMP/seed.json" | tail -n 1 | tr -d ' ",')
+bench_synth bench_discover "$TMP/seed.json" \
+	", $LATENCY_MS ms added per request, emulator time scale $TIME_SCALE"
 NRES=$(grep -c '^      "type": "Microsoft.Network/' "$TMP/seed.json" || true)
-
-cat >"$TMP/faults.json" <<EOF
-{"format": "netwave.faults/v1", "rules": [{"name": "latency", "action": "latency", "ms": $LATENCY_MS}]}
-EOF
 
 bench_emulator bench_discover --seed "$TMP/seed.json" \
 	--faults "$TMP/faults.json" --time-scale "$TIME_SCALE"

@@ -12,21 +12,12 @@
 # Knobs (environment): HUBS (10), SPOKES (500), PES (4), LATENCY_MS (0).
 set -eu
 
-NETWAVE=${NETWAVE:-./netwave}
-HUBS=${HUBS:-10}
-SPOKES=${SPOKES:-500}
-PES=${PES:-4}
-LATENCY_MS=${LATENCY_MS:-0}
-
 . "$(dirname "$0")/lib.sh"
 bench_tmp
 since() { echo "$(now) $1" | awk '{ printf "%.2f", $1 - $2 }'; }
 size() { wc -c <"$1" | tr -d ' '; }
 
-echo "bench_export: synth --hubs $HUBS --spokes-per-hub $SPOKES --pe-per-spoke $PES, migrated by netwave target"
-"$NETWAVE" synth --hubs "$HUBS" --spokes-per-hub "$SPOKES" --pe-per-spoke "$PES" \
-	-o "$TMP/current.json" 2>/dev/null
-SUB=$(grep -A1 '"subscriptions"' "$TMP/current.json" | tail -n 1 | tr -d ' ",')
+bench_synth bench_export "$TMP/current.json" ", migrated by netwave target"
 NM="/subscriptions/$SUB/resourceGroups/rg-connectivity/providers/Microsoft.Network/networkManagers/nm-bench"
 printf '%s\n' '{ "format": "netwave.intent/v1",' \
 	'  "changes": [ { "kind": "avnm-mesh",' \
@@ -37,8 +28,6 @@ printf '%s\n' '{ "format": "netwave.intent/v1",' \
 	>"$TMP/intent.json"
 "$NETWAVE" target --current "$TMP/current.json" --intent "$TMP/intent.json" -o "$TMP/target.json" 2>/dev/null
 
-printf '{"format": "netwave.faults/v1", "rules": [{"name": "latency", "action": "latency", "ms": %s}]}\n' \
-	"$LATENCY_MS" >"$TMP/faults.json"
 bench_emulator bench_export --seed "$TMP/target.json" \
 	--faults "$TMP/faults.json" --time-scale 1000
 

@@ -12,25 +12,13 @@
 # Knobs (environment): HUBS, SPOKES, PES (0), LATENCY_MS (20), TIME_SCALE (1000).
 set -eu
 
-NETWAVE=${NETWAVE:-./netwave}
-HUBS=${HUBS:-10}
-SPOKES=${SPOKES:-500}
 PES=${PES:-0}
 LATENCY_MS=${LATENCY_MS:-20}
-TIME_SCALE=${TIME_SCALE:-1000}
-
 . "$(dirname "$0")/lib.sh"
 bench_tmp
 
-echo "bench_preflight: synth --hubs $HUBS --spokes-per-hub $SPOKES --pe-per-spoke $PES," \
-	"$LATENCY_MS ms added per request, emulator time scale $TIME_SCALE"
-"$NETWAVE" synth --hubs "$HUBS" --spokes-per-hub "$SPOKES" --pe-per-spoke "$PES" \
-	-o "$TMP/seed.json" 2>/dev/null
-SUB=$(grep -A1 '"subscriptions"' "$TMP/seed.json" | tail -n 1 | tr -d ' ",')
-
-cat >"$TMP/faults.json" <<EOF2
-{"format": "netwave.faults/v1", "rules": [{"name": "latency", "action": "latency", "ms": $LATENCY_MS}]}
-EOF2
+bench_synth bench_preflight "$TMP/seed.json" \
+	", $LATENCY_MS ms added per request, emulator time scale $TIME_SCALE"
 bench_emulator bench_preflight --seed "$TMP/seed.json" --faults "$TMP/faults.json" \
 	--time-scale "$TIME_SCALE" --no-auth
 export NETWAVE_ACCESS_TOKEN=bench-token NETWAVE_NO_LIVE=1

@@ -1,7 +1,13 @@
 # Shared by the bench scripts: the 5,000-spoke estate of issue 2 (made once
 # under the bench directory), a scratch directory removed on exit, the
 # emulator started on a free 127.0.0.1 port and stopped, and the clock.
-# A script sets NETWAVE and sources this file: . "$(dirname "$0")/lib.sh"
+# A script sets NETWAVE (default ./netwave) and sources this file:
+# . "$(dirname "$0")/lib.sh"
+
+# The knobs bench_synth reads, where the environment (or the script, before
+# it sources this file) does not set them.
+: "${NETWAVE:=./netwave}" "${HUBS:=10}" "${SPOKES:=500}" "${PES:=4}" "${LATENCY_MS:=0}" \
+	"${TIME_SCALE:=1000}"
 
 now() { date +%s.%N; }
 
@@ -17,6 +23,19 @@ bench_estate() {
 			--regions eastus,westeurope --seed 1 -o "$estate"
 	fi
 	bytes=$(wc -c <"$estate")
+}
+
+# bench_synth NAME FILE [WHAT]: the estate the knobs HUBS, SPOKES and PES
+# describe (netwave synth, defaults 10 x 500 x 4) into FILE, after a line saying so under NAME
+# (WHAT ends it); sets SUB (its first subscription) and writes
+# $TMP/faults.json, LATENCY_MS added to every ARM request.
+bench_synth() {
+	echo "$1: synth --hubs $HUBS --spokes-per-hub $SPOKES --pe-per-spoke $PES${3:-}"
+	"$NETWAVE" synth --hubs "$HUBS" --spokes-per-hub "$SPOKES" --pe-per-spoke "$PES" \
+		-o "$2" 2>/dev/null
+	SUB=$(grep -A1 '"subscriptions"' "$2" | tail -n 1 | tr -d ' ",')
+	printf '{"format": "netwave.faults/v1", "rules": [{"name": "latency", "action": "latency", "ms": %s}]}\n' \
+		"$LATENCY_MS" >"$TMP/faults.json"
 }
 
 # bench_tmp: TMP, a scratch directory; it and the emulator are gone on exit.
@@ -55,7 +74,7 @@ bench_emulator() {
 	BASE=$(cat "$TMP/port")
 }
 
-# Shared by the bench scripts (sourced): median TOOL ARGS... runs
+# median TOOL ARGS... runs
 # "$MEASURE" TOOL ARGS RUNS times into $out/runs and prints the median of
 # the first field (seconds) and the max of the second (KiB).  A tool exit
 # other than 0 or 1 (check's "errors found") fails the measurement.

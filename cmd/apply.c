@@ -133,17 +133,23 @@ value_short(const json_t *v, char *buf, size_t size)
 	free(s);
 }
 
-/* One handler per progress event, for people; name is the event's. */
-typedef void (*event_fn)(struct progress *pr, const json_t *ev, const char *name);
+/* One handler per progress event, for people; ev's "event" names it. */
+typedef void (*event_fn)(struct progress *pr, const json_t *ev);
 
+/* Which wave the live line follows and how far it is, from a tick or a wave-start (total: its key). */
 static void
-ev_tick(struct progress *pr, const json_t *ev, const char *name)
+progress_wave(struct progress *pr, const json_t *ev, const char *total)
 {
-	(void)name;
 	snprintf(pr->wave, sizeof(pr->wave), "%s", ev_s(ev, "wave"));
 	snprintf(pr->direction, sizeof(pr->direction), "%s", ev_s(ev, "direction"));
 	pr->done = ev_i(ev, "done");
-	pr->total = ev_i(ev, "total");
+	pr->total = ev_i(ev, total);
+}
+
+static void
+ev_tick(struct progress *pr, const json_t *ev)
+{
+	progress_wave(pr, ev, "total");
 	pr->running = ev_i(ev, "running");
 	pr->failed = ev_i(ev, "failed");
 	pr->retries = ev_i(ev, "retries");
@@ -155,20 +161,15 @@ ev_tick(struct progress *pr, const json_t *ev, const char *name)
 }
 
 static void
-ev_nothing_to_do(struct progress *pr, const json_t *ev, const char *name)
+ev_nothing_to_do(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "%s: %s", ev_s(ev, "plan"), ev_s(ev, "message"));
 }
 
 static void
-ev_wave_start(struct progress *pr, const json_t *w, const char *name)
+ev_wave_start(struct progress *pr, const json_t *w)
 {
-	(void)name;
-	snprintf(pr->wave, sizeof(pr->wave), "%s", ev_s(w, "wave"));
-	snprintf(pr->direction, sizeof(pr->direction), "%s", ev_s(w, "direction"));
-	pr->done = ev_i(w, "done");
-	pr->total = ev_i(w, "steps");
+	progress_wave(pr, w, "steps");
 	pr->gates_passed = pr->gates_total = 0;
 	pr->retries = pr->throttled = pr->failed = pr->running = 0;
 	pr->eta = -1;
@@ -181,25 +182,25 @@ ev_wave_start(struct progress *pr, const json_t *w, const char *name)
 }
 
 static void
-ev_step_done(struct progress *pr, const json_t *ev, const char *name)
+ev_step_done(struct progress *pr, const json_t *ev)
 {
+	const char *name = ev_s(ev, "event");
+
 	if (pr->steps)
 		say(pr, "  %s %s%s%s", ev_s(ev, "step"), strcmp(name, "step-done") == 0 ? "done" :
 		    "rolled back", json_str(ev, "how") != NULL ? ": " : "", ev_s(ev, "how"));
 }
 
 static void
-ev_step_skipped(struct progress *pr, const json_t *ev, const char *name)
+ev_step_skipped(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (pr->steps)
 		say(pr, "  %s skipped: nothing to do", ev_s(ev, "step"));
 }
 
 static void
-ev_step_failed(struct progress *pr, const json_t *ev, const char *name)
+ev_step_failed(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (strncmp(ev_s(ev, "error"), ev_s(ev, "step"), strlen(ev_s(ev, "step"))) == 0)
 		say(pr, "  failed: %s", ev_s(ev, "error"));
 	else
@@ -207,70 +208,61 @@ ev_step_failed(struct progress *pr, const json_t *ev, const char *name)
 }
 
 static void
-ev_step_retry(struct progress *pr, const json_t *ev, const char *name)
+ev_step_retry(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (pr->steps)
 		say(pr, "  %s will be sent again in %.1f s: %s", ev_s(ev, "step"),
 		    json_real_value(json_object_get(ev, "delay")), ev_s(ev, "reason"));
 }
 
 static void
-ev_step_reconcile(struct progress *pr, const json_t *ev, const char *name)
+ev_step_reconcile(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "  %s was started by an earlier run (attempt %ld): %s", ev_s(ev, "step"),
 	    ev_i(ev, "attempt"), json_is_true(json_object_get(ev, "journaledOperation")) ?
 	    "following its journaled operation" : "reading its state");
 }
 
 static void
-ev_step_reconciled(struct progress *pr, const json_t *ev, const char *name)
+ev_step_reconciled(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "  %s: %s", ev_s(ev, "step"), ev_s(ev, "how"));
 }
 
 static void
-ev_step_uncertain(struct progress *pr, const json_t *ev, const char *name)
+ev_step_uncertain(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "  %s: no clear answer (%s); reading its state instead of sending it again",
 	    ev_s(ev, "step"), ev_s(ev, "error"));
 }
 
 static void
-ev_gate_start(struct progress *pr, const json_t *ev, const char *name)
+ev_gate_start(struct progress *pr, const json_t *ev)
 {
-	(void)ev;
-	(void)name;
 	pr->gates_total++;
 }
 
 static void
-ev_gate_wait(struct progress *pr, const json_t *ev, const char *name)
+ev_gate_wait(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (!pr->live)
 		say(pr, "  gate %s (%s) waiting: %s", ev_s(ev, "gate"), ev_s(ev, "kind"), ev_s(ev, "summary"));
 }
 
 static void
-ev_gate_result(struct progress *pr, const json_t *ev, const char *name)
+ev_gate_result(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (strcmp(ev_s(ev, "outcome"), "passed") == 0)
 		pr->gates_passed++;
 	say(pr, "  gate %s %s %s: %s", ev_s(ev, "gate"), ev_s(ev, "kind"), ev_s(ev, "outcome"), ev_s(ev, "summary"));
 }
 
 static void
-ev_drift(struct progress *pr, const json_t *ev, const char *name)
+ev_drift(struct progress *pr, const json_t *ev)
 {
 	const json_t *c;
 	size_t i;
 
-	(void)name;
 	say(pr, "drift in what wave %s touches:", ev_s(ev, "wave"));
 	json_array_foreach(json_object_get(ev, "changes"), i, c) {
 		char b[80], a[80];
@@ -286,33 +278,32 @@ ev_drift(struct progress *pr, const json_t *ev, const char *name)
 }
 
 static void
-ev_soak_wait(struct progress *pr, const json_t *ev, const char *name)
+ev_soak_wait(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "wave %s soaks until %s (%.0f s left)%s", ev_s(ev, "wave"), ev_s(ev, "until"),
 	    json_real_value(json_object_get(ev, "secondsLeft")), json_is_true(json_object_get(ev,
 	    "waiting")) ? ": waiting" : "");
 }
 
 static void
-ev_soak_next(struct progress *pr, const json_t *ev, const char *name)
+ev_soak_next(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "wave %s soaks until %s before the next wave may start", ev_s(ev, "wave"), ev_s(ev, "until"));
 }
 
 static void
-ev_history(struct progress *pr, const json_t *ev, const char *name)
+ev_history(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	if (json_is_true(json_object_get(ev, "committed")))
 		say(pr, "  history: commit %.10s%s%s", ev_s(ev, "commit"), json_str(ev, "tag") != NULL ?
 		    ", tag " : "", ev_s(ev, "tag"));
 }
 
 static void
-ev_wave_end(struct progress *pr, const json_t *ev, const char *name)
+ev_wave_end(struct progress *pr, const json_t *ev)
 {
+	const char *name = ev_s(ev, "event");
+
 	if (strcmp(name, "wave-done") == 0)
 		pr->done = pr->total;
 	clear_live(pr);
@@ -323,15 +314,16 @@ ev_wave_end(struct progress *pr, const json_t *ev, const char *name)
 }
 
 static void
-ev_auto_rollback(struct progress *pr, const json_t *ev, const char *name)
+ev_auto_rollback(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "rolling wave %s back (--auto-rollback)", ev_s(ev, "wave"));
 }
 
 static void
-ev_rollback_proof(struct progress *pr, const json_t *ev, const char *name)
+ev_rollback_proof(struct progress *pr, const json_t *ev)
 {
+	const char *name = ev_s(ev, "event");
+
 	if (strcmp(name, "rollback-proven") == 0)
 		say(pr, "  the way back is proven: %ld resource(s) as before, route checks passed",
 		    (long)json_integer_value(json_path(ev, "evidence", "restored", NULL)));
@@ -340,32 +332,27 @@ ev_rollback_proof(struct progress *pr, const json_t *ev, const char *name)
 }
 
 static void
-ev_rollback_stopped(struct progress *pr, const json_t *ev, const char *name)
+ev_rollback_stopped(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "rollback of wave %s stops in front of %s: %s", ev_s(ev, "wave"), ev_s(ev, "step"),
 	    ev_s(ev, "description"));
 }
 
 static void
-ev_interrupted(struct progress *pr, const json_t *ev, const char *name)
+ev_interrupted(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "interrupted: finishing the %ld step(s) in flight, then stopping", ev_i(ev, "running"));
 }
 
 static void
-ev_warning(struct progress *pr, const json_t *ev, const char *name)
+ev_warning(struct progress *pr, const json_t *ev)
 {
-	(void)name;
 	say(pr, "warning: %s", ev_s(ev, "message"));
 }
 
 static void
-ev_run_end(struct progress *pr, const json_t *ev, const char *name)
+ev_run_end(struct progress *pr, const json_t *ev)
 {
-	(void)ev;
-	(void)name;
 	clear_live(pr);
 }
 
@@ -432,7 +419,7 @@ progress_event(void *arg, const json_t *ev)
 	/* events not in the table (run-start and any other) print nothing for people */
 	for (i = 0; i < sizeof(event_table) / sizeof(event_table[0]); i++)
 		if (strcmp(name, event_table[i].name) == 0) {
-			event_table[i].fn(pr, ev, name);
+			event_table[i].fn(pr, ev);
 			return;
 		}
 }

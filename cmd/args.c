@@ -312,6 +312,16 @@ cmd_arg_all(const struct cmd_args *a, const char *name, size_t *n)
 	return a->values[i];
 }
 
+int
+cmd_arg_required(const struct cmd_args *a, const char *name, const struct cmd_entry *cmd,
+    struct nw_err *err)
+{
+	if (cmd_arg(a, name) == NULL)
+		return err_set(err, NW_EINPUT, "option '--%s' is required; usage: netwave %s %s", name,
+		    cmd->name, cmd->usage);
+	return 0;
+}
+
 bool
 cmd_flag(const struct cmd_args *a, const char *name)
 {

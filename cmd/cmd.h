@@ -224,6 +224,10 @@ const char *cmd_arg(const struct cmd_args *a, const char *name);
 /* Every value of a repeatable option (NULL-terminated, possibly empty); n gets the count. */
 const char *const *cmd_arg_all(const struct cmd_args *a, const char *name, size_t *n);
 
+/* 0 when the option was given; else NW_EINPUT naming it and cmd's usage. */
+int cmd_arg_required(const struct cmd_args *a, const char *name, const struct cmd_entry *cmd,
+    struct nw_err *err);
+
 /* True when a flag was given. */
 bool cmd_flag(const struct cmd_args *a, const char *name);
 
@@ -289,6 +293,15 @@ struct topology;
  */
 int cmd_topology_load(struct cmd_ctx *ctx, const char *path, bool print_warnings,
     struct topology **out, struct nw_err *err);
+
+/*
+ * Loads the topology document a command made or read (doc, stolen; name
+ * is its source in messages) into *out and writes it to path.  A document
+ * that does not load says "<what> does not load"; when netwave built it
+ * itself (ours) that is a bug, NW_EFAIL, not bad input.
+ */
+int cmd_topology_write(struct topology **out, json_t *doc, const char *name, const char *what, bool ours,
+    const char *path, struct nw_err *err);
 
 /*
  * The VNet named by a name or a full id; NW_EINPUT naming the nearest

@@ -12,7 +12,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,15 +45,6 @@ now_s(void)
 }
 
 static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 join(char *buf, size_t size, const char *dir, const char *name, struct nw_err *err)
 {
 	if ((size_t)snprintf(buf, size, "%s/%s", dir, name) >= size)
@@ -77,7 +67,7 @@ prepare_dir(const char *dir, struct nw_err *err)
 			return err_set(err, NW_EINPUT, "cannot use '%s' for the demo: it is not a directory", dir);
 		if (stat(marker, &sb) == 0) {
 			/* an earlier demo's: start over */
-			if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
+			if (file_remove_tree(dir) != 0 && errno != ENOENT)
 				return err_set(err, NW_EIO, "cannot clear '%s': %s", dir, strerror(errno));
 		} else if (rmdir(dir) != 0) {
 			return err_set(err, NW_EINPUT, "cannot use '%s' for the demo: it holds files that are not "

@@ -98,13 +98,9 @@ exec_discover(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	o.nsubscriptions = json_array_size(subs);
 	if ((rc = azure_discover(&doc, ctx->provider, &o, &rep, err)) != 0)
 		goto done;
-	rc = topology_load_json(&t, doc, "<discovered>", err);
+	rc = cmd_topology_write(&t, doc, "<discovered>", "the discovered estate", false, output, err);
 	doc = NULL; /* stolen */
-	if (rc != 0) {
-		err_prefix(err, "the discovered estate does not load");
-		goto done;
-	}
-	if ((rc = topology_write_file(t, output, err)) != 0)
+	if (rc != 0)
 		goto done;
 	rc = print_summary(ctx, &rep, output, fmt == FORMAT_JSON, err);
 done:

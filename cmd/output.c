@@ -118,6 +118,22 @@ cmd_topology_load(struct cmd_ctx *ctx, const char *path, bool print_warnings,
 	return 0;
 }
 
+int
+cmd_topology_write(struct topology **out, json_t *doc, const char *name, const char *what, bool ours,
+    const char *path, struct nw_err *err)
+{
+	int rc = topology_load_json(out, doc, name, err);
+
+	if (rc != 0) {
+		err_prefix(err, "%s does not load", what);
+		/* a document netwave built itself that does not load is a bug, not bad input */
+		if (ours)
+			rc = err->code = NW_EFAIL;
+		return rc;
+	}
+	return topology_write_file(*out, path, err);
+}
+
 const char *
 cmd_short_name(const char *id)
 {

@@ -278,9 +278,8 @@ plan_args(struct cmd_ctx *ctx, const struct cmd_args *a, struct planner_opts *op
 	enum output_format fmt;
 	int rc;
 
-	if (cmd_arg(a, "current") == NULL)
-		return err_set(err, NW_EINPUT, "option '--current' is required; usage: netwave plan %s",
-		    cmd_plan_entry.usage);
+	if ((rc = cmd_arg_required(a, "current", &cmd_plan_entry, err)) != 0)
+		return rc;
 	if ((cmd_arg(a, "target") == NULL) == (cmd_arg(a, "intent") == NULL))
 		return err_set(err, NW_EINPUT, "give exactly one of '--target' and '--intent'; usage: "
 		    "netwave plan %s", cmd_plan_entry.usage);

@@ -63,15 +63,6 @@ regions_split(char **copy, const char ***list, size_t *n, const char *value, str
 	return 0;
 }
 
-static int
-required(const struct cmd_args *a, const char *name, struct nw_err *err)
-{
-	if (cmd_arg(a, name) == NULL)
-		return err_set(err, NW_EINPUT, "option '--%s' is required; usage: netwave synth %s",
-		    name, cmd_synth_entry.usage);
-	return 0;
-}
-
 /*
  * What was written, once it is: a line on stderr for a file, or with
  * -o json a netwave.synth/v1 document on stdout (when the topology went
@@ -118,8 +109,8 @@ exec_synth(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	int rc;
 
 	if ((rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err)) != 0 ||
-	    (rc = required(a, "hubs", err)) != 0 ||
-	    (rc = required(a, "spokes-per-hub", err)) != 0 ||
+	    (rc = cmd_arg_required(a, "hubs", &cmd_synth_entry, err)) != 0 ||
+	    (rc = cmd_arg_required(a, "spokes-per-hub", &cmd_synth_entry, err)) != 0 ||
 	    (rc = cmd_arg_ulong(a, "hubs", 1, COUNT_MAX, 1, &hubs, err)) != 0 ||
 	    (rc = cmd_arg_ulong(a, "spokes-per-hub", 0, COUNT_MAX, 0, &spokes, err)) != 0 ||
 	    (rc = cmd_arg_ulong(a, "pe-per-spoke", 0, COUNT_MAX, 0, &pes, err)) != 0 ||
@@ -155,15 +146,9 @@ exec_synth(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	o.nregions = nregions;
 	if ((rc = synth_generate(&doc, &o, err)) != 0)
 		goto done;
-	rc = topology_load_json(&t, doc, "<synth>", err);
+	rc = cmd_topology_write(&t, doc, "<synth>", "generated estate", true, output, err);
 	doc = NULL; /* stolen */
-	if (rc != 0) {
-		/* our own output not loading is a bug in synth, not bad input */
-		err_prefix(err, "generated estate does not load");
-		rc = err->code = NW_EFAIL;
-		goto done;
-	}
-	if ((rc = topology_write_file(t, output, err)) != 0)
+	if (rc != 0)
 		goto done;
 	rc = print_summary(ctx, &o, output, fmt == FORMAT_JSON, err);
 done:

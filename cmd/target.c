@@ -15,15 +15,6 @@
 #include "plan/intent.h"
 #include "plan/topology.h"
 
-static int
-required(const struct cmd_args *a, const char *name, struct nw_err *err)
-{
-	if (cmd_arg(a, name) == NULL)
-		return err_set(err, NW_EINPUT, "option '--%s' is required; usage: netwave target %s",
-		    name, cmd_target_entry.usage);
-	return 0;
-}
-
 /*
  * Who joins each mesh and who stays on its firewall path: a line per mesh
  * on stderr, or (json) an entry of doc's "meshes".
@@ -139,7 +130,8 @@ exec_target(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	int rc;
 
 	if ((rc = cmd_arg_format(a, FORMAT_TEXT | FORMAT_JSON, FORMAT_TEXT, &fmt, err)) != 0 ||
-	    (rc = required(a, "current", err)) != 0 || (rc = required(a, "intent", err)) != 0)
+	    (rc = cmd_arg_required(a, "current", &cmd_target_entry, err)) != 0 ||
+	    (rc = cmd_arg_required(a, "intent", &cmd_target_entry, err)) != 0)
 		goto done;
 	if (output == NULL)
 		output = "-";
@@ -151,15 +143,9 @@ exec_target(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	}
 	if ((rc = intent_target(&doc, in, cur, err)) != 0)
 		goto done;
-	rc = topology_load_json(&tgt, doc, "<target>", err);
+	rc = cmd_topology_write(&tgt, doc, "<target>", "the expanded target", true, output, err);
 	doc = NULL; /* stolen */
-	if (rc != 0) {
-		/* the expansion built something the loader rejects: our bug, not bad input */
-		err_prefix(err, "the expanded target does not load");
-		rc = err->code = NW_EFAIL;
-		goto done;
-	}
-	if ((rc = topology_write_file(tgt, output, err)) != 0)
+	if (rc != 0)
 		goto done;
 	if (strcmp(output, "-") != 0)
 		rc = print_summary(ctx, in, cur, tgt, output, fmt == FORMAT_JSON, err);

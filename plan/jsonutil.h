@@ -104,6 +104,12 @@ int file_write_atomic(const char *path, const char *data, size_t len, struct nw_
 int file_write_all(int fd, const char *data, size_t len);
 
 /*
+ * Removes dir and everything under it, not following symbolic links: 0, or
+ * -1 with errno set (ENOENT when dir is not there).
+ */
+int file_remove_tree(const char *dir);
+
+/*
  * Reads a whole file ("-" for standard input) into a NUL-terminated
  * malloc'd buffer.  Fails with NW_EINPUT when it is larger than max_bytes,
  * NW_EIO when it cannot be read.

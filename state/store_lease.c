@@ -109,6 +109,21 @@ lease_holder_json(const struct lease_holder *h)
 	    "host", h->host, "acquiredAt", acquired, "expiresAt", expires);
 }
 
+/* The owner a lease is asked for, and its time to live (doing: "take", "renew", "release"). */
+static int
+lease_args_check(const char *plan_id, const char *owner, long ttl_seconds, const char *doing,
+    struct nw_err *err)
+{
+	if (ttl_seconds <= 0)
+		return err_set(err, NW_EINPUT, "cannot %s the lease on plan %s: the lease needs a positive "
+		    "time to live", doing, plan_id);
+	if (!lease_owner_ok(owner))
+		return err_set(err, NW_EINPUT,
+		    "cannot %s the lease on plan %s: the owner must be a name of 1 to 255 characters", doing,
+		    plan_id);
+	return 0;
+}
+
 int
 store_lease_acquire(struct store *st, const char *plan_id, const char *owner, long ttl_seconds,
     time_t now, struct nw_err *err)
@@ -119,10 +134,8 @@ store_lease_acquire(struct store *st, const char *plan_id, const char *owner, lo
 	bool found = false, extend = false;
 	int rc, ret = 0;
 
-	if (!lease_owner_ok(owner) || ttl_seconds <= 0)
-		return err_set(err, NW_EINPUT, "cannot take the lease on plan %s: %s", plan_id,
-		    ttl_seconds <= 0 ? "the lease needs a positive time to live" :
-				       "the owner must be a name of 1 to 255 characters");
+	if ((ret = lease_args_check(plan_id, owner, ttl_seconds, "take", err)) != 0)
+		return ret;
 	memset(&mine, 0, sizeof(mine));
 	mine.found = true;
 	snprintf(mine.owner, sizeof(mine.owner), "%s", owner);
@@ -201,10 +214,8 @@ store_lease_renew(struct store *st, const char *plan_id, const char *owner, long
 	char host[256];
 	int rc, ret = 0;
 
-	if (!lease_owner_ok(owner) || ttl_seconds <= 0)
-		return err_set(err, NW_EINPUT, "cannot renew the lease on plan %s: %s", plan_id,
-		    ttl_seconds <= 0 ? "the lease needs a positive time to live" :
-				       "the owner must be a name of 1 to 255 characters");
+	if ((ret = lease_args_check(plan_id, owner, ttl_seconds, "renew", err)) != 0)
+		return ret;
 	host_name(host, sizeof(host));
 	rc = st_tx_begin(st);
 	if (rc == SQLITE_OK)
@@ -240,10 +251,8 @@ store_lease_release(struct store *st, const char *plan_id, const char *owner, ti
 	char host[256];
 	int rc, ret = 0;
 
-	if (!lease_owner_ok(owner))
-		return err_set(err, NW_EINPUT,
-		    "cannot release the lease on plan %s: the owner must be a name of 1 to 255 characters",
-		    plan_id);
+	if ((ret = lease_args_check(plan_id, owner, 1, "release", err)) != 0)
+		return ret;
 	host_name(host, sizeof(host));
 	rc = st_tx_begin(st);
 	if (rc == SQLITE_OK)

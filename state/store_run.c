@@ -87,27 +87,78 @@ err_step_state(struct nw_err *err, const char *doing, const char *step_id, const
 	    ss->status == STORE_STEP_STARTED && ss->rolling_back ? " (rolling back)" : "", why);
 }
 
+/* A step move's SQLite failure: "cannot <doing> step S of plan P in plan store ...". */
+static int
+err_step_sqlite(struct nw_err *err, struct store *st, int rc, const char *doing, const char *step_id,
+    const char *plan_id)
+{
+	return st_err_sqlite(err, st, rc, "cannot %s step %s of plan %s", doing, step_id, plan_id);
+}
+
+/*
+ * Every step move starts here: the transaction begun (the caller ends it
+ * with st_tx_rollback, a no-op after a commit) and the step's state read.
+ */
+static int
+step_begin(struct store *st, const char *plan_id, const char *step_id, struct step_state *ss,
+    const char *doing, struct nw_err *err)
+{
+	int rc = st_tx_begin(st);
+
+	if (rc == SQLITE_OK)
+		rc = step_state_read(st, plan_id, step_id, ss);
+	if (rc != SQLITE_OK)
+		return err_step_sqlite(err, st, rc, doing, step_id, plan_id);
+	if (!ss->found)
+		return err_no_step(err, st, plan_id, step_id);
+	return 0;
+}
+
+/* The event's detail with image under "image" when with_image (and there is one); NULL when out of memory. */
+static json_t *
+detail_with_image(json_t *detail, bool with_image, const json_t *image)
+{
+	if (detail != NULL && with_image && image != NULL &&
+	    json_object_set(detail, "image", (json_t *)image) != 0) {
+		json_decref(detail);
+		return NULL;
+	}
+	return detail;
+}
+
+/*
+ * And ends here: the journal event with detail (stolen; NULL when building
+ * it ran out of memory), the plan's status worked out again when refresh,
+ * and the commit.
+ */
+static int
+step_commit(struct store *st, const char *plan_id, const char *step_id, const struct step_state *ss,
+    time_t now, const char *event, json_t *detail, bool refresh, const char *doing, struct nw_err *err)
+{
+	int rc;
+
+	if (detail == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	rc = st_journal_commit(st, plan_id, now, event, ss->wave_idx, step_id, detail, refresh);
+	json_decref(detail);
+	if (rc != SQLITE_OK)
+		return err_step_sqlite(err, st, rc, doing, step_id, plan_id);
+	return 0;
+}
+
 int
 store_step_start(struct store *st, const char *plan_id, const char *step_id,
     enum store_direction dir, const json_t *image, const char *poll_url, time_t now,
     struct nw_err *err)
 {
 	struct step_state ss;
-	json_t *detail = NULL;
-	int rc, ret = 0, image_mode;
+	int rc, ret, image_mode;
 
 	if (dir != STORE_FORWARD && dir != STORE_ROLLBACK)
 		return err_set(err, NW_EINPUT, "cannot start step %s of plan %s: no such direction %d",
 		    step_id, plan_id, (int)dir);
-	rc = st_tx_begin(st);
-	if (rc == SQLITE_OK)
-		rc = step_state_read(st, plan_id, step_id, &ss);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	if (!ss.found) {
-		ret = err_no_step(err, st, plan_id, step_id);
+	if ((ret = step_begin(st, plan_id, step_id, &ss, "start", err)) != 0)
 		goto done;
-	}
 	if (dir == STORE_FORWARD) {
 		if (ss.status == STORE_STEP_DONE ||
 		    (ss.status == STORE_STEP_STARTED && ss.rolling_back) || ss.status < 0) {
@@ -143,26 +194,13 @@ store_step_start(struct store *st, const char *plan_id, const char *step_id,
 	    "ssssIij", plan_id, step_id, store_direction_name(dir), poll_url,
 		    (sqlite3_int64)now, image_mode, image);
 	if (rc != SQLITE_OK)
-		goto sqlfail;
-
-	detail = json_pack("{s:s, s:I, s:s?}", "direction", store_direction_name(dir), "attempt",
-	    (json_int_t)(ss.attempts + 1), "pollUrl", poll_url);
-	if (detail != NULL && dir == STORE_ROLLBACK && image != NULL &&
-	    json_object_set(detail, "image", (json_t *)image) != 0) {
-		json_decref(detail);
-		detail = NULL;
-	}
-	if (detail == NULL) {
-		ret = err_set(err, NW_ENOMEM, "out of memory");
-		goto done;
-	}
-	rc = st_journal_commit(st, plan_id, now, "step-started", ss.wave_idx, step_id, detail, true);
-	if (rc == SQLITE_OK)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot start step %s of plan %s", step_id, plan_id);
+		ret = err_step_sqlite(err, st, rc, "start", step_id, plan_id);
+	else
+		ret = step_commit(st, plan_id, step_id, &ss, now, "step-started",
+		    detail_with_image(json_pack("{s:s, s:I, s:s?}", "direction", store_direction_name(dir),
+		    "attempt", (json_int_t)(ss.attempts + 1), "pollUrl", poll_url), dir == STORE_ROLLBACK,
+		    image), true, "start", err);
 done:
-	json_decref(detail);
 	st_tx_rollback(st);
 	return ret;
 }
@@ -171,40 +209,24 @@ int
 store_step_set_poll_url(struct store *st, const char *plan_id, const char *step_id,
     const char *poll_url, time_t now, struct nw_err *err)
 {
+	const char *doing = "record the poll url of";
 	struct step_state ss;
-	json_t *detail = NULL;
-	int rc, ret = 0;
+	int rc, ret;
 
-	rc = st_tx_begin(st);
-	if (rc == SQLITE_OK)
-		rc = step_state_read(st, plan_id, step_id, &ss);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	if (!ss.found) {
-		ret = err_no_step(err, st, plan_id, step_id);
+	if ((ret = step_begin(st, plan_id, step_id, &ss, doing, err)) != 0)
 		goto done;
-	}
 	if (ss.status != STORE_STEP_STARTED) {
-		ret = err_step_state(err, "record the poll url of", step_id, plan_id, &ss, ", not started");
+		ret = err_step_state(err, doing, step_id, plan_id, &ss, ", not started");
 		goto done;
 	}
 	rc = st_exec(st, "UPDATE steps SET poll_url = ?3 WHERE plan_id = ?1 AND step_id = ?2",
 	    "sss", plan_id, step_id, poll_url);
 	if (rc != SQLITE_OK)
-		goto sqlfail;
-	detail = json_pack("{s:s?}", "pollUrl", poll_url);
-	if (detail == NULL) {
-		ret = err_set(err, NW_ENOMEM, "out of memory");
-		goto done;
-	}
-	rc = st_journal_commit(st, plan_id, now, "step-polling", ss.wave_idx, step_id, detail, false);
-	if (rc == SQLITE_OK)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot record the poll url of step %s of plan %s", step_id,
-	    plan_id);
+		ret = err_step_sqlite(err, st, rc, doing, step_id, plan_id);
+	else
+		ret = step_commit(st, plan_id, step_id, &ss, now, "step-polling",
+		    json_pack("{s:s?}", "pollUrl", poll_url), false, doing, err);
 done:
-	json_decref(detail);
 	st_tx_rollback(st);
 	return ret;
 }
@@ -240,24 +262,16 @@ store_step_finish(struct store *st, const char *plan_id, const char *step_id,
     struct nw_err *err)
 {
 	struct step_state ss;
-	json_t *detail = NULL;
 	const char *why;
 	char event[32];
-	int rc, ret = 0;
+	int rc, ret;
 
 	if (status != STORE_STEP_DONE && status != STORE_STEP_FAILED &&
 	    status != STORE_STEP_ROLLED_BACK && status != STORE_STEP_SKIPPED)
 		return err_set(err, NW_EINPUT, "cannot finish step %s of plan %s as '%s'", step_id, plan_id,
 		    store_step_status_name(status));
-	rc = st_tx_begin(st);
-	if (rc == SQLITE_OK)
-		rc = step_state_read(st, plan_id, step_id, &ss);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	if (!ss.found) {
-		ret = err_no_step(err, st, plan_id, step_id);
+	if ((ret = step_begin(st, plan_id, step_id, &ss, "finish", err)) != 0)
 		goto done;
-	}
 	if (!step_finish_allowed(&ss, status, &why)) {
 		char doing[64];
 
@@ -271,29 +285,17 @@ store_step_finish(struct store *st, const char *plan_id, const char *step_id,
 	    " WHERE plan_id = ?1 AND step_id = ?2",
 	    "ssssIij", plan_id, step_id, store_step_status_name(status), error,
 		    (sqlite3_int64)now, status == STORE_STEP_DONE, image);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-
-	detail = json_pack("{s:s, s:I, s:s?}", "direction",
-	    ss.rolling_back && ss.status != STORE_STEP_PENDING ? "rollback" : "forward", "attempt",
-	    (json_int_t)ss.attempts, "error", error);
-	if (detail != NULL && status == STORE_STEP_ROLLED_BACK && image != NULL &&
-	    json_object_set(detail, "image", (json_t *)image) != 0) {
-		json_decref(detail);
-		detail = NULL;
-	}
-	if (detail == NULL) {
-		ret = err_set(err, NW_ENOMEM, "out of memory");
+	if (rc != SQLITE_OK) {
+		ret = err_step_sqlite(err, st, rc, "finish", step_id, plan_id);
 		goto done;
 	}
 	snprintf(event, sizeof(event), "step-%s", store_step_status_name(status));
-	rc = st_journal_commit(st, plan_id, now, event, ss.wave_idx, step_id, detail, true);
-	if (rc == SQLITE_OK)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot finish step %s of plan %s", step_id, plan_id);
+	ret = step_commit(st, plan_id, step_id, &ss, now, event,
+	    detail_with_image(json_pack("{s:s, s:I, s:s?}", "direction",
+	    ss.rolling_back && ss.status != STORE_STEP_PENDING ? "rollback" : "forward", "attempt",
+	    (json_int_t)ss.attempts, "error", error), status == STORE_STEP_ROLLED_BACK, image), true,
+	    "finish", err);
 done:
-	json_decref(detail);
 	st_tx_rollback(st);
 	return ret;
 }

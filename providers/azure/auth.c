@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plan/base64.h"
 #include "plan/jsonutil.h"
 #include "providers/azure/internal.h"
 
@@ -53,8 +54,8 @@ az_secure_free(char *s)
 	free(s);
 }
 
-static void
-secure_zero(void *buf, size_t len)
+void
+az_secure_zero(void *buf, size_t len)
 {
 	volatile unsigned char *p = buf;
 
@@ -150,67 +151,24 @@ static size_t
 sync_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct sync_resp *r = arg;
-	size_t n = size * nmemb;
 
-	if (r->len + n + 1 > TOKEN_MAX_BYTES)
-		return 0;
-	if (r->len + n + 1 > r->cap) {
-		size_t cap = (r->len + n + 1) * 2;
-		char *b = malloc(cap);
-		if (b == NULL)
-			return 0;
-		if (r->body != NULL) {
-			memcpy(b, r->body, r->len);
-			secure_zero(r->body, r->len);
-			free(r->body);
-		}
-		r->body = b;
-		r->cap = cap;
-	}
-	memcpy(r->body + r->len, data, n);
-	r->len += n;
-	r->body[r->len] = '\0';
-	return n;
+	return az_body_append(&r->body, &r->len, &r->cap, data, size * nmemb, TOKEN_MAX_BYTES, true);
 }
 
 static size_t
 sync_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct sync_resp *r = arg;
-	size_t n = size * nmemb, k;
-	char name[64], value[256];
-	size_t v0, v1, i;
 
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		json_object_clear(r->headers);
-		return n;
-	}
-	for (k = 0; k < n && data[k] != ':'; k++)
-		;
-	if (k == n || k == 0 || k >= sizeof(name))
-		return n;
-	for (i = 0; i < k; i++)
-		name[i] = (char)(data[i] >= 'A' && data[i] <= 'Z' ? data[i] - 'A' + 'a' : data[i]);
-	name[k] = '\0';
-	v0 = k + 1;
-	while (v0 < n && data[v0] == ' ')
-		v0++;
-	v1 = n;
-	while (v1 > v0 && (data[v1 - 1] == '\r' || data[v1 - 1] == '\n'))
-		v1--;
-	if (v1 - v0 >= sizeof(value))
-		v1 = v0 + sizeof(value) - 1;
-	memcpy(value, data + v0, v1 - v0);
-	value[v1 - v0] = '\0';
-	json_object_set_new(r->headers, name, json_string(value));
-	return n;
+	az_header_store(r->headers, data, size * nmemb, 255);
+	return size * nmemb;
 }
 
 static void
 sync_resp_clear(struct sync_resp *r)
 {
 	if (r->body != NULL) {
-		secure_zero(r->body, r->len);
+		az_secure_zero(r->body, r->len);
 		free(r->body);
 	}
 	json_decref(r->headers);
@@ -392,10 +350,10 @@ token_from_answer(struct az_client *c, struct sync_resp *r, long status, const c
 		/* the parsed copy holds the token too */
 		json_t *at = json_object_get(v, "access_token");
 		if (json_is_string(at))
-			secure_zero((char *)json_string_value(at), strlen(json_string_value(at)));
+			az_secure_zero((char *)json_string_value(at), strlen(json_string_value(at)));
 		at = json_object_get(v, "accessToken");
 		if (json_is_string(at))
-			secure_zero((char *)json_string_value(at), strlen(json_string_value(at)));
+			az_secure_zero((char *)json_string_value(at), strlen(json_string_value(at)));
 	}
 	json_decref(v);
 	return rc;
@@ -482,7 +440,7 @@ done:
 	curl_free(e_client);
 	curl_free(e_scope);
 	if (e_secret != NULL) {
-		secure_zero(e_secret, strlen(e_secret));
+		az_secure_zero(e_secret, strlen(e_secret));
 		curl_free(e_secret);
 	}
 	curl_easy_cleanup(esc);
@@ -595,7 +553,7 @@ read_child(int outfd, int errfd, char **out, size_t *outlen, char *errtext, size
 		int k;
 
 		if (left <= 0) {
-			secure_zero(buf, *outlen);
+			az_secure_zero(buf, *outlen);
 			free(buf);
 			return -2;
 		}
@@ -621,7 +579,7 @@ read_child(int outfd, int errfd, char **out, size_t *outlen, char *errtext, size
 					if (b == NULL)
 						continue;
 					memcpy(b, buf, *outlen);
-					secure_zero(buf, *outlen);
+					az_secure_zero(buf, *outlen);
 					free(buf);
 					buf = b;
 					cap = cap * 2 + (size_t)n;
@@ -634,7 +592,7 @@ read_child(int outfd, int errfd, char **out, size_t *outlen, char *errtext, size
 				elen += m;
 				errtext[elen] = '\0';
 			}
-			secure_zero(tmp, sizeof(tmp));
+			az_secure_zero(tmp, sizeof(tmp));
 		}
 	}
 	buf[*outlen] = '\0';
@@ -720,12 +678,12 @@ fetch_cli(struct az_client *c, struct nw_err *err)
 	{
 		json_t *at = json_object_get(v, "accessToken");
 		if (json_is_string(at))
-			secure_zero((char *)json_string_value(at), strlen(json_string_value(at)));
+			az_secure_zero((char *)json_string_value(at), strlen(json_string_value(at)));
 	}
 done:
 	json_decref(v);
 	if (out != NULL) {
-		secure_zero(out, outlen);
+		az_secure_zero(out, outlen);
 		free(out);
 	}
 	if (outp[0] >= 0)
@@ -739,52 +697,22 @@ done:
 	return rc;
 }
 
-/* --- base64url for a JWT's exp ------------------------------------------------------------- */
-
-static int
-b64val(char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '-' || ch == '+')
-		return 62;
-	if (ch == '_' || ch == '/')
-		return 63;
-	return -1;
-}
-
 /* The exp claim of a JWT, or 0 when it is not one (opaque tokens are fine). */
 static double
 jwt_exp(const char *tok)
 {
 	const char *a = strchr(tok, '.'), *b;
 	unsigned char *buf;
-	size_t n = 0, i;
-	unsigned acc = 0;
-	int bits = 0;
+	size_t n = 0;
 	json_t *v;
 	double exp = 0;
 
 	if (a == NULL || (b = strchr(a + 1, '.')) == NULL || b - a > 8192)
 		return 0;
-	buf = malloc((size_t)(b - a));
+	/* the payload is base64url (RFC 7519 section 3) */
+	buf = base64_decode(a + 1, (size_t)(b - a - 1), true, &n);
 	if (buf == NULL)
 		return 0;
-	for (i = 1; a + i < b; i++) {
-		int d = b64val(a[i]);
-		if (d < 0)
-			break;
-		acc = (acc << 6) | (unsigned)d;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[n++] = (unsigned char)(acc >> bits);
-		}
-	}
 	v = json_loadb((const char *)buf, n, 0, NULL);
 	if (json_is_number(json_object_get(v, "exp")))
 		exp = json_number_value(json_object_get(v, "exp"));

@@ -32,33 +32,12 @@
 #include "providers/azure/azure.h"
 #include "providers/azure/internal.h"
 
-/* Top-level types read by Resource Graph or by a list per subscription. */
-static const char *const top_types[] = {
-	"Microsoft.Network/virtualNetworks",
-	"Microsoft.Network/virtualNetworkGateways",
-	"Microsoft.Network/publicIPAddresses",
-	"Microsoft.Network/connections",
-	"Microsoft.Network/expressRouteCircuits",
-	"Microsoft.Network/routeTables",
-	"Microsoft.Network/privateEndpoints",
-	"Microsoft.Network/networkInterfaces",
-	"Microsoft.Network/networkSecurityGroups",
-	"Microsoft.Network/natGateways",
-	"Microsoft.Network/localNetworkGateways",
-	"Microsoft.Network/azureFirewalls",
-	"Microsoft.Network/networkManagers",
-	"Microsoft.Network/virtualHubs",
-	NULL,
-};
-
-/* Listed below each network manager (and network group). */
-static const char *const child_types[] = {
-	"Microsoft.Network/networkManagers/networkGroups",
-	"Microsoft.Network/networkManagers/connectivityConfigurations",
-	"Microsoft.Network/networkManagers/networkGroups/staticMembers",
-	NULL,
-};
-
+/*
+ * Every type discovery records.  The top-level ones (one '/' in the type)
+ * are read by Resource Graph or by a list per subscription; the others are
+ * listed below their parent (network managers, network groups, route
+ * servers).
+ */
 const char *const azure_discover_types[] = {
 	"Microsoft.Network/virtualNetworks",
 	"Microsoft.Network/virtualNetworkGateways",
@@ -106,8 +85,6 @@ static const char *const arm_fields[] = {
 #define GRAPH_TYPE_RESOURCE_GROUP "microsoft.resources/subscriptions/resourcegroups"
 #define API_RESOURCES ARM_API_RESOURCES
 
-/* ASN of Azure's gateways: routes whose AS path starts there came from Azure, not on-premises. */
-#define AZURE_GATEWAY_ASN "65515"
 #define GRAPH_SUBSCRIPTIONS_PER_QUERY 300
 
 enum job_kind { JOB_GRAPH, JOB_LIST, JOB_CHILDREN, JOB_CIRCUIT, JOB_FEATURE, JOB_AVNM, JOB_DEPLOYMENTS,
@@ -258,6 +235,15 @@ submit_new(struct disc *d, enum job_kind kind, enum provider_op_kind ok, const c
 	return job_submit(j);
 }
 
+/* A top-level type ("Microsoft.Network/virtualNetworks"), not a child type. */
+static bool
+top_type(const char *type)
+{
+	const char *slash = strchr(type, '/');
+
+	return slash != NULL && strchr(slash + 1, '/') == NULL;
+}
+
 /* --- resources ------------------------------------------------------------------------- */
 
 static const char *
@@ -363,8 +349,8 @@ list_children(struct disc *d, const char *parent_id, const char *segment, const 
 static void
 found_manager(struct disc *d, const char *id)
 {
-	list_children(d, id, "networkGroups", child_types[0]);
-	list_children(d, id, "connectivityConfigurations", child_types[1]);
+	list_children(d, id, "networkGroups", TYPE_NETWORK_GROUP);
+	list_children(d, id, "connectivityConfigurations", TYPE_CONNECTIVITY_CONFIG);
 }
 
 static void
@@ -443,7 +429,7 @@ on_list(struct disc *d, struct job *j)
 		if (j->kind == JOB_LIST)
 			found_parent(d, v);
 		if (j->kind == JOB_CHILDREN && is_type(v, TYPE_NETWORK_GROUP))
-			list_children(d, json_str(v, "id"), "staticMembers", child_types[2]);
+			list_children(d, json_str(v, "id"), "staticMembers", TYPE_STATIC_MEMBER);
 	}
 }
 
@@ -474,43 +460,16 @@ on_graph(struct disc *d, struct job *j)
 
 /* --- observed -------------------------------------------------------------------------- */
 
-static bool
-azure_originated(const char *path)
-{
-	size_t n = strspn(path != NULL ? path : "", " ");
-
-	/* "65515" or "65515 ..." first in the path: a gateway in Azure advertised it */
-	return path != NULL && strncmp(path + n, AZURE_GATEWAY_ASN, 5) == 0 &&
-	    (path[n + 5] == '\0' || path[n + 5] == ' ');
-}
-
 static void
 on_circuit(struct disc *d, struct job *j)
 {
 	struct provider_op *op = j->op;
-	json_t *routes, *r;
-	size_t i;
 
 	if (op->phase == PROVIDER_PHASE_FAILED) {
 		say(d, "warning: cannot read the routes circuit %s learned: %s", j->id, op->err.msg);
 		return;
 	}
-	routes = json_array();
-	json_array_foreach(json_object_get(op->result, "value"), i, r) {
-		const char *net = json_str(r, "network"), *hop = json_str(r, "nextHop");
-		const char *path = json_str(r, "path");
-		json_t *item;
-
-		if (net == NULL || net[0] == '\0' || azure_originated(path))
-			continue;
-		item = json_pack("{s:s}", "network", net);
-		if (hop != NULL && hop[0] != '\0')
-			json_object_set_new(item, "nextHop", json_string(hop));
-		if (path != NULL && path[0] != '\0')
-			json_object_set_new(item, "path", json_string(path));
-		json_array_append_new(routes, item);
-	}
-	json_object_set_new(d->routes, j->id, routes);
+	json_object_set_new(d->routes, j->id, az_circuit_routes_keep(op->result));
 }
 
 static int
@@ -671,17 +630,22 @@ graph_query(const struct azure_discover_opts *o)
 {
 	size_t cap = 4096, n = 0, i;
 	char *q = malloc(cap);
+	bool first;
 
 	if (q == NULL)
 		return NULL;
 	n += (size_t)snprintf(q + n, cap - n, "Resources | where type in~ (");
-	for (i = 0; top_types[i] != NULL; i++) {
+	for (i = 0, first = true; azure_discover_types[i] != NULL; i++) {
+		const char *t = azure_discover_types[i];
 		char low[128];
 		size_t k;
-		for (k = 0; top_types[i][k] != '\0' && k + 1 < sizeof(low); k++)
-			low[k] = (char)tolower((unsigned char)top_types[i][k]);
+		if (!top_type(t))
+			continue;
+		for (k = 0; t[k] != '\0' && k + 1 < sizeof(low); k++)
+			low[k] = (char)tolower((unsigned char)t[k]);
 		low[k] = '\0';
-		n += (size_t)snprintf(q + n, cap - n, "%s'%s'", i > 0 ? ", " : "", low);
+		n += (size_t)snprintf(q + n, cap - n, "%s'%s'", first ? "" : ", ", low);
+		first = false;
 	}
 	n += (size_t)snprintf(q + n, cap - n, ")");
 	if (o->nresource_groups > 0) {
@@ -778,62 +742,75 @@ read_graph(struct disc *d)
 	return drive(d);
 }
 
+/* One list call of a subscription: path (malloc'd, taken; NULL when it could not be built) lists type. */
+static int
+submit_list(struct disc *d, char *path, const char *sub, const char *type)
+{
+	struct job *j = NULL;
+
+	if (path == NULL) {
+		struct nw_err err = { 0 };
+		err_set(&err, NW_ENOMEM, "out of memory");
+		set_fatal(d, &err);
+		return NW_ENOMEM;
+	}
+	submit_new(d, JOB_LIST, PROVIDER_OP_LIST, "GET", path, NULL, &j);
+	free(path);
+	if (j == NULL)
+		return d->fatal;
+	snprintf(j->sub, sizeof(j->sub), "%s", sub);
+	snprintf(j->type, sizeof(j->type), "%s", type);
+	return 0;
+}
+
+/* The list path of a network type in a subscription, or in one of its groups (rg not NULL). */
+static char *
+list_path(const char *sub, const char *rg, const char *type)
+{
+	const char *seg = strchr(type, '/') + 1;
+	char *path = NULL, *erg = NULL;
+	int n;
+
+	if (rg == NULL)
+		n = asprintf(&path, "/subscriptions/%s/providers/Microsoft.Network/%s?api-version=%s", sub,
+		    seg, AZURE_API_NETWORK);
+	else if ((erg = curl_easy_escape(NULL, rg, 0)) == NULL)
+		n = -1;
+	else
+		n = asprintf(&path, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/%s"
+		    "?api-version=%s", sub, erg, seg, AZURE_API_NETWORK);
+	curl_free(erg);
+	return n < 0 ? NULL : path;
+}
+
 static int
 read_lists(struct disc *d)
 {
 	const struct azure_discover_opts *o = d->o;
 	size_t s, t, g;
+	int rc;
 
 	for (s = 0; s < o->nsubscriptions; s++) {
 		char *path = NULL;
-		struct job *j = NULL;
 
 		if (asprintf(&path, "/subscriptions/%s/resourcegroups?api-version=%s", o->subscriptions[s],
-		    API_RESOURCES) < 0) {
-			struct nw_err err = { 0 };
-			err_set(&err, NW_ENOMEM, "out of memory");
-			set_fatal(d, &err);
-			return NW_ENOMEM;
-		}
-		submit_new(d, JOB_LIST, PROVIDER_OP_LIST, "GET", path, NULL, &j);
-		free(path);
-		if (j == NULL)
-			return d->fatal;
-		snprintf(j->sub, sizeof(j->sub), "%s", o->subscriptions[s]);
-		snprintf(j->type, sizeof(j->type), "%s", TYPE_RESOURCE_GROUP);
+		    API_RESOURCES) < 0)
+			path = NULL;
+		if ((rc = submit_list(d, path, o->subscriptions[s], TYPE_RESOURCE_GROUP)) != 0)
+			return rc;
 	}
 	for (s = 0; s < o->nsubscriptions; s++) {
-		for (t = 0; top_types[t] != NULL; t++) {
-			const char *seg = strchr(top_types[t], '/') + 1;
+		for (t = 0; azure_discover_types[t] != NULL; t++) {
 			size_t ng = o->nresource_groups > 0 ? o->nresource_groups : 1;
 
+			if (!top_type(azure_discover_types[t]))
+				continue;
 			for (g = 0; g < ng; g++) {
-				char *path = NULL;
-				struct job *j = NULL;
-				int n;
+				const char *rg = o->nresource_groups > 0 ? o->resource_groups[g] : NULL;
 
-				if (o->nresource_groups > 0) {
-					char *rg = curl_easy_escape(NULL, o->resource_groups[g], 0);
-					n = rg != NULL ? asprintf(&path, "/subscriptions/%s/resourceGroups/%s/providers/"
-					    "Microsoft.Network/%s?api-version=%s", o->subscriptions[s], rg, seg,
-					    AZURE_API_NETWORK) : -1;
-					curl_free(rg);
-				} else {
-					n = asprintf(&path, "/subscriptions/%s/providers/Microsoft.Network/%s"
-					    "?api-version=%s", o->subscriptions[s], seg, AZURE_API_NETWORK);
-				}
-				if (n < 0) {
-					struct nw_err err = { 0 };
-					err_set(&err, NW_ENOMEM, "out of memory");
-					set_fatal(d, &err);
-					return NW_ENOMEM;
-				}
-				submit_new(d, JOB_LIST, PROVIDER_OP_LIST, "GET", path, NULL, &j);
-				free(path);
-				if (j == NULL)
-					return d->fatal;
-				snprintf(j->sub, sizeof(j->sub), "%s", o->subscriptions[s]);
-				snprintf(j->type, sizeof(j->type), "%s", top_types[t]);
+				if ((rc = submit_list(d, list_path(o->subscriptions[s], rg, azure_discover_types[t]),
+				    o->subscriptions[s], azure_discover_types[t])) != 0)
+					return rc;
 			}
 		}
 	}
@@ -889,16 +866,7 @@ read_observed(struct disc *d)
 				az_subscription_of(j->sub, sizeof(j->sub), id);
 			}
 		} else if (is_type(res, TYPE_CIRCUIT)) {
-			json_t *peering;
-			bool has_private = false;
-			json_array_foreach(json_path(res, "properties", "peerings", NULL), i, peering)
-				if (json_str(peering, "name") != NULL &&
-				    strcasecmp(json_str(peering, "name"), "AzurePrivatePeering") == 0)
-					has_private = true;
-			if (!has_private)
-				continue;
-			if (asprintf(&path, "%s/peerings/AzurePrivatePeering/routeTables/primary"
-			    "?api-version=%s", id, AZURE_API_NETWORK) < 0)
+			if ((path = az_circuit_routes_path(res)) == NULL)
 				continue;
 			j = job_new(d, JOB_CIRCUIT, PROVIDER_OP_WRITE, "POST", path, NULL);
 			free(path);

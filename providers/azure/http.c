@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -625,45 +626,48 @@ az_xfer_abort(struct az_xfer *x)
 	az_xfer_free(x);
 }
 
-static size_t
-on_body(char *data, size_t size, size_t nmemb, void *arg)
+size_t
+az_body_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n, size_t max,
+    bool secret)
 {
-	struct az_xfer *x = arg;
-	size_t n = size * nmemb;
-
-	if (x->resp_len + n + 1 > MAX_RESPONSE_BYTES)
-		return 0; /* ends the transfer with CURLE_WRITE_ERROR */
-	if (x->resp_len + n + 1 > x->resp_cap) {
-		size_t cap = (x->resp_len + n + 1) * 2;
-		char *b = realloc(x->resp, cap);
+	if (*len + n + 1 > max)
+		return 0;
+	if (*len + n + 1 > *cap) {
+		size_t ncap = (*len + n + 1) * 2;
+		char *b = malloc(ncap);
 		if (b == NULL)
 			return 0;
-		x->resp = b;
-		x->resp_cap = cap;
+		if (*buf != NULL) {
+			memcpy(b, *buf, *len);
+			if (secret)
+				az_secure_zero(*buf, *len);
+			free(*buf);
+		}
+		*buf = b;
+		*cap = ncap;
 	}
-	memcpy(x->resp + x->resp_len, data, n);
-	x->resp_len += n;
-	x->resp[x->resp_len] = '\0';
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
 	return n;
 }
 
-static size_t
-on_header(char *data, size_t size, size_t nmemb, void *arg)
+void
+az_header_store(json_t *headers, const char *data, size_t n, size_t max_value)
 {
-	struct az_xfer *x = arg;
-	size_t n = size * nmemb, k, v0, v1;
 	char name[128];
-	char *value;
+	size_t k, v0, v1;
+	json_t *v;
 
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		/* a new status line: only the last answer's headers count */
-		json_object_clear(x->headers);
-		return n;
+		json_object_clear(headers);
+		return;
 	}
 	for (k = 0; k < n && data[k] != ':'; k++)
 		;
 	if (k == n || k == 0 || k >= sizeof(name))
-		return n;
+		return;
 	for (size_t i = 0; i < k; i++)
 		name[i] = (char)(data[i] >= 'A' && data[i] <= 'Z' ? data[i] - 'A' + 'a' : data[i]);
 	name[k] = '\0';
@@ -673,14 +677,30 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	v1 = n;
 	while (v1 > v0 && (data[v1 - 1] == '\r' || data[v1 - 1] == '\n' || data[v1 - 1] == ' '))
 		v1--;
-	value = strndup(data + v0, v1 - v0);
-	if (value != NULL) {
-		json_t *s = json_stringn(value, strlen(value));
-		if (s != NULL)
-			json_object_set_new(x->headers, name, s);
-		free(value);
-	}
-	return n;
+	if (v1 - v0 > max_value)
+		v1 = v0 + max_value;
+	v = json_stringn(data + v0, strnlen(data + v0, v1 - v0));
+	if (v != NULL)
+		json_object_set_new(headers, name, v);
+}
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct az_xfer *x = arg;
+
+	/* 0 ends the transfer with CURLE_WRITE_ERROR */
+	return az_body_append(&x->resp, &x->resp_len, &x->resp_cap, data, size * nmemb,
+	    MAX_RESPONSE_BYTES, false);
+}
+
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct az_xfer *x = arg;
+
+	az_header_store(x->headers, data, size * nmemb, SIZE_MAX);
+	return size * nmemb;
 }
 
 void

@@ -256,6 +256,9 @@ void az_token_clear(struct az_token *t);
 /* Overwrites a string's bytes before it is freed. */
 void az_secure_free(char *s);
 
+/* Zeroes len bytes at buf in a way the compiler keeps. */
+void az_secure_zero(void *buf, size_t len);
+
 /* --- auth_cert.c -------------------------------------------------------------------- */
 
 /*
@@ -297,6 +300,24 @@ void az_ops_cancel_all(struct az_client *c);
 int az_error_from_answer(struct nw_err *err, struct provider_error *perr,
     const struct az_xfer *x, const char *what);
 
+/* --- http.c: what curl's callbacks share ------------------------------------------- */
+
+/*
+ * A write callback's work: appends data (n bytes) to *buf, grown as needed
+ * and NUL-terminated, no more than max bytes in all; with secret the old
+ * buffer is wiped before it is freed (token answers).  n, or 0 (which ends
+ * the transfer) when over max or out of memory.
+ */
+size_t az_body_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n, size_t max,
+    bool secret);
+
+/*
+ * A header callback's work: a status line clears headers (only the last
+ * answer's count); a "name: value" line sets the lowercased name to the
+ * value without surrounding blanks, cut to max_value bytes.
+ */
+void az_header_store(json_t *headers, const char *data, size_t n, size_t max_value);
+
 /* --- discover.c ---------------------------------------------------------------------- */
 
 /*
@@ -315,6 +336,17 @@ void az_subscription_of(char *buf, size_t size, const char *id);
 
 /* Appends to kept what discover records of each deployment in items (DeploymentExtended). */
 void az_deployments_keep(json_t *kept, const json_t *items);
+/* --- discover_circuits.c ------------------------------------------------------------- */
+
+/*
+ * The POST that reads the routes a circuit's private peering learned
+ * (malloc'd); NULL when the circuit has no AzurePrivatePeering or out of memory.
+ */
+char *az_circuit_routes_path(const json_t *circuit);
+
+/* What observed.circuitRoutes keeps of that POST's answer (new reference): on-premises routes only. */
+json_t *az_circuit_routes_keep(const json_t *answer);
+
 /* providers/azure/discover_ars.c: what discovery reads of Azure Route Server. */
 struct az_ars_child {
 	const char *segment; /* "bgpConnections" */

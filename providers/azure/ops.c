@@ -247,6 +247,18 @@ account(struct az_op *a, const struct az_xfer *x, bool poll)
 	a->x = NULL;
 }
 
+/* A transfer of the operation ended (poll: a status poll): counted; false when it failed below HTTP. */
+static bool
+arrived(struct az_op *a, const struct az_xfer *x, bool poll)
+{
+	account(a, x, poll);
+	if (x->rc != 0) {
+		fail_transport(a, x);
+		return false;
+	}
+	return true;
+}
+
 /* url with api-version added when it has none (ARM's poll URLs and nextLinks usually do). */
 static char *
 with_api_version(const struct az_op *a, const char *url)
@@ -386,11 +398,8 @@ on_page(struct az_xfer *x, void *arg)
 	json_t *body;
 	const char *next;
 
-	account(a, x, false);
-	if (x->rc != 0) {
-		fail_transport(a, x);
+	if (!arrived(a, x, false))
 		return;
-	}
 	if (x->status != 200) {
 		fail_answer(a, x);
 		return;
@@ -659,11 +668,8 @@ on_initial(struct az_xfer *x, void *arg)
 {
 	struct az_op *a = arg;
 
-	account(a, x, false);
-	if (x->rc != 0) {
-		fail_transport(a, x);
+	if (!arrived(a, x, false))
 		return;
-	}
 	on_initial_write(a, x);
 }
 
@@ -785,11 +791,8 @@ on_poll(struct az_xfer *x, void *arg)
 	struct az_op *a = arg;
 	json_t *body;
 
-	account(a, x, true);
-	if (x->rc != 0) {
-		fail_transport(a, x);
+	if (!arrived(a, x, true))
 		return;
-	}
 	if (x->status == 401) {
 		fail_answer(a, x);
 		return;
@@ -817,11 +820,8 @@ on_final(struct az_xfer *x, void *arg)
 {
 	struct az_op *a = arg;
 
-	account(a, x, false);
-	if (x->rc != 0) {
-		fail_transport(a, x);
+	if (!arrived(a, x, false))
 		return;
-	}
 	if (x->status == 202 && is_method(a, "POST")) {
 		/* the result is not ready yet: keep polling the Location URL */
 		if (!set_poll(a, PROVIDER_POLL_LOCATION, a->op->final_url))

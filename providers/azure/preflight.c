@@ -223,23 +223,31 @@ keep_resources(json_t *resources, const json_t *items)
 	}
 }
 
+/* The string field key of each item of a list that has it (new reference). */
+static json_t *
+pluck(const json_t *items, const char *key)
+{
+	json_t *out = json_array();
+	const json_t *it;
+	size_t i;
+
+	json_array_foreach(items, i, it)
+		if (json_str(it, key) != NULL)
+			json_array_append_new(out, json_string(json_str(it, key)));
+	return out;
+}
+
 /* What an answer keeps in the facts (new reference). */
 static json_t *
 keep(const struct pf_read *x, json_t *facts)
 {
-	const json_t *res = x->op->result, *it;
-	json_t *out;
-	size_t i;
+	const json_t *res = x->op->result;
 
 	switch (x->shape) {
 	case KEEP_VALUE:
 		return json_pack("{s:O}", "value", res != NULL ? res : json_null());
 	case KEEP_NAMES:
-		out = json_array();
-		json_array_foreach(res, i, it)
-			if (json_str(it, "name") != NULL)
-				json_array_append_new(out, json_string(json_str(it, "name")));
-		return out;
+		return pluck(res, "name");
 	case KEEP_RESOURCES:
 		keep_resources(json_object_get(facts, "resources"), res);
 		return json_true();
@@ -251,11 +259,7 @@ keep(const struct pf_read *x, json_t *facts)
 		    json_string(json_path_str(res, "properties", "state", NULL)) :
 		    json_pack("{s:s}", "error", "the feature has no properties.state");
 	case KEEP_DEPLOYMENTS:
-		out = json_array();
-		json_array_foreach(res, i, it)
-			if (json_str(it, "deploymentStatus") != NULL)
-				json_array_append_new(out, json_string(json_str(it, "deploymentStatus")));
-		return out;
+		return pluck(res, "deploymentStatus");
 	default:
 		return res != NULL ? json_incref((json_t *)res) : json_null();
 	}

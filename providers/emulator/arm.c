@@ -280,7 +280,7 @@ remove_child(struct emulator *e, json_t *parent, json_t *child, json_t *arr, siz
 static void
 remove_stored_children(struct emulator *e, const char *pid)
 {
-	char *low = emu_lower(pid), *pref = low != NULL ? emu_printf("%s/", low) : NULL;
+	char *pref = emu_lower_printf("%s/", pid);
 	const char **keys;
 	size_t n, i, start, nkill = 0;
 	char **kill = NULL;
@@ -309,7 +309,6 @@ remove_stored_children(struct emulator *e, const char *pid)
 	}
 done:
 	free(kill);
-	free(low);
 	free(pref);
 }
 
@@ -439,8 +438,7 @@ const struct emu_op_class arm_write_op = {
 static void
 method_not_allowed(struct emu_req *r)
 {
-	emu_reply_error(r, 405, "MethodNotAllowed",
-	    "The requested resource does not support http method '%s'.", r->method);
+	emu_reply_bad_method(r);
 }
 
 void

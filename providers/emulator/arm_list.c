@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plan/base64.h"
 #include "plan/jsonutil.h"
 #include "providers/emulator/arm.h"
 
@@ -63,41 +64,13 @@ token_encode(const char *s)
 	return out;
 }
 
+/* A skip token back to the key it carries; NULL when it is not one of ours. */
 static char *
 token_decode(const char *s)
 {
-	size_t n = strlen(s), i, o = 0;
-	char *out = malloc(n + 1);
-	unsigned acc = 0;
-	int bits = 0;
+	size_t n;
 
-	if (out == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		int c = (unsigned char)s[i], v;
-		if (c >= 'A' && c <= 'Z')
-			v = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			v = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			v = c - '0' + 52;
-		else if (c == '-')
-			v = 62;
-		else if (c == '_')
-			v = 63;
-		else {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return (char *)base64_decode(s, strlen(s), true, &n);
 }
 
 struct item {

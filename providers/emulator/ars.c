@@ -49,7 +49,7 @@ hub_id_of(const char *id)
 static size_t
 hub_children(struct emulator *e, const char *hub_id, const char *type, json_t **out, size_t max)
 {
-	char *low = emu_lower(hub_id), *pref = low != NULL ? emu_printf("%s/", low) : NULL;
+	char *pref = emu_lower_printf("%s/", hub_id);
 	const char **keys;
 	size_t nk, i, n = 0;
 
@@ -73,7 +73,6 @@ hub_children(struct emulator *e, const char *hub_id, const char *type, json_t **
 		n++;
 	}
 done:
-	free(low);
 	free(pref);
 	return n;
 }

@@ -423,6 +423,21 @@ auth_jwks(struct emulator *e, struct emu_req *r)
 	emu_reply_json(r, 200, json_pack("{s:[]}", "keys"));
 }
 
+/*
+ * ARM's 401: the challenge names the token endpoint and why (the
+ * description), the CloudError code and message say the same.
+ */
+static bool
+unauthenticated(struct emu_req *r, const char *why, const char *code, const char *message)
+{
+	emu_header(r, "WWW-Authenticate",
+	    "Bearer authorization_uri=\"%s/common/oauth2/v2.0/authorize\", error=\"invalid_token\", error_description=\"%s\"",
+	    r->base, why);
+	emu_reply_error(r, 401, code, "%s", message);
+	emu_op_name(r, "unauthenticated");
+	return false;
+}
+
 bool
 auth_check(struct emulator *e, struct emu_req *r)
 {
@@ -432,46 +447,28 @@ auth_check(struct emulator *e, struct emu_req *r)
 
 	if (e->no_auth)
 		return true;
-	if (h == NULL) {
-		emu_header(r, "WWW-Authenticate",
-		    "Bearer authorization_uri=\"%s/common/oauth2/v2.0/authorize\", error=\"invalid_token\", error_description=\"The authentication failed because of missing 'Authorization' header.\"",
-		    r->base);
-		emu_reply_error(r, 401, "AuthenticationFailed",
-		    "Authentication failed. The 'Authorization' header is missing.");
-		emu_op_name(r, "unauthenticated");
-		return false;
-	}
-	if (strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
-		emu_header(r, "WWW-Authenticate",
-		    "Bearer authorization_uri=\"%s/common/oauth2/v2.0/authorize\", error=\"invalid_token\", error_description=\"The authentication failed because of an invalid 'Authorization' header.\"",
-		    r->base);
-		emu_reply_error(r, 401, "AuthenticationFailed",
+	if (h == NULL)
+		return unauthenticated(r,
+		    "The authentication failed because of missing 'Authorization' header.",
+		    "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.");
+	if (strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0')
+		return unauthenticated(r,
+		    "The authentication failed because of an invalid 'Authorization' header.",
+		    "AuthenticationFailed",
 		    "Authentication failed. The 'Authorization' header is provided in an invalid format.");
-		emu_op_name(r, "unauthenticated");
-		return false;
-	}
 	t = json_object_get(e->tokens, h + 7);
-	if (t == NULL) {
-		emu_header(r, "WWW-Authenticate",
-		    "Bearer authorization_uri=\"%s/common/oauth2/v2.0/authorize\", error=\"invalid_token\", error_description=\"The access token is invalid.\"",
-		    r->base);
-		emu_reply_error(r, 401, "InvalidAuthenticationToken", "The access token is invalid.");
-		emu_op_name(r, "unauthenticated");
-		return false;
-	}
+	if (t == NULL)
+		return unauthenticated(r, "The access token is invalid.", "InvalidAuthenticationToken",
+		    "The access token is invalid.");
 	exp = json_real_value(json_object_get(t, "exp"));
 	now = emu_now();
 	if (exp <= now) {
-		char a[40], b[40];
+		char a[40], b[40], msg[160];
 		emu_time_iso(exp, a);
 		emu_time_iso(now, b);
-		emu_header(r, "WWW-Authenticate",
-		    "Bearer authorization_uri=\"%s/common/oauth2/v2.0/authorize\", error=\"invalid_token\", error_description=\"The access token has expired.\"",
-		    r->base);
-		emu_reply_error(r, 401, "ExpiredAuthenticationToken",
+		snprintf(msg, sizeof(msg),
 		    "The access token expiry UTC time '%s' is earlier than current UTC time '%s'.", a, b);
-		emu_op_name(r, "unauthenticated");
-		return false;
+		return unauthenticated(r, "The access token has expired.", "ExpiredAuthenticationToken", msg);
 	}
 	/* who is asking, for the role assignments (authz.c); NULL for the managed identity */
 	if (json_str(t, "tenant") != NULL && json_str(t, "clientId") != NULL)

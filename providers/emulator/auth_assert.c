@@ -48,6 +48,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "plan/base64.h"
 #include "plan/jsonutil.h"
 #include "providers/emulator/auth_assert.h"
 #include "providers/emulator/emu.h"
@@ -55,59 +56,11 @@
 #define CLOCK_SKEW 300.0
 #define DOCS "Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials ."
 
-static int
-b64_digit(unsigned char ch, bool url)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == (url ? '-' : '+'))
-		return 62;
-	if (ch == (url ? '_' : '/'))
-		return 63;
-	return -1;
-}
-
-/* Decodes base64 (url: the URL alphabet, no padding) into a new buffer; NULL when malformed. */
-static unsigned char *
-b64_decode(const char *s, size_t n, bool url, size_t *outlen)
-{
-	unsigned char *out = malloc(n * 3 / 4 + 3);
-	unsigned acc = 0;
-	int bits = 0;
-	size_t i, o = 0;
-
-	if (out == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		int d;
-		if (!url && s[i] == '=')
-			break;
-		if (!url && (s[i] == '\n' || s[i] == '\r' || s[i] == ' '))
-			continue;
-		if ((d = b64_digit((unsigned char)s[i], url)) < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned)d;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	*outlen = o;
-	return out;
-}
-
 static json_t *
 b64_json(const char *s, size_t n)
 {
 	size_t len;
-	unsigned char *raw = b64_decode(s, n, true, &len);
+	unsigned char *raw = base64_decode(s, n, true, &len);
 	json_t *v;
 
 	if (raw == NULL)
@@ -131,7 +84,7 @@ key_cert(const json_t *kc)
 	size_t len;
 	X509 *x;
 
-	if (k == NULL || (der = b64_decode(k, strlen(k), false, &len)) == NULL)
+	if (k == NULL || (der = base64_decode(k, strlen(k), false, &len)) == NULL)
 		return NULL;
 	p = der;
 	x = d2i_X509(NULL, &p, (long)len);
@@ -299,7 +252,7 @@ header_thumb(const json_t *hdr, bool *pss, unsigned char *thumb, size_t *tlen,
 		    alg != NULL ? alg : "");
 		return false;
 	}
-	raw = t != NULL ? b64_decode(t, strlen(t), true, &n) : NULL;
+	raw = t != NULL ? base64_decode(t, strlen(t), true, &n) : NULL;
 	if (raw == NULL || n != (t256 != NULL ? 32u : 20u)) {
 		free(raw);
 		fail(f, 400, "invalid_request", 50027, "JWT token is invalid or malformed. The header "
@@ -330,7 +283,7 @@ x5c_ok(const json_t *hdr, const unsigned char *thumb, size_t tlen, struct auth_a
 		X509 *x;
 
 		if (!ok || !json_is_string(v) ||
-		    (der = b64_decode(json_string_value(v), json_string_length(v), false, &len)) == NULL) {
+		    (der = base64_decode(json_string_value(v), json_string_length(v), false, &len)) == NULL) {
 			ok = false;
 			break;
 		}
@@ -367,7 +320,7 @@ auth_assert_verify(const json_t *client, const char *assertion, const char *clie
 	if (d1 == NULL || d2 == NULL || strchr(d2 + 1, '.') != NULL ||
 	    (hdr = b64_json(assertion, (size_t)(d1 - assertion))) == NULL ||
 	    (claims = b64_json(d1 + 1, (size_t)(d2 - d1 - 1))) == NULL ||
-	    (sig = b64_decode(d2 + 1, strlen(d2 + 1), true, &siglen)) == NULL) {
+	    (sig = base64_decode(d2 + 1, strlen(d2 + 1), true, &siglen)) == NULL) {
 		fail(f, 400, "invalid_request", 50027, "JWT token is invalid or malformed.");
 		goto done;
 	}

@@ -99,10 +99,23 @@ custom_role(const struct emulator *e, const char *name_or_id)
 	return NULL;
 }
 
+/* Whether a permissions list ([{actions, notActions, ...}]) reads as rbac_perms_add_json reads it. */
+static int
+check_perms(const json_t *perms, struct nw_err *err)
+{
+	struct rbac_perms *p = rbac_perms_new();
+	int rc;
+
+	if (p == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory reading permissions");
+	rc = rbac_perms_add_json(p, perms, err);
+	rbac_perms_free(p);
+	return rc;
+}
+
 static int
 check_role_defs(const json_t *defs, struct nw_err *err)
 {
-	struct rbac_perms *p = NULL;
 	const json_t *d;
 	size_t i;
 	int rc = 0;
@@ -112,11 +125,7 @@ check_role_defs(const json_t *defs, struct nw_err *err)
 	json_array_foreach(defs, i, d) {
 		if (json_str(d, "name") == NULL || json_str(d, "id") == NULL)
 			return err_set(err, NW_EINPUT, "clients: /roleDefinitions/%zu: needs \"name\" and \"id\"", i);
-		if ((p = rbac_perms_new()) == NULL)
-			return err_set(err, NW_ENOMEM, "out of memory reading the role definitions");
-		rc = rbac_perms_add_json(p, json_object_get(d, "permissions"), err);
-		rbac_perms_free(p);
-		if (rc != 0) {
+		if ((rc = check_perms(json_object_get(d, "permissions"), err)) != 0) {
 			err_prefix(err, "clients: /roleDefinitions/%zu/permissions", i);
 			return rc;
 		}
@@ -321,8 +330,7 @@ authz_permissions(struct emulator *e, struct emu_req *r, const struct emu_call *
 
 	(void)c;
 	if (strcmp(r->method, "GET") != 0) {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+		emu_reply_bad_method(r);
 		return;
 	}
 	if (!emu_api_ok(r, EMU_NS_AUTHORIZATION))
@@ -424,8 +432,7 @@ authz_deny_assignments(struct emulator *e, struct emu_req *r, const struct emu_c
 	(void)c;
 	if (strcmp(r->method, "GET") != 0) {
 		json_decref(value);
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+		emu_reply_bad_method(r);
 		return;
 	}
 	if (value == NULL || !emu_api_ok(r, EMU_NS_AUTHORIZATION)) {
@@ -479,7 +486,6 @@ check_locks(json_t *list, struct nw_err *err)
 static int
 check_denies(json_t *list, struct nw_err *err)
 {
-	struct rbac_perms *p;
 	json_t *d, *props;
 	size_t i;
 	int rc;
@@ -492,11 +498,7 @@ check_denies(json_t *list, struct nw_err *err)
 		    !json_is_array(json_object_get(props, "principals")))
 			return err_set(err, NW_EINPUT, "/denyAssignments/%zu: needs id, name, properties.scope and "
 			    "properties.principals", i);
-		if ((p = rbac_perms_new()) == NULL)
-			return err_set(err, NW_ENOMEM, "out of memory reading the deny assignments");
-		rc = rbac_perms_add_json(p, json_object_get(props, "permissions"), err);
-		rbac_perms_free(p);
-		if (rc != 0) {
+		if ((rc = check_perms(json_object_get(props, "permissions"), err)) != 0) {
 			err_prefix(err, "/denyAssignments/%zu/properties/permissions", i);
 			return rc;
 		}
@@ -567,8 +569,7 @@ control_authz(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 			return;
 		}
 	} else if (strcmp(r->method, "GET") != 0) {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+		emu_reply_bad_method(r);
 		return;
 	}
 	if (authz_doc(e) != NULL)

@@ -74,13 +74,12 @@ cg_add(struct emulator *e, struct cg *g, json_t *vnet)
 static void
 group_members(struct emulator *e, const char *ng_id, const char *region, struct cg *out)
 {
-	char *low = emu_lower(ng_id), *pref = low != NULL ? emu_printf("%s/staticmembers/", low) : NULL;
+	char *pref = emu_lower_printf("%s/staticmembers/", ng_id);
 	const char **keys;
 	size_t n, i;
 
 	if (pref == NULL) {
 		e->oom = true;
-		free(low);
 		return;
 	}
 	emu_store_sorted(e, &keys, &n);
@@ -96,7 +95,6 @@ group_members(struct emulator *e, const char *ng_id, const char *region, struct 
 		if (region == NULL || strcmp(norm_region(json_str(v, "location"), vr), region) == 0)
 			cg_add(e, out, v);
 	}
-	free(low);
 	free(pref);
 }
 
@@ -730,12 +728,25 @@ record_time(struct emulator *e, const char *nm_id, const char *region)
 	return "";
 }
 
+/* The connectivity configuration ids a region's deployment ({type: [ids]}) holds (borrowed), or NULL. */
+static json_t *
+connectivity_ids(json_t *types)
+{
+	const char *type;
+	json_t *ids;
+
+	json_object_foreach(types, type, ids)
+		if (strcasecmp(type, "Connectivity") == 0)
+			return ids;
+	return NULL;
+}
+
 static void
 list_active(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *body)
 {
-	json_t *dep = avnm_deployments_of(e, nm_id), *types, *ids, *cid, *all = json_array();
+	json_t *dep = avnm_deployments_of(e, nm_id), *types, *cid, *all = json_array();
 	json_t *regions = json_object_get(body, "regions");
-	const char *region, *type;
+	const char *region;
 	size_t start, top, i;
 
 	if (page_args(e, r, body, &start, &top) != 0)
@@ -744,21 +755,16 @@ list_active(struct emulator *e, struct emu_req *r, const char *nm_id, json_t *bo
 	json_object_foreach(dep, region, types) {
 		if (!filter_has(regions, region))
 			continue;
-		json_object_foreach(types, type, ids) {
-			if (strcasecmp(type, "Connectivity") != 0)
-				continue;
-			json_array_foreach(ids, i, cid) {
-				json_t *cfg = json_is_string(cid) ? emu_store_get(e, json_string_value(cid)) : NULL;
-				json_t *item;
+		json_array_foreach(connectivity_ids(types), i, cid) {
+			json_t *cfg = json_is_string(cid) ? emu_store_get(e, json_string_value(cid)) : NULL;
+			json_t *item;
 
-				if (cfg == NULL)
-					continue;
-				item = config_item(e, cfg);
-				json_object_set_new(item, "commitTime",
-				    json_string(record_time(e, nm_id, region)));
-				json_object_set_new(item, "region", json_string(region));
-				json_array_append_new(all, item);
-			}
+			if (cfg == NULL)
+				continue;
+			item = config_item(e, cfg);
+			json_object_set_new(item, "commitTime", json_string(record_time(e, nm_id, region)));
+			json_object_set_new(item, "region", json_string(region));
+			json_array_append_new(all, item);
 		}
 	}
 	reply_body_page(r, all, start, top);
@@ -797,10 +803,10 @@ vnet_in_config(struct emulator *e, json_t *cfg, const char *vnet_id)
 static void
 list_effective(struct emulator *e, struct emu_req *r, const char *vnet_id, json_t *body)
 {
-	json_t *dep = json_object_get(e->observed, "avnmDeployments"), *regions, *types, *ids, *cid;
+	json_t *dep = json_object_get(e->observed, "avnmDeployments"), *regions, *types, *cid;
 	json_t *all = json_array(), *vnet = emu_store_get(e, vnet_id);
 	char vreg[REGION_MAX];
-	const char *nm, *region, *type;
+	const char *nm, *region;
 	size_t start, top, i;
 
 	norm_region(json_str(vnet, "location"), vreg);
@@ -813,14 +819,10 @@ list_effective(struct emulator *e, struct emu_req *r, const char *vnet_id, json_
 
 			if (strcmp(norm_region(region, reg), vreg) != 0)
 				continue;
-			json_object_foreach(types, type, ids) {
-				if (strcasecmp(type, "Connectivity") != 0)
-					continue;
-				json_array_foreach(ids, i, cid) {
-					json_t *cfg = json_is_string(cid) ? emu_store_get(e, json_string_value(cid)) : NULL;
-					if (cfg != NULL && vnet_in_config(e, cfg, vnet_id))
-						json_array_append_new(all, config_item(e, cfg));
-				}
+			json_array_foreach(connectivity_ids(types), i, cid) {
+				json_t *cfg = json_is_string(cid) ? emu_store_get(e, json_string_value(cid)) : NULL;
+				if (cfg != NULL && vnet_in_config(e, cfg, vnet_id))
+					json_array_append_new(all, config_item(e, cfg));
 			}
 		}
 	reply_body_page(r, all, start, top);

@@ -54,12 +54,11 @@ deployments_handle(struct emulator *e, struct emu_req *r, const char *sub, const
 	if (!arm_api_resources_ok(r))
 		return;
 	if (nrest > 2) {
-		emu_reply_error(r, 404, "NotFound", "The requested path '%s' was not found.", r->path);
+		emu_reply_no_path(r);
 		return;
 	}
 	if (strcmp(r->method, "GET") != 0) {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+		emu_reply_bad_method(r);
 		return;
 	}
 	if (!emu_store_sub_exists(e, sub)) {

@@ -89,21 +89,37 @@ done:
 	free(circuit_id);
 }
 
+/*
+ * The resource id in the estate's route model when it is of type (NULL
+ * when not); *ctx the model, NULL (err set) when it cannot be built.
+ */
+static struct topo_resource *
+estate_find(struct emulator *e, const char *id, enum topo_type type, struct routes_ctx **ctx,
+    struct nw_err *err)
+{
+	struct topology *t;
+	struct topo_resource *res;
+
+	if (emu_store_routes(e, &t, ctx, err) != 0) {
+		*ctx = NULL;
+		return NULL;
+	}
+	res = topology_find(t, id);
+	return res != NULL && res->type == type ? res : NULL;
+}
+
 static json_t *
 nic_routes(struct emulator *e, const char *nic_id, struct nw_err *err)
 {
-	struct topology *t;
 	struct routes_ctx *ctx;
-	struct topo_resource *res;
-	struct topo_nic *nic;
+	struct topo_resource *res = estate_find(e, nic_id, TOPO_NIC, &ctx, err);
+	struct topo_nic *nic = res != NULL ? res->view : NULL;
 	struct route_set set = { 0 };
 	json_t *value;
 	size_t i;
 
-	if (emu_store_routes(e, &t, &ctx, err) != 0)
+	if (ctx == NULL)
 		return NULL;
-	res = topology_find(t, nic_id);
-	nic = res != NULL && res->type == TOPO_NIC ? res->view : NULL;
 	if (nic == NULL || nic->subnet == NULL) {
 		err_set(err, NW_EINPUT, "network interface %s is not in a subnet of the estate", nic_id);
 		return NULL;
@@ -141,17 +157,15 @@ nic_routes(struct emulator *e, const char *nic_id, struct nw_err *err)
 static json_t *
 circuit_routes(struct emulator *e, const char *circuit_id, struct nw_err *err)
 {
-	struct topology *t;
 	struct routes_ctx *ctx;
-	struct topo_resource *res;
+	struct topo_resource *res = estate_find(e, circuit_id, TOPO_CIRCUIT, &ctx, err);
 	struct circuit_route_set set = { 0 };
 	json_t *value;
 	size_t i;
 
-	if (emu_store_routes(e, &t, &ctx, err) != 0)
+	if (ctx == NULL)
 		return NULL;
-	res = topology_find(t, circuit_id);
-	if (res == NULL || res->type != TOPO_CIRCUIT) {
+	if (res == NULL) {
 		err_set(err, NW_EINPUT, "circuit %s is not in the estate", circuit_id);
 		return NULL;
 	}

@@ -245,6 +245,12 @@ void emu_reply_json(struct emu_req *r, int status, json_t *body);
 void emu_reply_error(struct emu_req *r, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* ARM's 404 NotFound for a path it serves nothing at. */
+void emu_reply_no_path(struct emu_req *r);
+
+/* ARM's 405 MethodNotAllowed for a method the path does not serve. */
+void emu_reply_bad_method(struct emu_req *r);
+
 /* Answers ARM's 500 for an allocation that failed. */
 void emu_reply_oom(struct emu_req *r);
 
@@ -285,6 +291,8 @@ double emu_scaled(const struct emulator *e, double nominal);
 char *emu_lower(const char *s);
 char *emu_strdup(const char *s);
 char *emu_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* emu_printf, lowercased (store keys and prefixes are lowercase ids). */
+char *emu_lower_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The next value of a splitmix64 generator. */
 uint64_t emu_rand(uint64_t *state);

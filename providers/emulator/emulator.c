@@ -605,33 +605,39 @@ load_estate(struct emulator *e, const struct emulator_opts *o, struct nw_err *er
 	return rc;
 }
 
+/*
+ * A rules document: the options' JSON when given, else the file's, read by
+ * load; nothing when neither is given.  With name_file, what load finds
+ * wrong in a file names the file.
+ */
+static int
+load_rule_doc(struct emulator *e, const json_t *given, const char *path, const char *what,
+    int (*load)(struct emulator *, const json_t *, struct nw_err *), bool name_file,
+    struct nw_err *err)
+{
+	json_t *doc = NULL;
+	int rc;
+
+	if (given == NULL && path == NULL)
+		return 0;
+	if (given == NULL && (rc = load_json_file(&doc, path, what, err)) != 0)
+		return rc;
+	rc = load(e, given != NULL ? given : doc, err);
+	if (rc != 0 && given == NULL && name_file)
+		err_prefix(err, "%s", path);
+	json_decref(doc);
+	return rc;
+}
+
 /* The fault rules and the OAuth2 clients, from the options' JSON or files. */
 static int
 load_rules(struct emulator *e, const struct emulator_opts *o, struct nw_err *err)
 {
-	json_t *doc = NULL;
-	int rc = 0;
+	int rc = load_rule_doc(e, o->faults_json, o->faults_path, "faults", faults_load, true, err);
 
-	if (o->faults_json != NULL || o->faults_path != NULL) {
-		if (o->faults_json == NULL && (rc = load_json_file(&doc, o->faults_path, "faults",
-		    err)) != 0)
-			return rc;
-		rc = faults_load(e, o->faults_json != NULL ? o->faults_json : doc, err);
-		json_decref(doc);
-		doc = NULL;
-		if (rc != 0) {
-			if (o->faults_path != NULL && o->faults_json == NULL)
-				err_prefix(err, "%s", o->faults_path);
-			return rc;
-		}
-	}
-	if (o->clients_json != NULL || o->clients_path != NULL) {
-		if (o->clients_json == NULL && (rc = load_json_file(&doc, o->clients_path, "clients",
-		    err)) != 0)
-			return rc;
-		rc = auth_load_clients(e, o->clients_json != NULL ? o->clients_json : doc, err);
-		json_decref(doc);
-	}
+	if (rc == 0)
+		rc = load_rule_doc(e, o->clients_json, o->clients_path, "clients", auth_load_clients, false,
+		    err);
 	return rc;
 }
 

@@ -86,8 +86,7 @@ provider(struct emulator *e, struct emu_req *r, const char *sub, bool reg)
 	if (!emu_api_ok(r, EMU_NS_RESOURCES))
 		return;
 	if ((reg && strcmp(r->method, "POST") != 0) || (!reg && strcmp(r->method, "GET") != 0)) {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+		emu_reply_bad_method(r);
 		return;
 	}
 	emu_op_name(r, reg ? "register provider" : "get provider");
@@ -128,8 +127,7 @@ features_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 	}
 	if (nseg == 4) {
 		if (strcmp(r->method, "GET") != 0) {
-			emu_reply_error(r, 405, "MethodNotAllowed",
-			    "The requested resource does not support http method '%s'.", r->method);
+			emu_reply_bad_method(r);
 			return;
 		}
 		list_features(e, r, sub, seg[2]);
@@ -147,8 +145,7 @@ features_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 		verb = seg[5];
 	if (verb == NULL) {
 		if (strcmp(r->method, "GET") != 0) {
-			emu_reply_error(r, 405, "MethodNotAllowed",
-			    "The requested resource does not support http method '%s'.", r->method);
+			emu_reply_bad_method(r);
 			return;
 		}
 		emu_op_name(r, "get feature");
@@ -157,8 +154,7 @@ features_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 	}
 	if (strcmp(r->method, "POST") != 0 || (strcasecmp(verb, "register") != 0 &&
 	    strcasecmp(verb, "unregister") != 0)) {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+		emu_reply_bad_method(r);
 		return;
 	}
 	if (strcasecmp(verb, "register") == 0) {

@@ -202,10 +202,27 @@ node_new(struct parser *p, enum node_kind kind)
 	return n;
 }
 
+/*
+ * Appends the current token to path when it is of kind, and moves on;
+ * else says what was expected, and where, and returns false.
+ */
+static bool
+take_segment(struct parser *p, json_t *path, enum tok_kind kind, const char *what)
+{
+	if (p->cur.kind != kind) {
+		perr(p, "expected %s at character %zu", what, p->cur.pos + 1);
+		return false;
+	}
+	json_array_append_new(path, json_string(p->cur.text));
+	next(p);
+	return true;
+}
+
 static json_t *
 parse_field(struct parser *p)
 {
 	json_t *path = json_array();
+	bool ok;
 
 	if (p->cur.kind != T_IDENT) {
 		json_decref(path);
@@ -213,35 +230,20 @@ parse_field(struct parser *p)
 		    p->cur.kind == T_END ? "end of query" : p->cur.text);
 		return NULL;
 	}
-	json_array_append_new(path, json_string(p->cur.text));
-	next(p);
-	for (;;) {
+	ok = take_segment(p, path, T_IDENT, "a column name");
+	while (ok) {
 		if (is(p, ".")) {
 			next(p);
-			if (p->cur.kind != T_IDENT) {
-				json_decref(path);
-				perr(p, "expected a property name after '.' at character %zu", p->cur.pos + 1);
-				return NULL;
-			}
-			json_array_append_new(path, json_string(p->cur.text));
-			next(p);
+			ok = take_segment(p, path, T_IDENT, "a property name after '.'");
 		} else if (is(p, "[")) {
 			next(p);
-			if (p->cur.kind != T_STRING) {
-				json_decref(path);
-				perr(p, "expected a quoted key inside [] at character %zu", p->cur.pos + 1);
-				return NULL;
-			}
-			json_array_append_new(path, json_string(p->cur.text));
-			next(p);
-			if (!expect(p, "]")) {
-				json_decref(path);
-				return NULL;
-			}
+			ok = take_segment(p, path, T_STRING, "a quoted key inside []") && expect(p, "]");
 		} else {
 			return path;
 		}
 	}
+	json_decref(path);
+	return NULL;
 }
 
 static json_t *
@@ -357,13 +359,17 @@ parse_unary(struct parser *p)
 	return n;
 }
 
+/*
+ * A left-associative chain of operands joined by word ("and", "or"), each
+ * operand read by sub: the two binary levels of the grammar.
+ */
 static struct node *
-parse_and(struct parser *p)
+parse_chain(struct parser *p, const char *word, enum node_kind kind, struct node *(*sub)(struct parser *))
 {
-	struct node *l = parse_unary(p);
+	struct node *l = sub(p);
 
-	while (l != NULL && is(p, "and")) {
-		struct node *n = node_new(p, N_AND);
+	while (l != NULL && is(p, word)) {
+		struct node *n = node_new(p, kind);
 
 		if (n == NULL) {
 			node_free(l);
@@ -371,7 +377,7 @@ parse_and(struct parser *p)
 		}
 		next(p);
 		n->a = l;
-		n->b = parse_unary(p);
+		n->b = sub(p);
 		if (n->b == NULL) {
 			node_free(n);
 			return NULL;
@@ -382,27 +388,15 @@ parse_and(struct parser *p)
 }
 
 static struct node *
+parse_and(struct parser *p)
+{
+	return parse_chain(p, "and", N_AND, parse_unary);
+}
+
+static struct node *
 parse_or(struct parser *p)
 {
-	struct node *l = parse_and(p);
-
-	while (l != NULL && is(p, "or")) {
-		struct node *n = node_new(p, N_OR);
-
-		if (n == NULL) {
-			node_free(l);
-			return NULL;
-		}
-		next(p);
-		n->a = l;
-		n->b = parse_and(p);
-		if (n->b == NULL) {
-			node_free(n);
-			return NULL;
-		}
-		l = n;
-	}
-	return l;
+	return parse_chain(p, "or", N_OR, parse_and);
 }
 
 /* --- evaluation ------------------------------------------------------------------- */
@@ -1040,8 +1034,7 @@ graph_handle(struct emulator *e, struct emu_req *r, const struct emu_call *call)
 	if (!emu_api_ok(r, EMU_NS_GRAPH))
 		return;
 	if (strcmp(r->method, "POST") != 0) {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+		emu_reply_bad_method(r);
 		return;
 	}
 	if (!json_is_object(body) || (query = json_str(body, "query")) == NULL) {

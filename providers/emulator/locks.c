@@ -159,8 +159,7 @@ locks_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 		if (strcmp(r->method, "GET") == 0)
 			lock_list_reply(e, r, scope);
 		else
-			emu_reply_error(r, 405, "MethodNotAllowed",
-			    "The requested resource does not support http method '%s'.", r->method);
+			emu_reply_bad_method(r);
 		goto done;
 	}
 	if ((id = emu_printf("%s%s%s", scope, LOCKS_MARKER, tail)) == NULL || (list = locks_list(e)) == NULL)
@@ -182,8 +181,7 @@ locks_handle(struct emulator *e, struct emu_req *r, const struct emu_call *c)
 		emu_op_name(r, "delete lock");
 		emu_reply_empty(r, at >= 0 ? 200 : 204);
 	} else {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+		emu_reply_bad_method(r);
 	}
 	goto done;
 oom:

@@ -277,6 +277,26 @@ status_name(enum emu_op_state s)
 	}
 }
 
+/*
+ * When to poll a running operation again: the poll interval, scaled, or
+ * what is left of the operation if that is sooner.  Retry-After is whole
+ * seconds, rounded: under a large time scale it is 0, poll at once;
+ * retry-after-ms gives clients that read it the scaled interval.
+ */
+static void
+retry_after(struct emulator *e, struct emu_req *r, const struct emu_op *op)
+{
+	double left = op->deadline - emu_mono();
+	double wait = emu_scaled(e, EMU_POLL_INTERVAL);
+
+	if (left < wait)
+		wait = left;
+	if (wait < 0)
+		wait = 0;
+	emu_header(r, "Retry-After", "%d", (int)floor(wait + 0.5));
+	emu_header(r, "retry-after-ms", "%ld", wait * 1000 < 1 ? 1L : (long)ceil(wait * 1000));
+}
+
 static void
 handle_status(struct emulator *e, struct emu_req *r, const char *opid, bool result)
 {
@@ -289,17 +309,8 @@ handle_status(struct emulator *e, struct emu_req *r, const char *opid, bool resu
 		emu_reply_error(r, 404, "OperationNotFound", "The operation '%s' could not be found.", opid);
 		return;
 	}
-	if (op->state == OP_RUNNING) {
-		double left = op->deadline - emu_mono();
-		double wait = emu_scaled(e, EMU_POLL_INTERVAL);
-
-		if (left < wait)
-			wait = left;
-		if (wait < 0)
-			wait = 0;
-		emu_header(r, "Retry-After", "%d", (int)floor(wait + 0.5));
-		emu_header(r, "retry-after-ms", "%ld", wait * 1000 < 1 ? 1L : (long)ceil(wait * 1000));
-	}
+	if (op->state == OP_RUNNING)
+		retry_after(e, r, op);
 	if (!result) {
 		emu_time_iso(op->start, t);
 		body = json_pack("{s:o,s:s,s:s,s:s}", "id",
@@ -353,23 +364,13 @@ void
 arm_reply_lro(struct emulator *e, struct emu_req *r, const struct emu_op *op, int status,
     json_t *body)
 {
-	double left = op->deadline - emu_mono();
-	double wait = emu_scaled(e, EMU_POLL_INTERVAL);
-
-	if (left < wait)
-		wait = left;
-	if (wait < 0)
-		wait = 0;
 	emu_header(r, "Azure-AsyncOperation",
 	    "%s/subscriptions/%s/providers/Microsoft.Network/locations/%s/operations/%s?api-version=%s",
 	    r->base, op->subscription, op->region, op->id, EMU_API_NETWORK);
 	emu_header(r, "Location",
 	    "%s/subscriptions/%s/providers/Microsoft.Network/locations/%s/operationResults/%s?api-version=%s",
 	    r->base, op->subscription, op->region, op->id, EMU_API_NETWORK);
-	/* whole seconds, rounded: under a large time scale this is 0, poll at once;
-	 * retry-after-ms gives clients that read it the scaled interval */
-	emu_header(r, "Retry-After", "%d", (int)floor(wait + 0.5));
-	emu_header(r, "retry-after-ms", "%ld", wait * 1000 < 1 ? 1L : (long)ceil(wait * 1000));
+	retry_after(e, r, op);
 	if (body != NULL)
 		emu_reply_json(r, status, body);
 	else

@@ -72,11 +72,7 @@ rg_list(struct emulator *e, struct emu_req *r, const char *sub)
 static char *
 rg_prefix(const char *sub, const char *rg)
 {
-	char *raw = emu_printf("/subscriptions/%s/resourcegroups/%s/", sub, rg);
-	char *low = raw != NULL ? emu_lower(raw) : NULL;
-
-	free(raw);
-	return low;
+	return emu_lower_printf("/subscriptions/%s/resourcegroups/%s/", sub, rg);
 }
 
 /* Top-level resources of the group: ".../providers/{ns}/{type}/{name}" and nothing below. */
@@ -261,8 +257,7 @@ only_get(struct emu_req *r)
 {
 	if (strcmp(r->method, "GET") == 0)
 		return true;
-	emu_reply_error(r, 405, "MethodNotAllowed",
-	    "The requested resource does not support http method '%s'.", r->method);
+	emu_reply_bad_method(r);
 	return false;
 }
 

@@ -324,7 +324,7 @@ void
 emu_route_call(struct emulator *e, struct emu_req *r, struct emu_call *c)
 {
 	if (c->route == NULL) {
-		emu_reply_error(r, 404, "NotFound", "The requested path '%s' was not found.", r->path);
+		emu_reply_no_path(r);
 		return;
 	}
 	if (c->sub != NULL)
@@ -332,8 +332,7 @@ emu_route_call(struct emulator *e, struct emu_req *r, struct emu_call *c)
 	if (!route_checks(e, r, c))
 		goto done;
 	if (c->wrong_method) {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+		emu_reply_bad_method(r);
 		goto done;
 	}
 	/* RBAC, locks and policy, after the route's own checks (docs/emulator.md, "Refusals") */

@@ -244,11 +244,7 @@ emu_store_etag(struct emulator *e, json_t *obj)
 static char *
 rg_key(const char *sub, const char *rg)
 {
-	char *k = emu_printf("%s/%s", sub, rg);
-	char *low = k != NULL ? emu_lower(k) : NULL;
-
-	free(k);
-	return low;
+	return emu_lower_printf("%s/%s", sub, rg);
 }
 
 json_t *

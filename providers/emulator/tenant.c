@@ -58,16 +58,23 @@ tenant_load(struct emulator *e, const json_t *doc, struct nw_err *err)
 	return 0;
 }
 
+/* The entry of the directory's list whose field key is value (ignoring case), or NULL. */
 static const json_t *
-dir_sub(struct emulator *e, const char *id)
+dir_find(struct emulator *e, const char *list, const char *key, const char *value)
 {
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(json_object_get(e->directory, "subscriptions"), i, v)
-		if (strcasecmp(json_str(v, "subscriptionId"), id) == 0)
+	json_array_foreach(json_object_get(e->directory, list), i, v)
+		if (strcasecmp(json_str(v, key), value) == 0)
 			return v;
 	return NULL;
+}
+
+static const json_t *
+dir_sub(struct emulator *e, const char *id)
+{
+	return dir_find(e, "subscriptions", "subscriptionId", id);
 }
 
 const char *
@@ -151,8 +158,7 @@ tenant_subscriptions(struct emulator *e, struct emu_req *r)
 	emu_op_name(r, "list subscriptions");
 	if (strcmp(r->method, "GET") != 0) {
 		json_decref(value);
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+		emu_reply_bad_method(r);
 		return;
 	}
 	if (!api_ok(r, api_subscriptions, "Microsoft.Resources")) {
@@ -181,13 +187,7 @@ tenant_subscriptions(struct emulator *e, struct emu_req *r)
 static const json_t *
 find_mg(struct emulator *e, const char *name)
 {
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(e->directory, "managementGroups"), i, v)
-		if (strcasecmp(json_str(v, "name"), name) == 0)
-			return v;
-	return NULL;
+	return dir_find(e, "managementGroups", "name", name);
 }
 
 /* Appends the descendants of group mg (depth first), bounded by the directory's size. */
@@ -235,12 +235,11 @@ tenant_mgmt_groups(struct emulator *e, struct emu_req *r)
 	emu_op_name(r, "management group descendants");
 	if (slash == NULL || strcasecmp(slash, "/descendants") != 0 ||
 	    (size_t)(slash - rest) >= sizeof(name) || slash == rest) {
-		emu_reply_error(r, 404, "NotFound", "The requested path '%s' was not found.", r->path);
+		emu_reply_no_path(r);
 		return;
 	}
 	if (strcmp(r->method, "GET") != 0) {
-		emu_reply_error(r, 405, "MethodNotAllowed",
-		    "The requested resource does not support http method '%s'.", r->method);
+		emu_reply_bad_method(r);
 		return;
 	}
 	if (!api_ok(r, api_mgmt, "Microsoft.Management"))

@@ -40,6 +40,24 @@ emu_printf(const char *fmt, ...)
 }
 
 char *
+emu_lower_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL, *q;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	for (q = s; *q != '\0'; q++)
+		if (*q >= 'A' && *q <= 'Z')
+			*q = (char)(*q - 'A' + 'a');
+	return s;
+}
+
+char *
 emu_lower(const char *s)
 {
 	char *p = emu_strdup(s);
@@ -142,6 +160,19 @@ emu_reply_error(struct emu_req *r, int status, const char *code, const char *fmt
 	va_end(ap);
 	emu_reply_json(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
 	    "message", msg));
+}
+
+void
+emu_reply_no_path(struct emu_req *r)
+{
+	emu_reply_error(r, 404, "NotFound", "The requested path '%s' was not found.", r->path);
+}
+
+void
+emu_reply_bad_method(struct emu_req *r)
+{
+	emu_reply_error(r, 405, "MethodNotAllowed",
+	    "The requested resource does not support http method '%s'.", r->method);
 }
 
 void

@@ -102,17 +102,39 @@ run_fail(struct run *r, int rc, const struct nw_err *e)
 	return r->fatal;
 }
 
+/* After a write to the store that returned rc: rc, or the simulated crash when it comes now. */
+static int
+store_wrote(struct run *r, int rc, struct nw_err *err)
+{
+	if (rc == 0 && run_wrote(r))
+		rc = err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
+	return rc;
+}
+
+/* Moves wave idx to status in the store. */
+static int
+wave_set_status(struct run *r, int idx, enum store_wave_status status, struct nw_err *err)
+{
+	return store_wrote(r, store_wave_set_status(r->st, r->plan_id, idx, status, run_time(r), err), err);
+}
+
+/* Records the soak gate gid passed, with ev (stolen). */
+static int
+soak_passed(struct run *r, const char *gid, json_t *ev, struct nw_err *err)
+{
+	int rc = store_gate_record(r->st, r->plan_id, gid, STORE_GATE_PASSED, ev, run_time(r), err);
+
+	json_decref(ev);
+	return store_wrote(r, rc, err);
+}
+
 static int
 journal(struct run *r, const char *event, int wave, const char *step, json_t *detail, struct nw_err *err)
 {
 	int rc = store_journal_append(r->st, r->plan_id, event, wave, step, detail, run_time(r), err);
 
 	json_decref(detail);
-	if (rc != 0)
-		return rc;
-	if (run_wrote(r))
-		return err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
-	return 0;
+	return store_wrote(r, rc, err);
 }
 
 void
@@ -331,12 +353,8 @@ soak_end_early(struct run *r, const char *gid, int gate_wave, const char *since_
 	ev = json_pack("{s:f, s:f, s:s, s:b, s:s, s:s, s:s, s:s}", "soakedSeconds", seconds - left,
 	    "secondsLeft", left, "since", since_name, "endedEarly", 1, "by", by, "reason", why, "at", t,
 	    "summary", summary);
-	rc = store_gate_record(r->st, r->plan_id, gid, STORE_GATE_PASSED, ev, run_time(r), err);
-	json_decref(ev);
-	if (rc != 0)
+	if ((rc = soak_passed(r, gid, ev, err)) != 0)
 		return rc;
-	if (run_wrote(r))
-		return err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
 	rc = journal(r, "soak-ended-early", gate_wave, NULL, json_pack("{s:s, s:s, s:s, s:s, s:f}", "gate",
 	    gid, "by", by, "reason", why, "at", t, "secondsLeft", left), err);
 	if (rc != 0)
@@ -383,12 +401,8 @@ soak_one(struct run *r, const json_t *gate, int gate_wave, const char *since_nam
 	}
 	if (left <= 0) {
 		ev = json_pack("{s:f, s:s}", "soakedSeconds", seconds, "since", since_name);
-		rc = store_gate_record(r->st, r->plan_id, gid, STORE_GATE_PASSED, ev, run_time(r), err);
-		json_decref(ev);
-		if (rc != 0)
+		if ((rc = soak_passed(r, gid, ev, err)) != 0)
 			return rc;
-		if (run_wrote(r))
-			return err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
 		run_event(r, "gate-result", json_pack("{s:i, s:s, s:s, s:s, s:s}", "index", gate_wave, "gate",
 		    gid, "kind", gate_kind_name(GATE_SOAK), "outcome", "passed", "summary", "the soak has passed"));
 		return 0;
@@ -694,12 +708,8 @@ wave_rollback(struct run *r, int idx, bool prove, struct nw_err *err)
 	for (i = cut; i < wr.njobs; i++)
 		if (wr.jobs[i].phase != JP_FINISHED)
 			undone++;
-	if ((rc = store_wave_set_status(r->st, r->plan_id, idx, STORE_WAVE_RUNNING, run_time(r), err)) != 0)
+	if ((rc = wave_set_status(r, idx, STORE_WAVE_RUNNING, err)) != 0)
 		goto done;
-	if (run_wrote(r)) {
-		rc = err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
-		goto done;
-	}
 	run_event(r, "wave-start", json_pack("{s:s, s:i, s:s, s:s, s:I}", "wave", wr.name, "index", idx,
 	    "kind", json_str(wr.wave, "kind") != NULL ? json_str(wr.wave, "kind") : "", "direction",
 	    "rollback", "steps", (json_int_t)undone));
@@ -728,12 +738,8 @@ wave_rollback(struct run *r, int idx, bool prove, struct nw_err *err)
 		    json_str(wr.wave, "rollback") != NULL ? json_str(wr.wave, "rollback") : "", undone);
 		goto done;
 	}
-	if ((rc = store_wave_set_status(r->st, r->plan_id, idx, STORE_WAVE_ROLLED_BACK, run_time(r), err)) != 0)
+	if ((rc = wave_set_status(r, idx, STORE_WAVE_ROLLED_BACK, err)) != 0)
 		goto done;
-	if (run_wrote(r)) {
-		rc = err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
-		goto done;
-	}
 	/*
 	 * The gates keep their results: they say why the wave was rolled back
 	 * (`status` shows them with their evidence).  Applying the wave again
@@ -833,12 +839,8 @@ wave_forward(struct run *r, const json_t *wlist, int idx, struct nw_err *err)
 	if (wave_fresh(&wr) && (rc = check_drift(r, &wr, err)) != 0)
 		goto done;
 	if (wstatus == NULL || strcmp(wstatus, "running") != 0) {
-		if ((rc = store_wave_set_status(r->st, r->plan_id, idx, STORE_WAVE_RUNNING, run_time(r), err)) != 0)
+		if ((rc = wave_set_status(r, idx, STORE_WAVE_RUNNING, err)) != 0)
 			goto done;
-		if (run_wrote(r)) {
-			rc = err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
-			goto done;
-		}
 	}
 	run_event(r, "wave-start", json_pack("{s:s, s:i, s:s, s:s, s:I, s:I}", "wave", wr.name, "index", idx,
 	    "kind", json_str(wr.wave, "kind") != NULL ? json_str(wr.wave, "kind") : "", "direction",
@@ -876,12 +878,8 @@ wave_forward(struct run *r, const json_t *wlist, int idx, struct nw_err *err)
 	}
 	if ((rc = history_wave(r, &wr, true, err)) != 0)
 		goto done;
-	if ((rc = store_wave_set_status(r->st, r->plan_id, idx, STORE_WAVE_DONE, run_time(r), err)) != 0)
+	if ((rc = wave_set_status(r, idx, STORE_WAVE_DONE, err)) != 0)
 		goto done;
-	if (run_wrote(r)) {
-		rc = err_set(err, NW_EPARTIAL, "the run stopped dead (simulated crash)");
-		goto done;
-	}
 	r->res->waves_done++;
 	run_event(r, "wave-done", json_pack("{s:s, s:i}", "wave", wr.name, "index", idx));
 done:

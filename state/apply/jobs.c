@@ -118,6 +118,29 @@ job_finish(struct job *j, bool ok)
 	j->image = NULL;
 }
 
+/*
+ * Records how the step ended in the store and counts the write: true when
+ * the job goes on, false when it has been finished instead (the store
+ * failed, or the simulated crash came).
+ */
+static bool
+job_record_end(struct job *j, enum store_step_status status, const json_t *image, const char *why)
+{
+	struct nw_err e = { 0 };
+	int rc = store_step_finish(j->r->st, j->r->plan_id, j->id, status, image, why, run_time(j->r), &e);
+
+	if (rc != 0) {
+		job_store_failed(j, rc, &e);
+		return false;
+	}
+	j->status = status;
+	if (!job_wrote(j)) {
+		job_finish(j, false);
+		return false;
+	}
+	return true;
+}
+
 static void
 job_fail(struct job *j, const char *fmt, ...)
 {
@@ -133,17 +156,8 @@ job_fail(struct job *j, const char *fmt, ...)
 		return;
 	}
 	if (j->status == STORE_STEP_STARTED) {
-		rc = store_step_finish(j->r->st, j->r->plan_id, j->id, STORE_STEP_FAILED, NULL, j->error,
-		    run_time(j->r), &e);
-		if (rc != 0) {
-			job_store_failed(j, rc, &e);
+		if (!job_record_end(j, STORE_STEP_FAILED, NULL, j->error))
 			return;
-		}
-		j->status = STORE_STEP_FAILED;
-		if (!job_wrote(j)) {
-			job_finish(j, false);
-			return;
-		}
 	} else {
 		json_t *detail = json_pack("{s:s}", "error", j->error);
 		rc = store_journal_append(j->r->st, j->r->plan_id, "step-not-started", j->wr->index, j->id,
@@ -165,20 +179,10 @@ job_fail(struct job *j, const char *fmt, ...)
 static void
 job_succeed(struct job *j, const json_t *image, const char *how, bool changed)
 {
-	struct nw_err e = { 0 };
 	enum store_step_status s = j->dir == STORE_FORWARD ? STORE_STEP_DONE : STORE_STEP_ROLLED_BACK;
-	int rc;
 
-	rc = store_step_finish(j->r->st, j->r->plan_id, j->id, s, image, NULL, run_time(j->r), &e);
-	if (rc != 0) {
-		job_store_failed(j, rc, &e);
+	if (!job_record_end(j, s, image, NULL))
 		return;
-	}
-	j->status = s;
-	if (!job_wrote(j)) {
-		job_finish(j, false);
-		return;
-	}
 	if (changed)
 		j->r->res->steps_done++;
 	else
@@ -429,17 +433,8 @@ job_forward_start(struct job *j)
 
 	j->dir = STORE_FORWARD;
 	if (strcmp(m, "NONE") == 0) {
-		struct nw_err e = { 0 };
-		int rc = store_step_finish(j->r->st, j->r->plan_id, j->id, STORE_STEP_SKIPPED, NULL,
-		    NULL, run_time(j->r), &e);
-		if (rc != 0) {
-			job_store_failed(j, rc, &e);
+		if (!job_record_end(j, STORE_STEP_SKIPPED, NULL, NULL))
 			return;
-		}
-		if (!job_wrote(j)) {
-			job_finish(j, false);
-			return;
-		}
 		j->r->res->steps_skipped++;
 		job_event(j, "step-skipped", NULL);
 		job_finish(j, true);
@@ -639,6 +634,24 @@ job_reschedule(struct job *j, const char *why)
 	j->image = NULL;
 }
 
+/*
+ * A step to be rolled back once its forward write settles (then_rollback):
+ * records how that write ended (done, with the image read; or failed, and
+ * why), then starts undoing it.
+ */
+static void
+job_forward_then_rollback(struct job *j, enum store_step_status status, json_t *image, const char *why)
+{
+	if (!job_record_end(j, status, image, why))
+		return;
+	if (status == STORE_STEP_DONE) {
+		json_decref(j->image);
+		j->image = NULL;
+	}
+	j->reconciling = false;
+	job_rollback_start(j);
+}
+
 /* The state after the step is known: is it what was promised? */
 static void
 job_evaluate(struct job *j, json_t *image)
@@ -648,22 +661,7 @@ job_evaluate(struct job *j, json_t *image)
 
 	if (er == EXPECT_MET) {
 		if (j->then_rollback) {
-			struct nw_err e = { 0 };
-			int rc = store_step_finish(j->r->st, j->r->plan_id, j->id, STORE_STEP_DONE, image, NULL,
-			    run_time(j->r), &e);
-			if (rc != 0) {
-				job_store_failed(j, rc, &e);
-				return;
-			}
-			j->status = STORE_STEP_DONE;
-			if (!job_wrote(j)) {
-				job_finish(j, false);
-				return;
-			}
-			json_decref(j->image);
-			j->image = NULL;
-			j->reconciling = false;
-			job_rollback_start(j);
+			job_forward_then_rollback(j, STORE_STEP_DONE, image, NULL);
 			return;
 		}
 		job_succeed(j, image, j->reconciling ? "reconciled: found done" : NULL, true);
@@ -685,20 +683,7 @@ job_evaluate(struct job *j, json_t *image)
 	}
 	if (j->then_rollback) {
 		/* the forward step did not complete: still undo whatever it left */
-		struct nw_err e = { 0 };
-		int rc = store_step_finish(j->r->st, j->r->plan_id, j->id, STORE_STEP_FAILED, NULL, why,
-		    run_time(j->r), &e);
-		if (rc != 0) {
-			job_store_failed(j, rc, &e);
-			return;
-		}
-		j->status = STORE_STEP_FAILED;
-		if (!job_wrote(j)) {
-			job_finish(j, false);
-			return;
-		}
-		j->reconciling = false;
-		job_rollback_start(j);
+		job_forward_then_rollback(j, STORE_STEP_FAILED, NULL, why);
 		return;
 	}
 	job_fail(j, "%s %s: %s", j->id, json_str(j->step, "action"), why);

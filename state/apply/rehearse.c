@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +36,6 @@ rehearsal_getenv(void *arg, const char *name)
 	if (strcmp(name, "AZURE_CLIENT_SECRET") == 0)
 		return "rehearsal-only";
 	return NULL;
-}
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 /* Copies the run state of the waves already done into the rehearsal's store. */
@@ -195,7 +185,7 @@ cleanup:
 	emulator_stop(emu);
 	provider_free(p);
 	store_close(priv);
-	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	(void)file_remove_tree(dir);
 done:
 	json_decref(plan);
 	return rc;
