@@ -35,7 +35,7 @@ judge(const struct gate_kind_def *ge, const json_t *params, const json_t *reads,
 
 /* Asserts that the judge of k gives want and, when summary is given, says it. */
 static void
-expect_judge(enum gate_kind k, const json_t *params, const json_t *reads, enum gate_outcome want,
+expect_judge(const struct gate_kind_def *k, const json_t *params, const json_t *reads, enum gate_outcome want,
     const char *summary)
 {
 	json_t *ev;
