@@ -316,6 +316,118 @@ START_TEST(test_a_vnet_that_holds_a_route_server_takes_no_second)
 }
 END_TEST
 
+/* text with "allowBranchToBranchTraffic": on in front of each hub's route server (text is freed) */
+static char *
+with_branch_to_branch(char *text, bool on)
+{
+	const char *key = on ? "\"allowBranchToBranchTraffic\": true, \"routeServer\"" :
+	    "\"allowBranchToBranchTraffic\": false, \"routeServer\"";
+	char *out = calloc(1, strlen(text) * 2 + 256), *o = out;
+	const char *p = text, *q;
+
+	ck_assert_ptr_nonnull(out);
+	while ((q = strstr(p, "\"routeServer\"")) != NULL) {
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		o = stpcpy(o, key);
+		p = q + strlen("\"routeServer\"");
+	}
+	strcpy(o, p);
+	free(text);
+	return out;
+}
+
+/* Plans text against cur (a document, stolen); the plan, or a failure naming err. */
+static json_t *
+plan_of(json_t *cdoc, const char *text)
+{
+	struct topology *cur = load(cdoc), *tgt;
+	struct planner_opts o = { .now = 1795377600, .current_source = "current.json", .target_source = "target.json" };
+	struct nw_err err = { 0 };
+	json_t *tdoc = NULL, *plan = NULL;
+	int rc;
+
+	ck_assert_msg(expand(&tdoc, cur, text, &err) == 0, "%s", err.msg);
+	tgt = load(tdoc);
+	rc = planner_plan(&plan, cur, tgt, &o, &err);
+	ck_assert_msg(rc == 0 && plan != NULL, "plan: %d %s", rc, err.msg);
+	topology_free(cur);
+	topology_free(tgt);
+	return plan;
+}
+
+static const json_t *
+wave_of(const json_t *plan, const char *kind)
+{
+	const json_t *w;
+	size_t i;
+
+	json_array_foreach(json_object_get(plan, "waves"), i, w)
+		if (strcmp(json_str(w, "kind"), kind) == 0)
+			return w;
+	return NULL;
+}
+
+/*
+ * allowBranchToBranchTraffic (Route Server FAQ: the route server and the
+ * VNet's gateways exchange routes) is a wave of its own: new route servers
+ * go in with it off and get it in the branch-to-branch wave, whose way
+ * back puts it off again; on route servers already there, the wave alone
+ * turns it on and its way back puts each server back as it was.  Each
+ * step is gated on the property.
+ */
+START_TEST(test_branch_to_branch_is_its_own_wave_with_its_gate_and_way_back)
+{
+	char *text = with_branch_to_branch(intent_text("hub1", NVA1, "", true), true);
+	json_t *plan = plan_of(estate_doc(), text), *after = NULL, *again;
+	const json_t *w = wave_of(plan, "branch-to-branch"), *st, *rs, *c;
+	struct nw_err err = { 0 };
+	size_t i;
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(plan, "waves"), 2), "kind"), "branch-to-branch");
+	ck_assert_uint_eq(json_array_size(json_object_get(w, "steps")), 2);
+	json_array_foreach(json_object_get(w, "steps"), i, st) {
+		ck_assert_str_eq(json_path_str(st, "operation", "method", NULL), "PUT");
+		ck_assert_str_eq(json_path_str(st, "inverse", "method", NULL), "PUT");
+		ck_assert(json_is_true(json_path(st, "operation", "body", "properties", "allowBranchToBranchTraffic", NULL)));
+		ck_assert(json_is_false(json_path(st, "inverse", "body", "properties", "allowBranchToBranchTraffic", NULL)));
+		ck_assert_str_eq(json_path_str(st, "operation", "body", "properties", "sku", NULL), "Standard");
+	}
+	c = json_array_get(json_path(gate_of(w, "resource-state"), "params", "checks", NULL), 0);
+	ck_assert_str_eq(json_str(c, "pointer"), "/properties/allowBranchToBranchTraffic");
+	ck_assert(json_is_true(json_object_get(c, "equals")));
+	/* the route-servers wave put them with it off: on only once the BGP sessions are up */
+	rs = json_array_get(json_object_get(wave_of(plan, "route-server"), "steps"), 0);
+	ck_assert(json_is_false(json_path(rs, "operation", "body", "properties", "allowBranchToBranchTraffic", NULL)));
+	json_decref(plan);
+	free(text);
+
+	/* on the estate after that change with branch-to-branch off, turning it on is the only wave */
+	text = with_branch_to_branch(intent_text("hub1", NVA1, "", true), false);
+	{
+		struct topology *cur = load(estate_doc());
+		ck_assert_msg(expand(&after, cur, text, &err) == 0, "%s", err.msg);
+		topology_free(cur);
+		free(text);
+	}
+	again = json_deep_copy(after);
+	text = with_branch_to_branch(intent_text("hub1", NVA1, "", true), true);
+	plan = plan_of(again, text);
+	ck_assert_uint_eq(json_array_size(json_object_get(plan, "waves")), 1);
+	w = wave_of(plan, "branch-to-branch");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_uint_eq(json_array_size(json_object_get(w, "steps")), 2);
+	st = json_array_get(json_object_get(w, "steps"), 0);
+	ck_assert(json_is_true(json_path(st, "operation", "body", "properties", "allowBranchToBranchTraffic", NULL)));
+	ck_assert(json_is_false(json_path(st, "inverse", "body", "properties", "allowBranchToBranchTraffic", NULL)));
+	ck_assert_ptr_nonnull(strstr(json_str(w, "rollback"), "previous allowBranchToBranchTraffic"));
+	json_decref(plan);
+	json_decref(after);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_the_learned_routes_judge_reads_azure_s_instance_keyed_answer)
 {
 	const struct gate_entry *ge = gate_entry_get(gate_kind_parse("learned-routes"));
@@ -368,6 +480,7 @@ main(void)
 	tcase_add_test(tc, test_without_as_override_loop_prevention_drops_and_the_cleanup_is_blocked);
 	tcase_add_test(tc, test_bad_intents_are_refused_naming_the_field);
 	tcase_add_test(tc, test_a_vnet_that_holds_a_route_server_takes_no_second);
+	tcase_add_test(tc, test_branch_to_branch_is_its_own_wave_with_its_gate_and_way_back);
 	tcase_add_test(tc, test_the_learned_routes_judge_reads_azure_s_instance_keyed_answer);
 	tcase_add_test(tc, test_reserved_asns_are_azure_s_and_iana_s);
 	suite_add_tcase(s, tc);
