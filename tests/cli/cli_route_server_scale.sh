@@ -79,6 +79,12 @@ EOF
 # (their BGP sessions wait for the route servers: declared.nvas of the target)
 run "$NETWAVE" target --current "$TMP/estate.json" --intent "$INTENT" --out "$TMP/tgt.json"
 expect_rc "target" 0
+if python3 -c '
+import json, sys
+n = json.load(open(sys.argv[1]))["declared"]["nvas"]
+sys.exit(not (len(n) == 2 and all(x.get("nic", "").endswith("/nic-" + x["name"]) and len(x["peers"]) == 1 for x in n)))' "$TMP/tgt.json"
+then pass "the NVAs the intent redeclares keep the NIC synth declared, and peer with one route server each"
+else fail "the NVAs the intent redeclares keep the NIC synth declared, and peer with one route server each"; fi
 python3 - "$TMP/estate.json" "$TMP/tgt.json" "$TMP/seed.json" <<'EOF'
 import json, sys
 e = json.load(open(sys.argv[1]))
