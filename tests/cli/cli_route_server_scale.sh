@@ -25,12 +25,9 @@
 # is bounded.
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/cli/ars_lib.sh"
 
-export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c1300
-export AZURE_CLIENT_ID=netwave-cli-tests
-export AZURE_CLIENT_SECRET="canary-cli-5ecret-0513"
-unset NETWAVE_ACCESS_TOKEN NETWAVE_DB NETWAVE_TEST_CRASH_AFTER 2>/dev/null || true
-export NETWAVE_NO_LIVE=1
+ars_env 00000000-0000-4000-8000-0000000c1300 "canary-cli-5ecret-0513"
 SUB=00000000-0000-4000-8000-a2eefb32555e
 SPOKES=${NETWAVE_ARS_SCALE_SPOKES:-60}
 DB="$TMP/netwave.db"
@@ -75,32 +72,16 @@ $(hub 2)
 }
 EOF
 
-# The emulator's estate: the UDR design, and the NVAs as they are configured
-# (their BGP sessions wait for the route servers: declared.nvas of the target)
-run "$NETWAVE" target --current "$TMP/estate.json" --intent "$INTENT" --out "$TMP/tgt.json"
-expect_rc "target" 0
+ars_emulator "$TMP/estate.json" "$INTENT"
 if python3 -c '
 import json, sys
 n = json.load(open(sys.argv[1]))["declared"]["nvas"]
 sys.exit(not (len(n) == 2 and all(x.get("nic", "").endswith("/nic-" + x["name"]) and len(x["peers"]) == 1 for x in n)))' "$TMP/tgt.json"
 then pass "the NVAs the intent redeclares keep the NIC synth declared, and peer with one route server each"
 else fail "the NVAs the intent redeclares keep the NIC synth declared, and peer with one route server each"; fi
-python3 - "$TMP/estate.json" "$TMP/tgt.json" "$TMP/seed.json" <<'EOF'
-import json, sys
-e = json.load(open(sys.argv[1]))
-e["declared"] = json.load(open(sys.argv[2]))["declared"]
-json.dump(e, open(sys.argv[3], "w"))
-EOF
-emulator_start --seed "$TMP/seed.json" --state "$TMP/emu.db" --time-scale 1000000 --seed-rng 13 || true
-if [ -n "$BASE" ]; then pass "the emulator listens"; else fail "the emulator listens"; finish; exit 1; fi
 
 # --- plan ------------------------------------------------------------------
-run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/current.json"
-expect_rc "discover" 0
-run "$NETWAVE" plan --current "$TMP/current.json" --intent "$INTENT" --db "$DB" -o json
-expect_rc "plan" 0
-PLAN=$(sed -n 's/^plan \(pl-[0-9a-f]*\) stored.*/\1/p' "$TMP/err")
-cp "$TMP/out" "$TMP/plan.json"
+ars_plan "$SUB" "$INTENT" "$DB"
 # per wave: its name, kind, steps, gate kinds and member spokes (for the checks below)
 python3 - "$TMP/plan.json" "$TMP/waves" <<'EOF' >"$TMP/shape"
 import json, sys
@@ -242,16 +223,7 @@ else fail "before: every spoke pair reachable, the NVAs by their user routes" "$
 CLEANED=""
 B2B=0
 for w in route-servers bgp-peering branch-to-branch udr-cleanup-pilot udr-cleanup-light udr-cleanup-rest; do
-	crash=0
-	case $w in bgp-peering) crash=2 ;; udr-cleanup-light) crash=5 ;; esac
-	if [ $crash -gt 0 ]; then
-		set +e
-		NETWAVE_TEST_CRASH_AFTER=$crash timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" \
-		    --wave "$w" --yes --no-history $P >"$TMP/out" 2>"$TMP/err"
-		RC=$?
-		set -e
-		if [ "$RC" -ne 0 ]; then pass "$w: killed at journal write $crash"; else fail "$w: killed at journal write $crash"; fi
-	fi
+	case $w in bgp-peering) ars_killed "$w" 2 ;; udr-cleanup-light) ars_killed "$w" 5 ;; esac
 	run timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P
 	expect_rc "$w: applied" 0
 	[ "$w" != branch-to-branch ] || B2B=1
@@ -289,22 +261,7 @@ run timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" rollback "$PLAN" --db "$DB" --al
 expect_rc "rollback of everything, proven" 0
 expect_wave "back" "" 0
 
-python3 - "$TMP/before.json" "$STATE" >"$TMP/same" <<'EOF'
-import json, sys
-def key(f):
-    d = json.load(open(f))
-    out = []
-    for r in d["resources"]:
-        p = r.get("properties", {})
-        routes = sorted((x["name"], x["properties"].get("addressPrefix"), x["properties"].get("nextHopIpAddress"))
-                        for x in p.get("routes", []))
-        subnets = sorted((s["name"], (s["properties"].get("routeTable") or {}).get("id"))
-                         for s in p.get("subnets", []) if isinstance(s, dict) and "properties" in s)
-        out.append((r["type"], r["name"], routes, subnets))
-    return sorted(out)
-a, b = key(sys.argv[1]), key(sys.argv[2])
-print("same" if a == b else "different: %s" % [x for x in a + b if (x in a) != (x in b)][:6])
-EOF
+ars_same "$TMP/before.json" "$STATE" >"$TMP/same"
 if grep -q "^same$" "$TMP/same"; then pass "the estate is the one we started from"
 else fail "the estate is the one we started from" "$(head -c 1500 "$TMP/same")"; fi
 
