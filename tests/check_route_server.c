@@ -125,16 +125,29 @@ plan_example(bool override, int *rc, struct nw_err *err)
 	return plan;
 }
 
+/* The first of list's objects whose "kind" is kind: a wave of a plan's, a gate of a wave's. */
+static const json_t *
+of_kind(const json_t *list, const char *kind)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(list, i, x)
+		if (strcmp(json_str(x, "kind"), kind) == 0)
+			return x;
+	return NULL;
+}
+
 static const json_t *
 gate_of(const json_t *wave, const char *kind)
 {
-	const json_t *g;
-	size_t i;
+	return of_kind(json_object_get(wave, "gates"), kind);
+}
 
-	json_array_foreach(json_object_get(wave, "gates"), i, g)
-		if (strcmp(json_str(g, "kind"), kind) == 0)
-			return g;
-	return NULL;
+static const json_t *
+wave_of(const json_t *plan, const char *kind)
+{
+	return of_kind(json_object_get(plan, "waves"), kind);
 }
 
 static const json_t *
@@ -356,18 +369,6 @@ plan_of(json_t *cdoc, const char *text)
 
 	ck_assert_msg(rc == 0, "plan: %d %s", rc, err.msg);
 	return plan;
-}
-
-static const json_t *
-wave_of(const json_t *plan, const char *kind)
-{
-	const json_t *w;
-	size_t i;
-
-	json_array_foreach(json_object_get(plan, "waves"), i, w)
-		if (strcmp(json_str(w, "kind"), kind) == 0)
-			return w;
-	return NULL;
 }
 
 /*
