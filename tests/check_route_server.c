@@ -359,18 +359,6 @@ with_branch_to_branch(char *text, bool on)
 	return out;
 }
 
-/* Plans text against cdoc (stolen), which must not be blocked. */
-static json_t *
-plan_of(json_t *cdoc, const char *text)
-{
-	struct nw_err err = { 0 };
-	int rc;
-	json_t *plan = plan_text(cdoc, text, &rc, &err);
-
-	ck_assert_msg(rc == 0, "plan: %d %s", rc, err.msg);
-	return plan;
-}
-
 /*
  * allowBranchToBranchTraffic (Route Server FAQ: the route server and the
  * VNet's gateways exchange routes) is a wave of its own: new route servers
@@ -382,11 +370,13 @@ plan_of(json_t *cdoc, const char *text)
 START_TEST(test_branch_to_branch_is_its_own_wave_with_its_gate_and_way_back)
 {
 	char *text = with_branch_to_branch(intent_text("hub1", NVA1, "", true), true);
-	json_t *plan = plan_of(estate_doc(), text), *after = NULL, *again;
-	const json_t *w = wave_of(plan, "branch-to-branch"), *st, *rs, *c;
 	struct nw_err err = { 0 };
+	int rc;
+	json_t *plan = plan_text(estate_doc(), text, &rc, &err), *after = NULL, *again;
+	const json_t *w = wave_of(plan, "branch-to-branch"), *st, *rs, *c;
 	size_t i;
 
+	ck_assert_msg(rc == 0, "%s", err.msg);
 	ck_assert_ptr_nonnull(w);
 	ck_assert_str_eq(json_str(json_array_get(json_object_get(plan, "waves"), 2), "kind"), "branch-to-branch");
 	ck_assert_uint_eq(json_array_size(json_object_get(w, "steps")), 2);
@@ -416,7 +406,8 @@ START_TEST(test_branch_to_branch_is_its_own_wave_with_its_gate_and_way_back)
 	}
 	again = json_deep_copy(after);
 	text = with_branch_to_branch(intent_text("hub1", NVA1, "", true), true);
-	plan = plan_of(again, text);
+	plan = plan_text(again, text, &rc, &err);
+	ck_assert_msg(rc == 0, "%s", err.msg);
 	ck_assert_uint_eq(json_array_size(json_object_get(plan, "waves")), 1);
 	w = wave_of(plan, "branch-to-branch");
 	ck_assert_ptr_nonnull(w);
