@@ -15,6 +15,7 @@
 
 #include <check.h>
 
+#include "plan/diff.h"
 #include "plan/gates.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
@@ -422,6 +423,52 @@ START_TEST(test_branch_to_branch_is_its_own_wave_with_its_gate_and_way_back)
 }
 END_TEST
 
+/*
+ * What ARM computes in a route server once its ipConfiguration and BGP
+ * connections exist (the children listed in it, routingState, the
+ * virtualRouterIps it picks) is no change: a later wave's drift check
+ * compares the server with the image its PUT left.  A change of what the
+ * user sets still is one.
+ */
+START_TEST(test_a_route_server_s_computed_fields_are_no_change)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(test_data_path("bgp/option-a.json"), 0, &je), *later, *props, *r;
+	struct topology *a, *b;
+	struct diff d = { 0 };
+	struct nw_err err = { 0 };
+	size_t i;
+
+	ck_assert_ptr_nonnull(doc);
+	later = json_deep_copy(doc);
+	json_array_foreach(json_object_get(later, "resources"), i, r) {
+		if (strcmp(json_str(r, "type"), "Microsoft.Network/virtualHubs") != 0)
+			continue;
+		props = json_object_get(r, "properties");
+		json_object_set_new(props, "routingState", json_string("None"));
+		json_object_set_new(props, "virtualRouterIps", json_array());
+		json_object_set_new(props, "ipConfigurations", json_pack("[{s:s}]", "id", "x/ipConfigurations/ipconfig1"));
+		json_object_set_new(props, "bgpConnections", json_pack("[{s:s}]", "id", "x/bgpConnections/nva1"));
+	}
+	a = load(doc);
+	b = load(json_deep_copy(later));
+	ck_assert_int_eq(diff_topologies(&d, a, b, &err), 0);
+	ck_assert_uint_eq(d.n, 0);
+	diff_free(&d);
+	topology_free(b);
+	json_array_foreach(json_object_get(later, "resources"), i, r)
+		if (strcmp(json_str(r, "type"), "Microsoft.Network/virtualHubs") == 0)
+			json_object_set_new(json_object_get(r, "properties"), "allowBranchToBranchTraffic", json_false());
+	b = load(later);
+	ck_assert_int_eq(diff_topologies(&d, a, b, &err), 0);
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert_str_eq(d.v[0].pointer, "/properties/allowBranchToBranchTraffic");
+	diff_free(&d);
+	topology_free(a);
+	topology_free(b);
+}
+END_TEST
+
 START_TEST(test_the_learned_routes_judge_reads_azure_s_instance_keyed_answer)
 {
 	const struct gate_entry *ge = gate_entry_get(gate_kind_parse("learned-routes"));
@@ -475,6 +522,7 @@ main(void)
 	tcase_add_test(tc, test_bad_intents_are_refused_naming_the_field);
 	tcase_add_test(tc, test_a_vnet_that_holds_a_route_server_takes_no_second);
 	tcase_add_test(tc, test_branch_to_branch_is_its_own_wave_with_its_gate_and_way_back);
+	tcase_add_test(tc, test_a_route_server_s_computed_fields_are_no_change);
 	tcase_add_test(tc, test_the_learned_routes_judge_reads_azure_s_instance_keyed_answer);
 	tcase_add_test(tc, test_reserved_asns_are_azure_s_and_iana_s);
 	suite_add_tcase(s, tc);
