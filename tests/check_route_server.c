@@ -3,8 +3,9 @@
  * its intent's refusals with the field named, its expansion into the
  * target (route servers, BGP connections, declared NVAs, only the
  * inter-hub routes removed), its waves in seed 003's order with their
- * gates, the rehearsal that blocks a UDR removal the route servers would
- * not carry, and the learned-routes judge.  The estate is seed 003's two
+ * gates, the branch-to-branch wave and its way back, the rehearsal that
+ * blocks a UDR removal the route servers would not carry, a route server's
+ * computed fields left out of the diff, and the learned-routes judge.  The estate is seed 003's two
  * hubs before the change (tests/data/intent/route-server-estate.json).
  */
 #include "config.h"
