@@ -55,6 +55,13 @@ static const struct {
 	{ TYPE_PRIVATE_ENDPOINT, "/properties/networkInterfaces" },
 	{ TYPE_GATEWAY, "/properties/sku/capacity" },
 	{ TYPE_STATIC_MEMBER, "/properties/region" },
+	/* a route server's children listed in it, and what Azure assigns once its ipConfiguration
+	 * is in RouteServerSubnet (REST VirtualHubProperties: ipConfigurations, bgpConnections and
+	 * routingState are readOnly; virtualRouterIps are the subnet's addresses Azure picks) */
+	{ TYPE_VIRTUAL_HUB, "/properties/ipConfigurations" },
+	{ TYPE_VIRTUAL_HUB, "/properties/bgpConnections" },
+	{ TYPE_VIRTUAL_HUB, "/properties/routingState" },
+	{ TYPE_VIRTUAL_HUB, "/properties/virtualRouterIps" },
 	{ "Microsoft.Network/networkSecurityGroups", "/properties/subnets" },
 	{ "Microsoft.Network/networkSecurityGroups", "/properties/networkInterfaces" },
 };

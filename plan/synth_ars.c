@@ -38,7 +38,17 @@ struct ihub {
 	char block[32];   /* the hub's block: its /24 and its spokes' */
 	char nva_ip[32], nva_subnet[32], rs_subnet[32], rs_ip[2][32];
 	char nic_id[ID_MAX], ars_id[ID_MAX], nva_name[64];
+	json_t *spokes;   /* [[name, prefix]]: the spokes using the hub's gateway */
 };
+
+/*
+ * Azure's limit of routes in one route table ("Routes per route table",
+ * learn.microsoft.com/azure/azure-resource-manager/management/
+ * azure-subscription-service-limits#networking-limits): an NVA subnet's
+ * table holds a route per remote spoke while they fit, the other hubs'
+ * blocks otherwise.
+ */
+#define ROUTES_PER_TABLE 400
 
 static void
 id_of(char *buf, size_t n, const struct ihub *h, const char *kind, const char *name)
@@ -146,26 +156,51 @@ subnet(const char *vnet_id, const char *name, const char *prefix, const char *rt
 	    "type", "Microsoft.Network/virtualNetworks/subnets", "properties", props);
 }
 
-/* The routes of a table sending every other hub's block to an appliance. */
+static int
+route_push(json_t *routes, const char *rt_id, const char *to, const char *prefix, const char *hop)
+{
+	char id[ID_MAX + 64], name[128];
+
+	snprintf(name, sizeof(name), "to-%s", to);
+	snprintf(id, sizeof(id), "%s/routes/%s", rt_id, name);
+	return push(routes, json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "id", id, "name", name,
+	    "type", "Microsoft.Network/routeTables/routes", "properties", "addressPrefix", prefix,
+	    "nextHopType", "VirtualAppliance", "nextHopIpAddress", hop, "provisioningState", "Succeeded"));
+}
+
+/*
+ * The routes of a table sending every other hub's traffic to an appliance:
+ * a spoke's table sends the other hubs' blocks to its own hub's NVA; an
+ * NVA subnet's table (remote_nva) is seed 003's hand-kept inter-hub table,
+ * a route per remote spoke to that spoke's hub's NVA, or per remote block
+ * when those would not fit in one table.
+ */
 static json_t *
 routes_to_others(const char *rt_id, const struct ihub *hubs, size_t n, size_t self, bool remote_nva)
 {
-	json_t *routes = json_array();
+	json_t *routes = json_array(), *sp;
+	size_t per_spoke = 0, q;
+	int rc = 0;
 
-	for (size_t k = 0; routes != NULL && k < n; k++) {
-		char id[ID_MAX + 64], name[128];
+	for (size_t k = 0; remote_nva && k < n; k++)
+		per_spoke += k != self ? json_array_size(hubs[k].spokes) : 0;
+	for (size_t k = 0; routes != NULL && rc == 0 && k < n; k++) {
+		const char *hop = remote_nva ? hubs[k].nva_ip : hubs[self].nva_ip;
 
 		if (k == self)
 			continue;
-		snprintf(name, sizeof(name), "to-%s", hubs[k].name);
-		snprintf(id, sizeof(id), "%s/routes/%s", rt_id, name);
-		if (push(routes, json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "id", id, "name", name,
-		    "type", "Microsoft.Network/routeTables/routes", "properties", "addressPrefix",
-		    hubs[k].block, "nextHopType", "VirtualAppliance", "nextHopIpAddress",
-		    remote_nva ? hubs[k].nva_ip : hubs[self].nva_ip, "provisioningState", "Succeeded")) != 0) {
-			json_decref(routes);
-			return NULL;
+		if (!remote_nva || per_spoke > ROUTES_PER_TABLE) {
+			rc = route_push(routes, rt_id, hubs[k].name, hubs[k].block, hop);
+			continue;
 		}
+		json_array_foreach(hubs[k].spokes, q, sp)
+			if (rc == 0)
+				rc = route_push(routes, rt_id, json_string_value(json_array_get(sp, 0)),
+				    json_string_value(json_array_get(sp, 1)), hop);
+	}
+	if (rc != 0) {
+		json_decref(routes);
+		return NULL;
 	}
 	return routes;
 }
@@ -181,19 +216,19 @@ route_table(json_t *resources, const char *rt_id, const char *name, const struct
 
 /* Hub h: peerings to the other hubs, the NVA subnet and NIC, the NVA's route table. */
 static int
-hub_nva_add(json_t *resources, struct ihub *hubs, size_t n, size_t i, bool ars)
+hub_nva_add(json_t *resources, struct ihub *hubs, size_t n, size_t i)
 {
 	struct ihub *h = &hubs[i];
 	json_t *props = json_object_get(h->vnet, "properties");
 	json_t *subnets = json_object_get(props, "subnets"), *peerings = json_object_get(props,
 	    "virtualNetworkPeerings");
-	char rt_id[ID_MAX], name[128], sub_id[ID_MAX + 32];
+	char rt_id[ID_MAX], name[128], sub_id[ID_MAX + 32], pip[ID_MAX];
 
 	snprintf(name, sizeof(name), "rt-%s-nva", h->name);
 	id_of(rt_id, sizeof(rt_id), h, "routeTables", name);
 	snprintf(sub_id, sizeof(sub_id), "%s/subnets/nva", h->id);
 	if (push(subnets, subnet(h->id, "nva", h->nva_subnet, rt_id)) != 0 ||
-	    (ars && push(subnets, subnet(h->id, "RouteServerSubnet", h->rs_subnet, NULL)) != 0) ||
+	    push(subnets, subnet(h->id, "RouteServerSubnet", h->rs_subnet, NULL)) != 0 ||
 	    route_table(resources, rt_id, name, h, routes_to_others(rt_id, hubs, n, i, true),
 	    json_pack("[{s:s}]", "id", sub_id)) != 0)
 		return -1;
@@ -215,6 +250,15 @@ hub_nva_add(json_t *resources, struct ihub *hubs, size_t n, size_t i, bool ars)
 		    "provisioningState", "Succeeded")) != 0)
 			return -1;
 	}
+	/* the Standard public IP a route server needs (Route Server FAQ), ready for one */
+	snprintf(name, sizeof(name), "pip-rs-%s", h->name);
+	id_of(pip, sizeof(pip), h, "publicIPAddresses", name);
+	if (push(resources, resource(pip, name, "Microsoft.Network/publicIPAddresses", h->region,
+	    json_pack("{s:s, s:s}", "publicIPAllocationMethod", "Static", "publicIPAddressVersion",
+	    "IPv4"))) != 0)
+		return -1;
+	json_object_set_new(json_array_get(resources, json_array_size(resources) - 1), "sku",
+	    json_pack("{s:s, s:s}", "name", "Standard", "tier", "Regional"));
 	snprintf(name, sizeof(name), "nic-nva-%s", h->name);
 	return push(resources, resource(h->nic_id, name, "Microsoft.Network/networkInterfaces", h->region,
 	    json_pack("{s:b, s:[{s:s, s:{s:s, s:s, s:{s:s}}}]}", "enableIPForwarding", 1,
@@ -265,6 +309,30 @@ spoke_hub(json_t *vnet, const struct ihub *hubs, size_t n)
 				return (long)k;
 	}
 	return -1;
+}
+
+/* Each hub's spokes, in file order: their names and first address prefixes. */
+static int
+hubs_spokes(json_t *resources, struct ihub *hubs, size_t n)
+{
+	json_t *r;
+	size_t i;
+	long h;
+
+	for (i = 0; i < n; i++)
+		if ((hubs[i].spokes = json_array()) == NULL)
+			return -1;
+	json_array_foreach(resources, i, r) {
+		const char *role = json_path_str(r, "tags", "role", NULL);
+		const char *pfx = json_string_value(json_array_get(json_path(r, "properties", "addressSpace",
+		    "addressPrefixes", NULL), 0));
+
+		if (role == NULL || strcmp(role, "spoke") != 0 || pfx == NULL || (h = spoke_hub(r, hubs, n)) < 0)
+			continue;
+		if (push(hubs[h].spokes, json_pack("[s, s]", json_str(r, "name"), pfx)) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int
@@ -343,12 +411,6 @@ route_server_add(json_t *resources, const struct ihub *hubs, size_t n, size_t i)
 	snprintf(name, sizeof(name), "pip-rs-%s", h->name);
 	id_of(pip, sizeof(pip), h, "publicIPAddresses", name);
 	snprintf(sub_id, sizeof(sub_id), "%s/subnets/RouteServerSubnet", h->id);
-	if (push(resources, resource(pip, name, "Microsoft.Network/publicIPAddresses", h->region,
-	    json_pack("{s:s, s:s}", "publicIPAllocationMethod", "Static", "publicIPAddressVersion",
-	    "IPv4"))) != 0)
-		return -1;
-	json_object_set_new(json_array_get(resources, json_array_size(resources) - 1), "sku",
-	    json_pack("{s:s, s:s}", "name", "Standard", "tier", "Regional"));
 	snprintf(name, sizeof(name), "rs-%s", h->name);
 	if (push(resources, resource(h->ars_id, name, "Microsoft.Network/virtualHubs", h->region,
 	    json_pack("{s:s, s:I, s:[s, s], s:b, s:s, s:s}", "sku", "Standard", "virtualRouterAsn",
@@ -402,6 +464,14 @@ nvas_declared(const struct ihub *hubs, size_t n, bool ars)
 	return nvas;
 }
 
+static void
+hubs_free(struct ihub *hubs, size_t n)
+{
+	for (size_t i = 0; hubs != NULL && i < n; i++)
+		json_decref(hubs[i].spokes);
+	free(hubs);
+}
+
 int
 synth_ars_apply(json_t *doc, const struct synth_opts *opts, struct nw_err *err)
 {
@@ -413,10 +483,11 @@ synth_ars_apply(json_t *doc, const struct synth_opts *opts, struct nw_err *err)
 	if (opts->hubs < 2)
 		return err_set(err, NW_EINPUT, "option '--%s': inter-hub routing needs at least 2 hubs",
 		    opts->interhub_nva ? "interhub-nva" : "route-servers");
-	if (hubs_find(&hubs, &n, resources, synth_hub_block(opts->spokes_per_hub)) != 0)
+	if (hubs_find(&hubs, &n, resources, synth_hub_block(opts->spokes_per_hub)) != 0 ||
+	    hubs_spokes(resources, hubs, n) != 0)
 		goto oom;
 	for (size_t i = 0; i < n; i++)
-		if (hub_nva_add(resources, hubs, n, i, opts->route_servers) != 0 ||
+		if (hub_nva_add(resources, hubs, n, i) != 0 ||
 		    gateways_no_vnet_to_vnet(resources, &hubs[i]) != 0 ||
 		    (opts->route_servers && route_server_add(resources, hubs, n, i) != 0))
 			goto oom;
@@ -425,9 +496,9 @@ synth_ars_apply(json_t *doc, const struct synth_opts *opts, struct nw_err *err)
 	nvas = nvas_declared(hubs, n, opts->route_servers);
 	if (nvas == NULL || json_object_set_new(doc, "declared", json_pack("{s:o}", "nvas", nvas)) != 0)
 		goto oom;
-	free(hubs);
+	hubs_free(hubs, n);
 	return rc;
 oom:
-	free(hubs);
+	hubs_free(hubs, n);
 	return err_set(err, NW_ENOMEM, "out of memory generating the estate");
 }

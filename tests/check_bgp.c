@@ -704,9 +704,41 @@ START_TEST(test_synth_interhub_routes_between_regions_through_the_nvas)
 	ck_assert_uint_eq(m.t->nroute_servers, 0);
 	ck_assert_uint_eq(m.t->nnvas, 2);
 	assert_interhub_flows(&m);
-	/* the NVA subnet's UDR sends the other hub's block to the other NVA */
-	ck_assert_str_eq(nic_route_hop(&m, "hub-01", "nva", "10.2.0.0/16"), "10.2.0.132");
+	/* the NVA subnet's hand-kept table: a route per remote spoke to the other NVA (seed 003) */
+	ck_assert_str_eq(nic_route_hop(&m, "hub-01", "nva", "10.2.3.0/24"), "10.2.0.132");
+	ck_assert_str_eq(nic_route_hop(&m, "hub-02", "nva", "10.1.1.0/24"), "10.1.0.132");
+	ck_assert_str_eq(nic_route_hop(&m, "hub-01", "nva", "10.2.0.0/16"), "none");
+	/* and a RouteServerSubnet with a Standard public IP waits for the route server */
+	ck_assert_ptr_nonnull(topology_find(m.t, "/subscriptions/00000000-0000-4000-8000-a2eefb32555e/"
+	    "resourceGroups/rg-hub-01/providers/Microsoft.Network/publicIPAddresses/pip-rs-hub-01"));
+	ck_assert_str_eq(topology_find_vnet_by_name(m.t, "hub-02")->subnets[3].name, "RouteServerSubnet");
 	ck_assert(!m.t->gateways[0].allow_remote_vnet_traffic);
+	model_free(&m);
+}
+END_TEST
+
+/* Over Azure's 400 routes per route table, an NVA subnet routes the other hubs' blocks instead. */
+START_TEST(test_synth_interhub_nva_tables_stay_within_400_routes)
+{
+	static const char *const regions[] = { "westeurope", "northeurope" };
+	struct synth_opts o = { .hubs = 3, .spokes_per_hub = 201, .regions = regions, .nregions = 2,
+	    .interhub_nva = 1, .seed = 1 };
+	struct nw_err err = { 0 };
+	struct model m;
+	json_t *doc = NULL;
+
+	ck_assert_msg(synth_generate(&doc, &o, &err) == 0, "%s", err.msg);
+	m = model_of(doc);
+	ck_assert_str_eq(nic_route_hop(&m, "hub-01", "nva", "10.2.0.0/16"), "10.2.0.132");
+	ck_assert_str_eq(nic_route_hop(&m, "hub-01", "nva", "10.3.0.0/16"), "10.3.0.132");
+	ck_assert_str_eq(nic_route_hop(&m, "hub-01", "nva", "10.2.3.0/24"), "none");
+	model_free(&m);
+	/* 2 x 200 remote spokes fit: a route each */
+	o.spokes_per_hub = 200;
+	ck_assert_msg(synth_generate(&doc, &o, &err) == 0, "%s", err.msg);
+	m = model_of(doc);
+	ck_assert_str_eq(nic_route_hop(&m, "hub-01", "nva", "10.3.200.0/24"), "10.3.0.132");
+	ck_assert_str_eq(nic_route_hop(&m, "hub-01", "nva", "10.2.0.0/16"), "none");
 	model_free(&m);
 }
 END_TEST
@@ -780,6 +812,7 @@ main(void)
 		test_check_finds_a_second_route_server_and_a_peering_without_a_session,
 		TEST_CASE("synth", 0),
 		test_synth_interhub_routes_between_regions_through_the_nvas,
+		test_synth_interhub_nva_tables_stay_within_400_routes,
 		test_synth_route_servers_keep_every_flow_and_teach_the_nvas_by_bgp,
 		test_synth_interhub_needs_two_hubs_and_leaves_the_default_estate_alone,
 		NULL,

@@ -3,8 +3,9 @@
  * its intent's refusals with the field named, its expansion into the
  * target (route servers, BGP connections, declared NVAs, only the
  * inter-hub routes removed), its waves in seed 003's order with their
- * gates, the rehearsal that blocks a UDR removal the route servers would
- * not carry, and the learned-routes judge.  The estate is seed 003's two
+ * gates, the branch-to-branch wave and its way back, the rehearsal that
+ * blocks a UDR removal the route servers would not carry, a route server's
+ * computed fields left out of the diff, and the learned-routes judge.  The estate is seed 003's two
  * hubs before the change (tests/data/intent/route-server-estate.json).
  */
 #include "config.h"
@@ -15,6 +16,7 @@
 
 #include <check.h>
 
+#include "plan/diff.h"
 #include "plan/gates.h"
 #include "plan/intent.h"
 #include "plan/jsonutil.h"
@@ -97,14 +99,13 @@ refused(const struct topology *cur, char *text, const char *pointer, const char 
 	free(text);
 }
 
-/* Plans the example (override or not): *rc the planner's status. */
+/* Plans text against cdoc (stolen): the plan, *rc the planner's status. */
 static json_t *
-plan_example(bool override, int *rc, struct nw_err *err)
+plan_text(json_t *cdoc, const char *text, int *rc, struct nw_err *err)
 {
-	json_t *cdoc = estate_doc(), *tdoc = NULL, *plan = NULL;
+	json_t *tdoc = NULL, *plan = NULL;
 	struct topology *cur = load(cdoc), *tgt;
 	struct planner_opts o = { .now = 1795377600, .current_source = "current.json", .target_source = "target.json" };
-	char *text = intent_text("hub1", override ? NVA1 : NVA1_NO, "", override);
 
 	ck_assert_msg(expand(&tdoc, cur, text, err) == 0, "%s", err->msg);
 	tgt = load(tdoc);
@@ -112,20 +113,43 @@ plan_example(bool override, int *rc, struct nw_err *err)
 	ck_assert_msg(plan != NULL, "no plan: %s", err->msg);
 	topology_free(cur);
 	topology_free(tgt);
+	return plan;
+}
+
+/* Plans the example (override or not): *rc the planner's status. */
+static json_t *
+plan_example(bool override, int *rc, struct nw_err *err)
+{
+	char *text = intent_text("hub1", override ? NVA1 : NVA1_NO, "", override);
+	json_t *plan = plan_text(estate_doc(), text, rc, err);
+
 	free(text);
 	return plan;
+}
+
+/* The first of list's objects whose "kind" is kind: a wave of a plan's, a gate of a wave's. */
+static const json_t *
+of_kind(const json_t *list, const char *kind)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(list, i, x)
+		if (strcmp(json_str(x, "kind"), kind) == 0)
+			return x;
+	return NULL;
 }
 
 static const json_t *
 gate_of(const json_t *wave, const char *kind)
 {
-	const json_t *g;
-	size_t i;
+	return of_kind(json_object_get(wave, "gates"), kind);
+}
 
-	json_array_foreach(json_object_get(wave, "gates"), i, g)
-		if (strcmp(json_str(g, "kind"), kind) == 0)
-			return g;
-	return NULL;
+static const json_t *
+wave_of(const json_t *plan, const char *kind)
+{
+	return of_kind(json_object_get(plan, "waves"), kind);
 }
 
 static const json_t *
@@ -316,6 +340,136 @@ START_TEST(test_a_vnet_that_holds_a_route_server_takes_no_second)
 }
 END_TEST
 
+/* text with "allowBranchToBranchTraffic": on in front of each hub's route server (text is freed) */
+static char *
+with_branch_to_branch(char *text, bool on)
+{
+	const char *key = on ? "\"allowBranchToBranchTraffic\": true, \"routeServer\"" :
+	    "\"allowBranchToBranchTraffic\": false, \"routeServer\"";
+	char *out = calloc(1, strlen(text) * 2 + 256), *o = out;
+	const char *p = text, *q;
+
+	ck_assert_ptr_nonnull(out);
+	while ((q = strstr(p, "\"routeServer\"")) != NULL) {
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		o = stpcpy(o, key);
+		p = q + strlen("\"routeServer\"");
+	}
+	strcpy(o, p);
+	free(text);
+	return out;
+}
+
+/*
+ * allowBranchToBranchTraffic (Route Server FAQ: the route server and the
+ * VNet's gateways exchange routes) is a wave of its own: new route servers
+ * go in with it off and get it in the branch-to-branch wave, whose way
+ * back puts it off again; on route servers already there, the wave alone
+ * turns it on and its way back puts each server back as it was.  Each
+ * step is gated on the property.
+ */
+START_TEST(test_branch_to_branch_is_its_own_wave_with_its_gate_and_way_back)
+{
+	char *text = with_branch_to_branch(intent_text("hub1", NVA1, "", true), true);
+	struct nw_err err = { 0 };
+	int rc;
+	json_t *plan = plan_text(estate_doc(), text, &rc, &err), *after = NULL, *again;
+	const json_t *w = wave_of(plan, "branch-to-branch"), *st, *rs, *c;
+	size_t i;
+
+	ck_assert_msg(rc == 0, "%s", err.msg);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_str_eq(json_str(json_array_get(json_object_get(plan, "waves"), 2), "kind"), "branch-to-branch");
+	ck_assert_uint_eq(json_array_size(json_object_get(w, "steps")), 2);
+	json_array_foreach(json_object_get(w, "steps"), i, st) {
+		ck_assert_str_eq(json_path_str(st, "operation", "method", NULL), "PUT");
+		ck_assert_str_eq(json_path_str(st, "inverse", "method", NULL), "PUT");
+		ck_assert(json_is_true(json_path(st, "operation", "body", "properties", "allowBranchToBranchTraffic", NULL)));
+		ck_assert(json_is_false(json_path(st, "inverse", "body", "properties", "allowBranchToBranchTraffic", NULL)));
+		ck_assert_str_eq(json_path_str(st, "operation", "body", "properties", "sku", NULL), "Standard");
+	}
+	c = json_array_get(json_path(gate_of(w, "resource-state"), "params", "checks", NULL), 0);
+	ck_assert_str_eq(json_str(c, "pointer"), "/properties/allowBranchToBranchTraffic");
+	ck_assert(json_is_true(json_object_get(c, "equals")));
+	/* the route-servers wave put them with it off: on only once the BGP sessions are up */
+	rs = json_array_get(json_object_get(wave_of(plan, "route-server"), "steps"), 0);
+	ck_assert(json_is_false(json_path(rs, "operation", "body", "properties", "allowBranchToBranchTraffic", NULL)));
+	json_decref(plan);
+	free(text);
+
+	/* on the estate after that change with branch-to-branch off, turning it on is the only wave */
+	text = with_branch_to_branch(intent_text("hub1", NVA1, "", true), false);
+	{
+		struct topology *cur = load(estate_doc());
+		ck_assert_msg(expand(&after, cur, text, &err) == 0, "%s", err.msg);
+		topology_free(cur);
+		free(text);
+	}
+	again = json_deep_copy(after);
+	text = with_branch_to_branch(intent_text("hub1", NVA1, "", true), true);
+	plan = plan_text(again, text, &rc, &err);
+	ck_assert_msg(rc == 0, "%s", err.msg);
+	ck_assert_uint_eq(json_array_size(json_object_get(plan, "waves")), 1);
+	w = wave_of(plan, "branch-to-branch");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_uint_eq(json_array_size(json_object_get(w, "steps")), 2);
+	st = json_array_get(json_object_get(w, "steps"), 0);
+	ck_assert(json_is_true(json_path(st, "operation", "body", "properties", "allowBranchToBranchTraffic", NULL)));
+	ck_assert(json_is_false(json_path(st, "inverse", "body", "properties", "allowBranchToBranchTraffic", NULL)));
+	ck_assert_ptr_nonnull(strstr(json_str(w, "rollback"), "previous allowBranchToBranchTraffic"));
+	json_decref(plan);
+	json_decref(after);
+	free(text);
+}
+END_TEST
+
+/*
+ * What ARM computes in a route server once its ipConfiguration and BGP
+ * connections exist (the children listed in it, routingState, the
+ * virtualRouterIps it picks) is no change: a later wave's drift check
+ * compares the server with the image its PUT left.  A change of what the
+ * user sets still is one.
+ */
+START_TEST(test_a_route_server_s_computed_fields_are_no_change)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(test_data_path("bgp/option-a.json"), 0, &je), *later, *props, *r;
+	struct topology *a, *b;
+	struct diff d = { 0 };
+	struct nw_err err = { 0 };
+	size_t i;
+
+	ck_assert_ptr_nonnull(doc);
+	later = json_deep_copy(doc);
+	json_array_foreach(json_object_get(later, "resources"), i, r) {
+		if (strcmp(json_str(r, "type"), "Microsoft.Network/virtualHubs") != 0)
+			continue;
+		props = json_object_get(r, "properties");
+		json_object_set_new(props, "routingState", json_string("None"));
+		json_object_set_new(props, "virtualRouterIps", json_array());
+		json_object_set_new(props, "ipConfigurations", json_pack("[{s:s}]", "id", "x/ipConfigurations/ipconfig1"));
+		json_object_set_new(props, "bgpConnections", json_pack("[{s:s}]", "id", "x/bgpConnections/nva1"));
+	}
+	a = load(doc);
+	b = load(json_deep_copy(later));
+	ck_assert_int_eq(diff_topologies(&d, a, b, &err), 0);
+	ck_assert_uint_eq(d.n, 0);
+	diff_free(&d);
+	topology_free(b);
+	json_array_foreach(json_object_get(later, "resources"), i, r)
+		if (strcmp(json_str(r, "type"), "Microsoft.Network/virtualHubs") == 0)
+			json_object_set_new(json_object_get(r, "properties"), "allowBranchToBranchTraffic", json_false());
+	b = load(later);
+	ck_assert_int_eq(diff_topologies(&d, a, b, &err), 0);
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert_str_eq(d.v[0].pointer, "/properties/allowBranchToBranchTraffic");
+	diff_free(&d);
+	topology_free(a);
+	topology_free(b);
+}
+END_TEST
+
 START_TEST(test_the_learned_routes_judge_reads_azure_s_instance_keyed_answer)
 {
 	const struct gate_kind_def *ge = gate_kind_parse("learned-routes");
@@ -369,6 +523,8 @@ main(void)
 	tcase_add_test(tc, test_without_as_override_loop_prevention_drops_and_the_cleanup_is_blocked);
 	tcase_add_test(tc, test_bad_intents_are_refused_naming_the_field);
 	tcase_add_test(tc, test_a_vnet_that_holds_a_route_server_takes_no_second);
+	tcase_add_test(tc, test_branch_to_branch_is_its_own_wave_with_its_gate_and_way_back);
+	tcase_add_test(tc, test_a_route_server_s_computed_fields_are_no_change);
 	tcase_add_test(tc, test_the_learned_routes_judge_reads_azure_s_instance_keyed_answer);
 	tcase_add_test(tc, test_reserved_asns_are_azure_s_and_iana_s);
 	suite_add_tcase(s, tc);

@@ -551,7 +551,7 @@ declared_nva(struct rsi_x *x, size_t j, const struct rsi_nva *n)
 	return nva;
 }
 
-/* The intent's NVAs into the target's declared.nvas, replacing any of the same name. */
+/* The intent's NVAs into the target's declared.nvas, replacing any of the same name (its NIC kept). */
 static int
 declare_nvas(struct rsi_x *x)
 {
@@ -569,10 +569,15 @@ declare_nvas(struct rsi_x *x)
 
 			if (nva == NULL)
 				return intent_nomem(x->e->err);
-			for (q = json_array_size(nvas); q-- > 0;)
-				if (json_str(json_array_get(nvas, q), "name") != NULL &&
-				    strcmp(json_str(json_array_get(nvas, q), "name"), n->name) == 0)
-					json_array_remove(nvas, q);
+			for (q = json_array_size(nvas); q-- > 0;) {
+				const json_t *old = json_array_get(nvas, q);
+				if (json_str(old, "name") == NULL || strcmp(json_str(old, "name"), n->name) != 0)
+					continue;
+				/* the intent does not name the NVA's NIC: keep what was declared */
+				if (json_object_get(old, "nic") != NULL)
+					json_object_set(nva, "nic", json_object_get(old, "nic"));
+				json_array_remove(nvas, q);
+			}
 			if (json_array_append_new(nvas, nva) != 0)
 				return intent_nomem(x->e->err);
 		}

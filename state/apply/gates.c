@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "plan/arm_api.h"
+#include "plan/cidr.h"
 #include "plan/kinds.h"
 #include "plan/gwmigrate.h"
 #include "plan/jsonutil.h"
@@ -340,6 +341,31 @@ route_index(const json_t *routes)
 }
 
 /*
+ * The next hop type of the active route traffic to prefix takes: the
+ * longest route prefix that holds it (Azure's selection, learn.microsoft.com/
+ * azure/virtual-network/virtual-networks-udr-overview#how-azure-selects-a-route),
+ * so that a route server's supernet decides for a spoke inside it.
+ */
+static const char *
+route_deciding(const json_t *idx, const char *prefix)
+{
+	struct cidr want, have;
+	struct nw_err e = { 0 };
+	const char *k, *best = NULL;
+	const json_t *nh;
+	int len = -1;
+
+	if (json_object_get(idx, prefix) != NULL || cidr_parse(&want, prefix, &e) != 0)
+		return json_string_value(json_object_get(idx, prefix));
+	json_object_foreach((json_t *)idx, k, nh)
+		if (cidr_parse(&have, k, &e) == 0 && cidr_contains(&have, &want) && (int)have.len > len) {
+			len = (int)have.len;
+			best = json_string_value(nh);
+		}
+	return best;
+}
+
+/*
  * One check against a NIC's effective routes (idx: prefix -> next hop type):
  * each of its prefixes must use hop (or, when absent, no longer use it);
  * the ones that do not are added to bad.  Returns how many.
@@ -357,7 +383,7 @@ route_check_one(const struct rcheck *x, const char *nic, const json_t *idx, cons
 
 		if (pfx == NULL)
 			continue;
-		nh = json_string_value(json_object_get(idx, pfx));
+		nh = route_deciding(idx, pfx);
 		uses = nh != NULL && strcasecmp(nh, hop) == 0;
 		if (uses == absent) {
 			nbad++;

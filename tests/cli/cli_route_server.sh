@@ -12,31 +12,15 @@
 # /__netwave/requests.  Every loop is bounded.
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/cli/ars_lib.sh"
 
-export AZURE_TENANT_ID=00000000-0000-4000-8000-0000000c1100
-export AZURE_CLIENT_ID=netwave-cli-tests
-export AZURE_CLIENT_SECRET="canary-cli-5ecret-0131"
-unset NETWAVE_ACCESS_TOKEN NETWAVE_DB NETWAVE_TEST_CRASH_AFTER 2>/dev/null || true
-export NETWAVE_NO_LIVE=1
+ars_env 00000000-0000-4000-8000-0000000c1100 "canary-cli-5ecret-0131"
 SUB=11111111-2222-4333-8444-555555555555
 DB="$TMP/netwave.db"
 INTENT="$DATA/intent/good-route-server.json"
 APPLY_TIMEOUT=180
 
-# The emulator's estate: the UDR design, and the NVAs as they are configured
-# (their BGP sessions wait for the route servers: declared.nvas of the target)
-run "$NETWAVE" target --current "$DATA/intent/route-server-estate.json" --intent "$INTENT" --out "$TMP/tgt.json"
-expect_rc "target" 0
-python3 - "$DATA/intent/route-server-estate.json" "$TMP/tgt.json" "$TMP/seed.json" <<'EOF'
-import json, sys
-e = json.load(open(sys.argv[1]))
-e["declared"] = json.load(open(sys.argv[2]))["declared"]
-json.dump(e, open(sys.argv[3], "w"))
-EOF
-
-emulator_start --seed "$TMP/seed.json" --state "$TMP/emu.db" --time-scale 1000000 --seed-rng 13 || true
-if [ -n "$BASE" ]; then pass "the emulator listens"; else fail "the emulator listens"; finish; exit 1; fi
-P="--arm-endpoint $BASE --authority-host $BASE"
+ars_emulator "$DATA/intent/route-server-estate.json" "$INTENT"
 
 state() { curl -sS -m 30 "$BASE/__netwave/state" >"$1"; }
 
@@ -53,11 +37,7 @@ print(sys.argv[1], sys.argv[2], d["class"], d.get("detail", ""))' "$1" "$2" || e
 }
 
 # --- plan ------------------------------------------------------------------
-run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/current.json"
-expect_rc "discover" 0
-run "$NETWAVE" plan --current "$TMP/current.json" --intent "$INTENT" --db "$DB" -o json
-expect_rc "plan" 0
-PLAN=$(sed -n 's/^plan \(pl-[0-9a-f]*\) stored.*/\1/p' "$TMP/err")
+ars_plan "$SUB" "$INTENT" "$DB"
 KINDS=$(python3 -c 'import json,sys; print(" ".join(w["kind"] for w in json.load(open(sys.argv[1]))["waves"]))' "$TMP/out")
 if [ "$KINDS" = "route-server bgp-peering udr-cleanup udr-cleanup" ]; then pass "the waves come in seed 003's order"
 else fail "the waves come in seed 003's order" "got: $KINDS"; fi
@@ -75,14 +55,7 @@ else pass "every flow is reachable before"; fi
 
 # --- apply wave by wave; the BGP wave interrupted after its 2nd journal write --
 for w in route-servers bgp-peering udr-cleanup-first udr-cleanup-rest; do
-	if [ "$w" = bgp-peering ]; then
-		set +e
-		NETWAVE_TEST_CRASH_AFTER=2 timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" \
-		    --wave "$w" --yes --no-history $P >"$TMP/out" 2>"$TMP/err"
-		RC=$?
-		set -e
-		if [ "$RC" -ne 0 ]; then pass "$w: stops at the crash point"; else fail "$w: stops at the crash point"; fi
-	fi
+	[ "$w" != bgp-peering ] || ars_killed "$w" 2
 	run timeout -s KILL "$APPLY_TIMEOUT" "$NETWAVE" apply "$PLAN" --db "$DB" --wave "$w" --yes --no-history $P
 	expect_rc "$w: applied" 0
 	STATE="$TMP/after-$w.json"
@@ -134,18 +107,7 @@ state "$STATE"
 paths >"$TMP/paths-back"
 if cmp -s "$TMP/paths-before" "$TMP/paths-back"; then pass "after the rollback every flow has its path"
 else fail "after the rollback every flow has its path" "$(diff "$TMP/paths-before" "$TMP/paths-back" | tr '\n' ' ')"; fi
-python3 - "$TMP/before.json" "$STATE" >"$TMP/same" <<'EOF'
-import json, sys
-def key(f):
-    d = json.load(open(f))
-    out = []
-    for r in d["resources"]:
-        routes = sorted((x["name"], x["properties"].get("addressPrefix"), x["properties"].get("nextHopIpAddress"))
-                        for x in r.get("properties", {}).get("routes", []))
-        out.append((r["type"], r["name"], routes))
-    return sorted(out)
-print("same" if key(sys.argv[1]) == key(sys.argv[2]) else "different")
-EOF
+ars_same "$TMP/before.json" "$STATE" >"$TMP/same"
 if grep -q "^same$" "$TMP/same"; then pass "the estate is the one we started from"
 else fail "the estate is the one we started from"; fi
 
