@@ -198,7 +198,9 @@ const struct cmd_entry cmd_synth_entry = {
 	"--interhub-nva peers the hubs and routes between them through an NVA in each hub\n"
 	"(10.NN.0.132): spokes without a route table send the other hubs' blocks to it, its\n"
 	"subnet sends them to the other hubs' NVAs; --route-servers also deploys a route\n"
-	"server per hub peering with every NVA (seed 003's Option A, AS-override).\n"
+	"server per hub; each NVA peers with the other hubs' route servers (option B of\n"
+	"the Azure Networking Blog's \"Inter-Hub Connectivity Using Azure Route Server\",\n"
+	"docs/bgp.md).\n"
 	"Hub NN uses 10.NN.0.0/24 and its spokes the /24s after it (larger blocks when a hub\n"
 	"has over 255 spokes); 10.255.0.0/16 is left to on-premises.  The output is\n"
 	"validated by the topology loader and written canonically.",

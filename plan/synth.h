@@ -61,9 +61,9 @@ unsigned synth_hub_block(unsigned spokes_per_hub);
  * an NVA NIC in each hub's "nva" subnet, every spoke without a route table
  * sending the other hubs' blocks to its hub's NVA, and each NVA subnet
  * sending them to the other hubs' NVAs.  With opts->route_servers, a route
- * server in each hub's RouteServerSubnet with branch-to-branch, BGP
- * connections from every NVA to every route server, and the NVAs declared
- * as seed 003's Option A (AS-override towards the remote route servers).
+ * server in each hub's RouteServerSubnet with branch-to-branch, and the
+ * NVAs declared as seed 003's Option B: each NVA peers with the other
+ * hubs' route servers and advertises its hub's block (plan/synth_ars.c).
  * NW_EINPUT naming --interhub-nva when there are fewer than 2 hubs.
  */
 int synth_ars_apply(json_t *doc, const struct synth_opts *opts, struct nw_err *err);

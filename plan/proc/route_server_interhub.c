@@ -267,9 +267,9 @@ wave_route_server(struct plan_ctx *p)
 		if (mw) {
 			gws++;
 			plan_wave_risk(w, "hub %s has a virtual network gateway: adding route server %s to it "
-			    "interrupts the gateway's traffic for about 10 minutes (seeds/003, \"Inter-Hub "
-			    "Connectivity Using Azure Route Server\"; Microsoft's Route Server FAQ does not state "
-			    "a duration)", v->res->name, json_str(hub, "name"));
+			    "interrupts the gateway's traffic for about 10 minutes (Azure Networking Blog, "
+			    "\"Inter-Hub Connectivity Using Azure Route Server\"; Microsoft's Route Server FAQ "
+			    "does not state a duration)", v->res->name, json_str(hub, "name"));
 		}
 	}
 	w->routing = true;
