@@ -105,7 +105,7 @@ figures() {
 }
 
 echo "bench_apply: $SPOKES spokes, --parallel $PARALLEL, ARM write bucket 200 + 10/s, read bucket 250 + 25/s, $LATENCY ms per request"
-"$NETWAVE" synth --hubs 1 --spokes-per-hub "$SPOKES" --seed 2 -o "$TMP/estate.json" 2>/dev/null
+"$NETWAVE" synth --hubs 1 --spokes-per-hub "$SPOKES" --seed 2 --out "$TMP/estate.json" 2>/dev/null
 SUB=$(sed -n 's/^    "\([0-9a-f-]\{36\}\)"$/\1/p' "$TMP/estate.json" | head -n 1)
 start_emulator
 P="--arm-endpoint $BASE --authority-host $BASE"
@@ -114,7 +114,7 @@ P="--arm-endpoint $BASE --authority-host $BASE"
 curl -sS -m 10 -X PATCH -H 'Content-Type: application/json' \
     -d '{"features": {"Microsoft.Network/AllowHighScaleConnectedGroup": "Registered"}}' \
     "$BASE/__netwave/observed" >/dev/null
-"$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/current.json" 2>/dev/null
+"$NETWAVE" discover --subscription "$SUB" $P --out "$TMP/current.json" 2>/dev/null
 cat >"$TMP/intent.json" <<EOF
 { "format": "netwave.intent/v1",
   "changes": [ { "kind": "avnm-mesh",
@@ -124,7 +124,7 @@ cat >"$TMP/intent.json" <<EOF
                           { "name": "rest" } ] } }
 EOF
 "$NETWAVE" plan --current "$TMP/current.json" --intent "$TMP/intent.json" --db "$TMP/b.db" \
-    --format json -o "$TMP/plan.json" 2>/dev/null
+    --format json --out "$TMP/plan.json" 2>/dev/null
 PLAN=$(sed -n 's/^  "id": "\(pl-[0-9a-f]*\)",$/\1/p' "$TMP/plan.json")
 STEPS=$(grep -c '"action": "add-static-member",' "$TMP/plan.json" || true)
 echo "plan $PLAN: $STEPS static members in two waves (pilot, rest), a commit per wave"

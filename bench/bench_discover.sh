@@ -32,7 +32,7 @@ run() {
 	env -u NETWAVE_ACCESS_TOKEN AZURE_TENANT_ID=bench AZURE_CLIENT_ID=bench AZURE_CLIENT_SECRET=bench \
 		NETWAVE_IMDS_ENDPOINT=http://127.0.0.1:9 \
 		"$NETWAVE" discover --subscription "$SUB" --arm-endpoint "$BASE" --authority-host "$BASE" \
-		--source "$1" -o "$TMP/out-$1.json" 2>"$TMP/err-$1"
+		--source "$1" --out "$TMP/out-$1.json" 2>"$TMP/err-$1"
 	t1=$(now)
 	WALL=$(echo "$t1 $t0" | awk '{ printf "%.2f", $1 - $2 }')
 	REQS=$(sed -n 's/^discover: \([0-9]*\) resources from .* in \([0-9]*\) requests.*/\2/p' "$TMP/err-$1")

@@ -26,7 +26,7 @@ printf '%s\n' '{ "format": "netwave.intent/v1",' \
 	'                 "highScalePrivateEndpoints": true },' \
 	'               { "kind": "summarize-gateway-prefixes", "hubs": { "tags": { "role": "hub" } } } ] }' \
 	>"$TMP/intent.json"
-"$NETWAVE" target --current "$TMP/current.json" --intent "$TMP/intent.json" -o "$TMP/target.json" 2>/dev/null
+"$NETWAVE" target --current "$TMP/current.json" --intent "$TMP/intent.json" --out "$TMP/target.json" 2>/dev/null
 
 bench_emulator bench_export --seed "$TMP/target.json" \
 	--faults "$TMP/faults.json" --time-scale 1000
@@ -35,7 +35,7 @@ t0=$(now)
 env -u NETWAVE_ACCESS_TOKEN AZURE_TENANT_ID=bench AZURE_CLIENT_ID=bench AZURE_CLIENT_SECRET=bench \
 	NETWAVE_IMDS_ENDPOINT=http://127.0.0.1:9 \
 	"$NETWAVE" discover --subscription "$SUB" --arm-endpoint "$BASE" --authority-host "$BASE" \
-	-o "$TMP/after.json" 2>"$TMP/discover.err"
+	--out "$TMP/after.json" 2>"$TMP/discover.err"
 D_WALL=$(since "$t0")
 D_SIZE=$(size "$TMP/after.json")
 

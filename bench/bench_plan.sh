@@ -47,7 +47,7 @@ EOF
 plan_once() {
 	rm -f "$out/plan.db" "$out/plan.db-wal" "$out/plan.db-shm"
 	"$MEASURE" "$NETWAVE" plan --current "$estate" --intent "$intent" --db "$out/plan.db" \
-		--format json -o "$out/plan-report.json" 2>"$out/plan.err"
+		--format json --out "$out/plan-report.json" 2>"$out/plan.err"
 }
 
 # medians of the wall seconds (field 1) and CPU seconds (field 4), and the

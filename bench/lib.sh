@@ -20,7 +20,7 @@ bench_estate() {
 	estate="$out/estate-10x500x4.json"
 	if [ ! -f "$estate" ]; then
 		"$NETWAVE" synth --hubs 10 --spokes-per-hub 500 --pe-per-spoke 4 --udr-spokes 50 \
-			--regions eastus,westeurope --seed 1 -o "$estate"
+			--regions eastus,westeurope --seed 1 --out "$estate"
 	fi
 	bytes=$(wc -c <"$estate")
 }
@@ -32,7 +32,7 @@ bench_estate() {
 bench_synth() {
 	echo "$1: synth --hubs $HUBS --spokes-per-hub $SPOKES --pe-per-spoke $PES${3:-}"
 	"$NETWAVE" synth --hubs "$HUBS" --spokes-per-hub "$SPOKES" --pe-per-spoke "$PES" \
-		-o "$2" 2>/dev/null
+		--out "$2" 2>/dev/null
 	SUB=$(grep -A1 '"subscriptions"' "$2" | tail -n 1 | tr -d ' ",')
 	printf '{"format": "netwave.faults/v1", "rules": [{"name": "latency", "action": "latency", "ms": %s}]}\n' \
 		"$LATENCY_MS" >"$TMP/faults.json"
