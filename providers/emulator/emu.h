@@ -213,7 +213,7 @@ struct emulator {
 	struct emu_fault *faults;
 	size_t nfaults;
 	json_t *faults_doc;
-	uint64_t fault_rng;
+	uint64_t fault_rng;     /* --seed-rng: each fault rule's generator starts from it */
 	uint64_t id_rng;
 
 	/* authentication */

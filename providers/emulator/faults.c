@@ -2,8 +2,10 @@
  * Fault injection (docs/emulator.md, "Faults"): rules from a
  * netwave.faults/v1 document, matched in order against each ARM request
  * by method and path glob, fired on the Nth match or with a probability
- * drawn from the seeded generator (so a run with the same --seed-rng and
- * the same requests fires the same faults), at most `times` times.
+ * drawn from the rule's own generator, seeded from --seed-rng and the
+ * rule's place in the list: a rule's Nth match always gets the same draw,
+ * however its requests interleave with other rules' (concurrent clients
+ * change that order from run to run), at most `times` times.
  * Latency rules add up; the first other rule that fires decides what
  * happens to the request.
  */
@@ -61,6 +63,7 @@ struct emu_fault {
 	int count;
 	long matches;
 	long fired;
+	uint64_t rng;   /* this rule's draws (faults_load seeds it) */
 };
 
 static void
@@ -281,6 +284,9 @@ faults_load(struct emulator *e, const json_t *doc, struct nw_err *err)
 		free(rules);
 		return rc;
 	}
+	/* one stream per rule: the seed mixed with the rule's index */
+	for (i = 0; i < n; i++)
+		rules[i].rng = e->fault_rng ^ ((uint64_t)(i + 1) * 0xd1b54a32d192ed03ULL);
 	faults_free(e);
 	e->faults = rules;
 	e->nfaults = n;
@@ -328,7 +334,7 @@ faults_match(struct emulator *e, struct emu_req *r, struct fault_hit *hit)
 			fire = false;
 		if (fire && f->probability < 1.0) {
 			/* 53 random bits to a double in [0, 1) */
-			double x = (double)(emu_rand(&e->fault_rng) >> 11) / 9007199254740992.0;
+			double x = (double)(emu_rand(&f->rng) >> 11) / 9007199254740992.0;
 			fire = x < f->probability;
 		}
 		if (!fire)
