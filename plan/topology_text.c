@@ -146,7 +146,10 @@ load_text(struct topology **out, const char *buf, size_t len, const char *name,
 		    name);
 	if ((rc = text_scan(buf, len, max_depth, name, err)) != 0)
 		return rc;
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* jansson's parse for what the fast one does not take, and for its error messages */
+	root = tl_parse_text(buf, len);
+	if (root == NULL)
+		root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		if (json_error_code(&jerr) == json_error_invalid_utf8)
 			return err_set(err, NW_EINPUT, "%s: line %d, column %d: invalid UTF-8: %s", name,
