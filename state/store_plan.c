@@ -317,28 +317,30 @@ bulk_journal(struct store *st, const char *mode)
 }
 
 /* What the plans row takes from the document besides its text, kept past the tree's release. */
-struct plan_row {
-	char *id, *created_at, *current, *target;
-};
+enum { ROW_ID, ROW_CREATED_AT, ROW_CURRENT, ROW_TARGET, ROW_FIELDS };
 
 static void
-plan_row_clear(struct plan_row *r)
+plan_row_clear(char *row[ROW_FIELDS])
 {
-	free(r->id);
-	free(r->created_at);
-	free(r->current);
-	free(r->target);
+	for (int i = 0; i < ROW_FIELDS; i++)
+		free(row[i]);
 }
 
+/* The fields plan_check vouched for (non-empty strings) copied into row; -1 on out of memory. */
 static int
-plan_row_copy(struct plan_row *r, const json_t *plan)
+plan_row_copy(char *row[ROW_FIELDS], const json_t *plan)
 {
-	r->id = strdup(json_str(plan, "id"));
-	r->created_at = strdup(json_str(plan, "createdAt"));
-	r->current = strdup(json_path_str(plan, "current", "fingerprint", NULL));
-	r->target = strdup(json_path_str(plan, "target", "fingerprint", NULL));
-	return r->id != NULL && r->created_at != NULL && r->current != NULL && r->target != NULL ?
-	    0 : -1;
+	const char *v[ROW_FIELDS] = {
+		[ROW_ID] = json_str(plan, "id"),
+		[ROW_CREATED_AT] = json_str(plan, "createdAt"),
+		[ROW_CURRENT] = json_path_str(plan, "current", "fingerprint", NULL),
+		[ROW_TARGET] = json_path_str(plan, "target", "fingerprint", NULL),
+	};
+
+	for (int i = 0; i < ROW_FIELDS; i++)
+		if ((row[i] = strdup(v[i])) == NULL)
+			return -1;
+	return 0;
 }
 
 /*
@@ -352,7 +354,7 @@ plan_save(struct store *st, const json_t *plan, json_t **owned, const struct pla
 	const char *doc = text->s;
 	size_t len = text->len;
 	sqlite3_stmt *s = NULL;
-	struct plan_row row = { 0 };
+	char *row[ROW_FIELDS] = { NULL };
 	const char *id, *current;
 	bool rollback_journal = false;
 	int rc, ret = 0;
@@ -360,13 +362,12 @@ plan_save(struct store *st, const json_t *plan, json_t **owned, const struct pla
 	ret = plan_check(plan, err);
 	if (ret != 0)
 		return ret;
-	/* checked: every one is a non-empty string */
-	if (plan_row_copy(&row, plan) != 0) {
-		plan_row_clear(&row);
+	if (plan_row_copy(row, plan) != 0) {
+		plan_row_clear(row);
 		return err_set(err, NW_ENOMEM, "out of memory");
 	}
-	id = row.id;
-	current = row.current;
+	id = row[ROW_ID];
+	current = row[ROW_CURRENT];
 
 	rollback_journal = bulk_journal(st, "delete");
 	rc = st_tx_begin(st);
@@ -414,7 +415,7 @@ plan_save(struct store *st, const json_t *plan, json_t **owned, const struct pla
 	    "INSERT INTO plans (id, created_at, current_fingerprint, target_fingerprint, document)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)", &s);
 	if (rc == SQLITE_OK)
-		rc = st_bind(s, "ssss", id, row.created_at, current, row.target);
+		rc = st_bind(s, "ssss", id, row[ROW_CREATED_AT], current, row[ROW_TARGET]);
 	if (rc == SQLITE_OK) /* the text outlives the statement: no copy */
 		rc = sqlite3_bind_text64(s, 5, doc, len, SQLITE_STATIC, SQLITE_UTF8);
 	if (rc == SQLITE_OK)
@@ -446,7 +447,7 @@ done:
 	 */
 	if (rollback_journal)
 		(void)bulk_journal(st, "wal");
-	plan_row_clear(&row);
+	plan_row_clear(row);
 	return ret;
 }
 
