@@ -38,9 +38,6 @@ ascii_eq_n(const char *a, const char *b, size_t n)
 {
 	size_t i;
 
-	/* ids compared are mostly spelled alike: the bytes first, at memcmp's speed */
-	if (memcmp(a, b, n) == 0)
-		return true;
 	for (i = 0; i < n; i++)
 		if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
 			return false;
@@ -228,8 +225,9 @@ index_slot(const struct topology_index *ix, const void *scope, const char *key, 
 
 		if (e->key == NULL)
 			return e;
+		/* keys are mostly spelled alike: their bytes first, at memcmp's speed */
 		if (e->hash == hash && e->scope == scope && e->keylen == len &&
-		    ascii_eq_n(e->key, key, len))
+		    (memcmp(e->key, key, len) == 0 || ascii_eq_n(e->key, key, len)))
 			return e;
 	}
 }
