@@ -318,17 +318,23 @@ plan_adopt_stored(struct cmd_ctx *ctx, json_t *plan, struct plan_text *pt, char 
 	return 0;
 }
 
-/* Renders the report, stores the plan's sealed text, then puts the report in place. */
+/*
+ * Renders the report, stores the plan's sealed text, then puts the report
+ * in place.  The store releases the plan (*planp NULL after) once it has
+ * its rows: nothing after needs more of it than its id.
+ */
 static int
-plan_store_and_report(struct cmd_ctx *ctx, json_t *plan, const struct plan_text *pt,
+plan_store_and_report(struct cmd_ctx *ctx, json_t **planp, const struct plan_text *pt,
     enum report_format rf, const char *stored_at, struct nw_err *err)
 {
 	const char *output = cmd_arg(ctx->args, "out");
 	struct report_job rj = { .fd = -1 };
+	char id[PLAN_JSON_ID_LEN];
 	struct stat ost;
 	int rc;
 
-	rj.plan = plan;
+	snprintf(id, sizeof(id), "%s", json_str(*planp, "id"));
+	rj.plan = *planp;
 	rj.doc = pt;
 	rj.rf = rf;
 	rj.path = output != NULL && strcmp(output, "-") != 0 ? output : NULL;
@@ -342,15 +348,16 @@ plan_store_and_report(struct cmd_ctx *ctx, json_t *plan, const struct plan_text 
 		*err = rj.err;
 		goto done;
 	}
-	if ((rc = store_plan_save_text(ctx->store, plan, pt, err)) != 0) {
-		err_prefix(err, "cannot store plan %s in '%s'", json_str(plan, "id"), ctx->db_path);
+	rj.plan = NULL;
+	if ((rc = store_plan_save_text_release(ctx->store, planp, pt, err)) != 0) {
+		err_prefix(err, "cannot store plan %s in '%s'", id, ctx->db_path);
 		goto done;
 	}
 	if (stored_at != NULL)
 		fprintf(ctx->err, "plan %s already stored in %s (created %s): the same inputs give the "
-		    "same plan\n", json_str(plan, "id"), ctx->db_path, stored_at);
+		    "same plan\n", id, ctx->db_path, stored_at);
 	else
-		fprintf(ctx->err, "plan %s stored in %s\n", json_str(plan, "id"), ctx->db_path);
+		fprintf(ctx->err, "plan %s stored in %s\n", id, ctx->db_path);
 	rc = report_publish(&rj, ctx->out, err);
 done:
 	report_job_clean(&rj);
@@ -412,7 +419,7 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	}
 	if ((rc = plan_adopt_stored(ctx, plan, &pt, &stored_at, err)) != 0)
 		goto done;
-	rc = plan_store_and_report(ctx, plan, &pt, rf, stored_at, err);
+	rc = plan_store_and_report(ctx, &plan, &pt, rf, stored_at, err);
 done:
 	json_decref(plan);
 	iac_map_free(iac);

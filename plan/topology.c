@@ -180,16 +180,37 @@ struct topology_index {
 
 static const char intern_scope;
 
+/* The eight bytes of w with ASCII 'A'..'Z' made lower case, every other byte kept. */
+static inline uint64_t
+word_lower(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t low7 = w & ~high;
+	/* per byte: the high bit of (low7 + 0x80 - 'A') says >= 'A', of (low7 + 0x7f - 'Z') > 'Z' */
+	uint64_t upper = ((low7 + ones * (0x80 - 'A')) ^ (low7 + ones * (0x7f - 'Z'))) & ~w & high;
+
+	return w | (upper >> 2);
+}
+
+/*
+ * Ids are a hundred bytes and more, and every look-up hashes one: eight
+ * bytes at a time, ignoring ASCII case as the comparison does.
+ */
 static uint32_t
 hash_key(const void *scope, const char *key, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL ^ ((uint64_t)(uintptr_t)scope * 0x9E3779B97F4A7C15ULL);
-	size_t i;
+	uint64_t h = 1469598103934665603ULL ^ ((uint64_t)(uintptr_t)scope * 0x9E3779B97F4A7C15ULL) ^ len;
+	uint64_t w;
 
-	for (i = 0; i < len; i++) {
-		h ^= ascii_lower((unsigned char)key[i]);
-		h *= 1099511628211ULL;
+	for (; len >= 8; key += 8, len -= 8) {
+		memcpy(&w, key, 8);
+		h = (h ^ word_lower(w)) * 0xFF51AFD7ED558CCDULL;
+		h ^= h >> 32;
 	}
+	w = 0;
+	memcpy(&w, key, len);
+	h = (h ^ word_lower(w)) * 0xC4CEB9FE1A85EC53ULL;
+	h ^= h >> 29;
 	return (uint32_t)(h ^ (h >> 32));
 }
 
@@ -204,8 +225,9 @@ index_slot(const struct topology_index *ix, const void *scope, const char *key, 
 
 		if (e->key == NULL)
 			return e;
+		/* keys are mostly spelled alike: their bytes first, at memcmp's speed */
 		if (e->hash == hash && e->scope == scope && e->keylen == len &&
-		    ascii_eq_n(e->key, key, len))
+		    (memcmp(e->key, key, len) == 0 || ascii_eq_n(e->key, key, len)))
 			return e;
 	}
 }

@@ -113,4 +113,12 @@ int tl_load_observed(struct loader *l);
 /* plan/topology_ars.c: route servers, their children, observed.bgpRoutes, declared.nvas. */
 int tl_load_ars(struct loader *l);
 
+/*
+ * plan/topology_parse.c: the document in buf[0..len) with one string node
+ * per distinct value (new reference), or NULL when the text is not one it
+ * takes (escapes, non-ASCII strings, reals, a NUL byte, containers nested
+ * deeper than max_depth, any error): the text checks and json_loadb then.
+ */
+json_t *tl_parse_text(const char *buf, size_t len, int max_depth);
+
 #endif

@@ -144,9 +144,15 @@ load_text(struct topology **out, const char *buf, size_t len, const char *name,
 	if (json_text_blank(&buf, &len))
 		return err_set(err, NW_EINPUT, "%s: the file holds only whitespace, expected a JSON object",
 		    name);
-	if ((rc = text_scan(buf, len, max_depth, name, err)) != 0)
+	/*
+	 * A text the fast parse takes is within the limits text_scan checks;
+	 * for any other, the checks and jansson's parse give their messages.
+	 */
+	root = tl_parse_text(buf, len, max_depth);
+	if (root == NULL && (rc = text_scan(buf, len, max_depth, name, err)) != 0)
 		return rc;
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		if (json_error_code(&jerr) == json_error_invalid_utf8)
 			return err_set(err, NW_EINPUT, "%s: line %d, column %d: invalid UTF-8: %s", name,

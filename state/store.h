@@ -69,6 +69,16 @@ int store_plan_save_text(struct store *st, const json_t *plan, const struct plan
     struct nw_err *err);
 
 /*
+ * store_plan_save_text that takes the caller's reference to *plan and
+ * releases it (setting *plan to NULL) once the plan's rows are in, before
+ * SQLite copies the text into the plans row: a large plan's tree and that
+ * copy are not in memory at once.  *plan is released whatever the outcome
+ * when the rows went in, and kept otherwise.
+ */
+int store_plan_save_text_release(struct store *st, json_t **plan, const struct plan_text *text,
+    struct nw_err *err);
+
+/*
  * The creation time of the plan stored under exactly this id, as stored
  * ("createdAt"), into *out (malloc'd; the caller frees), or *out = NULL
  * when no plan has this id.  A plan's id hashes everything in it but its
