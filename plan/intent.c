@@ -130,15 +130,6 @@ intent_parse_array(struct intent_loader *l, const json_t *arr, size_t elem, void
 	return rc;
 }
 
-int
-intent_state_parse(struct intent_loader *l, struct intent_change *ch, size_t size,
-    intent_fields_fn *fields, const json_t *v)
-{
-	if ((ch->state = calloc(1, size)) == NULL)
-		return intent_nomem(l->err);
-	return fields(l, ch->state, v);
-}
-
 char *
 intent_strdup(const char *s)
 {
@@ -491,6 +482,15 @@ intent_arm_name_ok(const char *s)
 }
 
 int
+intent_check_arm_name(struct intent_loader *l, const char *key, const char *what, const char *name)
+{
+	if (intent_arm_name_ok(name))
+		return 0;
+	return intent_fail_at(l, key, "invalid %s name \"%s\": use 1 to 64 letters, digits, '_', '.' or '-'",
+	    what, name);
+}
+
+int
 intent_selector_at(struct intent_loader *l, const json_t *obj, const char *key, struct intent_selector *s)
 {
 	json_t *v = json_object_get(obj, key);
@@ -514,10 +514,10 @@ known_kinds(char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (i = 0; procedures[i] != NULL; i++)
-		if (procedures[i]->intent_parse != NULL)
+		if (procedures[i]->intent != NULL)
 			n++;
 	for (i = 0; procedures[i] != NULL && n > 0; i++) {
-		if (procedures[i]->intent_parse == NULL)
+		if (procedures[i]->intent == NULL)
 			continue;
 		if (buf[0] != '\0')
 			strncat(buf, n == 1 ? " or " : ", ", size - strlen(buf) - 1);
@@ -547,9 +547,11 @@ change_parse(struct intent_loader *l, void *elem, const json_t *v)
 	if ((rc = intent_get_string(l, v, "description", false, &(const char *){ NULL })) != 0)
 		return rc;
 	proc = procedure_find(kind);
-	if (proc != NULL && proc->intent_parse != NULL) {
+	if (proc != NULL && proc->intent != NULL) {
 		c->kind = proc->name;
-		return proc->intent_parse(l, c, v);
+		if ((c->state = calloc(1, proc->intent->size)) == NULL)
+			return intent_nomem(l->err);
+		return proc->intent->parse(l, c->state, v);
 	}
 	old = intent_push(l, "kind");
 	rc = intent_fail(l, "unknown change kind \"%s\"; expected %s", kind, known_kinds(names, sizeof(names)));
@@ -563,8 +565,9 @@ change_free(struct intent_change *c)
 	const struct procedure *proc = procedure_find(c->kind);
 
 	free(c->pointer);
-	if (c->state != NULL && proc != NULL && proc->intent_free != NULL)
-		proc->intent_free(c->state);
+	if (c->state != NULL && proc != NULL && proc->intent != NULL)
+		proc->intent->clear(c->state);
+	free(c->state);
 }
 
 /* ------------------------------------------------------------------ */
@@ -618,7 +621,7 @@ intent_parse(struct intent *in, struct nw_err *err)
 	intent_pop(&l, old);
 	for (i = 0; i < in->nchanges; i++) {
 		const struct procedure *proc = procedure_find(in->changes[i].kind);
-		if (proc->intent_check != NULL && (rc = proc->intent_check(&l, in, i)) != 0)
+		if (proc->intent->check != NULL && (rc = proc->intent->check(&l, in, i)) != 0)
 			return rc;
 	}
 	in->rollout = json_object_get(in->root, "rollout");

@@ -346,8 +346,8 @@ intent_target(json_t **out, const struct intent *in, const struct topology *cur,
 		const struct intent_change *c = &in->changes[i];
 		const struct procedure *proc = procedure_find(c->kind);
 
-		if (proc != NULL && proc->intent_expand != NULL)
-			rc = proc->intent_expand(&e, c);
+		if (proc != NULL && proc->intent != NULL)
+			rc = proc->intent->expand(&e, c);
 	}
 	if (rc == 0)
 		rc = intent_drop_removed(&e);

@@ -52,14 +52,11 @@ bool intent_id_segment(const char *id, size_t i, const char **seg, size_t *len);
 bool intent_segment_is(const char *id, size_t i, const char *want);
 bool intent_network_manager_id_ok(const char *id);
 bool intent_arm_name_ok(const char *s);
+/* 0 when name, at child key, passes intent_arm_name_ok; else an error calling it an invalid what name. */
+int intent_check_arm_name(struct intent_loader *l, const char *key, const char *what, const char *name);
 int intent_selector_at(struct intent_loader *l, const json_t *obj, const char *key, struct intent_selector *s);
 int intent_rollout_load(struct intent_loader *l, struct intent_rollout *r, const json_t *v);
 
-/*
- * The body of a kind's intent_parse hook: gives ch a zeroed state of size
- * bytes (the kind's intent_free frees it, after a failed parse too) and
- * lets fields fill it from v.
- */
 /*
  * Parses arr, a non-empty array at the pointer's current key, into a new
  * calloc'd array of elem-byte elements stored through out (the address of
@@ -69,10 +66,6 @@ int intent_rollout_load(struct intent_loader *l, struct intent_rollout *r, const
 typedef int intent_elem_fn(struct intent_loader *l, void *elem, const json_t *v);
 int intent_parse_array(struct intent_loader *l, const json_t *arr, size_t elem, void *out, size_t *n,
     intent_elem_fn *parse);
-
-typedef int intent_fields_fn(struct intent_loader *l, void *state, const json_t *v);
-int intent_state_parse(struct intent_loader *l, struct intent_change *ch, size_t size,
-    intent_fields_fn *fields, const json_t *v);
 
 /*
  * The target shares the current topology's JSON wherever the intent leaves

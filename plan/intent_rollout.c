@@ -147,11 +147,8 @@ wave_parse(struct intent_loader *l, struct intent_rollout *r, struct intent_wave
 		return rc;
 	for (j = 0; j < r->nwaves; j++) {
 		if (strcmp(r->waves[j].name, w->name) == 0) {
-			size_t old = intent_push(l, "name");
-			rc = intent_fail(l, "wave name \"%s\" is already used by %s", w->name,
+			return intent_fail_at(l, "name", "wave name \"%s\" is already used by %s", w->name,
 			    r->waves[j].pointer);
-			intent_pop(l, old);
-			return rc;
 		}
 	}
 	if ((m = json_object_get(v, "members")) != NULL) {

@@ -36,7 +36,7 @@ static const char *const NM_KEYS[] = { "id", "scope", NULL };
 static const char *const SCOPE_KEYS[] = { "subscriptions", "managementGroups", NULL };
 
 static int
-mesh_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
+mesh_intent_parse(struct intent_loader *l, void *state, const json_t *v)
 {
 	struct mesh_change *c = state;
 	json_t *nm, *scope, *item;
@@ -103,27 +103,15 @@ out:
 		return rc;
 	if ((rc = intent_get_string(l, v, "networkGroup", true, &c->network_group)) != 0)
 		return rc;
-	if (!intent_arm_name_ok(c->network_group)) {
-		old = intent_push(l, "networkGroup");
-		rc = intent_fail(l, "invalid network group name \"%s\": use 1 to 64 letters, digits, "
-		    "'_', '.' or '-'", c->network_group);
-		intent_pop(l, old);
-		return rc;
-	}
-	if ((rc = intent_selector_at(l, v, "members", &c->members)) != 0 ||
+	if ((rc = intent_check_arm_name(l, "networkGroup", "network group", c->network_group)) != 0 ||
+	    (rc = intent_selector_at(l, v, "members", &c->members)) != 0 ||
 	    (rc = intent_get_bool(l, v, "highScalePrivateEndpoints", &c->high_scale_private_endpoints)) != 0)
 		return rc;
 	return intent_get_bool(l, v, "global", &c->global);
 }
 
-int
-mesh_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
-{
-	return intent_state_parse(l, ch, sizeof(struct mesh_change), mesh_intent_parse_fields, v);
-}
-
 /* Two meshes of one group would fight over its configuration. */
-int
+static int
 mesh_intent_check(struct intent_loader *l, const struct intent *in, size_t i)
 {
 	const struct intent_change *b = &in->changes[i];
@@ -149,17 +137,14 @@ intent_mesh_group(const struct intent_change *c)
 	return strcmp(c->kind, procedure_avnm_mesh.name) == 0 ? mesh_of(c)->network_group : NULL;
 }
 
-void
-mesh_intent_free(void *state)
+static void
+mesh_intent_clear(void *state)
 {
 	struct mesh_change *c = state;
 
-	if (c == NULL)
-		return;
 	free(c->scope_subscriptions);
 	free(c->scope_management_groups);
 	intent_selector_free(&c->members);
-	free(c);
 }
 
 
@@ -807,7 +792,7 @@ done:
 	return rc;
 }
 
-int
+static int
 mesh_intent_expand(struct intent_expander *e, const struct intent_change *c)
 {
 	const struct topology *t = e->cur;
@@ -898,3 +883,6 @@ done:
 	return rc;
 }
 
+const struct procedure_intent mesh_intent = {
+	sizeof(struct mesh_change), mesh_intent_parse, mesh_intent_clear, mesh_intent_check, mesh_intent_expand,
+};
