@@ -142,6 +142,14 @@ intent_nomem(struct nw_err *err)
 	return err_set(err, NW_ENOMEM, "out of memory");
 }
 
+int
+intent_check_object(struct intent_loader *l, const json_t *v, const char *what, const char *const *allowed)
+{
+	if (!json_is_object(v))
+		return intent_fail(l, "expected %s, found %s", what, intent_json_kind(v));
+	return intent_check_keys(l, v, allowed);
+}
+
 /* Unknown keys are errors: a typo must not silently mean "not given". */
 int
 intent_check_keys(struct intent_loader *l, const json_t *obj, const char *const *allowed)
@@ -276,13 +284,11 @@ intent_selector_load(struct intent_loader *l, struct intent_selector *s, const j
 	memset(s, 0, sizeof(*s));
 	if ((s->pointer = intent_strdup(l->ptr)) == NULL)
 		return intent_nomem(l->err);
-	if (!json_is_object(v))
-		return intent_fail(l, "expected a selector object (tags, names, ids, resourceGroups, "
-		    "locations or all), found %s", intent_json_kind(v));
+	if ((rc = intent_check_object(l, v, "a selector object (tags, names, ids, resourceGroups, locations "
+	    "or all)", SELECTOR_KEYS)) != 0)
+		return rc;
 	if (json_object_size(v) == 0)
 		return intent_fail(l, "the selector is empty; to select everything say \"all\": true");
-	if ((rc = intent_check_keys(l, v, SELECTOR_KEYS)) != 0)
-		return rc;
 
 	if ((item = json_object_get(v, "all")) != NULL) {
 		old = intent_push(l, "all");

@@ -41,6 +41,8 @@ const char *intent_json_kind(const json_t *v);
 char *intent_strdup(const char *s);
 int intent_nomem(struct nw_err *err);
 int intent_check_keys(struct intent_loader *l, const json_t *obj, const char *const *allowed);
+/* v is an object with only allowed keys; else "expected <what>, found <its kind>" or the unknown key. */
+int intent_check_object(struct intent_loader *l, const json_t *v, const char *what, const char *const *allowed);
 int intent_get_string(struct intent_loader *l, const json_t *obj, const char *key, bool required, const char **out);
 int intent_get_bool(struct intent_loader *l, const json_t *obj, const char *key, bool *out);
 /* obj.key, an integer from min to max ("expected <what>" when not one); *out untouched when absent. */
@@ -92,6 +94,14 @@ json_t *intent_work_edit(struct intent_expander *e, const struct topo_resource *
 json_t *intent_mut_object(json_t *obj, const char *key);
 json_t *intent_mut_array(json_t *obj, const char *key);
 json_t *intent_mut_element(json_t *arr, size_t i);
+/*
+ * Removes element at of properties.<key> (an array) of current resource r
+ * in the target, copying on write what the target shares with the current
+ * topology; *arr becomes that writable array, so that later look-ups in it
+ * see the removal.  NW_ENOMEM on out of memory.
+ */
+int intent_work_remove(struct intent_expander *e, const struct topo_resource *r, const char *key, json_t **arr,
+    size_t at);
 json_t *intent_work_find_edit(struct intent_expander *e, const char *id);
 json_t *intent_work_find(const struct intent_expander *e, const char *id);
 int intent_work_add(struct intent_expander *e, json_t *res);

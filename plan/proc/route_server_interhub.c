@@ -827,13 +827,11 @@ static bool
 learned_has(const json_t *answer, const char *prefix)
 {
 	const char *k;
-	const json_t *arr, *route;
-	size_t i;
+	const json_t *arr;
 
 	json_object_foreach((json_t *)answer, k, arr)
-		json_array_foreach(arr, i, route)
-			if (json_str(route, "network") != NULL && strcasecmp(json_str(route, "network"), prefix) == 0)
-				return true;
+		if (json_array_find_str(arr, "network", prefix, strcasecmp) != NULL)
+			return true;
 	return false;
 }
 

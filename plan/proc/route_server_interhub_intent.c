@@ -96,10 +96,7 @@ nva_parse(struct intent_loader *l, void *elem, const json_t *v)
 
 	if ((n->pointer = intent_strdup(l->ptr)) == NULL)
 		return intent_nomem(l->err);
-	if (!json_is_object(v))
-		return intent_fail(l, "expected an NVA object with \"name\", \"peerIp\" and \"asn\", found %s",
-		    intent_json_kind(v));
-	if ((rc = intent_check_keys(l, v, NVA_KEYS)) != 0 ||
+	if ((rc = intent_check_object(l, v, "an NVA object with \"name\", \"peerIp\" and \"asn\"", NVA_KEYS)) != 0 ||
 	    (rc = intent_get_string(l, v, "name", true, &n->name)) != 0 ||
 	    (rc = intent_get_string(l, v, "peerIp", true, &n->peer_ip)) != 0)
 		return rc;
@@ -150,10 +147,7 @@ route_server_parse(struct intent_loader *l, struct rsi_hub *h, const json_t *v)
 		return intent_fail(l, "no \"routeServer\": give {\"name\": ..., \"publicIpAddress\": \"/subscriptions/"
 		    "...\"}");
 	old = intent_push(l, "routeServer");
-	if (!json_is_object(rs)) {
-		rc = intent_fail(l, "expected an object with \"name\" and \"publicIpAddress\", found %s",
-		    intent_json_kind(rs));
-	} else if ((rc = intent_check_keys(l, rs, RS_KEYS)) == 0 &&
+	if ((rc = intent_check_object(l, rs, "an object with \"name\" and \"publicIpAddress\"", RS_KEYS)) == 0 &&
 	    (rc = intent_get_string(l, rs, "name", true, &h->name)) == 0 &&
 	    (rc = intent_get_string(l, rs, "publicIpAddress", true, &h->public_ip)) == 0) {
 		if ((rc = intent_check_arm_name(l, "name", "route server", h->name)) == 0 &&
@@ -179,10 +173,8 @@ hub_parse(struct intent_loader *l, void *elem, const json_t *v)
 
 	if ((h->pointer = intent_strdup(l->ptr)) == NULL)
 		return intent_nomem(l->err);
-	if (!json_is_object(v))
-		return intent_fail(l, "expected a hub object with \"vnet\", \"routeServer\" and \"nvas\", found %s",
-		    intent_json_kind(v));
-	if ((rc = intent_check_keys(l, v, HUB_KEYS)) != 0 ||
+	if ((rc = intent_check_object(l, v, "a hub object with \"vnet\", \"routeServer\" and \"nvas\"",
+	    HUB_KEYS)) != 0 ||
 	    (rc = intent_selector_at(l, v, "vnet", &h->vnet)) != 0 ||
 	    (rc = route_server_parse(l, h, v)) != 0 ||
 	    (rc = intent_get_bool(l, v, "allowBranchToBranchTraffic", &h->branch_to_branch)) != 0)
