@@ -116,23 +116,6 @@ say(struct progress *pr, const char *fmt, ...)
 	fflush(pr->f);
 }
 
-static void
-value_short(const json_t *v, char *buf, size_t size)
-{
-	char *s;
-
-	if (v == NULL) {
-		snprintf(buf, size, "(absent)");
-		return;
-	}
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-	if (s != NULL && strlen(s) > 60)
-		snprintf(buf, size, "%.57s...", s);
-	else
-		snprintf(buf, size, "%s", s != NULL ? s : "?");
-	free(s);
-}
-
 /* One handler per progress event, for people; ev's "event" names it. */
 typedef void (*event_fn)(struct progress *pr, const json_t *ev);
 
@@ -270,8 +253,8 @@ ev_drift(struct progress *pr, const json_t *ev)
 			say(pr, "  ... %zu more", json_array_size(json_object_get(ev, "changes")) - i);
 			break;
 		}
-		value_short(json_object_get(c, "before"), b, sizeof(b));
-		value_short(json_object_get(c, "after"), a, sizeof(a));
+		json_text(b, sizeof(b), json_object_get(c, "before"), "(absent)", 60);
+		json_text(a, sizeof(a), json_object_get(c, "after"), "(absent)", 60);
 		say(pr, "  %s %s %s: planned %s, now %s", short_id(ev_s(c, "resource")), ev_s(c, "kind"),
 		    ev_s(c, "pointer")[0] != '\0' ? ev_s(c, "pointer") : "(resource)", b, a);
 	}
@@ -442,8 +425,8 @@ progress_evidence(FILE *f, const json_t *evidence)
 			    short_id(ev_s(x, "to")) : "on-premises", ev_s(x, "prefix"), ev_s(x, "found"));
 		json_array_foreach(json_object_get(ev, "mismatches"), i, x) {
 			char a[80], b[80];
-			value_short(json_object_get(x, "actual"), a, sizeof(a));
-			value_short(json_object_get(x, "expected"), b, sizeof(b));
+			json_text(a, sizeof(a), json_object_get(x, "actual"), "(absent)", 60);
+			json_text(b, sizeof(b), json_object_get(x, "expected"), "(absent)", 60);
 			fprintf(f, "  %s %s: %s, expected %s\n", short_id(ev_s(x, "resource")), ev_s(x, "pointer"), a, b);
 		}
 		return;

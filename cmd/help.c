@@ -156,7 +156,7 @@ cmd_help_kinds(FILE *f, bool man)
 
 	fputs(man ? ".PP\nChange kinds (an intent's \"kind\"):\n" : "\nchange kinds (an intent's \"kind\"):\n", f);
 	for (i = 0; procedures[i] != NULL; i++) {
-		if (procedures[i]->intent_parse == NULL)
+		if (procedures[i]->intent == NULL)
 			continue;
 		if (man) {
 			fputs(".TP\n.B ", f);

@@ -83,6 +83,13 @@ json_equal_nocase(const json_t *a, const json_t *b)
 	return json_equal(a, b);
 }
 
+/* Do resources a and b hold the same properties.<key>, ARM's casing aside? */
+static bool
+property_equal(const json_t *a, const json_t *b, const char *key)
+{
+	return json_equal_nocase(json_path(a, "properties", key, NULL), json_path(b, "properties", key, NULL));
+}
+
 static bool
 ends_with(const char *s, const char *suffix)
 {
@@ -245,20 +252,6 @@ migration_expect(const json_t *image, const char *target, char *why, size_t size
 	snprintf(why, size, "%s: migration phase is %s, expected %s", short_name(json_str(image, "id")),
 	    phase != NULL ? phase : "None", target);
 	return EXPECT_FAILED;
-}
-
-static void
-value_text(const json_t *v, char *buf, size_t size)
-{
-	char *s;
-
-	if (v == NULL) {
-		snprintf(buf, size, "absent");
-		return;
-	}
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-	snprintf(buf, size, "%s", s != NULL ? s : "?");
-	free(s);
 }
 
 static const json_t *
@@ -643,8 +636,7 @@ static bool
 migration_unchanged(const json_t *op, const json_t *a, const json_t *b)
 {
 	(void)op;
-	return json_equal_nocase(json_path(a, "properties", "virtualNetworkGatewayMigrationStatus", NULL),
-	    json_path(b, "properties", "virtualNetworkGatewayMigrationStatus", NULL));
+	return property_equal(a, b, "virtualNetworkGatewayMigrationStatus");
 }
 
 const struct action_state action_state_migration = {
@@ -697,8 +689,7 @@ static bool
 feature_unchanged(const json_t *op, const json_t *a, const json_t *b)
 {
 	(void)op;
-	return json_equal_nocase(json_path(a, "properties", "state", NULL),
-	    json_path(b, "properties", "state", NULL));
+	return property_equal(a, b, "state");
 }
 
 const struct action_state action_state_feature = {
@@ -772,8 +763,8 @@ action_expect(const json_t *op, const json_t *expect, const json_t *image, char 
 
 		if (!json_equal_nocase(have, want)) {
 			char a[200], b[200];
-			value_text(have, a, sizeof(a));
-			value_text(want, b, sizeof(b));
+			json_text(a, sizeof(a), have, "absent", 0);
+			json_text(b, sizeof(b), want, "absent", 0);
 			snprintf(why, size, "%s: %s is %s, expected %s", short_name(json_str(image, "id")),
 			    ptr != NULL ? ptr : "?", a, b);
 			return EXPECT_FAILED;

@@ -230,6 +230,30 @@ emit(struct differ *d, enum diff_kind kind, json_t *before, json_t *after)
 
 static int compare(struct differ *d, json_t *before, json_t *after, const char *key);
 
+/*
+ * The difference at child key of d->ptr (key NULL: element i): added when
+ * there is no before, removed when there is no after, else compared.
+ */
+static int
+compare_at(struct differ *d, const char *key, size_t i, json_t *before, json_t *after)
+{
+	size_t len = strlen(d->ptr);
+	int rc;
+
+	if (key != NULL)
+		json_pointer_push(d->ptr, sizeof(d->ptr), key);
+	else
+		json_pointer_push_index(d->ptr, sizeof(d->ptr), i);
+	if (before == NULL)
+		rc = emit(d, DIFF_ADDED, NULL, after);
+	else if (after == NULL)
+		rc = emit(d, DIFF_REMOVED, before, NULL);
+	else
+		rc = compare(d, before, after, key);
+	d->ptr[len] = '\0';
+	return rc;
+}
+
 /* Every element has a string name, unique case-insensitively. */
 static bool
 named_children(const json_t *arr)
@@ -265,25 +289,16 @@ child_named(const json_t *arr, const char *name, size_t *index)
 static int
 compare_named(struct differ *d, json_t *before, json_t *after)
 {
-	size_t len = strlen(d->ptr), i, j;
+	size_t i, j;
 	json_t *v, *w;
 	int rc;
 
 	json_array_foreach(after, i, w) {
-		v = child_named(before, json_str(w, "name"), &j);
-		json_pointer_push_index(d->ptr, sizeof(d->ptr), i);
-		rc = v == NULL ? emit(d, DIFF_ADDED, NULL, w) : compare(d, v, w, NULL);
-		d->ptr[len] = '\0';
-		if (rc != 0)
+		if ((rc = compare_at(d, NULL, i, child_named(before, json_str(w, "name"), &j), w)) != 0)
 			return rc;
 	}
 	json_array_foreach(before, i, v) {
-		if (child_named(after, json_str(v, "name"), &j) != NULL)
-			continue;
-		json_pointer_push_index(d->ptr, sizeof(d->ptr), i);
-		rc = emit(d, DIFF_REMOVED, v, NULL);
-		d->ptr[len] = '\0';
-		if (rc != 0)
+		if (child_named(after, json_str(v, "name"), &j) == NULL && (rc = compare_at(d, NULL, i, v, NULL)) != 0)
 			return rc;
 	}
 	return 0;
@@ -293,7 +308,6 @@ compare_named(struct differ *d, json_t *before, json_t *after)
 static int
 compare(struct differ *d, json_t *before, json_t *after, const char *key)
 {
-	size_t len;
 	const char *k;
 	json_t *v;
 	int rc;
@@ -301,25 +315,14 @@ compare(struct differ *d, json_t *before, json_t *after, const char *key)
 	/* the target shares what the intent left alone with the current: nothing to walk */
 	if (before == after)
 		return 0;
-	len = strlen(d->ptr);
 	if (json_is_object(before) && json_is_object(after)) {
 		json_object_foreach(after, k, v) {
-			json_t *b = json_object_get(before, k);
-			if (ignored(d, k))
-				continue;
-			json_pointer_push(d->ptr, sizeof(d->ptr), k);
-			rc = b == NULL ? emit(d, DIFF_ADDED, NULL, v) : compare(d, b, v, k);
-			d->ptr[len] = '\0';
-			if (rc != 0)
+			if (!ignored(d, k) && (rc = compare_at(d, k, 0, json_object_get(before, k), v)) != 0)
 				return rc;
 		}
 		json_object_foreach(before, k, v) {
-			if (json_object_get(after, k) != NULL || ignored(d, k))
-				continue;
-			json_pointer_push(d->ptr, sizeof(d->ptr), k);
-			rc = emit(d, DIFF_REMOVED, v, NULL);
-			d->ptr[len] = '\0';
-			if (rc != 0)
+			if (json_object_get(after, k) == NULL && !ignored(d, k) &&
+			    (rc = compare_at(d, k, 0, v, NULL)) != 0)
 				return rc;
 		}
 		return 0;

@@ -126,6 +126,21 @@ oom:
 	return NULL;
 }
 
+/*
+ * The block of resource r, imported by its id, unless the Terraform
+ * configuration manages r already (counted in nmanaged): NULL then, and
+ * on out of memory (x->oom).
+ */
+static struct hcl_block *
+resource_unmanaged(struct ex *x, const char *type, const struct topo_resource *r)
+{
+	if (managed(x, r->id, false)) {
+		x->nmanaged++;
+		return NULL;
+	}
+	return resource(x, type, r, r->id);
+}
+
 /* An id as a reference to the exported resource that has it, else as a literal. */
 static void
 attr_ref(struct ex *x, struct hcl_block *b, const char *name, const char *id, const char *what)
@@ -158,6 +173,28 @@ attr_str(struct ex *x, struct hcl_block *b, const char *name, const char *s)
 		x->oom = true;
 }
 
+/* A reference to the parent of r: r's id up to its segment child (e.g. "/staticMembers/"). */
+static void
+attr_parent(struct ex *x, struct hcl_block *b, const char *name, const struct topo_resource *r,
+    const char *child)
+{
+	const char *at = strcasestr(r->id, child);
+	char parent[1024];
+
+	snprintf(parent, sizeof(parent), "%.*s", at != NULL ? (int)(at - r->id) : 0, r->id);
+	attr_ref(x, b, name, parent, "id");
+}
+
+/* properties.description, when it says something. */
+static void
+attr_description(struct ex *x, struct hcl_block *b, const json_t *props)
+{
+	const char *d = json_str(props, "description");
+
+	if (d != NULL && *d != '\0')
+		attr_str(x, b, "description", d);
+}
+
 static void
 attr_tags(struct ex *x, struct hcl_block *b, const struct topo_resource *r)
 {
@@ -175,17 +212,12 @@ network_manager(struct ex *x, const struct topo_resource *r)
 	const json_t *p = json_object_get(r->json, "properties"), *scope;
 	struct hcl_block *b, *s;
 
-	if (managed(x, r->id, false)) {
-		x->nmanaged++;
-		return;
-	}
-	if ((b = resource(x, "azurerm_network_manager", r, r->id)) == NULL)
+	if ((b = resource_unmanaged(x, "azurerm_network_manager", r)) == NULL)
 		return;
 	attr_str(x, b, "name", r->name);
 	attr_str(x, b, "location", r->location);
 	attr_str(x, b, "resource_group_name", r->resource_group);
-	if (json_str(p, "description") != NULL && *json_str(p, "description") != '\0')
-		attr_str(x, b, "description", json_str(p, "description"));
+	attr_description(x, b, p);
 	if (json_is_array(json_object_get(p, "networkManagerScopeAccesses")))
 		attr_json(x, b, "scope_accesses", json_deep_copy(json_object_get(p,
 		    "networkManagerScopeAccesses")));
@@ -208,23 +240,12 @@ network_group(struct ex *x, const struct topo_resource *r)
 	const struct topo_network_group *g = r->view;
 	const json_t *p = json_object_get(r->json, "properties");
 	struct hcl_block *b;
-	char mgr[1024];
-	const char *slash;
 
-	if (managed(x, r->id, false)) {
-		x->nmanaged++;
-		return;
-	}
-	if ((b = resource(x, "azurerm_network_manager_network_group", r, r->id)) == NULL)
+	if ((b = resource_unmanaged(x, "azurerm_network_manager_network_group", r)) == NULL)
 		return;
 	attr_str(x, b, "name", r->name);
-	slash = strstr(r->id, "/networkGroups/");
-	if (slash == NULL)
-		slash = strcasestr(r->id, "/networkgroups/");
-	snprintf(mgr, sizeof(mgr), "%.*s", slash != NULL ? (int)(slash - r->id) : 0, r->id);
-	attr_ref(x, b, "network_manager_id", mgr, "id");
-	if (json_str(p, "description") != NULL && *json_str(p, "description") != '\0')
-		attr_str(x, b, "description", json_str(p, "description"));
+	attr_parent(x, b, "network_manager_id", r, "/networkGroups/");
+	attr_description(x, b, p);
 	if (g != NULL && g->member_type != NULL && strcasecmp(g->member_type, "VirtualNetwork") != 0)
 		attr_str(x, b, "member_type", g->member_type);
 }
@@ -234,18 +255,11 @@ static_member(struct ex *x, const struct topo_resource *r)
 {
 	const struct topo_static_member *m = r->view;
 	struct hcl_block *b;
-	char grp[1024];
-	const char *slash = strcasestr(r->id, "/staticMembers/");
 
-	if (managed(x, r->id, false)) {
-		x->nmanaged++;
-		return;
-	}
-	if ((b = resource(x, "azurerm_network_manager_static_member", r, r->id)) == NULL)
+	if ((b = resource_unmanaged(x, "azurerm_network_manager_static_member", r)) == NULL)
 		return;
 	attr_str(x, b, "name", r->name);
-	snprintf(grp, sizeof(grp), "%.*s", slash != NULL ? (int)(slash - r->id) : 0, r->id);
-	attr_ref(x, b, "network_group_id", grp, "id");
+	attr_parent(x, b, "network_group_id", r, "/staticMembers/");
 	attr_ref(x, b, "target_virtual_network_id", m != NULL ? m->resource_id : NULL, "id");
 }
 
@@ -277,22 +291,17 @@ connectivity_config(struct ex *x, const struct topo_resource *r)
 {
 	const json_t *p = json_object_get(r->json, "properties"), *h, *caps;
 	struct hcl_block *b, *u;
-	char mgr[1024];
-	const char *slash = strcasestr(r->id, "/connectivityConfigurations/");
 	size_t i;
 
-	if (managed(x, r->id, false)) {
-		x->nmanaged++;
+	if ((b = resource_unmanaged(x, "azurerm_network_manager_connectivity_configuration", r)) == NULL) {
+		if (x->oom)
+			return;
 		goto caps;
 	}
-	if ((b = resource(x, "azurerm_network_manager_connectivity_configuration", r, r->id)) == NULL)
-		return;
 	attr_str(x, b, "name", r->name);
-	snprintf(mgr, sizeof(mgr), "%.*s", slash != NULL ? (int)(slash - r->id) : 0, r->id);
-	attr_ref(x, b, "network_manager_id", mgr, "id");
+	attr_parent(x, b, "network_manager_id", r, "/connectivityConfigurations/");
 	attr_str(x, b, "connectivity_topology", json_str(p, "connectivityTopology"));
-	if (json_str(p, "description") != NULL && *json_str(p, "description") != '\0')
-		attr_str(x, b, "description", json_str(p, "description"));
+	attr_description(x, b, p);
 	attr_json(x, b, "delete_existing_peering_enabled", json_boolean(json_truthy(
 	    json_object_get(p, "deleteExistingPeering"), false)));
 	attr_json(x, b, "global_mesh_enabled", json_boolean(json_truthy(json_object_get(p, "isGlobal"),
@@ -369,17 +378,16 @@ deployments(struct ex *x)
 		char id[1200], name[300];
 
 		snprintf(id, sizeof(id), "%s/commit|%s|%s", d->manager_id, d->region, d->config_type);
-		if (managed(x, id, false)) {
-			x->nmanaged++;
-			continue;
-		}
 		snprintf(name, sizeof(name), "%s-%s-%s", arm_id_name(d->manager_id), d->region,
 		    d->config_type);
 		r.id = id;
 		r.name = name;
 		r.resource_group = d->manager != NULL ? d->manager->res->resource_group : NULL;
-		if ((b = resource(x, "azurerm_network_manager_deployment", &r, id)) == NULL)
-			return;
+		if ((b = resource_unmanaged(x, "azurerm_network_manager_deployment", &r)) == NULL) {
+			if (x->oom)
+				return;
+			continue;
+		}
 		attr_ref(x, b, "network_manager_id", d->manager_id, "id");
 		attr_str(x, b, "location", d->region);
 		attr_str(x, b, "scope_access", d->config_type);
@@ -407,16 +415,12 @@ subnet(struct ex *x, const struct topo_vnet *v, const struct topo_subnet *s)
 	char label[512];
 	size_t i;
 
-	if (managed(x, s->id, false)) {
-		x->nmanaged++;
-		return;
-	}
 	/* labelled <vnet>_<subnet>: a subnet's name repeats from VNet to VNet */
 	snprintf(label, sizeof(label), "%s_%s", v->res->name != NULL ? v->res->name : "vnet", s->name);
 	r.id = s->id;
 	r.name = label;
 	r.resource_group = v->res->resource_group;
-	if ((b = resource(x, "azurerm_subnet", &r, s->id)) == NULL)
+	if ((b = resource_unmanaged(x, "azurerm_subnet", &r)) == NULL)
 		return;
 	attr_str(x, b, "name", s->name);
 	attr_str(x, b, "resource_group_name", v->res->resource_group);
@@ -449,9 +453,7 @@ vnet_settings(struct ex *x, const struct topo_vnet *v)
 	struct hcl_block *b;
 	size_t i;
 
-	if (managed(x, r->id, false)) {
-		x->nmanaged++;
-	} else if ((b = resource(x, "azurerm_virtual_network", r, r->id)) != NULL) {
+	if ((b = resource_unmanaged(x, "azurerm_virtual_network", r)) != NULL) {
 		attr_str(x, b, "name", r->name);
 		attr_str(x, b, "location", r->location);
 		attr_str(x, b, "resource_group_name", r->resource_group);

@@ -172,9 +172,7 @@ owned_cmp(const void *a, const void *b)
 	const struct owned_prefix *x = a, *y = b;
 	int c = cidr_compare(&x->p, &y->p);
 
-	if (c != 0)
-		return c;
-	return x->vnet < y->vnet ? -1 : x->vnet > y->vnet;
+	return c != 0 ? c : CMP3(x->vnet, y->vnet);
 }
 
 struct vnet_pair {

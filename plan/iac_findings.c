@@ -175,13 +175,7 @@ azurerm_pins(json_t *pins, const struct iac_entry *e, const json_t *cur, const j
 static const json_t *
 by_name(const json_t *arr, const char *name)
 {
-	const json_t *x;
-	size_t i;
-
-	json_array_foreach(arr, i, x)
-		if (name != NULL && json_str(x, "name") != NULL && strcasecmp(json_str(x, "name"), name) == 0)
-			return x;
-	return NULL;
+	return json_array_find_str(arr, "name", name, strcasecmp);
 }
 
 /* Walks an azapi body: every value it sets that the plan changes to another. */

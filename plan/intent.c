@@ -130,15 +130,6 @@ intent_parse_array(struct intent_loader *l, const json_t *arr, size_t elem, void
 	return rc;
 }
 
-int
-intent_state_parse(struct intent_loader *l, struct intent_change *ch, size_t size,
-    intent_fields_fn *fields, const json_t *v)
-{
-	if ((ch->state = calloc(1, size)) == NULL)
-		return intent_nomem(l->err);
-	return fields(l, ch->state, v);
-}
-
 char *
 intent_strdup(const char *s)
 {
@@ -149,6 +140,14 @@ int
 intent_nomem(struct nw_err *err)
 {
 	return err_set(err, NW_ENOMEM, "out of memory");
+}
+
+int
+intent_check_object(struct intent_loader *l, const json_t *v, const char *what, const char *const *allowed)
+{
+	if (!json_is_object(v))
+		return intent_fail(l, "expected %s, found %s", what, intent_json_kind(v));
+	return intent_check_keys(l, v, allowed);
 }
 
 /* Unknown keys are errors: a typo must not silently mean "not given". */
@@ -285,13 +284,11 @@ intent_selector_load(struct intent_loader *l, struct intent_selector *s, const j
 	memset(s, 0, sizeof(*s));
 	if ((s->pointer = intent_strdup(l->ptr)) == NULL)
 		return intent_nomem(l->err);
-	if (!json_is_object(v))
-		return intent_fail(l, "expected a selector object (tags, names, ids, resourceGroups, "
-		    "locations or all), found %s", intent_json_kind(v));
+	if ((rc = intent_check_object(l, v, "a selector object (tags, names, ids, resourceGroups, locations "
+	    "or all)", SELECTOR_KEYS)) != 0)
+		return rc;
 	if (json_object_size(v) == 0)
 		return intent_fail(l, "the selector is empty; to select everything say \"all\": true");
-	if ((rc = intent_check_keys(l, v, SELECTOR_KEYS)) != 0)
-		return rc;
 
 	if ((item = json_object_get(v, "all")) != NULL) {
 		old = intent_push(l, "all");
@@ -491,6 +488,15 @@ intent_arm_name_ok(const char *s)
 }
 
 int
+intent_check_arm_name(struct intent_loader *l, const char *key, const char *what, const char *name)
+{
+	if (intent_arm_name_ok(name))
+		return 0;
+	return intent_fail_at(l, key, "invalid %s name \"%s\": use 1 to 64 letters, digits, '_', '.' or '-'",
+	    what, name);
+}
+
+int
 intent_selector_at(struct intent_loader *l, const json_t *obj, const char *key, struct intent_selector *s)
 {
 	json_t *v = json_object_get(obj, key);
@@ -514,10 +520,10 @@ known_kinds(char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (i = 0; procedures[i] != NULL; i++)
-		if (procedures[i]->intent_parse != NULL)
+		if (procedures[i]->intent != NULL)
 			n++;
 	for (i = 0; procedures[i] != NULL && n > 0; i++) {
-		if (procedures[i]->intent_parse == NULL)
+		if (procedures[i]->intent == NULL)
 			continue;
 		if (buf[0] != '\0')
 			strncat(buf, n == 1 ? " or " : ", ", size - strlen(buf) - 1);
@@ -547,9 +553,11 @@ change_parse(struct intent_loader *l, void *elem, const json_t *v)
 	if ((rc = intent_get_string(l, v, "description", false, &(const char *){ NULL })) != 0)
 		return rc;
 	proc = procedure_find(kind);
-	if (proc != NULL && proc->intent_parse != NULL) {
+	if (proc != NULL && proc->intent != NULL) {
 		c->kind = proc->name;
-		return proc->intent_parse(l, c, v);
+		if ((c->state = calloc(1, proc->intent->size)) == NULL)
+			return intent_nomem(l->err);
+		return proc->intent->parse(l, c->state, v);
 	}
 	old = intent_push(l, "kind");
 	rc = intent_fail(l, "unknown change kind \"%s\"; expected %s", kind, known_kinds(names, sizeof(names)));
@@ -563,8 +571,9 @@ change_free(struct intent_change *c)
 	const struct procedure *proc = procedure_find(c->kind);
 
 	free(c->pointer);
-	if (c->state != NULL && proc != NULL && proc->intent_free != NULL)
-		proc->intent_free(c->state);
+	if (c->state != NULL && proc != NULL && proc->intent != NULL)
+		proc->intent->clear(c->state);
+	free(c->state);
 }
 
 /* ------------------------------------------------------------------ */
@@ -618,7 +627,7 @@ intent_parse(struct intent *in, struct nw_err *err)
 	intent_pop(&l, old);
 	for (i = 0; i < in->nchanges; i++) {
 		const struct procedure *proc = procedure_find(in->changes[i].kind);
-		if (proc->intent_check != NULL && (rc = proc->intent_check(&l, in, i)) != 0)
+		if (proc->intent->check != NULL && (rc = proc->intent->check(&l, in, i)) != 0)
 			return rc;
 	}
 	in->rollout = json_object_get(in->root, "rollout");

@@ -72,9 +72,10 @@ void intent_selector_free(struct intent_selector *s);
 bool intent_selector_match(const struct intent_selector *s, const struct topo_resource *r);
 
 /*
- * One change of the intent.  Its kind owns what it parsed: the kind's
- * intent_parse hook (plan/procedure.h) sets state, its intent_free hook
- * frees it, and only the kind's own files know its shape.
+ * One change of the intent.  Its kind owns what it parsed: the intent
+ * gives state a zeroed block (struct procedure_intent in plan/procedure.h),
+ * the kind's parse hook fills it, its clear hook frees what it holds, and
+ * only the kind's own files know its shape.
  */
 struct intent_change {
 	const char *kind; /* the change kind's name (its procedure's), static */

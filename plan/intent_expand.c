@@ -122,6 +122,19 @@ intent_mut_array(json_t *obj, const char *key)
 	return json_is_array(v) ? own(obj, key, 0, v) : NULL;
 }
 
+int
+intent_work_remove(struct intent_expander *e, const struct topo_resource *r, const char *key, json_t **arr,
+    size_t at)
+{
+	json_t *a = intent_mut_array(intent_mut_object(intent_work_edit(e, r, false), "properties"), key);
+
+	if (a == NULL)
+		return intent_nomem(e->err);
+	*arr = a;
+	json_array_remove(a, at);
+	return 0;
+}
+
 /* arr[i], an object, as one the target alone holds (borrowed); arr must be writable. */
 json_t *
 intent_mut_element(json_t *arr, size_t i)
@@ -346,8 +359,8 @@ intent_target(json_t **out, const struct intent *in, const struct topology *cur,
 		const struct intent_change *c = &in->changes[i];
 		const struct procedure *proc = procedure_find(c->kind);
 
-		if (proc != NULL && proc->intent_expand != NULL)
-			rc = proc->intent_expand(&e, c);
+		if (proc != NULL && proc->intent != NULL)
+			rc = proc->intent->expand(&e, c);
 	}
 	if (rc == 0)
 		rc = intent_drop_removed(&e);

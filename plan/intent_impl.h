@@ -41,6 +41,8 @@ const char *intent_json_kind(const json_t *v);
 char *intent_strdup(const char *s);
 int intent_nomem(struct nw_err *err);
 int intent_check_keys(struct intent_loader *l, const json_t *obj, const char *const *allowed);
+/* v is an object with only allowed keys; else "expected <what>, found <its kind>" or the unknown key. */
+int intent_check_object(struct intent_loader *l, const json_t *v, const char *what, const char *const *allowed);
 int intent_get_string(struct intent_loader *l, const json_t *obj, const char *key, bool required, const char **out);
 int intent_get_bool(struct intent_loader *l, const json_t *obj, const char *key, bool *out);
 /* obj.key, an integer from min to max ("expected <what>" when not one); *out untouched when absent. */
@@ -52,14 +54,11 @@ bool intent_id_segment(const char *id, size_t i, const char **seg, size_t *len);
 bool intent_segment_is(const char *id, size_t i, const char *want);
 bool intent_network_manager_id_ok(const char *id);
 bool intent_arm_name_ok(const char *s);
+/* 0 when name, at child key, passes intent_arm_name_ok; else an error calling it an invalid what name. */
+int intent_check_arm_name(struct intent_loader *l, const char *key, const char *what, const char *name);
 int intent_selector_at(struct intent_loader *l, const json_t *obj, const char *key, struct intent_selector *s);
 int intent_rollout_load(struct intent_loader *l, struct intent_rollout *r, const json_t *v);
 
-/*
- * The body of a kind's intent_parse hook: gives ch a zeroed state of size
- * bytes (the kind's intent_free frees it, after a failed parse too) and
- * lets fields fill it from v.
- */
 /*
  * Parses arr, a non-empty array at the pointer's current key, into a new
  * calloc'd array of elem-byte elements stored through out (the address of
@@ -69,10 +68,6 @@ int intent_rollout_load(struct intent_loader *l, struct intent_rollout *r, const
 typedef int intent_elem_fn(struct intent_loader *l, void *elem, const json_t *v);
 int intent_parse_array(struct intent_loader *l, const json_t *arr, size_t elem, void *out, size_t *n,
     intent_elem_fn *parse);
-
-typedef int intent_fields_fn(struct intent_loader *l, void *state, const json_t *v);
-int intent_state_parse(struct intent_loader *l, struct intent_change *ch, size_t size,
-    intent_fields_fn *fields, const json_t *v);
 
 /*
  * The target shares the current topology's JSON wherever the intent leaves
@@ -99,6 +94,14 @@ json_t *intent_work_edit(struct intent_expander *e, const struct topo_resource *
 json_t *intent_mut_object(json_t *obj, const char *key);
 json_t *intent_mut_array(json_t *obj, const char *key);
 json_t *intent_mut_element(json_t *arr, size_t i);
+/*
+ * Removes element at of properties.<key> (an array) of current resource r
+ * in the target, copying on write what the target shares with the current
+ * topology; *arr becomes that writable array, so that later look-ups in it
+ * see the removal.  NW_ENOMEM on out of memory.
+ */
+int intent_work_remove(struct intent_expander *e, const struct topo_resource *r, const char *key, json_t **arr,
+    size_t at);
 json_t *intent_work_find_edit(struct intent_expander *e, const char *id);
 json_t *intent_work_find(const struct intent_expander *e, const char *id);
 int intent_work_add(struct intent_expander *e, json_t *res);

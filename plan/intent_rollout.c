@@ -140,18 +140,13 @@ wave_parse(struct intent_loader *l, struct intent_rollout *r, struct intent_wave
 
 	if ((w->pointer = intent_strdup(l->ptr)) == NULL)
 		return intent_nomem(l->err);
-	if (!json_is_object(v))
-		return intent_fail(l, "expected a wave object with a \"name\", found %s", intent_json_kind(v));
-	if ((rc = intent_check_keys(l, v, WAVE_KEYS)) != 0 ||
+	if ((rc = intent_check_object(l, v, "a wave object with a \"name\"", WAVE_KEYS)) != 0 ||
 	    (rc = intent_get_string(l, v, "name", true, &w->name)) != 0)
 		return rc;
 	for (j = 0; j < r->nwaves; j++) {
 		if (strcmp(r->waves[j].name, w->name) == 0) {
-			size_t old = intent_push(l, "name");
-			rc = intent_fail(l, "wave name \"%s\" is already used by %s", w->name,
+			return intent_fail_at(l, "name", "wave name \"%s\" is already used by %s", w->name,
 			    r->waves[j].pointer);
-			intent_pop(l, old);
-			return rc;
 		}
 	}
 	if ((m = json_object_get(v, "members")) != NULL) {
@@ -181,9 +176,7 @@ intent_rollout_load(struct intent_loader *l, struct intent_rollout *r, const jso
 	r->sample_size = INTENT_DEFAULT_SAMPLE_SIZE;
 	if (v == NULL || json_is_null(v))
 		return 0;
-	if (!json_is_object(v))
-		return intent_fail(l, "expected a rollout object, found %s", intent_json_kind(v));
-	if ((rc = intent_check_keys(l, v, ROLLOUT_KEYS)) != 0)
+	if ((rc = intent_check_object(l, v, "a rollout object", ROLLOUT_KEYS)) != 0)
 		return rc;
 
 	if ((item = json_object_get(v, "waves")) != NULL) {
@@ -205,10 +198,8 @@ intent_rollout_load(struct intent_loader *l, struct intent_rollout *r, const jso
 	}
 	if ((item = json_object_get(v, "soak")) != NULL) {
 		old = intent_push(l, "soak");
-		if (!json_is_object(item))
-			rc = intent_fail(l, "expected an object with beforeDecommission and betweenWaves, "
-			    "found %s", intent_json_kind(item));
-		else if ((rc = intent_check_keys(l, item, SOAK_KEYS)) == 0 &&
+		if ((rc = intent_check_object(l, item, "an object with beforeDecommission and betweenWaves",
+		    SOAK_KEYS)) == 0 &&
 		    (rc = get_duration(l, item, "beforeDecommission", &r->soak_before_decommission)) == 0)
 			rc = get_duration(l, item, "betweenWaves", &r->soak_between_waves);
 		intent_pop(l, old);
@@ -217,10 +208,8 @@ intent_rollout_load(struct intent_loader *l, struct intent_rollout *r, const jso
 	}
 	if ((item = json_object_get(v, "maintenanceWindow")) != NULL && !json_is_null(item)) {
 		old = intent_push(l, "maintenanceWindow");
-		if (!json_is_object(item))
-			rc = intent_fail(l, "expected null or an object with \"start\" and \"duration\", "
-			    "found %s", intent_json_kind(item));
-		else if ((rc = intent_check_keys(l, item, WINDOW_KEYS)) == 0 &&
+		if ((rc = intent_check_object(l, item, "null or an object with \"start\" and \"duration\"",
+		    WINDOW_KEYS)) == 0 &&
 		    (rc = intent_get_string(l, item, "start", true, &r->window_start)) == 0) {
 			if (!utc_timestamp_ok(r->window_start)) {
 				size_t o2 = intent_push(l, "start");
@@ -247,10 +236,8 @@ intent_rollout_load(struct intent_loader *l, struct intent_rollout *r, const jso
 		json_t *wps;
 
 		old = intent_push(l, "writeBudget");
-		if (!json_is_object(item))
-			rc = intent_fail(l, "expected an object with writesPerSecond and burst, found %s",
-			    intent_json_kind(item));
-		else if ((rc = intent_check_keys(l, item, BUDGET_KEYS)) == 0) {
+		if ((rc = intent_check_object(l, item, "an object with writesPerSecond and burst",
+		    BUDGET_KEYS)) == 0) {
 			r->burst = (unsigned long)limit_get(LIMIT_ARM_WRITE_BUCKET)->value;
 			r->writes_per_second = (double)limit_get(LIMIT_NETWORK_WRITES_5MIN)->value / 300.0;
 			if ((wps = json_object_get(item, "writesPerSecond")) != NULL) {

@@ -105,6 +105,37 @@ json_array_has_str(const json_t *arr, const char *s, int (*cmp)(const char *, co
 	return false;
 }
 
+json_t *
+json_array_find_str(const json_t *arr, const char *key, const char *value,
+    int (*cmp)(const char *, const char *))
+{
+	json_t *x;
+	size_t i;
+
+	json_array_foreach(arr, i, x)
+		if (value != NULL && json_str(x, key) != NULL && cmp(json_str(x, key), value) == 0)
+			return x;
+	return NULL;
+}
+
+const char *
+json_text(char *buf, size_t size, const json_t *v, const char *absent, size_t max)
+{
+	char *s;
+
+	if (v == NULL) {
+		snprintf(buf, size, "%s", absent);
+		return buf;
+	}
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	if (s != NULL && max > 3 && strlen(s) > max)
+		snprintf(buf, size, "%.*s...", (int)(max - 3), s);
+	else
+		snprintf(buf, size, "%s", s != NULL ? s : "?");
+	free(s);
+	return buf;
+}
+
 const char *
 str_lower(char *buf, size_t size, const char *s)
 {

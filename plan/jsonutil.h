@@ -72,6 +72,20 @@ json_t *json_object_keys_sorted(const json_t *obj, int (*cmp)(const void *, cons
 /* True when arr holds a string equal to s by cmp (strcmp, strcasecmp, topo_id_compare ...). */
 bool json_array_has_str(const json_t *arr, const char *s, int (*cmp)(const char *, const char *));
 
+/*
+ * The first element of arr whose member key is a string equal to value by
+ * cmp (strcmp, strcasecmp), borrowed; NULL when none is or value is NULL.
+ */
+json_t *json_array_find_str(const json_t *arr, const char *key, const char *value,
+    int (*cmp)(const char *, const char *));
+
+/*
+ * v as compact JSON with sorted keys, for a message, into buf; absent when
+ * v is NULL.  A text over max characters (max 0: no limit) keeps its first
+ * max - 3 and ends in "...".  Returns buf.
+ */
+const char *json_text(char *buf, size_t size, const json_t *v, const char *absent, size_t max);
+
 /* s in ASCII lower case, cut to size - 1 bytes, into buf (which may be s itself); returns buf. */
 const char *str_lower(char *buf, size_t size, const char *s);
 

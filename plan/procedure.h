@@ -21,13 +21,9 @@
  *              the state after it (NULL for a wave that changes no route)
  *  report_overview
  *              its line of the report's "What this plan does"
- *  intent_parse, intent_free, intent_check, intent_expand
- *              an intent's change of this kind (its "kind" is the name):
- *              parse reads its keys (the loader is at the change object)
- *              into c->state, which only the kind's files know and free
- *              frees; check judges it against the intent's changes before
- *              it (i is its index); expand applies its end state to the
- *              target (plan/intent_impl.h)
+ *  intent      an intent's change of this kind (its "kind" is the name):
+ *              struct procedure_intent below; NULL when an intent cannot
+ *              name the kind
  */
 #ifndef NETWAVE_PLAN_PROCEDURE_H
 #define NETWAVE_PLAN_PROCEDURE_H
@@ -48,6 +44,24 @@ struct intent;
 struct intent_loader;
 struct intent_expander;
 
+/*
+ * A kind's part of the intent, defined beside its parser (plan/proc/
+ * <kind>_intent.c): the intent gives each change of the kind a zeroed
+ * state of size bytes (c->state, which only the kind's files know); parse
+ * reads the change object into it (the loader is at that object); clear
+ * frees what the state holds, before the intent frees the block itself;
+ * check, when there is one, judges the change against the intent's
+ * changes before it (i is its index); expand applies its end state to the
+ * target (plan/intent_impl.h).
+ */
+struct procedure_intent {
+	size_t size;
+	int (*parse)(struct intent_loader *l, void *state, const json_t *v);
+	void (*clear)(void *state);
+	int (*check)(struct intent_loader *l, const struct intent *in, size_t i);
+	int (*expand)(struct intent_expander *e, const struct intent_change *c);
+};
+
 struct procedure {
 	const char *name;   /* the change kind: plan "changes", step "procedure" */
 	const char *title;  /* the report's title for it */
@@ -67,10 +81,7 @@ struct procedure {
 	int (*rehearsed)(struct plan_ctx *p, struct wave *w, struct rstate *before,
 	    const struct rstate *after);
 	void (*report_overview)(FILE *f, const json_t *plan);
-	int (*intent_parse)(struct intent_loader *l, struct intent_change *c, const json_t *v);
-	void (*intent_free)(void *state);
-	int (*intent_check)(struct intent_loader *l, const struct intent *in, size_t i);
-	int (*intent_expand)(struct intent_expander *e, const struct intent_change *c);
+	const struct procedure_intent *intent;
 };
 
 /* The registry, in phase order; NULL-terminated. */

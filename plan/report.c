@@ -175,18 +175,6 @@ undo_text(const json_t *st, char *buf, size_t size)
 	return buf;
 }
 
-static const json_t *
-find_wave(const json_t *plan, const char *name)
-{
-	const json_t *w;
-	size_t i;
-
-	json_array_foreach(json_object_get(plan, "waves"), i, w)
-		if (json_str(w, "name") != NULL && strcmp(json_str(w, "name"), name) == 0)
-			return w;
-	return NULL;
-}
-
 static int
 no_such_wave(const json_t *plan, const char *name, struct nw_err *err)
 {
@@ -782,7 +770,7 @@ report_render(char **out, const json_t *plan, enum report_format fmt, const char
 	if (!json_is_object(plan) || json_str(plan, "format") == NULL ||
 	    strcmp(json_str(plan, "format"), "netwave.plan/v1") != 0)
 		return err_set(err, NW_EINPUT, "cannot render: not a netwave.plan/v1 document");
-	if (wave != NULL && (only = find_wave(plan, wave)) == NULL)
+	if (wave != NULL && (only = json_array_find_str(json_object_get(plan, "waves"), "name", wave, strcmp)) == NULL)
 		return no_such_wave(plan, wave, err);
 	if (fmt == REPORT_JSON) {
 		*out = json_dump_canonical(only != NULL ? only : plan);

@@ -116,16 +116,13 @@ static int
 cmp_mroute_out(const void *a, const void *b)
 {
 	const struct mroute *x = a, *y = b;
-	int c;
+	int c = CMP3(rank_out_order[x->rank], rank_out_order[y->rank]);
 
-	if (rank_out_order[x->rank] != rank_out_order[y->rank])
-		return rank_out_order[x->rank] < rank_out_order[y->rank] ? -1 : 1;
-	c = cidr_compare(&x->r.prefix, &y->r.prefix);
-	if (c != 0)
-		return c;
-	if (x->k1 != y->k1)
-		return x->k1 < y->k1 ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	if (c == 0)
+		c = cidr_compare(&x->r.prefix, &y->r.prefix);
+	if (c == 0)
+		c = CMP3(x->k1, y->k1);
+	return c != 0 ? c : CMP3(x->seq, y->seq);
 }
 
 static int
@@ -134,11 +131,9 @@ cmp_mroute_sel(const void *a, const void *b)
 	const struct mroute *x = *(const struct mroute *const *)a, *y = *(const struct mroute *const *)b;
 	int c = cidr_compare(&x->r.prefix, &y->r.prefix);
 
-	if (c != 0)
-		return c;
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
+	if (c == 0)
+		c = CMP3(x->rank, y->rank);
+	return c != 0 ? c : CMP3(x->pos, y->pos);
 }
 
 struct mlist {

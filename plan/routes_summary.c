@@ -66,10 +66,9 @@ static int
 cmp_bucket(const void *a, const void *b)
 {
 	const struct path_bucket *x = a, *y = b;
+	int c = CMP3(x->cls, y->cls);
 
-	if (x->cls != y->cls)
-		return x->cls < y->cls ? -1 : 1;
-	return strcmp(x->detail, y->detail);
+	return c != 0 ? c : strcmp(x->detail, y->detail);
 }
 
 /*
@@ -119,7 +118,7 @@ cmp_mixed(const void *a, const void *b)
 {
 	const struct path_mixed *x = a, *y = b;
 
-	return x->vnet < y->vnet ? -1 : x->vnet > y->vnet;
+	return CMP3(x->vnet, y->vnet);
 }
 
 static int

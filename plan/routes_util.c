@@ -274,11 +274,9 @@ cmp_owned(const void *a, const void *b)
 	const struct owned *x = a, *y = b;
 	int c = cidr_compare(&x->c, &y->c);
 
-	if (c != 0)
-		return c;
-	if (x->owner != y->owner)
-		return x->owner < y->owner ? -1 : 1;
-	return x->tag < y->tag ? -1 : x->tag > y->tag;
+	if (c == 0)
+		c = CMP3(x->owner, y->owner);
+	return c != 0 ? c : CMP3(x->tag, y->tag);
 }
 
 struct owned_run {

@@ -453,6 +453,41 @@ basic_pip_add(struct gen *g, const struct hub *hb, const char *pip_id, const cha
 }
 
 /*
+ * A hub's virtual network gateway on a Basic public IP, as it was before
+ * the migration: named "<kind>-<hub>" in the hub's GatewaySubnet, its
+ * public IP "pip-<kind>-<hub>" at pip_addr.  own holds the properties of
+ * its type (stolen); the ones every gateway has follow them.  gw_id
+ * receives the gateway's id.
+ */
+static int
+gateway_add(struct gen *g, const struct hub *hb, const char *kind, json_t *own, const char *gw_subnet_id,
+    const char *bgp_ip, const char *pip_addr, char *gw_id, size_t size)
+{
+	char name[NAME_MAX_], gw_ipconf[ID_MAX + 32], pip_id[ID_MAX];
+
+	str_fmt(name, sizeof(name), "pip-%s-%s", kind, hb->name);
+	make_id(pip_id, sizeof(pip_id), g->subs[0], hb->rg, "publicIPAddresses", name);
+	str_fmt(name, sizeof(name), "%s-%s", kind, hb->name);
+	make_id(gw_id, size, g->subs[0], hb->rg, "virtualNetworkGateways", name);
+	str_fmt(gw_ipconf, sizeof(gw_ipconf), "%s/ipConfigurations/default", gw_id);
+	if (own == NULL || json_object_update_new(own, json_pack("{s:[{s:s, s:s, s:{s:s, s:{s:s}, s:{s:s}, "
+	    "s:s}}], s:b, s:b, s:{s:I, s:s, s:i}, s:{s:s, s:s}}",
+	    "ipConfigurations", "id", gw_ipconf, "name", "default", "properties",
+	    "privateIPAllocationMethod", "Dynamic", "subnet", "id", gw_subnet_id,
+	    "publicIPAddress", "id", pip_id, "provisioningState", "Succeeded",
+	    "active", 0, "enableBgp", 0,
+	    "bgpSettings", "asn", (json_int_t)65515, "bgpPeeringAddress", bgp_ip, "peerWeight", 0,
+	    "virtualNetworkGatewayMigrationStatus", "state", "None", "phase", "None")) != 0) {
+		json_decref(own);
+		return -1;
+	}
+	if (add(g->resources, resource_new(gw_id, name, "virtualNetworkGateways", hb->region, NO_TAGS, own)) != 0)
+		return -1;
+	str_fmt(name, sizeof(name), "pip-%s-%s", kind, hb->name);
+	return basic_pip_add(g, hb, pip_id, name, pip_addr, gw_ipconf);
+}
+
+/*
  * A route-based VpnGw1 VPN gateway on a Basic public IP, beside the
  * ExpressRoute gateway in the same GatewaySubnet: Azure lets one gateway of
  * each type share it ("Configure ExpressRoute and Site-to-Site coexisting
@@ -463,35 +498,14 @@ basic_pip_add(struct gen *g, const struct hub *hb, const char *pip_id, const cha
 static int
 vpn_gateway_add(struct gen *g, const struct hub *hb, const char *gw_subnet_id)
 {
-	char name[NAME_MAX_], gw_id[ID_MAX], gw_ipconf[ID_MAX + 32], pip_id[ID_MAX];
-	char bgp_ip[32], pip_addr[32];
-	json_t *props;
+	char gw_id[ID_MAX], bgp_ip[32], pip_addr[32];
 
 	addr24(bgp_ip, sizeof(bgp_ip), hb->h * g->block, 30, 0);
-	str_fmt(name, sizeof(name), "vpngw-%s", hb->name);
-	make_id(gw_id, sizeof(gw_id), g->subs[0], hb->rg, "virtualNetworkGateways", name);
-	str_fmt(gw_ipconf, sizeof(gw_ipconf), "%s/ipConfigurations/default", gw_id);
-	str_fmt(name, sizeof(name), "pip-vpngw-%s", hb->name);
-	make_id(pip_id, sizeof(pip_id), g->subs[0], hb->rg, "publicIPAddresses", name);
-	props = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:{s:s, s:{s:s}, s:{s:s}, "
-	    "s:s}}], s:b, s:b, s:{s:I, s:s, s:i}, s:{s:s, s:s}}",
-	    "gatewayType", "Vpn", "vpnType", "RouteBased", "vpnGatewayGeneration", "Generation1",
-	    "sku", "name", "VpnGw1", "tier", "VpnGw1",
-	    "ipConfigurations", "id", gw_ipconf, "name", "default", "properties",
-	    "privateIPAllocationMethod", "Dynamic", "subnet", "id", gw_subnet_id,
-	    "publicIPAddress", "id", pip_id, "provisioningState", "Succeeded",
-	    "active", 0, "enableBgp", 0,
-	    "bgpSettings", "asn", (json_int_t)65515, "bgpPeeringAddress", bgp_ip, "peerWeight", 0,
-	    "virtualNetworkGatewayMigrationStatus", "state", "None", "phase", "None");
-	str_fmt(name, sizeof(name), "vpngw-%s", hb->name);
-	if (add(g->resources, resource_new(gw_id, name, "virtualNetworkGateways", hb->region,
-	    NO_TAGS, props)) != 0)
-		return -1;
-
 	/* RFC 5737 TEST-NET-2, apart from the ExpressRoute gateways' TEST-NET-3 */
 	str_fmt(pip_addr, sizeof(pip_addr), "198.51.100.%u", hb->h);
-	str_fmt(name, sizeof(name), "pip-vpngw-%s", hb->name);
-	return basic_pip_add(g, hb, pip_id, name, pip_addr, gw_ipconf);
+	return gateway_add(g, hb, "vpngw", json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}",
+	    "gatewayType", "Vpn", "vpnType", "RouteBased", "vpnGatewayGeneration", "Generation1",
+	    "sku", "name", "VpnGw1", "tier", "VpnGw1"), gw_subnet_id, bgp_ip, pip_addr, gw_id, sizeof(gw_id));
 }
 
 /* The hub VNet, its firewall, gateway, public IP and circuit connection. */
@@ -499,7 +513,7 @@ static int
 hub_add(struct gen *g, struct hub *hb)
 {
 	char gw_subnet[32], fw_subnet[32], bgp_ip[32], id[ID_MAX], name[NAME_MAX_];
-	char gw_id[ID_MAX], gw_ipconf[ID_MAX + 32], pip_id[ID_MAX], fw_subnet_id[ID_MAX + 32];
+	char gw_id[ID_MAX], fw_subnet_id[ID_MAX + 32];
 	char gw_subnet_id[ID_MAX + 32], fw_ipconf[ID_MAX + 64], pip_addr[32];
 	uint32_t base = hb->h * g->block;
 	json_t *subnets = NULL, *peerings = NULL, *props;
@@ -540,30 +554,11 @@ hub_add(struct gen *g, struct hub *hb)
 	if (add(g->resources, resource_new(id, name, "azureFirewalls", hb->region, NO_TAGS, props)) != 0)
 		return -1;
 
-	/* the ExpressRoute gateway on a Basic public IP, as it was before the migration */
-	str_fmt(name, sizeof(name), "ergw-%s", hb->name);
-	make_id(gw_id, sizeof(gw_id), g->subs[0], hb->rg, "virtualNetworkGateways", name);
-	str_fmt(gw_ipconf, sizeof(gw_ipconf), "%s/ipConfigurations/default", gw_id);
-	str_fmt(name, sizeof(name), "pip-ergw-%s", hb->name);
-	make_id(pip_id, sizeof(pip_id), g->subs[0], hb->rg, "publicIPAddresses", name);
-	props = json_pack("{s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:{s:s, s:{s:s}, s:{s:s}, s:s}}], "
-	    "s:b, s:b, s:{s:I, s:s, s:i}, s:{s:s, s:s}}",
-	    "gatewayType", "ExpressRoute", "sku", "name", "Standard", "tier", "Standard",
-	    "ipConfigurations", "id", gw_ipconf, "name", "default", "properties",
-	    "privateIPAllocationMethod", "Dynamic", "subnet", "id", gw_subnet_id,
-	    "publicIPAddress", "id", pip_id, "provisioningState", "Succeeded",
-	    "active", 0, "enableBgp", 0,
-	    "bgpSettings", "asn", (json_int_t)65515, "bgpPeeringAddress", bgp_ip, "peerWeight", 0,
-	    "virtualNetworkGatewayMigrationStatus", "state", "None", "phase", "None");
-	str_fmt(name, sizeof(name), "ergw-%s", hb->name);
-	if (add(g->resources, resource_new(gw_id, name, "virtualNetworkGateways", hb->region, NO_TAGS,
-	    props)) != 0)
-		return -1;
-
-	/* documentation addresses (RFC 5737): nothing real is ever named */
+	/* the ExpressRoute gateway; documentation addresses (RFC 5737): nothing real is ever named */
 	str_fmt(pip_addr, sizeof(pip_addr), "203.0.113.%u", hb->h);
-	str_fmt(name, sizeof(name), "pip-ergw-%s", hb->name);
-	if (basic_pip_add(g, hb, pip_id, name, pip_addr, gw_ipconf) != 0)
+	if (gateway_add(g, hb, "ergw", json_pack("{s:s, s:{s:s, s:s}}", "gatewayType", "ExpressRoute",
+	    "sku", "name", "Standard", "tier", "Standard"), gw_subnet_id, bgp_ip, pip_addr, gw_id,
+	    sizeof(gw_id)) != 0)
 		return -1;
 
 	str_fmt(name, sizeof(name), "conn-%s-er-circuit-01", hb->name);

@@ -17,6 +17,7 @@
 
 #include "plan/jsonutil.h"
 #include "plan/topology_impl.h"
+#include "plan/vec.h"
 
 /* ------------------------------------------------------------------ */
 /* Text: limits and syntax before jansson sees it                      */
@@ -259,7 +260,7 @@ cmp_sort_item(const void *a, const void *b)
 		if (c != 0)
 			return c;
 	}
-	return x->index < y->index ? -1 : x->index > y->index;
+	return CMP3(x->index, y->index);
 }
 
 /*

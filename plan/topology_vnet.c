@@ -13,6 +13,7 @@
 
 #include "plan/jsonutil.h"
 #include "plan/topology_impl.h"
+#include "plan/vec.h"
 
 /* ------------------------------------------------------------------ */
 /* Pass 2: VNets (subnets, peerings, prefixes and their checks)        */
@@ -208,11 +209,9 @@ cmp_pfx_ref(const void *a, const void *b)
 	const struct pfx_ref *x = a, *y = b;
 	int c = cidr_compare(&x->c, &y->c);
 
-	if (c != 0)
-		return c;
-	if (x->subnet != y->subnet)
-		return x->subnet < y->subnet ? -1 : 1;
-	return x->slot < y->slot ? -1 : x->slot > y->slot;
+	if (c == 0)
+		c = CMP3(x->subnet, y->subnet);
+	return c != 0 ? c : CMP3(x->slot, y->slot);
 }
 
 /* Points l->ptr at the JSON string a pfx_ref came from (inside /resources/i/properties). */

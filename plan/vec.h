@@ -1,6 +1,7 @@
 /*
  * The growable array every module keeps (a pointer, a count, a capacity):
- * one growth rule, so an append is "grow, then store" wherever it happens.
+ * one growth rule, so an append is "grow, then store" wherever it happens;
+ * and the three-way comparison the arrays' qsort comparators are made of.
  */
 #ifndef NETWAVE_PLAN_VEC_H
 #define NETWAVE_PLAN_VEC_H
@@ -20,5 +21,8 @@ int vec_grow(void *pp, size_t *cap, size_t need, size_t elem);
 
 /* Frees an array and leaves it empty: VEC_CLEAR(s->v, s->n). */
 #define VEC_CLEAR(arr, n) (free(arr), (arr) = NULL, (n) = 0)
+
+/* -1, 0 or 1 as a is below, equal to or above b (numbers or pointers into one array). */
+#define CMP3(a, b) (((a) > (b)) - ((a) < (b)))
 
 #endif

@@ -330,7 +330,7 @@ START_TEST(test_an_unknown_change_kind_is_named_with_its_pointer_and_the_kinds)
 	for (i = 0; procedures[i] != NULL; i++) {
 		const char *sep = procedures[i + 1] == NULL ? "" : procedures[i + 2] == NULL ? " or " : ", ";
 
-		ck_assert_ptr_nonnull(procedures[i]->intent_parse);
+		ck_assert_ptr_nonnull(procedures[i]->intent);
 		n = strlen(procedures[i]->name);
 		ck_assert_msg(strncmp(rest, procedures[i]->name, n) == 0 && strncmp(rest + n, sep, strlen(sep)) == 0,
 		    "%s lacks %s%s", err.msg, procedures[i]->name, sep);

@@ -585,8 +585,5 @@ const struct procedure procedure_avnm_mesh = {
 	.waves_last = mesh_wave_decommission,
 	.rehearsed = mesh_rehearsed,
 	.report_overview = mesh_report_overview,
-	.intent_parse = mesh_intent_parse,
-	.intent_free = mesh_intent_free,
-	.intent_check = mesh_intent_check,
-	.intent_expand = mesh_intent_expand,
+	.intent = &mesh_intent,
 };

@@ -94,13 +94,8 @@ mesh_of(const struct intent_change *c)
 	return c->state;
 }
 
-struct intent;
-struct intent_loader;
-struct intent_expander;
-int mesh_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t *v);
-void mesh_intent_free(void *state);
-int mesh_intent_check(struct intent_loader *l, const struct intent *in, size_t i);
-int mesh_intent_expand(struct intent_expander *e, const struct intent_change *c);
+/* Its part of the intent (avnm_mesh_intent.c), plan/procedure.h. */
+extern const struct procedure_intent mesh_intent;
 
 /* avnm_mesh.c */
 bool mesh_has_config(const struct plan_ctx *p, const char *cc);

@@ -21,57 +21,59 @@
 /* ------------------------------------------------------------------ */
 /* avnm-mesh, phase 4: decommission after the soak */
 
+/* Is d a child of r the decommission deletes: a peering of VNet r, or (peering false) a route of table r? */
+static bool
+decom_of(const struct decom *d, const struct topo_resource *r, bool peering)
+{
+	if (d->peering != peering)
+		return false;
+	return peering ? d->vnet != NULL && d->vnet->res == r : topo_id_compare(d->parent, r->id) == 0;
+}
+
+/* A copy of r without the children under properties.key that the decommission deletes; NULL on out of memory. */
+static json_t *
+decom_copy(const struct mesh_state *ms, const struct topo_resource *r, const char *key, bool peering)
+{
+	json_t *copy = json_deep_copy(r->json), *arr = json_path(copy, "properties", key, NULL);
+	size_t i, j;
+
+	for (j = json_array_size(arr); j-- > 0;) {
+		const char *name = json_str(json_array_get(arr, j), "name");
+
+		for (i = 0; name != NULL && i < ms->ndecoms; i++)
+			if (decom_of(&ms->decoms[i], r, peering) && strcasecmp(name, ms->decoms[i].name) == 0) {
+				json_array_remove(arr, j);
+				break;
+			}
+	}
+	return copy;
+}
+
 /* The rehearsal's view after the wave: the VNets without their peerings, the route tables without their routes. */
 static int
 decom_rehearsal(struct plan_ctx *p, struct wave *w, json_t *vnets, json_t *rts)
 {
 	const struct mesh_state *ms = mesh_state(p);
 	const char *k;
-	json_t *x;
-	size_t i;
+	json_t *x, *copy;
 
 	json_object_foreach(vnets, k, x) {
 		const struct topo_vnet *v = &p->cur->vnets[json_integer_value(x)];
-		json_t *copy = json_deep_copy(v->res->json), *arr, *pe;
-		size_t j;
 
-		if (copy == NULL)
+		if ((copy = decom_copy(ms, v->res, "virtualNetworkPeerings", true)) == NULL)
 			return NW_ENOMEM;
-		arr = json_path(copy, "properties", "virtualNetworkPeerings", NULL);
-		for (j = json_array_size(arr); j-- > 0;) {
-			pe = json_array_get(arr, j);
-			for (i = 0; i < ms->ndecoms; i++)
-				if (ms->decoms[i].peering && ms->decoms[i].vnet == v && json_str(pe, "name") != NULL &&
-				    strcasecmp(json_str(pe, "name"), ms->decoms[i].name) == 0) {
-					json_array_remove(arr, j);
-					break;
-				}
-		}
 		json_array_append_new(w->fx_put, copy);
 		json_array_append_new(w->members, json_string(v->res->id));
 		if (plan_wave_add_vnet(w, (size_t)json_integer_value(x)) != 0)
 			return NW_ENOMEM;
 	}
 	json_object_foreach(rts, k, x) {
-		struct topo_resource *r = topology_find(p->cur, k);
-		json_t *copy, *arr, *ro;
-		size_t j;
+		const struct topo_resource *r = topology_find(p->cur, k);
 
 		if (r == NULL)
 			continue;
-		copy = json_deep_copy(r->json);
-		if (copy == NULL)
+		if ((copy = decom_copy(ms, r, "routes", false)) == NULL)
 			return NW_ENOMEM;
-		arr = json_path(copy, "properties", "routes", NULL);
-		for (j = json_array_size(arr); j-- > 0;) {
-			ro = json_array_get(arr, j);
-			for (i = 0; i < ms->ndecoms; i++)
-				if (!ms->decoms[i].peering && topo_id_compare(ms->decoms[i].parent, r->id) == 0 &&
-				    json_str(ro, "name") != NULL && strcasecmp(json_str(ro, "name"), ms->decoms[i].name) == 0) {
-					json_array_remove(arr, j);
-					break;
-				}
-		}
 		json_array_append_new(w->fx_put, copy);
 	}
 	return 0;

@@ -36,7 +36,7 @@ static const char *const NM_KEYS[] = { "id", "scope", NULL };
 static const char *const SCOPE_KEYS[] = { "subscriptions", "managementGroups", NULL };
 
 static int
-mesh_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
+mesh_intent_parse(struct intent_loader *l, void *state, const json_t *v)
 {
 	struct mesh_change *c = state;
 	json_t *nm, *scope, *item;
@@ -50,11 +50,7 @@ mesh_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 		return intent_fail(l, "no \"networkManager\": give {\"id\": \"/subscriptions/.../"
 		    "networkManagers/NAME\"}");
 	old = intent_push(l, "networkManager");
-	if (!json_is_object(nm)) {
-		rc = intent_fail(l, "expected an object with \"id\" and \"scope\", found %s", intent_json_kind(nm));
-		goto out;
-	}
-	if ((rc = intent_check_keys(l, nm, NM_KEYS)) != 0 ||
+	if ((rc = intent_check_object(l, nm, "an object with \"id\" and \"scope\"", NM_KEYS)) != 0 ||
 	    (rc = intent_get_string(l, nm, "id", true, &c->network_manager_id)) != 0)
 		goto out;
 	if (!intent_network_manager_id_ok(c->network_manager_id)) {
@@ -67,11 +63,7 @@ mesh_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 	}
 	if ((scope = json_object_get(nm, "scope")) != NULL) {
 		o2 = intent_push(l, "scope");
-		if (!json_is_object(scope))
-			rc = intent_fail(l, "expected an object with subscriptions and managementGroups, "
-			    "found %s", intent_json_kind(scope));
-		else
-			rc = intent_check_keys(l, scope, SCOPE_KEYS);
+		rc = intent_check_object(l, scope, "an object with subscriptions and managementGroups", SCOPE_KEYS);
 		if (rc == 0 && (item = json_object_get(scope, "subscriptions")) != NULL) {
 			size_t o3 = intent_push(l, "subscriptions");
 			rc = intent_get_string_list(l, item, &c->scope_subscriptions, &c->nscope_subscriptions);
@@ -103,27 +95,15 @@ out:
 		return rc;
 	if ((rc = intent_get_string(l, v, "networkGroup", true, &c->network_group)) != 0)
 		return rc;
-	if (!intent_arm_name_ok(c->network_group)) {
-		old = intent_push(l, "networkGroup");
-		rc = intent_fail(l, "invalid network group name \"%s\": use 1 to 64 letters, digits, "
-		    "'_', '.' or '-'", c->network_group);
-		intent_pop(l, old);
-		return rc;
-	}
-	if ((rc = intent_selector_at(l, v, "members", &c->members)) != 0 ||
+	if ((rc = intent_check_arm_name(l, "networkGroup", "network group", c->network_group)) != 0 ||
+	    (rc = intent_selector_at(l, v, "members", &c->members)) != 0 ||
 	    (rc = intent_get_bool(l, v, "highScalePrivateEndpoints", &c->high_scale_private_endpoints)) != 0)
 		return rc;
 	return intent_get_bool(l, v, "global", &c->global);
 }
 
-int
-mesh_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
-{
-	return intent_state_parse(l, ch, sizeof(struct mesh_change), mesh_intent_parse_fields, v);
-}
-
 /* Two meshes of one group would fight over its configuration. */
-int
+static int
 mesh_intent_check(struct intent_loader *l, const struct intent *in, size_t i)
 {
 	const struct intent_change *b = &in->changes[i];
@@ -149,17 +129,14 @@ intent_mesh_group(const struct intent_change *c)
 	return strcmp(c->kind, procedure_avnm_mesh.name) == 0 ? mesh_of(c)->network_group : NULL;
 }
 
-void
-mesh_intent_free(void *state)
+static void
+mesh_intent_clear(void *state)
 {
 	struct mesh_change *c = state;
 
-	if (c == NULL)
-		return;
 	free(c->scope_subscriptions);
 	free(c->scope_management_groups);
 	intent_selector_free(&c->members);
-	free(c);
 }
 
 
@@ -731,7 +708,6 @@ mesh_decommission(struct intent_expander *e, const struct topology *t, const siz
 		const struct topo_vnet *v = &t->vnets[group[i]];
 		json_t *peerings = json_path(intent_work_of(e, v->res), "properties", "virtualNetworkPeerings",
 		    NULL);
-		bool mine = false;
 
 		for (j = 0; j < v->npeerings; j++) {
 			const struct topo_peering *p = &v->peerings[j];
@@ -744,16 +720,8 @@ mesh_decommission(struct intent_expander *e, const struct topology *t, const siz
 				continue;
 			if (intent_named_child(peerings, p->name, &at) == NULL)
 				continue;
-			if (!mine) {
-				peerings = intent_mut_array(intent_mut_object(intent_work_edit(e, v->res, false), "properties"),
-				    "virtualNetworkPeerings");
-				if (peerings == NULL) {
-					rc = intent_nomem(e->err);
-					goto done;
-				}
-				mine = true;
-			}
-			json_array_remove(peerings, at);
+			if ((rc = intent_work_remove(e, v->res, "virtualNetworkPeerings", &peerings, at)) != 0)
+				goto done;
 		}
 		if (VEC_GROW(space, &cap, nspace + v->prefixes.n + 1) != 0) {
 			rc = intent_nomem(e->err);
@@ -775,7 +743,6 @@ mesh_decommission(struct intent_expander *e, const struct topology *t, const siz
 	for (i = 0; i < t->nroute_tables; i++) {
 		const struct topo_route_table *rt = &t->route_tables[i];
 		json_t *routes = json_path(intent_work_of(e, rt->res), "properties", "routes", NULL);
-		bool mine = false;
 
 		if (use[i] != 1)
 			continue;
@@ -788,16 +755,8 @@ mesh_decommission(struct intent_expander *e, const struct topology *t, const siz
 				continue;
 			if (r->name == NULL || intent_named_child(routes, r->name, &at) == NULL)
 				continue;
-			if (!mine) {
-				routes = intent_mut_array(intent_mut_object(intent_work_edit(e, rt->res, false), "properties"),
-				    "routes");
-				if (routes == NULL) {
-					rc = intent_nomem(e->err);
-					goto done;
-				}
-				mine = true;
-			}
-			json_array_remove(routes, at);
+			if ((rc = intent_work_remove(e, rt->res, "routes", &routes, at)) != 0)
+				goto done;
 		}
 	}
 done:
@@ -807,7 +766,7 @@ done:
 	return rc;
 }
 
-int
+static int
 mesh_intent_expand(struct intent_expander *e, const struct intent_change *c)
 {
 	const struct topology *t = e->cur;
@@ -898,3 +857,6 @@ done:
 	return rc;
 }
 
+const struct procedure_intent mesh_intent = {
+	sizeof(struct mesh_change), mesh_intent_parse, mesh_intent_clear, mesh_intent_check, mesh_intent_expand,
+};

@@ -694,7 +694,5 @@ const struct procedure procedure_gateway_standard_ip = {
 	.waves = waves_gateways,
 	.rehearsed = gw_rehearsed,
 	.report_overview = gw_report_overview,
-	.intent_parse = gw_intent_parse,
-	.intent_free = gw_intent_free,
-	.intent_expand = gw_intent_expand,
+	.intent = &gw_intent,
 };

@@ -32,11 +32,7 @@ gw_of(const struct intent_change *c)
 	return c->state;
 }
 
-struct intent_loader;
-struct intent_expander;
-
-int gw_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t *v);
-void gw_intent_free(void *state);
-int gw_intent_expand(struct intent_expander *e, const struct intent_change *c);
+/* Its part of the intent (gateway_standard_ip_intent.c), plan/procedure.h. */
+extern const struct procedure_intent gw_intent;
 
 #endif

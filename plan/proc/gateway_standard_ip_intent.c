@@ -243,7 +243,7 @@ check_new_names(struct intent_expander *e, const struct intent_change *c)
 	return 0;
 }
 
-int
+static int
 gw_intent_expand(struct intent_expander *e, const struct intent_change *c)
 {
 	const struct topology *t = e->cur;
@@ -281,7 +281,7 @@ gw_intent_expand(struct intent_expander *e, const struct intent_change *c)
 
 
 static int
-gw_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
+gw_intent_parse(struct intent_loader *l, void *state, const json_t *v)
 {
 	struct gw_change *c = state;
 	int rc;
@@ -293,19 +293,14 @@ gw_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 	return intent_selector_at(l, v, "gateways", &c->gateways);
 }
 
-int
-gw_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
-{
-	return intent_state_parse(l, ch, sizeof(struct gw_change), gw_intent_parse_fields, v);
-}
-
-void
-gw_intent_free(void *state)
+static void
+gw_intent_clear(void *state)
 {
 	struct gw_change *c = state;
 
-	if (c == NULL)
-		return;
 	intent_selector_free(&c->gateways);
-	free(c);
 }
+
+const struct procedure_intent gw_intent = {
+	sizeof(struct gw_change), gw_intent_parse, gw_intent_clear, NULL, gw_intent_expand,
+};

@@ -220,69 +220,118 @@ hub_first(const struct rsi_state *s, const json_t *hub)
 	return h;
 }
 
+/*
+ * One of the three route-server waves: item adds the steps of each key of
+ * the set, in sorted order, and the checks of what they write; the wave's
+ * gate is those checks.  risk and rollback, where given, describe the wave.
+ */
+typedef int (*rsi_item_fn)(struct plan_ctx *p, struct wave *w, const char *key, json_t *checks, void *arg);
+
+struct rsi_wave_def {
+	const struct wave_kind_def *kind;
+	const char *name;
+	rsi_item_fn item;
+	const char *gate_desc, *risk, *rollback;
+};
+
+/* The wave of def over set (*out, NULL when set is empty: no wave). */
 static int
-wave_route_server(struct plan_ctx *p)
+rsi_wave(struct plan_ctx *p, struct wave **out, const json_t *set, const struct rsi_wave_def *def, void *arg)
 {
-	struct rsi_state *s = rsi_state(p);
-	json_t *keys = plan_sorted_keys(s->hubs), *checks = json_array(), *k;
-	struct wave *w;
-	size_t i, gws = 0;
+	json_t *keys = plan_sorted_keys(set), *checks = json_array(), *k;
+	struct wave *w = NULL;
+	size_t i;
 	int rc = NW_ENOMEM;
 
-	if (json_array_size(keys) == 0) {
-		json_decref(keys);
-		json_decref(checks);
-		return 0;
-	}
-	if (keys == NULL || checks == NULL || (w = plan_wave_new(p, WAVE_ROUTE_SERVER, "route-servers")) == NULL)
+	if (keys == NULL || checks == NULL)
+		goto done;
+	rc = 0;
+	if (json_array_size(keys) == 0)
+		goto done;
+	rc = NW_ENOMEM;
+	if ((w = plan_wave_new(p, def->kind, def->name)) == NULL)
 		goto done;
 	json_array_foreach(keys, i, k) {
-		const json_t *hub = json_object_get(s->hubs, json_string_value(k)), *ipc;
-		const struct topo_vnet *v = hub_vnet(p, json_str(hub, "id"));
-		bool mw = v != NULL && v->ngateways > 0;
-		json_t *h = hub_first(s, hub), *st;
-		const char *kk;
-		char desc[512];
-
-		snprintf(desc, sizeof(desc), "deploy route server %s (virtualHubs, sku Standard)", json_str(hub, "name"));
-		st = h != NULL ? put_step(p, w, h, "deploy-route-server", json_str(hub, "id"), NULL, mw, checks,
-		    desc) : NULL;
-		json_decref(h);
-		if (st == NULL)
+		if (def->item(p, w, json_string_value(k), checks, arg) != 0)
 			goto done;
-		json_object_foreach(s->ipconfigs, kk, ipc) {
-			if (strncasecmp(json_str(ipc, "id"), json_str(hub, "id"), strlen(json_str(hub, "id"))) != 0)
-				continue;
-			snprintf(desc, sizeof(desc), "put ipConfiguration %s of route server %s into "
-			    RSI_SUBNET, json_str(ipc, "name"), json_str(hub, "name"));
-			if (put_step(p, w, ipc, "deploy-route-server-ip", json_str(hub, "id"),
-			    json_pack("[s]", plan_step_id(st)), mw, checks, desc) == NULL)
-				goto done;
-		}
-		if (v != NULL) {
-			json_array_append_new(w->members, json_string(v->res->id));
-			if (plan_wave_add_vnet(w, (size_t)(v - p->cur->vnets)) != 0)
-				goto done;
-		}
-		if (mw) {
-			gws++;
-			plan_wave_risk(w, "hub %s has a virtual network gateway: adding route server %s to it "
-			    "interrupts the gateway's traffic for about 10 minutes (Azure Networking Blog, "
-			    "\"Inter-Hub Connectivity Using Azure Route Server\"; Microsoft's Route Server FAQ "
-			    "does not state a duration)", v->res->name, json_str(hub, "name"));
-		}
 	}
 	w->routing = true;
 	if (plan_gate_add(w, GATE_RESOURCE_STATE, "after", json_pack("{s:O}", "checks", checks),
-	    (int)json_array_size(checks), "each route server and its ipConfiguration provisioned") != 0)
+	    (int)json_array_size(checks), "%s", def->gate_desc) != 0)
 		goto done;
-	plan_wave_rollback(w, "delete the route servers (the inverse DELETEs)%s", gws > 0 ?
-	    ": a hub with a gateway goes through the same interruption again, in a window" : "");
+	if (def->risk != NULL)
+		plan_wave_risk(w, "%s", def->risk);
+	if (def->rollback != NULL)
+		plan_wave_rollback(w, "%s", def->rollback);
 	rc = 0;
 done:
 	json_decref(keys);
 	json_decref(checks);
+	if (out != NULL)
+		*out = rc == 0 ? w : NULL;
 	return rc == 0 ? 0 : plan_nomem(p);
+}
+
+/* The route server of one hub and its ipConfigurations; *arg counts the hubs with a gateway. */
+static int
+route_server_item(struct plan_ctx *p, struct wave *w, const char *key, json_t *checks, void *arg)
+{
+	struct rsi_state *s = rsi_state(p);
+	size_t *gws = arg;
+	const json_t *hub = json_object_get(s->hubs, key), *ipc;
+	const struct topo_vnet *v = hub_vnet(p, json_str(hub, "id"));
+	bool mw = v != NULL && v->ngateways > 0;
+	json_t *h = hub_first(s, hub), *st;
+	const char *kk;
+	char desc[512];
+
+	snprintf(desc, sizeof(desc), "deploy route server %s (virtualHubs, sku Standard)", json_str(hub, "name"));
+	st = h != NULL ? put_step(p, w, h, "deploy-route-server", json_str(hub, "id"), NULL, mw, checks,
+	    desc) : NULL;
+	json_decref(h);
+	if (st == NULL)
+		return NW_ENOMEM;
+	json_object_foreach(s->ipconfigs, kk, ipc) {
+		if (strncasecmp(json_str(ipc, "id"), json_str(hub, "id"), strlen(json_str(hub, "id"))) != 0)
+			continue;
+		snprintf(desc, sizeof(desc), "put ipConfiguration %s of route server %s into "
+		    RSI_SUBNET, json_str(ipc, "name"), json_str(hub, "name"));
+		if (put_step(p, w, ipc, "deploy-route-server-ip", json_str(hub, "id"),
+		    json_pack("[s]", plan_step_id(st)), mw, checks, desc) == NULL)
+			return NW_ENOMEM;
+	}
+	if (v != NULL) {
+		json_array_append_new(w->members, json_string(v->res->id));
+		if (plan_wave_add_vnet(w, (size_t)(v - p->cur->vnets)) != 0)
+			return NW_ENOMEM;
+	}
+	if (mw) {
+		(*gws)++;
+		plan_wave_risk(w, "hub %s has a virtual network gateway: adding route server %s to it "
+		    "interrupts the gateway's traffic for about 10 minutes (Azure Networking Blog, "
+		    "\"Inter-Hub Connectivity Using Azure Route Server\"; Microsoft's Route Server FAQ "
+		    "does not state a duration)", v->res->name, json_str(hub, "name"));
+	}
+	return 0;
+}
+
+static const struct rsi_wave_def route_server_wave = {
+	WAVE_ROUTE_SERVER, "route-servers", route_server_item,
+	"each route server and its ipConfiguration provisioned", NULL, NULL,
+};
+
+static int
+wave_route_server(struct plan_ctx *p)
+{
+	struct wave *w;
+	size_t gws = 0;
+	int rc = rsi_wave(p, &w, rsi_state(p)->hubs, &route_server_wave, &gws);
+
+	if (rc != 0 || w == NULL)
+		return rc;
+	plan_wave_rollback(w, "delete the route servers (the inverse DELETEs)%s", gws > 0 ?
+	    ": a hub with a gateway goes through the same interruption again, in a window" : "");
+	return 0;
 }
 
 /*
@@ -352,104 +401,69 @@ bgp_gate(struct plan_ctx *p, struct wave *w, const struct rstate *after)
 	return 0;
 }
 
+/* The BGP connection of one NVA to its hub's route server. */
 static int
-wave_bgp(struct plan_ctx *p)
+bgp_item(struct plan_ctx *p, struct wave *w, const char *key, json_t *checks, void *arg)
 {
-	struct rsi_state *s = rsi_state(p);
-	json_t *keys = plan_sorted_keys(s->bgps), *checks = json_array(), *k;
-	struct wave *w;
-	size_t i;
-	int rc = NW_ENOMEM;
+	const json_t *conn = json_object_get(rsi_state(p)->bgps, key);
+	const char *id = json_str(conn, "id"), *slash = strcasestr(id, "/bgpConnections/");
+	char hub[2048], desc[512];
 
-	if (json_array_size(keys) == 0) {
-		json_decref(keys);
-		json_decref(checks);
-		return 0;
-	}
-	if (keys == NULL || checks == NULL ||
-	    (w = plan_wave_new(p, WAVE_BGP_PEERING, "bgp-peering")) == NULL)
-		goto done;
-	json_array_foreach(keys, i, k) {
-		const json_t *conn = json_object_get(s->bgps, json_string_value(k));
-		const char *id = json_str(conn, "id"), *slash = strcasestr(id, "/bgpConnections/");
-		char hub[2048], desc[512];
-
-		snprintf(hub, sizeof(hub), "%.*s", slash != NULL ? (int)(slash - id) : 0, id);
-		snprintf(desc, sizeof(desc), "BGP connection %s: NVA %s (ASN %lld) peers with route server %s",
-		    json_str(conn, "name"), json_path_str(conn, "properties", "peerIp", NULL) != NULL ?
-		    json_path_str(conn, "properties", "peerIp", NULL) : "?",
-		    (long long)json_integer_value(json_path(conn, "properties", "peerAsn", NULL)), arm_id_name(hub));
-		if (put_step(p, w, conn, "peer-nva", hub, NULL, false, checks, desc) == NULL)
-			goto done;
-	}
-	w->routing = true;
-	if (plan_gate_add(w, GATE_RESOURCE_STATE, "after", json_pack("{s:O}", "checks", checks),
-	    (int)json_array_size(checks), "each BGP connection provisioned") != 0)
-		goto done;
-	plan_wave_risk(w, "the route servers inject what the NVAs advertise into the hubs' NICs at once: an "
-	    "NVA that advertises more than declared changes paths beyond this plan");
-	plan_wave_rollback(w, "delete the BGP connections (the inverse DELETEs); the route servers withdraw "
-	    "what the NVAs advertised");
-	rc = 0;
-done:
-	json_decref(keys);
-	json_decref(checks);
-	return rc == 0 ? 0 : plan_nomem(p);
+	(void)arg;
+	snprintf(hub, sizeof(hub), "%.*s", slash != NULL ? (int)(slash - id) : 0, id);
+	snprintf(desc, sizeof(desc), "BGP connection %s: NVA %s (ASN %lld) peers with route server %s",
+	    json_str(conn, "name"), json_path_str(conn, "properties", "peerIp", NULL) != NULL ?
+	    json_path_str(conn, "properties", "peerIp", NULL) : "?",
+	    (long long)json_integer_value(json_path(conn, "properties", "peerAsn", NULL)), arm_id_name(hub));
+	return put_step(p, w, conn, "peer-nva", hub, NULL, false, checks, desc) != NULL ? 0 : NW_ENOMEM;
 }
 
+static const struct rsi_wave_def bgp_wave = {
+	WAVE_BGP_PEERING, "bgp-peering", bgp_item, "each BGP connection provisioned",
+	"the route servers inject what the NVAs advertise into the hubs' NICs at once: an "
+	"NVA that advertises more than declared changes paths beyond this plan",
+	"delete the BGP connections (the inverse DELETEs); the route servers withdraw "
+	"what the NVAs advertised",
+};
+
+/* allowBranchToBranchTraffic of one hub's route server, as the target has it. */
 static int
-wave_b2b(struct plan_ctx *p)
+b2b_item(struct plan_ctx *p, struct wave *w, const char *key, json_t *checks, void *arg)
 {
-	struct rsi_state *s = rsi_state(p);
-	json_t *keys = plan_sorted_keys(s->b2b), *checks = json_array(), *k;
-	struct wave *w;
-	size_t i;
-	int rc = NW_ENOMEM;
+	const struct topo_resource *hub = topology_find(p->tgt, key), *cur;
+	const json_t *b;
+	json_t *before;
+	struct step_spec st = {
+		.procedure = procedure_route_server_interhub.name, .action = "set-branch-to-branch",
+		.lro = true, .reads = 2, .writes = 1,
+	};
 
-	if (json_array_size(keys) == 0) {
-		json_decref(keys);
-		json_decref(checks);
+	(void)arg;
+	if (hub == NULL)
 		return 0;
-	}
-	if (keys == NULL || checks == NULL || (w = plan_wave_new(p, WAVE_BRANCH_TO_BRANCH, "branch-to-branch")) == NULL)
-		goto done;
-	json_array_foreach(keys, i, k) {
-		const struct topo_resource *hub = topology_find(p->tgt, json_string_value(k));
-		const json_t *b = json_path(hub != NULL ? hub->json : NULL, "properties", "allowBranchToBranchTraffic", NULL);
-		json_t *before = hub != NULL ? hub_first(s, hub->json) : NULL;
-		struct step_spec st = {
-			.procedure = procedure_route_server_interhub.name, .action = "set-branch-to-branch",
-			.resource = hub != NULL ? hub->id : "", .lro = true, .reads = 2, .writes = 1,
-		};
-
-		if (hub == NULL) {
-			json_decref(before);
-			continue;
-		}
-		st.op = plan_op_new("PUT", hub->id, ARM_API_NETWORK, plan_wire_body(hub->json));
-		st.inverse = plan_op_new("PUT", hub->id, ARM_API_NETWORK, plan_wire_body(topology_find(p->cur, hub->id) != NULL ?
-		    topology_find(p->cur, hub->id)->json : before));
-		json_decref(before);
-		if (plan_step_add(w, &st, "set allowBranchToBranchTraffic on route server %s to %s", hub->name,
-		    json_is_true(b) ? "true" : "false") == NULL)
-			goto done;
-		json_array_append_new(w->fx_put, json_deep_copy(hub->json));
-		json_array_append_new(checks, json_pack("{s:s, s:s, s:O}", "resource", hub->id, "pointer",
-		    "/properties/allowBranchToBranchTraffic", "equals", b != NULL ? b : json_false()));
-	}
-	w->routing = true;
-	if (plan_gate_add(w, GATE_RESOURCE_STATE, "after", json_pack("{s:O}", "checks", checks),
-	    (int)json_array_size(checks), "each route server exchanges routes with its gateways as designed") != 0)
-		goto done;
-	plan_wave_risk(w, "the route servers and the hubs' gateways exchange routes: on-premises learns the "
-	    "NVAs' prefixes and the NVAs learn on-premises prefixes");
-	plan_wave_rollback(w, "put back each route server's previous allowBranchToBranchTraffic (the inverse PUTs)");
-	rc = 0;
-done:
-	json_decref(keys);
-	json_decref(checks);
-	return rc == 0 ? 0 : plan_nomem(p);
+	b = json_path(hub->json, "properties", "allowBranchToBranchTraffic", NULL);
+	cur = topology_find(p->cur, hub->id);
+	before = hub_first(rsi_state(p), hub->json);
+	st.resource = hub->id;
+	st.op = plan_op_new("PUT", hub->id, ARM_API_NETWORK, plan_wire_body(hub->json));
+	st.inverse = plan_op_new("PUT", hub->id, ARM_API_NETWORK, plan_wire_body(cur != NULL ? cur->json : before));
+	json_decref(before);
+	if (plan_step_add(w, &st, "set allowBranchToBranchTraffic on route server %s to %s", hub->name,
+	    json_is_true(b) ? "true" : "false") == NULL)
+		return NW_ENOMEM;
+	json_array_append_new(w->fx_put, json_deep_copy(hub->json));
+	json_array_append_new(checks, json_pack("{s:s, s:s, s:O}", "resource", hub->id, "pointer",
+	    "/properties/allowBranchToBranchTraffic", "equals", b != NULL ? b : json_false()));
+	return 0;
 }
+
+static const struct rsi_wave_def b2b_wave = {
+	WAVE_BRANCH_TO_BRANCH, "branch-to-branch", b2b_item,
+	"each route server exchanges routes with its gateways as designed",
+	"the route servers and the hubs' gateways exchange routes: on-premises learns the "
+	"NVAs' prefixes and the NVAs learn on-premises prefixes",
+	"put back each route server's previous allowBranchToBranchTraffic (the inverse PUTs)",
+};
 
 /* The route table as the udr-cleanup waves so far leave it (a copy in the state, made on first use). */
 static json_t *
@@ -630,7 +644,9 @@ rsi_waves(struct plan_ctx *p)
 {
 	int rc;
 
-	if ((rc = wave_route_server(p)) != 0 || (rc = wave_bgp(p)) != 0 || (rc = wave_b2b(p)) != 0)
+	if ((rc = wave_route_server(p)) != 0 ||
+	    (rc = rsi_wave(p, NULL, rsi_state(p)->bgps, &bgp_wave, NULL)) != 0 ||
+	    (rc = rsi_wave(p, NULL, rsi_state(p)->b2b, &b2b_wave, NULL)) != 0)
 		return rc;
 	return wave_udr(p);
 }
@@ -811,13 +827,11 @@ static bool
 learned_has(const json_t *answer, const char *prefix)
 {
 	const char *k;
-	const json_t *arr, *route;
-	size_t i;
+	const json_t *arr;
 
 	json_object_foreach((json_t *)answer, k, arr)
-		json_array_foreach(arr, i, route)
-			if (json_str(route, "network") != NULL && strcasecmp(json_str(route, "network"), prefix) == 0)
-				return true;
+		if (json_array_find_str(arr, "network", prefix, strcasecmp) != NULL)
+			return true;
 	return false;
 }
 
@@ -906,7 +920,5 @@ const struct procedure procedure_route_server_interhub = {
 	.waves = rsi_waves,
 	.rehearsed = rsi_rehearsed,
 	.report_overview = rsi_report_overview,
-	.intent_parse = rsi_intent_parse,
-	.intent_free = rsi_intent_free,
-	.intent_expand = rsi_intent_expand,
+	.intent = &rsi_intent,
 };

@@ -83,12 +83,8 @@ rsi_of(const struct intent_change *c)
 	return c->state;
 }
 
-struct intent_loader;
-struct intent_expander;
-
-int rsi_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t *v);
-void rsi_intent_free(void *state);
-int rsi_intent_expand(struct intent_expander *e, const struct intent_change *c);
+/* Its part of the intent (route_server_interhub_intent.c), plan/procedure.h. */
+extern const struct procedure_intent rsi_intent;
 
 /*
  * True when asn is reserved by Azure or IANA and an NVA may not use it

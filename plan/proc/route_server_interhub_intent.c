@@ -21,6 +21,7 @@
 #include "plan/intent.h"
 #include "plan/intent_impl.h"
 #include "plan/jsonutil.h"
+#include "plan/procedure.h"
 #include "plan/proc/route_server_interhub.h"
 
 static const char *const RSI_KEYS[] = { "kind", "description", "hubs", "spokes", NULL };
@@ -95,26 +96,16 @@ nva_parse(struct intent_loader *l, void *elem, const json_t *v)
 
 	if ((n->pointer = intent_strdup(l->ptr)) == NULL)
 		return intent_nomem(l->err);
-	if (!json_is_object(v))
-		return intent_fail(l, "expected an NVA object with \"name\", \"peerIp\" and \"asn\", found %s",
-		    intent_json_kind(v));
-	if ((rc = intent_check_keys(l, v, NVA_KEYS)) != 0 ||
+	if ((rc = intent_check_object(l, v, "an NVA object with \"name\", \"peerIp\" and \"asn\"", NVA_KEYS)) != 0 ||
 	    (rc = intent_get_string(l, v, "name", true, &n->name)) != 0 ||
 	    (rc = intent_get_string(l, v, "peerIp", true, &n->peer_ip)) != 0)
 		return rc;
-	if (!intent_arm_name_ok(n->name)) {
-		old = intent_push(l, "name");
-		rc = intent_fail(l, "invalid BGP connection name \"%s\": use 1 to 64 letters, digits, '_', '.' or '-'",
-		    n->name);
-		intent_pop(l, old);
+	if ((rc = intent_check_arm_name(l, "name", "BGP connection", n->name)) != 0)
 		return rc;
-	}
 	if (cidr_parse_addr(&ip, n->peer_ip, &e2) != 0 || ip.family != 4) {
 		/* Route Server peers over IPv4 only (Route Server FAQ: no IPv6) */
-		old = intent_push(l, "peerIp");
-		rc = intent_fail(l, "\"%s\" is not an IPv4 address: route servers peer over IPv4", n->peer_ip);
-		intent_pop(l, old);
-		return rc;
+		return intent_fail_at(l, "peerIp", "\"%s\" is not an IPv4 address: route servers peer over IPv4",
+		    n->peer_ip);
 	}
 	if (json_object_get(v, "asn") == NULL)
 		return intent_fail(l, "no \"asn\": give the NVA's BGP ASN");
@@ -126,13 +117,9 @@ nva_parse(struct intent_loader *l, void *elem, const json_t *v)
 		return rc;
 	n->asn = asn;
 	n->prepend_remote = (unsigned)prepend;
-	if (rsi_asn_reserved(asn)) {
-		old = intent_push(l, "asn");
-		rc = intent_fail(l, "ASN %lld is reserved by Azure or IANA (65515 is the route server's own): "
-		    "an NVA peering with a route server needs another", asn);
-		intent_pop(l, old);
-		return rc;
-	}
+	if (rsi_asn_reserved(asn))
+		return intent_fail_at(l, "asn", "ASN %lld is reserved by Azure or IANA (65515 is the route server's "
+		    "own): an NVA peering with a route server needs another", asn);
 	if (json_object_get(v, "advertises") != NULL) {
 		old = intent_push(l, "advertises");
 		rc = intent_get_string_list(l, json_object_get(v, "advertises"), &n->advertises, &n->nadvertises);
@@ -160,25 +147,16 @@ route_server_parse(struct intent_loader *l, struct rsi_hub *h, const json_t *v)
 		return intent_fail(l, "no \"routeServer\": give {\"name\": ..., \"publicIpAddress\": \"/subscriptions/"
 		    "...\"}");
 	old = intent_push(l, "routeServer");
-	if (!json_is_object(rs)) {
-		rc = intent_fail(l, "expected an object with \"name\" and \"publicIpAddress\", found %s",
-		    intent_json_kind(rs));
-	} else if ((rc = intent_check_keys(l, rs, RS_KEYS)) == 0 &&
+	if ((rc = intent_check_object(l, rs, "an object with \"name\" and \"publicIpAddress\"", RS_KEYS)) == 0 &&
 	    (rc = intent_get_string(l, rs, "name", true, &h->name)) == 0 &&
 	    (rc = intent_get_string(l, rs, "publicIpAddress", true, &h->public_ip)) == 0) {
-		size_t o2;
-		if (!intent_arm_name_ok(h->name)) {
-			o2 = intent_push(l, "name");
-			rc = intent_fail(l, "invalid route server name \"%s\": use 1 to 64 letters, digits, '_', "
-			    "'.' or '-'", h->name);
-			intent_pop(l, o2);
-		} else if (!intent_segment_is(h->public_ip, 0, "subscriptions") ||
-		    strcasestr(h->public_ip, "/providers/Microsoft.Network/publicIPAddresses/") == NULL) {
+		if ((rc = intent_check_arm_name(l, "name", "route server", h->name)) == 0 &&
+		    (!intent_segment_is(h->public_ip, 0, "subscriptions") ||
+		    strcasestr(h->public_ip, "/providers/Microsoft.Network/publicIPAddresses/") == NULL)) {
 			/* a route server needs a Standard public IP (Route Server FAQ) */
-			o2 = intent_push(l, "publicIpAddress");
-			rc = intent_fail(l, "\"%s\" is not a public IP address id: expected /subscriptions/SUB/"
-			    "resourceGroups/RG/providers/Microsoft.Network/publicIPAddresses/NAME", h->public_ip);
-			intent_pop(l, o2);
+			rc = intent_fail_at(l, "publicIpAddress", "\"%s\" is not a public IP address id: expected "
+			    "/subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Network/publicIPAddresses/NAME",
+			    h->public_ip);
 		}
 	}
 	intent_pop(l, old);
@@ -195,10 +173,8 @@ hub_parse(struct intent_loader *l, void *elem, const json_t *v)
 
 	if ((h->pointer = intent_strdup(l->ptr)) == NULL)
 		return intent_nomem(l->err);
-	if (!json_is_object(v))
-		return intent_fail(l, "expected a hub object with \"vnet\", \"routeServer\" and \"nvas\", found %s",
-		    intent_json_kind(v));
-	if ((rc = intent_check_keys(l, v, HUB_KEYS)) != 0 ||
+	if ((rc = intent_check_object(l, v, "a hub object with \"vnet\", \"routeServer\" and \"nvas\"",
+	    HUB_KEYS)) != 0 ||
 	    (rc = intent_selector_at(l, v, "vnet", &h->vnet)) != 0 ||
 	    (rc = route_server_parse(l, h, v)) != 0 ||
 	    (rc = intent_get_bool(l, v, "allowBranchToBranchTraffic", &h->branch_to_branch)) != 0)
@@ -266,7 +242,7 @@ rsi_validate(struct intent_loader *l, const struct rsi_change *c)
 }
 
 static int
-rsi_parse_fields(struct intent_loader *l, void *state, const json_t *v)
+rsi_intent_parse(struct intent_loader *l, void *state, const json_t *v)
 {
 	struct rsi_change *c = state;
 	const json_t *hubs;
@@ -300,20 +276,12 @@ rsi_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 	return rc;
 }
 
-int
-rsi_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
-{
-	return intent_state_parse(l, ch, sizeof(struct rsi_change), rsi_parse_fields, v);
-}
-
-void
-rsi_intent_free(void *state)
+static void
+rsi_intent_clear(void *state)
 {
 	struct rsi_change *c = state;
 	size_t j, i;
 
-	if (c == NULL)
-		return;
 	for (j = 0; j < c->nhubs; j++) {
 		for (i = 0; i < c->hubs[j].nnvas; i++) {
 			free(c->hubs[j].nvas[i].advertises);
@@ -326,7 +294,6 @@ rsi_intent_free(void *state)
 	free(c->hubs);
 	if (c->has_spokes)
 		intent_selector_free(&c->spokes);
-	free(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -667,7 +634,7 @@ drop_routes(struct rsi_x *x, const bool *selected)
 	return 0;
 }
 
-int
+static int
 rsi_intent_expand(struct intent_expander *e, const struct intent_change *ch)
 {
 	struct rsi_x x = { .e = e, .ch = ch, .c = rsi_of(ch) };
@@ -708,3 +675,7 @@ done:
 	free(selected);
 	return rc;
 }
+
+const struct procedure_intent rsi_intent = {
+	sizeof(struct rsi_change), rsi_intent_parse, rsi_intent_clear, NULL, rsi_intent_expand,
+};

@@ -413,7 +413,5 @@ const struct procedure procedure_summarize_prefixes = {
 	.rehearse_before = sum_rehearse_before,
 	.rehearsed = sum_rehearsed,
 	.report_overview = sum_report_overview,
-	.intent_parse = sum_intent_parse,
-	.intent_free = sum_intent_free,
-	.intent_expand = sum_intent_expand,
+	.intent = &sum_intent,
 };

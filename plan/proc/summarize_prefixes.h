@@ -29,11 +29,7 @@ sum_of(const struct intent_change *c)
 	return c->state;
 }
 
-struct intent_loader;
-struct intent_expander;
-
-int sum_intent_parse(struct intent_loader *l, struct intent_change *c, const json_t *v);
-void sum_intent_free(void *state);
-int sum_intent_expand(struct intent_expander *e, const struct intent_change *c);
+/* Its part of the intent (summarize_prefixes_intent.c), plan/procedure.h. */
+extern const struct procedure_intent sum_intent;
 
 #endif

@@ -79,7 +79,7 @@ min_len_parse(struct intent_loader *l, struct sum_change *c, const json_t *v)
 }
 
 static int
-sum_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
+sum_intent_parse(struct intent_loader *l, void *state, const json_t *v)
 {
 	struct sum_change *c = state;
 	json_t *p;
@@ -119,21 +119,12 @@ sum_intent_parse_fields(struct intent_loader *l, void *state, const json_t *v)
 	return rc;
 }
 
-int
-sum_intent_parse(struct intent_loader *l, struct intent_change *ch, const json_t *v)
-{
-	return intent_state_parse(l, ch, sizeof(struct sum_change), sum_intent_parse_fields, v);
-}
-
-void
-sum_intent_free(void *state)
+static void
+sum_intent_clear(void *state)
 {
 	struct sum_change *c = state;
 
-	if (c == NULL)
-		return;
 	intent_selector_free(&c->hubs);
-	free(c);
 }
 
 
@@ -311,7 +302,7 @@ summary_explicit(struct intent_expander *e, const struct intent_change *c, const
 	return rc;
 }
 
-int
+static int
 sum_intent_expand(struct intent_expander *e, const struct intent_change *c)
 {
 	const struct topology *t = e->cur;
@@ -371,3 +362,6 @@ sum_intent_expand(struct intent_expander *e, const struct intent_change *c)
 	return 0;
 }
 
+const struct procedure_intent sum_intent = {
+	sizeof(struct sum_change), sum_intent_parse, sum_intent_clear, NULL, sum_intent_expand,
+};
