@@ -105,6 +105,24 @@ json_array_has_str(const json_t *arr, const char *s, int (*cmp)(const char *, co
 	return false;
 }
 
+json_t *
+json_array_find(const json_t *arr, const char *key, const char *value,
+    int (*cmp)(const char *, const char *), size_t *index)
+{
+	json_t *x;
+	size_t i;
+
+	if (value == NULL)
+		return NULL;
+	json_array_foreach(arr, i, x)
+		if (json_str(x, key) != NULL && cmp(json_str(x, key), value) == 0) {
+			if (index != NULL)
+				*index = i;
+			return x;
+		}
+	return NULL;
+}
+
 const char *
 str_lower(char *buf, size_t size, const char *s)
 {

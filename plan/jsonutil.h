@@ -72,6 +72,14 @@ json_t *json_object_keys_sorted(const json_t *obj, int (*cmp)(const void *, cons
 /* True when arr holds a string equal to s by cmp (strcmp, strcasecmp, topo_id_compare ...). */
 bool json_array_has_str(const json_t *arr, const char *s, int (*cmp)(const char *, const char *));
 
+/*
+ * The first object of arr whose string member key equals value by cmp
+ * (strcmp, strcasecmp ...), its position in *index when index is not NULL;
+ * NULL when there is none or value is NULL.  Borrowed.
+ */
+json_t *json_array_find(const json_t *arr, const char *key, const char *value,
+    int (*cmp)(const char *, const char *), size_t *index);
+
 /* s in ASCII lower case, cut to size - 1 bytes, into buf (which may be s itself); returns buf. */
 const char *str_lower(char *buf, size_t size, const char *s);
 

@@ -775,12 +775,11 @@ done:
 static bool
 vnet_in_config(struct emulator *e, json_t *cfg, const char *vnet_id)
 {
-	json_t *g, *h;
+	json_t *g;
 	size_t i;
 
-	json_array_foreach(json_path(cfg, "properties", "hubs", NULL), i, h)
-		if (json_str(h, "resourceId") != NULL && strcasecmp(json_str(h, "resourceId"), vnet_id) == 0)
-			return true;
+	if (json_array_find(json_path(cfg, "properties", "hubs", NULL), "resourceId", vnet_id, strcasecmp, NULL) != NULL)
+		return true;
 	json_array_foreach(json_path(cfg, "properties", "appliesToGroups", NULL), i, g) {
 		struct cg tmp = { 0 };
 		const char *ngid = json_str(g, "networkGroupId");

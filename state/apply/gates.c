@@ -507,17 +507,6 @@ done:
 	return o;
 }
 
-static const char *
-lower_key(char *buf, size_t size, const char *id)
-{
-	size_t k;
-
-	snprintf(buf, size, "%s", id != NULL ? id : "");
-	for (k = 0; buf[k] != '\0'; k++)
-		buf[k] = (char)(buf[k] >= 'A' && buf[k] <= 'Z' ? buf[k] - 'A' + 'a' : buf[k]);
-	return buf;
-}
-
 static enum gate_outcome
 gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *ev)
 {
@@ -542,7 +531,7 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 		goto done;
 	}
 	json_array_foreach(vnets, i, v)
-		if (json_is_string(v) && json_object_get(seen, lower_key(ka, sizeof(ka), json_string_value(v))) == NULL) {
+		if (json_is_string(v) && json_object_get(seen, str_lower(ka, sizeof(ka), json_string_value(v))) == NULL) {
 			json_object_set_new(seen, ka, json_true());
 			json_array_append(ids, v);
 		}
@@ -550,7 +539,7 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 		for (k = 0; k < 2; k++) {
 			const json_t *x = json_array_get(v, k);
 			if (json_is_string(x) &&
-			    json_object_get(seen, lower_key(ka, sizeof(ka), json_string_value(x))) == NULL) {
+			    json_object_get(seen, str_lower(ka, sizeof(ka), json_string_value(x))) == NULL) {
 				json_object_set_new(seen, ka, json_true());
 				json_array_append(ids, (json_t *)x);
 			}
@@ -559,7 +548,7 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 		o = gate_finish(ev, GATE_ERROR, "%s", e.msg);
 		goto done;
 	}
-#define PREFIXES(id) json_path(json_object_get(got, lower_key(kb, sizeof(kb), (id))), "properties", \
+#define PREFIXES(id) json_path(json_object_get(got, str_lower(kb, sizeof(kb), (id))), "properties", \
 	"addressSpace", "addressPrefixes", NULL)
 	json_array_foreach(vnets, i, v) {
 		const json_t *w;

@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,20 +24,6 @@
 #include "state/apply/internal.h"
 
 #define API_DEFAULT ARM_API_NETWORK
-
-/* ------------------------------------------------------------------ */
-/* Small JSON helpers */
-
-static char *
-lower_dup(const char *s)
-{
-	char *d = strdup(s != NULL ? s : "");
-	size_t i;
-
-	for (i = 0; d != NULL && d[i] != '\0'; i++)
-		d[i] = (char)tolower((unsigned char)d[i]);
-	return d;
-}
 
 /* ------------------------------------------------------------------ */
 /* Paths */
@@ -165,7 +150,7 @@ read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err)
 		const char *api = json_is_object(v) ? json_str(v, "apiVersion") : NULL;
 		char *path = path_with_version(id, api != NULL ? api : API_DEFAULT);
 
-		items[i].id = lower_dup(id);
+		items[i].id = str_lower_dup(id);
 		if (path == NULL || items[i].id == NULL ||
 		    (items[i].op = provider_op_new(PROVIDER_OP_READ, "GET", path, NULL)) == NULL) {
 			free(path);
@@ -245,7 +230,7 @@ wave_resources(const json_t *wave)
 
 		if (!arm_resource_id(id))
 			continue;
-		low = lower_dup(id);
+		low = str_lower_dup(id);
 		if (low == NULL)
 			continue;
 		if (json_object_get(seen, low) == NULL) {
@@ -350,7 +335,7 @@ recorded_images(struct run *r, json_t **out, struct nw_err *err)
 
 		if (step == NULL || !arm_resource_id(id) || action_op_is(op, ACTION_COMMIT))
 			continue;
-		low = lower_dup(id);
+		low = str_lower_dup(id);
 		if (low == NULL)
 			continue;
 		if (strcmp(name, "step-started") == 0 || strcmp(name, "step-failed") == 0) {
@@ -400,7 +385,7 @@ child_of_recorded(const json_t *recorded, const char *id, json_t **out, struct n
 	*out = NULL;
 	if (topology_child_kind(id, &plen) == NULL)
 		return 0;
-	if ((parent = lower_dup(id)) == NULL)
+	if ((parent = str_lower_dup(id)) == NULL)
 		return err_set(err, NW_ENOMEM, "out of memory");
 	parent[plen] = '\0';
 	rec = json_object_get(recorded, parent);
@@ -447,7 +432,7 @@ drift_check(struct wave_run *wr, json_t **changes, struct nw_err *err)
 	baseline_load(r);
 	json_array_foreach(ids, i, v) {
 		const char *id = json_str(v, "id");
-		char *low = lower_dup(id);
+		char *low = str_lower_dup(id);
 		const json_t *rec = json_object_get(recorded, low);
 
 		if (low == NULL)
