@@ -871,16 +871,8 @@ rows_free(json_t **arr, size_t n)
 static bool
 in_scope(json_t *row, const json_t *subs)
 {
-	json_t *s;
-	size_t j;
-
-	if (json_array_size(subs) == 0)
-		return true;
-	json_array_foreach(subs, j, s)
-		if (json_is_string(s) && strcasecmp(json_string_value(s),
-		    json_str(row, "subscriptionId")) == 0)
-			return true;
-	return false;
+	return json_array_size(subs) == 0 ||
+	    json_array_has_str(subs, json_str(row, "subscriptionId"), strcasecmp);
 }
 
 /* The table's rows in the subscriptions asked, in id order; -1 on out of memory. */
