@@ -29,6 +29,55 @@
 #include "state/history.h"
 #include "state/store.h"
 
+static const struct cmd_option apply_options[] = {
+	{ "wave", 0, "NAME", 0, "apply only this wave (the waves before it must be done)" },
+	{ "through", 0, "NAME", 0, "apply every wave up to and including this one" },
+	{ "all", 0, NULL, 0, "apply every wave" },
+	{ "yes", 'y', NULL, 0, "confirm irreversible steps (commitMigration, deletions)" },
+	{ "auto-rollback", 0, NULL, 0, "roll a wave back when a step or gate fails, and prove the way back" },
+	{ "parallel", 0, "N", 0, "steps in flight at once (default 8)" },
+	{ "dry-run", 0, NULL, 0, "rehearse against a private emulator seeded with the current topology" },
+	{ "no-preflight", 0, NULL, 0, "do not run preflight before the first write (not advised)" },
+	{ "end-soak", 0, NULL, 0, "end the soak now running early (needs --by and --reason)" },
+	{ "by", 0, "NAME", 0, "with --end-soak: who ends the soak (recorded)" },
+	{ "reason", 0, "TEXT", 0, "with --end-soak: why (recorded)" },
+	CMD_DB_OPTION,
+	CMD_HISTORY_OPTION,
+	{ "no-history", 0, NULL, 0, "do not commit waves to the history" },
+	{ "current", 0, "FILE", 0, "the topology the plan was made from (default: the plan's --current)" },
+	{ "format", 0, "text|json", 0, "progress as text (default) or one JSON event per line" },
+	CMD_PROVIDER_OPTIONS,
+	{ NULL, 0, NULL, 0, NULL },
+};
+
+static int apply_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_apply_entry = {
+	.name = "apply",
+	.usage = "PLAN [--wave NAME | --through NAME | --all] [--yes] [--auto-rollback] [--parallel N] "
+	    "[--dry-run] [--end-soak --by NAME --reason TEXT] [--db FILE]",
+	.summary = "carry out a plan wave by wave, with gates, a crash-safe journal and history",
+	.description =
+	    "Carries out the waves of a stored plan: without --wave, --through or --all, the next\n"
+	    "wave not done.  Before a wave's first step, what it touches is read again; a change\n"
+	    "since the plan was made stops with exit 3 naming each resource and property.  Each\n"
+	    "step is journaled before its request is sent, so a run that is interrupted or killed\n"
+	    "exits 5 (or dies) and the same command resumes it without sending a POST action twice.\n"
+	    "Gates run after each wave; a failed gate stops with exit 1 and its evidence, or with\n"
+	    "--auto-rollback rolls the wave back and proves the way back.  A wave still soaking\n"
+	    "stops the run (exit 5) with the time it needs; --end-soak --by NAME --reason TEXT ends\n"
+	    "it now on a person's word, recorded in the journal, the history and status.  Against\n"
+	    "a netwave emulator, soaks are divided by its --time-scale (and waited out when that\n"
+	    "leaves at most 2 minutes).  Irreversible steps need --yes or the wave's name typed\n"
+	    "on a terminal.  Another run on the same plan gives exit 4.\n"
+	    "Each wave applied is committed to the history (tag PLAN/WAVE/applied).\n"
+	    "Credentials and provider options are those of 'netwave discover'.  See docs/apply.md.",
+	.options = apply_options,
+	.min_args = 1,
+	.max_args = 1,
+	.exec = apply_exec,
+	.flags = CMD_NEEDS_STORE | CMD_NEEDS_PROVIDER | CMD_NEEDS_HISTORY | CMD_SETUP_ON_USE,
+};
 
 /* ------------------------------------------------------------------ */
 /* Progress */
@@ -788,51 +837,3 @@ apply_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 
 /* ------------------------------------------------------------------ */
 /* The entries */
-
-static const struct cmd_option apply_options[] = {
-	{ "wave", 0, "NAME", 0, "apply only this wave (the waves before it must be done)" },
-	{ "through", 0, "NAME", 0, "apply every wave up to and including this one" },
-	{ "all", 0, NULL, 0, "apply every wave" },
-	{ "yes", 'y', NULL, 0, "confirm irreversible steps (commitMigration, deletions)" },
-	{ "auto-rollback", 0, NULL, 0, "roll a wave back when a step or gate fails, and prove the way back" },
-	{ "parallel", 0, "N", 0, "steps in flight at once (default 8)" },
-	{ "dry-run", 0, NULL, 0, "rehearse against a private emulator seeded with the current topology" },
-	{ "no-preflight", 0, NULL, 0, "do not run preflight before the first write (not advised)" },
-	{ "end-soak", 0, NULL, 0, "end the soak now running early (needs --by and --reason)" },
-	{ "by", 0, "NAME", 0, "with --end-soak: who ends the soak (recorded)" },
-	{ "reason", 0, "TEXT", 0, "with --end-soak: why (recorded)" },
-	CMD_DB_OPTION,
-	CMD_HISTORY_OPTION,
-	{ "no-history", 0, NULL, 0, "do not commit waves to the history" },
-	{ "current", 0, "FILE", 0, "the topology the plan was made from (default: the plan's --current)" },
-	{ "format", 0, "text|json", 0, "progress as text (default) or one JSON event per line" },
-	CMD_PROVIDER_OPTIONS,
-	{ NULL, 0, NULL, 0, NULL },
-};
-
-const struct cmd_entry cmd_apply_entry = {
-	.name = "apply",
-	.usage = "PLAN [--wave NAME | --through NAME | --all] [--yes] [--auto-rollback] [--parallel N] "
-	    "[--dry-run] [--end-soak --by NAME --reason TEXT] [--db FILE]",
-	.summary = "carry out a plan wave by wave, with gates, a crash-safe journal and history",
-	.description =
-	    "Carries out the waves of a stored plan: without --wave, --through or --all, the next\n"
-	    "wave not done.  Before a wave's first step, what it touches is read again; a change\n"
-	    "since the plan was made stops with exit 3 naming each resource and property.  Each\n"
-	    "step is journaled before its request is sent, so a run that is interrupted or killed\n"
-	    "exits 5 (or dies) and the same command resumes it without sending a POST action twice.\n"
-	    "Gates run after each wave; a failed gate stops with exit 1 and its evidence, or with\n"
-	    "--auto-rollback rolls the wave back and proves the way back.  A wave still soaking\n"
-	    "stops the run (exit 5) with the time it needs; --end-soak --by NAME --reason TEXT ends\n"
-	    "it now on a person's word, recorded in the journal, the history and status.  Against\n"
-	    "a netwave emulator, soaks are divided by its --time-scale (and waited out when that\n"
-	    "leaves at most 2 minutes).  Irreversible steps need --yes or the wave's name typed\n"
-	    "on a terminal.  Another run on the same plan gives exit 4.\n"
-	    "Each wave applied is committed to the history (tag PLAN/WAVE/applied).\n"
-	    "Credentials and provider options are those of 'netwave discover'.  See docs/apply.md.",
-	.options = apply_options,
-	.min_args = 1,
-	.max_args = 1,
-	.exec = apply_exec,
-	.flags = CMD_NEEDS_STORE | CMD_NEEDS_PROVIDER | CMD_NEEDS_HISTORY | CMD_SETUP_ON_USE,
-};

@@ -22,6 +22,30 @@ static const struct cmd_option check_options[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+static int check_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err);
+
+const struct cmd_entry cmd_check_entry = {
+	.name = "check",
+	.usage = "TOPOLOGY [--format text|json|dot] [--iac-state FILE]...",
+	.summary = "find what is wrong or at risk in a topology, and how spokes reach each other",
+	.description =
+	    "Reads a netwave.topology/v1 file (from discover, synth or by hand) and reports:\n"
+	    "overlapping address spaces, peerings not Connected or one-sided, gateway transit\n"
+	    "that cannot work, route tables pointing at next hops that do not exist, gateways\n"
+	    "on Basic public IPs, limits (advertised prefixes per gateway, peerings and private\n"
+	    "endpoints per VNet), and an east-west summary: how many spoke-to-spoke flows\n"
+	    "hairpin through which circuit, go through an appliance, are direct or unreachable,\n"
+	    "counted from each workload subnet (a spoke whose subnets go different ways counts\n"
+	    "a flow for each, and is named).  --format dot draws the estate for Graphviz: hubs\n"
+	    "with their gateways and appliances, circuits, spokes grouped by hub and class.\n"
+	    "--iac-state adds what Terraform manages and what its state holds that is gone.\n"
+	    "Exit 0 with no error-level findings, 1 with some, 2 when the file is invalid.",
+	.options = check_options,
+	.min_args = 1,
+	.max_args = 1,
+	.exec = check_exec,
+};
+
 #define MIXED_SHOWN 5
 
 /* "workload via-appliance 10.0.0.4, endpoints hairpin er-1": each source subnet's way to b. */
@@ -189,25 +213,3 @@ done:
 	topology_free(t);
 	return rc;
 }
-
-const struct cmd_entry cmd_check_entry = {
-	.name = "check",
-	.usage = "TOPOLOGY [--format text|json|dot] [--iac-state FILE]...",
-	.summary = "find what is wrong or at risk in a topology, and how spokes reach each other",
-	.description =
-	    "Reads a netwave.topology/v1 file (from discover, synth or by hand) and reports:\n"
-	    "overlapping address spaces, peerings not Connected or one-sided, gateway transit\n"
-	    "that cannot work, route tables pointing at next hops that do not exist, gateways\n"
-	    "on Basic public IPs, limits (advertised prefixes per gateway, peerings and private\n"
-	    "endpoints per VNet), and an east-west summary: how many spoke-to-spoke flows\n"
-	    "hairpin through which circuit, go through an appliance, are direct or unreachable,\n"
-	    "counted from each workload subnet (a spoke whose subnets go different ways counts\n"
-	    "a flow for each, and is named).  --format dot draws the estate for Graphviz: hubs\n"
-	    "with their gateways and appliances, circuits, spokes grouped by hub and class.\n"
-	    "--iac-state adds what Terraform manages and what its state holds that is gone.\n"
-	    "Exit 0 with no error-level findings, 1 with some, 2 when the file is invalid.",
-	.options = check_options,
-	.min_args = 1,
-	.max_args = 1,
-	.exec = check_exec,
-};

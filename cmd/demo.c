@@ -32,8 +32,35 @@
 #include "state/history.h"
 #include "state/store.h"
 
-#define DEMO_MARKER ".netwave-demo"
+static const struct cmd_option demo_options[] = {
+	{ "dir", 0, "DIR", 0, "where the demo keeps its files (default ./netwave-demo; remade each run)" },
+	{ "hubs", 0, "N", 0, "hubs, each with an ExpressRoute gateway (default 2)" },
+	{ "spokes", 0, "N", 0, "spokes in all, shared among the hubs (default 60)" },
+	{ "time-scale", 0, "X", 0, "how much faster than Azure the emulator runs (default 3600)" },
+	CMD_FORMAT_OPTION("text|json", "text (default) or one JSON event per line"),
+	{ NULL, 0, NULL, 0, NULL },
+};
 
+static int demo_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_demo_entry = {
+	.name = "demo",
+	.usage = "[--dir DIR] [--hubs N] [--spokes N] [--time-scale X] [-o text|json]",
+	.summary = "see the whole flow on a synthetic estate, with nothing but netwave installed",
+	.description =
+	    "Synthesizes an estate (2 hubs, 60 spokes by default), serves it from an ARM emulator\n"
+	    "on a free 127.0.0.1 port, discovers it, plans an AVNM mesh in three waves plus the\n"
+	    "gateway migration to Standard IPs and summarized gateway prefixes, prints the review\n"
+	    "report, applies every wave with its gates, rolls the last wave back and applies it\n"
+	    "again, and prints the history.  Everything it writes goes in --dir; nothing leaves\n"
+	    "this machine.",
+	.options = demo_options,
+	.min_args = 0,
+	.max_args = 0,
+	.exec = demo_exec,
+};
+
+#define DEMO_MARKER ".netwave-demo"
 
 static double
 now_s(void)
@@ -484,29 +511,3 @@ done:
 	free(d);
 	return rc;
 }
-
-static const struct cmd_option demo_options[] = {
-	{ "dir", 0, "DIR", 0, "where the demo keeps its files (default ./netwave-demo; remade each run)" },
-	{ "hubs", 0, "N", 0, "hubs, each with an ExpressRoute gateway (default 2)" },
-	{ "spokes", 0, "N", 0, "spokes in all, shared among the hubs (default 60)" },
-	{ "time-scale", 0, "X", 0, "how much faster than Azure the emulator runs (default 3600)" },
-	CMD_FORMAT_OPTION("text|json", "text (default) or one JSON event per line"),
-	{ NULL, 0, NULL, 0, NULL },
-};
-
-const struct cmd_entry cmd_demo_entry = {
-	.name = "demo",
-	.usage = "[--dir DIR] [--hubs N] [--spokes N] [--time-scale X] [-o text|json]",
-	.summary = "see the whole flow on a synthetic estate, with nothing but netwave installed",
-	.description =
-	    "Synthesizes an estate (2 hubs, 60 spokes by default), serves it from an ARM emulator\n"
-	    "on a free 127.0.0.1 port, discovers it, plans an AVNM mesh in three waves plus the\n"
-	    "gateway migration to Standard IPs and summarized gateway prefixes, prints the review\n"
-	    "report, applies every wave with its gates, rolls the last wave back and applies it\n"
-	    "again, and prints the history.  Everything it writes goes in --dir; nothing leaves\n"
-	    "this machine.",
-	.options = demo_options,
-	.min_args = 0,
-	.max_args = 0,
-	.exec = demo_exec,
-};

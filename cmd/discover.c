@@ -15,6 +15,43 @@
 #include "plan/topology.h"
 #include "providers/azure/azure.h"
 
+static const struct cmd_option opts_discover[] = {
+	{ "subscription", 0, "ID", OPT_REPEAT, "subscription to read, by id or name (repeat for "
+	  "more; default AZURE_SUBSCRIPTION_ID, then ARM_SUBSCRIPTION_ID)" },
+	{ "management-group", 0, "MG", 0, "also read every subscription below this management group" },
+	{ "resource-group", 0, "RG", OPT_REPEAT, "read only these resource groups (repeat for more)" },
+	CMD_OUT_OPTION("write the topology here atomically instead of standard output"),
+	CMD_FORMAT_OPTION("text|json", "what to print once written: a line on stderr (text, "
+	    "default) or netwave.discover/v1 on stdout (json, with --out)"),
+	{ "source", 0, "HOW", 0, "auto (default: Resource Graph, else list calls), resource-graph "
+	  "or list" },
+	{ "deployments", 0, NULL, 0, "also read each resource group's ARM deployment history (docs/iac.md)" },
+	CMD_PROVIDER_OPTIONS,
+	{ NULL, 0, NULL, 0, NULL },
+};
+
+static int exec_discover(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_discover_entry = {
+	.name = "discover",
+	.usage = "[--subscription ID|NAME...] [--management-group MG] [--resource-group RG...] "
+	    "[--deployments] [--out FILE] [-o text|json]",
+	.summary = "read an estate from Azure into a topology file",
+	.description = "Reads the network resources of the subscriptions (Resource Graph first, ARM list calls\n"
+	"when Resource Graph is not available), then the routes each ExpressRoute circuit learned,\n"
+	"the preview features netwave needs and the AVNM configurations deployed per region, and\n"
+	"writes a canonical netwave.topology/v1 file.  Credentials come from the environment as\n"
+	"for DefaultAzureCredential: NETWAVE_ACCESS_TOKEN, AZURE_TENANT_ID + AZURE_CLIENT_ID +\n"
+	"AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_FEDERATED_TOKEN_FILE),\n"
+	"managed identity, then 'az login'.  Subscriptions are ids or names; without\n"
+	"--subscription, AZURE_SUBSCRIPTION_ID (or ARM_SUBSCRIPTION_ID).  See docs/discover.md.",
+	.options = opts_discover,
+	.min_args = 0,
+	.max_args = 0,
+	.exec = exec_discover,
+	.flags = CMD_NEEDS_PROVIDER,
+};
+
 /*
  * What was read, once the file is written: a line on stderr, or with
  * -o json and --out FILE a netwave.discover/v1 document on stdout (with
@@ -110,38 +147,3 @@ done:
 	topology_free(t);
 	return rc;
 }
-
-static const struct cmd_option opts_discover[] = {
-	{ "subscription", 0, "ID", OPT_REPEAT, "subscription to read, by id or name (repeat for "
-	  "more; default AZURE_SUBSCRIPTION_ID, then ARM_SUBSCRIPTION_ID)" },
-	{ "management-group", 0, "MG", 0, "also read every subscription below this management group" },
-	{ "resource-group", 0, "RG", OPT_REPEAT, "read only these resource groups (repeat for more)" },
-	CMD_OUT_OPTION("write the topology here atomically instead of standard output"),
-	CMD_FORMAT_OPTION("text|json", "what to print once written: a line on stderr (text, "
-	    "default) or netwave.discover/v1 on stdout (json, with --out)"),
-	{ "source", 0, "HOW", 0, "auto (default: Resource Graph, else list calls), resource-graph "
-	  "or list" },
-	{ "deployments", 0, NULL, 0, "also read each resource group's ARM deployment history (docs/iac.md)" },
-	CMD_PROVIDER_OPTIONS,
-	{ NULL, 0, NULL, 0, NULL },
-};
-
-const struct cmd_entry cmd_discover_entry = {
-	.name = "discover",
-	.usage = "[--subscription ID|NAME...] [--management-group MG] [--resource-group RG...] "
-	    "[--deployments] [--out FILE] [-o text|json]",
-	.summary = "read an estate from Azure into a topology file",
-	.description = "Reads the network resources of the subscriptions (Resource Graph first, ARM list calls\n"
-	"when Resource Graph is not available), then the routes each ExpressRoute circuit learned,\n"
-	"the preview features netwave needs and the AVNM configurations deployed per region, and\n"
-	"writes a canonical netwave.topology/v1 file.  Credentials come from the environment as\n"
-	"for DefaultAzureCredential: NETWAVE_ACCESS_TOKEN, AZURE_TENANT_ID + AZURE_CLIENT_ID +\n"
-	"AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_FEDERATED_TOKEN_FILE),\n"
-	"managed identity, then 'az login'.  Subscriptions are ids or names; without\n"
-	"--subscription, AZURE_SUBSCRIPTION_ID (or ARM_SUBSCRIPTION_ID).  See docs/discover.md.",
-	.options = opts_discover,
-	.min_args = 0,
-	.max_args = 0,
-	.exec = exec_discover,
-	.flags = CMD_NEEDS_PROVIDER,
-};

@@ -39,6 +39,24 @@ static const struct cmd_option emulator_options[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+static int emulator_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err);
+
+const struct cmd_entry cmd_emulator_entry = {
+	.name = "emulator",
+	.usage = "[--listen ADDR:PORT] [--port-file F] [--seed TOPOLOGY] [--state DB] [--faults FILE] "
+	"[--time-scale X] [--latency MS] [--tls-cert C --tls-key K] [--no-auth] [--seed-rng N] [--clients FILE] "
+	"[--token-lifetime S] [--page-size N] [-o text|json]",
+	.summary = "serve a local ARM emulator for tests, demos and rehearsals",
+	.description = "Answers as Azure Resource Manager does for the network API netwave uses: resource\n"
+	"CRUD with long-running operations, AVNM commits, gateway migrations, effective\n"
+	"routes, Resource Graph, OAuth2 tokens, throttling and injected faults.  Runs until\n"
+	"SIGINT or SIGTERM.  Control endpoints live under /__netwave/ (docs/emulator.md).",
+	.options = emulator_options,
+	.min_args = 0,
+	.max_args = 0,
+	.exec = emulator_exec,
+};
+
 /* One netwave.emulator/v1 event on a line of its own, flushed: a script waits for it. */
 static void
 emit_event(struct cmd_ctx *ctx, json_t *ev)
@@ -143,19 +161,3 @@ done:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
-
-const struct cmd_entry cmd_emulator_entry = {
-	.name = "emulator",
-	.usage = "[--listen ADDR:PORT] [--port-file F] [--seed TOPOLOGY] [--state DB] [--faults FILE] "
-	"[--time-scale X] [--latency MS] [--tls-cert C --tls-key K] [--no-auth] [--seed-rng N] [--clients FILE] "
-	"[--token-lifetime S] [--page-size N] [-o text|json]",
-	.summary = "serve a local ARM emulator for tests, demos and rehearsals",
-	.description = "Answers as Azure Resource Manager does for the network API netwave uses: resource\n"
-	"CRUD with long-running operations, AVNM commits, gateway migrations, effective\n"
-	"routes, Resource Graph, OAuth2 tokens, throttling and injected faults.  Runs until\n"
-	"SIGINT or SIGTERM.  Control endpoints live under /__netwave/ (docs/emulator.md).",
-	.options = emulator_options,
-	.min_args = 0,
-	.max_args = 0,
-	.exec = emulator_exec,
-};

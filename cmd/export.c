@@ -24,6 +24,43 @@
 #include "plan/topology.h"
 #include "state/history.h"
 
+static const struct cmd_option export_options[] = {
+	{ "format", 0, "terraform|arm", 0, "what to write (default terraform)" },
+	{ "output", 'o', "PATH", 0, "a file (a directory with --module); default stdout" },
+	{ "module", 0, "NAME", 0, "resources in ./modules/NAME, imports in the root module (needs -o DIR)" },
+	{ "labels", 0, "name|rg-name", 0, "resource labels: the name, or resource group and name (default name)" },
+	{ "no-providers", 0, NULL, 0, "leave out the terraform { required_providers } block" },
+	{ "iac-state", 0, "FILE", OPT_REPEAT, "Terraform state: resources it holds are left out" },
+	{ "history", 0, "DIR", 0, "record the export in this history" },
+	{ "plan", 0, "ID", 0, "the plan the export follows (the history's Plan-Id trailer)" },
+	{ "wave", 0, "NAME", 0, "the wave the export follows (the history's Wave trailer)" },
+	{ NULL, 0, NULL, 0, NULL },
+};
+
+static int export_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_export_entry = {
+	.name = "export",
+	.usage = "TOPOLOGY [--format terraform|arm] [-o PATH] [--module NAME] [--labels name|rg-name] "
+	    "[--no-providers] [--iac-state FILE]... [--history DIR [--plan ID] [--wave NAME]]",
+	.summary = "write the estate after the migration as Terraform (with import blocks) or an ARM template",
+	.description =
+	    "Reads a topology (a discovery after apply, or a plan's target) and writes what the\n"
+	    "migration made or set as code: azurerm resources for network managers, network groups,\n"
+	    "static members, connectivity configurations, deployments (commits) and the VNet and\n"
+	    "subnet settings of high-scale private endpoints; azapi_update_resource where azurerm\n"
+	    "has no argument (summarized gateway prefixes, connectivity capabilities); an import\n"
+	    "block per resource, so terraform plan adopts them without changes.  --format arm\n"
+	    "writes an ARM template instead (bicep decompile reads it).  Resources an --iac-state\n"
+	    "holds are left out.  The output is deterministic and laid out as terraform fmt lays\n"
+	    "it out.  With --history the export is recorded beside the wave it follows\n"
+	    "(docs/iac.md).  Bad input exits 2.",
+	.options = export_options,
+	.min_args = 1,
+	.max_args = 1,
+	.exec = export_exec,
+};
+
 int
 cmd_iac_states(const struct cmd_args *a, const struct topology *t, struct iac_map **out,
     struct nw_err *err)
@@ -66,19 +103,6 @@ cmd_iac_print(struct cmd_ctx *ctx, const json_t *findings)
 		fprintf(ctx->out, "  %-7s  %-26s  %s\n", json_str(x, "severity"), json_str(x, "code"),
 		    json_str(x, "message"));
 }
-
-static const struct cmd_option export_options[] = {
-	{ "format", 0, "terraform|arm", 0, "what to write (default terraform)" },
-	{ "output", 'o', "PATH", 0, "a file (a directory with --module); default stdout" },
-	{ "module", 0, "NAME", 0, "resources in ./modules/NAME, imports in the root module (needs -o DIR)" },
-	{ "labels", 0, "name|rg-name", 0, "resource labels: the name, or resource group and name (default name)" },
-	{ "no-providers", 0, NULL, 0, "leave out the terraform { required_providers } block" },
-	{ "iac-state", 0, "FILE", OPT_REPEAT, "Terraform state: resources it holds are left out" },
-	{ "history", 0, "DIR", 0, "record the export in this history" },
-	{ "plan", 0, "ID", 0, "the plan the export follows (the history's Plan-Id trailer)" },
-	{ "wave", 0, "NAME", 0, "the wave the export follows (the history's Wave trailer)" },
-	{ NULL, 0, NULL, 0, NULL },
-};
 
 static int
 mkdir_p(const char *path, struct nw_err *err)
@@ -238,25 +262,3 @@ done:
 	topology_free(t);
 	return rc;
 }
-
-const struct cmd_entry cmd_export_entry = {
-	.name = "export",
-	.usage = "TOPOLOGY [--format terraform|arm] [-o PATH] [--module NAME] [--labels name|rg-name] "
-	    "[--no-providers] [--iac-state FILE]... [--history DIR [--plan ID] [--wave NAME]]",
-	.summary = "write the estate after the migration as Terraform (with import blocks) or an ARM template",
-	.description =
-	    "Reads a topology (a discovery after apply, or a plan's target) and writes what the\n"
-	    "migration made or set as code: azurerm resources for network managers, network groups,\n"
-	    "static members, connectivity configurations, deployments (commits) and the VNet and\n"
-	    "subnet settings of high-scale private endpoints; azapi_update_resource where azurerm\n"
-	    "has no argument (summarized gateway prefixes, connectivity capabilities); an import\n"
-	    "block per resource, so terraform plan adopts them without changes.  --format arm\n"
-	    "writes an ARM template instead (bicep decompile reads it).  Resources an --iac-state\n"
-	    "holds are left out.  The output is deterministic and laid out as terraform fmt lays\n"
-	    "it out.  With --history the export is recorded beside the wave it follows\n"
-	    "(docs/iac.md).  Bad input exits 2.",
-	.options = export_options,
-	.min_args = 1,
-	.max_args = 1,
-	.exec = export_exec,
-};

@@ -16,6 +16,50 @@
 #include "plan/topology.h"
 #include "state/history.h"
 
+static const struct cmd_option opts_history[] = {
+	{ "history", 0, "DIR", 0, "the history repository (default netwave-history beside the "
+	  "plan store)" },
+	{ "db", 0, "FILE", 0, "the plan store whose history to use (default $NETWAVE_DB, else "
+	  "./netwave.db)" },
+	CMD_FORMAT_OPTION("text|json", "output format (default text)"),
+	{ "max", 0, "N", 0, "log: at most N commits (default all)" },
+	{ "resource", 0, "ID", 0, "show: the file of this resource id at REV" },
+	{ "message", 'm', "TEXT", 0, "record: the commit message (first line is the subject)" },
+	{ "operator", 0, "NAME", 0, "record: the Operator trailer (default the user name)" },
+	{ "tag", 0, "NAME", 0, "record: tag the resulting commit" },
+	{ NULL, 0, NULL, 0, NULL },
+};
+
+static int exec_history(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_history_entry = {
+	.name = "history",
+	.usage = "log | show REV [--resource ID] | diff REV1 REV2 | record TOPOLOGY [-m TEXT] "
+	"[--history DIR] [-o text|json]",
+	.summary = "read the git history of the estate, or record a topology into it",
+	.description =
+	"The history is a git repository with one canonical JSON file per resource under\n"
+	"SUBSCRIPTION/RESOURCE-GROUP/NAMESPACE/TYPE/NAME.json, volatile fields removed and\n"
+	"secret-looking values redacted.  discover, apply and rollback commit to it; the\n"
+	"commits carry Plan-Id, Wave, Steps and Operator trailers, and tags mark applied\n"
+	"waves.\n"
+	"\n"
+	"  log               the commits, newest first, with their trailers and tags\n"
+	"  show REV          a commit and the files it changed with their diffs;\n"
+	"                    REV:PATH or --resource ID gives a file at REV\n"
+	"  diff REV1 REV2    the files that differ, as unified diffs\n"
+	"  record TOPOLOGY   snapshot a topology file (from another discovery tool) into\n"
+	"                    the history; commits only when something changed\n"
+	"\n"
+	"REV is anything git understands: a commit id or prefix, HEAD~2, a tag.\n"
+	"docs/history.md describes the layout and the message format.",
+	.options = opts_history,
+	.min_args = 1,
+	.max_args = 3,
+	.exec = exec_history,
+	.flags = CMD_NEEDS_HISTORY,
+};
+
 static const char *const subcommands[] = { "log", "show", "diff", "record" };
 
 /* The user who runs the command, for the Operator trailer. */
@@ -348,45 +392,3 @@ done:
 	json_decref(doc);
 	return rc;
 }
-
-static const struct cmd_option opts_history[] = {
-	{ "history", 0, "DIR", 0, "the history repository (default netwave-history beside the "
-	  "plan store)" },
-	{ "db", 0, "FILE", 0, "the plan store whose history to use (default $NETWAVE_DB, else "
-	  "./netwave.db)" },
-	CMD_FORMAT_OPTION("text|json", "output format (default text)"),
-	{ "max", 0, "N", 0, "log: at most N commits (default all)" },
-	{ "resource", 0, "ID", 0, "show: the file of this resource id at REV" },
-	{ "message", 'm', "TEXT", 0, "record: the commit message (first line is the subject)" },
-	{ "operator", 0, "NAME", 0, "record: the Operator trailer (default the user name)" },
-	{ "tag", 0, "NAME", 0, "record: tag the resulting commit" },
-	{ NULL, 0, NULL, 0, NULL },
-};
-
-const struct cmd_entry cmd_history_entry = {
-	.name = "history",
-	.usage = "log | show REV [--resource ID] | diff REV1 REV2 | record TOPOLOGY [-m TEXT] "
-	"[--history DIR] [-o text|json]",
-	.summary = "read the git history of the estate, or record a topology into it",
-	.description =
-	"The history is a git repository with one canonical JSON file per resource under\n"
-	"SUBSCRIPTION/RESOURCE-GROUP/NAMESPACE/TYPE/NAME.json, volatile fields removed and\n"
-	"secret-looking values redacted.  discover, apply and rollback commit to it; the\n"
-	"commits carry Plan-Id, Wave, Steps and Operator trailers, and tags mark applied\n"
-	"waves.\n"
-	"\n"
-	"  log               the commits, newest first, with their trailers and tags\n"
-	"  show REV          a commit and the files it changed with their diffs;\n"
-	"                    REV:PATH or --resource ID gives a file at REV\n"
-	"  diff REV1 REV2    the files that differ, as unified diffs\n"
-	"  record TOPOLOGY   snapshot a topology file (from another discovery tool) into\n"
-	"                    the history; commits only when something changed\n"
-	"\n"
-	"REV is anything git understands: a commit id or prefix, HEAD~2, a tag.\n"
-	"docs/history.md describes the layout and the message format.",
-	.options = opts_history,
-	.min_args = 1,
-	.max_args = 3,
-	.exec = exec_history,
-	.flags = CMD_NEEDS_HISTORY,
-};

@@ -20,6 +20,26 @@ static const struct cmd_option path_options[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+static int path_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err);
+
+const struct cmd_entry cmd_path_entry = {
+	.name = "path",
+	.usage = "TOPOLOGY FROM TO [--format text|json|dot]",
+	.summary = "classify the path from a VNet, subnet, NIC or address to another",
+	.description =
+	    "FROM and TO are each a VNet name or id, VNET/SUBNET, a NIC name or id, or an IP\n"
+	    "address inside a subnet (as Network Watcher's next hop takes a VM's address).\n"
+	    "Classes: local, peering, mesh, via-appliance <ip>, hairpin <circuit> (out through\n"
+	    "a gateway and back over the circuit), on-premises, unreachable.  From a VNet, each\n"
+	    "workload subnet is a source: the worst class is shown with the subnet and\n"
+	    "destination prefix that decided it, and when the subnets disagree each subnet's\n"
+	    "class and deciding route follow.  --format dot draws the hops as a Graphviz graph.",
+	.options = path_options,
+	.min_args = 3,
+	.max_args = 3,
+	.exec = path_exec,
+};
+
 static void
 describe_route(char *buf, size_t n, const struct route *r)
 {
@@ -228,21 +248,3 @@ done:
 	topology_free(t);
 	return rc;
 }
-
-const struct cmd_entry cmd_path_entry = {
-	.name = "path",
-	.usage = "TOPOLOGY FROM TO [--format text|json|dot]",
-	.summary = "classify the path from a VNet, subnet, NIC or address to another",
-	.description =
-	    "FROM and TO are each a VNet name or id, VNET/SUBNET, a NIC name or id, or an IP\n"
-	    "address inside a subnet (as Network Watcher's next hop takes a VM's address).\n"
-	    "Classes: local, peering, mesh, via-appliance <ip>, hairpin <circuit> (out through\n"
-	    "a gateway and back over the circuit), on-premises, unreachable.  From a VNet, each\n"
-	    "workload subnet is a source: the worst class is shown with the subnet and\n"
-	    "destination prefix that decided it, and when the subnets disagree each subnet's\n"
-	    "class and deciding route follow.  --format dot draws the hops as a Graphviz graph.",
-	.options = path_options,
-	.min_args = 3,
-	.max_args = 3,
-	.exec = path_exec,
-};

@@ -41,6 +41,32 @@ static const struct cmd_option plan_options[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+static int plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_plan_entry = {
+	.name = "plan",
+	.usage = "--current C (--target T | --intent I) [--db FILE] [-o text|markdown|json] "
+	    "[--out REPORT] [--now RFC3339] [--iac-state FILE]...",
+	.summary = "plan the change from the current to the target topology, store it, print the report",
+	.description =
+	    "Diffs the current and target topologies, turns every difference into the steps of a\n"
+	    "change kind (listed below) with their inverses, assigns VNets to the rollout's waves,\n"
+	    "adds the gates, rehearses each wave on the route engine and estimates time under the\n"
+	    "ARM write budget.  The plan is stored in the plan store and its id printed on stderr;\n"
+	    "the report goes to stdout or to --out.  -o markdown is the change-review document;\n"
+	    "json is netwave.plan/v1 (docs/plan.md).\n"
+	    "A difference no procedure makes, a platform limit exceeded, or a wave that would cut\n"
+	    "spokes off each other blocks the plan: its report (blockers included) is written, the\n"
+	    "blockers go to stderr, nothing is stored and the exit code is 1.  Planning again from\n"
+	    "the same inputs gives the same plan back (exit 0): the one already stored is shown.\n"
+	    "Bad input exits 2.",
+	.options = plan_options,
+	.min_args = 0,
+	.max_args = 0,
+	.exec = plan_exec,
+	.flags = CMD_MAKES_STORE | CMD_HELP_KINDS,
+};
+
 /* --now: an RFC 3339 time. */
 static int
 parse_rfc3339(const char *s, time_t *out, struct nw_err *err)
@@ -429,27 +455,3 @@ done:
 	free(stored_at);
 	return rc;
 }
-
-const struct cmd_entry cmd_plan_entry = {
-	.name = "plan",
-	.usage = "--current C (--target T | --intent I) [--db FILE] [-o text|markdown|json] "
-	    "[--out REPORT] [--now RFC3339] [--iac-state FILE]...",
-	.summary = "plan the change from the current to the target topology, store it, print the report",
-	.description =
-	    "Diffs the current and target topologies, turns every difference into the steps of a\n"
-	    "change kind (listed below) with their inverses, assigns VNets to the rollout's waves,\n"
-	    "adds the gates, rehearses each wave on the route engine and estimates time under the\n"
-	    "ARM write budget.  The plan is stored in the plan store and its id printed on stderr;\n"
-	    "the report goes to stdout or to --out.  -o markdown is the change-review document;\n"
-	    "json is netwave.plan/v1 (docs/plan.md).\n"
-	    "A difference no procedure makes, a platform limit exceeded, or a wave that would cut\n"
-	    "spokes off each other blocks the plan: its report (blockers included) is written, the\n"
-	    "blockers go to stderr, nothing is stored and the exit code is 1.  Planning again from\n"
-	    "the same inputs gives the same plan back (exit 0): the one already stored is shown.\n"
-	    "Bad input exits 2.",
-	.options = plan_options,
-	.min_args = 0,
-	.max_args = 0,
-	.exec = plan_exec,
-	.flags = CMD_MAKES_STORE | CMD_HELP_KINDS,
-};

@@ -18,6 +18,23 @@ static const struct cmd_option plans_options[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+static int plans_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_plans_entry = {
+	.name = "plans",
+	.usage = "[--db FILE] [-o text|json]",
+	.summary = "list the stored plans, newest first, with their status",
+	.description =
+	    "Lists the plan store's plans, newest first: id, creation time, status (planned,\n"
+	    "applying, applied, rolled-back, partial, superseded), waves, steps and the\n"
+	    "fingerprint of the current topology each was made from.  A store that does not\n"
+	    "exist yet has no plans.  -o json is netwave.plans/v1: {format, db, plans}.",
+	.options = plans_options,
+	.min_args = 0,
+	.max_args = 0,
+	.exec = plans_exec,
+};
+
 static int
 plans_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
@@ -69,18 +86,3 @@ done:
 	store_close(st);
 	return rc;
 }
-
-const struct cmd_entry cmd_plans_entry = {
-	.name = "plans",
-	.usage = "[--db FILE] [-o text|json]",
-	.summary = "list the stored plans, newest first, with their status",
-	.description =
-	    "Lists the plan store's plans, newest first: id, creation time, status (planned,\n"
-	    "applying, applied, rolled-back, partial, superseded), waves, steps and the\n"
-	    "fingerprint of the current topology each was made from.  A store that does not\n"
-	    "exist yet has no plans.  -o json is netwave.plans/v1: {format, db, plans}.",
-	.options = plans_options,
-	.min_args = 0,
-	.max_args = 0,
-	.exec = plans_exec,
-};

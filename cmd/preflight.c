@@ -19,13 +19,36 @@
 #include "providers/azure/preflight.h"
 #include "state/store.h"
 
-
 static const struct cmd_option preflight_options[] = {
 	CMD_FORMAT_OPTION("text|json", "output format (default text)"),
-	{ "db", 0, "FILE", 0, "the plan store (default $NETWAVE_DB, else ./netwave.db)" },
+	CMD_DB_OPTION,
 	{ "current", 0, "FILE", 0, "the topology the plan was made from, for circuit checks (default: the plan's)" },
 	CMD_PROVIDER_OPTIONS,
 	{ NULL, 0, NULL, 0, NULL },
+};
+
+static int preflight_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_preflight_entry = {
+	.name = "preflight",
+	.usage = "PLAN [-o text|json] [--db FILE] [--current FILE]",
+	.summary = "find what Azure would refuse of a plan before its first write",
+	.description =
+	    "Reads the live estate through the provider and judges every write the stored plan\n"
+	    "sends (its steps, their inverses, the decommission's deletions): the caller's\n"
+	    "permissions at each resource group (missing actions and the smallest built-in role\n"
+	    "that grants them), deny assignments, management locks (ReadOnly, CanNotDelete),\n"
+	    "Azure Policy (checkPolicyRestrictions on each request shape), resource groups,\n"
+	    "resources still Updating, a migration or commit already running, providers and\n"
+	    "features.  Findings are blockers, warnings or info, each naming the resource, the\n"
+	    "scope and the fix; the result is kept with the plan, and apply runs the same checks\n"
+	    "before its first write.  Exit 0 without blockers, 1 with, 2 for an unknown plan or\n"
+	    "store.  See docs/preflight.md.",
+	.options = preflight_options,
+	.min_args = 1,
+	.max_args = 1,
+	.exec = preflight_exec,
+	.flags = CMD_NEEDS_STORE | CMD_NEEDS_PROVIDER,
 };
 
 /*
@@ -159,25 +182,3 @@ done:
 	json_decref(plan);
 	return rc;
 }
-
-const struct cmd_entry cmd_preflight_entry = {
-	.name = "preflight",
-	.usage = "PLAN [-o text|json] [--db FILE] [--current FILE]",
-	.summary = "find what Azure would refuse of a plan before its first write",
-	.description =
-	    "Reads the live estate through the provider and judges every write the stored plan\n"
-	    "sends (its steps, their inverses, the decommission's deletions): the caller's\n"
-	    "permissions at each resource group (missing actions and the smallest built-in role\n"
-	    "that grants them), deny assignments, management locks (ReadOnly, CanNotDelete),\n"
-	    "Azure Policy (checkPolicyRestrictions on each request shape), resource groups,\n"
-	    "resources still Updating, a migration or commit already running, providers and\n"
-	    "features.  Findings are blockers, warnings or info, each naming the resource, the\n"
-	    "scope and the fix; the result is kept with the plan, and apply runs the same checks\n"
-	    "before its first write.  Exit 0 without blockers, 1 with, 2 for an unknown plan or\n"
-	    "store.  See docs/preflight.md.",
-	.options = preflight_options,
-	.min_args = 1,
-	.max_args = 1,
-	.exec = preflight_exec,
-	.flags = CMD_NEEDS_STORE | CMD_NEEDS_PROVIDER,
-};

@@ -9,12 +9,6 @@
 #include "cmd/cmd.h"
 #include "cmd/provider_opts.h"
 
-static int
-rollback_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
-{
-	return cmd_run_exec(ctx, a, APPLY_ROLLBACK, err);
-}
-
 static const struct cmd_option rollback_options[] = {
 	{ "wave", 0, "NAME", 0, "roll back this wave (the waves after it must be rolled back)" },
 	{ "all", 0, NULL, 0, "roll back every wave, last first" },
@@ -27,6 +21,8 @@ static const struct cmd_option rollback_options[] = {
 	CMD_PROVIDER_OPTIONS,
 	{ NULL, 0, NULL, 0, NULL },
 };
+
+static int rollback_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
 
 const struct cmd_entry cmd_rollback_entry = {
 	.name = "rollback",
@@ -45,3 +41,9 @@ const struct cmd_entry cmd_rollback_entry = {
 	.exec = rollback_exec,
 	.flags = CMD_NEEDS_STORE | CMD_NEEDS_PROVIDER | CMD_NEEDS_HISTORY | CMD_SETUP_ON_USE,
 };
+
+static int
+rollback_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
+{
+	return cmd_run_exec(ctx, a, APPLY_ROLLBACK, err);
+}

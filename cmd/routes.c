@@ -22,6 +22,28 @@ static const struct cmd_option routes_options[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+static int routes_exec(struct cmd_ctx *ctx, const struct cmd_args *args, struct nw_err *err);
+
+const struct cmd_entry cmd_routes_entry = {
+	.name = "routes",
+	.usage = "TOPOLOGY [WHERE] [--vnet NAME|ID] [--subnet NAME] [--to WHERE] [--format text|json]",
+	.summary = "show the effective routes Azure would program on a VNet's subnets",
+	.description =
+	    "Computes each subnet's effective route table from the topology: the VNet's own\n"
+	    "space, peerings, connected groups of deployed AVNM configurations, Azure's default\n"
+	    "routes, BGP routes learned through gateways and circuits, and user routes, with\n"
+	    "Azure's selection (longest prefix; on a tie User, then BGP, then system) and the\n"
+	    "losers shown as Invalid.  JSON output uses Azure's EffectiveRoute fields.\n"
+	    "WHERE is a VNet name or id (every subnet), VNET/SUBNET, a NIC name or id, or an IP\n"
+	    "address (the subnet it is in); --vnet NAME|ID [--subnet NAME] still works.\n"
+	    "--to WHERE adds, per subnet, the route taken to each of WHERE's prefixes (an\n"
+	    "address: Network Watcher's next hop).",
+	.options = routes_options,
+	.min_args = 1,
+	.max_args = 2,
+	.exec = routes_exec,
+};
+
 /* One route in Azure's EffectiveRoute shape. */
 static json_t *
 route_json(const struct route *r, bool bgp_disabled)
@@ -288,23 +310,3 @@ done:
 	topology_free(t);
 	return rc;
 }
-
-const struct cmd_entry cmd_routes_entry = {
-	.name = "routes",
-	.usage = "TOPOLOGY [WHERE] [--vnet NAME|ID] [--subnet NAME] [--to WHERE] [--format text|json]",
-	.summary = "show the effective routes Azure would program on a VNet's subnets",
-	.description =
-	    "Computes each subnet's effective route table from the topology: the VNet's own\n"
-	    "space, peerings, connected groups of deployed AVNM configurations, Azure's default\n"
-	    "routes, BGP routes learned through gateways and circuits, and user routes, with\n"
-	    "Azure's selection (longest prefix; on a tie User, then BGP, then system) and the\n"
-	    "losers shown as Invalid.  JSON output uses Azure's EffectiveRoute fields.\n"
-	    "WHERE is a VNet name or id (every subnet), VNET/SUBNET, a NIC name or id, or an IP\n"
-	    "address (the subnet it is in); --vnet NAME|ID [--subnet NAME] still works.\n"
-	    "--to WHERE adds, per subnet, the route taken to each of WHERE's prefixes (an\n"
-	    "address: Network Watcher's next hop).",
-	.options = routes_options,
-	.min_args = 1,
-	.max_args = 2,
-	.exec = routes_exec,
-};

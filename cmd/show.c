@@ -18,6 +18,23 @@ static const struct cmd_option show_options[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+static int show_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_show_entry = {
+	.name = "show",
+	.usage = "PLAN [--wave NAME] [-o text|markdown|json] [--db FILE]",
+	.summary = "print a stored plan: its review report, or one wave",
+	.description =
+	    "PLAN is a plan id or a unique prefix of one (at least 4 characters).  -o\n"
+	    "markdown prints the change-review document, json the plan as stored\n"
+	    "(netwave.plan/v1), text a short summary; --wave restricts it to one wave.",
+	.options = show_options,
+	.min_args = 1,
+	.max_args = 1,
+	.exec = show_exec,
+	.flags = CMD_NEEDS_STORE,
+};
+
 static int
 show_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 {
@@ -40,18 +57,3 @@ done:
 	json_decref(plan);
 	return rc;
 }
-
-const struct cmd_entry cmd_show_entry = {
-	.name = "show",
-	.usage = "PLAN [--wave NAME] [-o text|markdown|json] [--db FILE]",
-	.summary = "print a stored plan: its review report, or one wave",
-	.description =
-	    "PLAN is a plan id or a unique prefix of one (at least 4 characters).  -o\n"
-	    "markdown prints the change-review document, json the plan as stored\n"
-	    "(netwave.plan/v1), text a short summary; --wave restricts it to one wave.",
-	.options = show_options,
-	.min_args = 1,
-	.max_args = 1,
-	.exec = show_exec,
-	.flags = CMD_NEEDS_STORE,
-};

@@ -18,6 +18,30 @@
 #include "state/apply/apply.h"
 #include "state/store.h"
 
+static const struct cmd_option status_options[] = {
+	CMD_DB_OPTION,
+	{ "format", 0, "text|json", 0, "text (default) or netwave.status/v1" },
+	CMD_PROVIDER_OPTIONS,
+	{ NULL, 0, NULL, 0, NULL },
+};
+
+static int status_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.usage = "[PLAN] [--db FILE] [--format text|json]",
+	.summary = "show where a plan's run is: waves, steps, gates, soaks, lease, what is next",
+	.description =
+	    "Reads the plan store only (no cloud access): each wave with its steps done, failed or\n"
+	    "started, their attempts and last errors, gate results, a soak still running, who holds\n"
+	    "the plan's lease, and what comes next.  Without PLAN, the newest plan not superseded.",
+	.options = status_options,
+	.min_args = 0,
+	.max_args = 1,
+	.exec = status_exec,
+	.flags = CMD_NEEDS_STORE | CMD_SETUP_ON_USE,
+};
+
 static void
 print_status(FILE *f, const json_t *s)
 {
@@ -129,25 +153,3 @@ done:
 	json_decref(list);
 	return rc;
 }
-
-static const struct cmd_option status_options[] = {
-	CMD_DB_OPTION,
-	{ "format", 0, "text|json", 0, "text (default) or netwave.status/v1" },
-	CMD_PROVIDER_OPTIONS,
-	{ NULL, 0, NULL, 0, NULL },
-};
-
-const struct cmd_entry cmd_status_entry = {
-	.name = "status",
-	.usage = "[PLAN] [--db FILE] [--format text|json]",
-	.summary = "show where a plan's run is: waves, steps, gates, soaks, lease, what is next",
-	.description =
-	    "Reads the plan store only (no cloud access): each wave with its steps done, failed or\n"
-	    "started, their attempts and last errors, gate results, a soak still running, who holds\n"
-	    "the plan's lease, and what comes next.  Without PLAN, the newest plan not superseded.",
-	.options = status_options,
-	.min_args = 0,
-	.max_args = 1,
-	.exec = status_exec,
-	.flags = CMD_NEEDS_STORE | CMD_SETUP_ON_USE,
-};

@@ -14,6 +14,59 @@
 #include "plan/synth.h"
 #include "plan/topology.h"
 
+static const struct cmd_option opts_synth[] = {
+	{ "hubs", 0, "H", 0, "number of hubs (required)" },
+	{ "spokes-per-hub", 0, "S", 0, "spokes peered to each hub (required)" },
+	{ "pe-per-spoke", 0, "P", 0, "private endpoints in each spoke (default 0)" },
+	{ "regions", 0, "R1,R2", 0, "regions the hubs go round-robin over (default eastus)" },
+	{ "udr-spokes", 0, "K", 0, "spokes whose 0.0.0.0/0 goes to their hub's firewall (default 0)" },
+	{ "subscriptions", 0, "N", 0, "subscriptions the spokes go round-robin over (default 1)" },
+	{ "spoke-peerings", 0, "K", 0, "pairs of spokes of one hub peered directly (default 0)" },
+	{ "gateway-udr-spokes", 0, "K", 0,
+	  "spokes routing another spoke's /24 to the hub gateway (default 0)" },
+	{ "vpn-gateways", 0, NULL, 0, "a VpnGw1 VPN gateway on a Basic IP in every hub" },
+	{ "interhub-nva", 0, NULL, 0, "hubs peered, routing to each other through an NVA each with UDRs" },
+	{ "route-servers", 0, NULL, 0,
+	  "with --interhub-nva: a route server per hub, BGP with every NVA (docs/bgp.md)" },
+	{ "seed", 0, "N", 0, "seed for every choice; same options, same bytes (default 1)" },
+	CMD_OUT_OPTION("write here atomically instead of standard output"),
+	CMD_FORMAT_OPTION("text|json", "with --out: a line on stderr (text, default) or "
+	    "netwave.synth/v1 on stdout (json)"),
+	{ NULL, 0, NULL, 0, NULL },
+};
+
+static int exec_synth(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_synth_entry = {
+	.name = "synth",
+	.usage = "--hubs H --spokes-per-hub S [--pe-per-spoke P] [--regions R1,R2] [--udr-spokes K] "
+	"[--subscriptions N] [--spoke-peerings K] [--gateway-udr-spokes K] [--vpn-gateways] "
+	"[--interhub-nva [--route-servers]] [--seed N] [--out FILE] [-o text|json]",
+	.summary = "generate a synthetic hub-and-spoke estate as a topology file",
+	.description = "Hubs carry an ExpressRoute gateway on a Basic public IP, an Azure Firewall and a\n"
+	"connection to one shared circuit whose on-premises routes include 10.0.0.0/8, so\n"
+	"spoke-to-spoke traffic hairpins through the circuit.  Spokes are tagged role=spoke,\n"
+	"env=dev (the first two of each hub) or env=prod, traffic=light (about one in five),\n"
+	"and inspection=firewall when --udr-spokes routes them through the hub firewall.\n"
+	"--subscriptions spreads the spokes over more subscriptions (hubs stay in the\n"
+	"first); --spoke-peerings and --gateway-udr-spokes give spokes without a firewall\n"
+	"route the direct peerings and gateway routes a mesh makes redundant;\n"
+	"--vpn-gateways adds a VPN gateway beside each ExpressRoute gateway.\n"
+	"--interhub-nva peers the hubs and routes between them through an NVA in each hub\n"
+	"(10.NN.0.132): spokes without a route table send the other hubs' blocks to it, its\n"
+	"subnet sends them to the other hubs' NVAs; --route-servers also deploys a route\n"
+	"server per hub; each NVA peers with the other hubs' route servers (option B of\n"
+	"the Azure Networking Blog's \"Inter-Hub Connectivity Using Azure Route Server\",\n"
+	"docs/bgp.md).\n"
+	"Hub NN uses 10.NN.0.0/24 and its spokes the /24s after it (larger blocks when a hub\n"
+	"has over 255 spokes); 10.255.0.0/16 is left to on-premises.  The output is\n"
+	"validated by the topology loader and written canonically.",
+	.options = opts_synth,
+	.min_args = 0,
+	.max_args = 0,
+	.exec = exec_synth,
+};
+
 /* Generous bounds: plan/synth.c knows what the address plan really holds. */
 #define COUNT_MAX 1000000ul
 
@@ -158,54 +211,3 @@ done:
 	free(regions_copy);
 	return rc;
 }
-
-static const struct cmd_option opts_synth[] = {
-	{ "hubs", 0, "H", 0, "number of hubs (required)" },
-	{ "spokes-per-hub", 0, "S", 0, "spokes peered to each hub (required)" },
-	{ "pe-per-spoke", 0, "P", 0, "private endpoints in each spoke (default 0)" },
-	{ "regions", 0, "R1,R2", 0, "regions the hubs go round-robin over (default eastus)" },
-	{ "udr-spokes", 0, "K", 0, "spokes whose 0.0.0.0/0 goes to their hub's firewall (default 0)" },
-	{ "subscriptions", 0, "N", 0, "subscriptions the spokes go round-robin over (default 1)" },
-	{ "spoke-peerings", 0, "K", 0, "pairs of spokes of one hub peered directly (default 0)" },
-	{ "gateway-udr-spokes", 0, "K", 0,
-	  "spokes routing another spoke's /24 to the hub gateway (default 0)" },
-	{ "vpn-gateways", 0, NULL, 0, "a VpnGw1 VPN gateway on a Basic IP in every hub" },
-	{ "interhub-nva", 0, NULL, 0, "hubs peered, routing to each other through an NVA each with UDRs" },
-	{ "route-servers", 0, NULL, 0,
-	  "with --interhub-nva: a route server per hub, BGP with every NVA (docs/bgp.md)" },
-	{ "seed", 0, "N", 0, "seed for every choice; same options, same bytes (default 1)" },
-	CMD_OUT_OPTION("write here atomically instead of standard output"),
-	CMD_FORMAT_OPTION("text|json", "with --out: a line on stderr (text, default) or "
-	    "netwave.synth/v1 on stdout (json)"),
-	{ NULL, 0, NULL, 0, NULL },
-};
-
-const struct cmd_entry cmd_synth_entry = {
-	.name = "synth",
-	.usage = "--hubs H --spokes-per-hub S [--pe-per-spoke P] [--regions R1,R2] [--udr-spokes K] "
-	"[--subscriptions N] [--spoke-peerings K] [--gateway-udr-spokes K] [--vpn-gateways] "
-	"[--interhub-nva [--route-servers]] [--seed N] [--out FILE] [-o text|json]",
-	.summary = "generate a synthetic hub-and-spoke estate as a topology file",
-	.description = "Hubs carry an ExpressRoute gateway on a Basic public IP, an Azure Firewall and a\n"
-	"connection to one shared circuit whose on-premises routes include 10.0.0.0/8, so\n"
-	"spoke-to-spoke traffic hairpins through the circuit.  Spokes are tagged role=spoke,\n"
-	"env=dev (the first two of each hub) or env=prod, traffic=light (about one in five),\n"
-	"and inspection=firewall when --udr-spokes routes them through the hub firewall.\n"
-	"--subscriptions spreads the spokes over more subscriptions (hubs stay in the\n"
-	"first); --spoke-peerings and --gateway-udr-spokes give spokes without a firewall\n"
-	"route the direct peerings and gateway routes a mesh makes redundant;\n"
-	"--vpn-gateways adds a VPN gateway beside each ExpressRoute gateway.\n"
-	"--interhub-nva peers the hubs and routes between them through an NVA in each hub\n"
-	"(10.NN.0.132): spokes without a route table send the other hubs' blocks to it, its\n"
-	"subnet sends them to the other hubs' NVAs; --route-servers also deploys a route\n"
-	"server per hub; each NVA peers with the other hubs' route servers (option B of\n"
-	"the Azure Networking Blog's \"Inter-Hub Connectivity Using Azure Route Server\",\n"
-	"docs/bgp.md).\n"
-	"Hub NN uses 10.NN.0.0/24 and its spokes the /24s after it (larger blocks when a hub\n"
-	"has over 255 spokes); 10.255.0.0/16 is left to on-premises.  The output is\n"
-	"validated by the topology loader and written canonically.",
-	.options = opts_synth,
-	.min_args = 0,
-	.max_args = 0,
-	.exec = exec_synth,
-};

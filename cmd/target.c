@@ -15,6 +15,36 @@
 #include "plan/intent.h"
 #include "plan/topology.h"
 
+static const struct cmd_option opts_target[] = {
+	{ "current", 0, "FILE", 0, "the current topology (required)" },
+	{ "intent", 0, "FILE", 0, "the netwave.intent/v1 file (required)" },
+	CMD_OUT_OPTION("write the target here atomically instead of standard output"),
+	CMD_FORMAT_OPTION("text|json", "with --out: lines on stderr (text, default) or "
+	    "netwave.target/v1 on stdout (json)"),
+	{ NULL, 0, NULL, 0, NULL },
+};
+
+static int exec_target(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err);
+
+const struct cmd_entry cmd_target_entry = {
+	.name = "target",
+	.usage = "--current FILE --intent FILE [--out FILE] [-o text|json]",
+	.summary = "expand an intent into the full target topology",
+	.description = "Reads what you want (an intent: docs/intent.md) and the current topology, and\n"
+	"writes the topology as it will be after every wave, decommission included:\n"
+	"what each change kind (listed below) makes, and what it makes redundant\n"
+	"removed.  The rollout section rides along as x-netwave-rollout for\n"
+	"'netwave plan --target'.\n"
+	"Spokes whose traffic to other members goes through a firewall today stay out\n"
+	"of the mesh (\"stays inspected\").  A bad intent exits 2 naming the file and\n"
+	"the JSON pointer; the same inputs always give the same bytes.",
+	.options = opts_target,
+	.min_args = 0,
+	.max_args = 0,
+	.exec = exec_target,
+	.flags = CMD_HELP_KINDS,
+};
+
 /*
  * Who joins each mesh and who stays on its firewall path: a line per mesh
  * on stderr, or (json) an entry of doc's "meshes".
@@ -156,31 +186,3 @@ done:
 	intent_free(in);
 	return rc;
 }
-
-static const struct cmd_option opts_target[] = {
-	{ "current", 0, "FILE", 0, "the current topology (required)" },
-	{ "intent", 0, "FILE", 0, "the netwave.intent/v1 file (required)" },
-	CMD_OUT_OPTION("write the target here atomically instead of standard output"),
-	CMD_FORMAT_OPTION("text|json", "with --out: lines on stderr (text, default) or "
-	    "netwave.target/v1 on stdout (json)"),
-	{ NULL, 0, NULL, 0, NULL },
-};
-
-const struct cmd_entry cmd_target_entry = {
-	.name = "target",
-	.usage = "--current FILE --intent FILE [--out FILE] [-o text|json]",
-	.summary = "expand an intent into the full target topology",
-	.description = "Reads what you want (an intent: docs/intent.md) and the current topology, and\n"
-	"writes the topology as it will be after every wave, decommission included:\n"
-	"what each change kind (listed below) makes, and what it makes redundant\n"
-	"removed.  The rollout section rides along as x-netwave-rollout for\n"
-	"'netwave plan --target'.\n"
-	"Spokes whose traffic to other members goes through a firewall today stay out\n"
-	"of the mesh (\"stays inspected\").  A bad intent exits 2 naming the file and\n"
-	"the JSON pointer; the same inputs always give the same bytes.",
-	.options = opts_target,
-	.min_args = 0,
-	.max_args = 0,
-	.exec = exec_target,
-	.flags = CMD_HELP_KINDS,
-};

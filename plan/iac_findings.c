@@ -175,7 +175,7 @@ azurerm_pins(json_t *pins, const struct iac_entry *e, const json_t *cur, const j
 static const json_t *
 by_name(const json_t *arr, const char *name)
 {
-	return json_array_find_str(arr, "name", name, strcasecmp);
+	return json_array_find(arr, "name", name, strcasecmp, NULL);
 }
 
 /* Walks an azapi body: every value it sets that the plan changes to another. */

@@ -106,15 +106,20 @@ json_array_has_str(const json_t *arr, const char *s, int (*cmp)(const char *, co
 }
 
 json_t *
-json_array_find_str(const json_t *arr, const char *key, const char *value,
-    int (*cmp)(const char *, const char *))
+json_array_find(const json_t *arr, const char *key, const char *value,
+    int (*cmp)(const char *, const char *), size_t *index)
 {
 	json_t *x;
 	size_t i;
 
+	if (value == NULL)
+		return NULL;
 	json_array_foreach(arr, i, x)
-		if (value != NULL && json_str(x, key) != NULL && cmp(json_str(x, key), value) == 0)
+		if (json_str(x, key) != NULL && cmp(json_str(x, key), value) == 0) {
+			if (index != NULL)
+				*index = i;
 			return x;
+		}
 	return NULL;
 }
 

@@ -73,11 +73,12 @@ json_t *json_object_keys_sorted(const json_t *obj, int (*cmp)(const void *, cons
 bool json_array_has_str(const json_t *arr, const char *s, int (*cmp)(const char *, const char *));
 
 /*
- * The first element of arr whose member key is a string equal to value by
- * cmp (strcmp, strcasecmp), borrowed; NULL when none is or value is NULL.
+ * The first object of arr whose string member key equals value by cmp
+ * (strcmp, strcasecmp ...), its position in *index when index is not NULL;
+ * NULL when there is none or value is NULL.  Borrowed.
  */
-json_t *json_array_find_str(const json_t *arr, const char *key, const char *value,
-    int (*cmp)(const char *, const char *));
+json_t *json_array_find(const json_t *arr, const char *key, const char *value,
+    int (*cmp)(const char *, const char *), size_t *index);
 
 /*
  * v as compact JSON with sorted keys, for a message, into buf; absent when

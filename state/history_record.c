@@ -17,6 +17,7 @@
 #include <git2.h>
 
 #include "plan/jsonutil.h"
+#include "plan/vec.h"
 #include "state/history_int.h"
 
 /* ---- the tree as a flat map of paths ---------------------------------- */
@@ -84,14 +85,8 @@ tmap_add(struct tmap *m, char *path)
 {
 	size_t i;
 
-	if (m->n == m->cap) {
-		size_t cap = m->cap != 0 ? m->cap * 2 : 256;
-		struct tentry *v = realloc(m->v, cap * sizeof(*v));
-		if (v == NULL)
-			goto fail;
-		m->v = v;
-		m->cap = cap;
-	}
+	if (VEC_GROW(m->v, &m->cap, m->n + 1) != 0)
+		goto fail;
 	if ((m->n + 1) * 2 > m->nslots) {
 		size_t nslots = m->nslots != 0 ? m->nslots * 2 : 512;
 		size_t *slots;

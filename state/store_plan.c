@@ -255,21 +255,13 @@ done:
 static int
 plan_supersede(struct store *st, const char *fingerprint)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = st_prepare(st,
+	return st_exec(st,
 	    "UPDATE plans SET status = 'superseded', superseded_by ="
 	    " (SELECT id FROM plans WHERE current_fingerprint = ?1 AND status = 'planned'"
 	    "  ORDER BY created_at DESC, rowid DESC LIMIT 1)"
 	    " WHERE current_fingerprint = ?1 AND status = 'planned' AND id <>"
 	    " (SELECT id FROM plans WHERE current_fingerprint = ?1 AND status = 'planned'"
-	    "  ORDER BY created_at DESC, rowid DESC LIMIT 1)", &s);
-
-	if (rc == SQLITE_OK)
-		rc = st_bind_text(s, 1, fingerprint);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
-	sqlite3_finalize(s);
-	return rc;
+	    "  ORDER BY created_at DESC, rowid DESC LIMIT 1)", "s", fingerprint);
 }
 
 int

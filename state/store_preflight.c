@@ -19,21 +19,15 @@ store_preflight_save(struct store *st, const char *plan_id, const json_t *doc, t
 	    "INSERT INTO preflights (plan_id, checked_at, blockers, warnings, document) VALUES (?1, ?2, ?3, ?4, ?5)"
 	    " ON CONFLICT (plan_id) DO UPDATE SET checked_at = ?2, blockers = ?3, warnings = ?4, document = ?5";
 	const json_t *sum = json_object_get(doc, "summary");
-	sqlite3_stmt *s = NULL;
 	int rc, ret;
 
 	if ((ret = st_check_plan_wave(st, plan_id, -1, "keep the preflight", err)) != 0)
 		return ret;
 	if ((rc = st_tx_begin(st)) != SQLITE_OK)
 		return st_err_sqlite(err, st, rc, "cannot keep the preflight of plan %s", plan_id);
-	rc = st_prepare(st, sql, &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "sIIIj", plan_id, (sqlite3_int64)now,
-		    (sqlite3_int64)json_integer_value(json_object_get(sum, "blockers")),
-		    (sqlite3_int64)json_integer_value(json_object_get(sum, "warnings")), doc);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
-	sqlite3_finalize(s);
+	rc = st_exec(st, sql, "sIIIj", plan_id, (sqlite3_int64)now,
+	    (sqlite3_int64)json_integer_value(json_object_get(sum, "blockers")),
+	    (sqlite3_int64)json_integer_value(json_object_get(sum, "warnings")), doc);
 	if (rc == SQLITE_OK)
 		rc = st_tx_commit(st);
 	if (rc != SQLITE_OK) {

@@ -344,13 +344,7 @@ st_plan_refresh(struct store *st, const char *plan_id)
 	s = NULL;
 	if (rc != SQLITE_OK || !changed)
 		return rc;
-	rc = st_prepare(st, "UPDATE plans SET status = ?2 WHERE id = ?1", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "ss", plan_id, status);
-	if (rc == SQLITE_OK)
-		rc = st_run(s);
-	sqlite3_finalize(s);
-	return rc;
+	return st_exec(st, "UPDATE plans SET status = ?2 WHERE id = ?1", "ss", plan_id, status);
 }
 
 int

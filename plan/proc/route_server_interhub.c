@@ -830,7 +830,7 @@ learned_has(const json_t *answer, const char *prefix)
 	const json_t *arr;
 
 	json_object_foreach((json_t *)answer, k, arr)
-		if (json_array_find_str(arr, "network", prefix, strcasecmp) != NULL)
+		if (json_array_find(arr, "network", prefix, strcasecmp, NULL) != NULL)
 			return true;
 	return false;
 }

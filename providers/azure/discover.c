@@ -266,15 +266,12 @@ add_resource(struct disc *d, json_t *res)
 {
 	const char *id = json_str(res, "id");
 	char *low;
-	size_t i;
 
 	if (id == NULL || json_str(res, "type") == NULL)
 		return;
-	low = strdup(id);
+	low = str_lower_dup(id);
 	if (low == NULL)
 		return;
-	for (i = 0; low[i] != '\0'; i++)
-		low[i] = (char)tolower((unsigned char)low[i]);
 	json_object_set(d->resources, low, res);
 	free(low);
 }
@@ -638,13 +635,10 @@ graph_query(const struct azure_discover_opts *o)
 	for (i = 0, first = true; azure_discover_types[i] != NULL; i++) {
 		const char *t = azure_discover_types[i];
 		char low[128];
-		size_t k;
+
 		if (!top_type(t))
 			continue;
-		for (k = 0; t[k] != '\0' && k + 1 < sizeof(low); k++)
-			low[k] = (char)tolower((unsigned char)t[k]);
-		low[k] = '\0';
-		n += (size_t)snprintf(q + n, cap - n, "%s'%s'", first ? "" : ", ", low);
+		n += (size_t)snprintf(q + n, cap - n, "%s'%s'", first ? "" : ", ", str_lower(low, sizeof(low), t));
 		first = false;
 	}
 	n += (size_t)snprintf(q + n, cap - n, ")");

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "plan/jsonutil.h"
+#include "plan/vec.h"
 #include "providers/azure/internal.h"
 
 #define DEFAULT_MAX_RETRIES 3
@@ -325,14 +326,8 @@ heap_down(struct az_client *c, size_t i)
 static void
 heap_push(struct az_client *c, struct az_xfer *x)
 {
-	if (c->nheap == c->capheap) {
-		size_t cap = c->capheap != 0 ? c->capheap * 2 : 64;
-		struct az_xfer **h = realloc(c->heap, cap * sizeof(*h));
-		if (h == NULL)
-			abort(); /* out of memory in the scheduler: nothing sane to do */
-		c->heap = h;
-		c->capheap = cap;
-	}
+	if (VEC_GROW(c->heap, &c->capheap, c->nheap + 1) != 0)
+		abort(); /* out of memory in the scheduler: nothing sane to do */
 	x->where = AZ_X_TIMER;
 	x->heap_pos = c->nheap;
 	c->heap[c->nheap++] = x;
@@ -416,14 +411,8 @@ sub_get(struct az_client *c, const char *id)
 	for (i = 0; i < c->nsubs; i++)
 		if (strcasecmp(c->subs[i].id, id) == 0)
 			return &c->subs[i];
-	if (c->nsubs == c->capsubs) {
-		size_t cap = c->capsubs != 0 ? c->capsubs * 2 : 8;
-		struct az_sub *s = realloc(c->subs, cap * sizeof(*s));
-		if (s == NULL)
-			return NULL;
-		c->subs = s;
-		c->capsubs = cap;
-	}
+	if (VEC_GROW(c->subs, &c->capsubs, c->nsubs + 1) != 0)
+		return NULL;
 	memset(&c->subs[c->nsubs], 0, sizeof(c->subs[0]));
 	snprintf(c->subs[c->nsubs].id, sizeof(c->subs[0].id), "%s", id);
 	for (k = 0; k < 3; k++) {

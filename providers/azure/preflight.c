@@ -36,6 +36,7 @@
 #include "plan/arm_api.h"
 #include "plan/jsonutil.h"
 #include "plan/preflight.h"
+#include "plan/vec.h"
 #include "providers/azure/preflight.h"
 
 /* One read and where its answer goes: facts[member][key]. */
@@ -53,36 +54,19 @@ struct pf_reads {
 	size_t n, cap;
 };
 
-static char *
-lowdup(const char *s)
-{
-	char *d = strdup(s), *p;
-
-	for (p = d; p != NULL && *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
-	return d;
-}
-
 static int
 add_read(struct pf_reads *r, enum provider_op_kind kind, const char *method, const char *path,
     const json_t *body, const char *member, const char *key, int shape, struct nw_err *err)
 {
 	struct pf_read *x;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap > 0 ? r->cap * 2 : 32;
-		struct pf_read *v = realloc(r->v, cap * sizeof(*v));
-		if (v == NULL)
-			return err_set(err, NW_ENOMEM, "out of memory");
-		r->v = v;
-		r->cap = cap;
-	}
+	if (VEC_GROW(r->v, &r->cap, r->n + 1) != 0)
+		return err_set(err, NW_ENOMEM, "out of memory");
 	x = &r->v[r->n];
 	x->op = provider_op_new(kind, method, path, body);
 	x->member = member;
 	/* ids are compared without case; a policy key holds body values, kept as they are */
-	x->key = strcmp(member, "policy") == 0 ? strdup(key) : lowdup(key);
+	x->key = strcmp(member, "policy") == 0 ? strdup(key) : str_lower_dup(key);
 	x->shape = shape;
 	if (x->op == NULL || x->key == NULL) {
 		provider_op_free(x->op);
@@ -209,13 +193,13 @@ keep_resources(json_t *resources, const json_t *items)
 	size_t i, j;
 
 	json_array_foreach(items, i, it) {
-		char *id = json_str(it, "id") != NULL ? lowdup(json_str(it, "id")) : NULL;
+		char *id = json_str(it, "id") != NULL ? str_lower_dup(json_str(it, "id")) : NULL;
 		if (id != NULL)
 			json_object_set(resources, id, (json_t *)it);
 		free(id);
 		json_object_foreach(json_object_get(it, "properties"), k, v)
 			json_array_foreach(json_is_array(v) ? v : NULL, j, c) {
-				char *cid = json_str(c, "id") != NULL ? lowdup(json_str(c, "id")) : NULL;
+				char *cid = json_str(c, "id") != NULL ? str_lower_dup(json_str(c, "id")) : NULL;
 				if (cid != NULL && json_object_get(c, "properties") != NULL)
 					json_object_set(resources, cid, (json_t *)c);
 				free(cid);

@@ -89,13 +89,7 @@ normalize_child(struct emulator *e, json_t *c, const char *parent_id, const stru
 static json_t *
 find_named(json_t *list, const char *name)
 {
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(list, i, v)
-		if (json_str(v, "name") != NULL && strcasecmp(json_str(v, "name"), name) == 0)
-			return v;
-	return NULL;
+	return json_array_find(list, "name", name, strcasecmp, NULL);
 }
 
 

@@ -16,6 +16,7 @@
 #include "plan/cidr.h"
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
+#include "plan/vec.h"
 #include "providers/emulator/avnm.h"
 
 #define FEATURE_HIGH_SCALE "Microsoft.Network/AllowHighScaleConnectedGroup"
@@ -56,16 +57,9 @@ cg_add(struct emulator *e, struct cg *g, json_t *vnet)
 	for (i = 0; i < g->n; i++)
 		if (g->vnets[i] == vnet)
 			return;
-	if (g->n == g->cap) {
-		size_t cap = g->cap * 2 + 16;
-		json_t **v = realloc(g->vnets, cap * sizeof(*v));
-
-		if (v == NULL) {
-			e->oom = true;
-			return;
-		}
-		g->vnets = v;
-		g->cap = cap;
+	if (VEC_GROW(g->vnets, &g->cap, g->n + 1) != 0) {
+		e->oom = true;
+		return;
 	}
 	g->vnets[g->n++] = vnet;
 }
@@ -109,17 +103,9 @@ cg_new(struct emulator *e, struct cg_set *s, const char *name, json_t *config)
 {
 	char *copy = emu_strdup(name);
 
-	if (copy != NULL && s->n == s->cap) {
-		size_t cap = s->cap * 2 + 8;
-		struct cg *v = realloc(s->v, cap * sizeof(*v));
-
-		if (v == NULL) {
-			free(copy);
-			copy = NULL;
-		} else {
-			s->v = v;
-			s->cap = cap;
-		}
+	if (copy != NULL && VEC_GROW(s->v, &s->cap, s->n + 1) != 0) {
+		free(copy);
+		copy = NULL;
 	}
 	if (copy == NULL) {
 		e->oom = true;
@@ -240,14 +226,9 @@ group_prefixes(const struct cg *g, struct pv **out, size_t *n)
 
 			if (!json_is_string(pfx) || cidr_parse(&c, json_string_value(pfx), &err) != 0)
 				continue;
-			if (npv == cap) {
-				struct pv *nv = realloc(pv, (cap * 2 + 16) * sizeof(*nv));
-				if (nv == NULL) {
-					free(pv);
-					return -1;
-				}
-				pv = nv;
-				cap = cap * 2 + 16;
+			if (VEC_GROW(pv, &cap, npv + 1) != 0) {
+				free(pv);
+				return -1;
 			}
 			pv[npv].c = c;
 			pv[npv++].v = g->vnets[j];
@@ -775,12 +756,11 @@ done:
 static bool
 vnet_in_config(struct emulator *e, json_t *cfg, const char *vnet_id)
 {
-	json_t *g, *h;
+	json_t *g;
 	size_t i;
 
-	json_array_foreach(json_path(cfg, "properties", "hubs", NULL), i, h)
-		if (json_str(h, "resourceId") != NULL && strcasecmp(json_str(h, "resourceId"), vnet_id) == 0)
-			return true;
+	if (json_array_find(json_path(cfg, "properties", "hubs", NULL), "resourceId", vnet_id, strcasecmp, NULL) != NULL)
+		return true;
 	json_array_foreach(json_path(cfg, "properties", "appliesToGroups", NULL), i, g) {
 		struct cg tmp = { 0 };
 		const char *ngid = json_str(g, "networkGroupId");

@@ -61,6 +61,22 @@ perr(struct parser *p, const char *fmt, ...)
 	return false;
 }
 
+/*
+ * Ends the word (a name, or "!" and letters) whose n characters next()
+ * copied up to src[i]: a "~" right after it is part of the word.
+ */
+static void
+ident_end(struct parser *p, size_t i, size_t n)
+{
+	struct tok *t = &p->cur;
+
+	if (p->src[i] == '~' && n < sizeof(t->text) - 1)
+		t->text[n++] = p->src[i++];
+	t->text[n] = '\0';
+	t->kind = T_IDENT;
+	p->pos = i;
+}
+
 static void
 next(struct parser *p)
 {
@@ -110,22 +126,14 @@ next(struct parser *p)
 		while ((isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-') &&
 		    n + 1 < sizeof(t->text))
 			t->text[n++] = s[i++];
-		if (s[i] == '~' && n < sizeof(t->text) - 1)
-			t->text[n++] = s[i++];
-		t->text[n] = '\0';
-		t->kind = T_IDENT;
-		p->pos = i;
+		ident_end(p, i, n);
 		return;
 	}
 	if (s[i] == '!' && (isalpha((unsigned char)s[i + 1]))) {
 		t->text[n++] = s[i++];
 		while (isalpha((unsigned char)s[i]) && n + 1 < sizeof(t->text))
 			t->text[n++] = s[i++];
-		if (s[i] == '~' && n < sizeof(t->text) - 1)
-			t->text[n++] = s[i++];
-		t->text[n] = '\0';
-		t->kind = T_IDENT;
-		p->pos = i;
+		ident_end(p, i, n);
 		return;
 	}
 	{
@@ -863,16 +871,8 @@ rows_free(json_t **arr, size_t n)
 static bool
 in_scope(json_t *row, const json_t *subs)
 {
-	json_t *s;
-	size_t j;
-
-	if (json_array_size(subs) == 0)
-		return true;
-	json_array_foreach(subs, j, s)
-		if (json_is_string(s) && strcasecmp(json_string_value(s),
-		    json_str(row, "subscriptionId")) == 0)
-			return true;
-	return false;
+	return json_array_size(subs) == 0 ||
+	    json_array_has_str(subs, json_str(row, "subscriptionId"), strcasecmp);
 }
 
 /* The table's rows in the subscriptions asked, in id order; -1 on out of memory. */

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "plan/jsonutil.h"
+#include "plan/vec.h"
 #include "providers/emulator/emu.h"
 
 /* Completed operations kept for polling; the oldest go first. */
@@ -88,16 +89,7 @@ url_region(const char *region)
 static bool
 grow(struct emu_op ***list, size_t n, size_t *cap)
 {
-	struct emu_op **v;
-
-	if (n < *cap)
-		return true;
-	v = realloc(*list, (*cap * 2 + 64) * sizeof(*v));
-	if (v == NULL)
-		return false;
-	*list = v;
-	*cap = *cap * 2 + 64;
-	return true;
+	return VEC_GROW(*list, cap, n + 1) == 0;
 }
 
 /* Room for one more in both lists and the index; false on out of memory. */

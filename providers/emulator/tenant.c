@@ -62,13 +62,7 @@ tenant_load(struct emulator *e, const json_t *doc, struct nw_err *err)
 static const json_t *
 dir_find(struct emulator *e, const char *list, const char *key, const char *value)
 {
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(e->directory, list), i, v)
-		if (strcasecmp(json_str(v, key), value) == 0)
-			return v;
-	return NULL;
+	return json_array_find(json_object_get(e->directory, list), key, value, strcasecmp, NULL);
 }
 
 static const json_t *

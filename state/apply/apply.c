@@ -313,25 +313,9 @@ wave_entry(const json_t *wlist, int idx)
 static int
 wave_index_by_name(const json_t *wlist, const char *name)
 {
-	const json_t *w;
 	size_t i;
 
-	json_array_foreach(wlist, i, w)
-		if (name != NULL && json_str(w, "name") != NULL && strcmp(json_str(w, "name"), name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static const json_t *
-stored_gate(const json_t *wentry, const char *gate_id)
-{
-	const json_t *g;
-	size_t i;
-
-	json_array_foreach(json_object_get(wentry, "gates"), i, g)
-		if (json_str(g, "id") != NULL && strcmp(json_str(g, "id"), gate_id) == 0)
-			return g;
-	return NULL;
+	return json_array_find(wlist, "name", name, strcmp, &i) != NULL ? (int)i : -1;
 }
 
 /*
@@ -451,7 +435,7 @@ soaks_before(struct run *r, const json_t *wlist, int idx, struct nw_err *err)
 			if (gate_kind_parse(json_str(g, "kind")) != GATE_SOAK ||
 			    (json_str(g, "when") != NULL && strcmp(json_str(g, "when"), "after") != 0))
 				continue;
-			sg = stored_gate(we, json_str(g, "id"));
+			sg = json_array_find(json_object_get(we, "gates"), "id", json_str(g, "id"), strcmp, NULL);
 			if (sg != NULL && json_str(sg, "status") != NULL && strcmp(json_str(sg, "status"), "passed") == 0)
 				continue;
 			if (time_parse_rfc3339(json_str(we, "finishedAt"), &since) != 0)

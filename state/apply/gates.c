@@ -154,19 +154,6 @@ nic_in(const json_t *nics, const char *vnet, const char *subnet)
 	return NULL;
 }
 
-struct route_query {
-	struct provider_op *op;
-	char *nic;
-	bool done;
-};
-
-static void
-rq_done(struct provider_op *op, void *arg)
-{
-	(void)op;
-	((struct route_query *)arg)->done = true;
-}
-
 /*
  * POST actions that only read (effectiveRouteTable of NICs, learnedRoutes
  * of BGP connections), several at once: *out {id: the answer} for those
@@ -176,8 +163,9 @@ static int
 post_reads(struct run *r, const json_t *ids, const char *action, const char *what, const char *doing,
     json_t **out, json_t *failed, struct nw_err *err)
 {
-	size_t n = json_array_size(ids), i, left;
-	struct route_query *q = calloc(n + 1, sizeof(*q));
+	size_t n = json_array_size(ids), i;
+	struct batch_item *q = calloc(n + 1, sizeof(*q));
+	struct provider_op *op;
 	json_t *res = json_object(), *v;
 	int rc = 0;
 
@@ -190,47 +178,29 @@ post_reads(struct run *r, const json_t *ids, const char *action, const char *wha
 	json_array_foreach(ids, i, v) {
 		char *path = NULL;
 		if (asprintf(&path, "%s/%s?api-version=%s", json_string_value(v), action, API_NETWORK) < 0 ||
-		    (q[i].op = provider_op_new(PROVIDER_OP_WRITE, "POST", path, NULL)) == NULL) {
+		    (op = provider_op_new(PROVIDER_OP_WRITE, "POST", path, NULL)) == NULL) {
 			free(path);
 			rc = err_set(err, NW_ENOMEM, "out of memory");
 			goto done;
 		}
 		free(path);
-		q[i].nic = strdup(json_string_value(v));
-		q[i].op->idempotent = true; /* it only reads */
-		q[i].op->done = rq_done;
-		q[i].op->done_arg = &q[i];
-		if ((rc = provider_submit(r->p, q[i].op, err)) != 0) {
-			provider_op_free(q[i].op);
-			q[i].op = NULL;
-			goto done;
-		}
-	}
-	for (;;) {
-		for (left = 0, i = 0; i < n; i++)
-			if (q[i].op != NULL && !q[i].done)
-				left++;
-		if (left == 0)
-			break;
-		if ((rc = run_pump(r, doing, err)) != 0)
+		q[i].key = strdup(json_string_value(v));
+		op->idempotent = true; /* it only reads */
+		if ((rc = batch_submit(r, &q[i], op, err)) != 0)
 			goto done;
 	}
+	if ((rc = batch_wait(r, q, n, doing, err)) != 0)
+		goto done;
 	for (i = 0; i < n; i++) {
 		if (q[i].op->phase == PROVIDER_PHASE_DONE)
-			json_object_set(res, q[i].nic, q[i].op->result != NULL ? q[i].op->result : json_null());
+			json_object_set(res, q[i].key, q[i].op->result != NULL ? q[i].op->result : json_null());
 		else
-			list_add(failed, json_pack("{s:s, s:s}", what, q[i].nic, "error", q[i].op->err.msg));
+			list_add(failed, json_pack("{s:s, s:s}", what, q[i].key, "error", q[i].op->err.msg));
 	}
 	*out = res;
 	res = NULL;
 done:
-	for (i = 0; i < n; i++) {
-		if (q[i].op != NULL && !provider_op_finished(q[i].op))
-			provider_cancel(r->p, q[i].op);
-		provider_op_free(q[i].op);
-		free(q[i].nic);
-	}
-	free(q);
+	batch_free(r, q, n);
 	json_decref(res);
 	return rc;
 }
@@ -507,17 +477,6 @@ done:
 	return o;
 }
 
-static const char *
-lower_key(char *buf, size_t size, const char *id)
-{
-	size_t k;
-
-	snprintf(buf, size, "%s", id != NULL ? id : "");
-	for (k = 0; buf[k] != '\0'; k++)
-		buf[k] = (char)(buf[k] >= 'A' && buf[k] <= 'Z' ? buf[k] - 'A' + 'a' : buf[k]);
-	return buf;
-}
-
 static enum gate_outcome
 gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *ev)
 {
@@ -542,7 +501,7 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 		goto done;
 	}
 	json_array_foreach(vnets, i, v)
-		if (json_is_string(v) && json_object_get(seen, lower_key(ka, sizeof(ka), json_string_value(v))) == NULL) {
+		if (json_is_string(v) && json_object_get(seen, str_lower(ka, sizeof(ka), json_string_value(v))) == NULL) {
 			json_object_set_new(seen, ka, json_true());
 			json_array_append(ids, v);
 		}
@@ -550,7 +509,7 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 		for (k = 0; k < 2; k++) {
 			const json_t *x = json_array_get(v, k);
 			if (json_is_string(x) &&
-			    json_object_get(seen, lower_key(ka, sizeof(ka), json_string_value(x))) == NULL) {
+			    json_object_get(seen, str_lower(ka, sizeof(ka), json_string_value(x))) == NULL) {
 				json_object_set_new(seen, ka, json_true());
 				json_array_append(ids, (json_t *)x);
 			}
@@ -559,7 +518,7 @@ gate_effective_routes(struct run *r, const json_t *params, bool absent, json_t *
 		o = gate_finish(ev, GATE_ERROR, "%s", e.msg);
 		goto done;
 	}
-#define PREFIXES(id) json_path(json_object_get(got, lower_key(kb, sizeof(kb), (id))), "properties", \
+#define PREFIXES(id) json_path(json_object_get(got, str_lower(kb, sizeof(kb), (id))), "properties", \
 	"addressSpace", "addressPrefixes", NULL)
 	json_array_foreach(vnets, i, v) {
 		const json_t *w;

@@ -184,6 +184,26 @@ bool state_from_op(const struct provider_op *op, const json_t *wop, json_t **out
 int read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err);
 
 /*
+ * Operations sent at once and waited for together (read_many's GETs, the
+ * gates' read-only POSTs), each with the caller's key for its answer (a
+ * lowercase id, a NIC id), which the item owns.
+ */
+struct batch_item {
+	struct provider_op *op;
+	char *key;
+	bool done;
+};
+
+/* Submits op (taking it) as it's operation; on failure op is freed and it->op stays NULL. */
+int batch_submit(struct run *r, struct batch_item *it, struct provider_op *op, struct nw_err *err);
+
+/* Runs the provider until every submitted operation of items[0..n) has finished. */
+int batch_wait(struct run *r, struct batch_item *items, size_t n, const char *doing, struct nw_err *err);
+
+/* Cancels what is still running, frees each operation and key, then items. */
+void batch_free(struct run *r, struct batch_item *items, size_t n);
+
+/*
  * The drift check before a wave: reads what the wave touches and
  * compares it with what the plan expects.  *changes gets the differences
  * (new reference, an empty array when none); the reads are left in

@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,20 +24,6 @@
 #include "state/apply/internal.h"
 
 #define API_DEFAULT ARM_API_NETWORK
-
-/* ------------------------------------------------------------------ */
-/* Small JSON helpers */
-
-static char *
-lower_dup(const char *s)
-{
-	char *d = strdup(s != NULL ? s : "");
-	size_t i;
-
-	for (i = 0; d != NULL && d[i] != '\0'; i++)
-		d[i] = (char)tolower((unsigned char)d[i]);
-	return d;
-}
 
 /* ------------------------------------------------------------------ */
 /* Paths */
@@ -131,12 +116,6 @@ state_from_op(const struct provider_op *rop, const json_t *wop, json_t **out)
 /* ------------------------------------------------------------------ */
 /* Batches of reads */
 
-struct batch_item {
-	struct provider_op *op;
-	char *id;
-	bool done;
-};
-
 static void
 batch_done(struct provider_op *op, void *arg)
 {
@@ -145,10 +124,57 @@ batch_done(struct provider_op *op, void *arg)
 }
 
 int
+batch_submit(struct run *r, struct batch_item *it, struct provider_op *op, struct nw_err *err)
+{
+	int rc;
+
+	op->done = batch_done;
+	op->done_arg = it;
+	it->op = op;
+	if ((rc = provider_submit(r->p, op, err)) != 0) {
+		provider_op_free(op);
+		it->op = NULL;
+	}
+	return rc;
+}
+
+int
+batch_wait(struct run *r, struct batch_item *items, size_t n, const char *doing, struct nw_err *err)
+{
+	size_t i, left;
+	int rc;
+
+	for (;;) {
+		for (left = 0, i = 0; i < n; i++)
+			if (items[i].op != NULL && !items[i].done)
+				left++;
+		if (left == 0)
+			return 0;
+		if ((rc = run_pump(r, doing, err)) != 0)
+			return rc;
+	}
+}
+
+void
+batch_free(struct run *r, struct batch_item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && items != NULL; i++) {
+		if (items[i].op != NULL && !provider_op_finished(items[i].op))
+			provider_cancel(r->p, items[i].op);
+		provider_op_free(items[i].op);
+		free(items[i].key);
+	}
+	free(items);
+}
+
+int
 read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err)
 {
 	struct batch_item *items = NULL;
-	size_t n = json_array_size(ids), i, left;
+	struct provider_op *op;
+	size_t n = json_array_size(ids), i;
 	json_t *res = json_object(), *v;
 	int rc = 0;
 
@@ -165,37 +191,25 @@ read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err)
 		const char *api = json_is_object(v) ? json_str(v, "apiVersion") : NULL;
 		char *path = path_with_version(id, api != NULL ? api : API_DEFAULT);
 
-		items[i].id = lower_dup(id);
-		if (path == NULL || items[i].id == NULL ||
-		    (items[i].op = provider_op_new(PROVIDER_OP_READ, "GET", path, NULL)) == NULL) {
-			free(path);
+		items[i].key = str_lower_dup(id);
+		op = path != NULL ? provider_op_new(PROVIDER_OP_READ, "GET", path, NULL) : NULL;
+		free(path);
+		if (items[i].key == NULL || op == NULL) {
+			provider_op_free(op);
 			rc = err_set(err, NW_ENOMEM, "out of memory");
 			goto done;
 		}
-		free(path);
-		items[i].op->done = batch_done;
-		items[i].op->done_arg = &items[i];
-		if ((rc = provider_submit(r->p, items[i].op, err)) != 0) {
-			provider_op_free(items[i].op);
-			items[i].op = NULL;
-			goto done;
-		}
-	}
-	for (;;) {
-		for (left = 0, i = 0; i < n; i++)
-			if (items[i].op != NULL && !items[i].done)
-				left++;
-		if (left == 0)
-			break;
-		if ((rc = run_pump(r, "reading the estate", err)) != 0)
+		if ((rc = batch_submit(r, &items[i], op, err)) != 0)
 			goto done;
 	}
+	if ((rc = batch_wait(r, items, n, "reading the estate", err)) != 0)
+		goto done;
 	for (i = 0; i < n; i++) {
-		struct provider_op *op = items[i].op;
+		op = items[i].op;
 		if (op->phase == PROVIDER_PHASE_DONE) {
-			json_object_set(res, items[i].id, op->result != NULL ? op->result : json_null());
+			json_object_set(res, items[i].key, op->result != NULL ? op->result : json_null());
 		} else if (op->http_status == 404 || op->error.http_status == 404) {
-			json_object_set_new(res, items[i].id, json_null());
+			json_object_set_new(res, items[i].key, json_null());
 		} else {
 			rc = err_set(err, op->status != 0 ? NW_EFAIL : NW_EFAIL, "%s", op->err.msg);
 			goto done;
@@ -204,13 +218,7 @@ read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err)
 	*out = res;
 	res = NULL;
 done:
-	for (i = 0; i < n; i++) {
-		if (items[i].op != NULL && !provider_op_finished(items[i].op))
-			provider_cancel(r->p, items[i].op);
-		provider_op_free(items[i].op);
-		free(items[i].id);
-	}
-	free(items);
+	batch_free(r, items, n);
 	json_decref(res);
 	return rc;
 }
@@ -245,7 +253,7 @@ wave_resources(const json_t *wave)
 
 		if (!arm_resource_id(id))
 			continue;
-		low = lower_dup(id);
+		low = str_lower_dup(id);
 		if (low == NULL)
 			continue;
 		if (json_object_get(seen, low) == NULL) {
@@ -350,7 +358,7 @@ recorded_images(struct run *r, json_t **out, struct nw_err *err)
 
 		if (step == NULL || !arm_resource_id(id) || action_op_is(op, ACTION_COMMIT))
 			continue;
-		low = lower_dup(id);
+		low = str_lower_dup(id);
 		if (low == NULL)
 			continue;
 		if (strcmp(name, "step-started") == 0 || strcmp(name, "step-failed") == 0) {
@@ -400,7 +408,7 @@ child_of_recorded(const json_t *recorded, const char *id, json_t **out, struct n
 	*out = NULL;
 	if (topology_child_kind(id, &plen) == NULL)
 		return 0;
-	if ((parent = lower_dup(id)) == NULL)
+	if ((parent = str_lower_dup(id)) == NULL)
 		return err_set(err, NW_ENOMEM, "out of memory");
 	parent[plen] = '\0';
 	rec = json_object_get(recorded, parent);
@@ -447,7 +455,7 @@ drift_check(struct wave_run *wr, json_t **changes, struct nw_err *err)
 	baseline_load(r);
 	json_array_foreach(ids, i, v) {
 		const char *id = json_str(v, "id");
-		char *low = lower_dup(id);
+		char *low = str_lower_dup(id);
 		const json_t *rec = json_object_get(recorded, low);
 
 		if (low == NULL)
