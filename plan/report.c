@@ -770,7 +770,8 @@ report_render(char **out, const json_t *plan, enum report_format fmt, const char
 	if (!json_is_object(plan) || json_str(plan, "format") == NULL ||
 	    strcmp(json_str(plan, "format"), "netwave.plan/v1") != 0)
 		return err_set(err, NW_EINPUT, "cannot render: not a netwave.plan/v1 document");
-	if (wave != NULL && (only = json_array_find(json_object_get(plan, "waves"), "name", wave, strcmp, NULL)) == NULL)
+	if (wave != NULL &&
+	    (only = json_array_find(json_object_get(plan, "waves"), "name", wave, strcmp, NULL)) == NULL)
 		return no_such_wave(plan, wave, err);
 	if (fmt == REPORT_JSON) {
 		*out = json_dump_canonical(only != NULL ? only : plan);
