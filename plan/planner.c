@@ -277,7 +277,7 @@ run_phases(struct plan_ctx *p)
 {
 	int rc = diff_topologies(&p->diff, p->cur, p->tgt, p->err);
 
-	if (rc == 0)
+	if (rc == 0 && p->cur_ctx == NULL)
 		rc = routes_ctx_new(&p->cur_ctx, p->cur, p->err);
 	if (rc == 0)
 		rc = onprem_collect(p);
@@ -359,6 +359,8 @@ planner_plan(json_t **out, const struct topology *cur, const struct topology *tg
 	int rc;
 
 	*out = NULL;
+	/* the caller's context on cur, when it has one: the same one the planner would build */
+	p.cur_ctx = opts != NULL ? opts->cur_ctx : NULL;
 	rc = ctx_init(&p, cur, tgt, opts, err);
 	if (rc == 0)
 		rc = plan_json_fingerprint(fc, cur, err);
