@@ -271,7 +271,7 @@ ctx_init(struct plan_ctx *p, const struct topology *cur, const struct topology *
 			(rc) = procedures[k_]->fn(p); \
 } while (0)
 
-/* Phases 1 to 6: diff, detect, claim, check, waves, rehearsal. */
+/* Phases 1 to 6: diff, detect, claim, check, waves, rehearsal, and the kinds' finish. */
 static int
 run_phases(struct plan_ctx *p)
 {
@@ -294,6 +294,8 @@ run_phases(struct plan_ctx *p)
 	EACH_PHASE(p, rc, waves_last);
 	if (rc == 0)
 		rc = plan_rehearse(p);
+	/* what the kinds held back until the rehearsal's states are gone */
+	EACH_PHASE(p, rc, finish);
 	return rc;
 }
 
