@@ -26,6 +26,7 @@
 #include "plan/plan_json.h"
 #include "plan/planner.h"
 #include "plan/report.h"
+#include "plan/routes.h"
 #include "plan/topology.h"
 #include "state/store.h"
 
@@ -231,9 +232,10 @@ report_job_clean(struct report_job *j)
 	free(j->text);
 }
 
+/* The target; *rctx the route engine's context on cur when the intent built one (for the planner). */
 static int
 load_target(struct cmd_ctx *ctx, const struct cmd_args *a, const struct topology *cur,
-    struct topology **out, struct nw_err *err)
+    struct topology **out, struct routes_ctx **rctx, struct nw_err *err)
 {
 	const char *ipath = cmd_arg(a, "intent");
 	struct intent *in = NULL;
@@ -247,7 +249,7 @@ load_target(struct cmd_ctx *ctx, const struct cmd_args *a, const struct topology
 		err_prefix(err, "cannot load intent");
 		return rc;
 	}
-	rc = intent_target(&doc, in, cur, err);
+	rc = intent_target_ctx(&doc, in, cur, rctx, err);
 	if (rc == 0)
 		share_unchanged(doc, cur);
 	if (rc == 0) {
@@ -424,9 +426,10 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 	/* Terraform state and deployment history: a bad state is refused before planning */
 	if ((rc = cmd_iac_states(a, cur, &iac, err)) != 0)
 		goto done;
-	if ((rc = load_target(ctx, a, cur, &tgt, err)) != 0)
+	if ((rc = load_target(ctx, a, cur, &tgt, &opts.cur_ctx, err)) != 0)
 		goto done;
 	rc = planner_plan(&plan, cur, tgt, &opts, err);
+	opts.cur_ctx = NULL; /* the planner's now */
 	blocked = rc == NW_EFAIL && plan != NULL;
 	if ((rc != 0 && !blocked) || (rc = plan_iac(plan, iac, cur, tgt, err)) != 0)
 		goto done;
@@ -447,6 +450,7 @@ plan_exec(struct cmd_ctx *ctx, const struct cmd_args *a, struct nw_err *err)
 		goto done;
 	rc = plan_store_and_report(ctx, &plan, &pt, rf, stored_at, err);
 done:
+	routes_ctx_free(opts.cur_ctx);
 	json_decref(plan);
 	iac_map_free(iac);
 	plan_text_clear(&pt);

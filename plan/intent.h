@@ -21,6 +21,8 @@
 #include "plan/err.h"
 #include "plan/topology.h"
 
+struct routes_ctx; /* plan/routes.h */
+
 #define INTENT_FORMAT "netwave.intent/v1"
 
 /* Largest intent file accepted. */
@@ -164,6 +166,15 @@ void intent_free(struct intent *in);
  */
 int intent_target(json_t **out, const struct intent *in, const struct topology *cur,
     struct nw_err *err);
+
+/*
+ * intent_target, and in *ctx (caller's, NULL when the expansion needed
+ * none or failed) the route engine's context on cur the expansion built,
+ * for the planner to use rather than build the same one again
+ * (planner_opts.cur_ctx).
+ */
+int intent_target_ctx(json_t **out, const struct intent *in, const struct topology *cur,
+    struct routes_ctx **ctx, struct nw_err *err);
 
 /*
  * The network group an avnm-mesh change meshes, or NULL when c is a change

@@ -322,12 +322,21 @@ int
 intent_target(json_t **out, const struct intent *in, const struct topology *cur,
     struct nw_err *err)
 {
+	return intent_target_ctx(out, in, cur, NULL, err);
+}
+
+int
+intent_target_ctx(json_t **out, const struct intent *in, const struct topology *cur,
+    struct routes_ctx **ctx, struct nw_err *err)
+{
 	struct intent_expander e;
 	json_t *changes;
 	size_t i;
 	int rc = 0;
 
 	*out = NULL;
+	if (ctx != NULL)
+		*ctx = NULL;
 	memset(&e, 0, sizeof(e));
 	e.in = in;
 	e.cur = cur;
@@ -384,6 +393,10 @@ intent_target(json_t **out, const struct intent *in, const struct topology *cur,
 	}
 	*out = e.root;
 	e.root = NULL;
+	if (ctx != NULL) {
+		*ctx = e.ctx;
+		e.ctx = NULL;
+	}
 done:
 	routes_ctx_free(e.ctx);
 	json_decref(e.added);

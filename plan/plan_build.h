@@ -54,6 +54,7 @@ struct wave {
 	long writes, reads, gate_reads, soak;
 	const char *soak_desc; /* static; the soak gate the rehearsal adds when soak > 0 */
 	json_t *chains;    /* serializeKey -> seconds of documented operation time (owned) */
+	json_t *shared;    /* text -> the one string of that text its steps share (owned, or NULL) */
 	bool mw;
 	/* rehearsal: resources this wave adds or replaces, deployments after it */
 	json_t *fx_put;    /* owned array */

@@ -271,13 +271,13 @@ ctx_init(struct plan_ctx *p, const struct topology *cur, const struct topology *
 			(rc) = procedures[k_]->fn(p); \
 } while (0)
 
-/* Phases 1 to 6: diff, detect, claim, check, waves, rehearsal. */
+/* Phases 1 to 6: diff, detect, claim, check, waves, rehearsal, and the kinds' finish. */
 static int
 run_phases(struct plan_ctx *p)
 {
 	int rc = diff_topologies(&p->diff, p->cur, p->tgt, p->err);
 
-	if (rc == 0)
+	if (rc == 0 && p->cur_ctx == NULL)
 		rc = routes_ctx_new(&p->cur_ctx, p->cur, p->err);
 	if (rc == 0)
 		rc = onprem_collect(p);
@@ -294,6 +294,8 @@ run_phases(struct plan_ctx *p)
 	EACH_PHASE(p, rc, waves_last);
 	if (rc == 0)
 		rc = plan_rehearse(p);
+	/* what the kinds held back until the rehearsal's states are gone */
+	EACH_PHASE(p, rc, finish);
 	return rc;
 }
 
@@ -359,6 +361,8 @@ planner_plan(json_t **out, const struct topology *cur, const struct topology *tg
 	int rc;
 
 	*out = NULL;
+	/* the caller's context on cur, when it has one: the same one the planner would build */
+	p.cur_ctx = opts != NULL ? opts->cur_ctx : NULL;
 	rc = ctx_init(&p, cur, tgt, opts, err);
 	if (rc == 0)
 		rc = plan_json_fingerprint(fc, cur, err);

@@ -43,6 +43,12 @@ struct planner_opts {
 	 * has freed the topologies, so the text never sits beside them.
 	 */
 	bool unsealed;
+	/*
+	 * The route engine's context on cur when the caller has one
+	 * (intent_target_ctx built it), NULL for the planner to build it.
+	 * Handed over: planner_plan frees it, whatever it returns.
+	 */
+	struct routes_ctx *cur_ctx;
 };
 
 /*

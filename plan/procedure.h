@@ -80,6 +80,8 @@ struct procedure {
 	int (*rehearse_before)(struct plan_ctx *p, struct wave *w, struct rstate *before);
 	int (*rehearsed)(struct plan_ctx *p, struct wave *w, struct rstate *before,
 	    const struct rstate *after);
+	/* after the rehearsal: what the kind's steps hold that the rehearsal does not read (bodies) */
+	int (*finish)(struct plan_ctx *p);
 	void (*report_overview)(FILE *f, const json_t *plan);
 	const struct procedure_intent *intent;
 };

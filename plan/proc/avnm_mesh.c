@@ -469,6 +469,7 @@ mesh_state_free(void *state)
 	for (i = 0; i < ms->ndecoms; i++)
 		free(ms->decoms[i].id);
 	free(ms->decoms);
+	free(ms->hspe_later);
 	free(ms->member_prefixes);
 	free(ms->meshed);
 	cidr_table_free(ms->member_space);
@@ -584,6 +585,7 @@ const struct procedure procedure_avnm_mesh = {
 	.waves = mesh_waves_all,
 	.waves_last = mesh_wave_decommission,
 	.rehearsed = mesh_rehearsed,
+	.finish = mesh_hspe_bodies,
 	.report_overview = mesh_report_overview,
 	.intent = &mesh_intent,
 };

@@ -48,6 +48,15 @@ struct decom {
 	const struct topo_vnet *remote;
 };
 
+/* An HSPE step whose bodies are made after the rehearsal (mesh_hspe_bodies). */
+struct hspe_later {
+	const struct topo_vnet *v;
+	const json_t *rec;             /* its hspe_vnets record */
+	const struct topo_subnet *sn;  /* NULL: the VNet's own step */
+	const char *sname;             /* the subnet's key in rec's "subnets" */
+	json_t *step;                  /* borrowed from its wave */
+};
+
 struct mesh_state {
 	struct mesh *mesh;
 	size_t nmesh;
@@ -66,6 +75,8 @@ struct mesh_state {
 	size_t nmeshed;
 	json_t *committed;       /* "<manager>|<region>" committed by this plan, lowercase */
 	char last_mesh_name[128];
+	struct hspe_later *hspe_later; /* in step order, a VNet's together */
+	size_t nhspe_later, caphspe_later;
 };
 
 static inline struct mesh_state *
@@ -106,6 +117,7 @@ int mesh_check(struct plan_ctx *p);
 /* avnm_mesh_prepare.c: the prepare wave, then the HSPE batches */
 int mesh_wave_prepare(struct plan_ctx *p);
 int mesh_waves_hspe(struct plan_ctx *p);
+int mesh_hspe_bodies(struct plan_ctx *p);
 
 /* avnm_mesh_waves.c: the mesh waves and their route gates */
 int mesh_waves(struct plan_ctx *p);

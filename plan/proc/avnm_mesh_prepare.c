@@ -17,6 +17,7 @@
 #include "plan/jsonutil.h"
 #include "plan/proc/avnm_mesh.h"
 #include "plan/rgroups.h"
+#include "plan/vec.h"
 
 static json_t *
 mesh_subscriptions(const struct plan_ctx *p)
@@ -533,12 +534,24 @@ hspe_subnet_bodies(const struct hspe_bodies *vb, const struct topo_subnet *sn, c
 	return 0;
 }
 
-/* The subnets' steps of one VNet, their ids in deps. */
+/* A step whose bodies come once the rehearsal is done (mesh_hspe_bodies). */
 static int
-hspe_subnet_steps(struct plan_ctx *p, struct wave *w, const struct topo_vnet *v, const json_t *subs,
-    const struct hspe_bodies *vb, json_t *deps, long *npe)
+hspe_later_add(struct mesh_state *ms, const struct topo_vnet *v, const json_t *rec,
+    const struct topo_subnet *sn, const char *sname, json_t *st)
 {
-	json_t *names = plan_sorted_keys(subs), *nv, *body, *inv, *st;
+	if (VEC_GROW(ms->hspe_later, &ms->caphspe_later, ms->nhspe_later + 1) != 0)
+		return -1;
+	ms->hspe_later[ms->nhspe_later++] = (struct hspe_later){ v, rec, sn, sname, st };
+	return 0;
+}
+
+/* The subnets' steps of one VNet, their ids in deps; their bodies come later. */
+static int
+hspe_subnet_steps(struct plan_ctx *p, struct wave *w, const struct topo_vnet *v, const json_t *rec,
+    json_t *deps, long *npe)
+{
+	const json_t *subs = json_object_get(rec, "subnets");
+	json_t *names = plan_sorted_keys(subs), *nv, *st;
 	size_t i, k;
 	char wt[256];
 
@@ -558,14 +571,12 @@ hspe_subnet_steps(struct plan_ctx *p, struct wave *w, const struct topo_vnet *v,
 			continue;
 		*npe += (long)sn->nprivate_endpoints;
 		snprintf(sid, sizeof(sid), "%s", sn->id);
-		if (hspe_subnet_bodies(vb, sn, subs, sname, &body, &inv) != 0)
-			goto fail;
 		{
 			struct step_spec s = {
 				.procedure = procedure_avnm_mesh.name, .action = "set-subnet-private-endpoint-policies",
 				.resource = sid, .serialize = v->res->id, .lro = true, .mw = true,
-				.op = plan_op_new("PUT", sid, ARM_API_NETWORK, body),
-				.inverse = plan_op_new("PUT", sid, ARM_API_NETWORK, inv),
+				.op = plan_op_new("PUT", sid, ARM_API_NETWORK, NULL),
+				.inverse = plan_op_new("PUT", sid, ARM_API_NETWORK, NULL),
 				.expect = json_pack("[o]", plan_expect_eq("/properties/privateEndpointNetworkPolicies", pol)),
 				.reads = 2, .writes = 1,
 			};
@@ -573,7 +584,10 @@ hspe_subnet_steps(struct plan_ctx *p, struct wave *w, const struct topo_vnet *v,
 			    "(%zu private endpoints), inside %s", pol, sn->name, v->res->name,
 			    sn->nprivate_endpoints, wt);
 		}
-		if (st == NULL || json_array_append_new(deps, json_string(plan_step_id(st))) != 0)
+		/* the key of subs itself, which lives as long as the plan's mesh state */
+		if (st == NULL || json_array_append_new(deps, json_string(plan_step_id(st))) != 0 ||
+		    hspe_later_add(mesh_state(p), v, rec, sn,
+			json_object_iter_key(json_object_iter_at((json_t *)subs, sname)), st) != 0)
 			goto fail;
 	}
 	json_decref(names);
@@ -587,36 +601,30 @@ static int
 hspe_vnet_steps(struct plan_ctx *p, struct wave *w, const struct topo_vnet *v, const json_t *rec,
     json_t *checks, long *npe)
 {
-	const json_t *subs = json_object_get(rec, "subnets");
 	const char *vpol = json_str(rec, "vnet");
-	struct hspe_bodies vb = { 0 };
 	json_t *deps = json_array(), *st;
 	char wt[256];
 
 	if (deps == NULL)
 		goto fail;
-	/* the VNet's bodies first: its subnets' steps share what they can of them */
-	if (vpol != NULL && ((vb.inv = plan_wire_body(v->res->json)) == NULL ||
-	    (vb.body = hspe_vnet_body(vb.inv, subs, vpol)) == NULL))
-		goto fail;
-	if (hspe_subnet_steps(p, w, v, subs, &vb, deps, npe) != 0)
+	if (hspe_subnet_steps(p, w, v, rec, deps, npe) != 0)
 		goto fail;
 	if (vpol != NULL) {
 		struct step_spec s = {
 			.procedure = procedure_avnm_mesh.name, .action = "set-vnet-private-endpoint-policies",
 			.resource = v->res->id, .serialize = v->res->id, .lro = true, .mw = true,
-			.op = plan_op_new("PUT", v->res->id, ARM_API_NETWORK, vb.body),
-			.inverse = plan_op_new("PUT", v->res->id, ARM_API_NETWORK, vb.inv),
+			.op = plan_op_new("PUT", v->res->id, ARM_API_NETWORK, NULL),
+			.inverse = plan_op_new("PUT", v->res->id, ARM_API_NETWORK, NULL),
 			.expect = json_pack("[o]", plan_expect_eq("/properties/privateEndpointVNetPolicies", vpol)),
 			.depends = deps, .reads = 2, .writes = 1,
 		};
 
-		vb.body = vb.inv = deps = NULL; /* the step has them */
+		deps = NULL; /* the step has them */
 		plan_window_text(p, wt, sizeof(wt));
 		st = plan_step_add(w, &s, "set privateEndpointVNetPolicies %s on %s (High-Scale Private "
 		    "Endpoints; resets its private endpoint connections for about a second), inside %s",
 		    vpol, v->res->name, wt);
-		if (st == NULL)
+		if (st == NULL || hspe_later_add(mesh_state(p), v, rec, NULL, NULL, st) != 0)
 			goto fail;
 		json_array_append_new(checks, json_pack("{s:s, s:s, s:s}", "resource", v->res->id, "pointer",
 		    "/properties/privateEndpointVNetPolicies", "equals", vpol));
@@ -624,10 +632,66 @@ hspe_vnet_steps(struct plan_ctx *p, struct wave *w, const struct topo_vnet *v, c
 	json_decref(deps);
 	return 0;
 fail:
-	json_decref(vb.body);
-	json_decref(vb.inv);
 	json_decref(deps);
 	return plan_nomem(p);
+}
+
+/* Puts body and inv into st's operation and inverse (stolen). */
+static int
+hspe_step_bodies(json_t *st, json_t *body, json_t *inv)
+{
+	if (body == NULL || inv == NULL) {
+		json_decref(body);
+		json_decref(inv);
+		return -1;
+	}
+	if (json_object_set_new(json_object_get(st, "operation"), "body", body) != 0) {
+		json_decref(inv);
+		return -1;
+	}
+	return json_object_set_new(json_object_get(st, "inverse"), "body", inv) != 0 ? -1 : 0;
+}
+
+/*
+ * The HSPE steps' bodies, made once the rehearsal is done: on the bench
+ * estate's 5,000 spokes they are about 40 MB (each VNet's body with its
+ * subnets, twice), which the rehearsal's own states would otherwise sit
+ * beside.  Per VNet, as its steps were made: the VNet's bodies first, then
+ * its subnets' bodies, which share what they can of the VNet's.
+ */
+int
+mesh_hspe_bodies(struct plan_ctx *p)
+{
+	struct mesh_state *ms = mesh_state(p);
+	struct hspe_bodies vb = { 0 };
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < ms->nhspe_later && rc == 0; i = k) {
+		const struct hspe_later *l = &ms->hspe_later[i];
+		const json_t *subs = json_object_get(l->rec, "subnets");
+		const char *vpol = json_str(l->rec, "vnet");
+
+		memset(&vb, 0, sizeof(vb));
+		if (vpol != NULL && ((vb.inv = plan_wire_body(l->v->res->json)) == NULL ||
+		    (vb.body = hspe_vnet_body(vb.inv, subs, vpol)) == NULL))
+			rc = -1;
+		for (k = i; k < ms->nhspe_later && ms->hspe_later[k].v == l->v && rc == 0; k++) {
+			const struct hspe_later *s = &ms->hspe_later[k];
+			json_t *body = NULL, *inv = NULL;
+
+			if (s->sn == NULL)
+				rc = hspe_step_bodies(s->step, json_incref(vb.body), json_incref(vb.inv));
+			else if ((rc = hspe_subnet_bodies(&vb, s->sn, subs, s->sname, &body, &inv)) == 0)
+				rc = hspe_step_bodies(s->step, body, inv);
+		}
+		json_decref(vb.body);
+		json_decref(vb.inv);
+	}
+	free(ms->hspe_later);
+	ms->hspe_later = NULL;
+	ms->nhspe_later = ms->caphspe_later = 0;
+	return rc == 0 ? 0 : plan_nomem(p);
 }
 
 int
