@@ -568,6 +568,31 @@ START_TEST(test_table_rejects_null_values_and_bad_prefixes)
 }
 END_TEST
 
+/* One look-up: key (an address, or a prefix when prefix is set) finds &vals[want]. */
+struct lookup_case {
+	const char *key;
+	bool prefix;
+	int want;
+	const char *match; /* the prefix it matched, as text (NULL: not asked for) */
+};
+
+static void
+expect_lookups(const struct cidr_table *t, const struct lookup_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct lookup_case *c = &cases[i];
+		struct cidr k = c->prefix ? P(c->key) : A(c->key), m;
+		char buf[CIDR_STRLEN];
+
+		ck_assert_msg(cidr_table_lookup(t, &k, c->match != NULL ? &m : NULL) == &vals[c->want],
+		    "%s does not find entry %d", c->key, c->want);
+		if (c->match != NULL) {
+			cidr_format(&m, buf);
+			ck_assert_msg(strcmp(buf, c->match) == 0, "%s matched %s, not %s", c->key, buf, c->match);
+		}
+	}
+}
+
 START_TEST(test_table_lookup_picks_the_longest_prefix)
 {
 	struct cidr_table *t = cidr_table_new();
@@ -575,8 +600,23 @@ START_TEST(test_table_lookup_picks_the_longest_prefix)
 		"0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3/32",
 		"::/0", "2001:db8::/32", "2001:db8:1::/48", "::ffff:10.0.0.0/104",
 	};
+	/* what each key finds among pfx, and the prefix it matched (NULL: not asked) */
+	static const struct lookup_case lookups[] = {
+		{ "10.1.2.3", false, 4, "10.1.2.3/32" },
+		{ "10.1.2.4", false, 3, "10.1.2.0/24" },
+		{ "10.1.3.4", false, 2, NULL },
+		{ "10.200.0.1", false, 1, "10.0.0.0/8" },
+		{ "192.0.2.1", false, 0, "0.0.0.0/0" },
+		/* A prefix as the key matches only prefixes holding all of it. */
+		{ "10.1.0.0/16", true, 2, NULL },
+		{ "10.0.0.0/15", true, 1, NULL },
+		/* The families do not see each other: ::ffff:10.1.2.3 is IPv6. */
+		{ "::ffff:10.1.2.3", false, 8, "::ffff:10.0.0.0/104" },
+		{ "2001:db8:1:2::9", false, 7, "2001:db8:1::/48" },
+		{ "2001:db8:2::1", false, 6, NULL },
+		{ "fe80::1", false, 5, NULL },
+	};
 	struct cidr m, a;
-	char buf[CIDR_STRLEN];
 
 	for (size_t i = 0; i < N(pfx); i++) {
 		struct cidr p = P(pfx[i]);
@@ -584,43 +624,7 @@ START_TEST(test_table_lookup_picks_the_longest_prefix)
 		ck_assert_int_eq(cidr_table_add(t, &p, &vals[i]), 0);
 	}
 	ck_assert_uint_eq(cidr_table_count(t), N(pfx));
-	a = A("10.1.2.3");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[4]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "10.1.2.3/32");
-	a = A("10.1.2.4");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[3]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "10.1.2.0/24");
-	a = A("10.1.3.4");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, NULL), &vals[2]);
-	a = A("10.200.0.1");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[1]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "10.0.0.0/8");
-	a = A("192.0.2.1");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[0]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "0.0.0.0/0");
-	/* A prefix as the key matches only prefixes holding all of it. */
-	a = P("10.1.0.0/16");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, NULL), &vals[2]);
-	a = P("10.0.0.0/15");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, NULL), &vals[1]);
-
-	/* The families do not see each other: ::ffff:10.1.2.3 is IPv6. */
-	a = A("::ffff:10.1.2.3");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[8]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "::ffff:10.0.0.0/104");
-	a = A("2001:db8:1:2::9");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[7]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "2001:db8:1::/48");
-	a = A("2001:db8:2::1");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, NULL), &vals[6]);
-	a = A("fe80::1");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, NULL), &vals[5]);
+	expect_lookups(t, lookups, N(lookups));
 	cidr_table_free(t);
 
 	/* Without a default route a miss is NULL. */

@@ -95,6 +95,14 @@ fx_cost(struct fx *f)
 	ck_assert_int_eq(cost_wave(f->w, &f->p, &f->t, &f->c), 0);
 }
 
+/* Costs the wave and returns how many seconds it takes. */
+static long
+fx_seconds(struct fx *f)
+{
+	fx_cost(f);
+	return f->c.seconds;
+}
+
 START_TEST(test_defaults_are_arms_buckets_and_the_engines_pace)
 {
 	struct cost_params p;
@@ -271,18 +279,15 @@ START_TEST(test_tokens_carry_across_waves_and_refill_while_idle)
 
 	fx_start(&f);
 	fx_add_steps(&f, 150, "/x/", 3, "add-static-member", false, 0);
-	fx_cost(&f);
-	ck_assert_int_eq(f.c.seconds, 0);
+	ck_assert_int_eq(fx_seconds(&f), 0);
 	ck_assert(fabs(f.t.write - 50) < 1e-9);
-	fx_cost(&f);
-	ck_assert_int_eq(f.c.seconds, 10);
+	ck_assert_int_eq(fx_seconds(&f), 10);
 
 	cost_tokens_full(&f.p, &f.t);
 	fx_cost(&f);
 	cost_idle(&f.p, &f.t, 5);
 	ck_assert(fabs(f.t.write - 100) < 1e-9);
-	fx_cost(&f);
-	ck_assert_int_eq(f.c.seconds, 5);
+	ck_assert_int_eq(fx_seconds(&f), 5);
 	/* idling never fills a bucket past its burst */
 	cost_idle(&f.p, &f.t, 1e6);
 	ck_assert(fabs(f.t.write - 200) < 1e-9 && fabs(f.t.read - 250) < 1e-9);
