@@ -35,26 +35,28 @@ rng_below(uint64_t *s, unsigned n)
 	return (unsigned)(rng_next(s) % n);
 }
 
+/* Parses s as an address (addr) or a prefix; fails the test naming it. */
 static struct cidr
-P(const char *s)
+parse(const char *s, bool addr)
 {
 	struct cidr c;
 	struct nw_err err = { 0 };
-	int rc = cidr_parse(&c, s, &err);
+	int rc = addr ? cidr_parse_addr(&c, s, &err) : cidr_parse(&c, s, &err);
 
-	ck_assert_msg(rc == 0, "cannot parse \"%s\": %s", s, err.msg);
+	ck_assert_msg(rc == 0, "cannot parse %s\"%s\": %s", addr ? "address " : "", s, err.msg);
 	return c;
+}
+
+static struct cidr
+P(const char *s)
+{
+	return parse(s, false);
 }
 
 static struct cidr
 A(const char *s)
 {
-	struct cidr c;
-	struct nw_err err = { 0 };
-	int rc = cidr_parse_addr(&c, s, &err);
-
-	ck_assert_msg(rc == 0, "cannot parse address \"%s\": %s", s, err.msg);
-	return c;
+	return parse(s, true);
 }
 
 /* The message a rejected prefix gets; fails when it is accepted. */
@@ -156,6 +158,21 @@ aggregate_strs(struct cidr **out, size_t *nout, const char *const *cover,
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Asserts that aggregating cover around forbid, with floors f4 and f6, gives want. */
+static void
+expect_aggregate(const char *const *cover, size_t nc, const char *const *forbid, size_t nf, unsigned f4,
+    unsigned f6, const char *const *want, size_t nwant)
+{
+	struct cidr *out = NULL;
+	size_t n = 0;
+	struct nw_err err = { 0 };
+
+	ck_assert_msg(aggregate_strs(&out, &n, cover, nc, forbid, nf, f4, f6, &err) == 0, "aggregate: %s",
+	    err.msg);
+	assert_list(out, n, want, nwant);
+	free(out);
+}
 
 /* ---- parsing ------------------------------------------------------------ */
 
@@ -581,7 +598,7 @@ expect_lookups(const struct cidr_table *t, const struct lookup_case *cases, size
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct lookup_case *c = &cases[i];
-		struct cidr k = c->prefix ? P(c->key) : A(c->key), m;
+		struct cidr k = parse(c->key, !c->prefix), m;
 		char buf[CIDR_STRLEN];
 
 		ck_assert_msg(cidr_table_lookup(t, &k, c->match != NULL ? &m : NULL) == &vals[c->want],
@@ -831,14 +848,8 @@ START_TEST(test_aggregate_finds_the_fewest_prefixes_around_a_forbidden_one)
 	static const char *const cover[] = { "10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16" };
 	static const char *const forbid[] = { "10.0.0.0/16" };
 	static const char *const want[] = { "10.1.0.0/16", "10.2.0.0/15" };
-	struct cidr *out = NULL;
-	size_t n = 0;
-	struct nw_err err = { 0 };
 
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, N(cover), forbid, N(forbid),
-	    8, 0, &err), 0);
-	assert_list(out, n, want, N(want));
-	free(out);
+	expect_aggregate(cover, N(cover), forbid, N(forbid), 8, 0, want, N(want));
 }
 END_TEST
 
@@ -849,18 +860,9 @@ START_TEST(test_aggregate_may_lie_inside_a_forbidden_supernet)
 	static const char *const forbid[] = { "10.0.0.0/8" };
 	static const char *const want[] = { "10.0.0.0/9" };
 	static const char *const want2[] = { "10.0.0.0/9", "10.128.0.0/9" };
-	struct cidr *out = NULL;
-	size_t n = 0;
-	struct nw_err err = { 0 };
 
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, N(cover), forbid, N(forbid),
-	    8, 0, &err), 0);
-	assert_list(out, n, want, N(want));
-	free(out);
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover2, N(cover2), forbid,
-	    N(forbid), 0, 0, &err), 0);
-	assert_list(out, n, want2, N(want2));
-	free(out);
+	expect_aggregate(cover, N(cover), forbid, N(forbid), 8, 0, want, N(want));
+	expect_aggregate(cover2, N(cover2), forbid, N(forbid), 0, 0, want2, N(want2));
 }
 END_TEST
 
@@ -873,29 +875,14 @@ START_TEST(test_aggregate_honours_the_floor)
 	static const char *const w24[] = { "10.0.0.0/24", "10.0.1.0/24" };
 	static const char *const wide[] = { "10.0.0.0/8", "10.1.0.0/16", "11.0.0.0/8" };
 	static const char *const wwide[] = { "10.0.0.0/8", "11.0.0.0/8" };
-	struct cidr *out = NULL;
-	size_t n = 0;
-	struct nw_err err = { 0 };
 
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, 2, NULL, 0, 0, 0, &err), 0);
-	assert_list(out, n, all, 1);
-	free(out);
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, 2, NULL, 0, 16, 0, &err), 0);
-	assert_list(out, n, w16, 1);
-	free(out);
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, 2, NULL, 0, 23, 0, &err), 0);
-	assert_list(out, n, w23, 1);
-	free(out);
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, 2, NULL, 0, 24, 0, &err), 0);
-	assert_list(out, n, w24, 2);
-	free(out);
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, 2, NULL, 0, 99, 0, &err), 0);
-	assert_list(out, n, w24, 2);
-	free(out);
+	expect_aggregate(cover, 2, NULL, 0, 0, 0, all, 1);
+	expect_aggregate(cover, 2, NULL, 0, 16, 0, w16, 1);
+	expect_aggregate(cover, 2, NULL, 0, 23, 0, w23, 1);
+	expect_aggregate(cover, 2, NULL, 0, 24, 0, w24, 2);
+	expect_aggregate(cover, 2, NULL, 0, 99, 0, w24, 2);
 	/* A cover prefix shorter than the floor stays as it is, not split. */
-	ck_assert_int_eq(aggregate_strs(&out, &n, wide, N(wide), NULL, 0, 16, 0, &err), 0);
-	assert_list(out, n, wwide, N(wwide));
-	free(out);
+	expect_aggregate(wide, N(wide), NULL, 0, 16, 0, wwide, N(wwide));
 }
 END_TEST
 
@@ -938,19 +925,10 @@ START_TEST(test_aggregate_ipv6_and_mixed_families)
 	};
 	static const char *const cover2[] = { "2001:db8:1::/48", "2001:db8:ff::/48" };
 	static const char *const want2[] = { "2001:db8::/32" };
-	struct cidr *out = NULL;
-	size_t n = 0;
-	struct nw_err err = { 0 };
 
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, N(cover), forbid, N(forbid),
-	    8, 32, &err), 0);
-	assert_list(out, n, want, N(want));
-	free(out);
+	expect_aggregate(cover, N(cover), forbid, N(forbid), 8, 32, want, N(want));
 	/* The IPv4 floor does not bind IPv6, and the other way round. */
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover2, N(cover2), NULL, 0, 30, 32,
-	    &err), 0);
-	assert_list(out, n, want2, N(want2));
-	free(out);
+	expect_aggregate(cover2, N(cover2), NULL, 0, 30, 32, want2, N(want2));
 }
 END_TEST
 
@@ -976,14 +954,8 @@ START_TEST(test_aggregate_dedupes_and_absorbs_nested_cover)
 		"10.0.0.0/22",
 	};
 	static const char *const want[] = { "10.0.0.0/22" };
-	struct cidr *out = NULL;
-	size_t n = 0;
-	struct nw_err err = { 0 };
 
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, N(cover), NULL, 0, 22, 0,
-	    &err), 0);
-	assert_list(out, n, want, N(want));
-	free(out);
+	expect_aggregate(cover, N(cover), NULL, 0, 22, 0, want, N(want));
 }
 END_TEST
 
