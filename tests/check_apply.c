@@ -61,16 +61,20 @@ struct fx {
 	bool frozen_clock;
 };
 
+/* The whole environment the provider sees: a service principal the emulator knows. */
 static const char *
 fake_getenv(void *arg, const char *name)
 {
+	static const char *const env[][2] = {
+		{ "AZURE_TENANT_ID", "00000000-0000-4000-8000-00000000aaaa" },
+		{ "AZURE_CLIENT_ID", "netwave-tests" },
+		{ "AZURE_CLIENT_SECRET", CANARY_SECRET },
+	};
+
 	(void)arg;
-	if (strcmp(name, "AZURE_TENANT_ID") == 0)
-		return "00000000-0000-4000-8000-00000000aaaa";
-	if (strcmp(name, "AZURE_CLIENT_ID") == 0)
-		return "netwave-tests";
-	if (strcmp(name, "AZURE_CLIENT_SECRET") == 0)
-		return CANARY_SECRET;
+	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++)
+		if (strcmp(name, env[i][0]) == 0)
+			return env[i][1];
 	return NULL;
 }
 
@@ -320,35 +324,15 @@ diff_count(const struct topology *a, const struct topology *b, const char *what)
 	return n;
 }
 
-/* Accepted (2xx) POST requests whose path ends with suffix. */
-static size_t
-accepted_posts(struct fx *f, const char *suffix)
+/* Asserts that the emulator's estate is the plan's target; what names the moment in the diff's lines. */
+static void
+fx_assert_at_target(struct fx *f, const char *what)
 {
-	json_t *log = emulator_requests(f->e), *r;
-	size_t i, n = 0, ls = strlen(suffix);
+	struct topology *tgt = fx_load(f, "target.json"), *now = fx_state(f);
 
-	json_array_foreach(log, i, r) {
-		const char *m = json_str(r, "method"), *p = json_str(r, "path");
-		json_int_t st = json_integer_value(json_object_get(r, "status"));
-		if (m != NULL && strcmp(m, "POST") == 0 && p != NULL && strlen(p) >= ls &&
-		    strcasecmp(p + strlen(p) - ls, suffix) == 0 && st >= 200 && st < 300)
-			n++;
-	}
-	json_decref(log);
-	return n;
-}
-
-static size_t
-count_status(struct fx *f, int status)
-{
-	json_t *log = emulator_requests(f->e), *r;
-	size_t i, n = 0;
-
-	json_array_foreach(log, i, r)
-		if (json_integer_value(json_object_get(r, "status")) == status)
-			n++;
-	json_decref(log);
-	return n;
+	ck_assert_uint_eq(diff_count(tgt, now, what), 0);
+	topology_free(tgt);
+	topology_free(now);
 }
 
 static int
@@ -363,19 +347,62 @@ wave_index(struct fx *f, const char *name)
 	return -1;
 }
 
+/* Whether path ends with suffix, ignoring case as ARM does in paths. */
+static bool
+path_ends_with(const char *path, const char *suffix)
+{
+	size_t lp = path != NULL ? strlen(path) : 0, ls = strlen(suffix);
+
+	return path != NULL && lp >= ls && strcasecmp(path + lp - ls, suffix) == 0;
+}
+
 static size_t
 plan_steps_named(struct fx *f, const char *suffix)
 {
 	const json_t *w, *s;
-	size_t i, k, n = 0, ls = strlen(suffix);
+	size_t i, k, n = 0;
 
 	json_array_foreach(json_object_get(f->plan, "waves"), i, w)
-		json_array_foreach(json_object_get(w, "steps"), k, s) {
-			const char *p = json_path_str(s, "operation", "path", NULL);
-			if (p != NULL && strlen(p) >= ls && strcasecmp(p + strlen(p) - ls, suffix) == 0)
+		json_array_foreach(json_object_get(w, "steps"), k, s)
+			if (path_ends_with(json_path_str(s, "operation", "path", NULL), suffix))
 				n++;
-		}
 	return n;
+}
+
+/*
+ * Requests the emulator logged with this status (0: any 2xx), method
+ * (NULL: any) and path ending with suffix (NULL: any).
+ */
+static size_t
+count_requests(struct fx *f, int status, const char *method, const char *suffix)
+{
+	json_t *log = emulator_requests(f->e), *r;
+	size_t i, n = 0;
+
+	json_array_foreach(log, i, r) {
+		const char *m = json_str(r, "method");
+		json_int_t st = json_integer_value(json_object_get(r, "status"));
+
+		if ((status != 0 ? st == status : st >= 200 && st < 300) &&
+		    (method == NULL || (m != NULL && strcmp(m, method) == 0)) &&
+		    (suffix == NULL || path_ends_with(json_str(r, "path"), suffix)))
+			n++;
+	}
+	json_decref(log);
+	return n;
+}
+
+/* Accepted (2xx) POST requests whose path ends with suffix. */
+static size_t
+accepted_posts(struct fx *f, const char *suffix)
+{
+	return count_requests(f, 0, "POST", suffix);
+}
+
+static size_t
+count_status(struct fx *f, int status)
+{
+	return count_requests(f, status, NULL, NULL);
 }
 
 static size_t
@@ -393,13 +420,7 @@ count_events(struct fx *f, const char *name)
 static bool
 has_event(struct fx *f, const char *name)
 {
-	const json_t *ev;
-	size_t i;
-
-	json_array_foreach(f->events, i, ev)
-		if (strcmp(json_str(ev, "event"), name) == 0)
-			return true;
-	return false;
+	return count_events(f, name) > 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -408,7 +429,6 @@ has_event(struct fx *f, const char *name)
 START_TEST(test_a_three_wave_mesh_migration_ends_at_the_target)
 {
 	struct fx f;
-	struct topology *tgt, *now;
 	json_t *waves = NULL;
 	struct nw_err err = { 0 };
 
@@ -416,15 +436,11 @@ START_TEST(test_a_three_wave_mesh_migration_ends_at_the_target)
 	fx_plan(&f, "mesh");
 	ck_assert_int_eq(wave_index(&f, "rest"), 3);
 	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
-	tgt = fx_load(&f, "target.json");
-	now = fx_state(&f);
-	ck_assert_uint_eq(diff_count(tgt, now, "target vs estate"), 0);
+	fx_assert_at_target(&f, "target vs estate");
 	ck_assert_int_eq(store_wave_list(f.st, f.plan_id, &waves, &err), 0);
 	ck_assert_str_eq(json_str(json_array_get(waves, 3), "status"), "done");
 	ck_assert_uint_eq(accepted_posts(&f, "/commit"), plan_steps_named(&f, "/commit"));
 	json_decref(waves);
-	topology_free(tgt);
-	topology_free(now);
 	fx_stop(&f);
 }
 END_TEST
@@ -852,7 +868,6 @@ START_TEST(test_killed_at_random_step_boundaries_the_run_resumes_without_duplica
 		struct apply_opts o;
 		struct apply_result res;
 		struct nw_err err = { 0 };
-		struct topology *tgt, *now;
 		int rc, again = 0;
 
 		fx_start(&f, 1, 4, NULL);
@@ -884,11 +899,7 @@ START_TEST(test_killed_at_random_step_boundaries_the_run_resumes_without_duplica
 		if (has_event(&f, "step-reconcile"))
 			reconciled++;
 		if (trial % 3 != 2) {
-			tgt = fx_load(&f, "target.json");
-			now = fx_state(&f);
-			ck_assert_uint_eq(diff_count(tgt, now, "target vs estate after a crash"), 0);
-			topology_free(tgt);
-			topology_free(now);
+			fx_assert_at_target(&f, "target vs estate after a crash");
 		}
 		fx_stop(&f);
 	}
@@ -983,7 +994,6 @@ START_TEST(test_an_expired_token_is_refreshed_mid_run)
 	struct emulator_opts eo = { 0 };
 	struct nw_err err = { 0 };
 	struct provider_stats ps;
-	struct topology *tgt, *now;
 
 	fx_start(&f, 1, 4, NULL);
 	fx_plan(&f, "mesh");
@@ -1002,11 +1012,7 @@ START_TEST(test_an_expired_token_is_refreshed_mid_run)
 	ck_assert_uint_ge(count_status(&f, 401), 1);
 	provider_stats_get(f.p, &ps);
 	ck_assert_uint_ge(ps.auth, 2);
-	tgt = fx_load(&f, "target.json");
-	now = fx_state(&f);
-	ck_assert_uint_eq(diff_count(tgt, now, "target vs estate after a token refresh"), 0);
-	topology_free(tgt);
-	topology_free(now);
+	fx_assert_at_target(&f, "target vs estate after a token refresh");
 	fx_stop(&f);
 }
 END_TEST
@@ -1178,7 +1184,6 @@ START_TEST(test_an_interrupted_run_stops_partial_and_the_same_call_resumes)
 	struct nw_err err = { 0 };
 	volatile sig_atomic_t flag = 0;
 	void *arg[2];
-	struct topology *tgt, *now;
 	json_t *st = NULL;
 	int rc;
 
@@ -1198,11 +1203,7 @@ START_TEST(test_an_interrupted_run_stops_partial_and_the_same_call_resumes)
 	    (void *)1 : NULL);
 	json_decref(st);
 	fx_ok(&f, APPLY_FORWARD, APPLY_ALL, NULL);
-	tgt = fx_load(&f, "target.json");
-	now = fx_state(&f);
-	ck_assert_uint_eq(diff_count(tgt, now, "target vs estate after an interruption"), 0);
-	topology_free(tgt);
-	topology_free(now);
+	fx_assert_at_target(&f, "target vs estate after an interruption");
 	fx_stop(&f);
 }
 END_TEST

@@ -35,26 +35,28 @@ rng_below(uint64_t *s, unsigned n)
 	return (unsigned)(rng_next(s) % n);
 }
 
+/* Parses s as an address (addr) or a prefix; fails the test naming it. */
 static struct cidr
-P(const char *s)
+parse(const char *s, bool addr)
 {
 	struct cidr c;
 	struct nw_err err = { 0 };
-	int rc = cidr_parse(&c, s, &err);
+	int rc = addr ? cidr_parse_addr(&c, s, &err) : cidr_parse(&c, s, &err);
 
-	ck_assert_msg(rc == 0, "cannot parse \"%s\": %s", s, err.msg);
+	ck_assert_msg(rc == 0, "cannot parse %s\"%s\": %s", addr ? "address " : "", s, err.msg);
 	return c;
+}
+
+static struct cidr
+P(const char *s)
+{
+	return parse(s, false);
 }
 
 static struct cidr
 A(const char *s)
 {
-	struct cidr c;
-	struct nw_err err = { 0 };
-	int rc = cidr_parse_addr(&c, s, &err);
-
-	ck_assert_msg(rc == 0, "cannot parse address \"%s\": %s", s, err.msg);
-	return c;
+	return parse(s, true);
 }
 
 /* The message a rejected prefix gets; fails when it is accepted. */
@@ -156,6 +158,21 @@ aggregate_strs(struct cidr **out, size_t *nout, const char *const *cover,
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Asserts that aggregating cover around forbid, with floors f4 and f6, gives want. */
+static void
+expect_aggregate(const char *const *cover, size_t nc, const char *const *forbid, size_t nf, unsigned f4,
+    unsigned f6, const char *const *want, size_t nwant)
+{
+	struct cidr *out = NULL;
+	size_t n = 0;
+	struct nw_err err = { 0 };
+
+	ck_assert_msg(aggregate_strs(&out, &n, cover, nc, forbid, nf, f4, f6, &err) == 0, "aggregate: %s",
+	    err.msg);
+	assert_list(out, n, want, nwant);
+	free(out);
+}
 
 /* ---- parsing ------------------------------------------------------------ */
 
@@ -316,6 +333,24 @@ END_TEST
 
 START_TEST(test_ipv6_text_forms_of_rfc4291_parse)
 {
+	/* a text form (an address, or a prefix), bytes it parses to (at -1: no more), its length (-1: any) */
+	static const struct {
+		const char *text;
+		bool addr;
+		struct {
+			int at, value;
+		} bytes[3];
+		int len;
+	} forms[] = {
+		{ "::1", true, { { 15, 1 }, { -1, 0 }, { -1, 0 } }, 128 },
+		{ "1::", true, { { 1, 1 }, { -1, 0 }, { -1, 0 } }, -1 },
+		{ "1:2:3:4:5:6:7::", true, { { 13, 7 }, { 15, 0 }, { -1, 0 } }, -1 },
+		{ "::2:3:4:5:6:7:8", true, { { 1, 0 }, { 15, 8 }, { -1, 0 } }, -1 },
+		{ "::ffff:10.0.0.0/104", false, { { 10, 0xff }, { 11, 0xff }, { 12, 10 } }, 104 },
+		{ "64:ff9b::192.0.2.33", true, { { 1, 0x64 }, { 12, 192 }, { 15, 33 } }, -1 },
+		{ "1:2:3:4:5:6:1.2.3.4", true, { { 11, 6 }, { 12, 1 }, { -1, 0 } }, -1 },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true, { { 0, 0xff }, { 15, 0xff }, { -1, 0 } }, -1 },
+	};
 	struct cidr c = P("2001:0db8:0000:0000:0000:0000:0000:0000/32"), d;
 
 	ck_assert_int_eq(c.family, 6);
@@ -331,32 +366,18 @@ START_TEST(test_ipv6_text_forms_of_rfc4291_parse)
 	c = P("::/0");
 	for (unsigned i = 0; i < 16; i++)
 		ck_assert_int_eq(c.addr[i], 0);
-	c = A("::1");
-	ck_assert_int_eq(c.addr[15], 1);
-	ck_assert_int_eq(c.len, 128);
-	c = A("1::");
-	ck_assert_int_eq(c.addr[1], 1);
-	c = A("1:2:3:4:5:6:7::");
-	ck_assert_int_eq(c.addr[13], 7);
-	ck_assert_int_eq(c.addr[15], 0);
-	c = A("::2:3:4:5:6:7:8");
-	ck_assert_int_eq(c.addr[1], 0);
-	ck_assert_int_eq(c.addr[15], 8);
-	c = P("::ffff:10.0.0.0/104");
-	ck_assert_int_eq(c.addr[10], 0xff);
-	ck_assert_int_eq(c.addr[11], 0xff);
-	ck_assert_int_eq(c.addr[12], 10);
-	ck_assert_int_eq(c.len, 104);
-	c = A("64:ff9b::192.0.2.33");
-	ck_assert_int_eq(c.addr[1], 0x64);
-	ck_assert_int_eq(c.addr[12], 192);
-	ck_assert_int_eq(c.addr[15], 33);
-	c = A("1:2:3:4:5:6:1.2.3.4");
-	ck_assert_int_eq(c.addr[11], 6);
-	ck_assert_int_eq(c.addr[12], 1);
-	c = A("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
-	ck_assert_int_eq(c.addr[0], 0xff);
-	ck_assert_int_eq(c.addr[15], 0xff);
+	for (size_t i = 0; i < N(forms); i++) {
+		const char *text = forms[i].text;
+
+		c = parse(text, forms[i].addr);
+		for (size_t k = 0; k < N(forms[i].bytes) && forms[i].bytes[k].at >= 0; k++) {
+			int at = forms[i].bytes[k].at, want = forms[i].bytes[k].value;
+
+			ck_assert_msg(c.addr[at] == want, "%s: byte %d is %#x, not %#x", text, at, c.addr[at], want);
+		}
+		if (forms[i].len >= 0)
+			ck_assert_msg(c.len == forms[i].len, "%s: length %u, not %d", text, c.len, forms[i].len);
+	}
 }
 END_TEST
 
@@ -568,6 +589,31 @@ START_TEST(test_table_rejects_null_values_and_bad_prefixes)
 }
 END_TEST
 
+/* One look-up: key (an address, or a prefix when prefix is set) finds &vals[want]. */
+struct lookup_case {
+	const char *key;
+	bool prefix;
+	int want;
+	const char *match; /* the prefix it matched, as text (NULL: not asked for) */
+};
+
+static void
+expect_lookups(const struct cidr_table *t, const struct lookup_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct lookup_case *c = &cases[i];
+		struct cidr k = parse(c->key, !c->prefix), m;
+		char buf[CIDR_STRLEN];
+
+		ck_assert_msg(cidr_table_lookup(t, &k, c->match != NULL ? &m : NULL) == &vals[c->want],
+		    "%s does not find entry %d", c->key, c->want);
+		if (c->match != NULL) {
+			cidr_format(&m, buf);
+			ck_assert_msg(strcmp(buf, c->match) == 0, "%s matched %s, not %s", c->key, buf, c->match);
+		}
+	}
+}
+
 START_TEST(test_table_lookup_picks_the_longest_prefix)
 {
 	struct cidr_table *t = cidr_table_new();
@@ -575,8 +621,23 @@ START_TEST(test_table_lookup_picks_the_longest_prefix)
 		"0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3/32",
 		"::/0", "2001:db8::/32", "2001:db8:1::/48", "::ffff:10.0.0.0/104",
 	};
+	/* what each key finds among pfx, and the prefix it matched (NULL: not asked) */
+	static const struct lookup_case lookups[] = {
+		{ "10.1.2.3", false, 4, "10.1.2.3/32" },
+		{ "10.1.2.4", false, 3, "10.1.2.0/24" },
+		{ "10.1.3.4", false, 2, NULL },
+		{ "10.200.0.1", false, 1, "10.0.0.0/8" },
+		{ "192.0.2.1", false, 0, "0.0.0.0/0" },
+		/* A prefix as the key matches only prefixes holding all of it. */
+		{ "10.1.0.0/16", true, 2, NULL },
+		{ "10.0.0.0/15", true, 1, NULL },
+		/* The families do not see each other: ::ffff:10.1.2.3 is IPv6. */
+		{ "::ffff:10.1.2.3", false, 8, "::ffff:10.0.0.0/104" },
+		{ "2001:db8:1:2::9", false, 7, "2001:db8:1::/48" },
+		{ "2001:db8:2::1", false, 6, NULL },
+		{ "fe80::1", false, 5, NULL },
+	};
 	struct cidr m, a;
-	char buf[CIDR_STRLEN];
 
 	for (size_t i = 0; i < N(pfx); i++) {
 		struct cidr p = P(pfx[i]);
@@ -584,43 +645,7 @@ START_TEST(test_table_lookup_picks_the_longest_prefix)
 		ck_assert_int_eq(cidr_table_add(t, &p, &vals[i]), 0);
 	}
 	ck_assert_uint_eq(cidr_table_count(t), N(pfx));
-	a = A("10.1.2.3");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[4]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "10.1.2.3/32");
-	a = A("10.1.2.4");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[3]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "10.1.2.0/24");
-	a = A("10.1.3.4");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, NULL), &vals[2]);
-	a = A("10.200.0.1");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[1]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "10.0.0.0/8");
-	a = A("192.0.2.1");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[0]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "0.0.0.0/0");
-	/* A prefix as the key matches only prefixes holding all of it. */
-	a = P("10.1.0.0/16");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, NULL), &vals[2]);
-	a = P("10.0.0.0/15");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, NULL), &vals[1]);
-
-	/* The families do not see each other: ::ffff:10.1.2.3 is IPv6. */
-	a = A("::ffff:10.1.2.3");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[8]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "::ffff:10.0.0.0/104");
-	a = A("2001:db8:1:2::9");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, &m), &vals[7]);
-	cidr_format(&m, buf);
-	ck_assert_str_eq(buf, "2001:db8:1::/48");
-	a = A("2001:db8:2::1");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, NULL), &vals[6]);
-	a = A("fe80::1");
-	ck_assert_ptr_eq(cidr_table_lookup(t, &a, NULL), &vals[5]);
+	expect_lookups(t, lookups, N(lookups));
 	cidr_table_free(t);
 
 	/* Without a default route a miss is NULL. */
@@ -827,14 +852,8 @@ START_TEST(test_aggregate_finds_the_fewest_prefixes_around_a_forbidden_one)
 	static const char *const cover[] = { "10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16" };
 	static const char *const forbid[] = { "10.0.0.0/16" };
 	static const char *const want[] = { "10.1.0.0/16", "10.2.0.0/15" };
-	struct cidr *out = NULL;
-	size_t n = 0;
-	struct nw_err err = { 0 };
 
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, N(cover), forbid, N(forbid),
-	    8, 0, &err), 0);
-	assert_list(out, n, want, N(want));
-	free(out);
+	expect_aggregate(cover, N(cover), forbid, N(forbid), 8, 0, want, N(want));
 }
 END_TEST
 
@@ -845,18 +864,9 @@ START_TEST(test_aggregate_may_lie_inside_a_forbidden_supernet)
 	static const char *const forbid[] = { "10.0.0.0/8" };
 	static const char *const want[] = { "10.0.0.0/9" };
 	static const char *const want2[] = { "10.0.0.0/9", "10.128.0.0/9" };
-	struct cidr *out = NULL;
-	size_t n = 0;
-	struct nw_err err = { 0 };
 
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, N(cover), forbid, N(forbid),
-	    8, 0, &err), 0);
-	assert_list(out, n, want, N(want));
-	free(out);
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover2, N(cover2), forbid,
-	    N(forbid), 0, 0, &err), 0);
-	assert_list(out, n, want2, N(want2));
-	free(out);
+	expect_aggregate(cover, N(cover), forbid, N(forbid), 8, 0, want, N(want));
+	expect_aggregate(cover2, N(cover2), forbid, N(forbid), 0, 0, want2, N(want2));
 }
 END_TEST
 
@@ -869,29 +879,14 @@ START_TEST(test_aggregate_honours_the_floor)
 	static const char *const w24[] = { "10.0.0.0/24", "10.0.1.0/24" };
 	static const char *const wide[] = { "10.0.0.0/8", "10.1.0.0/16", "11.0.0.0/8" };
 	static const char *const wwide[] = { "10.0.0.0/8", "11.0.0.0/8" };
-	struct cidr *out = NULL;
-	size_t n = 0;
-	struct nw_err err = { 0 };
 
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, 2, NULL, 0, 0, 0, &err), 0);
-	assert_list(out, n, all, 1);
-	free(out);
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, 2, NULL, 0, 16, 0, &err), 0);
-	assert_list(out, n, w16, 1);
-	free(out);
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, 2, NULL, 0, 23, 0, &err), 0);
-	assert_list(out, n, w23, 1);
-	free(out);
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, 2, NULL, 0, 24, 0, &err), 0);
-	assert_list(out, n, w24, 2);
-	free(out);
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, 2, NULL, 0, 99, 0, &err), 0);
-	assert_list(out, n, w24, 2);
-	free(out);
+	expect_aggregate(cover, 2, NULL, 0, 0, 0, all, 1);
+	expect_aggregate(cover, 2, NULL, 0, 16, 0, w16, 1);
+	expect_aggregate(cover, 2, NULL, 0, 23, 0, w23, 1);
+	expect_aggregate(cover, 2, NULL, 0, 24, 0, w24, 2);
+	expect_aggregate(cover, 2, NULL, 0, 99, 0, w24, 2);
 	/* A cover prefix shorter than the floor stays as it is, not split. */
-	ck_assert_int_eq(aggregate_strs(&out, &n, wide, N(wide), NULL, 0, 16, 0, &err), 0);
-	assert_list(out, n, wwide, N(wwide));
-	free(out);
+	expect_aggregate(wide, N(wide), NULL, 0, 16, 0, wwide, N(wwide));
 }
 END_TEST
 
@@ -934,19 +929,10 @@ START_TEST(test_aggregate_ipv6_and_mixed_families)
 	};
 	static const char *const cover2[] = { "2001:db8:1::/48", "2001:db8:ff::/48" };
 	static const char *const want2[] = { "2001:db8::/32" };
-	struct cidr *out = NULL;
-	size_t n = 0;
-	struct nw_err err = { 0 };
 
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, N(cover), forbid, N(forbid),
-	    8, 32, &err), 0);
-	assert_list(out, n, want, N(want));
-	free(out);
+	expect_aggregate(cover, N(cover), forbid, N(forbid), 8, 32, want, N(want));
 	/* The IPv4 floor does not bind IPv6, and the other way round. */
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover2, N(cover2), NULL, 0, 30, 32,
-	    &err), 0);
-	assert_list(out, n, want2, N(want2));
-	free(out);
+	expect_aggregate(cover2, N(cover2), NULL, 0, 30, 32, want2, N(want2));
 }
 END_TEST
 
@@ -972,14 +958,8 @@ START_TEST(test_aggregate_dedupes_and_absorbs_nested_cover)
 		"10.0.0.0/22",
 	};
 	static const char *const want[] = { "10.0.0.0/22" };
-	struct cidr *out = NULL;
-	size_t n = 0;
-	struct nw_err err = { 0 };
 
-	ck_assert_int_eq(aggregate_strs(&out, &n, cover, N(cover), NULL, 0, 22, 0,
-	    &err), 0);
-	assert_list(out, n, want, N(want));
-	free(out);
+	expect_aggregate(cover, N(cover), NULL, 0, 22, 0, want, N(want));
 }
 END_TEST
 

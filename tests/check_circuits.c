@@ -187,19 +187,28 @@ run_free(struct run *r)
 }
 
 /*
- * Asserts that checking doc (stolen) finds exactly one finding, of sev and
- * code saying text, or none when code is NULL.
+ * Asserts that checking doc (stolen), for the circuits ids names (n of
+ * them; none: every circuit), finds exactly one finding, of sev and code
+ * saying text, or none when code is NULL.
  */
 static void
-expect_only(json_t *doc, enum finding_severity sev, const char *code, const char *text)
+expect_only_ids(json_t *doc, const char *const *ids, size_t n, enum finding_severity sev, const char *code,
+    const char *text)
 {
 	struct run r;
 
-	run(&r, doc);
+	run_ids(&r, doc, ids, n);
 	if (code != NULL)
 		ck_assert_uint_eq(test_findings_count(&r.f, sev, code, text), 1);
 	ck_assert_uint_eq(r.f.n, code != NULL ? 1 : 0);
 	run_free(&r);
+}
+
+/* expect_only_ids for every circuit. */
+static void
+expect_only(json_t *doc, enum finding_severity sev, const char *code, const char *text)
+{
+	expect_only_ids(doc, NULL, 0, sev, code, text);
 }
 
 /* Asserts that checking doc (stolen) finds nothing. */
@@ -247,10 +256,8 @@ START_TEST(test_a_used_circuit_without_private_peering_is_an_error)
 	/* a hand-written file without "peerings" is not judged by check ... */
 	expect_clean(estate(NULL, NULL, NULL, NULL));
 	/* ... but a plan that depends on the circuit is told to discover it */
-	run_ids(&r, estate(NULL, NULL, NULL, NULL), ids, 1);
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_WARNING, "circuit-peerings-unknown", "er-1"), 1);
-	ck_assert_uint_eq(r.f.n, 1);
-	run_free(&r);
+	expect_only_ids(estate(NULL, NULL, NULL, NULL), ids, 1, SEV_WARNING, "circuit-peerings-unknown",
+	    "er-1");
 }
 END_TEST
 
@@ -330,7 +337,6 @@ vlan_findings(long long vlan, const char *code)
 
 START_TEST(test_a_vlan_outside_802_1q_or_shared_is_an_error)
 {
-	struct run r;
 	struct pp ms = GOOD;
 
 	ck_assert_uint_eq(vlan_findings(0, "circuit-vlan-invalid"), 1);
@@ -342,12 +348,9 @@ START_TEST(test_a_vlan_outside_802_1q_or_shared_is_an_error)
 	ms.type = "MicrosoftPeering";
 	ms.p1 = "203.0.113.0/30";
 	ms.p2 = "203.0.113.4/30";
-	run(&r, estate(json_pack("[o, o]", peering_json(&GOOD, "AzurePrivatePeering"),
-	    peering_json(&ms, "MicrosoftPeering")), NULL, NULL, NULL));
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-vlan-duplicate",
-	    "peerings AzurePrivatePeering and MicrosoftPeering of circuit er-1 both use VLAN 100"), 1);
-	ck_assert_uint_eq(r.f.n, 1);
-	run_free(&r);
+	expect_only(estate(json_pack("[o, o]", peering_json(&GOOD, "AzurePrivatePeering"),
+	    peering_json(&ms, "MicrosoftPeering")), NULL, NULL, NULL), SEV_ERROR, "circuit-vlan-duplicate",
+	    "peerings AzurePrivatePeering and MicrosoftPeering of circuit er-1 both use VLAN 100");
 }
 END_TEST
 
@@ -365,50 +368,40 @@ prefixes(struct run *r, const char *p1, const char *p2, const char *v6a, const c
 
 START_TEST(test_peer_prefixes_must_be_two_distinct_links_outside_every_vnet)
 {
+	/* the four peer prefixes, the finding expected (code NULL: none) and how many findings (-1: any) */
+	static const struct {
+		const char *p1, *p2, *v6a, *v6b, *code, *text;
+		int total;
+	} cases[] = {
+		{ "192.168.255.0/29", "192.168.255.8/30", NULL, NULL, "circuit-peer-prefix-length",
+		    "primaryPeerAddressPrefix 192.168.255.0/29, not an IPv4 /30", 1 },
+		{ "192.168.255.0/30", "192.168.255.0/30", NULL, NULL, "circuit-peer-prefix-overlap",
+		    "uses 192.168.255.0/30 for the primary link and 192.168.255.0/30 for the secondary", 1 },
+		{ "10.2.3.0/30", "192.168.255.4/30", NULL, NULL, "circuit-peer-prefix-vnet-overlap",
+		    "primaryPeerAddressPrefix 10.2.3.0/30 inside VNet spoke's address space 10.2.0.0/16", 1 },
+		{ "192.168.255.0/30", NULL, NULL, NULL, "circuit-peer-prefix-missing",
+		    "a primary IPv4 peer prefix but no secondary one", -1 },
+		{ NULL, NULL, NULL, NULL, "circuit-peer-prefix-missing", "has no peer address prefixes", -1 },
+		/* IPv6 alone is allowed; its links are /126 */
+		{ NULL, NULL, "fd00:ffff::/126", "fd00:ffff::4/126", NULL, NULL, 0 },
+		{ NULL, NULL, "fd00:ffff::/64", "fd00:fffe::/126", "circuit-peer-prefix-length",
+		    "fd00:ffff::/64, not an IPv6 /126", 1 },
+		/* an IPv6 prefix where IPv4 belongs */
+		{ "fd00:ffff::/126", "192.168.255.4/30", NULL, NULL, "circuit-peer-prefix-length", "not an IPv4 /30",
+		    -1 },
+	};
 	struct run r;
 
-	prefixes(&r, "192.168.255.0/29", "192.168.255.8/30", NULL, NULL);
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-length",
-	    "primaryPeerAddressPrefix 192.168.255.0/29, not an IPv4 /30"), 1);
-	ck_assert_uint_eq(r.f.n, 1);
-	run_free(&r);
-
-	prefixes(&r, "192.168.255.0/30", "192.168.255.0/30", NULL, NULL);
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-overlap",
-	    "uses 192.168.255.0/30 for the primary link and 192.168.255.0/30 for the secondary"), 1);
-	ck_assert_uint_eq(r.f.n, 1);
-	run_free(&r);
-
-	prefixes(&r, "10.2.3.0/30", "192.168.255.4/30", NULL, NULL);
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-vnet-overlap",
-	    "primaryPeerAddressPrefix 10.2.3.0/30 inside VNet spoke's address space 10.2.0.0/16"), 1);
-	ck_assert_uint_eq(r.f.n, 1);
-	run_free(&r);
-
-	prefixes(&r, "192.168.255.0/30", NULL, NULL, NULL);
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-missing",
-	    "a primary IPv4 peer prefix but no secondary one"), 1);
-	run_free(&r);
-
-	prefixes(&r, NULL, NULL, NULL, NULL);
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-missing",
-	    "has no peer address prefixes"), 1);
-	run_free(&r);
-
-	/* IPv6 alone is allowed; its links are /126 */
-	prefixes(&r, NULL, NULL, "fd00:ffff::/126", "fd00:ffff::4/126");
-	ck_assert_uint_eq(r.f.n, 0);
-	run_free(&r);
-	prefixes(&r, NULL, NULL, "fd00:ffff::/64", "fd00:fffe::/126");
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-length",
-	    "fd00:ffff::/64, not an IPv6 /126"), 1);
-	ck_assert_uint_eq(r.f.n, 1);
-	run_free(&r);
-	/* an IPv6 prefix where IPv4 belongs */
-	prefixes(&r, "fd00:ffff::/126", "192.168.255.4/30", NULL, NULL);
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-peer-prefix-length",
-	    "not an IPv4 /30"), 1);
-	run_free(&r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		prefixes(&r, cases[i].p1, cases[i].p2, cases[i].v6a, cases[i].v6b);
+		if (cases[i].code != NULL)
+			ck_assert_msg(test_findings_count(&r.f, SEV_ERROR, cases[i].code, cases[i].text) == 1,
+			    "case %zu: no %s finding \"%s\"", i, cases[i].code, cases[i].text);
+		if (cases[i].total >= 0)
+			ck_assert_msg(r.f.n == (size_t)cases[i].total, "case %zu: %zu findings, not %d", i, r.f.n,
+			    cases[i].total);
+		run_free(&r);
+	}
 }
 END_TEST
 
@@ -511,11 +504,8 @@ START_TEST(test_only_the_named_circuits_are_judged_and_a_missing_one_is_a_findin
 	ck_assert_uint_eq(r.f.n, 2);
 	run_free(&r);
 
-	run_ids(&r, estate(one(&p), NULL, NULL, NULL), vnet, 1);
-	ck_assert_uint_eq(test_findings_count(&r.f, SEV_ERROR, "circuit-missing",
-	    "is not an ExpressRoute circuit"), 1);
-	ck_assert_uint_eq(r.f.n, 1);
-	run_free(&r);
+	expect_only_ids(estate(one(&p), NULL, NULL, NULL), vnet, 1, SEV_ERROR, "circuit-missing",
+	    "is not an ExpressRoute circuit");
 }
 END_TEST
 

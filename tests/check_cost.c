@@ -57,6 +57,52 @@ add_gate(json_t *w, const char *kind, int reads)
 	    reads));
 }
 
+/* A wave costed with round figures (round_params), both buckets full to begin with. */
+struct fx {
+	struct cost_params p;
+	struct cost_tokens t;
+	struct cost_wave c;
+	json_t *w;
+};
+
+static void
+fx_start(struct fx *f)
+{
+	round_params(&f->p);
+	cost_tokens_full(&f->p, &f->t);
+	f->w = wave_new();
+}
+
+/*
+ * Adds n steps of action to the wave, on the resources prefix0000 ...
+ * (numbered with width digits), each reading reads times and writing once.
+ */
+static void
+fx_add_steps(struct fx *f, int n, const char *prefix, int width, const char *action, bool lro, int reads)
+{
+	char id[64];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s%0*d", prefix, width, i);
+		json_array_append_new(json_object_get(f->w, "steps"), step(action, id, NULL, lro, reads, 1));
+	}
+}
+
+/* Costs the wave, which must succeed. */
+static void
+fx_cost(struct fx *f)
+{
+	ck_assert_int_eq(cost_wave(f->w, &f->p, &f->t, &f->c), 0);
+}
+
+/* Costs the wave and returns how many seconds it takes. */
+static long
+fx_seconds(struct fx *f)
+{
+	fx_cost(f);
+	return f->c.seconds;
+}
+
 START_TEST(test_defaults_are_arms_buckets_and_the_engines_pace)
 {
 	struct cost_params p;
@@ -121,41 +167,32 @@ END_TEST
  */
 START_TEST(test_a_mesh_wave_counts_reads_commit_and_polls)
 {
-	struct cost_params p;
-	struct cost_tokens t;
-	struct cost_wave c;
-	json_t *w = wave_new(), *j;
-	char id[64];
-	int i;
+	struct fx f;
+	json_t *j;
 
-	round_params(&p);
-	cost_tokens_full(&p, &t);
-	for (i = 0; i < 600; i++) {
-		snprintf(id, sizeof(id), "/sm/%04d", i);
-		json_array_append_new(json_object_get(w, "steps"), step("add-static-member", id, NULL, false,
-		    2, 1));
-	}
-	json_array_append_new(json_object_get(w, "steps"), step("commit", "/nm", NULL, true, 2, 1));
-	add_gate(w, "deployment-status", 1);
-	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
-	ck_assert_int_eq(c.writes, 602);
-	ck_assert_int_eq(c.drift_reads, 601);
-	ck_assert_int_eq(c.polls, 18);
-	ck_assert_int_eq(c.reads, 1821);
-	ck_assert(fabs(c.throttle - 62.84) < 1e-6);
-	ck_assert(fabs(c.operations - 180) < 1e-9);
-	ck_assert(c.gates == 0);
-	ck_assert(c.requests == 0);
-	ck_assert_int_eq(c.seconds, 243);
+	fx_start(&f);
+	fx_add_steps(&f, 600, "/sm/", 4, "add-static-member", false, 2);
+	json_array_append_new(json_object_get(f.w, "steps"), step("commit", "/nm", NULL, true, 2, 1));
+	add_gate(f.w, "deployment-status", 1);
+	fx_cost(&f);
+	ck_assert_int_eq(f.c.writes, 602);
+	ck_assert_int_eq(f.c.drift_reads, 601);
+	ck_assert_int_eq(f.c.polls, 18);
+	ck_assert_int_eq(f.c.reads, 1821);
+	ck_assert(fabs(f.c.throttle - 62.84) < 1e-6);
+	ck_assert(fabs(f.c.operations - 180) < 1e-9);
+	ck_assert(f.c.gates == 0);
+	ck_assert(f.c.requests == 0);
+	ck_assert_int_eq(f.c.seconds, 243);
 	/* the commit refilled both buckets; the gate's POST took one write */
-	ck_assert(fabs(t.read - 250) < 1e-9);
-	ck_assert(fabs(t.write - 199) < 1e-9);
-	j = cost_wave_json(&c);
+	ck_assert(fabs(f.t.read - 250) < 1e-9);
+	ck_assert(fabs(f.t.write - 199) < 1e-9);
+	j = cost_wave_json(&f.c);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "throttleSeconds")), 63);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "operationSeconds")), 180);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "seconds")), 243);
 	json_decref(j);
-	json_decref(w);
+	json_decref(f.w);
 }
 END_TEST
 
@@ -165,26 +202,16 @@ END_TEST
  */
 START_TEST(test_undocumented_operations_take_a_poll_each_eight_at_once)
 {
-	struct cost_params p;
-	struct cost_tokens t;
-	struct cost_wave c;
-	json_t *w = wave_new();
-	char id[64];
-	int i;
+	struct fx f;
 
-	round_params(&p);
-	cost_tokens_full(&p, &t);
-	for (i = 0; i < 20; i++) {
-		snprintf(id, sizeof(id), "/vnet/%02d", i);
-		json_array_append_new(json_object_get(w, "steps"), step("set-vnet-private-endpoint-policies",
-		    id, NULL, true, 2, 1));
-	}
-	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
-	ck_assert_int_eq(c.polls, 20);
-	ck_assert(fabs(c.operations - 25) < 1e-9);
-	ck_assert(c.throttle == 0); /* 20 writes, 80 reads: inside both bursts */
-	ck_assert_int_eq(c.seconds, 25);
-	json_decref(w);
+	fx_start(&f);
+	fx_add_steps(&f, 20, "/vnet/", 2, "set-vnet-private-endpoint-policies", true, 2);
+	fx_cost(&f);
+	ck_assert_int_eq(f.c.polls, 20);
+	ck_assert(fabs(f.c.operations - 25) < 1e-9);
+	ck_assert(f.c.throttle == 0); /* 20 writes, 80 reads: inside both bursts */
+	ck_assert_int_eq(f.c.seconds, 25);
+	json_decref(f.w);
 }
 END_TEST
 
@@ -195,25 +222,23 @@ END_TEST
  */
 START_TEST(test_steps_on_one_key_follow_each_other)
 {
-	struct cost_params p;
-	struct cost_tokens t;
-	struct cost_wave c;
-	json_t *w = wave_new(), *steps = json_object_get(w, "steps");
+	struct fx f;
+	json_t *steps;
 
-	round_params(&p);
-	cost_tokens_full(&p, &t);
+	fx_start(&f);
+	steps = json_object_get(f.w, "steps");
 	json_array_append_new(steps, step("prepare-migration", "/gw/a", "/gw/a", true, 2, 1));
 	json_array_append_new(steps, step("execute-migration", "/gw/a", "/gw/a", true, 2, 1));
 	json_array_append_new(steps, step("prepare-migration", "/gw/b", "/gw/b", true, 2, 1));
-	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
-	ck_assert(fabs(c.operations - 3600) < 1e-9);
-	ck_assert_int_eq(c.polls, 630);
-	ck_assert_int_eq(c.drift_reads, 2);
+	fx_cost(&f);
+	ck_assert(fabs(f.c.operations - 3600) < 1e-9);
+	ck_assert_int_eq(f.c.polls, 630);
+	ck_assert_int_eq(f.c.drift_reads, 2);
 	/* reads 6 + 2 + 630 = 638: 388 over the burst at 25/s = 15.52 s */
-	ck_assert_int_eq(c.reads, 638);
-	ck_assert(fabs(c.throttle - 15.52) < 1e-6);
-	ck_assert_int_eq(c.seconds, 3616);
-	json_decref(w);
+	ck_assert_int_eq(f.c.reads, 638);
+	ck_assert(fabs(f.c.throttle - 15.52) < 1e-6);
+	ck_assert_int_eq(f.c.seconds, 3616);
+	json_decref(f.w);
 }
 END_TEST
 
@@ -225,25 +250,21 @@ END_TEST
  */
 START_TEST(test_gates_wait_for_registrations_and_their_own_operations)
 {
-	struct cost_params p;
-	struct cost_tokens t;
-	struct cost_wave c;
-	json_t *w = wave_new();
+	struct fx f;
 
-	round_params(&p);
-	cost_tokens_full(&p, &t);
-	json_array_append_new(json_object_get(w, "steps"), step("register-feature", "/sub/features/x",
+	fx_start(&f);
+	json_array_append_new(json_object_get(f.w, "steps"), step("register-feature", "/sub/features/x",
 	    NULL, false, 1, 1));
-	add_gate(w, "feature-registered", 1);
-	add_gate(w, "effective-routes", 4);
-	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
-	ck_assert(fabs(c.gates - 310) < 1e-9);
-	ck_assert(c.operations == 0);
-	ck_assert_int_eq(c.writes, 1 + 4);
-	ck_assert_int_eq(c.reads, 1 + 1 + 1 + 4); /* the step, its drift read, the feature gate, 4 polls */
-	ck_assert_int_eq(c.polls, 4);
-	ck_assert_int_eq(c.seconds, 310);
-	json_decref(w);
+	add_gate(f.w, "feature-registered", 1);
+	add_gate(f.w, "effective-routes", 4);
+	fx_cost(&f);
+	ck_assert(fabs(f.c.gates - 310) < 1e-9);
+	ck_assert(f.c.operations == 0);
+	ck_assert_int_eq(f.c.writes, 1 + 4);
+	ck_assert_int_eq(f.c.reads, 1 + 1 + 1 + 4); /* the step, its drift read, the feature gate, 4 polls */
+	ck_assert_int_eq(f.c.polls, 4);
+	ck_assert_int_eq(f.c.seconds, 310);
+	json_decref(f.w);
 }
 END_TEST
 
@@ -254,36 +275,23 @@ END_TEST
  */
 START_TEST(test_tokens_carry_across_waves_and_refill_while_idle)
 {
-	struct cost_params p;
-	struct cost_tokens t;
-	struct cost_wave c;
-	json_t *w = wave_new();
-	char id[64];
-	int i;
+	struct fx f;
 
-	round_params(&p);
-	for (i = 0; i < 150; i++) {
-		snprintf(id, sizeof(id), "/x/%03d", i);
-		json_array_append_new(json_object_get(w, "steps"), step("add-static-member", id, NULL, false,
-		    0, 1));
-	}
-	cost_tokens_full(&p, &t);
-	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
-	ck_assert_int_eq(c.seconds, 0);
-	ck_assert(fabs(t.write - 50) < 1e-9);
-	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
-	ck_assert_int_eq(c.seconds, 10);
+	fx_start(&f);
+	fx_add_steps(&f, 150, "/x/", 3, "add-static-member", false, 0);
+	ck_assert_int_eq(fx_seconds(&f), 0);
+	ck_assert(fabs(f.t.write - 50) < 1e-9);
+	ck_assert_int_eq(fx_seconds(&f), 10);
 
-	cost_tokens_full(&p, &t);
-	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
-	cost_idle(&p, &t, 5);
-	ck_assert(fabs(t.write - 100) < 1e-9);
-	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
-	ck_assert_int_eq(c.seconds, 5);
+	cost_tokens_full(&f.p, &f.t);
+	fx_cost(&f);
+	cost_idle(&f.p, &f.t, 5);
+	ck_assert(fabs(f.t.write - 100) < 1e-9);
+	ck_assert_int_eq(fx_seconds(&f), 5);
 	/* idling never fills a bucket past its burst */
-	cost_idle(&p, &t, 1e6);
-	ck_assert(fabs(t.write - 200) < 1e-9 && fabs(t.read - 250) < 1e-9);
-	json_decref(w);
+	cost_idle(&f.p, &f.t, 1e6);
+	ck_assert(fabs(f.t.write - 200) < 1e-9 && fabs(f.t.read - 250) < 1e-9);
+	json_decref(f.w);
 }
 END_TEST
 
@@ -294,55 +302,35 @@ END_TEST
  */
 START_TEST(test_microsoft_networks_five_minute_limit_bites_past_a_thousand_writes)
 {
-	struct cost_params p;
-	struct cost_tokens t;
-	struct cost_wave c;
-	json_t *w = wave_new();
-	char id[64];
-	int i;
+	struct fx f;
 
-	round_params(&p);
-	cost_tokens_full(&p, &t);
-	for (i = 0; i < 1500; i++) {
-		snprintf(id, sizeof(id), "/x/%04d", i);
-		json_array_append_new(json_object_get(w, "steps"), step("add-static-member", id, NULL, false,
-		    0, 1));
-	}
-	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
-	ck_assert(fabs(c.throttle - 150) < 1e-6);
-	ck_assert_int_eq(c.seconds, 150);
+	fx_start(&f);
+	fx_add_steps(&f, 1500, "/x/", 4, "add-static-member", false, 0);
+	fx_cost(&f);
+	ck_assert(fabs(f.c.throttle - 150) < 1e-6);
+	ck_assert_int_eq(f.c.seconds, 150);
 	/* while the network bucket was waited for, ARM's refilled 20 s worth: 200 */
-	ck_assert(fabs(t.write - 200) < 1e-9);
-	ck_assert(fabs(t.net) < 1e-9);
-	json_decref(w);
+	ck_assert(fabs(f.t.write - 200) < 1e-9);
+	ck_assert(fabs(f.t.net) < 1e-9);
+	json_decref(f.w);
 }
 END_TEST
 
 /* Latency: 80 requests of 0.1 s, 8 at once, take 1 s when no bucket is the bound. */
 START_TEST(test_latency_spreads_over_the_parallel_slots)
 {
-	struct cost_params p;
-	struct cost_tokens t;
-	struct cost_wave c;
-	json_t *w = wave_new();
-	char id[64];
-	int i;
+	struct fx f;
 
-	round_params(&p);
-	p.latency = 0.1;
-	cost_tokens_full(&p, &t);
-	for (i = 0; i < 20; i++) {
-		snprintf(id, sizeof(id), "/x/%03d", i);
-		json_array_append_new(json_object_get(w, "steps"), step("add-static-member", id, NULL, false,
-		    2, 1));
-	}
+	fx_start(&f);
+	f.p.latency = 0.1;
+	fx_add_steps(&f, 20, "/x/", 3, "add-static-member", false, 2);
 	/* 20 writes, 40 reads, 20 drift reads: 80 requests */
-	ck_assert_int_eq(cost_wave(w, &p, &t, &c), 0);
-	ck_assert_int_eq(c.writes + c.reads, 80);
-	ck_assert(fabs(c.requests - 1.0) < 1e-9);
-	ck_assert_int_eq(c.seconds, 1);
-	ck_assert_int_eq(cost_wave(json_null(), &p, &t, &c), -1);
-	json_decref(w);
+	fx_cost(&f);
+	ck_assert_int_eq(f.c.writes + f.c.reads, 80);
+	ck_assert(fabs(f.c.requests - 1.0) < 1e-9);
+	ck_assert_int_eq(f.c.seconds, 1);
+	ck_assert_int_eq(cost_wave(json_null(), &f.p, &f.t, &f.c), -1);
+	json_decref(f.w);
 }
 END_TEST
 

@@ -95,7 +95,20 @@ struct pair {
 	struct diff d;
 };
 
-/* Diffs the base against tgt (stolen). */
+/* Lists the entries when NW_TEST_VERBOSE is set, to see what a failing test got. */
+static void
+dump_diff(const struct diff *d)
+{
+	size_t i;
+
+	if (getenv("NW_TEST_VERBOSE") == NULL)
+		return;
+	for (i = 0; i < d->n; i++)
+		fprintf(stderr, "  %s %s %s\n", diff_kind_name(d->v[i].kind), d->v[i].resource_id,
+		    d->v[i].pointer);
+}
+
+/* Diffs the base against tgt (stolen), listing the entries when NW_TEST_VERBOSE is set. */
 static void
 diff_against(struct pair *p, json_t *tgt)
 {
@@ -104,6 +117,7 @@ diff_against(struct pair *p, json_t *tgt)
 	p->cur = test_topology_doc(base_json(), "<test>");
 	p->tgt = test_topology_doc(tgt, "<test>");
 	ck_assert_msg(diff_topologies(&p->d, p->cur, p->tgt, &err) == 0, "diff: %s", err.msg);
+	dump_diff(&p->d);
 }
 
 static void
@@ -125,19 +139,6 @@ entry_at(const struct diff *d, const char *id, const char *pointer)
 	return NULL;
 }
 
-/* Lists the entries when NW_TEST_VERBOSE is set, to see what a failing test got. */
-static void
-dump_diff(const struct diff *d)
-{
-	size_t i;
-
-	if (getenv("NW_TEST_VERBOSE") == NULL)
-		return;
-	for (i = 0; i < d->n; i++)
-		fprintf(stderr, "  %s %s %s\n", diff_kind_name(d->v[i].kind), d->v[i].resource_id,
-		    d->v[i].pointer);
-}
-
 /* Asserts that target (stolen) differs in nothing from the base. */
 static void
 expect_no_difference(json_t *target)
@@ -145,7 +146,6 @@ expect_no_difference(json_t *target)
 	struct pair p;
 
 	diff_against(&p, target);
-	dump_diff(&p.d);
 	ck_assert_uint_eq(p.d.n, 0);
 	pair_free(&p);
 }
@@ -191,7 +191,6 @@ START_TEST(test_a_resource_gone_from_the_target_is_removed_with_its_current_body
 			json_array_remove(res, i);
 	json_object_del(json_object_get(t, "observed"), "avnmDeployments");
 	diff_against(&p, t);
-	dump_diff(&p.d);
 	ck_assert_uint_eq(p.d.n, 2);
 	ck_assert_int_eq(p.d.v[0].kind, DIFF_REMOVED);
 	ck_assert_str_eq(p.d.v[0].resource_id, NM);
@@ -217,7 +216,6 @@ START_TEST(test_a_nested_property_change_is_named_by_its_pointer)
 	json_object_set_new(json_object_get(res_named(t, "spoke-a"), "properties"),
 	    "privateEndpointVNetPolicies", json_string("Basic"));
 	diff_against(&p, t);
-	dump_diff(&p.d);
 	ck_assert_uint_eq(p.d.n, 2);
 	e = entry_at(&p.d, VNET_A, "/properties/subnets/1/properties/privateEndpointNetworkPolicies");
 	ck_assert_ptr_nonnull(e);
@@ -265,7 +263,6 @@ START_TEST(test_named_children_match_by_name_case_insensitively_and_report_each_
 	json_object_set_new(json_object_get(json_array_get(routes, 1), "properties"),
 	    "nextHopIpAddress", json_string("10.0.0.5"));
 	diff_against(&p, t);
-	dump_diff(&p.d);
 	ck_assert_uint_eq(p.d.n, 3);
 	e = entry_at(&p.d, VNET_A, "/properties/subnets/0");
 	ck_assert_ptr_nonnull(e);
@@ -290,7 +287,6 @@ START_TEST(test_a_removed_peering_is_one_entry_per_side)
 	json_array_clear(json_path(res_named(t, "spoke-a"), "properties", "virtualNetworkPeerings", NULL));
 	json_array_clear(json_path(res_named(t, "spoke-b"), "properties", "virtualNetworkPeerings", NULL));
 	diff_against(&p, t);
-	dump_diff(&p.d);
 	ck_assert_uint_eq(p.d.n, 2);
 	ck_assert_ptr_nonnull(entry_at(&p.d, VNET_A, "/properties/virtualNetworkPeerings/0"));
 	ck_assert_ptr_nonnull(entry_at(&p.d, VNET_B, "/properties/virtualNetworkPeerings/0"));
@@ -405,7 +401,6 @@ START_TEST(test_observed_features_are_diffed_with_escaped_pointers)
 	json_object_set_new(f, "Microsoft.Network/EnableMaxPrivateEndpointsVia64kPath",
 	    json_string("Registered"));
 	diff_against(&p, t);
-	dump_diff(&p.d);
 	ck_assert_uint_eq(p.d.n, 2);
 	e = entry_at(&p.d, "observed",
 	    "/observed/features/Microsoft.Network~1AllowHighScaleConnectedGroup");
@@ -445,7 +440,6 @@ START_TEST(test_deployments_are_compared_as_sets_of_ids)
 	json_object_set_new(json_path(t, "observed", "avnmDeployments", NM, NULL), "westus",
 	    json_pack("{s:[s]}", "Connectivity", NM "/connectivityConfigurations/mesh"));
 	diff_against(&p, t);
-	dump_diff(&p.d);
 	ck_assert_uint_eq(p.d.n, 2);
 	json_pointer_push(pointer, sizeof(pointer), NM);
 	json_pointer_push(pointer, sizeof(pointer), "eastus");
@@ -495,7 +489,6 @@ START_TEST(test_entries_are_sorted_by_resource_then_pointer)
 	json_object_set_new(json_path(res_named(t, "rt-a"), "properties", NULL),
 	    "disableBgpRoutePropagation", json_true());
 	diff_against(&p, t);
-	dump_diff(&p.d);
 	ck_assert_uint_eq(p.d.n, 14);
 	/* routeTables < virtualNetworks/spoke-a < spoke-b, observed last */
 	ck_assert_str_eq(p.d.v[0].resource_id, RT);

@@ -108,12 +108,6 @@ call(struct fixture *f, const char *method, const char *url, const char *body, .
 #define DEL(f, url) call((f), "DELETE", (url), NULL, NULL)
 
 static const char *
-error_code(const struct test_resp *r)
-{
-	return json_path_str(r->json, "error", "code", NULL);
-}
-
-static const char *
 pstate(const json_t *obj)
 {
 	return json_path_str(obj, "properties", "provisioningState", NULL);
@@ -228,12 +222,12 @@ START_TEST(test_api_version_missing_or_unknown_is_a_cloud_error_400)
 	start(&f, 0);
 	r = GET(&f, NET "/virtualNetworks/hub");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "MissingApiVersionParameter");
+	ck_assert_str_eq(test_resp_error_code(&r), "MissingApiVersionParameter");
 	ck_assert_ptr_nonnull(strstr(json_path_str(r.json, "error", "message", NULL), "api-version"));
 	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub?api-version=2019-01-01");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidApiVersionParameter");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidApiVersionParameter");
 	ck_assert_ptr_nonnull(strstr(json_path_str(r.json, "error", "message", NULL), "2019-01-01"));
 	test_resp_free(&r);
 	/* an older version the SDK sends is accepted */
@@ -243,7 +237,7 @@ START_TEST(test_api_version_missing_or_unknown_is_a_cloud_error_400)
 	/* features have their own versions */
 	r = GET(&f, "/subscriptions/" SUB "/providers/Microsoft.Features/providers/Microsoft.Network/features/AllowHighScaleConnectedGroup" API);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidApiVersionParameter");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidApiVersionParameter");
 	test_resp_free(&r);
 	emulator_stop(f.e);
 }
@@ -257,36 +251,36 @@ START_TEST(test_unknown_paths_answer_as_arm_does)
 	start(&f, 0);
 	r = GET(&f, NET "/virtualNetwerks/hub" API);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "InvalidResourceType");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidResourceType");
 	ck_assert_ptr_nonnull(strstr(json_path_str(r.json, "error", "message", NULL), "virtualNetwerks"));
 	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub/subnetz" API);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "InvalidResourceType");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidResourceType");
 	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/nope" API);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "ResourceNotFound");
+	ck_assert_str_eq(test_resp_error_code(&r), "ResourceNotFound");
 	test_resp_free(&r);
 	r = GET(&f, "/subscriptions/" SUB "/resourceGroups/rg-none/providers/Microsoft.Network/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "ResourceGroupNotFound");
+	ck_assert_str_eq(test_resp_error_code(&r), "ResourceGroupNotFound");
 	test_resp_free(&r);
 	r = GET(&f, "/subscriptions/99999999-0000-0000-0000-000000000009/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "SubscriptionNotFound");
+	ck_assert_str_eq(test_resp_error_code(&r), "SubscriptionNotFound");
 	test_resp_free(&r);
 	r = GET(&f, RG "/providers/Microsoft.Compute/virtualMachines/vm" API);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "InvalidResourceNamespace");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidResourceNamespace");
 	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub/subnets/nope" API);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "NotFound");
+	ck_assert_str_eq(test_resp_error_code(&r), "NotFound");
 	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/gone/subnets/default" API);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "ParentResourceNotFound");
+	ck_assert_str_eq(test_resp_error_code(&r), "ParentResourceNotFound");
 	test_resp_free(&r);
 	emulator_stop(f.e);
 }
@@ -304,7 +298,7 @@ START_TEST(test_a_known_path_asked_with_another_method_is_405)
 	/* an action is a POST; asked with GET it is not allowed, on any resource */
 	r = GET(&f, NET "/virtualNetworkGateways/nope/prepareMigration" API);
 	ck_assert_int_eq(r.status, 405);
-	ck_assert_str_eq(error_code(&r), "MethodNotAllowed");
+	ck_assert_str_eq(test_resp_error_code(&r), "MethodNotAllowed");
 	test_resp_free(&r);
 	r = call(&f, "PUT", NET "/networkManagers/nm/commit" API, "{}", NULL);
 	ck_assert_int_eq(r.status, 405);
@@ -312,17 +306,17 @@ START_TEST(test_a_known_path_asked_with_another_method_is_405)
 	/* ... but the api-version is checked first, as ARM does */
 	r = GET(&f, NET "/virtualNetworkGateways/nope/prepareMigration?api-version=1999-01-01");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidApiVersionParameter");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidApiVersionParameter");
 	test_resp_free(&r);
 	/* an action belongs to its type: on a VNet it names no type */
 	r = POST(&f, NET "/virtualNetworks/hub/prepareMigration" API, "{}");
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "InvalidResourceType");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidResourceType");
 	test_resp_free(&r);
 	/* an action on a resource that does not exist */
 	r = POST(&f, NET "/virtualNetworkGateways/nope/prepareMigration" API, "{}");
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "ResourceNotFound");
+	ck_assert_str_eq(test_resp_error_code(&r), "ResourceNotFound");
 	test_resp_free(&r);
 	/* a collection takes GET only */
 	r = POST(&f, NET "/virtualNetworks" API, "{}");
@@ -331,7 +325,7 @@ START_TEST(test_a_known_path_asked_with_another_method_is_405)
 	/* the operation status URLs take GET only */
 	r = call(&f, "DELETE", "/subscriptions/" SUB "/providers/Microsoft.Network/locations/eastus/operations/x" API, NULL, NULL);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "InvalidResourceType");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidResourceType");
 	test_resp_free(&r);
 	/* an unknown control endpoint is 404 and, as every control endpoint, not logged */
 	r = GET(&f, "/__netwave/nope");
@@ -366,7 +360,7 @@ START_TEST(test_an_operation_holds_its_resource_only_when_its_kind_does)
 	ck_assert_ptr_nonnull(test_resp_header(&r, "azure-asyncoperation"));
 	p = call(&f, "PATCH", NET "/virtualNetworks/spoke-2" API, "{\"tags\":{\"a\":\"b\"}}", NULL);
 	ck_assert_int_eq(p.status, 429);
-	ck_assert_str_eq(error_code(&p), "RetryableErrorDueToAnotherOperation");
+	ck_assert_str_eq(test_resp_error_code(&p), "RetryableErrorDueToAnotherOperation");
 	test_resp_free(&p);
 	test_resp_free(&r);
 	emulator_stop(f.e);
@@ -381,15 +375,15 @@ START_TEST(test_malformed_json_is_400_invalid_request_content)
 	start(&f, 0);
 	r = PUT(&f, NET "/virtualNetworks/x" API, "{\"location\": \"eastus\", ");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidRequestContent");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidRequestContent");
 	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/x" API, "[1,2]");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidRequestContent");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidRequestContent");
 	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/x" API, "{\"properties\":{}}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "LocationRequired");
+	ck_assert_str_eq(test_resp_error_code(&r), "LocationRequired");
 	test_resp_free(&r);
 	/* nothing was created */
 	r = GET(&f, NET "/virtualNetworks/x" API);
@@ -414,7 +408,7 @@ START_TEST(test_body_over_4mb_is_413)
 	start(&f, 0);
 	r = PUT(&f, NET "/virtualNetworks/big" API, big);
 	ck_assert_int_eq(r.status, 413);
-	ck_assert_str_eq(error_code(&r), "RequestEntityTooLarge");
+	ck_assert_str_eq(test_resp_error_code(&r), "RequestEntityTooLarge");
 	test_resp_free(&r);
 	/* the server still answers afterwards */
 	r = GET(&f, NET "/virtualNetworks/hub" API);
@@ -507,7 +501,7 @@ START_TEST(test_delete_is_202_with_location_then_the_resource_is_gone)
 	/* a subnet used by a NIC cannot go */
 	r = DEL(&f, NET "/virtualNetworks/spoke-1/subnets/default" API);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InUseSubnetCannotBeDeleted");
+	ck_assert_str_eq(test_resp_error_code(&r), "InUseSubnetCannotBeDeleted");
 	test_resp_free(&r);
 	emulator_stop(f.e);
 }
@@ -580,24 +574,24 @@ START_TEST(test_subnets_must_fit_the_space_and_not_overlap)
 	r = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/out" API,
 	    "{\"properties\":{\"addressPrefix\":\"10.99.0.0/24\"}}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "NetcfgSubnetRangeOutsideVnet");
+	ck_assert_str_eq(test_resp_error_code(&r), "NetcfgSubnetRangeOutsideVnet");
 	ck_assert_ptr_nonnull(strstr(json_path_str(r.json, "error", "message", NULL), "spoke-1"));
 	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/over" API,
 	    "{\"properties\":{\"addressPrefix\":\"10.1.0.128/25\"}}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "NetcfgSubnetRangesOverlap");
+	ck_assert_str_eq(test_resp_error_code(&r), "NetcfgSubnetRangesOverlap");
 	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/bits" API,
 	    "{\"properties\":{\"addressPrefix\":\"10.1.1.7/24\"}}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidCIDRNotation");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidCIDRNotation");
 	ck_assert_ptr_nonnull(strstr(json_path_str(r.json, "error", "message", NULL), "10.1.1.0/24"));
 	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/junk" API,
 	    "{\"properties\":{\"addressPrefix\":\"ten.one/8\"}}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidAddressPrefixFormat");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidAddressPrefixFormat");
 	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/ok" API,
 	    "{\"properties\":{\"addressPrefix\":\"10.1.1.0/24\",\"privateEndpointNetworkPolicies\":\"Enabled\"}}");
@@ -614,7 +608,7 @@ START_TEST(test_subnets_must_fit_the_space_and_not_overlap)
 	    "\"subnets\":[{\"name\":\"a\",\"properties\":{\"addressPrefix\":\"10.60.0.0/24\"}},"
 	    "{\"name\":\"b\",\"properties\":{\"addressPrefix\":\"10.60.0.0/23\"}}]}}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "NetcfgSubnetRangesOverlap");
+	ck_assert_str_eq(test_resp_error_code(&r), "NetcfgSubnetRangesOverlap");
 	test_resp_free(&r);
 	emulator_stop(f.e);
 }
@@ -678,12 +672,12 @@ START_TEST(test_peering_is_initiated_until_the_remote_peers_back)
 	r = PUT(&f, NET "/virtualNetworks/spoke-2/virtualNetworkPeerings/to-ghost" API,
 	    "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/ghost\"}}}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidResourceReference");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidResourceReference");
 	test_resp_free(&r);
 	r = PUT(&f, NET "/virtualNetworks/spoke-2/virtualNetworkPeerings/gw" API,
 	    "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/spoke-3\"},\"useRemoteGateways\":true}}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "RemoteVnetHasNoGateways");
+	ck_assert_str_eq(test_resp_error_code(&r), "RemoteVnetHasNoGateways");
 	test_resp_free(&r);
 	emulator_stop(f.e);
 }
@@ -760,7 +754,7 @@ START_TEST(test_a_write_while_an_operation_runs_is_retryable_429)
 	s = PUT(&f, NET "/virtualNetworks/spoke-1/subnets/two" API,
 	    "{\"properties\":{\"addressPrefix\":\"10.1.2.0/24\"}}");
 	ck_assert_int_eq(s.status, 429);
-	ck_assert_str_eq(error_code(&s), "RetryableErrorDueToAnotherOperation");
+	ck_assert_str_eq(test_resp_error_code(&s), "RetryableErrorDueToAnotherOperation");
 	ck_assert_ptr_nonnull(test_resp_header(&s, "retry-after"));
 	ck_assert_int_ge(atoi(test_resp_header(&s, "retry-after")), 1);
 	test_resp_free(&s);
@@ -779,7 +773,7 @@ START_TEST(test_if_match_mismatch_is_412)
 	r = call(&f, "PATCH", NET "/virtualNetworks/hub" API, "{\"tags\":{\"a\":\"b\"}}",
 	    "If-Match: W/\"stale\"", NULL);
 	ck_assert_int_eq(r.status, 412);
-	ck_assert_str_eq(error_code(&r), "PreconditionFailed");
+	ck_assert_str_eq(test_resp_error_code(&r), "PreconditionFailed");
 	test_resp_free(&r);
 	g = GET(&f, NET "/virtualNetworks/hub" API);
 	snprintf(h, sizeof(h), "If-Match: %s", json_str(g.json, "etag") != NULL ?
@@ -881,7 +875,7 @@ START_TEST(test_a_write_burst_beyond_the_bucket_gets_429_with_the_refill_wait)
 	ck_assert_int_eq(last, 0);
 	r = call(&f, "PATCH", NET "/virtualNetworks/hub" API, "{\"tags\":{\"n\":\"y\"}}", NULL);
 	ck_assert_int_eq(r.status, 429);
-	ck_assert_str_eq(error_code(&r), "SubscriptionRequestsThrottled");
+	ck_assert_str_eq(test_resp_error_code(&r), "SubscriptionRequestsThrottled");
 	/* the whole seconds until one token: 1,000 less what the burst's own time refilled */
 	ck_assert_int_le(atoi(test_resp_header(&r, "retry-after")), 1000);
 	ck_assert_int_ge(atoi(test_resp_header(&r, "retry-after")), 500);
@@ -929,7 +923,7 @@ START_TEST(test_fault_error_answers_the_status_code_on_the_nth_match)
 	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 429);
-	ck_assert_str_eq(error_code(&r), "RetryableErrorDueToAnotherOperation");
+	ck_assert_str_eq(test_resp_error_code(&r), "RetryableErrorDueToAnotherOperation");
 	ck_assert_str_eq(test_resp_header(&r, "retry-after"), "7");
 	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub" API);
@@ -952,7 +946,7 @@ START_TEST(test_fault_error_answers_the_status_code_on_the_nth_match)
 		set_faults(&f, doc);
 		r = PUT(&f, NET "/virtualNetworks/fx" API, VNET_BODY);
 		ck_assert_int_eq(r.status, cases[i].status);
-		ck_assert_str_eq(error_code(&r), cases[i].code);
+		ck_assert_str_eq(test_resp_error_code(&r), cases[i].code);
 		test_resp_free(&r);
 	}
 	r = GET(&f, NET "/virtualNetworks/fx" API);
@@ -1292,7 +1286,7 @@ START_TEST(test_avnm_commit_deploys_a_goal_state_per_region)
 	/* deleting a deployed configuration needs force or an undeploy */
 	r = DEL(&f, NM "/connectivityConfigurations/cc" API);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "ConfigurationIsDeployed");
+	ck_assert_str_eq(test_resp_error_code(&r), "ConfigurationIsDeployed");
 	test_resp_free(&r);
 	/* an empty commit undeploys */
 	r = commit(&f, "");
@@ -1317,13 +1311,13 @@ START_TEST(test_avnm_validation_of_groups_members_and_configurations)
 	start(&f, 0);
 	r = PUT(&f, NM API, "{\"location\":\"eastus\",\"properties\":{}}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidNetworkManagerScope");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidNetworkManagerScope");
 	test_resp_free(&r);
 	avnm_setup(&f, NULL);
 	r = PUT(&f, NM "/networkGroups/mesh/staticMembers/ghost" API,
 	    "{\"properties\":{\"resourceId\":\"" NET "/virtualNetworks/ghost\"}}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidResourceReference");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidResourceReference");
 	test_resp_free(&r);
 	r = PUT(&f, NM "/connectivityConfigurations/bad" API,
 	    "{\"properties\":{\"connectivityTopology\":\"Mesh\",\"appliesToGroups\":[{\"networkGroupId\":\""
@@ -1337,7 +1331,7 @@ START_TEST(test_avnm_validation_of_groups_members_and_configurations)
 	test_resp_free(&r);
 	r = PUT(&f, NET "/networkManagers/none/networkGroups/g" API, "{\"properties\":{}}");
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "ParentResourceNotFound");
+	ck_assert_str_eq(test_resp_error_code(&r), "ParentResourceNotFound");
 	test_resp_free(&r);
 	r = GET(&f, NM "/networkGroups/mesh/staticMembers" API);
 	ck_assert_int_eq(r.status, 200);
@@ -1345,7 +1339,7 @@ START_TEST(test_avnm_validation_of_groups_members_and_configurations)
 	test_resp_free(&r);
 	r = commit(&f, "\"" NM "/connectivityConfigurations/missing\"");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidResourceReference");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidResourceReference");
 	test_resp_free(&r);
 	emulator_stop(f.e);
 }
@@ -1548,9 +1542,7 @@ START_TEST(test_feature_registration_goes_registering_then_registered)
 	    "Microsoft.Network/AllowHighScaleConnectedGroup", NULL)), "Registered");
 	json_decref(doc);
 	r = POST(&f, "/subscriptions/" SUB "/providers/Microsoft.Network/register?api-version=2021-04-01", NULL);
-	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(json_str(r.json, "registrationState"), "Registered");
-	test_resp_free(&r);
+	test_resp_expect_str(&r, 200, "registrationState", "Registered");
 	emulator_stop(f.e);
 }
 END_TEST
@@ -1655,7 +1647,7 @@ START_TEST(test_a_vpn_gateway_migrates_in_place_and_abort_restores)
 	start_with(&f, &o, gateway_seed());
 	r = POST(&f, NET "/virtualNetworkGateways/gw/executeMigration" API, NULL);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidGatewayMigrationPhase");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidGatewayMigrationPhase");
 	test_resp_free(&r);
 	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\"}",
 	    "PrepareSucceeded");
@@ -1737,7 +1729,7 @@ START_TEST(test_an_expressroute_migration_names_its_gateway_and_connections_as_a
 	r = POST(&f, NET "/virtualNetworkGateways/gw/prepareMigration" API,
 	    "{\"migrationType\":\"UpgradeDeploymentToStandardIP\",\"newGatewayName\":\"-bad\"}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidResourceName");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidResourceName");
 	test_resp_free(&r);
 	migrate(&f, "prepareMigration", "{\"migrationType\":\"UpgradeDeploymentToStandardIP\","
 	    "\"newGatewayName\":\"gw-az\"}", "PrepareSucceeded");
@@ -1930,12 +1922,12 @@ START_TEST(test_arm_routes_demand_a_valid_bearer_token)
 	start_with(&f, &o, seed(1));
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 401);
-	ck_assert_str_eq(error_code(&r), "AuthenticationFailed");
+	ck_assert_str_eq(test_resp_error_code(&r), "AuthenticationFailed");
 	ck_assert_ptr_nonnull(test_resp_header(&r, "www-authenticate"));
 	test_resp_free(&r);
 	r = call(&f, "GET", NET "/virtualNetworks/hub" API, NULL, "Authorization: Bearer nonsense", NULL);
 	ck_assert_int_eq(r.status, 401);
-	ck_assert_str_eq(error_code(&r), "InvalidAuthenticationToken");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidAuthenticationToken");
 	test_resp_free(&r);
 	t = token(&f, "grant_type=client_credentials&client_id=app-1&client_secret=wrong&scope=https%3A%2F%2Fmanagement.azure.com%2F.default", &st);
 	ck_assert_int_eq(st, 401);
@@ -1957,7 +1949,7 @@ START_TEST(test_arm_routes_demand_a_valid_bearer_token)
 	usleep(1100000); /* lifetime 1 s */
 	r = call(&f, "GET", NET "/virtualNetworks/hub" API, NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 401);
-	ck_assert_str_eq(error_code(&r), "ExpiredAuthenticationToken");
+	ck_assert_str_eq(test_resp_error_code(&r), "ExpiredAuthenticationToken");
 	test_resp_free(&r);
 	/* managed identity in the IMDS shape */
 	r = GET(&f, "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com");
@@ -2156,19 +2148,17 @@ START_TEST(test_resource_groups_are_served_as_arm_serves_them)
 	test_resp_free(&r);
 	r = GET(&f, "/subscriptions/" SUB "/resourceGroups/rg-none" RGAPI);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "ResourceGroupNotFound");
+	ck_assert_str_eq(test_resp_error_code(&r), "ResourceGroupNotFound");
 	test_resp_free(&r);
 	/* a network write into a group that does not exist */
 	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new/providers/Microsoft.Network/virtualNetworks/v" API,
 	    "{\"location\": \"eastus\", \"properties\": {\"addressSpace\": {\"addressPrefixes\": [\"10.9.0.0/16\"]}}}");
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "ResourceGroupNotFound");
+	ck_assert_str_eq(test_resp_error_code(&r), "ResourceGroupNotFound");
 	test_resp_free(&r);
 	/* create 201, update 200, location fixed once created */
 	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new" RGAPI, "{\"location\": \"eastus\"}");
-	ck_assert_int_eq(r.status, 201);
-	ck_assert_str_eq(json_str(r.json, "name"), "rg-new");
-	test_resp_free(&r);
+	test_resp_expect_str(&r, 201, "name", "rg-new");
 	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/RG-NEW" RGAPI, "{\"location\": \"eastus\", \"tags\": {\"a\": \"b\"}}");
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(json_str(r.json, "name"), "rg-new");
@@ -2176,11 +2166,11 @@ START_TEST(test_resource_groups_are_served_as_arm_serves_them)
 	test_resp_free(&r);
 	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new" RGAPI, "{\"location\": \"westus\"}");
 	ck_assert_int_eq(r.status, 409);
-	ck_assert_str_eq(error_code(&r), "InvalidResourceGroupLocation");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidResourceGroupLocation");
 	test_resp_free(&r);
 	r = PUT(&f, "/subscriptions/" SUB_B "/resourceGroups/rg-new" RGAPI, "{}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "LocationRequired");
+	ck_assert_str_eq(test_resp_error_code(&r), "LocationRequired");
 	test_resp_free(&r);
 	/* the list, in name order, per subscription */
 	r = GET(&f, "/subscriptions/" SUB_B "/resourcegroups" RGAPI);
@@ -2191,7 +2181,7 @@ START_TEST(test_resource_groups_are_served_as_arm_serves_them)
 	test_resp_free(&r);
 	r = GET(&f, "/subscriptions/" SUB "/resourcegroups" "?api-version=2026-01-01");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(error_code(&r), "InvalidApiVersionParameter");
+	ck_assert_str_eq(test_resp_error_code(&r), "InvalidApiVersionParameter");
 	test_resp_free(&r);
 	/* the estate records them, so a discovery sees them */
 	doc = emulator_state(f.e);
@@ -2228,7 +2218,7 @@ START_TEST(test_deleting_a_resource_group_deletes_everything_in_it)
 	test_resp_free(&r);
 	r = GET(&f, NET "/virtualNetworks/hub" API);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(error_code(&r), "ResourceGroupNotFound");
+	ck_assert_str_eq(test_resp_error_code(&r), "ResourceGroupNotFound");
 	test_resp_free(&r);
 	r = DEL(&f, RG RGAPI);
 	ck_assert_int_eq(r.status, 404);

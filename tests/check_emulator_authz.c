@@ -72,18 +72,6 @@ call(struct fixture *f, const char *method, const char *path, const char *body)
 	return r;
 }
 
-static const char *
-error_code(const struct test_resp *r)
-{
-	return json_path_str(r->json, "error", "code", NULL);
-}
-
-static const char *
-error_message(const struct test_resp *r)
-{
-	return json_path_str(r->json, "error", "message", NULL);
-}
-
 /* Asserts the status (and error code when given) of one call, then frees it. */
 static void
 expect(struct fixture *f, const char *method, const char *path, const char *body, long status,
@@ -94,7 +82,7 @@ expect(struct fixture *f, const char *method, const char *path, const char *body
 	ck_assert_msg(r.status == status, "%s %s: expected %ld, got %ld: %s", method, path, status, r.status,
 	    r.body != NULL ? r.body : "");
 	if (code != NULL)
-		ck_assert_str_eq(error_code(&r), code);
+		ck_assert_str_eq(test_resp_error_code(&r), code);
 	test_resp_free(&r);
 }
 
@@ -168,8 +156,8 @@ START_TEST(test_a_reader_is_refused_writes_with_arms_authorization_failed)
 	expect(&f, "GET", NET "/virtualNetworks" API, NULL, 200, NULL);
 	r = call(&f, "PUT", NET "/virtualNetworks/hub" API, VNET_BODY);
 	ck_assert_int_eq(r.status, 403);
-	ck_assert_str_eq(error_code(&r), "AuthorizationFailed");
-	ck_assert_str_eq(error_message(&r), "The client 'app-read' with object id 'oid-read' does not have "
+	ck_assert_str_eq(test_resp_error_code(&r), "AuthorizationFailed");
+	ck_assert_str_eq(test_resp_error_message(&r), "The client 'app-read' with object id 'oid-read' does not have "
 	    "authorization to perform action 'Microsoft.Network/virtualNetworks/write' over scope '"
 	    NET "/virtualNetworks/hub' or the scope is invalid. If access was recently granted, please refresh "
 	    "your credentials.");
@@ -221,9 +209,9 @@ START_TEST(test_a_custom_roles_not_action_refuses_the_commit)
 	sign_in(&f, "app-custom", "s3");
 	r = call(&f, "POST", NET "/networkManagers/nm/commit" API, "{\"targetLocations\":[\"eastus\"]}");
 	ck_assert_int_eq(r.status, 403);
-	ck_assert_str_eq(error_code(&r), "AuthorizationFailed");
+	ck_assert_str_eq(test_resp_error_code(&r), "AuthorizationFailed");
 	/* the action, and the network manager as the scope, not the commit path */
-	ck_assert(strstr(error_message(&r), "'Microsoft.Network/networkManagers/commit/action' over scope '"
+	ck_assert(strstr(test_resp_error_message(&r), "'Microsoft.Network/networkManagers/commit/action' over scope '"
 	    NET "/networkManagers/nm'") != NULL);
 	test_resp_free(&r);
 	expect(&f, "PUT", NET "/virtualNetworks/new-2" API, VNET_BODY, 201, NULL);
@@ -293,8 +281,8 @@ START_TEST(test_a_deny_assignment_refuses_its_principals_even_an_owner)
 	sign_in(&f, "app-open", "s4");
 	r = call(&f, "DELETE", SPOKE API, NULL);
 	ck_assert_int_eq(r.status, 403);
-	ck_assert_str_eq(error_code(&r), "AuthorizationFailed");
-	ck_assert(strstr(error_message(&r), "because of the deny assignment with name 'd-1'") != NULL);
+	ck_assert_str_eq(test_resp_error_code(&r), "AuthorizationFailed");
+	ck_assert(strstr(test_resp_error_message(&r), "because of the deny assignment with name 'd-1'") != NULL);
 	test_resp_free(&r);
 	expect(&f, "PUT", NET "/virtualNetworks/new-3" API, VNET_BODY, 201, NULL);
 	/* listed at the subscription (below it) and at the resource (above it) */
@@ -366,8 +354,8 @@ START_TEST(test_a_read_only_lock_refuses_writes_and_actions_below_it)
 	expect(&f, "PUT", SPOKE AUTHZ "/locks/ro" LOCKS_API, "{\"properties\":{\"level\":\"ReadOnly\"}}", 201, NULL);
 	r = call(&f, "PUT", SPOKE "/subnets/a" API, "{\"properties\":{\"addressPrefix\":\"10.1.1.0/24\"}}");
 	ck_assert_int_eq(r.status, 409);
-	ck_assert_str_eq(error_code(&r), "ScopeLocked");
-	ck_assert_str_eq(error_message(&r), "The scope '" SPOKE "/subnets/a' cannot perform write operation "
+	ck_assert_str_eq(test_resp_error_code(&r), "ScopeLocked");
+	ck_assert_str_eq(test_resp_error_message(&r), "The scope '" SPOKE "/subnets/a' cannot perform write operation "
 	    "because following scope(s) are locked: '" SPOKE "'. Please remove the lock and try again.");
 	test_resp_free(&r);
 	expect(&f, "DELETE", SPOKE API, NULL, 409, "ScopeLocked");
@@ -393,16 +381,14 @@ START_TEST(test_a_seeded_can_not_delete_lock_refuses_deletes_only)
 	expect(&f, "PUT", NET "/virtualNetworks/new-4" API, VNET_BODY, 201, NULL);
 	r = call(&f, "DELETE", SPOKE API, NULL);
 	ck_assert_int_eq(r.status, 409);
-	ck_assert_str_eq(error_code(&r), "ScopeLocked");
-	ck_assert(strstr(error_message(&r), "cannot perform delete operation") != NULL);
-	ck_assert(strstr(error_message(&r), "'" RG "'") != NULL);
+	ck_assert_str_eq(test_resp_error_code(&r), "ScopeLocked");
+	ck_assert(strstr(test_resp_error_message(&r), "cannot perform delete operation") != NULL);
+	ck_assert(strstr(test_resp_error_message(&r), "'" RG "'") != NULL);
 	test_resp_free(&r);
 	/* deleting the subscription's group is refused by the lock below it too */
 	expect(&f, "DELETE", RG "?api-version=2021-04-01", NULL, 409, "ScopeLocked");
 	r = call(&f, "GET", RG AUTHZ "/locks/keep" LOCKS_API, NULL);
-	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(json_str(r.json, "name"), "keep");
-	test_resp_free(&r);
+	test_resp_expect_str(&r, 200, "name", "keep");
 	emulator_stop(f.e);
 }
 END_TEST
@@ -429,10 +415,10 @@ START_TEST(test_a_deny_policy_refuses_a_matching_put_with_its_identifiers)
 	r = call(&f, "PUT", SPOKE API, "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":"
 	    "[\"10.1.0.0/16\"]},\"privateEndpointVNetPolicies\":\"basic\"}}");
 	ck_assert_int_eq(r.status, 403);
-	ck_assert_str_eq(error_code(&r), "RequestDisallowedByPolicy");
+	ck_assert_str_eq(test_resp_error_code(&r), "RequestDisallowedByPolicy");
 	ck_assert_str_eq(json_path_str(r.json, "error", "target", NULL), "spoke-1");
-	ck_assert(strncmp(error_message(&r), "Resource 'spoke-1' was disallowed by policy. Policy identifiers: '[", 66) == 0);
-	ck_assert(strstr(error_message(&r), RG AUTHZ "/policyAssignments/deny-pe-basic") != NULL);
+	ck_assert(strncmp(test_resp_error_message(&r), "Resource 'spoke-1' was disallowed by policy. Policy identifiers: '[", 66) == 0);
+	ck_assert(strstr(test_resp_error_message(&r), RG AUTHZ "/policyAssignments/deny-pe-basic") != NULL);
 	info = json_path(r.json, "error", "additionalInfo", NULL);
 	ck_assert_str_eq(json_str(json_array_get(info, 0), "type"), "PolicyViolation");
 	info = json_object_get(json_array_get(info, 0), "info");
@@ -493,7 +479,7 @@ START_TEST(test_the_control_endpoint_replaces_the_document_and_rejects_bad_rules
 	    "\"policyDefinitionId\":\"d\",\"policyRule\":{\"if\":{\"field\":\"type\",\"equalz\":\"x\"},"
 	    "\"then\":{\"effect\":\"deny\"}}}]}");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert(strstr(error_message(&r), "/policyAssignments/0/policyRule/if") != NULL);
+	ck_assert(strstr(test_resp_error_message(&r), "/policyAssignments/0/policyRule/if") != NULL);
 	test_resp_free(&r);
 	expect(&f, "PUT", "/__netwave/authz", "{\"policyAssignments\":[{\"name\":\"p\",\"scope\":\"" SUBP "\","
 	    "\"policyDefinitionId\":\"d\",\"policyRule\":{\"if\":{\"field\":\"location\",\"notIn\":[\"westus\"]},"

@@ -1500,18 +1500,6 @@ rg_intent_plan(json_t *cur_doc, const char *sub, const char *rg, json_t **target
 	return plan;
 }
 
-static const json_t *
-resource_in(const json_t *doc, const char *id)
-{
-	const json_t *r;
-	size_t i;
-
-	json_array_foreach(json_object_get(doc, "resources"), i, r)
-		if (strcasecmp(json_str(r, "id"), id) == 0)
-			return r;
-	return NULL;
-}
-
 START_TEST(test_a_manager_in_a_missing_group_gets_the_group_created_first)
 {
 	json_t *target = NULL, *plan = rg_intent_plan(synth_doc(1, 3, 0, 0), SUB2, "rg-new", &target);
@@ -1542,7 +1530,7 @@ START_TEST(test_a_manager_in_a_missing_group_gets_the_group_created_first)
 			depends = true;
 	ck_assert_msg(depends, "the network manager's PUT does not wait for its group");
 	/* the target predicts the group, as Resource Groups - Get returns it */
-	rec = resource_in(target, gid);
+	rec = test_json_find(target, "resources", "id", gid);
 	ck_assert_ptr_nonnull(rec);
 	ck_assert_str_eq(json_str(rec, "type"), "Microsoft.Resources/resourceGroups");
 	ck_assert_str_eq(json_str(rec, "location"), "eastus");

@@ -329,6 +329,36 @@ write_file(const char *path, const char *text, mode_t mode)
 	close(fd);
 }
 
+/* Puts on f's PATH a stand-in az whose body (a shell script) answers for it. */
+static void
+fx_fake_az(struct fx *f, const char *script)
+{
+	char az[300];
+
+	snprintf(az, sizeof(az), "%s/az", f->tmp);
+	write_file(az, script, 0755);
+	env_set(&f->env, "PATH", f->tmp);
+}
+
+/*
+ * A stand-in az on f's PATH that records its arguments one a line in
+ * args (a path under f->tmp, of size bytes) and answers with a token from
+ * the emulator.
+ */
+static void
+fx_recording_az(struct fx *f, char *args, size_t size)
+{
+	char *script = NULL, *tok = emulator_token(f);
+
+	snprintf(args, size, "%s/args", f->tmp);
+	ck_assert(asprintf(&script, "#!/bin/sh\nfor a in \"$@\"; do printf '%%s\\n' \"$a\"; done > '%s'\n"
+	    "printf '{\"accessToken\": \"%s\", \"expires_on\": %ld, \"tokenType\": \"Bearer\"}\\n'\n",
+	    args, tok, (long)time(NULL) + 3600) > 0);
+	fx_fake_az(f, script);
+	free(script);
+	free(tok);
+}
+
 /* --- credentials ------------------------------------------------------------------- */
 
 START_TEST(test_client_secret_gets_a_token_once_and_reads)
@@ -484,21 +514,12 @@ START_TEST(test_azure_cli_runs_az_with_an_argv_and_no_shell)
 {
 	struct fx f;
 	struct nw_err err = { 0 };
-	char az[300], args[300], *script = NULL, *tok, *got;
+	char args[300], *got;
 	size_t len;
 	json_t *v = NULL;
 
 	fx_emulator(&f, NULL, NULL);
-	tok = emulator_token(&f);
-	snprintf(az, sizeof(az), "%s/az", f.tmp);
-	snprintf(args, sizeof(args), "%s/args", f.tmp);
-	/* a stand-in az that records its arguments one a line */
-	ck_assert(asprintf(&script, "#!/bin/sh\nfor a in \"$@\"; do printf '%%s\\n' \"$a\"; done > '%s'\n"
-	    "printf '{\"accessToken\": \"%s\", \"expires_on\": %ld, \"tokenType\": \"Bearer\"}\\n'\n",
-	    args, tok, (long)time(NULL) + 3600) > 0);
-	write_file(az, script, 0755);
-	free(script);
-	env_set(&f.env, "PATH", f.tmp);
+	fx_recording_az(&f, args, sizeof(args));
 	env_set(&f.env, "AZURE_TENANT_ID", "tenant-1");
 	fx_provider(&f);
 	ck_assert_msg(provider_read(f.p, NET "/virtualNetworks/hub" API, &v, &err) == 0, "%s", err.msg);
@@ -508,7 +529,6 @@ START_TEST(test_azure_cli_runs_az_with_an_argv_and_no_shell)
 	ck_assert_str_eq(got, "account\nget-access-token\n--output\njson\n--scope\n"
 	    "https://management.azure.com/.default\n--tenant\ntenant-1\n");
 	free(got);
-	free(tok);
 	fx_stop(&f);
 }
 END_TEST
@@ -518,20 +538,12 @@ START_TEST(test_tenant_option_replaces_azure_tenant_id)
 {
 	struct fx f;
 	struct nw_err err = { 0 };
-	char az[300], args[300], *script = NULL, *tok, *got;
+	char args[300], *got;
 	size_t len;
 	json_t *v = NULL;
 
 	fx_emulator(&f, NULL, NULL);
-	tok = emulator_token(&f);
-	snprintf(az, sizeof(az), "%s/az", f.tmp);
-	snprintf(args, sizeof(args), "%s/args", f.tmp);
-	ck_assert(asprintf(&script, "#!/bin/sh\nfor a in \"$@\"; do printf '%%s\\n' \"$a\"; done > '%s'\n"
-	    "printf '{\"accessToken\": \"%s\", \"expires_on\": %ld, \"tokenType\": \"Bearer\"}\\n'\n",
-	    args, tok, (long)time(NULL) + 3600) > 0);
-	write_file(az, script, 0755);
-	free(script);
-	env_set(&f.env, "PATH", f.tmp);
+	fx_recording_az(&f, args, sizeof(args));
 	env_set(&f.env, "AZURE_TENANT_ID", "tenant-env");
 	f.o.tenant = "contoso.onmicrosoft.com";
 	fx_provider(&f);
@@ -541,7 +553,6 @@ START_TEST(test_tenant_option_replaces_azure_tenant_id)
 	ck_assert_ptr_nonnull(strstr(got, "--tenant\ncontoso.onmicrosoft.com\n"));
 	ck_assert_ptr_null(strstr(got, "tenant-env"));
 	free(got);
-	free(tok);
 	fx_stop(&f);
 }
 END_TEST
@@ -550,14 +561,10 @@ START_TEST(test_azure_cli_failure_is_reported_with_its_message)
 {
 	struct fx f;
 	struct nw_err err = { 0 };
-	char az[300];
 	json_t *v = NULL;
 
 	fx_emulator(&f, NULL, NULL);
-	snprintf(az, sizeof(az), "%s/az", f.tmp);
-	write_file(az, "#!/bin/sh\necho \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n",
-	    0755);
-	env_set(&f.env, "PATH", f.tmp);
+	fx_fake_az(&f, "#!/bin/sh\necho \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n");
 	fx_provider(&f);
 	ck_assert_int_eq(provider_read(f.p, NET "/virtualNetworks/hub" API, &v, &err), NW_EFAIL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "'az account get-access-token' failed (exit 1)"));

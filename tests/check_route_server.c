@@ -127,41 +127,23 @@ plan_example(bool override, int *rc, struct nw_err *err)
 	return plan;
 }
 
-/* The first of list's objects whose "kind" is kind: a wave of a plan's, a gate of a wave's. */
-static const json_t *
-of_kind(const json_t *list, const char *kind)
-{
-	const json_t *x;
-	size_t i;
-
-	json_array_foreach(list, i, x)
-		if (strcmp(json_str(x, "kind"), kind) == 0)
-			return x;
-	return NULL;
-}
-
+/* The gate of a wave, or the wave of a plan, of this kind (NULL: none). */
 static const json_t *
 gate_of(const json_t *wave, const char *kind)
 {
-	return of_kind(json_object_get(wave, "gates"), kind);
+	return test_json_find(wave, "gates", "kind", kind);
 }
 
 static const json_t *
 wave_of(const json_t *plan, const char *kind)
 {
-	return of_kind(json_object_get(plan, "waves"), kind);
+	return test_json_find(plan, "waves", "kind", kind);
 }
 
 static const json_t *
 connection_expect(const json_t *gate, const char *id)
 {
-	const json_t *c;
-	size_t i;
-
-	json_array_foreach(json_path(gate, "params", "connections", NULL), i, c)
-		if (strcmp(json_str(c, "connection"), id) == 0)
-			return c;
-	return NULL;
+	return test_json_find(json_object_get(gate, "params"), "connections", "connection", id);
 }
 
 static bool
@@ -514,19 +496,19 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("route_server");
-	TCase *tc = tcase_create("route-server-interhub");
+	const TTest *const route_server_tests[] = {
+		TEST_CASE("route-server-interhub", 120),
+		test_the_intent_adds_route_servers_connections_and_nvas_and_drops_only_interhub_routes,
+		test_the_waves_follow_the_seed_and_gate_on_what_the_model_says_is_learned,
+		test_without_as_override_loop_prevention_drops_and_the_cleanup_is_blocked,
+		test_bad_intents_are_refused_naming_the_field,
+		test_a_vnet_that_holds_a_route_server_takes_no_second,
+		test_branch_to_branch_is_its_own_wave_with_its_gate_and_way_back,
+		test_a_route_server_s_computed_fields_are_no_change,
+		test_the_learned_routes_judge_reads_azure_s_instance_keyed_answer,
+		test_reserved_asns_are_azure_s_and_iana_s,
+		NULL,
+	};
 
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_the_intent_adds_route_servers_connections_and_nvas_and_drops_only_interhub_routes);
-	tcase_add_test(tc, test_the_waves_follow_the_seed_and_gate_on_what_the_model_says_is_learned);
-	tcase_add_test(tc, test_without_as_override_loop_prevention_drops_and_the_cleanup_is_blocked);
-	tcase_add_test(tc, test_bad_intents_are_refused_naming_the_field);
-	tcase_add_test(tc, test_a_vnet_that_holds_a_route_server_takes_no_second);
-	tcase_add_test(tc, test_branch_to_branch_is_its_own_wave_with_its_gate_and_way_back);
-	tcase_add_test(tc, test_a_route_server_s_computed_fields_are_no_change);
-	tcase_add_test(tc, test_the_learned_routes_judge_reads_azure_s_instance_keyed_answer);
-	tcase_add_test(tc, test_reserved_asns_are_azure_s_and_iana_s);
-	suite_add_tcase(s, tc);
-	return test_run_suite(s);
+	return test_main("route_server", route_server_tests);
 }

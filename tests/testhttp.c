@@ -128,6 +128,30 @@ test_resp_header(const struct test_resp *r, const char *name)
 	return json_str(r->hdr, name);
 }
 
+const char *
+test_resp_error_code(const struct test_resp *r)
+{
+	return json_path_str(r->json, "error", "code", NULL);
+}
+
+const char *
+test_resp_error_message(const struct test_resp *r)
+{
+	return json_path_str(r->json, "error", "message", NULL);
+}
+
+void
+test_resp_expect_str(struct test_resp *r, long status, const char *key, const char *want)
+{
+	const char *got = json_str(r->json, key);
+
+	ck_assert_msg(r->status == status, "expected %ld, got %ld: %s", status, r->status,
+	    r->body != NULL ? r->body : "");
+	ck_assert_msg(got != NULL && strcmp(got, want) == 0, "\"%s\" is %s%s%s, not \"%s\"", key,
+	    got != NULL ? "\"" : "", got != NULL ? got : "missing", got != NULL ? "\"" : "", want);
+	test_resp_free(r);
+}
+
 void
 test_resp_free(struct test_resp *r)
 {

@@ -34,6 +34,16 @@ struct test_resp test_http(const char *base, const char *method, const char *url
 /* The value of a header (name in lowercase) of r, or NULL (borrowed). */
 const char *test_resp_header(const struct test_resp *r, const char *name);
 
+/* The code and message of the ARM error r's body carries ({"error": {...}}), or NULL (borrowed). */
+const char *test_resp_error_code(const struct test_resp *r);
+const char *test_resp_error_message(const struct test_resp *r);
+
+/*
+ * Asserts that r answered status with a JSON body whose member key is the
+ * string want, then frees r.
+ */
+void test_resp_expect_str(struct test_resp *r, long status, const char *key, const char *want);
+
 /* Frees what r holds and clears it. */
 void test_resp_free(struct test_resp *r);
 

@@ -135,37 +135,8 @@ test_rm_rf(const char *dir)
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-void
-test_add_all(TCase *tc, const TTest *const tests[])
-{
-	size_t i;
-
-	for (i = 0; tests[i] != NULL; i++)
-		tcase_add_test(tc, tests[i]);
-}
-
-TCase *
-test_case(Suite *s, const char *name, double timeout, const TTest *const tests[])
-{
-	TCase *tc = tcase_create(name);
-
-	if (timeout > 0)
-		tcase_set_timeout(tc, timeout);
-	test_add_all(tc, tests);
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
-Suite *
-test_suite(const char *name, const char *tcase, double timeout, const TTest *const tests[])
-{
-	Suite *s = suite_create(name);
-
-	test_case(s, tcase, timeout, tests);
-	return s;
-}
-
-int
+/* Runs a suite and returns the process exit status (0 when all passed). */
+static int
 test_run_suite(Suite *s)
 {
 	SRunner *sr = srunner_create(s);

@@ -31,23 +31,6 @@ struct topology *test_topology_doc(json_t *doc, const char *name);
 /* Loads JSON text expected to be rejected; returns the error (code and message). */
 struct nw_err test_topology_error(const char *json_text);
 
-/*
- * A suite named name of one test case, tcase, running each test of tests
- * (NULL-terminated) in order, each within timeout seconds (0: Check's
- * default).
- */
-Suite *test_suite(const char *name, const char *tcase, double timeout, const TTest *const tests[]);
-
-/*
- * Adds to s a test case named name running each test of tests
- * (NULL-terminated) within timeout seconds (0: Check's default); returns
- * it, for a fixture.
- */
-TCase *test_case(Suite *s, const char *name, double timeout, const TTest *const tests[]);
-
-/* Adds each test of tests (NULL-terminated) to tc, in order. */
-void test_add_all(TCase *tc, const TTest *const tests[]);
-
 /* How many findings of f have this severity and code, and a message containing text (NULL: any). */
 size_t test_findings_count(const struct findings *f, enum finding_severity sev, const char *code,
     const char *text);
@@ -68,9 +51,6 @@ void test_golden(const char *rel, const char *text);
 
 /* Removes dir and everything below it (links are not followed). */
 void test_rm_rf(const char *dir);
-
-/* Runs a suite and returns the process exit status (0 when all passed). */
-int test_run_suite(Suite *s);
 
 /*
  * In a list for test_main: starts the test case named name, whose tests

@@ -101,16 +101,11 @@ if grep -qF '"name": "spokes-2026-10"' "$TMP/before.json" && grep -qF '"armDeplo
 	fail "discover --deployments records them under observed.armDeployments"; fi
 run "$NETWAVE" check "$TMP/before.json"
 expect_out "check says what the deployment history manages" "2 of the topology's"
-cat >"$TMP/intent.json" <<EOF
-{ "format": "netwave.intent/v1",
-  "changes": [ { "kind": "avnm-mesh",
-                 "networkManager": { "id": "/subscriptions/$SUB/resourceGroups/rg-connectivity/providers/Microsoft.Network/networkManagers/nm-iac" },
-                 "networkGroup": "mesh-spokes", "members": { "tags": { "role": "spoke" } },
-                 "highScalePrivateEndpoints": true },
-               { "kind": "summarize-gateway-prefixes", "hubs": { "tags": { "role": "hub" } } } ],
-  "rollout": { "waves": [ { "name": "pilot", "members": { "tags": { "env": "dev" } } }, { "name": "rest" } ],
-               "soak": { "beforeDecommission": "0s", "betweenWaves": "0s" } } }
-EOF
+mesh_intent "/subscriptions/$SUB/resourceGroups/rg-connectivity/providers/Microsoft.Network/networkManagers/nm-iac" \
+    ', "highScalePrivateEndpoints": true' \
+    ', { "kind": "summarize-gateway-prefixes", "hubs": { "tags": { "role": "hub" } } }' \
+    '{ "waves": [ { "name": "pilot", "members": { "tags": { "env": "dev" } } }, { "name": "rest" } ],
+               "soak": { "beforeDecommission": "0s", "betweenWaves": "0s" } }'
 run "$NETWAVE" plan --current "$TMP/before.json" --intent "$TMP/intent.json" --db "$TMP/e.db" --format json \
     -o "$TMP/eplan.json"
 expect_rc "plan the migration" 0

@@ -54,12 +54,7 @@ emulator_start --seed "$TMP/estate.json" --time-scale 5000 --seed-rng 7 --no-aut
 if [ -n "$BASE" ]; then pass "the emulator listens"; else fail "the emulator listens"; fi
 run "$NETWAVE" discover --subscription "$SUB" $P --out "$TMP/current.json"
 expect_rc "discover" 0
-cat >"$TMP/intent.json" <<EOF
-{ "format": "netwave.intent/v1",
-  "changes": [ { "kind": "avnm-mesh",
-                 "networkManager": { "id": "/subscriptions/$SUB/resourceGroups/rg-avnm/providers/Microsoft.Network/networkManagers/nm-pf" },
-                 "networkGroup": "mesh-spokes", "members": { "tags": { "role": "spoke" } } } ] }
-EOF
+mesh_intent "/subscriptions/$SUB/resourceGroups/rg-avnm/providers/Microsoft.Network/networkManagers/nm-pf"
 run "$NETWAVE" plan --current "$TMP/current.json" --intent "$TMP/intent.json" --db "$TMP/a.db" -o json \
     --out "$TMP/plan.json"
 expect_rc "plan into the group that exists" 0

@@ -48,12 +48,7 @@ seed() {
 }
 
 intent() {
-	cat >"$TMP/intent.json" <<EOF
-{ "format": "netwave.intent/v1",
-  "changes": [ { "kind": "avnm-mesh",
-                 "networkManager": { "id": "/subscriptions/$SUB2/resourceGroups/$1/providers/Microsoft.Network/networkManagers/nm-rg" },
-                 "networkGroup": "mesh-spokes", "members": { "tags": { "role": "spoke" } } } ] }
-EOF
+	mesh_intent "/subscriptions/$SUB2/resourceGroups/$1/providers/Microsoft.Network/networkManagers/nm-rg"
 }
 
 # --- discovery records the groups ---------------------------------------------------

@@ -142,20 +142,29 @@ test_client() {
 	export NETWAVE_NO_LIVE=1
 }
 
-# plan_mesh DB NM ROLLOUT [MESH_EXTRA [CHANGES_EXTRA]]: discovers $SUB (with $P) into
-# $TMP/current.json and plans into DB ($TMP/plan.json, PLAN its id) an avnm-mesh of the
-# spokes (tag role=spoke) by network manager NM in rg-connectivity, with MESH_EXTRA
-# (", key: value" pairs) in the change, CHANGES_EXTRA (", {change}") after it, and
-# ROLLOUT (a JSON object) as the intent's rollout.
-plan_mesh() {
-	run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/current.json"
+# mesh_intent NM_ID [MESH_EXTRA [CHANGES_EXTRA [ROLLOUT]]]: writes $TMP/intent.json, an
+# avnm-mesh of the spokes (tag role=spoke) by the network manager whose ARM id is NM_ID,
+# with MESH_EXTRA (", key: value" pairs) in the change, CHANGES_EXTRA (", {change}") after
+# it, and ROLLOUT (a JSON object; none when empty) as the intent's rollout.
+mesh_intent() {
+	rollout=""
+	[ -z "${4:-}" ] || rollout=",
+  \"rollout\": $4"
 	cat >"$TMP/intent.json" <<EOF
 { "format": "netwave.intent/v1",
   "changes": [ { "kind": "avnm-mesh",
-                 "networkManager": { "id": "/subscriptions/$SUB/resourceGroups/rg-connectivity/providers/Microsoft.Network/networkManagers/$2" },
-                 "networkGroup": "mesh-spokes", "members": { "tags": { "role": "spoke" } }${4:-} } ${5:-} ],
-  "rollout": $3 }
+                 "networkManager": { "id": "$1" },
+                 "networkGroup": "mesh-spokes", "members": { "tags": { "role": "spoke" } }${2:-} } ${3:-} ]$rollout }
 EOF
+}
+
+# plan_mesh DB NM ROLLOUT [MESH_EXTRA [CHANGES_EXTRA]]: discovers $SUB (with $P) into
+# $TMP/current.json and plans into DB ($TMP/plan.json, PLAN its id) the mesh_intent of
+# network manager NM in rg-connectivity with ROLLOUT, MESH_EXTRA and CHANGES_EXTRA.
+plan_mesh() {
+	run "$NETWAVE" discover --subscription "$SUB" $P -o "$TMP/current.json"
+	mesh_intent "/subscriptions/$SUB/resourceGroups/rg-connectivity/providers/Microsoft.Network/networkManagers/$2" \
+	    "${4:-}" "${5:-}" "$3"
 	run "$NETWAVE" plan --current "$TMP/current.json" --intent "$TMP/intent.json" --db "$1" \
 	    --format json -o "$TMP/plan.json"
 	PLAN=$(sed -n 's/^  "id": "\(pl-[0-9a-f]*\)",$/\1/p' "$TMP/plan.json")

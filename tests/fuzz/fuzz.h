@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "plan/err.h"
 
 /* Larger inputs are skipped: a run stays bounded in time and memory. */
 #define FUZZ_MAX_INPUT ((size_t)1 << 20)
@@ -30,6 +33,20 @@
 			fputc('\n', stderr);                                         \
 			abort();                                                     \
 		}                                                                    \
+	} while (0)
+
+/*
+ * The invariants of a refusal rc (not 0) with err, by a parser of the
+ * document called name (what it is, in messages): only bad input or
+ * memory refuses, and a bad-input message starts with the name.
+ */
+#define FUZZ_CHECK_REFUSED(rc, err, name, what)                                      \
+	do {                                                                         \
+		FUZZ_CHECK((rc) == NW_EINPUT || (rc) == NW_ENOMEM, "rc %d: %s", (rc), \
+		    (err).msg);                                                      \
+		FUZZ_CHECK((rc) != NW_EINPUT ||                                      \
+		    strncmp((err).msg, (name), strlen(name)) == 0,                   \
+		    "the message does not name the " what ": %s", (err).msg);       \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -86,10 +86,8 @@ check_target(const struct intent *in)
 	rc2 = intent_target(&b, in, cur, &err2);
 	FUZZ_CHECK(rc == rc2, "the same intent expands with %d, then %d", rc, rc2);
 	if (rc != 0) {
-		FUZZ_CHECK(rc == NW_EINPUT || rc == NW_ENOMEM, "rc %d: %s", rc, err.msg);
+		FUZZ_CHECK_REFUSED(rc, err, NAME, "intent");
 		FUZZ_CHECK(strcmp(err.msg, err2.msg) == 0, "two messages: '%s', '%s'", err.msg, err2.msg);
-		FUZZ_CHECK(rc != NW_EINPUT || strncmp(err.msg, NAME, strlen(NAME)) == 0,
-		    "the message does not name the intent: %s", err.msg);
 		goto done;
 	}
 	FUZZ_CHECK(json_equal(a, b), "the same intent expands to two targets");
@@ -113,9 +111,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = intent_load_buffer(&in, (const char *)data, size, NAME, &err);
 	if (rc != 0) {
 		FUZZ_CHECK(in == NULL, "a failed load returned an intent");
-		FUZZ_CHECK(rc == NW_EINPUT || rc == NW_ENOMEM, "rc %d: %s", rc, err.msg);
-		FUZZ_CHECK(rc != NW_EINPUT || strncmp(err.msg, NAME, strlen(NAME)) == 0,
-		    "the message does not name the intent: %s", err.msg);
+		FUZZ_CHECK_REFUSED(rc, err, NAME, "intent");
 		return 0;
 	}
 	check_target(in);
