@@ -41,12 +41,8 @@ static const struct cmd_option apply_options[] = {
 	{ "end-soak", 0, NULL, 0, "end the soak now running early (needs --by and --reason)" },
 	{ "by", 0, "NAME", 0, "with --end-soak: who ends the soak (recorded)" },
 	{ "reason", 0, "TEXT", 0, "with --end-soak: why (recorded)" },
-	CMD_DB_OPTION,
-	CMD_HISTORY_OPTION,
-	{ "no-history", 0, NULL, 0, "do not commit waves to the history" },
 	{ "current", 0, "FILE", 0, "the topology the plan was made from (default: the plan's --current)" },
-	{ "format", 0, "text|json", 0, "progress as text (default) or one JSON event per line" },
-	CMD_PROVIDER_OPTIONS,
+	CMD_RUN_OPTIONS,
 	{ NULL, 0, NULL, 0, NULL },
 };
 

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
+#include "cmd/provider_opts.h"
 #include "plan/jsonutil.h"
 #include "state/apply/apply.h"
 
@@ -60,6 +61,18 @@ void progress_close(struct progress *pr);
 
 /* Prints a run's evidence (a failed gate, drift, failed steps) for people. */
 void progress_evidence(FILE *f, const json_t *evidence);
+
+/*
+ * The options apply and rollback share, at the end of each one's table:
+ * how a run is carried out, where it is recorded, how progress shows,
+ * and the cloud it talks to.
+ */
+#define CMD_RUN_OPTIONS \
+	CMD_DB_OPTION, \
+	CMD_HISTORY_OPTION, \
+	{ "no-history", 0, NULL, 0, "do not commit waves to the history" }, \
+	{ "format", 0, "text|json", 0, "progress as text (default) or one JSON event per line" }, \
+	CMD_PROVIDER_OPTIONS
 
 /* Runs apply (APPLY_FORWARD) or rollback (APPLY_ROLLBACK) as the command line a asks. */
 int cmd_run_exec(struct cmd_ctx *ctx, const struct cmd_args *a, enum apply_direction dir, struct nw_err *err);

@@ -7,18 +7,13 @@
 
 #include "cmd/apply.h"
 #include "cmd/cmd.h"
-#include "cmd/provider_opts.h"
 
 static const struct cmd_option rollback_options[] = {
 	{ "wave", 0, "NAME", 0, "roll back this wave (the waves after it must be rolled back)" },
 	{ "all", 0, NULL, 0, "roll back every wave, last first" },
 	{ "yes", 'y', NULL, 0, "do not ask" },
 	{ "parallel", 0, "N", 0, "steps in flight at once (default 8)" },
-	CMD_DB_OPTION,
-	CMD_HISTORY_OPTION,
-	{ "no-history", 0, NULL, 0, "do not commit to the history" },
-	{ "format", 0, "text|json", 0, "progress as text (default) or one JSON event per line" },
-	CMD_PROVIDER_OPTIONS,
+	CMD_RUN_OPTIONS,
 	{ NULL, 0, NULL, 0, NULL },
 };
 

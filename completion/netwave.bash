@@ -5,7 +5,7 @@
 _netwave_table()
 {
 	case "$1" in
-	apply) opts="--help --wave --through --all --yes --auto-rollback --parallel --dry-run --no-preflight --end-soak --by --reason --db --history --no-history --current -o --output --format --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose" args=" --wave --through --parallel --by --reason --db --history --current --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries " formats="text json" ;;
+	apply) opts="--help --wave --through --all --yes --auto-rollback --parallel --dry-run --no-preflight --end-soak --by --reason --current --db --history --no-history -o --output --format --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose" args=" --wave --through --parallel --by --reason --current --db --history --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries " formats="text json" ;;
 	check) opts="--help -o --output --format --iac-state" args=" --iac-state " formats="text json dot" ;;
 	demo) opts="--help --dir --hubs --spokes --time-scale -o --output --format" args=" --dir --hubs --spokes --time-scale " formats="text json" ;;
 	discover) opts="--help --subscription --management-group --resource-group --out -o --output --format --source --deployments --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries --verbose" args=" --subscription --management-group --resource-group --out --source --cloud --arm-endpoint --authority-host --tenant --ca-file --max-retries " formats="text json" ;;
