@@ -163,6 +163,19 @@ str_lower_dup(const char *s)
 	return d;
 }
 
+char *
+str_dup_pair(const char *a, const char *b, char **b_copy)
+{
+	size_t la = strlen(a) + 1, lb = strlen(b) + 1;
+	char *p = malloc(la + lb);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, a, la);
+	*b_copy = memcpy(p + la, b, lb);
+	return p;
+}
+
 const char *
 arm_id_name(const char *id)
 {
