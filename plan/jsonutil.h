@@ -100,6 +100,9 @@ char *str_lower_dup(const char *s);
  */
 char *str_dup_pair(const char *a, const char *b, char **b_copy);
 
+/* True when a and b are arrays of one size whose items, in order, are equal by eq. */
+bool json_array_equal_by(const json_t *a, const json_t *b, bool (*eq)(const json_t *, const json_t *));
+
 /* The last segment of an ARM id (the resource's name); "" for NULL. Borrowed. */
 const char *arm_id_name(const char *id);
 
