@@ -496,10 +496,8 @@ static int
 entry_compare(const void *pa, const void *pb)
 {
 	const struct diff_entry *a = pa, *b = pb;
-	int c = topo_id_compare(a->resource_id, b->resource_id);
+	int c = topo_id_order(a->resource_id, b->resource_id);
 
-	if (c == 0)
-		c = strcmp(a->resource_id, b->resource_id);
 	if (c == 0)
 		c = pointer_compare(a->pointer, b->pointer);
 	if (c == 0)

@@ -93,6 +93,14 @@ topo_id_compare(const char *a, const char *b)
 	}
 }
 
+int
+topo_id_order(const char *a, const char *b)
+{
+	int c = topo_id_compare(a, b);
+
+	return c != 0 ? c : strcmp(a, b);
+}
+
 /* ------------------------------------------------------------------ */
 /* Arena: every view lives here and goes in one free                   */
 
@@ -847,9 +855,7 @@ topology_find_vnet_by_name(const struct topology *t, const char *name)
 
 		if (!tl_ascii_eq(v->res->name, name))
 			continue;
-		if (best == NULL || topo_id_compare(v->res->id, best->res->id) < 0 ||
-		    (topo_id_compare(v->res->id, best->res->id) == 0 &&
-		     strcmp(v->res->id, best->res->id) < 0))
+		if (best == NULL || topo_id_order(v->res->id, best->res->id) < 0)
 			best = v;
 	}
 	return best;

@@ -517,4 +517,10 @@ bool topo_location_equal(const char *a, const char *b);
 /* Compares two ids as ARM does (ASCII case-insensitive). */
 int topo_id_compare(const char *a, const char *b);
 
+/*
+ * A total order on ids for sorting: as topo_id_compare, then by exact
+ * spelling, so ids that differ only in case keep one order every run.
+ */
+int topo_id_order(const char *a, const char *b);
+
 #endif
