@@ -56,7 +56,6 @@ json_pointer_get(const json_t *v, const char *pointer)
 bool
 json_equal_nocase(const json_t *a, const json_t *b)
 {
-	size_t i;
 	const char *k;
 	json_t *va;
 
@@ -64,14 +63,8 @@ json_equal_nocase(const json_t *a, const json_t *b)
 		return a == b;
 	if (json_is_string(a) && json_is_string(b))
 		return strcasecmp(json_string_value(a), json_string_value(b)) == 0;
-	if (json_is_array(a) && json_is_array(b)) {
-		if (json_array_size(a) != json_array_size(b))
-			return false;
-		for (i = 0; i < json_array_size(a); i++)
-			if (!json_equal_nocase(json_array_get(a, i), json_array_get(b, i)))
-				return false;
-		return true;
-	}
+	if (json_is_array(a) && json_is_array(b))
+		return json_array_equal_by(a, b, json_equal_nocase);
 	if (json_is_object(a) && json_is_object(b)) {
 		if (json_object_size(a) != json_object_size(b))
 			return false;

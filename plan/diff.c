@@ -162,7 +162,6 @@ value_equal(const json_t *a, const json_t *b)
 {
 	const char *key;
 	json_t *v;
-	size_t i;
 
 	if (a == b)
 		return true;
@@ -182,12 +181,7 @@ value_equal(const json_t *a, const json_t *b)
 		return memcmp(sa, sb, json_string_length(a)) == 0;
 	}
 	case JSON_ARRAY:
-		if (json_array_size(a) != json_array_size(b))
-			return false;
-		for (i = 0; i < json_array_size(a); i++)
-			if (!value_equal(json_array_get(a, i), json_array_get(b, i)))
-				return false;
-		return true;
+		return json_array_equal_by(a, b, value_equal);
 	case JSON_OBJECT:
 		json_object_foreach((json_t *)a, key, v) {
 			if (in_list(DIFF_IGNORED_KEYS, key))
@@ -502,10 +496,8 @@ static int
 entry_compare(const void *pa, const void *pb)
 {
 	const struct diff_entry *a = pa, *b = pb;
-	int c = topo_id_compare(a->resource_id, b->resource_id);
+	int c = topo_id_order(a->resource_id, b->resource_id);
 
-	if (c == 0)
-		c = strcmp(a->resource_id, b->resource_id);
 	if (c == 0)
 		c = pointer_compare(a->pointer, b->pointer);
 	if (c == 0)

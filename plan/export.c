@@ -502,14 +502,36 @@ vnet_migrated(const struct topo_vnet *v)
 	return v->pe_vnet_policies != NULL && strcasecmp(v->pe_vnet_policies, "Disabled") != 0;
 }
 
+/* A VNet's own settings: the migrated private-endpoint policy, its summarized prefixes. */
+static void
+vnet(struct ex *x, const struct topo_resource *r)
+{
+	const struct topo_vnet *vn = r->view;
+
+	if (vnet_migrated(vn))
+		vnet_settings(x, vn);
+	if (vn->summarized.n > 0)
+		summarized(x, vn);
+}
+
+/* The kinds written, in this order, and the writer of each. */
+static const struct {
+	enum topo_type type;
+	void (*write)(struct ex *x, const struct topo_resource *r);
+} KINDS[] = {
+	{ TOPO_NETWORK_MANAGER, network_manager },
+	{ TOPO_NETWORK_GROUP, network_group },
+	{ TOPO_STATIC_MEMBER, static_member },
+	{ TOPO_CONNECTIVITY_CONFIG, connectivity_config },
+	{ TOPO_VNET, vnet },
+};
+
 /* Every resource, in id order, by kind: managers, groups, members, configurations, VNets. */
 static int
 collect(struct ex *x)
 {
 	const struct topology *t = x->t;
 	const struct topo_resource **v = t->nres > 0 ? malloc(t->nres * sizeof(*v)) : NULL;
-	static const enum topo_type order[] = { TOPO_NETWORK_MANAGER, TOPO_NETWORK_GROUP,
-		TOPO_STATIC_MEMBER, TOPO_CONNECTIVITY_CONFIG, TOPO_VNET };
 	size_t i, k;
 
 	if (t->nres > 0 && v == NULL)
@@ -518,34 +540,12 @@ collect(struct ex *x)
 		v[i] = &t->res[i];
 	if (t->nres > 1)
 		qsort(v, t->nres, sizeof(*v), res_cmp);
-	for (k = 0; k < sizeof(order) / sizeof(order[0]) && !x->oom; k++) {
-		if (order[k] == TOPO_VNET)
+	for (k = 0; k < sizeof(KINDS) / sizeof(KINDS[0]) && !x->oom; k++) {
+		if (KINDS[k].type == TOPO_VNET)
 			deployments(x); /* after the configurations they reference */
-		for (i = 0; i < t->nres && !x->oom; i++) {
-			const struct topo_vnet *vn = v[i]->view;
-
-			if (v[i]->type != order[k] || v[i]->view == NULL)
-				continue;
-			switch (order[k]) {
-			case TOPO_NETWORK_MANAGER:
-				network_manager(x, v[i]);
-				break;
-			case TOPO_NETWORK_GROUP:
-				network_group(x, v[i]);
-				break;
-			case TOPO_STATIC_MEMBER:
-				static_member(x, v[i]);
-				break;
-			case TOPO_CONNECTIVITY_CONFIG:
-				connectivity_config(x, v[i]);
-				break;
-			default:
-				if (vnet_migrated(vn))
-					vnet_settings(x, vn);
-				if (vn->summarized.n > 0)
-					summarized(x, vn);
-			}
-		}
+		for (i = 0; i < t->nres && !x->oom; i++)
+			if (v[i]->type == KINDS[k].type && v[i]->view != NULL)
+				KINDS[k].write(x, v[i]);
 	}
 	free(v);
 	return x->oom ? -1 : 0;

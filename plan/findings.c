@@ -45,14 +45,18 @@ finding_init(struct finding *f, enum finding_severity sev, const char *code, con
 {
 	f->severity = sev;
 	f->code = code;
-	f->resource = strdup(resource != NULL ? resource : "");
-	f->message = strdup(message);
-	if (f->resource == NULL || f->message == NULL) {
-		free(f->resource);
-		free(f->message);
-		return -1;
-	}
-	return 0;
+	f->resource = str_dup_pair(resource != NULL ? resource : "", message, &f->message);
+	return f->resource != NULL ? 0 : -1;
+}
+
+void
+finding_list_free(struct finding *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].resource);
+	free(v);
 }
 
 int
@@ -702,11 +706,7 @@ findings_free(struct findings *f)
 
 	if (f == NULL)
 		return;
-	for (i = 0; i < f->n; i++) {
-		free(f->v[i].resource);
-		free(f->v[i].message);
-	}
-	free(f->v);
+	finding_list_free(f->v, f->n);
 	for (i = 0; i < f->nlimits; i++)
 		free(f->limits[i].resource);
 	free(f->limits);

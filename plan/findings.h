@@ -24,8 +24,8 @@ const char *finding_severity_name(enum finding_severity s);
 struct finding {
 	enum finding_severity severity;
 	const char *code;  /* stable, e.g. "address-overlap" (static string) */
-	char *resource;    /* id of the resource it concerns (owned) */
-	char *message;     /* owned */
+	char *resource;    /* id of the resource it concerns (owned, with message) */
+	char *message;     /* in resource's block */
 };
 
 /* One row of the limits table: a use of a limit by one resource. */
@@ -62,6 +62,9 @@ int findings_check(struct findings *out, const struct topology *t, const struct 
  */
 int finding_init(struct finding *f, enum finding_severity sev, const char *code, const char *resource,
     const char *message);
+
+/* Frees n findings made by finding_init, and the array v. */
+void finding_list_free(struct finding *v, size_t n);
 
 /*
  * Appends one finding (code is a static string; resource and message are

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "plan/findings_ars.h"
+#include "plan/jsonutil.h"
 #include "plan/routes_bgp.h"
 #include "plan/vec.h"
 
@@ -43,13 +44,9 @@ limit(struct ars_findings *f, enum limit_id id, const char *resource, const char
 	f->limits[f->nlimits].value = value;
 	f->limits[f->nlimits].what = what;
 	f->limits[f->nlimits].no_near = id == LIMIT_ROUTE_SERVERS_PER_VNET;
-	f->limits[f->nlimits].resource = strdup(resource);
-	f->limits[f->nlimits].name = strdup(name);
-	if (f->limits[f->nlimits].resource == NULL || f->limits[f->nlimits].name == NULL) {
-		free(f->limits[f->nlimits].resource);
-		free(f->limits[f->nlimits].name);
+	f->limits[f->nlimits].resource = str_dup_pair(resource, name, &f->limits[f->nlimits].name);
+	if (f->limits[f->nlimits].resource == NULL)
 		return NW_ENOMEM;
-	}
 	f->nlimits++;
 	return 0;
 }
@@ -59,15 +56,9 @@ findings_ars_free(struct ars_findings *f)
 {
 	if (f == NULL)
 		return;
-	for (size_t i = 0; i < f->n; i++) {
-		free(f->v[i].resource);
-		free(f->v[i].message);
-	}
-	for (size_t i = 0; i < f->nlimits; i++) {
+	finding_list_free(f->v, f->n);
+	for (size_t i = 0; i < f->nlimits; i++)
 		free(f->limits[i].resource);
-		free(f->limits[i].name);
-	}
-	free(f->v);
 	free(f->limits);
 	memset(f, 0, sizeof(*f));
 }

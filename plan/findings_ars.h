@@ -20,8 +20,8 @@
 /* A limit check the caller runs (check_limit: error over, warning near). */
 struct ars_limit {
 	enum limit_id id;
-	char *resource;    /* owned */
-	char *name;        /* owned */
+	char *resource;    /* owned, with name */
+	char *name;        /* in resource's block */
 	long value;
 	const char *what;  /* static */
 	bool no_near;      /* at the limit is normal (one route server per VNet): no warning */

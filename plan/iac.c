@@ -35,10 +35,6 @@ static void
 entry_free(struct iac_entry *e)
 {
 	free(e->key);
-	free(e->id);
-	free(e->address);
-	free(e->tf_type);
-	free(e->file);
 	json_decref(e->attrs);
 }
 
@@ -61,31 +57,32 @@ is_azure_id(const char *s)
 	return s != NULL && strncasecmp(s, "/subscriptions/", 15) == 0 && strlen(s) > 15;
 }
 
-/* Adds one entry; steals nothing, copies strings; attrs gets a new reference. */
+/*
+ * Adds one entry; steals nothing: its five strings are copied into one
+ * block that e->key owns, and attrs gets a new reference.
+ */
 static int
 map_add(struct iac_map *m, enum iac_source src, const char *id, const char *address,
     const char *type, const char *file, const char *block, json_t *attrs, struct nw_err *err)
 {
+	size_t lid = strlen(id) + 1, laddr = strlen(address) + 1, ltype = strlen(type) + 1;
 	struct iac_entry *e;
+	char *buf;
 
-	if (VEC_GROW(m->v, &m->cap, m->n + 1) != 0)
+	if (VEC_GROW(m->v, &m->cap, m->n + 1) != 0 ||
+	    (buf = malloc(2 * lid + laddr + ltype + strlen(file) + 1)) == NULL)
 		return err_set(err, NW_ENOMEM, "out of memory");
-	e = &m->v[m->n];
+	e = &m->v[m->n++];
 	memset(e, 0, sizeof(*e));
 	e->source = src;
 	e->block = block;
-	e->key = str_lower_dup(id);
-	e->id = strdup(id);
-	e->address = strdup(address);
-	e->tf_type = strdup(type);
-	e->file = strdup(file);
-	if (e->key == NULL || e->id == NULL || e->address == NULL || e->tf_type == NULL ||
-	    e->file == NULL) {
-		entry_free(e);
-		return err_set(err, NW_ENOMEM, "out of memory");
-	}
+	e->key = buf;
+	str_lower(e->key, lid, id);
+	e->id = memcpy(e->key + lid, id, lid);
+	e->address = memcpy(e->id + lid, address, laddr);
+	e->tf_type = memcpy(e->address + laddr, type, ltype);
+	e->file = strcpy(e->tf_type + ltype, file);
 	e->attrs = json_incref(attrs);
-	m->n++;
 	return 0;
 }
 

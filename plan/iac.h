@@ -27,7 +27,7 @@ enum iac_source { IAC_TERRAFORM = 0, IAC_DEPLOYMENT };
 
 struct iac_entry {
 	enum iac_source source;
-	char *key;        /* the id, lowercased: the map's sort key */
+	char *key;        /* the id, lowercased: the map's sort key; owns the block of all five strings */
 	char *id;         /* the id as the source wrote it */
 	char *address;    /* Terraform address, or the deployment's name */
 	char *tf_type;    /* "azurerm_subnet"...; the ARM type for a deployment */

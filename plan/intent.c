@@ -274,11 +274,20 @@ static const char *const SELECTOR_KEYS[] = {
 	"tags", "names", "ids", "resourceGroups", "locations", "all", NULL,
 };
 
+/* The key of each string criterion, by enum intent_criterion. */
+static const char *const CRITERION_KEYS[INTENT_CRITERIA] = {
+	[INTENT_NAMES] = "names",
+	[INTENT_IDS] = "ids",
+	[INTENT_RESOURCE_GROUPS] = "resourceGroups",
+	[INTENT_LOCATIONS] = "locations",
+};
+
 int
 intent_selector_load(struct intent_loader *l, struct intent_selector *s, const json_t *v)
 {
+	enum intent_criterion c;
 	json_t *item;
-	size_t old, i;
+	size_t old;
 	int rc = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -330,23 +339,11 @@ intent_selector_load(struct intent_loader *l, struct intent_selector *s, const j
 		if (rc != 0)
 			return rc;
 	}
-	static const struct {
-		const char *key;
-		size_t off_list, off_n;
-	} lists[] = {
-		{ "names", offsetof(struct intent_selector, names), offsetof(struct intent_selector, nnames) },
-		{ "ids", offsetof(struct intent_selector, ids), offsetof(struct intent_selector, nids) },
-		{ "resourceGroups", offsetof(struct intent_selector, resource_groups),
-		  offsetof(struct intent_selector, nresource_groups) },
-		{ "locations", offsetof(struct intent_selector, locations),
-		  offsetof(struct intent_selector, nlocations) },
-	};
-	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-		if ((item = json_object_get(v, lists[i].key)) == NULL)
+	for (c = 0; c < INTENT_CRITERIA; c++) {
+		if ((item = json_object_get(v, CRITERION_KEYS[c])) == NULL)
 			continue;
-		old = intent_push(l, lists[i].key);
-		rc = intent_get_string_list(l, item, (const char ***)((char *)s + lists[i].off_list),
-		    (size_t *)((char *)s + lists[i].off_n));
+		old = intent_push(l, CRITERION_KEYS[c]);
+		rc = intent_get_string_list(l, item, &s->lists[c].v, &s->lists[c].n);
 		intent_pop(l, old);
 		if (rc != 0)
 			return rc;
@@ -370,20 +367,40 @@ intent_selector_parse(struct intent_selector *out, const json_t *v, const char *
 void
 intent_selector_free(struct intent_selector *s)
 {
+	enum intent_criterion c;
+
 	if (s == NULL)
 		return;
 	free(s->tags);
-	free(s->names);
-	free(s->ids);
-	free(s->resource_groups);
-	free(s->locations);
+	for (c = 0; c < INTENT_CRITERIA; c++)
+		free(s->lists[c].v);
 	free(s->pointer);
 	memset(s, 0, sizeof(*s));
+}
+
+/* True when one entry of criterion c matches the resource. */
+static bool
+criterion_match(enum intent_criterion c, const char *want, const struct topo_resource *r)
+{
+	switch (c) {
+	case INTENT_NAMES:
+		return r->name != NULL && fnmatch(want, r->name, FNM_CASEFOLD) == 0;
+	case INTENT_IDS:
+		return topo_id_compare(want, r->id) == 0;
+	case INTENT_RESOURCE_GROUPS:
+		return r->resource_group != NULL && strcasecmp(want, r->resource_group) == 0;
+	case INTENT_LOCATIONS:
+		return r->location != NULL && topo_location_equal(want, r->location);
+	case INTENT_CRITERIA:
+		break;
+	}
+	return false;
 }
 
 bool
 intent_selector_match(const struct intent_selector *s, const struct topo_resource *r)
 {
+	enum intent_criterion c;
 	size_t i;
 	bool any;
 
@@ -392,28 +409,13 @@ intent_selector_match(const struct intent_selector *s, const struct topo_resourc
 		if (v == NULL || (strcmp(s->tags[i].value, "*") != 0 && strcmp(v, s->tags[i].value) != 0))
 			return false;
 	}
-	if (s->nnames > 0) {
-		for (any = false, i = 0; i < s->nnames && !any; i++)
-			any = r->name != NULL && fnmatch(s->names[i], r->name, FNM_CASEFOLD) == 0;
-		if (!any)
-			return false;
-	}
-	if (s->nids > 0) {
-		for (any = false, i = 0; i < s->nids && !any; i++)
-			any = topo_id_compare(s->ids[i], r->id) == 0;
-		if (!any)
-			return false;
-	}
-	if (s->nresource_groups > 0) {
-		for (any = false, i = 0; i < s->nresource_groups && !any; i++)
-			any = r->resource_group != NULL &&
-			    strcasecmp(s->resource_groups[i], r->resource_group) == 0;
-		if (!any)
-			return false;
-	}
-	if (s->nlocations > 0) {
-		for (any = false, i = 0; i < s->nlocations && !any; i++)
-			any = r->location != NULL && topo_location_equal(s->locations[i], r->location);
+	for (c = 0; c < INTENT_CRITERIA; c++) {
+		const struct intent_strlist *list = &s->lists[c];
+
+		if (list->n == 0)
+			continue;
+		for (any = false, i = 0; i < list->n && !any; i++)
+			any = criterion_match(c, list->v[i], r);
 		if (!any)
 			return false;
 	}

@@ -44,18 +44,25 @@ struct intent_tag {
  * groups case-insensitively; locations case-insensitively, ignoring
  * spaces ("East US" is "eastus").  Strings are borrowed from the JSON.
  */
+enum intent_criterion {
+	INTENT_NAMES,           /* "names" */
+	INTENT_IDS,             /* "ids" */
+	INTENT_RESOURCE_GROUPS, /* "resourceGroups" */
+	INTENT_LOCATIONS,       /* "locations" */
+	INTENT_CRITERIA         /* how many */
+};
+
+/* One criterion's strings: v[0..n-1], the array owned, the strings borrowed. */
+struct intent_strlist {
+	const char **v;
+	size_t n;
+};
+
 struct intent_selector {
 	bool all;
 	struct intent_tag *tags;
 	size_t ntags;
-	const char **names;
-	size_t nnames;
-	const char **ids;
-	size_t nids;
-	const char **resource_groups;
-	size_t nresource_groups;
-	const char **locations;
-	size_t nlocations;
+	struct intent_strlist lists[INTENT_CRITERIA]; /* an empty list is not given */
 	char *pointer; /* owned: where it sits in its document, for messages */
 };
 

@@ -163,6 +163,32 @@ str_lower_dup(const char *s)
 	return d;
 }
 
+char *
+str_dup_pair(const char *a, const char *b, char **b_copy)
+{
+	size_t la = strlen(a) + 1, lb = strlen(b) + 1;
+	char *p = malloc(la + lb);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, a, la);
+	*b_copy = memcpy(p + la, b, lb);
+	return p;
+}
+
+bool
+json_array_equal_by(const json_t *a, const json_t *b, bool (*eq)(const json_t *, const json_t *))
+{
+	size_t i;
+
+	if (json_array_size(a) != json_array_size(b))
+		return false;
+	for (i = 0; i < json_array_size(a); i++)
+		if (!eq(json_array_get(a, i), json_array_get(b, i)))
+			return false;
+	return true;
+}
+
 const char *
 arm_id_name(const char *id)
 {

@@ -93,6 +93,16 @@ const char *str_lower(char *buf, size_t size, const char *s);
 /* A malloc'd ASCII-lowercase copy of s ("" for NULL); NULL on out of memory. */
 char *str_lower_dup(const char *s);
 
+/*
+ * Copies a and b into one allocation: returns the copy of a, which owns
+ * the block (one free), and sets *b_copy to the copy of b inside it.
+ * NULL on out of memory.
+ */
+char *str_dup_pair(const char *a, const char *b, char **b_copy);
+
+/* True when a and b are arrays of one size whose items, in order, are equal by eq. */
+bool json_array_equal_by(const json_t *a, const json_t *b, bool (*eq)(const json_t *, const json_t *));
+
 /* The last segment of an ARM id (the resource's name); "" for NULL. Borrowed. */
 const char *arm_id_name(const char *id);
 

@@ -86,9 +86,8 @@ int
 plan_vnet_cmp(const void *a, const void *b)
 {
 	const struct topo_vnet *const *x = a, *const *y = b;
-	int c = topo_id_compare((*x)->res->id, (*y)->res->id);
 
-	return c != 0 ? c : strcmp((*x)->res->id, (*y)->res->id);
+	return topo_id_order((*x)->res->id, (*y)->res->id);
 }
 
 int

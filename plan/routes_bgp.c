@@ -40,16 +40,26 @@
 #define BGP_ROUNDS_PER_SERVER 2
 #define BGP_ROUNDS_MIN 4
 
+/* What the model holds for one route server. */
+struct bgp_server {
+	struct bgp_rib base;       /* VNet and gateway routes (fixed over rounds) */
+	struct bgp_rib rib;
+	struct route *inject;      /* programmed into NICs */
+	size_t ninject;
+	struct cidr *hops;         /* the distinct next hops it programs (at most 64) */
+	size_t nhops;
+};
+
+/* What the model holds for one gateway: the routes servers teach it. */
+struct bgp_gateway {
+	struct bgp_rib extra;
+	char (*path)[BGP_PATH_STRLEN]; /* parallel to extra.v: "65515 ..." */
+};
+
 struct bgp_model {
-	struct bgp_rib *base;      /* per server: VNet and gateway routes (fixed over rounds) */
-	struct bgp_rib *rib;       /* per server */
-	struct route **inject;     /* per server: programmed into NICs */
-	size_t *ninject;
-	struct bgp_rib *gw_extra;  /* per gateway */
-	char (**gw_path)[BGP_PATH_STRLEN]; /* per gateway, parallel to gw_extra: "65515 ..." */
+	struct bgp_server *servers; /* per server */
+	struct bgp_gateway *gws;    /* per gateway */
 	size_t *vnet_server;       /* per VNet: the server whose routes it receives, or NONE_ID */
-	struct cidr **hops;        /* per server: the distinct next hops it programs (at most 64) */
-	size_t *nhops;
 	size_t rounds;
 	bool converged;
 	size_t dropped;
@@ -225,7 +235,7 @@ build_base(const struct routes_ctx *ctx, struct bgp_model *m)
 
 		if (s->vnet == NULL)
 			continue;
-		if (add_vnet(&m->base[si], &cap, s->vnet) != 0)
+		if (add_vnet(&m->servers[si].base, &cap, s->vnet) != 0)
 			return NW_ENOMEM;
 		m->vnet_server[vnet_index(t, s->vnet)] = si;
 		for (size_t w = 0; w < t->nvnets; w++)
@@ -234,12 +244,12 @@ build_base(const struct routes_ctx *ctx, struct bgp_model *m)
 
 				if (pe->remote != s->vnet || !re_peering_uses_transit(&t->vnets[w], pe))
 					continue;
-				if (add_vnet(&m->base[si], &cap, &t->vnets[w]) != 0)
+				if (add_vnet(&m->servers[si].base, &cap, &t->vnets[w]) != 0)
 					return NW_ENOMEM;
 				if (m->vnet_server[w] == NONE_ID)
 					m->vnet_server[w] = si;
 			}
-		if (s->allow_branch_to_branch && add_gateways(ctx, &m->base[si], &cap, s) != 0)
+		if (s->allow_branch_to_branch && add_gateways(ctx, &m->servers[si].base, &cap, s) != 0)
 			return NW_ENOMEM;
 	}
 	return 0;
@@ -304,7 +314,7 @@ add_peer(const struct routes_ctx *ctx, const struct bgp_model *m, struct bgp_rib
 
 		if (k < p->nrelay && p->relay[k] != NULL &&
 		    (via = nva_session(n, p->relay[k])) != NULL) {
-			src = &m->rib[server_index(t, p->relay[k])];
+			src = &m->servers[server_index(t, p->relay[k])].rib;
 			count = src->n;
 		}
 		for (size_t i = 0; i < count; i++) {
@@ -452,13 +462,13 @@ run_round(const struct routes_ctx *ctx, struct bgp_model *m, bool *changed)
 		return NW_ENOMEM;
 	for (size_t si = 0; si < t->nroute_servers; si++) {
 		const struct topo_route_server *s = &t->route_servers[si];
-		size_t cap = m->base[si].n;
+		size_t cap = m->servers[si].base.n;
 
 		if (cap > 0) {
 			next[si].v = malloc(cap * sizeof(*next[si].v));
 			if (next[si].v == NULL)
 				goto done;
-			memcpy(next[si].v, m->base[si].v, cap * sizeof(*next[si].v));
+			memcpy(next[si].v, m->servers[si].base.v, cap * sizeof(*next[si].v));
 			next[si].n = cap;
 		}
 		for (size_t k = 0; k < s->nconnections; k++)
@@ -469,10 +479,10 @@ run_round(const struct routes_ctx *ctx, struct bgp_model *m, bool *changed)
 			goto done;
 	}
 	for (size_t si = 0; si < t->nroute_servers; si++) {
-		if (!rib_equal(&next[si], &m->rib[si]))
+		if (!rib_equal(&next[si], &m->servers[si].rib))
 			*changed = true;
-		bgp_rib_free(&m->rib[si]);
-		m->rib[si] = next[si];
+		bgp_rib_free(&m->servers[si].rib);
+		m->servers[si].rib = next[si];
 		next[si].v = NULL;
 	}
 	rc = 0;
@@ -489,20 +499,20 @@ done:
 
 /* Records a next hop server si programs; one per BGP session, so a few. */
 static int
-add_hop(struct bgp_model *m, size_t si, const struct cidr *hop)
+add_hop(struct bgp_server *sv, const struct cidr *hop)
 {
 	struct cidr *nv;
 
-	for (size_t k = 0; k < m->nhops[si]; k++)
-		if (cidr_equal(&m->hops[si][k], hop))
+	for (size_t k = 0; k < sv->nhops; k++)
+		if (cidr_equal(&sv->hops[k], hop))
 			return 0;
-	if (m->nhops[si] == MAX_HOPS)
+	if (sv->nhops == MAX_HOPS)
 		return 0; /* beyond 64 the mask says unreachable: docs/bgp.md */
-	nv = realloc(m->hops[si], (m->nhops[si] + 1) * sizeof(*nv));
+	nv = realloc(sv->hops, (sv->nhops + 1) * sizeof(*nv));
 	if (nv == NULL)
 		return NW_ENOMEM;
-	nv[m->nhops[si]++] = *hop;
-	m->hops[si] = nv;
+	nv[sv->nhops++] = *hop;
+	sv->hops = nv;
 	return 0;
 }
 
@@ -513,7 +523,8 @@ build_outputs(const struct routes_ctx *ctx, struct bgp_model *m)
 
 	for (size_t si = 0; si < t->nroute_servers; si++) {
 		const struct topo_route_server *s = &t->route_servers[si];
-		const struct bgp_rib *r = &m->rib[si];
+		struct bgp_server *sv = &m->servers[si];
+		const struct bgp_rib *r = &sv->rib;
 		size_t cap = 0;
 
 		for (size_t i = 0; i < r->n; i++) {
@@ -533,23 +544,23 @@ build_outputs(const struct routes_ctx *ctx, struct bgp_model *m)
 			nr.active = true;
 			nr.route_server = s;
 			nr.nva = x->nva;
-			if (GROW(m->inject[si], &cap, m->ninject[si] + 1) != 0 || add_hop(m, si, &x->next_hop) != 0)
+			if (GROW(sv->inject, &cap, sv->ninject + 1) != 0 || add_hop(sv, &x->next_hop) != 0)
 				return NW_ENOMEM;
-			m->inject[si][m->ninject[si]++] = nr;
+			sv->inject[sv->ninject++] = nr;
 			if (!s->allow_branch_to_branch || s->vnet == NULL)
 				continue;
 			/* branch-to-branch: the VNet's gateways pass it on with 65515 in front */
 			for (size_t g = 0; g < s->vnet->ngateways; g++) {
 				size_t gi = gateway_index(t, s->vnet->gateways[g]);
 				struct bgp_route y = *x;
-				size_t n = m->gw_extra[gi].n, pcap = n, rcap = n;
+				size_t n = m->gws[gi].extra.n, pcap = n, rcap = n;
 
 				if (!path_prepend(&y.path, (uint32_t)s->asn, 1))
 					continue;
-				if (rib_push(&m->gw_extra[gi], &rcap, &y) != 0 ||
-				    GROW(m->gw_path[gi], &pcap, n + 1) != 0)
+				if (rib_push(&m->gws[gi].extra, &rcap, &y) != 0 ||
+				    GROW(m->gws[gi].path, &pcap, n + 1) != 0)
 					return NW_ENOMEM;
-				bgp_path_format(m->gw_path[gi][n], BGP_PATH_STRLEN, &y.path, ' ');
+				bgp_path_format(m->gws[gi].path[n], BGP_PATH_STRLEN, &y.path, ' ');
 			}
 		}
 	}
@@ -563,31 +574,21 @@ re_bgp_free(struct bgp_model *m, const struct topology *t)
 {
 	if (m == NULL)
 		return;
-	for (size_t si = 0; si < t->nroute_servers; si++) {
-		if (m->base != NULL)
-			bgp_rib_free(&m->base[si]);
-		if (m->rib != NULL)
-			bgp_rib_free(&m->rib[si]);
-		if (m->inject != NULL)
-			free(m->inject[si]);
-		if (m->hops != NULL)
-			free(m->hops[si]);
+	for (size_t si = 0; m->servers != NULL && si < t->nroute_servers; si++) {
+		struct bgp_server *s = &m->servers[si];
+
+		bgp_rib_free(&s->base);
+		bgp_rib_free(&s->rib);
+		free(s->inject);
+		free(s->hops);
 	}
-	for (size_t g = 0; g < t->ngateways; g++) {
-		if (m->gw_extra != NULL)
-			bgp_rib_free(&m->gw_extra[g]);
-		if (m->gw_path != NULL)
-			free(m->gw_path[g]);
+	for (size_t g = 0; m->gws != NULL && g < t->ngateways; g++) {
+		bgp_rib_free(&m->gws[g].extra);
+		free(m->gws[g].path);
 	}
-	free(m->base);
-	free(m->rib);
-	free(m->inject);
-	free(m->ninject);
-	free(m->gw_extra);
-	free(m->gw_path);
+	free(m->servers);
+	free(m->gws);
 	free(m->vnet_server);
-	free(m->hops);
-	free(m->nhops);
 	free(m);
 }
 
@@ -603,18 +604,10 @@ re_bgp_build(struct routes_ctx *ctx, struct nw_err *err)
 	if (m == NULL)
 		return re_nomem(err, "the BGP model");
 	ctx->bgpm = m;
-	m->base = calloc(ns, sizeof(*m->base));
-	m->rib = calloc(ns, sizeof(*m->rib));
-	m->inject = calloc(ns, sizeof(*m->inject));
-	m->ninject = calloc(ns, sizeof(*m->ninject));
-	m->gw_extra = calloc(ng, sizeof(*m->gw_extra));
-	m->gw_path = calloc(ng, sizeof(*m->gw_path));
+	m->servers = calloc(ns, sizeof(*m->servers));
+	m->gws = calloc(ng, sizeof(*m->gws));
 	m->vnet_server = malloc((t->nvnets ? t->nvnets : 1) * sizeof(*m->vnet_server));
-	m->hops = calloc(ns, sizeof(*m->hops));
-	m->nhops = calloc(ns, sizeof(*m->nhops));
-	if (m->base == NULL || m->rib == NULL || m->inject == NULL || m->ninject == NULL ||
-	    m->hops == NULL || m->nhops == NULL ||
-	    m->gw_extra == NULL || m->gw_path == NULL || m->vnet_server == NULL)
+	if (m->servers == NULL || m->gws == NULL || m->vnet_server == NULL)
 		return re_nomem(err, "the BGP model");
 	for (size_t v = 0; v < t->nvnets; v++)
 		m->vnet_server[v] = NONE_ID;
@@ -644,17 +637,17 @@ re_bgp_server_of(const struct routes_ctx *ctx, const struct topo_vnet *v)
 const struct route *
 re_bgp_injected(const struct routes_ctx *ctx, size_t server, size_t *n)
 {
-	*n = server < ctx->t->nroute_servers ? ctx->bgpm->ninject[server] : 0;
-	return *n > 0 ? ctx->bgpm->inject[server] : NULL;
+	*n = server < ctx->t->nroute_servers ? ctx->bgpm->servers[server].ninject : 0;
+	return *n > 0 ? ctx->bgpm->servers[server].inject : NULL;
 }
 
 size_t
 re_bgp_gateway_circuit_routes(const struct routes_ctx *ctx, size_t gi, const struct bgp_route **v,
     const char (**paths)[BGP_PATH_STRLEN])
 {
-	*v = ctx->bgpm->gw_extra[gi].v;
-	*paths = (const char (*)[BGP_PATH_STRLEN])ctx->bgpm->gw_path[gi];
-	return ctx->bgpm->gw_extra[gi].n;
+	*v = ctx->bgpm->gws[gi].extra.v;
+	*paths = (const char (*)[BGP_PATH_STRLEN])ctx->bgpm->gws[gi].path;
+	return ctx->bgpm->gws[gi].extra.n;
 }
 
 static bool
@@ -681,12 +674,14 @@ uint64_t
 re_bgp_reach_mask(const struct routes_ctx *ctx, const struct topo_vnet *v)
 {
 	size_t si = ctx->bgpm->vnet_server[vnet_index(ctx->t, v)];
+	const struct bgp_server *sv;
 	uint64_t mask = 0;
 
 	if (si == NONE_ID)
 		return 0;
-	for (size_t k = 0; k < ctx->bgpm->nhops[si]; k++)
-		if (vnet_reaches(ctx, v, &ctx->bgpm->hops[si][k]))
+	sv = &ctx->bgpm->servers[si];
+	for (size_t k = 0; k < sv->nhops; k++)
+		if (vnet_reaches(ctx, v, &sv->hops[k]))
 			mask |= (uint64_t)1 << k;
 	return mask;
 }
@@ -701,14 +696,15 @@ void
 re_bgp_classify(struct path_result *out, const struct routes_ctx *ctx, const struct src *s,
     const struct route *r)
 {
-	size_t si = server_index(ctx->t, r->route_server), k;
+	const struct bgp_server *sv = &ctx->bgpm->servers[server_index(ctx->t, r->route_server)];
+	size_t k;
 	uint64_t mask = s->vnet != NULL ? re_bgp_reach_mask(ctx, s->vnet) : s->nva_reach;
 	char ip[CIDR_STRLEN];
 
 	cidr_format_addr(&r->next_hop_ip, ip);
-	for (k = 0; k < ctx->bgpm->nhops[si] && !cidr_equal(&ctx->bgpm->hops[si][k], &r->next_hop_ip); k++)
+	for (k = 0; k < sv->nhops && !cidr_equal(&sv->hops[k], &r->next_hop_ip); k++)
 		;
-	if (k < ctx->bgpm->nhops[si] && (mask >> k & 1) != 0) {
+	if (k < sv->nhops && (mask >> k & 1) != 0) {
 		out->cls = PATH_VIA_APPLIANCE;
 		snprintf(out->detail, sizeof(out->detail), "%s", ip);
 		return;
@@ -728,7 +724,7 @@ routes_bgp_rib(const struct routes_ctx *ctx, const struct topo_route_server *s)
 
 	if (s == NULL || s < t->route_servers || s >= t->route_servers + t->nroute_servers)
 		return NULL;
-	return &ctx->bgpm->rib[server_index(t, s)];
+	return &ctx->bgpm->servers[server_index(t, s)].rib;
 }
 
 bool
@@ -757,7 +753,7 @@ routes_bgp_gateway_extra(const struct routes_ctx *ctx, const struct topo_gateway
 
 	if (g == NULL || g < t->gateways || g >= t->gateways + t->ngateways)
 		return &empty;
-	return &ctx->bgpm->gw_extra[gateway_index(t, g)];
+	return &ctx->bgpm->gws[gateway_index(t, g)].extra;
 }
 
 int

@@ -93,6 +93,14 @@ topo_id_compare(const char *a, const char *b)
 	}
 }
 
+int
+topo_id_order(const char *a, const char *b)
+{
+	int c = topo_id_compare(a, b);
+
+	return c != 0 ? c : strcmp(a, b);
+}
+
 /* ------------------------------------------------------------------ */
 /* Arena: every view lives here and goes in one free                   */
 
@@ -454,14 +462,11 @@ tl_warn(struct loader *l, const char *key, const char *fmt, ...)
 	if (key != NULL)
 		tl_ptr_push(l, key);
 	w = &t->warnings[t->nwarnings];
-	w->pointer = strdup(l->ptr);
-	w->message = strdup(msg);
+	w->pointer = arena_strndup(l->arena, l->ptr, strlen(l->ptr));
+	w->message = arena_strndup(l->arena, msg, strlen(msg));
 	tl_ptr_pop(l, old);
-	if (w->pointer == NULL || w->message == NULL) {
-		free(w->pointer);
-		free(w->message);
+	if (w->pointer == NULL || w->message == NULL)
 		return tl_fail_nomem(l);
-	}
 	t->nwarnings++;
 	return 0;
 }
@@ -850,9 +855,7 @@ topology_find_vnet_by_name(const struct topology *t, const char *name)
 
 		if (!tl_ascii_eq(v->res->name, name))
 			continue;
-		if (best == NULL || topo_id_compare(v->res->id, best->res->id) < 0 ||
-		    (topo_id_compare(v->res->id, best->res->id) == 0 &&
-		     strcmp(v->res->id, best->res->id) < 0))
+		if (best == NULL || topo_id_order(v->res->id, best->res->id) < 0)
 			best = v;
 	}
 	return best;
@@ -1111,10 +1114,11 @@ topology_load_json(struct topology **out, json_t *root, const char *name, struct
 	}
 	t->root = root;
 	root = NULL;
-	t->source = strdup(name);
 	t->arena = l.arena = calloc(1, sizeof(struct arena));
 	t->index = calloc(1, sizeof(struct topology_index));
-	if (t->source == NULL || t->arena == NULL || t->index == NULL) {
+	if (t->arena != NULL)
+		t->source = arena_strndup(l.arena, name, strlen(name));
+	if (t->source == NULL || t->index == NULL) {
 		rc = err_set(err, NW_ENOMEM, "%s: out of memory loading the topology", name);
 		goto done;
 	}
@@ -1148,18 +1152,11 @@ done:
 void
 topology_free(struct topology *t)
 {
-	size_t i;
-
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->nwarnings; i++) {
-		free(t->warnings[i].pointer);
-		free(t->warnings[i].message);
-	}
 	free(t->warnings);
 	index_free(t->index);
 	arena_free(t->arena);
 	json_decref(t->root);
-	free(t->source);
 	free(t);
 }

@@ -331,8 +331,8 @@ struct topo_deployment {
 
 /* Something wrong that does not stop the load (a dangling reference). */
 struct topo_warning {
-	char *pointer; /* JSON pointer, e.g. /resources/3/properties/subnets/0/properties/routeTable/id */
-	char *message;
+	const char *pointer; /* JSON pointer, e.g. /resources/3/properties/subnets/0/properties/routeTable/id */
+	const char *message; /* both in the topology's arena */
 };
 
 #include "plan/topology_ars.h"
@@ -340,7 +340,7 @@ struct topo_warning {
 struct topology_index; /* the id hash, private to topology.c */
 
 struct topology {
-	char *source;        /* file name for messages ("<stdin>", "<memory>") */
+	const char *source;  /* file name for messages ("<stdin>", "<memory>"), in the arena */
 	json_t *root;        /* the document (owned) */
 	json_t *resources;   /* /resources (borrowed from root) */
 
@@ -516,5 +516,11 @@ bool topo_location_equal(const char *a, const char *b);
 
 /* Compares two ids as ARM does (ASCII case-insensitive). */
 int topo_id_compare(const char *a, const char *b);
+
+/*
+ * A total order on ids for sorting: as topo_id_compare, then by exact
+ * spelling, so ids that differ only in case keep one order every run.
+ */
+int topo_id_order(const char *a, const char *b);
 
 #endif

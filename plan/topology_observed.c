@@ -97,10 +97,8 @@ static int
 cmp_deployment(const void *a, const void *b)
 {
 	const struct topo_deployment *x = a, *y = b;
-	int c = topo_id_compare(x->manager_id, y->manager_id);
+	int c = topo_id_order(x->manager_id, y->manager_id);
 
-	if (c == 0)
-		c = strcmp(x->manager_id, y->manager_id);
 	if (c == 0)
 		c = strcmp(x->region, y->region);
 	if (c == 0)

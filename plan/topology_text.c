@@ -254,9 +254,7 @@ cmp_sort_item(const void *a, const void *b)
 		if (x->id != y->id)
 			return x->id == NULL ? 1 : -1;
 	} else {
-		c = topo_id_compare(x->id, y->id);
-		if (c == 0)
-			c = strcmp(x->id, y->id);
+		c = topo_id_order(x->id, y->id);
 		if (c != 0)
 			return c;
 	}
