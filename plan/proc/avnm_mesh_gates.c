@@ -41,20 +41,15 @@ region_record(const json_t *recs, const char *region)
 static bool
 ids_match(const json_t *ids, const json_t *wids)
 {
-	const json_t *x, *y;
-	size_t a, b;
-	bool ok = json_array_size(ids) == json_array_size(wids);
+	const json_t *x;
+	size_t a;
 
-	json_array_foreach(wids, a, x) {
-		bool hit = false;
-		json_array_foreach(ids, b, y)
-			if (json_is_string(x) && json_is_string(y) &&
-			    strcasecmp(json_string_value(x), json_string_value(y)) == 0)
-				hit = true;
-		if (!hit)
-			ok = false;
-	}
-	return ok;
+	if (json_array_size(ids) != json_array_size(wids))
+		return false;
+	json_array_foreach(wids, a, x)
+		if (!json_is_string(x) || !json_array_has_str(ids, json_string_value(x), strcasecmp))
+			return false;
+	return true;
 }
 
 /* Judges one deployment's record; why gets the reason when not passed. */
