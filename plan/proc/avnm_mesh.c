@@ -16,9 +16,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plan/json_own.h"
 #include "plan/jsonutil.h"
 #include "plan/proc/avnm_mesh.h"
-#include "plan/proc/proc_json.h"
 #include "plan/report.h"
 #include "plan/vec.h"
 
@@ -474,7 +474,7 @@ mesh_state_free(void *state)
 	free(ms->member_prefixes);
 	free(ms->meshed);
 	cidr_table_free(ms->member_space);
-	proc_json_release(&ms->memberset, &ms->newset, &ms->features, &ms->hspe_vnets, &ms->changed,
+	json_release_all(&ms->memberset, &ms->newset, &ms->features, &ms->hspe_vnets, &ms->changed,
 	    &ms->committed, &ms->deploy, NULL);
 	free(ms);
 }
@@ -486,7 +486,7 @@ mesh_state_new(struct plan_ctx *p, void **out)
 	const json_t *d = json_path(p->cur->root, "observed", "avnmDeployments", NULL);
 
 	*out = ms;
-	if (ms == NULL || proc_json_objects_new(&ms->memberset, &ms->newset, &ms->features,
+	if (ms == NULL || json_objects_new(&ms->memberset, &ms->newset, &ms->features,
 	    &ms->hspe_vnets, &ms->changed, &ms->committed, NULL) != 0)
 		return NW_ENOMEM;
 	ms->member_space = cidr_table_new();

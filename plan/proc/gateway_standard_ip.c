@@ -17,6 +17,7 @@
 #include "plan/cost.h"
 #include "plan/gates.h"
 #include "plan/gwmigrate.h"
+#include "plan/json_own.h"
 #include "plan/jsonutil.h"
 #include "plan/plan_build.h"
 #include "plan/procedure.h"
@@ -476,10 +477,7 @@ gateway_round(struct plan_ctx *p, size_t r)
 		goto done;
 	rc = 0;
 done:
-	json_decref(phase_exec);
-	json_decref(commit_ids);
-	json_decref(names);
-	json_decref(new_gws);
+	json_release_all(&phase_exec, &commit_ids, &names, &new_gws, NULL);
 	return rc == 0 ? 0 : plan_nomem(p);
 }
 

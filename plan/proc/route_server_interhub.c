@@ -35,10 +35,10 @@
 
 #include "plan/findings.h"
 #include "plan/gates.h"
+#include "plan/json_own.h"
 #include "plan/jsonutil.h"
 #include "plan/plan_build.h"
 #include "plan/procedure.h"
-#include "plan/proc/proc_json.h"
 #include "plan/proc/route_server_interhub.h"
 #include "plan/rehearse.h"
 #include "plan/routes_bgp.h"
@@ -768,7 +768,7 @@ rsi_state_new(struct plan_ctx *p, void **out)
 
 	(void)p;
 	*out = s;
-	if (s == NULL || proc_json_objects_new(&s->hubs, &s->b2b, &s->ipconfigs, &s->bgps, &s->tables,
+	if (s == NULL || json_objects_new(&s->hubs, &s->b2b, &s->ipconfigs, &s->bgps, &s->tables,
 	    NULL) != 0 || (s->routes = json_array()) == NULL)
 		return NW_ENOMEM;
 	return 0;
@@ -780,7 +780,7 @@ rsi_state_free(void *state)
 	struct rsi_state *s = state;
 
 	if (s != NULL)
-		proc_json_release(&s->hubs, &s->b2b, &s->ipconfigs, &s->bgps, &s->routes, &s->tables, NULL);
+		json_release_all(&s->hubs, &s->b2b, &s->ipconfigs, &s->bgps, &s->routes, &s->tables, NULL);
 	free(s);
 }
 

@@ -1,16 +1,16 @@
 /*
- * The JSON members a change kind's state owns, made and released in one
- * call each (proc_json.h).
+ * JSON values owned by address: made empty and released in one call each
+ * (json_own.h).
  */
 #include "config.h"
 
 #include <stdarg.h>
 
 #include "plan/err.h"
-#include "plan/proc/proc_json.h"
+#include "plan/json_own.h"
 
 int
-proc_json_objects_new(json_t **first, ...)
+json_objects_new(json_t **first, ...)
 {
 	json_t **v;
 	va_list ap;
@@ -25,7 +25,7 @@ proc_json_objects_new(json_t **first, ...)
 }
 
 void
-proc_json_release(json_t **first, ...)
+json_release_all(json_t **first, ...)
 {
 	json_t **v;
 	va_list ap;
