@@ -410,6 +410,9 @@ plan_save(struct store *st, const json_t *plan, json_t **owned, const struct pla
 		rc = sqlite3_bind_text64(s, 5, doc, len, SQLITE_STATIC, SQLITE_UTF8);
 	if (rc == SQLITE_OK)
 		rc = st_run(s);
+	/* finalized before what follows: finalizing a statement that ran clears the connection's error */
+	sqlite3_finalize(s);
+	s = NULL;
 	if (rc == SQLITE_OK)
 		rc = plan_supersede(st, current);
 	if (rc == SQLITE_OK) {

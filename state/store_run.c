@@ -544,6 +544,9 @@ store_gate_record(struct store *st, const char *plan_id, const char *gate_id,
 		rc = st_query_row(st, &s, "SELECT wave_idx FROM gates WHERE plan_id = ?1 AND gate_id = ?2",
 		    "ss", plan_id, gate_id);
 	if (rc == SQLITE_DONE) {
+		/* finalized first: finalizing a statement that ran clears the connection's error */
+		sqlite3_finalize(s);
+		s = NULL;
 		rc = st_plan_exists(st, plan_id, &found);
 		if (rc == SQLITE_OK)
 			ret = found ? err_set(err, NW_EINPUT, "no gate '%s' in plan %s", gate_id, plan_id) :
