@@ -26,16 +26,24 @@ gate_outcome_name(enum gate_outcome o)
 	return (size_t)o < sizeof(outcome_names) / sizeof(outcome_names[0]) ? outcome_names[o] : "?";
 }
 
+static enum gate_outcome
+gate_vfinish(json_t *ev, enum gate_outcome o, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	json_object_set_new(ev, "summary", json_string(buf));
+	return o;
+}
+
 enum gate_outcome
 gate_finish(json_t *ev, enum gate_outcome o, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	o = gate_vfinish(ev, o, fmt, ap);
 	va_end(ap);
-	json_object_set_new(ev, "summary", json_string(buf));
 	return o;
 }
 
@@ -64,6 +72,40 @@ gate_worse(enum gate_outcome a, enum gate_outcome b)
 	if (a == GATE_NOT_YET || b == GATE_NOT_YET)
 		return GATE_NOT_YET;
 	return GATE_PASSED;
+}
+
+void
+gate_tally_start(struct gate_tally *t, json_t *ev, const char *key)
+{
+	t->items = json_array();
+	t->worst = GATE_PASSED;
+	t->why[0] = '\0';
+	json_object_set_new(ev, key, t->items);
+}
+
+void
+gate_tally_miss(struct gate_tally *t, enum gate_outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->why, sizeof(t->why), fmt, ap);
+	va_end(ap);
+	t->worst = gate_worse(t->worst, o);
+}
+
+enum gate_outcome
+gate_tally_finish(const struct gate_tally *t, json_t *ev, const char *fmt, ...)
+{
+	enum gate_outcome o;
+	va_list ap;
+
+	if (t->worst != GATE_PASSED)
+		return gate_finish(ev, t->worst, "%s", t->why);
+	va_start(ap, fmt);
+	o = gate_vfinish(ev, GATE_PASSED, fmt, ap);
+	va_end(ap);
+	return o;
 }
 
 /* ------------------------------------------------------------------ */

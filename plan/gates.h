@@ -102,6 +102,31 @@ void gate_list_add(json_t *list, json_t *item);
 enum gate_outcome gate_finish(json_t *ev, enum gate_outcome o, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * What a judge that walks many items keeps: the evidence list it puts
+ * under a key of ev, the worst outcome so far and why (the last item that
+ * did not pass says it).
+ */
+struct gate_tally {
+	json_t *items;  /* borrowed: ev owns it */
+	enum gate_outcome worst;
+	char why[1024];
+};
+
+/* Starts a tally whose evidence list is ev's member key. */
+void gate_tally_start(struct gate_tally *t, json_t *ev, const char *key);
+
+/* An item that did not pass: o joins the worst outcome and why says why. */
+void gate_tally_miss(struct gate_tally *t, enum gate_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Ends the judge: passed with the summary fmt says when every item passed,
+ * else the worst outcome with the last reason.
+ */
+enum gate_outcome gate_tally_finish(const struct gate_tally *t, json_t *ev, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The last segment of an ARM id, for messages ("?" for NULL). */
 const char *gate_short_name(const char *id);
 

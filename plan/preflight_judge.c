@@ -195,33 +195,68 @@ lock_finding(struct preflight *pf, const json_t *w, const json_t *lock, const ch
 	    read_only ? "ReadOnly" : "CanNotDelete", name ? name : "", scope);
 }
 
+/*
+ * The lock at one write: a finding when it refuses the write (1: look no
+ * further for this write, one lock is enough to refuse), else 0.
+ */
 static int
-judge_locks(struct preflight *pf, const json_t *writes, const json_t *facts, struct nw_err *err)
+lock_one(struct preflight *pf, const json_t *w, const json_t *lock, struct nw_err *err)
 {
-	const json_t *w, *locks, *lock;
-	size_t i, k, unread = 0, nlocks;
-	char scope[2048], note[256];
+	const char *level = json_path_str(lock, "properties", "level", NULL);
+	bool ro = level != NULL && strcasecmp(level, "ReadOnly") == 0;
+	bool nodel = level != NULL && strcasecmp(level, "CanNotDelete") == 0;
+	char scope[2048];
+	int rc;
+
+	if (!lock_scope(scope, sizeof(scope), lock) || !scope_covers(scope, json_str(w, "path"), true))
+		return 0;
+	if (!ro && !(nodel && is_delete(w)))
+		return 0;
+	rc = lock_finding(pf, w, lock, scope, ro, err);
+	return rc != 0 ? rc : 1;
+}
+
+/*
+ * Judges every write against each item of the fact member holds for the
+ * write's subscription (locks, deny assignments) with one, until one says
+ * 1 (enough for this write) or fails; *unread counts the writes whose
+ * subscription's fact could not be read.
+ */
+static int
+judge_each_fact(struct preflight *pf, const json_t *writes, const json_t *facts, const char *member,
+    int (*one)(struct preflight *pf, const json_t *w, const json_t *item, struct nw_err *err),
+    size_t *unread, struct nw_err *err)
+{
+	const json_t *w, *list, *item;
+	size_t i, k;
 	bool failed;
 	int rc;
 
+	*unread = 0;
 	json_array_foreach(writes, i, w) {
-		if ((locks = fact(facts, "locks", json_str(w, "subscription"), &failed)) == NULL) {
-			unread++;
+		if ((list = fact(facts, member, json_str(w, "subscription"), &failed)) == NULL) {
+			(*unread)++;
 			continue;
 		}
-		json_array_foreach(locks, k, lock) {
-			const char *level = json_path_str(lock, "properties", "level", NULL);
-			bool ro = level != NULL && strcasecmp(level, "ReadOnly") == 0;
-			bool nodel = level != NULL && strcasecmp(level, "CanNotDelete") == 0;
-			if (!lock_scope(scope, sizeof(scope), lock) || !scope_covers(scope, json_str(w, "path"), true))
-				continue;
-			if (!ro && !(nodel && is_delete(w)))
-				continue;
-			if ((rc = lock_finding(pf, w, lock, scope, ro, err)) != 0)
+		json_array_foreach(list, k, item) {
+			if ((rc = one(pf, w, item, err)) < 0)
 				return rc;
-			break; /* one lock is enough to refuse */
+			if (rc > 0)
+				break;
 		}
 	}
+	return 0;
+}
+
+static int
+judge_locks(struct preflight *pf, const json_t *writes, const json_t *facts, struct nw_err *err)
+{
+	size_t unread, nlocks;
+	char note[256];
+	int rc;
+
+	if ((rc = judge_each_fact(pf, writes, facts, "locks", lock_one, &unread, err)) != 0)
+		return rc;
 	nlocks = json_object_size(json_object_get(facts, "locks"));
 	snprintf(note, sizeof(note), "management locks of %zu subscription(s) compared with %zu write(s)", nlocks,
 	    json_array_size(writes));
@@ -280,20 +315,11 @@ deny_one(struct preflight *pf, const json_t *w, const json_t *da, struct nw_err 
 static int
 judge_deny(struct preflight *pf, const json_t *writes, const json_t *facts, struct nw_err *err)
 {
-	const json_t *w, *list, *da;
-	size_t i, k, unread = 0;
-	bool failed;
+	size_t unread;
 	int rc;
 
-	json_array_foreach(writes, i, w) {
-		if ((list = fact(facts, "denyAssignments", json_str(w, "subscription"), &failed)) == NULL) {
-			unread++;
-			continue;
-		}
-		json_array_foreach(list, k, da)
-			if ((rc = deny_one(pf, w, da, err)) != 0)
-				return rc;
-	}
+	if ((rc = judge_each_fact(pf, writes, facts, "denyAssignments", deny_one, &unread, err)) != 0)
+		return rc;
 	return preflight_check_note(pf, "deny", unread == 0, "deny assignments at, above and below each "
 	    "subscription compared with every write", err);
 }

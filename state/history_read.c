@@ -14,6 +14,7 @@
 
 #include <git2.h>
 
+#include "plan/json_own.h"
 #include "plan/jsonutil.h"
 #include "state/history_int.h"
 
@@ -415,9 +416,7 @@ history_show(struct history *h, const char *rev, const char *path, json_t **out,
 	doc = NULL;
 	rc = 0;
 done:
-	json_decref(doc);
-	json_decref(files);
-	json_decref(tagmap);
+	json_release_all(&doc, &files, &tagmap, NULL);
 	git_tree_free(tree);
 	git_tree_free(ptree);
 	git_commit_free(parent);

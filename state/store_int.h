@@ -84,6 +84,15 @@ int st_tx_commit(struct store *st);
 /* Rolls back the transaction in progress, if any. */
 void st_tx_rollback(struct store *st);
 
+/*
+ * Ends a write begun with st_tx_begin, from its done: label.  An error
+ * already set (ret) stands; else a SQLite failure rc (not SQLITE_OK)
+ * becomes ours, named by fmt as st_err_sqlite names it.  Then whatever was
+ * not committed is rolled back.  Returns the error code, 0 when none.
+ */
+int st_tx_end(struct store *st, int ret, int rc, struct nw_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 /* ---- columns ---- */
 
 /* RFC 3339 in UTC, or "@<seconds>" for a time gmtime cannot take. */
@@ -136,10 +145,18 @@ int st_list(struct store *st, const struct st_query *q, const char *doing, json_
 
 /*
  * Reads the first row of sql (parameters as st_bind's fmt) with fill(s,
- * arg); *found says whether there was one.  SQLITE_OK or SQLite's error.
+ * arg), or only asks whether there is one when fill is NULL; *found says
+ * whether there was one.  SQLITE_OK or SQLite's error.
  */
 int st_read_row(struct store *st, void (*fill)(sqlite3_stmt *s, void *arg), void *arg, bool *found,
     const char *sql, const char *fmt, ...);
+
+/*
+ * Prepares sql, binds its parameters as st_bind's fmt says and steps to
+ * its first row: SQLITE_ROW (the row is in *out), SQLITE_DONE when there
+ * is none, or SQLite's error.  The caller finalizes *out in every case.
+ */
+int st_query_row(struct store *st, sqlite3_stmt **out, const char *sql, const char *fmt, ...);
 
 /* Runs sql, which returns no rows, with its parameters bound as st_bind's fmt says. */
 int st_exec(struct store *st, const char *sql, const char *fmt, ...);

@@ -20,11 +20,14 @@
 
 /* ---- leases ------------------------------------------------------------- */
 
+/* Room for a host name, as struct lease_holder keeps it. */
+#define LEASE_HOST_MAX 256
+
 struct lease_holder {
 	bool found;
 	char owner[256];
 	long long pid;
-	char host[256];
+	char host[LEASE_HOST_MAX];
 	long long acquired_at, expires_at;
 };
 
@@ -56,6 +59,23 @@ lease_read(struct store *st, const char *plan_id, struct lease_holder *h)
 	memset(h, 0, sizeof(*h));
 	return st_read_row(st, lease_fill, h, &h->found,
 	    "SELECT owner, pid, host, acquired_at, expires_at FROM leases WHERE plan_id = ?1", "s", plan_id);
+}
+
+/*
+ * Every lease change starts here: this host named (LEASE_HOST_MAX bytes),
+ * the transaction begun (the caller ends it with st_tx_end) and the
+ * holder read.  SQLITE_OK or SQLite's error.
+ */
+static int
+lease_tx_begin(struct store *st, const char *plan_id, char *host, struct lease_holder *held)
+{
+	int rc;
+
+	host_name(host, LEASE_HOST_MAX);
+	rc = st_tx_begin(st);
+	if (rc == SQLITE_OK)
+		rc = lease_read(st, plan_id, held);
+	return rc;
 }
 
 /* Owners are names for people; a bound keeps them whole in struct lease_holder. */
@@ -140,17 +160,14 @@ store_lease_acquire(struct store *st, const char *plan_id, const char *owner, lo
 	mine.found = true;
 	snprintf(mine.owner, sizeof(mine.owner), "%s", owner);
 	mine.pid = (long long)getpid();
-	host_name(mine.host, sizeof(mine.host));
 	mine.acquired_at = (long long)now;
 	mine.expires_at = (long long)now + ttl_seconds;
 
-	rc = st_tx_begin(st);
+	rc = lease_tx_begin(st, plan_id, mine.host, &held);
 	if (rc == SQLITE_OK)
 		rc = st_plan_exists(st, plan_id, &found);
-	if (rc == SQLITE_OK)
-		rc = lease_read(st, plan_id, &held);
 	if (rc != SQLITE_OK)
-		goto sqlfail;
+		goto done;
 	if (!found) {
 		ret = st_err_no_plan(err, st, plan_id);
 		goto done;
@@ -176,7 +193,7 @@ store_lease_acquire(struct store *st, const char *plan_id, const char *owner, lo
 	    "ssIsII", plan_id, mine.owner, (sqlite3_int64)mine.pid, mine.host,
 		    (sqlite3_int64)mine.acquired_at, (sqlite3_int64)mine.expires_at);
 	if (rc != SQLITE_OK)
-		goto sqlfail;
+		goto done;
 	if (!extend) {
 		detail = lease_holder_json(&mine);
 		if (detail != NULL && why != NULL &&
@@ -196,14 +213,9 @@ store_lease_acquire(struct store *st, const char *plan_id, const char *owner, lo
 		rc = st_plan_refresh(st, plan_id);
 	if (rc == SQLITE_OK)
 		rc = st_tx_commit(st);
-	if (rc == SQLITE_OK)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot take the lease on plan %s", plan_id);
 done:
 	json_decref(detail);
-	st_tx_rollback(st);
-	return ret;
+	return st_tx_end(st, ret, rc, err, "cannot take the lease on plan %s", plan_id);
 }
 
 int
@@ -211,17 +223,14 @@ store_lease_renew(struct store *st, const char *plan_id, const char *owner, long
     time_t now, struct nw_err *err)
 {
 	struct lease_holder held;
-	char host[256];
+	char host[LEASE_HOST_MAX];
 	int rc, ret = 0;
 
 	if ((ret = lease_args_check(plan_id, owner, ttl_seconds, "renew", err)) != 0)
 		return ret;
-	host_name(host, sizeof(host));
-	rc = st_tx_begin(st);
-	if (rc == SQLITE_OK)
-		rc = lease_read(st, plan_id, &held);
+	rc = lease_tx_begin(st, plan_id, host, &held);
 	if (rc != SQLITE_OK)
-		goto sqlfail;
+		goto done;
 	if (!lease_is_mine(&held, owner, host)) {
 		if (held.found)
 			ret = err_lease_held(err, plan_id, &held, "lost the lease on");
@@ -233,13 +242,8 @@ store_lease_renew(struct store *st, const char *plan_id, const char *owner, long
 	    "sI", plan_id, (sqlite3_int64)now + ttl_seconds);
 	if (rc == SQLITE_OK)
 		rc = st_tx_commit(st);
-	if (rc == SQLITE_OK)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot renew the lease on plan %s", plan_id);
 done:
-	st_tx_rollback(st);
-	return ret;
+	return st_tx_end(st, ret, rc, err, "cannot renew the lease on plan %s", plan_id);
 }
 
 int
@@ -248,18 +252,13 @@ store_lease_release(struct store *st, const char *plan_id, const char *owner, ti
 {
 	struct lease_holder held;
 	json_t *detail = NULL;
-	char host[256];
+	char host[LEASE_HOST_MAX];
 	int rc, ret = 0;
 
 	if ((ret = lease_args_check(plan_id, owner, 1, "release", err)) != 0)
 		return ret;
-	host_name(host, sizeof(host));
-	rc = st_tx_begin(st);
-	if (rc == SQLITE_OK)
-		rc = lease_read(st, plan_id, &held);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	if (!held.found)
+	rc = lease_tx_begin(st, plan_id, host, &held);
+	if (rc != SQLITE_OK || !held.found) /* no lease: nothing to release */
 		goto done;
 	if (!lease_is_mine(&held, owner, host)) {
 		ret = err_lease_held(err, plan_id, &held, "cannot release the lease on");
@@ -267,21 +266,16 @@ store_lease_release(struct store *st, const char *plan_id, const char *owner, ti
 	}
 	rc = st_exec(st, "DELETE FROM leases WHERE plan_id = ?1", "s", plan_id);
 	if (rc != SQLITE_OK)
-		goto sqlfail;
+		goto done;
 	detail = lease_holder_json(&held);
 	if (detail == NULL) {
 		ret = err_set(err, NW_ENOMEM, "out of memory");
 		goto done;
 	}
 	rc = st_journal_commit(st, plan_id, now, "lease-released", -1, NULL, detail, true);
-	if (rc == SQLITE_OK)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot release the lease on plan %s", plan_id);
 done:
 	json_decref(detail);
-	st_tx_rollback(st);
-	return ret;
+	return st_tx_end(st, ret, rc, err, "cannot release the lease on plan %s", plan_id);
 }
 
 int

@@ -335,6 +335,9 @@ plan_row_copy(char *row[ROW_FIELDS], const json_t *plan)
 	return 0;
 }
 
+/* A plan's document by its id. */
+static const char plan_doc_sql[] = "SELECT document FROM plans WHERE id = ?1";
+
 /*
  * Saves plan with its text; when owned is not NULL it holds the caller's
  * reference to plan, released once the rows are in (*owned set to NULL).
@@ -363,14 +366,8 @@ plan_save(struct store *st, const json_t *plan, json_t **owned, const struct pla
 
 	rollback_journal = bulk_journal(st, "delete");
 	rc = st_tx_begin(st);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	rc = st_prepare(st, "SELECT document FROM plans WHERE id = ?1", &s);
 	if (rc == SQLITE_OK)
-		rc = st_bind_text(s, 1, id);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	rc = sqlite3_step(s);
+		rc = st_query_row(st, &s, plan_doc_sql, "s", id);
 	if (rc == SQLITE_ROW) {
 		const unsigned char *stored = sqlite3_column_text(s, 0);
 
@@ -380,10 +377,11 @@ plan_save(struct store *st, const json_t *plan, json_t **owned, const struct pla
 			ret = err_set(err, NW_EINPUT,
 			    "cannot save plan %s: a different plan with this id is already in plan store '%s'",
 			    id, st->path);
+		rc = SQLITE_OK;
 		goto done;
 	}
 	if (rc != SQLITE_DONE)
-		goto sqlfail;
+		goto done;
 	sqlite3_finalize(s);
 	s = NULL;
 
@@ -391,7 +389,7 @@ plan_save(struct store *st, const json_t *plan, json_t **owned, const struct pla
 	if (rc == SQLITE_OK)
 		rc = plan_insert_rows(st, id, json_object_get(plan, "waves"), text);
 	if (rc != SQLITE_OK)
-		goto sqlfail;
+		goto done;
 	if (owned != NULL) {
 		/*
 		 * The tree is done with: SQLite copies the text into its record
@@ -412,6 +410,9 @@ plan_save(struct store *st, const json_t *plan, json_t **owned, const struct pla
 		rc = sqlite3_bind_text64(s, 5, doc, len, SQLITE_STATIC, SQLITE_UTF8);
 	if (rc == SQLITE_OK)
 		rc = st_run(s);
+	/* finalized before what follows: finalizing a statement that ran clears the connection's error */
+	sqlite3_finalize(s);
+	s = NULL;
 	if (rc == SQLITE_OK)
 		rc = plan_supersede(st, current);
 	if (rc == SQLITE_OK) {
@@ -425,13 +426,9 @@ plan_save(struct store *st, const json_t *plan, json_t **owned, const struct pla
 		rc = st_tx_commit(st);
 		sqlite3_wal_autocheckpoint(st->db, SQLITE_DEFAULT_WAL_AUTOCHECKPOINT);
 	}
-	if (rc == SQLITE_OK)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot save plan %s", id);
 done:
 	sqlite3_finalize(s);
-	st_tx_rollback(st);
+	ret = st_tx_end(st, ret, rc, err, "cannot save plan %s", id);
 	/*
 	 * Back to WAL.  Should another process hold the store just now, it
 	 * stays in rollback mode, which is as safe; store_open puts every
@@ -488,19 +485,12 @@ store_plan_created_at(struct store *st, const char *id, char **out, struct nw_er
 	int rc, ret = 0;
 
 	*out = NULL;
-	rc = st_prepare(st, "SELECT created_at FROM plans WHERE id = ?1", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind_text(s, 1, id);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			*out = st_col_strdup(s, 0, &nomem);
-			rc = SQLITE_DONE;
-		}
-	}
-	if (rc != SQLITE_DONE)
+	rc = st_query_row(st, &s, "SELECT created_at FROM plans WHERE id = ?1", "s", id);
+	if (rc == SQLITE_ROW)
+		*out = st_col_strdup(s, 0, &nomem);
+	else if (rc != SQLITE_DONE)
 		ret = st_err_sqlite(err, st, rc, "cannot read plan %s", id);
-	else if (nomem)
+	if (nomem)
 		ret = err_set(err, NW_ENOMEM, "out of memory");
 	sqlite3_finalize(s);
 	return ret;
@@ -563,12 +553,7 @@ store_plan_get(struct store *st, const char *id_or_prefix, json_t **out, struct 
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	rc = st_prepare(st, "SELECT document FROM plans WHERE id = ?1", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind_text(s, 1, id);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	rc = sqlite3_step(s);
+	rc = st_query_row(st, &s, plan_doc_sql, "s", id);
 	if (rc == SQLITE_DONE) {
 		ret = st_err_no_plan(err, st, id_or_prefix);
 		goto done;

@@ -51,6 +51,15 @@ prepare_bound(struct store *st, const char *sql, const char *fmt, va_list ap, sq
 	return rc;
 }
 
+/* prepare_bound, then the first step: SQLITE_ROW, SQLITE_DONE or SQLite's error. */
+static int
+vquery_row(struct store *st, sqlite3_stmt **out, const char *sql, const char *fmt, va_list ap)
+{
+	int rc = prepare_bound(st, sql, fmt, ap, out);
+
+	return rc == SQLITE_OK ? sqlite3_step(*out) : rc;
+}
+
 json_t *
 st_row_json(sqlite3_stmt *s, int first, const struct st_col *cols)
 {
@@ -111,18 +120,29 @@ st_read_row(struct store *st, void (*fill)(sqlite3_stmt *s, void *arg), void *ar
 
 	*found = false;
 	va_start(ap, fmt);
-	rc = prepare_bound(st, sql, fmt, ap, &s);
+	rc = vquery_row(st, &s, sql, fmt, ap);
 	va_end(ap);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*found = true;
-		fill(s, arg);
+		if (fill != NULL)
+			fill(s, arg);
 		rc = SQLITE_OK;
 	} else if (rc == SQLITE_DONE) {
 		rc = SQLITE_OK;
 	}
 	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+st_query_row(struct store *st, sqlite3_stmt **out, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vquery_row(st, out, sql, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 

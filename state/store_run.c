@@ -34,6 +34,18 @@ static const struct st_col step_cols[] = {
 	{ "afterImage", 'j' }, { "startedAt", 't' }, { "finishedAt", 't' }, { NULL, 0 },
 };
 
+/* A table whose rows belong to a plan's waves: its list query (plan_id ?1, wave ?2 or all when negative) and columns. */
+struct wave_rows {
+	const char *sql;
+	const struct st_col *cols;
+	const char *what;  /* "steps" */
+};
+
+static const struct wave_rows step_rows = {
+	"SELECT " STEP_COLUMNS " FROM steps WHERE plan_id = ?1 AND (?2 < 0 OR wave_idx = ?2)"
+	" ORDER BY wave_idx, seq", step_cols, "steps",
+};
+
 /* What a transition needs to know about a step, read inside its transaction. */
 struct step_state {
 	bool found;
@@ -327,53 +339,40 @@ int
 st_check_plan_wave(struct store *st, const char *plan_id, int wave_idx, const char *doing,
     struct nw_err *err)
 {
-	sqlite3_stmt *s = NULL;
 	bool found = false;
-	int rc = st_plan_exists(st, plan_id, &found), ret = 0;
+	int rc = st_plan_exists(st, plan_id, &found);
 
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	if (!found)
+	if (rc == SQLITE_OK && !found)
 		return st_err_no_plan(err, st, plan_id);
-	if (wave_idx < 0)
-		return 0;
-	rc = st_prepare(st, "SELECT 1 FROM waves WHERE plan_id = ?1 AND idx = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "si", plan_id, wave_idx);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		ret = err_set(err, NW_EINPUT, "no wave %d in plan %s", wave_idx, plan_id);
-		goto done;
-	}
-	if (rc == SQLITE_ROW)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot %s of plan %s", doing, plan_id);
-done:
-	sqlite3_finalize(s);
-	return ret;
+	if (rc == SQLITE_OK && wave_idx >= 0)
+		rc = st_read_row(st, NULL, NULL, &found, "SELECT 1 FROM waves WHERE plan_id = ?1 AND idx = ?2",
+		    "si", plan_id, wave_idx);
+	if (rc != SQLITE_OK)
+		return st_err_sqlite(err, st, rc, "cannot %s of plan %s", doing, plan_id);
+	if (!found)
+		return err_set(err, NW_EINPUT, "no wave %d in plan %s", wave_idx, plan_id);
+	return 0;
 }
 
 /*
  * The rows of one table (steps or gates) of a plan, of one wave or of all
  * (wave_idx < 0), in wave order: what store_step_list and store_gate_list
- * share.  sql selects plan_id = ?1 and wave ?2; cols makes a row JSON.
+ * share.  The table's query selects plan_id = ?1 and wave ?2.
  */
 static int
-list_wave_rows(struct store *st, const char *plan_id, int wave_idx, const char *sql,
-    const struct st_col *cols, const char *what, json_t **out, struct nw_err *err)
+list_wave_rows(struct store *st, const char *plan_id, int wave_idx, const struct wave_rows *t,
+    json_t **out, struct nw_err *err)
 {
-	const struct st_query q = { sql, cols, NULL, NULL };
+	const struct st_query q = { t->sql, t->cols, NULL, NULL };
 	char doing[400];
 	int ret;
 
 	*out = NULL;
-	snprintf(doing, sizeof(doing), "list the %s", what);
+	snprintf(doing, sizeof(doing), "list the %s", t->what);
 	ret = st_check_plan_wave(st, plan_id, wave_idx, doing, err);
 	if (ret != 0)
 		return ret;
-	snprintf(doing, sizeof(doing), "cannot list the %s of plan %s", what, plan_id);
+	snprintf(doing, sizeof(doing), "cannot list the %s of plan %s", t->what, plan_id);
 	return st_list(st, &q, doing, out, err, "si", plan_id, wave_idx);
 }
 
@@ -381,12 +380,23 @@ int
 store_step_list(struct store *st, const char *plan_id, int wave_idx, json_t **out,
     struct nw_err *err)
 {
-	return list_wave_rows(st, plan_id, wave_idx,
-	    "SELECT " STEP_COLUMNS " FROM steps WHERE plan_id = ?1 AND (?2 < 0 OR wave_idx = ?2)"
-	    " ORDER BY wave_idx, seq", step_cols, "steps", out, err);
+	return list_wave_rows(st, plan_id, wave_idx, &step_rows, out, err);
 }
 
 /* ---- waves -------------------------------------------------------------- */
+
+/*
+ * A change to a wave starts here: the transaction begun (*rc: SQLite's
+ * answer; the caller ends it with st_tx_end) and the plan and the wave
+ * checked (the error they make is returned).
+ */
+static int
+wave_tx_begin(struct store *st, const char *plan_id, int wave_idx, const char *doing, int *rc,
+    struct nw_err *err)
+{
+	*rc = st_tx_begin(st);
+	return *rc == SQLITE_OK ? st_check_plan_wave(st, plan_id, wave_idx, doing, err) : 0;
+}
 
 int
 store_wave_set_status(struct store *st, const char *plan_id, int wave_idx,
@@ -395,29 +405,22 @@ store_wave_set_status(struct store *st, const char *plan_id, int wave_idx,
 	sqlite3_stmt *s = NULL;
 	char event[32];
 	const char *name = store_wave_status_name(status);
-	int rc, ret = 0;
+	int rc, ret;
 
 	if ((unsigned)status > STORE_WAVE_ROLLED_BACK)
 		return err_set(err, NW_EINPUT, "cannot set wave %d of plan %s to status %d", wave_idx,
 		    plan_id, (int)status);
-	rc = st_tx_begin(st);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	ret = st_check_plan_wave(st, plan_id, wave_idx, "set the status of a wave", err);
-	if (ret != 0)
+	ret = wave_tx_begin(st, plan_id, wave_idx, "set the status of a wave", &rc, err);
+	if (ret != 0 || rc != SQLITE_OK)
 		goto done;
 
 	if (status == STORE_WAVE_DONE || status == STORE_WAVE_ROLLED_BACK) {
 		/* a wave is done or rolled back only when its steps agree */
-		rc = st_prepare(st,
+		rc = st_query_row(st, &s,
 		    "SELECT step_id, status FROM steps WHERE plan_id = ?1 AND wave_idx = ?2 AND"
 		    " CASE ?3 WHEN 'done' THEN status NOT IN ('done', 'skipped')"
-		    " ELSE status IN ('done', 'started') END ORDER BY seq LIMIT 1", &s);
-		if (rc == SQLITE_OK)
-			rc = st_bind(s, "sis", plan_id, wave_idx, name);
-		if (rc != SQLITE_OK)
-			goto sqlfail;
-		rc = sqlite3_step(s);
+		    " ELSE status IN ('done', 'started') END ORDER BY seq LIMIT 1",
+		    "sis", plan_id, wave_idx, name);
 		if (rc == SQLITE_ROW) {
 			ret = err_set(err, NW_EINPUT, "cannot mark wave %d of plan %s %s: step %s is %s",
 			    wave_idx, plan_id, name, (const char *)sqlite3_column_text(s, 0),
@@ -425,7 +428,7 @@ store_wave_set_status(struct store *st, const char *plan_id, int wave_idx,
 			goto done;
 		}
 		if (rc != SQLITE_DONE)
-			goto sqlfail;
+			goto done;
 		sqlite3_finalize(s);
 		s = NULL;
 	}
@@ -436,19 +439,13 @@ store_wave_set_status(struct store *st, const char *plan_id, int wave_idx,
 	    " finished_at = CASE WHEN ?3 IN ('running', 'pending') THEN NULL ELSE ?4 END"
 	    " WHERE plan_id = ?1 AND idx = ?2",
 	    "sisI", plan_id, wave_idx, name, (sqlite3_int64)now);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	snprintf(event, sizeof(event), "wave-%s", name);
-	rc = st_journal_commit(st, plan_id, now, event, wave_idx, NULL, NULL, true);
-	if (rc == SQLITE_OK)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot set wave %d of plan %s to %s", wave_idx, plan_id,
-	    name);
+	if (rc == SQLITE_OK) {
+		snprintf(event, sizeof(event), "wave-%s", name);
+		rc = st_journal_commit(st, plan_id, now, event, wave_idx, NULL, NULL, true);
+	}
 done:
 	sqlite3_finalize(s);
-	st_tx_rollback(st);
-	return ret;
+	return st_tx_end(st, ret, rc, err, "cannot set wave %d of plan %s to %s", wave_idx, plan_id, name);
 }
 
 #define GATE_COLUMNS \
@@ -461,13 +458,16 @@ static const struct st_col gate_cols[] = {
 	{ "errors", 'I' }, { "checkedAt", 't' }, { NULL, 0 },
 };
 
+static const struct wave_rows gate_rows = {
+	"SELECT " GATE_COLUMNS " FROM gates WHERE plan_id = ?1 AND (?2 < 0 OR wave_idx = ?2)"
+	" ORDER BY wave_idx, seq", gate_cols, "gates",
+};
+
 int
 store_gate_list(struct store *st, const char *plan_id, int wave_idx, json_t **out,
     struct nw_err *err)
 {
-	return list_wave_rows(st, plan_id, wave_idx,
-	    "SELECT " GATE_COLUMNS " FROM gates WHERE plan_id = ?1 AND (?2 < 0 OR wave_idx = ?2)"
-	    " ORDER BY wave_idx, seq", gate_cols, "gates", out, err);
+	return list_wave_rows(st, plan_id, wave_idx, &gate_rows, out, err);
 }
 
 static const struct st_col wave_cols[] = {
@@ -541,22 +541,20 @@ store_gate_record(struct store *st, const char *plan_id, const char *gate_id,
 		    gate_id, plan_id, (int)outcome);
 	rc = st_tx_begin(st);
 	if (rc == SQLITE_OK)
-		rc = st_prepare(st, "SELECT wave_idx FROM gates WHERE plan_id = ?1 AND gate_id = ?2", &s);
-	if (rc == SQLITE_OK)
-		rc = st_bind(s, "ss", plan_id, gate_id);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	rc = sqlite3_step(s);
+		rc = st_query_row(st, &s, "SELECT wave_idx FROM gates WHERE plan_id = ?1 AND gate_id = ?2",
+		    "ss", plan_id, gate_id);
 	if (rc == SQLITE_DONE) {
+		/* finalized first: finalizing a statement that ran clears the connection's error */
+		sqlite3_finalize(s);
+		s = NULL;
 		rc = st_plan_exists(st, plan_id, &found);
-		if (rc != SQLITE_OK)
-			goto sqlfail;
-		ret = found ? err_set(err, NW_EINPUT, "no gate '%s' in plan %s", gate_id, plan_id) :
-			      st_err_no_plan(err, st, plan_id);
+		if (rc == SQLITE_OK)
+			ret = found ? err_set(err, NW_EINPUT, "no gate '%s' in plan %s", gate_id, plan_id) :
+				      st_err_no_plan(err, st, plan_id);
 		goto done;
 	}
 	if (rc != SQLITE_ROW)
-		goto sqlfail;
+		goto done;
 	wave_idx = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	s = NULL;
@@ -569,7 +567,7 @@ store_gate_record(struct store *st, const char *plan_id, const char *gate_id,
 	    " WHERE plan_id = ?1 AND gate_id = ?2",
 	    "sssjI", plan_id, gate_id, name, result, (sqlite3_int64)now);
 	if (rc != SQLITE_OK)
-		goto sqlfail;
+		goto done;
 	detail = json_pack("{s:s, s:O?}", "gate", gate_id, "result", (json_t *)result);
 	if (detail == NULL) {
 		ret = err_set(err, NW_ENOMEM, "out of memory");
@@ -577,30 +575,22 @@ store_gate_record(struct store *st, const char *plan_id, const char *gate_id,
 	}
 	snprintf(event, sizeof(event), "gate-%s", name);
 	rc = st_journal_commit(st, plan_id, now, event, wave_idx, NULL, detail, false);
-	if (rc == SQLITE_OK)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot record gate %s of plan %s", gate_id, plan_id);
 done:
 	sqlite3_finalize(s);
 	json_decref(detail);
-	st_tx_rollback(st);
-	return ret;
+	return st_tx_end(st, ret, rc, err, "cannot record gate %s of plan %s", gate_id, plan_id);
 }
 
 int
 store_gate_reset(struct store *st, const char *plan_id, int wave_idx, time_t now,
     struct nw_err *err)
 {
-	int rc, ret = 0;
+	int rc, ret;
 
 	if (wave_idx < 0)
 		return err_set(err, NW_EINPUT, "cannot reset gates of plan %s: no wave given", plan_id);
-	rc = st_tx_begin(st);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	ret = st_check_plan_wave(st, plan_id, wave_idx, "reset the gates", err);
-	if (ret != 0)
+	ret = wave_tx_begin(st, plan_id, wave_idx, "reset the gates", &rc, err);
+	if (ret != 0 || rc != SQLITE_OK)
 		goto done;
 	rc = st_exec(st,
 	    "UPDATE gates SET status = 'pending', last_result = NULL, failures = 0, inconclusive = 0,"
@@ -608,14 +598,9 @@ store_gate_reset(struct store *st, const char *plan_id, int wave_idx, time_t now
 	    "si", plan_id, wave_idx);
 	if (rc == SQLITE_OK)
 		rc = st_journal_commit(st, plan_id, now, "gates-reset", wave_idx, NULL, NULL, false);
-	if (rc == SQLITE_OK)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot reset the gates of wave %d of plan %s", wave_idx,
-	    plan_id);
 done:
-	st_tx_rollback(st);
-	return ret;
+	return st_tx_end(st, ret, rc, err, "cannot reset the gates of wave %d of plan %s", wave_idx,
+	    plan_id);
 }
 
 /* ---- journal ------------------------------------------------------------ */
@@ -632,20 +617,11 @@ store_journal_append(struct store *st, const char *plan_id, const char *event, i
 	rc = st_tx_begin(st);
 	if (rc == SQLITE_OK)
 		rc = st_plan_exists(st, plan_id, &found);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	if (!found) {
+	if (rc == SQLITE_OK && !found)
 		ret = st_err_no_plan(err, st, plan_id);
-		goto done;
-	}
-	rc = st_journal_commit(st, plan_id, now, event, wave_idx, step_id, detail, false);
-	if (rc == SQLITE_OK)
-		goto done;
-sqlfail:
-	ret = st_err_sqlite(err, st, rc, "cannot journal %s for plan %s", event, plan_id);
-done:
-	st_tx_rollback(st);
-	return ret;
+	else if (rc == SQLITE_OK)
+		rc = st_journal_commit(st, plan_id, now, event, wave_idx, step_id, detail, false);
+	return st_tx_end(st, ret, rc, err, "cannot journal %s for plan %s", event, plan_id);
 }
 
 static const struct st_col journal_cols[] = {

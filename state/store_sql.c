@@ -258,6 +258,22 @@ st_tx_rollback(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int
+st_tx_end(struct store *st, int ret, int rc, struct nw_err *err, const char *fmt, ...)
+{
+	char what[NW_ERR_MSG_MAX];
+	va_list ap;
+
+	if (ret == 0 && rc != SQLITE_OK) {
+		va_start(ap, fmt);
+		vsnprintf(what, sizeof(what), fmt, ap);
+		va_end(ap);
+		ret = st_err_sqlite(err, st, rc, "%s", what);
+	}
+	st_tx_rollback(st);
+	return ret;
+}
+
 void
 st_time_iso(time_t t, char *buf, size_t size)
 {
@@ -319,30 +335,26 @@ st_obj_put(json_t *obj, const char *key, json_t *v)
 	return v != NULL && json_object_set_new(obj, key, v) == 0;
 }
 
+/* Keeps in arg (32 bytes) the status the plan should have when plans.status holds another. */
+static void
+status_fill(sqlite3_stmt *s, void *arg)
+{
+	char *status = arg;
+	const unsigned char *want = sqlite3_column_text(s, 0);
+	const unsigned char *have = sqlite3_column_text(s, 1);
+
+	if (want != NULL && (have == NULL || strcmp((const char *)want, (const char *)have) != 0))
+		snprintf(status, 32, "%s", (const char *)want);
+}
+
 int
 st_plan_refresh(struct store *st, const char *plan_id)
 {
-	sqlite3_stmt *s = NULL;
 	char status[32] = "";
-	bool changed = false;
-	int rc = st_prepare(st, st_sql_plan_status, &s);
+	bool found = false;
+	int rc = st_read_row(st, status_fill, status, &found, st_sql_plan_status, "s", plan_id);
 
-	if (rc == SQLITE_OK)
-		rc = st_bind_text(s, 1, plan_id);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *want = sqlite3_column_text(s, 0);
-		const unsigned char *have = sqlite3_column_text(s, 1);
-
-		changed = want != NULL && (have == NULL || strcmp((const char *)want, (const char *)have) != 0);
-		if (changed)
-			snprintf(status, sizeof(status), "%s", (const char *)want);
-		rc = SQLITE_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (rc != SQLITE_OK || !changed)
+	if (rc != SQLITE_OK || status[0] == '\0')
 		return rc;
 	return st_exec(st, "UPDATE plans SET status = ?2 WHERE id = ?1", "ss", plan_id, status);
 }
@@ -350,19 +362,7 @@ st_plan_refresh(struct store *st, const char *plan_id)
 int
 st_plan_exists(struct store *st, const char *plan_id, bool *found)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = st_prepare(st, "SELECT 1 FROM plans WHERE id = ?1", &s);
-
-	*found = false;
-	if (rc == SQLITE_OK)
-		rc = st_bind_text(s, 1, plan_id);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		*found = rc == SQLITE_ROW;
-		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return st_read_row(st, NULL, NULL, found, "SELECT 1 FROM plans WHERE id = ?1", "s", plan_id);
 }
 
 /* Appends one journal event inside the caller's transaction. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plan/json_own.h"
 #include "plan/jsonutil.h"
 #include "plan/proc/avnm_mesh.h"
 #include "plan/report.h"
@@ -473,13 +474,8 @@ mesh_state_free(void *state)
 	free(ms->member_prefixes);
 	free(ms->meshed);
 	cidr_table_free(ms->member_space);
-	json_decref(ms->memberset);
-	json_decref(ms->newset);
-	json_decref(ms->features);
-	json_decref(ms->hspe_vnets);
-	json_decref(ms->deploy);
-	json_decref(ms->changed);
-	json_decref(ms->committed);
+	json_release_all(&ms->memberset, &ms->newset, &ms->features, &ms->hspe_vnets, &ms->changed,
+	    &ms->committed, &ms->deploy, NULL);
 	free(ms);
 }
 
@@ -490,19 +486,12 @@ mesh_state_new(struct plan_ctx *p, void **out)
 	const json_t *d = json_path(p->cur->root, "observed", "avnmDeployments", NULL);
 
 	*out = ms;
-	if (ms == NULL)
+	if (ms == NULL || json_objects_new(&ms->memberset, &ms->newset, &ms->features,
+	    &ms->hspe_vnets, &ms->changed, &ms->committed, NULL) != 0)
 		return NW_ENOMEM;
-	ms->memberset = json_object();
-	ms->newset = json_object();
-	ms->features = json_object();
-	ms->hspe_vnets = json_object();
-	ms->changed = json_object();
-	ms->committed = json_object();
 	ms->member_space = cidr_table_new();
 	ms->deploy = json_is_object(d) ? json_deep_copy(d) : json_object();
-	if (ms->memberset == NULL || ms->newset == NULL || ms->features == NULL ||
-	    ms->hspe_vnets == NULL || ms->changed == NULL || ms->committed == NULL ||
-	    ms->member_space == NULL || ms->deploy == NULL)
+	if (ms->member_space == NULL || ms->deploy == NULL)
 		return NW_ENOMEM;
 	return 0;
 }

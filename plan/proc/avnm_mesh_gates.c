@@ -41,20 +41,15 @@ region_record(const json_t *recs, const char *region)
 static bool
 ids_match(const json_t *ids, const json_t *wids)
 {
-	const json_t *x, *y;
-	size_t a, b;
-	bool ok = json_array_size(ids) == json_array_size(wids);
+	const json_t *x;
+	size_t a;
 
-	json_array_foreach(wids, a, x) {
-		bool hit = false;
-		json_array_foreach(ids, b, y)
-			if (json_is_string(x) && json_is_string(y) &&
-			    strcasecmp(json_string_value(x), json_string_value(y)) == 0)
-				hit = true;
-		if (!hit)
-			ok = false;
-	}
-	return ok;
+	if (json_array_size(ids) != json_array_size(wids))
+		return false;
+	json_array_foreach(wids, a, x)
+		if (!json_is_string(x) || !json_array_has_str(ids, json_string_value(x), strcasecmp))
+			return false;
+	return true;
 }
 
 /* Judges one deployment's record; why gets the reason when not passed. */
@@ -92,31 +87,25 @@ static enum gate_outcome
 judge_deployment_status(const json_t *params, const json_t *reads, json_t *ev)
 {
 	const json_t *deps = json_object_get(params, "deployments"), *d;
-	json_t *seen = json_array();
-	enum gate_outcome worst = GATE_PASSED;
-	char why[1024] = "";
+	struct gate_tally t;
 	size_t i;
 
-	json_object_set_new(ev, "deployments", seen);
+	gate_tally_start(&t, ev, "deployments");
 	json_array_foreach(deps, i, d) {
 		const json_t *found = region_record(json_array_get(reads, i), json_str(d, "region"));
 		char w[1024];
 		enum gate_outcome o;
 
 		if (found != NULL)
-			json_array_append_new(seen, json_pack("{s:s?, s:s?, s:O}", "networkManager",
+			json_array_append_new(t.items, json_pack("{s:s?, s:s?, s:O}", "networkManager",
 			    json_str(d, "networkManager"), "region", json_str(d, "region"), "record", found));
 		o = judge_deployment(d, found, w, sizeof(w));
-		if (o != GATE_PASSED) {
-			snprintf(why, sizeof(why), "%s", w);
-			worst = gate_worse(worst, o);
-		}
-		if (worst == GATE_FAILED)
+		if (o != GATE_PASSED)
+			gate_tally_miss(&t, o, "%s", w);
+		if (t.worst == GATE_FAILED)
 			break;
 	}
-	if (worst == GATE_PASSED)
-		return gate_finish(ev, GATE_PASSED, "%zu deployment(s) %s", json_array_size(deps), "Deployed");
-	return gate_finish(ev, worst, "%s", why);
+	return gate_tally_finish(&t, ev, "%zu deployment(s) %s", json_array_size(deps), "Deployed");
 }
 
 /* ------------------------------------------------------------------ */
@@ -126,30 +115,24 @@ static enum gate_outcome
 judge_features(const json_t *params, const json_t *reads, json_t *ev)
 {
 	const char *want = json_str(params, "state") != NULL ? json_str(params, "state") : "Registered";
-	json_t *states = json_array();
-	enum gate_outcome worst = GATE_PASSED;
-	char why[512] = "";
+	struct gate_tally t;
 	const json_t *rd;
 	size_t i;
 
-	json_object_set_new(ev, "features", states);
+	gate_tally_start(&t, ev, "features");
 	json_array_foreach(reads, i, rd) {
 		const char *full = json_str(rd, "feature"), *sub = json_str(rd, "subscription");
 		const char *st = json_path_str(json_object_get(rd, "resource"), "properties", "state", NULL);
 
-		json_array_append_new(states, json_pack("{s:s?, s:s?, s:s}", "feature", full,
+		json_array_append_new(t.items, json_pack("{s:s?, s:s?, s:s}", "feature", full,
 		    "subscription", sub, "state", st != NULL ? st : "unknown"));
 		if (st != NULL && strcasecmp(st, want) == 0)
 			continue;
-		snprintf(why, sizeof(why), "%s is %s on %s, expected %s", full, st != NULL ? st : "unknown", sub, want);
-		if (st != NULL && (strcasecmp(st, "Registering") == 0 || strcasecmp(st, "Pending") == 0))
-			worst = gate_worse(worst, GATE_NOT_YET);
-		else
-			worst = GATE_FAILED;
+		gate_tally_miss(&t, st != NULL && (strcasecmp(st, "Registering") == 0 ||
+		    strcasecmp(st, "Pending") == 0) ? GATE_NOT_YET : GATE_FAILED,
+		    "%s is %s on %s, expected %s", full, st != NULL ? st : "unknown", sub, want);
 	}
-	if (worst == GATE_PASSED)
-		return gate_finish(ev, GATE_PASSED, "%zu feature state(s) %s", json_array_size(states), want);
-	return gate_finish(ev, worst, "%s", why);
+	return gate_tally_finish(&t, ev, "%zu feature state(s) %s", json_array_size(t.items), want);
 }
 
 /* ------------------------------------------------------------------ */

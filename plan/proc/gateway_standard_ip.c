@@ -17,6 +17,7 @@
 #include "plan/cost.h"
 #include "plan/gates.h"
 #include "plan/gwmigrate.h"
+#include "plan/json_own.h"
 #include "plan/jsonutil.h"
 #include "plan/plan_build.h"
 #include "plan/procedure.h"
@@ -476,10 +477,7 @@ gateway_round(struct plan_ctx *p, size_t r)
 		goto done;
 	rc = 0;
 done:
-	json_decref(phase_exec);
-	json_decref(commit_ids);
-	json_decref(names);
-	json_decref(new_gws);
+	json_release_all(&phase_exec, &commit_ids, &names, &new_gws, NULL);
 	return rc == 0 ? 0 : plan_nomem(p);
 }
 
@@ -636,13 +634,11 @@ static enum gate_outcome
 judge_migration_phase(const json_t *params, const json_t *reads, json_t *ev)
 {
 	const char *want = json_str(params, "phase");
-	json_t *seen = json_array();
-	enum gate_outcome worst = GATE_PASSED;
-	char why[1024] = "";
+	struct gate_tally t;
 	const json_t *rd;
 	size_t i;
 
-	json_object_set_new(ev, "gateways", seen);
+	gate_tally_start(&t, ev, "gateways");
 	json_array_foreach(reads, i, rd) {
 		const char *id = json_str(rd, "gateway"), *alt = json_str(rd, "newGateway");
 		const json_t *res = json_object_get(rd, "resource");
@@ -652,25 +648,19 @@ judge_migration_phase(const json_t *params, const json_t *reads, json_t *ev)
 		const char *msg = json_str(ms, "errorMessage");
 		bool exists = json_is_object(res);
 
-		json_array_append_new(seen, json_pack("{s:s?, s:s?, s:s?, s:s, s:s, s:b}", "gateway", id, "read",
+		json_array_append_new(t.items, json_pack("{s:s?, s:s?, s:s?, s:s, s:s, s:b}", "gateway", id, "read",
 		    exists && alt != NULL && json_str(res, "id") != NULL && strcasecmp(json_str(res, "id"), alt) == 0 ?
 		    alt : NULL, "newGateway", alt, "phase", phase, "state", state, "exists", exists));
-		if (!exists) {
-			snprintf(why, sizeof(why), "gateway %s does not exist", gate_short_name(id));
-			worst = GATE_FAILED;
-		} else if (strcasecmp(state, "InProgress") == 0) {
-			snprintf(why, sizeof(why), "%s: phase %s in progress", gate_short_name(id), phase);
-			worst = gate_worse(worst, GATE_NOT_YET);
-		} else if (want != NULL && (strcasecmp(phase, want) != 0 || strcasecmp(state, "Failed") == 0)) {
-			snprintf(why, sizeof(why), "%s: phase %s (%s), expected %s%s%s", gate_short_name(id), phase,
-			    state, want, msg != NULL && msg[0] ? ": " : "", msg != NULL ? msg : "");
-			worst = GATE_FAILED;
-		}
+		if (!exists)
+			gate_tally_miss(&t, GATE_FAILED, "gateway %s does not exist", gate_short_name(id));
+		else if (strcasecmp(state, "InProgress") == 0)
+			gate_tally_miss(&t, GATE_NOT_YET, "%s: phase %s in progress", gate_short_name(id), phase);
+		else if (want != NULL && (strcasecmp(phase, want) != 0 || strcasecmp(state, "Failed") == 0))
+			gate_tally_miss(&t, GATE_FAILED, "%s: phase %s (%s), expected %s%s%s", gate_short_name(id),
+			    phase, state, want, msg != NULL && msg[0] ? ": " : "", msg != NULL ? msg : "");
 	}
-	if (worst == GATE_PASSED)
-		return gate_finish(ev, GATE_PASSED, "%zu gateway(s) in phase %s", json_array_size(seen),
-		    want != NULL ? want : "?");
-	return gate_finish(ev, worst, "%s", why);
+	return gate_tally_finish(&t, ev, "%zu gateway(s) in phase %s", json_array_size(t.items),
+	    want != NULL ? want : "?");
 }
 
 /* Its gate and wave kinds (what each means: gateway_standard_ip.h). */

@@ -35,6 +35,7 @@
 
 #include "plan/findings.h"
 #include "plan/gates.h"
+#include "plan/json_own.h"
 #include "plan/jsonutil.h"
 #include "plan/plan_build.h"
 #include "plan/procedure.h"
@@ -767,9 +768,8 @@ rsi_state_new(struct plan_ctx *p, void **out)
 
 	(void)p;
 	*out = s;
-	if (s == NULL || (s->hubs = json_object()) == NULL || (s->b2b = json_object()) == NULL ||
-	    (s->ipconfigs = json_object()) == NULL || (s->bgps = json_object()) == NULL ||
-	    (s->routes = json_array()) == NULL || (s->tables = json_object()) == NULL)
+	if (s == NULL || json_objects_new(&s->hubs, &s->b2b, &s->ipconfigs, &s->bgps, &s->tables,
+	    NULL) != 0 || (s->routes = json_array()) == NULL)
 		return NW_ENOMEM;
 	return 0;
 }
@@ -779,14 +779,8 @@ rsi_state_free(void *state)
 {
 	struct rsi_state *s = state;
 
-	if (s == NULL)
-		return;
-	json_decref(s->hubs);
-	json_decref(s->b2b);
-	json_decref(s->ipconfigs);
-	json_decref(s->bgps);
-	json_decref(s->routes);
-	json_decref(s->tables);
+	if (s != NULL)
+		json_release_all(&s->hubs, &s->b2b, &s->ipconfigs, &s->bgps, &s->routes, &s->tables, NULL);
 	free(s);
 }
 

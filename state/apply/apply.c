@@ -23,6 +23,7 @@
 
 #include "plan/arm_api.h"
 #include "plan/kinds.h"
+#include "plan/json_own.h"
 #include "plan/jsonutil.h"
 #include "plan/topology.h"
 #include "state/apply/internal.h"
@@ -266,9 +267,7 @@ wave_run_init(struct run *r, struct wave_run *wr, int idx, enum store_direction 
 	}
 	rc = 0;
 done:
-	json_decref(rows);
-	json_decref(byid);
-	json_decref(journal_list);
+	json_release_all(&rows, &byid, &journal_list, NULL);
 	return rc;
 }
 

@@ -109,20 +109,15 @@ nics_load(struct run *r, const json_t *vnet_ids, json_t **out, struct nw_err *er
 		return err_set(err, NW_ENOMEM, "out of memory");
 	cache = r->nics;
 	json_array_foreach(vnet_ids, i, v) {
-		char *sub = sub_of(json_string_value(v)), *path = NULL;
+		char *sub = sub_of(json_string_value(v));
 		json_t *items = NULL;
 
 		if (sub == NULL || json_object_get(cache, sub) != NULL) {
 			free(sub);
 			continue;
 		}
-		if (asprintf(&path, "/subscriptions/%s/providers/Microsoft.Network/networkInterfaces"
-		    "?api-version=%s", sub, API_NETWORK) < 0) {
-			free(sub);
-			return err_set(err, NW_ENOMEM, "out of memory");
-		}
-		rc = provider_list(r->p, path, &items, err);
-		free(path);
+		rc = run_list(r, &items, err, "/subscriptions/%s/providers/Microsoft.Network/networkInterfaces"
+		    "?api-version=%s", sub, API_NETWORK);
 		if (rc != 0) {
 			free(sub);
 			return rc;
@@ -154,6 +149,44 @@ nic_in(const json_t *nics, const char *vnet, const char *subnet)
 	return NULL;
 }
 
+/* What post_reads's batch needs: the action POSTed, and where a POST that did not answer is listed. */
+struct post_batch {
+	const char *action;  /* appended to each id: "effectiveRouteTable" */
+	const char *what;    /* the failure's member for the id: "nic" */
+	json_t *failed;
+};
+
+/* The POST of the action on id v (it only reads, so it may be sent again); the key is the id. */
+static struct provider_op *
+post_make(const json_t *v, const void *arg, char **key)
+{
+	const struct post_batch *pb = arg;
+	struct provider_op *op = NULL;
+	char *path = NULL;
+
+	*key = NULL;
+	if (asprintf(&path, "%s/%s?api-version=%s", json_string_value(v), pb->action, API_NETWORK) < 0 ||
+	    (op = provider_op_new(PROVIDER_OP_WRITE, "POST", path, NULL)) == NULL) {
+		free(path);
+		return NULL;
+	}
+	free(path);
+	*key = strdup(json_string_value(v));
+	op->idempotent = true; /* it only reads */
+	return op;
+}
+
+static int
+post_miss(const struct batch_item *it, json_t *res, const void *arg, struct nw_err *err)
+{
+	const struct post_batch *pb = arg;
+
+	(void)res;
+	(void)err;
+	list_add(pb->failed, json_pack("{s:s, s:s}", pb->what, it->key, "error", it->op->err.msg));
+	return 0;
+}
+
 /*
  * POST actions that only read (effectiveRouteTable of NICs, learnedRoutes
  * of BGP connections), several at once: *out {id: the answer} for those
@@ -163,46 +196,10 @@ static int
 post_reads(struct run *r, const json_t *ids, const char *action, const char *what, const char *doing,
     json_t **out, json_t *failed, struct nw_err *err)
 {
-	size_t n = json_array_size(ids), i;
-	struct batch_item *q = calloc(n + 1, sizeof(*q));
-	struct provider_op *op;
-	json_t *res = json_object(), *v;
-	int rc = 0;
+	const struct batch_def def = { doing, post_make, post_miss };
+	const struct post_batch pb = { action, what, failed };
 
-	*out = NULL;
-	if (q == NULL || res == NULL) {
-		free(q);
-		json_decref(res);
-		return err_set(err, NW_ENOMEM, "out of memory");
-	}
-	json_array_foreach(ids, i, v) {
-		char *path = NULL;
-		if (asprintf(&path, "%s/%s?api-version=%s", json_string_value(v), action, API_NETWORK) < 0 ||
-		    (op = provider_op_new(PROVIDER_OP_WRITE, "POST", path, NULL)) == NULL) {
-			free(path);
-			rc = err_set(err, NW_ENOMEM, "out of memory");
-			goto done;
-		}
-		free(path);
-		q[i].key = strdup(json_string_value(v));
-		op->idempotent = true; /* it only reads */
-		if ((rc = batch_submit(r, &q[i], op, err)) != 0)
-			goto done;
-	}
-	if ((rc = batch_wait(r, q, n, doing, err)) != 0)
-		goto done;
-	for (i = 0; i < n; i++) {
-		if (q[i].op->phase == PROVIDER_PHASE_DONE)
-			json_object_set(res, q[i].key, q[i].op->result != NULL ? q[i].op->result : json_null());
-		else
-			list_add(failed, json_pack("{s:s, s:s}", what, q[i].key, "error", q[i].op->err.msg));
-	}
-	*out = res;
-	res = NULL;
-done:
-	batch_free(r, q, n);
-	json_decref(res);
-	return rc;
+	return batch_run(r, ids, &def, &pb, out, err);
 }
 
 /* Effective routes of several NICs at once: *out {nic id: [routes]}. */

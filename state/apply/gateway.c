@@ -20,6 +20,7 @@
 
 #include "plan/arm_api.h"
 #include "plan/gwmigrate.h"
+#include "plan/json_own.h"
 #include "plan/jsonutil.h"
 #include "state/apply/internal.h"
 
@@ -84,19 +85,26 @@ journaled(struct run *r, const char *gateway_id, struct nw_err *err, int *rc)
 	return found;
 }
 
-/* "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworkGateways?api-version=" */
-static char *
-list_path(const char *gateway_id)
+/*
+ * The resources of type ("virtualNetworkGateways", "connections") in the
+ * resource group of id, a new array in *out; what names them in an error
+ * ("cannot list the gateways beside <id>").
+ */
+static int
+list_beside(struct run *r, const char *id, const char *type, const char *what, json_t **out,
+    struct nw_err *err)
 {
-	const char *p = strstr(gateway_id, "/providers/");
-	char *out = NULL;
+	const char *p = strstr(id, "/providers/");
+	int rc;
 
+	*out = NULL;
 	if (p == NULL)
-		return NULL;
-	if (asprintf(&out, "%.*s/providers/Microsoft.Network/virtualNetworkGateways?api-version=%s",
-	    (int)(p - gateway_id), gateway_id, API_NETWORK) < 0)
-		return NULL;
-	return out;
+		return err_set(err, NW_ENOMEM, "out of memory");
+	rc = run_list(r, out, err, "%.*s/providers/Microsoft.Network/%s?api-version=%s", (int)(p - id), id,
+	    type, API_NETWORK);
+	if (rc != 0)
+		err_prefix(err, "cannot list the %s beside %s", what, id);
+	return rc;
 }
 
 static const char *
@@ -116,24 +124,17 @@ static int
 find_by_fact(struct run *r, const char *gateway_id, const json_t *old, const char *predicted,
     char **out, struct nw_err *err)
 {
-	char *path = list_path(gateway_id);
-	json_t *all = NULL, *g, *cands = json_array();
+	json_t *all = NULL, *g, *cands;
 	const char *subnet = subnet_of(old);
 	size_t i;
 	int rc;
 
 	*out = NULL;
-	if (path == NULL || cands == NULL) {
-		free(path);
-		json_decref(cands);
-		return err_set(err, NW_ENOMEM, "out of memory");
-	}
-	rc = provider_list(r->p, path, &all, err);
-	free(path);
-	if (rc != 0) {
-		json_decref(cands);
-		err_prefix(err, "cannot list the gateways beside %s", gateway_id);
+	if ((rc = list_beside(r, gateway_id, "virtualNetworkGateways", "gateways", &all, err)) != 0)
 		return rc;
+	if ((cands = json_array()) == NULL) {
+		json_decref(all);
+		return err_set(err, NW_ENOMEM, "out of memory");
 	}
 	json_array_foreach(all, i, g) {
 		const char *id = json_str(g, "id");
@@ -165,30 +166,19 @@ static int
 connections_by_fact(struct run *r, const char *gateway_id, const char *new_id, json_t **conns,
     json_t **new_conns, struct nw_err *err)
 {
-	const char *p = strstr(gateway_id, "/providers/");
-	char *path = NULL;
 	json_t *all = NULL, *c;
 	size_t i;
 	int rc;
 
+	*conns = *new_conns = NULL;
+	if ((rc = list_beside(r, gateway_id, "connections", "connections", &all, err)) != 0)
+		return rc;
 	*conns = json_array();
 	*new_conns = json_array();
-	if (p == NULL || *conns == NULL || *new_conns == NULL ||
-	    asprintf(&path, "%.*s/providers/Microsoft.Network/connections?api-version=%s",
-	    (int)(p - gateway_id), gateway_id, API_NETWORK) < 0) {
-		json_decref(*conns);
-		json_decref(*new_conns);
+	if (*conns == NULL || *new_conns == NULL) {
+		json_release_all(&all, conns, new_conns, NULL);
 		*conns = *new_conns = NULL;
 		return err_set(err, NW_ENOMEM, "out of memory");
-	}
-	rc = provider_list(r->p, path, &all, err);
-	free(path);
-	if (rc != 0) {
-		json_decref(*conns);
-		json_decref(*new_conns);
-		*conns = *new_conns = NULL;
-		err_prefix(err, "cannot list the connections beside %s", gateway_id);
-		return rc;
 	}
 	json_array_foreach(all, i, c) {
 		const char *g1 = json_path_str(c, "properties", "virtualNetworkGateway1", "id", NULL);

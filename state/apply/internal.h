@@ -170,6 +170,14 @@ char *path_with_version(const char *path, const char *api_version);
 char *resource_read_path(const char *resource);
 
 /*
+ * Lists the collection at the path fmt makes (every page): *out a new
+ * array.  NW_ENOMEM when the path cannot be made, else provider_list's
+ * result.
+ */
+int run_list(struct run *r, json_t **out, struct nw_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
  * A provider operation that reads the state a step changes: the
  * resource (for a committed ExpressRoute migration, the gateway it made:
  * gateway_migrated_id), or for a commit the deployment status of its
@@ -194,14 +202,26 @@ struct batch_item {
 	bool done;
 };
 
-/* Submits op (taking it) as it's operation; on failure op is freed and it->op stays NULL. */
-int batch_submit(struct run *r, struct batch_item *it, struct provider_op *op, struct nw_err *err);
+/* What a batch sends for a list of ids and does with what does not answer (batch_run). */
+struct batch_def {
+	const char *doing;  /* what the run says it is doing: "reading the estate" */
+	/* The operation for one element v of the ids and its key (malloc'd); NULL when out of memory. */
+	struct provider_op *(*make)(const json_t *v, const void *arg, char **key);
+	/*
+	 * An item that did not answer: recorded in res (the answers so far)
+	 * or elsewhere, and on (0), or an error that stops the batch.
+	 */
+	int (*miss)(const struct batch_item *it, json_t *res, const void *arg, struct nw_err *err);
+};
 
-/* Runs the provider until every submitted operation of items[0..n) has finished. */
-int batch_wait(struct run *r, struct batch_item *items, size_t n, const char *doing, struct nw_err *err);
-
-/* Cancels what is still running, frees each operation and key, then items. */
-void batch_free(struct run *r, struct batch_item *items, size_t n);
+/*
+ * Sends one operation per element of ids (def->make) at once, waits for
+ * them all and gathers the answers into a new object *out: each answered
+ * item's result (null when it has none) under its key; the others go to
+ * def->miss.  arg is passed to both.
+ */
+int batch_run(struct run *r, const json_t *ids, const struct batch_def *def, const void *arg, json_t **out,
+    struct nw_err *err);
 
 /*
  * The drift check before a wave: reads what the wave touches and

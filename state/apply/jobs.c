@@ -33,6 +33,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "plan/json_own.h"
 #include "plan/jsonutil.h"
 #include "state/apply/internal.h"
 
@@ -1145,11 +1146,7 @@ wave_run_clear(struct wave_run *wr)
 				provider_cancel(j->r->p, j->op);
 			provider_op_free(j->op);
 		}
-		json_decref(j->image);
-		json_decref(j->pre);
-		json_decref(j->journal_state);
-		json_decref(j->journal_pre);
-		json_decref(j->before_image);
+		json_release_all(&j->image, &j->pre, &j->journal_state, &j->journal_pre, &j->before_image, NULL);
 	}
 	free(wr->jobs);
 	json_decref(wr->cache);

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,24 @@ resource_read_path(const char *resource)
 	if (k != NULL && (k->read == ACTION_READ_FEATURE || k->read == ACTION_READ_PROVIDER))
 		d[strlen(d) - strlen(k->segment) - 1] = '\0';
 	return d;
+}
+
+int
+run_list(struct run *r, json_t **out, struct nw_err *err, const char *fmt, ...)
+{
+	char *path = NULL;
+	va_list ap;
+	int rc;
+
+	*out = NULL;
+	va_start(ap, fmt);
+	rc = vasprintf(&path, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	rc = provider_list(r->p, path, out, err);
+	free(path);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -123,7 +142,8 @@ batch_done(struct provider_op *op, void *arg)
 	((struct batch_item *)arg)->done = true;
 }
 
-int
+/* Submits op (taking it) as it's operation; on failure op is freed and it->op stays NULL. */
+static int
 batch_submit(struct run *r, struct batch_item *it, struct provider_op *op, struct nw_err *err)
 {
 	int rc;
@@ -138,7 +158,8 @@ batch_submit(struct run *r, struct batch_item *it, struct provider_op *op, struc
 	return rc;
 }
 
-int
+/* Runs the provider until every submitted operation of items[0..n) has finished. */
+static int
 batch_wait(struct run *r, struct batch_item *items, size_t n, const char *doing, struct nw_err *err)
 {
 	size_t i, left;
@@ -155,7 +176,35 @@ batch_wait(struct run *r, struct batch_item *items, size_t n, const char *doing,
 	}
 }
 
-void
+/* The answers of the finished items[0..n) into a new object *out, as batch_run says. */
+static int
+batch_gather(struct batch_item *items, size_t n, const struct batch_def *def, const void *arg,
+    json_t **out, struct nw_err *err)
+{
+	json_t *res = json_object();
+	size_t i;
+	int rc = 0;
+
+	if (res == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	for (i = 0; i < n && rc == 0; i++) {
+		const struct provider_op *op = items[i].op;
+
+		if (op->phase == PROVIDER_PHASE_DONE)
+			json_object_set(res, items[i].key, op->result != NULL ? op->result : json_null());
+		else
+			rc = def->miss(&items[i], res, arg, err);
+	}
+	if (rc != 0) {
+		json_decref(res);
+		return rc;
+	}
+	*out = res;
+	return 0;
+}
+
+/* Cancels what is still running, frees each operation and key, then items. */
+static void
 batch_free(struct run *r, struct batch_item *items, size_t n)
 {
 	size_t i;
@@ -170,30 +219,20 @@ batch_free(struct run *r, struct batch_item *items, size_t n)
 }
 
 int
-read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err)
+batch_run(struct run *r, const json_t *ids, const struct batch_def *def, const void *arg, json_t **out,
+    struct nw_err *err)
 {
-	struct batch_item *items = NULL;
-	struct provider_op *op;
 	size_t n = json_array_size(ids), i;
-	json_t *res = json_object(), *v;
+	struct batch_item *items = calloc(n + 1, sizeof(*items));
+	struct provider_op *op;
+	const json_t *v;
 	int rc = 0;
 
 	*out = NULL;
-	if (res == NULL)
+	if (items == NULL)
 		return err_set(err, NW_ENOMEM, "out of memory");
-	items = calloc(n + 1, sizeof(*items));
-	if (items == NULL) {
-		json_decref(res);
-		return err_set(err, NW_ENOMEM, "out of memory");
-	}
 	json_array_foreach(ids, i, v) {
-		const char *id = json_is_string(v) ? json_string_value(v) : json_str(v, "id");
-		const char *api = json_is_object(v) ? json_str(v, "apiVersion") : NULL;
-		char *path = path_with_version(id, api != NULL ? api : API_DEFAULT);
-
-		items[i].key = str_lower_dup(id);
-		op = path != NULL ? provider_op_new(PROVIDER_OP_READ, "GET", path, NULL) : NULL;
-		free(path);
+		op = def->make(v, arg, &items[i].key);
 		if (items[i].key == NULL || op == NULL) {
 			provider_op_free(op);
 			rc = err_set(err, NW_ENOMEM, "out of memory");
@@ -202,25 +241,48 @@ read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err)
 		if ((rc = batch_submit(r, &items[i], op, err)) != 0)
 			goto done;
 	}
-	if ((rc = batch_wait(r, items, n, "reading the estate", err)) != 0)
-		goto done;
-	for (i = 0; i < n; i++) {
-		op = items[i].op;
-		if (op->phase == PROVIDER_PHASE_DONE) {
-			json_object_set(res, items[i].key, op->result != NULL ? op->result : json_null());
-		} else if (op->http_status == 404 || op->error.http_status == 404) {
-			json_object_set_new(res, items[i].key, json_null());
-		} else {
-			rc = err_set(err, op->status != 0 ? NW_EFAIL : NW_EFAIL, "%s", op->err.msg);
-			goto done;
-		}
-	}
-	*out = res;
-	res = NULL;
+	if ((rc = batch_wait(r, items, n, def->doing, err)) == 0)
+		rc = batch_gather(items, n, def, arg, out, err);
 done:
 	batch_free(r, items, n);
-	json_decref(res);
 	return rc;
+}
+
+/* A resource's GET: v is its id, or {id, apiVersion}; the key its id in lower case. */
+static struct provider_op *
+read_make(const json_t *v, const void *arg, char **key)
+{
+	const char *id = json_is_string(v) ? json_string_value(v) : json_str(v, "id");
+	const char *api = json_is_object(v) ? json_str(v, "apiVersion") : NULL;
+	char *path = path_with_version(id, api != NULL ? api : API_DEFAULT);
+	struct provider_op *op = path != NULL ? provider_op_new(PROVIDER_OP_READ, "GET", path, NULL) : NULL;
+
+	(void)arg;
+	free(path);
+	*key = str_lower_dup(id);
+	return op;
+}
+
+/* A resource that did not answer: one that is gone (404) reads as null; any other failure stops the read. */
+static int
+read_miss(const struct batch_item *it, json_t *res, const void *arg, struct nw_err *err)
+{
+	const struct provider_op *op = it->op;
+
+	(void)arg;
+	if (op->http_status == 404 || op->error.http_status == 404) {
+		json_object_set_new(res, it->key, json_null());
+		return 0;
+	}
+	return err_set(err, NW_EFAIL, "%s", op->err.msg);
+}
+
+static const struct batch_def read_batch = { "reading the estate", read_make, read_miss };
+
+int
+read_many(struct run *r, const json_t *ids, json_t **out, struct nw_err *err)
+{
+	return batch_run(r, ids, &read_batch, NULL, out, err);
 }
 
 /* ------------------------------------------------------------------ */

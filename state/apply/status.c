@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plan/json_own.h"
 #include "plan/jsonutil.h"
 #include "plan/kinds.h"
 #include "state/apply/internal.h"
@@ -251,13 +252,6 @@ apply_status(json_t **out, struct store *st, const char *plan, time_t now, struc
 	*out = result;
 	rc = 0;
 done:
-	json_decref(doc);
-	json_decref(waves);
-	json_decref(steps);
-	json_decref(lease);
-	json_decref(list);
-	json_decref(wout);
-	json_decref(next);
-	json_decref(overrides);
+	json_release_all(&doc, &waves, &steps, &lease, &list, &wout, &next, &overrides, NULL);
 	return rc;
 }
