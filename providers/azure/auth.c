@@ -203,7 +203,7 @@ http_sync(struct az_client *c, const char *url, struct curl_slist *headers, cons
 	*status = 0;
 	for (attempt = 0;; attempt++) {
 		char errbuf[CURL_ERROR_SIZE] = "";
-		double t0 = az_mono();
+		double t0 = clock_mono();
 		CURL *e = curl_easy_init();
 		CURLcode rc;
 
@@ -236,7 +236,7 @@ http_sync(struct az_client *c, const char *url, struct curl_slist *headers, cons
 		curl_easy_cleanup(e);
 		if (rc == CURLE_OK)
 			az_log_response(c, body != NULL ? "POST" : "GET", url, *status, r->headers,
-			    r->body, r->len, (az_mono() - t0) * 1000.0);
+			    r->body, r->len, (clock_mono() - t0) * 1000.0);
 		if (rc != CURLE_OK) {
 			*status = 0;
 			if (retry && attempt < c->max_retries && rc != CURLE_PEER_FAILED_VERIFICATION &&
@@ -359,18 +359,39 @@ token_from_answer(struct az_client *c, struct sync_resp *r, long status, const c
 	return rc;
 }
 
+/*
+ * Sends a token request (a form POST, or a GET when form is NULL) with the
+ * headers h (NULL: out of memory) and keeps the token it answers.  A probe
+ * sends once, briefly, and only asks whether anything answers.
+ */
+static int
+token_request(struct az_client *c, const char *url, struct curl_slist *h, const char *form,
+    bool probe_only, struct nw_err *err)
+{
+	struct sync_resp r = { 0 };
+	long status;
+	int rc;
+
+	if (h == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	rc = http_sync(c, url, h, form, probe_only ? PROBE_TIMEOUT_MS : 0, !probe_only, &r, &status,
+	    c->cred.name, err);
+	if (rc == 0 && !probe_only)
+		rc = token_from_answer(c, &r, status, c->cred.name, err);
+	sync_resp_clear(&r);
+	return rc;
+}
+
 /* --- each credential ----------------------------------------------------------------------- */
 
 static int
 fetch_client(struct az_client *c, struct nw_err *err)
 {
 	struct az_cred *cr = &c->cred;
-	struct sync_resp r = { 0 };
 	struct curl_slist *h = NULL;
 	char *url = NULL, *form = NULL, *assertion = NULL;
 	char *e_client = NULL, *e_scope = NULL, *e_secret = NULL;
 	CURL *esc = curl_easy_init();
-	long status;
 	int rc;
 
 	if (esc == NULL)
@@ -423,16 +444,10 @@ fetch_client(struct az_client *c, struct nw_err *err)
 		goto done;
 	}
 	h = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
-	if (h == NULL) {
-		rc = err_set(err, NW_ENOMEM, "out of memory");
-		goto done;
-	}
-	h = curl_slist_append(h, "Accept: application/json");
-	if ((rc = http_sync(c, url, h, form, 0, true, &r, &status, cr->name, err)) != 0)
-		goto done;
-	rc = token_from_answer(c, &r, status, cr->name, err);
+	if (h != NULL)
+		h = curl_slist_append(h, "Accept: application/json");
+	rc = token_request(c, url, h, form, false, err);
 done:
-	sync_resp_clear(&r);
 	az_headers_free(h);
 	free(url);
 	az_secure_free(form);
@@ -451,12 +466,10 @@ static int
 fetch_managed(struct az_client *c, bool probe_only, struct nw_err *err)
 {
 	struct az_cred *cr = &c->cred;
-	struct sync_resp r = { 0 };
 	struct curl_slist *h = NULL;
 	char resource[256], *url = NULL, *e_res = NULL, *e_client = NULL, *hdr = NULL;
 	CURL *esc = curl_easy_init();
 	const char *client = env_get(c, "AZURE_CLIENT_ID");
-	long status;
 	int rc;
 
 	if (esc == NULL)
@@ -489,16 +502,8 @@ fetch_managed(struct az_client *c, bool probe_only, struct nw_err *err)
 		/* the probe goes without Metadata: any HTTP answer says IMDS is there */
 		h = curl_slist_append(NULL, probe_only ? "Accept: application/json" : "Metadata: true");
 	}
-	if (h == NULL) {
-		rc = err_set(err, NW_ENOMEM, "out of memory");
-		goto done;
-	}
-	if ((rc = http_sync(c, url, h, NULL, probe_only ? PROBE_TIMEOUT_MS : 0, !probe_only, &r,
-	    &status, cr->name, err)) != 0 || probe_only)
-		goto done;
-	rc = token_from_answer(c, &r, status, cr->name, err);
+	rc = token_request(c, url, h, NULL, probe_only, err);
 done:
-	sync_resp_clear(&r);
 	az_headers_free(h);
 	free(url);
 	az_secure_free(hdr);
@@ -548,7 +553,7 @@ read_child(int outfd, int errfd, char **out, size_t *outlen, char *errtext, size
 	if (buf == NULL)
 		return -1;
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
-		double left = deadline - az_mono();
+		double left = deadline - clock_mono();
 		char tmp[4096];
 		int k;
 
@@ -648,7 +653,7 @@ fetch_cli(struct az_client *c, struct nw_err *err)
 	}
 	c->stats.auth++;
 	rd = read_child(outp[0], errp[0], &out, &outlen, errtext, sizeof(errtext),
-	    az_mono() + CLI_TIMEOUT_S);
+	    clock_mono() + CLI_TIMEOUT_S);
 	if (rd == -2)
 		kill(pid, SIGKILL); /* the child we started, by its id */
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
