@@ -150,13 +150,11 @@ static void
 progress(struct disc *d, bool final)
 {
 	struct provider_stats st;
-	struct timespec ts;
 	double now;
 
 	if (d->o->progress == NULL)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	now = clock_mono();
 	if (!final && now - d->last_progress < 0.2)
 		return;
 	d->last_progress = now;

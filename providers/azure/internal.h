@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "plan/clock.h"
 #include "plan/err.h"
 #include "providers/azure/azure.h"
 #include "providers/provider.h"
@@ -170,7 +171,6 @@ struct az_client {
 
 /* --- http.c, clock.c, http_log.c ---------------------------------------------------- */
 
-double az_mono(void);
 double az_wall(struct az_client *c);
 uint64_t az_rand(struct az_client *c);
 uint64_t az_seed(void);

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "plan/arm_api.h"
+#include "plan/clock.h"
 #include "plan/cost.h"
 #include "plan/err.h"
 #include "providers/emulator/emulator.h"
@@ -272,10 +273,6 @@ void emu_op_name(struct emu_req *r, const char *fmt, ...) __attribute__((format(
 
 /* A new GUID from the seeded generator. */
 void emu_guid(struct emulator *e, char out[40]);
-
-/* Seconds: wall clock (epoch) and monotonic. */
-double emu_now(void);
-double emu_mono(void);
 
 /* "2026-01-02T03:04:05.1234567Z" */
 void emu_time_iso(double epoch, char out[40]);

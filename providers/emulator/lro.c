@@ -121,8 +121,8 @@ lro_new(struct emulator *e, const struct emu_op_class *cls, enum emu_op_kind kin
 	if ((action != NULL && op->action == NULL) || op->target == NULL ||
 	    op->subscription == NULL || op->region == NULL)
 		goto oom;
-	op->start = emu_now();
-	op->deadline = emu_mono() + emu_scaled(e, nominal);
+	op->start = clock_wall();
+	op->deadline = clock_mono() + emu_scaled(e, nominal);
 	op->state = OP_RUNNING;
 	op->forced = OP_RUNNING;
 	op->result_status = 200;
@@ -150,7 +150,7 @@ static void
 complete(struct emulator *e, struct emu_op *op)
 {
 	op->state = op->forced != OP_RUNNING ? op->forced : OP_SUCCEEDED;
-	op->end = emu_now();
+	op->end = clock_wall();
 	if (op->state != OP_SUCCEEDED && op->fail_code == NULL) {
 		op->fail_code = emu_strdup(op->state == OP_CANCELED ? "OperationCanceled" :
 		    "InternalServerError");
@@ -199,7 +199,7 @@ advance_until(struct emulator *e, double now, bool all)
 void
 lro_advance(struct emulator *e)
 {
-	advance_until(e, emu_mono(), false);
+	advance_until(e, clock_mono(), false);
 }
 
 void
@@ -278,7 +278,7 @@ status_name(enum emu_op_state s)
 static void
 retry_after(struct emulator *e, struct emu_req *r, const struct emu_op *op)
 {
-	double left = op->deadline - emu_mono();
+	double left = op->deadline - clock_mono();
 	double wait = emu_scaled(e, EMU_POLL_INTERVAL);
 
 	if (left < wait)
