@@ -122,10 +122,11 @@ struct emu_op {
 	char id[40];            /* GUID */
 	const struct emu_op_class *cls;
 	enum emu_op_kind kind;
-	char *action;           /* "commit", "effectiveRouteTable", ...; NULL for PUT/DELETE */
-	char *target;           /* resource id, stored casing */
-	char *subscription;
-	char *region;
+	/* what it works on, fixed at lro_new: held in text[] */
+	const char *action;     /* "commit", "effectiveRouteTable", ...; NULL for PUT/DELETE */
+	const char *target;     /* resource id, stored casing */
+	const char *subscription;
+	const char *region;     /* as in URLs: lowercase, no spaces */
 	double start;           /* epoch seconds */
 	double end;             /* epoch seconds once done */
 	double deadline;        /* monotonic seconds */
@@ -137,6 +138,7 @@ struct emu_op {
 	json_t *args;           /* input the completion needs (owned) */
 	json_t *result;         /* the final result body (owned), NULL for none */
 	int result_status;      /* HTTP status of the final result: 200 or 204 */
+	char text[];            /* action, target, subscription and region, one allocation */
 };
 
 struct emu_bucket {
