@@ -73,15 +73,8 @@ az_token_clear(struct az_token *t)
 void
 az_cred_clear(struct az_cred *cred)
 {
-	free(cred->tenant);
-	free(cred->client_id);
-	az_secure_free(cred->secret);
-	free(cred->token_file);
-	free(cred->endpoint);
-	az_secure_free(cred->header_secret);
-	free(cred->az_path);
 	az_cert_free(cred->cert);
-	memset(cred, 0, sizeof(*cred));
+	az_secure_zero(cred, sizeof(*cred));
 }
 
 static const char *
@@ -513,27 +506,27 @@ done:
 	return rc;
 }
 
-/* The az binary on PATH (the credential's PATH), or NULL. */
-static char *
-find_on_path(struct az_client *c, const char *name)
+/* The az binary on PATH (the credential's PATH), in out; false when there is none. */
+static bool
+find_on_path(struct az_client *c, const char *name, char *out, size_t size)
 {
 	const char *path = env_get(c, "PATH");
 	const char *p;
 
+	out[0] = '\0';
 	if (path == NULL)
-		return NULL;
+		return false;
 	for (p = path;;) {
 		size_t n = strcspn(p, ":");
-		char *cand = NULL;
 		struct stat st;
+		int len = n > 0 ? snprintf(out, size, "%.*s/%s", (int)n, p, name) : -1;
 
-		if (n > 0 && asprintf(&cand, "%.*s/%s", (int)n, p, name) >= 0) {
-			if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-				return cand;
-			free(cand);
-		}
+		if (len > 0 && (size_t)len < size && stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(out, X_OK) == 0)
+			return true;
+		out[0] = '\0';
 		if (p[n] == '\0')
-			return NULL;
+			return false;
 		p += n + 1;
 	}
 }
@@ -728,11 +721,13 @@ jwt_exp(const char *tok)
 
 /* --- choosing -------------------------------------------------------------------------------- */
 
+/* Copies the value of the variable what into dst; an error, naming only what, when too long. */
 static int
-dup_into(char **dst, const char *src, struct nw_err *err)
+set_value(char *dst, size_t size, const char *src, const char *what, struct nw_err *err)
 {
-	if ((*dst = strdup(src)) == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
+	if (strlen(src) >= size)
+		return err_set(err, NW_EINPUT, "%s is longer than %zu characters", what, size - 1);
+	memcpy(dst, src, strlen(src) + 1);
 	return 0;
 }
 
@@ -762,14 +757,16 @@ choose_environment(struct az_client *c, struct nw_err *err)
 	if (!tenant_ok(tenant))
 		return err_set(err, NW_EINPUT, "%s '%s' is not a tenant id or domain",
 		    c->tenant != NULL ? "option '--tenant'" : "AZURE_TENANT_ID", tenant);
-	if ((rc = dup_into(&cr->tenant, tenant, err)) != 0 ||
-	    (rc = dup_into(&cr->client_id, client, err)) != 0)
+	if ((rc = set_value(cr->tenant, sizeof(cr->tenant), tenant, "AZURE_TENANT_ID", err)) != 0 ||
+	    (rc = set_value(cr->client_id, sizeof(cr->client_id), client, "AZURE_CLIENT_ID",
+	    err)) != 0)
 		return rc;
 	if (secret != NULL) {
 		cr->kind = AZ_CRED_SECRET;
 		snprintf(cr->name, sizeof(cr->name),
 		    "client secret credential (AZURE_CLIENT_ID %.60s, tenant %.60s)", client, tenant);
-		return (rc = dup_into(&cr->secret, secret, err)) != 0 ? rc : 1;
+		rc = set_value(cr->secret, sizeof(cr->secret), secret, "AZURE_CLIENT_SECRET", err);
+		return rc != 0 ? rc : 1;
 	}
 	if (cert != NULL) {
 		char thumb[41];
@@ -792,7 +789,8 @@ choose_environment(struct az_client *c, struct nw_err *err)
 	cr->kind = AZ_CRED_ASSERTION;
 	snprintf(cr->name, sizeof(cr->name), "workload identity credential (AZURE_CLIENT_ID "
 	    "%.60s, tenant %.60s)", client, tenant);
-	return (rc = dup_into(&cr->token_file, fed, err)) != 0 ? rc : 1;
+	rc = set_value(cr->token_file, sizeof(cr->token_file), fed, "AZURE_FEDERATED_TOKEN_FILE", err);
+	return rc != 0 ? rc : 1;
 }
 
 static int
@@ -830,9 +828,10 @@ choose(struct az_client *c, struct nw_err *err)
 		cr->kind = AZ_CRED_MI_APPSERVICE;
 		snprintf(cr->name, sizeof(cr->name), "managed identity credential (IDENTITY_ENDPOINT %.120s)",
 		    v);
-		if ((rc = dup_into(&cr->endpoint, v, err)) != 0)
+		if ((rc = set_value(cr->endpoint, sizeof(cr->endpoint), v, "IDENTITY_ENDPOINT", err)) != 0)
 			return rc;
-		return dup_into(&cr->header_secret, env_get(c, "IDENTITY_HEADER"), err);
+		return set_value(cr->header_secret, sizeof(cr->header_secret),
+		    env_get(c, "IDENTITY_HEADER"), "IDENTITY_HEADER", err);
 	}
 	v = env_get(c, "NETWAVE_IMDS_ENDPOINT");
 	if (v == NULL)
@@ -841,7 +840,7 @@ choose(struct az_client *c, struct nw_err *err)
 		v = IMDS_DEFAULT;
 	cr->kind = AZ_CRED_MI_IMDS;
 	snprintf(cr->name, sizeof(cr->name), "managed identity credential (IMDS at %.120s)", v);
-	if ((rc = dup_into(&cr->endpoint, v, err)) != 0)
+	if ((rc = set_value(cr->endpoint, sizeof(cr->endpoint), v, "the IMDS endpoint", err)) != 0)
 		return rc;
 	{
 		size_t n = strlen(cr->endpoint);
@@ -856,7 +855,7 @@ choose(struct az_client *c, struct nw_err *err)
 	}
 
 	az_cred_clear(cr);
-	if ((cr->az_path = find_on_path(c, "az")) != NULL) {
+	if (find_on_path(c, "az", cr->az_path, sizeof(cr->az_path))) {
 		cr->kind = AZ_CRED_CLI;
 		snprintf(cr->name, sizeof(cr->name), "Azure CLI credential (%.200s)", cr->az_path);
 		return 0;

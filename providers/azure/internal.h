@@ -112,16 +112,20 @@ enum az_cred_kind {
 
 struct az_cert;
 
+/*
+ * The chosen credential.  Its values are held inline ("" when unset), so
+ * az_cred_clear wipes every one of them, the secrets with the rest.
+ */
 struct az_cred {
 	enum az_cred_kind kind;
 	char name[256];       /* for messages: never a secret */
-	char *tenant;
-	char *client_id;
-	char *secret;         /* zeroed before it is freed */
-	char *token_file;
-	char *endpoint;
-	char *header_secret;  /* IDENTITY_HEADER; zeroed */
-	char *az_path;        /* the az binary */
+	char tenant[129];     /* tenant_ok allows 128 characters */
+	char client_id[256];
+	char secret[1024];
+	char token_file[4096];
+	char endpoint[2048];
+	char header_secret[1024]; /* IDENTITY_HEADER */
+	char az_path[4096];   /* the az binary */
 	struct az_cert *cert; /* AZ_CRED_CERT: the key and the certificate's thumbprints */
 };
 
