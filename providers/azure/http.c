@@ -510,24 +510,20 @@ struct az_xfer *
 az_xfer_new(struct az_client *c, const char *method, const char *url, const char *body,
     size_t body_len, const char *content_type, unsigned flags)
 {
-	struct az_xfer *x = calloc(1, sizeof(*x));
+	size_t lm = strlen(method) + 1, lu = strlen(url) + 1;
+	struct az_xfer *x = calloc(1, sizeof(*x) + lm + lu + (body != NULL ? body_len + 1 : 0));
 
 	if (x == NULL)
 		return NULL;
 	x->c = c;
-	x->method = strdup(method);
-	x->url = strdup(url);
-	x->headers = json_object();
+	x->method = memcpy(x->text, method, lm);
+	x->url = memcpy(x->text + lm, url, lu);
 	if (body != NULL) {
-		x->body = malloc(body_len + 1);
-		if (x->body != NULL) {
-			memcpy(x->body, body, body_len);
-			x->body[body_len] = '\0';
-		}
+		x->body = memcpy(x->text + lm + lu, body, body_len);
+		x->body[body_len] = '\0';
 		x->body_len = body_len;
 	}
-	if (x->method == NULL || x->url == NULL || x->headers == NULL ||
-	    (body != NULL && x->body == NULL)) {
+	if ((x->headers = json_object()) == NULL) {
 		az_xfer_free(x);
 		return NULL;
 	}
@@ -554,9 +550,7 @@ az_xfer_free(struct az_xfer *x)
 	if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
 	az_headers_free(x->req_headers);
-	free(x->method);
-	free(x->url);
-	az_secure_free(x->body);
+	az_secure_zero(x->body, x->body_len);
 	json_decref(x->headers);
 	free(x->resp);
 	free(x);

@@ -54,9 +54,10 @@ enum az_where { AZ_X_NEW = 0, AZ_X_READY, AZ_X_TIMER, AZ_X_FLIGHT, AZ_X_DONE };
 /* One logical request: the same x-ms-client-request-id across its retries. */
 struct az_xfer {
 	struct az_client *c;
-	char *method;
-	char *url;
-	char *body;
+	/* the request, fixed by az_xfer_new: held in text[] */
+	const char *method;
+	const char *url;
+	char *body;           /* NUL-terminated; zeroed when the transfer is freed */
 	size_t body_len;
 	const char *content_type;
 	unsigned flags;
@@ -91,6 +92,7 @@ struct az_xfer {
 
 	az_xfer_done_fn done;
 	void *done_arg;
+	char text[];          /* method, URL and body, one allocation with the transfer */
 };
 
 struct az_token {
