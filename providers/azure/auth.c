@@ -73,15 +73,8 @@ az_token_clear(struct az_token *t)
 void
 az_cred_clear(struct az_cred *cred)
 {
-	free(cred->tenant);
-	free(cred->client_id);
-	az_secure_free(cred->secret);
-	free(cred->token_file);
-	free(cred->endpoint);
-	az_secure_free(cred->header_secret);
-	free(cred->az_path);
 	az_cert_free(cred->cert);
-	memset(cred, 0, sizeof(*cred));
+	az_secure_zero(cred, sizeof(*cred));
 }
 
 static const char *
@@ -203,7 +196,7 @@ http_sync(struct az_client *c, const char *url, struct curl_slist *headers, cons
 	*status = 0;
 	for (attempt = 0;; attempt++) {
 		char errbuf[CURL_ERROR_SIZE] = "";
-		double t0 = az_mono();
+		double t0 = clock_mono();
 		CURL *e = curl_easy_init();
 		CURLcode rc;
 
@@ -236,7 +229,7 @@ http_sync(struct az_client *c, const char *url, struct curl_slist *headers, cons
 		curl_easy_cleanup(e);
 		if (rc == CURLE_OK)
 			az_log_response(c, body != NULL ? "POST" : "GET", url, *status, r->headers,
-			    r->body, r->len, (az_mono() - t0) * 1000.0);
+			    r->body, r->len, (clock_mono() - t0) * 1000.0);
 		if (rc != CURLE_OK) {
 			*status = 0;
 			if (retry && attempt < c->max_retries && rc != CURLE_PEER_FAILED_VERIFICATION &&
@@ -359,18 +352,39 @@ token_from_answer(struct az_client *c, struct sync_resp *r, long status, const c
 	return rc;
 }
 
+/*
+ * Sends a token request (a form POST, or a GET when form is NULL) with the
+ * headers h (NULL: out of memory) and keeps the token it answers.  A probe
+ * sends once, briefly, and only asks whether anything answers.
+ */
+static int
+token_request(struct az_client *c, const char *url, struct curl_slist *h, const char *form,
+    bool probe_only, struct nw_err *err)
+{
+	struct sync_resp r = { 0 };
+	long status;
+	int rc;
+
+	if (h == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory");
+	rc = http_sync(c, url, h, form, probe_only ? PROBE_TIMEOUT_MS : 0, !probe_only, &r, &status,
+	    c->cred.name, err);
+	if (rc == 0 && !probe_only)
+		rc = token_from_answer(c, &r, status, c->cred.name, err);
+	sync_resp_clear(&r);
+	return rc;
+}
+
 /* --- each credential ----------------------------------------------------------------------- */
 
 static int
 fetch_client(struct az_client *c, struct nw_err *err)
 {
 	struct az_cred *cr = &c->cred;
-	struct sync_resp r = { 0 };
 	struct curl_slist *h = NULL;
 	char *url = NULL, *form = NULL, *assertion = NULL;
 	char *e_client = NULL, *e_scope = NULL, *e_secret = NULL;
 	CURL *esc = curl_easy_init();
-	long status;
 	int rc;
 
 	if (esc == NULL)
@@ -423,16 +437,10 @@ fetch_client(struct az_client *c, struct nw_err *err)
 		goto done;
 	}
 	h = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
-	if (h == NULL) {
-		rc = err_set(err, NW_ENOMEM, "out of memory");
-		goto done;
-	}
-	h = curl_slist_append(h, "Accept: application/json");
-	if ((rc = http_sync(c, url, h, form, 0, true, &r, &status, cr->name, err)) != 0)
-		goto done;
-	rc = token_from_answer(c, &r, status, cr->name, err);
+	if (h != NULL)
+		h = curl_slist_append(h, "Accept: application/json");
+	rc = token_request(c, url, h, form, false, err);
 done:
-	sync_resp_clear(&r);
 	az_headers_free(h);
 	free(url);
 	az_secure_free(form);
@@ -451,12 +459,10 @@ static int
 fetch_managed(struct az_client *c, bool probe_only, struct nw_err *err)
 {
 	struct az_cred *cr = &c->cred;
-	struct sync_resp r = { 0 };
 	struct curl_slist *h = NULL;
 	char resource[256], *url = NULL, *e_res = NULL, *e_client = NULL, *hdr = NULL;
 	CURL *esc = curl_easy_init();
 	const char *client = env_get(c, "AZURE_CLIENT_ID");
-	long status;
 	int rc;
 
 	if (esc == NULL)
@@ -489,16 +495,8 @@ fetch_managed(struct az_client *c, bool probe_only, struct nw_err *err)
 		/* the probe goes without Metadata: any HTTP answer says IMDS is there */
 		h = curl_slist_append(NULL, probe_only ? "Accept: application/json" : "Metadata: true");
 	}
-	if (h == NULL) {
-		rc = err_set(err, NW_ENOMEM, "out of memory");
-		goto done;
-	}
-	if ((rc = http_sync(c, url, h, NULL, probe_only ? PROBE_TIMEOUT_MS : 0, !probe_only, &r,
-	    &status, cr->name, err)) != 0 || probe_only)
-		goto done;
-	rc = token_from_answer(c, &r, status, cr->name, err);
+	rc = token_request(c, url, h, NULL, probe_only, err);
 done:
-	sync_resp_clear(&r);
 	az_headers_free(h);
 	free(url);
 	az_secure_free(hdr);
@@ -508,27 +506,27 @@ done:
 	return rc;
 }
 
-/* The az binary on PATH (the credential's PATH), or NULL. */
-static char *
-find_on_path(struct az_client *c, const char *name)
+/* The az binary on PATH (the credential's PATH), in out; false when there is none. */
+static bool
+find_on_path(struct az_client *c, const char *name, char *out, size_t size)
 {
 	const char *path = env_get(c, "PATH");
 	const char *p;
 
+	out[0] = '\0';
 	if (path == NULL)
-		return NULL;
+		return false;
 	for (p = path;;) {
 		size_t n = strcspn(p, ":");
-		char *cand = NULL;
 		struct stat st;
+		int len = n > 0 ? snprintf(out, size, "%.*s/%s", (int)n, p, name) : -1;
 
-		if (n > 0 && asprintf(&cand, "%.*s/%s", (int)n, p, name) >= 0) {
-			if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-				return cand;
-			free(cand);
-		}
+		if (len > 0 && (size_t)len < size && stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(out, X_OK) == 0)
+			return true;
+		out[0] = '\0';
 		if (p[n] == '\0')
-			return NULL;
+			return false;
 		p += n + 1;
 	}
 }
@@ -548,7 +546,7 @@ read_child(int outfd, int errfd, char **out, size_t *outlen, char *errtext, size
 	if (buf == NULL)
 		return -1;
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
-		double left = deadline - az_mono();
+		double left = deadline - clock_mono();
 		char tmp[4096];
 		int k;
 
@@ -648,7 +646,7 @@ fetch_cli(struct az_client *c, struct nw_err *err)
 	}
 	c->stats.auth++;
 	rd = read_child(outp[0], errp[0], &out, &outlen, errtext, sizeof(errtext),
-	    az_mono() + CLI_TIMEOUT_S);
+	    clock_mono() + CLI_TIMEOUT_S);
 	if (rd == -2)
 		kill(pid, SIGKILL); /* the child we started, by its id */
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -723,11 +721,13 @@ jwt_exp(const char *tok)
 
 /* --- choosing -------------------------------------------------------------------------------- */
 
+/* Copies the value of the variable what into dst; an error, naming only what, when too long. */
 static int
-dup_into(char **dst, const char *src, struct nw_err *err)
+set_value(char *dst, size_t size, const char *src, const char *what, struct nw_err *err)
 {
-	if ((*dst = strdup(src)) == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
+	if (strlen(src) >= size)
+		return err_set(err, NW_EINPUT, "%s is longer than %zu characters", what, size - 1);
+	memcpy(dst, src, strlen(src) + 1);
 	return 0;
 }
 
@@ -757,14 +757,16 @@ choose_environment(struct az_client *c, struct nw_err *err)
 	if (!tenant_ok(tenant))
 		return err_set(err, NW_EINPUT, "%s '%s' is not a tenant id or domain",
 		    c->tenant != NULL ? "option '--tenant'" : "AZURE_TENANT_ID", tenant);
-	if ((rc = dup_into(&cr->tenant, tenant, err)) != 0 ||
-	    (rc = dup_into(&cr->client_id, client, err)) != 0)
+	if ((rc = set_value(cr->tenant, sizeof(cr->tenant), tenant, "AZURE_TENANT_ID", err)) != 0 ||
+	    (rc = set_value(cr->client_id, sizeof(cr->client_id), client, "AZURE_CLIENT_ID",
+	    err)) != 0)
 		return rc;
 	if (secret != NULL) {
 		cr->kind = AZ_CRED_SECRET;
 		snprintf(cr->name, sizeof(cr->name),
 		    "client secret credential (AZURE_CLIENT_ID %.60s, tenant %.60s)", client, tenant);
-		return (rc = dup_into(&cr->secret, secret, err)) != 0 ? rc : 1;
+		rc = set_value(cr->secret, sizeof(cr->secret), secret, "AZURE_CLIENT_SECRET", err);
+		return rc != 0 ? rc : 1;
 	}
 	if (cert != NULL) {
 		char thumb[41];
@@ -787,7 +789,8 @@ choose_environment(struct az_client *c, struct nw_err *err)
 	cr->kind = AZ_CRED_ASSERTION;
 	snprintf(cr->name, sizeof(cr->name), "workload identity credential (AZURE_CLIENT_ID "
 	    "%.60s, tenant %.60s)", client, tenant);
-	return (rc = dup_into(&cr->token_file, fed, err)) != 0 ? rc : 1;
+	rc = set_value(cr->token_file, sizeof(cr->token_file), fed, "AZURE_FEDERATED_TOKEN_FILE", err);
+	return rc != 0 ? rc : 1;
 }
 
 static int
@@ -825,9 +828,10 @@ choose(struct az_client *c, struct nw_err *err)
 		cr->kind = AZ_CRED_MI_APPSERVICE;
 		snprintf(cr->name, sizeof(cr->name), "managed identity credential (IDENTITY_ENDPOINT %.120s)",
 		    v);
-		if ((rc = dup_into(&cr->endpoint, v, err)) != 0)
+		if ((rc = set_value(cr->endpoint, sizeof(cr->endpoint), v, "IDENTITY_ENDPOINT", err)) != 0)
 			return rc;
-		return dup_into(&cr->header_secret, env_get(c, "IDENTITY_HEADER"), err);
+		return set_value(cr->header_secret, sizeof(cr->header_secret),
+		    env_get(c, "IDENTITY_HEADER"), "IDENTITY_HEADER", err);
 	}
 	v = env_get(c, "NETWAVE_IMDS_ENDPOINT");
 	if (v == NULL)
@@ -836,7 +840,7 @@ choose(struct az_client *c, struct nw_err *err)
 		v = IMDS_DEFAULT;
 	cr->kind = AZ_CRED_MI_IMDS;
 	snprintf(cr->name, sizeof(cr->name), "managed identity credential (IMDS at %.120s)", v);
-	if ((rc = dup_into(&cr->endpoint, v, err)) != 0)
+	if ((rc = set_value(cr->endpoint, sizeof(cr->endpoint), v, "the IMDS endpoint", err)) != 0)
 		return rc;
 	{
 		size_t n = strlen(cr->endpoint);
@@ -851,7 +855,7 @@ choose(struct az_client *c, struct nw_err *err)
 	}
 
 	az_cred_clear(cr);
-	if ((cr->az_path = find_on_path(c, "az")) != NULL) {
+	if (find_on_path(c, "az", cr->az_path, sizeof(cr->az_path))) {
 		cr->kind = AZ_CRED_CLI;
 		snprintf(cr->name, sizeof(cr->name), "Azure CLI credential (%.200s)", cr->az_path);
 		return 0;

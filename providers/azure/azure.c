@@ -115,7 +115,7 @@ static void
 v_stats(void *impl, struct provider_stats *out)
 {
 	struct az_client *c = impl;
-	double now = az_mono(), last = 0;
+	double now = clock_mono(), last = 0;
 	size_t i, ready = 0;
 	struct az_xfer *x;
 

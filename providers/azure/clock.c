@@ -12,26 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plan/clock.h"
 #include "providers/azure/internal.h"
-
-double
-az_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 double
 az_wall(struct az_client *c)
 {
-	struct timespec ts;
-
 	if (c->clock != NULL)
 		return c->clock(c->clock_arg);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return clock_wall();
 }
 
 uint64_t
@@ -52,9 +41,7 @@ az_uuid(struct az_client *c, char out[40])
 {
 	uint64_t a = az_rand(c), b = az_rand(c);
 
-	snprintf(out, 40, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
-	    (unsigned)((a >> 16) & 0xffff), (unsigned)(a & 0xfff),
-	    (unsigned)(0x8000 | ((b >> 48) & 0x3fff)), (unsigned long long)(b & 0xffffffffffffULL));
+	uuid_v4_text(out, a, b);
 }
 
 /* A seed for az_rand from the kernel, else from the clock and the pid; never 0. */
@@ -70,6 +57,6 @@ az_seed(void)
 		close(fd);
 	}
 	if (v == 0)
-		v = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(az_mono() * 1e9);
+		v = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(clock_mono() * 1e9);
 	return v != 0 ? v : 0x9E3779B97F4A7C15ULL;
 }

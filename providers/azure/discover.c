@@ -87,14 +87,15 @@ static const char *const arm_fields[] = {
 
 #define GRAPH_SUBSCRIPTIONS_PER_QUERY 300
 
-enum job_kind { JOB_GRAPH, JOB_LIST, JOB_CHILDREN, JOB_CIRCUIT, JOB_FEATURE, JOB_AVNM, JOB_DEPLOYMENTS,
-	JOB_BGP_ROUTES };
-
 struct disc;
+struct job;
+
+/* What a job does with its operation once it is finished. */
+typedef void job_fn(struct disc *d, struct job *j);
 
 struct job {
 	struct disc *d;
-	enum job_kind kind;
+	job_fn *done;
 	struct provider_op *op;
 	char sub[64];
 	char type[128];
@@ -118,8 +119,7 @@ struct disc {
 	unsigned ok_lists;   /* list calls that succeeded */
 	int fatal;
 	struct nw_err fatal_err;
-	bool graph_failed;
-	struct provider_op *graph_failure; /* the first failed query (borrowed from its job) */
+	struct provider_op *graph_failure; /* the first failed query (borrowed from its job); NULL: none */
 	double last_progress;
 	bool progress_shown;
 };
@@ -150,13 +150,11 @@ static void
 progress(struct disc *d, bool final)
 {
 	struct provider_stats st;
-	struct timespec ts;
 	double now;
 
 	if (d->o->progress == NULL)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	now = clock_mono();
 	if (!final && now - d->last_progress < 0.2)
 		return;
 	d->last_progress = now;
@@ -184,7 +182,7 @@ set_fatal(struct disc *d, const struct nw_err *err)
 }
 
 static struct job *
-job_new(struct disc *d, enum job_kind kind, enum provider_op_kind ok, const char *method,
+job_new(struct disc *d, job_fn *done, enum provider_op_kind ok, const char *method,
     const char *path, const json_t *body)
 {
 	struct job *j = calloc(1, sizeof(*j));
@@ -197,7 +195,7 @@ job_new(struct disc *d, enum job_kind kind, enum provider_op_kind ok, const char
 		return NULL;
 	}
 	j->d = d;
-	j->kind = kind;
+	j->done = done;
 	j->next = d->jobs;
 	d->jobs = j;
 	return j;
@@ -219,10 +217,10 @@ job_submit(struct job *j)
 }
 
 static int
-submit_new(struct disc *d, enum job_kind kind, enum provider_op_kind ok, const char *method,
+submit_new(struct disc *d, job_fn *done, enum provider_op_kind ok, const char *method,
     const char *path, const json_t *body, struct job **out)
 {
-	struct job *j = job_new(d, kind, ok, method, path, body);
+	struct job *j = job_new(d, done, ok, method, path, body);
 	struct nw_err err = { 0 };
 
 	if (out != NULL)
@@ -322,6 +320,8 @@ id_safe(const char *id)
 	return true;
 }
 
+static void on_children(struct disc *d, struct job *j);
+
 static void
 list_children(struct disc *d, const char *parent_id, const char *segment, const char *type)
 {
@@ -334,7 +334,7 @@ list_children(struct disc *d, const char *parent_id, const char *segment, const 
 		return;
 	/* callbacks run from provider_run (only out of memory fails inside submit), so filling
 	 * the job after submitting is safe */
-	submit_new(d, JOB_CHILDREN, PROVIDER_OP_LIST, "GET", path, NULL, &j);
+	submit_new(d, on_children, PROVIDER_OP_LIST, "GET", path, NULL, &j);
 	if (j != NULL) {
 		snprintf(j->type, sizeof(j->type), "%s", type);
 		snprintf(j->id, sizeof(j->id), "%s", parent_id);
@@ -359,15 +359,20 @@ found_parent(struct disc *d, const json_t *res)
 		list_children(d, json_str(res, "id"), az_ars_children[i].segment, az_ars_children[i].type);
 }
 
-static void
-denied(struct disc *d, const char *type, const char *sub, const struct provider_op *op)
+/* Records and says that ARM refused j (HTTP 403) to read what; false when it did not refuse. */
+static bool
+denied(struct disc *d, const struct job *j, const char *what)
 {
+	const struct provider_op *op = j->op;
 	char key[256];
 
-	snprintf(key, sizeof(key), "%s in subscription %s", type, sub[0] != '\0' ? sub : "?");
+	if (op->error.http_status != 403)
+		return false;
+	snprintf(key, sizeof(key), "%s in subscription %s", what, j->sub[0] != '\0' ? j->sub : "?");
 	json_object_set_new(d->denied, key, json_string(op->err.msg));
 	say(d, "warning: no permission to read %s (HTTP 403 %s); skipped", key,
 	    op->error.code[0] != '\0' ? op->error.code : "Forbidden");
+	return true;
 }
 
 /* With --resource-group, only those groups (ARM compares their names case-insensitively). */
@@ -384,18 +389,19 @@ group_wanted(const struct disc *d, const char *name)
 	return false;
 }
 
+/* The items of a list; children: the list of a resource's children (list_children). */
 static void
-on_list(struct disc *d, struct job *j)
+list_done(struct disc *d, struct job *j, bool children)
 {
 	struct provider_op *op = j->op;
 	json_t *v;
 	size_t i;
 
+	if (d->rep != NULL)
+		d->rep->list_calls += op->requests - op->retries;
 	if (op->phase == PROVIDER_PHASE_FAILED) {
-		if (op->error.http_status == 403) {
-			denied(d, j->type, j->sub, op);
+		if (denied(d, j, j->type))
 			return;
-		}
 		if (op->error.http_status == 404 && (strcmp(op->error.code, "InvalidResourceType") == 0 ||
 		    strcmp(op->error.code, "NoRegisteredProviderFound") == 0)) {
 			say(d, "warning: ARM does not serve %s here (HTTP 404 %s); skipped", j->type,
@@ -423,11 +429,23 @@ on_list(struct disc *d, struct job *j)
 		else
 			json_object_set_new(v, "type", json_string(canonical_type(json_str(v, "type"))));
 		add_resource(d, v);
-		if (j->kind == JOB_LIST)
+		if (!children)
 			found_parent(d, v);
-		if (j->kind == JOB_CHILDREN && is_type(v, TYPE_NETWORK_GROUP))
+		if (children && is_type(v, TYPE_NETWORK_GROUP))
 			list_children(d, json_str(v, "id"), "staticMembers", TYPE_STATIC_MEMBER);
 	}
+}
+
+static void
+on_list(struct disc *d, struct job *j)
+{
+	list_done(d, j, false);
+}
+
+static void
+on_children(struct disc *d, struct job *j)
+{
+	list_done(d, j, true);
 }
 
 static void
@@ -438,10 +456,8 @@ on_graph(struct disc *d, struct job *j)
 	size_t i;
 
 	if (op->phase == PROVIDER_PHASE_FAILED) {
-		if (!d->graph_failed) {
-			d->graph_failed = true;
+		if (d->graph_failure == NULL)
 			d->graph_failure = op;
-		}
 		return;
 	}
 	if (d->rep != NULL)
@@ -511,46 +527,41 @@ on_feature(struct disc *d, struct job *j)
 	json_object_set_new(d->features, name, json_string(state));
 }
 
+/* obj[key], made with make and added when missing; NULL when out of memory (or obj is NULL). */
+static json_t *
+member_or_new(json_t *obj, const char *key, json_t *(*make)(void))
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL && json_object_set_new(obj, key, v = make()) != 0)
+		return NULL;
+	return v;
+}
+
+/* A manager's active connectivity configurations: manager id -> region -> type -> [ids]. */
 static void
 on_avnm(struct disc *d, struct job *j)
 {
-	struct provider_op *op = j->op;
-	json_t *item;
+	const json_t *item;
 	size_t i;
 
-	if (op->phase == PROVIDER_PHASE_FAILED) {
-		if (op->error.http_status == 403) {
-			denied(d, "active connectivity configurations", j->sub, op);
-			return;
-		}
-		set_fatal(d, &op->err);
+	if (j->op->phase == PROVIDER_PHASE_FAILED) {
+		if (!denied(d, j, "active connectivity configurations"))
+			set_fatal(d, &j->op->err);
 		return;
 	}
-	json_array_foreach(op->result, i, item) {
+	json_array_foreach(j->op->result, i, item) {
 		const char *cid = json_str(item, "id");
 		const char *region = json_str(item, "region");
-		json_t *m, *r, *ids;
+		json_t *m, *r;
 
 		if (cid == NULL)
 			continue;
 		if (region == NULL || region[0] == '\0')
 			region = j->region;
-		m = json_object_get(d->avnm, j->id);
-		if (m == NULL) {
-			m = json_object();
-			json_object_set_new(d->avnm, j->id, m);
-		}
-		r = json_object_get(m, region);
-		if (r == NULL) {
-			r = json_object();
-			json_object_set_new(m, region, r);
-		}
-		ids = json_object_get(r, "Connectivity");
-		if (ids == NULL) {
-			ids = json_array();
-			json_object_set_new(r, "Connectivity", ids);
-		}
-		json_array_append_new(ids, json_string(cid));
+		m = member_or_new(d->avnm, j->id, json_object);
+		r = member_or_new(m, region, json_object);
+		json_array_append_new(member_or_new(r, "Connectivity", json_array), json_string(cid));
 	}
 }
 
@@ -561,52 +572,33 @@ on_deployments(struct disc *d, struct job *j)
 	struct provider_op *op = j->op;
 
 	if (op->phase == PROVIDER_PHASE_FAILED) {
-		if (op->error.http_status == 403)
-			denied(d, "deployments", j->sub, op);
-		else
+		if (!denied(d, j, "deployments"))
 			say(d, "warning: cannot read the deployments of %s: %s", j->id, op->err.msg);
 		return;
 	}
 	az_deployments_keep(d->deployments, op->result);
 }
 
+/* A route server's BGP connection's learned or advertised routes (discover_ars.c keeps them). */
+static void
+on_bgp_routes(struct disc *d, struct job *j)
+{
+	const struct provider_op *op = j->op;
+
+	if (op->phase == PROVIDER_PHASE_FAILED ||
+	    az_ars_store(d->bgp_routes, j->id, j->type[0] == 'a', op->result) != 0)
+		say(d, "warning: cannot read the %s routes of BGP connection %s: %s", j->type, j->id,
+		    op->phase == PROVIDER_PHASE_FAILED ? op->err.msg : "not ARM's shape");
+}
+
 static void
 on_job(struct provider_op *op, void *arg)
 {
 	struct job *j = arg;
-	struct disc *d = j->d;
 
 	(void)op;
-	switch (j->kind) {
-	case JOB_GRAPH:
-		on_graph(d, j);
-		break;
-	case JOB_LIST:
-	case JOB_CHILDREN:
-		if (d->rep != NULL)
-			d->rep->list_calls += j->op->requests - j->op->retries;
-		on_list(d, j);
-		break;
-	case JOB_CIRCUIT:
-		on_circuit(d, j);
-		break;
-	case JOB_FEATURE:
-		on_feature(d, j);
-		break;
-	case JOB_AVNM:
-		on_avnm(d, j);
-		break;
-	case JOB_DEPLOYMENTS:
-		on_deployments(d, j);
-		break;
-	case JOB_BGP_ROUTES:
-		if (j->op->phase == PROVIDER_PHASE_FAILED ||
-		    az_ars_store(d->bgp_routes, j->id, j->type[0] == 'a', j->op->result) != 0)
-			say(d, "warning: cannot read the %s routes of BGP connection %s: %s", j->type, j->id,
-			    j->op->phase == PROVIDER_PHASE_FAILED ? j->op->err.msg : "not ARM's shape");
-		break;
-	}
-	progress(d, false);
+	j->done(j->d, j);
+	progress(j->d, false);
 }
 
 static int
@@ -717,7 +709,7 @@ read_graph(struct disc *d)
 		size_t k, w;
 
 		for (w = 0; w < 2 && rc == 0; w++) {
-			struct job *j = job_new(d, JOB_GRAPH, PROVIDER_OP_QUERY, "POST", queries[w], NULL);
+			struct job *j = job_new(d, on_graph, PROVIDER_OP_QUERY, "POST", queries[w], NULL);
 
 			if (j == NULL) {
 				rc = NW_ENOMEM;
@@ -748,7 +740,7 @@ submit_list(struct disc *d, char *path, const char *sub, const char *type)
 		set_fatal(d, &err);
 		return NW_ENOMEM;
 	}
-	submit_new(d, JOB_LIST, PROVIDER_OP_LIST, "GET", path, NULL, &j);
+	submit_new(d, on_list, PROVIDER_OP_LIST, "GET", path, NULL, &j);
 	free(path);
 	if (j == NULL)
 		return d->fatal;
@@ -853,7 +845,7 @@ read_observed(struct disc *d)
 		if (o->deployments && is_type(res, TYPE_RESOURCE_GROUP)) {
 			if ((path = az_deployments_path(id)) == NULL)
 				continue;
-			submit_new(d, JOB_DEPLOYMENTS, PROVIDER_OP_LIST, "GET", path, NULL, &j);
+			submit_new(d, on_deployments, PROVIDER_OP_LIST, "GET", path, NULL, &j);
 			free(path);
 			if (j != NULL) {
 				snprintf(j->id, sizeof(j->id), "%s", id);
@@ -862,7 +854,7 @@ read_observed(struct disc *d)
 		} else if (is_type(res, TYPE_CIRCUIT)) {
 			if ((path = az_circuit_routes_path(res)) == NULL)
 				continue;
-			j = job_new(d, JOB_CIRCUIT, PROVIDER_OP_WRITE, "POST", path, NULL);
+			j = job_new(d, on_circuit, PROVIDER_OP_WRITE, "POST", path, NULL);
 			free(path);
 			if (j == NULL)
 				continue;
@@ -872,7 +864,7 @@ read_observed(struct disc *d)
 		} else if (az_ars_is_bgp_connection(d->resources, res)) {
 			for (int adv = 0; adv < 2; adv++) {
 				if (az_ars_routes_path(&path, id, adv) != 0 ||
-				    (j = job_new(d, JOB_BGP_ROUTES, PROVIDER_OP_WRITE, "POST", path, NULL)) == NULL) {
+				    (j = job_new(d, on_bgp_routes, PROVIDER_OP_WRITE, "POST", path, NULL)) == NULL) {
 					free(path);
 					continue;
 				}
@@ -898,7 +890,7 @@ read_observed(struct disc *d)
 					json_decref(body);
 					continue;
 				}
-				submit_new(d, JOB_AVNM, PROVIDER_OP_POST_LIST, "POST", path, body, &j);
+				submit_new(d, on_avnm, PROVIDER_OP_POST_LIST, "POST", path, body, &j);
 				free(path);
 				json_decref(body);
 				if (j != NULL) {
@@ -920,7 +912,7 @@ read_observed(struct disc *d)
 			    "Microsoft.Network/features/%s?api-version=%s", o->subscriptions[s], features[i],
 			    AZURE_API_FEATURES) < 0)
 				continue;
-			submit_new(d, JOB_FEATURE, PROVIDER_OP_READ, "GET", path, NULL, &j);
+			submit_new(d, on_feature, PROVIDER_OP_READ, "GET", path, NULL, &j);
 			free(path);
 			if (j != NULL) {
 				snprintf(j->sub, sizeof(j->sub), "%s", o->subscriptions[s]);
@@ -1102,7 +1094,7 @@ azure_discover(json_t **out, struct provider *p, const struct azure_discover_opt
 	if (o->source != AZURE_SOURCE_LIST) {
 		if ((rc = read_graph(&d)) != 0)
 			goto fatal;
-		if (d.graph_failed) {
+		if (d.graph_failure != NULL) {
 			const struct provider_op *f = d.graph_failure;
 			if (o->source == AZURE_SOURCE_GRAPH || f->error.http_status == 0 ||
 			    f->error.http_status == 401) {
@@ -1120,7 +1112,7 @@ azure_discover(json_t **out, struct provider *p, const struct azure_discover_opt
 			    rep->graph_queries, rep->graph_queries == 1 ? "y" : "ies");
 		}
 	}
-	if (o->source == AZURE_SOURCE_LIST || d.graph_failed) {
+	if (o->source == AZURE_SOURCE_LIST || d.graph_failure != NULL) {
 		rep->source = AZURE_SOURCE_LIST;
 		if ((rc = read_lists(&d)) != 0)
 			goto fatal;

@@ -419,7 +419,7 @@ sub_get(struct az_client *c, const char *id)
 		struct az_bucket *b = &c->subs[c->nsubs].b[k];
 		b->capacity = b->tokens = c->bucket_size[k];
 		b->refill = c->bucket_refill[k];
-		b->last = az_mono();
+		b->last = clock_mono();
 	}
 	return &c->subs[c->nsubs++];
 }
@@ -485,7 +485,7 @@ az_throttle_json(struct az_client *c)
 {
 	static const char *const cls[3] = { "reads", "writes", "deletes" };
 	json_t *out = json_object();
-	double now = az_mono();
+	double now = clock_mono();
 	size_t i;
 	int k;
 
@@ -510,24 +510,20 @@ struct az_xfer *
 az_xfer_new(struct az_client *c, const char *method, const char *url, const char *body,
     size_t body_len, const char *content_type, unsigned flags)
 {
-	struct az_xfer *x = calloc(1, sizeof(*x));
+	size_t lm = strlen(method) + 1, lu = strlen(url) + 1;
+	struct az_xfer *x = calloc(1, sizeof(*x) + lm + lu + (body != NULL ? body_len + 1 : 0));
 
 	if (x == NULL)
 		return NULL;
 	x->c = c;
-	x->method = strdup(method);
-	x->url = strdup(url);
-	x->headers = json_object();
+	x->method = memcpy(x->text, method, lm);
+	x->url = memcpy(x->text + lm, url, lu);
 	if (body != NULL) {
-		x->body = malloc(body_len + 1);
-		if (x->body != NULL) {
-			memcpy(x->body, body, body_len);
-			x->body[body_len] = '\0';
-		}
+		x->body = memcpy(x->text + lm + lu, body, body_len);
+		x->body[body_len] = '\0';
 		x->body_len = body_len;
 	}
-	if (x->method == NULL || x->url == NULL || x->headers == NULL ||
-	    (body != NULL && x->body == NULL)) {
+	if ((x->headers = json_object()) == NULL) {
 		az_xfer_free(x);
 		return NULL;
 	}
@@ -554,9 +550,7 @@ az_xfer_free(struct az_xfer *x)
 	if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
 	az_headers_free(x->req_headers);
-	free(x->method);
-	free(x->url);
-	az_secure_free(x->body);
+	az_secure_zero(x->body, x->body_len);
 	json_decref(x->headers);
 	free(x->resp);
 	free(x);
@@ -574,10 +568,10 @@ az_xfer_start(struct az_xfer *x, double delay, az_xfer_done_fn done, void *arg)
 	x->done = done;
 	x->done_arg = arg;
 	if (delay > 0) {
-		x->due = az_mono() + delay * x->c->scale;
+		x->due = clock_mono() + delay * x->c->scale;
 		heap_push(x->c, x);
 	} else {
-		x->due = az_mono();
+		x->due = clock_mono();
 		ready_push(x->c, x);
 	}
 }
@@ -818,7 +812,7 @@ start_easy(struct az_client *c, struct az_xfer *x)
 	}
 	x->where = AZ_X_FLIGHT;
 	x->attempts++;
-	x->sent_at = az_mono();
+	x->sent_at = clock_mono();
 	c->in_flight++;
 	if (x->cls != AZ_CLASS_NONE) {
 		struct az_sub *s = sub_get(c, x->sub);
@@ -841,7 +835,7 @@ start_easy(struct az_client *c, struct az_xfer *x)
 static void
 dispatch(struct az_client *c)
 {
-	double now = az_mono();
+	double now = clock_mono();
 
 	while (c->nheap > 0 && c->heap[0]->due <= now) {
 		struct az_xfer *x = c->heap[0];
@@ -936,7 +930,7 @@ backoff(struct az_client *c, unsigned n)
 static void
 requeue(struct az_client *c, struct az_xfer *x, double delay)
 {
-	x->due = az_mono() + delay * c->scale;
+	x->due = clock_mono() + delay * c->scale;
 	heap_push(c, x);
 }
 
@@ -1040,7 +1034,7 @@ status_retryable(long status, double ra)
 static void
 finish(struct az_client *c, struct az_xfer *x)
 {
-	double now = az_mono(), ra;
+	double now = clock_mono(), ra;
 	long status;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -1114,7 +1108,7 @@ az_client_idle(const struct az_client *c)
 int
 az_client_run(struct az_client *c, double timeout, struct nw_err *err)
 {
-	double deadline = timeout < 0 ? INFINITY : az_mono() + timeout;
+	double deadline = timeout < 0 ? INFINITY : clock_mono() + timeout;
 
 	for (;;) {
 		double now, wait;
@@ -1131,7 +1125,7 @@ az_client_run(struct az_client *c, double timeout, struct nw_err *err)
 			continue; /* callbacks queued more */
 		if (az_client_idle(c))
 			return 0;
-		now = az_mono();
+		now = clock_mono();
 		if (now >= deadline)
 			return 0;
 		wait = deadline - now;

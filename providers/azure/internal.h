@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "plan/clock.h"
 #include "plan/err.h"
 #include "providers/azure/azure.h"
 #include "providers/provider.h"
@@ -53,9 +54,10 @@ enum az_where { AZ_X_NEW = 0, AZ_X_READY, AZ_X_TIMER, AZ_X_FLIGHT, AZ_X_DONE };
 /* One logical request: the same x-ms-client-request-id across its retries. */
 struct az_xfer {
 	struct az_client *c;
-	char *method;
-	char *url;
-	char *body;
+	/* the request, fixed by az_xfer_new: held in text[] */
+	const char *method;
+	const char *url;
+	char *body;           /* NUL-terminated; zeroed when the transfer is freed */
 	size_t body_len;
 	const char *content_type;
 	unsigned flags;
@@ -90,6 +92,7 @@ struct az_xfer {
 
 	az_xfer_done_fn done;
 	void *done_arg;
+	char text[];          /* method, URL and body, one allocation with the transfer */
 };
 
 struct az_token {
@@ -111,16 +114,20 @@ enum az_cred_kind {
 
 struct az_cert;
 
+/*
+ * The chosen credential.  Its values are held inline ("" when unset), so
+ * az_cred_clear wipes every one of them, the secrets with the rest.
+ */
 struct az_cred {
 	enum az_cred_kind kind;
 	char name[256];       /* for messages: never a secret */
-	char *tenant;
-	char *client_id;
-	char *secret;         /* zeroed before it is freed */
-	char *token_file;
-	char *endpoint;
-	char *header_secret;  /* IDENTITY_HEADER; zeroed */
-	char *az_path;        /* the az binary */
+	char tenant[129];     /* tenant_ok allows 128 characters */
+	char client_id[256];
+	char secret[1024];
+	char token_file[4096];
+	char endpoint[2048];
+	char header_secret[1024]; /* IDENTITY_HEADER */
+	char az_path[4096];   /* the az binary */
 	struct az_cert *cert; /* AZ_CRED_CERT: the key and the certificate's thumbprints */
 };
 
@@ -170,7 +177,6 @@ struct az_client {
 
 /* --- http.c, clock.c, http_log.c ---------------------------------------------------- */
 
-double az_mono(void);
 double az_wall(struct az_client *c);
 uint64_t az_rand(struct az_client *c);
 uint64_t az_seed(void);

@@ -606,14 +606,18 @@ status_lost(struct az_op *a, const struct az_xfer *x)
 	}
 }
 
+/* The answer to a write's first request: done, failed, or how to follow it. */
 static void
-on_initial_write(struct az_op *a, struct az_xfer *x)
+on_initial(struct az_xfer *x, void *arg)
 {
+	struct az_op *a = arg;
 	const char *async = az_xfer_header(x, "azure-asyncoperation");
 	const char *loc = az_xfer_header(x, "location");
 	json_t *body;
 	const char *state;
 
+	if (!arrived(a, x, false))
+		return;
 	if (x->status == 404 && is_method(a, "DELETE")) {
 		succeed(a, NULL); /* already gone */
 		return;
@@ -661,16 +665,6 @@ on_initial_write(struct az_op *a, struct az_xfer *x)
 	start_polling(a, poll_delay(a, x));
 done:
 	json_decref(body);
-}
-
-static void
-on_initial(struct az_xfer *x, void *arg)
-{
-	struct az_op *a = arg;
-
-	if (!arrived(a, x, false))
-		return;
-	on_initial_write(a, x);
 }
 
 /* An Azure-AsyncOperation status answer; takes body when it is handed on. */
@@ -830,15 +824,10 @@ on_final(struct az_xfer *x, void *arg)
 		schedule_poll(a, poll_delay(a, x));
 		return;
 	}
-	if (x->status == 204) {
-		succeed(a, NULL);
-		return;
-	}
-	if (x->status < 200 || x->status >= 300) {
+	if (x->status < 200 || x->status >= 300)
 		fail_answer(a, x);
-		return;
-	}
-	succeed(a, answer_json(x));
+	else
+		succeed(a, x->status == 204 ? NULL : answer_json(x));
 }
 
 /* --- submit / cancel --------------------------------------------------------------------- */

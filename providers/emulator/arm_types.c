@@ -129,7 +129,7 @@ arm_if_match_ok(struct emu_req *r, const json_t *existing)
 void
 arm_reply_busy(struct emu_req *r, const struct emu_op *op, const char *id)
 {
-	double left = op->deadline - emu_mono();
+	double left = op->deadline - clock_mono();
 
 	emu_header(r, "Retry-After", "%d", left > 0 ? (int)ceil(left) : 1);
 	emu_reply_error(r, 429, "RetryableErrorDueToAnotherOperation",

@@ -167,20 +167,40 @@ check_ref(struct emulator *e, struct emu_req *r, const char *ref, const char *re
 	return -1;
 }
 
+/* Whether v is one of allowed (NULL-terminated), compared as ARM compares enums: ignoring case. */
+static bool
+one_of(const char *const *allowed, const char *v)
+{
+	size_t i;
+
+	for (i = 0; allowed[i] != NULL; i++)
+		if (strcasecmp(v, allowed[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Whether a prefix of a[] overlaps one of b[]. */
+static bool
+any_overlap(const struct cidr *a, size_t na, const struct cidr *b, size_t nb)
+{
+	size_t i, k;
+
+	for (i = 0; i < na; i++)
+		for (k = 0; k < nb; k++)
+			if (cidr_overlaps(&a[i], &b[k]))
+				return true;
+	return false;
+}
+
 static int
 check_enum(struct emu_req *r, const json_t *obj, const char *prop, const char *const *allowed,
     const char *resid)
 {
 	const char *v = json_path_str(obj, "properties", prop, NULL);
 	json_t *raw = json_path((json_t *)obj, "properties", prop, NULL);
-	size_t i;
 
-	if (raw == NULL || json_is_null(raw))
+	if (raw == NULL || json_is_null(raw) || (v != NULL && one_of(allowed, v)))
 		return 0;
-	if (v != NULL)
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcasecmp(v, allowed[i]) == 0)
-				return 0;
 	{
 		char *all = join_list(allowed);
 		emu_reply_error(r, 400, "InvalidRequestFormat",
@@ -205,7 +225,7 @@ check_subnet(struct emulator *e, struct emu_req *r, const json_t *sn, const char
     long skip)
 {
 	struct cidr mine[MAXP], other[MAXP];
-	size_t nm, no, i, j, k;
+	size_t nm, no, i, j;
 	json_t *sib;
 	const char *name = json_str(sn, "name") != NULL ? json_str(sn, "name") : emu_id_last(sn_id);
 
@@ -235,14 +255,12 @@ check_subnet(struct emulator *e, struct emu_req *r, const json_t *sn, const char
 		    json_path(sib, "properties", "addressPrefixes", NULL), json_str(sib, "id") != NULL ?
 		    json_str(sib, "id") : sn_id, other, MAXP, &no) != 0)
 			return -1;
-		for (i = 0; i < nm; i++)
-			for (k = 0; k < no; k++)
-				if (cidr_overlaps(&mine[i], &other[k])) {
-					emu_reply_error(r, 400, "NetcfgSubnetRangesOverlap",
-					    "Subnet '%s' is not valid because its IP address range overlaps with that of an existing subnet in virtual network '%s'.",
-					    name, vnet_name);
-					return -1;
-				}
+		if (any_overlap(mine, nm, other, no)) {
+			emu_reply_error(r, 400, "NetcfgSubnetRangesOverlap",
+			    "Subnet '%s' is not valid because its IP address range overlaps with that of an existing subnet in virtual network '%s'.",
+			    name, vnet_name);
+			return -1;
+		}
 	}
 	if (check_enum(r, sn, "privateEndpointNetworkPolicies", pe_policies, sn_id) != 0 ||
 	    check_enum(r, sn, "privateLinkServiceNetworkPolicies", pls_policies, sn_id) != 0)
@@ -364,7 +382,7 @@ validate_peering(struct emulator *e, struct emu_req *r, const char *id, const ch
 	const char *remote = json_path_str(body, "properties", "remoteVirtualNetwork", "id", NULL);
 	json_t *rv, *lv = emu_store_get(e, vnet_id);
 	struct cidr a[MAXP], b[MAXP];
-	size_t na, nb, i, j;
+	size_t na, nb;
 
 	if (remote == NULL) {
 		emu_reply_error(r, 400, "InvalidRequestFormat",
@@ -386,14 +404,12 @@ validate_peering(struct emulator *e, struct emu_req *r, const char *id, const ch
 	}
 	if (vnet_space(r, lv, vnet_id, a, &na) != 0 || vnet_space(r, rv, remote, b, &nb) != 0)
 		return -1;
-	for (i = 0; i < na; i++)
-		for (j = 0; j < nb; j++)
-			if (cidr_overlaps(&a[i], &b[j])) {
-				emu_reply_error(r, 400, "VnetAddressSpacesOverlap",
-				    "Cannot create or update peering %s because address space of remote virtual network %s overlaps with address space of local virtual network %s.",
-				    id, remote, vnet_id);
-				return -1;
-			}
+	if (any_overlap(a, na, b, nb)) {
+		emu_reply_error(r, 400, "VnetAddressSpacesOverlap",
+		    "Cannot create or update peering %s because address space of remote virtual network %s overlaps with address space of local virtual network %s.",
+		    id, remote, vnet_id);
+		return -1;
+	}
 	if (json_truthy(json_path(body, "properties", "useRemoteGateways", NULL), false) &&
 	    !vnet_has_gateway(e, json_str(rv, "id"))) {
 		emu_reply_error(r, 400, "RemoteVnetHasNoGateways",
@@ -480,20 +496,15 @@ validate_gateway(struct emulator *e, struct emu_req *r, const char *id, json_t *
 		"ErGwScale", NULL };
 	const char *sku = json_path_str(body, "properties", "sku", "name", NULL);
 	json_t *c;
-	size_t i, k;
+	size_t i;
 
 	if (check_enum(r, body, "gatewayType", gw_types, id) != 0 ||
 	    check_enum(r, body, "vpnType", vpn_types, id) != 0)
 		return -1;
-	if (sku != NULL) {
-		for (k = 0; skus[k] != NULL; k++)
-			if (strcasecmp(skus[k], sku) == 0)
-				break;
-		if (skus[k] == NULL) {
-			emu_reply_error(r, 400, "InvalidGatewaySku",
-			    "The gateway SKU '%s' of %s is not valid.", sku, id);
-			return -1;
-		}
+	if (sku != NULL && !one_of(skus, sku)) {
+		emu_reply_error(r, 400, "InvalidGatewaySku", "The gateway SKU '%s' of %s is not valid.",
+		    sku, id);
+		return -1;
 	}
 	json_array_foreach(json_path(body, "properties", "ipConfigurations", NULL), i, c) {
 		const char *sid = json_path_str(c, "properties", "subnet", "id", NULL);
@@ -517,18 +528,12 @@ validate_public_ip(struct emu_req *r, const char *id, json_t *body)
 	static const char *const alloc[] = { "Static", "Dynamic", NULL };
 	static const char *const ver[] = { "IPv4", "IPv6", NULL };
 	const char *sku = json_path_str(body, "sku", "name", NULL);
-	size_t k;
 
-	if (sku != NULL) {
-		for (k = 0; skus[k] != NULL; k++)
-			if (strcasecmp(skus[k], sku) == 0)
-				break;
-		if (skus[k] == NULL) {
-			emu_reply_error(r, 400, "InvalidRequestFormat",
-			    "Cannot parse the request: sku '%s' of public IP %s is not one of Basic, Standard, StandardV2.",
-			    sku, id);
-			return -1;
-		}
+	if (sku != NULL && !one_of(skus, sku)) {
+		emu_reply_error(r, 400, "InvalidRequestFormat",
+		    "Cannot parse the request: sku '%s' of public IP %s is not one of Basic, Standard, StandardV2.",
+		    sku, id);
+		return -1;
 	}
 	if (check_enum(r, body, "publicIPAllocationMethod", alloc, id) != 0 ||
 	    check_enum(r, body, "publicIPAddressVersion", ver, id) != 0)

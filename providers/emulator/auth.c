@@ -114,7 +114,7 @@ new_token(struct emulator *e, char out[80], const char *tenant, const char *clie
 	const char *k;
 	json_t *v;
 	void *tmp;
-	double now = emu_now();
+	double now = clock_wall();
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return -1;
@@ -145,7 +145,7 @@ aad_error(struct emu_req *r, int status, const char *error, int code, const char
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	emu_time_iso(emu_now(), when);
+	emu_time_iso(clock_wall(), when);
 	snprintf(desc, sizeof(desc), "AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s",
 	    code, msg, r->request_id, r->correlation_id, when);
 	emu_reply_json(r, status, json_pack("{s:s,s:s,s:[i],s:s,s:s,s:s}", "error", error,
@@ -291,7 +291,7 @@ auth_token(struct emulator *e, struct emu_req *r, const char *tenant)
 			/* the assertion's audience is this token endpoint, as the client addressed it */
 			char *aud = emu_printf("%s/%s/oauth2/v2.0/token", r->base, tenant);
 			struct auth_assert_fail f;
-			bool ok = auth_assert_verify(client, assertion, cid, aud, emu_now(), &f);
+			bool ok = auth_assert_verify(client, assertion, cid, aud, clock_wall(), &f);
 			free(aud);
 			if (!ok) {
 				aad_error(r, f.status, f.error, f.code, "%s", f.msg);
@@ -326,7 +326,7 @@ auth_imds(struct emulator *e, struct emu_req *r)
 	const char *resource = emu_query(r, "resource");
 	const char *cid = emu_query(r, "client_id");
 	char token[80], exp[32], nbf[32], life[32];
-	double now = emu_now();
+	double now = clock_wall();
 
 	emu_op_name(r, "managed identity token");
 	if (strcmp(r->method, "GET") != 0) {
@@ -461,7 +461,7 @@ auth_check(struct emulator *e, struct emu_req *r)
 		return unauthenticated(r, "The access token is invalid.", "InvalidAuthenticationToken",
 		    "The access token is invalid.");
 	exp = json_real_value(json_object_get(t, "exp"));
-	now = emu_now();
+	now = clock_wall();
 	if (exp <= now) {
 		char a[40], b[40], msg[160];
 		emu_time_iso(exp, a);

@@ -16,6 +16,29 @@
 #include "plan/topology.h"
 #include "providers/emulator/emu.h"
 
+/*
+ * A route table operation on target (a resource of the store) with args for
+ * its completion; NULL, answered 500, when out of memory.  The action name
+ * is the route entry's.
+ */
+static struct emu_op *
+routes_op_new(struct emulator *e, struct emu_req *r, const struct emu_call *c, const char *target,
+    const json_t *res, json_t *args)
+{
+	char *sub = arm_id_part(target, "subscriptions");
+	struct emu_op *op = lro_new(e, c->route->op, OP_ACTION, c->route->action, target, sub,
+	    json_str(res, "location"), EMU_DUR_ACTION);
+
+	free(sub);
+	if (op == NULL) {
+		json_decref(args);
+		emu_reply_oom(r);
+		return NULL;
+	}
+	op->args = args;
+	return op;
+}
+
 void
 effective_nic_action(struct emulator *e, struct emu_req *r, const struct emu_call *c0)
 {
@@ -23,7 +46,6 @@ effective_nic_action(struct emulator *e, struct emu_req *r, const struct emu_cal
 	json_t *nic = emu_store_get(e, nic_id), *c;
 	const char *subnet = NULL;
 	struct emu_op *op;
-	char *sub;
 	size_t i;
 
 	json_array_foreach(json_path(nic, "properties", "ipConfigurations", NULL), i, c)
@@ -35,15 +57,9 @@ effective_nic_action(struct emulator *e, struct emu_req *r, const struct emu_cal
 		    nic_id);
 		return;
 	}
-	sub = arm_id_part(nic_id, "subscriptions");
-	op = lro_new(e, c0->route->op, OP_ACTION, "effectiveRouteTable", nic_id, sub,
-	    json_str(nic, "location"), EMU_DUR_ACTION);
-	free(sub);
-	if (op == NULL) {
-		emu_reply_oom(r);
+	op = routes_op_new(e, r, c0, nic_id, nic, json_pack("{s:s}", "nic", nic_id));
+	if (op == NULL)
 		return;
-	}
-	op->args = json_pack("{s:s}", "nic", nic_id);
 	emu_op_name(r, "action effectiveRouteTable");
 	arm_reply_lro(e, r, op, 202, NULL);
 }
@@ -56,7 +72,6 @@ effective_circuit_action(struct emulator *e, struct emu_req *r, const struct emu
 	const char *peering = emu_id_last(c->id), *device = c->name;
 	json_t *circuit = circuit_id != NULL ? emu_store_get(e, circuit_id) : NULL;
 	struct emu_op *op;
-	char *sub;
 
 	if (circuit == NULL || json_str(circuit, "type") == NULL ||
 	    strcasecmp(json_str(circuit, "type"), TYPE_CIRCUIT) != 0) {
@@ -74,15 +89,10 @@ effective_circuit_action(struct emulator *e, struct emu_req *r, const struct emu
 		    "The device path '%s' is invalid; expected primary or secondary.", device);
 		goto done;
 	}
-	sub = arm_id_part(circuit_id, "subscriptions");
-	op = lro_new(e, c->route->op, OP_ACTION, "routeTables", circuit_id, sub,
-	    json_str(circuit, "location"), EMU_DUR_ACTION);
-	free(sub);
-	if (op == NULL) {
-		emu_reply_oom(r);
+	op = routes_op_new(e, r, c, circuit_id, circuit, json_pack("{s:s,s:s}", "circuit",
+	    json_str(circuit, "id"), "device", device));
+	if (op == NULL)
 		goto done;
-	}
-	op->args = json_pack("{s:s,s:s}", "circuit", json_str(circuit, "id"), "device", device);
 	emu_op_name(r, "action routeTables %s", device);
 	arm_reply_lro(e, r, op, 202, NULL);
 done:
@@ -90,37 +100,40 @@ done:
 }
 
 /*
- * The resource id in the estate's route model when it is of type (NULL
- * when not); *ctx the model, NULL (err set) when it cannot be built.
+ * The resource id in the estate's route model when it is of type, and in
+ * *ctx the model; NULL with err set when the model cannot be built or id
+ * is not there ("<what> <id> is not in the estate").
  */
 static struct topo_resource *
-estate_find(struct emulator *e, const char *id, enum topo_type type, struct routes_ctx **ctx,
-    struct nw_err *err)
+estate_find(struct emulator *e, const char *id, enum topo_type type, const char *what,
+    struct routes_ctx **ctx, struct nw_err *err)
 {
 	struct topology *t;
 	struct topo_resource *res;
 
-	if (emu_store_routes(e, &t, ctx, err) != 0) {
-		*ctx = NULL;
+	if (emu_store_routes(e, &t, ctx, err) != 0)
+		return NULL;
+	res = topology_find(t, id);
+	if (res == NULL || res->type != type) {
+		err_set(err, NW_EINPUT, "%s %s is not in the estate", what, id);
 		return NULL;
 	}
-	res = topology_find(t, id);
-	return res != NULL && res->type == type ? res : NULL;
+	return res;
 }
 
 static json_t *
 nic_routes(struct emulator *e, const char *nic_id, struct nw_err *err)
 {
 	struct routes_ctx *ctx;
-	struct topo_resource *res = estate_find(e, nic_id, TOPO_NIC, &ctx, err);
+	struct topo_resource *res = estate_find(e, nic_id, TOPO_NIC, "network interface", &ctx, err);
 	struct topo_nic *nic = res != NULL ? res->view : NULL;
 	struct route_set set = { 0 };
 	json_t *value;
 	size_t i;
 
-	if (ctx == NULL)
+	if (res == NULL)
 		return NULL;
-	if (nic == NULL || nic->subnet == NULL) {
+	if (nic->subnet == NULL) {
 		err_set(err, NW_EINPUT, "network interface %s is not in a subnet of the estate", nic_id);
 		return NULL;
 	}
@@ -158,17 +171,13 @@ static json_t *
 circuit_routes(struct emulator *e, const char *circuit_id, struct nw_err *err)
 {
 	struct routes_ctx *ctx;
-	struct topo_resource *res = estate_find(e, circuit_id, TOPO_CIRCUIT, &ctx, err);
+	struct topo_resource *res = estate_find(e, circuit_id, TOPO_CIRCUIT, "circuit", &ctx, err);
 	struct circuit_route_set set = { 0 };
 	json_t *value;
 	size_t i;
 
-	if (ctx == NULL)
+	if (res == NULL)
 		return NULL;
-	if (res == NULL) {
-		err_set(err, NW_EINPUT, "circuit %s is not in the estate", circuit_id);
-		return NULL;
-	}
 	if (routes_circuit_table(&set, ctx, res->view, err) != 0)
 		return NULL;
 	value = json_array();

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "plan/arm_api.h"
+#include "plan/clock.h"
 #include "plan/cost.h"
 #include "plan/err.h"
 #include "providers/emulator/emulator.h"
@@ -121,10 +122,11 @@ struct emu_op {
 	char id[40];            /* GUID */
 	const struct emu_op_class *cls;
 	enum emu_op_kind kind;
-	char *action;           /* "commit", "effectiveRouteTable", ...; NULL for PUT/DELETE */
-	char *target;           /* resource id, stored casing */
-	char *subscription;
-	char *region;
+	/* what it works on, fixed at lro_new: held in text[] */
+	const char *action;     /* "commit", "effectiveRouteTable", ...; NULL for PUT/DELETE */
+	const char *target;     /* resource id, stored casing */
+	const char *subscription;
+	const char *region;     /* as in URLs: lowercase, no spaces */
 	double start;           /* epoch seconds */
 	double end;             /* epoch seconds once done */
 	double deadline;        /* monotonic seconds */
@@ -136,6 +138,7 @@ struct emu_op {
 	json_t *args;           /* input the completion needs (owned) */
 	json_t *result;         /* the final result body (owned), NULL for none */
 	int result_status;      /* HTTP status of the final result: 200 or 204 */
+	char text[];            /* action, target, subscription and region, one allocation */
 };
 
 struct emu_bucket {
@@ -272,10 +275,6 @@ void emu_op_name(struct emu_req *r, const char *fmt, ...) __attribute__((format(
 
 /* A new GUID from the seeded generator. */
 void emu_guid(struct emulator *e, char out[40]);
-
-/* Seconds: wall clock (epoch) and monotonic. */
-double emu_now(void);
-double emu_mono(void);
 
 /* "2026-01-02T03:04:05.1234567Z" */
 void emu_time_iso(double epoch, char out[40]);

@@ -139,7 +139,7 @@ serve(struct emulator *e, struct emu_req *r)
 	struct fault_hit hit = { 0 };
 	struct emu_call call;
 	const struct emu_route *rt;
-	double started = emu_now();
+	double started = clock_wall();
 	struct nw_err err = { 0 };
 	char **seg = NULL;
 	size_t nseg = 0, before;
@@ -383,7 +383,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			    e->max_body);
 			emu_op_name(&cc->r, "rejected: body too large");
 			pthread_mutex_lock(&e->lock);
-			log_request(e, &cc->r, emu_now());
+			log_request(e, &cc->r, clock_wall());
 			pthread_mutex_unlock(&e->lock);
 			cc->answered = true;
 			return send_answer(e, c, &cc->r);
@@ -421,7 +421,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		    "The request content size exceeds the maximum size of %zu bytes.", e->max_body);
 		emu_op_name(&cc->r, "rejected: body too large");
 		pthread_mutex_lock(&e->lock);
-		log_request(e, &cc->r, emu_now());
+		log_request(e, &cc->r, clock_wall());
 		pthread_mutex_unlock(&e->lock);
 		return send_answer(e, c, &cc->r);
 	}
@@ -575,7 +575,7 @@ opts_resolve(struct emulator *e, const struct emulator_opts *o)
 		e->bucket_size[i] = sizes[i] > 0 ? sizes[i] : dflt_size[i];
 		e->bucket_refill[i] = refills[i] > 0 ? refills[i] : dflt_refill[i];
 	}
-	seed = o->rng_seed != 0 ? o->rng_seed : (uint64_t)(emu_now() * 1e6) ^ (uint64_t)getpid();
+	seed = o->rng_seed != 0 ? o->rng_seed : (uint64_t)(clock_wall() * 1e6) ^ (uint64_t)getpid();
 	e->fault_rng = seed;
 	e->id_rng = seed ^ 0x5bd1e9955bd1e995ULL;
 }

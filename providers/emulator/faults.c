@@ -47,17 +47,22 @@ static const struct {
 	{ "empty-deployment-status", ACT_EMPTY_STATUS },
 };
 
+/*
+ * A rule's strings are borrowed from the rules document faults_load keeps
+ * (e->faults_doc) or are constants; only its name is its own, so that an
+ * unnamed rule can be called "rule <index>".
+ */
 struct emu_fault {
-	char *name;
-	char *method;   /* NULL: any */
-	char *path;     /* glob; NULL: any */
+	char name[64]; /* as long as a fault hit's (struct fault_hit) */
+	const char *method;   /* NULL: any */
+	const char *path;     /* glob; NULL: any */
 	double probability;
 	long nth;       /* 0: every match */
 	long times;     /* 0: unlimited */
 	enum rule_action act;
 	int status;
-	char *code;
-	char *message;
+	const char *code;
+	const char *message;
 	int retry_after; /* -1: none */
 	long ms;
 	int count;
@@ -66,23 +71,9 @@ struct emu_fault {
 	uint64_t rng;   /* this rule's draws (faults_load seeds it) */
 };
 
-static void
-rule_clear(struct emu_fault *f)
-{
-	free(f->name);
-	free(f->method);
-	free(f->path);
-	free(f->code);
-	free(f->message);
-}
-
 void
 faults_free(struct emulator *e)
 {
-	size_t i;
-
-	for (i = 0; i < e->nfaults; i++)
-		rule_clear(&e->faults[i]);
 	free(e->faults);
 	json_decref(e->faults_doc);
 	e->faults = NULL;
@@ -146,20 +137,16 @@ rule_count(const json_t *j, const char *key, long *out)
 static int
 rule_match(struct emu_fault *f, const json_t *j, size_t i, struct nw_err *err)
 {
+	const char *name = json_str(j, "name");
 	json_t *v;
 
-	f->name = emu_strdup(json_str(j, "name") != NULL ? json_str(j, "name") : "");
-	if (f->name != NULL && f->name[0] == '\0') {
-		free(f->name);
-		f->name = emu_printf("rule %zu", i);
-	}
-	if (json_str(j, "method") != NULL && strcmp(json_str(j, "method"), "*") != 0 &&
-	    (f->method = emu_strdup(json_str(j, "method"))) == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
-	if (json_str(j, "path") != NULL && (f->path = emu_strdup(json_str(j, "path"))) == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
-	if (f->name == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
+	if (name != NULL && name[0] != '\0')
+		snprintf(f->name, sizeof(f->name), "%s", name);
+	else
+		snprintf(f->name, sizeof(f->name), "rule %zu", i);
+	if (json_str(j, "method") != NULL && strcmp(json_str(j, "method"), "*") != 0)
+		f->method = json_str(j, "method");
+	f->path = json_str(j, "path");
 	v = json_object_get(j, "probability");
 	if (v != NULL) {
 		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)
@@ -185,15 +172,13 @@ rule_answer(struct emu_fault *f, const json_t *j, size_t i, struct nw_err *err)
 			return err_set(err, NW_EINPUT, "/rules/%zu/status: an HTTP error status from 400 to 599", i);
 		f->status = (int)json_integer_value(v);
 	}
-	f->code = emu_strdup(json_str(j, "code") != NULL ? json_str(j, "code") :
+	f->code = json_str(j, "code") != NULL ? json_str(j, "code") :
 	    f->act == ACT_ERROR ? default_code(f->status) :
-	    f->act == ACT_LRO_CANCELED ? "OperationCanceled" : "InternalServerError");
-	f->message = emu_strdup(json_str(j, "message") != NULL ? json_str(j, "message") :
+	    f->act == ACT_LRO_CANCELED ? "OperationCanceled" : "InternalServerError";
+	f->message = json_str(j, "message") != NULL ? json_str(j, "message") :
 	    f->act == ACT_ERROR ? default_message(f->status) :
 	    f->act == ACT_LRO_CANCELED ? "The operation was canceled." :
-	    "The operation failed due to an internal error. Please retry the request.");
-	if (f->code == NULL || f->message == NULL)
-		return err_set(err, NW_ENOMEM, "out of memory");
+	    "The operation failed due to an internal error. Please retry the request.";
 	v = json_object_get(j, "retryAfter");
 	if (v != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
@@ -255,7 +240,7 @@ int
 faults_load(struct emulator *e, const json_t *doc, struct nw_err *err)
 {
 	struct emu_fault *rules = NULL;
-	json_t *list, *j;
+	json_t *copy, *list, *j;
 	size_t n = 0, i;
 	int rc = 0;
 
@@ -266,23 +251,25 @@ faults_load(struct emulator *e, const json_t *doc, struct nw_err *err)
 	if (!json_is_object(doc) || json_str(doc, "format") == NULL ||
 	    strcmp(json_str(doc, "format"), FAULTS_FORMAT) != 0)
 		return err_set(err, NW_EINPUT, "/format: expected \"%s\"", FAULTS_FORMAT);
-	list = json_object_get(doc, "rules");
-	if (!json_is_array(list))
+	if (!json_is_array(json_object_get(doc, "rules")))
 		return err_set(err, NW_EINPUT, "/rules: expected an array of rules");
+	/* the rules borrow their strings from this copy, kept as long as they are */
+	copy = json_deep_copy(doc);
+	list = json_object_get(copy, "rules");
 	rules = calloc(json_array_size(list) + 1, sizeof(*rules));
-	if (rules == NULL)
+	if (copy == NULL || rules == NULL) {
+		json_decref(copy);
+		free(rules);
 		return err_set(err, NW_ENOMEM, "out of memory");
+	}
 	json_array_foreach(list, i, j) {
 		rc = rule_parse(&rules[i], j, i, err);
 		n = i + 1;
-		if (rc != 0)
-			break;
-	}
-	if (rc != 0) {
-		for (i = 0; i < n; i++)
-			rule_clear(&rules[i]);
-		free(rules);
-		return rc;
+		if (rc != 0) {
+			json_decref(copy);
+			free(rules);
+			return rc;
+		}
 	}
 	/* one stream per rule: the seed mixed with the rule's index */
 	for (i = 0; i < n; i++)
@@ -290,7 +277,7 @@ faults_load(struct emulator *e, const json_t *doc, struct nw_err *err)
 	faults_free(e);
 	e->faults = rules;
 	e->nfaults = n;
-	e->faults_doc = json_deep_copy(doc);
+	e->faults_doc = copy;
 	return 0;
 }
 

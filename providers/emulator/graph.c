@@ -37,12 +37,15 @@ struct tok {
 	size_t pos;
 };
 
+struct node;
+
 struct parser {
 	const char *src;
 	size_t pos;
 	struct tok cur;
 	char err[512];
 	bool oom;        /* an allocation failed: the answer is 500, not a query error */
+	struct node **nodes; /* where each new node goes: the query owns them all */
 };
 
 static bool
@@ -175,25 +178,15 @@ expect(struct parser *p, const char *text)
 
 enum node_kind { N_AND = 1, N_OR, N_NOT, N_CMP };
 
+/* A node of a where clause; every node belongs to the query's list, not to its parent. */
 struct node {
 	enum node_kind kind;
 	struct node *a, *b;
 	json_t *field;   /* array of path segments */
 	char op[16];
 	json_t *values;  /* array */
+	struct node *next; /* the query's list of nodes */
 };
-
-static void
-node_free(struct node *n)
-{
-	if (n == NULL)
-		return;
-	node_free(n->a);
-	node_free(n->b);
-	json_decref(n->field);
-	json_decref(n->values);
-	free(n);
-}
 
 /* A new node; NULL (and the parser stops) on out of memory. */
 static struct node *
@@ -207,6 +200,8 @@ node_new(struct parser *p, enum node_kind kind)
 		return NULL;
 	}
 	n->kind = kind;
+	n->next = *p->nodes;
+	*p->nodes = n;
 	return n;
 }
 
@@ -296,36 +291,29 @@ parse_unary(struct parser *p)
 		if (n == NULL)
 			return NULL;
 		n->a = parse_or(p);
-		if (n->a == NULL || !expect(p, ")")) {
-			node_free(n);
+		if (n->a == NULL || !expect(p, ")"))
 			return NULL;
-		}
 		return n;
 	}
 	if (is(p, "(")) {
 		next(p);
 		n = parse_or(p);
-		if (n == NULL || !expect(p, ")")) {
-			node_free(n);
+		if (n == NULL || !expect(p, ")"))
 			return NULL;
-		}
 		return n;
 	}
 	n = node_new(p, N_CMP);
 	if (n == NULL)
 		return NULL;
 	n->field = parse_field(p);
-	if (n->field == NULL) {
-		node_free(n);
+	if (n->field == NULL)
 		return NULL;
-	}
 	for (k = 0; cmp_ops[k] != NULL; k++)
 		if (is(p, cmp_ops[k]))
 			break;
 	if (cmp_ops[k] == NULL) {
 		perr(p, "unsupported operator '%s' at character %zu (supported: ==, !=, =~, !~, <, >, <=, >=, in, in~, !in, !in~, contains, startswith, endswith, has and their ! forms)",
 		    p->cur.kind == T_END ? "end of query" : p->cur.text, p->cur.pos + 1);
-		node_free(n);
 		return NULL;
 	}
 	snprintf(n->op, sizeof(n->op), "%s", cmp_ops[k]);
@@ -335,16 +323,12 @@ parse_unary(struct parser *p)
 	n->values = json_array();
 	if (strstr(n->op, "in") != NULL && strchr(n->op, 'c') == NULL &&
 	    strcmp(n->op, "startswith") != 0) {
-		if (!expect(p, "(")) {
-			node_free(n);
+		if (!expect(p, "("))
 			return NULL;
-		}
 		for (;;) {
 			json_t *v = parse_value(p);
-			if (v == NULL) {
-				node_free(n);
+			if (v == NULL)
 				return NULL;
-			}
 			json_array_append_new(n->values, v);
 			if (is(p, ",")) {
 				next(p);
@@ -352,16 +336,12 @@ parse_unary(struct parser *p)
 			}
 			break;
 		}
-		if (!expect(p, ")")) {
-			node_free(n);
+		if (!expect(p, ")"))
 			return NULL;
-		}
 	} else {
 		json_t *v = parse_value(p);
-		if (v == NULL) {
-			node_free(n);
+		if (v == NULL)
 			return NULL;
-		}
 		json_array_append_new(n->values, v);
 	}
 	return n;
@@ -379,17 +359,13 @@ parse_chain(struct parser *p, const char *word, enum node_kind kind, struct node
 	while (l != NULL && is(p, word)) {
 		struct node *n = node_new(p, kind);
 
-		if (n == NULL) {
-			node_free(l);
+		if (n == NULL)
 			return NULL;
-		}
 		next(p);
 		n->a = l;
 		n->b = sub(p);
-		if (n->b == NULL) {
-			node_free(n);
+		if (n->b == NULL)
 			return NULL;
-		}
 		l = n;
 	}
 	return l;
@@ -548,6 +524,7 @@ struct query {
 	struct stage *st;
 	size_t n;
 	bool containers; /* the ResourceContainers table, else Resources */
+	struct node *nodes; /* every node parsed, the stages' and those of a failed parse */
 };
 
 static void
@@ -555,10 +532,16 @@ query_free(struct query *q)
 {
 	size_t i;
 
-	for (i = 0; i < q->n; i++) {
-		node_free(q->st[i].where);
-		json_decref(q->st[i].cols);
+	while (q->nodes != NULL) {
+		struct node *n = q->nodes;
+
+		q->nodes = n->next;
+		json_decref(n->field);
+		json_decref(n->values);
+		free(n);
 	}
+	for (i = 0; i < q->n; i++)
+		json_decref(q->st[i].cols);
 	free(q->st);
 }
 
@@ -580,6 +563,7 @@ column_name(json_t *path)
 static bool
 parse_query(struct parser *p, struct query *q)
 {
+	p->nodes = &q->nodes;
 	next(p);
 	if (p->cur.kind == T_IDENT && strcasecmp(p->cur.text, "ResourceContainers") == 0)
 		q->containers = true;
@@ -684,7 +668,6 @@ parse_query(struct parser *p, struct query *q)
 		}
 		ns = realloc(q->st, (q->n + 1) * sizeof(*ns));
 		if (ns == NULL) {
-			node_free(s.where);
 			json_decref(s.cols);
 			p->oom = true;
 			return perr(p, "out of memory");

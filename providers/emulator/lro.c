@@ -28,10 +28,6 @@ op_free(struct emu_op *op)
 {
 	if (op == NULL)
 		return;
-	free(op->action);
-	free(op->target);
-	free(op->subscription);
-	free(op->region);
 	free(op->fail_code);
 	free(op->fail_msg);
 	json_decref(op->args);
@@ -69,20 +65,29 @@ trim(struct emulator *e)
 	reindex(e);
 }
 
-/* "East US" -> "eastus": regions appear in URLs without spaces */
-static char *
-url_region(const char *region)
+/* Copies s to *at in an operation's text and moves *at past it; the copy. */
+static const char *
+text_put(char **at, const char *s)
 {
-	char *low = strdup(region != NULL ? region : "global"), *d = low;
+	const char *copy = strcpy(*at, s);
+
+	*at += strlen(s) + 1;
+	return copy;
+}
+
+/* The same, for a region: "East US" -> "eastus", as regions appear in URLs. */
+static const char *
+text_put_region(char **at, const char *region)
+{
+	char *copy = *at, *d = copy;
 	const char *p;
 
-	if (low == NULL)
-		return NULL;
-	for (p = low; *p != '\0'; p++)
+	for (p = region; *p != '\0'; p++)
 		if (*p != ' ')
 			*d++ = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
 	*d = '\0';
-	return low;
+	*at = d + 1;
+	return copy;
 }
 
 /* Room for one more operation in a list; false on out of memory. */
@@ -107,22 +112,25 @@ lro_new(struct emulator *e, const struct emu_op_class *cls, enum emu_op_kind kin
     const char *action, const char *target, const char *subscription, const char *region,
     double nominal)
 {
-	struct emu_op *op = calloc(1, sizeof(*op));
+	const char *sub = subscription != NULL ? subscription : "";
+	const char *reg = region != NULL ? region : "global";
+	size_t text = (action != NULL ? strlen(action) + 1 : 0) + strlen(target) + 1 +
+	    strlen(sub) + 1 + strlen(reg) + 1;
+	struct emu_op *op = calloc(1, sizeof(*op) + text);
+	char *at;
 
 	if (op == NULL || !reserve(e))
 		goto oom;
 	emu_guid(e, op->id);
 	op->cls = cls;
 	op->kind = kind;
-	op->action = action != NULL ? strdup(action) : NULL;
-	op->target = strdup(target);
-	op->subscription = strdup(subscription != NULL ? subscription : "");
-	op->region = url_region(region);
-	if ((action != NULL && op->action == NULL) || op->target == NULL ||
-	    op->subscription == NULL || op->region == NULL)
-		goto oom;
-	op->start = emu_now();
-	op->deadline = emu_mono() + emu_scaled(e, nominal);
+	at = op->text;
+	op->action = action != NULL ? text_put(&at, action) : NULL;
+	op->target = text_put(&at, target);
+	op->subscription = text_put(&at, sub);
+	op->region = text_put_region(&at, reg);
+	op->start = clock_wall();
+	op->deadline = clock_mono() + emu_scaled(e, nominal);
 	op->state = OP_RUNNING;
 	op->forced = OP_RUNNING;
 	op->result_status = 200;
@@ -150,7 +158,7 @@ static void
 complete(struct emulator *e, struct emu_op *op)
 {
 	op->state = op->forced != OP_RUNNING ? op->forced : OP_SUCCEEDED;
-	op->end = emu_now();
+	op->end = clock_wall();
 	if (op->state != OP_SUCCEEDED && op->fail_code == NULL) {
 		op->fail_code = emu_strdup(op->state == OP_CANCELED ? "OperationCanceled" :
 		    "InternalServerError");
@@ -199,7 +207,7 @@ advance_until(struct emulator *e, double now, bool all)
 void
 lro_advance(struct emulator *e)
 {
-	advance_until(e, emu_mono(), false);
+	advance_until(e, clock_mono(), false);
 }
 
 void
@@ -278,7 +286,7 @@ status_name(enum emu_op_state s)
 static void
 retry_after(struct emulator *e, struct emu_req *r, const struct emu_op *op)
 {
-	double left = op->deadline - emu_mono();
+	double left = op->deadline - clock_mono();
 	double wait = emu_scaled(e, EMU_POLL_INTERVAL);
 
 	if (left < wait)

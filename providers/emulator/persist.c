@@ -205,6 +205,25 @@ fail:
 	return rc;
 }
 
+/* Runs st, an insert of (?1 name, ?2 text), with v as compact JSON; what names it in errors. */
+static int
+put_json(struct emulator *e, sqlite3_stmt *st, const char *name, const json_t *v,
+    const char *what, struct nw_err *err)
+{
+	char *text = json_dumps(v, JSON_COMPACT);
+	int rc = 0;
+
+	if (text == NULL)
+		return err_set(err, NW_ENOMEM, "out of memory saving %s", name);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+	free(text);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = err_db(e, err, what);
+	sqlite3_reset(st);
+	return rc;
+}
+
 int
 persist_flush(struct emulator *e, struct nw_err *err)
 {
@@ -232,19 +251,8 @@ persist_flush(struct emulator *e, struct nw_err *err)
 		json_t *res = json_object_get(e->res, k);
 
 		if (res != NULL) {
-			char *text = json_dumps(res, JSON_COMPACT);
-			if (text == NULL) {
-				rc = err_set(err, NW_ENOMEM, "out of memory saving %s", k);
+			if ((rc = put_json(e, put, k, res, "saving a resource", err)) != 0)
 				goto fail;
-			}
-			sqlite3_bind_text(put, 1, k, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(put, 2, text, -1, SQLITE_TRANSIENT);
-			free(text);
-			if (sqlite3_step(put) != SQLITE_DONE) {
-				rc = err_db(e, err, "saving a resource");
-				goto fail;
-			}
-			sqlite3_reset(put);
 		} else {
 			sqlite3_bind_text(del, 1, k, -1, SQLITE_TRANSIENT);
 			if (sqlite3_step(del) != SQLITE_DONE) {
@@ -256,19 +264,11 @@ persist_flush(struct emulator *e, struct nw_err *err)
 	}
 	if (e->dirty_docs)
 		for (i = 0; doc_names[i] != NULL; i++) {
-			json_t **slot = doc_slot(e, doc_names[i]);
-			char *text = *slot != NULL ? json_dumps(*slot, JSON_COMPACT) : NULL;
+			json_t *body = *doc_slot(e, doc_names[i]);
 
-			if (text == NULL)
-				continue;
-			sqlite3_bind_text(doc, 1, doc_names[i], -1, SQLITE_STATIC);
-			sqlite3_bind_text(doc, 2, text, -1, SQLITE_TRANSIENT);
-			free(text);
-			if (sqlite3_step(doc) != SQLITE_DONE) {
-				rc = err_db(e, err, "saving a document");
+			if (body != NULL &&
+			    (rc = put_json(e, doc, doc_names[i], body, "saving a document", err)) != 0)
 				goto fail;
-			}
-			sqlite3_reset(doc);
 		}
 	sqlite3_finalize(put);
 	sqlite3_finalize(del);

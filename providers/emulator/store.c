@@ -463,7 +463,7 @@ deploy_from_observed(struct emulator *e)
 	json_t *regions, *types, *ids;
 	char now[40];
 
-	emu_time_iso(emu_now(), now);
+	emu_time_iso(clock_wall(), now);
 	json_decref(e->deploy);
 	e->deploy = json_object();
 	json_object_foreach(dep, nm, regions) {

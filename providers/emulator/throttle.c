@@ -46,7 +46,7 @@ buckets_for(struct emulator *e, const char *sub)
 	e->subs[e->nsubs].subscription = low;
 	for (k = 0; k < 3; k++) {
 		e->subs[e->nsubs].b[k].tokens = e->bucket_size[k];
-		e->subs[e->nsubs].b[k].last = emu_mono();
+		e->subs[e->nsubs].b[k].last = clock_mono();
 	}
 	return &e->subs[e->nsubs++];
 }
@@ -57,7 +57,7 @@ throttle_take(struct emulator *e, struct emu_req *r, const char *sub, enum emu_c
 	struct emu_sub_buckets *sb = buckets_for(e, sub);
 	int k = (int)cls - 1;
 	struct emu_bucket *b;
-	double now = emu_mono(), rate = e->bucket_refill[k] * e->scale;
+	double now = clock_mono(), rate = e->bucket_refill[k] * e->scale;
 	char hname[96];
 
 	if (sb == NULL) {

@@ -86,28 +86,7 @@ emu_guid(struct emulator *e, char out[40])
 {
 	uint64_t a = emu_rand(&e->id_rng), b = emu_rand(&e->id_rng);
 
-	snprintf(out, 40, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
-	    (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
-	    (unsigned)(0x8000 | ((b >> 48) & 0x3fff)),
-	    (unsigned long long)(b & 0xffffffffffffULL));
-}
-
-double
-emu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double
-emu_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	uuid_v4_text(out, a, b);
 }
 
 void

@@ -177,8 +177,8 @@ fuzz_arm_run(struct fuzz_arm *f, struct provider_op *op, const struct fuzz_arm_h
 		    x->method, x->url);
 		FUZZ_CHECK(!(x->flags & AZ_XFER_AUTH) || az_same_origin(x->url, c->arm),
 		    "the token would go to '%s'", x->url);
-		FUZZ_CHECK(x->due <= az_mono() + horizon, "a request put off for %.0f seconds",
-		    x->due - az_mono());
+		FUZZ_CHECK(x->due <= clock_mono() + horizon, "a request put off for %.0f seconds",
+		    x->due - clock_mono());
 		if (h->seen != NULL)
 			h->seen(x, n, h->arg);
 		n++;
