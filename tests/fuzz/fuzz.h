@@ -37,11 +37,13 @@
 
 /*
  * The invariants of a refusal rc (not 0) with err, by a parser of the
- * document called name (what it is, in messages): only bad input or
- * memory refuses, and a bad-input message starts with the name.
+ * document called name (what it is, in messages): it returned nothing
+ * (out, its result, is NULL), only bad input or memory refuses, and a
+ * bad-input message starts with the name.
  */
-#define FUZZ_CHECK_REFUSED(rc, err, name, what)                                      \
+#define FUZZ_CHECK_REFUSED(rc, out, err, name, what)                                 \
 	do {                                                                         \
+		FUZZ_CHECK((out) == NULL, "a refused " what " was returned");        \
 		FUZZ_CHECK((rc) == NW_EINPUT || (rc) == NW_ENOMEM, "rc %d: %s", (rc), \
 		    (err).msg);                                                      \
 		FUZZ_CHECK((rc) != NW_EINPUT ||                                      \
