@@ -189,20 +189,20 @@ tree_holds(const char *dir, const char *needle)
 }
 
 /*
- * Asserts that no secret or token reached the fixture's files (database,
- * journal, history) or the events the run sent.
+ * Asserts that no secret or token reached the files under dir (database,
+ * journal, history) or the events a run sent.
  */
 static void
-fx_assert_no_secret(struct fx *f)
+assert_no_secret(const char *dir, const json_t *events)
 {
-	char *events = json_dumps(f->events, JSON_COMPACT);
+	char *text = json_dumps(events, JSON_COMPACT);
 
-	ck_assert(!tree_holds(f->dir, CANARY_SECRET));
-	ck_assert(!tree_holds(f->dir, "nwemu_"));
-	ck_assert_ptr_nonnull(events);
-	ck_assert_ptr_null(strstr(events, CANARY_SECRET));
-	ck_assert_ptr_null(strstr(events, "nwemu_"));
-	free(events);
+	ck_assert(!tree_holds(dir, CANARY_SECRET));
+	ck_assert(!tree_holds(dir, "nwemu_"));
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_null(strstr(text, CANARY_SECRET));
+	ck_assert_ptr_null(strstr(text, "nwemu_"));
+	free(text);
 }
 
 /* Ends a test; every test proves, once the store and history are closed, that no secret was written. */
@@ -211,7 +211,7 @@ fx_stop(struct fx *f)
 {
 	history_close(f->h);
 	store_close(f->st);
-	fx_assert_no_secret(f);
+	assert_no_secret(f->dir, f->events);
 	provider_free(f->p);
 	emulator_stop(f->e);
 	json_decref(f->plan);
@@ -1138,7 +1138,7 @@ START_TEST(test_history_has_one_commit_per_wave_and_no_secret_is_stored_anywhere
 		ck_assert(member);
 	}
 	/* no secret or token anywhere: database, journal, history, events */
-	fx_assert_no_secret(&f);
+	assert_no_secret(f.dir, f.events);
 	json_decref(log);
 	json_decref(show);
 	fx_stop(&f);
