@@ -377,6 +377,17 @@ diff_count(const struct topology *a, const struct topology *b, const char *what)
 	return n;
 }
 
+/* The plan's status now (apply_status), asserting that it could be read. */
+static json_t *
+fx_status(struct fx *f)
+{
+	struct nw_err err = { 0 };
+	json_t *st = NULL;
+
+	ck_assert_msg(apply_status(&st, f->st, f->plan_id, time(NULL), &err) == 0, "status: %s", err.msg);
+	return st;
+}
+
 /* Asserts that the emulator's estate is the plan's target; what names the moment in the diff's lines. */
 static void
 fx_assert_at_target(struct fx *f, const char *what)
@@ -766,7 +777,7 @@ START_TEST(test_auto_rollback_undoes_a_wave_whose_gate_failed_and_proves_it)
 		size_t i;
 		bool seen = false;
 
-		ck_assert_int_eq(apply_status(&st, f.st, f.plan_id, time(NULL), &err), 0);
+		st = fx_status(&f);
 		wv = json_array_get(json_object_get(st, "waves"), 1);
 		ck_assert_str_eq(json_str(wv, "status"), "rolled-back");
 		json_array_foreach(json_object_get(wv, "gates"), i, g)
@@ -849,7 +860,7 @@ START_TEST(test_status_after_an_interrupted_rollback_says_so_and_how_to_resume)
 	rc = fx_run(&f, &o, &res, &err);
 	ck_assert_msg(rc == NW_EPARTIAL, "rc %d: %s", rc, err.msg);
 	apply_result_clear(&res);
-	ck_assert_int_eq(apply_status(&st, f.st, f.plan_id, time(NULL), &err), 0);
+	st = fx_status(&f);
 	wv = json_array_get(json_object_get(st, "waves"), 1);
 	/* not "running": no run is on it; it stopped part way through its rollback */
 	ck_assert_str_eq(json_str(wv, "status"), "interrupted");
@@ -1191,7 +1202,7 @@ START_TEST(test_a_soak_not_yet_passed_stops_the_run_with_the_time_it_needs)
 	    "%s", err.msg);
 	ck_assert_str_ne(res.soak_until, "");
 	ck_assert_uint_eq(accepted_posts(&f, "/commitMigration"), 0);
-	ck_assert_int_eq(apply_status(&st, f.st, f.plan_id, time(NULL), &err), 0);
+	st = fx_status(&f);
 	ck_assert(json_is_true(json_path(json_array_get(json_object_get(st, "waves"), 0), "soak", "running",
 	    NULL)));
 	ck_assert(json_is_true(json_path(st, "next", "blockedBySoak", NULL)));
@@ -1219,7 +1230,7 @@ START_TEST(test_an_interrupted_run_stops_partial_and_the_same_call_resumes)
 	rc = fx_run(&f, &o, &res, &err);
 	ck_assert_int_eq(rc, NW_EPARTIAL);
 	apply_result_clear(&res);
-	ck_assert_int_eq(apply_status(&st, f.st, f.plan_id, time(NULL), &err), 0);
+	st = fx_status(&f);
 	ck_assert_ptr_null(json_object_get(st, "lease") != NULL && !json_is_null(json_object_get(st, "lease")) ?
 	    (void *)1 : NULL);
 	json_decref(st);
@@ -1232,14 +1243,13 @@ END_TEST
 START_TEST(test_status_names_waves_steps_gates_and_what_is_next)
 {
 	struct fx f;
-	struct nw_err err = { 0 };
 	json_t *st = NULL;
 	const json_t *w;
 
 	fx_start(&f, 2, 4, NULL);
 	fx_plan(&f, "mesh");
 	fx_ok(&f, APPLY_FORWARD, APPLY_THROUGH, "pilot");
-	ck_assert_int_eq(apply_status(&st, f.st, f.plan_id, time(NULL), &err), 0);
+	st = fx_status(&f);
 	ck_assert_str_eq(json_str(st, "format"), "netwave.status/v1");
 	w = json_array_get(json_object_get(st, "waves"), 1);
 	ck_assert_str_eq(json_str(w, "name"), "pilot");
