@@ -53,11 +53,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > FUZZ_MAX_INPUT)
 		return 0;
 	rc = topology_load_buffer(&t, (const char *)data, size, NAME, &opts, &err);
-	if (rc != 0) {
-		FUZZ_CHECK_REFUSED(rc, t, err, NAME, "document");
-		return 0;
-	}
-	check_loaded(t);
+	if (fuzz_accepted(rc, t, &err, NAME, "document"))
+		check_loaded(t);
 	topology_free(t);
 	return 0;
 }
