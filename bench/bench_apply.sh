@@ -50,6 +50,8 @@ export AZURE_CLIENT_ID=netwave-bench
 export AZURE_CLIENT_SECRET=bench-only-secret
 export NETWAVE_NO_LIVE=1
 
+. "$(dirname "$0")/../tests/cli/wait.sh"
+
 now() { date +%s.%N; }
 
 start_emulator() {
@@ -57,9 +59,7 @@ start_emulator() {
 	"$NETWAVE" emulator --seed "$TMP/estate.json" --port-file "$TMP/port" --time-scale 1 \
 	    --latency "$LATENCY" --seed-rng 1 "$@" 2>"$TMP/emu.err" &
 	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	BASE=$(cat "$TMP/port")
+	BASE=$(port_wait "$TMP/port" "$EMU" 100)
 }
 
 stop_emulator() {

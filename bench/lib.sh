@@ -9,6 +9,8 @@
 : "${NETWAVE:=./netwave}" "${HUBS:=10}" "${SPOKES:=500}" "${PES:=4}" "${LATENCY_MS:=0}" \
 	"${TIME_SCALE:=1000}"
 
+. "$(dirname "$0")/../tests/cli/wait.sh"
+
 now() { date +%s.%N; }
 
 # bench_estate: sets out (the bench directory, $BENCH_DIR or bench/out),
@@ -61,17 +63,12 @@ bench_emulator() {
 	shift
 	"$NETWAVE" emulator --listen 127.0.0.1:0 --port-file "$TMP/port" "$@" 2>"$TMP/emu.err" &
 	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 1200 ] && kill -0 "$EMU" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ ! -s "$TMP/port" ]; then
+	BASE=$(port_wait "$TMP/port" "$EMU" 1200)
+	if [ -z "$BASE" ]; then
 		echo "$name: the emulator did not start" >&2
 		cat "$TMP/emu.err" >&2
 		exit 1
 	fi
-	BASE=$(cat "$TMP/port")
 }
 
 # median TOOL ARGS... runs

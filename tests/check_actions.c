@@ -1,7 +1,8 @@
 /*
  * The action-kind table and its pure judges (plan/actions.h): which kind
  * an operation is, what the table says about undoing it, the RBAC
- * permission ARM checks for it, and the state judges the engine asks.
+ * permission ARM checks for it, the state judges the engine asks, and how
+ * a write that may have arrived is settled (plan/actions_state.c).
  * No emulator: JSON in, verdicts out.
  */
 #include "config.h"
@@ -191,6 +192,176 @@ START_TEST(test_a_migration_is_restored_when_its_phase_is_back_and_unchanged_by_
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Settling a write that may have arrived (plan/actions_state.c) */
+
+static json_t *
+post(const char *path)
+{
+	return op_new("POST", path);
+}
+
+static json_t *
+gw_in(const char *phase, const char *state)
+{
+	return json_pack("{s:s, s:{s:{s:s, s:s}}}", "id", GW, "properties",
+	    "virtualNetworkGatewayMigrationStatus", "phase", phase, "state", state);
+}
+
+/*
+ * How action_settle judges op from the state it changes (now), pre being
+ * the state journaled just before it was sent (NULL: none was journaled).
+ */
+static enum settle_verdict
+settle(const json_t *op, const json_t *pre, const json_t *now)
+{
+	char why[256];
+
+	return action_settle(op, NULL, pre, pre != NULL, now, why, sizeof(why));
+}
+
+START_TEST(test_every_post_action_netwave_sends_has_one_kind_in_the_table)
+{
+	static const struct { const char *path; enum action_id id; enum action_read read; } cases[] = {
+		{ NM "/commit", ACTION_COMMIT, ACTION_READ_DEPLOYMENTS },
+		{ GW "/prepareMigration", ACTION_PREPARE_MIGRATION, ACTION_READ_MIGRATION },
+		{ GW "/executeMigration", ACTION_EXECUTE_MIGRATION, ACTION_READ_MIGRATION },
+		{ GW "/commitMigration", ACTION_COMMIT_MIGRATION, ACTION_READ_MIGRATION },
+		{ GW "/abortMigration", ACTION_ABORT_MIGRATION, ACTION_READ_MIGRATION },
+		{ FEAT "/register", ACTION_FEATURE_REGISTER, ACTION_READ_FEATURE },
+		{ FEAT "/unregister", ACTION_FEATURE_UNREGISTER, ACTION_READ_FEATURE },
+		{ "/subscriptions/s/providers/Microsoft.Network/register", ACTION_PROVIDER_REGISTER,
+		  ACTION_READ_PROVIDER },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *op = post(cases[i].path);
+		const struct action_kind *k = action_kind_of(op);
+		ck_assert_msg(k != NULL, "%s has no kind", cases[i].path);
+		ck_assert_int_eq(k->id, cases[i].id);
+		ck_assert_int_eq(k->read, cases[i].read);
+		json_decref(op);
+	}
+	/* a commit of something that is not a network manager, and a PUT, are not actions it knows */
+	{
+		json_t *op = post("/subscriptions/s/resourceGroups/rg/providers/Other.Thing/things/t/commit");
+		json_t *put = json_pack("{s:s, s:s}", "method", "PUT", "path", NM);
+		ck_assert_ptr_null(action_kind_of(op));
+		ck_assert_ptr_null(action_kind_of(put));
+		json_decref(op);
+		json_decref(put);
+	}
+}
+END_TEST
+
+START_TEST(test_a_migration_action_is_settled_by_the_gateways_phase)
+{
+	json_t *op = post(GW "/prepareMigration");
+	json_t *none = gw_in("None", "None"), *running = gw_in("Prepare", "InProgress");
+	json_t *done = gw_in("PrepareSucceeded", "Succeeded"), *failed = gw_in("Prepare", "Failed");
+	char why[256];
+
+	/* unchanged since just before it was sent: it never arrived, send it */
+	ck_assert_int_eq(settle(op, none, none), SETTLE_SEND);
+	ck_assert_int_eq(settle(op, none, running), SETTLE_FOLLOW);
+	ck_assert_int_eq(settle(op, none, done), SETTLE_DONE);
+	ck_assert_int_eq(action_settle(op, NULL, none, true, failed, why, sizeof(why)), SETTLE_FAILED);
+	ck_assert_msg(strstr(why, "failed") != NULL, "%s", why);
+	/* without the pre-send image nothing proves it never arrived: never SETTLE_SEND */
+	ck_assert_int_eq(settle(op, NULL, none), SETTLE_UNKNOWN);
+	json_decref(op);
+	/* commitMigration: the old gateway gone is the commit carried out */
+	op = post(GW "/commitMigration");
+	json_decref(done);
+	done = gw_in("ExecuteSucceeded", "Succeeded");
+	ck_assert_int_eq(settle(op, done, NULL), SETTLE_DONE);
+	ck_assert_int_eq(settle(op, done, done), SETTLE_SEND);
+	json_decref(op);
+	json_decref(none);
+	json_decref(running);
+	json_decref(done);
+	json_decref(failed);
+}
+END_TEST
+
+START_TEST(test_a_commit_is_settled_by_its_commit_time_not_by_the_configurations)
+{
+	json_t *op = json_pack("{s:s, s:s, s:{s:[s], s:[s], s:s}}", "method", "POST", "path", NM "/commit",
+	    "body", "targetLocations", "eastus", "configurationIds", "cc1", "commitType", "Connectivity");
+	json_t *pre = json_pack("{s:[{s:s, s:s, s:s, s:[s]}]}", "deploymentStatus", "region", "eastus",
+	    "deploymentStatus", "Deployed", "commitTime", "2026-01-01T00:00:00Z", "configurationIds", "cc1");
+	json_t *again = json_pack("{s:[{s:s, s:s, s:s, s:[s]}]}", "deploymentStatus", "region", "East US",
+	    "deploymentStatus", "Deploying", "commitTime", "2026-01-01T00:05:00Z", "configurationIds", "cc1");
+
+	/* the same configurations already Deployed: only the commit time tells it did not arrive */
+	ck_assert_int_eq(settle(op, pre, pre), SETTLE_SEND);
+	ck_assert_int_eq(settle(op, pre, again), SETTLE_FOLLOW);
+	json_object_set_new(json_array_get(json_object_get(again, "deploymentStatus"), 0), "deploymentStatus",
+	    json_string("Deployed"));
+	ck_assert_int_eq(settle(op, pre, again), SETTLE_DONE);
+	json_decref(op);
+	json_decref(pre);
+	json_decref(again);
+}
+END_TEST
+
+/*
+ * How action_settle judges op when the feature reads in state, pre being
+ * the feature as journaled before it was sent.
+ */
+static enum settle_verdict
+settle_feature(const json_t *op, const json_t *pre, const char *state)
+{
+	json_t *now = json_pack("{s:s, s:{s:s}}", "name", "F", "properties", "state", state);
+	enum settle_verdict v = settle(op, pre, now);
+
+	json_decref(now);
+	return v;
+}
+
+START_TEST(test_a_feature_registration_is_settled_by_the_feature_state)
+{
+	json_t *op = post(FEAT "/register");
+	json_t *pre = json_pack("{s:s, s:{s:s}}", "name", "F", "properties", "state", "NotRegistered");
+
+	ck_assert_int_eq(settle_feature(op, pre, "NotRegistered"), SETTLE_SEND);
+	ck_assert_int_eq(settle_feature(op, pre, "Registering"), SETTLE_FOLLOW);
+	ck_assert_int_eq(settle_feature(op, pre, "Registered"), SETTLE_DONE);
+	json_decref(op);
+	json_decref(pre);
+}
+END_TEST
+
+START_TEST(test_a_put_is_settled_by_the_fields_its_body_sets_and_a_delete_by_absence)
+{
+	json_t *put = json_pack("{s:s, s:s, s:{s:{s:s, s:[{s:s}]}}}", "method", "PUT", "path", "/x/sm",
+	    "body", "properties", "resourceId", "/X/VNET", "list", "a", "b");
+	json_t *have = json_pack("{s:s, s:{s:s, s:s, s:s, s:[{s:s, s:s}]}}", "id", "/x/sm", "properties",
+	    "resourceId", "/x/vnet", "region", "eastus", "provisioningState", "Succeeded", "list", "a", "b",
+	    "extra", "c");
+	json_t *del = json_pack("{s:s, s:s}", "method", "DELETE", "path", "/x/sm");
+
+	/* ARM adds read-only fields and keeps the casing it likes: still the body sent */
+	ck_assert(action_body_applied(json_object_get(put, "body"), have));
+	ck_assert_int_eq(settle(put, NULL, have), SETTLE_DONE);
+	json_object_set_new(json_object_get(have, "properties"), "provisioningState", json_string("Updating"));
+	ck_assert_int_eq(settle(put, NULL, have), SETTLE_FOLLOW);
+	json_object_set_new(json_object_get(have, "properties"), "provisioningState", json_string("Succeeded"));
+	json_object_set_new(json_object_get(have, "properties"), "resourceId", json_string("/x/other"));
+	ck_assert(!action_body_applied(json_object_get(put, "body"), have));
+	ck_assert_int_eq(settle(put, NULL, have), SETTLE_SEND);
+	ck_assert_int_eq(settle(put, NULL, NULL), SETTLE_SEND);
+	ck_assert_int_eq(settle(del, NULL, NULL), SETTLE_DONE);
+	ck_assert_int_eq(settle(del, NULL, have), SETTLE_SEND);
+	json_object_set_new(json_object_get(have, "properties"), "provisioningState", json_string("Deleting"));
+	ck_assert_int_eq(settle(del, NULL, have), SETTLE_FOLLOW);
+	json_decref(put);
+	json_decref(have);
+	json_decref(del);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -202,6 +373,12 @@ main(void)
 		test_the_tables_permission_column_is_the_one_arm_derives_from_the_path,
 		test_a_step_expect_list_is_checked_after_the_resource_succeeded,
 		test_a_migration_is_restored_when_its_phase_is_back_and_unchanged_by_status,
+		TEST_CASE("settle", 0),
+		test_every_post_action_netwave_sends_has_one_kind_in_the_table,
+		test_a_migration_action_is_settled_by_the_gateways_phase,
+		test_a_commit_is_settled_by_its_commit_time_not_by_the_configurations,
+		test_a_feature_registration_is_settled_by_the_feature_state,
+		test_a_put_is_settled_by_the_fields_its_body_sets_and_a_delete_by_absence,
 		NULL,
 	};
 

@@ -1134,30 +1134,35 @@ END_TEST
 
 /* ---- opening ---------------------------------------------------------- */
 
-START_TEST(test_open_refuses_what_is_not_a_netwave_history)
+/* Asserts that history_open refuses dir (asked to create it or not) naming why in text, and opens nothing. */
+static void
+assert_open_refused(const char *dir, bool create, const char *text)
 {
 	struct history *h = NULL;
 	struct nw_err err = { 0 };
+
+	ck_assert_int_eq(history_open(&h, dir, create, &err), NW_EINPUT);
+	ck_assert_msg(strstr(err.msg, text) != NULL, "%s", err.msg);
+	ck_assert_ptr_null(h);
+}
+
+START_TEST(test_open_refuses_what_is_not_a_netwave_history)
+{
 	git_repository *repo = NULL;
 	char path[400];
 
 	/* absent, and not asked to create */
-	ck_assert_int_eq(history_open(&h, repo_dir, false, &err), NW_EINPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "no history"));
-	ck_assert_ptr_null(h);
+	assert_open_refused(repo_dir, false, "no history");
 	/* a directory with someone's files */
 	ck_assert_int_eq(mkdir(repo_dir, 0755), 0);
 	snprintf(path, sizeof(path), "%s/notes.txt", repo_dir);
 	write_text(path, "mine\n");
-	ck_assert_int_eq(history_open(&h, repo_dir, true, &err), NW_EINPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "not an empty directory"));
+	assert_open_refused(repo_dir, true, "not an empty directory");
 	/* someone's git repository: its working tree is not ours to overwrite */
 	snprintf(path, sizeof(path), "%s/theirs", tmpdir);
 	ck_assert_int_eq(git_repository_init(&repo, path, 0), 0);
 	git_repository_free(repo);
-	ck_assert_int_eq(history_open(&h, path, true, &err), NW_EINPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "did not create"));
-	ck_assert_ptr_null(h);
+	assert_open_refused(path, true, "did not create");
 }
 END_TEST
 

@@ -37,6 +37,29 @@ read_data(const char *rel, size_t *len)
 	return buf;
 }
 
+/* The VNet id of t; fails the test naming it when t has none. */
+static struct topo_vnet *
+vnet_in(const struct topology *t, const char *id)
+{
+	struct topo_vnet *v = topology_find_vnet(t, id);
+
+	ck_assert_msg(v != NULL, "no VNet %s", id);
+	return v;
+}
+
+/* Asserts that the files rel_a and rel_b under tests/data hold the same bytes. */
+static void
+assert_same_data(const char *rel_a, const char *rel_b)
+{
+	size_t alen, blen;
+	char *a = read_data(rel_a, &alen), *b = read_data(rel_b, &blen);
+
+	ck_assert_msg(alen == blen, "%s holds %zu bytes, %s %zu", rel_a, alen, rel_b, blen);
+	ck_assert_msg(memcmp(a, b, alen) == 0, "%s and %s differ", rel_a, rel_b);
+	free(a);
+	free(b);
+}
+
 static const struct topo_warning *
 find_warning(const struct topology *t, const char *pointer)
 {
@@ -78,17 +101,10 @@ END_TEST
 
 START_TEST(test_user_example_in_examples_is_the_documented_one_and_loads)
 {
-	char *a, *b;
-	size_t alen, blen;
 	struct topology *t = test_topology_file("../../examples/small.json");
 
 	topology_free(t);
-	a = read_data("../../examples/small.json", &alen);
-	b = read_data("topo/doc-example.json", &blen);
-	ck_assert_uint_eq(alen, blen);
-	ck_assert(memcmp(a, b, alen) == 0);
-	free(a);
-	free(b);
+	assert_same_data("../../examples/small.json", "topo/doc-example.json");
 }
 END_TEST
 
@@ -205,16 +221,14 @@ END_TEST
 START_TEST(test_doc_example_links_gateway_circuit_and_avnm)
 {
 	struct topology *t = test_topology_file("topo/doc-example.json");
-	struct topo_vnet *hub = topology_find_vnet(t, DOCNET "/virtualNetworks/vnet-hub-eastus");
-	struct topo_vnet *s1 = topology_find_vnet(t, DOCSPK "/virtualNetworks/vnet-spoke1-eastus");
+	struct topo_vnet *hub = vnet_in(t, DOCNET "/virtualNetworks/vnet-hub-eastus");
+	struct topo_vnet *s1 = vnet_in(t, DOCSPK "/virtualNetworks/vnet-spoke1-eastus");
 	struct topo_gateway *g;
 	struct topo_circuit *c;
 	struct topo_network_manager *m;
 	struct topo_connectivity_config *cc;
 	struct topo_subnet *pe_subnet;
 
-	ck_assert_ptr_nonnull(hub);
-	ck_assert_ptr_nonnull(s1);
 	ck_assert_uint_eq(t->ngateways, 1);
 	g = &t->gateways[0];
 	ck_assert_int_eq(g->kind, GATEWAY_EXPRESSROUTE);
@@ -275,12 +289,10 @@ END_TEST
 START_TEST(test_hub_spoke_peerings_link_whatever_the_id_casing)
 {
 	struct topology *t = test_topology_file("topo/hub-spoke.json");
-	struct topo_vnet *hub = topology_find_vnet(t, RGHUB "/virtualNetworks/hub-eastus");
-	struct topo_vnet *s2 = topology_find_vnet(t, RGSPK "/virtualNetworks/spoke-2");
+	struct topo_vnet *hub = vnet_in(t, RGHUB "/virtualNetworks/hub-eastus");
+	struct topo_vnet *s2 = vnet_in(t, RGSPK "/virtualNetworks/spoke-2");
 	size_t i;
 
-	ck_assert_ptr_nonnull(hub);
-	ck_assert_ptr_nonnull(s2);
 	ck_assert_uint_eq(hub->npeerings, 3);
 	for (i = 0; i < 3; i++) {
 		ck_assert_ptr_nonnull(hub->peerings[i].remote);
@@ -308,8 +320,8 @@ END_TEST
 START_TEST(test_subscription_and_resource_group_are_parsed_from_ids)
 {
 	struct topology *t = test_topology_file("topo/hub-spoke.json");
-	struct topo_vnet *s1 = topology_find_vnet(t, RGSPK "/virtualNetworks/spoke-1");
-	struct topo_vnet *s3 = topology_find_vnet(t, RGSPK "/virtualNetworks/spoke-3");
+	struct topo_vnet *s1 = vnet_in(t, RGSPK "/virtualNetworks/spoke-1");
+	struct topo_vnet *s3 = vnet_in(t, RGSPK "/virtualNetworks/spoke-3");
 	struct topology *u = test_topology_file("topo/unknown.json");
 
 	ck_assert_str_eq(s1->res->subscription, "11111111-2222-3333-4444-555555555555");
@@ -329,13 +341,11 @@ END_TEST
 START_TEST(test_all_types_reads_arm_string_booleans_and_defaults)
 {
 	struct topology *t = test_topology_file("topo/all-types.json");
-	struct topo_vnet *hub = topology_find_vnet(t, RGNET "/virtualNetworks/hub");
-	struct topo_vnet *spoke = topology_find_vnet(t, RGNET "/virtualNetworks/spoke");
+	struct topo_vnet *hub = vnet_in(t, RGNET "/virtualNetworks/hub");
+	struct topo_vnet *spoke = vnet_in(t, RGNET "/virtualNetworks/spoke");
 	struct topo_peering *hp, *sp;
 	struct topo_gateway *vpn = t->res[2].view;
 
-	ck_assert_ptr_nonnull(hub);
-	ck_assert_ptr_nonnull(spoke);
 	hp = &hub->peerings[0];
 	sp = &spoke->peerings[0];
 	ck_assert(hp->allow_virtual_network_access); /* absent: true */
@@ -428,7 +438,7 @@ START_TEST(test_avnm_children_and_deployments_link_to_their_parents)
 	struct topology *t = test_topology_file("topo/all-types.json");
 	struct topo_network_manager *m = &t->managers[0];
 	struct topo_connectivity_config *cc = &t->configs[0];
-	struct topo_vnet *spoke = topology_find_vnet(t, RGNET "/virtualNetworks/spoke");
+	struct topo_vnet *spoke = vnet_in(t, RGNET "/virtualNetworks/spoke");
 
 	ck_assert_uint_eq(m->ngroups, 2);
 	ck_assert_uint_eq(m->nconfigs, 1);

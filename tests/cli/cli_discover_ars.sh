@@ -16,7 +16,7 @@ NET="/subscriptions/$SUB/resourceGroups/rg-net/providers/Microsoft.Network"
 emulator_start --seed "$SEED" --no-auth --time-scale 1000 || true
 if [ -n "$BASE" ]; then pass "emulator started"; else fail "emulator started"; finish; exit 1; fi
 
-API=$(sed -n 's/.*ARM_API_NETWORK "\([^"]*\)".*/\1/p' "$top_srcdir/plan/arm_api.h" | head -n 1)
+API=$(arm_api NETWORK)
 code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE$NET/virtualHubs/ars1?api-version=$API")
 if [ "$code" != 200 ]; then
 	echo "1..0 # SKIP the emulator does not serve virtualHubs yet (GET answered $code)"

@@ -9,7 +9,7 @@ set -eu
 
 SUB=00000000-0000-0000-0000-000000000001
 NET="/subscriptions/$SUB/resourceGroups/rg-net/providers/Microsoft.Network"
-API="api-version=2026-01-01"
+API="api-version=$(arm_api NETWORK)"
 cat >"$TMP/seed.json" <<EOF
 {
   "format": "netwave.topology/v1",

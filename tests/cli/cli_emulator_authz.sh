@@ -11,7 +11,7 @@ set -eu
 SUB=00000000-0000-0000-0000-000000000001
 RGP="/subscriptions/$SUB/resourceGroups/rg-net"
 NET="$RGP/providers/Microsoft.Network"
-API="api-version=2026-01-01"
+API="api-version=$(arm_api NETWORK)"
 AUTHZ="providers/Microsoft.Authorization"
 cat >"$TMP/seed.json" <<EOF
 { "format": "netwave.topology/v1", "subscriptions": ["$SUB"],
@@ -76,7 +76,7 @@ expect_status "a Reader's write is refused" 403
 expect_out "with AuthorizationFailed" '"code":"AuthorizationFailed"'
 expect_out "naming the client, the action and the scope" "The client 'reader-app' with object id 'reader-app' does not have authorization to perform action 'Microsoft.Network/virtualNetworks/write' over scope '$NET/virtualNetworks/spoke-1'"
 
-call "$READER" GET "$RGP/$AUTHZ/permissions?api-version=2022-04-01"
+call "$READER" GET "$RGP/$AUTHZ/permissions?api-version=$(arm_api AUTHORIZATION)"
 expect_status "the permissions API answers" 200
 expect_out "with the Reader's actions" '"actions":["*/read"]'
 
@@ -89,13 +89,13 @@ expect_status "the deny policy refuses privateEndpointVNetPolicies Basic" 403
 expect_out "with RequestDisallowedByPolicy" '"code":"RequestDisallowedByPolicy"'
 expect_out "naming the assignment" "/subscriptions/$SUB/providers/Microsoft.Authorization/policyAssignments/deny-pe-basic"
 
-call "$NETAPP" POST "/subscriptions/$SUB/providers/Microsoft.PolicyInsights/checkPolicyRestrictions?api-version=2022-03-01" \
+call "$NETAPP" POST "/subscriptions/$SUB/providers/Microsoft.PolicyInsights/checkPolicyRestrictions?api-version=$(arm_api POLICY_INSIGHTS)" \
     '{"resourceDetails":{"resourceContent":{"type":"Microsoft.Network/virtualNetworks","properties":{"privateEndpointVNetPolicies":"Basic"}}}}'
 expect_status "checkPolicyRestrictions answers" 200
 expect_out "and finds the content non-compliant" '"evaluationResult":"NonCompliant"'
 
 # Network Contributor may read locks but not write them (Microsoft.Authorization/*/read only)
-call "$NETAPP" PUT "$NET/virtualNetworks/spoke-1/$AUTHZ/locks/ro?api-version=2016-09-01" '{"properties":{"level":"ReadOnly"}}'
+call "$NETAPP" PUT "$NET/virtualNetworks/spoke-1/$AUTHZ/locks/ro?api-version=$(arm_api LOCKS)" '{"properties":{"level":"ReadOnly"}}'
 expect_status "a Network Contributor cannot create a lock" 403
 # the control endpoint adds one, as an administrator would
 printf '{"locks":[{"id":"%s","properties":{"level":"ReadOnly"}},{"id":"%s","properties":{"level":"CanNotDelete"}}],"policyAssignments":[]}' \
@@ -106,9 +106,9 @@ set -e
 expect_status "the control endpoint replaces the locks" 200
 call "$NETAPP" PUT "$NET/virtualNetworks/spoke-1/subnets/a?$API" '{"properties":{"addressPrefix":"10.1.1.0/24"}}'
 expect_status "the ReadOnly lock refuses a subnet write below it" 409
-call "$NETAPP" GET "/subscriptions/$SUB/$AUTHZ/locks?api-version=2016-09-01"
+call "$NETAPP" GET "/subscriptions/$SUB/$AUTHZ/locks?api-version=$(arm_api LOCKS)"
 expect_status "a role on the group does not reach the subscription's locks" 403
-call "$READER" GET "/subscriptions/$SUB/$AUTHZ/locks?api-version=2016-09-01"
+call "$READER" GET "/subscriptions/$SUB/$AUTHZ/locks?api-version=$(arm_api LOCKS)"
 expect_status "the subscription lists its locks to a Reader there" 200
 n=$(grep -o '"type":"Microsoft.Authorization/locks"' "$TMP/out" | wc -l)
 if [ "$n" -eq 2 ]; then pass "both locks are listed at the subscription"; else fail "both locks are listed" "found $n"; fi

@@ -7,12 +7,18 @@
 set -eu
 . "$top_srcdir/tests/cli/lib.sh"
 
+# history_file ID: the file the history keeps the resource ID in (docs/history.md:
+# <subscription>/<resourceGroup>/<namespace>/<type>/<name>.json).
+history_file() {
+	printf '%s.json\n' "$1" | sed 's|^/subscriptions/||; s|/resourceGroups/|/|; s|/providers/|/|'
+}
+
 SUB=11111111-2222-3333-4444-555555555555
 NET="/subscriptions/$SUB/resourceGroups/rg-net/providers/Microsoft.Network"
 H="$TMP/history"
-SPOKE_PATH="$SUB/rg-net/Microsoft.Network/virtualNetworks/spoke-1.json"
-HUB_PATH="$SUB/rg-net/Microsoft.Network/virtualNetworks/hub.json"
-CONN_PATH="$SUB/rg-net/Microsoft.Network/connections/vpn-1.json"
+SPOKE_PATH=$(history_file "$NET/virtualNetworks/spoke-1")
+HUB_PATH=$(history_file "$NET/virtualNetworks/hub")
+CONN_PATH=$(history_file "$NET/connections/vpn-1")
 SECRET="n0t-for-git-7f3a9"
 
 # topology FILE SPOKE_PREFIX WITH_HUB: a small estate; the spoke's prefix varies

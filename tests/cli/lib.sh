@@ -7,6 +7,7 @@ DATA="$top_srcdir/tests/data"
 PASSED=0
 FAILED=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/netwave-test.XXXXXX")
+. "$top_srcdir/tests/cli/wait.sh"
 
 # EMU: the emulator emulator_start started; BG: other background processes
 # the test started (a run to interrupt).  Whatever is still running is killed
@@ -21,6 +22,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# arm_api NAME: the api-version plan/arm_api.h gives ARM_API_NAME (NETWORK,
+# AUTHORIZATION, LOCKS ...), so that the tests send what netwave sends.
+arm_api() {
+	v=$(sed -n "s/^#define ARM_API_$1 \"\([^\"]*\)\".*/\1/p" "$top_srcdir/plan/arm_api.h")
+	[ -n "$v" ] || { echo "arm_api: no ARM_API_$1 in plan/arm_api.h" >&2; return 1; }
+	echo "$v"
+}
+
 # emulator_start ARGS: `netwave emulator ARGS` in the background on a free
 # 127.0.0.1 port (its stdout appended to $TMP/emu.out, stderr to
 # $TMP/emu.err); waits at most 10 s for its port file (less when it exits),
@@ -30,12 +39,7 @@ emulator_start() {
 	rm -f "$TMP/port"
 	"$NETWAVE" emulator --port-file "$TMP/port" "$@" >>"$TMP/emu.out" 2>>"$TMP/emu.err" &
 	EMU=$!
-	i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 100 ] && kill -0 "$EMU" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	BASE=$(cat "$TMP/port" 2>/dev/null || true)
+	BASE=$(port_wait "$TMP/port" "$EMU" 100)
 	P="--arm-endpoint $BASE --authority-host $BASE"
 	[ -n "$BASE" ]
 }

@@ -9,6 +9,7 @@
 #ifndef NETWAVE_TESTS_FUZZ_FUZZ_H
 #define NETWAVE_TESTS_FUZZ_FUZZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,21 +36,25 @@
 		}                                                                    \
 	} while (0)
 
-/*
- * The invariants of a refusal rc (not 0) with err, by a parser of the
- * document called name (what it is, in messages): only bad input or
- * memory refuses, and a bad-input message starts with the name.
- */
-#define FUZZ_CHECK_REFUSED(rc, err, name, what)                                      \
-	do {                                                                         \
-		FUZZ_CHECK((rc) == NW_EINPUT || (rc) == NW_ENOMEM, "rc %d: %s", (rc), \
-		    (err).msg);                                                      \
-		FUZZ_CHECK((rc) != NW_EINPUT ||                                      \
-		    strncmp((err).msg, (name), strlen(name)) == 0,                   \
-		    "the message does not name the " what ": %s", (err).msg);       \
-	} while (0)
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/*
+ * Whether a parser of the document called name (what it is, in messages)
+ * accepted it (rc 0).  A refusal is checked: it returned nothing (out, its
+ * result, is NULL), only bad input or memory refuses, and a bad-input
+ * message starts with the name.
+ */
+static inline bool
+fuzz_accepted(int rc, const void *out, const struct nw_err *err, const char *name, const char *what)
+{
+	if (rc == 0)
+		return true;
+	FUZZ_CHECK(out == NULL, "a refused %s was returned", what);
+	FUZZ_CHECK(rc == NW_EINPUT || rc == NW_ENOMEM, "rc %d: %s", rc, err->msg);
+	FUZZ_CHECK(rc != NW_EINPUT || strncmp(err->msg, name, strlen(name)) == 0,
+	    "the message does not name the %s: %s", what, err->msg);
+	return false;
+}
 
 /* A NUL-terminated copy of the input (malloc'd), or NULL when it is too large. */
 static inline char *
