@@ -253,28 +253,17 @@ plan_wave_new(struct plan_ctx *p, const struct wave_kind_def *kind, const char *
 		return NULL;
 	w = &p->w[p->nw];
 	memset(w, 0, sizeof(*w));
-	w->obj = json_object();
-	w->steps = json_array();
-	w->gates = json_array();
-	w->members = json_array();
-	w->risks = json_array();
+	w->obj = json_pack("{s:[], s:[], s:[], s:[]}", "steps", "gates", "members", "risks");
 	w->chains = json_object();
 	w->fx_put = json_array();
-	if (w->obj == NULL || w->steps == NULL || w->gates == NULL || w->members == NULL ||
-	    w->risks == NULL || w->chains == NULL || w->fx_put == NULL) {
-		json_decref(w->obj);
-		json_decref(w->steps);
-		json_decref(w->gates);
-		json_decref(w->members);
-		json_decref(w->risks);
-		json_decref(w->chains);
-		json_decref(w->fx_put);
+	if (w->obj == NULL || w->chains == NULL || w->fx_put == NULL) {
+		plan_wave_free(w);
 		return NULL;
 	}
-	json_object_set_new(w->obj, "steps", w->steps);
-	json_object_set_new(w->obj, "gates", w->gates);
-	json_object_set_new(w->obj, "members", w->members);
-	json_object_set_new(w->obj, "risks", w->risks);
+	w->steps = json_object_get(w->obj, "steps");
+	w->gates = json_object_get(w->obj, "gates");
+	w->members = json_object_get(w->obj, "members");
+	w->risks = json_object_get(w->obj, "risks");
 	w->kind = kind;
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	w->index = (int)p->nw;
