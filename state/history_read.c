@@ -416,7 +416,7 @@ history_show(struct history *h, const char *rev, const char *path, json_t **out,
 	doc = NULL;
 	rc = 0;
 done:
-	json_release_all(&doc, &files, &tagmap, NULL);
+	json_release_all(&doc, &files, &tagmap);
 	git_tree_free(tree);
 	git_tree_free(ptree);
 	git_commit_free(parent);

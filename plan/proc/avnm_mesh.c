@@ -475,7 +475,7 @@ mesh_state_free(void *state)
 	free(ms->meshed);
 	cidr_table_free(ms->member_space);
 	json_release_all(&ms->memberset, &ms->newset, &ms->features, &ms->hspe_vnets, &ms->changed,
-	    &ms->committed, &ms->deploy, NULL);
+	    &ms->committed, &ms->deploy);
 	free(ms);
 }
 
@@ -487,7 +487,7 @@ mesh_state_new(struct plan_ctx *p, void **out)
 
 	*out = ms;
 	if (ms == NULL || json_objects_new(&ms->memberset, &ms->newset, &ms->features,
-	    &ms->hspe_vnets, &ms->changed, &ms->committed, NULL) != 0)
+	    &ms->hspe_vnets, &ms->changed, &ms->committed) != 0)
 		return NW_ENOMEM;
 	ms->member_space = cidr_table_new();
 	ms->deploy = json_is_object(d) ? json_deep_copy(d) : json_object();

@@ -477,7 +477,7 @@ gateway_round(struct plan_ctx *p, size_t r)
 		goto done;
 	rc = 0;
 done:
-	json_release_all(&phase_exec, &commit_ids, &names, &new_gws, NULL);
+	json_release_all(&phase_exec, &commit_ids, &names, &new_gws);
 	return rc == 0 ? 0 : plan_nomem(p);
 }
 

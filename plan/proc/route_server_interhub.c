@@ -768,8 +768,8 @@ rsi_state_new(struct plan_ctx *p, void **out)
 
 	(void)p;
 	*out = s;
-	if (s == NULL || json_objects_new(&s->hubs, &s->b2b, &s->ipconfigs, &s->bgps, &s->tables,
-	    NULL) != 0 || (s->routes = json_array()) == NULL)
+	if (s == NULL || json_objects_new(&s->hubs, &s->b2b, &s->ipconfigs, &s->bgps, &s->tables) != 0 ||
+	    (s->routes = json_array()) == NULL)
 		return NW_ENOMEM;
 	return 0;
 }
@@ -780,7 +780,7 @@ rsi_state_free(void *state)
 	struct rsi_state *s = state;
 
 	if (s != NULL)
-		json_release_all(&s->hubs, &s->b2b, &s->ipconfigs, &s->bgps, &s->routes, &s->tables, NULL);
+		json_release_all(&s->hubs, &s->b2b, &s->ipconfigs, &s->bgps, &s->routes, &s->tables);
 	free(s);
 }
 

@@ -267,7 +267,7 @@ wave_run_init(struct run *r, struct wave_run *wr, int idx, enum store_direction 
 	}
 	rc = 0;
 done:
-	json_release_all(&rows, &byid, &journal_list, NULL);
+	json_release_all(&rows, &byid, &journal_list);
 	return rc;
 }
 

@@ -176,7 +176,7 @@ connections_by_fact(struct run *r, const char *gateway_id, const char *new_id, j
 	*conns = json_array();
 	*new_conns = json_array();
 	if (*conns == NULL || *new_conns == NULL) {
-		json_release_all(&all, conns, new_conns, NULL);
+		json_release_all(&all, conns, new_conns);
 		*conns = *new_conns = NULL;
 		return err_set(err, NW_ENOMEM, "out of memory");
 	}

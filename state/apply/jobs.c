@@ -1146,7 +1146,7 @@ wave_run_clear(struct wave_run *wr)
 				provider_cancel(j->r->p, j->op);
 			provider_op_free(j->op);
 		}
-		json_release_all(&j->image, &j->pre, &j->journal_state, &j->journal_pre, &j->before_image, NULL);
+		json_release_all(&j->image, &j->pre, &j->journal_state, &j->journal_pre, &j->before_image);
 	}
 	free(wr->jobs);
 	json_decref(wr->cache);

@@ -252,6 +252,6 @@ apply_status(json_t **out, struct store *st, const char *plan, time_t now, struc
 	*out = result;
 	rc = 0;
 done:
-	json_release_all(&doc, &waves, &steps, &lease, &list, &wout, &next, &overrides, NULL);
+	json_release_all(&doc, &waves, &steps, &lease, &list, &wout, &next, &overrides);
 	return rc;
 }
