@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "plan/jsonutil.h"
 
 static size_t
 levenshtein(const char *a, const char *b)
@@ -130,13 +131,9 @@ unknown_option(const struct cmd_args *a, const struct cmd_entry *cmd, const char
 static bool
 is_format_name(const char *v)
 {
-	static const char *const names[] = { "text", "json", "markdown", "table" };
-	size_t i;
+	static const char *const names[] = { "text", "json", "markdown", "table", NULL };
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(v, names[i]) == 0)
-			return true;
-	return false;
+	return str_in(v, names, strcmp);
 }
 
 /*

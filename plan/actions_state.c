@@ -412,13 +412,9 @@ resource_compare(const char *id, const json_t *expected, const json_t *actual, j
 static bool
 read_only(const char *key)
 {
-	static const char *const keys[] = { "etag", "provisioningState", "resourceGuid", "systemData" };
-	size_t i;
+	static const char *const keys[] = { "etag", "provisioningState", "resourceGuid", "systemData", NULL };
 
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strcmp(key, keys[i]) == 0)
-			return true;
-	return false;
+	return str_in(key, keys, strcmp);
 }
 
 bool

@@ -163,6 +163,15 @@ str_lower_dup(const char *s)
 	return d;
 }
 
+bool
+str_in(const char *s, const char *const *list, int (*cmp)(const char *, const char *))
+{
+	for (; s != NULL && *list != NULL; list++)
+		if (cmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
 char *
 str_dup_pair(const char *a, const char *b, char **b_copy)
 {

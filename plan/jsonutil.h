@@ -100,6 +100,12 @@ char *str_lower_dup(const char *s);
  */
 char *str_dup_pair(const char *a, const char *b, char **b_copy);
 
+/*
+ * Whether s is one of list (NULL-terminated), compared with cmp (strcmp,
+ * strcasecmp); false for a NULL s.
+ */
+bool str_in(const char *s, const char *const *list, int (*cmp)(const char *, const char *));
+
 /* True when a and b are arrays of one size whose items, in order, are equal by eq. */
 bool json_array_equal_by(const json_t *a, const json_t *b, bool (*eq)(const json_t *, const json_t *));
 

@@ -27,16 +27,13 @@ sensitive_key(const char *k)
 		"clientsecret", "clientassertion", "assertion", "token", "password", "secret",
 		"sig", "xidentityheader", NULL };
 	char norm[64];
-	size_t n = 0, i;
+	size_t n = 0;
 
 	for (; *k != '\0' && n + 1 < sizeof(norm); k++)
 		if (*k != '_' && *k != '-')
 			norm[n++] = (char)(*k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k);
 	norm[n] = '\0';
-	for (i = 0; keys[i] != NULL; i++)
-		if (strcmp(norm, keys[i]) == 0)
-			return true;
-	return false;
+	return str_in(norm, keys, strcmp);
 }
 
 static void

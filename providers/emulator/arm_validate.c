@@ -167,18 +167,6 @@ check_ref(struct emulator *e, struct emu_req *r, const char *ref, const char *re
 	return -1;
 }
 
-/* Whether v is one of allowed (NULL-terminated), compared as ARM compares enums: ignoring case. */
-static bool
-one_of(const char *const *allowed, const char *v)
-{
-	size_t i;
-
-	for (i = 0; allowed[i] != NULL; i++)
-		if (strcasecmp(v, allowed[i]) == 0)
-			return true;
-	return false;
-}
-
 /* Whether a prefix of a[] overlaps one of b[]. */
 static bool
 any_overlap(const struct cidr *a, size_t na, const struct cidr *b, size_t nb)
@@ -199,7 +187,7 @@ check_enum(struct emu_req *r, const json_t *obj, const char *prop, const char *c
 	const char *v = json_path_str(obj, "properties", prop, NULL);
 	json_t *raw = json_path((json_t *)obj, "properties", prop, NULL);
 
-	if (raw == NULL || json_is_null(raw) || (v != NULL && one_of(allowed, v)))
+	if (raw == NULL || json_is_null(raw) || (v != NULL && str_in(v, allowed, strcasecmp)))
 		return 0;
 	{
 		char *all = join_list(allowed);
@@ -501,7 +489,7 @@ validate_gateway(struct emulator *e, struct emu_req *r, const char *id, json_t *
 	if (check_enum(r, body, "gatewayType", gw_types, id) != 0 ||
 	    check_enum(r, body, "vpnType", vpn_types, id) != 0)
 		return -1;
-	if (sku != NULL && !one_of(skus, sku)) {
+	if (sku != NULL && !str_in(sku, skus, strcasecmp)) {
 		emu_reply_error(r, 400, "InvalidGatewaySku", "The gateway SKU '%s' of %s is not valid.",
 		    sku, id);
 		return -1;
@@ -529,7 +517,7 @@ validate_public_ip(struct emu_req *r, const char *id, json_t *body)
 	static const char *const ver[] = { "IPv4", "IPv6", NULL };
 	const char *sku = json_path_str(body, "sku", "name", NULL);
 
-	if (sku != NULL && !one_of(skus, sku)) {
+	if (sku != NULL && !str_in(sku, skus, strcasecmp)) {
 		emu_reply_error(r, 400, "InvalidRequestFormat",
 		    "Cannot parse the request: sku '%s' of public IP %s is not one of Basic, Standard, StandardV2.",
 		    sku, id);

@@ -434,7 +434,7 @@ commit(struct emulator *e, struct emu_req *r, const struct emu_op_class *cls, co
 		    "The request content was invalid and could not be deserialized: 'the commit body must be a JSON object'.");
 		return;
 	}
-	if (!avnm_one_of(type, avnm_config_types)) {
+	if (!str_in(type, avnm_config_types, strcasecmp)) {
 		avnm_bad_enum(r, "commitType", type, "SecurityAdmin, Connectivity, SecurityUser, Routing");
 		return;
 	}

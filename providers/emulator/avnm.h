@@ -10,9 +10,6 @@
 /* The configuration types a commit or a scope access names. */
 extern const char *const avnm_config_types[];
 
-/* v is one of list, case-insensitively (NULL is not). */
-bool avnm_one_of(const char *v, const char *const *list);
-
 /* id is a child of parent. */
 bool avnm_id_under(const char *id, const char *parent);
 

@@ -20,20 +20,6 @@ const char *const avnm_config_types[] = { "SecurityAdmin", "Connectivity", "Secu
 	"Routing", NULL };
 
 bool
-avnm_one_of(const char *v, const char *const *list)
-{
-	size_t i;
-
-	if (v == NULL)
-		return false;
-	for (i = 0; list[i] != NULL; i++)
-		if (strcasecmp(v, list[i]) == 0)
-			return true;
-	return false;
-}
-
-
-bool
 avnm_id_under(const char *id, const char *parent)
 {
 	size_t n = strlen(parent);
@@ -107,7 +93,7 @@ validate_manager(struct emu_req *r, const char *id, json_t *body)
 			return -1;
 		}
 	json_array_foreach(acc, i, v)
-		if (!avnm_one_of(json_string_value(v), avnm_config_types))
+		if (!str_in(json_string_value(v), avnm_config_types, strcasecmp))
 			return avnm_bad_enum(r, "networkManagerScopeAccesses value", json_string_value(v),
 			    "SecurityAdmin, Connectivity, SecurityUser, Routing");
 	return 0;
@@ -187,7 +173,7 @@ validate_config(struct emulator *e, struct emu_req *r, const char *id, json_t *b
 	static const char *const topos[] = { "Mesh", "HubAndSpoke", NULL };
 	static const char *const conn[] = { "None", "DirectlyConnected", NULL };
 
-	if (!avnm_one_of(topo, topos)) {
+	if (!str_in(topo, topos, strcasecmp)) {
 		avnm_bad_enum(r, "connectivityTopology", topo, "HubAndSpoke, Mesh");
 		goto done;
 	}
@@ -209,7 +195,7 @@ validate_config(struct emulator *e, struct emu_req *r, const char *id, json_t *b
 			    ngid != NULL ? ngid : "(no networkGroupId)", id);
 			goto done;
 		}
-		if (!avnm_one_of(json_str(g, "groupConnectivity"), conn)) {
+		if (!str_in(json_str(g, "groupConnectivity"), conn, strcasecmp)) {
 			avnm_bad_enum(r, "groupConnectivity", json_str(g, "groupConnectivity"),
 			    "None, DirectlyConnected");
 			goto done;
@@ -243,17 +229,17 @@ validate_config(struct emulator *e, struct emu_req *r, const char *id, json_t *b
 		static const char *const overlap[] = { "Allowed", "Disallowed", NULL };
 		static const char *const enforce[] = { "Unenforced", "Enforced", NULL };
 
-		if (!avnm_one_of(json_str(caps, "connectedGroupPrivateEndpointsScale"), scale)) {
+		if (!str_in(json_str(caps, "connectedGroupPrivateEndpointsScale"), scale, strcasecmp)) {
 			avnm_bad_enum(r, "connectedGroupPrivateEndpointsScale",
 			    json_str(caps, "connectedGroupPrivateEndpointsScale"), "Standard, HighScale");
 			goto done;
 		}
-		if (!avnm_one_of(json_str(caps, "connectedGroupAddressOverlap"), overlap)) {
+		if (!str_in(json_str(caps, "connectedGroupAddressOverlap"), overlap, strcasecmp)) {
 			avnm_bad_enum(r, "connectedGroupAddressOverlap",
 			    json_str(caps, "connectedGroupAddressOverlap"), "Allowed, Disallowed");
 			goto done;
 		}
-		if (!avnm_one_of(json_str(caps, "peeringEnforcement"), enforce)) {
+		if (!str_in(json_str(caps, "peeringEnforcement"), enforce, strcasecmp)) {
 			avnm_bad_enum(r, "peeringEnforcement", json_str(caps, "peeringEnforcement"),
 			    "Unenforced, Enforced");
 			goto done;
@@ -274,7 +260,7 @@ avnm_validate_put(struct emulator *e, struct emu_req *r, const char *type, const
 	if (strcasecmp(type, TYPE_NETWORK_GROUP) == 0) {
 		static const char *const mt[] = { "VirtualNetwork", "Subnet", NULL };
 		const char *v = json_path_str(body, "properties", "memberType", NULL);
-		if (v != NULL && !avnm_one_of(v, mt))
+		if (v != NULL && !str_in(v, mt, strcasecmp))
 			return avnm_bad_enum(r, "memberType", v, "VirtualNetwork, Subnet");
 		return 0;
 	}

@@ -129,11 +129,9 @@ static bool
 api_ok(struct emu_req *r, const char *const *list, const char *ns)
 {
 	const char *api = emu_query(r, "api-version");
-	size_t i;
 
-	for (i = 0; api != NULL && list[i] != NULL; i++)
-		if (strcmp(api, list[i]) == 0)
-			return true;
+	if (str_in(api, list, strcmp))
+		return true;
 	if (api == NULL)
 		emu_reply_error(r, 400, "MissingApiVersionParameter", "The api-version query parameter "
 		    "(?api-version=) is required for all requests.");

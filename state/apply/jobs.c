@@ -604,13 +604,9 @@ retryable_code(const char *code)
 {
 	static const char *const codes[] = { "AnotherOperationInProgress", "Conflict",
 		"RetryableError", "RetryableErrorDueToAnotherOperation", "ReferencedResourceNotProvisioned",
-		"SubscriptionRequestsThrottled", "TooManyRequests", "OperationNotAllowed" };
-	size_t i;
+		"SubscriptionRequestsThrottled", "TooManyRequests", "OperationNotAllowed", NULL };
 
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (strcasecmp(code, codes[i]) == 0)
-			return true;
-	return false;
+	return str_in(code, codes, strcasecmp);
 }
 
 static void
